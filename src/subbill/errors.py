@@ -1,0 +1,137 @@
+"""The errors subbill raises: one root, a stable code each, a message that says what to do.
+
+Every error subclasses :class:`SubbillError` and the builtin that fits (``ValueError`` for
+a bad value, ``TypeError`` for a value of the wrong type), carries a class-level ``code``
+that applications can match on or translate, and keeps the offending values as attributes.
+
+>>> from subbill import Money
+>>> try:
+...     Money(19.99, "EUR")
+... except SubbillError as error:
+...     print(error.code, "|", error)
+float_amount | amount=19.99 is a float; pass a str or a Decimal, e.g. Money("19.99", "EUR")
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "CurrencyMismatchError",
+    "FloatAmountError",
+    "InvalidAllocationError",
+    "InvalidAmountError",
+    "InvalidArgumentError",
+    "InvalidBillingDayError",
+    "InvalidDateError",
+    "InvalidFrequencyError",
+    "InvalidPeriodError",
+    "SubbillError",
+    "UnknownCurrencyError",
+]
+
+
+class SubbillError(Exception):
+    """Root of every error raised by subbill.
+
+    Attributes:
+        code: a stable, machine-readable identifier of the kind of error.
+    """
+
+    code: ClassVar[str] = "subbill_error"
+
+
+class InvalidArgumentError(SubbillError, ValueError):
+    """A value is outside what the function accepts (the message names it)."""
+
+    code: ClassVar[str] = "invalid_argument"
+
+
+class FloatAmountError(SubbillError, TypeError):
+    """A ``float`` was given where an exact amount is required."""
+
+    code: ClassVar[str] = "float_amount"
+
+    def __init__(self, name: str, value: float) -> None:
+        self.name = name
+        self.value = value
+        super().__init__(
+            f'{name}={value!r} is a float; pass a str or a Decimal, e.g. Money("{value}", "EUR")'
+        )
+
+
+class InvalidAmountError(SubbillError, ValueError):
+    """An amount could not be read as a finite decimal number."""
+
+    code: ClassVar[str] = "invalid_amount"
+
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        self.name = name
+        self.value = value
+        super().__init__(f"{name}={value!r} must be {expected}")
+
+
+class UnknownCurrencyError(SubbillError, ValueError):
+    """A currency code is not an ISO 4217 code known to babel."""
+
+    code: ClassVar[str] = "unknown_currency"
+
+    def __init__(self, currency: object) -> None:
+        self.currency = currency
+        super().__init__(
+            f"currency={currency!r} is not an ISO 4217 currency code; "
+            "expected three letters such as 'EUR', 'USD' or 'JPY'"
+        )
+
+
+class CurrencyMismatchError(SubbillError, ValueError):
+    """Two amounts in different currencies were combined."""
+
+    code: ClassVar[str] = "currency_mismatch"
+
+    def __init__(self, left: str, right: str, operation: str) -> None:
+        self.left = left
+        self.right = right
+        self.operation = operation
+        super().__init__(
+            f"cannot {operation} {left} and {right}: both amounts must be in the same currency"
+        )
+
+
+class InvalidAllocationError(SubbillError, ValueError):
+    """Weights given to ``Money.allocate`` cannot split an amount."""
+
+    code: ClassVar[str] = "invalid_allocation"
+
+
+class InvalidFrequencyError(SubbillError, ValueError):
+    """A billing frequency has a count below one or an unknown unit."""
+
+    code: ClassVar[str] = "invalid_frequency"
+
+
+class InvalidPeriodError(SubbillError, ValueError):
+    """A period's end is not after its start."""
+
+    code: ClassVar[str] = "invalid_period"
+
+
+class InvalidBillingDayError(SubbillError, ValueError):
+    """A billing day is outside 1–31, or does not fit the schedule's anchor."""
+
+    code: ClassVar[str] = "invalid_billing_day"
+
+
+class InvalidDateError(SubbillError, TypeError):
+    """A date argument is missing or is not a plain ``datetime.date``."""
+
+    code: ClassVar[str] = "invalid_date"
+
+    def __init__(self, name: str, value: object) -> None:
+        self.name = name
+        self.value = value
+        kind = "a datetime" if hasattr(value, "hour") else type(value).__name__
+        super().__init__(
+            f"{name}={value!r} must be a datetime.date (got {kind}); "
+            "pass date(2026, 3, 1), or value.date() for a datetime"
+        )

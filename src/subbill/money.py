@@ -1,0 +1,426 @@
+"""Exact money: a ``Decimal`` amount in one ISO 4217 currency.
+
+Amounts keep full precision through arithmetic (50 significant digits, far beyond the 28
+the library promises) and are rounded only when a document shows them, with
+:meth:`Money.rounded`, to the currency's minor unit as babel's CLDR data gives it
+(JPY 0 decimals, EUR 2, KWD 3). All arithmetic runs in a private ``decimal.Context``: the
+caller's thread-local context is never read nor changed, so a result never depends on it.
+
+>>> price = Money("19.99", "EUR")
+>>> price * 3
+Money('59.97', 'EUR')
+>>> (Money("100", "EUR") / 3).rounded()
+Money('33.33', 'EUR')
+>>> [str(part) for part in Money("100.00", "EUR").split(3)]
+['33.34 EUR', '33.33 EUR', '33.33 EUR']
+"""
+
+from __future__ import annotations
+
+import decimal
+import functools
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any, Self, TypeAlias
+
+import attrs
+from babel.numbers import get_currency_precision, list_currencies
+
+from subbill.errors import (
+    CurrencyMismatchError,
+    FloatAmountError,
+    InvalidAllocationError,
+    InvalidAmountError,
+    InvalidArgumentError,
+    UnknownCurrencyError,
+)
+
+__all__ = [
+    "ROUND_HALF_UP",
+    "Money",
+    "Number",
+    "currency_precision",
+    "is_currency",
+]
+
+#: What ``Money`` can be multiplied or divided by: exact numbers only.
+Number: TypeAlias = int | Decimal | Fraction
+
+# Every operation of this module runs in this context, never in the caller's.
+_CONTEXT = decimal.Context(
+    prec=50,
+    rounding=decimal.ROUND_HALF_EVEN,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
+
+
+@functools.cache
+def _known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def is_currency(code: str) -> bool:
+    """Tell whether ``code`` is an ISO 4217 currency code that babel knows.
+
+    >>> is_currency("EUR"), is_currency("eur"), is_currency("EUX")
+    (True, False, False)
+    """
+    return code in _known_currencies()
+
+
+@functools.cache
+def currency_precision(currency: str) -> int:
+    """Return the number of decimals of ``currency``'s minor unit (from babel's CLDR data).
+
+    >>> currency_precision("EUR"), currency_precision("JPY"), currency_precision("KWD")
+    (2, 0, 3)
+    """
+    code = _to_currency(currency)
+    return int(get_currency_precision(code))
+
+
+@functools.cache
+def _quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-currency_precision(currency))
+
+
+def _to_currency(value: object) -> str:
+    if not isinstance(value, str):
+        raise UnknownCurrencyError(value)
+    code = value.strip().upper()
+    if not is_currency(code):
+        raise UnknownCurrencyError(value)
+    return code
+
+
+def _to_amount(value: object, name: str = "amount") -> Decimal:
+    if isinstance(value, bool):
+        raise InvalidAmountError(name, value, "a str, an int or a Decimal, not a bool")
+    if isinstance(value, float):
+        raise FloatAmountError(name, value)
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            amount = Decimal(value.strip())
+        except decimal.InvalidOperation:
+            raise InvalidAmountError(name, value, 'a decimal number such as "19.99"') from None
+    else:
+        raise InvalidAmountError(name, value, "a str, an int or a Decimal")
+    if not amount.is_finite():
+        raise InvalidAmountError(name, value, "a finite number")
+    return amount
+
+
+def _to_fraction(value: object, name: str) -> Fraction:
+    """Read an exact number (int, Decimal, Fraction) as a Fraction; refuse anything else."""
+    if isinstance(value, bool):
+        raise InvalidAmountError(name, value, "an int, a Decimal or a Fraction, not a bool")
+    if isinstance(value, float):
+        raise FloatAmountError(name, value)
+    if isinstance(value, Fraction | int):
+        return Fraction(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidAmountError(name, value, "a finite number")
+        return Fraction(value)
+    raise InvalidAmountError(name, value, "an int, a Decimal or a Fraction")
+
+
+def _scale(amount: Decimal, factor: object, name: str) -> Decimal:
+    """Multiply ``amount`` by an exact number in the private context."""
+    if isinstance(factor, int) and not isinstance(factor, bool):
+        return _CONTEXT.multiply(amount, Decimal(factor))
+    if isinstance(factor, Decimal) and factor.is_finite():
+        return _CONTEXT.multiply(amount, factor)
+    fraction = _to_fraction(factor, name)
+    return _CONTEXT.divide(
+        _CONTEXT.multiply(amount, Decimal(fraction.numerator)), Decimal(fraction.denominator)
+    )
+
+
+@attrs.frozen(repr=False, order=False)
+class Money:
+    """An exact amount of one currency.
+
+    Args:
+        amount: a ``str``, ``int`` or ``Decimal``; a ``float`` is refused because it cannot
+            hold 0.10 exactly.
+        currency: an ISO 4217 code, any case (``"eur"`` becomes ``"EUR"``).
+
+    Raises:
+        FloatAmountError: ``amount`` is a float.
+        InvalidAmountError: ``amount`` is not a finite decimal number.
+        UnknownCurrencyError: ``currency`` is not an ISO 4217 code.
+
+    Arithmetic (``+``, ``-``, comparisons) needs the same currency on both sides, else
+    :class:`~subbill.errors.CurrencyMismatchError`; ``*`` and ``/`` take exact numbers.
+    ``sum()`` works directly, or from ``Money.zero(currency)`` for a possibly empty list.
+
+    >>> Money("0.10", "eur") + Money("0.20", "EUR") == Money("0.30", "EUR")
+    True
+    >>> sum([Money("1.50", "EUR"), Money("2.25", "EUR")])
+    Money('3.75', 'EUR')
+    >>> Money("10", "EUR") + Money("10", "USD")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.CurrencyMismatchError: cannot add EUR and USD: both amounts must be ...
+    """
+
+    amount: Decimal = attrs.field(converter=_to_amount)
+    currency: str = attrs.field(converter=_to_currency)
+
+    @classmethod
+    def _make(cls, amount: Decimal, currency: str) -> Self:
+        """Build without validation, for results of operations on valid Money."""
+        money = object.__new__(cls)
+        object.__setattr__(money, "amount", amount)
+        object.__setattr__(money, "currency", currency)
+        return money
+
+    @classmethod
+    def zero(cls, currency: str) -> Self:
+        """Return zero in ``currency``: the start value of a sum.
+
+        >>> sum([], Money.zero("JPY"))
+        Money('0', 'JPY')
+        """
+        return cls(Decimal(0), currency)
+
+    @classmethod
+    def total(cls, amounts: Iterable[Money], *, currency: str) -> Self:
+        """Add ``amounts`` (possibly none) that must all be in ``currency``.
+
+        >>> Money.total([Money("1", "EUR"), Money("2", "EUR")], currency="EUR")
+        Money('3', 'EUR')
+        """
+        code = _to_currency(currency)
+        result = Decimal(0)
+        for item in amounts:
+            if item.currency != code:
+                raise CurrencyMismatchError(code, item.currency, "add")
+            result = _CONTEXT.add(result, item.amount)
+        return cls._make(result, code)
+
+    @classmethod
+    def from_minor_units(cls, units: int, currency: str) -> Self:
+        """Build from an integer count of minor units (cents for EUR, yen for JPY).
+
+        >>> Money.from_minor_units(1999, "EUR"), Money.from_minor_units(1999, "JPY")
+        (Money('19.99', 'EUR'), Money('1999', 'JPY'))
+        """
+        if isinstance(units, bool) or not isinstance(units, int):
+            raise InvalidAmountError("units", units, "an int count of minor units")
+        code = _to_currency(currency)
+        return cls._make(Decimal(units).scaleb(-currency_precision(code)), code)
+
+    # -- rounding --------------------------------------------------------------------------
+
+    def rounded(self, rounding: str = ROUND_HALF_UP) -> Money:
+        """Round to the currency's minor unit (half-up unless ``rounding`` says otherwise).
+
+        ``rounding`` is one of the ``decimal.ROUND_*`` constants.
+
+        >>> Money("1.005", "EUR").rounded()
+        Money('1.01', 'EUR')
+        >>> from decimal import ROUND_HALF_EVEN
+        >>> Money("1.005", "EUR").rounded(ROUND_HALF_EVEN)
+        Money('1.00', 'EUR')
+        >>> Money("1234.5", "JPY").rounded(), Money("1.2345", "KWD").rounded()
+        (Money('1235', 'JPY'), Money('1.235', 'KWD'))
+        """
+        if rounding not in _ROUNDINGS:
+            raise InvalidArgumentError(
+                f"rounding={rounding!r} must be one of the decimal.ROUND_* constants"
+            )
+        return Money._make(
+            self.amount.quantize(_quantum(self.currency), rounding=rounding, context=_CONTEXT),
+            self.currency,
+        )
+
+    def is_rounded(self) -> bool:
+        """Tell whether the amount already has no digits below the minor unit.
+
+        >>> Money("1.50", "EUR").is_rounded(), Money("1.505", "EUR").is_rounded()
+        (True, False)
+        """
+        return self.amount == self.amount.quantize(
+            _quantum(self.currency), rounding=ROUND_HALF_UP, context=_CONTEXT
+        )
+
+    def to_minor_units(self, rounding: str = ROUND_HALF_UP) -> int:
+        """Return the rounded amount as an integer count of minor units.
+
+        >>> Money("19.99", "EUR").to_minor_units()
+        1999
+        """
+        rounded = self.rounded(rounding).amount
+        return int(rounded.scaleb(currency_precision(self.currency), context=_CONTEXT))
+
+    # -- splitting ---------------------------------------------------------------------------
+
+    def allocate(
+        self, weights: Sequence[Number], rounding: str = ROUND_HALF_UP
+    ) -> tuple[Money, ...]:
+        """Split the rounded amount into parts proportional to ``weights``.
+
+        The parts add up exactly to ``self.rounded(rounding)``: each part gets the whole
+        minor units of its exact share, and the units left over go one each to the parts
+        with the largest remainders (ties to the earliest part). A zero weight gets zero.
+
+        Raises:
+            InvalidAllocationError: no weights, a negative weight, or weights summing to 0.
+
+        >>> Money("100.00", "EUR").allocate([1, 1, 1])
+        (Money('33.34', 'EUR'), Money('33.33', 'EUR'), Money('33.33', 'EUR'))
+        >>> Money("10.00", "EUR").allocate([Decimal("70"), Decimal("20"), Decimal("10")])
+        (Money('7.00', 'EUR'), Money('2.00', 'EUR'), Money('1.00', 'EUR'))
+        >>> Money("-0.05", "EUR").allocate([1, 1])
+        (Money('-0.03', 'EUR'), Money('-0.02', 'EUR'))
+        """
+        if len(weights) == 0:
+            raise InvalidAllocationError("weights=() must hold at least one weight")
+        shares = [_to_fraction(weight, f"weights[{index}]") for index, weight in enumerate(weights)]
+        for index, share in enumerate(shares):
+            if share < 0:
+                raise InvalidAllocationError(f"weights[{index}]={weights[index]!r} must be >= 0")
+        whole = sum(shares, Fraction(0))
+        if whole == 0:
+            raise InvalidAllocationError(f"weights={tuple(weights)!r} must not all be zero")
+        units = self.to_minor_units(rounding)
+        sign = -1 if units < 0 else 1
+        total = abs(units)
+        exact = [total * share / whole for share in shares]
+        parts = [int(value) for value in exact]  # floor: every value is >= 0
+        left = total - sum(parts)
+        by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - parts[i]), i))
+        for index in by_remainder[:left]:
+            parts[index] += 1
+        return tuple(Money.from_minor_units(sign * part, self.currency) for part in parts)
+
+    def split(self, n: int, rounding: str = ROUND_HALF_UP) -> tuple[Money, ...]:
+        """Split the rounded amount into ``n`` parts that differ by at most one minor unit.
+
+        >>> Money("10", "JPY").split(3)
+        (Money('4', 'JPY'), Money('3', 'JPY'), Money('3', 'JPY'))
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise InvalidAllocationError(f"n={n!r} must be an int >= 1")
+        return self.allocate([1] * n, rounding)
+
+    # -- predicates ----------------------------------------------------------------------------
+
+    def is_zero(self) -> bool:
+        """Tell whether the amount is exactly zero."""
+        return self.amount == 0
+
+    def is_positive(self) -> bool:
+        """Tell whether the amount is above zero."""
+        return self.amount > 0
+
+    def is_negative(self) -> bool:
+        """Tell whether the amount is below zero."""
+        return self.amount < 0
+
+    # -- arithmetic ------------------------------------------------------------------------------
+
+    def _same_currency(self, other: Money, operation: str) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatchError(self.currency, other.currency, operation)
+
+    def __add__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same_currency(other, "add")
+        return Money._make(_CONTEXT.add(self.amount, other.amount), self.currency)
+
+    def __radd__(self, other: object) -> Money:
+        # Lets the builtin sum() start from its int 0.
+        if isinstance(other, int) and not isinstance(other, bool) and other == 0:
+            return self
+        return NotImplemented
+
+    def __sub__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same_currency(other, "subtract")
+        return Money._make(_CONTEXT.subtract(self.amount, other.amount), self.currency)
+
+    def __neg__(self) -> Money:
+        return Money._make(_CONTEXT.minus(self.amount), self.currency)
+
+    def __pos__(self) -> Money:
+        return self
+
+    def __abs__(self) -> Money:
+        return Money._make(_CONTEXT.abs(self.amount), self.currency)
+
+    def __mul__(self, factor: Number) -> Money:
+        if isinstance(factor, Money):
+            raise InvalidAmountError("factor", factor, "a number (int, Decimal or Fraction)")
+        if not isinstance(factor, int | Decimal | Fraction | float):
+            return NotImplemented
+        return Money._make(_scale(self.amount, factor, "factor"), self.currency)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, divisor: Number) -> Money:
+        if isinstance(divisor, Money):
+            raise InvalidAmountError("divisor", divisor, "a number (int, Decimal or Fraction)")
+        if not isinstance(divisor, int | Decimal | Fraction | float):
+            return NotImplemented
+        fraction = _to_fraction(divisor, "divisor")
+        if fraction == 0:
+            raise InvalidArgumentError(f"divisor={divisor!r} must not be zero")
+        return Money._make(_scale(self.amount, 1 / fraction, "divisor"), self.currency)
+
+    def _compare(self, other: object, operation: str) -> Decimal | None:
+        if not isinstance(other, Money):
+            return None
+        self._same_currency(other, operation)
+        return other.amount
+
+    def __lt__(self, other: Money) -> bool:
+        amount = self._compare(other, "compare")
+        return NotImplemented if amount is None else self.amount < amount
+
+    def __le__(self, other: Money) -> bool:
+        amount = self._compare(other, "compare")
+        return NotImplemented if amount is None else self.amount <= amount
+
+    def __gt__(self, other: Money) -> bool:
+        amount = self._compare(other, "compare")
+        return NotImplemented if amount is None else self.amount > amount
+
+    def __ge__(self, other: Money) -> bool:
+        amount = self._compare(other, "compare")
+        return NotImplemented if amount is None else self.amount >= amount
+
+    # -- display ---------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"Money('{self.amount}', '{self.currency}')"
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle through the validating constructor (process pools send Money this way).
+        return (Money, (str(self.amount), self.currency))
+
+
+_ROUNDINGS = frozenset(
+    {
+        decimal.ROUND_CEILING,
+        decimal.ROUND_DOWN,
+        decimal.ROUND_FLOOR,
+        decimal.ROUND_HALF_DOWN,
+        decimal.ROUND_HALF_EVEN,
+        decimal.ROUND_HALF_UP,
+        decimal.ROUND_UP,
+        decimal.ROUND_05UP,
+    }
+)

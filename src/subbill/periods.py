@@ -1,0 +1,474 @@
+"""The billing calendar: frequencies, half-open periods, billing-day schedules, billing starts.
+
+Billing dates are counted from an anchor, never from the previous date, so a billing day
+of 31 gives 31 Jan, 28 Feb, 31 Mar, 30 Apr and never drifts to the 28th:
+
+>>> schedule = BillingSchedule(anchor=date(2026, 1, 31), frequency=MONTHLY)
+>>> [str(d) for d in itertools.islice(schedule.dates(), 4)]
+['2026-01-31', '2026-02-28', '2026-03-31', '2026-04-30']
+
+Periods are half-open ``[start, end)``: ``Period(date(2026, 3, 1), date(2026, 4, 1))`` is
+the whole of March, 31 days, and people are shown its inclusive last day, 31 March.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any, Self
+
+import attrs
+
+from subbill.errors import (
+    InvalidArgumentError,
+    InvalidBillingDayError,
+    InvalidDateError,
+    InvalidFrequencyError,
+    InvalidPeriodError,
+)
+
+__all__ = [
+    "ANNUAL",
+    "DAILY",
+    "MONTHLY",
+    "QUARTERLY",
+    "SEMIANNUAL",
+    "WEEKLY",
+    "BillingSchedule",
+    "BillingStart",
+    "Frequency",
+    "FrequencyUnit",
+    "Period",
+    "StartKind",
+    "add_months",
+    "days_in_month",
+]
+
+_ONE_DAY = timedelta(days=1)
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def check_date(name: str, value: object) -> date:
+    """Return ``value`` if it is a plain ``date`` (not a ``datetime``), else raise.
+
+    Used by every function that takes a date, so that a ``datetime`` (whose time and time
+    zone would be silently dropped) or ``None`` gets a clear error naming the argument.
+    """
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidDateError(name, value)
+    return value
+
+
+def days_in_month(year: int, month: int) -> int:
+    """Return the number of days of ``month`` in ``year`` (Gregorian calendar).
+
+    >>> days_in_month(2026, 2), days_in_month(2028, 2), days_in_month(2100, 2)
+    (28, 29, 28)
+    """
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _DAYS_IN_MONTH[month - 1]
+
+
+def add_months(day: date, months: int, *, billing_day: int | None = None) -> date:
+    """Move ``day`` by ``months`` calendar months, clamping to the end of shorter months.
+
+    The result falls on ``billing_day`` (default: ``day.day``) or on the last day of the
+    target month when that month is shorter.
+
+    >>> add_months(date(2026, 1, 31), 1)
+    datetime.date(2026, 2, 28)
+    >>> add_months(date(2026, 2, 28), 1, billing_day=31)
+    datetime.date(2026, 3, 31)
+    >>> add_months(date(2026, 3, 31), -1)
+    datetime.date(2026, 2, 28)
+    """
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    wanted = day.day if billing_day is None else billing_day
+    return date(year, month0 + 1, min(wanted, days_in_month(year, month0 + 1)))
+
+
+# -- Frequency -------------------------------------------------------------------------------
+
+
+class FrequencyUnit(enum.Enum):
+    """The two units a frequency is counted in (weeks are 7 days, years 12 months)."""
+
+    DAY = "day"
+    MONTH = "month"
+
+
+def _check_count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidFrequencyError(f"{name}={value!r} must be an int >= 1")
+    return value
+
+
+_ISO_PATTERN = re.compile(r"^P(\d+)([DWMY])$")
+_NAMES: dict[str, tuple[FrequencyUnit, int]] = {
+    "daily": (FrequencyUnit.DAY, 1),
+    "weekly": (FrequencyUnit.DAY, 7),
+    "biweekly": (FrequencyUnit.DAY, 14),
+    "monthly": (FrequencyUnit.MONTH, 1),
+    "bimonthly": (FrequencyUnit.MONTH, 2),
+    "quarterly": (FrequencyUnit.MONTH, 3),
+    "semiannual": (FrequencyUnit.MONTH, 6),
+    "annual": (FrequencyUnit.MONTH, 12),
+    "yearly": (FrequencyUnit.MONTH, 12),
+    "biennial": (FrequencyUnit.MONTH, 24),
+}
+_WORDS = re.compile(r"^(\d+)\s*(day|week|month|year)s?$")
+
+
+@attrs.frozen(kw_only=True)
+class Frequency:
+    """How often a recurring charge is billed: a count of days or of months.
+
+    Weeks are stored as 7 days and years as 12 months, so ``Frequency.years(1) == ANNUAL``.
+    Month-based frequencies fall on a billing day and clamp to the end of shorter months.
+
+    >>> Frequency.weeks(2) == Frequency.days(14), Frequency.years(1) == ANNUAL
+    (True, True)
+    >>> Frequency.months(0)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidFrequencyError: months=0 must be an int >= 1
+    """
+
+    unit: FrequencyUnit = attrs.field(validator=attrs.validators.instance_of(FrequencyUnit))
+    count: int = attrs.field(validator=lambda _i, _a, v: _check_count("count", v))
+
+    @classmethod
+    def days(cls, n: int) -> Self:
+        """Every ``n`` days."""
+        return cls(unit=FrequencyUnit.DAY, count=_check_count("days", n))
+
+    @classmethod
+    def weeks(cls, n: int) -> Self:
+        """Every ``n`` weeks (stored as ``7 * n`` days)."""
+        return cls(unit=FrequencyUnit.DAY, count=7 * _check_count("weeks", n))
+
+    @classmethod
+    def months(cls, n: int) -> Self:
+        """Every ``n`` calendar months."""
+        return cls(unit=FrequencyUnit.MONTH, count=_check_count("months", n))
+
+    @classmethod
+    def years(cls, n: int) -> Self:
+        """Every ``n`` years (stored as ``12 * n`` months)."""
+        return cls(unit=FrequencyUnit.MONTH, count=12 * _check_count("years", n))
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        """Read a frequency from a name, an ISO 8601 duration or words.
+
+        >>> [str(Frequency.parse(t)) for t in ("monthly", "P3M", "P1Y", "2 weeks", "P10D")]
+        ['P1M', 'P3M', 'P1Y', 'P2W', 'P10D']
+        """
+        if not isinstance(text, str):
+            raise InvalidFrequencyError(f"frequency={text!r} must be a str such as 'monthly'")
+        key = text.strip().lower()
+        if key in _NAMES:
+            unit, count = _NAMES[key]
+            return cls(unit=unit, count=count)
+        match = _ISO_PATTERN.match(key.upper()) or _WORDS.match(key)
+        if match is None:
+            raise InvalidFrequencyError(
+                f"frequency={text!r} must be a name ({', '.join(sorted(_NAMES))}), "
+                "an ISO 8601 duration such as 'P3M', or words such as '2 weeks'"
+            )
+        number, unit_text = int(match.group(1)), match.group(2).upper()[0]
+        builders = {"D": cls.days, "W": cls.weeks, "M": cls.months, "Y": cls.years}
+        return builders[unit_text](number)
+
+    @property
+    def is_month_based(self) -> bool:
+        """True for frequencies counted in months (monthly, quarterly, annual, …)."""
+        return self.unit is FrequencyUnit.MONTH
+
+    def advance(self, day: date, n: int = 1, *, billing_day: int | None = None) -> date:
+        """Return ``day`` moved by ``n`` periods (month-based: clamped to the month's end).
+
+        >>> MONTHLY.advance(date(2026, 1, 31)), Frequency.weeks(1).advance(date(2026, 1, 31))
+        (datetime.date(2026, 2, 28), datetime.date(2026, 2, 7))
+        """
+        if self.unit is FrequencyUnit.MONTH:
+            return add_months(day, self.count * n, billing_day=billing_day)
+        return day + timedelta(days=self.count * n)
+
+    def __str__(self) -> str:
+        """The ISO 8601 duration of one period: ``P1M``, ``P3M``, ``P1Y``, ``P1W``, ``P10D``."""
+        if self.unit is FrequencyUnit.MONTH:
+            return f"P{self.count // 12}Y" if self.count % 12 == 0 else f"P{self.count}M"
+        return f"P{self.count // 7}W" if self.count % 7 == 0 else f"P{self.count}D"
+
+
+DAILY = Frequency.days(1)
+WEEKLY = Frequency.weeks(1)
+MONTHLY = Frequency.months(1)
+QUARTERLY = Frequency.months(3)
+SEMIANNUAL = Frequency.months(6)
+ANNUAL = Frequency.months(12)
+
+
+# -- Period -----------------------------------------------------------------------------------
+
+
+def _check_period(instance: Period, _attribute: Any, end: date) -> None:
+    check_date("start", instance.start)
+    check_date("end", end)
+    if end <= instance.start:
+        raise InvalidPeriodError(
+            f"end={end.isoformat()} must be after start={instance.start.isoformat()} "
+            "(a period is half-open: [start, end))"
+        )
+
+
+@attrs.frozen(order=True)
+class Period:
+    """A half-open span of days ``[start, end)``: ``start`` is in it, ``end`` is not.
+
+    >>> march = Period(date(2026, 3, 1), date(2026, 4, 1))
+    >>> march.days, date(2026, 3, 31) in march, date(2026, 4, 1) in march
+    (31, True, False)
+    >>> march.last_day
+    datetime.date(2026, 3, 31)
+    """
+
+    start: date
+    end: date = attrs.field(validator=_check_period)
+
+    @classmethod
+    def _make(cls, start: date, end: date) -> Self:
+        """Build without validation, for periods computed from valid ones."""
+        period = object.__new__(cls)
+        object.__setattr__(period, "start", start)
+        object.__setattr__(period, "end", end)
+        return period
+
+    @classmethod
+    def inclusive(cls, first: date, last: date) -> Self:
+        """Build from the first and last days as people write them (both included).
+
+        >>> Period.inclusive(date(2026, 3, 1), date(2026, 3, 31)).days
+        31
+        """
+        return cls(check_date("first", first), check_date("last", last) + _ONE_DAY)
+
+    @property
+    def days(self) -> int:
+        """Number of days in the period."""
+        return (self.end - self.start).days
+
+    @property
+    def last_day(self) -> date:
+        """The last day inside the period (``end`` minus one day), as shown to people."""
+        return self.end - _ONE_DAY
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day < self.end
+
+    def overlaps(self, other: Period) -> bool:
+        """Tell whether the two periods share at least one day."""
+        return self.start < other.end and other.start < self.end
+
+    def intersection(self, other: Period) -> Period | None:
+        """Return the days both periods share, or ``None``.
+
+        >>> Period(date(2026, 1, 1), date(2026, 3, 1)).intersection(
+        ...     Period(date(2026, 2, 1), date(2026, 4, 1)))
+        Period(start=datetime.date(2026, 2, 1), end=datetime.date(2026, 3, 1))
+        """
+        start = max(self.start, other.start)
+        end = min(self.end, other.end)
+        return Period._make(start, end) if start < end else None
+
+    def split(self, on: date) -> tuple[Period, Period]:
+        """Cut into ``[start, on)`` and ``[on, end)``; ``on`` must be strictly inside."""
+        check_date("on", on)
+        if not self.start < on < self.end:
+            raise InvalidPeriodError(
+                f"on={on.isoformat()} must be strictly between start={self.start.isoformat()} "
+                f"and end={self.end.isoformat()} to split the period"
+            )
+        return Period._make(self.start, on), Period._make(on, self.end)
+
+
+# -- BillingSchedule ------------------------------------------------------------------------
+
+
+def _check_billing_day(instance: BillingSchedule, _attribute: Any, value: int | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 31:
+        raise InvalidBillingDayError(f"billing_day={value!r} must be an int from 1 to 31")
+    if not instance.frequency.is_month_based:
+        raise InvalidBillingDayError(
+            f"billing_day={value!r} needs a month-based frequency; "
+            f"frequency={instance.frequency} is counted in days"
+        )
+    anchor = instance.anchor
+    expected = min(value, days_in_month(anchor.year, anchor.month))
+    if anchor.day != expected:
+        raise InvalidBillingDayError(
+            f"anchor={anchor.isoformat()} must fall on billing_day={value} "
+            f"(or the last day of a shorter month): expected "
+            f"{anchor.replace(day=expected).isoformat()}"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class BillingSchedule:
+    """The billing dates of a recurring charge: ``anchor + n × frequency``, for any int ``n``.
+
+    For month-based frequencies every date falls on ``billing_day`` (default: the anchor's
+    day) or on the last day of a shorter month, and is computed from the anchor, so the
+    schedule never drifts.
+
+    >>> s = BillingSchedule(anchor=date(2028, 1, 31), frequency=MONTHLY, billing_day=31)
+    >>> s.nth(1), s.nth(-2)
+    (datetime.date(2028, 2, 29), datetime.date(2027, 11, 30))
+    >>> s.period_containing(date(2028, 3, 15))
+    Period(start=datetime.date(2028, 2, 29), end=datetime.date(2028, 3, 31))
+    """
+
+    anchor: date = attrs.field(validator=lambda _i, _a, v: check_date("anchor", v))
+    frequency: Frequency = attrs.field(validator=attrs.validators.instance_of(Frequency))
+    billing_day: int | None = attrs.field(default=None, validator=_check_billing_day)
+    # Derived once, for the hot path of nth(): the anchor's month index and the billing day.
+    _month_index: int = attrs.field(init=False, eq=False, repr=False)
+    _day: int | None = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        month_based = self.frequency.is_month_based
+        day = self.anchor.day if self.billing_day is None else self.billing_day
+        object.__setattr__(self, "_month_index", self.anchor.year * 12 + self.anchor.month - 1)
+        object.__setattr__(self, "_day", day if month_based else None)
+
+    @property
+    def day(self) -> int | None:
+        """The day of the month billing falls on (``None`` for day-based frequencies)."""
+        return self._day
+
+    def nth(self, n: int) -> date:
+        """Return the ``n``-th billing date (``nth(0)`` is the anchor; ``n`` may be negative)."""
+        day = self._day
+        if day is None:
+            return self.anchor + timedelta(days=self.frequency.count * n)
+        year, month0 = divmod(self._month_index + self.frequency.count * n, 12)
+        last = days_in_month(year, month0 + 1)
+        return date(year, month0 + 1, day if day <= last else last)
+
+    def dates(self) -> Iterator[date]:
+        """Iterate the billing dates from the anchor on (an endless iterator)."""
+        return (self.nth(n) for n in itertools.count())
+
+    def index_of(self, day: date) -> int:
+        """Return the ``n`` whose period ``[nth(n), nth(n + 1))`` contains ``day``.
+
+        >>> BillingSchedule(anchor=date(2026, 1, 15), frequency=MONTHLY).index_of(
+        ...     date(2025, 12, 14))
+        -2
+        """
+        check_date("day", day)
+        anchor = self.anchor
+        if self.frequency.is_month_based:
+            months = (day.year - anchor.year) * 12 + day.month - anchor.month
+            n = months // self.frequency.count
+            while self.nth(n) > day:
+                n -= 1
+            while self.nth(n + 1) <= day:
+                n += 1
+            return n
+        return (day - anchor).days // self.frequency.count
+
+    def period(self, n: int) -> Period:
+        """Return the ``n``-th billing period ``[nth(n), nth(n + 1))``."""
+        return Period._make(self.nth(n), self.nth(n + 1))
+
+    def period_containing(self, day: date) -> Period:
+        """Return the billing period that contains ``day``."""
+        return self.period(self.index_of(day))
+
+
+# -- BillingStart ---------------------------------------------------------------------------
+
+
+class StartKind(enum.Enum):
+    """How a recurring line's first billing date is chosen."""
+
+    IMMEDIATELY = "immediately"
+    ON_DATE = "on_date"
+    AFTER_DAYS = "after_days"
+    AFTER_MONTHS = "after_months"
+
+
+def _check_start(instance: BillingStart, _attribute: Any, count: int) -> None:
+    kind = instance.kind
+    if kind is StartKind.ON_DATE:
+        check_date("on", instance.on_date)
+    elif instance.on_date is not None:
+        raise InvalidArgumentError(f"on_date={instance.on_date!r} is only for kind=on_date")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise InvalidArgumentError(f"count={count!r} must be an int >= 0")
+    if kind in (StartKind.IMMEDIATELY, StartKind.ON_DATE) and count != 0:
+        raise InvalidArgumentError(f"count={count!r} is only for kind=after_days/after_months")
+
+
+@attrs.frozen(kw_only=True)
+class BillingStart:
+    """When billing of a recurring line begins: at payment, on a date, or N days/months after.
+
+    >>> paid = date(2026, 1, 31)
+    >>> BillingStart.after_months(1).resolve(paid_on=paid)
+    datetime.date(2026, 2, 28)
+    >>> BillingStart.after_days(30).resolve(paid_on=paid)
+    datetime.date(2026, 3, 2)
+    >>> BillingStart.on(date(2026, 1, 1)).resolve(paid_on=paid)  # a past date: due at payment
+    datetime.date(2026, 1, 31)
+    """
+
+    kind: StartKind = attrs.field(validator=attrs.validators.instance_of(StartKind))
+    on_date: date | None = None
+    count: int = attrs.field(default=0, validator=_check_start)
+
+    @classmethod
+    def immediately(cls) -> Self:
+        """Billing starts on the payment date."""
+        return cls(kind=StartKind.IMMEDIATELY)
+
+    @classmethod
+    def on(cls, day: date) -> Self:
+        """Billing starts on a custom date (or at payment, if that date has passed)."""
+        return cls(kind=StartKind.ON_DATE, on_date=day)
+
+    @classmethod
+    def after_days(cls, n: int) -> Self:
+        """Billing starts ``n`` days after payment."""
+        return cls(kind=StartKind.AFTER_DAYS, count=n)
+
+    @classmethod
+    def after_months(cls, n: int) -> Self:
+        """Billing starts ``n`` calendar months after payment (clamped to the month's end)."""
+        return cls(kind=StartKind.AFTER_MONTHS, count=n)
+
+    def resolve(self, *, paid_on: date) -> date:
+        """Return the first billing date for a payment made on ``paid_on``."""
+        check_date("paid_on", paid_on)
+        match self.kind:
+            case StartKind.IMMEDIATELY:
+                return paid_on
+            case StartKind.ON_DATE:
+                assert self.on_date is not None  # noqa: S101  (checked by the validator)
+                return max(self.on_date, paid_on)
+            case StartKind.AFTER_DAYS:
+                return paid_on + timedelta(days=self.count)
+            case StartKind.AFTER_MONTHS:
+                return add_months(paid_on, self.count)
+
+    def is_deferred(self, *, paid_on: date) -> bool:
+        """Tell whether billing starts after ``paid_on`` (the line is post-dated)."""
+        return self.resolve(paid_on=paid_on) > paid_on

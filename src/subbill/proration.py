@@ -1,0 +1,341 @@
+"""Exact proration: which periods a subscription owes by a date, and for what share of each.
+
+A partial period's factor is its days over the days of the billing period that encloses
+it in the schedule (28–31 for monthly, 89–92 quarterly, 365/366 annual), kept as an exact
+``Fraction``; a whole period counts exactly 1 whatever its length. Other conventions are
+explicit :class:`ProrationBasis` policies.
+
+>>> periods = billable_periods(date(2011, 2, 1), as_of=date(2011, 4, 13),
+...                            frequency=MONTHLY, billing_day=13)
+>>> [(str(p.period.start), str(p.factor)) for p in periods]
+[('2011-02-01', '12/31'), ('2011-02-13', '1'), ('2011-03-13', '1'), ('2011-04-13', '1')]
+>>> sum(p.factor for p in periods)
+Fraction(105, 31)
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from decimal import ROUND_HALF_UP
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from subbill.errors import InvalidArgumentError, InvalidPeriodError
+from subbill.money import Money, Number, _to_fraction
+from subbill.periods import (
+    BillingSchedule,
+    Frequency,
+    Period,
+    check_date,
+    days_in_month,
+)
+
+__all__ = [
+    "BillablePeriod",
+    "BillingTiming",
+    "ProrationBasis",
+    "billable_periods",
+    "credit_unused",
+    "day_count",
+    "days360",
+    "period_factor",
+    "prorate",
+]
+
+
+_ONE = Fraction(1)
+
+
+class BillingTiming(enum.Enum):
+    """When a period is billed: at its start (in advance) or once it is over (in arrears)."""
+
+    IN_ADVANCE = "in_advance"
+    IN_ARREARS = "in_arrears"
+
+
+class ProrationBasis(enum.Enum):
+    """How a partial period is priced.
+
+    - ``ACTUAL_DAYS`` (default): days used ÷ days of the enclosing billing period.
+    - ``THIRTY_DAY_MONTH``: the 30/360 convention (see :func:`days360`); a period of n
+      months counts 30·n days.
+    - ``NONE``: a partial period is billed as a whole one.
+    """
+
+    ACTUAL_DAYS = "actual_days"
+    THIRTY_DAY_MONTH = "thirty_day_month"
+    NONE = "none"
+
+
+def days360(start: date, end: date) -> int:
+    """Count the days from ``start`` to ``end`` under the 30/360 convention.
+
+    ``360·(y2−y1) + 30·(m2−m1) + (min(d2, 30) − min(d1, 30))``: every month counts 30 days,
+    and the 31st counts as the 30th.
+
+    >>> days360(date(2026, 5, 23), date(2026, 6, 15)), days360(date(2026, 2, 23), date(2026, 3, 15))
+    (22, 22)
+    """
+    return (
+        360 * (end.year - start.year)
+        + 30 * (end.month - start.month)
+        + (min(end.day, 30) - min(start.day, 30))
+    )
+
+
+def _months_between(start: date, end: date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def period_factor(
+    period: Period, *, cycle: Period, basis: ProrationBasis = ProrationBasis.ACTUAL_DAYS
+) -> Fraction:
+    """Return the share of billing period ``cycle`` that ``period`` (inside it) stands for.
+
+    Under ``THIRTY_DAY_MONTH`` the 30/360 day count of a partial period is kept within
+    ``[1, 30·n]`` days, so that one day of service is never free (30 → 31 March counts 0
+    days under the raw formula) and a partial period never costs more than a whole one.
+
+    >>> feb = Period(date(2026, 2, 1), date(2026, 3, 1))
+    >>> period_factor(Period(date(2026, 2, 15), date(2026, 3, 1)), cycle=feb)
+    Fraction(1, 2)
+    >>> period_factor(Period(date(2026, 2, 15), date(2026, 3, 1)), cycle=feb,
+    ...               basis=ProrationBasis.THIRTY_DAY_MONTH)
+    Fraction(8, 15)
+    """
+    counted, whole = day_count(period, cycle=cycle, basis=basis)
+    return Fraction(counted, whole)
+
+
+def day_count(
+    period: Period, *, cycle: Period, basis: ProrationBasis = ProrationBasis.ACTUAL_DAYS
+) -> tuple[int, int]:
+    """Return ``(days counted, days of the whole period)``: the factor before reduction.
+
+    This is what an explanation shows (``12/28``, where the factor itself is ``3/7``).
+
+    >>> cycle = Period(date(2026, 2, 13), date(2026, 3, 13))
+    >>> day_count(Period(date(2026, 3, 1), date(2026, 3, 13)), cycle=cycle)
+    (12, 28)
+    >>> day_count(Period(date(2026, 3, 1), date(2026, 3, 13)), cycle=cycle,
+    ...           basis=ProrationBasis.THIRTY_DAY_MONTH)
+    (12, 30)
+    """
+    if period.start < cycle.start or period.end > cycle.end:
+        raise InvalidPeriodError(
+            f"period=[{period.start.isoformat()}, {period.end.isoformat()}) must lie inside "
+            f"cycle=[{cycle.start.isoformat()}, {cycle.end.isoformat()})"
+        )
+    if basis is ProrationBasis.ACTUAL_DAYS:
+        return period.days, cycle.days
+    if basis is ProrationBasis.NONE:
+        return cycle.days, cycle.days
+    months = _months_between(cycle.start, cycle.end)
+    if months < 1:
+        raise InvalidArgumentError(
+            f"basis={basis.value} needs a month-based billing period; "
+            f"cycle=[{cycle.start.isoformat()}, {cycle.end.isoformat()}) is not a whole "
+            "number of months"
+        )
+    whole = 30 * months
+    if period == cycle:
+        return whole, whole
+    return min(max(days360(period.start, period.end), 1), whole), whole
+
+
+def _check_factor(_instance: Any, _attribute: Any, factor: Fraction) -> None:
+    if not isinstance(factor, Fraction) or not 0 < factor <= 1:
+        raise InvalidArgumentError(f"factor={factor!r} must be a Fraction in (0, 1]")
+
+
+@attrs.frozen(kw_only=True)
+class BillablePeriod:
+    """A period to bill and the exact share of a whole billing period it stands for.
+
+    ``cycle`` is the schedule's billing period that encloses ``period`` (the same period
+    when it is whole); it is what the factor's denominator counts, and what an invoice line
+    shows to explain the amount. Two billable periods are equal when their period and
+    factor are.
+    """
+
+    period: Period = attrs.field(validator=attrs.validators.instance_of(Period))
+    factor: Fraction = attrs.field(validator=_check_factor)
+    cycle: Period = attrs.field(
+        default=attrs.Factory(lambda self: self.period, takes_self=True), eq=False
+    )
+    basis: ProrationBasis = attrs.field(default=ProrationBasis.ACTUAL_DAYS, eq=False)
+
+    @property
+    def day_count(self) -> tuple[int, int]:
+        """``(days counted, days of the billing period)`` behind the factor, unreduced."""
+        return day_count(self.period, cycle=self.cycle, basis=self.basis)
+
+    @property
+    def is_partial(self) -> bool:
+        """True when the period is shorter than its billing period."""
+        return self.period != self.cycle
+
+    def split(self, on: date) -> tuple[BillablePeriod, BillablePeriod]:
+        """Cut at ``on`` into two billable periods of the same cycle and basis.
+
+        Under ``ACTUAL_DAYS`` the two factors add up exactly to this one's.
+
+        >>> whole = billable_periods(date(2026, 3, 1), as_of=date(2026, 3, 1),
+        ...                          frequency=MONTHLY)[0]
+        >>> used, unused = whole.split(date(2026, 3, 13))
+        >>> used.factor, unused.factor, used.factor + unused.factor
+        (Fraction(12, 31), Fraction(19, 31), Fraction(1, 1))
+        """
+        first, second = self.period.split(on)
+        return (
+            BillablePeriod(
+                period=first,
+                factor=period_factor(first, cycle=self.cycle, basis=self.basis),
+                cycle=self.cycle,
+                basis=self.basis,
+            ),
+            BillablePeriod(
+                period=second,
+                factor=period_factor(second, cycle=self.cycle, basis=self.basis),
+                cycle=self.cycle,
+                basis=self.basis,
+            ),
+        )
+
+
+def _schedule_for(start: date, frequency: Frequency, billing_day: int | None) -> BillingSchedule:
+    """The schedule whose anchor is the billing day of ``start``'s month (clamped)."""
+    if not frequency.is_month_based:
+        if billing_day is not None:
+            # Let BillingSchedule's validator word the error.
+            return BillingSchedule(anchor=start, frequency=frequency, billing_day=billing_day)
+        return BillingSchedule(anchor=start, frequency=frequency)
+    day = start.day if billing_day is None else billing_day
+    if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 31:
+        return BillingSchedule(anchor=start, frequency=frequency, billing_day=billing_day)
+    anchor = start.replace(day=min(day, days_in_month(start.year, start.month)))
+    return BillingSchedule(anchor=anchor, frequency=frequency, billing_day=billing_day)
+
+
+def billable_periods(
+    start: date,
+    end: date | None = None,
+    *,
+    as_of: date,
+    frequency: Frequency,
+    billing_day: int | None = None,
+    timing: BillingTiming = BillingTiming.IN_ADVANCE,
+    basis: ProrationBasis = ProrationBasis.ACTUAL_DAYS,
+) -> tuple[BillablePeriod, ...]:
+    """Return the periods a subscription running over ``[start, end)`` owes by ``as_of``.
+
+    Cycle dates come from a :class:`~subbill.periods.BillingSchedule` anchored on the
+    ``billing_day`` of ``start``'s month (default: ``start.day``). The result is a leading
+    partial period when ``start`` is not a cycle date, whole periods (factor 1), and a
+    trailing partial period when ``end`` is not a cycle date. ``IN_ADVANCE`` returns every
+    period started by ``as_of``; ``IN_ARREARS`` every period ended by ``as_of``.
+
+    Raises:
+        InvalidDateError: a date argument is not a ``date``.
+        InvalidPeriodError: ``end`` is not after ``start``.
+        InvalidBillingDayError: ``billing_day`` is not 1–31 or the frequency is day-based.
+
+    >>> periods = billable_periods(date(2026, 1, 10), date(2026, 3, 20), as_of=date(2026, 12, 31),
+    ...                            frequency=MONTHLY, billing_day=1)
+    >>> [(p.period.days, p.cycle.days, str(p.factor)) for p in periods]
+    [(22, 31, '22/31'), (28, 28, '1'), (19, 31, '19/31')]
+    """
+    check_date("start", start)
+    check_date("as_of", as_of)
+    if end is not None:
+        check_date("end", end)
+        if end <= start:
+            raise InvalidPeriodError(
+                f"end={end.isoformat()} must be after start={start.isoformat()}"
+            )
+    if not isinstance(frequency, Frequency):
+        raise InvalidArgumentError(f"frequency={frequency!r} must be a Frequency, e.g. MONTHLY")
+    if not isinstance(timing, BillingTiming):
+        raise InvalidArgumentError(f"timing={timing!r} must be a BillingTiming")
+    if not isinstance(basis, ProrationBasis):
+        raise InvalidArgumentError(f"basis={basis!r} must be a ProrationBasis")
+    if basis is ProrationBasis.THIRTY_DAY_MONTH and not frequency.is_month_based:
+        raise InvalidArgumentError(
+            f"basis={basis.value} needs a month-based frequency, not frequency={frequency}"
+        )
+    schedule = _schedule_for(start, frequency, billing_day)
+    in_advance = timing is BillingTiming.IN_ADVANCE
+    result: list[BillablePeriod] = []
+    n = schedule.index_of(start)
+    cycle_start = schedule.nth(n)
+    while True:
+        cycle_end = schedule.nth(n + 1)
+        piece_start = max(cycle_start, start)
+        piece_end = cycle_end if end is None else min(cycle_end, end)
+        if (piece_start if in_advance else piece_end) > as_of:
+            break
+        cycle = Period._make(cycle_start, cycle_end)
+        if piece_start == cycle_start and piece_end == cycle_end:
+            result.append(_billable(cycle, _ONE, cycle, basis))
+        else:
+            piece = Period._make(piece_start, piece_end)
+            result.append(
+                _billable(piece, period_factor(piece, cycle=cycle, basis=basis), cycle, basis)
+            )
+        if end is not None and cycle_end >= end:
+            break
+        cycle_start = cycle_end
+        n += 1
+    return tuple(result)
+
+
+def _billable(
+    period: Period, factor: Fraction, cycle: Period, basis: ProrationBasis
+) -> BillablePeriod:
+    billable = object.__new__(BillablePeriod)
+    object.__setattr__(billable, "period", period)
+    object.__setattr__(billable, "factor", factor)
+    object.__setattr__(billable, "cycle", cycle)
+    object.__setattr__(billable, "basis", basis)
+    return billable
+
+
+def prorate(amount: Money, factor: Number, *, rounding: str = ROUND_HALF_UP) -> Money:
+    """Return ``amount × factor`` rounded to the currency's minor unit.
+
+    >>> prorate(Money("50.00", "EUR"), Fraction(12, 31))
+    Money('19.35', 'EUR')
+    """
+    if not isinstance(amount, Money):
+        raise InvalidArgumentError(f"amount={amount!r} must be a Money")
+    exact = _to_fraction(factor, "factor")
+    if exact < 0:
+        raise InvalidArgumentError(f"factor={factor!r} must be >= 0")
+    return (amount * exact).rounded(rounding)
+
+
+def credit_unused(
+    price: Money, billed: BillablePeriod, *, on: date, rounding: str = ROUND_HALF_UP
+) -> Money:
+    """Return the credit for the part of ``billed`` from ``on`` to its end, at ``price``.
+
+    ``price`` is the price of one whole billing period (what a factor of 1 costs); the
+    credit is that price times the factor of ``[on, end)`` in the same billing period, so a
+    plan change on ``on`` credits the old plan with this and charges the new plan with the
+    same factor. Before the period it credits all that was billed; after it, nothing.
+
+    >>> march = billable_periods(date(2026, 3, 1), as_of=date(2026, 3, 1), frequency=MONTHLY)[0]
+    >>> credit_unused(Money("31.00", "EUR"), march, on=date(2026, 3, 13))
+    Money('19.00', 'EUR')
+    """
+    check_date("on", on)
+    if on <= billed.period.start:
+        factor = billed.factor
+    elif on >= billed.period.end:
+        factor = Fraction(0)
+    else:
+        factor = billed.split(on)[1].factor
+    return prorate(price, factor, rounding=rounding)

@@ -1,0 +1,119 @@
+"""House rules of the package itself: its public names, its errors and the purity of its core."""
+
+import ast
+import importlib
+import inspect
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+
+import subbill
+from subbill import errors
+
+SRC = Path(subbill.__file__).parent
+# The edge: these may format text, read the clock or touch storage. Everything else is core.
+EDGE_MODULES = {"l10n", "cli", "__main__", "service"}
+FORBIDDEN_IMPORTS = {
+    "subbill.storage",
+    "subbill.cli",
+    "subbill.l10n",
+    "sqlite3",
+    "os",
+    "io",
+    "pathlib",
+    "socket",
+    "subprocess",
+    "shutil",
+    "tempfile",
+    "urllib",
+    "http",
+    "requests",
+    "time",
+}
+
+
+def _core_modules() -> list[Path]:
+    return [
+        path
+        for path in sorted(SRC.rglob("*.py"))
+        if path.stem not in EDGE_MODULES and "storage" not in path.relative_to(SRC).parts
+    ]
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    if name.isupper():
+        return (0, name)
+    if name[0].isupper():
+        return (1, name)
+    return (2, name)
+
+
+def test_all_is_sorted_constants_then_classes_then_functions():
+    assert subbill.__all__ == sorted(subbill.__all__, key=_isort_key)
+    assert len(set(subbill.__all__)) == len(subbill.__all__)
+
+
+def test_every_exported_name_exists_and_is_documented():
+    for name in subbill.__all__:
+        value = getattr(subbill, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert inspect.getdoc(value), f"{name} has no docstring"
+
+
+def test_package_is_typed():
+    assert (SRC / "py.typed").exists()
+
+
+def test_every_module_has_a_docstring():
+    for info in pkgutil.walk_packages(subbill.__path__, "subbill."):
+        module = importlib.import_module(info.name)
+        assert module.__doc__, f"{info.name} has no docstring"
+
+
+@pytest.mark.parametrize("path", _core_modules(), ids=lambda p: p.stem)
+def test_core_module_imports_no_io_storage_or_edge(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    for name in imported:
+        for forbidden in FORBIDDEN_IMPORTS:
+            assert name != forbidden, f"{path.name} imports {name}"
+            assert not name.startswith(forbidden + "."), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("path", _core_modules(), ids=lambda p: p.stem)
+def test_core_module_never_reads_the_clock_nor_uses_floats(path):
+    text = path.read_text(encoding="utf-8")
+    for pattern in (
+        r"date\.today\(",
+        r"datetime\.now\(",
+        r"datetime\.utcnow\(",
+        r"time\.time\(",
+        r"\bfloat\(",
+        r"getcontext\(\)\.(prec|rounding)\s*=",
+        r"setcontext\(",
+    ):
+        assert not re.search(pattern, text), f"{path.name} matches {pattern}"
+
+
+def test_every_error_has_a_code_and_the_root():
+    classes = [
+        value
+        for value in vars(errors).values()
+        if inspect.isclass(value)
+        and issubclass(value, Exception)
+        and value.__module__ == errors.__name__
+    ]
+    codes = [cls.code for cls in classes]
+    assert len(codes) == len(set(codes)), "error codes must be unique"
+    for cls in classes:
+        assert issubclass(cls, errors.SubbillError)
+        assert re.fullmatch(r"[a-z_]+", cls.code)
+        if cls is not errors.SubbillError:
+            assert issubclass(cls, ValueError | TypeError), f"{cls.__name__} needs a builtin base"

@@ -1,0 +1,301 @@
+import itertools
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from subbill import (
+    ANNUAL,
+    DAILY,
+    MONTHLY,
+    QUARTERLY,
+    SEMIANNUAL,
+    WEEKLY,
+    BillingSchedule,
+    BillingStart,
+    Frequency,
+    FrequencyUnit,
+    InvalidArgumentError,
+    InvalidBillingDayError,
+    InvalidDateError,
+    InvalidFrequencyError,
+    InvalidPeriodError,
+    Period,
+    add_months,
+    days_in_month,
+)
+from tests.strategies import dates, day_frequencies, month_frequencies
+
+# -- Frequency -------------------------------------------------------------------------------
+
+
+def test_frequency_constants():
+    assert (DAILY.unit, DAILY.count) == (FrequencyUnit.DAY, 1)
+    assert (WEEKLY.unit, WEEKLY.count) == (FrequencyUnit.DAY, 7)
+    assert (MONTHLY.unit, MONTHLY.count) == (FrequencyUnit.MONTH, 1)
+    assert Frequency.months(3) == QUARTERLY
+    assert Frequency.months(6) == SEMIANNUAL
+    assert ANNUAL == Frequency.months(12) == Frequency.years(1)
+    assert [str(f) for f in (DAILY, WEEKLY, MONTHLY, QUARTERLY, SEMIANNUAL, ANNUAL)] == [
+        "P1D",
+        "P1W",
+        "P1M",
+        "P3M",
+        "P6M",
+        "P1Y",
+    ]
+
+
+@pytest.mark.parametrize(
+    "build", [Frequency.days, Frequency.weeks, Frequency.months, Frequency.years]
+)
+@pytest.mark.parametrize("count", [0, -1, True, "1"])
+def test_zero_negative_or_non_int_counts_are_refused(build, count):
+    with pytest.raises(InvalidFrequencyError, match=f"={count!r} must be an int >= 1"):
+        build(count)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("monthly", MONTHLY),
+        ("Quarterly", QUARTERLY),
+        ("annual", ANNUAL),
+        ("P6M", SEMIANNUAL),
+        ("p1y", ANNUAL),
+        ("P2W", Frequency.days(14)),
+        ("3 months", QUARTERLY),
+        ("1 week", WEEKLY),
+        ("10 days", Frequency.days(10)),
+    ],
+)
+def test_parse_frequency(text, expected):
+    assert Frequency.parse(text) == expected
+    assert Frequency.parse(str(expected)) == expected
+
+
+def test_parse_unknown_frequency_names_it():
+    with pytest.raises(InvalidFrequencyError, match="frequency='fortnightlyish' must be a name"):
+        Frequency.parse("fortnightlyish")
+
+
+# -- Period ------------------------------------------------------------------------------------
+
+
+def test_period_is_half_open():
+    march = Period(date(2026, 3, 1), date(2026, 4, 1))
+    assert march.days == 31
+    assert date(2026, 3, 1) in march
+    assert date(2026, 3, 31) in march
+    assert date(2026, 4, 1) not in march
+    assert date(2026, 2, 28) not in march
+    assert march.last_day == date(2026, 3, 31)
+    assert Period.inclusive(date(2026, 3, 1), date(2026, 3, 31)) == march
+
+
+def test_period_end_must_be_after_start():
+    with pytest.raises(InvalidPeriodError, match="end=2026-03-01 must be after start=2026-03-01"):
+        Period(date(2026, 3, 1), date(2026, 3, 1))
+    with pytest.raises(InvalidPeriodError):
+        Period(date(2026, 3, 2), date(2026, 3, 1))
+
+
+def test_period_refuses_datetimes_and_none():
+    with pytest.raises(InvalidDateError, match=r"start=datetime\.datetime"):
+        Period(datetime(2026, 3, 1, 12), date(2026, 4, 1))  # noqa: DTZ001
+    with pytest.raises(InvalidDateError, match=r"end=None must be a datetime\.date"):
+        Period(date(2026, 3, 1), None)  # type: ignore[arg-type]
+
+
+def test_period_intersection_overlap_and_split():
+    q1 = Period(date(2026, 1, 1), date(2026, 4, 1))
+    feb = Period(date(2026, 2, 1), date(2026, 3, 1))
+    assert q1.intersection(feb) == feb
+    assert q1.overlaps(feb)
+    assert q1.intersection(Period(date(2026, 4, 1), date(2026, 5, 1))) is None
+    first, second = q1.split(date(2026, 2, 15))
+    assert (first.days, second.days) == (45, 45)
+    with pytest.raises(InvalidPeriodError, match="on=2026-01-01 must be strictly between"):
+        q1.split(date(2026, 1, 1))
+
+
+# -- BillingSchedule ----------------------------------------------------------------------------
+
+
+def _first(schedule: BillingSchedule, n: int) -> list[date]:
+    return list(itertools.islice(schedule.dates(), n))
+
+
+def test_billing_day_31_from_january_clamps_and_recovers():
+    schedule = BillingSchedule(anchor=date(2026, 1, 31), frequency=MONTHLY, billing_day=31)
+    assert _first(schedule, 4) == [
+        date(2026, 1, 31),
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+        date(2026, 4, 30),
+    ]
+
+
+def test_billing_day_31_in_a_leap_year():
+    schedule = BillingSchedule(anchor=date(2028, 1, 31), frequency=MONTHLY, billing_day=31)
+    assert _first(schedule, 3) == [date(2028, 1, 31), date(2028, 2, 29), date(2028, 3, 31)]
+
+
+def test_anchor_day_is_the_default_billing_day():
+    schedule = BillingSchedule(anchor=date(2026, 1, 31), frequency=MONTHLY)
+    assert schedule.day == 31
+    assert schedule.nth(2) == date(2026, 3, 31)  # never drifts to the 28th
+    assert schedule.nth(13) == date(2027, 2, 28)
+
+
+def test_anchor_on_feb_29_annual():
+    schedule = BillingSchedule(anchor=date(2028, 2, 29), frequency=ANNUAL)
+    assert _first(schedule, 5) == [
+        date(2028, 2, 29),
+        date(2029, 2, 28),
+        date(2030, 2, 28),
+        date(2031, 2, 28),
+        date(2032, 2, 29),
+    ]
+
+
+def test_negative_n_counts_back_from_the_anchor():
+    schedule = BillingSchedule(anchor=date(2026, 3, 31), frequency=MONTHLY)
+    assert [schedule.nth(n) for n in (-1, -2, -3)] == [
+        date(2026, 2, 28),
+        date(2026, 1, 31),
+        date(2025, 12, 31),
+    ]
+
+
+def test_quarterly_and_weekly_schedules():
+    quarterly = BillingSchedule(anchor=date(2026, 11, 30), frequency=QUARTERLY)
+    assert _first(quarterly, 3) == [date(2026, 11, 30), date(2027, 2, 28), date(2027, 5, 30)]
+    weekly = BillingSchedule(anchor=date(2026, 12, 29), frequency=WEEKLY)
+    assert _first(weekly, 2) == [date(2026, 12, 29), date(2027, 1, 5)]
+
+
+def test_period_containing():
+    schedule = BillingSchedule(anchor=date(2026, 1, 31), frequency=MONTHLY)
+    assert schedule.period_containing(date(2026, 3, 1)) == Period(
+        date(2026, 2, 28), date(2026, 3, 31)
+    )
+    assert schedule.period_containing(date(2026, 2, 28)) == Period(
+        date(2026, 2, 28), date(2026, 3, 31)
+    )
+    assert schedule.period_containing(date(2026, 2, 27)) == Period(
+        date(2026, 1, 31), date(2026, 2, 28)
+    )
+    assert schedule.period_containing(date(2025, 1, 1)) == Period(
+        date(2024, 12, 31), date(2025, 1, 31)
+    )
+
+
+def test_billing_day_must_match_the_anchor():
+    with pytest.raises(
+        InvalidBillingDayError, match="anchor=2026-01-15 must fall on billing_day=31"
+    ):
+        BillingSchedule(anchor=date(2026, 1, 15), frequency=MONTHLY, billing_day=31)
+    BillingSchedule(anchor=date(2026, 2, 28), frequency=MONTHLY, billing_day=31)  # clamped: fine
+
+
+@pytest.mark.parametrize("day", [0, 32, -1, True])
+def test_billing_day_out_of_range_is_refused(day):
+    with pytest.raises(
+        InvalidBillingDayError, match=f"billing_day={day!r} must be an int from 1 to 31"
+    ):
+        BillingSchedule(anchor=date(2026, 1, 1), frequency=MONTHLY, billing_day=day)
+
+
+def test_billing_day_needs_a_month_based_frequency():
+    with pytest.raises(InvalidBillingDayError, match="needs a month-based frequency"):
+        BillingSchedule(anchor=date(2026, 1, 1), frequency=WEEKLY, billing_day=1)
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> BillingSchedule:
+    frequency = draw(st.one_of(month_frequencies, day_frequencies))
+    anchor = draw(dates)
+    if frequency.is_month_based and draw(st.booleans()):
+        day = draw(st.integers(min_value=1, max_value=31))
+        anchor = anchor.replace(day=min(day, days_in_month(anchor.year, anchor.month)))
+        return BillingSchedule(anchor=anchor, frequency=frequency, billing_day=day)
+    return BillingSchedule(anchor=anchor, frequency=frequency)
+
+
+@given(schedules(), st.integers(min_value=-200, max_value=200))
+def test_billing_dates_strictly_increase(schedule, n):
+    assert schedule.nth(n) < schedule.nth(n + 1)
+    assert schedule.nth(0) == schedule.anchor
+
+
+@given(schedules(), st.integers(min_value=-200, max_value=200))
+def test_month_based_dates_land_on_billing_day_or_month_end(schedule, n):
+    d = schedule.nth(n)
+    if schedule.frequency.is_month_based:
+        assert d.day == min(schedule.day, days_in_month(d.year, d.month))
+        months = (d.year - schedule.anchor.year) * 12 + d.month - schedule.anchor.month
+        assert months == n * schedule.frequency.count
+    else:
+        assert (d - schedule.anchor).days == n * schedule.frequency.count
+
+
+@given(
+    schedules(), st.integers(min_value=-100, max_value=100), st.integers(min_value=0, max_value=50)
+)
+def test_dates_never_drift_when_counted_from_a_later_billing_date(schedule, n, m):
+    restarted = BillingSchedule(
+        anchor=schedule.nth(n), frequency=schedule.frequency, billing_day=schedule.day
+    )
+    assert restarted.nth(m) == schedule.nth(n + m)
+
+
+@given(schedules(), dates)
+def test_period_containing_holds_the_day(schedule, day):
+    period = schedule.period_containing(day)
+    assert day in period
+    n = schedule.index_of(day)
+    assert period == Period(schedule.nth(n), schedule.nth(n + 1))
+
+
+# -- add_months and BillingStart ---------------------------------------------------------------
+
+
+def test_add_months_clamps_to_month_end():
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
+    assert add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
+    assert add_months(date(2026, 3, 15), -15) == date(2024, 12, 15)
+
+
+def test_billing_start_resolves_against_payment_date():
+    paid = date(2026, 1, 31)
+    assert BillingStart.immediately().resolve(paid_on=paid) == paid
+    assert BillingStart.on(date(2026, 7, 1)).resolve(paid_on=paid) == date(2026, 7, 1)
+    assert BillingStart.after_days(10).resolve(paid_on=paid) == date(2026, 2, 10)
+    assert BillingStart.after_months(1).resolve(paid_on=paid) == date(2026, 2, 28)
+    assert BillingStart.after_months(6).resolve(paid_on=date(2026, 3, 15)) == date(2026, 9, 15)
+
+
+def test_custom_start_before_payment_resolves_to_payment_date():
+    start = BillingStart.on(date(2026, 1, 1))
+    assert start.resolve(paid_on=date(2026, 2, 15)) == date(2026, 2, 15)
+    assert not start.is_deferred(paid_on=date(2026, 2, 15))
+    assert start.is_deferred(paid_on=date(2025, 12, 31))
+
+
+def test_billing_start_refuses_bad_values():
+    with pytest.raises(InvalidArgumentError, match="count=-1 must be an int >= 0"):
+        BillingStart.after_days(-1)
+    with pytest.raises(InvalidDateError, match="on=None"):
+        BillingStart.on(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidDateError, match="paid_on="):
+        BillingStart.immediately().resolve(paid_on=datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+@given(dates, st.integers(min_value=0, max_value=400))
+def test_delayed_starts_are_never_before_payment(paid_on, n):
+    for start in (BillingStart.after_days(n), BillingStart.after_months(n)):
+        assert start.resolve(paid_on=paid_on) >= paid_on
+    assert BillingStart.after_days(n).resolve(paid_on=paid_on) == paid_on + timedelta(days=n)

@@ -1,0 +1,333 @@
+import itertools
+from datetime import date, timedelta
+from fractions import Fraction
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from subbill import (
+    ANNUAL,
+    MONTHLY,
+    QUARTERLY,
+    WEEKLY,
+    BillablePeriod,
+    BillingSchedule,
+    BillingTiming,
+    Frequency,
+    InvalidArgumentError,
+    InvalidBillingDayError,
+    InvalidPeriodError,
+    Money,
+    Period,
+    ProrationBasis,
+    billable_periods,
+    credit_unused,
+    day_count,
+    days360,
+    period_factor,
+    prorate,
+)
+from tests.strategies import billing_days, dates, day_frequencies, month_frequencies
+
+ACTUAL = ProrationBasis.ACTUAL_DAYS
+THIRTY = ProrationBasis.THIRTY_DAY_MONTH
+
+
+def _summary(periods):
+    return [(p.period.start, p.period.end, p.factor) for p in periods]
+
+
+def test_issue_example_monthly_billing_day_13():
+    periods = billable_periods(
+        date(2011, 2, 1), as_of=date(2011, 4, 13), frequency=MONTHLY, billing_day=13
+    )
+    assert _summary(periods) == [
+        (date(2011, 2, 1), date(2011, 2, 13), Fraction(12, 31)),
+        (date(2011, 2, 13), date(2011, 3, 13), Fraction(1)),
+        (date(2011, 3, 13), date(2011, 4, 13), Fraction(1)),
+        (date(2011, 4, 13), date(2011, 5, 13), Fraction(1)),
+    ]
+    assert sum(p.factor for p in periods) == 3 + Fraction(12, 31)
+    assert periods[0].cycle == Period(date(2011, 1, 13), date(2011, 2, 13))
+    assert periods[0] == BillablePeriod(
+        period=Period(date(2011, 2, 1), date(2011, 2, 13)), factor=Fraction(12, 31)
+    )
+
+
+def test_whole_periods_count_one_whatever_their_length():
+    periods = billable_periods(date(2026, 1, 31), as_of=date(2026, 4, 30), frequency=MONTHLY)
+    assert [p.period.days for p in periods] == [28, 31, 30, 31]
+    assert all(p.factor == 1 and not p.is_partial for p in periods)
+
+
+def test_month_end_billing_day_partial_february():
+    # Billing on the 31st, starting mid-February: the enclosing period is 31 Jan – 28 Feb.
+    periods = billable_periods(
+        date(2026, 2, 14), as_of=date(2026, 2, 14), frequency=MONTHLY, billing_day=31
+    )
+    assert _summary(periods) == [(date(2026, 2, 14), date(2026, 2, 28), Fraction(14, 28))]
+    assert periods[0].cycle == Period(date(2026, 1, 31), date(2026, 2, 28))
+
+
+def test_leap_year_february_has_29_days():
+    periods = billable_periods(
+        date(2028, 2, 15), as_of=date(2028, 2, 15), frequency=MONTHLY, billing_day=1
+    )
+    assert _summary(periods) == [(date(2028, 2, 15), date(2028, 3, 1), Fraction(15, 29))]
+
+
+def test_annual_partial_uses_365_or_366_days():
+    leap = billable_periods(
+        date(2028, 1, 1), date(2028, 7, 1), as_of=date(2028, 1, 1), frequency=ANNUAL
+    )
+    assert _summary(leap) == [(date(2028, 1, 1), date(2028, 7, 1), Fraction(182, 366))]
+    common = billable_periods(
+        date(2026, 1, 1), date(2026, 7, 1), as_of=date(2026, 1, 1), frequency=ANNUAL
+    )
+    assert common[0].factor == Fraction(181, 365)
+
+
+def test_quarterly_partial_uses_the_quarters_days():
+    periods = billable_periods(
+        date(2026, 2, 1), as_of=date(2026, 2, 1), frequency=QUARTERLY, billing_day=1
+    )
+    # A quarterly schedule anchored on 1 February: the first period is whole.
+    assert _summary(periods) == [(date(2026, 2, 1), date(2026, 5, 1), Fraction(1))]
+    ended = billable_periods(
+        date(2026, 2, 1), date(2026, 3, 1), as_of=date(2026, 2, 1), frequency=QUARTERLY
+    )
+    assert _summary(ended) == [(date(2026, 2, 1), date(2026, 3, 1), Fraction(28, 89))]
+
+
+def test_trailing_partial_period_when_end_is_not_a_cycle_date():
+    periods = billable_periods(
+        date(2026, 1, 1), date(2026, 3, 11), as_of=date(2026, 12, 31), frequency=MONTHLY
+    )
+    assert _summary(periods) == [
+        (date(2026, 1, 1), date(2026, 2, 1), Fraction(1)),
+        (date(2026, 2, 1), date(2026, 3, 1), Fraction(1)),
+        (date(2026, 3, 1), date(2026, 3, 11), Fraction(10, 31)),
+    ]
+
+
+def test_in_arrears_bills_only_ended_periods():
+    in_arrears = billable_periods(
+        date(2026, 1, 15),
+        as_of=date(2026, 3, 14),
+        frequency=MONTHLY,
+        timing=BillingTiming.IN_ARREARS,
+    )
+    assert _summary(in_arrears) == [(date(2026, 1, 15), date(2026, 2, 15), Fraction(1))]
+    on_the_day = billable_periods(
+        date(2026, 1, 15),
+        as_of=date(2026, 3, 15),
+        frequency=MONTHLY,
+        timing=BillingTiming.IN_ARREARS,
+    )
+    assert len(on_the_day) == 2
+
+
+def test_nothing_is_due_before_the_start():
+    assert billable_periods(date(2026, 5, 1), as_of=date(2026, 4, 30), frequency=MONTHLY) == ()
+
+
+def test_thirty_day_month_basis_examples_from_the_issue():
+    may = billable_periods(
+        date(2026, 5, 23), as_of=date(2026, 5, 23), frequency=MONTHLY, billing_day=15, basis=THIRTY
+    )
+    assert _summary(may) == [(date(2026, 5, 23), date(2026, 6, 15), Fraction(22, 30))]
+    feb = billable_periods(
+        date(2026, 2, 23), as_of=date(2026, 2, 23), frequency=MONTHLY, billing_day=15, basis=THIRTY
+    )
+    assert _summary(feb) == [(date(2026, 2, 23), date(2026, 3, 15), Fraction(22, 30))]
+    assert may[0].day_count == feb[0].day_count == (22, 30)
+    assert days360(date(2026, 5, 23), date(2026, 6, 15)) == 22
+
+
+def test_thirty_day_month_quarterly_counts_90_days():
+    periods = billable_periods(
+        date(2026, 2, 16), as_of=date(2026, 2, 16), frequency=QUARTERLY, billing_day=1, basis=THIRTY
+    )
+    assert _summary(periods) == [(date(2026, 2, 16), date(2026, 5, 1), Fraction(75, 90))]
+    assert periods[0].day_count == (75, 90)
+
+
+def test_thirty_day_month_never_bills_a_day_for_free():
+    # 30 → 31 March counts 0 days under the raw formula; a day of service counts one.
+    cycle = Period(date(2026, 2, 28), date(2026, 3, 31))
+    assert period_factor(
+        Period(date(2026, 3, 30), date(2026, 3, 31)), cycle=cycle, basis=THIRTY
+    ) == Fraction(1, 30)
+
+
+def test_no_proration_basis_bills_partial_periods_whole():
+    periods = billable_periods(
+        date(2026, 2, 1),
+        as_of=date(2026, 2, 1),
+        frequency=MONTHLY,
+        billing_day=13,
+        basis=ProrationBasis.NONE,
+    )
+    assert _summary(periods) == [(date(2026, 2, 1), date(2026, 2, 13), Fraction(1))]
+
+
+def test_thirty_day_basis_needs_month_based_frequency():
+    with pytest.raises(InvalidArgumentError, match="basis=thirty_day_month needs a month-based"):
+        billable_periods(date(2026, 1, 1), as_of=date(2026, 1, 1), frequency=WEEKLY, basis=THIRTY)
+
+
+def test_day_based_frequency_refuses_billing_day():
+    with pytest.raises(InvalidBillingDayError, match="needs a month-based frequency"):
+        billable_periods(date(2026, 1, 1), as_of=date(2026, 1, 1), frequency=WEEKLY, billing_day=3)
+
+
+def test_end_must_be_after_start():
+    with pytest.raises(InvalidPeriodError, match="end=2026-01-01 must be after start=2026-01-01"):
+        billable_periods(
+            date(2026, 1, 1), date(2026, 1, 1), as_of=date(2026, 2, 1), frequency=MONTHLY
+        )
+
+
+def test_prorate_rounds_once():
+    assert prorate(Money("50.00", "EUR"), Fraction(12, 31)) == Money("19.35", "EUR")
+    assert prorate(Money("1000", "JPY"), Fraction(1, 3)) == Money("333", "JPY")
+    with pytest.raises(InvalidArgumentError, match="factor=-1 must be >= 0"):
+        prorate(Money("1", "EUR"), -1)
+
+
+def test_credit_unused_part_of_a_paid_period():
+    (march,) = billable_periods(date(2026, 3, 1), as_of=date(2026, 3, 1), frequency=MONTHLY)
+    price = Money("50.00", "EUR")
+    assert credit_unused(price, march, on=date(2026, 3, 13)) == Money("30.65", "EUR")  # 19/31
+    assert credit_unused(price, march, on=date(2026, 3, 1)) == price
+    assert credit_unused(price, march, on=date(2026, 4, 1)) == Money.zero("EUR")
+    used = prorate(price, march.split(date(2026, 3, 13))[0].factor)
+    assert used + credit_unused(price, march, on=date(2026, 3, 13)) == price
+
+
+def test_credit_unused_of_a_partial_period():
+    (first,) = billable_periods(
+        date(2026, 3, 10), as_of=date(2026, 3, 10), frequency=MONTHLY, billing_day=1
+    )
+    assert first.factor == Fraction(22, 31)
+    # Changed on 20 March: 12 days of the 31 of March are unused.
+    assert credit_unused(Money("31.00", "EUR"), first, on=date(2026, 3, 20)) == Money(
+        "12.00", "EUR"
+    )
+
+
+def test_day_count_explains_the_factor_unreduced():
+    cycle = Period(date(2026, 2, 13), date(2026, 3, 13))
+    assert day_count(Period(date(2026, 3, 1), date(2026, 3, 13)), cycle=cycle) == (12, 28)
+    with pytest.raises(InvalidPeriodError, match="must lie inside"):
+        day_count(Period(date(2026, 1, 1), date(2026, 3, 13)), cycle=cycle)
+
+
+# -- properties --------------------------------------------------------------------------------
+
+frequencies = st.one_of(month_frequencies, day_frequencies)
+
+
+@st.composite
+def subscriptions(draw: st.DrawFn) -> dict[str, object]:
+    frequency = draw(frequencies)
+    start = draw(dates)
+    end = draw(st.one_of(st.none(), st.integers(min_value=1, max_value=1500)))
+    return {
+        "start": start,
+        "end": None if end is None else start + timedelta(days=end),
+        "as_of": start + timedelta(days=draw(st.integers(min_value=-30, max_value=1500))),
+        "frequency": frequency,
+        "billing_day": draw(billing_days) if frequency.is_month_based else None,
+        "basis": draw(
+            st.sampled_from(list(ProrationBasis))
+            if frequency.is_month_based
+            else st.sampled_from([ACTUAL, ProrationBasis.NONE])
+        ),
+    }
+
+
+@given(subscriptions(), st.sampled_from(list(BillingTiming)))
+def test_billable_periods_are_contiguous_inside_bounds_with_factors_in_unit_interval(sub, timing):
+    periods = billable_periods(**sub, timing=timing)  # type: ignore[arg-type]
+    start, end, as_of = sub["start"], sub["end"], sub["as_of"]
+    if periods:
+        assert periods[0].period.start == start
+    for before, after in itertools.pairwise(periods):
+        assert before.period.end == after.period.start
+    for p in periods:
+        assert start <= p.period.start < p.period.end
+        assert end is None or p.period.end <= end
+        assert 0 < p.factor <= 1
+        assert p.period.start >= p.cycle.start
+        assert p.period.end <= p.cycle.end
+        assert (p.factor == 1) == (not p.is_partial) or sub["basis"] is not ACTUAL
+        if timing is BillingTiming.IN_ADVANCE:
+            assert p.period.start <= as_of
+        else:
+            assert p.period.end <= as_of
+
+
+@given(subscriptions())
+def test_in_arrears_is_a_prefix_of_in_advance(sub):
+    advance = billable_periods(**sub, timing=BillingTiming.IN_ADVANCE)  # type: ignore[arg-type]
+    arrears = billable_periods(**sub, timing=BillingTiming.IN_ARREARS)  # type: ignore[arg-type]
+    assert advance[: len(arrears)] == arrears
+    assert len(advance) - len(arrears) in (0, 1)
+
+
+@given(subscriptions())
+def test_billable_periods_cover_start_to_min_of_end_and_as_of(sub):
+    sub = {**sub, "basis": ACTUAL}
+    periods = billable_periods(**sub, timing=BillingTiming.IN_ADVANCE)  # type: ignore[arg-type]
+    start, end, as_of = sub["start"], sub["end"], sub["as_of"]
+    if as_of < start:
+        assert periods == ()
+        return
+    last = periods[-1].period
+    assert as_of < last.end or last.end == end
+    covered = sum(p.period.days for p in periods)
+    assert covered == (last.end - start).days
+
+
+@given(month_frequencies, dates, billing_days, st.integers(min_value=1, max_value=800))
+def test_splitting_a_billing_period_gives_two_factors_summing_to_one(frequency, day, bday, offset):
+    anchor_day = day.day if bday is None else bday
+    schedule = BillingSchedule(
+        anchor=day.replace(day=min(anchor_day, 28)) if bday is None else day.replace(day=1),
+        frequency=frequency,
+    )
+    cycle = schedule.period_containing(day)
+    assume(cycle.days > 1)
+    on = cycle.start + timedelta(days=1 + offset % (cycle.days - 1))
+    whole = BillablePeriod(period=cycle, factor=Fraction(1))
+    first, second = whole.split(on)
+    assert first.factor + second.factor == 1
+    assert first.period.end == second.period.start == on
+
+
+@given(day_frequencies, dates, st.integers(min_value=1, max_value=800))
+def test_splitting_a_day_based_period_sums_to_one(frequency, day, offset):
+    cycle = BillingSchedule(anchor=day, frequency=frequency).period(0)
+    assume(cycle.days > 1)
+    on = cycle.start + timedelta(days=1 + offset % (cycle.days - 1))
+    first, second = BillablePeriod(period=cycle, factor=Fraction(1)).split(on)
+    assert first.factor + second.factor == 1
+
+
+@given(subscriptions(), st.integers(min_value=0, max_value=2000))
+def test_billing_in_two_steps_gives_the_same_periods_as_at_once(sub, extra):
+    sub = dict(sub)
+    later = sub["as_of"] + timedelta(days=extra)  # type: ignore[operator]
+    early = billable_periods(**sub)  # type: ignore[arg-type]
+    sub["as_of"] = later
+    full = billable_periods(**sub)  # type: ignore[arg-type]
+    assert full[: len(early)] == early
+
+
+def test_factor_of_a_frequency_with_many_months():
+    periods = billable_periods(
+        date(2026, 7, 1), as_of=date(2026, 7, 1), frequency=Frequency.years(2), billing_day=1
+    )
+    assert periods[0].factor == 1
