@@ -11,6 +11,29 @@ The core is pure: no clock, no I/O; dates are always passed in.
 (Fraction(1, 2), Money('15.50', 'EUR'))
 """
 
+from subbill.billing import (
+    BillableSubscription,
+    BillingResult,
+    BillingState,
+    NegativeBalancePolicy,
+    bill_run,
+    bill_subscription,
+)
+from subbill.charges import (
+    OneTimeCharge,
+    RecurringCharge,
+)
+from subbill.discounts import (
+    AppliedDiscount,
+    Discount,
+    DiscountKind,
+    DiscountOutcome,
+    DiscountTarget,
+    Duration,
+    DurationKind,
+    LineDiscount,
+    apply_discounts,
+)
 from subbill.errors import (
     CurrencyMismatchError,
     FloatAmountError,
@@ -24,7 +47,23 @@ from subbill.errors import (
     SubbillError,
     UnknownCurrencyError,
 )
-from subbill.money import Money, currency_precision, is_currency
+from subbill.invoices import (
+    DocumentKind,
+    InvalidTransitionError,
+    Invoice,
+    InvoiceLine,
+    InvoiceNumbering,
+    InvoiceStatus,
+    LineExplanation,
+    LineKind,
+    Payment,
+    PaymentApplication,
+)
+from subbill.money import (
+    Money,
+    currency_precision,
+    is_currency,
+)
 from subbill.periods import (
     ANNUAL,
     DAILY,
@@ -50,7 +89,17 @@ from subbill.proration import (
     day_count,
     days360,
     period_factor,
+    periods_over,
     prorate,
+    schedule_for,
+)
+from subbill.taxes import (
+    LineTax,
+    TaxBreakdown,
+    TaxRate,
+    TaxRounding,
+    line_taxes,
+    tax_breakdown,
 )
 
 __version__ = "0.1.0"
@@ -62,11 +111,22 @@ __all__ = [
     "QUARTERLY",
     "SEMIANNUAL",
     "WEEKLY",
+    "AppliedDiscount",
     "BillablePeriod",
+    "BillableSubscription",
+    "BillingResult",
     "BillingSchedule",
     "BillingStart",
+    "BillingState",
     "BillingTiming",
     "CurrencyMismatchError",
+    "Discount",
+    "DiscountKind",
+    "DiscountOutcome",
+    "DiscountTarget",
+    "DocumentKind",
+    "Duration",
+    "DurationKind",
     "FloatAmountError",
     "Frequency",
     "FrequencyUnit",
@@ -77,13 +137,33 @@ __all__ = [
     "InvalidDateError",
     "InvalidFrequencyError",
     "InvalidPeriodError",
+    "InvalidTransitionError",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceNumbering",
+    "InvoiceStatus",
+    "LineDiscount",
+    "LineExplanation",
+    "LineKind",
+    "LineTax",
     "Money",
+    "NegativeBalancePolicy",
+    "OneTimeCharge",
+    "Payment",
+    "PaymentApplication",
     "Period",
     "ProrationBasis",
+    "RecurringCharge",
     "StartKind",
     "SubbillError",
+    "TaxBreakdown",
+    "TaxRate",
+    "TaxRounding",
     "UnknownCurrencyError",
     "add_months",
+    "apply_discounts",
+    "bill_run",
+    "bill_subscription",
     "billable_periods",
     "credit_unused",
     "currency_precision",
@@ -91,6 +171,10 @@ __all__ = [
     "days360",
     "days_in_month",
     "is_currency",
+    "line_taxes",
     "period_factor",
+    "periods_over",
     "prorate",
+    "schedule_for",
+    "tax_breakdown",
 ]

@@ -13,7 +13,9 @@ writes itself (« du … au … ») exist in French and English, other languages
 
 from __future__ import annotations
 
+import html
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import ClassVar
 
@@ -22,18 +24,24 @@ import babel.dates
 import babel.numbers
 
 from subbill.errors import SubbillError
+from subbill.invoices import Invoice, InvoiceLine
 from subbill.money import Money
 from subbill.periods import Frequency, FrequencyUnit, Period, check_date
 from subbill.proration import BillablePeriod, ProrationBasis
 
 __all__ = [
     "UnknownLocaleError",
+    "describe_line",
     "describe_proration",
     "format_date",
     "format_factor",
     "format_frequency",
     "format_money",
     "format_period",
+    "invoice_html",
+    "invoice_text",
+    "label",
+    "reason_label",
 ]
 
 
@@ -217,3 +225,248 @@ def _days(count: int, *, french: bool) -> str:
     if french:
         return f"{count} jour" if count == 1 else f"{count} jours"
     return f"{count} day" if count == 1 else f"{count} days"
+
+
+# -- invoices ------------------------------------------------------------------------------------
+
+_REASONS = {
+    "plan_change": ("changement de plan", "plan change"),
+    "upgrade": ("montée de plan", "upgrade"),
+    "downgrade": ("descente de plan", "downgrade"),
+    "quantity_change": ("changement de quantité", "quantity change"),
+    "price_change": ("changement de prix", "price change"),
+    "module_activated": ("module activé", "module switched on"),
+    "module_deactivated": ("module désactivé", "module switched off"),
+    "addon_subscribed": ("option souscrite", "add-on subscribed"),
+    "addon_cancelled": ("option résiliée", "add-on cancelled"),
+    "cancellation": ("résiliation", "cancellation"),
+    "change": ("modification", "change"),
+}
+
+_LABELS = {
+    "invoice": ("Facture", "Invoice"),
+    "credit_note": ("Avoir", "Credit note"),
+    "draft": ("brouillon", "draft"),
+    "open": ("à payer", "open"),
+    "partially_paid": ("partiellement payée", "partially paid"),
+    "paid": ("payée", "paid"),
+    "void": ("annulée", "void"),
+    "customer": ("Client", "Customer"),
+    "subscription": ("Abonnement", "Subscription"),
+    "issued_on": ("Date", "Date"),
+    "due_on": ("Échéance", "Due"),
+    "description": ("Description", "Description"),
+    "period": ("Période", "Period"),
+    "quantity": ("Qté", "Qty"),
+    "unit_price": ("Prix unitaire", "Unit price"),
+    "amount": ("Montant", "Amount"),
+    "discount": ("Remise", "Discount"),
+    "net": ("Net", "Net"),
+    "subtotal": ("Sous-total", "Subtotal"),
+    "discounts": ("Remises", "Discounts"),
+    "total_net": ("Total HT", "Total excl. tax"),
+    "tax_on": ("{rate} sur {base}", "{rate} on {base}"),
+    "total": ("Total TTC", "Total incl. tax"),
+    "credit_applied": ("Crédit client appliqué", "Customer credit applied"),
+    "amount_paid": ("Déjà payé", "Paid"),
+    "amount_due": ("Reste à payer", "Amount due"),
+    "unused": ("non utilisé", "unused"),
+    "unused_credit": ("crédit de la part non utilisée", "credit for the unused part"),
+    "one_time": ("facturé une fois", "billed once"),
+}
+
+
+def label(code: str, *, locale: str) -> str:
+    """The French or English words for a code of subbill (statuses, kinds, headings).
+
+    >>> label("partially_paid", locale="fr_FR"), label("credit_note", locale="en_US")
+    ('partiellement payée', 'Credit note')
+    """
+    words = _LABELS.get(code) or _REASONS.get(code)
+    if words is None:
+        return code
+    return words[0] if _is_french(locale) else words[1]
+
+
+def reason_label(reason: str, *, locale: str) -> str:
+    """Words for why a charge started mid-cycle (``plan_change`` → « changement de plan »)."""
+    words = _REASONS.get(reason)
+    if words is None:
+        return reason
+    return words[0] if _is_french(locale) else words[1]
+
+
+def _quantity(quantity: Decimal, *, locale: str) -> str:
+    return babel.numbers.format_decimal(quantity, locale=_locale(locale))
+
+
+def describe_line(line: InvoiceLine, *, locale: str) -> str:
+    """Explain an invoice line: factor × price, over which days, why, and its discounts.
+
+    >>> from subbill import RecurringCharge, BillableSubscription, bill_subscription
+    >>> pro = RecurringCharge(code="pro", description="Pro", unit_price=Money("50", "EUR"),
+    ...                       start=date(2026, 3, 1))
+    >>> old, new = pro.change(date(2026, 3, 13), unit_price=Money("80", "EUR"),
+    ...                       reason="plan_change")
+    >>> first = bill_subscription(BillableSubscription(id="S", customer="C", currency="EUR",
+    ...     charges=(pro,)), as_of=date(2026, 3, 1))
+    >>> later = bill_subscription(BillableSubscription(id="S", customer="C", currency="EUR",
+    ...     charges=(old, new)), first.state, as_of=date(2026, 3, 13))
+    >>> for line in later.invoice.lines:
+    ...     print(describe_line(line, locale="fr_FR"))
+    crédit de la part non utilisée : 19/31 × 50,00 € : du 13 au 31 mars 2026, soit 19 jours
+    sur les 31 de la période du 1 mars au 31 mars 2026
+    19/31 × 80,00 € : du 13 au 31 mars 2026, soit 19 jours sur les 31 de la période du
+    1 mars au 31 mars 2026 (changement de plan)
+    """
+    french = _is_french(locale)
+    explanation = line.explanation
+    price = explanation.unit_price
+    parts: list[str] = []
+    quantity = explanation.quantity
+    head_price = format_money(price, locale=locale)
+    if quantity != 1:
+        head_price = f"{_quantity(quantity, locale=locale)} × {head_price}"
+    colon = " : " if french else ": "
+    if explanation.rule == "one_time":
+        parts.append(f"{head_price}{colon}{label('one_time', locale=locale)}")
+    else:
+        days, whole = explanation.days, explanation.period_days
+        factor = explanation.factor
+        shown = (
+            f"{days}/{whole}"
+            if days is not None and whole is not None and days != whole
+            else format_factor(factor)
+        )
+        text = f"{shown} × {head_price}"
+        if explanation.period is not None:
+            text += f"{colon}{format_period(explanation.period, locale=locale, compact=True)}"
+        if (
+            factor != 1
+            and explanation.cycle is not None
+            and explanation.basis is ProrationBasis.ACTUAL_DAYS
+            and days is not None
+        ):
+            cycle = format_period(explanation.cycle, locale=locale)
+            text += (
+                f", soit {_days(days, french=True)} sur les {whole} de la période {cycle}"
+                if french
+                else f", {_days(days, french=False)} of the {whole} of the period {cycle}"
+            )
+        elif explanation.basis is ProrationBasis.THIRTY_DAY_MONTH and factor != 1:
+            text += " (base 30/360)" if french else " (30/360 basis)"
+        if explanation.rule == "unused_credit":
+            text = f"{label('unused_credit', locale=locale)}{colon}{text}"
+        parts.append(text)
+    if explanation.reason and explanation.rule != "unused_credit":
+        parts[-1] += f" ({reason_label(explanation.reason, locale=locale)})"
+    for discount in explanation.discounts:
+        word = label("discount", locale=locale).lower()
+        parts.append(
+            f"− {word} {discount.code}{colon}{format_money(discount.amount, locale=locale)}"
+        )
+    return " ; ".join(parts) if french else "; ".join(parts)
+
+
+def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
+    """The totals block: (label, amount) rows."""
+
+    def money(amount: Money) -> str:
+        return format_money(amount, locale=locale)
+
+    rows = [(label("subtotal", locale=locale), money(invoice.subtotal))]
+    if not invoice.discount_total.is_zero():
+        rows.append((label("discounts", locale=locale), money(-invoice.discount_total)))
+    rows.append((label("total_net", locale=locale), money(invoice.net)))
+    for row in invoice.taxes:
+        words = label("tax_on", locale=locale).format(rate=row.rate.name, base=money(row.base))
+        rows.append((words, money(row.tax)))
+    rows.append((label("total", locale=locale), money(invoice.total)))
+    if invoice.credit_applied is not None and not invoice.credit_applied.is_zero():
+        rows.append((label("credit_applied", locale=locale), money(-invoice.credit_applied)))
+    if invoice.payments:
+        rows.append((label("amount_paid", locale=locale), money(-invoice.amount_paid)))
+    rows.append((label("amount_due", locale=locale), money(invoice.amount_due)))
+    return rows
+
+
+def _header(invoice: Invoice, *, locale: str) -> list[str]:
+    title = label(invoice.kind.value, locale=locale)
+    number = invoice.number or "—"
+    head = [f"{title} {number} ({label(invoice.status.value, locale=locale)})"]
+    who = f"{label('customer', locale=locale)} : {invoice.customer}"
+    if invoice.subscription:
+        who += f"    {label('subscription', locale=locale)} : {invoice.subscription}"
+    head.append(who)
+    head.append(
+        f"{label('issued_on', locale=locale)} : {format_date(invoice.issued_on, locale=locale)}"
+        f"    {label('due_on', locale=locale)} : {format_date(invoice.due_on, locale=locale)}"
+    )
+    if not _is_french(locale):
+        head[1:] = [item.replace(" : ", ": ") for item in head[1:]]
+    return head
+
+
+def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
+    period = "" if line.period is None else format_period(line.period, locale=locale, compact=True)
+    return [
+        line.description,
+        period,
+        _quantity(line.quantity, locale=locale),
+        format_money(line.unit_price, locale=locale),
+        format_money(line.amount, locale=locale),
+        format_money(-line.discount, locale=locale) if not line.discount.is_zero() else "",
+        format_money(line.net, locale=locale),
+    ]
+
+
+_COLUMNS = ("description", "period", "quantity", "unit_price", "amount", "discount", "net")
+
+
+def invoice_text(invoice: Invoice, *, locale: str) -> str:
+    """Render an invoice as a plain-text table, each line followed by its explanation."""
+    headings = [label(code, locale=locale) for code in _COLUMNS]
+    cells = [_line_cells(line, locale=locale) for line in invoice.lines]
+    widths = [max(len(row[i]) for row in (headings, *cells)) for i in range(len(headings))]
+
+    def row_text(row: list[str]) -> str:
+        left = [row[i].ljust(widths[i]) for i in range(2)]
+        right = [row[i].rjust(widths[i]) for i in range(2, len(row))]
+        return "  ".join(left + right).rstrip()
+
+    out = [*_header(invoice, locale=locale), "", row_text(headings)]
+    out.append("-" * len(out[-1]))
+    for line, row in zip(invoice.lines, cells, strict=True):
+        out.append(row_text(row))
+        out.append(f"    {describe_line(line, locale=locale)}")
+    out.append("")
+    totals = _rows(invoice, locale=locale)
+    width = max(len(name) for name, _ in totals)
+    amount_width = max(len(amount) for _, amount in totals)
+    out.extend(f"{name.ljust(width)}  {amount.rjust(amount_width)}" for name, amount in totals)
+    return "\n".join(out)
+
+
+def invoice_html(invoice: Invoice, *, locale: str) -> str:
+    """Render an invoice as an HTML table (for notebooks), explanations under each line."""
+    esc = html.escape
+    headings = "".join(f"<th>{esc(label(code, locale=locale))}</th>" for code in _COLUMNS)
+    body = []
+    for line in invoice.lines:
+        cells = "".join(f"<td>{esc(cell)}</td>" for cell in _line_cells(line, locale=locale))
+        body.append(f"<tr>{cells}</tr>")
+        body.append(
+            f'<tr><td colspan="{len(_COLUMNS)}"><small>'
+            f"{esc(describe_line(line, locale=locale))}</small></td></tr>"
+        )
+    totals = "".join(
+        f'<tr><td colspan="{len(_COLUMNS) - 1}" style="text-align:right">{esc(name)}</td>'
+        f"<td>{esc(amount)}</td></tr>"
+        for name, amount in _rows(invoice, locale=locale)
+    )
+    header = "<br>".join(esc(item) for item in _header(invoice, locale=locale))
+    return (
+        f'<div class="subbill-invoice"><p>{header}</p><table>'
+        f"<thead><tr>{headings}</tr></thead><tbody>{''.join(body)}</tbody>"
+        f"<tfoot>{totals}</tfoot></table></div>"
+    )

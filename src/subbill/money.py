@@ -42,6 +42,8 @@ __all__ = [
     "Number",
     "currency_precision",
     "is_currency",
+    "round_fraction",
+    "round_preserving_sum",
 ]
 
 #: What ``Money`` can be multiplied or divided by: exact numbers only.
@@ -140,6 +142,44 @@ def _scale(amount: Decimal, factor: object, name: str) -> Decimal:
     return _CONTEXT.divide(
         _CONTEXT.multiply(amount, Decimal(fraction.numerator)), Decimal(fraction.denominator)
     )
+
+
+def round_fraction(value: Fraction, rounding: str = ROUND_HALF_UP) -> int:
+    """Round an exact fraction to an integer with a ``decimal.ROUND_*`` mode.
+
+    >>> round_fraction(Fraction(5, 2)), round_fraction(Fraction(-5, 2))
+    (3, -3)
+    """
+    quotient = _CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return int(quotient.quantize(Decimal(1), rounding=rounding, context=_CONTEXT))
+
+
+def round_preserving_sum(exact: Sequence[Fraction], total: int) -> list[int]:
+    """Round exact values (in minor units, any sign) to integers that add up to ``total``.
+
+    Each value is first rounded toward zero; the units still missing (or in excess) then go
+    one each to the values with the largest remainders, ties to the earliest. ``total``
+    must be within one unit per value of the exact sum (it is, when it is that sum rounded).
+
+    >>> round_preserving_sum([Fraction(10, 3)] * 3, 10)
+    [4, 3, 3]
+    >>> round_preserving_sum([Fraction(-5, 2), Fraction(-5, 2)], -5)
+    [-3, -2]
+    """
+    parts = [int(value) for value in exact]  # toward zero
+    missing = total - sum(parts)
+    step = 1 if missing >= 0 else -1
+    if abs(missing) > len(parts):
+        raise InvalidAllocationError(
+            f"total={total} is more than one unit per part away from the exact sum "
+            f"{sum(exact, Fraction(0))}"
+        )
+    # A unit added where the value is positive (or taken where negative) moves it toward
+    # its exact value; prefer the largest remainders in that direction.
+    order = sorted(range(len(parts)), key=lambda i: (-(step * (exact[i] - parts[i])), i))
+    for index in order[: abs(missing)]:
+        parts[index] += step
+    return parts
 
 
 @attrs.frozen(repr=False, order=False)
@@ -291,15 +331,8 @@ class Money:
         if whole == 0:
             raise InvalidAllocationError(f"weights={tuple(weights)!r} must not all be zero")
         units = self.to_minor_units(rounding)
-        sign = -1 if units < 0 else 1
-        total = abs(units)
-        exact = [total * share / whole for share in shares]
-        parts = [int(value) for value in exact]  # floor: every value is >= 0
-        left = total - sum(parts)
-        by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - parts[i]), i))
-        for index in by_remainder[:left]:
-            parts[index] += 1
-        return tuple(Money.from_minor_units(sign * part, self.currency) for part in parts)
+        parts = round_preserving_sum([units * share / whole for share in shares], units)
+        return tuple(Money.from_minor_units(part, self.currency) for part in parts)
 
     def split(self, n: int, rounding: str = ROUND_HALF_UP) -> tuple[Money, ...]:
         """Split the rounded amount into ``n`` parts that differ by at most one minor unit.

@@ -42,7 +42,9 @@ __all__ = [
     "day_count",
     "days360",
     "period_factor",
+    "periods_over",
     "prorate",
+    "schedule_for",
 ]
 
 
@@ -206,18 +208,37 @@ class BillablePeriod:
         )
 
 
-def _schedule_for(start: date, frequency: Frequency, billing_day: int | None) -> BillingSchedule:
-    """The schedule whose anchor is the billing day of ``start``'s month (clamped)."""
+def schedule_for(
+    start: date,
+    frequency: Frequency,
+    *,
+    billing_day: int | None = None,
+    anchor: date | None = None,
+) -> BillingSchedule:
+    """Return the billing schedule of a charge starting on ``start``.
+
+    Without ``anchor``, the schedule is anchored on the ``billing_day`` of ``start``'s month
+    (clamped; default ``start.day``). With ``anchor`` (a billing-cycle anchor kept across
+    plan changes), it is anchored there, on ``billing_day`` or the anchor's day.
+
+    >>> schedule_for(date(2026, 2, 1), MONTHLY, billing_day=31).anchor
+    datetime.date(2026, 2, 28)
+    >>> schedule_for(date(2026, 5, 20), QUARTERLY, anchor=date(2026, 1, 1)).period_containing(
+    ...     date(2026, 5, 20))
+    Period(start=datetime.date(2026, 4, 1), end=datetime.date(2026, 7, 1))
+    """
+    if anchor is not None:
+        check_date("anchor", anchor)
+        return BillingSchedule(anchor=anchor, frequency=frequency, billing_day=billing_day)
+    check_date("start", start)
     if not frequency.is_month_based:
-        if billing_day is not None:
-            # Let BillingSchedule's validator word the error.
-            return BillingSchedule(anchor=start, frequency=frequency, billing_day=billing_day)
-        return BillingSchedule(anchor=start, frequency=frequency)
+        # A billing day here is refused by BillingSchedule's validator, with its words.
+        return BillingSchedule(anchor=start, frequency=frequency, billing_day=billing_day)
     day = start.day if billing_day is None else billing_day
     if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 31:
         return BillingSchedule(anchor=start, frequency=frequency, billing_day=billing_day)
-    anchor = start.replace(day=min(day, days_in_month(start.year, start.month)))
-    return BillingSchedule(anchor=anchor, frequency=frequency, billing_day=billing_day)
+    first = start.replace(day=min(day, days_in_month(start.year, start.month)))
+    return BillingSchedule(anchor=first, frequency=frequency, billing_day=billing_day)
 
 
 def billable_periods(
@@ -229,14 +250,16 @@ def billable_periods(
     billing_day: int | None = None,
     timing: BillingTiming = BillingTiming.IN_ADVANCE,
     basis: ProrationBasis = ProrationBasis.ACTUAL_DAYS,
+    anchor: date | None = None,
 ) -> tuple[BillablePeriod, ...]:
     """Return the periods a subscription running over ``[start, end)`` owes by ``as_of``.
 
-    Cycle dates come from a :class:`~subbill.periods.BillingSchedule` anchored on the
-    ``billing_day`` of ``start``'s month (default: ``start.day``). The result is a leading
-    partial period when ``start`` is not a cycle date, whole periods (factor 1), and a
-    trailing partial period when ``end`` is not a cycle date. ``IN_ADVANCE`` returns every
-    period started by ``as_of``; ``IN_ARREARS`` every period ended by ``as_of``.
+    Cycle dates come from :func:`schedule_for`: a :class:`~subbill.periods.BillingSchedule`
+    anchored on the ``billing_day`` of ``start``'s month (default: ``start.day``), or on
+    ``anchor`` when given. The result is a leading partial period when ``start`` is not a
+    cycle date, whole periods (factor 1), and a trailing partial period when ``end`` is not
+    a cycle date. ``IN_ADVANCE`` returns every period started by ``as_of``; ``IN_ARREARS``
+    every period ended by ``as_of``.
 
     Raises:
         InvalidDateError: a date argument is not a ``date``.
@@ -260,14 +283,45 @@ def billable_periods(
         raise InvalidArgumentError(f"frequency={frequency!r} must be a Frequency, e.g. MONTHLY")
     if not isinstance(timing, BillingTiming):
         raise InvalidArgumentError(f"timing={timing!r} must be a BillingTiming")
+    schedule = schedule_for(start, frequency, billing_day=billing_day, anchor=anchor)
+    return periods_over(
+        start,
+        end,
+        schedule=schedule,
+        basis=basis,
+        until=as_of,
+        in_advance=timing is BillingTiming.IN_ADVANCE,
+    )
+
+
+def periods_over(
+    start: date,
+    end: date | None,
+    *,
+    schedule: BillingSchedule,
+    basis: ProrationBasis = ProrationBasis.ACTUAL_DAYS,
+    until: date | None = None,
+    in_advance: bool = True,
+) -> tuple[BillablePeriod, ...]:
+    """Cut ``[start, end)`` along ``schedule``'s billing periods, each with its factor.
+
+    With ``until``, stop at the pieces that start (``in_advance``) or end (in arrears)
+    after it; without it, ``end`` is required. This is :func:`billable_periods` over a
+    schedule you already have, e.g. to credit ``[change date, billed through)``.
+
+    >>> schedule = schedule_for(date(2026, 1, 1), MONTHLY)
+    >>> [str(p.factor) for p in periods_over(date(2026, 2, 15), date(2026, 4, 10),
+    ...                                        schedule=schedule)]
+    ['1/2', '1', '3/10']
+    """
     if not isinstance(basis, ProrationBasis):
         raise InvalidArgumentError(f"basis={basis!r} must be a ProrationBasis")
-    if basis is ProrationBasis.THIRTY_DAY_MONTH and not frequency.is_month_based:
+    if basis is ProrationBasis.THIRTY_DAY_MONTH and not schedule.frequency.is_month_based:
         raise InvalidArgumentError(
-            f"basis={basis.value} needs a month-based frequency, not frequency={frequency}"
+            f"basis={basis.value} needs a month-based frequency, not frequency={schedule.frequency}"
         )
-    schedule = _schedule_for(start, frequency, billing_day)
-    in_advance = timing is BillingTiming.IN_ADVANCE
+    if end is None and until is None:
+        raise InvalidArgumentError("end=None needs until= (an open-ended span never stops)")
     result: list[BillablePeriod] = []
     n = schedule.index_of(start)
     cycle_start = schedule.nth(n)
@@ -275,7 +329,7 @@ def billable_periods(
         cycle_end = schedule.nth(n + 1)
         piece_start = max(cycle_start, start)
         piece_end = cycle_end if end is None else min(cycle_end, end)
-        if (piece_start if in_advance else piece_end) > as_of:
+        if until is not None and (piece_start if in_advance else piece_end) > until:
             break
         cycle = Period._make(cycle_start, cycle_end)
         if piece_start == cycle_start and piece_end == cycle_end:

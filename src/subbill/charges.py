@@ -1,0 +1,257 @@
+"""Charges: what one subscribed item bills, recurring or once.
+
+A :class:`RecurringCharge` bills ``unit_price × quantity`` per billing period, from its
+start to its optional end, on a schedule (frequency, billing day, cycle anchor), in advance
+or in arrears, with its own discounts and tax rates. A change of quantity or price in the
+middle of a period is one charge ending and another starting on the change date, on the
+same billing cycle: :meth:`RecurringCharge.change` builds the pair, and the billing engine
+credits the unused part of what was billed in advance and charges the new part.
+
+>>> seats = RecurringCharge(code="pro", description="Plan Pro", unit_price=Money("10", "EUR"),
+...                         quantity=3, start=date(2026, 3, 1))
+>>> old, new = seats.change(date(2026, 3, 13), quantity=5)
+>>> old.end, new.start, new.quantity, new.schedule.anchor
+(datetime.date(2026, 3, 13), datetime.date(2026, 3, 13), Decimal('5'), datetime.date(2026, 3, 1))
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Self
+
+import attrs
+
+from subbill.discounts import Discount
+from subbill.errors import InvalidArgumentError, InvalidPeriodError
+from subbill.money import Money, _to_amount
+from subbill.periods import MONTHLY, BillingSchedule, BillingStart, Frequency, check_date
+from subbill.proration import BillingTiming, ProrationBasis, schedule_for
+from subbill.taxes import TaxRate
+
+__all__ = ["OneTimeCharge", "RecurringCharge", "to_quantity"]
+
+
+def to_quantity(value: object) -> Decimal:
+    """Read a quantity (seats, units): an int, str or Decimal >= 0; never a float.
+
+    >>> to_quantity(3), to_quantity("2.5")
+    (Decimal('3'), Decimal('2.5'))
+    """
+    quantity = _to_amount(value, "quantity")
+    if quantity < 0:
+        raise InvalidArgumentError(f"quantity={value!r} must be >= 0")
+    return quantity
+
+
+def _check_text(_instance: Any, attribute: Any, value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(f"{attribute.name}={value!r} must be a non-empty str")
+
+
+def _to_tuple(value: object) -> tuple[Any, ...]:
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, list | set | frozenset):
+        return tuple(value)
+    return (value,)
+
+
+def _check_money(_instance: Any, attribute: Any, value: Money) -> None:
+    if not isinstance(value, Money):
+        raise InvalidArgumentError(f"{attribute.name}={value!r} must be a Money")
+
+
+def _check_discounts(instance: Any, _attribute: Any, discounts: tuple[Discount, ...]) -> None:
+    currency = instance.unit_price.currency
+    for discount in discounts:
+        if not isinstance(discount, Discount):
+            raise InvalidArgumentError(f"discounts contains {discount!r}, not a Discount")
+        if discount.amount is not None and discount.amount.currency != currency:
+            raise InvalidArgumentError(
+                f"discount {discount.code!r} is in {discount.amount.currency} but the charge "
+                f"{instance.code!r} is in {currency}"
+            )
+
+
+def _check_rates(_instance: Any, _attribute: Any, rates: tuple[TaxRate, ...]) -> None:
+    for rate in rates:
+        if not isinstance(rate, TaxRate):
+            raise InvalidArgumentError(f"tax_rates contains {rate!r}, not a TaxRate")
+    if len({rate.inclusive for rate in rates}) > 1:
+        raise InvalidArgumentError(
+            "tax_rates mixes inclusive and exclusive rates; a charge's rates must agree"
+        )
+
+
+def _check_recurring(instance: RecurringCharge, _attribute: Any, _value: object) -> None:
+    check_date("start", instance.start)
+    if instance.end is not None:
+        check_date("end", instance.end)
+        if instance.end <= instance.start:
+            raise InvalidPeriodError(
+                f"end={instance.end.isoformat()} of charge {instance.code!r} must be after "
+                f"start={instance.start.isoformat()}"
+            )
+    # Builds (and so validates) the schedule: billing day, anchor, frequency.
+    instance.schedule  # noqa: B018
+
+
+@attrs.frozen(kw_only=True)
+class RecurringCharge:
+    """One subscribed item billed every period.
+
+    Attributes:
+        code: the product code (plan, module, option); lines and discounts refer to it.
+        description: what the customer reads on the invoice.
+        unit_price: the price of one unit for one whole billing period.
+        quantity: seats or units, ``>= 0`` (``Decimal`` allowed).
+        frequency, billing_day, anchor: the billing schedule (see
+            :func:`~subbill.proration.schedule_for`); ``anchor`` keeps a changed charge on
+            the cycle of the charge it replaces.
+        timing: bill each period at its start (in advance) or once it is over (in arrears).
+        basis: how partial periods are prorated.
+        start, end: the half-open span the charge runs over (``end=None``: until further
+            notice).
+        discounts: discounts of this charge only. tax_rates: its taxes.
+        reason: why the charge starts mid-cycle (``"plan_change"``, ``"quantity_change"``,
+            …): explanations show it.
+    """
+
+    code: str = attrs.field(validator=_check_text)
+    description: str = attrs.field(validator=_check_text)
+    unit_price: Money = attrs.field(validator=_check_money)
+    quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
+    frequency: Frequency = attrs.field(
+        default=MONTHLY, validator=attrs.validators.instance_of(Frequency)
+    )
+    billing_day: int | None = None
+    anchor: date | None = None
+    timing: BillingTiming = attrs.field(
+        default=BillingTiming.IN_ADVANCE, validator=attrs.validators.instance_of(BillingTiming)
+    )
+    basis: ProrationBasis = attrs.field(
+        default=ProrationBasis.ACTUAL_DAYS,
+        validator=attrs.validators.instance_of(ProrationBasis),
+    )
+    start: date
+    end: date | None = None
+    discounts: tuple[Discount, ...] = attrs.field(
+        default=(), converter=_to_tuple, validator=_check_discounts
+    )
+    tax_rates: tuple[TaxRate, ...] = attrs.field(
+        default=(), converter=_to_tuple, validator=_check_rates
+    )
+    reason: str | None = attrs.field(default=None, validator=_check_recurring)
+
+    @classmethod
+    def starting(cls, billing_start: BillingStart, *, paid_on: date, **fields: Any) -> Self:
+        """Build a charge that starts on a ``BillingStart`` resolved against ``paid_on``.
+
+        >>> RecurringCharge.starting(BillingStart.after_months(6), paid_on=date(2026, 1, 15),
+        ...     code="seo", description="SEO", unit_price=Money("300", "EUR")).start
+        datetime.date(2026, 7, 15)
+        """
+        return cls(start=billing_start.resolve(paid_on=paid_on), **fields)
+
+    @property
+    def key(self) -> str:
+        """Identifies the charge in a billing state: ``code@start``."""
+        return f"{self.code}@{self.start.isoformat()}"
+
+    @property
+    def currency(self) -> str:
+        """The charge's currency."""
+        return self.unit_price.currency
+
+    @property
+    def period_price(self) -> Money:
+        """The price of one whole billing period: ``unit_price × quantity`` (unrounded)."""
+        return self.unit_price * self.quantity
+
+    @property
+    def schedule(self) -> BillingSchedule:
+        """The billing schedule the charge's periods follow."""
+        return schedule_for(
+            self.start, self.frequency, billing_day=self.billing_day, anchor=self.anchor
+        )
+
+    def ending(self, on: date) -> Self:
+        """Return the charge ended on ``on`` (exclusive: ``on`` is not billed)."""
+        return attrs.evolve(self, end=on)
+
+    def change(
+        self,
+        on: date,
+        *,
+        quantity: object = None,
+        unit_price: Money | None = None,
+        code: str | None = None,
+        description: str | None = None,
+        tax_rates: tuple[TaxRate, ...] | None = None,
+        discounts: tuple[Discount, ...] | None = None,
+        reason: str = "change",
+    ) -> tuple[Self, Self]:
+        """Split the charge on ``on``: this one ends there, a new one starts there.
+
+        The new charge keeps the billing cycle (same anchor and billing day) and whatever
+        is not given; its ``reason`` is shown in explanations. Refused if ``on`` is not
+        strictly inside the charge's span.
+        """
+        check_date("on", on)
+        if on <= self.start or (self.end is not None and on >= self.end):
+            raise InvalidPeriodError(
+                f"on={on.isoformat()} must be after start={self.start.isoformat()}"
+                + ("" if self.end is None else f" and before end={self.end.isoformat()}")
+                + f" to change charge {self.code!r}"
+            )
+        schedule = self.schedule
+        new = attrs.evolve(
+            self,
+            start=on,
+            anchor=schedule.anchor,
+            billing_day=schedule.day,
+            quantity=self.quantity if quantity is None else quantity,
+            unit_price=self.unit_price if unit_price is None else unit_price,
+            code=self.code if code is None else code,
+            description=self.description if description is None else description,
+            tax_rates=self.tax_rates if tax_rates is None else tax_rates,
+            discounts=self.discounts if discounts is None else discounts,
+            reason=reason,
+        )
+        return self.ending(on), new
+
+
+def _check_one_time(instance: OneTimeCharge, _attribute: Any, _value: object) -> None:
+    check_date("due_on", instance.due_on)
+
+
+@attrs.frozen(kw_only=True)
+class OneTimeCharge:
+    """A price × quantity due once, on ``due_on`` (set-up fees, packs, adjustments).
+
+    A negative ``unit_price`` is an adjustment in the customer's favour.
+    """
+
+    code: str = attrs.field(validator=_check_text)
+    description: str = attrs.field(validator=_check_text)
+    unit_price: Money = attrs.field(validator=_check_money)
+    quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
+    due_on: date
+    discounts: tuple[Discount, ...] = attrs.field(
+        default=(), converter=_to_tuple, validator=_check_discounts
+    )
+    tax_rates: tuple[TaxRate, ...] = attrs.field(
+        default=(), converter=_to_tuple, validator=_check_rates
+    )
+    reason: str | None = attrs.field(default=None, validator=_check_one_time)
+
+    @property
+    def key(self) -> str:
+        """Identifies the charge in a billing state: ``code@due_on``."""
+        return f"{self.code}@{self.due_on.isoformat()}"
+
+    @property
+    def currency(self) -> str:
+        """The charge's currency."""
+        return self.unit_price.currency

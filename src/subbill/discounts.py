@@ -1,0 +1,451 @@
+"""Discounts: what they take off, for how long, on which lines, and in which order.
+
+Kinds: a percentage off, a fixed amount off, and per-unit discounts (a percentage or an
+amount off each unit, rounded per unit to the minor unit). Durations: once, for N billing
+periods, for N months from the start, or forever. Scope: a discount attached to a charge
+applies to that charge's lines; a discount given to the invoice applies to all its lines,
+or to the lines of the products it names, and is spread over them in proportion.
+
+The order, always, before tax:
+
+1. per-unit discounts;
+2. percentages attached to lines;
+3. invoice percentages (spread over the lines by ``allocate``);
+4. fixed amounts, line ones first, then invoice ones (spread likewise).
+
+A discount never takes a line below zero; what a fixed amount could not use is reported
+as ``unused``. Percentages apply to credit lines too (a credit gives back what was paid,
+discount included); fixed amounts only reduce what is charged.
+
+>>> per_unit = Discount.per_unit_percent_off("LAUNCH", "15")
+>>> outcome = apply_discounts([DiscountTarget(amount=Money("11.90", "USD"),
+...     unit_price=Money("11.90", "USD"), quantity=Decimal(1), line_discounts=(per_unit,))])
+>>> outcome.per_line[0][0].amount  # 15 % of 11.90 is 1.785, rounded per unit
+Money('1.79', 'USD')
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Self
+
+import attrs
+
+from subbill.errors import InvalidArgumentError
+from subbill.money import Money, _to_amount
+from subbill.periods import add_months, check_date
+
+__all__ = [
+    "AppliedDiscount",
+    "Discount",
+    "DiscountKind",
+    "DiscountOutcome",
+    "DiscountTarget",
+    "Duration",
+    "DurationKind",
+    "LineDiscount",
+    "apply_discounts",
+]
+
+
+class DiscountKind(enum.Enum):
+    """What a discount takes off."""
+
+    PERCENTAGE = "percentage"
+    FIXED_AMOUNT = "fixed_amount"
+    PER_UNIT_PERCENTAGE = "per_unit_percentage"
+    PER_UNIT_AMOUNT = "per_unit_amount"
+
+
+class DurationKind(enum.Enum):
+    """How long a discount lasts."""
+
+    ONCE = "once"
+    PERIODS = "periods"
+    MONTHS = "months"
+    FOREVER = "forever"
+
+
+def _check_duration_count(instance: Duration, _attribute: Any, count: int) -> None:
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise InvalidArgumentError(f"count={count!r} must be an int")
+    if instance.kind in (DurationKind.PERIODS, DurationKind.MONTHS) and count < 1:
+        raise InvalidArgumentError(
+            f"count={count!r} must be >= 1 for a duration in {instance.kind.value}"
+        )
+    if instance.kind in (DurationKind.ONCE, DurationKind.FOREVER) and count != 0:
+        raise InvalidArgumentError(
+            f"count={count!r} has no meaning for duration {instance.kind.value}"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Duration:
+    """How long a discount applies.
+
+    - ``once()``: a discount attached to a charge applies to its first billing period; an
+      invoice discount applies to the first invoice it can reduce (the billing state
+      remembers it was used).
+    - ``periods(n)``: the first ``n`` billing periods of each charge from the discount's start.
+    - ``months(n)``: the periods that start within ``n`` months of the discount's start.
+    - ``forever()``.
+    """
+
+    kind: DurationKind = attrs.field(validator=attrs.validators.instance_of(DurationKind))
+    count: int = attrs.field(default=0, validator=_check_duration_count)
+
+    @classmethod
+    def once(cls) -> Self:
+        """The first billing period (or first invoice, for an invoice discount)."""
+        return cls(kind=DurationKind.ONCE)
+
+    @classmethod
+    def periods(cls, n: int) -> Self:
+        """The first ``n`` billing periods."""
+        return cls(kind=DurationKind.PERIODS, count=n)
+
+    @classmethod
+    def months(cls, n: int) -> Self:
+        """Periods starting less than ``n`` months after the discount's start."""
+        return cls(kind=DurationKind.MONTHS, count=n)
+
+    @classmethod
+    def forever(cls) -> Self:
+        """Every period."""
+        return cls(kind=DurationKind.FOREVER)
+
+
+_FOREVER = Duration.forever()
+_PERCENT_KINDS = (DiscountKind.PERCENTAGE, DiscountKind.PER_UNIT_PERCENTAGE)
+
+
+def _check_discount(instance: Discount, _attribute: Any, _value: object) -> None:
+    if not isinstance(instance.code, str) or not instance.code.strip():
+        raise InvalidArgumentError(f"code={instance.code!r} must be a non-empty str")
+    if instance.kind in _PERCENT_KINDS:
+        if instance.percent is None or instance.amount is not None:
+            raise InvalidArgumentError(
+                f"discount {instance.code!r} of kind {instance.kind.value} needs percent= "
+                "and no amount="
+            )
+        if not 0 < instance.percent <= 100:
+            raise InvalidArgumentError(
+                f"percent={instance.percent} of discount {instance.code!r} must be in (0, 100]"
+            )
+    else:
+        if instance.amount is None or instance.percent is not None:
+            raise InvalidArgumentError(
+                f"discount {instance.code!r} of kind {instance.kind.value} needs amount= "
+                "and no percent="
+            )
+        if not isinstance(instance.amount, Money) or not instance.amount.is_positive():
+            raise InvalidArgumentError(
+                f"amount={instance.amount!r} of discount {instance.code!r} must be a Money > 0"
+            )
+    if instance.starts_on is not None:
+        check_date("starts_on", instance.starts_on)
+
+
+def _optional_percent(value: object) -> Decimal | None:
+    return None if value is None else _to_amount(value, "percent")
+
+
+def _to_codes(value: object) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset({value})
+    if not isinstance(value, Sequence | frozenset | set):
+        raise InvalidArgumentError(f"applies_to={value!r} must be product codes")
+    return frozenset(str(item) for item in value)
+
+
+@attrs.frozen(kw_only=True)
+class Discount:
+    """A discount: its kind and value, its duration, and which lines it may reduce.
+
+    Build one with :meth:`percent_off`, :meth:`amount_off`, :meth:`per_unit_percent_off`
+    or :meth:`per_unit_amount_off`. ``applies_to`` names products (empty: every line);
+    ``starts_on`` defaults to the start of the charge it is attached to (or of each line's
+    charge, for an invoice discount).
+
+    >>> Discount.percent_off("WELCOME", "10", duration=Duration.months(3)).percent
+    Decimal('10')
+    >>> Discount.percent_off("BAD", "120")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: percent=120 of discount 'BAD' must be in (0, 100]
+    """
+
+    code: str
+    kind: DiscountKind = attrs.field(validator=attrs.validators.instance_of(DiscountKind))
+    percent: Decimal | None = attrs.field(default=None, converter=_optional_percent)
+    amount: Money | None = None
+    duration: Duration = attrs.field(
+        default=_FOREVER, validator=attrs.validators.instance_of(Duration)
+    )
+    applies_to: frozenset[str] = attrs.field(default=frozenset(), converter=_to_codes)
+    starts_on: date | None = None
+    description: str = attrs.field(default="", validator=_check_discount)
+
+    @classmethod
+    def percent_off(cls, code: str, percent: str | int | Decimal, **options: Any) -> Self:
+        """A percentage off the lines' amounts."""
+        return cls(code=code, kind=DiscountKind.PERCENTAGE, percent=percent, **options)
+
+    @classmethod
+    def amount_off(cls, code: str, amount: Money, **options: Any) -> Self:
+        """A fixed amount off (per billing period when attached to a charge)."""
+        return cls(code=code, kind=DiscountKind.FIXED_AMOUNT, amount=amount, **options)
+
+    @classmethod
+    def per_unit_percent_off(cls, code: str, percent: str | int | Decimal, **options: Any) -> Self:
+        """A percentage off each unit's price, rounded per unit to the minor unit."""
+        return cls(code=code, kind=DiscountKind.PER_UNIT_PERCENTAGE, percent=percent, **options)
+
+    @classmethod
+    def per_unit_amount_off(cls, code: str, amount: Money, **options: Any) -> Self:
+        """An amount off each unit's price (never more than the price)."""
+        return cls(code=code, kind=DiscountKind.PER_UNIT_AMOUNT, amount=amount, **options)
+
+    @property
+    def is_per_unit(self) -> bool:
+        """True for the per-unit kinds."""
+        return self.kind in (DiscountKind.PER_UNIT_PERCENTAGE, DiscountKind.PER_UNIT_AMOUNT)
+
+    @property
+    def rate(self) -> Fraction:
+        """The percentage as an exact fraction (0 for amount kinds)."""
+        return Fraction(self.percent) / 100 if self.percent is not None else Fraction(0)
+
+    def covers(self, product: str) -> bool:
+        """Tell whether the discount may apply to a line of ``product``."""
+        return not self.applies_to or product in self.applies_to
+
+    def applies_in(self, *, period_start: date, periods_since_start: int, origin: date) -> bool:
+        """Tell whether a line whose period starts on ``period_start`` is within the duration.
+
+        ``origin`` is where the duration counts from (``starts_on``, or the charge's start);
+        ``periods_since_start`` is the line's billing period index counted from the period
+        that contains ``origin`` (0 for that period). ``once`` here means the first period.
+
+        >>> d = Discount.percent_off("Q", "10", duration=Duration.months(3))
+        >>> [d.applies_in(period_start=date(2026, m, 1), periods_since_start=m - 1,
+        ...               origin=date(2026, 1, 1)) for m in (1, 3, 4)]
+        [True, True, False]
+        """
+        if periods_since_start < 0:
+            return False
+        match self.duration.kind:
+            case DurationKind.FOREVER:
+                return True
+            case DurationKind.ONCE:
+                return periods_since_start == 0
+            case DurationKind.PERIODS:
+                return periods_since_start < self.duration.count
+            case DurationKind.MONTHS:
+                return period_start < add_months(origin, self.duration.count)
+
+
+@attrs.frozen(kw_only=True)
+class DiscountTarget:
+    """What the discount engine needs to know of one line.
+
+    ``amount`` is the line's rounded amount before discounts (negative for a credit);
+    ``factor`` its share of a whole billing period (1 for a one-time line);
+    ``line_discounts`` the line's own discounts that apply to it; ``invoice_discounts``
+    the codes of the invoice discounts whose duration and products include this line.
+    """
+
+    amount: Money
+    unit_price: Money
+    quantity: Decimal
+    factor: Fraction = Fraction(1)
+    product: str = ""
+    line_discounts: tuple[Discount, ...] = ()
+    invoice_discounts: frozenset[str] = frozenset()
+
+
+@attrs.frozen(kw_only=True)
+class LineDiscount:
+    """One discount's share on one line (positive: it lowers a charge)."""
+
+    code: str
+    amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class AppliedDiscount:
+    """One discount's total on an invoice, and what a fixed amount could not use."""
+
+    discount: Discount
+    amount: Money
+    unused: Money
+
+
+@attrs.frozen(kw_only=True)
+class DiscountOutcome:
+    """The discounts of each line (in order of application) and the totals per discount."""
+
+    per_line: tuple[tuple[LineDiscount, ...], ...]
+    applied: tuple[AppliedDiscount, ...]
+
+    def line_total(self, index: int, *, currency: str) -> Money:
+        """The total discount of line ``index``."""
+        return Money.total((d.amount for d in self.per_line[index]), currency=currency)
+
+
+def _cap(off: Money, net: Money) -> Money:
+    """Keep a discount between zero and the line's remaining net, on the line's side of zero."""
+    if net.is_negative():
+        return max(min(off, Money.zero(net.currency)), net)
+    return min(max(off, Money.zero(net.currency)), net)
+
+
+def _per_unit_off(discount: Discount, target: DiscountTarget) -> Money:
+    price = target.unit_price
+    if discount.kind is DiscountKind.PER_UNIT_PERCENTAGE:
+        per_unit = (price * discount.rate).rounded()
+    else:
+        assert discount.amount is not None  # noqa: S101  (validated)
+        per_unit = min(discount.amount, price)
+    sign = -1 if target.amount.is_negative() else 1
+    return (per_unit * target.quantity * target.factor * sign).rounded()
+
+
+def _spread(total: Money, nets: list[Money], indices: list[int]) -> list[Money]:
+    """Split ``total`` over lines in proportion to their nets (all of one sign)."""
+    weights = [abs(nets[i]).amount for i in indices]
+    if not any(weights):
+        return [Money.zero(total.currency) for _ in indices]
+    return list(total.allocate(weights))
+
+
+def apply_discounts(
+    targets: Sequence[DiscountTarget],
+    invoice_discounts: Sequence[Discount] = (),
+) -> DiscountOutcome:
+    """Apply line and invoice discounts to lines, in the documented order, before tax.
+
+    >>> lines = [DiscountTarget(amount=Money("30.00", "EUR"), unit_price=Money("30.00", "EUR"),
+    ...                         quantity=Decimal(1), product="pro", invoice_discounts={"TEN"}),
+    ...          DiscountTarget(amount=Money("10.00", "EUR"), unit_price=Money("10.00", "EUR"),
+    ...                         quantity=Decimal(1), product="seo", invoice_discounts={"TEN"})]
+    >>> outcome = apply_discounts(lines, [Discount.amount_off("TEN", Money("50", "EUR"))])
+    >>> [str(d.amount) for line in outcome.per_line for d in line]
+    ['30.00 EUR', '10.00 EUR']
+    >>> outcome.applied[0].unused
+    Money('10.00', 'EUR')
+    """
+    if not targets:
+        return DiscountOutcome(per_line=(), applied=())
+    ledger = _Ledger(targets)
+    per_unit_kinds = (DiscountKind.PER_UNIT_PERCENTAGE, DiscountKind.PER_UNIT_AMOUNT)
+    for index, discount in _line_discounts(targets, *per_unit_kinds):
+        ledger.per_unit(index, discount)
+    for discount in invoice_discounts:
+        if discount.is_per_unit:
+            for index in ledger.invoice_lines(discount):
+                ledger.per_unit(index, discount)
+    for index, discount in _line_discounts(targets, DiscountKind.PERCENTAGE):
+        off = (ledger.nets[index] * discount.rate).rounded()
+        ledger.record(index, discount, _cap(off, ledger.nets[index]))
+    for discount in invoice_discounts:
+        if discount.kind is DiscountKind.PERCENTAGE:
+            ledger.invoice_percentage(discount)
+    for index, discount in _line_discounts(targets, DiscountKind.FIXED_AMOUNT):
+        ledger.line_fixed(index, discount)
+    for discount in invoice_discounts:
+        if discount.kind is DiscountKind.FIXED_AMOUNT:
+            ledger.invoice_fixed(discount)
+    return ledger.outcome()
+
+
+def _line_discounts(
+    targets: Sequence[DiscountTarget], *kinds: DiscountKind
+) -> list[tuple[int, Discount]]:
+    """The (line index, discount) pairs of the lines' own discounts of the given kinds."""
+    return [
+        (index, discount)
+        for index, target in enumerate(targets)
+        for discount in target.line_discounts
+        if discount.kind in kinds
+    ]
+
+
+class _Ledger:
+    """The running nets of the lines while discounts are applied, and what each took off."""
+
+    def __init__(self, targets: Sequence[DiscountTarget]) -> None:
+        self.targets = targets
+        self.currency = targets[0].amount.currency
+        self.zero = Money.zero(self.currency)
+        self.nets = [target.amount.rounded() for target in targets]
+        self.per_line: list[list[LineDiscount]] = [[] for _ in targets]
+        self.totals: dict[str, Money] = {}
+        self.unused: dict[str, Money] = {}
+        self.order: list[Discount] = []
+
+    def register(self, discount: Discount) -> None:
+        if discount.code not in self.totals:
+            self.order.append(discount)
+            self.totals[discount.code] = self.zero
+            self.unused[discount.code] = self.zero
+
+    def record(self, index: int, discount: Discount, off: Money) -> None:
+        self.register(discount)
+        if off.is_zero():
+            return
+        self.per_line[index].append(LineDiscount(code=discount.code, amount=off))
+        self.nets[index] -= off
+        self.totals[discount.code] += off
+
+    def invoice_lines(self, discount: Discount) -> list[int]:
+        return [i for i, t in enumerate(self.targets) if discount.code in t.invoice_discounts]
+
+    def spread(self, discount: Discount, total: Money, side: list[int]) -> None:
+        self.register(discount)
+        for index, off in zip(side, _spread(total, self.nets, side), strict=True):
+            self.record(index, discount, off)
+
+    def per_unit(self, index: int, discount: Discount) -> None:
+        off = _per_unit_off(discount, self.targets[index])
+        self.record(index, discount, _cap(off, self.nets[index]))
+
+    def invoice_percentage(self, discount: Discount) -> None:
+        # Charges and credits each get their own share, so a credit gives back what was paid.
+        lines = self.invoice_lines(discount)
+        for side in (
+            [i for i in lines if self.nets[i].is_positive()],
+            [i for i in lines if self.nets[i].is_negative()],
+        ):
+            base = Money.total((self.nets[i] for i in side), currency=self.currency)
+            self.spread(discount, (base * discount.rate).rounded(), side)
+
+    def line_fixed(self, index: int, discount: Discount) -> None:
+        assert discount.amount is not None  # noqa: S101  (validated)
+        wanted = (discount.amount * self.targets[index].factor).rounded()
+        net = self.nets[index]
+        off = _cap(wanted, net) if net.is_positive() else self.zero
+        self.record(index, discount, off)
+        self.unused[discount.code] += wanted - off
+
+    def invoice_fixed(self, discount: Discount) -> None:
+        assert discount.amount is not None  # noqa: S101  (validated)
+        side = [i for i in self.invoice_lines(discount) if self.nets[i].is_positive()]
+        base = Money.total((self.nets[i] for i in side), currency=self.currency)
+        wanted = discount.amount.rounded()
+        off = min(wanted, base)
+        self.spread(discount, off, side)
+        self.unused[discount.code] += wanted - off
+
+    def outcome(self) -> DiscountOutcome:
+        applied = tuple(
+            AppliedDiscount(discount=d, amount=self.totals[d.code], unused=self.unused[d.code])
+            for d in self.order
+        )
+        return DiscountOutcome(
+            per_line=tuple(tuple(items) for items in self.per_line), applied=applied
+        )

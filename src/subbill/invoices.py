@@ -1,0 +1,508 @@
+"""Invoices: lines that explain themselves, totals that add up, a lifecycle, numbers, payments.
+
+An :class:`Invoice` is immutable. Its totals are derived from its lines, so they always
+agree: ``net`` (HT) is the sum of the lines' taxable bases, ``tax`` the sum of their taxes
+(and of the per-rate breakdown), ``total`` (TTC) their sum. A document whose total is
+negative is a credit note (``DocumentKind.CREDIT_NOTE``), never a silently negative invoice.
+
+Lifecycle: draft → open (finalised, numbered) → partially paid / paid, or void.
+``is_overdue(as_of=)`` is derived from the due date, never stored.
+
+>>> numbering = InvoiceNumbering()
+>>> numbering.next_number("F-2026-000123", issued_on=date(2026, 3, 1))
+'F-2026-000124'
+>>> numbering.next_number("F-2026-000124", issued_on=date(2027, 1, 2))
+'F-2027-000001'
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, ClassVar, Self
+
+import attrs
+
+from subbill.discounts import AppliedDiscount, LineDiscount
+from subbill.errors import CurrencyMismatchError, InvalidArgumentError, SubbillError
+from subbill.money import Money
+from subbill.periods import Period, check_date
+from subbill.proration import ProrationBasis
+from subbill.taxes import TaxBreakdown, TaxRate
+
+__all__ = [
+    "DocumentKind",
+    "InvalidTransitionError",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceNumbering",
+    "InvoiceStatus",
+    "LineExplanation",
+    "LineKind",
+    "Payment",
+    "PaymentApplication",
+    "one_time_line",
+]
+
+
+class InvalidTransitionError(SubbillError, ValueError):
+    """A lifecycle verb was used in a state that does not allow it."""
+
+    code: ClassVar[str] = "invalid_transition"
+
+    def __init__(self, document: str, status: str, action: str, expected: str) -> None:
+        self.document = document
+        self.status = status
+        self.action = action
+        super().__init__(f"cannot {action} {document} with status={status}: {expected}")
+
+
+class LineKind(enum.Enum):
+    """What an invoice line bills."""
+
+    RECURRING = "recurring"
+    ONE_TIME = "one_time"
+    PRORATION_CHARGE = "proration_charge"
+    PRORATION_CREDIT = "proration_credit"
+    ADJUSTMENT = "adjustment"
+
+
+class DocumentKind(enum.Enum):
+    """An invoice, or a credit note when the total is negative."""
+
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+class InvoiceStatus(enum.Enum):
+    """Where an invoice is in its life."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    VOID = "void"
+
+
+@attrs.frozen(kw_only=True)
+class LineExplanation:
+    """Why a line costs what it costs, as data that ``l10n`` turns into a sentence.
+
+    ``rule`` is one of ``whole_period``, ``partial_period``, ``unused_credit``,
+    ``one_time``; ``days``/``period_days`` are the unreduced factor (12 of 31 days);
+    ``reason`` is the charge's reason (``plan_change``, …); ``discounts`` what each discount
+    took off the line.
+    """
+
+    rule: str
+    unit_price: Money
+    quantity: Decimal
+    factor: Fraction = Fraction(1)
+    period: Period | None = None
+    cycle: Period | None = None
+    days: int | None = None
+    period_days: int | None = None
+    basis: ProrationBasis | None = None
+    reason: str | None = None
+    discounts: tuple[LineDiscount, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceLine:
+    """One line: what was billed, for which period, and how its amount was reached.
+
+    ``amount`` is ``unit_price × quantity × factor`` rounded (negative for a credit);
+    ``discount`` what discounts took off (same sign); ``net`` = amount − discount, in the
+    price's terms (tax-exclusive, or tax-inclusive when the rates are inclusive); ``base``
+    the taxable base (HT), ``tax`` the tax, ``total`` = base + tax (TTC).
+    """
+
+    kind: LineKind
+    code: str
+    description: str
+    charge_key: str
+    period: Period | None
+    quantity: Decimal
+    unit_price: Money
+    factor: Fraction
+    amount: Money
+    discount: Money
+    tax_rates: tuple[TaxRate, ...]
+    taxes: tuple[tuple[TaxRate, Money], ...]
+    base: Money
+    explanation: LineExplanation
+
+    @property
+    def net(self) -> Money:
+        """Amount after discounts (in the price's terms)."""
+        return self.amount - self.discount
+
+    @property
+    def tax(self) -> Money:
+        """The line's tax, all rates together."""
+        return Money.total((amount for _, amount in self.taxes), currency=self.amount.currency)
+
+    @property
+    def total(self) -> Money:
+        """Taxable base plus tax (TTC)."""
+        return self.base + self.tax
+
+
+@attrs.frozen(kw_only=True)
+class Payment:
+    """Money received for an invoice: amount, date and the payment method used."""
+
+    amount: Money
+    paid_on: date = attrs.field(validator=lambda _i, _a, v: check_date("paid_on", v))
+    method: str = ""
+    reference: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.amount, Money) or not self.amount.is_positive():
+            raise InvalidArgumentError(f"amount={self.amount!r} must be a Money > 0")
+
+
+@attrs.frozen(kw_only=True)
+class PaymentApplication:
+    """The invoice after a payment, and what was paid beyond the amount due (customer credit)."""
+
+    invoice: Invoice
+    overpayment: Money
+
+
+def _check_invoice(instance: Invoice, _attribute: Any, _value: object) -> None:
+    currency = instance.currency
+    for line in instance.lines:
+        if line.amount.currency != currency:
+            raise CurrencyMismatchError(currency, line.amount.currency, "invoice")
+    check_date("issued_on", instance.issued_on)
+    check_date("due_on", instance.due_on)
+    if instance.due_on < instance.issued_on:
+        raise InvalidArgumentError(
+            f"due_on={instance.due_on.isoformat()} must not be before "
+            f"issued_on={instance.issued_on.isoformat()}"
+        )
+    total = instance.total
+    if total.is_negative() and instance.kind is not DocumentKind.CREDIT_NOTE:
+        raise InvalidArgumentError(
+            f"total={total} is negative: such a document must be a credit note "
+            "(kind=DocumentKind.CREDIT_NOTE)"
+        )
+    if instance.kind is DocumentKind.CREDIT_NOTE and total.is_positive():
+        raise InvalidArgumentError(f"total={total} is positive: a credit note credits")
+    if instance.status is not InvoiceStatus.DRAFT and instance.number is None:
+        raise InvalidArgumentError(f"an invoice with status={instance.status.value} needs a number")
+
+
+@attrs.frozen(kw_only=True)
+class Invoice:
+    """An immutable invoice (or credit note), its lines, discounts, taxes and payments.
+
+    Build drafts with :func:`subbill.billing.bill_subscription` or :meth:`draft`; then
+    ``finalize(number=…)``, ``apply_payment(…)``, ``void()``.
+    """
+
+    customer: str
+    currency: str
+    issued_on: date
+    due_on: date
+    lines: tuple[InvoiceLine, ...]
+    subscription: str | None = None
+    discounts: tuple[AppliedDiscount, ...] = ()
+    taxes: tuple[TaxBreakdown, ...] = ()
+    kind: DocumentKind = DocumentKind.INVOICE
+    status: InvoiceStatus = InvoiceStatus.DRAFT
+    number: str | None = None
+    credit_applied: Money | None = None
+    payments: tuple[Payment, ...] = attrs.field(default=(), validator=_check_invoice)
+
+    # -- totals, all derived from the lines ---------------------------------------------------
+
+    def _sum(self, values: Any) -> Money:
+        return Money.total(values, currency=self.currency)
+
+    @property
+    def subtotal(self) -> Money:
+        """Sum of the lines' amounts before discounts."""
+        return self._sum(line.amount for line in self.lines)
+
+    @property
+    def discount_total(self) -> Money:
+        """Sum of what discounts took off the lines."""
+        return self._sum(line.discount for line in self.lines)
+
+    @property
+    def net(self) -> Money:
+        """Total taxable base (HT)."""
+        return self._sum(line.base for line in self.lines)
+
+    @property
+    def tax(self) -> Money:
+        """Total tax."""
+        return self._sum(line.tax for line in self.lines)
+
+    @property
+    def total(self) -> Money:
+        """Total with taxes (TTC)."""
+        return self.net + self.tax
+
+    @property
+    def amount_paid(self) -> Money:
+        """What payments have covered so far."""
+        return self._sum(payment.amount for payment in self.payments)
+
+    @property
+    def amount_due(self) -> Money:
+        """What is still to pay: total − customer credit applied − payments (never below 0)."""
+        if self.kind is DocumentKind.CREDIT_NOTE or self.status is InvoiceStatus.VOID:
+            return Money.zero(self.currency)
+        credit = self.credit_applied or Money.zero(self.currency)
+        return max(self.total - credit - self.amount_paid, Money.zero(self.currency))
+
+    @property
+    def is_paid(self) -> bool:
+        """True once nothing is due on an open invoice."""
+        return self.status is InvoiceStatus.PAID
+
+    def is_overdue(self, *, as_of: date) -> bool:
+        """True when the invoice is open, something is still due, and ``due_on`` has passed.
+
+        The due date itself is not overdue yet.
+        """
+        check_date("as_of", as_of)
+        return (
+            self.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+            and self.amount_due.is_positive()
+            and self.due_on < as_of
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def _describe(self) -> str:
+        return f"invoice {self.number}" if self.number else "draft invoice"
+
+    def finalize(self, *, number: str) -> Self:
+        """Open the draft under ``number``: it can then be paid; it can no longer change."""
+        if self.status is not InvoiceStatus.DRAFT:
+            raise InvalidTransitionError(
+                self._describe(), self.status.value, "finalize", "only a draft is finalised"
+            )
+        if not self.lines:
+            raise InvalidTransitionError(
+                self._describe(),
+                self.status.value,
+                "finalize",
+                "an invoice needs at least one line",
+            )
+        if not isinstance(number, str) or not number.strip():
+            raise InvalidArgumentError(f"number={number!r} must be a non-empty str")
+        status = InvoiceStatus.OPEN
+        if self.kind is DocumentKind.INVOICE and self.amount_due.is_zero():
+            status = InvoiceStatus.PAID
+        return attrs.evolve(self, number=number, status=status)
+
+    def void(self) -> Self:
+        """Cancel an open or draft invoice that nothing has been paid on."""
+        if self.status not in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN) or self.payments:
+            raise InvalidTransitionError(
+                self._describe(),
+                self.status.value,
+                "void",
+                "only an unpaid draft or open invoice can be voided",
+            )
+        return attrs.evolve(self, status=InvoiceStatus.VOID)
+
+    def apply_payment(self, payment: Payment) -> PaymentApplication:
+        """Record ``payment``; what exceeds the amount due comes back as ``overpayment``.
+
+        >>> from subbill.billing import draft_invoice
+        >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+        ...     lines=[one_time_line("setup", "Installation", Money("100", "EUR"))]
+        ... ).finalize(number="F-2026-000001")
+        >>> partial = invoice.apply_payment(
+        ...     Payment(amount=Money("40", "EUR"), paid_on=date(2026, 3, 2)))
+        >>> partial.invoice.status.value, partial.invoice.amount_due
+        ('partially_paid', Money('60.00', 'EUR'))
+        >>> final = partial.invoice.apply_payment(
+        ...     Payment(amount=Money("75", "EUR"), paid_on=date(2026, 3, 5)))
+        >>> final.invoice.status.value, final.overpayment
+        ('paid', Money('15.00', 'EUR'))
+        """
+        if not isinstance(payment, Payment):
+            raise InvalidArgumentError(f"payment={payment!r} must be a Payment")
+        if payment.amount.currency != self.currency:
+            raise CurrencyMismatchError(self.currency, payment.amount.currency, "pay")
+        if self.kind is DocumentKind.CREDIT_NOTE or self.status not in (
+            InvoiceStatus.OPEN,
+            InvoiceStatus.PARTIALLY_PAID,
+        ):
+            raise InvalidTransitionError(
+                self._describe(), self.status.value, "pay", "only an open invoice can be paid"
+            )
+        due = self.amount_due
+        used = min(payment.amount, due)
+        overpayment = payment.amount - used
+        recorded = attrs.evolve(payment, amount=used) if overpayment.is_positive() else payment
+        payments = (*self.payments, recorded) if used.is_positive() else self.payments
+        paid = attrs.evolve(self, payments=payments)
+        status = InvoiceStatus.PAID if paid.amount_due.is_zero() else InvoiceStatus.PARTIALLY_PAID
+        return PaymentApplication(
+            invoice=attrs.evolve(paid, status=status), overpayment=overpayment
+        )
+
+    # -- for people and notebooks ------------------------------------------------------------
+
+    def to_text(self, *, locale: str) -> str:
+        """Render as a plain-text table in ``locale`` (see :mod:`subbill.l10n`)."""
+        from subbill.l10n import invoice_text  # noqa: PLC0415  (the edge, imported on use)
+
+        return invoice_text(self, locale=locale)
+
+    def to_html(self, *, locale: str) -> str:
+        """Render as an HTML table in ``locale``."""
+        from subbill.l10n import invoice_html  # noqa: PLC0415  (the edge, imported on use)
+
+        return invoice_html(self, locale=locale)
+
+    def __str__(self) -> str:
+        return self.to_text(locale="en_US")
+
+    def _repr_html_(self) -> str:
+        return self.to_html(locale="en_US")
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per line (str, Decimal, date, None): ready for ``pandas.DataFrame``.
+
+        >>> from subbill.billing import draft_invoice
+        >>> draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+        ...     lines=[one_time_line("setup", "Installation", Money("100", "EUR"))]
+        ... ).to_records()[0]["total"]
+        Decimal('100.00')
+        """
+        records: list[dict[str, Any]] = []
+        for position, line in enumerate(self.lines, start=1):
+            records.append(
+                {
+                    "invoice": self.number,
+                    "customer": self.customer,
+                    "subscription": self.subscription,
+                    "issued_on": self.issued_on,
+                    "line": position,
+                    "kind": line.kind.value,
+                    "code": line.code,
+                    "description": line.description,
+                    "period_start": line.period.start if line.period else None,
+                    "period_end": line.period.last_day if line.period else None,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price.amount,
+                    "factor": line.factor,
+                    "amount": line.amount.amount,
+                    "discount": line.discount.amount,
+                    "net": line.net.amount,
+                    "tax_rates": ", ".join(rate.name for rate in line.tax_rates),
+                    "tax": line.tax.amount,
+                    "total": line.total.amount,
+                    "currency": self.currency,
+                }
+            )
+        return records
+
+
+# -- numbering -------------------------------------------------------------------------------
+
+
+def _check_pattern(_instance: Any, _attribute: Any, pattern: str) -> None:
+    if "{seq" not in pattern:
+        raise InvalidArgumentError(f"pattern={pattern!r} must contain {{seq}} (e.g. {{seq:06d}})")
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceNumbering:
+    """Gapless, chronological invoice numbers: a pure function of the previous number.
+
+    ``pattern`` holds ``{seq}`` (with a format such as ``{seq:06d}``) and optionally
+    ``{year}``; with ``{year}`` the sequence restarts at 1 each calendar year, as French
+    rules allow when the year is part of the number. Credit notes may use their own
+    numbering (e.g. ``pattern="AV-{year}-{seq:06d}"``).
+    """
+
+    pattern: str = attrs.field(default="F-{year}-{seq:06d}", validator=_check_pattern)
+
+    def _regex(self) -> re.Pattern[str]:
+        parts = re.split(r"(\{year\}|\{seq(?::[^}]*)?\})", self.pattern)
+        regex = ""
+        for part in parts:
+            if part == "{year}":
+                regex += r"(?P<year>\d{4})"
+            elif part.startswith("{seq"):
+                regex += r"(?P<seq>\d+)"
+            else:
+                regex += re.escape(part)
+        return re.compile(f"^{regex}$")
+
+    def parse(self, number: str) -> tuple[int | None, int]:
+        """Return ``(year, sequence)`` of a number of this pattern (year ``None`` if absent)."""
+        match = self._regex().match(number) if isinstance(number, str) else None
+        if match is None:
+            raise InvalidArgumentError(f"number={number!r} does not match pattern={self.pattern!r}")
+        groups: Mapping[str, str] = match.groupdict()
+        year = int(groups["year"]) if "year" in groups else None
+        return year, int(groups["seq"])
+
+    def format(self, *, year: int, seq: int) -> str:
+        """Write the number of sequence ``seq`` in ``year``."""
+        return self.pattern.format(year=year, seq=seq)
+
+    def next_number(self, previous: str | None, *, issued_on: date) -> str:
+        """Return the number after ``previous`` for an invoice issued on ``issued_on``.
+
+        Refused if ``issued_on`` is in a year before ``previous``'s: numbers must follow the
+        order of the dates.
+        """
+        check_date("issued_on", issued_on)
+        yearly = "{year" in self.pattern
+        if previous is None:
+            return self.format(year=issued_on.year, seq=1)
+        year, seq = self.parse(previous)
+        if yearly and year is not None:
+            if issued_on.year < year:
+                raise InvalidArgumentError(
+                    f"issued_on={issued_on.isoformat()} is before the year of "
+                    f"previous={previous!r}: invoice numbers must be chronological"
+                )
+            if issued_on.year > year:
+                return self.format(year=issued_on.year, seq=1)
+        return self.format(year=issued_on.year, seq=seq + 1)
+
+
+def one_time_line(
+    code: str,
+    description: str,
+    price: Money,
+    *,
+    quantity: int | Decimal = 1,
+    kind: LineKind = LineKind.ONE_TIME,
+) -> InvoiceLine:
+    """A line with no tax nor discount, for hand-made invoices and examples."""
+    amount = (price * quantity).rounded()
+    zero = Money.zero(price.currency)
+    return InvoiceLine(
+        kind=kind,
+        code=code,
+        description=description,
+        charge_key=code,
+        period=None,
+        quantity=Decimal(quantity),
+        unit_price=price,
+        factor=Fraction(1),
+        amount=amount,
+        discount=zero,
+        tax_rates=(),
+        taxes=(),
+        base=amount,
+        explanation=LineExplanation(rule="one_time", unit_price=price, quantity=Decimal(quantity)),
+    )

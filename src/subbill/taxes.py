@@ -1,0 +1,223 @@
+"""Tax rates, net and gross amounts, and tax rounding per line or per invoice.
+
+A :class:`TaxRate` is exclusive (added to the price: 100.00 HT + 20 % = 120.00 TTC) or
+inclusive (contained in the price: 600.00 TTC at 10 % is 545.45 HT + 54.55 tax).
+
+>>> vat = TaxRate(name="TVA 20 %", percent="20")
+>>> tax = line_taxes([Money("100.00", "EUR")], [(vat,)])[0]
+>>> tax.base, tax.tax
+(Money('100.00', 'EUR'), Money('20.00', 'EUR'))
+>>> inclusive = TaxRate(name="GST 10 %", percent="10", inclusive=True)
+>>> line_taxes([Money("600.00", "EUR")], [(inclusive,)])[0].base
+Money('545.45', 'EUR')
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from subbill.errors import InvalidArgumentError
+from subbill.money import (
+    Money,
+    _to_amount,
+    currency_precision,
+    round_fraction,
+    round_preserving_sum,
+)
+
+__all__ = [
+    "LineTax",
+    "TaxBreakdown",
+    "TaxRate",
+    "TaxRounding",
+    "line_taxes",
+    "tax_breakdown",
+]
+
+
+def _to_percent(value: object) -> Decimal:
+    percent = _to_amount(value, "percent")
+    if not 0 <= percent <= 100:
+        raise InvalidArgumentError(f"percent={value!r} must be between 0 and 100")
+    return percent
+
+
+def _check_name(_instance: Any, attribute: Any, value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(f"{attribute.name}={value!r} must be a non-empty str")
+
+
+@attrs.frozen(kw_only=True)
+class TaxRate:
+    """A named tax rate in percent, exclusive (added to prices) or inclusive (contained in them).
+
+    >>> TaxRate(name="TVA 5,5 %", percent="5.5").rate
+    Fraction(11, 200)
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    percent: Decimal = attrs.field(converter=_to_percent)
+    inclusive: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    @property
+    def rate(self) -> Fraction:
+        """The rate as an exact fraction (20 % → 1/5)."""
+        return Fraction(self.percent) / 100
+
+
+class TaxRounding(enum.Enum):
+    """Where tax is rounded: on each line (default), or once per rate on the invoice total."""
+
+    PER_LINE = "per_line"
+    PER_INVOICE = "per_invoice"
+
+
+@attrs.frozen(kw_only=True)
+class LineTax:
+    """The tax of one line: its taxable base (HT) and the tax of each of its rates."""
+
+    base: Money
+    taxes: tuple[tuple[TaxRate, Money], ...]
+
+    @property
+    def tax(self) -> Money:
+        """The line's total tax."""
+        return Money.total((amount for _, amount in self.taxes), currency=self.base.currency)
+
+
+@attrs.frozen(kw_only=True)
+class TaxBreakdown:
+    """One rate's row of an invoice's tax summary: taxable base and tax."""
+
+    rate: TaxRate
+    base: Money
+    tax: Money
+
+
+def _check_rates(rates: Sequence[TaxRate], index: int) -> bool:
+    """Return whether the line's rates are inclusive; refuse a mix."""
+    kinds = {rate.inclusive for rate in rates}
+    if len(kinds) > 1:
+        names = ", ".join(rate.name for rate in rates)
+        raise InvalidArgumentError(
+            f"tax_rates[{index}]=({names}) mixes inclusive and exclusive rates; "
+            "a line's rates must all be one or the other"
+        )
+    return kinds == {True}
+
+
+def _units(money: Money) -> Fraction:
+    """Exact amount in minor units."""
+    scale: int = 10 ** currency_precision(money.currency)
+    return Fraction(money.amount) * scale
+
+
+def _exact_taxes(amount: Money, rates: Sequence[TaxRate], inclusive: bool) -> list[Fraction]:
+    """Exact tax of each rate in minor units (unrounded)."""
+    units = _units(amount)
+    if inclusive:
+        whole = 1 + sum((rate.rate for rate in rates), Fraction(0))
+        return [units * rate.rate / whole for rate in rates]
+    return [units * rate.rate for rate in rates]
+
+
+def line_taxes(
+    amounts: Sequence[Money],
+    rates: Sequence[Sequence[TaxRate]],
+    *,
+    rounding: TaxRounding = TaxRounding.PER_LINE,
+    decimal_rounding: str = ROUND_HALF_UP,
+) -> tuple[LineTax, ...]:
+    """Compute each line's base and taxes; ``amounts[i]`` is taxed at ``rates[i]``.
+
+    Amounts are net of discounts, tax-exclusive or tax-inclusive as the line's rates say.
+    ``PER_LINE`` rounds every line's tax; ``PER_INVOICE`` rounds each rate's total once and
+    spreads it over the lines (largest remainder), so line taxes still add up to it.
+
+    >>> vat = TaxRate(name="TVA", percent="20")
+    >>> lines, rates = [Money("0.03", "EUR")] * 3, [(vat,)] * 3
+    >>> [str(t.tax.amount) for t in line_taxes(lines, rates)]
+    ['0.01', '0.01', '0.01']
+    >>> [str(t.tax.amount) for t in line_taxes(lines, rates, rounding=TaxRounding.PER_INVOICE)]
+    ['0.01', '0.01', '0.00']
+    """
+    if len(amounts) != len(rates):
+        raise InvalidArgumentError(
+            f"amounts has {len(amounts)} lines but rates has {len(rates)}; give one tuple "
+            "of rates per line"
+        )
+    inclusive = [_check_rates(line_rates, index) for index, line_rates in enumerate(rates)]
+    exact = [
+        _exact_taxes(amount, line_rates, incl)
+        for amount, line_rates, incl in zip(amounts, rates, inclusive, strict=True)
+    ]
+    rounded: list[list[int]]
+    if rounding is TaxRounding.PER_LINE:
+        rounded = [_round_line(values, decimal_rounding) for values in exact]
+    else:
+        rounded = _round_per_rate(exact, rates, decimal_rounding)
+    result = []
+    for amount, line_rates, incl, units in zip(amounts, rates, inclusive, rounded, strict=True):
+        currency = amount.currency
+        taxes = tuple(
+            (rate, Money.from_minor_units(unit, currency))
+            for rate, unit in zip(line_rates, units, strict=True)
+        )
+        tax_total = Money.from_minor_units(sum(units), currency)
+        base = (
+            amount.rounded(decimal_rounding) - tax_total
+            if incl
+            else amount.rounded(decimal_rounding)
+        )
+        result.append(LineTax(base=base, taxes=taxes))
+    return tuple(result)
+
+
+def _round_line(values: list[Fraction], rounding: str) -> list[int]:
+    """Round one line's taxes: the line total once, then spread over its rates."""
+    if not values:
+        return []
+    total = round_fraction(sum(values, Fraction(0)), rounding)
+    return round_preserving_sum(values, total)
+
+
+def _round_per_rate(
+    exact: list[list[Fraction]], rates: Sequence[Sequence[TaxRate]], rounding: str
+) -> list[list[int]]:
+    """Round each rate's invoice total once, then spread it over the lines that carry it."""
+    rounded = [[0] * len(values) for values in exact]
+    positions: dict[TaxRate, list[tuple[int, int]]] = {}
+    for line, line_rates in enumerate(rates):
+        for slot, rate in enumerate(line_rates):
+            positions.setdefault(rate, []).append((line, slot))
+    for places in positions.values():
+        values = [exact[line][slot] for line, slot in places]
+        total = round_fraction(sum(values, Fraction(0)), rounding)
+        for (line, slot), unit in zip(places, round_preserving_sum(values, total), strict=True):
+            rounded[line][slot] = unit
+    return rounded
+
+
+def tax_breakdown(line_tax: Sequence[LineTax], *, currency: str) -> tuple[TaxBreakdown, ...]:
+    """Sum line taxes per rate, in the order rates first appear; the rows add up to the tax.
+
+    >>> vat = TaxRate(name="TVA", percent="20")
+    >>> rows = tax_breakdown(line_taxes([Money("10", "EUR"), Money("5", "EUR")], [(vat,), (vat,)]),
+    ...                      currency="EUR")
+    >>> [(r.rate.name, str(r.base), str(r.tax)) for r in rows]
+    [('TVA', '15.00 EUR', '3.00 EUR')]
+    """
+    bases: dict[TaxRate, Money] = {}
+    taxes: dict[TaxRate, Money] = {}
+    zero = Money.zero(currency)
+    for item in line_tax:
+        for rate, amount in item.taxes:
+            bases[rate] = bases.get(rate, zero) + item.base
+            taxes[rate] = taxes.get(rate, zero) + amount
+    return tuple(TaxBreakdown(rate=rate, base=bases[rate], tax=taxes[rate]) for rate in bases)
