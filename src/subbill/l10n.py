@@ -312,8 +312,8 @@ def describe_line(line: InvoiceLine, *, locale: str) -> str:
     ...     charges=(pro,)), as_of=date(2026, 3, 1))
     >>> later = bill_subscription(BillableSubscription(id="S", customer="C", currency="EUR",
     ...     charges=(old, new)), first.state, as_of=date(2026, 3, 13))
-    >>> for line in later.invoice.lines:
-    ...     print(describe_line(line, locale="fr_FR"))
+    >>> for line in later.invoice.lines:  # (no-break spaces shown as spaces)
+    ...     print(describe_line(line, locale="fr_FR").replace("\xa0", " "))
     crédit de la part non utilisée : 19/31 × 50,00 € : du 13 au 31 mars 2026, soit 19 jours
     sur les 31 de la période du 1 mars au 31 mars 2026
     19/31 × 80,00 € : du 13 au 31 mars 2026, soit 19 jours sur les 31 de la période du
