@@ -301,7 +301,7 @@ def _quantity(quantity: Decimal, *, locale: str) -> str:
 
 
 def describe_line(line: InvoiceLine, *, locale: str) -> str:
-    """Explain an invoice line: factor × price, over which days, why, and its discounts.
+    r"""Explain an invoice line: factor × price, over which days, why, and its discounts.
 
     >>> from subbill import RecurringCharge, BillableSubscription, bill_subscription
     >>> pro = RecurringCharge(code="pro", description="Pro", unit_price=Money("50", "EUR"),

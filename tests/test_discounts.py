@@ -1,0 +1,190 @@
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from subbill import (
+    Discount,
+    DiscountTarget,
+    Duration,
+    InvalidArgumentError,
+    Money,
+    apply_discounts,
+)
+
+
+def target(amount, *, unit=None, quantity=1, factor=Fraction(1), product="p", line=(), invoice=()):
+    return DiscountTarget(
+        amount=Money(amount, "USD"),
+        unit_price=Money(unit or amount, "USD"),
+        quantity=Decimal(quantity),
+        factor=factor,
+        product=product,
+        line_discounts=tuple(line),
+        invoice_discounts=frozenset(invoice),
+    )
+
+
+def test_per_unit_percentage_is_rounded_per_unit():
+    # 11.90 USD with 15 % off per unit: 1.785 → 1.79 off, 10.11 to pay per unit.
+    d = Discount.per_unit_percent_off("UNIT15", "15")
+    outcome = apply_discounts([target("35.70", unit="11.90", quantity=3, line=[d])])
+    assert outcome.line_total(0, currency="USD") == Money("5.37", "USD")
+    assert Money("35.70", "USD") - Money("5.37", "USD") == Money("10.11", "USD") * 3
+
+
+def test_per_unit_amount_never_exceeds_the_unit_price():
+    d = Discount.per_unit_amount_off("U", Money("15", "USD"))
+    outcome = apply_discounts([target("20.00", unit="10.00", quantity=2, line=[d])])
+    assert outcome.line_total(0, currency="USD") == Money("20.00", "USD")
+
+
+def test_per_unit_discount_is_prorated_with_the_line():
+    d = Discount.per_unit_amount_off("U", Money("1.00", "USD"))
+    outcome = apply_discounts(
+        [target("5.00", unit="10.00", quantity=1, factor=Fraction(1, 2), line=[d])]
+    )
+    assert outcome.line_total(0, currency="USD") == Money("0.50", "USD")
+
+
+def test_line_percentage():
+    d = Discount.percent_off("TEN", "10")
+    outcome = apply_discounts([target("19.99", line=[d])])
+    assert outcome.line_total(0, currency="USD") == Money("2.00", "USD")
+
+
+def test_invoice_percentage_is_spread_and_adds_up():
+    d = Discount.percent_off("INV", "10")
+    lines = [
+        target("10.01", invoice={"INV"}),
+        target("10.01", invoice={"INV"}),
+        target("10.03", invoice={"INV"}),
+    ]
+    outcome = apply_discounts(lines, [d])
+    shares = [outcome.line_total(i, currency="USD") for i in range(3)]
+    assert sum(shares, Money.zero("USD")) == Money("3.01", "USD")  # 10 % of 30.05 = 3.005 → 3.01
+    assert outcome.applied[0].amount == Money("3.01", "USD")
+
+
+def test_fixed_amount_never_takes_the_invoice_below_zero_and_reports_the_rest():
+    d = Discount.amount_off("FIFTY", Money("50", "USD"))
+    outcome = apply_discounts(
+        [target("30.00", invoice={"FIFTY"}), target("10.00", invoice={"FIFTY"})], [d]
+    )
+    assert [outcome.line_total(i, currency="USD") for i in range(2)] == [
+        Money("30.00", "USD"),
+        Money("10.00", "USD"),
+    ]
+    assert outcome.applied[0].unused == Money("10.00", "USD")
+
+
+def test_line_fixed_amount_is_per_period_and_prorated():
+    d = Discount.amount_off("FIVE", Money("5", "USD"))
+    outcome = apply_discounts([target("20.00", unit="40.00", factor=Fraction(1, 2), line=[d])])
+    assert outcome.line_total(0, currency="USD") == Money("2.50", "USD")
+    assert outcome.applied[0].unused == Money.zero("USD")
+
+
+def test_the_documented_order():
+    # 100 per unit ×1: per-unit 10 % → 90; line 10 % → 81; invoice 10 % → 72.90; fixed 2.90 → 70.
+    per_unit = Discount.per_unit_percent_off("PU", "10")
+    line_pct = Discount.percent_off("LP", "10")
+    invoice_pct = Discount.percent_off("IP", "10")
+    fixed = Discount.amount_off("FX", Money("2.90", "USD"))
+    outcome = apply_discounts(
+        [target("100.00", line=[fixed, line_pct, per_unit], invoice={"IP"})], [invoice_pct]
+    )
+    assert [(d.code, d.amount) for d in outcome.per_line[0]] == [
+        ("PU", Money("10.00", "USD")),
+        ("LP", Money("9.00", "USD")),
+        ("IP", Money("8.10", "USD")),
+        ("FX", Money("2.90", "USD")),
+    ]
+
+
+def test_percentages_reach_credit_lines_fixed_amounts_do_not():
+    pct = Discount.percent_off("P", "20")
+    fixed = Discount.amount_off("F", Money("5", "USD"))
+    outcome = apply_discounts([target("-50.00", line=[pct, fixed])])
+    assert [(d.code, d.amount) for d in outcome.per_line[0]] == [("P", Money("-10.00", "USD"))]
+    assert outcome.applied[1].unused == Money("5.00", "USD")
+
+
+def test_discount_validation():
+    with pytest.raises(InvalidArgumentError, match="needs percent="):
+        Discount(code="X", kind=Discount.percent_off("A", "1").kind)
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"amount=Money\('-1', 'EUR'\) of discount 'N' must be a Money > 0",
+    ):
+        Discount.amount_off("N", Money("-1", "EUR"))
+    with pytest.raises(InvalidArgumentError, match="count=0 must be >= 1"):
+        Duration.periods(0)
+
+
+def test_durations():
+    origin = date(2026, 1, 15)
+    once = Discount.percent_off("O", "10", duration=Duration.once())
+    three = Discount.percent_off("T", "10", duration=Duration.periods(3))
+    window = Discount.percent_off("W", "10", duration=Duration.months(2))
+    forever = Discount.percent_off("F", "10")
+
+    def covered(d, start, index):
+        return d.applies_in(period_start=start, periods_since_start=index, origin=origin)
+
+    assert [covered(once, date(2026, 1, 15), 0), covered(once, date(2026, 2, 15), 1)] == [
+        True,
+        False,
+    ]
+    assert [covered(three, date(2026, 3, 15), 2), covered(three, date(2026, 4, 15), 3)] == [
+        True,
+        False,
+    ]
+    assert [covered(window, date(2026, 3, 14), 1), covered(window, date(2026, 3, 15), 2)] == [
+        True,
+        False,
+    ]
+    assert covered(forever, date(2036, 1, 15), 120)
+    assert not covered(forever, date(2026, 1, 1), -1)
+
+
+amount = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(5000), places=2)
+
+
+@given(
+    st.lists(amount, min_size=1, max_size=10),
+    st.sampled_from(["5", "10", "33.33", "100"]),
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal(20000), places=2),
+)
+def test_discount_shares_sum_to_the_discount(values, percent, fixed):
+    lines = [target(v, invoice={"P", "F"}) for v in values]
+    outcome = apply_discounts(
+        lines, [Discount.percent_off("P", percent), Discount.amount_off("F", Money(fixed, "USD"))]
+    )
+    for applied in outcome.applied:
+        shares = [
+            d.amount for line in outcome.per_line for d in line if d.code == applied.discount.code
+        ]
+        assert sum(shares, Money.zero("USD")) == applied.amount
+    total = sum((Money(v, "USD") for v in values), Money.zero("USD"))
+    taken = sum((a.amount for a in outcome.applied), Money.zero("USD"))
+    assert taken <= total
+    for index, value in enumerate(values):
+        assert outcome.line_total(index, currency="USD") <= Money(value, "USD")
+    fixed_applied = outcome.applied[1]
+    assert fixed_applied.amount + fixed_applied.unused == Money(fixed, "USD")
+
+
+@given(
+    st.lists(amount, min_size=1, max_size=10),
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal(100), places=2),
+)
+def test_no_discount_takes_a_line_below_zero(values, percent):
+    assume(percent <= 100)
+    d = [Discount.per_unit_percent_off("U", percent), Discount.percent_off("L", percent)]
+    outcome = apply_discounts([target(v, line=d) for v in values])
+    for index, value in enumerate(values):
+        assert Money(value, "USD") - outcome.line_total(index, currency="USD") >= Money.zero("USD")
