@@ -1,4 +1,4 @@
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -21,12 +21,14 @@ from subbill import (
     Money,
     NegativeBalancePolicy,
     OneTimeCharge,
+    Payment,
     RecurringCharge,
     TaxRate,
     TaxRounding,
     bill_run,
     bill_subscription,
     prorate,
+    record_payment,
 )
 
 VAT = TaxRate(name="TVA 20 %", percent="20")
@@ -265,6 +267,43 @@ def test_bill_run_streams_and_matches_with_an_executor():
     assert [r.subscription for r in parallel] == [r.subscription for r in plain]
     assert [r.invoice.total for r in parallel] == [r.invoice.total for r in plain]
     assert [r.state for r in parallel] == [r.state for r in plain]
+
+
+def _run_subscriptions(count):
+    for i in range(count):
+        seats = plan(f"{10 + i}.00", billing_day=1 + i % 28, quantity=1 + i % 4, tax_rates=(VAT,))
+        yield BillableSubscription(
+            id=f"S{i}",
+            customer="C",
+            currency="EUR",
+            charges=(seats,),
+            discounts=(Discount.percent_off("P", "10"),) if i % 3 == 0 else (),
+        )
+
+
+def test_bill_run_on_processes_gives_the_same_results():
+    as_of = date(2026, 5, 20)
+    plain = list(bill_run(_run_subscriptions(40), as_of=as_of))
+    with ProcessPoolExecutor(max_workers=2) as executor:
+        spread = list(
+            bill_run(_run_subscriptions(40), as_of=as_of, executor=executor, chunk_size=8)
+        )
+    assert spread == plain
+
+
+def test_overpayment_goes_to_the_credit_balance_and_the_next_invoice_uses_it():
+    subscription = sub(plan("50.00"))
+    first = bill_subscription(subscription, as_of=date(2026, 3, 1))
+    opened = first.invoice.finalize(number="F-2026-000001")
+    paid, state = record_payment(
+        opened, Payment(amount=eur("70"), paid_on=date(2026, 3, 2)), first.state
+    )
+    assert paid.is_paid
+    assert state.credit_balance == eur("20")
+    second = bill_subscription(subscription, state, as_of=date(2026, 4, 1))
+    assert second.invoice.credit_applied == eur("20")
+    assert second.invoice.amount_due == eur("30.00")
+    assert second.state.credit_balance == eur("0")
 
 
 # -- properties -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from subbill.billing import (
     NegativeBalancePolicy,
     bill_run,
     bill_subscription,
+    record_payment,
 )
 from subbill.charges import (
     OneTimeCharge,
@@ -175,6 +176,7 @@ __all__ = [
     "period_factor",
     "periods_over",
     "prorate",
+    "record_payment",
     "schedule_for",
     "tax_breakdown",
 ]

@@ -44,6 +44,7 @@ from subbill.invoices import (
     InvoiceLine,
     LineExplanation,
     LineKind,
+    Payment,
 )
 from subbill.money import Money
 from subbill.periods import BillingSchedule, Period, check_date
@@ -58,6 +59,7 @@ __all__ = [
     "bill_run",
     "bill_subscription",
     "draft_invoice",
+    "record_payment",
 ]
 
 
@@ -549,3 +551,25 @@ def bill_run(
             yield from pending.popleft().result()
         if not chunk and not pending:
             return
+
+
+def record_payment(
+    invoice: Invoice, payment: Payment, state: BillingState
+) -> tuple[Invoice, BillingState]:
+    """Apply ``payment`` to ``invoice``; an overpayment goes to the customer's credit balance.
+
+    Nothing is lost: what exceeds the amount due is credited in the returned state, and the
+    next invoices use it up before anything is due.
+
+    >>> from subbill.invoices import one_time_line
+    >>> invoice = draft_invoice(customer="C", currency="EUR", issued_on=date(2026, 3, 1),
+    ...     lines=[one_time_line("x", "X", Money("80", "EUR"))]).finalize(number="F-1")
+    >>> paid, state = record_payment(invoice,
+    ...     Payment(amount=Money("100", "EUR"), paid_on=date(2026, 3, 2)), BillingState())
+    >>> paid.status.value, state.credit_balance
+    ('paid', Money('20.00', 'EUR'))
+    """
+    applied = invoice.apply_payment(payment)
+    if applied.overpayment.is_positive():
+        state = state.with_credit(applied.overpayment)
+    return applied.invoice, state
