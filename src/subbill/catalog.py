@@ -1,0 +1,462 @@
+"""The catalog: plans on a ladder with usage limits, modules, add-on options, change policy.
+
+A :class:`Catalog` checks its own consistency when it is built: unknown codes, duplicate
+codes or ranks, and requirement cycles are refused with an error naming the bad field.
+:meth:`Catalog.from_mapping` reads one from plain data (a dict loaded from JSON or TOML by
+the caller) and names the path of any bad field (``plans[2].limits.clients``).
+
+>>> catalog = Catalog.from_mapping({
+...     "currency": "EUR",
+...     "plans": [
+...         {"code": "essentiel", "name": "Essentiel", "rank": 1,
+...          "prices": {"monthly": "29.00"}, "limits": {"clients": 100, "documents": 500}},
+...         {"code": "pro", "name": "Pro", "rank": 2,
+...          "prices": {"monthly": "59.00"}, "limits": {"clients": 1000, "documents": None}},
+...     ],
+...     "modules": [{"code": "stock", "name": "Stock", "prices": {"monthly": "9.00"},
+...                  "plans": ["pro"]}],
+... })
+>>> catalog.plan("pro").limit("documents") is None, catalog.next_plan_up("essentiel").code
+(True, 'pro')
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Self
+
+import attrs
+
+from subbill.errors import FloatAmountError, InvalidAmountError, SubbillError, UnknownCurrencyError
+from subbill.money import Money
+from subbill.periods import Frequency
+
+__all__ = [
+    "AddOn",
+    "Catalog",
+    "CatalogError",
+    "ChangePolicy",
+    "ChangeTiming",
+    "Module",
+    "Plan",
+    "UnknownCodeError",
+]
+
+
+class CatalogError(SubbillError, ValueError):
+    """The catalog's data is inconsistent; ``path`` names the bad field."""
+
+    code: ClassVar[str] = "invalid_catalog"
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class UnknownCodeError(SubbillError, LookupError):
+    """A plan, module or add-on code that the catalog does not hold."""
+
+    code: ClassVar[str] = "unknown_code"
+
+    def __init__(self, kind: str, value: str, known: Iterable[str]) -> None:
+        self.kind = kind
+        self.value = value
+        names = ", ".join(sorted(known)) or "none"
+        super().__init__(f"{kind}={value!r} is not in the catalog; known: {names}")
+
+    def __str__(self) -> str:  # LookupError would quote the message otherwise
+        return str(self.args[0])
+
+
+class ChangeTiming(enum.Enum):
+    """When a change takes effect on the bill."""
+
+    IMMEDIATE = "immediate"  # now, prorated (credit of the unused part + charge of the rest)
+    PERIOD_END = "period_end"  # at the start of the next billing period
+
+
+def _prices(value: object) -> tuple[tuple[Frequency, Money], ...]:
+    if isinstance(value, tuple) and all(isinstance(item, tuple) for item in value):
+        return value
+    if not isinstance(value, Mapping):
+        raise CatalogError("prices", f"{value!r} must map frequencies to prices")
+    return tuple((frequency, price) for frequency, price in value.items())
+
+
+def _limits(value: object) -> tuple[tuple[str, int | None], ...]:
+    if isinstance(value, tuple):
+        return value
+    if not isinstance(value, Mapping):
+        raise CatalogError("limits", f"{value!r} must map resources to an int or None")
+    return tuple(sorted(value.items()))
+
+
+def _codes(value: object) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset({value})
+    return frozenset(value) if isinstance(value, Iterable) else frozenset()
+
+
+class _Priced:
+    """Shared by plans, modules and add-ons: a price per billing frequency."""
+
+    code: str
+    name: str
+    prices: tuple[tuple[Frequency, Money], ...]
+
+    def price(self, frequency: Frequency) -> Money | None:
+        """The price for one ``frequency`` period, or ``None`` when not sold that way."""
+        for candidate, money in self.prices:
+            if candidate == frequency:
+                return money
+        return None
+
+    @property
+    def is_free(self) -> bool:
+        """True when it has no price at all."""
+        return not self.prices
+
+
+@attrs.frozen(kw_only=True)
+class Plan(_Priced):
+    """A plan: its place on the ladder (``rank``), its prices, limits and included modules.
+
+    ``limits`` maps a resource name (any: ``clients``, ``documents``, ``orders``…) to a
+    maximum, ``None`` meaning unlimited; a resource not listed is unlimited.
+    """
+
+    code: str
+    name: str
+    rank: int
+    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(default=(), converter=_prices)
+    limits: tuple[tuple[str, int | None], ...] = attrs.field(default=(), converter=_limits)
+    modules: frozenset[str] = attrs.field(default=frozenset(), converter=_codes)
+
+    def limit(self, resource: str) -> int | None:
+        """The limit of ``resource``; ``None`` when unlimited."""
+        for name, value in self.limits:
+            if name == resource:
+                return value
+        return None
+
+    def includes(self, module: str) -> bool:
+        """True when the plan includes ``module`` at no extra cost."""
+        return module in self.modules
+
+
+@attrs.frozen(kw_only=True)
+class Module(_Priced):
+    """A module: free or priced, allowed on some plans (all when empty), requiring add-ons."""
+
+    code: str
+    name: str
+    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(default=(), converter=_prices)
+    plans: frozenset[str] = attrs.field(default=frozenset(), converter=_codes)
+    requires: frozenset[str] = attrs.field(default=frozenset(), converter=_codes)
+
+    def allows(self, plan: str) -> bool:
+        """True when the module may be switched on with ``plan``."""
+        return not self.plans or plan in self.plans
+
+
+@attrs.frozen(kw_only=True)
+class AddOn(_Priced):
+    """An option subscribed on its own (e.g. « option multi-sociétés »)."""
+
+    code: str
+    name: str
+    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(default=(), converter=_prices)
+    requires: frozenset[str] = attrs.field(default=frozenset(), converter=_codes)
+
+
+@attrs.frozen(kw_only=True)
+class ChangePolicy:
+    """When plan and module changes take effect on the bill, per direction.
+
+    The seed's « la facturation est ajustée prorata ou à la prochaine période selon votre
+    configuration »: each direction is prorated now or applied at the next period.
+    """
+
+    upgrade: ChangeTiming = ChangeTiming.IMMEDIATE
+    downgrade: ChangeTiming = ChangeTiming.PERIOD_END
+    module_activation: ChangeTiming = ChangeTiming.IMMEDIATE
+    module_deactivation: ChangeTiming = ChangeTiming.PERIOD_END
+
+
+def _check_catalog(instance: Catalog, _attribute: Any, _value: object) -> None:
+    _check_codes(instance)
+    _check_plans(instance)
+    _check_references(instance)
+    _check_cycles(instance.addons)
+
+
+def _check_codes(instance: Catalog) -> None:
+    seen: dict[str, str] = {}
+    for kind, items in (
+        ("plans", instance.plans),
+        ("modules", instance.modules),
+        ("addons", instance.addons),
+    ):
+        for index, item in enumerate(items):
+            path = f"{kind}[{index}]"
+            if not isinstance(item.code, str) or not item.code.strip():
+                raise CatalogError(f"{path}.code", f"{item.code!r} must be a non-empty str")
+            if item.code in seen:
+                raise CatalogError(
+                    f"{path}.code", f"{item.code!r} is already used by {seen[item.code]}"
+                )
+            seen[item.code] = path
+            for position, (frequency, price) in enumerate(item.prices):
+                if price.currency != instance.currency:
+                    raise CatalogError(
+                        f"{path}.prices[{position}]",
+                        f"{price} is not in the catalog's currency {instance.currency} "
+                        f"(frequency {frequency})",
+                    )
+
+
+def _check_plans(instance: Catalog) -> None:
+    module_codes = {module.code for module in instance.modules}
+    ranks: dict[int, str] = {}
+    for index, plan in enumerate(instance.plans):
+        if plan.rank in ranks:
+            raise CatalogError(
+                f"plans[{index}].rank",
+                f"{plan.rank} is already the rank of plan {ranks[plan.rank]!r}; ranks order "
+                "the ladder and must differ",
+            )
+        ranks[plan.rank] = plan.code
+        for resource, value in plan.limits:
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise CatalogError(
+                    f"plans[{index}].limits.{resource}", f"{value!r} must be an int >= 0 or None"
+                )
+        for code in sorted(plan.modules - module_codes):
+            raise CatalogError(f"plans[{index}].modules", f"unknown module {code!r}")
+
+
+def _check_references(instance: Catalog) -> None:
+    plan_codes = {plan.code for plan in instance.plans}
+    addon_codes = {addon.code for addon in instance.addons}
+    for index, module in enumerate(instance.modules):
+        for code in sorted(module.plans - plan_codes):
+            raise CatalogError(f"modules[{index}].plans", f"unknown plan {code!r}")
+        for code in sorted(module.requires - addon_codes):
+            raise CatalogError(f"modules[{index}].requires", f"unknown add-on {code!r}")
+    for index, option in enumerate(instance.addons):
+        for code in sorted(option.requires - addon_codes):
+            raise CatalogError(f"addons[{index}].requires", f"unknown add-on {code!r}")
+
+
+def _check_cycles(addons: Sequence[AddOn]) -> None:
+    requires = {addon.code: addon.requires for addon in addons}
+    index = {addon.code: position for position, addon in enumerate(addons)}
+    done: set[str] = set()
+
+    def visit(code: str, trail: list[str]) -> None:
+        if code in trail:
+            cycle = " → ".join([*trail[trail.index(code) :], code])
+            raise CatalogError(f"addons[{index[trail[-1]]}].requires", f"requirement cycle {cycle}")
+        if code in done:
+            return
+        for other in sorted(requires.get(code, ())):
+            visit(other, [*trail, code])
+        done.add(code)
+
+    for code in requires:
+        visit(code, [])
+
+
+def _sorted_plans(value: object) -> tuple[Plan, ...]:
+    plans = tuple(value) if isinstance(value, Iterable) else ()
+    return tuple(sorted(plans, key=lambda plan: plan.rank))
+
+
+def _modules(value: Iterable[Module]) -> tuple[Module, ...]:
+    return tuple(value)
+
+
+def _addons(value: Iterable[AddOn]) -> tuple[AddOn, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class Catalog:
+    """Plans (sorted by rank), modules, add-ons and the change policy, in one currency."""
+
+    currency: str
+    plans: tuple[Plan, ...] = attrs.field(default=(), converter=_sorted_plans)
+    modules: tuple[Module, ...] = attrs.field(default=(), converter=_modules)
+    addons: tuple[AddOn, ...] = attrs.field(default=(), converter=_addons)
+    policy: ChangePolicy = attrs.field(factory=ChangePolicy, validator=_check_catalog)
+
+    def plan(self, code: str) -> Plan:
+        """The plan ``code``; :class:`UnknownCodeError` if there is none."""
+        for plan in self.plans:
+            if plan.code == code:
+                return plan
+        raise UnknownCodeError("plan", code, (p.code for p in self.plans))
+
+    def module(self, code: str) -> Module:
+        """The module ``code``; :class:`UnknownCodeError` if there is none."""
+        for module in self.modules:
+            if module.code == code:
+                return module
+        raise UnknownCodeError("module", code, (m.code for m in self.modules))
+
+    def addon(self, code: str) -> AddOn:
+        """The add-on ``code``; :class:`UnknownCodeError` if there is none."""
+        for addon in self.addons:
+            if addon.code == code:
+                return addon
+        raise UnknownCodeError("addon", code, (a.code for a in self.addons))
+
+    def next_plan_up(self, code: str) -> Plan | None:
+        """The plan one rank above ``code`` on the ladder, or ``None`` at the top."""
+        position = self.plans.index(self.plan(code))
+        return self.plans[position + 1] if position + 1 < len(self.plans) else None
+
+    def next_plan_down(self, code: str) -> Plan | None:
+        """The plan one rank below ``code`` on the ladder, or ``None`` at the bottom."""
+        position = self.plans.index(self.plan(code))
+        return self.plans[position - 1] if position > 0 else None
+
+    def plans_allowing(self, module: str) -> tuple[Plan, ...]:
+        """The plans with which ``module`` may be switched on, in ladder order."""
+        found = self.module(module)
+        return tuple(plan for plan in self.plans if found.allows(plan.code))
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Self:
+        """Build a catalog from plain data; errors name the path of the bad field.
+
+        >>> Catalog.from_mapping({"currency": "EUR", "plans": [
+        ...     {"code": "a", "name": "A", "rank": 1, "limits": {"clients": -5}}]})
+        Traceback (most recent call last):
+        ...
+        subbill.catalog.CatalogError: plans[0].limits.clients: -5 must be an int >= 0 or None
+        """
+        if not isinstance(data, Mapping):
+            raise CatalogError("", f"catalog data {data!r} must be a mapping")
+        currency = _field(data, "currency", "", str)
+        try:
+            Money.zero(currency)
+        except UnknownCurrencyError as error:
+            raise CatalogError("currency", str(error)) from None
+        plans = [
+            Plan(
+                code=_field(item, "code", path, str),
+                name=_field(item, "name", path, str),
+                rank=_field(item, "rank", path, int),
+                prices=_read_prices(item.get("prices", {}), f"{path}.prices", currency),
+                limits=_read_limits(item.get("limits", {}), f"{path}.limits"),
+                modules=_read_codes(item.get("modules", []), f"{path}.modules"),
+            )
+            for path, item in _items(data, "plans")
+        ]
+        modules = [
+            Module(
+                code=_field(item, "code", path, str),
+                name=_field(item, "name", path, str),
+                prices=_read_prices(item.get("prices", {}), f"{path}.prices", currency),
+                plans=_read_codes(item.get("plans", []), f"{path}.plans"),
+                requires=_read_codes(item.get("requires", []), f"{path}.requires"),
+            )
+            for path, item in _items(data, "modules")
+        ]
+        addons = [
+            AddOn(
+                code=_field(item, "code", path, str),
+                name=_field(item, "name", path, str),
+                prices=_read_prices(item.get("prices", {}), f"{path}.prices", currency),
+                requires=_read_codes(item.get("requires", []), f"{path}.requires"),
+            )
+            for path, item in _items(data, "addons")
+        ]
+        return cls(
+            currency=currency,
+            plans=plans,
+            modules=modules,
+            addons=addons,
+            policy=_read_policy(data.get("policy", {})),
+        )
+
+
+def _items(data: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str, Any]]]:
+    items = data.get(key, [])
+    if not isinstance(items, list | tuple):
+        raise CatalogError(key, f"{items!r} must be a list")
+    result = []
+    for index, item in enumerate(items):
+        path = f"{key}[{index}]"
+        if not isinstance(item, Mapping):
+            raise CatalogError(path, f"{item!r} must be a mapping")
+        result.append((path, item))
+    return result
+
+
+def _field(item: Mapping[str, Any], key: str, path: str, kind: type) -> Any:
+    where = f"{path}.{key}" if path else key
+    if key not in item:
+        raise CatalogError(where, "is missing")
+    value = item[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise CatalogError(where, f"{value!r} must be a {kind.__name__}")
+    return value
+
+
+def _read_prices(value: object, path: str, currency: str) -> tuple[tuple[Frequency, Money], ...]:
+    if not isinstance(value, Mapping):
+        raise CatalogError(path, f"{value!r} must map frequencies to prices")
+    prices = []
+    for key, amount in value.items():
+        try:
+            frequency = key if isinstance(key, Frequency) else Frequency.parse(key)
+        except SubbillError as error:
+            raise CatalogError(f"{path}.{key}", str(error)) from None
+        try:
+            money = amount if isinstance(amount, Money) else Money(amount, currency)
+        except (FloatAmountError, InvalidAmountError) as error:
+            raise CatalogError(f"{path}.{key}", str(error)) from None
+        prices.append((frequency, money))
+    return tuple(prices)
+
+
+def _read_limits(value: object, path: str) -> tuple[tuple[str, int | None], ...]:
+    if not isinstance(value, Mapping):
+        raise CatalogError(path, f"{value!r} must map resources to an int or None")
+    limits = []
+    for resource, limit in value.items():
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise CatalogError(f"{path}.{resource}", f"{limit!r} must be an int >= 0 or None")
+        limits.append((str(resource), limit))
+    return tuple(sorted(limits))
+
+
+def _read_codes(value: object, path: str) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset({value})
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise CatalogError(path, f"{value!r} must be a list of codes")
+    return frozenset(value)
+
+
+def _read_policy(value: object) -> ChangePolicy:
+    if not isinstance(value, Mapping):
+        raise CatalogError("policy", f"{value!r} must be a mapping")
+    fields = {}
+    for key, text in value.items():
+        if key not in {"upgrade", "downgrade", "module_activation", "module_deactivation"}:
+            raise CatalogError(f"policy.{key}", "is not a policy field")
+        try:
+            fields[key] = ChangeTiming(text)
+        except ValueError:
+            raise CatalogError(
+                f"policy.{key}", f"{text!r} must be 'immediate' or 'period_end'"
+            ) from None
+    return ChangePolicy(**fields)
