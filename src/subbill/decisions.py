@@ -23,7 +23,7 @@ import attrs
 
 from subbill.errors import SubbillError
 
-__all__ = ["Allowed", "Decision", "Refused", "RefusedError"]
+__all__ = ["Allowed", "Decision", "Refused", "RefusedError", "refusal", "to_facts"]
 
 
 @attrs.frozen
@@ -34,11 +34,12 @@ class Allowed:
         return True
 
 
-def _facts(value: object) -> tuple[tuple[str, str], ...]:
+def to_facts(value: object) -> tuple[tuple[str, str], ...]:
+    """Normalise facts to ``((name, text), …)`` from a mapping or pairs (values as text)."""
     if isinstance(value, Mapping):
         return tuple((str(key), str(item)) for key, item in value.items())
     if isinstance(value, tuple):
-        return value
+        return tuple((str(key), str(item)) for key, item in value)
     return ()
 
 
@@ -51,7 +52,7 @@ class Refused:
     """
 
     code: str
-    facts: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_facts)
+    facts: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=to_facts)
 
     __match_args__: ClassVar[tuple[str, ...]] = ("code",)
 
@@ -83,4 +84,4 @@ class RefusedError(SubbillError, ValueError):
 
 def refusal(code: str, **facts: Any) -> Refused:
     """Shorthand: ``refusal("already_active", module="Stock")``."""
-    return Refused(code=code, facts={key: value for key, value in facts.items()})
+    return Refused(code=code, facts=dict(facts))

@@ -1,0 +1,729 @@
+"""Subscriptions: a plan, modules and add-ons over time, their status, and their changes.
+
+A :class:`Subscription` keeps *when* each plan, module and add-on was active (dated
+:class:`Span` s) and a dated history of changes. Everything else is derived: the status on
+any date, the charges of any period (which feed :mod:`subbill.billing`), what changed
+during a billing period. Changes are verbs that return a new subscription, after a
+decision (:func:`can_activate`, :func:`preview_change`) that says whether, when, and why not.
+
+>>> from subbill.catalog import Catalog, Plan, Module
+>>> catalog = Catalog(currency="EUR", plans=[
+...     Plan(code="essentiel", name="Essentiel", rank=1, prices={MONTHLY: Money("29", "EUR")}),
+...     Plan(code="pro", name="Pro", rank=2, prices={MONTHLY: Money("59", "EUR")})],
+...     modules=[Module(code="stock", name="Stock", prices={MONTHLY: Money("9", "EUR")},
+...                     plans={"pro"})])
+>>> sub = Subscription.create(id="S1", customer="Boulangerie", catalog=catalog,
+...                           plan="essentiel", start=date(2026, 3, 1))
+>>> can_activate(sub, "stock", catalog, on=date(2026, 3, 10))
+Refused(code='requires_plan', facts=(('module', 'Stock'), ('plans', 'Pro'), ('minimum', 'Pro')))
+>>> sub = sub.change_plan("pro", catalog, on=date(2026, 3, 13))
+>>> sub.plan_on(date(2026, 3, 12)), sub.plan_on(date(2026, 3, 13))
+('essentiel', 'pro')
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, Self
+
+import attrs
+
+from subbill.billing import BillableSubscription, BillingState, bill_subscription
+from subbill.catalog import Catalog, ChangeTiming, Plan
+from subbill.charges import RecurringCharge, to_quantity
+from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
+from subbill.discounts import Discount
+from subbill.errors import InvalidArgumentError, InvalidPeriodError
+from subbill.invoices import Invoice, InvoiceLine
+from subbill.money import Money
+from subbill.periods import MONTHLY, BillingSchedule, Frequency, Period, check_date
+from subbill.proration import schedule_for
+from subbill.taxes import TaxRate
+
+__all__ = [
+    "Change",
+    "ChangeDirection",
+    "PlanChangePreview",
+    "Span",
+    "Subscription",
+    "SubscriptionStatus",
+    "can_activate",
+    "can_add",
+    "can_deactivate",
+    "preview_change",
+]
+
+
+class SubscriptionStatus(enum.Enum):
+    """A subscription's status on a date, derived from its dates, events and invoices."""
+
+    SCHEDULED = "scheduled"  # starts in the future
+    ACTIVE = "active"
+    CANCELLED_AT_PERIOD_END = "cancelled_at_period_end"  # still active until then
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"  # a fixed term is over
+    UNPAID = "unpaid"  # an open invoice is overdue
+
+
+class ChangeDirection(enum.Enum):
+    """Up or down the plan ladder (by rank, not by price)."""
+
+    UPGRADE = "upgrade"
+    DOWNGRADE = "downgrade"
+    SAME = "same"
+
+
+def _check_span(instance: Span, _attribute: Any, _value: object) -> None:
+    check_date("start", instance.start)
+    if instance.end is not None and check_date("end", instance.end) <= instance.start:
+        raise InvalidPeriodError(
+            f"end={instance.end.isoformat()} of {instance.code!r} must be after "
+            f"start={instance.start.isoformat()}"
+        )
+    if (
+        instance.billed_from is not None
+        and check_date("billed_from", instance.billed_from) < instance.start
+    ):
+        raise InvalidPeriodError(
+            f"billed_from={instance.billed_from.isoformat()} of {instance.code!r} must not be "
+            f"before start={instance.start.isoformat()}"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Span:
+    """When a plan, module or add-on was active: ``[start, end)``, billed from ``billed_from``.
+
+    ``billed_from`` (default ``start``) is later than ``start`` when a module switched on
+    mid-period is billed only from the next period (policy ``period_end``).
+    """
+
+    code: str
+    start: date
+    end: date | None = None
+    billed_from: date | None = None
+    reason: str | None = attrs.field(default=None, validator=_check_span)
+
+    def is_active_on(self, day: date) -> bool:
+        """True when ``day`` is inside the span."""
+        return self.start <= day and (self.end is None or day < self.end)
+
+    def overlaps(self, period: Period) -> bool:
+        """True when the span shares a day with ``period``."""
+        return self.start < period.end and (self.end is None or period.start < self.end)
+
+
+@attrs.frozen(kw_only=True)
+class Change:
+    """One dated event of a subscription's history: what changed, on which date."""
+
+    on: date
+    kind: str  # plan_change, upgrade, downgrade, module_activated, addon_cancelled, …
+    code: str
+    previous: str | None = None
+
+
+def _to_tuple(value: object) -> tuple[Any, ...]:
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping):
+        return tuple(value)
+    return (value,)
+
+
+def _check_subscription(instance: Subscription, _attribute: Any, _value: object) -> None:
+    check_date("start", instance.start)
+    if instance.end is not None and check_date("end", instance.end) <= instance.start:
+        raise InvalidPeriodError(
+            f"end={instance.end.isoformat()} must be after start={instance.start.isoformat()}"
+        )
+    if not instance.plans:
+        raise InvalidArgumentError(f"subscription {instance.id!r} needs a plan")
+    if instance.plans[0].start != instance.start:
+        raise InvalidArgumentError(
+            f"the first plan starts on {instance.plans[0].start.isoformat()}, not on the "
+            f"subscription's start={instance.start.isoformat()}"
+        )
+    for before, after in zip(instance.plans, instance.plans[1:], strict=False):
+        if before.end != after.start:
+            raise InvalidArgumentError(
+                f"plans must follow each other without gap or overlap: {before.code!r} ends "
+                f"on {before.end}, {after.code!r} starts on {after.start.isoformat()}"
+            )
+    instance.schedule  # noqa: B018  (validates frequency and billing day)
+
+
+@attrs.frozen(kw_only=True)
+class Subscription:
+    """A customer's subscription: plan history, modules, add-ons, seats, billing settings.
+
+    Build one with :meth:`create`; change it with :meth:`change_plan`, :meth:`activate`,
+    :meth:`deactivate`, :meth:`add`, :meth:`remove`, :meth:`cancel`. Each returns a new
+    subscription (or raises :class:`~subbill.decisions.RefusedError` with the refusal).
+    """
+
+    id: str
+    customer: str
+    currency: str
+    start: date
+    end: date | None = None
+    frequency: Frequency = MONTHLY
+    billing_day: int | None = None
+    plans: tuple[Span, ...] = attrs.field(default=(), converter=_to_tuple)
+    modules: tuple[Span, ...] = attrs.field(default=(), converter=_to_tuple)
+    addons: tuple[Span, ...] = attrs.field(default=(), converter=_to_tuple)
+    quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
+    payment_method: str | None = None
+    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=_to_tuple)
+    tax_rates: tuple[TaxRate, ...] = attrs.field(default=(), converter=_to_tuple)
+    cancelled_on: date | None = None
+    cancel_at: date | None = None
+    history: tuple[Change, ...] = attrs.field(
+        default=(), converter=_to_tuple, validator=_check_subscription
+    )
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        id: str,  # noqa: A002  (the subscription's identifier)
+        customer: str,
+        catalog: Catalog,
+        plan: str,
+        start: date,
+        frequency: Frequency = MONTHLY,
+        modules: Sequence[str] = (),
+        addons: Sequence[str] = (),
+        **fields: Any,
+    ) -> Self:
+        """Start a subscription on ``plan`` with the given modules and add-ons.
+
+        Every module and add-on is checked as :func:`can_activate` / :func:`can_add` would.
+        """
+        chosen = catalog.plan(plan)
+        if not chosen.is_free and chosen.price(frequency) is None:
+            raise InvalidArgumentError(
+                f"plan {plan!r} has no price for frequency={frequency}; sold as "
+                f"{', '.join(str(f) for f, _ in chosen.prices)}"
+            )
+        subscription = cls(
+            id=id,
+            customer=customer,
+            currency=catalog.currency,
+            start=start,
+            frequency=frequency,
+            plans=(Span(code=plan, start=start),),
+            **fields,
+        )
+        for code in addons:
+            subscription = subscription.add(code, catalog, on=start)
+        for code in modules:
+            subscription = subscription.activate(code, catalog, on=start)
+        return attrs.evolve(subscription, history=())
+
+    # -- calendar --------------------------------------------------------------------------
+
+    @property
+    def schedule(self) -> BillingSchedule:
+        """The billing schedule every charge of the subscription follows."""
+        return schedule_for(self.start, self.frequency, billing_day=self.billing_day)
+
+    def period_containing(self, day: date) -> Period:
+        """The billing period that contains ``day``."""
+        return self.schedule.period_containing(day)
+
+    def next_period_start(self, day: date) -> date:
+        """The first billing date after ``day`` (the end of its period)."""
+        return self.period_containing(day).end
+
+    @property
+    def ends_on(self) -> date | None:
+        """When service stops: the fixed term's end or the cancellation date, if any."""
+        ends = [day for day in (self.end, self.cancel_at) if day is not None]
+        return min(ends) if ends else None
+
+    # -- what is active --------------------------------------------------------------------
+
+    def plan_on(self, day: date) -> str | None:
+        """The plan active on ``day`` (``None`` outside the subscription)."""
+        for span in self.plans:
+            if span.is_active_on(day):
+                return span.code
+        return None
+
+    def current_plan(self, catalog: Catalog, *, on: date) -> Plan:
+        """The catalog's plan active on ``on`` (the last one if ``on`` is after the end)."""
+        code = self.plan_on(on) or self.plans[-1].code
+        return catalog.plan(code)
+
+    def modules_on(self, day: date) -> frozenset[str]:
+        """The modules switched on (not counting those the plan includes) on ``day``."""
+        return frozenset(span.code for span in self.modules if span.is_active_on(day))
+
+    def addons_on(self, day: date) -> frozenset[str]:
+        """The add-ons subscribed on ``day``."""
+        return frozenset(span.code for span in self.addons if span.is_active_on(day))
+
+    def available_modules(self, catalog: Catalog, *, on: date) -> frozenset[str]:
+        """Modules usable on ``on``: those switched on and those the plan includes."""
+        plan = self.plan_on(on)
+        included = catalog.plan(plan).modules if plan else frozenset()
+        return self.modules_on(on) | included
+
+    def status(self, *, as_of: date, invoices: Iterable[Invoice] = ()) -> SubscriptionStatus:
+        """The status on ``as_of``, derived from dates and events, never stored.
+
+        Cancelled and expired come first; then unpaid (an open invoice of this
+        subscription is overdue); then cancelled at period end; else active.
+        """
+        check_date("as_of", as_of)
+        if as_of < self.start:
+            return SubscriptionStatus.SCHEDULED
+        if self.cancel_at is not None and as_of >= self.cancel_at:
+            return SubscriptionStatus.CANCELLED
+        if self.end is not None and as_of >= self.end:
+            return SubscriptionStatus.EXPIRED
+        if any(
+            invoice.subscription == self.id and invoice.is_overdue(as_of=as_of)
+            for invoice in invoices
+        ):
+            return SubscriptionStatus.UNPAID
+        if self.cancel_at is not None:
+            return SubscriptionStatus.CANCELLED_AT_PERIOD_END
+        return SubscriptionStatus.ACTIVE
+
+    def is_live_on(self, day: date) -> bool:
+        """True when the subscription runs on ``day`` (started, not ended)."""
+        ends = self.ends_on
+        return self.start <= day and (ends is None or day < ends)
+
+    # -- charges ---------------------------------------------------------------------------
+
+    def charges(self, catalog: Catalog) -> tuple[RecurringCharge, ...]:
+        """The recurring charges of every plan, module and add-on span, on one cycle.
+
+        Each span becomes a charge from its billing start to its end (or the subscription's
+        end), anchored on the subscription's schedule, so consecutive spans never overlap
+        nor leave a gap, and a change mid-period is credited and charged pro rata.
+        """
+        schedule = self.schedule
+        charges: list[RecurringCharge] = []
+        kinds = (
+            (self.plans, catalog.plan, True),
+            (self.modules, catalog.module, False),
+            (self.addons, catalog.addon, False),
+        )
+        for spans, find, seats in kinds:
+            for span in spans:
+                item = find(span.code)
+                price = item.price(self.frequency)
+                start = span.billed_from or span.start
+                end = _earliest(span.end, self.ends_on)
+                if price is None or (end is not None and end <= start):
+                    continue
+                charges.append(
+                    RecurringCharge(
+                        code=span.code,
+                        description=item.name,
+                        unit_price=price,
+                        quantity=self.quantity if seats else Decimal(1),
+                        frequency=self.frequency,
+                        billing_day=schedule.day,
+                        anchor=schedule.anchor,
+                        start=start,
+                        end=end,
+                        tax_rates=self.tax_rates,
+                        reason=span.reason,
+                    )
+                )
+        return tuple(charges)
+
+    def to_billable(self, catalog: Catalog, **options: Any) -> BillableSubscription:
+        """The subscription as the billing engine sees it (options: payment terms, policies)."""
+        return BillableSubscription(
+            id=self.id,
+            customer=self.customer,
+            currency=self.currency,
+            charges=self.charges(catalog),
+            discounts=self.discounts,
+            **options,
+        )
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def _effective(self, on: date, timing: ChangeTiming) -> date:
+        return on if timing is ChangeTiming.IMMEDIATE else self.next_period_start(on)
+
+    def _record(self, change: Change) -> tuple[Change, ...]:
+        return (*self.history, change)
+
+    def change_plan(
+        self,
+        plan: str,
+        catalog: Catalog,
+        *,
+        on: date,
+        timing: ChangeTiming | None = None,
+        usage: Mapping[str, int] | None = None,
+    ) -> Self:
+        """Move to ``plan`` on ``on`` (or at the period's end, as the policy or ``timing`` says).
+
+        Modules the new plan does not allow are switched off on the same date. Refused
+        (:class:`~subbill.decisions.RefusedError`) as :func:`preview_change` would refuse.
+        """
+        preview = _decide_plan_change(self, plan, catalog, on=on, timing=timing, usage=usage)
+        if isinstance(preview.decision, Refused):
+            raise RefusedError(preview.decision, f"change plan to {plan!r}")
+        effective = preview.effective_on
+        current = self.plans[-1]
+        kind = preview.direction.value
+        plans = (
+            *self.plans[:-1],
+            attrs.evolve(current, end=effective),
+            Span(code=plan, start=effective, reason="plan_change"),
+        )
+        if effective == current.start:  # the current plan never started: replace it
+            plans = (*self.plans[:-1], Span(code=plan, start=effective, reason=current.reason))
+        modules = tuple(
+            _close(span, effective) if span.code in preview.modules_switched_off else span
+            for span in self.modules
+        )
+        return attrs.evolve(
+            self,
+            plans=plans,
+            modules=tuple(span for span in modules if span is not None),
+            history=self._record(Change(on=effective, kind=kind, code=plan, previous=current.code)),
+        )
+
+    def activate(
+        self, module: str, catalog: Catalog, *, on: date, timing: ChangeTiming | None = None
+    ) -> Self:
+        """Switch ``module`` on from ``on``.
+
+        It is billed from ``on`` (prorated) or from the next period, as the catalog's
+        policy (or ``timing``) says; it is usable from ``on`` either way.
+        """
+        decision = can_activate(self, module, catalog, on=on)
+        if isinstance(decision, Refused):
+            raise RefusedError(decision, f"activate module {module!r}")
+        timing = timing or catalog.policy.module_activation
+        billed_from = self._effective(on, timing)
+        span = Span(
+            code=module,
+            start=on,
+            billed_from=billed_from if billed_from != on else None,
+            reason="module_activated",
+        )
+        return attrs.evolve(
+            self,
+            modules=(*self.modules, span),
+            history=self._record(Change(on=on, kind="module_activated", code=module)),
+        )
+
+    def deactivate(
+        self, module: str, catalog: Catalog, *, on: date, timing: ChangeTiming | None = None
+    ) -> Self:
+        """Switch ``module`` off on ``on`` (credited pro rata) or at the period's end."""
+        decision = can_deactivate(self, module, catalog, on=on)
+        if isinstance(decision, Refused):
+            raise RefusedError(decision, f"deactivate module {module!r}")
+        effective = self._effective(on, timing or catalog.policy.module_deactivation)
+        modules = tuple(
+            _close(span, effective) if span.code == module and span.is_active_on(on) else span
+            for span in self.modules
+        )
+        return attrs.evolve(
+            self,
+            modules=tuple(span for span in modules if span is not None),
+            history=self._record(Change(on=effective, kind="module_deactivated", code=module)),
+        )
+
+    def add(self, addon: str, catalog: Catalog, *, on: date) -> Self:
+        """Subscribe the add-on option ``addon`` from ``on`` (prorated)."""
+        decision = can_add(self, addon, catalog, on=on)
+        if isinstance(decision, Refused):
+            raise RefusedError(decision, f"subscribe add-on {addon!r}")
+        span = Span(code=addon, start=on, reason="addon_subscribed")
+        return attrs.evolve(
+            self,
+            addons=(*self.addons, span),
+            history=self._record(Change(on=on, kind="addon_subscribed", code=addon)),
+        )
+
+    def remove(
+        self, addon: str, catalog: Catalog, *, on: date, timing: ChangeTiming | None = None
+    ) -> Self:
+        """Cancel the add-on ``addon``; refused while an active module requires it."""
+        if addon not in self.addons_on(on):
+            raise RefusedError(refusal("not_active", addon=addon), f"cancel add-on {addon!r}")
+        needing = sorted(
+            catalog.module(code).name
+            for code in self.modules_on(on)
+            if addon in catalog.module(code).requires
+        )
+        if needing:
+            decision = refusal(
+                "required_by", addon=catalog.addon(addon).name, modules=", ".join(needing)
+            )
+            raise RefusedError(decision, f"cancel add-on {addon!r}")
+        effective = self._effective(on, timing or catalog.policy.module_deactivation)
+        addons = tuple(
+            _close(span, effective) if span.code == addon and span.is_active_on(on) else span
+            for span in self.addons
+        )
+        return attrs.evolve(
+            self,
+            addons=tuple(span for span in addons if span is not None),
+            history=self._record(Change(on=effective, kind="addon_cancelled", code=addon)),
+        )
+
+    def cancel(self, *, on: date, at_period_end: bool = True) -> Self:
+        """Cancel: at the end of the current period (default; active until then) or on ``on``."""
+        check_date("on", on)
+        if self.cancel_at is not None:
+            raise RefusedError(
+                refusal("already_cancelled", cancel_at=self.cancel_at.isoformat()),
+                "cancel the subscription",
+            )
+        effective = self.next_period_start(on) if at_period_end else on
+        if self.end is not None:
+            effective = min(effective, self.end)
+        return attrs.evolve(
+            self,
+            cancelled_on=on,
+            cancel_at=max(effective, self.start),
+            history=self._record(Change(on=on, kind="cancellation", code=self.plans[-1].code)),
+        )
+
+    def changes_during(self, period: Period) -> tuple[Change, ...]:
+        """The events of the history dated inside ``period``."""
+        return tuple(change for change in self.history if change.on in period)
+
+
+def _earliest(*days: date | None) -> date | None:
+    present = [day for day in days if day is not None]
+    return min(present) if present else None
+
+
+def _close(span: Span, on: date) -> Span | None:
+    """End ``span`` on ``on``; drop it if it had not started yet."""
+    if on <= span.start:
+        return None
+    if span.end is not None and span.end <= on:
+        return span
+    billed_from = (
+        span.billed_from if span.billed_from is not None and span.billed_from < on else None
+    )
+    return attrs.evolve(span, end=on, billed_from=billed_from)
+
+
+# -- decisions ---------------------------------------------------------------------------------
+
+
+def _minimum(plans: Sequence[Plan], catalog: Catalog) -> str:
+    """« Pro » when the allowed plans are Pro and everything above it, else ''."""
+    if not plans:
+        return ""
+    lowest = plans[0]
+    above = [plan for plan in catalog.plans if plan.rank >= lowest.rank]
+    return lowest.name if list(plans) == above else ""
+
+
+def can_activate(
+    subscription: Subscription, module: str, catalog: Catalog, *, on: date
+) -> Decision:
+    """Decide whether ``module`` can be switched on on ``on``, and if not, why.
+
+    Refusal codes: ``unknown_module``, ``subscription_not_live``, ``already_active``,
+    ``included_in_plan``, ``requires_plan`` (facts: the plans that allow it, and the
+    minimum plan when it is "this plan or above"), ``requires_addon`` (the missing
+    add-ons), ``no_price_for_frequency``.
+    """
+    check_date("on", on)
+    if module not in {m.code for m in catalog.modules}:
+        return refusal("unknown_module", module=module)
+    found = catalog.module(module)
+    if not subscription.is_live_on(on):
+        return refusal("subscription_not_live", module=found.name, on=on.isoformat())
+    plan = subscription.current_plan(catalog, on=on)
+    if plan.includes(module):
+        return refusal("included_in_plan", module=found.name, plan=plan.name)
+    if module in subscription.modules_on(on):
+        return refusal("already_active", module=found.name)
+    if not found.allows(plan.code):
+        allowed = catalog.plans_allowing(module)
+        return refusal(
+            "requires_plan",
+            module=found.name,
+            plans=", ".join(p.name for p in allowed),
+            minimum=_minimum(allowed, catalog),
+        )
+    missing = sorted(found.requires - subscription.addons_on(on))
+    if missing:
+        return refusal(
+            "requires_addon",
+            module=found.name,
+            addons=", ".join(catalog.addon(code).name for code in missing),
+        )
+    if not found.is_free and found.price(subscription.frequency) is None:
+        return refusal(
+            "no_price_for_frequency", module=found.name, frequency=str(subscription.frequency)
+        )
+    return Allowed()
+
+
+def can_deactivate(
+    subscription: Subscription, module: str, catalog: Catalog, *, on: date
+) -> Decision:
+    """Decide whether ``module`` can be switched off on ``on``.
+
+    Refusal codes: ``unknown_module``, ``included_in_plan``, ``not_active``.
+    """
+    check_date("on", on)
+    if module not in {m.code for m in catalog.modules}:
+        return refusal("unknown_module", module=module)
+    found = catalog.module(module)
+    plan = subscription.current_plan(catalog, on=on)
+    if plan.includes(module) and module not in subscription.modules_on(on):
+        return refusal("included_in_plan", module=found.name, plan=plan.name)
+    if module not in subscription.modules_on(on):
+        return refusal("not_active", module=found.name)
+    return Allowed()
+
+
+def can_add(subscription: Subscription, addon: str, catalog: Catalog, *, on: date) -> Decision:
+    """Decide whether the add-on ``addon`` can be subscribed on ``on``."""
+    check_date("on", on)
+    if addon not in {a.code for a in catalog.addons}:
+        return refusal("unknown_addon", addon=addon)
+    found = catalog.addon(addon)
+    if not subscription.is_live_on(on):
+        return refusal("subscription_not_live", addon=found.name, on=on.isoformat())
+    if addon in subscription.addons_on(on):
+        return refusal("already_active", addon=found.name)
+    missing = sorted(found.requires - subscription.addons_on(on))
+    if missing:
+        return refusal(
+            "requires_addon",
+            addon=found.name,
+            addons=", ".join(catalog.addon(code).name for code in missing),
+        )
+    if not found.is_free and found.price(subscription.frequency) is None:
+        return refusal(
+            "no_price_for_frequency", addon=found.name, frequency=str(subscription.frequency)
+        )
+    return Allowed()
+
+
+@attrs.frozen(kw_only=True)
+class PlanChangePreview:
+    """What a plan change will do, before it is done.
+
+    ``decision`` is ``Allowed`` or the refusal (``over_limits`` lists the resources the
+    usage exceeds on the new plan, as ``(resource, used, limit)``); ``effective_on`` the
+    date the new plan starts; ``lines`` the lines of the invoice the change produces
+    (credit of the unused part and charge of the rest, when immediate);
+    ``modules_switched_off`` the modules the new plan does not allow.
+    """
+
+    direction: ChangeDirection
+    timing: ChangeTiming
+    effective_on: date
+    decision: Decision
+    over_limits: tuple[tuple[str, int, int], ...] = ()
+    modules_switched_off: frozenset[str] = frozenset()
+    lines: tuple[InvoiceLine, ...] = ()
+
+    @property
+    def amount_due(self) -> Money | None:
+        """Net (HT) of the lines the change bills, or ``None`` when nothing is billed."""
+        if not self.lines:
+            return None
+        return Money.total(
+            (line.net for line in self.lines), currency=self.lines[0].amount.currency
+        )
+
+
+def preview_change(
+    subscription: Subscription,
+    plan: str,
+    catalog: Catalog,
+    *,
+    on: date,
+    timing: ChangeTiming | None = None,
+    usage: Mapping[str, int] | None = None,
+    state: BillingState | None = None,
+) -> PlanChangePreview:
+    """Say what changing to ``plan`` on ``on`` would do: when, for how much, and whether.
+
+    Direction comes from the ladder (rank); timing from ``timing`` or the catalog's policy
+    for that direction. A downgrade whose limits are below ``usage`` is refused with the
+    resources that do not fit. ``state`` is what has been billed (default: the
+    subscription billed in advance up to ``on``); ``lines`` are those of the invoice the
+    change produces on its effective date.
+    """
+    preview = _decide_plan_change(subscription, plan, catalog, on=on, timing=timing, usage=usage)
+    if isinstance(preview.decision, Refused):
+        return preview
+    changed = subscription.change_plan(plan, catalog, on=on, timing=preview.timing)
+    billed = state or bill_subscription(subscription.to_billable(catalog), as_of=on).state
+    result = bill_subscription(changed.to_billable(catalog), billed, as_of=preview.effective_on)
+    lines = result.invoice.lines if result.invoice else ()
+    return attrs.evolve(preview, lines=lines)
+
+
+def _decide_plan_change(
+    subscription: Subscription,
+    plan: str,
+    catalog: Catalog,
+    *,
+    on: date,
+    timing: ChangeTiming | None,
+    usage: Mapping[str, int] | None,
+) -> PlanChangePreview:
+    check_date("on", on)
+    current = subscription.current_plan(catalog, on=on)
+    target = catalog.plan(plan)
+    if target.rank > current.rank:
+        direction = ChangeDirection.UPGRADE
+    elif target.rank < current.rank:
+        direction = ChangeDirection.DOWNGRADE
+    else:
+        direction = ChangeDirection.SAME
+    policy = catalog.policy
+    chosen = timing or (
+        policy.upgrade if direction is ChangeDirection.UPGRADE else policy.downgrade
+    )
+    over = tuple(
+        (resource, used, limit)
+        for resource, used in sorted((usage or {}).items())
+        if (limit := target.limit(resource)) is not None and used > limit
+    )
+    decision: Decision = Allowed()
+    if direction is ChangeDirection.SAME:
+        decision = refusal("same_plan", plan=target.name)
+    elif not subscription.is_live_on(on):
+        decision = refusal("subscription_not_live", plan=target.name, on=on.isoformat())
+    elif not target.is_free and target.price(subscription.frequency) is None:
+        decision = refusal(
+            "no_price_for_frequency", plan=target.name, frequency=str(subscription.frequency)
+        )
+    elif over:
+        decision = refusal(
+            "usage_over_limits",
+            plan=target.name,
+            resources=", ".join(f"{name} {used}/{limit}" for name, used, limit in over),
+        )
+    return PlanChangePreview(
+        direction=direction,
+        timing=chosen,
+        effective_on=subscription._effective(on, chosen),
+        decision=decision,
+        over_limits=over,
+        modules_switched_off=frozenset(
+            code for code in subscription.modules_on(on) if not catalog.module(code).allows(plan)
+        ),
+    )

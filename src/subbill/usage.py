@@ -1,0 +1,507 @@
+"""Usage against limits, the plan to recommend, the monthly review, and invoices explained.
+
+The seed's monthly review asks four questions: is the plan still right, are the modules
+really used, are resources near their limits, do the charges match the configuration?
+:func:`monthly_review` answers each with coded findings (plus the payment method's expiry);
+:func:`explain_invoice` answers « J'ai des doutes sur le montant d'une facture ».
+
+>>> from subbill.catalog import Plan
+>>> plan = Plan(code="essentiel", name="Essentiel", rank=1, limits={"clients": 100})
+>>> [(u.resource, u.used, u.state.value) for u in check_usage(plan, {"clients": 85})]
+[('clients', 85, 'near_limit')]
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from fractions import Fraction
+
+import attrs
+
+from subbill.catalog import Catalog, Plan
+from subbill.decisions import to_facts
+from subbill.errors import InvalidArgumentError
+from subbill.invoices import Invoice, InvoiceLine, LineKind
+from subbill.money import Money, _to_fraction
+from subbill.payments import PaymentMethod
+from subbill.periods import Period, add_months, check_date
+from subbill.proration import periods_over
+from subbill.subscriptions import Change, ChangeDirection, Span, Subscription
+
+__all__ = [
+    "Finding",
+    "InvoiceStory",
+    "LineStory",
+    "Recommendation",
+    "ResourceUsage",
+    "UsageState",
+    "check_usage",
+    "expected_line_amount",
+    "explain_invoice",
+    "monthly_review",
+    "recommend_plan",
+]
+
+NEAR_LIMIT = Fraction(4, 5)
+
+
+class UsageState(enum.Enum):
+    """Where a resource's use stands against its limit."""
+
+    OK = "ok"
+    NEAR_LIMIT = "near_limit"
+    AT_LIMIT = "at_limit"
+    OVER = "over"
+
+
+@attrs.frozen(kw_only=True)
+class ResourceUsage:
+    """One resource: used, limit (``None``: unlimited), ratio used/limit, state."""
+
+    resource: str
+    used: int
+    limit: int | None
+    ratio: Fraction | None
+    state: UsageState
+
+
+def _threshold(value: object) -> Fraction:
+    threshold = _to_fraction(value, "threshold")
+    if not 0 < threshold <= 1:
+        raise InvalidArgumentError(f"threshold={value!r} must be in (0, 1]")
+    return threshold
+
+
+def _check_counts(usage: Mapping[str, int]) -> None:
+    for resource, used in usage.items():
+        if isinstance(used, bool) or not isinstance(used, int) or used < 0:
+            raise InvalidArgumentError(f"usage[{resource!r}]={used!r} must be an int >= 0")
+
+
+def check_usage(
+    plan: Plan, usage: Mapping[str, int], *, threshold: Fraction | int = NEAR_LIMIT
+) -> tuple[ResourceUsage, ...]:
+    """Compare ``usage`` with ``plan``'s limits, resource by resource (sorted by name).
+
+    ``threshold`` (default 80 %) is where *near the limit* starts; exactly the limit is
+    *at the limit*; beyond it, *over*. Resources the plan limits but ``usage`` omits count 0.
+
+    >>> from subbill.catalog import Plan
+    >>> plan = Plan(code="p", name="P", rank=1, limits={"documents": 500, "orders": None})
+    >>> [(u.resource, u.state.value) for u in check_usage(plan, {"documents": 500, "orders": 9})]
+    [('documents', 'at_limit'), ('orders', 'ok')]
+    """
+    near = _threshold(threshold)
+    _check_counts(usage)
+    resources = sorted(set(usage) | {name for name, limit in plan.limits if limit is not None})
+    result = []
+    for resource in resources:
+        used = usage.get(resource, 0)
+        limit = plan.limit(resource)
+        if limit is None:
+            result.append(
+                ResourceUsage(
+                    resource=resource, used=used, limit=None, ratio=None, state=UsageState.OK
+                )
+            )
+            continue
+        ratio = Fraction(used, limit) if limit else (Fraction(0) if used == 0 else None)
+        if used > limit:
+            state = UsageState.OVER
+        elif used == limit:
+            state = UsageState.AT_LIMIT
+        elif ratio is not None and ratio >= near:
+            state = UsageState.NEAR_LIMIT
+        else:
+            state = UsageState.OK
+        result.append(
+            ResourceUsage(resource=resource, used=used, limit=limit, ratio=ratio, state=state)
+        )
+    return tuple(result)
+
+
+def _fits(plan: Plan, usage: Mapping[str, int], margin: Fraction = Fraction(0)) -> bool:
+    for resource, used in usage.items():
+        limit = plan.limit(resource)
+        if limit is not None and used > limit * (1 - margin):
+            return False
+    return True
+
+
+@attrs.frozen(kw_only=True)
+class Recommendation:
+    """The plan that fits the usage, and the next step from the current plan towards it.
+
+    ``recommended`` is the smallest plan whose limits hold the usage with ``headroom``
+    (or, failing that, without); ``None`` when no plan can hold it. ``next_step`` is the
+    nearest plan from ``current`` in that direction that holds the usage (one step at a
+    time, as the seed advises); ``None`` when the current plan is the one.
+    """
+
+    recommended: Plan | None
+    current: Plan | None
+    next_step: Plan | None
+    direction: ChangeDirection
+    current_fits: bool
+
+
+def recommend_plan(
+    catalog: Catalog,
+    usage: Mapping[str, int],
+    *,
+    current: str | None = None,
+    headroom: Fraction | int = Fraction(1, 5),
+) -> Recommendation:
+    """Recommend the smallest plan that fits ``usage``, and the next step from ``current``.
+
+    >>> from subbill.catalog import Catalog, Plan
+    >>> catalog = Catalog(currency="EUR", plans=[
+    ...     Plan(code="s", name="S", rank=1, limits={"clients": 100}),
+    ...     Plan(code="m", name="M", rank=2, limits={"clients": 1000}),
+    ...     Plan(code="l", name="L", rank=3, limits={"clients": 10000})])
+    >>> r = recommend_plan(catalog, {"clients": 90}, current="l")
+    >>> r.recommended.code, r.next_step.code, r.direction.value
+    ('m', 'm', 'downgrade')
+    """
+    _check_counts(usage)
+    margin = Fraction(headroom)
+    if not 0 <= margin < 1:
+        raise InvalidArgumentError(f"headroom={headroom!r} must be in [0, 1)")
+    now = catalog.plan(current) if current is not None else None
+    recommended = next((p for p in catalog.plans if _fits(p, usage, margin)), None)
+    if recommended is None:
+        recommended = next((p for p in catalog.plans if _fits(p, usage)), None)
+    direction = ChangeDirection.SAME
+    step = None
+    if now is not None and recommended is not None and recommended.code != now.code:
+        direction = (
+            ChangeDirection.UPGRADE if recommended.rank > now.rank else ChangeDirection.DOWNGRADE
+        )
+        ladder = (
+            catalog.plans
+            if direction is ChangeDirection.UPGRADE
+            else tuple(reversed(catalog.plans))
+        )
+        position = ladder.index(now)
+        step = next((p for p in ladder[position + 1 :] if _fits(p, usage)), recommended)
+    return Recommendation(
+        recommended=recommended,
+        current=now,
+        next_step=step,
+        direction=direction,
+        current_fits=now is not None and _fits(now, usage),
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Finding:
+    """One finding of the monthly review: a stable ``code``, how much it matters, the facts.
+
+    ``severity`` is ``info``, ``warning`` or ``action``; ``amount`` is what is at stake
+    per period when it applies (a saving, a difference); ``facts`` are plain strings
+    that :func:`subbill.l10n.finding_text` words in French or English.
+    """
+
+    check: str  # plan, modules, usage, billing, payment_method
+    code: str
+    severity: str
+    facts: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=to_facts)
+    amount: Money | None = None
+
+    def fact(self, name: str, default: str = "") -> str:
+        """The fact ``name`` (``default`` if absent)."""
+        return dict(self.facts).get(name, default)
+
+
+def _plan_findings(
+    subscription: Subscription, catalog: Catalog, usage: Mapping[str, int], as_of: date
+) -> list[Finding]:
+    plan = subscription.current_plan(catalog, on=as_of)
+    advice = recommend_plan(catalog, usage, current=plan.code)
+    step = advice.next_step
+    if not advice.current_fits and step is not None:
+        return [
+            Finding(
+                check="plan",
+                code="plan_too_small",
+                severity="action",
+                facts={"plan": plan.name, "next_step": step.name},
+            )
+        ]
+    if not advice.current_fits:
+        return [
+            Finding(
+                check="plan",
+                code="plan_too_small",
+                severity="action",
+                facts={"plan": plan.name, "next_step": ""},
+            )
+        ]
+    if advice.direction is ChangeDirection.DOWNGRADE and step is not None:
+        saving = _saving(plan, step, subscription)
+        return [
+            Finding(
+                check="plan",
+                code="plan_too_large",
+                severity="info",
+                facts={"plan": plan.name, "next_step": step.name},
+                amount=saving,
+            )
+        ]
+    return [Finding(check="plan", code="plan_ok", severity="info", facts={"plan": plan.name})]
+
+
+def _saving(plan: Plan, step: Plan, subscription: Subscription) -> Money | None:
+    now, then = plan.price(subscription.frequency), step.price(subscription.frequency)
+    if now is None or then is None:
+        return None
+    return ((now - then) * subscription.quantity).rounded()
+
+
+def _module_findings(
+    subscription: Subscription, catalog: Catalog, module_usage: Mapping[str, int], as_of: date
+) -> list[Finding]:
+    findings = []
+    for code in sorted(subscription.modules_on(as_of)):
+        module = catalog.module(code)
+        if module_usage.get(code, 0) > 0:
+            continue
+        price = module.price(subscription.frequency)
+        findings.append(
+            Finding(
+                check="modules",
+                code="module_unused",
+                severity="warning" if price is not None else "info",
+                facts={"module": module.name},
+                amount=price.rounded() if price is not None else None,
+            )
+        )
+    if not findings:
+        findings.append(Finding(check="modules", code="modules_used", severity="info"))
+    return findings
+
+
+def _usage_findings(plan: Plan, usage: Mapping[str, int], threshold: Fraction) -> list[Finding]:
+    codes = {
+        UsageState.NEAR_LIMIT: ("resource_near_limit", "warning"),
+        UsageState.AT_LIMIT: ("resource_at_limit", "warning"),
+        UsageState.OVER: ("resource_over_limit", "action"),
+    }
+    findings = [
+        Finding(
+            check="usage",
+            code=codes[item.state][0],
+            severity=codes[item.state][1],
+            facts={
+                "resource": item.resource,
+                "used": item.used,
+                "limit": item.limit,
+                "percent": round(item.ratio * 100) if item.ratio is not None else "",
+            },
+        )
+        for item in check_usage(plan, usage, threshold=threshold)
+        if item.state is not UsageState.OK
+    ]
+    return findings or [Finding(check="usage", code="usage_ok", severity="info")]
+
+
+def expected_line_amount(
+    line: InvoiceLine, subscription: Subscription, catalog: Catalog
+) -> Money | None:
+    """What the subscription's configuration says ``line`` should cost (``None``: no such charge).
+
+    The charge with the line's key is priced over the line's period, with the same
+    proration; a credit line is the negative of that.
+    """
+    if line.period is None:
+        return None
+    for charge in subscription.charges(catalog):
+        if charge.key != line.charge_key:
+            continue
+        pieces = periods_over(
+            line.period.start, line.period.end, schedule=charge.schedule, basis=charge.basis
+        )
+        factor = sum((piece.factor for piece in pieces), Fraction(0))
+        sign = -1 if line.kind is LineKind.PRORATION_CREDIT else 1
+        return (charge.period_price * factor * sign).rounded()
+    return None
+
+
+def _billing_findings(
+    subscription: Subscription, catalog: Catalog, invoices: Sequence[Invoice], as_of: date
+) -> list[Finding]:
+    recent = [
+        invoice
+        for invoice in invoices
+        if invoice.subscription == subscription.id
+        and add_months(as_of, -1) < invoice.issued_on <= as_of
+    ]
+    findings = []
+    for invoice in recent:
+        billed = Money.zero(invoice.currency)
+        expected = Money.zero(invoice.currency)
+        unknown = []
+        for line in invoice.lines:
+            if line.period is None:
+                continue
+            amount = expected_line_amount(line, subscription, catalog)
+            billed += line.amount
+            if amount is None:
+                unknown.append(line.description)
+            else:
+                expected += amount
+        number = invoice.number or invoice.issued_on.isoformat()
+        if unknown or billed != expected:
+            findings.append(
+                Finding(
+                    check="billing",
+                    code="invoice_mismatch",
+                    severity="action",
+                    facts={
+                        "invoice": number,
+                        "billed": billed,
+                        "expected": expected,
+                        "unexpected": ", ".join(unknown),
+                    },
+                    amount=billed - expected,
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    check="billing",
+                    code="invoice_matches",
+                    severity="info",
+                    facts={"invoice": number},
+                )
+            )
+    return findings or [Finding(check="billing", code="no_recent_invoice", severity="info")]
+
+
+def _payment_findings(
+    subscription: Subscription, methods: Iterable[PaymentMethod], as_of: date
+) -> list[Finding]:
+    wanted = subscription.payment_method
+    method = next((m for m in methods if m.id == wanted), None)
+    if wanted is None or method is None:
+        return [
+            Finding(
+                check="payment_method",
+                code="payment_method_missing",
+                severity="action",
+                facts={"method": wanted or ""},
+            )
+        ]
+    next_billing = subscription.next_period_start(as_of)
+    label = getattr(method, "label", method.id)
+    if method.is_expired(as_of=as_of):
+        return [
+            Finding(
+                check="payment_method",
+                code="payment_method_expired",
+                severity="action",
+                facts={"method": label},
+            )
+        ]
+    if method.expires_before(next_billing):
+        return [
+            Finding(
+                check="payment_method",
+                code="payment_method_expiring",
+                severity="warning",
+                facts={"method": label, "next_billing": next_billing.isoformat()},
+            )
+        ]
+    return [
+        Finding(
+            check="payment_method",
+            code="payment_method_ok",
+            severity="info",
+            facts={"method": label},
+        )
+    ]
+
+
+def monthly_review(
+    subscription: Subscription,
+    catalog: Catalog,
+    *,
+    usage: Mapping[str, int],
+    module_usage: Mapping[str, int],
+    invoices: Sequence[Invoice] = (),
+    payment_methods: Iterable[PaymentMethod] = (),
+    as_of: date,
+    threshold: Fraction | int = NEAR_LIMIT,
+) -> tuple[Finding, ...]:
+    """The seed's five-minute monthly review, as findings in the order of the seed.
+
+    1. ``plan``: ``plan_ok``, ``plan_too_small`` (usage over a limit: the next step up),
+       ``plan_too_large`` (a step down fits, with the saving per period);
+    2. ``modules``: ``module_unused`` for each switched-on module not used during the month
+       (``module_usage`` counts uses per module), with what switching it off saves;
+    3. ``usage``: ``resource_near_limit`` / ``resource_at_limit`` / ``resource_over_limit``;
+    4. ``billing``: for each invoice of the last month, ``invoice_matches`` or
+       ``invoice_mismatch`` (amounts recomputed from the configuration vs billed);
+    5. ``payment_method``: missing, expired, or expiring before the next billing date.
+    """
+    check_date("as_of", as_of)
+    _check_counts(usage)
+    plan = subscription.current_plan(catalog, on=as_of)
+    return (
+        *_plan_findings(subscription, catalog, usage, as_of),
+        *_module_findings(subscription, catalog, module_usage, as_of),
+        *_usage_findings(plan, usage, _threshold(threshold)),
+        *_billing_findings(subscription, catalog, invoices, as_of),
+        *_payment_findings(subscription, payment_methods, as_of),
+    )
+
+
+@attrs.frozen(kw_only=True)
+class LineStory:
+    """For one invoice line: what it bills (plan, module, add-on, other) and when it was active."""
+
+    line: InvoiceLine
+    item_kind: str  # plan, module, addon, other
+    item_name: str
+    active: tuple[Span, ...]
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceStory:
+    """An invoice explained: each line's story and what changed during the billed period."""
+
+    invoice: Invoice
+    period: Period | None
+    lines: tuple[LineStory, ...]
+    changes: tuple[Change, ...]
+
+
+def explain_invoice(invoice: Invoice, subscription: Subscription, catalog: Catalog) -> InvoiceStory:
+    """Explain ``invoice`` from the subscription: what was active when, what changed.
+
+    The answer to « J'ai des doutes sur le montant d'une facture »: for each line, the plan,
+    module or add-on it bills and the dates it was active during the line's period; and the
+    subscriptions and cancellations dated inside the invoice's period.
+    """
+    periods = [line.period for line in invoice.lines if line.period is not None]
+    window = Period(min(p.start for p in periods), max(p.end for p in periods)) if periods else None
+    kinds: dict[str, tuple[str, str, tuple[Span, ...]]] = {}
+    for kind, spans, find in (
+        ("plan", subscription.plans, catalog.plan),
+        ("module", subscription.modules, catalog.module),
+        ("addon", subscription.addons, catalog.addon),
+    ):
+        for span in spans:
+            name = find(span.code).name
+            previous = kinds.get(span.code, (kind, name, ()))
+            kinds[span.code] = (kind, name, (*previous[2], span))
+    stories = []
+    for line in invoice.lines:
+        kind, name, spans = kinds.get(line.code, ("other", line.description, ()))
+        if line.period is not None:
+            spans = tuple(span for span in spans if span.overlaps(line.period))
+        stories.append(LineStory(line=line, item_kind=kind, item_name=name, active=spans))
+    changes = subscription.changes_during(window) if window is not None else ()
+    return InvoiceStory(invoice=invoice, period=window, lines=tuple(stories), changes=changes)
