@@ -14,7 +14,7 @@ writes itself (« du … au … ») exist in French and English, other languages
 from __future__ import annotations
 
 import html
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import ClassVar
@@ -23,16 +23,21 @@ import babel
 import babel.dates
 import babel.numbers
 
+from subbill.decisions import Refused
 from subbill.errors import SubbillError
 from subbill.invoices import Invoice, InvoiceLine
 from subbill.money import Money
 from subbill.periods import Frequency, FrequencyUnit, Period, check_date
 from subbill.proration import BillablePeriod, ProrationBasis
+from subbill.subscriptions import Change
+from subbill.usage import Finding, InvoiceStory
 
 __all__ = [
     "UnknownLocaleError",
+    "change_text",
     "describe_line",
     "describe_proration",
+    "finding_text",
     "format_date",
     "format_factor",
     "format_frequency",
@@ -40,8 +45,12 @@ __all__ = [
     "format_period",
     "invoice_html",
     "invoice_text",
+    "knows_finding",
+    "knows_refusal",
     "label",
     "reason_label",
+    "refusal_text",
+    "story_text",
 ]
 
 
@@ -470,3 +479,293 @@ def invoice_html(invoice: Invoice, *, locale: str) -> str:
         f"<thead><tr>{headings}</tr></thead><tbody>{''.join(body)}</tbody>"
         f"<tfoot>{totals}</tfoot></table></div>"
     )
+
+
+# -- decisions, findings and explanations of subscriptions ---------------------------------------
+
+_REFUSALS: dict[str, tuple[str, str]] = {
+    "unknown_module": ("Le module {module} n'existe pas.", "There is no module {module}."),
+    "unknown_addon": ("L'option {addon} n'existe pas.", "There is no add-on {addon}."),
+    "subscription_not_live": (
+        "L'abonnement n'est pas en cours le {on}.",
+        "The subscription is not running on {on}.",
+    ),
+    "already_active": ("{subject} est déjà actif.", "{subject} is already active."),
+    "included_in_plan": (
+        "Le module {module} est déjà inclus dans votre plan {plan}.",
+        "The module {module} is already included in your plan {plan}.",
+    ),
+    "requires_plan": (
+        "Le module {module} n'est disponible qu'avec les plans : {plans}.",
+        "The module {module} is only available with the plans: {plans}.",
+    ),
+    "requires_plan_minimum": (
+        "Le module {module} nécessite le plan {minimum} ou supérieur.",
+        "The module {module} requires plan {minimum} or above.",
+    ),
+    "requires_addon": (
+        "{subject} nécessite l'option complémentaire {addons}, non souscrite.",
+        "{subject} requires the add-on {addons}, which is not subscribed.",
+    ),
+    "no_price_for_frequency": (
+        "{subject} n'est pas proposé avec cette fréquence de facturation ({frequency}).",
+        "{subject} is not sold with this billing frequency ({frequency}).",
+    ),
+    "not_active": ("{subject} n'est pas actif.", "{subject} is not active."),
+    "required_by": (
+        "L'option {addon} est nécessaire aux modules actifs : {modules}.",
+        "The add-on {addon} is needed by the active modules: {modules}.",
+    ),
+    "already_cancelled": (
+        "L'abonnement est déjà résilié (fin le {cancel_at}).",
+        "The subscription is already cancelled (ends on {cancel_at}).",
+    ),
+    "same_plan": ("Vous êtes déjà sur le plan {plan}.", "You are already on plan {plan}."),
+    "usage_over_limits": (
+        "Le plan {plan} ne suffit pas pour votre utilisation actuelle : {resources}.",
+        "Plan {plan} does not fit your current usage: {resources}.",
+    ),
+}
+
+
+def _subject(facts: dict[str, str], *, french: bool) -> str:
+    if "module" in facts:
+        return f"Le module {facts['module']}" if french else f"The module {facts['module']}"
+    if "addon" in facts:
+        return f"L'option {facts['addon']}" if french else f"The add-on {facts['addon']}"
+    if "plan" in facts:
+        return f"Le plan {facts['plan']}" if french else f"Plan {facts['plan']}"
+    return "Cet élément" if french else "This item"
+
+
+def _render(
+    templates: dict[str, tuple[str, str]], code: str, facts: dict[str, str], *, locale: str
+) -> str:
+    french = _is_french(locale)
+    if code not in templates:
+        return code
+    template = templates[code][0 if french else 1]
+    values = dict(facts)
+    for key in ("on", "cancel_at", "next_billing"):
+        if values.get(key):
+            values[key] = format_date(date.fromisoformat(values[key]), locale=locale)
+    values["subject"] = _subject(facts, french=french)
+    return template.format_map(_Missing(values))
+
+
+class _Missing(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def refusal_text(refused: Refused, *, locale: str) -> str:
+    """Word a refusal for the person who asked, in French or English.
+
+    >>> refusal_text(Refused(code="requires_plan", facts={"module": "Stock", "plans": "Pro",
+    ...              "minimum": "Pro"}), locale="fr_FR")
+    'Le module Stock nécessite le plan Pro ou supérieur.'
+    >>> refusal_text(Refused(code="requires_addon", facts={"module": "Multi-dépôts",
+    ...              "addons": "Multi-sociétés"}), locale="en_US")
+    'The module Multi-dépôts requires the add-on Multi-sociétés, which is not subscribed.'
+    """
+    facts = dict(refused.facts)
+    code = refused.code
+    if code == "requires_plan" and facts.get("minimum"):
+        code = "requires_plan_minimum"
+    return _render(_REFUSALS, code, facts, locale=locale)
+
+
+def knows_refusal(code: str) -> bool:
+    """True when :func:`refusal_text` has words for ``code`` in French and English."""
+    return code in _REFUSALS
+
+
+_FINDINGS: dict[str, tuple[str, str]] = {
+    "plan_ok": (
+        "Votre plan {plan} correspond à votre activité.",
+        "Your plan {plan} fits your activity.",
+    ),
+    "plan_too_small": (
+        "Votre utilisation dépasse les limites du plan {plan} : passez au plan {next_step}.",
+        "Your usage exceeds the limits of plan {plan}: move up to plan {next_step}.",
+    ),
+    "plan_too_large": (
+        "Le plan {next_step} suffirait : descendre d'un palier économiserait {amount} par période.",
+        "Plan {next_step} would do: one step down would save {amount} per period.",
+    ),
+    "module_unused": (
+        (
+            "Le module {module} n'a pas servi ce mois-ci : le désactiver économiserait {amount} "
+            "par période."
+        ),
+        (
+            "The module {module} was not used this month: switching it off would save {amount} "
+            "per period."
+        ),
+    ),
+    "module_unused_free": (
+        "Le module {module} n'a pas servi ce mois-ci : le désactiver clarifierait votre interface.",
+        "The module {module} was not used this month: switching it off would tidy your screens.",
+    ),
+    "modules_used": (
+        "Tous les modules actifs ont servi ce mois-ci.",
+        "Every active module was used this month.",
+    ),
+    "resource_near_limit": (
+        "{resource} : {used} sur {limit} ({percent} %), proche de la limite.",
+        "{resource}: {used} of {limit} ({percent} %), near the limit.",
+    ),
+    "resource_at_limit": (
+        "{resource} : {used} sur {limit}, limite atteinte.",
+        "{resource}: {used} of {limit}, limit reached.",
+    ),
+    "resource_over_limit": (
+        "{resource} : {used} pour une limite de {limit}, limite dépassée.",
+        "{resource}: {used} against a limit of {limit}, over the limit.",
+    ),
+    "usage_ok": (
+        "Aucune ressource n'approche de sa limite.",
+        "No resource is near its limit.",
+    ),
+    "invoice_matches": (
+        "La facture {invoice} correspond à votre configuration.",
+        "Invoice {invoice} matches your configuration.",
+    ),
+    "invoice_mismatch": (
+        (
+            "La facture {invoice} ne correspond pas à votre configuration : facturé {billed}, "
+            "attendu {expected}."
+        ),
+        (
+            "Invoice {invoice} does not match your configuration: billed {billed}, expected "
+            "{expected}."
+        ),
+    ),
+    "no_recent_invoice": ("Aucune facture ce mois-ci.", "No invoice this month."),
+    "payment_method_missing": (
+        "Aucun moyen de paiement actif : ajoutez-en un.",
+        "No active payment method: add one.",
+    ),
+    "payment_method_expired": (
+        "Votre moyen de paiement {method} a expiré : mettez-le à jour.",
+        "Your payment method {method} has expired: update it.",
+    ),
+    "payment_method_expiring": (
+        (
+            "Votre moyen de paiement {method} expire avant le prochain prélèvement du "
+            "{next_billing} : mettez-le à jour."
+        ),
+        "Your payment method {method} expires before the next charge on {next_billing}: update it.",
+    ),
+    "payment_method_ok": (
+        "Votre moyen de paiement {method} est valide.",
+        "Your payment method {method} is valid.",
+    ),
+}
+
+
+def _money_fact(text: str, *, locale: str) -> str:
+    amount, _, currency = text.partition(" ")
+    return format_money(Money(amount, currency), locale=locale) if currency else text
+
+
+def finding_text(finding: Finding, *, locale: str) -> str:
+    r"""Word a finding of the monthly review.
+
+    >>> from subbill.usage import Finding
+    >>> text = finding_text(Finding(check="modules", code="module_unused", severity="warning",
+    ...     facts={"module": "Stock"}, amount=Money("9", "EUR")), locale="fr_FR")
+    >>> print(text.replace("\xa0", " "))
+    Le module Stock n'a pas servi ce mois-ci : le désactiver économiserait 9,00 € par période.
+    """
+    facts = dict(finding.facts)
+    code = finding.code
+    if code == "module_unused" and finding.amount is None:
+        code = "module_unused_free"
+    if finding.amount is not None:
+        facts["amount"] = format_money(finding.amount, locale=locale)
+    for key in ("billed", "expected"):
+        if key in facts:
+            facts[key] = _money_fact(facts[key], locale=locale)
+    return _render(_FINDINGS, code, facts, locale=locale)
+
+
+def knows_finding(code: str) -> bool:
+    """True when :func:`finding_text` has words for ``code``."""
+    return code in _FINDINGS
+
+
+_CHANGES = {
+    "upgrade": (
+        "montée vers le plan {code} (depuis {previous})",
+        "upgrade to plan {code} (from {previous})",
+    ),
+    "downgrade": (
+        "descente vers le plan {code} (depuis {previous})",
+        "downgrade to plan {code} (from {previous})",
+    ),
+    "module_activated": ("module {code} activé", "module {code} switched on"),
+    "module_deactivated": ("module {code} désactivé", "module {code} switched off"),
+    "addon_subscribed": ("option {code} souscrite", "add-on {code} subscribed"),
+    "addon_cancelled": ("option {code} résiliée", "add-on {code} cancelled"),
+    "cancellation": ("résiliation demandée", "cancellation requested"),
+}
+
+
+def change_text(change: Change, *, locale: str) -> str:
+    """Word one event of a subscription's history, with its date."""
+    french = _is_french(locale)
+    words = _CHANGES.get(change.kind, (change.kind, change.kind))[0 if french else 1]
+    text = words.format(code=change.code, previous=change.previous or "")
+    when = format_date(change.on, locale=locale)
+    return f"le {when} : {text}" if french else f"on {when}: {text}"
+
+
+def story_text(story: InvoiceStory, *, locale: str) -> str:
+    """Explain an invoice from its subscription, line by line, then the changes.
+
+    The answer to « J'ai des doutes sur le montant d'une facture ».
+    """
+    french = _is_french(locale)
+    kinds = {
+        "plan": ("plan", "plan"),
+        "module": ("module", "module"),
+        "addon": ("option", "add-on"),
+        "other": ("autre", "other"),
+    }
+    out = []
+    invoice = story.invoice
+    title = label(invoice.kind.value, locale=locale)
+    head = f"{title} {invoice.number or '—'}"
+    if story.period is not None:
+        head += f" — {format_period(story.period, locale=locale)}"
+    out.append(head)
+    for item in story.lines:
+        kind = kinds[item.item_kind][0 if french else 1]
+        spans = "; ".join(
+            format_period(
+                Period(span.start, span.end or _far(span.start, item.line.period)), locale=locale
+            )
+            for span in item.active
+        )
+        active = (f" — actif {spans}" if french else f" — active {spans}") if spans else ""
+        amount = format_money(item.line.net, locale=locale)
+        out.append(
+            f"• {item.item_name} ({kind}){active} : {amount}"
+            if french
+            else f"• {item.item_name} ({kind}){active}: {amount}"
+        )
+        out.append(f"    {describe_line(item.line, locale=locale)}")
+    if story.changes:
+        out.append("Changements pendant la période :" if french else "Changes during the period:")
+        out.extend(f"• {change_text(change, locale=locale)}" for change in story.changes)
+    else:
+        out.append(
+            "Aucun changement pendant la période." if french else "No change during the period."
+        )
+    return "\n".join(out)
+
+
+def _far(start: date, period: Period | None) -> date:
+    """An open span shown up to the end of the line's period."""
+    return period.end if period is not None and period.end > start else start + timedelta(days=1)

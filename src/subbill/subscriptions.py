@@ -378,15 +378,21 @@ class Subscription:
         if isinstance(preview.decision, Refused):
             raise RefusedError(preview.decision, f"change plan to {plan!r}")
         effective = preview.effective_on
-        current = self.plans[-1]
+        previous = self.plan_on(on) or self.plans[-1].code
+        kept: list[Span] = []
+        for span in self.plans:
+            if span.start >= effective:
+                continue  # a change scheduled for later, or a plan that never ran: replaced
+            if span.end is None or span.end > effective:
+                span = attrs.evolve(span, end=effective)  # noqa: PLW2901
+            kept.append(span)
+        if kept and kept[-1].code == plan:
+            kept[-1] = attrs.evolve(kept[-1], end=None)  # back to the plan it just left
+        else:
+            reason = "plan_change" if kept else None
+            kept.append(Span(code=plan, start=max(effective, self.start), reason=reason))
+        plans = tuple(kept)
         kind = preview.direction.value
-        plans = (
-            *self.plans[:-1],
-            attrs.evolve(current, end=effective),
-            Span(code=plan, start=effective, reason="plan_change"),
-        )
-        if effective == current.start:  # the current plan never started: replace it
-            plans = (*self.plans[:-1], Span(code=plan, start=effective, reason=current.reason))
         modules = tuple(
             _close(span, effective) if span.code in preview.modules_switched_off else span
             for span in self.modules
@@ -395,7 +401,7 @@ class Subscription:
             self,
             plans=plans,
             modules=tuple(span for span in modules if span is not None),
-            history=self._record(Change(on=effective, kind=kind, code=plan, previous=current.code)),
+            history=self._record(Change(on=effective, kind=kind, code=plan, previous=previous)),
         )
 
     def activate(

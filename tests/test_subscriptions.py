@@ -1,0 +1,294 @@
+from datetime import date, timedelta
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from subbill import (
+    Allowed,
+    ChangeDirection,
+    ChangeTiming,
+    LineKind,
+    Money,
+    Refused,
+    RefusedError,
+    Subscription,
+    SubscriptionStatus,
+    bill_subscription,
+    can_activate,
+    can_add,
+    can_deactivate,
+    preview_change,
+)
+from subbill.invoices import Payment
+from subbill.l10n import knows_refusal, refusal_text
+from tests.seed_catalog import seed_catalog
+
+CATALOG = seed_catalog()
+START = date(2026, 3, 1)
+
+
+def eur(amount):
+    return Money(amount, "EUR")
+
+
+def new(plan="essentiel", **kw):
+    return Subscription.create(id="S1", customer="Boulangerie Martin", catalog=CATALOG, plan=plan, start=START, **kw)
+
+
+def bill(subscription, state=None, *, as_of):
+    return bill_subscription(subscription.to_billable(CATALOG), state, as_of=as_of)
+
+
+# -- status -------------------------------------------------------------------------------------
+
+
+def test_status_is_derived_from_dates_and_events():
+    sub = new()
+    assert sub.status(as_of=date(2026, 2, 28)) is SubscriptionStatus.SCHEDULED
+    assert sub.status(as_of=START) is SubscriptionStatus.ACTIVE
+    cancelled = sub.cancel(on=date(2026, 4, 10))
+    assert cancelled.cancel_at == date(2026, 5, 1)
+    assert cancelled.status(as_of=date(2026, 4, 30)) is SubscriptionStatus.CANCELLED_AT_PERIOD_END
+    assert cancelled.status(as_of=date(2026, 5, 1)) is SubscriptionStatus.CANCELLED
+    fixed = Subscription.create(id="S2", customer="C", catalog=CATALOG, plan="pro", start=START, end=date(2027, 3, 1))
+    assert fixed.status(as_of=date(2027, 2, 28)) is SubscriptionStatus.ACTIVE
+    assert fixed.status(as_of=date(2027, 3, 1)) is SubscriptionStatus.EXPIRED
+
+
+def test_unpaid_when_an_open_invoice_is_overdue():
+    sub = new()
+    invoice = bill(sub, as_of=START).invoice.finalize(number="F-2026-000001")
+    assert sub.status(as_of=date(2026, 3, 31), invoices=[invoice]) is SubscriptionStatus.ACTIVE
+    assert sub.status(as_of=date(2026, 4, 1), invoices=[invoice]) is SubscriptionStatus.UNPAID
+    paid = invoice.apply_payment(Payment(amount=eur("29"), paid_on=date(2026, 4, 2))).invoice
+    assert sub.status(as_of=date(2026, 4, 3), invoices=[paid]) is SubscriptionStatus.ACTIVE
+
+
+def test_immediate_cancellation_credits_the_rest_of_the_period():
+    sub = new()
+    first = bill(sub, as_of=START)
+    cancelled = sub.cancel(on=date(2026, 3, 21), at_period_end=False)
+    result = bill(cancelled, first.state, as_of=date(2026, 3, 21))
+    assert [(line.kind, line.amount) for line in result.invoice.lines] == [(LineKind.PRORATION_CREDIT, eur("-10.29"))]
+    with pytest.raises(RefusedError, match="already_cancelled"):
+        cancelled.cancel(on=date(2026, 3, 22))
+
+
+# -- modules --------------------------------------------------------------------------------------
+
+
+def test_module_refused_by_plan_names_the_minimum_plan():
+    decision = can_activate(new(), "stock", CATALOG, on=START)
+    assert decision == Refused(code="requires_plan", facts={"module": "Stock", "plans": "Pro, Business", "minimum": "Pro"})
+    assert refusal_text(decision, locale="fr_FR") == "Le module Stock nécessite le plan Pro ou supérieur."
+    assert refusal_text(decision, locale="en_US") == "The module Stock requires plan Pro or above."
+
+
+def test_module_refused_by_missing_addon_then_allowed_once_subscribed():
+    sub = new("pro")
+    decision = can_activate(sub, "multidepot", CATALOG, on=START)
+    assert isinstance(decision, Refused)
+    assert decision.code == "requires_addon"
+    assert decision.fact("addons") == "Multi-sociétés"
+    assert refusal_text(decision, locale="fr_FR") == (
+        "Le module Multi-dépôts nécessite l'option complémentaire Multi-sociétés, non souscrite."
+    )
+    with_addon = sub.add("multisoc", CATALOG, on=date(2026, 3, 5))
+    assert can_activate(with_addon, "multidepot", CATALOG, on=date(2026, 3, 5)) == Allowed()
+    with pytest.raises(RefusedError, match="requires_addon"):
+        sub.activate("multidepot", CATALOG, on=START)
+
+
+def test_module_already_active_or_included_in_plan():
+    sub = new("pro", modules=["crm"])
+    assert can_activate(sub, "crm", CATALOG, on=START).code == "already_active"
+    assert can_activate(sub, "rapports", CATALOG, on=START).code == "included_in_plan"
+    assert can_deactivate(sub, "rapports", CATALOG, on=START).code == "included_in_plan"
+    assert can_deactivate(sub, "stock", CATALOG, on=START).code == "not_active"
+    assert can_activate(sub, "nope", CATALOG, on=START).code == "unknown_module"
+
+
+def test_module_activated_mid_period_is_billed_pro_rata():
+    sub = new("pro")
+    first = bill(sub, as_of=START)
+    with_stock = sub.activate("stock", CATALOG, on=date(2026, 3, 11))
+    result = bill(with_stock, first.state, as_of=date(2026, 3, 11))
+    (line,) = result.invoice.lines
+    assert (line.code, line.factor, line.amount) == ("stock", Fraction(21, 31), eur("6.10"))
+    assert line.explanation.reason == "module_activated"
+
+
+def test_module_activated_with_next_period_billing():
+    sub = new("pro")
+    first = bill(sub, as_of=START)
+    with_stock = sub.activate("stock", CATALOG, on=date(2026, 3, 11), timing=ChangeTiming.PERIOD_END)
+    assert "stock" in with_stock.modules_on(date(2026, 3, 11))  # usable now
+    assert bill(with_stock, first.state, as_of=date(2026, 3, 11)).invoice is None  # billed later
+    april = bill(with_stock, first.state, as_of=date(2026, 4, 1))
+    assert [(line.code, line.amount) for line in april.invoice.lines] == [("pro", eur("59.00")), ("stock", eur("9.00"))]
+
+
+def test_module_deactivated_at_period_end_by_policy():
+    sub = new("pro", modules=["stock"])
+    off = sub.deactivate("stock", CATALOG, on=date(2026, 3, 20))
+    assert "stock" in off.modules_on(date(2026, 3, 31))
+    assert "stock" not in off.modules_on(date(2026, 4, 1))
+    first = bill(sub, as_of=START)
+    assert bill(off, first.state, as_of=date(2026, 3, 20)).invoice is None  # no credit
+    april = bill(off, first.state, as_of=date(2026, 4, 1))
+    assert [line.code for line in april.invoice.lines] == ["pro"]
+
+
+def test_addon_cannot_be_cancelled_while_a_module_needs_it():
+    sub = new("pro", addons=["multisoc"], modules=["multidepot"])
+    with pytest.raises(RefusedError, match="required_by") as caught:
+        sub.remove("multisoc", CATALOG, on=date(2026, 3, 10))
+    assert refusal_text(caught.value.refusal, locale="fr_FR") == (
+        "L'option Multi-sociétés est nécessaire aux modules actifs : Multi-dépôts."
+    )
+    assert can_add(sub, "multisoc", CATALOG, on=START).code == "already_active"
+
+
+# -- plan changes ------------------------------------------------------------------------------
+
+
+def test_upgrade_is_immediate_and_prorated():
+    sub = new()
+    first = bill(sub, as_of=START)
+    preview = preview_change(sub, "pro", CATALOG, on=date(2026, 3, 13))
+    assert preview.direction is ChangeDirection.UPGRADE
+    assert preview.timing is ChangeTiming.IMMEDIATE
+    assert preview.effective_on == date(2026, 3, 13)
+    assert [(line.code, line.kind, line.amount) for line in preview.lines] == [
+        ("essentiel", LineKind.PRORATION_CREDIT, eur("-17.77")),  # 19/31 × 29
+        ("pro", LineKind.PRORATION_CHARGE, eur("36.16")),  # 19/31 × 59
+    ]
+    assert preview.amount_due == eur("18.39")
+    upgraded = sub.change_plan("pro", CATALOG, on=date(2026, 3, 13))
+    result = bill(upgraded, first.state, as_of=date(2026, 3, 13))
+    assert result.invoice.lines == preview.lines
+    assert upgraded.history[-1].kind == "upgrade"
+
+
+def test_downgrade_applies_at_the_next_period():
+    sub = new("business")
+    first = bill(sub, as_of=START)
+    preview = preview_change(sub, "pro", CATALOG, on=date(2026, 3, 13))
+    assert preview.direction is ChangeDirection.DOWNGRADE
+    assert preview.effective_on == date(2026, 4, 1)
+    down = sub.change_plan("pro", CATALOG, on=date(2026, 3, 13))
+    assert down.plan_on(date(2026, 3, 31)) == "business"
+    assert bill(down, first.state, as_of=date(2026, 3, 13)).invoice is None
+    april = bill(down, first.state, as_of=date(2026, 4, 1))
+    assert [(line.code, line.amount) for line in april.invoice.lines] == [("pro", eur("59.00"))]
+
+
+def test_downgrade_refused_when_usage_exceeds_the_new_limits():
+    sub = new("pro")
+    preview = preview_change(sub, "essentiel", CATALOG, on=START, usage={"clients": 150, "documents": 20})
+    assert preview.over_limits == (("clients", 150, 100),)
+    assert preview.decision.code == "usage_over_limits"
+    assert refusal_text(preview.decision, locale="fr_FR") == (
+        "Le plan Essentiel ne suffit pas pour votre utilisation actuelle : clients 150/100."
+    )
+    with pytest.raises(RefusedError, match="usage_over_limits"):
+        sub.change_plan("essentiel", CATALOG, on=START, usage={"clients": 150})
+
+
+def test_downgrade_switches_off_modules_the_new_plan_does_not_allow():
+    sub = new("pro", modules=["stock", "crm"])
+    preview = preview_change(sub, "essentiel", CATALOG, on=date(2026, 3, 13))
+    assert preview.modules_switched_off == {"stock"}
+    down = sub.change_plan("essentiel", CATALOG, on=date(2026, 3, 13))
+    assert down.modules_on(date(2026, 4, 1)) == {"crm"}
+    assert "stock" in down.modules_on(date(2026, 3, 31))
+
+
+def test_caller_can_override_the_policy():
+    sub = new("business")
+    first = bill(sub, as_of=START)
+    down = sub.change_plan("pro", CATALOG, on=date(2026, 3, 13), timing=ChangeTiming.IMMEDIATE)
+    result = bill(down, first.state, as_of=date(2026, 3, 13))
+    assert [line.amount for line in result.invoice.lines] == [eur("-72.94"), eur("36.16")]
+
+
+def test_same_plan_is_refused():
+    assert preview_change(new(), "essentiel", CATALOG, on=START).decision.code == "same_plan"
+
+
+# -- properties --------------------------------------------------------------------------------
+
+days = st.integers(0, 700)
+
+
+@given(days, st.sampled_from(["pro", "business"]))
+def test_upgrade_then_immediate_reverse_downgrade_nets_to_zero(offset, higher):
+    sub = new()
+    on = START + timedelta(days=offset)
+    first = bill(sub, as_of=on)
+    up = sub.change_plan(higher, CATALOG, on=on)
+    back = up.change_plan("essentiel", CATALOG, on=on, timing=ChangeTiming.IMMEDIATE)
+    result = bill(back, first.state, as_of=on)
+    total = sum((line.amount for line in result.invoice.lines), eur("0")) if result.invoice else eur("0")
+    assert total == eur("0")
+
+
+@st.composite
+def histories(draw):
+    sub = new(draw(st.sampled_from(["essentiel", "pro", "business"])))
+    day = START
+    for _ in range(draw(st.integers(0, 6))):
+        day += timedelta(days=draw(st.integers(1, 60)))
+        action = draw(st.sampled_from(["plan", "activate", "deactivate", "addon"]))
+        timing = draw(st.sampled_from(list(ChangeTiming)))
+        try:
+            if action == "plan":
+                sub = sub.change_plan(draw(st.sampled_from(["essentiel", "pro", "business"])), CATALOG, on=day, timing=timing)
+            elif action == "activate":
+                sub = sub.activate(draw(st.sampled_from(["stock", "crm", "multidepot", "agenda"])), CATALOG, on=day, timing=timing)
+            elif action == "deactivate":
+                sub = sub.deactivate(draw(st.sampled_from(["stock", "crm", "agenda"])), CATALOG, on=day, timing=timing)
+            else:
+                sub = sub.add("multisoc", CATALOG, on=day)
+        except RefusedError as error:
+            assert knows_refusal(error.refusal.code)
+    return sub
+
+
+@given(histories(), st.integers(0, 500))
+def test_derived_charges_of_an_item_never_overlap_nor_leave_a_gap(sub, offset):
+    charges = sub.charges(CATALOG)
+    plans = sorted((c for c in charges if c.code in {"essentiel", "pro", "business"}), key=lambda c: c.start)
+    for before, after in zip(plans, plans[1:], strict=False):
+        assert before.end == after.start
+    assert plans[0].start == START
+    assert plans[-1].end is None
+    day = START + timedelta(days=offset)
+    active = [c for c in plans if c.start <= day and (c.end is None or day < c.end)]
+    assert len(active) == 1
+    assert active[0].code == sub.plan_on(day)
+    for code in {c.code for c in charges} - {"essentiel", "pro", "business"}:
+        spans = sorted((c for c in charges if c.code == code), key=lambda c: c.start)
+        for before, after in zip(spans, spans[1:], strict=False):
+            assert before.end is not None
+            assert before.end <= after.start
+
+
+@given(histories(), st.sampled_from(["stock", "crm", "multidepot", "agenda", "rapports", "ghost"]), days)
+def test_every_refusal_has_french_and_english_words(sub, module, offset):
+    day = START + timedelta(days=offset)
+    for decision in (
+        can_activate(sub, module, CATALOG, on=day),
+        can_deactivate(sub, module, CATALOG, on=day),
+        can_add(sub, "multisoc", CATALOG, on=day),
+        preview_change(sub, "pro", CATALOG, on=day, usage={"clients": 2000}).decision,
+    ):
+        if isinstance(decision, Refused):
+            assert knows_refusal(decision.code)
+            french = refusal_text(decision, locale="fr_FR")
+            english = refusal_text(decision, locale="en_US")
+            assert "…" not in french
+            assert "…" not in english
+            assert french != english
