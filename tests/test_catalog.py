@@ -2,7 +2,17 @@ import copy
 
 import pytest
 
-from subbill import ANNUAL, MONTHLY, AddOn, Catalog, CatalogError, ChangeTiming, Money, Plan, UnknownCodeError
+from subbill import (
+    ANNUAL,
+    MONTHLY,
+    AddOn,
+    Catalog,
+    CatalogError,
+    ChangeTiming,
+    Money,
+    Plan,
+    UnknownCodeError,
+)
 from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
 
 
@@ -33,17 +43,44 @@ def _broken(change):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d["plans"][2]["limits"].update(clients=-5), r"^plans\[2\]\.limits\.clients: -5 must be an int >= 0 or None$"),
-        (lambda d: d["plans"][1].update(rank=1), r"^plans\[1\]\.rank: 1 is already the rank of plan 'essentiel'"),
+        (
+            lambda d: d["plans"][2]["limits"].update(clients=-5),
+            r"^plans\[2\]\.limits\.clients: -5 must be an int >= 0 or None$",
+        ),
+        (
+            lambda d: d["plans"][1].update(rank=1),
+            r"^plans\[1\]\.rank: 1 is already the rank of plan 'essentiel'",
+        ),
         (lambda d: d["plans"][0].pop("name"), r"^plans\[0\]\.name: is missing$"),
-        (lambda d: d["plans"][0]["prices"].update(monthly=29.0), r"^plans\[0\]\.prices\.monthly: amount=29\.0 is a float"),
-        (lambda d: d["plans"][0]["prices"].update(fortnightly="1"), r"^plans\[0\]\.prices\.fortnightly: frequency="),
-        (lambda d: d["modules"][1]["plans"].append("gold"), r"^modules\[1\]\.plans: unknown plan 'gold'$"),
-        (lambda d: d["modules"][2]["requires"].append("nope"), r"^modules\[2\]\.requires: unknown add-on 'nope'$"),
-        (lambda d: d["plans"][0].update(modules=["ghost"]), r"^plans\[0\]\.modules: unknown module 'ghost'$"),
-        (lambda d: d["modules"][0].update(code="pro"), r"^modules\[0\]\.code: 'pro' is already used by plans\[1\]$"),
+        (
+            lambda d: d["plans"][0]["prices"].update(monthly=29.0),
+            r"^plans\[0\]\.prices\.monthly: amount=29\.0 is a float",
+        ),
+        (
+            lambda d: d["plans"][0]["prices"].update(fortnightly="1"),
+            r"^plans\[0\]\.prices\.fortnightly: frequency=",
+        ),
+        (
+            lambda d: d["modules"][1]["plans"].append("gold"),
+            r"^modules\[1\]\.plans: unknown plan 'gold'$",
+        ),
+        (
+            lambda d: d["modules"][2]["requires"].append("nope"),
+            r"^modules\[2\]\.requires: unknown add-on 'nope'$",
+        ),
+        (
+            lambda d: d["plans"][0].update(modules=["ghost"]),
+            r"^plans\[0\]\.modules: unknown module 'ghost'$",
+        ),
+        (
+            lambda d: d["modules"][0].update(code="pro"),
+            r"^modules\[0\]\.code: 'pro' is already used by plans\[1\]$",
+        ),
         (lambda d: d.update(currency="EUX"), r"^currency: currency='EUX' is not an ISO 4217"),
-        (lambda d: d["policy"].update(upgrade="later"), r"^policy\.upgrade: 'later' must be 'immediate' or 'period_end'$"),
+        (
+            lambda d: d["policy"].update(upgrade="later"),
+            r"^policy\.upgrade: 'later' must be 'immediate' or 'period_end'$",
+        ),
         (lambda d: d.update(plans="x"), r"^plans: 'x' must be a list$"),
     ],
 )
@@ -56,15 +93,25 @@ def test_requirement_cycles_are_refused():
     with pytest.raises(CatalogError, match=r"requirement cycle a → b → a"):
         Catalog(
             currency="EUR",
-            addons=[AddOn(code="a", name="A", requires={"b"}), AddOn(code="b", name="B", requires={"a"})],
+            addons=[
+                AddOn(code="a", name="A", requires={"b"}),
+                AddOn(code="b", name="B", requires={"a"}),
+            ],
         )
 
 
 def test_prices_must_be_in_the_catalog_currency():
-    with pytest.raises(CatalogError, match=r"plans\[0\]\.prices\[0\]: 1 USD is not in the catalog's currency EUR"):
-        Catalog(currency="EUR", plans=[Plan(code="p", name="P", rank=1, prices={MONTHLY: Money("1", "USD")})])
+    with pytest.raises(
+        CatalogError, match=r"plans\[0\]\.prices\[0\]: 1 USD is not in the catalog's currency EUR"
+    ):
+        Catalog(
+            currency="EUR",
+            plans=[Plan(code="p", name="P", rank=1, prices={MONTHLY: Money("1", "USD")})],
+        )
 
 
 def test_unknown_code_lists_the_known_ones():
-    with pytest.raises(UnknownCodeError, match="plan='gold' is not in the catalog; known: business, essentiel, pro"):
+    with pytest.raises(
+        UnknownCodeError, match="plan='gold' is not in the catalog; known: business, essentiel, pro"
+    ):
         seed_catalog().plan("gold")

@@ -34,7 +34,9 @@ def eur(amount):
 
 
 def new(plan="essentiel", **kw):
-    return Subscription.create(id="S1", customer="Boulangerie Martin", catalog=CATALOG, plan=plan, start=START, **kw)
+    return Subscription.create(
+        id="S1", customer="Boulangerie Martin", catalog=CATALOG, plan=plan, start=START, **kw
+    )
 
 
 def bill(subscription, state=None, *, as_of):
@@ -52,7 +54,9 @@ def test_status_is_derived_from_dates_and_events():
     assert cancelled.cancel_at == date(2026, 5, 1)
     assert cancelled.status(as_of=date(2026, 4, 30)) is SubscriptionStatus.CANCELLED_AT_PERIOD_END
     assert cancelled.status(as_of=date(2026, 5, 1)) is SubscriptionStatus.CANCELLED
-    fixed = Subscription.create(id="S2", customer="C", catalog=CATALOG, plan="pro", start=START, end=date(2027, 3, 1))
+    fixed = Subscription.create(
+        id="S2", customer="C", catalog=CATALOG, plan="pro", start=START, end=date(2027, 3, 1)
+    )
     assert fixed.status(as_of=date(2027, 2, 28)) is SubscriptionStatus.ACTIVE
     assert fixed.status(as_of=date(2027, 3, 1)) is SubscriptionStatus.EXPIRED
 
@@ -71,7 +75,9 @@ def test_immediate_cancellation_credits_the_rest_of_the_period():
     first = bill(sub, as_of=START)
     cancelled = sub.cancel(on=date(2026, 3, 21), at_period_end=False)
     result = bill(cancelled, first.state, as_of=date(2026, 3, 21))
-    assert [(line.kind, line.amount) for line in result.invoice.lines] == [(LineKind.PRORATION_CREDIT, eur("-10.29"))]
+    assert [(line.kind, line.amount) for line in result.invoice.lines] == [
+        (LineKind.PRORATION_CREDIT, eur("-10.29"))
+    ]
     with pytest.raises(RefusedError, match="already_cancelled"):
         cancelled.cancel(on=date(2026, 3, 22))
 
@@ -81,8 +87,13 @@ def test_immediate_cancellation_credits_the_rest_of_the_period():
 
 def test_module_refused_by_plan_names_the_minimum_plan():
     decision = can_activate(new(), "stock", CATALOG, on=START)
-    assert decision == Refused(code="requires_plan", facts={"module": "Stock", "plans": "Pro, Business", "minimum": "Pro"})
-    assert refusal_text(decision, locale="fr_FR") == "Le module Stock nécessite le plan Pro ou supérieur."
+    assert decision == Refused(
+        code="requires_plan", facts={"module": "Stock", "plans": "Pro, Business", "minimum": "Pro"}
+    )
+    assert (
+        refusal_text(decision, locale="fr_FR")
+        == "Le module Stock nécessite le plan Pro ou supérieur."
+    )
     assert refusal_text(decision, locale="en_US") == "The module Stock requires plan Pro or above."
 
 
@@ -123,11 +134,16 @@ def test_module_activated_mid_period_is_billed_pro_rata():
 def test_module_activated_with_next_period_billing():
     sub = new("pro")
     first = bill(sub, as_of=START)
-    with_stock = sub.activate("stock", CATALOG, on=date(2026, 3, 11), timing=ChangeTiming.PERIOD_END)
+    with_stock = sub.activate(
+        "stock", CATALOG, on=date(2026, 3, 11), timing=ChangeTiming.PERIOD_END
+    )
     assert "stock" in with_stock.modules_on(date(2026, 3, 11))  # usable now
     assert bill(with_stock, first.state, as_of=date(2026, 3, 11)).invoice is None  # billed later
     april = bill(with_stock, first.state, as_of=date(2026, 4, 1))
-    assert [(line.code, line.amount) for line in april.invoice.lines] == [("pro", eur("59.00")), ("stock", eur("9.00"))]
+    assert [(line.code, line.amount) for line in april.invoice.lines] == [
+        ("pro", eur("59.00")),
+        ("stock", eur("9.00")),
+    ]
 
 
 def test_module_deactivated_at_period_end_by_policy():
@@ -187,7 +203,9 @@ def test_downgrade_applies_at_the_next_period():
 
 def test_downgrade_refused_when_usage_exceeds_the_new_limits():
     sub = new("pro")
-    preview = preview_change(sub, "essentiel", CATALOG, on=START, usage={"clients": 150, "documents": 20})
+    preview = preview_change(
+        sub, "essentiel", CATALOG, on=START, usage={"clients": 150, "documents": 20}
+    )
     assert preview.over_limits == (("clients", 150, 100),)
     assert preview.decision.code == "usage_over_limits"
     assert refusal_text(preview.decision, locale="fr_FR") == (
@@ -231,7 +249,11 @@ def test_upgrade_then_immediate_reverse_downgrade_nets_to_zero(offset, higher):
     up = sub.change_plan(higher, CATALOG, on=on)
     back = up.change_plan("essentiel", CATALOG, on=on, timing=ChangeTiming.IMMEDIATE)
     result = bill(back, first.state, as_of=on)
-    total = sum((line.amount for line in result.invoice.lines), eur("0")) if result.invoice else eur("0")
+    total = (
+        sum((line.amount for line in result.invoice.lines), eur("0"))
+        if result.invoice
+        else eur("0")
+    )
     assert total == eur("0")
 
 
@@ -245,11 +267,26 @@ def histories(draw):
         timing = draw(st.sampled_from(list(ChangeTiming)))
         try:
             if action == "plan":
-                sub = sub.change_plan(draw(st.sampled_from(["essentiel", "pro", "business"])), CATALOG, on=day, timing=timing)
+                sub = sub.change_plan(
+                    draw(st.sampled_from(["essentiel", "pro", "business"])),
+                    CATALOG,
+                    on=day,
+                    timing=timing,
+                )
             elif action == "activate":
-                sub = sub.activate(draw(st.sampled_from(["stock", "crm", "multidepot", "agenda"])), CATALOG, on=day, timing=timing)
+                sub = sub.activate(
+                    draw(st.sampled_from(["stock", "crm", "multidepot", "agenda"])),
+                    CATALOG,
+                    on=day,
+                    timing=timing,
+                )
             elif action == "deactivate":
-                sub = sub.deactivate(draw(st.sampled_from(["stock", "crm", "agenda"])), CATALOG, on=day, timing=timing)
+                sub = sub.deactivate(
+                    draw(st.sampled_from(["stock", "crm", "agenda"])),
+                    CATALOG,
+                    on=day,
+                    timing=timing,
+                )
             else:
                 sub = sub.add("multisoc", CATALOG, on=day)
         except RefusedError as error:
@@ -260,7 +297,9 @@ def histories(draw):
 @given(histories(), st.integers(0, 500))
 def test_derived_charges_of_an_item_never_overlap_nor_leave_a_gap(sub, offset):
     charges = sub.charges(CATALOG)
-    plans = sorted((c for c in charges if c.code in {"essentiel", "pro", "business"}), key=lambda c: c.start)
+    plans = sorted(
+        (c for c in charges if c.code in {"essentiel", "pro", "business"}), key=lambda c: c.start
+    )
     for before, after in zip(plans, plans[1:], strict=False):
         assert before.end == after.start
     assert plans[0].start == START
@@ -276,7 +315,11 @@ def test_derived_charges_of_an_item_never_overlap_nor_leave_a_gap(sub, offset):
             assert before.end <= after.start
 
 
-@given(histories(), st.sampled_from(["stock", "crm", "multidepot", "agenda", "rapports", "ghost"]), days)
+@given(
+    histories(),
+    st.sampled_from(["stock", "crm", "multidepot", "agenda", "rapports", "ghost"]),
+    days,
+)
 def test_every_refusal_has_french_and_english_words(sub, module, offset):
     day = START + timedelta(days=offset)
     for decision in (

@@ -1,0 +1,262 @@
+from datetime import date
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from subbill import (
+    Card,
+    ChangeDirection,
+    InvalidArgumentError,
+    InvalidCardError,
+    Money,
+    OtherMethod,
+    Plan,
+    Subscription,
+    UsageState,
+    bill_subscription,
+    check_usage,
+    explain_invoice,
+    monthly_review,
+    recommend_plan,
+)
+from subbill.l10n import finding_text, knows_finding, story_text
+from tests.seed_catalog import seed_catalog
+
+CATALOG = seed_catalog()
+START = date(2026, 3, 1)
+
+
+def eur(amount):
+    return Money(amount, "EUR")
+
+
+def test_check_usage_states_and_threshold():
+    plan = CATALOG.plan("essentiel")  # clients 100, documents 500, commandes 200
+    result = {
+        u.resource: u
+        for u in check_usage(plan, {"clients": 79, "documents": 400, "commandes": 200})
+    }
+    assert result["clients"].state is UsageState.OK
+    assert result["clients"].ratio == Fraction(79, 100)
+    assert result["documents"].state is UsageState.NEAR_LIMIT  # exactly 80 %
+    assert result["commandes"].state is UsageState.AT_LIMIT
+    over = check_usage(plan, {"clients": 101})
+    assert [u.state for u in over if u.resource == "clients"] == [UsageState.OVER]
+    strict = check_usage(plan, {"clients": 60}, threshold=Fraction(1, 2))
+    assert [u.state for u in strict if u.resource == "clients"] == [UsageState.NEAR_LIMIT]
+    unlimited = check_usage(CATALOG.plan("business"), {"clients": 10**6})
+    assert [(u.limit, u.state) for u in unlimited if u.resource == "clients"] == [
+        (None, UsageState.OK)
+    ]
+    with pytest.raises(InvalidArgumentError, match=r"usage\['clients'\]=-1 must be an int >= 0"):
+        check_usage(plan, {"clients": -1})
+
+
+def test_recommend_plan_steps_one_plan_at_a_time():
+    up = recommend_plan(CATALOG, {"clients": 5000, "documents": 6000}, current="essentiel")
+    assert up.recommended.code == "business"
+    assert up.next_step.code == "business"  # Pro cannot hold 5000 clients: the nearest that fits
+    assert up.direction is ChangeDirection.UPGRADE
+    grow = recommend_plan(CATALOG, {"clients": 950}, current="essentiel")
+    assert (grow.recommended.code, grow.next_step.code) == ("business", "pro")  # 950 > 80 % of 1000
+    down = recommend_plan(CATALOG, {"clients": 20, "documents": 30}, current="business")
+    assert (down.recommended.code, down.next_step.code, down.direction) == (
+        "essentiel",
+        "pro",
+        ChangeDirection.DOWNGRADE,
+    )
+    same = recommend_plan(CATALOG, {"clients": 20}, current="essentiel")
+    assert (same.next_step, same.direction, same.current_fits) == (None, ChangeDirection.SAME, True)
+
+
+usage_values = st.dictionaries(
+    st.sampled_from(["clients", "documents", "commandes"]), st.integers(0, 100_000), max_size=3
+)
+
+
+@given(usage_values, st.sampled_from(["essentiel", "pro", "business"]))
+def test_recommend_plan_never_proposes_a_plan_the_usage_exceeds(usage, current):
+    advice = recommend_plan(CATALOG, usage, current=current)
+    fitting = [
+        p
+        for p in CATALOG.plans
+        if all(p.limit(r) is None or u <= p.limit(r) for r, u in usage.items())
+    ]
+    if fitting:
+        for proposed in (advice.recommended, advice.next_step):
+            if proposed is not None:
+                assert proposed in fitting
+        assert advice.recommended == min(
+            (
+                p
+                for p in fitting
+                if all(
+                    p.limit(r) is None or u <= p.limit(r) * Fraction(4, 5) for r, u in usage.items()
+                )
+            ),
+            key=lambda p: p.rank,
+            default=fitting[0],
+        )
+    else:
+        assert advice.recommended is None
+
+
+# -- the monthly review ----------------------------------------------------------------------------
+
+
+def _sub(**kw):
+    return Subscription.create(
+        id="S1",
+        customer="Boulangerie Martin",
+        catalog=CATALOG,
+        plan="pro",
+        start=START,
+        modules=["stock", "crm"],
+        payment_method="pm_card",
+        **kw,
+    )
+
+
+def test_monthly_review_answers_the_four_questions_of_the_seed():
+    sub = _sub()
+    march = bill_subscription(sub.to_billable(CATALOG), as_of=START).invoice.finalize(
+        number="F-2026-000001"
+    )
+    card = Card(id="pm_card", brand="Visa", last4="4242", exp_month=3, exp_year=2026)
+    findings = monthly_review(
+        sub,
+        CATALOG,
+        usage={"clients": 850, "documents": 40, "commandes": 10},
+        module_usage={"stock": 120, "crm": 0},
+        invoices=[march],
+        payment_methods=[card],
+        as_of=date(2026, 3, 25),
+    )
+    codes = [(f.check, f.code) for f in findings]
+    assert codes == [
+        ("plan", "plan_ok"),
+        ("modules", "module_unused"),
+        ("usage", "resource_near_limit"),
+        ("billing", "invoice_matches"),
+        ("payment_method", "payment_method_expiring"),
+    ]
+    unused = findings[1]
+    assert (unused.fact("module"), unused.amount) == ("CRM", eur("5.00"))
+    near = findings[2]
+    assert (near.fact("resource"), near.fact("used"), near.fact("limit"), near.fact("percent")) == (
+        "clients",
+        "850",
+        "1000",
+        "85",
+    )
+    words = [finding_text(f, locale="fr_FR").replace("\xa0", " ") for f in findings]
+    assert (
+        words[1]
+        == "Le module CRM n'a pas servi ce mois-ci : le désactiver économiserait 5,00 € par période."
+    )
+    assert words[2] == "clients : 850 sur 1000 (85 %), proche de la limite."
+    assert words[4] == (
+        "Votre moyen de paiement Visa •••• 4242 (03/2026) expire avant le prochain prélèvement "
+        "du 1 avril 2026 : mettez-le à jour."
+    )
+    assert all(knows_finding(f.code) for f in findings)
+
+
+def test_monthly_review_spots_a_plan_too_small_or_too_large_and_an_expired_card():
+    sub = _sub()
+    card = Card(id="pm_card", brand="Visa", last4="4242", exp_month=1, exp_year=2026)
+    small = monthly_review(
+        sub,
+        CATALOG,
+        usage={"clients": 1500},
+        module_usage={"stock": 1, "crm": 1},
+        payment_methods=[card],
+        as_of=date(2026, 3, 25),
+    )
+    assert small[0].code == "plan_too_small"
+    assert small[0].fact("next_step") == "Business"
+    assert [f.code for f in small if f.check == "usage"] == ["resource_over_limit"]
+    assert small[-1].code == "payment_method_expired"
+    large = monthly_review(
+        sub,
+        CATALOG,
+        usage={"clients": 10},
+        module_usage={"stock": 1, "crm": 1},
+        payment_methods=[OtherMethod(id="pm_card", kind="sepa", label="SEPA FR76…")],
+        as_of=date(2026, 3, 25),
+    )
+    assert (large[0].code, large[0].fact("next_step"), large[0].amount) == (
+        "plan_too_large",
+        "Essentiel",
+        eur("30.00"),
+    )
+    assert large[-1].code == "payment_method_ok"
+
+
+def test_monthly_review_flags_an_invoice_that_does_not_match_the_configuration():
+    sub = _sub()
+    billed_without_crm = Subscription.create(
+        id="S1", customer="C", catalog=CATALOG, plan="pro", start=START, modules=["stock"]
+    )
+    invoice = bill_subscription(billed_without_crm.to_billable(CATALOG), as_of=START).invoice
+    # Billed: Pro 59 + Stock 9; the configuration also has CRM 5, and a business plan line is foreign.
+    findings = monthly_review(
+        sub,
+        CATALOG,
+        usage={},
+        module_usage={"stock": 1, "crm": 1},
+        invoices=[invoice],
+        as_of=date(2026, 3, 2),
+    )
+    (billing,) = [f for f in findings if f.check == "billing"]
+    assert billing.code == "invoice_matches"  # every billed line is as configured
+    other = Subscription.create(
+        id="S1", customer="C", catalog=CATALOG, plan="business", start=START
+    )
+    wrong = bill_subscription(other.to_billable(CATALOG), as_of=START).invoice
+    (mismatch,) = [
+        f
+        for f in monthly_review(
+            sub, CATALOG, usage={}, module_usage={}, invoices=[wrong], as_of=date(2026, 3, 2)
+        )
+        if f.check == "billing"
+    ]
+    assert mismatch.code == "invoice_mismatch"
+    assert mismatch.fact("unexpected") == "Business"
+
+
+def test_card_refuses_a_full_number_and_knows_its_expiry():
+    with pytest.raises(InvalidCardError, match="full card number"):
+        Card(id="x", brand="Visa", last4="4242424242424242", exp_month=1, exp_year=2030)
+    card = Card(id="x", brand="Visa", last4="4242", exp_month=2, exp_year=2028)
+    assert card.valid_through == date(2028, 2, 29)
+    assert not card.is_expired(as_of=date(2028, 2, 29))
+    assert card.expires_before(date(2028, 3, 1))
+
+
+# -- the invoice explained -----------------------------------------------------------------------------
+
+
+def test_explain_invoice_names_what_was_active_and_what_changed():
+    sub = Subscription.create(id="S1", customer="C", catalog=CATALOG, plan="essentiel", start=START)
+    first = bill_subscription(sub.to_billable(CATALOG), as_of=START)
+    changed = sub.change_plan("pro", CATALOG, on=date(2026, 3, 13)).activate(
+        "stock", CATALOG, on=date(2026, 3, 20)
+    )
+    second = bill_subscription(changed.to_billable(CATALOG), first.state, as_of=date(2026, 3, 20))
+    story = explain_invoice(second.invoice, changed, CATALOG)
+    assert [(s.item_kind, s.item_name) for s in story.lines] == [
+        ("plan", "Essentiel"),
+        ("plan", "Pro"),
+        ("module", "Stock"),
+    ]
+    assert [(c.kind, c.code) for c in story.changes] == [
+        ("upgrade", "pro"),
+        ("module_activated", "stock"),
+    ]
+    text = story_text(story, locale="fr_FR").replace("\xa0", " ")
+    assert "le 13 mars 2026 : montée vers le plan pro (depuis essentiel)" in text
+    assert "Stock (module) — actif du 20 mars au 31 mars 2026" in text
+    assert "crédit de la part non utilisée : 19/31 × 29,00 €" in text
