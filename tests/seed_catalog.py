@@ -1,4 +1,4 @@
-"""The catalog of the SaaS of seed 001 (« Gérer votre abonnement »), shared by tests and examples."""
+"""The catalog of the SaaS of seed 001 (« Gérer votre abonnement »), for tests and examples."""
 
 from subbill import Catalog
 

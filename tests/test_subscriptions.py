@@ -1,3 +1,4 @@
+import itertools
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -290,7 +291,7 @@ def histories(draw):
             else:
                 sub = sub.add("multisoc", CATALOG, on=day)
         except RefusedError as error:
-            assert knows_refusal(error.refusal.code)
+            assert knows_refusal(error.refusal.code)  # noqa: PT017  (a strategy, not a test)
     return sub
 
 
@@ -300,7 +301,7 @@ def test_derived_charges_of_an_item_never_overlap_nor_leave_a_gap(sub, offset):
     plans = sorted(
         (c for c in charges if c.code in {"essentiel", "pro", "business"}), key=lambda c: c.start
     )
-    for before, after in zip(plans, plans[1:], strict=False):
+    for before, after in itertools.pairwise(plans):
         assert before.end == after.start
     assert plans[0].start == START
     assert plans[-1].end is None
@@ -310,7 +311,7 @@ def test_derived_charges_of_an_item_never_overlap_nor_leave_a_gap(sub, offset):
     assert active[0].code == sub.plan_on(day)
     for code in {c.code for c in charges} - {"essentiel", "pro", "business"}:
         spans = sorted((c for c in charges if c.code == code), key=lambda c: c.start)
-        for before, after in zip(spans, spans[1:], strict=False):
+        for before, after in itertools.pairwise(spans):
             assert before.end is not None
             assert before.end <= after.start
 

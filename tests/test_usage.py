@@ -12,7 +12,6 @@ from subbill import (
     InvalidCardError,
     Money,
     OtherMethod,
-    Plan,
     Subscription,
     UsageState,
     bill_subscription,
@@ -152,9 +151,8 @@ def test_monthly_review_answers_the_four_questions_of_the_seed():
         "85",
     )
     words = [finding_text(f, locale="fr_FR").replace("\xa0", " ") for f in findings]
-    assert (
-        words[1]
-        == "Le module CRM n'a pas servi ce mois-ci : le désactiver économiserait 5,00 € par période."
+    assert words[1] == (
+        "Le module CRM n'a pas servi ce mois-ci : le désactiver économiserait 5,00 € par période."
     )
     assert words[2] == "clients : 850 sur 1000 (85 %), proche de la limite."
     assert words[4] == (
@@ -201,7 +199,7 @@ def test_monthly_review_flags_an_invoice_that_does_not_match_the_configuration()
         id="S1", customer="C", catalog=CATALOG, plan="pro", start=START, modules=["stock"]
     )
     invoice = bill_subscription(billed_without_crm.to_billable(CATALOG), as_of=START).invoice
-    # Billed: Pro 59 + Stock 9; the configuration also has CRM 5, and a business plan line is foreign.
+    # Billed: Pro 59 + Stock 9; the configuration also has CRM 5, which the invoice misses.
     findings = monthly_review(
         sub,
         CATALOG,
@@ -211,7 +209,9 @@ def test_monthly_review_flags_an_invoice_that_does_not_match_the_configuration()
         as_of=date(2026, 3, 2),
     )
     (billing,) = [f for f in findings if f.check == "billing"]
-    assert billing.code == "invoice_matches"  # every billed line is as configured
+    assert billing.code == "invoice_mismatch"
+    assert (billing.fact("missing"), billing.amount) == ("CRM", eur("-5.00"))
+    assert (billing.fact("billed"), billing.fact("expected")) == ("68.00 EUR", "73.00 EUR")
     other = Subscription.create(
         id="S1", customer="C", catalog=CATALOG, plan="business", start=START
     )
@@ -225,6 +225,16 @@ def test_monthly_review_flags_an_invoice_that_does_not_match_the_configuration()
     ]
     assert mismatch.code == "invoice_mismatch"
     assert mismatch.fact("unexpected") == "Business"
+    assert mismatch.fact("missing") == "Pro, Stock, CRM"
+    matching = bill_subscription(sub.to_billable(CATALOG), as_of=START).invoice
+    (ok,) = [
+        f
+        for f in monthly_review(
+            sub, CATALOG, usage={}, module_usage={}, invoices=[matching], as_of=date(2026, 3, 2)
+        )
+        if f.check == "billing"
+    ]
+    assert ok.code == "invoice_matches"
 
 
 def test_card_refuses_a_full_number_and_knows_its_expiry():
@@ -236,7 +246,7 @@ def test_card_refuses_a_full_number_and_knows_its_expiry():
     assert card.expires_before(date(2028, 3, 1))
 
 
-# -- the invoice explained -----------------------------------------------------------------------------
+# -- the invoice explained ----------------------------------------------------------------------
 
 
 def test_explain_invoice_names_what_was_active_and_what_changed():

@@ -339,6 +339,7 @@ def _billing_findings(
         and add_months(as_of, -1) < invoice.issued_on <= as_of
     ]
     findings = []
+    charges = subscription.charges(catalog)
     for invoice in recent:
         billed = Money.zero(invoice.currency)
         expected = Money.zero(invoice.currency)
@@ -352,8 +353,22 @@ def _billing_findings(
                 unknown.append(line.description)
             else:
                 expected += amount
+        missing = []
+        periods = [line.period for line in invoice.lines if line.period is not None]
+        keys = {line.charge_key for line in invoice.lines}
+        if periods:
+            window = Period(min(p.start for p in periods), max(p.end for p in periods))
+            for charge in charges:
+                start = max(charge.start, window.start)
+                end = window.end if charge.end is None else min(charge.end, window.end)
+                if charge.key in keys or start >= end:
+                    continue
+                pieces = periods_over(start, end, schedule=charge.schedule, basis=charge.basis)
+                factor = sum((piece.factor for piece in pieces), Fraction(0))
+                expected += (charge.period_price * factor).rounded()
+                missing.append(charge.description)
         number = invoice.number or invoice.issued_on.isoformat()
-        if unknown or billed != expected:
+        if unknown or missing or billed != expected:
             findings.append(
                 Finding(
                     check="billing",
@@ -364,6 +379,7 @@ def _billing_findings(
                         "billed": billed,
                         "expected": expected,
                         "unexpected": ", ".join(unknown),
+                        "missing": ", ".join(missing),
                     },
                     amount=billed - expected,
                 )
