@@ -267,6 +267,7 @@ def test_explain_invoice_names_what_was_active_and_what_changed():
         ("module_activated", "stock"),
     ]
     text = story_text(story, locale="fr_FR").replace("\xa0", " ")
-    assert "le 13 mars 2026 : montée vers le plan pro (depuis essentiel)" in text
+    assert "le 13 mars 2026 : montée vers le plan Pro (depuis Essentiel)" in text
+    assert "Essentiel (plan) — actif du 1 mars au 12 mars 2026 : -17,77 €" in text
     assert "Stock (module) — actif du 20 mars au 31 mars 2026" in text
     assert "crédit de la part non utilisée : 19/31 × 29,00 €" in text

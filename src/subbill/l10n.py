@@ -14,6 +14,7 @@ writes itself (« du … au … ») exist in French and English, other languages
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -250,6 +251,8 @@ _REASONS = {
     "addon_cancelled": ("option résiliée", "add-on cancelled"),
     "cancellation": ("résiliation", "cancellation"),
     "change": ("modification", "change"),
+    "immediate": ("immédiatement, au prorata", "now, pro rata"),
+    "period_end": ("à la prochaine période", "at the next period"),
 }
 
 _LABELS = {
@@ -712,11 +715,15 @@ _CHANGES = {
 }
 
 
-def change_text(change: Change, *, locale: str) -> str:
-    """Word one event of a subscription's history, with its date."""
+def change_text(change: Change, *, locale: str, names: Mapping[str, str] | None = None) -> str:
+    """Word one event of a subscription's history, with its date (``names``: code → name)."""
     french = _is_french(locale)
+    names = names or {}
     words = _CHANGES.get(change.kind, (change.kind, change.kind))[0 if french else 1]
-    text = words.format(code=change.code, previous=change.previous or "")
+    previous = change.previous or ""
+    text = words.format(
+        code=names.get(change.code, change.code), previous=names.get(previous, previous)
+    )
     when = format_date(change.on, locale=locale)
     return f"le {when} : {text}" if french else f"on {when}: {text}"
 
@@ -742,10 +749,9 @@ def story_text(story: InvoiceStory, *, locale: str) -> str:
     out.append(head)
     for item in story.lines:
         kind = kinds[item.item_kind][0 if french else 1]
+        shown = item.line.explanation.cycle or item.line.period
         spans = "; ".join(
-            format_period(
-                Period(span.start, span.end or _far(span.start, item.line.period)), locale=locale
-            )
+            format_period(Period(span.start, span.end or _far(span.start, shown)), locale=locale)
             for span in item.active
         )
         active = (f" — actif {spans}" if french else f" — active {spans}") if spans else ""
@@ -758,7 +764,10 @@ def story_text(story: InvoiceStory, *, locale: str) -> str:
         out.append(f"    {describe_line(item.line, locale=locale)}")
     if story.changes:
         out.append("Changements pendant la période :" if french else "Changes during the period:")
-        out.extend(f"• {change_text(change, locale=locale)}" for change in story.changes)
+        names = dict(story.names)
+        out.extend(
+            f"• {change_text(change, locale=locale, names=names)}" for change in story.changes
+        )
     else:
         out.append(
             "Aucun changement pendant la période." if french else "No change during the period."

@@ -492,6 +492,11 @@ class InvoiceStory:
     period: Period | None
     lines: tuple[LineStory, ...]
     changes: tuple[Change, ...]
+    names: tuple[tuple[str, str], ...] = ()  # code → name of the plans, modules, add-ons
+
+    def name(self, code: str) -> str:
+        """The catalog name of ``code`` (the code itself if unknown)."""
+        return dict(self.names).get(code, code)
 
 
 def explain_invoice(invoice: Invoice, subscription: Subscription, catalog: Catalog) -> InvoiceStory:
@@ -516,8 +521,16 @@ def explain_invoice(invoice: Invoice, subscription: Subscription, catalog: Catal
     stories = []
     for line in invoice.lines:
         kind, name, spans = kinds.get(line.code, ("other", line.description, ()))
-        if line.period is not None:
-            spans = tuple(span for span in spans if span.overlaps(line.period))
+        # A credit gives back part of a billing period: show what was active over all of it.
+        shown = line.explanation.cycle if line.kind is LineKind.PRORATION_CREDIT else line.period
+        if shown is not None:
+            spans = tuple(span for span in spans if span.overlaps(shown))
         stories.append(LineStory(line=line, item_kind=kind, item_name=name, active=spans))
     changes = subscription.changes_during(window) if window is not None else ()
-    return InvoiceStory(invoice=invoice, period=window, lines=tuple(stories), changes=changes)
+    return InvoiceStory(
+        invoice=invoice,
+        period=window,
+        lines=tuple(stories),
+        changes=changes,
+        names=tuple((code, name) for code, (_, name, _) in kinds.items()),
+    )
