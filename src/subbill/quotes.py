@@ -1,0 +1,555 @@
+"""Quotes and payment links: one-time and recurring lines, checkout, purchase, lifecycle.
+
+Seeds 003 (HubSpot, recurring payments that start in the future) and 004 (the Odoo portal).
+A recurring line has a billing frequency and a :class:`~subbill.periods.BillingStart`
+(immediately, a custom date, N days or N months after payment). :func:`checkout` says what
+the buyer pays now and what later; :func:`purchase` what exists afterwards.
+
+The discount rules of the seed:
+
+- a **one-time** discount (duration *once*) applies only to the items due at checkout, never
+  to a post-dated recurring line; a per-unit discount on that line is the way to discount it;
+- if the buyer pays after a line's billing start date, that line is due at checkout, so a
+  one-time discount then reaches the first instalment of the subscription;
+- a percentage one-time discount is spread over the lines due now (``allocate``).
+
+>>> setup = LineItem(code="install", name="Installation", unit_price=Money("500", "EUR"))
+>>> upkeep = LineItem(code="upkeep", name="Maintenance", unit_price=Money("40", "EUR"),
+...                   frequency=MONTHLY, billing_start=BillingStart.after_months(1))
+>>> result = checkout(PaymentLink(id="L1", currency="EUR", lines=(setup, upkeep)),
+...                   paid_on=date(2026, 1, 15), horizon=date(2026, 4, 15))
+>>> result.due_now.total
+Money('500.00', 'EUR')
+>>> [(str(p.issued_on), str(p.total)) for p in result.future]
+[('2026-02-15', '40.00 EUR'), ('2026-03-15', '40.00 EUR'), ('2026-04-15', '40.00 EUR')]
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar, Self
+
+import attrs
+
+from subbill.billing import BillableSubscription, BillingState, bill_subscription
+from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
+from subbill.discounts import Discount, DurationKind
+from subbill.errors import InvalidArgumentError
+from subbill.invoices import InvalidTransitionError, Invoice, Payment
+from subbill.money import Money
+from subbill.periods import BillingStart, Frequency, StartKind, add_months, check_date
+from subbill.subscriptions import SubscriptionStatus
+from subbill.taxes import TaxRate
+
+__all__ = [
+    "Checkout",
+    "LineItem",
+    "PaymentLink",
+    "Purchase",
+    "PurchasedSubscription",
+    "Quote",
+    "QuoteStatus",
+    "SalesOrder",
+    "checkout",
+    "purchase",
+]
+
+
+def _to_tuple(value: object) -> tuple[Any, ...]:
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, list | set | frozenset):
+        return tuple(value)
+    return (value,)
+
+
+def _check_line(instance: LineItem, _attribute: Any, _value: object) -> None:
+    for text, name in ((instance.code, "code"), (instance.name, "name")):
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidArgumentError(f"{name}={text!r} must be a non-empty str")
+    if not isinstance(instance.unit_price, Money):
+        raise InvalidArgumentError(f"unit_price={instance.unit_price!r} must be a Money")
+    for discount in instance.discounts:
+        if not isinstance(discount, Discount) or not discount.is_per_unit:
+            raise InvalidArgumentError(
+                f"line {instance.code!r}: discounts={discount!r} must be per-unit discounts "
+                "(Discount.per_unit_percent_off / per_unit_amount_off); quote-level "
+                "discounts go on the quote"
+            )
+    if instance.frequency is None:
+        if instance.payments is not None or instance.end is not None:
+            raise InvalidArgumentError(
+                f"line {instance.code!r} is one-time: payments= and end= need a frequency="
+            )
+        if instance.billing_start is not None:
+            raise InvalidArgumentError(
+                f"line {instance.code!r} is one-time: billing_start= needs a frequency="
+            )
+    if instance.payments is not None and (
+        isinstance(instance.payments, bool)
+        or not isinstance(instance.payments, int)
+        or instance.payments < 1
+    ):
+        raise InvalidArgumentError(f"payments={instance.payments!r} must be an int >= 1")
+    if instance.payments is not None and instance.end is not None:
+        raise InvalidArgumentError(f"line {instance.code!r}: give payments= or end=, not both")
+
+
+@attrs.frozen(kw_only=True)
+class LineItem:
+    """A product line of a quote or payment link.
+
+    One-time when ``frequency`` is ``None``; otherwise recurring, billed every period from
+    ``billing_start`` (default: immediately at payment), for ``payments`` periods or until
+    ``end`` (else until cancelled). ``discounts`` are per-unit discounts of this line.
+    """
+
+    code: str
+    name: str
+    unit_price: Money
+    quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
+    frequency: Frequency | None = None
+    billing_start: BillingStart | None = None
+    payments: int | None = None
+    end: date | None = None
+    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=_to_tuple)
+    tax_rates: tuple[TaxRate, ...] = attrs.field(
+        default=(), converter=_to_tuple, validator=_check_line
+    )
+
+    @property
+    def is_recurring(self) -> bool:
+        """True for a recurring line."""
+        return self.frequency is not None
+
+    def first_billing_date(self, *, paid_on: date) -> date:
+        """When the line is first billed for a payment on ``paid_on``."""
+        if self.billing_start is None:
+            return check_date("paid_on", paid_on)
+        return self.billing_start.resolve(paid_on=paid_on)
+
+    def billing_day(self, *, paid_on: date) -> int | None:
+        """The day of the month billing falls on (``None``: the first billing date's day).
+
+        « N months after payment » keeps the payment's day of the month: paid on 31 January,
+        billed on 28 February, then 31 March — not the 28th of every month.
+        """
+        start = self.billing_start
+        if start is None or start.kind is not StartKind.AFTER_MONTHS:
+            return None
+        if self.frequency is None or not self.frequency.is_month_based:
+            return None
+        return paid_on.day
+
+    def term_end(self, *, paid_on: date) -> date | None:
+        """The end of a finite term (exclusive), or ``None`` when it runs until cancelled."""
+        if self.frequency is None:
+            return None
+        if self.payments is not None:
+            return self.frequency.advance(
+                self.first_billing_date(paid_on=paid_on),
+                self.payments,
+                billing_day=self.billing_day(paid_on=paid_on),
+            )
+        return self.end
+
+
+def _check_lines(instance: Any, _attribute: Any, lines: tuple[LineItem, ...]) -> None:
+    currency = instance.currency
+    codes = set()
+    for line in lines:
+        if not isinstance(line, LineItem):
+            raise InvalidArgumentError(f"lines contains {line!r}, not a LineItem")
+        if line.unit_price.currency != currency:
+            raise InvalidArgumentError(
+                f"line {line.code!r} is in {line.unit_price.currency}, not currency={currency}"
+            )
+        if line.code in codes:
+            raise InvalidArgumentError(f"two lines have code={line.code!r}; codes must differ")
+        codes.add(line.code)
+
+
+@attrs.frozen(kw_only=True)
+class PaymentLink:
+    """A payment link: lines and discounts, paid by whoever opens it."""
+
+    id: str
+    currency: str
+    lines: tuple[LineItem, ...] = attrs.field(
+        default=(), converter=_to_tuple, validator=_check_lines
+    )
+    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=_to_tuple)
+
+
+class QuoteStatus(enum.Enum):
+    """Where a quote is in its life; ``EXPIRED`` is derived from the validity date."""
+
+    DRAFT = "draft"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CHANGES_REQUESTED = "changes_requested"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+def _message(value: object, action: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(
+            f"message={value!r} must be a non-empty text: say why to {action}"
+        )
+    return value.strip()
+
+
+@attrs.frozen(kw_only=True)
+class Quote:
+    """A quote: a customer, lines, quote-level discounts, a validity date, and a status.
+
+    A draft or sent quote is expired once ``valid_until`` is strictly before the date
+    asked about (the validity day itself still counts): see :meth:`status_on`. Verbs return
+    a new quote or raise :class:`~subbill.invoices.InvalidTransitionError` naming the
+    current status and the action tried.
+    """
+
+    id: str
+    customer: str
+    currency: str
+    valid_until: date
+    lines: tuple[LineItem, ...] = attrs.field(
+        default=(), converter=_to_tuple, validator=_check_lines
+    )
+    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=_to_tuple)
+    status: QuoteStatus = QuoteStatus.DRAFT
+    version: int = 1
+    previous: str | None = None
+    message: str | None = None
+    decided_on: date | None = None
+
+    _OPEN: ClassVar[frozenset[QuoteStatus]] = frozenset({QuoteStatus.DRAFT, QuoteStatus.SENT})
+
+    def status_on(self, as_of: date) -> QuoteStatus:
+        """The status on ``as_of``: ``EXPIRED`` for an open quote past its validity date.
+
+        >>> q = Quote(id="Q1", customer="C", currency="EUR", valid_until=date(2026, 3, 31))
+        >>> q.status_on(date(2026, 3, 31)).value, q.status_on(date(2026, 4, 1)).value
+        ('draft', 'expired')
+        """
+        check_date("as_of", as_of)
+        if self.status in self._OPEN and self.valid_until < as_of:
+            return QuoteStatus.EXPIRED
+        return self.status
+
+    def is_expired(self, *, as_of: date) -> bool:
+        """True when the quote can no longer be accepted because its validity date passed."""
+        return self.status_on(as_of) is QuoteStatus.EXPIRED
+
+    def _refuse(self, action: str, status: QuoteStatus, expected: str) -> InvalidTransitionError:
+        return InvalidTransitionError(f"quote {self.id}", status.value, action, expected)
+
+    def _open_on(self, on: date, action: str) -> None:
+        status = self.status_on(on)
+        if status not in self._OPEN:
+            raise self._refuse(action, status, "only a draft or sent quote that has not expired")
+
+    def send(self, *, on: date) -> Self:
+        """Send the quote to the customer."""
+        self._open_on(on, "send")
+        if not self.lines:
+            raise self._refuse("send", self.status, "a quote needs at least one line")
+        return attrs.evolve(self, status=QuoteStatus.SENT)
+
+    def accept(self, *, paid_on: date, horizon: date | None = None) -> tuple[Self, Purchase]:
+        """« Accepter et payer »: the quote is confirmed and paid; returns what exists now."""
+        self._open_on(paid_on, "accept")
+        if not self.lines:
+            raise self._refuse("accept", self.status, "a quote needs at least one line")
+        bought = purchase(self, paid_on=paid_on, horizon=horizon)
+        return attrs.evolve(self, status=QuoteStatus.ACCEPTED, decided_on=paid_on), bought
+
+    def reject(self, *, message: str, on: date) -> Self:
+        """Reject the quote; the customer's message is required."""
+        text = _message(message, "reject the quote")
+        self._open_on(on, "reject")
+        return attrs.evolve(self, status=QuoteStatus.REJECTED, message=text, decided_on=on)
+
+    def request_changes(self, *, message: str, on: date) -> Self:
+        """Ask for changes; the message says which."""
+        text = _message(message, "request changes")
+        self._open_on(on, "request changes to")
+        return attrs.evolve(self, status=QuoteStatus.CHANGES_REQUESTED, message=text, decided_on=on)
+
+    def cancel(self, *, on: date) -> Self:
+        """Withdraw the quote (the seller's side)."""
+        status = self.status_on(on)
+        if status in (QuoteStatus.ACCEPTED, QuoteStatus.CANCELLED):
+            raise self._refuse("cancel", status, "an accepted or cancelled quote stays as it is")
+        return attrs.evolve(self, status=QuoteStatus.CANCELLED, decided_on=on)
+
+    def revise(self, *, id: str, valid_until: date, **changes: Any) -> Self:  # noqa: A002
+        """A new version after changes were requested, linked to this one (``previous``)."""
+        if self.status is not QuoteStatus.CHANGES_REQUESTED:
+            raise self._refuse("revise", self.status, "only after changes were requested")
+        return attrs.evolve(
+            self,
+            id=id,
+            valid_until=valid_until,
+            status=QuoteStatus.DRAFT,
+            version=self.version + 1,
+            previous=self.id,
+            message=None,
+            decided_on=None,
+            **changes,
+        )
+
+
+# -- checkout ---------------------------------------------------------------------------------
+
+
+def _charges(
+    lines: Sequence[LineItem], *, paid_on: date
+) -> tuple[list[RecurringCharge], list[OneTimeCharge]]:
+    recurring, once = [], []
+    for line in lines:
+        if line.frequency is None:
+            once.append(
+                OneTimeCharge(
+                    code=line.code,
+                    description=line.name,
+                    unit_price=line.unit_price,
+                    quantity=line.quantity,
+                    due_on=paid_on,
+                    discounts=line.discounts,
+                    tax_rates=line.tax_rates,
+                )
+            )
+            continue
+        start = line.first_billing_date(paid_on=paid_on)
+        recurring.append(
+            RecurringCharge(
+                code=line.code,
+                description=line.name,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                frequency=line.frequency,
+                billing_day=line.billing_day(paid_on=paid_on),
+                start=start,
+                end=line.term_end(paid_on=paid_on),
+                discounts=line.discounts,
+                tax_rates=line.tax_rates,
+            )
+        )
+    return recurring, once
+
+
+@attrs.frozen(kw_only=True)
+class Checkout:
+    """What the buyer pays now and what later.
+
+    ``due_now`` is the invoice of the checkout (``None`` when nothing is due today);
+    ``future`` the invoice due on each later billing date up to ``horizon``, in date order;
+    ``state`` the billing state once the checkout is paid.
+    """
+
+    paid_on: date
+    horizon: date
+    due_now: Invoice | None
+    future: tuple[Invoice, ...]
+    state: BillingState
+
+    @property
+    def total_due_now(self) -> Money | None:
+        """The checkout total (what the buyer pays today)."""
+        return None if self.due_now is None else self.due_now.total
+
+    def future_total(self) -> Money | None:
+        """The sum of the future payments shown."""
+        if not self.future:
+            return None
+        return Money.total((p.total for p in self.future), currency=self.future[0].currency)
+
+
+def _horizon(lines: Sequence[LineItem], paid_on: date, horizon: date | None) -> date:
+    if horizon is not None:
+        return check_date("horizon", horizon)
+    ends = [line.term_end(paid_on=paid_on) for line in lines if line.is_recurring]
+    if ends and all(end is not None for end in ends):
+        return max(end for end in ends if end is not None)
+    return add_months(paid_on, 12)
+
+
+def _later_discounts(discounts: Sequence[Discount]) -> tuple[Discount, ...]:
+    """Quote discounts that may reach later payments: every one but the one-time ones."""
+    return tuple(d for d in discounts if d.duration.kind is not DurationKind.ONCE)
+
+
+def checkout(
+    offer: Quote | PaymentLink,
+    *,
+    paid_on: date,
+    horizon: date | None = None,
+    customer: str | None = None,
+) -> Checkout:
+    """Split an offer into what is due at checkout on ``paid_on`` and the future payments.
+
+    Due now: the one-time lines and the recurring lines whose billing start is on or before
+    ``paid_on``; one-time discounts reduce only those. Future payments: one invoice per later
+    billing date up to ``horizon`` (default: the end of a finite term, else a year after
+    ``paid_on``), each with the total due that day.
+    """
+    check_date("paid_on", paid_on)
+    if not offer.lines:
+        raise InvalidArgumentError(f"{type(offer).__name__} {offer.id!r} has no lines to pay")
+    until = _horizon(offer.lines, paid_on, horizon)
+    recurring, once = _charges(offer.lines, paid_on=paid_on)
+    buyer = customer or getattr(offer, "customer", None) or "buyer"
+    now = BillableSubscription(
+        id=offer.id,
+        customer=buyer,
+        currency=offer.currency,
+        charges=recurring,
+        one_time=once,
+        discounts=offer.discounts,
+        payment_terms_days=0,
+    )
+    first = bill_subscription(now, as_of=paid_on)
+    later = attrs.evolve(now, discounts=_later_discounts(offer.discounts))
+    future, _ = _future(later, first.state, paid_on=paid_on, until=until)
+    return Checkout(
+        paid_on=paid_on, horizon=until, due_now=first.invoice, future=future, state=first.state
+    )
+
+
+def _future(
+    subscription: BillableSubscription, state: BillingState, *, paid_on: date, until: date
+) -> tuple[tuple[Invoice, ...], BillingState]:
+    """Bill every later billing date up to ``until``, one invoice per date."""
+    dates = sorted(
+        {
+            day
+            for charge in subscription.charges
+            for day in _billing_dates(charge, after=paid_on, until=until)
+        }
+    )
+    invoices = []
+    for day in dates:
+        result = bill_subscription(subscription, state, as_of=day)
+        state = result.state
+        if result.invoice is not None:
+            invoices.append(result.invoice)
+    return tuple(invoices), state
+
+
+def _billing_dates(charge: RecurringCharge, *, after: date, until: date) -> list[date]:
+    schedule = charge.schedule
+    start_index = schedule.index_of(charge.start)
+    days = []
+    for n in itertools.count(start_index):
+        day = max(schedule.nth(n), charge.start)
+        if day > until or (charge.end is not None and day >= charge.end):
+            break
+        if day > after:
+            days.append(day)
+    return days
+
+
+# -- purchase -----------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class SalesOrder:
+    """The sales order of a purchase: every line bought, and what was paid at checkout."""
+
+    id: str
+    customer: str
+    ordered_on: date
+    lines: tuple[LineItem, ...]
+    paid_now: Money
+
+
+@attrs.frozen(kw_only=True)
+class PurchasedSubscription:
+    """One subscription created by a purchase, for one group of recurring lines.
+
+    ``status`` is ``SCHEDULED`` when its first billing date is after the payment, else
+    ``ACTIVE``; ``invoices`` are those due on each billing date up to the horizon.
+    """
+
+    billable: BillableSubscription
+    state: BillingState
+    status: SubscriptionStatus
+    first_billing_date: date
+    invoices: tuple[Invoice, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Purchase:
+    """What exists after a purchase: the payment record, the sales order, the subscriptions."""
+
+    payment: Payment | None
+    order: SalesOrder
+    subscriptions: tuple[PurchasedSubscription, ...]
+    checkout: Checkout
+
+
+def purchase(
+    offer: Quote | PaymentLink,
+    *,
+    paid_on: date,
+    horizon: date | None = None,
+    customer: str | None = None,
+    method: str = "",
+) -> Purchase:
+    """Pay an offer on ``paid_on`` and return what exists afterwards.
+
+    A payment record for what was due now, a sales order, and one subscription per group of
+    recurring lines (same frequency, same first billing date).
+    """
+    result = checkout(offer, paid_on=paid_on, horizon=horizon, customer=customer)
+    buyer = customer or getattr(offer, "customer", None) or "buyer"
+    paid = result.due_now.total if result.due_now is not None else Money.zero(offer.currency)
+    payment = (
+        Payment(amount=paid, paid_on=paid_on, method=method, reference=offer.id)
+        if paid.is_positive()
+        else None
+    )
+    order = SalesOrder(
+        id=f"SO-{offer.id}", customer=buyer, ordered_on=paid_on, lines=offer.lines, paid_now=paid
+    )
+    recurring, _ = _charges(offer.lines, paid_on=paid_on)
+    groups: dict[tuple[str, date], list[RecurringCharge]] = {}
+    for charge in recurring:
+        groups.setdefault((str(charge.frequency), charge.start), []).append(charge)
+    subscriptions = []
+    for index, ((_, start), charges) in enumerate(
+        sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])), 1
+    ):
+        keys = {charge.key for charge in charges}
+        state = BillingState(
+            billed_through={k: d for k, d in result.state.billed_through if k in keys},
+        )
+        billable = BillableSubscription(
+            id=f"{offer.id}-S{index}",
+            customer=buyer,
+            currency=offer.currency,
+            charges=tuple(charges),
+            discounts=_later_discounts(offer.discounts),
+        )
+        invoices, _ = _future(billable, state, paid_on=paid_on, until=result.horizon)
+        subscriptions.append(
+            PurchasedSubscription(
+                billable=billable,
+                state=state,
+                status=SubscriptionStatus.SCHEDULED
+                if start > paid_on
+                else SubscriptionStatus.ACTIVE,
+                first_billing_date=start,
+                invoices=invoices,
+            )
+        )
+    return Purchase(
+        payment=payment, order=order, subscriptions=tuple(subscriptions), checkout=result
+    )
