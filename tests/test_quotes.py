@@ -133,7 +133,7 @@ def test_per_unit_discount_is_the_way_to_discount_a_post_dated_line():
     assert first.net == eur("425.00")
 
 
-def test_link_opened_after_the_start_date_makes_everything_due_and_the_discount_reaches_the_first_instalment():
+def test_link_opened_after_the_start_date_puts_the_discount_on_the_first_instalment():
     once = Discount.percent_off("LANCEMENT", "10", duration=Duration.once())
     seo_from_february = LineItem(
         code="seo",
