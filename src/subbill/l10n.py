@@ -252,6 +252,16 @@ _REASONS = {
     "cancellation": ("résiliation", "cancellation"),
     "change": ("modification", "change"),
     "immediate": ("immédiatement, au prorata", "now, pro rata"),
+    "scheduled": ("planifié", "scheduled"),
+    "active": ("actif", "active"),
+    "cancelled_at_period_end": ("résilié en fin de période", "cancelled at period end"),
+    "cancelled": ("résilié", "cancelled"),
+    "expired": ("expiré", "expired"),
+    "unpaid": ("impayé", "unpaid"),
+    "sent": ("envoyé", "sent"),
+    "accepted": ("accepté", "accepted"),
+    "rejected": ("refusé", "rejected"),
+    "changes_requested": ("modifications demandées", "changes requested"),
     "period_end": ("à la prochaine période", "at the next period"),
 }
 

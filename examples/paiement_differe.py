@@ -1,0 +1,116 @@
+"""Une page de paiement en français (seed 003) : « À payer aujourd'hui », « Paiements à venir ».
+
+Création d'un site web payée aujourd'hui, référencement (SEO) mensuel facturé à partir de
+six mois plus tard, une remise de lancement ponctuelle de 10 % — qui ne s'applique qu'à ce
+qui est dû aujourd'hui — et une remise par unité sur le SEO, la seule façon de remiser une
+ligne récurrente postdatée. Puis le même lien ouvert après la date de début.
+"""
+
+from datetime import date
+
+from subbill import (
+    MONTHLY,
+    BillingStart,
+    Discount,
+    Duration,
+    LineItem,
+    Money,
+    PaymentLink,
+    TaxRate,
+    checkout,
+    purchase,
+)
+from subbill.l10n import describe_line, format_date, format_money, label
+
+FR = "fr_FR"
+
+
+def page(offre: PaymentLink, *, paye_le: date, horizon: date) -> None:
+    resultat = checkout(offre, paid_on=paye_le, horizon=horizon)
+    print(f"Paiement le {format_date(paye_le, locale=FR)}")
+    print()
+    print("À payer aujourd'hui")
+    if resultat.due_now is None:
+        print("  Rien à payer aujourd'hui.")
+    else:
+        for ligne in resultat.due_now.lines:
+            print(f"  {ligne.description:<28} {format_money(ligne.net, locale=FR):>12}")
+            print(f"      {describe_line(ligne, locale=FR)}")
+        facture = resultat.due_now
+        for taxe in facture.taxes:
+            print(f"  {taxe.rate.name:<28} {format_money(taxe.tax, locale=FR):>12}")
+        print(f"  {'Total':<28} {format_money(facture.total, locale=FR):>12}")
+    print()
+    print("Paiements à venir")
+    for facture in resultat.future:
+        detail = ", ".join(
+            f"{ligne.description} {format_money(ligne.net, locale=FR)}" for ligne in facture.lines
+        )
+        print(
+            f"  {format_date(facture.issued_on, locale=FR):<18} "
+            f"{format_money(facture.total, locale=FR):>12}   ({detail} HT)"
+        )
+    print()
+
+
+def main() -> None:
+    tva = TaxRate(name="TVA 20 %", percent="20")
+    site = LineItem(
+        code="site",
+        name="Création du site web",
+        unit_price=Money("3000.00", "EUR"),
+        tax_rates=(tva,),
+    )
+    seo = LineItem(
+        code="seo",
+        name="Référencement (SEO)",
+        unit_price=Money("500.00", "EUR"),
+        frequency=MONTHLY,
+        billing_start=BillingStart.after_months(6),
+        payments=12,
+        discounts=(Discount.per_unit_percent_off("FIDELITE", "5"),),
+        tax_rates=(tva,),
+    )
+    lancement = Discount.percent_off("LANCEMENT", "10", duration=Duration.once())
+    offre = PaymentLink(
+        id="LIEN-2026-01", currency="EUR", lines=(site, seo), discounts=(lancement,)
+    )
+
+    print("═══ Le lien ouvert le jour de sa création ═══")
+    page(offre, paye_le=date(2026, 1, 15), horizon=date(2026, 9, 15))
+
+    achat = purchase(offre, paid_on=date(2026, 1, 15), customer="Atelier Dupont", method="carte")
+    print("Après l'achat :")
+    print(f"  paiement enregistré : {format_money(achat.payment.amount, locale=FR)}")
+    for abonnement in achat.subscriptions:
+        statut = label(abonnement.status.value, locale=FR)
+        premiere = format_date(abonnement.first_billing_date, locale=FR)
+        print(
+            f"  abonnement {abonnement.billable.id} : statut « {statut} », "
+            f"première facture le {premiere}"
+        )
+    print()
+
+    print("═══ Le même lien ouvert après la date de début du SEO ═══")
+    tardif = PaymentLink(
+        id="LIEN-2026-02",
+        currency="EUR",
+        lines=(
+            site,
+            LineItem(
+                code="seo",
+                name="Référencement (SEO)",
+                unit_price=Money("500.00", "EUR"),
+                frequency=MONTHLY,
+                billing_start=BillingStart.on(date(2026, 2, 1)),
+                payments=12,
+                tax_rates=(tva,),
+            ),
+        ),
+        discounts=(lancement,),
+    )
+    page(tardif, paye_le=date(2026, 2, 10), horizon=date(2026, 4, 10))
+
+
+if __name__ == "__main__":
+    main()
