@@ -1,0 +1,470 @@
+"""Licences and reseller pools: an immutable ledger of licence-years, and renewals.
+
+Seed 002: a customer's subscription is a set of licences (one licence = one user of one
+product, TBox or TSend, for one year). A partner holds licence-years of a product, hands
+some to its resellers, which assign them to customers. Every movement is a ledger entry
+(grant, transfer, assignment, renewal, return); balances are derived from the ledger, so
+licence-years are conserved: the sum of every balance equals every grant.
+
+>>> ledger = LicenseLedger().grant("Partenaire", "TBox", 100, on=date(2026, 1, 1))
+>>> ledger = ledger.transfer("Partenaire", "Revendeur", "TBox", 40, on=date(2026, 1, 2))
+>>> ledger.balance("Partenaire", "TBox"), ledger.balance("Revendeur", "TBox")
+(Fraction(60, 1), Fraction(40, 1))
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
+from subbill.errors import InvalidArgumentError
+from subbill.money import _to_fraction
+from subbill.periods import ANNUAL, Period, add_months, check_date
+from subbill.proration import periods_over, schedule_for
+
+__all__ = [
+    "EntryKind",
+    "LedgerEntry",
+    "LicenseAccount",
+    "LicenseLedger",
+    "RenewalForm",
+    "SeatRule",
+    "add_seats",
+    "renew",
+    "renewal_form",
+]
+
+
+class EntryKind(enum.Enum):
+    """What a ledger entry records."""
+
+    GRANT = "grant"  # licence-years enter the system (bought from the publisher)
+    TRANSFER = "transfer"  # partner → reseller (or between pools)
+    ASSIGNMENT = "assignment"  # pool → customer account (creation, added seats)
+    RENEWAL = "renewal"  # pool → customer account (renewal)
+    RETURN = "return"  # back up the chain
+
+
+def _years(value: object) -> Fraction:
+    years = _to_fraction(value, "licence_years")
+    if years <= 0:
+        raise InvalidArgumentError(f"licence_years={value!r} must be > 0")
+    return years
+
+
+@attrs.frozen(kw_only=True)
+class LedgerEntry:
+    """One movement of licence-years of a product between two holders.
+
+    ``source`` is ``None`` for a grant.
+    """
+
+    kind: EntryKind
+    on: date
+    product: str
+    source: str | None
+    target: str
+    licence_years: Fraction = attrs.field(converter=_years)
+    reference: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class LicenseLedger:
+    """The immutable ledger of licence movements; balances are derived from it.
+
+    Every verb validates first and returns a new ledger, or raises
+    :class:`~subbill.decisions.RefusedError` (``not_enough_licences`` with ``needed`` and
+    ``available``) when a pool would go negative: nothing is half-applied.
+    """
+
+    entries: tuple[LedgerEntry, ...] = ()
+
+    def balance(self, holder: str, product: str) -> Fraction:
+        """Licence-years ``holder`` has of ``product`` (received − given)."""
+        total = Fraction(0)
+        for entry in self.entries:
+            if entry.product != product:
+                continue
+            if entry.target == holder:
+                total += entry.licence_years
+            if entry.source == holder:
+                total -= entry.licence_years
+        return total
+
+    def balances(self) -> dict[tuple[str, str], Fraction]:
+        """Every ``(holder, product)`` balance."""
+        result: dict[tuple[str, str], Fraction] = {}
+        for entry in self.entries:
+            key = (entry.target, entry.product)
+            result[key] = result.get(key, Fraction(0)) + entry.licence_years
+            if entry.source is not None:
+                key = (entry.source, entry.product)
+                result[key] = result.get(key, Fraction(0)) - entry.licence_years
+        return result
+
+    def granted(self, product: str) -> Fraction:
+        """All licence-years of ``product`` that entered the system."""
+        return sum(
+            (
+                e.licence_years
+                for e in self.entries
+                if e.kind is EntryKind.GRANT and e.product == product
+            ),
+            Fraction(0),
+        )
+
+    def can_move(self, source: str, product: str, licence_years: Fraction | int) -> Decision:
+        """Whether ``source`` holds ``licence_years`` of ``product`` to give."""
+        needed = _years(licence_years)
+        available = self.balance(source, product)
+        if needed > available:
+            return refusal(
+                "not_enough_licences",
+                holder=source,
+                product=product,
+                needed=_show(needed),
+                available=_show(available),
+            )
+        return Allowed()
+
+    def move(
+        self,
+        kind: EntryKind,
+        source: str,
+        target: str,
+        product: str,
+        years: Fraction | int,
+        *,
+        on: date,
+        reference: str = "",
+    ) -> LicenseLedger:
+        """Record a movement of ``years`` licence-years from ``source`` to ``target``."""
+        check_date("on", on)
+        if source == target:
+            raise InvalidArgumentError(f"source={source!r} and target must differ")
+        decision = self.can_move(source, product, years)
+        if isinstance(decision, Refused):
+            raise RefusedError(
+                decision, f"{kind.value} {_show(_years(years))} {product} to {target!r}"
+            )
+        entry = LedgerEntry(
+            kind=kind,
+            on=on,
+            product=product,
+            source=source,
+            target=target,
+            licence_years=years,
+            reference=reference,
+        )
+        return attrs.evolve(self, entries=(*self.entries, entry))
+
+    def grant(
+        self,
+        holder: str,
+        product: str,
+        licence_years: Fraction | int,
+        *,
+        on: date,
+        reference: str = "",
+    ) -> LicenseLedger:
+        """Licence-years of ``product`` enter the system in ``holder``'s pool."""
+        check_date("on", on)
+        entry = LedgerEntry(
+            kind=EntryKind.GRANT,
+            on=on,
+            product=product,
+            source=None,
+            target=holder,
+            licence_years=licence_years,
+            reference=reference,
+        )
+        return attrs.evolve(self, entries=(*self.entries, entry))
+
+    def transfer(
+        self,
+        source: str,
+        target: str,
+        product: str,
+        licence_years: Fraction | int,
+        *,
+        on: date,
+        reference: str = "",
+    ) -> LicenseLedger:
+        """Hand licence-years down the chain (partner → reseller)."""
+        return self.move(
+            EntryKind.TRANSFER, source, target, product, licence_years, on=on, reference=reference
+        )
+
+    def assign(
+        self,
+        source: str,
+        account: str,
+        product: str,
+        licence_years: Fraction | int,
+        *,
+        on: date,
+        reference: str = "",
+    ) -> LicenseLedger:
+        """Assign licence-years from a pool to a customer account."""
+        return self.move(
+            EntryKind.ASSIGNMENT,
+            source,
+            account,
+            product,
+            licence_years,
+            on=on,
+            reference=reference,
+        )
+
+    def give_back(
+        self,
+        source: str,
+        target: str,
+        product: str,
+        licence_years: Fraction | int,
+        *,
+        on: date,
+        reference: str = "",
+    ) -> LicenseLedger:
+        """Return licence-years up the chain (a customer leaves, a reseller hands back)."""
+        return self.move(
+            EntryKind.RETURN, source, target, product, licence_years, on=on, reference=reference
+        )
+
+
+def _show(value: Fraction) -> str:
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
+
+
+def _check_account(instance: LicenseAccount, _attribute: Any, _value: object) -> None:
+    check_date("start", instance.start)
+    if (
+        isinstance(instance.seats, bool)
+        or not isinstance(instance.seats, int)
+        or instance.seats < 1
+    ):
+        raise InvalidArgumentError(f"seats={instance.seats!r} must be an int >= 1")
+    if (
+        isinstance(instance.years, bool)
+        or not isinstance(instance.years, int)
+        or instance.years < 1
+    ):
+        raise InvalidArgumentError(f"years={instance.years!r} must be an int >= 1")
+
+
+@attrs.frozen(kw_only=True)
+class LicenseAccount:
+    """One term of a customer's licences of a product: ``seats`` users for ``years`` years.
+
+    ``end`` is the start plus ``years`` years (month-end clamped, half-open); people are
+    shown ``last_day``. ``renewed_by`` is the next term once renewed: the account is then
+    « renouvelé » while this term runs.
+    """
+
+    customer: str
+    product: str
+    seats: int
+    start: date
+    years: int
+    reseller: str | None = None
+    renewed_by: LicenseAccount | None = attrs.field(default=None, validator=_check_account)
+
+    @property
+    def holder(self) -> str:
+        """The ledger name of the account: ``customer/product``."""
+        return f"{self.customer}/{self.product}"
+
+    @property
+    def end(self) -> date:
+        """The (exclusive) end of the term: ``start + years`` years, month-end clamped."""
+        return add_months(self.start, 12 * self.years)
+
+    @property
+    def last_day(self) -> date:
+        """The last day the licences are valid (the « date de fin » shown)."""
+        return self.end - timedelta(days=1)
+
+    @property
+    def period(self) -> Period:
+        """The term as a half-open period."""
+        return Period(self.start, self.end)
+
+    @property
+    def licence_years(self) -> int:
+        """Licences of the term: seats × years."""
+        return self.seats * self.years
+
+
+@attrs.frozen(kw_only=True)
+class RenewalForm:
+    """The four numbers of the seed's renewal form, and whether it can go through.
+
+    ``available``: licences the partner or reseller can still allocate; ``years``: the
+    renewal's length; ``seats``: licences assigned to the customer; ``left``: licences left
+    to the partner or reseller after the renewal (``available − seats × years``).
+    """
+
+    pool: str
+    available: Fraction
+    years: int
+    seats: int
+    left: Fraction
+    start: date
+    end: date
+    decision: Decision
+
+
+def renewal_form(
+    account: LicenseAccount,
+    *,
+    years: int,
+    seats: int | None = None,
+    ledger: LicenseLedger,
+    pool: str,
+    on: date,
+    restart_on: date | None = None,
+) -> RenewalForm:
+    """Fill the renewal form: what the pool has, what the renewal takes, what is left.
+
+    The renewed term starts at the current end (no gap, no overlap); an account that has
+    already expired may instead restart on ``restart_on``.
+    """
+    check_date("on", on)
+    if isinstance(years, bool) or not isinstance(years, int) or years < 1:
+        raise InvalidArgumentError(f"years={years!r} must be an int >= 1")
+    seats = account.seats if seats is None else seats
+    if isinstance(seats, bool) or not isinstance(seats, int) or seats < 1:
+        raise InvalidArgumentError(f"seats={seats!r} must be an int >= 1")
+    start = account.end
+    if restart_on is not None:
+        check_date("restart_on", restart_on)
+        if on < account.end or restart_on < account.end:
+            raise InvalidArgumentError(
+                f"restart_on={restart_on.isoformat()} is only for an expired account whose "
+                f"term ended on {account.last_day.isoformat()}, and must not be before its end"
+            )
+        start = restart_on
+    available = ledger.balance(pool, account.product)
+    needed = Fraction(seats * years)
+    decision: Decision = Allowed()
+    if account.renewed_by is not None:
+        decision = refusal("already_renewed", customer=account.customer, product=account.product)
+    elif needed > available:
+        decision = refusal(
+            "not_enough_licences",
+            holder=pool,
+            product=account.product,
+            needed=_show(needed),
+            available=_show(available),
+        )
+    return RenewalForm(
+        pool=pool,
+        available=available,
+        years=years,
+        seats=seats,
+        left=available - needed,
+        start=start,
+        end=add_months(start, 12 * years),
+        decision=decision,
+    )
+
+
+def renew(
+    account: LicenseAccount,
+    *,
+    years: int,
+    seats: int | None = None,
+    ledger: LicenseLedger,
+    pool: str,
+    on: date,
+    restart_on: date | None = None,
+) -> tuple[LicenseAccount, LicenseAccount, LicenseLedger, RenewalForm]:
+    """Renew: returns the renewed term, the new term, the new ledger and the form.
+
+    Refused (:class:`~subbill.decisions.RefusedError`, with needed and available) beyond the
+    pool; nothing is half-applied.
+    """
+    form = renewal_form(
+        account, years=years, seats=seats, ledger=ledger, pool=pool, on=on, restart_on=restart_on
+    )
+    if isinstance(form.decision, Refused):
+        raise RefusedError(form.decision, f"renew {account.product} for {account.customer!r}")
+    following = LicenseAccount(
+        customer=account.customer,
+        product=account.product,
+        seats=form.seats,
+        start=form.start,
+        years=years,
+        reseller=account.reseller,
+    )
+    moved = ledger.move(
+        EntryKind.RENEWAL,
+        pool,
+        account.holder,
+        account.product,
+        form.seats * years,
+        on=on,
+        reference=f"renewal {form.start.isoformat()}",
+    )
+    return attrs.evolve(account, renewed_by=following), following, moved, form
+
+
+class SeatRule(enum.Enum):
+    """How seats added mid-term consume licence-years."""
+
+    PRORATED = "prorated"  # the exact fraction of the licence years left
+    WHOLE_YEARS = "whole_years"  # every licence year started counts whole
+
+
+def add_seats(
+    account: LicenseAccount,
+    seats: int,
+    *,
+    ledger: LicenseLedger,
+    pool: str,
+    on: date,
+    rule: SeatRule = SeatRule.PRORATED,
+) -> tuple[LicenseAccount, LicenseLedger, Fraction]:
+    """Add users mid-term, prorated to the current end.
+
+    Returns the account, the ledger and the licence-years consumed.
+
+    >>> account = LicenseAccount(customer="ACME", product="TBox", seats=5,
+    ...                          start=date(2026, 1, 1), years=1)
+    >>> ledger = LicenseLedger().grant("R", "TBox", 10, on=date(2026, 1, 1))
+    >>> _, _, used = add_seats(account, 2, ledger=ledger, pool="R", on=date(2026, 7, 2))
+    >>> used
+    Fraction(366, 365)
+    """
+    check_date("on", on)
+    if isinstance(seats, bool) or not isinstance(seats, int) or seats < 1:
+        raise InvalidArgumentError(f"seats={seats!r} must be an int >= 1")
+    if not account.start <= on < account.end:
+        raise InvalidArgumentError(
+            f"on={on.isoformat()} must be inside the term {account.start.isoformat()} – "
+            f"{account.last_day.isoformat()}"
+        )
+    schedule = schedule_for(account.start, ANNUAL)
+    pieces = periods_over(on, account.end, schedule=schedule)
+    if rule is SeatRule.WHOLE_YEARS:
+        per_seat = Fraction(len(pieces))
+    else:
+        per_seat = sum((piece.factor for piece in pieces), Fraction(0))
+    needed = per_seat * seats
+    moved = ledger.move(
+        EntryKind.ASSIGNMENT,
+        pool,
+        account.holder,
+        account.product,
+        needed,
+        on=on,
+        reference=f"{seats} seats added",
+    )
+    return attrs.evolve(account, seats=account.seats + seats), moved, needed
