@@ -259,6 +259,20 @@ _REASONS = {
     "expired": ("expiré", "expired"),
     "unpaid": ("impayé", "unpaid"),
     "sent": ("envoyé", "sent"),
+    "not_started": ("pas encore commencé", "not started"),
+    "expiring_soon": ("expire dans moins de 3 mois", "expires within 3 months"),
+    "renewed": ("renouvelé", "renewed"),
+    "blue": ("bleu", "blue"),
+    "orange": ("orange", "orange"),
+    "red": ("rouge", "red"),
+    "green": ("vert ✓", "green ✓"),
+    "none": ("—", "—"),
+    "unpaid_label": ("Non payée", "Unpaid"),
+    "paid_label": ("Payée", "Paid"),
+    "overdue": ("En retard", "Overdue"),
+    "ticket_open": ("ouvert", "open"),
+    "ticket_in_progress": ("en cours", "in progress"),
+    "ticket_closed": ("fermé", "closed"),
     "accepted": ("accepté", "accepted"),
     "rejected": ("refusé", "rejected"),
     "changes_requested": ("modifications demandées", "changes requested"),
@@ -534,6 +548,27 @@ _REFUSALS: dict[str, tuple[str, str]] = {
         "The subscription is already cancelled (ends on {cancel_at}).",
     ),
     "same_plan": ("Vous êtes déjà sur le plan {plan}.", "You are already on plan {plan}."),
+    "only_method": (
+        (
+            "Impossible de supprimer ce moyen de paiement : c'est le seul des abonnements actifs "
+            "{subscriptions}. Ajoutez-en un autre d'abord."
+        ),
+        (
+            "This payment method cannot be deleted: it is the only one of the active "
+            "subscriptions {subscriptions}. Add another one first."
+        ),
+    ),
+    "not_enough_licences": (
+        (
+            "Licences insuffisantes chez {holder} pour {product} : il en faut {needed}, "
+            "il en reste {available}."
+        ),
+        "Not enough {product} licences left with {holder}: {needed} needed, {available} available.",
+    ),
+    "already_renewed": (
+        "Le compte {customer} ({product}) est déjà renouvelé.",
+        "The account of {customer} ({product}) is already renewed.",
+    ),
     "usage_over_limits": (
         "Le plan {plan} ne suffit pas pour votre utilisation actuelle : {resources}.",
         "Plan {plan} does not fit your current usage: {resources}.",

@@ -10,15 +10,17 @@ A card is valid through the last day of its expiry month.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, ClassVar
 
 import attrs
 
-from subbill.errors import SubbillError
+from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
+from subbill.errors import InvalidArgumentError, SubbillError
 from subbill.periods import check_date, days_in_month
 
-__all__ = ["Card", "InvalidCardError", "OtherMethod", "PaymentMethod"]
+__all__ = ["Card", "InvalidCardError", "OtherMethod", "PaymentMethod", "Wallet"]
 
 _DIGITS = re.compile(r"\d")
 
@@ -99,3 +101,78 @@ class OtherMethod:
 
 
 PaymentMethod = Card | OtherMethod
+
+
+def _methods(value: object) -> tuple[PaymentMethod, ...]:
+    methods = tuple(value) if isinstance(value, Iterable) else ()
+    ids = [method.id for method in methods]
+    if len(set(ids)) != len(ids):
+        raise InvalidArgumentError(f"payment methods have duplicate ids: {sorted(ids)}")
+    return methods
+
+
+def _check_default(instance: Wallet, _attribute: Any, default: str | None) -> None:
+    if default is not None and default not in {method.id for method in instance.methods}:
+        raise InvalidArgumentError(f"default={default!r} is not one of the wallet's methods")
+
+
+@attrs.frozen(kw_only=True)
+class Wallet:
+    """A customer's saved payment methods and the default one."""
+
+    customer: str
+    methods: tuple[PaymentMethod, ...] = attrs.field(default=(), converter=_methods)
+    default: str | None = attrs.field(default=None, validator=_check_default)
+
+    def method(self, method_id: str) -> PaymentMethod:
+        """The saved method ``method_id``."""
+        for method in self.methods:
+            if method.id == method_id:
+                return method
+        raise InvalidArgumentError(
+            f"method={method_id!r} is not saved for {self.customer!r}; saved: "
+            f"{', '.join(m.id for m in self.methods) or 'none'}"
+        )
+
+    def add(self, method: PaymentMethod, *, make_default: bool = False) -> Wallet:
+        """Save a new method (the first one saved becomes the default)."""
+        default = method.id if make_default or self.default is None else self.default
+        return attrs.evolve(self, methods=(*self.methods, method), default=default)
+
+    def set_default(self, method_id: str) -> Wallet:
+        """« Modifier le mode de paiement »: make ``method_id`` the default."""
+        self.method(method_id)
+        return attrs.evolve(self, default=method_id)
+
+    def can_delete(
+        self, method_id: str, *, subscriptions: Iterable[Any] = (), as_of: date
+    ) -> Decision:
+        """Whether ``method_id`` may be deleted.
+
+        Refused while it is the only method of an active subscription (``only_method``, with
+        the subscriptions named).
+
+        ``subscriptions`` are :class:`~subbill.subscriptions.Subscription` values (anything
+        with ``id``, ``payment_method`` and ``is_live_on``).
+        """
+        check_date("as_of", as_of)
+        self.method(method_id)
+        others = [m for m in self.methods if m.id != method_id]
+        using = sorted(
+            s.id for s in subscriptions if s.payment_method == method_id and s.is_live_on(as_of)
+        )
+        if using and not others:
+            return refusal("only_method", method=method_id, subscriptions=", ".join(using))
+        return Allowed()
+
+    def delete(self, method_id: str, *, subscriptions: Iterable[Any] = (), as_of: date) -> Wallet:
+        """Delete a saved method; the default moves to another saved method if needed."""
+        items = tuple(subscriptions)
+        decision = self.can_delete(method_id, subscriptions=items, as_of=as_of)
+        if isinstance(decision, Refused):
+            raise RefusedError(decision, f"delete payment method {method_id!r}")
+        methods = tuple(m for m in self.methods if m.id != method_id)
+        default = self.default
+        if default == method_id:
+            default = methods[0].id if methods else None
+        return attrs.evolve(self, methods=methods, default=default)

@@ -1,0 +1,200 @@
+"""PDF invoices (optional extra ``subbill[pdf]``, with fpdf2): laid out like a French invoice.
+
+Seller and buyer at the top, the invoice's number and dates, the lines with their
+explanations, the VAT breakdown per rate, and the totals (HT, TVA, TTC, paid, due).
+:func:`render_invoice_pdf` returns the bytes: the library writes no file.
+
+The built-in PDF fonts cover Windows-1252 only, so characters outside it are replaced by
+their nearest equivalent (the narrow no-break space of French number formatting becomes a
+no-break space, « − » a hyphen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from subbill.invoices import Invoice
+from subbill.l10n import (
+    describe_line,
+    format_date,
+    format_money,
+    format_period,
+    label,
+)
+from subbill.money import Money
+
+__all__ = ["Party", "render_invoice_pdf"]
+
+_REPLACEMENTS = {"\u202f": "\xa0", "\u2212": "-", "\u2009": " ", "\u2192": "->", "\u2713": "v"}
+
+
+@attrs.frozen(kw_only=True)
+class Party:
+    """A seller or a buyer as printed: name and address lines, and legal mentions."""
+
+    name: str
+    address: tuple[str, ...] = ()
+    vat_number: str | None = None
+    siret: str | None = None
+
+    def lines(self, *, french: bool) -> list[str]:
+        """The lines printed for the party."""
+        result = [self.name, *self.address]
+        if self.siret:
+            result.append(f"SIRET : {self.siret}" if french else f"SIRET: {self.siret}")
+        if self.vat_number:
+            result.append(
+                f"N° TVA : {self.vat_number}" if french else f"VAT number: {self.vat_number}"
+            )
+        return result
+
+
+def _text(value: str) -> str:
+    for old, new in _REPLACEMENTS.items():
+        value = value.replace(old, new)
+    return value.encode("cp1252", errors="replace").decode("cp1252")
+
+
+def render_invoice_pdf(
+    invoice: Invoice,
+    *,
+    locale: str,
+    seller: Party | None = None,
+    buyer: Party | None = None,
+    notes: Sequence[str] = (),
+) -> bytes:
+    """Render ``invoice`` as a PDF in ``locale`` and return its bytes.
+
+    Needs the optional dependency fpdf2 (``pip install subbill[pdf]``).
+    """
+    try:
+        from fpdf import FPDF  # noqa: PLC0415  (optional extra)
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError("render_invoice_pdf needs fpdf2: pip install 'subbill[pdf]'") from error
+    page = _Page(FPDF(orientation="P", unit="mm", format="A4"), locale)
+    page.parties(seller or Party(name="—"), buyer or Party(name=invoice.customer))
+    page.heading(invoice)
+    page.table(invoice)
+    page.taxes(invoice)
+    page.totals(invoice)
+    page.notes(notes)
+    return bytes(page.pdf.output())
+
+
+class _Page:
+    """One invoice laid out on A4 with the PDF core fonts."""
+
+    def __init__(self, pdf: Any, locale: str) -> None:
+        self.pdf = pdf
+        self.locale = locale
+        self.french = locale.lower().startswith("fr")
+        pdf.core_fonts_encoding = "windows-1252"  # the core fonts' own: it holds €, «, », é…
+        pdf.set_auto_page_break(auto=True, margin=15)
+        pdf.add_page()
+
+    def write(
+        self, text: str, *, size: int = 10, bold: bool = False, align: str = "L", width: float = 0
+    ) -> None:
+        pdf = self.pdf
+        pdf.set_font("Helvetica", style="B" if bold else "", size=size)
+        last = width == 0
+        pdf.cell(
+            width,
+            5,
+            _text(text),
+            align=align,
+            new_x="LMARGIN" if last else "RIGHT",
+            new_y="NEXT" if last else "TOP",
+        )
+
+    def words(self, code: str) -> str:
+        return label(code, locale=self.locale)
+
+    def money(self, amount: Money) -> str:
+        return format_money(amount, locale=self.locale)
+
+    def parties(self, seller: Party, buyer: Party) -> None:
+        top = self.pdf.get_y()
+        for text in seller.lines(french=self.french):
+            self.write(text, bold=text == seller.name)
+        self.pdf.set_xy(120, top)
+        for text in buyer.lines(french=self.french):
+            self.pdf.set_x(120)
+            self.write(text, bold=text == buyer.name)
+        self.pdf.ln(6)
+
+    def heading(self, invoice: Invoice) -> None:
+        number = invoice.number or self.words("draft")
+        self.write(f"{self.words(invoice.kind.value)} {number}", size=14, bold=True)
+        self.write(
+            f"{self.words('issued_on')} : {format_date(invoice.issued_on, locale=self.locale)}"
+            f"    {self.words('due_on')} : {format_date(invoice.due_on, locale=self.locale)}"
+        )
+        if invoice.subscription:
+            self.write(f"{self.words('subscription')} : {invoice.subscription}")
+        self.pdf.ln(4)
+
+    def table(self, invoice: Invoice) -> None:
+        widths = (70, 45, 25, 25, 25)
+        headings = ("description", "period", "amount", "discount", "net")
+        for index, (heading, width) in enumerate(zip(headings, widths, strict=True)):
+            self.write(self.words(heading), bold=True, width=width, align="L" if index < 2 else "R")
+        self.pdf.ln(6)
+        for item in invoice.lines:
+            period = (
+                ""
+                if item.period is None
+                else format_period(item.period, locale=self.locale, compact=True)
+            )
+            discount = "" if item.discount.is_zero() else self.money(-item.discount)
+            cells = (
+                item.description,
+                period,
+                self.money(item.amount),
+                discount,
+                self.money(item.net),
+            )
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+                self.write(cell, width=width, align="L" if index < 2 else "R")
+            self.pdf.ln(5)
+            self.pdf.set_font("Helvetica", style="I", size=8)
+            self.pdf.multi_cell(
+                0, 4, _text(describe_line(item, locale=self.locale)), new_x="LMARGIN", new_y="NEXT"
+            )
+            self.pdf.ln(1)
+        self.pdf.ln(4)
+
+    def taxes(self, invoice: Invoice) -> None:
+        self.write("TVA" if self.french else "VAT", bold=True)
+        for row in invoice.taxes:
+            words = self.words("tax_on").format(rate=row.rate.name, base=self.money(row.base))
+            self.write(words, width=80)
+            self.write(self.money(row.tax), width=30, align="R")
+            self.pdf.ln(5)
+        self.pdf.ln(2)
+
+    def totals(self, invoice: Invoice) -> None:
+        rows = [
+            (self.words("total_net"), invoice.net),
+            ("TVA" if self.french else "VAT", invoice.tax),
+            (self.words("total"), invoice.total),
+        ]
+        if invoice.credit_applied is not None and not invoice.credit_applied.is_zero():
+            rows.append((self.words("credit_applied"), -invoice.credit_applied))
+        if invoice.payments:
+            rows.append((self.words("amount_paid"), -invoice.amount_paid))
+        rows.append((self.words("amount_due"), invoice.amount_due))
+        for name, amount in rows:
+            self.pdf.set_x(110)
+            self.write(name, width=55, bold=name == self.words("total"))
+            self.write(self.money(amount), width=35, align="R")
+            self.pdf.ln(5)
+
+    def notes(self, notes: Sequence[str]) -> None:
+        for note in notes:
+            self.pdf.ln(2)
+            self.pdf.set_font("Helvetica", size=8)
+            self.pdf.multi_cell(0, 4, _text(note), new_x="LMARGIN", new_y="NEXT")

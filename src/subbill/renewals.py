@@ -1,0 +1,158 @@
+"""Renewal status of licence accounts and the reseller's renewal dashboard (seed 002).
+
+The colours of the seed: **blue**, not started yet; **orange**, the end date is less than
+three months away; **red**, the end date has passed; **green tick**, already renewed (the
+current end date is still shown while it is valid). Otherwise the account is active.
+
+Exact boundaries, with the end date being the last day of validity (as shown):
+
+- on the end date itself the licences are still valid: orange;
+- the day after the end date: red;
+- exactly three months before the end date (``end − 3 months``): still active, since the
+  end is not *less* than three months away; orange from the next day. The comparison is
+  ``end < as_of + warning``, with month-end clamping: for an end date of 31 May, 28 February
+  is active and 1 March orange.
+
+>>> from subbill.licenses import LicenseAccount
+>>> account = LicenseAccount(customer="ACME", product="TBox", seats=5,
+...                          start=date(2025, 6, 1), years=1)
+>>> account.last_day
+datetime.date(2026, 5, 31)
+>>> [renewal_status(account, as_of=d).value for d in (date(2026, 2, 28), date(2026, 3, 1),
+...                                                     date(2026, 5, 31), date(2026, 6, 1))]
+['active', 'expiring_soon', 'expiring_soon', 'expired']
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import date
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from subbill.licenses import LicenseAccount
+from subbill.periods import check_date
+
+__all__ = [
+    "RenewalDashboard",
+    "RenewalRow",
+    "RenewalStatus",
+    "renewal_dashboard",
+    "renewal_status",
+]
+
+THREE_MONTHS = relativedelta(months=3)
+
+
+class RenewalStatus(enum.Enum):
+    """Where an account stands for renewal; ``colour`` is the seed's colour."""
+
+    NOT_STARTED = "not_started"
+    ACTIVE = "active"
+    EXPIRING_SOON = "expiring_soon"
+    EXPIRED = "expired"
+    RENEWED = "renewed"
+
+    @property
+    def colour(self) -> str:
+        """The seed's colour: blue, orange, red, green, or none for an active account."""
+        return {
+            "not_started": "blue",
+            "active": "none",
+            "expiring_soon": "orange",
+            "expired": "red",
+            "renewed": "green",
+        }[self.value]
+
+    @property
+    def needs_renewal(self) -> bool:
+        """True for the accounts the dashboard counts: expiring soon or expired."""
+        return self in (RenewalStatus.EXPIRING_SOON, RenewalStatus.EXPIRED)
+
+
+def renewal_status(
+    account: LicenseAccount, *, as_of: date, warning: relativedelta = THREE_MONTHS
+) -> RenewalStatus:
+    """The renewal status of ``account`` on ``as_of`` (see the module's boundaries)."""
+    check_date("as_of", as_of)
+    if as_of < account.start:
+        return RenewalStatus.NOT_STARTED
+    if account.renewed_by is not None:
+        return RenewalStatus.RENEWED
+    if as_of > account.last_day:
+        return RenewalStatus.EXPIRED
+    if account.last_day < as_of + warning:
+        return RenewalStatus.EXPIRING_SOON
+    return RenewalStatus.ACTIVE
+
+
+@attrs.frozen(kw_only=True)
+class RenewalRow:
+    """A row of the « Clients à renouveler » tab, with the seed's columns."""
+
+    customer: str
+    product: str
+    reseller: str | None
+    start: date
+    end: date  # the last day of validity, as shown
+    years: int
+    licences: int  # licences to renew: the users of the account
+    status: RenewalStatus
+
+
+@attrs.frozen(kw_only=True)
+class RenewalDashboard:
+    """The dashboard: companies to renew (in all and by reseller) and the renewal list."""
+
+    as_of: date
+    companies_to_renew: int
+    by_reseller: tuple[tuple[str | None, int], ...]
+    rows: tuple[RenewalRow, ...]
+
+    def to_renew(self) -> tuple[RenewalRow, ...]:
+        """The rows that need a renewal (orange and red)."""
+        return tuple(row for row in self.rows if row.status.needs_renewal)
+
+
+def renewal_dashboard(
+    accounts: Iterable[LicenseAccount],
+    *,
+    as_of: date,
+    warning: relativedelta = THREE_MONTHS,
+    descending: bool = False,
+) -> RenewalDashboard:
+    """Build the dashboard on ``as_of``: rows sorted by end date (then customer).
+
+    « Nombre de sociétés à renouveler » counts distinct companies with an account expiring
+    soon or expired and not renewed; ``by_reseller`` splits that count by reseller.
+    """
+    check_date("as_of", as_of)
+    rows = [
+        RenewalRow(
+            customer=account.customer,
+            product=account.product,
+            reseller=account.reseller,
+            start=account.start,
+            end=account.last_day,
+            years=account.years,
+            licences=account.seats,
+            status=renewal_status(account, as_of=as_of, warning=warning),
+        )
+        for account in accounts
+    ]
+    rows.sort(key=lambda row: (row.end, row.customer, row.product), reverse=descending)
+    to_renew = {(row.customer, row.reseller) for row in rows if row.status.needs_renewal}
+    resellers: dict[str | None, set[str]] = {}
+    for customer, reseller in to_renew:
+        resellers.setdefault(reseller, set()).add(customer)
+    by_reseller = tuple(
+        sorted(((name, len(c)) for name, c in resellers.items()), key=lambda item: item[0] or "")
+    )
+    return RenewalDashboard(
+        as_of=as_of,
+        companies_to_renew=len({customer for customer, _ in to_renew}),
+        by_reseller=by_reseller,
+        rows=tuple(rows),
+    )

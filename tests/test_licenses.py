@@ -1,0 +1,268 @@
+from datetime import date, timedelta
+from fractions import Fraction
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from hypothesis import given
+from hypothesis import strategies as st
+
+from subbill import (
+    LicenseAccount,
+    LicenseLedger,
+    Refused,
+    RefusedError,
+    RenewalStatus,
+    SeatRule,
+    add_seats,
+    renew,
+    renewal_dashboard,
+    renewal_form,
+    renewal_status,
+)
+from subbill.l10n import knows_refusal, label, refusal_text
+
+D = date(2026, 1, 5)
+
+
+def pools():
+    ledger = LicenseLedger().grant("Partenaire", "TBox", 200, on=D)
+    ledger = ledger.transfer("Partenaire", "Revendeur Ouest", "TBox", 60, on=D)
+    return ledger.assign("Revendeur Ouest", "ACME/TBox", "TBox", 10, on=D)
+
+
+def acme(**kw):
+    fields = {
+        "customer": "ACME",
+        "product": "TBox",
+        "seats": 10,
+        "start": date(2025, 6, 1),
+        "years": 1,
+        "reseller": "Revendeur Ouest",
+    }
+    fields.update(kw)
+    return LicenseAccount(**fields)
+
+
+def test_balances_are_derived_from_the_ledger():
+    ledger = pools()
+    assert ledger.balance("Partenaire", "TBox") == 140
+    assert ledger.balance("Revendeur Ouest", "TBox") == 50
+    assert ledger.balance("ACME/TBox", "TBox") == 10
+    assert ledger.balance("Partenaire", "TSend") == 0
+    assert sum(ledger.balances().values()) == ledger.granted("TBox") == 200
+
+
+def test_the_renewal_form_shows_the_four_numbers_of_the_seed():
+    form = renewal_form(
+        acme(), years=2, seats=12, ledger=pools(), pool="Revendeur Ouest", on=date(2026, 4, 1)
+    )
+    assert (form.available, form.years, form.seats, form.left) == (50, 2, 12, 26)
+    assert (form.start, form.end) == (
+        date(2026, 6, 1),
+        date(2028, 6, 1),
+    )  # starts at the current end
+
+
+def test_renewal_moves_licences_and_marks_the_account_renewed():
+    renewed, following, ledger, form = renew(
+        acme(), years=2, seats=12, ledger=pools(), pool="Revendeur Ouest", on=date(2026, 4, 1)
+    )
+    assert ledger.balance("Revendeur Ouest", "TBox") == 26
+    assert ledger.balance("ACME/TBox", "TBox") == 34
+    assert following.start == acme().end
+    assert following.last_day == date(2028, 5, 31)
+    assert renewal_status(renewed, as_of=date(2026, 4, 1)) is RenewalStatus.RENEWED
+    assert renewed.last_day == date(2026, 5, 31)  # the current end date is still shown
+    assert renewal_status(following, as_of=date(2026, 4, 1)) is RenewalStatus.NOT_STARTED
+    with pytest.raises(RefusedError, match="already_renewed"):
+        renew(renewed, years=1, ledger=ledger, pool="Revendeur Ouest", on=date(2026, 4, 2))
+
+
+def test_renewal_beyond_the_pool_is_refused_with_the_numbers_and_changes_nothing():
+    ledger = pools()
+    form = renewal_form(
+        acme(seats=30), years=2, ledger=ledger, pool="Revendeur Ouest", on=date(2026, 4, 1)
+    )
+    assert form.decision == Refused(
+        code="not_enough_licences",
+        facts={"holder": "Revendeur Ouest", "product": "TBox", "needed": "60", "available": "50"},
+    )
+    assert form.left == -10
+    with pytest.raises(RefusedError, match="not_enough_licences"):
+        renew(acme(seats=30), years=2, ledger=ledger, pool="Revendeur Ouest", on=date(2026, 4, 1))
+    assert ledger == pools()
+    assert refusal_text(form.decision, locale="fr_FR") == (
+        "Licences insuffisantes chez Revendeur Ouest pour TBox : il en faut 60, il en reste 50."
+    )
+
+
+def test_an_expired_account_can_restart_on_a_later_date():
+    _, following, _, _ = renew(
+        acme(),
+        years=1,
+        ledger=pools(),
+        pool="Revendeur Ouest",
+        on=date(2026, 9, 1),
+        restart_on=date(2026, 9, 1),
+    )
+    assert (following.start, following.last_day) == (date(2026, 9, 1), date(2027, 8, 31))
+
+
+def test_seats_added_mid_term_are_prorated_to_the_end():
+    account = acme(start=date(2026, 1, 1), years=2)
+    ledger = pools()
+    grown, after, used = add_seats(
+        account, 3, ledger=ledger, pool="Revendeur Ouest", on=date(2027, 7, 1)
+    )
+    assert used == Fraction(3 * 184, 365)
+    assert grown.seats == 13
+    assert after.balance("Revendeur Ouest", "TBox") == 50 - used
+    _, _, whole = add_seats(
+        account,
+        3,
+        ledger=ledger,
+        pool="Revendeur Ouest",
+        on=date(2026, 7, 1),
+        rule=SeatRule.WHOLE_YEARS,
+    )
+    assert whole == 6  # two licence years started, counted whole
+
+
+# -- status colours and boundaries -------------------------------------------------------------
+
+
+def test_each_colour_of_the_seed():
+    account = acme()  # 1 June 2025 – 31 May 2026
+    cases = {
+        date(2025, 5, 31): (RenewalStatus.NOT_STARTED, "blue"),
+        date(2025, 12, 1): (RenewalStatus.ACTIVE, "none"),
+        date(2026, 4, 1): (RenewalStatus.EXPIRING_SOON, "orange"),
+        date(2026, 6, 1): (RenewalStatus.EXPIRED, "red"),
+    }
+    for as_of, (status, colour) in cases.items():
+        assert renewal_status(account, as_of=as_of) is status
+        assert status.colour == colour
+    renewed, *_ = renew(
+        account, years=1, ledger=pools(), pool="Revendeur Ouest", on=date(2026, 4, 1)
+    )
+    assert renewal_status(renewed, as_of=date(2026, 4, 1)).colour == "green"
+    assert label("green", locale="fr_FR") == "vert ✓"
+
+
+def test_exact_boundaries():
+    account = acme(start=date(2025, 6, 15))  # last day 14 June 2026
+    assert (
+        renewal_status(account, as_of=date(2026, 3, 14)) is RenewalStatus.ACTIVE
+    )  # exactly 3 months
+    assert renewal_status(account, as_of=date(2026, 3, 15)) is RenewalStatus.EXPIRING_SOON
+    assert (
+        renewal_status(account, as_of=date(2026, 6, 13)) is RenewalStatus.EXPIRING_SOON
+    )  # the day before
+    assert (
+        renewal_status(account, as_of=date(2026, 6, 14)) is RenewalStatus.EXPIRING_SOON
+    )  # the end date
+    assert renewal_status(account, as_of=date(2026, 6, 15)) is RenewalStatus.EXPIRED
+    month_end = acme(start=date(2025, 6, 1))  # last day 31 May 2026
+    assert renewal_status(month_end, as_of=date(2026, 2, 28)) is RenewalStatus.ACTIVE
+    assert renewal_status(month_end, as_of=date(2026, 3, 1)) is RenewalStatus.EXPIRING_SOON
+    assert (
+        renewal_status(month_end, as_of=date(2026, 3, 1), warning=relativedelta(months=1))
+        is RenewalStatus.ACTIVE
+    )
+
+
+def test_dashboard_counts_companies_to_renew_by_reseller_and_sorts_by_end():
+    accounts = [
+        acme(),
+        acme(product="TSend", seats=3),
+        LicenseAccount(customer="Beta", product="TBox", seats=4, start=date(2025, 3, 1), years=1),
+        LicenseAccount(
+            customer="Gamma",
+            product="TSend",
+            seats=8,
+            start=date(2025, 9, 1),
+            years=2,
+            reseller="Revendeur Est",
+        ),
+        LicenseAccount(customer="Delta", product="TBox", seats=2, start=date(2026, 9, 1), years=1),
+    ]
+    board = renewal_dashboard(accounts, as_of=date(2026, 4, 1))
+    assert board.companies_to_renew == 2  # ACME (two products, one company) and Beta (expired)
+    assert board.by_reseller == ((None, 1), ("Revendeur Ouest", 1))
+    assert [(r.customer, r.end, r.status.colour) for r in board.rows] == [
+        ("Beta", date(2026, 2, 28), "red"),
+        ("ACME", date(2026, 5, 31), "orange"),
+        ("ACME", date(2026, 5, 31), "orange"),
+        ("Delta", date(2027, 8, 31), "blue"),  # same end date: by customer name
+        ("Gamma", date(2027, 8, 31), "none"),
+    ]
+    first = board.rows[0]
+    assert (first.start, first.years, first.licences) == (date(2025, 3, 1), 1, 4)
+
+
+# -- properties -------------------------------------------------------------------------------------
+
+HOLDERS = ["Partenaire", "Revendeur A", "Revendeur B", "Client 1", "Client 2"]
+operation = st.tuples(
+    st.sampled_from(["grant", "transfer", "assign", "return"]),
+    st.sampled_from(HOLDERS),
+    st.sampled_from(HOLDERS),
+    st.sampled_from(["TBox", "TSend"]),
+    st.fractions(min_value=Fraction(1, 12), max_value=50, max_denominator=365),
+)
+
+
+@given(st.lists(operation, max_size=40))
+def test_licence_years_are_conserved_and_no_pool_goes_negative(operations):
+    ledger = LicenseLedger()
+    for kind, source, target, product, years in operations:
+        try:
+            if kind == "grant":
+                ledger = ledger.grant(source, product, years, on=D)
+            elif source != target:
+                verb = {
+                    "transfer": ledger.transfer,
+                    "assign": ledger.assign,
+                    "return": ledger.give_back,
+                }[kind]
+                ledger = verb(source, target, product, years, on=D)
+        except RefusedError as error:
+            assert knows_refusal(error.refusal.code)  # noqa: PT017 (checked inside the loop)
+        for product_name in ("TBox", "TSend"):
+            held = sum(v for (_, p), v in ledger.balances().items() if p == product_name)
+            assert held == ledger.granted(product_name)
+        assert all(balance >= 0 for balance in ledger.balances().values())
+
+
+@given(
+    st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+    st.integers(1, 3),
+    st.booleans(),
+    st.lists(st.integers(0, 2000), min_size=2, max_size=30),
+)
+def test_every_account_has_one_status_that_only_moves_forward(start, years, renewed, offsets):
+    account = LicenseAccount(customer="C", product="TBox", seats=1, start=start, years=years)
+    if renewed:
+        account = LicenseAccount(
+            customer="C",
+            product="TBox",
+            seats=1,
+            start=start,
+            years=years,
+            renewed_by=LicenseAccount(
+                customer="C", product="TBox", seats=1, start=account.end, years=1
+            ),
+        )
+    order = [
+        RenewalStatus.NOT_STARTED,
+        RenewalStatus.ACTIVE,
+        RenewalStatus.EXPIRING_SOON,
+        RenewalStatus.EXPIRED,
+    ]
+    days = sorted(date(2019, 6, 1) + timedelta(days=n * 3) for n in offsets)
+    seen = [renewal_status(account, as_of=d) for d in days]
+    ranks = [4 if s is RenewalStatus.RENEWED else order.index(s) for s in seen]
+    assert ranks == sorted(ranks)
+    if renewed:
+        assert RenewalStatus.EXPIRING_SOON not in seen
+        assert RenewalStatus.EXPIRED not in seen
