@@ -64,7 +64,7 @@ def test_the_renewal_form_shows_the_four_numbers_of_the_seed():
 
 
 def test_renewal_moves_licences_and_marks_the_account_renewed():
-    renewed, following, ledger, form = renew(
+    renewed, following, ledger, _form = renew(
         acme(), years=2, seats=12, ledger=pools(), pool="Revendeur Ouest", on=date(2026, 4, 1)
     )
     assert ledger.balance("Revendeur Ouest", "TBox") == 26
@@ -200,7 +200,7 @@ def test_dashboard_counts_companies_to_renew_by_reseller_and_sorts_by_end():
     assert (first.start, first.years, first.licences) == (date(2025, 3, 1), 1, 4)
 
 
-# -- properties -------------------------------------------------------------------------------------
+# -- properties ----------------------------------------------------------------------
 
 HOLDERS = ["Partenaire", "Revendeur A", "Revendeur B", "Client 1", "Client 2"]
 operation = st.tuples(
