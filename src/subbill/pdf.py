@@ -120,10 +120,12 @@ class _Page:
         top = self.pdf.get_y()
         for text in seller.lines(french=self.french):
             self.write(text, bold=text == seller.name)
+        bottom = self.pdf.get_y()
         self.pdf.set_xy(120, top)
         for text in buyer.lines(french=self.french):
             self.pdf.set_x(120)
             self.write(text, bold=text == buyer.name)
+        self.pdf.set_y(max(bottom, self.pdf.get_y()))
         self.pdf.ln(6)
 
     def heading(self, invoice: Invoice) -> None:

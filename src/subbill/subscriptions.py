@@ -222,7 +222,13 @@ class Subscription:
             subscription = subscription.add(code, catalog, on=start)
         for code in modules:
             subscription = subscription.activate(code, catalog, on=start)
-        return attrs.evolve(subscription, history=())
+        # Chosen at the start: not a change, so no reason to show on invoices.
+        return attrs.evolve(
+            subscription,
+            modules=tuple(attrs.evolve(span, reason=None) for span in subscription.modules),
+            addons=tuple(attrs.evolve(span, reason=None) for span in subscription.addons),
+            history=(),
+        )
 
     # -- calendar --------------------------------------------------------------------------
 
