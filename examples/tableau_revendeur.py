@@ -1,0 +1,131 @@
+"""Le tableau de bord d'un revendeur (seed 002) : comptes à renouveler, couleurs, renouvellement.
+
+Un partenaire détient des licences TBox et TSend, en cède à ses revendeurs, qui les
+attribuent à leurs clients (une licence = un utilisateur pendant un an). Le tableau compte
+les sociétés à renouveler, liste les comptes avec leur couleur, puis un renouvellement est
+saisi comme dans le formulaire du produit.
+"""
+
+from datetime import date
+
+from subbill import (
+    LicenseAccount,
+    LicenseLedger,
+    Refused,
+    renew,
+    renewal_dashboard,
+    renewal_form,
+)
+from subbill.l10n import format_date, label, refusal_text
+
+FR = "fr_FR"
+AUJOURDHUI = date(2026, 4, 1)
+
+
+def tableau(comptes: list[LicenseAccount]) -> None:
+    bord = renewal_dashboard(comptes, as_of=AUJOURDHUI)
+    print(f"Nombre de sociétés à renouveler : {bord.companies_to_renew}")
+    for revendeur, nombre in bord.by_reseller:
+        print(f"  dont {revendeur or 'sans revendeur'} : {nombre}")
+    print()
+    entetes = (
+        "Nom client",
+        "Abonnement",
+        "Nom revendeur",
+        "Date de début",
+        "Date de fin",
+        "Durée (ans)",
+        "À renouveler",
+        "Couleur",
+    )
+    lignes = [
+        (
+            ligne.customer,
+            ligne.product,
+            ligne.reseller or "—",
+            format_date(ligne.start, locale=FR, format="short"),
+            format_date(ligne.end, locale=FR, format="short"),
+            str(ligne.years),
+            str(ligne.licences),
+            f"{label(ligne.status.colour, locale=FR)} ({label(ligne.status.value, locale=FR)})",
+        )
+        for ligne in bord.rows
+    ]
+    largeurs = [max(len(r[i]) for r in (entetes, *lignes)) for i in range(len(entetes))]
+    print("  ".join(e.ljust(largeurs[i]) for i, e in enumerate(entetes)).rstrip())
+    print("  ".join("-" * w for w in largeurs))
+    for r in lignes:
+        print("  ".join(c.ljust(largeurs[i]) for i, c in enumerate(r)).rstrip())
+    print()
+
+
+def main() -> None:
+    registre = LicenseLedger().grant("Partenaire Sud", "TBox", 300, on=date(2025, 1, 2))
+    registre = registre.grant("Partenaire Sud", "TSend", 100, on=date(2025, 1, 2))
+    registre = registre.transfer(
+        "Partenaire Sud", "Revendeur Ouest", "TBox", 80, on=date(2025, 1, 3)
+    )
+    comptes = [
+        LicenseAccount(
+            customer="Boulangerie Martin",
+            product="TBox",
+            seats=12,
+            start=date(2025, 6, 1),
+            years=1,
+            reseller="Revendeur Ouest",
+        ),
+        LicenseAccount(
+            customer="Cabinet Leroy", product="TSend", seats=4, start=date(2025, 3, 1), years=1
+        ),
+        LicenseAccount(
+            customer="Garage Petit",
+            product="TBox",
+            seats=6,
+            start=date(2025, 9, 15),
+            years=2,
+            reseller="Revendeur Ouest",
+        ),
+        LicenseAccount(
+            customer="Pharmacie Roux",
+            product="TBox",
+            seats=3,
+            start=date(2026, 5, 1),
+            years=1,
+            reseller="Revendeur Ouest",
+        ),
+    ]
+    for compte in comptes:
+        source = compte.reseller or "Partenaire Sud"
+        registre = registre.assign(
+            source, compte.holder, compte.product, compte.licence_years, on=compte.start
+        )
+    print("═══ Tableau de bord au", format_date(AUJOURDHUI, locale=FR), "═══")
+    tableau(comptes)
+
+    print("═══ Renouveler Boulangerie Martin (TBox) ═══")
+    formulaire = renewal_form(
+        comptes[0], years=2, seats=14, ledger=registre, pool="Revendeur Ouest", on=AUJOURDHUI
+    )
+    print(f"Licences restantes à attribuer par Revendeur Ouest : {formulaire.available}")
+    print(f"Nombre d'années de renouvellement : {formulaire.years}")
+    print(f"Licences utilisateurs affectées à Boulangerie Martin : {formulaire.seats}")
+    print(f"Licences restantes après réabonnement : {formulaire.left}")
+    trop = renewal_form(
+        comptes[0], years=5, seats=14, ledger=registre, pool="Revendeur Ouest", on=AUJOURDHUI
+    )
+    if isinstance(trop.decision, Refused):
+        print(f"Pour 5 ans : {refusal_text(trop.decision, locale=FR)}")
+    renouvele, suivant, registre, _ = renew(
+        comptes[0], years=2, seats=14, ledger=registre, pool="Revendeur Ouest", on=AUJOURDHUI
+    )
+    print(
+        f"Nouvelle période : du {format_date(suivant.start, locale=FR)} "
+        f"au {format_date(suivant.last_day, locale=FR)}"
+    )
+    print()
+    print("═══ Le tableau après le renouvellement ═══")
+    tableau([renouvele, *comptes[1:]])
+
+
+if __name__ == "__main__":
+    main()
