@@ -509,3 +509,54 @@ def test_mid_period_change_credit_plus_charge_is_the_prorated_difference(
     assert net == prorate(eur(new) * quantity, factor) - prorate(eur(old) * quantity, factor)
     exact = (eur(new) - eur(old)) * quantity * factor
     assert abs(net - exact) <= eur("0.01")  # each of the two lines is rounded once
+
+
+def _promo_subscription(*charges):
+    promo = Discount.percent_off("PROMO", "10", duration=Duration.months(3))
+    return sub(*charges, discounts=(promo,))
+
+
+def test_a_credit_is_discounted_as_the_period_it_gives_back_was():
+    pro = plan("100.00", start=date(2026, 1, 20), billing_day=1)
+    first = bill_subscription(_promo_subscription(pro), as_of=date(2026, 4, 25))
+    april = [line for line in first.invoice.lines if line.period.start == date(2026, 4, 1)]
+    assert [(line.amount, line.discount) for line in april] == [(eur("100.00"), eur("10.00"))]
+    old, new = pro.change(date(2026, 4, 25), quantity=2, reason="quantity_change")
+    second = bill_subscription(_promo_subscription(old, new), first.state, as_of=date(2026, 4, 25))
+    credit, charge = second.invoice.lines
+    assert (credit.amount, credit.discount, credit.net) == (
+        eur("-20.00"),
+        eur("-2.00"),
+        eur("-18.00"),
+    )
+    assert (charge.amount, charge.discount) == (
+        eur("40.00"),
+        eur("4.00"),
+    )  # April was in the promotion
+
+
+def test_a_change_does_not_restart_a_promotion():
+    promo = Discount.percent_off("PROMO", "10", duration=Duration.months(3))
+    pro = plan("100.00", start=date(2026, 1, 1), discounts=(promo,))
+    first = bill_subscription(sub(pro), as_of=date(2026, 3, 15))
+    old, new = pro.change(date(2026, 3, 15), quantity=2)
+    later = bill_subscription(sub(old, new), first.state, as_of=date(2026, 6, 1))
+    by_period = {
+        (line.charge_key, line.period.start): line.discount for line in later.invoice.lines
+    }
+    assert by_period[(new.key, date(2026, 3, 15))] == eur("10.97")  # 17/31 × 200 × 10 %
+    assert by_period[(new.key, date(2026, 4, 1))] == eur("0")  # April: the 3 months are over
+    assert by_period[(new.key, date(2026, 5, 1))] == eur("0")
+
+
+def test_the_change_reason_explains_only_the_first_piece():
+    pro = plan("50.00")
+    first = bill_subscription(sub(pro), as_of=date(2026, 3, 1))
+    old, new = pro.change(date(2026, 3, 13), unit_price=eur("80.00"), reason="plan_change")
+    later = bill_subscription(sub(old, new), first.state, as_of=date(2026, 4, 1))
+    reasons = [
+        (line.period.start, line.explanation.reason)
+        for line in later.invoice.lines
+        if line.charge_key == new.key
+    ]
+    assert reasons == [(date(2026, 3, 13), "plan_change"), (date(2026, 4, 1), None)]

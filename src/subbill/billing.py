@@ -280,7 +280,8 @@ def _recurring_draft(
         days=days,
         period_days=period_days,
         basis=billable.basis,
-        reason=charge.reason,
+        # Why the charge started mid-cycle explains its first piece, not every later period.
+        reason=charge.reason if billable.period.start == charge.start else None,
     )
     draft = _Draft(
         kind=kind,
@@ -295,7 +296,9 @@ def _recurring_draft(
         tax_rates=charge.tax_rates,
         line_discounts=(),
         explanation=explanation,
-        period_start=billable.period.start,
+        # Durations are judged on the billing period a piece belongs to: a credit is
+        # discounted as the period it gives back was, whatever day the change fell on.
+        period_start=billable.cycle.start,
         origin=charge.start,
         periods_since=lambda start: line_index - index_of(start),
     )
@@ -369,7 +372,7 @@ def _lines(
     active = [d for d in invoice_discounts if any(d.code in t.invoice_discounts for t in targets)]
     outcome = apply_discounts(targets, active)
     currency = drafts[0].amount.currency
-    discounts = [outcome.line_total(i, currency=currency) for i in range(len(drafts))]
+    discounts = [outcome.line_total(i, currency=currency).rounded() for i in range(len(drafts))]
     taxes = line_taxes(
         [draft.amount - discount for draft, discount in zip(drafts, discounts, strict=True)],
         [draft.tax_rates for draft in drafts],

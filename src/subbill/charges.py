@@ -195,8 +195,9 @@ class RecurringCharge:
         """Split the charge on ``on``: this one ends there, a new one starts there.
 
         The new charge keeps the billing cycle (same anchor and billing day) and whatever
-        is not given; its ``reason`` is shown in explanations. Refused if ``on`` is not
-        strictly inside the charge's span.
+        is not given; kept discounts go on counting their duration from this charge's start
+        (a change never restarts a promotion); its ``reason`` explains its first period.
+        Refused if ``on`` is not strictly inside the charge's span.
         """
         check_date("on", on)
         if on <= self.start or (self.end is not None and on >= self.end):
@@ -216,7 +217,13 @@ class RecurringCharge:
             code=self.code if code is None else code,
             description=self.description if description is None else description,
             tax_rates=self.tax_rates if tax_rates is None else tax_rates,
-            discounts=self.discounts if discounts is None else discounts,
+            # Kept discounts keep counting their duration from the original start.
+            discounts=tuple(
+                d if d.starts_on is not None else attrs.evolve(d, starts_on=self.start)
+                for d in self.discounts
+            )
+            if discounts is None
+            else discounts,
             reason=reason,
         )
         return self.ending(on), new

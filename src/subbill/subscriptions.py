@@ -354,7 +354,12 @@ class Subscription:
             customer=self.customer,
             currency=self.currency,
             charges=self.charges(catalog),
-            discounts=self.discounts,
+            # Invoice discounts count their duration from the subscription's start, not from
+            # the start of each plan or module charge.
+            discounts=tuple(
+                d if d.starts_on is not None else attrs.evolve(d, starts_on=self.start)
+                for d in self.discounts
+            ),
             **options,
         )
 
