@@ -393,7 +393,11 @@ def _lines(
             tax_rates=draft.tax_rates,
             taxes=tax.taxes,
             base=tax.base,
-            explanation=attrs.evolve(draft.explanation, discounts=outcome.per_line[index]),
+            explanation=(
+                attrs.evolve(draft.explanation, discounts=outcome.per_line[index])
+                if outcome.per_line[index]
+                else draft.explanation
+            ),
         )
         for index, (draft, discount, tax) in enumerate(zip(drafts, discounts, taxes, strict=True))
     ]

@@ -237,7 +237,7 @@ class Money:
         >>> Money.total([Money("1", "EUR"), Money("2", "EUR")], currency="EUR")
         Money('3', 'EUR')
         """
-        code = _to_currency(currency)
+        code = currency if currency in _known_currencies() else _to_currency(currency)
         result = Decimal(0)
         for item in amounts:
             if item.currency != code:
@@ -441,8 +441,13 @@ class Money:
         return f"{self.amount} {self.currency}"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Pickle through the validating constructor (process pools send Money this way).
-        return (Money, (str(self.amount), self.currency))
+        # Process pools send results back pickled: restore without re-validating (pickles
+        # are trusted data by nature; never unpickle untrusted bytes).
+        return (_restore, (self.amount, self.currency))
+
+
+def _restore(amount: Decimal, currency: str) -> Money:
+    return Money._make(amount, currency)  # noqa: SLF001
 
 
 _ROUNDINGS = frozenset(

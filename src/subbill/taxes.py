@@ -153,6 +153,11 @@ def line_taxes(
             "of rates per line"
         )
     inclusive = [_check_rates(line_rates, index) for index, line_rates in enumerate(rates)]
+    if rounding is TaxRounding.PER_LINE and all(len(line_rates) <= 1 for line_rates in rates):
+        return tuple(
+            _single_rate(amount, line_rates, decimal_rounding)
+            for amount, line_rates in zip(amounts, rates, strict=True)
+        )
     exact = [
         _exact_taxes(amount, line_rates, incl)
         for amount, line_rates, incl in zip(amounts, rates, inclusive, strict=True)
@@ -177,6 +182,19 @@ def line_taxes(
         )
         result.append(LineTax(base=base, taxes=taxes))
     return tuple(result)
+
+
+def _single_rate(amount: Money, rates: Sequence[TaxRate], rounding: str) -> LineTax:
+    """The common case, with Decimal arithmetic: one rate (or none), rounded on the line."""
+    gross = amount.rounded(rounding)
+    if not rates:
+        return LineTax(base=gross, taxes=())
+    rate = rates[0]
+    if rate.inclusive:
+        tax = (amount * (rate.rate / (1 + rate.rate))).rounded(rounding)
+        return LineTax(base=gross - tax, taxes=((rate, tax),))
+    tax = (amount * rate.percent / 100).rounded(rounding)
+    return LineTax(base=gross, taxes=((rate, tax),))
 
 
 def _round_line(values: list[Fraction], rounding: str) -> list[int]:
