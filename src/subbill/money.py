@@ -447,7 +447,7 @@ class Money:
 
 
 def _restore(amount: Decimal, currency: str) -> Money:
-    return Money._make(amount, currency)  # noqa: SLF001
+    return Money._make(amount, currency)
 
 
 _ROUNDINGS = frozenset(
