@@ -1,0 +1,184 @@
+"""The in-memory store, for tests and notebooks: plain dicts of immutable values.
+
+A transaction snapshots every table and puts them back if the block raises, so it behaves
+like the SQLite store's; one Hypothesis state machine drives both and checks they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from subbill.billing import BillingState
+from subbill.catalog import Catalog
+from subbill.errors import InvalidArgumentError
+from subbill.invoices import Invoice, InvoiceNumbering, Payment
+from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
+from subbill.quotes import Quote
+from subbill.subscriptions import Subscription
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """A :class:`~subbill.storage.protocols.Store` held in memory."""
+
+    def __init__(self, *, numbering: InvoiceNumbering | None = None) -> None:
+        self.numbering = numbering or InvoiceNumbering()
+        self._tables: dict[str, Any] = {
+            "catalog": None,
+            "subscriptions": {},
+            "states": {},
+            "invoices": {},
+            "last_number": None,
+            "payments": {},
+            "quotes": {},
+            "ledger": [],
+            "accounts": {},
+        }
+        self._depth = 0
+
+    def _snapshot(self) -> dict[str, Any]:
+        """Copies of every table (the values themselves are immutable)."""
+        tables = dict(self._tables)
+        for name in ("subscriptions", "states", "invoices", "quotes", "accounts"):
+            tables[name] = dict(tables[name])
+        tables["payments"] = {key: list(items) for key, items in tables["payments"].items()}
+        tables["ledger"] = list(tables["ledger"])
+        return tables
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside is kept, or nothing if the block raises."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        saved = self._snapshot()
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._tables = saved
+            raise
+        finally:
+            self._depth = 0
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    # -- catalog -------------------------------------------------------------------------
+
+    def load_catalog(self) -> Catalog | None:
+        """The saved catalog, or ``None``."""
+        catalog: Catalog | None = self._tables["catalog"]
+        return catalog
+
+    def save_catalog(self, catalog: Catalog) -> None:
+        """Replace the catalog."""
+        self._tables["catalog"] = catalog
+
+    # -- subscriptions and billing states ------------------------------------------------
+
+    def get_subscription(self, subscription_id: str) -> Subscription | None:
+        """The subscription ``subscription_id``, or ``None``."""
+        found: Subscription | None = self._tables["subscriptions"].get(subscription_id)
+        return found
+
+    def save_subscription(self, subscription: Subscription) -> None:
+        """Insert or replace a subscription."""
+        self._tables["subscriptions"][subscription.id] = subscription
+
+    def subscription_ids(self) -> list[str]:
+        """Every subscription id, sorted."""
+        return sorted(self._tables["subscriptions"])
+
+    def get_billing_state(self, subscription_id: str) -> BillingState | None:
+        """The billing state of ``subscription_id``, or ``None``."""
+        found: BillingState | None = self._tables["states"].get(subscription_id)
+        return found
+
+    def save_billing_state(self, subscription_id: str, state: BillingState) -> None:
+        """Insert or replace a billing state."""
+        self._tables["states"][subscription_id] = state
+
+    # -- invoices and payments -----------------------------------------------------------
+
+    def next_invoice_number(self, *, issued_on: date) -> str:
+        """Reserve and return the next invoice number."""
+        number = self.numbering.next_number(self._tables["last_number"], issued_on=issued_on)
+        self._tables["last_number"] = number
+        return number
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        """Add a numbered invoice; its number must be new."""
+        if invoice.number is None:
+            raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
+        if invoice.number in self._tables["invoices"]:
+            raise InvalidArgumentError(f"invoice number={invoice.number!r} already exists")
+        self._tables["invoices"][invoice.number] = invoice
+
+    def save_invoice(self, invoice: Invoice) -> None:
+        """Replace a stored invoice."""
+        if invoice.number not in self._tables["invoices"]:
+            raise InvalidArgumentError(f"invoice number={invoice.number!r} is not stored")
+        self._tables["invoices"][invoice.number] = invoice
+
+    def get_invoice(self, number: str) -> Invoice | None:
+        """The invoice ``number``, or ``None``."""
+        found: Invoice | None = self._tables["invoices"].get(number)
+        return found
+
+    def invoices(self, *, subscription: str | None = None) -> list[Invoice]:
+        """Invoices in the order they were added, all or those of ``subscription``."""
+        return [
+            invoice
+            for invoice in self._tables["invoices"].values()
+            if subscription is None or invoice.subscription == subscription
+        ]
+
+    def add_payment(self, invoice_number: str, payment: Payment) -> None:
+        """Record a payment for ``invoice_number``."""
+        self._tables["payments"].setdefault(invoice_number, []).append(payment)
+
+    def payments(self, invoice_number: str) -> list[Payment]:
+        """The payments of ``invoice_number``."""
+        return list(self._tables["payments"].get(invoice_number, []))
+
+    # -- quotes --------------------------------------------------------------------------
+
+    def get_quote(self, quote_id: str) -> Quote | None:
+        """The quote ``quote_id``, or ``None``."""
+        found: Quote | None = self._tables["quotes"].get(quote_id)
+        return found
+
+    def save_quote(self, quote: Quote) -> None:
+        """Insert or replace a quote."""
+        self._tables["quotes"][quote.id] = quote
+
+    def quote_ids(self) -> list[str]:
+        """Every quote id, sorted."""
+        return sorted(self._tables["quotes"])
+
+    # -- licences ------------------------------------------------------------------------
+
+    def load_ledger(self) -> LicenseLedger:
+        """The whole ledger."""
+        return LicenseLedger(entries=tuple(self._tables["ledger"]))
+
+    def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
+        """Append ledger entries."""
+        self._tables["ledger"].extend(entries)
+
+    def save_license_account(self, account: LicenseAccount) -> None:
+        """Insert or replace the account of ``(customer, product, start)``."""
+        self._tables["accounts"][(account.customer, account.product, account.start)] = account
+
+    def license_accounts(self) -> list[LicenseAccount]:
+        """Every licence account, sorted by customer, product and start."""
+        return [self._tables["accounts"][key] for key in sorted(self._tables["accounts"])]

@@ -1,0 +1,169 @@
+"""The storage ports: one ``typing.Protocol`` per aggregate the applications persist.
+
+Adapters do not inherit from these protocols; they only have to match them (mypy checks
+it where an adapter is used as a :class:`Store`). Every write may happen inside
+``with store.transaction():``, which saves everything or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import date
+from typing import Protocol
+
+from subbill.billing import BillingState
+from subbill.catalog import Catalog
+from subbill.invoices import Invoice, Payment
+from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
+from subbill.quotes import Quote
+from subbill.subscriptions import Subscription
+
+__all__ = [
+    "BillingStateRepository",
+    "CatalogRepository",
+    "InvoiceRepository",
+    "LicenseRepository",
+    "PaymentRepository",
+    "QuoteRepository",
+    "Store",
+    "SubscriptionRepository",
+    "UnitOfWork",
+]
+
+
+class CatalogRepository(Protocol):
+    """The catalog (one per store)."""
+
+    def load_catalog(self) -> Catalog | None:
+        """The saved catalog, or ``None``."""
+        ...
+
+    def save_catalog(self, catalog: Catalog) -> None:
+        """Replace the catalog."""
+        ...
+
+
+class SubscriptionRepository(Protocol):
+    """Subscriptions by id."""
+
+    def get_subscription(self, subscription_id: str) -> Subscription | None:
+        """The subscription ``subscription_id``, or ``None``."""
+        ...
+
+    def save_subscription(self, subscription: Subscription) -> None:
+        """Insert or replace a subscription."""
+        ...
+
+    def subscription_ids(self) -> list[str]:
+        """Every subscription id, sorted."""
+        ...
+
+
+class BillingStateRepository(Protocol):
+    """What has been billed, per subscription."""
+
+    def get_billing_state(self, subscription_id: str) -> BillingState | None:
+        """The billing state of ``subscription_id``, or ``None`` if never billed."""
+        ...
+
+    def save_billing_state(self, subscription_id: str, state: BillingState) -> None:
+        """Insert or replace the billing state of ``subscription_id``."""
+        ...
+
+
+class InvoiceRepository(Protocol):
+    """Numbered invoices and the invoice-number sequence."""
+
+    def next_invoice_number(self, *, issued_on: date) -> str:
+        """Reserve and return the next number.
+
+        Gapless: call it inside the transaction that adds the invoice.
+        """
+        ...
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        """Add a numbered invoice; its number must be new."""
+        ...
+
+    def save_invoice(self, invoice: Invoice) -> None:
+        """Replace a stored invoice (a payment, a void)."""
+        ...
+
+    def get_invoice(self, number: str) -> Invoice | None:
+        """The invoice ``number``, or ``None``."""
+        ...
+
+    def invoices(self, *, subscription: str | None = None) -> list[Invoice]:
+        """Invoices in number order, all or those of ``subscription``."""
+        ...
+
+
+class PaymentRepository(Protocol):
+    """Payments received, by invoice."""
+
+    def add_payment(self, invoice_number: str, payment: Payment) -> None:
+        """Record a payment for ``invoice_number``."""
+        ...
+
+    def payments(self, invoice_number: str) -> list[Payment]:
+        """The payments of ``invoice_number``, in the order recorded."""
+        ...
+
+
+class QuoteRepository(Protocol):
+    """Quotes by id."""
+
+    def get_quote(self, quote_id: str) -> Quote | None:
+        """The quote ``quote_id``, or ``None``."""
+        ...
+
+    def save_quote(self, quote: Quote) -> None:
+        """Insert or replace a quote."""
+        ...
+
+    def quote_ids(self) -> list[str]:
+        """Every quote id, sorted."""
+        ...
+
+
+class LicenseRepository(Protocol):
+    """The licence ledger (append-only) and the licence accounts."""
+
+    def load_ledger(self) -> LicenseLedger:
+        """The whole ledger, in the order entries were appended."""
+        ...
+
+    def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
+        """Append entries (a verb's new entries: ``new.entries[len(old.entries):]``)."""
+        ...
+
+    def save_license_account(self, account: LicenseAccount) -> None:
+        """Insert or replace the account of ``(customer, product, start)``."""
+        ...
+
+    def license_accounts(self) -> list[LicenseAccount]:
+        """Every licence account, sorted by customer, product and start."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """``with store.transaction():`` saves everything inside it, or nothing."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """A transaction; nested calls join the outer one."""
+        ...
+
+
+class Store(
+    CatalogRepository,
+    SubscriptionRepository,
+    BillingStateRepository,
+    InvoiceRepository,
+    PaymentRepository,
+    QuoteRepository,
+    LicenseRepository,
+    UnitOfWork,
+    Protocol,
+):
+    """Everything an application built on subbill keeps."""

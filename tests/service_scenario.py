@@ -1,0 +1,61 @@
+"""A store with a catalog and subscriptions to bill, shared by the service tests and the
+processes they start (``python -m tests.service_scenario DB ACTION …``)."""
+
+import os
+import sys
+from datetime import date, timedelta
+
+from subbill import Subscription, TaxRate
+from subbill.service import run_billing
+from subbill.storage import SQLiteStore
+from tests.seed_catalog import seed_catalog
+
+CATALOG = seed_catalog()
+AS_OF = date(2026, 3, 1)
+COUNT = 40
+
+
+def fill(path):
+    store = SQLiteStore(path)
+    store.save_catalog(CATALOG)
+    vat = TaxRate(name="TVA 20 %", percent="20")
+    plans = ["essentiel", "pro", "business"]
+    for index in range(COUNT):
+        store.save_subscription(
+            Subscription.create(
+                id=f"S{index:03d}",
+                customer=f"Client {index}",
+                catalog=CATALOG,
+                plan=plans[index % 3],
+                start=date(2026, 1, 1) + timedelta(days=index),
+                tax_rates=(vat,),
+                modules=["crm"] if index % 4 == 0 else [],
+            )
+        )
+    store.close()
+
+
+def bill(path, die_after=None):
+    """Bill as of AS_OF; with ``die_after=N`` the process dies (os._exit) in the middle of
+    the transaction of its N-th invoice, before the commit: as if killed."""
+    store = SQLiteStore(path)
+    if die_after is not None:
+        added = {"count": 0}
+        add_invoice = store.add_invoice
+
+        def add_then_maybe_die(invoice):
+            add_invoice(invoice)
+            added["count"] += 1
+            if added["count"] == die_after:
+                os._exit(3)
+
+        store.add_invoice = add_then_maybe_die
+    report = run_billing(store, as_of=AS_OF)
+    store.close()
+    return report
+
+
+if __name__ == "__main__":
+    database, action, *rest = sys.argv[1:]
+    if action == "bill":
+        bill(database, die_after=int(rest[0]) if rest else None)
