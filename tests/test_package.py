@@ -14,7 +14,7 @@ from subbill import errors
 
 SRC = Path(subbill.__file__).parent
 # The edge: these may format text, read the clock or touch storage. Everything else is core.
-EDGE_MODULES = {"l10n", "cli", "__main__", "service", "pdf"}
+EDGE_MODULES = {"l10n", "cli", "__main__", "service", "pdf", "tour"}
 FORBIDDEN_IMPORTS = {
     "subbill.storage",
     "subbill.cli",
