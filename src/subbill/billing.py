@@ -35,6 +35,7 @@ from typing import Any
 
 import attrs
 
+from subbill._convert import to_tuple
 from subbill.charges import OneTimeCharge, RecurringCharge
 from subbill.discounts import Discount, DiscountTarget, DurationKind, apply_discounts
 from subbill.errors import InvalidArgumentError
@@ -75,14 +76,6 @@ class NegativeBalancePolicy(enum.Enum):
     CARRY_FORWARD = "carry_forward"
 
 
-def _to_tuple(value: object) -> tuple[Any, ...]:
-    if isinstance(value, tuple):
-        return value
-    if isinstance(value, list | set | frozenset):
-        return tuple(value)
-    return (value,)
-
-
 def _check_subscription(instance: BillableSubscription, _attribute: Any, _value: object) -> None:
     currency = instance.currency
     keys: set[str] = set()
@@ -120,9 +113,9 @@ class BillableSubscription:
     id: str
     customer: str
     currency: str
-    charges: tuple[RecurringCharge, ...] = attrs.field(default=(), converter=_to_tuple)
-    one_time: tuple[OneTimeCharge, ...] = attrs.field(default=(), converter=_to_tuple)
-    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=_to_tuple)
+    charges: tuple[RecurringCharge, ...] = attrs.field(default=(), converter=to_tuple)
+    one_time: tuple[OneTimeCharge, ...] = attrs.field(default=(), converter=to_tuple)
+    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
     payment_terms_days: int = 30
     tax_rounding: TaxRounding = TaxRounding.PER_LINE
     negative_balance: NegativeBalancePolicy = attrs.field(

@@ -22,6 +22,7 @@ from typing import Any, Self
 
 import attrs
 
+from subbill._convert import check_text, to_tuple
 from subbill.discounts import Discount
 from subbill.errors import InvalidArgumentError, InvalidPeriodError
 from subbill.money import Money, _to_amount
@@ -42,19 +43,6 @@ def to_quantity(value: object) -> Decimal:
     if quantity < 0:
         raise InvalidArgumentError(f"quantity={value!r} must be >= 0")
     return quantity
-
-
-def _check_text(_instance: Any, attribute: Any, value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(f"{attribute.name}={value!r} must be a non-empty str")
-
-
-def _to_tuple(value: object) -> tuple[Any, ...]:
-    if isinstance(value, tuple):
-        return value
-    if isinstance(value, list | set | frozenset):
-        return tuple(value)
-    return (value,)
 
 
 def _check_money(_instance: Any, attribute: Any, value: Money) -> None:
@@ -118,8 +106,8 @@ class RecurringCharge:
             …): explanations show it.
     """
 
-    code: str = attrs.field(validator=_check_text)
-    description: str = attrs.field(validator=_check_text)
+    code: str = attrs.field(validator=check_text)
+    description: str = attrs.field(validator=check_text)
     unit_price: Money = attrs.field(validator=_check_money)
     quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
     frequency: Frequency = attrs.field(
@@ -137,10 +125,10 @@ class RecurringCharge:
     start: date
     end: date | None = None
     discounts: tuple[Discount, ...] = attrs.field(
-        default=(), converter=_to_tuple, validator=_check_discounts
+        default=(), converter=to_tuple, validator=_check_discounts
     )
     tax_rates: tuple[TaxRate, ...] = attrs.field(
-        default=(), converter=_to_tuple, validator=_check_rates
+        default=(), converter=to_tuple, validator=_check_rates
     )
     reason: str | None = attrs.field(default=None, validator=_check_recurring)
 
@@ -240,16 +228,16 @@ class OneTimeCharge:
     A negative ``unit_price`` is an adjustment in the customer's favour.
     """
 
-    code: str = attrs.field(validator=_check_text)
-    description: str = attrs.field(validator=_check_text)
+    code: str = attrs.field(validator=check_text)
+    description: str = attrs.field(validator=check_text)
     unit_price: Money = attrs.field(validator=_check_money)
     quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
     due_on: date
     discounts: tuple[Discount, ...] = attrs.field(
-        default=(), converter=_to_tuple, validator=_check_discounts
+        default=(), converter=to_tuple, validator=_check_discounts
     )
     tax_rates: tuple[TaxRate, ...] = attrs.field(
-        default=(), converter=_to_tuple, validator=_check_rates
+        default=(), converter=to_tuple, validator=_check_rates
     )
     reason: str | None = attrs.field(default=None, validator=_check_one_time)
 

@@ -35,6 +35,7 @@ from typing import Any, ClassVar, Self
 
 import attrs
 
+from subbill._convert import to_tuple
 from subbill.billing import BillableSubscription, BillingState, bill_subscription
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.discounts import Discount, DurationKind
@@ -57,14 +58,6 @@ __all__ = [
     "checkout",
     "purchase",
 ]
-
-
-def _to_tuple(value: object) -> tuple[Any, ...]:
-    if isinstance(value, tuple):
-        return value
-    if isinstance(value, list | set | frozenset):
-        return tuple(value)
-    return (value,)
 
 
 def _check_line(instance: LineItem, _attribute: Any, _value: object) -> None:
@@ -116,9 +109,9 @@ class LineItem:
     billing_start: BillingStart | None = None
     payments: int | None = None
     end: date | None = None
-    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=_to_tuple)
+    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
     tax_rates: tuple[TaxRate, ...] = attrs.field(
-        default=(), converter=_to_tuple, validator=_check_line
+        default=(), converter=to_tuple, validator=_check_line
     )
 
     @property
@@ -180,9 +173,9 @@ class PaymentLink:
     id: str
     currency: str
     lines: tuple[LineItem, ...] = attrs.field(
-        default=(), converter=_to_tuple, validator=_check_lines
+        default=(), converter=to_tuple, validator=_check_lines
     )
-    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=_to_tuple)
+    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
 
 
 class QuoteStatus(enum.Enum):
@@ -220,9 +213,9 @@ class Quote:
     currency: str
     valid_until: date
     lines: tuple[LineItem, ...] = attrs.field(
-        default=(), converter=_to_tuple, validator=_check_lines
+        default=(), converter=to_tuple, validator=_check_lines
     )
-    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=_to_tuple)
+    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
     status: QuoteStatus = QuoteStatus.DRAFT
     version: int = 1
     previous: str | None = None

@@ -31,6 +31,7 @@ from typing import Any, Self
 
 import attrs
 
+from subbill._convert import to_tuple
 from subbill.billing import BillableSubscription, BillingState, bill_subscription
 from subbill.catalog import Catalog, ChangeTiming, Plan
 from subbill.charges import RecurringCharge, to_quantity
@@ -126,14 +127,6 @@ class Change:
     previous: str | None = None
 
 
-def _to_tuple(value: object) -> tuple[Any, ...]:
-    if isinstance(value, tuple):
-        return value
-    if isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping):
-        return tuple(value)
-    return (value,)
-
-
 def _check_subscription(instance: Subscription, _attribute: Any, _value: object) -> None:
     check_date("start", instance.start)
     if instance.end is not None and check_date("end", instance.end) <= instance.start:
@@ -172,17 +165,17 @@ class Subscription:
     end: date | None = None
     frequency: Frequency = MONTHLY
     billing_day: int | None = None
-    plans: tuple[Span, ...] = attrs.field(default=(), converter=_to_tuple)
-    modules: tuple[Span, ...] = attrs.field(default=(), converter=_to_tuple)
-    addons: tuple[Span, ...] = attrs.field(default=(), converter=_to_tuple)
+    plans: tuple[Span, ...] = attrs.field(default=(), converter=to_tuple)
+    modules: tuple[Span, ...] = attrs.field(default=(), converter=to_tuple)
+    addons: tuple[Span, ...] = attrs.field(default=(), converter=to_tuple)
     quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
     payment_method: str | None = None
-    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=_to_tuple)
-    tax_rates: tuple[TaxRate, ...] = attrs.field(default=(), converter=_to_tuple)
+    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
+    tax_rates: tuple[TaxRate, ...] = attrs.field(default=(), converter=to_tuple)
     cancelled_on: date | None = None
     cancel_at: date | None = None
     history: tuple[Change, ...] = attrs.field(
-        default=(), converter=_to_tuple, validator=_check_subscription
+        default=(), converter=to_tuple, validator=_check_subscription
     )
 
     @classmethod

@@ -18,10 +18,10 @@ import enum
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any
 
 import attrs
 
+from subbill._convert import check_text
 from subbill.errors import InvalidArgumentError
 from subbill.money import (
     Money,
@@ -48,11 +48,6 @@ def _to_percent(value: object) -> Decimal:
     return percent
 
 
-def _check_name(_instance: Any, attribute: Any, value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(f"{attribute.name}={value!r} must be a non-empty str")
-
-
 @attrs.frozen(kw_only=True)
 class TaxRate:
     """A named tax rate in percent, exclusive (added to prices) or inclusive (contained in them).
@@ -61,7 +56,7 @@ class TaxRate:
     Fraction(11, 200)
     """
 
-    name: str = attrs.field(validator=_check_name)
+    name: str = attrs.field(validator=check_text)
     percent: Decimal = attrs.field(converter=_to_percent)
     inclusive: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
