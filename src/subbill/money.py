@@ -405,10 +405,25 @@ class Money:
             raise InvalidAmountError("divisor", divisor, "a number (int, Decimal or Fraction)")
         if not isinstance(divisor, int | Decimal | Fraction | float):
             return NotImplemented
+        exact = isinstance(divisor, int) or (isinstance(divisor, Decimal) and divisor.is_finite())
+        if exact and not isinstance(divisor, bool) and divisor:
+            quotient = _CONTEXT.divide(self.amount, Decimal(divisor))
+            return Money._make(quotient, self.currency)
         fraction = _to_fraction(divisor, "divisor")
         if fraction == 0:
             raise InvalidArgumentError(f"divisor={divisor!r} must not be zero")
         return Money._make(_scale(self.amount, 1 / fraction, "divisor"), self.currency)
+
+    def percent(self, percent: Decimal) -> Money:
+        """Exactly ``percent`` % of the amount (unrounded).
+
+        >>> Money("11.90", "USD").percent(Decimal("15"))
+        Money('1.7850', 'USD')
+        """
+        if not isinstance(percent, Decimal) or not percent.is_finite():
+            raise InvalidAmountError("percent", percent, "a finite Decimal")
+        product = _CONTEXT.multiply(self.amount, percent)
+        return Money._make(product.scaleb(-2, context=_CONTEXT), self.currency)
 
     def _compare(self, other: object, operation: str) -> Decimal | None:
         if not isinstance(other, Money):

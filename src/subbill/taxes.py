@@ -188,7 +188,7 @@ def _single_rate(amount: Money, rates: Sequence[TaxRate], rounding: str) -> Line
     if rate.inclusive:
         tax = (amount * (rate.rate / (1 + rate.rate))).rounded(rounding)
         return LineTax(base=gross - tax, taxes=((rate, tax),))
-    tax = (amount * rate.percent / 100).rounded(rounding)
+    tax = amount.percent(rate.percent).rounded(rounding)
     return LineTax(base=gross, taxes=((rate, tax),))
 
 
