@@ -405,10 +405,11 @@ class Money:
             raise InvalidAmountError("divisor", divisor, "a number (int, Decimal or Fraction)")
         if not isinstance(divisor, int | Decimal | Fraction | float):
             return NotImplemented
-        exact = isinstance(divisor, int) or (isinstance(divisor, Decimal) and divisor.is_finite())
-        if exact and not isinstance(divisor, bool) and divisor:
+        if isinstance(divisor, int) and not isinstance(divisor, bool) and divisor:
             quotient = _CONTEXT.divide(self.amount, Decimal(divisor))
             return Money._make(quotient, self.currency)
+        if isinstance(divisor, Decimal) and divisor.is_finite() and divisor:
+            return Money._make(_CONTEXT.divide(self.amount, divisor), self.currency)
         fraction = _to_fraction(divisor, "divisor")
         if fraction == 0:
             raise InvalidArgumentError(f"divisor={divisor!r} must not be zero")
