@@ -195,7 +195,7 @@ class StoresAgree(RuleBasedStateMachine):
         assert snapshot(self.stores[0]) == snapshot(self.stores[1])
 
 
-StoresAgree.TestCase.settings = settings(max_examples=25, stateful_step_count=12, deadline=None)
+StoresAgree.TestCase.settings = settings(max_examples=50, stateful_step_count=20, deadline=None)
 test_memory_and_sqlite_stores_agree = StoresAgree.TestCase
 
 
