@@ -1,0 +1,853 @@
+"""The command line: ``subbill catalog load``, ``subbill bill-run``, ``subbill quote`` and more.
+
+This is the edge where subbill meets the outside world, and the only module that reads the
+clock: ``--as-of`` defaults to today. It reads JSON or TOML files (``.toml`` by suffix, JSON
+otherwise) into the library's value objects, keeps them in a SQLite file (``--db``, default
+``subbill.db`` in the current folder) and prints what the library computes.
+
+Commands::
+
+    subbill demo                                    the French tour of what subbill computes
+    subbill catalog load FILE [--db DB]             validate and save the catalog
+    subbill subscriptions load FILE [--db DB]       create and save subscriptions
+    subbill accounts load FILE [--db DB]            save licence accounts
+    subbill bill-run [--as-of DATE] [--locale L] [--db DB]
+                                                    bill every subscription up to a date
+    subbill renewals [--as-of DATE] [--locale L] [--db DB]
+                                                    the licence renewal dashboard
+    subbill quote FILE --paid-on DATE [--horizon DATE] [--locale L]
+                                                    what a payment link charges now and later
+    subbill invoice show NUMBER [--pdf OUT] [--locale L] [--db DB]
+
+``--locale`` (default ``en_US``) chooses the language of what is printed: ``fr_FR`` for French.
+
+Every error is one line on stderr, ``subbill: error: …``, never a traceback. The exit
+status is 2 when the command line or an input file is wrong, 1 when a well-formed command
+cannot be carried out (no database, no catalog, an unknown invoice, a file that cannot be
+written), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import tomllib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NoReturn
+
+import babel
+from tqdm import tqdm
+
+from subbill import __version__, tour
+from subbill.catalog import Catalog
+from subbill.decisions import RefusedError
+from subbill.discounts import Discount, Duration
+from subbill.errors import SubbillError
+from subbill.invoices import Invoice
+from subbill.l10n import (
+    describe_line,
+    format_date,
+    format_money,
+    knows_refusal,
+    label,
+    refusal_text,
+)
+from subbill.licenses import LicenseAccount
+from subbill.money import Money
+from subbill.periods import MONTHLY, BillingStart, Frequency
+from subbill.quotes import LineItem, PaymentLink, checkout
+from subbill.renewals import renewal_dashboard
+from subbill.service import run_billing
+from subbill.storage.sqlite import SQLiteStore
+from subbill.subscriptions import Subscription
+from subbill.taxes import TaxRate
+
+__all__ = ["main"]
+
+PROG = "subbill"
+DEFAULT_DB = "subbill.db"
+DEFAULT_LOCALE = "en_US"
+
+USAGE_ERROR = 2
+FAILURE = 1
+INTERRUPTED = 130
+
+
+class _CommandError(Exception):
+    """A command that cannot go on: the one-line message and the exit status."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def _usage(message: str) -> _CommandError:
+    return _CommandError(message, status=USAGE_ERROR)
+
+
+def _failure(message: str) -> _CommandError:
+    return _CommandError(message, status=FAILURE)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, raised rather than printed."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise the usage error; :func:`main` prints it on one line."""
+        raise _usage(f"{message} (see '{self.prog} --help')")
+
+
+# -- reading arguments and files ------------------------------------------------------------
+
+
+def _date_argument(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date ({error}); expected YYYY-MM-DD"
+        ) from None
+
+
+def _locale_argument(text: str) -> str:
+    try:
+        babel.Locale.parse(text)
+    except (ValueError, TypeError, babel.UnknownLocaleError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a known locale; expected e.g. fr_FR or en_US"
+        ) from None
+    return text
+
+
+def _is_french(locale: str) -> bool:
+    return babel.Locale.parse(locale).language == "fr"
+
+
+def _read_data(path: str) -> Any:
+    """The content of a JSON or TOML file (decimals read exactly, never as floats)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _usage(f"{path} is not UTF-8 text") from None
+    except OSError as error:
+        raise _usage(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        if file.suffix.lower() == ".toml":
+            return tomllib.loads(text, parse_float=Decimal)
+        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        raise _usage(f"{path} is not valid JSON: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise _usage(f"{path} is not valid TOML: {error}") from None
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not an amount")
+
+
+def _message(error: BaseException, *, locale: str = DEFAULT_LOCALE) -> str:
+    if isinstance(error, KeyError) and error.args:
+        return f"missing {error.args[0]!r}"
+    if isinstance(error, RefusedError) and knows_refusal(error.refusal.code):
+        return refusal_text(error.refusal, locale=locale)  # words for people, not codes
+    return str(error) or type(error).__name__
+
+
+@contextmanager
+def _reading(where: str) -> Iterator[None]:
+    """Turn a bad value met while reading ``where`` into a one-line usage error."""
+    try:
+        yield
+    except (SubbillError, KeyError, TypeError, ValueError) as error:
+        raise _usage(f"{where}: {_message(error)}") from None
+
+
+def _mapping(value: object, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name}={value!r} must be an object")
+    return value
+
+
+def _top(data: object, key: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise TypeError(f"the file must hold an object such as {{{key!r}: [...]}}")
+    return data
+
+
+def _entries(data: object, key: str) -> list[Mapping[str, Any]]:
+    """The list ``data[key]`` of objects (``{key: [...]}`` at the top of a file)."""
+    items = _top(data, key)
+    if key not in items:
+        raise KeyError(key)
+    entries = items[key]
+    if not isinstance(entries, list):
+        raise TypeError(f"{key}={entries!r} must be a list")
+    for index, entry in enumerate(entries):
+        _mapping(entry, f"{key}[{index}]")
+    return entries
+
+
+def _check_keys(
+    item: Mapping[str, Any], *, required: set[str], optional: set[str], name: str = ""
+) -> None:
+    """Refuse a missing or an unknown key (a typo would otherwise be silently ignored)."""
+    where = f"{name}: " if name else ""
+    for key in sorted(required):
+        if key not in item:
+            raise ValueError(f"{where}missing {key!r}")
+    unknown = sorted(set(item) - required - optional)
+    if unknown:
+        raise ValueError(
+            f"{where}unknown key {unknown[0]!r}; expected {', '.join(sorted(required | optional))}"
+        )
+
+
+def _text(item: Mapping[str, Any], key: str) -> str:
+    value = item[key]
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(f"{key}={value!r} must be a non-empty string")
+    return value
+
+
+def _optional_text(item: Mapping[str, Any], key: str) -> str | None:
+    return None if item.get(key) is None else _text(item, key)
+
+
+def _int(item: Mapping[str, Any], key: str) -> int:
+    value = item[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{key}={value!r} must be a whole number")
+    return value
+
+
+def _optional_int(item: Mapping[str, Any], key: str) -> int | None:
+    return None if item.get(key) is None else _int(item, key)
+
+
+def _date(item: Mapping[str, Any], key: str) -> date:
+    value = item[key]
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value  # a TOML date
+    if not isinstance(value, str):
+        raise TypeError(f"{key}={value!r} must be a date such as '2026-03-01'")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError(f"{key}={value!r} is not a date ({error}); expected YYYY-MM-DD") from None
+
+
+def _codes(item: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = item.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise TypeError(f"{key}={value!r} must be a list of codes")
+    return tuple(value)
+
+
+def _frequency(item: Mapping[str, Any], key: str) -> Frequency | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{key}={value!r} must be a frequency such as 'monthly'")
+    return Frequency.parse(value)
+
+
+def _tax_rates(item: Mapping[str, Any], key: str) -> tuple[TaxRate, ...]:
+    """``{"name": …, "percent": …, "inclusive": false}``, a list of them, or nothing."""
+    value = item.get(key)
+    if value is None:
+        return ()
+    rates = value if isinstance(value, list) else [value]
+    result = []
+    for rate in rates:
+        fields = _mapping(rate, key)
+        _check_keys(fields, required={"name", "percent"}, optional={"inclusive"}, name=key)
+        result.append(
+            TaxRate(
+                name=_text(fields, "name"),
+                percent=fields["percent"],
+                inclusive=fields.get("inclusive", False),
+            )
+        )
+    return tuple(result)
+
+
+# -- the database ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _store(db: str, *, create: bool = False) -> Iterator[SQLiteStore]:
+    """The store of ``db``; a missing file is refused unless the command may ``create`` it."""
+    if not create and not Path(db).exists():
+        raise _failure(
+            f"no database at {db}: create it with 'subbill catalog load FILE --db {db}' "
+            "(or 'accounts load'), or point --db at an existing one"
+        )
+    store = SQLiteStore(db)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _stored_catalog(store: SQLiteStore, db: str) -> Catalog:
+    catalog = store.load_catalog()
+    if catalog is None:
+        raise _failure(f"no catalog in {db}: load one first with 'subbill catalog load FILE'")
+    return catalog
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def _demo(_args: argparse.Namespace) -> int:
+    tour.main()
+    return 0
+
+
+def _check_stored_subscriptions(store: SQLiteStore, catalog: Catalog, *, source: str) -> None:
+    """Refuse a catalog that lacks the plans, modules or add-ons of stored subscriptions."""
+    for subscription_id in store.subscription_ids():
+        subscription = store.get_subscription(subscription_id)
+        if subscription is None:
+            continue
+        if subscription.currency != catalog.currency:
+            raise _usage(
+                f"{source}: the catalog is in {catalog.currency}, but stored subscription "
+                f"{subscription_id!r} is in {subscription.currency}"
+            )
+        with _reading(f"{source}: stored subscription {subscription_id!r} needs a code"):
+            for span in subscription.plans:
+                catalog.plan(span.code)
+            for span in subscription.modules:
+                catalog.module(span.code)
+            for span in subscription.addons:
+                catalog.addon(span.code)
+
+
+def _catalog_load(args: argparse.Namespace) -> int:
+    data = _read_data(args.file)
+    with _reading(args.file):
+        catalog = Catalog.from_mapping(_top(data, "plans"))
+    with _store(args.db, create=True) as store, store.transaction():
+        _check_stored_subscriptions(store, catalog, source=args.file)
+        store.save_catalog(catalog)
+    print(
+        f"Catalog saved to {args.db}: {len(catalog.plans)} plans, {len(catalog.modules)} "
+        f"modules, {len(catalog.addons)} add-ons, in {catalog.currency}."
+    )
+    return 0
+
+
+_SUBSCRIPTION_REQUIRED = {"id", "customer", "plan", "start"}
+_SUBSCRIPTION_OPTIONAL = {
+    "frequency",
+    "modules",
+    "addons",
+    "billing_day",
+    "tax",
+    "payment_method",
+    "quantity",
+}
+
+
+def _subscription(item: Mapping[str, Any], catalog: Catalog) -> Subscription:
+    _check_keys(item, required=_SUBSCRIPTION_REQUIRED, optional=_SUBSCRIPTION_OPTIONAL)
+    fields: dict[str, Any] = {}
+    if item.get("quantity") is not None:
+        fields["quantity"] = item["quantity"]
+    return Subscription.create(
+        id=_text(item, "id"),
+        customer=_text(item, "customer"),
+        catalog=catalog,
+        plan=_text(item, "plan"),
+        start=_date(item, "start"),
+        frequency=_frequency(item, "frequency") or MONTHLY,
+        modules=_codes(item, "modules"),
+        addons=_codes(item, "addons"),
+        billing_day=_optional_int(item, "billing_day"),
+        payment_method=_optional_text(item, "payment_method"),
+        tax_rates=_tax_rates(item, "tax"),
+        **fields,
+    )
+
+
+def _subscriptions_load(args: argparse.Namespace) -> int:
+    data = _read_data(args.file)
+    with _reading(args.file):
+        entries = _entries(data, "subscriptions")
+    if not Path(args.db).exists():
+        # Without a catalog there is nothing to subscribe to: do not leave an empty file.
+        raise _failure(f"no catalog in {args.db}: load one first with 'subbill catalog load FILE'")
+    with _store(args.db) as store:
+        catalog = _stored_catalog(store, args.db)
+        subscriptions: list[Subscription] = []
+        seen: set[str] = set()
+        for index, entry in enumerate(entries):
+            where = f"{args.file}: subscriptions[{index}]"
+            if isinstance(entry.get("id"), str):
+                where += f" (id {entry['id']!r})"
+            with _reading(where):
+                subscription = _subscription(entry, catalog)
+                if subscription.id in seen:
+                    raise ValueError(f"id={subscription.id!r} appears twice in the file")
+            seen.add(subscription.id)
+            subscriptions.append(subscription)
+        existing = set(store.subscription_ids())
+        with store.transaction():
+            for subscription in subscriptions:
+                store.save_subscription(subscription)
+    replaced = len(seen & existing)
+    print(
+        f"{len(subscriptions)} subscriptions saved to {args.db} "
+        f"({len(subscriptions) - replaced} new, {replaced} replaced)."
+    )
+    return 0
+
+
+def _account(item: Mapping[str, Any]) -> LicenseAccount:
+    _check_keys(
+        item,
+        required={"customer", "product", "seats", "start", "years"},
+        optional={"reseller"},
+    )
+    return LicenseAccount(
+        customer=_text(item, "customer"),
+        product=_text(item, "product"),
+        seats=_int(item, "seats"),
+        start=_date(item, "start"),
+        years=_int(item, "years"),
+        reseller=_optional_text(item, "reseller"),
+    )
+
+
+def _accounts_load(args: argparse.Namespace) -> int:
+    data = _read_data(args.file)
+    accounts: list[LicenseAccount] = []
+    with _reading(args.file):
+        entries = _entries(data, "accounts")
+    for index, entry in enumerate(entries):
+        with _reading(f"{args.file}: accounts[{index}]"):
+            accounts.append(_account(entry))
+    with _store(args.db, create=True) as store, store.transaction():
+        for account in accounts:
+            store.save_license_account(account)
+    print(f"{len(accounts)} licence accounts saved to {args.db}.")
+    return 0
+
+
+def _progress_bar(total: int) -> tqdm[Any]:
+    """A progress bar on stderr, shown only when stderr is a terminal (never in pipes, logs)."""
+    stderr = sys.stderr
+    is_tty = getattr(stderr, "isatty", None)
+    return tqdm(
+        total=total,
+        desc="bill run",
+        unit=" subscriptions",
+        file=stderr,
+        disable=not (callable(is_tty) and is_tty()),
+        leave=False,
+    )
+
+
+def _bill_run(args: argparse.Namespace) -> int:
+    with _store(args.db) as store:
+        _stored_catalog(store, args.db)
+        with _progress_bar(len(store.subscription_ids())) as bar:
+
+            def progress(done: int, total: int) -> None:
+                if bar.total != total:
+                    bar.reset(total=total)
+                bar.update(done - bar.n)
+
+            report = run_billing(store, as_of=args.as_of, on_progress=progress)
+    numbers = report.invoices
+    print(
+        f"Billed {report.subscriptions} subscriptions as of {args.as_of.isoformat()}: "
+        f"{len(numbers)} invoices created"
+        + (f" ({numbers[0]} to {numbers[-1]})." if numbers else ".")
+    )
+    for currency in sorted(report.total):
+        print(f"Total {currency}: {format_money(report.total[currency], locale=args.locale)}")
+    return 0
+
+
+_RENEWAL_HEADINGS = {
+    True: (
+        "Nom client",
+        "Abonnement",
+        "Nom revendeur",
+        "Date de début",
+        "Date de fin",
+        "Durée (ans)",
+        "À renouveler",
+        "Couleur",
+    ),
+    False: (
+        "Customer",
+        "Product",
+        "Reseller",
+        "Start",
+        "End",
+        "Years",
+        "Licences",
+        "Colour",
+    ),
+}
+
+
+def _table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in (headings, *rows)) for i in range(len(headings))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells)).rstrip()
+
+    return [line(headings), "  ".join("-" * width for width in widths), *map(line, rows)]
+
+
+def _renewals(args: argparse.Namespace) -> int:
+    with _store(args.db) as store:
+        accounts = store.license_accounts()
+    locale = args.locale
+    french = _is_french(locale)
+    board = renewal_dashboard(accounts, as_of=args.as_of)
+    day = format_date(args.as_of, locale=locale)
+    print(f"Tableau de bord au {day}" if french else f"Dashboard on {day}")
+    count = board.companies_to_renew
+    print(
+        f"Nombre de sociétés à renouveler : {count}" if french else f"Companies to renew: {count}"
+    )
+    for reseller, number in board.by_reseller:
+        if french:
+            print(f"  dont {reseller or 'sans revendeur'} : {number}")
+        else:
+            print(f"  {reseller or 'no reseller'}: {number}")
+    print()
+    if not board.rows:
+        print("Aucun compte de licences." if french else "No licence accounts.")
+        return 0
+    rows = [
+        (
+            row.customer,
+            row.product,
+            row.reseller or "—",
+            format_date(row.start, locale=locale, format="short"),
+            format_date(row.end, locale=locale, format="short"),
+            str(row.years),
+            str(row.licences),
+            f"{label(row.status.colour, locale=locale)} ({label(row.status.value, locale=locale)})",
+        )
+        for row in board.rows
+    ]
+    for text in _table(_RENEWAL_HEADINGS[french], rows):
+        print(text)
+    return 0
+
+
+def _duration(item: Mapping[str, Any]) -> dict[str, Duration]:
+    chosen = [
+        key
+        for key in ("once", "periods", "months")
+        if item.get(key) is not None and item[key] is not False
+    ]
+    if len(chosen) > 1:
+        raise ValueError(f"give one of once, periods, months; not {' and '.join(chosen)}")
+    if not chosen:
+        return {}
+    if chosen == ["once"]:
+        if item["once"] is not True:
+            raise TypeError(f"once={item['once']!r} must be true or false")
+        return {"duration": Duration.once()}
+    if chosen == ["periods"]:
+        return {"duration": Duration.periods(_int(item, "periods"))}
+    return {"duration": Duration.months(_int(item, "months"))}
+
+
+def _discount(value: object, *, currency: str, per_unit: bool) -> Discount:
+    item = _mapping(value, "discount")
+    _check_keys(
+        item,
+        required={"code"},
+        optional={"percent", "amount", "once", "periods", "months", "applies_to"},
+        name="discount",
+    )
+    code = _text(item, "code")
+    options: dict[str, Any] = dict(_duration(item))
+    if item.get("applies_to") is not None:
+        options["applies_to"] = _codes(item, "applies_to")
+    if ("percent" in item) == ("amount" in item):
+        raise ValueError(f"discount {code!r} needs one of percent or amount")
+    if "percent" in item:
+        maker = Discount.per_unit_percent_off if per_unit else Discount.percent_off
+        return maker(code, item["percent"], **options)
+    amount = Money(item["amount"], currency)
+    return (Discount.per_unit_amount_off if per_unit else Discount.amount_off)(
+        code, amount, **options
+    )
+
+
+def _billing_start(value: object) -> BillingStart | None:
+    if value is None:
+        return None
+    if value == "immediately":
+        return BillingStart.immediately()
+    item = _mapping(value, "start")
+    if len(item) != 1 or not set(item) <= {"after_months", "after_days", "on"}:
+        raise ValueError(
+            f"start={dict(item)!r} must be {{'after_months': N}}, {{'after_days': N}}, "
+            "{'on': 'YYYY-MM-DD'} or 'immediately'"
+        )
+    if "on" in item:
+        return BillingStart.on(_date(item, "on"))
+    if "after_days" in item:
+        return BillingStart.after_days(_int(item, "after_days"))
+    return BillingStart.after_months(_int(item, "after_months"))
+
+
+def _line_item(item: Mapping[str, Any], *, currency: str) -> LineItem:
+    _check_keys(
+        item,
+        required={"code", "name", "unit_price"},
+        optional={"quantity", "frequency", "start", "payments", "end", "tax", "discounts"},
+    )
+    discounts = item.get("discounts") or []
+    if not isinstance(discounts, list):
+        raise TypeError(f"discounts={discounts!r} must be a list")
+    return LineItem(
+        code=_text(item, "code"),
+        name=_text(item, "name"),
+        unit_price=Money(item["unit_price"], currency),
+        quantity=item.get("quantity", 1),
+        frequency=_frequency(item, "frequency"),
+        billing_start=_billing_start(item.get("start")),
+        payments=_optional_int(item, "payments"),
+        end=None if item.get("end") is None else _date(item, "end"),
+        tax_rates=_tax_rates(item, "tax"),
+        discounts=tuple(_discount(d, currency=currency, per_unit=True) for d in discounts),
+    )
+
+
+def _payment_link(data: object, *, source: str) -> PaymentLink:
+    with _reading(source):
+        top = _top(data, "lines")
+        _check_keys(top, required={"currency", "lines"}, optional={"id", "discounts"})
+        currency = _text(top, "currency")
+        Money.zero(currency)  # an unknown currency is named before any line
+        link_id = _optional_text(top, "id") or Path(source).stem
+        lines = _entries(top, "lines")
+        discounts = top.get("discounts") or []
+        if not isinstance(discounts, list):
+            raise TypeError(f"discounts={discounts!r} must be a list")
+    items = []
+    for index, line in enumerate(lines):
+        with _reading(f"{source}: lines[{index}]"):
+            items.append(_line_item(line, currency=currency))
+    offer_discounts = []
+    for index, discount in enumerate(discounts):
+        with _reading(f"{source}: discounts[{index}]"):
+            offer_discounts.append(_discount(discount, currency=currency, per_unit=False))
+    with _reading(source):
+        return PaymentLink(
+            id=link_id, currency=currency, lines=tuple(items), discounts=tuple(offer_discounts)
+        )
+
+
+def _quote(args: argparse.Namespace) -> int:
+    offer = _payment_link(_read_data(args.file), source=args.file)
+    with _reading(args.file):
+        result = checkout(offer, paid_on=args.paid_on, horizon=args.horizon)
+    locale = args.locale
+    french = _is_french(locale)
+    paid_on = format_date(args.paid_on, locale=locale)
+    total = label("total", locale=locale)
+    print(f"Paiement le {paid_on}" if french else f"Payment on {paid_on}")
+    print()
+    print("À payer aujourd'hui" if french else "Due today")
+    due: Invoice | None = result.due_now
+    if due is None:
+        print("  Rien à payer aujourd'hui." if french else "  Nothing to pay today.")
+    else:
+        for line in due.lines:
+            print(f"  {line.description:<32} {format_money(line.net, locale=locale):>14}")
+            print(f"      {describe_line(line, locale=locale)}")
+        for tax in due.taxes:
+            print(f"  {tax.rate.name:<32} {format_money(tax.tax, locale=locale):>14}")
+        print(f"  {total:<32} {format_money(due.total, locale=locale):>14}")
+    print()
+    print("Paiements à venir" if french else "Upcoming payments")
+    if not result.future:
+        print("  Aucun." if french else "  None.")
+    excluding_tax = "HT" if french else "excl. tax"
+    for invoice in result.future:
+        detail = ", ".join(
+            f"{line.description} {format_money(line.net, locale=locale)}" for line in invoice.lines
+        )
+        print(
+            f"  {format_date(invoice.issued_on, locale=locale):<20} "
+            f"{format_money(invoice.total, locale=locale):>14}   ({detail} {excluding_tax})"
+        )
+    return 0
+
+
+def _invoice_show(args: argparse.Namespace) -> int:
+    with _store(args.db) as store:
+        invoice = store.get_invoice(args.number)
+    if invoice is None:
+        raise _failure(f"no invoice {args.number!r} in {args.db}")
+    print(invoice.to_text(locale=args.locale))
+    if args.pdf is not None:
+        from subbill.pdf import render_invoice_pdf  # noqa: PLC0415  (fpdf2 only when asked)
+
+        try:
+            content = render_invoice_pdf(invoice, locale=args.locale)
+        except ImportError as error:
+            raise _failure(str(error)) from None
+        try:
+            Path(args.pdf).write_bytes(content)
+        except OSError as error:
+            raise _failure(f"cannot write {args.pdf}: {error.strerror or error}") from None
+        print()
+        print(f"PDF written to {args.pdf}")
+    return 0
+
+
+# -- the parser -----------------------------------------------------------------------------
+
+
+def _parser() -> _Parser:
+    db = _Parser(add_help=False)
+    db.add_argument(
+        "--db", default=DEFAULT_DB, metavar="DB", help=f"SQLite file (default: {DEFAULT_DB})"
+    )
+    as_of = _Parser(add_help=False)
+    as_of.add_argument(
+        "--as-of",
+        type=_date_argument,
+        default=None,
+        metavar="DATE",
+        help="the date to compute on, YYYY-MM-DD (default: today)",
+    )
+    locale = _Parser(add_help=False)
+    locale.add_argument(
+        "--locale",
+        type=_locale_argument,
+        default=DEFAULT_LOCALE,
+        help=f"language of the output, e.g. fr_FR (default: {DEFAULT_LOCALE})",
+    )
+
+    parser = _Parser(prog=PROG, description="Subscription billing, computed exactly.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = commands.add_parser("demo", help="print the French tour of what subbill computes")
+    demo.set_defaults(run=_demo)
+
+    for noun, run, what in (
+        ("catalog", _catalog_load, "a catalog (plans, modules, add-ons, policy)"),
+        ("subscriptions", _subscriptions_load, '{"subscriptions": [...]} on the stored catalog'),
+        ("accounts", _accounts_load, '{"accounts": [...]}: licence accounts'),
+    ):
+        group = commands.add_parser(noun, help=f"load {noun} from a JSON or TOML file")
+        verbs = group.add_subparsers(dest="verb", metavar="VERB", required=True)
+        load = verbs.add_parser("load", parents=[db], help=f"load {what}")
+        load.add_argument("file", metavar="FILE", help="a .json or .toml file")
+        load.set_defaults(run=run)
+
+    bill = commands.add_parser(
+        "bill-run", parents=[as_of, db, locale], help="bill every subscription up to a date"
+    )
+    bill.set_defaults(run=_bill_run)
+
+    renewals = commands.add_parser(
+        "renewals", parents=[as_of, locale, db], help="the licence renewal dashboard"
+    )
+    renewals.set_defaults(run=_renewals)
+
+    quote = commands.add_parser(
+        "quote", parents=[locale], help="what a payment link charges today and later"
+    )
+    quote.add_argument("file", metavar="FILE", help="the payment link, a .json or .toml file")
+    quote.add_argument(
+        "--paid-on", type=_date_argument, required=True, metavar="DATE", help="payment date"
+    )
+    quote.add_argument(
+        "--horizon",
+        type=_date_argument,
+        default=None,
+        metavar="DATE",
+        help="show future payments up to this date (default: the end of the term, or a year)",
+    )
+    quote.set_defaults(run=_quote)
+
+    invoice = commands.add_parser("invoice", help="show a stored invoice")
+    invoice_verbs = invoice.add_subparsers(dest="verb", metavar="VERB", required=True)
+    show = invoice_verbs.add_parser(
+        "show", parents=[locale, db], help="print an invoice, optionally as a PDF too"
+    )
+    show.add_argument("number", metavar="NUMBER", help="the invoice number, e.g. F-2026-000001")
+    show.add_argument("--pdf", metavar="OUT", default=None, help="also write the invoice as PDF")
+    show.set_defaults(run=_invoice_show)
+    return parser
+
+
+def _error(message: str, status: int) -> int:
+    text = " ".join(message.split())  # one line, whatever the message held
+    print(f"{PROG}: error: {text}", file=sys.stderr)
+    return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that Python's final flush does not fail too."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured, closed)
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``subbill`` command line with ``argv`` (default: ``sys.argv[1:]``).
+
+    Returns the exit status: 0 on success, 2 for a bad command line or input file, 1 when
+    the command cannot be carried out, 130 when interrupted. Errors are printed on one line
+    of stderr; ``--help`` and ``--version`` print and return 0.
+    """
+    try:
+        args = _parser().parse_args(argv)
+    except _CommandError as error:
+        return _error(str(error), error.status)
+    except SystemExit as stop:  # --help, --version
+        return stop.code if isinstance(stop.code, int) else 0
+    if getattr(args, "as_of", "unset") is None:
+        args.as_of = date.today()  # the only place subbill reads the clock
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except _CommandError as error:
+        return _error(str(error), error.status)
+    except SubbillError as error:
+        return _error(_message(error, locale=getattr(args, "locale", DEFAULT_LOCALE)), FAILURE)
+    except sqlite3.Error as error:
+        return _error(f"database {getattr(args, 'db', '')}: {error}", FAILURE)
+    except BrokenPipeError:
+        _silence_stdout()  # the reader went away (``subbill demo | head``): stop quietly
+        return FAILURE
+    except OSError as error:
+        return _error(str(error), FAILURE)
+    except KeyboardInterrupt:
+        return _error("interrupted", INTERRUPTED)
+    except Exception as error:  # the last resort: one line, never a traceback
+        return _error(
+            f"unexpected {type(error).__name__}: {error} (a bug in subbill: please report it)",
+            FAILURE,
+        )

@@ -1,0 +1,549 @@
+"""The command line: each command's happy path, and errors as one line with an exit status."""
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from subbill.cli import main
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+CATALOG = EXAMPLES / "catalogue_saas.json"
+TVA = {"name": "TVA 20 %", "percent": "20"}
+SUBSCRIPTIONS = {
+    "subscriptions": [
+        {
+            "id": "S1",
+            "customer": "Boulangerie Martin",
+            "plan": "essentiel",
+            "start": "2026-03-01",
+            "frequency": "monthly",
+            "modules": ["crm"],
+            "addons": [],
+            "billing_day": None,
+            "tax": TVA,
+        },
+        {
+            "id": "S2",
+            "customer": "Garage Petit",
+            "plan": "pro",
+            "start": "2026-03-15",
+            "frequency": "annual",
+            "modules": ["stock"],
+            "tax": TVA,
+        },
+    ]
+}
+ACCOUNTS_TOML = """\
+[[accounts]]
+customer = "Boulangerie Martin"
+product = "TBox"
+seats = 12
+start = 2025-06-01
+years = 1
+reseller = "Revendeur Ouest"
+
+[[accounts]]
+customer = "Cabinet Leroy"
+product = "TSend"
+seats = 4
+start = "2025-03-01"
+years = 1
+
+[[accounts]]
+customer = "Garage Petit"
+product = "TBox"
+seats = 6
+start = "2025-09-15"
+years = 2
+reseller = "Revendeur Ouest"
+"""
+LINK = {
+    "id": "L1",
+    "currency": "EUR",
+    "lines": [
+        {
+            "code": "site",
+            "name": "Création du site web",
+            "unit_price": "3000.00",
+            "quantity": 1,
+            "tax": TVA,
+        },
+        {
+            "code": "seo",
+            "name": "Référencement (SEO)",
+            "unit_price": "500.00",
+            "frequency": "monthly",
+            "start": {"after_months": 6},
+            "payments": 12,
+            "tax": TVA,
+        },
+    ],
+    "discounts": [{"code": "LANCEMENT", "percent": "10", "once": True}],
+}
+
+
+def write_json(path: Path, data: object) -> Path:
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def assert_one_line_error(status: int, out: str, err: str, expected_status: int) -> str:
+    assert status == expected_status, err
+    assert "Traceback" not in out + err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("subbill: error: ")
+    return lines[0]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "billing.db"
+
+
+@pytest.fixture
+def loaded(tmp_path: Path, db: Path, capsys) -> Path:
+    """A database with the SaaS catalog and two subscriptions."""
+    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
+    subscriptions = write_json(tmp_path / "subscriptions.json", SUBSCRIPTIONS)
+    assert run(capsys, "subscriptions", "load", subscriptions, "--db", db)[0] == 0
+    return db
+
+
+# -- happy paths ------------------------------------------------------------------------------
+
+
+def test_catalog_load_validates_saves_and_summarises(capsys, db):
+    status, out, err = run(capsys, "catalog", "load", CATALOG, "--db", db)
+    assert status == 0, err
+    assert out.strip() == (f"Catalog saved to {db}: 3 plans, 5 modules, 1 add-ons, in EUR.")
+    assert db.exists()
+
+
+def test_catalog_load_reads_toml(capsys, tmp_path, db):
+    toml = tmp_path / "catalog.toml"
+    toml.write_text(
+        'currency = "EUR"\n\n[[plans]]\ncode = "solo"\nname = "Solo"\nrank = 1\n'
+        '[plans.prices]\nmonthly = "9.00"\n',
+        encoding="utf-8",
+    )
+    status, out, err = run(capsys, "catalog", "load", toml, "--db", db)
+    assert status == 0, err
+    assert "1 plans" in out
+
+
+def test_subscriptions_load_saves_every_subscription(capsys, tmp_path, db):
+    run(capsys, "catalog", "load", CATALOG, "--db", db)
+    path = write_json(tmp_path / "subscriptions.json", SUBSCRIPTIONS)
+    status, out, err = run(capsys, "subscriptions", "load", path, "--db", db)
+    assert status == 0, err
+    assert out.strip() == f"2 subscriptions saved to {db} (2 new, 0 replaced)."
+    status, out, _ = run(capsys, "subscriptions", "load", path, "--db", db)
+    assert out.strip() == f"2 subscriptions saved to {db} (0 new, 2 replaced)."
+
+
+def test_bill_run_creates_invoices_once_and_invoice_show_prints_and_writes_a_pdf(
+    capsys, tmp_path, loaded
+):
+    status, out, err = run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", loaded)
+    assert status == 0, err
+    assert "Billed 2 subscriptions as of 2026-04-01: 2 invoices created" in out
+    assert "(F-2026-000001 to F-2026-000002)" in out
+    # S1: (29 + 5) × 2 months + 20 % VAT; S2: a year of Pro + Stock (590 + 90) + 20 % VAT.
+    assert "Total EUR: €897.60" in out
+    assert err == ""  # stderr is not a terminal: no progress bar
+
+    status, out, _ = run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", loaded)
+    assert status == 0
+    assert "0 invoices created." in out
+
+    pdf = tmp_path / "invoice.pdf"
+    status, out, err = run(
+        capsys,
+        "invoice",
+        "show",
+        "F-2026-000001",
+        "--locale",
+        "fr_FR",
+        "--pdf",
+        pdf,
+        "--db",
+        loaded,
+    )
+    assert status == 0, err
+    assert "Facture F-2026-000001" in out
+    assert "Boulangerie Martin" in out
+    assert "Total TTC" in out
+    assert "81,60\xa0€" in out
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+    status, out, err = run(capsys, "invoice", "show", "F-2026-000002", "--db", loaded)
+    assert status == 0, err
+    assert "Garage Petit" in out
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_bill_run_shows_a_progress_bar_only_on_a_terminal(capsys, loaded, monkeypatch):
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    status = main(["bill-run", "--as-of", "2026-04-01", "--db", str(loaded)])
+    assert status == 0
+    assert "bill run:" in terminal.getvalue()
+    assert "0/2" in terminal.getvalue()
+    assert "bill run" not in capsys.readouterr().out
+
+
+def test_bill_run_as_of_defaults_to_today(capsys, loaded):
+    status, out, err = run(capsys, "bill-run", "--db", loaded)
+    assert status == 0, err
+    assert re.search(r"as of \d{4}-\d{2}-\d{2}:", out)
+
+
+def test_db_defaults_to_subbill_db_in_the_current_folder(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(capsys, "catalog", "load", CATALOG)
+    assert status == 0, err
+    assert (tmp_path / "subbill.db").exists()
+
+
+def test_renewals_prints_the_french_dashboard(capsys, tmp_path, db):
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(ACCOUNTS_TOML, encoding="utf-8")
+    status, out, err = run(capsys, "accounts", "load", accounts, "--db", db)
+    assert status == 0, err
+    assert out.strip() == f"3 licence accounts saved to {db}."
+
+    status, out, err = run(
+        capsys, "renewals", "--as-of", "2026-04-01", "--locale", "fr_FR", "--db", db
+    )
+    assert status == 0, err
+    assert "Tableau de bord au 1 avril 2026" in out
+    assert "Nombre de sociétés à renouveler : 2" in out
+    assert "dont Revendeur Ouest : 1" in out
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("Nom client"))
+    assert "Date de fin" in header
+    assert "Couleur" in header
+    rows = lines[lines.index(header) + 2 :]
+    assert [row.split("  ")[0] for row in rows] == [
+        "Cabinet Leroy",
+        "Boulangerie Martin",
+        "Garage Petit",
+    ]
+    assert "rouge (expiré)" in rows[0]
+    assert "28/02/2026" in rows[0]
+    assert "orange" in rows[1]
+    assert "Revendeur Ouest" in rows[2]
+
+
+def test_renewals_in_english(capsys, tmp_path, db):
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(ACCOUNTS_TOML, encoding="utf-8")
+    run(capsys, "accounts", "load", accounts, "--db", db)
+    status, out, _ = run(capsys, "renewals", "--as-of", "2026-04-01", "--db", db)
+    assert status == 0
+    assert "Companies to renew: 2" in out
+    assert "red (expired)" in out
+
+
+def test_quote_prints_the_checkout_in_french(capsys, tmp_path):
+    link = write_json(tmp_path / "link.json", LINK)
+    status, out, err = run(
+        capsys,
+        "quote",
+        link,
+        "--paid-on",
+        "2026-01-15",
+        "--horizon",
+        "2026-09-15",
+        "--locale",
+        "fr_FR",
+    )
+    assert status == 0, err
+    assert "À payer aujourd'hui" in out
+    assert "Création du site web" in out
+    assert "2\u202f700,00\xa0€" in out  # 3 000 € less the one-time 10 %
+    assert "Total TTC" in out
+    assert "3\u202f240,00\xa0€" in out
+    assert "Paiements à venir" in out
+    upcoming = out.split("Paiements à venir")[1]
+    assert [line.split("   ")[0].strip() for line in upcoming.strip().splitlines()] == [
+        "15 juillet 2026",
+        "15 août 2026",
+        "15 septembre 2026",
+    ]
+    assert upcoming.count("600,00\xa0€") == 3  # 500 € + VAT: the launch discount is once
+
+
+def test_quote_in_english_with_a_deferred_start_and_nothing_due_today(capsys, tmp_path):
+    link = write_json(
+        tmp_path / "link.json",
+        {
+            "currency": "EUR",
+            "lines": [
+                {
+                    "code": "seo",
+                    "name": "SEO",
+                    "unit_price": "500.00",
+                    "frequency": "monthly",
+                    "start": {"on": "2026-03-01"},
+                    "payments": 2,
+                }
+            ],
+        },
+    )
+    status, out, err = run(capsys, "quote", link, "--paid-on", "2026-01-15")
+    assert status == 0, err
+    assert "Due today" in out
+    assert "Nothing to pay today." in out
+    assert "Upcoming payments" in out
+    assert "March 1, 2026" in out
+    assert "April 1, 2026" in out
+
+
+def test_demo_prints_the_tour(capsys):
+    status, out, _ = run(capsys, "demo")
+    assert status == 0
+    assert "1\u202f234,56\xa0€" in out
+
+
+def test_help_and_version_return_zero(capsys):
+    status, out, _ = run(capsys, "--version")
+    assert status == 0
+    assert out.startswith("subbill ")
+    status, out, _ = run(capsys, "quote", "--help")
+    assert status == 0
+    assert "--paid-on" in out
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+def test_bad_json_is_one_line_with_status_2(capsys, tmp_path, db):
+    bad = tmp_path / "catalog.json"
+    bad.write_text('{"currency": "EUR", "plans": [', encoding="utf-8")
+    line = assert_one_line_error(*run(capsys, "catalog", "load", bad, "--db", db), 2)
+    assert "is not valid JSON" in line
+    assert not db.exists()
+
+
+def test_bad_toml_is_one_line_with_status_2(capsys, tmp_path, db):
+    bad = tmp_path / "accounts.toml"
+    bad.write_text("[[accounts]\n", encoding="utf-8")
+    line = assert_one_line_error(*run(capsys, "accounts", "load", bad, "--db", db), 2)
+    assert "is not valid TOML" in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("bill-run", "--as-of", "2026-13-01"),
+        ("renewals", "--as-of", "2026-13-01"),
+        ("quote", "link.json", "--paid-on", "2026-13-01"),
+    ],
+    ids=["bill-run", "renewals", "quote"],
+)
+def test_unknown_date_is_one_line_with_status_2(capsys, loaded, argv):
+    line = assert_one_line_error(*run(capsys, *argv, "--db", loaded), 2)
+    assert "'2026-13-01' is not a date (month must be in 1..12)" in line
+
+
+def test_unknown_date_in_a_file_names_the_entry(capsys, tmp_path, loaded):
+    data = {"subscriptions": [{**SUBSCRIPTIONS["subscriptions"][0], "start": "2026-13-01"}]}
+    path = write_json(tmp_path / "subscriptions.json", data)
+    line = assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", loaded), 2)
+    assert "subscriptions[0] (id 'S1'): start='2026-13-01' is not a date" in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("bill-run",),
+        ("renewals",),
+        ("invoice", "show", "F-2026-000001"),
+    ],
+    ids=["bill-run", "renewals", "invoice-show"],
+)
+def test_missing_database_is_refused_and_not_created(capsys, tmp_path, argv):
+    missing = tmp_path / "missing.db"
+    line = assert_one_line_error(*run(capsys, *argv, "--db", missing), 1)
+    assert f"no database at {missing}" in line
+    assert not missing.exists()
+
+
+def test_unknown_plan_in_a_subscription_saves_nothing(capsys, tmp_path, loaded):
+    good = {**SUBSCRIPTIONS["subscriptions"][0], "id": "S3"}
+    bad = {**SUBSCRIPTIONS["subscriptions"][0], "id": "S4", "plan": "platinum"}
+    path = write_json(tmp_path / "more.json", {"subscriptions": [good, bad]})
+    line = assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", loaded), 2)
+    assert "subscriptions[1] (id 'S4'): plan='platinum' is not in the catalog" in line
+    status, out, _ = run(capsys, "bill-run", "--as-of", "2026-03-01", "--db", loaded)
+    assert status == 0
+    assert "Billed 2 subscriptions" in out  # S3 was not saved either
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"customer": "X", "plan": "pro", "start": "2026-03-01"}, "missing 'id'"),
+        (
+            {"id": "S9", "customer": "X", "plan": "pro", "start": "2026-03-01", "seats": 3},
+            "unknown key 'seats'",
+        ),
+        (
+            {"id": "S9", "customer": "X", "plan": "pro", "start": "2026-03-01", "frequency": 1},
+            "frequency=1 must be a frequency",
+        ),
+        (
+            {
+                "id": "S9",
+                "customer": "X",
+                "plan": "essentiel",
+                "start": "2026-03-01",
+                "modules": ["stock"],
+            },
+            "The module Stock requires plan Pro or above.",
+        ),
+        (
+            {
+                "id": "S9",
+                "customer": "X",
+                "plan": "pro",
+                "start": "2026-03-01",
+                "tax": {"name": "TVA", "percent": "120"},
+            },
+            "percent='120' must be between 0 and 100",
+        ),
+    ],
+    ids=["missing-id", "unknown-key", "bad-frequency", "refused-module", "bad-tax"],
+)
+def test_bad_subscription_entries_are_named(capsys, tmp_path, loaded, entry, expected):
+    path = write_json(tmp_path / "bad.json", {"subscriptions": [entry]})
+    line = assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", loaded), 2)
+    assert "subscriptions[0]" in line
+    assert expected in line
+
+
+def test_subscriptions_need_a_stored_catalog(capsys, tmp_path, db):
+    path = write_json(tmp_path / "subscriptions.json", SUBSCRIPTIONS)
+    line = assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", db), 1)
+    assert "no catalog" in line
+    assert not db.exists()
+
+
+def test_a_catalog_that_drops_a_subscribed_plan_is_refused(capsys, tmp_path, loaded):
+    smaller = json.loads(CATALOG.read_text(encoding="utf-8"))
+    smaller["plans"] = [plan for plan in smaller["plans"] if plan["code"] != "essentiel"]
+    path = write_json(tmp_path / "smaller.json", smaller)
+    line = assert_one_line_error(*run(capsys, "catalog", "load", path, "--db", loaded), 2)
+    assert "'S1'" in line
+    assert "plan='essentiel' is not in the catalog" in line
+
+
+def test_missing_input_file_and_unknown_invoice(capsys, tmp_path, loaded):
+    line = assert_one_line_error(
+        *run(capsys, "catalog", "load", tmp_path / "nope.json", "--db", loaded), 2
+    )
+    assert "cannot read" in line
+    line = assert_one_line_error(*run(capsys, "invoice", "show", "F-1", "--db", loaded), 1)
+    assert "no invoice 'F-1'" in line
+
+
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        ({"currency": "EUR", "lines": []}, "has no lines"),
+        ({"currency": "XXX1", "lines": []}, "is not an ISO 4217 currency code"),
+        (
+            {"currency": "EUR", "lines": [{"code": "a", "name": "A", "unit_price": "5,50"}]},
+            "lines[0]: amount='5,50' must be a decimal number",
+        ),
+        (
+            {
+                "currency": "EUR",
+                "lines": [
+                    {"code": "a", "name": "A", "unit_price": "5", "start": {"after_weeks": 2}}
+                ],
+            },
+            "start=",
+        ),
+        (
+            {
+                "currency": "EUR",
+                "lines": [{"code": "a", "name": "A", "unit_price": "5"}],
+                "discounts": [{"code": "X"}],
+            },
+            "discounts[0]: discount 'X' needs one of percent or amount",
+        ),
+    ],
+    ids=["no-lines", "bad-currency", "bad-price", "bad-start", "bad-discount"],
+)
+def test_bad_payment_links_are_one_line(capsys, tmp_path, link, expected):
+    path = write_json(tmp_path / "link.json", link)
+    line = assert_one_line_error(*run(capsys, "quote", path, "--paid-on", "2026-01-15"), 2)
+    assert expected in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [(), ("frobnicate",), ("renewals", "--locale", "xx_YY"), ("quote", "link.json")],
+    ids=["no-command", "unknown-command", "bad-locale", "missing-paid-on"],
+)
+def test_usage_errors_are_one_line_with_status_2(capsys, argv):
+    assert_one_line_error(*run(capsys, *argv), 2)
+
+
+def test_a_file_that_is_not_a_database_fails_with_status_1(capsys, tmp_path):
+    fake = tmp_path / "fake.db"
+    fake.write_text("not a database " * 100, encoding="utf-8")
+    line = assert_one_line_error(*run(capsys, "bill-run", "--db", fake), 1)
+    assert "fake.db" in line
+
+
+# -- python -m subbill --------------------------------------------------------------------------
+
+
+def _python_m_subbill(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run(
+        [sys.executable, "-m", "subbill", *argv],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_python_m_subbill_runs_the_demo(tmp_path):
+    result = _python_m_subbill("demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1\u202f234,56\xa0€" in result.stdout
+    assert result.stderr == ""
+
+
+def test_python_m_subbill_reports_errors_without_a_traceback(tmp_path):
+    result = _python_m_subbill("bill-run", "--db", "missing.db", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("subbill: error: no database at missing.db")
+    assert not (tmp_path / "missing.db").exists()
