@@ -16,46 +16,14 @@ from subbill import (
     renewal_dashboard,
     renewal_form,
 )
-from subbill.l10n import format_date, label, refusal_text
+from subbill.l10n import dashboard_text, format_date, refusal_text
 
 FR = "fr_FR"
 AUJOURDHUI = date(2026, 4, 1)
 
 
 def tableau(comptes: list[LicenseAccount]) -> None:
-    bord = renewal_dashboard(comptes, as_of=AUJOURDHUI)
-    print(f"Nombre de sociétés à renouveler : {bord.companies_to_renew}")
-    for revendeur, nombre in bord.by_reseller:
-        print(f"  dont {revendeur or 'sans revendeur'} : {nombre}")
-    print()
-    entetes = (
-        "Nom client",
-        "Abonnement",
-        "Nom revendeur",
-        "Date de début",
-        "Date de fin",
-        "Durée (ans)",
-        "À renouveler",
-        "Couleur",
-    )
-    lignes = [
-        (
-            ligne.customer,
-            ligne.product,
-            ligne.reseller or "—",
-            format_date(ligne.start, locale=FR, format="short"),
-            format_date(ligne.end, locale=FR, format="short"),
-            str(ligne.years),
-            str(ligne.licences),
-            f"{label(ligne.status.colour, locale=FR)} ({label(ligne.status.value, locale=FR)})",
-        )
-        for ligne in bord.rows
-    ]
-    largeurs = [max(len(r[i]) for r in (entetes, *lignes)) for i in range(len(entetes))]
-    print("  ".join(e.ljust(largeurs[i]) for i, e in enumerate(entetes)).rstrip())
-    print("  ".join("-" * w for w in largeurs))
-    for r in lignes:
-        print("  ".join(c.ljust(largeurs[i]) for i, c in enumerate(r)).rstrip())
+    print(dashboard_text(renewal_dashboard(comptes, as_of=AUJOURDHUI), locale=FR))
     print()
 
 
@@ -99,7 +67,7 @@ def main() -> None:
         registre = registre.assign(
             source, compte.holder, compte.product, compte.licence_years, on=compte.start
         )
-    print("═══ Tableau de bord au", format_date(AUJOURDHUI, locale=FR), "═══")
+    print("═══ Le tableau de bord ═══")
     tableau(comptes)
 
     print("═══ Renouveler Boulangerie Martin (TBox) ═══")

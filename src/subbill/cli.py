@@ -35,7 +35,7 @@ import os
 import sqlite3
 import sys
 import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -52,6 +52,7 @@ from subbill.discounts import Discount, Duration
 from subbill.errors import SubbillError
 from subbill.invoices import Invoice
 from subbill.l10n import (
+    dashboard_text,
     describe_line,
     format_date,
     format_money,
@@ -482,75 +483,10 @@ def _bill_run(args: argparse.Namespace) -> int:
     return 0
 
 
-_RENEWAL_HEADINGS = {
-    True: (
-        "Nom client",
-        "Abonnement",
-        "Nom revendeur",
-        "Date de début",
-        "Date de fin",
-        "Durée (ans)",
-        "À renouveler",
-        "Couleur",
-    ),
-    False: (
-        "Customer",
-        "Product",
-        "Reseller",
-        "Start",
-        "End",
-        "Years",
-        "Licences",
-        "Colour",
-    ),
-}
-
-
-def _table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(row[i]) for row in (headings, *rows)) for i in range(len(headings))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells)).rstrip()
-
-    return [line(headings), "  ".join("-" * width for width in widths), *map(line, rows)]
-
-
 def _renewals(args: argparse.Namespace) -> int:
     with _store(args.db) as store:
         accounts = store.license_accounts()
-    locale = args.locale
-    french = _is_french(locale)
-    board = renewal_dashboard(accounts, as_of=args.as_of)
-    day = format_date(args.as_of, locale=locale)
-    print(f"Tableau de bord au {day}" if french else f"Dashboard on {day}")
-    count = board.companies_to_renew
-    print(
-        f"Nombre de sociétés à renouveler : {count}" if french else f"Companies to renew: {count}"
-    )
-    for reseller, number in board.by_reseller:
-        if french:
-            print(f"  dont {reseller or 'sans revendeur'} : {number}")
-        else:
-            print(f"  {reseller or 'no reseller'}: {number}")
-    print()
-    if not board.rows:
-        print("Aucun compte de licences." if french else "No licence accounts.")
-        return 0
-    rows = [
-        (
-            row.customer,
-            row.product,
-            row.reseller or "—",
-            format_date(row.start, locale=locale, format="short"),
-            format_date(row.end, locale=locale, format="short"),
-            str(row.years),
-            str(row.licences),
-            f"{label(row.status.colour, locale=locale)} ({label(row.status.value, locale=locale)})",
-        )
-        for row in board.rows
-    ]
-    for text in _table(_RENEWAL_HEADINGS[french], rows):
-        print(text)
+    print(dashboard_text(renewal_dashboard(accounts, as_of=args.as_of), locale=args.locale))
     return 0
 
 

@@ -14,7 +14,7 @@ writes itself (« du … au … ») exist in French and English, other languages
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -30,12 +30,14 @@ from subbill.invoices import Invoice, InvoiceLine
 from subbill.money import Money
 from subbill.periods import Frequency, FrequencyUnit, Period, check_date
 from subbill.proration import BillablePeriod, ProrationBasis
+from subbill.renewals import RenewalDashboard
 from subbill.subscriptions import Change
 from subbill.usage import Finding, InvoiceStory
 
 __all__ = [
     "UnknownLocaleError",
     "change_text",
+    "dashboard_text",
     "describe_line",
     "describe_proration",
     "finding_text",
@@ -52,6 +54,7 @@ __all__ = [
     "reason_label",
     "refusal_text",
     "story_text",
+    "text_table",
 ]
 
 
@@ -823,3 +826,67 @@ def story_text(story: InvoiceStory, *, locale: str) -> str:
 def _far(start: date, period: Period | None) -> date:
     """An open span shown up to the end of the line's period."""
     return period.end if period is not None and period.end > start else start + timedelta(days=1)
+
+
+# -- the renewal dashboard ------------------------------------------------------------------
+
+_DASHBOARD_HEADINGS = {
+    True: (
+        "Nom client",
+        "Abonnement",
+        "Nom revendeur",
+        "Date de début",
+        "Date de fin",
+        "Durée (ans)",
+        "À renouveler",
+        "Couleur",
+    ),
+    False: ("Customer", "Product", "Reseller", "Start", "End", "Years", "Licences", "Colour"),
+}
+
+
+def text_table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Lines of a plain-text table: headings, a rule, then the rows, columns padded."""
+    widths = [max(len(row[i]) for row in (headings, *rows)) for i in range(len(headings))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells)).rstrip()
+
+    return [line(headings), "  ".join("-" * width for width in widths), *map(line, rows)]
+
+
+def dashboard_text(board: RenewalDashboard, *, locale: str) -> str:
+    """The reseller's renewal dashboard (seed 002) as text: the count, then the list.
+
+    The count of companies to renew (and by reseller), then the seed's columns with each
+    row's colour named (« orange (expire dans moins de 3 mois) »).
+    """
+    french = _is_french(locale)
+    day = format_date(board.as_of, locale=locale)
+    count = board.companies_to_renew
+    out = [
+        f"Tableau de bord au {day}" if french else f"Dashboard on {day}",
+        f"Nombre de sociétés à renouveler : {count}" if french else f"Companies to renew: {count}",
+    ]
+    for reseller, number in board.by_reseller:
+        name = reseller or ("sans revendeur" if french else "no reseller")
+        out.append(f"  dont {name} : {number}" if french else f"  {name}: {number}")
+    out.append("")
+    if not board.rows:
+        out.append("Aucun compte de licences." if french else "No licence accounts.")
+        return "\n".join(out)
+    rows = [
+        (
+            row.customer,
+            row.product,
+            row.reseller or "—",
+            format_date(row.start, locale=locale, format="short"),
+            format_date(row.end, locale=locale, format="short"),
+            str(row.years),
+            str(row.licences),
+            f"{label(row.status.colour, locale=locale)} ({label(row.status.value, locale=locale)})",
+        )
+        for row in board.rows
+    ]
+    out.extend(text_table(_DASHBOARD_HEADINGS[french], rows))
+    return "\n".join(out)
