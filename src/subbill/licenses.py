@@ -152,6 +152,18 @@ class LicenseLedger:
             raise RefusedError(
                 decision, f"{kind.value} {_show(_years(years))} {product} to {target!r}"
             )
+        return self._append(kind, on, product, source, target, years, reference)
+
+    def _append(
+        self,
+        kind: EntryKind,
+        on: date,
+        product: str,
+        source: str | None,
+        target: str,
+        years: Fraction | int,
+        reference: str,
+    ) -> LicenseLedger:
         entry = LedgerEntry(
             kind=kind,
             on=on,
@@ -174,16 +186,7 @@ class LicenseLedger:
     ) -> LicenseLedger:
         """Licence-years of ``product`` enter the system in ``holder``'s pool."""
         check_date("on", on)
-        entry = LedgerEntry(
-            kind=EntryKind.GRANT,
-            on=on,
-            product=product,
-            source=None,
-            target=holder,
-            licence_years=licence_years,
-            reference=reference,
-        )
-        return attrs.evolve(self, entries=(*self.entries, entry))
+        return self._append(EntryKind.GRANT, on, product, None, holder, licence_years, reference)
 
     def transfer(
         self,
