@@ -152,27 +152,19 @@ class LicenseLedger:
             raise RefusedError(
                 decision, f"{kind.value} {_show(_years(years))} {product} to {target!r}"
             )
-        return self._append(kind, on, product, source, target, years, reference)
-
-    def _append(
-        self,
-        kind: EntryKind,
-        on: date,
-        product: str,
-        source: str | None,
-        target: str,
-        years: Fraction | int,
-        reference: str,
-    ) -> LicenseLedger:
-        entry = LedgerEntry(
-            kind=kind,
-            on=on,
-            product=product,
-            source=source,
-            target=target,
-            licence_years=years,
-            reference=reference,
+        return self._append(
+            LedgerEntry(
+                kind=kind,
+                on=on,
+                product=product,
+                source=source,
+                target=target,
+                licence_years=years,
+                reference=reference,
+            )
         )
+
+    def _append(self, entry: LedgerEntry) -> LicenseLedger:
         return attrs.evolve(self, entries=(*self.entries, entry))
 
     def grant(
@@ -186,7 +178,17 @@ class LicenseLedger:
     ) -> LicenseLedger:
         """Licence-years of ``product`` enter the system in ``holder``'s pool."""
         check_date("on", on)
-        return self._append(EntryKind.GRANT, on, product, None, holder, licence_years, reference)
+        return self._append(
+            LedgerEntry(
+                kind=EntryKind.GRANT,
+                on=on,
+                product=product,
+                source=None,
+                target=holder,
+                licence_years=licence_years,
+                reference=reference,
+            )
+        )
 
     def transfer(
         self,
