@@ -187,9 +187,32 @@ def test_one_time_discount_applies_to_the_first_invoice_only():
     subscription = sub(plan("50.00"), discounts=(once,))
     first = bill_subscription(subscription, as_of=date(2026, 3, 1))
     assert first.invoice.discount_total == eur("5.00")
-    assert "WELCOME" in first.state.discounts_used
     second = bill_subscription(subscription, first.state, as_of=date(2026, 4, 1))
     assert second.invoice.discount_total == eur("0")
+
+
+def test_a_once_discount_reaches_only_the_first_period_of_a_catch_up_invoice():
+    half = Discount.percent_off("HALF", "50", duration=Duration.once())
+    subscription = sub(plan("100.00"), discounts=(half,))
+    at_once = bill_subscription(subscription, as_of=date(2026, 4, 1))
+    assert [line.discount for line in at_once.invoice.lines] == [eur("50.00"), eur("0")]
+    first = bill_subscription(subscription, as_of=date(2026, 3, 1))
+    second = bill_subscription(subscription, first.state, as_of=date(2026, 4, 1))
+    assert first.invoice.total + second.invoice.total == at_once.invoice.total == eur("150.00")
+
+
+def test_a_credit_after_a_once_discount_gives_back_what_was_paid():
+    pro = plan("100.00")
+    half = Discount.percent_off("HALF", "50", duration=Duration.once())
+    first = bill_subscription(sub(pro, discounts=(half,)), as_of=date(2026, 3, 1))
+    assert first.invoice.total == eur("50.00")
+    old, new = pro.change(date(2026, 3, 16), unit_price=eur("10.00"))
+    second = bill_subscription(
+        sub(old, new, discounts=(half,)), first.state, as_of=date(2026, 3, 16)
+    )
+    credit, charge = second.invoice.lines
+    assert (credit.amount, credit.net) == (eur("-51.61"), eur("-25.80"))  # 16/31 of what was paid
+    assert (charge.amount, charge.net) == (eur("5.16"), eur("2.58"))  # the same first period
 
 
 def test_discount_for_n_periods_and_for_a_time_window():

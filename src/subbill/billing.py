@@ -37,7 +37,7 @@ import attrs
 
 from subbill._convert import to_tuple
 from subbill.charges import OneTimeCharge, RecurringCharge
-from subbill.discounts import Discount, DiscountTarget, DurationKind, apply_discounts
+from subbill.discounts import Discount, DiscountTarget, apply_discounts
 from subbill.errors import InvalidArgumentError
 from subbill.invoices import (
     DocumentKind,
@@ -138,14 +138,12 @@ class BillingState:
 
     ``billed_through`` maps each recurring charge's key to the (exclusive) end of what has
     been billed; ``one_time_billed`` holds the keys of one-time charges invoiced;
-    ``discounts_used`` the codes of invoice discounts of duration *once* already used;
     ``credit_balance`` what the customer has in credit (carried-forward credit notes,
     overpayments).
     """
 
     billed_through: tuple[tuple[str, date], ...] = attrs.field(default=(), converter=_to_pairs)
     one_time_billed: frozenset[str] = frozenset()
-    discounts_used: frozenset[str] = frozenset()
     credit_balance: Money | None = None
 
     def billed_through_of(self, key: str) -> date | None:
@@ -192,18 +190,16 @@ class _Draft:
     periods_since: Callable[[date], int]
 
 
-def _applies(discount: Discount, draft: _Draft, *, invoice_level: bool = False) -> bool:
+def _applies(discount: Discount, draft: _Draft) -> bool:
     """Whether ``discount``'s duration covers ``draft``'s period.
 
     Durations count billing periods from the one that contains the discount's start
-    (``starts_on``, or the charge's start). An invoice discount of duration *once* covers
-    every line from its start on, on the first invoice it reaches (the state then marks
-    it used).
+    (``starts_on``, or the charge's start): *once* is that first billing period, on a charge
+    or on the invoice alike. Judged on periods, never on invoices, a duration gives the same
+    lines however the billing is split over runs, and credits mirror what was paid.
     """
     start = discount.starts_on or draft.origin
     since = draft.periods_since(start)
-    if invoice_level and discount.duration.kind is DurationKind.ONCE:
-        return since >= 0
     return discount.applies_in(
         period_start=draft.period_start, periods_since_start=since, origin=start
     )
@@ -332,22 +328,17 @@ def _one_time_draft(charge: OneTimeCharge) -> _Draft:
     return _with_line_discounts(draft, charge.discounts)
 
 
-def _invoice_discount_codes(
-    draft: _Draft, discounts: Sequence[Discount], used: frozenset[str]
-) -> frozenset[str]:
+def _invoice_discount_codes(draft: _Draft, discounts: Sequence[Discount]) -> frozenset[str]:
     return frozenset(
         discount.code
         for discount in discounts
-        if not (discount.duration.kind is DurationKind.ONCE and discount.code in used)
-        and discount.covers(draft.code)
-        and _applies(discount, draft, invoice_level=True)
+        if discount.covers(draft.code) and _applies(discount, draft)
     )
 
 
 def _lines(
     drafts: Sequence[_Draft],
     invoice_discounts: Sequence[Discount],
-    used: frozenset[str],
     rounding: TaxRounding,
 ) -> tuple[list[InvoiceLine], Any]:
     targets = [
@@ -358,7 +349,7 @@ def _lines(
             factor=draft.factor,
             product=draft.code,
             line_discounts=draft.line_discounts,
-            invoice_discounts=_invoice_discount_codes(draft, invoice_discounts, used),
+            invoice_discounts=_invoice_discount_codes(draft, invoice_discounts),
         )
         for draft in drafts
     ]
@@ -466,15 +457,7 @@ def bill_subscription(
             one_time_billed.add(one_time.key)
     if not drafts:
         return BillingResult(subscription=subscription.id, invoice=None, state=state)
-    lines, outcome = _lines(
-        drafts, subscription.discounts, state.discounts_used, subscription.tax_rounding
-    )
-    used = set(state.discounts_used)
-    used.update(
-        applied.discount.code
-        for applied in outcome.applied
-        if applied.discount.duration.kind is DurationKind.ONCE
-    )
+    lines, outcome = _lines(drafts, subscription.discounts, subscription.tax_rounding)
     currency = subscription.currency
     total = Money.total((line.total for line in lines), currency=currency)
     balance = state.credit_balance or Money.zero(currency)
@@ -499,7 +482,6 @@ def bill_subscription(
     new_state = BillingState(
         billed_through=reached,
         one_time_billed=frozenset(one_time_billed),
-        discounts_used=frozenset(used),
         credit_balance=None if balance.is_zero() and state.credit_balance is None else balance,
     )
     return BillingResult(subscription=subscription.id, invoice=invoice, state=new_state)

@@ -87,9 +87,8 @@ def _check_duration_count(instance: Duration, _attribute: Any, count: int) -> No
 class Duration:
     """How long a discount applies.
 
-    - ``once()``: a discount attached to a charge applies to its first billing period; an
-      invoice discount applies to the first invoice it can reduce (the billing state
-      remembers it was used).
+    - ``once()``: the first billing period (from the discount's start), on a charge or on
+      the whole invoice; a quote's one-time discount reduces only what is due at checkout.
     - ``periods(n)``: the first ``n`` billing periods of each charge from the discount's start.
     - ``months(n)``: the periods that start within ``n`` months of the discount's start.
     - ``forever()``.
@@ -100,7 +99,7 @@ class Duration:
 
     @classmethod
     def once(cls) -> Self:
-        """The first billing period (or first invoice, for an invoice discount)."""
+        """The first billing period from the discount's start."""
         return cls(kind=DurationKind.ONCE)
 
     @classmethod
