@@ -7,6 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from subbill import (
+    EntryKind,
+    InvalidArgumentError,
     LicenseAccount,
     LicenseLedger,
     Refused,
@@ -266,3 +268,47 @@ def test_every_account_has_one_status_that_only_moves_forward(start, years, rene
     if renewed:
         assert RenewalStatus.EXPIRING_SOON not in seen
         assert RenewalStatus.EXPIRED not in seen
+
+
+def test_a_chain_of_renewals_from_february_29_comes_back_to_the_29th():
+    ledger = LicenseLedger().grant("R", "TBox", 100, on=date(2024, 1, 1))
+    account = LicenseAccount(
+        customer="C", product="TBox", seats=1, start=date(2024, 2, 29), years=1
+    )
+    ends = []
+    for year in range(4):
+        _, account, ledger, _ = renew(
+            account, years=1, ledger=ledger, pool="R", on=date(2025 + year, 1, 1)
+        )
+        ends.append(account.last_day)
+    assert ends == [date(2026, 2, 27), date(2027, 2, 27), date(2028, 2, 28), date(2029, 2, 27)]
+    assert account.start == date(2028, 2, 29)  # the term starts on the 29th again
+
+
+def test_the_dashboard_shows_the_renewal_once_the_renewed_term_is_over():
+    renewed, following, _, _ = renew(
+        acme(), years=1, ledger=pools(), pool="Revendeur Ouest", on=date(2026, 4, 1)
+    )
+    during = renewal_dashboard([renewed, following], as_of=date(2026, 5, 31))
+    assert [(r.start, r.status) for r in during.rows] == [(date(2025, 6, 1), RenewalStatus.RENEWED)]
+    after = renewal_dashboard([renewed, following], as_of=date(2026, 6, 1))
+    assert [(r.start, r.end, r.status) for r in after.rows] == [
+        (date(2026, 6, 1), date(2027, 5, 31), RenewalStatus.ACTIVE)
+    ]
+    much_later = renewal_dashboard([renewed], as_of=date(2030, 1, 1))
+    assert [r.status for r in much_later.rows] == [RenewalStatus.EXPIRED]
+    assert much_later.companies_to_renew == 1
+
+
+def test_a_movement_may_not_empty_a_pool_before_it_was_filled():
+    ledger = LicenseLedger().grant("P", "TBox", 10, on=date(2024, 6, 1))
+    with pytest.raises(RefusedError, match="not_enough_licences"):
+        ledger.transfer("P", "R", "TBox", 5, on=date(2024, 1, 1))
+    later = ledger.transfer("P", "R", "TBox", 8, on=date(2024, 9, 1))
+    with pytest.raises(RefusedError, match=r"available='2'"):
+        later.transfer("P", "S", "TBox", 5, on=date(2024, 7, 1))  # would leave -3 from 1 Sept
+
+
+def test_grants_only_through_grant():
+    with pytest.raises(InvalidArgumentError, match="kind=grant has no source"):
+        LicenseLedger().move(EntryKind.GRANT, "R", "X", "TBox", 3, on=D)

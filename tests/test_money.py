@@ -273,3 +273,8 @@ def test_zero_in_every_currency(code):
     assert not Money.zero(code).is_negative()
     assert Money("-1", code).is_negative()
     assert Money("1", code).is_positive()
+
+
+def test_no_currency_codes_are_not_money():
+    with pytest.raises(UnknownCurrencyError, match="currency='XXX'"):
+        Money("1", "XXX")

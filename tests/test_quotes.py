@@ -13,6 +13,7 @@ from subbill import (
     Frequency,
     InvalidArgumentError,
     InvalidTransitionError,
+    InvalidTypeError,
     LineItem,
     Money,
     PaymentLink,
@@ -20,6 +21,7 @@ from subbill import (
     QuoteStatus,
     SubscriptionStatus,
     TaxRate,
+    UnknownCurrencyError,
     checkout,
     purchase,
 )
@@ -381,3 +383,12 @@ def test_checkout_future_dates_follow_the_resolved_billing_starts(offer, paid_on
         assert (first == paid_on) == any(
             item.code == line.code for item in (result.due_now.lines if result.due_now else ())
         )
+
+
+def test_offers_refuse_bad_frequency_currency_and_discounts_at_once():
+    with pytest.raises(InvalidTypeError, match="frequency='monthly' must be a Frequency or None"):
+        LineItem(code="a", name="A", unit_price=eur("1"), frequency="monthly")
+    with pytest.raises(UnknownCurrencyError, match="currency='EURO'"):
+        Quote(id="Q", customer="C", currency="EURO", valid_until=PAID)
+    with pytest.raises(InvalidArgumentError, match="discount 'D' is in USD, not currency=EUR"):
+        link(website(), discounts=(Discount.amount_off("D", Money("5", "USD")),))

@@ -61,6 +61,7 @@ from subbill.errors import (
     InvalidDateError,
     InvalidFrequencyError,
     InvalidPeriodError,
+    InvalidTypeError,
     SubbillError,
     UnknownCurrencyError,
 )
@@ -245,6 +246,7 @@ __all__ = [
     "InvalidFrequencyError",
     "InvalidPeriodError",
     "InvalidTransitionError",
+    "InvalidTypeError",
     "Invoice",
     "InvoiceLine",
     "InvoiceNumbering",

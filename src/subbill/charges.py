@@ -22,7 +22,7 @@ from typing import Any, Self
 
 import attrs
 
-from subbill._convert import check_text, to_tuple
+from subbill._convert import check_text, instance_of, to_tuple
 from subbill.discounts import Discount
 from subbill.errors import InvalidArgumentError, InvalidPeriodError
 from subbill.money import Money, _to_amount
@@ -110,17 +110,15 @@ class RecurringCharge:
     description: str = attrs.field(validator=check_text)
     unit_price: Money = attrs.field(validator=_check_money)
     quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
-    frequency: Frequency = attrs.field(
-        default=MONTHLY, validator=attrs.validators.instance_of(Frequency)
-    )
+    frequency: Frequency = attrs.field(default=MONTHLY, validator=instance_of(Frequency))
     billing_day: int | None = None
     anchor: date | None = None
     timing: BillingTiming = attrs.field(
-        default=BillingTiming.IN_ADVANCE, validator=attrs.validators.instance_of(BillingTiming)
+        default=BillingTiming.IN_ADVANCE, validator=instance_of(BillingTiming)
     )
     basis: ProrationBasis = attrs.field(
         default=ProrationBasis.ACTUAL_DAYS,
-        validator=attrs.validators.instance_of(ProrationBasis),
+        validator=instance_of(ProrationBasis),
     )
     start: date
     end: date | None = None

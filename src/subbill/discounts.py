@@ -35,6 +35,7 @@ from typing import Any, Self
 
 import attrs
 
+from subbill._convert import instance_of
 from subbill.errors import InvalidArgumentError
 from subbill.money import Money, _to_amount
 from subbill.periods import add_months, check_date
@@ -94,7 +95,7 @@ class Duration:
     - ``forever()``.
     """
 
-    kind: DurationKind = attrs.field(validator=attrs.validators.instance_of(DurationKind))
+    kind: DurationKind = attrs.field(validator=instance_of(DurationKind))
     count: int = attrs.field(default=0, validator=_check_duration_count)
 
     @classmethod
@@ -179,12 +180,10 @@ class Discount:
     """
 
     code: str
-    kind: DiscountKind = attrs.field(validator=attrs.validators.instance_of(DiscountKind))
+    kind: DiscountKind = attrs.field(validator=instance_of(DiscountKind))
     percent: Decimal | None = attrs.field(default=None, converter=_optional_percent)
     amount: Money | None = None
-    duration: Duration = attrs.field(
-        default=_FOREVER, validator=attrs.validators.instance_of(Duration)
-    )
+    duration: Duration = attrs.field(default=_FOREVER, validator=instance_of(Duration))
     applies_to: frozenset[str] = attrs.field(default=frozenset(), converter=_to_codes)
     starts_on: date | None = None
     description: str = attrs.field(default="", validator=_check_discount)

@@ -26,6 +26,7 @@ __all__ = [
     "InvalidDateError",
     "InvalidFrequencyError",
     "InvalidPeriodError",
+    "InvalidTypeError",
     "SubbillError",
     "UnknownCurrencyError",
 ]
@@ -135,3 +136,14 @@ class InvalidDateError(SubbillError, TypeError):
             f"{name}={value!r} must be a datetime.date (got {kind}); "
             "pass date(2026, 3, 1), or value.date() for a datetime"
         )
+
+
+class InvalidTypeError(SubbillError, TypeError):
+    """A value of the wrong type (a string where a ``Frequency`` is expected, …)."""
+
+    code: ClassVar[str] = "invalid_type"
+
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        self.name = name
+        self.value = value
+        super().__init__(f"{name}={value!r} must be {expected}")

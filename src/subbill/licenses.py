@@ -84,11 +84,11 @@ class LicenseLedger:
 
     entries: tuple[LedgerEntry, ...] = ()
 
-    def balance(self, holder: str, product: str) -> Fraction:
-        """Licence-years ``holder`` has of ``product`` (received − given)."""
+    def balance(self, holder: str, product: str, *, as_of: date | None = None) -> Fraction:
+        """Licence-years ``holder`` has of ``product`` (received − given), by ``as_of``."""
         total = Fraction(0)
         for entry in self.entries:
-            if entry.product != product:
+            if entry.product != product or (as_of is not None and entry.on > as_of):
                 continue
             if entry.target == holder:
                 total += entry.licence_years
@@ -118,10 +118,19 @@ class LicenseLedger:
             Fraction(0),
         )
 
-    def can_move(self, source: str, product: str, licence_years: Fraction | int) -> Decision:
-        """Whether ``source`` holds ``licence_years`` of ``product`` to give."""
+    def can_move(
+        self, source: str, product: str, licence_years: Fraction | int, *, on: date | None = None
+    ) -> Decision:
+        """Whether ``source`` holds ``licence_years`` of ``product`` to give (on ``on``).
+
+        A movement dated ``on`` lowers the pool from that day on: it must not take the pool
+        below zero on any day from ``on`` (entries may be recorded out of date order).
+        """
         needed = _years(licence_years)
         available = self.balance(source, product)
+        if on is not None:
+            days = {on} | {entry.on for entry in self.entries if entry.on >= on}
+            available = min(self.balance(source, product, as_of=day) for day in days)
         if needed > available:
             return refusal(
                 "not_enough_licences",
@@ -145,9 +154,13 @@ class LicenseLedger:
     ) -> LicenseLedger:
         """Record a movement of ``years`` licence-years from ``source`` to ``target``."""
         check_date("on", on)
+        if kind is EntryKind.GRANT:
+            raise InvalidArgumentError(
+                "kind=grant has no source: use grant() to bring licence-years in"
+            )
         if source == target:
             raise InvalidArgumentError(f"source={source!r} and target must differ")
-        decision = self.can_move(source, product, years)
+        decision = self.can_move(source, product, years, on=on)
         if isinstance(decision, Refused):
             raise RefusedError(
                 decision, f"{kind.value} {_show(_years(years))} {product} to {target!r}"
@@ -279,6 +292,7 @@ class LicenseAccount:
     start: date
     years: int
     reseller: str | None = None
+    anchor: date | None = None
     renewed_by: LicenseAccount | None = attrs.field(default=None, validator=_check_account)
 
     @property
@@ -288,8 +302,15 @@ class LicenseAccount:
 
     @property
     def end(self) -> date:
-        """The (exclusive) end of the term: ``start + years`` years, month-end clamped."""
-        return add_months(self.start, 12 * self.years)
+        """The (exclusive) end of the term: ``start + years`` years, month-end clamped.
+
+        Counted from ``anchor`` (the first term's start, kept by renewals), never from the
+        previous end, so a chain of renewals started on 29 February comes back to the 29th
+        in leap years instead of drifting to the 28th.
+        """
+        anchor = self.anchor or self.start
+        months = (self.start.year - anchor.year) * 12 + self.start.month - anchor.month
+        return add_months(anchor, months + 12 * self.years)
 
     @property
     def last_day(self) -> date:
@@ -376,7 +397,14 @@ def renewal_form(
         seats=seats,
         left=available - needed,
         start=start,
-        end=add_months(start, 12 * years),
+        end=LicenseAccount(
+            customer=account.customer,
+            product=account.product,
+            seats=seats,
+            start=start,
+            years=years,
+            anchor=None if restart_on is not None else account.anchor or account.start,
+        ).end,
         decision=decision,
     )
 
@@ -408,6 +436,8 @@ def renew(
         start=form.start,
         years=years,
         reseller=account.reseller,
+        # A renewal keeps the chain's anchor; a restart after expiry starts a new one.
+        anchor=None if restart_on is not None else (account.anchor or account.start),
     )
     moved = ledger.move(
         EntryKind.RENEWAL,

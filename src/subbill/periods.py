@@ -22,6 +22,7 @@ from typing import Any, Self
 
 import attrs
 
+from subbill._convert import instance_of
 from subbill.errors import (
     InvalidArgumentError,
     InvalidBillingDayError,
@@ -138,7 +139,7 @@ class Frequency:
     subbill.errors.InvalidFrequencyError: months=0 must be an int >= 1
     """
 
-    unit: FrequencyUnit = attrs.field(validator=attrs.validators.instance_of(FrequencyUnit))
+    unit: FrequencyUnit = attrs.field(validator=instance_of(FrequencyUnit))
     count: int = attrs.field(validator=lambda _i, _a, v: _check_count("count", v))
 
     @classmethod
@@ -336,7 +337,7 @@ class BillingSchedule:
     """
 
     anchor: date = attrs.field(validator=lambda _i, _a, v: check_date("anchor", v))
-    frequency: Frequency = attrs.field(validator=attrs.validators.instance_of(Frequency))
+    frequency: Frequency = attrs.field(validator=instance_of(Frequency))
     billing_day: int | None = attrs.field(default=None, validator=_check_billing_day)
     # Derived once, for the hot path of nth(): the anchor's month index and the billing day.
     _month_index: int = attrs.field(init=False, eq=False, repr=False)
@@ -431,7 +432,7 @@ class BillingStart:
     datetime.date(2026, 1, 31)
     """
 
-    kind: StartKind = attrs.field(validator=attrs.validators.instance_of(StartKind))
+    kind: StartKind = attrs.field(validator=instance_of(StartKind))
     on_date: date | None = None
     count: int = attrs.field(default=0, validator=_check_start)
 

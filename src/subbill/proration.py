@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from subbill._convert import instance_of
 from subbill.errors import InvalidArgumentError, InvalidPeriodError
 from subbill.money import Money, Number, _to_fraction
 from subbill.periods import (
@@ -163,7 +164,7 @@ class BillablePeriod:
     factor are.
     """
 
-    period: Period = attrs.field(validator=attrs.validators.instance_of(Period))
+    period: Period = attrs.field(validator=instance_of(Period))
     factor: Fraction = attrs.field(validator=_check_factor)
     cycle: Period = attrs.field(
         default=attrs.Factory(lambda self: self.period, takes_self=True), eq=False

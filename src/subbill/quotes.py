@@ -35,13 +35,13 @@ from typing import Any, ClassVar, Self
 
 import attrs
 
-from subbill._convert import to_tuple
+from subbill._convert import instance_of, to_tuple
 from subbill.billing import BillableSubscription, BillingState, bill_subscription
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.discounts import Discount, DurationKind
 from subbill.errors import InvalidArgumentError
 from subbill.invoices import InvalidTransitionError, Invoice, Payment
-from subbill.money import Money
+from subbill.money import Money, _to_currency
 from subbill.periods import BillingStart, Frequency, StartKind, add_months, check_date
 from subbill.subscriptions import SubscriptionStatus
 from subbill.taxes import TaxRate
@@ -105,7 +105,10 @@ class LineItem:
     name: str
     unit_price: Money
     quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
-    frequency: Frequency | None = None
+    frequency: Frequency | None = attrs.field(
+        default=None,
+        validator=instance_of(Frequency, optional=True),
+    )
     billing_start: BillingStart | None = None
     payments: int | None = None
     end: date | None = None
@@ -166,16 +169,33 @@ def _check_lines(instance: Any, _attribute: Any, lines: tuple[LineItem, ...]) ->
         codes.add(line.code)
 
 
+def _currency(value: object) -> str:
+    return _to_currency(value)
+
+
+def _check_offer_discounts(instance: Any, _attribute: Any, discounts: tuple[Discount, ...]) -> None:
+    for discount in discounts:
+        if not isinstance(discount, Discount):
+            raise InvalidArgumentError(f"discounts contains {discount!r}, not a Discount")
+        if discount.amount is not None and discount.amount.currency != instance.currency:
+            raise InvalidArgumentError(
+                f"discount {discount.code!r} is in {discount.amount.currency}, not "
+                f"currency={instance.currency}"
+            )
+
+
 @attrs.frozen(kw_only=True)
 class PaymentLink:
     """A payment link: lines and discounts, paid by whoever opens it."""
 
     id: str
-    currency: str
+    currency: str = attrs.field(converter=_currency)
     lines: tuple[LineItem, ...] = attrs.field(
         default=(), converter=to_tuple, validator=_check_lines
     )
-    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
+    discounts: tuple[Discount, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=_check_offer_discounts
+    )
 
 
 class QuoteStatus(enum.Enum):
@@ -210,12 +230,14 @@ class Quote:
 
     id: str
     customer: str
-    currency: str
+    currency: str = attrs.field(converter=_currency)
     valid_until: date
     lines: tuple[LineItem, ...] = attrs.field(
         default=(), converter=to_tuple, validator=_check_lines
     )
-    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
+    discounts: tuple[Discount, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=_check_offer_discounts
+    )
     status: QuoteStatus = QuoteStatus.DRAFT
     version: int = 1
     previous: str | None = None

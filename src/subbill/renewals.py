@@ -88,6 +88,28 @@ def renewal_status(
     return RenewalStatus.ACTIVE
 
 
+def _key(account: LicenseAccount) -> tuple[str, str, date]:
+    return (account.customer, account.product, account.start)
+
+
+def _current_terms(accounts: Iterable[LicenseAccount], as_of: date) -> list[LicenseAccount]:
+    """One account per renewal chain: the term current on ``as_of``.
+
+    A renewed term is shown (green) while it is valid; once it is over, its renewal is
+    shown instead. A renewal term also given on its own is not listed twice.
+    """
+    items = list(accounts)
+    successors = {_key(a.renewed_by) for a in items if a.renewed_by is not None}
+    current = []
+    for account in items:
+        if _key(account) in successors:
+            continue
+        while account.renewed_by is not None and as_of > account.last_day:
+            account = account.renewed_by  # noqa: PLW2901
+        current.append(account)
+    return current
+
+
 @attrs.frozen(kw_only=True)
 class RenewalRow:
     """A row of the « Clients à renouveler » tab, with the seed's columns."""
@@ -126,7 +148,8 @@ def renewal_dashboard(
     """Build the dashboard on ``as_of``: rows sorted by end date (then customer).
 
     « Nombre de sociétés à renouveler » counts distinct companies with an account expiring
-    soon or expired and not renewed; ``by_reseller`` splits that count by reseller.
+    soon or expired and not renewed; ``by_reseller`` splits that count by reseller. Each
+    renewal chain shows its current term: a renewed term while it is valid, then its renewal.
     """
     check_date("as_of", as_of)
     rows = [
@@ -140,7 +163,7 @@ def renewal_dashboard(
             licences=account.seats,
             status=renewal_status(account, as_of=as_of, warning=warning),
         )
-        for account in accounts
+        for account in _current_terms(accounts, as_of)
     ]
     rows.sort(key=lambda row: (row.end, row.customer, row.product), reverse=descending)
     to_renew = {(row.customer, row.reseller) for row in rows if row.status.needs_renewal}

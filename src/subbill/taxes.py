@@ -21,7 +21,7 @@ from fractions import Fraction
 
 import attrs
 
-from subbill._convert import check_text
+from subbill._convert import check_text, instance_of
 from subbill.errors import InvalidArgumentError
 from subbill.money import (
     Money,
@@ -58,7 +58,7 @@ class TaxRate:
 
     name: str = attrs.field(validator=check_text)
     percent: Decimal = attrs.field(converter=_to_percent)
-    inclusive: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    inclusive: bool = attrs.field(default=False, validator=instance_of(bool))
 
     @property
     def rate(self) -> Fraction:
