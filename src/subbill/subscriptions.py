@@ -33,7 +33,7 @@ import attrs
 
 from subbill._convert import to_tuple
 from subbill.billing import BillableSubscription, BillingState, bill_subscription
-from subbill.catalog import Catalog, ChangeTiming, Plan
+from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import RecurringCharge, to_quantity
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.discounts import Discount
@@ -542,6 +542,20 @@ def _minimum(plans: Sequence[Plan], catalog: Catalog) -> str:
     return lowest.name if list(plans) == above else ""
 
 
+def _requirements(
+    subscription: Subscription, item: Module | AddOn, catalog: Catalog, *, on: date, subject: str
+) -> Decision:
+    """The checks a module and an add-on share: required add-ons, a price for the frequency."""
+    missing = sorted(item.requires - subscription.addons_on(on))
+    if missing:
+        names = ", ".join(catalog.addon(code).name for code in missing)
+        return refusal("requires_addon", **{subject: item.name}, addons=names)
+    if not item.is_free and item.price(subscription.frequency) is None:
+        frequency = str(subscription.frequency)
+        return refusal("no_price_for_frequency", **{subject: item.name}, frequency=frequency)
+    return Allowed()
+
+
 def can_activate(
     subscription: Subscription, module: str, catalog: Catalog, *, on: date
 ) -> Decision:
@@ -571,18 +585,7 @@ def can_activate(
             plans=", ".join(p.name for p in allowed),
             minimum=_minimum(allowed, catalog),
         )
-    missing = sorted(found.requires - subscription.addons_on(on))
-    if missing:
-        return refusal(
-            "requires_addon",
-            module=found.name,
-            addons=", ".join(catalog.addon(code).name for code in missing),
-        )
-    if not found.is_free and found.price(subscription.frequency) is None:
-        return refusal(
-            "no_price_for_frequency", module=found.name, frequency=str(subscription.frequency)
-        )
-    return Allowed()
+    return _requirements(subscription, found, catalog, on=on, subject="module")
 
 
 def can_deactivate(
@@ -614,18 +617,7 @@ def can_add(subscription: Subscription, addon: str, catalog: Catalog, *, on: dat
         return refusal("subscription_not_live", addon=found.name, on=on.isoformat())
     if addon in subscription.addons_on(on):
         return refusal("already_active", addon=found.name)
-    missing = sorted(found.requires - subscription.addons_on(on))
-    if missing:
-        return refusal(
-            "requires_addon",
-            addon=found.name,
-            addons=", ".join(catalog.addon(code).name for code in missing),
-        )
-    if not found.is_free and found.price(subscription.frequency) is None:
-        return refusal(
-            "no_price_for_frequency", addon=found.name, frequency=str(subscription.frequency)
-        )
-    return Allowed()
+    return _requirements(subscription, found, catalog, on=on, subject="addon")
 
 
 @attrs.frozen(kw_only=True)
