@@ -50,7 +50,7 @@ from subbill.invoices import (
 from subbill.money import Money
 from subbill.periods import BillingSchedule, Period, check_date
 from subbill.proration import BillablePeriod, periods_over
-from subbill.taxes import TaxRate, TaxRounding, line_taxes, tax_breakdown
+from subbill.taxes import LineTax, TaxRate, TaxRounding, line_taxes, tax_breakdown
 
 __all__ = [
     "BillableSubscription",
@@ -406,8 +406,6 @@ def draft_invoice(
     """
     check_date("issued_on", issued_on)
     items = tuple(lines)
-    from subbill.taxes import LineTax  # noqa: PLC0415
-
     breakdown = tax_breakdown(
         [LineTax(base=line.base, taxes=line.taxes) for line in items], currency=currency
     )
