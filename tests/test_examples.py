@@ -27,3 +27,16 @@ def test_tour_prints_the_french_walkthrough(capsys, monkeypatch):
     assert "31 mars 2026" in out
     assert "12/31" in out
     assert "33,34\xa0€" in out
+
+
+def test_the_readme_example_runs_and_prints_what_its_comments_say(capsys):
+    import re  # noqa: PLC0415
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", readme, re.DOTALL).group(1)
+    exec(compile(code, "README.md", "exec"), {})  # noqa: S102
+    out = capsys.readouterr().out.replace("\xa0", " ").replace("\u202f", " ")
+    assert "3/7 21.43 EUR" in out
+    assert "1 50.00 EUR" in out
+    assert "12/28 × 50,00 € = 21,43 €" in out
+    assert "100,00 €" in out
