@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "CardDataError",
     "CurrencyMismatchError",
     "FloatAmountError",
     "InvalidAllocationError",
@@ -26,7 +27,11 @@ __all__ = [
     "InvalidDateError",
     "InvalidFrequencyError",
     "InvalidPeriodError",
+    "InvalidQuantityError",
+    "InvalidStateError",
     "InvalidTypeError",
+    "OutOfBoundsError",
+    "StorageError",
     "SubbillError",
     "UnknownCurrencyError",
 ]
@@ -147,3 +152,43 @@ class InvalidTypeError(SubbillError, TypeError):
         self.name = name
         self.value = value
         super().__init__(f"{name}={value!r} must be {expected}")
+
+
+class InvalidQuantityError(SubbillError, ValueError):
+    """A quantity (seats, units, licences) is negative, not a number, or out of bounds."""
+
+    code: ClassVar[str] = "invalid_quantity"
+
+
+class OutOfBoundsError(SubbillError, ValueError):
+    """A magnitude (amount, quantity, count, date) is beyond what billing needs.
+
+    The bounds are documented in ``docs/guarantees.md``; they keep every computation exact
+    and fast (no ``decimal.InvalidOperation``, ``OverflowError`` or year 10000 at billing
+    time).
+    """
+
+    code: ClassVar[str] = "out_of_bounds"
+
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        self.name = name
+        self.value = value
+        super().__init__(f"{name}={value!r} must be {expected}")
+
+
+class CardDataError(SubbillError, ValueError):
+    """Card data that must never be stored (a full card number, a security code)."""
+
+    code: ClassVar[str] = "card_data"
+
+
+class InvalidStateError(SubbillError, ValueError):
+    """The call is well formed but the current state forbids it (the message says which)."""
+
+    code: ClassVar[str] = "invalid_state"
+
+
+class StorageError(SubbillError, RuntimeError):
+    """The store could not do what was asked (locked, full, read-only, damaged row…)."""
+
+    code: ClassVar[str] = "storage_error"
