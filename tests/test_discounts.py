@@ -56,7 +56,7 @@ def test_line_percentage():
     assert outcome.line_total(0, currency="USD") == Money("2.00", "USD")
 
 
-def test_invoice_percentage_is_spread_and_adds_up():
+def test_invoice_percentage_is_rounded_per_line_and_adds_up():
     d = Discount.percent_off("INV", "10")
     lines = [
         target("10.01", invoice={"INV"}),
@@ -65,8 +65,18 @@ def test_invoice_percentage_is_spread_and_adds_up():
     ]
     outcome = apply_discounts(lines, [d])
     shares = [outcome.line_total(i, currency="USD") for i in range(3)]
-    assert sum(shares, Money.zero("USD")) == Money("3.01", "USD")  # 10 % of 30.05 = 3.005 → 3.01
-    assert outcome.applied[0].amount == Money("3.01", "USD")
+    # Each line's 10 % rounded once (1.001, 1.001, 1.003 → 1.00 each): the invoice's discount
+    # is the sum of its lines', so it does not depend on how lines are split over invoices.
+    assert shares == [Money("1.00", "USD")] * 3
+    assert outcome.applied[0].amount == Money("3.00", "USD")
+
+
+def test_invoice_percentage_of_three_small_lines():
+    d = Discount.percent_off("INV", "10")
+    lines = [target("0.05", invoice={"INV"}) for _ in range(3)]
+    outcome = apply_discounts(lines, [d])
+    # 10 % of 0.05 is 0.005 → 0.01 per line: 0.03 off in all, however the lines are split.
+    assert outcome.applied[0].amount == Money("0.03", "USD")
 
 
 def test_fixed_amount_never_takes_the_invoice_below_zero_and_reports_the_rest():

@@ -160,18 +160,19 @@ def test_link_opened_after_the_start_date_puts_the_discount_on_the_first_instalm
     assert [line.code for line in early.due_now.lines] == ["site"]
 
 
-def test_a_percentage_one_time_discount_is_spread_over_the_lines_due_now():
+def test_a_percentage_one_time_discount_reduces_each_line_due_now():
     once = Discount.percent_off("DIX", "10", duration=Duration.once())
     a = LineItem(code="a", name="A", unit_price=eur("10.01"))
     b = LineItem(code="b", name="B", unit_price=eur("10.01"))
     c = LineItem(code="c", name="C", unit_price=eur("10.03"))
     result = checkout(link(a, b, c, discounts=(once,)), paid_on=PAID)
+    # A percentage is rounded per line (1.001, 1.001, 1.003): 3.00 off in all.
     assert [line.discount for line in result.due_now.lines] == [
         eur("1.00"),
         eur("1.00"),
-        eur("1.01"),
+        eur("1.00"),
     ]
-    assert result.due_now.discount_total == eur("3.01")
+    assert result.due_now.discount_total == eur("3.00")
 
 
 def test_purchase_creates_a_payment_an_order_and_scheduled_subscriptions():

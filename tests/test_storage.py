@@ -20,9 +20,11 @@ from subbill import (
     Subscription,
     bill_subscription,
 )
+from subbill.errors import InvalidStateError
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.storage.codec import StoredDataError, dumps, loads
 from subbill.storage.sqlite import SCHEMA_VERSION
+from subbill.subscriptions import check_replacement
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()
@@ -102,6 +104,13 @@ class StoresAgree(RuleBasedStateMachine):
             start=START + timedelta(days=offset),
             modules=modules,
         )
+        stored = self.stores[0].get_subscription(sub.id)
+        if stored is not None:
+            state = self.stores[0].get_billing_state(sub.id)
+            try:
+                check_replacement(stored, sub, catalog=CATALOG, state=state)
+            except InvalidStateError:
+                return  # what was billed is never rewritten: the replacement is refused
         self.each(lambda s: s.save_subscription(sub))
 
     @rule(days=st.integers(1, 60))

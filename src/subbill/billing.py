@@ -29,7 +29,6 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from datetime import date, timedelta
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -37,8 +36,15 @@ import attrs
 
 from subbill._convert import to_tuple
 from subbill.charges import OneTimeCharge, RecurringCharge
-from subbill.discounts import Discount, DiscountTarget, apply_discounts
-from subbill.errors import InvalidArgumentError
+from subbill.discounts import (
+    AppliedDiscount,
+    Discount,
+    DiscountKind,
+    DiscountTarget,
+    LineDiscount,
+    apply_discounts,
+)
+from subbill.errors import InvalidArgumentError, InvalidStateError
 from subbill.invoices import (
     DocumentKind,
     Invoice,
@@ -49,8 +55,10 @@ from subbill.invoices import (
 )
 from subbill.money import Money
 from subbill.periods import BillingSchedule, Period, check_date
-from subbill.proration import BillablePeriod, periods_over
-from subbill.taxes import LineTax, TaxRate, TaxRounding, line_taxes, tax_breakdown
+from subbill.proration import BillingTiming, ProrationBasis, day_count
+from subbill.taxes import LineTax, TaxRounding, line_taxes, tax_breakdown
+
+_ONE = Fraction(1)
 
 __all__ = [
     "BillableSubscription",
@@ -168,224 +176,344 @@ class BillingResult:
     state: BillingState
 
 
-@attrs.frozen(kw_only=True)
-class _Draft:
-    """A line before discounts and taxes."""
-
-    kind: LineKind
-    code: str
-    description: str
-    charge_key: str
-    period: Period | None
-    quantity: Decimal
-    unit_price: Money
-    factor: Fraction
-    amount: Money
-    tax_rates: tuple[TaxRate, ...]
-    line_discounts: tuple[Discount, ...]
-    explanation: LineExplanation
-    period_start: date
-    origin: date
-    # periods_since(start): billing periods from the one containing ``start`` to this line's.
-    periods_since: Callable[[date], int]
+# -- the engine ------------------------------------------------------------------------------
+#
+# Billing re-rates, it never patches. For each billing period (a "cycle" of a charge's
+# schedule) the engine knows two pieces of each charge: the one already billed
+# (``[start, billed_through)`` cut to the cycle) and the one due now (``[start, end)`` cut to
+# the cycle, up to what ``as_of`` makes due). When they differ, it prices both the same way
+# (price × quantity × factor, then the discounts of that period) and bills the difference.
+# So what a period costs never depends on how billing was split over runs, and a credit is
+# exactly "what was charged" minus "what billing with the end known charges": never more
+# than was charged.
 
 
-def _applies(discount: Discount, draft: _Draft) -> bool:
-    """Whether ``discount``'s duration covers ``draft``'s period.
+class _Member:
+    """One item of one billing period: a charge (or one-time charge) and its two pieces."""
+
+    __slots__ = ("billed", "charge", "cycle", "due", "index", "order")
+
+    def __init__(  # noqa: PLR0917  (a private record built on the hot path)
+        self,
+        charge: RecurringCharge | OneTimeCharge,
+        cycle: Period,
+        due: Period | None,
+        billed: Period | None,
+        index: int,
+        order: int,
+    ) -> None:
+        self.charge = charge
+        self.cycle = cycle
+        self.due = due  # the piece billing with what is known now charges (None: nothing)
+        self.billed = billed  # the piece already billed (None: nothing)
+        self.index = index  # the cycle's index in the charge's schedule
+        self.order = order  # the charge's position in the subscription
+
+
+class _Priced:
+    """One member's piece priced: gross amount, discounts by code, and the day count."""
+
+    __slots__ = ("days", "discounts", "factor", "gross", "whole")
+
+    def __init__(
+        self,
+        gross: Money,
+        factor: Fraction,
+        days: int,
+        whole: int,
+        discounts: dict[str, Money],
+    ) -> None:
+        self.gross = gross
+        self.factor = factor
+        self.days = days
+        self.whole = whole
+        self.discounts = discounts
+
+
+def _cut(cycle: Period, start: date, end: date | None) -> Period | None:
+    """``[start, end)`` cut to ``cycle`` (``None`` if they share no day)."""
+    if end is None:
+        return None
+    low = max(cycle.start, start)
+    high = min(cycle.end, end)
+    return Period._make(low, high) if low < high else None
+
+
+def _due_end(charge: RecurringCharge, schedule: BillingSchedule, as_of: date) -> date | None:
+    """How far billing with what is known on ``as_of`` reaches (exclusive), or ``None``."""
+    end = charge.end
+    if charge.timing is BillingTiming.IN_ADVANCE:
+        if as_of < charge.start:
+            return None
+        reach = schedule.period_containing(as_of).end
+    else:
+        cycle_start = schedule.period_containing(as_of).start
+        if cycle_start <= charge.start:
+            return end if end is not None and end <= as_of else None
+        reach = cycle_start
+    return reach if end is None else min(reach, end)
+
+
+def _cycles(schedule: BillingSchedule, low: date, high: date) -> Iterator[tuple[int, Period]]:
+    """The schedule's billing periods that share a day with ``[low, high)``."""
+    n = schedule.index_of(low)
+    while True:
+        start = schedule.nth(n)
+        if start >= high:
+            return
+        yield n, Period._make(start, schedule.nth(n + 1))
+        n += 1
+
+
+def _applies(discount: Discount, member: _Member, origin_index: Callable[[date], int]) -> bool:
+    """Whether ``discount``'s duration covers ``member``'s billing period.
 
     Durations count billing periods from the one that contains the discount's start
     (``starts_on``, or the charge's start): *once* is that first billing period, on a charge
     or on the invoice alike. Judged on periods, never on invoices, a duration gives the same
     lines however the billing is split over runs, and credits mirror what was paid.
     """
-    start = discount.starts_on or draft.origin
-    since = draft.periods_since(start)
-    return discount.applies_in(
-        period_start=draft.period_start, periods_since_start=since, origin=start
-    )
+    charge = member.charge
+    if isinstance(charge, OneTimeCharge):
+        origin = discount.starts_on or charge.due_on
+        since = 0 if charge.due_on >= origin else -1
+        period_start = charge.due_on
+    else:
+        origin = discount.starts_on or charge.start
+        since = member.index - origin_index(origin)
+        period_start = member.cycle.start
+    return discount.applies_in(period_start=period_start, periods_since_start=since, origin=origin)
 
 
-def _recurring_drafts(
-    charge: RecurringCharge, billed_through: date | None, as_of: date
-) -> tuple[list[_Draft], date | None]:
-    """Lines a charge owes by ``as_of`` beyond ``billed_through``, and the new billed-through."""
-    schedule = charge.schedule
-    in_advance = charge.timing.value == "in_advance"
-    due = periods_over(
-        charge.start,
-        charge.end,
-        schedule=schedule,
-        basis=charge.basis,
-        until=as_of,
-        in_advance=in_advance,
-    )
-    pieces: list[tuple[BillablePeriod, bool]] = []
-    for billable in due:
-        if billed_through is None or billable.period.start >= billed_through:
-            pieces.append((billable, False))
-        elif billable.period.end > billed_through:
-            # Partly billed already (the charge was extended): bill the rest of the period.
-            pieces.append((billable.split(billed_through)[1], False))
-    reached = billed_through
-    if due:
-        last = due[-1].period.end
-        reached = last if reached is None else max(reached, last)
-    if billed_through is not None and charge.end is not None and charge.end < billed_through:
-        # Billed beyond the charge's (new) end: give back the unused part.
-        pieces.extend(
-            (credit, True)
-            for credit in periods_over(
-                max(charge.end, charge.start), billed_through, schedule=schedule, basis=charge.basis
+def _day_count(charge: RecurringCharge, piece: Period, cycle: Period) -> tuple[Fraction, int, int]:
+    """``(factor, days counted, days of the period)`` of ``piece`` in ``cycle``."""
+    if piece == cycle and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
+        return _ONE, cycle.days, cycle.days
+    days, whole = day_count(piece, cycle=cycle, basis=charge.basis)
+    return Fraction(days, whole), days, whole
+
+
+def _coverage(members: Sequence[_Member], pieces: Sequence[Period], cycle: Period) -> Fraction:
+    """The share of ``cycle`` covered by ``pieces`` (merged), on the first member's basis."""
+    if any(isinstance(m.charge, OneTimeCharge) for m in members):
+        return _ONE
+    charge = members[0].charge
+    assert isinstance(charge, RecurringCharge)  # noqa: S101  (one-time handled above)
+    merged: list[list[date]] = []
+    for piece in sorted(pieces, key=lambda p: p.start):
+        if merged and piece.start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], piece.end)
+        else:
+            merged.append([piece.start, piece.end])
+    total = Fraction(0)
+    for low, high in merged:
+        total += _day_count(charge, Period._make(low, high), cycle)[0]
+    return min(total, _ONE)
+
+
+def _price(
+    members: Sequence[_Member],
+    side: str,
+    invoice_discounts: Sequence[Discount],
+    origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
+) -> list[_Priced | None]:
+    """Price one side (``due`` or ``billed``) of the members of one billing period."""
+    priced: list[_Priced | None] = []
+    targets: list[DiscountTarget] = []
+    present: list[_Member] = []
+    for member in members:
+        piece = getattr(member, side)
+        if piece is None:
+            priced.append(None)
+            continue
+        charge = member.charge
+        if isinstance(charge, OneTimeCharge):
+            factor, days, whole = _ONE, 0, 0
+            gross = (charge.unit_price * charge.quantity).rounded()
+        else:
+            factor, days, whole = _day_count(charge, piece, member.cycle)
+            gross = (charge.period_price * factor).rounded()
+        index_of = origin_index(charge)
+        targets.append(
+            DiscountTarget(
+                amount=gross,
+                unit_price=charge.unit_price,
+                quantity=charge.quantity,
+                factor=factor,
+                product=charge.code,
+                line_discounts=tuple(d for d in charge.discounts if _applies(d, member, index_of)),
+                invoice_discounts=frozenset(
+                    d.code
+                    for d in invoice_discounts
+                    if d.covers(charge.code) and _applies(d, member, index_of)
+                ),
             )
         )
-    if reached is not None and charge.end is not None:
-        reached = min(reached, charge.end)
-    return [
-        _recurring_draft(charge, schedule, billable, credit) for billable, credit in pieces
-    ], reached
+        present.append(member)
+        priced.append(_Priced(gross, factor, days, whole, {}))
+    if not targets:
+        return priced
+    active = [d for d in invoice_discounts if any(d.code in t.invoice_discounts for t in targets)]
+    fixed_factors = {
+        d.code: _coverage(
+            covered := [
+                m for m, t in zip(present, targets, strict=True) if d.code in t.invoice_discounts
+            ],
+            [getattr(m, side) for m in covered],
+            members[0].cycle,
+        )
+        for d in active
+        if d.kind is DiscountKind.FIXED_AMOUNT
+    }
+    outcome = apply_discounts(targets, active, fixed_factors=fixed_factors)
+    slots = iter(i for i, p in enumerate(priced) if p is not None)
+    for line_discounts in outcome.per_line:
+        item = priced[next(slots)]
+        assert item is not None  # noqa: S101
+        for line_discount in line_discounts:
+            item.discounts[line_discount.code] = line_discount.amount
+    return priced
 
 
-def _recurring_draft(
-    charge: RecurringCharge, schedule: BillingSchedule, billable: BillablePeriod, credit: bool
-) -> _Draft:
-    sign = -1 if credit else 1
-    amount = (charge.period_price * billable.factor * sign).rounded()
-    if credit:
-        kind, rule = LineKind.PRORATION_CREDIT, "unused_credit"
-    elif billable.is_partial:
-        kind, rule = LineKind.PRORATION_CHARGE, "partial_period"
-    else:
-        kind, rule = LineKind.RECURRING, "whole_period"
-    days, period_days = billable.day_count
-    index_of = schedule.index_of
-    line_index = index_of(billable.period.start)
-    explanation = LineExplanation(
-        rule=rule,
-        unit_price=charge.unit_price,
-        quantity=charge.quantity,
-        factor=billable.factor,
-        period=billable.period,
-        cycle=billable.cycle,
-        days=days,
-        period_days=period_days,
-        basis=billable.basis,
-        # Why the charge started mid-cycle explains its first piece, not every later period.
-        reason=charge.reason if billable.period.start == charge.start else None,
+def _line(
+    member: _Member, due: _Priced | None, billed: _Priced | None, currency: str
+) -> InvoiceLine | None:
+    """The invoice line for the difference between the due and billed pricing of a member."""
+    zero = Money.zero(currency)
+    amount = (due.gross if due else zero) - (billed.gross if billed else zero)
+    codes = [*(due.discounts if due else ()), *(billed.discounts if billed else ())]
+    deltas: dict[str, Money] = {}
+    for code in codes:
+        if code not in deltas:
+            delta = (due.discounts.get(code, zero) if due else zero) - (
+                billed.discounts.get(code, zero) if billed else zero
+            )
+            deltas[code] = delta
+    line_discounts = tuple(
+        LineDiscount(code=code, amount=delta) for code, delta in deltas.items() if delta
     )
-    draft = _Draft(
-        kind=kind,
-        code=charge.code,
-        description=charge.description,
-        charge_key=charge.key,
-        period=billable.period,
-        quantity=charge.quantity,
-        unit_price=charge.unit_price,
-        factor=billable.factor,
-        amount=amount,
-        tax_rates=charge.tax_rates,
-        line_discounts=(),
-        explanation=explanation,
-        # Durations are judged on the billing period a piece belongs to: a credit is
-        # discounted as the period it gives back was, whatever day the change fell on.
-        period_start=billable.cycle.start,
-        origin=charge.start,
-        periods_since=lambda start: line_index - index_of(start),
-    )
-    return _with_line_discounts(draft, charge.discounts)
-
-
-def _with_line_discounts(draft: _Draft, discounts: Sequence[Discount]) -> _Draft:
-    chosen = tuple(discount for discount in discounts if _applies(discount, draft))
-    return attrs.evolve(draft, line_discounts=chosen) if chosen else draft
-
-
-def _one_time_draft(charge: OneTimeCharge) -> _Draft:
-    amount = (charge.unit_price * charge.quantity).rounded()
-    kind = LineKind.ADJUSTMENT if amount.is_negative() else LineKind.ONE_TIME
-    due_on = charge.due_on
-    draft = _Draft(
-        kind=kind,
-        code=charge.code,
-        description=charge.description,
-        charge_key=charge.key,
-        period=None,
-        quantity=charge.quantity,
-        unit_price=charge.unit_price,
-        factor=Fraction(1),
-        amount=amount,
-        tax_rates=charge.tax_rates,
-        line_discounts=(),
-        explanation=LineExplanation(
+    if amount.is_zero() and not line_discounts and billed is not None:
+        return None  # a period priced again to the same amount: nothing to bill
+    discount = Money.total((d.amount for d in line_discounts), currency=currency)
+    charge = member.charge
+    if isinstance(charge, OneTimeCharge):
+        kind = LineKind.ADJUSTMENT if amount.is_negative() else LineKind.ONE_TIME
+        explanation = LineExplanation(
             rule="one_time",
             unit_price=charge.unit_price,
             quantity=charge.quantity,
             reason=charge.reason,
-        ),
-        period_start=due_on,
-        origin=due_on,
-        periods_since=lambda start: 0 if due_on >= start else -1,
-    )
-    return _with_line_discounts(draft, charge.discounts)
-
-
-def _invoice_discount_codes(draft: _Draft, discounts: Sequence[Discount]) -> frozenset[str]:
-    return frozenset(
-        discount.code
-        for discount in discounts
-        if discount.covers(draft.code) and _applies(discount, draft)
-    )
-
-
-def _lines(
-    drafts: Sequence[_Draft],
-    invoice_discounts: Sequence[Discount],
-    rounding: TaxRounding,
-) -> tuple[list[InvoiceLine], Any]:
-    targets = [
-        DiscountTarget(
-            amount=draft.amount,
-            unit_price=draft.unit_price,
-            quantity=draft.quantity,
-            factor=draft.factor,
-            product=draft.code,
-            line_discounts=draft.line_discounts,
-            invoice_discounts=_invoice_discount_codes(draft, invoice_discounts),
+            discounts=line_discounts,
         )
-        for draft in drafts
-    ]
-    active = [d for d in invoice_discounts if any(d.code in t.invoice_discounts for t in targets)]
-    outcome = apply_discounts(targets, active)
-    currency = drafts[0].amount.currency
-    discounts = [outcome.line_total(i, currency=currency).rounded() for i in range(len(drafts))]
-    taxes = line_taxes(
-        [draft.amount - discount for draft, discount in zip(drafts, discounts, strict=True)],
-        [draft.tax_rates for draft in drafts],
-        rounding=rounding,
-    )
-    lines = [
-        InvoiceLine(
-            kind=draft.kind,
-            code=draft.code,
-            description=draft.description,
-            charge_key=draft.charge_key,
-            period=draft.period,
-            quantity=draft.quantity,
-            unit_price=draft.unit_price,
-            factor=draft.factor,
-            amount=draft.amount,
+        return _make_line(
+            charge,
+            kind,
+            period=None,
+            factor=_ONE,
+            amount=amount,
             discount=discount,
-            tax_rates=draft.tax_rates,
-            taxes=tax.taxes,
-            base=tax.base,
-            explanation=(
-                attrs.evolve(draft.explanation, discounts=outcome.per_line[index])
-                if outcome.per_line[index]
-                else draft.explanation
-            ),
+            explanation=explanation,
         )
-        for index, (draft, discount, tax) in enumerate(zip(drafts, discounts, taxes, strict=True))
+    period, factor, days, whole, credit = _difference(member, due, billed)
+    if credit:
+        kind, rule = LineKind.PRORATION_CREDIT, "unused_credit"
+    elif period == member.cycle and billed is None:
+        kind, rule = LineKind.RECURRING, "whole_period"
+    else:
+        kind, rule = LineKind.PRORATION_CHARGE, "partial_period"
+    explanation = LineExplanation(
+        rule=rule,
+        unit_price=charge.unit_price,
+        quantity=charge.quantity,
+        factor=factor,
+        period=period,
+        cycle=member.cycle,
+        days=days,
+        period_days=whole,
+        basis=charge.basis,
+        # Why the charge started mid-cycle explains its first piece, not every later period.
+        reason=charge.reason if period.start == charge.start else None,
+        discounts=line_discounts,
+    )
+    return _make_line(
+        charge,
+        kind,
+        period=period,
+        factor=factor,
+        amount=amount,
+        discount=discount,
+        explanation=explanation,
+    )
+
+
+def _difference(
+    member: _Member, due: _Priced | None, billed: _Priced | None
+) -> tuple[Period, Fraction, int, int, bool]:
+    """The period a difference line covers, its factor and days, and whether it credits."""
+    new, old = member.due, member.billed
+    if old is None or billed is None:
+        assert new is not None  # noqa: S101
+        assert due is not None  # noqa: S101
+        return new, due.factor, due.days, due.whole, False
+    if new is None or due is None:
+        return old, billed.factor, billed.days, billed.whole, True
+    whole = due.whole
+    if new.end < old.end:  # the charge now ends earlier: give back the rest
+        return (
+            Period._make(new.end, old.end),
+            billed.factor - due.factor,
+            billed.days - due.days,
+            whole,
+            True,
+        )
+    if new.end > old.end:  # the charge now runs longer: bill the rest
+        return (
+            Period._make(old.end, new.end),
+            due.factor - billed.factor,
+            due.days - billed.days,
+            whole,
+            False,
+        )
+    # Same piece, other discounts (a fixed amount spread over a changed period).
+    return new, Fraction(0), 0, whole, due.gross - billed.gross < Money.zero(due.gross.currency)
+
+
+def _make_line(
+    charge: RecurringCharge | OneTimeCharge,
+    kind: LineKind,
+    *,
+    period: Period | None,
+    factor: Fraction,
+    amount: Money,
+    discount: Money,
+    explanation: LineExplanation,
+) -> InvoiceLine:
+    return InvoiceLine(
+        kind=kind,
+        code=charge.code,
+        description=charge.description,
+        charge_key=charge.key,
+        period=period,
+        quantity=charge.quantity,
+        unit_price=charge.unit_price,
+        factor=factor,
+        amount=amount,
+        discount=discount,
+        tax_rates=charge.tax_rates,
+        taxes=(),
+        base=amount - discount,
+        explanation=explanation,
+    )
+
+
+def _taxed(lines: Sequence[InvoiceLine], rounding: TaxRounding) -> list[InvoiceLine]:
+    taxes = line_taxes(
+        [line.net for line in lines], [line.tax_rates for line in lines], rounding=rounding
+    )
+    return [
+        attrs.evolve(line, taxes=tax.taxes, base=tax.base)
+        for line, tax in zip(lines, taxes, strict=True)
     ]
-    return lines, outcome
 
 
 def draft_invoice(
@@ -430,32 +558,37 @@ def bill_subscription(
     """Return the invoice ``subscription`` owes by ``as_of`` beyond ``state``, and the new state.
 
     Recurring charges bill their periods (in advance: those started by ``as_of``; in
-    arrears: those ended), prorated where partial; a charge whose end moved before what was
-    already billed gets a credit for the unused part; one-time charges due by ``as_of``
-    bill once. Discounts apply in their documented order, then taxes. The invoice is a
-    draft (no number yet: numbering is the caller's sequence).
+    arrears: those ended), prorated where partial; one-time charges due by ``as_of`` bill
+    once. A period already billed is billed again only for what changed, as a difference:
+    a charge whose end moved before what was billed gets back exactly what was charged for
+    the unused part (after its discounts), so ``charged − credited`` is what billing with
+    the end known charges. Discounts apply in their documented order, then taxes. The
+    invoice is a draft (no number yet: numbering is the caller's sequence).
+
+    Raises:
+        InvalidStateError: ``state`` holds a charge the subscription no longer has (end a
+            charge with :meth:`~subbill.charges.RecurringCharge.ending`, never drop it).
     """
     check_date("as_of", as_of)
     if not isinstance(subscription, BillableSubscription):
         raise InvalidArgumentError(f"subscription={subscription!r} must be a BillableSubscription")
     state = BillingState() if state is None else state
-    drafts: list[_Draft] = []
-    reached: dict[str, date] = dict(state.billed_through)
-    for charge in subscription.charges:
-        charge_drafts, through = _recurring_drafts(
-            charge, state.billed_through_of(charge.key), as_of
-        )
-        drafts.extend(charge_drafts)
-        if through is not None:
-            reached[charge.key] = through
+    _check_state(subscription, state)
+    run = _Run(subscription, state)
+    changed, spans, reached = run.changes(as_of)
     one_time_billed = set(state.one_time_billed)
-    for one_time in subscription.one_time:
+    for order, one_time in enumerate(subscription.one_time, start=len(subscription.charges)):
         if one_time.key not in one_time_billed and one_time.due_on <= as_of:
-            drafts.append(_one_time_draft(one_time))
+            changed.append(_one_time_member(one_time, run.first_schedule, order, billed=False))
             one_time_billed.add(one_time.key)
-    if not drafts:
-        return BillingResult(subscription=subscription.id, invoice=None, state=state)
-    lines, outcome = _lines(drafts, subscription.discounts, subscription.tax_rounding)
+    lines = run.lines(_groups(run, changed, spans)) if changed else []
+    if not lines:
+        unchanged = reached == dict(state.billed_through)
+        return BillingResult(
+            subscription=subscription.id,
+            invoice=None,
+            state=state if unchanged else attrs.evolve(state, billed_through=reached),
+        )
     currency = subscription.currency
     total = Money.total((line.total for line in lines), currency=currency)
     balance = state.credit_balance or Money.zero(currency)
@@ -474,7 +607,7 @@ def bill_subscription(
         due_on=as_of + timedelta(days=subscription.payment_terms_days),
         lines=lines,
         subscription=subscription.id,
-        discounts=outcome.applied,
+        discounts=_applied(subscription, lines),
         credit_applied=credit_applied,
     )
     new_state = BillingState(
@@ -483,6 +616,184 @@ def bill_subscription(
         credit_balance=None if balance.is_zero() and state.credit_balance is None else balance,
     )
     return BillingResult(subscription=subscription.id, invoice=invoice, state=new_state)
+
+
+class _Run:
+    """One call of :func:`bill_subscription`: the schedules and index look-ups it shares."""
+
+    def __init__(self, subscription: BillableSubscription, state: BillingState) -> None:
+        self.subscription = subscription
+        self.state = state
+        self.schedules = {charge.key: charge.schedule for charge in subscription.charges}
+        charges = subscription.charges
+        self.first_schedule = self.schedules[charges[0].key] if charges else None
+        self._indices: dict[tuple[str, date], int] = {}
+
+    def origin_index(self, charge: RecurringCharge | OneTimeCharge) -> Callable[[date], int]:
+        """``day -> index of its billing period`` in ``charge``'s schedule (cached)."""
+        if isinstance(charge, OneTimeCharge):
+            return lambda _day: 0
+        schedule = self.schedules[charge.key]
+        indices = self._indices
+        key = charge.key
+
+        def index(day: date) -> int:
+            found = indices.get((key, day))
+            if found is None:
+                found = indices[(key, day)] = schedule.index_of(day)
+            return found
+
+        return index
+
+    def changes(
+        self, as_of: date
+    ) -> tuple[list[_Member], dict[str, tuple[date, date]], dict[str, date]]:
+        """The (charge, period) pairs whose due piece differs from the billed one.
+
+        Also returns, per charge, ``(due through, billed through)``, and the new billed-through
+        dates.
+        """
+        state = self.state
+        reached: dict[str, date] = dict(state.billed_through)
+        spans: dict[str, tuple[date, date]] = {}
+        changed: list[_Member] = []
+        for order, charge in enumerate(self.subscription.charges):
+            schedule = self.schedules[charge.key]
+            billed_through = state.billed_through_of(charge.key)
+            due_end = _due_end(charge, schedule, as_of)
+            known = [day for day in (due_end, billed_through) if day is not None]
+            if not known:
+                continue  # not due yet, never billed
+            reach = max(known)
+            due_through = reach if charge.end is None else min(reach, charge.end)
+            billed = charge.start if billed_through is None else max(billed_through, charge.start)
+            spans[charge.key] = (due_through, billed)
+            reached[charge.key] = due_through
+            if due_through == billed:
+                continue
+            low, high = min(due_through, billed), max(due_through, billed)
+            for index, cycle in _cycles(schedule, low, high):
+                due = _cut(cycle, charge.start, due_through)
+                was = _cut(cycle, charge.start, billed)
+                if due != was:
+                    changed.append(_Member(charge, cycle, due, was, index, order))
+        return changed, spans, reached
+
+    def lines(self, groups: Iterable[list[_Member]]) -> list[InvoiceLine]:
+        """Price each group twice (due, billed) and return the taxed difference lines."""
+        subscription = self.subscription
+        currency = subscription.currency
+        found: list[tuple[int, date, InvoiceLine]] = []
+        for members in groups:
+            due_side = _price(members, "due", subscription.discounts, self.origin_index)
+            billed_side = _price(members, "billed", subscription.discounts, self.origin_index)
+            for member, due, billed in zip(members, due_side, billed_side, strict=True):
+                line = _line(member, due, billed, currency)
+                if line is not None:
+                    found.append((member.order, member.cycle.start, line))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return _taxed([line for _, _, line in found], subscription.tax_rounding)
+
+
+def _check_state(subscription: BillableSubscription, state: BillingState) -> None:
+    """Refuse a state that billed charges the subscription no longer has."""
+    keys = {charge.key for charge in subscription.charges}
+    for key, through in state.billed_through:
+        if key not in keys:
+            raise InvalidStateError(
+                f"charge {key!r} of subscription {subscription.id!r} was billed through "
+                f"{through.isoformat()} but is no longer among its charges; end it on a date "
+                "(RecurringCharge.ending, a plan change or a cancellation) instead of removing "
+                "it, so that what was billed is credited"
+            )
+    once = {charge.key for charge in subscription.one_time}
+    for key in state.one_time_billed:
+        if key not in once:
+            raise InvalidStateError(
+                f"one-time charge {key!r} of subscription {subscription.id!r} was billed but "
+                "is no longer among its charges; correct an invoice with a credit note instead"
+            )
+
+
+def _one_time_member(
+    charge: OneTimeCharge, schedule: BillingSchedule | None, order: int, *, billed: bool
+) -> _Member:
+    """A one-time charge as a member of the billing period that contains its due date."""
+    if schedule is None:
+        cycle, index = Period._make(charge.due_on, charge.due_on + timedelta(days=1)), 0
+    else:
+        index = schedule.index_of(charge.due_on)
+        cycle = schedule.period(index)
+    piece = Period._make(charge.due_on, charge.due_on + timedelta(days=1))
+    return _Member(charge, cycle, piece, piece if billed else None, index, order)
+
+
+def _groups(
+    run: _Run, changed: list[_Member], spans: Mapping[str, tuple[date, date]]
+) -> list[list[_Member]]:
+    """The members priced together: each alone, or (with an invoice fixed amount) per period.
+
+    An invoice fixed amount is per billing period and spread over that period's lines, so
+    when one line of a period changes, every line of that period is priced again (those
+    that did not change give no line unless their share of the fixed amount moved).
+    """
+    subscription = run.subscription
+    if not any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts):
+        return [[member] for member in changed]
+    cycles: dict[Period, list[_Member]] = {}
+    for member in changed:
+        cycles.setdefault(member.cycle, []).append(member)
+    for cycle, members in cycles.items():
+        seen = {member.charge.key for member in members}
+        for order, charge in enumerate(subscription.charges):
+            if charge.key in seen or charge.key not in spans:
+                continue
+            schedule = run.schedules[charge.key]
+            if schedule.period_containing(cycle.start) != cycle:
+                continue  # another schedule: its own periods, its own fixed amount
+            due_through, billed = spans[charge.key]
+            due = _cut(cycle, charge.start, due_through)
+            was = _cut(cycle, charge.start, billed)
+            if due is not None or was is not None:
+                index = schedule.index_of(cycle.start)
+                members.append(_Member(charge, cycle, due, was, index, order))
+        offset = len(subscription.charges)
+        for order, one_time in enumerate(subscription.one_time, start=offset):
+            if one_time.key in run.state.one_time_billed and one_time.key not in seen:
+                member = _one_time_member(one_time, run.first_schedule, order, billed=True)
+                if member.cycle == cycle:
+                    members.append(member)
+        members.sort(key=lambda m: m.order)
+    return list(cycles.values())
+
+
+def _applied(
+    subscription: BillableSubscription, lines: Sequence[InvoiceLine]
+) -> tuple[AppliedDiscount, ...]:
+    """Each discount's total on the invoice (the sum of its lines'), in order of application."""
+    currency = subscription.currency
+    found: dict[str, Discount] = {}
+    charges: list[RecurringCharge | OneTimeCharge] = [
+        *subscription.charges,
+        *subscription.one_time,
+    ]
+    for charge in charges:
+        for discount in charge.discounts:
+            found.setdefault(discount.code, discount)
+    for discount in subscription.discounts:
+        found.setdefault(discount.code, discount)
+    totals: dict[str, list[Money]] = {}
+    for line in lines:
+        for item in line.explanation.discounts:
+            totals.setdefault(item.code, []).append(item.amount)
+    zero = Money.zero(currency)
+    return tuple(
+        AppliedDiscount(
+            discount=found[code], amount=Money.total(amounts, currency=currency), unused=zero
+        )
+        for code, amounts in totals.items()
+        if code in found
+    )
 
 
 def _bill_one(item: Any, as_of: date) -> BillingResult:

@@ -10,8 +10,12 @@ The order, always, before tax:
 
 1. per-unit discounts;
 2. percentages attached to lines;
-3. invoice percentages (spread over the lines by ``allocate``);
-4. fixed amounts, line ones first, then invoice ones (spread likewise).
+3. invoice percentages, computed and rounded **per line** (an invoice's discount is the sum
+   of its lines', so it never depends on how billing is split over invoices);
+4. fixed amounts, line ones first, then invoice ones. A fixed amount is **per billing
+   period**: it is prorated with the period's factor (the line's factor, or for an invoice
+   discount the share of the period its lines cover, passed as ``fixed_factors``) and an
+   invoice one is spread over the period's lines by ``allocate``.
 
 A discount never takes a line below zero; what a fixed amount could not use is reported
 as ``unused``. Percentages apply to credit lines too (a credit gives back what was paid,
@@ -27,7 +31,7 @@ Money('1.79', 'USD')
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -120,6 +124,7 @@ class Duration:
 
 
 _FOREVER = Duration.forever()
+_WHOLE = Fraction(1)
 _PERCENT_KINDS = (DiscountKind.PERCENTAGE, DiscountKind.PER_UNIT_PERCENTAGE)
 
 
@@ -324,8 +329,14 @@ def _spread(total: Money, nets: list[Money], indices: list[int]) -> list[Money]:
 def apply_discounts(
     targets: Sequence[DiscountTarget],
     invoice_discounts: Sequence[Discount] = (),
+    *,
+    fixed_factors: Mapping[str, Fraction] | None = None,
 ) -> DiscountOutcome:
-    """Apply line and invoice discounts to lines, in the documented order, before tax.
+    """Apply line and invoice discounts to the lines of one billing period, before tax.
+
+    ``fixed_factors`` gives, per invoice fixed-amount discount code, the share of the
+    billing period the lines stand for (default 1: a whole period); the amount taken off is
+    ``amount × factor`` rounded, spread over the lines by ``allocate``.
 
     >>> lines = [DiscountTarget(amount=Money("30.00", "EUR"), unit_price=Money("30.00", "EUR"),
     ...                         quantity=Decimal(1), product="pro", invoice_discounts={"TEN"}),
@@ -355,9 +366,10 @@ def apply_discounts(
             ledger.invoice_percentage(discount)
     for index, discount in _line_discounts(targets, DiscountKind.FIXED_AMOUNT):
         ledger.line_fixed(index, discount)
+    factors = fixed_factors or {}
     for discount in invoice_discounts:
         if discount.kind is DiscountKind.FIXED_AMOUNT:
-            ledger.invoice_fixed(discount)
+            ledger.invoice_fixed(discount, factors.get(discount.code, _WHOLE))
     return ledger.outcome()
 
 
@@ -413,14 +425,12 @@ class _Ledger:
         self.record(index, discount, _cap(off, self.nets[index]))
 
     def invoice_percentage(self, discount: Discount) -> None:
-        # Charges and credits each get their own share, so a credit gives back what was paid.
-        lines = self.invoice_lines(discount)
-        for side in (
-            [i for i in lines if self.nets[i].is_positive()],
-            [i for i in lines if self.nets[i].is_negative()],
-        ):
-            base = Money.total((self.nets[i] for i in side), currency=self.currency)
-            self.spread(discount, (base * discount.rate).rounded(), side)
+        # Per line, rounded once: the same whatever lines share the invoice, and a credit
+        # line gives back exactly the share its period was given.
+        self.register(discount)
+        for index in self.invoice_lines(discount):
+            net = self.nets[index]
+            self.record(index, discount, _cap((net * discount.rate).rounded(), net))
 
     def line_fixed(self, index: int, discount: Discount) -> None:
         assert discount.amount is not None  # noqa: S101  (validated)
@@ -430,11 +440,11 @@ class _Ledger:
         self.record(index, discount, off)
         self.unused[discount.code] += wanted - off
 
-    def invoice_fixed(self, discount: Discount) -> None:
+    def invoice_fixed(self, discount: Discount, factor: Fraction) -> None:
         assert discount.amount is not None  # noqa: S101  (validated)
         side = [i for i in self.invoice_lines(discount) if self.nets[i].is_positive()]
         base = Money.total((self.nets[i] for i in side), currency=self.currency)
-        wanted = discount.amount.rounded()
+        wanted = (discount.amount * factor).rounded()
         off = min(wanted, base)
         self.spread(discount, off, side)
         self.unused[discount.code] += wanted - off

@@ -37,7 +37,7 @@ from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import RecurringCharge, to_quantity
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.discounts import Discount
-from subbill.errors import InvalidArgumentError, InvalidPeriodError
+from subbill.errors import InvalidArgumentError, InvalidPeriodError, InvalidStateError
 from subbill.invoices import Invoice, InvoiceLine
 from subbill.money import Money
 from subbill.periods import MONTHLY, BillingSchedule, Frequency, Period, check_date
@@ -54,6 +54,7 @@ __all__ = [
     "can_activate",
     "can_add",
     "can_deactivate",
+    "check_replacement",
     "preview_change",
 ]
 
@@ -511,6 +512,79 @@ class Subscription:
     def changes_during(self, period: Period) -> tuple[Change, ...]:
         """The events of the history dated inside ``period``."""
         return tuple(change for change in self.history if change.on in period)
+
+
+def check_replacement(
+    old: Subscription, new: Subscription, *, catalog: Catalog, state: BillingState | None
+) -> None:
+    """Refuse replacing a billed subscription by one that rewrites what has been billed.
+
+    A stored subscription may be replaced (a file loaded again, an edited record) only where
+    it has not been billed yet. What was billed (``state``) stays as it was: the same
+    charges, at the same terms, over the same periods. A replacement may end a billed charge
+    earlier or start a new one inside a billed period only when it records the change (its
+    history extends the old one's, as :meth:`Subscription.change_plan`,
+    :meth:`Subscription.cancel` and the other verbs do); the engine then credits and charges
+    the difference.
+
+    Raises:
+        InvalidStateError: the replacement changes billed history; the message names the
+            charge, the billed date and the change to use instead.
+
+    >>> from subbill.catalog import Catalog, Plan
+    >>> catalog = Catalog(currency="EUR", plans=[
+    ...     Plan(code="essentiel", name="Essentiel", rank=1, prices={MONTHLY: Money("29", "EUR")}),
+    ...     Plan(code="pro", name="Pro", rank=2, prices={MONTHLY: Money("59", "EUR")})])
+    >>> old = Subscription.create(id="S1", customer="C", catalog=catalog, plan="essentiel",
+    ...                           start=date(2026, 3, 1))
+    >>> state = bill_subscription(old.to_billable(catalog), as_of=date(2026, 3, 15)).state
+    >>> new = Subscription.create(id="S1", customer="C", catalog=catalog, plan="pro",
+    ...                           start=date(2026, 3, 1))
+    >>> check_replacement(old, new, catalog=catalog, state=state)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidStateError: subscription 'S1' was billed through 2026-04-01 for ...
+    """
+    if state is None or (not state.billed_through and not state.one_time_billed):
+        return
+    if new.id != old.id:
+        raise InvalidArgumentError(f"id={new.id!r} must be the replaced subscription's {old.id!r}")
+    horizon = max((day for _, day in state.billed_through), default=old.start)
+    recorded = (
+        len(new.history) > len(old.history) and new.history[: len(old.history)] == old.history
+    )
+    before = {charge.key: charge for charge in old.charges(catalog)}
+    after = {charge.key: charge for charge in new.charges(catalog)}
+    for key, through in state.billed_through:
+        was = before.get(key)
+        now = after.get(key)
+        if was is None or through <= was.start:
+            continue
+        if now is None:
+            raise InvalidStateError(
+                f"subscription {new.id!r} was billed through {through.isoformat()} for "
+                f"charge {key!r}, which the replacement no longer has; to move to another plan "
+                "use change_plan(…, on=…), to stop use cancel(on=…)"
+            )
+        if attrs.evolve(now, end=None, reason=None) != attrs.evolve(was, end=None, reason=None):
+            raise InvalidStateError(
+                f"subscription {new.id!r} was billed through {through.isoformat()} for "
+                f"charge {key!r} at other terms (price, quantity, schedule, discounts or taxes); "
+                "a new price or quantity applies from a date: use change_plan(…, on=…)"
+            )
+        if not recorded and now.end is not None and now.end < through and now.end != was.end:
+            raise InvalidStateError(
+                f"subscription {new.id!r} was billed through {through.isoformat()} for "
+                f"charge {key!r}, which the replacement ends on {now.end.isoformat()}; "
+                "to end it early use cancel(on=…), which records the change"
+            )
+    for key, now in after.items():
+        if key not in before and now.start < horizon and not recorded:
+            raise InvalidStateError(
+                f"subscription {new.id!r} was billed through {horizon.isoformat()}; the "
+                f"replacement would bill charge {key!r} from {now.start.isoformat()}, inside "
+                "what was billed: use change_plan(…, on=…) or activate(…, on=…)"
+            )
 
 
 def _earliest(*days: date | None) -> date | None:
