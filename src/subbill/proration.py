@@ -377,20 +377,24 @@ def credit_unused(
 ) -> Money:
     """Return the credit for the part of ``billed`` from ``on`` to its end, at ``price``.
 
-    ``price`` is the price of one whole billing period (what a factor of 1 costs); the
-    credit is that price times the factor of ``[on, end)`` in the same billing period, so a
-    plan change on ``on`` credits the old plan with this and charges the new plan with the
-    same factor. Before the period it credits all that was billed; after it, nothing.
+    ``price`` is the price of one whole billing period (what a factor of 1 costs). The credit
+    mirrors what was charged: it is what ``billed`` cost minus what the used part
+    ``[start, on)`` costs on the same basis, each rounded once, so that charged − credited is
+    exactly what billing with the end known charges (the billing engine bills the same
+    difference, after discounts). Before the period it credits all that was billed; after
+    it, nothing; under ``ProrationBasis.NONE`` a used part counts whole, so nothing.
 
     >>> march = billable_periods(date(2026, 3, 1), as_of=date(2026, 3, 1), frequency=MONTHLY)[0]
     >>> credit_unused(Money("31.00", "EUR"), march, on=date(2026, 3, 13))
     Money('19.00', 'EUR')
+    >>> credit_unused(Money("10.00", "EUR"), march, on=date(2026, 3, 3))  # 10.00 − 0.65
+    Money('9.35', 'EUR')
     """
     check_date("on", on)
+    charged = prorate(price, billed.factor, rounding=rounding)
     if on <= billed.period.start:
-        factor = billed.factor
-    elif on >= billed.period.end:
-        factor = Fraction(0)
-    else:
-        factor = billed.split(on)[1].factor
-    return prorate(price, factor, rounding=rounding)
+        return charged
+    if on >= billed.period.end:
+        return Money.zero(price.currency)
+    used = billed.split(on)[0].factor
+    return charged - prorate(price, used, rounding=rounding)
