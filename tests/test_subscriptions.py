@@ -1,4 +1,5 @@
 import itertools
+import json
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -8,6 +9,7 @@ from hypothesis import strategies as st
 
 from subbill import (
     Allowed,
+    Catalog,
     ChangeDirection,
     ChangeTiming,
     LineKind,
@@ -22,9 +24,11 @@ from subbill import (
     can_deactivate,
     preview_change,
 )
+from subbill.errors import InvalidStateError
 from subbill.invoices import Payment
 from subbill.l10n import knows_refusal, refusal_text
-from tests.seed_catalog import seed_catalog
+from subbill.subscriptions import check_replacement
+from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
 
 CATALOG = seed_catalog()
 START = date(2026, 3, 1)
@@ -336,3 +340,62 @@ def test_every_refusal_has_french_and_english_words(sub, module, offset):
             assert "…" not in french
             assert "…" not in english
             assert french != english
+
+
+# -- prices are kept on the subscription; a new catalog never re-prices what was billed --------
+
+
+def _raised(price):
+    data = json.loads(json.dumps(SEED_CATALOG_DATA))
+    data["plans"][0]["prices"]["monthly"] = price
+    return Catalog.from_mapping(data)
+
+
+def test_a_new_catalog_never_reprices_billed_periods():
+    subscription = new()
+    march = bill(subscription, as_of=date(2026, 3, 15))
+    assert march.invoice.total == eur("29.00")
+    raised = _raised("35.00")
+    # Billing with the new catalog, again and later: March keeps 29.00, and so does April
+    # until the new price is applied from a date.
+    again = bill_subscription(subscription.to_billable(raised), march.state,
+                              as_of=date(2026, 3, 15))
+    assert again.invoice is None
+    april = bill_subscription(subscription.to_billable(raised), march.state,
+                              as_of=date(2026, 4, 1))
+    assert april.invoice.total == eur("29.00")
+
+
+def test_reprice_applies_new_prices_from_a_date_and_keeps_billed_ones():
+    subscription = new()
+    march = bill(subscription, as_of=date(2026, 3, 15))
+    raised = _raised("35.00")
+    repriced = subscription.reprice(raised, on=date(2026, 4, 1))
+    check_replacement(subscription, repriced, catalog=raised, state=march.state)  # allowed
+    same = bill_subscription(repriced.to_billable(raised), march.state, as_of=date(2026, 3, 15))
+    assert same.invoice is None
+    april = bill_subscription(repriced.to_billable(raised), march.state, as_of=date(2026, 4, 1))
+    assert [(line.code, line.amount) for line in april.invoice.lines] == [
+        ("essentiel", eur("35.00"))
+    ]
+    assert repriced.history[-1].kind == "price_change"
+
+
+def test_replacing_a_billed_subscription_on_another_plan_is_refused():
+    subscription = new()
+    march = bill(subscription, as_of=date(2026, 3, 15))
+    with pytest.raises(InvalidStateError, match=r"change_plan"):
+        check_replacement(subscription, new("pro"), catalog=CATALOG, state=march.state)
+    moved = Subscription.create(
+        id="S1", customer="Boulangerie Martin", catalog=CATALOG, plan="essentiel",
+        start=START + timedelta(days=1),
+    )
+    with pytest.raises(InvalidStateError, match=r"billed through 2026-04-01"):
+        check_replacement(subscription, moved, catalog=CATALOG, state=march.state)
+    # A replacement that only changes the future is accepted, and a recorded change too.
+    upgraded = subscription.change_plan("pro", CATALOG, on=date(2026, 3, 20))
+    check_replacement(subscription, upgraded, catalog=CATALOG, state=march.state)
+    cancelled = subscription.cancel(on=date(2026, 3, 20), at_period_end=False)
+    check_replacement(subscription, cancelled, catalog=CATALOG, state=march.state)
+    credit = bill(cancelled, march.state, as_of=date(2026, 3, 20))
+    assert credit.invoice.total == eur("-11.23")  # 12/31 of 29.00 given back

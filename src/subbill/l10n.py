@@ -760,6 +760,7 @@ _CHANGES = {
     "addon_subscribed": ("option {code} souscrite", "add-on {code} subscribed"),
     "addon_cancelled": ("option {code} résiliée", "add-on {code} cancelled"),
     "cancellation": ("résiliation demandée", "cancellation requested"),
+    "price_change": ("nouveau prix de {code}", "new price of {code}"),
 }
 
 

@@ -100,7 +100,8 @@ class Span:
     """When a plan, module or add-on was active: ``[start, end)``, billed from ``billed_from``.
 
     ``billed_from`` (default ``start``) is later than ``start`` when a module switched on
-    mid-period is billed only from the next period (policy ``period_end``).
+    mid-period is billed only from the next period (policy ``period_end``). ``price`` is
+    the price the span is billed at (see :meth:`Subscription.reprice`).
     """
 
     code: str
@@ -108,6 +109,10 @@ class Span:
     end: date | None = None
     billed_from: date | None = None
     reason: str | None = attrs.field(default=None, validator=_check_span)
+    #: The unit price for one billing period, fixed when the span was priced, so that a
+    #: new catalog never re-prices what was billed. ``None``: read from the catalog when
+    #: billing (spans stored before prices were kept on them).
+    price: Money | None = None
 
     def is_active_on(self, day: date) -> bool:
         """True when ``day`` is inside the span."""
@@ -222,7 +227,7 @@ class Subscription:
             modules=tuple(attrs.evolve(span, reason=None) for span in subscription.modules),
             addons=tuple(attrs.evolve(span, reason=None) for span in subscription.addons),
             history=(),
-        )
+        ).priced(catalog)
 
     # -- calendar --------------------------------------------------------------------------
 
@@ -319,7 +324,7 @@ class Subscription:
         for spans, find, seats in kinds:
             for span in spans:
                 item = find(span.code)
-                price = item.price(self.frequency)
+                price = span.price if span.price is not None else item.price(self.frequency)
                 start = span.billed_from or span.start
                 end = _earliest(span.end, self.ends_on)
                 if price is None or (end is not None and end <= start):
@@ -395,7 +400,14 @@ class Subscription:
             kept[-1] = attrs.evolve(kept[-1], end=None)  # back to the plan it just left
         else:
             reason = "plan_change" if kept else None
-            kept.append(Span(code=plan, start=max(effective, self.start), reason=reason))
+            kept.append(
+                Span(
+                    code=plan,
+                    start=max(effective, self.start),
+                    reason=reason,
+                    price=catalog.plan(plan).price(self.frequency),
+                )
+            )
         plans = tuple(kept)
         kind = preview.direction.value
         modules = tuple(
@@ -427,6 +439,7 @@ class Subscription:
             start=on,
             billed_from=billed_from if billed_from != on else None,
             reason="module_activated",
+            price=catalog.module(module).price(self.frequency),
         )
         return attrs.evolve(
             self,
@@ -457,7 +470,12 @@ class Subscription:
         decision = can_add(self, addon, catalog, on=on)
         if isinstance(decision, Refused):
             raise RefusedError(decision, f"subscribe add-on {addon!r}")
-        span = Span(code=addon, start=on, reason="addon_subscribed")
+        span = Span(
+            code=addon,
+            start=on,
+            reason="addon_subscribed",
+            price=catalog.addon(addon).price(self.frequency),
+        )
         return attrs.evolve(
             self,
             addons=(*self.addons, span),
@@ -507,6 +525,75 @@ class Subscription:
             cancelled_on=on,
             cancel_at=max(effective, self.start),
             history=self._record(Change(on=on, kind="cancellation", code=self.plans[-1].code)),
+        )
+
+    def priced(self, catalog: Catalog) -> Self:
+        """Return the subscription with every span's price fixed from ``catalog``.
+
+        Spans that already have a price keep it; a span without one (read from a file, or
+        stored before prices were kept) takes the catalog's price for the subscription's
+        frequency. Billing then never depends on a later catalog.
+        """
+        finders = (catalog.plan, catalog.module, catalog.addon)
+        groups = []
+        for spans, find in zip((self.plans, self.modules, self.addons), finders, strict=True):
+            groups.append(
+                tuple(
+                    span
+                    if span.price is not None
+                    else attrs.evolve(span, price=find(span.code).price(self.frequency))
+                    for span in spans
+                )
+            )
+        plans, modules, addons = groups
+        return attrs.evolve(self, plans=plans, modules=modules, addons=addons)
+
+    def reprice(self, catalog: Catalog, *, on: date) -> Self:
+        """Apply ``catalog``'s prices from ``on``: what runs before ``on`` keeps its price.
+
+        Each span running on ``on`` whose price differs is cut there, and a span at the new
+        price starts on ``on`` (reason ``price_change``, recorded in the history); a span
+        not billed yet by ``on`` simply takes the new price. Choose ``on`` on or after what
+        was billed (a catalog load uses each subscription's next period): billed periods
+        keep the price they were billed at.
+
+        >>> from subbill.catalog import Catalog, Plan
+        >>> old = Catalog(currency="EUR", plans=[
+        ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("29", "EUR")})])
+        >>> new = Catalog(currency="EUR", plans=[
+        ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("35", "EUR")})])
+        >>> sub = Subscription.create(id="S1", customer="C", catalog=old, plan="solo",
+        ...                           start=date(2026, 3, 1)).reprice(new, on=date(2026, 4, 1))
+        >>> [(str(s.start), s.end and str(s.end), str(s.price)) for s in sub.plans]
+        [('2026-03-01', '2026-04-01', '29 EUR'), ('2026-04-01', None, '35 EUR')]
+        """
+        check_date("on", on)
+        finders = (catalog.plan, catalog.module, catalog.addon)
+        changes: list[Change] = []
+        groups = []
+        for spans, find in zip((self.plans, self.modules, self.addons), finders, strict=True):
+            kept: list[Span] = []
+            for span in spans:
+                price = find(span.code).price(self.frequency)
+                if price == span.price or (span.end is not None and span.end <= on):
+                    kept.append(span)
+                elif (span.billed_from or span.start) >= on:
+                    kept.append(attrs.evolve(span, price=price))
+                else:
+                    kept.append(attrs.evolve(span, end=on))
+                    kept.append(
+                        Span(code=span.code, start=on, end=span.end, reason="price_change",
+                             price=price)
+                    )
+                    changes.append(Change(on=on, kind="price_change", code=span.code))
+            groups.append(tuple(kept))
+        plans, modules, addons = groups
+        return attrs.evolve(
+            self,
+            plans=plans,
+            modules=modules,
+            addons=addons,
+            history=(*self.history, *changes),
         )
 
     def changes_during(self, period: Period) -> tuple[Change, ...]:
