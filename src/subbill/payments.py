@@ -276,6 +276,28 @@ def record_credit_note(invoice: Invoice, note: Invoice, state: BillingState) -> 
     return CreditNoteResult(invoice=applied.invoice, state=state, returned=applied.returned)
 
 
+def _check_inputs(
+    state: object, negative_balance: object, refunds: Iterable[object]
+) -> tuple[Refund, ...]:
+    """Check the arguments the refund functions share; return the refunds as a tuple."""
+    if not isinstance(state, BillingState):
+        raise InvalidTypeError("state", state, "a BillingState")
+    if not isinstance(negative_balance, NegativeBalancePolicy):
+        raise InvalidTypeError(
+            "negative_balance",
+            negative_balance,
+            "a NegativeBalancePolicy (NegativeBalancePolicy.CREDIT_NOTE or .CARRY_FORWARD)",
+        )
+    if isinstance(refunds, str) or not isinstance(refunds, Iterable):
+        raise InvalidTypeError("refunds", refunds, "an iterable of Refund")
+    items: list[Refund] = []
+    for item in refunds:
+        if not isinstance(item, Refund):
+            raise InvalidTypeError("refunds", item, "Refund items")
+        items.append(item)
+    return tuple(items)
+
+
 def _from_balance(note: Invoice | None, negative_balance: NegativeBalancePolicy) -> bool:
     """Whether what ``note`` owes sits in the credit balance (else it is owed on the note)."""
     return (
@@ -300,6 +322,11 @@ def refundable(
     the note's amount less its earlier ``refunds``. A credit note billed with the
     ``CREDIT_NOTE`` policy is owed on its own: its amount less its earlier refunds.
     """
+    earlier = _check_inputs(state, negative_balance, refunds)
+    if credit_note is not None and (
+        not isinstance(credit_note, Invoice) or credit_note.kind is not DocumentKind.CREDIT_NOTE
+    ):
+        raise InvalidTypeError("credit_note", credit_note, "a credit note (an Invoice)")
     zero = Money.zero(currency)
     balance = state.credit_balance or zero
     if balance.currency != currency:
@@ -307,7 +334,7 @@ def refundable(
     if credit_note is None:
         return balance
     done = Money.total(
-        (r.amount for r in refunds if r.credit_note == credit_note.number), currency=currency
+        (r.amount for r in earlier if r.credit_note == credit_note.number), currency=currency
     )
     left = max(-credit_note.total - done, zero)
     return min(left, balance) if _from_balance(credit_note, negative_balance) else left
@@ -366,14 +393,7 @@ def record_refund(
     """
     if not isinstance(refund, Refund):
         raise InvalidTypeError("refund", refund, "a Refund")
-    if not isinstance(state, BillingState):
-        raise InvalidTypeError("state", state, "a BillingState")
-    if not isinstance(negative_balance, NegativeBalancePolicy):
-        raise InvalidTypeError("negative_balance", negative_balance, "a NegativeBalancePolicy")
-    earlier = tuple(refunds)
-    for item in earlier:
-        if not isinstance(item, Refund):
-            raise InvalidTypeError("refunds", item, "Refund records")
+    earlier = _check_inputs(state, negative_balance, refunds)
     _check_note_for_refund(refund, credit_note)
     currency = refund.amount.currency
     if credit_note is not None and credit_note.currency != currency:
@@ -462,21 +482,16 @@ def account_balance(
     >>> report.paid_on_invoices, report.credit_balance, report.refunded, report.is_balanced
     (Money('80.00', 'EUR'), Money('15.00', 'EUR'), Money('5.00', 'EUR'), True)
     """
-    if not isinstance(state, BillingState):
-        raise InvalidTypeError("state", state, "a BillingState")
+    refund_items = _check_inputs(state, negative_balance, refunds)
     zero = Money.zero(currency)
     docs = tuple(documents)
     received_items = tuple(payments)
-    refund_items = tuple(refunds)
     for doc in docs:
         if not isinstance(doc, Invoice):
             raise InvalidTypeError("documents", doc, "Invoice items")
     for payment in received_items:
         if not isinstance(payment, Payment):
             raise InvalidTypeError("payments", payment, "Payment items")
-    for refund in refund_items:
-        if not isinstance(refund, Refund):
-            raise InvalidTypeError("refunds", refund, "Refund items")
     live = [doc for doc in docs if doc.status is not InvoiceStatus.VOID]
     invoices = [doc for doc in live if doc.kind is DocumentKind.INVOICE]
     notes = [doc for doc in live if doc.kind is DocumentKind.CREDIT_NOTE]
