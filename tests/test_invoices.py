@@ -1,21 +1,25 @@
 from datetime import date
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from subbill import (
     CurrencyMismatchError,
     DocumentKind,
     InvalidArgumentError,
+    InvalidStateError,
     InvalidTransitionError,
     InvoiceNumbering,
     InvoiceStatus,
     LineKind,
     Money,
     Payment,
+    TaxRate,
 )
 from subbill.billing import draft_invoice
-from subbill.invoices import one_time_line
+from subbill.errors import OutOfBoundsError
+from subbill.invoices import Correction, credit_note_for, one_time_line
 
 EUR = "EUR"
 
@@ -94,7 +98,9 @@ def test_invalid_transitions_name_the_status_and_action():
     paid = opened.apply_payment(Payment(amount=Money("10", EUR), paid_on=date(2026, 3, 2))).invoice
     with pytest.raises(InvalidTransitionError, match="cannot void invoice F-1 with status=paid"):
         paid.void()
-    assert opened.void().status is InvoiceStatus.VOID
+    with pytest.raises(InvalidStateError, match="never voided nor deleted; issue a credit note"):
+        opened.void()
+    assert draft.void().status is InvoiceStatus.VOID
     with pytest.raises(CurrencyMismatchError):
         opened.apply_payment(Payment(amount=Money("1", "USD"), paid_on=date(2026, 3, 2)))
 
@@ -146,3 +152,207 @@ def test_text_and_html():
     assert "1\u202f234,56\xa0€" in text
     assert "Invoice F-2026-000124 (open)" in str(opened)
     assert "<table>" in opened._repr_html_()
+
+
+# -- issue 10: credit applied, French corrections ------------------------------------------------
+
+VAT20 = TaxRate(name="TVA 20 %", percent="20")
+
+
+def eur(amount):
+    return Money(amount, EUR)
+
+
+def numbered(*prices, number="F-2026-000001", credit_applied=None):
+    return draft_invoice(
+        customer="ACME",
+        currency=EUR,
+        issued_on=date(2026, 3, 1),
+        due_on=date(2026, 3, 31),
+        lines=[one_time_line(f"item{i}", f"Item {i}", eur(p)) for i, p in enumerate(prices)],
+        credit_applied=credit_applied,
+    ).finalize(number=number)
+
+
+def test_credit_applied_lies_between_zero_and_the_total():
+    with pytest.raises(OutOfBoundsError, match=r"credit_applied=Money\('150', 'EUR'\) must be "
+                       r"between 0 and the invoice's total 100.00 EUR"):
+        numbered("100.00", credit_applied=eur("150"))
+    with pytest.raises(OutOfBoundsError, match="credit_applied=Money"):
+        numbered("100.00", credit_applied=eur("-10"))
+    with pytest.raises(CurrencyMismatchError):
+        numbered("100.00", credit_applied=Money("10", "USD"))
+    with pytest.raises(OutOfBoundsError, match="on a credit note"):
+        draft_invoice(
+            customer="ACME",
+            currency=EUR,
+            issued_on=date(2026, 3, 1),
+            lines=[one_time_line("x", "X", eur("-30"), kind=LineKind.ADJUSTMENT)],
+            credit_applied=eur("10"),
+        )
+    whole = numbered("100.00", credit_applied=eur("100"))
+    assert (whole.amount_due, whole.status) == (Money.zero(EUR), InvoiceStatus.PAID)
+
+
+def test_payments_never_exceed_what_the_invoice_leaves_to_pay():
+    opened = numbered("100.00", credit_applied=eur("30"))
+    with pytest.raises(OutOfBoundsError, match="amount_paid=Money"):
+        attrs.evolve(opened, payments=(Payment(amount=eur("80"), paid_on=date(2026, 3, 2)),))
+
+
+def test_a_numbered_invoice_is_never_voided_whatever_its_status():
+    opened = numbered("100.00")
+    partial = opened.apply_payment(Payment(amount=eur("40"), paid_on=date(2026, 3, 2))).invoice
+    for invoice_ in (opened, partial):
+        with pytest.raises(InvalidStateError) as caught:
+            invoice_.void()
+        assert str(caught.value) == (
+            f"cannot void invoice F-2026-000001 with status={invoice_.status.value}: a numbered "
+            "invoice is never voided nor deleted; issue a credit note that corrects it "
+            "(credit_note_for)"
+        )
+
+
+def test_only_a_draft_can_be_discarded():
+    draft = invoice("10")
+    discarded = draft.void()
+    assert (discarded.status, discarded.number, discarded.amount_due) == (
+        InvoiceStatus.VOID,
+        None,
+        Money.zero(EUR),
+    )
+    with pytest.raises(InvalidStateError, match="only a draft can be discarded"):
+        discarded.void()
+    with pytest.raises(InvalidStateError, match="only a draft can be discarded"):
+        credit_note_for(discarded, issued_on=date(2026, 3, 2))
+
+
+def test_full_credit_note_references_the_invoice_and_is_numbered_in_the_series():
+    line = one_time_line("setup", "Installation", eur("100.00"))
+    taxed = attrs.evolve(line, tax_rates=(VAT20,), taxes=((VAT20, eur("20.00")),))
+    numbering = InvoiceNumbering()
+    first = numbering.next_number(None, issued_on=date(2026, 3, 1))
+    opened = draft_invoice(
+        customer="ACME", currency=EUR, issued_on=date(2026, 3, 1), lines=[taxed]
+    ).finalize(number=first)
+    note = credit_note_for(opened, issued_on=date(2026, 3, 10))
+    assert (note.status, note.number, note.kind, note.corrects) == (
+        InvoiceStatus.DRAFT,
+        None,
+        DocumentKind.CREDIT_NOTE,
+        "F-2026-000001",
+    )
+    note = note.finalize(number=numbering.next_number(first, issued_on=note.issued_on))
+    assert note.number == "F-2026-000002"
+    assert (note.net, note.tax, note.total) == (eur("-100.00"), eur("-20.00"), eur("-120.00"))
+    assert [(row.rate, row.base, row.tax) for row in note.taxes] == [
+        (VAT20, eur("-100.00"), eur("-20.00"))
+    ]
+    assert (note.customer, note.subscription, note.issued_on, note.due_on) == (
+        "ACME",
+        None,
+        date(2026, 3, 10),
+        date(2026, 3, 10),
+    )
+    applied = opened.apply_credit_note(note)
+    assert applied.invoice.corrections == (
+        Correction(credit_note="F-2026-000002", credited_on=date(2026, 3, 10), amount=eur("120")),
+    )
+    assert (applied.invoice.amount_due, applied.invoice.status) == (
+        Money.zero(EUR),
+        InvoiceStatus.PAID,
+    )
+    assert applied.returned == Money.zero(EUR)  # nothing was paid: it only cancels what is due
+    assert not applied.invoice.is_overdue(as_of=date(2026, 6, 1))
+
+
+def test_partial_credit_notes_never_credit_more_than_the_invoice():
+    opened = numbered("100.00")
+    sixty = credit_note_for(
+        opened, issued_on=date(2026, 3, 2), lines=[one_time_line("g", "Geste", eur("60"))]
+    ).finalize(number="F-2026-000002")
+    opened = opened.apply_credit_note(sixty).invoice
+    assert (opened.credited, opened.creditable, opened.amount_due) == (
+        eur("60.00"),
+        eur("40.00"),
+        eur("40.00"),
+    )
+    with pytest.raises(OutOfBoundsError) as caught:
+        credit_note_for(
+            opened, issued_on=date(2026, 3, 3), lines=[one_time_line("g", "Geste", eur("50"))]
+        )
+    assert str(caught.value) == (
+        "credit=Money('50.00', 'EUR') must be <= 40.00 EUR (total 100.00 EUR of invoice "
+        "F-2026-000001 - 60.00 EUR already credited)"
+    )
+    with pytest.raises(OutOfBoundsError, match="credit=Money"):
+        credit_note_for(opened, issued_on=date(2026, 3, 3))  # all lines: 100 > 40 left
+    forty = credit_note_for(
+        opened, issued_on=date(2026, 3, 3), lines=[one_time_line("g", "Geste", eur("40"))]
+    ).finalize(number="F-2026-000003")
+    done = opened.apply_credit_note(forty).invoice
+    assert (done.credited, done.creditable, done.status) == (
+        eur("100.00"),
+        Money.zero(EUR),
+        InvoiceStatus.PAID,
+    )
+
+
+def test_two_drafts_from_the_same_invoice_cannot_both_be_applied_beyond_its_total():
+    opened = numbered("100.00")
+    first = credit_note_for(opened, issued_on=date(2026, 3, 2)).finalize(number="A-1")
+    second = credit_note_for(opened, issued_on=date(2026, 3, 2)).finalize(number="A-2")
+    credited = opened.apply_credit_note(first).invoice
+    with pytest.raises(OutOfBoundsError, match=r"credit=Money\('100.00', 'EUR'\) must be <= 0"):
+        credited.apply_credit_note(second)
+    with pytest.raises(InvalidStateError, match="credit note A-1 is already applied"):
+        credited.apply_credit_note(first)
+
+
+def test_credit_note_cancels_what_is_due_first_then_returns_what_was_paid():
+    opened = numbered("100.00")
+    thirty = credit_note_for(
+        opened, issued_on=date(2026, 3, 2), lines=[one_time_line("g", "Geste", eur("30"))]
+    ).finalize(number="A-1")
+    applied = opened.apply_credit_note(thirty)
+    assert (applied.invoice.amount_due, applied.returned) == (eur("70.00"), Money.zero(EUR))
+    paid = applied.invoice.apply_payment(Payment(amount=eur("70"), paid_on=date(2026, 3, 3)))
+    assert (paid.invoice.status, paid.overpayment) == (InvoiceStatus.PAID, Money.zero(EUR))
+    twenty = credit_note_for(
+        paid.invoice, issued_on=date(2026, 3, 4), lines=[one_time_line("g", "Geste", eur("20"))]
+    ).finalize(number="A-2")
+    again = paid.invoice.apply_credit_note(twenty)
+    assert (again.invoice.amount_due, again.returned) == (Money.zero(EUR), eur("20.00"))
+
+
+def test_credit_note_returns_the_customer_credit_the_invoice_consumed():
+    # 50.00 billed with 20.00 of customer credit: 30.00 due; a full correction cancels the
+    # 30.00 still due and gives the 20.00 of credit back.
+    opened = numbered("50.00", credit_applied=eur("20.00"))
+    note = credit_note_for(opened, issued_on=date(2026, 3, 5)).finalize(number="A-1")
+    applied = opened.apply_credit_note(note)
+    assert (applied.invoice.amount_due, applied.returned) == (Money.zero(EUR), eur("20.00"))
+
+
+def test_what_cannot_be_corrected_by_a_credit_note():
+    opened = numbered("100.00")
+    with pytest.raises(InvalidStateError, match="only a draft can be discarded"):
+        credit_note_for(invoice("10"), issued_on=date(2026, 3, 2))
+    note = credit_note_for(opened, issued_on=date(2026, 3, 2)).finalize(number="A-1")
+    with pytest.raises(InvalidStateError, match="only an invoice is corrected"):
+        credit_note_for(note, issued_on=date(2026, 3, 3))
+    with pytest.raises(InvalidArgumentError, match="issued_on=2026-02-28 is before invoice"):
+        credit_note_for(opened, issued_on=date(2026, 2, 28))
+    with pytest.raises(InvalidArgumentError, match="a credit note must credit an amount > 0"):
+        credit_note_for(
+            opened,
+            issued_on=date(2026, 3, 2),
+            lines=[one_time_line("x", "X", eur("-5"), kind=LineKind.ADJUSTMENT)],
+        )
+    with pytest.raises(InvalidStateError, match="finalize it first"):
+        opened.apply_credit_note(credit_note_for(opened, issued_on=date(2026, 3, 2)))
+    other = numbered("100.00", number="F-2026-000009")
+    with pytest.raises(InvalidArgumentError, match="corrects='F-2026-000001', not invoice"):
+        other.apply_credit_note(note)
+    with pytest.raises(InvalidArgumentError, match="only a credit note corrects an invoice"):
+        attrs.evolve(opened, corrects="F-2026-000000")

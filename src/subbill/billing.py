@@ -44,7 +44,13 @@ from subbill.discounts import (
     LineDiscount,
     apply_discounts,
 )
-from subbill.errors import InvalidArgumentError, InvalidStateError
+from subbill.errors import (
+    CurrencyMismatchError,
+    InvalidArgumentError,
+    InvalidStateError,
+    InvalidTypeError,
+    OutOfBoundsError,
+)
 from subbill.invoices import (
     DocumentKind,
     Invoice,
@@ -140,6 +146,17 @@ def _to_pairs(value: object) -> tuple[tuple[str, date], ...]:
     )
 
 
+def _check_credit_balance(_instance: Any, _attribute: Any, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Money):
+        raise InvalidTypeError("credit_balance", value, "a Money >= 0, or None")
+    if value.is_negative():
+        raise OutOfBoundsError(
+            "credit_balance", value, ">= 0: a customer's credit is never negative"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class BillingState:
     """What has been billed for one subscription: enough to never bill anything twice.
@@ -147,12 +164,12 @@ class BillingState:
     ``billed_through`` maps each recurring charge's key to the (exclusive) end of what has
     been billed; ``one_time_billed`` holds the keys of one-time charges invoiced;
     ``credit_balance`` what the customer has in credit (carried-forward credit notes,
-    overpayments).
+    overpayments, corrected invoices), a ``Money`` >= 0 (``None``: never had any).
     """
 
     billed_through: tuple[tuple[str, date], ...] = attrs.field(default=(), converter=_to_pairs)
     one_time_billed: frozenset[str] = frozenset()
-    credit_balance: Money | None = None
+    credit_balance: Money | None = attrs.field(default=None, validator=_check_credit_balance)
 
     def billed_through_of(self, key: str) -> date | None:
         """The date billing of charge ``key`` has reached (exclusive), or ``None``."""
@@ -162,7 +179,11 @@ class BillingState:
         return None
 
     def with_credit(self, amount: Money) -> BillingState:
-        """Return the state with ``amount`` added to the customer's credit balance."""
+        """Return the state with ``amount`` (>= 0) added to the customer's credit balance."""
+        if not isinstance(amount, Money):
+            raise InvalidTypeError("amount", amount, "a Money >= 0")
+        if amount.is_negative():
+            raise OutOfBoundsError("amount", amount, ">= 0 (credit added to the balance)")
         balance = amount if self.credit_balance is None else self.credit_balance + amount
         return attrs.evolve(self, credit_balance=balance)
 
@@ -696,7 +717,7 @@ class _Run:
 
 
 def _check_state(subscription: BillableSubscription, state: BillingState) -> None:
-    """Refuse a state that billed charges the subscription no longer has."""
+    """Refuse a state that billed recurring charges the subscription no longer has."""
     keys = {charge.key for charge in subscription.charges}
     for key, through in state.billed_through:
         if key not in keys:
@@ -706,13 +727,8 @@ def _check_state(subscription: BillableSubscription, state: BillingState) -> Non
                 "(RecurringCharge.ending, a plan change or a cancellation) instead of removing "
                 "it, so that what was billed is credited"
             )
-    once = {charge.key for charge in subscription.one_time}
-    for key in state.one_time_billed:
-        if key not in once:
-            raise InvalidStateError(
-                f"one-time charge {key!r} of subscription {subscription.id!r} was billed but "
-                "is no longer among its charges; correct an invoice with a credit note instead"
-            )
+    # A one-time charge billed once is never billed again, whether or not the caller still
+    # lists it: its key stays in ``one_time_billed``.
 
 
 def _one_time_member(
@@ -850,7 +866,8 @@ def record_payment(
     """Apply ``payment`` to ``invoice``; an overpayment goes to the customer's credit balance.
 
     Nothing is lost: what exceeds the amount due is credited in the returned state, and the
-    next invoices use it up before anything is due.
+    next invoices use it up before anything is due. Everything is checked before anything is
+    built (a payment in another currency than the balance is refused).
 
     >>> from subbill.invoices import one_time_line
     >>> invoice = draft_invoice(customer="C", currency="EUR", issued_on=date(2026, 3, 1),
@@ -860,6 +877,12 @@ def record_payment(
     >>> paid.status.value, state.credit_balance
     ('paid', Money('20.00', 'EUR'))
     """
+    if not isinstance(state, BillingState):
+        raise InvalidTypeError("state", state, "a BillingState")
+    balance = state.credit_balance
+    currency = invoice.currency if isinstance(invoice, Invoice) else None
+    if balance is not None and currency is not None and balance.currency != currency:
+        raise CurrencyMismatchError(balance.currency, currency, "record a payment of")
     applied = invoice.apply_payment(payment)
     if applied.overpayment.is_positive():
         state = state.with_credit(applied.overpayment)

@@ -5,8 +5,11 @@ agree: ``net`` (HT) is the sum of the lines' taxable bases, ``tax`` the sum of t
 (and of the per-rate breakdown), ``total`` (TTC) their sum. A document whose total is
 negative is a credit note (``DocumentKind.CREDIT_NOTE``), never a silently negative invoice.
 
-Lifecycle: draft → open (finalised, numbered) → partially paid / paid, or void.
-``is_overdue(as_of=)`` is derived from the due date, never stored.
+Lifecycle: draft → open (finalised, numbered) → partially paid / paid. Only a draft can be
+discarded (``void()``); a numbered invoice is never voided nor deleted (French rules): it is
+corrected by a credit note that references it (:func:`credit_note_for`, numbered in the same
+series), applied with :meth:`Invoice.apply_credit_note`. ``is_overdue(as_of=)`` is derived
+from the due date, never stored.
 
 >>> numbering = InvoiceNumbering()
 >>> numbering.next_number("F-2026-000123", issued_on=date(2026, 3, 1))
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -28,13 +31,21 @@ from typing import Any, ClassVar, Self
 import attrs
 
 from subbill.discounts import AppliedDiscount, LineDiscount
-from subbill.errors import CurrencyMismatchError, InvalidArgumentError, SubbillError
+from subbill.errors import (
+    CurrencyMismatchError,
+    InvalidArgumentError,
+    InvalidStateError,
+    InvalidTypeError,
+    OutOfBoundsError,
+)
 from subbill.money import Money
 from subbill.periods import Period, check_date
 from subbill.proration import ProrationBasis
-from subbill.taxes import TaxBreakdown, TaxRate
+from subbill.taxes import LineTax, TaxBreakdown, TaxRate, tax_breakdown
 
 __all__ = [
+    "Correction",
+    "CreditNoteApplication",
     "DocumentKind",
     "InvalidTransitionError",
     "Invoice",
@@ -45,12 +56,13 @@ __all__ = [
     "LineKind",
     "Payment",
     "PaymentApplication",
+    "credit_note_for",
     "one_time_line",
 ]
 
 
-class InvalidTransitionError(SubbillError, ValueError):
-    """A lifecycle verb was used in a state that does not allow it."""
+class InvalidTransitionError(InvalidStateError):
+    """A lifecycle verb was used in a state that does not allow it (an invalid state)."""
 
     code: ClassVar[str] = "invalid_transition"
 
@@ -174,6 +186,45 @@ class PaymentApplication:
     overpayment: Money
 
 
+def _check_correction(instance: Correction, _attribute: Any, amount: Money) -> None:
+    if not isinstance(instance.credit_note, str) or not instance.credit_note.strip():
+        raise InvalidArgumentError(
+            f"credit_note={instance.credit_note!r} must be the credit note's number"
+        )
+    check_date("credited_on", instance.credited_on)
+    if not isinstance(amount, Money):
+        raise InvalidTypeError("amount", amount, "a Money")
+    if not amount.is_positive():
+        raise OutOfBoundsError("amount", amount, "> 0 (what the credit note credits)")
+
+
+@attrs.frozen(kw_only=True)
+class Correction:
+    """A credit note applied to the invoice it corrects: its number, date and amount (> 0).
+
+    Kept on the corrected invoice (``Invoice.corrections``), so that a credit note is applied
+    once only and what is left to credit is known from the invoice alone.
+    """
+
+    credit_note: str
+    credited_on: date
+    amount: Money = attrs.field(validator=_check_correction)
+
+
+@attrs.frozen(kw_only=True)
+class CreditNoteApplication:
+    """The corrected invoice, and what the correction gives back to the customer.
+
+    ``returned`` is the part of the credit note that goes to the customer's credit balance:
+    what the invoice had consumed of that balance (``credit_applied``) or had been paid,
+    beyond what the corrected invoice still asks. The rest of the credit note cancelled what
+    was still due. ``returned`` can be refunded with a ``subbill.payments.Refund``.
+    """
+
+    invoice: Invoice
+    returned: Money
+
+
 def _check_invoice(instance: Invoice, _attribute: Any, _value: object) -> None:
     currency = instance.currency
     for line in instance.lines:
@@ -194,8 +245,86 @@ def _check_invoice(instance: Invoice, _attribute: Any, _value: object) -> None:
         )
     if instance.kind is DocumentKind.CREDIT_NOTE and total.is_positive():
         raise InvalidArgumentError(f"total={total} is positive: a credit note credits")
-    if instance.status is not InvoiceStatus.DRAFT and instance.number is None:
+    # A discarded draft (void) has no number; every other non-draft has one.
+    if instance.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID) and instance.number is None:
         raise InvalidArgumentError(f"an invoice with status={instance.status.value} needs a number")
+
+
+def _check_money(name: str, value: object, currency: str) -> Money:
+    if not isinstance(value, Money):
+        raise InvalidTypeError(name, value, f"a Money in {currency}")
+    if value.currency != currency:
+        raise CurrencyMismatchError(currency, value.currency, f"record {name} on an invoice in")
+    return value
+
+
+def _check_settlement(instance: Invoice, _attribute: Any, _value: object) -> None:
+    """What settles an invoice never exceeds it: credit applied, payments, corrections."""
+    _check_paid(instance)
+    _check_corrects(instance)
+    _check_corrections(instance)
+
+
+def _check_paid(instance: Invoice) -> None:
+    currency = instance.currency
+    total = instance.total
+    zero = Money.zero(currency)
+    credit = instance.credit_applied
+    if credit is not None:
+        _check_money("credit_applied", credit, currency)
+        if instance.kind is DocumentKind.CREDIT_NOTE and not credit.is_zero():
+            raise OutOfBoundsError("credit_applied", credit, "None or 0 on a credit note")
+        if credit.is_negative() or credit > max(total, zero):
+            raise OutOfBoundsError(
+                "credit_applied", credit, f"between 0 and the invoice's total {total}"
+            )
+    for payment in instance.payments:
+        if not isinstance(payment, Payment):
+            raise InvalidTypeError("payments", payment, "Payment records")
+        _check_money("payment", payment.amount, currency)
+    settled = (credit or zero) + instance.amount_paid
+    if instance.payments and settled > max(total, zero):
+        raise OutOfBoundsError(
+            "amount_paid",
+            instance.amount_paid,
+            f"<= total {total} - credit_applied {credit or zero}: an overpayment is "
+            "customer credit, not a payment of the invoice",
+        )
+
+
+def _check_corrects(instance: Invoice) -> None:
+    corrects = instance.corrects
+    if corrects is not None:
+        if instance.kind is not DocumentKind.CREDIT_NOTE:
+            raise InvalidArgumentError(
+                f"corrects={corrects!r}: only a credit note corrects an invoice"
+            )
+        if not isinstance(corrects, str) or not corrects.strip() or corrects == instance.number:
+            raise InvalidArgumentError(
+                f"corrects={corrects!r} must be the number of the invoice the credit note "
+                "corrects"
+            )
+
+
+def _check_corrections(instance: Invoice) -> None:
+    currency, total = instance.currency, instance.total
+    if instance.corrections:
+        if instance.kind is not DocumentKind.INVOICE:
+            raise InvalidArgumentError("only an invoice is corrected by credit notes")
+        notes: set[str] = set()
+        for correction in instance.corrections:
+            if not isinstance(correction, Correction):
+                raise InvalidTypeError("corrections", correction, "Correction records")
+            _check_money("correction", correction.amount, currency)
+            if correction.credit_note in notes:
+                raise InvalidArgumentError(
+                    f"credit_note={correction.credit_note!r} is applied twice to the invoice"
+                )
+            notes.add(correction.credit_note)
+        if instance.credited > total:
+            raise OutOfBoundsError(
+                "credited", instance.credited, f"<= the invoice's total {total}"
+            )
 
 
 @attrs.frozen(kw_only=True)
@@ -219,6 +348,10 @@ class Invoice:
     number: str | None = None
     credit_applied: Money | None = None
     payments: tuple[Payment, ...] = attrs.field(default=(), validator=_check_invoice)
+    # A credit note: the number of the invoice it corrects (None for one the engine billed).
+    corrects: str | None = None
+    # An invoice: the credit notes applied to it (see ``apply_credit_note``).
+    corrections: tuple[Correction, ...] = attrs.field(default=(), validator=_check_settlement)
 
     # -- totals, all derived from the lines ---------------------------------------------------
 
@@ -256,12 +389,41 @@ class Invoice:
         return self._sum(payment.amount for payment in self.payments)
 
     @property
+    def credited(self) -> Money:
+        """What the credit notes correcting this invoice have credited so far."""
+        return self._sum(correction.amount for correction in self.corrections)
+
+    @property
+    def creditable(self) -> Money:
+        """What further credit notes may still credit: total − credited (0 if not numbered).
+
+        Only a numbered invoice is corrected by a credit note (a draft is discarded).
+        """
+        zero = Money.zero(self.currency)
+        if (
+            self.kind is not DocumentKind.INVOICE
+            or self.number is None
+            or self.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+        ):
+            return zero
+        return max(self.total - self.credited, zero)
+
+    def _excess(self) -> Money:
+        """What credit applied, payments and credit notes settle beyond the total."""
+        credit = self.credit_applied or Money.zero(self.currency)
+        return max(
+            credit + self.amount_paid + self.credited - self.total, Money.zero(self.currency)
+        )
+
+    @property
     def amount_due(self) -> Money:
-        """What is still to pay: total − customer credit applied − payments (never below 0)."""
+        """What is still to pay: total − credit applied − payments − credited (never below 0)."""
         if self.kind is DocumentKind.CREDIT_NOTE or self.status is InvoiceStatus.VOID:
             return Money.zero(self.currency)
         credit = self.credit_applied or Money.zero(self.currency)
-        return max(self.total - credit - self.amount_paid, Money.zero(self.currency))
+        return max(
+            self.total - credit - self.amount_paid - self.credited, Money.zero(self.currency)
+        )
 
     @property
     def is_paid(self) -> bool:
@@ -306,15 +468,97 @@ class Invoice:
         return attrs.evolve(self, number=number, status=status)
 
     def void(self) -> Self:
-        """Cancel an open or draft invoice that nothing has been paid on."""
-        if self.status not in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN) or self.payments:
+        """Discard a draft (status ``VOID``); a numbered invoice is never voided.
+
+        A finalised invoice is corrected by a credit note that references it
+        (:func:`credit_note_for`), as French rules require; voiding it raises
+        :class:`InvalidTransitionError` (an :class:`~subbill.errors.InvalidStateError`).
+        Discarding a draft billed by ``bill_subscription`` means discarding the state returned
+        with it too (it records the draft as billed and any customer credit it used).
+        """
+        if self.number is not None:
             raise InvalidTransitionError(
                 self._describe(),
                 self.status.value,
                 "void",
-                "only an unpaid draft or open invoice can be voided",
+                "a numbered invoice is never voided nor deleted; issue a credit note that "
+                "corrects it (credit_note_for)",
+            )
+        if self.status is not InvoiceStatus.DRAFT:
+            raise InvalidTransitionError(
+                self._describe(), self.status.value, "void", "only a draft can be discarded"
             )
         return attrs.evolve(self, status=InvoiceStatus.VOID)
+
+    def apply_credit_note(self, note: Invoice) -> CreditNoteApplication:
+        """Record the numbered credit note ``note`` that corrects this invoice.
+
+        The credit note first cancels what is still due; what it credits beyond that (the
+        customer credit the invoice consumed, what was paid) is ``returned`` to the
+        customer's credit balance (see ``subbill.payments.record_credit_note``, which also
+        updates the billing state). A credit note is applied once, and all the credit notes
+        of an invoice never credit more than its total.
+
+        >>> from subbill.billing import draft_invoice
+        >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+        ...     lines=[one_time_line("setup", "Installation", Money("100", "EUR"))],
+        ...     credit_applied=Money("30", "EUR")).finalize(number="F-2026-000001")
+        >>> note = credit_note_for(invoice, issued_on=date(2026, 3, 5)).finalize(
+        ...     number="F-2026-000002")
+        >>> note.corrects, note.total
+        ('F-2026-000001', Money('-100.00', 'EUR'))
+        >>> applied = invoice.apply_credit_note(note)
+        >>> applied.invoice.status.value, applied.invoice.amount_due.is_zero(), applied.returned
+        ('paid', True, Money('30.00', 'EUR'))
+        """
+        if not isinstance(note, Invoice):
+            raise InvalidTypeError("note", note, "a credit note (an Invoice)")
+        if note.currency != self.currency:
+            raise CurrencyMismatchError(self.currency, note.currency, "credit")
+        if note.kind is not DocumentKind.CREDIT_NOTE or note.corrects is None:
+            raise InvalidArgumentError(
+                f"note={note.number or 'draft'} is not a credit note correcting an invoice; "
+                "build one with credit_note_for(invoice, ...)"
+            )
+        if note.corrects != self.number:
+            raise InvalidArgumentError(
+                f"credit note {note.number or 'draft'} corrects={note.corrects!r}, "
+                f"not invoice {self.number!r}"
+            )
+        if note.number is None or note.status is InvoiceStatus.VOID:
+            raise InvalidStateError(
+                f"credit note with status={note.status.value} cannot be applied: finalize it "
+                "first, so that it is numbered in the invoice series"
+            )
+        if self.status not in (
+            InvoiceStatus.OPEN,
+            InvoiceStatus.PARTIALLY_PAID,
+            InvoiceStatus.PAID,
+        ):
+            raise InvalidTransitionError(
+                self._describe(), self.status.value, "credit", "only a finalised invoice"
+            )
+        if any(c.credit_note == note.number for c in self.corrections):
+            raise InvalidStateError(
+                f"credit note {note.number} is already applied to invoice {self.number}"
+            )
+        amount = -note.total
+        if amount > self.creditable:
+            raise OutOfBoundsError(
+                "credit",
+                amount,
+                f"<= {self.creditable} (total {self.total} of invoice {self.number} "
+                f"- {self.credited} already credited)",
+            )
+        correction = Correction(
+            credit_note=note.number, credited_on=note.issued_on, amount=amount
+        )
+        corrected = attrs.evolve(self, corrections=(*self.corrections, correction))
+        if corrected.amount_due.is_zero():
+            corrected = attrs.evolve(corrected, status=InvoiceStatus.PAID)
+        return CreditNoteApplication(
+            invoice=corrected, returned=corrected._excess() - self._excess()
+        )
 
     def apply_payment(self, payment: Payment) -> PaymentApplication:
         """Record ``payment``; what exceeds the amount due comes back as ``overpayment``.
@@ -505,4 +749,107 @@ def one_time_line(
         taxes=(),
         base=amount,
         explanation=LineExplanation(rule="one_time", unit_price=price, quantity=Decimal(quantity)),
+    )
+
+
+# -- corrections ------------------------------------------------------------------------------
+
+
+def _credit_line(line: InvoiceLine) -> InvoiceLine:
+    """``line`` given back: amounts, discount, taxable base and taxes negated."""
+    return attrs.evolve(
+        line,
+        amount=-line.amount,
+        discount=-line.discount,
+        base=-line.base,
+        taxes=tuple((rate, -amount) for rate, amount in line.taxes),
+    )
+
+
+def credit_note_for(
+    invoice: Invoice,
+    *,
+    issued_on: date,
+    lines: Iterable[InvoiceLine] | None = None,
+    due_on: date | None = None,
+) -> Invoice:
+    """A draft credit note that corrects the numbered ``invoice``, in full or in part.
+
+    A numbered invoice is never voided nor deleted: it is corrected by a credit note that
+    references it (``corrects``), numbered in the same series when finalised. ``lines`` are
+    the lines to give back, as they read on an invoice (positive amounts): by default all the
+    invoice's lines (a full correction); for a partial one, some of them or hand-made lines
+    (``one_time_line("geste", "Geste commercial", Money("10", "EUR"))``). Taxes follow each
+    line. Together, the credit notes of an invoice never credit more than its total: what is
+    left is ``invoice.creditable``, which counts those already applied
+    (:meth:`Invoice.apply_credit_note`).
+
+    >>> from subbill.billing import draft_invoice
+    >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+    ...     lines=[one_time_line("setup", "Installation", Money("100", "EUR"))]
+    ... ).finalize(number="F-2026-000001")
+    >>> note = credit_note_for(invoice, issued_on=date(2026, 3, 2), lines=[
+    ...     one_time_line("geste", "Geste commercial", Money("10", "EUR"))])
+    >>> note.kind.value, note.corrects, note.total
+    ('credit_note', 'F-2026-000001', Money('-10.00', 'EUR'))
+
+    Raises:
+        InvalidStateError: ``invoice`` is a draft (discard it instead), a credit note, or void.
+        OutOfBoundsError: the lines credit more than ``invoice.creditable``.
+    """
+    if not isinstance(invoice, Invoice):
+        raise InvalidTypeError("invoice", invoice, "an Invoice")
+    if invoice.kind is not DocumentKind.INVOICE:
+        raise InvalidStateError(
+            f"{invoice.number or 'draft'} is a credit note: only an invoice is corrected"
+        )
+    if invoice.number is None or invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+        raise InvalidStateError(
+            f"invoice with status={invoice.status.value} and no number is not corrected by a "
+            "credit note: only a draft can be discarded (void()), a finalised one is credited"
+        )
+    check_date("issued_on", issued_on)
+    if issued_on < invoice.issued_on:
+        raise InvalidArgumentError(
+            f"issued_on={issued_on.isoformat()} is before invoice {invoice.number}'s "
+            f"issued_on={invoice.issued_on.isoformat()}: a correction follows what it corrects"
+        )
+    if due_on is not None:
+        check_date("due_on", due_on)
+    chosen = invoice.lines if lines is None else lines
+    if isinstance(chosen, InvoiceLine | str) or not isinstance(chosen, Iterable):
+        raise InvalidTypeError("lines", chosen, "an iterable of InvoiceLine, or None for all")
+    given = tuple(chosen)
+    for line in given:
+        if not isinstance(line, InvoiceLine):
+            raise InvalidTypeError("lines", line, "InvoiceLine items")
+        if line.amount.currency != invoice.currency:
+            raise CurrencyMismatchError(invoice.currency, line.amount.currency, "credit")
+    credited = tuple(_credit_line(line) for line in given)
+    currency = invoice.currency
+    total = Money.total((line.total for line in credited), currency=currency)
+    if not total.is_negative():
+        raise InvalidArgumentError(
+            f"lines total {-total}: a credit note must credit an amount > 0"
+        )
+    if -total > invoice.creditable:
+        raise OutOfBoundsError(
+            "credit",
+            -total,
+            f"<= {invoice.creditable} (total {invoice.total} of invoice {invoice.number} "
+            f"- {invoice.credited} already credited)",
+        )
+    breakdown = tax_breakdown(
+        [LineTax(base=line.base, taxes=line.taxes) for line in credited], currency=currency
+    )
+    return Invoice(
+        customer=invoice.customer,
+        currency=currency,
+        issued_on=issued_on,
+        due_on=due_on or issued_on,
+        lines=credited,
+        subscription=invoice.subscription,
+        taxes=breakdown,
+        kind=DocumentKind.CREDIT_NOTE,
+        corrects=invoice.number,
     )

@@ -16,8 +16,18 @@ from typing import Any, ClassVar
 
 import attrs
 
+from subbill.billing import BillingState, NegativeBalancePolicy
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
-from subbill.errors import InvalidArgumentError, SubbillError
+from subbill.errors import (
+    CurrencyMismatchError,
+    InvalidArgumentError,
+    InvalidStateError,
+    InvalidTypeError,
+    OutOfBoundsError,
+    SubbillError,
+)
+from subbill.invoices import DocumentKind, Invoice, InvoiceStatus, Payment
+from subbill.money import Money
 from subbill.periods import check_date, days_in_month
 
 __all__ = ["Card", "InvalidCardError", "OtherMethod", "PaymentMethod", "Wallet"]
@@ -176,3 +186,343 @@ class Wallet:
         if default == method_id:
             default = methods[0].id if methods else None
         return attrs.evolve(self, methods=methods, default=default)
+
+
+# -- corrections, refunds and the account identity --------------------------------------------
+#
+# Money paid back to a customer is a ``Refund`` record. Everything a customer is owed goes
+# through the billing state's credit balance (overpayments, credit notes carried forward,
+# corrected invoices), except what a credit note billed under
+# ``NegativeBalancePolicy.CREDIT_NOTE`` owes: that is refunded against the note itself. So
+# for each subscription's documents, payments received and refunds:
+#
+#     money received = paid on invoices + credit balance + owed on credit notes + refunded
+#
+# which ``account_balance`` reports (``owed_on_credit_notes`` is 0 once those notes are
+# refunded, and always with ``CARRY_FORWARD``).
+
+
+def _check_refund(instance: Refund, _attribute: Any, reference: str) -> None:
+    amount = instance.amount
+    if not isinstance(amount, Money):
+        raise InvalidTypeError("amount", amount, "a Money > 0")
+    if not amount.is_positive():
+        raise OutOfBoundsError("amount", amount, "> 0 (money paid back to the customer)")
+    check_date("refunded_on", instance.refunded_on)
+    note = instance.credit_note
+    if note is not None and (not isinstance(note, str) or not note.strip()):
+        raise InvalidArgumentError(
+            f"credit_note={note!r} must be the number of the credit note paid out, or None "
+            "for the customer's credit balance"
+        )
+    if not isinstance(reference, str):
+        raise InvalidTypeError("reference", reference, "a str")
+
+
+@attrs.frozen(kw_only=True)
+class Refund:
+    """Money paid back to a customer: amount, date and what it pays out.
+
+    ``credit_note`` is the number of the credit note it pays out, or ``None`` for the
+    customer's credit balance (overpayments, credit carried forward). ``reference`` is the
+    processor's reference of the transfer, if any.
+    """
+
+    amount: Money
+    refunded_on: date
+    credit_note: str | None = None
+    reference: str = attrs.field(default="", validator=_check_refund)
+
+
+@attrs.frozen(kw_only=True)
+class CreditNoteResult:
+    """A credit note recorded: the corrected invoice, the new state, and what was returned."""
+
+    invoice: Invoice
+    state: BillingState
+    returned: Money
+
+
+def record_credit_note(invoice: Invoice, note: Invoice, state: BillingState) -> CreditNoteResult:
+    """Apply the finalised credit ``note`` to the ``invoice`` it corrects, and to ``state``.
+
+    The note first cancels what is still due on the invoice; the rest (the customer credit
+    the invoice consumed, then what was paid) is ``returned`` to the credit balance of the
+    returned state, from which it can be used by the next invoices or refunded
+    (:func:`record_refund`). Pure: store the invoice, the note and the state together.
+
+    >>> from subbill.billing import draft_invoice, record_payment
+    >>> from subbill.invoices import credit_note_for, one_time_line
+    >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+    ...     lines=[one_time_line("setup", "Installation", Money("50", "EUR"))],
+    ...     credit_applied=Money("20", "EUR")).finalize(number="F-2026-000001")
+    >>> paid, state = record_payment(invoice,
+    ...     Payment(amount=Money("30", "EUR"), paid_on=date(2026, 3, 2)), BillingState())
+    >>> note = credit_note_for(paid, issued_on=date(2026, 3, 9)).finalize(number="F-2026-000002")
+    >>> result = record_credit_note(paid, note, state)
+    >>> result.returned, result.state.credit_balance
+    (Money('50.00', 'EUR'), Money('50.00', 'EUR'))
+    """
+    if not isinstance(state, BillingState):
+        raise InvalidTypeError("state", state, "a BillingState")
+    if not isinstance(invoice, Invoice):
+        raise InvalidTypeError("invoice", invoice, "an Invoice")
+    balance = state.credit_balance
+    if balance is not None and balance.currency != invoice.currency:
+        raise CurrencyMismatchError(balance.currency, invoice.currency, "record a credit note of")
+    applied = invoice.apply_credit_note(note)
+    if applied.returned.is_positive():
+        state = state.with_credit(applied.returned)
+    return CreditNoteResult(invoice=applied.invoice, state=state, returned=applied.returned)
+
+
+def _check_inputs(
+    state: object, negative_balance: object, refunds: Iterable[object]
+) -> tuple[Refund, ...]:
+    """Check the arguments the refund functions share; return the refunds as a tuple."""
+    if not isinstance(state, BillingState):
+        raise InvalidTypeError("state", state, "a BillingState")
+    if not isinstance(negative_balance, NegativeBalancePolicy):
+        raise InvalidTypeError(
+            "negative_balance",
+            negative_balance,
+            "a NegativeBalancePolicy (NegativeBalancePolicy.CREDIT_NOTE or .CARRY_FORWARD)",
+        )
+    if isinstance(refunds, str) or not isinstance(refunds, Iterable):
+        raise InvalidTypeError("refunds", refunds, "an iterable of Refund")
+    items: list[Refund] = []
+    for item in refunds:
+        if not isinstance(item, Refund):
+            raise InvalidTypeError("refunds", item, "Refund items")
+        items.append(item)
+    return tuple(items)
+
+
+def _from_balance(note: Invoice | None, negative_balance: NegativeBalancePolicy) -> bool:
+    """Whether what ``note`` owes sits in the credit balance (else it is owed on the note)."""
+    return (
+        note is None
+        or note.corrects is not None
+        or negative_balance is NegativeBalancePolicy.CARRY_FORWARD
+    )
+
+
+def refundable(
+    state: BillingState,
+    *,
+    currency: str,
+    credit_note: Invoice | None = None,
+    refunds: Iterable[Refund] = (),
+    negative_balance: NegativeBalancePolicy = NegativeBalancePolicy.CREDIT_NOTE,
+) -> Money:
+    """What may still be refunded: of the credit balance, or of ``credit_note``.
+
+    A credit note that corrects an invoice (or one billed with ``CARRY_FORWARD``) put what
+    it owes in the credit balance: refunding it draws on the balance, and never more than
+    the note's amount less its earlier ``refunds``. A credit note billed with the
+    ``CREDIT_NOTE`` policy is owed on its own: its amount less its earlier refunds.
+    """
+    earlier = _check_inputs(state, negative_balance, refunds)
+    if credit_note is not None and (
+        not isinstance(credit_note, Invoice) or credit_note.kind is not DocumentKind.CREDIT_NOTE
+    ):
+        raise InvalidTypeError("credit_note", credit_note, "a credit note (an Invoice)")
+    zero = Money.zero(currency)
+    balance = state.credit_balance or zero
+    if balance.currency != currency:
+        raise CurrencyMismatchError(currency, balance.currency, "refund")
+    if credit_note is None:
+        return balance
+    done = Money.total(
+        (r.amount for r in earlier if r.credit_note == credit_note.number), currency=currency
+    )
+    left = max(-credit_note.total - done, zero)
+    return min(left, balance) if _from_balance(credit_note, negative_balance) else left
+
+
+def _check_note_for_refund(refund: Refund, note: Invoice | None) -> None:
+    if refund.credit_note is None and note is None:
+        return
+    if note is None:
+        raise InvalidArgumentError(
+            f"refund of credit_note={refund.credit_note!r}: pass that credit note "
+            "(credit_note=) so that what it still owes is known"
+        )
+    if not isinstance(note, Invoice) or note.kind is not DocumentKind.CREDIT_NOTE:
+        raise InvalidTypeError("credit_note", note, "a credit note (an Invoice)")
+    if note.number is None or note.status is InvoiceStatus.VOID:
+        raise InvalidStateError(
+            f"credit note with status={note.status.value} cannot be refunded: finalize it first"
+        )
+    if refund.credit_note != note.number:
+        raise InvalidArgumentError(
+            f"refund.credit_note={refund.credit_note!r} is not the credit note given "
+            f"({note.number!r})"
+        )
+    if refund.refunded_on < note.issued_on:
+        raise InvalidArgumentError(
+            f"refunded_on={refund.refunded_on.isoformat()} is before credit note "
+            f"{note.number}'s issued_on={note.issued_on.isoformat()}"
+        )
+
+
+def record_refund(
+    refund: Refund,
+    state: BillingState,
+    *,
+    credit_note: Invoice | None = None,
+    refunds: Iterable[Refund] = (),
+    negative_balance: NegativeBalancePolicy = NegativeBalancePolicy.CREDIT_NOTE,
+) -> BillingState:
+    """Check ``refund`` against what is refundable and return the state after it.
+
+    ``credit_note`` is the note the refund pays out (``refund.credit_note`` names it),
+    ``refunds`` the earlier refunds (of that note: what it still owes), and
+    ``negative_balance`` the policy the subscription bills negative totals with. A refund
+    drawn on the credit balance lowers it; one paying out a ``CREDIT_NOTE``-policy note
+    leaves it as it is. Keep the refund with the customer's records: :func:`account_balance`
+    counts it.
+
+    >>> state = BillingState(credit_balance=Money("20.00", "EUR"))
+    >>> record_refund(Refund(amount=Money("15", "EUR"), refunded_on=date(2026, 3, 3)),
+    ...     state).credit_balance
+    Money('5.00', 'EUR')
+
+    Raises:
+        OutOfBoundsError: the refund exceeds what is refundable (:func:`refundable`).
+    """
+    if not isinstance(refund, Refund):
+        raise InvalidTypeError("refund", refund, "a Refund")
+    earlier = _check_inputs(state, negative_balance, refunds)
+    _check_note_for_refund(refund, credit_note)
+    currency = refund.amount.currency
+    if credit_note is not None and credit_note.currency != currency:
+        raise CurrencyMismatchError(credit_note.currency, currency, "refund")
+    limit = refundable(
+        state,
+        currency=currency,
+        credit_note=credit_note,
+        refunds=earlier,
+        negative_balance=negative_balance,
+    )
+    if refund.amount > limit:
+        what = "the credit balance" if credit_note is None else f"credit note {credit_note.number}"
+        raise OutOfBoundsError("amount", refund.amount, f"<= {limit}, what {what} still owes")
+    if not _from_balance(credit_note, negative_balance):
+        return state
+    balance = (state.credit_balance or Money.zero(currency)) - refund.amount
+    return attrs.evolve(state, credit_balance=balance)
+
+
+@attrs.frozen(kw_only=True)
+class AccountBalance:
+    """Where a customer's money is, for one subscription's records (see :func:`account_balance`).
+
+    ``invoiced`` sums the invoices, ``credited`` the credit notes, ``due`` what invoices
+    still ask; ``received`` the payments received (overpayments included), ``refunded`` the
+    refunds; ``credit_balance`` the state's balance; ``owed_on_credit_notes`` what notes
+    billed under the ``CREDIT_NOTE`` policy still owe.
+    """
+
+    currency: str
+    received: Money
+    invoiced: Money
+    credited: Money
+    due: Money
+    credit_balance: Money
+    owed_on_credit_notes: Money
+    refunded: Money
+
+    @property
+    def paid_on_invoices(self) -> Money:
+        """What the invoices, net of their credit notes, have been settled with."""
+        return self.invoiced - self.credited - self.due
+
+    @property
+    def difference(self) -> Money:
+        """Received − (paid on invoices + credit balance + owed on credit notes + refunded)."""
+        return self.received - (
+            self.paid_on_invoices + self.credit_balance + self.owed_on_credit_notes + self.refunded
+        )
+
+    @property
+    def is_balanced(self) -> bool:
+        """True when the money received is all accounted for, to the cent."""
+        return self.difference.is_zero()
+
+
+def account_balance(
+    documents: Iterable[Invoice],
+    *,
+    currency: str,
+    payments: Iterable[Payment],
+    refunds: Iterable[Refund],
+    state: BillingState,
+    negative_balance: NegativeBalancePolicy = NegativeBalancePolicy.CREDIT_NOTE,
+) -> AccountBalance:
+    """Report the identity: received = paid on invoices + credit balance + (owed) + refunded.
+
+    ``documents`` are one subscription's invoices and credit notes as they stand now (drafts
+    count: billing took their customer credit; discarded drafts do not), ``payments`` the
+    payments as received (with any overpayment, as given to ``record_payment``), ``refunds``
+    its refunds, ``state`` its billing state and ``negative_balance`` its policy. Pure: it
+    checks nothing by itself; ``is_balanced`` tells whether money was invented or lost.
+
+    >>> from subbill.billing import draft_invoice, record_payment
+    >>> from subbill.invoices import one_time_line
+    >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+    ...     lines=[one_time_line("setup", "Installation", Money("80", "EUR"))]
+    ... ).finalize(number="F-2026-000001")
+    >>> payment = Payment(amount=Money("100", "EUR"), paid_on=date(2026, 3, 2))
+    >>> paid, state = record_payment(invoice, payment, BillingState())
+    >>> refund = Refund(amount=Money("5.00", "EUR"), refunded_on=date(2026, 3, 3))
+    >>> state = record_refund(refund, state)
+    >>> report = account_balance([paid], currency="EUR", payments=[payment],
+    ...     refunds=[refund], state=state)
+    >>> report.paid_on_invoices, report.credit_balance, report.refunded, report.is_balanced
+    (Money('80.00', 'EUR'), Money('15.00', 'EUR'), Money('5.00', 'EUR'), True)
+    """
+    refund_items = _check_inputs(state, negative_balance, refunds)
+    zero = Money.zero(currency)
+    docs = tuple(documents)
+    received_items = tuple(payments)
+    for doc in docs:
+        if not isinstance(doc, Invoice):
+            raise InvalidTypeError("documents", doc, "Invoice items")
+    for payment in received_items:
+        if not isinstance(payment, Payment):
+            raise InvalidTypeError("payments", payment, "Payment items")
+    live = [doc for doc in docs if doc.status is not InvoiceStatus.VOID]
+    invoices = [doc for doc in live if doc.kind is DocumentKind.INVOICE]
+    notes = [doc for doc in live if doc.kind is DocumentKind.CREDIT_NOTE]
+    owed = zero
+    for note in notes:
+        if not _from_balance(note, negative_balance):
+            owed += refundable(
+                state, currency=currency, credit_note=note, refunds=refund_items,
+                negative_balance=negative_balance,
+            )
+    balance = state.credit_balance or zero
+    if balance.currency != currency:
+        raise CurrencyMismatchError(currency, balance.currency, "account for")
+    return AccountBalance(
+        currency=currency,
+        received=Money.total((p.amount for p in received_items), currency=currency),
+        invoiced=Money.total((doc.total for doc in invoices), currency=currency),
+        credited=Money.total((-doc.total for doc in notes), currency=currency),
+        due=Money.total((doc.amount_due for doc in invoices), currency=currency),
+        credit_balance=balance,
+        owed_on_credit_notes=owed,
+        refunded=Money.total((r.amount for r in refund_items), currency=currency),
+    )
+
+
+__all__ += [
+    "AccountBalance",
+    "CreditNoteResult",
+    "Refund",
+    "account_balance",
+    "record_credit_note",
+    "record_refund",
+    "refundable",
+]
