@@ -27,6 +27,7 @@ from subbill import (
     bill_subscription,
 )
 from subbill.errors import InvalidDateError, InvalidStateError, StorageError
+from subbill.service import run_billing
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.storage.codec import StoredDataError, dumps, loads
 from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
@@ -158,6 +159,26 @@ class StoresAgree(RuleBasedStateMachine):
             return str(refused.value)
 
         self.each(refuse)
+
+    @rule(days=st.integers(-90, 60))
+    def run_billing_refuses_a_date_before_the_last_invoice(self, days):
+        as_of = self.day + timedelta(days=days)
+        last = self.stores[0].last_issued_on()
+        before_the_last = last is not None and as_of < last
+
+        def run(store):
+            before = snapshot(store)
+            if before_the_last:
+                with pytest.raises(InvalidStateError, match=f"is before {last.isoformat()}"):
+                    run_billing(store, as_of=as_of)
+                assert snapshot(store) == before  # refused before anything was written
+                return "refused"
+            report = run_billing(store, as_of=as_of)
+            assert report.is_complete
+            return report.invoices, report.total
+
+        if self.each(run) != "refused":
+            self.day = max(self.day, as_of)
 
     @rule(days=st.integers(0, 30))
     def number_dated_on_or_after_the_last_follows_it(self, days):
