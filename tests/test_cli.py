@@ -1,16 +1,20 @@
 """The command line: each command's happy path, and errors as one line with an exit status."""
 
+import functools
 import io
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from subbill import cli
 from subbill.cli import main
+from subbill.storage import SQLiteStore
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 CATALOG = EXAMPLES / "catalogue_saas.json"
@@ -547,3 +551,231 @@ def test_python_m_subbill_reports_errors_without_a_traceback(tmp_path):
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("subbill: error: no database at missing.db")
     assert not (tmp_path / "missing.db").exists()
+
+
+# -- output files never destroy data -----------------------------------------------------------
+
+
+@pytest.fixture
+def billed(capsys, loaded: Path) -> Path:
+    """The loaded database, billed as of 1 April 2026: invoices F-2026-000001 and 2."""
+    assert run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", loaded)[0] == 0
+    return loaded
+
+
+def database_content(path: Path) -> list[str]:
+    """Everything the database holds, as SQL (compared before and after a command)."""
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+def folder_files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.name: p.read_bytes()
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith("billing.db")
+    }
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_pdf_onto_the_database_is_refused_and_the_database_is_kept(capsys, billed, force):
+    before = database_content(billed)
+    argv = ["invoice", "show", "F-2026-000001", "--pdf", billed, "--db", billed]
+    line = assert_one_line_error(*run(capsys, *argv, *(["--force"] if force else [])), 2)
+    assert f"--pdf {billed} is the database {billed}: write to another file" in line
+    assert database_content(billed) == before
+    status, out, _ = run(capsys, "invoice", "show", "F-2026-000001", "--db", billed)
+    assert status == 0
+    assert "Boulangerie Martin" in out
+
+
+def test_pdf_onto_the_database_by_another_name_is_refused(capsys, billed, monkeypatch):
+    before = database_content(billed)
+    monkeypatch.chdir(billed.parent)
+    folder = billed.parent
+    (folder / "sub").mkdir()
+    os.link(billed, folder / "hard.db")
+    (folder / "soft.db").symlink_to(billed)
+    for other in ("./billing.db", "sub/../billing.db", "hard.db", "soft.db", "billing.db-wal"):
+        argv = ["invoice", "show", "F-2026-000001", "--pdf", other, "--force", "--db", "billing.db"]
+        line = assert_one_line_error(*run(capsys, *argv), 2)
+        assert "is the database billing.db" in line, other
+    assert database_content(billed) == before
+
+
+def test_an_existing_pdf_is_kept_unless_force(capsys, tmp_path, billed):
+    pdf = tmp_path / "invoice.pdf"
+    pdf.write_bytes(b"my precious document")
+    argv = ["invoice", "show", "F-2026-000001", "--pdf", pdf, "--db", billed]
+    line = assert_one_line_error(*run(capsys, *argv), 1)
+    assert f"--pdf {pdf} already exists: add --force to replace it" in line
+    assert pdf.read_bytes() == b"my precious document"
+    status, out, err = run(capsys, *argv, "--force")
+    assert status == 0, err
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert f"PDF written to {pdf}" in out
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_pdf_is_written_whole_or_not_at_all(capsys, tmp_path, billed, monkeypatch):
+    pdf = tmp_path / "invoice.pdf"
+    pdf.write_bytes(b"the old one")
+
+    def crash(_source, _target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", crash)
+    argv = ["invoice", "show", "F-2026-000001", "--pdf", pdf, "--force", "--db", billed]
+    line = assert_one_line_error(*run(capsys, *argv), 1)
+    assert f"cannot write {pdf}: No space left on device" in line
+    assert pdf.read_bytes() == b"the old one"  # not truncated, not half written
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []  # no litter
+
+
+def test_a_new_pdf_is_created_and_leaves_no_temporary_file(capsys, tmp_path, billed):
+    pdf = tmp_path / "new.pdf"
+    argv = ["invoice", "show", "F-2026-000002", "--pdf", pdf, "--db", billed]
+    status, _, err = run(capsys, *argv)
+    assert status == 0, err
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_pdf_into_a_folder_or_a_missing_folder_is_refused(capsys, tmp_path, billed):
+    before = folder_files(tmp_path)
+    argv = ["invoice", "show", "F-2026-000001", "--db", billed, "--pdf"]
+    line = assert_one_line_error(*run(capsys, *argv, tmp_path), 1)
+    assert "is a folder: give a file name" in line
+    line = assert_one_line_error(*run(capsys, *argv, tmp_path / "nope" / "x.pdf"), 1)
+    assert "cannot write" in line
+    assert folder_files(tmp_path) == before
+
+
+def test_an_unknown_invoice_writes_no_pdf(capsys, tmp_path, billed):
+    pdf = tmp_path / "x.pdf"
+    argv = ["invoice", "show", "F-9", "--pdf", pdf, "--db", billed]
+    assert_one_line_error(*run(capsys, *argv), 1)
+    assert not pdf.exists()
+
+
+# -- read-only commands and a locked database ------------------------------------------------
+
+
+def hold_write_lock(path: Path) -> sqlite3.Connection:
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO quotes (id, document) VALUES ('held', '{}')")
+    return other
+
+
+def test_read_only_commands_never_wait_for_the_write_lock(capsys, tmp_path, billed):
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(ACCOUNTS_TOML, encoding="utf-8")
+    assert run(capsys, "accounts", "load", accounts, "--db", billed)[0] == 0
+    before = database_content(billed)
+    other = hold_write_lock(billed)
+    try:
+        status, out, err = run(capsys, "invoice", "show", "F-2026-000001", "--db", billed)
+        assert status == 0, err
+        assert "Boulangerie Martin" in out
+        status, out, err = run(capsys, "renewals", "--as-of", "2026-04-01", "--db", billed)
+        assert status == 0, err
+        assert "Companies to renew: 2" in out
+    finally:
+        other.close()
+    assert database_content(billed) == before
+
+
+def test_a_bill_run_on_a_locked_database_is_one_line_saying_so(capsys, billed, monkeypatch):
+    monkeypatch.setattr(cli, "SQLiteStore", functools.partial(SQLiteStore, timeout=0.2))
+    other = hold_write_lock(billed)
+    try:
+        line = assert_one_line_error(
+            *run(capsys, "bill-run", "--as-of", "2026-05-01", "--db", billed), 1
+        )
+    finally:
+        other.close()
+    assert line == (
+        f"subbill: error: {billed}: database is locked by another process (waited 0.2 s); "
+        "try again when it has finished"
+    )
+
+
+def test_a_bill_run_before_the_last_invoice_date_is_refused(capsys, billed):
+    before = database_content(billed)
+    line = assert_one_line_error(
+        *run(capsys, "bill-run", "--as-of", "2026-03-01", "--db", billed), 1
+    )
+    assert "as_of=2026-03-01 is before 2026-04-01, the date of the last invoice issued" in line
+    assert database_content(billed) == before
+
+
+def test_a_damaged_row_fails_its_subscription_and_the_bill_run_exits_1(capsys, tmp_path, loaded):
+    connection = sqlite3.connect(loaded, isolation_level=None)
+    connection.execute("UPDATE subscriptions SET document = '{\"version\": 1}' WHERE id = 'S1'")
+    connection.close()
+    status, out, err = run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", loaded)
+    assert status == 1
+    assert "Traceback" not in out + err
+    assert "Billed 1 subscriptions as of 2026-04-01: 1 invoices created (F-2026-000001)." in out
+    assert "1 subscriptions could not be billed." in out
+    (line,) = err.splitlines()
+    assert line.startswith(
+        "subbill: error: subscription 'S1' was not billed: subscriptions row 'S1': "
+    )
+
+
+# -- files that are not data -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"currency": "EUR", "plans": [{"price": NaN}]}', "NaN is not a number"),
+        ('{"currency": "EUR", "plans": [{"price": Infinity}]}', "Infinity is not a number"),
+        ('{"currency": "EUR", "plans": [{"price": -Infinity}]}', "-Infinity is not a number"),
+        ("[" * 100_000 + "]" * 100_000, "is nested too deeply: at most 32 levels"),
+        ('{"a": ' * 40 + "1" + "}" * 40, "is nested too deeply: at most 32 levels"),
+        ('{"currency": "EUR", "plans": [' + "9" * 5000 + "]}", "Exceeds the limit"),
+    ],
+    ids=["nan", "infinity", "minus-infinity", "deep", "deeper-than-32", "huge-integer"],
+)
+def test_json_that_is_not_data_is_one_line_with_status_2(capsys, tmp_path, db, text, expected):
+    path = tmp_path / "catalog.json"
+    path.write_text(text, encoding="utf-8")
+    line = assert_one_line_error(*run(capsys, "catalog", "load", path, "--db", db), 2)
+    assert expected in line
+    assert "a bug" not in line
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('currency = "EUR"\nprice = nan\n', "nan is not a number"),
+        ('currency = "EUR"\nprice = -inf\n', "-inf is not a number"),
+        ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+    ],
+    ids=["nan", "infinity", "deep"],
+)
+def test_toml_that_is_not_data_is_one_line_with_status_2(capsys, tmp_path, db, text, expected):
+    path = tmp_path / "catalog.toml"
+    path.write_text(text, encoding="utf-8")
+    line = assert_one_line_error(*run(capsys, "catalog", "load", path, "--db", db), 2)
+    assert expected in line
+    assert not db.exists()
+
+
+def test_a_bill_run_on_a_read_only_database_is_one_line(capsys, billed, monkeypatch):
+    before = database_content(billed)
+    monkeypatch.setattr(cli, "SQLiteStore", lambda db, **_: SQLiteStore(db, read_only=True))
+    line = assert_one_line_error(
+        *run(capsys, "bill-run", "--as-of", "2026-05-01", "--db", billed), 1
+    )
+    assert line == (
+        f"subbill: error: {billed}: read-only database (opened read-only); nothing was written"
+    )
+    assert database_content(billed) == before

@@ -1,15 +1,25 @@
-"""run_billing over SQLite: exactly once, after a crash, and with two processes at once."""
+"""run_billing over SQLite: exactly once, after a crash, and with two processes at once.
 
+And: numbers follow dates, options are typed, a damaged row fails only its subscription,
+a run that bills nothing writes nothing, a store failure is typed.
+"""
+
+import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from subbill import InvalidArgumentError
+from subbill import InvalidArgumentError, Subscription
+from subbill.billing import NegativeBalancePolicy
+from subbill.errors import InvalidStateError, InvalidTypeError, OutOfBoundsError
 from subbill.service import run_billing
 from subbill.storage import MemoryStore, SQLiteStore
-from tests.service_scenario import AS_OF, COUNT, bill, fill
+from subbill.storage.errors import DiskFullError, StoredDataError
+from subbill.taxes import TaxRounding
+from tests.service_scenario import AS_OF, CATALOG, COUNT, bill, fill
 
 ROOT = Path(__file__).parent.parent
 
@@ -86,3 +96,245 @@ def test_two_processes_billing_the_same_file_create_every_invoice_once(tmp_path)
 def test_billing_needs_a_catalog():
     with pytest.raises(InvalidArgumentError, match="the store has no catalog"):
         run_billing(MemoryStore(), as_of=AS_OF)
+
+
+# -- invoice numbers follow their dates --------------------------------------------------------
+
+
+def _store(kind, tmp_path):
+    return MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "s.db")
+
+
+def _subscription(sub_id, start, plan="essentiel"):
+    return Subscription.create(
+        id=sub_id, customer=f"Client {sub_id}", catalog=CATALOG, plan=plan, start=start
+    )
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_run_as_of_a_date_before_the_last_invoice_is_refused(tmp_path, kind):
+    store = _store(kind, tmp_path)
+    store.save_catalog(CATALOG)
+    store.save_subscription(_subscription("S1", date(2026, 6, 1)))
+    june = run_billing(store, as_of=date(2026, 6, 1))
+    assert june.invoices == ("F-2026-000001",)
+    # A subscription that started in February, added after the June run.
+    store.save_subscription(_subscription("S2", date(2026, 2, 1)))
+    with pytest.raises(
+        InvalidStateError,
+        match=r"as_of=2026-03-01 is before 2026-06-01, the date of the last invoice issued",
+    ):
+        run_billing(store, as_of=date(2026, 3, 1))
+    assert [i.number for i in store.invoices()] == ["F-2026-000001"]  # nothing was billed
+    assert store.get_billing_state("S2") is None
+    # On the date of the last invoice, or later, the run goes on: numbers follow dates.
+    again = run_billing(store, as_of=date(2026, 6, 1))
+    assert again.invoices == ("F-2026-000002",)
+    invoices = store.invoices()
+    assert [(i.number, i.issued_on) for i in invoices] == [
+        ("F-2026-000001", date(2026, 6, 1)),
+        ("F-2026-000002", date(2026, 6, 1)),
+    ]
+
+
+# -- typed options ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        (
+            {"tax_rounding": "per_line"},
+            InvalidTypeError,
+            (
+                "tax_rounding='per_line' must be a TaxRounding: TaxRounding.PER_LINE or "
+                "TaxRounding.PER_INVOICE"
+            ),
+        ),
+        (
+            {"negative_balance": "carry_forward"},
+            InvalidTypeError,
+            (
+                "negative_balance='carry_forward' must be a NegativeBalancePolicy: "
+                "NegativeBalancePolicy.CREDIT_NOTE or NegativeBalancePolicy.CARRY_FORWARD"
+            ),
+        ),
+        (
+            {"tax_rounding": NegativeBalancePolicy.CARRY_FORWARD},
+            InvalidTypeError,
+            (
+                "tax_rounding=<NegativeBalancePolicy.CARRY_FORWARD: 'carry_forward'> must be a "
+                "TaxRounding"
+            ),
+        ),
+        ({"payment_terms_days": "30"}, InvalidTypeError, "payment_terms_days='30' must be a whole"),
+        ({"payment_terms_days": True}, InvalidTypeError, "payment_terms_days=True must be a whole"),
+        ({"payment_terms_days": 30.0}, InvalidTypeError, "payment_terms_days=30.0 must be a whole"),
+        (
+            {"payment_terms_days": -1},
+            OutOfBoundsError,
+            "payment_terms_days=-1 must be between 0 and 365 days",
+        ),
+        (
+            {"payment_terms_days": 10**9},
+            OutOfBoundsError,
+            "payment_terms_days=1000000000 must be between 0 and 365 days",
+        ),
+    ],
+    ids=[
+        "tax-rounding-str",
+        "negative-balance-str",
+        "tax-rounding-wrong-enum",
+        "terms-str",
+        "terms-bool",
+        "terms-float",
+        "terms-negative",
+        "terms-huge",
+    ],
+)
+def test_run_options_are_typed_and_checked_before_anything(options, error, message):
+    store = MemoryStore()
+    store.save_catalog(CATALOG)
+    store.save_subscription(_subscription("S1", AS_OF))
+    with pytest.raises(error) as refused:
+        run_billing(store, as_of=AS_OF, **options)
+    assert str(refused.value).startswith(message)
+    assert store.invoices() == []
+    assert store.get_billing_state("S1") is None
+
+
+def test_run_options_reach_every_invoice():
+    store = MemoryStore()
+    store.save_catalog(CATALOG)
+    store.save_subscription(_subscription("S1", AS_OF))
+    run_billing(
+        store,
+        as_of=AS_OF,
+        payment_terms_days=45,
+        tax_rounding=TaxRounding.PER_INVOICE,
+        negative_balance=NegativeBalancePolicy.CARRY_FORWARD,
+    )
+    (invoice,) = store.invoices()
+    assert invoice.due_on == date(2026, 4, 15)  # 1 March + 45 days
+
+
+def test_run_billing_takes_no_untyped_options():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'tax_roundin'"):
+        run_billing(MemoryStore(), as_of=AS_OF, tax_roundin=TaxRounding.PER_LINE)
+
+
+# -- a damaged row fails its subscription only -----------------------------------------------
+
+
+def _damage(path, table, key_column, key, document='{"version": 1, "data": {"id": 3}}'):
+    connection = sqlite3.connect(path, isolation_level=None)
+    sql = f"UPDATE {table} SET document = ? WHERE {key_column} = ?"  # noqa: S608  (the test's own names)
+    connection.execute(sql, (document, key))
+    connection.close()
+
+
+def test_a_damaged_subscription_is_reported_and_every_other_one_is_billed(tmp_path):
+    path = tmp_path / "s.db"
+    fill(path)
+    _damage(path, "subscriptions", "id", "S005")
+    _damage(path, "subscriptions", "id", "S017", '{"version": 9, "data": {}}')
+    report = bill(path)
+    assert not report.is_complete
+    assert [f.subscription for f in report.failures] == ["S005", "S017"]
+    first, second = (f.error for f in report.failures)
+    assert isinstance(first, StoredDataError)
+    assert str(first).startswith("subscriptions row 'S005': a stored Subscription cannot be read")
+    assert (first.table, first.key) == ("subscriptions", "S005")
+    assert str(second).startswith("subscriptions row 'S017': version=9 of a stored Subscription")
+    assert list(report.invoices) == expected_numbers(COUNT - 2)  # gapless, the others billed
+    billed = {i.subscription for i in invoices_by_subscription(path)}
+    assert billed == {f"S{n:03d}" for n in range(COUNT)} - {"S005", "S017"}
+
+    # Repaired, the next run bills exactly those two, once.
+    store = SQLiteStore(path)
+    store.save_subscription(_subscription("S005", date(2026, 1, 6), plan="business"))
+    store.save_subscription(_subscription("S017", date(2026, 1, 18)))
+    store.close()
+    again = bill(path)
+    assert again.is_complete
+    assert list(again.invoices) == [f"F-2026-{COUNT - 1:06d}", f"F-2026-{COUNT:06d}"]
+    assert bill(path).invoices == ()
+
+
+def test_a_damaged_billing_state_fails_its_subscription_and_writes_nothing_for_it(tmp_path):
+    path = tmp_path / "s.db"
+    fill(path)
+    bill(path)
+    _damage(path, "billing_states", "subscription_id", "S003", "{oops")
+    store = SQLiteStore(path)
+    before = store.invoices()
+    report = run_billing(store, as_of=date(2026, 4, 1))
+    (failure,) = report.failures
+    assert failure.subscription == "S003"
+    assert str(failure.error).startswith("billing_states row 'S003': a stored BillingState is not")
+    assert len(report.invoices) == COUNT - 1
+    assert [i for i in store.invoices() if i.subscription == "S003"] == [
+        i for i in before if i.subscription == "S003"
+    ]
+    store.close()
+
+
+# -- a run that bills nothing writes nothing ----------------------------------------------------
+
+
+def test_a_run_that_bills_nothing_writes_nothing(tmp_path):
+    path = tmp_path / "s.db"
+    fill(path)
+    bill(path)
+    store = SQLiteStore(path)
+    report = run_billing(store, as_of=AS_OF)
+    assert report.invoices == ()
+    assert store._connection.total_changes == 0  # not one row written (was: one per state)
+    store.close()
+
+
+def test_a_run_saves_only_the_states_that_changed():
+    store = MemoryStore()
+    store.save_catalog(CATALOG)
+    store.save_subscription(_subscription("S1", date(2026, 1, 1)))
+    store.save_subscription(_subscription("S2", date(2026, 5, 1)))  # not started yet
+    saved = []
+    save = store.save_billing_state
+
+    def counting(subscription_id, state):
+        saved.append(subscription_id)
+        save(subscription_id, state)
+
+    store.save_billing_state = counting
+    run_billing(store, as_of=AS_OF)
+    assert saved == ["S1"]
+    run_billing(store, as_of=AS_OF)
+    assert saved == ["S1"]
+    run_billing(store, as_of=date(2026, 4, 1))
+    assert saved == ["S1", "S1"]
+
+
+# -- a store failure during a run ------------------------------------------------------------------
+
+
+def test_a_full_disk_during_a_run_stops_it_with_a_typed_error_and_keeps_what_was_committed(
+    tmp_path,
+):
+    path = tmp_path / "s.db"
+    fill(path)
+    store = SQLiteStore(path)
+    pages = store._connection.execute("PRAGMA page_count").fetchone()[0]
+    store._connection.execute(f"PRAGMA max_page_count = {pages + 3}")
+    with pytest.raises(DiskFullError, match="disk is full"):
+        run_billing(store, as_of=AS_OF)
+    store.close()
+    invoices = invoices_by_subscription(path)
+    assert 0 < len(invoices) < COUNT
+    assert [i.number for i in invoices] == expected_numbers(len(invoices))
+    store = SQLiteStore(path)
+    billed = {i.subscription for i in invoices}
+    assert {s for s in store.subscription_ids() if store.get_billing_state(s)} == billed
+    store.close()
+    rest = bill(path)  # room again: the run resumes where it stopped, exactly once
+    assert len(rest.invoices) == COUNT - len(invoices)
+    assert [i.number for i in invoices_by_subscription(path)] == expected_numbers(COUNT)

@@ -1,5 +1,11 @@
-"""The in-memory and SQLite stores agree, and a failed transaction changes nothing."""
+"""The in-memory and SQLite stores agree, and a failed transaction changes nothing.
 
+Store failures (locked, full, read-only, a damaged row) are typed ``StorageError``s with a
+clear message; invoice numbers are gapless and in the order of their dates.
+"""
+
+import os
+import sqlite3
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,10 +26,12 @@ from subbill import (
     Subscription,
     bill_subscription,
 )
-from subbill.errors import InvalidStateError
+from subbill.errors import InvalidDateError, InvalidStateError, StorageError
+from subbill.service import run_billing
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.storage.codec import StoredDataError, dumps, loads
-from subbill.storage.sqlite import SCHEMA_VERSION
+from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
+from subbill.storage.sqlite import _MIGRATIONS, SCHEMA_VERSION
 from subbill.subscriptions import check_replacement
 from tests.seed_catalog import seed_catalog
 
@@ -48,6 +56,7 @@ def snapshot(store):
         "quotes": [store.get_quote(q) for q in store.quote_ids()],
         "ledger": store.load_ledger(),
         "accounts": store.license_accounts(),
+        "last_issued_on": store.last_issued_on(),
     }
 
 
@@ -61,6 +70,11 @@ def _write_then_fail(store, day, number):
         )
         store.append_ledger(LicenseLedger().grant("X", "TBox", 1, on=day).entries)
         raise BoomError
+
+
+def _reserve_in_a_transaction(store, day):
+    with store.transaction():
+        return store.next_invoice_number(issued_on=day)
 
 
 def _reserve_then_fail(store):
@@ -136,6 +150,49 @@ class StoresAgree(RuleBasedStateMachine):
 
         self.each(bill)
 
+    @rule(days=st.integers(1, 400))
+    def number_dated_before_the_last_is_refused(self, days):
+        last = self.stores[0].last_issued_on()
+        if last is None:
+            return
+        earlier = last - timedelta(days=days)
+
+        def refuse(store):
+            before = snapshot(store)
+            with pytest.raises(InvalidStateError) as refused:
+                _reserve_in_a_transaction(store, earlier)
+            assert earlier.isoformat() in str(refused.value)
+            assert last.isoformat() in str(refused.value)
+            assert snapshot(store) == before
+            return str(refused.value)
+
+        self.each(refuse)
+
+    @rule(days=st.integers(-90, 60))
+    def run_billing_refuses_a_date_before_the_last_invoice(self, days):
+        as_of = self.day + timedelta(days=days)
+        last = self.stores[0].last_issued_on()
+        before_the_last = last is not None and as_of < last
+
+        def run(store):
+            before = snapshot(store)
+            if before_the_last:
+                with pytest.raises(InvalidStateError, match=f"is before {last.isoformat()}"):
+                    run_billing(store, as_of=as_of)
+                assert snapshot(store) == before  # refused before anything was written
+                return "refused"
+            report = run_billing(store, as_of=as_of)
+            assert report.is_complete
+            return report.invoices, report.total
+
+        if self.each(run) != "refused":
+            self.day = max(self.day, as_of)
+
+    @rule(days=st.integers(0, 30))
+    def number_dated_on_or_after_the_last_follows_it(self, days):
+        self.day += timedelta(days=days)
+        self.each(lambda s: s.next_invoice_number(issued_on=self.day))
+
     @rule(data=st.data())
     def pay_an_invoice(self, data):
         invoices = self.stores[0].invoices()
@@ -203,6 +260,12 @@ class StoresAgree(RuleBasedStateMachine):
     def stores_agree(self):
         assert snapshot(self.stores[0]) == snapshot(self.stores[1])
 
+    @invariant()
+    def invoice_numbers_follow_their_dates(self):
+        invoices = self.stores[0].invoices()
+        dates = [invoice.issued_on for invoice in invoices]
+        assert dates == sorted(dates)
+
 
 StoresAgree.TestCase.settings = settings(max_examples=50, stateful_step_count=20, deadline=None)
 test_memory_and_sqlite_stores_agree = StoresAgree.TestCase
@@ -236,3 +299,355 @@ def test_stored_documents_are_versioned_and_refuse_an_unknown_version():
     assert '"amount": "29.00"' in text  # money as a string, never a float
     with pytest.raises(StoredDataError, match="version=99 of a stored Catalog is not supported"):
         loads(text.replace('"version": 1', '"version": 99'), type(CATALOG))
+
+
+# -- chronological numbering --------------------------------------------------------------------
+
+
+def _stores(tmp_path):
+    return [MemoryStore(), SQLiteStore(tmp_path / "s.db")]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_number_dated_before_the_last_is_refused_naming_both_dates(tmp_path, kind):
+    store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "s.db")
+    with store.transaction():
+        assert store.next_invoice_number(issued_on=date(2026, 6, 1)) == "F-2026-000001"
+    with pytest.raises(
+        InvalidStateError,
+        match=r"issued_on=2026-03-01 is before 2026-06-01, the date of the last invoice issued "
+        r"\(F-2026-000001\)",
+    ):
+        store.next_invoice_number(issued_on=date(2026, 3, 1))
+    assert store.last_issued_on() == date(2026, 6, 1)
+    # Nothing was reserved by the refusal; the same day is fine, and so is a later one.
+    assert store.next_invoice_number(issued_on=date(2026, 6, 1)) == "F-2026-000002"
+    assert store.next_invoice_number(issued_on=date(2026, 6, 2)) == "F-2026-000003"
+    assert store.last_issued_on() == date(2026, 6, 2)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_issued_on_must_be_a_date(tmp_path, kind):
+    store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "s.db")
+    with pytest.raises(InvalidDateError, match=r"issued_on='2026-03-01' must be a datetime\.date"):
+        store.next_invoice_number(issued_on="2026-03-01")
+    assert store.last_issued_on() is None
+
+
+def test_a_version_1_file_is_migrated_with_the_date_of_its_last_invoice(tmp_path):
+    path = tmp_path / "v1.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    for statement in _MIGRATIONS[0]:
+        connection.execute(statement)
+    connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    connection.execute("INSERT INTO schema_version (version) VALUES (1)")
+    connection.execute("INSERT INTO invoice_sequence (id, last_number) VALUES (1, 'F-2026-000002')")
+    for position, day in ((1, "2026-05-01"), (2, "2026-06-01")):
+        connection.execute(
+            "INSERT INTO invoices (number, position, customer, issued_on, document)"
+            " VALUES (?, ?, 'X', ?, '{}')",
+            (f"F-2026-00000{position}", position, day),
+        )
+    connection.close()
+    reader = SQLiteStore(path, read_only=True)  # reads an older schema without migrating it
+    assert reader.last_issued_on() == date(2026, 6, 1)
+    reader.close()
+    store = SQLiteStore(path)
+    assert store.last_issued_on() == date(2026, 6, 1)
+    with pytest.raises(InvalidStateError, match="before 2026-06-01"):
+        store.next_invoice_number(issued_on=date(2026, 3, 1))
+    assert store.next_invoice_number(issued_on=date(2026, 6, 1)) == "F-2026-000003"
+    store.close()
+
+
+# -- storage failures are typed, with a clear message ------------------------------------------
+
+
+def _holding_the_write_lock(path):
+    """A second connection that holds the database's write lock until closed."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO quotes (id, document) VALUES ('held', '{}')")
+    return other
+
+
+def test_a_locked_database_is_a_typed_error_saying_how_long_it_waited(tmp_path):
+    path = tmp_path / "s.db"
+    SQLiteStore(path).close()
+    other = _holding_the_write_lock(path)
+    store = SQLiteStore(path, timeout=0.1)
+    with pytest.raises(DatabaseLockedError) as locked:
+        store.save_catalog(CATALOG)
+    assert str(locked.value) == (
+        f"{path}: database is locked by another process (waited 0.1 s); "
+        "try again when it has finished"
+    )
+    assert isinstance(locked.value, StorageError)
+    assert isinstance(locked.value.__cause__, sqlite3.OperationalError)  # the driver's, kept
+    other.rollback()
+    other.close()
+    store.save_catalog(CATALOG)  # the lock gone, the same store works
+    assert store.load_catalog() == CATALOG
+    store.close()
+
+
+def test_opening_a_database_to_create_its_schema_while_locked_is_a_typed_error(tmp_path):
+    path = tmp_path / "s.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE mine (x)")
+    with pytest.raises(DatabaseLockedError, match=r"waited 0\.05 s"):
+        SQLiteStore(path, timeout=0.05)  # creating the schema needs the write lock
+    other.close()
+
+
+def test_opening_an_up_to_date_database_does_not_wait_for_the_write_lock(tmp_path):
+    path = tmp_path / "s.db"
+    SQLiteStore(path).close()
+    other = _holding_the_write_lock(path)
+    store = SQLiteStore(path, timeout=0.05)
+    assert store.load_catalog() is None
+    store.close()
+    other.close()
+
+
+def test_a_reader_never_waits_for_the_write_lock(tmp_path):
+    path = tmp_path / "s.db"
+    store = SQLiteStore(path)
+    store.save_catalog(CATALOG)
+    with store.transaction():
+        store.add_invoice(_invoice(store, date(2026, 3, 1)))
+    store.close()
+    other = _holding_the_write_lock(path)
+    reader = SQLiteStore(path, read_only=True, timeout=0.05)
+    assert reader.load_catalog() == CATALOG
+    assert [invoice.number for invoice in reader.invoices()] == ["F-2026-000001"]
+    assert reader.get_quote("held") is None  # the other's uncommitted write is not seen
+    reader.close()
+    other.close()
+
+
+def _quote(quote_id):
+    return Quote(
+        id=quote_id,
+        customer="C",
+        currency="EUR",
+        valid_until=date(2026, 12, 31),
+        lines=(LineItem(code="site", name="Site", unit_price=Money("300", "EUR")),),
+    )
+
+
+def _invoice(store, day):
+    sub = Subscription.create(id="S1", customer="C1", catalog=CATALOG, plan="pro", start=day)
+    result = bill_subscription(sub.to_billable(CATALOG), None, as_of=day)
+    return result.invoice.finalize(number=store.next_invoice_number(issued_on=day))
+
+
+def _fill_the_disk(store):
+    """Let the file grow no more: the next write that needs a page finds the disk full."""
+    pages = store._connection.execute("PRAGMA page_count").fetchone()[0]
+    store._connection.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def _save_subscription_and_ledger(store, entries):
+    with store.transaction():
+        store.save_subscription(
+            Subscription.create(id="S1", customer="C", catalog=CATALOG, plan="pro", start=START)
+        )
+        store.append_ledger(entries)
+
+
+def test_a_full_disk_is_a_typed_error_not_masked_by_the_rollback(tmp_path):
+    path = tmp_path / "s.db"
+    store = SQLiteStore(path)
+    store.save_catalog(CATALOG)
+    before = snapshot(store)
+    _fill_the_disk(store)
+    big = [
+        LicenseLedger().grant(f"customer {n} " + "x" * 2000, "TBox", 1, on=START).entries[0]
+        for n in range(20)
+    ]
+    with pytest.raises(DiskFullError) as full:
+        _save_subscription_and_ledger(store, big)
+    message = str(full.value)
+    assert message.startswith(f"{path}: disk is full")
+    assert "cannot rollback" not in message
+    assert "nothing of the interrupted transaction was saved" in message
+    assert snapshot(store) == before  # all or nothing: the subscription is not kept either
+    store._connection.execute("PRAGMA max_page_count = 1073741823")
+    store.append_ledger(big)  # room again: the store still works
+    assert len(store.load_ledger().entries) == 20
+    store.close()
+
+
+def test_a_full_disk_outside_a_transaction_is_a_typed_error(tmp_path):
+    store = SQLiteStore(tmp_path / "s.db")
+    _fill_the_disk(store)
+    saved = []
+
+    def save_until_full():
+        for number in range(1000):
+            sub = Subscription.create(
+                id=f"S{number}", customer="C", catalog=CATALOG, plan="pro", start=START
+            )
+            store.save_subscription(sub)
+            saved.append(sub.id)
+
+    with pytest.raises(DiskFullError, match="disk is full"):
+        save_until_full()
+    assert store.subscription_ids() == sorted(saved)  # every write before it was kept
+    store.close()
+
+
+def test_a_database_opened_read_only_refuses_every_write_with_a_typed_error(tmp_path):
+    path = tmp_path / "s.db"
+    SQLiteStore(path).close()
+    store = SQLiteStore(path, read_only=True)
+    writes = [
+        lambda: store.save_catalog(CATALOG),
+        lambda: store.next_invoice_number(issued_on=START),
+        lambda: store.save_quote(_quote("Q")),
+        lambda: store.append_ledger(LicenseLedger().grant("X", "TBox", 1, on=START).entries),
+    ]
+    for write in writes:
+        with pytest.raises(ReadOnlyDatabaseError, match=r"read-only database \(opened read-only\)"):
+            write()
+    assert store.load_catalog() is None
+    store.close()
+
+
+def test_a_read_only_uri_connection_is_refused_as_read_only(tmp_path):
+    path = tmp_path / "s.db"
+    SQLiteStore(path).close()
+    store = SQLiteStore(path, read_only=True)
+    store.read_only = False  # as if the file itself were read-only: SQLite refuses the write
+    with pytest.raises(ReadOnlyDatabaseError, match="read-only database"):
+        store.save_catalog(CATALOG)
+    store.close()
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes anything")
+def test_a_file_without_write_permission_is_a_read_only_database(tmp_path):
+    path = tmp_path / "s.db"
+    SQLiteStore(path).close()
+    path.chmod(0o444)
+    with pytest.raises(ReadOnlyDatabaseError, match="read-only database"):
+        SQLiteStore(path).save_catalog(CATALOG)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"not a database " * 100, "not a subbill database, or a damaged one"),
+        (None, "cannot open the database file"),
+    ],
+    ids=["not-a-database", "missing-folder"],
+)
+def test_a_file_that_cannot_be_opened_is_a_typed_error(tmp_path, content, expected):
+    path = tmp_path / "fake.db" if content is not None else tmp_path / "missing" / "s.db"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(StorageError, match=expected):
+        SQLiteStore(path)
+    if content is not None:
+        assert path.read_bytes() == content
+
+
+def test_a_newer_schema_is_refused_with_a_storage_error(tmp_path):
+    path = tmp_path / "s.db"
+    SQLiteStore(path).close()
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("UPDATE schema_version SET version = 99")
+    connection.close()
+    for read_only in (False, True):
+        with pytest.raises(StorageError, match="schema version 99, newer than this subbill's"):
+            SQLiteStore(path, read_only=read_only)
+
+
+def test_a_read_only_store_needs_a_subbill_database(tmp_path):
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()
+    with pytest.raises(StorageError, match="not a subbill database"):
+        SQLiteStore(path, read_only=True)
+
+
+# -- a damaged row is named -----------------------------------------------------------------------
+
+
+def _filled(path):
+    """A store with one row in every table."""
+    store = SQLiteStore(path)
+    store.save_catalog(CATALOG)
+    with store.transaction():
+        invoice = _invoice(store, date(2026, 3, 1))
+        store.add_invoice(invoice)
+        store.save_billing_state(
+            "S1",
+            bill_subscription(
+                store_subscription(store).to_billable(CATALOG), None, as_of=date(2026, 3, 1)
+            ).state,
+        )
+    store.add_payment(invoice.number, Payment(amount=invoice.total, paid_on=START, method="card"))
+    store.save_quote(_quote("Q1"))
+    store.append_ledger(LicenseLedger().grant("X", "TBox", 1, on=START).entries)
+    store.save_license_account(
+        LicenseAccount(customer="ACME", product="TBox", seats=1, start=START, years=1)
+    )
+    return store
+
+
+def store_subscription(store):
+    sub = Subscription.create(id="S1", customer="C1", catalog=CATALOG, plan="pro", start=START)
+    store.save_subscription(sub)
+    return sub
+
+
+DAMAGED_ROWS = [
+    ("catalog", "id = 1", lambda s: s.load_catalog(), "catalog row 1"),
+    ("subscriptions", "id = 'S1'", lambda s: s.get_subscription("S1"), "subscriptions row 'S1'"),
+    (
+        "billing_states",
+        "subscription_id = 'S1'",
+        lambda s: s.get_billing_state("S1"),
+        "billing_states row 'S1'",
+    ),
+    (
+        "invoices",
+        "number = 'F-2026-000001'",
+        lambda s: s.get_invoice("F-2026-000001"),
+        "invoices row 'F-2026-000001'",
+    ),
+    ("invoices", "1 = 1", lambda s: s.invoices(), "invoices row 'F-2026-000001'"),
+    ("payments", "id = 1", lambda s: s.payments("F-2026-000001"), "payments row 1"),
+    ("quotes", "id = 'Q1'", lambda s: s.get_quote("Q1"), "quotes row 'Q1'"),
+    ("ledger", "position = 1", lambda s: s.load_ledger(), "ledger row 1"),
+    (
+        "license_accounts",
+        "customer = 'ACME'",
+        lambda s: s.license_accounts(),
+        "license_accounts row 'ACME/TBox/2026-01-01'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ['{"version": 1, "data": {"id": 3}}', "{not json", '{"version": 7, "data": {}}', "[" * 5000],
+    ids=["bad-fields", "not-json", "unknown-version", "too-deep"],
+)
+@pytest.mark.parametrize(
+    ("table", "where", "read", "named"),
+    DAMAGED_ROWS,
+    ids=[f"{row[0]}-{n}" for n, row in enumerate(DAMAGED_ROWS)],
+)
+def test_a_damaged_row_is_named_by_table_and_id(tmp_path, table, where, read, named, damage):
+    store = _filled(tmp_path / "s.db")
+    read(store)  # readable before the damage
+    sql = f"UPDATE {table} SET document = ? WHERE {where}"  # noqa: S608  (the test's own names)
+    store._connection.execute(sql, (damage,))
+    with pytest.raises(StoredDataError) as damaged:
+        read(store)
+    assert str(damaged.value).startswith(f"{named}: ")
+    assert damaged.value.table == table
+    assert isinstance(damaged.value, StorageError)
+    store.close()

@@ -17,14 +17,22 @@ Commands::
                                                     the licence renewal dashboard
     subbill quote FILE --paid-on DATE [--horizon DATE] [--locale L]
                                                     what a payment link charges now and later
-    subbill invoice show NUMBER [--pdf OUT] [--locale L] [--db DB]
+    subbill invoice show NUMBER [--pdf OUT [--force]] [--locale L] [--db DB]
 
 ``--locale`` (default ``en_US``) chooses the language of what is printed: ``fr_FR`` for French.
 
+Data is never destroyed: an output file (``--pdf``) that exists is refused unless
+``--force``, the database file itself is always refused, and files are written whole or
+not at all (a temporary file in the same folder, then renamed over the target).
+``invoice show`` and ``renewals`` open the database read-only: they never wait for a bill
+run that holds the write lock.
+
 Every error is one line on stderr, ``subbill: error: …``, never a traceback. The exit
-status is 2 when the command line or an input file is wrong, 1 when a well-formed command
-cannot be carried out (no database, no catalog, an unknown invoice, a file that cannot be
-written), 130 when interrupted.
+status is 2 when the command line or an input file is wrong (including ``NaN`` or an
+absurdly deep file), 1 when a well-formed command cannot be carried out (no database, no
+catalog, an unknown invoice, a file that exists or cannot be written, a database that is
+locked, full or read-only, a bill run that could not bill some subscriptions: one line
+each), 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
+import secrets
 import sys
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
@@ -81,8 +89,10 @@ FAILURE = 1
 INTERRUPTED = 130
 
 
-class _CommandError(Exception):
+class _CommandError(SubbillError):
     """A command that cannot go on: the one-line message and the exit status."""
+
+    code = "command_error"
 
     def __init__(self, message: str, *, status: int) -> None:
         self.status = status
@@ -131,8 +141,16 @@ def _is_french(locale: str) -> bool:
     return babel.Locale.parse(locale).language == "fr"
 
 
+MAX_DEPTH = 32
+"""How deeply objects and lists may nest in an input file (real files need fewer than 8)."""
+
+
 def _read_data(path: str) -> Any:
-    """The content of a JSON or TOML file (decimals read exactly, never as floats)."""
+    """The content of a JSON or TOML file (decimals read exactly, never as floats).
+
+    ``NaN``, ``Infinity``, integers of thousands of digits and files nested deeper than
+    :data:`MAX_DEPTH` are refused as usage errors, on one line.
+    """
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -142,16 +160,48 @@ def _read_data(path: str) -> Any:
         raise _usage(f"cannot read {path}: {error.strerror or error}") from None
     try:
         if file.suffix.lower() == ".toml":
-            return tomllib.loads(text, parse_float=Decimal)
-        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+            data = tomllib.loads(text, parse_float=_finite_decimal)
+        else:
+            data = json.loads(text, parse_float=_finite_decimal, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise _usage(f"{path} is not valid JSON: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise _usage(f"{path} is not valid TOML: {error}") from None
+    except RecursionError:
+        raise _usage(f"{path} is nested too deeply: at most {MAX_DEPTH} levels") from None
+    except ValueError as error:  # NaN, Infinity, an integer of thousands of digits
+        raise _usage(f"{path}: {error}") from None
+    _check_depth(data, path)
+    return data
+
+
+def _finite_decimal(text: str) -> Decimal:
+    """A float of the file, read exactly; ``nan`` and ``inf`` (TOML) are refused."""
+    value = Decimal(text)
+    if not value.is_finite():
+        _refuse_constant(text)
+    return value
 
 
 def _refuse_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not an amount")
+    raise ValueError(f'{name} is not a number; write amounts as decimals such as "19.99"')
+
+
+def _check_depth(data: object, path: str) -> None:
+    """Refuse objects and lists nested deeper than :data:`MAX_DEPTH` (without recursing)."""
+    pending: list[tuple[object, int]] = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children: list[object]
+        if isinstance(value, Mapping):
+            children = list(value.values())
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise _usage(f"{path} is nested too deeply: at most {MAX_DEPTH} levels")
+        pending.extend((child, depth + 1) for child in children)
 
 
 def _message(error: BaseException, *, locale: str = DEFAULT_LOCALE) -> str:
@@ -287,14 +337,17 @@ def _tax_rates(item: Mapping[str, Any], key: str) -> tuple[TaxRate, ...]:
 
 
 @contextmanager
-def _store(db: str, *, create: bool = False) -> Iterator[SQLiteStore]:
-    """The store of ``db``; a missing file is refused unless the command may ``create`` it."""
+def _store(db: str, *, create: bool = False, read_only: bool = False) -> Iterator[SQLiteStore]:
+    """The store of ``db``; a missing file is refused unless the command may ``create`` it.
+
+    ``read_only`` opens it for reading only: the command never waits for the write lock.
+    """
     if not create and not Path(db).exists():
         raise _failure(
             f"no database at {db}: create it with 'subbill catalog load FILE --db {db}' "
             "(or 'accounts load'), or point --db at an existing one"
         )
-    store = SQLiteStore(db)
+    store = SQLiteStore(db, read_only=read_only)
     try:
         yield store
     finally:
@@ -474,17 +527,35 @@ def _bill_run(args: argparse.Namespace) -> int:
             report = run_billing(store, as_of=args.as_of, on_progress=progress)
     numbers = report.invoices
     print(
-        f"Billed {report.subscriptions} subscriptions as of {args.as_of.isoformat()}: "
-        f"{len(numbers)} invoices created"
-        + (f" ({numbers[0]} to {numbers[-1]})." if numbers else ".")
+        f"Billed {report.subscriptions - len(report.failures)} subscriptions as of "
+        f"{args.as_of.isoformat()}: {len(numbers)} invoices created"
+        + _numbers_range(numbers)
     )
     for currency in sorted(report.total):
         print(f"Total {currency}: {format_money(report.total[currency], locale=args.locale)}")
-    return 0
+    if report.is_complete:
+        return 0
+    print(f"{len(report.failures)} subscriptions could not be billed.")
+    for failure in report.failures:
+        _error(
+            f"subscription {failure.subscription!r} was not billed: "
+            f"{_message(failure.error, locale=args.locale)}",
+            FAILURE,
+        )
+    return FAILURE
+
+
+def _numbers_range(numbers: tuple[str, ...]) -> str:
+    """`` (F-1 to F-9).``, `` (F-1).`` or ``.``: the end of the bill-run summary."""
+    if not numbers:
+        return "."
+    if len(numbers) == 1:
+        return f" ({numbers[0]})."
+    return f" ({numbers[0]} to {numbers[-1]})."
 
 
 def _renewals(args: argparse.Namespace) -> int:
-    with _store(args.db) as store:
+    with _store(args.db, read_only=True) as store:
         accounts = store.license_accounts()
     print(dashboard_text(renewal_dashboard(accounts, as_of=args.as_of), locale=args.locale))
     return 0
@@ -636,7 +707,9 @@ def _quote(args: argparse.Namespace) -> int:
 
 
 def _invoice_show(args: argparse.Namespace) -> int:
-    with _store(args.db) as store:
+    if args.pdf is not None:
+        _check_output(args.pdf, option="--pdf", force=args.force, db=args.db)
+    with _store(args.db, read_only=True) as store:
         invoice = store.get_invoice(args.number)
     if invoice is None:
         raise _failure(f"no invoice {args.number!r} in {args.db}")
@@ -648,13 +721,101 @@ def _invoice_show(args: argparse.Namespace) -> int:
             content = render_invoice_pdf(invoice, locale=args.locale)
         except ImportError as error:
             raise _failure(str(error)) from None
-        try:
-            Path(args.pdf).write_bytes(content)
-        except OSError as error:
-            raise _failure(f"cannot write {args.pdf}: {error.strerror or error}") from None
+        _write_output(args.pdf, content, option="--pdf", force=args.force, db=args.db)
         print()
         print(f"PDF written to {args.pdf}")
     return 0
+
+
+# -- output files -------------------------------------------------------------------------------
+
+
+def _database_files(db: str) -> list[Path]:
+    """The database file and the files SQLite keeps beside it."""
+    resolved = Path(db).resolve()
+    return [resolved, *(resolved.with_name(resolved.name + end) for end in _SQLITE_SIDECARS)]
+
+
+_SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def _is_database(target: Path, db: str) -> bool:
+    """Whether ``target`` is the database (or one of its files): by path, then by inode."""
+    resolved = target.resolve()
+    for file in _database_files(db):
+        if resolved == file:
+            return True
+        try:
+            if target.exists() and file.exists() and os.path.samefile(target, file):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _check_output(path: str, *, option: str, force: bool, db: str) -> None:
+    """Refuse an output path that is the database, a folder, or (without ``force``) a file."""
+    target = Path(path)
+    if _is_database(target, db):
+        raise _usage(f"{option} {path} is the database {db}: write to another file")
+    if target.is_dir():
+        raise _failure(f"{option} {path} is a folder: give a file name")
+    if not force and (target.exists() or target.is_symlink()):
+        raise _failure(f"{option} {path} already exists: add --force to replace it")
+
+
+def _write_output(path: str, content: bytes, *, option: str, force: bool, db: str) -> None:
+    """Write ``content`` to ``path`` whole or not at all.
+
+    The bytes go to a temporary file in the same folder, flushed to disk, then renamed onto
+    ``path``: a reader never sees half a file and a crash leaves the old one. Without
+    ``force`` the rename cannot replace a file that appeared meanwhile (a hard link is
+    made instead, which fails if the name exists).
+    """
+    _check_output(path, option=option, force=force, db=db)
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        if force:
+            os.replace(temporary, target)
+        else:
+            _link_new(temporary, target, option=option)
+        _sync_folder(target.parent)
+    except OSError as error:
+        raise _failure(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _link_new(temporary: Path, target: Path, *, option: str) -> None:
+    """Give ``temporary`` the name ``target``, refusing if that name exists."""
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise _failure(f"{option} {target} already exists: add --force to replace it") from None
+    except OSError:  # a file system without hard links: check, then rename
+        if target.exists() or target.is_symlink():
+            raise _failure(f"{option} {target} already exists: add --force to replace it") from None
+        os.replace(temporary, target)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries to disk, so that a rename survives a crash (POSIX only)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 # -- the parser -----------------------------------------------------------------------------
@@ -732,6 +893,7 @@ def _parser() -> _Parser:
     )
     show.add_argument("number", metavar="NUMBER", help="the invoice number, e.g. F-2026-000001")
     show.add_argument("--pdf", metavar="OUT", default=None, help="also write the invoice as PDF")
+    show.add_argument("--force", action="store_true", help="replace the --pdf file if it exists")
     show.set_defaults(run=_invoice_show)
     return parser
 
@@ -751,6 +913,42 @@ def _silence_stdout() -> None:
         pass
 
 
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The parsed command line, ``--as-of`` defaulting to today (raises on a usage error)."""
+    args = _parser().parse_args(argv)
+    if getattr(args, "as_of", "unset") is None:
+        args.as_of = date.today()  # the only place subbill reads the clock
+    return args
+
+
+def _execute(args: argparse.Namespace) -> int:
+    """Run a parsed command; errors are raised, typed (:func:`main` turns them into a line)."""
+    run: Callable[[argparse.Namespace], int] = args.run
+    return run(args)
+
+
+def _exit_status(error: BaseException) -> int:
+    """The exit status of a command that raised ``error``."""
+    if isinstance(error, _CommandError):
+        return error.status
+    if isinstance(error, KeyboardInterrupt):
+        return INTERRUPTED
+    return FAILURE
+
+
+def _describe(error: BaseException, *, locale: str) -> str:
+    """The one-line message of ``error``."""
+    if isinstance(error, _CommandError):
+        return str(error)
+    if isinstance(error, SubbillError):
+        return _message(error, locale=locale)
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(error, OSError):
+        return str(error)
+    return f"unexpected {type(error).__name__}: {error} (a bug in subbill: please report it)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``subbill`` command line with ``argv`` (default: ``sys.argv[1:]``).
 
@@ -759,31 +957,16 @@ def main(argv: list[str] | None = None) -> int:
     of stderr; ``--help`` and ``--version`` print and return 0.
     """
     try:
-        args = _parser().parse_args(argv)
+        args = _parse(argv)
     except _CommandError as error:
         return _error(str(error), error.status)
     except SystemExit as stop:  # --help, --version
         return stop.code if isinstance(stop.code, int) else 0
-    if getattr(args, "as_of", "unset") is None:
-        args.as_of = date.today()  # the only place subbill reads the clock
-    run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return run(args)
-    except _CommandError as error:
-        return _error(str(error), error.status)
-    except SubbillError as error:
-        return _error(_message(error, locale=getattr(args, "locale", DEFAULT_LOCALE)), FAILURE)
-    except sqlite3.Error as error:
-        return _error(f"database {getattr(args, 'db', '')}: {error}", FAILURE)
+        return _execute(args)
     except BrokenPipeError:
         _silence_stdout()  # the reader went away (``subbill demo | head``): stop quietly
         return FAILURE
-    except OSError as error:
-        return _error(str(error), FAILURE)
-    except KeyboardInterrupt:
-        return _error("interrupted", INTERRUPTED)
-    except Exception as error:  # the last resort: one line, never a traceback
-        return _error(
-            f"unexpected {type(error).__name__}: {error} (a bug in subbill: please report it)",
-            FAILURE,
-        )
+    except (Exception, KeyboardInterrupt) as error:  # the last resort: one line, no traceback
+        locale = getattr(args, "locale", DEFAULT_LOCALE)
+        return _error(_describe(error, locale=locale), _exit_status(error))

@@ -11,78 +11,206 @@ So:
   subscription (``BEGIN IMMEDIATE``), and the second finds the state already advanced:
   every invoice is created exactly once;
 - invoice numbers are reserved inside the transaction that saves the invoice, so they stay
-  gapless and unique.
+  gapless and unique; a run as of a date before the last invoice issued is refused before
+  anything is read or written, so numbers also follow the order of their dates;
+- a subscription whose stored data cannot be read, or that cannot be billed, is reported
+  in :attr:`BillRunReport.failures` (its transaction rolled back, nothing of it kept) and
+  the run goes on with the others;
+- a run that bills nothing writes nothing: a billing state is saved only when it changed.
 
 This module is outside the pure core (it drives storage); the core never imports it.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 import attrs
 
-from subbill.billing import bill_subscription
-from subbill.errors import InvalidArgumentError
+from subbill.billing import BillingState, NegativeBalancePolicy, bill_subscription
+from subbill.catalog import Catalog
+from subbill.errors import (
+    InvalidArgumentError,
+    InvalidStateError,
+    InvalidTypeError,
+    OutOfBoundsError,
+    StorageError,
+    SubbillError,
+)
+from subbill.invoices import Invoice
 from subbill.money import Money
 from subbill.periods import check_date
+from subbill.storage.errors import StoredDataError
 from subbill.storage.protocols import Store
+from subbill.taxes import TaxRounding
 
-__all__ = ["BillRunReport", "run_billing"]
+__all__ = ["MAX_PAYMENT_TERMS_DAYS", "BillRunReport", "BillingFailure", "run_billing"]
+
+MAX_PAYMENT_TERMS_DAYS = 365
+"""The longest payment terms a run accepts, in days."""
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+@attrs.frozen(kw_only=True)
+class BillingFailure:
+    """A subscription a run could not bill, and why; the run billed the others.
+
+    ``error`` is typed: a :class:`~subbill.storage.errors.StoredDataError` names the damaged
+    row (table and id); any other :class:`~subbill.errors.SubbillError` is what billing the
+    subscription refused.
+    """
+
+    subscription: str
+    error: SubbillError
 
 
 @attrs.frozen(kw_only=True)
 class BillRunReport:
-    """What a billing run did: subscriptions seen, invoices created, totals per currency."""
+    """What a billing run did: subscriptions seen, invoices created, totals, failures."""
 
     as_of: date
     subscriptions: int
     invoices: tuple[str, ...]
     total: dict[str, Money]
+    failures: tuple[BillingFailure, ...] = ()
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether every subscription was billed (no failure)."""
+        return not self.failures
+
+
+def _check_policy(name: str, value: object, kind: type[E]) -> E:
+    """``value`` if it is a member of ``kind``; a string is refused with the allowed values."""
+    if isinstance(value, kind):
+        return value
+    allowed = " or ".join(f"{kind.__name__}.{member.name}" for member in kind)
+    raise InvalidTypeError(name, value, f"a {kind.__name__}: {allowed}")
+
+
+def _check_payment_terms(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidTypeError("payment_terms_days", value, "a whole number of days such as 30")
+    if not 0 <= value <= MAX_PAYMENT_TERMS_DAYS:
+        raise OutOfBoundsError(
+            "payment_terms_days", value, f"between 0 and {MAX_PAYMENT_TERMS_DAYS} days"
+        )
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class _Terms:
+    payment_terms_days: int
+    tax_rounding: TaxRounding
+    negative_balance: NegativeBalancePolicy
+
+
+def _bill_one(
+    store: Store, catalog: Catalog, subscription_id: str, *, as_of: date, terms: _Terms
+) -> Invoice | BillingFailure | None:
+    """Bill one subscription inside the caller's transaction; its invoice, if any.
+
+    A failure to read or bill this subscription is returned (nothing was written yet); a
+    failure of the store while writing is raised, and the caller's transaction undoes it.
+    """
+    try:
+        subscription = store.get_subscription(subscription_id)
+        if subscription is None:
+            return None
+        state = store.get_billing_state(subscription_id)
+        billable = subscription.to_billable(
+            catalog,
+            payment_terms_days=terms.payment_terms_days,
+            tax_rounding=terms.tax_rounding,
+            negative_balance=terms.negative_balance,
+        )
+        result = bill_subscription(billable, state, as_of=as_of)
+    except StoredDataError as error:
+        return BillingFailure(subscription=subscription_id, error=error)
+    except StorageError:
+        raise  # the store itself failed (locked, full…): not this subscription's fault
+    except SubbillError as error:
+        return BillingFailure(subscription=subscription_id, error=error)
+    invoice = None
+    if result.invoice is not None:
+        number = store.next_invoice_number(issued_on=as_of)
+        invoice = result.invoice.finalize(number=number)
+        store.add_invoice(invoice)
+    if invoice is not None or result.state != (BillingState() if state is None else state):
+        store.save_billing_state(subscription_id, result.state)
+    return invoice
 
 
 def run_billing(
     store: Store,
     *,
     as_of: date,
+    payment_terms_days: int = 30,
+    tax_rounding: TaxRounding = TaxRounding.PER_LINE,
+    negative_balance: NegativeBalancePolicy = NegativeBalancePolicy.CREDIT_NOTE,
     on_progress: Callable[[int, int], None] | None = None,
     after_each: Callable[[str], None] | None = None,
-    **options: object,
 ) -> BillRunReport:
     """Bill every subscription of ``store`` up to ``as_of``, one transaction each.
 
-    ``on_progress(done, total)`` is called after each subscription (for a progress bar);
-    ``after_each(subscription_id)`` after each commit (tests use it to interrupt a run).
-    ``options`` go to :meth:`~subbill.subscriptions.Subscription.to_billable` (payment
-    terms, negative-balance policy, tax rounding).
+    ``payment_terms_days`` (0 to :data:`MAX_PAYMENT_TERMS_DAYS`), ``tax_rounding`` and
+    ``negative_balance`` apply to every invoice of the run; a string where a policy enum is
+    expected is refused with the allowed values. ``as_of`` before the date of the last
+    invoice issued is refused (:class:`~subbill.errors.InvalidStateError`) before anything
+    is read or written. A subscription that cannot be read or billed is reported in
+    ``failures`` and the others are billed. ``on_progress(done, total)`` is called after
+    each subscription (for a progress bar); ``after_each(subscription_id)`` after each
+    commit (tests use it to interrupt a run).
+
+    >>> from subbill.storage import MemoryStore
+    >>> run_billing(MemoryStore(), as_of=date(2026, 3, 1), tax_rounding="per_line")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: tax_rounding='per_line' must be a TaxRounding: ...
     """
     check_date("as_of", as_of)
+    terms = _Terms(
+        payment_terms_days=_check_payment_terms(payment_terms_days),
+        tax_rounding=_check_policy("tax_rounding", tax_rounding, TaxRounding),
+        negative_balance=_check_policy("negative_balance", negative_balance, NegativeBalancePolicy),
+    )
+    last = store.last_issued_on()
+    if last is not None and as_of < last:
+        raise InvalidStateError(
+            f"as_of={as_of.isoformat()} is before {last.isoformat()}, the date of the last "
+            "invoice issued: invoice numbers must follow the order of their dates, so a run "
+            "cannot issue invoices dated before it; run it as of that date or later"
+        )
     catalog = store.load_catalog()
     if catalog is None:
         raise InvalidArgumentError("the store has no catalog: load one before billing")
     ids = store.subscription_ids()
     created: list[str] = []
+    failures: list[BillingFailure] = []
     totals: dict[str, Money] = {}
     for done, subscription_id in enumerate(ids, start=1):
         with store.transaction():
-            subscription = store.get_subscription(subscription_id)
-            if subscription is not None:
-                state = store.get_billing_state(subscription_id)
-                billable = subscription.to_billable(catalog, **options)
-                result = bill_subscription(billable, state, as_of=as_of)
-                if result.invoice is not None:
-                    number = store.next_invoice_number(issued_on=as_of)
-                    invoice = result.invoice.finalize(number=number)
-                    store.add_invoice(invoice)
-                    created.append(number)
-                    previous = totals.get(invoice.currency)
-                    totals[invoice.currency] = (
-                        invoice.total if previous is None else previous + invoice.total
-                    )
-                store.save_billing_state(subscription_id, result.state)
+            outcome = _bill_one(store, catalog, subscription_id, as_of=as_of, terms=terms)
+        if isinstance(outcome, BillingFailure):
+            failures.append(outcome)
+        elif outcome is not None and outcome.number is not None:  # finalized: always numbered
+            created.append(outcome.number)
+            previous = totals.get(outcome.currency)
+            totals[outcome.currency] = (
+                outcome.total if previous is None else previous + outcome.total
+            )
         if after_each is not None:
             after_each(subscription_id)
         if on_progress is not None:
             on_progress(done, len(ids))
-    return BillRunReport(as_of=as_of, subscriptions=len(ids), invoices=tuple(created), total=totals)
+    return BillRunReport(
+        as_of=as_of,
+        subscriptions=len(ids),
+        invoices=tuple(created),
+        total=totals,
+        failures=tuple(failures),
+    )

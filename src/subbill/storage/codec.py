@@ -22,18 +22,13 @@ from subbill.decisions import Allowed, Refused
 from subbill.errors import SubbillError
 from subbill.money import Money
 from subbill.periods import Frequency
+from subbill.storage.errors import StoredDataError
 
 __all__ = ["FORMAT_VERSION", "StoredDataError", "dumps", "from_document", "loads", "to_document"]
 
 FORMAT_VERSION = 1
 
 T = TypeVar("T")
-
-
-class StoredDataError(SubbillError, ValueError):
-    """Stored data that cannot be read back (unknown version, damaged document)."""
-
-    code = "stored_data"
 
 
 def _converter() -> cattrs.Converter:
@@ -86,18 +81,36 @@ def to_document(value: object) -> dict[str, Any]:
     return {"version": FORMAT_VERSION, "data": CONVERTER.unstructure(value)}
 
 
-def from_document(document: dict[str, Any], kind: type[T]) -> T:
-    """Read a value object of ``kind`` back from its document (validated again)."""
+def from_document(
+    document: dict[str, Any], kind: type[T], *, table: str | None = None, key: object = None
+) -> T:
+    """Read a value object of ``kind`` back from its document (validated again).
+
+    A document that cannot be read raises :class:`StoredDataError` naming ``table`` and
+    ``key`` (the row it came from) when they are given.
+    """
     version = document.get("version") if isinstance(document, dict) else None
     if version != FORMAT_VERSION:
         raise StoredDataError(
             f"version={version!r} of a stored {kind.__name__} is not supported; "
-            f"expected {FORMAT_VERSION}"
+            f"expected {FORMAT_VERSION}",
+            table=table,
+            key=key,
         )
     try:
         return CONVERTER.structure(document["data"], kind)
-    except (cattrs.BaseValidationError, KeyError, TypeError, ValueError) as error:
-        raise StoredDataError(f"a stored {kind.__name__} cannot be read back: {error}") from None
+    except (
+        cattrs.BaseValidationError,
+        SubbillError,
+        KeyError,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        RecursionError,
+    ) as error:
+        raise StoredDataError(
+            f"a stored {kind.__name__} cannot be read back: {error}", table=table, key=key
+        ) from None
 
 
 def dumps(value: object) -> str:
@@ -105,10 +118,23 @@ def dumps(value: object) -> str:
     return json.dumps(to_document(value), sort_keys=True, ensure_ascii=False)
 
 
-def loads(text: str, kind: type[T]) -> T:
-    """A value object of ``kind`` from :func:`dumps`' text."""
+def loads(text: str, kind: type[T], *, table: str | None = None, key: object = None) -> T:
+    """A value object of ``kind`` from :func:`dumps`' text.
+
+    ``table`` and ``key`` name the row the text was read from, for the error a damaged
+    row raises:
+
+    >>> from subbill.billing import BillingState
+    >>> loads('{"version": 1, "data": {"billed_through": 3}}', BillingState,
+    ...       table="billing_states", key="S1")
+    Traceback (most recent call last):
+    ...
+    subbill.storage.errors.StoredDataError: billing_states row 'S1': a stored BillingState ...
+    """
     try:
         document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise StoredDataError(f"a stored {kind.__name__} is not valid JSON: {error}") from None
-    return from_document(document, kind)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+        raise StoredDataError(
+            f"a stored {kind.__name__} is not valid JSON: {error}", table=table, key=key
+        ) from None
+    return from_document(document, kind, table=table, key=key)

@@ -17,6 +17,7 @@ from subbill.errors import InvalidArgumentError
 from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.quotes import Quote
+from subbill.storage._numbering import next_number
 from subbill.subscriptions import Subscription
 
 __all__ = ["MemoryStore"]
@@ -33,6 +34,7 @@ class MemoryStore:
             "states": {},
             "invoices": {},
             "last_number": None,
+            "last_issued_on": None,
             "payments": {},
             "quotes": {},
             "ledger": [],
@@ -110,10 +112,21 @@ class MemoryStore:
     # -- invoices and payments -----------------------------------------------------------
 
     def next_invoice_number(self, *, issued_on: date) -> str:
-        """Reserve and return the next invoice number."""
-        number = self.numbering.next_number(self._tables["last_number"], issued_on=issued_on)
+        """Reserve and return the next invoice number; refused if dated before the last."""
+        number = next_number(
+            self.numbering,
+            self._tables["last_number"],
+            last_issued_on=self._tables["last_issued_on"],
+            issued_on=issued_on,
+        )
         self._tables["last_number"] = number
+        self._tables["last_issued_on"] = issued_on
         return number
+
+    def last_issued_on(self) -> date | None:
+        """The date of the last number issued, or ``None``."""
+        last: date | None = self._tables["last_issued_on"]
+        return last
 
     def add_invoice(self, invoice: Invoice) -> None:
         """Add a numbered invoice; its number must be new."""

@@ -3,6 +3,11 @@
 Adapters do not inherit from these protocols; they only have to match them (mypy checks
 it where an adapter is used as a :class:`Store`). Every write may happen inside
 ``with store.transaction():``, which saves everything or nothing.
+
+Every adapter keeps the same promises: a failure of the store itself is a
+:class:`~subbill.errors.StorageError` (never a driver's exception), a row that cannot be
+read back is a :class:`~subbill.storage.errors.StoredDataError` naming its table and id,
+and invoice numbers are gapless and in the order of their dates.
 """
 
 from __future__ import annotations
@@ -78,8 +83,14 @@ class InvoiceRepository(Protocol):
     def next_invoice_number(self, *, issued_on: date) -> str:
         """Reserve and return the next number.
 
-        Gapless: call it inside the transaction that adds the invoice.
+        Gapless: call it inside the transaction that adds the invoice. Chronological: an
+        ``issued_on`` before the date of the last number issued is refused
+        (:class:`~subbill.errors.InvalidStateError` naming both dates).
         """
+        ...
+
+    def last_issued_on(self) -> date | None:
+        """The date of the last number issued, or ``None`` if none was."""
         ...
 
     def add_invoice(self, invoice: Invoice) -> None:

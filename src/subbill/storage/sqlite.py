@@ -6,6 +6,15 @@ database's write lock at once, so two processes billing the same file are serial
 subscription by subscription and every invoice is created exactly once; an exception (or
 a killed process) leaves the file as it was before the transaction. Every write outside a
 transaction runs in a transaction of its own.
+
+What can go wrong with the file is a :class:`~subbill.errors.StorageError`, never an
+``sqlite3`` exception: :class:`~subbill.storage.errors.DatabaseLockedError` after waiting
+``timeout`` seconds for another process's write lock,
+:class:`~subbill.storage.errors.DiskFullError` (the transaction is rolled back and the
+original error is the one raised), :class:`~subbill.storage.errors.ReadOnlyDatabaseError`,
+and :class:`~subbill.storage.errors.StoredDataError` for a row that cannot be read back,
+naming its table and id. ``read_only=True`` opens the file for reading only: it never
+takes nor waits for the write lock (WAL readers do not block on a writer).
 """
 
 from __future__ import annotations
@@ -13,21 +22,25 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
-from subbill.errors import InvalidArgumentError
+from subbill.errors import InvalidArgumentError, StorageError
 from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.quotes import Quote
+from subbill.storage._numbering import next_number
 from subbill.storage.codec import dumps, loads
+from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
 from subbill.subscriptions import Subscription
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
+T = TypeVar("T")
 # Each migration takes the schema from its index to the next version.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -58,17 +71,35 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             " start TEXT NOT NULL, document TEXT NOT NULL, PRIMARY KEY (customer, product, start))"
         ),
     ),
+    (
+        # The date of the last number issued: numbers follow the order of their dates.
+        "ALTER TABLE invoice_sequence ADD COLUMN last_issued_on TEXT",
+        "UPDATE invoice_sequence SET last_issued_on = (SELECT MAX(issued_on) FROM invoices)",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+# SQLite's primary result codes (the low byte of an extended code).
+_BUSY, _LOCKED, _READONLY, _FULL, _CANTOPEN, _NOTADB, _CORRUPT = 5, 6, 8, 13, 14, 26, 11
 
 
 class SQLiteStore:
     """A :class:`~subbill.storage.protocols.Store` in one SQLite file.
 
+    ``timeout`` is how long a write waits for another process's write lock before
+    :class:`~subbill.storage.errors.DatabaseLockedError`; ``read_only=True`` opens an
+    existing file for reading only (any write is refused with
+    :class:`~subbill.storage.errors.ReadOnlyDatabaseError`).
+
     >>> store = SQLiteStore(":memory:")
     >>> with store.transaction():
     ...     store.next_invoice_number(issued_on=date(2026, 3, 1))
     'F-2026-000001'
+    >>> store.next_invoice_number(issued_on=date(2026, 2, 28))
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidStateError: issued_on=2026-02-28 is before 2026-03-01, the date of ...
     """
 
     def __init__(
@@ -77,43 +108,133 @@ class SQLiteStore:
         *,
         numbering: InvoiceNumbering | None = None,
         timeout: float = 60.0,
+        read_only: bool = False,
     ) -> None:
         self.path = str(path)
         self.numbering = numbering or InvoiceNumbering()
-        self._connection = sqlite3.connect(
-            self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
+        self.timeout = timeout
+        self.read_only = read_only
         self._lock = threading.RLock()
         self._depth = 0
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        self._migrate()
-
-    def _migrate(self) -> None:
-        with self.transaction():
-            self._connection.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-            )
-            row = self._connection.execute("SELECT version FROM schema_version").fetchone()
-            current = 0 if row is None else int(row[0])
-            if current > SCHEMA_VERSION:
-                raise InvalidArgumentError(
-                    f"database {self.path!r} has schema version {current}, newer than this "
-                    f"subbill's {SCHEMA_VERSION}: upgrade subbill"
-                )
-            for statements in _MIGRATIONS[current:]:
-                for statement in statements:
-                    self._connection.execute(statement)
-            if row is None:
-                self._connection.execute(
-                    "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
+        self._schema = SCHEMA_VERSION
+        with self._translating("open"):
+            if read_only:
+                uri = Path(path).resolve().as_uri() + "?mode=ro"
+                self._connection = sqlite3.connect(
+                    uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
                 )
             else:
-                self._connection.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+                self._connection = sqlite3.connect(
+                    self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+                )
+        try:
+            with self._translating("open"):
+                self._connection.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+                if not read_only:
+                    self._connection.execute("PRAGMA journal_mode=WAL")
+            if read_only:
+                self._check_schema()
+            else:
+                self._migrate()
+        except BaseException:
+            self._connection.close()
+            raise
+
+    # -- errors -----------------------------------------------------------------------------------
+
+    def _storage_error(self, error: sqlite3.Error, doing: str) -> StorageError:
+        """The typed error for a driver's ``error`` met while ``doing`` something."""
+        code = getattr(error, "sqlite_errorcode", None)
+        primary = None if code is None else code & 0xFF
+        if primary in (_BUSY, _LOCKED) or "database is locked" in str(error):
+            return DatabaseLockedError(self.path, waited=self.timeout)
+        if primary == _FULL:
+            return DiskFullError(self.path)
+        if primary == _READONLY:
+            reason = (
+                "opened read-only"
+                if self.read_only
+                else "the file, or the folder that holds it, cannot be written"
+            )
+            return ReadOnlyDatabaseError(self.path, reason=reason)
+        if primary in (_NOTADB, _CORRUPT):
+            return StorageError(
+                f"{self.path}: not a subbill database, or a damaged one ({error}); "
+                "point --db at the right file or restore it from a backup"
+            )
+        if primary == _CANTOPEN:
+            return StorageError(
+                f"{self.path}: cannot open the database file (its folder is missing, "
+                "or it cannot be read)"
+            )
+        return StorageError(f"{self.path}: {doing} failed: {error}")
+
+    @contextmanager
+    def _translating(self, doing: str) -> Iterator[None]:
+        """Turn any ``sqlite3`` error raised inside into a :class:`StorageError`."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise self._storage_error(error, doing) from error
+
+    # -- schema -----------------------------------------------------------------------------------
+
+    def _version(self) -> int | None:
+        """The schema version of the file, or ``None`` if it has none yet."""
+        exists = self._one(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        )
+        version = None if exists is None else self._one("SELECT version FROM schema_version")
+        return None if version is None else int(version)
+
+    def _migrate(self) -> None:
+        """Create or upgrade the schema; a file already up to date is not locked at all."""
+        current = self._version()
+        if current is not None and current > SCHEMA_VERSION:
+            raise self._newer(current)
+        if current == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            self._execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            version = self._one("SELECT version FROM schema_version")
+            current = 0 if version is None else int(version)
+            if current > SCHEMA_VERSION:
+                raise self._newer(current)
+            for statements in _MIGRATIONS[current:]:
+                for statement in statements:
+                    self._execute(statement)
+            if version is None:
+                self._execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            else:
+                self._execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+
+    def _check_schema(self) -> None:
+        """A read-only store cannot migrate: it reads any schema up to this one."""
+        version = self._version()
+        if version is None:
+            raise StorageError(
+                f"{self.path}: not a subbill database (it has no schema version); "
+                "point --db at the right file"
+            )
+        if version > SCHEMA_VERSION:
+            raise self._newer(version)
+        self._schema = version
+
+    def _newer(self, version: int) -> StorageError:
+        return StorageError(
+            f"{self.path}: database has schema version {version}, newer than this "
+            f"subbill's {SCHEMA_VERSION}: upgrade subbill"
+        )
+
+    # -- transactions and statements --------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back if the block raises."""
+        """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back if the block raises.
+
+        If the block fails because of the database (disk full…), the error raised is that
+        one, typed: the rollback that follows never masks it.
+        """
         with self._lock:
             if self._depth:
                 self._depth += 1
@@ -122,39 +243,64 @@ class SQLiteStore:
                 finally:
                     self._depth -= 1
                 return
-            self._connection.execute("BEGIN IMMEDIATE")
+            if self.read_only:
+                raise ReadOnlyDatabaseError(self.path, reason="opened read-only")
+            self._execute("BEGIN IMMEDIATE")
             self._depth = 1
             try:
                 yield
+                self._execute("COMMIT")
             except BaseException:
-                self._connection.execute("ROLLBACK")
+                self._rollback()
                 raise
-            else:
-                self._connection.execute("COMMIT")
             finally:
                 self._depth = 0
 
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already undone it (disk full does)."""
+        if not self._connection.in_transaction:
+            return
+        # If the rollback fails too, the error being raised already says what went wrong.
+        with suppress(sqlite3.Error):
+            self._connection.execute("ROLLBACK")
+
     def close(self) -> None:
         """Close the connection."""
-        self._connection.close()
+        with self._translating("close"):
+            self._connection.close()
+
+    def _execute(self, sql: str, parameters: tuple[object, ...] = ()) -> sqlite3.Cursor:
+        with self._translating(sql.split(" ", 1)[0].lower()):
+            return self._connection.execute(sql, parameters)
+
+    def _rows(self, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._translating("read"):
+            return list(self._connection.execute(sql, parameters))
 
     def _one(self, sql: str, parameters: tuple[object, ...] = ()) -> str | None:
-        row = self._connection.execute(sql, parameters).fetchone()
-        return None if row is None else str(row[0])
+        rows = self._rows(sql, parameters)
+        return None if not rows or rows[0][0] is None else str(rows[0][0])
 
     def _all(self, sql: str, parameters: tuple[object, ...] = ()) -> list[str]:
-        return [str(row[0]) for row in self._connection.execute(sql, parameters)]
+        return [str(row[0]) for row in self._rows(sql, parameters)]
 
     def _write(self, sql: str, parameters: tuple[object, ...]) -> None:
         with self.transaction():
-            self._connection.execute(sql, parameters)
+            self._execute(sql, parameters)
+
+    def _read(self, kind: type[T], table: str, rows: list[tuple[Any, ...]]) -> list[T]:
+        """Documents from ``(key, document)`` rows; a damaged one is named by table and key."""
+        return [loads(str(text), kind, table=table, key=key) for key, text in rows]
+
+    def _read_one(self, kind: type[T], table: str, key: object, text: str | None) -> T | None:
+        return None if text is None else loads(text, kind, table=table, key=key)
 
     # -- catalog ---------------------------------------------------------------------------
 
     def load_catalog(self) -> Catalog | None:
         """The saved catalog, or ``None``."""
         text = self._one("SELECT document FROM catalog WHERE id = 1")
-        return None if text is None else loads(text, Catalog)
+        return self._read_one(Catalog, "catalog", 1, text)
 
     def save_catalog(self, catalog: Catalog) -> None:
         """Replace the catalog."""
@@ -167,7 +313,7 @@ class SQLiteStore:
     def get_subscription(self, subscription_id: str) -> Subscription | None:
         """The subscription ``subscription_id``, or ``None``."""
         text = self._one("SELECT document FROM subscriptions WHERE id = ?", (subscription_id,))
-        return None if text is None else loads(text, Subscription)
+        return self._read_one(Subscription, "subscriptions", subscription_id, text)
 
     def save_subscription(self, subscription: Subscription) -> None:
         """Insert or replace a subscription."""
@@ -185,7 +331,7 @@ class SQLiteStore:
         text = self._one(
             "SELECT document FROM billing_states WHERE subscription_id = ?", (subscription_id,)
         )
-        return None if text is None else loads(text, BillingState)
+        return self._read_one(BillingState, "billing_states", subscription_id, text)
 
     def save_billing_state(self, subscription_id: str, state: BillingState) -> None:
         """Insert or replace a billing state."""
@@ -197,15 +343,34 @@ class SQLiteStore:
     # -- invoices and payments ------------------------------------------------------------------
 
     def next_invoice_number(self, *, issued_on: date) -> str:
-        """Reserve and return the next invoice number (inside the caller's transaction)."""
+        """Reserve and return the next invoice number (inside the caller's transaction).
+
+        Refused (:class:`~subbill.errors.InvalidStateError`) if ``issued_on`` is before the
+        date of the last number issued.
+        """
         with self.transaction():
-            previous = self._one("SELECT last_number FROM invoice_sequence WHERE id = 1")
-            number = self.numbering.next_number(previous, issued_on=issued_on)
-            self._connection.execute(
-                "INSERT OR REPLACE INTO invoice_sequence (id, last_number) VALUES (1, ?)",
-                (number,),
+            rows = self._rows("SELECT last_number, last_issued_on FROM invoice_sequence")
+            previous, last = rows[0] if rows else (None, None)
+            number = next_number(
+                self.numbering,
+                previous,
+                last_issued_on=None if last is None else date.fromisoformat(last),
+                issued_on=issued_on,
+            )
+            self._execute(
+                "INSERT OR REPLACE INTO invoice_sequence (id, last_number, last_issued_on)"
+                " VALUES (1, ?, ?)",
+                (number, issued_on.isoformat()),
             )
             return number
+
+    def last_issued_on(self) -> date | None:
+        """The date of the last number issued, or ``None``."""
+        if self._schema < 2:  # an older file opened read-only: the invoices have the date
+            last = self._one("SELECT MAX(issued_on) FROM invoices")
+        else:
+            last = self._one("SELECT last_issued_on FROM invoice_sequence")
+        return None if last is None else date.fromisoformat(last)
 
     def add_invoice(self, invoice: Invoice) -> None:
         """Add a numbered invoice; its number must be new."""
@@ -214,7 +379,7 @@ class SQLiteStore:
         with self.transaction():
             if self._one("SELECT number FROM invoices WHERE number = ?", (invoice.number,)):
                 raise InvalidArgumentError(f"invoice number={invoice.number!r} already exists")
-            self._connection.execute(
+            self._execute(
                 "INSERT INTO invoices (number, position, subscription, customer, issued_on,"
                 " document) VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM invoices),"
                 " ?, ?, ?, ?)",
@@ -230,7 +395,7 @@ class SQLiteStore:
     def save_invoice(self, invoice: Invoice) -> None:
         """Replace a stored invoice."""
         with self.transaction():
-            cursor = self._connection.execute(
+            cursor = self._execute(
                 "UPDATE invoices SET document = ? WHERE number = ?",
                 (dumps(invoice), invoice.number),
             )
@@ -240,18 +405,18 @@ class SQLiteStore:
     def get_invoice(self, number: str) -> Invoice | None:
         """The invoice ``number``, or ``None``."""
         text = self._one("SELECT document FROM invoices WHERE number = ?", (number,))
-        return None if text is None else loads(text, Invoice)
+        return self._read_one(Invoice, "invoices", number, text)
 
     def invoices(self, *, subscription: str | None = None) -> list[Invoice]:
         """Invoices in the order they were added, all or those of ``subscription``."""
         if subscription is None:
-            texts = self._all("SELECT document FROM invoices ORDER BY position")
+            rows = self._rows("SELECT number, document FROM invoices ORDER BY position")
         else:
-            texts = self._all(
-                "SELECT document FROM invoices WHERE subscription = ? ORDER BY position",
+            rows = self._rows(
+                "SELECT number, document FROM invoices WHERE subscription = ? ORDER BY position",
                 (subscription,),
             )
-        return [loads(text, Invoice) for text in texts]
+        return self._read(Invoice, "invoices", rows)
 
     def add_payment(self, invoice_number: str, payment: Payment) -> None:
         """Record a payment for ``invoice_number``."""
@@ -262,17 +427,18 @@ class SQLiteStore:
 
     def payments(self, invoice_number: str) -> list[Payment]:
         """The payments of ``invoice_number``, in the order recorded."""
-        texts = self._all(
-            "SELECT document FROM payments WHERE invoice_number = ? ORDER BY id", (invoice_number,)
+        rows = self._rows(
+            "SELECT id, document FROM payments WHERE invoice_number = ? ORDER BY id",
+            (invoice_number,),
         )
-        return [loads(text, Payment) for text in texts]
+        return self._read(Payment, "payments", rows)
 
     # -- quotes -----------------------------------------------------------------------------------
 
     def get_quote(self, quote_id: str) -> Quote | None:
         """The quote ``quote_id``, or ``None``."""
         text = self._one("SELECT document FROM quotes WHERE id = ?", (quote_id,))
-        return None if text is None else loads(text, Quote)
+        return self._read_one(Quote, "quotes", quote_id, text)
 
     def save_quote(self, quote: Quote) -> None:
         """Insert or replace a quote."""
@@ -288,16 +454,14 @@ class SQLiteStore:
 
     def load_ledger(self) -> LicenseLedger:
         """The whole ledger, in the order entries were appended."""
-        texts = self._all("SELECT document FROM ledger ORDER BY position")
-        return LicenseLedger(entries=tuple(loads(text, LedgerEntry) for text in texts))
+        rows = self._rows("SELECT position, document FROM ledger ORDER BY position")
+        return LicenseLedger(entries=tuple(self._read(LedgerEntry, "ledger", rows)))
 
     def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
         """Append ledger entries."""
         with self.transaction():
             for entry in entries:
-                self._connection.execute(
-                    "INSERT INTO ledger (document) VALUES (?)", (dumps(entry),)
-                )
+                self._execute("INSERT INTO ledger (document) VALUES (?)", (dumps(entry),))
 
     def save_license_account(self, account: LicenseAccount) -> None:
         """Insert or replace the account of ``(customer, product, start)``."""
@@ -309,5 +473,8 @@ class SQLiteStore:
 
     def license_accounts(self) -> list[LicenseAccount]:
         """Every licence account, sorted by customer, product and start."""
-        texts = self._all("SELECT document FROM license_accounts ORDER BY customer, product, start")
-        return [loads(text, LicenseAccount) for text in texts]
+        rows = self._rows(
+            "SELECT customer || '/' || product || '/' || start, document FROM license_accounts"
+            " ORDER BY customer, product, start"
+        )
+        return self._read(LicenseAccount, "license_accounts", rows)

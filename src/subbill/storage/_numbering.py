@@ -1,0 +1,42 @@
+"""The one rule every store applies when it reserves an invoice number.
+
+Gapless comes from reserving inside the transaction that adds the invoice; chronological
+comes from here: a number is never issued with a date before the last one's, so the order
+of the numbers is the order of the dates (French invoicing rules).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from subbill.errors import InvalidStateError
+from subbill.invoices import InvoiceNumbering
+from subbill.periods import check_date
+
+__all__ = ["next_number"]
+
+
+def next_number(
+    numbering: InvoiceNumbering,
+    previous: str | None,
+    *,
+    last_issued_on: date | None,
+    issued_on: date,
+) -> str:
+    """The number after ``previous`` for an invoice dated ``issued_on``, if dates allow it.
+
+    >>> from datetime import date
+    >>> next_number(InvoiceNumbering(), "F-2026-000001", last_issued_on=date(2026, 6, 1),
+    ...             issued_on=date(2026, 3, 1))
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidStateError: issued_on=2026-03-01 is before 2026-06-01, the date of ...
+    """
+    check_date("issued_on", issued_on)
+    if last_issued_on is not None and issued_on < last_issued_on:
+        raise InvalidStateError(
+            f"issued_on={issued_on.isoformat()} is before {last_issued_on.isoformat()}, the "
+            f"date of the last invoice issued ({previous}): invoice numbers must follow the "
+            "order of their dates; issue it on or after that date"
+        )
+    return numbering.next_number(previous, issued_on=issued_on)
