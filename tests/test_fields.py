@@ -146,7 +146,7 @@ def test_an_unknown_string_lists_the_allowed_members_without_a_guess():
     assert str(caught.value) == (
         "negative_balance='refund' must be a NegativeBalancePolicy: "
         "NegativeBalancePolicy.CREDIT_NOTE or NegativeBalancePolicy.CARRY_FORWARD "
-        "(a str is not a policy)"
+        "(a str is never converted)"
     )
 
 

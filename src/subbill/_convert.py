@@ -165,7 +165,7 @@ def check_enum(name: str, value: object, kind: type[E], *, optional: bool = Fals
     >>> check_enum("tax_rounding", "per_line", TaxRounding)
     Traceback (most recent call last):
     ...
-    subbill.errors.InvalidTypeError: tax_rounding='per_line' must be a TaxRounding: TaxRounding.PER_LINE or TaxRounding.PER_INVOICE (a str is not a policy; pass TaxRounding.PER_LINE)
+    subbill.errors.InvalidTypeError: tax_rounding='per_line' must be a TaxRounding: TaxRounding.PER_LINE or TaxRounding.PER_INVOICE (a str is never converted; pass TaxRounding.PER_LINE)
     """  # noqa: E501  (the doctest shows the whole message)
     if value is None and optional:
         return None
@@ -179,11 +179,12 @@ def _expected_member(value: object, kind: type[enum.Enum], *, optional: bool) ->
     if optional:
         members.append("None")
     listed = members[0] if len(members) == 1 else ", ".join(members[:-1]) + " or " + members[-1]
-    text = f"a {kind.__name__}: {listed}"
+    article = "an" if kind.__name__[0] in "AEIOU" else "a"
+    text = f"{article} {kind.__name__}: {listed}"
     if isinstance(value, str):
         spelled = [member for member in kind if value in (member.value, member.name)]
         hint = f"; pass {kind.__name__}.{spelled[0].name}" if spelled else ""
-        text += f" (a str is not a policy{hint})"
+        text += f" (a str is never converted{hint})"
     return text
 
 

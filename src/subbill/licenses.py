@@ -196,6 +196,7 @@ class LicenseLedger:
     ) -> LicenseLedger:
         """Licence-years of ``product`` enter the system in ``holder``'s pool."""
         check_date("on", on)
+        check_line("holder", holder)
         return self._append(
             LedgerEntry(
                 kind=EntryKind.GRANT,

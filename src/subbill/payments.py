@@ -254,7 +254,7 @@ class Wallet:
 
     def method(self, method_id: str) -> PaymentMethod:
         """The saved method ``method_id``."""
-        check_payment_reference("method", method_id)
+        check_payment_reference("method_id", method_id)
         for method in self.methods:
             if method.id == method_id:
                 return method
