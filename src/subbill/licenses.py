@@ -21,9 +21,9 @@ from typing import Any
 
 import attrs
 
-from subbill._convert import check_enum, check_line, check_text, enum_of, one_line
+from subbill._convert import check_enum, check_line, check_text, enum_of, one_line, to_tuple
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
-from subbill.errors import InvalidArgumentError
+from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.money import _to_fraction
 from subbill.periods import ANNUAL, Period, add_months, check_date
 from subbill.proration import periods_over, schedule_for
@@ -74,6 +74,12 @@ class LedgerEntry:
     reference: str = attrs.field(default="", validator=one_line(allow_empty=True))
 
 
+def _check_entries(_instance: Any, _attribute: Any, entries: tuple[object, ...]) -> None:
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, LedgerEntry):
+            raise InvalidTypeError(f"entries[{index}]", entry, "a LedgerEntry")
+
+
 @attrs.frozen(kw_only=True)
 class LicenseLedger:
     """The immutable ledger of licence movements; balances are derived from it.
@@ -83,7 +89,9 @@ class LicenseLedger:
     ``available``) when a pool would go negative: nothing is half-applied.
     """
 
-    entries: tuple[LedgerEntry, ...] = ()
+    entries: tuple[LedgerEntry, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=_check_entries
+    )
 
     def balance(self, holder: str, product: str, *, as_of: date | None = None) -> Fraction:
         """Licence-years ``holder`` has of ``product`` (received − given), by ``as_of``."""

@@ -272,6 +272,16 @@ CASES = [
     ),
     *(Case(f"fields-card-{name}", call, CardDataError) for name, call in _CARD_DATA),
     Case(
+        "fields-ledger-entries-not-entries",
+        lambda: LicenseLedger(entries=("x",)),
+        InvalidTypeError,
+    ),
+    Case(
+        "fields-wallet-methods-not-methods",
+        lambda: Wallet(customer="C", methods=({"id": "pm_1"},)),
+        InvalidTypeError,
+    ),
+    Case(
         "fields-wallet-unchanged-after-refused-default",
         lambda: WALLET.set_default(VISA),
         CardDataError,
