@@ -1,11 +1,37 @@
-"""Small converters and validators the value objects share (private)."""
+r"""Small converters and validators the value objects share (private).
+
+Three families of checks live here, so that every value object applies the same rule:
+
+- **Text** (:func:`check_line`, :func:`check_text`, :func:`one_line`): identifiers, numbers,
+  codes and names (customer and subscription ids, invoice numbers, plan, module, charge and
+  discount codes, product names, descriptions, labels) are one line of printable text. A
+  control character (newline, carriage return, ESC, NUL, any other C0 or C1 control, DEL),
+  a bidirectional override or isolate (U+202A–U+202E, U+2066–U+2069, and the marks U+200E,
+  U+200F, U+061C) or a line or paragraph separator (U+2028, U+2029) is refused with an
+  :class:`~subbill.errors.InvalidArgumentError` naming the field, so that a customer named
+  ``"ACME\nTotal due: 0.00 EUR"`` cannot forge a line of an invoice. Text outputs escape the
+  same characters again (:func:`escape_controls`) for data that did not come through here.
+- **Policies** (:func:`check_enum`, :func:`enum_of`): a policy is an enum member; a string is
+  refused (never guessed) with an :class:`~subbill.errors.InvalidTypeError` that lists the
+  allowed members and names the one a string spells exactly.
+- **Card data** (:func:`check_no_card_number`, :func:`check_no_card_data`): payment-method
+  fields never hold a full card number nor a security code
+  (:class:`~subbill.errors.CardDataError`); ``subbill.payments`` re-exports both.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+import enum
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
-from subbill.errors import InvalidArgumentError, InvalidTypeError
+from subbill.errors import CardDataError, InvalidArgumentError, InvalidTypeError
+
+E = TypeVar("E", bound=enum.Enum)
+
+# -- collections ---------------------------------------------------------------------------------
 
 
 def to_tuple(value: object) -> tuple[Any, ...]:
@@ -17,17 +43,168 @@ def to_tuple(value: object) -> tuple[Any, ...]:
     return (value,)
 
 
+# -- text ----------------------------------------------------------------------------------------
+
+#: Characters that can forge or reorder what a person reads: C0 and C1 controls, DEL, the
+#: bidirectional marks, embeddings, overrides and isolates, the line and paragraph separators.
+CONTROL_CHARACTERS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+_MULTILINE_ALLOWED = frozenset("\n\t")
+
+
+def _describe_character(character: str) -> str:
+    name = unicodedata.name(character, "")
+    if not name:  # C0/C1 controls have no name in the Unicode database, only an alias
+        name = {
+            "\x00": "NUL",
+            "\t": "TAB",
+            "\n": "LINE FEED",
+            "\r": "CARRIAGE RETURN",
+            "\x1b": "ESCAPE",
+            "\x7f": "DELETE",
+        }.get(character, "control character")
+    return f"U+{ord(character):04X} ({name})"
+
+
+def check_line(
+    name: str,
+    value: object,
+    *,
+    optional: bool = False,
+    allow_empty: bool = False,
+    multiline: bool = False,
+) -> Any:
+    r"""Return ``value`` if it is a one-line ``str`` fit for an identifier or a name.
+
+    ``optional`` lets ``None`` through; ``allow_empty`` lets ``""`` through (fields whose
+    default is empty); ``multiline`` allows newlines and tabs (a customer's message), never
+    the other controls. Anything else raises an error naming the field:
+    :class:`~subbill.errors.InvalidTypeError` for a value that is not a ``str``,
+    :class:`~subbill.errors.InvalidArgumentError` for a blank one or one holding a control
+    character.
+
+    >>> check_line("customer", "ACME")
+    'ACME'
+    >>> check_line("customer", "ACME\nTotal due: 0.00 EUR")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: customer='ACME\nTotal due: 0.00 EUR' holds U+000A (LINE FEED) at position 4; identifiers, numbers, codes and names must be one line of printable text (no control character, no bidirectional override)
+    """  # noqa: E501  (the doctest shows the whole message)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        expected = "a non-empty str" + (" or None" if optional else "")
+        raise InvalidTypeError(name, value, expected)
+    if not value.strip():
+        if allow_empty and not value:
+            return value
+        raise InvalidArgumentError(f"{name}={value!r} must be a non-empty str")
+    for match in CONTROL_CHARACTERS.finditer(value):
+        character = match.group()
+        if multiline and character in _MULTILINE_ALLOWED:
+            continue
+        raise InvalidArgumentError(
+            f"{name}={value!r} holds {_describe_character(character)} at position "
+            f"{match.start()}; identifiers, numbers, codes and names must be one line of "
+            "printable text (no control character, no bidirectional override)"
+        )
+    return value
+
+
 def check_text(_instance: Any, attribute: Any, value: str) -> None:
-    """Attrs validator: a non-empty ``str``."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(f"{attribute.name}={value!r} must be a non-empty str")
+    """Attrs validator: a non-empty, one-line ``str`` (see :func:`check_line`)."""
+    check_line(attribute.name, value)
+
+
+def one_line(
+    *, optional: bool = False, allow_empty: bool = False, multiline: bool = False
+) -> Callable[[Any, Any, Any], None]:
+    """Attrs validator factory: :func:`check_line` with its options, on the field's name."""
+
+    def validate(_instance: Any, attribute: Any, value: object) -> None:
+        check_line(
+            attribute.name, value, optional=optional, allow_empty=allow_empty, multiline=multiline
+        )
+
+    return validate
+
+
+def escape_controls(text: str) -> str:
+    r"""``text`` with every control character and bidi override shown as an escape.
+
+    Text and PDF outputs pass what they print through it, one output line at a time, so that
+    no value can start a new line or reorder what follows, whatever its origin.
+
+    >>> escape_controls("ACME\nTotal due: 0.00 EUR\u202e")
+    'ACME\\nTotal due: 0.00 EUR\\u202e'
+    """
+    if CONTROL_CHARACTERS.search(text) is None:
+        return text
+    return CONTROL_CHARACTERS.sub(lambda match: _escape(match.group()), text)
+
+
+def _escape(character: str) -> str:
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(
+        character,
+        f"\\x{ord(character):02x}" if ord(character) < 0x100 else f"\\u{ord(character):04x}",
+    )
+
+
+# -- policies ------------------------------------------------------------------------------------
+
+
+def check_enum(name: str, value: object, kind: type[E], *, optional: bool = False) -> Any:
+    """Return ``value`` if it is a member of the enum ``kind`` (or ``None`` when ``optional``).
+
+    A string is refused, even one that spells a member's value: a policy is never guessed
+    from text. The error lists the allowed members and, for a string that is exactly a
+    member's value, names the member to pass instead.
+
+    >>> from subbill.taxes import TaxRounding
+    >>> check_enum("tax_rounding", "per_line", TaxRounding)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: tax_rounding='per_line' must be a TaxRounding: TaxRounding.PER_LINE or TaxRounding.PER_INVOICE (a str is never converted; pass TaxRounding.PER_LINE)
+    """  # noqa: E501  (the doctest shows the whole message)
+    if value is None and optional:
+        return None
+    if isinstance(value, kind):
+        return value
+    raise InvalidTypeError(name, value, _expected_member(value, kind, optional=optional))
+
+
+def _expected_member(value: object, kind: type[enum.Enum], *, optional: bool) -> str:
+    members = [f"{kind.__name__}.{member.name}" for member in kind]
+    if optional:
+        members.append("None")
+    listed = members[0] if len(members) == 1 else ", ".join(members[:-1]) + " or " + members[-1]
+    article = "an" if kind.__name__[0] in "AEIOU" else "a"
+    text = f"{article} {kind.__name__}: {listed}"
+    if isinstance(value, str):
+        spelled = [member for member in kind if value in (member.value, member.name)]
+        hint = f"; pass {kind.__name__}.{spelled[0].name}" if spelled else ""
+        text += f" (a str is never converted{hint})"
+    return text
+
+
+def enum_of(kind: type[E], *, optional: bool = False) -> Callable[[Any, Any, Any], None]:
+    """Attrs validator factory: :func:`check_enum` on the field's name."""
+
+    def validate(_instance: Any, attribute: Any, value: object) -> None:
+        check_enum(attribute.name, value, kind, optional=optional)
+
+    return validate
 
 
 def instance_of(kind: type, *, optional: bool = False) -> Any:
     """Validate (for attrs) an instance of ``kind`` (or ``None`` when ``optional``).
 
-    Anything else raises :class:`~subbill.errors.InvalidTypeError` naming the field.
+    Anything else raises :class:`~subbill.errors.InvalidTypeError` naming the field; for an
+    enum, the message lists the allowed members (see :func:`check_enum`).
     """
+    if issubclass(kind, enum.Enum):
+        return enum_of(kind, optional=optional)
 
     def validate(_instance: Any, attribute: Any, value: object) -> None:
         if value is None and optional:
@@ -35,5 +212,131 @@ def instance_of(kind: type, *, optional: bool = False) -> Any:
         if not isinstance(value, kind):
             expected = f"a {kind.__name__}" + (" or None" if optional else "")
             raise InvalidTypeError(attribute.name, value, expected)
+
+    return validate
+
+
+# -- card data -----------------------------------------------------------------------------------
+
+CARD_DATA_ADVICE = (
+    "store only the card's brand, its last 4 digits, its expiry and the payment processor's "
+    "token; never the full number nor the security code"
+)
+#: Keys that would hold a card's security code; refused wherever they appear.
+SECURITY_CODE_KEYS = frozenset({"cvc", "cvv", "cvv2", "cid", "security_code"})
+
+_DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"
+# Digit groups separated by at most three spaces or dashes: « 4242 4242-4242 4242 ».
+_DIGIT_RUN = re.compile(rf"\d+(?:[\s{_DASHES}]{{1,3}}\d+)*")
+_SEPARATORS = re.compile(rf"[\s{_DASHES}]+")
+# An IBAN, compact or printed in groups of four (a SEPA mandate's label may show one).
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)\b")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for position, character in enumerate(reversed(digits)):
+        digit = int(character)
+        if position % 2:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def _is_iban(text: str) -> bool:
+    compact = text.replace(" ", "")
+    rearranged = compact[4:] + compact[:4]
+    number = "".join(str(int(c, 36)) for c in rearranged)
+    return 15 <= len(compact) <= 34 and int(number) % 97 == 1
+
+
+def _card_number_in(text: str) -> bool:
+    text = _IBAN.sub(lambda m: "#" if _is_iban(m.group()) else m.group(), text)
+    for run in _DIGIT_RUN.finditer(text):
+        groups = _SEPARATORS.split(run.group())
+        for first in range(len(groups)):
+            digits = ""
+            for group in groups[first:]:
+                digits += group
+                if len(digits) > 19:
+                    break
+                if len(digits) >= 13 and _luhn(digits):
+                    return True
+    return False
+
+
+def check_no_card_number(name: str, value: object) -> Any:
+    """Refuse a payment-method field that holds what looks like a full card number.
+
+    A card number is 13 to 19 digits that pass the Luhn check, written together or in
+    groups separated by spaces or dashes, anywhere in the text (``"tok 4242 4242 4242
+    4242"``); it raises :class:`~subbill.errors.CardDataError`, whose message never repeats
+    the number. A valid IBAN is not taken for one. Only payment-method fields are scanned
+    (a SIRET has 14 digits and passes Luhn too). An ``int`` is scanned as its digits;
+    anything else is returned as is, for the field's own validator to judge.
+
+    >>> check_no_card_number("label", "Visa •••• 4242")
+    'Visa •••• 4242'
+    >>> check_no_card_number("label", "Visa 4242-4242-4242-4242")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.CardDataError: label holds what looks like a full card number; store only the card's brand, its last 4 digits, its expiry and the payment processor's token; never the full number nor the security code
+    """  # noqa: E501  (the doctest shows the whole message)
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(text, str) and _card_number_in(text):
+        raise CardDataError(f"{name} holds what looks like a full card number; {CARD_DATA_ADVICE}")
+    return value
+
+
+def check_no_card_data(data: object, path: str = "") -> None:
+    """Refuse a security-code key (``cvc``, ``cvv``, ``cvv2``, ``cid``, ``security_code``).
+
+    ``data`` is plain data (mappings, lists) read from a file or a request; the keys are
+    compared case-insensitively, ``-`` and spaces counting as ``_``, at any depth. The
+    :class:`~subbill.errors.CardDataError` names the path of the key, never its value.
+
+    >>> check_no_card_data({"methods": [{"id": "pm_1", "CVC": "123"}]})
+    Traceback (most recent call last):
+    ...
+    subbill.errors.CardDataError: methods[0].CVC is a card security code: store only the card's brand, its last 4 digits, its expiry and the payment processor's token; never the full number nor the security code
+    """  # noqa: E501  (the doctest shows the whole message)
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            normal = str(key).strip().lower().replace("-", "_").replace(" ", "_")
+            if normal in SECURITY_CODE_KEYS:
+                raise CardDataError(f"{where} is a card security code: {CARD_DATA_ADVICE}")
+            check_no_card_data(value, where)
+    elif isinstance(data, list | tuple):
+        for index, item in enumerate(data):
+            check_no_card_data(item, f"{path}[{index}]")
+
+
+def check_payment_reference(
+    name: str, value: object, *, optional: bool = False, allow_empty: bool = False
+) -> Any:
+    """Return ``value`` if it fits a payment-method field: one line, no full card number.
+
+    The card-number check comes first, so that no error message ever repeats a card number.
+    ``optional`` lets ``None`` through, ``allow_empty`` lets ``""`` through.
+
+    >>> check_payment_reference("payment_method", "pm_1MqLiJLkdIwHu7ix")
+    'pm_1MqLiJLkdIwHu7ix'
+    """
+    check_no_card_number(name, value)
+    return check_line(name, value, optional=optional, allow_empty=allow_empty)
+
+
+def payment_reference(
+    *, optional: bool = False, allow_empty: bool = False
+) -> Callable[[Any, Any, Any], None]:
+    """Attrs validator factory: :func:`check_payment_reference` on the field's name."""
+
+    def validate(_instance: Any, attribute: Any, value: object) -> None:
+        check_payment_reference(
+            attribute.name, value, optional=optional, allow_empty=allow_empty
+        )
 
     return validate

@@ -34,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from subbill._convert import to_tuple
+from subbill._convert import check_text, enum_of, to_tuple
 from subbill.charges import OneTimeCharge, RecurringCharge
 from subbill.discounts import (
     AppliedDiscount,
@@ -124,16 +124,19 @@ class BillableSubscription:
     discounts of one charge go on the charge.
     """
 
-    id: str
-    customer: str
+    id: str = attrs.field(validator=check_text)
+    customer: str = attrs.field(validator=check_text)
     currency: str
     charges: tuple[RecurringCharge, ...] = attrs.field(default=(), converter=to_tuple)
     one_time: tuple[OneTimeCharge, ...] = attrs.field(default=(), converter=to_tuple)
     discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
     payment_terms_days: int = 30
-    tax_rounding: TaxRounding = TaxRounding.PER_LINE
+    tax_rounding: TaxRounding = attrs.field(
+        default=TaxRounding.PER_LINE, validator=enum_of(TaxRounding)
+    )
     negative_balance: NegativeBalancePolicy = attrs.field(
-        default=NegativeBalancePolicy.CREDIT_NOTE, validator=_check_subscription
+        default=NegativeBalancePolicy.CREDIT_NOTE,
+        validator=[enum_of(NegativeBalancePolicy), _check_subscription],
     )
 
 

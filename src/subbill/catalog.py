@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Self
 
 import attrs
 
+from subbill._convert import check_line, check_text, enum_of
 from subbill.errors import FloatAmountError, InvalidAmountError, SubbillError, UnknownCurrencyError
 from subbill.money import Money
 from subbill.periods import Frequency
@@ -98,6 +99,12 @@ def _codes(value: object) -> frozenset[str]:
     return frozenset(value) if isinstance(value, Iterable) else frozenset()
 
 
+def _check_codes_field(_instance: Any, attribute: Any, codes: frozenset[str]) -> None:
+    """Every code of a set (included modules, allowed plans, required add-ons) is one line."""
+    for code in sorted(codes, key=repr):
+        check_line(attribute.name, code)
+
+
 class _Priced:
     """Shared by plans, modules and add-ons: a price per billing frequency."""
 
@@ -126,12 +133,14 @@ class Plan(_Priced):
     maximum, ``None`` meaning unlimited; a resource not listed is unlimited.
     """
 
-    code: str
-    name: str
+    code: str = attrs.field(validator=check_text)
+    name: str = attrs.field(validator=check_text)
     rank: int
     prices: tuple[tuple[Frequency, Money], ...] = attrs.field(default=(), converter=_prices)
     limits: tuple[tuple[str, int | None], ...] = attrs.field(default=(), converter=_limits)
-    modules: frozenset[str] = attrs.field(default=frozenset(), converter=_codes)
+    modules: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_codes, validator=_check_codes_field
+    )
 
     def limit(self, resource: str) -> int | None:
         """The limit of ``resource``; ``None`` when unlimited."""
@@ -149,11 +158,15 @@ class Plan(_Priced):
 class Module(_Priced):
     """A module: free or priced, allowed on some plans (all when empty), requiring add-ons."""
 
-    code: str
-    name: str
+    code: str = attrs.field(validator=check_text)
+    name: str = attrs.field(validator=check_text)
     prices: tuple[tuple[Frequency, Money], ...] = attrs.field(default=(), converter=_prices)
-    plans: frozenset[str] = attrs.field(default=frozenset(), converter=_codes)
-    requires: frozenset[str] = attrs.field(default=frozenset(), converter=_codes)
+    plans: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_codes, validator=_check_codes_field
+    )
+    requires: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_codes, validator=_check_codes_field
+    )
 
     def allows(self, plan: str) -> bool:
         """True when the module may be switched on with ``plan``."""
@@ -164,10 +177,12 @@ class Module(_Priced):
 class AddOn(_Priced):
     """An option subscribed on its own (e.g. « option multi-sociétés »)."""
 
-    code: str
-    name: str
+    code: str = attrs.field(validator=check_text)
+    name: str = attrs.field(validator=check_text)
     prices: tuple[tuple[Frequency, Money], ...] = attrs.field(default=(), converter=_prices)
-    requires: frozenset[str] = attrs.field(default=frozenset(), converter=_codes)
+    requires: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_codes, validator=_check_codes_field
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -178,10 +193,18 @@ class ChangePolicy:
     configuration »: each direction is prorated now or applied at the next period.
     """
 
-    upgrade: ChangeTiming = ChangeTiming.IMMEDIATE
-    downgrade: ChangeTiming = ChangeTiming.PERIOD_END
-    module_activation: ChangeTiming = ChangeTiming.IMMEDIATE
-    module_deactivation: ChangeTiming = ChangeTiming.PERIOD_END
+    upgrade: ChangeTiming = attrs.field(
+        default=ChangeTiming.IMMEDIATE, validator=enum_of(ChangeTiming)
+    )
+    downgrade: ChangeTiming = attrs.field(
+        default=ChangeTiming.PERIOD_END, validator=enum_of(ChangeTiming)
+    )
+    module_activation: ChangeTiming = attrs.field(
+        default=ChangeTiming.IMMEDIATE, validator=enum_of(ChangeTiming)
+    )
+    module_deactivation: ChangeTiming = attrs.field(
+        default=ChangeTiming.PERIOD_END, validator=enum_of(ChangeTiming)
+    )
 
 
 def _check_catalog(instance: Catalog, _attribute: Any, _value: object) -> None:

@@ -39,7 +39,7 @@ from typing import Any, Self
 
 import attrs
 
-from subbill._convert import instance_of
+from subbill._convert import check_line, instance_of
 from subbill.errors import InvalidArgumentError
 from subbill.money import Money, _to_amount
 from subbill.periods import add_months, check_date
@@ -129,8 +129,7 @@ _PERCENT_KINDS = (DiscountKind.PERCENTAGE, DiscountKind.PER_UNIT_PERCENTAGE)
 
 
 def _check_discount(instance: Discount, _attribute: Any, _value: object) -> None:
-    if not isinstance(instance.code, str) or not instance.code.strip():
-        raise InvalidArgumentError(f"code={instance.code!r} must be a non-empty str")
+    check_line("code", instance.code)
     if instance.kind in _PERCENT_KINDS:
         if instance.percent is None or instance.amount is not None:
             raise InvalidArgumentError(

@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Self
 
 import attrs
 
+from subbill._convert import check_line, check_text, one_line, payment_reference
 from subbill.discounts import AppliedDiscount, LineDiscount
 from subbill.errors import (
     CurrencyMismatchError,
@@ -134,9 +135,9 @@ class InvoiceLine:
     """
 
     kind: LineKind
-    code: str
-    description: str
-    charge_key: str
+    code: str = attrs.field(validator=check_text)
+    description: str = attrs.field(validator=check_text)
+    charge_key: str = attrs.field(validator=check_text)
     period: Period | None
     quantity: Decimal
     unit_price: Money
@@ -170,8 +171,8 @@ class Payment:
 
     amount: Money
     paid_on: date = attrs.field(validator=lambda _i, _a, v: check_date("paid_on", v))
-    method: str = ""
-    reference: str = ""
+    method: str = attrs.field(default="", validator=payment_reference(allow_empty=True))
+    reference: str = attrs.field(default="", validator=one_line(allow_empty=True))
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.amount, Money) or not self.amount.is_positive():
@@ -335,17 +336,17 @@ class Invoice:
     ``finalize(number=…)``, ``apply_payment(…)``, ``void()``.
     """
 
-    customer: str
+    customer: str = attrs.field(validator=check_text)
     currency: str
     issued_on: date
     due_on: date
     lines: tuple[InvoiceLine, ...]
-    subscription: str | None = None
+    subscription: str | None = attrs.field(default=None, validator=one_line(optional=True))
     discounts: tuple[AppliedDiscount, ...] = ()
     taxes: tuple[TaxBreakdown, ...] = ()
     kind: DocumentKind = DocumentKind.INVOICE
     status: InvoiceStatus = InvoiceStatus.DRAFT
-    number: str | None = None
+    number: str | None = attrs.field(default=None, validator=one_line(optional=True))
     credit_applied: Money | None = None
     payments: tuple[Payment, ...] = attrs.field(default=(), validator=_check_invoice)
     # A credit note: the number of the invoice it corrects (None for one the engine billed).
@@ -460,8 +461,7 @@ class Invoice:
                 "finalize",
                 "an invoice needs at least one line",
             )
-        if not isinstance(number, str) or not number.strip():
-            raise InvalidArgumentError(f"number={number!r} must be a non-empty str")
+        check_line("number", number)
         status = InvoiceStatus.OPEN
         if self.kind is DocumentKind.INVOICE and self.amount_due.is_zero():
             status = InvoiceStatus.PAID

@@ -5,6 +5,11 @@ This module is the edge of the library: the core returns codes, dates, ``Money``
 Numbers and dates are formatted by babel for any CLDR locale; the few phrases subbill
 writes itself (« du … au … ») exist in French and English, other languages get English.
 
+Every text this module returns is safe to print: a control character or a bidirectional
+override that reached a value (names and codes refuse them at construction, but an object
+may come from elsewhere) is shown as an escape (``\n``, ``\x1b``, ``\u202e``), so that no
+value can start a line of its own or reorder the text around it.
+
 >>> format_money(Money("1234.56", "EUR"), locale="fr_FR")
 '1\u202f234,56\xa0€'
 >>> format_period(Period(date(2026, 3, 1), date(2026, 4, 1)), locale="fr_FR")
@@ -24,6 +29,7 @@ import babel
 import babel.dates
 import babel.numbers
 
+from subbill._convert import escape_controls
 from subbill.decisions import Refused
 from subbill.errors import SubbillError
 from subbill.invoices import Invoice, InvoiceLine
@@ -404,7 +410,12 @@ def describe_line(line: InvoiceLine, *, locale: str) -> str:
         parts.append(
             f"− {word} {discount.code}{colon}{format_money(discount.amount, locale=locale)}"
         )
-    return " ; ".join(parts) if french else "; ".join(parts)
+    return escape_controls(" ; ".join(parts) if french else "; ".join(parts))
+
+
+def _text_lines(lines: Sequence[str]) -> str:
+    """Join output lines, each escaped: a value can never start a line of its own."""
+    return "\n".join(escape_controls(line) for line in lines)
 
 
 def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
@@ -432,10 +443,11 @@ def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
 def _header(invoice: Invoice, *, locale: str) -> list[str]:
     title = label(invoice.kind.value, locale=locale)
     number = invoice.number or "—"
-    head = [f"{title} {number} ({label(invoice.status.value, locale=locale)})"]
-    who = f"{label('customer', locale=locale)} : {invoice.customer}"
+    head = [f"{title} {escape_controls(number)} ({label(invoice.status.value, locale=locale)})"]
+    who = f"{label('customer', locale=locale)} : {escape_controls(invoice.customer)}"
     if invoice.subscription:
-        who += f"    {label('subscription', locale=locale)} : {invoice.subscription}"
+        subscription = escape_controls(invoice.subscription)
+        who += f"    {label('subscription', locale=locale)} : {subscription}"
     head.append(who)
     head.append(
         f"{label('issued_on', locale=locale)} : {format_date(invoice.issued_on, locale=locale)}"
@@ -449,7 +461,7 @@ def _header(invoice: Invoice, *, locale: str) -> list[str]:
 def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
     period = "" if line.period is None else format_period(line.period, locale=locale, compact=True)
     return [
-        line.description,
+        escape_controls(line.description),
         period,
         _quantity(line.quantity, locale=locale),
         format_money(line.unit_price, locale=locale),
@@ -483,12 +495,14 @@ def invoice_text(invoice: Invoice, *, locale: str) -> str:
     width = max(len(name) for name, _ in totals)
     amount_width = max(len(amount) for _, amount in totals)
     out.extend(f"{name.ljust(width)}  {amount.rjust(amount_width)}" for name, amount in totals)
-    return "\n".join(out)
+    return _text_lines(out)
 
 
 def invoice_html(invoice: Invoice, *, locale: str) -> str:
     """Render an invoice as an HTML table (for notebooks), explanations under each line."""
-    esc = html.escape
+    def esc(text: str) -> str:
+        return html.escape(escape_controls(text))
+
     headings = "".join(f"<th>{esc(label(code, locale=locale))}</th>" for code in _COLUMNS)
     body = []
     for line in invoice.lines:
@@ -594,14 +608,14 @@ def _render(
 ) -> str:
     french = _is_french(locale)
     if code not in templates:
-        return code
+        return escape_controls(code)
     template = templates[code][0 if french else 1]
     values = dict(facts)
     for key in ("on", "cancel_at", "next_billing"):
         if values.get(key):
             values[key] = format_date(date.fromisoformat(values[key]), locale=locale)
     values["subject"] = _subject(facts, french=french)
-    return template.format_map(_Missing(values))
+    return escape_controls(template.format_map(_Missing(values)))
 
 
 class _Missing(dict[str, str]):
@@ -774,7 +788,7 @@ def change_text(change: Change, *, locale: str, names: Mapping[str, str] | None 
         code=names.get(change.code, change.code), previous=names.get(previous, previous)
     )
     when = format_date(change.on, locale=locale)
-    return f"le {when} : {text}" if french else f"on {when}: {text}"
+    return escape_controls(f"le {when} : {text}" if french else f"on {when}: {text}")
 
 
 def story_text(story: InvoiceStory, *, locale: str) -> str:
@@ -821,7 +835,7 @@ def story_text(story: InvoiceStory, *, locale: str) -> str:
         out.append(
             "Aucun changement pendant la période." if french else "No change during the period."
         )
-    return "\n".join(out)
+    return _text_lines(out)
 
 
 def _far(start: date, period: Period | None) -> date:
@@ -847,7 +861,12 @@ _DASHBOARD_HEADINGS = {
 
 
 def text_table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Lines of a plain-text table: headings, a rule, then the rows, columns padded."""
+    """Lines of a plain-text table: headings, a rule, then the rows, columns padded.
+
+    Control characters in cells are shown as escapes before the cells are measured.
+    """
+    headings = [escape_controls(cell) for cell in headings]
+    rows = [[escape_controls(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in (headings, *rows)) for i in range(len(headings))]
 
     def line(cells: Sequence[str]) -> str:
@@ -875,7 +894,7 @@ def dashboard_text(board: RenewalDashboard, *, locale: str) -> str:
     out.append("")
     if not board.rows:
         out.append("Aucun compte de licences." if french else "No licence accounts.")
-        return "\n".join(out)
+        return _text_lines(out)
     rows = [
         (
             row.customer,
@@ -890,4 +909,4 @@ def dashboard_text(board: RenewalDashboard, *, locale: str) -> str:
         for row in board.rows
     ]
     out.extend(text_table(_DASHBOARD_HEADINGS[french], rows))
-    return "\n".join(out)
+    return _text_lines(out)

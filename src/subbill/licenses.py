@@ -21,8 +21,9 @@ from typing import Any
 
 import attrs
 
+from subbill._convert import check_enum, check_line, check_text, enum_of, one_line, to_tuple
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
-from subbill.errors import InvalidArgumentError
+from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.money import _to_fraction
 from subbill.periods import ANNUAL, Period, add_months, check_date
 from subbill.proration import periods_over, schedule_for
@@ -64,13 +65,19 @@ class LedgerEntry:
     ``source`` is ``None`` for a grant.
     """
 
-    kind: EntryKind
+    kind: EntryKind = attrs.field(validator=enum_of(EntryKind))
     on: date
-    product: str
-    source: str | None
-    target: str
+    product: str = attrs.field(validator=check_text)
+    source: str | None = attrs.field(validator=one_line(optional=True))
+    target: str = attrs.field(validator=check_text)
     licence_years: Fraction = attrs.field(converter=_years)
-    reference: str = ""
+    reference: str = attrs.field(default="", validator=one_line(allow_empty=True))
+
+
+def _check_entries(_instance: Any, _attribute: Any, entries: tuple[object, ...]) -> None:
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, LedgerEntry):
+            raise InvalidTypeError(f"entries[{index}]", entry, "a LedgerEntry")
 
 
 @attrs.frozen(kw_only=True)
@@ -82,7 +89,9 @@ class LicenseLedger:
     ``available``) when a pool would go negative: nothing is half-applied.
     """
 
-    entries: tuple[LedgerEntry, ...] = ()
+    entries: tuple[LedgerEntry, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=_check_entries
+    )
 
     def balance(self, holder: str, product: str, *, as_of: date | None = None) -> Fraction:
         """Licence-years ``holder`` has of ``product`` (received − given), by ``as_of``."""
@@ -154,6 +163,10 @@ class LicenseLedger:
     ) -> LicenseLedger:
         """Record a movement of ``years`` licence-years from ``source`` to ``target``."""
         check_date("on", on)
+        check_enum("kind", kind, EntryKind)
+        check_line("source", source)
+        check_line("target", target)
+        check_line("product", product)
         if kind is EntryKind.GRANT:
             raise InvalidArgumentError(
                 "kind=grant has no source: use grant() to bring licence-years in"
@@ -191,6 +204,7 @@ class LicenseLedger:
     ) -> LicenseLedger:
         """Licence-years of ``product`` enter the system in ``holder``'s pool."""
         check_date("on", on)
+        check_line("holder", holder)
         return self._append(
             LedgerEntry(
                 kind=EntryKind.GRANT,
@@ -286,12 +300,12 @@ class LicenseAccount:
     « renouvelé » while this term runs.
     """
 
-    customer: str
-    product: str
+    customer: str = attrs.field(validator=check_text)
+    product: str = attrs.field(validator=check_text)
     seats: int
     start: date
     years: int
-    reseller: str | None = None
+    reseller: str | None = attrs.field(default=None, validator=one_line(optional=True))
     anchor: date | None = None
     renewed_by: LicenseAccount | None = attrs.field(default=None, validator=_check_account)
 
@@ -363,6 +377,7 @@ def renewal_form(
     already expired may instead restart on ``restart_on``.
     """
     check_date("on", on)
+    check_line("pool", pool)
     if isinstance(years, bool) or not isinstance(years, int) or years < 1:
         raise InvalidArgumentError(f"years={years!r} must be an int >= 1")
     seats = account.seats if seats is None else seats
@@ -479,6 +494,8 @@ def add_seats(
     Fraction(366, 365)
     """
     check_date("on", on)
+    check_enum("rule", rule, SeatRule)
+    check_line("pool", pool)
     if isinstance(seats, bool) or not isinstance(seats, int) or seats < 1:
         raise InvalidArgumentError(f"seats={seats!r} must be an int >= 1")
     if not account.start <= on < account.end:

@@ -1,4 +1,4 @@
-"""PDF invoices (optional extra ``subbill[pdf]``, with fpdf2): laid out like a French invoice.
+r"""PDF invoices (optional extra ``subbill[pdf]``, with fpdf2): laid out like a French invoice.
 
 Seller and buyer at the top, the invoice's number and dates, the lines with their
 explanations, the VAT breakdown per rate, and the totals (HT, TVA, TTC, paid, due).
@@ -7,6 +7,11 @@ explanations, the VAT breakdown per rate, and the totals (HT, TVA, TTC, paid, du
 The built-in PDF fonts cover Windows-1252 only, so characters outside it are replaced by
 their nearest equivalent (the narrow no-break space of French number formatting becomes a
 no-break space, « − » a hyphen).
+
+Nothing printed can forge a line: the parties' names and address lines refuse control
+characters (:class:`~subbill.errors.InvalidArgumentError`), and every text written on the
+page shows any control character or bidirectional override that reached it as an escape
+(``\n``, ``\u202e``). A note may hold several lines: each is written as its own line.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from subbill._convert import check_line, check_text, escape_controls, one_line, to_tuple
 from subbill.invoices import Invoice
 from subbill.l10n import (
     describe_line,
@@ -31,14 +37,19 @@ __all__ = ["Party", "render_invoice_pdf"]
 _REPLACEMENTS = {"\u202f": "\xa0", "\u2212": "-", "\u2009": " ", "\u2192": "->", "\u2713": "v"}
 
 
+def _check_address(_instance: Any, _attribute: Any, lines: tuple[str, ...]) -> None:
+    for index, line in enumerate(lines):
+        check_line(f"address[{index}]", line)
+
+
 @attrs.frozen(kw_only=True)
 class Party:
     """A seller or a buyer as printed: name and address lines, and legal mentions."""
 
-    name: str
-    address: tuple[str, ...] = ()
-    vat_number: str | None = None
-    siret: str | None = None
+    name: str = attrs.field(validator=check_text)
+    address: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=_check_address)
+    vat_number: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    siret: str | None = attrs.field(default=None, validator=one_line(optional=True))
 
     def lines(self, *, french: bool) -> list[str]:
         """The lines printed for the party."""
@@ -53,6 +64,7 @@ class Party:
 
 
 def _text(value: str) -> str:
+    value = escape_controls(value)
     for old, new in _REPLACEMENTS.items():
         value = value.replace(old, new)
     return value.encode("cp1252", errors="replace").decode("cp1252")
@@ -75,7 +87,8 @@ def render_invoice_pdf(
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError("render_invoice_pdf needs fpdf2: pip install 'subbill[pdf]'") from error
     page = _Page(FPDF(orientation="P", unit="mm", format="A4"), locale)
-    page.parties(seller or Party(name="—"), buyer or Party(name=invoice.customer))
+    buyer = buyer or Party(name=escape_controls(invoice.customer))
+    page.parties(seller or Party(name="—"), buyer)
     page.heading(invoice)
     page.table(invoice)
     page.taxes(invoice)
@@ -199,4 +212,5 @@ class _Page:
         for note in notes:
             self.pdf.ln(2)
             self.pdf.set_font("Helvetica", size=8)
-            self.pdf.multi_cell(0, 4, _text(note), new_x="LMARGIN", new_y="NEXT")
+            for line in note.split("\n"):
+                self.pdf.multi_cell(0, 4, _text(line), new_x="LMARGIN", new_y="NEXT")

@@ -15,7 +15,9 @@ from datetime import date
 
 import attrs
 
+from subbill._convert import check_line, check_text, enum_of
 from subbill.catalog import Catalog
+from subbill.errors import InvalidTypeError
 from subbill.invoices import DocumentKind, Invoice, InvoiceStatus
 from subbill.money import Money
 from subbill.payments import Wallet
@@ -50,10 +52,10 @@ class TicketStatus(enum.Enum):
 class Ticket:
     """A support ticket: its reference (« # Ref »), subject, status and dates."""
 
-    reference: str
-    customer: str
-    subject: str
-    status: TicketStatus
+    reference: str = attrs.field(validator=check_text)
+    customer: str = attrs.field(validator=check_text)
+    subject: str = attrs.field(validator=check_text)
+    status: TicketStatus = attrs.field(validator=enum_of(TicketStatus))
     opened_on: date
     updated_on: date | None = None
 
@@ -228,6 +230,9 @@ def portal_overview(
     first), subscriptions and cards in the order given.
     """
     check_date("as_of", as_of)
+    check_line("customer", customer)
+    if wallet is not None and not isinstance(wallet, Wallet):
+        raise InvalidTypeError("wallet", wallet, "a Wallet or None")
     own_invoices = [i for i in invoices if i.customer == customer]
     return PortalOverview(
         customer=customer,

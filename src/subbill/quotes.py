@@ -35,11 +35,19 @@ from typing import Any, ClassVar, Self
 
 import attrs
 
-from subbill._convert import instance_of, to_tuple
+from subbill._convert import (
+    check_line,
+    check_payment_reference,
+    check_text,
+    enum_of,
+    instance_of,
+    one_line,
+    to_tuple,
+)
 from subbill.billing import BillableSubscription, BillingState, bill_subscription
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.discounts import Discount, DurationKind
-from subbill.errors import InvalidArgumentError
+from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import InvalidTransitionError, Invoice, Payment
 from subbill.money import Money, _to_currency
 from subbill.periods import BillingStart, Frequency, StartKind, add_months, check_date
@@ -61,9 +69,8 @@ __all__ = [
 
 
 def _check_line(instance: LineItem, _attribute: Any, _value: object) -> None:
-    for text, name in ((instance.code, "code"), (instance.name, "name")):
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidArgumentError(f"{name}={text!r} must be a non-empty str")
+    check_line("code", instance.code)
+    check_line("name", instance.name)
     if not isinstance(instance.unit_price, Money):
         raise InvalidArgumentError(f"unit_price={instance.unit_price!r} must be a Money")
     for discount in instance.discounts:
@@ -188,7 +195,7 @@ def _check_offer_discounts(instance: Any, _attribute: Any, discounts: tuple[Disc
 class PaymentLink:
     """A payment link: lines and discounts, paid by whoever opens it."""
 
-    id: str
+    id: str = attrs.field(validator=check_text)
     currency: str = attrs.field(converter=_currency)
     lines: tuple[LineItem, ...] = attrs.field(
         default=(), converter=to_tuple, validator=_check_lines
@@ -215,7 +222,8 @@ def _message(value: object, action: str) -> str:
         raise InvalidArgumentError(
             f"message={value!r} must be a non-empty text: say why to {action}"
         )
-    return value.strip()
+    text: str = check_line("message", value.strip(), multiline=True)
+    return text
 
 
 @attrs.frozen(kw_only=True)
@@ -228,8 +236,8 @@ class Quote:
     current status and the action tried.
     """
 
-    id: str
-    customer: str
+    id: str = attrs.field(validator=check_text)
+    customer: str = attrs.field(validator=check_text)
     currency: str = attrs.field(converter=_currency)
     valid_until: date
     lines: tuple[LineItem, ...] = attrs.field(
@@ -238,10 +246,12 @@ class Quote:
     discounts: tuple[Discount, ...] = attrs.field(
         default=(), converter=to_tuple, validator=_check_offer_discounts
     )
-    status: QuoteStatus = QuoteStatus.DRAFT
+    status: QuoteStatus = attrs.field(default=QuoteStatus.DRAFT, validator=enum_of(QuoteStatus))
     version: int = 1
-    previous: str | None = None
-    message: str | None = None
+    previous: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    message: str | None = attrs.field(
+        default=None, validator=one_line(optional=True, multiline=True)
+    )
     decided_on: date | None = None
 
     _OPEN: ClassVar[frozenset[QuoteStatus]] = frozenset({QuoteStatus.DRAFT, QuoteStatus.SENT})
@@ -416,6 +426,9 @@ def checkout(
     ``paid_on``), each with the total due that day.
     """
     check_date("paid_on", paid_on)
+    check_line("customer", customer, optional=True)
+    if not isinstance(offer, Quote | PaymentLink):
+        raise InvalidTypeError("offer", offer, "a Quote or a PaymentLink")
     if not offer.lines:
         raise InvalidArgumentError(f"{type(offer).__name__} {offer.id!r} has no lines to pay")
     until = _horizon(offer.lines, paid_on, horizon)
@@ -478,8 +491,8 @@ def _billing_dates(charge: RecurringCharge, *, after: date, until: date) -> list
 class SalesOrder:
     """The sales order of a purchase: every line bought, and what was paid at checkout."""
 
-    id: str
-    customer: str
+    id: str = attrs.field(validator=check_text)
+    customer: str = attrs.field(validator=check_text)
     ordered_on: date
     lines: tuple[LineItem, ...]
     paid_now: Money
@@ -523,6 +536,7 @@ def purchase(
     A payment record for what was due now, a sales order, and one subscription per group of
     recurring lines (same frequency, same first billing date).
     """
+    check_payment_reference("method", method, allow_empty=True)
     result = checkout(offer, paid_on=paid_on, horizon=horizon, customer=customer)
     buyer = customer or getattr(offer, "customer", None) or "buyer"
     paid = result.due_now.total if result.due_now is not None else Money.zero(offer.currency)

@@ -32,6 +32,7 @@ from datetime import date
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from subbill.errors import InvalidTypeError
 from subbill.licenses import LicenseAccount
 from subbill.periods import check_date
 
@@ -77,6 +78,7 @@ def renewal_status(
 ) -> RenewalStatus:
     """The renewal status of ``account`` on ``as_of`` (see the module's boundaries)."""
     check_date("as_of", as_of)
+    _check_inputs((account,), warning)
     if as_of < account.start:
         return RenewalStatus.NOT_STARTED
     if account.renewed_by is not None:
@@ -86,6 +88,14 @@ def renewal_status(
     if account.last_day < as_of + warning:
         return RenewalStatus.EXPIRING_SOON
     return RenewalStatus.ACTIVE
+
+
+def _check_inputs(accounts: Iterable[object], warning: object) -> None:
+    for account in accounts:
+        if not isinstance(account, LicenseAccount):
+            raise InvalidTypeError("account", account, "a LicenseAccount")
+    if not isinstance(warning, relativedelta):
+        raise InvalidTypeError("warning", warning, "a dateutil relativedelta, e.g. months=3")
 
 
 def _key(account: LicenseAccount) -> tuple[str, str, date]:
@@ -152,6 +162,8 @@ def renewal_dashboard(
     renewal chain shows its current term: a renewed term while it is valid, then its renewal.
     """
     check_date("as_of", as_of)
+    accounts = tuple(accounts)
+    _check_inputs(accounts, warning)
     rows = [
         RenewalRow(
             customer=account.customer,

@@ -31,7 +31,7 @@ from typing import Any, Self
 
 import attrs
 
-from subbill._convert import to_tuple
+from subbill._convert import check_enum, check_text, one_line, payment_reference, to_tuple
 from subbill.billing import BillableSubscription, BillingState, bill_subscription
 from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import RecurringCharge, to_quantity
@@ -104,11 +104,13 @@ class Span:
     the price the span is billed at (see :meth:`Subscription.reprice`).
     """
 
-    code: str
+    code: str = attrs.field(validator=check_text)
     start: date
     end: date | None = None
     billed_from: date | None = None
-    reason: str | None = attrs.field(default=None, validator=_check_span)
+    reason: str | None = attrs.field(
+        default=None, validator=[one_line(optional=True), _check_span]
+    )
     #: The unit price for one billing period, fixed when the span was priced, so that a
     #: new catalog never re-prices what was billed. ``None``: read from the catalog when
     #: billing (spans stored before prices were kept on them).
@@ -128,9 +130,10 @@ class Change:
     """One dated event of a subscription's history: what changed, on which date."""
 
     on: date
-    kind: str  # plan_change, upgrade, downgrade, module_activated, addon_cancelled, …
-    code: str
-    previous: str | None = None
+    # plan_change, upgrade, downgrade, module_activated, addon_cancelled, …
+    kind: str = attrs.field(validator=check_text)
+    code: str = attrs.field(validator=check_text)
+    previous: str | None = attrs.field(default=None, validator=one_line(optional=True))
 
 
 def _check_subscription(instance: Subscription, _attribute: Any, _value: object) -> None:
@@ -164,8 +167,8 @@ class Subscription:
     subscription (or raises :class:`~subbill.decisions.RefusedError` with the refusal).
     """
 
-    id: str
-    customer: str
+    id: str = attrs.field(validator=check_text)
+    customer: str = attrs.field(validator=check_text)
     currency: str
     start: date
     end: date | None = None
@@ -175,7 +178,9 @@ class Subscription:
     modules: tuple[Span, ...] = attrs.field(default=(), converter=to_tuple)
     addons: tuple[Span, ...] = attrs.field(default=(), converter=to_tuple)
     quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
-    payment_method: str | None = None
+    payment_method: str | None = attrs.field(
+        default=None, validator=payment_reference(optional=True)
+    )
     discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
     tax_rates: tuple[TaxRate, ...] = attrs.field(default=(), converter=to_tuple)
     cancelled_on: date | None = None
@@ -429,6 +434,7 @@ class Subscription:
         It is billed from ``on`` (prorated) or from the next period, as the catalog's
         policy (or ``timing``) says; it is usable from ``on`` either way.
         """
+        check_enum("timing", timing, ChangeTiming, optional=True)
         decision = can_activate(self, module, catalog, on=on)
         if isinstance(decision, Refused):
             raise RefusedError(decision, f"activate module {module!r}")
@@ -451,6 +457,7 @@ class Subscription:
         self, module: str, catalog: Catalog, *, on: date, timing: ChangeTiming | None = None
     ) -> Self:
         """Switch ``module`` off on ``on`` (credited pro rata) or at the period's end."""
+        check_enum("timing", timing, ChangeTiming, optional=True)
         decision = can_deactivate(self, module, catalog, on=on)
         if isinstance(decision, Refused):
             raise RefusedError(decision, f"deactivate module {module!r}")
@@ -486,6 +493,7 @@ class Subscription:
         self, addon: str, catalog: Catalog, *, on: date, timing: ChangeTiming | None = None
     ) -> Self:
         """Cancel the add-on ``addon``; refused while an active module requires it."""
+        check_enum("timing", timing, ChangeTiming, optional=True)
         if addon not in self.addons_on(on):
             raise RefusedError(refusal("not_active", addon=addon), f"cancel add-on {addon!r}")
         needing = sorted(
@@ -848,6 +856,7 @@ def _decide_plan_change(
     usage: Mapping[str, int] | None,
 ) -> PlanChangePreview:
     check_date("on", on)
+    check_enum("timing", timing, ChangeTiming, optional=True)
     current = subscription.current_plan(catalog, on=on)
     target = catalog.plan(plan)
     if target.rank > current.rank:

@@ -21,7 +21,7 @@ from fractions import Fraction
 
 import attrs
 
-from subbill._convert import check_text, instance_of
+from subbill._convert import check_enum, check_text, instance_of
 from subbill.errors import InvalidArgumentError
 from subbill.money import (
     Money,
@@ -142,6 +142,7 @@ def line_taxes(
     >>> [str(t.tax.amount) for t in line_taxes(lines, rates, rounding=TaxRounding.PER_INVOICE)]
     ['0.01', '0.01', '0.00']
     """
+    check_enum("rounding", rounding, TaxRounding)
     if len(amounts) != len(rates):
         raise InvalidArgumentError(
             f"amounts has {len(amounts)} lines but rates has {len(rates)}; give one tuple "
