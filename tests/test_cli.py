@@ -368,7 +368,7 @@ def test_unknown_date_in_a_file_names_the_entry(capsys, tmp_path, loaded):
     data = {"subscriptions": [{**SUBSCRIPTIONS["subscriptions"][0], "start": "2026-13-01"}]}
     path = write_json(tmp_path / "subscriptions.json", data)
     line = assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", loaded), 2)
-    assert "subscriptions[0] (id 'S1'): start='2026-13-01' is not a date" in line
+    assert "subscriptions[0].start: '2026-13-01' is not a date" in line
 
 
 @pytest.mark.parametrize(
@@ -392,7 +392,7 @@ def test_unknown_plan_in_a_subscription_saves_nothing(capsys, tmp_path, loaded):
     bad = {**SUBSCRIPTIONS["subscriptions"][0], "id": "S4", "plan": "platinum"}
     path = write_json(tmp_path / "more.json", {"subscriptions": [good, bad]})
     line = assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", loaded), 2)
-    assert "subscriptions[1] (id 'S4'): plan='platinum' is not in the catalog" in line
+    assert "subscriptions[1].plan: plan='platinum' is not in the catalog" in line
     status, out, _ = run(capsys, "bill-run", "--as-of", "2026-03-01", "--db", loaded)
     assert status == 0
     assert "Billed 2 subscriptions" in out  # S3 was not saved either
@@ -401,14 +401,17 @@ def test_unknown_plan_in_a_subscription_saves_nothing(capsys, tmp_path, loaded):
 @pytest.mark.parametrize(
     ("entry", "expected"),
     [
-        ({"customer": "X", "plan": "pro", "start": "2026-03-01"}, "missing 'id'"),
+        (
+            {"customer": "X", "plan": "pro", "start": "2026-03-01"},
+            "subscriptions[0].id: is missing",
+        ),
         (
             {"id": "S9", "customer": "X", "plan": "pro", "start": "2026-03-01", "seats": 3},
-            "unknown key 'seats'",
+            "subscriptions[0].seats: unknown key",
         ),
         (
             {"id": "S9", "customer": "X", "plan": "pro", "start": "2026-03-01", "frequency": 1},
-            "frequency=1 must be a frequency",
+            "subscriptions[0].frequency: 1 must be a frequency",
         ),
         (
             {
@@ -472,7 +475,7 @@ def test_missing_input_file_and_unknown_invoice(capsys, tmp_path, loaded):
         ({"currency": "XXX1", "lines": []}, "is not an ISO 4217 currency code"),
         (
             {"currency": "EUR", "lines": [{"code": "a", "name": "A", "unit_price": "5,50"}]},
-            "lines[0]: amount='5,50' must be a decimal number",
+            "lines[0].unit_price: amount='5,50' must be a decimal number",
         ),
         (
             {
@@ -481,7 +484,7 @@ def test_missing_input_file_and_unknown_invoice(capsys, tmp_path, loaded):
                     {"code": "a", "name": "A", "unit_price": "5", "start": {"after_weeks": 2}}
                 ],
             },
-            "start=",
+            "lines[0].start.after_weeks: unknown key, did you mean 'after_days'?",
         ),
         (
             {
