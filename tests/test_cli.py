@@ -1,5 +1,6 @@
 """The command line: each command's happy path, and errors as one line with an exit status."""
 
+import copy
 import io
 import json
 import os
@@ -550,3 +551,122 @@ def test_python_m_subbill_reports_errors_without_a_traceback(tmp_path):
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("subbill: error: no database at missing.db")
     assert not (tmp_path / "missing.db").exists()
+
+
+# -- strict input files (issue 10) --------------------------------------------------------------
+
+
+def error_lines(status: int, out: str, err: str, expected_status: int = 2) -> list[str]:
+    assert status == expected_status, err
+    assert "Traceback" not in out + err
+    lines = err.splitlines()
+    assert all(line.startswith("subbill: error: ") for line in lines), err
+    return [line.removeprefix("subbill: error: ") for line in lines]
+
+
+def test_every_problem_of_a_catalog_file_is_printed_one_per_line(capsys, tmp_path, db):
+    catalog = json.loads(CATALOG.read_text(encoding="utf-8"))
+    catalog["plans"][0]["limts"] = catalog["plans"][0].pop("limits")
+    catalog["plans"][1]["price"] = catalog["plans"][1].pop("prices")
+    catalog["plans"][2]["name"] = ""
+    path = write_json(tmp_path / "catalog.json", catalog)
+    assert error_lines(*run(capsys, "catalog", "load", path, "--db", db)) == [
+        f"{path}: plans[2].name: '' must be a non-empty text",
+        f"{path}: plans[0].limts: unknown key, did you mean 'limits'?",
+        f"{path}: plans[1].price: unknown key, did you mean 'prices'?",
+    ]
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "catalog.json",
+            (
+                '{"currency": "EUR", "plans": [{"code": "a", "name": "A", "rank": 1, '
+                '"prices": {"monthly": 29.9}}]}'
+            ),
+        ),
+        (
+            "catalog.toml",
+            (
+                'currency = "EUR"\n[[plans]]\ncode = "a"\nname = "A"\nrank = 1\n'
+                "[plans.prices]\nmonthly = 29.9\n"
+            ),
+        ),
+    ],
+    ids=["json", "toml"],
+)
+def test_a_float_price_in_a_file_is_refused(capsys, tmp_path, db, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert error_lines(*run(capsys, "catalog", "load", path, "--db", db)) == [
+        (
+            f"{path}: plans[0].prices.monthly: amount=29.9 is a float, which cannot hold an exact "
+            'amount; write it as a string such as "29.9" (or pass a Decimal)'
+        )
+    ]
+    assert not db.exists()
+
+
+def test_every_bad_subscription_of_a_file_is_reported_and_none_is_saved(capsys, tmp_path, loaded):
+    before = loaded.read_bytes()
+    good = {**SUBSCRIPTIONS["subscriptions"][0], "id": "S3"}
+    entries = [
+        good,
+        {**good, "id": "S4", "quantity": 2.5, "strat": "2026-03-01"},
+        {**good, "id": "S5", "plan": "essentiel", "modules": ["stock"]},
+        good,
+        "S6",
+    ]
+    path = write_json(tmp_path / "more.json", {"subscriptions": entries})
+    assert error_lines(*run(capsys, "subscriptions", "load", path, "--db", loaded)) == [
+        f"{path}: subscriptions[4]: 'S6' must be a mapping, not a string"
+    ]
+    entries.pop()
+    write_json(path, {"subscriptions": entries})
+    assert error_lines(*run(capsys, "subscriptions", "load", path, "--db", loaded)) == [
+        (
+            f"{path}: subscriptions[1].quantity: quantity=2.5 is a float, which cannot hold an "
+            'exact amount; write it as a string such as "2.5" (or pass a Decimal)'
+        ),
+        f"{path}: subscriptions[1].strat: unknown key, did you mean 'start'?",
+        f"{path}: subscriptions[2]: The module Stock requires plan Pro or above.",
+        f"{path}: subscriptions[3].id: 'S3' appears twice in the file (also subscriptions[0])",
+    ]
+    assert loaded.read_bytes() == before
+
+
+def test_a_card_security_code_in_a_subscriptions_file_is_refused(capsys, tmp_path, loaded):
+    before = loaded.read_bytes()
+    entry = {**SUBSCRIPTIONS["subscriptions"][0], "card": {"brand": "visa", "cvc": "123"}}
+    path = write_json(tmp_path / "card.json", {"subscriptions": [entry]})
+    [line] = error_lines(*run(capsys, "subscriptions", "load", path, "--db", loaded))
+    assert line.startswith(f"{path}: subscriptions[0].card.cvc: a card security code must never")
+    assert loaded.read_bytes() == before
+
+
+def test_every_bad_account_of_a_file_is_reported(capsys, tmp_path, db):
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(
+        ACCOUNTS_TOML.replace("seats = 12", 'seats = "12"').replace("years = 2", "yeras = 2"),
+        encoding="utf-8",
+    )
+    assert error_lines(*run(capsys, "accounts", "load", accounts, "--db", db)) == [
+        f"{accounts}: accounts[0].seats: '12' must be a whole number, not a string",
+        f"{accounts}: accounts[2].years: is missing",
+        f"{accounts}: accounts[2].yeras: unknown key, did you mean 'years'?",
+    ]
+    assert not db.exists()
+
+
+def test_a_payment_link_with_a_typo_and_a_negative_price_is_refused(capsys, tmp_path):
+    link = copy.deepcopy(LINK)
+    link["lines"][0]["unit_price"] = "-3000.00"
+    link["lines"][1]["paymnets"] = link["lines"][1].pop("payments")
+    path = write_json(tmp_path / "link.json", link)
+    assert error_lines(*run(capsys, "quote", path, "--paid-on", "2026-01-15")) == [
+        f"{path}: lines[0].unit_price: amount='-3000.00' must be >= 0",
+        f"{path}: lines[1].paymnets: unknown key, did you mean 'payments'?",
+    ]
