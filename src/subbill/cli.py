@@ -21,7 +21,8 @@ Commands::
 
 ``--locale`` (default ``en_US``) chooses the language of what is printed: ``fr_FR`` for French.
 
-Every error is one line on stderr, ``subbill: error: …``, never a traceback. The exit
+Every error is one line on stderr, ``subbill: error: …``, never a traceback (a bad input
+file gets one such line per problem, ``FILE: path: message``, all of them at once). The exit
 status is 2 when the command line or an input file is wrong, 1 when a well-formed command
 cannot be carried out (no database, no catalog, an unknown invoice, a file that cannot be
 written), 130 when interrupted.
