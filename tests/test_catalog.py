@@ -1,4 +1,5 @@
 import copy
+import pickle
 
 import pytest
 
@@ -6,9 +7,11 @@ from subbill import (
     ANNUAL,
     MONTHLY,
     AddOn,
+    CardDataError,
     Catalog,
     CatalogError,
     ChangeTiming,
+    InputError,
     Money,
     Plan,
     UnknownCodeError,
@@ -115,3 +118,134 @@ def test_unknown_code_lists_the_known_ones():
         UnknownCodeError, match="plan='gold' is not in the catalog; known: business, essentiel, pro"
     ):
         seed_catalog().plan("gold")
+
+
+# -- strict reading of plain data (issue 10) ----------------------------------------------------
+
+_ESSENTIEL = {
+    "code": "essentiel",
+    "name": "Essentiel",
+    "rank": 1,
+    "prices": {"monthly": "29.00"},
+    "limits": {"clients": 100},
+}
+
+
+def _one_plan(**changes):
+    plan = {**_ESSENTIEL, **changes}
+    return {"currency": "EUR", "plans": [{k: v for k, v in plan.items() if v is not None}]}
+
+
+def test_a_typo_in_limits_is_refused_instead_of_making_the_plan_unlimited():
+    data = _one_plan(limits=None, limts={"clients": 100})
+    with pytest.raises(CatalogError) as caught:
+        Catalog.from_mapping(data)
+    assert str(caught.value) == "plans[0].limts: unknown key, did you mean 'limits'?"
+    assert caught.value.problems == (("plans[0].limts", "unknown key, did you mean 'limits'?"),)
+
+
+def test_a_typo_in_prices_is_refused_instead_of_making_the_plan_free():
+    data = _one_plan(prices=None, price={"monthly": "29.00"})
+    with pytest.raises(CatalogError) as caught:
+        Catalog.from_mapping(data)
+    assert str(caught.value) == "plans[0].price: unknown key, did you mean 'prices'?"
+
+
+def test_an_unknown_key_without_a_close_match_lists_the_known_ones():
+    with pytest.raises(CatalogError) as caught:
+        Catalog.from_mapping(_one_plan(seats=3))
+    assert str(caught.value) == (
+        "plans[0].seats: unknown key; expected code, limits, modules, name, prices, rank"
+    )
+
+
+def test_every_bad_field_of_the_data_is_reported_at_once():
+    data = copy.deepcopy(SEED_CATALOG_DATA)
+    data["plans"][0]["limts"] = data["plans"][0].pop("limits")
+    data["plans"][1]["name"] = ""
+    data["plans"][1]["prices"]["monthly"] = 59.9
+    data["plans"][2]["rank"] = True
+    data["modules"][1]["prices"]["annual"] = "-90.00"
+    data["addons"][0]["requires"] = "multisoc"
+    data["policy"]["upgrade"] = "now"
+    with pytest.raises(CatalogError) as caught:
+        Catalog.from_mapping(data)
+    assert caught.value.problems == (
+        ("plans[1].name", "'' must be a non-empty text"),
+        (
+            "plans[1].prices.monthly",
+            (
+                "amount=59.9 is a float, which cannot hold an exact amount; write it as a "
+                'string such as "59.9" (or pass a Decimal)'
+            ),
+        ),
+        ("plans[2].rank", "True must be a whole number, not a bool"),
+        ("modules[1].prices.annual", "amount='-90.00' must be >= 0"),
+        ("addons[0].requires", "'multisoc' must be a list"),
+        ("policy.upgrade", "'now' must be 'immediate' or 'period_end'"),
+        ("plans[0].limts", "unknown key, did you mean 'limits'?"),
+    )
+    assert str(caught.value).splitlines()[0] == "plans[1].name: '' must be a non-empty text"
+    assert len(str(caught.value).splitlines()) == 7
+    assert caught.value.path == "plans[1].name"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"rank": "1"}, "plans[0].rank: '1' must be a whole number, not a string"),
+        ({"rank": 1.0}, "plans[0].rank: 1.0 must be a whole number, not a float"),
+        ({"rank": [1]}, "plans[0].rank: [1] must be a whole number, not a list"),
+        ({"code": "  "}, "plans[0].code: '  ' must be a non-empty text"),
+        ({"name": 7}, "plans[0].name: 7 must be a text, not an int"),
+        ({"prices": {"monthly": True}}, "plans[0].prices.monthly: amount=True must be a str"),
+        ({"prices": {"monthly": "-0.01"}}, "plans[0].prices.monthly: amount='-0.01' must be >= 0"),
+        ({"prices": {"monthly": -29}}, "plans[0].prices.monthly: amount=-29 must be >= 0"),
+        ({"prices": ["29.00"]}, "plans[0].prices: ['29.00'] must be a mapping"),
+        ({"limits": {"clients": True}}, "plans[0].limits.clients: True must be an int >= 0"),
+        ({"limits": {"clients": 1.5}}, "plans[0].limits.clients: 1.5 must be an int >= 0"),
+        ({"limits": {"clients": "100"}}, "plans[0].limits.clients: '100' must be an int >= 0"),
+        ({"modules": "rapports"}, "plans[0].modules: 'rapports' must be a list"),
+        ({"modules": [""]}, r"plans[0].modules[0]: '' must be a non-empty text"),
+    ],
+)
+def test_bad_values_are_refused_with_their_path(changes, message):
+    with pytest.raises(CatalogError) as caught:
+        Catalog.from_mapping(_one_plan(**changes))
+    assert str(caught.value).startswith(message)
+    assert len(caught.value.problems) == 1
+
+
+def test_prices_as_strings_and_ints_are_read_exactly():
+    catalog = Catalog.from_mapping(_one_plan(prices={"monthly": "29.90", "annual": 299}))
+    plan = catalog.plan("essentiel")
+    assert plan.price(MONTHLY) == Money("29.90", "EUR")
+    assert plan.price(ANNUAL) == Money("299", "EUR")
+    assert Catalog.from_mapping(_one_plan(prices={"monthly": 0})).plan("essentiel").price(
+        MONTHLY
+    ) == Money("0", "EUR")
+
+
+def test_a_card_security_code_anywhere_in_the_catalog_is_refused():
+    data = copy.deepcopy(SEED_CATALOG_DATA)
+    data["plans"][1]["limits"]["cvv"] = 123
+    with pytest.raises(CardDataError, match=r"^plans\[1\]\.limits\.cvv: a card security code"):
+        Catalog.from_mapping(data)
+
+
+def test_catalog_data_that_is_not_a_mapping_is_refused():
+    with pytest.raises(CatalogError, match=r"^\['EUR'\] must be a mapping"):
+        Catalog.from_mapping(["EUR"])  # type: ignore[arg-type]
+    with pytest.raises(CatalogError, match=r"^currency: is missing$"):
+        Catalog.from_mapping({})
+
+
+def test_catalog_errors_are_input_errors_and_survive_pickling():
+    with pytest.raises(InputError) as caught:
+        Catalog.from_mapping(_one_plan(limts={}, name=""))
+    error = caught.value
+    assert isinstance(error, CatalogError)
+    copied = pickle.loads(pickle.dumps(error))
+    assert type(copied) is CatalogError
+    assert copied.problems == error.problems
+    assert str(copied) == str(error)

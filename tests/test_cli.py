@@ -1,5 +1,6 @@
 """The command line: each command's happy path, and errors as one line with an exit status."""
 
+import copy
 import functools
 import io
 import json
@@ -372,7 +373,7 @@ def test_unknown_date_in_a_file_names_the_entry(capsys, tmp_path, loaded):
     data = {"subscriptions": [{**SUBSCRIPTIONS["subscriptions"][0], "start": "2026-13-01"}]}
     path = write_json(tmp_path / "subscriptions.json", data)
     line = assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", loaded), 2)
-    assert "subscriptions[0] (id 'S1'): start='2026-13-01' is not a date" in line
+    assert "subscriptions[0].start: '2026-13-01' is not a date" in line
 
 
 @pytest.mark.parametrize(
@@ -396,7 +397,7 @@ def test_unknown_plan_in_a_subscription_saves_nothing(capsys, tmp_path, loaded):
     bad = {**SUBSCRIPTIONS["subscriptions"][0], "id": "S4", "plan": "platinum"}
     path = write_json(tmp_path / "more.json", {"subscriptions": [good, bad]})
     line = assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", loaded), 2)
-    assert "subscriptions[1] (id 'S4'): plan='platinum' is not in the catalog" in line
+    assert "subscriptions[1].plan: plan='platinum' is not in the catalog" in line
     status, out, _ = run(capsys, "bill-run", "--as-of", "2026-03-01", "--db", loaded)
     assert status == 0
     assert "Billed 2 subscriptions" in out  # S3 was not saved either
@@ -405,14 +406,17 @@ def test_unknown_plan_in_a_subscription_saves_nothing(capsys, tmp_path, loaded):
 @pytest.mark.parametrize(
     ("entry", "expected"),
     [
-        ({"customer": "X", "plan": "pro", "start": "2026-03-01"}, "missing 'id'"),
+        (
+            {"customer": "X", "plan": "pro", "start": "2026-03-01"},
+            "subscriptions[0].id: is missing",
+        ),
         (
             {"id": "S9", "customer": "X", "plan": "pro", "start": "2026-03-01", "seats": 3},
-            "unknown key 'seats'",
+            "subscriptions[0].seats: unknown key",
         ),
         (
             {"id": "S9", "customer": "X", "plan": "pro", "start": "2026-03-01", "frequency": 1},
-            "frequency=1 must be a frequency",
+            "subscriptions[0].frequency: 1 must be a frequency",
         ),
         (
             {
@@ -476,7 +480,7 @@ def test_missing_input_file_and_unknown_invoice(capsys, tmp_path, loaded):
         ({"currency": "XXX1", "lines": []}, "is not an ISO 4217 currency code"),
         (
             {"currency": "EUR", "lines": [{"code": "a", "name": "A", "unit_price": "5,50"}]},
-            "lines[0]: amount='5,50' must be a decimal number",
+            "lines[0].unit_price: amount='5,50' must be a decimal number",
         ),
         (
             {
@@ -485,7 +489,7 @@ def test_missing_input_file_and_unknown_invoice(capsys, tmp_path, loaded):
                     {"code": "a", "name": "A", "unit_price": "5", "start": {"after_weeks": 2}}
                 ],
             },
-            "start=",
+            "lines[0].start.after_weeks: unknown key, did you mean 'after_days'?",
         ),
         (
             {
@@ -779,3 +783,120 @@ def test_a_bill_run_on_a_read_only_database_is_one_line(capsys, billed, monkeypa
         f"subbill: error: {billed}: read-only database (opened read-only); nothing was written"
     )
     assert database_content(billed) == before
+# -- strict input files (issue 10) --------------------------------------------------------------
+
+
+def error_lines(status: int, out: str, err: str, expected_status: int = 2) -> list[str]:
+    assert status == expected_status, err
+    assert "Traceback" not in out + err
+    lines = err.splitlines()
+    assert all(line.startswith("subbill: error: ") for line in lines), err
+    return [line.removeprefix("subbill: error: ") for line in lines]
+
+
+def test_every_problem_of_a_catalog_file_is_printed_one_per_line(capsys, tmp_path, db):
+    catalog = json.loads(CATALOG.read_text(encoding="utf-8"))
+    catalog["plans"][0]["limts"] = catalog["plans"][0].pop("limits")
+    catalog["plans"][1]["price"] = catalog["plans"][1].pop("prices")
+    catalog["plans"][2]["name"] = ""
+    path = write_json(tmp_path / "catalog.json", catalog)
+    assert error_lines(*run(capsys, "catalog", "load", path, "--db", db)) == [
+        f"{path}: plans[2].name: '' must be a non-empty text",
+        f"{path}: plans[0].limts: unknown key, did you mean 'limits'?",
+        f"{path}: plans[1].price: unknown key, did you mean 'prices'?",
+    ]
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "catalog.json",
+            (
+                '{"currency": "EUR", "plans": [{"code": "a", "name": "A", "rank": 1, '
+                '"prices": {"monthly": 29.9}}]}'
+            ),
+        ),
+        (
+            "catalog.toml",
+            (
+                'currency = "EUR"\n[[plans]]\ncode = "a"\nname = "A"\nrank = 1\n'
+                "[plans.prices]\nmonthly = 29.9\n"
+            ),
+        ),
+    ],
+    ids=["json", "toml"],
+)
+def test_a_float_price_in_a_file_is_refused(capsys, tmp_path, db, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert error_lines(*run(capsys, "catalog", "load", path, "--db", db)) == [
+        (
+            f"{path}: plans[0].prices.monthly: amount=29.9 is a float, which cannot hold an exact "
+            'amount; write it as a string such as "29.9" (or pass a Decimal)'
+        )
+    ]
+    assert not db.exists()
+
+
+def test_every_bad_subscription_of_a_file_is_reported_and_none_is_saved(capsys, tmp_path, loaded):
+    before = loaded.read_bytes()
+    good = {**SUBSCRIPTIONS["subscriptions"][0], "id": "S3"}
+    entries = [
+        good,
+        {**good, "id": "S4", "quantity": 2.5, "strat": "2026-03-01"},
+        {**good, "id": "S5", "plan": "essentiel", "modules": ["stock"]},
+        good,
+        "S6",
+    ]
+    path = write_json(tmp_path / "more.json", {"subscriptions": entries})
+    assert error_lines(*run(capsys, "subscriptions", "load", path, "--db", loaded)) == [
+        f"{path}: subscriptions[4]: 'S6' must be a mapping, not a string"
+    ]
+    entries.pop()
+    write_json(path, {"subscriptions": entries})
+    assert error_lines(*run(capsys, "subscriptions", "load", path, "--db", loaded)) == [
+        (
+            f"{path}: subscriptions[1].quantity: quantity=2.5 is a float, which cannot hold an "
+            'exact amount; write it as a string such as "2.5" (or pass a Decimal)'
+        ),
+        f"{path}: subscriptions[1].strat: unknown key, did you mean 'start'?",
+        f"{path}: subscriptions[2]: The module Stock requires plan Pro or above.",
+        f"{path}: subscriptions[3].id: 'S3' appears twice in the file (also subscriptions[0])",
+    ]
+    assert loaded.read_bytes() == before
+
+
+def test_a_card_security_code_in_a_subscriptions_file_is_refused(capsys, tmp_path, loaded):
+    before = loaded.read_bytes()
+    entry = {**SUBSCRIPTIONS["subscriptions"][0], "card": {"brand": "visa", "cvc": "123"}}
+    path = write_json(tmp_path / "card.json", {"subscriptions": [entry]})
+    [line] = error_lines(*run(capsys, "subscriptions", "load", path, "--db", loaded))
+    assert line.startswith(f"{path}: subscriptions[0].card.cvc: a card security code must never")
+    assert loaded.read_bytes() == before
+
+
+def test_every_bad_account_of_a_file_is_reported(capsys, tmp_path, db):
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(
+        ACCOUNTS_TOML.replace("seats = 12", 'seats = "12"').replace("years = 2", "yeras = 2"),
+        encoding="utf-8",
+    )
+    assert error_lines(*run(capsys, "accounts", "load", accounts, "--db", db)) == [
+        f"{accounts}: accounts[0].seats: '12' must be a whole number, not a string",
+        f"{accounts}: accounts[2].years: is missing",
+        f"{accounts}: accounts[2].yeras: unknown key, did you mean 'years'?",
+    ]
+    assert not db.exists()
+
+
+def test_a_payment_link_with_a_typo_and_a_negative_price_is_refused(capsys, tmp_path):
+    link = copy.deepcopy(LINK)
+    link["lines"][0]["unit_price"] = "-3000.00"
+    link["lines"][1]["paymnets"] = link["lines"][1].pop("payments")
+    path = write_json(tmp_path / "link.json", link)
+    assert error_lines(*run(capsys, "quote", path, "--paid-on", "2026-01-15")) == [
+        f"{path}: lines[0].unit_price: amount='-3000.00' must be >= 0",
+        f"{path}: lines[1].paymnets: unknown key, did you mean 'payments'?",
+    ]

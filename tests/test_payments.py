@@ -361,16 +361,16 @@ def test_card_numbers_never_reach_the_sqlite_file(tmp_path, capsys):
                 customer="ACME",
                 catalog=CATALOG,
                 plan="pro",
-                start=date(2026, 1, 1),
+                start=date(2026, 4, 1),  # after the CLI's invoice: numbers follow dates
                 payment_method="pm_1",
             )
             store.save_subscription(sub)
-            invoice = bill_subscription(sub.to_billable(CATALOG), as_of=date(2026, 1, 1)).invoice
+            invoice = bill_subscription(sub.to_billable(CATALOG), as_of=date(2026, 4, 1)).invoice
             number_issued = store.next_invoice_number(issued_on=invoice.issued_on)
             store.add_invoice(invoice.finalize(number=number_issued))
             store.add_payment(
                 number_issued,
-                Payment(amount=Money("1", "EUR"), paid_on=date(2026, 1, 2), method="pm_1"),
+                Payment(amount=Money("1", "EUR"), paid_on=date(2026, 4, 2), method="pm_1"),
             )
         overview = portal_overview(
             "ACME",

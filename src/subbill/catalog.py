@@ -29,7 +29,20 @@ from typing import Any, ClassVar, Self
 import attrs
 
 from subbill._convert import check_line, check_text, enum_of
-from subbill.errors import FloatAmountError, InvalidAmountError, SubbillError, UnknownCurrencyError
+from subbill._structure import (
+    Currency,
+    FrequencyName,
+    Limit,
+    Price,
+    Problems,
+    Text,
+    join_path,
+    structure,
+)
+from subbill.errors import (
+    InputError,
+    SubbillError,
+)
 from subbill.money import Money
 from subbill.periods import Frequency
 
@@ -45,14 +58,22 @@ __all__ = [
 ]
 
 
-class CatalogError(SubbillError, ValueError):
-    """The catalog's data is inconsistent; ``path`` names the bad field."""
+class CatalogError(InputError):
+    """The catalog's data is bad or inconsistent; ``path`` names the (first) bad field.
+
+    ``problems`` holds every ``(path, message)`` found: :meth:`Catalog.from_mapping`
+    reports all the bad fields of the data at once; the consistency checks of a
+    :class:`Catalog` (duplicate codes or ranks, unknown references, cycles) the first one.
+    """
 
     code: ClassVar[str] = "invalid_catalog"
 
-    def __init__(self, path: str, message: str) -> None:
+    def __init__(self, path: str, message: str, *more: tuple[str, str]) -> None:
+        super().__init__(((path, message), *more))
         self.path = path
-        super().__init__(f"{path}: {message}" if path else message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (*self.problems[0], *self.problems[1:]))
 
 
 class UnknownCodeError(SubbillError, LookupError):
@@ -354,132 +375,137 @@ class Catalog:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Self:
-        """Build a catalog from plain data; errors name the path of the bad field.
+        """Build a catalog from plain data (a mapping read from JSON or TOML).
+
+        Every bad field is reported at once in one :class:`CatalogError`, one
+        ``path: message`` per line: unknown keys (with the closest known one), missing
+        fields, empty names, prices that are negative or floats, limits below zero,
+        unknown frequencies. A key named like a card security code anywhere is refused
+        with :class:`~subbill.errors.CardDataError`.
 
         >>> Catalog.from_mapping({"currency": "EUR", "plans": [
         ...     {"code": "a", "name": "A", "rank": 1, "limits": {"clients": -5}}]})
         Traceback (most recent call last):
         ...
         subbill.catalog.CatalogError: plans[0].limits.clients: -5 must be an int >= 0 or None
+        >>> Catalog.from_mapping({"currency": "EUR", "plans": [
+        ...     {"code": "a", "name": "", "rank": 1, "limts": {"clients": 5},
+        ...      "prices": {"monthly": 29.9}}]})
+        Traceback (most recent call last):
+        ...
+        subbill.catalog.CatalogError: plans[0].name: '' must be a non-empty text
+        plans[0].prices.monthly: amount=29.9 is a float, which cannot hold an exact amount; ...
+        plans[0].limts: unknown key, did you mean 'limits'?
         """
-        if not isinstance(data, Mapping):
-            raise CatalogError("", f"catalog data {data!r} must be a mapping")
-        currency = _field(data, "currency", "", str)
-        try:
-            Money.zero(currency)
-        except UnknownCurrencyError as error:
-            raise CatalogError("currency", str(error)) from None
-        plans = [
-            Plan(
-                code=_field(item, "code", path, str),
-                name=_field(item, "name", path, str),
-                rank=_field(item, "rank", path, int),
-                prices=_read_prices(item.get("prices", {}), f"{path}.prices", currency),
-                limits=_read_limits(item.get("limits", {}), f"{path}.limits"),
-                modules=_read_codes(item.get("modules", []), f"{path}.modules"),
+        document = structure(data, _CatalogDocument, error=_catalog_error)
+        currency = document.currency
+        problems = Problems()
+        plans, modules, addons = [], [], []
+        for index, plan in enumerate(document.plans):
+            path = f"plans[{index}]"
+            plans.append(
+                Plan(
+                    code=plan.code,
+                    name=plan.name,
+                    rank=plan.rank,
+                    prices=_money(plan.prices, currency, f"{path}.prices", problems),
+                    limits=tuple(sorted(plan.limits.items())),
+                    modules=plan.modules,
+                )
             )
-            for path, item in _items(data, "plans")
-        ]
-        modules = [
-            Module(
-                code=_field(item, "code", path, str),
-                name=_field(item, "name", path, str),
-                prices=_read_prices(item.get("prices", {}), f"{path}.prices", currency),
-                plans=_read_codes(item.get("plans", []), f"{path}.plans"),
-                requires=_read_codes(item.get("requires", []), f"{path}.requires"),
+        for index, module in enumerate(document.modules):
+            path = f"modules[{index}]"
+            modules.append(
+                Module(
+                    code=module.code,
+                    name=module.name,
+                    prices=_money(module.prices, currency, f"{path}.prices", problems),
+                    plans=module.plans,
+                    requires=module.requires,
+                )
             )
-            for path, item in _items(data, "modules")
-        ]
-        addons = [
-            AddOn(
-                code=_field(item, "code", path, str),
-                name=_field(item, "name", path, str),
-                prices=_read_prices(item.get("prices", {}), f"{path}.prices", currency),
-                requires=_read_codes(item.get("requires", []), f"{path}.requires"),
+        for index, addon in enumerate(document.addons):
+            path = f"addons[{index}]"
+            addons.append(
+                AddOn(
+                    code=addon.code,
+                    name=addon.name,
+                    prices=_money(addon.prices, currency, f"{path}.prices", problems),
+                    requires=addon.requires,
+                )
             )
-            for path, item in _items(data, "addons")
-        ]
+        problems.check(_catalog_error)
+        policy = document.policy
         return cls(
             currency=currency,
             plans=plans,
             modules=modules,
             addons=addons,
-            policy=_read_policy(data.get("policy", {})),
+            policy=ChangePolicy(
+                upgrade=policy.upgrade,
+                downgrade=policy.downgrade,
+                module_activation=policy.module_activation,
+                module_deactivation=policy.module_deactivation,
+            ),
         )
 
 
-def _items(data: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str, Any]]]:
-    items = data.get(key, [])
-    if not isinstance(items, list | tuple):
-        raise CatalogError(key, f"{items!r} must be a list")
+# -- the catalog as plain data ------------------------------------------------------------------
+
+
+def _catalog_error(problems: tuple[tuple[str, str], ...]) -> CatalogError:
+    return CatalogError(*problems[0], *problems[1:])
+
+
+def _money(
+    prices: Mapping[FrequencyName, Price], currency: str, path: str, problems: Problems
+) -> tuple[tuple[Frequency, Money], ...]:
     result = []
-    for index, item in enumerate(items):
-        path = f"{key}[{index}]"
-        if not isinstance(item, Mapping):
-            raise CatalogError(path, f"{item!r} must be a mapping")
-        result.append((path, item))
-    return result
+    for key, amount in prices.items():
+        with problems.at(join_path(path, key)):
+            result.append((Frequency.parse(key), Money(amount, currency)))
+    return tuple(result)
 
 
-def _field(item: Mapping[str, Any], key: str, path: str, kind: type) -> Any:
-    where = f"{path}.{key}" if path else key
-    if key not in item:
-        raise CatalogError(where, "is missing")
-    value = item[key]
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise CatalogError(where, f"{value!r} must be a {kind.__name__}")
-    return value
+@attrs.frozen(kw_only=True)
+class _PlanDocument:
+    code: Text
+    name: Text
+    rank: int
+    prices: dict[FrequencyName, Price] = attrs.field(factory=dict)
+    limits: dict[str, Limit | None] = attrs.field(factory=dict)
+    modules: tuple[Text, ...] = ()
 
 
-def _read_prices(value: object, path: str, currency: str) -> tuple[tuple[Frequency, Money], ...]:
-    if not isinstance(value, Mapping):
-        raise CatalogError(path, f"{value!r} must map frequencies to prices")
-    prices = []
-    for key, amount in value.items():
-        try:
-            frequency = key if isinstance(key, Frequency) else Frequency.parse(key)
-        except SubbillError as error:
-            raise CatalogError(f"{path}.{key}", str(error)) from None
-        try:
-            money = amount if isinstance(amount, Money) else Money(amount, currency)
-        except (FloatAmountError, InvalidAmountError) as error:
-            raise CatalogError(f"{path}.{key}", str(error)) from None
-        prices.append((frequency, money))
-    return tuple(prices)
+@attrs.frozen(kw_only=True)
+class _ModuleDocument:
+    code: Text
+    name: Text
+    prices: dict[FrequencyName, Price] = attrs.field(factory=dict)
+    plans: tuple[Text, ...] = ()
+    requires: tuple[Text, ...] = ()
 
 
-def _read_limits(value: object, path: str) -> tuple[tuple[str, int | None], ...]:
-    if not isinstance(value, Mapping):
-        raise CatalogError(path, f"{value!r} must map resources to an int or None")
-    limits = []
-    for resource, limit in value.items():
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
-        ):
-            raise CatalogError(f"{path}.{resource}", f"{limit!r} must be an int >= 0 or None")
-        limits.append((str(resource), limit))
-    return tuple(sorted(limits))
+@attrs.frozen(kw_only=True)
+class _AddOnDocument:
+    code: Text
+    name: Text
+    prices: dict[FrequencyName, Price] = attrs.field(factory=dict)
+    requires: tuple[Text, ...] = ()
 
 
-def _read_codes(value: object, path: str) -> frozenset[str]:
-    if isinstance(value, str):
-        return frozenset({value})
-    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
-        raise CatalogError(path, f"{value!r} must be a list of codes")
-    return frozenset(value)
+@attrs.frozen(kw_only=True)
+class _PolicyDocument:
+    upgrade: ChangeTiming = ChangeTiming.IMMEDIATE
+    downgrade: ChangeTiming = ChangeTiming.PERIOD_END
+    module_activation: ChangeTiming = ChangeTiming.IMMEDIATE
+    module_deactivation: ChangeTiming = ChangeTiming.PERIOD_END
 
 
-def _read_policy(value: object) -> ChangePolicy:
-    if not isinstance(value, Mapping):
-        raise CatalogError("policy", f"{value!r} must be a mapping")
-    fields = {}
-    for key, text in value.items():
-        if key not in {"upgrade", "downgrade", "module_activation", "module_deactivation"}:
-            raise CatalogError(f"policy.{key}", "is not a policy field")
-        try:
-            fields[key] = ChangeTiming(text)
-        except ValueError:
-            raise CatalogError(
-                f"policy.{key}", f"{text!r} must be 'immediate' or 'period_end'"
-            ) from None
-    return ChangePolicy(**fields)
+@attrs.frozen(kw_only=True)
+class _CatalogDocument:
+    currency: Currency
+    plans: tuple[_PlanDocument, ...] = ()
+    modules: tuple[_ModuleDocument, ...] = ()
+    addons: tuple[_AddOnDocument, ...] = ()
+    policy: _PolicyDocument = _PolicyDocument()

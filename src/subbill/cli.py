@@ -27,7 +27,8 @@ not at all (a temporary file in the same folder, then renamed over the target).
 ``invoice show`` and ``renewals`` open the database read-only: they never wait for a bill
 run that holds the write lock.
 
-Every error is one line on stderr, ``subbill: error: …``, never a traceback. The exit
+Every error is one line on stderr, ``subbill: error: …``, never a traceback (a bad input
+file gets one such line per problem, ``FILE: path: message``, all of them at once). The exit
 status is 2 when the command line or an input file is wrong (including ``NaN`` or an
 absurdly deep file), 1 when a well-formed command cannot be carried out (no database, no
 catalog, an unknown invoice, a file that exists or cannot be written, a database that is
@@ -39,25 +40,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import secrets
 import sys
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
 import babel
 from tqdm import tqdm
 
-from subbill import __version__, tour
+from subbill import __version__, _structure, tour
+from subbill._structure import Problems
 from subbill.catalog import Catalog
 from subbill.decisions import RefusedError
-from subbill.discounts import Discount, Duration
-from subbill.errors import SubbillError
+from subbill.errors import InputError, SubbillError
 from subbill.invoices import Invoice
 from subbill.l10n import (
     dashboard_text,
@@ -69,14 +70,11 @@ from subbill.l10n import (
     refusal_text,
 )
 from subbill.licenses import LicenseAccount
-from subbill.money import Money
-from subbill.periods import MONTHLY, BillingStart, Frequency
-from subbill.quotes import LineItem, PaymentLink, checkout
+from subbill.quotes import PaymentLink, checkout
 from subbill.renewals import renewal_dashboard
 from subbill.service import run_billing
 from subbill.storage.sqlite import SQLiteStore
 from subbill.subscriptions import Subscription
-from subbill.taxes import TaxRate
 
 __all__ = ["main"]
 
@@ -146,8 +144,10 @@ MAX_DEPTH = 32
 
 
 def _read_data(path: str) -> Any:
-    """The content of a JSON or TOML file (decimals read exactly, never as floats).
+    """The content of a JSON or TOML file, as plain data.
 
+    A number with a fraction (``29.9``) is read as what it is in JSON and TOML, a float, so
+    that every amount field refuses it: amounts are written as strings (``"29.90"``).
     ``NaN``, ``Infinity``, integers of thousands of digits and files nested deeper than
     :data:`MAX_DEPTH` are refused as usage errors, on one line.
     """
@@ -160,9 +160,9 @@ def _read_data(path: str) -> Any:
         raise _usage(f"cannot read {path}: {error.strerror or error}") from None
     try:
         if file.suffix.lower() == ".toml":
-            data = tomllib.loads(text, parse_float=_finite_decimal)
+            data = tomllib.loads(text, parse_float=_finite_float)
         else:
-            data = json.loads(text, parse_float=_finite_decimal, parse_constant=_refuse_constant)
+            data = json.loads(text, parse_float=_finite_float, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise _usage(f"{path} is not valid JSON: {error}") from None
     except tomllib.TOMLDecodeError as error:
@@ -175,10 +175,13 @@ def _read_data(path: str) -> Any:
     return data
 
 
-def _finite_decimal(text: str) -> Decimal:
-    """A float of the file, read exactly; ``nan`` and ``inf`` (TOML) are refused."""
-    value = Decimal(text)
-    if not value.is_finite():
+def _finite_float(text: str) -> float:
+    """A number with a fraction, as the float it is: amount fields refuse it, naming it.
+
+    ``nan`` and ``inf`` (TOML, or ``1e999`` in JSON) are refused here.
+    """
+    value = float(text)
+    if not math.isfinite(value):
         _refuse_constant(text)
     return value
 
@@ -214,123 +217,53 @@ def _message(error: BaseException, *, locale: str = DEFAULT_LOCALE) -> str:
 
 @contextmanager
 def _reading(where: str) -> Iterator[None]:
-    """Turn a bad value met while reading ``where`` into a one-line usage error."""
+    """Turn bad input met while reading ``where`` into a usage error: one line per problem."""
     try:
         yield
+    except InputError as error:
+        lines = (
+            f"{where}: {path}: {message}" if path else f"{where}: {message}"
+            for path, message in error.problems
+        )
+        raise _usage("\n".join(" ".join(line.split()) for line in lines)) from None
     except (SubbillError, KeyError, TypeError, ValueError) as error:
         raise _usage(f"{where}: {_message(error)}") from None
 
 
-def _mapping(value: object, name: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{name}={value!r} must be an object")
-    return value
-
-
-def _top(data: object, key: str) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise TypeError(f"the file must hold an object such as {{{key!r}: [...]}}")
-    return data
-
-
-def _entries(data: object, key: str) -> list[Mapping[str, Any]]:
-    """The list ``data[key]`` of objects (``{key: [...]}`` at the top of a file)."""
-    items = _top(data, key)
-    if key not in items:
-        raise KeyError(key)
-    entries = items[key]
-    if not isinstance(entries, list):
-        raise TypeError(f"{key}={entries!r} must be a list")
+def _subscriptions(entries: Sequence[Mapping[str, Any]], catalog: Catalog) -> list[Subscription]:
+    """The subscriptions of a file's entries; every bad entry is reported at once."""
+    problems = Problems()
+    subscriptions: list[Subscription] = []
+    seen: dict[str, str] = {}
     for index, entry in enumerate(entries):
-        _mapping(entry, f"{key}[{index}]")
-    return entries
+        path = f"subscriptions[{index}]"
+        try:
+            with problems.at(path):
+                subscription = Subscription.from_mapping(entry, catalog=catalog)
+                if subscription.id in seen:
+                    problems.add(
+                        f"{path}.id",
+                        f"{subscription.id!r} appears twice in the file "
+                        f"(also {seen[subscription.id]})",
+                    )
+                else:
+                    seen[subscription.id] = path
+                    subscriptions.append(subscription)
+        except RefusedError as error:  # a module the plan does not allow: in words
+            problems.add(path, _message(error))
+    problems.check()
+    return subscriptions
 
 
-def _check_keys(
-    item: Mapping[str, Any], *, required: set[str], optional: set[str], name: str = ""
-) -> None:
-    """Refuse a missing or an unknown key (a typo would otherwise be silently ignored)."""
-    where = f"{name}: " if name else ""
-    for key in sorted(required):
-        if key not in item:
-            raise ValueError(f"{where}missing {key!r}")
-    unknown = sorted(set(item) - required - optional)
-    if unknown:
-        raise ValueError(
-            f"{where}unknown key {unknown[0]!r}; expected {', '.join(sorted(required | optional))}"
-        )
-
-
-def _text(item: Mapping[str, Any], key: str) -> str:
-    value = item[key]
-    if not isinstance(value, str) or not value.strip():
-        raise TypeError(f"{key}={value!r} must be a non-empty string")
-    return value
-
-
-def _optional_text(item: Mapping[str, Any], key: str) -> str | None:
-    return None if item.get(key) is None else _text(item, key)
-
-
-def _int(item: Mapping[str, Any], key: str) -> int:
-    value = item[key]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{key}={value!r} must be a whole number")
-    return value
-
-
-def _optional_int(item: Mapping[str, Any], key: str) -> int | None:
-    return None if item.get(key) is None else _int(item, key)
-
-
-def _date(item: Mapping[str, Any], key: str) -> date:
-    value = item[key]
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value  # a TOML date
-    if not isinstance(value, str):
-        raise TypeError(f"{key}={value!r} must be a date such as '2026-03-01'")
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise ValueError(f"{key}={value!r} is not a date ({error}); expected YYYY-MM-DD") from None
-
-
-def _codes(item: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    value = item.get(key)
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
-        raise TypeError(f"{key}={value!r} must be a list of codes")
-    return tuple(value)
-
-
-def _frequency(item: Mapping[str, Any], key: str) -> Frequency | None:
-    value = item.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TypeError(f"{key}={value!r} must be a frequency such as 'monthly'")
-    return Frequency.parse(value)
-
-
-def _tax_rates(item: Mapping[str, Any], key: str) -> tuple[TaxRate, ...]:
-    """``{"name": …, "percent": …, "inclusive": false}``, a list of them, or nothing."""
-    value = item.get(key)
-    if value is None:
-        return ()
-    rates = value if isinstance(value, list) else [value]
-    result = []
-    for rate in rates:
-        fields = _mapping(rate, key)
-        _check_keys(fields, required={"name", "percent"}, optional={"inclusive"}, name=key)
-        result.append(
-            TaxRate(
-                name=_text(fields, "name"),
-                percent=fields["percent"],
-                inclusive=fields.get("inclusive", False),
-            )
-        )
-    return tuple(result)
+def _accounts(entries: Sequence[Mapping[str, Any]]) -> list[LicenseAccount]:
+    """The licence accounts of a file's entries; every bad entry is reported at once."""
+    problems = Problems()
+    accounts: list[LicenseAccount] = []
+    for index, entry in enumerate(entries):
+        with problems.at(f"accounts[{index}]"):
+            accounts.append(LicenseAccount.from_mapping(entry))
+    problems.check()
+    return accounts
 
 
 # -- the database ---------------------------------------------------------------------------
@@ -392,7 +325,7 @@ def _check_stored_subscriptions(store: SQLiteStore, catalog: Catalog, *, source:
 def _catalog_load(args: argparse.Namespace) -> int:
     data = _read_data(args.file)
     with _reading(args.file):
-        catalog = Catalog.from_mapping(_top(data, "plans"))
+        catalog = Catalog.from_mapping(data)
     with _store(args.db, create=True) as store, store.transaction():
         _check_stored_subscriptions(store, catalog, source=args.file)
         store.save_catalog(catalog)
@@ -403,60 +336,18 @@ def _catalog_load(args: argparse.Namespace) -> int:
     return 0
 
 
-_SUBSCRIPTION_REQUIRED = {"id", "customer", "plan", "start"}
-_SUBSCRIPTION_OPTIONAL = {
-    "frequency",
-    "modules",
-    "addons",
-    "billing_day",
-    "tax",
-    "payment_method",
-    "quantity",
-}
-
-
-def _subscription(item: Mapping[str, Any], catalog: Catalog) -> Subscription:
-    _check_keys(item, required=_SUBSCRIPTION_REQUIRED, optional=_SUBSCRIPTION_OPTIONAL)
-    fields: dict[str, Any] = {}
-    if item.get("quantity") is not None:
-        fields["quantity"] = item["quantity"]
-    return Subscription.create(
-        id=_text(item, "id"),
-        customer=_text(item, "customer"),
-        catalog=catalog,
-        plan=_text(item, "plan"),
-        start=_date(item, "start"),
-        frequency=_frequency(item, "frequency") or MONTHLY,
-        modules=_codes(item, "modules"),
-        addons=_codes(item, "addons"),
-        billing_day=_optional_int(item, "billing_day"),
-        payment_method=_optional_text(item, "payment_method"),
-        tax_rates=_tax_rates(item, "tax"),
-        **fields,
-    )
-
-
 def _subscriptions_load(args: argparse.Namespace) -> int:
     data = _read_data(args.file)
     with _reading(args.file):
-        entries = _entries(data, "subscriptions")
+        entries = _structure.entries(data, "subscriptions")
     if not Path(args.db).exists():
         # Without a catalog there is nothing to subscribe to: do not leave an empty file.
         raise _failure(f"no catalog in {args.db}: load one first with 'subbill catalog load FILE'")
     with _store(args.db) as store:
         catalog = _stored_catalog(store, args.db)
-        subscriptions: list[Subscription] = []
-        seen: set[str] = set()
-        for index, entry in enumerate(entries):
-            where = f"{args.file}: subscriptions[{index}]"
-            if isinstance(entry.get("id"), str):
-                where += f" (id {entry['id']!r})"
-            with _reading(where):
-                subscription = _subscription(entry, catalog)
-                if subscription.id in seen:
-                    raise ValueError(f"id={subscription.id!r} appears twice in the file")
-            seen.add(subscription.id)
-            subscriptions.append(subscription)
+        with _reading(args.file):
+            subscriptions = _subscriptions(entries, catalog)
+        seen = {subscription.id for subscription in subscriptions}
         existing = set(store.subscription_ids())
         with store.transaction():
             for subscription in subscriptions:
@@ -469,30 +360,10 @@ def _subscriptions_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _account(item: Mapping[str, Any]) -> LicenseAccount:
-    _check_keys(
-        item,
-        required={"customer", "product", "seats", "start", "years"},
-        optional={"reseller"},
-    )
-    return LicenseAccount(
-        customer=_text(item, "customer"),
-        product=_text(item, "product"),
-        seats=_int(item, "seats"),
-        start=_date(item, "start"),
-        years=_int(item, "years"),
-        reseller=_optional_text(item, "reseller"),
-    )
-
-
 def _accounts_load(args: argparse.Namespace) -> int:
     data = _read_data(args.file)
-    accounts: list[LicenseAccount] = []
     with _reading(args.file):
-        entries = _entries(data, "accounts")
-    for index, entry in enumerate(entries):
-        with _reading(f"{args.file}: accounts[{index}]"):
-            accounts.append(_account(entry))
+        accounts = _accounts(_structure.entries(data, "accounts"))
     with _store(args.db, create=True) as store, store.transaction():
         for account in accounts:
             store.save_license_account(account)
@@ -561,116 +432,10 @@ def _renewals(args: argparse.Namespace) -> int:
     return 0
 
 
-def _duration(item: Mapping[str, Any]) -> dict[str, Duration]:
-    chosen = [
-        key
-        for key in ("once", "periods", "months")
-        if item.get(key) is not None and item[key] is not False
-    ]
-    if len(chosen) > 1:
-        raise ValueError(f"give one of once, periods, months; not {' and '.join(chosen)}")
-    if not chosen:
-        return {}
-    if chosen == ["once"]:
-        if item["once"] is not True:
-            raise TypeError(f"once={item['once']!r} must be true or false")
-        return {"duration": Duration.once()}
-    if chosen == ["periods"]:
-        return {"duration": Duration.periods(_int(item, "periods"))}
-    return {"duration": Duration.months(_int(item, "months"))}
-
-
-def _discount(value: object, *, currency: str, per_unit: bool) -> Discount:
-    item = _mapping(value, "discount")
-    _check_keys(
-        item,
-        required={"code"},
-        optional={"percent", "amount", "once", "periods", "months", "applies_to"},
-        name="discount",
-    )
-    code = _text(item, "code")
-    options: dict[str, Any] = dict(_duration(item))
-    if item.get("applies_to") is not None:
-        options["applies_to"] = _codes(item, "applies_to")
-    if ("percent" in item) == ("amount" in item):
-        raise ValueError(f"discount {code!r} needs one of percent or amount")
-    if "percent" in item:
-        maker = Discount.per_unit_percent_off if per_unit else Discount.percent_off
-        return maker(code, item["percent"], **options)
-    amount = Money(item["amount"], currency)
-    return (Discount.per_unit_amount_off if per_unit else Discount.amount_off)(
-        code, amount, **options
-    )
-
-
-def _billing_start(value: object) -> BillingStart | None:
-    if value is None:
-        return None
-    if value == "immediately":
-        return BillingStart.immediately()
-    item = _mapping(value, "start")
-    if len(item) != 1 or not set(item) <= {"after_months", "after_days", "on"}:
-        raise ValueError(
-            f"start={dict(item)!r} must be {{'after_months': N}}, {{'after_days': N}}, "
-            "{'on': 'YYYY-MM-DD'} or 'immediately'"
-        )
-    if "on" in item:
-        return BillingStart.on(_date(item, "on"))
-    if "after_days" in item:
-        return BillingStart.after_days(_int(item, "after_days"))
-    return BillingStart.after_months(_int(item, "after_months"))
-
-
-def _line_item(item: Mapping[str, Any], *, currency: str) -> LineItem:
-    _check_keys(
-        item,
-        required={"code", "name", "unit_price"},
-        optional={"quantity", "frequency", "start", "payments", "end", "tax", "discounts"},
-    )
-    discounts = item.get("discounts") or []
-    if not isinstance(discounts, list):
-        raise TypeError(f"discounts={discounts!r} must be a list")
-    return LineItem(
-        code=_text(item, "code"),
-        name=_text(item, "name"),
-        unit_price=Money(item["unit_price"], currency),
-        quantity=item.get("quantity", 1),
-        frequency=_frequency(item, "frequency"),
-        billing_start=_billing_start(item.get("start")),
-        payments=_optional_int(item, "payments"),
-        end=None if item.get("end") is None else _date(item, "end"),
-        tax_rates=_tax_rates(item, "tax"),
-        discounts=tuple(_discount(d, currency=currency, per_unit=True) for d in discounts),
-    )
-
-
-def _payment_link(data: object, *, source: str) -> PaymentLink:
-    with _reading(source):
-        top = _top(data, "lines")
-        _check_keys(top, required={"currency", "lines"}, optional={"id", "discounts"})
-        currency = _text(top, "currency")
-        Money.zero(currency)  # an unknown currency is named before any line
-        link_id = _optional_text(top, "id") or Path(source).stem
-        lines = _entries(top, "lines")
-        discounts = top.get("discounts") or []
-        if not isinstance(discounts, list):
-            raise TypeError(f"discounts={discounts!r} must be a list")
-    items = []
-    for index, line in enumerate(lines):
-        with _reading(f"{source}: lines[{index}]"):
-            items.append(_line_item(line, currency=currency))
-    offer_discounts = []
-    for index, discount in enumerate(discounts):
-        with _reading(f"{source}: discounts[{index}]"):
-            offer_discounts.append(_discount(discount, currency=currency, per_unit=False))
-    with _reading(source):
-        return PaymentLink(
-            id=link_id, currency=currency, lines=tuple(items), discounts=tuple(offer_discounts)
-        )
-
-
 def _quote(args: argparse.Namespace) -> int:
-    offer = _payment_link(_read_data(args.file), source=args.file)
+    data = _read_data(args.file)
+    with _reading(args.file):
+        offer = PaymentLink.from_mapping(data, default_id=Path(args.file).stem)
     with _reading(args.file):
         result = checkout(offer, paid_on=args.paid_on, horizon=args.horizon)
     locale = args.locale
@@ -899,8 +664,9 @@ def _parser() -> _Parser:
 
 
 def _error(message: str, status: int) -> int:
-    text = " ".join(message.split())  # one line, whatever the message held
-    print(f"{PROG}: error: {text}", file=sys.stderr)
+    for line in message.split("\n"):  # one problem per line (bad input files list several)
+        text = " ".join(line.split())  # each on one line, whatever it held
+        print(f"{PROG}: error: {text}", file=sys.stderr)
     return status
 
 

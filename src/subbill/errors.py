@@ -14,12 +14,14 @@ float_amount | amount=19.99 is a float; pass a str or a Decimal, e.g. Money("19.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 __all__ = [
     "CardDataError",
     "CurrencyMismatchError",
     "FloatAmountError",
+    "InputError",
     "InvalidAllocationError",
     "InvalidAmountError",
     "InvalidArgumentError",
@@ -192,3 +194,33 @@ class StorageError(SubbillError, RuntimeError):
     """The store could not do what was asked (locked, full, read-only, damaged row…)."""
 
     code: ClassVar[str] = "storage_error"
+
+
+class InputError(SubbillError, ValueError):
+    """Input data (a file's content, a mapping) with bad fields: every one is in ``problems``.
+
+    Each problem is a ``(path, message)`` pair: the path of the field inside the document
+    (``plans[0].limits.clients``; empty for the document itself) and what is wrong with it.
+    The error's text lists them one per line.
+
+    >>> error = InputError([("plans[0].limts", "unknown key, did you mean 'limits'?"),
+    ...                     ("currency", "is missing")])
+    >>> print(error)
+    plans[0].limts: unknown key, did you mean 'limits'?
+    currency: is missing
+    >>> error.problems[1]
+    ('currency', 'is missing')
+    """
+
+    code: ClassVar[str] = "invalid_input"
+
+    def __init__(self, problems: Iterable[tuple[str, str]]) -> None:
+        self.problems: tuple[tuple[str, str], ...] = tuple(
+            (str(path), str(message)) for path, message in problems
+        )
+        super().__init__(
+            "\n".join(f"{path}: {message}" if path else message for path, message in self.problems)
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.problems,))

@@ -15,13 +15,15 @@ licence-years are conserved: the sum of every balance equals every grant.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, Self
 
 import attrs
 
 from subbill._convert import check_enum, check_line, check_text, enum_of, one_line, to_tuple
+from subbill._structure import Positive, Problems, Text, structure
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.money import _to_fraction
@@ -341,6 +343,37 @@ class LicenseAccount:
         """Licences of the term: seats × years."""
         return self.seats * self.years
 
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Self:
+        """One licence account from plain data (a mapping read from a file).
+
+        Keys: ``customer``, ``product``, ``seats`` and ``years`` (ints >= 1), ``start``
+        (``YYYY-MM-DD``) and optionally ``reseller``. Every bad field is reported at once
+        in an :class:`~subbill.errors.InputError`.
+
+        >>> LicenseAccount.from_mapping({"customer": "Garage", "product": "TBox", "seats": 6,
+        ...                              "start": "2025-09-15", "years": 2}).last_day
+        datetime.date(2027, 9, 14)
+        >>> LicenseAccount.from_mapping({"customer": "Garage", "product": "TBox",
+        ...                              "seats": "6", "start": "2025-09-15", "yeras": 2})
+        Traceback (most recent call last):
+        ...
+        subbill.errors.InputError: seats: '6' must be a whole number, not a string
+        years: is missing
+        yeras: unknown key, did you mean 'years'?
+        """
+        document = structure(data, _AccountDocument)
+        return Problems().build(
+            lambda: cls(
+                customer=document.customer,
+                product=document.product,
+                seats=document.seats,
+                start=document.start,
+                years=document.years,
+                reseller=document.reseller,
+            )
+        )
+
 
 @attrs.frozen(kw_only=True)
 class RenewalForm:
@@ -520,3 +553,15 @@ def add_seats(
         reference=f"{seats} seats added",
     )
     return attrs.evolve(account, seats=account.seats + seats), moved, needed
+
+
+@attrs.frozen(kw_only=True)
+class _AccountDocument:
+    """The plain-data shape :meth:`LicenseAccount.from_mapping` reads."""
+
+    customer: Text
+    product: Text
+    seats: Positive
+    start: date
+    years: Positive
+    reseller: Text | None = None

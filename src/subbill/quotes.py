@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar, Self
@@ -44,9 +44,21 @@ from subbill._convert import (
     one_line,
     to_tuple,
 )
+from subbill._structure import (
+    Amount,
+    Currency,
+    Percent,
+    Positive,
+    Price,
+    Problems,
+    Quantity,
+    TaxRates,
+    Text,
+    structure,
+)
 from subbill.billing import BillableSubscription, BillingState, bill_subscription
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
-from subbill.discounts import Discount, DurationKind
+from subbill.discounts import Discount, Duration, DurationKind
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import InvalidTransitionError, Invoice, Payment
 from subbill.money import Money, _to_currency
@@ -204,6 +216,44 @@ class PaymentLink:
         default=(), converter=to_tuple, validator=_check_offer_discounts
     )
 
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, default_id: str | None = None) -> Self:
+        """A payment link from plain data (a mapping read from a file).
+
+        Keys: ``currency``, ``lines`` and optionally ``id`` (else ``default_id``) and
+        ``discounts``. A line has ``code``, ``name``, ``unit_price`` (a string such as
+        ``"29.90"`` or an int, >= 0) and optionally ``quantity``, ``frequency`` (absent: a
+        one-time line), ``start`` (``"immediately"``, ``{"after_months": N}``,
+        ``{"after_days": N}`` or ``{"on": "YYYY-MM-DD"}``), ``payments`` or ``end``,
+        ``tax`` and per-unit ``discounts``. A discount has ``code``, one of ``percent`` or
+        ``amount``, at most one of ``once`` (true), ``periods`` or ``months``, and
+        optionally ``applies_to``. Every bad field is reported at once in an
+        :class:`~subbill.errors.InputError`.
+
+        >>> link = PaymentLink.from_mapping({"id": "L1", "currency": "EUR", "lines": [
+        ...     {"code": "site", "name": "Site", "unit_price": "3000.00"}]})
+        >>> link.lines[0].unit_price
+        Money('3000.00', 'EUR')
+        >>> PaymentLink.from_mapping({"id": "L1", "currency": "EUR", "lines": [
+        ...     {"code": "site", "name": "Site", "unit_price": -5, "price": 3}]})
+        Traceback (most recent call last):
+        ...
+        subbill.errors.InputError: lines[0].unit_price: amount=-5 must be >= 0
+        lines[0].price: unknown key, did you mean 'unit_price'?
+        """
+        document = structure(data, _PaymentLinkDocument)
+        problems = Problems()
+        link_id = document.id or default_id
+        if link_id is None:
+            problems.add("id", "is missing")
+        lines = _read_lines(document.lines, document.currency, problems)
+        discounts = _read_discounts(document.discounts, document.currency, problems)
+        return problems.build(
+            lambda: cls(
+                id=link_id or "", currency=document.currency, lines=lines, discounts=discounts
+            )
+        )
+
 
 class QuoteStatus(enum.Enum):
     """Where a quote is in its life; ``EXPIRED`` is derived from the validity date."""
@@ -328,6 +378,37 @@ class Quote:
             message=None,
             decided_on=None,
             **changes,
+        )
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Self:
+        """A draft quote from plain data (a mapping read from a file).
+
+        Keys: ``id``, ``customer``, ``currency``, ``valid_until`` (``YYYY-MM-DD``), and
+        optionally ``lines`` and ``discounts``, written as for
+        :meth:`PaymentLink.from_mapping`. Every bad field is reported at once in an
+        :class:`~subbill.errors.InputError`.
+
+        >>> Quote.from_mapping({"id": "Q1", "customer": "Garage", "currency": "EUR",
+        ...                     "valid_until": "2026-03-31", "lines": [
+        ...     {"code": "site", "name": "Site", "unit_price": 29.9}]})
+        Traceback (most recent call last):
+        ...
+        subbill.errors.InputError: lines[0].unit_price: amount=29.9 is a float, ...
+        """
+        document = structure(data, _QuoteDocument)
+        problems = Problems()
+        lines = _read_lines(document.lines, document.currency, problems)
+        discounts = _read_discounts(document.discounts, document.currency, problems)
+        return problems.build(
+            lambda: cls(
+                id=document.id,
+                customer=document.customer,
+                currency=document.currency,
+                valid_until=document.valid_until,
+                lines=lines,
+                discounts=discounts,
+            )
         )
 
 
@@ -582,3 +663,122 @@ def purchase(
     return Purchase(
         payment=payment, order=order, subscriptions=tuple(subscriptions), checkout=result
     )
+
+
+# -- quotes and payment links as plain data -----------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class _DiscountDocument:
+    code: Text
+    percent: Percent | None = None
+    amount: Amount | None = None
+    once: bool = False
+    periods: Positive | None = None
+    months: Positive | None = None
+    applies_to: tuple[Text, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class _LineDocument:
+    code: Text
+    name: Text
+    unit_price: Price
+    quantity: Quantity | None = None
+    frequency: Frequency | None = None
+    start: BillingStart | None = None
+    payments: Positive | None = None
+    end: date | None = None
+    tax: TaxRates | None = None
+    discounts: tuple[_DiscountDocument, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class _PaymentLinkDocument:
+    currency: Currency
+    lines: tuple[_LineDocument, ...]
+    id: Text | None = None
+    discounts: tuple[_DiscountDocument, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class _QuoteDocument:
+    id: Text
+    customer: Text
+    currency: Currency
+    valid_until: date
+    lines: tuple[_LineDocument, ...] = ()
+    discounts: tuple[_DiscountDocument, ...] = ()
+
+
+def _read_discount(document: _DiscountDocument, currency: str, *, per_unit: bool) -> Discount:
+    problems = Problems()
+    code, percent, amount = document.code, document.percent, document.amount
+    if (percent is None) == (amount is None):
+        problems.add("", f"discount {code!r} needs one of percent or amount")
+    durations = {"once": document.once or None, "periods": document.periods}
+    durations["months"] = document.months
+    chosen = [name for name, value in durations.items() if value is not None]
+    if len(chosen) > 1:
+        problems.add("", f"give one of once, periods, months; not {' and '.join(chosen)}")
+    problems.check()
+    options: dict[str, Any] = {}
+    if document.once:
+        options["duration"] = Duration.once()
+    elif document.periods is not None:
+        options["duration"] = Duration.periods(document.periods)
+    elif document.months is not None:
+        options["duration"] = Duration.months(document.months)
+    if document.applies_to:
+        options["applies_to"] = frozenset(document.applies_to)
+    if percent is not None:
+        maker = Discount.per_unit_percent_off if per_unit else Discount.percent_off
+        return problems.build(lambda: maker(code, percent, **options))
+    with problems.at("amount"):
+        money = Money(amount, currency)
+    off = Discount.per_unit_amount_off if per_unit else Discount.amount_off
+    return problems.build(lambda: off(code, money, **options))
+
+
+def _read_discounts(
+    documents: Sequence[_DiscountDocument], currency: str, problems: Problems
+) -> tuple[Discount, ...]:
+    discounts = []
+    for index, document in enumerate(documents):
+        with problems.at(f"discounts[{index}]"):
+            discounts.append(_read_discount(document, currency, per_unit=False))
+    return tuple(discounts)
+
+
+def _read_line(document: _LineDocument, currency: str) -> LineItem:
+    problems = Problems()
+    discounts = []
+    for index, discount in enumerate(document.discounts):
+        with problems.at(f"discounts[{index}]"):
+            discounts.append(_read_discount(discount, currency, per_unit=True))
+    with problems.at("unit_price"):
+        price = Money(document.unit_price, currency)
+    return problems.build(
+        lambda: LineItem(
+            code=document.code,
+            name=document.name,
+            unit_price=price,
+            quantity=Decimal(1) if document.quantity is None else document.quantity,
+            frequency=document.frequency,
+            billing_start=document.start,
+            payments=document.payments,
+            end=document.end,
+            tax_rates=document.tax or (),
+            discounts=tuple(discounts),
+        )
+    )
+
+
+def _read_lines(
+    documents: Sequence[_LineDocument], currency: str, problems: Problems
+) -> tuple[LineItem, ...]:
+    lines = []
+    for index, document in enumerate(documents):
+        with problems.at(f"lines[{index}]"):
+            lines.append(_read_line(document, currency))
+    return tuple(lines)

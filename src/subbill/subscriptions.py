@@ -32,6 +32,7 @@ from typing import Any, Self
 import attrs
 
 from subbill._convert import check_enum, check_text, one_line, payment_reference, to_tuple
+from subbill._structure import Problems, Quantity, TaxRates, Text, structure
 from subbill.billing import BillableSubscription, BillingState, bill_subscription
 from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import RecurringCharge, to_quantity
@@ -608,6 +609,62 @@ class Subscription:
         """The events of the history dated inside ``period``."""
         return tuple(change for change in self.history if change.on in period)
 
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, catalog: Catalog) -> Self:
+        """Start a subscription on ``catalog`` from plain data (a mapping read from a file).
+
+        Keys: ``id``, ``customer``, ``plan``, ``start`` (``YYYY-MM-DD``), and optionally
+        ``frequency`` (default ``monthly``), ``modules`` and ``addons`` (lists of codes),
+        ``billing_day``, ``quantity``, ``payment_method`` and ``tax`` (one
+        ``{"name", "percent", "inclusive"}`` or a list of them). Every bad field is
+        reported at once in an :class:`~subbill.errors.InputError`; a module or add-on the
+        plan does not allow raises :class:`~subbill.decisions.RefusedError`, as
+        :meth:`create` does.
+
+        >>> from subbill.catalog import Catalog, Plan
+        >>> catalog = Catalog(currency="EUR", plans=[
+        ...     Plan(code="pro", name="Pro", rank=1, prices={MONTHLY: Money("59", "EUR")})])
+        >>> Subscription.from_mapping({"id": "S1", "customer": "Garage", "plan": "pro",
+        ...                            "start": "2026-03-01"}, catalog=catalog).start
+        datetime.date(2026, 3, 1)
+        >>> Subscription.from_mapping({"id": "S1", "customer": "", "plan": "gold",
+        ...                            "start": "2026-03-01", "seats": 3}, catalog=catalog)
+        Traceback (most recent call last):
+        ...
+        subbill.errors.InputError: customer: '' must be a non-empty text
+        seats: unknown key; expected addons, billing_day, customer, frequency, id, ...
+        """
+        document = structure(data, _SubscriptionDocument)
+        problems = Problems()
+        with problems.at("plan"):
+            catalog.plan(document.plan)
+        for index, code in enumerate(document.modules):
+            with problems.at(f"modules[{index}]"):
+                catalog.module(code)
+        for index, code in enumerate(document.addons):
+            with problems.at(f"addons[{index}]"):
+                catalog.addon(code)
+        problems.check()
+        fields: dict[str, Any] = {}
+        if document.quantity is not None:
+            fields["quantity"] = document.quantity
+        return problems.build(
+            lambda: cls.create(
+                id=document.id,
+                customer=document.customer,
+                catalog=catalog,
+                plan=document.plan,
+                start=document.start,
+                frequency=document.frequency,
+                modules=document.modules,
+                addons=document.addons,
+                billing_day=document.billing_day,
+                payment_method=document.payment_method,
+                tax_rates=document.tax or (),
+                **fields,
+            )
+        )
+
 
 def check_replacement(
     old: Subscription, new: Subscription, *, catalog: Catalog, state: BillingState | None
@@ -899,3 +956,20 @@ def _decide_plan_change(
             code for code in subscription.modules_on(on) if not catalog.module(code).allows(plan)
         ),
     )
+
+
+@attrs.frozen(kw_only=True)
+class _SubscriptionDocument:
+    """The plain-data shape :meth:`Subscription.from_mapping` reads."""
+
+    id: Text
+    customer: Text
+    plan: Text
+    start: date
+    frequency: Frequency = MONTHLY
+    modules: tuple[Text, ...] = ()
+    addons: tuple[Text, ...] = ()
+    billing_day: int | None = None
+    quantity: Quantity | None = None
+    payment_method: Text | None = None
+    tax: TaxRates | None = None
