@@ -900,3 +900,84 @@ def test_a_payment_link_with_a_typo_and_a_negative_price_is_refused(capsys, tmp_
         f"{path}: lines[0].unit_price: amount='-3000.00' must be >= 0",
         f"{path}: lines[1].paymnets: unknown key, did you mean 'payments'?",
     ]
+
+
+# -- reloading never re-bills (issue 10) -------------------------------------------------------
+
+
+def _one(**changes):
+    entry = {"id": "S1", "customer": "Boulangerie Martin", "plan": "essentiel",
+             "start": "2026-03-01", "frequency": "monthly"}
+    entry.update(changes)
+    return {"subscriptions": [entry]}
+
+
+def _invoices(db):
+    store = SQLiteStore(db, read_only=True)
+    try:
+        return [(i.number, i.issued_on.isoformat(), str(i.total)) for i in store.invoices()]
+    finally:
+        store.close()
+
+
+def test_reloading_a_billed_subscription_never_bills_a_month_again(capsys, tmp_path, db):
+    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
+    path = write_json(tmp_path / "s.json", _one())
+    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
+    assert run(capsys, "bill-run", "--as-of", "2026-03-15", "--db", db)[0] == 0
+    assert _invoices(db) == [("F-2026-000001", "2026-03-15", "29.00 EUR")]
+    before = database_content(db)
+    # Reloaded on plan pro: refused, with the change to use instead; nothing changes.
+    pro = write_json(tmp_path / "pro.json", _one(plan="pro"))
+    line = assert_one_line_error(*run(capsys, "subscriptions", "load", pro, "--db", db), 1)
+    assert "billed through 2026-04-01" in line
+    assert "change_plan" in line
+    assert database_content(db) == before
+    # Reloaded with the start moved one day: refused too.
+    moved = write_json(tmp_path / "moved.json", _one(start="2026-03-02"))
+    assert_one_line_error(*run(capsys, "subscriptions", "load", moved, "--db", db), 1)
+    assert database_content(db) == before
+    # The same file again is accepted, and bills nothing more.
+    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
+    assert run(capsys, "bill-run", "--as-of", "2026-03-15", "--db", db)[0] == 0
+    assert _invoices(db) == [("F-2026-000001", "2026-03-15", "29.00 EUR")]
+
+
+def test_reloading_a_catalog_never_reprices_billed_periods(capsys, tmp_path, db):
+    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
+    path = write_json(tmp_path / "s.json", _one())
+    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
+    assert run(capsys, "bill-run", "--as-of", "2026-03-15", "--db", db)[0] == 0
+    raised = json.loads(CATALOG.read_text(encoding="utf-8"))
+    raised["plans"][0]["prices"]["monthly"] = "35.00"
+    new_catalog = write_json(tmp_path / "raised.json", raised)
+    status, out, err = run(
+        capsys, "catalog", "load", new_catalog, "--as-of", "2026-03-15", "--db", db
+    )
+    assert status == 0, err
+    assert "New prices for 1 subscriptions" in out
+    assert run(capsys, "bill-run", "--as-of", "2026-03-20", "--db", db)[0] == 0
+    assert run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", db)[0] == 0
+    # March keeps 29.00 (nothing credited, nothing charged again); April is at 35.00.
+    assert _invoices(db) == [
+        ("F-2026-000001", "2026-03-15", "29.00 EUR"),
+        ("F-2026-000002", "2026-04-01", "35.00 EUR"),
+    ]
+
+
+def test_a_catalog_effective_date_before_what_was_billed_waits_for_the_billed_end(
+    capsys, tmp_path, db
+):
+    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
+    path = write_json(tmp_path / "s.json", _one())
+    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
+    assert run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", db)[0] == 0
+    raised = json.loads(CATALOG.read_text(encoding="utf-8"))
+    raised["plans"][0]["prices"]["monthly"] = "35.00"
+    new_catalog = write_json(tmp_path / "raised.json", raised)
+    argv = ["catalog", "load", new_catalog, "--effective", "2026-03-10", "--db", db]
+    assert run(capsys, *argv)[0] == 0
+    assert run(capsys, "bill-run", "--as-of", "2026-05-01", "--db", db)[0] == 0
+    # March and April were billed (2 × 29.00) on 1 April: they keep their price; the new
+    # price starts with May, the first period not billed yet.
+    assert [total for _, _, total in _invoices(db)] == ["58.00 EUR", "35.00 EUR"]

@@ -58,7 +58,7 @@ from subbill import __version__, _structure, tour
 from subbill._structure import Problems
 from subbill.catalog import Catalog
 from subbill.decisions import RefusedError
-from subbill.errors import InputError, SubbillError
+from subbill.errors import InputError, InvalidStateError, SubbillError
 from subbill.invoices import Invoice
 from subbill.l10n import (
     dashboard_text,
@@ -74,7 +74,7 @@ from subbill.quotes import PaymentLink, checkout
 from subbill.renewals import renewal_dashboard
 from subbill.service import run_billing
 from subbill.storage.sqlite import SQLiteStore
-from subbill.subscriptions import Subscription
+from subbill.subscriptions import Subscription, check_replacement
 
 __all__ = ["main"]
 
@@ -328,12 +328,45 @@ def _catalog_load(args: argparse.Namespace) -> int:
         catalog = Catalog.from_mapping(data)
     with _store(args.db, create=True) as store, store.transaction():
         _check_stored_subscriptions(store, catalog, source=args.file)
+        repriced = _reprice_stored(store, catalog, effective=args.effective, as_of=args.as_of)
         store.save_catalog(catalog)
     print(
         f"Catalog saved to {args.db}: {len(catalog.plans)} plans, {len(catalog.modules)} "
         f"modules, {len(catalog.addons)} add-ons, in {catalog.currency}."
     )
+    if repriced:
+        print(f"New prices for {repriced} subscriptions, each from its next billing period.")
     return 0
+
+
+def _reprice_stored(
+    store: SQLiteStore, catalog: Catalog, *, effective: date | None, as_of: date
+) -> int:
+    """Apply a new catalog's prices to the stored subscriptions, never to billed periods.
+
+    Each subscription takes the new prices from ``effective`` (default: its next billing
+    period after ``as_of``), and never before what it has been billed through: billed
+    periods keep the price they were billed at. Returns how many subscriptions changed.
+    """
+    previous = store.load_catalog()
+    if previous is None:
+        return 0
+    changed = 0
+    for subscription_id in store.subscription_ids():
+        subscription = store.get_subscription(subscription_id)
+        if subscription is None:
+            continue
+        state = store.get_billing_state(subscription_id)
+        on = effective or subscription.next_period_start(as_of)
+        if state is not None and state.billed_through:
+            on = max(on, *(day for _, day in state.billed_through))
+        kept = subscription.priced(previous)  # spans stored without a price keep the old one
+        repriced = kept.reprice(catalog, on=on)
+        if repriced != subscription:
+            check_replacement(subscription, repriced, catalog=catalog, state=state)
+            store.save_subscription(repriced)
+            changed += repriced != kept
+    return changed
 
 
 def _subscriptions_load(args: argparse.Namespace) -> int:
@@ -351,6 +384,15 @@ def _subscriptions_load(args: argparse.Namespace) -> int:
         existing = set(store.subscription_ids())
         with store.transaction():
             for subscription in subscriptions:
+                stored = store.get_subscription(subscription.id)
+                if stored is not None:
+                    # What was billed is never rewritten: a replacement that would change
+                    # it is refused (the message says which change to use instead).
+                    state = store.get_billing_state(subscription.id)
+                    try:
+                        check_replacement(stored, subscription, catalog=catalog, state=state)
+                    except InvalidStateError as error:
+                        raise _failure(f"{args.file}: {error}") from None
                 store.save_subscription(subscription)
     replaced = len(seen & existing)
     print(
@@ -621,8 +663,18 @@ def _parser() -> _Parser:
     ):
         group = commands.add_parser(noun, help=f"load {noun} from a JSON or TOML file")
         verbs = group.add_subparsers(dest="verb", metavar="VERB", required=True)
-        load = verbs.add_parser("load", parents=[db], help=f"load {what}")
+        parents = [db, as_of] if noun == "catalog" else [db]
+        load = verbs.add_parser("load", parents=parents, help=f"load {what}")
         load.add_argument("file", metavar="FILE", help="a .json or .toml file")
+        if noun == "catalog":
+            load.add_argument(
+                "--effective",
+                type=_date_argument,
+                default=None,
+                metavar="DATE",
+                help="apply new prices to stored subscriptions from this date (default: each "
+                "one's next billing period after --as-of); billed periods keep their price",
+            )
         load.set_defaults(run=run)
 
     bill = commands.add_parser(
