@@ -15,7 +15,7 @@ import pytest
 from subbill import InvalidArgumentError, Subscription
 from subbill.billing import NegativeBalancePolicy
 from subbill.errors import InvalidStateError, InvalidTypeError, OutOfBoundsError
-from subbill.service import run_billing
+from subbill.service import replace_subscription, run_billing
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.storage.errors import DiskFullError, StoredDataError
 from subbill.taxes import TaxRounding
@@ -338,3 +338,31 @@ def test_a_full_disk_during_a_run_stops_it_with_a_typed_error_and_keeps_what_was
     rest = bill(path)  # room again: the run resumes where it stopped, exactly once
     assert len(rest.invoices) == COUNT - len(invoices)
     assert [i.number for i in invoices_by_subscription(path)] == expected_numbers(COUNT)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_replace_subscription_never_rewrites_what_was_billed(kind, tmp_path):
+    store = _store(kind, tmp_path)
+    store.save_catalog(CATALOG)
+    first = Subscription.create(
+        id="R1", customer="C", catalog=CATALOG, plan="essentiel", start=date(2026, 3, 1)
+    )
+    assert replace_subscription(store, first) is False
+    report = run_billing(store, as_of=date(2026, 3, 15))
+    assert [str(store.get_invoice(n).total) for n in report.invoices] == ["29.00 EUR"]
+    pro = Subscription.create(
+        id="R1", customer="C", catalog=CATALOG, plan="pro", start=date(2026, 3, 1)
+    )
+    with pytest.raises(InvalidStateError, match="change_plan"):
+        replace_subscription(store, pro)
+    assert store.get_subscription("R1") == first
+    assert run_billing(store, as_of=date(2026, 3, 15)).invoices == ()
+    upgraded = first.change_plan("pro", CATALOG, on=date(2026, 3, 20))
+    assert replace_subscription(store, upgraded) is True
+    report = run_billing(store, as_of=date(2026, 3, 20))
+    (number,) = report.invoices
+    lines = store.get_invoice(number).lines
+    assert [(line.code, str(line.amount)) for line in lines] == [
+        ("essentiel", "-11.23 EUR"),  # 12/31 of 29.00 given back
+        ("pro", "22.84 EUR"),  # 12/31 of 59.00
+    ]

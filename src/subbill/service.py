@@ -45,9 +45,16 @@ from subbill.money import Money
 from subbill.periods import check_date
 from subbill.storage.errors import StoredDataError
 from subbill.storage.protocols import Store
+from subbill.subscriptions import Subscription, check_replacement
 from subbill.taxes import TaxRounding
 
-__all__ = ["MAX_PAYMENT_TERMS_DAYS", "BillRunReport", "BillingFailure", "run_billing"]
+__all__ = [
+    "MAX_PAYMENT_TERMS_DAYS",
+    "BillRunReport",
+    "BillingFailure",
+    "replace_subscription",
+    "run_billing",
+]
 
 MAX_PAYMENT_TERMS_DAYS = 365
 """The longest payment terms a run accepts, in days."""
@@ -214,3 +221,24 @@ def run_billing(
         total=totals,
         failures=tuple(failures),
     )
+
+
+def replace_subscription(store: Store, subscription: Subscription) -> bool:
+    """Save ``subscription``, refusing to rewrite what its stored version has been billed.
+
+    A new subscription is saved as it is. One that replaces a stored subscription is checked
+    against that subscription's billing state with
+    :func:`~subbill.subscriptions.check_replacement` first, in the same transaction: a
+    replacement that would change billed periods raises ``InvalidStateError`` (naming the
+    change to use instead) and nothing is saved. Returns whether a stored one was replaced.
+    """
+    with store.transaction():
+        stored = store.get_subscription(subscription.id)
+        if stored is not None:
+            catalog = store.load_catalog()
+            if catalog is None:
+                raise InvalidArgumentError("the store has no catalog: load one before saving")
+            state = store.get_billing_state(subscription.id)
+            check_replacement(stored, subscription, catalog=catalog, state=state)
+        store.save_subscription(subscription)
+    return stored is not None
