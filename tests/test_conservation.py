@@ -312,3 +312,11 @@ def test_one_time_lines_share_the_fixed_amount_of_their_period():
     assert result.invoice.discount_total == eur("8.00")
     assert result.invoice.total == eur("7.00")
     assert BillingState() != result.state
+
+
+def test_a_fixed_amount_reports_what_it_could_not_use():
+    fifty = Discount.amount_off("FIFTY", eur("50.00"))
+    result = bill_subscription(sub(charge("30.00"), discounts=(fifty,)), as_of=date(2026, 3, 1))
+    (applied,) = result.invoice.discounts
+    assert (applied.amount, applied.unused) == (eur("30.00"), eur("20.00"))
+    assert result.invoice.total == eur("0.00")

@@ -340,8 +340,11 @@ def _price(
     side: str,
     invoice_discounts: Sequence[Discount],
     origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
-) -> list[_Priced | None]:
-    """Price one side (``due`` or ``billed``) of the members of one billing period."""
+) -> tuple[list[_Priced | None], dict[str, Money]]:
+    """Price one side (``due`` or ``billed``) of the members of one billing period.
+
+    Also returns what each fixed amount could not use (a line cannot go below zero).
+    """
     priced: list[_Priced | None] = []
     targets: list[DiscountTarget] = []
     present: list[_Member] = []
@@ -376,7 +379,7 @@ def _price(
         present.append(member)
         priced.append(_Priced(gross, factor, days, whole, {}))
     if not targets:
-        return priced
+        return priced, {}
     active = [d for d in invoice_discounts if any(d.code in t.invoice_discounts for t in targets)]
     fixed_factors = {
         d.code: _coverage(
@@ -396,7 +399,8 @@ def _price(
         assert item is not None  # noqa: S101
         for line_discount in line_discounts:
             item.discounts[line_discount.code] = line_discount.amount
-    return priced
+    unused = {a.discount.code: a.unused for a in outcome.applied if a.unused.is_positive()}
+    return priced, unused
 
 
 def _line(
@@ -631,7 +635,7 @@ def bill_subscription(
         due_on=as_of + timedelta(days=subscription.payment_terms_days),
         lines=lines,
         subscription=subscription.id,
-        discounts=_applied(subscription, lines),
+        discounts=_applied(subscription, lines, run.unused),
         credit_applied=credit_applied,
     )
     new_state = BillingState(
@@ -652,6 +656,8 @@ class _Run:
         charges = subscription.charges
         self.first_schedule = self.schedules[charges[0].key] if charges else None
         self._indices: dict[tuple[str, date], int] = {}
+        #: What each fixed amount could not use on the lines of this call, by code.
+        self.unused: dict[str, Money] = {}
 
     def origin_index(self, charge: RecurringCharge | OneTimeCharge) -> Callable[[date], int]:
         """``day -> index of its billing period`` in ``charge``'s schedule (cached)."""
@@ -708,9 +714,15 @@ class _Run:
         subscription = self.subscription
         currency = subscription.currency
         found: list[tuple[int, date, InvoiceLine]] = []
+        zero = Money.zero(currency)
         for members in groups:
-            due_side = _price(members, "due", subscription.discounts, self.origin_index)
-            billed_side = _price(members, "billed", subscription.discounts, self.origin_index)
+            due_side, due_unused = _price(members, "due", subscription.discounts, self.origin_index)
+            billed_side, billed_unused = _price(
+                members, "billed", subscription.discounts, self.origin_index
+            )
+            for code in {*due_unused, *billed_unused}:
+                delta = due_unused.get(code, zero) - billed_unused.get(code, zero)
+                self.unused[code] = self.unused.get(code, zero) + delta
             for member, due, billed in zip(members, due_side, billed_side, strict=True):
                 line = _line(member, due, billed, currency)
                 if line is not None:
@@ -787,9 +799,14 @@ def _groups(
 
 
 def _applied(
-    subscription: BillableSubscription, lines: Sequence[InvoiceLine]
+    subscription: BillableSubscription,
+    lines: Sequence[InvoiceLine],
+    unused: Mapping[str, Money],
 ) -> tuple[AppliedDiscount, ...]:
-    """Each discount's total on the invoice (the sum of its lines'), in order of application."""
+    """Each discount's total on the invoice (the sum of its lines'), in order of application.
+
+    ``unused`` is what a fixed amount could not take off the periods this invoice bills.
+    """
     currency = subscription.currency
     found: dict[str, Discount] = {}
     charges: list[RecurringCharge | OneTimeCharge] = [
@@ -805,10 +822,15 @@ def _applied(
     for line in lines:
         for item in line.explanation.discounts:
             totals.setdefault(item.code, []).append(item.amount)
+    for code, amount in unused.items():
+        if amount.is_positive():
+            totals.setdefault(code, [])
     zero = Money.zero(currency)
     return tuple(
         AppliedDiscount(
-            discount=found[code], amount=Money.total(amounts, currency=currency), unused=zero
+            discount=found[code],
+            amount=Money.total(amounts, currency=currency),
+            unused=max(unused.get(code, zero), zero),
         )
         for code, amounts in totals.items()
         if code in found
