@@ -39,7 +39,13 @@ from subbill.money import (
     check_money,
     read_decimal,
 )
-from subbill.periods import MONTHLY, BillingSchedule, BillingStart, Frequency, check_date
+from subbill.periods import (
+    MONTHLY,
+    BillingSchedule,
+    BillingStart,
+    Frequency,
+    check_billing_date,
+)
 from subbill.proration import BillingTiming, ProrationBasis, schedule_for
 from subbill.taxes import TaxRate
 
@@ -116,9 +122,9 @@ def _check_rates(_instance: Any, _attribute: Any, rates: tuple[TaxRate, ...]) ->
 
 def _check_recurring(instance: RecurringCharge, _attribute: Any, _value: object) -> None:
     _check_period_price(instance)
-    check_date("start", instance.start)
+    check_billing_date("start", instance.start)
     if instance.end is not None:
-        check_date("end", instance.end)
+        check_billing_date("end", instance.end)
         if instance.end <= instance.start:
             raise InvalidPeriodError(
                 f"end={instance.end.isoformat()} of charge {instance.code!r} must be after "
@@ -228,7 +234,7 @@ class RecurringCharge:
         (a change never restarts a promotion); its ``reason`` explains its first period.
         Refused if ``on`` is not strictly inside the charge's span.
         """
-        check_date("on", on)
+        check_billing_date("on", on)
         if on <= self.start or (self.end is not None and on >= self.end):
             raise InvalidPeriodError(
                 f"on={on.isoformat()} must be after start={self.start.isoformat()}"
@@ -260,7 +266,7 @@ class RecurringCharge:
 
 def _check_one_time(instance: OneTimeCharge, _attribute: Any, _value: object) -> None:
     _check_period_price(instance)
-    check_date("due_on", instance.due_on)
+    check_billing_date("due_on", instance.due_on)
 
 
 @attrs.frozen(kw_only=True)

@@ -44,7 +44,7 @@ from subbill.money import (
     check_money,
     read_percent,
 )
-from subbill.periods import add_months, check_date
+from subbill.periods import add_months, check_billing_date
 
 __all__ = [
     "AppliedDiscount",
@@ -163,7 +163,7 @@ def _check_discount(instance: Discount, _attribute: Any, _value: object) -> None
             )
         check_money("amount", instance.amount)
     if instance.starts_on is not None:
-        check_date("starts_on", instance.starts_on)
+        check_billing_date("starts_on", instance.starts_on)
 
 
 def _optional_percent(value: object) -> Decimal | None:

@@ -41,6 +41,7 @@ from subbill.errors import (
 __all__ = [
     "MAX_AMOUNT",
     "MAX_AMOUNT_PLACES",
+    "MAX_COMPUTED_DATE",
     "MAX_DATE",
     "MAX_DISCOUNT_MONTHS",
     "MAX_DISCOUNT_PERIODS",
@@ -104,9 +105,13 @@ MAX_DISCOUNT_MONTHS: Final = 1200
 MAX_DISCOUNT_PERIODS: Final = 3660
 #: Earliest date the library accepts.
 MIN_DATE: Final = date(1900, 1, 1)
-#: Latest date the library accepts: leaves room for ten-year periods and payment terms
-#: after it, far from year 9999 (``datetime.date``'s last).
+#: Latest date billing may start or end on (a charge's start and end, a one-time charge's
+#: due date, a billing start, a discount's start).
 MAX_DATE: Final = date(2999, 12, 31)
+#: Latest date the library reads at all (``as_of``, a payment date, a period's end): a
+#: century of room for the periods, due dates and billing dates computed after MAX_DATE,
+#: and far from year 9999, where ``datetime.date`` ends.
+MAX_COMPUTED_DATE: Final = date(3099, 12, 31)
 
 
 def _places(value: Decimal) -> int:

@@ -32,6 +32,7 @@ from subbill.errors import (
     OutOfBoundsError,
 )
 from subbill.money import (
+    MAX_COMPUTED_DATE,
     MAX_DATE,
     MAX_FREQUENCY_DAYS,
     MAX_FREQUENCY_MONTHS,
@@ -53,6 +54,7 @@ __all__ = [
     "Period",
     "StartKind",
     "add_months",
+    "check_billing_date",
     "check_date",
     "check_payment_terms_days",
     "days_in_month",
@@ -62,26 +64,39 @@ _ONE_DAY = timedelta(days=1)
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def check_date(name: str, value: object) -> date:
+def check_date(name: str, value: object, *, latest: date = MAX_COMPUTED_DATE) -> date:
     """Return ``value`` if it is a plain ``date`` (not a ``datetime``) within the bounds.
 
     Used by every function that takes a date, so that a ``datetime`` (whose time and time
     zone would be silently dropped) or ``None`` gets a clear error naming the argument, and
-    a date outside 1900-01-01 … 2999-12-31 is refused where it comes in, not as "year out
-    of range" when a period after it is computed.
+    a date outside 1900-01-01 … 3099-12-31 is refused where it comes in, not as "year out
+    of range" when a period after it is computed. Dates that start or end billing are
+    held to 2999-12-31 (:func:`check_billing_date`): what is computed after them stays
+    within the bounds.
 
-    >>> check_date("start", date(9999, 12, 31))
+    >>> check_date("as_of", date(9999, 12, 31))
     Traceback (most recent call last):
     ...
-    subbill.errors.OutOfBoundsError: start=datetime.date(9999, 12, 31) must be between ...
+    subbill.errors.OutOfBoundsError: as_of=datetime.date(9999, 12, 31) must be between ...
     """
     if not isinstance(value, date) or isinstance(value, datetime):
         raise InvalidDateError(name, value)
-    if not MIN_DATE <= value <= MAX_DATE:
+    if not MIN_DATE <= value <= latest:
         raise OutOfBoundsError(
-            name, value, f"between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}"
+            name, value, f"between {MIN_DATE.isoformat()} and {latest.isoformat()}"
         )
     return value
+
+
+def check_billing_date(name: str, value: object) -> date:
+    """Like :func:`check_date`, for a date that starts or ends billing: up to 2999-12-31.
+
+    >>> check_billing_date("start", date(3000, 1, 1))
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: start=datetime.date(3000, 1, 1) must be between 1900-01-01 ...
+    """
+    return check_date(name, value, latest=MAX_DATE)
 
 
 def check_payment_terms_days(value: object, name: str = "payment_terms_days") -> int:
@@ -501,7 +516,7 @@ class StartKind(enum.Enum):
 def _check_start(instance: BillingStart, _attribute: Any, count: int) -> None:
     kind = instance.kind
     if kind is StartKind.ON_DATE:
-        check_date("on", instance.on_date)
+        check_billing_date("on", instance.on_date)
     elif instance.on_date is not None:
         raise InvalidArgumentError(f"on_date={instance.on_date!r} is only for kind=on_date")
     maximum, unit = (
