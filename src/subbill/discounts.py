@@ -41,6 +41,7 @@ from subbill.money import (
     MAX_DISCOUNT_MONTHS,
     MAX_DISCOUNT_PERIODS,
     Money,
+    _brief,
     check_money,
     read_percent,
 )
@@ -82,13 +83,13 @@ def _check_duration_count(instance: Duration, _attribute: Any, count: int) -> No
         raise InvalidArgumentError(f"count={count!r} must be an int")
     if instance.kind in (DurationKind.PERIODS, DurationKind.MONTHS) and count < 1:
         raise InvalidArgumentError(
-            f"count={count!r} must be >= 1 for a duration in {instance.kind.value}"
+            f"count={_brief(count)!r} must be >= 1 for a duration in {instance.kind.value}"
         )
     maximum = MAX_DISCOUNT_MONTHS if instance.kind is DurationKind.MONTHS else MAX_DISCOUNT_PERIODS
     if count > maximum:
         raise OutOfBoundsError(
             "count",
-            count,
+            _brief(count),
             f"at most {maximum} for a duration in {instance.kind.value} (or use forever())",
         )
     if instance.kind in (DurationKind.ONCE, DurationKind.FOREVER) and count != 0:

@@ -114,6 +114,26 @@ MAX_DATE: Final = date(2999, 12, 31)
 MAX_COMPUTED_DATE: Final = date(3099, 12, 31)
 
 
+def _brief(value: object) -> object:
+    """``value`` as an error message may show it: a number of thousands of digits shortened.
+
+    ``repr()`` of an int of more than 4300 digits raises ValueError; a 5000-character
+    string would make a 5000-character message.
+
+    >>> _brief(10**5000), _brief("9" * 5000)
+    (Decimal('1.0000000000E+5000'), '9999999999…9999999999 (5000 characters)')
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        with decimal.localcontext(_BRIEF):
+            return +Decimal(value)
+    if isinstance(value, str) and len(value) > 40:
+        return f"{value[:10]}…{value[-10:]} ({len(value)} characters)"
+    return value
+
+
+_BRIEF = decimal.Context(prec=11, rounding=decimal.ROUND_HALF_EVEN)
+
+
 def _places(value: Decimal) -> int:
     """Decimal places of a finite ``value``, trailing zeros not counted (1.500 has 1)."""
     _sign, digits, exponent = value.as_tuple()
@@ -156,12 +176,14 @@ def check_decimal(
         word = "at most" if inclusive else "below"
         raise OutOfBoundsError(
             name,
-            value if shown is None else shown,
+            _brief(value if shown is None else shown),
             f"{word} 10^{limit.adjusted()} in magnitude",
         )
     if _places(value) > places:
         raise OutOfBoundsError(
-            name, value if shown is None else shown, f"written with at most {places} decimal places"
+            name,
+            _brief(value if shown is None else shown),
+            f"written with at most {places} decimal places",
         )
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)  # noqa: S101  (finite)
@@ -435,7 +457,9 @@ class Money:
         # Inclusive: 999999999999999.5 JPY, a valid amount, rounds to 10^15 yen.
         if abs(units) > 10 ** (MAX_AMOUNT.adjusted() + precision):
             raise OutOfBoundsError(
-                "units", units, f"<= 10^{MAX_AMOUNT.adjusted() + precision} minor units of {code}"
+                "units",
+                _brief(units),
+                f"<= 10^{MAX_AMOUNT.adjusted() + precision} minor units of {code}",
             )
         return cls._make(_from_units(units, precision), code)
 

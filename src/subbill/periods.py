@@ -38,6 +38,7 @@ from subbill.money import (
     MAX_FREQUENCY_MONTHS,
     MAX_PAYMENT_TERMS_DAYS,
     MIN_DATE,
+    _brief,
 )
 
 __all__ = [
@@ -123,9 +124,9 @@ def _check_int(
 ) -> int:
     """An int from ``minimum`` (else ``error``) to ``maximum`` (else OutOfBoundsError)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise error(f"{name}={value!r} must be an int >= {minimum}")
+        raise error(f"{name}={_brief(value)!r} must be an int >= {minimum}")
     if value > maximum:
-        raise OutOfBoundsError(name, value, f"at most {maximum} {unit}")
+        raise OutOfBoundsError(name, _brief(value), f"at most {maximum} {unit}")
     return value
 
 
@@ -156,7 +157,9 @@ def add_months(day: date, months: int, *, billing_day: int | None = None) -> dat
     year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
     if not 1 <= year <= 9999:
         raise OutOfBoundsError(
-            "months", months, f"small enough to stay within years 1-9999 from {day.isoformat()}"
+            "months",
+            _brief(months),
+            f"small enough to stay within years 1-9999 from {day.isoformat()}",
         )
     wanted = day.day if billing_day is None else billing_day
     return date(year, month0 + 1, min(wanted, days_in_month(year, month0 + 1)))
@@ -168,7 +171,9 @@ def _add_days(day: date, days: int) -> date:
         return day + timedelta(days=days)
     except OverflowError:
         raise OutOfBoundsError(
-            "days", days, f"small enough to stay within years 1-9999 from {day.isoformat()}"
+            "days",
+            _brief(days),
+            f"small enough to stay within years 1-9999 from {day.isoformat()}",
         ) from None
 
 
@@ -464,7 +469,7 @@ class BillingSchedule:
         year, month0 = divmod(self._month_index + self.frequency.count * n, 12)
         if not 1 <= year <= 9999:
             raise OutOfBoundsError(
-                "n", n, f"small enough to stay within years 1-9999 of {self.anchor}"
+                "n", _brief(n), f"small enough to stay within years 1-9999 of {self.anchor}"
             )
         last = days_in_month(year, month0 + 1)
         return date(year, month0 + 1, day if day <= last else last)
