@@ -179,17 +179,19 @@ def check_decimal(
             _brief(value if shown is None else shown),
             f"{word} 10^{limit.adjusted()} in magnitude",
         )
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # noqa: S101  (finite)
+    if -places <= exponent <= 0:
+        return value
+    if exponent > 0:
+        return value.quantize(_QUANTA[0], context=_CONTEXT)
     if _places(value) > places:
         raise OutOfBoundsError(
             name,
             _brief(value if shown is None else shown),
             f"written with at most {places} decimal places",
         )
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)  # noqa: S101  (finite)
-    if exponent > 0 or exponent < -places:
-        return value.quantize(_QUANTA[min(places, max(0, -exponent))], context=_CONTEXT)
-    return value
+    return value.quantize(_QUANTA[places], context=_CONTEXT)
 
 
 _QUANTA = tuple(Decimal(1).scaleb(-n, context=_CONTEXT) for n in range(13))
@@ -253,16 +255,45 @@ def read_decimal(value: object, name: str) -> Decimal:
     elif isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, str):
-        try:
-            with decimal.localcontext(_CONTEXT):
-                amount = Decimal(value.strip())
-        except decimal.InvalidOperation:
-            raise InvalidAmountError(name, value, 'a decimal number such as "19.99"') from None
+        amount = _parse(value.strip(), name, value)
     else:
         raise InvalidAmountError(name, value, "a str, an int or a Decimal")
     if not amount.is_finite():
         raise InvalidAmountError(name, value, "a finite number")
     return amount
+
+
+# Reads a plain decimal string exactly (no precision limit, nothing rounded) and fast; what
+# it refuses (underscores, errors) goes through Decimal() in the private context.
+_EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[
+        decimal.InvalidOperation,
+        decimal.Overflow,
+        decimal.Underflow,
+        decimal.Clamped,
+        decimal.Inexact,
+        decimal.Rounded,
+        decimal.Subnormal,
+    ],
+)
+
+
+def _parse(text: str, name: str, value: object) -> Decimal:
+    try:
+        return _EXACT.create_decimal(text)
+    except (decimal.Overflow, decimal.Underflow, decimal.Subnormal):
+        # an exponent beyond what Decimal holds at all: "1e99999999999999999999"
+        raise OutOfBoundsError(name, _brief(value), "a number Decimal can hold") from None
+    except decimal.DecimalException:
+        pass
+    try:
+        with decimal.localcontext(_CONTEXT):
+            return Decimal(text)
+    except decimal.InvalidOperation:
+        raise InvalidAmountError(name, value, 'a decimal number such as "19.99"') from None
 
 
 def _to_amount(value: object, name: str = "amount") -> Decimal:

@@ -366,3 +366,27 @@ CASES += [
     ),
     Case("bounds-nth-5000-digit-int", lambda: SCHEDULE.nth(10**5000), OutOfBoundsError),
 ]
+
+# Exponents beyond what Decimal itself holds.
+CASES += [
+    Case(
+        "bounds-money-exponent-beyond-decimal",
+        lambda: Money("1e99999999999999999999999", "EUR"),
+        OutOfBoundsError,
+    ),
+    Case(
+        "bounds-money-negative-exponent-beyond-decimal",
+        lambda: Money("1e-99999999999999999999999", "EUR"),
+        OutOfBoundsError,
+    ),
+    Case(
+        "bounds-quantity-exponent-beyond-decimal",
+        lambda: to_quantity("1e99999999999999999999999"),
+        OutOfBoundsError,
+    ),
+    Case(
+        "bounds-percent-exponent-beyond-decimal",
+        lambda: TaxRate(name="x", percent="1e-99999999999999999999999"),
+        OutOfBoundsError,
+    ),
+]
