@@ -14,6 +14,7 @@ from subbill import (
     InvalidAmountError,
     InvalidArgumentError,
     Money,
+    OutOfBoundsError,
     SubbillError,
     UnknownCurrencyError,
     currency_precision,
@@ -278,3 +279,36 @@ def test_zero_in_every_currency(code):
 def test_no_currency_codes_are_not_money():
     with pytest.raises(UnknownCurrencyError, match="currency='XXX'"):
         Money("1", "XXX")
+
+
+# -- bounds and the caller's context -------------------------------------------------------------
+
+
+def test_repr_and_str_write_every_digit_without_exponent():
+    assert repr(Money("0.0000001", "EUR")) == "Money('0.0000001', 'EUR')"
+    assert str(Money("1E+3", "EUR")) == "1000 EUR"
+    with decimal.localcontext(decimal.Context(capitals=0)):
+        assert str(Money("0.000000001", "EUR")) == "0.000000001 EUR"
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15), st.sampled_from(CURRENCIES))
+def test_minor_units_round_trip_exactly_within_the_bounds(units, currency):
+    money = Money.from_minor_units(units, currency)
+    assert money.to_minor_units() == units
+    assert money.is_rounded()
+
+
+def test_amounts_beyond_the_bounds_are_refused_with_out_of_bounds_error():
+    with pytest.raises(OutOfBoundsError, match=r"amount='1e999' must be below 10\^15 in magn"):
+        Money("1e999", "EUR")
+    with pytest.raises(OutOfBoundsError, match="must be written with at most 9 decimal places"):
+        Money("0.0000000001", "EUR")
+    assert issubclass(OutOfBoundsError, SubbillError)
+    assert Money("999999999999999.999999999", "EUR").amount == Decimal("999999999999999.999999999")
+
+
+def test_a_bad_string_gets_the_same_error_whatever_the_callers_traps():
+    with decimal.localcontext(decimal.Context(traps=[])) as context:
+        with pytest.raises(InvalidAmountError, match=r'a decimal number such as "19\.99"'):
+            Money("abc", "EUR")
+        assert not context.flags[decimal.InvalidOperation]

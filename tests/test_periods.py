@@ -2,7 +2,7 @@ import itertools
 from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from subbill import (
@@ -25,6 +25,7 @@ from subbill import (
     add_months,
     days_in_month,
 )
+from subbill.money import MAX_DATE, MAX_FREQUENCY_DAYS, MAX_FREQUENCY_MONTHS, MIN_DATE
 from tests.strategies import dates, day_frequencies, month_frequencies
 
 # -- Frequency -------------------------------------------------------------------------------
@@ -245,6 +246,8 @@ def test_month_based_dates_land_on_billing_day_or_month_end(schedule, n):
     schedules(), st.integers(min_value=-100, max_value=100), st.integers(min_value=0, max_value=50)
 )
 def test_dates_never_drift_when_counted_from_a_later_billing_date(schedule, n, m):
+    # The new anchor is a date given to the library: it must be within the date bounds.
+    assume(MIN_DATE <= schedule.nth(n) <= MAX_DATE)
     restarted = BillingSchedule(
         anchor=schedule.nth(n), frequency=schedule.frequency, billing_day=schedule.day
     )
@@ -294,8 +297,13 @@ def test_billing_start_refuses_bad_values():
         BillingStart.immediately().resolve(paid_on=datetime(2026, 1, 1))  # noqa: DTZ001
 
 
-@given(dates, st.integers(min_value=0, max_value=400))
-def test_delayed_starts_are_never_before_payment(paid_on, n):
-    for start in (BillingStart.after_days(n), BillingStart.after_months(n)):
+@given(
+    dates,
+    st.integers(min_value=0, max_value=MAX_FREQUENCY_MONTHS),
+    st.integers(min_value=0, max_value=MAX_FREQUENCY_DAYS),
+)
+def test_delayed_starts_are_never_before_payment(paid_on, n, days):
+    # Delays are bounded like frequencies: ten years, 120 months or 3660 days.
+    for start in (BillingStart.after_days(days), BillingStart.after_months(n)):
         assert start.resolve(paid_on=paid_on) >= paid_on
-    assert BillingStart.after_days(n).resolve(paid_on=paid_on) == paid_on + timedelta(days=n)
+    assert BillingStart.after_days(days).resolve(paid_on=paid_on) == paid_on + timedelta(days=days)

@@ -24,9 +24,28 @@ import attrs
 
 from subbill._convert import check_text, instance_of, to_tuple
 from subbill.discounts import Discount
-from subbill.errors import InvalidArgumentError, InvalidPeriodError
-from subbill.money import Money, _to_amount
-from subbill.periods import MONTHLY, BillingSchedule, BillingStart, Frequency, check_date
+from subbill.errors import (
+    InvalidArgumentError,
+    InvalidPeriodError,
+    InvalidQuantityError,
+    OutOfBoundsError,
+)
+from subbill.money import (
+    MAX_AMOUNT,
+    MAX_QUANTITY,
+    MAX_QUANTITY_PLACES,
+    Money,
+    check_decimal,
+    check_money,
+    read_decimal,
+)
+from subbill.periods import (
+    MONTHLY,
+    BillingSchedule,
+    BillingStart,
+    Frequency,
+    check_billing_date,
+)
 from subbill.proration import BillingTiming, ProrationBasis, schedule_for
 from subbill.taxes import TaxRate
 
@@ -34,20 +53,49 @@ __all__ = ["OneTimeCharge", "RecurringCharge", "to_quantity"]
 
 
 def to_quantity(value: object) -> Decimal:
-    """Read a quantity (seats, units): an int, str or Decimal >= 0; never a float.
+    """Read a quantity (seats, units): an int, str or Decimal from 0 to 10^12; never a float.
+
+    At most 6 decimal places (2.5 GB, 0.000001 GB).
 
     >>> to_quantity(3), to_quantity("2.5")
     (Decimal('3'), Decimal('2.5'))
+    >>> to_quantity(-2)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidQuantityError: quantity=-2 must be >= 0
+    >>> to_quantity(10**13)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: quantity=10000000000000 must be at most 10^12 in magnitude
     """
-    quantity = _to_amount(value, "quantity")
+    quantity = read_decimal(value, "quantity")
     if quantity < 0:
-        raise InvalidArgumentError(f"quantity={value!r} must be >= 0")
-    return quantity
+        raise InvalidQuantityError(f"quantity={value!r} must be >= 0")
+    return check_decimal(
+        "quantity",
+        quantity,
+        limit=MAX_QUANTITY,
+        places=MAX_QUANTITY_PLACES,
+        inclusive=True,
+        shown=value,
+    )
 
 
 def _check_money(_instance: Any, attribute: Any, value: Money) -> None:
     if not isinstance(value, Money):
         raise InvalidArgumentError(f"{attribute.name}={value!r} must be a Money")
+    check_money(attribute.name, value)
+
+
+def _check_period_price(instance: RecurringCharge | OneTimeCharge) -> None:
+    """``unit_price × quantity`` is an amount too: below 10^15 in magnitude."""
+    price = instance.unit_price * instance.quantity
+    if price.amount.copy_abs() >= MAX_AMOUNT:
+        raise OutOfBoundsError(
+            "unit_price × quantity",
+            price,
+            f"below 10^{MAX_AMOUNT.adjusted()} in magnitude (charge {instance.code!r})",
+        )
 
 
 def _check_discounts(instance: Any, _attribute: Any, discounts: tuple[Discount, ...]) -> None:
@@ -73,9 +121,10 @@ def _check_rates(_instance: Any, _attribute: Any, rates: tuple[TaxRate, ...]) ->
 
 
 def _check_recurring(instance: RecurringCharge, _attribute: Any, _value: object) -> None:
-    check_date("start", instance.start)
+    _check_period_price(instance)
+    check_billing_date("start", instance.start)
     if instance.end is not None:
-        check_date("end", instance.end)
+        check_billing_date("end", instance.end)
         if instance.end <= instance.start:
             raise InvalidPeriodError(
                 f"end={instance.end.isoformat()} of charge {instance.code!r} must be after "
@@ -185,7 +234,7 @@ class RecurringCharge:
         (a change never restarts a promotion); its ``reason`` explains its first period.
         Refused if ``on`` is not strictly inside the charge's span.
         """
-        check_date("on", on)
+        check_billing_date("on", on)
         if on <= self.start or (self.end is not None and on >= self.end):
             raise InvalidPeriodError(
                 f"on={on.isoformat()} must be after start={self.start.isoformat()}"
@@ -216,7 +265,8 @@ class RecurringCharge:
 
 
 def _check_one_time(instance: OneTimeCharge, _attribute: Any, _value: object) -> None:
-    check_date("due_on", instance.due_on)
+    _check_period_price(instance)
+    check_billing_date("due_on", instance.due_on)
 
 
 @attrs.frozen(kw_only=True)

@@ -40,9 +40,16 @@ from typing import Any, Self
 import attrs
 
 from subbill._convert import check_line, instance_of
-from subbill.errors import InvalidArgumentError
-from subbill.money import Money, _to_amount
-from subbill.periods import add_months, check_date
+from subbill.errors import InvalidArgumentError, OutOfBoundsError
+from subbill.money import (
+    MAX_DISCOUNT_MONTHS,
+    MAX_DISCOUNT_PERIODS,
+    Money,
+    _brief,
+    check_money,
+    read_percent,
+)
+from subbill.periods import add_months, check_billing_date
 
 __all__ = [
     "AppliedDiscount",
@@ -80,7 +87,14 @@ def _check_duration_count(instance: Duration, _attribute: Any, count: int) -> No
         raise InvalidArgumentError(f"count={count!r} must be an int")
     if instance.kind in (DurationKind.PERIODS, DurationKind.MONTHS) and count < 1:
         raise InvalidArgumentError(
-            f"count={count!r} must be >= 1 for a duration in {instance.kind.value}"
+            f"count={_brief(count)!r} must be >= 1 for a duration in {instance.kind.value}"
+        )
+    maximum = MAX_DISCOUNT_MONTHS if instance.kind is DurationKind.MONTHS else MAX_DISCOUNT_PERIODS
+    if count > maximum:
+        raise OutOfBoundsError(
+            "count",
+            _brief(count),
+            f"at most {maximum} for a duration in {instance.kind.value} (or use forever())",
         )
     if instance.kind in (DurationKind.ONCE, DurationKind.FOREVER) and count != 0:
         raise InvalidArgumentError(
@@ -97,6 +111,8 @@ class Duration:
     - ``periods(n)``: the first ``n`` billing periods of each charge from the discount's start.
     - ``months(n)``: the periods that start within ``n`` months of the discount's start.
     - ``forever()``.
+
+    A count is at most 3660 periods or 1200 months (a hundred years: use ``forever()``).
     """
 
     kind: DurationKind = attrs.field(validator=instance_of(DurationKind))
@@ -150,12 +166,14 @@ def _check_discount(instance: Discount, _attribute: Any, _value: object) -> None
             raise InvalidArgumentError(
                 f"amount={instance.amount!r} of discount {instance.code!r} must be a Money > 0"
             )
+        check_money("amount", instance.amount)
     if instance.starts_on is not None:
-        check_date("starts_on", instance.starts_on)
+        check_billing_date("starts_on", instance.starts_on)
 
 
 def _optional_percent(value: object) -> Decimal | None:
-    return None if value is None else _to_amount(value, "percent")
+    # At most 6 decimal places; the range (0, 100] is checked by _check_discount.
+    return None if value is None else read_percent(value, "percent")
 
 
 def _to_codes(value: object) -> frozenset[str]:

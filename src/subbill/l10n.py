@@ -18,6 +18,7 @@ value can start a line of its own or reorder the text around it.
 
 from __future__ import annotations
 
+import decimal
 import html
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
@@ -33,7 +34,7 @@ from subbill._convert import escape_controls
 from subbill.decisions import Refused
 from subbill.errors import SubbillError
 from subbill.invoices import Invoice, InvoiceLine
-from subbill.money import Money
+from subbill.money import _CONTEXT, Money
 from subbill.periods import Frequency, FrequencyUnit, Period, check_date
 from subbill.proration import BillablePeriod, ProrationBasis
 from subbill.renewals import RenewalDashboard
@@ -95,9 +96,10 @@ def format_money(money: Money, *, locale: str) -> str:
     >>> format_money(Money("1500", "JPY"), locale="fr_FR")
     '1\u202f500\xa0JPY'
     """
-    return babel.numbers.format_currency(
-        money.rounded().amount, money.currency, locale=_locale(locale)
-    )
+    amount = money.rounded().amount
+    # babel rounds in the thread's context: give it the library's, never the caller's.
+    with decimal.localcontext(_CONTEXT):
+        return babel.numbers.format_currency(amount, money.currency, locale=_locale(locale))
 
 
 def format_date(day: date, *, locale: str, format: str = "long") -> str:  # noqa: A002
@@ -342,7 +344,12 @@ def reason_label(reason: str, *, locale: str) -> str:
 
 
 def _quantity(quantity: Decimal, *, locale: str) -> str:
-    return babel.numbers.format_decimal(quantity, locale=_locale(locale))
+    # Every digit of a quantity is shown (2.5, 0.000001: up to 6 places), in the library's
+    # decimal context, never the caller's.
+    with decimal.localcontext(_CONTEXT):
+        return babel.numbers.format_decimal(
+            quantity, locale=_locale(locale), decimal_quantization=False
+        )
 
 
 def describe_line(line: InvoiceLine, *, locale: str) -> str:

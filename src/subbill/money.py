@@ -20,9 +20,10 @@ from __future__ import annotations
 import decimal
 import functools
 from collections.abc import Iterable, Sequence
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any, Self, TypeAlias
+from typing import Any, Final, Self, TypeAlias
 
 import attrs
 from babel.numbers import get_currency_precision, list_currencies
@@ -33,15 +34,33 @@ from subbill.errors import (
     InvalidAllocationError,
     InvalidAmountError,
     InvalidArgumentError,
+    OutOfBoundsError,
     UnknownCurrencyError,
 )
 
 __all__ = [
+    "MAX_AMOUNT",
+    "MAX_AMOUNT_PLACES",
+    "MAX_COMPUTED_DATE",
+    "MAX_DATE",
+    "MAX_DISCOUNT_MONTHS",
+    "MAX_DISCOUNT_PERIODS",
+    "MAX_FREQUENCY_DAYS",
+    "MAX_FREQUENCY_MONTHS",
+    "MAX_PAYMENT_TERMS_DAYS",
+    "MAX_PERCENT_PLACES",
+    "MAX_QUANTITY",
+    "MAX_QUANTITY_PLACES",
+    "MIN_DATE",
     "ROUND_HALF_UP",
     "Money",
     "Number",
+    "check_decimal",
+    "check_money",
     "currency_precision",
     "is_currency",
+    "read_decimal",
+    "read_percent",
     "round_fraction",
     "round_preserving_sum",
 ]
@@ -55,6 +74,127 @@ _CONTEXT = decimal.Context(
     rounding=decimal.ROUND_HALF_EVEN,
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
 )
+
+# -- bounds -------------------------------------------------------------------------------------
+# What billing needs, written once: every validator of the library reads these. Within them
+# every computation is exact (an amount has at most 15 + 9 digits, a period price
+# ``unit_price × quantity`` at most 15 + 15, times a percentage at most 39: far inside the 50
+# digits of the private context) and fast (no Fraction of a 10**-999999 amount); beyond them
+# a value is refused with OutOfBoundsError where it is built, never at billing time.
+# docs/bounds.md explains each one.
+
+#: An amount (price, discount, payment, period price) is below this in magnitude (major units).
+MAX_AMOUNT: Final = Decimal("1E+15")
+#: Most decimal places of an amount: unit prices of 0.0004 per call, or 0.00000015 per token.
+MAX_AMOUNT_PLACES: Final = 9
+#: Largest quantity (seats, units, calls), inclusive.
+MAX_QUANTITY: Final = Decimal("1E+12")
+#: Most decimal places of a quantity (2.5 GB, 0.000001 GB).
+MAX_QUANTITY_PLACES: Final = 6
+#: Most decimal places of a percentage (tax rate 8.875, discount 33.333333); 0 to 100 %.
+MAX_PERCENT_PLACES: Final = 6
+#: Longest frequency and billing-start delay counted in months: ten years.
+MAX_FREQUENCY_MONTHS: Final = 120
+#: Longest frequency and billing-start delay counted in days (or 7-day weeks): ten years.
+MAX_FREQUENCY_DAYS: Final = 3660
+#: Longest payment terms, in days.
+MAX_PAYMENT_TERMS_DAYS: Final = 365
+#: Longest discount duration counted in months (a hundred years: "forever" in practice).
+MAX_DISCOUNT_MONTHS: Final = 1200
+#: Longest discount duration counted in billing periods.
+MAX_DISCOUNT_PERIODS: Final = 3660
+#: Earliest date the library accepts.
+MIN_DATE: Final = date(1900, 1, 1)
+#: Latest date billing may start or end on (a charge's start and end, a one-time charge's
+#: due date, a billing start, a discount's start).
+MAX_DATE: Final = date(2999, 12, 31)
+#: Latest date the library reads at all (``as_of``, a payment date, a period's end): a
+#: century of room for the periods, due dates and billing dates computed after MAX_DATE,
+#: and far from year 9999, where ``datetime.date`` ends.
+MAX_COMPUTED_DATE: Final = date(3099, 12, 31)
+
+
+def _brief(value: object) -> object:
+    """``value`` as an error message may show it: a number of thousands of digits shortened.
+
+    ``repr()`` of an int of more than 4300 digits raises ValueError; a 5000-character
+    string would make a 5000-character message.
+
+    >>> _brief(10**5000), _brief("9" * 5000)
+    (Decimal('1.0000000000E+5000'), '9999999999…9999999999 (5000 characters)')
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        with decimal.localcontext(_BRIEF):
+            return +Decimal(value)
+    if isinstance(value, str) and len(value) > 40:
+        return f"{value[:10]}…{value[-10:]} ({len(value)} characters)"
+    return value
+
+
+_BRIEF = decimal.Context(prec=11, rounding=decimal.ROUND_HALF_EVEN)
+
+
+def _places(value: Decimal) -> int:
+    """Decimal places of a finite ``value``, trailing zeros not counted (1.500 has 1)."""
+    _sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0 or not any(digits):
+        return 0
+    trailing = 0
+    for digit in reversed(digits):
+        if digit:
+            break
+        trailing += 1
+    return max(0, -(exponent + trailing))
+
+
+def check_decimal(
+    name: str,
+    value: Decimal,
+    *,
+    limit: Decimal,
+    places: int,
+    inclusive: bool = False,
+    shown: object = None,
+) -> Decimal:
+    """Refuse a finite ``value`` beyond ``limit`` in magnitude or with more than ``places``.
+
+    ``inclusive`` says whether ``limit`` itself is allowed; ``shown`` is the value as the
+    caller gave it, for the message. Returns ``value`` written with at most ``places``
+    decimals and no positive exponent (losslessly: only zeros are dropped or added), so
+    ``Decimal("1.5000000000000")`` reads as ``1.500000000`` and ``Decimal("1E+3")`` as
+    ``1000``. Runs in the private context: the caller's is never read.
+
+    >>> check_decimal("x", Decimal("1E+3"), limit=MAX_AMOUNT, places=2)
+    Decimal('1000')
+    >>> check_decimal("x", Decimal("0.001"), limit=MAX_AMOUNT, places=2)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: x=Decimal('0.001') must be written with at most 2 ...
+    """
+    magnitude = value.copy_abs()
+    if magnitude > limit or (magnitude == limit and not inclusive):
+        word = "at most" if inclusive else "below"
+        raise OutOfBoundsError(
+            name,
+            _brief(value if shown is None else shown),
+            f"{word} 10^{limit.adjusted()} in magnitude",
+        )
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # noqa: S101  (finite)
+    if -places <= exponent <= 0:
+        return value
+    if exponent > 0:
+        return value.quantize(_QUANTA[0], context=_CONTEXT)
+    if _places(value) > places:
+        raise OutOfBoundsError(
+            name,
+            _brief(value if shown is None else shown),
+            f"written with at most {places} decimal places",
+        )
+    return value.quantize(_QUANTA[places], context=_CONTEXT)
+
+
+_QUANTA = tuple(Decimal(1).scaleb(-n, context=_CONTEXT) for n in range(13))
 
 
 @functools.cache
@@ -85,7 +225,7 @@ def currency_precision(currency: str) -> int:
 
 @functools.cache
 def _quantum(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-currency_precision(currency))
+    return Decimal(1).scaleb(-currency_precision(currency), context=_CONTEXT)
 
 
 def _to_currency(value: object) -> str:
@@ -97,7 +237,15 @@ def _to_currency(value: object) -> str:
     return code
 
 
-def _to_amount(value: object, name: str = "amount") -> Decimal:
+def read_decimal(value: object, name: str) -> Decimal:
+    """Read an exact, finite number (``str``, ``int`` or ``Decimal``); never a float or a bool.
+
+    Strings are parsed in the private context, so a bad one raises the same error whatever
+    the caller's context (and sets none of its flags).
+
+    >>> read_decimal(" 19.99 ", "amount")
+    Decimal('19.99')
+    """
     if isinstance(value, bool):
         raise InvalidAmountError(name, value, "a str, an int or a Decimal, not a bool")
     if isinstance(value, float):
@@ -107,15 +255,92 @@ def _to_amount(value: object, name: str = "amount") -> Decimal:
     elif isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, str):
-        try:
-            amount = Decimal(value.strip())
-        except decimal.InvalidOperation:
-            raise InvalidAmountError(name, value, 'a decimal number such as "19.99"') from None
+        amount = _parse(value.strip(), name, value)
     else:
         raise InvalidAmountError(name, value, "a str, an int or a Decimal")
     if not amount.is_finite():
         raise InvalidAmountError(name, value, "a finite number")
     return amount
+
+
+# Reads a plain decimal string exactly (no precision limit, nothing rounded) and fast; what
+# it refuses (underscores, errors) goes through Decimal() in the private context.
+_EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[
+        decimal.InvalidOperation,
+        decimal.Overflow,
+        decimal.Underflow,
+        decimal.Clamped,
+        decimal.Inexact,
+        decimal.Rounded,
+        decimal.Subnormal,
+    ],
+)
+
+
+def _parse(text: str, name: str, value: object) -> Decimal:
+    try:
+        return _EXACT.create_decimal(text)
+    except (decimal.Overflow, decimal.Underflow, decimal.Subnormal):
+        # an exponent beyond what Decimal holds at all: "1e99999999999999999999"
+        raise OutOfBoundsError(name, _brief(value), "a number Decimal can hold") from None
+    except decimal.DecimalException:
+        pass
+    try:
+        with decimal.localcontext(_CONTEXT):
+            return Decimal(text)
+    except decimal.InvalidOperation:
+        raise InvalidAmountError(name, value, 'a decimal number such as "19.99"') from None
+
+
+def _to_amount(value: object, name: str = "amount") -> Decimal:
+    """Read an amount within the bounds: ``|amount| < 10^15``, at most 9 decimal places."""
+    amount = read_decimal(value, name)
+    return check_decimal(name, amount, limit=MAX_AMOUNT, places=MAX_AMOUNT_PLACES, shown=value)
+
+
+def read_percent(value: object, name: str = "percent") -> Decimal:
+    """Read a percentage: an exact number with at most 6 decimal places.
+
+    The range (0 to 100 for a tax rate, above 0 for a discount) is the caller's to check,
+    with its own error: a value beyond 100 in magnitude is returned as read.
+
+    >>> read_percent("8.875"), read_percent("120")
+    (Decimal('8.875'), Decimal('120'))
+    >>> read_percent("1e-999999")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: percent='1e-999999' must be written with at most 6 ...
+    """
+    percent = read_decimal(value, name)
+    if percent.copy_abs() > _HUNDRED:
+        return percent
+    return check_decimal(
+        name, percent, limit=_HUNDRED, places=MAX_PERCENT_PLACES, inclusive=True, shown=value
+    )
+
+
+_HUNDRED: Final = Decimal(100)
+
+
+def check_money(name: str, money: Money) -> Money:
+    """Return ``money`` if its amount is within the bounds of an amount, else raise.
+
+    For values that may come from arithmetic (``Money("1", "EUR") / 3`` has 48 decimal
+    places) where a price or a discount is expected.
+
+    >>> check_money("unit_price", Money("1", "EUR") / 3)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: unit_price=Money('0.333...', 'EUR') must be written ...
+    """
+    amount = check_decimal(
+        name, money.amount, limit=MAX_AMOUNT, places=MAX_AMOUNT_PLACES, shown=money
+    )
+    return money if amount is money.amount else Money._make(amount, money.currency)
 
 
 def _to_fraction(value: object, name: str) -> Fraction:
@@ -250,13 +475,24 @@ class Money:
     def from_minor_units(cls, units: int, currency: str) -> Self:
         """Build from an integer count of minor units (cents for EUR, yen for JPY).
 
+        ``units`` is bounded like amounts: at most ``10^15`` major units in magnitude (the
+        rounding of any valid amount), else :class:`~subbill.errors.OutOfBoundsError`.
+
         >>> Money.from_minor_units(1999, "EUR"), Money.from_minor_units(1999, "JPY")
         (Money('19.99', 'EUR'), Money('1999', 'JPY'))
         """
         if isinstance(units, bool) or not isinstance(units, int):
             raise InvalidAmountError("units", units, "an int count of minor units")
         code = _to_currency(currency)
-        return cls._make(Decimal(units).scaleb(-currency_precision(code)), code)
+        precision = currency_precision(code)
+        # Inclusive: 999999999999999.5 JPY, a valid amount, rounds to 10^15 yen.
+        if abs(units) > 10 ** (MAX_AMOUNT.adjusted() + precision):
+            raise OutOfBoundsError(
+                "units",
+                _brief(units),
+                f"<= 10^{MAX_AMOUNT.adjusted() + precision} minor units of {code}",
+            )
+        return cls._make(_from_units(units, precision), code)
 
     # -- rounding --------------------------------------------------------------------------
 
@@ -333,7 +569,8 @@ class Money:
             raise InvalidAllocationError(f"weights={tuple(weights)!r} must not all be zero")
         units = self.to_minor_units(rounding)
         parts = round_preserving_sum([units * share / whole for share in shares], units)
-        return tuple(Money.from_minor_units(part, self.currency) for part in parts)
+        precision = currency_precision(self.currency)
+        return tuple(Money._make(_from_units(part, precision), self.currency) for part in parts)
 
     def split(self, n: int, rounding: str = ROUND_HALF_UP) -> tuple[Money, ...]:
         """Split the rounded amount into ``n`` parts that differ by at most one minor unit.
@@ -451,16 +688,23 @@ class Money:
 
     # -- display ---------------------------------------------------------------------------------
 
+    # Written with format "f", never str(): str() reads the caller's context (its
+    # ``capitals``) and writes 0.0000001 as 1E-7.
     def __repr__(self) -> str:
-        return f"Money('{self.amount}', '{self.currency}')"
+        return f"Money('{self.amount:f}', '{self.currency}')"
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
+        return f"{self.amount:f} {self.currency}"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Process pools send results back pickled: restore without re-validating (pickles
         # are trusted data by nature; never unpickle untrusted bytes).
         return (_restore, (self.amount, self.currency))
+
+
+def _from_units(units: int, precision: int) -> Decimal:
+    """``units`` minor units as an amount with ``precision`` decimals (exact: no rounding)."""
+    return Decimal(units).scaleb(-precision, context=_CONTEXT)
 
 
 def _restore(amount: Decimal, currency: str) -> Money:

@@ -29,6 +29,16 @@ from subbill.errors import (
     InvalidDateError,
     InvalidFrequencyError,
     InvalidPeriodError,
+    OutOfBoundsError,
+)
+from subbill.money import (
+    MAX_COMPUTED_DATE,
+    MAX_DATE,
+    MAX_FREQUENCY_DAYS,
+    MAX_FREQUENCY_MONTHS,
+    MAX_PAYMENT_TERMS_DAYS,
+    MIN_DATE,
+    _brief,
 )
 
 __all__ = [
@@ -45,6 +55,9 @@ __all__ = [
     "Period",
     "StartKind",
     "add_months",
+    "check_billing_date",
+    "check_date",
+    "check_payment_terms_days",
     "days_in_month",
 ]
 
@@ -52,14 +65,68 @@ _ONE_DAY = timedelta(days=1)
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def check_date(name: str, value: object) -> date:
-    """Return ``value`` if it is a plain ``date`` (not a ``datetime``), else raise.
+def check_date(name: str, value: object, *, latest: date = MAX_COMPUTED_DATE) -> date:
+    """Return ``value`` if it is a plain ``date`` (not a ``datetime``) within the bounds.
 
     Used by every function that takes a date, so that a ``datetime`` (whose time and time
-    zone would be silently dropped) or ``None`` gets a clear error naming the argument.
+    zone would be silently dropped) or ``None`` gets a clear error naming the argument, and
+    a date outside 1900-01-01 … 3099-12-31 is refused where it comes in, not as "year out
+    of range" when a period after it is computed. Dates that start or end billing are
+    held to 2999-12-31 (:func:`check_billing_date`): what is computed after them stays
+    within the bounds.
+
+    >>> check_date("as_of", date(9999, 12, 31))
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: as_of=datetime.date(9999, 12, 31) must be between ...
     """
     if not isinstance(value, date) or isinstance(value, datetime):
         raise InvalidDateError(name, value)
+    if not MIN_DATE <= value <= latest:
+        raise OutOfBoundsError(
+            name, value, f"between {MIN_DATE.isoformat()} and {latest.isoformat()}"
+        )
+    return value
+
+
+def check_billing_date(name: str, value: object) -> date:
+    """Like :func:`check_date`, for a date that starts or ends billing: up to 2999-12-31.
+
+    >>> check_billing_date("start", date(3000, 1, 1))
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: start=datetime.date(3000, 1, 1) must be between 1900-01-01 ...
+    """
+    return check_date(name, value, latest=MAX_DATE)
+
+
+def check_payment_terms_days(value: object, name: str = "payment_terms_days") -> int:
+    """Return ``value`` if it is an int of days from 0 to 365, else raise.
+
+    >>> check_payment_terms_days(30)
+    30
+    >>> check_payment_terms_days(10**9)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: payment_terms_days=1000000000 must be at most 365 days
+    """
+    return _check_int(name, value, minimum=0, maximum=MAX_PAYMENT_TERMS_DAYS, unit="days")
+
+
+def _check_int(
+    name: str,
+    value: object,
+    *,
+    minimum: int,
+    maximum: int,
+    unit: str,
+    error: type[InvalidArgumentError | InvalidFrequencyError] = InvalidArgumentError,
+) -> int:
+    """An int from ``minimum`` (else ``error``) to ``maximum`` (else OutOfBoundsError)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise error(f"{name}={_brief(value)!r} must be an int >= {minimum}")
+    if value > maximum:
+        raise OutOfBoundsError(name, _brief(value), f"at most {maximum} {unit}")
     return value
 
 
@@ -88,8 +155,26 @@ def add_months(day: date, months: int, *, billing_day: int | None = None) -> dat
     datetime.date(2026, 2, 28)
     """
     year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    if not 1 <= year <= 9999:
+        raise OutOfBoundsError(
+            "months",
+            _brief(months),
+            f"small enough to stay within years 1-9999 from {day.isoformat()}",
+        )
     wanted = day.day if billing_day is None else billing_day
     return date(year, month0 + 1, min(wanted, days_in_month(year, month0 + 1)))
+
+
+def _add_days(day: date, days: int) -> date:
+    """``day`` moved by ``days``; a move beyond years 1-9999 is OutOfBoundsError."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        raise OutOfBoundsError(
+            "days",
+            _brief(days),
+            f"small enough to stay within years 1-9999 from {day.isoformat()}",
+        ) from None
 
 
 # -- Frequency -------------------------------------------------------------------------------
@@ -102,10 +187,18 @@ class FrequencyUnit(enum.Enum):
     MONTH = "month"
 
 
-def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidFrequencyError(f"{name}={value!r} must be an int >= 1")
-    return value
+def _check_count(name: str, value: object, maximum: int, unit: str) -> int:
+    """A count from 1 (else InvalidFrequencyError) to ``maximum`` (else OutOfBoundsError)."""
+    return _check_int(
+        name, value, minimum=1, maximum=maximum, unit=unit, error=InvalidFrequencyError
+    )
+
+
+def _check_frequency_count(instance: Frequency, _attribute: Any, count: int) -> None:
+    if instance.unit is FrequencyUnit.MONTH:
+        _check_count("count", count, MAX_FREQUENCY_MONTHS, "months (ten years)")
+    else:
+        _check_count("count", count, MAX_FREQUENCY_DAYS, "days (ten years)")
 
 
 _ISO_PATTERN = re.compile(r"^P(\d+)([DWMY])$")
@@ -133,34 +226,45 @@ class Frequency:
 
     >>> Frequency.weeks(2) == Frequency.days(14), Frequency.years(1) == ANNUAL
     (True, True)
+
+    A frequency is at most ten years: 120 months, 3660 days (522 weeks).
+
     >>> Frequency.months(0)
     Traceback (most recent call last):
     ...
     subbill.errors.InvalidFrequencyError: months=0 must be an int >= 1
+    >>> Frequency.months(10**9)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: months=1000000000 must be at most 120 months (ten years)
     """
 
     unit: FrequencyUnit = attrs.field(validator=instance_of(FrequencyUnit))
-    count: int = attrs.field(validator=lambda _i, _a, v: _check_count("count", v))
+    count: int = attrs.field(validator=_check_frequency_count)
 
     @classmethod
     def days(cls, n: int) -> Self:
-        """Every ``n`` days."""
-        return cls(unit=FrequencyUnit.DAY, count=_check_count("days", n))
+        """Every ``n`` days (at most 3660)."""
+        count = _check_count("days", n, MAX_FREQUENCY_DAYS, "days (ten years)")
+        return cls(unit=FrequencyUnit.DAY, count=count)
 
     @classmethod
     def weeks(cls, n: int) -> Self:
-        """Every ``n`` weeks (stored as ``7 * n`` days)."""
-        return cls(unit=FrequencyUnit.DAY, count=7 * _check_count("weeks", n))
+        """Every ``n`` weeks (stored as ``7 * n`` days; at most 522 weeks)."""
+        count = _check_count("weeks", n, MAX_FREQUENCY_DAYS // 7, "weeks (ten years)")
+        return cls(unit=FrequencyUnit.DAY, count=7 * count)
 
     @classmethod
     def months(cls, n: int) -> Self:
-        """Every ``n`` calendar months."""
-        return cls(unit=FrequencyUnit.MONTH, count=_check_count("months", n))
+        """Every ``n`` calendar months (at most 120)."""
+        count = _check_count("months", n, MAX_FREQUENCY_MONTHS, "months (ten years)")
+        return cls(unit=FrequencyUnit.MONTH, count=count)
 
     @classmethod
     def years(cls, n: int) -> Self:
-        """Every ``n`` years (stored as ``12 * n`` months)."""
-        return cls(unit=FrequencyUnit.MONTH, count=12 * _check_count("years", n))
+        """Every ``n`` years (stored as ``12 * n`` months; at most 10 years)."""
+        count = _check_count("years", n, MAX_FREQUENCY_MONTHS // 12, "years")
+        return cls(unit=FrequencyUnit.MONTH, count=12 * count)
 
     @classmethod
     def parse(cls, text: str) -> Self:
@@ -181,7 +285,10 @@ class Frequency:
                 f"frequency={text!r} must be a name ({', '.join(sorted(_NAMES))}), "
                 "an ISO 8601 duration such as 'P3M', or words such as '2 weeks'"
             )
-        number, unit_text = int(match.group(1)), match.group(2).upper()[0]
+        digits, unit_text = match.group(1), match.group(2).upper()[0]
+        if len(digits) > 6:  # int() of 5000 digits would raise ValueError
+            raise OutOfBoundsError("frequency", text, "at most ten years")
+        number = int(digits)
         builders = {"D": cls.days, "W": cls.weeks, "M": cls.months, "Y": cls.years}
         return builders[unit_text](number)
 
@@ -198,7 +305,7 @@ class Frequency:
         """
         if self.unit is FrequencyUnit.MONTH:
             return add_months(day, self.count * n, billing_day=billing_day)
-        return day + timedelta(days=self.count * n)
+        return _add_days(day, self.count * n)
 
     def __str__(self) -> str:
         """The ISO 8601 duration of one period: ``P1M``, ``P3M``, ``P1Y``, ``P1W``, ``P10D``."""
@@ -358,8 +465,12 @@ class BillingSchedule:
         """Return the ``n``-th billing date (``nth(0)`` is the anchor; ``n`` may be negative)."""
         day = self._day
         if day is None:
-            return self.anchor + timedelta(days=self.frequency.count * n)
+            return _add_days(self.anchor, self.frequency.count * n)
         year, month0 = divmod(self._month_index + self.frequency.count * n, 12)
+        if not 1 <= year <= 9999:
+            raise OutOfBoundsError(
+                "n", _brief(n), f"small enough to stay within years 1-9999 of {self.anchor}"
+            )
         last = days_in_month(year, month0 + 1)
         return date(year, month0 + 1, day if day <= last else last)
 
@@ -410,11 +521,15 @@ class StartKind(enum.Enum):
 def _check_start(instance: BillingStart, _attribute: Any, count: int) -> None:
     kind = instance.kind
     if kind is StartKind.ON_DATE:
-        check_date("on", instance.on_date)
+        check_billing_date("on", instance.on_date)
     elif instance.on_date is not None:
         raise InvalidArgumentError(f"on_date={instance.on_date!r} is only for kind=on_date")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise InvalidArgumentError(f"count={count!r} must be an int >= 0")
+    maximum, unit = (
+        (MAX_FREQUENCY_MONTHS, "months (ten years)")
+        if kind is StartKind.AFTER_MONTHS
+        else (MAX_FREQUENCY_DAYS, "days (ten years)")
+    )
+    _check_int("count", count, minimum=0, maximum=maximum, unit=unit)
     if kind in (StartKind.IMMEDIATELY, StartKind.ON_DATE) and count != 0:
         raise InvalidArgumentError(f"count={count!r} is only for kind=after_days/after_months")
 

@@ -25,8 +25,8 @@ from subbill._convert import check_enum, check_text, instance_of
 from subbill.errors import InvalidArgumentError
 from subbill.money import (
     Money,
-    _to_amount,
     currency_precision,
+    read_percent,
     round_fraction,
     round_preserving_sum,
 )
@@ -42,7 +42,8 @@ __all__ = [
 
 
 def _to_percent(value: object) -> Decimal:
-    percent = _to_amount(value, "percent")
+    """A rate from 0 to 100 %, with at most 6 decimal places (8.875 %, 9.975 %)."""
+    percent = read_percent(value, "percent")
     if not 0 <= percent <= 100:
         raise InvalidArgumentError(f"percent={value!r} must be between 0 and 100")
     return percent
