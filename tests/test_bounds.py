@@ -141,19 +141,19 @@ def test_a_charge_starting_on_the_last_date_bills_without_error():
     assert early.amount == eur("12.00")
 
 
-def test_billing_as_of_a_date_after_the_last_start_bills_the_periods_up_to_it():
+def test_billing_as_of_the_last_billing_date_bills_a_period_ending_after_it():
     result = bill_subscription(
-        subscription(charge(start=MAX_DATE, frequency=Frequency.years(10))),
-        as_of=date(3050, 6, 1),
+        subscription(charge(start=MAX_DATE, frequency=Frequency.years(10))), as_of=MAX_DATE
     )
-    assert [line.period.start for line in result.invoice.lines] == [
-        MAX_DATE,
-        date(3009, 12, 31),
-        date(3019, 12, 31),
-        date(3029, 12, 31),
-        date(3039, 12, 31),
-        date(3049, 12, 31),
-    ]
+    (line,) = result.invoice.lines
+    assert (line.period.start, line.period.end) == (MAX_DATE, date(3009, 12, 31))
+    # as_of is a billing date: after MAX_DATE it is refused, so that nothing billing
+    # computes from it (period ends, due dates) can fall beyond the dates values accept.
+    with pytest.raises(OutOfBoundsError, match="as_of"):
+        bill_subscription(
+            subscription(charge(start=MAX_DATE, frequency=Frequency.years(10))),
+            as_of=date(3050, 6, 1),
+        )
 
 
 def test_billing_as_of_a_date_beyond_the_bounds_is_refused_naming_it():
@@ -446,3 +446,17 @@ def test_anything_outside_the_bounds_is_refused_with_out_of_bounds_error(
 ) -> None:
     with pytest.raises(OutOfBoundsError):
         build()
+
+
+def test_billing_refuses_absurd_payment_terms_and_dates_at_once():
+    from subbill import BillableSubscription, bill_subscription
+    from subbill.errors import OutOfBoundsError
+
+    charge = RecurringCharge(code="p", description="P", unit_price=Money("10", "EUR"),
+                             start=date(2026, 1, 1))
+    with pytest.raises(OutOfBoundsError, match="payment_terms_days"):
+        BillableSubscription(id="S", customer="C", currency="EUR", charges=(charge,),
+                             payment_terms_days=10**9)
+    sub = BillableSubscription(id="S", customer="C", currency="EUR", charges=(charge,))
+    with pytest.raises(OutOfBoundsError, match="as_of"):
+        bill_subscription(sub, as_of=date(3095, 1, 1))

@@ -60,7 +60,13 @@ from subbill.invoices import (
     Payment,
 )
 from subbill.money import Money
-from subbill.periods import BillingSchedule, Period, check_date
+from subbill.periods import (
+    BillingSchedule,
+    Period,
+    check_billing_date,
+    check_date,
+    check_payment_terms_days,
+)
 from subbill.proration import BillingTiming, ProrationBasis, day_count
 from subbill.taxes import LineTax, TaxRounding, line_taxes, tax_breakdown
 
@@ -112,8 +118,7 @@ def _check_subscription(instance: BillableSubscription, _attribute: Any, _value:
             raise InvalidArgumentError(
                 f"discount {discount.code!r} is in {discount.amount.currency}, not {currency}"
             )
-    if instance.payment_terms_days < 0:
-        raise InvalidArgumentError(f"payment_terms_days={instance.payment_terms_days} must be >= 0")
+    check_payment_terms_days(instance.payment_terms_days)
 
 
 @attrs.frozen(kw_only=True)
@@ -597,7 +602,9 @@ def bill_subscription(
         InvalidStateError: ``state`` holds a charge the subscription no longer has (end a
             charge with :meth:`~subbill.charges.RecurringCharge.ending`, never drop it).
     """
-    check_date("as_of", as_of)
+    # A billing date up to MAX_DATE: what billing computes after it (period ends, due
+    # dates) stays within the dates every value accepts.
+    check_billing_date("as_of", as_of)
     if not isinstance(subscription, BillableSubscription):
         raise InvalidArgumentError(f"subscription={subscription!r} must be a BillableSubscription")
     state = BillingState() if state is None else state
