@@ -320,3 +320,12 @@ def test_a_fixed_amount_reports_what_it_could_not_use():
     (applied,) = result.invoice.discounts
     assert (applied.amount, applied.unused) == (eur("30.00"), eur("20.00"))
     assert result.invoice.total == eur("0.00")
+
+
+def test_a_period_priced_again_to_the_same_amount_bills_nothing():
+    # Under NONE a mid-period end changes nothing: no line, not even a discount of zero.
+    ten = Discount.percent_off("TEN", "10")
+    none = ProrationBasis.NONE
+    first = bill_subscription(sub(charge(basis=none, discounts=(ten,))), as_of=date(2026, 3, 1))
+    ended = sub(charge(basis=none, end=date(2026, 3, 10), discounts=(ten,)))
+    assert bill_subscription(ended, first.state, as_of=date(2026, 3, 10)).invoice is None

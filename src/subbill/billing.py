@@ -385,6 +385,8 @@ def _price(
         priced.append(_Priced(gross, factor, days, whole, {}))
     if not targets:
         return priced, {}
+    if not any(t.line_discounts or t.invoice_discounts for t in targets):
+        return priced, {}  # nothing to take off: the discount engine has nothing to do
     active = [d for d in invoice_discounts if any(d.code in t.invoice_discounts for t in targets)]
     fixed_factors = {
         d.code: _coverage(
@@ -413,21 +415,29 @@ def _line(
 ) -> InvoiceLine | None:
     """The invoice line for the difference between the due and billed pricing of a member."""
     zero = Money.zero(currency)
-    amount = (due.gross if due else zero) - (billed.gross if billed else zero)
-    codes = [*(due.discounts if due else ()), *(billed.discounts if billed else ())]
-    deltas: dict[str, Money] = {}
-    for code in codes:
-        if code not in deltas:
-            delta = (due.discounts.get(code, zero) if due else zero) - (
-                billed.discounts.get(code, zero) if billed else zero
-            )
-            deltas[code] = delta
+    if billed is None and due is not None:  # a period billed for the first time
+        amount = due.gross
+        deltas = due.discounts
+    else:
+        amount = (due.gross if due else zero) - (billed.gross if billed else zero)
+        deltas = {}
+        for code in [*(due.discounts if due else ()), *(billed.discounts if billed else ())]:
+            if code not in deltas:
+                deltas[code] = (due.discounts.get(code, zero) if due else zero) - (
+                    billed.discounts.get(code, zero) if billed else zero
+                )
     line_discounts = tuple(
-        LineDiscount(code=code, amount=delta) for code, delta in deltas.items() if delta
+        LineDiscount(code=code, amount=delta)
+        for code, delta in deltas.items()
+        if not delta.is_zero()
     )
     if amount.is_zero() and not line_discounts and billed is not None:
         return None  # a period priced again to the same amount: nothing to bill
-    discount = Money.total((d.amount for d in line_discounts), currency=currency)
+    discount = (
+        Money.total((d.amount for d in line_discounts), currency=currency)
+        if line_discounts
+        else zero
+    )
     charge = member.charge
     if isinstance(charge, OneTimeCharge):
         kind = LineKind.ADJUSTMENT if amount.is_negative() else LineKind.ONE_TIME
@@ -521,7 +531,8 @@ def _make_line(
     discount: Money,
     explanation: LineExplanation,
 ) -> InvoiceLine:
-    return InvoiceLine(
+    # The charge was validated when it was built: the line needs no second check.
+    return InvoiceLine._make(
         kind=kind,
         code=charge.code,
         description=charge.description,
@@ -539,14 +550,17 @@ def _make_line(
     )
 
 
-def _taxed(lines: Sequence[InvoiceLine], rounding: TaxRounding) -> list[InvoiceLine]:
+def _taxed(lines: list[InvoiceLine], rounding: TaxRounding) -> list[InvoiceLine]:
+    """Give the engine's new lines their taxes and taxable base (before anyone sees them)."""
     taxes = line_taxes(
         [line.net for line in lines], [line.tax_rates for line in lines], rounding=rounding
     )
-    return [
-        attrs.evolve(line, taxes=tax.taxes, base=tax.base)
-        for line, tax in zip(lines, taxes, strict=True)
-    ]
+    for line, tax in zip(lines, taxes, strict=True):
+        # The lines were made by _make_line for this call only: filling them in place
+        # spares a copy of each.
+        object.__setattr__(line, "taxes", tax.taxes)
+        object.__setattr__(line, "base", tax.base)
+    return lines
 
 
 def draft_invoice(
