@@ -1,8 +1,10 @@
 from datetime import date
 from decimal import Decimal
+from io import BytesIO
 
 import attrs
 import pytest
+from pypdf import PdfReader
 
 from subbill import (
     CurrencyMismatchError,
@@ -18,8 +20,9 @@ from subbill import (
     TaxRate,
 )
 from subbill.billing import draft_invoice
-from subbill.errors import OutOfBoundsError
+from subbill.errors import InvalidTypeError, OutOfBoundsError
 from subbill.invoices import Correction, credit_note_for, one_time_line
+from subbill.pdf import render_invoice_pdf
 
 EUR = "EUR"
 
@@ -356,3 +359,29 @@ def test_what_cannot_be_corrected_by_a_credit_note():
         other.apply_credit_note(note)
     with pytest.raises(InvalidArgumentError, match="only a credit note corrects an invoice"):
         attrs.evolve(opened, corrects="F-2026-000000")
+
+
+def test_a_credit_note_names_the_invoice_it_corrects_in_its_text_and_pdf():
+    billed = invoice("80.00").finalize(number="F-2026-000001")
+    note = credit_note_for(billed, issued_on=date(2026, 3, 5)).finalize(number="F-2026-000002")
+    assert note.corrects == "F-2026-000001"
+    assert "Avoir sur la facture : F-2026-000001" in note.to_text(locale="fr_FR")
+    assert "Corrects invoice: F-2026-000001" in note.to_text(locale="en_US")
+    assert "Corrects" not in billed.to_text(locale="en_US")
+    reader = PdfReader(BytesIO(render_invoice_pdf(note, locale="fr_FR")))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "Avoir sur la facture : F-2026-000001" in text
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: attrs.evolve(invoice("1.00"), kind="invoice"), "kind"),
+        (lambda: attrs.evolve(invoice("1.00"), status="open"), "status"),
+        (lambda: attrs.evolve(invoice("1.00").lines[0], kind="one_time"), "kind"),
+        (lambda: attrs.evolve(invoice("1.00").lines[0].explanation, basis="none"), "basis"),
+    ],
+)
+def test_document_enums_refuse_strings(build, field):
+    with pytest.raises(InvalidTypeError, match=f"{field}="):
+        build()

@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Self
 
 import attrs
 
-from subbill._convert import check_line, check_text, one_line, payment_reference
+from subbill._convert import check_line, check_text, enum_of, one_line, payment_reference
 from subbill.discounts import AppliedDiscount, LineDiscount
 from subbill.errors import (
     CurrencyMismatchError,
@@ -119,7 +119,9 @@ class LineExplanation:
     cycle: Period | None = None
     days: int | None = None
     period_days: int | None = None
-    basis: ProrationBasis | None = None
+    basis: ProrationBasis | None = attrs.field(
+        default=None, validator=enum_of(ProrationBasis, optional=True)
+    )
     reason: str | None = None
     discounts: tuple[LineDiscount, ...] = ()
 
@@ -134,7 +136,7 @@ class InvoiceLine:
     the taxable base (HT), ``tax`` the tax, ``total`` = base + tax (TTC).
     """
 
-    kind: LineKind
+    kind: LineKind = attrs.field(validator=enum_of(LineKind))
     code: str = attrs.field(validator=check_text)
     description: str = attrs.field(validator=check_text)
     charge_key: str = attrs.field(validator=check_text)
@@ -352,8 +354,10 @@ class Invoice:
     subscription: str | None = attrs.field(default=None, validator=one_line(optional=True))
     discounts: tuple[AppliedDiscount, ...] = ()
     taxes: tuple[TaxBreakdown, ...] = ()
-    kind: DocumentKind = DocumentKind.INVOICE
-    status: InvoiceStatus = InvoiceStatus.DRAFT
+    kind: DocumentKind = attrs.field(default=DocumentKind.INVOICE, validator=enum_of(DocumentKind))
+    status: InvoiceStatus = attrs.field(
+        default=InvoiceStatus.DRAFT, validator=enum_of(InvoiceStatus)
+    )
     number: str | None = attrs.field(default=None, validator=one_line(optional=True))
     credit_applied: Money | None = None
     payments: tuple[Payment, ...] = attrs.field(default=(), validator=_check_invoice)

@@ -293,6 +293,7 @@ _REASONS = {
 _LABELS = {
     "invoice": ("Facture", "Invoice"),
     "credit_note": ("Avoir", "Credit note"),
+    "corrects": ("Avoir sur la facture", "Corrects invoice"),
     "draft": ("brouillon", "draft"),
     "open": ("à payer", "open"),
     "partially_paid": ("partiellement payée", "partially paid"),
@@ -460,6 +461,8 @@ def _header(invoice: Invoice, *, locale: str) -> list[str]:
         f"{label('issued_on', locale=locale)} : {format_date(invoice.issued_on, locale=locale)}"
         f"    {label('due_on', locale=locale)} : {format_date(invoice.due_on, locale=locale)}"
     )
+    if invoice.corrects is not None:  # a credit note names the invoice it corrects
+        head.append(f"{label('corrects', locale=locale)} : {escape_controls(invoice.corrects)}")
     if not _is_french(locale):
         head[1:] = [item.replace(" : ", ": ") for item in head[1:]]
     return head

@@ -150,6 +150,8 @@ class _Page:
         )
         if invoice.subscription:
             self.write(f"{self.words('subscription')} : {invoice.subscription}")
+        if invoice.corrects is not None:  # a credit note names the invoice it corrects
+            self.write(f"{self.words('corrects')} : {invoice.corrects}")
         self.pdf.ln(4)
 
     def table(self, invoice: Invoice) -> None:
