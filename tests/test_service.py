@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from subbill import InvalidArgumentError, Subscription
+from subbill import InvalidArgumentError, Money, Payment, Subscription
 from subbill.billing import NegativeBalancePolicy
 from subbill.errors import InvalidStateError, InvalidTypeError, OutOfBoundsError
-from subbill.service import replace_subscription, run_billing
+from subbill.service import correct_invoice, pay_invoice, replace_subscription, run_billing
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.storage.errors import DiskFullError, StoredDataError
 from subbill.taxes import TaxRounding
@@ -366,3 +366,49 @@ def test_replace_subscription_never_rewrites_what_was_billed(kind, tmp_path):
         ("essentiel", "-11.23 EUR"),  # 12/31 of 29.00 given back
         ("pro", "22.84 EUR"),  # 12/31 of 59.00
     ]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_paid_invoice_is_corrected_by_a_numbered_credit_note_and_the_credit_is_used(
+    kind, tmp_path
+):
+    store = _store(kind, tmp_path)
+    store.save_catalog(CATALOG)
+    store.save_subscription(_subscription("K1", date(2026, 3, 1)))
+    (number,) = run_billing(store, as_of=date(2026, 3, 1)).invoices
+    paid = pay_invoice(
+        store, number, Payment(amount=Money("29.00", "EUR"), paid_on=date(2026, 3, 2))
+    )
+    assert paid.status.value == "paid"
+    assert store.get_invoice(number) == paid
+    correction = correct_invoice(store, number, issued_on=date(2026, 3, 5))
+    note = correction.credit_note
+    assert (note.number, note.corrects, str(note.total)) == (
+        "F-2026-000002", number, "-29.00 EUR"
+    )
+    assert correction.returned == Money("29.00", "EUR")
+    assert store.get_invoice("F-2026-000002") == note
+    assert str(store.get_billing_state("K1").credit_balance) == "29.00 EUR"
+    # Corrected in full: a second correction is refused and changes nothing.
+    with pytest.raises(OutOfBoundsError):
+        correct_invoice(store, number, issued_on=date(2026, 3, 6))
+    assert [i.number for i in store.invoices()] == [number, "F-2026-000002"]
+    # The next invoice uses the credit before anything is due.
+    (april,) = run_billing(store, as_of=date(2026, 4, 1)).invoices
+    assert str(store.get_invoice(april).amount_due) == "0.00 EUR"
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_credit_note_dated_before_the_last_invoice_is_refused(kind, tmp_path):
+    store = _store(kind, tmp_path)
+    store.save_catalog(CATALOG)
+    store.save_subscription(_subscription("K1", date(2026, 3, 1)))
+    (number,) = run_billing(store, as_of=date(2026, 3, 10)).invoices
+    with pytest.raises(InvalidArgumentError, match="2026-03-10"):
+        correct_invoice(store, number, issued_on=date(2026, 3, 5))
+    run_billing(store, as_of=date(2026, 4, 1))
+    with pytest.raises(InvalidStateError, match="2026-04-01"):  # numbers follow dates
+        correct_invoice(store, number, issued_on=date(2026, 3, 20))
+    assert [i.number for i in store.invoices()] == [number, "F-2026-000002"]
+    with pytest.raises(InvalidArgumentError, match="F-9"):
+        correct_invoice(store, "F-9", issued_on=date(2026, 3, 12))

@@ -24,13 +24,13 @@ This module is outside the pure core (it drives storage); the core never imports
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TypeVar
 
 import attrs
 
-from subbill.billing import BillingState, NegativeBalancePolicy, bill_subscription
+from subbill.billing import BillingState, NegativeBalancePolicy, bill_subscription, record_payment
 from subbill.catalog import Catalog
 from subbill.errors import (
     InvalidArgumentError,
@@ -40,8 +40,9 @@ from subbill.errors import (
     StorageError,
     SubbillError,
 )
-from subbill.invoices import Invoice
+from subbill.invoices import Invoice, InvoiceLine, Payment, credit_note_for
 from subbill.money import Money
+from subbill.payments import record_credit_note
 from subbill.periods import check_date
 from subbill.storage.errors import StoredDataError
 from subbill.storage.protocols import Store
@@ -52,6 +53,9 @@ __all__ = [
     "MAX_PAYMENT_TERMS_DAYS",
     "BillRunReport",
     "BillingFailure",
+    "Correction",
+    "correct_invoice",
+    "pay_invoice",
     "replace_subscription",
     "run_billing",
 ]
@@ -242,3 +246,93 @@ def replace_subscription(store: Store, subscription: Subscription) -> bool:
             check_replacement(stored, subscription, catalog=catalog, state=state)
         store.save_subscription(subscription)
     return stored is not None
+
+
+@attrs.frozen(kw_only=True)
+class Correction:
+    """An invoice corrected in the store: the credit note, the invoice, what was returned."""
+
+    credit_note: Invoice
+    invoice: Invoice
+    returned: Money
+
+
+def correct_invoice(
+    store: Store,
+    number: str,
+    *,
+    issued_on: date,
+    lines: Iterable[InvoiceLine] | None = None,
+) -> Correction:
+    """Correct the stored invoice ``number`` with a credit note, in one transaction.
+
+    A numbered invoice is never voided nor deleted: the credit note
+    (:func:`~subbill.invoices.credit_note_for`, all its lines by default) names it, takes
+    the next number of the series (so it is refused if dated before the last invoice
+    issued), cancels what is still due on the invoice and returns the rest (customer credit
+    it consumed, then what was paid) to the subscription's credit balance, which later
+    invoices use up. The invoice, the note and the billing state are saved together.
+
+    Raises:
+        InvalidArgumentError: no invoice ``number`` in the store.
+        InvalidStateError: the invoice cannot be corrected so (a draft, already credited in
+            full, a note dated before the last invoice), or it gave credit back to nobody
+            (an invoice without a subscription that was paid).
+    """
+    check_date("issued_on", issued_on)
+    with store.transaction():
+        invoice, owner, state = _invoice_and_state(store, number)
+        draft = credit_note_for(invoice, issued_on=issued_on, lines=lines)
+        note = draft.finalize(number=store.next_invoice_number(issued_on=issued_on))
+        result = record_credit_note(invoice, note, state)
+        if result.returned.is_positive() and owner is None:
+            raise InvalidStateError(
+                f"invoice {number!r} belongs to no subscription: the {result.returned} it "
+                "would give back has no credit balance to go to; refund it instead"
+            )
+        store.add_invoice(note)
+        store.save_invoice(result.invoice)
+        if owner is not None and result.state != state:
+            store.save_billing_state(owner, result.state)
+    return Correction(credit_note=note, invoice=result.invoice, returned=result.returned)
+
+
+def _invoice_and_state(store: Store, number: str) -> tuple[Invoice, str | None, BillingState]:
+    """The stored invoice with every stored payment applied, its subscription and state.
+
+    Payments recorded with ``store.add_payment`` alone (before :func:`pay_invoice`) are
+    applied here, an overpayment going to the credit balance, so that nothing paid is
+    forgotten.
+    """
+    invoice = store.get_invoice(number)
+    if invoice is None:
+        raise InvalidArgumentError(f"number={number!r}: there is no such invoice")
+    owner = invoice.subscription
+    state = (store.get_billing_state(owner) if owner else None) or BillingState()
+    for payment in store.payments(number):
+        if payment not in invoice.payments:
+            invoice, state = record_payment(invoice, payment, state)
+    return invoice, owner, state
+
+
+def pay_invoice(store: Store, number: str, payment: Payment) -> Invoice:
+    """Record ``payment`` of the stored invoice ``number``, in one transaction.
+
+    The payment is stored, applied to the invoice (paid, partially paid) and what exceeds
+    the amount due goes to the subscription's credit balance: later invoices use it up
+    before anything is due. Returns the invoice as stored.
+    """
+    with store.transaction():
+        invoice, owner, state = _invoice_and_state(store, number)
+        before = state
+        paid, state = record_payment(invoice, payment, state)
+        if owner is None and state.credit_balance != before.credit_balance:
+            raise InvalidStateError(
+                f"invoice {number!r} belongs to no subscription: the overpayment has no "
+                "credit balance to go to; record only what is due"
+            )
+        store.add_payment(number, payment)
+        store.save_invoice(paid)
+        if owner is not None and state != (store.get_billing_state(owner) or BillingState()):
+            store.save_billing_state(owner, state)
+    return paid
