@@ -329,3 +329,14 @@ def test_a_period_priced_again_to_the_same_amount_bills_nothing():
     first = bill_subscription(sub(charge(basis=none, discounts=(ten,))), as_of=date(2026, 3, 1))
     ended = sub(charge(basis=none, end=date(2026, 3, 10), discounts=(ten,)))
     assert bill_subscription(ended, first.state, as_of=date(2026, 3, 10)).invoice is None
+
+
+def test_a_change_that_changes_nothing_under_30_360_costs_nothing():
+    # The review's case: a no-op change on 2 March used to give −2,600 + 2,800 = +200.
+    item = charge("3000", start=date(2026, 1, 31), billing_day=31,
+                  basis=ProrationBasis.THIRTY_DAY_MONTH)
+    first = bill_subscription(sub(item), as_of=date(2026, 2, 28))
+    for day in (date(2026, 3, 2), date(2026, 3, 30)):
+        old, new = item.change(day, quantity=1)
+        second = bill_subscription(sub(old, new), first.state, as_of=day)
+        assert second.invoice is None or second.invoice.total == eur("0.00")

@@ -25,8 +25,8 @@ from subbill import (
     credit_unused,
     day_count,
     days360,
-    period_factor,
     prorate,
+    schedule_for,
 )
 from tests.strategies import billing_days, dates, day_frequencies, month_frequencies
 
@@ -153,12 +153,31 @@ def test_thirty_day_month_quarterly_counts_90_days():
     assert periods[0].day_count == (75, 90)
 
 
-def test_thirty_day_month_never_bills_a_day_for_free():
-    # 30 → 31 March counts 0 days under the raw formula; a day of service counts one.
+def test_thirty_day_month_pieces_of_a_period_add_up_to_it():
+    # The pieces count positions in the period: cut anywhere, they add up to 30 days. As in
+    # the 30/360 convention (the 31st counts as the 30th), a last day may count none.
     cycle = Period(date(2026, 2, 28), date(2026, 3, 31))
-    assert period_factor(
-        Period(date(2026, 3, 30), date(2026, 3, 31)), cycle=cycle, basis=THIRTY
-    ) == Fraction(1, 30)
+    last = Period(date(2026, 3, 30), date(2026, 3, 31))
+    rest = Period(date(2026, 2, 28), date(2026, 3, 30))
+    assert day_count(last, cycle=cycle, basis=THIRTY) == (0, 30)
+    assert day_count(rest, cycle=cycle, basis=THIRTY) == (30, 30)
+    # The review's case: a change on 2 March splits the period into 4 + 26 days, not 4 + 28.
+    before = Period(date(2026, 2, 28), date(2026, 3, 2))
+    after = Period(date(2026, 3, 2), date(2026, 3, 31))
+    assert day_count(before, cycle=cycle, basis=THIRTY) == (4, 30)
+    assert day_count(after, cycle=cycle, basis=THIRTY) == (26, 30)
+
+
+@given(st.integers(0, 400), st.integers(1, 12), st.data())
+def test_thirty_day_month_pieces_always_add_up(offset, months, data):
+    start = date(2025, 1, 1) + timedelta(days=offset)
+    schedule = schedule_for(start, Frequency.months(months))
+    cycle = schedule.period_containing(start)
+    cut = cycle.start + timedelta(days=data.draw(st.integers(1, cycle.days - 1)))
+    first, second = Period(cycle.start, cut), Period(cut, cycle.end)
+    (a, whole), (b, _) = (day_count(p, cycle=cycle, basis=THIRTY) for p in (first, second))
+    assert a + b == whole == 30 * months
+    assert 0 <= a <= whole
 
 
 def test_no_proration_basis_bills_partial_periods_whole():

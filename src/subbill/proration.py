@@ -98,9 +98,11 @@ def period_factor(
 ) -> Fraction:
     """Return the share of billing period ``cycle`` that ``period`` (inside it) stands for.
 
-    Under ``THIRTY_DAY_MONTH`` the 30/360 day count of a partial period is kept within
-    ``[1, 30·n]`` days, so that one day of service is never free (30 → 31 March counts 0
-    days under the raw formula) and a partial period never costs more than a whole one.
+    Under ``THIRTY_DAY_MONTH`` a partial period counts the 30/360 position of its end minus
+    that of its start within the billing period (each kept within ``[0, 30·n]``), so the
+    pieces of a period always add up to the whole period and a piece never costs more than
+    it; as in the 30/360 convention, where the 31st counts as the 30th, a one-day piece at a
+    month's end may count 0 days.
 
     >>> feb = Period(date(2026, 2, 1), date(2026, 3, 1))
     >>> period_factor(Period(date(2026, 2, 15), date(2026, 3, 1)), cycle=feb)
@@ -146,12 +148,23 @@ def day_count(
     whole = 30 * months
     if period == cycle:
         return whole, whole
-    return min(max(days360(period.start, period.end), 1), whole), whole
+    # A piece counts the 30/360 position of its end minus that of its start, both measured
+    # from the period's start and kept within [0, 30·n]: the pieces of a period always add
+    # up to it, however it is cut (a change on the 2nd gives 4 + 26 days, never 4 + 28).
+    return _position(cycle, period.end, whole) - _position(cycle, period.start, whole), whole
+
+
+def _position(cycle: Period, day: date, whole: int) -> int:
+    """Where ``day`` falls in ``cycle`` under 30/360, from 0 (its start) to ``whole`` (its end)."""
+    if day >= cycle.end:
+        return whole
+    return min(max(days360(cycle.start, day), 0), whole)
 
 
 def _check_factor(_instance: Any, _attribute: Any, factor: Fraction) -> None:
-    if not isinstance(factor, Fraction) or not 0 < factor <= 1:
-        raise InvalidArgumentError(f"factor={factor!r} must be a Fraction in (0, 1]")
+    # 0 is possible under 30/360 only (a one-day piece that the convention counts as none).
+    if not isinstance(factor, Fraction) or not 0 <= factor <= 1:
+        raise InvalidArgumentError(f"factor={factor!r} must be a Fraction in [0, 1]")
 
 
 @attrs.frozen(kw_only=True)
