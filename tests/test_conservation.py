@@ -28,8 +28,12 @@ from subbill import (
     OneTimeCharge,
     ProrationBasis,
     RecurringCharge,
+    TaxRate,
     bill_subscription,
 )
+
+
+VAT = TaxRate(name="TVA 20 %", percent="20")
 
 
 def eur(amount):
@@ -211,7 +215,9 @@ def scenarios(draw):
     basis = draw(BASES)
     timing = draw(TIMINGS)
     billing_day = draw(st.one_of(st.none(), st.integers(1, 31)))
+    taxed = draw(st.booleans())
     return {
+        "taxed": taxed,
         "frequency": frequency,
         "start": start,
         "price": price,
@@ -238,6 +244,7 @@ def _subscription(scenario, end=None):
         start=scenario["start"],
         end=end,
         discounts=() if scenario["on_invoice"] else (discount,),
+        tax_rates=(VAT,) if scenario["taxed"] else (),
     )
     return sub(item, discounts=(discount,) if scenario["on_invoice"] else ())
 
@@ -246,15 +253,19 @@ def _nonzero(nets):
     return {key: value for key, value in nets.items() if not value.is_zero()}
 
 
-def _period_nets(results):
-    """What was charged for each billing period, over every invoice, by cycle start."""
+def _period_nets(results, *, with_tax=False):
+    """What was charged for each billing period, over every invoice, by cycle start.
+
+    ``with_tax``: the totals with tax (rounded per line) instead of the nets.
+    """
     nets = {}
     for result in results:
         if result.invoice is None:
             continue
         for line in result.invoice.lines:
             cycle = line.explanation.cycle
-            nets[cycle.start] = nets.get(cycle.start, eur("0")) + line.net
+            amount = line.total if with_tax else line.net
+            nets[cycle.start] = nets.get(cycle.start, eur("0")) + amount
     return nets
 
 
@@ -281,10 +292,11 @@ def test_charge_minus_credit_equals_billing_with_the_end_known(scenario, billed_
     first = bill_subscription(_subscription(scenario), as_of=as_of)
     second = bill_subscription(_subscription(scenario, end), first.state, as_of=as_of)
     known = bill_subscription(_subscription(scenario, end), as_of=as_of)
-    together = _period_nets([first, second])
-    expected = _period_nets([known])
-    for cycle_start in set(together) | set(expected):
-        assert together.get(cycle_start, eur("0")) == expected.get(cycle_start, eur("0"))
+    for with_tax in (False, True):
+        together = _period_nets([first, second], with_tax=with_tax)
+        expected = _period_nets([known], with_tax=with_tax)
+        for cycle_start in set(together) | set(expected):
+            assert together.get(cycle_start, eur("0")) == expected.get(cycle_start, eur("0"))
 
 
 @settings(max_examples=500)
@@ -298,7 +310,9 @@ def test_billing_to_d1_then_d2_equals_billing_to_d2(scenario, d1, extra, end_day
     first = bill_subscription(subscription, as_of=first_day)
     second = bill_subscription(subscription, first.state, as_of=second_day)
     at_once = bill_subscription(subscription, as_of=second_day)
-    assert _nonzero(_period_nets([first, second])) == _nonzero(_period_nets([at_once]))
+    for with_tax in (False, True):
+        split = _period_nets([first, second], with_tax=with_tax)
+        assert _nonzero(split) == _nonzero(_period_nets([at_once], with_tax=with_tax))
     assert second.state.billed_through == at_once.state.billed_through
 
 

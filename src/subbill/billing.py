@@ -258,6 +258,11 @@ class _Priced:
         self.whole = whole
         self.discounts = discounts
 
+    @property
+    def total_discount(self) -> Money:
+        """What all the discounts took off."""
+        return Money.total(self.discounts.values(), currency=self.gross.currency)
+
 
 def _cut(cycle: Period, start: date, end: date | None) -> Period | None:
     """``[start, end)`` cut to ``cycle`` (``None`` if they share no day)."""
@@ -550,17 +555,55 @@ def _make_line(
     )
 
 
-def _taxed(lines: list[InvoiceLine], rounding: TaxRounding) -> list[InvoiceLine]:
-    """Give the engine's new lines their taxes and taxable base (before anyone sees them)."""
-    taxes = line_taxes(
-        [line.net for line in lines], [line.tax_rates for line in lines], rounding=rounding
-    )
+def _taxed(
+    lines: list[InvoiceLine], billed: Sequence[Money | None], rounding: TaxRounding
+) -> list[InvoiceLine]:
+    """Give the engine's new lines their taxes and taxable base (before anyone sees them).
+
+    A line that bills the difference for a period already billed (``billed``: the net it
+    was billed at) is taxed as that difference: the tax of the period now minus the tax it
+    was billed with, each rounded once, so that per line the tax charged for a period never
+    depends on how billing was split over runs. Tax rounded once per invoice is the
+    documented exception: it depends on what the invoice holds.
+    """
+    rates = [line.tax_rates for line in lines]
+    if rounding is TaxRounding.PER_LINE and any(was is not None for was in billed):
+        nets = [
+            line.net if was is None else line.net + was
+            for line, was in zip(lines, billed, strict=True)
+        ]
+        now = line_taxes(nets, rates, rounding=rounding)
+        before = line_taxes(
+            [
+                Money.zero(line.net.currency) if was is None else was
+                for line, was in zip(lines, billed, strict=True)
+            ],
+            rates,
+            rounding=rounding,
+        )
+        taxes: Sequence[LineTax] = [
+            tax if was is None else _tax_difference(tax, old)
+            for tax, old, was in zip(now, before, billed, strict=True)
+        ]
+    else:
+        taxes = line_taxes([line.net for line in lines], rates, rounding=rounding)
     for line, tax in zip(lines, taxes, strict=True):
         # The lines were made by _make_line for this call only: filling them in place
         # spares a copy of each.
         object.__setattr__(line, "taxes", tax.taxes)
         object.__setattr__(line, "base", tax.base)
     return lines
+
+
+def _tax_difference(now: LineTax, before: LineTax) -> LineTax:
+    """The tax of a period now minus the tax it was billed with, rate by rate."""
+    return LineTax(
+        base=now.base - before.base,
+        taxes=tuple(
+            (rate, amount - old)
+            for (rate, amount), (_, old) in zip(now.taxes, before.taxes, strict=True)
+        ),
+    )
 
 
 def draft_invoice(
@@ -734,7 +777,7 @@ class _Run:
         """Price each group twice (due, billed) and return the taxed difference lines."""
         subscription = self.subscription
         currency = subscription.currency
-        found: list[tuple[int, date, InvoiceLine]] = []
+        found: list[tuple[int, date, InvoiceLine, Money | None]] = []
         zero = Money.zero(currency)
         for members in groups:
             due_side, due_unused = _price(members, "due", subscription.discounts, self.origin_index)
@@ -747,9 +790,15 @@ class _Run:
             for member, due, billed in zip(members, due_side, billed_side, strict=True):
                 line = _line(member, due, billed, currency)
                 if line is not None:
-                    found.append((member.order, member.cycle.start, line))
+                    # What the period was billed at (net), to tax the difference exactly.
+                    was = None if billed is None else billed.gross - billed.total_discount
+                    found.append((member.order, member.cycle.start, line, was))
         found.sort(key=lambda item: (item[0], item[1]))
-        return _taxed([line for _, _, line in found], subscription.tax_rounding)
+        return _taxed(
+            [line for _, _, line, _ in found],
+            [was for _, _, _, was in found],
+            subscription.tax_rounding,
+        )
 
 
 def _check_state(subscription: BillableSubscription, state: BillingState) -> None:
