@@ -32,7 +32,6 @@ from subbill import (
     bill_subscription,
 )
 
-
 VAT = TaxRate(name="TVA 20 %", percent="20")
 
 
