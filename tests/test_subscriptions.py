@@ -301,7 +301,19 @@ def histories(draw):
 
 @given(histories(), st.integers(0, 500))
 def test_derived_charges_of_an_item_never_overlap_nor_leave_a_gap(sub, offset):
-    charges = sub.charges(CATALOG)
+    # A charge that ends the day it starts covers no day (a span withdrawn before it ran,
+    # kept so that what was billed for it is credited): the days are covered by the others.
+    everything = sub.charges(CATALOG)
+    charges = [c for c in everything if c.end != c.start]
+    withdrawn = {
+        f"{w.span.code}@{(w.span.billed_from or w.span.start).isoformat()}" for w in sub.withdrawn
+    }
+    ended_early = {
+        f"{span.code}@{(span.billed_from or span.start).isoformat()}"
+        for span in (*sub.plans, *sub.modules, *sub.addons)
+        if span.end is not None and span.end <= (span.billed_from or span.start)
+    }
+    assert {c.key for c in everything if c.end == c.start} <= withdrawn | ended_early
     plans = sorted(
         (c for c in charges if c.code in {"essentiel", "pro", "business"}), key=lambda c: c.start
     )
@@ -399,3 +411,56 @@ def test_replacing_a_billed_subscription_on_another_plan_is_refused():
     check_replacement(subscription, cancelled, catalog=CATALOG, state=march.state)
     credit = bill(cancelled, march.state, as_of=date(2026, 3, 20))
     assert credit.invoice.total == eur("-11.23")  # 12/31 of 29.00 given back
+
+
+# -- a change never drops what was billed (review of issue 10) ---------------------------------
+
+
+def _billed_upgrade():
+    subscription = new()
+    first = bill(subscription, as_of=START)
+    upgraded = subscription.change_plan("pro", CATALOG, on=date(2026, 3, 15))
+    second = bill(upgraded, first.state, as_of=date(2026, 3, 15))
+    return upgraded, first, second
+
+
+def test_an_upgrade_reversed_the_same_day_after_a_bill_nets_to_zero():
+    upgraded, first, second = _billed_upgrade()
+    assert second.invoice.total == eur("16.45")  # 17/31 of (59.00 − 29.00)
+    back = upgraded.change_plan(
+        "essentiel", CATALOG, on=date(2026, 3, 15), timing=ChangeTiming.IMMEDIATE
+    )
+    third = bill(back, second.state, as_of=date(2026, 3, 15))
+    assert third.invoice.total == eur("-16.45")
+    assert first.invoice.total + second.invoice.total + third.invoice.total == eur("29.00")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s.change_plan("business", CATALOG, on=date(2026, 3, 15)),
+        lambda s: s.change_plan("business", CATALOG, on=date(2026, 3, 10)),
+        lambda s: s.cancel(on=date(2026, 3, 15), at_period_end=False),
+    ],
+    ids=["second-upgrade-same-day", "backdated-upgrade", "cancelled-on-the-upgrade-day"],
+)
+def test_a_billed_plan_replaced_before_it_ran_is_credited_not_dropped(change):
+    upgraded, _, second = _billed_upgrade()
+    changed = change(upgraded)
+    third = bill(changed, second.state, as_of=date(2026, 3, 16))
+    pro = [line for line in third.invoice.lines if line.code == "pro"]
+    assert sum((line.amount for line in pro), eur("0")) == eur("-32.35")  # 17/31 of 59.00
+    assert bill(changed, third.state, as_of=date(2026, 3, 16)).invoice is None
+
+
+def test_a_module_switched_off_the_day_it_was_billed_is_credited():
+    subscription = new("pro").activate("stock", CATALOG, on=date(2026, 3, 10))
+    first = bill(subscription, as_of=date(2026, 3, 10))
+    off = subscription.deactivate(
+        "stock", CATALOG, on=date(2026, 3, 10), timing=ChangeTiming.IMMEDIATE
+    )
+    second = bill(off, first.state, as_of=date(2026, 3, 10))
+    stock_billed = sum((l.amount for l in first.invoice.lines if l.code == "stock"), eur("0"))
+    stock_credit = sum((l.amount for l in second.invoice.lines if l.code == "stock"), eur("0"))
+    assert stock_billed == eur("6.39")  # 22/31 of 9.00
+    assert stock_credit == -stock_billed

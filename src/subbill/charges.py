@@ -125,9 +125,9 @@ def _check_recurring(instance: RecurringCharge, _attribute: Any, _value: object)
     check_billing_date("start", instance.start)
     if instance.end is not None:
         check_billing_date("end", instance.end)
-        if instance.end <= instance.start:
+        if instance.end < instance.start:  # on the start: withdrawn, it bills nothing
             raise InvalidPeriodError(
-                f"end={instance.end.isoformat()} of charge {instance.code!r} must be after "
+                f"end={instance.end.isoformat()} of charge {instance.code!r} must not be before "
                 f"start={instance.start.isoformat()}"
             )
     # Builds (and so validates) the schedule: billing day, anchor, frequency.

@@ -24,14 +24,22 @@ Refused(code='requires_plan', facts=(('module', 'Stock'), ('plans', 'Pro'), ('mi
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, Self
 
 import attrs
 
-from subbill._convert import check_enum, check_text, one_line, payment_reference, to_tuple
+from subbill._convert import (
+    check_enum,
+    check_text,
+    enum_of,
+    instance_of,
+    one_line,
+    payment_reference,
+    to_tuple,
+)
 from subbill._structure import Problems, Quantity, TaxRates, Text, structure
 from subbill.billing import BillableSubscription, BillingState, bill_subscription
 from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
@@ -116,6 +124,11 @@ class Span:
     #: new catalog never re-prices what was billed. ``None``: read from the catalog when
     #: billing (spans stored before prices were kept on them).
     price: Money | None = None
+    #: A plan span's seats (``None``: the subscription's ``quantity``); see
+    #: :meth:`Subscription.change_quantity`.
+    quantity: Decimal | None = attrs.field(
+        default=None, converter=attrs.converters.optional(to_quantity)
+    )
 
     def is_active_on(self, day: date) -> bool:
         """True when ``day`` is inside the span."""
@@ -135,6 +148,28 @@ class Change:
     kind: str = attrs.field(validator=check_text)
     code: str = attrs.field(validator=check_text)
     previous: str | None = attrs.field(default=None, validator=one_line(optional=True))
+
+
+class SpanKind(enum.Enum):
+    """What a span subscribes: a plan, a module or an add-on."""
+
+    PLAN = "plan"
+    MODULE = "module"
+    ADDON = "addon"
+
+
+@attrs.frozen(kw_only=True)
+class Withdrawn:
+    """A span a change removed before it ran.
+
+    A plan scheduled then replaced, a module switched off before its billing start: it is
+    kept so that whatever was billed for it in advance is credited: it becomes a charge
+    that ends the day it starts (it bills nothing, and the engine gives back what was
+    billed for it).
+    """
+
+    kind: SpanKind = attrs.field(validator=enum_of(SpanKind))
+    span: Span = attrs.field(validator=instance_of(Span))
 
 
 def _check_subscription(instance: Subscription, _attribute: Any, _value: object) -> None:
@@ -186,6 +221,7 @@ class Subscription:
     tax_rates: tuple[TaxRate, ...] = attrs.field(default=(), converter=to_tuple)
     cancelled_on: date | None = None
     cancel_at: date | None = None
+    withdrawn: tuple[Withdrawn, ...] = attrs.field(default=(), converter=to_tuple)
     history: tuple[Change, ...] = attrs.field(
         default=(), converter=to_tuple, validator=_check_subscription
     )
@@ -321,35 +357,54 @@ class Subscription:
         nor leave a gap, and a change mid-period is credited and charged pro rata.
         """
         schedule = self.schedule
+        finders = {
+            SpanKind.PLAN: catalog.plan,
+            SpanKind.MODULE: catalog.module,
+            SpanKind.ADDON: catalog.addon,
+        }
         charges: list[RecurringCharge] = []
-        kinds = (
-            (self.plans, catalog.plan, True),
-            (self.modules, catalog.module, False),
-            (self.addons, catalog.addon, False),
-        )
-        for spans, find, seats in kinds:
+        live: set[str] = set()
+
+        def add(kind: SpanKind, span: Span, *, withdrawn: bool) -> None:
+            item = finders[kind](span.code)
+            price = span.price if span.price is not None else item.price(self.frequency)
+            start = span.billed_from or span.start
+            end = start if withdrawn else _earliest(span.end, self.ends_on)
+            if price is None:
+                return
+            if end is not None and end < start:
+                end = start  # ended before its billing start: bills nothing, credits all
+            if withdrawn and f"{span.code}@{start.isoformat()}" in live:
+                return  # the same charge runs again: it was never withdrawn for billing
+            if kind is SpanKind.PLAN:
+                quantity = self.quantity if span.quantity is None else span.quantity
+            else:
+                quantity = Decimal(1)
+            charge = RecurringCharge(
+                code=span.code,
+                description=item.name,
+                unit_price=price,
+                quantity=quantity,
+                frequency=self.frequency,
+                billing_day=schedule.day,
+                anchor=schedule.anchor,
+                start=start,
+                end=end,
+                tax_rates=self.tax_rates,
+                reason=None if withdrawn else span.reason,
+            )
+            live.add(charge.key)
+            charges.append(charge)
+
+        for kind, spans in (
+            (SpanKind.PLAN, self.plans),
+            (SpanKind.MODULE, self.modules),
+            (SpanKind.ADDON, self.addons),
+        ):
             for span in spans:
-                item = find(span.code)
-                price = span.price if span.price is not None else item.price(self.frequency)
-                start = span.billed_from or span.start
-                end = _earliest(span.end, self.ends_on)
-                if price is None or (end is not None and end <= start):
-                    continue
-                charges.append(
-                    RecurringCharge(
-                        code=span.code,
-                        description=item.name,
-                        unit_price=price,
-                        quantity=self.quantity if seats else Decimal(1),
-                        frequency=self.frequency,
-                        billing_day=schedule.day,
-                        anchor=schedule.anchor,
-                        start=start,
-                        end=end,
-                        tax_rates=self.tax_rates,
-                        reason=span.reason,
-                    )
-                )
+                add(kind, span, withdrawn=False)
+        for item in self.withdrawn:
+            add(item.kind, item.span, withdrawn=True)
         return tuple(charges)
 
     def to_billable(self, catalog: Catalog, **options: Any) -> BillableSubscription:
@@ -396,9 +451,13 @@ class Subscription:
         effective = preview.effective_on
         previous = self.plan_on(on) or self.plans[-1].code
         kept: list[Span] = []
+        withdrawn: list[Withdrawn] = []
         for span in self.plans:
             if span.start >= effective:
-                continue  # a change scheduled for later, or a plan that never ran: replaced
+                # A change scheduled for later, or a plan that never ran: replaced, but kept
+                # aside so that what was billed for it in advance is given back.
+                withdrawn.append(Withdrawn(kind=SpanKind.PLAN, span=span))
+                continue
             if span.end is None or span.end > effective:
                 span = attrs.evolve(span, end=effective)  # noqa: PLW2901
             kept.append(span)
@@ -416,14 +475,15 @@ class Subscription:
             )
         plans = tuple(kept)
         kind = preview.direction.value
-        modules = tuple(
-            _close(span, effective) if span.code in preview.modules_switched_off else span
-            for span in self.modules
+        off = preview.modules_switched_off
+        modules, dropped = _close_all(
+            self.modules, SpanKind.MODULE, effective, lambda span: span.code in off
         )
         return attrs.evolve(
             self,
             plans=plans,
-            modules=tuple(span for span in modules if span is not None),
+            modules=modules,
+            withdrawn=(*self.withdrawn, *withdrawn, *dropped),
             history=self._record(Change(on=effective, kind=kind, code=plan, previous=previous)),
         )
 
@@ -463,13 +523,16 @@ class Subscription:
         if isinstance(decision, Refused):
             raise RefusedError(decision, f"deactivate module {module!r}")
         effective = self._effective(on, timing or catalog.policy.module_deactivation)
-        modules = tuple(
-            _close(span, effective) if span.code == module and span.is_active_on(on) else span
-            for span in self.modules
+        modules, dropped = _close_all(
+            self.modules,
+            SpanKind.MODULE,
+            effective,
+            lambda span: span.code == module and span.is_active_on(on),
         )
         return attrs.evolve(
             self,
-            modules=tuple(span for span in modules if span is not None),
+            modules=modules,
+            withdrawn=(*self.withdrawn, *dropped),
             history=self._record(Change(on=effective, kind="module_deactivated", code=module)),
         )
 
@@ -508,13 +571,16 @@ class Subscription:
             )
             raise RefusedError(decision, f"cancel add-on {addon!r}")
         effective = self._effective(on, timing or catalog.policy.module_deactivation)
-        addons = tuple(
-            _close(span, effective) if span.code == addon and span.is_active_on(on) else span
-            for span in self.addons
+        addons, dropped = _close_all(
+            self.addons,
+            SpanKind.ADDON,
+            effective,
+            lambda span: span.code == addon and span.is_active_on(on),
         )
         return attrs.evolve(
             self,
-            addons=tuple(span for span in addons if span is not None),
+            addons=addons,
+            withdrawn=(*self.withdrawn, *dropped),
             history=self._record(Change(on=effective, kind="addon_cancelled", code=addon)),
         )
 
@@ -742,6 +808,21 @@ def check_replacement(
 def _earliest(*days: date | None) -> date | None:
     present = [day for day in days if day is not None]
     return min(present) if present else None
+
+
+def _close_all(
+    spans: Sequence[Span], kind: SpanKind, on: date, closing: Callable[[Span], bool]
+) -> tuple[tuple[Span, ...], tuple[Withdrawn, ...]]:
+    """End on ``on`` the spans ``closing`` picks; those not started yet are withdrawn."""
+    kept: list[Span] = []
+    withdrawn: list[Withdrawn] = []
+    for span in spans:
+        closed = _close(span, on) if closing(span) else span
+        if closed is None:
+            withdrawn.append(Withdrawn(kind=kind, span=span))
+        else:
+            kept.append(closed)
+    return tuple(kept), tuple(withdrawn)
 
 
 def _close(span: Span, on: date) -> Span | None:
