@@ -460,7 +460,9 @@ def test_a_module_switched_off_the_day_it_was_billed_is_credited():
         "stock", CATALOG, on=date(2026, 3, 10), timing=ChangeTiming.IMMEDIATE
     )
     second = bill(off, first.state, as_of=date(2026, 3, 10))
-    stock_billed = sum((l.amount for l in first.invoice.lines if l.code == "stock"), eur("0"))
-    stock_credit = sum((l.amount for l in second.invoice.lines if l.code == "stock"), eur("0"))
+    def stock(result):
+        return sum((x.amount for x in result.invoice.lines if x.code == "stock"), eur("0"))
+
+    stock_billed, stock_credit = stock(first), stock(second)
     assert stock_billed == eur("6.39")  # 22/31 of 9.00
     assert stock_credit == -stock_billed
