@@ -1,5 +1,6 @@
 import copy
 import pickle
+from decimal import Decimal
 
 import pytest
 
@@ -11,10 +12,16 @@ from subbill import (
     Catalog,
     CatalogError,
     ChangeTiming,
+    Frequency,
     InputError,
+    InvalidArgumentError,
+    InvalidTypeError,
+    Module,
     Money,
+    OutOfBoundsError,
     Plan,
     UnknownCodeError,
+    UnknownCurrencyError,
 )
 from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
 
@@ -249,3 +256,156 @@ def test_catalog_errors_are_input_errors_and_survive_pickling():
     assert type(copied) is CatalogError
     assert copied.problems == error.problems
     assert str(copied) == str(error)
+
+
+# -- review of issue 10: conflicting prices, bad constructor arguments ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("prices", "message"),
+    [
+        (
+            {"annual": "100", "P12M": "2", "P1Y": "5"},
+            (
+                "plans[0].prices.P12M: frequency 'P12M' is the same as 'annual' (P1Y); "
+                "a frequency has one price"
+            ),
+        ),
+        (
+            {"monthly": "1", "Monthly": "2"},
+            (
+                "plans[0].prices.Monthly: frequency 'Monthly' is the same as 'monthly' (P1M); "
+                "a frequency has one price"
+            ),
+        ),
+    ],
+)
+def test_two_prices_for_one_frequency_are_refused_with_the_path(prices, message):
+    with pytest.raises(CatalogError) as caught:
+        Catalog.from_mapping(_one_plan(prices=prices))
+    assert str(caught.value).splitlines()[0] == message
+    assert caught.value.path == message.split(":")[0]
+
+
+def test_every_conflicting_price_is_reported_for_modules_and_addons_too():
+    data = {
+        "currency": "EUR",
+        "modules": [{"code": "m", "name": "M", "prices": {"P3M": "1", "quarterly": "1"}}],
+        "addons": [{"code": "a", "name": "A", "prices": {"P1W": "1", "weekly": "2"}}],
+    }
+    with pytest.raises(CatalogError) as caught:
+        Catalog.from_mapping(data)
+    assert [path for path, _ in caught.value.problems] == [
+        "modules[0].prices.quarterly",
+        "addons[0].prices.weekly",
+    ]
+
+
+@pytest.mark.parametrize("kind", [Plan, Module, AddOn])
+def test_the_constructors_refuse_two_prices_for_one_frequency(kind):
+    extra = {"rank": 1} if kind is Plan else {}
+    prices = ((ANNUAL, Money("100", "EUR")), (Frequency.years(1), Money("5", "EUR")))
+    with pytest.raises(InvalidArgumentError, match=r"^prices has two prices for P1Y: 100 EUR"):
+        kind(code="x", name="X", prices=prices, **extra)
+
+
+def test_a_catalog_holds_plans_modules_and_addons_only():
+    with pytest.raises(InvalidTypeError, match=r"^plans\[0\]='x' must be a Plan"):
+        Catalog(currency="EUR", plans=["x"])
+    with pytest.raises(InvalidTypeError, match=r"^modules\[1\]=None must be a Module"):
+        Catalog(currency="EUR", modules=[Module(code="m", name="M"), None])
+    with pytest.raises(InvalidTypeError, match=r"^addons\[0\]=.*Plan.* must be an AddOn"):
+        Catalog(currency="EUR", addons=[Plan(code="p", name="P", rank=1)])
+    with pytest.raises(InvalidTypeError, match=r"^plans='pro' must be a list of Plan"):
+        Catalog(currency="EUR", plans="pro")
+    with pytest.raises(InvalidTypeError, match=r"^plans=5 must be a list of Plan"):
+        Catalog(currency="EUR", plans=5)
+
+
+@pytest.mark.parametrize("rank", [None, "1", 1.5, True, Decimal(1)])
+def test_a_rank_is_an_int(rank):
+    with pytest.raises(InvalidTypeError, match=r"^rank=.* must be an int"):
+        Plan(code="p", name="P", rank=rank)
+
+
+def test_a_plan_without_a_rank_never_reaches_the_catalog_sort():
+    with pytest.raises(InvalidTypeError, match=r"^rank=None must be an int"):
+        Catalog(
+            currency="EUR",
+            plans=[Plan(code="a", name="A", rank=None), Plan(code="b", name="B", rank=2)],
+        )
+
+
+def test_two_huge_equal_ranks_give_a_short_message():
+    with pytest.raises(CatalogError, match=r"is already the rank of plan 'a'") as caught:
+        Catalog(
+            currency="EUR",
+            plans=[
+                Plan(code="a", name="A", rank=10**5000),
+                Plan(code="b", name="B", rank=10**5000),
+            ],
+        )
+    assert len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize(
+    ("prices", "error", "message"),
+    [
+        ({MONTHLY: "29"}, InvalidTypeError, r"^prices\[P1M\]='29' must be a Money"),
+        ({MONTHLY: 29}, InvalidTypeError, r"^prices\[P1M\]=29 must be a Money"),
+        (
+            {"monthly": Money("29", "EUR")},
+            InvalidTypeError,
+            r"^prices key='monthly' must be a Frequency .*Frequency\.parse\('monthly'\)",
+        ),
+        ({None: Money("29", "EUR")}, InvalidTypeError, r"^prices key=None must be a Frequency"),
+        (
+            {MONTHLY: Money("-1", "EUR")},
+            InvalidArgumentError,
+            r"^prices\[P1M\]=Money\('-1', 'EUR'\) must be >= 0",
+        ),
+        (
+            {MONTHLY: Money("1", "EUR") / 3},
+            OutOfBoundsError,
+            r"^prices\[P1M\]=Money\('0\.333",
+        ),
+        (["29"], InvalidTypeError, r"^prices=\['29'\] must be a mapping of Frequency to Money"),
+        ("29", InvalidTypeError, r"^prices='29' must be a mapping of Frequency to Money"),
+    ],
+)
+@pytest.mark.parametrize("kind", [Plan, Module, AddOn])
+def test_the_constructors_refuse_bad_prices(kind, prices, error, message):
+    extra = {"rank": 1} if kind is Plan else {}
+    with pytest.raises(error, match=message):
+        kind(code="x", name="X", prices=prices, **extra)
+
+
+def test_a_price_given_as_a_mapping_or_as_pairs_is_kept():
+    by_mapping = Plan(code="p", name="P", rank=1, prices={MONTHLY: Money("29", "EUR")})
+    by_pairs = Plan(code="p", name="P", rank=1, prices=[(MONTHLY, Money("29", "EUR"))])
+    assert by_mapping == by_pairs
+    assert by_pairs.price(MONTHLY) == Money("29", "EUR")
+
+
+@pytest.mark.parametrize(
+    ("currency", "error", "message"),
+    [
+        (None, InvalidTypeError, r"^currency=None must be an ISO 4217 currency code"),
+        (978, InvalidTypeError, r"^currency=978 must be an ISO 4217 currency code"),
+        ("EUX", UnknownCurrencyError, r"^currency='EUX' is not an ISO 4217"),
+    ],
+)
+def test_a_catalog_currency_is_an_iso_code(currency, error, message):
+    with pytest.raises(error, match=message):
+        Catalog(currency=currency)
+
+
+def test_a_catalog_currency_is_normalised_like_money():
+    plan = Plan(code="p", name="P", rank=1, prices={MONTHLY: Money("1", "eur")})
+    catalog = Catalog(currency="eur", plans=[plan])
+    assert catalog.currency == "EUR"
+
+
+def test_a_catalog_policy_is_a_change_policy():
+    with pytest.raises(InvalidTypeError, match=r"^policy='x' must be a ChangePolicy"):
+        Catalog(currency="EUR", policy="x")

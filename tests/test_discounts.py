@@ -11,6 +11,7 @@ from subbill import (
     DiscountTarget,
     Duration,
     InvalidArgumentError,
+    InvalidTypeError,
     Money,
     apply_discounts,
 )
@@ -198,3 +199,44 @@ def test_no_discount_takes_a_line_below_zero(values, percent):
     outcome = apply_discounts([target(v, line=d) for v in values])
     for index, value in enumerate(values):
         assert Money(value, "USD") - outcome.line_total(index, currency="USD") >= Money.zero("USD")
+
+
+# -- review of issue 10: codes and descriptions are one line of text -----------------------------
+
+CONTROLS = ["a\nb", "ESC\x1b[2J", "abc\u202edef", "tab\there", "nul\x00"]
+
+
+@pytest.mark.parametrize("text", CONTROLS)
+def test_a_discount_description_refuses_control_characters(text):
+    with pytest.raises(InvalidArgumentError, match=r"^description=.* holds U\+"):
+        Discount.percent_off("WELCOME", "10", description=text)
+
+
+@pytest.mark.parametrize("text", CONTROLS)
+def test_a_discount_applies_to_code_refuses_control_characters(text):
+    with pytest.raises(InvalidArgumentError, match=r"^applies_to=.* holds U\+"):
+        Discount.percent_off("WELCOME", "10", applies_to=["pro", text])
+    with pytest.raises(InvalidArgumentError, match=r"^applies_to=.* holds U\+"):
+        Discount.percent_off("WELCOME", "10", applies_to=text)
+
+
+@pytest.mark.parametrize("code", [None, 1, b"pro", ("pro",)])
+def test_a_discount_applies_to_only_text_codes(code):
+    # Before: None became the code "None", 1 the code "1".
+    with pytest.raises(InvalidTypeError, match=r"^applies_to=.* must be a non-empty str"):
+        Discount.percent_off("WELCOME", "10", applies_to=[code])
+
+
+@pytest.mark.parametrize("code", ["", "  "])
+def test_a_discount_applies_to_no_blank_code(code):
+    with pytest.raises(InvalidArgumentError, match=r"^applies_to=.* must be a non-empty str"):
+        Discount.percent_off("WELCOME", "10", applies_to=[code])
+
+
+def test_a_discount_keeps_its_codes_and_description():
+    discount = Discount.percent_off(
+        "WELCOME", "10", applies_to=("pro", "stock"), description="Bienvenue −10 %"
+    )
+    assert discount.applies_to == frozenset({"pro", "stock"})
+    assert discount.description == "Bienvenue −10 %"
+    assert Discount.percent_off("W", "10").description == ""

@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -8,8 +9,11 @@ from hypothesis import strategies as st
 from subbill import (
     Card,
     ChangeDirection,
+    FloatAmountError,
+    InvalidAmountError,
     InvalidArgumentError,
     InvalidCardError,
+    InvalidTypeError,
     Money,
     OtherMethod,
     Subscription,
@@ -271,3 +275,87 @@ def test_explain_invoice_names_what_was_active_and_what_changed():
     assert "Essentiel (plan) — actif du 1 mars au 12 mars 2026 : -17,77 €" in text
     assert "Stock (module) — actif du 20 mars au 31 mars 2026" in text
     assert "crédit de la part non utilisée : 19/31 × 29,00 €" in text
+
+
+# -- review of issue 10: bad arguments get typed errors naming them ------------------------------
+
+
+def _review(**changes):
+    arguments = {
+        "usage": {"clients": 10},
+        "module_usage": {},
+        "invoices": (),
+        "payment_methods": (),
+        "as_of": date(2026, 3, 25),
+        **changes,
+    }
+    return monthly_review(changes.pop("subscription", _sub()), CATALOG, **arguments)
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"usage": None}, InvalidTypeError, r"^usage=None must be a mapping of resource names"),
+        ({"usage": [("clients", 1)]}, InvalidTypeError, r"^usage=\[\('clients', 1\)\] must be"),
+        ({"usage": {1: 5}}, InvalidTypeError, r"^usage key=1 must be a resource name"),
+        ({"module_usage": None}, InvalidTypeError, r"^module_usage=None must be a mapping"),
+        ({"module_usage": {"stock": -1}}, InvalidArgumentError, r"module_usage\['stock'\]=-1"),
+        ({"invoices": None}, InvalidTypeError, r"^invoices=None must be a list of Invoice"),
+        ({"invoices": ["F-1"]}, InvalidTypeError, r"^invoices\[0\]='F-1' must be an Invoice"),
+        ({"payment_methods": None}, InvalidTypeError, r"^payment_methods=None must be a list"),
+        (
+            {"payment_methods": ["pm_card"]},
+            InvalidTypeError,
+            r"^payment_methods\[0\]='pm_card' must be a Card or an OtherMethod",
+        ),
+    ],
+)
+def test_monthly_review_refuses_bad_arguments_by_name(changes, error, message):
+    with pytest.raises(error, match=message):
+        _review(**changes)
+
+
+def test_monthly_review_refuses_what_is_not_a_subscription_or_a_catalog():
+    with pytest.raises(InvalidTypeError, match=r"^subscription=None must be a Subscription"):
+        monthly_review(None, CATALOG, usage={}, module_usage={}, as_of=START)
+    with pytest.raises(InvalidTypeError, match=r"^catalog=\{\} must be a Catalog"):
+        monthly_review(_sub(), {}, usage={}, module_usage={}, as_of=START)
+
+
+def test_check_usage_refuses_a_resource_name_that_is_not_text():
+    with pytest.raises(InvalidTypeError, match=r"^usage key=None must be a resource name"):
+        check_usage(CATALOG.plan("pro"), {None: 1, "clients": 2})
+
+
+def test_explain_invoice_refuses_what_is_not_an_invoice():
+    sub = _sub()
+    with pytest.raises(InvalidTypeError, match=r"^invoice=None must be an Invoice"):
+        explain_invoice(None, sub, CATALOG)
+    invoice = bill_subscription(sub.to_billable(CATALOG), as_of=START).invoice
+    with pytest.raises(InvalidTypeError, match=r"^subscription='S1' must be a Subscription"):
+        explain_invoice(invoice, "S1", CATALOG)
+    with pytest.raises(InvalidTypeError, match=r"^catalog=None must be a Catalog"):
+        explain_invoice(invoice, sub, None)
+
+
+@pytest.mark.parametrize(
+    ("headroom", "error", "message"),
+    [
+        (float("nan"), FloatAmountError, r"^headroom=nan is a float"),
+        (0.2, FloatAmountError, r"^headroom=0\.2 is a float"),
+        (Decimal("NaN"), InvalidAmountError, r"^headroom=Decimal\('NaN'\) must be a finite"),
+        ("0.2", InvalidAmountError, r"^headroom='0\.2' must be an int, a Decimal or a Fraction"),
+        (None, InvalidAmountError, r"^headroom=None must be"),
+        (Fraction(1), InvalidArgumentError, r"^headroom=Fraction\(1, 1\) must be in \[0, 1\)"),
+    ],
+)
+def test_recommend_plan_refuses_a_headroom_that_is_not_an_exact_number(headroom, error, message):
+    with pytest.raises(error, match=message):
+        recommend_plan(CATALOG, {"clients": 1}, headroom=headroom)
+
+
+def test_recommend_plan_takes_an_exact_headroom():
+    assert recommend_plan(CATALOG, {"clients": 90}, headroom=Decimal("0.05")).recommended.code == (
+        "essentiel"
+    )
+    assert recommend_plan(CATALOG, {"clients": 90}, headroom=0).recommended.code == "essentiel"

@@ -12,6 +12,9 @@ problems:
   a ``float`` where a decimal number is (amounts are written as strings, ``"29.90"``, or
   ints: a float cannot hold an exact amount);
 - prices and quantities are ``>= 0``; names, codes and identifiers are non-empty text;
+- two keys of a catalog's ``prices`` naming one frequency (``annual``, ``P12M`` and
+  ``P1Y``; ``monthly`` and ``Monthly``) are refused at the second key's path
+  (``subbill.catalog``): a frequency has one price, never "the first one wins";
 - a key named like a card security code (``cvc``, ``cvv``, ``cvv2``, ``cid``,
   ``security_code``) anywhere in the data is refused with
   :class:`~subbill.errors.CardDataError` before anything else is read.
@@ -80,6 +83,7 @@ __all__ = [
     "Text",
     "entries",
     "join_path",
+    "key_path",
     "refuse_card_codes",
     "show",
     "structure",
@@ -400,8 +404,12 @@ def join_path(prefix: str, path: str) -> str:
     return prefix + path if path.startswith("[") else f"{prefix}.{path}"
 
 
-def _key(prefix: str, key: object) -> str:
-    """The path of ``key`` inside ``prefix``: dotted when it reads plainly, else ``['a b']``."""
+def key_path(prefix: str, key: object) -> str:
+    """The path of ``key`` inside ``prefix``: dotted when it reads plainly, else ``['a b']``.
+
+    >>> key_path("plans[0].prices", "P12M"), key_path("plans[0].prices", "2 weeks")
+    ('plans[0].prices.P12M', "plans[0].prices['2 weeks']")
+    """
     if isinstance(key, str) and key and key.isprintable() and not any(c in key for c in ".[]'\" "):
         return join_path(prefix, key)
     return f"{prefix}[{show(key)}]"
@@ -418,10 +426,10 @@ def _unknown(key: object, known: Iterable[str]) -> str:
 def _note_path(path: str, error: BaseException, parent: BaseValidationError) -> str:
     for note in reversed(getattr(error, "__notes__", ())):
         if isinstance(note, AttributeValidationNote):
-            return _key(path, note.name)
+            return key_path(path, note.name)
         if isinstance(note, IterableValidationNote):
             if is_mapping(parent.cl):
-                return _key(path, note.index)
+                return key_path(path, note.index)
             return f"{path}[{note.index}]"
     return path
 
@@ -438,7 +446,7 @@ def _flatten(error: BaseException, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(error, ForbiddenExtraKeysError):
         known = [field.name for field in attrs.fields(error.cl)]
         for key in sorted(error.extra_fields, key=str):
-            yield _key(path, key), _unknown(key, known)
+            yield key_path(path, key), _unknown(key, known)
     elif isinstance(error, BaseValidationError):
         for inner in error.exceptions:
             yield from _flatten(inner, _note_path(path, inner, error))
@@ -487,7 +495,7 @@ to subbill; keep only the card's brand, last 4 digits, expiry and the payment pr
                 continue  # a structure that contains itself: each part is looked at once
             seen.add(id(value))
         if isinstance(value, Mapping):
-            children = [(_key(where, key), key, item) for key, item in value.items()]
+            children = [(key_path(where, key), key, item) for key, item in value.items()]
             for here, key, _item in children:
                 if isinstance(key, str) and key.strip().lower().replace("-", "_") in (
                     CARD_SECURITY_KEYS
@@ -535,7 +543,7 @@ def entries(data: object, key: str) -> tuple[Mapping[str, Any], ...]:
             for index, item in enumerate(items)
             if not isinstance(item, Mapping)
         )
-    problems.extend((_key("", other), _unknown(other, [key])) for other in data if other != key)
+    problems.extend((key_path("", other), _unknown(other, [key])) for other in data if other != key)
     if problems:
         raise InputError(problems)
     return tuple(data[key])

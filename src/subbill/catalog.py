@@ -2,6 +2,8 @@
 
 A :class:`Catalog` checks its own consistency when it is built: unknown codes, duplicate
 codes or ranks, and requirement cycles are refused with an error naming the bad field.
+Plans, modules and add-ons check their own fields: a rank is an ``int``, a price a
+``Money >= 0`` under a ``Frequency``, and a frequency has one price.
 :meth:`Catalog.from_mapping` reads one from plain data (a dict loaded from JSON or TOML by
 the caller) and names the path of any bad field (``plans[2].limits.clients``).
 
@@ -23,12 +25,12 @@ the caller) and names the path of any bad field (``plans[2].limits.clients``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Self
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Self, TypeVar
 
 import attrs
 
-from subbill._convert import check_line, check_text, enum_of
+from subbill._convert import check_line, check_text, enum_of, instance_of
 from subbill._structure import (
     Currency,
     FrequencyName,
@@ -36,14 +38,16 @@ from subbill._structure import (
     Price,
     Problems,
     Text,
-    join_path,
+    key_path,
     structure,
 )
 from subbill.errors import (
     InputError,
+    InvalidArgumentError,
+    InvalidTypeError,
     SubbillError,
 )
-from subbill.money import Money
+from subbill.money import Money, _brief, _to_currency, check_money
 from subbill.periods import Frequency
 
 __all__ = [
@@ -56,6 +60,8 @@ __all__ = [
     "Plan",
     "UnknownCodeError",
 ]
+
+T = TypeVar("T")
 
 
 class CatalogError(InputError):
@@ -98,12 +104,52 @@ class ChangeTiming(enum.Enum):
     PERIOD_END = "period_end"  # at the start of the next billing period
 
 
+_PRICES_EXPECTED = "a mapping of Frequency to Money, such as {MONTHLY: Money('29', 'EUR')}"
+
+
 def _prices(value: object) -> tuple[tuple[Frequency, Money], ...]:
-    if isinstance(value, tuple) and all(isinstance(item, tuple) for item in value):
-        return value
-    if not isinstance(value, Mapping):
-        raise CatalogError("prices", f"{value!r} must map frequencies to prices")
-    return tuple((frequency, price) for frequency, price in value.items())
+    """Prices as ``(frequency, price)`` pairs: from a mapping, or pairs as stored."""
+    if isinstance(value, Mapping):
+        return tuple(value.items())
+    if isinstance(value, tuple | list) and all(
+        isinstance(item, tuple) and len(item) == 2 for item in value
+    ):
+        return tuple(value)
+    raise InvalidTypeError("prices", value, _PRICES_EXPECTED)
+
+
+def _check_prices(
+    _instance: Any, _attribute: Any, prices: tuple[tuple[Frequency, Money], ...]
+) -> None:
+    """Each price is a ``Money >= 0`` within the bounds, under a distinct ``Frequency``."""
+    seen: dict[Frequency, Money] = {}
+    for frequency, price in prices:
+        if not isinstance(frequency, Frequency):
+            hint = (
+                f"Frequency.parse({frequency!r})"
+                if isinstance(frequency, str)
+                else "Frequency.parse('monthly')"
+            )
+            raise InvalidTypeError(
+                "prices key", frequency, f"a Frequency such as MONTHLY, ANNUAL or {hint}"
+            )
+        name = f"prices[{frequency}]"
+        if not isinstance(price, Money):
+            raise InvalidTypeError(name, price, "a Money such as Money('29', 'EUR')")
+        if price.is_negative():
+            raise InvalidArgumentError(f"{name}={price!r} must be >= 0 (a price is never negative)")
+        check_money(name, price)
+        if frequency in seen:
+            raise InvalidArgumentError(
+                f"prices has two prices for {frequency}: {seen[frequency]} and {price}; "
+                "a frequency has one price"
+            )
+        seen[frequency] = price
+
+
+def _check_rank(_instance: Any, _attribute: Any, rank: int) -> None:
+    if isinstance(rank, bool) or not isinstance(rank, int):
+        raise InvalidTypeError("rank", rank, "an int (the plan's place on the ladder)")
 
 
 def _limits(value: object) -> tuple[tuple[str, int | None], ...]:
@@ -156,8 +202,10 @@ class Plan(_Priced):
 
     code: str = attrs.field(validator=check_text)
     name: str = attrs.field(validator=check_text)
-    rank: int
-    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(default=(), converter=_prices)
+    rank: int = attrs.field(validator=_check_rank)
+    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(
+        default=(), converter=_prices, validator=_check_prices
+    )
     limits: tuple[tuple[str, int | None], ...] = attrs.field(default=(), converter=_limits)
     modules: frozenset[str] = attrs.field(
         default=frozenset(), converter=_codes, validator=_check_codes_field
@@ -181,7 +229,9 @@ class Module(_Priced):
 
     code: str = attrs.field(validator=check_text)
     name: str = attrs.field(validator=check_text)
-    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(default=(), converter=_prices)
+    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(
+        default=(), converter=_prices, validator=_check_prices
+    )
     plans: frozenset[str] = attrs.field(
         default=frozenset(), converter=_codes, validator=_check_codes_field
     )
@@ -200,7 +250,9 @@ class AddOn(_Priced):
 
     code: str = attrs.field(validator=check_text)
     name: str = attrs.field(validator=check_text)
-    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(default=(), converter=_prices)
+    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(
+        default=(), converter=_prices, validator=_check_prices
+    )
     requires: frozenset[str] = attrs.field(
         default=frozenset(), converter=_codes, validator=_check_codes_field
     )
@@ -267,8 +319,8 @@ def _check_plans(instance: Catalog) -> None:
         if plan.rank in ranks:
             raise CatalogError(
                 f"plans[{index}].rank",
-                f"{plan.rank} is already the rank of plan {ranks[plan.rank]!r}; ranks order "
-                "the ladder and must differ",
+                f"{_brief(plan.rank)} is already the rank of plan {ranks[plan.rank]!r}; "
+                "ranks order the ladder and must differ",
             )
         ranks[plan.rank] = plan.code
         for resource, value in plan.limits:
@@ -314,28 +366,67 @@ def _check_cycles(addons: Sequence[AddOn]) -> None:
         visit(code, [])
 
 
+def _items(kind: type[T], field: str) -> Callable[[object], tuple[T, ...]]:
+    """A converter: a list of ``kind`` (plans, modules, add-ons) as a tuple, or a typed error."""
+    article = "an" if kind.__name__[0] in "AEIOU" else "a"
+
+    def convert(value: object) -> tuple[T, ...]:
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+            raise InvalidTypeError(field, value, f"a list of {kind.__name__}")
+        items = tuple(value)
+        for index, item in enumerate(items):
+            if not isinstance(item, kind):
+                raise InvalidTypeError(f"{field}[{index}]", item, f"{article} {kind.__name__}")
+        return items
+
+    return convert
+
+
+_plans = _items(Plan, "plans")
+_module_items = _items(Module, "modules")
+_addon_items = _items(AddOn, "addons")
+
+
 def _sorted_plans(value: object) -> tuple[Plan, ...]:
-    plans = tuple(value) if isinstance(value, Iterable) else ()
-    return tuple(sorted(plans, key=lambda plan: plan.rank))
+    return tuple(sorted(_plans(value), key=lambda plan: plan.rank))
 
 
-def _modules(value: Iterable[Module]) -> tuple[Module, ...]:
-    return tuple(value)
+def _modules(value: object) -> tuple[Module, ...]:
+    return _module_items(value)
 
 
-def _addons(value: Iterable[AddOn]) -> tuple[AddOn, ...]:
-    return tuple(value)
+def _addons(value: object) -> tuple[AddOn, ...]:
+    return _addon_items(value)
+
+
+def _currency(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidTypeError("currency", value, "an ISO 4217 currency code such as 'EUR'")
+    return _to_currency(value)
 
 
 @attrs.frozen(kw_only=True)
 class Catalog:
-    """Plans (sorted by rank), modules, add-ons and the change policy, in one currency."""
+    """Plans (sorted by rank), modules, add-ons and the change policy, in one currency.
 
-    currency: str
+    ``currency`` is an ISO 4217 code (normalised to upper case, like :class:`Money`'s);
+    ``plans``, ``modules`` and ``addons`` hold :class:`Plan`, :class:`Module` and
+    :class:`AddOn` items only, ``policy`` is a :class:`ChangePolicy`: anything else is an
+    :class:`~subbill.errors.InvalidTypeError` naming the field.
+
+    >>> Catalog(currency="EUR", plans=["pro"])
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: plans[0]='pro' must be a Plan
+    """
+
+    currency: str = attrs.field(converter=_currency)
     plans: tuple[Plan, ...] = attrs.field(default=(), converter=_sorted_plans)
     modules: tuple[Module, ...] = attrs.field(default=(), converter=_modules)
     addons: tuple[AddOn, ...] = attrs.field(default=(), converter=_addons)
-    policy: ChangePolicy = attrs.field(factory=ChangePolicy, validator=_check_catalog)
+    policy: ChangePolicy = attrs.field(
+        factory=ChangePolicy, validator=[instance_of(ChangePolicy), _check_catalog]
+    )
 
     def plan(self, code: str) -> Plan:
         """The plan ``code``; :class:`UnknownCodeError` if there is none."""
@@ -403,37 +494,43 @@ class Catalog:
         plans, modules, addons = [], [], []
         for index, plan in enumerate(document.plans):
             path = f"plans[{index}]"
-            plans.append(
-                Plan(
-                    code=plan.code,
-                    name=plan.name,
-                    rank=plan.rank,
-                    prices=_money(plan.prices, currency, f"{path}.prices", problems),
-                    limits=tuple(sorted(plan.limits.items())),
-                    modules=plan.modules,
+            prices = _money(plan.prices, currency, f"{path}.prices", problems)
+            with problems.at(path):
+                plans.append(
+                    Plan(
+                        code=plan.code,
+                        name=plan.name,
+                        rank=plan.rank,
+                        prices=prices,
+                        limits=tuple(sorted(plan.limits.items())),
+                        modules=plan.modules,
+                    )
                 )
-            )
         for index, module in enumerate(document.modules):
             path = f"modules[{index}]"
-            modules.append(
-                Module(
-                    code=module.code,
-                    name=module.name,
-                    prices=_money(module.prices, currency, f"{path}.prices", problems),
-                    plans=module.plans,
-                    requires=module.requires,
+            prices = _money(module.prices, currency, f"{path}.prices", problems)
+            with problems.at(path):
+                modules.append(
+                    Module(
+                        code=module.code,
+                        name=module.name,
+                        prices=prices,
+                        plans=module.plans,
+                        requires=module.requires,
+                    )
                 )
-            )
         for index, addon in enumerate(document.addons):
             path = f"addons[{index}]"
-            addons.append(
-                AddOn(
-                    code=addon.code,
-                    name=addon.name,
-                    prices=_money(addon.prices, currency, f"{path}.prices", problems),
-                    requires=addon.requires,
+            prices = _money(addon.prices, currency, f"{path}.prices", problems)
+            with problems.at(path):
+                addons.append(
+                    AddOn(
+                        code=addon.code,
+                        name=addon.name,
+                        prices=prices,
+                        requires=addon.requires,
+                    )
                 )
-            )
         problems.check(_catalog_error)
         policy = document.policy
         return cls(
@@ -460,10 +557,26 @@ def _catalog_error(problems: tuple[tuple[str, str], ...]) -> CatalogError:
 def _money(
     prices: Mapping[FrequencyName, Price], currency: str, path: str, problems: Problems
 ) -> tuple[tuple[Frequency, Money], ...]:
-    result = []
+    """The prices of one item, each recorded under its path when bad.
+
+    Two keys naming one frequency (``annual``, ``P12M`` and ``P1Y``; ``monthly`` and
+    ``Monthly``) are refused at the second key's path: a frequency has one price.
+    """
+    result: list[tuple[Frequency, Money]] = []
+    names: dict[Frequency, str] = {}
     for key, amount in prices.items():
-        with problems.at(join_path(path, key)):
-            result.append((Frequency.parse(key), Money(amount, currency)))
+        where = key_path(path, key)
+        with problems.at(where):
+            frequency = Frequency.parse(key)
+            if frequency in names:
+                problems.add(
+                    where,
+                    f"frequency {key!r} is the same as {names[frequency]!r} ({frequency}); "
+                    "a frequency has one price",
+                )
+                continue
+            names[frequency] = key
+            result.append((frequency, Money(amount, currency)))
     return tuple(result)
 
 

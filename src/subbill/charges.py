@@ -22,7 +22,7 @@ from typing import Any, Self
 
 import attrs
 
-from subbill._convert import check_text, instance_of, to_tuple
+from subbill._convert import check_line, check_text, instance_of, to_tuple
 from subbill.discounts import Discount
 from subbill.errors import (
     InvalidArgumentError,
@@ -121,7 +121,14 @@ def _check_rates(_instance: Any, _attribute: Any, rates: tuple[TaxRate, ...]) ->
 
 
 def _check_recurring(instance: RecurringCharge, _attribute: Any, _value: object) -> None:
+    check_line("reason", instance.reason, optional=True)
     _check_period_price(instance)
+    if instance.basis is ProrationBasis.THIRTY_DAY_MONTH and not instance.frequency.is_month_based:
+        raise InvalidArgumentError(
+            f"basis={instance.basis.value} of charge {instance.code!r} needs a month-based "
+            f"frequency, not frequency={instance.frequency} (30/360 counts days in months of "
+            "30 days; use ProrationBasis.ACTUAL_DAYS with a frequency in days or weeks)"
+        )
     check_billing_date("start", instance.start)
     if instance.end is not None:
         check_billing_date("end", instance.end)
@@ -147,12 +154,13 @@ class RecurringCharge:
             :func:`~subbill.proration.schedule_for`); ``anchor`` keeps a changed charge on
             the cycle of the charge it replaces.
         timing: bill each period at its start (in advance) or once it is over (in arrears).
-        basis: how partial periods are prorated.
+        basis: how partial periods are prorated; ``THIRTY_DAY_MONTH`` (30/360) needs a
+            month-based frequency, and a day-based one is refused when the charge is built.
         start, end: the half-open span the charge runs over (``end=None``: until further
             notice).
         discounts: discounts of this charge only. tax_rates: its taxes.
         reason: why the charge starts mid-cycle (``"plan_change"``, ``"quantity_change"``,
-            …): explanations show it.
+            …): explanations show it, so it is one line of text (no control character).
     """
 
     code: str = attrs.field(validator=check_text)
@@ -265,6 +273,7 @@ class RecurringCharge:
 
 
 def _check_one_time(instance: OneTimeCharge, _attribute: Any, _value: object) -> None:
+    check_line("reason", instance.reason, optional=True)
     _check_period_price(instance)
     check_billing_date("due_on", instance.due_on)
 

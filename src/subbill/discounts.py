@@ -146,6 +146,7 @@ _PERCENT_KINDS = (DiscountKind.PERCENTAGE, DiscountKind.PER_UNIT_PERCENTAGE)
 
 def _check_discount(instance: Discount, _attribute: Any, _value: object) -> None:
     check_line("code", instance.code)
+    check_line("description", instance.description, allow_empty=True)
     if instance.kind in _PERCENT_KINDS:
         if instance.percent is None or instance.amount is not None:
             raise InvalidArgumentError(
@@ -177,11 +178,12 @@ def _optional_percent(value: object) -> Decimal | None:
 
 
 def _to_codes(value: object) -> frozenset[str]:
+    """Product codes, each one line of text (never ``None`` read as the code ``"None"``)."""
     if isinstance(value, str):
-        return frozenset({value})
-    if not isinstance(value, Sequence | frozenset | set):
+        return frozenset({check_line("applies_to", value)})
+    if not isinstance(value, Sequence | frozenset | set) or isinstance(value, bytes):
         raise InvalidArgumentError(f"applies_to={value!r} must be product codes")
-    return frozenset(str(item) for item in value)
+    return frozenset(check_line("applies_to", item) for item in value)
 
 
 @attrs.frozen(kw_only=True)

@@ -16,16 +16,18 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
+from typing import cast
 
 import attrs
 
 from subbill.catalog import Catalog, Plan
 from subbill.decisions import to_facts
-from subbill.errors import InvalidArgumentError
+from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import Invoice, InvoiceLine, LineKind
-from subbill.money import Money, _to_fraction
-from subbill.payments import PaymentMethod
+from subbill.money import Money, _brief, _to_fraction
+from subbill.payments import Card, OtherMethod, PaymentMethod
 from subbill.periods import Period, add_months, check_date
 from subbill.proration import periods_over
 from subbill.subscriptions import Change, ChangeDirection, Span, Subscription
@@ -74,10 +76,38 @@ def _threshold(value: object) -> Fraction:
     return threshold
 
 
-def _check_counts(usage: Mapping[str, int]) -> None:
+def _check_counts(usage: Mapping[str, int], name: str = "usage") -> None:
+    """``usage`` maps resource names (``str``) to counts (``int >= 0``)."""
+    if not isinstance(usage, Mapping):
+        raise InvalidTypeError(
+            name, usage, "a mapping of resource names to counts, such as {'clients': 85}"
+        )
     for resource, used in usage.items():
+        if not isinstance(resource, str):
+            raise InvalidTypeError(f"{name} key", resource, "a resource name (a str)")
         if isinstance(used, bool) or not isinstance(used, int) or used < 0:
-            raise InvalidArgumentError(f"usage[{resource!r}]={used!r} must be an int >= 0")
+            raise InvalidArgumentError(f"{name}[{resource!r}]={_brief(used)!r} must be an int >= 0")
+
+
+def _check_instance(name: str, value: object, kind: type) -> None:
+    if not isinstance(value, kind):
+        article = "an" if kind.__name__[0] in "AEIOU" else "a"
+        raise InvalidTypeError(name, value, f"{article} {kind.__name__}")
+
+
+def _check_items(name: str, values: object, kinds: tuple[type, ...]) -> tuple[object, ...]:
+    """``values`` as a tuple, each an instance of one of ``kinds``, or a typed error."""
+    expected = " or ".join(
+        ("an " if kind.__name__[0] in "AEIOU" else "a ") + kind.__name__ for kind in kinds
+    )
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        listed = " or ".join(kind.__name__ for kind in kinds)
+        raise InvalidTypeError(name, values, f"a list of {listed}")
+    items = tuple(values)
+    for index, item in enumerate(items):
+        if not isinstance(item, kinds):
+            raise InvalidTypeError(f"{name}[{index}]", item, expected)
+    return items
 
 
 def check_usage(
@@ -93,6 +123,7 @@ def check_usage(
     >>> [(u.resource, u.state.value) for u in check_usage(plan, {"documents": 500, "orders": 9})]
     [('documents', 'at_limit'), ('orders', 'ok')]
     """
+    _check_instance("plan", plan, Plan)
     near = _threshold(threshold)
     _check_counts(usage)
     resources = sorted(set(usage) | {name for name, limit in plan.limits if limit is not None})
@@ -152,9 +183,12 @@ def recommend_plan(
     usage: Mapping[str, int],
     *,
     current: str | None = None,
-    headroom: Fraction | int = Fraction(1, 5),
+    headroom: Fraction | Decimal | int = Fraction(1, 5),
 ) -> Recommendation:
     """Recommend the smallest plan that fits ``usage``, and the next step from ``current``.
+
+    ``headroom`` (default 20 %) is the share of each limit kept free: an exact number
+    (``Fraction``, ``Decimal`` or ``int``) in ``[0, 1)``; a ``float`` is refused.
 
     >>> from subbill.catalog import Catalog, Plan
     >>> catalog = Catalog(currency="EUR", plans=[
@@ -165,8 +199,9 @@ def recommend_plan(
     >>> r.recommended.code, r.next_step.code, r.direction.value
     ('m', 'm', 'downgrade')
     """
+    _check_instance("catalog", catalog, Catalog)
     _check_counts(usage)
-    margin = Fraction(headroom)
+    margin = _to_fraction(headroom, "headroom")
     if not 0 <= margin < 1:
         raise InvalidArgumentError(f"headroom={headroom!r} must be in [0, 1)")
     now = catalog.plan(current) if current is not None else None
@@ -462,8 +497,16 @@ def monthly_review(
        ``invoice_mismatch`` (amounts recomputed from the configuration vs billed);
     5. ``payment_method``: missing, expired, or expiring before the next billing date.
     """
+    _check_instance("subscription", subscription, Subscription)
+    _check_instance("catalog", catalog, Catalog)
     check_date("as_of", as_of)
     _check_counts(usage)
+    _check_counts(module_usage, "module_usage")
+    invoices = cast(tuple[Invoice, ...], _check_items("invoices", invoices, (Invoice,)))
+    payment_methods = cast(
+        tuple[PaymentMethod, ...],
+        _check_items("payment_methods", payment_methods, (Card, OtherMethod)),
+    )
     plan = subscription.current_plan(catalog, on=as_of)
     return (
         *_plan_findings(subscription, catalog, usage, as_of),
@@ -506,6 +549,9 @@ def explain_invoice(invoice: Invoice, subscription: Subscription, catalog: Catal
     module or add-on it bills and the dates it was active during the line's period; and the
     subscriptions and cancellations dated inside the invoice's period.
     """
+    _check_instance("invoice", invoice, Invoice)
+    _check_instance("subscription", subscription, Subscription)
+    _check_instance("catalog", catalog, Catalog)
     periods = [line.period for line in invoice.lines if line.period is not None]
     window = Period(min(p.start for p in periods), max(p.end for p in periods)) if periods else None
     kinds: dict[str, tuple[str, str, tuple[Span, ...]]] = {}

@@ -1,0 +1,76 @@
+"""Charges refuse, when they are built, what billing could not bill (review of issue 10)."""
+
+from datetime import date
+
+import pytest
+
+from subbill import (
+    ANNUAL,
+    InvalidArgumentError,
+    Money,
+    OneTimeCharge,
+    RecurringCharge,
+    bill_subscription,
+)
+from subbill.billing import BillableSubscription
+from subbill.periods import Frequency
+from subbill.proration import ProrationBasis
+
+START = date(2026, 3, 1)
+CONTROLS = ["plan\nchange", "ESC\x1b[2J", "abc\u202edef", "cr\r", "del\x7f"]
+
+
+def _recurring(**changes):
+    fields = {
+        "code": "pro",
+        "description": "Pro",
+        "unit_price": Money("59", "EUR"),
+        "start": START,
+        **changes,
+    }
+    return RecurringCharge(**fields)
+
+
+@pytest.mark.parametrize(
+    "frequency", [Frequency.days(7), Frequency.weeks(2), Frequency.days(30), Frequency.days(1)]
+)
+def test_a_30_360_charge_with_a_day_based_frequency_is_refused_when_built(frequency):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=rf"^basis=thirty_day_month of charge 'pro' needs a month-based frequency, not "
+        rf"frequency={frequency}",
+    ):
+        _recurring(basis=ProrationBasis.THIRTY_DAY_MONTH, frequency=frequency)
+
+
+def test_a_30_360_charge_with_a_month_based_frequency_bills():
+    charge = _recurring(basis=ProrationBasis.THIRTY_DAY_MONTH, frequency=ANNUAL)
+    subscription = BillableSubscription(id="S1", customer="ACME", currency="EUR", charges=(charge,))
+    assert bill_subscription(subscription, as_of=START).invoice.total == Money("59.00", "EUR")
+    assert _recurring(frequency=Frequency.days(7)).frequency == Frequency.days(7)  # actual days
+
+
+@pytest.mark.parametrize("text", CONTROLS)
+def test_a_charge_reason_refuses_control_characters(text):
+    with pytest.raises(InvalidArgumentError, match=r"^reason=.* holds U\+"):
+        _recurring(reason=text)
+    with pytest.raises(InvalidArgumentError, match=r"^reason=.* holds U\+"):
+        OneTimeCharge(
+            code="setup",
+            description="Setup",
+            unit_price=Money("10", "EUR"),
+            due_on=START,
+            reason=text,
+        )
+
+
+def test_a_charge_change_refuses_a_reason_with_a_newline():
+    with pytest.raises(InvalidArgumentError, match=r"^reason=.* holds U\+000A"):
+        _recurring().change(date(2026, 3, 13), quantity=2, reason="quantity\nTotal due: 0")
+
+
+def test_a_charge_reason_is_optional_text():
+    assert _recurring().reason is None
+    assert _recurring(reason="plan_change").reason == "plan_change"
+    with pytest.raises(InvalidArgumentError, match=r"^reason='' must be a non-empty str"):
+        _recurring(reason="")
