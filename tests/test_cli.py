@@ -981,3 +981,20 @@ def test_a_catalog_effective_date_before_what_was_billed_waits_for_the_billed_en
     # March and April were billed (2 × 29.00) on 1 April: they keep their price; the new
     # price starts with May, the first period not billed yet.
     assert [total for _, _, total in _invoices(db)] == ["58.00 EUR", "35.00 EUR"]
+
+
+def test_a_catalog_that_drops_a_subscribed_price_is_refused_and_changes_nothing(
+    capsys, tmp_path, db
+):
+    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
+    path = write_json(tmp_path / "s.json", _one())
+    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
+    assert run(capsys, "bill-run", "--as-of", "2026-03-15", "--db", db)[0] == 0
+    before = database_content(db)
+    annual_only = json.loads(CATALOG.read_text(encoding="utf-8"))
+    del annual_only["plans"][0]["prices"]["monthly"]
+    catalog = write_json(tmp_path / "annual.json", annual_only)
+    argv = ["catalog", "load", catalog, "--as-of", "2026-03-15", "--db", db]
+    line = assert_one_line_error(*run(capsys, *argv), 1)
+    assert "'essentiel' has no P1M price in the new catalog" in line
+    assert database_content(db) == before

@@ -3,6 +3,7 @@ import json
 from datetime import date, timedelta
 from fractions import Fraction
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +13,8 @@ from subbill import (
     Catalog,
     ChangeDirection,
     ChangeTiming,
+    Discount,
+    InvalidArgumentError,
     LineKind,
     Money,
     Refused,
@@ -466,3 +469,58 @@ def test_a_module_switched_off_the_day_it_was_billed_is_credited():
     stock_billed, stock_credit = stock(first), stock(second)
     assert stock_billed == eur("6.39")  # 22/31 of 9.00
     assert stock_credit == -stock_billed
+
+
+def test_removing_a_discount_of_a_billed_subscription_is_refused():
+    # The review's case: 50 % off billed (14.50), the discount removed, then a cancellation
+    # credited 28.06 at full price: 13.56 invented.
+    half = Discount.percent_off("HALF", "50")
+    subscription = new(discounts=(half,))
+    first = bill(subscription, as_of=START)
+    assert first.invoice.total == eur("14.50")
+    with pytest.raises(InvalidStateError, match="HALF"):
+        check_replacement(
+            subscription, attrs.evolve(subscription, discounts=()), catalog=CATALOG,
+            state=first.state,
+        )
+    # A discount added later must start after what was billed.
+    later = Discount.percent_off("LATER", "10")
+    with pytest.raises(InvalidStateError, match="starts_on=2026-04-01"):
+        check_replacement(
+            subscription, attrs.evolve(subscription, discounts=(half, later)), catalog=CATALOG,
+            state=first.state,
+        )
+    from_april = Discount.percent_off("LATER", "10", starts_on=date(2026, 4, 1))
+    check_replacement(
+        subscription, attrs.evolve(subscription, discounts=(half, from_april)), catalog=CATALOG,
+        state=first.state,
+    )
+    # The cancellation mirrors the discount: half of 30/31 of 29.00.
+    cancelled = subscription.cancel(on=date(2026, 3, 2), at_period_end=False)
+    credit = bill(cancelled, first.state, as_of=date(2026, 3, 2))
+    assert credit.invoice.total == eur("-14.03")
+
+
+def test_change_quantity_bills_the_new_seats_from_a_date():
+    subscription = new(quantity=3)
+    first = bill(subscription, as_of=START)
+    assert first.invoice.total == eur("87.00")
+    more = subscription.change_quantity(5, on=date(2026, 3, 16))
+    check_replacement(subscription, more, catalog=CATALOG, state=first.state)
+    second = bill(more, first.state, as_of=date(2026, 3, 16))
+    # 16/31 of 3 × 29.00 given back, 16/31 of 5 × 29.00 charged.
+    assert [str(line.amount) for line in second.invoice.lines] == ["-44.90 EUR", "74.84 EUR"]
+    assert more.history[-1].kind == "quantity_change"
+    april = bill(more, second.state, as_of=date(2026, 4, 1))
+    assert april.invoice.total == eur("145.00")
+    # A replacement with other seats from the start is refused, naming change_quantity.
+    with pytest.raises(InvalidStateError, match="change_quantity"):
+        check_replacement(subscription, new(quantity=5), catalog=CATALOG, state=first.state)
+
+
+def test_a_new_catalog_without_the_subscribed_price_is_refused():
+    data = json.loads(json.dumps(SEED_CATALOG_DATA))
+    del data["plans"][0]["prices"]["monthly"]
+    annual_only = Catalog.from_mapping(data)
+    with pytest.raises(InvalidArgumentError, match="no P1M price"):
+        new().reprice(annual_only, on=date(2026, 4, 1))

@@ -785,6 +785,7 @@ _CHANGES = {
     "addon_cancelled": ("option {code} résiliée", "add-on {code} cancelled"),
     "cancellation": ("résiliation demandée", "cancellation requested"),
     "price_change": ("nouveau prix de {code}", "new price of {code}"),
+    "quantity_change": ("nouveau nombre de licences de {code}", "new seats of {code}"),
 }
 
 

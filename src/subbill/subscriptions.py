@@ -117,9 +117,7 @@ class Span:
     start: date
     end: date | None = None
     billed_from: date | None = None
-    reason: str | None = attrs.field(
-        default=None, validator=[one_line(optional=True), _check_span]
-    )
+    reason: str | None = attrs.field(default=None, validator=[one_line(optional=True), _check_span])
     #: The unit price for one billing period, fixed when the span was priced, so that a
     #: new catalog never re-prices what was billed. ``None``: read from the catalog when
     #: billing (spans stored before prices were kept on them).
@@ -652,13 +650,26 @@ class Subscription:
                 price = find(span.code).price(self.frequency)
                 if price == span.price or (span.end is not None and span.end <= on):
                     kept.append(span)
-                elif (span.billed_from or span.start) >= on:
+                    continue
+                if price is None and span.price is not None:
+                    raise InvalidArgumentError(
+                        f"{span.code!r} has no {self.frequency} price in the new catalog, but "
+                        f"subscription {self.id!r} is billed {self.frequency} on it at "
+                        f"{span.price}: keep a price for every frequency still subscribed"
+                    )
+                if (span.billed_from or span.start) >= on:
                     kept.append(attrs.evolve(span, price=price))
                 else:
                     kept.append(attrs.evolve(span, end=on))
                     kept.append(
-                        Span(code=span.code, start=on, end=span.end, reason="price_change",
-                             price=price)
+                        Span(
+                            code=span.code,
+                            start=on,
+                            end=span.end,
+                            reason="price_change",
+                            price=price,
+                            quantity=span.quantity,
+                        )
                     )
                     changes.append(Change(on=on, kind="price_change", code=span.code))
             groups.append(tuple(kept))
@@ -669,6 +680,59 @@ class Subscription:
             modules=modules,
             addons=addons,
             history=(*self.history, *changes),
+        )
+
+    def change_quantity(self, quantity: object, *, on: date) -> Self:
+        """Bill ``quantity`` seats of the plan from ``on``: what ran before keeps its seats.
+
+        The plan span running on ``on`` is cut there and a span with the new seats starts
+        on ``on`` (reason ``quantity_change``, recorded in the history): the engine credits
+        the rest of what was billed in advance and charges the new seats pro rata. Plan
+        spans that start later (a scheduled change) take the new seats too.
+
+        >>> from subbill.catalog import Catalog, Plan
+        >>> catalog = Catalog(currency="EUR", plans=[
+        ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("10", "EUR")})])
+        >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
+        ...                           start=date(2026, 3, 1), quantity=3)
+        >>> first = bill_subscription(sub.to_billable(catalog), as_of=date(2026, 3, 1))
+        >>> more = sub.change_quantity(5, on=date(2026, 3, 16))
+        >>> second = bill_subscription(more.to_billable(catalog), first.state,
+        ...                            as_of=date(2026, 3, 16))
+        >>> [str(line.amount) for line in second.invoice.lines]  # 16/31 of 30.00, of 50.00
+        ['-15.48 EUR', '25.81 EUR']
+        """
+        check_date("on", on)
+        seats = to_quantity(quantity)
+        plans: list[Span] = []
+        changed = False
+        for span in self.plans:
+            current = self.quantity if span.quantity is None else span.quantity
+            if current == seats or (span.end is not None and span.end <= on):
+                plans.append(span)
+            elif span.start >= on:
+                plans.append(attrs.evolve(span, quantity=seats))
+                changed = True
+            else:
+                plans.append(attrs.evolve(span, end=on))
+                plans.append(
+                    Span(
+                        code=span.code,
+                        start=on,
+                        end=span.end,
+                        reason="quantity_change",
+                        price=span.price,
+                        quantity=seats,
+                    )
+                )
+                changed = True
+        if not changed:
+            return self
+        code = self.plan_on(on) or self.plans[-1].code
+        return attrs.evolve(
+            self,
+            plans=tuple(plans),
+            history=self._record(Change(on=on, kind="quantity_change", code=code)),
         )
 
     def changes_during(self, period: Period) -> tuple[Change, ...]:
@@ -788,7 +852,8 @@ def check_replacement(
             raise InvalidStateError(
                 f"subscription {new.id!r} was billed through {through.isoformat()} for "
                 f"charge {key!r} at other terms (price, quantity, schedule, discounts or taxes); "
-                "a new price or quantity applies from a date: use change_plan(…, on=…)"
+                "billed periods keep their terms: new prices apply from a date with "
+                "reprice(catalog, on=…), new seats with change_quantity(…, on=…)"
             )
         if not recorded and now.end is not None and now.end < through and now.end != was.end:
             raise InvalidStateError(
@@ -802,6 +867,39 @@ def check_replacement(
                 f"subscription {new.id!r} was billed through {horizon.isoformat()}; the "
                 f"replacement would bill charge {key!r} from {now.start.isoformat()}, inside "
                 "what was billed: use change_plan(…, on=…) or activate(…, on=…)"
+            )
+    _check_discounts_kept(old, new, horizon)
+
+
+def _check_discounts_kept(old: Subscription, new: Subscription, horizon: date) -> None:
+    """Refuse a replacement whose invoice discounts would change what was billed.
+
+    A discount of a billed subscription is never removed nor changed (it discounted billed
+    periods, and their credits must mirror it); a discount added later must start on or
+    after what was billed (``starts_on``).
+    """
+
+    def effective(discounts: Iterable[Discount], start: date) -> list[Discount]:
+        return [
+            d if d.starts_on is not None else attrs.evolve(d, starts_on=start) for d in discounts
+        ]
+
+    before = effective(old.discounts, old.start)
+    after = effective(new.discounts, new.start)
+    for discount in before:
+        if discount not in after:
+            raise InvalidStateError(
+                f"subscription {new.id!r} was billed through {horizon.isoformat()} with "
+                f"discount {discount.code!r}, which the replacement removes or changes; a "
+                "discount that reduced billed periods stays as it is (its duration ends it)"
+            )
+    for discount in after:
+        starts = discount.starts_on
+        if discount not in before and starts is not None and starts < horizon:
+            raise InvalidStateError(
+                f"subscription {new.id!r} was billed through {horizon.isoformat()}; the new "
+                f"discount {discount.code!r} would start on {starts.isoformat()}, inside what "
+                f"was billed: give it starts_on={horizon.isoformat()} or later"
             )
 
 

@@ -23,13 +23,14 @@ from typing import cast
 import attrs
 
 from subbill.catalog import Catalog, Plan
+from subbill.charges import RecurringCharge
 from subbill.decisions import to_facts
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import Invoice, InvoiceLine, LineKind
 from subbill.money import Money, _brief, _to_fraction
 from subbill.payments import Card, OtherMethod, PaymentMethod
 from subbill.periods import Period, add_months, check_date
-from subbill.proration import periods_over
+from subbill.proration import period_factor, periods_over
 from subbill.subscriptions import Change, ChangeDirection, Span, Subscription
 
 __all__ = [
@@ -347,20 +348,29 @@ def expected_line_amount(
 ) -> Money | None:
     """What the subscription's configuration says ``line`` should cost (``None``: no such charge).
 
-    The charge with the line's key is priced over the line's period, with the same
-    proration; a credit line is the negative of that.
+    As the billing engine prices it: a line bills the difference between what its billing
+    period costs up to the line's end and up to its start (each ``price × factor`` rounded
+    once); a credit line gives back what the period cost up to its end beyond what it costs
+    up to its start.
     """
     if line.period is None:
         return None
     for charge in subscription.charges(catalog):
         if charge.key != line.charge_key:
             continue
-        pieces = periods_over(
-            line.period.start, line.period.end, schedule=charge.schedule, basis=charge.basis
-        )
-        factor = sum((piece.factor for piece in pieces), Fraction(0))
-        sign = -1 if line.kind is LineKind.PRORATION_CREDIT else 1
-        return (charge.period_price * factor * sign).rounded()
+        cycle = line.explanation.cycle or charge.schedule.period_containing(line.period.start)
+
+        def cost(until: date, charge: RecurringCharge = charge, cycle: Period = cycle) -> Money:
+            start = max(cycle.start, charge.start)
+            if until <= start:
+                return Money.zero(charge.currency)
+            piece = Period(start, min(until, cycle.end))
+            factor = period_factor(piece, cycle=cycle, basis=charge.basis)
+            return (charge.period_price * factor).rounded()
+
+        if line.kind is LineKind.PRORATION_CREDIT:
+            return cost(line.period.start) - cost(line.period.end)
+        return cost(line.period.end) - cost(line.period.start)
     return None
 
 
