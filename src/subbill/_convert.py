@@ -197,6 +197,24 @@ def enum_of(kind: type[E], *, optional: bool = False) -> Callable[[Any, Any, Any
     return validate
 
 
+def items_of(kind: type | tuple[type, ...], what: str) -> Callable[[Any, Any, Any], None]:
+    """Attrs validator factory: every item of a tuple field is a ``kind`` (named ``what``).
+
+    >>> from subbill.discounts import Discount
+    >>> items_of(Discount, "a Discount")(None, type("A", (), {"name": "discounts"}), (None,))
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: discounts[0]=None must be a Discount
+    """
+
+    def validate(_instance: Any, attribute: Any, value: tuple[Any, ...]) -> None:
+        for index, item in enumerate(value):
+            if not isinstance(item, kind):
+                raise InvalidTypeError(f"{attribute.name}[{index}]", item, what)
+
+    return validate
+
+
 def instance_of(kind: type, *, optional: bool = False) -> Any:
     """Validate (for attrs) an instance of ``kind`` (or ``None`` when ``optional``).
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from subbill._convert import check_text, enum_of, to_tuple
+from subbill._convert import check_text, enum_of, items_of, to_tuple
 from subbill.charges import OneTimeCharge, RecurringCharge
 from subbill.discounts import (
     AppliedDiscount,
@@ -59,7 +59,7 @@ from subbill.invoices import (
     LineKind,
     Payment,
 )
-from subbill.money import Money
+from subbill.money import Money, _to_currency
 from subbill.periods import (
     BillingSchedule,
     Period,
@@ -131,10 +131,16 @@ class BillableSubscription:
 
     id: str = attrs.field(validator=check_text)
     customer: str = attrs.field(validator=check_text)
-    currency: str
-    charges: tuple[RecurringCharge, ...] = attrs.field(default=(), converter=to_tuple)
-    one_time: tuple[OneTimeCharge, ...] = attrs.field(default=(), converter=to_tuple)
-    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
+    currency: str = attrs.field(converter=_to_currency)
+    charges: tuple[RecurringCharge, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(RecurringCharge, "a RecurringCharge")
+    )
+    one_time: tuple[OneTimeCharge, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(OneTimeCharge, "a OneTimeCharge")
+    )
+    discounts: tuple[Discount, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(Discount, "a Discount")
+    )
     payment_terms_days: int = 30
     tax_rounding: TaxRounding = attrs.field(
         default=TaxRounding.PER_LINE, validator=enum_of(TaxRounding)
@@ -147,11 +153,25 @@ class BillableSubscription:
 
 def _to_pairs(value: object) -> tuple[tuple[str, date], ...]:
     items = value.items() if isinstance(value, Mapping) else value
-    if not isinstance(items, Iterable):
-        raise InvalidArgumentError(f"billed_through={value!r} must map charge keys to dates")
-    return tuple(
-        sorted((str(key), check_date(f"billed_through[{key!r}]", day)) for key, day in items)
-    )
+    if not isinstance(items, Iterable) or isinstance(items, str | bytes):
+        raise InvalidTypeError("billed_through", value, "a mapping of charge keys to dates")
+    pairs = []
+    for item in items:
+        if not isinstance(item, tuple | list) or len(item) != 2 or not isinstance(item[0], str):
+            raise InvalidTypeError("billed_through", value, "a mapping of charge keys to dates")
+        key, day = item
+        pairs.append((key, check_date(f"billed_through[{key!r}]", day)))
+    return tuple(sorted(pairs))
+
+
+def _to_keys(value: object) -> frozenset[str]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidTypeError("one_time_billed", value, "a set of one-time charge keys")
+    keys = frozenset(value)
+    for key in keys:
+        if not isinstance(key, str):
+            raise InvalidTypeError("one_time_billed", value, "a set of one-time charge keys")
+    return keys
 
 
 def _check_credit_balance(_instance: Any, _attribute: Any, value: object) -> None:
@@ -176,7 +196,7 @@ class BillingState:
     """
 
     billed_through: tuple[tuple[str, date], ...] = attrs.field(default=(), converter=_to_pairs)
-    one_time_billed: frozenset[str] = frozenset()
+    one_time_billed: frozenset[str] = attrs.field(default=frozenset(), converter=_to_keys)
     credit_balance: Money | None = attrs.field(default=None, validator=_check_credit_balance)
 
     def billed_through_of(self, key: str) -> date | None:
@@ -665,6 +685,8 @@ def bill_subscription(
     if not isinstance(subscription, BillableSubscription):
         raise InvalidArgumentError(f"subscription={subscription!r} must be a BillableSubscription")
     state = BillingState() if state is None else state
+    if not isinstance(state, BillingState):
+        raise InvalidTypeError("state", state, "a BillingState (or None before the first bill)")
     _check_state(subscription, state)
     run = _Run(subscription, state)
     changed, spans, reached = run.changes(as_of)
@@ -910,6 +932,10 @@ def _applied(
 def _bill_one(item: Any, as_of: date) -> BillingResult:
     if isinstance(item, BillableSubscription):
         return bill_subscription(item, None, as_of=as_of)
+    if not isinstance(item, tuple | list) or len(item) != 2:
+        raise InvalidTypeError(
+            "items", item, "BillableSubscriptions or (BillableSubscription, BillingState) pairs"
+        )
     subscription, state = item
     return bill_subscription(subscription, state, as_of=as_of)
 

@@ -36,6 +36,7 @@ from subbill._convert import (
     check_text,
     enum_of,
     instance_of,
+    items_of,
     one_line,
     payment_reference,
     to_tuple,
@@ -46,9 +47,14 @@ from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import RecurringCharge, to_quantity
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.discounts import Discount
-from subbill.errors import InvalidArgumentError, InvalidPeriodError, InvalidStateError
+from subbill.errors import (
+    InvalidArgumentError,
+    InvalidPeriodError,
+    InvalidStateError,
+    InvalidTypeError,
+)
 from subbill.invoices import Invoice, InvoiceLine
-from subbill.money import Money
+from subbill.money import Money, _to_currency
 from subbill.periods import MONTHLY, BillingSchedule, Frequency, Period, check_date
 from subbill.proration import schedule_for
 from subbill.taxes import TaxRate
@@ -203,25 +209,39 @@ class Subscription:
 
     id: str = attrs.field(validator=check_text)
     customer: str = attrs.field(validator=check_text)
-    currency: str
+    currency: str = attrs.field(converter=_to_currency)
     start: date
     end: date | None = None
-    frequency: Frequency = MONTHLY
+    frequency: Frequency = attrs.field(default=MONTHLY, validator=instance_of(Frequency))
     billing_day: int | None = None
-    plans: tuple[Span, ...] = attrs.field(default=(), converter=to_tuple)
-    modules: tuple[Span, ...] = attrs.field(default=(), converter=to_tuple)
-    addons: tuple[Span, ...] = attrs.field(default=(), converter=to_tuple)
+    plans: tuple[Span, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(Span, "a Span")
+    )
+    modules: tuple[Span, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(Span, "a Span")
+    )
+    addons: tuple[Span, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(Span, "a Span")
+    )
     quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
     payment_method: str | None = attrs.field(
         default=None, validator=payment_reference(optional=True)
     )
-    discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
-    tax_rates: tuple[TaxRate, ...] = attrs.field(default=(), converter=to_tuple)
+    discounts: tuple[Discount, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(Discount, "a Discount")
+    )
+    tax_rates: tuple[TaxRate, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(TaxRate, "a TaxRate")
+    )
     cancelled_on: date | None = None
     cancel_at: date | None = None
-    withdrawn: tuple[Withdrawn, ...] = attrs.field(default=(), converter=to_tuple)
+    withdrawn: tuple[Withdrawn, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(Withdrawn, "a Withdrawn span")
+    )
     history: tuple[Change, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=_check_subscription
+        default=(),
+        converter=to_tuple,
+        validator=[items_of(Change, "a Change"), _check_subscription],
     )
 
     @classmethod
@@ -325,6 +345,10 @@ class Subscription:
         subscription is overdue); then cancelled at period end; else active.
         """
         check_date("as_of", as_of)
+        invoices = tuple(invoices)
+        for index, invoice in enumerate(invoices):
+            if not isinstance(invoice, Invoice):
+                raise InvalidTypeError(f"invoices[{index}]", invoice, "an Invoice")
         if as_of < self.start:
             return SubscriptionStatus.SCHEDULED
         if self.cancel_at is not None and as_of >= self.cancel_at:
@@ -764,6 +788,8 @@ class Subscription:
         subbill.errors.InputError: customer: '' must be a non-empty text
         seats: unknown key; expected addons, billing_day, customer, frequency, id, ...
         """
+        if not isinstance(catalog, Catalog):
+            raise InvalidTypeError("catalog", catalog, "a Catalog")
         document = structure(data, _SubscriptionDocument)
         problems = Problems()
         with problems.at("plan"):
@@ -906,6 +932,19 @@ def _check_discounts_kept(old: Subscription, new: Subscription, horizon: date) -
 def _earliest(*days: date | None) -> date | None:
     present = [day for day in days if day is not None]
     return min(present) if present else None
+
+
+def _check_usage(usage: object) -> None:
+    """Refuse usage that is not a mapping of resource names to counts (ints >= 0)."""
+    if usage is None:
+        return
+    if not isinstance(usage, Mapping):
+        raise InvalidTypeError("usage", usage, "a mapping of resource names to counts")
+    for resource, used in usage.items():
+        if not isinstance(resource, str):
+            raise InvalidTypeError("usage", resource, "resource names (str)")
+        if isinstance(used, bool) or not isinstance(used, int) or used < 0:
+            raise InvalidTypeError(f"usage[{resource!r}]", used, "a count (an int >= 0)")
 
 
 def _close_all(
@@ -1093,6 +1132,7 @@ def _decide_plan_change(
 ) -> PlanChangePreview:
     check_date("on", on)
     check_enum("timing", timing, ChangeTiming, optional=True)
+    _check_usage(usage)
     current = subscription.current_plan(catalog, on=on)
     target = catalog.plan(plan)
     if target.rank > current.rank:
