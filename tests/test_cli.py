@@ -998,3 +998,40 @@ def test_a_catalog_that_drops_a_subscribed_price_is_refused_and_changes_nothing(
     line = assert_one_line_error(*run(capsys, *argv), 1)
     assert "'essentiel' has no P1M price in the new catalog" in line
     assert database_content(db) == before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("bill-run", "--as-of", "2026-03-01"),
+        ("subscriptions", "load", "SUBS"),
+        ("renewals", "--as-of", "2026-03-01"),
+        ("invoice", "show", "F-2026-000001"),
+    ],
+)
+def test_a_command_that_does_not_create_a_database_never_writes_into_an_empty_file(
+    capsys, tmp_path, command
+):
+    subs = write_json(tmp_path / "subs.json", SUBSCRIPTIONS)
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    argv = [subs if part == "SUBS" else part for part in command]
+    line = assert_one_line_error(*run(capsys, *argv, "--db", empty), 1)
+    assert "empty.db: not a subbill database" in line
+    assert empty.read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db", "subs.json"]
+
+
+@pytest.mark.parametrize("text", ["20260301", "2026-W09-1", "2026-03-01T00:00", "２０２６-03-01"])
+def test_a_date_argument_is_written_yyyy_mm_dd(capsys, loaded, text):
+    line = assert_one_line_error(*run(capsys, "bill-run", "--as-of", text, "--db", loaded), 2)
+    assert f"{text!r} is not a date" in line
+    assert "expected YYYY-MM-DD" in line
+
+
+def test_a_date_in_a_file_is_written_yyyy_mm_dd(capsys, tmp_path, loaded):
+    data = {"subscriptions": [{**SUBSCRIPTIONS["subscriptions"][0], "start": "20260301"}]}
+    path = write_json(tmp_path / "subscriptions.json", data)
+    line = assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", loaded), 2)
+    assert "subscriptions[0].start: '20260301' is not a date" in line
+    assert "expected YYYY-MM-DD" in line

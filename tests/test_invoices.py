@@ -1,3 +1,4 @@
+import re
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
@@ -20,7 +21,7 @@ from subbill import (
     TaxRate,
 )
 from subbill.billing import draft_invoice
-from subbill.errors import InvalidTypeError, OutOfBoundsError
+from subbill.errors import InvalidAmountError, InvalidTypeError, OutOfBoundsError
 from subbill.invoices import Correction, credit_note_for, one_time_line
 from subbill.pdf import render_invoice_pdf
 
@@ -385,3 +386,58 @@ def test_a_credit_note_names_the_invoice_it_corrects_in_its_text_and_pdf():
 def test_document_enums_refuse_strings(build, field):
     with pytest.raises(InvalidTypeError, match=f"{field}="):
         build()
+
+
+# -- review of issue 10: a payment is real money; a numbering pattern is checked when built --
+
+
+def test_a_payment_of_an_unrounded_amount_is_refused():
+    with pytest.raises(
+        InvalidAmountError, match=r"amount=Money\('3\.333.*', 'EUR'\) must be rounded to the minor"
+    ):
+        Payment(amount=Money("10", EUR) / 3, paid_on=date(2026, 3, 2))
+    with pytest.raises(InvalidAmountError, match=r"JPY \(0 decimal places\)"):
+        Payment(amount=Money("1.5", "JPY"), paid_on=date(2026, 3, 2))
+    with pytest.raises(OutOfBoundsError, match=r"amount=.* below 10\^15"):
+        Payment(amount=Money("9e14", EUR) + Money("9e14", EUR), paid_on=date(2026, 3, 2))
+    paid = Payment(amount=(Money("10", EUR) / 3).rounded(), paid_on=date(2026, 3, 2))
+    assert paid.amount == Money("3.33", EUR)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "error", "problem"),
+    [
+        ("{seq}{seq}", InvalidArgumentError, r"\{seq\} 2 times"),
+        ("F-{month}-{seq}", InvalidArgumentError, r"\{month\} is not one"),
+        (None, InvalidTypeError, "a str such as"),
+        ("{seq:>100000000}", InvalidArgumentError, "is not a zero-padded width"),
+        ("{seq:6d}", InvalidArgumentError, "is not a zero-padded width"),
+        ("{year}-{year}-{seq}", InvalidArgumentError, r"\{year\} 2"),
+        ("F-{seq", InvalidArgumentError, "not a format string"),
+        ("F-{{seq}}", InvalidArgumentError, "brace"),
+        ("F\n{seq}", InvalidArgumentError, "control character"),
+        ("{seq!r}", InvalidArgumentError, "is not one"),
+    ],
+)
+def test_a_numbering_pattern_is_refused_when_built_naming_the_fields(pattern, error, problem):
+    with pytest.raises(error) as caught:
+        InvoiceNumbering(pattern=pattern)
+    message = str(caught.value)
+    assert f"pattern={pattern!r}" in message
+    assert "{seq} once" in message
+    assert "{year}" in message
+    assert re.search(problem, message), message
+    assert len(message) < 400
+
+
+def test_numbering_patterns_that_number_invoices_are_accepted():
+    for pattern, expected in [
+        ("F-{year}-{seq:06d}", "F-2026-000007"),
+        ("AV{year}{seq:04d}", "AV20260007"),
+        ("{seq}", "7"),
+        ("INV-{seq:020d}", "INV-" + "7".zfill(20)),
+    ]:
+        numbering = InvoiceNumbering(pattern=pattern)
+        assert numbering.next_number(None, issued_on=date(2026, 3, 1)).endswith("1")
+        assert numbering.format(year=2026, seq=7) == expected
+        assert numbering.parse(expected)[1] == 7

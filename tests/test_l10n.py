@@ -1,9 +1,11 @@
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 
 from subbill import MONTHLY, QUARTERLY, Frequency, Money, Period, ProrationBasis, billable_periods
+from subbill.errors import InvalidTypeError
 from subbill.l10n import (
     UnknownLocaleError,
     describe_proration,
@@ -93,3 +95,9 @@ def test_describe_whole_period_and_thirty_day_basis():
     assert describe_proration(Money("30", "EUR"), partial, locale="fr_FR") == (
         f"22/30 × 30,00{NBSP}€ = 22,00{NBSP}€ : du 23 mai au 14 juin 2026 (base 30/360)"
     )
+
+
+@pytest.mark.parametrize("value", [None, "19.99", Decimal("19.99"), 19.99])
+def test_format_money_refuses_what_is_not_money_with_a_typed_error(value):
+    with pytest.raises(InvalidTypeError, match=r"money=.* must be a Money"):
+        format_money(value, locale="fr_FR")

@@ -1,4 +1,5 @@
 import decimal
+import itertools
 import pickle
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -13,6 +14,7 @@ from subbill import (
     InvalidAllocationError,
     InvalidAmountError,
     InvalidArgumentError,
+    InvalidTypeError,
     Money,
     OutOfBoundsError,
     SubbillError,
@@ -312,3 +314,47 @@ def test_a_bad_string_gets_the_same_error_whatever_the_callers_traps():
         with pytest.raises(InvalidAmountError, match=r'a decimal number such as "19\.99"'):
             Money("abc", "EUR")
         assert not context.flags[decimal.InvalidOperation]
+
+
+# -- review of issue 10: arithmetic stays within the bounds, errors are typed ----------------
+
+
+def test_a_product_beyond_the_amount_bound_is_out_of_bounds():
+    with pytest.raises(OutOfBoundsError, match=r"factor=1000 must be such that Money\('1000"):
+        Money("1e14", "EUR") * 1000
+    with pytest.raises(OutOfBoundsError, match="factor=1000"):
+        1000 * Money("-1e14", "EUR")
+    with pytest.raises(OutOfBoundsError, match="factor="):
+        Money("9e14", "EUR") * Fraction(10**60)
+    assert Money("1e14", "EUR") * 9 == Money("900000000000000", "EUR")
+    assert Money("0", "EUR") * Decimal("1e50") == Money("0", "EUR")
+
+
+def test_a_quotient_beyond_the_amount_bound_is_out_of_bounds_not_a_decimal_signal():
+    with pytest.raises(OutOfBoundsError, match=r"divisor=Decimal\('1E-999999'\)"):
+        Money("10", "EUR") / Decimal("1e-999999")
+    with pytest.raises(OutOfBoundsError, match="divisor="):
+        Money("10", "EUR") / Fraction(1, 10**20)
+    with pytest.raises(OutOfBoundsError, match="percent="):
+        Money("1", "EUR").percent(Decimal("1e999999"))
+    assert Money("10", "EUR") / Decimal("0.5") == Money("20", "EUR")
+
+
+def test_split_into_too_many_parts_is_out_of_bounds():
+    with pytest.raises(OutOfBoundsError, match=r"n=10{30} must be at most 1,000,000"):
+        Money("10", "EUR").split(10**30)
+    with pytest.raises(OutOfBoundsError, match="n=1000001 must be at most 1,000,000 parts"):
+        Money("10", "EUR").split(10**6 + 1)
+
+
+def test_allocate_takes_any_iterable_of_weights():
+    assert Money("10", "EUR").allocate(iter([1, 2])) == (Money("3.33", "EUR"), Money("6.67", "EUR"))
+    assert Money("10", "EUR").allocate(w for w in (1, 1)) == (
+        Money("5.00", "EUR"),
+        Money("5.00", "EUR"),
+    )
+    for bad in (None, 3, "12", Money("1", "EUR")):
+        with pytest.raises(InvalidTypeError, match=r"weights=.* must be an iterable of numbers"):
+            Money("10", "EUR").allocate(bad)
+    with pytest.raises(OutOfBoundsError, match="weights="):
+        Money("10", "EUR").allocate(itertools.repeat(1))

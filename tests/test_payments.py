@@ -397,3 +397,73 @@ def test_card_numbers_never_reach_the_sqlite_file(tmp_path, capsys):
     assert b"pm_1" in content  # the token is stored…
     for form in _forms(number):  # …never the number, in any form
         assert form not in content
+
+
+# -- review of issue 10: other separators, and card numbers turned into IBANs -----------------
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Visa 4111.1111.1111.1111",
+        "Visa 4111_1111_1111_1111",
+        "Visa 4111/1111/1111/1111",
+        "Visa 4111.1111-1111/1111",
+        "4111 . 1111 _ 1111 / 1111",
+        "4111\\1111\\1111\\1111",
+        f"tok.{VISA}",
+    ],
+)
+def test_a_card_number_with_other_separators_is_refused(label):
+    with pytest.raises(CardDataError, match="store only the card's brand"):
+        OtherMethod(id="pm_1", kind="sepa", label=label)
+
+
+@settings(max_examples=500)
+@given(
+    length=st.integers(13, 19),
+    body=st.data(),
+    group=st.sampled_from([3, 4, 5, 6]),
+    separators=st.lists(st.sampled_from([".", "_", "/", " ", "-", ". "]), min_size=1),
+)
+def test_every_card_number_is_refused_whatever_its_separators(length, body, group, separators):
+    first = body.draw(st.text("0123456789", min_size=length - 1, max_size=length - 1))
+    digits = luhn_complete(first)
+    groups = [digits[i : i + group] for i in range(0, len(digits), group)]
+    written = groups[0] + "".join(
+        separators[index % len(separators)] + part for index, part in enumerate(groups[1:])
+    )
+    with pytest.raises(CardDataError):
+        OtherMethod(id="m", kind="sepa", label=f"Visa {written}")
+
+
+def iban_of(country: str, bban: str) -> str:
+    """The valid IBAN of ``bban`` in ``country``: its check digits computed."""
+    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
+    return f"{country}{98 - int(numeric) % 97:02d}{bban}"
+
+
+def test_a_card_number_turned_into_a_valid_iban_is_refused():
+    assert iban_of("FR", "4111111111111111") == "FR314111111111111111"
+    with pytest.raises(CardDataError):
+        check_no_card_number("label", "SEPA FR314111111111111111")
+    with pytest.raises(CardDataError):
+        check_no_card_number("label", "SEPA FR31 4111 1111 1111 1111")
+    assert check_no_card_number("label", "SEPA " + IBAN) == "SEPA " + IBAN
+
+
+@settings(max_examples=500)
+@given(
+    length=st.integers(13, 19),
+    body=st.data(),
+    country=st.sampled_from(["FR", "DE", "GB", "NL", "ES"]),
+    spaced=st.booleans(),
+)
+def test_every_card_number_made_an_iban_is_refused(length, body, country, spaced):
+    first = body.draw(st.text("0123456789", min_size=length - 1, max_size=length - 1))
+    digits = luhn_complete(first)
+    iban = iban_of(country, digits)
+    if spaced:
+        iban = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+    with pytest.raises(CardDataError):
+        OtherMethod(id="m", kind="sepa_debit", label=f"SEPA {iban}")

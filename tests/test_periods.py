@@ -1,5 +1,5 @@
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import assume, given
@@ -21,6 +21,7 @@ from subbill import (
     InvalidDateError,
     InvalidFrequencyError,
     InvalidPeriodError,
+    InvalidTypeError,
     Period,
     add_months,
     days_in_month,
@@ -307,3 +308,19 @@ def test_delayed_starts_are_never_before_payment(paid_on, n, days):
     for start in (BillingStart.after_days(days), BillingStart.after_months(n)):
         assert start.resolve(paid_on=paid_on) >= paid_on
     assert BillingStart.after_days(days).resolve(paid_on=paid_on) == paid_on + timedelta(days=days)
+
+
+def test_add_months_refuses_a_bad_billing_day_day_or_count_with_typed_errors():
+    with pytest.raises(InvalidBillingDayError, match="billing_day=-1 must be an int from 1 to 31"):
+        add_months(date(2026, 1, 31), 1, billing_day=-1)
+    for bad in (0, 32, True, "1", 1.0):
+        with pytest.raises(InvalidBillingDayError, match="billing_day="):
+            add_months(date(2026, 1, 31), 1, billing_day=bad)
+    with pytest.raises(InvalidDateError, match="day=None"):
+        add_months(None, 1)
+    with pytest.raises(InvalidDateError, match=r"day=datetime\.datetime"):
+        add_months(datetime(2026, 1, 31, 12, tzinfo=UTC), 1)
+    for bad in (1.0, "1", True, None):
+        with pytest.raises(InvalidTypeError, match=r"months=.* must be an int"):
+            add_months(date(2026, 1, 31), bad)
+    assert add_months(date(2026, 1, 31), 1, billing_day=31) == date(2026, 2, 28)

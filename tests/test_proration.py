@@ -19,6 +19,7 @@ from subbill import (
     InvalidBillingDayError,
     InvalidPeriodError,
     Money,
+    OutOfBoundsError,
     Period,
     ProrationBasis,
     billable_periods,
@@ -351,3 +352,11 @@ def test_factor_of_a_frequency_with_many_months():
         date(2026, 7, 1), as_of=date(2026, 7, 1), frequency=Frequency.years(2), billing_day=1
     )
     assert periods[0].factor == 1
+
+
+def test_prorate_beyond_the_amount_bound_is_out_of_bounds_not_invalid_operation():
+    with pytest.raises(OutOfBoundsError, match=r"factor=.* below 10\^15 in magnitude"):
+        prorate(Money("9e14", "EUR"), Fraction(10**60))
+    with pytest.raises(OutOfBoundsError):
+        prorate(Money("9e14", "EUR"), Fraction(2))
+    assert prorate(Money("9e14", "EUR"), Fraction(1)) == Money("900000000000000.00", "EUR")

@@ -651,3 +651,33 @@ def test_a_damaged_row_is_named_by_table_and_id(tmp_path, table, where, read, na
     assert damaged.value.table == table
     assert isinstance(damaged.value, StorageError)
     store.close()
+
+
+@pytest.mark.parametrize("content", [b"", None], ids=["empty file", "another SQLite database"])
+def test_a_store_that_may_not_create_never_writes_a_schema_into_a_file(tmp_path, content):
+    path = tmp_path / "empty.db"
+    if content is None:
+        connection = sqlite3.connect(path)
+        connection.execute("CREATE TABLE notes (text TEXT)")
+        connection.close()
+    else:
+        path.write_bytes(content)
+    before = path.read_bytes()
+    with pytest.raises(StorageError, match=r"empty\.db: not a subbill database"):
+        SQLiteStore(path, create=False)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+
+
+def test_a_store_that_may_not_create_refuses_a_missing_file_and_creates_nothing(tmp_path):
+    with pytest.raises(StorageError, match="cannot open"):
+        SQLiteStore(tmp_path / "absent.db", create=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_store_that_may_not_create_opens_and_upgrades_a_subbill_database(tmp_path):
+    path = tmp_path / "s.db"
+    SQLiteStore(path).close()
+    store = SQLiteStore(path, create=False)
+    assert store.next_invoice_number(issued_on=date(2026, 3, 1)) == "F-2026-000001"
+    store.close()

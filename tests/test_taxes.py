@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from subbill import (
     InvalidArgumentError,
+    InvalidTypeError,
     Money,
     TaxRate,
     TaxRounding,
@@ -106,3 +107,21 @@ def test_per_invoice_rounding_rounds_each_rate_once(values):
     taxes = line_taxes(values, [(VAT20,)] * len(values), rounding=TaxRounding.PER_INVOICE)
     total = sum(values, Money.zero("EUR"))
     assert sum((t.tax for t in taxes), Money.zero("EUR")) == (total * 20 / 100).rounded()
+
+
+@pytest.mark.parametrize(
+    ("amounts", "rates", "named"),
+    [
+        (None, [], "amounts=None"),
+        ([Money("1", "EUR")], None, "rates=None"),
+        (Money("1", "EUR"), [(VAT20,)], "amounts=Money"),
+        ([None], [(VAT20,)], r"amounts\[0\]=None must be a Money"),
+        ([Money("1", "EUR")], [None], r"rates\[0\]=None"),
+        ([Money("1", "EUR")], [(None,)], r"rates\[0\]=\(None,\)"),
+        ([Money("1", "EUR")], [VAT20], r"rates\[0\]=TaxRate"),
+        ("ab", [(), ()], "amounts='ab'"),
+    ],
+)
+def test_line_taxes_refuses_what_is_not_lines_with_a_typed_error(amounts, rates, named):
+    with pytest.raises(InvalidTypeError, match=named):
+        line_taxes(amounts, rates)

@@ -244,9 +244,12 @@ CARD_DATA_ADVICE = (
 SECURITY_CODE_KEYS = frozenset({"cvc", "cvv", "cvv2", "cid", "security_code"})
 
 _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"
-# Digit groups separated by at most three spaces or dashes: « 4242 4242-4242 4242 ».
-_DIGIT_RUN = re.compile(rf"\d+(?:[\s{_DASHES}]{{1,3}}\d+)*")
-_SEPARATORS = re.compile(rf"[\s{_DASHES}]+")
+# What may separate the digit groups of a card number: spaces, dashes, dots, underscores and
+# slashes, mixed or not (« 4242 4242-4242 4242 », « 4111.1111_1111/1111 »).
+_SEPARATOR = rf"[\s{_DASHES}._/\\]"
+# Digit groups separated by at most three separators.
+_DIGIT_RUN = re.compile(rf"\d+(?:{_SEPARATOR}{{1,3}}\d+)*")
+_SEPARATORS = re.compile(rf"{_SEPARATOR}+")
 # An IBAN, compact or printed in groups of four (a SEPA mandate's label may show one).
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)\b")
 
@@ -270,7 +273,20 @@ def _is_iban(text: str) -> bool:
     return 15 <= len(compact) <= 34 and int(number) % 97 == 1
 
 
+def _is_card_in_disguise(iban: str) -> bool:
+    """Tell whether a valid IBAN's BBAN (after its first four characters) is a card number.
+
+    Any digits become a valid IBAN once a country code and the check digits computed for
+    them are put in front (``"FR31" + "4111111111111111"``): such an IBAN is not exempted.
+    """
+    bban = iban.replace(" ", "")[4:]
+    return bban.isdigit() and 13 <= len(bban) <= 19 and _luhn(bban)
+
+
 def _card_number_in(text: str) -> bool:
+    ibans = [match.group() for match in _IBAN.finditer(text)]
+    if any(_is_iban(iban) and _is_card_in_disguise(iban) for iban in ibans):
+        return True
     text = _IBAN.sub(lambda m: "#" if _is_iban(m.group()) else m.group(), text)
     for run in _DIGIT_RUN.finditer(text):
         groups = _SEPARATORS.split(run.group())
@@ -289,9 +305,11 @@ def check_no_card_number(name: str, value: object) -> Any:
     """Refuse a payment-method field that holds what looks like a full card number.
 
     A card number is 13 to 19 digits that pass the Luhn check, written together or in
-    groups separated by spaces or dashes, anywhere in the text (``"tok 4242 4242 4242
-    4242"``); it raises :class:`~subbill.errors.CardDataError`, whose message never repeats
-    the number. A valid IBAN is not taken for one. Only payment-method fields are scanned
+    groups separated by spaces, dashes, dots, underscores or slashes, anywhere in the text
+    (``"tok 4242 4242 4242 4242"``, ``"Visa 4111.1111_1111/1111"``); it raises
+    :class:`~subbill.errors.CardDataError`, whose message never repeats the number. A valid
+    IBAN is not taken for one, unless what follows its first four characters is itself a
+    card number (``"FR31 4111 1111 1111 1111"``). Only payment-method fields are scanned
     (a SIRET has 14 digits and passes Luhn too). An ``int`` is scanned as its digits;
     anything else is returned as is, for the field's own validator to judge.
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import re
 import reprlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -84,6 +85,7 @@ __all__ = [
     "entries",
     "join_path",
     "key_path",
+    "read_iso_date",
     "refuse_card_codes",
     "show",
     "structure",
@@ -223,13 +225,33 @@ def _currency(value: object, _kind_of: object) -> str:
     return _to_currency(value)
 
 
+# Exactly YYYY-MM-DD, ASCII digits: Python 3.11's ``date.fromisoformat`` also reads the basic
+# format "20260301" and week dates "2026-W09-1", which the files' format does not allow.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def read_iso_date(text: str) -> date:
+    """Read a date written exactly ``YYYY-MM-DD``; ``ValueError`` says what is wrong.
+
+    >>> read_iso_date("2026-03-01")
+    datetime.date(2026, 3, 1)
+    >>> read_iso_date("20260301")
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid isoformat string: '20260301'
+    """
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"Invalid isoformat string: {text!r}")  # as fromisoformat says it
+    return date.fromisoformat(text)
+
+
 def _date(value: object, _kind_of: object) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value  # a TOML date, or a date passed by a Python caller
     if not isinstance(value, str):
         raise _HookError(f"{show(value)} must be a date such as '2026-03-01', not {_kind(value)}")
     try:
-        return date.fromisoformat(value)
+        return read_iso_date(value)
     except ValueError as error:
         raise _HookError(f"{show(value)} is not a date ({error}); expected YYYY-MM-DD") from None
 

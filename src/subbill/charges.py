@@ -31,6 +31,7 @@ from subbill.errors import (
     OutOfBoundsError,
 )
 from subbill.money import (
+    _CONTEXT,
     MAX_AMOUNT,
     MAX_QUANTITY,
     MAX_QUANTITY_PLACES,
@@ -89,11 +90,12 @@ def _check_money(_instance: Any, attribute: Any, value: Money) -> None:
 
 def _check_period_price(instance: RecurringCharge | OneTimeCharge) -> None:
     """``unit_price × quantity`` is an amount too: below 10^15 in magnitude."""
-    price = instance.unit_price * instance.quantity
-    if price.amount.copy_abs() >= MAX_AMOUNT:
+    # Not with Money's ``*``, which refuses a product beyond the bound as a ``factor``.
+    amount = _CONTEXT.multiply(instance.unit_price.amount, instance.quantity)
+    if amount.copy_abs() >= MAX_AMOUNT:
         raise OutOfBoundsError(
             "unit_price × quantity",
-            price,
+            Money._make(amount, instance.unit_price.currency),
             f"below 10^{MAX_AMOUNT.adjusted()} in magnitude (charge {instance.code!r})",
         )
 

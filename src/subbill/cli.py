@@ -118,7 +118,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _date_argument(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        return _structure.read_iso_date(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a date ({error}); expected YYYY-MM-DD"
@@ -273,6 +273,8 @@ def _accounts(entries: Sequence[Mapping[str, Any]]) -> list[LicenseAccount]:
 def _store(db: str, *, create: bool = False, read_only: bool = False) -> Iterator[SQLiteStore]:
     """The store of ``db``; a missing file is refused unless the command may ``create`` it.
 
+    Nor is a schema ever written into an existing file that is not a subbill database (an
+    empty file, another SQLite database) by a command that does not create one.
     ``read_only`` opens it for reading only: the command never waits for the write lock.
     """
     if not create and not Path(db).exists():
@@ -280,7 +282,7 @@ def _store(db: str, *, create: bool = False, read_only: bool = False) -> Iterato
             f"no database at {db}: create it with 'subbill catalog load FILE --db {db}' "
             "(or 'accounts load'), or point --db at an existing one"
         )
-    store = SQLiteStore(db, read_only=read_only)
+    store = SQLiteStore(db, read_only=read_only, create=create)
     try:
         yield store
     finally:

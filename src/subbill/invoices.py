@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import re
+import string
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
@@ -34,12 +35,13 @@ from subbill._convert import check_line, check_text, enum_of, one_line, payment_
 from subbill.discounts import AppliedDiscount, LineDiscount
 from subbill.errors import (
     CurrencyMismatchError,
+    InvalidAmountError,
     InvalidArgumentError,
     InvalidStateError,
     InvalidTypeError,
     OutOfBoundsError,
 )
-from subbill.money import Money
+from subbill.money import Money, _brief, check_money, currency_precision
 from subbill.periods import Period, check_date
 from subbill.proration import ProrationBasis
 from subbill.taxes import LineTax, TaxBreakdown, TaxRate, tax_breakdown
@@ -177,7 +179,17 @@ class InvoiceLine:
 
 @attrs.frozen(kw_only=True)
 class Payment:
-    """Money received for an invoice: amount, date and the payment method used."""
+    """Money received for an invoice: amount, date and the payment method used.
+
+    A payment is real money: its amount is above zero, rounded to the currency's minor
+    unit (``Money("10", "EUR") / 3`` is refused: round it first) and within the bound of
+    an amount.
+
+    >>> Payment(amount=Money("10", "EUR") / 3, paid_on=date(2026, 3, 2))
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidAmountError: amount=Money('3.333...', 'EUR') must be rounded to ...
+    """
 
     amount: Money
     paid_on: date = attrs.field(validator=lambda _i, _a, v: check_date("paid_on", v))
@@ -187,6 +199,15 @@ class Payment:
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.amount, Money) or not self.amount.is_positive():
             raise InvalidArgumentError(f"amount={self.amount!r} must be a Money > 0")
+        if not self.amount.is_rounded():
+            precision = currency_precision(self.amount.currency)
+            raise InvalidAmountError(
+                "amount",
+                self.amount,
+                f"rounded to the minor unit of {self.amount.currency} ({precision} decimal "
+                "places): a payment is money received; round it first (.rounded())",
+            )
+        check_money("amount", self.amount)
 
 
 @attrs.frozen(kw_only=True)
@@ -671,9 +692,47 @@ class Invoice:
 # -- numbering -------------------------------------------------------------------------------
 
 
-def _check_pattern(_instance: Any, _attribute: Any, pattern: str) -> None:
-    if "{seq" not in pattern:
-        raise InvalidArgumentError(f"pattern={pattern!r} must contain {{seq}} (e.g. {{seq:06d}})")
+_PATTERN_FIELDS = (
+    "{seq} once (optionally zero-padded to at most 20 digits: {seq:06d}) and at most one "
+    "{year}, with no other field"
+)
+# A zero-padded width (``06d``) or nothing: what ``InvoiceNumbering.parse`` reads back as digits.
+_SEQ_FORMAT = re.compile(r"(?:0(?:[1-9]|1\d|20))?d?")
+
+
+def _check_pattern(_instance: Any, _attribute: Any, pattern: object) -> None:
+    """Refuse a pattern that cannot number invoices, naming it and the fields allowed."""
+    if not isinstance(pattern, str):
+        raise InvalidTypeError(
+            "pattern", pattern, f"a str such as 'F-{{year}}-{{seq:06d}}': {_PATTERN_FIELDS}"
+        )
+
+    def refuse(problem: str) -> InvalidArgumentError:
+        return InvalidArgumentError(
+            f"pattern={_brief(pattern)!r} must contain {_PATTERN_FIELDS}: {problem}"
+        )
+
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as error:
+        raise refuse(f"it is not a format string ({error})") from None
+    fields: list[str] = []
+    for literal, field, spec, conversion in parts:
+        if "{" in literal or "}" in literal or not literal.isprintable():
+            raise refuse("its text holds a brace or a control character")
+        if field is None:
+            continue
+        if field not in ("seq", "year") or conversion is not None:
+            raise refuse(f"{{{_brief(field)}}} is not one")
+        if field == "year" and spec:
+            raise refuse("{year} takes no format")
+        if field == "seq" and (not isinstance(spec, str) or not _SEQ_FORMAT.fullmatch(spec)):
+            raise refuse(f"{{seq:{_brief(spec)}}} is not a zero-padded width")
+        fields.append(field)
+    if fields.count("seq") != 1 or fields.count("year") > 1:
+        raise refuse(
+            f"it holds {{seq}} {fields.count('seq')} times, {{year}} {fields.count('year')}"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -687,6 +746,13 @@ class InvoiceNumbering:
     """
 
     pattern: str = attrs.field(default="F-{year}-{seq:06d}", validator=_check_pattern)
+    """The number's pattern; anything else is refused with the fields allowed.
+
+    >>> InvoiceNumbering(pattern="F-{month}-{seq}")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: pattern='F-{month}-{seq}' must contain {seq} once ...
+    """
 
     def _regex(self) -> re.Pattern[str]:
         parts = re.split(r"(\{year\}|\{seq(?::[^}]*)?\})", self.pattern)

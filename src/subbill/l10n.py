@@ -32,7 +32,7 @@ import babel.numbers
 
 from subbill._convert import escape_controls
 from subbill.decisions import Refused
-from subbill.errors import SubbillError
+from subbill.errors import InvalidTypeError, SubbillError
 from subbill.invoices import Invoice, InvoiceLine
 from subbill.money import _CONTEXT, Money
 from subbill.periods import Frequency, FrequencyUnit, Period, check_date
@@ -95,7 +95,13 @@ def format_money(money: Money, *, locale: str) -> str:
     '€19.99'
     >>> format_money(Money("1500", "JPY"), locale="fr_FR")
     '1\u202f500\xa0JPY'
+    >>> format_money(None, locale="fr_FR")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: money=None must be a Money (an amount and its currency)
     """
+    if not isinstance(money, Money):
+        raise InvalidTypeError("money", money, "a Money (an amount and its currency)")
     amount = money.rounded().amount
     # babel rounds in the thread's context: give it the library's, never the caller's.
     with decimal.localcontext(_CONTEXT):

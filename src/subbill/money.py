@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,11 +35,13 @@ from subbill.errors import (
     InvalidAllocationError,
     InvalidAmountError,
     InvalidArgumentError,
+    InvalidTypeError,
     OutOfBoundsError,
     UnknownCurrencyError,
 )
 
 __all__ = [
+    "MAX_ALLOCATION_PARTS",
     "MAX_AMOUNT",
     "MAX_AMOUNT_PLACES",
     "MAX_COMPUTED_DATE",
@@ -87,6 +90,8 @@ _CONTEXT = decimal.Context(
 MAX_AMOUNT: Final = Decimal("1E+15")
 #: Most decimal places of an amount: unit prices of 0.0004 per call, or 0.00000015 per token.
 MAX_AMOUNT_PLACES: Final = 9
+#: Most parts ``Money.split`` and ``Money.allocate`` make (a million: one per seat or line).
+MAX_ALLOCATION_PARTS: Final = 1_000_000
 #: Largest quantity (seats, units, calls), inclusive.
 MAX_QUANTITY: Final = Decimal("1E+12")
 #: Most decimal places of a quantity (2.5 GB, 0.000001 GB).
@@ -126,6 +131,9 @@ def _brief(value: object) -> object:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
         with decimal.localcontext(_BRIEF):
             return +Decimal(value)
+    if isinstance(value, Fraction) and max(abs(value.numerator), value.denominator) >= 10**40:
+        with decimal.localcontext(_BRIEF):
+            return f"Fraction({+Decimal(value.numerator)}, {+Decimal(value.denominator)})"
     if isinstance(value, str) and len(value) > 40:
         return f"{value[:10]}…{value[-10:]} ({len(value)} characters)"
     return value
@@ -195,6 +203,8 @@ def check_decimal(
 
 
 _QUANTA = tuple(Decimal(1).scaleb(-n, context=_CONTEXT) for n in range(13))
+# A nonzero amount is at least MAX_AMOUNT in magnitude when its adjusted exponent is this.
+_AMOUNT_DIGITS: Final = MAX_AMOUNT.adjusted()
 
 
 @functools.cache
@@ -540,7 +550,7 @@ class Money:
     # -- splitting ---------------------------------------------------------------------------
 
     def allocate(
-        self, weights: Sequence[Number], rounding: str = ROUND_HALF_UP
+        self, weights: Iterable[Number], rounding: str = ROUND_HALF_UP
     ) -> tuple[Money, ...]:
         """Split the rounded amount into parts proportional to ``weights``.
 
@@ -548,8 +558,13 @@ class Money:
         minor units of its exact share, and the units left over go one each to the parts
         with the largest remainders (ties to the earliest part). A zero weight gets zero.
 
+        ``weights`` is any iterable (a list, a tuple, a generator) of at most
+        :data:`MAX_ALLOCATION_PARTS` exact numbers.
+
         Raises:
             InvalidAllocationError: no weights, a negative weight, or weights summing to 0.
+            InvalidTypeError: ``weights`` is not an iterable of numbers (a ``str`` is not).
+            OutOfBoundsError: more than :data:`MAX_ALLOCATION_PARTS` weights.
 
         >>> Money("100.00", "EUR").allocate([1, 1, 1])
         (Money('33.34', 'EUR'), Money('33.33', 'EUR'), Money('33.33', 'EUR'))
@@ -558,15 +573,17 @@ class Money:
         >>> Money("-0.05", "EUR").allocate([1, 1])
         (Money('-0.03', 'EUR'), Money('-0.02', 'EUR'))
         """
-        if len(weights) == 0:
+        items = _weights(weights)
+        if len(items) == 0:
             raise InvalidAllocationError("weights=() must hold at least one weight")
-        shares = [_to_fraction(weight, f"weights[{index}]") for index, weight in enumerate(weights)]
+        shares = [_to_fraction(weight, f"weights[{index}]") for index, weight in enumerate(items)]
         for index, share in enumerate(shares):
             if share < 0:
-                raise InvalidAllocationError(f"weights[{index}]={weights[index]!r} must be >= 0")
+                raise InvalidAllocationError(f"weights[{index}]={items[index]!r} must be >= 0")
         whole = sum(shares, Fraction(0))
         if whole == 0:
-            raise InvalidAllocationError(f"weights={tuple(weights)!r} must not all be zero")
+            shown = repr(tuple(items)) if len(items) <= 10 else f"({len(items):,} zeros)"
+            raise InvalidAllocationError(f"weights={shown} must not all be zero")
         units = self.to_minor_units(rounding)
         parts = round_preserving_sum([units * share / whole for share in shares], units)
         precision = currency_precision(self.currency)
@@ -575,11 +592,16 @@ class Money:
     def split(self, n: int, rounding: str = ROUND_HALF_UP) -> tuple[Money, ...]:
         """Split the rounded amount into ``n`` parts that differ by at most one minor unit.
 
+        ``n`` is at most :data:`MAX_ALLOCATION_PARTS`, else
+        :class:`~subbill.errors.OutOfBoundsError`.
+
         >>> Money("10", "JPY").split(3)
         (Money('4', 'JPY'), Money('3', 'JPY'), Money('3', 'JPY'))
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise InvalidAllocationError(f"n={n!r} must be an int >= 1")
+            raise InvalidAllocationError(f"n={_brief(n)!r} must be an int >= 1")
+        if n > MAX_ALLOCATION_PARTS:
+            raise OutOfBoundsError("n", _brief(n), f"at most {MAX_ALLOCATION_PARTS:,} parts")
         return self.allocate([1] * n, rounding)
 
     # -- predicates ----------------------------------------------------------------------------
@@ -634,7 +656,14 @@ class Money:
             raise InvalidAmountError("factor", factor, "a number (int, Decimal or Fraction)")
         if not isinstance(factor, int | Decimal | Fraction | float):
             return NotImplemented
-        return Money._make(_scale(self.amount, factor, "factor"), self.currency)
+        try:
+            product = _scale(self.amount, factor, "factor")
+        except decimal.DecimalException:
+            raise self._beyond("factor", factor, "×") from None
+        # |product| >= 10^15: one int comparison (a zero has any exponent).
+        if product.adjusted() >= _AMOUNT_DIGITS and product:
+            raise self._beyond("factor", factor, "×")
+        return Money._make(product, self.currency)
 
     __rmul__ = __mul__
 
@@ -643,15 +672,30 @@ class Money:
             raise InvalidAmountError("divisor", divisor, "a number (int, Decimal or Fraction)")
         if not isinstance(divisor, int | Decimal | Fraction | float):
             return NotImplemented
-        if isinstance(divisor, int) and not isinstance(divisor, bool) and divisor:
-            quotient = _CONTEXT.divide(self.amount, Decimal(divisor))
-            return Money._make(quotient, self.currency)
-        if isinstance(divisor, Decimal) and divisor.is_finite() and divisor:
-            return Money._make(_CONTEXT.divide(self.amount, divisor), self.currency)
-        fraction = _to_fraction(divisor, "divisor")
-        if fraction == 0:
-            raise InvalidArgumentError(f"divisor={divisor!r} must not be zero")
-        return Money._make(_scale(self.amount, 1 / fraction, "divisor"), self.currency)
+        try:
+            if isinstance(divisor, int) and not isinstance(divisor, bool) and divisor:
+                quotient = _CONTEXT.divide(self.amount, Decimal(divisor))
+            elif isinstance(divisor, Decimal) and divisor.is_finite() and divisor:
+                quotient = _CONTEXT.divide(self.amount, divisor)
+            else:
+                fraction = _to_fraction(divisor, "divisor")
+                if fraction == 0:
+                    raise InvalidArgumentError(f"divisor={_brief(divisor)!r} must not be zero")
+                quotient = _scale(self.amount, 1 / fraction, "divisor")
+        except decimal.DecimalException:
+            raise self._beyond("divisor", divisor, "÷") from None
+        if quotient.adjusted() >= _AMOUNT_DIGITS and quotient:
+            raise self._beyond("divisor", divisor, "÷")
+        return Money._make(quotient, self.currency)
+
+    def _beyond(self, name: str, operand: object, symbol: str) -> OutOfBoundsError:
+        """The error for a product or quotient of ``self`` beyond the bound of an amount."""
+        return OutOfBoundsError(
+            name,
+            _brief(operand),
+            f"such that {self!r} {symbol} {name} is below 10^{_AMOUNT_DIGITS} in magnitude "
+            "(the bound of an amount)",
+        )
 
     def percent(self, percent: Decimal) -> Money:
         """Exactly ``percent`` % of the amount (unrounded).
@@ -661,8 +705,13 @@ class Money:
         """
         if not isinstance(percent, Decimal) or not percent.is_finite():
             raise InvalidAmountError("percent", percent, "a finite Decimal")
-        product = _CONTEXT.multiply(self.amount, percent)
-        return Money._make(product.scaleb(-2, context=_CONTEXT), self.currency)
+        try:
+            product = _CONTEXT.multiply(self.amount, percent).scaleb(-2, context=_CONTEXT)
+        except decimal.DecimalException:
+            raise self._beyond("percent", percent, "× 1/100 ×") from None
+        if product.adjusted() >= _AMOUNT_DIGITS and product:
+            raise self._beyond("percent", percent, "× 1/100 ×")
+        return Money._make(product, self.currency)
 
     def _compare(self, other: object, operation: str) -> Decimal | None:
         if not isinstance(other, Money):
@@ -700,6 +749,23 @@ class Money:
         # Process pools send results back pickled: restore without re-validating (pickles
         # are trusted data by nature; never unpickle untrusted bytes).
         return (_restore, (self.amount, self.currency))
+
+
+def _weights(weights: object) -> Sequence[object]:
+    """``weights`` as a list or tuple of at most MAX_ALLOCATION_PARTS items, else raise."""
+    if isinstance(weights, list | tuple):
+        items: Sequence[object] = weights
+    elif isinstance(weights, str | bytes) or not isinstance(weights, Iterable):
+        raise InvalidTypeError(
+            "weights", _brief(weights), "an iterable of numbers (int, Decimal or Fraction)"
+        )
+    else:
+        items = list(itertools.islice(weights, MAX_ALLOCATION_PARTS + 1))
+    if len(items) > MAX_ALLOCATION_PARTS:
+        raise OutOfBoundsError(
+            "weights", f"{len(items):,} weights or more", f"at most {MAX_ALLOCATION_PARTS:,}"
+        )
+    return items
 
 
 def _from_units(units: int, precision: int) -> Decimal:

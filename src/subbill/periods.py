@@ -29,6 +29,7 @@ from subbill.errors import (
     InvalidDateError,
     InvalidFrequencyError,
     InvalidPeriodError,
+    InvalidTypeError,
     OutOfBoundsError,
 )
 from subbill.money import (
@@ -153,7 +154,19 @@ def add_months(day: date, months: int, *, billing_day: int | None = None) -> dat
     datetime.date(2026, 3, 31)
     >>> add_months(date(2026, 3, 31), -1)
     datetime.date(2026, 2, 28)
+    >>> add_months(date(2026, 3, 31), 1, billing_day=-1)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidBillingDayError: billing_day=-1 must be an int from 1 to 31
     """
+    if type(day) is not date:  # a datetime too: its time would be silently dropped
+        raise InvalidDateError("day", day)
+    if type(months) is not int:  # a bool too
+        raise InvalidTypeError("months", _brief(months), "an int")
+    if billing_day is not None and (type(billing_day) is not int or not 1 <= billing_day <= 31):
+        raise InvalidBillingDayError(
+            f"billing_day={_brief(billing_day)!r} must be an int from 1 to 31"
+        )
     year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
     if not 1 <= year <= 9999:
         raise OutOfBoundsError(

@@ -22,7 +22,7 @@ from fractions import Fraction
 import attrs
 
 from subbill._convert import check_enum, check_text, instance_of
-from subbill.errors import InvalidArgumentError
+from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.money import (
     Money,
     currency_precision,
@@ -96,8 +96,19 @@ class TaxBreakdown:
     tax: Money
 
 
+def _is_sequence(value: object) -> bool:
+    return isinstance(value, list | tuple) or (
+        isinstance(value, Sequence) and not isinstance(value, str | bytes)
+    )
+
+
 def _check_rates(rates: Sequence[TaxRate], index: int) -> bool:
-    """Return whether the line's rates are inclusive; refuse a mix."""
+    """Return whether the line's rates are inclusive; refuse a mix, or what is not a rate."""
+    if not _is_sequence(rates):
+        raise InvalidTypeError(f"rates[{index}]", rates, "a tuple of TaxRate (empty: no tax)")
+    for rate in rates:
+        if not isinstance(rate, TaxRate):
+            raise InvalidTypeError(f"rates[{index}]", rates, "a tuple of TaxRate (empty: no tax)")
     kinds = {rate.inclusive for rate in rates}
     if len(kinds) > 1:
         names = ", ".join(rate.name for rate in rates)
@@ -144,6 +155,13 @@ def line_taxes(
     ['0.01', '0.01', '0.00']
     """
     check_enum("rounding", rounding, TaxRounding)
+    if not _is_sequence(amounts):
+        raise InvalidTypeError("amounts", amounts, "a list or tuple of Money, one per line")
+    if not _is_sequence(rates):
+        raise InvalidTypeError("rates", rates, "a list or tuple of tuples of TaxRate, one per line")
+    for index, amount in enumerate(amounts):
+        if not isinstance(amount, Money):
+            raise InvalidTypeError(f"amounts[{index}]", amount, "a Money")
     if len(amounts) != len(rates):
         raise InvalidArgumentError(
             f"amounts has {len(amounts)} lines but rates has {len(rates)}; give one tuple "

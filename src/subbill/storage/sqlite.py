@@ -90,7 +90,10 @@ class SQLiteStore:
     ``timeout`` is how long a write waits for another process's write lock before
     :class:`~subbill.storage.errors.DatabaseLockedError`; ``read_only=True`` opens an
     existing file for reading only (any write is refused with
-    :class:`~subbill.storage.errors.ReadOnlyDatabaseError`).
+    :class:`~subbill.storage.errors.ReadOnlyDatabaseError`). ``create=False`` opens only an
+    existing subbill database (an older schema is upgraded): a missing file, an empty one or
+    another SQLite database is refused with :class:`~subbill.errors.StorageError` and left
+    as it was, never given a schema.
 
     >>> store = SQLiteStore(":memory:")
     >>> with store.transaction():
@@ -109,6 +112,7 @@ class SQLiteStore:
         numbering: InvoiceNumbering | None = None,
         timeout: float = 60.0,
         read_only: bool = False,
+        create: bool = True,
     ) -> None:
         self.path = str(path)
         self.numbering = numbering or InvoiceNumbering()
@@ -118,8 +122,10 @@ class SQLiteStore:
         self._depth = 0
         self._schema = SCHEMA_VERSION
         with self._translating("open"):
-            if read_only:
-                uri = Path(path).resolve().as_uri() + "?mode=ro"
+            if read_only or not create:
+                # mode=rw: a missing file is an error, never created empty.
+                mode = "ro" if read_only else "rw"
+                uri = Path(path).resolve().as_uri() + f"?mode={mode}"
                 self._connection = sqlite3.connect(
                     uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
                 )
@@ -130,6 +136,13 @@ class SQLiteStore:
         try:
             with self._translating("open"):
                 self._connection.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            # Before WAL mode, which would write an empty file's header.
+            if not create and not read_only and self._version() is None:
+                raise StorageError(
+                    f"{self.path}: not a subbill database (it has no schema version); point "
+                    "--db at the right file, or create one with 'subbill catalog load FILE'"
+                )
+            with self._translating("open"):
                 if not read_only:
                     self._connection.execute("PRAGMA journal_mode=WAL")
             if read_only:
