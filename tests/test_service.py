@@ -412,3 +412,12 @@ def test_a_credit_note_dated_before_the_last_invoice_is_refused(kind, tmp_path):
     assert [i.number for i in store.invoices()] == [number, "F-2026-000002"]
     with pytest.raises(InvalidArgumentError, match="F-9"):
         correct_invoice(store, "F-9", issued_on=date(2026, 3, 12))
+
+
+def test_a_run_after_the_last_billing_date_is_refused_before_anything():
+    store = MemoryStore()
+    store.save_catalog(CATALOG)
+    store.save_subscription(_subscription("L1", date(2026, 3, 1)))
+    with pytest.raises(OutOfBoundsError, match="as_of"):
+        run_billing(store, as_of=date(3050, 1, 1))
+    assert store.invoices() == []

@@ -43,7 +43,7 @@ from subbill.errors import (
 from subbill.invoices import Invoice, InvoiceLine, Payment, credit_note_for
 from subbill.money import Money
 from subbill.payments import record_credit_note
-from subbill.periods import check_date
+from subbill.periods import check_billing_date, check_date
 from subbill.storage.errors import StoredDataError
 from subbill.storage.protocols import Store
 from subbill.subscriptions import Subscription, check_replacement
@@ -183,7 +183,7 @@ def run_billing(
     ...
     subbill.errors.InvalidTypeError: tax_rounding='per_line' must be a TaxRounding: ...
     """
-    check_date("as_of", as_of)
+    check_billing_date("as_of", as_of)
     terms = _Terms(
         payment_terms_days=_check_payment_terms(payment_terms_days),
         tax_rounding=_check_policy("tax_rounding", tax_rounding, TaxRounding),
