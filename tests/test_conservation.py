@@ -10,6 +10,7 @@ caught them: for every proration basis, discount kind, scope and duration,
 
 from datetime import date, timedelta
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -353,3 +354,48 @@ def test_a_change_that_changes_nothing_under_30_360_costs_nothing():
         old, new = item.change(day, quantity=1)
         second = bill_subscription(sub(old, new), first.state, as_of=day)
         assert second.invoice is None or second.invoice.total == eur("0.00")
+
+
+# -- billed periods keep their terms in the pure engine too (review of issue 10) -----------------
+
+
+def test_removing_an_invoice_discount_after_billing_is_refused_not_over_credited():
+    half = Discount.percent_off("HALF", "50")
+    first = bill_subscription(sub(charge("29.00"), discounts=(half,)), as_of=date(2026, 3, 1))
+    assert first.invoice.total == eur("14.50")
+    with pytest.raises(InvalidStateError, match="HALF"):
+        bill_subscription(sub(charge("29.00", end=date(2026, 3, 2))), first.state,
+                          as_of=date(2026, 3, 2))
+    # Kept, the cancellation credits what was paid for the unused days: 14.50 − 0.47.
+    kept = bill_subscription(sub(charge("29.00", end=date(2026, 3, 2)), discounts=(half,)),
+                             first.state, as_of=date(2026, 3, 2))
+    assert kept.invoice.total == eur("-14.03")
+
+
+def test_a_new_price_under_a_billed_charge_is_refused():
+    first = bill_subscription(sub(charge("10.00")), as_of=date(2026, 3, 1))
+    with pytest.raises(InvalidStateError, match=r"RecurringCharge\.change"):
+        bill_subscription(sub(charge("12.00")), first.state, as_of=date(2026, 4, 1))
+    old, new = charge("10.00").change(date(2026, 4, 1), unit_price=eur("12.00"))
+    april = bill_subscription(sub(old, new), first.state, as_of=date(2026, 4, 1))
+    assert april.invoice.total == eur("12.00")
+
+
+def test_a_discount_added_later_must_start_after_what_was_billed():
+    first = bill_subscription(sub(charge("10.00")), as_of=date(2026, 3, 1))
+    ten = Discount.percent_off("TEN", "10")
+    with pytest.raises(InvalidStateError, match="starts_on=2026-04-01"):
+        bill_subscription(sub(charge("10.00"), discounts=(ten,)), first.state,
+                          as_of=date(2026, 4, 1))
+    later = Discount.percent_off("TEN", "10", starts_on=date(2026, 4, 1))
+    april = bill_subscription(sub(charge("10.00"), discounts=(later,)), first.state,
+                              as_of=date(2026, 4, 1))
+    assert april.invoice.total == eur("9.00")
+
+
+def test_a_state_stored_without_terms_is_trusted_and_its_terms_recorded():
+    first = bill_subscription(sub(charge("10.00")), as_of=date(2026, 3, 1))
+    legacy = attrs.evolve(first.state, terms=())
+    april = bill_subscription(sub(charge("10.00")), legacy, as_of=date(2026, 4, 1))
+    assert april.invoice.total == eur("10.00")
+    assert dict(april.state.terms).keys() == {"plan@2026-03-01"}

@@ -1,5 +1,6 @@
 from datetime import date, timedelta
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from subbill import (
     SubscriptionStatus,
     TaxRate,
     UnknownCurrencyError,
+    bill_subscription,
     checkout,
     purchase,
 )
@@ -393,3 +395,21 @@ def test_offers_refuse_bad_frequency_currency_and_discounts_at_once():
         Quote(id="Q", customer="C", currency="EURO", valid_until=PAID)
     with pytest.raises(InvalidArgumentError, match="discount 'D' is in USD, not currency=EUR"):
         link(website(), discounts=(Discount.amount_off("D", Money("5", "USD")),))
+
+
+def test_a_one_time_discount_stays_on_the_subscription_so_a_credit_mirrors_it():
+    # The one-time discount reduces only what is due at checkout, and stays on the purchased
+    # subscription: cancelling in the first period gives back what was paid, not more.
+    once = Discount.percent_off("DIX", "10", duration=Duration.once())
+    monthly = LineItem(code="crm", name="CRM", unit_price=eur("100.00"), frequency=MONTHLY)
+    bought = purchase(link(monthly, discounts=(once,)), paid_on=PAID, customer="ACME")
+    assert bought.checkout.due_now.total == eur("90.00")
+    (subscription,) = bought.subscriptions
+    billable = subscription.billable
+    ended = attrs.evolve(billable, charges=tuple(
+        attrs.evolve(c, end=PAID + timedelta(days=10)) for c in billable.charges
+    ))
+    state = bill_subscription(billable, as_of=PAID).state
+    credit = bill_subscription(ended, state, as_of=PAID + timedelta(days=10))
+    # 10 of 31 days used: 32.26 − 10 % = 29.03 kept; 90.00 − 29.03 = 60.97 given back.
+    assert credit.invoice.total == eur("-60.97")

@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import collections
 import enum
+import functools
+import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from datetime import date, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -62,13 +65,14 @@ from subbill.invoices import (
 from subbill.money import Money, _to_currency
 from subbill.periods import (
     BillingSchedule,
+    Frequency,
     Period,
     check_billing_date,
     check_date,
     check_payment_terms_days,
 )
 from subbill.proration import BillingTiming, ProrationBasis, day_count
-from subbill.taxes import LineTax, TaxRounding, line_taxes, tax_breakdown
+from subbill.taxes import LineTax, TaxRate, TaxRounding, line_taxes, tax_breakdown
 
 _ONE = Fraction(1)
 
@@ -174,6 +178,22 @@ def _to_keys(value: object) -> frozenset[str]:
     return keys
 
 
+def _to_terms(value: object) -> tuple[tuple[str, str], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    if not isinstance(items, Iterable) or isinstance(items, str | bytes):
+        raise InvalidTypeError("terms", value, "a mapping of charge keys to digests")
+    pairs = []
+    for item in items:
+        if (
+            not isinstance(item, tuple | list)
+            or len(item) != 2
+            or not all(isinstance(part, str) for part in item)
+        ):
+            raise InvalidTypeError("terms", value, "a mapping of charge keys to digests")
+        pairs.append((item[0], item[1]))
+    return tuple(sorted(pairs))
+
+
 def _check_credit_balance(_instance: Any, _attribute: Any, value: object) -> None:
     if value is None:
         return
@@ -198,6 +218,9 @@ class BillingState:
     billed_through: tuple[tuple[str, date], ...] = attrs.field(default=(), converter=_to_pairs)
     one_time_billed: frozenset[str] = attrs.field(default=frozenset(), converter=_to_keys)
     credit_balance: Money | None = attrs.field(default=None, validator=_check_credit_balance)
+    #: A digest of the terms each charge (and each invoice discount, ``discount:CODE``) was
+    #: billed at: billing refuses to price billed periods again at other terms.
+    terms: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_to_terms)
 
     def billed_through_of(self, key: str) -> date | None:
         """The date billing of charge ``key`` has reached (exclusive), or ``None``."""
@@ -689,19 +712,29 @@ def bill_subscription(
         raise InvalidTypeError("state", state, "a BillingState (or None before the first bill)")
     _check_state(subscription, state)
     run = _Run(subscription, state)
+    terms = _check_terms(subscription, state, run.schedules)
     changed, spans, reached = run.changes(as_of)
+    # The terms of what is billed now: of each charge billed, and of the invoice discounts.
+    kept_terms = {
+        key: digest
+        for key, digest in terms.items()
+        if key in reached or key.startswith("discount:")
+    }
     one_time_billed = set(state.one_time_billed)
     for order, one_time in enumerate(subscription.one_time, start=len(subscription.charges)):
         if one_time.key not in one_time_billed and one_time.due_on <= as_of:
             changed.append(_one_time_member(one_time, run.first_schedule, order, billed=False))
             one_time_billed.add(one_time.key)
     lines = run.lines(_groups(run, changed, spans)) if changed else []
+    new_terms = tuple(sorted(kept_terms.items())) if reached else state.terms
     if not lines:
-        unchanged = reached == dict(state.billed_through)
+        unchanged = reached == dict(state.billed_through) and new_terms == state.terms
         return BillingResult(
             subscription=subscription.id,
             invoice=None,
-            state=state if unchanged else attrs.evolve(state, billed_through=reached),
+            state=state
+            if unchanged
+            else attrs.evolve(state, billed_through=reached, terms=new_terms),
         )
     currency = subscription.currency
     total = Money.total((line.total for line in lines), currency=currency)
@@ -728,6 +761,7 @@ def bill_subscription(
         billed_through=reached,
         one_time_billed=frozenset(one_time_billed),
         credit_balance=None if balance.is_zero() and state.credit_balance is None else balance,
+        terms=new_terms,
     )
     return BillingResult(subscription=subscription.id, invoice=invoice, state=new_state)
 
@@ -821,6 +855,139 @@ class _Run:
             [was for _, _, _, was in found],
             subscription.tax_rounding,
         )
+
+
+_TERMS_VERSION = "v1"
+
+
+def _digest(*parts: object) -> str:
+    """A short stable digest of ``parts`` (their ``str``), tagged with the digest version."""
+    text = "\x1f".join(str(part) for part in parts)
+    return f"{_TERMS_VERSION}:{hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}"
+
+
+def _discount_terms(discount: Discount) -> tuple[object, ...]:
+    amount = discount.amount
+    return (
+        discount.code,
+        discount.kind.value,
+        discount.percent,
+        None if amount is None else (amount.amount, amount.currency),
+        discount.duration.kind.value,
+        discount.duration.count,
+        tuple(sorted(discount.applies_to)),
+        discount.starts_on,
+        discount.ends_on,
+    )
+
+
+def _charge_digest(charge: RecurringCharge, schedule: BillingSchedule) -> str:
+    """What a charge's billed periods were priced with: price, seats, calendar, discounts, tax.
+
+    Explicit fields (never a ``repr``), so that a new field in a later version does not make
+    every billed charge look changed.
+    """
+    return _cached_charge_digest(
+        charge.unit_price.amount,
+        charge.unit_price.currency,
+        charge.quantity,
+        schedule.anchor,
+        schedule.frequency,
+        schedule.day,
+        charge.timing,
+        charge.basis,
+        charge.discounts,
+        charge.tax_rates,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_charge_digest(  # noqa: PLR0917  (the hashable terms, cached: one digest per terms)
+    amount: Decimal,
+    currency: str,
+    quantity: Decimal,
+    anchor: date,
+    frequency: Frequency,
+    day: int | None,
+    timing: BillingTiming,
+    basis: ProrationBasis,
+    discounts: tuple[Discount, ...],
+    tax_rates: tuple[TaxRate, ...],
+) -> str:
+    return _digest(
+        amount,
+        currency,
+        quantity,
+        anchor,
+        frequency,
+        day,
+        timing.value,
+        basis.value,
+        tuple(_discount_terms(d) for d in discounts),
+        tuple((rate.percent, rate.inclusive) for rate in tax_rates),
+    )
+
+
+def _check_terms(
+    subscription: BillableSubscription,
+    state: BillingState,
+    schedules: Mapping[str, BillingSchedule],
+) -> dict[str, str]:
+    """Refuse to price billed periods again at other terms; return the terms of this call.
+
+    A charge billed at one price, quantity, calendar, discounts or taxes keeps them for the
+    periods billed (a new price is a new charge from a date:
+    :meth:`~subbill.charges.RecurringCharge.change`). An invoice discount that reduced billed
+    periods stays as it was; one added later must start after them (``starts_on``). A state
+    without recorded terms (stored by subbill 0.1) is trusted, and its terms recorded.
+    """
+    known = dict(state.terms)
+    terms: dict[str, str] = {}
+    for charge in subscription.charges:
+        digest = _charge_digest(charge, schedules[charge.key])
+        before = known.get(charge.key)
+        billed = state.billed_through_of(charge.key)
+        if before is not None and before != digest and billed is not None and billed > charge.start:
+            raise InvalidStateError(
+                f"charge {charge.key!r} of subscription {subscription.id!r} was billed through "
+                f"{billed.isoformat()} at other terms (price, quantity, calendar, discounts or "
+                "taxes); billed periods keep their terms: a new price or quantity is a new "
+                "charge from a date (RecurringCharge.change(on=…))"
+            )
+        terms[charge.key] = digest
+    horizon = max((day for _, day in state.billed_through), default=None)
+    recorded = bool(known)
+    for discount in subscription.discounts:
+        key = f"discount:{discount.code}"
+        digest = _digest(*_discount_terms(discount))
+        before = known.get(key)
+        if before is not None and before != digest:
+            raise InvalidStateError(
+                f"invoice discount {discount.code!r} of subscription {subscription.id!r} "
+                "changed after it reduced billed periods; it stays as it was (its duration "
+                "ends it)"
+            )
+        starts = discount.starts_on
+        if (
+            before is None
+            and recorded
+            and horizon is not None
+            and (starts is None or starts < horizon)
+        ):
+            raise InvalidStateError(
+                f"invoice discount {discount.code!r} of subscription {subscription.id!r} is new "
+                f"but would reduce periods billed through {horizon.isoformat()}: give it "
+                f"starts_on={horizon.isoformat()} or later"
+            )
+        terms[key] = digest
+    for key in known:
+        if key.startswith("discount:") and key not in terms:
+            raise InvalidStateError(
+                f"invoice discount {key.removeprefix('discount:')!r} of subscription "
+                f"{subscription.id!r} reduced billed periods and is no longer there; it stays "
+                "as it was (its duration ends it)"
+            )
+    return terms
 
 
 def _check_state(subscription: BillableSubscription, state: BillingState) -> None:

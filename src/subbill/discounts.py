@@ -170,6 +170,13 @@ def _check_discount(instance: Discount, _attribute: Any, _value: object) -> None
         check_money("amount", instance.amount)
     if instance.starts_on is not None:
         check_billing_date("starts_on", instance.starts_on)
+    if instance.ends_on is not None:
+        check_billing_date("ends_on", instance.ends_on)
+        if instance.starts_on is not None and instance.ends_on < instance.starts_on:
+            raise InvalidArgumentError(
+                f"ends_on={instance.ends_on.isoformat()} of discount {instance.code!r} must not "
+                f"be before starts_on={instance.starts_on.isoformat()}"
+            )
 
 
 def _optional_percent(value: object) -> Decimal | None:
@@ -193,7 +200,10 @@ class Discount:
     Build one with :meth:`percent_off`, :meth:`amount_off`, :meth:`per_unit_percent_off`
     or :meth:`per_unit_amount_off`. ``applies_to`` names products (empty: every line);
     ``starts_on`` defaults to the start of the charge it is attached to (or of each line's
-    charge, for an invoice discount).
+    charge, for an invoice discount); ``ends_on`` (optional) is the last day a period may
+    start on to be discounted: a quote's one-time discount ends on the payment date, so it
+    reduces only what is due at checkout, and it stays on the subscription, so a credit of a
+    discounted period gives back exactly what was paid.
 
     >>> Discount.percent_off("WELCOME", "10", duration=Duration.months(3)).percent
     Decimal('10')
@@ -210,6 +220,7 @@ class Discount:
     duration: Duration = attrs.field(default=_FOREVER, validator=instance_of(Duration))
     applies_to: frozenset[str] = attrs.field(default=frozenset(), converter=_to_codes)
     starts_on: date | None = None
+    ends_on: date | None = None
     description: str = attrs.field(default="", validator=_check_discount)
 
     @classmethod
@@ -259,6 +270,8 @@ class Discount:
         [True, True, False]
         """
         if periods_since_start < 0:
+            return False
+        if self.ends_on is not None and period_start > self.ends_on:
             return False
         match self.duration.kind:
             case DurationKind.FOREVER:

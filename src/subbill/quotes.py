@@ -487,9 +487,18 @@ def _horizon(lines: Sequence[LineItem], paid_on: date, horizon: date | None) -> 
     return add_months(paid_on, 12)
 
 
-def _later_discounts(discounts: Sequence[Discount]) -> tuple[Discount, ...]:
-    """Quote discounts that may reach later payments: every one but the one-time ones."""
-    return tuple(d for d in discounts if d.duration.kind is not DurationKind.ONCE)
+def _checkout_discounts(discounts: Sequence[Discount], paid_on: date) -> tuple[Discount, ...]:
+    """The offer's discounts as billed: a one-time discount ends on the payment date.
+
+    So it reduces only what is due at checkout, never a post-dated recurring line, and it
+    stays on the subscription: a later credit of a discounted period mirrors it.
+    """
+    return tuple(
+        attrs.evolve(d, ends_on=paid_on)
+        if d.duration.kind is DurationKind.ONCE and d.ends_on is None
+        else d
+        for d in discounts
+    )
 
 
 def checkout(
@@ -521,12 +530,11 @@ def checkout(
         currency=offer.currency,
         charges=recurring,
         one_time=once,
-        discounts=offer.discounts,
+        discounts=_checkout_discounts(offer.discounts, paid_on),
         payment_terms_days=0,
     )
     first = bill_subscription(now, as_of=paid_on)
-    later = attrs.evolve(now, discounts=_later_discounts(offer.discounts))
-    future, _ = _future(later, first.state, paid_on=paid_on, until=until)
+    future, _ = _future(now, first.state, paid_on=paid_on, until=until)
     return Checkout(
         paid_on=paid_on, horizon=until, due_now=first.invoice, future=future, state=first.state
     )
@@ -646,7 +654,7 @@ def purchase(
             customer=buyer,
             currency=offer.currency,
             charges=tuple(charges),
-            discounts=_later_discounts(offer.discounts),
+            discounts=_checkout_discounts(offer.discounts, paid_on),
         )
         invoices, _ = _future(billable, state, paid_on=paid_on, until=result.horizon)
         subscriptions.append(
