@@ -21,8 +21,8 @@ from subbill import (
     ANNUAL,
     MONTHLY,
     QUARTERLY,
-    BillableSubscription,
     BillingState,
+    ChargePlan,
     Discount,
     Duration,
     LineKind,
@@ -90,7 +90,7 @@ def _price(rng: random.Random) -> Money:
 
 def billing_inputs(
     count: int, seed: int = 2026, *, setup: list[float] | None = None
-) -> Iterator[tuple[BillableSubscription, BillingState | None]]:
+) -> Iterator[tuple[ChargePlan, BillingState | None]]:
     """Yield ``count`` ``(subscription, state)`` pairs lazily: never a list of all of them.
 
     Each subscription has 2–4 charges (monthly/quarterly/annual, billing days 1–31 or
@@ -131,7 +131,7 @@ def billing_inputs(
             if discounted and not per_unit
             else ()
         )
-        subscription = BillableSubscription(
+        subscription = ChargePlan(
             id=f"S{index:07d}",
             customer=f"C{index:07d}",
             currency="EUR",
@@ -147,7 +147,7 @@ def billing_inputs(
             charges[which : which + 1] = charges[which].change(
                 on=on, quantity=charges[which].quantity % 10 + 1, reason="quantity_change"
             )
-            subscription = BillableSubscription(
+            subscription = ChargePlan(
                 id=subscription.id,
                 customer=subscription.customer,
                 currency="EUR",

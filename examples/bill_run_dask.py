@@ -20,7 +20,7 @@ from subbill import (
     ANNUAL,
     MONTHLY,
     QUARTERLY,
-    BillableSubscription,
+    ChargePlan,
     Discount,
     Duration,
     Money,
@@ -37,7 +37,7 @@ TVA = TaxRate(name="TVA 20 %", percent="20")
 BIENVENUE = Discount.percent_off("BIENVENUE", "15", duration=Duration.periods(2))
 
 
-def abonnements(nombre: int) -> Iterator[BillableSubscription]:
+def abonnements(nombre: int) -> Iterator[ChargePlan]:
     """Des abonnements variés et reproductibles, produits un à un (jamais tous en mémoire)."""
     rythmes = (MONTHLY, MONTHLY, QUARTERLY, ANNUAL)
     for n in range(nombre):
@@ -63,7 +63,7 @@ def abonnements(nombre: int) -> Iterator[BillableSubscription]:
             start=debut + timedelta(days=n % 45),
             tax_rates=(TVA,),
         )
-        yield BillableSubscription(
+        yield ChargePlan(
             id=f"ABO-{n:04d}",
             customer=f"Client {n:04d}",
             currency="EUR",

@@ -11,8 +11,8 @@ Lancez-le avec ``python examples/facturation_saas.py`` une fois le paquet instal
 from datetime import date
 
 from subbill import (
-    BillableSubscription,
     BillingState,
+    ChargePlan,
     Invoice,
     InvoiceNumbering,
     Money,
@@ -53,7 +53,7 @@ def main() -> None:
         billing_day=1,
         tax_rates=(TVA,),
     )
-    avant = BillableSubscription(
+    avant = ChargePlan(
         id="ABO-0042",
         customer="Boulangerie Martin",
         currency="EUR",
@@ -70,7 +70,7 @@ def main() -> None:
         description="Plan Pro",
         reason="plan_change",
     )
-    apres = BillableSubscription(
+    apres = ChargePlan(
         id="ABO-0042",
         customer="Boulangerie Martin",
         currency="EUR",

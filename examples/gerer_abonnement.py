@@ -59,7 +59,7 @@ def main() -> None:
         tax_rates=(tva,),
     )
     numeros = InvoiceNumbering()
-    premiere = bill_subscription(abonnement.to_billable(catalogue), as_of=debut)
+    premiere = bill_subscription(abonnement.to_charge_plan(catalogue), as_of=debut)
     facture_mars = premiere.invoice.finalize(number=numeros.next_number(None, issued_on=debut))
     etat = premiere.state
     carte = Card(id="carte", brand="Visa", last4="4242", exp_month=3, exp_year=2026)
@@ -97,7 +97,7 @@ def main() -> None:
     pro = abonnement.change_plan("pro", catalogue, on=date(2026, 3, 13)).activate(
         "stock", catalogue, on=date(2026, 3, 20)
     )
-    changement = bill_subscription(pro.to_billable(catalogue), etat, as_of=date(2026, 3, 20))
+    changement = bill_subscription(pro.to_charge_plan(catalogue), etat, as_of=date(2026, 3, 20))
     facture_changement = changement.invoice.finalize(
         number=numeros.next_number(facture_mars.number, issued_on=date(2026, 3, 20))
     )

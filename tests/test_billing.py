@@ -10,8 +10,8 @@ from subbill import (
     ANNUAL,
     MONTHLY,
     QUARTERLY,
-    BillableSubscription,
     BillingTiming,
+    ChargePlan,
     Discount,
     DocumentKind,
     Duration,
@@ -47,7 +47,7 @@ def plan(price="50.00", *, code="pro", start=date(2026, 3, 1), **kw):
 
 
 def sub(*charges, one_time=(), discounts=(), **kw):
-    return BillableSubscription(
+    return ChargePlan(
         id="S1",
         customer="ACME",
         currency="EUR",
@@ -273,7 +273,7 @@ def test_bill_run_streams_and_matches_with_an_executor():
     def generate():
         for i in range(50):
             pulled.append(i)
-            yield BillableSubscription(
+            yield ChargePlan(
                 id=f"S{i}",
                 customer="C",
                 currency="EUR",
@@ -300,7 +300,7 @@ def test_bill_run_streams_and_matches_with_an_executor():
 def _run_subscriptions(count):
     for i in range(count):
         seats = plan(f"{10 + i}.00", billing_day=1 + i % 28, quantity=1 + i % 4, tax_rates=(VAT,))
-        yield BillableSubscription(
+        yield ChargePlan(
             id=f"S{i}",
             customer="C",
             currency="EUR",
@@ -400,7 +400,7 @@ def subscriptions(draw, invoice_discounts=True):
                 )
             )
         )
-    return BillableSubscription(
+    return ChargePlan(
         id="S",
         customer="C",
         currency="EUR",

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from subbill import (
     ANNUAL,
     MONTHLY,
-    BillableSubscription,
     BillingSchedule,
     BillingStart,
+    ChargePlan,
     Discount,
     Duration,
     Frequency,
@@ -78,8 +78,8 @@ def charge(**fields: object) -> RecurringCharge:
     return RecurringCharge(**values)  # type: ignore[arg-type]
 
 
-def subscription(*charges: RecurringCharge, currency: str = "EUR") -> BillableSubscription:
-    return BillableSubscription(id="S1", customer="ACME", currency=currency, charges=charges)
+def subscription(*charges: RecurringCharge, currency: str = "EUR") -> ChargePlan:
+    return ChargePlan(id="S1", customer="ACME", currency=currency, charges=charges)
 
 
 # -- the bounds themselves --------------------------------------------------------------------
@@ -452,8 +452,8 @@ def test_billing_refuses_absurd_payment_terms_and_dates_at_once():
     plan = RecurringCharge(code="p", description="P", unit_price=Money("10", "EUR"),
                            start=date(2026, 1, 1))
     with pytest.raises(OutOfBoundsError, match="payment_terms_days"):
-        BillableSubscription(id="S", customer="C", currency="EUR", charges=(plan,),
+        ChargePlan(id="S", customer="C", currency="EUR", charges=(plan,),
                              payment_terms_days=10**9)
-    sub = BillableSubscription(id="S", customer="C", currency="EUR", charges=(plan,))
+    sub = ChargePlan(id="S", customer="C", currency="EUR", charges=(plan,))
     with pytest.raises(OutOfBoundsError, match="as_of"):
         bill_subscription(sub, as_of=date(3095, 1, 1))

@@ -12,7 +12,7 @@ from subbill import (
     RecurringCharge,
     bill_subscription,
 )
-from subbill.billing import BillableSubscription
+from subbill.billing import ChargePlan
 from subbill.periods import Frequency
 from subbill.proration import ProrationBasis
 
@@ -45,7 +45,7 @@ def test_a_30_360_charge_with_a_day_based_frequency_is_refused_when_built(freque
 
 def test_a_30_360_charge_with_a_month_based_frequency_bills():
     charge = _recurring(basis=ProrationBasis.THIRTY_DAY_MONTH, frequency=ANNUAL)
-    subscription = BillableSubscription(id="S1", customer="ACME", currency="EUR", charges=(charge,))
+    subscription = ChargePlan(id="S1", customer="ACME", currency="EUR", charges=(charge,))
     assert bill_subscription(subscription, as_of=START).invoice.total == Money("59.00", "EUR")
     assert _recurring(frequency=Frequency.days(7)).frequency == Frequency.days(7)  # actual days
 

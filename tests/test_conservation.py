@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from subbill import (
     MONTHLY,
     QUARTERLY,
-    BillableSubscription,
     BillingState,
     BillingTiming,
+    ChargePlan,
     Discount,
     Duration,
     InvalidStateError,
@@ -47,7 +47,7 @@ def charge(price="10.00", *, start=date(2026, 3, 1), end=None, code="plan", **fi
 
 
 def sub(*charges, discounts=(), one_time=()):
-    return BillableSubscription(
+    return ChargePlan(
         id="S1", customer="ACME", currency="EUR", charges=charges, discounts=discounts,
         one_time=one_time,
     )

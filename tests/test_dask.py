@@ -9,8 +9,8 @@ from subbill import (
     ANNUAL,
     MONTHLY,
     QUARTERLY,
-    BillableSubscription,
     BillingState,
+    ChargePlan,
     Discount,
     Duration,
     Money,
@@ -27,7 +27,7 @@ AS_OF = date(2026, 6, 30)
 VAT = TaxRate(name="TVA 20 %", percent="20")
 
 
-def subscriptions(count: int) -> list[BillableSubscription]:
+def subscriptions(count: int) -> list[ChargePlan]:
     frequencies = (MONTHLY, QUARTERLY, ANNUAL)
     result = []
     for n in range(count):
@@ -57,7 +57,7 @@ def subscriptions(count: int) -> list[BillableSubscription]:
             tax_rates=(VAT,),
         )
         result.append(
-            BillableSubscription(
+            ChargePlan(
                 id=f"S{n:03d}",
                 customer=f"Customer {n:03d}",
                 currency="EUR",

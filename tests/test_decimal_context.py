@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from subbill import (
     MONTHLY,
-    BillableSubscription,
     BillingStart,
+    ChargePlan,
     Discount,
     Duration,
     LineItem,
@@ -166,7 +166,7 @@ def _proration_calls() -> list[object]:
     ]
 
 
-def _subscription() -> BillableSubscription:
+def _subscription() -> ChargePlan:
     seats = RecurringCharge(
         code="pro",
         description="Plan Pro",
@@ -197,7 +197,7 @@ def _subscription() -> BillableSubscription:
         discounts=(Discount.amount_off("OFF", eur("100.005")),),
         tax_rates=(VAT,),
     )
-    return BillableSubscription(
+    return ChargePlan(
         id="S1",
         customer="ACME",
         currency="EUR",
@@ -212,7 +212,7 @@ def _billing_calls() -> list[object]:
     first = bill_subscription(subscription, as_of=date(2026, 3, 1))
     second = bill_subscription(subscription, first.state, as_of=date(2026, 5, 13))
     old, new = subscription.charges[0].change(date(2026, 5, 20), quantity=3)
-    changed = BillableSubscription(
+    changed = ChargePlan(
         id="S1",
         customer="ACME",
         currency="EUR",

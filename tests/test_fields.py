@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from subbill import (
-    BillableSubscription,
     ChangePolicy,
     ChangeTiming,
+    ChargePlan,
     InvalidArgumentError,
     InvalidTypeError,
     LicenseAccount,
@@ -72,7 +72,7 @@ def three_lines_of_three_cents(**policy):
         )
         for code in ("a", "b", "c")
     )
-    return BillableSubscription(id="S1", customer="ACME", currency="EUR", charges=charges, **policy)
+    return ChargePlan(id="S1", customer="ACME", currency="EUR", charges=charges, **policy)
 
 
 # -- policies are enums --------------------------------------------------------------------------
@@ -95,7 +95,7 @@ def test_tax_rounding_given_as_a_string_is_refused_not_rounded_per_invoice():
 def test_negative_balance_given_as_a_string_is_refused_not_ignored():
     # Today "carry_forward" is silently taken for CREDIT_NOTE: the credit is not carried.
     with pytest.raises(InvalidTypeError, match=r"pass NegativeBalancePolicy\.CARRY_FORWARD"):
-        BillableSubscription(
+        ChargePlan(
             id="S1", customer="ACME", currency="EUR", negative_balance="carry_forward"
         )
 
@@ -161,7 +161,7 @@ def test_subscriptions_refuse_empty_ids_and_customers(field, value):
     with pytest.raises(error, match=rf"^{field}="):
         Subscription.create(catalog=CATALOG, plan="pro", start=date(2026, 1, 1), **fields)
     with pytest.raises(error, match=rf"^{field}="):
-        BillableSubscription(currency="EUR", **fields)
+        ChargePlan(currency="EUR", **fields)
 
 
 @pytest.mark.parametrize("value", ["", None])
@@ -188,7 +188,7 @@ def test_identifiers_and_names_refuse_control_characters(text):
             id="S1", customer=text, catalog=CATALOG, plan="pro", start=date(2026, 1, 1)
         )
     with pytest.raises(InvalidArgumentError, match=r"^id="):
-        BillableSubscription(id=text, customer="ACME", currency="EUR")
+        ChargePlan(id=text, customer="ACME", currency="EUR")
     with pytest.raises(InvalidArgumentError, match=r"^description="):
         RecurringCharge(code="x", description=text, unit_price=eur("1"), start=date(2026, 3, 1))
 

@@ -365,7 +365,7 @@ def test_card_numbers_never_reach_the_sqlite_file(tmp_path, capsys):
                 payment_method="pm_1",
             )
             store.save_subscription(sub)
-            invoice = bill_subscription(sub.to_billable(CATALOG), as_of=date(2026, 4, 1)).invoice
+            invoice = bill_subscription(sub.to_charge_plan(CATALOG), as_of=date(2026, 4, 1)).invoice
             number_issued = store.next_invoice_number(issued_on=invoice.issued_on)
             store.add_invoice(invoice.finalize(number=number_issued))
             store.add_payment(

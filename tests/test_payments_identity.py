@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from subbill import (
-    BillableSubscription,
+    ChargePlan,
     InvoiceNumbering,
     InvoiceStatus,
     LineKind,
@@ -92,7 +92,7 @@ def test_record_payment_refuses_a_balance_in_another_currency_before_paying():
 def test_full_credit_note_returns_consumed_credit_and_payments_to_the_balance():
     # Customer credit 20.00 from a carried-forward credit note; next invoice 50.00 uses it,
     # 30.00 paid. A full correction returns 20.00 + 30.00 = 50.00 to the balance.
-    sub = BillableSubscription(
+    sub = ChargePlan(
         id="S1",
         customer="ACME",
         currency=EUR,
@@ -180,7 +180,7 @@ def test_refund_of_a_correction_never_exceeds_the_note_nor_the_balance():
 def test_refund_of_a_billed_credit_note_under_the_credit_note_policy_leaves_the_balance():
     # 30.00 paid for March in advance; the charge ends: the engine's credit note (policy
     # CREDIT_NOTE) is owed to the customer until refunded, the balance stays as it is.
-    sub = BillableSubscription(
+    sub = ChargePlan(
         id="S1", customer="ACME", currency=EUR,
         one_time=[OneTimeCharge(code="x", description="X", unit_price=eur("30"),
                                 due_on=date(2026, 3, 1)),
@@ -278,7 +278,7 @@ def _bill(customer, units, taxed):
         code=f"c{customer.count}", description="Charge", unit_price=_amount(units),
         due_on=customer.day, tax_rates=(VAT,) if taxed else (),
     )
-    sub = BillableSubscription(id="S1", customer="ACME", currency=EUR, one_time=[charge],
+    sub = ChargePlan(id="S1", customer="ACME", currency=EUR, one_time=[charge],
                                negative_balance=customer.policy)
     result = bill_subscription(sub, customer.state, as_of=customer.day)
     document = result.invoice.finalize(number=customer.number(customer.day))

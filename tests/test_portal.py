@@ -102,17 +102,18 @@ def _portal_data():
         payment_method="visa",
     )
     numbering = InvoiceNumbering()
-    first = bill_subscription(sub.to_billable(CATALOG), as_of=date(2026, 3, 1))
+    first = bill_subscription(sub.to_charge_plan(CATALOG), as_of=date(2026, 3, 1))
     january = first.invoice.finalize(number="F-2026-000001")
     paid = january.apply_payment(Payment(amount=january.total, paid_on=date(2026, 3, 5))).invoice
-    april = bill_subscription(sub.to_billable(CATALOG), first.state, as_of=date(2026, 4, 1)).invoice
+    plan = sub.to_charge_plan(CATALOG)
+    april = bill_subscription(plan, first.state, as_of=date(2026, 4, 1)).invoice
     april = april.finalize(
         number=numbering.next_number("F-2026-000001", issued_on=date(2026, 4, 1))
     )
     march_due = bill_subscription(
         Subscription.create(
             id="ABO-1", customer="ACME", catalog=CATALOG, plan="pro", start=date(2026, 1, 1)
-        ).to_billable(CATALOG, payment_terms_days=5),
+        ).to_charge_plan(CATALOG, payment_terms_days=5),
         as_of=date(2026, 1, 1),
     ).invoice.finalize(number="F-2026-000000")
     quotes = [
@@ -232,7 +233,7 @@ def test_pdf_invoice_reads_back_with_number_totals_and_vat_breakdown():
         modules=["stock"],
         tax_rates=(VAT,),
     )
-    invoice = bill_subscription(sub.to_billable(CATALOG), as_of=date(2026, 3, 1)).invoice
+    invoice = bill_subscription(sub.to_charge_plan(CATALOG), as_of=date(2026, 3, 1)).invoice
     from subbill.billing import draft_invoice  # noqa: PLC0415
     from subbill.invoices import InvoiceLine  # noqa: PLC0415, F401
 
@@ -244,7 +245,7 @@ def test_pdf_invoice_reads_back_with_number_totals_and_vat_breakdown():
             plan="essentiel",
             start=date(2026, 3, 1),
             tax_rates=(VAT10,),
-        ).to_billable(CATALOG),
+        ).to_charge_plan(CATALOG),
         as_of=date(2026, 3, 1),
     ).invoice
     both = draft_invoice(

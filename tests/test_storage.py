@@ -137,7 +137,7 @@ class StoresAgree(RuleBasedStateMachine):
                 with store.transaction():
                     sub = store.get_subscription(sub_id)
                     result = bill_subscription(
-                        sub.to_billable(CATALOG), store.get_billing_state(sub_id), as_of=self.day
+                        sub.to_charge_plan(CATALOG), store.get_billing_state(sub_id), as_of=self.day
                     )
                     if result.invoice is not None:
                         invoice = result.invoice.finalize(
@@ -439,7 +439,7 @@ def _quote(quote_id):
 
 def _invoice(store, day):
     sub = Subscription.create(id="S1", customer="C1", catalog=CATALOG, plan="pro", start=day)
-    result = bill_subscription(sub.to_billable(CATALOG), None, as_of=day)
+    result = bill_subscription(sub.to_charge_plan(CATALOG), None, as_of=day)
     return result.invoice.finalize(number=store.next_invoice_number(issued_on=day))
 
 
@@ -584,7 +584,7 @@ def _filled(path):
         store.save_billing_state(
             "S1",
             bill_subscription(
-                store_subscription(store).to_billable(CATALOG), None, as_of=date(2026, 3, 1)
+                store_subscription(store).to_charge_plan(CATALOG), None, as_of=date(2026, 3, 1)
             ).state,
         )
     store.add_payment(invoice.number, Payment(amount=invoice.total, paid_on=START, method="card"))

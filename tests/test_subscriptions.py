@@ -48,7 +48,7 @@ def new(plan="essentiel", **kw):
 
 
 def bill(subscription, state=None, *, as_of):
-    return bill_subscription(subscription.to_billable(CATALOG), state, as_of=as_of)
+    return bill_subscription(subscription.to_charge_plan(CATALOG), state, as_of=as_of)
 
 
 # -- status -------------------------------------------------------------------------------------
@@ -373,10 +373,10 @@ def test_a_new_catalog_never_reprices_billed_periods():
     raised = _raised("35.00")
     # Billing with the new catalog, again and later: March keeps 29.00, and so does April
     # until the new price is applied from a date.
-    again = bill_subscription(subscription.to_billable(raised), march.state,
+    again = bill_subscription(subscription.to_charge_plan(raised), march.state,
                               as_of=date(2026, 3, 15))
     assert again.invoice is None
-    april = bill_subscription(subscription.to_billable(raised), march.state,
+    april = bill_subscription(subscription.to_charge_plan(raised), march.state,
                               as_of=date(2026, 4, 1))
     assert april.invoice.total == eur("29.00")
 
@@ -387,9 +387,9 @@ def test_reprice_applies_new_prices_from_a_date_and_keeps_billed_ones():
     raised = _raised("35.00")
     repriced = subscription.reprice(raised, on=date(2026, 4, 1))
     check_replacement(subscription, repriced, catalog=raised, state=march.state)  # allowed
-    same = bill_subscription(repriced.to_billable(raised), march.state, as_of=date(2026, 3, 15))
+    same = bill_subscription(repriced.to_charge_plan(raised), march.state, as_of=date(2026, 3, 15))
     assert same.invoice is None
-    april = bill_subscription(repriced.to_billable(raised), march.state, as_of=date(2026, 4, 1))
+    april = bill_subscription(repriced.to_charge_plan(raised), march.state, as_of=date(2026, 4, 1))
     assert [(line.code, line.amount) for line in april.invoice.lines] == [
         ("essentiel", eur("35.00"))
     ]

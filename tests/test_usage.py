@@ -124,7 +124,7 @@ def _sub(**kw):
 
 def test_monthly_review_answers_the_four_questions_of_the_seed():
     sub = _sub()
-    march = bill_subscription(sub.to_billable(CATALOG), as_of=START).invoice.finalize(
+    march = bill_subscription(sub.to_charge_plan(CATALOG), as_of=START).invoice.finalize(
         number="F-2026-000001"
     )
     card = Card(id="pm_card", brand="Visa", last4="4242", exp_month=3, exp_year=2026)
@@ -202,7 +202,7 @@ def test_monthly_review_flags_an_invoice_that_does_not_match_the_configuration()
     billed_without_crm = Subscription.create(
         id="S1", customer="C", catalog=CATALOG, plan="pro", start=START, modules=["stock"]
     )
-    invoice = bill_subscription(billed_without_crm.to_billable(CATALOG), as_of=START).invoice
+    invoice = bill_subscription(billed_without_crm.to_charge_plan(CATALOG), as_of=START).invoice
     # Billed: Pro 59 + Stock 9; the configuration also has CRM 5, which the invoice misses.
     findings = monthly_review(
         sub,
@@ -219,7 +219,7 @@ def test_monthly_review_flags_an_invoice_that_does_not_match_the_configuration()
     other = Subscription.create(
         id="S1", customer="C", catalog=CATALOG, plan="business", start=START
     )
-    wrong = bill_subscription(other.to_billable(CATALOG), as_of=START).invoice
+    wrong = bill_subscription(other.to_charge_plan(CATALOG), as_of=START).invoice
     (mismatch,) = [
         f
         for f in monthly_review(
@@ -230,7 +230,7 @@ def test_monthly_review_flags_an_invoice_that_does_not_match_the_configuration()
     assert mismatch.code == "invoice_mismatch"
     assert mismatch.fact("unexpected") == "Business"
     assert mismatch.fact("missing") == "Pro, Stock, CRM"
-    matching = bill_subscription(sub.to_billable(CATALOG), as_of=START).invoice
+    matching = bill_subscription(sub.to_charge_plan(CATALOG), as_of=START).invoice
     (ok,) = [
         f
         for f in monthly_review(
@@ -255,11 +255,12 @@ def test_card_refuses_a_full_number_and_knows_its_expiry():
 
 def test_explain_invoice_names_what_was_active_and_what_changed():
     sub = Subscription.create(id="S1", customer="C", catalog=CATALOG, plan="essentiel", start=START)
-    first = bill_subscription(sub.to_billable(CATALOG), as_of=START)
+    first = bill_subscription(sub.to_charge_plan(CATALOG), as_of=START)
     changed = sub.change_plan("pro", CATALOG, on=date(2026, 3, 13)).activate(
         "stock", CATALOG, on=date(2026, 3, 20)
     )
-    second = bill_subscription(changed.to_billable(CATALOG), first.state, as_of=date(2026, 3, 20))
+    plan = changed.to_charge_plan(CATALOG)
+    second = bill_subscription(plan, first.state, as_of=date(2026, 3, 20))
     story = explain_invoice(second.invoice, changed, CATALOG)
     assert [(s.item_kind, s.item_name) for s in story.lines] == [
         ("plan", "Essentiel"),
@@ -331,7 +332,7 @@ def test_explain_invoice_refuses_what_is_not_an_invoice():
     sub = _sub()
     with pytest.raises(InvalidTypeError, match=r"^invoice=None must be an Invoice"):
         explain_invoice(None, sub, CATALOG)
-    invoice = bill_subscription(sub.to_billable(CATALOG), as_of=START).invoice
+    invoice = bill_subscription(sub.to_charge_plan(CATALOG), as_of=START).invoice
     with pytest.raises(InvalidTypeError, match=r"^subscription='S1' must be a Subscription"):
         explain_invoice(invoice, "S1", CATALOG)
     with pytest.raises(InvalidTypeError, match=r"^catalog=None must be a Catalog"):

@@ -12,9 +12,9 @@ The core is pure: no clock, no I/O; dates are always passed in.
 """
 
 from subbill.billing import (
-    BillableSubscription,
     BillingResult,
     BillingState,
+    ChargePlan,
     NegativeBalancePolicy,
     bill_run,
     bill_subscription,
@@ -214,7 +214,6 @@ __all__ = [
     "Allowed",
     "AppliedDiscount",
     "BillablePeriod",
-    "BillableSubscription",
     "BillingResult",
     "BillingSchedule",
     "BillingStart",
@@ -229,6 +228,7 @@ __all__ = [
     "ChangeDirection",
     "ChangePolicy",
     "ChangeTiming",
+    "ChargePlan",
     "Checkout",
     "CurrencyMismatchError",
     "Decision",

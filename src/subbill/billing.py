@@ -11,7 +11,7 @@ billing up to D2 at once.
 
 >>> from subbill import MONTHLY, Money, RecurringCharge, TaxRate
 >>> vat = TaxRate(name="TVA 20 %", percent="20")
->>> sub = BillableSubscription(id="S1", customer="ACME", currency="EUR", charges=(
+>>> sub = ChargePlan(id="S1", customer="ACME", currency="EUR", charges=(
 ...     RecurringCharge(code="pro", description="Plan Pro", unit_price=Money("50", "EUR"),
 ...                     start=date(2026, 3, 1), billing_day=13, tax_rates=(vat,)),))
 >>> result = bill_subscription(sub, as_of=date(2026, 3, 1))
@@ -77,9 +77,9 @@ from subbill.taxes import LineTax, TaxRate, TaxRounding, line_taxes, tax_breakdo
 _ONE = Fraction(1)
 
 __all__ = [
-    "BillableSubscription",
     "BillingResult",
     "BillingState",
+    "ChargePlan",
     "NegativeBalancePolicy",
     "bill_run",
     "bill_subscription",
@@ -100,7 +100,7 @@ class NegativeBalancePolicy(enum.Enum):
     CARRY_FORWARD = "carry_forward"
 
 
-def _check_subscription(instance: BillableSubscription, _attribute: Any, _value: object) -> None:
+def _check_subscription(instance: ChargePlan, _attribute: Any, _value: object) -> None:
     currency = instance.currency
     keys: set[str] = set()
     for charge in (*instance.charges, *instance.one_time):
@@ -126,11 +126,14 @@ def _check_subscription(instance: BillableSubscription, _attribute: Any, _value:
 
 
 @attrs.frozen(kw_only=True)
-class BillableSubscription:
-    """What the billing engine needs of a subscription: its charges and billing rules.
+class ChargePlan:
+    """The engine's input: what a subscription charges, and the rules it is billed by.
 
-    ``discounts`` are invoice discounts (whole invoice, or the products they name);
-    discounts of one charge go on the charge.
+    Derived from a subscription on its billing cycle
+    (:meth:`~subbill.subscriptions.Subscription.to_charge_plan`) — or built by hand for
+    charges of your own — and never stored: what is stored is the subscription and its
+    :class:`BillingState`. ``discounts`` are invoice discounts (whole invoice, or the
+    products they name); discounts of one charge go on the charge.
     """
 
     id: str = attrs.field(validator=check_text)
@@ -686,7 +689,7 @@ def draft_invoice(
 
 
 def bill_subscription(
-    subscription: BillableSubscription, state: BillingState | None = None, *, as_of: date
+    subscription: ChargePlan, state: BillingState | None = None, *, as_of: date
 ) -> BillingResult:
     """Return the invoice ``subscription`` owes by ``as_of`` beyond ``state``, and the new state.
 
@@ -705,8 +708,8 @@ def bill_subscription(
     # A billing date up to MAX_DATE: what billing computes after it (period ends, due
     # dates) stays within the dates every value accepts.
     check_billing_date("as_of", as_of)
-    if not isinstance(subscription, BillableSubscription):
-        raise InvalidArgumentError(f"subscription={subscription!r} must be a BillableSubscription")
+    if not isinstance(subscription, ChargePlan):
+        raise InvalidArgumentError(f"subscription={subscription!r} must be a ChargePlan")
     state = BillingState() if state is None else state
     if not isinstance(state, BillingState):
         raise InvalidTypeError("state", state, "a BillingState (or None before the first bill)")
@@ -769,7 +772,7 @@ def bill_subscription(
 class _Run:
     """One call of :func:`bill_subscription`: the schedules and index look-ups it shares."""
 
-    def __init__(self, subscription: BillableSubscription, state: BillingState) -> None:
+    def __init__(self, subscription: ChargePlan, state: BillingState) -> None:
         self.subscription = subscription
         self.state = state
         self.schedules = {charge.key: charge.schedule for charge in subscription.charges}
@@ -929,7 +932,7 @@ def _cached_charge_digest(  # noqa: PLR0917  (the hashable terms, cached: one di
 
 
 def _check_terms(
-    subscription: BillableSubscription,
+    subscription: ChargePlan,
     state: BillingState,
     schedules: Mapping[str, BillingSchedule],
 ) -> dict[str, str]:
@@ -990,7 +993,7 @@ def _check_terms(
     return terms
 
 
-def _check_state(subscription: BillableSubscription, state: BillingState) -> None:
+def _check_state(subscription: ChargePlan, state: BillingState) -> None:
     """Refuse a state that billed recurring charges the subscription no longer has."""
     keys = {charge.key for charge in subscription.charges}
     for key, through in state.billed_through:
@@ -1058,7 +1061,7 @@ def _groups(
 
 
 def _applied(
-    subscription: BillableSubscription,
+    subscription: ChargePlan,
     lines: Sequence[InvoiceLine],
     unused: Mapping[str, Money],
 ) -> tuple[AppliedDiscount, ...]:
@@ -1097,11 +1100,11 @@ def _applied(
 
 
 def _bill_one(item: Any, as_of: date) -> BillingResult:
-    if isinstance(item, BillableSubscription):
+    if isinstance(item, ChargePlan):
         return bill_subscription(item, None, as_of=as_of)
     if not isinstance(item, tuple | list) or len(item) != 2:
         raise InvalidTypeError(
-            "items", item, "BillableSubscriptions or (BillableSubscription, BillingState) pairs"
+            "items", item, "ChargePlans or (ChargePlan, BillingState) pairs"
         )
     subscription, state = item
     return bill_subscription(subscription, state, as_of=as_of)

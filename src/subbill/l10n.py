@@ -362,14 +362,14 @@ def _quantity(quantity: Decimal, *, locale: str) -> str:
 def describe_line(line: InvoiceLine, *, locale: str) -> str:
     r"""Explain an invoice line: factor × price, over which days, why, and its discounts.
 
-    >>> from subbill import RecurringCharge, BillableSubscription, bill_subscription
+    >>> from subbill import RecurringCharge, ChargePlan, bill_subscription
     >>> pro = RecurringCharge(code="pro", description="Pro", unit_price=Money("50", "EUR"),
     ...                       start=date(2026, 3, 1))
     >>> old, new = pro.change(date(2026, 3, 13), unit_price=Money("80", "EUR"),
     ...                       reason="plan_change")
-    >>> first = bill_subscription(BillableSubscription(id="S", customer="C", currency="EUR",
+    >>> first = bill_subscription(ChargePlan(id="S", customer="C", currency="EUR",
     ...     charges=(pro,)), as_of=date(2026, 3, 1))
-    >>> later = bill_subscription(BillableSubscription(id="S", customer="C", currency="EUR",
+    >>> later = bill_subscription(ChargePlan(id="S", customer="C", currency="EUR",
     ...     charges=(old, new)), first.state, as_of=date(2026, 3, 13))
     >>> for line in later.invoice.lines:  # (no-break spaces shown as spaces)
     ...     print(describe_line(line, locale="fr_FR").replace("\xa0", " "))

@@ -56,7 +56,7 @@ from subbill._structure import (
     Text,
     structure,
 )
-from subbill.billing import BillableSubscription, BillingState, bill_subscription
+from subbill.billing import BillingState, ChargePlan, bill_subscription
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.discounts import Discount, Duration, DurationKind
 from subbill.errors import InvalidArgumentError, InvalidTypeError
@@ -524,7 +524,7 @@ def checkout(
     until = _horizon(offer.lines, paid_on, horizon)
     recurring, once = _charges(offer.lines, paid_on=paid_on)
     buyer = customer or getattr(offer, "customer", None) or "buyer"
-    now = BillableSubscription(
+    now = ChargePlan(
         id=offer.id,
         customer=buyer,
         currency=offer.currency,
@@ -541,7 +541,7 @@ def checkout(
 
 
 def _future(
-    subscription: BillableSubscription, state: BillingState, *, paid_on: date, until: date
+    subscription: ChargePlan, state: BillingState, *, paid_on: date, until: date
 ) -> tuple[tuple[Invoice, ...], BillingState]:
     """Bill every later billing date up to ``until``, one invoice per date."""
     dates = sorted(
@@ -595,7 +595,7 @@ class PurchasedSubscription:
     ``ACTIVE``; ``invoices`` are those due on each billing date up to the horizon.
     """
 
-    billable: BillableSubscription
+    billable: ChargePlan
     state: BillingState
     status: SubscriptionStatus
     first_billing_date: date
@@ -649,7 +649,7 @@ def purchase(
         state = BillingState(
             billed_through={k: d for k, d in result.state.billed_through if k in keys},
         )
-        billable = BillableSubscription(
+        billable = ChargePlan(
             id=f"{offer.id}-S{index}",
             customer=buyer,
             currency=offer.currency,

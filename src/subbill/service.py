@@ -133,7 +133,7 @@ def _bill_one(
         if subscription is None:
             return None
         state = store.get_billing_state(subscription_id)
-        billable = subscription.to_billable(
+        billable = subscription.to_charge_plan(
             catalog,
             payment_terms_days=terms.payment_terms_days,
             tax_rounding=terms.tax_rounding,

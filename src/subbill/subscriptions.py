@@ -42,7 +42,7 @@ from subbill._convert import (
     to_tuple,
 )
 from subbill._structure import Problems, Quantity, TaxRates, Text, structure
-from subbill.billing import BillableSubscription, BillingState, bill_subscription
+from subbill.billing import BillingState, ChargePlan, bill_subscription
 from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import RecurringCharge, to_quantity
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
@@ -429,9 +429,9 @@ class Subscription:
             add(item.kind, item.span, withdrawn=True)
         return tuple(charges)
 
-    def to_billable(self, catalog: Catalog, **options: Any) -> BillableSubscription:
+    def to_charge_plan(self, catalog: Catalog, **options: Any) -> ChargePlan:
         """The subscription as the billing engine sees it (options: payment terms, policies)."""
-        return BillableSubscription(
+        return ChargePlan(
             id=self.id,
             customer=self.customer,
             currency=self.currency,
@@ -719,9 +719,9 @@ class Subscription:
         ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("10", "EUR")})])
         >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
         ...                           start=date(2026, 3, 1), quantity=3)
-        >>> first = bill_subscription(sub.to_billable(catalog), as_of=date(2026, 3, 1))
+        >>> first = bill_subscription(sub.to_charge_plan(catalog), as_of=date(2026, 3, 1))
         >>> more = sub.change_quantity(5, on=date(2026, 3, 16))
-        >>> second = bill_subscription(more.to_billable(catalog), first.state,
+        >>> second = bill_subscription(more.to_charge_plan(catalog), first.state,
         ...                            as_of=date(2026, 3, 16))
         >>> [str(line.amount) for line in second.invoice.lines]  # 16/31 of 30.00, of 50.00
         ['-15.48 EUR', '25.81 EUR']
@@ -845,7 +845,7 @@ def check_replacement(
     ...     Plan(code="pro", name="Pro", rank=2, prices={MONTHLY: Money("59", "EUR")})])
     >>> old = Subscription.create(id="S1", customer="C", catalog=catalog, plan="essentiel",
     ...                           start=date(2026, 3, 1))
-    >>> state = bill_subscription(old.to_billable(catalog), as_of=date(2026, 3, 15)).state
+    >>> state = bill_subscription(old.to_charge_plan(catalog), as_of=date(2026, 3, 15)).state
     >>> new = Subscription.create(id="S1", customer="C", catalog=catalog, plan="pro",
     ...                           start=date(2026, 3, 1))
     >>> check_replacement(old, new, catalog=catalog, state=state)
@@ -1115,8 +1115,8 @@ def preview_change(
     if isinstance(preview.decision, Refused):
         return preview
     changed = subscription.change_plan(plan, catalog, on=on, timing=preview.timing)
-    billed = state or bill_subscription(subscription.to_billable(catalog), as_of=on).state
-    result = bill_subscription(changed.to_billable(catalog), billed, as_of=preview.effective_on)
+    billed = state or bill_subscription(subscription.to_charge_plan(catalog), as_of=on).state
+    result = bill_subscription(changed.to_charge_plan(catalog), billed, as_of=preview.effective_on)
     lines = result.invoice.lines if result.invoice else ()
     return attrs.evolve(preview, lines=lines)
 

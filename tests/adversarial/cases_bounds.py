@@ -13,9 +13,9 @@ from typing import Any
 
 from subbill import (
     MONTHLY,
-    BillableSubscription,
     BillingSchedule,
     BillingStart,
+    ChargePlan,
     Discount,
     Duration,
     Frequency,
@@ -80,8 +80,8 @@ def line(**fields: Any) -> LineItem:
     return LineItem(**values)
 
 
-def subscription() -> BillableSubscription:
-    return BillableSubscription(id="S1", customer="ACME", currency="EUR", charges=(charge(),))
+def subscription() -> ChargePlan:
+    return ChargePlan(id="S1", customer="ACME", currency="EUR", charges=(charge(),))
 
 
 SEATS = charge(quantity=3)

@@ -12,10 +12,10 @@ from datetime import date
 from typing import Any
 
 from subbill import (
-    BillableSubscription,
     BillingStart,
     Card,
     ChangePolicy,
+    ChargePlan,
     Discount,
     Duration,
     Frequency,
@@ -72,25 +72,25 @@ CARD_FIELDS = {"id": "pm_1", "brand": "Visa", "last4": "4242", "exp_month": 1, "
 _POLICIES: list[tuple[str, Callable[[], object]]] = [
     (
         "billable-tax-rounding",
-        lambda: BillableSubscription(
+        lambda: ChargePlan(
             id="S", customer="C", currency="EUR", tax_rounding="per_line"
         ),
     ),
     (
         "billable-tax-rounding-name",
-        lambda: BillableSubscription(
+        lambda: ChargePlan(
             id="S", customer="C", currency="EUR", tax_rounding="PER_INVOICE"
         ),
     ),
     (
         "billable-negative-balance",
-        lambda: BillableSubscription(
+        lambda: ChargePlan(
             id="S", customer="C", currency="EUR", negative_balance="carry_forward"
         ),
     ),
     (
         "billable-negative-balance-bool",
-        lambda: BillableSubscription(id="S", customer="C", currency="EUR", negative_balance=True),
+        lambda: ChargePlan(id="S", customer="C", currency="EUR", negative_balance=True),
     ),
     ("policy-upgrade", lambda: ChangePolicy(upgrade="immediate")),
     ("policy-downgrade", lambda: ChangePolicy(downgrade="period_end")),
@@ -161,8 +161,8 @@ _TEXT_FIELDS: list[tuple[str, Callable[[Any], object]]] = [
         "subscription-customer",
         lambda v: Subscription.create(id="S", customer=v, catalog=CATALOG, plan="pro", start=DAY),
     ),
-    ("billable-id", lambda v: BillableSubscription(id=v, customer="C", currency="EUR")),
-    ("billable-customer", lambda v: BillableSubscription(id="S", customer=v, currency="EUR")),
+    ("billable-id", lambda v: ChargePlan(id=v, customer="C", currency="EUR")),
+    ("billable-customer", lambda v: ChargePlan(id="S", customer=v, currency="EUR")),
     (
         "invoice-customer",
         lambda v: draft_invoice(customer=v, currency="EUR", issued_on=DAY, lines=[]),

@@ -47,7 +47,7 @@ CATALOG = seed_catalog()
 EUR = Money("29", "EUR")
 DAY = date(2026, 3, 1)
 SUBSCRIPTION = Subscription.create(id="S1", customer="ACME", catalog=CATALOG, plan="pro", start=DAY)
-INVOICE = bill_subscription(SUBSCRIPTION.to_billable(CATALOG), as_of=DAY).invoice
+INVOICE = bill_subscription(SUBSCRIPTION.to_charge_plan(CATALOG), as_of=DAY).invoice
 
 
 def _document(prices: dict[str, Any], where: str = "plans") -> dict[str, Any]:

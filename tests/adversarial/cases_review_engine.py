@@ -5,8 +5,8 @@ from datetime import date
 import attrs
 
 from subbill import (
-    BillableSubscription,
     BillingState,
+    ChargePlan,
     Discount,
     Money,
     RecurringCharge,
@@ -24,17 +24,17 @@ CATALOG = seed_catalog()
 CHARGE = RecurringCharge(
     code="p", description="P", unit_price=Money("1", "EUR"), start=date(2026, 1, 1)
 )
-SUB = BillableSubscription(id="S", customer="C", currency="EUR", charges=(CHARGE,))
+SUB = ChargePlan(id="S", customer="C", currency="EUR", charges=(CHARGE,))
 LIVE = Subscription.create(
     id="S1", customer="C", catalog=CATALOG, plan="essentiel", start=date(2026, 3, 1)
 )
-BILLED = bill_subscription(LIVE.to_billable(CATALOG), as_of=date(2026, 3, 1)).state
+BILLED = bill_subscription(LIVE.to_charge_plan(CATALOG), as_of=date(2026, 3, 1)).state
 HALF_OFF = attrs.evolve(LIVE, discounts=(Discount.percent_off("HALF", "50"),))
-HALF_BILLED = bill_subscription(HALF_OFF.to_billable(CATALOG), as_of=date(2026, 3, 1)).state
+HALF_BILLED = bill_subscription(HALF_OFF.to_charge_plan(CATALOG), as_of=date(2026, 3, 1)).state
 
 
 def _billable(**fields):
-    return lambda: BillableSubscription(id="S", customer="C", **{"currency": "EUR", **fields})
+    return lambda: ChargePlan(id="S", customer="C", **{"currency": "EUR", **fields})
 
 
 CASES = [

@@ -603,7 +603,7 @@ CASES += [
 
 def _draft() -> Any:
     sub = Subscription.create(id="S7", customer="C7", catalog=CATALOG, plan="pro", start=JUNE)
-    return bill_subscription(sub.to_billable(CATALOG), None, as_of=JUNE).invoice
+    return bill_subscription(sub.to_charge_plan(CATALOG), None, as_of=JUNE).invoice
 
 
 def _add_again(store: Any) -> None:
