@@ -6,6 +6,7 @@ import pytest
 from pypdf import PdfReader
 
 from subbill import (
+    BillingTerms,
     Card,
     InvalidCardError,
     InvoiceNumbering,
@@ -112,8 +113,13 @@ def _portal_data():
     )
     march_due = bill_subscription(
         Subscription.create(
-            id="ABO-1", customer="ACME", catalog=CATALOG, plan="pro", start=date(2026, 1, 1)
-        ).to_charge_plan(CATALOG, payment_terms_days=5),
+            id="ABO-1",
+            customer="ACME",
+            catalog=CATALOG,
+            plan="pro",
+            start=date(2026, 1, 1),
+            terms=BillingTerms(payment_terms_days=5),
+        ).to_charge_plan(CATALOG),
         as_of=date(2026, 1, 1),
     ).invoice.finalize(number="F-2026-000000")
     quotes = [

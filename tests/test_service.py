@@ -10,10 +10,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import attrs
 import pytest
 
 from subbill import InvalidArgumentError, Money, Payment, Subscription
-from subbill.billing import NegativeBalancePolicy
+from subbill.billing import BillingTerms, NegativeBalancePolicy
 from subbill.errors import InvalidStateError, InvalidTypeError, OutOfBoundsError
 from subbill.service import correct_invoice, pay_invoice, replace_subscription, run_billing
 from subbill.storage import MemoryStore, SQLiteStore
@@ -192,35 +193,33 @@ def test_a_run_as_of_a_date_before_the_last_invoice_is_refused(tmp_path, kind):
         "terms-huge",
     ],
 )
-def test_run_options_are_typed_and_checked_before_anything(options, error, message):
-    store = MemoryStore()
-    store.save_catalog(CATALOG)
-    store.save_subscription(_subscription("S1", AS_OF))
-    with pytest.raises(error) as refused:
-        run_billing(store, as_of=AS_OF, **options)
-    assert str(refused.value).startswith(message)
-    assert store.invoices() == []
-    assert store.get_billing_state("S1") is None
+def test_billing_terms_are_typed_and_checked_when_built(options, error, message):
+    field = next(iter(options))
+    with pytest.raises(error, match=f"^{field}=") as refused:
+        BillingTerms(**options)
+    assert str(refused.value).split(" must ")[0] == message.split(" must ")[0]
 
 
-def test_run_options_reach_every_invoice():
+def test_each_subscription_is_billed_on_its_own_terms():
     store = MemoryStore()
     store.save_catalog(CATALOG)
-    store.save_subscription(_subscription("S1", AS_OF))
-    run_billing(
-        store,
-        as_of=AS_OF,
+    terms = BillingTerms(
         payment_terms_days=45,
         tax_rounding=TaxRounding.PER_INVOICE,
         negative_balance=NegativeBalancePolicy.CARRY_FORWARD,
     )
-    (invoice,) = store.invoices()
-    assert invoice.due_on == date(2026, 4, 15)  # 1 March + 45 days
+    store.save_subscription(attrs.evolve(_subscription("S1", AS_OF), terms=terms))
+    store.save_subscription(_subscription("S2", AS_OF))
+    run_billing(store, as_of=AS_OF)
+    first, second = sorted(store.invoices(), key=lambda invoice: invoice.subscription)
+    assert first.due_on == date(2026, 4, 15)  # 1 March + 45 days, S1's terms
+    assert second.due_on == date(2026, 3, 31)  # the default 30 days
+    assert store.get_subscription("S1").terms == terms  # stored with the subscription
 
 
-def test_run_billing_takes_no_untyped_options():
-    with pytest.raises(TypeError, match="unexpected keyword argument 'tax_roundin'"):
-        run_billing(MemoryStore(), as_of=AS_OF, tax_roundin=TaxRounding.PER_LINE)
+def test_run_billing_takes_no_per_call_policy():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'tax_rounding'"):
+        run_billing(MemoryStore(), as_of=AS_OF, tax_rounding=TaxRounding.PER_LINE)
 
 
 # -- a damaged row fails its subscription only -----------------------------------------------

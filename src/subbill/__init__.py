@@ -14,6 +14,7 @@ The core is pure: no clock, no I/O; dates are always passed in.
 from subbill.billing import (
     BillingResult,
     BillingState,
+    BillingTerms,
     ChargePlan,
     NegativeBalancePolicy,
     bill_run,
@@ -218,6 +219,7 @@ __all__ = [
     "BillingSchedule",
     "BillingStart",
     "BillingState",
+    "BillingTerms",
     "BillingTiming",
     "Card",
     "CardDataError",

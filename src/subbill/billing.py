@@ -62,7 +62,7 @@ from subbill.invoices import (
     LineKind,
     Payment,
 )
-from subbill.money import Money, _to_currency
+from subbill.money import MAX_PAYMENT_TERMS_DAYS, Money, _brief, _to_currency
 from subbill.periods import (
     BillingSchedule,
     Frequency,
@@ -79,6 +79,7 @@ _ONE = Fraction(1)
 __all__ = [
     "BillingResult",
     "BillingState",
+    "BillingTerms",
     "ChargePlan",
     "NegativeBalancePolicy",
     "bill_run",
@@ -98,6 +99,37 @@ class NegativeBalancePolicy(enum.Enum):
 
     CREDIT_NOTE = "credit_note"
     CARRY_FORWARD = "carry_forward"
+
+
+def _check_terms_days(_instance: Any, _attribute: Any, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidTypeError("payment_terms_days", value, "a whole number of days such as 30")
+    if not 0 <= value <= MAX_PAYMENT_TERMS_DAYS:
+        raise OutOfBoundsError(
+            "payment_terms_days", _brief(value), f"between 0 and {MAX_PAYMENT_TERMS_DAYS} days"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class BillingTerms:
+    """How a customer is billed: payment terms, tax rounding, what a negative total does.
+
+    Stored with the subscription (``Subscription.terms``), so that a customer's terms never
+    depend on how a bill run is called. ``payment_terms_days``: days from an invoice's date
+    to its due date (0 to 365); ``tax_rounding``: per line (default) or once per invoice;
+    ``negative_balance``: a credit note refunded (default) or carried forward as credit.
+
+    >>> BillingTerms(payment_terms_days=15).tax_rounding
+    <TaxRounding.PER_LINE: 'per_line'>
+    """
+
+    payment_terms_days: int = attrs.field(default=30, validator=_check_terms_days)
+    tax_rounding: TaxRounding = attrs.field(
+        default=TaxRounding.PER_LINE, validator=enum_of(TaxRounding)
+    )
+    negative_balance: NegativeBalancePolicy = attrs.field(
+        default=NegativeBalancePolicy.CREDIT_NOTE, validator=enum_of(NegativeBalancePolicy)
+    )
 
 
 def _check_subscription(instance: ChargePlan, _attribute: Any, _value: object) -> None:

@@ -23,20 +23,16 @@ This module is outside the pure core (it drives storage); the core never imports
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import TypeVar
 
 import attrs
 
-from subbill.billing import BillingState, NegativeBalancePolicy, bill_subscription, record_payment
+from subbill.billing import BillingState, bill_subscription, record_payment
 from subbill.catalog import Catalog
 from subbill.errors import (
     InvalidArgumentError,
     InvalidStateError,
-    InvalidTypeError,
-    OutOfBoundsError,
     StorageError,
     SubbillError,
 )
@@ -47,10 +43,8 @@ from subbill.periods import check_billing_date, check_date
 from subbill.storage.errors import StoredDataError
 from subbill.storage.protocols import Store
 from subbill.subscriptions import Subscription, check_replacement
-from subbill.taxes import TaxRounding
 
 __all__ = [
-    "MAX_PAYMENT_TERMS_DAYS",
     "BillRunReport",
     "BillingFailure",
     "Correction",
@@ -59,12 +53,6 @@ __all__ = [
     "replace_subscription",
     "run_billing",
 ]
-
-MAX_PAYMENT_TERMS_DAYS = 365
-"""The longest payment terms a run accepts, in days."""
-
-E = TypeVar("E", bound=enum.Enum)
-
 
 @attrs.frozen(kw_only=True)
 class BillingFailure:
@@ -95,33 +83,8 @@ class BillRunReport:
         return not self.failures
 
 
-def _check_policy(name: str, value: object, kind: type[E]) -> E:
-    """``value`` if it is a member of ``kind``; a string is refused with the allowed values."""
-    if isinstance(value, kind):
-        return value
-    allowed = " or ".join(f"{kind.__name__}.{member.name}" for member in kind)
-    raise InvalidTypeError(name, value, f"a {kind.__name__}: {allowed}")
-
-
-def _check_payment_terms(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidTypeError("payment_terms_days", value, "a whole number of days such as 30")
-    if not 0 <= value <= MAX_PAYMENT_TERMS_DAYS:
-        raise OutOfBoundsError(
-            "payment_terms_days", value, f"between 0 and {MAX_PAYMENT_TERMS_DAYS} days"
-        )
-    return value
-
-
-@attrs.frozen(kw_only=True)
-class _Terms:
-    payment_terms_days: int
-    tax_rounding: TaxRounding
-    negative_balance: NegativeBalancePolicy
-
-
 def _bill_one(
-    store: Store, catalog: Catalog, subscription_id: str, *, as_of: date, terms: _Terms
+    store: Store, catalog: Catalog, subscription_id: str, *, as_of: date
 ) -> Invoice | BillingFailure | None:
     """Bill one subscription inside the caller's transaction; its invoice, if any.
 
@@ -133,13 +96,7 @@ def _bill_one(
         if subscription is None:
             return None
         state = store.get_billing_state(subscription_id)
-        billable = subscription.to_charge_plan(
-            catalog,
-            payment_terms_days=terms.payment_terms_days,
-            tax_rounding=terms.tax_rounding,
-            negative_balance=terms.negative_balance,
-        )
-        result = bill_subscription(billable, state, as_of=as_of)
+        result = bill_subscription(subscription.to_charge_plan(catalog), state, as_of=as_of)
     except StoredDataError as error:
         return BillingFailure(subscription=subscription_id, error=error)
     except StorageError:
@@ -160,35 +117,21 @@ def run_billing(
     store: Store,
     *,
     as_of: date,
-    payment_terms_days: int = 30,
-    tax_rounding: TaxRounding = TaxRounding.PER_LINE,
-    negative_balance: NegativeBalancePolicy = NegativeBalancePolicy.CREDIT_NOTE,
     on_progress: Callable[[int, int], None] | None = None,
     after_each: Callable[[str], None] | None = None,
 ) -> BillRunReport:
     """Bill every subscription of ``store`` up to ``as_of``, one transaction each.
 
-    ``payment_terms_days`` (0 to :data:`MAX_PAYMENT_TERMS_DAYS`), ``tax_rounding`` and
-    ``negative_balance`` apply to every invoice of the run; a string where a policy enum is
-    expected is refused with the allowed values. ``as_of`` before the date of the last
-    invoice issued is refused (:class:`~subbill.errors.InvalidStateError`) before anything
-    is read or written. A subscription that cannot be read or billed is reported in
-    ``failures`` and the others are billed. ``on_progress(done, total)`` is called after
-    each subscription (for a progress bar); ``after_each(subscription_id)`` after each
-    commit (tests use it to interrupt a run).
-
-    >>> from subbill.storage import MemoryStore
-    >>> run_billing(MemoryStore(), as_of=date(2026, 3, 1), tax_rounding="per_line")
-    Traceback (most recent call last):
-    ...
-    subbill.errors.InvalidTypeError: tax_rounding='per_line' must be a TaxRounding: ...
+    Each subscription is billed on its own terms (``Subscription.terms``: payment terms,
+    tax rounding, negative-balance policy): a customer's terms never depend on how a run is
+    called. ``as_of`` before the date of the last invoice issued is refused
+    (:class:`~subbill.errors.InvalidStateError`) before anything is read or written. A
+    subscription that cannot be read or billed is reported in ``failures`` and the others
+    are billed. ``on_progress(done, total)`` is called after each subscription (for a
+    progress bar); ``after_each(subscription_id)`` after each commit (tests use it to
+    interrupt a run).
     """
     check_billing_date("as_of", as_of)
-    terms = _Terms(
-        payment_terms_days=_check_payment_terms(payment_terms_days),
-        tax_rounding=_check_policy("tax_rounding", tax_rounding, TaxRounding),
-        negative_balance=_check_policy("negative_balance", negative_balance, NegativeBalancePolicy),
-    )
     last = store.last_issued_on()
     if last is not None and as_of < last:
         raise InvalidStateError(
@@ -205,7 +148,7 @@ def run_billing(
     totals: dict[str, Money] = {}
     for done, subscription_id in enumerate(ids, start=1):
         with store.transaction():
-            outcome = _bill_one(store, catalog, subscription_id, as_of=as_of, terms=terms)
+            outcome = _bill_one(store, catalog, subscription_id, as_of=as_of)
         if isinstance(outcome, BillingFailure):
             failures.append(outcome)
         elif outcome is not None and outcome.number is not None:  # finalized: always numbered

@@ -42,7 +42,7 @@ from subbill._convert import (
     to_tuple,
 )
 from subbill._structure import Problems, Quantity, TaxRates, Text, structure
-from subbill.billing import BillingState, ChargePlan, bill_subscription
+from subbill.billing import BillingState, BillingTerms, ChargePlan, bill_subscription
 from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import RecurringCharge, to_quantity
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
@@ -233,6 +233,7 @@ class Subscription:
     tax_rates: tuple[TaxRate, ...] = attrs.field(
         default=(), converter=to_tuple, validator=items_of(TaxRate, "a TaxRate")
     )
+    terms: BillingTerms = attrs.field(factory=BillingTerms, validator=instance_of(BillingTerms))
     cancelled_on: date | None = None
     cancel_at: date | None = None
     withdrawn: tuple[Withdrawn, ...] = attrs.field(
@@ -429,8 +430,13 @@ class Subscription:
             add(item.kind, item.span, withdrawn=True)
         return tuple(charges)
 
-    def to_charge_plan(self, catalog: Catalog, **options: Any) -> ChargePlan:
-        """The subscription as the billing engine sees it (options: payment terms, policies)."""
+    def to_charge_plan(self, catalog: Catalog) -> ChargePlan:
+        """What the billing engine prices, derived each time it is needed, never stored.
+
+        The charges of every span on the subscription's cycle, its invoice discounts and
+        its billing terms (``terms``).
+        """
+        terms = self.terms
         return ChargePlan(
             id=self.id,
             customer=self.customer,
@@ -442,7 +448,9 @@ class Subscription:
                 d if d.starts_on is not None else attrs.evolve(d, starts_on=self.start)
                 for d in self.discounts
             ),
-            **options,
+            payment_terms_days=terms.payment_terms_days,
+            tax_rounding=terms.tax_rounding,
+            negative_balance=terms.negative_balance,
         )
 
     # -- changes ---------------------------------------------------------------------------

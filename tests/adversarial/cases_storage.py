@@ -34,7 +34,7 @@ from subbill import (
     bill_subscription,
     cli,
 )
-from subbill.billing import NegativeBalancePolicy
+from subbill.billing import BillingTerms, NegativeBalancePolicy
 from subbill.errors import (
     InvalidArgumentError,
     InvalidDateError,
@@ -410,7 +410,7 @@ for kind in ("memory", "sqlite"):
         )
     )
 
-# run_billing takes typed options only, checked before anything is read or written.
+# A subscription's billing terms are typed, checked when built (run_billing takes none).
 for label, options, error in (
     ("tax-rounding-str", {"tax_rounding": "per_line"}, InvalidTypeError),
     ("tax-rounding-name", {"tax_rounding": "PER_INVOICE"}, InvalidTypeError),
@@ -432,9 +432,9 @@ for label, options, error in (
 ):
     CASES.append(
         case(
-            f"run-{label}",
+            f"billing-terms-{label}",
             error,
-            lambda w, options=options: run_billing(_store(w), as_of=date(2026, 7, 1), **options),
+            lambda _w, options=options: BillingTerms(**options),
         )
     )
 for label, value in (("str", "2026-07-01"), ("datetime", datetime(2026, 7, 1))):  # noqa: DTZ001
