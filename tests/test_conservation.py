@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from subbill import (
+    ANNUAL,
     MONTHLY,
     QUARTERLY,
     BillingState,
@@ -399,3 +400,27 @@ def test_a_state_stored_without_terms_is_trusted_and_its_terms_recorded():
     april = bill_subscription(sub(charge("10.00")), legacy, as_of=date(2026, 4, 1))
     assert april.invoice.total == eur("10.00")
     assert dict(april.state.terms).keys() == {"plan@2026-03-01"}
+
+
+@pytest.mark.parametrize(
+    "others",
+    [
+        [("annual", "120.00", ANNUAL, date(2026, 1, 1))],
+        [("quarterly", "90.00", QUARTERLY, date(2026, 1, 1)),
+         ("annual", "120.00", ANNUAL, date(2026, 1, 1))],
+        [("second", "40.00", MONTHLY, date(2026, 1, 15))],
+    ],
+    ids=["monthly-and-annual", "three-frequencies", "two-billing-days"],
+)
+def test_an_invoice_fixed_amount_once_is_taken_once_whatever_the_frequencies(others):
+    # The review's case: 30.00 off once on monthly 50 + annual 120 took 60.00 off.
+    welcome = Discount.amount_off("WELCOME", eur("30.00"), duration=Duration.once())
+    charges = [charge("50.00", start=date(2026, 1, 1))] + [
+        charge(price, start=start, code=code, frequency=frequency)
+        for code, price, frequency, start in others
+    ]
+    result = bill_subscription(sub(*charges, discounts=(welcome,)), as_of=date(2026, 1, 20))
+    assert result.invoice.discount_total == eur("30.00")
+    later = bill_subscription(sub(*charges, discounts=(welcome,)), result.state,
+                              as_of=date(2026, 3, 1))
+    assert later.invoice.discount_total == eur("0.00")

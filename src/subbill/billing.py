@@ -405,21 +405,32 @@ def _day_count(charge: RecurringCharge, piece: Period, cycle: Period) -> tuple[F
     return Fraction(days, whole), days, whole
 
 
-def _coverage(members: Sequence[_Member], pieces: Sequence[Period], cycle: Period) -> Fraction:
-    """The share of ``cycle`` covered by ``pieces`` (merged), on the first member's basis."""
+def _coverage(members: Sequence[_Member], pieces: Sequence[Period], period: Period) -> Fraction:
+    """The share of the subscription's billing ``period`` that ``pieces`` cover (merged).
+
+    Counted on the first member's basis when every member bills on that same period, in
+    actual days otherwise (charges of other frequencies or billing days).
+    """
     if any(isinstance(m.charge, OneTimeCharge) for m in members):
         return _ONE
     charge = members[0].charge
     assert isinstance(charge, RecurringCharge)  # noqa: S101  (one-time handled above)
+    same = all(m.cycle == period for m in members)
     merged: list[list[date]] = []
     for piece in sorted(pieces, key=lambda p: p.start):
-        if merged and piece.start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], piece.end)
+        low, high = max(piece.start, period.start), min(piece.end, period.end)
+        if low >= high:
+            continue
+        if merged and low <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], high)
         else:
-            merged.append([piece.start, piece.end])
+            merged.append([low, high])
     total = Fraction(0)
     for low, high in merged:
-        total += _day_count(charge, Period._make(low, high), cycle)[0]
+        if same:
+            total += _day_count(charge, Period._make(low, high), period)[0]
+        else:
+            total += Fraction((high - low).days, period.days)
     return min(total, _ONE)
 
 
@@ -428,6 +439,7 @@ def _price(
     side: str,
     invoice_discounts: Sequence[Discount],
     origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
+    period: Period,
 ) -> tuple[list[_Priced | None], dict[str, Money]]:
     """Price one side (``due`` or ``billed``) of the members of one billing period.
 
@@ -477,7 +489,7 @@ def _price(
                 m for m, t in zip(present, targets, strict=True) if d.code in t.invoice_discounts
             ],
             [getattr(m, side) for m in covered],
-            members[0].cycle,
+            period,
         )
         for d in active
         if d.kind is DiscountKind.FIXED_AMOUNT
@@ -864,16 +876,18 @@ class _Run:
                     changed.append(_Member(charge, cycle, due, was, index, order))
         return changed, spans, reached
 
-    def lines(self, groups: Iterable[list[_Member]]) -> list[InvoiceLine]:
+    def lines(self, groups: Iterable[tuple[Period, list[_Member]]]) -> list[InvoiceLine]:
         """Price each group twice (due, billed) and return the taxed difference lines."""
         subscription = self.subscription
         currency = subscription.currency
         found: list[tuple[int, date, InvoiceLine, Money | None]] = []
         zero = Money.zero(currency)
-        for members in groups:
-            due_side, due_unused = _price(members, "due", subscription.discounts, self.origin_index)
+        for period, members in groups:
+            due_side, due_unused = _price(
+                members, "due", subscription.discounts, self.origin_index, period
+            )
             billed_side, billed_unused = _price(
-                members, "billed", subscription.discounts, self.origin_index
+                members, "billed", subscription.discounts, self.origin_index, period
             )
             for code in {*due_unused, *billed_unused}:
                 delta = due_unused.get(code, zero) - billed_unused.get(code, zero)
@@ -1055,41 +1069,48 @@ def _one_time_member(
 
 def _groups(
     run: _Run, changed: list[_Member], spans: Mapping[str, tuple[date, date]]
-) -> list[list[_Member]]:
-    """The members priced together: each alone, or (with an invoice fixed amount) per period.
+) -> list[tuple[Period, list[_Member]]]:
+    """The members priced together, with the billing period they share.
 
-    An invoice fixed amount is per billing period and spread over that period's lines, so
-    when one line of a period changes, every line of that period is priced again (those
-    that did not change give no line unless their share of the fixed amount moved).
+    Without an invoice fixed amount each member is priced alone. With one, the amount is
+    per billing period **of the subscription** (the periods of its first charge's schedule)
+    and spread over the lines of that period: every charge period that starts in it, of
+    whatever frequency or billing day, and the one-time charges due in it. So when one line
+    of such a period changes, every line of it is priced again (those that did not change
+    give no line unless their share of the fixed amount moved).
     """
     subscription = run.subscription
     if not any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts):
-        return [[member] for member in changed]
-    cycles: dict[Period, list[_Member]] = {}
+        return [(member.cycle, [member]) for member in changed]
+    primary = run.first_schedule
+    groups: dict[Period, list[_Member]] = {}
     for member in changed:
-        cycles.setdefault(member.cycle, []).append(member)
-    for cycle, members in cycles.items():
-        seen = {member.charge.key for member in members}
+        period = member.cycle if primary is None else primary.period_containing(member.cycle.start)
+        groups.setdefault(period, []).append(member)
+    for period, members in groups.items():
+        seen = {(member.charge.key, member.cycle.start) for member in members}
         for order, charge in enumerate(subscription.charges):
-            if charge.key in seen or charge.key not in spans:
+            if charge.key not in spans:
                 continue
-            schedule = run.schedules[charge.key]
-            if schedule.period_containing(cycle.start) != cycle:
-                continue  # another schedule: its own periods, its own fixed amount
             due_through, billed = spans[charge.key]
-            due = _cut(cycle, charge.start, due_through)
-            was = _cut(cycle, charge.start, billed)
-            if due is not None or was is not None:
-                index = schedule.index_of(cycle.start)
-                members.append(_Member(charge, cycle, due, was, index, order))
+            schedule = run.schedules[charge.key]
+            for index, cycle in _cycles(schedule, period.start, period.end):
+                if cycle.start < period.start or (charge.key, cycle.start) in seen:
+                    continue  # a period that started before: it belongs to an earlier one
+                due = _cut(cycle, charge.start, due_through)
+                was = _cut(cycle, charge.start, billed)
+                if due is not None or was is not None:
+                    members.append(_Member(charge, cycle, due, was, index, order))
         offset = len(subscription.charges)
         for order, one_time in enumerate(subscription.one_time, start=offset):
-            if one_time.key in run.state.one_time_billed and one_time.key not in seen:
-                member = _one_time_member(one_time, run.first_schedule, order, billed=True)
-                if member.cycle == cycle:
+            if one_time.key in run.state.one_time_billed and not any(
+                m.charge.key == one_time.key for m in members
+            ):
+                member = _one_time_member(one_time, primary, order, billed=True)
+                if member.cycle == period:
                     members.append(member)
-        members.sort(key=lambda m: m.order)
-    return list(cycles.values())
+        members.sort(key=lambda m: (m.order, m.cycle.start))
+    return list(groups.items())
 
 
 def _applied(
