@@ -16,6 +16,7 @@ import pytest
 from subbill import InvalidArgumentError, Money, Payment, Subscription
 from subbill.billing import BillingTerms, NegativeBalancePolicy
 from subbill.errors import InvalidStateError, InvalidTypeError, OutOfBoundsError
+from subbill.invoices import one_time_line
 from subbill.service import correct_invoice, pay_invoice, replace_subscription, run_billing
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.storage.errors import DiskFullError, StoredDataError
@@ -368,7 +369,7 @@ def test_replace_subscription_never_rewrites_what_was_billed(kind, tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_a_paid_invoice_is_corrected_by_a_numbered_credit_note_and_the_credit_is_used(
+def test_an_overpaid_invoice_is_corrected_by_a_numbered_credit_note_and_the_credit_is_used(
     kind, tmp_path
 ):
     store = _store(kind, tmp_path)
@@ -376,25 +377,44 @@ def test_a_paid_invoice_is_corrected_by_a_numbered_credit_note_and_the_credit_is
     store.save_subscription(_subscription("K1", date(2026, 3, 1)))
     (number,) = run_billing(store, as_of=date(2026, 3, 1)).invoices
     paid = pay_invoice(
-        store, number, Payment(amount=Money("29.00", "EUR"), paid_on=date(2026, 3, 2))
+        store, number, Payment(amount=Money("40.00", "EUR"), paid_on=date(2026, 3, 2))
     )
     assert paid.status.value == "paid"
     assert store.get_invoice(number) == paid
-    correction = correct_invoice(store, number, issued_on=date(2026, 3, 5))
+    assert str(store.get_billing_state("K1").credit_balance) == "11.00 EUR"  # overpaid
+    # The periods a subscription billed are corrected through the subscription (the engine
+    # credits them); a correction note for them would credit them twice: refused.
+    with pytest.raises(InvalidStateError, match="credit them twice"):
+        correct_invoice(store, number, issued_on=date(2026, 3, 5))
+    gesture = one_time_line("geste", "Geste commercial", Money("10.00", "EUR"))
+    correction = correct_invoice(store, number, issued_on=date(2026, 3, 5), lines=[gesture])
     note = correction.credit_note
     assert (note.number, note.corrects, str(note.total)) == (
-        "F-2026-000002", number, "-29.00 EUR"
+        "F-2026-000002", number, "-10.00 EUR"
     )
-    assert correction.returned == Money("29.00", "EUR")
+    assert correction.returned == Money("10.00", "EUR")
     assert store.get_invoice("F-2026-000002") == note
-    assert str(store.get_billing_state("K1").credit_balance) == "29.00 EUR"
-    # Corrected in full: a second correction is refused and changes nothing.
-    with pytest.raises(OutOfBoundsError):
-        correct_invoice(store, number, issued_on=date(2026, 3, 6))
-    assert [i.number for i in store.invoices()] == [number, "F-2026-000002"]
+    assert str(store.get_billing_state("K1").credit_balance) == "21.00 EUR"
     # The next invoice uses the credit before anything is due.
     (april,) = run_billing(store, as_of=date(2026, 4, 1)).invoices
-    assert str(store.get_invoice(april).amount_due) == "0.00 EUR"
+    assert str(store.get_invoice(april).amount_due) == "8.00 EUR"  # 29.00 − 21.00
+
+
+def test_a_cancellation_after_a_correction_never_credits_a_period_twice():
+    # The review's case: a full correction of March, then a cancellation backdated to
+    # 1 March, gave back 59.00 twice. The correction of billed periods is refused.
+    store = MemoryStore()
+    store.save_catalog(CATALOG)
+    subscription = _subscription("K2", date(2026, 3, 1), plan="pro")
+    store.save_subscription(subscription)
+    (number,) = run_billing(store, as_of=date(2026, 3, 1)).invoices
+    with pytest.raises(InvalidStateError):
+        correct_invoice(store, number, issued_on=date(2026, 3, 5))
+    replace_subscription(store, subscription.cancel(on=date(2026, 3, 1), at_period_end=False))
+    (credit,) = run_billing(store, as_of=date(2026, 3, 10)).invoices
+    assert str(store.get_invoice(credit).total) == "-59.00 EUR"
+    net = sum((invoice.total for invoice in store.invoices()), Money("0", "EUR"))
+    assert net == Money("0.00", "EUR")
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
@@ -403,11 +423,12 @@ def test_a_credit_note_dated_before_the_last_invoice_is_refused(kind, tmp_path):
     store.save_catalog(CATALOG)
     store.save_subscription(_subscription("K1", date(2026, 3, 1)))
     (number,) = run_billing(store, as_of=date(2026, 3, 10)).invoices
+    gesture = [one_time_line("geste", "Geste commercial", Money("5.00", "EUR"))]
     with pytest.raises(InvalidArgumentError, match="2026-03-10"):
-        correct_invoice(store, number, issued_on=date(2026, 3, 5))
+        correct_invoice(store, number, issued_on=date(2026, 3, 5), lines=gesture)
     run_billing(store, as_of=date(2026, 4, 1))
     with pytest.raises(InvalidStateError, match="2026-04-01"):  # numbers follow dates
-        correct_invoice(store, number, issued_on=date(2026, 3, 20))
+        correct_invoice(store, number, issued_on=date(2026, 3, 20), lines=gesture)
     assert [i.number for i in store.invoices()] == [number, "F-2026-000002"]
     with pytest.raises(InvalidArgumentError, match="F-9"):
         correct_invoice(store, "F-9", issued_on=date(2026, 3, 12))

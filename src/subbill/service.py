@@ -225,7 +225,15 @@ def correct_invoice(
     check_date("issued_on", issued_on)
     with store.transaction():
         invoice, owner, state = _invoice_and_state(store, number)
-        draft = credit_note_for(invoice, issued_on=issued_on, lines=lines)
+        chosen = invoice.lines if lines is None else tuple(lines)
+        if owner is not None and any(line.period is not None for line in chosen):
+            raise InvalidStateError(
+                f"invoice {number!r} bills periods of subscription {owner!r}: correct what the "
+                "subscription is billed with (cancel(on=…), change_plan, change_quantity) and "
+                "bill again — the engine issues the credit note for those periods; a "
+                "correction here would credit them twice. A gesture is a hand-made line"
+            )
+        draft = credit_note_for(invoice, issued_on=issued_on, lines=chosen)
         note = draft.finalize(number=store.next_invoice_number(issued_on=issued_on))
         result = record_credit_note(invoice, note, state)
         if result.returned.is_positive() and owner is None:
@@ -252,9 +260,10 @@ def _invoice_and_state(store: Store, number: str) -> tuple[Invoice, str | None, 
         raise InvalidArgumentError(f"number={number!r}: there is no such invoice")
     owner = invoice.subscription
     state = (store.get_billing_state(owner) if owner else None) or BillingState()
-    for payment in store.payments(number):
-        if payment not in invoice.payments:
-            invoice, state = record_payment(invoice, payment, state)
+    # The invoice records its payments in the order they came (capped at what was due); the
+    # store keeps them as received: those beyond the invoice's count are not applied yet.
+    for payment in store.payments(number)[len(invoice.payments) :]:
+        invoice, state = record_payment(invoice, payment, state)
     return invoice, owner, state
 
 
