@@ -524,3 +524,15 @@ def test_a_new_catalog_without_the_subscribed_price_is_refused():
     annual_only = Catalog.from_mapping(data)
     with pytest.raises(InvalidArgumentError, match="no P1M price"):
         new().reprice(annual_only, on=date(2026, 4, 1))
+
+
+def test_reloading_a_cancelled_subscription_never_undoes_its_cancellation():
+    # The review's case: cancelled on 10 March (credited), then replaced by the original:
+    # accepted, and the credited days billed again.
+    subscription = new("pro")
+    first = bill(subscription, as_of=START)
+    cancelled = subscription.cancel(on=date(2026, 3, 10), at_period_end=False)
+    credited = bill(cancelled, first.state, as_of=date(2026, 3, 10))
+    assert credited.invoice.total == eur("-41.87")  # 22/31 of 59.00
+    with pytest.raises(InvalidStateError, match="records cancellation on 2026-03-10"):
+        check_replacement(cancelled, new("pro"), catalog=CATALOG, state=credited.state)

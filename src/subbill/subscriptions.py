@@ -24,6 +24,7 @@ Refused(code='requires_plan', facts=(('module', 'Stock'), ('plans', 'Pro'), ('mi
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -869,6 +870,17 @@ def check_replacement(
     recorded = (
         len(new.history) > len(old.history) and new.history[: len(old.history)] == old.history
     )
+    if new.history[: len(old.history)] != old.history:
+        dropped = next(
+            change
+            for change, kept in itertools.zip_longest(old.history, new.history)
+            if change != kept
+        )
+        raise InvalidStateError(
+            f"subscription {new.id!r} was billed through {horizon.isoformat()} and records "
+            f"{dropped.kind} on {dropped.on.isoformat()}, which the replacement drops; a billed "
+            "subscription's history is kept: apply new changes to the stored subscription"
+        )
     before = {charge.key: charge for charge in old.charges(catalog)}
     after = {charge.key: charge for charge in new.charges(catalog)}
     for key, through in state.billed_through:
@@ -889,12 +901,17 @@ def check_replacement(
                 "billed periods keep their terms: new prices apply from a date with "
                 "reprice(catalog, on=…), new seats with change_quantity(…, on=…)"
             )
-        if not recorded and now.end is not None and now.end < through and now.end != was.end:
-            raise InvalidStateError(
-                f"subscription {new.id!r} was billed through {through.isoformat()} for "
-                f"charge {key!r}, which the replacement ends on {now.end.isoformat()}; "
-                "to end it early use cancel(on=…), which records the change"
-            )
+        if not recorded and now.end != was.end:
+            earlier = _earliest(now.end, was.end)
+            if earlier is not None and earlier < through:
+                # An end moved inside what was billed: an unrecorded cancellation (credits
+                # the periods), or a recorded one undone (bills the credited days again).
+                raise InvalidStateError(
+                    f"subscription {new.id!r} was billed through {through.isoformat()} for "
+                    f"charge {key!r}, which ends on {_day(was.end)} but would end on "
+                    f"{_day(now.end)}; what was billed (and credited) stays as it is: to "
+                    "end it early use cancel(on=…), which records the change"
+                )
     for key, now in after.items():
         if key not in before and now.start < horizon and not recorded:
             raise InvalidStateError(
@@ -935,6 +952,10 @@ def _check_discounts_kept(old: Subscription, new: Subscription, horizon: date) -
                 f"discount {discount.code!r} would start on {starts.isoformat()}, inside what "
                 f"was billed: give it starts_on={horizon.isoformat()} or later"
             )
+
+
+def _day(day: date | None) -> str:
+    return "no date (it runs on)" if day is None else day.isoformat()
 
 
 def _earliest(*days: date | None) -> date | None:
