@@ -536,3 +536,28 @@ def test_reloading_a_cancelled_subscription_never_undoes_its_cancellation():
     assert credited.invoice.total == eur("-41.87")  # 22/31 of 59.00
     with pytest.raises(InvalidStateError, match="records cancellation on 2026-03-10"):
         check_replacement(cancelled, new("pro"), catalog=CATALOG, state=credited.state)
+
+
+def test_a_free_module_given_a_price_is_billed_from_a_date_never_for_the_past():
+    # The review's case: Agenda, free, priced 4.00 by a new catalog, was billed 4.00 for
+    # January, February and March, periods billed while it was free.
+    subscription = Subscription.create(
+        id="S1", customer="C", catalog=CATALOG, plan="essentiel", start=date(2026, 1, 1),
+        modules=["agenda"],
+    )
+    billed = bill(subscription, as_of=date(2026, 3, 1))
+    assert billed.invoice.total == eur("87.00")  # three months of Essentiel, Agenda free
+    data = json.loads(json.dumps(SEED_CATALOG_DATA))
+    agenda = next(m for m in data["modules"] if m["code"] == "agenda")
+    agenda["prices"] = {"monthly": "4.00"}
+    priced = Catalog.from_mapping(data)
+    again = bill_subscription(subscription.to_charge_plan(priced), billed.state,
+                              as_of=date(2026, 3, 10))
+    assert again.invoice is None
+    repriced = subscription.reprice(priced, on=date(2026, 4, 1))
+    april = bill_subscription(repriced.to_charge_plan(priced), billed.state,
+                              as_of=date(2026, 4, 1))
+    assert [(line.code, str(line.amount)) for line in april.invoice.lines] == [
+        ("essentiel", "29.00 EUR"),
+        ("agenda", "4.00 EUR"),
+    ]

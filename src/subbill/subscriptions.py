@@ -28,7 +28,7 @@ import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import attrs
 
@@ -392,6 +392,8 @@ class Subscription:
         def add(kind: SpanKind, span: Span, *, withdrawn: bool) -> None:
             item = finders[kind](span.code)
             price = span.price if span.price is not None else item.price(self.frequency)
+            if price is not None and price.is_zero():
+                price = None  # free: nothing to bill
             start = span.billed_from or span.start
             end = start if withdrawn else _earliest(span.end, self.ends_on)
             if price is None:
@@ -501,7 +503,7 @@ class Subscription:
                     code=plan,
                     start=max(effective, self.start),
                     reason=reason,
-                    price=catalog.plan(plan).price(self.frequency),
+                    price=_catalog_price(catalog.plan(plan), self.frequency, self.currency),
                 )
             )
         plans = tuple(kept)
@@ -537,7 +539,7 @@ class Subscription:
             start=on,
             billed_from=billed_from if billed_from != on else None,
             reason="module_activated",
-            price=catalog.module(module).price(self.frequency),
+            price=_catalog_price(catalog.module(module), self.frequency, self.currency),
         )
         return attrs.evolve(
             self,
@@ -576,7 +578,7 @@ class Subscription:
             code=addon,
             start=on,
             reason="addon_subscribed",
-            price=catalog.addon(addon).price(self.frequency),
+            price=_catalog_price(catalog.addon(addon), self.frequency, self.currency),
         )
         return attrs.evolve(
             self,
@@ -647,7 +649,9 @@ class Subscription:
                 tuple(
                     span
                     if span.price is not None
-                    else attrs.evolve(span, price=find(span.code).price(self.frequency))
+                    else attrs.evolve(
+                        span, price=_catalog_price(find(span.code), self.frequency, self.currency)
+                    )
                     for span in spans
                 )
             )
@@ -680,7 +684,7 @@ class Subscription:
         for spans, find in zip((self.plans, self.modules, self.addons), finders, strict=True):
             kept: list[Span] = []
             for span in spans:
-                price = find(span.code).price(self.frequency)
+                price = _catalog_price(find(span.code), self.frequency, self.currency)
                 if price == span.price or (span.end is not None and span.end <= on):
                     kept.append(span)
                     continue
@@ -952,6 +956,27 @@ def _check_discounts_kept(old: Subscription, new: Subscription, horizon: date) -
                 f"discount {discount.code!r} would start on {starts.isoformat()}, inside what "
                 f"was billed: give it starts_on={horizon.isoformat()} or later"
             )
+
+
+class _Sold(Protocol):
+    """What pricing a span needs of a plan, module or add-on."""
+
+    @property
+    def is_free(self) -> bool: ...
+
+    def price(self, frequency: Frequency) -> Money | None: ...
+
+
+def _catalog_price(item: _Sold, frequency: Frequency, currency: str) -> Money | None:
+    """The price a span is fixed at: the item's price for ``frequency``, 0 for a free item.
+
+    A free item (no price at all) is fixed at 0, so that a catalog that later gives it a
+    price applies it from a date, never to the periods it ran free. ``None``: the item is
+    sold, but not at this frequency.
+    """
+    if item.is_free:
+        return Money.zero(currency)
+    return item.price(frequency)
 
 
 def _day(day: date | None) -> str:
