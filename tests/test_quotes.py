@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from subbill import (
+    ANNUAL,
     MONTHLY,
     QUARTERLY,
     BillingStart,
@@ -27,6 +28,7 @@ from subbill import (
     checkout,
     purchase,
 )
+from subbill.errors import InvalidStateError
 
 VAT = TaxRate(name="TVA 20 %", percent="20")
 PAID = date(2026, 1, 15)
@@ -413,3 +415,32 @@ def test_a_one_time_discount_stays_on_the_subscription_so_a_credit_mirrors_it():
     credit = bill_subscription(ended, state, as_of=PAID + timedelta(days=10))
     # 10 of 31 days used: 32.26 − 10 % = 29.03 kept; 90.00 − 29.03 = 60.97 given back.
     assert credit.invoice.total == eur("-60.97")
+
+
+def test_a_purchased_subscription_credits_exactly_what_checkout_charged():
+    # The review's case: a fixed discount spread over everything due at checkout (setup
+    # included); cancelling SEO on the payment day credited 20.00 of the 40.00 charged.
+    welcome = Discount.amount_off("WELCOME", eur("30.00"), duration=Duration.once())
+    site = LineItem(code="site", name="Site", unit_price=eur("100.00"))
+    seo_now = LineItem(code="seo", name="SEO", unit_price=eur("50.00"), frequency=MONTHLY)
+    hosting = LineItem(
+        code="hosting", name="Hébergement", unit_price=eur("120.00"), frequency=ANNUAL
+    )
+    bought = purchase(link(site, seo_now, hosting, discounts=(welcome,)), paid_on=PAID)
+    (subscription,) = bought.subscriptions
+    charged = {line.code: line.net for line in bought.checkout.due_now.lines}
+    assert sum(charged.values(), eur("0")) == eur("240.00")  # 270.00 − 30.00, once
+    billable = subscription.billable
+    cancelled = attrs.evolve(billable, charges=tuple(
+        attrs.evolve(c, end=PAID) if c.code == "seo" else c for c in billable.charges
+    ))
+    credit = bill_subscription(cancelled, subscription.state, as_of=PAID)
+    seo_credit = sum((line.net for line in credit.invoice.lines if line.code == "seo"), eur("0"))
+    assert seo_credit == -charged["seo"]
+    # The purchased state knows the terms it was billed at: no new price under it.
+    dearer = attrs.evolve(billable, charges=tuple(
+        attrs.evolve(c, unit_price=eur("500.00")) if c.code == "seo" else c
+        for c in billable.charges
+    ))
+    with pytest.raises(InvalidStateError):
+        bill_subscription(dearer, subscription.state, as_of=PAID + timedelta(days=5))

@@ -622,8 +622,8 @@ def purchase(
 ) -> Purchase:
     """Pay an offer on ``paid_on`` and return what exists afterwards.
 
-    A payment record for what was due now, a sales order, and one subscription per group of
-    recurring lines (same frequency, same first billing date).
+    A payment record for what was due now, a sales order, and one subscription holding every
+    recurring line of the offer (each with its own frequency and billing start).
     """
     check_payment_reference("method", method, allow_empty=True)
     result = checkout(offer, paid_on=paid_on, horizon=horizon, customer=customer)
@@ -637,30 +637,28 @@ def purchase(
     order = SalesOrder(
         id=f"SO-{offer.id}", customer=buyer, ordered_on=paid_on, lines=offer.lines, paid_now=paid
     )
-    recurring, _ = _charges(offer.lines, paid_on=paid_on)
-    groups: dict[tuple[str, date], list[RecurringCharge]] = {}
-    for charge in recurring:
-        groups.setdefault((str(charge.frequency), charge.start), []).append(charge)
+    recurring, once = _charges(offer.lines, paid_on=paid_on)
     subscriptions = []
-    for index, ((_, start), charges) in enumerate(
-        sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])), 1
-    ):
-        keys = {charge.key for charge in charges}
-        state = BillingState(
-            billed_through={k: d for k, d in result.state.billed_through if k in keys},
-        )
+    if recurring:
+        # One subscription holds every recurring line (each keeps its frequency and billing
+        # start) and the one-time lines billed at checkout, with the checkout's billing
+        # state: later bills, credits and corrections price its periods exactly as they were
+        # charged (discounts spread over everything due now included).
         billable = ChargePlan(
-            id=f"{offer.id}-S{index}",
+            id=f"{offer.id}-S1",
             customer=buyer,
             currency=offer.currency,
-            charges=tuple(charges),
+            charges=recurring,
+            one_time=once,
             discounts=_checkout_discounts(offer.discounts, paid_on),
+            payment_terms_days=0,
         )
-        invoices, _ = _future(billable, state, paid_on=paid_on, until=result.horizon)
+        start = min(charge.start for charge in recurring)
+        invoices, _ = _future(billable, result.state, paid_on=paid_on, until=result.horizon)
         subscriptions.append(
             PurchasedSubscription(
                 billable=billable,
-                state=state,
+                state=result.state,
                 status=SubscriptionStatus.SCHEDULED
                 if start > paid_on
                 else SubscriptionStatus.ACTIVE,
