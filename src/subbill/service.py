@@ -33,6 +33,7 @@ from subbill.catalog import Catalog
 from subbill.errors import (
     InvalidArgumentError,
     InvalidStateError,
+    InvalidTypeError,
     StorageError,
     SubbillError,
 )
@@ -132,6 +133,7 @@ def run_billing(
     interrupt a run).
     """
     check_billing_date("as_of", as_of)
+    _check_store(store)
     last = store.last_issued_on()
     if last is not None and as_of < last:
         raise InvalidStateError(
@@ -179,6 +181,9 @@ def replace_subscription(store: Store, subscription: Subscription) -> bool:
     replacement that would change billed periods raises ``InvalidStateError`` (naming the
     change to use instead) and nothing is saved. Returns whether a stored one was replaced.
     """
+    _check_store(store)
+    if not isinstance(subscription, Subscription):
+        raise InvalidTypeError("subscription", subscription, "a Subscription")
     with store.transaction():
         stored = store.get_subscription(subscription.id)
         if stored is not None:
@@ -248,6 +253,13 @@ def correct_invoice(
     return Correction(credit_note=note, invoice=result.invoice, returned=result.returned)
 
 
+def _check_store(store: object) -> None:
+    """Refuse anything but a store (an object with the storage protocol's methods)."""
+    needed = ("transaction", "get_subscription", "save_subscription", "get_invoice")
+    if not all(callable(getattr(store, name, None)) for name in needed):
+        raise InvalidTypeError("store", store, "a Store, e.g. MemoryStore() or SQLiteStore(path)")
+
+
 def _invoice_and_state(store: Store, number: str) -> tuple[Invoice, str | None, BillingState]:
     """The stored invoice with every stored payment applied, its subscription and state.
 
@@ -255,6 +267,7 @@ def _invoice_and_state(store: Store, number: str) -> tuple[Invoice, str | None, 
     applied here, an overpayment going to the credit balance, so that nothing paid is
     forgotten.
     """
+    _check_store(store)
     invoice = store.get_invoice(number)
     if invoice is None:
         raise InvalidArgumentError(f"number={number!r}: there is no such invoice")

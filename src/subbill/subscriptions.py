@@ -128,7 +128,7 @@ class Span:
     #: The unit price for one billing period, fixed when the span was priced, so that a
     #: new catalog never re-prices what was billed. ``None``: read from the catalog when
     #: billing (spans stored before prices were kept on them).
-    price: Money | None = None
+    price: Money | None = attrs.field(default=None, validator=instance_of(Money, optional=True))
     #: A plan span's seats (``None``: the subscription's ``quantity``); see
     #: :meth:`Subscription.change_quantity`.
     quantity: Decimal | None = attrs.field(
@@ -148,7 +148,7 @@ class Span:
 class Change:
     """One dated event of a subscription's history: what changed, on which date."""
 
-    on: date
+    on: date = attrs.field(validator=lambda _i, _a, value: check_date("on", value))
     # plan_change, upgrade, downgrade, module_activated, addon_cancelled, …
     kind: str = attrs.field(validator=check_text)
     code: str = attrs.field(validator=check_text)
@@ -177,8 +177,19 @@ class Withdrawn:
     span: Span = attrs.field(validator=instance_of(Span))
 
 
+def _optional_date(_instance: Any, attribute: Any, value: object) -> None:
+    if value is not None:
+        check_date(attribute.name, value)
+
+
 def _check_subscription(instance: Subscription, _attribute: Any, _value: object) -> None:
     check_date("start", instance.start)
+    for span in (*instance.plans, *instance.modules, *instance.addons):
+        if span.price is not None and span.price.currency != instance.currency:
+            raise InvalidArgumentError(
+                f"the price {span.price} of {span.code!r} is not in the subscription's "
+                f"currency={instance.currency}"
+            )
     if instance.end is not None and check_date("end", instance.end) <= instance.start:
         raise InvalidPeriodError(
             f"end={instance.end.isoformat()} must be after start={instance.start.isoformat()}"
@@ -235,8 +246,8 @@ class Subscription:
         default=(), converter=to_tuple, validator=items_of(TaxRate, "a TaxRate")
     )
     terms: BillingTerms = attrs.field(factory=BillingTerms, validator=instance_of(BillingTerms))
-    cancelled_on: date | None = None
-    cancel_at: date | None = None
+    cancelled_on: date | None = attrs.field(default=None, validator=_optional_date)
+    cancel_at: date | None = attrs.field(default=None, validator=_optional_date)
     withdrawn: tuple[Withdrawn, ...] = attrs.field(
         default=(), converter=to_tuple, validator=items_of(Withdrawn, "a Withdrawn span")
     )
@@ -264,6 +275,7 @@ class Subscription:
 
         Every module and add-on is checked as :func:`can_activate` / :func:`can_add` would.
         """
+        _check_catalog(catalog)
         chosen = catalog.plan(plan)
         if not chosen.is_free and chosen.price(frequency) is None:
             raise InvalidArgumentError(
@@ -323,6 +335,7 @@ class Subscription:
 
     def current_plan(self, catalog: Catalog, *, on: date) -> Plan:
         """The catalog's plan active on ``on`` (the last one if ``on`` is after the end)."""
+        _check_catalog(catalog)
         code = self.plan_on(on) or self.plans[-1].code
         return catalog.plan(code)
 
@@ -336,6 +349,7 @@ class Subscription:
 
     def available_modules(self, catalog: Catalog, *, on: date) -> frozenset[str]:
         """Modules usable on ``on``: those switched on and those the plan includes."""
+        _check_catalog(catalog)
         plan = self.plan_on(on)
         included = catalog.plan(plan).modules if plan else frozenset()
         return self.modules_on(on) | included
@@ -347,6 +361,8 @@ class Subscription:
         subscription is overdue); then cancelled at period end; else active.
         """
         check_date("as_of", as_of)
+        if isinstance(invoices, str | bytes) or not isinstance(invoices, Iterable):
+            raise InvalidTypeError("invoices", invoices, "invoices (an iterable of Invoice)")
         invoices = tuple(invoices)
         for index, invoice in enumerate(invoices):
             if not isinstance(invoice, Invoice):
@@ -380,6 +396,7 @@ class Subscription:
         end), anchored on the subscription's schedule, so consecutive spans never overlap
         nor leave a gap, and a change mid-period is credited and charged pro rata.
         """
+        _check_catalog(catalog)
         schedule = self.schedule
         finders = {
             SpanKind.PLAN: catalog.plan,
@@ -439,6 +456,7 @@ class Subscription:
         The charges of every span on the subscription's cycle, its invoice discounts and
         its billing terms (``terms``).
         """
+        _check_catalog(catalog)
         terms = self.terms
         return ChargePlan(
             id=self.id,
@@ -478,6 +496,7 @@ class Subscription:
         Modules the new plan does not allow are switched off on the same date. Refused
         (:class:`~subbill.decisions.RefusedError`) as :func:`preview_change` would refuse.
         """
+        _check_catalog(catalog)
         preview = _decide_plan_change(self, plan, catalog, on=on, timing=timing, usage=usage)
         if isinstance(preview.decision, Refused):
             raise RefusedError(preview.decision, f"change plan to {plan!r}")
@@ -528,6 +547,7 @@ class Subscription:
         It is billed from ``on`` (prorated) or from the next period, as the catalog's
         policy (or ``timing``) says; it is usable from ``on`` either way.
         """
+        _check_catalog(catalog)
         check_enum("timing", timing, ChangeTiming, optional=True)
         decision = can_activate(self, module, catalog, on=on)
         if isinstance(decision, Refused):
@@ -551,6 +571,7 @@ class Subscription:
         self, module: str, catalog: Catalog, *, on: date, timing: ChangeTiming | None = None
     ) -> Self:
         """Switch ``module`` off on ``on`` (credited pro rata) or at the period's end."""
+        _check_catalog(catalog)
         check_enum("timing", timing, ChangeTiming, optional=True)
         decision = can_deactivate(self, module, catalog, on=on)
         if isinstance(decision, Refused):
@@ -571,6 +592,7 @@ class Subscription:
 
     def add(self, addon: str, catalog: Catalog, *, on: date) -> Self:
         """Subscribe the add-on option ``addon`` from ``on`` (prorated)."""
+        _check_catalog(catalog)
         decision = can_add(self, addon, catalog, on=on)
         if isinstance(decision, Refused):
             raise RefusedError(decision, f"subscribe add-on {addon!r}")
@@ -590,6 +612,7 @@ class Subscription:
         self, addon: str, catalog: Catalog, *, on: date, timing: ChangeTiming | None = None
     ) -> Self:
         """Cancel the add-on ``addon``; refused while an active module requires it."""
+        _check_catalog(catalog)
         check_enum("timing", timing, ChangeTiming, optional=True)
         if addon not in self.addons_on(on):
             raise RefusedError(refusal("not_active", addon=addon), f"cancel add-on {addon!r}")
@@ -620,6 +643,8 @@ class Subscription:
     def cancel(self, *, on: date, at_period_end: bool = True) -> Self:
         """Cancel: at the end of the current period (default; active until then) or on ``on``."""
         check_date("on", on)
+        if not isinstance(at_period_end, bool):
+            raise InvalidTypeError("at_period_end", at_period_end, "True or False")
         if self.cancel_at is not None:
             raise RefusedError(
                 refusal("already_cancelled", cancel_at=self.cancel_at.isoformat()),
@@ -642,6 +667,7 @@ class Subscription:
         stored before prices were kept) takes the catalog's price for the subscription's
         frequency. Billing then never depends on a later catalog.
         """
+        _check_catalog(catalog)
         finders = (catalog.plan, catalog.module, catalog.addon)
         groups = []
         for spans, find in zip((self.plans, self.modules, self.addons), finders, strict=True):
@@ -677,6 +703,7 @@ class Subscription:
         >>> [(str(s.start), s.end and str(s.end), str(s.price)) for s in sub.plans]
         [('2026-03-01', '2026-04-01', '29 EUR'), ('2026-04-01', None, '35 EUR')]
         """
+        _check_catalog(catalog)
         check_date("on", on)
         finders = (catalog.plan, catalog.module, catalog.addon)
         changes: list[Change] = []
@@ -801,8 +828,7 @@ class Subscription:
         subbill.errors.InputError: customer: '' must be a non-empty text
         seats: unknown key; expected addons, billing_day, customer, frequency, id, ...
         """
-        if not isinstance(catalog, Catalog):
-            raise InvalidTypeError("catalog", catalog, "a Catalog")
+        _check_catalog(catalog)
         document = structure(data, _SubscriptionDocument)
         problems = Problems()
         with problems.at("plan"):
@@ -866,6 +892,8 @@ def check_replacement(
     ...
     subbill.errors.InvalidStateError: subscription 'S1' was billed through 2026-04-01 for ...
     """
+    _check_catalog(catalog)
+    _check_replacement_arguments(old, new, state)
     if state is None or (not state.billed_through and not state.one_time_billed):
         return
     if new.id != old.id:
@@ -874,17 +902,7 @@ def check_replacement(
     recorded = (
         len(new.history) > len(old.history) and new.history[: len(old.history)] == old.history
     )
-    if new.history[: len(old.history)] != old.history:
-        dropped = next(
-            change
-            for change, kept in itertools.zip_longest(old.history, new.history)
-            if change != kept
-        )
-        raise InvalidStateError(
-            f"subscription {new.id!r} was billed through {horizon.isoformat()} and records "
-            f"{dropped.kind} on {dropped.on.isoformat()}, which the replacement drops; a billed "
-            "subscription's history is kept: apply new changes to the stored subscription"
-        )
+    _check_history_kept(old, new, horizon)
     before = {charge.key: charge for charge in old.charges(catalog)}
     after = {charge.key: charge for charge in new.charges(catalog)}
     for key, through in state.billed_through:
@@ -926,6 +944,30 @@ def check_replacement(
     _check_discounts_kept(old, new, horizon)
 
 
+def _check_replacement_arguments(old: object, new: object, state: object) -> None:
+    for name, value in (("old", old), ("new", new)):
+        if not isinstance(value, Subscription):
+            raise InvalidTypeError(name, value, "a Subscription")
+    if state is not None and not isinstance(state, BillingState):
+        raise InvalidTypeError("state", state, "a BillingState, or None")
+
+
+def _check_history_kept(old: Subscription, new: Subscription, horizon: date) -> None:
+    """Refuse a replacement of a billed subscription that drops a recorded change."""
+    if new.history[: len(old.history)] == old.history:
+        return
+    dropped = next(
+        change
+        for change, kept in itertools.zip_longest(old.history, new.history)
+        if change != kept
+    )
+    raise InvalidStateError(
+        f"subscription {new.id!r} was billed through {horizon.isoformat()} and records "
+        f"{dropped.kind} on {dropped.on.isoformat()}, which the replacement drops; a billed "
+        "subscription's history is kept: apply new changes to the stored subscription"
+    )
+
+
 def _check_discounts_kept(old: Subscription, new: Subscription, horizon: date) -> None:
     """Refuse a replacement whose invoice discounts would change what was billed.
 
@@ -965,6 +1007,12 @@ class _Sold(Protocol):
     def is_free(self) -> bool: ...
 
     def price(self, frequency: Frequency) -> Money | None: ...
+
+
+def _check_catalog(catalog: object) -> None:
+    """Refuse anything but a :class:`~subbill.catalog.Catalog` where one is needed."""
+    if not isinstance(catalog, Catalog):
+        raise InvalidTypeError("catalog", catalog, "a Catalog")
 
 
 def _catalog_price(item: _Sold, frequency: Frequency, currency: str) -> Money | None:
@@ -1033,6 +1081,7 @@ def _close(span: Span, on: date) -> Span | None:
 
 def _minimum(plans: Sequence[Plan], catalog: Catalog) -> str:
     """« Pro » when the allowed plans are Pro and everything above it, else ''."""
+    _check_catalog(catalog)
     if not plans:
         return ""
     lowest = plans[0]
@@ -1044,6 +1093,7 @@ def _requirements(
     subscription: Subscription, item: Module | AddOn, catalog: Catalog, *, on: date, subject: str
 ) -> Decision:
     """The checks a module and an add-on share: required add-ons, a price for the frequency."""
+    _check_catalog(catalog)
     missing = sorted(item.requires - subscription.addons_on(on))
     if missing:
         names = ", ".join(catalog.addon(code).name for code in missing)
@@ -1064,6 +1114,7 @@ def can_activate(
     minimum plan when it is "this plan or above"), ``requires_addon`` (the missing
     add-ons), ``no_price_for_frequency``.
     """
+    _check_catalog(catalog)
     check_date("on", on)
     if module not in {m.code for m in catalog.modules}:
         return refusal("unknown_module", module=module)
@@ -1093,6 +1144,7 @@ def can_deactivate(
 
     Refusal codes: ``unknown_module``, ``included_in_plan``, ``not_active``.
     """
+    _check_catalog(catalog)
     check_date("on", on)
     if module not in {m.code for m in catalog.modules}:
         return refusal("unknown_module", module=module)
@@ -1107,6 +1159,7 @@ def can_deactivate(
 
 def can_add(subscription: Subscription, addon: str, catalog: Catalog, *, on: date) -> Decision:
     """Decide whether the add-on ``addon`` can be subscribed on ``on``."""
+    _check_catalog(catalog)
     check_date("on", on)
     if addon not in {a.code for a in catalog.addons}:
         return refusal("unknown_addon", addon=addon)
@@ -1165,6 +1218,7 @@ def preview_change(
     subscription billed in advance up to ``on``); ``lines`` are those of the invoice the
     change produces on its effective date.
     """
+    _check_catalog(catalog)
     preview = _decide_plan_change(subscription, plan, catalog, on=on, timing=timing, usage=usage)
     if isinstance(preview.decision, Refused):
         return preview
@@ -1184,6 +1238,7 @@ def _decide_plan_change(
     timing: ChangeTiming | None,
     usage: Mapping[str, int] | None,
 ) -> PlanChangePreview:
+    _check_catalog(catalog)
     check_date("on", on)
     check_enum("timing", timing, ChangeTiming, optional=True)
     _check_usage(usage)

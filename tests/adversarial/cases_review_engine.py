@@ -15,8 +15,16 @@ from subbill import (
     bill_subscription,
     preview_change,
 )
-from subbill.errors import InvalidStateError, InvalidTypeError, UnknownCurrencyError
-from subbill.subscriptions import check_replacement
+from subbill.errors import (
+    InvalidArgumentError,
+    InvalidDateError,
+    InvalidStateError,
+    InvalidTypeError,
+    UnknownCurrencyError,
+)
+from subbill.service import replace_subscription, run_billing
+from subbill.storage import MemoryStore
+from subbill.subscriptions import Change, Span, check_replacement
 from tests.adversarial import Case
 from tests.seed_catalog import seed_catalog
 
@@ -97,6 +105,43 @@ CASES = [
          lambda: check_replacement(LIVE, attrs.evolve(LIVE, quantity=3), catalog=CATALOG,
                                    state=BILLED),
          InvalidStateError),
+]
+
+# The second review: fields accepted when built, then crashing storage or a bill run.
+CASES += [
+    Case("review-engine-cancel-at-str", lambda: attrs.evolve(LIVE, cancel_at="x"),
+         InvalidDateError),
+    Case("review-engine-cancelled-on-str", lambda: attrs.evolve(LIVE, cancelled_on="x"),
+         InvalidDateError),
+    Case("review-engine-change-on-str",
+         lambda: Change(on="x", kind="upgrade", code="pro"), InvalidDateError),
+    Case("review-engine-span-price-float",
+         lambda: Span(code="pro", start=date(2026, 3, 1), price=3.5), InvalidTypeError),
+    Case("review-engine-span-price-currency",
+         lambda: attrs.evolve(LIVE, plans=(attrs.evolve(LIVE.plans[0], price=Money("3", "USD")),)),
+         InvalidArgumentError),
+    Case("review-engine-cancel-at-period-end-str",
+         lambda: LIVE.cancel(on=date(2026, 3, 10), at_period_end="no"), InvalidTypeError),
+    Case("review-engine-replace-not-a-subscription",
+         lambda: replace_subscription(MemoryStore(), "x"), InvalidTypeError),
+    Case("review-engine-run-billing-no-store",
+         lambda: run_billing(None, as_of=date(2026, 3, 1)), InvalidTypeError),
+    Case("review-engine-change-plan-no-catalog",
+         lambda: LIVE.change_plan("pro", None, on=date(2026, 3, 5)), InvalidTypeError),
+    Case("review-engine-reprice-str", lambda: LIVE.reprice("cat", on=date(2026, 4, 1)),
+         InvalidTypeError),
+    Case("review-engine-priced-none", lambda: LIVE.priced(None), InvalidTypeError),
+    Case("review-engine-charge-plan-none", lambda: LIVE.to_charge_plan(None), InvalidTypeError),
+    Case("review-engine-status-invoices-none",
+         lambda: LIVE.status(as_of=date(2026, 3, 5), invoices=None), InvalidTypeError),
+    Case("review-engine-check-replacement-str",
+         lambda: check_replacement("x", LIVE, catalog=CATALOG, state=BILLED), InvalidTypeError),
+    Case("review-engine-check-replacement-catalog-none",
+         lambda: check_replacement(LIVE, LIVE, catalog=None, state=BILLED), InvalidTypeError),
+    Case("review-engine-check-replacement-state-str",
+         lambda: check_replacement(LIVE, LIVE, catalog=CATALOG, state="x"), InvalidTypeError),
+    Case("review-engine-preview-catalog-str",
+         lambda: preview_change(LIVE, "pro", "cat", on=date(2026, 3, 5)), InvalidTypeError),
 ]
 
 __all__ = ["CASES"]
