@@ -441,3 +441,13 @@ def test_a_run_after_the_last_billing_date_is_refused_before_anything():
     with pytest.raises(OutOfBoundsError, match="as_of"):
         run_billing(store, as_of=date(3050, 1, 1))
     assert store.invoices() == []
+
+
+def test_a_payment_dated_before_its_invoice_is_refused():
+    store = MemoryStore()
+    store.save_catalog(CATALOG)
+    store.save_subscription(_subscription("P1", date(2026, 3, 1)))
+    (number,) = run_billing(store, as_of=date(2026, 3, 1)).invoices
+    with pytest.raises(InvalidArgumentError, match="before invoice"):
+        pay_invoice(store, number, Payment(amount=Money("29.00", "EUR"), paid_on=date(2025, 3, 1)))
+    assert store.payments(number) == []

@@ -337,7 +337,12 @@ def _catalog_load(args: argparse.Namespace) -> int:
         f"modules, {len(catalog.addons)} add-ons, in {catalog.currency}."
     )
     if repriced:
-        print(f"New prices for {repriced} subscriptions, each from its next billing period.")
+        when = (
+            "each from its next billing period"
+            if args.effective is None
+            else f"from {args.effective.isoformat()} (or the end of what each has been billed)"
+        )
+        print(f"New prices for {repriced} subscriptions, {when}.")
     return 0
 
 
@@ -394,7 +399,11 @@ def _subscriptions_load(args: argparse.Namespace) -> int:
                     try:
                         check_replacement(stored, subscription, catalog=catalog, state=state)
                     except InvalidStateError as error:
-                        raise _failure(f"{args.file}: {error}") from None
+                        raise _failure(
+                            f"{args.file}: {error} (on the command line: leave the "
+                            "subscriptions already billed out of the file; new prices come "
+                            "with 'subbill catalog load FILE --effective DATE')"
+                        ) from None
                 store.save_subscription(subscription)
     replaced = len(seen & existing)
     print(

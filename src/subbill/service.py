@@ -289,6 +289,12 @@ def pay_invoice(store: Store, number: str, payment: Payment) -> Invoice:
     """
     with store.transaction():
         invoice, owner, state = _invoice_and_state(store, number)
+        if isinstance(payment, Payment) and payment.paid_on < invoice.issued_on:
+            raise InvalidArgumentError(
+                f"paid_on={payment.paid_on.isoformat()} is before invoice {number!r} was "
+                f"issued on {invoice.issued_on.isoformat()}: record the money received for "
+                "it on or after that date (money received earlier is customer credit)"
+            )
         before = state
         paid, state = record_payment(invoice, payment, state)
         if owner is None and state.credit_balance != before.credit_balance:
