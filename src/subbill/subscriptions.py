@@ -724,17 +724,7 @@ class Subscription:
                 if (span.billed_from or span.start) >= on:
                     kept.append(attrs.evolve(span, price=price))
                 else:
-                    kept.append(attrs.evolve(span, end=on))
-                    kept.append(
-                        Span(
-                            code=span.code,
-                            start=on,
-                            end=span.end,
-                            reason="price_change",
-                            price=price,
-                            quantity=span.quantity,
-                        )
-                    )
+                    kept.extend(_cut(span, on, reason="price_change", price=price))
                     changes.append(Change(on=on, kind="price_change", code=span.code))
             groups.append(tuple(kept))
         plans, modules, addons = groups
@@ -778,17 +768,7 @@ class Subscription:
                 plans.append(attrs.evolve(span, quantity=seats))
                 changed = True
             else:
-                plans.append(attrs.evolve(span, end=on))
-                plans.append(
-                    Span(
-                        code=span.code,
-                        start=on,
-                        end=span.end,
-                        reason="quantity_change",
-                        price=span.price,
-                        quantity=seats,
-                    )
-                )
+                plans.extend(_cut(span, on, reason="quantity_change", quantity=seats))
                 changed = True
         if not changed:
             return self
@@ -1034,6 +1014,19 @@ def _day(day: date | None) -> str:
 def _earliest(*days: date | None) -> date | None:
     present = [day for day in days if day is not None]
     return min(present) if present else None
+
+
+def _cut(span: Span, on: date, *, reason: str, **changes: Any) -> tuple[Span, Span]:
+    """``span`` ended on ``on``, and its continuation from ``on`` with ``changes``."""
+    after = Span(
+        code=span.code,
+        start=on,
+        end=span.end,
+        reason=reason,
+        price=span.price,
+        quantity=span.quantity,
+    )
+    return attrs.evolve(span, end=on), attrs.evolve(after, **changes)
 
 
 def _check_usage(usage: object) -> None:
