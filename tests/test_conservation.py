@@ -385,9 +385,16 @@ def test_a_new_price_under_a_billed_charge_is_refused():
 def test_a_discount_added_later_must_start_after_what_was_billed():
     first = bill_subscription(sub(charge("10.00")), as_of=date(2026, 3, 1))
     ten = Discount.percent_off("TEN", "10")
-    with pytest.raises(InvalidStateError, match="starts_on=2026-04-01"):
+    with pytest.raises(InvalidStateError, match="would reduce periods billed through"):
         bill_subscription(sub(charge("10.00"), discounts=(ten,)), first.state,
                           as_of=date(2026, 4, 1))
+    # The review's case: a discount starting inside a period billed in part (the charge
+    # ended on 20 March) reaches that whole period: refused too.
+    short = bill_subscription(sub(charge("31.00", end=date(2026, 3, 20))), as_of=date(2026, 3, 1))
+    inside = Discount.percent_off("NEW", "50", starts_on=date(2026, 3, 20))
+    with pytest.raises(InvalidStateError):
+        bill_subscription(sub(charge("31.00", end=date(2026, 3, 1)), discounts=(inside,)),
+                          short.state, as_of=date(2026, 3, 21))
     later = Discount.percent_off("TEN", "10", starts_on=date(2026, 4, 1))
     april = bill_subscription(sub(charge("10.00"), discounts=(later,)), first.state,
                               as_of=date(2026, 4, 1))
@@ -424,3 +431,33 @@ def test_an_invoice_fixed_amount_once_is_taken_once_whatever_the_frequencies(oth
     later = bill_subscription(sub(*charges, discounts=(welcome,)), result.state,
                               as_of=date(2026, 3, 1))
     assert later.invoice.discount_total == eur("0.00")
+
+
+def test_dropping_a_billed_one_time_charge_that_shares_a_fixed_amount_is_refused():
+    # The review's case: the one-time OFF discount shared with the setup fee was taken
+    # again on the plan once the setup fee was no longer listed.
+    pro = charge("100.00", timing=BillingTiming.IN_ARREARS)
+    setup = OneTimeCharge(code="setup", description="Setup", unit_price=eur("50.00"),
+                          due_on=date(2026, 3, 1))
+    off = Discount.amount_off("OFF", eur("30.00"), duration=Duration.once())
+    first = bill_subscription(sub(pro, one_time=(setup,), discounts=(off,)),
+                              as_of=date(2026, 3, 1))
+    with pytest.raises(InvalidStateError, match="keep it listed"):
+        bill_subscription(sub(pro, discounts=(off,)), first.state, as_of=date(2026, 4, 1))
+    kept = bill_subscription(sub(pro, one_time=(setup,), discounts=(off,)), first.state,
+                             as_of=date(2026, 4, 1))
+    assert first.invoice.discount_total + kept.invoice.discount_total == eur("30.00")
+
+
+def test_the_order_of_charges_never_changes_an_invoice_fixed_amount():
+    a = charge("100.00", code="a")
+    b = charge("100.00", code="b", start=date(2026, 3, 15), billing_day=15)
+    off = Discount.amount_off("OFF", eur("30.00"))
+    ab = bill_subscription(sub(a, b, discounts=(off,)), as_of=date(2026, 6, 1))
+    ba = bill_subscription(sub(b, a, discounts=(off,)), as_of=date(2026, 6, 1))
+    first = bill_subscription(sub(a, b, discounts=(off,)), as_of=date(2026, 3, 15))
+    split = bill_subscription(sub(b, a, discounts=(off,)), first.state, as_of=date(2026, 6, 1))
+    assert ab.invoice.discount_total == ba.invoice.discount_total
+    assert first.invoice.discount_total + split.invoice.discount_total == (
+        ab.invoice.discount_total
+    )

@@ -561,3 +561,43 @@ def test_a_free_module_given_a_price_is_billed_from_a_date_never_for_the_past():
         ("essentiel", "29.00 EUR"),
         ("agenda", "4.00 EUR"),
     ]
+
+
+# -- third review --------------------------------------------------------------------------------
+
+
+def test_booking_an_add_on_or_module_again_earlier_is_refused():
+    # The review's case: add-on booked from 20 March then again from 10 March: April billed
+    # twice for each item.
+    subscription = new("pro").add("multisoc", CATALOG, on=date(2026, 3, 20))
+    with pytest.raises(RefusedError) as refused:
+        subscription.add("multisoc", CATALOG, on=date(2026, 3, 10))
+    assert refused.value.refusal.code == "already_scheduled"
+    subscription = new("pro").activate("stock", CATALOG, on=date(2026, 3, 20))
+    with pytest.raises(RefusedError) as refused:
+        subscription.activate("stock", CATALOG, on=date(2026, 3, 10))
+    assert refused.value.refusal.code == "already_scheduled"
+    assert "already scheduled from 2026-03-20" in refusal_text(
+        refused.value.refusal, locale="en_US"
+    )
+
+
+def test_a_module_switched_off_before_its_billing_start_never_bills_its_free_days():
+    subscription = Subscription.create(
+        id="S1", customer="C", catalog=CATALOG, plan="pro", start=date(2026, 1, 1)
+    )
+    first = bill(subscription, as_of=date(2026, 1, 1))
+    on = subscription.activate(
+        "stock", CATALOG, on=date(2026, 1, 10), timing=ChangeTiming.PERIOD_END
+    )
+    off = on.deactivate("stock", CATALOG, on=date(2026, 1, 15))
+    february = bill(off, first.state, as_of=date(2026, 2, 1))
+    assert [line.code for line in february.invoice.lines] == ["pro"]  # no 6.39 for Stock
+    # Billed for February, then switched off on 20 January: February is credited.
+    billed = bill(on, first.state, as_of=date(2026, 2, 1))
+    stock = [x.amount for x in billed.invoice.lines if x.code == "stock"]
+    assert stock == [eur("9.00")]
+    later = on.deactivate("stock", CATALOG, on=date(2026, 1, 20), timing=ChangeTiming.IMMEDIATE)
+    check_replacement(on, later, catalog=CATALOG, state=billed.state)
+    credit = bill(later, billed.state, as_of=date(2026, 2, 2))
+    assert [(x.code, str(x.amount)) for x in credit.invoice.lines] == [("stock", "-9.00 EUR")]

@@ -821,7 +821,10 @@ class _Run:
         self.state = state
         self.schedules = {charge.key: charge.schedule for charge in subscription.charges}
         charges = subscription.charges
-        self.first_schedule = self.schedules[charges[0].key] if charges else None
+        # The subscription's billing periods: those of its earliest charge (by start, then
+        # key), whatever order the charges are listed in.
+        first = min(charges, key=lambda c: (c.start, c.key)) if charges else None
+        self.first_schedule = None if first is None else self.schedules[first.key]
         self._indices: dict[tuple[str, date], int] = {}
         #: What each fixed amount could not use on the lines of this call, by code.
         self.unused: dict[str, Money] = {}
@@ -1016,17 +1019,17 @@ def _check_terms(
                 "changed after it reduced billed periods; it stays as it was (its duration "
                 "ends it)"
             )
-        starts = discount.starts_on
         if (
             before is None
             and recorded
-            and horizon is not None
-            and (starts is None or starts < horizon)
+            and _reaches_billed(discount, subscription, state, schedules)
         ):
+            through = horizon.isoformat() if horizon is not None else "its billed periods"
             raise InvalidStateError(
                 f"invoice discount {discount.code!r} of subscription {subscription.id!r} is new "
-                f"but would reduce periods billed through {horizon.isoformat()}: give it "
-                f"starts_on={horizon.isoformat()} or later"
+                f"but would reduce periods billed through {through}: give it a starts_on in a "
+                "billing period that has not been billed (a duration counts from the whole "
+                "period that contains it)"
             )
         terms[key] = digest
     for key in known:
@@ -1039,11 +1042,32 @@ def _check_terms(
     return terms
 
 
+def _reaches_billed(
+    discount: Discount,
+    subscription: ChargePlan,
+    state: BillingState,
+    schedules: Mapping[str, BillingSchedule],
+) -> bool:
+    """Whether a new ``discount`` would reduce a period already billed, even in part.
+
+    A duration counts from the whole billing period that contains ``starts_on``, so a
+    discount starting inside a period that was billed (even partly) reaches it.
+    """
+    for charge in subscription.charges:
+        billed = state.billed_through_of(charge.key)
+        if billed is None or billed <= charge.start:
+            continue
+        origin = discount.starts_on or charge.start
+        if schedules[charge.key].period_containing(origin).start < billed:
+            return True
+    return False
+
+
 def _check_state(subscription: ChargePlan, state: BillingState) -> None:
     """Refuse a state that billed recurring charges the subscription no longer has."""
     keys = {charge.key for charge in subscription.charges}
     for key, through in state.billed_through:
-        if key not in keys:
+        if key not in keys and not _nothing_billed(key, through):
             raise InvalidStateError(
                 f"charge {key!r} of subscription {subscription.id!r} was billed through "
                 f"{through.isoformat()} but is no longer among its charges; end it on a date "
@@ -1051,7 +1075,24 @@ def _check_state(subscription: ChargePlan, state: BillingState) -> None:
                 "it, so that what was billed is credited"
             )
     # A one-time charge billed once is never billed again, whether or not the caller still
-    # lists it: its key stays in ``one_time_billed``.
+    # lists it: its key stays in ``one_time_billed``. But an invoice fixed amount is shared
+    # with the one-time lines of its period: dropping one would re-price that period.
+    if any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts):
+        listed = {charge.key for charge in subscription.one_time}
+        for key in sorted(state.one_time_billed - listed):
+            raise InvalidStateError(
+                f"one-time charge {key!r} of subscription {subscription.id!r} was billed and "
+                "shares an invoice fixed amount with its billing period: keep it listed"
+            )
+
+
+def _nothing_billed(key: str, through: date) -> bool:
+    """True when a state entry ``code@start`` was billed through no later than its start."""
+    _, _, start = key.rpartition("@")
+    try:
+        return through <= date.fromisoformat(start)
+    except ValueError:
+        return False
 
 
 def _one_time_member(

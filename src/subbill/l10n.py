@@ -551,6 +551,10 @@ _REFUSALS: dict[str, tuple[str, str]] = {
         "The subscription is not running on {on}.",
     ),
     "already_active": ("{subject} est déjà actif.", "{subject} is already active."),
+    "already_scheduled": (
+        "{subject} est déjà prévu à partir du {since}.",
+        "{subject} is already scheduled from {since}.",
+    ),
     "included_in_plan": (
         "Le module {module} est déjà inclus dans votre plan {plan}.",
         "The module {module} is already included in your plan {plan}.",

@@ -901,7 +901,8 @@ def check_replacement(
                 f"subscription {new.id!r} was billed through {through.isoformat()} for "
                 f"charge {key!r} at other terms (price, quantity, schedule, discounts or taxes); "
                 "billed periods keep their terms: new prices apply from a date with "
-                "reprice(catalog, on=…), new seats with change_quantity(…, on=…)"
+                "reprice(catalog, on=…), new seats with change_quantity(…, on=…), both from a "
+                f"date after the charge's start ({was.start.isoformat()})"
             )
         if not recorded and now.end != was.end:
             earlier = _earliest(now.end, was.end)
@@ -972,11 +973,16 @@ def _check_discounts_kept(old: Subscription, new: Subscription, horizon: date) -
             )
     for discount in after:
         starts = discount.starts_on
-        if discount not in before and starts is not None and starts < horizon:
+        if (
+            discount not in before
+            and starts is not None
+            and new.period_containing(starts).start < horizon
+        ):
             raise InvalidStateError(
                 f"subscription {new.id!r} was billed through {horizon.isoformat()}; the new "
                 f"discount {discount.code!r} would start on {starts.isoformat()}, inside what "
-                f"was billed: give it starts_on={horizon.isoformat()} or later"
+                f"was billed (its duration counts from the whole period that contains it): "
+                f"give it starts_on={horizon.isoformat()} or later"
             )
 
 
@@ -1014,6 +1020,15 @@ def _day(day: date | None) -> str:
 def _earliest(*days: date | None) -> date | None:
     present = [day for day in days if day is not None]
     return min(present) if present else None
+
+
+def _scheduled(spans: Sequence[Span], code: str, on: date) -> date | None:
+    """The start of a span of ``code`` that begins after ``on`` (booked already), if any.
+
+    A second booking would overlap it and bill the same days twice.
+    """
+    later = [span.start for span in spans if span.code == code and span.start > on]
+    return min(later) if later else None
 
 
 def _cut(span: Span, on: date, *, reason: str, **changes: Any) -> tuple[Span, Span]:
@@ -1063,10 +1078,10 @@ def _close(span: Span, on: date) -> Span | None:
         return None
     if span.end is not None and span.end <= on:
         return span
-    billed_from = (
-        span.billed_from if span.billed_from is not None and span.billed_from < on else None
-    )
-    return attrs.evolve(span, end=on, billed_from=billed_from)
+    # Switched off before its billing start: it keeps that start, so the days it ran free
+    # are never billed (the charge ends before it starts: it bills nothing, and gives back
+    # whatever was billed for it in advance).
+    return attrs.evolve(span, end=on)
 
 
 # -- decisions ---------------------------------------------------------------------------------
@@ -1119,6 +1134,9 @@ def can_activate(
         return refusal("included_in_plan", module=found.name, plan=plan.name)
     if module in subscription.modules_on(on):
         return refusal("already_active", module=found.name)
+    later = _scheduled(subscription.modules, module, on)
+    if later is not None:
+        return refusal("already_scheduled", module=found.name, since=later.isoformat())
     if not found.allows(plan.code):
         allowed = catalog.plans_allowing(module)
         return refusal(
@@ -1161,6 +1179,9 @@ def can_add(subscription: Subscription, addon: str, catalog: Catalog, *, on: dat
         return refusal("subscription_not_live", addon=found.name, on=on.isoformat())
     if addon in subscription.addons_on(on):
         return refusal("already_active", addon=found.name)
+    later = _scheduled(subscription.addons, addon, on)
+    if later is not None:
+        return refusal("already_scheduled", addon=found.name, since=later.isoformat())
     return _requirements(subscription, found, catalog, on=on, subject="addon")
 
 
