@@ -444,3 +444,34 @@ def test_a_purchased_subscription_credits_exactly_what_checkout_charged():
     ))
     with pytest.raises(InvalidStateError):
         bill_subscription(dearer, subscription.state, as_of=PAID + timedelta(days=5))
+
+
+@pytest.mark.parametrize(
+    "state",
+    ["expired", "rejected", "cancelled", "accepted"],
+)
+def test_purchase_refuses_a_quote_that_is_not_open(state):
+    quote = Quote(
+        id="Q-9", customer="ACME", currency="EUR", valid_until=date(2026, 1, 31),
+        lines=(website(),),
+    ).send(on=date(2026, 1, 10))
+    paid_on = date(2026, 1, 20)
+    if state == "expired":
+        paid_on = date(2026, 2, 1)  # the day after valid_until: today purchase() pays it
+    elif state == "rejected":
+        quote = quote.reject(message="Trop cher", on=date(2026, 1, 12))
+    elif state == "cancelled":
+        quote = quote.cancel(on=date(2026, 1, 12))
+    else:
+        quote, _ = quote.accept(paid_on=date(2026, 1, 12))
+    with pytest.raises(InvalidStateError):
+        purchase(quote, paid_on=paid_on)
+
+
+def test_accept_records_the_payment_method():
+    quote = Quote(
+        id="Q-10", customer="ACME", currency="EUR", valid_until=date(2026, 1, 31),
+        lines=(website(),),
+    ).send(on=date(2026, 1, 10))
+    _, bought = quote.accept(paid_on=date(2026, 1, 20), method="pm_visa_4242")
+    assert bought.payment.method == "pm_visa_4242"

@@ -337,12 +337,19 @@ class Quote:
             raise self._refuse("send", self.status, "a quote needs at least one line")
         return attrs.evolve(self, status=QuoteStatus.SENT)
 
-    def accept(self, *, paid_on: date, horizon: date | None = None) -> tuple[Self, Purchase]:
-        """« Accepter et payer »: the quote is confirmed and paid; returns what exists now."""
+    def accept(
+        self, *, paid_on: date, horizon: date | None = None, method: str = ""
+    ) -> tuple[Self, Purchase]:
+        """« Accepter et payer »: the quote is confirmed and paid; returns what exists now.
+
+        ``method`` is the payment method's id (recorded on the payment). An expired,
+        rejected, cancelled or already accepted quote is refused (``InvalidStateError``),
+        as :func:`purchase` refuses it.
+        """
         self._open_on(paid_on, "accept")
         if not self.lines:
             raise self._refuse("accept", self.status, "a quote needs at least one line")
-        bought = purchase(self, paid_on=paid_on, horizon=horizon)
+        bought = purchase(self, paid_on=paid_on, horizon=horizon, method=method)
         return attrs.evolve(self, status=QuoteStatus.ACCEPTED, decided_on=paid_on), bought
 
     def reject(self, *, message: str, on: date) -> Self:
@@ -623,9 +630,15 @@ def purchase(
     """Pay an offer on ``paid_on`` and return what exists afterwards.
 
     A payment record for what was due now, a sales order, and one subscription holding every
-    recurring line of the offer (each with its own frequency and billing start).
+    recurring line of the offer (each with its own frequency and billing start). A quote
+    must be open on ``paid_on``: an expired, rejected, cancelled or already accepted one is
+    refused (:class:`~subbill.errors.InvalidStateError`).
     """
     check_payment_reference("method", method, allow_empty=True)
+    if isinstance(offer, Quote):
+        # Only a quote still open on the payment date can be paid: never an expired,
+        # rejected, cancelled or already accepted one.
+        offer._open_on(paid_on, "pay")
     result = checkout(offer, paid_on=paid_on, horizon=horizon, customer=customer)
     buyer = customer or getattr(offer, "customer", None) or "buyer"
     paid = result.due_now.total if result.due_now is not None else Money.zero(offer.currency)
