@@ -80,16 +80,38 @@ def test_wallet_refuses_deleting_the_only_method_of_an_active_subscription():
     assert "ABO-1" in refusal_text(caught.value.refusal, locale="fr_FR")
     wallet = wallet.add(visa(id="mc", brand="Mastercard", last4="5555")).set_default("mc")
     assert wallet.default == "mc"
-    smaller = wallet.delete("visa", subscriptions=[sub], as_of=AS_OF)
-    assert [m.id for m in smaller.methods] == ["mc"]
+    # Another method exists, but the subscription still uses visa: a replacement is named,
+    # and the subscription moves to it (it never points at a deleted method).
+    with pytest.raises(RefusedError, match="in_use"):
+        wallet.delete("visa", subscriptions=[sub], as_of=AS_OF)
+    deletion = wallet.delete("visa", subscriptions=[sub], as_of=AS_OF, replacement="mc")
+    assert [m.id for m in deletion.wallet.methods] == ["mc"]
+    (moved,) = deletion.moved
+    assert moved.payment_method == "mc"
+    assert moved.history[-1].kind == "payment_method_changed"
     ended = sub.cancel(on=date(2026, 1, 10), at_period_end=False)
     assert (
         Wallet(customer="ACME")
         .add(visa())
         .delete("visa", subscriptions=[ended], as_of=AS_OF)
-        .methods
+        .wallet.methods
         == ()
     )
+
+
+def test_changing_the_default_card_does_not_move_the_subscription_but_change_payment_method_does():
+    sub = Subscription.create(
+        id="ABO-1", customer="ACME", catalog=CATALOG, plan="pro", start=date(2026, 1, 1),
+        payment_method="visa",
+    )
+    wallet = Wallet(customer="ACME").add(visa()).add(
+        visa(id="mc", brand="Mastercard", last4="5555")
+    )
+    wallet = wallet.set_default("mc")
+    assert sub.payment_method == "visa"  # the wallet's default is only a default
+    moved = sub.change_payment_method("mc", on=date(2026, 3, 10))
+    assert moved.payment_method == "mc"
+    assert sub.change_payment_method("visa", on=date(2026, 3, 10)) is sub
 
 
 def _portal_data():

@@ -585,6 +585,16 @@ _REFUSALS: dict[str, tuple[str, str]] = {
         "The subscription is already cancelled (ends on {cancel_at}).",
     ),
     "same_plan": ("Vous êtes déjà sur le plan {plan}.", "You are already on plan {plan}."),
+    "in_use": (
+        (
+            "Ce moyen de paiement est utilisé par les abonnements {subscriptions} : indiquez "
+            "celui qui le remplace."
+        ),
+        (
+            "This payment method is used by the subscriptions {subscriptions}: name the one "
+            "that replaces it."
+        ),
+    ),
     "only_method": (
         (
             "Impossible de supprimer ce moyen de paiement : c'est le seul des abonnements actifs "
@@ -796,6 +806,10 @@ _CHANGES = {
     "cancellation": ("résiliation demandée", "cancellation requested"),
     "price_change": ("nouveau prix de {code}", "new price of {code}"),
     "quantity_change": ("nouveau nombre de licences de {code}", "new seats of {code}"),
+    "payment_method_changed": (
+        "nouveau mode de paiement ({code})",
+        "new payment method ({code})",
+    ),
 }
 
 

@@ -55,6 +55,7 @@ from subbill.periods import check_date, days_in_month
 
 __all__ = [
     "Card",
+    "Deletion",
     "InvalidCardError",
     "OtherMethod",
     "PaymentMethod",
@@ -284,37 +285,77 @@ class Wallet:
         return attrs.evolve(self, default=method_id)
 
     def can_delete(
-        self, method_id: str, *, subscriptions: Iterable[Any] = (), as_of: date
+        self,
+        method_id: str,
+        *,
+        subscriptions: Iterable[Any],
+        as_of: date,
+        replacement: str | None = None,
     ) -> Decision:
-        """Whether ``method_id`` may be deleted.
+        """Whether ``method_id`` may be deleted, given the customer's ``subscriptions``.
 
-        Refused while it is the only method of an active subscription (``only_method``, with
-        the subscriptions named).
-
+        A method that a live subscription uses is deleted only when a ``replacement`` (another
+        saved method) is named, and the subscriptions move to it: no subscription ever points
+        at a deleted method. Refusals: ``only_method`` (it is the customer's only method: add
+        another first), ``in_use`` (name a replacement), with the subscriptions named.
         ``subscriptions`` are :class:`~subbill.subscriptions.Subscription` values (anything
-        with ``id``, ``payment_method`` and ``is_live_on``).
+        with ``id``, ``payment_method`` and ``is_live_on``): pass them all, or ``()`` for a
+        customer without any.
         """
         check_date("as_of", as_of)
         self.method(method_id)
-        others = [m for m in self.methods if m.id != method_id]
+        if replacement is not None:
+            self.method(replacement)
+            if replacement == method_id:
+                raise InvalidArgumentError(
+                    f"replacement={replacement!r} must be another method than the one deleted"
+                )
         using = sorted(
             s.id for s in subscriptions if s.payment_method == method_id and s.is_live_on(as_of)
         )
-        if using and not others:
-            return refusal("only_method", method=method_id, subscriptions=", ".join(using))
+        if using and replacement is None:
+            others = [m for m in self.methods if m.id != method_id]
+            code = "in_use" if others else "only_method"
+            return refusal(code, method=method_id, subscriptions=", ".join(using))
         return Allowed()
 
-    def delete(self, method_id: str, *, subscriptions: Iterable[Any] = (), as_of: date) -> Wallet:
-        """Delete a saved method; the default moves to another saved method if needed."""
+    def delete(
+        self,
+        method_id: str,
+        *,
+        subscriptions: Iterable[Any],
+        as_of: date,
+        replacement: str | None = None,
+    ) -> Deletion:
+        """Delete a saved method; the subscriptions that used it move to ``replacement``.
+
+        The default moves to ``replacement`` (or another saved method) if it was the deleted
+        one. Returns the wallet and the subscriptions changed (to store with it).
+        """
         items = tuple(subscriptions)
-        decision = self.can_delete(method_id, subscriptions=items, as_of=as_of)
+        decision = self.can_delete(
+            method_id, subscriptions=items, as_of=as_of, replacement=replacement
+        )
         if isinstance(decision, Refused):
             raise RefusedError(decision, f"delete payment method {method_id!r}")
         methods = tuple(m for m in self.methods if m.id != method_id)
         default = self.default
         if default == method_id:
-            default = methods[0].id if methods else None
-        return attrs.evolve(self, methods=methods, default=default)
+            default = replacement or (methods[0].id if methods else None)
+        moved = tuple(
+            s.change_payment_method(replacement, on=as_of)
+            for s in items
+            if replacement is not None and s.payment_method == method_id
+        )
+        return Deletion(wallet=attrs.evolve(self, methods=methods, default=default), moved=moved)
+
+
+@attrs.frozen(kw_only=True)
+class Deletion:
+    """A payment method deleted: the wallet without it, and the subscriptions moved off it."""
+
+    wallet: Wallet
+    moved: tuple[Any, ...] = ()
 
 
 # -- corrections, refunds and the account identity --------------------------------------------

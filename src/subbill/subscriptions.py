@@ -660,6 +660,31 @@ class Subscription:
             history=self._record(Change(on=on, kind="cancellation", code=self.plans[-1].code)),
         )
 
+    def change_payment_method(self, method_id: str | None, *, on: date) -> Self:
+        """« Modifier le mode de paiement »: bill the subscription to ``method_id`` from ``on``.
+
+        Recorded in the history (``payment_method_changed``). The id is a saved method's
+        id (a processor token), never card data.
+
+        >>> from subbill.catalog import Catalog, Plan
+        >>> catalog = Catalog(currency="EUR", plans=[
+        ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("10", "EUR")})])
+        >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
+        ...                           start=date(2026, 3, 1), payment_method="pm_visa")
+        >>> sub.change_payment_method("pm_mastercard", on=date(2026, 3, 20)).payment_method
+        'pm_mastercard'
+        """
+        check_date("on", on)
+        if method_id == self.payment_method:
+            return self
+        changed = attrs.evolve(self, payment_method=method_id)
+        return attrs.evolve(
+            changed,
+            history=self._record(
+                Change(on=on, kind="payment_method_changed", code=method_id or "none")
+            ),
+        )
+
     def priced(self, catalog: Catalog) -> Self:
         """Return the subscription with every span's price fixed from ``catalog``.
 
