@@ -83,9 +83,10 @@ def main() -> None:
     )
     if isinstance(trop.decision, Refused):
         print(f"Pour 5 ans : {refusal_text(trop.decision, locale=FR)}")
-    renouvele, suivant, registre, _ = renew(
+    renouvellement = renew(
         comptes[0], years=2, seats=14, ledger=registre, pool="Revendeur Ouest", on=AUJOURDHUI
     )
+    renouvele, suivant = renouvellement.renewed, renouvellement.new_term
     print(
         f"Nouvelle période : du {format_date(suivant.start, locale=FR)} "
         f"au {format_date(suivant.last_day, locale=FR)}"

@@ -66,9 +66,12 @@ def test_the_renewal_form_shows_the_four_numbers_of_the_seed():
 
 
 def test_renewal_moves_licences_and_marks_the_account_renewed():
-    renewed, following, ledger, _form = renew(
+    done = renew(
         acme(), years=2, seats=12, ledger=pools(), pool="Revendeur Ouest", on=date(2026, 4, 1)
     )
+    renewed, following, ledger = done.renewed, done.new_term, done.ledger
+    assert renewed.renewed_by == following
+    assert (done.form.seats, done.form.years, done.form.left) == (12, 2, 26)
     assert ledger.balance("Revendeur Ouest", "TBox") == 26
     assert ledger.balance("ACME/TBox", "TBox") == 34
     assert following.start == acme().end
@@ -99,14 +102,14 @@ def test_renewal_beyond_the_pool_is_refused_with_the_numbers_and_changes_nothing
 
 
 def test_an_expired_account_can_restart_on_a_later_date():
-    _, following, _, _ = renew(
+    following = renew(
         acme(),
         years=1,
         ledger=pools(),
         pool="Revendeur Ouest",
         on=date(2026, 9, 1),
         restart_on=date(2026, 9, 1),
-    )
+    ).new_term
     assert (following.start, following.last_day) == (date(2026, 9, 1), date(2027, 8, 31))
 
 
@@ -144,9 +147,9 @@ def test_each_colour_of_the_seed():
     for as_of, (status, colour) in cases.items():
         assert renewal_status(account, as_of=as_of) is status
         assert status.colour == colour
-    renewed, *_ = renew(
+    renewed = renew(
         account, years=1, ledger=pools(), pool="Revendeur Ouest", on=date(2026, 4, 1)
-    )
+    ).renewed
     assert renewal_status(renewed, as_of=date(2026, 4, 1)).colour == "green"
     assert label("green", locale="fr_FR") == "vert ✓"
 
@@ -199,7 +202,8 @@ def test_dashboard_counts_companies_to_renew_by_reseller_and_sorts_by_end():
         ("Gamma", date(2027, 8, 31), "none"),
     ]
     first = board.rows[0]
-    assert (first.start, first.years, first.licences) == (date(2025, 3, 1), 1, 4)
+    assert (first.start, first.years, first.seats) == (date(2025, 3, 1), 1, 4)
+    assert first.licence_years == 4
 
 
 # -- properties ----------------------------------------------------------------------
@@ -238,36 +242,39 @@ def test_licence_years_are_conserved_and_no_pool_goes_negative(operations):
 
 @given(
     st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
-    st.integers(1, 3),
-    st.booleans(),
+    st.lists(st.integers(1, 3), min_size=1, max_size=4),
     st.lists(st.integers(0, 2000), min_size=2, max_size=30),
 )
-def test_every_account_has_one_status_that_only_moves_forward(start, years, renewed, offsets):
-    account = LicenseAccount(customer="C", product="TBox", seats=1, start=start, years=years)
-    if renewed:
-        account = LicenseAccount(
-            customer="C",
-            product="TBox",
-            seats=1,
-            start=start,
-            years=years,
-            renewed_by=LicenseAccount(
-                customer="C", product="TBox", seats=1, start=account.end, years=1
-            ),
-        )
+def test_every_account_has_one_status_that_only_moves_forward(start, years, offsets):
+    # A chain of len(years) - 1 renewals, each starting at the previous end. Read from its
+    # first term, the status only moves forward; it is green exactly while a renewed term is
+    # valid, and the last term's colours follow (issue 11: not green for ever).
+    ledger = LicenseLedger().grant("R", "TBox", 100, on=date(2019, 1, 1))
+    first = term = LicenseAccount(
+        customer="C", product="TBox", seats=1, start=start, years=years[0]
+    )
+    renewed_until, stored = None, []  # the terms a store keeps, as renew returned them
+    for length in years[1:]:
+        done = renew(term, years=length, ledger=ledger, pool="R", on=term.start)
+        renewed_until, term, ledger = term.last_day, done.new_term, done.ledger
+        stored.append(done.renewed)
+    stored.append(term)
     order = [
         RenewalStatus.NOT_STARTED,
+        RenewalStatus.RENEWED,
         RenewalStatus.ACTIVE,
         RenewalStatus.EXPIRING_SOON,
         RenewalStatus.EXPIRED,
     ]
     days = sorted(date(2019, 6, 1) + timedelta(days=n * 3) for n in offsets)
-    seen = [renewal_status(account, as_of=d) for d in days]
-    ranks = [4 if s is RenewalStatus.RENEWED else order.index(s) for s in seen]
+    seen = [renewal_status(first, as_of=d, terms=stored) for d in days]
+    ranks = [order.index(s) for s in seen]
     assert ranks == sorted(ranks)
-    if renewed:
-        assert RenewalStatus.EXPIRING_SOON not in seen
-        assert RenewalStatus.EXPIRED not in seen
+    for day, status in zip(days, seen, strict=True):
+        green = renewed_until is not None and start <= day <= renewed_until
+        assert (status is RenewalStatus.RENEWED) == green
+        if not green and day >= start:
+            assert status is renewal_status(term, as_of=day)  # the last term's colours
 
 
 def test_a_chain_of_renewals_from_february_29_comes_back_to_the_29th():
@@ -277,18 +284,16 @@ def test_a_chain_of_renewals_from_february_29_comes_back_to_the_29th():
     )
     ends = []
     for year in range(4):
-        _, account, ledger, _ = renew(
-            account, years=1, ledger=ledger, pool="R", on=date(2025 + year, 1, 1)
-        )
+        done = renew(account, years=1, ledger=ledger, pool="R", on=date(2025 + year, 1, 1))
+        account, ledger = done.new_term, done.ledger
         ends.append(account.last_day)
     assert ends == [date(2026, 2, 27), date(2027, 2, 27), date(2028, 2, 28), date(2029, 2, 27)]
     assert account.start == date(2028, 2, 29)  # the term starts on the 29th again
 
 
 def test_the_dashboard_shows_the_renewal_once_the_renewed_term_is_over():
-    renewed, following, _, _ = renew(
-        acme(), years=1, ledger=pools(), pool="Revendeur Ouest", on=date(2026, 4, 1)
-    )
+    done = renew(acme(), years=1, ledger=pools(), pool="Revendeur Ouest", on=date(2026, 4, 1))
+    renewed, following = done.renewed, done.new_term
     during = renewal_dashboard([renewed, following], as_of=date(2026, 5, 31))
     assert [(r.start, r.status) for r in during.rows] == [(date(2025, 6, 1), RenewalStatus.RENEWED)]
     after = renewal_dashboard([renewed, following], as_of=date(2026, 6, 1))

@@ -888,10 +888,19 @@ _DASHBOARD_HEADINGS = {
         "Date de début",
         "Date de fin",
         "Durée (ans)",
-        "À renouveler",
+        "Licences à renouveler (utilisateurs)",
         "Couleur",
     ),
-    False: ("Customer", "Product", "Reseller", "Start", "End", "Years", "Licences", "Colour"),
+    False: (
+        "Customer",
+        "Product",
+        "Reseller",
+        "Start",
+        "End",
+        "Years",
+        "Licences to renew (seats)",
+        "Colour",
+    ),
 }
 
 
@@ -914,7 +923,8 @@ def dashboard_text(board: RenewalDashboard, *, locale: str) -> str:
     """The reseller's renewal dashboard (seed 002) as text: the count, then the list.
 
     The count of companies to renew (and by reseller), then the seed's columns with each
-    row's colour named (« orange (expire dans moins de 3 mois) »).
+    row's colour named (« orange (expire dans moins de 3 mois) »). The « licences à
+    renouveler » column counts seats (users of the term), not licence-years.
     """
     french = _is_french(locale)
     day = format_date(board.as_of, locale=locale)
@@ -938,7 +948,7 @@ def dashboard_text(board: RenewalDashboard, *, locale: str) -> str:
             format_date(row.start, locale=locale, format="short"),
             format_date(row.end, locale=locale, format="short"),
             str(row.years),
-            str(row.licences),
+            str(row.seats),
             f"{label(row.status.colour, locale=locale)} ({label(row.status.value, locale=locale)})",
         )
         for row in board.rows

@@ -35,6 +35,7 @@ __all__ = [
     "LedgerEntry",
     "LicenseAccount",
     "LicenseLedger",
+    "Renewal",
     "RenewalForm",
     "SeatRule",
     "add_seats",
@@ -394,6 +395,22 @@ class RenewalForm:
     decision: Decision
 
 
+@attrs.frozen(kw_only=True)
+class Renewal:
+    """What :func:`renew` gives back.
+
+    ``renewed``: the account's term, now marked renewed (``renewed_by`` is ``new_term``);
+    ``new_term``: the term that follows it; ``ledger``: the ledger with the renewal entry;
+    ``form``: the renewal form as filled. Store both terms: a chain of renewals is read
+    from the terms (see :func:`subbill.renewals.renewal_dashboard`).
+    """
+
+    renewed: LicenseAccount
+    new_term: LicenseAccount
+    ledger: LicenseLedger
+    form: RenewalForm
+
+
 def renewal_form(
     account: LicenseAccount,
     *,
@@ -466,11 +483,21 @@ def renew(
     pool: str,
     on: date,
     restart_on: date | None = None,
-) -> tuple[LicenseAccount, LicenseAccount, LicenseLedger, RenewalForm]:
-    """Renew: returns the renewed term, the new term, the new ledger and the form.
+) -> Renewal:
+    """Renew ``account`` from ``pool``: the renewed term, the new term, the ledger, the form.
 
-    Refused (:class:`~subbill.decisions.RefusedError`, with needed and available) beyond the
-    pool; nothing is half-applied.
+    The pool gives ``seats × years`` licence-years to the account. Refused
+    (:class:`~subbill.decisions.RefusedError`, with needed and available) beyond the pool;
+    nothing is half-applied.
+
+    >>> ledger = LicenseLedger().grant("R", "TBox", 50, on=date(2026, 1, 1))
+    >>> account = LicenseAccount(customer="ACME", product="TBox", seats=10,
+    ...                          start=date(2025, 6, 1), years=1)
+    >>> done = renew(account, years=2, ledger=ledger, pool="R", on=date(2026, 4, 1))
+    >>> done.renewed.renewed_by == done.new_term, done.new_term.last_day
+    (True, datetime.date(2028, 5, 31))
+    >>> done.ledger.balance("R", "TBox"), done.form.left
+    (Fraction(30, 1), Fraction(30, 1))
     """
     form = renewal_form(
         account, years=years, seats=seats, ledger=ledger, pool=pool, on=on, restart_on=restart_on
@@ -496,7 +523,12 @@ def renew(
         on=on,
         reference=f"renewal {form.start.isoformat()}",
     )
-    return attrs.evolve(account, renewed_by=following), following, moved, form
+    return Renewal(
+        renewed=attrs.evolve(account, renewed_by=following),
+        new_term=following,
+        ledger=moved,
+        form=form,
+    )
 
 
 class SeatRule(enum.Enum):

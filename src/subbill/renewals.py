@@ -2,7 +2,8 @@
 
 The colours of the seed: **blue**, not started yet; **orange**, the end date is less than
 three months away; **red**, the end date has passed; **green tick**, already renewed (the
-current end date is still shown while it is valid). Otherwise the account is active.
+renewed term, with its end date, is shown only while it is still valid; after it, the
+renewal chain's current term is what counts). Otherwise the account is active.
 
 Exact boundaries, with the end date being the last day of validity (as shown):
 
@@ -74,18 +75,45 @@ class RenewalStatus(enum.Enum):
 
 
 def renewal_status(
-    account: LicenseAccount, *, as_of: date, warning: relativedelta = THREE_MONTHS
+    account: LicenseAccount,
+    *,
+    as_of: date,
+    warning: relativedelta = THREE_MONTHS,
+    terms: Iterable[LicenseAccount] = (),
 ) -> RenewalStatus:
-    """The renewal status of ``account`` on ``as_of`` (see the module's boundaries)."""
+    """The renewal status on ``as_of`` of the renewal chain ``account`` belongs to.
+
+    A renewed term is green (``RENEWED``) only while it is valid; after its last day, the
+    chain's current term is what counts: the renewal (blue until it starts, if it restarts
+    later), then its own colours. ``terms`` are other stored terms of the chain: a term
+    renewed after ``account`` was stored is read in its renewed version, so the status
+    agrees with :func:`renewal_dashboard` over the same terms.
+
+    >>> old = LicenseAccount(customer="ACME", product="TBox", seats=10,
+    ...                      start=date(2025, 6, 1), years=1,
+    ...                      renewed_by=LicenseAccount(customer="ACME", product="TBox",
+    ...                                                seats=12, start=date(2026, 6, 1),
+    ...                                                years=2))
+    >>> [renewal_status(old, as_of=d).value for d in (date(2026, 5, 31), date(2026, 6, 1),
+    ...                                                 date(2028, 4, 16), date(2028, 6, 1))]
+    ['renewed', 'active', 'expiring_soon', 'expired']
+    """
     check_date("as_of", as_of)
-    _check_inputs((account,), warning)
-    if as_of < account.start:
+    terms = tuple(terms)
+    _check_inputs((account, *terms), warning)
+    known = _known_terms((*terms, account))
+    return _status(_current(account, known, as_of), as_of, warning)
+
+
+def _status(term: LicenseAccount, as_of: date, warning: relativedelta) -> RenewalStatus:
+    """The status of ``term`` itself, the chain's current term on ``as_of``."""
+    if as_of < term.start:
         return RenewalStatus.NOT_STARTED
-    if account.renewed_by is not None:
-        return RenewalStatus.RENEWED
-    if as_of > account.last_day:
+    if as_of > term.last_day:
         return RenewalStatus.EXPIRED
-    if account.last_day < as_of + warning:
+    if term.renewed_by is not None:
+        return RenewalStatus.RENEWED
+    if term.last_day < as_of + warning:
         return RenewalStatus.EXPIRING_SOON
     return RenewalStatus.ACTIVE
 
@@ -102,22 +130,60 @@ def _key(account: LicenseAccount) -> tuple[str, str, date]:
     return (account.customer, account.product, account.start)
 
 
+def _renewals(term: LicenseAccount) -> int:
+    """How many renewals ``term`` knows of: the length of its ``renewed_by`` links."""
+    count = 0
+    while term.renewed_by is not None:
+        term, count = term.renewed_by, count + 1
+    return count
+
+
+def _known_terms(
+    accounts: Iterable[LicenseAccount],
+) -> dict[tuple[str, str, date], LicenseAccount]:
+    """Every term given or linked, by key, each in the version that knows most renewals.
+
+    ``renew`` returns the renewed term pointing at a copy of the new term; once that new
+    term is renewed in turn, the copy inside the older term is out of date. Reading each
+    term by its key (customer, product, start) finds its renewed version.
+    """
+    known: dict[tuple[str, str, date], LicenseAccount] = {}
+    for account in accounts:
+        term: LicenseAccount | None = account
+        while term is not None:
+            key = _key(term)
+            if key not in known or _renewals(term) > _renewals(known[key]):
+                known[key] = term
+            term = term.renewed_by
+    return known
+
+
+def _current(
+    account: LicenseAccount, known: dict[tuple[str, str, date], LicenseAccount], as_of: date
+) -> LicenseAccount:
+    """The term of ``account``'s chain current on ``as_of``.
+
+    A term counts until its last day; after it, its renewal does (even before it starts,
+    for a renewal restarted later). The last term of a chain counts after its end.
+    """
+    term = known[_key(account)]
+    while term.renewed_by is not None and as_of > term.last_day:
+        term = known[_key(term.renewed_by)]
+    return term
+
+
 def _current_terms(accounts: Iterable[LicenseAccount], as_of: date) -> list[LicenseAccount]:
-    """One account per renewal chain: the term current on ``as_of``.
+    """One term per renewal chain: the term current on ``as_of``.
 
     A renewed term is shown (green) while it is valid; once it is over, its renewal is
-    shown instead. A renewal term also given on its own is not listed twice.
+    shown instead. A term given several times (its renewal on its own, out-of-date copies
+    inside older terms) is listed once.
     """
-    items = list(accounts)
-    successors = {_key(a.renewed_by) for a in items if a.renewed_by is not None}
-    current = []
-    for account in items:
-        if _key(account) in successors:
-            continue
-        while account.renewed_by is not None and as_of > account.last_day:
-            account = account.renewed_by  # noqa: PLW2901
-        current.append(account)
-    return current
+    known = _known_terms(accounts)
+    successors = {_key(t.renewed_by) for t in known.values() if t.renewed_by is not None}
+    return [
+        _current(head, known, as_of) for key, head in known.items() if key not in successors
+    ]
 
 
 @attrs.frozen(kw_only=True)
@@ -130,8 +196,13 @@ class RenewalRow:
     start: date
     end: date  # the last day of validity, as shown
     years: int
-    licences: int  # licences to renew: the users of the account
+    seats: int  # « licences à renouveler »: the users (seats) of the term, not licence-years
     status: RenewalStatus
+
+    @property
+    def licence_years(self) -> int:
+        """Licence-years a renewal of the same seats and length takes: seats × years."""
+        return self.seats * self.years
 
 
 @attrs.frozen(kw_only=True)
@@ -172,8 +243,8 @@ def renewal_dashboard(
             start=account.start,
             end=account.last_day,
             years=account.years,
-            licences=account.seats,
-            status=renewal_status(account, as_of=as_of, warning=warning),
+            seats=account.seats,
+            status=_status(account, as_of, warning),
         )
         for account in _current_terms(accounts, as_of)
     ]
