@@ -1035,3 +1035,15 @@ def test_a_date_in_a_file_is_written_yyyy_mm_dd(capsys, tmp_path, loaded):
     line = assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", loaded), 2)
     assert "subscriptions[0].start: '20260301' is not a date" in line
     assert "expected YYYY-MM-DD" in line
+
+
+def test_accounts_load_refuses_two_accounts_with_the_same_key(capsys, tmp_path, db):
+    # Issue 11: today it silently keeps one of two duplicates.
+    account = {"customer": "A", "product": "TBox", "seats": 5, "start": "2025-06-01", "years": 1}
+    path = write_json(tmp_path / "comptes.json", {"accounts": [account, {**account, "seats": 7}]})
+    lines = error_lines(*run(capsys, "accounts", "load", path, "--db", db))
+    assert lines == [
+        f"{path}: accounts[1]: 'A' already has a TBox account starting 2025-06-01 in this file "
+        "(accounts[0])"
+    ]
+    assert not db.exists()

@@ -259,9 +259,23 @@ def _accounts(entries: Sequence[Mapping[str, Any]]) -> list[LicenseAccount]:
     """The licence accounts of a file's entries; every bad entry is reported at once."""
     problems = Problems()
     accounts: list[LicenseAccount] = []
+    seen: dict[tuple[str, str, object], str] = {}
     for index, entry in enumerate(entries):
-        with problems.at(f"accounts[{index}]"):
-            accounts.append(LicenseAccount.from_mapping(entry))
+        path = f"accounts[{index}]"
+        with problems.at(path):
+            account = LicenseAccount.from_mapping(entry)
+            # The store keeps one account per customer, product and start: a second one in
+            # the same file would silently replace the first.
+            key = (account.customer, account.product, account.start)
+            if key in seen:
+                problems.add(
+                    path,
+                    f"{account.customer!r} already has a {account.product} account starting "
+                    f"{account.start.isoformat()} in this file ({seen[key]})",
+                )
+            else:
+                seen[key] = path
+                accounts.append(account)
     problems.check()
     return accounts
 
