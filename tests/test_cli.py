@@ -1042,8 +1042,9 @@ def test_accounts_load_refuses_two_accounts_with_the_same_key(capsys, tmp_path, 
     account = {"customer": "A", "product": "TBox", "seats": 5, "start": "2025-06-01", "years": 1}
     path = write_json(tmp_path / "comptes.json", {"accounts": [account, {**account, "seats": 7}]})
     lines = error_lines(*run(capsys, "accounts", "load", path, "--db", db))
-    assert lines == [
+    expected = (
         f"{path}: accounts[1]: 'A' already has a TBox account starting 2025-06-01 in this file "
         "(accounts[0])"
-    ]
+    )
+    assert lines == [expected]
     assert not db.exists()
