@@ -753,7 +753,7 @@ def bill_subscription(
     # dates) stays within the dates every value accepts.
     check_billing_date("as_of", as_of)
     if not isinstance(subscription, ChargePlan):
-        raise InvalidArgumentError(f"subscription={subscription!r} must be a ChargePlan")
+        raise InvalidTypeError("subscription", subscription, "a ChargePlan")
     state = BillingState() if state is None else state
     if not isinstance(state, BillingState):
         raise InvalidTypeError("state", state, "a BillingState (or None before the first bill)")
