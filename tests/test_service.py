@@ -7,21 +7,25 @@ a run that bills nothing writes nothing, a store failure is typed.
 import sqlite3
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from subbill import InvalidArgumentError, Money, Payment, Subscription
-from subbill.billing import BillingTerms, NegativeBalancePolicy
+from subbill.billing import BillingState, BillingTerms, NegativeBalancePolicy, bill_subscription
 from subbill.errors import InvalidStateError, InvalidTypeError, OutOfBoundsError
-from subbill.invoices import one_time_line
+from subbill.invoices import InvoiceStatus, one_time_line
 from subbill.service import correct_invoice, pay_invoice, replace_subscription, run_billing
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.storage.errors import DiskFullError, StoredDataError
 from subbill.taxes import TaxRounding
 from tests.service_scenario import AS_OF, CATALOG, COUNT, bill, fill
+from tests.test_subscriptions import CATALOG as SUBSCRIPTION_CATALOG
+from tests.test_subscriptions import histories
 
 ROOT = Path(__file__).parent.parent
 
@@ -451,3 +455,28 @@ def test_a_payment_dated_before_its_invoice_is_refused():
     with pytest.raises(InvalidArgumentError, match="before invoice"):
         pay_invoice(store, number, Payment(amount=Money("29.00", "EUR"), paid_on=date(2025, 3, 1)))
     assert store.payments(number) == []
+
+
+@settings(max_examples=60)
+@given(
+    histories(),
+    st.lists(st.integers(0, 400), min_size=1, max_size=4).map(sorted),
+)
+def test_run_billing_over_any_dates_gives_exactly_the_invoices_of_the_pure_engine(sub, offsets):
+    # Issue 11's property, for catalog subscriptions: the store and run_billing add nothing
+    # and lose nothing on top of the pure engine, run after run.
+    store = MemoryStore()
+    store.save_catalog(SUBSCRIPTION_CATALOG)
+    replace_subscription(store, sub)
+    state = None
+    expected = []
+    for offset in offsets:
+        day = date(2026, 3, 1) + timedelta(days=offset)
+        run_billing(store, as_of=day)
+        result = bill_subscription(sub.to_charge_plan(SUBSCRIPTION_CATALOG), state, as_of=day)
+        state = result.state
+        if result.invoice is not None:
+            expected.append(result.invoice)
+    stored = store.invoices()
+    assert [attrs.evolve(i, number=None, status=InvoiceStatus.DRAFT) for i in stored] == expected
+    assert (store.get_billing_state(sub.id) or BillingState()) == (state or BillingState())
