@@ -360,3 +360,30 @@ def test_recommend_plan_takes_an_exact_headroom():
         "essentiel"
     )
     assert recommend_plan(CATALOG, {"clients": 90}, headroom=0).recommended.code == "essentiel"
+
+
+def test_the_monthly_review_asks_the_engine_and_finds_both_invoices_right():
+    # Issue 11: Pro billed 59.00 on 1 March, Stock switched on and billed 2.32 on 24 March:
+    # the review flagged F-1 "expected 61.32, missing Stock" and F-2 "expected 17.55,
+    # missing Pro". Both invoices are right.
+    sub = Subscription.create(id="S1", customer="C", catalog=CATALOG, plan="pro", start=START)
+    first = bill_subscription(sub.to_charge_plan(CATALOG), as_of=START)
+    with_stock = sub.activate("stock", CATALOG, on=date(2026, 3, 24))
+    second = bill_subscription(
+        with_stock.to_charge_plan(CATALOG), first.state, as_of=date(2026, 3, 24)
+    )
+    assert first.invoice.total == eur("59.00")
+    assert second.invoice.total == eur("2.32")
+    invoices = [
+        first.invoice.finalize(number="F-1"),
+        second.invoice.finalize(number="F-2"),
+    ]
+    findings = monthly_review(
+        with_stock, CATALOG, usage={}, module_usage={"stock": 1}, invoices=invoices,
+        as_of=date(2026, 3, 31),
+    )
+    billing = [f for f in findings if f.check == "billing"]
+    assert [(f.code, f.fact("invoice")) for f in billing] == [
+        ("invoice_matches", "F-1"),
+        ("invoice_matches", "F-2"),
+    ]

@@ -22,15 +22,16 @@ from typing import cast
 
 import attrs
 
+from subbill.billing import bill_subscription
 from subbill.catalog import Catalog, Plan
 from subbill.charges import RecurringCharge
 from subbill.decisions import to_facts
-from subbill.errors import InvalidArgumentError, InvalidTypeError
+from subbill.errors import InvalidArgumentError, InvalidTypeError, SubbillError
 from subbill.invoices import Invoice, InvoiceLine, LineKind
 from subbill.money import Money, _brief, _to_fraction
 from subbill.payments import Card, OtherMethod, PaymentMethod
 from subbill.periods import Period, add_months, check_date
-from subbill.proration import period_factor, periods_over
+from subbill.proration import period_factor
 from subbill.subscriptions import Change, ChangeDirection, Span, Subscription
 
 __all__ = [
@@ -377,68 +378,76 @@ def expected_line_amount(
 def _billing_findings(
     subscription: Subscription, catalog: Catalog, invoices: Sequence[Invoice], as_of: date
 ) -> list[Finding]:
-    recent = [
-        invoice
-        for invoice in invoices
-        if invoice.subscription == subscription.id
-        and add_months(as_of, -1) < invoice.issued_on <= as_of
-    ]
+    """Each invoice of the last month against what the engine bills on its date.
+
+    The engine is asked, never a price recomputed by hand: the subscription's invoices are
+    replayed in date order from an empty billing state (``invoices`` should hold them all),
+    so each date is compared with what billing the configuration on that date gives, credits
+    and partial periods included.
+    """
+    own = sorted(
+        (invoice for invoice in invoices if invoice.subscription == subscription.id),
+        key=lambda invoice: (invoice.issued_on, invoice.number or ""),
+    )
+    plan = subscription.to_charge_plan(catalog)
+    state = None
+    expected_by_number: dict[int, Invoice | None] = {}
+    for index, invoice in enumerate(own):
+        try:
+            result = bill_subscription(plan, state, as_of=invoice.issued_on)
+        except SubbillError:
+            expected_by_number[index] = None
+            continue
+        state = result.state
+        expected_by_number[index] = result.invoice
     findings = []
-    charges = subscription.charges(catalog)
-    for invoice in recent:
-        billed = Money.zero(invoice.currency)
-        expected = Money.zero(invoice.currency)
-        unknown = []
-        for line in invoice.lines:
-            if line.period is None:
-                continue
-            amount = expected_line_amount(line, subscription, catalog)
-            billed += line.amount
-            if amount is None:
-                unknown.append(line.description)
-            else:
-                expected += amount
-        missing = []
-        periods = [line.period for line in invoice.lines if line.period is not None]
-        keys = {line.charge_key for line in invoice.lines}
-        if periods:
-            window = Period(min(p.start for p in periods), max(p.end for p in periods))
-            for charge in charges:
-                start = max(charge.start, window.start)
-                end = window.end if charge.end is None else min(charge.end, window.end)
-                if charge.key in keys or start >= end:
-                    continue
-                pieces = periods_over(start, end, schedule=charge.schedule, basis=charge.basis)
-                factor = sum((piece.factor for piece in pieces), Fraction(0))
-                expected += (charge.period_price * factor).rounded()
-                missing.append(charge.description)
-        number = invoice.number or invoice.issued_on.isoformat()
-        if unknown or missing or billed != expected:
-            findings.append(
-                Finding(
-                    check="billing",
-                    code="invoice_mismatch",
-                    severity="action",
-                    facts={
-                        "invoice": number,
-                        "billed": billed,
-                        "expected": expected,
-                        "unexpected": ", ".join(unknown),
-                        "missing": ", ".join(missing),
-                    },
-                    amount=billed - expected,
-                )
-            )
-        else:
-            findings.append(
-                Finding(
-                    check="billing",
-                    code="invoice_matches",
-                    severity="info",
-                    facts={"invoice": number},
-                )
-            )
+    for index, invoice in enumerate(own):
+        if not add_months(as_of, -1) < invoice.issued_on <= as_of:
+            continue
+        findings.append(_compare(invoice, expected_by_number[index]))
     return findings or [Finding(check="billing", code="no_recent_invoice", severity="info")]
+
+
+def _compare(invoice: Invoice, expected: Invoice | None) -> Finding:
+    """``invoice_matches`` when the invoice bills what the engine bills, else the difference."""
+    currency = invoice.currency
+    billed_lines = [line for line in invoice.lines if line.period is not None]
+    expected_lines = (
+        [] if expected is None else [line for line in expected.lines if line.period is not None]
+    )
+    billed = Money.total((line.amount for line in billed_lines), currency=currency)
+    wanted = Money.total((line.amount for line in expected_lines), currency=currency)
+    billed_keys = {line.charge_key for line in billed_lines}
+    expected_keys = {line.charge_key for line in expected_lines}
+    unknown = _names(
+        line.description for line in billed_lines if line.charge_key not in expected_keys
+    )
+    missing = _names(
+        line.description for line in expected_lines if line.charge_key not in billed_keys
+    )
+    number = invoice.number or invoice.issued_on.isoformat()
+    if unknown or missing or billed != wanted:
+        return Finding(
+            check="billing",
+            code="invoice_mismatch",
+            severity="action",
+            facts={
+                "invoice": number,
+                "billed": billed,
+                "expected": wanted,
+                "unexpected": ", ".join(unknown),
+                "missing": ", ".join(missing),
+            },
+            amount=billed - wanted,
+        )
+    return Finding(
+        check="billing", code="invoice_matches", severity="info", facts={"invoice": number}
+    )
+
+
+def _names(descriptions: Iterable[str]) -> list[str]:
+    """Each description once, in order."""
+    return list(dict.fromkeys(descriptions))
 
 
 def _payment_findings(
