@@ -190,17 +190,30 @@ class ChargePlan:
     )
 
 
-def _to_pairs(value: object) -> tuple[tuple[str, date], ...]:
+def _pairs(
+    name: str, value: object, expected: str, read: Callable[[str, object], Any]
+) -> tuple[tuple[str, Any], ...]:
+    """``{key: value}`` (a mapping or pairs) as sorted pairs, each value checked by ``read``."""
     items = value.items() if isinstance(value, Mapping) else value
     if not isinstance(items, Iterable) or isinstance(items, str | bytes):
-        raise InvalidTypeError("billed_through", value, "a mapping of charge keys to dates")
+        raise InvalidTypeError(name, value, expected)
     pairs = []
     for item in items:
         if not isinstance(item, tuple | list) or len(item) != 2 or not isinstance(item[0], str):
-            raise InvalidTypeError("billed_through", value, "a mapping of charge keys to dates")
-        key, day = item
-        pairs.append((key, check_date(f"billed_through[{key!r}]", day)))
+            raise InvalidTypeError(name, value, expected)
+        key, read_value = item[0], read(f"{name}[{item[0]!r}]", item[1])
+        pairs.append((key, read_value))
     return tuple(sorted(pairs))
+
+
+def _to_pairs(value: object) -> tuple[tuple[str, date], ...]:
+    return _pairs("billed_through", value, "a mapping of charge keys to dates", check_date)
+
+
+def _digest_text(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidTypeError(name, value, "a digest (str)")
+    return value
 
 
 def _to_keys(value: object) -> frozenset[str]:
@@ -214,19 +227,7 @@ def _to_keys(value: object) -> frozenset[str]:
 
 
 def _to_terms(value: object) -> tuple[tuple[str, str], ...]:
-    items = value.items() if isinstance(value, Mapping) else value
-    if not isinstance(items, Iterable) or isinstance(items, str | bytes):
-        raise InvalidTypeError("terms", value, "a mapping of charge keys to digests")
-    pairs = []
-    for item in items:
-        if (
-            not isinstance(item, tuple | list)
-            or len(item) != 2
-            or not all(isinstance(part, str) for part in item)
-        ):
-            raise InvalidTypeError("terms", value, "a mapping of charge keys to digests")
-        pairs.append((item[0], item[1]))
-    return tuple(sorted(pairs))
+    return _pairs("terms", value, "a mapping of charge keys to digests", _digest_text)
 
 
 def _check_credit_balance(_instance: Any, _attribute: Any, value: object) -> None:

@@ -1114,7 +1114,6 @@ def _close(span: Span, on: date) -> Span | None:
 
 def _minimum(plans: Sequence[Plan], catalog: Catalog) -> str:
     """« Pro » when the allowed plans are Pro and everything above it, else ''."""
-    _check_catalog(catalog)
     if not plans:
         return ""
     lowest = plans[0]
@@ -1126,7 +1125,6 @@ def _requirements(
     subscription: Subscription, item: Module | AddOn, catalog: Catalog, *, on: date, subject: str
 ) -> Decision:
     """The checks a module and an add-on share: required add-ons, a price for the frequency."""
-    _check_catalog(catalog)
     missing = sorted(item.requires - subscription.addons_on(on))
     if missing:
         names = ", ".join(catalog.addon(code).name for code in missing)
@@ -1277,7 +1275,6 @@ def _decide_plan_change(
     timing: ChangeTiming | None,
     usage: Mapping[str, int] | None,
 ) -> PlanChangePreview:
-    _check_catalog(catalog)
     check_date("on", on)
     check_enum("timing", timing, ChangeTiming, optional=True)
     _check_usage(usage)

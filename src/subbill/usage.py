@@ -24,14 +24,12 @@ import attrs
 
 from subbill.billing import bill_subscription
 from subbill.catalog import Catalog, Plan
-from subbill.charges import RecurringCharge
 from subbill.decisions import to_facts
 from subbill.errors import InvalidArgumentError, InvalidTypeError, SubbillError
 from subbill.invoices import Invoice, InvoiceLine, LineKind
 from subbill.money import Money, _brief, _to_fraction
 from subbill.payments import Card, OtherMethod, PaymentMethod
 from subbill.periods import Period, add_months, check_date
-from subbill.proration import period_factor
 from subbill.subscriptions import Change, ChangeDirection, Span, Subscription
 
 __all__ = [
@@ -42,7 +40,6 @@ __all__ = [
     "ResourceUsage",
     "UsageState",
     "check_usage",
-    "expected_line_amount",
     "explain_invoice",
     "monthly_review",
     "recommend_plan",
@@ -342,37 +339,6 @@ def _usage_findings(plan: Plan, usage: Mapping[str, int], threshold: Fraction) -
         if item.state is not UsageState.OK
     ]
     return findings or [Finding(check="usage", code="usage_ok", severity="info")]
-
-
-def expected_line_amount(
-    line: InvoiceLine, subscription: Subscription, catalog: Catalog
-) -> Money | None:
-    """What the subscription's configuration says ``line`` should cost (``None``: no such charge).
-
-    As the billing engine prices it: a line bills the difference between what its billing
-    period costs up to the line's end and up to its start (each ``price × factor`` rounded
-    once); a credit line gives back what the period cost up to its end beyond what it costs
-    up to its start.
-    """
-    if line.period is None:
-        return None
-    for charge in subscription.charges(catalog):
-        if charge.key != line.charge_key:
-            continue
-        cycle = line.explanation.cycle or charge.schedule.period_containing(line.period.start)
-
-        def cost(until: date, charge: RecurringCharge = charge, cycle: Period = cycle) -> Money:
-            start = max(cycle.start, charge.start)
-            if until <= start:
-                return Money.zero(charge.currency)
-            piece = Period(start, min(until, cycle.end))
-            factor = period_factor(piece, cycle=cycle, basis=charge.basis)
-            return (charge.period_price * factor).rounded()
-
-        if line.kind is LineKind.PRORATION_CREDIT:
-            return cost(line.period.start) - cost(line.period.end)
-        return cost(line.period.end) - cost(line.period.start)
-    return None
 
 
 def _billing_findings(
