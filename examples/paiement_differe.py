@@ -79,16 +79,17 @@ def main() -> None:
     print("═══ Le lien ouvert le jour de sa création ═══")
     page(offre, paye_le=date(2026, 1, 15), horizon=date(2026, 9, 15))
 
-    achat = purchase(offre, paid_on=date(2026, 1, 15), customer="Atelier Dupont", method="carte")
+    achat = purchase(
+        offre, paid_on=date(2026, 1, 15), customer="Atelier Dupont", payment_method="pm_carte"
+    )
     print("Après l'achat :")
     print(f"  paiement enregistré : {format_money(achat.payment.amount, locale=FR)}")
-    for abonnement in achat.subscriptions:
-        statut = label(abonnement.status.value, locale=FR)
-        premiere = format_date(abonnement.first_billing_date, locale=FR)
-        print(
-            f"  abonnement {abonnement.billable.id} : statut « {statut} », "
-            f"première facture le {premiere}"
-        )
+    abonnement = achat.subscription
+    statut = label(abonnement.status(as_of=date(2026, 1, 15)).value, locale=FR)
+    premiere = format_date(abonnement.start, locale=FR)
+    print(
+        f"  abonnement {abonnement.id} : statut « {statut} », première facture le {premiere}"
+    )
     print()
 
     print("═══ Le même lien ouvert après la date de début du SEO ═══")

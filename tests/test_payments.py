@@ -228,8 +228,8 @@ def test_payment_and_purchase_method_refuse_a_card_number():
         lines=(LineItem(code="x", name="X", unit_price=Money("10", "EUR")),),
     )
     with pytest.raises(CardDataError):
-        purchase(link, paid_on=date(2026, 3, 1), method=f"card {VISA}")
-    assert purchase(link, paid_on=date(2026, 3, 1), method="pm_1").payment.method == "pm_1"
+        purchase(link, paid_on=date(2026, 3, 1), payment_method=f"card {VISA}")
+    assert purchase(link, paid_on=date(2026, 3, 1), payment_method="pm_1").payment.method == "pm_1"
 
 
 def test_a_siret_is_accepted_in_names_and_companies():

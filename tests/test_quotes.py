@@ -113,10 +113,10 @@ def test_quarterly_service_signed_two_months_ahead_charges_nothing_today():
     ]
     bought = purchase(link(service), paid_on=PAID, customer="ACME")
     assert bought.payment is None
-    (subscription,) = bought.subscriptions
-    assert subscription.status is SubscriptionStatus.SCHEDULED
-    assert subscription.first_billing_date == date(2026, 3, 15)
-    assert len(subscription.invoices) == 4
+    subscription = bought.subscription
+    assert subscription.status(as_of=PAID) is SubscriptionStatus.SCHEDULED
+    assert subscription.start == date(2026, 3, 15)
+    assert dates_and_totals(bought.future) == dates_and_totals(result.future)
 
 
 def test_one_time_discount_leaves_the_post_dated_line_untouched():
@@ -187,18 +187,17 @@ def test_purchase_creates_a_payment_an_order_and_scheduled_subscriptions():
         valid_until=date(2026, 1, 31),
         lines=(website(), seo()),
     )
-    accepted, bought = quote.send(on=date(2026, 1, 10)).accept(
-        paid_on=PAID, horizon=date(2026, 8, 15)
-    )
-    assert accepted.status is QuoteStatus.ACCEPTED
+    bought = quote.send(on=date(2026, 1, 10)).accept(on=PAID, horizon=date(2026, 8, 15))
+    assert bought.quote.status is QuoteStatus.ACCEPTED
+    assert bought.order.quote == "Q-7"
     assert bought.payment.amount == eur("3600.00")
     assert bought.payment.paid_on == PAID
     assert bought.order.paid_now == eur("3600.00")
     assert [line.code for line in bought.order.lines] == ["site", "seo"]
-    (subscription,) = bought.subscriptions
-    assert subscription.status is SubscriptionStatus.SCHEDULED
-    assert subscription.first_billing_date == date(2026, 7, 15)
-    assert dates_and_totals(subscription.invoices) == [
+    subscription = bought.subscription
+    assert subscription.status(as_of=PAID) is SubscriptionStatus.SCHEDULED
+    assert subscription.start == date(2026, 7, 15)
+    assert dates_and_totals(bought.future) == [
         (date(2026, 7, 15), eur("600.00")),
         (date(2026, 8, 15), eur("600.00")),
     ]
@@ -206,7 +205,7 @@ def test_purchase_creates_a_payment_an_order_and_scheduled_subscriptions():
         code="hosting", name="Hébergement", unit_price=eur("20"), frequency=MONTHLY
     )
     now = purchase(link(immediate), paid_on=PAID, horizon=date(2026, 3, 15))
-    assert now.subscriptions[0].status is SubscriptionStatus.ACTIVE
+    assert now.subscription.status(as_of=PAID) is SubscriptionStatus.ACTIVE
     assert now.payment.amount == eur("20.00")
 
 
@@ -228,10 +227,10 @@ def test_a_quote_expires_the_day_after_its_validity_date():
     sent = quote().send(on=date(2026, 3, 1))
     assert sent.status_on(date(2026, 3, 31)) is QuoteStatus.SENT
     assert sent.status_on(date(2026, 4, 1)) is QuoteStatus.EXPIRED
-    accepted, _ = sent.accept(paid_on=date(2026, 3, 31))
+    accepted = sent.accept(on=date(2026, 3, 31)).quote
     assert accepted.status is QuoteStatus.ACCEPTED
     with pytest.raises(InvalidTransitionError, match="cannot accept quote Q-1 with status=expired"):
-        sent.accept(paid_on=date(2026, 4, 1))
+        sent.accept(on=date(2026, 4, 1))
     assert accepted.status_on(date(2027, 1, 1)) is QuoteStatus.ACCEPTED  # accepted never expires
 
 
@@ -249,11 +248,11 @@ def test_reject_needs_a_message():
     with pytest.raises(
         InvalidTransitionError, match="cannot accept quote Q-1 with status=rejected"
     ):
-        rejected.accept(paid_on=date(2026, 3, 3))
+        rejected.accept(on=date(2026, 3, 3))
 
 
 def test_invalid_transitions_name_the_status_and_the_action():
-    accepted, _ = quote().send(on=date(2026, 3, 1)).accept(paid_on=date(2026, 3, 2))
+    accepted = quote().send(on=date(2026, 3, 1)).accept(on=date(2026, 3, 2)).quote
     with pytest.raises(
         InvalidTransitionError, match="cannot reject quote Q-1 with status=accepted"
     ):
@@ -406,8 +405,7 @@ def test_a_one_time_discount_stays_on_the_subscription_so_a_credit_mirrors_it():
     monthly = LineItem(code="crm", name="CRM", unit_price=eur("100.00"), frequency=MONTHLY)
     bought = purchase(link(monthly, discounts=(once,)), paid_on=PAID, customer="ACME")
     assert bought.checkout.due_now.total == eur("90.00")
-    (subscription,) = bought.subscriptions
-    billable = subscription.billable
+    billable = bought.subscription.to_charge_plan()
     ended = attrs.evolve(billable, charges=tuple(
         attrs.evolve(c, end=PAID + timedelta(days=10)) for c in billable.charges
     ))
@@ -427,14 +425,14 @@ def test_a_purchased_subscription_credits_exactly_what_checkout_charged():
         code="hosting", name="Hébergement", unit_price=eur("120.00"), frequency=ANNUAL
     )
     bought = purchase(link(site, seo_now, hosting, discounts=(welcome,)), paid_on=PAID)
-    (subscription,) = bought.subscriptions
+    subscription = bought.subscription
     charged = {line.code: line.net for line in bought.checkout.due_now.lines}
     assert sum(charged.values(), eur("0")) == eur("240.00")  # 270.00 − 30.00, once
-    billable = subscription.billable
+    billable = subscription.to_charge_plan()
     cancelled = attrs.evolve(billable, charges=tuple(
         attrs.evolve(c, end=PAID) if c.code == "seo" else c for c in billable.charges
     ))
-    credit = bill_subscription(cancelled, subscription.state, as_of=PAID)
+    credit = bill_subscription(cancelled, bought.state, as_of=PAID)
     seo_credit = sum((line.net for line in credit.invoice.lines if line.code == "seo"), eur("0"))
     assert seo_credit == -charged["seo"]
     # The purchased state knows the terms it was billed at: no new price under it.
@@ -443,7 +441,7 @@ def test_a_purchased_subscription_credits_exactly_what_checkout_charged():
         for c in billable.charges
     ))
     with pytest.raises(InvalidStateError):
-        bill_subscription(dearer, subscription.state, as_of=PAID + timedelta(days=5))
+        bill_subscription(dearer, bought.state, as_of=PAID + timedelta(days=5))
 
 
 @pytest.mark.parametrize(
@@ -463,7 +461,7 @@ def test_purchase_refuses_a_quote_that_is_not_open(state):
     elif state == "cancelled":
         quote = quote.cancel(on=date(2026, 1, 12))
     else:
-        quote, _ = quote.accept(paid_on=date(2026, 1, 12))
+        quote = quote.accept(on=date(2026, 1, 12)).quote
     with pytest.raises(InvalidStateError):
         purchase(quote, paid_on=paid_on)
 
@@ -473,5 +471,5 @@ def test_accept_records_the_payment_method():
         id="Q-10", customer="ACME", currency="EUR", valid_until=date(2026, 1, 31),
         lines=(website(),),
     ).send(on=date(2026, 1, 10))
-    _, bought = quote.accept(paid_on=date(2026, 1, 20), method="pm_visa_4242")
+    bought = quote.accept(on=date(2026, 1, 20), payment_method="pm_visa_4242")
     assert bought.payment.method == "pm_visa_4242"

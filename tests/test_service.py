@@ -99,9 +99,23 @@ def test_two_processes_billing_the_same_file_create_every_invoice_once(tmp_path)
     assert sorted(i.subscription for i in invoices) == [f"S{n:03d}" for n in range(COUNT)]
 
 
-def test_billing_needs_a_catalog():
-    with pytest.raises(InvalidArgumentError, match="the store has no catalog"):
-        run_billing(MemoryStore(), as_of=AS_OF)
+def test_a_plan_needs_a_catalog_but_quoted_lines_do_not():
+    # A business selling only through payment links has no catalog: its purchased
+    # subscriptions are billed; a catalog subscription in that store fails on its own,
+    # naming the missing catalog, and nothing of it is written.
+    store = MemoryStore()
+    store.save_subscription(
+        Subscription.create(
+            id="S-PLAN", customer="C", catalog=CATALOG, plan=CATALOG.plans[0].code, start=AS_OF
+        )
+    )
+    report = run_billing(store, as_of=AS_OF)
+    (failure,) = report.failures
+    assert failure.subscription == "S-PLAN"
+    assert isinstance(failure.error, InvalidStateError)
+    assert "has a plan but the store has no catalog" in str(failure.error)
+    assert store.invoices() == []
+    assert store.get_billing_state("S-PLAN") is None
 
 
 # -- invoice numbers follow their dates --------------------------------------------------------

@@ -475,7 +475,13 @@ def test_quote_from_mapping_is_a_draft_with_the_lines_of_a_link():
         lambda: Quote.from_mapping({**QUOTE, "valid_until": None, "status": "sent"})
     ) == (
         ("valid_until", "None must be a date such as '2026-03-01', not null"),
-        ("status", "unknown key; expected currency, customer, discounts, id, lines, valid_until"),
+        (
+            "status",
+            (
+                "unknown key; expected currency, customer, discounts, id, lines, "
+                "payment_terms_days, valid_until"
+            ),
+        ),
     )
 
 

@@ -31,7 +31,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, cast
 
 import attrs
 
@@ -56,14 +56,14 @@ from subbill._structure import (
     Text,
     structure,
 )
-from subbill.billing import BillingState, ChargePlan, bill_subscription
+from subbill.billing import BillingState, BillingTerms, ChargePlan, bill_subscription
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.discounts import Discount, Duration, DurationKind
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import InvalidTransitionError, Invoice, Payment
 from subbill.money import Money, _to_currency
 from subbill.periods import BillingStart, Frequency, StartKind, add_months, check_date
-from subbill.subscriptions import SubscriptionStatus
+from subbill.subscriptions import QuotedLine, Subscription
 from subbill.taxes import TaxRate
 
 __all__ = [
@@ -71,7 +71,6 @@ __all__ = [
     "LineItem",
     "PaymentLink",
     "Purchase",
-    "PurchasedSubscription",
     "Quote",
     "QuoteStatus",
     "SalesOrder",
@@ -160,6 +159,28 @@ class LineItem:
             return None
         return paid_on.day
 
+    def resolve(self, *, paid_on: date) -> QuotedLine:
+        """The line as bought on ``paid_on``: its dates fixed, ready for a subscription.
+
+        >>> seo = LineItem(code="seo", name="SEO", unit_price=Money("300", "EUR"),
+        ...                frequency=MONTHLY, billing_start=BillingStart.after_months(6))
+        >>> line = seo.resolve(paid_on=date(2026, 8, 31))
+        >>> line.start, line.billing_day, line.end
+        (datetime.date(2027, 2, 28), 31, None)
+        """
+        return QuotedLine(
+            code=self.code,
+            name=self.name,
+            unit_price=self.unit_price,
+            quantity=self.quantity,
+            frequency=self.frequency,
+            start=self.first_billing_date(paid_on=paid_on),
+            end=self.term_end(paid_on=paid_on),
+            billing_day=self.billing_day(paid_on=paid_on),
+            discounts=self.discounts,
+            tax_rates=self.tax_rates,
+        )
+
     def term_end(self, *, paid_on: date) -> date | None:
         """The end of a finite term (exclusive), or ``None`` when it runs until cancelled."""
         if self.frequency is None:
@@ -203,6 +224,10 @@ def _check_offer_discounts(instance: Any, _attribute: Any, discounts: tuple[Disc
             )
 
 
+def _check_terms_days(_instance: Any, _attribute: Any, value: object) -> None:
+    BillingTerms(payment_terms_days=cast(int, value))  # checks it and names it
+
+
 @attrs.frozen(kw_only=True)
 class PaymentLink:
     """A payment link: lines and discounts, paid by whoever opens it."""
@@ -215,6 +240,9 @@ class PaymentLink:
     discounts: tuple[Discount, ...] = attrs.field(
         default=(), converter=to_tuple, validator=_check_offer_discounts
     )
+    #: Days from each invoice of the purchased subscription to its due date. 0 (default):
+    #: due on its billing date, since a card-paid link collects automatically.
+    payment_terms_days: int = attrs.field(default=0, validator=_check_terms_days)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, default_id: str | None = None) -> Self:
@@ -250,7 +278,11 @@ class PaymentLink:
         discounts = _read_discounts(document.discounts, document.currency, problems)
         return problems.build(
             lambda: cls(
-                id=link_id or "", currency=document.currency, lines=lines, discounts=discounts
+                id=link_id or "",
+                currency=document.currency,
+                lines=lines,
+                discounts=discounts,
+                payment_terms_days=document.payment_terms_days,
             )
         )
 
@@ -303,6 +335,8 @@ class Quote:
         default=None, validator=one_line(optional=True, multiline=True)
     )
     decided_on: date | None = None
+    #: Days from each invoice of the purchased subscription to its due date (default 0).
+    payment_terms_days: int = attrs.field(default=0, validator=_check_terms_days)
 
     _OPEN: ClassVar[frozenset[QuoteStatus]] = frozenset({QuoteStatus.DRAFT, QuoteStatus.SENT})
 
@@ -338,19 +372,30 @@ class Quote:
         return attrs.evolve(self, status=QuoteStatus.SENT)
 
     def accept(
-        self, *, paid_on: date, horizon: date | None = None, method: str = ""
-    ) -> tuple[Self, Purchase]:
-        """« Accepter et payer »: the quote is confirmed and paid; returns what exists now.
+        self,
+        *,
+        on: date,
+        payment_method: str = "",
+        reference: str | None = None,
+        horizon: date | None = None,
+    ) -> Purchase:
+        """« Accepter et payer »: the quote is confirmed and paid on ``on``.
 
-        ``method`` is the payment method's id (recorded on the payment). An expired,
-        rejected, cancelled or already accepted quote is refused (``InvalidStateError``),
-        as :func:`purchase` refuses it.
+        The same path as :func:`purchase` (which see): the result carries the accepted
+        quote (``Purchase.quote``), the payment recorded with ``payment_method``, the
+        order, the invoice of what was due now and the subscription. An expired,
+        rejected, cancelled or already accepted quote is refused (``InvalidStateError``).
         """
-        self._open_on(paid_on, "accept")
+        self._open_on(on, "accept")
         if not self.lines:
             raise self._refuse("accept", self.status, "a quote needs at least one line")
-        bought = purchase(self, paid_on=paid_on, horizon=horizon, method=method)
-        return attrs.evolve(self, status=QuoteStatus.ACCEPTED, decided_on=paid_on), bought
+        return purchase(
+            self,
+            paid_on=on,
+            payment_method=payment_method,
+            reference=reference,
+            horizon=horizon,
+        )
 
     def reject(self, *, message: str, on: date) -> Self:
         """Reject the quote; the customer's message is required."""
@@ -415,6 +460,7 @@ class Quote:
                 valid_until=document.valid_until,
                 lines=lines,
                 discounts=discounts,
+                payment_terms_days=document.payment_terms_days,
             )
         )
 
@@ -427,34 +473,11 @@ def _charges(
 ) -> tuple[list[RecurringCharge], list[OneTimeCharge]]:
     recurring, once = [], []
     for line in lines:
-        if line.frequency is None:
-            once.append(
-                OneTimeCharge(
-                    code=line.code,
-                    description=line.name,
-                    unit_price=line.unit_price,
-                    quantity=line.quantity,
-                    due_on=paid_on,
-                    discounts=line.discounts,
-                    tax_rates=line.tax_rates,
-                )
-            )
-            continue
-        start = line.first_billing_date(paid_on=paid_on)
-        recurring.append(
-            RecurringCharge(
-                code=line.code,
-                description=line.name,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                frequency=line.frequency,
-                billing_day=line.billing_day(paid_on=paid_on),
-                start=start,
-                end=line.term_end(paid_on=paid_on),
-                discounts=line.discounts,
-                tax_rates=line.tax_rates,
-            )
-        )
+        charge = line.resolve(paid_on=paid_on).charge(ends_on=None)
+        if isinstance(charge, RecurringCharge):
+            recurring.append(charge)
+        else:
+            once.append(charge)
     return recurring, once
 
 
@@ -538,7 +561,7 @@ def checkout(
         charges=recurring,
         one_time=once,
         discounts=_checkout_discounts(offer.discounts, paid_on),
-        payment_terms_days=0,
+        payment_terms_days=offer.payment_terms_days,
     )
     first = bill_subscription(now, as_of=paid_on)
     future, _ = _future(now, first.state, paid_on=paid_on, until=until)
@@ -585,102 +608,191 @@ def _billing_dates(charge: RecurringCharge, *, after: date, until: date) -> list
 
 @attrs.frozen(kw_only=True)
 class SalesOrder:
-    """The sales order of a purchase: every line bought, and what was paid at checkout."""
+    """The sales order of a purchase: every line bought, and what was paid at checkout.
+
+    ``reference`` is the purchase's idempotency key (the payment's reference);
+    ``subscription`` the id of the subscription it created (``None``: one-time lines only);
+    ``invoice`` the number of the invoice of what was due now, once stored
+    (:func:`subbill.service.store_purchase`); ``quote`` the quote it accepts, if any.
+    """
 
     id: str = attrs.field(validator=check_text)
     customer: str = attrs.field(validator=check_text)
     ordered_on: date
-    lines: tuple[LineItem, ...]
-    paid_now: Money
-
-
-@attrs.frozen(kw_only=True)
-class PurchasedSubscription:
-    """One subscription created by a purchase, for one group of recurring lines.
-
-    ``status`` is ``SCHEDULED`` when its first billing date is after the payment, else
-    ``ACTIVE``; ``invoices`` are those due on each billing date up to the horizon.
-    """
-
-    billable: ChargePlan
-    state: BillingState
-    status: SubscriptionStatus
-    first_billing_date: date
-    invoices: tuple[Invoice, ...]
+    lines: tuple[LineItem, ...] = attrs.field(converter=to_tuple)
+    paid_now: Money = attrs.field(validator=instance_of(Money))
+    reference: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    payment: Payment | None = attrs.field(
+        default=None, validator=instance_of(Payment, optional=True)
+    )
+    subscription: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    invoice: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    quote: str | None = attrs.field(default=None, validator=one_line(optional=True))
 
 
 @attrs.frozen(kw_only=True)
 class Purchase:
-    """What exists after a purchase: the payment record, the sales order, the subscriptions."""
+    """What exists after a purchase (:func:`purchase`, :meth:`Quote.accept`).
 
+    - ``reference``: its idempotency key, the payment's reference: storing the same
+      purchase twice is a no-op (:func:`subbill.service.store_purchase`);
+    - ``payment``: the payment of what was due now (``None`` when nothing was);
+    - ``order``: the sales order;
+    - ``invoice``: the invoice of what was due now, a draft; it is numbered, finalized and
+      paid by ``payment`` when the purchase is stored (``None`` when nothing was due);
+    - ``subscription``: **one** :class:`~subbill.subscriptions.Subscription` holding every
+      recurring line (each with its own frequency and billing start) and the one-time
+      lines, ``None`` when the offer has no recurring line; its status is scheduled until
+      its first billing date;
+    - ``state``: the subscription's billing state once the checkout is billed;
+    - ``checkout``: what the buyer was shown (due now and the future payments);
+    - ``quote``: the accepted quote, when a quote was bought.
+    """
+
+    reference: str
     payment: Payment | None
     order: SalesOrder
-    subscriptions: tuple[PurchasedSubscription, ...]
+    invoice: Invoice | None
+    subscription: Subscription | None
+    state: BillingState
     checkout: Checkout
+    quote: Quote | None = None
+
+    @property
+    def future(self) -> tuple[Invoice, ...]:
+        """The invoices due on each later billing date, as the checkout showed them."""
+        return self.checkout.future
+
+
+def _purchased_subscription(
+    offer: Quote | PaymentLink,
+    lines: Sequence[QuotedLine],
+    *,
+    reference: str,
+    customer: str,
+    paid_on: date,
+    payment_method: str,
+) -> Subscription | None:
+    recurring = sorted(
+        (line for line in lines if line.is_recurring), key=lambda line: (line.start, line.code)
+    )
+    if not recurring:
+        return None
+    first = recurring[0]
+    assert first.frequency is not None  # noqa: S101  (recurring)
+    ends = [line.end for line in recurring]
+    return Subscription(
+        id=f"{reference}-S1",
+        customer=customer,
+        currency=offer.currency,
+        start=first.start,
+        # A fixed term when every recurring line has one: the subscription then expires.
+        end=None if any(end is None for end in ends) else max(e for e in ends if e is not None),
+        # The subscription's own cycle (for cancelling at a period's end) is its first
+        # line's; every line keeps its own frequency and billing day.
+        frequency=first.frequency,
+        billing_day=first.billing_day,
+        lines=tuple(lines),
+        discounts=_checkout_discounts(offer.discounts, paid_on),
+        terms=BillingTerms(payment_terms_days=offer.payment_terms_days),
+        payment_method=payment_method or None,
+    )
 
 
 def purchase(
     offer: Quote | PaymentLink,
     *,
     paid_on: date,
-    horizon: date | None = None,
+    payment_method: str = "",
+    reference: str | None = None,
     customer: str | None = None,
-    method: str = "",
+    horizon: date | None = None,
 ) -> Purchase:
-    """Pay an offer on ``paid_on`` and return what exists afterwards.
+    """Pay an offer on ``paid_on`` and return what exists afterwards (a :class:`Purchase`).
 
-    A payment record for what was due now, a sales order, and one subscription holding every
-    recurring line of the offer (each with its own frequency and billing start). A quote
-    must be open on ``paid_on``: an expired, rejected, cancelled or already accepted one is
-    refused (:class:`~subbill.errors.InvalidStateError`).
+    ``payment_method`` is the id of the method that paid (recorded on the payment and the
+    subscription); ``reference`` the payment's reference, the purchase's idempotency key
+    (default: the offer's id — give each buyer's payment its own when a payment link is
+    paid by many); ``customer`` the buyer (default: the quote's customer).
+
+    One subscription holds every recurring line of the offer, each with its own frequency
+    and billing start, and the one-time lines billed at checkout; billing it on each later
+    billing date gives the checkout's future payments, due on the dates the checkout
+    showed (the offer's ``payment_terms_days``, 0 by default). A quote must be open on
+    ``paid_on``: an expired, rejected, cancelled or already accepted one is refused
+    (:class:`~subbill.errors.InvalidStateError`), and the result carries it accepted.
+
+    >>> setup = LineItem(code="site", name="Site", unit_price=Money("1500", "EUR"))
+    >>> seo = LineItem(code="seo", name="SEO", unit_price=Money("300", "EUR"),
+    ...                frequency=MONTHLY, billing_start=BillingStart.after_months(6))
+    >>> bought = purchase(PaymentLink(id="L1", currency="EUR", lines=(setup, seo)),
+    ...                   paid_on=date(2026, 8, 31), reference="pay_1", customer="Garage")
+    >>> bought.invoice.total, bought.subscription.start
+    (Money('1500.00', 'EUR'), datetime.date(2027, 2, 28))
+    >>> bought.subscription.status(as_of=date(2027, 2, 1)).value
+    'scheduled'
     """
-    check_payment_reference("method", method, allow_empty=True)
+    if not isinstance(offer, Quote | PaymentLink):
+        raise InvalidTypeError("offer", offer, "a Quote or a PaymentLink")
+    check_payment_reference("payment_method", payment_method, allow_empty=True)
+    check_line("reference", reference, optional=True)
+    check_date("paid_on", paid_on)
+    accepted: Quote | None = None
     if isinstance(offer, Quote):
         # Only a quote still open on the payment date can be paid: never an expired,
         # rejected, cancelled or already accepted one.
         offer._open_on(paid_on, "pay")
-    result = checkout(offer, paid_on=paid_on, horizon=horizon, customer=customer)
+        if not offer.lines:
+            raise offer._refuse("pay", offer.status, "a quote needs at least one line")
+        accepted = attrs.evolve(offer, status=QuoteStatus.ACCEPTED, decided_on=paid_on)
+    shown = checkout(offer, paid_on=paid_on, horizon=horizon, customer=customer)
+    key = reference or offer.id
     buyer = customer or getattr(offer, "customer", None) or "buyer"
-    paid = result.due_now.total if result.due_now is not None else Money.zero(offer.currency)
+    lines = tuple(line.resolve(paid_on=paid_on) for line in offer.lines)
+    subscription = _purchased_subscription(
+        offer,
+        lines,
+        reference=key,
+        customer=buyer,
+        paid_on=paid_on,
+        payment_method=payment_method,
+    )
+    if subscription is not None:
+        # Billing the subscription itself on the payment date gives what is due now and
+        # the state later bills, credits and corrections start from.
+        result = bill_subscription(subscription.to_charge_plan(), as_of=paid_on)
+        invoice, state = result.invoice, result.state
+    else:
+        invoice = (
+            None if shown.due_now is None else attrs.evolve(shown.due_now, subscription=None)
+        )
+        state = shown.state
+    paid = invoice.total if invoice is not None else Money.zero(offer.currency)
     payment = (
-        Payment(amount=paid, paid_on=paid_on, method=method, reference=offer.id)
+        Payment(amount=paid, paid_on=paid_on, method=payment_method, reference=key)
         if paid.is_positive()
         else None
     )
     order = SalesOrder(
-        id=f"SO-{offer.id}", customer=buyer, ordered_on=paid_on, lines=offer.lines, paid_now=paid
+        id=f"SO-{key}",
+        customer=buyer,
+        ordered_on=paid_on,
+        lines=offer.lines,
+        paid_now=paid,
+        reference=key,
+        payment=payment,
+        subscription=None if subscription is None else subscription.id,
+        quote=None if accepted is None else accepted.id,
     )
-    recurring, once = _charges(offer.lines, paid_on=paid_on)
-    subscriptions = []
-    if recurring:
-        # One subscription holds every recurring line (each keeps its frequency and billing
-        # start) and the one-time lines billed at checkout, with the checkout's billing
-        # state: later bills, credits and corrections price its periods exactly as they were
-        # charged (discounts spread over everything due now included).
-        billable = ChargePlan(
-            id=f"{offer.id}-S1",
-            customer=buyer,
-            currency=offer.currency,
-            charges=recurring,
-            one_time=once,
-            discounts=_checkout_discounts(offer.discounts, paid_on),
-            payment_terms_days=0,
-        )
-        start = min(charge.start for charge in recurring)
-        invoices, _ = _future(billable, result.state, paid_on=paid_on, until=result.horizon)
-        subscriptions.append(
-            PurchasedSubscription(
-                billable=billable,
-                state=result.state,
-                status=SubscriptionStatus.SCHEDULED
-                if start > paid_on
-                else SubscriptionStatus.ACTIVE,
-                first_billing_date=start,
-                invoices=invoices,
-            )
-        )
     return Purchase(
-        payment=payment, order=order, subscriptions=tuple(subscriptions), checkout=result
+        reference=key,
+        payment=payment,
+        order=order,
+        invoice=invoice,
+        subscription=subscription,
+        state=state,
+        checkout=shown,
+        quote=accepted,
     )
 
 
@@ -718,6 +830,7 @@ class _PaymentLinkDocument:
     lines: tuple[_LineDocument, ...]
     id: Text | None = None
     discounts: tuple[_DiscountDocument, ...] = ()
+    payment_terms_days: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -728,6 +841,7 @@ class _QuoteDocument:
     valid_until: date
     lines: tuple[_LineDocument, ...] = ()
     discounts: tuple[_DiscountDocument, ...] = ()
+    payment_terms_days: int = 0
 
 
 def _read_discount(document: _DiscountDocument, currency: str, *, per_unit: bool) -> Discount:

@@ -41,6 +41,7 @@ from subbill.invoices import Invoice, InvoiceLine, Payment, credit_note_for
 from subbill.money import Money
 from subbill.payments import record_credit_note
 from subbill.periods import check_billing_date, check_date
+from subbill.quotes import Purchase, SalesOrder
 from subbill.storage.errors import StoredDataError
 from subbill.storage.protocols import Store
 from subbill.subscriptions import Subscription, check_replacement
@@ -49,10 +50,12 @@ __all__ = [
     "BillRunReport",
     "BillingFailure",
     "Correction",
+    "PurchaseReceipt",
     "correct_invoice",
     "pay_invoice",
     "replace_subscription",
     "run_billing",
+    "store_purchase",
 ]
 
 @attrs.frozen(kw_only=True)
@@ -85,7 +88,7 @@ class BillRunReport:
 
 
 def _bill_one(
-    store: Store, catalog: Catalog, subscription_id: str, *, as_of: date
+    store: Store, catalog: Catalog | None, subscription_id: str, *, as_of: date
 ) -> Invoice | BillingFailure | None:
     """Bill one subscription inside the caller's transaction; its invoice, if any.
 
@@ -96,6 +99,11 @@ def _bill_one(
         subscription = store.get_subscription(subscription_id)
         if subscription is None:
             return None
+        if catalog is None and subscription.plans:
+            raise InvalidStateError(
+                f"subscription {subscription_id!r} has a plan but the store has no catalog: "
+                "load one before billing"
+            )
         state = store.get_billing_state(subscription_id)
         result = bill_subscription(subscription.to_charge_plan(catalog), state, as_of=as_of)
     except StoredDataError as error:
@@ -141,9 +149,9 @@ def run_billing(
             "invoice issued: invoice numbers must follow the order of their dates, so a run "
             "cannot issue invoices dated before it; run it as of that date or later"
         )
+    # A business selling only through quotes and payment links has no catalog: its
+    # subscriptions hold quoted lines. A catalog subscription then fails on its own.
     catalog = store.load_catalog()
-    if catalog is None:
-        raise InvalidArgumentError("the store has no catalog: load one before billing")
     ids = store.subscription_ids()
     created: list[str] = []
     failures: list[BillingFailure] = []
@@ -188,7 +196,7 @@ def replace_subscription(store: Store, subscription: Subscription) -> bool:
         stored = store.get_subscription(subscription.id)
         if stored is not None:
             catalog = store.load_catalog()
-            if catalog is None:
+            if catalog is None and (stored.plans or subscription.plans):
                 raise InvalidArgumentError("the store has no catalog: load one before saving")
             state = store.get_billing_state(subscription.id)
             check_replacement(stored, subscription, catalog=catalog, state=state)
@@ -307,3 +315,85 @@ def pay_invoice(store: Store, number: str, payment: Payment) -> Invoice:
         if owner is not None and state != (store.get_billing_state(owner) or BillingState()):
             store.save_billing_state(owner, state)
     return paid
+
+
+@attrs.frozen(kw_only=True)
+class PurchaseReceipt:
+    """A purchase as the store holds it.
+
+    ``order`` (with the number of its invoice), ``invoice`` (what was due now, numbered and
+    paid; ``None`` when nothing was), ``subscription`` (``None`` for one-time lines only);
+    ``created`` is False when the purchase was stored already and nothing was written.
+    """
+
+    order: SalesOrder
+    invoice: Invoice | None
+    subscription: Subscription | None
+    created: bool
+
+
+def _same_purchase(stored: SalesOrder, order: SalesOrder) -> bool:
+    return attrs.evolve(stored, invoice=None) == order
+
+
+def store_purchase(store: Store, purchase: Purchase) -> PurchaseReceipt:
+    """Store a purchase in one transaction, once: its reference is its idempotency key.
+
+    Saves the accepted quote, numbers the invoice of what was due now (dated the payment
+    day), records the payment against it (paid), saves the subscription with the billing
+    state the checkout left, and the order. Storing the same purchase again (a retried
+    webhook, a double click on a payment link) writes nothing and returns the first
+    receipt; a *different* purchase under a reference already used, a subscription id
+    already stored, or a quote the store holds as no longer open are refused
+    (:class:`~subbill.errors.InvalidStateError`) and nothing is written.
+    """
+    _check_store(store)
+    if not isinstance(purchase, Purchase):
+        raise InvalidTypeError("purchase", purchase, "a Purchase (from purchase() or accept())")
+    order = purchase.order
+    with store.transaction():
+        stored = store.get_order(purchase.reference)
+        if stored is not None:
+            if not _same_purchase(stored, order):
+                raise InvalidStateError(
+                    f"reference={purchase.reference!r} is the key of another purchase "
+                    f"(order {stored.id} of {stored.customer!r} on "
+                    f"{stored.ordered_on.isoformat()}): give each payment its own reference"
+                )
+            return PurchaseReceipt(
+                order=stored,
+                invoice=None if stored.invoice is None else store.get_invoice(stored.invoice),
+                subscription=(
+                    None
+                    if stored.subscription is None
+                    else store.get_subscription(stored.subscription)
+                ),
+                created=False,
+            )
+        if purchase.quote is not None:
+            kept = store.get_quote(purchase.quote.id)
+            if kept is not None:
+                kept._open_on(order.ordered_on, "accept")
+            store.save_quote(purchase.quote)
+        subscription = purchase.subscription
+        state = purchase.state
+        if subscription is not None and store.get_subscription(subscription.id) is not None:
+            raise InvalidStateError(
+                f"subscription {subscription.id!r} is stored already: a purchase creates a "
+                "new subscription (give the payment its own reference)"
+            )
+        invoice = None
+        if purchase.invoice is not None:
+            number = store.next_invoice_number(issued_on=order.ordered_on)
+            invoice = purchase.invoice.finalize(number=number)
+            if purchase.payment is not None:
+                invoice, state = record_payment(invoice, purchase.payment, state)
+            store.add_invoice(invoice)
+            if purchase.payment is not None:
+                store.add_payment(number, purchase.payment)
+            order = attrs.evolve(order, invoice=number)
+        if subscription is not None:
+            store.save_subscription(subscription)
+            store.save_billing_state(subscription.id, state)
+        store.add_order(order)
+    return PurchaseReceipt(order=order, invoice=invoice, subscription=subscription, created=True)

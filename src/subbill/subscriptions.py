@@ -45,7 +45,7 @@ from subbill._convert import (
 from subbill._structure import Problems, Quantity, TaxRates, Text, structure
 from subbill.billing import BillingState, BillingTerms, ChargePlan, bill_subscription
 from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
-from subbill.charges import RecurringCharge, to_quantity
+from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.discounts import Discount
 from subbill.errors import (
@@ -64,6 +64,7 @@ __all__ = [
     "Change",
     "ChangeDirection",
     "PlanChangePreview",
+    "QuotedLine",
     "Span",
     "Subscription",
     "SubscriptionStatus",
@@ -182,6 +183,96 @@ def _optional_date(_instance: Any, attribute: Any, value: object) -> None:
         check_date(attribute.name, value)
 
 
+def _check_quoted_line(instance: QuotedLine, _attribute: Any, _value: object) -> None:
+    check_date("start", instance.start)
+    if instance.frequency is None:
+        if instance.end is not None or instance.billing_day is not None:
+            raise InvalidArgumentError(
+                f"quoted line {instance.code!r} is one-time (frequency=None): end= and "
+                "billing_day= need a frequency"
+            )
+    elif instance.end is not None and check_date("end", instance.end) < instance.start:
+        raise InvalidPeriodError(
+            f"end={instance.end.isoformat()} of quoted line {instance.code!r} must not be "
+            f"before start={instance.start.isoformat()}"
+        )
+    for discount in instance.discounts:
+        if not discount.is_per_unit:
+            raise InvalidArgumentError(
+                f"quoted line {instance.code!r}: discounts={discount!r} must be per-unit "
+                "discounts; discounts of the whole offer go on the subscription"
+            )
+    instance.charge(ends_on=None)  # the charge checks prices, quantities, rates, the day
+
+
+@attrs.frozen(kw_only=True)
+class QuotedLine:
+    """A line bought from a quote or payment link, as its subscription bills it.
+
+    What the buyer agreed to, with the dates the payment fixed: a one-time line
+    (``frequency=None``) is due on ``start``; a recurring one is billed every period from
+    ``start`` (its first billing date) on its own frequency and ``billing_day``, until
+    ``end`` (exclusive; ``None``: until cancelled). Built by
+    :meth:`subbill.quotes.LineItem.resolve`; ``discounts`` are the line's per-unit discounts.
+
+    >>> line = QuotedLine(code="seo", name="SEO", unit_price=Money("300", "EUR"),
+    ...                   frequency=MONTHLY, start=date(2027, 2, 28), billing_day=31)
+    >>> charge = line.charge(ends_on=None)
+    >>> charge.schedule.period_containing(date(2027, 3, 1)).end
+    datetime.date(2027, 3, 31)
+    """
+
+    code: str = attrs.field(validator=check_text)
+    name: str = attrs.field(validator=check_text)
+    unit_price: Money = attrs.field(validator=instance_of(Money))
+    quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
+    frequency: Frequency | None = attrs.field(
+        default=None, validator=instance_of(Frequency, optional=True)
+    )
+    start: date
+    end: date | None = attrs.field(default=None, validator=_optional_date)
+    billing_day: int | None = None
+    discounts: tuple[Discount, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(Discount, "a Discount")
+    )
+    tax_rates: tuple[TaxRate, ...] = attrs.field(
+        default=(),
+        converter=to_tuple,
+        validator=[items_of(TaxRate, "a TaxRate"), _check_quoted_line],
+    )
+
+    @property
+    def is_recurring(self) -> bool:
+        """True for a recurring line, False for a one-time one."""
+        return self.frequency is not None
+
+    def charge(self, *, ends_on: date | None) -> RecurringCharge | OneTimeCharge:
+        """What the line bills; a recurring one stops at ``ends_on`` if that comes first."""
+        if self.frequency is None:
+            return OneTimeCharge(
+                code=self.code,
+                description=self.name,
+                unit_price=self.unit_price,
+                quantity=self.quantity,
+                due_on=self.start,
+                discounts=self.discounts,
+                tax_rates=self.tax_rates,
+            )
+        end = _earliest(self.end, ends_on)
+        return RecurringCharge(
+            code=self.code,
+            description=self.name,
+            unit_price=self.unit_price,
+            quantity=self.quantity,
+            frequency=self.frequency,
+            billing_day=self.billing_day,
+            start=self.start,
+            end=None if end is None else max(end, self.start),
+            discounts=self.discounts,
+            tax_rates=self.tax_rates,
+        )
+
+
 def _check_subscription(instance: Subscription, _attribute: Any, _value: object) -> None:
     check_date("start", instance.start)
     for span in (*instance.plans, *instance.modules, *instance.addons):
@@ -194,9 +285,19 @@ def _check_subscription(instance: Subscription, _attribute: Any, _value: object)
         raise InvalidPeriodError(
             f"end={instance.end.isoformat()} must be after start={instance.start.isoformat()}"
         )
+    _check_lines(instance)
     if not instance.plans:
-        raise InvalidArgumentError(f"subscription {instance.id!r} needs a plan")
-    if instance.plans[0].start != instance.start:
+        firsts = [line.start for line in instance.lines if line.is_recurring]
+        if not firsts:
+            raise InvalidArgumentError(
+                f"subscription {instance.id!r} needs a plan or a recurring quoted line"
+            )
+        if min(firsts) != instance.start:
+            raise InvalidArgumentError(
+                f"the first recurring line is billed from {min(firsts).isoformat()}, not from "
+                f"the subscription's start={instance.start.isoformat()}"
+            )
+    elif instance.plans[0].start != instance.start:
         raise InvalidArgumentError(
             f"the first plan starts on {instance.plans[0].start.isoformat()}, not on the "
             f"subscription's start={instance.start.isoformat()}"
@@ -210,13 +311,39 @@ def _check_subscription(instance: Subscription, _attribute: Any, _value: object)
     instance.schedule  # noqa: B018  (validates frequency and billing day)
 
 
+def _check_lines(instance: Subscription) -> None:
+    """Quoted lines: in the subscription's currency, codes distinct from every item's."""
+    codes = {span.code for span in (*instance.plans, *instance.modules, *instance.addons)}
+    for line in instance.lines:
+        if line.unit_price.currency != instance.currency:
+            raise InvalidArgumentError(
+                f"quoted line {line.code!r} is in {line.unit_price.currency}, not in the "
+                f"subscription's currency={instance.currency}"
+            )
+        if line.code in codes:
+            raise InvalidArgumentError(
+                f"two items of subscription {instance.id!r} have code={line.code!r}; "
+                "codes must differ"
+            )
+        codes.add(line.code)
+
+
 @attrs.frozen(kw_only=True)
 class Subscription:
-    """A customer's subscription: plan history, modules, add-ons, seats, billing settings.
+    """A customer's subscription: what it bills, over time, on which terms.
 
-    Build one with :meth:`create`; change it with :meth:`change_plan`, :meth:`activate`,
-    :meth:`deactivate`, :meth:`add`, :meth:`remove`, :meth:`cancel`. Each returns a new
-    subscription (or raises :class:`~subbill.decisions.RefusedError` with the refusal).
+    Its items are catalog items — a plan history, modules and add-ons over dated
+    :class:`Span` s, seats — or quoted lines (:class:`QuotedLine`, bought from a quote or a
+    payment link by :func:`subbill.quotes.purchase`), or both. Both kinds share the status
+    on a date, cancellation, the payment method, the billing terms, storage and billing
+    (:meth:`to_charge_plan`).
+
+    Build a catalog subscription with :meth:`create`; change it with :meth:`change_plan`,
+    :meth:`activate`, :meth:`deactivate`, :meth:`add`, :meth:`remove`,
+    :meth:`change_quantity`; every subscription with :meth:`cancel` and
+    :meth:`change_payment_method`. Each returns a new subscription (or raises
+    :class:`~subbill.decisions.RefusedError` with the refusal). A plan change on a
+    subscription of quoted lines only is an :class:`~subbill.errors.InvalidStateError`.
     """
 
     id: str = attrs.field(validator=check_text)
@@ -250,6 +377,10 @@ class Subscription:
     cancel_at: date | None = attrs.field(default=None, validator=_optional_date)
     withdrawn: tuple[Withdrawn, ...] = attrs.field(
         default=(), converter=to_tuple, validator=items_of(Withdrawn, "a Withdrawn span")
+    )
+    #: Lines bought from a quote or payment link (see :class:`QuotedLine`).
+    lines: tuple[QuotedLine, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(QuotedLine, "a QuotedLine")
     )
     history: tuple[Change, ...] = attrs.field(
         default=(),
@@ -336,6 +467,7 @@ class Subscription:
     def current_plan(self, catalog: Catalog, *, on: date) -> Plan:
         """The catalog's plan active on ``on`` (the last one if ``on`` is after the end)."""
         _check_catalog(catalog)
+        self._needs_plan("have a current plan")
         code = self.plan_on(on) or self.plans[-1].code
         return catalog.plan(code)
 
@@ -389,14 +521,25 @@ class Subscription:
 
     # -- charges ---------------------------------------------------------------------------
 
-    def charges(self, catalog: Catalog) -> tuple[RecurringCharge, ...]:
-        """The recurring charges of every plan, module and add-on span, on one cycle.
+    def charges(self, catalog: Catalog | None = None) -> tuple[RecurringCharge, ...]:
+        """The recurring charges of every plan, module and add-on span and quoted line.
 
         Each span becomes a charge from its billing start to its end (or the subscription's
         end), anchored on the subscription's schedule, so consecutive spans never overlap
-        nor leave a gap, and a change mid-period is credited and charged pro rata.
+        nor leave a gap, and a change mid-period is credited and charged pro rata. Each
+        recurring quoted line keeps its own frequency and billing day, and stops when the
+        subscription ends. ``catalog`` (for the names and prices of catalog items) may be
+        left out when the subscription holds quoted lines only.
         """
+        quoted = tuple(
+            charge
+            for line in self.lines
+            if isinstance(charge := line.charge(ends_on=self.ends_on), RecurringCharge)
+        )
+        if catalog is None and not self.plans:
+            return quoted
         _check_catalog(catalog)
+        assert catalog is not None  # noqa: S101  (checked just above)
         schedule = self.schedule
         finders = {
             SpanKind.PLAN: catalog.plan,
@@ -448,25 +591,38 @@ class Subscription:
                 add(kind, span, withdrawn=False)
         for item in self.withdrawn:
             add(item.kind, item.span, withdrawn=True)
-        return tuple(charges)
+        return (*charges, *quoted)
 
-    def to_charge_plan(self, catalog: Catalog) -> ChargePlan:
+    def one_time_charges(self) -> tuple[OneTimeCharge, ...]:
+        """The one-time quoted lines (a setup fee…), each due on its date."""
+        return tuple(
+            charge
+            for line in self.lines
+            if isinstance(charge := line.charge(ends_on=None), OneTimeCharge)
+        )
+
+    def to_charge_plan(self, catalog: Catalog | None = None) -> ChargePlan:
         """What the billing engine prices, derived each time it is needed, never stored.
 
-        The charges of every span on the subscription's cycle, its invoice discounts and
-        its billing terms (``terms``).
+        The charges of every span on the subscription's cycle and of every quoted line,
+        its invoice discounts and its billing terms (``terms``). ``catalog`` may be left out
+        for a subscription of quoted lines only.
         """
-        _check_catalog(catalog)
         terms = self.terms
         return ChargePlan(
             id=self.id,
             customer=self.customer,
             currency=self.currency,
             charges=self.charges(catalog),
+            one_time=self.one_time_charges(),
             # Invoice discounts count their duration from the subscription's start, not from
-            # the start of each plan or module charge.
+            # the start of each plan or module charge. A quoted subscription's discounts
+            # are the offer's, counted as its checkout counted them (each line from its
+            # own billing start).
             discounts=tuple(
-                d if d.starts_on is not None else attrs.evolve(d, starts_on=self.start)
+                d
+                if d.starts_on is not None or not self.plans
+                else attrs.evolve(d, starts_on=self.start)
                 for d in self.discounts
             ),
             payment_terms_days=terms.payment_terms_days,
@@ -478,6 +634,13 @@ class Subscription:
 
     def _effective(self, on: date, timing: ChangeTiming) -> date:
         return on if timing is ChangeTiming.IMMEDIATE else self.next_period_start(on)
+
+    def _needs_plan(self, action: str) -> None:
+        """Refuse a catalog change on a subscription that has no plan (quoted lines only)."""
+        if not self.plans:
+            raise InvalidStateError(
+                f"subscription {self.id!r} holds quoted lines, not a plan: cannot {action}"
+            )
 
     def _record(self, change: Change) -> tuple[Change, ...]:
         return (*self.history, change)
@@ -497,6 +660,7 @@ class Subscription:
         (:class:`~subbill.decisions.RefusedError`) as :func:`preview_change` would refuse.
         """
         _check_catalog(catalog)
+        self._needs_plan("change plan")
         preview = _decide_plan_change(self, plan, catalog, on=on, timing=timing, usage=usage)
         if isinstance(preview.decision, Refused):
             raise RefusedError(preview.decision, f"change plan to {plan!r}")
@@ -657,7 +821,13 @@ class Subscription:
             self,
             cancelled_on=on,
             cancel_at=max(effective, self.start),
-            history=self._record(Change(on=on, kind="cancellation", code=self.plans[-1].code)),
+            history=self._record(
+                Change(
+                    on=on,
+                    kind="cancellation",
+                    code=self.plans[-1].code if self.plans else self.lines[0].code,
+                )
+            ),
         )
 
     def change_payment_method(self, method_id: str | None, *, on: date) -> Self:
@@ -782,6 +952,7 @@ class Subscription:
         ['-15.48 EUR', '25.81 EUR']
         """
         check_date("on", on)
+        self._needs_plan("change the seats of a plan")
         seats = to_quantity(quantity)
         plans: list[Span] = []
         changed = False
@@ -867,7 +1038,11 @@ class Subscription:
 
 
 def check_replacement(
-    old: Subscription, new: Subscription, *, catalog: Catalog, state: BillingState | None
+    old: Subscription,
+    new: Subscription,
+    *,
+    catalog: Catalog | None,
+    state: BillingState | None,
 ) -> None:
     """Refuse replacing a billed subscription by one that rewrites what has been billed.
 
@@ -897,8 +1072,9 @@ def check_replacement(
     ...
     subbill.errors.InvalidStateError: subscription 'S1' was billed through 2026-04-01 for ...
     """
-    _check_catalog(catalog)
     _check_replacement_arguments(old, new, state)
+    if catalog is not None or old.plans or new.plans:
+        _check_catalog(catalog)
     if state is None or (not state.billed_through and not state.one_time_billed):
         return
     if new.id != old.id:
@@ -1018,6 +1194,12 @@ class _Sold(Protocol):
     def is_free(self) -> bool: ...
 
     def price(self, frequency: Frequency) -> Money | None: ...
+
+
+def _subscription(value: object) -> Subscription:
+    if not isinstance(value, Subscription):
+        raise InvalidTypeError("subscription", value, "a Subscription")
+    return value
 
 
 def _check_catalog(catalog: object) -> None:
@@ -1146,6 +1328,7 @@ def can_activate(
     add-ons), ``no_price_for_frequency``.
     """
     _check_catalog(catalog)
+    _subscription(subscription)._needs_plan("switch a module on")
     check_date("on", on)
     if module not in {m.code for m in catalog.modules}:
         return refusal("unknown_module", module=module)
@@ -1179,6 +1362,7 @@ def can_deactivate(
     Refusal codes: ``unknown_module``, ``included_in_plan``, ``not_active``.
     """
     _check_catalog(catalog)
+    _subscription(subscription)._needs_plan("switch a module off")
     check_date("on", on)
     if module not in {m.code for m in catalog.modules}:
         return refusal("unknown_module", module=module)
@@ -1194,6 +1378,7 @@ def can_deactivate(
 def can_add(subscription: Subscription, addon: str, catalog: Catalog, *, on: date) -> Decision:
     """Decide whether the add-on ``addon`` can be subscribed on ``on``."""
     _check_catalog(catalog)
+    _subscription(subscription)._needs_plan("add an option")
     check_date("on", on)
     if addon not in {a.code for a in catalog.addons}:
         return refusal("unknown_addon", addon=addon)
@@ -1256,6 +1441,7 @@ def preview_change(
     change produces on its effective date.
     """
     _check_catalog(catalog)
+    _subscription(subscription)._needs_plan("change plan")
     preview = _decide_plan_change(subscription, plan, catalog, on=on, timing=timing, usage=usage)
     if isinstance(preview.decision, Refused):
         return preview

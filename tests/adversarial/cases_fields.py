@@ -235,7 +235,7 @@ _CARD_DATA: list[tuple[str, Callable[[], object]]] = [
         ),
     ),
     ("payment-method", lambda: Payment(amount=EUR, paid_on=DAY, method=VISA)),
-    ("purchase-method", lambda: purchase(LINK, paid_on=DAY, method=VISA)),
+    ("purchase-method", lambda: purchase(LINK, paid_on=DAY, payment_method=VISA)),
     ("card-mapping-cvc", lambda: Card.from_mapping({**CARD_FIELDS, "cvc": "123"})),
     ("card-mapping-number", lambda: Card.from_mapping({**CARD_FIELDS, "id": VISA})),
     (

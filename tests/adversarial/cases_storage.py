@@ -445,15 +445,6 @@ for label, value in (("str", "2026-07-01"), ("datetime", datetime(2026, 7, 1))):
             lambda w, value=value: run_billing(_store(w), as_of=value),
         )
     )
-CASES.append(
-    case(
-        "run-without-a-catalog",
-        InvalidArgumentError,
-        lambda w: run_billing(w.memory, as_of=JUNE),
-        kind="memory",
-        prepare=lambda w: setattr(w, "memory", MemoryStore()),
-    )
-)
 
 # A store opened read-only refuses every write, typed.
 for label, write in (

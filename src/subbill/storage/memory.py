@@ -13,10 +13,12 @@ from typing import Any
 
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
+from subbill.customers import Customer
 from subbill.errors import InvalidArgumentError
 from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
-from subbill.quotes import Quote
+from subbill.payments import Wallet
+from subbill.quotes import Quote, SalesOrder
 from subbill.storage._numbering import next_number
 from subbill.subscriptions import Subscription
 
@@ -39,13 +41,25 @@ class MemoryStore:
             "quotes": {},
             "ledger": [],
             "accounts": {},
+            "customers": {},
+            "orders": {},
+            "wallets": {},
         }
         self._depth = 0
 
     def _snapshot(self) -> dict[str, Any]:
         """Copies of every table (the values themselves are immutable)."""
         tables = dict(self._tables)
-        for name in ("subscriptions", "states", "invoices", "quotes", "accounts"):
+        for name in (
+            "subscriptions",
+            "states",
+            "invoices",
+            "quotes",
+            "accounts",
+            "customers",
+            "orders",
+            "wallets",
+        ):
             tables[name] = dict(tables[name])
         tables["payments"] = {key: list(items) for key, items in tables["payments"].items()}
         tables["ledger"] = list(tables["ledger"])
@@ -195,3 +209,47 @@ class MemoryStore:
     def license_accounts(self) -> list[LicenseAccount]:
         """Every licence account, sorted by customer, product and start."""
         return [self._tables["accounts"][key] for key in sorted(self._tables["accounts"])]
+
+    # -- customers, orders and wallets ------------------------------------------------------
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        """The customer ``customer_id``, or ``None``."""
+        found: Customer | None = self._tables["customers"].get(customer_id)
+        return found
+
+    def save_customer(self, customer: Customer) -> None:
+        """Insert or replace a customer."""
+        self._tables["customers"][customer.id] = customer
+
+    def customer_ids(self) -> list[str]:
+        """Every customer id, sorted."""
+        return sorted(self._tables["customers"])
+
+    def get_order(self, reference: str) -> SalesOrder | None:
+        """The order of the purchase ``reference``, or ``None``."""
+        found: SalesOrder | None = self._tables["orders"].get(reference)
+        return found
+
+    def add_order(self, order: SalesOrder) -> None:
+        """Add an order; its reference must be new."""
+        key = order.reference or order.id
+        if key in self._tables["orders"]:
+            raise InvalidArgumentError(f"an order with reference={key!r} already exists")
+        self._tables["orders"][key] = order
+
+    def orders(self, *, customer: str | None = None) -> list[SalesOrder]:
+        """Orders in the order they were added, all or those of ``customer``."""
+        return [
+            order
+            for order in self._tables["orders"].values()
+            if customer is None or order.customer == customer
+        ]
+
+    def get_wallet(self, customer: str) -> Wallet | None:
+        """The wallet of ``customer``, or ``None``."""
+        found: Wallet | None = self._tables["wallets"].get(customer)
+        return found
+
+    def save_wallet(self, wallet: Wallet) -> None:
+        """Insert or replace the wallet of ``wallet.customer``."""
+        self._tables["wallets"][wallet.customer] = wallet

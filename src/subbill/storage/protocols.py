@@ -19,21 +19,26 @@ from typing import Protocol
 
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
+from subbill.customers import Customer
 from subbill.invoices import Invoice, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
-from subbill.quotes import Quote
+from subbill.payments import Wallet
+from subbill.quotes import Quote, SalesOrder
 from subbill.subscriptions import Subscription
 
 __all__ = [
     "BillingStateRepository",
     "CatalogRepository",
+    "CustomerRepository",
     "InvoiceRepository",
     "LicenseRepository",
+    "OrderRepository",
     "PaymentRepository",
     "QuoteRepository",
     "Store",
     "SubscriptionRepository",
     "UnitOfWork",
+    "WalletRepository",
 ]
 
 
@@ -158,6 +163,50 @@ class LicenseRepository(Protocol):
         ...
 
 
+class CustomerRepository(Protocol):
+    """The customer records everything else refers to by id."""
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        """The customer ``customer_id``, or ``None``."""
+        ...
+
+    def save_customer(self, customer: Customer) -> None:
+        """Insert or replace a customer."""
+        ...
+
+    def customer_ids(self) -> list[str]:
+        """Every customer id, sorted."""
+        ...
+
+
+class OrderRepository(Protocol):
+    """Sales orders, one per purchase, keyed by the purchase's reference."""
+
+    def get_order(self, reference: str) -> SalesOrder | None:
+        """The order of the purchase ``reference``, or ``None``."""
+        ...
+
+    def add_order(self, order: SalesOrder) -> None:
+        """Add an order; its reference must be new (an ``InvalidArgumentError`` if not)."""
+        ...
+
+    def orders(self, *, customer: str | None = None) -> list[SalesOrder]:
+        """Orders in the order they were added, all or those of ``customer``."""
+        ...
+
+
+class WalletRepository(Protocol):
+    """Each customer's saved payment methods."""
+
+    def get_wallet(self, customer: str) -> Wallet | None:
+        """The wallet of ``customer``, or ``None``."""
+        ...
+
+    def save_wallet(self, wallet: Wallet) -> None:
+        """Insert or replace the wallet of ``wallet.customer``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """``with store.transaction():`` saves everything inside it, or nothing."""
 
@@ -174,6 +223,9 @@ class Store(
     PaymentRepository,
     QuoteRepository,
     LicenseRepository,
+    CustomerRepository,
+    OrderRepository,
+    WalletRepository,
     UnitOfWork,
     Protocol,
 ):

@@ -29,10 +29,12 @@ from typing import Any, TypeVar
 
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
+from subbill.customers import Customer
 from subbill.errors import InvalidArgumentError, StorageError
 from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
-from subbill.quotes import Quote
+from subbill.payments import Wallet
+from subbill.quotes import Quote, SalesOrder
 from subbill.storage._numbering import next_number
 from subbill.storage.codec import dumps, loads
 from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
@@ -75,6 +77,16 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # The date of the last number issued: numbers follow the order of their dates.
         "ALTER TABLE invoice_sequence ADD COLUMN last_issued_on TEXT",
         "UPDATE invoice_sequence SET last_issued_on = (SELECT MAX(issued_on) FROM invoices)",
+    ),
+    (
+        # Customers, the orders of purchases (keyed by the payment's reference), wallets.
+        "CREATE TABLE customers (id TEXT PRIMARY KEY, document TEXT NOT NULL)",
+        (
+            "CREATE TABLE orders (reference TEXT PRIMARY KEY, position INTEGER NOT NULL UNIQUE,"
+            " customer TEXT NOT NULL, document TEXT NOT NULL)"
+        ),
+        "CREATE INDEX orders_by_customer ON orders (customer, position)",
+        "CREATE TABLE wallets (customer TEXT PRIMARY KEY, document TEXT NOT NULL)",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -491,3 +503,71 @@ class SQLiteStore:
             " ORDER BY customer, product, start"
         )
         return self._read(LicenseAccount, "license_accounts", rows)
+
+    # -- customers, orders and wallets ------------------------------------------------------
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        """The customer ``customer_id``, or ``None``."""
+        if self._schema < 3:  # an older file opened read-only: none stored
+            return None
+        text = self._one("SELECT document FROM customers WHERE id = ?", (customer_id,))
+        return self._read_one(Customer, "customers", customer_id, text)
+
+    def save_customer(self, customer: Customer) -> None:
+        """Insert or replace a customer."""
+        self._write(
+            "INSERT OR REPLACE INTO customers (id, document) VALUES (?, ?)",
+            (customer.id, dumps(customer)),
+        )
+
+    def customer_ids(self) -> list[str]:
+        """Every customer id, sorted."""
+        if self._schema < 3:  # an older file opened read-only: none stored
+            return []
+        return self._all("SELECT id FROM customers ORDER BY id")
+
+    def get_order(self, reference: str) -> SalesOrder | None:
+        """The order of the purchase ``reference``, or ``None``."""
+        if self._schema < 3:  # an older file opened read-only: none stored
+            return None
+        text = self._one("SELECT document FROM orders WHERE reference = ?", (reference,))
+        return self._read_one(SalesOrder, "orders", reference, text)
+
+    def add_order(self, order: SalesOrder) -> None:
+        """Add an order; its reference must be new."""
+        key = order.reference or order.id
+        with self.transaction():
+            if self._one("SELECT reference FROM orders WHERE reference = ?", (key,)):
+                raise InvalidArgumentError(f"an order with reference={key!r} already exists")
+            self._execute(
+                "INSERT INTO orders (reference, position, customer, document) VALUES (?,"
+                " (SELECT COALESCE(MAX(position), 0) + 1 FROM orders), ?, ?)",
+                (key, order.customer, dumps(order)),
+            )
+
+    def orders(self, *, customer: str | None = None) -> list[SalesOrder]:
+        """Orders in the order they were added, all or those of ``customer``."""
+        if self._schema < 3:  # an older file opened read-only: none stored
+            return []
+        if customer is None:
+            rows = self._rows("SELECT reference, document FROM orders ORDER BY position")
+        else:
+            rows = self._rows(
+                "SELECT reference, document FROM orders WHERE customer = ? ORDER BY position",
+                (customer,),
+            )
+        return self._read(SalesOrder, "orders", rows)
+
+    def get_wallet(self, customer: str) -> Wallet | None:
+        """The wallet of ``customer``, or ``None``."""
+        if self._schema < 3:  # an older file opened read-only: none stored
+            return None
+        text = self._one("SELECT document FROM wallets WHERE customer = ?", (customer,))
+        return self._read_one(Wallet, "wallets", customer, text)
+
+    def save_wallet(self, wallet: Wallet) -> None:
+        """Insert or replace the wallet of ``wallet.customer``."""
+        self._write(
+            "INSERT OR REPLACE INTO wallets (customer, document) VALUES (?, ?)",
+            (wallet.customer, dumps(wallet)),
+        )

@@ -1,0 +1,104 @@
+"""Customers: who subscriptions, quotes, invoices and payment methods belong to.
+
+A :class:`Customer` is stored (``store.save_customer``) and referred to by its ``id``
+everywhere else: ``Subscription.customer``, ``Quote.customer``, ``Invoice.customer``,
+``Wallet.customer``. It holds what documents need to name the buyer: legal name, address,
+country, whether it is a business or a consumer, the language documents are written in,
+and for a business its SIREN/SIRET, VAT number and electronic invoicing address. Every
+field but the id may be left empty; identifiers are kept as given (e-invoicing validates
+them).
+
+>>> acme = Customer(id="C-1", legal_name="Atelier Dupont SARL", country="fr",
+...                 kind=CustomerKind.BUSINESS, siren="732829320")
+>>> acme.country, acme.locale, acme.is_business
+('FR', 'fr_FR', True)
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Any
+
+import attrs
+
+from subbill._convert import check_text, enum_of, one_line, to_tuple
+from subbill.errors import InvalidArgumentError
+
+__all__ = ["Customer", "CustomerKind"]
+
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_LOCALE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+
+
+class CustomerKind(enum.Enum):
+    """A business (B2B: SIREN, VAT number, e-invoices) or a consumer (B2C)."""
+
+    BUSINESS = "business"
+    CONSUMER = "consumer"
+
+
+def _to_country(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _check_country(_instance: Any, _attribute: Any, value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not _COUNTRY.fullmatch(value)):
+        raise InvalidArgumentError(
+            f"country={value!r} must be an ISO 3166 two-letter country code such as 'FR'"
+        )
+
+
+def _check_locale(_instance: Any, _attribute: Any, value: object) -> None:
+    if not isinstance(value, str) or not _LOCALE.fullmatch(value):
+        raise InvalidArgumentError(
+            f"locale={value!r} must be a locale such as 'fr_FR' or 'en' (language, then "
+            "an optional country)"
+        )
+
+
+def _check_address(_instance: Any, _attribute: Any, value: tuple[object, ...]) -> None:
+    for index, line in enumerate(value):
+        if not isinstance(line, str) or not line.strip() or "\n" in line or "\r" in line:
+            raise InvalidArgumentError(
+                f"address[{index}]={line!r} must be one non-empty line of text"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class Customer:
+    """A customer record: identity and the facts documents print about the buyer.
+
+    ``address`` is its lines (street, postcode and city…); ``country`` an ISO 3166 code;
+    ``locale`` the language of its documents and portal (default ``fr_FR``); ``siren``,
+    ``siret``, ``vat_number`` and ``einvoicing_address`` matter for a business.
+    """
+
+    id: str = attrs.field(validator=check_text)
+    legal_name: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    address: tuple[str, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=_check_address
+    )
+    country: str | None = attrs.field(
+        default=None, converter=_to_country, validator=_check_country
+    )
+    kind: CustomerKind = attrs.field(
+        default=CustomerKind.BUSINESS, validator=enum_of(CustomerKind)
+    )
+    locale: str = attrs.field(default="fr_FR", validator=_check_locale)
+    siren: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    siret: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    vat_number: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    einvoicing_address: str | None = attrs.field(
+        default=None, validator=one_line(optional=True)
+    )
+
+    @property
+    def is_business(self) -> bool:
+        """True for a business customer."""
+        return self.kind is CustomerKind.BUSINESS
+
+    @property
+    def name(self) -> str:
+        """The name to print: the legal name, else the id."""
+        return self.legal_name or self.id
