@@ -218,9 +218,10 @@ def test_portal_overview_shows_what_the_odoo_portal_shows():
     ]
     (row,) = view.subscriptions
     assert row.status is SubscriptionStatus.UNPAID
-    assert (row.plan, row.apps, row.next_billing, row.amount_per_period) == (
+    assert (row.plan, row.apps, row.lines, row.next_billing, row.next_amount) == (
         "Pro",
         2,
+        0,
         date(2026, 5, 1),
         eur("73.00"),
     )

@@ -836,6 +836,7 @@ def story_text(story: InvoiceStory, *, locale: str) -> str:
         "plan": ("plan", "plan"),
         "module": ("module", "module"),
         "addon": ("option", "add-on"),
+        "line": ("ligne du devis", "quoted line"),
         "other": ("autre", "other"),
     }
     out = []

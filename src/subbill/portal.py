@@ -16,7 +16,9 @@ from datetime import date
 import attrs
 
 from subbill._convert import check_line, check_text, enum_of
+from subbill.billing import bill_subscription
 from subbill.catalog import Catalog
+from subbill.charges import RecurringCharge
 from subbill.errors import InvalidTypeError
 from subbill.invoices import DocumentKind, Invoice, InvoiceStatus
 from subbill.money import Money
@@ -96,15 +98,23 @@ class InvoiceRow:
 
 @attrs.frozen(kw_only=True)
 class SubscriptionRow:
-    """A subscription: status, plan, apps bought, billing information, payment method."""
+    """A subscription: status, plan, apps or lines bought, next invoice, payment method.
+
+    ``plan`` is ``None`` for a subscription of quoted lines; ``apps`` counts the modules
+    switched on, ``lines`` the recurring quoted lines running (or about to start);
+    ``next_billing`` is the next billing date after the day shown and ``next_amount`` the
+    total (taxes included) of the invoice the engine will issue that day, ``None`` when
+    nothing more will be billed.
+    """
 
     id: str
     status: SubscriptionStatus
-    plan: str
+    plan: str | None
     apps: int
+    lines: int
     frequency: Frequency
     next_billing: date | None
-    amount_per_period: Money
+    next_amount: Money | None
     payment_method: str | None
 
 
@@ -176,24 +186,37 @@ def _quote_amount(quote: Quote) -> Money:
     )
 
 
+def _next_billing(charges: Iterable[RecurringCharge], as_of: date) -> date | None:
+    """The first billing date after ``as_of`` of any charge still running then."""
+    days = []
+    for charge in charges:
+        day = (
+            charge.start
+            if charge.start > as_of
+            else charge.schedule.period_containing(as_of).end
+        )
+        if charge.end is None or day < charge.end:
+            days.append(day)
+    return min(days, default=None)
+
+
 def _subscription_row(
     subscription: Subscription,
-    catalog: Catalog,
+    catalog: Catalog | None,
     wallet: Wallet | None,
     invoices: Iterable[Invoice],
     as_of: date,
 ) -> SubscriptionRow:
     status = subscription.status(as_of=as_of, invoices=invoices)
     day = max(as_of, subscription.start)
-    live = subscription.is_live_on(day)
-    charges = [
-        charge
-        for charge in subscription.charges(catalog)
-        if charge.start <= day and (charge.end is None or day < charge.end)
-    ]
-    amount = Money.total(
-        (charge.period_price.rounded() for charge in charges), currency=subscription.currency
-    )
+    plan = subscription.to_charge_plan(catalog)
+    next_billing = _next_billing(plan.charges, as_of)
+    next_amount = None
+    if next_billing is not None:
+        # Ask the engine: what billing up to today leaves, then the invoice of that day.
+        state = bill_subscription(plan, as_of=as_of).state
+        upcoming = bill_subscription(plan, state, as_of=next_billing).invoice
+        next_amount = None if upcoming is None else upcoming.total
     method = subscription.payment_method
     label = method
     if wallet is not None and method is not None:
@@ -203,11 +226,20 @@ def _subscription_row(
     return SubscriptionRow(
         id=subscription.id,
         status=status,
-        plan=subscription.current_plan(catalog, on=day).name,
+        plan=(
+            subscription.current_plan(catalog, on=day).name
+            if subscription.plans and catalog is not None
+            else None
+        ),
         apps=len(subscription.modules_on(day)),
+        lines=sum(
+            1
+            for line in subscription.lines
+            if line.is_recurring and (line.end is None or day < line.end)
+        ),
         frequency=subscription.frequency,
-        next_billing=subscription.next_period_start(day) if live else None,
-        amount_per_period=amount,
+        next_billing=next_billing,
+        next_amount=next_amount,
         payment_method=label,
     )
 
@@ -215,7 +247,7 @@ def _subscription_row(
 def portal_overview(
     customer: str,
     *,
-    catalog: Catalog,
+    catalog: Catalog | None = None,
     quotes: Iterable[Quote] = (),
     orders: Iterable[SalesOrder] = (),
     invoices: Iterable[Invoice] = (),

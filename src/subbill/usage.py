@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import cast
@@ -504,10 +504,10 @@ def monthly_review(
 
 @attrs.frozen(kw_only=True)
 class LineStory:
-    """For one invoice line: what it bills (plan, module, add-on, other) and when it was active."""
+    """For one invoice line: what it bills (plan, module, add-on, quoted line…), and when."""
 
     line: InvoiceLine
-    item_kind: str  # plan, module, addon, other
+    item_kind: str  # plan, module, addon, line (a quoted line), other
     item_name: str
     active: tuple[Span, ...]
 
@@ -527,28 +527,40 @@ class InvoiceStory:
         return dict(self.names).get(code, code)
 
 
-def explain_invoice(invoice: Invoice, subscription: Subscription, catalog: Catalog) -> InvoiceStory:
+def explain_invoice(
+    invoice: Invoice, subscription: Subscription, catalog: Catalog | None = None
+) -> InvoiceStory:
     """Explain ``invoice`` from the subscription: what was active when, what changed.
 
     The answer to « J'ai des doutes sur le montant d'une facture »: for each line, the plan,
-    module or add-on it bills and the dates it was active during the line's period; and the
-    subscriptions and cancellations dated inside the invoice's period.
+    module, add-on or quoted line it bills and the dates it was active during the line's
+    period; and the subscriptions and cancellations dated inside the invoice's period.
+    ``catalog`` (for the names of catalog items) may be left out for a subscription of
+    quoted lines only.
     """
     _check_instance("invoice", invoice, Invoice)
     _check_instance("subscription", subscription, Subscription)
-    _check_instance("catalog", catalog, Catalog)
+    if catalog is not None or subscription.plans:
+        _check_instance("catalog", catalog, Catalog)
     periods = [line.period for line in invoice.lines if line.period is not None]
     window = Period(min(p.start for p in periods), max(p.end for p in periods)) if periods else None
     kinds: dict[str, tuple[str, str, tuple[Span, ...]]] = {}
-    for kind, spans, find in (
-        ("plan", subscription.plans, catalog.plan),
-        ("module", subscription.modules, catalog.module),
-        ("addon", subscription.addons, catalog.addon),
-    ):
-        for span in spans:
-            name = find(span.code).name
-            previous = kinds.get(span.code, (kind, name, ()))
-            kinds[span.code] = (kind, name, (*previous[2], span))
+    if catalog is not None:
+        for kind, spans, find in (
+            ("plan", subscription.plans, catalog.plan),
+            ("module", subscription.modules, catalog.module),
+            ("addon", subscription.addons, catalog.addon),
+        ):
+            for span in spans:
+                name = find(span.code).name
+                previous = kinds.get(span.code, (kind, name, ()))
+                kinds[span.code] = (kind, name, (*previous[2], span))
+    for quoted in subscription.lines:
+        # A quoted line runs from its first billing date to its end; a one-time line is
+        # due on one day.
+        end = quoted.start + timedelta(days=1) if not quoted.is_recurring else quoted.end
+        active = Span(code=quoted.code, start=quoted.start, end=end)
+        kinds[quoted.code] = ("line", quoted.name, (active,))
     stories = []
     for line in invoice.lines:
         kind, name, spans = kinds.get(line.code, ("other", line.description, ()))

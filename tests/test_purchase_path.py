@@ -1,0 +1,457 @@
+"""Issue 11: one subscription from a quote or payment link to paid invoices, through the store.
+
+The worked example of the issue (a website setup and SEO six months later), the purchase's
+idempotency, the subscription of quoted lines billed by ``run_billing``, its status on every
+date, its changes, and the property that the store adds nothing to the pure engine.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from subbill import (
+    ANNUAL,
+    MONTHLY,
+    QUARTERLY,
+    BillingStart,
+    Discount,
+    Duration,
+    LineItem,
+    Money,
+    PaymentLink,
+    Quote,
+    QuoteStatus,
+    SubscriptionStatus,
+    TaxRate,
+    purchase,
+)
+from subbill.billing import BillingState, bill_subscription
+from subbill.customers import Customer, CustomerKind
+from subbill.errors import InvalidArgumentError, InvalidStateError, InvalidTypeError
+from subbill.invoices import InvoiceStatus, Payment
+from subbill.payments import Card, Wallet
+from subbill.service import pay_invoice, run_billing, store_purchase
+from subbill.storage import MemoryStore, SQLiteStore
+from subbill.subscriptions import QuotedLine, Subscription
+from subbill.usage import explain_invoice
+from tests.seed_catalog import seed_catalog
+
+TVA = TaxRate(name="TVA 20 %", percent="20")
+PAID = date(2026, 8, 31)
+
+
+def eur(amount):
+    return Money(amount, "EUR")
+
+
+def site_and_seo(**fields):
+    """The issue's payment link: a 1,500.00 HT website and SEO at 300.00 HT a month from
+    six months after payment, TVA 20 %, a one-time 10 % discount."""
+    return PaymentLink(
+        id="LIEN-SITE",
+        currency="EUR",
+        lines=(
+            LineItem(
+                code="site", name="Création du site", unit_price=eur("1500"), tax_rates=(TVA,)
+            ),
+            LineItem(
+                code="seo",
+                name="Référencement (SEO)",
+                unit_price=eur("300"),
+                frequency=MONTHLY,
+                billing_start=BillingStart.after_months(6),
+                tax_rates=(TVA,),
+            ),
+        ),
+        discounts=(Discount.percent_off("BIENVENUE", "10", duration=Duration.once()),),
+        **fields,
+    )
+
+
+def bought(reference="pay_001", customer="Garage Martin", **fields):
+    return purchase(
+        site_and_seo(**fields),
+        paid_on=PAID,
+        payment_method="pm_visa_4242",
+        reference=reference,
+        customer=customer,
+    )
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request, tmp_path):
+    if request.param == "memory":
+        return MemoryStore()
+    return SQLiteStore(tmp_path / "subbill.db")
+
+
+# -- the worked example -----------------------------------------------------------------------
+
+
+def test_the_issue_example_due_now_then_one_invoice_of_360_per_billing_date(store):
+    result = bought()
+    assert result.invoice.total == eur("1620.00")  # (1,500 − 150) × 1.20
+    assert result.payment.amount == eur("1620.00")
+    subscription = result.subscription
+    assert subscription.start == date(2027, 2, 28)
+    assert subscription.status(as_of=date(2027, 2, 1)) is SubscriptionStatus.SCHEDULED
+    assert subscription.status(as_of=date(2027, 2, 28)) is SubscriptionStatus.ACTIVE
+    receipt = store_purchase(store, result)
+    assert receipt.created
+    assert receipt.invoice.status is InvoiceStatus.PAID
+    assert receipt.invoice.number == "F-2026-000001"
+    assert receipt.order.invoice == "F-2026-000001"
+    assert store.payments("F-2026-000001") == [result.payment]
+    for day in (date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30)):
+        report = run_billing(store, as_of=day)
+        assert report.failures == ()
+        assert report.total == {"EUR": eur("360.00")}
+    stored = store.invoices(subscription=subscription.id)
+    assert [(i.issued_on, i.due_on, i.total) for i in stored] == [
+        (PAID, PAID, eur("1620.00")),
+        (date(2027, 2, 28), date(2027, 2, 28), eur("360.00")),
+        (date(2027, 3, 31), date(2027, 3, 31), eur("360.00")),
+        (date(2027, 4, 30), date(2027, 4, 30), eur("360.00")),
+    ]
+    # A second run on the same date bills nothing again.
+    assert run_billing(store, as_of=date(2027, 4, 30)).invoices == ()
+
+
+def test_the_future_payments_are_the_invoices_run_billing_issues_with_their_due_dates(store):
+    # The defect: one instalment had two due dates (checkout.future said 10 Apr, the
+    # purchased subscription's invoices 10 May). Now the checkout, the purchase and the
+    # store agree, date for date, due date for due date, amount for amount.
+    result = bought(payment_terms_days=0)
+    store_purchase(store, result)
+    shown = [(i.issued_on, i.due_on, i.total) for i in result.future]
+    for issued_on, _, _ in shown:
+        run_billing(store, as_of=issued_on)
+    billed = [
+        (i.issued_on, i.due_on, i.total)
+        for i in store.invoices(subscription=result.subscription.id)[1:]
+    ]
+    assert billed == shown
+    assert len(shown) == 7  # 28 Feb 2027 … 31 Aug 2027 (a year after payment)
+
+
+def test_payment_terms_come_from_the_offer():
+    result = bought(payment_terms_days=15)
+    assert result.subscription.terms.payment_terms_days == 15
+    assert result.future[0].due_on == date(2027, 3, 15)
+
+
+def test_storing_the_same_purchase_twice_is_a_no_op_returning_the_first_receipt(store):
+    result = bought()
+    first = store_purchase(store, result)
+    again = store_purchase(store, result)  # a retried webhook
+    assert not again.created
+    assert again.order == first.order
+    assert again.invoice == first.invoice
+    assert again.subscription == first.subscription
+    assert [i.number for i in store.invoices()] == ["F-2026-000001"]
+    assert len(store.payments("F-2026-000001")) == 1
+    assert store.orders() == [first.order]
+
+
+def test_a_payment_link_paid_by_two_buyers_makes_two_purchases(store):
+    one = store_purchase(store, bought(reference="pay_A", customer="Garage Martin"))
+    two = store_purchase(store, bought(reference="pay_B", customer="Boulangerie Rose"))
+    assert one.subscription.id != two.subscription.id
+    assert [o.customer for o in store.orders()] == ["Garage Martin", "Boulangerie Rose"]
+    assert [o.customer for o in store.orders(customer="Boulangerie Rose")] == ["Boulangerie Rose"]
+    assert store.subscription_ids() == sorted([one.subscription.id, two.subscription.id])
+
+
+def test_another_purchase_under_a_used_reference_is_refused_and_nothing_is_written(store):
+    store_purchase(store, bought(reference="pay_A", customer="Garage Martin"))
+    before = (store.invoices(), store.orders(), store.subscription_ids())
+    with pytest.raises(InvalidStateError, match="reference='pay_A' is the key of another"):
+        store_purchase(store, bought(reference="pay_A", customer="Boulangerie Rose"))
+    assert (store.invoices(), store.orders(), store.subscription_ids()) == before
+
+
+def test_a_purchase_dated_before_the_last_invoice_is_refused_whole(store):
+    store_purchase(store, bought(reference="pay_A"))
+    run_billing(store, as_of=date(2027, 2, 28))
+    before = (store.invoices(), store.orders(), store.subscription_ids())
+    with pytest.raises(InvalidStateError, match="issued_on=2026-08-31 is before 2027-02-28"):
+        store_purchase(store, bought(reference="pay_B", customer="Boulangerie Rose"))
+    assert (store.invoices(), store.orders(), store.subscription_ids()) == before
+
+
+def test_store_purchase_refuses_anything_but_a_purchase(store):
+    with pytest.raises(InvalidTypeError, match="purchase"):
+        store_purchase(store, bought().order)
+
+
+def test_a_purchased_quote_is_stored_accepted_and_cannot_be_bought_twice(store):
+    quote = Quote(
+        id="Q-1",
+        customer="Garage Martin",
+        currency="EUR",
+        valid_until=date(2026, 9, 30),
+        lines=site_and_seo().lines,
+    ).send(on=date(2026, 8, 1))
+    store.save_quote(quote)
+    result = quote.accept(on=PAID, payment_method="pm_visa_4242")
+    assert result.quote.status is QuoteStatus.ACCEPTED
+    assert result.payment.method == "pm_visa_4242"
+    store_purchase(store, result)
+    assert store.get_quote("Q-1").status is QuoteStatus.ACCEPTED
+    assert store.get_order("Q-1").quote == "Q-1"
+    # The same quote paid again under another reference: the store holds it accepted.
+    again = quote.accept(on=PAID, reference="pay_other")
+    with pytest.raises(InvalidStateError, match="status=accepted"):
+        store_purchase(store, again)
+
+
+def test_a_purchased_subscription_is_read_back_whole_from_sqlite(tmp_path):
+    result = bought()
+    path = tmp_path / "subbill.db"
+    store_purchase(SQLiteStore(path), result)
+    reopened = SQLiteStore(path)
+    assert reopened.get_subscription(result.subscription.id) == result.subscription
+    assert reopened.get_billing_state(result.subscription.id) is not None
+    assert reopened.get_order("pay_001").subscription == result.subscription.id
+
+
+# -- the subscription of quoted lines ---------------------------------------------------------
+
+
+def test_a_quoted_subscription_has_every_status(store):
+    finite = PaymentLink(
+        id="L-3",
+        currency="EUR",
+        lines=(
+            LineItem(
+                code="audit",
+                name="Audit",
+                unit_price=eur("900"),
+                frequency=QUARTERLY,
+                billing_start=BillingStart.on(date(2026, 3, 15)),
+                payments=2,
+            ),
+        ),
+    )
+    result = purchase(finite, paid_on=date(2026, 3, 1), reference="pay_3", customer="C")
+    sub = result.subscription
+    assert sub.end == date(2026, 9, 15)  # two quarters from 15 March
+    assert sub.status(as_of=date(2026, 3, 14)) is SubscriptionStatus.SCHEDULED
+    assert sub.status(as_of=date(2026, 3, 15)) is SubscriptionStatus.ACTIVE
+    assert sub.status(as_of=date(2026, 9, 15)) is SubscriptionStatus.EXPIRED
+    store_purchase(store, result)
+    run_billing(store, as_of=date(2026, 3, 15))
+    (invoice,) = store.invoices(subscription=sub.id)
+    assert invoice.total == eur("900.00")
+    assert sub.status(as_of=date(2026, 3, 16), invoices=[invoice]) is SubscriptionStatus.UNPAID
+    paid = pay_invoice(store, invoice.number, Payment(amount=eur("900"), paid_on=date(2026, 3, 16)))
+    assert sub.status(as_of=date(2026, 3, 16), invoices=[paid]) is SubscriptionStatus.ACTIVE
+    ending = sub.cancel(on=date(2026, 4, 1))
+    assert ending.cancel_at == date(2026, 6, 15)
+    assert ending.status(as_of=date(2026, 4, 1)) is SubscriptionStatus.CANCELLED_AT_PERIOD_END
+    assert ending.status(as_of=date(2026, 6, 15)) is SubscriptionStatus.CANCELLED
+
+
+def test_cancelling_a_quoted_subscription_now_credits_only_what_was_charged():
+    # Cancelled 10 days into a paid month of 100.00 less 10 % once: 90.00 charged,
+    # 10/31 used (29.03 once discounted), 60.97 credited — never the full 100.00.
+    link = PaymentLink(
+        id="L-CRM",
+        currency="EUR",
+        lines=(LineItem(code="crm", name="CRM", unit_price=eur("100"), frequency=MONTHLY),),
+        discounts=(Discount.percent_off("DIX", "10", duration=Duration.once()),),
+    )
+    paid_on = date(2026, 3, 1)
+    result = purchase(link, paid_on=paid_on, reference="pay_crm", customer="C")
+    assert result.invoice.total == eur("90.00")
+    store = MemoryStore()
+    store_purchase(store, result)
+    cancelled = result.subscription.cancel(on=date(2026, 3, 11), at_period_end=False)
+    store.save_subscription(cancelled)
+    report = run_billing(store, as_of=date(2026, 3, 11))
+    assert report.total == {"EUR": eur("-60.97")}
+
+
+def test_plan_changes_on_a_subscription_of_quoted_lines_are_refused():
+    sub = bought().subscription
+    with pytest.raises(InvalidStateError, match="holds quoted lines, not a plan: cannot change"):
+        sub.change_plan("pro", seed_catalog(), on=date(2027, 3, 1))
+    with pytest.raises(InvalidStateError, match="cannot change the seats"):
+        sub.change_quantity(3, on=date(2027, 3, 1))
+
+
+def test_a_card_change_reaches_the_purchased_subscription(store):
+    result = bought()
+    store_purchase(store, result)
+    sub = store.get_subscription(result.subscription.id)
+    assert sub.payment_method == "pm_visa_4242"
+    moved = sub.change_payment_method("pm_mc_5454", on=date(2027, 3, 10))
+    store.save_subscription(moved)
+    assert store.get_subscription(sub.id).payment_method == "pm_mc_5454"
+    assert moved.history[-1].kind == "payment_method_changed"
+
+
+def test_explain_invoice_explains_quoted_lines_without_a_catalog(store):
+    result = bought()
+    store_purchase(store, result)
+    run_billing(store, as_of=date(2027, 2, 28))
+    sub = store.get_subscription(result.subscription.id)
+    first, second = store.invoices(subscription=sub.id)
+    story = explain_invoice(first, sub)
+    (site,) = story.lines  # SEO starts six months later: not due at checkout
+    assert (site.item_kind, site.item_name, site.line.net) == (
+        "line",
+        "Création du site",
+        eur("1350.00"),
+    )
+    (seo,) = explain_invoice(second, sub).lines
+    assert (seo.item_kind, seo.item_name, seo.line.net) == (
+        "line",
+        "Référencement (SEO)",
+        eur("300.00"),
+    )
+    assert seo.active[0].start == date(2027, 2, 28)
+
+
+def test_quoted_lines_are_checked():
+    with pytest.raises(InvalidArgumentError, match="one-time"):
+        QuotedLine(code="x", name="X", unit_price=eur("1"), start=PAID, end=date(2027, 1, 1))
+    with pytest.raises(InvalidArgumentError, match="must be per-unit discounts"):
+        QuotedLine(
+            code="x",
+            name="X",
+            unit_price=eur("1"),
+            frequency=MONTHLY,
+            start=PAID,
+            discounts=(Discount.percent_off("D", "10"),),
+        )
+    line = QuotedLine(code="x", name="X", unit_price=eur("1"), frequency=MONTHLY, start=PAID)
+    with pytest.raises(InvalidArgumentError, match="needs a plan or a recurring quoted line"):
+        Subscription(id="S", customer="C", currency="EUR", start=PAID)
+    with pytest.raises(InvalidArgumentError, match="is in EUR, not in the subscription's"):
+        Subscription(id="S", customer="C", currency="USD", start=PAID, lines=(line,))
+    with pytest.raises(InvalidArgumentError, match="the first recurring line is billed from"):
+        Subscription(id="S", customer="C", currency="EUR", start=date(2026, 1, 1), lines=(line,))
+    with pytest.raises(InvalidArgumentError, match="code='x'; codes must differ"):
+        Subscription(id="S", customer="C", currency="EUR", start=PAID, lines=(line, line))
+
+
+def test_customers_and_wallets_are_stored(store):
+    acme = Customer(
+        id="C-1",
+        legal_name="Garage Martin SARL",
+        address=("12 rue des Lilas", "69003 Lyon"),
+        country="fr",
+        kind=CustomerKind.BUSINESS,
+        siren="732829320",
+        vat_number="FR44732829320",
+    )
+    store.save_customer(acme)
+    store.save_customer(Customer(id="C-0", kind=CustomerKind.CONSUMER, locale="en_GB"))
+    assert store.get_customer("C-1") == acme
+    assert store.get_customer("C-1").country == "FR"
+    assert store.customer_ids() == ["C-0", "C-1"]
+    assert store.get_customer("C-2") is None
+    wallet = Wallet(customer="C-1").add(
+        Card(id="pm_visa", brand="visa", last4="4242", exp_month=12, exp_year=2030)
+    )
+    store.save_wallet(wallet)
+    assert store.get_wallet("C-1") == wallet
+    assert store.get_wallet("C-0") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("country", "France", "country='FRANCE' must be an ISO 3166"),
+        ("locale", "french", "locale='french' must be a locale"),
+        ("address", ("ok", ""), r"address\[1\]='' must be one non-empty line"),
+        ("id", "", "id"),
+    ],
+)
+def test_a_bad_customer_field_is_named(field, value, message):
+    with pytest.raises(InvalidArgumentError, match=message):
+        Customer(**{"id": "C", field: value})
+
+
+# -- the property: the store adds nothing to the pure engine ----------------------------------
+
+
+@st.composite
+def offers(draw):
+    lines = []
+    for index in range(draw(st.integers(1, 3))):
+        frequency = draw(st.sampled_from([None, MONTHLY, QUARTERLY, ANNUAL]))
+        if index == 0 and frequency is None:
+            frequency = MONTHLY  # at least one recurring line: a subscription
+        fields = {}
+        if frequency is not None:
+            fields["frequency"] = frequency
+            fields["billing_start"] = draw(
+                st.sampled_from(
+                    [
+                        None,
+                        BillingStart.after_months(draw(st.integers(1, 6))),
+                        BillingStart.after_days(draw(st.integers(1, 45))),
+                    ]
+                )
+            )
+            fields["payments"] = draw(st.one_of(st.none(), st.integers(1, 6)))
+        lines.append(
+            LineItem(
+                code=f"l{index}",
+                name=f"Ligne {index}",
+                unit_price=eur(Decimal(draw(st.integers(0, 100_000))) / 100),
+                quantity=draw(st.integers(1, 4)),
+                tax_rates=draw(st.sampled_from([(), (TVA,)])),
+                **fields,
+            )
+        )
+    discounts = draw(
+        st.sampled_from(
+            [
+                (),
+                (Discount.percent_off("P", "10", duration=Duration.once()),),
+                (Discount.amount_off("A", eur("30"), duration=Duration.once()),),
+                (Discount.percent_off("Q", "5", duration=Duration.periods(2)),),
+            ]
+        )
+    )
+    return PaymentLink(id="L", currency="EUR", lines=tuple(lines), discounts=discounts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    offers(),
+    st.integers(0, 60),
+    st.lists(st.integers(0, 500), min_size=1, max_size=4).map(sorted),
+    st.one_of(st.none(), st.integers(1, 400)),
+)
+def test_a_purchased_subscription_run_through_the_store_gives_the_pure_engine_invoices(
+    offer, paid_offset, offsets, cancel_offset
+):
+    paid_on = date(2026, 1, 1) + timedelta(days=paid_offset)
+    result = purchase(offer, paid_on=paid_on, reference="pay", customer="C")
+    sub = result.subscription
+    store = MemoryStore()
+    store_purchase(store, result)
+    if cancel_offset is not None:
+        sub = sub.cancel(on=paid_on + timedelta(days=cancel_offset), at_period_end=False)
+        store.save_subscription(sub)
+    state = result.state
+    expected = []
+    for offset in offsets:
+        day = paid_on + timedelta(days=offset)
+        run_billing(store, as_of=day)
+        billed = bill_subscription(sub.to_charge_plan(), state, as_of=day)
+        state = billed.state
+        if billed.invoice is not None:
+            expected.append(billed.invoice)
+    stored = store.invoices(subscription=sub.id)[1 if result.invoice is not None else 0 :]
+    assert [attrs.evolve(i, number=None, status=InvoiceStatus.DRAFT) for i in stored] == expected
+    # The checkout's invoice was paid exactly: the payment left the state as billed.
+    assert (store.get_billing_state(sub.id) or BillingState()) == state
