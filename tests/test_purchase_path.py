@@ -5,6 +5,7 @@ idempotency, the subscription of quoted lines billed by ``run_billing``, its sta
 date, its changes, and the property that the store adds nothing to the pure engine.
 """
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -30,6 +31,7 @@ from subbill import (
     purchase,
 )
 from subbill.billing import BillingState, bill_subscription
+from subbill.cli import main
 from subbill.customers import Customer, CustomerKind
 from subbill.errors import InvalidArgumentError, InvalidStateError, InvalidTypeError
 from subbill.invoices import InvoiceStatus, Payment
@@ -455,3 +457,73 @@ def test_a_purchased_subscription_run_through_the_store_gives_the_pure_engine_in
     assert [attrs.evolve(i, number=None, status=InvoiceStatus.DRAFT) for i in stored] == expected
     # The checkout's invoice was paid exactly: the payment left the state as billed.
     assert (store.get_billing_state(sub.id) or BillingState()) == state
+
+
+# -- the command line -------------------------------------------------------------------------
+
+LINK_FILE = {
+    "id": "LIEN-SITE",
+    "currency": "EUR",
+    "lines": [
+        {
+            "code": "site",
+            "name": "Création du site",
+            "unit_price": "1500.00",
+            "tax": [{"name": "TVA 20 %", "percent": "20"}],
+        },
+        {
+            "code": "seo",
+            "name": "Référencement (SEO)",
+            "unit_price": "300.00",
+            "frequency": "monthly",
+            "start": {"after_months": 6},
+            "tax": [{"name": "TVA 20 %", "percent": "20"}],
+        },
+    ],
+    "discounts": [{"code": "BIENVENUE", "percent": "10", "once": True}],
+}
+
+
+def _cli(capsys, *argv):
+    status = main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_quote_purchase_stores_the_purchase_once_and_bill_run_bills_it(tmp_path, capsys):
+    link = tmp_path / "lien.json"
+    link.write_text(json.dumps(LINK_FILE), encoding="utf-8")
+    db = tmp_path / "subbill.db"
+    argv = (
+        "quote", link, "--paid-on", "2026-08-31", "--purchase", "--db", db,
+        "--customer", "Garage Martin", "--reference", "pay_1",
+        "--payment-method", "pm_visa", "--locale", "fr_FR",
+    )  # fmt: skip
+    status, out, err = _cli(capsys, *argv)
+    assert status == 0, err
+    out = out.replace("\u202f", " ").replace("\xa0", " ")  # babel's narrow spaces
+    assert "Total TTC                            1 620,00 €" in out
+    assert "Facture F-2026-000001 : 1 620,00 € (payée)" in out
+    assert "Abonnement pay_1-S1 : planifié, première facturation le 28 février 2027" in out
+    status, out, err = _cli(capsys, *argv)  # a double click
+    assert status == 0, err
+    assert "Achat pay_1 déjà enregistré : rien n'a changé." in out
+    store = SQLiteStore(db)
+    assert [i.number for i in store.invoices()] == ["F-2026-000001"]
+    store.close()
+    status, out, err = _cli(capsys, "bill-run", "--db", db, "--as-of", "2027-02-28")
+    assert status == 0, err
+    assert "1 invoices created (F-2027-000001)" in out
+    assert "Total EUR: €360.00" in out
+
+
+def test_quote_purchase_of_a_link_needs_the_buyer(tmp_path, capsys):
+    link = tmp_path / "lien.json"
+    link.write_text(json.dumps(LINK_FILE), encoding="utf-8")
+    db = tmp_path / "subbill.db"
+    status, _, err = _cli(
+        capsys, "quote", link, "--paid-on", "2026-08-31", "--purchase", "--db", db
+    )
+    assert status != 0
+    assert "--purchase of a payment link needs --customer" in err
+    assert not db.exists()

@@ -70,9 +70,9 @@ from subbill.l10n import (
     refusal_text,
 )
 from subbill.licenses import LicenseAccount
-from subbill.quotes import PaymentLink, checkout
+from subbill.quotes import Checkout, PaymentLink, Quote, checkout, purchase
 from subbill.renewals import renewal_dashboard
-from subbill.service import run_billing
+from subbill.service import run_billing, store_purchase
 from subbill.storage.sqlite import SQLiteStore
 from subbill.subscriptions import Subscription, check_replacement
 
@@ -453,16 +453,16 @@ def _progress_bar(total: int) -> tqdm[Any]:
 
 
 def _bill_run(args: argparse.Namespace) -> int:
-    with _store(args.db) as store:
-        _stored_catalog(store, args.db)
-        with _progress_bar(len(store.subscription_ids())) as bar:
+    # No catalog is needed for subscriptions bought from payment links and quotes; a
+    # catalog subscription in a store without one is reported as not billed.
+    with _store(args.db) as store, _progress_bar(len(store.subscription_ids())) as bar:
 
-            def progress(done: int, total: int) -> None:
-                if bar.total != total:
-                    bar.reset(total=total)
-                bar.update(done - bar.n)
+        def progress(done: int, total: int) -> None:
+            if bar.total != total:
+                bar.reset(total=total)
+            bar.update(done - bar.n)
 
-            report = run_billing(store, as_of=args.as_of, on_progress=progress)
+        report = run_billing(store, as_of=args.as_of, on_progress=progress)
     numbers = report.invoices
     print(
         f"Billed {report.subscriptions - len(report.failures)} subscriptions as of "
@@ -499,12 +499,72 @@ def _renewals(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_offer(file: str) -> PaymentLink | Quote:
+    """A payment link, or a quote when the file has a ``valid_until``."""
+    data = _read_data(file)
+    with _reading(file):
+        if isinstance(data, dict) and "valid_until" in data:
+            return Quote.from_mapping(data)
+        return PaymentLink.from_mapping(data, default_id=Path(file).stem)
+
+
 def _quote(args: argparse.Namespace) -> int:
-    data = _read_data(args.file)
+    offer = _read_offer(args.file)
     with _reading(args.file):
-        offer = PaymentLink.from_mapping(data, default_id=Path(args.file).stem)
-    with _reading(args.file):
-        result = checkout(offer, paid_on=args.paid_on, horizon=args.horizon)
+        result = checkout(
+            offer, paid_on=args.paid_on, horizon=args.horizon, customer=args.customer
+        )
+    _print_checkout(result, args)
+    if args.purchase:
+        _purchase(offer, args)
+    return 0
+
+
+def _purchase(offer: PaymentLink | Quote, args: argparse.Namespace) -> None:
+    """Pay ``offer`` and store the purchase (once per reference)."""
+    french = _is_french(args.locale)
+    if isinstance(offer, PaymentLink) and args.customer is None:
+        raise _failure("--purchase of a payment link needs --customer: who is paying?")
+    bought = purchase(
+        offer,
+        paid_on=args.paid_on,
+        payment_method=args.payment_method,
+        reference=args.reference,
+        customer=args.customer,
+        horizon=args.horizon,
+    )
+    with _store(args.db, create=True) as store:
+        receipt = store_purchase(store, bought)
+    print()
+    if not receipt.created:
+        print(
+            f"Achat {bought.reference} déjà enregistré : rien n'a changé."
+            if french
+            else f"Purchase {bought.reference} was stored already: nothing changed."
+        )
+    order = receipt.order
+    print(f"Commande {order.id}" if french else f"Order {order.id}")
+    if receipt.invoice is not None:
+        words = label(receipt.invoice.status.value, locale=args.locale)
+        print(
+            f"  Facture {receipt.invoice.number} : "
+            f"{format_money(receipt.invoice.total, locale=args.locale)} ({words})"
+            if french
+            else f"  Invoice {receipt.invoice.number}: "
+            f"{format_money(receipt.invoice.total, locale=args.locale)} ({words})"
+        )
+    if receipt.subscription is not None:
+        sub = receipt.subscription
+        status = label(sub.status(as_of=args.paid_on).value, locale=args.locale)
+        first = format_date(sub.start, locale=args.locale)
+        print(
+            f"  Abonnement {sub.id} : {status}, première facturation le {first}"
+            if french
+            else f"  Subscription {sub.id}: {status}, first billed on {first}"
+        )
+
+
+def _print_checkout(result: Checkout, args: argparse.Namespace) -> None:
     locale = args.locale
     french = _is_french(locale)
     paid_on = format_date(args.paid_on, locale=locale)
@@ -535,7 +595,6 @@ def _quote(args: argparse.Namespace) -> int:
             f"  {format_date(invoice.issued_on, locale=locale):<20} "
             f"{format_money(invoice.total, locale=locale):>14}   ({detail} {excluding_tax})"
         )
-    return 0
 
 
 def _invoice_show(args: argparse.Namespace) -> int:
@@ -713,9 +772,37 @@ def _parser() -> _Parser:
     renewals.set_defaults(run=_renewals)
 
     quote = commands.add_parser(
-        "quote", parents=[locale], help="what a payment link charges today and later"
+        "quote",
+        parents=[locale, db],
+        help="what a payment link or quote charges today and later; --purchase stores it",
+        description="Show what a payment link (or a quote) charges on --paid-on and later. "
+        "With --purchase, pay it: the order, the paid invoice of what is due now and the "
+        "subscription are stored in --db (once per --reference: a second run is a no-op). "
+        "File formats: docs/formats.md.",
     )
-    quote.add_argument("file", metavar="FILE", help="the payment link, a .json or .toml file")
+    quote.add_argument(
+        "file",
+        metavar="FILE",
+        help="the payment link or quote, a .json or .toml file (see docs/formats.md)",
+    )
+    quote.add_argument(
+        "--purchase", action="store_true", help="pay the offer and store the purchase in --db"
+    )
+    quote.add_argument(
+        "--customer", default=None, metavar="ID", help="the buyer (a quote names its own)"
+    )
+    quote.add_argument(
+        "--reference",
+        default=None,
+        metavar="REF",
+        help="the payment's reference, the purchase's idempotency key (default: the offer id)",
+    )
+    quote.add_argument(
+        "--payment-method",
+        default="",
+        metavar="ID",
+        help="the saved payment method that paid (a processor token such as pm_…)",
+    )
     quote.add_argument(
         "--paid-on", type=_date_argument, required=True, metavar="DATE", help="payment date"
     )
