@@ -40,3 +40,29 @@ def test_the_readme_example_runs_and_prints_what_its_comments_say(capsys):
     assert "1 50.00 EUR" in out
     assert "12/28 × 50,00 € = 21,43 €" in out
     assert "100,00 €" in out
+
+
+def test_du_devis_a_la_facture_tells_the_life_of_one_subscription(capsys, monkeypatch):
+    # Issue 11's acceptance example: 1,620.00 TTC paid on 31 Aug 2026, scheduled on 1 Feb
+    # 2027 and active on 28 Feb, one invoice of 360.00 TTC per billing date through April,
+    # the card changed in March, the portal on three dates, a review that finds nothing.
+    script = next(p for p in EXAMPLES if p.name == "du_devis_a_la_facture.py")
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    runpy.run_path(str(script), run_name="__main__")
+    out = capsys.readouterr().out.replace("\xa0", " ").replace("\u202f", " ")
+    assert "Payé aujourd'hui : 1 620,00 € TTC (facture F-2026-000001, payée)" in out
+    assert "Deuxième clic : rien de nouveau" in out
+    assert "Statut le 1 février 2027 : planifié" in out
+    assert "Statut le 28 février 2027 : actif" in out
+    for day, number in (
+        ("28 février 2027", "F-2027-000001"),
+        ("31 mars 2027", "F-2027-000002"),
+        ("30 avril 2027", "F-2027-000003"),
+    ):
+        assert f"{day} : facture {number}, 360,00 € TTC, échéance le {day}" in out
+    assert out.count("── Portail de Garage Martin, le ") == 3
+    assert "payé par Mastercard •••• 5454 (06/2030)" in out
+    review = out.split("═══ La revue mensuelle")[1].split("═══ « J'ai des doutes")[0]
+    assert review.count("correspond à votre configuration") == 2
+    assert "ne correspond pas" not in review
+    assert "est valide" in review

@@ -36,10 +36,10 @@ from subbill.customers import Customer, CustomerKind
 from subbill.errors import InvalidArgumentError, InvalidStateError, InvalidTypeError
 from subbill.invoices import InvoiceStatus, Payment
 from subbill.payments import Card, Wallet
-from subbill.service import pay_invoice, run_billing, store_purchase
+from subbill.service import pay_invoice, replace_subscription, run_billing, store_purchase
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.subscriptions import QuotedLine, Subscription
-from subbill.usage import explain_invoice
+from subbill.usage import explain_invoice, monthly_review
 from tests.seed_catalog import seed_catalog
 
 TVA = TaxRate(name="TVA 20 %", percent="20")
@@ -527,3 +527,37 @@ def test_quote_purchase_of_a_link_needs_the_buyer(tmp_path, capsys):
     assert status != 0
     assert "--purchase of a payment link needs --customer" in err
     assert not db.exists()
+
+
+def test_a_billed_purchased_subscription_can_be_replaced_by_its_card_change(store):
+    # Found writing the example: replace_subscription refused any purchased subscription
+    # (its one-time discount, ending on the payment day, was given the subscription's start).
+    result = bought()
+    store_purchase(store, result)
+    run_billing(store, as_of=date(2027, 2, 28))
+    sub = store.get_subscription(result.subscription.id)
+    moved = sub.change_payment_method("pm_mc_5454", on=date(2027, 3, 10))
+    assert replace_subscription(store, moved)
+    assert store.get_subscription(sub.id).payment_method == "pm_mc_5454"
+    # A new discount without a start would reach billed periods: refused, nothing saved.
+    cheaper = attrs.evolve(moved, discounts=(*moved.discounts, Discount.percent_off("X", "50")))
+    with pytest.raises(InvalidStateError, match="would start on each line's start"):
+        replace_subscription(store, cheaper)
+    assert store.get_subscription(sub.id) == moved
+
+
+def test_the_monthly_review_of_a_purchased_subscription_finds_nothing_wrong(store):
+    result = bought()
+    store_purchase(store, result)
+    run_billing(store, as_of=date(2027, 2, 28))
+    run_billing(store, as_of=date(2027, 3, 31))
+    sub = store.get_subscription(result.subscription.id)
+    card = Card(id="pm_visa_4242", brand="Visa", last4="4242", exp_month=12, exp_year=2028)
+    findings = monthly_review(
+        sub, invoices=store.invoices(subscription=sub.id), payment_methods=[card],
+        as_of=date(2027, 3, 31),
+    )  # fmt: skip
+    assert [(f.check, f.code) for f in findings] == [
+        ("billing", "invoice_matches"),
+        ("payment_method", "payment_method_ok"),
+    ]

@@ -296,10 +296,11 @@ def _review(**changes):
 @pytest.mark.parametrize(
     ("changes", "error", "message"),
     [
-        ({"usage": None}, InvalidTypeError, r"^usage=None must be a mapping of resource names"),
+        # None means "no usage known" (a subscription of quoted lines has no limits).
+        ({"usage": [1]}, InvalidTypeError, r"^usage=\[1\] must be a mapping of resource names"),
         ({"usage": [("clients", 1)]}, InvalidTypeError, r"^usage=\[\('clients', 1\)\] must be"),
         ({"usage": {1: 5}}, InvalidTypeError, r"^usage key=1 must be a resource name"),
-        ({"module_usage": None}, InvalidTypeError, r"^module_usage=None must be a mapping"),
+        ({"module_usage": "x"}, InvalidTypeError, r"^module_usage='x' must be a mapping"),
         ({"module_usage": {"stock": -1}}, InvalidArgumentError, r"module_usage\['stock'\]=-1"),
         ({"invoices": None}, InvalidTypeError, r"^invoices=None must be a list of Invoice"),
         ({"invoices": ["F-1"]}, InvalidTypeError, r"^invoices\[0\]='F-1' must be an Invoice"),

@@ -18,7 +18,6 @@ import attrs
 from subbill._convert import check_line, check_text, enum_of
 from subbill.billing import bill_subscription
 from subbill.catalog import Catalog
-from subbill.charges import RecurringCharge
 from subbill.errors import InvalidTypeError
 from subbill.invoices import DocumentKind, Invoice, InvoiceStatus
 from subbill.money import Money
@@ -186,20 +185,6 @@ def _quote_amount(quote: Quote) -> Money:
     )
 
 
-def _next_billing(charges: Iterable[RecurringCharge], as_of: date) -> date | None:
-    """The first billing date after ``as_of`` of any charge still running then."""
-    days = []
-    for charge in charges:
-        day = (
-            charge.start
-            if charge.start > as_of
-            else charge.schedule.period_containing(as_of).end
-        )
-        if charge.end is None or day < charge.end:
-            days.append(day)
-    return min(days, default=None)
-
-
 def _subscription_row(
     subscription: Subscription,
     catalog: Catalog | None,
@@ -210,7 +195,7 @@ def _subscription_row(
     status = subscription.status(as_of=as_of, invoices=invoices)
     day = max(as_of, subscription.start)
     plan = subscription.to_charge_plan(catalog)
-    next_billing = _next_billing(plan.charges, as_of)
+    next_billing = subscription.next_billing_date(as_of, catalog)
     next_amount = None
     if next_billing is not None:
         # Ask the engine: what billing up to today leaves, then the invoice of that day.

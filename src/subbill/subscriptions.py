@@ -593,6 +593,48 @@ class Subscription:
             add(item.kind, item.span, withdrawn=True)
         return (*charges, *quoted)
 
+    @property
+    def invoice_discounts(self) -> tuple[Discount, ...]:
+        """The invoice discounts as billed.
+
+        On a catalog subscription they count their duration from the subscription's start,
+        not from the start of each plan or module charge. A subscription of quoted lines
+        keeps the offer's discounts as its checkout counted them (each line from its own
+        billing start; a one-time discount ends on the payment day).
+        """
+        if not self.plans:
+            return self.discounts
+        return tuple(
+            d if d.starts_on is not None else attrs.evolve(d, starts_on=self.start)
+            for d in self.discounts
+        )
+
+    def next_billing_date(self, day: date, catalog: Catalog | None = None) -> date | None:
+        """The first billing date after ``day`` of any charge still running then.
+
+        ``None`` when nothing more will be billed (every charge has ended). Each quoted
+        line follows its own cycle; ``catalog`` may be left out for quoted lines only.
+
+        >>> from subbill.catalog import Catalog, Plan
+        >>> catalog = Catalog(currency="EUR", plans=[
+        ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("10", "EUR")})])
+        >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
+        ...                           start=date(2026, 3, 1))
+        >>> sub.next_billing_date(date(2026, 3, 1), catalog)
+        datetime.date(2026, 4, 1)
+        """
+        check_date("day", day)
+        days = []
+        for charge in self.charges(catalog):
+            upcoming = (
+                charge.start
+                if charge.start > day
+                else charge.schedule.period_containing(day).end
+            )
+            if charge.end is None or upcoming < charge.end:
+                days.append(upcoming)
+        return min(days, default=None)
+
     def one_time_charges(self) -> tuple[OneTimeCharge, ...]:
         """The one-time quoted lines (a setup fee…), each due on its date."""
         return tuple(
@@ -615,16 +657,7 @@ class Subscription:
             currency=self.currency,
             charges=self.charges(catalog),
             one_time=self.one_time_charges(),
-            # Invoice discounts count their duration from the subscription's start, not from
-            # the start of each plan or module charge. A quoted subscription's discounts
-            # are the offer's, counted as its checkout counted them (each line from its
-            # own billing start).
-            discounts=tuple(
-                d
-                if d.starts_on is not None or not self.plans
-                else attrs.evolve(d, starts_on=self.start)
-                for d in self.discounts
-            ),
+            discounts=self.invoice_discounts,
             payment_terms_days=terms.payment_terms_days,
             tax_rounding=terms.tax_rounding,
             negative_balance=terms.negative_balance,
@@ -1157,14 +1190,8 @@ def _check_discounts_kept(old: Subscription, new: Subscription, horizon: date) -
     periods, and their credits must mirror it); a discount added later must start on or
     after what was billed (``starts_on``).
     """
-
-    def effective(discounts: Iterable[Discount], start: date) -> list[Discount]:
-        return [
-            d if d.starts_on is not None else attrs.evolve(d, starts_on=start) for d in discounts
-        ]
-
-    before = effective(old.discounts, old.start)
-    after = effective(new.discounts, new.start)
+    before = old.invoice_discounts
+    after = new.invoice_discounts
     for discount in before:
         if discount not in after:
             raise InvalidStateError(
@@ -1174,16 +1201,15 @@ def _check_discounts_kept(old: Subscription, new: Subscription, horizon: date) -
             )
     for discount in after:
         starts = discount.starts_on
-        if (
-            discount not in before
-            and starts is not None
-            and new.period_containing(starts).start < horizon
+        if discount not in before and (
+            starts is None or new.period_containing(starts).start < horizon
         ):
             raise InvalidStateError(
                 f"subscription {new.id!r} was billed through {horizon.isoformat()}; the new "
-                f"discount {discount.code!r} would start on {starts.isoformat()}, inside what "
-                f"was billed (its duration counts from the whole period that contains it): "
-                f"give it starts_on={horizon.isoformat()} or later"
+                f"discount {discount.code!r} would start on "
+                f"{'each line' + chr(39) + 's start' if starts is None else starts.isoformat()}"
+                ", inside what was billed (its duration counts from the whole period that "
+                f"contains it): give it starts_on={horizon.isoformat()} or later"
             )
 
 

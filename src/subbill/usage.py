@@ -342,7 +342,10 @@ def _usage_findings(plan: Plan, usage: Mapping[str, int], threshold: Fraction) -
 
 
 def _billing_findings(
-    subscription: Subscription, catalog: Catalog, invoices: Sequence[Invoice], as_of: date
+    subscription: Subscription,
+    catalog: Catalog | None,
+    invoices: Sequence[Invoice],
+    as_of: date,
 ) -> list[Finding]:
     """Each invoice of the last month against what the engine bills on its date.
 
@@ -417,7 +420,10 @@ def _names(descriptions: Iterable[str]) -> list[str]:
 
 
 def _payment_findings(
-    subscription: Subscription, methods: Iterable[PaymentMethod], as_of: date
+    subscription: Subscription,
+    catalog: Catalog | None,
+    methods: Iterable[PaymentMethod],
+    as_of: date,
 ) -> list[Finding]:
     wanted = subscription.payment_method
     method = next((m for m in methods if m.id == wanted), None)
@@ -430,7 +436,7 @@ def _payment_findings(
                 facts={"method": wanted or ""},
             )
         ]
-    next_billing = subscription.next_period_start(as_of)
+    next_billing = subscription.next_billing_date(as_of, catalog)
     label = getattr(method, "label", method.id)
     if method.is_expired(as_of=as_of):
         return [
@@ -441,7 +447,7 @@ def _payment_findings(
                 facts={"method": label},
             )
         ]
-    if method.expires_before(next_billing):
+    if next_billing is not None and method.expires_before(next_billing):
         return [
             Finding(
                 check="payment_method",
@@ -462,10 +468,10 @@ def _payment_findings(
 
 def monthly_review(
     subscription: Subscription,
-    catalog: Catalog,
+    catalog: Catalog | None = None,
     *,
-    usage: Mapping[str, int],
-    module_usage: Mapping[str, int],
+    usage: Mapping[str, int] | None = None,
+    module_usage: Mapping[str, int] | None = None,
     invoices: Sequence[Invoice] = (),
     payment_methods: Iterable[PaymentMethod] = (),
     as_of: date,
@@ -481,10 +487,17 @@ def monthly_review(
     4. ``billing``: for each invoice of the last month, ``invoice_matches`` or
        ``invoice_mismatch`` (amounts recomputed from the configuration vs billed);
     5. ``payment_method``: missing, expired, or expiring before the next billing date.
+
+    A subscription of quoted lines has no plan, modules nor limits: its review is the
+    billing and payment-method checks (``catalog``, ``usage`` and ``module_usage`` may then
+    be left out).
     """
     _check_instance("subscription", subscription, Subscription)
-    _check_instance("catalog", catalog, Catalog)
+    if catalog is not None or subscription.plans:
+        _check_instance("catalog", catalog, Catalog)
     check_date("as_of", as_of)
+    usage = {} if usage is None else usage
+    module_usage = {} if module_usage is None else module_usage
     _check_counts(usage)
     _check_counts(module_usage, "module_usage")
     invoices = cast(tuple[Invoice, ...], _check_items("invoices", invoices, (Invoice,)))
@@ -492,13 +505,19 @@ def monthly_review(
         tuple[PaymentMethod, ...],
         _check_items("payment_methods", payment_methods, (Card, OtherMethod)),
     )
-    plan = subscription.current_plan(catalog, on=as_of)
+    threshold = _threshold(threshold)
+    catalog_findings: list[Finding] = []
+    if catalog is not None and subscription.plans:
+        plan = subscription.current_plan(catalog, on=as_of)
+        catalog_findings = [
+            *_plan_findings(subscription, catalog, usage, as_of),
+            *_module_findings(subscription, catalog, module_usage, as_of),
+            *_usage_findings(plan, usage, threshold),
+        ]
     return (
-        *_plan_findings(subscription, catalog, usage, as_of),
-        *_module_findings(subscription, catalog, module_usage, as_of),
-        *_usage_findings(plan, usage, _threshold(threshold)),
+        *catalog_findings,
         *_billing_findings(subscription, catalog, invoices, as_of),
-        *_payment_findings(subscription, payment_methods, as_of),
+        *_payment_findings(subscription, catalog, payment_methods, as_of),
     )
 
 

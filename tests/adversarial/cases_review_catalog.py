@@ -158,10 +158,11 @@ CASES = [
     Case(A + "catalog-policy-str", lambda: Catalog(currency="EUR", policy="x"), InvalidTypeError),
     Case(A + "catalog-policy-none", lambda: Catalog(currency="EUR", policy=None), InvalidTypeError),
     # -- #9 usage
-    Case(A + "review-usage-none", _review(usage=None), InvalidTypeError),
+    # usage=None means "no usage known" (a subscription of quoted lines has no limits).
+    Case(A + "review-usage-text", _review(usage="clients"), InvalidTypeError),
     Case(A + "review-usage-list", _review(usage=[("clients", 1)]), InvalidTypeError),
     Case(A + "review-usage-int-key", _review(usage={1: 5}), InvalidTypeError),
-    Case(A + "review-module-usage-none", _review(module_usage=None), InvalidTypeError),
+    Case(A + "review-module-usage-int", _review(module_usage=3), InvalidTypeError),
     Case(
         A + "review-module-usage-negative",
         _review(module_usage={"stock": -1}),
