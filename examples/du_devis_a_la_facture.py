@@ -27,7 +27,14 @@ from subbill import (
 )
 from subbill.customers import Customer, CustomerKind
 from subbill.invoices import Payment
-from subbill.l10n import finding_text, format_date, format_money, label, story_text
+from subbill.l10n import (
+    finding_text,
+    format_date,
+    format_money,
+    label,
+    portal_text,
+    story_text,
+)
 from subbill.payments import Card, Wallet
 from subbill.portal import portal_overview
 from subbill.service import pay_invoice, replace_subscription, run_billing, store_purchase
@@ -74,28 +81,7 @@ def portail(store: SQLiteStore, jour: date) -> None:
         wallet=store.get_wallet(CLIENT),
         as_of=jour,
     )
-    print(f"── Portail de {CLIENT}, le {format_date(jour, locale=FR)} ──")
-    for commande in vue.orders:
-        print(f"  Commande {commande.id} : {format_money(commande.paid_now, locale=FR)} payés")
-    for ligne in vue.subscriptions:
-        prochaine = (
-            f"prochaine facture le {format_date(ligne.next_billing, locale=FR)} : "
-            f"{format_money(ligne.next_amount, locale=FR)} TTC"
-            if ligne.next_billing is not None and ligne.next_amount is not None
-            else "plus rien à facturer"
-        )
-        print(
-            f"  Abonnement {ligne.id} — {label(ligne.status.value, locale=FR)} — "
-            f"{ligne.lines} ligne(s) — {prochaine} — payé par {ligne.payment_method}"
-        )
-    for facture in vue.invoices:
-        print(
-            f"  Facture {facture.number} du {format_date(facture.issued_on, locale=FR)} : "
-            f"{format_money(facture.total, locale=FR)} — {label(facture.label, locale=FR)}"
-        )
-    for carte in vue.payment_methods:
-        defaut = " (par défaut)" if carte.is_default else ""
-        print(f"  Carte {carte.label}{defaut}")
+    print(portal_text(vue, locale=FR))
     print()
 
 
@@ -114,7 +100,7 @@ def facturer_et_encaisser(store: SQLiteStore, jour: date, *, encaisser: bool = T
             payee = pay_invoice(
                 store, numero, Payment(amount=facture.total, paid_on=jour, reference=numero)
             )
-            print(f"  débitée sur la carte : {label(payee.status.value, locale=FR)}")
+            print(f"  débitée sur la carte : {label(payee.status, locale=FR)}")
 
 
 def changer_de_carte(store: SQLiteStore, jour: date) -> None:
@@ -167,7 +153,7 @@ def main() -> None:
         assert recu.subscription is not None
         print(
             f"Payé aujourd'hui : {format_money(recu.invoice.total, locale=FR)} TTC "
-            f"(facture {recu.invoice.number}, {label(recu.invoice.status.value, locale=FR)})"
+            f"(facture {recu.invoice.number}, {label(recu.invoice.status, locale=FR)})"
         )
         print("Paiements à venir :")
         for facture in achat.future[:3]:
@@ -182,7 +168,7 @@ def main() -> None:
 
         for jour in (date(2027, 2, 1), date(2027, 2, 28)):
             statut = abonnement.status(as_of=jour)
-            print(f"Statut le {format_date(jour, locale=FR)} : {label(statut.value, locale=FR)}")
+            print(f"Statut le {format_date(jour, locale=FR)} : {label(statut, locale=FR)}")
         print()
         portail(store, date(2027, 2, 1))
 

@@ -85,7 +85,7 @@ def main() -> None:
     print("Après l'achat :")
     print(f"  paiement enregistré : {format_money(achat.payment.amount, locale=FR)}")
     abonnement = achat.subscription
-    statut = label(abonnement.status(as_of=date(2026, 1, 15)).value, locale=FR)
+    statut = label(abonnement.status(as_of=date(2026, 1, 15)), locale=FR)
     premiere = format_date(abonnement.start, locale=FR)
     print(
         f"  abonnement {abonnement.id} : statut « {statut} », première facture le {premiere}"

@@ -9,6 +9,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -1048,3 +1049,141 @@ def test_accounts_load_refuses_two_accounts_with_the_same_key(capsys, tmp_path, 
     )
     assert lines == [expected]
     assert not db.exists()
+
+
+# -- subbill portal (issue 11) --------------------------------------------------------------------
+
+
+def _spaces(text: str) -> str:
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def cells(line: str) -> list[str]:
+    """The cells of a row of a plain-text table (columns are two spaces apart or more)."""
+    return re.split(r"\s{2,}", line.strip())
+
+
+def _save_website_quote(db: Path) -> None:
+    """Seed 004's quote for Boulangerie Martin: 1,500.00 HT setup, SEO 300.00 HT a month."""
+    from subbill import MONTHLY, BillingStart, Discount, Duration, LineItem, Money, Quote, TaxRate  # noqa: PLC0415
+
+    tva = TaxRate(name="TVA 20 %", percent="20")
+    quote = Quote(
+        id="DEVIS-7",
+        customer="Boulangerie Martin",
+        currency="EUR",
+        valid_until=date(2026, 4, 30),
+        lines=(
+            LineItem(code="site", name="Site", unit_price=Money("1500.00", "EUR"),
+                     tax_rates=(tva,)),
+            LineItem(code="seo", name="SEO", unit_price=Money("300.00", "EUR"),
+                     frequency=MONTHLY, billing_start=BillingStart.after_months(6),
+                     tax_rates=(tva,)),
+        ),
+        discounts=(Discount.percent_off("LANCEMENT", "10", duration=Duration.once()),),
+    ).send(on=date(2026, 4, 1))
+    store = SQLiteStore(db)
+    try:
+        store.save_quote(quote)
+    finally:
+        store.close()
+
+
+def test_portal_prints_quotes_invoices_and_subscriptions_with_their_words(capsys, billed):
+    _save_website_quote(billed)
+    before = database_content(billed)
+    status, out, err = run(
+        capsys, "portal", "Boulangerie Martin", "--as-of", "2026-04-10", "--locale", "fr_FR",
+        "--db", billed,
+    )
+    assert (status, err) == (0, "")
+    lines = [_spaces(line) for line in out.splitlines()]
+    assert lines[0] == "Portail client de Boulangerie Martin au 10 avril 2026"
+    # the quote shows what accepting charges, TTC: (1,500.00 − 10 %) × 1.2, then the SEO
+    assert lines[lines.index("Devis") + 1 : lines.index("Devis") + 4:2] == [
+        "Référence  Valide jusqu'au  Statut  À l'acceptation (TTC)  Puis",
+        "DEVIS-7    30/04/2026       Envoyé  1 620,00 €             360,00 € le 10/10/2026",
+    ]
+    invoice = lines[lines.index("Factures") + 3]
+    assert cells(invoice) == [
+        "F-2026-000001", "01/04/2026", "01/05/2026", "Non payée", "81,60 €", "81,60 €"
+    ]
+    subscription = lines[lines.index("Abonnements") + 3]
+    # 1 app, no quoted line; the next invoice as the engine issues it, TTC (34.00 × 1.2)
+    assert cells(subscription) == [
+        "S1", "Actif", "Essentiel", "1", "0", "mensuel", "01/05/2026", "40,80 €", "—"
+    ]
+    assert "Commandes" not in lines  # nothing the store holds yet
+    assert database_content(billed) == before  # read only
+
+
+def test_portal_in_english_says_overdue_after_the_due_date(capsys, billed):
+    status, out, _ = run(capsys, "portal", "Garage Petit", "--as-of", "2026-05-02", "--db", billed)
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == "Customer portal of Garage Petit on May 2, 2026"
+    assert lines[lines.index("Quotes") + 1] == "No quotes."
+    assert cells(lines[lines.index("Invoices") + 3]) == [
+        "F-2026-000002", "Apr 1, 2026", "May 1, 2026", "Overdue", "€816.00", "€816.00"
+    ]
+    assert lines[lines.index("Subscriptions") + 3].split()[:2] == ["S2", "Unpaid"]
+    status, out, _ = run(capsys, "portal", "Garage Petit", "--as-of", "2026-05-01", "--db", billed)
+    assert "Unpaid" in out.splitlines()[out.splitlines().index("Invoices") + 3]
+
+
+def test_portal_refuses_a_customer_nothing_names(capsys, billed):
+    before = database_content(billed)
+    line = assert_one_line_error(
+        *run(capsys, "portal", "Boulangerie", "--as-of", "2026-04-10", "--db", billed), 1
+    )
+    assert line.endswith(
+        f"no customer 'Boulangerie' in {billed}: no customer record, quote, order, invoice, "
+        "subscription or wallet names it"
+    )
+    assert database_content(billed) == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["portal", "", "--as-of", "2026-04-10"], "CUSTOMER: customer='' must be a non-empty str"),
+        (["portal", "A\nB", "--as-of", "2026-04-10"], "customer='A\\nB' holds U+000A"),
+        (["portal", "S1", "--as-of", "2026-13-01"], "'2026-13-01' is not a date"),
+        (["portal", "S1", "--locale", "xx_YY"], "'xx_YY' is not a known locale"),
+        (["portal"], "the following arguments are required: CUSTOMER"),
+    ],
+)
+def test_portal_refuses_bad_arguments_on_one_line(capsys, billed, argv, expected):
+    line = assert_one_line_error(*run(capsys, *argv, "--db", billed), 2)
+    assert expected in line
+
+
+def test_portal_needs_a_database_and_creates_none(capsys, tmp_path):
+    missing = tmp_path / "none.db"
+    line = assert_one_line_error(*run(capsys, "portal", "ACME", "--db", missing), 1)
+    assert f"no database at {missing}" in line
+    assert not missing.exists()
+
+
+def test_portal_view_gathers_every_section_from_a_store():
+    from subbill import Quote  # noqa: PLC0415
+    from subbill.storage import MemoryStore  # noqa: PLC0415
+    from subbill.subscriptions import Subscription  # noqa: PLC0415
+    from tests.seed_catalog import seed_catalog  # noqa: PLC0415
+
+    store = MemoryStore()
+    catalog = seed_catalog()
+    store.save_catalog(catalog)
+    store.save_subscription(
+        Subscription.create(id="A1", customer="ACME", catalog=catalog, plan="pro",
+                            start=date(2026, 1, 1))
+    )
+    store.save_subscription(
+        Subscription.create(id="B1", customer="Beta", catalog=catalog, plan="pro",
+                            start=date(2026, 1, 1))
+    )
+    store.save_quote(Quote(id="Q1", customer="ACME", currency="EUR", valid_until=date(2026, 5, 1)))
+    view = cli._portal_view(store, "ACME", as_of=date(2026, 4, 10), db="memory")
+    assert [row.id for row in view.subscriptions] == ["A1"]
+    assert [row.id for row in view.quotes] == ["Q1"]
+    assert (view.orders, view.tickets, view.payment_methods) == ((), (), ())

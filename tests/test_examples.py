@@ -50,18 +50,22 @@ def test_du_devis_a_la_facture_tells_the_life_of_one_subscription(capsys, monkey
     monkeypatch.setattr(sys, "argv", [str(script)])
     runpy.run_path(str(script), run_name="__main__")
     out = capsys.readouterr().out.replace("\xa0", " ").replace("\u202f", " ")
-    assert "Payé aujourd'hui : 1 620,00 € TTC (facture F-2026-000001, payée)" in out
+    assert "Payé aujourd'hui : 1 620,00 € TTC (facture F-2026-000001, Payée)" in out
     assert "Deuxième clic : rien de nouveau" in out
-    assert "Statut le 1 février 2027 : planifié" in out
-    assert "Statut le 28 février 2027 : actif" in out
+    assert "Statut le 1 février 2027 : Planifié" in out
+    assert "Statut le 28 février 2027 : Actif" in out
     for day, number in (
         ("28 février 2027", "F-2027-000001"),
         ("31 mars 2027", "F-2027-000002"),
         ("30 avril 2027", "F-2027-000003"),
     ):
         assert f"{day} : facture {number}, 360,00 € TTC, échéance le {day}" in out
-    assert out.count("── Portail de Garage Martin, le ") == 3
-    assert "payé par Mastercard •••• 5454 (06/2030)" in out
+    portals = out.split("Portail client de Garage Martin au ")[1:]
+    assert [p.splitlines()[0] for p in portals] == ["1 février 2027", "31 mars 2027", "2 mai 2027"]
+    assert "Planifié  —     0             1       mensuel      28/02/2027" in portals[0]
+    assert "Mastercard •••• 5454 (06/2030)" in portals[1].split("Abonnements")[1]
+    assert "F-2027-000003  30/04/2027  30/04/2027  En retard" in portals[2]
+    assert "Impayé" in portals[2]
     review = out.split("═══ La revue mensuelle")[1].split("═══ « J'ai des doutes")[0]
     assert review.count("correspond à votre configuration") == 2
     assert "ne correspond pas" not in review

@@ -1,11 +1,18 @@
+import ast
+import enum
+import importlib
+import pkgutil
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
+import subbill
 from subbill import MONTHLY, QUARTERLY, Frequency, Money, Period, ProrationBasis, billable_periods
-from subbill.errors import InvalidTypeError
+from subbill.errors import InvalidArgumentError, InvalidTypeError
+from subbill.invoices import DocumentKind, InvoiceStatus
 from subbill.l10n import (
     UnknownLocaleError,
     describe_proration,
@@ -14,7 +21,17 @@ from subbill.l10n import (
     format_frequency,
     format_money,
     format_period,
+    knows_finding,
+    knows_label,
+    knows_refusal,
+    label,
+    portal_text,
+    words_for,
 )
+from subbill.portal import InvoiceLabel, TicketStatus
+from subbill.quotes import QuoteStatus
+from subbill.renewals import RenewalStatus
+from subbill.subscriptions import SubscriptionStatus
 
 NNBSP, NBSP = "\u202f", "\xa0"
 
@@ -101,3 +118,250 @@ def test_describe_whole_period_and_thirty_day_basis():
 def test_format_money_refuses_what_is_not_money_with_a_typed_error(value):
     with pytest.raises(InvalidTypeError, match=r"money=.* must be a Money"):
         format_money(value, locale="fr_FR")
+
+
+# -- words looked up by (kind, code); every value people see has words (issue 11) --------------
+
+#: Enums whose values are never shown to people as words, and why. Every other enum of
+#: subbill must have French and English words for every value: adding an enum, or a value
+#: to one, without its words fails ``test_every_value_of_every_enum_people_see_has_words``.
+NEVER_SHOWN = {
+    "subbill.billing.NegativeBalancePolicy": "a billing term chosen by the business",
+    "subbill.taxes.TaxRounding": "a billing term chosen by the business",
+    "subbill.discounts.DiscountKind": "a discount is shown by its code and amount",
+    "subbill.discounts.DurationKind": "a discount is shown by its code and amount",
+    "subbill.licenses.SeatRule": "a reseller's policy, never printed",
+    "subbill.periods.FrequencyUnit": "format_frequency words every frequency",
+    "subbill.periods.StartKind": "a billing start is shown as its first billing date",
+    "subbill.proration.BillingTiming": "a policy of the engine",
+    "subbill.proration.ProrationBasis": "describe_line words the basis in the explanation",
+}
+
+
+def _subbill_enums() -> dict[str, type[enum.Enum]]:
+    found = {}
+    for info in pkgutil.walk_packages(subbill.__path__, "subbill."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, enum.Enum)
+                and value.__module__ == info.name
+            ):
+                found[f"{value.__module__}.{value.__qualname__}"] = value
+    return found
+
+
+def test_every_value_of_every_enum_people_see_has_french_and_english_words():
+    enums = _subbill_enums()
+    assert set(NEVER_SHOWN) <= set(enums), "a listed enum no longer exists"
+    shown = {name: kind for name, kind in enums.items() if name not in NEVER_SHOWN}
+    for kind in (SubscriptionStatus, QuoteStatus, TicketStatus, InvoiceLabel, InvoiceStatus,
+                 DocumentKind, RenewalStatus):
+        assert kind in shown.values()
+    missing = [
+        f"{name}.{member.name}"
+        for name, kind in sorted(shown.items())
+        for member in kind
+        if not knows_label(member)
+    ]
+    assert missing == [], "values people see without words: " + ", ".join(missing)
+    for kind in shown.values():
+        for member in kind:
+            french, english = label(member, locale="fr_FR"), label(member, locale="en_US")
+            assert french.strip()
+            assert english.strip()
+            assert english.isascii() or "✓" in english or "—" in english, english
+
+
+def test_every_renewal_colour_has_words():
+    for status in RenewalStatus:
+        assert words_for("renewal_colour", status.colour, locale="fr_FR")
+    assert words_for("renewal_colour", "green", locale="fr_FR") == "vert ✓"
+
+
+def _literals(node: ast.AST) -> set[str]:
+    return {
+        n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+
+
+def _string_codes(function: str, keyword: str) -> set[str]:
+    """Codes a module of src passes to ``function``: literals, or a local ``code = …`` it names.
+
+    ``refusal("in_use" if others else "only_method")`` and ``code = "a" if x else "b"; …
+    refusal(code, …)`` both count.
+    """
+    codes = set()
+    for path in Path(subbill.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for scope in ast.walk(tree):
+            if not isinstance(scope, ast.FunctionDef):
+                continue
+            local = set()
+            for node in ast.walk(scope):
+                if isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "code" for t in node.targets
+                ):
+                    local |= _literals(node.value)
+            for node in ast.walk(scope):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", getattr(node.func, "attr", None))
+                if name != function:
+                    continue
+                values = [k.value for k in node.keywords if k.arg == keyword]
+                if function == "refusal" and node.args:
+                    values.append(node.args[0])
+                for value in values:
+                    if isinstance(value, ast.Name) and value.id == "code":
+                        codes |= local
+                    elif not isinstance(value, ast.Name | ast.Attribute | ast.Subscript):
+                        codes |= _literals(value)
+    return codes
+
+
+def test_every_refusal_and_finding_the_library_makes_has_words():
+    refusals = _string_codes("refusal", "code") | _string_codes("Refused", "code")
+    findings = _string_codes("Finding", "code")
+    assert {"requires_plan", "already_renewed", "only_method"} <= refusals
+    assert {"plan_ok", "usage_ok"} <= findings
+    assert sorted(code for code in refusals if not knows_refusal(code)) == []
+    assert sorted(code for code in findings if not knows_finding(code)) == []
+
+
+def test_a_ticket_status_has_its_own_words_not_those_of_an_invoice():
+    # Issue 11: label("open") gave « à payer » for an open ticket.
+    assert label(TicketStatus.OPEN, locale="fr_FR") == "Ouvert"
+    assert [label(s, locale="fr_FR") for s in TicketStatus] == ["Ouvert", "En cours", "Fermé"]
+    assert [label(s, locale="en_US") for s in TicketStatus] == ["Open", "In progress", "Closed"]
+    assert label(InvoiceStatus.OPEN, locale="fr_FR") == "À payer"
+    with pytest.raises(InvalidArgumentError, match=r"code='open' names several things "
+                       r"\(invoice_status, ticket_status\)"):
+        label("open", locale="fr_FR")
+
+
+def test_invoice_labels_are_feminine_in_french():
+    assert {label(v, locale="fr_FR") for v in InvoiceLabel} == {
+        "Payée", "Non payée", "En retard", "Partiellement payée", "Avoir", "Brouillon", "Annulée"
+    }
+    assert [label(v, locale="en_US") for v in (
+        InvoiceLabel.PAID, InvoiceLabel.UNPAID, InvoiceLabel.OVERDUE, InvoiceLabel.PARTIALLY_PAID
+    )] == ["Paid", "Unpaid", "Overdue", "Partially paid"]
+
+
+def test_a_subscription_status_is_masculine_and_a_quote_status_too():
+    assert label(SubscriptionStatus.SCHEDULED, locale="fr_FR") == "Planifié"  # seed 003
+    assert label(SubscriptionStatus.UNPAID, locale="fr_FR") == "Impayé"
+    assert label(QuoteStatus.EXPIRED, locale="fr_FR") == "Expiré"
+    assert label(QuoteStatus.CHANGES_REQUESTED, locale="en_US") == "Changes requested"
+
+
+def test_label_still_reads_headings_and_codes_of_one_kind():
+    assert label("total", locale="fr_FR") == "Total TTC"
+    assert label("green", locale="fr_FR") == "vert ✓"
+    assert label("scheduled", locale="en_US") == "Scheduled"
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        ("draft", InvalidArgumentError, r"code='draft' names several things"),
+        ("nonsense", InvalidArgumentError, r"code='nonsense' has no words"),
+        (3, InvalidTypeError, r"value=3 must be an enum member or a heading"),
+        (ProrationBasis.NONE, InvalidTypeError, r"must be a member of an enum people see"),
+    ],
+)
+def test_label_refuses_what_it_cannot_word(value, error, message):
+    with pytest.raises(error, match=message):
+        label(value, locale="fr_FR")
+
+
+def test_words_for_refuses_an_unknown_kind_or_code():
+    with pytest.raises(InvalidArgumentError, match=r"kind='ticket' is not a kind of words"):
+        words_for("ticket", "open", locale="fr_FR")
+    with pytest.raises(InvalidArgumentError, match=r"code='lost' of kind='ticket_status'"):
+        words_for("ticket_status", "lost", locale="fr_FR")
+
+
+# -- the portal in words ---------------------------------------------------------------------
+
+
+def _portal_view():
+    from subbill import portal_overview  # noqa: PLC0415
+    from tests.test_portal import AS_OF, CATALOG, _portal_data, _website_quote  # noqa: PLC0415
+
+    sub, invoices, quotes, orders, tickets, wallet = _portal_data()
+    quotes = [*quotes, _website_quote()]
+    return portal_overview("ACME", catalog=CATALOG, quotes=quotes, orders=orders,
+                           invoices=invoices, subscriptions=[sub], tickets=tickets,
+                           wallet=wallet, as_of=AS_OF)
+
+
+def _table(text: str, title: str) -> list[list[str]]:
+    """The rows of one section of a plain-text table, as cells (the heading row first)."""
+    import re  # noqa: PLC0415
+
+    lines = text.replace(NNBSP, " ").replace(NBSP, " ").splitlines()
+    start = lines.index(title) + 1
+    end = next((i for i in range(start, len(lines)) if not lines[i]), len(lines))
+    rows = [lines[start], *lines[start + 2 : end]]
+    return [re.split(r"\s{2,}", row.strip()) for row in rows]
+
+
+def test_portal_text_in_french_words_every_fact():
+    text = portal_text(_portal_view(), locale="fr_FR")
+    assert text.splitlines()[0] == "Portail client de ACME au 10 avril 2026"
+    assert _table(text, "Devis") == [
+        ["Référence", "Valide jusqu'au", "Statut", "À l'acceptation (TTC)", "Puis"],
+        ["DEVIS-1", "30/09/2026", "Envoyé", "1 620,00 €", "360,00 € le 10/10/2026"],
+        ["Q-2", "30/04/2026", "Envoyé", "50,00 €"],
+        ["Q-1", "09/04/2026", "Expiré", "1 500,00 €"],
+    ]
+    assert _table(text, "Commandes") == [
+        ["Référence", "Date", "Articles", "Payé"], ["SO-Q-2", "02/04/2026", "1", "50,00 €"]
+    ]
+    assert _table(text, "Factures") == [
+        ["Numéro", "Date", "Échéance", "Statut", "Total TTC", "Reste à payer"],
+        ["F-2026-000002", "01/04/2026", "01/05/2026", "Non payée", "73,00 €", "73,00 €"],
+        ["F-2026-000001", "01/03/2026", "31/03/2026", "Payée", "219,00 €", "0,00 €"],
+        ["F-2026-000000", "01/01/2026", "06/01/2026", "En retard", "59,00 €", "59,00 €"],
+    ]
+    assert _table(text, "Abonnements")[1] == [
+        "ABO-1", "Impayé", "Pro", "2", "0", "mensuel", "01/05/2026", "73,00 €",
+        "Visa •••• 4242 (12/2027)",
+    ]
+    assert _table(text, "Tickets") == [
+        ["# Réf", "Sujet", "Statut", "Ouvert le", "Mis à jour le"],
+        ["#1042", "Export comptable", "En cours", "03/04/2026", "—"],
+        ["#0999", "Connexion", "Fermé", "01/02/2026", "02/02/2026"],
+    ]
+    assert _table(text, "Moyens de paiement") == [
+        ["Moyen", "Par défaut", "Validité"],
+        ["Visa •••• 4242 (12/2027)", "✓", "Valide"],
+        ["Visa •••• 1111 (01/2026)", "Expiré"],
+    ]
+
+
+def test_portal_text_in_english():
+    text = portal_text(_portal_view(), locale="en_US")
+    assert text.splitlines()[0] == "Customer portal of ACME on April 10, 2026"
+    assert _table(text, "Quotes")[1] == [
+        "DEVIS-1", "Sep 30, 2026", "Sent", "€1,620.00", "€360.00 on Oct 10, 2026"
+    ]
+    assert [row[3] for row in _table(text, "Invoices")[1:]] == ["Unpaid", "Paid", "Overdue"]
+    assert _table(text, "Subscriptions")[1][:2] == ["ABO-1", "Unpaid"]
+    assert [row[2] for row in _table(text, "Tickets")[1:]] == ["In progress", "Closed"]
+
+
+def test_portal_text_escapes_what_could_forge_a_line_and_refuses_what_is_not_a_view():
+    import attrs  # noqa: PLC0415
+
+    view = attrs.evolve(_portal_view(), customer="ACME\nTotal dû : 0,00 €")
+    assert "ACME\\nTotal dû" in portal_text(view, locale="fr_FR").splitlines()[0]
+    with pytest.raises(InvalidTypeError, match="overview=None must be a PortalOverview"):
+        portal_text(None, locale="fr_FR")
+    with pytest.raises(UnknownLocaleError):
+        portal_text(_portal_view(), locale="xx_YY")

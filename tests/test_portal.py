@@ -3,12 +3,19 @@ from datetime import date
 from io import BytesIO
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from subbill import (
+    MONTHLY,
+    BillingStart,
     BillingTerms,
     Card,
+    Discount,
+    Duration,
     InvalidCardError,
+    InvoiceLabel,
     InvoiceNumbering,
     LineItem,
     Money,
@@ -212,9 +219,9 @@ def test_portal_overview_shows_what_the_odoo_portal_shows():
     ]
     assert [(o.id, o.paid_now) for o in view.orders] == [("SO-Q-2", eur("50.00"))]
     assert [(i.number, i.label, i.amount_due) for i in view.invoices] == [
-        ("F-2026-000002", "unpaid", eur("73.00")),
-        ("F-2026-000001", "paid", eur("0")),
-        ("F-2026-000000", "overdue", eur("59.00")),
+        ("F-2026-000002", InvoiceLabel.UNPAID, eur("73.00")),
+        ("F-2026-000001", InvoiceLabel.PAID, eur("0")),
+        ("F-2026-000000", InvoiceLabel.OVERDUE, eur("59.00")),
     ]
     (row,) = view.subscriptions
     assert row.status is SubscriptionStatus.UNPAID
@@ -309,3 +316,155 @@ def test_pdf_invoice_reads_back_with_number_totals_and_vat_breakdown():
     assert "185,50 €" in text
     assert "Logiciel SAS" in text
     assert "ACME SARL" in text
+
+
+# -- quotes show what accepting charges; invoices carry typed labels (issue 11) -----------------
+
+PAID_ON = date(2026, 8, 31)
+
+
+def _website_quote(**changes):
+    """Seed 004's quote: website setup 1,500.00 HT, SEO 300.00 HT a month from 6 months later."""
+    fields = {
+        "id": "DEVIS-1",
+        "customer": "ACME",
+        "currency": "EUR",
+        "valid_until": date(2026, 9, 30),
+        "lines": (
+            LineItem(code="site", name="Création du site", unit_price=eur("1500.00"),
+                     tax_rates=(VAT,)),
+            LineItem(code="seo", name="SEO", unit_price=eur("300.00"), frequency=MONTHLY,
+                     billing_start=BillingStart.after_months(6), tax_rates=(VAT,)),
+        ),
+        "discounts": (Discount.percent_off("LANCEMENT", "10", duration=Duration.once()),),
+    }
+    fields.update(changes)
+    return Quote(**fields).send(on=date(2026, 8, 1))
+
+
+def test_quote_amount_is_the_ttc_total_due_on_accepting_not_the_ht_list_price():
+    # 1,500.00 HT − 10 % = 1,350.00 HT, + TVA 20 % = 1,620.00 TTC; the SEO starts later.
+    # Before issue 11 the portal summed unit price × quantity: 1,800.00 (HT, undiscounted).
+    (row,) = portal_overview("ACME", catalog=CATALOG, quotes=[_website_quote()],
+                             as_of=PAID_ON).quotes
+    assert row.amount == eur("1620.00")
+    assert (row.next_payment, row.next_payment_on) == (eur("360.00"), date(2027, 2, 28))
+    assert row.accepted_on == PAID_ON
+    bought = _website_quote().accept(on=PAID_ON)
+    assert bought.payment.amount == row.amount  # exactly what accepting charges
+
+
+def test_an_accepted_quote_shows_what_was_paid_on_its_day():
+    bought = _website_quote().accept(on=date(2026, 9, 2))
+    accepted = bought.quote
+    (row,) = portal_overview("ACME", catalog=CATALOG, quotes=[accepted],
+                             as_of=date(2026, 12, 1)).quotes
+    assert row.status.value == "accepted"
+    assert (row.accepted_on, row.amount) == (date(2026, 9, 2), eur("1620.00"))
+    assert row.amount == bought.payment.amount
+    assert (row.next_payment, row.next_payment_on) == (eur("360.00"), date(2027, 3, 2))
+
+
+def test_an_expired_quote_shows_what_it_cost_on_its_last_valid_day():
+    (row,) = portal_overview("ACME", catalog=CATALOG, quotes=[_website_quote()],
+                             as_of=date(2026, 11, 1)).quotes
+    assert (row.is_expired, row.accepted_on, row.amount) == (True, date(2026, 9, 30),
+                                                            eur("1620.00"))
+
+
+def test_a_quote_with_only_later_lines_costs_nothing_on_accepting():
+    seo_only = _website_quote(lines=(_website_quote().lines[1],), discounts=())
+    (row,) = portal_overview("ACME", catalog=CATALOG, quotes=[seo_only], as_of=PAID_ON).quotes
+    assert row.amount == eur("0")
+    assert (row.next_payment, row.next_payment_on) == (eur("360.00"), date(2027, 2, 28))
+    draft = Quote(id="Q-0", customer="ACME", currency="EUR", valid_until=date(2026, 9, 30))
+    (empty,) = portal_overview("ACME", catalog=CATALOG, quotes=[draft], as_of=PAID_ON).quotes
+    assert (empty.amount, empty.next_payment) == (eur("0"), None)
+
+
+def _march_invoice(total="120.00"):
+    from subbill.billing import draft_invoice  # noqa: PLC0415
+    from subbill.invoices import one_time_line  # noqa: PLC0415
+
+    return draft_invoice(
+        customer="ACME", currency="EUR", issued_on=date(2026, 3, 1), due_on=date(2026, 3, 31),
+        lines=[one_time_line("x", "Pack", eur(total))],
+    )
+
+
+def test_invoice_labels_are_typed_and_overdue_wins_over_partially_paid():
+    from subbill.invoices import credit_note_for  # noqa: PLC0415
+    from subbill.portal import invoice_label  # noqa: PLC0415
+
+    draft = _march_invoice()
+    assert invoice_label(draft, as_of=date(2026, 3, 1)) is InvoiceLabel.DRAFT
+    issued = draft.finalize(number="F-2026-000010")
+    part = issued.apply_payment(Payment(amount=eur("20.00"), paid_on=date(2026, 3, 5))).invoice
+    assert part.amount_due == eur("100.00")
+    assert invoice_label(issued, as_of=date(2026, 3, 31)) is InvoiceLabel.UNPAID
+    assert invoice_label(issued, as_of=date(2026, 4, 1)) is InvoiceLabel.OVERDUE
+    assert invoice_label(part, as_of=date(2026, 3, 31)) is InvoiceLabel.PARTIALLY_PAID
+    # partially paid AND past its due date: overdue wins (the customer must act)
+    assert invoice_label(part, as_of=date(2026, 4, 1)) is InvoiceLabel.OVERDUE
+    paid = part.apply_payment(Payment(amount=eur("100.00"), paid_on=date(2026, 4, 2))).invoice
+    assert invoice_label(paid, as_of=date(2026, 5, 1)) is InvoiceLabel.PAID
+    assert invoice_label(draft.void(), as_of=date(2026, 5, 1)) is InvoiceLabel.VOID
+    note = credit_note_for(issued, issued_on=date(2026, 3, 2)).finalize(number="F-2026-000011")
+    assert invoice_label(note, as_of=date(2026, 5, 1)) is InvoiceLabel.CREDIT_NOTE
+
+
+@pytest.mark.parametrize(
+    ("arguments", "name"),
+    [
+        ({"quotes": [None]}, r"quotes\[0\]=None must be a Quote"),
+        ({"quotes": "Q-1"}, r"quotes='Q-1' must be an iterable of Quotes"),
+        ({"invoices": 5}, r"invoices=5 must be an iterable of Invoices"),
+        ({"subscriptions": [object()]}, r"subscriptions\[0\]=.* must be a Subscription"),
+        ({"tickets": [{"reference": "#1"}]}, r"tickets\[0\]=.* must be a Ticket"),
+        ({"orders": [1]}, r"orders\[0\]=1 must be a SalesOrder"),
+        ({"catalog": "pro"}, r"catalog='pro' must be a Catalog or None"),
+    ],
+)
+def test_portal_refuses_what_is_not_of_its_kind_with_a_typed_error(arguments, name):
+    from subbill.errors import InvalidTypeError  # noqa: PLC0415
+
+    fields = {"catalog": CATALOG, "as_of": AS_OF, **arguments}
+    with pytest.raises(InvalidTypeError, match=name):
+        portal_overview("ACME", **fields)
+
+
+@st.composite
+def _quotes(draw):
+    lines = []
+    for index in range(draw(st.integers(min_value=1, max_value=3))):
+        recurring = draw(st.booleans())
+        price = draw(st.decimals(min_value="0.01", max_value="5000", places=2))
+        lines.append(
+            LineItem(
+                code=f"l{index}",
+                name=f"Ligne {index}",
+                unit_price=eur(price),
+                quantity=draw(st.integers(min_value=1, max_value=5)),
+                frequency=MONTHLY if recurring else None,
+                billing_start=(
+                    BillingStart.after_months(draw(st.integers(min_value=1, max_value=12)))
+                    if recurring and draw(st.booleans())
+                    else None
+                ),
+                tax_rates=draw(st.sampled_from([(), (VAT,), (VAT10,)])),
+            )
+        )
+    percent = draw(st.integers(min_value=0, max_value=50))
+    discounts = (Discount.percent_off("D", percent, duration=Duration.once()),) if percent else ()
+    return Quote(id="Q", customer="ACME", currency="EUR", valid_until=date(2026, 12, 31),
+                 lines=tuple(lines), discounts=discounts).send(on=date(2026, 1, 1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(quote=_quotes(), paid_on=st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)))
+def test_portal_quote_amount_is_what_accepting_charges(quote, paid_on):
+    (row,) = portal_overview("ACME", catalog=CATALOG, quotes=[quote], as_of=paid_on).quotes
+    bought = quote.accept(on=paid_on)
+    paid = bought.payment.amount if bought.payment is not None else eur("0")
+    assert row.amount == paid
+    assert row.amount == (bought.checkout.total_due_now or eur("0"))

@@ -503,8 +503,8 @@ def test_quote_purchase_stores_the_purchase_once_and_bill_run_bills_it(tmp_path,
     assert status == 0, err
     out = out.replace("\u202f", " ").replace("\xa0", " ")  # babel's narrow spaces
     assert "Total TTC                            1 620,00 €" in out
-    assert "Facture F-2026-000001 : 1 620,00 € (payée)" in out
-    assert "Abonnement pay_1-S1 : planifié, première facturation le 28 février 2027" in out
+    assert "Facture F-2026-000001 : 1 620,00 € (Payée)" in out
+    assert "Abonnement pay_1-S1 : Planifié, première facturation le 28 février 2027" in out
     status, out, err = _cli(capsys, *argv)  # a double click
     assert status == 0, err
     assert "Achat pay_1 déjà enregistré : rien n'a changé." in out

@@ -126,6 +126,7 @@ from subbill.periods import (
 )
 from subbill.portal import (
     CardRow,
+    InvoiceLabel,
     InvoiceRow,
     OrderRow,
     PortalOverview,
@@ -260,6 +261,7 @@ __all__ = [
     "InvalidTransitionError",
     "InvalidTypeError",
     "Invoice",
+    "InvoiceLabel",
     "InvoiceLine",
     "InvoiceNumbering",
     "InvoiceRow",

@@ -18,14 +18,16 @@ Commands::
     subbill quote FILE --paid-on DATE [--horizon DATE] [--locale L]
                                                     what a payment link charges now and later
     subbill invoice show NUMBER [--pdf OUT [--force]] [--locale L] [--db DB]
+    subbill portal CUSTOMER [--as-of DATE] [--locale L] [--db DB]
+                                                    what the customer portal shows on a date
 
 ``--locale`` (default ``en_US``) chooses the language of what is printed: ``fr_FR`` for French.
 
 Data is never destroyed: an output file (``--pdf``) that exists is refused unless
 ``--force``, the database file itself is always refused, and files are written whole or
 not at all (a temporary file in the same folder, then renamed over the target).
-``invoice show`` and ``renewals`` open the database read-only: they never wait for a bill
-run that holds the write lock.
+``invoice show``, ``renewals`` and ``portal`` open the database read-only: they never wait
+for a bill run that holds the write lock.
 
 Every error is one line on stderr, ``subbill: error: …``, never a traceback (a bad input
 file gets one such line per problem, ``FILE: path: message``, all of them at once). The exit
@@ -55,6 +57,7 @@ import babel
 from tqdm import tqdm
 
 from subbill import __version__, _structure, tour
+from subbill._convert import check_line
 from subbill._structure import Problems
 from subbill.catalog import Catalog
 from subbill.decisions import RefusedError
@@ -67,12 +70,15 @@ from subbill.l10n import (
     format_money,
     knows_refusal,
     label,
+    portal_text,
     refusal_text,
 )
 from subbill.licenses import LicenseAccount
+from subbill.portal import PortalOverview, Ticket, portal_overview
 from subbill.quotes import Checkout, PaymentLink, Quote, checkout, purchase
 from subbill.renewals import renewal_dashboard
 from subbill.service import run_billing, store_purchase
+from subbill.storage.protocols import Store
 from subbill.storage.sqlite import SQLiteStore
 from subbill.subscriptions import Subscription, check_replacement
 
@@ -545,7 +551,7 @@ def _purchase(offer: PaymentLink | Quote, args: argparse.Namespace) -> None:
     order = receipt.order
     print(f"Commande {order.id}" if french else f"Order {order.id}")
     if receipt.invoice is not None:
-        words = label(receipt.invoice.status.value, locale=args.locale)
+        words = label(receipt.invoice.status, locale=args.locale)
         print(
             f"  Facture {receipt.invoice.number} : "
             f"{format_money(receipt.invoice.total, locale=args.locale)} ({words})"
@@ -555,7 +561,7 @@ def _purchase(offer: PaymentLink | Quote, args: argparse.Namespace) -> None:
         )
     if receipt.subscription is not None:
         sub = receipt.subscription
-        status = label(sub.status(as_of=args.paid_on).value, locale=args.locale)
+        status = label(sub.status(as_of=args.paid_on), locale=args.locale)
         first = format_date(sub.start, locale=args.locale)
         print(
             f"  Abonnement {sub.id} : {status}, première facturation le {first}"
@@ -616,6 +622,76 @@ def _invoice_show(args: argparse.Namespace) -> int:
         print()
         print(f"PDF written to {args.pdf}")
     return 0
+
+
+# -- the customer portal ------------------------------------------------------------------------
+
+
+def _portal_view(store: Store, customer: str, *, as_of: date, db: str) -> PortalOverview:
+    """What the portal shows ``customer`` on ``as_of``, gathered from what ``store`` holds.
+
+    One statement per section of the portal; support tickets are not stored (yet). A
+    customer that nothing in the store names is refused (a typo must not print an empty
+    portal). No catalog is needed for subscriptions bought from payment links and quotes.
+    """
+    quotes = [
+        quote
+        for quote in map(store.get_quote, store.quote_ids())
+        if quote is not None and quote.customer == customer
+    ]
+    invoices = [invoice for invoice in store.invoices() if invoice.customer == customer]
+    subscriptions = [
+        subscription
+        for subscription in map(store.get_subscription, store.subscription_ids())
+        if subscription is not None and subscription.customer == customer
+    ]
+    orders = store.orders(customer=customer)
+    tickets: list[Ticket] = []  # not stored (yet)
+    wallet = store.get_wallet(customer)
+    known = store.get_customer(customer) is not None
+    if not (known or quotes or invoices or subscriptions or orders or tickets or wallet):
+        raise _failure(
+            f"no customer {customer!r} in {db}: no customer record, quote, order, invoice, "
+            "subscription or wallet names it"
+        )
+    catalog = store.load_catalog()
+    if catalog is None and any(s.plans for s in subscriptions):
+        raise _failure(f"no catalog in {db}: load one first with 'subbill catalog load FILE'")
+    return portal_overview(
+        customer,
+        catalog=catalog,
+        quotes=quotes,
+        orders=orders,
+        invoices=invoices,
+        subscriptions=subscriptions,
+        tickets=tickets,
+        wallet=wallet,
+        as_of=as_of,
+    )
+
+
+def _portal(args: argparse.Namespace) -> int:
+    with _reading("CUSTOMER"):
+        check_line("customer", args.customer)
+    with _store(args.db, read_only=True) as store:
+        overview = _portal_view(store, args.customer, as_of=args.as_of, db=args.db)
+    print(portal_text(overview, locale=args.locale))
+    return 0
+
+
+def _add_portal_command(
+    commands: argparse._SubParsersAction[_Parser], parents: Sequence[_Parser]
+) -> None:
+    """``subbill portal CUSTOMER``: what the customer portal shows on ``--as-of``."""
+    portal = commands.add_parser(
+        "portal",
+        parents=list(parents),
+        help="what the customer portal shows: quotes, invoices, subscriptions",
+    )
+    portal.add_argument(
+        "customer", metavar="CUSTOMER", help="the customer, as named on its quotes and invoices"
+    )
+    portal.set_defaults(run=_portal)
 
 
 # -- output files -------------------------------------------------------------------------------
@@ -739,6 +815,7 @@ def _parser() -> _Parser:
 
     demo = commands.add_parser("demo", help="print the French tour of what subbill computes")
     demo.set_defaults(run=_demo)
+    _add_portal_command(commands, [as_of, locale, db])
 
     for noun, run, what in (
         ("catalog", _catalog_load, "a catalog (plans, modules, add-ons, policy)"),

@@ -19,6 +19,7 @@ value can start a line of its own or reorder the text around it.
 from __future__ import annotations
 
 import decimal
+import enum
 import html
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
@@ -31,15 +32,20 @@ import babel.dates
 import babel.numbers
 
 from subbill._convert import escape_controls
+from subbill.catalog import ChangeTiming
+from subbill.customers import CustomerKind
 from subbill.decisions import Refused
-from subbill.errors import InvalidTypeError, SubbillError
-from subbill.invoices import Invoice, InvoiceLine
+from subbill.errors import InvalidArgumentError, InvalidTypeError, SubbillError
+from subbill.invoices import DocumentKind, Invoice, InvoiceLine, InvoiceStatus, LineKind
+from subbill.licenses import EntryKind
 from subbill.money import _CONTEXT, Money
 from subbill.periods import Frequency, FrequencyUnit, Period, check_date
+from subbill.portal import InvoiceLabel, PortalOverview, TicketStatus
 from subbill.proration import BillablePeriod, ProrationBasis
-from subbill.renewals import RenewalDashboard
-from subbill.subscriptions import Change
-from subbill.usage import Finding, InvoiceStory
+from subbill.quotes import QuoteStatus
+from subbill.renewals import RenewalDashboard, RenewalStatus
+from subbill.subscriptions import Change, ChangeDirection, SpanKind, SubscriptionStatus
+from subbill.usage import Finding, InvoiceStory, UsageState
 
 __all__ = [
     "UnknownLocaleError",
@@ -56,12 +62,15 @@ __all__ = [
     "invoice_html",
     "invoice_text",
     "knows_finding",
+    "knows_label",
     "knows_refusal",
     "label",
+    "portal_text",
     "reason_label",
     "refusal_text",
     "story_text",
     "text_table",
+    "words_for",
 ]
 
 
@@ -254,100 +263,264 @@ def _days(count: int, *, french: bool) -> str:
     return f"{count} day" if count == 1 else f"{count} days"
 
 
-# -- invoices ------------------------------------------------------------------------------------
+# -- words: French and English, looked up by (kind, code) ----------------------------------------
 
-_REASONS = {
-    "plan_change": ("changement de plan", "plan change"),
-    "upgrade": ("montée de plan", "upgrade"),
-    "downgrade": ("descente de plan", "downgrade"),
-    "quantity_change": ("changement de quantité", "quantity change"),
-    "price_change": ("changement de prix", "price change"),
-    "module_activated": ("module activé", "module switched on"),
-    "module_deactivated": ("module désactivé", "module switched off"),
-    "addon_subscribed": ("option souscrite", "add-on subscribed"),
-    "addon_cancelled": ("option résiliée", "add-on cancelled"),
-    "cancellation": ("résiliation", "cancellation"),
-    "change": ("modification", "change"),
-    "immediate": ("immédiatement, au prorata", "now, pro rata"),
-    "scheduled": ("planifié", "scheduled"),
-    "active": ("actif", "active"),
-    "cancelled_at_period_end": ("résilié en fin de période", "cancelled at period end"),
-    "cancelled": ("résilié", "cancelled"),
-    "expired": ("expiré", "expired"),
-    "unpaid": ("impayé", "unpaid"),
-    "sent": ("envoyé", "sent"),
-    "not_started": ("pas encore commencé", "not started"),
-    "expiring_soon": ("expire dans moins de 3 mois", "expires within 3 months"),
-    "renewed": ("renouvelé", "renewed"),
-    "blue": ("bleu", "blue"),
-    "orange": ("orange", "orange"),
-    "red": ("rouge", "red"),
-    "green": ("vert ✓", "green ✓"),
-    "none": ("—", "—"),
-    "unpaid_label": ("Non payée", "Unpaid"),
-    "paid_label": ("Payée", "Paid"),
-    "overdue": ("En retard", "Overdue"),
-    "ticket_open": ("ouvert", "open"),
-    "ticket_in_progress": ("en cours", "in progress"),
-    "ticket_closed": ("fermé", "closed"),
-    "accepted": ("accepté", "accepted"),
-    "rejected": ("refusé", "rejected"),
-    "changes_requested": ("modifications demandées", "changes requested"),
-    "period_end": ("à la prochaine période", "at the next period"),
+#: Every word subbill shows, keyed by (kind, code): a code alone never picks a word, since two
+#: kinds may share one (an invoice ``open`` is « à payer », a ticket ``open`` is « Ouvert »).
+#: Statuses are written as they stand alone in a badge or a table cell (capitalised, and in
+#: French agreeing with the thing they describe: une facture « Payée », un abonnement
+#: « Actif »); a sentence that embeds one lowers its first letter (:func:`_inline`). The
+#: descriptive words (reasons, directions, colours, kinds of line) are lower case.
+_WORDS: dict[tuple[str, str], tuple[str, str]] = {
+    # a subscription (un abonnement), on a date
+    ("subscription_status", "scheduled"): ("Planifié", "Scheduled"),
+    ("subscription_status", "active"): ("Actif", "Active"),
+    ("subscription_status", "cancelled_at_period_end"): (
+        "Résilié en fin de période",
+        "Cancelled at period end",
+    ),
+    ("subscription_status", "cancelled"): ("Résilié", "Cancelled"),
+    ("subscription_status", "expired"): ("Expiré", "Expired"),
+    ("subscription_status", "unpaid"): ("Impayé", "Unpaid"),
+    # a quote (un devis)
+    ("quote_status", "draft"): ("Brouillon", "Draft"),
+    ("quote_status", "sent"): ("Envoyé", "Sent"),
+    ("quote_status", "accepted"): ("Accepté", "Accepted"),
+    ("quote_status", "rejected"): ("Refusé", "Rejected"),
+    ("quote_status", "changes_requested"): ("Modifications demandées", "Changes requested"),
+    ("quote_status", "cancelled"): ("Annulé", "Cancelled"),
+    ("quote_status", "expired"): ("Expiré", "Expired"),
+    # an invoice (une facture) as the portal labels it before its amount
+    ("invoice_label", "paid"): ("Payée", "Paid"),
+    ("invoice_label", "unpaid"): ("Non payée", "Unpaid"),
+    ("invoice_label", "overdue"): ("En retard", "Overdue"),
+    ("invoice_label", "partially_paid"): ("Partiellement payée", "Partially paid"),
+    ("invoice_label", "credit_note"): ("Avoir", "Credit note"),
+    ("invoice_label", "draft"): ("Brouillon", "Draft"),
+    ("invoice_label", "void"): ("Annulée", "Void"),
+    # an invoice's own status and kind, in its header
+    ("invoice_status", "draft"): ("Brouillon", "Draft"),
+    ("invoice_status", "open"): ("À payer", "Open"),
+    ("invoice_status", "partially_paid"): ("Partiellement payée", "Partially paid"),
+    ("invoice_status", "paid"): ("Payée", "Paid"),
+    ("invoice_status", "void"): ("Annulée", "Void"),
+    ("document_kind", "invoice"): ("Facture", "Invoice"),
+    ("document_kind", "credit_note"): ("Avoir", "Credit note"),
+    # a support ticket (un ticket)
+    ("customer_kind", "business"): ("Professionnel", "Business"),
+    ("customer_kind", "consumer"): ("Particulier", "Consumer"),
+    ("ticket_status", "open"): ("Ouvert", "Open"),
+    ("ticket_status", "in_progress"): ("En cours", "In progress"),
+    ("ticket_status", "closed"): ("Fermé", "Closed"),
+    # a licence account (un compte) on the reseller's dashboard, and its colour
+    ("renewal_status", "not_started"): ("Pas encore commencé", "Not started"),
+    ("renewal_status", "active"): ("Actif", "Active"),
+    ("renewal_status", "expiring_soon"): (
+        "Expire dans moins de 3 mois",
+        "Expires within 3 months",
+    ),
+    ("renewal_status", "expired"): ("Expiré", "Expired"),
+    ("renewal_status", "renewed"): ("Renouvelé", "Renewed"),
+    ("renewal_colour", "blue"): ("bleu", "blue"),
+    ("renewal_colour", "orange"): ("orange", "orange"),
+    ("renewal_colour", "red"): ("rouge", "red"),
+    ("renewal_colour", "green"): ("vert ✓", "green ✓"),
+    ("renewal_colour", "none"): ("—", "—"),
+    # a resource against its limit, in the monthly review
+    ("usage_state", "ok"): ("Dans les limites", "Within limits"),
+    ("usage_state", "near_limit"): ("Proche de la limite", "Near the limit"),
+    ("usage_state", "at_limit"): ("Limite atteinte", "Limit reached"),
+    ("usage_state", "over"): ("Limite dépassée", "Over the limit"),
+    # descriptive words
+    ("line_kind", "recurring"): ("récurrent", "recurring"),
+    ("line_kind", "one_time"): ("ponctuel", "one-time"),
+    ("line_kind", "proration_charge"): ("au prorata", "prorated charge"),
+    ("line_kind", "proration_credit"): ("crédit au prorata", "prorated credit"),
+    ("line_kind", "adjustment"): ("ajustement", "adjustment"),
+    ("change_direction", "upgrade"): ("montée de plan", "upgrade"),
+    ("change_direction", "downgrade"): ("descente de plan", "downgrade"),
+    ("change_direction", "same"): ("même palier", "same tier"),
+    ("change_timing", "immediate"): ("immédiatement, au prorata", "now, pro rata"),
+    ("change_timing", "period_end"): ("à la prochaine période", "at the next period"),
+    ("span_kind", "plan"): ("plan", "plan"),
+    ("span_kind", "module"): ("module", "module"),
+    ("span_kind", "addon"): ("option", "add-on"),
+    ("ledger_entry", "grant"): ("achat à l'éditeur", "grant"),
+    ("ledger_entry", "transfer"): ("transfert", "transfer"),
+    ("ledger_entry", "assignment"): ("attribution", "assignment"),
+    ("ledger_entry", "renewal"): ("renouvellement", "renewal"),
+    ("ledger_entry", "return"): ("retour", "return"),
+    # why a charge started mid-cycle (a charge's ``reason``)
+    ("reason", "plan_change"): ("changement de plan", "plan change"),
+    ("reason", "upgrade"): ("montée de plan", "upgrade"),
+    ("reason", "downgrade"): ("descente de plan", "downgrade"),
+    ("reason", "quantity_change"): ("changement de quantité", "quantity change"),
+    ("reason", "price_change"): ("changement de prix", "price change"),
+    ("reason", "module_activated"): ("module activé", "module switched on"),
+    ("reason", "module_deactivated"): ("module désactivé", "module switched off"),
+    ("reason", "addon_subscribed"): ("option souscrite", "add-on subscribed"),
+    ("reason", "addon_cancelled"): ("option résiliée", "add-on cancelled"),
+    ("reason", "cancellation"): ("résiliation", "cancellation"),
+    ("reason", "change"): ("modification", "change"),
+    # the headings of documents (invoices, PDFs, the command line)
+    ("heading", "draft_number"): ("brouillon", "draft"),
+    ("heading", "customer"): ("Client", "Customer"),
+    ("heading", "subscription"): ("Abonnement", "Subscription"),
+    ("heading", "corrects"): ("Avoir sur la facture", "Corrects invoice"),
+    ("heading", "issued_on"): ("Date", "Date"),
+    ("heading", "due_on"): ("Échéance", "Due"),
+    ("heading", "description"): ("Description", "Description"),
+    ("heading", "period"): ("Période", "Period"),
+    ("heading", "quantity"): ("Qté", "Qty"),
+    ("heading", "unit_price"): ("Prix unitaire", "Unit price"),
+    ("heading", "amount"): ("Montant", "Amount"),
+    ("heading", "discount"): ("Remise", "Discount"),
+    ("heading", "net"): ("Net", "Net"),
+    ("heading", "subtotal"): ("Sous-total", "Subtotal"),
+    ("heading", "discounts"): ("Remises", "Discounts"),
+    ("heading", "total_net"): ("Total HT", "Total excl. tax"),
+    ("heading", "tax_on"): ("{rate} sur {base}", "{rate} on {base}"),
+    ("heading", "total"): ("Total TTC", "Total incl. tax"),
+    ("heading", "credit_applied"): ("Crédit client appliqué", "Customer credit applied"),
+    ("heading", "amount_paid"): ("Déjà payé", "Paid"),
+    ("heading", "amount_due"): ("Reste à payer", "Amount due"),
+    ("heading", "unused"): ("non utilisé", "unused"),
+    ("heading", "unused_credit"): ("crédit de la part non utilisée", "credit for the unused part"),
+    ("heading", "one_time"): ("facturé une fois", "billed once"),
 }
 
-_LABELS = {
-    "invoice": ("Facture", "Invoice"),
-    "credit_note": ("Avoir", "Credit note"),
-    "corrects": ("Avoir sur la facture", "Corrects invoice"),
-    "draft": ("brouillon", "draft"),
-    "open": ("à payer", "open"),
-    "partially_paid": ("partiellement payée", "partially paid"),
-    "paid": ("payée", "paid"),
-    "void": ("annulée", "void"),
-    "customer": ("Client", "Customer"),
-    "subscription": ("Abonnement", "Subscription"),
-    "issued_on": ("Date", "Date"),
-    "due_on": ("Échéance", "Due"),
-    "description": ("Description", "Description"),
-    "period": ("Période", "Period"),
-    "quantity": ("Qté", "Qty"),
-    "unit_price": ("Prix unitaire", "Unit price"),
-    "amount": ("Montant", "Amount"),
-    "discount": ("Remise", "Discount"),
-    "net": ("Net", "Net"),
-    "subtotal": ("Sous-total", "Subtotal"),
-    "discounts": ("Remises", "Discounts"),
-    "total_net": ("Total HT", "Total excl. tax"),
-    "tax_on": ("{rate} sur {base}", "{rate} on {base}"),
-    "total": ("Total TTC", "Total incl. tax"),
-    "credit_applied": ("Crédit client appliqué", "Customer credit applied"),
-    "amount_paid": ("Déjà payé", "Paid"),
-    "amount_due": ("Reste à payer", "Amount due"),
-    "unused": ("non utilisé", "unused"),
-    "unused_credit": ("crédit de la part non utilisée", "credit for the unused part"),
-    "one_time": ("facturé une fois", "billed once"),
+#: The kind of each enum whose values people see; its members are looked up by their value.
+_KINDS: dict[type[enum.Enum], str] = {
+    SubscriptionStatus: "subscription_status",
+    QuoteStatus: "quote_status",
+    InvoiceLabel: "invoice_label",
+    InvoiceStatus: "invoice_status",
+    DocumentKind: "document_kind",
+    TicketStatus: "ticket_status",
+    CustomerKind: "customer_kind",
+    RenewalStatus: "renewal_status",
+    UsageState: "usage_state",
+    LineKind: "line_kind",
+    ChangeDirection: "change_direction",
+    ChangeTiming: "change_timing",
+    SpanKind: "span_kind",
+    EntryKind: "ledger_entry",
 }
 
 
-def label(code: str, *, locale: str) -> str:
-    """The French or English words for a code of subbill (statuses, kinds, headings).
+def _kinds_of_codes() -> dict[str, tuple[str, ...]]:
+    """Each code, with the kinds that use it (headings and reasons apart: see :func:`label`)."""
+    kinds: dict[str, tuple[str, ...]] = {}
+    for kind, code in _WORDS:
+        if kind not in ("heading", "reason"):
+            kinds[code] = (*kinds.get(code, ()), kind)
+    return kinds
 
-    >>> label("partially_paid", locale="fr_FR"), label("credit_note", locale="en_US")
-    ('partiellement payée', 'Credit note')
-    """
-    words = _LABELS.get(code) or _REASONS.get(code)
-    if words is None:
-        return code
+
+#: The kinds that use each code: :func:`label` reads a bare code only when there is one.
+_KINDS_OF_CODE = _kinds_of_codes()
+
+
+def _pick(words: tuple[str, str], locale: str) -> str:
     return words[0] if _is_french(locale) else words[1]
+
+
+def _inline(word: str) -> str:
+    """A status word inside a sentence: its first letter lowered (« (à payer) »)."""
+    return word if word[1:2].isupper() else word[:1].lower() + word[1:]
+
+
+def words_for(kind: str, code: str, *, locale: str) -> str:
+    """The words of ``code`` of ``kind`` (``"ticket_status"``, ``"renewal_colour"``, …).
+
+    >>> words_for("ticket_status", "open", locale="fr_FR")
+    'Ouvert'
+    >>> words_for("invoice_status", "open", locale="fr_FR")
+    'À payer'
+    >>> words_for("ticket_status", "lost", locale="fr_FR")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: code='lost' of kind='ticket_status' has no words; expected one of 'closed', 'in_progress', 'open'
+    """  # noqa: E501  (the doctest shows the whole message)
+    words = _WORDS.get((kind, code))
+    if words is None:
+        known = sorted(c for k, c in _WORDS if k == kind)
+        if not known:
+            kinds = ", ".join(sorted({k for k, _ in _WORDS}))
+            raise InvalidArgumentError(f"kind={kind!r} is not a kind of words; expected {kinds}")
+        raise InvalidArgumentError(
+            f"code={code!r} of kind={kind!r} has no words; expected one of "
+            + ", ".join(map(repr, known))
+        )
+    return _pick(words, locale)
+
+
+def knows_label(value: enum.Enum) -> bool:
+    """True when :func:`label` has French and English words for the enum member ``value``."""
+    kind = _KINDS.get(type(value))
+    return kind is not None and (kind, str(value.value)) in _WORDS
+
+
+def label(value: enum.Enum | str, *, locale: str) -> str:
+    """The French or English words for a value subbill shows: an enum member, or a heading.
+
+    An enum member is looked up by its kind and its code: an invoice's ``OPEN`` and a
+    ticket's ``OPEN`` have their own words. A ``str`` is a heading of the documents
+    (``"total"``, ``"amount_due"``) or a code that a single kind uses (``"green"``); a code
+    that several kinds share is refused, naming them: pass the enum member instead (or
+    use :func:`words_for`). The reason of a charge has its own function,
+    :func:`reason_label`.
+
+    >>> from subbill.portal import InvoiceLabel, TicketStatus
+    >>> label(InvoiceLabel.PARTIALLY_PAID, locale="fr_FR"), label(TicketStatus.OPEN, locale="en_US")
+    ('Partiellement payée', 'Open')
+    >>> label("total", locale="fr_FR")
+    'Total TTC'
+    >>> label("open", locale="fr_FR")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: code='open' names several things (invoice_status, ticket_status): pass the enum member (e.g. TicketStatus.OPEN), or words_for(kind, code)
+    """  # noqa: E501  (the doctest shows the whole message)
+    if isinstance(value, enum.Enum):
+        kind = _KINDS.get(type(value))
+        if kind is None:
+            raise InvalidTypeError(
+                "value", value, "a member of an enum people see (a status, a kind) or a heading"
+            )
+        return words_for(kind, str(value.value), locale=locale)
+    if not isinstance(value, str):
+        raise InvalidTypeError("value", value, "an enum member or a heading code (a str)")
+    if ("heading", value) in _WORDS:
+        return words_for("heading", value, locale=locale)
+    kinds = _KINDS_OF_CODE.get(value, ())
+    if len(kinds) > 1:
+        example = next(
+            (f"{k.__name__}.{value.upper()}" for k, name in _KINDS.items() if name == kinds[-1]),
+            kinds[-1],
+        )
+        raise InvalidArgumentError(
+            f"code={value!r} names several things ({', '.join(kinds)}): pass the enum member "
+            f"(e.g. {example}), or words_for(kind, code)"
+        )
+    if not kinds:
+        raise InvalidArgumentError(
+            f"code={value!r} has no words; expected a heading such as 'total' or an enum "
+            "member such as TicketStatus.OPEN"
+        )
+    return words_for(kinds[0], value, locale=locale)
 
 
 def reason_label(reason: str, *, locale: str) -> str:
-    """Words for why a charge started mid-cycle (``plan_change`` → « changement de plan »)."""
-    words = _REASONS.get(reason)
-    if words is None:
-        return reason
-    return words[0] if _is_french(locale) else words[1]
+    """Words for why a charge started mid-cycle (``plan_change`` → « changement de plan »).
+
+    A reason subbill has no words for is shown as it is (a charge's reason is free text).
+    """
+    if ("reason", reason) in _WORDS:
+        return words_for("reason", reason, locale=locale)
+    return escape_controls(str(reason))
+
+
+# -- invoices ------------------------------------------------------------------------------------
 
 
 def _quantity(quantity: Decimal, *, locale: str) -> str:
@@ -455,9 +628,10 @@ def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
 
 
 def _header(invoice: Invoice, *, locale: str) -> list[str]:
-    title = label(invoice.kind.value, locale=locale)
+    title = label(invoice.kind, locale=locale)
     number = invoice.number or "—"
-    head = [f"{title} {escape_controls(number)} ({label(invoice.status.value, locale=locale)})"]
+    status = _inline(label(invoice.status, locale=locale))
+    head = [f"{title} {escape_controls(number)} ({status})"]
     who = f"{label('customer', locale=locale)} : {escape_controls(invoice.customer)}"
     if invoice.subscription:
         subscription = escape_controls(invoice.subscription)
@@ -841,7 +1015,7 @@ def story_text(story: InvoiceStory, *, locale: str) -> str:
     }
     out = []
     invoice = story.invoice
-    title = label(invoice.kind.value, locale=locale)
+    title = label(invoice.kind, locale=locale)
     head = f"{title} {invoice.number or '—'}"
     if story.period is not None:
         head += f" — {format_period(story.period, locale=locale)}"
@@ -877,6 +1051,210 @@ def story_text(story: InvoiceStory, *, locale: str) -> str:
 def _far(start: date, period: Period | None) -> date:
     """An open span shown up to the end of the line's period."""
     return period.end if period is not None and period.end > start else start + timedelta(days=1)
+
+
+# -- the customer portal --------------------------------------------------------------------------
+
+#: The portal's titles and headings: (French, English).
+_PORTAL: dict[str, tuple[str, str]] = {
+    "quotes": ("Devis", "Quotes"),
+    "no_quotes": ("Aucun devis.", "No quotes."),
+    "orders": ("Commandes", "Orders"),
+    "invoices": ("Factures", "Invoices"),
+    "no_invoices": ("Aucune facture.", "No invoices."),
+    "subscriptions": ("Abonnements", "Subscriptions"),
+    "no_subscriptions": ("Aucun abonnement.", "No subscriptions."),
+    "tickets": ("Tickets", "Tickets"),
+    "payment_methods": ("Moyens de paiement", "Payment methods"),
+    "reference": ("Référence", "Reference"),
+    "valid_until": ("Valide jusqu'au", "Valid until"),
+    "status": ("Statut", "Status"),
+    "on_accepting": ("À l'acceptation (TTC)", "On accepting (incl. tax)"),
+    "then": ("Puis", "Then"),
+    "ordered_on": ("Date", "Date"),
+    "items": ("Articles", "Items"),
+    "paid_now": ("Payé", "Paid"),
+    "number": ("Numéro", "Number"),
+    "issued_on": ("Date", "Date"),
+    "due_on": ("Échéance", "Due"),
+    "total": ("Total TTC", "Total incl. tax"),
+    "amount_due": ("Reste à payer", "Amount due"),
+    "plan": ("Plan", "Plan"),
+    "apps": ("Applications", "Apps"),
+    "frequency": ("Facturation", "Billing"),
+    "next_billing": ("Prochaine facture", "Next invoice"),
+    "lines": ("Lignes", "Lines"),
+    "next_amount": ("Montant TTC", "Amount incl. tax"),
+    "payment_method": ("Moyen de paiement", "Payment method"),
+    "ticket_reference": ("# Réf", "# Ref"),
+    "subject": ("Sujet", "Subject"),
+    "opened_on": ("Ouvert le", "Opened"),
+    "updated_on": ("Mis à jour le", "Updated"),
+    "method": ("Moyen", "Method"),
+    "default": ("Par défaut", "Default"),
+    "validity": ("Validité", "Validity"),
+    "expired": ("Expiré", "Expired"),
+    "valid": ("Valide", "Valid"),
+}
+
+
+def portal_text(overview: PortalOverview, *, locale: str) -> str:
+    r"""The customer portal (seed 004) as text: quotes, orders, invoices, subscriptions, ….
+
+    Each section is a table; every status is in words (« Payée », « En retard », « Ouvert »
+    …, looked up by its kind). Quotes, invoices and subscriptions are always shown (« Aucun
+    devis. » when there are none); orders, tickets and payment methods only when there are
+    some. A quote shows what the customer pays on accepting, taxes included, then its
+    first later payment.
+
+    >>> from subbill.portal import PortalOverview
+    >>> print(portal_text(PortalOverview(customer="ACME", as_of=date(2026, 4, 10), quotes=(),
+    ...     orders=(), invoices=(), subscriptions=(), tickets=(), payment_methods=()),
+    ...     locale="fr_FR"))
+    Portail client de ACME au 10 avril 2026
+    <BLANKLINE>
+    Devis
+    Aucun devis.
+    <BLANKLINE>
+    Factures
+    Aucune facture.
+    <BLANKLINE>
+    Abonnements
+    Aucun abonnement.
+    """
+    if not isinstance(overview, PortalOverview):
+        raise InvalidTypeError("overview", overview, "a PortalOverview (see portal_overview)")
+    french = _is_french(locale)
+
+    def word(key: str) -> str:
+        return _pick(_PORTAL[key], locale)
+
+    def day(value: date | None) -> str:  # 30/09/2026, Sep 30, 2026
+        shown = "short" if french else "medium"
+        return "—" if value is None else format_date(value, locale=locale, format=shown)
+
+    def money(amount: Money) -> str:
+        return format_money(amount, locale=locale)
+
+    when = format_date(overview.as_of, locale=locale)
+    out = [
+        f"Portail client de {overview.customer} au {when}"
+        if french
+        else f"Customer portal of {overview.customer} on {when}"
+    ]
+
+    def section(
+        title: str, headings: Sequence[str], rows: Sequence[Sequence[str]], empty: str | None
+    ) -> None:
+        if not rows and empty is None:
+            return
+        out.extend(("", word(title)))
+        if rows:
+            out.extend(text_table([word(h) for h in headings], rows))
+        else:
+            out.append(word(empty or title))
+
+    at = " le " if french else " on "
+    section(
+        "quotes",
+        ("reference", "valid_until", "status", "on_accepting", "then"),
+        [
+            (
+                row.id if row.version == 1 else f"{row.id} (v{row.version})",
+                day(row.valid_until),
+                label(row.status, locale=locale),
+                money(row.amount),
+                ""
+                if row.next_payment is None or row.next_payment_on is None
+                else f"{money(row.next_payment)}{at}{day(row.next_payment_on)}",
+            )
+            for row in overview.quotes
+        ],
+        "no_quotes",
+    )
+    section(
+        "orders",
+        ("reference", "ordered_on", "items", "paid_now"),
+        [
+            (row.id, day(row.ordered_on), str(row.items), money(row.paid_now))
+            for row in overview.orders
+        ],
+        None,
+    )
+    section(
+        "invoices",
+        ("number", "issued_on", "due_on", "status", "total", "amount_due"),
+        [
+            (
+                row.number or "—",
+                day(row.issued_on),
+                day(row.due_on),
+                label(row.label, locale=locale),
+                money(row.total),
+                money(row.amount_due),
+            )
+            for row in overview.invoices
+        ],
+        "no_invoices",
+    )
+    section(
+        "subscriptions",
+        (
+            "reference",
+            "status",
+            "plan",
+            "apps",
+            "lines",
+            "frequency",
+            "next_billing",
+            "next_amount",
+            "payment_method",
+        ),
+        [
+            (
+                row.id,
+                label(row.status, locale=locale),
+                row.plan or "—",
+                str(row.apps),
+                str(row.lines),
+                format_frequency(row.frequency, locale=locale),
+                day(row.next_billing),
+                "—" if row.next_amount is None else money(row.next_amount),
+                row.payment_method or "—",
+            )
+            for row in overview.subscriptions
+        ],
+        "no_subscriptions",
+    )
+    section(
+        "tickets",
+        ("ticket_reference", "subject", "status", "opened_on", "updated_on"),
+        [
+            (
+                row.reference,
+                row.subject,
+                label(row.status, locale=locale),
+                day(row.opened_on),
+                day(row.updated_on),
+            )
+            for row in overview.tickets
+        ],
+        None,
+    )
+    section(
+        "payment_methods",
+        ("method", "default", "validity"),
+        [
+            (
+                row.label,
+                "✓" if row.is_default else "",
+                word("expired" if row.is_expired else "valid"),
+            )
+            for row in overview.payment_methods
+        ],
+        None,
+    )
+    return _text_lines(out)
 
 
 # -- the renewal dashboard ------------------------------------------------------------------
@@ -920,6 +1298,12 @@ def text_table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> list[s
     return [line(headings), "  ".join("-" * width for width in widths), *map(line, rows)]
 
 
+def _renewal_words(status: RenewalStatus, *, locale: str) -> str:
+    """« orange (expire dans moins de 3 mois) »: the colour, then the status in words."""
+    colour = words_for("renewal_colour", status.colour, locale=locale)
+    return f"{colour} ({_inline(label(status, locale=locale))})"
+
+
 def dashboard_text(board: RenewalDashboard, *, locale: str) -> str:
     """The reseller's renewal dashboard (seed 002) as text: the count, then the list.
 
@@ -950,7 +1334,7 @@ def dashboard_text(board: RenewalDashboard, *, locale: str) -> str:
             format_date(row.end, locale=locale, format="short"),
             str(row.years),
             str(row.seats),
-            f"{label(row.status.colour, locale=locale)} ({label(row.status.value, locale=locale)})",
+            _renewal_words(row.status, locale=locale),
         )
         for row in board.rows
     ]

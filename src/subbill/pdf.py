@@ -142,8 +142,8 @@ class _Page:
         self.pdf.ln(6)
 
     def heading(self, invoice: Invoice) -> None:
-        number = invoice.number or self.words("draft")
-        self.write(f"{self.words(invoice.kind.value)} {number}", size=14, bold=True)
+        number = invoice.number or self.words("draft_number")
+        self.write(f"{label(invoice.kind, locale=self.locale)} {number}", size=14, bold=True)
         self.write(
             f"{self.words('issued_on')} : {format_date(invoice.issued_on, locale=self.locale)}"
             f"    {self.words('due_on')} : {format_date(invoice.due_on, locale=self.locale)}"

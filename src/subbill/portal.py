@@ -1,33 +1,41 @@
 """The customer portal (seed 004, « My Odoo »), as plain data.
 
-What the portal shows a customer: quotes with their validity date and an expired flag,
-sales orders, invoices labelled paid or not (and overdue) with the amount due,
-subscriptions with their status, the number of apps bought, billing information and the
-payment method, support tickets with their reference and status, and saved cards with an
-expired flag. Everything is computed from the values given and ``as_of``.
+What the portal shows a customer: quotes with their validity date, status and the amount
+the customer pays on accepting (taxes included, from the same checkout as accepting), sales
+orders, invoices labelled paid or not (and overdue) with the amount due, subscriptions with
+their status, the number of apps bought, billing information and the payment method,
+support tickets with their reference and status, and saved cards with an expired flag.
+Everything is computed from the values given and ``as_of``.
+
+Every fact is typed (:class:`InvoiceLabel`, :class:`TicketStatus`, ``QuoteStatus``, …):
+:func:`subbill.l10n.portal_text` turns an overview into French or English words.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import TypeVar
 
 import attrs
 
 from subbill._convert import check_line, check_text, enum_of
 from subbill.billing import bill_subscription
 from subbill.catalog import Catalog
-from subbill.errors import InvalidTypeError
+from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import DocumentKind, Invoice, InvoiceStatus
 from subbill.money import Money
 from subbill.payments import Wallet
 from subbill.periods import Frequency, check_date
-from subbill.quotes import Quote, QuoteStatus, SalesOrder
+from subbill.quotes import Quote, QuoteStatus, SalesOrder, checkout
 from subbill.subscriptions import Subscription, SubscriptionStatus
+
+T = TypeVar("T")
 
 __all__ = [
     "CardRow",
+    "InvoiceLabel",
     "InvoiceRow",
     "OrderRow",
     "PortalOverview",
@@ -49,6 +57,23 @@ class TicketStatus(enum.Enum):
     CLOSED = "closed"
 
 
+class InvoiceLabel(enum.Enum):
+    """What the portal says before an invoice's amount (« Payée », « En retard », …).
+
+    Derived on a date by :func:`invoice_label`; it is a fact about the invoice as the
+    customer sees it, not the invoice's own :class:`~subbill.invoices.InvoiceStatus`: an
+    open invoice past its due date is ``OVERDUE``.
+    """
+
+    PAID = "paid"
+    UNPAID = "unpaid"
+    OVERDUE = "overdue"
+    PARTIALLY_PAID = "partially_paid"
+    CREDIT_NOTE = "credit_note"
+    DRAFT = "draft"
+    VOID = "void"
+
+
 @attrs.frozen(kw_only=True)
 class Ticket:
     """A support ticket: its reference (« # Ref »), subject, status and dates."""
@@ -63,7 +88,14 @@ class Ticket:
 
 @attrs.frozen(kw_only=True)
 class QuoteRow:
-    """A quote as listed: validity date (« Valide jusqu'au »), status, expired flag, amount."""
+    """A quote as listed: validity date (« Valide jusqu'au »), status, expired flag, amounts.
+
+    ``amount`` is what the customer pays on accepting, taxes included: the checkout's
+    total due on ``accepted_on`` (zero when every line starts later). ``next_payment`` and
+    ``next_payment_on`` are the first later payment the quote shows (its recurring lines),
+    ``None`` when there is none. ``accepted_on`` is the day the quote was accepted, else the
+    day it would be: ``as_of``, or its validity date once it has expired.
+    """
 
     id: str
     version: int
@@ -71,6 +103,9 @@ class QuoteRow:
     status: QuoteStatus
     is_expired: bool
     amount: Money
+    accepted_on: date
+    next_payment: Money | None = None
+    next_payment_on: date | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -92,7 +127,7 @@ class InvoiceRow:
     due_on: date
     total: Money
     amount_due: Money
-    label: str  # paid, unpaid, overdue, partially_paid, credit_note, void, draft
+    label: InvoiceLabel
 
 
 @attrs.frozen(kw_only=True)
@@ -152,36 +187,72 @@ class PortalOverview:
     payment_methods: tuple[CardRow, ...]
 
 
-def invoice_label(invoice: Invoice, *, as_of: date) -> str:
-    """The label shown before an invoice's amount: paid, unpaid, overdue, ….
+def invoice_label(invoice: Invoice, *, as_of: date) -> InvoiceLabel:
+    """The label shown before an invoice's amount on ``as_of``: paid, unpaid, overdue, ….
+
+    The first that applies, in this order: a credit note; a draft; a void invoice; paid;
+    overdue (an open or partially paid invoice past its due date: an invoice both partially
+    paid and overdue is ``OVERDUE``); partially paid; unpaid. The due date itself is not
+    overdue yet.
 
     >>> from subbill.billing import draft_invoice
     >>> from subbill.invoices import one_time_line
     >>> invoice = draft_invoice(customer="C", currency="EUR", issued_on=date(2026, 3, 1),
     ...     due_on=date(2026, 3, 31), lines=[one_time_line("x", "X", Money("10", "EUR"))]
     ... ).finalize(number="F-1")
-    >>> [invoice_label(invoice, as_of=d) for d in (date(2026, 3, 31), date(2026, 4, 1))]
-    ['unpaid', 'overdue']
+    >>> [invoice_label(invoice, as_of=d).name for d in (date(2026, 3, 31), date(2026, 4, 1))]
+    ['UNPAID', 'OVERDUE']
     """
+    if not isinstance(invoice, Invoice):
+        raise InvalidTypeError("invoice", invoice, "an Invoice")
+    check_date("as_of", as_of)
     if invoice.kind is DocumentKind.CREDIT_NOTE:
-        return "credit_note"
+        return InvoiceLabel.CREDIT_NOTE
     if invoice.status is InvoiceStatus.DRAFT:
-        return "draft"
+        return InvoiceLabel.DRAFT
     if invoice.status is InvoiceStatus.VOID:
-        return "void"
+        return InvoiceLabel.VOID
     if invoice.status is InvoiceStatus.PAID:
-        return "paid"
+        return InvoiceLabel.PAID
     if invoice.is_overdue(as_of=as_of):
-        return "overdue"
+        return InvoiceLabel.OVERDUE
     if invoice.status is InvoiceStatus.PARTIALLY_PAID:
-        return "partially_paid"
-    return "unpaid"
+        return InvoiceLabel.PARTIALLY_PAID
+    return InvoiceLabel.UNPAID
 
 
-def _quote_amount(quote: Quote) -> Money:
-    return Money.total(
-        ((line.unit_price * line.quantity).rounded() for line in quote.lines),
-        currency=quote.currency,
+def _accepting_day(quote: Quote, as_of: date) -> date:
+    """The day the quote was accepted, else the last day it can be: ``as_of`` or its validity."""
+    if quote.status is QuoteStatus.ACCEPTED and quote.decided_on is not None:
+        return quote.decided_on
+    return min(as_of, quote.valid_until)
+
+
+def _quote_row(quote: Quote, as_of: date) -> QuoteRow:
+    """A quote's row; its amounts come from :func:`~subbill.quotes.checkout`, as on accepting.
+
+    The engine prices the lines (quantities, per-unit and quote discounts, taxes, rounded
+    once): the portal never re-prices a quote by hand.
+    """
+    day = _accepting_day(quote, as_of)
+    amount = Money.zero(quote.currency)
+    next_payment = next_payment_on = None
+    if quote.lines:  # a draft may have none yet: nothing to pay
+        paid = checkout(quote, paid_on=day)
+        if paid.due_now is not None:
+            amount = paid.due_now.total
+        if paid.future:
+            next_payment, next_payment_on = paid.future[0].total, paid.future[0].issued_on
+    return QuoteRow(
+        id=quote.id,
+        version=quote.version,
+        valid_until=quote.valid_until,
+        status=quote.status_on(as_of),
+        is_expired=quote.is_expired(as_of=as_of),
+        amount=amount,
+        accepted_on=day,
+        next_payment=next_payment,
+        next_payment_on=next_payment_on,
     )
 
 
@@ -229,6 +300,17 @@ def _subscription_row(
     )
 
 
+def _items(name: str, values: object, kind: type[T], what: str) -> tuple[T, ...]:
+    """``values`` as a tuple of ``kind``; anything else is an error naming the item."""
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise InvalidTypeError(name, values, f"an iterable of {what}s")
+    items = tuple(values)
+    for index, item in enumerate(items):
+        if not isinstance(item, kind):
+            raise InvalidTypeError(f"{name}[{index}]", item, f"a {what}")
+    return items
+
+
 def portal_overview(
     customer: str,
     *,
@@ -243,28 +325,38 @@ def portal_overview(
 ) -> PortalOverview:
     """What the portal shows ``customer`` on ``as_of``; other customers' items are left out.
 
+    ``catalog`` names the plans of catalog subscriptions; it may be left out when the
+    customer's subscriptions hold quoted lines only (bought from a quote or payment link).
+
     Quotes, orders and invoices are listed newest first, tickets by opening date (newest
-    first), subscriptions and cards in the order given.
+    first), subscriptions and cards in the order given. Every argument is checked before
+    anything is computed: an item of the wrong kind is an
+    :class:`~subbill.errors.InvalidTypeError` naming it (``quotes[1]=…``).
     """
     check_date("as_of", as_of)
     check_line("customer", customer)
+    if catalog is not None and not isinstance(catalog, Catalog):
+        raise InvalidTypeError("catalog", catalog, "a Catalog or None")
     if wallet is not None and not isinstance(wallet, Wallet):
         raise InvalidTypeError("wallet", wallet, "a Wallet or None")
-    own_invoices = [i for i in invoices if i.customer == customer]
+    all_quotes = _items("quotes", quotes, Quote, "Quote")
+    all_orders = _items("orders", orders, SalesOrder, "SalesOrder")
+    all_invoices = _items("invoices", invoices, Invoice, "Invoice")
+    all_subscriptions = _items("subscriptions", subscriptions, Subscription, "Subscription")
+    all_tickets = _items("tickets", tickets, Ticket, "Ticket")
+    own_invoices = [i for i in all_invoices if i.customer == customer]
+    if catalog is None and any(s.plans for s in all_subscriptions if s.customer == customer):
+        raise InvalidArgumentError(
+            "catalog=None: the customer has a catalog subscription (a plan); pass the catalog "
+            "(only subscriptions of quoted lines are shown without one)"
+        )
     return PortalOverview(
         customer=customer,
         as_of=as_of,
         quotes=tuple(
-            QuoteRow(
-                id=q.id,
-                version=q.version,
-                valid_until=q.valid_until,
-                status=q.status_on(as_of),
-                is_expired=q.is_expired(as_of=as_of),
-                amount=_quote_amount(q),
-            )
+            _quote_row(q, as_of)
             for q in sorted(
-                (q for q in quotes if q.customer == customer),
+                (q for q in all_quotes if q.customer == customer),
                 key=lambda q: q.valid_until,
                 reverse=True,
             )
@@ -272,7 +364,7 @@ def portal_overview(
         orders=tuple(
             OrderRow(id=o.id, ordered_on=o.ordered_on, items=len(o.lines), paid_now=o.paid_now)
             for o in sorted(
-                (o for o in orders if o.customer == customer),
+                (o for o in all_orders if o.customer == customer),
                 key=lambda o: o.ordered_on,
                 reverse=True,
             )
@@ -290,7 +382,7 @@ def portal_overview(
         ),
         subscriptions=tuple(
             _subscription_row(s, catalog, wallet, own_invoices, as_of)
-            for s in subscriptions
+            for s in all_subscriptions
             if s.customer == customer
         ),
         tickets=tuple(
@@ -302,7 +394,7 @@ def portal_overview(
                 updated_on=t.updated_on,
             )
             for t in sorted(
-                (t for t in tickets if t.customer == customer),
+                (t for t in all_tickets if t.customer == customer),
                 key=lambda t: t.opened_on,
                 reverse=True,
             )
