@@ -1,5 +1,6 @@
 """The command line: each command's happy path, and errors as one line with an exit status."""
 
+import argparse
 import copy
 import functools
 import io
@@ -9,13 +10,17 @@ import re
 import sqlite3
 import subprocess
 import sys
+import types
+import typing
 from datetime import date
 from pathlib import Path
 
+import attrs
 import pytest
 
-from subbill import cli
+from subbill import _structure, catalog, cli, licenses, quotes, subscriptions
 from subbill.cli import main
+from subbill.periods import BillingStart
 from subbill.storage import SQLiteStore
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -1453,3 +1458,137 @@ def test_a_renewal_that_cannot_go_through_changes_nothing(capsys, pools, argv, s
     line = assert_one_line_error(*run(capsys, *argv, "--db", pools), status)
     assert line == "subbill: error: " + expected.format(db=pools)
     assert database_content(pools) == before
+
+
+# -- docs/formats.md: every example loads, every table matches the reader ---------------------
+
+FORMATS_DOC = Path(__file__).parent.parent / "docs" / "formats.md"
+_EXAMPLE = re.compile(r"<!-- (subbill [^>]*?) -->\n```(json|toml)\n(.*?)```", re.DOTALL)
+
+
+def _doc_examples() -> list[tuple[str, str, str]]:
+    """Each example of docs/formats.md: the command that reads it, its language, its text."""
+    return _EXAMPLE.findall(FORMATS_DOC.read_text(encoding="utf-8"))
+
+
+def _doc_sections() -> dict[str, str]:
+    """The text of each ``## Section`` of docs/formats.md, by its anchor."""
+    text = FORMATS_DOC.read_text(encoding="utf-8")
+    parts = re.split(r"^## (.+)$", text, flags=re.MULTILINE)
+    return {
+        title.strip().lower().replace(" ", "-"): body
+        for title, body in zip(parts[1::2], parts[2::2], strict=True)
+    }
+
+
+def test_every_example_of_the_formats_doc_loads_through_the_command_line(capsys, tmp_path):
+    examples = _doc_examples()
+    commands = {command.split(" FILE")[0] for command, _, _ in examples}
+    assert commands == {
+        "subbill catalog load",
+        "subbill subscriptions load",
+        "subbill accounts load",
+        "subbill ledger load",
+        "subbill quote",
+        "subbill review S1 --usage",
+    }
+    db = tmp_path / "formats.db"
+    for index, (command, language, text) in enumerate(examples):
+        path = tmp_path / f"example{index}.{language}"
+        path.write_text(text, encoding="utf-8")
+        argv = [str(path) if word == "FILE" else word for word in command.split()[1:]]
+        if argv[0] != "quote":
+            argv += ["--db", str(db)]
+        status, out, err = run(capsys, *argv)
+        assert status == 0, f"{command}: {err}"
+        assert err == ""
+    # The last example is the usage file: its review ran on what the others loaded.
+    assert "Monthly review of S1 (Boulangerie Martin)" in out
+    assert "  [check] clients: 85 of 100 (85 %), near the limit." in out
+    assert "  [ok] Your payment method Visa •••• 4242 (09/2027) is valid." in out
+
+
+def _fields(kind: type, prefix: str = "") -> list[str]:
+    """Every path of a document class (``a[].b`` for the items of a list)."""
+    special = {
+        _structure.TaxRates: _structure._TaxDocument,
+        BillingStart: _structure._StartDocument,
+    }
+    paths = []
+    hints = typing.get_type_hints(kind)
+    for field in attrs.fields(kind):
+        path = f"{prefix}{field.name}"
+        paths.append(path)
+        hint = hints[field.name]
+        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+            hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+        if hint in special:
+            paths += _fields(special[hint], f"{path}.")
+        elif typing.get_origin(hint) is tuple and _is_document(typing.get_args(hint)[0]):
+            paths += _fields(typing.get_args(hint)[0], f"{path}[].")
+        elif _is_document(hint):
+            paths += _fields(hint, f"{path}.")
+    return paths
+
+
+def _is_document(kind: object) -> bool:
+    return attrs.has(kind) and kind.__name__.startswith("_")
+
+
+def _documents() -> dict[str, list[str]]:
+    return {
+        "catalog": _fields(catalog._CatalogDocument),
+        "subscriptions": ["subscriptions", *_fields(subscriptions._SubscriptionDocument,
+                                                    "subscriptions[].")],
+        "accounts": ["accounts", *_fields(licenses._AccountDocument, "accounts[].")],
+        "ledger": ["ledger", *_fields(cli._LedgerEntryDocument, "ledger[].")],
+        "payment-link": _fields(quotes._PaymentLinkDocument),
+        "usage": _fields(cli._UsageDocument),
+    }
+
+
+@pytest.mark.parametrize("section", ["catalog", "subscriptions", "accounts", "ledger",
+                                     "payment-link", "usage"])
+def test_every_field_a_reader_accepts_is_in_the_formats_doc_and_no_other(section):
+    body = _doc_sections()[section]
+    documented = re.findall(r"^\| `([^`]+)` \|", body, flags=re.MULTILINE)
+    accepted = _documents()[section]
+    assert sorted(set(accepted) - set(documented)) == [], "fields missing from the doc"
+    # A documented field is one the reader accepts, or one inside a field it passes on
+    # whole (the payment methods of a usage file are read by payment_method_from_mapping).
+    unknown = [
+        path for path in documented
+        if path not in accepted and not any(path.startswith(f"{a}[].") for a in accepted)
+    ]
+    assert unknown == []
+
+
+def _file_arguments(parser, prefix=()):
+    """(command, help) of every argument that names a file to read, in every command."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _file_arguments(sub, (*prefix, name))
+        elif action.metavar in ("FILE", "USAGE"):
+            found.append((" ".join(prefix), action.help))
+    return found
+
+
+def test_every_help_that_takes_a_file_says_where_its_format_is_documented():
+    arguments = _file_arguments(cli._parser())
+    assert sorted(command for command, _ in arguments) == [
+        "accounts load",
+        "catalog load",
+        "ledger load",
+        "quote",
+        "review",
+        "subscriptions load",
+    ]
+    sections = _doc_sections()
+    for command, text in arguments:
+        anchor = re.search(r"\(format: see docs/formats\.md#([a-z-]+)\)", text)
+        assert anchor is not None, f"{command}: {text}"
+        assert anchor.group(1) in sections, command
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "docs/formats.md" in readme
