@@ -1,5 +1,6 @@
 """The command line: each command's happy path, and errors as one line with an exit status."""
 
+import argparse
 import copy
 import functools
 import io
@@ -9,13 +10,17 @@ import re
 import sqlite3
 import subprocess
 import sys
+import types
+import typing
 from datetime import date
 from pathlib import Path
 
+import attrs
 import pytest
 
-from subbill import cli
+from subbill import _structure, catalog, cli, licenses, quotes, subscriptions
 from subbill.cli import main
+from subbill.periods import BillingStart
 from subbill.storage import SQLiteStore
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -1187,3 +1192,541 @@ def test_portal_view_gathers_every_section_from_a_store():
     assert [row.id for row in view.subscriptions] == ["A1"]
     assert [row.id for row in view.quotes] == ["Q1"]
     assert (view.orders, view.tickets, view.payment_methods) == ((), (), ())
+
+
+# -- review, renew, ledger load (issue 11, command line) ----------------------------------------
+
+
+def _pro_then_stock(capsys, tmp_path: Path, db: Path) -> Path:
+    """Pro from 1 March 2026 billed 59.00; Stock switched on and billed 2.32 on 24 March."""
+    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
+    entry = {"id": "S1", "customer": "Garage Petit", "plan": "pro", "start": "2026-03-01"}
+    path = write_json(tmp_path / "subscriptions.json", {"subscriptions": [entry]})
+    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
+    assert run(capsys, "bill-run", "--as-of", "2026-03-01", "--db", db)[0] == 0
+    store = SQLiteStore(db)
+    catalog = store.load_catalog()
+    subscription = store.get_subscription("S1").activate("stock", catalog, on=date(2026, 3, 24))
+    store.save_subscription(subscription)
+    store.close()
+    assert run(capsys, "bill-run", "--as-of", "2026-03-24", "--db", db)[0] == 0
+    return db
+
+
+USAGE = {"subscription": "S1", "resources": {"clients": 850, "documents": 120}, "modules": {}}
+
+
+def test_review_finds_both_invoices_of_pro_then_stock_right(capsys, tmp_path, db):
+    # Issue 11: Pro billed 59.00 on 1 March, Stock switched on and billed 2.32 on 24 March;
+    # the review flagged F-1 "expected 61.32, missing Stock" and F-2 "expected 17.55, missing
+    # Pro". Both invoices are right, and the command line says so.
+    _pro_then_stock(capsys, tmp_path, db)
+    assert _invoices(db) == [
+        ("F-2026-000001", "2026-03-01", "59.00 EUR"),
+        ("F-2026-000002", "2026-03-24", "2.32 EUR"),
+    ]
+    usage = write_json(tmp_path / "usage.json", {**USAGE, "modules": {"stock": 4}})
+    status, out, err = run(
+        capsys, "review", "S1", "--as-of", "2026-03-31", "--usage", usage, "--db", db
+    )
+    assert status == 0, err
+    assert out.splitlines() == [
+        "Monthly review of S1 (Garage Petit) on March 31, 2026",
+        "",
+        "Plan",
+        "  [ok] Your plan Pro fits your activity.",
+        "",
+        "Modules",
+        "  [ok] Every active module was used this month.",
+        "",
+        "Usage",
+        "  [check] clients: 850 of 1000 (85 %), near the limit.",
+        "",
+        "Billing",
+        "  [ok] Invoice F-2026-000001 matches your configuration.",
+        "  [ok] Invoice F-2026-000002 matches your configuration.",
+        "",
+        "Payment method",
+        "  [to do] No active payment method: add one.",
+        "",
+        "2 point(s) to look at.",
+    ]
+
+
+def test_review_in_french_checks_the_card_given_in_the_usage_file(capsys, tmp_path, loaded):
+    card = {"id": "pm_visa", "brand": "Visa", "last4": "4242", "exp_month": 4, "exp_year": 2026}
+    usage = write_json(
+        tmp_path / "usage.json",
+        {"resources": {"clients": 12}, "modules": {}, "payment_methods": [card]},
+    )
+    argv = ["review", "S1", "--as-of", "2026-04-02", "--usage", usage, "--db", loaded]
+    status, out, err = run(capsys, *argv, "--locale", "fr_FR")
+    assert status == 0, err
+    lines = out.replace("\xa0", " ").splitlines()
+    assert lines[0] == "Point mensuel de l'abonnement S1 (Boulangerie Martin) au 2 avril 2026"
+    assert (
+        "  [à voir] Le module CRM n'a pas servi ce mois-ci : le désactiver économiserait "
+        "5,00 € par période."
+    ) in lines
+    assert "  [ok] Aucune facture ce mois-ci." in lines  # S1 was billed on 1 March
+    # S1 has no payment method: the card given is not its, so the review says so.
+    assert "  [à faire] Aucun moyen de paiement actif : ajoutez-en un." in lines
+    assert lines[-1] == "2 point(s) à voir."
+
+
+def test_review_says_a_payment_method_it_cannot_check_is_not_checked(capsys, tmp_path, db):
+    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
+    entry = {
+        "id": "S1",
+        "customer": "Garage Petit",
+        "plan": "essentiel",
+        "start": "2026-03-01",
+        "payment_method": "pm_visa",
+    }
+    path = write_json(tmp_path / "subscriptions.json", {"subscriptions": [entry]})
+    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
+    usage = write_json(tmp_path / "usage.json", {"resources": {}, "modules": {}})
+    argv = ["review", "S1", "--as-of", "2026-03-10", "--usage", usage, "--db", db]
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    assert (
+        "  [?] Payment method pm_visa: not checked (give it in the usage file's "
+        "payment_methods to check its expiry)."
+    ) in out.splitlines()
+    assert out.splitlines()[-1] == "Nothing to report."
+
+    card = {"id": "pm_visa", "brand": "Visa", "last4": "4242", "exp_month": 2, "exp_year": 2026}
+    usage = write_json(
+        tmp_path / "usage.json", {"resources": {}, "modules": {}, "payment_methods": [card]}
+    )
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    assert (
+        "  [to do] Your payment method Visa •••• 4242 (02/2026) has expired: update it."
+        in out.splitlines()
+    )
+
+
+def test_every_bad_field_of_a_usage_file_is_reported_with_its_path(capsys, tmp_path, loaded):
+    usage = write_json(
+        tmp_path / "usage.json",
+        {
+            "subscription": "S2",
+            "resources": {"clietns": 85, "documents": -1},
+            "modules": {"stok": 1},
+            "payment_methods": [
+                {"id": "pm_1", "brand": "Visa", "last4": "4242", "exp_month": 13, "exp_year": 2026},
+                {"id": "sepa", "kind": "sepa_debit"},
+            ],
+        },
+    )
+    argv = ["review", "S1", "--as-of", "2026-04-02", "--usage", usage, "--db", loaded]
+    before = database_content(loaded)
+    assert error_lines(*run(capsys, *argv)) == [
+        f"{usage}: subscription: 'S2' is not the subscription reviewed ('S1')",
+        (f"{usage}: resources.clietns: 'clietns' is not a resource a plan of the catalog "
+        "limits, did you mean 'clients'?"),
+        f"{usage}: resources.documents: -1 must be an int >= 0",
+        f"{usage}: modules.stok: 'stok' is not a module of the catalog, did you mean 'stock'?",
+        f"{usage}: payment_methods[0]: exp_month=13 must be an int from 1 to 12",
+        f"{usage}: payment_methods[1]: method.label: is missing",
+    ]
+    assert database_content(loaded) == before
+
+
+@pytest.mark.parametrize(
+    ("usage", "expected"),
+    [
+        (
+            {"resources": {"clients": 1.5}, "modules": {}, "month": "2026-03"},
+            [
+                "resources.clients: 1.5 must be a whole number, not a float",
+                "month: unknown key; expected modules, payment_methods, resources, subscription",
+            ],
+        ),
+        ({"resources": {}}, ["modules: is missing"]),
+        ([], ["[] must be a mapping (an object with keys), not a list"]),
+        (
+            {"resources": {"clients": True}, "modules": {"crm": "3"}},
+            [
+                "resources.clients: True must be a whole number, not a bool",
+                "modules.crm: '3' must be a whole number, not a string",
+            ],
+        ),
+        (
+            {"resources": {}, "modules": {}, "payment_methods": [{"id": "x", "cvc": "123"}]},
+            [
+                ("payment_methods[0].cvc: a card security code must never be given to subbill; "
+                "keep only the card's brand, last 4 digits, expiry and the payment processor's "
+                "token")
+            ],
+        ),
+    ],
+    ids=["float-and-unknown-key", "missing-modules", "not-a-mapping", "bool-and-string", "cvc"],
+)
+def test_a_bad_usage_file_is_refused_with_status_2(capsys, tmp_path, loaded, usage, expected):
+    path = write_json(tmp_path / "usage.json", usage)
+    argv = ["review", "S1", "--as-of", "2026-04-02", "--usage", path, "--db", loaded]
+    assert error_lines(*run(capsys, *argv)) == [f"{path}: {line}" for line in expected]
+
+
+def test_review_of_an_unknown_subscription_or_before_its_start_fails_with_status_1(
+    capsys, tmp_path, loaded
+):
+    usage = write_json(tmp_path / "usage.json", {"resources": {}, "modules": {}})
+    line = assert_one_line_error(
+        *run(capsys, "review", "S3", "--usage", usage, "--db", loaded), FAILURE
+    )
+    assert line == f"subbill: error: no subscription 'S3' in {loaded}; expected one of S1, S2"
+    argv = ["review", "S1", "--as-of", "2026-02-28", "--usage", usage, "--db", loaded]
+    line = assert_one_line_error(*run(capsys, *argv), FAILURE)
+    assert line == (
+        "subbill: error: subscription 'S1' starts on 2026-03-01: there is nothing to review "
+        "on 2026-02-28"
+    )
+    line = assert_one_line_error(*run(capsys, "review", "S1", "--db", loaded), USAGE_ERROR)
+    assert "the following arguments are required: --usage" in line
+
+
+FAILURE, USAGE_ERROR = 1, 2
+
+LEDGER = {
+    "ledger": [
+        {
+            "kind": "grant",
+            "on": "2026-01-05",
+            "product": "TBox",
+            "target": "Partenaire",
+            "licence_years": 500,
+            "reference": "BC-2026-001",
+        },
+        {
+            "kind": "transfer",
+            "on": "2026-01-06",
+            "product": "TBox",
+            "source": "Partenaire",
+            "target": "Revendeur Ouest",
+            "licence_years": 200,
+            "reference": "T-2026-001",
+        },
+    ]
+}
+
+
+@pytest.fixture
+def pools(capsys, tmp_path: Path, db: Path) -> Path:
+    """The accounts of ACCOUNTS_TOML, and 200 TBox licence-years with Revendeur Ouest."""
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(ACCOUNTS_TOML, encoding="utf-8")
+    assert run(capsys, "accounts", "load", accounts, "--db", db)[0] == 0
+    assert run(capsys, "ledger", "load", write_json(tmp_path / "ledger.json", LEDGER), "--db", db)[
+        0
+    ] == 0
+    return db
+
+
+def test_ledger_load_appends_each_entry_once_and_shows_the_balances(capsys, tmp_path, db):
+    path = write_json(tmp_path / "ledger.json", LEDGER)
+    status, out, err = run(capsys, "ledger", "load", path, "--db", db)
+    assert status == 0, err
+    assert out.splitlines() == [
+        f"2 ledger entries appended to {db}.",
+        "  Partenaire: 300 TBox",
+        "  Revendeur Ouest: 200 TBox",
+    ]
+    status, out, err = run(capsys, "ledger", "load", path, "--db", db)  # loaded again
+    assert status == 0, err
+    assert out.splitlines() == [f"0 ledger entries appended to {db} (2 already recorded)."]
+    store = SQLiteStore(db, read_only=True)
+    assert len(store.load_ledger().entries) == 2
+    store.close()
+
+
+def test_a_bad_ledger_file_appends_nothing_and_names_every_entry(capsys, tmp_path, db):
+    entries = copy.deepcopy(LEDGER["ledger"])
+    entries[1]["licence_years"] = 900  # more than the partner holds
+    entries.append({**entries[0], "kind": "renewal", "source": "Partenaire"})
+    entries.append({**entries[0], "target": ""})
+    entries.append({**entries[1], "source": None, "licence_years": 1})
+    entries.append(dict(entries[0]))
+    path = write_json(tmp_path / "ledger.json", {"ledger": entries})
+    assert error_lines(*run(capsys, "ledger", "load", path, "--db", db)) == [
+        (f"{path}: ledger[1]: Not enough TBox licences left with Partenaire: 900 needed, 500 "
+        "available."),
+        (f"{path}: ledger[2].kind: 'renewal' must be 'grant', 'transfer', 'assignment' or "
+        "'return' (renewals are recorded by 'subbill renew')"),
+        f"{path}: ledger[3].target: '' must be a non-empty text",
+        f"{path}: ledger[4].source: is missing",
+        f"{path}: ledger[5]: the same entry as ledger[0]",
+    ]
+    store = SQLiteStore(db, read_only=True)
+    assert store.load_ledger().entries == ()
+    store.close()
+
+
+def test_renew_prints_the_form_and_saves_both_terms_and_the_ledger(capsys, pools):
+    status, out, err = run(
+        capsys, "renew", "Boulangerie Martin", "--on", "2026-04-01", "--years", "2", "--db", pools
+    )
+    assert status == 0, err
+    assert out.splitlines() == [
+        "Renewal of Boulangerie Martin — TBox, on April 1, 2026",
+        "  Licences left to allocate by Revendeur Ouest: 200",
+        "  Years of renewal: 2",
+        "  User licences assigned to Boulangerie Martin: 12",
+        "  Licences used: 24 (12 users × 2 years)",
+        "  Licences left after renewal: 176",
+        "  New term: June 1, 2026 to May 31, 2028",
+        "",
+        f"Renewal saved to {pools}.",
+    ]
+    store = SQLiteStore(pools, read_only=True)
+    ledger = store.load_ledger()
+    assert ledger.balance("Revendeur Ouest", "TBox") == 176
+    assert ledger.balance("Boulangerie Martin/TBox", "TBox") == 24
+    terms = [a for a in store.license_accounts() if a.customer == "Boulangerie Martin"]
+    store.close()
+    assert [(t.start.isoformat(), t.last_day.isoformat(), t.seats) for t in terms] == [
+        ("2025-06-01", "2026-05-31", 12),
+        ("2026-06-01", "2028-05-31", 12),
+    ]
+    assert terms[0].renewed_by == terms[1]
+    status, out, _ = run(capsys, "renewals", "--as-of", "2026-04-01", "--db", pools)
+    assert "Companies to renew: 1" in out  # Cabinet Leroy only
+
+
+def test_renew_in_french_with_other_seats(capsys, pools):
+    argv = ["renew", "Boulangerie Martin", "--on", "2026-05-31", "--seats", "14", "--db", pools]
+    status, out, err = run(capsys, *argv, "--locale", "fr_FR")
+    assert status == 0, err
+    assert out.splitlines()[:7] == [
+        "Renouvellement du compte Boulangerie Martin — TBox, le 31 mai 2026",
+        "  Licences restantes à attribuer par Revendeur Ouest : 200",
+        "  Nombre d'années de renouvellement : 1",
+        "  Licences utilisateurs affectées à Boulangerie Martin : 14",
+        "  Licences utilisées : 14 (14 utilisateurs × 1 an)",
+        "  Licences restantes après réabonnement : 186",
+        "  Nouvelle période : du 1 juin 2026 au 31 mai 2027",
+    ]
+
+
+def test_a_second_identical_renew_is_refused_and_changes_nothing(capsys, pools):
+    argv = ["renew", "Boulangerie Martin", "--on", "2026-04-01", "--years", "2", "--db", pools]
+    assert run(capsys, *argv)[0] == 0
+    before = database_content(pools)
+    line = assert_one_line_error(*run(capsys, *argv), FAILURE)
+    assert line == (
+        "subbill: error: the TBox term of 'Boulangerie Martin', June 1, 2025 to May 31, 2026, "
+        "is already renewed: June 1, 2026 to May 31, 2028, 12 seats; nothing changed"
+    )
+    assert database_content(pools) == before
+    # Nor does the next day (or any day while the new term is far from its end) renew again.
+    argv[3] = "2026-06-02"
+    line = assert_one_line_error(*run(capsys, *argv), FAILURE)
+    assert line == (
+        "subbill: error: the TBox term of 'Boulangerie Martin', June 1, 2026 to May 31, 2028, "
+        "is not due for renewal on 2026-06-02 (due from three months before its end): add "
+        "--early to renew it now; nothing changed"
+    )
+    assert database_content(pools) == before
+    # Loading the accounts file again keeps the renewal: a third run still refuses.
+    status, _, err = run(capsys, "accounts", "load", pools.parent / "accounts.toml", "--db", pools)
+    assert status == 0, err
+    argv[3] = "2026-04-01"
+    assert run(capsys, *argv)[0] == FAILURE
+
+
+def test_renew_an_account_not_due_needs_early(capsys, pools):
+    argv = ["renew", "Garage Petit", "--on", "2026-04-01", "--pool", "Revendeur Ouest"]
+    line = assert_one_line_error(*run(capsys, *argv, "--db", pools), FAILURE)
+    assert "is not due for renewal on 2026-04-01" in line
+    status, out, err = run(capsys, *argv, "--early", "--db", pools)
+    assert status == 0, err
+    assert "  New term: September 15, 2027 to September 14, 2028" in out.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "expected"),
+    [
+        (
+            ["renew", "Boulangerie Martin", "--on", "2026-04-01", "--years", "20"],
+            FAILURE,
+            "Not enough TBox licences left with Revendeur Ouest: 240 needed, 200 available.",
+        ),
+        (
+            ["renew", "Cabinet Leroy", "--on", "2026-04-01"],
+            USAGE_ERROR,
+            ("the TSend account of 'Cabinet Leroy' has no reseller: name the pool to renew from "
+            "with --pool"),
+        ),
+        (
+            ["renew", "Cabinet Leroy", "--on", "2026-04-01", "--pool", "Revendeur Ouest"],
+            FAILURE,
+            "Not enough TSend licences left with Revendeur Ouest: 4 needed, 0 available.",
+        ),
+        (
+            ["renew", "Boulangerie Martine", "--on", "2026-04-01"],
+            FAILURE,
+            ("no licence account for 'Boulangerie Martine' in {db}, did you mean "
+            "'Boulangerie Martin'?"),
+        ),
+        (
+            ["renew", "Boulangerie Martin", "--product", "TSend", "--on", "2026-04-01"],
+            FAILURE,
+            "'Boulangerie Martin' has no TSend account in {db}; it has TBox",
+        ),
+        (
+            ["renew", "Boulangerie Martin", "--years", "0"],
+            USAGE_ERROR,
+            ("argument --years: '0' must be a whole number from 1 to 99 (see 'subbill renew "
+            "--help')"),
+        ),
+        (
+            ["renew", "Boulangerie Martin", "--seats", "1.5"],
+            USAGE_ERROR,
+            ("argument --seats: '1.5' must be a whole number from 1 to 1000000 (see 'subbill renew "
+            "--help')"),
+        ),
+    ],
+    ids=["beyond-the-pool", "no-reseller", "empty-pool", "unknown", "other-product", "years-0",
+         "seats-fraction"],
+)
+def test_a_renewal_that_cannot_go_through_changes_nothing(capsys, pools, argv, status, expected):
+    before = database_content(pools)
+    line = assert_one_line_error(*run(capsys, *argv, "--db", pools), status)
+    assert line == "subbill: error: " + expected.format(db=pools)
+    assert database_content(pools) == before
+
+
+# -- docs/formats.md: every example loads, every table matches the reader ---------------------
+
+FORMATS_DOC = Path(__file__).parent.parent / "docs" / "formats.md"
+_EXAMPLE = re.compile(r"<!-- (subbill [^>]*?) -->\n```(json|toml)\n(.*?)```", re.DOTALL)
+
+
+def _doc_examples() -> list[tuple[str, str, str]]:
+    """Each example of docs/formats.md: the command that reads it, its language, its text."""
+    return _EXAMPLE.findall(FORMATS_DOC.read_text(encoding="utf-8"))
+
+
+def _doc_sections() -> dict[str, str]:
+    """The text of each ``## Section`` of docs/formats.md, by its anchor."""
+    text = FORMATS_DOC.read_text(encoding="utf-8")
+    parts = re.split(r"^## (.+)$", text, flags=re.MULTILINE)
+    return {
+        title.strip().lower().replace(" ", "-"): body
+        for title, body in zip(parts[1::2], parts[2::2], strict=True)
+    }
+
+
+def test_every_example_of_the_formats_doc_loads_through_the_command_line(capsys, tmp_path):
+    examples = _doc_examples()
+    commands = {command.split(" FILE")[0] for command, _, _ in examples}
+    assert commands == {
+        "subbill catalog load",
+        "subbill subscriptions load",
+        "subbill accounts load",
+        "subbill ledger load",
+        "subbill quote",
+        "subbill review S1 --usage",
+    }
+    db = tmp_path / "formats.db"
+    for index, (command, language, text) in enumerate(examples):
+        path = tmp_path / f"example{index}.{language}"
+        path.write_text(text, encoding="utf-8")
+        argv = [str(path) if word == "FILE" else word for word in command.split()[1:]]
+        if argv[0] != "quote":
+            argv += ["--db", str(db)]
+        status, out, err = run(capsys, *argv)
+        assert status == 0, f"{command}: {err}"
+        assert err == ""
+    # The last example is the usage file: its review ran on what the others loaded.
+    assert "Monthly review of S1 (Boulangerie Martin)" in out
+    assert "  [check] clients: 85 of 100 (85 %), near the limit." in out
+    assert "  [ok] Your payment method Visa •••• 4242 (09/2027) is valid." in out
+
+
+def _fields(kind: type, prefix: str = "") -> list[str]:
+    """Every path of a document class (``a[].b`` for the items of a list)."""
+    special = {
+        _structure.TaxRates: _structure._TaxDocument,
+        BillingStart: _structure._StartDocument,
+    }
+    paths = []
+    hints = typing.get_type_hints(kind)
+    for field in attrs.fields(kind):
+        path = f"{prefix}{field.name}"
+        paths.append(path)
+        hint = hints[field.name]
+        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+            hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+        if hint in special:
+            paths += _fields(special[hint], f"{path}.")
+        elif typing.get_origin(hint) is tuple and _is_document(typing.get_args(hint)[0]):
+            paths += _fields(typing.get_args(hint)[0], f"{path}[].")
+        elif _is_document(hint):
+            paths += _fields(hint, f"{path}.")
+    return paths
+
+
+def _is_document(kind: object) -> bool:
+    return attrs.has(kind) and kind.__name__.startswith("_")
+
+
+def _documents() -> dict[str, list[str]]:
+    return {
+        "catalog": _fields(catalog._CatalogDocument),
+        "subscriptions": ["subscriptions", *_fields(subscriptions._SubscriptionDocument,
+                                                    "subscriptions[].")],
+        "accounts": ["accounts", *_fields(licenses._AccountDocument, "accounts[].")],
+        "ledger": ["ledger", *_fields(cli._LedgerEntryDocument, "ledger[].")],
+        "payment-link": _fields(quotes._PaymentLinkDocument),
+        "usage": _fields(cli._UsageDocument),
+    }
+
+
+@pytest.mark.parametrize("section", ["catalog", "subscriptions", "accounts", "ledger",
+                                     "payment-link", "usage"])
+def test_every_field_a_reader_accepts_is_in_the_formats_doc_and_no_other(section):
+    body = _doc_sections()[section]
+    documented = re.findall(r"^\| `([^`]+)` \|", body, flags=re.MULTILINE)
+    accepted = _documents()[section]
+    assert sorted(set(accepted) - set(documented)) == [], "fields missing from the doc"
+    # A documented field is one the reader accepts, or one inside a field it passes on
+    # whole (the payment methods of a usage file are read by payment_method_from_mapping).
+    unknown = [
+        path for path in documented
+        if path not in accepted and not any(path.startswith(f"{a}[].") for a in accepted)
+    ]
+    assert unknown == []
+
+
+def _file_arguments(parser, prefix=()):
+    """(command, help) of every argument that names a file to read, in every command."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _file_arguments(sub, (*prefix, name))
+        elif action.metavar in ("FILE", "USAGE"):
+            found.append((" ".join(prefix), action.help))
+    return found
+
+
+def test_every_help_that_takes_a_file_says_where_its_format_is_documented():
+    arguments = _file_arguments(cli._parser())
+    assert sorted(command for command, _ in arguments) == [
+        "accounts load",
+        "catalog load",
+        "ledger load",
+        "quote",
+        "review",
+        "subscriptions load",
+    ]
+    sections = _doc_sections()
+    for command, text in arguments:
+        anchor = re.search(r"\(format: see docs/formats\.md#([a-z-]+)\)", text)
+        assert anchor is not None, f"{command}: {text}"
+        assert anchor.group(1) in sections, command
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "docs/formats.md" in readme

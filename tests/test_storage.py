@@ -11,9 +11,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from subbill import (
     BillingStart,
@@ -26,7 +32,9 @@ from subbill import (
     Subscription,
     bill_subscription,
 )
+from subbill.decisions import Refused, RefusedError
 from subbill.errors import InvalidDateError, InvalidStateError, StorageError
+from subbill.licenses import renew, renewal_form
 from subbill.service import run_billing
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.storage.codec import StoredDataError, dumps, loads
@@ -102,6 +110,15 @@ class StoresAgree(RuleBasedStateMachine):
     @initialize()
     def load_catalog(self):
         self.each(lambda s: s.save_catalog(CATALOG))
+
+    @initialize(years=st.integers(0, 100))
+    def open_the_partner_pool(self, years):
+        # A pool and an account to renew from the first step (renewals need both).
+        if years:
+            grant = LicenseLedger().grant("Partenaire", "TBox", years, on=START).entries
+            self.each(lambda s: s.append_ledger(grant))
+        account = LicenseAccount(customer="ACME", product="TBox", seats=5, start=START, years=1)
+        self.each(lambda s: s.save_license_account(account))
 
     @rule(
         number=st.integers(0, 4),
@@ -245,6 +262,54 @@ class StoresAgree(RuleBasedStateMachine):
         )
         self.each(lambda s: s.save_license_account(account))
 
+    @precondition(lambda self: self.stores[0].subscription_ids())
+    @rule(data=st.data(), method=st.sampled_from(["pm_visa", "pm_mastercard", None]))
+    def change_payment_method(self, data, method):
+        # « Modifier le mode de paiement » on a stored subscription, billed or not: never a
+        # rewrite of what was billed, and both stores keep the same subscription.
+        ids = self.stores[0].subscription_ids()
+        stored = self.stores[0].get_subscription(data.draw(st.sampled_from(ids)))
+        changed = stored.change_payment_method(method, on=max(self.day, stored.start))
+        event("payment method changed" if changed != stored else "payment method kept")
+        state = self.stores[0].get_billing_state(stored.id)
+        check_replacement(stored, changed, catalog=CATALOG, state=state)  # never refused
+
+        def save(store):
+            with store.transaction():
+                store.save_subscription(changed)
+            return store.get_subscription(stored.id).payment_method
+
+        assert self.each(save) == method
+
+    @rule(data=st.data(), years=st.integers(1, 3), seats=st.none() | st.integers(1, 30))
+    def renew_a_licence_account(self, data, years, seats):
+        # A reseller renews a stored term from the partner's pool: both terms and the ledger
+        # entry in one transaction, or (beyond the pool, or renewed already) nothing at all.
+        accounts = self.stores[0].license_accounts()
+        if not accounts:
+            return
+        account = data.draw(st.sampled_from(accounts))
+        ledger = self.stores[0].load_ledger()
+        options = {"years": years, "seats": seats, "ledger": ledger, "pool": "Partenaire"}
+        form = renewal_form(account, **options, on=self.day)
+        if isinstance(form.decision, Refused):
+            event(f"renewal refused: {form.decision.code}")
+            with pytest.raises(RefusedError):
+                renew(account, **options, on=self.day)
+            return
+        event("renewal")
+        done = renew(account, **options, on=self.day)
+        new = done.ledger.entries[len(ledger.entries) :]
+
+        def save(store):
+            with store.transaction():
+                store.save_license_account(done.renewed)
+                store.save_license_account(done.new_term)
+                store.append_ledger(new)
+            return store.load_ledger().balance("Partenaire", "TBox")
+
+        assert self.each(save) == done.form.left
+
     @rule(number=st.integers(0, 4))
     def failed_transaction_changes_nothing(self, number):
         def fail(store):
@@ -259,6 +324,11 @@ class StoresAgree(RuleBasedStateMachine):
     @invariant()
     def stores_agree(self):
         assert snapshot(self.stores[0]) == snapshot(self.stores[1])
+
+    @invariant()
+    def licence_years_are_conserved(self):
+        ledger = self.stores[0].load_ledger()
+        assert sum(ledger.balances().values()) == ledger.granted("TBox")
 
     @invariant()
     def invoice_numbers_follow_their_dates(self):

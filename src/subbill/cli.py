@@ -16,12 +16,27 @@ Commands::
     subbill renewals [--as-of DATE] [--locale L] [--db DB]
                                                     the licence renewal dashboard
     subbill quote FILE --paid-on DATE [--horizon DATE] [--locale L]
-                                                    what a payment link charges now and later
+                  [--purchase --db DB --customer ID --reference REF --payment-method ID]
+                                                    what a payment link charges now and later;
+                                                    --purchase pays it and stores the purchase
     subbill invoice show NUMBER [--pdf OUT [--force]] [--locale L] [--db DB]
     subbill portal CUSTOMER [--as-of DATE] [--locale L] [--db DB]
                                                     what the customer portal shows on a date
+    subbill review SUBSCRIPTION --usage USAGE [--as-of DATE] [--locale L] [--db DB]
+                                                    the monthly review of a subscription
+    subbill ledger load FILE [--db DB]              licence-years: grants, transfers
+    subbill renew ACCOUNT [--product P] [--on DATE] [--years N] [--seats N] [--pool NAME]
+                  [--early] [--locale L] [--db DB]  renew a licence account from a pool
 
 ``--locale`` (default ``en_US``) chooses the language of what is printed: ``fr_FR`` for French.
+Every input file's format is documented in ``docs/formats.md``; each ``--help`` that takes a
+file says which section.
+
+``renew`` renews the term of the account current on ``--on`` (default today), in one
+transaction: both terms and the ledger entry are saved, or nothing. It never renews twice: a
+term already renewed is refused (exit 1, nothing changed), and so is a term not due yet
+(more than three months before its end) unless ``--early``; ``accounts load`` keeps a
+renewal when the file holds the same term.
 
 Data is never destroyed: an output file (``--pdf``) that exists is refused unless
 ``--force``, the database file itself is always refused, and files are written whole or
@@ -41,24 +56,28 @@ each), 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import math
 import os
+import re
 import secrets
 import sys
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, NoReturn
 
+import attrs
 import babel
 from tqdm import tqdm
 
 from subbill import __version__, _structure, tour
-from subbill._convert import check_line
-from subbill._structure import Problems
+from subbill._convert import check_line, escape_controls
+from subbill._structure import Positive, Problems, Text
 from subbill.catalog import Catalog
 from subbill.decisions import RefusedError
 from subbill.errors import InputError, InvalidStateError, SubbillError
@@ -66,6 +85,7 @@ from subbill.invoices import Invoice
 from subbill.l10n import (
     dashboard_text,
     describe_line,
+    finding_text,
     format_date,
     format_money,
     knows_refusal,
@@ -73,7 +93,15 @@ from subbill.l10n import (
     portal_text,
     refusal_text,
 )
-from subbill.licenses import LicenseAccount
+from subbill.licenses import (
+    EntryKind,
+    LedgerEntry,
+    LicenseAccount,
+    LicenseLedger,
+    Renewal,
+    renew,
+)
+from subbill.payments import InvalidCardError, PaymentMethod, payment_method_from_mapping
 from subbill.portal import PortalOverview, Ticket, portal_overview
 from subbill.quotes import Checkout, PaymentLink, Quote, checkout, purchase
 from subbill.renewals import renewal_dashboard
@@ -81,6 +109,7 @@ from subbill.service import run_billing, store_purchase
 from subbill.storage.protocols import Store
 from subbill.storage.sqlite import SQLiteStore
 from subbill.subscriptions import Subscription, check_replacement
+from subbill.usage import Finding, monthly_review
 
 __all__ = ["main"]
 
@@ -438,10 +467,24 @@ def _accounts_load(args: argparse.Namespace) -> int:
     with _reading(args.file):
         accounts = _accounts(_structure.entries(data, "accounts"))
     with _store(args.db, create=True) as store, store.transaction():
+        renewed = {_account_key(a): a for a in store.license_accounts() if a.renewed_by}
         for account in accounts:
-            store.save_license_account(account)
+            stored = renewed.get(_account_key(account))
+            if stored is None:
+                store.save_license_account(account)
+            elif attrs.evolve(stored, renewed_by=None) != account:
+                raise _failure(
+                    f"{args.file}: the {account.product} term of {account.customer!r} starting "
+                    f"{account.start.isoformat()} is renewed: a file cannot change it; nothing "
+                    "saved"
+                )
+            # else: the same term, kept with its renewal ('subbill renew' never renews twice)
     print(f"{len(accounts)} licence accounts saved to {args.db}.")
     return 0
+
+
+def _account_key(account: LicenseAccount) -> tuple[str, str, date]:
+    return (account.customer, account.product, account.start)
 
 
 def _progress_bar(total: int) -> tqdm[Any]:
@@ -694,6 +737,508 @@ def _add_portal_command(
     portal.set_defaults(run=_portal)
 
 
+# -- the monthly review, licence renewals and the ledger (issue 11) -----------------------------
+
+FORMATS = "docs/formats.md"
+"""Where every input file format is documented; each ``--help`` that takes a file points there."""
+
+
+def _see(anchor: str) -> str:
+    """`` (format: see docs/formats.md#anchor)``, the end of a file argument's help."""
+    return f"(format: see {FORMATS}#{anchor})"
+
+
+@attrs.frozen(kw_only=True)
+class _UsageDocument:
+    """The plain-data shape of a usage file (``review --usage``): one month of use."""
+
+    resources: dict[str, int]
+    modules: dict[str, int]
+    subscription: Text | None = None
+    payment_methods: tuple[dict[str, Any], ...] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _Usage:
+    """A usage file, read and checked against the catalog."""
+
+    resources: dict[str, int]
+    modules: dict[str, int]
+    payment_methods: tuple[PaymentMethod, ...] | None
+
+
+def _close(word: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(known), n=1)
+    if close:
+        return f", did you mean {close[0]!r}?"
+    return f"; expected one of {', '.join(sorted(known))}" if known else "; the catalog has none"
+
+
+def _counts(counts: Mapping[str, int], name: str, known: Sequence[str], problems: Problems) -> None:
+    """Each count an ``int >= 0`` named by ``known`` (resources or modules of the catalog)."""
+    what = "a module of the catalog"
+    if name == "resources":
+        what = "a resource a plan of the catalog limits"
+    for key, count in counts.items():
+        path = _structure.key_path(name, key)
+        if key not in known:
+            problems.add(path, f"{key!r} is not {what}{_close(key, known)}")
+        if count < 0:
+            problems.add(path, f"{count} must be an int >= 0")
+
+
+def _usage_file(data: object, *, subscription: str, catalog: Catalog) -> _Usage:
+    """The usage of ``subscription`` in a usage file; every bad field is reported at once."""
+    document = _structure.structure(data, _UsageDocument)
+    problems = Problems()
+    if document.subscription is not None and document.subscription != subscription:
+        problems.add(
+            "subscription",
+            f"{document.subscription!r} is not the subscription reviewed ({subscription!r})",
+        )
+    resources = sorted({name for plan in catalog.plans for name, _ in plan.limits})
+    _counts(document.resources, "resources", resources, problems)
+    _counts(document.modules, "modules", [module.code for module in catalog.modules], problems)
+    methods: list[PaymentMethod] = []
+    for index, entry in enumerate(document.payment_methods or ()):
+        with problems.at(f"payment_methods[{index}]"):
+            try:
+                methods.append(payment_method_from_mapping(entry))
+            except InvalidCardError as error:  # a bad expiry or last4: a bad field like others
+                problems.add(f"payment_methods[{index}]", str(error))
+    ids = [method.id for method in methods]
+    for index, method in enumerate(methods):
+        if method.id in ids[:index]:
+            problems.add(f"payment_methods[{index}].id", f"{method.id!r} appears twice")
+    problems.check()
+    return _Usage(
+        resources=dict(document.resources),
+        modules=dict(document.modules),
+        payment_methods=None if document.payment_methods is None else tuple(methods),
+    )
+
+
+_REVIEW_HEADINGS = {  # the seed's questions, then the payment method
+    "plan": ("Plan actif", "Plan"),
+    "modules": ("Modules activés", "Modules"),
+    "usage": ("Utilisation", "Usage"),
+    "billing": ("Facturation", "Billing"),
+    "payment_method": ("Moyen de paiement", "Payment method"),
+}
+_SEVERITIES = {
+    "info": ("ok", "ok"),
+    "warning": ("à voir", "check"),
+    "action": ("à faire", "to do"),
+}
+
+
+def _finding_line(finding: Finding, *, locale: str) -> str:
+    french = _is_french(locale)
+    text = finding_text(finding, locale=locale)
+    for fact, words in (("missing", ("Manque", "Missing")), ("unexpected", ("En trop", "Extra"))):
+        if finding.fact(fact):
+            text += f" {words[0]} : {finding.fact(fact)}." if french else (
+                f" {words[1]}: {finding.fact(fact)}."
+            )
+    return f"  [{_SEVERITIES[finding.severity][0 if french else 1]}] {text}"
+
+
+def _unchecked_method(method_id: str, *, locale: str) -> str:
+    """The payment-method line when the usage file gives no saved methods to check."""
+    if _is_french(locale):
+        return (
+            f"  [?] Moyen de paiement {method_id} : non vérifié (donnez-le dans "
+            "payment_methods du fichier d'utilisation pour vérifier son expiration)."
+        )
+    return (
+        f"  [?] Payment method {method_id}: not checked (give it in the usage file's "
+        "payment_methods to check its expiry)."
+    )
+
+
+def _review(args: argparse.Namespace) -> int:
+    data = _read_data(args.usage)
+    with _store(args.db, read_only=True) as store:
+        catalog = _stored_catalog(store, args.db)
+        subscription = store.get_subscription(args.subscription)
+        if subscription is None:
+            known = store.subscription_ids()
+            hint = _close(args.subscription, known) if known else "; none is stored"
+            raise _failure(f"no subscription {args.subscription!r} in {args.db}{hint}")
+        if args.as_of < subscription.start:
+            raise _failure(
+                f"subscription {subscription.id!r} starts on {subscription.start.isoformat()}: "
+                f"there is nothing to review on {args.as_of.isoformat()}"
+            )
+        with _reading(args.usage):
+            usage = _usage_file(data, subscription=subscription.id, catalog=catalog)
+        invoices = store.invoices(subscription=subscription.id)
+    findings = monthly_review(
+        subscription,
+        catalog,
+        usage=usage.resources,
+        module_usage=usage.modules,
+        invoices=invoices,
+        payment_methods=usage.payment_methods or (),
+        as_of=args.as_of,
+    )
+    locale = args.locale
+    french = _is_french(locale)
+    day = format_date(args.as_of, locale=locale)
+    name = f"{subscription.id} ({subscription.customer})"
+    print(f"Point mensuel de l'abonnement {name} au {day}" if french else (
+        f"Monthly review of {name} on {day}"
+    ))
+    to_look_at = 0
+    for check, (french_heading, english_heading) in _REVIEW_HEADINGS.items():
+        print()
+        print(french_heading if french else english_heading)
+        for finding in findings:
+            if finding.check != check:
+                continue
+            if check == "payment_method" and usage.payment_methods is None and (
+                subscription.payment_method is not None
+            ):
+                print(_unchecked_method(subscription.payment_method, locale=locale))
+                continue
+            to_look_at += finding.severity != "info"
+            print(_finding_line(finding, locale=locale))
+    print()
+    if to_look_at:
+        print(f"{to_look_at} point(s) à voir." if french else f"{to_look_at} point(s) to look at.")
+    else:
+        print("Rien à signaler." if french else "Nothing to report.")
+    return 0
+
+
+def _licences(value: Fraction) -> str:
+    """A number of licence-years: ``24``, or ``366/365`` when not whole."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{value.numerator}/{value.denominator}"
+
+
+def _term(account: LicenseAccount, *, locale: str) -> str:
+    start = format_date(account.start, locale=locale)
+    last = format_date(account.last_day, locale=locale)
+    return f"du {start} au {last}" if _is_french(locale) else f"{start} to {last}"
+
+
+def _account_to_renew(
+    accounts: Sequence[LicenseAccount], args: argparse.Namespace
+) -> LicenseAccount:
+    """The stored term ``renew`` renews: the current term of the customer's chain on ``--on``.
+
+    Refused (one line, nothing changed): an unknown customer, a customer with several products
+    and no ``--product``, several chains of one product, and a term already renewed — a
+    second identical ``renew`` never renews twice.
+    """
+    mine = [account for account in accounts if account.customer == args.customer]
+    if not mine:
+        customers = sorted({account.customer for account in accounts})
+        hint = _close(args.customer, customers) if customers else "; none is stored"
+        raise _failure(f"no licence account for {args.customer!r} in {args.db}{hint}")
+    products = sorted({account.product for account in mine})
+    if args.product is None and len(products) > 1:
+        raise _usage(
+            f"{args.customer!r} has accounts for {', '.join(products)}: choose one with --product"
+        )
+    product = args.product or products[0]
+    if product not in products:
+        raise _failure(
+            f"{args.customer!r} has no {product} account in {args.db}; it has "
+            f"{', '.join(products)}"
+        )
+    board = renewal_dashboard(mine, as_of=args.on)
+    rows = [row for row in board.rows if row.product == product]
+    if len(rows) > 1:
+        starts = ", ".join(row.start.isoformat() for row in rows)
+        raise _failure(
+            f"{args.customer!r} has {len(rows)} {product} terms that no renewal links "
+            f"(starting {starts}): renew them in the library, or load one chain"
+        )
+    stored = {(account.product, account.start): account for account in mine}
+    term = stored[(product, rows[0].start)]
+    following = term.renewed_by
+    if following is not None:
+        renewal = stored.get((product, following.start), following)
+        raise _failure(
+            f"the {product} term of {args.customer!r}, {_term(term, locale=DEFAULT_LOCALE)}, "
+            f"is already renewed: {_term(renewal, locale=DEFAULT_LOCALE)}, {renewal.seats} "
+            "seats; nothing changed"
+        )
+    if not rows[0].status.needs_renewal and not args.early:
+        raise _failure(
+            f"the {product} term of {args.customer!r}, {_term(term, locale=DEFAULT_LOCALE)}, "
+            f"is not due for renewal on {args.on.isoformat()} (due from three months before "
+            "its end): add --early to renew it now; nothing changed"
+        )
+    return term
+
+
+def _renew(args: argparse.Namespace) -> int:
+    with _store(args.db) as store, store.transaction():
+        accounts = store.license_accounts()
+        account = _account_to_renew(accounts, args)
+        pool = args.pool or account.reseller
+        if pool is None:
+            raise _usage(
+                f"the {account.product} account of {account.customer!r} has no reseller: name "
+                "the pool to renew from with --pool"
+            )
+        ledger = store.load_ledger()
+        done = renew(
+            account, years=args.years, seats=args.seats, ledger=ledger, pool=pool, on=args.on
+        )
+        taken = {(other.customer, other.product, other.start) for other in accounts}
+        new = done.new_term
+        if (new.customer, new.product, new.start) in taken:
+            raise _failure(
+                f"{new.customer!r} already has a {new.product} term starting "
+                f"{new.start.isoformat()} that no renewal links: nothing changed"
+            )
+        store.save_license_account(done.renewed)
+        store.save_license_account(new)
+        store.append_ledger(done.ledger.entries[len(ledger.entries) :])
+    print(_renewal_text(done, on=args.on, locale=args.locale))
+    print()
+    print(f"Renouvellement enregistré dans {args.db}." if _is_french(args.locale) else (
+        f"Renewal saved to {args.db}."
+    ))
+    return 0
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 year``, ``2 years`` (``1 an``, ``2 ans``)."""
+    return f"{number} {noun}" + ("s" if number > 1 else "")
+
+
+def _renewal_text(done: Renewal, *, on: date, locale: str) -> str:
+    """The seed's renewal form, as filled: the pool, the years, the seats, what is left."""
+    form, account = done.form, done.renewed
+    french = _is_french(locale)
+    used = _licences(Fraction(form.seats * form.years))
+    day = format_date(on, locale=locale)
+    if french:
+        lines = [
+            f"Renouvellement du compte {account.customer} — {account.product}, le {day}",
+            f"  Licences restantes à attribuer par {form.pool} : {_licences(form.available)}",
+            f"  Nombre d'années de renouvellement : {form.years}",
+            f"  Licences utilisateurs affectées à {account.customer} : {form.seats}",
+            (
+                f"  Licences utilisées : {used} ({_count(form.seats, 'utilisateur')} × "
+                f"{_count(form.years, 'an')})"
+            ),
+            f"  Licences restantes après réabonnement : {_licences(form.left)}",
+            f"  Nouvelle période : {_term(done.new_term, locale=locale)}",
+        ]
+    else:
+        lines = [
+            f"Renewal of {account.customer} — {account.product}, on {day}",
+            f"  Licences left to allocate by {form.pool}: {_licences(form.available)}",
+            f"  Years of renewal: {form.years}",
+            f"  User licences assigned to {account.customer}: {form.seats}",
+            (
+                f"  Licences used: {used} ({_count(form.seats, 'user')} × "
+                f"{_count(form.years, 'year')})"
+            ),
+            f"  Licences left after renewal: {_licences(form.left)}",
+            f"  New term: {_term(done.new_term, locale=locale)}",
+        ]
+    return "\n".join(escape_controls(line) for line in lines)
+
+
+_LEDGER_KINDS = ("grant", "transfer", "assignment", "return")
+
+
+@attrs.frozen(kw_only=True)
+class _LedgerEntryDocument:
+    """The plain-data shape of one entry of a ledger file."""
+
+    kind: Text
+    on: date
+    product: Text
+    target: Text
+    licence_years: Positive
+    reference: Text
+    source: Text | None = None
+
+
+def _ledger_entries(
+    entries: Sequence[Mapping[str, Any]], ledger: LicenseLedger
+) -> tuple[LicenseLedger, int]:
+    """``ledger`` with a file's entries appended (those already in it skipped), and the count.
+
+    Each entry goes through the ledger's own verb (a pool never goes negative); every bad
+    entry is reported at once.
+    """
+    problems = Problems()
+    seen: dict[LedgerEntry, str] = {}
+    known = set(ledger.entries)
+    skipped = 0
+    for index, data in enumerate(entries):
+        path = f"ledger[{index}]"
+        with problems.at(path):
+            entry = _structure.structure(data, _LedgerEntryDocument)
+            if entry.kind not in _LEDGER_KINDS:
+                renewal = entry.kind == "renewal"
+                hint = " (renewals are recorded by 'subbill renew')" if renewal else ""
+                problems.add(
+                    f"{path}.kind",
+                    f"{entry.kind!r} must be {', '.join(map(repr, _LEDGER_KINDS[:-1]))} or "
+                    f"'return'{hint}",
+                )
+                continue
+            if (entry.kind == "grant") != (entry.source is None):
+                problems.add(
+                    f"{path}.source",
+                    "a grant has no source" if entry.source is not None else "is missing",
+                )
+                continue
+            try:
+                grown = _move(ledger, entry)
+            except RefusedError as error:  # a pool would go negative: in words, at its path
+                problems.add(path, _message(error))
+                continue
+            added = grown.entries[-1]
+            if added in seen:
+                problems.add(path, f"the same entry as {seen[added]}")
+                continue
+            seen[added] = path
+            if added in known:
+                skipped += 1
+                continue
+            ledger = grown
+    problems.check()
+    return ledger, skipped
+
+
+def _move(ledger: LicenseLedger, entry: _LedgerEntryDocument) -> LicenseLedger:
+    on, reference = entry.on, entry.reference
+    if entry.source is None:
+        return ledger.grant(
+            entry.target, entry.product, entry.licence_years, on=on, reference=reference
+        )
+    return ledger.move(
+        EntryKind(entry.kind),
+        entry.source,
+        entry.target,
+        entry.product,
+        entry.licence_years,
+        on=on,
+        reference=reference,
+    )
+
+
+def _ledger_load(args: argparse.Namespace) -> int:
+    data = _read_data(args.file)
+    with _reading(args.file):
+        entries = _structure.entries(data, "ledger")
+    with _store(args.db, create=True) as store, store.transaction():
+        ledger = store.load_ledger()
+        with _reading(args.file):
+            grown, skipped = _ledger_entries(entries, ledger)
+        new = grown.entries[len(ledger.entries) :]
+        store.append_ledger(new)
+    print(
+        f"{len(new)} ledger entries appended to {args.db}"
+        + (f" ({skipped} already recorded)." if skipped else ".")
+    )
+    for holder, product in sorted({(e.target, e.product) for e in new} | {
+        (e.source, e.product) for e in new if e.source is not None
+    }):
+        print(f"  {holder}: {_licences(grown.balance(holder, product))} {product}")
+    return 0
+
+
+def _add_review_renew_and_ledger(
+    commands: Any, *, db: _Parser, as_of: _Parser, locale: _Parser
+) -> None:
+    """The ``review``, ``renew`` and ``ledger load`` commands (issue 11)."""
+    review = commands.add_parser(
+        "review",
+        parents=[as_of, locale, db],
+        help="the monthly review of a subscription (plan, modules, usage, billing, payment)",
+    )
+    review.add_argument("subscription", metavar="SUBSCRIPTION", help="the subscription's id")
+    review.add_argument(
+        "--usage",
+        required=True,
+        metavar="USAGE",
+        help=f"the month's resource counts and module use, a .json or .toml file {_see('usage')}",
+    )
+    review.set_defaults(run=_review)
+
+    renewal = commands.add_parser(
+        "renew",
+        parents=[locale, db],
+        help="renew a customer's licence account from a reseller's pool, print the form",
+    )
+    renewal.add_argument("customer", metavar="ACCOUNT", help="the customer of the account")
+    renewal.add_argument(
+        "--product", default=None, help="the product, when the customer has several (e.g. TBox)"
+    )
+    renewal.add_argument(
+        "--on",
+        type=_date_argument,
+        default=None,
+        metavar="DATE",
+        help="the date of the renewal, YYYY-MM-DD (default: today)",
+    )
+    renewal.add_argument(
+        "--years",
+        type=_whole_argument(MAX_YEARS),
+        default=1,
+        metavar="N",
+        help="years of the new term (default: 1)",
+    )
+    renewal.add_argument(
+        "--seats",
+        type=_whole_argument(MAX_SEATS),
+        default=None,
+        metavar="N",
+        help="user licences of the new term (default: the current term's seats)",
+    )
+    renewal.add_argument(
+        "--early",
+        action="store_true",
+        help="renew a term that is not due yet (due: from three months before its end)",
+    )
+    renewal.add_argument(
+        "--pool",
+        default=None,
+        help="the pool to renew from (default: the account's reseller) "
+        f"{_see('ledger')}",
+    )
+    renewal.set_defaults(run=_renew)
+
+    ledger = commands.add_parser("ledger", help="load licence-years movements (grants, transfers)")
+    verbs = ledger.add_subparsers(dest="verb", metavar="VERB", required=True)
+    load = verbs.add_parser(
+        "load", parents=[db], help='load {"ledger": [...]}: grants, transfers, assignments'
+    )
+    load.add_argument("file", metavar="FILE", help=f"a .json or .toml file {_see('ledger')}")
+    load.set_defaults(run=_ledger_load)
+
+
+MAX_YEARS = 99
+"""The longest renewal the command line takes, in years."""
+MAX_SEATS = 1_000_000
+"""The most user licences a renewal on the command line gives one account."""
+
+
+def _whole_argument(maximum: int) -> Callable[[str], int]:
+    """An argument type: a whole number from 1 to ``maximum``, written in ASCII digits."""
+
+    def read(text: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,9}", text) or not 1 <= int(text) <= maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be a whole number from 1 to {maximum}")
+        return int(text)
+
+    return read
+
+
+
 # -- output files -------------------------------------------------------------------------------
 
 
@@ -826,7 +1371,7 @@ def _parser() -> _Parser:
         verbs = group.add_subparsers(dest="verb", metavar="VERB", required=True)
         parents = [db, as_of] if noun == "catalog" else [db]
         load = verbs.add_parser("load", parents=parents, help=f"load {what}")
-        load.add_argument("file", metavar="FILE", help="a .json or .toml file")
+        load.add_argument("file", metavar="FILE", help=f"a .json or .toml file {_see(noun)}")
         if noun == "catalog":
             load.add_argument(
                 "--effective",
@@ -860,7 +1405,7 @@ def _parser() -> _Parser:
     quote.add_argument(
         "file",
         metavar="FILE",
-        help="the payment link or quote, a .json or .toml file (see docs/formats.md)",
+        help=f"the payment link or quote, a .json or .toml file {_see('payment-link')}",
     )
     quote.add_argument(
         "--purchase", action="store_true", help="pay the offer and store the purchase in --db"
@@ -901,6 +1446,7 @@ def _parser() -> _Parser:
     show.add_argument("--pdf", metavar="OUT", default=None, help="also write the invoice as PDF")
     show.add_argument("--force", action="store_true", help="replace the --pdf file if it exists")
     show.set_defaults(run=_invoice_show)
+    _add_review_renew_and_ledger(commands, db=db, as_of=as_of, locale=locale)
     return parser
 
 
@@ -923,8 +1469,9 @@ def _silence_stdout() -> None:
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     """The parsed command line, ``--as-of`` defaulting to today (raises on a usage error)."""
     args = _parser().parse_args(argv)
-    if getattr(args, "as_of", "unset") is None:
-        args.as_of = date.today()  # the only place subbill reads the clock
+    for name in ("as_of", "on"):  # --as-of, and renew's --on
+        if getattr(args, name, "unset") is None:
+            setattr(args, name, date.today())  # the only place subbill reads the clock
     return args
 
 
