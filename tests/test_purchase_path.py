@@ -561,3 +561,39 @@ def test_the_monthly_review_of_a_purchased_subscription_finds_nothing_wrong(stor
         ("billing", "invoice_matches"),
         ("payment_method", "payment_method_ok"),
     ]
+
+
+def test_portal_and_review_commands_work_on_a_purchased_subscription_without_catalog(
+    tmp_path, capsys
+):
+    link = tmp_path / "lien.json"
+    link.write_text(json.dumps(LINK_FILE), encoding="utf-8")
+    db = tmp_path / "subbill.db"
+    status, _, err = _cli(
+        capsys, "quote", link, "--paid-on", "2026-08-31", "--purchase", "--db", db,
+        "--customer", "Garage Martin", "--reference", "pay_1", "--payment-method", "pm_visa",
+    )  # fmt: skip
+    assert status == 0, err
+    for day in ("2027-02-28", "2027-03-31"):
+        assert _cli(capsys, "bill-run", "--db", db, "--as-of", day)[0] == 0
+    status, out, err = _cli(
+        capsys, "portal", "Garage Martin", "--db", db, "--as-of", "2027-02-01",
+        "--locale", "fr_FR",
+    )  # fmt: skip
+    assert status == 0, err
+    out = out.replace("\u202f", " ").replace("\xa0", " ")
+    assert "SO-pay_1" in out
+    (row,) = [line for line in out.splitlines() if line.startswith("pay_1-S1")]
+    assert row.split() == [
+        "pay_1-S1", "Planifié", "—", "0", "1", "mensuel", "28/02/2027", "360,00", "€", "pm_visa"
+    ]
+    usage = tmp_path / "usage.json"
+    usage.write_text('{"resources": {}, "modules": {}}', encoding="utf-8")
+    status, out, err = _cli(
+        capsys, "review", "pay_1-S1", "--db", db, "--as-of", "2027-03-31", "--usage", usage,
+        "--locale", "fr_FR",
+    )  # fmt: skip
+    assert status == 0, err
+    assert "La facture F-2027-000002 correspond à votre configuration." in out
+    assert "Plan actif" not in out  # no plan, modules nor limits on quoted lines
+    assert out.rstrip().endswith("Rien à signaler.")

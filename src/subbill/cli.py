@@ -787,8 +787,12 @@ def _counts(counts: Mapping[str, int], name: str, known: Sequence[str], problems
             problems.add(path, f"{count} must be an int >= 0")
 
 
-def _usage_file(data: object, *, subscription: str, catalog: Catalog) -> _Usage:
-    """The usage of ``subscription`` in a usage file; every bad field is reported at once."""
+def _usage_file(data: object, *, subscription: str, catalog: Catalog | None) -> _Usage:
+    """The usage of ``subscription`` in a usage file; every bad field is reported at once.
+
+    Without a catalog (a subscription of quoted lines has no plan, so no limits nor
+    modules) any resource or module named is unknown.
+    """
     document = _structure.structure(data, _UsageDocument)
     problems = Problems()
     if document.subscription is not None and document.subscription != subscription:
@@ -796,9 +800,11 @@ def _usage_file(data: object, *, subscription: str, catalog: Catalog) -> _Usage:
             "subscription",
             f"{document.subscription!r} is not the subscription reviewed ({subscription!r})",
         )
-    resources = sorted({name for plan in catalog.plans for name, _ in plan.limits})
+    plans = catalog.plans if catalog is not None else ()
+    resources = sorted({name for plan in plans for name, _ in plan.limits})
+    modules = [module.code for module in catalog.modules] if catalog is not None else []
     _counts(document.resources, "resources", resources, problems)
-    _counts(document.modules, "modules", [module.code for module in catalog.modules], problems)
+    _counts(document.modules, "modules", modules, problems)
     methods: list[PaymentMethod] = []
     for index, entry in enumerate(document.payment_methods or ()):
         with problems.at(f"payment_methods[{index}]"):
@@ -859,12 +865,13 @@ def _unchecked_method(method_id: str, *, locale: str) -> str:
 def _review(args: argparse.Namespace) -> int:
     data = _read_data(args.usage)
     with _store(args.db, read_only=True) as store:
-        catalog = _stored_catalog(store, args.db)
         subscription = store.get_subscription(args.subscription)
         if subscription is None:
             known = store.subscription_ids()
             hint = _close(args.subscription, known) if known else "; none is stored"
             raise _failure(f"no subscription {args.subscription!r} in {args.db}{hint}")
+        # A subscription of quoted lines (bought from a link or quote) needs no catalog.
+        catalog = _stored_catalog(store, args.db) if subscription.plans else None
         if args.as_of < subscription.start:
             raise _failure(
                 f"subscription {subscription.id!r} starts on {subscription.start.isoformat()}: "
@@ -873,6 +880,10 @@ def _review(args: argparse.Namespace) -> int:
         with _reading(args.usage):
             usage = _usage_file(data, subscription=subscription.id, catalog=catalog)
         invoices = store.invoices(subscription=subscription.id)
+        if usage.payment_methods is None:  # not in the file: the customer's stored wallet
+            wallet = store.get_wallet(subscription.customer)
+            if wallet is not None:
+                usage = attrs.evolve(usage, payment_methods=wallet.methods)
     findings = monthly_review(
         subscription,
         catalog,
@@ -891,6 +902,8 @@ def _review(args: argparse.Namespace) -> int:
     ))
     to_look_at = 0
     for check, (french_heading, english_heading) in _REVIEW_HEADINGS.items():
+        if not any(finding.check == check for finding in findings):
+            continue  # quoted lines only: no plan, modules nor limits to review
         print()
         print(french_heading if french else english_heading)
         for finding in findings:
