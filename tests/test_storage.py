@@ -22,20 +22,25 @@ from hypothesis.stateful import (
 )
 
 from subbill import (
+    MONTHLY,
     BillingStart,
     LicenseAccount,
     LicenseLedger,
     LineItem,
     Money,
     Payment,
+    PaymentLink,
     Quote,
     Subscription,
     bill_subscription,
 )
+from subbill.customers import Customer, CustomerKind
 from subbill.decisions import Refused, RefusedError
 from subbill.errors import InvalidDateError, InvalidStateError, StorageError
 from subbill.licenses import renew, renewal_form
-from subbill.service import run_billing
+from subbill.payments import Card, Wallet
+from subbill.quotes import purchase
+from subbill.service import run_billing, store_purchase
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.storage.codec import StoredDataError, dumps, loads
 from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
@@ -65,6 +70,9 @@ def snapshot(store):
         "ledger": store.load_ledger(),
         "accounts": store.license_accounts(),
         "last_issued_on": store.last_issued_on(),
+        "customers": [store.get_customer(c) for c in store.customer_ids()],
+        "orders": store.orders(),
+        "wallets": [store.get_wallet(c) for c in ("C0", "C1", "C2")],
     }
 
 
@@ -143,6 +151,70 @@ class StoresAgree(RuleBasedStateMachine):
             except InvalidStateError:
                 return  # what was billed is never rewritten: the replacement is refused
         self.each(lambda s: s.save_subscription(sub))
+
+    @rule(
+        number=st.integers(0, 3),
+        buyer=st.integers(0, 2),
+        months=st.integers(0, 3),
+        setup=st.integers(0, 500),
+        days=st.integers(0, 20),
+    )
+    def store_a_purchase(self, number, buyer, months, setup, days):
+        # A payment link bought on a later day: a setup fee now and a monthly line from
+        # ``months`` after payment, in one subscription of quoted lines. The same reference
+        # twice is stored once; another purchase under it is refused, and nothing changes.
+        self.day += timedelta(days=days)
+        lines = [
+            LineItem(
+                code="seo",
+                name="SEO",
+                unit_price=Money("300", "EUR"),
+                frequency=MONTHLY,
+                billing_start=BillingStart.after_months(months) if months else None,
+            )
+        ]
+        if setup:
+            lines.append(LineItem(code="site", name="Site", unit_price=Money(setup, "EUR")))
+        link = PaymentLink(id="LIEN", currency="EUR", lines=tuple(lines))
+        bought = purchase(
+            link, paid_on=self.day, reference=f"pay_{number}", customer=f"C{buyer}",
+            payment_method="pm_visa",
+        )  # fmt: skip
+
+        def store_it(store):
+            before = snapshot(store)
+            try:
+                receipt = store_purchase(store, bought)
+            except InvalidStateError as refused:
+                assert snapshot(store) == before
+                return str(refused)
+            if not receipt.created:
+                assert snapshot(store) == before
+            return receipt
+
+        outcome = self.each(store_it)
+        if isinstance(outcome, str):
+            event("purchase refused")
+            return
+        event("purchase stored" if outcome.created else "purchase stored already")
+        again = self.each(store_it)  # a retried webhook: the first receipt, nothing written
+        assert not again.created
+        assert (again.order, again.invoice, again.subscription) == (
+            outcome.order,
+            outcome.invoice,
+            outcome.subscription,
+        )
+
+    @rule(number=st.integers(0, 2), kind=st.sampled_from(list(CustomerKind)))
+    def save_customer(self, number, kind):
+        customer = Customer(id=f"C{number}", legal_name=f"Client {number}", kind=kind)
+        self.each(lambda s: s.save_customer(customer))
+
+    @rule(number=st.integers(0, 2), last4=st.sampled_from(["4242", "5454"]))
+    def save_wallet(self, number, last4):
+        card = Card(id=f"pm_{last4}", brand="Visa", last4=last4, exp_month=12, exp_year=2030)
+        wallet = Wallet(customer=f"C{number}").add(card, make_default=True)
+        self.each(lambda s: s.save_wallet(wallet))
 
     @rule(days=st.integers(1, 60))
     def bill_everything(self, days):
