@@ -27,6 +27,16 @@ def test_tour_prints_the_french_walkthrough(capsys, monkeypatch):
     assert "31 mars 2026" in out
     assert "12/31" in out
     assert "33,34\xa0€" in out
+    # Section 4: the life of one subscription (issue 11).
+    life = out.split("4. La vie d'un abonnement")[1].replace("\xa0", " ").replace("\u202f", " ")
+    assert "Payé le 31 août 2026 : 1 620,00 € TTC, facture F-2026-000001 « Payée »" in life
+    assert "Statut le 1 février 2027 : Planifié" in life
+    assert "Statut le 28 février 2027 : Actif" in life
+    for day, number, card in (
+        ("28 février 2027", "F-2027-000001", "pm_visa_4242"),
+        ("31 mars 2027", "F-2027-000002", "pm_mc_5454"),
+    ):
+        assert f"{day} : facture {number}, 360,00 € TTC, « Payée » (carte {card})" in life
 
 
 def test_the_readme_example_runs_and_prints_what_its_comments_say(capsys):

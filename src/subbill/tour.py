@@ -1,7 +1,9 @@
 """Visite guidée de subbill : ce que la bibliothèque calcule, en français.
 
 Lancez-la avec ``subbill demo``, ``python -m subbill demo``, ``make demo`` ou
-``python examples/tour.py``. Elle ne fait que des calculs : aucun fichier, aucune horloge.
+``python examples/tour.py``. Elle ne fait que des calculs : aucun fichier (la base est en
+mémoire), aucune horloge. La vie complète d'un abonnement, avec une base SQLite et le
+portail, est dans ``examples/du_devis_a_la_facture.py``.
 """
 
 import itertools
@@ -11,11 +13,20 @@ from subbill import (
     MONTHLY,
     BillingSchedule,
     BillingStart,
+    Discount,
+    Duration,
+    LineItem,
     Money,
+    PaymentLink,
+    TaxRate,
     billable_periods,
     prorate,
+    purchase,
 )
-from subbill.l10n import describe_proration, format_date, format_money, format_period
+from subbill.invoices import Payment
+from subbill.l10n import describe_proration, format_date, format_money, format_period, label
+from subbill.service import pay_invoice, run_billing, store_purchase
+from subbill.storage import MemoryStore
 
 LOCALE = "fr_FR"
 
@@ -90,3 +101,71 @@ def main() -> None:
         prix_mensuel, premier, locale=LOCALE, reason="changement de plan"
     )
     print(f"  • {explication}")
+
+    _vie_d_un_abonnement()
+
+
+def _vie_d_un_abonnement() -> None:
+    """Section 4: a payment link bought, stored, billed on its dates, paid, its card changed."""
+    _titre("4. La vie d'un abonnement, du lien de paiement à la facture payée")
+    tva = TaxRate(name="TVA 20 %", percent="20")
+    lien = PaymentLink(
+        id="LIEN-SITE-SEO",
+        currency="EUR",
+        lines=(
+            LineItem(
+                code="site",
+                name="Création du site",
+                unit_price=Money("1500.00", "EUR"),
+                tax_rates=(tva,),
+            ),
+            LineItem(
+                code="seo",
+                name="Référencement (SEO)",
+                unit_price=Money("300.00", "EUR"),
+                frequency=MONTHLY,
+                billing_start=BillingStart.after_months(6),
+                tax_rates=(tva,),
+            ),
+        ),
+        discounts=(Discount.percent_off("BIENVENUE", "10", duration=Duration.once()),),
+    )
+    print(
+        "Un lien de paiement : site 1 500,00 € HT aujourd'hui, SEO 300,00 € HT par mois "
+        "dans six mois, TVA 20 %, remise de bienvenue de 10 % une seule fois."
+    )
+    achat = purchase(
+        lien,
+        paid_on=date(2026, 8, 31),
+        payment_method="pm_visa_4242",
+        reference="pay_001",
+        customer="Garage Martin",
+    )
+    base = MemoryStore()
+    recu = store_purchase(base, achat)
+    store_purchase(base, achat)  # un double clic : rien de plus
+    if recu.invoice is None or recu.subscription is None:  # pragma: no cover
+        raise RuntimeError("the purchase made no invoice or no subscription")
+    abonnement = recu.subscription
+    print(
+        f"Payé le 31 août 2026 : {format_money(recu.invoice.total, locale=LOCALE)} TTC, "
+        f"facture {recu.invoice.number} « {label(recu.invoice.status, locale=LOCALE)} »"
+    )
+    for jour in (date(2027, 2, 1), date(2027, 2, 28)):
+        statut = label(abonnement.status(as_of=jour), locale=LOCALE)
+        print(f"Statut le {format_date(jour, locale=LOCALE)} : {statut}")
+    for jour in (date(2027, 2, 28), date(2027, 3, 31)):
+        if jour == date(2027, 3, 31):
+            abonnement = abonnement.change_payment_method("pm_mc_5454", on=date(2027, 3, 10))
+            base.save_subscription(abonnement)
+            print("Le 10 mars 2027, le client remplace sa carte : l'abonnement suit.")
+        for numero in run_billing(base, as_of=jour).invoices:
+            facture = base.get_invoice(numero)
+            if facture is None:  # pragma: no cover
+                raise RuntimeError(f"invoice {numero} was not stored")
+            payee = pay_invoice(base, numero, Payment(amount=facture.total, paid_on=jour))
+            print(
+                f"  • {format_date(jour, locale=LOCALE)} : facture {numero}, "
+                f"{format_money(payee.total, locale=LOCALE)} TTC, "
+                f"« {label(payee.status, locale=LOCALE)} » (carte {abonnement.payment_method})"
+            )
