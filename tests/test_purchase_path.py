@@ -597,3 +597,33 @@ def test_portal_and_review_commands_work_on_a_purchased_subscription_without_cat
     assert "La facture F-2027-000002 correspond à votre configuration." in out
     assert "Plan actif" not in out  # no plan, modules nor limits on quoted lines
     assert out.rstrip().endswith("Rien à signaler.")
+
+
+def test_an_instalment_has_one_due_date_in_the_checkout_and_in_the_store(store):
+    # The numbers: paid on 10 March, the first instalment billed on 10 April was due
+    # on 10 April in checkout.future but on 10 May once the purchase was billed (30 days of
+    # default terms). Now both say 10 April.
+    link = PaymentLink(
+        id="L-MAINT",
+        currency="EUR",
+        lines=(
+            LineItem(
+                code="maint",
+                name="Maintenance",
+                unit_price=eur("40"),
+                frequency=MONTHLY,
+                billing_start=BillingStart.after_months(1),
+            ),
+        ),
+    )
+    result = purchase(link, paid_on=date(2026, 3, 10), reference="pay_m", customer="C")
+    first = result.future[0]
+    assert (first.issued_on, first.due_on) == (date(2026, 4, 10), date(2026, 4, 10))
+    store_purchase(store, result)
+    run_billing(store, as_of=date(2026, 4, 10))
+    (billed,) = store.invoices(subscription=result.subscription.id)
+    assert (billed.issued_on, billed.due_on, billed.total) == (
+        date(2026, 4, 10),
+        date(2026, 4, 10),
+        eur("40.00"),
+    )
