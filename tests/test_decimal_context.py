@@ -276,7 +276,7 @@ def _checkout_calls() -> list[object]:
         discounts=(Discount.percent_off("LAUNCH", "7.5", duration=Duration.once()),),
     )
     result = checkout(offer, paid_on=date(2026, 1, 31), horizon=date(2026, 6, 30))
-    return [result, result.total_due_now, result.future_total()]
+    return [result, result.total_due_now, result.future]
 
 
 SCENARIOS: dict[str, Callable[[], list[object]]] = {

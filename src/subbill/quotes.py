@@ -501,11 +501,6 @@ class Checkout:
         """The checkout total (what the buyer pays today)."""
         return None if self.due_now is None else self.due_now.total
 
-    def future_total(self) -> Money | None:
-        """The sum of the future payments shown."""
-        if not self.future:
-            return None
-        return Money.total((p.total for p in self.future), currency=self.future[0].currency)
 
 
 def _horizon(lines: Sequence[LineItem], paid_on: date, horizon: date | None) -> date:

@@ -479,12 +479,6 @@ class Subscription:
         """The add-ons subscribed on ``day``."""
         return frozenset(span.code for span in self.addons if span.is_active_on(day))
 
-    def available_modules(self, catalog: Catalog, *, on: date) -> frozenset[str]:
-        """Modules usable on ``on``: those switched on and those the plan includes."""
-        _check_catalog(catalog)
-        plan = self.plan_on(on)
-        included = catalog.plan(plan).modules if plan else frozenset()
-        return self.modules_on(on) | included
 
     def status(self, *, as_of: date, invoices: Iterable[Invoice] = ()) -> SubscriptionStatus:
         """The status on ``as_of``, derived from dates and events, never stored.

@@ -447,7 +447,7 @@ def _payment_findings(
                 facts={"method": label},
             )
         ]
-    if next_billing is not None and method.expires_before(next_billing):
+    if next_billing is not None and method.is_expired(as_of=next_billing):
         return [
             Finding(
                 check="payment_method",
