@@ -123,5 +123,7 @@ def test_every_error_has_a_code_and_the_root():
         assert re.fullmatch(r"[a-z_]+", cls.code)
         if cls is not errors.SubbillError:
             # Storage failures are not the caller's bad value: they subclass RuntimeError.
-            builtin = RuntimeError if cls is errors.StorageError else ValueError | TypeError
+            builtin = (
+                RuntimeError if issubclass(cls, errors.StorageError) else ValueError | TypeError
+            )
             assert issubclass(cls, builtin), f"{cls.__name__} needs a builtin base"

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import attrs
 
@@ -42,10 +42,10 @@ from subbill._structure import (
     structure,
 )
 from subbill.errors import (
-    InputError,
+    CatalogError,
     InvalidArgumentError,
     InvalidTypeError,
-    SubbillError,
+    UnknownCodeError,
 )
 from subbill.money import Money, _brief, _to_currency, check_money
 from subbill.periods import Frequency
@@ -62,39 +62,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-class CatalogError(InputError):
-    """The catalog's data is bad or inconsistent; ``path`` names the (first) bad field.
-
-    ``problems`` holds every ``(path, message)`` found: :meth:`Catalog.from_mapping`
-    reports all the bad fields of the data at once; the consistency checks of a
-    :class:`Catalog` (duplicate codes or ranks, unknown references, cycles) the first one.
-    """
-
-    code: ClassVar[str] = "invalid_catalog"
-
-    def __init__(self, path: str, message: str, *more: tuple[str, str]) -> None:
-        super().__init__(((path, message), *more))
-        self.path = path
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (*self.problems[0], *self.problems[1:]))
-
-
-class UnknownCodeError(SubbillError, LookupError):
-    """A plan, module or add-on code that the catalog does not hold."""
-
-    code: ClassVar[str] = "unknown_code"
-
-    def __init__(self, kind: str, value: str, known: Iterable[str]) -> None:
-        self.kind = kind
-        self.value = value
-        names = ", ".join(sorted(known)) or "none"
-        super().__init__(f"{kind}={value!r} is not in the catalog; known: {names}")
-
-    def __str__(self) -> str:  # LookupError would quote the message otherwise
-        return str(self.args[0])
 
 
 class ChangeTiming(enum.Enum):
@@ -478,13 +445,13 @@ class Catalog:
         ...     {"code": "a", "name": "A", "rank": 1, "limits": {"clients": -5}}]})
         Traceback (most recent call last):
         ...
-        subbill.catalog.CatalogError: plans[0].limits.clients: -5 must be an int >= 0 or None
+        subbill.errors.CatalogError: plans[0].limits.clients: -5 must be an int >= 0 or None
         >>> Catalog.from_mapping({"currency": "EUR", "plans": [
         ...     {"code": "a", "name": "", "rank": 1, "limts": {"clients": 5},
         ...      "prices": {"monthly": 29.9}}]})
         Traceback (most recent call last):
         ...
-        subbill.catalog.CatalogError: plans[0].name: '' must be a non-empty text
+        subbill.errors.CatalogError: plans[0].name: '' must be a non-empty text
         plans[0].prices.monthly: amount=29.9 is a float, which cannot hold an exact amount; ...
         plans[0].limts: unknown key, did you mean 'limits'?
         """

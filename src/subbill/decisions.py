@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from subbill.errors import SubbillError
+from subbill.errors import RefusedError
 
 __all__ = ["Allowed", "Decision", "Refused", "RefusedError", "refusal", "to_facts"]
 
@@ -68,18 +68,6 @@ class Refused:
 
 
 Decision = Allowed | Refused
-
-
-class RefusedError(SubbillError, ValueError):
-    """An action was attempted although its decision is a refusal; ``refusal`` says why."""
-
-    code: ClassVar[str] = "refused"
-
-    def __init__(self, refusal: Refused, action: str) -> None:
-        self.refusal = refusal
-        self.action = action
-        facts = ", ".join(f"{key}={value!r}" for key, value in refusal.facts)
-        super().__init__(f"cannot {action}: refused ({refusal.code}; {facts})")
 
 
 def refusal(code: str, **facts: Any) -> Refused:

@@ -15,26 +15,38 @@ float_amount | amount=19.99 is a float; pass a str or a Decimal, e.g. Money("19.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # the refusal a RefusedError carries; decisions imports this module
+    from subbill.decisions import Refused
 
 __all__ = [
     "CardDataError",
+    "CatalogError",
     "CurrencyMismatchError",
+    "DatabaseLockedError",
+    "DiskFullError",
     "FloatAmountError",
     "InputError",
     "InvalidAllocationError",
     "InvalidAmountError",
     "InvalidArgumentError",
     "InvalidBillingDayError",
+    "InvalidCardError",
     "InvalidDateError",
     "InvalidFrequencyError",
     "InvalidPeriodError",
     "InvalidQuantityError",
     "InvalidStateError",
+    "InvalidTransitionError",
     "InvalidTypeError",
     "OutOfBoundsError",
+    "ReadOnlyDatabaseError",
+    "RefusedError",
     "StorageError",
+    "StoredDataError",
     "SubbillError",
+    "UnknownCodeError",
     "UnknownCurrencyError",
 ]
 
@@ -224,3 +236,131 @@ class InputError(SubbillError, ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.problems,))
+
+
+class InvalidTransitionError(InvalidStateError):
+    """A lifecycle verb was used in a state that does not allow it (an invalid state)."""
+
+    code: ClassVar[str] = "invalid_transition"
+
+    def __init__(self, document: str, status: str, action: str, expected: str) -> None:
+        self.document = document
+        self.status = status
+        self.action = action
+        super().__init__(f"cannot {action} {document} with status={status}: {expected}")
+
+
+class InvalidCardError(CardDataError):
+    """Card data that must not be stored, or is not a card (a bad last 4, a bad expiry)."""
+
+    code: ClassVar[str] = "invalid_card"
+
+
+class RefusedError(SubbillError, ValueError):
+    """An action was attempted although its decision is a refusal; ``refusal`` says why."""
+
+    code: ClassVar[str] = "refused"
+
+    def __init__(self, refusal: Refused, action: str) -> None:
+        self.refusal = refusal
+        self.action = action
+        facts = ", ".join(f"{key}={value!r}" for key, value in refusal.facts)
+        super().__init__(f"cannot {action}: refused ({refusal.code}; {facts})")
+
+
+class CatalogError(InputError):
+    """The catalog's data is bad or inconsistent; ``path`` names the (first) bad field.
+
+    ``problems`` holds every ``(path, message)`` found: :meth:`Catalog.from_mapping`
+    reports all the bad fields of the data at once; the consistency checks of a
+    :class:`Catalog` (duplicate codes or ranks, unknown references, cycles) the first one.
+    """
+
+    code: ClassVar[str] = "invalid_catalog"
+
+    def __init__(self, path: str, message: str, *more: tuple[str, str]) -> None:
+        super().__init__(((path, message), *more))
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (*self.problems[0], *self.problems[1:]))
+
+
+class UnknownCodeError(SubbillError, LookupError, ValueError):
+    """A plan, module or add-on code that the catalog does not hold."""
+
+    code: ClassVar[str] = "unknown_code"
+
+    def __init__(self, kind: str, value: str, known: Iterable[str]) -> None:
+        self.kind = kind
+        self.value = value
+        names = ", ".join(sorted(known)) or "none"
+        super().__init__(f"{kind}={value!r} is not in the catalog; known: {names}")
+
+    def __str__(self) -> str:  # LookupError would quote the message otherwise
+        return str(self.args[0])
+
+
+class DatabaseLockedError(StorageError):
+    """Another process held the write lock for longer than the store waits.
+
+    Attributes:
+        path: the database.
+        waited: how long the store waited for the lock, in seconds.
+    """
+
+    code: ClassVar[str] = "database_locked"
+
+    def __init__(self, path: str, *, waited: float) -> None:
+        self.path = path
+        self.waited = waited
+        super().__init__(
+            f"{path}: database is locked by another process (waited {waited:g} s); "
+            "try again when it has finished"
+        )
+
+
+class DiskFullError(StorageError):
+    """A write did not fit: the disk (or the database's size limit) is full.
+
+    The transaction it was part of is rolled back: nothing of it is kept.
+    """
+
+    code: ClassVar[str] = "disk_full"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: disk is full; nothing of the interrupted transaction was saved, "
+            "free some space and run the command again"
+        )
+
+
+class ReadOnlyDatabaseError(StorageError):
+    """A write was asked of a database opened read-only, or of a file that cannot be written."""
+
+    code: ClassVar[str] = "read_only_database"
+
+    def __init__(self, path: str, *, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: read-only database ({reason}); nothing was written")
+
+
+class StoredDataError(StorageError, ValueError):
+    """A stored row that cannot be read back (unknown version, damaged document).
+
+    Attributes:
+        table: the table of the row (``None`` when the document was not read from a table).
+        key: the row's id in that table.
+
+    >>> print(StoredDataError("not valid JSON", table="subscriptions", key="S1"))
+    subscriptions row 'S1': not valid JSON
+    """
+
+    code: ClassVar[str] = "stored_data"
+
+    def __init__(self, message: str, *, table: str | None = None, key: object = None) -> None:
+        self.table = table
+        self.key = key
+        super().__init__(message if table is None else f"{table} row {key!r}: {message}")

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
 import attrs
 
@@ -38,6 +38,7 @@ from subbill.errors import (
     InvalidAmountError,
     InvalidArgumentError,
     InvalidStateError,
+    InvalidTransitionError,
     InvalidTypeError,
     OutOfBoundsError,
 )
@@ -62,18 +63,6 @@ __all__ = [
     "credit_note_for",
     "one_time_line",
 ]
-
-
-class InvalidTransitionError(InvalidStateError):
-    """A lifecycle verb was used in a state that does not allow it (an invalid state)."""
-
-    code: ClassVar[str] = "invalid_transition"
-
-    def __init__(self, document: str, status: str, action: str, expected: str) -> None:
-        self.document = document
-        self.status = status
-        self.action = action
-        super().__init__(f"cannot {action} {document} with status={status}: {expected}")
 
 
 class LineKind(enum.Enum):

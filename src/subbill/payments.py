@@ -42,9 +42,9 @@ from subbill._convert import (
 from subbill.billing import BillingState, NegativeBalancePolicy
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.errors import (
-    CardDataError,
     CurrencyMismatchError,
     InvalidArgumentError,
+    InvalidCardError,
     InvalidStateError,
     InvalidTypeError,
     OutOfBoundsError,
@@ -67,12 +67,6 @@ __all__ = [
 ]
 
 _DIGITS = re.compile(r"\d")
-
-
-class InvalidCardError(CardDataError):
-    """Card data that must not be stored, or is not a card (a bad last 4, a bad expiry)."""
-
-    code: ClassVar[str] = "invalid_card"
 
 
 def _check_last4(_instance: Any, _attribute: Any, value: str) -> None:
