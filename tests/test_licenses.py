@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import pytest
 from dateutil.relativedelta import relativedelta
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from subbill import (
@@ -22,6 +22,7 @@ from subbill import (
     renewal_status,
 )
 from subbill.l10n import knows_refusal, label, refusal_text
+from subbill.periods import add_months
 
 D = date(2026, 1, 5)
 
@@ -317,3 +318,22 @@ def test_a_movement_may_not_empty_a_pool_before_it_was_filled():
 def test_grants_only_through_grant():
     with pytest.raises(InvalidArgumentError, match="kind=grant has no source"):
         LicenseLedger().move(EntryKind.GRANT, "R", "X", "TBox", 3, on=D)
+
+
+@settings(max_examples=200)
+@given(
+    anchor=st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)),
+    terms=st.lists(st.integers(1, 4), min_size=1, max_size=6),
+)
+def test_a_chain_of_terms_ends_where_the_anchor_says_never_drifting(anchor, terms):
+    # Each term starts where the previous ended and keeps the first term's start as anchor:
+    # after any chain, the end is the anchor moved by all the years, its day kept (29 Feb
+    # comes back in leap years), as one term of that length would end.
+    start, total = anchor, 0
+    for years in terms:
+        account = LicenseAccount(
+            customer="C", product="P", seats=1, start=start, years=years, anchor=anchor
+        )
+        total += years
+        assert account.end == add_months(anchor, 12 * total)
+        start = account.end

@@ -326,8 +326,7 @@ class LicenseAccount:
         in leap years instead of drifting to the 28th.
         """
         anchor = self.anchor or self.start
-        months = (self.start.year - anchor.year) * 12 + self.start.month - anchor.month
-        return add_months(anchor, months + 12 * self.years)
+        return add_months(self.start, 12 * self.years, billing_day=anchor.day)
 
     @property
     def last_day(self) -> date:
