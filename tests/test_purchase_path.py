@@ -627,3 +627,123 @@ def test_an_instalment_has_one_due_date_in_the_checkout_and_in_the_store(store):
         date(2026, 4, 10),
         eur("40.00"),
     )
+
+
+def test_the_review_says_invoices_before_and_after_a_cancellation_are_both_right():
+    # Review finding: February billed 100.00 on 1 Feb (nothing was known of a cancellation),
+    # cancelled on 11 Feb, 18/28 credited. The review compared both with the final,
+    # cancelled subscription: "billed 100.00, expected 35.71" and "billed -64.29, expected
+    # 0.00". Each invoice is checked against what billing saw on its day.
+    link = PaymentLink(
+        id="L",
+        currency="EUR",
+        lines=(
+            LineItem(
+                code="m", name="M", unit_price=eur("100"), frequency=MONTHLY, tax_rates=(TVA,)
+            ),
+        ),
+    )
+    store = MemoryStore()
+    store_purchase(
+        store,
+        purchase(link, paid_on=date(2026, 1, 1), customer="A", reference="x", payment_method="pm"),
+    )
+    run_billing(store, as_of=date(2026, 2, 1))
+    cancelled = store.get_subscription("x-S1").cancel(on=date(2026, 2, 11), at_period_end=False)
+    replace_subscription(store, cancelled)
+    run_billing(store, as_of=date(2026, 2, 11))
+    invoices = store.invoices(subscription="x-S1")
+    assert [i.net for i in invoices] == [eur("100.00"), eur("100.00"), eur("-64.29")]
+    findings = monthly_review(cancelled, invoices=invoices, as_of=date(2026, 2, 28))
+    assert [(f.code, f.fact("invoice")) for f in findings if f.check == "billing"] == [
+        ("invoice_matches", "F-2026-000002"),
+        ("invoice_matches", "F-2026-000003"),
+    ]
+    # A wrong invoice is still found: the credit given twice.
+    doubled = attrs.evolve(invoices[2], number="F-X", lines=invoices[2].lines * 2)
+    wrong = monthly_review(cancelled, invoices=[*invoices, doubled], as_of=date(2026, 2, 28))
+    assert "invoice_mismatch" in [f.code for f in wrong if f.check == "billing"]
+
+
+def test_a_retried_payment_webhook_is_recorded_once(store):
+    # Review finding: the same payment (reference ch_123) sent twice recorded 120.00 of
+    # 60.00 received: the invoice paid and 20.00 credited to the customer.
+    link = PaymentLink(
+        id="L",
+        currency="EUR",
+        lines=(LineItem(code="m", name="M", unit_price=eur("100"), frequency=MONTHLY),),
+    )
+    store_purchase(store, purchase(link, paid_on=date(2026, 1, 1), customer="A", reference="x"))
+    (number,) = run_billing(store, as_of=date(2026, 2, 1)).invoices
+    webhook = Payment(amount=eur("60"), paid_on=date(2026, 2, 1), reference="ch_123")
+    first = pay_invoice(store, number, webhook)
+    again = pay_invoice(store, number, webhook)
+    assert again == first
+    assert (again.status, again.amount_due) == (InvoiceStatus.PARTIALLY_PAID, eur("40.00"))
+    assert len(store.payments(number)) == 1
+    assert store.get_billing_state("x-S1").credit_balance is None  # nothing credited
+    other = Payment(amount=eur("40"), paid_on=date(2026, 2, 2), reference="ch_123")
+    with pytest.raises(InvalidStateError, match="reference='ch_123' is already recorded"):
+        pay_invoice(store, number, other)
+    paid = pay_invoice(store, number, attrs.evolve(other, reference="ch_124"))
+    assert paid.status is InvoiceStatus.PAID
+
+
+def test_the_card_of_a_scheduled_subscription_cannot_be_deleted_without_a_replacement():
+    # Review finding: the seed's purchase (SEO billed six months after payment) did not
+    # count as using its card until its first billing date: the Visa could be deleted in
+    # September, and the subscription kept pointing at it.
+    sub = bought().subscription
+    visa = Card(id="pm_visa_4242", brand="Visa", last4="4242", exp_month=12, exp_year=2028)
+    mc = Card(id="pm_mc", brand="Mastercard", last4="5454", exp_month=6, exp_year=2030)
+    old = Card(id="pm_old", brand="Visa", last4="1111", exp_month=1, exp_year=2026)
+    wallet = Wallet(customer="Garage Martin").add(visa, make_default=True).add(mc).add(old)
+    september = date(2026, 9, 15)
+    assert sub.status(as_of=september) is SubscriptionStatus.SCHEDULED
+    decision = wallet.can_delete("pm_visa_4242", subscriptions=[sub], as_of=september)
+    assert decision.code == "in_use"
+    deletion = wallet.delete(
+        "pm_visa_4242", subscriptions=[sub], as_of=september, replacement="pm_mc"
+    )
+    (moved,) = deletion.moved
+    assert moved.payment_method == "pm_mc"
+    with pytest.raises(InvalidArgumentError, match="replacement='pm_old' has expired"):
+        wallet.delete("pm_visa_4242", subscriptions=[sub], as_of=september, replacement="pm_old")
+    with pytest.raises(InvalidTypeError, match=r"subscriptions\[0\]=None"):
+        wallet.can_delete("pm_visa_4242", subscriptions=[None, sub], as_of=september)
+
+
+def test_payment_method_changes_are_recorded_in_date_order():
+    sub = bought().subscription.change_payment_method("pm_mc", on=date(2026, 10, 1))
+    with pytest.raises(InvalidStateError, match="on=2026-09-01 is before 2026-10-01"):
+        sub.change_payment_method("pm_old", on=date(2026, 9, 1))
+    assert sub.change_payment_method("pm_new", on=date(2026, 10, 1)).payment_method == "pm_new"
+
+
+def test_a_quote_is_bought_by_its_own_customer_only():
+    quote = Quote(
+        id="Q-1", customer="Garage Martin", currency="EUR", valid_until=date(2026, 9, 30),
+        lines=(LineItem(code="site", name="Site", unit_price=eur("1500")),),
+    ).send(on=date(2026, 8, 1))  # fmt: skip
+    with pytest.raises(InvalidArgumentError, match="made out to 'Garage Martin'"):
+        purchase(quote, paid_on=PAID, customer="Someone Else", reference="r1")
+    assert purchase(quote, paid_on=PAID, customer="Garage Martin").order.customer == (
+        "Garage Martin"
+    )
+
+
+def test_a_discount_for_a_line_the_offer_does_not_have_is_refused():
+    # Review finding: applies_to=["stie"] silently dropped the 10 % (1,500.00 paid, not 1,350).
+    with pytest.raises(InvalidArgumentError, match="'stie', which is not a line code; did you"):
+        PaymentLink(
+            id="L",
+            currency="EUR",
+            lines=(LineItem(code="site", name="Site", unit_price=eur("1500")),),
+            discounts=(Discount.percent_off("L", "10", applies_to={"stie"}),),
+        )
+
+
+def test_the_due_now_invoice_is_due_on_the_payment_day_whatever_the_terms():
+    result = bought(payment_terms_days=30)
+    assert (result.invoice.issued_on, result.invoice.due_on) == (PAID, PAID)
+    assert result.future[0].due_on == date(2027, 3, 30)  # later invoices: 30 days

@@ -329,7 +329,7 @@ def _store(db: str, *, create: bool = False, read_only: bool = False) -> Iterato
     if not create and not Path(db).exists():
         raise _failure(
             f"no database at {db}: create it with 'subbill catalog load FILE --db {db}' "
-            "(or 'accounts load'), or point --db at an existing one"
+            "(or 'accounts load', or 'quote FILE --purchase'), or point --db at an existing one"
         )
     store = SQLiteStore(db, read_only=read_only, create=create)
     try:
@@ -558,6 +558,23 @@ def _read_offer(file: str) -> PaymentLink | Quote:
 
 
 def _quote(args: argparse.Namespace) -> int:
+    if not args.purchase:
+        given = [
+            flag
+            for flag, value in (
+                ("--customer", args.customer),
+                ("--reference", args.reference),
+                ("--payment-method", args.payment_method or None),
+            )
+            if value is not None
+        ]
+        if given:
+            raise _failure(
+                f"{', '.join(given)} only apply to --purchase: add --purchase to pay the offer "
+                "and store it, or leave them out to see the checkout"
+            )
+    with _reading("--customer"):
+        check_line("customer", args.customer, optional=True)
     offer = _read_offer(args.file)
     with _reading(args.file):
         result = checkout(

@@ -287,19 +287,29 @@ class Wallet:
         at a deleted method. Refusals: ``only_method`` (it is the customer's only method: add
         another first), ``in_use`` (name a replacement), with the subscriptions named.
         ``subscriptions`` are :class:`~subbill.subscriptions.Subscription` values (anything
-        with ``id``, ``payment_method`` and ``is_live_on``): pass them all, or ``()`` for a
-        customer without any.
+        with ``id``, ``payment_method`` and ``bills_after``): pass them all, or ``()`` for a
+        customer without any. A subscription not started yet counts: it will be charged. A
+        replacement that has expired is refused.
         """
         check_date("as_of", as_of)
         self.method(method_id)
         if replacement is not None:
-            self.method(replacement)
+            if self.method(replacement).is_expired(as_of=as_of):
+                raise InvalidArgumentError(
+                    f"replacement={replacement!r} has expired: name a method that can still "
+                    "be charged"
+                )
             if replacement == method_id:
                 raise InvalidArgumentError(
                     f"replacement={replacement!r} must be another method than the one deleted"
                 )
+        items = tuple(subscriptions)
+        for index, item in enumerate(items):
+            if not callable(getattr(item, "bills_after", None)):
+                raise InvalidTypeError(f"subscriptions[{index}]", item, "a Subscription")
+        # A scheduled subscription (bought, first billed later) uses its method too.
         using = sorted(
-            s.id for s in subscriptions if s.payment_method == method_id and s.is_live_on(as_of)
+            s.id for s in items if s.payment_method == method_id and s.bills_after(as_of)
         )
         if using and replacement is None:
             others = [m for m in self.methods if m.id != method_id]

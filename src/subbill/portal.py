@@ -241,7 +241,7 @@ def _quote_row(quote: Quote, as_of: date) -> QuoteRow:
         paid = checkout(quote, paid_on=day)
         if paid.due_now is not None:
             amount = paid.due_now.total
-        if paid.future:
+        if paid.future and not quote.is_expired(as_of=as_of):  # an expired one is not due
             next_payment, next_payment_on = paid.future[0].total, paid.future[0].issued_on
     return QuoteRow(
         id=quote.id,

@@ -26,6 +26,7 @@ Money('500.00', 'EUR')
 
 from __future__ import annotations
 
+import difflib
 import enum
 import itertools
 from collections.abc import Mapping, Sequence
@@ -214,9 +215,18 @@ def _currency(value: object) -> str:
 
 
 def _check_offer_discounts(instance: Any, _attribute: Any, discounts: tuple[Discount, ...]) -> None:
+    codes = {line.code for line in instance.lines}
     for discount in discounts:
         if not isinstance(discount, Discount):
             raise InvalidArgumentError(f"discounts contains {discount!r}, not a Discount")
+        unknown = sorted(set(discount.applies_to or ()) - codes)
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], sorted(codes), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; lines: {sorted(codes)}"
+            raise InvalidArgumentError(
+                f"discount {discount.code!r}: applies_to names {unknown[0]!r}, which is not "
+                f"a line code{hint}"
+            )
         if discount.amount is not None and discount.amount.currency != instance.currency:
             raise InvalidArgumentError(
                 f"discount {discount.code!r} is in {discount.amount.currency}, not "
@@ -739,6 +749,11 @@ def purchase(
         offer._open_on(paid_on, "pay")
         if not offer.lines:
             raise offer._refuse("pay", offer.status, "a quote needs at least one line")
+        if customer is not None and customer != offer.customer:
+            raise InvalidArgumentError(
+                f"customer={customer!r}: quote {offer.id} is made out to {offer.customer!r}, "
+                "who alone can accept it (leave customer= out, or revise the quote)"
+            )
         accepted = attrs.evolve(offer, status=QuoteStatus.ACCEPTED, decided_on=paid_on)
     shown = checkout(offer, paid_on=paid_on, horizon=horizon, customer=customer)
     key = reference or offer.id
@@ -757,6 +772,8 @@ def purchase(
         # the state later bills, credits and corrections start from.
         result = bill_subscription(subscription.to_charge_plan(), as_of=paid_on)
         invoice, state = result.invoice, result.state
+        if invoice is not None:
+            invoice = attrs.evolve(invoice, due_on=paid_on)  # paid at checkout
     else:
         invoice = (
             None if shown.due_now is None else attrs.evolve(shown.due_now, subscription=None)

@@ -294,9 +294,23 @@ def pay_invoice(store: Store, number: str, payment: Payment) -> Invoice:
     The payment is stored, applied to the invoice (paid, partially paid) and what exceeds
     the amount due goes to the subscription's credit balance: later invoices use it up
     before anything is due. Returns the invoice as stored.
+
+    A payment with a ``reference`` already recorded for this invoice (a processor's retried
+    webhook) is recorded once: the same payment again changes nothing; another payment
+    under that reference is refused (:class:`~subbill.errors.InvalidStateError`).
     """
     with store.transaction():
         invoice, owner, state = _invoice_and_state(store, number)
+        if isinstance(payment, Payment) and payment.reference:
+            same = [p for p in store.payments(number) if p.reference == payment.reference]
+            if same and same[0] == payment:
+                return invoice
+            if same:
+                raise InvalidStateError(
+                    f"reference={payment.reference!r} is already recorded for invoice "
+                    f"{number!r} with {same[0].amount} on {same[0].paid_on.isoformat()}: a "
+                    "payment's reference names one payment"
+                )
         if isinstance(payment, Payment) and payment.paid_on < invoice.issued_on:
             raise InvalidArgumentError(
                 f"paid_on={payment.paid_on.isoformat()} is before invoice {number!r} was "

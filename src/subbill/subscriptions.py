@@ -508,6 +508,14 @@ class Subscription:
             return SubscriptionStatus.CANCELLED_AT_PERIOD_END
         return SubscriptionStatus.ACTIVE
 
+    def bills_after(self, day: date) -> bool:
+        """True when the subscription has not ended by ``day`` (live, or not started yet).
+
+        A scheduled subscription will be billed: its payment method is in use.
+        """
+        ends = self.ends_on
+        return ends is None or check_date("day", day) < ends
+
     def is_live_on(self, day: date) -> bool:
         """True when the subscription runs on ``day`` (started, not ended)."""
         ends = self.ends_on
@@ -586,6 +594,49 @@ class Subscription:
         for item in self.withdrawn:
             add(item.kind, item.span, withdrawn=True)
         return (*charges, *quoted)
+
+    def as_known_on(self, day: date) -> Self:
+        """The subscription as it was known on ``day``: the changes made after it undone.
+
+        What billing on ``day`` saw, for checking an invoice of that day against the
+        engine (:func:`subbill.usage.monthly_review`): a cancellation requested after
+        ``day`` is undone, spans that changes (plan, module, seats, price) started after
+        ``day`` are left out and the spans they ended run on. Changes scheduled before
+        ``day`` to take effect after it are left out too; they never touch the period that
+        contains ``day``.
+
+        >>> from subbill.catalog import Catalog, Plan
+        >>> catalog = Catalog(currency="EUR", plans=[
+        ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("10", "EUR")})])
+        >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
+        ...                           start=date(2026, 3, 1))
+        >>> ended = sub.cancel(on=date(2026, 3, 11), at_period_end=False)
+        >>> ended.as_known_on(date(2026, 3, 1)) == sub
+        True
+        >>> ended.as_known_on(date(2026, 3, 11)).cancel_at
+        datetime.date(2026, 3, 11)
+        """
+        check_date("day", day)
+
+        def known(spans: tuple[Span, ...]) -> tuple[Span, ...]:
+            # Spans a later change started are unknown; those it ended run on. (Plans
+            # follow each other: only the last one kept can run past ``day``.)
+            return tuple(
+                attrs.evolve(span, end=None) if span.end is not None and span.end > day else span
+                for span in spans
+                if span.start <= day or span.reason is None
+            )
+
+        cancelled = self.cancelled_on is not None and self.cancelled_on > day
+        return attrs.evolve(
+            self,
+            plans=known(self.plans),
+            modules=known(self.modules),
+            addons=known(self.addons),
+            cancel_at=None if cancelled else self.cancel_at,
+            cancelled_on=None if cancelled else self.cancelled_on,
+            history=tuple(change for change in self.history if change.on <= day),
+        )
 
     @property
     def invoice_discounts(self) -> tuple[Discount, ...]:
@@ -872,6 +923,14 @@ class Subscription:
         'pm_mastercard'
         """
         check_date("on", on)
+        last = max(
+            (c.on for c in self.history if c.kind == "payment_method_changed"), default=None
+        )
+        if last is not None and on < last:
+            raise InvalidStateError(
+                f"on={on.isoformat()} is before {last.isoformat()}, when the payment method "
+                "last changed: changes are recorded in date order"
+            )
         if method_id == self.payment_method:
             return self
         changed = attrs.evolve(self, payment_method=method_id)

@@ -358,12 +358,16 @@ def _billing_findings(
         (invoice for invoice in invoices if invoice.subscription == subscription.id),
         key=lambda invoice: (invoice.issued_on, invoice.number or ""),
     )
-    plan = subscription.to_charge_plan(catalog)
     state = None
     expected_by_number: dict[int, Invoice | None] = {}
     for index, invoice in enumerate(own):
+        # What billing saw that day: changes made later (a cancellation, a plan change)
+        # were not known yet, and the invoices that followed them credit what they changed.
+        known = subscription.as_known_on(invoice.issued_on)
         try:
-            result = bill_subscription(plan, state, as_of=invoice.issued_on)
+            result = bill_subscription(
+                known.to_charge_plan(catalog), state, as_of=invoice.issued_on
+            )
         except SubbillError:
             expected_by_number[index] = None
             continue
@@ -384,8 +388,9 @@ def _compare(invoice: Invoice, expected: Invoice | None) -> Finding:
     expected_lines = (
         [] if expected is None else [line for line in expected.lines if line.period is not None]
     )
-    billed = Money.total((line.amount for line in billed_lines), currency=currency)
-    wanted = Money.total((line.amount for line in expected_lines), currency=currency)
+    # After line discounts: a discount billed wrong is a mismatch too.
+    billed = Money.total((line.net for line in billed_lines), currency=currency)
+    wanted = Money.total((line.net for line in expected_lines), currency=currency)
     billed_keys = {line.charge_key for line in billed_lines}
     expected_keys = {line.charge_key for line in expected_lines}
     unknown = _names(
