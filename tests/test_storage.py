@@ -4,7 +4,9 @@ Store failures (locked, full, read-only, a damaged row) are typed ``StorageError
 clear message; invoice numbers are gapless and in the order of their dates.
 """
 
+import json
 import os
+import shutil
 import sqlite3
 import tempfile
 from datetime import date, timedelta
@@ -36,16 +38,19 @@ from subbill import (
 )
 from subbill.customers import Customer, CustomerKind
 from subbill.decisions import Refused, RefusedError
+from subbill.discounts import Forever, ForMonths, ForPeriods, Once
 from subbill.errors import InvalidDateError, InvalidStateError, StorageError
 from subbill.licenses import renew, renewal_form
 from subbill.payments import Card, Wallet
+from subbill.periods import AfterDays, AfterMonths, Immediately, OnDate
 from subbill.quotes import purchase
 from subbill.service import run_billing, store_purchase
 from subbill.storage import MemoryStore, SQLiteStore
-from subbill.storage.codec import StoredDataError, dumps, loads
+from subbill.storage.codec import FORMAT_VERSION, StoredDataError, dumps, loads
 from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
 from subbill.storage.sqlite import _MIGRATIONS, SCHEMA_VERSION
 from subbill.subscriptions import check_replacement
+from tests.fixtures import format_v1
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()
@@ -437,10 +442,10 @@ def test_schema_is_versioned_and_a_reopened_file_keeps_its_data(tmp_path):
 
 def test_stored_documents_are_versioned_and_refuse_an_unknown_version():
     text = dumps(CATALOG)
-    assert '"version": 1' in text
+    assert '"version": 2' in text
     assert '"amount": "29.00"' in text  # money as a string, never a float
     with pytest.raises(StoredDataError, match="version=99 of a stored Catalog is not supported"):
-        loads(text.replace('"version": 1', '"version": 99'), type(CATALOG))
+        loads(text.replace('"version": 2', '"version": 99'), type(CATALOG))
 
 
 # -- chronological numbering --------------------------------------------------------------------
@@ -823,3 +828,79 @@ def test_a_store_that_may_not_create_opens_and_upgrades_a_subbill_database(tmp_p
     store = SQLiteStore(path, create=False)
     assert store.next_invoice_number(issued_on=date(2026, 3, 1)) == "F-2026-000001"
     store.close()
+
+
+# -- a database written by codec format version 1 (issue 12) -------------------------------------
+
+FORMAT_V1_DB = Path(__file__).parent / "fixtures" / "format_v1.db"
+
+
+def _documents(path):
+    """Every stored document of a database file, as text, read without changing the file."""
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = ("catalog", "subscriptions", "billing_states", "invoices", "quotes", "orders")
+        return {
+            table: [row[0] for row in connection.execute(f"SELECT document FROM {table}")]  # noqa: S608
+            for table in tables
+        }
+    finally:
+        connection.close()
+
+
+def test_a_database_written_by_format_version_1_reads_back_and_bills_on(tmp_path):
+    path = tmp_path / "v1.db"
+    shutil.copyfile(FORMAT_V1_DB, path)
+    documents = _documents(path)
+    # The fixture holds the old shapes, in every table that can hold them.
+    assert all(
+        json.loads(text)["version"] == 1 for texts in documents.values() for text in texts
+    )
+    assert '"kind": "months"' in "".join(documents["subscriptions"])
+    assert '"kind": "after_months", "on_date": null' in "".join(documents["orders"])
+    assert '"kind": "on_date", "on_date": "2026-03-10"' in "".join(documents["quotes"])
+
+    old = SQLiteStore(path)
+    fresh = format_v1.fill(MemoryStore())
+    assert snapshot(old) == snapshot(fresh)
+    catalog_subscription = old.get_subscription("S-CAT")
+    assert [d.duration for d in catalog_subscription.discounts] == [
+        Once(),
+        ForPeriods(3),
+        ForMonths(2),
+        Forever(),
+    ]
+    (order,) = old.orders()
+    assert [line.billing_start for line in order.lines] == [
+        None,
+        Immediately(),
+        OnDate(date(2026, 3, 10)),
+        AfterDays(45),
+        AfterMonths(1),
+    ]
+    assert [line.billing_start for line in old.get_quote("Q-ALL").lines] == [
+        line.billing_start for line in order.lines
+    ]
+
+    # Billing on, month by month for a year, gives the same invoices as billing on from the
+    # original objects; each duration ends where it should.
+    for month in range(3, 15):
+        as_of = date(2026 + month // 12, month % 12 + 1, 1)
+        assert run_billing(old, as_of=as_of) == run_billing(fresh, as_of=as_of)
+    assert old.invoices() == fresh.invoices()
+    assert len(old.invoices()) == 27
+    assert snapshot(old) == snapshot(fresh)
+    last = old.invoices()[-2:]
+    assert [(i.subscription, [d.discount.code for d in i.discounts]) for i in last] == [
+        ("S-CAT", ["LOYAL"]),  # once, three periods, two months: over
+        ("pay_001-S1", ["SEO-ALWAYS"]),  # three periods, four and six months: over
+    ]
+
+    # A document saved again is written in the current format, in the new shape.
+    old.save_quote(old.get_quote("Q-ALL"))
+    old.close()
+    (quote,) = _documents(path)["quotes"]
+    assert json.loads(quote)["version"] == FORMAT_VERSION == 2
+    assert '"billing_start": {"count": 1, "type": "after_months"}' in quote
+    assert '"duration": {"type": "once"}' in quote
+    assert '"billing_start": {"day": "2026-03-10", "type": "on_date"}' in quote
