@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import event, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -26,6 +26,7 @@ from hypothesis.stateful import (
 from subbill import (
     MONTHLY,
     BillingStart,
+    Discount,
     LicenseAccount,
     LicenseLedger,
     LineItem,
@@ -46,7 +47,7 @@ from subbill.periods import AfterDays, AfterMonths, Immediately, OnDate
 from subbill.quotes import purchase
 from subbill.service import run_billing, store_purchase
 from subbill.storage import MemoryStore, SQLiteStore
-from subbill.storage.codec import FORMAT_VERSION, StoredDataError, dumps, loads
+from subbill.storage.codec import FORMAT_VERSION, StoredDataError, dumps, from_document, loads
 from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
 from subbill.storage.sqlite import _MIGRATIONS, SCHEMA_VERSION
 from subbill.subscriptions import check_replacement
@@ -904,3 +905,57 @@ def test_a_database_written_by_format_version_1_reads_back_and_bills_on(tmp_path
     assert '"billing_start": {"count": 1, "type": "after_months"}' in quote
     assert '"duration": {"type": "once"}' in quote
     assert '"billing_start": {"day": "2026-03-10", "type": "on_date"}' in quote
+
+
+durations = st.one_of(
+    st.just(Once()),
+    st.integers(1, 3660).map(ForPeriods),
+    st.integers(1, 1200).map(ForMonths),
+    st.just(Forever()),
+)
+billing_starts = st.one_of(
+    st.just(Immediately()),
+    st.dates(date(1900, 1, 1), date(2999, 12, 31)).map(OnDate),
+    st.integers(0, 3660).map(AfterDays),
+    st.integers(0, 120).map(AfterMonths),
+)
+
+
+def _as_version_1(data):
+    """A current document's data in the shape version 1 wrote (the oracle of the migration)."""
+    if isinstance(data, list):
+        return [_as_version_1(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    if "type" in data and set(data) <= {"type", "count", "day"}:
+        kind = data["type"]
+        if kind in {"immediately", "on_date", "after_days", "after_months"}:
+            return {"kind": kind, "count": data.get("count", 0), "on_date": data.get("day")}
+        return {"kind": kind, "count": data.get("count", 0)}
+    return {key: _as_version_1(value) for key, value in data.items()}
+
+
+@settings(max_examples=50)
+@given(st.lists(st.tuples(billing_starts, durations), min_size=1, max_size=4), durations)
+def test_every_duration_and_billing_start_reads_back_from_either_version(lines, duration):
+    link = PaymentLink(
+        id="L",
+        currency="EUR",
+        lines=tuple(
+            LineItem(
+                code=f"l{index}",
+                name="Line",
+                unit_price=Money("10", "EUR"),
+                frequency=MONTHLY,
+                billing_start=start,
+                discounts=(Discount.per_unit_percent_off("U", "5", duration=line_duration),),
+            )
+            for index, (start, line_duration) in enumerate(lines)
+        ),
+        discounts=(Discount.percent_off("D", "10", duration=duration),),
+    )
+    text = dumps(link)
+    assert loads(text, PaymentLink) == link
+    version_1 = {"version": 1, "data": _as_version_1(json.loads(text)["data"])}
+    assert '"type"' not in json.dumps(version_1)
+    assert from_document(version_1, PaymentLink) == link

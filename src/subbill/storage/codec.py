@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.v import format_exception
 
 from subbill.decisions import Allowed, Refused
 from subbill.discounts import Duration, DurationKind, Forever, ForMonths, ForPeriods, Once
@@ -234,8 +235,24 @@ def from_document(
         RecursionError,
     ) as error:
         raise StoredDataError(
-            f"a stored {kind.__name__} cannot be read back: {error}", table=table, key=key
+            f"a stored {kind.__name__} cannot be read back: {_reasons(error)}",
+            table=table,
+            key=key,
         ) from None
+
+
+def _reasons(error: Exception) -> str:
+    """What is wrong in a document: each problem and where (``@ $.lines[3].billing_start``)."""
+    if isinstance(error, cattrs.BaseValidationError):
+        return "; ".join(cattrs.transform_error(error, format_exception=_problem))
+    return str(error)
+
+
+def _problem(error: BaseException, kind: Any) -> str:
+    """A problem in our own words when we raised it, else in cattrs'."""
+    if isinstance(error, SubbillError | ValueError) and str(error):
+        return str(error)
+    return format_exception(error, kind)
 
 
 def dumps(value: object) -> str:
