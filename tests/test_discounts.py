@@ -172,14 +172,10 @@ def test_durations_are_four_classes_that_match_tells_apart():
 
     def describe(duration: AnyDuration) -> str:
         match duration:
-            case Once():
-                return "once"
-            case ForPeriods(n):
-                return f"{n} periods"
-            case ForMonths(n):
-                return f"{n} months"
-            case Forever():
-                return "forever"
+            case ForPeriods(n) | ForMonths(n):
+                return f"{n} {duration.kind.value}"
+            case Once() | Forever():
+                return duration.kind.value
 
     assert [describe(d) for d in durations] == ["once", "3 periods", "2 months", "forever"]
 

@@ -121,15 +121,11 @@ class Duration:
     #: Which of the four durations this is (what a stored document names it by).
     kind: ClassVar[DurationKind]
 
-    def __new__(cls, *_args: object, **fields: object) -> Self:
-        """Build one of the four classes; ``Duration(…)`` itself is refused."""
-        if cls is Duration:
-            raise InvalidTypeError(
-                "Duration",
-                fields,
-                "built by Duration.once(), .periods(n), .months(n) or .forever()",
-            )
-        return super().__new__(cls)
+    def __init__(self, *_args: object, **fields: object) -> None:
+        """Refused: ``Duration`` only builds and groups the four classes."""
+        raise InvalidTypeError(
+            "Duration", fields, "built by Duration.once(), .periods(n), .months(n) or .forever()"
+        )
 
     @staticmethod
     def once() -> Once:

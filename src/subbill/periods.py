@@ -563,36 +563,49 @@ class BillingStart:
     #: Which of the four ways this is (what a stored document names it by).
     kind: ClassVar[StartKind]
 
-    def __new__(cls, *_args: object, **fields: object) -> Self:
-        """Build one of the four classes; ``BillingStart(…)`` itself is refused."""
-        if cls is BillingStart:
-            raise InvalidTypeError(
-                "BillingStart",
-                fields,
-                "built by BillingStart.immediately(), .on(day), .after_days(n) or "
-                ".after_months(n)",
-            )
-        return super().__new__(cls)
-
     @staticmethod
     def immediately() -> Immediately:
-        """Billing starts on the payment date."""
+        """Billing starts on the payment date.
+
+        >>> BillingStart.immediately()
+        Immediately()
+        """
         return _IMMEDIATELY
 
     @staticmethod
     def on(day: date) -> OnDate:
-        """Billing starts on a custom date (or at payment, if that date has passed)."""
+        """Billing starts on a custom date (or at payment, if that date has passed).
+
+        >>> BillingStart.on(date(2026, 3, 10))
+        OnDate(day=datetime.date(2026, 3, 10))
+        """
         return OnDate(check_billing_date("on", day))
 
     @staticmethod
     def after_days(n: int) -> AfterDays:
-        """Billing starts ``n`` days after payment (at most 3660)."""
+        """Billing starts ``n`` days after payment (at most 3660).
+
+        >>> BillingStart.after_days(45)
+        AfterDays(count=45)
+        """
         return AfterDays(n)
 
     @staticmethod
     def after_months(n: int) -> AfterMonths:
-        """Billing starts ``n`` calendar months after payment (at most 120)."""
+        """Billing starts ``n`` calendar months after payment (at most 120).
+
+        >>> BillingStart.after_months(6)
+        AfterMonths(count=6)
+        """
         return AfterMonths(n)
+
+    def __init__(self, *_args: object, **fields: object) -> None:
+        """Refused: ``BillingStart`` only builds and groups the four classes."""
+        raise InvalidTypeError(
+            "BillingStart",
+            fields,
+            "built by BillingStart.immediately(), .on(day), .after_days(n) or .after_months(n)",
+        )
 
     def resolve(self, *, paid_on: date) -> date:  # pragma: no cover - each start has its own
         """Return the first billing date for a payment made on ``paid_on``."""
