@@ -15,6 +15,7 @@ from subbill import (
     Money,
     apply_discounts,
 )
+from subbill.discounts import AnyDuration, DurationKind, Forever, ForMonths, ForPeriods, Once
 
 
 def target(amount, *, unit=None, quantity=1, factor=Fraction(1), product="p", line=(), invoice=()):
@@ -160,6 +161,43 @@ def test_durations():
     ]
     assert covered(forever, date(2036, 1, 15), 120)
     assert not covered(forever, date(2026, 1, 1), -1)
+
+
+def test_durations_are_four_classes_that_match_tells_apart():
+    durations = [Duration.once(), Duration.periods(3), Duration.months(2), Duration.forever()]
+    assert durations == [Once(), ForPeriods(3), ForMonths(2), Forever()]
+    assert all(isinstance(d, Duration) for d in durations)
+    assert [d.kind for d in durations] == list(DurationKind)
+    assert Discount.percent_off("F", "10").duration == Forever()
+
+    def describe(duration: AnyDuration) -> str:
+        match duration:
+            case ForPeriods(n) | ForMonths(n):
+                return f"{n} {duration.kind.value}"
+            case Once() | Forever():
+                return duration.kind.value
+
+    assert [describe(d) for d in durations] == ["once", "3 periods", "2 months", "forever"]
+
+
+def test_a_duration_is_built_by_its_constructors_not_from_a_kind():
+    with pytest.raises(InvalidTypeError, match=r"Duration=.* must be built by Duration\.once\(\)"):
+        Duration(kind=DurationKind.PERIODS, count=3)
+    with pytest.raises(InvalidArgumentError, match="count=0 must be >= 1 for a duration in months"):
+        ForMonths(0)
+    with pytest.raises(TypeError):  # a duration without a count has none to give
+        Once(0)  # type: ignore[call-arg]
+    with pytest.raises(InvalidTypeError, match="duration='once' must be a Duration"):
+        Discount.percent_off("D", "10", duration="once")
+
+
+@given(st.integers(1, 3660), st.integers(-1, 4000))
+def test_a_duration_in_periods_covers_exactly_its_first_periods(count, index):
+    discount = Discount.percent_off("P", "10", duration=Duration.periods(count))
+    day = date(2026, 1, 1)
+    assert discount.applies_in(period_start=day, periods_since_start=index, origin=day) is (
+        0 <= index < count
+    )
 
 
 amount = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(5000), places=2)

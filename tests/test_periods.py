@@ -27,6 +27,14 @@ from subbill import (
     days_in_month,
 )
 from subbill.money import MAX_DATE, MAX_FREQUENCY_DAYS, MAX_FREQUENCY_MONTHS, MIN_DATE
+from subbill.periods import (
+    AfterDays,
+    AfterMonths,
+    AnyBillingStart,
+    Immediately,
+    OnDate,
+    StartKind,
+)
 from tests.strategies import dates, day_frequencies, month_frequencies
 
 # -- Frequency -------------------------------------------------------------------------------
@@ -287,6 +295,69 @@ def test_custom_start_before_payment_resolves_to_payment_date():
     assert start.resolve(paid_on=date(2026, 2, 15)) == date(2026, 2, 15)
     assert not start.is_deferred(paid_on=date(2026, 2, 15))
     assert start.is_deferred(paid_on=date(2025, 12, 31))
+
+
+def test_billing_starts_are_four_classes_that_match_tells_apart():
+    starts = [
+        BillingStart.immediately(),
+        BillingStart.on(date(2026, 3, 10)),
+        BillingStart.after_days(45),
+        BillingStart.after_months(1),
+    ]
+    assert starts == [Immediately(), OnDate(date(2026, 3, 10)), AfterDays(45), AfterMonths(1)]
+    assert all(isinstance(s, BillingStart) for s in starts)
+    assert [s.kind for s in starts] == list(StartKind)
+
+    def describe(start: AnyBillingStart) -> str:
+        match start:
+            case Immediately():
+                return "at payment"
+            case OnDate(day):
+                return f"on {day.isoformat()}"
+            case AfterDays(n):
+                return f"{n} days after payment"
+            case AfterMonths(n):
+                return f"{n} months after payment"
+
+    assert [describe(s) for s in starts] == [
+        "at payment",
+        "on 2026-03-10",
+        "45 days after payment",
+        "1 months after payment",
+    ]
+    paid = date(2026, 1, 31)
+    assert [s.resolve(paid_on=paid) for s in starts] == [
+        date(2026, 1, 31),
+        date(2026, 3, 10),
+        date(2026, 3, 17),
+        date(2026, 2, 28),
+    ]
+
+
+def test_a_billing_start_is_built_by_its_constructors_not_from_a_kind():
+    with pytest.raises(
+        InvalidTypeError, match=r"BillingStart=.* must be built by BillingStart\.immediately\(\)"
+    ):
+        BillingStart(kind=StartKind.AFTER_MONTHS, count=6)
+    with pytest.raises(InvalidDateError, match="day='2026-03-10'"):
+        OnDate("2026-03-10")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="count=-1 must be an int >= 0"):
+        AfterMonths(-1)
+
+
+billing_starts = st.one_of(
+    st.just(BillingStart.immediately()),
+    dates.filter(lambda d: d <= MAX_DATE).map(BillingStart.on),
+    st.integers(0, MAX_FREQUENCY_DAYS).map(BillingStart.after_days),
+    st.integers(0, MAX_FREQUENCY_MONTHS).map(BillingStart.after_months),
+)
+
+
+@given(billing_starts, dates)
+def test_a_start_is_deferred_exactly_when_it_resolves_after_payment(start, paid_on):
+    first = start.resolve(paid_on=paid_on)
+    assert first >= paid_on
+    assert start.is_deferred(paid_on=paid_on) is (first > paid_on)
 
 
 def test_billing_start_refuses_bad_values():

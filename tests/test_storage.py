@@ -4,14 +4,16 @@ Store failures (locked, full, read-only, a damaged row) are typed ``StorageError
 clear message; invoice numbers are gapless and in the order of their dates.
 """
 
+import json
 import os
+import shutil
 import sqlite3
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import event, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -24,6 +26,7 @@ from hypothesis.stateful import (
 from subbill import (
     MONTHLY,
     BillingStart,
+    Discount,
     LicenseAccount,
     LicenseLedger,
     LineItem,
@@ -36,16 +39,19 @@ from subbill import (
 )
 from subbill.customers import Customer, CustomerKind
 from subbill.decisions import Refused, RefusedError
+from subbill.discounts import Forever, ForMonths, ForPeriods, Once
 from subbill.errors import InvalidDateError, InvalidStateError, StorageError
 from subbill.licenses import renew, renewal_form
 from subbill.payments import Card, Wallet
+from subbill.periods import AfterDays, AfterMonths, Immediately, OnDate
 from subbill.quotes import purchase
 from subbill.service import run_billing, store_purchase
 from subbill.storage import MemoryStore, SQLiteStore
-from subbill.storage.codec import StoredDataError, dumps, loads
+from subbill.storage.codec import FORMAT_VERSION, StoredDataError, dumps, from_document, loads
 from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
 from subbill.storage.sqlite import _MIGRATIONS, SCHEMA_VERSION
 from subbill.subscriptions import check_replacement
+from tests.fixtures import format_v1
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()
@@ -437,10 +443,10 @@ def test_schema_is_versioned_and_a_reopened_file_keeps_its_data(tmp_path):
 
 def test_stored_documents_are_versioned_and_refuse_an_unknown_version():
     text = dumps(CATALOG)
-    assert '"version": 1' in text
+    assert '"version": 2' in text
     assert '"amount": "29.00"' in text  # money as a string, never a float
     with pytest.raises(StoredDataError, match="version=99 of a stored Catalog is not supported"):
-        loads(text.replace('"version": 1', '"version": 99'), type(CATALOG))
+        loads(text.replace('"version": 2', '"version": 99'), type(CATALOG))
 
 
 # -- chronological numbering --------------------------------------------------------------------
@@ -823,3 +829,133 @@ def test_a_store_that_may_not_create_opens_and_upgrades_a_subbill_database(tmp_p
     store = SQLiteStore(path, create=False)
     assert store.next_invoice_number(issued_on=date(2026, 3, 1)) == "F-2026-000001"
     store.close()
+
+
+# -- a database written by codec format version 1 (issue 12) -------------------------------------
+
+FORMAT_V1_DB = Path(__file__).parent / "fixtures" / "format_v1.db"
+
+
+def _documents(path):
+    """Every stored document of a database file, as text, read without changing the file."""
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = ("catalog", "subscriptions", "billing_states", "invoices", "quotes", "orders")
+        return {
+            table: [row[0] for row in connection.execute(f"SELECT document FROM {table}")]  # noqa: S608
+            for table in tables
+        }
+    finally:
+        connection.close()
+
+
+def test_a_database_written_by_format_version_1_reads_back_and_bills_on(tmp_path):
+    path = tmp_path / "v1.db"
+    shutil.copyfile(FORMAT_V1_DB, path)
+    documents = _documents(path)
+    # The fixture holds the old shapes, in every table that can hold them.
+    assert all(
+        json.loads(text)["version"] == 1 for texts in documents.values() for text in texts
+    )
+    assert '"kind": "months"' in "".join(documents["subscriptions"])
+    assert '"kind": "after_months", "on_date": null' in "".join(documents["orders"])
+    assert '"kind": "on_date", "on_date": "2026-03-10"' in "".join(documents["quotes"])
+
+    old = SQLiteStore(path)
+    fresh = format_v1.fill(MemoryStore())
+    assert snapshot(old) == snapshot(fresh)
+    catalog_subscription = old.get_subscription("S-CAT")
+    assert [d.duration for d in catalog_subscription.discounts] == [
+        Once(),
+        ForPeriods(3),
+        ForMonths(2),
+        Forever(),
+    ]
+    (order,) = old.orders()
+    assert [line.billing_start for line in order.lines] == [
+        None,
+        Immediately(),
+        OnDate(date(2026, 3, 10)),
+        AfterDays(45),
+        AfterMonths(1),
+    ]
+    assert [line.billing_start for line in old.get_quote("Q-ALL").lines] == [
+        line.billing_start for line in order.lines
+    ]
+
+    # Billing on, month by month for a year, gives the same invoices as billing on from the
+    # original objects; each duration ends where it should.
+    for month in range(3, 15):
+        as_of = date(2026 + month // 12, month % 12 + 1, 1)
+        assert run_billing(old, as_of=as_of) == run_billing(fresh, as_of=as_of)
+    assert old.invoices() == fresh.invoices()
+    assert len(old.invoices()) == 27
+    assert snapshot(old) == snapshot(fresh)
+    last = old.invoices()[-2:]
+    assert [(i.subscription, [d.discount.code for d in i.discounts]) for i in last] == [
+        ("S-CAT", ["LOYAL"]),  # once, three periods, two months: over
+        ("pay_001-S1", ["SEO-ALWAYS"]),  # three periods, four and six months: over
+    ]
+
+    # A document saved again is written in the current format, in the new shape.
+    old.save_quote(old.get_quote("Q-ALL"))
+    old.close()
+    (quote,) = _documents(path)["quotes"]
+    assert json.loads(quote)["version"] == FORMAT_VERSION == 2
+    assert '"billing_start": {"count": 1, "type": "after_months"}' in quote
+    assert '"duration": {"type": "once"}' in quote
+    assert '"billing_start": {"day": "2026-03-10", "type": "on_date"}' in quote
+
+
+durations = st.one_of(
+    st.just(Once()),
+    st.integers(1, 3660).map(ForPeriods),
+    st.integers(1, 1200).map(ForMonths),
+    st.just(Forever()),
+)
+billing_starts = st.one_of(
+    st.just(Immediately()),
+    st.dates(date(1900, 1, 1), date(2999, 12, 31)).map(OnDate),
+    st.integers(0, 3660).map(AfterDays),
+    st.integers(0, 120).map(AfterMonths),
+)
+
+
+def _as_version_1(data):
+    """A current document's data in the shape version 1 wrote (the oracle of the migration)."""
+    if isinstance(data, list):
+        return [_as_version_1(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    if "type" in data and set(data) <= {"type", "count", "day"}:
+        kind = data["type"]
+        if kind in {"immediately", "on_date", "after_days", "after_months"}:
+            return {"kind": kind, "count": data.get("count", 0), "on_date": data.get("day")}
+        return {"kind": kind, "count": data.get("count", 0)}
+    return {key: _as_version_1(value) for key, value in data.items()}
+
+
+@settings(max_examples=50)
+@given(st.lists(st.tuples(billing_starts, durations), min_size=1, max_size=4), durations)
+def test_every_duration_and_billing_start_reads_back_from_either_version(lines, duration):
+    link = PaymentLink(
+        id="L",
+        currency="EUR",
+        lines=tuple(
+            LineItem(
+                code=f"l{index}",
+                name="Line",
+                unit_price=Money("10", "EUR"),
+                frequency=MONTHLY,
+                billing_start=start,
+                discounts=(Discount.per_unit_percent_off("U", "5", duration=line_duration),),
+            )
+            for index, (start, line_duration) in enumerate(lines)
+        ),
+        discounts=(Discount.percent_off("D", "10", duration=duration),),
+    )
+    text = dumps(link)
+    assert loads(text, PaymentLink) == link
+    version_1 = {"version": 1, "data": _as_version_1(json.loads(text)["data"])}
+    assert '"type"' not in json.dumps(version_1)
+    assert from_document(version_1, PaymentLink) == link

@@ -66,7 +66,7 @@ from cattrs.gen import make_dict_structure_fn
 from subbill.decisions import RefusedError
 from subbill.errors import CardDataError, InputError, SubbillError
 from subbill.money import _to_amount, _to_currency
-from subbill.periods import BillingStart, Frequency
+from subbill.periods import AnyBillingStart, BillingStart, Frequency
 from subbill.taxes import TaxRate
 
 __all__ = [
@@ -269,8 +269,8 @@ def _frequency_name(value: object, _kind_of: object) -> str:
     return str(value)
 
 
-def _billing_start(value: object, _kind_of: object) -> BillingStart:
-    if isinstance(value, BillingStart):
+def _billing_start(value: object, _kind_of: object) -> AnyBillingStart | None:
+    if value is None or isinstance(value, AnyBillingStart):
         return value
     if value == "immediately":
         return BillingStart.immediately()
@@ -376,7 +376,8 @@ def _converter() -> cattrs.Converter:
         bool: _bool,
         date: _date,
         Frequency: _frequency,
-        BillingStart: _billing_start,
+        AnyBillingStart: _billing_start,
+        AnyBillingStart | None: _billing_start,
         Text: _text,
         Positive: _positive,
         Limit: _limit,

@@ -44,6 +44,8 @@ from subbill.discounts import (
     Discount,
     DiscountKind,
     DiscountTarget,
+    ForMonths,
+    ForPeriods,
     LineDiscount,
     apply_discounts,
 )
@@ -921,13 +923,14 @@ def _digest(*parts: object) -> str:
 
 def _discount_terms(discount: Discount) -> tuple[object, ...]:
     amount = discount.amount
+    duration = discount.duration
     return (
         discount.code,
         discount.kind.value,
         discount.percent,
         None if amount is None else (amount.amount, amount.currency),
-        discount.duration.kind.value,
-        discount.duration.count,
+        duration.kind.value,
+        duration.count if isinstance(duration, ForPeriods | ForMonths) else 0,
         tuple(sorted(discount.applies_to)),
         discount.starts_on,
         discount.ends_on,

@@ -35,12 +35,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Self
+from typing import Any, ClassVar, Self, TypeAlias
 
 import attrs
 
 from subbill._convert import check_line, instance_of
-from subbill.errors import InvalidArgumentError, OutOfBoundsError
+from subbill.errors import InvalidArgumentError, InvalidTypeError, OutOfBoundsError
 from subbill.money import (
     MAX_DISCOUNT_MONTHS,
     MAX_DISCOUNT_PERIODS,
@@ -52,6 +52,7 @@ from subbill.money import (
 from subbill.periods import add_months, check_billing_date
 
 __all__ = [
+    "AnyDuration",
     "AppliedDiscount",
     "Discount",
     "DiscountKind",
@@ -59,7 +60,11 @@ __all__ = [
     "DiscountTarget",
     "Duration",
     "DurationKind",
+    "ForMonths",
+    "ForPeriods",
+    "Forever",
     "LineDiscount",
+    "Once",
     "apply_discounts",
 ]
 
@@ -74,7 +79,7 @@ class DiscountKind(enum.Enum):
 
 
 class DurationKind(enum.Enum):
-    """How long a discount lasts."""
+    """How long a discount lasts: the ``kind`` of each duration class."""
 
     ONCE = "once"
     PERIODS = "periods"
@@ -82,64 +87,124 @@ class DurationKind(enum.Enum):
     FOREVER = "forever"
 
 
-def _check_duration_count(instance: Duration, _attribute: Any, count: int) -> None:
-    if isinstance(count, bool) or not isinstance(count, int):
-        raise InvalidArgumentError(f"count={count!r} must be an int")
-    if instance.kind in (DurationKind.PERIODS, DurationKind.MONTHS) and count < 1:
-        raise InvalidArgumentError(
-            f"count={_brief(count)!r} must be >= 1 for a duration in {instance.kind.value}"
-        )
-    maximum = MAX_DISCOUNT_MONTHS if instance.kind is DurationKind.MONTHS else MAX_DISCOUNT_PERIODS
-    if count > maximum:
-        raise OutOfBoundsError(
-            "count",
-            _brief(count),
-            f"at most {maximum} for a duration in {instance.kind.value} (or use forever())",
-        )
-    if instance.kind in (DurationKind.ONCE, DurationKind.FOREVER) and count != 0:
-        raise InvalidArgumentError(
-            f"count={count!r} has no meaning for duration {instance.kind.value}"
-        )
-
-
-@attrs.frozen(kw_only=True)
 class Duration:
-    """How long a discount applies.
+    """How long a discount applies: once, for N billing periods, for N months, or forever.
 
-    - ``once()``: the first billing period (from the discount's start), on a charge or on
-      the whole invoice; a quote's one-time discount reduces only what is due at checkout.
-    - ``periods(n)``: the first ``n`` billing periods of each charge from the discount's start.
-    - ``months(n)``: the periods that start within ``n`` months of the discount's start.
-    - ``forever()``.
+    Each is a small class — :class:`Once`, :class:`ForPeriods`, :class:`ForMonths`,
+    :class:`Forever` — that ``match`` tells apart (annotate with :data:`AnyDuration`);
+    ``Duration`` builds them and is their common base, so ``isinstance(d, Duration)`` holds
+    for each:
+
+    - ``Duration.once()``: the first billing period (from the discount's start), on a charge
+      or on the whole invoice; a quote's one-time discount reduces only what is due at
+      checkout.
+    - ``Duration.periods(n)``: the first ``n`` billing periods of each charge from the
+      discount's start.
+    - ``Duration.months(n)``: the periods that start within ``n`` months of the discount's
+      start.
+    - ``Duration.forever()``.
 
     A count is at most 3660 periods or 1200 months (a hundred years: use ``forever()``).
+
+    >>> match Duration.months(3):
+    ...     case ForMonths(n):
+    ...         n
+    3
+    >>> Duration.periods(0)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: count=0 must be >= 1 for a duration in periods
     """
 
-    kind: DurationKind = attrs.field(validator=instance_of(DurationKind))
-    count: int = attrs.field(default=0, validator=_check_duration_count)
+    __slots__ = ()
 
-    @classmethod
-    def once(cls) -> Self:
+    #: Which of the four durations this is (what a stored document names it by).
+    kind: ClassVar[DurationKind]
+
+    def __init__(self, *_args: object, **fields: object) -> None:
+        """Refused: ``Duration`` only builds and groups the four classes."""
+        raise InvalidTypeError(
+            "Duration", fields, "built by Duration.once(), .periods(n), .months(n) or .forever()"
+        )
+
+    @staticmethod
+    def once() -> Once:
         """The first billing period from the discount's start."""
-        return cls(kind=DurationKind.ONCE)
+        return _ONCE
 
-    @classmethod
-    def periods(cls, n: int) -> Self:
+    @staticmethod
+    def periods(n: int) -> ForPeriods:
         """The first ``n`` billing periods."""
-        return cls(kind=DurationKind.PERIODS, count=n)
+        return ForPeriods(n)
 
-    @classmethod
-    def months(cls, n: int) -> Self:
+    @staticmethod
+    def months(n: int) -> ForMonths:
         """Periods starting less than ``n`` months after the discount's start."""
-        return cls(kind=DurationKind.MONTHS, count=n)
+        return ForMonths(n)
 
-    @classmethod
-    def forever(cls) -> Self:
+    @staticmethod
+    def forever() -> Forever:
         """Every period."""
-        return cls(kind=DurationKind.FOREVER)
+        return _FOREVER
 
 
-_FOREVER = Duration.forever()
+def _check_count(maximum: int, unit: str) -> Any:
+    """A count of periods or months: an int from 1 to ``maximum``."""
+
+    def validate(_instance: object, _attribute: Any, count: object) -> None:
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise InvalidArgumentError(f"count={_brief(count)!r} must be an int")
+        if count < 1:
+            raise InvalidArgumentError(
+                f"count={_brief(count)!r} must be >= 1 for a duration in {unit}"
+            )
+        if count > maximum:
+            raise OutOfBoundsError(
+                "count",
+                _brief(count),
+                f"at most {maximum} for a duration in {unit} (or use forever())",
+            )
+
+    return validate
+
+
+@attrs.frozen
+class Once(Duration):
+    """The first billing period from the discount's start."""
+
+    kind = DurationKind.ONCE
+
+
+@attrs.frozen
+class ForPeriods(Duration):
+    """The first ``count`` billing periods of each charge (1 to 3660)."""
+
+    kind = DurationKind.PERIODS
+
+    count: int = attrs.field(validator=_check_count(MAX_DISCOUNT_PERIODS, "periods"))
+
+
+@attrs.frozen
+class ForMonths(Duration):
+    """The periods that start less than ``count`` months after the start (1 to 1200)."""
+
+    kind = DurationKind.MONTHS
+
+    count: int = attrs.field(validator=_check_count(MAX_DISCOUNT_MONTHS, "months"))
+
+
+@attrs.frozen
+class Forever(Duration):
+    """Every period."""
+
+    kind = DurationKind.FOREVER
+
+
+#: Any duration: ``match`` on it covers the four cases.
+AnyDuration: TypeAlias = Once | ForPeriods | ForMonths | Forever
+
+_ONCE = Once()
+_FOREVER = Forever()
 _WHOLE = Fraction(1)
 _PERCENT_KINDS = (DiscountKind.PERCENTAGE, DiscountKind.PER_UNIT_PERCENTAGE)
 
@@ -217,7 +282,7 @@ class Discount:
     kind: DiscountKind = attrs.field(validator=instance_of(DiscountKind))
     percent: Decimal | None = attrs.field(default=None, converter=_optional_percent)
     amount: Money | None = None
-    duration: Duration = attrs.field(default=_FOREVER, validator=instance_of(Duration))
+    duration: AnyDuration = attrs.field(default=_FOREVER, validator=instance_of(Duration))
     applies_to: frozenset[str] = attrs.field(default=frozenset(), converter=_to_codes)
     starts_on: date | None = None
     ends_on: date | None = None
@@ -273,15 +338,15 @@ class Discount:
             return False
         if self.ends_on is not None and period_start > self.ends_on:
             return False
-        match self.duration.kind:
-            case DurationKind.FOREVER:
+        match self.duration:
+            case Forever():
                 return True
-            case DurationKind.ONCE:
+            case Once():
                 return periods_since_start == 0
-            case DurationKind.PERIODS:
-                return periods_since_start < self.duration.count
-            case DurationKind.MONTHS:
-                return period_start < add_months(origin, self.duration.count)
+            case ForPeriods(count):
+                return periods_since_start < count
+            case ForMonths(count):
+                return period_start < add_months(origin, count)
 
 
 @attrs.frozen(kw_only=True)

@@ -18,7 +18,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Any, Self
+from typing import Any, ClassVar, Self, TypeAlias
 
 import attrs
 
@@ -49,10 +49,15 @@ __all__ = [
     "QUARTERLY",
     "SEMIANNUAL",
     "WEEKLY",
+    "AfterDays",
+    "AfterMonths",
+    "AnyBillingStart",
     "BillingSchedule",
     "BillingStart",
     "Frequency",
     "FrequencyUnit",
+    "Immediately",
+    "OnDate",
     "Period",
     "StartKind",
     "add_months",
@@ -523,7 +528,7 @@ class BillingSchedule:
 
 
 class StartKind(enum.Enum):
-    """How a recurring line's first billing date is chosen."""
+    """How a recurring line's first billing date is chosen: the ``kind`` of each start class."""
 
     IMMEDIATELY = "immediately"
     ON_DATE = "on_date"
@@ -531,25 +536,14 @@ class StartKind(enum.Enum):
     AFTER_MONTHS = "after_months"
 
 
-def _check_start(instance: BillingStart, _attribute: Any, count: int) -> None:
-    kind = instance.kind
-    if kind is StartKind.ON_DATE:
-        check_billing_date("on", instance.on_date)
-    elif instance.on_date is not None:
-        raise InvalidArgumentError(f"on_date={instance.on_date!r} is only for kind=on_date")
-    maximum, unit = (
-        (MAX_FREQUENCY_MONTHS, "months (ten years)")
-        if kind is StartKind.AFTER_MONTHS
-        else (MAX_FREQUENCY_DAYS, "days (ten years)")
-    )
-    _check_int("count", count, minimum=0, maximum=maximum, unit=unit)
-    if kind in (StartKind.IMMEDIATELY, StartKind.ON_DATE) and count != 0:
-        raise InvalidArgumentError(f"count={count!r} is only for kind=after_days/after_months")
-
-
-@attrs.frozen(kw_only=True)
 class BillingStart:
     """When billing of a recurring line begins: at payment, on a date, or N days/months after.
+
+    Each way is a small class — :class:`Immediately`, :class:`OnDate`, :class:`AfterDays`,
+    :class:`AfterMonths` — that ``match`` tells apart (annotate with
+    :data:`AnyBillingStart`); ``BillingStart`` builds them and is their common base, so
+    ``isinstance(start, BillingStart)`` holds for each. Every one resolves against the
+    payment date:
 
     >>> paid = date(2026, 1, 31)
     >>> BillingStart.after_months(1).resolve(paid_on=paid)
@@ -558,46 +552,141 @@ class BillingStart:
     datetime.date(2026, 3, 2)
     >>> BillingStart.on(date(2026, 1, 1)).resolve(paid_on=paid)  # a past date: due at payment
     datetime.date(2026, 1, 31)
+    >>> match BillingStart.after_months(6):
+    ...     case AfterMonths(n):
+    ...         n
+    6
     """
 
-    kind: StartKind = attrs.field(validator=instance_of(StartKind))
-    on_date: date | None = None
-    count: int = attrs.field(default=0, validator=_check_start)
+    __slots__ = ()
 
-    @classmethod
-    def immediately(cls) -> Self:
-        """Billing starts on the payment date."""
-        return cls(kind=StartKind.IMMEDIATELY)
+    #: Which of the four ways this is (what a stored document names it by).
+    kind: ClassVar[StartKind]
 
-    @classmethod
-    def on(cls, day: date) -> Self:
-        """Billing starts on a custom date (or at payment, if that date has passed)."""
-        return cls(kind=StartKind.ON_DATE, on_date=day)
+    @staticmethod
+    def immediately() -> Immediately:
+        """Billing starts on the payment date.
 
-    @classmethod
-    def after_days(cls, n: int) -> Self:
-        """Billing starts ``n`` days after payment."""
-        return cls(kind=StartKind.AFTER_DAYS, count=n)
+        >>> BillingStart.immediately()
+        Immediately()
+        """
+        return _IMMEDIATELY
 
-    @classmethod
-    def after_months(cls, n: int) -> Self:
-        """Billing starts ``n`` calendar months after payment (clamped to the month's end)."""
-        return cls(kind=StartKind.AFTER_MONTHS, count=n)
+    @staticmethod
+    def on(day: date) -> OnDate:
+        """Billing starts on a custom date (or at payment, if that date has passed).
 
-    def resolve(self, *, paid_on: date) -> date:
+        >>> BillingStart.on(date(2026, 3, 10))
+        OnDate(day=datetime.date(2026, 3, 10))
+        """
+        return OnDate(check_billing_date("on", day))
+
+    @staticmethod
+    def after_days(n: int) -> AfterDays:
+        """Billing starts ``n`` days after payment (at most 3660).
+
+        >>> BillingStart.after_days(45)
+        AfterDays(count=45)
+        """
+        return AfterDays(n)
+
+    @staticmethod
+    def after_months(n: int) -> AfterMonths:
+        """Billing starts ``n`` calendar months after payment (at most 120).
+
+        >>> BillingStart.after_months(6)
+        AfterMonths(count=6)
+        """
+        return AfterMonths(n)
+
+    def __init__(self, *_args: object, **fields: object) -> None:
+        """Refused: ``BillingStart`` only builds and groups the four classes."""
+        raise InvalidTypeError(
+            "BillingStart",
+            fields,
+            "built by BillingStart.immediately(), .on(day), .after_days(n) or .after_months(n)",
+        )
+
+    def resolve(self, *, paid_on: date) -> date:  # pragma: no cover - each start has its own
         """Return the first billing date for a payment made on ``paid_on``."""
-        check_date("paid_on", paid_on)
-        match self.kind:
-            case StartKind.IMMEDIATELY:
-                return paid_on
-            case StartKind.ON_DATE:
-                assert self.on_date is not None  # noqa: S101  (checked by the validator)
-                return max(self.on_date, paid_on)
-            case StartKind.AFTER_DAYS:
-                return paid_on + timedelta(days=self.count)
-            case StartKind.AFTER_MONTHS:
-                return add_months(paid_on, self.count)
+        raise NotImplementedError
 
     def is_deferred(self, *, paid_on: date) -> bool:
-        """Tell whether billing starts after ``paid_on`` (the line is post-dated)."""
+        """Tell whether billing starts after ``paid_on`` (the line is post-dated).
+
+        >>> BillingStart.after_days(0).is_deferred(paid_on=date(2026, 1, 31))
+        False
+        """
         return self.resolve(paid_on=paid_on) > paid_on
+
+
+@attrs.frozen
+class Immediately(BillingStart):
+    """Billing starts on the payment date."""
+
+    kind = StartKind.IMMEDIATELY
+
+    def resolve(self, *, paid_on: date) -> date:
+        """``paid_on`` itself."""
+        return check_date("paid_on", paid_on)
+
+
+def _check_on_date(_instance: object, attribute: Any, day: date) -> None:
+    check_billing_date(attribute.name, day)
+
+
+@attrs.frozen
+class OnDate(BillingStart):
+    """Billing starts on ``day``, or at payment if ``day`` has passed by then."""
+
+    kind = StartKind.ON_DATE
+
+    day: date = attrs.field(validator=_check_on_date)
+
+    def resolve(self, *, paid_on: date) -> date:
+        """The later of ``day`` and ``paid_on``."""
+        return max(self.day, check_date("paid_on", paid_on))
+
+
+def _check_delay(maximum: int, unit: str) -> Any:
+    def validate(_instance: object, attribute: Any, count: object) -> None:
+        _check_int(attribute.name, count, minimum=0, maximum=maximum, unit=unit)
+
+    return validate
+
+
+@attrs.frozen
+class AfterDays(BillingStart):
+    """Billing starts ``count`` days after payment (0 to 3660)."""
+
+    kind = StartKind.AFTER_DAYS
+
+    count: int = attrs.field(validator=_check_delay(MAX_FREQUENCY_DAYS, "days (ten years)"))
+
+    def resolve(self, *, paid_on: date) -> date:
+        """``paid_on`` plus ``count`` days."""
+        return _add_days(check_date("paid_on", paid_on), self.count)
+
+
+@attrs.frozen
+class AfterMonths(BillingStart):
+    """Billing starts ``count`` calendar months after payment (0 to 120).
+
+    Clamped to the month's end: paid on 31 January, one month after is 28 February.
+    """
+
+    kind = StartKind.AFTER_MONTHS
+
+    count: int = attrs.field(
+        validator=_check_delay(MAX_FREQUENCY_MONTHS, "months (ten years)")
+    )
+
+    def resolve(self, *, paid_on: date) -> date:
+        """``paid_on`` moved by ``count`` months, clamped to the end of shorter months."""
+        return add_months(check_date("paid_on", paid_on), self.count)
+
+
+#: Any billing start: ``match`` on it covers the four cases.
+AnyBillingStart: TypeAlias = Immediately | OnDate | AfterDays | AfterMonths
+
+_IMMEDIATELY = Immediately()

@@ -59,11 +59,18 @@ from subbill._structure import (
 )
 from subbill.billing import BillingState, BillingTerms, ChargePlan, bill_subscription
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
-from subbill.discounts import Discount, Duration, DurationKind
+from subbill.discounts import Discount, Duration, Once
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import InvalidTransitionError, Invoice, Payment
 from subbill.money import Money, _to_currency
-from subbill.periods import BillingStart, Frequency, StartKind, add_months, check_date
+from subbill.periods import (
+    AfterMonths,
+    AnyBillingStart,
+    BillingStart,
+    Frequency,
+    add_months,
+    check_date,
+)
 from subbill.subscriptions import QuotedLine, Subscription
 from subbill.taxes import TaxRate
 
@@ -128,7 +135,9 @@ class LineItem:
         default=None,
         validator=instance_of(Frequency, optional=True),
     )
-    billing_start: BillingStart | None = None
+    billing_start: AnyBillingStart | None = attrs.field(
+        default=None, validator=instance_of(BillingStart, optional=True)
+    )
     payments: int | None = None
     end: date | None = None
     discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
@@ -153,8 +162,7 @@ class LineItem:
         « N months after payment » keeps the payment's day of the month: paid on 31 January,
         billed on 28 February, then 31 March — not the 28th of every month.
         """
-        start = self.billing_start
-        if start is None or start.kind is not StartKind.AFTER_MONTHS:
+        if not isinstance(self.billing_start, AfterMonths):
             return None
         if self.frequency is None or not self.frequency.is_month_based:
             return None
@@ -530,7 +538,7 @@ def _checkout_discounts(discounts: Sequence[Discount], paid_on: date) -> tuple[D
     """
     return tuple(
         attrs.evolve(d, ends_on=paid_on)
-        if d.duration.kind is DurationKind.ONCE and d.ends_on is None
+        if isinstance(d.duration, Once) and d.ends_on is None
         else d
         for d in discounts
     )
@@ -829,7 +837,7 @@ class _LineDocument:
     unit_price: Price
     quantity: Quantity | None = None
     frequency: Frequency | None = None
-    start: BillingStart | None = None
+    start: AnyBillingStart | None = None
     payments: Positive | None = None
     end: date | None = None
     tax: TaxRates | None = None

@@ -537,7 +537,7 @@ CASES += [
         "damaged-subscription-unknown-version",
         StoredDataError,
         lambda w: w.sqlite().get_subscription("S1"),
-        prepare=_damage("subscriptions", "id = 'S1'", '{"version": 2, "data": {}}'),
+        prepare=_damage("subscriptions", "id = 'S1'", '{"version": 99, "data": {}}'),
     ),
     case(
         "damaged-state-nested-too-deep",

@@ -1,37 +1,154 @@
 """Value objects as versioned plain data (JSON-ready), with cattrs.
 
-Every stored document is ``{"version": 1, "data": …}``; ``from_document`` refuses a version
-it does not know and a migration step is added here when the format changes. Money is
-``{"amount": "19.99", "currency": "EUR"}`` (a string: never a float), dates ISO strings,
-fractions ``"12/31"``, frequencies ISO 8601 durations (``"P1M"``), enums their value.
+Every stored document is ``{"version": 2, "data": …}``; ``from_document`` refuses a version
+it does not know. Money is ``{"amount": "19.99", "currency": "EUR"}`` (a string: never a
+float), dates ISO strings, fractions ``"12/31"``, frequencies ISO 8601 durations
+(``"P1M"``), enums their value. A discount's duration and a line's billing start are
+tagged by their ``kind``: ``{"type": "months", "count": 3}``, ``{"type": "once"}``,
+``{"type": "after_months", "count": 6}``, ``{"type": "on_date", "day": "2026-03-10"}``.
 Structuring goes through each class's validating ``__init__``, so stored data is checked
 again when it is read.
+
+Versions, and how an older document is read (migrated on read; it is written back in the
+current version the next time its object is saved):
+
+1. durations ``{"kind": "months", "count": 3}`` and billing starts
+   ``{"kind": "after_months", "count": 6, "on_date": null}``: read by a converter whose
+   only difference is the hooks of those two unions, so the migration follows the types
+   and finds a duration or a billing start wherever it sits in a document;
+2. the current version.
 """
 
 from __future__ import annotations
 
 import json
+import types
+import typing
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
+from cattrs.v import format_exception
 
 from subbill.decisions import Allowed, Refused
+from subbill.discounts import Duration, DurationKind, Forever, ForMonths, ForPeriods, Once
 from subbill.errors import SubbillError
 from subbill.money import Money
-from subbill.periods import Frequency
+from subbill.periods import (
+    AfterDays,
+    AfterMonths,
+    BillingStart,
+    Frequency,
+    Immediately,
+    OnDate,
+    StartKind,
+)
 from subbill.storage.errors import StoredDataError
 
 __all__ = ["FORMAT_VERSION", "StoredDataError", "dumps", "from_document", "loads", "to_document"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 T = TypeVar("T")
 
+#: The classes of each tagged union, by the value of their ``kind``.
+_DURATIONS: dict[str, type[Duration]] = {
+    cls.kind.value: cls for cls in (Once, ForPeriods, ForMonths, Forever)
+}
+_STARTS: dict[str, type[BillingStart]] = {
+    cls.kind.value: cls for cls in (Immediately, OnDate, AfterDays, AfterMonths)
+}
 
-def _converter() -> cattrs.Converter:
+
+def _is_union_of(base: type) -> Callable[[Any], bool]:
+    """A predicate: ``kind`` is ``base``, or a union (maybe with ``None``) of its classes."""
+
+    def predicate(kind: Any) -> bool:
+        if kind is base:
+            return True
+        if typing.get_origin(kind) not in (typing.Union, types.UnionType):
+            return False
+        members = [m for m in typing.get_args(kind) if m is not type(None)]
+        return all(isinstance(m, type) and issubclass(m, base) for m in members)
+
+    return predicate
+
+
+def _mapping(value: object, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what}={value!r} must be a mapping")
+    return value
+
+
+def _tagged_hooks(
+    converter: cattrs.Converter, base: type, classes: Mapping[str, type], what: str
+) -> None:
+    """Store each class of the union ``base`` as ``{"type": kind, **fields}``."""
+
+    def unstructure(value: Any) -> dict[str, Any]:
+        document: dict[str, Any] = {"type": value.kind.value}
+        for field in attrs.fields(type(value)):
+            document[field.name] = converter.unstructure(getattr(value, field.name))
+        return document
+
+    def structure(value: object, _kind: object) -> Any:
+        if value is None:
+            return None  # an optional field (a one-time line's billing start)
+        fields = dict(_mapping(value, what))
+        tag = fields.pop("type", None)
+        if tag not in classes:
+            raise ValueError(f"type={tag!r} is not a {what} (one of {', '.join(classes)})")
+        return converter.structure(fields, classes[tag])
+
+    converter.register_unstructure_hook_func(
+        lambda kind: isinstance(kind, type) and issubclass(kind, base), unstructure
+    )
+    converter.register_structure_hook_func(_is_union_of(base), structure)
+
+
+def _v1_duration(value: object, _kind: object) -> Duration | None:
+    """A version-1 duration: ``{"kind": "months", "count": 3}``."""
+    if value is None:
+        return None
+    fields = _mapping(value, "duration")
+    if set(fields) != {"kind", "count"}:
+        raise ValueError(f"duration={value!r} must hold kind and count (version 1)")
+    kind, count = DurationKind(fields["kind"]), fields["count"]
+    if kind in (DurationKind.ONCE, DurationKind.FOREVER):
+        if count != 0:
+            raise ValueError(f"count={count!r} has no meaning for duration {kind.value}")
+        return Once() if kind is DurationKind.ONCE else Forever()
+    return ForPeriods(count) if kind is DurationKind.PERIODS else ForMonths(count)
+
+
+def _v1_billing_start(value: object, _kind: object) -> BillingStart | None:
+    """A version-1 billing start: ``{"kind": "after_months", "count": 6, "on_date": null}``."""
+    if value is None:
+        return None
+    fields = _mapping(value, "billing_start")
+    if set(fields) != {"kind", "count", "on_date"}:
+        raise ValueError(f"billing_start={value!r} must hold kind, count and on_date (version 1)")
+    kind, count, on_date = StartKind(fields["kind"]), fields["count"], fields["on_date"]
+    if (on_date is None) is (kind is StartKind.ON_DATE):
+        raise ValueError(f"on_date={on_date!r} is only (and always) for kind=on_date")
+    if kind in (StartKind.IMMEDIATELY, StartKind.ON_DATE) and count != 0:
+        raise ValueError(f"count={count!r} is only for kind=after_days/after_months")
+    match kind:
+        case StartKind.IMMEDIATELY:
+            return Immediately()
+        case StartKind.ON_DATE:
+            return OnDate(date.fromisoformat(on_date))
+        case StartKind.AFTER_DAYS:
+            return AfterDays(count)
+        case StartKind.AFTER_MONTHS:
+            return AfterMonths(count)
+
+
+def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_structure_hook(Decimal, lambda value, _: Decimal(str(value)))
@@ -70,10 +187,17 @@ def _converter() -> cattrs.Converter:
             else Refused(code=v["code"], facts=tuple(tuple(f) for f in v["facts"]))
         ),
     )
+    _tagged_hooks(converter, Duration, _DURATIONS, "duration")
+    _tagged_hooks(converter, BillingStart, _STARTS, "billing start")
+    if version == 1:
+        converter.register_structure_hook_func(_is_union_of(Duration), _v1_duration)
+        converter.register_structure_hook_func(_is_union_of(BillingStart), _v1_billing_start)
     return converter
 
 
 CONVERTER = _converter()
+#: The converter that reads each version still readable (older ones migrate on read).
+_READERS = {1: _converter(1), FORMAT_VERSION: CONVERTER}
 
 
 def to_document(value: object) -> dict[str, Any]:
@@ -90,15 +214,17 @@ def from_document(
     ``key`` (the row it came from) when they are given.
     """
     version = document.get("version") if isinstance(document, dict) else None
-    if version != FORMAT_VERSION:
+    reader = _READERS.get(version) if type(version) is int else None
+    if reader is None:
         raise StoredDataError(
             f"version={version!r} of a stored {kind.__name__} is not supported; "
-            f"expected {FORMAT_VERSION}",
+            f"expected {FORMAT_VERSION} (or an older one it migrates: "
+            f"{', '.join(str(v) for v in sorted(_READERS) if v != FORMAT_VERSION)})",
             table=table,
             key=key,
         )
     try:
-        return CONVERTER.structure(document["data"], kind)
+        return reader.structure(document["data"], kind)
     except (
         cattrs.BaseValidationError,
         SubbillError,
@@ -109,8 +235,24 @@ def from_document(
         RecursionError,
     ) as error:
         raise StoredDataError(
-            f"a stored {kind.__name__} cannot be read back: {error}", table=table, key=key
+            f"a stored {kind.__name__} cannot be read back: {_reasons(error)}",
+            table=table,
+            key=key,
         ) from None
+
+
+def _reasons(error: Exception) -> str:
+    """What is wrong in a document: each problem and where (``@ $.lines[3].billing_start``)."""
+    if isinstance(error, cattrs.BaseValidationError):
+        return "; ".join(cattrs.transform_error(error, format_exception=_problem))
+    return str(error)
+
+
+def _problem(error: BaseException, kind: Any) -> str:
+    """A problem in our own words when we raised it, else in cattrs'."""
+    if isinstance(error, SubbillError | ValueError) and str(error):
+        return str(error)
+    return format_exception(error, kind)
 
 
 def dumps(value: object) -> str:
@@ -125,7 +267,7 @@ def loads(text: str, kind: type[T], *, table: str | None = None, key: object = N
     row raises:
 
     >>> from subbill.billing import BillingState
-    >>> loads('{"version": 1, "data": {"billed_through": 3}}', BillingState,
+    >>> loads('{"version": 2, "data": {"billed_through": 3}}', BillingState,
     ...       table="billing_states", key="S1")
     Traceback (most recent call last):
     ...
