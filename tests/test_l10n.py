@@ -365,6 +365,17 @@ def test_the_cli_and_the_pdf_take_their_words_from_l10n(module):
     assert not names & {"french", "_is_french", "is_french"}
 
 
+def test_the_primitives_import_no_domain_module_but_money_and_periods():
+    from tests.test_package import _imported_names  # noqa: PLC0415
+
+    imported = {
+        name
+        for name in _imported_names(SRC / "l10n" / "_format.py")
+        if name.startswith("subbill") and name.count(".") == 1
+    }
+    assert imported == {"subbill.money", "subbill.periods", "subbill.errors", "subbill._convert"}
+
+
 def test_core_reprs_are_plain_and_locale_free():
     # Issue 12: str(invoice) ran babel through a lazy import of subbill.l10n.
     from tests.test_invoices import invoice  # noqa: PLC0415

@@ -39,11 +39,14 @@ from subbill.usage import UsageState
 __all__ = [
     "WORDS",
     "count_words",
+    "fill",
+    "inline",
     "knows_finding",
     "knows_label",
     "knows_refusal",
     "label",
     "phrase",
+    "pick",
     "reason_label",
     "words_for",
 ]
