@@ -21,7 +21,7 @@ from subbill import (
     TaxRate,
     bill_subscription,
 )
-from subbill.l10n import format_date, format_money
+from subbill.l10n import format_date, format_money, invoice_text
 
 LOCALE = "fr_FR"
 TVA = TaxRate(name="TVA 20 %", percent="20")
@@ -96,7 +96,7 @@ def main() -> None:
         numero = numerotation.next_number(numero, issued_on=jour)
         facture = resultat.invoice.finalize(number=numero)
         titre(f"Facturation du {format_date(jour, locale=LOCALE)}")
-        print(facture.to_text(locale=LOCALE))
+        print(invoice_text(facture, locale=LOCALE))
         factures.append(facture)
 
     # La première facture est réglée par prélèvement SEPA le 5 mars.
@@ -112,7 +112,7 @@ def main() -> None:
     mars = reglement.invoice
     factures[0] = mars
     titre(f"Règlement de la facture {mars.number} le 5 mars 2026")
-    print(mars.to_text(locale=LOCALE))
+    print(invoice_text(mars, locale=LOCALE))
 
     titre("Récapitulatif")
     for facture in factures:

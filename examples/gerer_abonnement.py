@@ -27,6 +27,7 @@ from subbill.l10n import (
     finding_text,
     format_date,
     format_money,
+    invoice_text,
     label,
     refusal_text,
     story_text,
@@ -113,7 +114,7 @@ def main() -> None:
     )
 
     titre("4) Facturation : la facture du changement")
-    print(facture_changement.to_text(locale=FR))
+    print(invoice_text(facture_changement, locale=FR))
 
     titre("« J'ai des doutes sur le montant d'une facture »")
     print(story_text(explain_invoice(facture_changement, pro, catalogue), locale=FR))

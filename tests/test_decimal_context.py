@@ -38,7 +38,7 @@ from subbill import (
     credit_unused,
     prorate,
 )
-from subbill.l10n import describe_proration, format_money
+from subbill.l10n import describe_proration, format_money, invoice_html, invoice_text
 from subbill.taxes import line_taxes, tax_breakdown
 
 ALL_SIGNALS = [
@@ -235,7 +235,7 @@ def _billing_calls() -> list[object]:
             invoice.to_records(),
         ]
         for locale in ("fr_FR", "en_US"):
-            texts += [invoice.to_text(locale=locale), invoice.to_html(locale=locale)]
+            texts += [invoice_text(invoice, locale=locale), invoice_html(invoice, locale=locale)]
     return [*texts, first.state, second.state, third.state]
 
 

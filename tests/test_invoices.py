@@ -23,6 +23,7 @@ from subbill import (
 from subbill.billing import draft_invoice
 from subbill.errors import InvalidAmountError, InvalidTypeError, OutOfBoundsError
 from subbill.invoices import Correction, credit_note_for, one_time_line
+from subbill.l10n import invoice_text
 from subbill.pdf import render_invoice_pdf
 
 EUR = "EUR"
@@ -150,7 +151,7 @@ def test_records_for_notebooks():
 
 def test_text_and_html():
     opened = invoice("1234.56").finalize(number="F-2026-000124")
-    text = opened.to_text(locale="fr_FR")
+    text = invoice_text(opened, locale="fr_FR")
     assert "Facture F-2026-000124 (à payer)" in text
     assert "Reste à payer" in text
     assert "1\u202f234,56\xa0€" in text
@@ -366,9 +367,9 @@ def test_a_credit_note_names_the_invoice_it_corrects_in_its_text_and_pdf():
     billed = invoice("80.00").finalize(number="F-2026-000001")
     note = credit_note_for(billed, issued_on=date(2026, 3, 5)).finalize(number="F-2026-000002")
     assert note.corrects == "F-2026-000001"
-    assert "Avoir sur la facture : F-2026-000001" in note.to_text(locale="fr_FR")
-    assert "Corrects invoice: F-2026-000001" in note.to_text(locale="en_US")
-    assert "Corrects" not in billed.to_text(locale="en_US")
+    assert "Avoir sur la facture : F-2026-000001" in invoice_text(note, locale="fr_FR")
+    assert "Corrects invoice: F-2026-000001" in invoice_text(note, locale="en_US")
+    assert "Corrects" not in invoice_text(billed, locale="en_US")
     reader = PdfReader(BytesIO(render_invoice_pdf(note, locale="fr_FR")))
     text = "".join(page.extract_text() for page in reader.pages)
     assert "Avoir sur la facture : F-2026-000001" in text

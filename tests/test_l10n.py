@@ -2,6 +2,7 @@ import ast
 import enum
 import importlib
 import pkgutil
+import re
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -15,25 +16,33 @@ from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import DocumentKind, InvoiceStatus
 from subbill.l10n import (
     UnknownLocaleError,
+    change_text,
     describe_proration,
     format_date,
     format_factor,
     format_frequency,
     format_money,
     format_period,
+    invoice_html,
+    invoice_text,
+    portal_text,
+)
+from subbill.l10n.words import (
+    WORDS,
     knows_finding,
     knows_label,
     knows_refusal,
     label,
-    portal_text,
+    phrase,
     words_for,
 )
 from subbill.portal import InvoiceLabel, TicketStatus
 from subbill.quotes import QuoteStatus
 from subbill.renewals import RenewalStatus
-from subbill.subscriptions import SubscriptionStatus
+from subbill.subscriptions import Change, ChangeDirection, SubscriptionStatus
 
 NNBSP, NBSP = "\u202f", "\xa0"
+SRC = Path(subbill.__file__).parent
 
 
 def test_format_money_french_uses_babel_spacing():
@@ -230,6 +239,181 @@ def test_every_refusal_and_finding_the_library_makes_has_words():
     assert {"plan_ok", "usage_ok"} <= findings
     assert sorted(code for code in refusals if not knows_refusal(code)) == []
     assert sorted(code for code in findings if not knows_finding(code)) == []
+
+
+def _reason_codes() -> set[str]:
+    """The reasons the library gives a charge: ``reason="…"``, ``reason = "…"``, defaults."""
+    codes = set()
+    for path in SRC.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                codes |= {v for k in node.keywords if k.arg == "reason" for v in _literals(k.value)}
+            elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "reason" for t in node.targets
+            ):
+                codes |= _literals(node.value)
+            elif isinstance(node, ast.FunctionDef):
+                arguments = node.args
+                named = [*arguments.posonlyargs, *arguments.args]
+                positional = named[len(named) - len(arguments.defaults) :]
+                pairs = [
+                    *zip(positional, arguments.defaults, strict=True),
+                    *zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True),
+                ]
+                codes |= {
+                    v for arg, default in pairs if arg.arg == "reason" and default is not None
+                    for v in _literals(default)
+                }
+    return codes
+
+
+def _literals_of(paths: list[Path]) -> set[str]:
+    return set().union(*(_literals(ast.parse(p.read_text(encoding="utf-8"))) for p in paths))
+
+
+def test_every_word_is_one_the_library_shows():
+    # Issue 12: words nothing used (the reasons « upgrade », « cancellation », … that no
+    # charge is given, the heading « unused ») are gone; this keeps it so. A word of an enum
+    # is one of its values; a reason one the library gives a charge; any other code is
+    # written somewhere in the package outside the table (a refusal, a finding, a heading…).
+    words_module = SRC / "l10n" / "words.py"
+    reasons = _reason_codes()
+    enums = {kind: {str(m.value) for m in enum_type} for enum_type, kind in _enum_kinds().items()}
+    elsewhere = _literals_of([p for p in SRC.rglob("*.py") if p != words_module])
+    for node in ast.parse(words_module.read_text(encoding="utf-8")).body:  # but the table
+        if not (isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "WORDS"):
+            elsewhere |= _literals(node)
+    unused = []
+    for kind, code in WORDS:
+        if kind == "reason":
+            used = code in reasons
+        elif kind in enums:
+            used = code in enums[kind]
+        else:
+            used = code in elsewhere
+        if not used:
+            unused.append(f"{kind}:{code}")
+    assert unused == []
+    assert {"plan_change", "quantity_change", "change"} <= reasons
+    for reason in ("upgrade", "downgrade", "cancellation", "module_deactivated"):
+        assert ("reason", reason) not in WORDS
+
+
+def _enum_kinds() -> dict[type[enum.Enum], str]:
+    from subbill.l10n.words import _KINDS  # noqa: PLC0415  (the table this test checks)
+
+    return _KINDS
+
+
+def test_every_change_the_library_records_has_words():
+    made = _string_codes("Change", "kind") | {d.value for d in ChangeDirection}
+    assert {"upgrade", "module_activated", "payment_method_changed"} <= made
+    assert sorted(kind for kind in made if ("change", kind) not in WORDS) == []
+    # A plan change within one tier (ChangeDirection.SAME) was shown as its bare code.
+    same = Change(on=date(2026, 3, 13), kind="same", code="pro-annuel", previous="pro")
+    assert change_text(same, locale="fr_FR") == (
+        "le 13 mars 2026 : changement vers le plan pro-annuel (depuis pro)"
+    )
+    assert change_text(same, locale="en_US") == (
+        "on March 13, 2026: change to plan pro-annuel (from pro)"
+    )
+
+
+def test_a_phrase_may_have_a_code_of_its_own():
+    assert phrase("change", "upgrade", locale="en_US", code="pro", previous="start") == (
+        "upgrade to plan pro (from start)"
+    )
+
+
+def _strings_and_names(path: Path) -> tuple[list[str], set[str]]:
+    """The string literals of a module (docstrings apart) and every name it uses."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    strings = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.arg | ast.keyword) and node.arg:
+            names.add(node.arg)
+        elif isinstance(node, ast.FunctionDef):
+            names.add(node.name)
+    return strings, names
+
+
+@pytest.mark.parametrize("module", ["cli.py", "pdf.py"])
+def test_the_cli_and_the_pdf_take_their_words_from_l10n(module):
+    # Issue 12: « TVA », « N° TVA », « Paiement le … », the review's and the renewal
+    # form's sentences were written in pdf.py and cli.py, each behind `if french else`.
+    strings, names = _strings_and_names(SRC / module)
+    french = [s for s in strings if re.search(r"[àâçéèêëîïôûùüœ«»]|\bTVA\b|\b(?:le|du|au) \{", s)]
+    assert french == []
+    assert not names & {"french", "_is_french", "is_french"}
+
+
+def test_the_primitives_import_no_domain_module_but_money_and_periods():
+    from tests.test_package import _imported_names  # noqa: PLC0415
+
+    imported = {
+        name
+        for name in _imported_names(SRC / "l10n" / "_format.py")
+        if name.startswith("subbill") and name.count(".") == 1
+    }
+    assert imported == {"subbill.money", "subbill.periods", "subbill.errors", "subbill._convert"}
+
+
+def test_core_reprs_are_plain_and_locale_free():
+    # Issue 12: str(invoice) ran babel through a lazy import of subbill.l10n.
+    from tests.test_invoices import invoice  # noqa: PLC0415
+
+    opened = invoice("1234.56").finalize(number="F-2026-000124")
+    text = str(opened)
+    assert text.splitlines()[0] == "Invoice F-2026-000124 (open)"
+    assert "issued_on: 2026-03-01" in text
+    assert "amount_due  1234.56 EUR" in text
+    assert NNBSP not in text
+    assert NBSP not in text
+    assert "€" not in text
+    html = opened._repr_html_()
+    assert "<td>1234.56 EUR</td>" in html
+    assert "€" not in html
+    # The localised documents are l10n's.
+    assert "1\u202f234,56\xa0€" in invoice_text(opened, locale="fr_FR")
+    assert "€1,234.56" in invoice_html(opened, locale="en_US")
+
+
+def test_the_core_runs_without_loading_l10n():
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from subbill import Money, bill_run\n"
+        "from subbill.billing import draft_invoice\n"
+        "from subbill.invoices import one_time_line\n"
+        "opened = draft_invoice(customer='ACME', currency='EUR', issued_on=date(2026, 3, 1),\n"
+        "    lines=[one_time_line('setup', 'Setup', Money('100', 'EUR'))]).finalize(number='F-1')\n"
+        "str(opened), opened._repr_html_(), repr(opened)\n"
+        "loaded = [m for m in sys.modules if m.startswith(('subbill.l10n', 'subbill.storage'))]\n"
+        "assert loaded == [], loaded\n"
+    )
+    root = SRC.parent.parent
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
 
 
 def test_a_ticket_status_has_its_own_words_not_those_of_an_invoice():

@@ -13,8 +13,9 @@ import subbill
 from subbill import errors
 
 SRC = Path(subbill.__file__).parent
-# The edge: these may format text, read the clock or touch storage. Everything else is core.
-EDGE_MODULES = {"l10n", "cli", "__main__", "service", "pdf", "tour"}
+# The edge: these modules and packages may format text, read the clock or touch storage.
+# Everything else is core, and imports none of them (not even inside a function).
+EDGE_MODULES = {"l10n", "storage", "cli", "__main__", "service", "pdf", "tour"}
 FORBIDDEN_IMPORTS = {
     "subbill.storage",
     "subbill.cli",
@@ -38,8 +39,37 @@ def _core_modules() -> list[Path]:
     return [
         path
         for path in sorted(SRC.rglob("*.py"))
-        if path.stem not in EDGE_MODULES and "storage" not in path.relative_to(SRC).parts
+        if path.relative_to(SRC).parts[0].removesuffix(".py") not in EDGE_MODULES
     ]
+
+
+def _imported_names(path: Path, package: str | None = None) -> set[str]:
+    """Every module ``path`` imports, wherever the import stands (top level or in a function).
+
+    ``from subbill import l10n`` counts as ``subbill.l10n``; a relative import is resolved
+    against the module's ``package`` (by default, where ``path`` stands in ``subbill``).
+    """
+    if package is None:
+        package = ".".join(("subbill", *path.relative_to(SRC).parent.parts))
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            imported.add(base)
+            imported.update(f"{base}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "import_module":
+            imported.update(
+                arg.value
+                for arg in node.args
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            )
+    return imported
 
 
 def _isort_key(name: str) -> tuple[int, str]:
@@ -74,23 +104,33 @@ def test_every_module_has_a_docstring():
 
 @pytest.mark.parametrize("path", _core_modules(), ids=lambda p: p.stem)
 def test_core_module_imports_no_io_storage_or_edge(path):
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    imported: set[str] = set()
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module]
-        if node not in tree.body:
-            # Presentation hooks (Invoice.to_text) may reach the l10n edge when called;
-            # the core never depends on it to compute.
-            names = [name for name in names if name != "subbill.l10n"]
-        imported.update(names)
+    imported = _imported_names(path)
     for name in imported:
         for forbidden in FORBIDDEN_IMPORTS:
             assert name != forbidden, f"{path.name} imports {name}"
             assert not name.startswith(forbidden + "."), f"{path.name} imports {name}"
+
+
+def test_the_core_is_every_module_outside_the_edge():
+    core = {str(path.relative_to(SRC)) for path in _core_modules()}
+    assert {"invoices.py", "billing.py", "money.py", "usage.py", "portal.py"} <= core
+    assert not {name for name in core if name.startswith(("l10n/", "storage/"))}
+    assert not core & {"l10n.py", "cli.py", "pdf.py", "service.py", "tour.py", "__main__.py"}
+
+
+def test_the_purity_check_sees_lazy_imports_in_every_spelling(tmp_path):
+    # Issue 12: Invoice.to_text imported subbill.l10n inside the method, and the check let it.
+    module = tmp_path / "lazy.py"
+    module.write_text(
+        "def to_text():\n"
+        "    from subbill.l10n import invoice_text\n"
+        "    from . import storage\n"
+        "    from subbill import cli\n"
+        "    return importlib.import_module('sqlite3')\n",
+        encoding="utf-8",
+    )
+    imported = _imported_names(module, package="subbill")
+    assert {"subbill.l10n", "subbill.storage", "subbill.cli", "sqlite3"} <= imported
 
 
 @pytest.mark.parametrize("path", _core_modules(), ids=lambda p: p.stem)

@@ -76,29 +76,31 @@ import babel
 from tqdm import tqdm
 
 from subbill import __version__, _structure, tour
-from subbill._convert import check_line, escape_controls
+from subbill._convert import check_line
 from subbill._structure import Positive, Problems, Text
 from subbill.catalog import Catalog
 from subbill.decisions import RefusedError
 from subbill.errors import InputError, InvalidStateError, SubbillError
-from subbill.invoices import Invoice
 from subbill.l10n import (
+    checkout_text,
     dashboard_text,
-    describe_line,
-    finding_text,
     format_date,
     format_money,
+    invoice_text,
     knows_refusal,
     label,
+    phrase,
     portal_text,
     refusal_text,
+    renewal_text,
+    review_text,
+    term_text,
 )
 from subbill.licenses import (
     EntryKind,
     LedgerEntry,
     LicenseAccount,
     LicenseLedger,
-    Renewal,
     renew,
 )
 from subbill.payments import InvalidCardError, PaymentMethod, payment_method_from_mapping
@@ -109,7 +111,7 @@ from subbill.service import run_billing, store_purchase
 from subbill.storage.protocols import Store
 from subbill.storage.sqlite import SQLiteStore
 from subbill.subscriptions import Subscription, check_replacement
-from subbill.usage import Finding, monthly_review
+from subbill.usage import monthly_review
 
 __all__ = ["main"]
 
@@ -168,10 +170,6 @@ def _locale_argument(text: str) -> str:
             f"{text!r} is not a known locale; expected e.g. fr_FR or en_US"
         ) from None
     return text
-
-
-def _is_french(locale: str) -> bool:
-    return babel.Locale.parse(locale).language == "fr"
 
 
 MAX_DEPTH = 32
@@ -588,7 +586,7 @@ def _quote(args: argparse.Namespace) -> int:
 
 def _purchase(offer: PaymentLink | Quote, args: argparse.Namespace) -> None:
     """Pay ``offer`` and store the purchase (once per reference)."""
-    french = _is_french(args.locale)
+    locale = args.locale
     if isinstance(offer, PaymentLink) and args.customer is None:
         raise _failure("--purchase of a payment link needs --customer: who is paying?")
     bought = purchase(
@@ -603,64 +601,29 @@ def _purchase(offer: PaymentLink | Quote, args: argparse.Namespace) -> None:
         receipt = store_purchase(store, bought)
     print()
     if not receipt.created:
-        print(
-            f"Achat {bought.reference} déjà enregistré : rien n'a changé."
-            if french
-            else f"Purchase {bought.reference} was stored already: nothing changed."
-        )
-    order = receipt.order
-    print(f"Commande {order.id}" if french else f"Order {order.id}")
+        print(phrase("purchase", "stored_already", locale=locale, reference=bought.reference))
+    print(phrase("purchase", "order", locale=locale, order=receipt.order.id))
     if receipt.invoice is not None:
-        words = label(receipt.invoice.status, locale=args.locale)
-        print(
-            f"  Facture {receipt.invoice.number} : "
-            f"{format_money(receipt.invoice.total, locale=args.locale)} ({words})"
-            if french
-            else f"  Invoice {receipt.invoice.number}: "
-            f"{format_money(receipt.invoice.total, locale=args.locale)} ({words})"
+        invoice = receipt.invoice
+        total = format_money(invoice.total, locale=locale)
+        status = label(invoice.status, locale=locale)
+        words = phrase(
+            "purchase", "invoice", locale=locale, number=invoice.number, total=total, status=status
         )
+        print(f"  {words}")
     if receipt.subscription is not None:
         sub = receipt.subscription
-        status = label(sub.status(as_of=args.paid_on), locale=args.locale)
-        first = format_date(sub.start, locale=args.locale)
-        print(
-            f"  Abonnement {sub.id} : {status}, première facturation le {first}"
-            if french
-            else f"  Subscription {sub.id}: {status}, first billed on {first}"
+        status = label(sub.status(as_of=args.paid_on), locale=locale)
+        first = format_date(sub.start, locale=locale)
+        words = phrase(
+            "purchase", "subscription", locale=locale, subscription=sub.id, status=status,
+            first=first,
         )
+        print(f"  {words}")
 
 
 def _print_checkout(result: Checkout, args: argparse.Namespace) -> None:
-    locale = args.locale
-    french = _is_french(locale)
-    paid_on = format_date(args.paid_on, locale=locale)
-    total = label("total", locale=locale)
-    print(f"Paiement le {paid_on}" if french else f"Payment on {paid_on}")
-    print()
-    print("À payer aujourd'hui" if french else "Due today")
-    due: Invoice | None = result.due_now
-    if due is None:
-        print("  Rien à payer aujourd'hui." if french else "  Nothing to pay today.")
-    else:
-        for line in due.lines:
-            print(f"  {line.description:<32} {format_money(line.net, locale=locale):>14}")
-            print(f"      {describe_line(line, locale=locale)}")
-        for tax in due.taxes:
-            print(f"  {tax.rate.name:<32} {format_money(tax.tax, locale=locale):>14}")
-        print(f"  {total:<32} {format_money(due.total, locale=locale):>14}")
-    print()
-    print("Paiements à venir" if french else "Upcoming payments")
-    if not result.future:
-        print("  Aucun." if french else "  None.")
-    excluding_tax = "HT" if french else "excl. tax"
-    for invoice in result.future:
-        detail = ", ".join(
-            f"{line.description} {format_money(line.net, locale=locale)}" for line in invoice.lines
-        )
-        print(
-            f"  {format_date(invoice.issued_on, locale=locale):<20} "
-            f"{format_money(invoice.total, locale=locale):>14}   ({detail} {excluding_tax})"
-        )
+    print(checkout_text(result, locale=args.locale))
 
 
 def _invoice_show(args: argparse.Namespace) -> int:
@@ -670,7 +633,7 @@ def _invoice_show(args: argparse.Namespace) -> int:
         invoice = store.get_invoice(args.number)
     if invoice is None:
         raise _failure(f"no invoice {args.number!r} in {args.db}")
-    print(invoice.to_text(locale=args.locale))
+    print(invoice_text(invoice, locale=args.locale))
     if args.pdf is not None:
         from subbill.pdf import render_invoice_pdf  # noqa: PLC0415  (fpdf2 only when asked)
 
@@ -841,44 +804,6 @@ def _usage_file(data: object, *, subscription: str, catalog: Catalog | None) -> 
     )
 
 
-_REVIEW_HEADINGS = {  # the seed's questions, then the payment method
-    "plan": ("Plan actif", "Plan"),
-    "modules": ("Modules activés", "Modules"),
-    "usage": ("Utilisation", "Usage"),
-    "billing": ("Facturation", "Billing"),
-    "payment_method": ("Moyen de paiement", "Payment method"),
-}
-_SEVERITIES = {
-    "info": ("ok", "ok"),
-    "warning": ("à voir", "check"),
-    "action": ("à faire", "to do"),
-}
-
-
-def _finding_line(finding: Finding, *, locale: str) -> str:
-    french = _is_french(locale)
-    text = finding_text(finding, locale=locale)
-    for fact, words in (("missing", ("Manque", "Missing")), ("unexpected", ("En trop", "Extra"))):
-        if finding.fact(fact):
-            text += f" {words[0]} : {finding.fact(fact)}." if french else (
-                f" {words[1]}: {finding.fact(fact)}."
-            )
-    return f"  [{_SEVERITIES[finding.severity][0 if french else 1]}] {text}"
-
-
-def _unchecked_method(method_id: str, *, locale: str) -> str:
-    """The payment-method line when the usage file gives no saved methods to check."""
-    if _is_french(locale):
-        return (
-            f"  [?] Moyen de paiement {method_id} : non vérifié (donnez-le dans "
-            "payment_methods du fichier d'utilisation pour vérifier son expiration)."
-        )
-    return (
-        f"  [?] Payment method {method_id}: not checked (give it in the usage file's "
-        "payment_methods to check its expiry)."
-    )
-
-
 def _review(args: argparse.Namespace) -> int:
     data = _read_data(args.usage)
     with _store(args.db, read_only=True) as store:
@@ -910,34 +835,17 @@ def _review(args: argparse.Namespace) -> int:
         payment_methods=usage.payment_methods or (),
         as_of=args.as_of,
     )
-    locale = args.locale
-    french = _is_french(locale)
-    day = format_date(args.as_of, locale=locale)
-    name = f"{subscription.id} ({subscription.customer})"
-    print(f"Point mensuel de l'abonnement {name} au {day}" if french else (
-        f"Monthly review of {name} on {day}"
-    ))
-    to_look_at = 0
-    for check, (french_heading, english_heading) in _REVIEW_HEADINGS.items():
-        if not any(finding.check == check for finding in findings):
-            continue  # quoted lines only: no plan, modules nor limits to review
-        print()
-        print(french_heading if french else english_heading)
-        for finding in findings:
-            if finding.check != check:
-                continue
-            if check == "payment_method" and usage.payment_methods is None and (
-                subscription.payment_method is not None
-            ):
-                print(_unchecked_method(subscription.payment_method, locale=locale))
-                continue
-            to_look_at += finding.severity != "info"
-            print(_finding_line(finding, locale=locale))
-    print()
-    if to_look_at:
-        print(f"{to_look_at} point(s) à voir." if french else f"{to_look_at} point(s) to look at.")
-    else:
-        print("Rien à signaler." if french else "Nothing to report.")
+    unchecked = subscription.payment_method if usage.payment_methods is None else None
+    print(
+        review_text(
+            findings,
+            subscription=subscription.id,
+            customer=subscription.customer,
+            as_of=args.as_of,
+            locale=args.locale,
+            unchecked_method=unchecked,
+        )
+    )
     return 0
 
 
@@ -946,12 +854,6 @@ def _licences(value: Fraction) -> str:
     if value.denominator == 1:
         return str(value.numerator)
     return f"{value.numerator}/{value.denominator}"
-
-
-def _term(account: LicenseAccount, *, locale: str) -> str:
-    start = format_date(account.start, locale=locale)
-    last = format_date(account.last_day, locale=locale)
-    return f"du {start} au {last}" if _is_french(locale) else f"{start} to {last}"
 
 
 def _account_to_renew(
@@ -993,13 +895,13 @@ def _account_to_renew(
     if following is not None:
         renewal = stored.get((product, following.start), following)
         raise _failure(
-            f"the {product} term of {args.customer!r}, {_term(term, locale=DEFAULT_LOCALE)}, "
-            f"is already renewed: {_term(renewal, locale=DEFAULT_LOCALE)}, {renewal.seats} "
+            f"the {product} term of {args.customer!r}, {term_text(term, locale=DEFAULT_LOCALE)}, "
+            f"is already renewed: {term_text(renewal, locale=DEFAULT_LOCALE)}, {renewal.seats} "
             "seats; nothing changed"
         )
     if not rows[0].status.needs_renewal and not args.early:
         raise _failure(
-            f"the {product} term of {args.customer!r}, {_term(term, locale=DEFAULT_LOCALE)}, "
+            f"the {product} term of {args.customer!r}, {term_text(term, locale=DEFAULT_LOCALE)}, "
             f"is not due for renewal on {args.on.isoformat()} (due from three months before "
             "its end): add --early to renew it now; nothing changed"
         )
@@ -1030,52 +932,10 @@ def _renew(args: argparse.Namespace) -> int:
         store.save_license_account(done.renewed)
         store.save_license_account(new)
         store.append_ledger(done.ledger.entries[len(ledger.entries) :])
-    print(_renewal_text(done, on=args.on, locale=args.locale))
+    print(renewal_text(done, on=args.on, locale=args.locale))
     print()
-    print(f"Renouvellement enregistré dans {args.db}." if _is_french(args.locale) else (
-        f"Renewal saved to {args.db}."
-    ))
+    print(phrase("renewal", "saved", locale=args.locale, db=args.db))
     return 0
-
-
-def _count(number: int, noun: str) -> str:
-    """``1 year``, ``2 years`` (``1 an``, ``2 ans``)."""
-    return f"{number} {noun}" + ("s" if number > 1 else "")
-
-
-def _renewal_text(done: Renewal, *, on: date, locale: str) -> str:
-    """The seed's renewal form, as filled: the pool, the years, the seats, what is left."""
-    form, account = done.form, done.renewed
-    french = _is_french(locale)
-    used = _licences(Fraction(form.seats * form.years))
-    day = format_date(on, locale=locale)
-    if french:
-        lines = [
-            f"Renouvellement du compte {account.customer} — {account.product}, le {day}",
-            f"  Licences restantes à attribuer par {form.pool} : {_licences(form.available)}",
-            f"  Nombre d'années de renouvellement : {form.years}",
-            f"  Licences utilisateurs affectées à {account.customer} : {form.seats}",
-            (
-                f"  Licences utilisées : {used} ({_count(form.seats, 'utilisateur')} × "
-                f"{_count(form.years, 'an')})"
-            ),
-            f"  Licences restantes après réabonnement : {_licences(form.left)}",
-            f"  Nouvelle période : {_term(done.new_term, locale=locale)}",
-        ]
-    else:
-        lines = [
-            f"Renewal of {account.customer} — {account.product}, on {day}",
-            f"  Licences left to allocate by {form.pool}: {_licences(form.available)}",
-            f"  Years of renewal: {form.years}",
-            f"  User licences assigned to {account.customer}: {form.seats}",
-            (
-                f"  Licences used: {used} ({_count(form.seats, 'user')} × "
-                f"{_count(form.years, 'year')})"
-            ),
-            f"  Licences left after renewal: {_licences(form.left)}",
-            f"  New term: {_term(done.new_term, locale=locale)}",
-        ]
-    return "\n".join(escape_controls(line) for line in lines)
 
 
 _LEDGER_KINDS = ("grant", "transfer", "assignment", "return")

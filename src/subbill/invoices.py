@@ -21,6 +21,7 @@ from the due date, never stored.
 from __future__ import annotations
 
 import enum
+import html
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -31,7 +32,14 @@ from typing import Any, Self
 
 import attrs
 
-from subbill._convert import check_line, check_text, enum_of, one_line, payment_reference
+from subbill._convert import (
+    check_line,
+    check_text,
+    enum_of,
+    escape_controls,
+    one_line,
+    payment_reference,
+)
 from subbill.discounts import AppliedDiscount, LineDiscount
 from subbill.errors import (
     CurrencyMismatchError,
@@ -348,6 +356,10 @@ def _check_corrections(instance: Invoice) -> None:
             )
 
 
+#: The columns of the plain, locale-free table of an invoice (``str(invoice)``, notebooks).
+_PLAIN_COLUMNS = ("description", "period", "quantity", "unit_price", "amount", "discount", "net")
+
+
 @attrs.frozen(kw_only=True)
 class Invoice:
     """An immutable invoice (or credit note), its lines, discounts, taxes and payments.
@@ -620,25 +632,100 @@ class Invoice:
             invoice=attrs.evolve(paid, status=status), overpayment=overpayment
         )
 
-    # -- for people and notebooks ------------------------------------------------------------
+    # -- for terminals and notebooks: plain and locale-free --------------------------------------
 
-    def to_text(self, *, locale: str) -> str:
-        """Render as a plain-text table in ``locale`` (see :mod:`subbill.l10n`)."""
-        from subbill.l10n import invoice_text  # noqa: PLC0415  (the edge, imported on use)
+    def _plain(self) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
+        """The header lines, the line cells and the totals, in codes, ISO dates and ``str(Money)``.
 
-        return invoice_text(self, locale=locale)
-
-    def to_html(self, *, locale: str) -> str:
-        """Render as an HTML table in ``locale``."""
-        from subbill.l10n import invoice_html  # noqa: PLC0415  (the edge, imported on use)
-
-        return invoice_html(self, locale=locale)
+        Words for people, in French or English, are :mod:`subbill.l10n`'s job
+        (``invoice_text``, ``invoice_html``); this is what a terminal or a notebook shows.
+        """
+        number = escape_controls(self.number or "draft")
+        head = [f"{self.kind.value.replace('_', ' ').capitalize()} {number} ({self.status.value})"]
+        who = f"customer: {escape_controls(self.customer)}"
+        if self.subscription:
+            who += f"    subscription: {escape_controls(self.subscription)}"
+        head.append(who)
+        head.append(f"issued_on: {self.issued_on.isoformat()}    due_on: {self.due_on.isoformat()}")
+        if self.corrects is not None:
+            head.append(f"corrects: {escape_controls(self.corrects)}")
+        cells = [
+            [
+                escape_controls(line.description),
+                ""
+                if line.period is None
+                else f"[{line.period.start.isoformat()}, {line.period.end.isoformat()})",
+                f"{line.quantity:f}",
+                str(line.unit_price),
+                str(line.amount),
+                "" if line.discount.is_zero() else str(-line.discount),
+                str(line.net),
+            ]
+            for line in self.lines
+        ]
+        totals = [("subtotal", self.subtotal)]
+        if not self.discount_total.is_zero():
+            totals.append(("discounts", -self.discount_total))
+        totals.append(("net", self.net))
+        totals.extend((f"tax {escape_controls(row.rate.name)}", row.tax) for row in self.taxes)
+        totals.append(("total", self.total))
+        if self.credit_applied is not None and not self.credit_applied.is_zero():
+            totals.append(("credit_applied", -self.credit_applied))
+        if self.payments:
+            totals.append(("amount_paid", -self.amount_paid))
+        totals.append(("amount_due", self.amount_due))
+        return head, cells, [(name, str(amount)) for name, amount in totals]
 
     def __str__(self) -> str:
-        return self.to_text(locale="en_US")
+        """The invoice as a plain, locale-free text table (``21.43 EUR``, ISO dates).
+
+        >>> from subbill.billing import draft_invoice
+        >>> print(draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+        ...     lines=[one_time_line("setup", "Installation", Money("100", "EUR"))]
+        ... ).finalize(number="F-2026-000001"))
+        Invoice F-2026-000001 (open)
+        customer: ACME
+        issued_on: 2026-03-01    due_on: 2026-03-01
+        <BLANKLINE>
+        description   period  quantity  unit_price  amount      discount  net
+        Installation          1         100 EUR     100.00 EUR            100.00 EUR
+        <BLANKLINE>
+        subtotal    100.00 EUR
+        net         100.00 EUR
+        total       100.00 EUR
+        amount_due  100.00 EUR
+        """
+        head, cells, totals = self._plain()
+        rows = [list(_PLAIN_COLUMNS), *cells]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(_PLAIN_COLUMNS))]
+        table = [
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in rows
+        ]
+        width = max(len(name) for name, _ in totals)
+        return "\n".join(
+            [*head, "", *table, "", *(f"{name.ljust(width)}  {amount}" for name, amount in totals)]
+        )
 
     def _repr_html_(self) -> str:
-        return self.to_html(locale="en_US")
+        """The invoice as a plain, locale-free HTML table, for notebooks."""
+        head, cells, totals = self._plain()
+        headings = "".join(f"<th>{name}</th>" for name in _PLAIN_COLUMNS)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+            for row in cells
+        )
+        foot = "".join(
+            f'<tr><td colspan="{len(_PLAIN_COLUMNS) - 1}" style="text-align:right">'
+            f"{html.escape(name)}</td><td>{html.escape(amount)}</td></tr>"
+            for name, amount in totals
+        )
+        header = "<br>".join(html.escape(line) for line in head)
+        return (
+            f'<div class="subbill-invoice"><p>{header}</p><table>'
+            f"<thead><tr>{headings}</tr></thead><tbody>{body}</tbody>"
+            f"<tfoot>{foot}</tfoot></table></div>"
+        )
 
     def to_records(self) -> list[dict[str, Any]]:
         """One plain dict per line (str, Decimal, date, None): ready for ``pandas.DataFrame``.

@@ -1,7 +1,8 @@
 r"""PDF invoices (optional extra ``subbill[pdf]``, with fpdf2): laid out like a French invoice.
 
 Seller and buyer at the top, the invoice's number and dates, the lines with their
-explanations, the VAT breakdown per rate, and the totals (HT, TVA, TTC, paid, due).
+explanations, the VAT breakdown per rate, and the totals (HT, TVA, TTC, paid, due). Every
+word comes from :mod:`subbill.l10n.words`, in French or English as ``locale`` says.
 :func:`render_invoice_pdf` returns the bytes: the library writes no file.
 
 The built-in PDF fonts cover Windows-1252 only, so characters outside it are replaced by
@@ -29,6 +30,7 @@ from subbill.l10n import (
     format_money,
     format_period,
     label,
+    phrase,
 )
 from subbill.money import Money
 
@@ -51,15 +53,13 @@ class Party:
     vat_number: str | None = attrs.field(default=None, validator=one_line(optional=True))
     siret: str | None = attrs.field(default=None, validator=one_line(optional=True))
 
-    def lines(self, *, french: bool) -> list[str]:
-        """The lines printed for the party."""
+    def lines(self, *, locale: str) -> list[str]:
+        """The lines printed for the party, its legal mentions in ``locale``'s words."""
         result = [self.name, *self.address]
         if self.siret:
-            result.append(f"SIRET : {self.siret}" if french else f"SIRET: {self.siret}")
+            result.append(phrase("pdf", "siret", locale=locale, siret=self.siret))
         if self.vat_number:
-            result.append(
-                f"N° TVA : {self.vat_number}" if french else f"VAT number: {self.vat_number}"
-            )
+            result.append(phrase("pdf", "vat_number", locale=locale, vat_number=self.vat_number))
         return result
 
 
@@ -103,7 +103,6 @@ class _Page:
     def __init__(self, pdf: Any, locale: str) -> None:
         self.pdf = pdf
         self.locale = locale
-        self.french = locale.lower().startswith("fr")
         pdf.core_fonts_encoding = "windows-1252"  # the core fonts' own: it holds €, «, », é…
         pdf.set_auto_page_break(auto=True, margin=15)
         pdf.add_page()
@@ -131,11 +130,11 @@ class _Page:
 
     def parties(self, seller: Party, buyer: Party) -> None:
         top = self.pdf.get_y()
-        for text in seller.lines(french=self.french):
+        for text in seller.lines(locale=self.locale):
             self.write(text, bold=text == seller.name)
         bottom = self.pdf.get_y()
         self.pdf.set_xy(120, top)
-        for text in buyer.lines(french=self.french):
+        for text in buyer.lines(locale=self.locale):
             self.pdf.set_x(120)
             self.write(text, bold=text == buyer.name)
         self.pdf.set_y(max(bottom, self.pdf.get_y()))
@@ -185,7 +184,7 @@ class _Page:
         self.pdf.ln(4)
 
     def taxes(self, invoice: Invoice) -> None:
-        self.write("TVA" if self.french else "VAT", bold=True)
+        self.write(self.words("vat"), bold=True)
         for row in invoice.taxes:
             words = self.words("tax_on").format(rate=row.rate.name, base=self.money(row.base))
             self.write(words, width=80)
@@ -196,7 +195,7 @@ class _Page:
     def totals(self, invoice: Invoice) -> None:
         rows = [
             (self.words("total_net"), invoice.net),
-            ("TVA" if self.french else "VAT", invoice.tax),
+            (self.words("vat"), invoice.tax),
             (self.words("total"), invoice.total),
         ]
         if invoice.credit_applied is not None and not invoice.credit_applied.is_zero():

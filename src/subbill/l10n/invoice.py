@@ -1,0 +1,266 @@
+r"""An invoice for people: its lines explained, as a text table or as HTML, in French or English.
+
+:func:`describe_line` explains one line (factor × price, over which days, why, and its
+discounts); :func:`describe_proration` explains a prorated amount before it is billed;
+:func:`invoice_text` and :func:`invoice_html` render the whole document. The core's own
+``str(invoice)`` and notebook table are plain and locale-free; these are the localised ones.
+
+>>> from subbill.billing import draft_invoice
+>>> from subbill.invoices import one_time_line
+>>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+...     lines=[one_time_line("setup", "Installation", Money("1234.56", "EUR"))],
+... ).finalize(number="F-2026-000124")
+>>> print(invoice_text(invoice, locale="fr_FR").replace("\u202f", " ").replace("\xa0", " "))
+Facture F-2026-000124 (à payer)
+Client : ACME
+Date : 1 mars 2026    Échéance : 1 mars 2026
+<BLANKLINE>
+Description   Période  Qté  Prix unitaire     Montant  Remise         Net
+-------------------------------------------------------------------------
+Installation             1     1 234,56 €  1 234,56 €          1 234,56 €
+    1 234,56 € : facturé une fois
+<BLANKLINE>
+Sous-total     1 234,56 €
+Total HT       1 234,56 €
+Total TTC      1 234,56 €
+Reste à payer  1 234,56 €
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+from subbill._convert import escape_controls
+from subbill.invoices import Invoice, InvoiceLine
+from subbill.l10n._format import (
+    format_date,
+    format_factor,
+    format_money,
+    format_period,
+    format_quantity,
+    text_lines,
+)
+from subbill.l10n.words import count_words, inline, label, phrase, reason_label, words_for
+from subbill.money import Money
+from subbill.proration import BillablePeriod, ProrationBasis
+
+__all__ = ["describe_line", "describe_proration", "invoice_html", "invoice_text"]
+
+
+def _days_of_cycle(days: int, whole: int | None, cycle: str, *, locale: str) -> str:
+    """« , soit 12 jours sur les 31 de la période du … au … »."""
+    counted = count_words(days, "day", "days", locale=locale)
+    return phrase(
+        "explanation", "days_of_cycle", locale=locale, days=counted, whole=whole, cycle=cycle
+    )
+
+
+def describe_proration(
+    price: Money, billable: BillablePeriod, *, locale: str, reason: str | None = None
+) -> str:
+    r"""Explain a prorated amount: factor × price = amount, over which days, and why.
+
+    ``price`` is the price of a whole billing period; ``reason`` is an optional words to
+    append in brackets (already in the reader's language).
+
+    >>> from subbill import MONTHLY, billable_periods
+    >>> first = billable_periods(date(2026, 3, 1), as_of=date(2026, 3, 1),
+    ...                          frequency=MONTHLY, billing_day=13)[0]
+    >>> describe_proration(Money("50.00", "EUR"), first, locale="fr_FR",
+    ...                    reason="changement de plan")
+    '12/28 × 50,00\xa0€ = 21,43\xa0€ : du 1 au 12 mars 2026, soit 12 jours sur les 28 de la
+    période du 13 février au 12 mars 2026 (changement de plan)'
+    """
+    amount = (price * billable.factor).rounded()
+    counted, whole = billable.day_count
+    shown = format_factor(billable.factor) if counted == whole else f"{counted}/{whole}"
+    head = f"{shown} × {format_money(price, locale=locale)} = {format_money(amount, locale=locale)}"
+    colon = words_for("typography", "colon", locale=locale)
+    text = f"{head}{colon}{format_period(billable.period, locale=locale, compact=True)}"
+    if billable.is_partial:
+        cycle = format_period(billable.cycle, locale=locale)
+        if billable.basis is ProrationBasis.THIRTY_DAY_MONTH:
+            text += words_for("explanation", "thirty_day_basis", locale=locale)
+        elif billable.basis is ProrationBasis.ACTUAL_DAYS:
+            text += _days_of_cycle(counted, whole, cycle, locale=locale)
+    if reason:
+        text += f" ({reason})"
+    return text
+
+
+def describe_line(line: InvoiceLine, *, locale: str) -> str:
+    r"""Explain an invoice line: factor × price, over which days, why, and its discounts.
+
+    >>> from subbill import RecurringCharge, ChargePlan, bill_subscription
+    >>> pro = RecurringCharge(code="pro", description="Pro", unit_price=Money("50", "EUR"),
+    ...                       start=date(2026, 3, 1))
+    >>> old, new = pro.change(date(2026, 3, 13), unit_price=Money("80", "EUR"),
+    ...                       reason="plan_change")
+    >>> first = bill_subscription(ChargePlan(id="S", customer="C", currency="EUR",
+    ...     charges=(pro,)), as_of=date(2026, 3, 1))
+    >>> later = bill_subscription(ChargePlan(id="S", customer="C", currency="EUR",
+    ...     charges=(old, new)), first.state, as_of=date(2026, 3, 13))
+    >>> for line in later.invoice.lines:  # (no-break spaces shown as spaces)
+    ...     print(describe_line(line, locale="fr_FR").replace("\xa0", " "))
+    crédit de la part non utilisée : 19/31 × 50,00 € : du 13 au 31 mars 2026, soit 19 jours
+    sur les 31 de la période du 1 mars au 31 mars 2026
+    19/31 × 80,00 € : du 13 au 31 mars 2026, soit 19 jours sur les 31 de la période du
+    1 mars au 31 mars 2026 (changement de plan)
+    """
+    explanation = line.explanation
+    price = explanation.unit_price
+    parts: list[str] = []
+    quantity = explanation.quantity
+    head_price = format_money(price, locale=locale)
+    if quantity != 1:
+        head_price = f"{format_quantity(quantity, locale=locale)} × {head_price}"
+    colon = words_for("typography", "colon", locale=locale)
+    if explanation.rule == "one_time":
+        parts.append(f"{head_price}{colon}{label('one_time', locale=locale)}")
+    else:
+        days, whole = explanation.days, explanation.period_days
+        factor = explanation.factor
+        shown = (
+            f"{days}/{whole}"
+            if days is not None and whole is not None and days != whole
+            else format_factor(factor)
+        )
+        text = f"{shown} × {head_price}"
+        if explanation.period is not None:
+            text += f"{colon}{format_period(explanation.period, locale=locale, compact=True)}"
+        if (
+            factor != 1
+            and explanation.cycle is not None
+            and explanation.basis is ProrationBasis.ACTUAL_DAYS
+            and days is not None
+        ):
+            cycle = format_period(explanation.cycle, locale=locale)
+            text += _days_of_cycle(days, whole, cycle, locale=locale)
+        elif explanation.basis is ProrationBasis.THIRTY_DAY_MONTH and factor != 1:
+            text += words_for("explanation", "thirty_day_basis", locale=locale)
+        if explanation.rule == "unused_credit":
+            text = f"{label('unused_credit', locale=locale)}{colon}{text}"
+        parts.append(text)
+    if explanation.reason and explanation.rule != "unused_credit":
+        parts[-1] += f" ({reason_label(explanation.reason, locale=locale)})"
+    for discount in explanation.discounts:
+        word = label("discount", locale=locale).lower()
+        parts.append(
+            f"− {word} {discount.code}{colon}{format_money(discount.amount, locale=locale)}"
+        )
+    return escape_controls(words_for("typography", "semicolon", locale=locale).join(parts))
+
+
+def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
+    """The totals block: (label, amount) rows."""
+
+    def money(amount: Money) -> str:
+        return format_money(amount, locale=locale)
+
+    rows = [(label("subtotal", locale=locale), money(invoice.subtotal))]
+    if not invoice.discount_total.is_zero():
+        rows.append((label("discounts", locale=locale), money(-invoice.discount_total)))
+    rows.append((label("total_net", locale=locale), money(invoice.net)))
+    for row in invoice.taxes:
+        words = label("tax_on", locale=locale).format(rate=row.rate.name, base=money(row.base))
+        rows.append((words, money(row.tax)))
+    rows.append((label("total", locale=locale), money(invoice.total)))
+    if invoice.credit_applied is not None and not invoice.credit_applied.is_zero():
+        rows.append((label("credit_applied", locale=locale), money(-invoice.credit_applied)))
+    if invoice.payments:
+        rows.append((label("amount_paid", locale=locale), money(-invoice.amount_paid)))
+    rows.append((label("amount_due", locale=locale), money(invoice.amount_due)))
+    return rows
+
+
+def _header(invoice: Invoice, *, locale: str) -> list[str]:
+    colon = words_for("typography", "colon", locale=locale)
+
+    def field(heading: str, value: str) -> str:
+        return f"{label(heading, locale=locale)}{colon}{value}"
+
+    def day(value: date) -> str:
+        return format_date(value, locale=locale)
+
+    title = label(invoice.kind, locale=locale)
+    number = invoice.number or "—"
+    status = inline(label(invoice.status, locale=locale))
+    head = [f"{title} {escape_controls(number)} ({status})"]
+    who = field("customer", escape_controls(invoice.customer))
+    if invoice.subscription:
+        who += "    " + field("subscription", escape_controls(invoice.subscription))
+    head.append(who)
+    issued, due = field("issued_on", day(invoice.issued_on)), field("due_on", day(invoice.due_on))
+    head.append(f"{issued}    {due}")
+    if invoice.corrects is not None:  # a credit note names the invoice it corrects
+        head.append(field("corrects", escape_controls(invoice.corrects)))
+    return head
+
+
+def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
+    period = "" if line.period is None else format_period(line.period, locale=locale, compact=True)
+    return [
+        escape_controls(line.description),
+        period,
+        format_quantity(line.quantity, locale=locale),
+        format_money(line.unit_price, locale=locale),
+        format_money(line.amount, locale=locale),
+        format_money(-line.discount, locale=locale) if not line.discount.is_zero() else "",
+        format_money(line.net, locale=locale),
+    ]
+
+
+_COLUMNS = ("description", "period", "quantity", "unit_price", "amount", "discount", "net")
+
+
+def invoice_text(invoice: Invoice, *, locale: str) -> str:
+    """Render an invoice as a plain-text table, each line followed by its explanation."""
+    headings = [label(code, locale=locale) for code in _COLUMNS]
+    cells = [_line_cells(line, locale=locale) for line in invoice.lines]
+    widths = [max(len(row[i]) for row in (headings, *cells)) for i in range(len(headings))]
+
+    def row_text(row: list[str]) -> str:
+        left = [row[i].ljust(widths[i]) for i in range(2)]
+        right = [row[i].rjust(widths[i]) for i in range(2, len(row))]
+        return "  ".join(left + right).rstrip()
+
+    out = [*_header(invoice, locale=locale), "", row_text(headings)]
+    out.append("-" * len(out[-1]))
+    for line, row in zip(invoice.lines, cells, strict=True):
+        out.append(row_text(row))
+        out.append(f"    {describe_line(line, locale=locale)}")
+    out.append("")
+    totals = _rows(invoice, locale=locale)
+    width = max(len(name) for name, _ in totals)
+    amount_width = max(len(amount) for _, amount in totals)
+    out.extend(f"{name.ljust(width)}  {amount.rjust(amount_width)}" for name, amount in totals)
+    return text_lines(out)
+
+
+def invoice_html(invoice: Invoice, *, locale: str) -> str:
+    """Render an invoice as an HTML table (for notebooks), explanations under each line."""
+
+    def esc(text: str) -> str:
+        return html.escape(escape_controls(text))
+
+    headings = "".join(f"<th>{esc(label(code, locale=locale))}</th>" for code in _COLUMNS)
+    body = []
+    for line in invoice.lines:
+        cells = "".join(f"<td>{esc(cell)}</td>" for cell in _line_cells(line, locale=locale))
+        body.append(f"<tr>{cells}</tr>")
+        body.append(
+            f'<tr><td colspan="{len(_COLUMNS)}"><small>'
+            f"{esc(describe_line(line, locale=locale))}</small></td></tr>"
+        )
+    totals = "".join(
+        f'<tr><td colspan="{len(_COLUMNS) - 1}" style="text-align:right">{esc(name)}</td>'
+        f"<td>{esc(amount)}</td></tr>"
+        for name, amount in _rows(invoice, locale=locale)
+    )
+    header = "<br>".join(esc(item) for item in _header(invoice, locale=locale))
+    return (
+        f'<div class="subbill-invoice"><p>{header}</p><table>'
+        f"<thead><tr>{headings}</tr></thead><tbody>{''.join(body)}</tbody>"
+        f"<tfoot>{totals}</tfoot></table></div>"
+    )

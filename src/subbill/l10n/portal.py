@@ -1,0 +1,176 @@
+r"""The customer portal in words: quotes, orders, invoices, subscriptions, tickets, wallets.
+
+:func:`subbill.portal.portal_overview` gathers what the portal shows as data;
+:func:`portal_text` writes it as plain-text tables, in French or English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from subbill.errors import InvalidTypeError
+from subbill.l10n._format import format_date, format_frequency, format_money, text_lines, text_table
+from subbill.l10n.words import label, phrase, words_for
+from subbill.money import Money
+from subbill.portal import PortalOverview
+
+__all__ = ["portal_text"]
+
+
+def portal_text(overview: PortalOverview, *, locale: str) -> str:
+    r"""The customer portal as text: quotes, orders, invoices, subscriptions, ….
+
+    Each section is a table; every status is in words (« Payée », « En retard », « Ouvert »
+    …, looked up by its kind). Quotes, invoices and subscriptions are always shown (« Aucun
+    devis. » when there are none); orders, tickets and payment methods only when there are
+    some. A quote shows what the customer pays on accepting, taxes included, then its
+    first later payment.
+
+    >>> print(portal_text(PortalOverview(customer="ACME", as_of=date(2026, 4, 10), quotes=(),
+    ...     orders=(), invoices=(), subscriptions=(), tickets=(), payment_methods=()),
+    ...     locale="fr_FR"))
+    Portail client de ACME au 10 avril 2026
+    <BLANKLINE>
+    Devis
+    Aucun devis.
+    <BLANKLINE>
+    Factures
+    Aucune facture.
+    <BLANKLINE>
+    Abonnements
+    Aucun abonnement.
+    """
+    if not isinstance(overview, PortalOverview):
+        raise InvalidTypeError("overview", overview, "a PortalOverview (see portal_overview)")
+    date_format = words_for("date_format", "table", locale=locale)
+
+    def word(key: str) -> str:
+        return words_for("portal", key, locale=locale)
+
+    def day(value: date | None) -> str:  # 30/09/2026, Sep 30, 2026
+        return "—" if value is None else format_date(value, locale=locale, format=date_format)
+
+    def money(amount: Money) -> str:
+        return format_money(amount, locale=locale)
+
+    when = format_date(overview.as_of, locale=locale)
+    out = [phrase("portal", "title", locale=locale, customer=overview.customer, day=when)]
+
+    def section(
+        title: str, headings: Sequence[str], rows: Sequence[Sequence[str]], empty: str | None
+    ) -> None:
+        if not rows and empty is None:
+            return
+        out.extend(("", word(title)))
+        if rows:
+            out.extend(text_table([word(h) for h in headings], rows))
+        else:
+            out.append(word(empty or title))
+
+    section(
+        "quotes",
+        ("reference", "valid_until", "status", "on_accepting", "then"),
+        [
+            (
+                row.id if row.version == 1 else f"{row.id} (v{row.version})",
+                day(row.valid_until),
+                label(row.status, locale=locale),
+                money(row.amount),
+                ""
+                if row.next_payment is None or row.next_payment_on is None
+                else phrase(
+                    "portal",
+                    "next_payment",
+                    locale=locale,
+                    amount=money(row.next_payment),
+                    day=day(row.next_payment_on),
+                ),
+            )
+            for row in overview.quotes
+        ],
+        "no_quotes",
+    )
+    section(
+        "orders",
+        ("reference", "ordered_on", "items", "paid_now"),
+        [
+            (row.id, day(row.ordered_on), str(row.items), money(row.paid_now))
+            for row in overview.orders
+        ],
+        None,
+    )
+    section(
+        "invoices",
+        ("number", "issued_on", "due_on", "status", "total", "amount_due"),
+        [
+            (
+                row.number or "—",
+                day(row.issued_on),
+                day(row.due_on),
+                label(row.label, locale=locale),
+                money(row.total),
+                money(row.amount_due),
+            )
+            for row in overview.invoices
+        ],
+        "no_invoices",
+    )
+    section(
+        "subscriptions",
+        (
+            "reference",
+            "status",
+            "plan",
+            "apps",
+            "lines",
+            "frequency",
+            "next_billing",
+            "next_amount",
+            "payment_method",
+        ),
+        [
+            (
+                row.id,
+                label(row.status, locale=locale),
+                row.plan or "—",
+                str(row.apps),
+                str(row.lines),
+                format_frequency(row.frequency, locale=locale),
+                day(row.next_billing),
+                "—" if row.next_amount is None else money(row.next_amount),
+                row.payment_method or "—",
+            )
+            for row in overview.subscriptions
+        ],
+        "no_subscriptions",
+    )
+    section(
+        "tickets",
+        ("ticket_reference", "subject", "status", "opened_on", "updated_on"),
+        [
+            (
+                row.reference,
+                row.subject,
+                label(row.status, locale=locale),
+                day(row.opened_on),
+                day(row.updated_on),
+            )
+            for row in overview.tickets
+        ],
+        None,
+    )
+    section(
+        "payment_methods",
+        ("method", "default", "validity"),
+        [
+            (
+                row.label,
+                "✓" if row.is_default else "",
+                word("expired" if row.is_expired else "valid"),
+            )
+            for row in overview.payment_methods
+        ],
+        None,
+    )
+    return text_lines(out)
