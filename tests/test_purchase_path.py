@@ -549,8 +549,10 @@ def test_a_billed_purchased_subscription_can_be_replaced_by_its_card_change(stor
 def test_the_monthly_review_of_a_purchased_subscription_finds_nothing_wrong(store):
     result = bought()
     store_purchase(store, result)
-    run_billing(store, as_of=date(2027, 2, 28))
-    run_billing(store, as_of=date(2027, 3, 31))
+    for day in (date(2027, 2, 28), date(2027, 3, 31)):  # the card collects each invoice
+        for number in run_billing(store, as_of=day).invoices:
+            total = store.get_invoice(number).total
+            pay_invoice(store, number, Payment(amount=total, paid_on=day, reference=number))
     sub = store.get_subscription(result.subscription.id)
     card = Card(id="pm_visa_4242", brand="Visa", last4="4242", exp_month=12, exp_year=2028)
     findings = monthly_review(
@@ -594,9 +596,16 @@ def test_portal_and_review_commands_work_on_a_purchased_subscription_without_cat
         "--locale", "fr_FR",
     )  # fmt: skip
     assert status == 0, err
+    out = out.replace("\u202f", " ").replace("\xa0", " ")
     assert "La facture F-2027-000002 correspond à votre configuration." in out
     assert "Plan actif" not in out  # no plan, modules nor limits on quoted lines
-    assert out.rstrip().endswith("Rien à signaler.")
+    # Nothing paid the February invoice (no card collects on the command line): it is
+    # overdue on 31 Mar and the review says so (a review finding: it said « Rien à signaler »).
+    assert (
+        "[à faire] La facture F-2027-000001 est en retard : 360,00 € restent à payer depuis "
+        "le 28 février 2027." in out
+    )
+    assert out.rstrip().endswith("1 point(s) à voir.")
 
 
 def test_an_instalment_has_one_due_date_in_the_checkout_and_in_the_store(store):
@@ -648,7 +657,8 @@ def test_the_review_says_invoices_before_and_after_a_cancellation_are_both_right
         store,
         purchase(link, paid_on=date(2026, 1, 1), customer="A", reference="x", payment_method="pm"),
     )
-    run_billing(store, as_of=date(2026, 2, 1))
+    (february,) = run_billing(store, as_of=date(2026, 2, 1)).invoices
+    pay_invoice(store, february, Payment(amount=eur("120.00"), paid_on=date(2026, 2, 1)))
     cancelled = store.get_subscription("x-S1").cancel(on=date(2026, 2, 11), at_period_end=False)
     replace_subscription(store, cancelled)
     run_billing(store, as_of=date(2026, 2, 11))
@@ -747,3 +757,22 @@ def test_the_due_now_invoice_is_due_on_the_payment_day_whatever_the_terms():
     result = bought(payment_terms_days=30)
     assert (result.invoice.issued_on, result.invoice.due_on) == (PAID, PAID)
     assert result.future[0].due_on == date(2027, 3, 30)  # later invoices: 30 days
+
+
+def test_the_review_names_a_payment_method_it_was_not_given_as_not_checked():
+    # Review finding: without payment_methods= the review said "No active payment method:
+    # add one." for a subscription that has one.
+    sub = bought().subscription
+    (finding,) = [
+        f for f in monthly_review(sub, as_of=date(2027, 3, 1)) if f.check == "payment_method"
+    ]
+    assert (finding.code, finding.severity, finding.fact("method")) == (
+        "payment_method_unchecked",
+        "info",
+        "pm_visa_4242",
+    )
+    bare = attrs.evolve(sub, payment_method=None)
+    (missing,) = [
+        f for f in monthly_review(bare, as_of=date(2027, 3, 1)) if f.check == "payment_method"
+    ]
+    assert missing.code == "payment_method_missing"

@@ -304,7 +304,8 @@ def _review(**changes):
         ({"module_usage": {"stock": -1}}, InvalidArgumentError, r"module_usage\['stock'\]=-1"),
         ({"invoices": None}, InvalidTypeError, r"^invoices=None must be a list of Invoice"),
         ({"invoices": ["F-1"]}, InvalidTypeError, r"^invoices\[0\]='F-1' must be an Invoice"),
-        ({"payment_methods": None}, InvalidTypeError, r"^payment_methods=None must be a list"),
+        # None: the saved methods are not known (the method is named, not checked).
+        ({"payment_methods": "visa"}, InvalidTypeError, r"^payment_methods='visa' must be a list"),
         (
             {"payment_methods": ["pm_card"]},
             InvalidTypeError,

@@ -832,10 +832,9 @@ def _review(args: argparse.Namespace) -> int:
         usage=usage.resources,
         module_usage=usage.modules,
         invoices=invoices,
-        payment_methods=usage.payment_methods or (),
+        payment_methods=usage.payment_methods,  # None: not known, named "not checked"
         as_of=args.as_of,
     )
-    unchecked = subscription.payment_method if usage.payment_methods is None else None
     print(
         review_text(
             findings,
@@ -843,7 +842,6 @@ def _review(args: argparse.Namespace) -> int:
             customer=subscription.customer,
             as_of=args.as_of,
             locale=args.locale,
-            unchecked_method=unchecked,
         )
     )
     return 0

@@ -378,6 +378,22 @@ def _billing_findings(
         if not add_months(as_of, -1) < invoice.issued_on <= as_of:
             continue
         findings.append(_compare(invoice, expected_by_number[index]))
+    # An invoice still due after its due date, whenever it was issued: to pay now.
+    findings.extend(
+        Finding(
+            check="billing",
+            code="invoice_overdue",
+            severity="action",
+            facts={
+                "invoice": invoice.number or invoice.issued_on.isoformat(),
+                "due_on": invoice.due_on.isoformat(),
+                "amount_due": invoice.amount_due,
+            },
+            amount=invoice.amount_due,
+        )
+        for invoice in own
+        if invoice.issued_on <= as_of and invoice.is_overdue(as_of=as_of)
+    )
     return findings or [Finding(check="billing", code="no_recent_invoice", severity="info")]
 
 
@@ -427,11 +443,21 @@ def _names(descriptions: Iterable[str]) -> list[str]:
 def _payment_findings(
     subscription: Subscription,
     catalog: Catalog | None,
-    methods: Iterable[PaymentMethod],
+    methods: Iterable[PaymentMethod] | None,
     as_of: date,
 ) -> list[Finding]:
     wanted = subscription.payment_method
-    method = next((m for m in methods if m.id == wanted), None)
+    if methods is None and wanted is not None:
+        # The saved methods were not given: the subscription's is named, not checked.
+        return [
+            Finding(
+                check="payment_method",
+                code="payment_method_unchecked",
+                severity="info",
+                facts={"method": wanted},
+            )
+        ]
+    method = next((m for m in methods or () if m.id == wanted), None)
     if wanted is None or method is None:
         return [
             Finding(
@@ -478,7 +504,7 @@ def monthly_review(
     usage: Mapping[str, int] | None = None,
     module_usage: Mapping[str, int] | None = None,
     invoices: Sequence[Invoice] = (),
-    payment_methods: Iterable[PaymentMethod] = (),
+    payment_methods: Iterable[PaymentMethod] | None = None,
     as_of: date,
     threshold: Fraction | int = NEAR_LIMIT,
 ) -> tuple[Finding, ...]:
@@ -491,7 +517,12 @@ def monthly_review(
     3. ``usage``: ``resource_near_limit`` / ``resource_at_limit`` / ``resource_over_limit``;
     4. ``billing``: for each invoice of the last month, ``invoice_matches`` or
        ``invoice_mismatch`` (amounts recomputed from the configuration vs billed);
-    5. ``payment_method``: missing, expired, or expiring before the next billing date.
+    5. ``payment_method``: missing, expired, or expiring before the next billing date;
+       ``payment_method_unchecked`` when ``payment_methods`` is not given (the saved methods
+       are unknown: the subscription's is named, not checked).
+
+    The billing check also lists every invoice still due after its due date
+    (``invoice_overdue``, with the amount due).
 
     A subscription of quoted lines has no plan, modules nor limits: its review is the
     billing and payment-method checks (``catalog``, ``usage`` and ``module_usage`` may then
@@ -506,9 +537,13 @@ def monthly_review(
     _check_counts(usage)
     _check_counts(module_usage, "module_usage")
     invoices = cast(tuple[Invoice, ...], _check_items("invoices", invoices, (Invoice,)))
-    payment_methods = cast(
-        tuple[PaymentMethod, ...],
-        _check_items("payment_methods", payment_methods, (Card, OtherMethod)),
+    methods = (
+        None
+        if payment_methods is None
+        else cast(
+            tuple[PaymentMethod, ...],
+            _check_items("payment_methods", payment_methods, (Card, OtherMethod)),
+        )
     )
     threshold = _threshold(threshold)
     catalog_findings: list[Finding] = []
@@ -522,7 +557,7 @@ def monthly_review(
     return (
         *catalog_findings,
         *_billing_findings(subscription, catalog, invoices, as_of),
-        *_payment_findings(subscription, catalog, payment_methods, as_of),
+        *_payment_findings(subscription, catalog, methods, as_of),
     )
 
 

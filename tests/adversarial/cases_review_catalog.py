@@ -170,7 +170,8 @@ CASES = [
     ),
     Case(A + "review-invoices-none", _review(invoices=None), InvalidTypeError),
     Case(A + "review-invoices-str", _review(invoices=["F-1"]), InvalidTypeError),
-    Case(A + "review-methods-none", _review(payment_methods=None), InvalidTypeError),
+    # payment_methods=None: not known (the method is named "not checked").
+    Case(A + "review-methods-text", _review(payment_methods="pm_1"), InvalidTypeError),
     Case(A + "review-methods-str", _review(payment_methods=["pm_1"]), InvalidTypeError),
     Case(
         A + "review-subscription-none",

@@ -47,6 +47,8 @@ def finding_text(finding: Finding, *, locale: str) -> str:
     for key in ("billed", "expected"):
         if key in facts:
             facts[key] = _money_fact(facts[key], locale=locale)
+    if "due_on" in facts:
+        facts["due_on"] = format_date(date.fromisoformat(facts["due_on"]), locale=locale)
     return fill("finding", code, facts, locale=locale)
 
 
@@ -101,8 +103,11 @@ def review_text(
         for finding in findings:
             if finding.check != check:
                 continue
-            if check == "payment_method" and unchecked_method is not None:
-                words = phrase("review", "unchecked_method", locale=locale, method=unchecked_method)
+            if check == "payment_method" and (
+                unchecked_method is not None or finding.code == "payment_method_unchecked"
+            ):
+                method = unchecked_method or finding.fact("method")
+                words = phrase("review", "unchecked_method", locale=locale, method=method)
                 out.append(f"  [?] {words}")
                 continue
             to_look_at += finding.severity != "info"

@@ -322,6 +322,20 @@ WORDS: Final[Mapping[tuple[str, str], tuple[str, str]]] = {
         ),
     ),
     ("finding", "no_recent_invoice"): ("Aucune facture ce mois-ci.", "No invoice this month."),
+    ("finding", "invoice_overdue"): (
+        "La facture {invoice} est en retard : {amount} restent à payer depuis le {due_on}.",
+        "Invoice {invoice} is overdue: {amount} still due since {due_on}.",
+    ),
+    ("finding", "payment_method_unchecked"): (
+        (
+            "Moyen de paiement {method} : non vérifié (donnez les moyens de paiement "
+            "enregistrés pour vérifier son expiration)."
+        ),
+        (
+            "Payment method {method}: not checked (give the saved payment methods to check its "
+            "expiry)."
+        ),
+    ),
     ("finding", "payment_method_missing"): (
         "Aucun moyen de paiement actif : ajoutez-en un.",
         "No active payment method: add one.",
