@@ -35,7 +35,9 @@ from subbill.cli import main
 from subbill.customers import Customer, CustomerKind
 from subbill.errors import InvalidArgumentError, InvalidStateError, InvalidTypeError
 from subbill.invoices import InvoiceStatus, Payment
+from subbill.l10n import portal_text
 from subbill.payments import Card, Wallet
+from subbill.portal import portal_overview
 from subbill.service import pay_invoice, replace_subscription, run_billing, store_purchase
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.subscriptions import QuotedLine, Subscription
@@ -776,3 +778,47 @@ def test_the_review_names_a_payment_method_it_was_not_given_as_not_checked():
         f for f in monthly_review(bare, as_of=date(2027, 3, 1)) if f.check == "payment_method"
     ]
     assert missing.code == "payment_method_missing"
+
+
+def test_the_portal_shows_each_frequency_of_a_subscription_that_mixes_them():
+    # Review finding: monthly + quarterly + annual lines showed "annual" only.
+    link = PaymentLink(
+        id="L",
+        currency="EUR",
+        lines=(
+            LineItem(code="a", name="A", unit_price=eur("120"), frequency=ANNUAL),
+            LineItem(code="m", name="M", unit_price=eur("12"), frequency=MONTHLY,
+                     billing_start=BillingStart.after_months(1)),
+            LineItem(code="q", name="Q", unit_price=eur("30"), frequency=QUARTERLY, payments=2),
+        ),
+    )  # fmt: skip
+    result = purchase(link, paid_on=date(2026, 1, 31), customer="C", reference="r")
+    view = portal_overview("C", subscriptions=[result.subscription], as_of=date(2026, 2, 1))
+    (row,) = view.subscriptions
+    assert set(row.frequencies) == {ANNUAL, MONTHLY, QUARTERLY}
+    assert row.lines == 3
+    assert (row.next_billing, row.next_amount) == (date(2026, 2, 28), eur("12.00"))
+    assert "annual, monthly, quarterly" in portal_text(view, locale="en_US")
+
+
+def test_explain_invoice_shows_a_cancelled_line_active_until_the_cancellation_only():
+    # Review findings: after an immediate cancellation on 11 Feb the story said the line was
+    # active until 28 Feb; and an invoice of another subscription was explained from this one.
+    link = PaymentLink(
+        id="L",
+        currency="EUR",
+        lines=(LineItem(code="m", name="M", unit_price=eur("100"), frequency=MONTHLY),),
+    )
+    store = MemoryStore()
+    store_purchase(store, purchase(link, paid_on=date(2026, 1, 1), customer="A", reference="x"))
+    store_purchase(store, purchase(link, paid_on=date(2026, 1, 1), customer="B", reference="y"))
+    run_billing(store, as_of=date(2026, 2, 1))
+    cancelled = store.get_subscription("x-S1").cancel(on=date(2026, 2, 11), at_period_end=False)
+    replace_subscription(store, cancelled)
+    run_billing(store, as_of=date(2026, 2, 11))
+    february = store.invoices(subscription="x-S1")[1]
+    (line,) = explain_invoice(february, cancelled).lines
+    assert [(s.start, s.end) for s in line.active] == [(date(2026, 1, 1), date(2026, 2, 11))]
+    other = store.invoices(subscription="y-S1")[0]
+    with pytest.raises(InvalidArgumentError, match="bills subscription 'y-S1', not 'x-S1'"):
+        explain_invoice(other, cancelled)

@@ -146,7 +146,8 @@ class SubscriptionRow:
     plan: str | None
     apps: int
     lines: int
-    frequency: Frequency
+    #: How often it bills: one frequency, or each of its quoted lines' own (in order).
+    frequencies: tuple[Frequency, ...]
     next_billing: date | None
     next_amount: Money | None
     payment_method: str | None
@@ -293,7 +294,14 @@ def _subscription_row(
             for line in subscription.lines
             if line.is_recurring and (line.end is None or day < line.end)
         ),
-        frequency=subscription.frequency,
+        frequencies=tuple(
+            dict.fromkeys(
+                charge.frequency
+                for charge in plan.charges
+                if charge.end is None or day < charge.end
+            )
+        )
+        or (subscription.frequency,),
         next_billing=next_billing,
         next_amount=next_amount,
         payment_method=label,

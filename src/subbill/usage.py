@@ -601,6 +601,11 @@ def explain_invoice(
     _check_instance("subscription", subscription, Subscription)
     if catalog is not None or subscription.plans:
         _check_instance("catalog", catalog, Catalog)
+    if invoice.subscription is not None and invoice.subscription != subscription.id:
+        raise InvalidArgumentError(
+            f"invoice {invoice.number or invoice.issued_on.isoformat()} bills subscription "
+            f"{invoice.subscription!r}, not {subscription.id!r}: explain it from its own"
+        )
     periods = [line.period for line in invoice.lines if line.period is not None]
     window = Period(min(p.start for p in periods), max(p.end for p in periods)) if periods else None
     kinds: dict[str, tuple[str, str, tuple[Span, ...]]] = {}
@@ -612,14 +617,24 @@ def explain_invoice(
         ):
             for span in spans:
                 name = find(span.code).name
+                ends = subscription.ends_on
+                if ends is not None and (span.end is None or span.end > ends):
+                    if span.start >= ends:
+                        continue  # never ran: the subscription ended first
+                    span = attrs.evolve(span, end=ends)  # noqa: PLW2901  (cut at the end)
                 previous = kinds.get(span.code, (kind, name, ()))
                 kinds[span.code] = (kind, name, (*previous[2], span))
     for quoted in subscription.lines:
         # A quoted line runs from its first billing date to its end; a one-time line is
         # due on one day.
-        end = quoted.start + timedelta(days=1) if not quoted.is_recurring else quoted.end
-        active = Span(code=quoted.code, start=quoted.start, end=end)
-        kinds[quoted.code] = ("line", quoted.name, (active,))
+        if not quoted.is_recurring:
+            end: date | None = quoted.start + timedelta(days=1)
+        else:  # until its end, or the subscription's (a cancellation) if that comes first
+            limits = [day for day in (quoted.end, subscription.ends_on) if day is not None]
+            end = min(limits) if limits else None
+        ran = end is None or end > quoted.start
+        active = (Span(code=quoted.code, start=quoted.start, end=end),) if ran else ()
+        kinds[quoted.code] = ("line", quoted.name, active)
     stories = []
     for line in invoice.lines:
         kind, name, spans = kinds.get(line.code, ("other", line.description, ()))

@@ -136,7 +136,7 @@ def portal_text(overview: PortalOverview, *, locale: str) -> str:
                 row.plan or "—",
                 str(row.apps),
                 str(row.lines),
-                format_frequency(row.frequency, locale=locale),
+                ", ".join(format_frequency(f, locale=locale) for f in row.frequencies),
                 day(row.next_billing),
                 "—" if row.next_amount is None else money(row.next_amount),
                 row.payment_method or "—",
