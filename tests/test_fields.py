@@ -1,6 +1,6 @@
 """Fields: policies are enums, ids are never empty, names never forge a line of output.
 
-Decisions (see ``subbill._convert``):
+Decisions (see ``subbill._validate``):
 
 - a policy given as a string is refused (``InvalidTypeError``), never converted: the
   message lists the members and names the one the string spells;
@@ -40,7 +40,7 @@ from subbill import (
     bill_subscription,
     renewal_dashboard,
 )
-from subbill._convert import CONTROL_CHARACTERS, check_line, escape_controls
+from subbill._validate import CONTROL_CHARACTERS, check_line, escape_controls
 from subbill.billing import draft_invoice
 from subbill.cli import main
 from subbill.invoices import one_time_line

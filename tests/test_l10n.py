@@ -373,7 +373,7 @@ def test_the_primitives_import_no_domain_module_but_money_and_periods():
         for name in _imported_names(SRC / "l10n" / "_format.py")
         if name.startswith("subbill") and name.count(".") == 1
     }
-    assert imported == {"subbill.money", "subbill.periods", "subbill.errors", "subbill._convert"}
+    assert imported == {"subbill.money", "subbill.periods", "subbill.errors", "subbill._validate"}
 
 
 def test_core_reprs_are_plain_and_locale_free():

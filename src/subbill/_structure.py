@@ -65,7 +65,7 @@ from cattrs.gen import make_dict_structure_fn
 
 from subbill.decisions import RefusedError
 from subbill.errors import CardDataError, InputError, SubbillError
-from subbill.money import _to_amount, _to_currency
+from subbill.money import read_amount, read_currency
 from subbill.periods import AnyBillingStart, BillingStart, Frequency
 from subbill.taxes import TaxRate
 
@@ -210,7 +210,7 @@ def _decimal(
                 f"{name}={value!r} is a float, which cannot hold an exact amount; write it as "
                 f'a string such as "{value!r}" (or pass a Decimal)'
             )
-        number = _to_amount(value, name)
+        number = read_amount(value, name)
         if low is not None and number < low:
             bound = f"between {low} and {high}" if high is not None else f">= {low}"
             raise _HookError(f"{name}={show(value)} must be {bound}")
@@ -222,7 +222,7 @@ def _decimal(
 
 
 def _currency(value: object, _kind_of: object) -> str:
-    return _to_currency(value)
+    return read_currency(value)
 
 
 # Exactly YYYY-MM-DD, ASCII digits: Python 3.11's ``date.fromisoformat`` also reads the basic

@@ -37,7 +37,7 @@ from typing import Any
 
 import attrs
 
-from subbill._convert import check_text, enum_of, items_of, to_tuple
+from subbill._validate import brief, check_text, enum_of, items_of, to_tuple
 from subbill.charges import OneTimeCharge, RecurringCharge
 from subbill.discounts import (
     AppliedDiscount,
@@ -64,7 +64,7 @@ from subbill.invoices import (
     LineKind,
     Payment,
 )
-from subbill.money import MAX_PAYMENT_TERMS_DAYS, Money, _brief, _to_currency
+from subbill.money import MAX_PAYMENT_TERMS_DAYS, Money, read_currency
 from subbill.periods import (
     BillingSchedule,
     Frequency,
@@ -108,7 +108,7 @@ def _check_terms_days(_instance: Any, _attribute: Any, value: object) -> None:
         raise InvalidTypeError("payment_terms_days", value, "a whole number of days such as 30")
     if not 0 <= value <= MAX_PAYMENT_TERMS_DAYS:
         raise OutOfBoundsError(
-            "payment_terms_days", _brief(value), f"between 0 and {MAX_PAYMENT_TERMS_DAYS} days"
+            "payment_terms_days", brief(value), f"between 0 and {MAX_PAYMENT_TERMS_DAYS} days"
         )
 
 
@@ -172,7 +172,7 @@ class ChargePlan:
 
     id: str = attrs.field(validator=check_text)
     customer: str = attrs.field(validator=check_text)
-    currency: str = attrs.field(converter=_to_currency)
+    currency: str = attrs.field(converter=read_currency)
     charges: tuple[RecurringCharge, ...] = attrs.field(
         default=(), converter=to_tuple, validator=items_of(RecurringCharge, "a RecurringCharge")
     )

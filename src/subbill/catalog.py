@@ -30,7 +30,6 @@ from typing import Any, Self, TypeVar
 
 import attrs
 
-from subbill._convert import check_line, check_text, enum_of, instance_of
 from subbill._structure import (
     Currency,
     FrequencyName,
@@ -41,13 +40,14 @@ from subbill._structure import (
     key_path,
     structure,
 )
+from subbill._validate import brief, check_line, check_text, enum_of, instance_of
 from subbill.errors import (
     CatalogError,
     InvalidArgumentError,
     InvalidTypeError,
     UnknownCodeError,
 )
-from subbill.money import Money, _brief, _to_currency, check_money
+from subbill.money import Money, check_money, read_currency
 from subbill.periods import Frequency
 
 __all__ = [
@@ -286,7 +286,7 @@ def _check_plans(instance: Catalog) -> None:
         if plan.rank in ranks:
             raise CatalogError(
                 f"plans[{index}].rank",
-                f"{_brief(plan.rank)} is already the rank of plan {ranks[plan.rank]!r}; "
+                f"{brief(plan.rank)} is already the rank of plan {ranks[plan.rank]!r}; "
                 "ranks order the ladder and must differ",
             )
         ranks[plan.rank] = plan.code
@@ -369,7 +369,7 @@ def _addons(value: object) -> tuple[AddOn, ...]:
 def _currency(value: object) -> str:
     if not isinstance(value, str):
         raise InvalidTypeError("currency", value, "an ISO 4217 currency code such as 'EUR'")
-    return _to_currency(value)
+    return read_currency(value)
 
 
 @attrs.frozen(kw_only=True)

@@ -22,7 +22,7 @@ from typing import Any, Self
 
 import attrs
 
-from subbill._convert import check_line, check_text, instance_of, to_tuple
+from subbill._validate import check_line, check_text, instance_of, to_tuple
 from subbill.discounts import Discount
 from subbill.errors import (
     InvalidArgumentError,
@@ -31,7 +31,7 @@ from subbill.errors import (
     OutOfBoundsError,
 )
 from subbill.money import (
-    _CONTEXT,
+    DECIMAL_CONTEXT,
     MAX_AMOUNT,
     MAX_QUANTITY,
     MAX_QUANTITY_PLACES,
@@ -91,7 +91,7 @@ def _check_money(_instance: Any, attribute: Any, value: Money) -> None:
 def _check_period_price(instance: RecurringCharge | OneTimeCharge) -> None:
     """``unit_price × quantity`` is an amount too: below 10^15 in magnitude."""
     # Not with Money's ``*``, which refuses a product beyond the bound as a ``factor``.
-    amount = _CONTEXT.multiply(instance.unit_price.amount, instance.quantity)
+    amount = DECIMAL_CONTEXT.multiply(instance.unit_price.amount, instance.quantity)
     if amount.copy_abs() >= MAX_AMOUNT:
         raise OutOfBoundsError(
             "unit_price × quantity",

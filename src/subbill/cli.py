@@ -76,8 +76,8 @@ import babel
 from tqdm import tqdm
 
 from subbill import __version__, _structure, tour
-from subbill._convert import check_line
 from subbill._structure import Positive, Problems, Text
+from subbill._validate import check_line
 from subbill.catalog import Catalog
 from subbill.decisions import RefusedError
 from subbill.errors import InputError, InvalidStateError, SubbillError

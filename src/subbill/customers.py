@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from subbill._convert import check_text, enum_of, one_line, to_tuple
+from subbill._validate import check_text, enum_of, one_line, to_tuple
 from subbill.errors import InvalidArgumentError
 
 __all__ = ["Customer", "CustomerKind"]

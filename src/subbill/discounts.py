@@ -39,13 +39,12 @@ from typing import Any, ClassVar, Self, TypeAlias
 
 import attrs
 
-from subbill._convert import check_line, instance_of
+from subbill._validate import brief, check_line, instance_of
 from subbill.errors import InvalidArgumentError, InvalidTypeError, OutOfBoundsError
 from subbill.money import (
     MAX_DISCOUNT_MONTHS,
     MAX_DISCOUNT_PERIODS,
     Money,
-    _brief,
     check_money,
     read_percent,
 )
@@ -153,15 +152,15 @@ def _check_count(maximum: int, unit: str) -> Any:
 
     def validate(_instance: object, _attribute: Any, count: object) -> None:
         if isinstance(count, bool) or not isinstance(count, int):
-            raise InvalidArgumentError(f"count={_brief(count)!r} must be an int")
+            raise InvalidArgumentError(f"count={brief(count)!r} must be an int")
         if count < 1:
             raise InvalidArgumentError(
-                f"count={_brief(count)!r} must be >= 1 for a duration in {unit}"
+                f"count={brief(count)!r} must be >= 1 for a duration in {unit}"
             )
         if count > maximum:
             raise OutOfBoundsError(
                 "count",
-                _brief(count),
+                brief(count),
                 f"at most {maximum} for a duration in {unit} (or use forever())",
             )
 

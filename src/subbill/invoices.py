@@ -32,7 +32,8 @@ from typing import Any, Self
 
 import attrs
 
-from subbill._convert import (
+from subbill._validate import (
+    brief,
     check_line,
     check_text,
     enum_of,
@@ -50,7 +51,7 @@ from subbill.errors import (
     InvalidTypeError,
     OutOfBoundsError,
 )
-from subbill.money import Money, _brief, check_money, currency_precision
+from subbill.money import Money, check_money, currency_precision
 from subbill.periods import Period, check_date
 from subbill.proration import ProrationBasis
 from subbill.taxes import LineTax, TaxBreakdown, TaxRate, tax_breakdown
@@ -785,7 +786,7 @@ def _check_pattern(_instance: Any, _attribute: Any, pattern: object) -> None:
 
     def refuse(problem: str) -> InvalidArgumentError:
         return InvalidArgumentError(
-            f"pattern={_brief(pattern)!r} must contain {_PATTERN_FIELDS}: {problem}"
+            f"pattern={brief(pattern)!r} must contain {_PATTERN_FIELDS}: {problem}"
         )
 
     try:
@@ -799,11 +800,11 @@ def _check_pattern(_instance: Any, _attribute: Any, pattern: object) -> None:
         if field is None:
             continue
         if field not in ("seq", "year") or conversion is not None:
-            raise refuse(f"{{{_brief(field)}}} is not one")
+            raise refuse(f"{{{brief(field)}}} is not one")
         if field == "year" and spec:
             raise refuse("{year} takes no format")
         if field == "seq" and (not isinstance(spec, str) or not _SEQ_FORMAT.fullmatch(spec)):
-            raise refuse(f"{{seq:{_brief(spec)}}} is not a zero-padded width")
+            raise refuse(f"{{seq:{brief(spec)}}} is not a zero-padded width")
         fields.append(field)
     if fields.count("seq") != 1 or fields.count("year") > 1:
         raise refuse(

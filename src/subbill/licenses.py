@@ -22,11 +22,11 @@ from typing import Any, Self
 
 import attrs
 
-from subbill._convert import check_enum, check_line, check_text, enum_of, one_line, to_tuple
 from subbill._structure import Positive, Problems, Text, structure
+from subbill._validate import check_enum, check_line, check_text, enum_of, one_line, to_tuple
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.errors import InvalidArgumentError, InvalidTypeError
-from subbill.money import _to_fraction
+from subbill.money import read_fraction
 from subbill.periods import ANNUAL, Period, add_months, check_date
 from subbill.proration import periods_over, schedule_for
 
@@ -55,7 +55,7 @@ class EntryKind(enum.Enum):
 
 
 def _years(value: object) -> Fraction:
-    years = _to_fraction(value, "licence_years")
+    years = read_fraction(value, "licence_years")
     if years <= 0:
         raise InvalidArgumentError(f"licence_years={value!r} must be > 0")
     return years

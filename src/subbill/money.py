@@ -29,6 +29,7 @@ from typing import Any, Final, Self, TypeAlias
 import attrs
 from babel.numbers import get_currency_precision, list_currencies
 
+from subbill._validate import brief
 from subbill.errors import (
     CurrencyMismatchError,
     FloatAmountError,
@@ -41,6 +42,7 @@ from subbill.errors import (
 )
 
 __all__ = [
+    "DECIMAL_CONTEXT",
     "MAX_ALLOCATION_PARTS",
     "MAX_AMOUNT",
     "MAX_AMOUNT_PLACES",
@@ -62,7 +64,10 @@ __all__ = [
     "check_money",
     "currency_precision",
     "is_currency",
+    "read_amount",
+    "read_currency",
     "read_decimal",
+    "read_fraction",
     "read_percent",
     "round_fraction",
     "round_preserving_sum",
@@ -72,7 +77,9 @@ __all__ = [
 Number: TypeAlias = int | Decimal | Fraction
 
 # Every operation of this module runs in this context, never in the caller's.
-_CONTEXT = decimal.Context(
+#: The library's own decimal context: every computation passes it explicitly, so the
+#: caller's context (``decimal.getcontext()``) is never read nor changed.
+DECIMAL_CONTEXT = decimal.Context(
     prec=50,
     rounding=decimal.ROUND_HALF_EVEN,
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
@@ -119,27 +126,6 @@ MAX_DATE: Final = date(2999, 12, 31)
 MAX_COMPUTED_DATE: Final = date(3099, 12, 31)
 
 
-def _brief(value: object) -> object:
-    """``value`` as an error message may show it: a number of thousands of digits shortened.
-
-    ``repr()`` of an int of more than 4300 digits raises ValueError; a 5000-character
-    string would make a 5000-character message.
-
-    >>> _brief(10**5000), _brief("9" * 5000)
-    (Decimal('1.0000000000E+5000'), '9999999999…9999999999 (5000 characters)')
-    """
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
-        with decimal.localcontext(_BRIEF):
-            return +Decimal(value)
-    if isinstance(value, Fraction) and max(abs(value.numerator), value.denominator) >= 10**40:
-        with decimal.localcontext(_BRIEF):
-            return f"Fraction({+Decimal(value.numerator)}, {+Decimal(value.denominator)})"
-    if isinstance(value, str) and len(value) > 40:
-        return f"{value[:10]}…{value[-10:]} ({len(value)} characters)"
-    return value
-
-
-_BRIEF = decimal.Context(prec=11, rounding=decimal.ROUND_HALF_EVEN)
 
 
 def _places(value: Decimal) -> int:
@@ -184,7 +170,7 @@ def check_decimal(
         word = "at most" if inclusive else "below"
         raise OutOfBoundsError(
             name,
-            _brief(value if shown is None else shown),
+            brief(value if shown is None else shown),
             f"{word} 10^{limit.adjusted()} in magnitude",
         )
     exponent = value.as_tuple().exponent
@@ -192,17 +178,17 @@ def check_decimal(
     if -places <= exponent <= 0:
         return value
     if exponent > 0:
-        return value.quantize(_QUANTA[0], context=_CONTEXT)
+        return value.quantize(_QUANTA[0], context=DECIMAL_CONTEXT)
     if _places(value) > places:
         raise OutOfBoundsError(
             name,
-            _brief(value if shown is None else shown),
+            brief(value if shown is None else shown),
             f"written with at most {places} decimal places",
         )
-    return value.quantize(_QUANTA[places], context=_CONTEXT)
+    return value.quantize(_QUANTA[places], context=DECIMAL_CONTEXT)
 
 
-_QUANTA = tuple(Decimal(1).scaleb(-n, context=_CONTEXT) for n in range(13))
+_QUANTA = tuple(Decimal(1).scaleb(-n, context=DECIMAL_CONTEXT) for n in range(13))
 # A nonzero amount is at least MAX_AMOUNT in magnitude when its adjusted exponent is this.
 _AMOUNT_DIGITS: Final = MAX_AMOUNT.adjusted()
 
@@ -229,16 +215,21 @@ def currency_precision(currency: str) -> int:
     >>> currency_precision("EUR"), currency_precision("JPY"), currency_precision("KWD")
     (2, 0, 3)
     """
-    code = _to_currency(currency)
+    code = read_currency(currency)
     return int(get_currency_precision(code))
 
 
 @functools.cache
 def _quantum(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-currency_precision(currency), context=_CONTEXT)
+    return Decimal(1).scaleb(-currency_precision(currency), context=DECIMAL_CONTEXT)
 
 
-def _to_currency(value: object) -> str:
+def read_currency(value: object) -> str:
+    """Read an ISO 4217 code (``"eur"`` → ``"EUR"``); refuse one babel does not know.
+
+    >>> read_currency(" eur ")
+    'EUR'
+    """
     if not isinstance(value, str):
         raise UnknownCurrencyError(value)
     code = value.strip().upper()
@@ -296,17 +287,17 @@ def _parse(text: str, name: str, value: object) -> Decimal:
         return _EXACT.create_decimal(text)
     except (decimal.Overflow, decimal.Underflow, decimal.Subnormal):
         # an exponent beyond what Decimal holds at all: "1e99999999999999999999"
-        raise OutOfBoundsError(name, _brief(value), "a number Decimal can hold") from None
+        raise OutOfBoundsError(name, brief(value), "a number Decimal can hold") from None
     except decimal.DecimalException:
         pass
     try:
-        with decimal.localcontext(_CONTEXT):
+        with decimal.localcontext(DECIMAL_CONTEXT):
             return Decimal(text)
     except decimal.InvalidOperation:
         raise InvalidAmountError(name, value, 'a decimal number such as "19.99"') from None
 
 
-def _to_amount(value: object, name: str = "amount") -> Decimal:
+def read_amount(value: object, name: str = "amount") -> Decimal:
     """Read an amount within the bounds: ``|amount| < 10^15``, at most 9 decimal places."""
     amount = read_decimal(value, name)
     return check_decimal(name, amount, limit=MAX_AMOUNT, places=MAX_AMOUNT_PLACES, shown=value)
@@ -353,7 +344,7 @@ def check_money(name: str, money: Money) -> Money:
     return money if amount is money.amount else Money._make(amount, money.currency)
 
 
-def _to_fraction(value: object, name: str) -> Fraction:
+def read_fraction(value: object, name: str) -> Fraction:
     """Read an exact number (int, Decimal, Fraction) as a Fraction; refuse anything else."""
     if isinstance(value, bool):
         raise InvalidAmountError(name, value, "an int, a Decimal or a Fraction, not a bool")
@@ -371,12 +362,12 @@ def _to_fraction(value: object, name: str) -> Fraction:
 def _scale(amount: Decimal, factor: object, name: str) -> Decimal:
     """Multiply ``amount`` by an exact number in the private context."""
     if isinstance(factor, int) and not isinstance(factor, bool):
-        return _CONTEXT.multiply(amount, Decimal(factor))
+        return DECIMAL_CONTEXT.multiply(amount, Decimal(factor))
     if isinstance(factor, Decimal) and factor.is_finite():
-        return _CONTEXT.multiply(amount, factor)
-    fraction = _to_fraction(factor, name)
-    return _CONTEXT.divide(
-        _CONTEXT.multiply(amount, Decimal(fraction.numerator)), Decimal(fraction.denominator)
+        return DECIMAL_CONTEXT.multiply(amount, factor)
+    fraction = read_fraction(factor, name)
+    return DECIMAL_CONTEXT.divide(
+        DECIMAL_CONTEXT.multiply(amount, Decimal(fraction.numerator)), Decimal(fraction.denominator)
     )
 
 
@@ -386,8 +377,8 @@ def round_fraction(value: Fraction, rounding: str = ROUND_HALF_UP) -> int:
     >>> round_fraction(Fraction(5, 2)), round_fraction(Fraction(-5, 2))
     (3, -3)
     """
-    quotient = _CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
-    return int(quotient.quantize(Decimal(1), rounding=rounding, context=_CONTEXT))
+    quotient = DECIMAL_CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return int(quotient.quantize(Decimal(1), rounding=rounding, context=DECIMAL_CONTEXT))
 
 
 def round_preserving_sum(exact: Sequence[Fraction], total: int) -> list[int]:
@@ -446,8 +437,8 @@ class Money:
     subbill.errors.CurrencyMismatchError: cannot add EUR and USD: both amounts must be ...
     """
 
-    amount: Decimal = attrs.field(converter=_to_amount)
-    currency: str = attrs.field(converter=_to_currency)
+    amount: Decimal = attrs.field(converter=read_amount)
+    currency: str = attrs.field(converter=read_currency)
 
     @classmethod
     def _make(cls, amount: Decimal, currency: str) -> Self:
@@ -473,12 +464,12 @@ class Money:
         >>> Money.total([Money("1", "EUR"), Money("2", "EUR")], currency="EUR")
         Money('3', 'EUR')
         """
-        code = currency if currency in _known_currencies() else _to_currency(currency)
+        code = currency if currency in _known_currencies() else read_currency(currency)
         result = Decimal(0)
         for item in amounts:
             if item.currency != code:
                 raise CurrencyMismatchError(code, item.currency, "add")
-            result = _CONTEXT.add(result, item.amount)
+            result = DECIMAL_CONTEXT.add(result, item.amount)
         return cls._make(result, code)
 
     @classmethod
@@ -493,13 +484,13 @@ class Money:
         """
         if isinstance(units, bool) or not isinstance(units, int):
             raise InvalidAmountError("units", units, "an int count of minor units")
-        code = _to_currency(currency)
+        code = read_currency(currency)
         precision = currency_precision(code)
         # Inclusive: 999999999999999.5 JPY, a valid amount, rounds to 10^15 yen.
         if abs(units) > 10 ** (MAX_AMOUNT.adjusted() + precision):
             raise OutOfBoundsError(
                 "units",
-                _brief(units),
+                brief(units),
                 f"<= 10^{MAX_AMOUNT.adjusted() + precision} minor units of {code}",
             )
         return cls._make(_from_units(units, precision), code)
@@ -524,7 +515,9 @@ class Money:
                 f"rounding={rounding!r} must be one of the decimal.ROUND_* constants"
             )
         return Money._make(
-            self.amount.quantize(_quantum(self.currency), rounding=rounding, context=_CONTEXT),
+            self.amount.quantize(
+                _quantum(self.currency), rounding=rounding, context=DECIMAL_CONTEXT
+            ),
             self.currency,
         )
 
@@ -535,7 +528,7 @@ class Money:
         (True, False)
         """
         return self.amount == self.amount.quantize(
-            _quantum(self.currency), rounding=ROUND_HALF_UP, context=_CONTEXT
+            _quantum(self.currency), rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT
         )
 
     def to_minor_units(self, rounding: str = ROUND_HALF_UP) -> int:
@@ -545,7 +538,7 @@ class Money:
         1999
         """
         rounded = self.rounded(rounding).amount
-        return int(rounded.scaleb(currency_precision(self.currency), context=_CONTEXT))
+        return int(rounded.scaleb(currency_precision(self.currency), context=DECIMAL_CONTEXT))
 
     # -- splitting ---------------------------------------------------------------------------
 
@@ -576,7 +569,7 @@ class Money:
         items = _weights(weights)
         if len(items) == 0:
             raise InvalidAllocationError("weights=() must hold at least one weight")
-        shares = [_to_fraction(weight, f"weights[{index}]") for index, weight in enumerate(items)]
+        shares = [read_fraction(weight, f"weights[{index}]") for index, weight in enumerate(items)]
         for index, share in enumerate(shares):
             if share < 0:
                 raise InvalidAllocationError(f"weights[{index}]={items[index]!r} must be >= 0")
@@ -599,9 +592,9 @@ class Money:
         (Money('4', 'JPY'), Money('3', 'JPY'), Money('3', 'JPY'))
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise InvalidAllocationError(f"n={_brief(n)!r} must be an int >= 1")
+            raise InvalidAllocationError(f"n={brief(n)!r} must be an int >= 1")
         if n > MAX_ALLOCATION_PARTS:
-            raise OutOfBoundsError("n", _brief(n), f"at most {MAX_ALLOCATION_PARTS:,} parts")
+            raise OutOfBoundsError("n", brief(n), f"at most {MAX_ALLOCATION_PARTS:,} parts")
         return self.allocate([1] * n, rounding)
 
     # -- predicates ----------------------------------------------------------------------------
@@ -628,7 +621,7 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same_currency(other, "add")
-        return Money._make(_CONTEXT.add(self.amount, other.amount), self.currency)
+        return Money._make(DECIMAL_CONTEXT.add(self.amount, other.amount), self.currency)
 
     def __radd__(self, other: object) -> Money:
         # Lets the builtin sum() start from its int 0.
@@ -640,16 +633,16 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same_currency(other, "subtract")
-        return Money._make(_CONTEXT.subtract(self.amount, other.amount), self.currency)
+        return Money._make(DECIMAL_CONTEXT.subtract(self.amount, other.amount), self.currency)
 
     def __neg__(self) -> Money:
-        return Money._make(_CONTEXT.minus(self.amount), self.currency)
+        return Money._make(DECIMAL_CONTEXT.minus(self.amount), self.currency)
 
     def __pos__(self) -> Money:
         return self
 
     def __abs__(self) -> Money:
-        return Money._make(_CONTEXT.abs(self.amount), self.currency)
+        return Money._make(DECIMAL_CONTEXT.abs(self.amount), self.currency)
 
     def __mul__(self, factor: Number) -> Money:
         if isinstance(factor, Money):
@@ -674,13 +667,13 @@ class Money:
             return NotImplemented
         try:
             if isinstance(divisor, int) and not isinstance(divisor, bool) and divisor:
-                quotient = _CONTEXT.divide(self.amount, Decimal(divisor))
+                quotient = DECIMAL_CONTEXT.divide(self.amount, Decimal(divisor))
             elif isinstance(divisor, Decimal) and divisor.is_finite() and divisor:
-                quotient = _CONTEXT.divide(self.amount, divisor)
+                quotient = DECIMAL_CONTEXT.divide(self.amount, divisor)
             else:
-                fraction = _to_fraction(divisor, "divisor")
+                fraction = read_fraction(divisor, "divisor")
                 if fraction == 0:
-                    raise InvalidArgumentError(f"divisor={_brief(divisor)!r} must not be zero")
+                    raise InvalidArgumentError(f"divisor={brief(divisor)!r} must not be zero")
                 quotient = _scale(self.amount, 1 / fraction, "divisor")
         except decimal.DecimalException:
             raise self._beyond("divisor", divisor, "÷") from None
@@ -692,7 +685,7 @@ class Money:
         """The error for a product or quotient of ``self`` beyond the bound of an amount."""
         return OutOfBoundsError(
             name,
-            _brief(operand),
+            brief(operand),
             f"such that {self!r} {symbol} {name} is below 10^{_AMOUNT_DIGITS} in magnitude "
             "(the bound of an amount)",
         )
@@ -706,7 +699,9 @@ class Money:
         if not isinstance(percent, Decimal) or not percent.is_finite():
             raise InvalidAmountError("percent", percent, "a finite Decimal")
         try:
-            product = _CONTEXT.multiply(self.amount, percent).scaleb(-2, context=_CONTEXT)
+            product = DECIMAL_CONTEXT.multiply(self.amount, percent).scaleb(
+                -2, context=DECIMAL_CONTEXT
+            )
         except decimal.DecimalException:
             raise self._beyond("percent", percent, "× 1/100 ×") from None
         if product.adjusted() >= _AMOUNT_DIGITS and product:
@@ -757,7 +752,7 @@ def _weights(weights: object) -> Sequence[object]:
         items: Sequence[object] = weights
     elif isinstance(weights, str | bytes) or not isinstance(weights, Iterable):
         raise InvalidTypeError(
-            "weights", _brief(weights), "an iterable of numbers (int, Decimal or Fraction)"
+            "weights", brief(weights), "an iterable of numbers (int, Decimal or Fraction)"
         )
     else:
         items = list(itertools.islice(weights, MAX_ALLOCATION_PARTS + 1))
@@ -770,7 +765,7 @@ def _weights(weights: object) -> Sequence[object]:
 
 def _from_units(units: int, precision: int) -> Decimal:
     """``units`` minor units as an amount with ``precision`` decimals (exact: no rounding)."""
-    return Decimal(units).scaleb(-precision, context=_CONTEXT)
+    return Decimal(units).scaleb(-precision, context=DECIMAL_CONTEXT)
 
 
 def _restore(amount: Decimal, currency: str) -> Money:

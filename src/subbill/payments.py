@@ -32,7 +32,7 @@ from typing import Any, ClassVar, Self
 
 import attrs
 
-from subbill._convert import (
+from subbill._validate import (
     check_no_card_data,
     check_no_card_number,
     check_payment_reference,

@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from subbill._convert import check_line, check_text, escape_controls, one_line, to_tuple
+from subbill._validate import check_line, check_text, escape_controls, one_line, to_tuple
 from subbill.invoices import Invoice
 from subbill.l10n import (
     describe_line,

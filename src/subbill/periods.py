@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Self, TypeAlias
 
 import attrs
 
-from subbill._convert import instance_of
+from subbill._validate import brief, instance_of
 from subbill.errors import (
     InvalidArgumentError,
     InvalidBillingDayError,
@@ -39,7 +39,6 @@ from subbill.money import (
     MAX_FREQUENCY_MONTHS,
     MAX_PAYMENT_TERMS_DAYS,
     MIN_DATE,
-    _brief,
 )
 
 __all__ = [
@@ -130,9 +129,9 @@ def _check_int(
 ) -> int:
     """An int from ``minimum`` (else ``error``) to ``maximum`` (else OutOfBoundsError)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise error(f"{name}={_brief(value)!r} must be an int >= {minimum}")
+        raise error(f"{name}={brief(value)!r} must be an int >= {minimum}")
     if value > maximum:
-        raise OutOfBoundsError(name, _brief(value), f"at most {maximum} {unit}")
+        raise OutOfBoundsError(name, brief(value), f"at most {maximum} {unit}")
     return value
 
 
@@ -167,16 +166,16 @@ def add_months(day: date, months: int, *, billing_day: int | None = None) -> dat
     if type(day) is not date:  # a datetime too: its time would be silently dropped
         raise InvalidDateError("day", day)
     if type(months) is not int:  # a bool too
-        raise InvalidTypeError("months", _brief(months), "an int")
+        raise InvalidTypeError("months", brief(months), "an int")
     if billing_day is not None and (type(billing_day) is not int or not 1 <= billing_day <= 31):
         raise InvalidBillingDayError(
-            f"billing_day={_brief(billing_day)!r} must be an int from 1 to 31"
+            f"billing_day={brief(billing_day)!r} must be an int from 1 to 31"
         )
     year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
     if not 1 <= year <= 9999:
         raise OutOfBoundsError(
             "months",
-            _brief(months),
+            brief(months),
             f"small enough to stay within years 1-9999 from {day.isoformat()}",
         )
     wanted = day.day if billing_day is None else billing_day
@@ -190,7 +189,7 @@ def _add_days(day: date, days: int) -> date:
     except OverflowError:
         raise OutOfBoundsError(
             "days",
-            _brief(days),
+            brief(days),
             f"small enough to stay within years 1-9999 from {day.isoformat()}",
         ) from None
 
@@ -487,7 +486,7 @@ class BillingSchedule:
         year, month0 = divmod(self._month_index + self.frequency.count * n, 12)
         if not 1 <= year <= 9999:
             raise OutOfBoundsError(
-                "n", _brief(n), f"small enough to stay within years 1-9999 of {self.anchor}"
+                "n", brief(n), f"small enough to stay within years 1-9999 of {self.anchor}"
             )
         last = days_in_month(year, month0 + 1)
         return date(year, month0 + 1, day if day <= last else last)

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import attrs
 
-from subbill._convert import check_line, check_text, enum_of
+from subbill._validate import check_line, check_text, enum_of
 from subbill.billing import bill_subscription
 from subbill.catalog import Catalog
 from subbill.errors import InvalidArgumentError, InvalidTypeError

@@ -23,9 +23,9 @@ from typing import Any
 
 import attrs
 
-from subbill._convert import instance_of
+from subbill._validate import instance_of
 from subbill.errors import InvalidArgumentError, InvalidPeriodError
-from subbill.money import Money, Number, _to_fraction
+from subbill.money import Money, Number, read_fraction
 from subbill.periods import (
     BillingSchedule,
     Frequency,
@@ -379,7 +379,7 @@ def prorate(amount: Money, factor: Number, *, rounding: str = ROUND_HALF_UP) -> 
     """
     if not isinstance(amount, Money):
         raise InvalidArgumentError(f"amount={amount!r} must be a Money")
-    exact = _to_fraction(factor, "factor")
+    exact = read_fraction(factor, "factor")
     if exact < 0:
         raise InvalidArgumentError(f"factor={factor!r} must be >= 0")
     return (amount * exact).rounded(rounding)

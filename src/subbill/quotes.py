@@ -36,15 +36,6 @@ from typing import Any, ClassVar, Self, cast
 
 import attrs
 
-from subbill._convert import (
-    check_line,
-    check_payment_reference,
-    check_text,
-    enum_of,
-    instance_of,
-    one_line,
-    to_tuple,
-)
 from subbill._structure import (
     Amount,
     Currency,
@@ -57,12 +48,21 @@ from subbill._structure import (
     Text,
     structure,
 )
+from subbill._validate import (
+    check_line,
+    check_payment_reference,
+    check_text,
+    enum_of,
+    instance_of,
+    one_line,
+    to_tuple,
+)
 from subbill.billing import BillingState, BillingTerms, ChargePlan, bill_subscription
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.discounts import Discount, Duration, Once
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import InvalidTransitionError, Invoice, Payment
-from subbill.money import Money, _to_currency
+from subbill.money import Money, read_currency
 from subbill.periods import (
     AfterMonths,
     AnyBillingStart,
@@ -219,7 +219,7 @@ def _check_lines(instance: Any, _attribute: Any, lines: tuple[LineItem, ...]) ->
 
 
 def _currency(value: object) -> str:
-    return _to_currency(value)
+    return read_currency(value)
 
 
 def _check_offer_discounts(instance: Any, _attribute: Any, discounts: tuple[Discount, ...]) -> None:

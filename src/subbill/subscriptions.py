@@ -32,7 +32,8 @@ from typing import Any, Protocol, Self
 
 import attrs
 
-from subbill._convert import (
+from subbill._structure import Problems, Quantity, TaxRates, Text, structure
+from subbill._validate import (
     check_enum,
     check_text,
     enum_of,
@@ -42,7 +43,6 @@ from subbill._convert import (
     payment_reference,
     to_tuple,
 )
-from subbill._structure import Problems, Quantity, TaxRates, Text, structure
 from subbill.billing import BillingState, BillingTerms, ChargePlan, bill_subscription
 from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
@@ -55,7 +55,7 @@ from subbill.errors import (
     InvalidTypeError,
 )
 from subbill.invoices import Invoice, InvoiceLine
-from subbill.money import Money, _to_currency
+from subbill.money import Money, read_currency
 from subbill.periods import MONTHLY, BillingSchedule, Frequency, Period, check_date
 from subbill.proration import schedule_for
 from subbill.taxes import TaxRate
@@ -348,7 +348,7 @@ class Subscription:
 
     id: str = attrs.field(validator=check_text)
     customer: str = attrs.field(validator=check_text)
-    currency: str = attrs.field(converter=_to_currency)
+    currency: str = attrs.field(converter=read_currency)
     start: date
     end: date | None = None
     frequency: Frequency = attrs.field(default=MONTHLY, validator=instance_of(Frequency))

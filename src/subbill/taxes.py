@@ -21,7 +21,7 @@ from fractions import Fraction
 
 import attrs
 
-from subbill._convert import check_enum, check_text, instance_of
+from subbill._validate import check_enum, check_text, instance_of
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.money import (
     Money,

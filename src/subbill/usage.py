@@ -22,12 +22,13 @@ from typing import cast
 
 import attrs
 
+from subbill._validate import brief
 from subbill.billing import bill_subscription
 from subbill.catalog import Catalog, Plan
 from subbill.decisions import to_facts
 from subbill.errors import InvalidArgumentError, InvalidTypeError, SubbillError
 from subbill.invoices import Invoice, InvoiceLine, LineKind
-from subbill.money import Money, _brief, _to_fraction
+from subbill.money import Money, read_fraction
 from subbill.payments import Card, OtherMethod, PaymentMethod
 from subbill.periods import Period, add_months, check_date
 from subbill.subscriptions import Change, ChangeDirection, Span, Subscription
@@ -69,7 +70,7 @@ class ResourceUsage:
 
 
 def _threshold(value: object) -> Fraction:
-    threshold = _to_fraction(value, "threshold")
+    threshold = read_fraction(value, "threshold")
     if not 0 < threshold <= 1:
         raise InvalidArgumentError(f"threshold={value!r} must be in (0, 1]")
     return threshold
@@ -85,7 +86,7 @@ def _check_counts(usage: Mapping[str, int], name: str = "usage") -> None:
         if not isinstance(resource, str):
             raise InvalidTypeError(f"{name} key", resource, "a resource name (a str)")
         if isinstance(used, bool) or not isinstance(used, int) or used < 0:
-            raise InvalidArgumentError(f"{name}[{resource!r}]={_brief(used)!r} must be an int >= 0")
+            raise InvalidArgumentError(f"{name}[{resource!r}]={brief(used)!r} must be an int >= 0")
 
 
 def _check_instance(name: str, value: object, kind: type) -> None:
@@ -200,7 +201,7 @@ def recommend_plan(
     """
     _check_instance("catalog", catalog, Catalog)
     _check_counts(usage)
-    margin = _to_fraction(headroom, "headroom")
+    margin = read_fraction(headroom, "headroom")
     if not 0 <= margin < 1:
         raise InvalidArgumentError(f"headroom={headroom!r} must be in [0, 1)")
     now = catalog.plan(current) if current is not None else None

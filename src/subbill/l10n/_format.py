@@ -24,9 +24,9 @@ import babel
 import babel.dates
 import babel.numbers
 
-from subbill._convert import escape_controls
+from subbill._validate import escape_controls
 from subbill.errors import InvalidTypeError, SubbillError
-from subbill.money import _CONTEXT, Money
+from subbill.money import DECIMAL_CONTEXT, Money
 from subbill.periods import Frequency, FrequencyUnit, Period, check_date
 
 __all__ = [
@@ -87,7 +87,7 @@ def format_money(money: Money, *, locale: str) -> str:
         raise InvalidTypeError("money", money, "a Money (an amount and its currency)")
     amount = money.rounded().amount
     # babel rounds in the thread's context: give it the library's, never the caller's.
-    with decimal.localcontext(_CONTEXT):
+    with decimal.localcontext(DECIMAL_CONTEXT):
         return babel.numbers.format_currency(amount, money.currency, locale=_locale(locale))
 
 
@@ -99,7 +99,7 @@ def format_quantity(quantity: Decimal, *, locale: str) -> str:
     ('2,5', '3')
     """
     # In the library's decimal context, never the caller's.
-    with decimal.localcontext(_CONTEXT):
+    with decimal.localcontext(DECIMAL_CONTEXT):
         return babel.numbers.format_decimal(
             quantity, locale=_locale(locale), decimal_quantization=False
         )

@@ -31,7 +31,7 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from subbill._convert import escape_controls
+from subbill._validate import escape_controls
 from subbill.invoices import Invoice, InvoiceLine
 from subbill.l10n._format import (
     format_date,

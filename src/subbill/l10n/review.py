@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
-from subbill._convert import escape_controls
+from subbill._validate import escape_controls
 from subbill.l10n._format import format_date, format_money, format_period, text_lines
 from subbill.l10n.invoice import describe_line
 from subbill.l10n.words import WORDS, fill, label, phrase, words_for

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Final
 
-from subbill._convert import escape_controls
+from subbill._validate import escape_controls
 from subbill.catalog import ChangeTiming
 from subbill.customers import CustomerKind
 from subbill.errors import InvalidArgumentError, InvalidTypeError

@@ -21,10 +21,13 @@ Three families of checks live here, so that every value object applies the same 
 
 from __future__ import annotations
 
+import decimal
 import enum
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, TypeVar
 
 from subbill.errors import CardDataError, InvalidArgumentError, InvalidTypeError
@@ -376,3 +379,29 @@ def payment_reference(
         )
 
     return validate
+
+
+# -- error messages ------------------------------------------------------------------------------
+
+
+def brief(value: object) -> object:
+    """``value`` as an error message may show it: a number of thousands of digits shortened.
+
+    ``repr()`` of an int of more than 4300 digits raises ValueError; a 5000-character
+    string would make a 5000-character message.
+
+    >>> brief(10**5000), brief("9" * 5000)
+    (Decimal('1.0000000000E+5000'), '9999999999…9999999999 (5000 characters)')
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        with decimal.localcontext(_BRIEF):
+            return +Decimal(value)
+    if isinstance(value, Fraction) and max(abs(value.numerator), value.denominator) >= 10**40:
+        with decimal.localcontext(_BRIEF):
+            return f"Fraction({+Decimal(value.numerator)}, {+Decimal(value.denominator)})"
+    if isinstance(value, str) and len(value) > 40:
+        return f"{value[:10]}…{value[-10:]} ({len(value)} characters)"
+    return value
+
+
+_BRIEF = decimal.Context(prec=11, rounding=decimal.ROUND_HALF_EVEN)
