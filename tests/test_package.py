@@ -11,11 +11,12 @@ import pytest
 
 import subbill
 from subbill import errors
+from subbill._layers import CORE, EDGE, LAYERS
 
 SRC = Path(subbill.__file__).parent
 # The edge: these modules and packages may format text, read the clock or touch storage.
 # Everything else is core, and imports none of them (not even inside a function).
-EDGE_MODULES = {"l10n", "storage", "cli", "__main__", "service", "pdf", "tour"}
+EDGE_MODULES = set(EDGE)  # written once, in subbill._layers
 FORBIDDEN_IMPORTS = {
     "subbill.storage",
     "subbill.cli",
@@ -167,3 +168,101 @@ def test_every_error_has_a_code_and_the_root():
                 RuntimeError if issubclass(cls, errors.StorageError) else ValueError | TypeError
             )
             assert issubclass(cls, builtin), f"{cls.__name__} needs a builtin base"
+
+
+# -- the layers ---------------------------------------------------------------------------------
+
+
+def _module_name(path: Path) -> str:
+    """``l10n/review.py`` → ``l10n.review``; ``storage/__init__.py`` → ``storage``."""
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts.pop()
+    return ".".join(parts)
+
+
+_MODULES = {
+    "subbill." + ".".join(
+        p for p in path.relative_to(SRC).with_suffix("").parts if p != "__init__"
+    )
+    for path in SRC.rglob("*.py")
+}
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """The subbill modules ``path`` imports at run time (``if TYPE_CHECKING:`` left out)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            node.body = []
+    package = ".".join(("subbill", *path.relative_to(SRC).parent.parts))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            # ``from subbill import l10n`` imports a module; ``from subbill import Money`` a name.
+            names = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in _MODULES else base
+                for alias in node.names
+            ]
+        for name in names:
+            if name == "subbill":
+                found.add("__init__")
+            elif name.startswith("subbill."):
+                found.add(name.removeprefix("subbill."))
+    return found
+
+
+def _layer_of(module: str) -> str:
+    return module.split(".", maxsplit=1)[0]
+
+
+def _import_graph() -> dict[str, set[str]]:
+    return {_module_name(path): _runtime_imports(path) for path in sorted(SRC.rglob("*.py"))}
+
+
+def test_every_module_has_a_layer_and_the_layer_order_is_written_once():
+    assert LAYERS == CORE + EDGE
+    assert len(set(LAYERS)) == len(LAYERS)
+    modules = {_layer_of(module) for module in _import_graph()}
+    assert modules == set(LAYERS), "a module without a layer, or a layer without a module"
+
+
+def test_imports_point_down_the_layers_only():
+    rank = {layer: index for index, layer in enumerate(LAYERS)}
+    upward = sorted(
+        f"{module} imports {target}"
+        for module, targets in _import_graph().items()
+        for target in targets
+        if rank[_layer_of(target)] > rank[_layer_of(module)]
+    )
+    assert upward == []
+
+
+def test_there_is_no_import_cycle():
+    graph = _import_graph()
+    # Within a package, importing the package itself means its __init__ module.
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(module: str) -> None:
+        if module in path:
+            cycle = [*path[path.index(module):], module]
+            raise AssertionError("import cycle: " + " → ".join(cycle))
+        if module in done:
+            return
+        path.append(module)
+        for target in sorted(graph.get(module, ())):
+            if target != module:
+                visit(target)
+        path.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)

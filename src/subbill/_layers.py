@@ -1,0 +1,59 @@
+"""The layers of subbill, bottom to top: a module imports only from the layers below it.
+
+Written once, here; ``tests/test_package.py`` reads it and fails on an import that points up
+this list or closes a cycle. ``CORE`` is the pure core (no I/O, no clock, no words for
+people); ``EDGE`` may import anything in the core, and nothing in the core imports it. A
+package (``l10n``, ``storage``) is one layer; its modules may import each other, without a
+cycle. An import inside ``if TYPE_CHECKING:`` is for annotations only and is not counted.
+
+The order follows ``DESIGN.md`` with three additions: ``decisions`` sits just above
+``errors`` (an ``Allowed | Refused`` value needs nothing else, and ``RefusedError`` lives
+in ``errors`` with every other error), ``_structure`` (the strict readers of plain data)
+just above the value objects it reads, and ``customers`` below ``subscriptions``, which
+refer to them by id.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CORE", "EDGE", "LAYERS"]
+
+#: The pure core, bottom to top.
+CORE: tuple[str, ...] = (
+    "errors",
+    "_validate",
+    "decisions",
+    "money",
+    "periods",
+    "proration",
+    "taxes",
+    "_structure",
+    "discounts",
+    "charges",
+    "invoices",
+    "billing",
+    "catalog",
+    "customers",
+    "subscriptions",
+    "quotes",
+    "payments",
+    "licenses",
+    "renewals",
+    "usage",
+    "portal",
+    "__init__",  # the package's namespace: re-exports the core
+)
+
+#: The edge, bottom to top: words and documents, storage, the service, the command line.
+EDGE: tuple[str, ...] = (
+    "_layers",
+    "l10n",
+    "pdf",
+    "storage",
+    "service",
+    "tour",
+    "cli",
+    "__main__",
+)
+
+#: Every layer, bottom to top.
+LAYERS: tuple[str, ...] = CORE + EDGE
