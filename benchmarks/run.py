@@ -25,7 +25,6 @@ from subbill import (
     ChargePlan,
     Discount,
     Duration,
-    LineKind,
     Money,
     ProrationBasis,
     RecurringCharge,
@@ -34,6 +33,7 @@ from subbill import (
     bill_subscription,
     billable_periods,
 )
+from subbill.invoices import LineKind
 
 
 def proration_inputs(count: int, seed: int = 2026) -> list[dict[str, object]]:

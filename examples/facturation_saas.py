@@ -14,13 +14,13 @@ from subbill import (
     BillingState,
     ChargePlan,
     Invoice,
-    InvoiceNumbering,
     Money,
     Payment,
     RecurringCharge,
     TaxRate,
     bill_subscription,
 )
+from subbill.invoices import InvoiceNumbering
 from subbill.l10n import format_date, format_money, invoice_text
 
 LOCALE = "fr_FR"

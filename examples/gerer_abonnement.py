@@ -12,7 +12,6 @@ from pathlib import Path
 
 from subbill import (
     Card,
-    InvoiceNumbering,
     Refused,
     Subscription,
     TaxRate,
@@ -22,6 +21,7 @@ from subbill import (
     monthly_review,
     preview_change,
 )
+from subbill.invoices import InvoiceNumbering
 from subbill.l10n import (
     describe_line,
     finding_text,

@@ -8,15 +8,9 @@ saisi comme dans le formulaire du produit.
 
 from datetime import date
 
-from subbill import (
-    LicenseAccount,
-    LicenseLedger,
-    Refused,
-    renew,
-    renewal_dashboard,
-    renewal_form,
-)
+from subbill import LicenseAccount, LicenseLedger, Refused, renew, renewal_dashboard
 from subbill.l10n import dashboard_text, format_date, refusal_text
+from subbill.licenses import renewal_form
 
 FR = "fr_FR"
 AUJOURDHUI = date(2026, 4, 1)

@@ -10,28 +10,26 @@ from subbill import (
     ANNUAL,
     MONTHLY,
     QUARTERLY,
-    BillingTiming,
     ChargePlan,
     Discount,
-    DocumentKind,
     Duration,
     Frequency,
     InvalidArgumentError,
-    LineKind,
     Money,
-    NegativeBalancePolicy,
     OneTimeCharge,
     Payment,
     Period,
     RecurringCharge,
     TaxRate,
-    TaxRounding,
     bill_run,
     bill_subscription,
-    period_factor,
     prorate,
     record_payment,
 )
+from subbill.billing import NegativeBalancePolicy
+from subbill.invoices import DocumentKind, LineKind
+from subbill.proration import BillingTiming, period_factor
+from subbill.taxes import TaxRounding
 
 VAT = TaxRate(name="TVA 20 %", percent="20")
 

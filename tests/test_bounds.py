@@ -27,20 +27,17 @@ from subbill import (
     Duration,
     Frequency,
     InvalidArgumentError,
-    InvalidBillingDayError,
-    InvalidFrequencyError,
-    InvalidQuantityError,
     Money,
     OneTimeCharge,
     OutOfBoundsError,
     Period,
     RecurringCharge,
     TaxRate,
-    add_months,
     bill_subscription,
     billable_periods,
 )
 from subbill.charges import to_quantity
+from subbill.errors import InvalidBillingDayError, InvalidFrequencyError, InvalidQuantityError
 from subbill.money import (
     MAX_AMOUNT,
     MAX_AMOUNT_PLACES,
@@ -57,7 +54,7 @@ from subbill.money import (
     MIN_DATE,
     currency_precision,
 )
-from subbill.periods import check_payment_terms_days
+from subbill.periods import add_months, check_payment_terms_days
 from subbill.taxes import line_taxes
 
 VAT = TaxRate(name="TVA 20 %", percent="20")

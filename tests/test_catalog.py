@@ -8,21 +8,17 @@ from subbill import (
     ANNUAL,
     MONTHLY,
     AddOn,
-    CardDataError,
     Catalog,
-    CatalogError,
-    ChangeTiming,
     Frequency,
-    InputError,
     InvalidArgumentError,
     InvalidTypeError,
     Module,
     Money,
     OutOfBoundsError,
     Plan,
-    UnknownCodeError,
-    UnknownCurrencyError,
 )
+from subbill.catalog import CatalogError, ChangeTiming, UnknownCodeError
+from subbill.errors import CardDataError, InputError, UnknownCurrencyError
 from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
 
 

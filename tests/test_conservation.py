@@ -20,12 +20,10 @@ from subbill import (
     MONTHLY,
     QUARTERLY,
     BillingState,
-    BillingTiming,
     ChargePlan,
     Discount,
     Duration,
     InvalidStateError,
-    LineKind,
     Money,
     OneTimeCharge,
     ProrationBasis,
@@ -33,6 +31,8 @@ from subbill import (
     TaxRate,
     bill_subscription,
 )
+from subbill.invoices import LineKind
+from subbill.proration import BillingTiming
 
 VAT = TaxRate(name="TVA 20 %", percent="20")
 

@@ -31,15 +31,14 @@ from subbill import (
     PaymentLink,
     RecurringCharge,
     TaxRate,
-    TaxRounding,
     bill_subscription,
     billable_periods,
     checkout,
-    credit_unused,
     prorate,
 )
 from subbill.l10n import describe_proration, format_money, invoice_html, invoice_text
-from subbill.taxes import line_taxes, tax_breakdown
+from subbill.proration import credit_unused
+from subbill.taxes import TaxRounding, line_taxes, tax_breakdown
 
 ALL_SIGNALS = [
     decimal.Clamped,

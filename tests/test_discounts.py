@@ -6,16 +6,17 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from subbill import (
-    Discount,
+from subbill import Discount, Duration, InvalidArgumentError, InvalidTypeError, Money
+from subbill.discounts import (
+    AnyDuration,
     DiscountTarget,
-    Duration,
-    InvalidArgumentError,
-    InvalidTypeError,
-    Money,
+    DurationKind,
+    Forever,
+    ForMonths,
+    ForPeriods,
+    Once,
     apply_discounts,
 )
-from subbill.discounts import AnyDuration, DurationKind, Forever, ForMonths, ForPeriods, Once
 
 
 def target(amount, *, unit=None, quantity=1, factor=Fraction(1), product="p", line=(), invoice=()):

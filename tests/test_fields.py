@@ -23,8 +23,6 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from subbill import (
-    ChangePolicy,
-    ChangeTiming,
     ChargePlan,
     InvalidArgumentError,
     InvalidTypeError,
@@ -32,21 +30,20 @@ from subbill import (
     LicenseLedger,
     Money,
     RecurringCharge,
-    SeatRule,
     Subscription,
     TaxRate,
-    TaxRounding,
-    add_seats,
     bill_subscription,
     renewal_dashboard,
 )
 from subbill._validate import CONTROL_CHARACTERS, check_line, escape_controls
 from subbill.billing import draft_invoice
+from subbill.catalog import ChangePolicy, ChangeTiming
 from subbill.cli import main
 from subbill.invoices import one_time_line
 from subbill.l10n import dashboard_text, invoice_html, invoice_text
+from subbill.licenses import SeatRule, add_seats
 from subbill.pdf import Party, render_invoice_pdf
-from subbill.taxes import line_taxes
+from subbill.taxes import TaxRounding, line_taxes
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()

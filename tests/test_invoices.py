@@ -7,22 +7,23 @@ import attrs
 import pytest
 from pypdf import PdfReader
 
-from subbill import (
+from subbill import InvalidArgumentError, InvalidStateError, InvoiceStatus, Money, Payment, TaxRate
+from subbill.billing import draft_invoice
+from subbill.errors import (
     CurrencyMismatchError,
+    InvalidAmountError,
+    InvalidTypeError,
+    OutOfBoundsError,
+)
+from subbill.invoices import (
+    Correction,
     DocumentKind,
-    InvalidArgumentError,
-    InvalidStateError,
     InvalidTransitionError,
     InvoiceNumbering,
-    InvoiceStatus,
     LineKind,
-    Money,
-    Payment,
-    TaxRate,
+    credit_note_for,
+    one_time_line,
 )
-from subbill.billing import draft_invoice
-from subbill.errors import InvalidAmountError, InvalidTypeError, OutOfBoundsError
-from subbill.invoices import Correction, credit_note_for, one_time_line
 from subbill.l10n import invoice_text
 from subbill.pdf import render_invoice_pdf
 

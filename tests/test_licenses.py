@@ -7,22 +7,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from subbill import (
-    EntryKind,
     InvalidArgumentError,
     LicenseAccount,
     LicenseLedger,
     Refused,
     RefusedError,
-    RenewalStatus,
-    SeatRule,
-    add_seats,
     renew,
     renewal_dashboard,
-    renewal_form,
     renewal_status,
 )
 from subbill.l10n import knows_refusal, label, refusal_text
+from subbill.licenses import EntryKind, SeatRule, add_seats, renewal_form
 from subbill.periods import add_months
+from subbill.renewals import RenewalStatus
 
 D = date(2026, 1, 5)
 

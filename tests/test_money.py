@@ -8,19 +8,15 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from subbill import (
+from subbill import InvalidArgumentError, InvalidTypeError, Money, OutOfBoundsError, SubbillError
+from subbill.errors import (
     CurrencyMismatchError,
     FloatAmountError,
     InvalidAllocationError,
     InvalidAmountError,
-    InvalidArgumentError,
-    InvalidTypeError,
-    Money,
-    OutOfBoundsError,
-    SubbillError,
     UnknownCurrencyError,
-    currency_precision,
 )
+from subbill.money import currency_precision
 from tests.strategies import CURRENCIES, money, weights
 
 # -- construction -----------------------------------------------------------------------

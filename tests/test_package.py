@@ -266,3 +266,40 @@ def test_there_is_no_import_cycle():
 
     for module in sorted(graph):
         visit(module)
+
+
+def _defined_public_names(path: Path) -> set[str]:
+    """The names a module defines at its top level that do not start with ``_``."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return {name for name in names if not name.startswith("_")}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        path
+        for path in sorted(SRC.rglob("*.py"))
+        if not path.name.startswith("_") or path.name == "__init__.py"
+    ],
+    ids=lambda p: str(p.relative_to(SRC)),
+)
+def test_all_lists_every_public_name_of_its_module(path):
+    # A public module says what it offers: every name it defines without a leading
+    # underscore is in its __all__, and everything in __all__ exists (a package's
+    # __all__ re-exports its modules' names).
+    if path == SRC / "__init__.py":
+        pytest.skip("the package's namespace re-exports, it defines nothing")
+    module = importlib.import_module(
+        "subbill." + ".".join(p for p in path.relative_to(SRC).with_suffix("").parts
+                              if p != "__init__")
+    )
+    exported = set(module.__all__)
+    assert _defined_public_names(path) - exported == set()
+    assert [name for name in module.__all__ if not hasattr(module, name)] == []

@@ -16,29 +16,27 @@ from hypothesis import strategies as st
 
 from subbill import (
     Card,
-    CardDataError,
-    InvalidCardError,
     LineItem,
     Money,
-    OtherMethod,
     Payment,
     PaymentLink,
     Subscription,
-    Ticket,
-    TicketStatus,
     Wallet,
     bill_subscription,
     portal_overview,
     purchase,
 )
 from subbill.cli import main
-from subbill.errors import InvalidArgumentError
+from subbill.errors import CardDataError, InvalidArgumentError
 from subbill.payments import (
+    InvalidCardError,
+    OtherMethod,
     check_no_card_data,
     check_no_card_number,
     payment_method_from_mapping,
 )
 from subbill.pdf import Party
+from subbill.portal import Ticket, TicketStatus
 from subbill.storage import SQLiteStore
 from tests.seed_catalog import seed_catalog
 

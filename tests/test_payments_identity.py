@@ -10,25 +10,29 @@ from hypothesis import strategies as st
 
 from subbill import (
     ChargePlan,
-    InvoiceNumbering,
     InvoiceStatus,
-    LineKind,
     Money,
-    NegativeBalancePolicy,
     OneTimeCharge,
     Payment,
     TaxRate,
     bill_subscription,
     record_payment,
 )
-from subbill.billing import BillingState, draft_invoice
+from subbill.billing import BillingState, NegativeBalancePolicy, draft_invoice
 from subbill.errors import (
     CurrencyMismatchError,
     InvalidArgumentError,
     InvalidTypeError,
     OutOfBoundsError,
 )
-from subbill.invoices import DocumentKind, Invoice, credit_note_for, one_time_line
+from subbill.invoices import (
+    DocumentKind,
+    Invoice,
+    InvoiceNumbering,
+    LineKind,
+    credit_note_for,
+    one_time_line,
+)
 from subbill.payments import (
     Refund,
     account_balance,

@@ -7,33 +7,35 @@ from hypothesis import strategies as st
 
 from subbill import (
     ANNUAL,
-    DAILY,
     MONTHLY,
     QUARTERLY,
-    SEMIANNUAL,
-    WEEKLY,
     BillingSchedule,
     BillingStart,
     Frequency,
-    FrequencyUnit,
     InvalidArgumentError,
+    InvalidTypeError,
+    Period,
+)
+from subbill.errors import (
     InvalidBillingDayError,
     InvalidDateError,
     InvalidFrequencyError,
     InvalidPeriodError,
-    InvalidTypeError,
-    Period,
-    add_months,
-    days_in_month,
 )
 from subbill.money import MAX_DATE, MAX_FREQUENCY_DAYS, MAX_FREQUENCY_MONTHS, MIN_DATE
 from subbill.periods import (
+    DAILY,
+    SEMIANNUAL,
+    WEEKLY,
     AfterDays,
     AfterMonths,
     AnyBillingStart,
+    FrequencyUnit,
     Immediately,
     OnDate,
     StartKind,
+    add_months,
+    days_in_month,
 )
 from tests.strategies import dates, day_frequencies, month_frequencies
 

@@ -14,27 +14,24 @@ from subbill import (
     Card,
     Discount,
     Duration,
-    InvalidCardError,
-    InvoiceLabel,
-    InvoiceNumbering,
     LineItem,
     Money,
-    OtherMethod,
     Payment,
     Quote,
     RefusedError,
     Subscription,
     SubscriptionStatus,
     TaxRate,
-    Ticket,
-    TicketStatus,
     Wallet,
     bill_subscription,
     portal_overview,
     purchase,
 )
+from subbill.invoices import InvoiceNumbering
 from subbill.l10n import refusal_text
+from subbill.payments import InvalidCardError, OtherMethod
 from subbill.pdf import Party, render_invoice_pdf
+from subbill.portal import InvoiceLabel, Ticket, TicketStatus
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()

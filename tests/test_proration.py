@@ -10,23 +10,24 @@ from subbill import (
     ANNUAL,
     MONTHLY,
     QUARTERLY,
-    WEEKLY,
-    BillablePeriod,
     BillingSchedule,
-    BillingTiming,
     Frequency,
     InvalidArgumentError,
-    InvalidBillingDayError,
-    InvalidPeriodError,
     Money,
     OutOfBoundsError,
     Period,
     ProrationBasis,
     billable_periods,
+    prorate,
+)
+from subbill.errors import InvalidBillingDayError, InvalidPeriodError
+from subbill.periods import WEEKLY
+from subbill.proration import (
+    BillablePeriod,
+    BillingTiming,
     credit_unused,
     day_count,
     days360,
-    prorate,
     schedule_for,
 )
 from tests.strategies import billing_days, dates, day_frequencies, month_frequencies

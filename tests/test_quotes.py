@@ -14,7 +14,6 @@ from subbill import (
     Duration,
     Frequency,
     InvalidArgumentError,
-    InvalidTransitionError,
     InvalidTypeError,
     LineItem,
     Money,
@@ -23,12 +22,12 @@ from subbill import (
     QuoteStatus,
     SubscriptionStatus,
     TaxRate,
-    UnknownCurrencyError,
     bill_subscription,
     checkout,
     purchase,
 )
-from subbill.errors import InvalidStateError
+from subbill.errors import InvalidStateError, UnknownCurrencyError
+from subbill.invoices import InvalidTransitionError
 
 VAT = TaxRate(name="TVA 20 %", percent="20")
 PAID = date(2026, 1, 15)

@@ -5,15 +5,9 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subbill import (
-    LicenseAccount,
-    LicenseLedger,
-    RenewalStatus,
-    renew,
-    renewal_dashboard,
-    renewal_status,
-)
+from subbill import LicenseAccount, LicenseLedger, renew, renewal_dashboard, renewal_status
 from subbill.l10n import dashboard_text
+from subbill.renewals import RenewalStatus
 
 POOL = "Revendeur Ouest"
 

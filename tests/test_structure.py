@@ -12,13 +12,10 @@ from hypothesis import strategies as st
 from subbill import (
     MONTHLY,
     BillingStart,
-    CardDataError,
     Catalog,
-    CatalogError,
     Discount,
     Duration,
     Frequency,
-    InputError,
     LicenseAccount,
     LineItem,
     Money,
@@ -37,6 +34,8 @@ from subbill._structure import (
     refuse_card_codes,
     show,
 )
+from subbill.catalog import CatalogError
+from subbill.errors import CardDataError, InputError
 from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
 
 CATALOG = seed_catalog()

@@ -11,11 +11,8 @@ from hypothesis import strategies as st
 from subbill import (
     Allowed,
     Catalog,
-    ChangeDirection,
-    ChangeTiming,
     Discount,
     InvalidArgumentError,
-    LineKind,
     Money,
     Refused,
     RefusedError,
@@ -23,14 +20,13 @@ from subbill import (
     SubscriptionStatus,
     bill_subscription,
     can_activate,
-    can_add,
-    can_deactivate,
     preview_change,
 )
+from subbill.catalog import ChangeTiming
 from subbill.errors import InvalidStateError
-from subbill.invoices import Payment
+from subbill.invoices import LineKind, Payment
 from subbill.l10n import knows_refusal, refusal_text
-from subbill.subscriptions import check_replacement
+from subbill.subscriptions import ChangeDirection, can_add, can_deactivate, check_replacement
 from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
 
 CATALOG = seed_catalog()

@@ -4,15 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subbill import (
-    InvalidArgumentError,
-    InvalidTypeError,
-    Money,
-    TaxRate,
-    TaxRounding,
-    line_taxes,
-    tax_breakdown,
-)
+from subbill import InvalidArgumentError, InvalidTypeError, Money, TaxRate
+from subbill.taxes import TaxRounding, line_taxes, tax_breakdown
 
 VAT20 = TaxRate(name="TVA 20 %", percent="20")
 VAT10 = TaxRate(name="TVA 10 %", percent="10")

@@ -8,23 +8,19 @@ from hypothesis import strategies as st
 
 from subbill import (
     Card,
-    ChangeDirection,
-    FloatAmountError,
-    InvalidAmountError,
     InvalidArgumentError,
-    InvalidCardError,
     InvalidTypeError,
     Money,
-    OtherMethod,
     Subscription,
-    UsageState,
     bill_subscription,
-    check_usage,
     explain_invoice,
     monthly_review,
-    recommend_plan,
 )
+from subbill.errors import FloatAmountError, InvalidAmountError
 from subbill.l10n import finding_text, knows_finding, story_text
+from subbill.payments import InvalidCardError, OtherMethod
+from subbill.subscriptions import ChangeDirection
+from subbill.usage import UsageState, check_usage, recommend_plan
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()

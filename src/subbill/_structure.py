@@ -91,7 +91,7 @@ __all__ = [
     "structure",
 ]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 #: Keys that would hold a card's security code: refused wherever they appear.
 CARD_SECURITY_KEYS = frozenset({"cvc", "cvv", "cvv2", "cid", "security_code"})
@@ -479,10 +479,10 @@ def _flatten(error: BaseException, path: str) -> Iterator[tuple[str, str]]:
 
 def structure(
     data: object,
-    kind: type[T],
+    kind: type[_T],
     *,
     error: Callable[[tuple[tuple[str, str], ...]], InputError] = InputError,
-) -> T:
+) -> _T:
     """Read ``data`` as a ``kind`` document, or raise ``error`` listing every bad field.
 
     Card security codes anywhere in ``data`` are refused first
@@ -615,11 +615,11 @@ class Problems:
 
     def build(
         self,
-        make: Callable[[], T],
+        make: Callable[[], _T],
         *,
         path: str = "",
         error: Callable[[tuple[tuple[str, str], ...]], InputError] = InputError,
-    ) -> T:
+    ) -> _T:
         """What ``make`` builds last, once everything else is known good.
 
         Raises ``error`` with every problem recorded so far, or with the bad value ``make``

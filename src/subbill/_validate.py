@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from subbill.errors import CardDataError, InvalidArgumentError, InvalidTypeError
 
-E = TypeVar("E", bound=enum.Enum)
+_E = TypeVar("_E", bound=enum.Enum)
 
 # -- collections ---------------------------------------------------------------------------------
 
@@ -157,7 +157,7 @@ def _escape(character: str) -> str:
 # -- policies ------------------------------------------------------------------------------------
 
 
-def check_enum(name: str, value: object, kind: type[E], *, optional: bool = False) -> Any:
+def check_enum(name: str, value: object, kind: type[_E], *, optional: bool = False) -> Any:
     """Return ``value`` if it is a member of the enum ``kind`` (or ``None`` when ``optional``).
 
     A string is refused, even one that spells a member's value: a policy is never guessed
@@ -191,7 +191,7 @@ def _expected_member(value: object, kind: type[enum.Enum], *, optional: bool) ->
     return text
 
 
-def enum_of(kind: type[E], *, optional: bool = False) -> Callable[[Any, Any, Any], None]:
+def enum_of(kind: type[_E], *, optional: bool = False) -> Callable[[Any, Any, Any], None]:
     """Attrs validator factory: :func:`check_enum` on the field's name."""
 
     def validate(_instance: Any, attribute: Any, value: object) -> None:

@@ -61,7 +61,7 @@ __all__ = [
     "UnknownCodeError",
 ]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class ChangeTiming(enum.Enum):
@@ -333,11 +333,11 @@ def _check_cycles(addons: Sequence[AddOn]) -> None:
         visit(code, [])
 
 
-def _items(kind: type[T], field: str) -> Callable[[object], tuple[T, ...]]:
+def _items(kind: type[_T], field: str) -> Callable[[object], tuple[_T, ...]]:
     """A converter: a list of ``kind`` (plans, modules, add-ons) as a tuple, or a typed error."""
     article = "an" if kind.__name__[0] in "AEIOU" else "a"
 
-    def convert(value: object) -> tuple[T, ...]:
+    def convert(value: object) -> tuple[_T, ...]:
         if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
             raise InvalidTypeError(field, value, f"a list of {kind.__name__}")
         items = tuple(value)

@@ -113,7 +113,19 @@ from subbill.storage.sqlite import SQLiteStore
 from subbill.subscriptions import Subscription, check_replacement
 from subbill.usage import monthly_review
 
-__all__ = ["main"]
+__all__ = [
+    "DEFAULT_DB",
+    "DEFAULT_LOCALE",
+    "FAILURE",
+    "FORMATS",
+    "INTERRUPTED",
+    "MAX_DEPTH",
+    "MAX_SEATS",
+    "MAX_YEARS",
+    "PROG",
+    "USAGE_ERROR",
+    "main",
+]
 
 PROG = "subbill"
 DEFAULT_DB = "subbill.db"

@@ -31,7 +31,7 @@ from subbill.periods import Frequency, check_date
 from subbill.quotes import Quote, QuoteStatus, SalesOrder, checkout
 from subbill.subscriptions import Subscription, SubscriptionStatus
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 __all__ = [
     "CardRow",
@@ -308,7 +308,7 @@ def _subscription_row(
     )
 
 
-def _items(name: str, values: object, kind: type[T], what: str) -> tuple[T, ...]:
+def _items(name: str, values: object, kind: type[_T], what: str) -> tuple[_T, ...]:
     """``values`` as a tuple of ``kind``; anything else is an error naming the item."""
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
         raise InvalidTypeError(name, values, f"an iterable of {what}s")

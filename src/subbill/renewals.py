@@ -38,6 +38,7 @@ from subbill.licenses import LicenseAccount
 from subbill.periods import check_date
 
 __all__ = [
+    "THREE_MONTHS",
     "RenewalDashboard",
     "RenewalRow",
     "RenewalStatus",

@@ -28,6 +28,8 @@ from subbill.l10n import describe_proration, format_date, format_money, format_p
 from subbill.service import pay_invoice, run_billing, store_purchase
 from subbill.storage import MemoryStore
 
+__all__ = ["LOCALE", "main"]
+
 LOCALE = "fr_FR"
 
 

@@ -34,6 +34,7 @@ from subbill.periods import Period, add_months, check_date
 from subbill.subscriptions import Change, ChangeDirection, Span, Subscription
 
 __all__ = [
+    "NEAR_LIMIT",
     "Finding",
     "InvoiceStory",
     "LineStory",

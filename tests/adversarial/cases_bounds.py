@@ -19,7 +19,6 @@ from subbill import (
     Discount,
     Duration,
     Frequency,
-    FrequencyUnit,
     LineItem,
     Money,
     OneTimeCharge,
@@ -27,7 +26,6 @@ from subbill import (
     Period,
     RecurringCharge,
     TaxRate,
-    add_months,
     bill_subscription,
     billable_periods,
     prorate,
@@ -40,7 +38,7 @@ from subbill.errors import (
     InvalidQuantityError,
     OutOfBoundsError,
 )
-from subbill.periods import check_payment_terms_days
+from subbill.periods import FrequencyUnit, add_months, check_payment_terms_days
 from tests.adversarial import Case
 
 FAR = date(9999, 12, 31)

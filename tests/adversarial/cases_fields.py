@@ -14,7 +14,6 @@ from typing import Any
 from subbill import (
     BillingStart,
     Card,
-    ChangePolicy,
     ChargePlan,
     Discount,
     Duration,
@@ -23,7 +22,6 @@ from subbill import (
     LicenseLedger,
     LineItem,
     Money,
-    OtherMethod,
     Payment,
     PaymentLink,
     Plan,
@@ -31,20 +29,18 @@ from subbill import (
     RecurringCharge,
     Subscription,
     TaxRate,
-    Ticket,
-    TicketStatus,
     Wallet,
-    add_seats,
     portal_overview,
     purchase,
 )
 from subbill.billing import draft_invoice
-from subbill.catalog import AddOn, Module
+from subbill.catalog import AddOn, ChangePolicy, Module
 from subbill.errors import CardDataError, InvalidArgumentError, InvalidTypeError
 from subbill.invoices import one_time_line
-from subbill.licenses import LedgerEntry
-from subbill.payments import payment_method_from_mapping
+from subbill.licenses import LedgerEntry, add_seats
+from subbill.payments import OtherMethod, payment_method_from_mapping
 from subbill.pdf import Party
+from subbill.portal import Ticket, TicketStatus
 from subbill.quotes import checkout
 from subbill.subscriptions import Change, Span, preview_change
 from subbill.taxes import line_taxes

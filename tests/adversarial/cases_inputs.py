@@ -17,19 +17,10 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
-from subbill import (
-    CardDataError,
-    Catalog,
-    CatalogError,
-    InputError,
-    LicenseAccount,
-    PaymentLink,
-    Quote,
-    RefusedError,
-    Subscription,
-    cli,
-)
+from subbill import Catalog, LicenseAccount, PaymentLink, Quote, RefusedError, Subscription, cli
 from subbill._structure import entries
+from subbill.catalog import CatalogError
+from subbill.errors import CardDataError, InputError
 from tests.adversarial import Case
 from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
 

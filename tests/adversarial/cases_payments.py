@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import attrs
 
-from subbill import InvoiceStatus, LineKind, Money, Payment
+from subbill import InvoiceStatus, Money, Payment
 from subbill.billing import BillingState, draft_invoice, record_payment
 from subbill.errors import (
     CurrencyMismatchError,
@@ -16,7 +16,7 @@ from subbill.errors import (
     OutOfBoundsError,
     UnknownCurrencyError,
 )
-from subbill.invoices import Correction, Invoice, credit_note_for, one_time_line
+from subbill.invoices import Correction, Invoice, LineKind, credit_note_for, one_time_line
 from subbill.payments import (
     Refund,
     account_balance,

@@ -18,11 +18,8 @@ from subbill import (
     MONTHLY,
     AddOn,
     Catalog,
-    CatalogError,
     Discount,
-    FloatAmountError,
     Frequency,
-    InvalidAmountError,
     InvalidArgumentError,
     InvalidTypeError,
     Module,
@@ -32,13 +29,14 @@ from subbill import (
     Plan,
     RecurringCharge,
     Subscription,
-    UnknownCurrencyError,
     bill_subscription,
     explain_invoice,
     monthly_review,
-    recommend_plan,
 )
+from subbill.catalog import CatalogError
+from subbill.errors import FloatAmountError, InvalidAmountError, UnknownCurrencyError
 from subbill.proration import ProrationBasis
+from subbill.usage import recommend_plan
 from tests.adversarial import Case
 from tests.seed_catalog import seed_catalog
 

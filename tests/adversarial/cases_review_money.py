@@ -15,15 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from subbill import (
-    InvoiceNumbering,
-    LicenseAccount,
-    Money,
-    Payment,
-    TaxRate,
-    add_months,
-    cli,
-)
+from subbill import LicenseAccount, Money, Payment, TaxRate, cli
 from subbill.errors import (
     CardDataError,
     InputError,
@@ -35,8 +27,10 @@ from subbill.errors import (
     OutOfBoundsError,
     StorageError,
 )
+from subbill.invoices import InvoiceNumbering
 from subbill.l10n import format_money
 from subbill.payments import OtherMethod, check_no_card_number
+from subbill.periods import add_months
 from subbill.proration import prorate
 from subbill.storage import SQLiteStore
 from subbill.taxes import line_taxes

@@ -49,11 +49,19 @@ from subbill.periods import (
 )
 from subbill.storage.errors import StoredDataError
 
-__all__ = ["FORMAT_VERSION", "StoredDataError", "dumps", "from_document", "loads", "to_document"]
+__all__ = [
+    "CONVERTER",
+    "FORMAT_VERSION",
+    "StoredDataError",
+    "dumps",
+    "from_document",
+    "loads",
+    "to_document",
+]
 
 FORMAT_VERSION = 2
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 #: The classes of each tagged union, by the value of their ``kind``.
 _DURATIONS: dict[str, type[Duration]] = {
@@ -206,8 +214,8 @@ def to_document(value: object) -> dict[str, Any]:
 
 
 def from_document(
-    document: dict[str, Any], kind: type[T], *, table: str | None = None, key: object = None
-) -> T:
+    document: dict[str, Any], kind: type[_T], *, table: str | None = None, key: object = None
+) -> _T:
     """Read a value object of ``kind`` back from its document (validated again).
 
     A document that cannot be read raises :class:`StoredDataError` naming ``table`` and
@@ -260,7 +268,7 @@ def dumps(value: object) -> str:
     return json.dumps(to_document(value), sort_keys=True, ensure_ascii=False)
 
 
-def loads(text: str, kind: type[T], *, table: str | None = None, key: object = None) -> T:
+def loads(text: str, kind: type[_T], *, table: str | None = None, key: object = None) -> _T:
     """A value object of ``kind`` from :func:`dumps`' text.
 
     ``table`` and ``key`` name the row the text was read from, for the error a damaged

@@ -42,7 +42,7 @@ from subbill.subscriptions import Subscription
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 # Each migration takes the schema from its index to the next version.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -313,11 +313,11 @@ class SQLiteStore:
         with self.transaction():
             self._execute(sql, parameters)
 
-    def _read(self, kind: type[T], table: str, rows: list[tuple[Any, ...]]) -> list[T]:
+    def _read(self, kind: type[_T], table: str, rows: list[tuple[Any, ...]]) -> list[_T]:
         """Documents from ``(key, document)`` rows; a damaged one is named by table and key."""
         return [loads(str(text), kind, table=table, key=key) for key, text in rows]
 
-    def _read_one(self, kind: type[T], table: str, key: object, text: str | None) -> T | None:
+    def _read_one(self, kind: type[_T], table: str, key: object, text: str | None) -> _T | None:
         return None if text is None else loads(text, kind, table=table, key=key)
 
     # -- catalog ---------------------------------------------------------------------------
