@@ -822,3 +822,68 @@ def test_explain_invoice_shows_a_cancelled_line_active_until_the_cancellation_on
     other = store.invoices(subscription="y-S1")[0]
     with pytest.raises(InvalidArgumentError, match="bills subscription 'y-S1', not 'x-S1'"):
         explain_invoice(other, cancelled)
+
+
+def _mixed_link():
+    return PaymentLink(
+        id="L",
+        currency="EUR",
+        lines=(
+            LineItem(code="a", name="Licence annuelle", unit_price=eur("1200"), frequency=ANNUAL,
+                     tax_rates=(TVA,)),
+            LineItem(code="m", name="Hébergement", unit_price=eur("100"), frequency=MONTHLY,
+                     tax_rates=(TVA,)),
+        ),
+    )  # fmt: skip
+
+
+def test_cancelling_at_period_end_stops_each_line_at_the_end_of_its_own_period(store):
+    # Second review's finding: with an annual and a monthly line, cancelling on 20 Feb at
+    # period end gave the whole subscription the annual period: the monthly hosting went on
+    # being billed until January (10 more invoices of 120.00 TTC).
+    result = purchase(_mixed_link(), paid_on=date(2026, 1, 15), customer="C", reference="pb")
+    assert result.invoice.total == eur("1560.00")  # 1,200 + 100, + TVA 20 %
+    store_purchase(store, result)
+    run_billing(store, as_of=date(2026, 2, 15))  # the hosting for Feb–Mar: 120.00
+    cancelled = store.get_subscription("pb-S1").cancel(on=date(2026, 2, 20))
+    assert cancelled.cancel_at == date(2027, 1, 15)  # the licence runs its year out
+    replace_subscription(store, cancelled)
+    issued = []
+    day = date(2026, 2, 20)
+    while day <= date(2027, 2, 1):
+        issued.extend(run_billing(store, as_of=day).invoices)
+        day += timedelta(days=5)
+    assert issued == []  # nothing more billed, nothing credited: each line ran its period out
+    sub = store.get_subscription("pb-S1")
+    assert sub.status(as_of=date(2026, 3, 20)) is SubscriptionStatus.CANCELLED_AT_PERIOD_END
+    assert sub.status(as_of=date(2027, 1, 15)) is SubscriptionStatus.CANCELLED
+    (row,) = portal_overview("C", subscriptions=[sub], as_of=date(2026, 3, 20)).subscriptions
+    assert (row.next_billing, row.next_amount) == (None, None)
+
+
+def test_cancelling_at_period_end_never_cuts_a_line_paid_for_further():
+    # The other way round: a monthly line and a quarterly one started a month later,
+    # cancelled at period end on 1 Mar: the quarterly support paid through 14 May was cut on
+    # 15 Mar with a -222.07 credit. Now it runs to 15 May, with no credit.
+    link = PaymentLink(
+        id="L",
+        currency="EUR",
+        lines=(
+            LineItem(code="m", name="M", unit_price=eur("50"), frequency=MONTHLY),
+            LineItem(code="q", name="Support", unit_price=eur("300"), frequency=QUARTERLY,
+                     billing_start=BillingStart.after_months(1)),
+        ),
+    )  # fmt: skip
+    result = purchase(link, paid_on=date(2026, 1, 15), customer="C", reference="pq")
+    store = MemoryStore()
+    store_purchase(store, result)
+    run_billing(store, as_of=date(2026, 2, 15))  # M for Feb, Support for Feb–May
+    cancelled = store.get_subscription("pq-S1").cancel(on=date(2026, 3, 1))
+    assert cancelled.cancel_at == date(2026, 5, 15)
+    replace_subscription(store, cancelled)
+    later = [
+        store.get_invoice(n)
+        for day in (date(2026, 3, 15), date(2026, 4, 15), date(2026, 5, 15))
+        for n in run_billing(store, as_of=day).invoices
+    ]
+    assert later == []  # M stopped on 15 Mar, Support on 15 May: all paid, nothing credited

@@ -105,7 +105,7 @@ from subbill.licenses import (
 )
 from subbill.payments import InvalidCardError, PaymentMethod, payment_method_from_mapping
 from subbill.portal import PortalOverview, Ticket, portal_overview
-from subbill.quotes import Checkout, PaymentLink, Quote, checkout, purchase
+from subbill.quotes import Checkout, PaymentLink, Purchase, Quote, checkout, purchase
 from subbill.renewals import renewal_dashboard
 from subbill.service import run_billing, store_purchase
 from subbill.storage.protocols import Store
@@ -590,18 +590,20 @@ def _quote(args: argparse.Namespace) -> int:
         result = checkout(
             offer, paid_on=args.paid_on, horizon=args.horizon, customer=args.customer
         )
+    # A purchase is checked whole before anything is printed: a refused one prints only
+    # its error.
+    bought = _bought(offer, args) if args.purchase else None
     _print_checkout(result, args)
-    if args.purchase:
-        _purchase(offer, args)
+    if bought is not None:
+        _purchase(bought, args)
     return 0
 
 
-def _purchase(offer: PaymentLink | Quote, args: argparse.Namespace) -> None:
-    """Pay ``offer`` and store the purchase (once per reference)."""
-    locale = args.locale
+def _bought(offer: PaymentLink | Quote, args: argparse.Namespace) -> Purchase:
+    """The purchase of ``offer`` the command line asks for (not stored yet)."""
     if isinstance(offer, PaymentLink) and args.customer is None:
         raise _failure("--purchase of a payment link needs --customer: who is paying?")
-    bought = purchase(
+    return purchase(
         offer,
         paid_on=args.paid_on,
         payment_method=args.payment_method,
@@ -609,6 +611,11 @@ def _purchase(offer: PaymentLink | Quote, args: argparse.Namespace) -> None:
         customer=args.customer,
         horizon=args.horizon,
     )
+
+
+def _purchase(bought: Purchase, args: argparse.Namespace) -> None:
+    """Store ``bought`` (once per reference) and print what the store holds."""
+    locale = args.locale
     with _store(args.db, create=True) as store:
         receipt = store_purchase(store, bought)
     print()

@@ -259,7 +259,8 @@ class PaymentLink:
         default=(), converter=to_tuple, validator=_check_offer_discounts
     )
     #: Days from each invoice of the purchased subscription to its due date. 0 (default):
-    #: due on its billing date, since a card-paid link collects automatically.
+    #: due on its billing date, the day the card on file is charged (record it with
+    #: ``service.pay_invoice``; subbill moves no money).
     payment_terms_days: int = attrs.field(default=0, validator=_check_terms_days)
 
     @classmethod

@@ -538,7 +538,7 @@ class Subscription:
         quoted = tuple(
             charge
             for line in self.lines
-            if isinstance(charge := line.charge(ends_on=self.ends_on), RecurringCharge)
+            if isinstance(charge := line.charge(ends_on=self._line_stop(line)), RecurringCharge)
         )
         if catalog is None and not self.plans:
             return quoted
@@ -681,6 +681,19 @@ class Subscription:
             if charge.end is None or upcoming < charge.end:
                 days.append(upcoming)
         return min(days, default=None)
+
+    def _line_stop(self, line: QuotedLine) -> date | None:
+        """When a quoted line stops billing.
+
+        The subscription's end; or, cancelled at a period's end, the end of the line's own
+        period on the day of the cancellation.
+        """
+        stop = self.ends_on
+        cancelled = self.cancelled_on
+        if cancelled is None or self.cancel_at is None or self.cancel_at <= cancelled:
+            return stop  # not cancelled, or cancelled at once
+        own = _period_end(line, cancelled)
+        return own if stop is None else min(own, stop)
 
     def one_time_charges(self) -> tuple[OneTimeCharge, ...]:
         """The one-time quoted lines (a setup fee…), each due on its date."""
@@ -885,7 +898,13 @@ class Subscription:
         )
 
     def cancel(self, *, on: date, at_period_end: bool = True) -> Self:
-        """Cancel: at the end of the current period (default; active until then) or on ``on``."""
+        """Cancel: at the end of the current period (default; active until then) or on ``on``.
+
+        At the period's end, each quoted line stops at the end of **its own** current period
+        (a monthly line at the month's end, an annual one at the year's end: nothing paid
+        for is credited, nothing more is billed); the subscription is cancelled when the last
+        one stops. Catalog items stop at the end of the subscription's period.
+        """
         check_date("on", on)
         if not isinstance(at_period_end, bool):
             raise InvalidTypeError("at_period_end", at_period_end, "True or False")
@@ -894,7 +913,14 @@ class Subscription:
                 refusal("already_cancelled", cancel_at=self.cancel_at.isoformat()),
                 "cancel the subscription",
             )
-        effective = self.next_period_start(on) if at_period_end else on
+        if not at_period_end:
+            effective = on
+        elif self.plans:
+            effective = self.next_period_start(on)
+        else:  # quoted lines: the last one to reach the end of its own period
+            effective = max(
+                _period_end(line, on) for line in self.lines if line.is_recurring
+            )
         if self.end is not None:
             effective = min(effective, self.end)
         return attrs.evolve(
@@ -1275,6 +1301,20 @@ class _Sold(Protocol):
     def is_free(self) -> bool: ...
 
     def price(self, frequency: Frequency) -> Money | None: ...
+
+
+def _period_end(line: QuotedLine, day: date) -> date:
+    """The end of the recurring ``line``'s own period that contains ``day``.
+
+    Its first billing date if it starts later (it then bills nothing), never after its end.
+    """
+    if line.start > day:
+        return line.start
+    charge = line.charge(ends_on=None)
+    if not isinstance(charge, RecurringCharge):
+        raise InvalidArgumentError(f"quoted line {line.code!r} is one-time: it has no period")
+    end = charge.schedule.period_containing(day).end
+    return end if line.end is None else min(end, line.end)
 
 
 def _subscription(value: object) -> Subscription:
