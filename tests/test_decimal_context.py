@@ -158,7 +158,7 @@ def _proration_calls() -> list[object]:
             line_taxes(
                 [eur("123456.78"), eur("0.03"), eur("0.03")],
                 [(VAT,), (VAT,), (REDUCED,)],
-                rounding=TaxRounding.PER_INVOICE,
+                tax_rounding=TaxRounding.PER_INVOICE,
             ),
             currency="EUR",
         ),
@@ -369,7 +369,7 @@ def _everything_about(amount: Decimal, currency: str, parts: int, factor: Fracti
         money + money,
         prorate(money, factor),
         line_taxes([money], [(VAT,)]),
-        line_taxes([money], [(VAT, REDUCED)], rounding=TaxRounding.PER_INVOICE),
+        line_taxes([money], [(VAT, REDUCED)], tax_rounding=TaxRounding.PER_INVOICE),
         format_money(money, locale="fr_FR"),
         format_money(money, locale="en_US"),
     ]

@@ -99,7 +99,7 @@ def test_negative_balance_given_as_a_string_is_refused_not_ignored():
 
 def test_line_taxes_refuses_a_rounding_string():
     with pytest.raises(InvalidTypeError, match="rounding='per_line' must be a TaxRounding"):
-        line_taxes([eur("0.03")], [(VAT,)], rounding="per_line")
+        line_taxes([eur("0.03")], [(VAT,)], tax_rounding="per_line")
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ def test_no_rate_means_no_tax():
 def test_per_line_vs_per_invoice_rounding():
     lines = [Money("0.03", "EUR")] * 3
     per_line = line_taxes(lines, [(VAT20,)] * 3)
-    per_invoice = line_taxes(lines, [(VAT20,)] * 3, rounding=TaxRounding.PER_INVOICE)
+    per_invoice = line_taxes(lines, [(VAT20,)] * 3, tax_rounding=TaxRounding.PER_INVOICE)
     assert sum(t.tax for t in per_line) == Money("0.03", "EUR")  # 3 × round(0.006)
     assert sum(t.tax for t in per_invoice) == Money("0.02", "EUR")  # round(0.018)
     assert [t.tax for t in per_invoice] == [
@@ -46,7 +46,7 @@ def test_per_line_vs_per_invoice_rounding():
 
 
 def test_rounding_mode_is_a_policy():
-    (tax,) = line_taxes([Money("0.125", "EUR")], [(VAT20,)], decimal_rounding=ROUND_HALF_EVEN)
+    (tax,) = line_taxes([Money("0.125", "EUR")], [(VAT20,)], rounding=ROUND_HALF_EVEN)
     assert tax.tax == Money("0.02", "EUR")  # 0.025 → 0.02 half-even
 
 
@@ -84,7 +84,7 @@ rates = st.sampled_from([(VAT20,), (VAT10,), (GST10_INCL,), (), (VAT20, VAT10)])
     st.lists(st.tuples(amounts, rates), min_size=1, max_size=20), st.sampled_from(list(TaxRounding))
 )
 def test_tax_breakdown_sums_to_the_tax_total(lines, rounding):
-    taxes = line_taxes([a for a, _ in lines], [r for _, r in lines], rounding=rounding)
+    taxes = line_taxes([a for a, _ in lines], [r for _, r in lines], tax_rounding=rounding)
     rows = tax_breakdown(taxes, currency="EUR")
     total = sum((t.tax for t in taxes), Money.zero("EUR"))
     assert sum((r.tax for r in rows), Money.zero("EUR")) == total
@@ -97,7 +97,7 @@ def test_tax_breakdown_sums_to_the_tax_total(lines, rounding):
 
 @given(st.lists(amounts, min_size=1, max_size=20))
 def test_per_invoice_rounding_rounds_each_rate_once(values):
-    taxes = line_taxes(values, [(VAT20,)] * len(values), rounding=TaxRounding.PER_INVOICE)
+    taxes = line_taxes(values, [(VAT20,)] * len(values), tax_rounding=TaxRounding.PER_INVOICE)
     total = sum(values, Money.zero("EUR"))
     assert sum((t.tax for t in taxes), Money.zero("EUR")) == (total * 20 / 100).rounded()
 

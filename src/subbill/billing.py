@@ -649,7 +649,7 @@ def _make_line(
 
 
 def _taxed(
-    lines: list[InvoiceLine], billed: Sequence[Money | None], rounding: TaxRounding
+    lines: list[InvoiceLine], billed: Sequence[Money | None], tax_rounding: TaxRounding
 ) -> list[InvoiceLine]:
     """Give the engine's new lines their taxes and taxable base (before anyone sees them).
 
@@ -660,26 +660,26 @@ def _taxed(
     documented exception: it depends on what the invoice holds.
     """
     rates = [line.tax_rates for line in lines]
-    if rounding is TaxRounding.PER_LINE and any(was is not None for was in billed):
+    if tax_rounding is TaxRounding.PER_LINE and any(was is not None for was in billed):
         nets = [
             line.net if was is None else line.net + was
             for line, was in zip(lines, billed, strict=True)
         ]
-        now = line_taxes(nets, rates, rounding=rounding)
+        now = line_taxes(nets, rates, tax_rounding=tax_rounding)
         before = line_taxes(
             [
                 Money.zero(line.net.currency) if was is None else was
                 for line, was in zip(lines, billed, strict=True)
             ],
             rates,
-            rounding=rounding,
+            tax_rounding=tax_rounding,
         )
         taxes: Sequence[LineTax] = [
             tax if was is None else _tax_difference(tax, old)
             for tax, old, was in zip(now, before, billed, strict=True)
         ]
     else:
-        taxes = line_taxes([line.net for line in lines], rates, rounding=rounding)
+        taxes = line_taxes([line.net for line in lines], rates, tax_rounding=tax_rounding)
     for line, tax in zip(lines, taxes, strict=True):
         # The lines were made by _make_line for this call only: filling them in place
         # spares a copy of each.

@@ -690,8 +690,13 @@ class Subscription:
         """
         stop = self.ends_on
         cancelled = self.cancelled_on
-        if cancelled is None or self.cancel_at is None or self.cancel_at <= cancelled:
-            return stop  # not cancelled, or cancelled at once
+        if (
+            not line.is_recurring
+            or cancelled is None
+            or self.cancel_at is None
+            or self.cancel_at <= cancelled
+        ):
+            return stop  # one-time, not cancelled, or cancelled at once
         own = _period_end(line, cancelled)
         return own if stop is None else min(own, stop)
 

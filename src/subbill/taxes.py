@@ -138,8 +138,8 @@ def line_taxes(
     amounts: Sequence[Money],
     rates: Sequence[Sequence[TaxRate]],
     *,
-    rounding: TaxRounding = TaxRounding.PER_LINE,
-    decimal_rounding: str = ROUND_HALF_UP,
+    tax_rounding: TaxRounding = TaxRounding.PER_LINE,
+    rounding: str = ROUND_HALF_UP,
 ) -> tuple[LineTax, ...]:
     """Compute each line's base and taxes; ``amounts[i]`` is taxed at ``rates[i]``.
 
@@ -151,10 +151,11 @@ def line_taxes(
     >>> lines, rates = [Money("0.03", "EUR")] * 3, [(vat,)] * 3
     >>> [str(t.tax.amount) for t in line_taxes(lines, rates)]
     ['0.01', '0.01', '0.01']
-    >>> [str(t.tax.amount) for t in line_taxes(lines, rates, rounding=TaxRounding.PER_INVOICE)]
+    >>> per_invoice = line_taxes(lines, rates, tax_rounding=TaxRounding.PER_INVOICE)
+    >>> [str(t.tax.amount) for t in per_invoice]
     ['0.01', '0.01', '0.00']
     """
-    check_enum("rounding", rounding, TaxRounding)
+    check_enum("tax_rounding", tax_rounding, TaxRounding)
     if not _is_sequence(amounts):
         raise InvalidTypeError("amounts", amounts, "a list or tuple of Money, one per line")
     if not _is_sequence(rates):
@@ -168,9 +169,9 @@ def line_taxes(
             "of rates per line"
         )
     inclusive = [_check_rates(line_rates, index) for index, line_rates in enumerate(rates)]
-    if rounding is TaxRounding.PER_LINE and all(len(line_rates) <= 1 for line_rates in rates):
+    if tax_rounding is TaxRounding.PER_LINE and all(len(line_rates) <= 1 for line_rates in rates):
         return tuple(
-            _single_rate(amount, line_rates, decimal_rounding)
+            _single_rate(amount, line_rates, rounding)
             for amount, line_rates in zip(amounts, rates, strict=True)
         )
     exact = [
@@ -178,10 +179,10 @@ def line_taxes(
         for amount, line_rates, incl in zip(amounts, rates, inclusive, strict=True)
     ]
     rounded: list[list[int]]
-    if rounding is TaxRounding.PER_LINE:
-        rounded = [_round_line(values, decimal_rounding) for values in exact]
+    if tax_rounding is TaxRounding.PER_LINE:
+        rounded = [_round_line(values, rounding) for values in exact]
     else:
-        rounded = _round_per_rate(exact, rates, decimal_rounding)
+        rounded = _round_per_rate(exact, rates, rounding)
     result = []
     for amount, line_rates, incl, units in zip(amounts, rates, inclusive, rounded, strict=True):
         currency = amount.currency
@@ -191,9 +192,9 @@ def line_taxes(
         )
         tax_total = Money.from_minor_units(sum(units), currency)
         base = (
-            amount.rounded(decimal_rounding) - tax_total
+            amount.rounded(rounding) - tax_total
             if incl
-            else amount.rounded(decimal_rounding)
+            else amount.rounded(rounding)
         )
         result.append(LineTax(base=base, taxes=taxes))
     return tuple(result)

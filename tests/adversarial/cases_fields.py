@@ -106,7 +106,7 @@ _POLICIES: list[tuple[str, Callable[[], object]]] = [
     ("billing-start-kind", lambda: BillingStart(kind="immediately")),
     ("duration-kind", lambda: Duration(kind="once")),
     ("discount-kind", lambda: Discount(code="D", kind="percentage", percent="10")),
-    ("line-taxes-rounding", lambda: line_taxes([EUR], [()], rounding="per_line")),
+    ("line-taxes-rounding", lambda: line_taxes([EUR], [()], tax_rounding="per_line")),
     (
         "add-seats-rule",
         lambda: add_seats(ACCOUNT, 1, ledger=LEDGER, pool="R", on=DAY, rule="whole_years"),
