@@ -443,3 +443,30 @@ def test_numbering_patterns_that_number_invoices_are_accepted():
         assert numbering.next_number(None, issued_on=date(2026, 3, 1)).endswith("1")
         assert numbering.format(year=2026, seq=7) == expected
         assert numbering.parse(expected)[1] == 7
+
+
+def test_an_invoice_s_tax_breakdown_is_the_one_its_lines_add_up_to():
+    # Issue 12: Invoice.taxes was stored and never checked: a 5.00 EUR breakdown on untaxed
+    # lines was accepted.
+    from subbill.invoices import one_time_line  # noqa: PLC0415
+    from subbill.taxes import TaxBreakdown  # noqa: PLC0415
+
+    vat = TaxRate(name="TVA 20 %", percent="20")
+    untaxed = draft_invoice(
+        customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+        lines=[one_time_line("setup", "Installation", Money("25", "EUR"))],
+    )  # fmt: skip
+    bogus = (TaxBreakdown(rate=vat, base=Money("25", "EUR"), tax=Money("5", "EUR")),)
+    with pytest.raises(InvalidArgumentError, match=r"taxes=\[TVA 20 % 5 EUR on 25 EUR\] is not"):
+        attrs.evolve(untaxed, taxes=bogus)
+    from subbill import ChargePlan, OneTimeCharge, bill_subscription  # noqa: PLC0415
+
+    setup = OneTimeCharge(code="setup", description="Installation", unit_price=Money("25", "EUR"),
+                          due_on=date(2026, 3, 1), tax_rates=(vat,))  # fmt: skip
+    plan = ChargePlan(id="S", customer="ACME", currency="EUR", one_time=(setup,))
+    taxed = bill_subscription(plan, as_of=date(2026, 3, 1)).invoice
+    assert [(row.base, row.tax) for row in taxed.taxes] == [
+        (Money("25.00", "EUR"), Money("5.00", "EUR"))
+    ]
+    with pytest.raises(InvalidArgumentError, match="is not the breakdown of the lines' taxes"):
+        attrs.evolve(taxed, taxes=())

@@ -41,6 +41,7 @@ from subbill.portal import portal_overview
 from subbill.service import pay_invoice, replace_subscription, run_billing, store_purchase
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.subscriptions import QuotedLine, Subscription
+from subbill.taxes import LineTax, tax_breakdown
 from subbill.usage import explain_invoice, monthly_review
 from tests.seed_catalog import seed_catalog
 
@@ -672,7 +673,15 @@ def test_the_review_says_invoices_before_and_after_a_cancellation_are_both_right
         ("invoice_matches", "F-2026-000003"),
     ]
     # A wrong invoice is still found: the credit given twice.
-    doubled = attrs.evolve(invoices[2], number="F-X", lines=invoices[2].lines * 2)
+    lines = invoices[2].lines * 2
+    doubled = attrs.evolve(
+        invoices[2],
+        number="F-X",
+        lines=lines,
+        taxes=tax_breakdown(
+            [LineTax(base=line.base, taxes=line.taxes) for line in lines], currency="EUR"
+        ),
+    )
     wrong = monthly_review(cancelled, invoices=[*invoices, doubled], as_of=date(2026, 2, 28))
     assert "invoice_mismatch" in [f.code for f in wrong if f.check == "billing"]
 

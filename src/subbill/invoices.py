@@ -51,7 +51,7 @@ from subbill.errors import (
     InvalidTypeError,
     OutOfBoundsError,
 )
-from subbill.money import Money, check_money, currency_precision
+from subbill.money import DECIMAL_CONTEXT, Money, check_money, currency_precision
 from subbill.periods import Period, check_date
 from subbill.proration import ProrationBasis
 from subbill.taxes import LineTax, TaxBreakdown, TaxRate, tax_breakdown
@@ -278,6 +278,36 @@ def _check_invoice(instance: Invoice, _attribute: Any, _value: object) -> None:
     # A discarded draft (void) has no number; every other non-draft has one.
     if instance.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID) and instance.number is None:
         raise InvalidArgumentError(f"an invoice with status={instance.status.value} needs a number")
+    _check_breakdown(instance)
+
+
+_ZERO = Decimal(0)
+
+
+def _check_breakdown(instance: Invoice) -> None:
+    """The per-rate breakdown shown is the one the lines' taxes add up to, never another.
+
+    Summed as plain decimals in the library's context (this runs for every invoice built).
+    """
+    add = DECIMAL_CONTEXT.add
+    bases: dict[TaxRate, Decimal] = {}
+    taxes: dict[TaxRate, Decimal] = {}
+    for line in instance.lines:
+        for rate, amount in line.taxes:
+            bases[rate] = add(bases.get(rate, _ZERO), line.base.amount)
+            taxes[rate] = add(taxes.get(rate, _ZERO), amount.amount)
+    shown = [(row.rate, row.base.amount, row.tax.amount) for row in instance.taxes]
+    if shown != [(rate, bases[rate], taxes[rate]) for rate in bases]:
+        derived = tax_breakdown(
+            [LineTax(base=line.base, taxes=line.taxes) for line in instance.lines if line.taxes],
+            currency=instance.currency,
+        )
+        given = ", ".join(f"{row.rate.name} {row.tax} on {row.base}" for row in instance.taxes)
+        wanted = ", ".join(f"{row.rate.name} {row.tax} on {row.base}" for row in derived)
+        raise InvalidArgumentError(
+            f"taxes=[{given}] is not the breakdown of the lines' taxes: [{wanted}] "
+            "(leave taxes out: draft_invoice derives it)"
+        )
 
 
 def _check_money(name: str, value: object, currency: str) -> Money:
