@@ -21,15 +21,8 @@ from subbill import (
     prorate,
 )
 from subbill.errors import InvalidBillingDayError, InvalidPeriodError
-from subbill.periods import WEEKLY
-from subbill.proration import (
-    BillablePeriod,
-    BillingTiming,
-    credit_unused,
-    day_count,
-    days360,
-    schedule_for,
-)
+from subbill.periods import WEEKLY, schedule_for
+from subbill.proration import BillablePeriod, BillingTiming, credit_unused, day_count, days360
 from tests.strategies import billing_days, dates, day_frequencies, month_frequencies
 
 ACTUAL = ProrationBasis.ACTUAL_DAYS

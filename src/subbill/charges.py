@@ -46,8 +46,9 @@ from subbill.periods import (
     BillingStart,
     Frequency,
     check_billing_date,
+    schedule_for,
 )
-from subbill.proration import BillingTiming, ProrationBasis, schedule_for
+from subbill.proration import BillingTiming, ProrationBasis
 from subbill.taxes import TaxRate
 
 __all__ = ["OneTimeCharge", "RecurringCharge", "to_quantity"]

@@ -27,8 +27,8 @@ from subbill._validate import check_enum, check_line, check_text, enum_of, one_l
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.money import read_fraction
-from subbill.periods import ANNUAL, Period, add_months, check_date
-from subbill.proration import periods_over, schedule_for
+from subbill.periods import ANNUAL, Period, add_months, check_date, schedule_for
+from subbill.proration import periods_over
 
 __all__ = [
     "EntryKind",

@@ -31,7 +31,7 @@ from subbill.periods import (
     Frequency,
     Period,
     check_date,
-    days_in_month,
+    schedule_for,
 )
 
 __all__ = [
@@ -45,7 +45,6 @@ __all__ = [
     "period_factor",
     "periods_over",
     "prorate",
-    "schedule_for",
 ]
 
 
@@ -220,39 +219,6 @@ class BillablePeriod:
                 basis=self.basis,
             ),
         )
-
-
-def schedule_for(
-    start: date,
-    frequency: Frequency,
-    *,
-    billing_day: int | None = None,
-    anchor: date | None = None,
-) -> BillingSchedule:
-    """Return the billing schedule of a charge starting on ``start``.
-
-    Without ``anchor``, the schedule is anchored on the ``billing_day`` of ``start``'s month
-    (clamped; default ``start.day``). With ``anchor`` (a billing-cycle anchor kept across
-    plan changes), it is anchored there, on ``billing_day`` or the anchor's day.
-
-    >>> schedule_for(date(2026, 2, 1), MONTHLY, billing_day=31).anchor
-    datetime.date(2026, 2, 28)
-    >>> schedule_for(date(2026, 5, 20), QUARTERLY, anchor=date(2026, 1, 1)).period_containing(
-    ...     date(2026, 5, 20))
-    Period(start=datetime.date(2026, 4, 1), end=datetime.date(2026, 7, 1))
-    """
-    if anchor is not None:
-        check_date("anchor", anchor)
-        return BillingSchedule(anchor=anchor, frequency=frequency, billing_day=billing_day)
-    check_date("start", start)
-    if not frequency.is_month_based:
-        # A billing day here is refused by BillingSchedule's validator, with its words.
-        return BillingSchedule(anchor=start, frequency=frequency, billing_day=billing_day)
-    day = start.day if billing_day is None else billing_day
-    if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 31:
-        return BillingSchedule(anchor=start, frequency=frequency, billing_day=billing_day)
-    first = start.replace(day=min(day, days_in_month(start.year, start.month)))
-    return BillingSchedule(anchor=first, frequency=frequency, billing_day=billing_day)
 
 
 def billable_periods(

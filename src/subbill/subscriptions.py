@@ -56,8 +56,7 @@ from subbill.errors import (
 )
 from subbill.invoices import Invoice, InvoiceLine
 from subbill.money import Money, read_currency
-from subbill.periods import MONTHLY, BillingSchedule, Frequency, Period, check_date
-from subbill.proration import schedule_for
+from subbill.periods import MONTHLY, BillingSchedule, Frequency, Period, check_date, schedule_for
 from subbill.taxes import TaxRate
 
 __all__ = [
