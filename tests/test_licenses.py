@@ -314,7 +314,9 @@ def test_a_movement_may_not_empty_a_pool_before_it_was_filled():
 
 def test_grants_only_through_grant():
     with pytest.raises(InvalidArgumentError, match="kind=grant has no source"):
-        LicenseLedger().move(EntryKind.GRANT, "R", "X", "TBox", 3, on=D)
+        LicenseLedger().move(
+            EntryKind.GRANT, source="R", target="X", product="TBox", licence_years=3, on=D
+        )
 
 
 @settings(max_examples=200)

@@ -1028,10 +1028,10 @@ def _move(ledger: LicenseLedger, entry: _LedgerEntryDocument) -> LicenseLedger:
         )
     return ledger.move(
         EntryKind(entry.kind),
-        entry.source,
-        entry.target,
-        entry.product,
-        entry.licence_years,
+        source=entry.source,
+        target=entry.target,
+        product=entry.product,
+        licence_years=entry.licence_years,
         on=on,
         reference=reference,
     )

@@ -156,15 +156,15 @@ class LicenseLedger:
     def move(
         self,
         kind: EntryKind,
+        *,
         source: str,
         target: str,
         product: str,
-        years: Fraction | int,
-        *,
+        licence_years: Fraction | int,
         on: date,
         reference: str = "",
     ) -> LicenseLedger:
-        """Record a movement of ``years`` licence-years from ``source`` to ``target``."""
+        """Record a movement of ``licence_years`` from ``source`` to ``target`` (keywords)."""
         check_date("on", on)
         check_enum("kind", kind, EntryKind)
         check_line("source", source)
@@ -172,14 +172,14 @@ class LicenseLedger:
         check_line("product", product)
         if kind is EntryKind.GRANT:
             raise InvalidArgumentError(
-                "kind=grant has no source: use grant() to bring licence-years in"
+                "kind=grant has no source: use grant() to bring licence-licence_years in"
             )
         if source == target:
             raise InvalidArgumentError(f"source={source!r} and target must differ")
-        decision = self.can_move(source, product, years, on=on)
+        decision = self.can_move(source, product, licence_years, on=on)
         if isinstance(decision, Refused):
             raise RefusedError(
-                decision, f"{kind.value} {_show(_years(years))} {product} to {target!r}"
+                decision, f"{kind.value} {_show(_years(licence_years))} {product} to {target!r}"
             )
         return self._append(
             LedgerEntry(
@@ -188,7 +188,7 @@ class LicenseLedger:
                 product=product,
                 source=source,
                 target=target,
-                licence_years=years,
+                licence_years=licence_years,
                 reference=reference,
             )
         )
@@ -232,7 +232,13 @@ class LicenseLedger:
     ) -> LicenseLedger:
         """Hand licence-years down the chain (partner → reseller)."""
         return self.move(
-            EntryKind.TRANSFER, source, target, product, licence_years, on=on, reference=reference
+            EntryKind.TRANSFER,
+            source=source,
+            target=target,
+            product=product,
+            licence_years=licence_years,
+            on=on,
+            reference=reference,
         )
 
     def assign(
@@ -248,10 +254,10 @@ class LicenseLedger:
         """Assign licence-years from a pool to a customer account."""
         return self.move(
             EntryKind.ASSIGNMENT,
-            source,
-            account,
-            product,
-            licence_years,
+            source=source,
+            target=account,
+            product=product,
+            licence_years=licence_years,
             on=on,
             reference=reference,
         )
@@ -268,7 +274,13 @@ class LicenseLedger:
     ) -> LicenseLedger:
         """Return licence-years up the chain (a customer leaves, a reseller hands back)."""
         return self.move(
-            EntryKind.RETURN, source, target, product, licence_years, on=on, reference=reference
+            EntryKind.RETURN,
+            source=source,
+            target=target,
+            product=product,
+            licence_years=licence_years,
+            on=on,
+            reference=reference,
         )
 
 
@@ -515,10 +527,10 @@ def renew(
     )
     moved = ledger.move(
         EntryKind.RENEWAL,
-        pool,
-        account.holder,
-        account.product,
-        form.seats * years,
+        source=pool,
+        target=account.holder,
+        product=account.product,
+        licence_years=form.seats * years,
         on=on,
         reference=f"renewal {form.start.isoformat()}",
     )
@@ -576,10 +588,10 @@ def add_seats(
     needed = per_seat * seats
     moved = ledger.move(
         EntryKind.ASSIGNMENT,
-        pool,
-        account.holder,
-        account.product,
-        needed,
+        source=pool,
+        target=account.holder,
+        product=account.product,
+        licence_years=needed,
         on=on,
         reference=f"{seats} seats added",
     )

@@ -63,6 +63,12 @@ INVOICE = draft_invoice(
 )
 CARD_FIELDS = {"id": "pm_1", "brand": "Visa", "last4": "4242", "exp_month": 1, "exp_year": 2030}
 
+
+def _move_with_a_string_kind() -> object:
+    return LEDGER.move(
+        "transfer", source="R", target="X", product="TBox", licence_years=1, on=DAY
+    )
+
 # -- policies: a string is refused, never guessed ----------------------------------------------
 
 _POLICIES: list[tuple[str, Callable[[], object]]] = [
@@ -117,7 +123,7 @@ _POLICIES: list[tuple[str, Callable[[], object]]] = [
             kind="grant", on=DAY, product="TBox", source=None, target="R", licence_years=1
         ),
     ),
-    ("ledger-move-kind", lambda: LEDGER.move("transfer", "R", "X", "TBox", 1, on=DAY)),
+    ("ledger-move-kind", _move_with_a_string_kind),
     (
         "quote-status",
         lambda: Quote(id="Q", customer="C", currency="EUR", valid_until=DAY, status="sent"),
@@ -291,7 +297,7 @@ CASES = [
     ),
     Case(
         "fields-ledger-unchanged-after-refused-kind",
-        lambda: LEDGER.move("transfer", "R", "X", "TBox", 1, on=DAY),
+        _move_with_a_string_kind,
         InvalidTypeError,
         unchanged=lambda: len(LEDGER.entries) == 1,
     ),
