@@ -25,7 +25,6 @@ import attrs
 from subbill._validate import brief
 from subbill.billing import bill_subscription
 from subbill.catalog import Catalog, Plan
-from subbill.decisions import to_facts
 from subbill.errors import InvalidArgumentError, InvalidTypeError, SubbillError
 from subbill.invoices import Invoice, InvoiceLine, LineKind
 from subbill.money import Money, read_fraction
@@ -35,6 +34,7 @@ from subbill.subscriptions import Change, ChangeDirection, Span, Subscription
 
 __all__ = [
     "NEAR_LIMIT",
+    "Fact",
     "Finding",
     "InvoiceStory",
     "LineStory",
@@ -231,22 +231,40 @@ def recommend_plan(
     )
 
 
+#: A fact of a finding, typed up to the edge: a name or code, a count, an amount, a date.
+Fact = str | int | Money | date
+
+
+def _to_typed_facts(value: object) -> tuple[tuple[str, Fact], ...]:
+    """``{name: fact}`` or pairs, as ``((name, fact), …)``; a fact keeps its type."""
+    pairs = value.items() if isinstance(value, Mapping) else value
+    if not isinstance(pairs, Iterable):
+        raise InvalidTypeError("facts", value, "a mapping of names to facts")
+    facts = []
+    for name, fact in pairs:
+        if not isinstance(fact, str | int | Money | date) or isinstance(fact, bool):
+            raise InvalidTypeError(f"facts[{name!r}]", fact, "a str, an int, a Money or a date")
+        facts.append((str(name), fact))
+    return tuple(facts)
+
+
 @attrs.frozen(kw_only=True)
 class Finding:
     """One finding of the monthly review: a stable ``code``, how much it matters, the facts.
 
     ``severity`` is ``info``, ``warning`` or ``action``; ``amount`` is what is at stake
-    per period when it applies (a saving, a difference); ``facts`` are plain strings
-    that :func:`subbill.l10n.finding_text` words in French or English.
+    per period when it applies (a saving, a difference); ``facts`` keep their types
+    (names, counts, :class:`~subbill.money.Money`, dates): only
+    :func:`subbill.l10n.finding_text` turns them into French or English words.
     """
 
     check: str  # plan, modules, usage, billing, payment_method
     code: str
     severity: str
-    facts: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=to_facts)
+    facts: tuple[tuple[str, Fact], ...] = attrs.field(default=(), converter=_to_typed_facts)
     amount: Money | None = None
 
-    def fact(self, name: str, default: str = "") -> str:
+    def fact(self, name: str, default: Fact = "") -> Fact:
         """The fact ``name`` (``default`` if absent)."""
         return dict(self.facts).get(name, default)
 
@@ -388,7 +406,7 @@ def _billing_findings(
             severity="action",
             facts={
                 "invoice": invoice.number or invoice.issued_on.isoformat(),
-                "due_on": invoice.due_on.isoformat(),
+                "due_on": invoice.due_on,
                 "amount_due": invoice.amount_due,
             },
             amount=invoice.amount_due,
@@ -486,7 +504,7 @@ def _payment_findings(
                 check="payment_method",
                 code="payment_method_expiring",
                 severity="warning",
-                facts={"method": label, "next_billing": next_billing.isoformat()},
+                facts={"method": label, "next_billing": next_billing},
             )
         ]
     return [

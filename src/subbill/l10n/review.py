@@ -24,13 +24,8 @@ from subbill.usage import Finding, InvoiceStory
 __all__ = ["change_text", "finding_text", "review_text", "story_text"]
 
 
-def _money_fact(text: str, *, locale: str) -> str:
-    amount, _, currency = text.partition(" ")
-    return format_money(Money(amount, currency), locale=locale) if currency else text
-
-
 def finding_text(finding: Finding, *, locale: str) -> str:
-    r"""Word a finding of the monthly review.
+    r"""Word a finding of the monthly review: its typed facts formatted for ``locale``.
 
     >>> from subbill.usage import Finding
     >>> text = finding_text(Finding(check="modules", code="module_unused", severity="warning",
@@ -38,17 +33,19 @@ def finding_text(finding: Finding, *, locale: str) -> str:
     >>> print(text.replace("\xa0", " "))
     Le module Stock n'a pas servi ce mois-ci : le désactiver économiserait 9,00 € par période.
     """
-    facts = dict(finding.facts)
+    facts: dict[str, str] = {}
+    for name, fact in finding.facts:
+        if isinstance(fact, Money):
+            facts[name] = format_money(fact, locale=locale)
+        elif isinstance(fact, date):
+            facts[name] = format_date(fact, locale=locale)
+        else:
+            facts[name] = str(fact)
     code = finding.code
     if code == "module_unused" and finding.amount is None:
         code = "module_unused_free"
     if finding.amount is not None:
         facts["amount"] = format_money(finding.amount, locale=locale)
-    for key in ("billed", "expected"):
-        if key in facts:
-            facts[key] = _money_fact(facts[key], locale=locale)
-    if "due_on" in facts:
-        facts["due_on"] = format_date(date.fromisoformat(facts["due_on"]), locale=locale)
     return fill("finding", code, facts, locale=locale)
 
 
@@ -61,7 +58,7 @@ def _finding_line(finding: Finding, *, locale: str) -> str:
     text = finding_text(finding, locale=locale)
     for fact in ("missing", "unexpected"):
         if finding.fact(fact):
-            text += " " + phrase("review", fact, locale=locale, items=finding.fact(fact))
+            text += " " + phrase("review", fact, locale=locale, items=str(finding.fact(fact)))
     return f"  [{words_for('severity', finding.severity, locale=locale)}] {text}"
 
 
@@ -106,7 +103,7 @@ def review_text(
             if check == "payment_method" and (
                 unchecked_method is not None or finding.code == "payment_method_unchecked"
             ):
-                method = unchecked_method or finding.fact("method")
+                method = unchecked_method or str(finding.fact("method"))
                 words = phrase("review", "unchecked_method", locale=locale, method=method)
                 out.append(f"  [?] {words}")
                 continue

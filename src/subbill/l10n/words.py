@@ -19,6 +19,7 @@ English ones.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Final
@@ -750,6 +751,9 @@ def _subject(facts: Mapping[str, str], *, locale: str) -> str:
     return words_for("subject", "item", locale=locale)
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def fill(kind: str, code: str, facts: Mapping[str, str], *, locale: str) -> str:
     """The sentence ``code`` of ``kind`` (a refusal, a finding), filled with its ``facts``.
 
@@ -761,7 +765,8 @@ def fill(kind: str, code: str, facts: Mapping[str, str], *, locale: str) -> str:
         return escape_controls(code)
     values = dict(facts)
     for key in ("on", "cancel_at", "next_billing"):
-        if values.get(key):
-            values[key] = format_date(date.fromisoformat(values[key]), locale=locale)
+        text = values.get(key)
+        if text and _ISO_DAY.fullmatch(text):  # a refusal's day; a finding's comes formatted
+            values[key] = format_date(date.fromisoformat(text), locale=locale)
     values["subject"] = _subject(facts, locale=locale)
     return escape_controls(words_for(kind, code, locale=locale).format_map(_Missing(values)))
