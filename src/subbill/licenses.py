@@ -1,10 +1,10 @@
 """Licences and reseller pools: an immutable ledger of licence-years, and renewals.
 
-Seed 002: a customer's subscription is a set of licences (one licence = one user of one
-product, TBox or TSend, for one year). A partner holds licence-years of a product, hands
-some to its resellers, which assign them to customers. Every movement is a ledger entry
-(grant, transfer, assignment, renewal, return); balances are derived from the ledger, so
-licence-years are conserved: the sum of every balance equals every grant.
+As a reseller console sees them: a customer's subscription is a set of licences (one licence
+= one user of one product, TBox or TSend, for one year). A partner holds licence-years of a
+product, hands some to its resellers, which assign them to customers. Every movement is a
+ledger entry (grant, transfer, assignment, renewal, return); balances are derived from the
+ledger, so licence-years are conserved: the sum of every balance equals every grant.
 
 >>> ledger = LicenseLedger().grant("Partenaire", "TBox", 100, on=date(2026, 1, 1))
 >>> ledger = ledger.transfer("Partenaire", "Revendeur", "TBox", 40, on=date(2026, 1, 2))

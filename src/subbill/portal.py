@@ -1,4 +1,4 @@
-"""The customer portal (seed 004, « My Odoo »), as plain data.
+"""The customer portal (as Odoo's « My Odoo » portal shows it), as plain data.
 
 What the portal shows a customer: quotes with their validity date, status and the amount
 the customer pays on accepting (taxes included, from the same checkout as accepting), sales

@@ -1,6 +1,7 @@
 """Quotes and payment links: one-time and recurring lines, checkout, purchase, lifecycle.
 
-Seeds 003 (HubSpot, recurring payments that start in the future) and 004 (the Odoo portal).
+As HubSpot's payment links (recurring payments that start in the future) and the Odoo
+portal's quotes sell them.
 A recurring line has a billing frequency and a :class:`~subbill.periods.BillingStart`
 (immediately, a custom date, N days or N months after payment). :func:`checkout` says what
 the buyer pays now and what later; :func:`purchase` what exists afterwards.

@@ -1,4 +1,4 @@
-"""Renewal status of licence accounts and the reseller's renewal dashboard (seed 002).
+"""Renewal status of licence accounts and the reseller's renewal dashboard.
 
 The colours of the seed: **blue**, not started yet; **orange**, the end date is less than
 three months away; **red**, the end date has passed; **green tick**, already renewed (the
