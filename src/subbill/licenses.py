@@ -196,6 +196,26 @@ class LicenseLedger:
     def _append(self, entry: LedgerEntry) -> LicenseLedger:
         return attrs.evolve(self, entries=(*self.entries, entry))
 
+    def _to(
+        self,
+        kind: EntryKind,
+        parties: tuple[str, str, str],
+        licence_years: Fraction | int,
+        on: date,
+        reference: str,
+    ) -> LicenseLedger:
+        """:meth:`move` for the verbs below: ``parties`` is (source, target, product)."""
+        source, target, product = parties
+        return self.move(
+            kind,
+            source=source,
+            target=target,
+            product=product,
+            licence_years=licence_years,
+            on=on,
+            reference=reference,
+        )
+
     def grant(
         self,
         holder: str,
@@ -231,15 +251,7 @@ class LicenseLedger:
         reference: str = "",
     ) -> LicenseLedger:
         """Hand licence-years down the chain (partner → reseller)."""
-        return self.move(
-            EntryKind.TRANSFER,
-            source=source,
-            target=target,
-            product=product,
-            licence_years=licence_years,
-            on=on,
-            reference=reference,
-        )
+        return self._to(EntryKind.TRANSFER, (source, target, product), licence_years, on, reference)
 
     def assign(
         self,
@@ -252,15 +264,8 @@ class LicenseLedger:
         reference: str = "",
     ) -> LicenseLedger:
         """Assign licence-years from a pool to a customer account."""
-        return self.move(
-            EntryKind.ASSIGNMENT,
-            source=source,
-            target=account,
-            product=product,
-            licence_years=licence_years,
-            on=on,
-            reference=reference,
-        )
+        parties = (source, account, product)
+        return self._to(EntryKind.ASSIGNMENT, parties, licence_years, on, reference)
 
     def give_back(
         self,
@@ -273,15 +278,7 @@ class LicenseLedger:
         reference: str = "",
     ) -> LicenseLedger:
         """Return licence-years up the chain (a customer leaves, a reseller hands back)."""
-        return self.move(
-            EntryKind.RETURN,
-            source=source,
-            target=target,
-            product=product,
-            licence_years=licence_years,
-            on=on,
-            reference=reference,
-        )
+        return self._to(EntryKind.RETURN, (source, target, product), licence_years, on, reference)
 
 
 def _show(value: Fraction) -> str:
