@@ -188,8 +188,11 @@ class ChargePlan:
     )
     negative_balance: NegativeBalancePolicy = attrs.field(
         default=NegativeBalancePolicy.CREDIT_NOTE,
-        validator=[enum_of(NegativeBalancePolicy), _check_subscription],
+        validator=enum_of(NegativeBalancePolicy),
     )
+
+    def __attrs_post_init__(self) -> None:
+        _check_subscription(self, None, None)  # the whole plan, checked once
 
 
 def _pairs(

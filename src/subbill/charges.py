@@ -188,7 +188,10 @@ class RecurringCharge:
     tax_rates: tuple[TaxRate, ...] = attrs.field(
         default=(), converter=to_tuple, validator=_check_rates
     )
-    reason: str | None = attrs.field(default=None, validator=_check_recurring)
+    reason: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _check_recurring(self, None, None)  # the whole charge, checked once
 
     @classmethod
     def starting(cls, billing_start: BillingStart, *, paid_on: date, **fields: Any) -> Self:
@@ -299,7 +302,10 @@ class OneTimeCharge:
     tax_rates: tuple[TaxRate, ...] = attrs.field(
         default=(), converter=to_tuple, validator=_check_rates
     )
-    reason: str | None = attrs.field(default=None, validator=_check_one_time)
+    reason: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _check_one_time(self, None, None)  # the whole charge, checked once
 
     @property
     def key(self) -> str:

@@ -285,7 +285,10 @@ class Discount:
     applies_to: frozenset[str] = attrs.field(default=frozenset(), converter=_to_codes)
     starts_on: date | None = None
     ends_on: date | None = None
-    description: str = attrs.field(default="", validator=_check_discount)
+    description: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        _check_discount(self, None, None)  # the whole discount, checked once
 
     @classmethod
     def percent_off(cls, code: str, percent: str | int | Decimal, **options: Any) -> Self:

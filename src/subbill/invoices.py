@@ -413,11 +413,15 @@ class Invoice:
     )
     number: str | None = attrs.field(default=None, validator=one_line(optional=True))
     credit_applied: Money | None = None
-    payments: tuple[Payment, ...] = attrs.field(default=(), validator=_check_invoice)
+    payments: tuple[Payment, ...] = ()
     # A credit note: the number of the invoice it corrects (None for one the engine billed).
     corrects: str | None = None
     # An invoice: the credit notes applied to it (see ``apply_credit_note``).
-    corrections: tuple[Correction, ...] = attrs.field(default=(), validator=_check_settlement)
+    corrections: tuple[Correction, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        _check_invoice(self, None, None)  # the whole invoice, then what settles it
+        _check_settlement(self, None, None)
 
     # -- totals, all derived from the lines ---------------------------------------------------
 

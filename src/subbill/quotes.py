@@ -142,9 +142,10 @@ class LineItem:
     payments: int | None = None
     end: date | None = None
     discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
-    tax_rates: tuple[TaxRate, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=_check_line
-    )
+    tax_rates: tuple[TaxRate, ...] = attrs.field(default=(), converter=to_tuple)
+
+    def __attrs_post_init__(self) -> None:
+        _check_line(self, None, None)  # the whole line, checked once
 
     @property
     def is_recurring(self) -> bool:

@@ -126,7 +126,7 @@ class Span:
     start: date
     end: date | None = None
     billed_from: date | None = None
-    reason: str | None = attrs.field(default=None, validator=[one_line(optional=True), _check_span])
+    reason: str | None = attrs.field(default=None, validator=one_line(optional=True))
     #: The unit price for one billing period, fixed when the span was priced, so that a
     #: new catalog never re-prices what was billed. ``None``: read from the catalog when
     #: billing (spans stored before prices were kept on them).
@@ -136,6 +136,9 @@ class Span:
     quantity: Decimal | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_quantity)
     )
+
+    def __attrs_post_init__(self) -> None:
+        _check_span(self, None, None)  # the dates together
 
     def is_active_on(self, day: date) -> bool:
         """True when ``day`` is inside the span."""
@@ -239,8 +242,11 @@ class QuotedLine:
     tax_rates: tuple[TaxRate, ...] = attrs.field(
         default=(),
         converter=to_tuple,
-        validator=[items_of(TaxRate, "a TaxRate"), _check_quoted_line],
+        validator=items_of(TaxRate, "a TaxRate"),
     )
+
+    def __attrs_post_init__(self) -> None:
+        _check_quoted_line(self, None, None)  # the whole line, checked once
 
     @property
     def is_recurring(self) -> bool:
@@ -386,8 +392,11 @@ class Subscription:
     history: tuple[Change, ...] = attrs.field(
         default=(),
         converter=to_tuple,
-        validator=[items_of(Change, "a Change"), _check_subscription],
+        validator=items_of(Change, "a Change"),
     )
+
+    def __attrs_post_init__(self) -> None:
+        _check_subscription(self, None, None)  # the whole subscription, checked once
 
     @classmethod
     def create(
