@@ -1,9 +1,11 @@
 import itertools
 from datetime import date, timedelta
+from decimal import Decimal
 from fractions import Fraction
 
+import attrs
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from subbill import (
@@ -354,3 +356,38 @@ def test_prorate_beyond_the_amount_bound_is_out_of_bounds_not_invalid_operation(
     with pytest.raises(OutOfBoundsError):
         prorate(Money("9e14", "EUR"), Fraction(2))
     assert prorate(Money("9e14", "EUR"), Fraction(1)) == Money("900000000000000.00", "EUR")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cents=st.integers(1, 10_000_000),
+    start_offset=st.integers(0, 27),
+    used_days=st.integers(0, 40),
+    basis=st.sampled_from(list(ProrationBasis)),
+)
+def test_the_engine_credits_exactly_what_credit_unused_says(cents, start_offset, used_days, basis):
+    # One price rule: the engine's credit for a charge ended inside a period it billed in
+    # advance is proration.credit_unused of that period, to the cent, on every basis.
+    from subbill import ChargePlan, RecurringCharge, bill_subscription  # noqa: PLC0415
+
+    price = Money(Decimal(cents) / 100, "EUR")
+    start = date(2026, 3, 1) + timedelta(days=start_offset)
+    charge = RecurringCharge(
+        code="p", description="P", unit_price=price, start=start, billing_day=1, basis=basis
+    )
+    plan = ChargePlan(id="S", customer="C", currency="EUR", charges=(charge,))
+    first = bill_subscription(plan, as_of=start)
+    (billed,) = billable_periods(start, as_of=start, frequency=MONTHLY, billing_day=1, basis=basis)
+    on = start + timedelta(days=used_days)
+    ended = ChargePlan(
+        id="S", customer="C", currency="EUR", charges=(attrs.evolve(charge, end=on),)
+    )
+    later = bill_subscription(ended, first.state, as_of=max(on, start))
+    period = billed.period
+    credit_lines = [
+        line
+        for line in (later.invoice.lines if later.invoice is not None else ())
+        if line.period is not None and period.start <= line.period.start < period.end
+    ]
+    credited = -sum((line.net for line in credit_lines), Money.zero("EUR"))
+    assert credited == credit_unused(price, billed, on=on)
