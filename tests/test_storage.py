@@ -443,10 +443,30 @@ def test_schema_is_versioned_and_a_reopened_file_keeps_its_data(tmp_path):
 
 def test_stored_documents_are_versioned_and_refuse_an_unknown_version():
     text = dumps(CATALOG)
-    assert '"version": 2' in text
+    assert f'"version": {FORMAT_VERSION}' in text
     assert '"amount": "29.00"' in text  # money as a string, never a float
     with pytest.raises(StoredDataError, match="version=99 of a stored Catalog is not supported"):
-        loads(text.replace('"version": 2', '"version": 99'), type(CATALOG))
+        loads(text.replace(f'"version": {FORMAT_VERSION}', '"version": 99'), type(CATALOG))
+
+
+def test_an_invoice_stored_with_a_line_rule_reads_back_without_it():
+    # Format 3 dropped LineExplanation.rule (it restated the line's kind): an invoice stored
+    # in format 2 (or 1) reads back, its lines the same, the rule left behind.
+    invoice = bill_subscription(
+        Subscription.create(
+            id="S", customer="C", catalog=CATALOG, plan="pro", start=START
+        ).to_charge_plan(CATALOG),
+        as_of=START,
+    ).invoice.finalize(number="F-2026-000001")
+    document = json.loads(dumps(invoice))
+    for line in document["data"]["lines"]:
+        line["explanation"]["rule"] = "whole_period"
+    for version in (1, 2):
+        document["version"] = version
+        assert loads(json.dumps(document), type(invoice)) == invoice
+    document["version"] = FORMAT_VERSION
+    with pytest.raises(StoredDataError, match=r"extra fields found \(rule\)"):
+        loads(json.dumps(document), type(invoice))
 
 
 # -- chronological numbering --------------------------------------------------------------------
@@ -901,7 +921,7 @@ def test_a_database_written_by_format_version_1_reads_back_and_bills_on(tmp_path
     old.save_quote(old.get_quote("Q-ALL"))
     old.close()
     (quote,) = _documents(path)["quotes"]
-    assert json.loads(quote)["version"] == FORMAT_VERSION == 2
+    assert json.loads(quote)["version"] == FORMAT_VERSION == 3
     assert '"billing_start": {"count": 1, "type": "after_months"}' in quote
     assert '"duration": {"type": "once"}' in quote
     assert '"billing_start": {"day": "2026-03-10", "type": "on_date"}' in quote

@@ -543,7 +543,6 @@ def _line(
     if isinstance(charge, OneTimeCharge):
         kind = LineKind.ADJUSTMENT if amount.is_negative() else LineKind.ONE_TIME
         explanation = LineExplanation(
-            rule="one_time",
             unit_price=charge.unit_price,
             quantity=charge.quantity,
             reason=charge.reason,
@@ -560,13 +559,12 @@ def _line(
         )
     period, factor, days, whole, credit = _difference(member, due, billed)
     if credit:
-        kind, rule = LineKind.PRORATION_CREDIT, "unused_credit"
+        kind = LineKind.PRORATION_CREDIT
     elif period == member.cycle and billed is None:
-        kind, rule = LineKind.RECURRING, "whole_period"
+        kind = LineKind.RECURRING
     else:
-        kind, rule = LineKind.PRORATION_CHARGE, "partial_period"
+        kind = LineKind.PRORATION_CHARGE
     explanation = LineExplanation(
-        rule=rule,
         unit_price=charge.unit_price,
         quantity=charge.quantity,
         factor=factor,

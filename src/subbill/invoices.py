@@ -105,13 +105,12 @@ class InvoiceStatus(enum.Enum):
 class LineExplanation:
     """Why a line costs what it costs, as data that ``l10n`` turns into a sentence.
 
-    ``rule`` is one of ``whole_period``, ``partial_period``, ``unused_credit``,
-    ``one_time``; ``days``/``period_days`` are the unreduced factor (12 of 31 days);
+    What kind of line it is, the line says (:class:`LineKind`); a line without ``period``
+    is billed once. ``days``/``period_days`` are the unreduced factor (12 of 31 days);
     ``reason`` is the charge's reason (``plan_change``, …); ``discounts`` what each discount
     took off the line.
     """
 
-    rule: str
     unit_price: Money
     quantity: Decimal
     factor: Fraction = Fraction(1)
@@ -937,7 +936,7 @@ def one_time_line(
         tax_rates=(),
         taxes=(),
         base=amount,
-        explanation=LineExplanation(rule="one_time", unit_price=price, quantity=Decimal(quantity)),
+        explanation=LineExplanation(unit_price=price, quantity=Decimal(quantity)),
     )
 
 

@@ -32,7 +32,7 @@ import html
 from datetime import date
 
 from subbill._validate import escape_controls
-from subbill.invoices import Invoice, InvoiceLine
+from subbill.invoices import Invoice, InvoiceLine, LineKind
 from subbill.l10n._format import (
     format_date,
     format_factor,
@@ -116,7 +116,8 @@ def describe_line(line: InvoiceLine, *, locale: str) -> str:
     if quantity != 1:
         head_price = f"{format_quantity(quantity, locale=locale)} × {head_price}"
     colon = words_for("typography", "colon", locale=locale)
-    if explanation.rule == "one_time":
+    credit = line.kind is LineKind.PRORATION_CREDIT
+    if explanation.period is None:  # billed once
         parts.append(f"{head_price}{colon}{label('one_time', locale=locale)}")
     else:
         days, whole = explanation.days, explanation.period_days
@@ -139,10 +140,10 @@ def describe_line(line: InvoiceLine, *, locale: str) -> str:
             text += _days_of_cycle(days, whole, cycle, locale=locale)
         elif explanation.basis is ProrationBasis.THIRTY_DAY_MONTH and factor != 1:
             text += words_for("explanation", "thirty_day_basis", locale=locale)
-        if explanation.rule == "unused_credit":
+        if credit:
             text = f"{label('unused_credit', locale=locale)}{colon}{text}"
         parts.append(text)
-    if explanation.reason and explanation.rule != "unused_credit":
+    if explanation.reason and not credit:
         parts[-1] += f" ({reason_label(explanation.reason, locale=locale)})"
     for discount in explanation.discounts:
         word = label("discount", locale=locale).lower()

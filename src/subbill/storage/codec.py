@@ -16,7 +16,9 @@ current version the next time its object is saved):
    ``{"kind": "after_months", "count": 6, "on_date": null}``: read by a converter whose
    only difference is the hooks of those two unions, so the migration follows the types
    and finds a duration or a billing start wherever it sits in a document;
-2. the current version.
+2. an invoice line's explanation has a ``rule`` (``"whole_period"``, ``"one_time"``…) that
+   restated the line's kind: dropped on read;
+3. the current version.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ __all__ = [
     "to_document",
 ]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 _T = TypeVar("_T")
 
@@ -205,7 +207,24 @@ def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
 
 CONVERTER = _converter()
 #: The converter that reads each version still readable (older ones migrate on read).
-_READERS = {1: _converter(1), FORMAT_VERSION: CONVERTER}
+_READERS = {1: _converter(1), 2: CONVERTER, FORMAT_VERSION: CONVERTER}
+
+
+#: The version from which an invoice line's explanation has no ``rule``.
+_RULE_DROPPED = 3
+
+
+def _without_line_rules(data: Any) -> Any:
+    """Versions 1 and 2: drop the ``rule`` of every invoice line's explanation."""
+    if isinstance(data, list):
+        return [_without_line_rules(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    copied = {key: _without_line_rules(value) for key, value in data.items()}
+    explanation = copied.get("explanation")
+    if isinstance(explanation, dict) and "rule" in explanation:
+        copied["explanation"] = {k: v for k, v in explanation.items() if k != "rule"}
+    return copied
 
 
 def to_document(value: object) -> dict[str, Any]:
@@ -232,7 +251,10 @@ def from_document(
             key=key,
         )
     try:
-        return reader.structure(document["data"], kind)
+        data = document["data"]
+        if isinstance(version, int) and version < _RULE_DROPPED:
+            data = _without_line_rules(data)
+        return reader.structure(data, kind)
     except (
         cattrs.BaseValidationError,
         SubbillError,
