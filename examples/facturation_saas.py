@@ -64,7 +64,7 @@ def main() -> None:
     # cycle de facturation (toujours le 1er du mois).
     changement = date(2026, 4, 13)
     ancien, pro = essentiel.change(
-        changement,
+        on=changement,
         unit_price=Money("59.00", "EUR"),
         code="pro",
         description="Plan Pro",

@@ -110,7 +110,7 @@ def test_mid_period_upgrade_credits_unused_and_charges_the_rest():
     pro = plan("50.00", tax_rates=(VAT,))
     first = bill_subscription(sub(pro), as_of=date(2026, 3, 1))
     old, new = pro.change(
-        date(2026, 3, 13), unit_price=eur("80.00"), code="business", reason="plan_change"
+        on=date(2026, 3, 13), unit_price=eur("80.00"), code="business", reason="plan_change"
     )
     second = bill_subscription(sub(old, new), first.state, as_of=date(2026, 3, 13))
     assert lines(second) == [
@@ -132,7 +132,7 @@ def test_mid_period_upgrade_credits_unused_and_charges_the_rest():
 def test_mid_period_downgrade_gives_a_credit_note():
     business = plan("80.00", tax_rates=(VAT,))
     first = bill_subscription(sub(business), as_of=date(2026, 3, 1))
-    old, new = business.change(date(2026, 3, 13), unit_price=eur("20.00"), reason="plan_change")
+    old, new = business.change(on=date(2026, 3, 13), unit_price=eur("20.00"), reason="plan_change")
     second = bill_subscription(sub(old, new), first.state, as_of=date(2026, 3, 13))
     note = second.invoice
     assert [line.amount for line in note.lines] == [eur("-49.03"), eur("12.26")]
@@ -146,7 +146,7 @@ def test_downgrade_credit_carried_forward_to_next_invoice():
     business = plan("80.00")
     policy = {"negative_balance": NegativeBalancePolicy.CARRY_FORWARD}
     first = bill_subscription(sub(business, **policy), as_of=date(2026, 3, 1))
-    old, new = business.change(date(2026, 3, 13), unit_price=eur("20.00"))
+    old, new = business.change(on=date(2026, 3, 13), unit_price=eur("20.00"))
     second = bill_subscription(sub(old, new, **policy), first.state, as_of=date(2026, 3, 13))
     assert second.invoice.kind is DocumentKind.CREDIT_NOTE
     assert second.state.credit_balance == eur("36.77")
@@ -160,7 +160,7 @@ def test_downgrade_credit_carried_forward_to_next_invoice():
 def test_quantity_change_mid_period():
     seats = plan("10.00", quantity=3)
     first = bill_subscription(sub(seats), as_of=date(2026, 3, 1))
-    old, new = seats.change(date(2026, 3, 16), quantity=5, reason="quantity_change")
+    old, new = seats.change(on=date(2026, 3, 16), quantity=5, reason="quantity_change")
     second = bill_subscription(sub(old, new), first.state, as_of=date(2026, 3, 16))
     assert [line.amount for line in second.invoice.lines] == [eur("-15.48"), eur("25.81")]  # 16/31
 
@@ -169,14 +169,14 @@ def test_cancellation_mid_period_credits_the_rest():
     pro = plan("31.00")
     first = bill_subscription(sub(pro), as_of=date(2026, 3, 1))
     second = bill_subscription(
-        sub(pro.ending(date(2026, 3, 21))), first.state, as_of=date(2026, 3, 21)
+        sub(pro.ending(on=date(2026, 3, 21))), first.state, as_of=date(2026, 3, 21)
     )
     assert lines(second) == [
         (LineKind.PRORATION_CREDIT, date(2026, 3, 21), Fraction(11, 31), eur("-11.00"))
     ]
     assert (
         bill_subscription(
-            sub(pro.ending(date(2026, 3, 21))), second.state, as_of=date(2026, 6, 1)
+            sub(pro.ending(on=date(2026, 3, 21))), second.state, as_of=date(2026, 6, 1)
         ).invoice
         is None
     )
@@ -206,7 +206,7 @@ def test_a_credit_after_a_once_discount_gives_back_what_was_paid():
     half = Discount.percent_off("HALF", "50", duration=Duration.once())
     first = bill_subscription(sub(pro, discounts=(half,)), as_of=date(2026, 3, 1))
     assert first.invoice.total == eur("50.00")
-    old, new = pro.change(date(2026, 3, 16), unit_price=eur("10.00"))
+    old, new = pro.change(on=date(2026, 3, 16), unit_price=eur("10.00"))
     second = bill_subscription(
         sub(old, new, discounts=(half,)), first.state, as_of=date(2026, 3, 16)
     )
@@ -523,7 +523,7 @@ def test_mid_period_change_credit_plus_charge_is_the_prorated_difference(
     on = start + timedelta(days=days)
     if on >= first.state.billed_through_of(charge.key):
         return  # the change falls after the billed period: nothing to credit
-    before, after = charge.change(on, unit_price=eur(new))
+    before, after = charge.change(on=on, unit_price=eur(new))
     result = bill_subscription(sub(before, after), first.state, as_of=on)
     lines = result.invoice.lines if result.invoice else ()
     credit = [line for line in lines if line.kind is LineKind.PRORATION_CREDIT]
@@ -557,7 +557,7 @@ def test_a_credit_is_discounted_as_the_period_it_gives_back_was():
     first = bill_subscription(_promo_subscription(pro), as_of=date(2026, 4, 25))
     april = [line for line in first.invoice.lines if line.period.start == date(2026, 4, 1)]
     assert [(line.amount, line.discount) for line in april] == [(eur("100.00"), eur("10.00"))]
-    old, new = pro.change(date(2026, 4, 25), quantity=2, reason="quantity_change")
+    old, new = pro.change(on=date(2026, 4, 25), quantity=2, reason="quantity_change")
     second = bill_subscription(_promo_subscription(old, new), first.state, as_of=date(2026, 4, 25))
     credit, charge = second.invoice.lines
     assert (credit.amount, credit.discount, credit.net) == (
@@ -575,7 +575,7 @@ def test_a_change_does_not_restart_a_promotion():
     promo = Discount.percent_off("PROMO", "10", duration=Duration.months(3))
     pro = plan("100.00", start=date(2026, 1, 1), discounts=(promo,))
     first = bill_subscription(sub(pro), as_of=date(2026, 3, 15))
-    old, new = pro.change(date(2026, 3, 15), quantity=2)
+    old, new = pro.change(on=date(2026, 3, 15), quantity=2)
     later = bill_subscription(sub(old, new), first.state, as_of=date(2026, 6, 1))
     by_period = {
         (line.charge_key, line.period.start): line.discount for line in later.invoice.lines
@@ -588,7 +588,7 @@ def test_a_change_does_not_restart_a_promotion():
 def test_the_change_reason_explains_only_the_first_piece():
     pro = plan("50.00")
     first = bill_subscription(sub(pro), as_of=date(2026, 3, 1))
-    old, new = pro.change(date(2026, 3, 13), unit_price=eur("80.00"), reason="plan_change")
+    old, new = pro.change(on=date(2026, 3, 13), unit_price=eur("80.00"), reason="plan_change")
     later = bill_subscription(sub(old, new), first.state, as_of=date(2026, 4, 1))
     reasons = [
         (line.period.start, line.explanation.reason)

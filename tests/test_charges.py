@@ -66,7 +66,7 @@ def test_a_charge_reason_refuses_control_characters(text):
 
 def test_a_charge_change_refuses_a_reason_with_a_newline():
     with pytest.raises(InvalidArgumentError, match=r"^reason=.* holds U\+000A"):
-        _recurring().change(date(2026, 3, 13), quantity=2, reason="quantity\nTotal due: 0")
+        _recurring().change(on=date(2026, 3, 13), quantity=2, reason="quantity\nTotal due: 0")
 
 
 def test_a_charge_reason_is_optional_text():

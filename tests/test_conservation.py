@@ -156,7 +156,7 @@ def test_no_proration_start_inside_a_period_charges_it_whole():
 def test_no_proration_plan_change_charges_the_new_plan_whole_and_credits_nothing():
     old = charge("3000", start=date(2026, 1, 1), basis=ProrationBasis.NONE)
     first = bill_subscription(sub(old), as_of=date(2026, 1, 1))
-    before, after = old.change(date(2026, 1, 16), unit_price=eur("5000"), code="pro")
+    before, after = old.change(on=date(2026, 1, 16), unit_price=eur("5000"), code="pro")
     second = bill_subscription(sub(before, after), first.state, as_of=date(2026, 1, 16))
     assert [(line.code, line.amount) for line in second.invoice.lines] == [("pro", eur("5000.00"))]
 
@@ -352,7 +352,7 @@ def test_a_change_that_changes_nothing_under_30_360_costs_nothing():
                   basis=ProrationBasis.THIRTY_DAY_MONTH)
     first = bill_subscription(sub(item), as_of=date(2026, 2, 28))
     for day in (date(2026, 3, 2), date(2026, 3, 30)):
-        old, new = item.change(day, quantity=1)
+        old, new = item.change(on=day, quantity=1)
         second = bill_subscription(sub(old, new), first.state, as_of=day)
         assert second.invoice is None or second.invoice.total == eur("0.00")
 
@@ -377,7 +377,7 @@ def test_a_new_price_under_a_billed_charge_is_refused():
     first = bill_subscription(sub(charge("10.00")), as_of=date(2026, 3, 1))
     with pytest.raises(InvalidStateError, match=r"RecurringCharge\.change"):
         bill_subscription(sub(charge("12.00")), first.state, as_of=date(2026, 4, 1))
-    old, new = charge("10.00").change(date(2026, 4, 1), unit_price=eur("12.00"))
+    old, new = charge("10.00").change(on=date(2026, 4, 1), unit_price=eur("12.00"))
     april = bill_subscription(sub(old, new), first.state, as_of=date(2026, 4, 1))
     assert april.invoice.total == eur("12.00")
 

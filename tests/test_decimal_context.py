@@ -210,7 +210,7 @@ def _billing_calls() -> list[object]:
     subscription = _subscription()
     first = bill_subscription(subscription, as_of=date(2026, 3, 1))
     second = bill_subscription(subscription, first.state, as_of=date(2026, 5, 13))
-    old, new = subscription.charges[0].change(date(2026, 5, 20), quantity=3)
+    old, new = subscription.charges[0].change(on=date(2026, 5, 20), quantity=3)
     changed = ChargePlan(
         id="S1",
         customer="ACME",

@@ -224,13 +224,14 @@ def quote(**kw):
 
 def test_a_quote_expires_the_day_after_its_validity_date():
     sent = quote().send(on=date(2026, 3, 1))
-    assert sent.status_on(date(2026, 3, 31)) is QuoteStatus.SENT
-    assert sent.status_on(date(2026, 4, 1)) is QuoteStatus.EXPIRED
+    assert sent.status_on(as_of=date(2026, 3, 31)) is QuoteStatus.SENT
+    assert sent.status_on(as_of=date(2026, 4, 1)) is QuoteStatus.EXPIRED
     accepted = sent.accept(on=date(2026, 3, 31)).quote
     assert accepted.status is QuoteStatus.ACCEPTED
     with pytest.raises(InvalidTransitionError, match="cannot accept quote Q-1 with status=expired"):
         sent.accept(on=date(2026, 4, 1))
-    assert accepted.status_on(date(2027, 1, 1)) is QuoteStatus.ACCEPTED  # accepted never expires
+    # An accepted quote never expires.
+    assert accepted.status_on(as_of=date(2027, 1, 1)) is QuoteStatus.ACCEPTED
 
 
 def test_reject_needs_a_message():

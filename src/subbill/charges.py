@@ -9,7 +9,7 @@ credits the unused part of what was billed in advance and charges the new part.
 
 >>> seats = RecurringCharge(code="pro", description="Plan Pro", unit_price=Money("10", "EUR"),
 ...                         quantity=3, start=date(2026, 3, 1))
->>> old, new = seats.change(date(2026, 3, 13), quantity=5)
+>>> old, new = seats.change(on=date(2026, 3, 13), quantity=5)
 >>> old.end, new.start, new.quantity, new.schedule.anchor
 (datetime.date(2026, 3, 13), datetime.date(2026, 3, 13), Decimal('5'), datetime.date(2026, 3, 1))
 """
@@ -225,14 +225,14 @@ class RecurringCharge:
             self.start, self.frequency, billing_day=self.billing_day, anchor=self.anchor
         )
 
-    def ending(self, on: date) -> Self:
+    def ending(self, *, on: date) -> Self:
         """Return the charge ended on ``on`` (exclusive: ``on`` is not billed)."""
         return attrs.evolve(self, end=on)
 
     def change(
         self,
-        on: date,
         *,
+        on: date,
         quantity: object = None,
         unit_price: Money | None = None,
         code: str | None = None,
@@ -275,7 +275,7 @@ class RecurringCharge:
             else discounts,
             reason=reason,
         )
-        return self.ending(on), new
+        return self.ending(on=on), new
 
 
 def _check_one_time(instance: OneTimeCharge, _attribute: Any, _value: object) -> None:

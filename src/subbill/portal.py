@@ -248,7 +248,7 @@ def _quote_row(quote: Quote, as_of: date) -> QuoteRow:
         id=quote.id,
         version=quote.version,
         valid_until=quote.valid_until,
-        status=quote.status_on(as_of),
+        status=quote.status_on(as_of=as_of),
         is_expired=quote.is_expired(as_of=as_of),
         amount=amount,
         accepted_on=day,

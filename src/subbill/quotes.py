@@ -361,11 +361,11 @@ class Quote:
 
     _OPEN: ClassVar[frozenset[QuoteStatus]] = frozenset({QuoteStatus.DRAFT, QuoteStatus.SENT})
 
-    def status_on(self, as_of: date) -> QuoteStatus:
+    def status_on(self, *, as_of: date) -> QuoteStatus:
         """The status on ``as_of``: ``EXPIRED`` for an open quote past its validity date.
 
         >>> q = Quote(id="Q1", customer="C", currency="EUR", valid_until=date(2026, 3, 31))
-        >>> q.status_on(date(2026, 3, 31)).value, q.status_on(date(2026, 4, 1)).value
+        >>> q.status_on(as_of=date(2026, 3, 31)).value, q.status_on(as_of=date(2026, 4, 1)).value
         ('draft', 'expired')
         """
         check_date("as_of", as_of)
@@ -375,13 +375,13 @@ class Quote:
 
     def is_expired(self, *, as_of: date) -> bool:
         """True when the quote can no longer be accepted because its validity date passed."""
-        return self.status_on(as_of) is QuoteStatus.EXPIRED
+        return self.status_on(as_of=as_of) is QuoteStatus.EXPIRED
 
     def _refuse(self, action: str, status: QuoteStatus, expected: str) -> InvalidTransitionError:
         return InvalidTransitionError(f"quote {self.id}", status.value, action, expected)
 
     def _open_on(self, on: date, action: str) -> None:
-        status = self.status_on(on)
+        status = self.status_on(as_of=on)
         if status not in self._OPEN:
             raise self._refuse(action, status, "only a draft or sent quote that has not expired")
 
@@ -432,7 +432,7 @@ class Quote:
 
     def cancel(self, *, on: date) -> Self:
         """Withdraw the quote (the seller's side)."""
-        status = self.status_on(on)
+        status = self.status_on(as_of=on)
         if status in (QuoteStatus.ACCEPTED, QuoteStatus.CANCELLED):
             raise self._refuse("cancel", status, "an accepted or cancelled quote stays as it is")
         return attrs.evolve(self, status=QuoteStatus.CANCELLED, decided_on=on)

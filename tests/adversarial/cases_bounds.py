@@ -130,7 +130,7 @@ CASES = [
     Case("bounds-line-item-quantity-1e13", lambda: line(quantity=10**13), OutOfBoundsError),
     Case(
         "bounds-change-quantity-1e13",
-        lambda: SEATS.change(date(2026, 3, 13), quantity=10**13),
+        lambda: SEATS.change(on=date(2026, 3, 13), quantity=10**13),
         OutOfBoundsError,
         _seats_unchanged,
     ),
@@ -147,7 +147,7 @@ CASES = [
     ),
     Case(
         "bounds-change-price-times-seats",
-        lambda: SEATS.change(date(2026, 3, 13), unit_price=eur("999999999999999")),
+        lambda: SEATS.change(on=date(2026, 3, 13), unit_price=eur("999999999999999")),
         OutOfBoundsError,
         _seats_unchanged,
     ),
@@ -266,7 +266,7 @@ CASES = [
     Case("bounds-one-time-due-9999", lambda: one_time(due_on=FAR), OutOfBoundsError),
     Case(
         "bounds-change-on-far",
-        lambda: SEATS.change(date(3000, 1, 1), quantity=4),
+        lambda: SEATS.change(on=date(3000, 1, 1), quantity=4),
         OutOfBoundsError,
         _seats_unchanged,
     ),

@@ -95,7 +95,7 @@ def describe_line(line: InvoiceLine, *, locale: str) -> str:
     >>> from subbill import RecurringCharge, ChargePlan, bill_subscription
     >>> pro = RecurringCharge(code="pro", description="Pro", unit_price=Money("50", "EUR"),
     ...                       start=date(2026, 3, 1))
-    >>> old, new = pro.change(date(2026, 3, 13), unit_price=Money("80", "EUR"),
+    >>> old, new = pro.change(on=date(2026, 3, 13), unit_price=Money("80", "EUR"),
     ...                       reason="plan_change")
     >>> first = bill_subscription(ChargePlan(id="S", customer="C", currency="EUR",
     ...     charges=(pro,)), as_of=date(2026, 3, 1))
