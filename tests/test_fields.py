@@ -28,11 +28,13 @@ from subbill import (
     InvalidTypeError,
     LicenseAccount,
     LicenseLedger,
+    LineItem,
     Money,
     RecurringCharge,
     Subscription,
     TaxRate,
     bill_subscription,
+    prorate,
     renewal_dashboard,
 )
 from subbill._validate import CONTROL_CHARACTERS, check_line, escape_controls
@@ -296,3 +298,32 @@ def test_cli_never_prints_a_forged_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1
     assert "customer='ACME\\nTotal due: 0.00 EUR' holds U+000A" in err
+
+
+DAY = date(2026, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: prorate("10.00", 1), r"^amount='10.00' must be a Money$"),
+        (
+            lambda: RecurringCharge(code="p", description="P", unit_price="10", start=DAY),
+            r"^unit_price='10' must be a Money$",
+        ),
+        (
+            lambda: LineItem(code="s", name="S", unit_price=10),
+            r"^unit_price=10 must be a Money$",
+        ),
+        (
+            lambda: ChargePlan(id="S", customer="C", currency="EUR", charges=("pro",)),
+            r"^charges\[0\]='pro' must be a RecurringCharge",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_a_type_error_not_a_value_error(build, message):
+    # Issue 12: type errors were raised as InvalidArgumentError (a ValueError).
+    with pytest.raises(InvalidTypeError, match=message) as raised:
+        build()
+    assert isinstance(raised.value, TypeError)
+    assert not isinstance(raised.value, ValueError)

@@ -137,9 +137,14 @@ class BillingTerms:
 def _check_subscription(instance: ChargePlan, _attribute: Any, _value: object) -> None:
     currency = instance.currency
     keys: set[str] = set()
-    for charge in (*instance.charges, *instance.one_time):
+    for index, charge in enumerate((*instance.charges, *instance.one_time)):
         if not isinstance(charge, RecurringCharge | OneTimeCharge):
-            raise InvalidArgumentError(f"charges contains {charge!r}, not a charge")
+            where = (
+                f"charges[{index}]"
+                if index < len(instance.charges)
+                else f"one_time[{index - len(instance.charges)}]"
+            )
+            raise InvalidTypeError(where, charge, "a RecurringCharge or a OneTimeCharge")
         if charge.currency != currency:
             raise InvalidArgumentError(
                 f"charge {charge.code!r} is in {charge.currency}; subscription "

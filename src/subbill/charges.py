@@ -28,6 +28,7 @@ from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
     InvalidQuantityError,
+    InvalidTypeError,
     OutOfBoundsError,
 )
 from subbill.money import (
@@ -85,7 +86,7 @@ def to_quantity(value: object) -> Decimal:
 
 def _check_money(_instance: Any, attribute: Any, value: Money) -> None:
     if not isinstance(value, Money):
-        raise InvalidArgumentError(f"{attribute.name}={value!r} must be a Money")
+        raise InvalidTypeError(attribute.name, value, "a Money")
     check_money(attribute.name, value)
 
 
@@ -103,9 +104,9 @@ def _check_period_price(instance: RecurringCharge | OneTimeCharge) -> None:
 
 def _check_discounts(instance: Any, _attribute: Any, discounts: tuple[Discount, ...]) -> None:
     currency = instance.unit_price.currency
-    for discount in discounts:
+    for index, discount in enumerate(discounts):
         if not isinstance(discount, Discount):
-            raise InvalidArgumentError(f"discounts contains {discount!r}, not a Discount")
+            raise InvalidTypeError(f"discounts[{index}]", discount, "a Discount")
         if discount.amount is not None and discount.amount.currency != currency:
             raise InvalidArgumentError(
                 f"discount {discount.code!r} is in {discount.amount.currency} but the charge "
@@ -114,9 +115,9 @@ def _check_discounts(instance: Any, _attribute: Any, discounts: tuple[Discount, 
 
 
 def _check_rates(_instance: Any, _attribute: Any, rates: tuple[TaxRate, ...]) -> None:
-    for rate in rates:
+    for index, rate in enumerate(rates):
         if not isinstance(rate, TaxRate):
-            raise InvalidArgumentError(f"tax_rates contains {rate!r}, not a TaxRate")
+            raise InvalidTypeError(f"tax_rates[{index}]", rate, "a TaxRate")
     if len({rate.inclusive for rate in rates}) > 1:
         raise InvalidArgumentError(
             "tax_rates mixes inclusive and exclusive rates; a charge's rates must agree"

@@ -645,7 +645,7 @@ class Invoice:
         ('paid', Money('15.00', 'EUR'))
         """
         if not isinstance(payment, Payment):
-            raise InvalidArgumentError(f"payment={payment!r} must be a Payment")
+            raise InvalidTypeError("payment", payment, "a Payment")
         if payment.amount.currency != self.currency:
             raise CurrencyMismatchError(self.currency, payment.amount.currency, "pay")
         if self.kind is DocumentKind.CREDIT_NOTE or self.status not in (

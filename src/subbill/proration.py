@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from subbill._validate import instance_of
-from subbill.errors import InvalidArgumentError, InvalidPeriodError
+from subbill.errors import InvalidArgumentError, InvalidPeriodError, InvalidTypeError
 from subbill.money import Money, Number, read_fraction
 from subbill.periods import (
     BillingSchedule,
@@ -260,9 +260,9 @@ def billable_periods(
                 f"end={end.isoformat()} must be after start={start.isoformat()}"
             )
     if not isinstance(frequency, Frequency):
-        raise InvalidArgumentError(f"frequency={frequency!r} must be a Frequency, e.g. MONTHLY")
+        raise InvalidTypeError("frequency", frequency, "a Frequency, e.g. MONTHLY")
     if not isinstance(timing, BillingTiming):
-        raise InvalidArgumentError(f"timing={timing!r} must be a BillingTiming")
+        raise InvalidTypeError("timing", timing, "a BillingTiming")
     schedule = schedule_for(start, frequency, billing_day=billing_day, anchor=anchor)
     return periods_over(
         start,
@@ -295,7 +295,7 @@ def periods_over(
     ['1/2', '1', '3/10']
     """
     if not isinstance(basis, ProrationBasis):
-        raise InvalidArgumentError(f"basis={basis!r} must be a ProrationBasis")
+        raise InvalidTypeError("basis", basis, "a ProrationBasis")
     if basis is ProrationBasis.THIRTY_DAY_MONTH and not schedule.frequency.is_month_based:
         raise InvalidArgumentError(
             f"basis={basis.value} needs a month-based frequency, not frequency={schedule.frequency}"
@@ -344,7 +344,7 @@ def prorate(amount: Money, factor: Number, *, rounding: str = ROUND_HALF_UP) -> 
     Money('19.35', 'EUR')
     """
     if not isinstance(amount, Money):
-        raise InvalidArgumentError(f"amount={amount!r} must be a Money")
+        raise InvalidTypeError("amount", amount, "a Money")
     exact = read_fraction(factor, "factor")
     if exact < 0:
         raise InvalidArgumentError(f"factor={factor!r} must be >= 0")

@@ -92,7 +92,7 @@ def _check_line(instance: LineItem, _attribute: Any, _value: object) -> None:
     check_line("code", instance.code)
     check_line("name", instance.name)
     if not isinstance(instance.unit_price, Money):
-        raise InvalidArgumentError(f"unit_price={instance.unit_price!r} must be a Money")
+        raise InvalidTypeError("unit_price", instance.unit_price, "a Money")
     for discount in instance.discounts:
         if not isinstance(discount, Discount) or not discount.is_per_unit:
             raise InvalidArgumentError(
@@ -208,9 +208,9 @@ class LineItem:
 def _check_lines(instance: Any, _attribute: Any, lines: tuple[LineItem, ...]) -> None:
     currency = instance.currency
     codes = set()
-    for line in lines:
+    for index, line in enumerate(lines):
         if not isinstance(line, LineItem):
-            raise InvalidArgumentError(f"lines contains {line!r}, not a LineItem")
+            raise InvalidTypeError(f"lines[{index}]", line, "a LineItem")
         if line.unit_price.currency != currency:
             raise InvalidArgumentError(
                 f"line {line.code!r} is in {line.unit_price.currency}, not currency={currency}"
@@ -226,9 +226,9 @@ def _currency(value: object) -> str:
 
 def _check_offer_discounts(instance: Any, _attribute: Any, discounts: tuple[Discount, ...]) -> None:
     codes = {line.code for line in instance.lines}
-    for discount in discounts:
+    for index, discount in enumerate(discounts):
         if not isinstance(discount, Discount):
-            raise InvalidArgumentError(f"discounts contains {discount!r}, not a Discount")
+            raise InvalidTypeError(f"discounts[{index}]", discount, "a Discount")
         unknown = sorted(set(discount.applies_to or ()) - codes)
         if unknown:
             close = difflib.get_close_matches(unknown[0], sorted(codes), n=1)
