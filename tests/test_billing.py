@@ -30,12 +30,7 @@ from subbill.billing import NegativeBalancePolicy
 from subbill.invoices import DocumentKind, LineKind
 from subbill.proration import BillingTiming, period_factor
 from subbill.taxes import TaxRounding
-
-VAT = TaxRate(name="TVA 20 %", percent="20")
-
-
-def eur(amount):
-    return Money(amount, "EUR")
+from tests.builders import VAT, eur
 
 
 def plan(price="50.00", *, code="pro", start=date(2026, 3, 1), **kw):

@@ -56,12 +56,7 @@ from subbill.money import (
 )
 from subbill.periods import add_months, check_payment_terms_days
 from subbill.taxes import line_taxes
-
-VAT = TaxRate(name="TVA 20 %", percent="20")
-
-
-def eur(amount: str) -> Money:
-    return Money(amount, "EUR")
+from tests.builders import VAT, eur
 
 
 def charge(**fields: object) -> RecurringCharge:

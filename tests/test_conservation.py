@@ -28,17 +28,11 @@ from subbill import (
     OneTimeCharge,
     ProrationBasis,
     RecurringCharge,
-    TaxRate,
     bill_subscription,
 )
 from subbill.invoices import LineKind
 from subbill.proration import BillingTiming
-
-VAT = TaxRate(name="TVA 20 %", percent="20")
-
-
-def eur(amount):
-    return Money(amount, "EUR")
+from tests.builders import VAT, eur
 
 
 def charge(price="10.00", *, start=date(2026, 3, 1), end=None, code="plan", **fields):

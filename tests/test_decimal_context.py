@@ -39,6 +39,7 @@ from subbill import (
 from subbill.l10n import describe_proration, format_money, invoice_html, invoice_text
 from subbill.proration import credit_unused
 from subbill.taxes import TaxRounding, line_taxes, tax_breakdown
+from tests.builders import VAT, eur
 
 ALL_SIGNALS = [
     decimal.Clamped,
@@ -72,7 +73,6 @@ CONTEXTS = {
     "every trap, prec=1": decimal.Context(prec=1, rounding=decimal.ROUND_UP, traps=ALL_SIGNALS),
 }
 
-VAT = TaxRate(name="TVA 20 %", percent="20")
 REDUCED = TaxRate(name="TVA 5,5 %", percent="5.5")
 
 
@@ -98,10 +98,6 @@ def caller_context(context: decimal.Context) -> Iterator[None]:
         yield
         assert decimal.getcontext() is active, "the caller's context object was replaced"
         assert _snapshot(active) == before, "the caller's context was changed"
-
-
-def eur(amount: str) -> Money:
-    return Money(amount, "EUR")
 
 
 def _money_calls() -> list[object]:

@@ -21,38 +21,15 @@ from subbill import (
     Quote,
     QuoteStatus,
     SubscriptionStatus,
-    TaxRate,
     bill_subscription,
     checkout,
     purchase,
 )
 from subbill.errors import InvalidStateError, UnknownCurrencyError
 from subbill.invoices import InvalidTransitionError
+from tests.builders import eur, seo, website
 
-VAT = TaxRate(name="TVA 20 %", percent="20")
 PAID = date(2026, 1, 15)
-
-
-def eur(amount):
-    return Money(amount, "EUR")
-
-
-def website():
-    return LineItem(
-        code="site", name="Création du site web", unit_price=eur("3000.00"), tax_rates=(VAT,)
-    )
-
-
-def seo(**kw):
-    return LineItem(
-        code="seo",
-        name="SEO mensuel",
-        unit_price=eur("500.00"),
-        frequency=MONTHLY,
-        billing_start=BillingStart.after_months(6),
-        tax_rates=(VAT,),
-        **kw,
-    )
 
 
 def link(*lines, discounts=()):
