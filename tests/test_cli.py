@@ -22,6 +22,7 @@ from subbill import _structure, catalog, cli, licenses, quotes, subscriptions
 from subbill.cli import main
 from subbill.periods import BillingStart
 from subbill.storage import SQLiteStore
+from tests.stores import database_content
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 CATALOG = EXAMPLES / "catalogue_saas.json"
@@ -571,15 +572,6 @@ def billed(capsys, loaded: Path) -> Path:
     """The loaded database, billed as of 1 April 2026: invoices F-2026-000001 and 2."""
     assert run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", loaded)[0] == 0
     return loaded
-
-
-def database_content(path: Path) -> list[str]:
-    """Everything the database holds, as SQL (compared before and after a command)."""
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return list(connection.iterdump())
-    finally:
-        connection.close()
 
 
 def folder_files(folder: Path) -> dict[str, bytes]:
