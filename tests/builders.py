@@ -75,3 +75,32 @@ def fleet(count: int) -> list[ChargePlan]:
             )
         )
     return result
+
+
+# -- the same facts as input documents (JSON/TOML fields), for the CLI and the readers ----------
+
+VAT_FIELDS = {"name": "TVA 20 %", "percent": "20"}
+
+
+def subscription_fields(**changes: Any) -> dict[str, Any]:
+    """Boulangerie Martin's monthly ``essentiel`` subscription with CRM, as input fields."""
+    return {
+        "id": "S1",
+        "customer": "Boulangerie Martin",
+        "plan": "essentiel",
+        "start": "2026-03-01",
+        "frequency": "monthly",
+        "modules": ["crm"],
+        "tax": VAT_FIELDS,
+    } | changes
+
+
+def account_fields(**changes: Any) -> dict[str, Any]:
+    """Garage Petit's two-year account of 6 TBox seats, as input fields."""
+    return {
+        "customer": "Garage Petit",
+        "product": "TBox",
+        "seats": 6,
+        "start": "2025-09-15",
+        "years": 2,
+    } | changes

@@ -22,24 +22,15 @@ from subbill import _structure, catalog, cli, licenses, quotes, subscriptions
 from subbill.cli import main
 from subbill.periods import BillingStart
 from subbill.storage import SQLiteStore
+from tests.builders import VAT_FIELDS as TVA
+from tests.builders import subscription_fields
 from tests.stores import database_content
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 CATALOG = EXAMPLES / "catalogue_saas.json"
-TVA = {"name": "TVA 20 %", "percent": "20"}
 SUBSCRIPTIONS = {
     "subscriptions": [
-        {
-            "id": "S1",
-            "customer": "Boulangerie Martin",
-            "plan": "essentiel",
-            "start": "2026-03-01",
-            "frequency": "monthly",
-            "modules": ["crm"],
-            "addons": [],
-            "billing_day": None,
-            "tax": TVA,
-        },
+        subscription_fields(addons=[], billing_day=None),
         {
             "id": "S2",
             "customer": "Garage Petit",

@@ -14,31 +14,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subbill import (
-    ANNUAL,
-    MONTHLY,
-    QUARTERLY,
-    BillingStart,
-    Discount,
-    Duration,
-    LineItem,
-    PaymentLink,
-    Quote,
-    QuoteStatus,
-    SubscriptionStatus,
-    purchase,
-)
 from subbill.billing import BillingState, bill_subscription
 from subbill.cli import main
 from subbill.customers import Customer, CustomerKind
+from subbill.discounts import Discount, Duration
 from subbill.errors import InvalidArgumentError, InvalidStateError, InvalidTypeError
 from subbill.invoices import InvoiceStatus, Payment
 from subbill.l10n import portal_text
 from subbill.payments import Card, Wallet
+from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, BillingStart
 from subbill.portal import portal_overview
+from subbill.quotes import LineItem, PaymentLink, Quote, QuoteStatus, purchase
 from subbill.service import pay_invoice, replace_subscription, run_billing, store_purchase
 from subbill.storage import MemoryStore, SQLiteStore
-from subbill.subscriptions import QuotedLine, Subscription
+from subbill.subscriptions import QuotedLine, Subscription, SubscriptionStatus
 from subbill.taxes import LineTax, tax_breakdown
 from subbill.usage import explain_invoice, monthly_review
 from tests.builders import VAT as TVA

@@ -5,28 +5,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subbill import (
-    ANNUAL,
-    MONTHLY,
-    QUARTERLY,
-    BillingStart,
-    Discount,
-    Duration,
-    Frequency,
+from subbill.billing import bill_subscription
+from subbill.discounts import Discount, Duration
+from subbill.errors import (
     InvalidArgumentError,
+    InvalidStateError,
     InvalidTypeError,
-    LineItem,
-    Money,
-    PaymentLink,
-    Quote,
-    QuoteStatus,
-    SubscriptionStatus,
-    bill_subscription,
-    checkout,
-    purchase,
+    UnknownCurrencyError,
 )
-from subbill.errors import InvalidStateError, UnknownCurrencyError
 from subbill.invoices import InvalidTransitionError
+from subbill.money import Money
+from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, BillingStart, Frequency
+from subbill.quotes import LineItem, PaymentLink, Quote, QuoteStatus, checkout, purchase
+from subbill.subscriptions import SubscriptionStatus
 from tests.builders import eur, seo, website
 
 PAID = date(2026, 1, 15)
