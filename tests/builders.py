@@ -104,3 +104,16 @@ def account_fields(**changes: Any) -> dict[str, Any]:
         "start": "2025-09-15",
         "years": 2,
     } | changes
+
+
+def seo_fields(**changes: Any) -> dict[str, Any]:
+    """A payment link's SEO line (500.00 a month for 12 payments, from six months on)."""
+    return {
+        "code": "seo",
+        "name": "Référencement (SEO)",
+        "unit_price": "500.00",
+        "frequency": "monthly",
+        "start": {"after_months": 6},
+        "payments": 12,
+        "tax": VAT_FIELDS,
+    } | changes

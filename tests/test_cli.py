@@ -23,7 +23,7 @@ from subbill.cli import main
 from subbill.periods import BillingStart
 from subbill.storage import SQLiteStore
 from tests.builders import VAT_FIELDS as TVA
-from tests.builders import subscription_fields
+from tests.builders import seo_fields, subscription_fields
 from tests.stores import database_content
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -77,15 +77,7 @@ LINK = {
             "quantity": 1,
             "tax": TVA,
         },
-        {
-            "code": "seo",
-            "name": "Référencement (SEO)",
-            "unit_price": "500.00",
-            "frequency": "monthly",
-            "start": {"after_months": 6},
-            "payments": 12,
-            "tax": TVA,
-        },
+        seo_fields(),
     ],
     "discounts": [{"code": "LANCEMENT", "percent": "10", "once": True}],
 }

@@ -52,16 +52,7 @@ ALL_SIGNALS = [
     decimal.Underflow,
     decimal.FloatOperation,
 ]
-ROUNDINGS = [
-    decimal.ROUND_CEILING,
-    decimal.ROUND_DOWN,
-    decimal.ROUND_FLOOR,
-    decimal.ROUND_HALF_DOWN,
-    decimal.ROUND_HALF_EVEN,
-    decimal.ROUND_HALF_UP,
-    decimal.ROUND_UP,
-    decimal.ROUND_05UP,
-]
+ROUNDINGS = [getattr(decimal, name) for name in dir(decimal) if name.startswith("ROUND_")]
 
 CONTEXTS = {
     "prec=4": decimal.Context(prec=4),

@@ -27,7 +27,7 @@ from subbill.quotes import LineItem, PaymentLink, Quote, QuoteStatus
 from subbill.subscriptions import Subscription
 from subbill.taxes import TaxRate
 from tests.builders import VAT_FIELDS as TVA
-from tests.builders import account_fields, subscription_fields
+from tests.builders import account_fields, seo_fields, subscription_fields
 from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
 
 CATALOG = seed_catalog()
@@ -38,16 +38,7 @@ LINK = {
     "currency": "EUR",
     "lines": [
         {"code": "site", "name": "Création du site web", "unit_price": "3000.00", "tax": TVA},
-        {
-            "code": "seo",
-            "name": "Référencement (SEO)",
-            "unit_price": "500.00",
-            "frequency": "monthly",
-            "start": {"after_months": 6},
-            "payments": 12,
-            "tax": [TVA],
-            "discounts": [{"code": "FIDELITE", "amount": "50", "months": 3}],
-        },
+        seo_fields(tax=[TVA], discounts=[{"code": "FIDELITE", "amount": "50", "months": 3}]),
     ],
     "discounts": [{"code": "LANCEMENT", "percent": "10", "once": True}],
 }
