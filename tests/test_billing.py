@@ -6,36 +6,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subbill import (
-    ANNUAL,
-    MONTHLY,
-    QUARTERLY,
+from subbill.billing import (
     ChargePlan,
-    Discount,
-    Duration,
-    Frequency,
-    InvalidArgumentError,
-    Money,
-    OneTimeCharge,
-    Payment,
-    Period,
-    RecurringCharge,
-    TaxRate,
+    NegativeBalancePolicy,
     bill_run,
     bill_subscription,
-    prorate,
     record_payment,
 )
-from subbill.billing import NegativeBalancePolicy
-from subbill.invoices import DocumentKind, LineKind
-from subbill.proration import BillingTiming, period_factor
-from subbill.taxes import TaxRounding
-
-VAT = TaxRate(name="TVA 20 %", percent="20")
-
-
-def eur(amount):
-    return Money(amount, "EUR")
+from subbill.charges import OneTimeCharge, RecurringCharge
+from subbill.discounts import Discount, Duration
+from subbill.errors import InvalidArgumentError
+from subbill.invoices import DocumentKind, LineKind, Payment
+from subbill.money import Money
+from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, Frequency, Period
+from subbill.proration import BillingTiming, period_factor, prorate
+from subbill.taxes import TaxRate, TaxRounding
+from tests.builders import VAT, eur
 
 
 def plan(price="50.00", *, code="pro", start=date(2026, 3, 1), **kw):

@@ -17,27 +17,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subbill import (
-    ANNUAL,
-    MONTHLY,
-    BillingSchedule,
-    BillingStart,
-    ChargePlan,
-    Discount,
-    Duration,
-    Frequency,
+from subbill.billing import ChargePlan, bill_subscription
+from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
+from subbill.discounts import Discount, Duration
+from subbill.errors import (
     InvalidArgumentError,
-    Money,
-    OneTimeCharge,
+    InvalidBillingDayError,
+    InvalidFrequencyError,
+    InvalidQuantityError,
     OutOfBoundsError,
-    Period,
-    RecurringCharge,
-    TaxRate,
-    bill_subscription,
-    billable_periods,
 )
-from subbill.charges import to_quantity
-from subbill.errors import InvalidBillingDayError, InvalidFrequencyError, InvalidQuantityError
 from subbill.money import (
     MAX_AMOUNT,
     MAX_AMOUNT_PLACES,
@@ -52,16 +41,22 @@ from subbill.money import (
     MAX_QUANTITY,
     MAX_QUANTITY_PLACES,
     MIN_DATE,
+    Money,
     currency_precision,
 )
-from subbill.periods import add_months, check_payment_terms_days
-from subbill.taxes import line_taxes
-
-VAT = TaxRate(name="TVA 20 %", percent="20")
-
-
-def eur(amount: str) -> Money:
-    return Money(amount, "EUR")
+from subbill.periods import (
+    ANNUAL,
+    MONTHLY,
+    BillingSchedule,
+    BillingStart,
+    Frequency,
+    Period,
+    add_months,
+    check_payment_terms_days,
+)
+from subbill.proration import billable_periods
+from subbill.taxes import TaxRate, line_taxes
+from tests.builders import VAT, eur
 
 
 def charge(**fields: object) -> RecurringCharge:

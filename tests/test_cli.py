@@ -22,23 +22,15 @@ from subbill import _structure, catalog, cli, licenses, quotes, subscriptions
 from subbill.cli import main
 from subbill.periods import BillingStart
 from subbill.storage import SQLiteStore
+from tests.builders import VAT_FIELDS as TVA
+from tests.builders import seo_fields, subscription_fields
+from tests.stores import database_content
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 CATALOG = EXAMPLES / "catalogue_saas.json"
-TVA = {"name": "TVA 20 %", "percent": "20"}
 SUBSCRIPTIONS = {
     "subscriptions": [
-        {
-            "id": "S1",
-            "customer": "Boulangerie Martin",
-            "plan": "essentiel",
-            "start": "2026-03-01",
-            "frequency": "monthly",
-            "modules": ["crm"],
-            "addons": [],
-            "billing_day": None,
-            "tax": TVA,
-        },
+        subscription_fields(addons=[], billing_day=None),
         {
             "id": "S2",
             "customer": "Garage Petit",
@@ -85,15 +77,7 @@ LINK = {
             "quantity": 1,
             "tax": TVA,
         },
-        {
-            "code": "seo",
-            "name": "Référencement (SEO)",
-            "unit_price": "500.00",
-            "frequency": "monthly",
-            "start": {"after_months": 6},
-            "payments": 12,
-            "tax": TVA,
-        },
+        seo_fields(),
     ],
     "discounts": [{"code": "LANCEMENT", "percent": "10", "once": True}],
 }
@@ -571,15 +555,6 @@ def billed(capsys, loaded: Path) -> Path:
     """The loaded database, billed as of 1 April 2026: invoices F-2026-000001 and 2."""
     assert run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", loaded)[0] == 0
     return loaded
-
-
-def database_content(path: Path) -> list[str]:
-    """Everything the database holds, as SQL (compared before and after a command)."""
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return list(connection.iterdump())
-    finally:
-        connection.close()
 
 
 def folder_files(folder: Path) -> dict[str, bytes]:

@@ -15,30 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subbill import (
-    ANNUAL,
-    MONTHLY,
-    QUARTERLY,
-    BillingState,
-    ChargePlan,
-    Discount,
-    Duration,
-    InvalidStateError,
-    Money,
-    OneTimeCharge,
-    ProrationBasis,
-    RecurringCharge,
-    TaxRate,
-    bill_subscription,
-)
+from subbill.billing import BillingState, ChargePlan, bill_subscription
+from subbill.charges import OneTimeCharge, RecurringCharge
+from subbill.discounts import Discount, Duration
+from subbill.errors import InvalidStateError
 from subbill.invoices import LineKind
-from subbill.proration import BillingTiming
-
-VAT = TaxRate(name="TVA 20 %", percent="20")
-
-
-def eur(amount):
-    return Money(amount, "EUR")
+from subbill.money import Money
+from subbill.periods import ANNUAL, MONTHLY, QUARTERLY
+from subbill.proration import BillingTiming, ProrationBasis
+from tests.builders import VAT, eur
 
 
 def charge(price="10.00", *, start=date(2026, 3, 1), end=None, code="plan", **fields):

@@ -1,71 +1,16 @@
 """bill_run on a Dask cluster (two worker processes) gives the single-process results, in order."""
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
-from subbill import (
-    ANNUAL,
-    MONTHLY,
-    QUARTERLY,
-    BillingState,
-    ChargePlan,
-    Discount,
-    Duration,
-    Money,
-    OneTimeCharge,
-    RecurringCharge,
-    TaxRate,
-    bill_run,
-    bill_subscription,
-)
+from subbill import BillingState, bill_run, bill_subscription
+from tests.builders import fleet
 
 distributed = pytest.importorskip("distributed")
 
 AS_OF = date(2026, 6, 30)
-VAT = TaxRate(name="TVA 20 %", percent="20")
-
-
-def subscriptions(count: int) -> list[ChargePlan]:
-    frequencies = (MONTHLY, QUARTERLY, ANNUAL)
-    result = []
-    for n in range(count):
-        start = date(2025, 1, 1) + timedelta(days=(n * 41) % 500)
-        frequency = frequencies[n % len(frequencies)]
-        plan = RecurringCharge(
-            code="plan",
-            description="Plan",
-            unit_price=Money(f"{19 + n % 7}.90", "EUR"),
-            quantity=1 + n % 3,
-            frequency=frequency,
-            billing_day=1 + (n * 11) % 31,
-            start=start,
-            end=start + timedelta(days=200) if n % 4 == 0 else None,
-            discounts=(
-                (Discount.percent_off("WELCOME", "20", duration=Duration.periods(2)),)
-                if n % 5 == 0
-                else ()
-            ),
-            tax_rates=(VAT,),
-        )
-        setup = OneTimeCharge(
-            code="setup",
-            description="Set-up",
-            unit_price=Money("49.00", "EUR"),
-            due_on=start,
-            tax_rates=(VAT,),
-        )
-        result.append(
-            ChargePlan(
-                id=f"S{n:03d}",
-                customer=f"Customer {n:03d}",
-                currency="EUR",
-                charges=(plan,),
-                one_time=(setup,) if n % 2 else (),
-            )
-        )
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +30,7 @@ def test_cluster_has_two_worker_processes(client):
 
 
 def test_bill_run_on_a_dask_cluster_equals_the_single_process_run(client):
-    subs = subscriptions(100)
+    subs = fleet(100)
     alone = list(bill_run(subs, as_of=AS_OF))
     on_cluster = list(
         bill_run(subs, as_of=AS_OF, executor=client.get_executor(), chunk_size=7, max_pending=3)
@@ -96,7 +41,7 @@ def test_bill_run_on_a_dask_cluster_equals_the_single_process_run(client):
 
 
 def test_bill_run_on_a_dask_cluster_streams_subscriptions_with_their_states(client):
-    subs = subscriptions(60)
+    subs = fleet(60)
     half = date(2025, 12, 31)
     states = [bill_subscription(sub, as_of=half).state for sub in subs]
     alone = list(bill_run(zip(subs, states, strict=True), as_of=AS_OF))

@@ -39,6 +39,7 @@ from subbill import (
 from subbill.l10n import describe_proration, format_money, invoice_html, invoice_text
 from subbill.proration import credit_unused
 from subbill.taxes import TaxRounding, line_taxes, tax_breakdown
+from tests.builders import VAT, eur
 
 ALL_SIGNALS = [
     decimal.Clamped,
@@ -51,16 +52,7 @@ ALL_SIGNALS = [
     decimal.Underflow,
     decimal.FloatOperation,
 ]
-ROUNDINGS = [
-    decimal.ROUND_CEILING,
-    decimal.ROUND_DOWN,
-    decimal.ROUND_FLOOR,
-    decimal.ROUND_HALF_DOWN,
-    decimal.ROUND_HALF_EVEN,
-    decimal.ROUND_HALF_UP,
-    decimal.ROUND_UP,
-    decimal.ROUND_05UP,
-]
+ROUNDINGS = [getattr(decimal, name) for name in dir(decimal) if name.startswith("ROUND_")]
 
 CONTEXTS = {
     "prec=4": decimal.Context(prec=4),
@@ -72,7 +64,6 @@ CONTEXTS = {
     "every trap, prec=1": decimal.Context(prec=1, rounding=decimal.ROUND_UP, traps=ALL_SIGNALS),
 }
 
-VAT = TaxRate(name="TVA 20 %", percent="20")
 REDUCED = TaxRate(name="TVA 5,5 %", percent="5.5")
 
 
@@ -98,10 +89,6 @@ def caller_context(context: decimal.Context) -> Iterator[None]:
         yield
         assert decimal.getcontext() is active, "the caller's context object was replaced"
         assert _snapshot(active) == before, "the caller's context was changed"
-
-
-def eur(amount: str) -> Money:
-    return Money(amount, "EUR")
 
 
 def _money_calls() -> list[object]:

@@ -29,10 +29,8 @@ from subbill import (
     LicenseAccount,
     LicenseLedger,
     LineItem,
-    Money,
     RecurringCharge,
     Subscription,
-    TaxRate,
     bill_subscription,
     prorate,
     renewal_dashboard,
@@ -46,18 +44,14 @@ from subbill.l10n import dashboard_text, invoice_html, invoice_text
 from subbill.licenses import SeatRule, add_seats
 from subbill.pdf import Party, render_invoice_pdf
 from subbill.taxes import TaxRounding, line_taxes
+from tests.builders import VAT, eur
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()
-VAT = TaxRate(name="TVA 20 %", percent="20")
 FORGED = "ACME\nTotal due: 0.00 EUR"
 BAD_TEXTS = [
     "a\nb", "a\rb", "\x1b[31mred", "nul\x00", "\u202eevil", "a\u2066b", "a\x85b", "a\u2028b"
 ]
-
-
-def eur(amount):
-    return Money(amount, "EUR")
 
 
 def three_lines_of_three_cents(**policy):

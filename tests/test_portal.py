@@ -15,7 +15,6 @@ from subbill import (
     Discount,
     Duration,
     LineItem,
-    Money,
     Payment,
     Quote,
     RefusedError,
@@ -32,16 +31,19 @@ from subbill.l10n import refusal_text
 from subbill.payments import InvalidCardError, OtherMethod
 from subbill.pdf import Party, render_invoice_pdf
 from subbill.portal import InvoiceLabel, Ticket, TicketStatus
+from tests.builders import VAT, eur
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()
 AS_OF = date(2026, 4, 10)
-VAT = TaxRate(name="TVA 20 %", percent="20")
 VAT10 = TaxRate(name="TVA 10 %", percent="10")
 
 
-def eur(amount):
-    return Money(amount, "EUR")
+def acme(*, plan="pro", start=date(2026, 1, 1), **fields):
+    """ACME's subscription ``ABO-1`` to the seed catalog (``pro`` from 1 January 2026 unless
+    told)."""
+    fields.setdefault("id", "ABO-1")
+    return Subscription.create(customer="ACME", catalog=CATALOG, plan=plan, start=start, **fields)
 
 
 def visa(**kw):
@@ -68,14 +70,7 @@ def test_a_full_card_number_is_refused(number):
 
 
 def test_wallet_refuses_deleting_the_only_method_of_an_active_subscription():
-    sub = Subscription.create(
-        id="ABO-1",
-        customer="ACME",
-        catalog=CATALOG,
-        plan="pro",
-        start=date(2026, 1, 1),
-        payment_method="visa",
-    )
+    sub = acme(payment_method="visa")
     wallet = Wallet(customer="ACME").add(visa())
     assert wallet.default == "visa"
     with pytest.raises(RefusedError, match="only_method") as caught:
@@ -104,10 +99,7 @@ def test_wallet_refuses_deleting_the_only_method_of_an_active_subscription():
 
 
 def test_changing_the_default_card_does_not_move_the_subscription_but_change_payment_method_does():
-    sub = Subscription.create(
-        id="ABO-1", customer="ACME", catalog=CATALOG, plan="pro", start=date(2026, 1, 1),
-        payment_method="visa",
-    )
+    sub = acme(payment_method="visa")
     wallet = Wallet(customer="ACME").add(visa()).add(
         visa(id="mc", brand="Mastercard", last4="5555")
     )
@@ -119,15 +111,7 @@ def test_changing_the_default_card_does_not_move_the_subscription_but_change_pay
 
 
 def _portal_data():
-    sub = Subscription.create(
-        id="ABO-1",
-        customer="ACME",
-        catalog=CATALOG,
-        plan="pro",
-        start=date(2026, 1, 1),
-        modules=["stock", "crm"],
-        payment_method="visa",
-    )
+    sub = acme(modules=["stock", "crm"], payment_method="visa")
     numbering = InvoiceNumbering()
     first = bill_subscription(sub.to_charge_plan(CATALOG), as_of=date(2026, 3, 1))
     january = first.invoice.finalize(number="F-2026-000001")
@@ -138,14 +122,7 @@ def _portal_data():
         number=numbering.next_number("F-2026-000001", issued_on=date(2026, 4, 1))
     )
     march_due = bill_subscription(
-        Subscription.create(
-            id="ABO-1",
-            customer="ACME",
-            catalog=CATALOG,
-            plan="pro",
-            start=date(2026, 1, 1),
-            terms=BillingTerms(payment_terms_days=5),
-        ).to_charge_plan(CATALOG),
+        acme(terms=BillingTerms(payment_terms_days=5)).to_charge_plan(CATALOG),
         as_of=date(2026, 1, 1),
     ).invoice.finalize(number="F-2026-000000")
     quotes = [
@@ -257,27 +234,14 @@ def _text(pdf: bytes) -> str:
 
 
 def test_pdf_invoice_reads_back_with_number_totals_and_vat_breakdown():
-    sub = Subscription.create(
-        id="ABO-1",
-        customer="ACME",
-        catalog=CATALOG,
-        plan="business",
-        start=date(2026, 3, 1),
-        modules=["stock"],
-        tax_rates=(VAT,),
-    )
+    sub = acme(plan="business", start=date(2026, 3, 1), modules=["stock"], tax_rates=(VAT,))
     invoice = bill_subscription(sub.to_charge_plan(CATALOG), as_of=date(2026, 3, 1)).invoice
     from subbill.billing import draft_invoice  # noqa: PLC0415
     from subbill.invoices import InvoiceLine  # noqa: PLC0415, F401
 
     books = bill_subscription(
-        Subscription.create(
-            id="X",
-            customer="ACME",
-            catalog=CATALOG,
-            plan="essentiel",
-            start=date(2026, 3, 1),
-            tax_rates=(VAT10,),
+        acme(
+            id="X", plan="essentiel", start=date(2026, 3, 1), tax_rates=(VAT10,)
         ).to_charge_plan(CATALOG),
         as_of=date(2026, 3, 1),
     ).invoice

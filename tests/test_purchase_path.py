@@ -14,43 +14,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subbill import (
-    ANNUAL,
-    MONTHLY,
-    QUARTERLY,
-    BillingStart,
-    Discount,
-    Duration,
-    LineItem,
-    Money,
-    PaymentLink,
-    Quote,
-    QuoteStatus,
-    SubscriptionStatus,
-    TaxRate,
-    purchase,
-)
 from subbill.billing import BillingState, bill_subscription
 from subbill.cli import main
 from subbill.customers import Customer, CustomerKind
+from subbill.discounts import Discount, Duration
 from subbill.errors import InvalidArgumentError, InvalidStateError, InvalidTypeError
 from subbill.invoices import InvoiceStatus, Payment
 from subbill.l10n import portal_text
 from subbill.payments import Card, Wallet
+from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, BillingStart
 from subbill.portal import portal_overview
+from subbill.quotes import LineItem, PaymentLink, Quote, QuoteStatus, purchase
 from subbill.service import pay_invoice, replace_subscription, run_billing, store_purchase
 from subbill.storage import MemoryStore, SQLiteStore
-from subbill.subscriptions import QuotedLine, Subscription
+from subbill.subscriptions import QuotedLine, Subscription, SubscriptionStatus
 from subbill.taxes import LineTax, tax_breakdown
 from subbill.usage import explain_invoice, monthly_review
+from tests.builders import VAT as TVA
+from tests.builders import eur, seo, website
 from tests.seed_catalog import seed_catalog
 
-TVA = TaxRate(name="TVA 20 %", percent="20")
 PAID = date(2026, 8, 31)
-
-
-def eur(amount):
-    return Money(amount, "EUR")
 
 
 def site_and_seo(**fields):
@@ -60,17 +44,8 @@ def site_and_seo(**fields):
         id="LIEN-SITE",
         currency="EUR",
         lines=(
-            LineItem(
-                code="site", name="Création du site", unit_price=eur("1500"), tax_rates=(TVA,)
-            ),
-            LineItem(
-                code="seo",
-                name="Référencement (SEO)",
-                unit_price=eur("300"),
-                frequency=MONTHLY,
-                billing_start=BillingStart.after_months(6),
-                tax_rates=(TVA,),
-            ),
+            website("1500", name="Création du site"),
+            seo("300", name="Référencement (SEO)"),
         ),
         discounts=(Discount.percent_off("BIENVENUE", "10", duration=Duration.once()),),
         **fields,

@@ -5,54 +5,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subbill import (
-    ANNUAL,
-    MONTHLY,
-    QUARTERLY,
-    BillingStart,
-    Discount,
-    Duration,
-    Frequency,
+from subbill.billing import bill_subscription
+from subbill.discounts import Discount, Duration
+from subbill.errors import (
     InvalidArgumentError,
+    InvalidStateError,
     InvalidTypeError,
-    LineItem,
-    Money,
-    PaymentLink,
-    Quote,
-    QuoteStatus,
-    SubscriptionStatus,
-    TaxRate,
-    bill_subscription,
-    checkout,
-    purchase,
+    UnknownCurrencyError,
 )
-from subbill.errors import InvalidStateError, UnknownCurrencyError
 from subbill.invoices import InvalidTransitionError
+from subbill.money import Money
+from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, BillingStart, Frequency
+from subbill.quotes import LineItem, PaymentLink, Quote, QuoteStatus, checkout, purchase
+from subbill.subscriptions import SubscriptionStatus
+from tests.builders import eur, seo, website
 
-VAT = TaxRate(name="TVA 20 %", percent="20")
 PAID = date(2026, 1, 15)
-
-
-def eur(amount):
-    return Money(amount, "EUR")
-
-
-def website():
-    return LineItem(
-        code="site", name="Création du site web", unit_price=eur("3000.00"), tax_rates=(VAT,)
-    )
-
-
-def seo(**kw):
-    return LineItem(
-        code="seo",
-        name="SEO mensuel",
-        unit_price=eur("500.00"),
-        frequency=MONTHLY,
-        billing_start=BillingStart.after_months(6),
-        tax_rates=(VAT,),
-        **kw,
-    )
 
 
 def link(*lines, discounts=()):

@@ -53,6 +53,7 @@ from subbill.storage.sqlite import _MIGRATIONS, SCHEMA_VERSION
 from subbill.subscriptions import check_replacement
 from tests.fixtures import format_v1
 from tests.seed_catalog import seed_catalog
+from tests.stores import snapshot
 
 CATALOG = seed_catalog()
 START = date(2026, 1, 1)
@@ -60,26 +61,6 @@ START = date(2026, 1, 1)
 
 class BoomError(Exception):
     pass
-
-
-def snapshot(store):
-    """Everything a store can be asked, as comparable values."""
-    ids = store.subscription_ids()
-    invoices = store.invoices()
-    return {
-        "catalog": store.load_catalog(),
-        "subscriptions": [store.get_subscription(i) for i in ids],
-        "states": [store.get_billing_state(i) for i in ids],
-        "invoices": invoices,
-        "payments": [store.payments(i.number) for i in invoices],
-        "quotes": [store.get_quote(q) for q in store.quote_ids()],
-        "ledger": store.load_ledger(),
-        "accounts": store.license_accounts(),
-        "last_issued_on": store.last_issued_on(),
-        "customers": [store.get_customer(c) for c in store.customer_ids()],
-        "orders": store.orders(),
-        "wallets": [store.get_wallet(c) for c in ("C0", "C1", "C2")],
-    }
 
 
 def _write_then_fail(store, day, number):

@@ -9,23 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subbill import (
-    MONTHLY,
-    BillingStart,
-    Catalog,
-    Discount,
-    Duration,
-    Frequency,
-    LicenseAccount,
-    LineItem,
-    Money,
-    PaymentLink,
-    Quote,
-    QuoteStatus,
-    RefusedError,
-    Subscription,
-    TaxRate,
-)
 from subbill._structure import (
     CARD_SECURITY_KEYS,
     Problems,
@@ -34,44 +17,28 @@ from subbill._structure import (
     refuse_card_codes,
     show,
 )
-from subbill.catalog import CatalogError
-from subbill.errors import CardDataError, InputError
+from subbill.catalog import Catalog, CatalogError
+from subbill.discounts import Discount, Duration
+from subbill.errors import CardDataError, InputError, RefusedError
+from subbill.licenses import LicenseAccount
+from subbill.money import Money
+from subbill.periods import MONTHLY, BillingStart, Frequency
+from subbill.quotes import LineItem, PaymentLink, Quote, QuoteStatus
+from subbill.subscriptions import Subscription
+from subbill.taxes import TaxRate
+from tests.builders import VAT_FIELDS as TVA
+from tests.builders import account_fields, seo_fields, subscription_fields
 from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
 
 CATALOG = seed_catalog()
-TVA = {"name": "TVA 20 %", "percent": "20"}
-SUBSCRIPTION = {
-    "id": "S1",
-    "customer": "Boulangerie Martin",
-    "plan": "essentiel",
-    "start": "2026-03-01",
-    "frequency": "monthly",
-    "modules": ["crm"],
-    "tax": TVA,
-}
-ACCOUNT = {
-    "customer": "Garage Petit",
-    "product": "TBox",
-    "seats": 6,
-    "start": "2025-09-15",
-    "years": 2,
-    "reseller": "Revendeur Ouest",
-}
+SUBSCRIPTION = subscription_fields()
+ACCOUNT = account_fields(reseller="Revendeur Ouest")
 LINK = {
     "id": "L1",
     "currency": "EUR",
     "lines": [
         {"code": "site", "name": "Création du site web", "unit_price": "3000.00", "tax": TVA},
-        {
-            "code": "seo",
-            "name": "Référencement (SEO)",
-            "unit_price": "500.00",
-            "frequency": "monthly",
-            "start": {"after_months": 6},
-            "payments": 12,
-            "tax": [TVA],
-            "discounts": [{"code": "FIDELITE", "amount": "50", "months": 3}],
-        },
+        seo_fields(tax=[TVA], discounts=[{"code": "FIDELITE", "amount": "50", "months": 3}]),
     ],
     "discounts": [{"code": "LANCEMENT", "percent": "10", "once": True}],
 }

@@ -13,7 +13,6 @@ from subbill import (
     Catalog,
     Discount,
     InvalidArgumentError,
-    Money,
     Refused,
     RefusedError,
     Subscription,
@@ -27,14 +26,11 @@ from subbill.errors import InvalidStateError
 from subbill.invoices import LineKind, Payment
 from subbill.l10n import knows_refusal, refusal_text
 from subbill.subscriptions import ChangeDirection, can_add, can_deactivate, check_replacement
+from tests.builders import eur
 from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
 
 CATALOG = seed_catalog()
 START = date(2026, 3, 1)
-
-
-def eur(amount):
-    return Money(amount, "EUR")
 
 
 def new(plan="essentiel", **kw):

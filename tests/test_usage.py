@@ -10,7 +10,6 @@ from subbill import (
     Card,
     InvalidArgumentError,
     InvalidTypeError,
-    Money,
     Subscription,
     bill_subscription,
     explain_invoice,
@@ -21,14 +20,11 @@ from subbill.l10n import finding_text, knows_finding, story_text
 from subbill.payments import InvalidCardError, OtherMethod
 from subbill.subscriptions import ChangeDirection
 from subbill.usage import UsageState, check_usage, recommend_plan
+from tests.builders import eur
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()
 START = date(2026, 3, 1)
-
-
-def eur(amount):
-    return Money(amount, "EUR")
 
 
 def test_check_usage_states_and_threshold():

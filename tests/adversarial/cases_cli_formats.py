@@ -13,7 +13,6 @@ import contextlib
 import io
 import json
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 from subbill import cli
 from subbill.decisions import RefusedError
 from tests.adversarial import Case
+from tests.stores import database_content
 
 __all__ = ["CASES"]
 
@@ -101,12 +101,7 @@ def _template() -> Path:
 
 def _fingerprint(folder: Path) -> Any:
     """Every row of the database and every other file of the folder."""
-    db = folder / "billing.db"
-    connection = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        rows = list(connection.iterdump())
-    finally:
-        connection.close()
+    rows = database_content(folder / "billing.db")
     files = {
         p.name: p.read_bytes()
         for p in sorted(folder.iterdir())

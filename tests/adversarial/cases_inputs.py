@@ -22,26 +22,15 @@ from subbill._structure import entries
 from subbill.catalog import CatalogError
 from subbill.errors import CardDataError, InputError
 from tests.adversarial import Case
+from tests.builders import VAT_FIELDS as TVA
+from tests.builders import account_fields, subscription_fields
 from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
 
 CATALOG = seed_catalog()
 CATALOG_FILE = Path(__file__).parent.parent.parent / "examples" / "catalogue_saas.json"
-TVA = {"name": "TVA 20 %", "percent": "20"}
-SUBSCRIPTION = {
-    "id": "S1",
-    "customer": "Boulangerie Martin",
-    "plan": "pro",
-    "start": "2026-03-01",
-    "modules": ["stock"],
-    "tax": TVA,
-}
-ACCOUNT = {
-    "customer": "Garage Petit",
-    "product": "TBox",
-    "seats": 6,
-    "start": "2025-09-15",
-    "years": 2,
-}
+SUBSCRIPTION = subscription_fields(plan="pro", modules=["stock"])
+del SUBSCRIPTION["frequency"]  # these cases leave the frequency to the plan's default
+ACCOUNT = account_fields()
 LINE = {"code": "site", "name": "Site web", "unit_price": "3000.00", "tax": TVA}
 RECURRING = {
     "code": "seo",

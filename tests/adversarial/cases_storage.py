@@ -54,6 +54,7 @@ from subbill.storage.errors import (
 from subbill.taxes import TaxRounding
 from tests.adversarial import Case
 from tests.seed_catalog import seed_catalog
+from tests.stores import database_content, snapshot
 
 __all__ = ["CASES"]
 
@@ -73,32 +74,6 @@ def _new_folder() -> Path:
     folder = Path(_ROOT.name) / f"case{next(_folders)}"
     folder.mkdir()
     return folder
-
-
-def _snapshot(store: Any) -> dict[str, Any]:
-    """Everything a store can be asked, as comparable values."""
-    invoices = store.invoices()
-    ids = store.subscription_ids()
-    return {
-        "catalog": store.load_catalog(),
-        "subscriptions": [store.get_subscription(i) for i in ids],
-        "states": [store.get_billing_state(i) for i in ids],
-        "invoices": invoices,
-        "payments": [store.payments(i.number) for i in invoices],
-        "quotes": [store.get_quote(q) for q in store.quote_ids()],
-        "ledger": store.load_ledger(),
-        "accounts": store.license_accounts(),
-        "last_issued_on": store.last_issued_on(),
-    }
-
-
-def _dump(path: Path) -> list[str]:
-    """Everything an SQLite file holds, as SQL, read without changing it."""
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return list(connection.iterdump())
-    finally:
-        connection.close()
 
 
 def _fill(store: Any) -> Any:
@@ -194,8 +169,8 @@ class World:
             if p.is_file() and not p.name.startswith(self.db.name)
         }
         if self.memory is not None:
-            return _snapshot(self.memory), files
-        data = _dump(self.db) if self.db.exists() and _is_sqlite(self.db) else None
+            return snapshot(self.memory), files
+        data = database_content(self.db) if self.db.exists() and _is_sqlite(self.db) else None
         return data, files
 
 

@@ -1,0 +1,119 @@
+"""Shared test vocabulary: the VAT rate, euro amounts, the quoted lines of the agency's sale
+and the fleet of subscriptions the bill-run tests spread over workers.
+
+One place for the data several test modules build alike, so each test reads as its case.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from subbill.billing import ChargePlan
+from subbill.charges import OneTimeCharge, RecurringCharge
+from subbill.discounts import Discount, Duration
+from subbill.money import Money
+from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, BillingStart
+from subbill.quotes import LineItem
+from subbill.taxes import TaxRate
+
+VAT = TaxRate(name="TVA 20 %", percent="20")
+
+
+def eur(amount: "str | int | Decimal") -> Money:
+    """An amount in euros."""
+    return Money(amount, "EUR")
+
+
+def website(price: str = "3000.00", name: str = "Création du site web") -> LineItem:
+    """A one-time website build, taxed at VAT 20 %."""
+    return LineItem(code="site", name=name, unit_price=eur(price), tax_rates=(VAT,))
+
+
+def seo(price: str = "500.00", name: str = "SEO mensuel", **fields: Any) -> LineItem:
+    """Monthly SEO billed from six months after payment, taxed at VAT 20 %."""
+    return LineItem(
+        code="seo",
+        name=name,
+        unit_price=eur(price),
+        frequency=MONTHLY,
+        billing_start=BillingStart.after_months(6),
+        tax_rates=(VAT,),
+        **fields,
+    )
+
+
+def fleet(count: int) -> list[ChargePlan]:
+    """``count`` varied subscriptions (frequencies, billing days, ends, discounts, set-up fees)."""
+    frequencies = (MONTHLY, QUARTERLY, ANNUAL)
+    result = []
+    for n in range(count):
+        start = date(2025, 1, 1) + timedelta(days=(n * 41) % 500)
+        welcome = Discount.percent_off("WELCOME", "20", duration=Duration.periods(2))
+        plan = RecurringCharge(
+            code="plan",
+            description="Plan",
+            unit_price=eur(f"{19 + n % 7}.90"),
+            quantity=1 + n % 3,
+            frequency=frequencies[n % len(frequencies)],
+            billing_day=1 + (n * 11) % 31,
+            start=start,
+            end=start + timedelta(days=200) if n % 4 == 0 else None,
+            discounts=(welcome,) if n % 5 == 0 else (),
+            tax_rates=(VAT,),
+        )
+        setup = OneTimeCharge(
+            code="setup", description="Set-up", unit_price=eur("49.00"), due_on=start,
+            tax_rates=(VAT,),
+        )
+        result.append(
+            ChargePlan(
+                id=f"S{n:03d}",
+                customer=f"Customer {n:03d}",
+                currency="EUR",
+                charges=(plan,),
+                one_time=(setup,) if n % 2 else (),
+            )
+        )
+    return result
+
+
+# -- the same facts as input documents (JSON/TOML fields), for the CLI and the readers ----------
+
+VAT_FIELDS = {"name": "TVA 20 %", "percent": "20"}
+
+
+def subscription_fields(**changes: Any) -> dict[str, Any]:
+    """Boulangerie Martin's monthly ``essentiel`` subscription with CRM, as input fields."""
+    return {
+        "id": "S1",
+        "customer": "Boulangerie Martin",
+        "plan": "essentiel",
+        "start": "2026-03-01",
+        "frequency": "monthly",
+        "modules": ["crm"],
+        "tax": VAT_FIELDS,
+    } | changes
+
+
+def account_fields(**changes: Any) -> dict[str, Any]:
+    """Garage Petit's two-year account of 6 TBox seats, as input fields."""
+    return {
+        "customer": "Garage Petit",
+        "product": "TBox",
+        "seats": 6,
+        "start": "2025-09-15",
+        "years": 2,
+    } | changes
+
+
+def seo_fields(**changes: Any) -> dict[str, Any]:
+    """A payment link's SEO line (500.00 a month for 12 payments, from six months on)."""
+    return {
+        "code": "seo",
+        "name": "Référencement (SEO)",
+        "unit_price": "500.00",
+        "frequency": "monthly",
+        "start": {"after_months": 6},
+        "payments": 12,
+        "tax": VAT_FIELDS,
+    } | changes
