@@ -405,3 +405,27 @@ def brief(value: object) -> object:
 
 
 _BRIEF = decimal.Context(prec=11, rounding=decimal.ROUND_HALF_EVEN)
+
+
+# -- counts --------------------------------------------------------------------------------------
+
+
+def check_count(
+    name: str,
+    value: object,
+    *,
+    minimum: int = 0,
+    error: Callable[[str], Exception] = InvalidArgumentError,
+) -> int:
+    """Return ``value`` if it is an int (not a bool) ``>= minimum``; else raise ``error``.
+
+    >>> check_count("seats", 3, minimum=1)
+    3
+    >>> check_count("seats", True, minimum=1)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: seats=True must be an int >= 1
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise error(f"{name}={brief(value)!r} must be an int >= {minimum}")
+    return value

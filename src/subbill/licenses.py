@@ -23,7 +23,15 @@ from typing import Any, Self
 import attrs
 
 from subbill._structure import Positive, Problems, Text, structure
-from subbill._validate import check_enum, check_line, check_text, enum_of, one_line, to_tuple
+from subbill._validate import (
+    check_count,
+    check_enum,
+    check_line,
+    check_text,
+    enum_of,
+    one_line,
+    to_tuple,
+)
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.money import read_fraction
@@ -436,11 +444,8 @@ def renewal_form(
     """
     check_date("on", on)
     check_line("pool", pool)
-    if isinstance(years, bool) or not isinstance(years, int) or years < 1:
-        raise InvalidArgumentError(f"years={years!r} must be an int >= 1")
-    seats = account.seats if seats is None else seats
-    if isinstance(seats, bool) or not isinstance(seats, int) or seats < 1:
-        raise InvalidArgumentError(f"seats={seats!r} must be an int >= 1")
+    check_count("years", years, minimum=1)
+    seats = check_count("seats", account.seats if seats is None else seats, minimum=1)
     start = account.end
     if restart_on is not None:
         check_date("restart_on", restart_on)
@@ -569,8 +574,7 @@ def add_seats(
     check_date("on", on)
     check_enum("rule", rule, SeatRule)
     check_line("pool", pool)
-    if isinstance(seats, bool) or not isinstance(seats, int) or seats < 1:
-        raise InvalidArgumentError(f"seats={seats!r} must be an int >= 1")
+    check_count("seats", seats, minimum=1)
     if not account.start <= on < account.end:
         raise InvalidArgumentError(
             f"on={on.isoformat()} must be inside the term {account.start.isoformat()} – "

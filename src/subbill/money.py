@@ -29,7 +29,7 @@ from typing import Any, Final, Self, TypeAlias
 import attrs
 from babel.numbers import get_currency_precision, list_currencies
 
-from subbill._validate import brief
+from subbill._validate import brief, check_count
 from subbill.errors import (
     CurrencyMismatchError,
     FloatAmountError,
@@ -591,8 +591,7 @@ class Money:
         >>> Money("10", "JPY").split(3)
         (Money('4', 'JPY'), Money('3', 'JPY'), Money('3', 'JPY'))
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise InvalidAllocationError(f"n={brief(n)!r} must be an int >= 1")
+        check_count("n", n, minimum=1, error=InvalidAllocationError)
         if n > MAX_ALLOCATION_PARTS:
             raise OutOfBoundsError("n", brief(n), f"at most {MAX_ALLOCATION_PARTS:,} parts")
         return self.allocate([1] * n, rounding)

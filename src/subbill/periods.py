@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Self, TypeAlias
 
 import attrs
 
-from subbill._validate import brief, instance_of
+from subbill._validate import brief, check_count, instance_of
 from subbill.errors import (
     InvalidArgumentError,
     InvalidBillingDayError,
@@ -129,8 +129,7 @@ def _check_int(
     error: type[InvalidArgumentError | InvalidFrequencyError] = InvalidArgumentError,
 ) -> int:
     """An int from ``minimum`` (else ``error``) to ``maximum`` (else OutOfBoundsError)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise error(f"{name}={brief(value)!r} must be an int >= {minimum}")
+    value = check_count(name, value, minimum=minimum, error=error)
     if value > maximum:
         raise OutOfBoundsError(name, brief(value), f"at most {maximum} {unit}")
     return value

@@ -22,7 +22,7 @@ from typing import cast
 
 import attrs
 
-from subbill._validate import brief
+from subbill._validate import check_count
 from subbill.billing import bill_subscription
 from subbill.catalog import Catalog, Plan
 from subbill.errors import InvalidArgumentError, InvalidTypeError, SubbillError
@@ -86,8 +86,7 @@ def _check_counts(usage: Mapping[str, int], name: str = "usage") -> None:
     for resource, used in usage.items():
         if not isinstance(resource, str):
             raise InvalidTypeError(f"{name} key", resource, "a resource name (a str)")
-        if isinstance(used, bool) or not isinstance(used, int) or used < 0:
-            raise InvalidArgumentError(f"{name}[{resource!r}]={brief(used)!r} must be an int >= 0")
+        check_count(f"{name}[{resource!r}]", used)
 
 
 def _check_instance(name: str, value: object, kind: type) -> None:
