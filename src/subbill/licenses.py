@@ -18,7 +18,7 @@ import enum
 from collections.abc import Mapping
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any, Self
+from typing import Any, Required, Self, TypedDict, Unpack
 
 import attrs
 
@@ -46,10 +46,22 @@ __all__ = [
     "Renewal",
     "RenewalForm",
     "SeatRule",
+    "When",
+    "Years",
     "add_seats",
     "renew",
     "renewal_form",
 ]
+
+#: A number of licence-years: whole, or a fraction of a year (seats added mid-term).
+Years = Fraction | int
+
+
+class When(TypedDict, total=False):
+    """When and why a ledger movement happens: ``on`` (required) and ``reference``."""
+
+    on: Required[date]
+    reference: str
 
 
 class EntryKind(enum.Enum):
@@ -208,9 +220,10 @@ class LicenseLedger:
         self,
         kind: EntryKind,
         parties: tuple[str, str, str],
-        licence_years: Fraction | int,
+        licence_years: Years,
+        *,
         on: date,
-        reference: str,
+        reference: str = "",
     ) -> LicenseLedger:
         """:meth:`move` for the verbs below: ``parties`` is (source, target, product)."""
         source, target, product = parties
@@ -249,44 +262,22 @@ class LicenseLedger:
         )
 
     def transfer(
-        self,
-        source: str,
-        target: str,
-        product: str,
-        licence_years: Fraction | int,
-        *,
-        on: date,
-        reference: str = "",
+        self, source: str, target: str, product: str, licence_years: Years, **when: Unpack[When]
     ) -> LicenseLedger:
-        """Hand licence-years down the chain (partner → reseller)."""
-        return self._to(EntryKind.TRANSFER, (source, target, product), licence_years, on, reference)
+        """Hand licence-years down the chain (partner → reseller); ``on=``, ``reference=``."""
+        return self._to(EntryKind.TRANSFER, (source, target, product), licence_years, **when)
 
     def assign(
-        self,
-        source: str,
-        account: str,
-        product: str,
-        licence_years: Fraction | int,
-        *,
-        on: date,
-        reference: str = "",
+        self, source: str, account: str, product: str, licence_years: Years, **when: Unpack[When]
     ) -> LicenseLedger:
-        """Assign licence-years from a pool to a customer account."""
-        parties = (source, account, product)
-        return self._to(EntryKind.ASSIGNMENT, parties, licence_years, on, reference)
+        """Assign licence-years from a pool to a customer account; ``on=``, ``reference=``."""
+        return self._to(EntryKind.ASSIGNMENT, (source, account, product), licence_years, **when)
 
     def give_back(
-        self,
-        source: str,
-        target: str,
-        product: str,
-        licence_years: Fraction | int,
-        *,
-        on: date,
-        reference: str = "",
+        self, source: str, target: str, product: str, licence_years: Years, **when: Unpack[When]
     ) -> LicenseLedger:
         """Return licence-years up the chain (a customer leaves, a reseller hands back)."""
-        return self._to(EntryKind.RETURN, (source, target, product), licence_years, on, reference)
+        return self._to(EntryKind.RETURN, (source, target, product), licence_years, **when)
 
 
 def _show(value: Fraction) -> str:
