@@ -126,10 +126,10 @@ def test_period_intersection_overlap_and_split():
     assert q1.intersection(feb) == feb
     assert q1.overlaps(feb)
     assert q1.intersection(Period(date(2026, 4, 1), date(2026, 5, 1))) is None
-    first, second = q1.split(date(2026, 2, 15))
+    first, second = q1.split(on=date(2026, 2, 15))
     assert (first.days, second.days) == (45, 45)
     with pytest.raises(InvalidPeriodError, match="on=2026-01-01 must be strictly between"):
-        q1.split(date(2026, 1, 1))
+        q1.split(on=date(2026, 1, 1))
 
 
 # -- BillingSchedule ----------------------------------------------------------------------------

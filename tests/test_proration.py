@@ -218,7 +218,7 @@ def test_credit_unused_part_of_a_paid_period():
     assert credit_unused(price, march, on=date(2026, 3, 13)) == Money("30.65", "EUR")  # 19/31
     assert credit_unused(price, march, on=date(2026, 3, 1)) == price
     assert credit_unused(price, march, on=date(2026, 4, 1)) == Money.zero("EUR")
-    used = prorate(price, march.split(date(2026, 3, 13))[0].factor)
+    used = prorate(price, march.split(on=date(2026, 3, 13))[0].factor)
     assert used + credit_unused(price, march, on=date(2026, 3, 13)) == price
 
 
@@ -319,7 +319,7 @@ def test_splitting_a_billing_period_gives_two_factors_summing_to_one(frequency, 
     assume(cycle.days > 1)
     on = cycle.start + timedelta(days=1 + offset % (cycle.days - 1))
     whole = BillablePeriod(period=cycle, factor=Fraction(1))
-    first, second = whole.split(on)
+    first, second = whole.split(on=on)
     assert first.factor + second.factor == 1
     assert first.period.end == second.period.start == on
 
@@ -329,7 +329,7 @@ def test_splitting_a_day_based_period_sums_to_one(frequency, day, offset):
     cycle = BillingSchedule(anchor=day, frequency=frequency).period(0)
     assume(cycle.days > 1)
     on = cycle.start + timedelta(days=1 + offset % (cycle.days - 1))
-    first, second = BillablePeriod(period=cycle, factor=Fraction(1)).split(on)
+    first, second = BillablePeriod(period=cycle, factor=Fraction(1)).split(on=on)
     assert first.factor + second.factor == 1
 
 

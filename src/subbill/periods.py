@@ -411,7 +411,7 @@ class Period:
         end = min(self.end, other.end)
         return Period._make(start, end) if start < end else None
 
-    def split(self, on: date) -> tuple[Period, Period]:
+    def split(self, *, on: date) -> tuple[Period, Period]:
         """Cut into ``[start, on)`` and ``[on, end)``; ``on`` must be strictly inside."""
         check_date("on", on)
         if not self.start < on < self.end:

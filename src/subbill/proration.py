@@ -193,18 +193,18 @@ class BillablePeriod:
         """True when the period is shorter than its billing period."""
         return self.period != self.cycle
 
-    def split(self, on: date) -> tuple[BillablePeriod, BillablePeriod]:
+    def split(self, *, on: date) -> tuple[BillablePeriod, BillablePeriod]:
         """Cut at ``on`` into two billable periods of the same cycle and basis.
 
         Under ``ACTUAL_DAYS`` the two factors add up exactly to this one's.
 
         >>> whole = billable_periods(date(2026, 3, 1), as_of=date(2026, 3, 1),
         ...                          frequency=MONTHLY)[0]
-        >>> used, unused = whole.split(date(2026, 3, 13))
+        >>> used, unused = whole.split(on=date(2026, 3, 13))
         >>> used.factor, unused.factor, used.factor + unused.factor
         (Fraction(12, 31), Fraction(19, 31), Fraction(1, 1))
         """
-        first, second = self.period.split(on)
+        first, second = self.period.split(on=on)
         return (
             BillablePeriod(
                 period=first,
@@ -375,5 +375,5 @@ def credit_unused(
         return charged
     if on >= billed.period.end:
         return Money.zero(price.currency)
-    used = billed.split(on)[0].factor
+    used = billed.split(on=on)[0].factor
     return charged - prorate(price, used, rounding=rounding)

@@ -97,7 +97,7 @@ def main() -> None:
     (mars,) = billable_periods(
         date(2026, 3, 1), as_of=date(2026, 3, 1), frequency=MONTHLY, billing_day=1
     )
-    premier = mars.split(date(2026, 3, 13))[0]
+    premier = mars.split(on=date(2026, 3, 13))[0]
     print("Et pour un mois de mars facturé le 1er, un arrêt le 13 mars :")
     explication = describe_proration(
         prix_mensuel, premier, locale=LOCALE, reason="changement de plan"
