@@ -916,7 +916,9 @@ class Subscription:
         At the period's end, each quoted line stops at the end of **its own** current period
         (a monthly line at the month's end, an annual one at the year's end: nothing paid
         for is credited, nothing more is billed); the subscription is cancelled when the last
-        one stops. Catalog items stop at the end of the subscription's period.
+        one stops. Catalog items stop at the end of the subscription's period; on a
+        subscription that has both, everything stops then (a quoted line paid further is
+        credited the unused part).
         """
         check_date("on", on)
         if not isinstance(at_period_end, bool):
