@@ -871,3 +871,44 @@ def test_cancelling_at_period_end_never_cuts_a_line_paid_for_further():
         for n in run_billing(store, as_of=day).invoices
     ]
     assert later == []  # M stopped on 15 Mar, Support on 15 May: all paid, nothing credited
+
+
+def test_a_cancellation_credit_first_cancels_what_is_still_due_on_the_invoice(store):
+    # Second review's finding: February billed 120.00 TTC on 1 Feb and unpaid, cancelled at
+    # once on 11 Feb: the credit note of 77.15 was "owed back" on its own while the review
+    # and the portal chased 120.00. It now corrects that invoice: 42.85 left to pay, nothing
+    # to refund.
+    from subbill.payments import account_balance  # noqa: PLC0415
+
+    link = PaymentLink(
+        id="L",
+        currency="EUR",
+        lines=(
+            LineItem(
+                code="m", name="M", unit_price=eur("100"), frequency=MONTHLY, tax_rates=(TVA,)
+            ),
+        ),
+    )
+    store_purchase(store, purchase(link, paid_on=date(2026, 1, 1), customer="A", reference="x"))
+    run_billing(store, as_of=date(2026, 2, 1))
+    cancelled = store.get_subscription("x-S1").cancel(on=date(2026, 2, 11), at_period_end=False)
+    replace_subscription(store, cancelled)
+    (number,) = run_billing(store, as_of=date(2026, 2, 11)).invoices
+    note = store.get_invoice(number)
+    february = store.get_invoice("F-2026-000002")
+    assert (note.total, note.corrects) == (eur("-77.15"), "F-2026-000002")
+    assert (february.total, february.amount_due) == (eur("120.00"), eur("42.85"))
+    documents = store.invoices(subscription="x-S1")
+    payments = [p for d in documents for p in store.payments(d.number)]
+    balance = account_balance(
+        documents=documents,
+        currency="EUR",
+        payments=payments,
+        refunds=(),
+        state=store.get_billing_state("x-S1"),
+    )
+    assert (balance.due, balance.owed_on_credit_notes) == (eur("42.85"), eur("0"))
+    # The customer then pays what is left: the invoice is paid, nothing is owed either way.
+    rest = Payment(amount=eur("42.85"), paid_on=date(2026, 2, 12))
+    paid = pay_invoice(store, "F-2026-000002", rest)
+    assert paid.status is InvoiceStatus.PAID

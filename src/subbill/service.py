@@ -28,7 +28,13 @@ from datetime import date
 
 import attrs
 
-from subbill.billing import BillingState, bill_subscription, record_payment
+from subbill.billing import (
+    BillingState,
+    BillingTerms,
+    NegativeBalancePolicy,
+    bill_subscription,
+    record_payment,
+)
 from subbill.catalog import Catalog
 from subbill.errors import (
     InvalidArgumentError,
@@ -37,7 +43,7 @@ from subbill.errors import (
     StorageError,
     SubbillError,
 )
-from subbill.invoices import Invoice, InvoiceLine, Payment, credit_note_for
+from subbill.invoices import DocumentKind, Invoice, InvoiceLine, Payment, credit_note_for
 from subbill.money import Money
 from subbill.payments import record_credit_note
 from subbill.periods import check_billing_date, check_date
@@ -113,13 +119,65 @@ def _bill_one(
     except SubbillError as error:
         return BillingFailure(subscription=subscription_id, error=error)
     invoice = None
+    new_state = result.state
     if result.invoice is not None:
+        draft = result.invoice
+        target = _invoice_it_credits(store, subscription_id, draft, subscription.terms)
+        if target is not None:
+            draft = attrs.evolve(draft, corrects=target.number)
         number = store.next_invoice_number(issued_on=as_of)
-        invoice = result.invoice.finalize(number=number)
+        invoice = draft.finalize(number=number)
         store.add_invoice(invoice)
-    if invoice is not None or result.state != (BillingState() if state is None else state):
-        store.save_billing_state(subscription_id, result.state)
+        if target is not None:
+            # The credit first cancels what is still due on the invoice that billed those
+            # periods: a customer who has not paid is not owed a refund while dunned for
+            # the whole invoice. What was paid comes back to the credit balance.
+            applied = record_credit_note(target, invoice, new_state)
+            store.save_invoice(applied.invoice)
+            new_state = applied.state
+    if invoice is not None or new_state != (BillingState() if state is None else state):
+        store.save_billing_state(subscription_id, new_state)
     return invoice
+
+
+def _invoice_it_credits(
+    store: Store, subscription_id: str, draft: Invoice, terms: BillingTerms
+) -> Invoice | None:
+    """The open invoice a credit note of the engine corrects, if one billed all it credits.
+
+    Only for credit notes refunded on their own (``NegativeBalancePolicy.CREDIT_NOTE``):
+    each credited line must bill back part of a period that one still-open invoice of the
+    subscription billed under the same charge. The invoice is returned with the payments
+    the store recorded for it applied.
+    """
+    if (
+        draft.kind is not DocumentKind.CREDIT_NOTE
+        or terms.negative_balance is not NegativeBalancePolicy.CREDIT_NOTE
+    ):
+        return None
+    credited = [line for line in draft.lines if line.net.is_negative()]
+    if not credited or any(line.period is None for line in credited):
+        return None
+    for stored in reversed(store.invoices(subscription=subscription_id)):
+        if stored.kind is not DocumentKind.INVOICE or stored.number is None:
+            continue
+        billed = {
+            (line.charge_key, line.period)
+            for line in stored.lines
+            if line.period is not None and line.net.is_positive()
+        }
+        covers = all(
+            any(
+                key == line.charge_key and period.start <= line.period.start < period.end
+                for key, period in billed
+            )
+            for line in credited
+            if line.period is not None
+        )
+        if covers:
+            invoice, _, _ = _invoice_and_state(store, stored.number)
+            return invoice if invoice.amount_due.is_positive() else None
+    return None
 
 
 def run_billing(
