@@ -176,7 +176,8 @@ def _invoice_it_credits(
         )
         if covers:
             invoice, _, _ = _invoice_and_state(store, stored.number)
-            return invoice if invoice.amount_due.is_positive() else None
+            settles = invoice.amount_due.is_positive() and invoice.creditable >= -draft.total
+            return invoice if settles else None  # else the note stands on its own
     return None
 
 
