@@ -147,8 +147,8 @@ def _invoice_it_credits(
 
     Only for credit notes refunded on their own (``NegativeBalancePolicy.CREDIT_NOTE``):
     each credited line must bill back part of a period that one still-open invoice of the
-    subscription billed under the same charge. The invoice is returned with the payments
-    the store recorded for it applied.
+    subscription billed under the same charge, and every payment the store recorded for it
+    must be applied to it already.
     """
     if (
         draft.kind is not DocumentKind.CREDIT_NOTE
@@ -175,9 +175,15 @@ def _invoice_it_credits(
             if line.period is not None
         )
         if covers:
-            invoice, _, _ = _invoice_and_state(store, stored.number)
-            settles = invoice.amount_due.is_positive() and invoice.creditable >= -draft.total
-            return invoice if settles else None  # else the note stands on its own
+            # Payments recorded but never applied (store.add_payment alone) are applied by
+            # pay_invoice or correct_invoice, with their state: the note then stands alone.
+            applied_all = len(store.payments(stored.number)) == len(stored.payments)
+            settles = (
+                applied_all
+                and stored.amount_due.is_positive()
+                and stored.creditable >= -draft.total
+            )
+            return stored if settles else None  # else the note stands on its own
     return None
 
 
