@@ -69,14 +69,13 @@ def review_text(
     customer: str,
     as_of: date,
     locale: str,
-    unchecked_method: str | None = None,
 ) -> str:
     """The monthly review of the ``subscription`` (an id) of ``customer`` on ``as_of``, in words.
 
     One section per question that has findings, each finding with its severity; then how
-    many points are to look at. ``unchecked_method`` names the subscription's payment
-    method when the review could not check it (no saved methods given): its findings are
-    replaced by one line saying so, and are not counted.
+    many points are to look at. A payment method the review could not check
+    (``payment_method_unchecked``: no saved methods given) is one line saying so, marked
+    ``[?]``.
 
     >>> from subbill.usage import Finding
     >>> print(review_text([Finding(check="plan", code="plan_ok", severity="info",
@@ -100,10 +99,8 @@ def review_text(
         for finding in findings:
             if finding.check != check:
                 continue
-            if check == "payment_method" and (
-                unchecked_method is not None or finding.code == "payment_method_unchecked"
-            ):
-                method = unchecked_method or str(finding.fact("method"))
+            if finding.code == "payment_method_unchecked":
+                method = str(finding.fact("method"))
                 words = phrase("review", "unchecked_method", locale=locale, method=method)
                 out.append(f"  [?] {words}")
                 continue
