@@ -415,9 +415,10 @@ def check_count(
     value: object,
     *,
     minimum: int = 0,
+    maximum: int | None = None,
     error: Callable[[str], Exception] = InvalidArgumentError,
 ) -> int:
-    """Return ``value`` if it is an int (not a bool) ``>= minimum``; else raise ``error``.
+    """Return ``value`` if it is an int (not a bool) in ``minimum..maximum``; else raise ``error``.
 
     >>> check_count("seats", 3, minimum=1)
     3
@@ -425,7 +426,17 @@ def check_count(
     Traceback (most recent call last):
     ...
     subbill.errors.InvalidArgumentError: seats=True must be an int >= 1
+    >>> check_count("month", 13, minimum=1, maximum=12)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: month=13 must be an int from 1 to 12
     """
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise error(f"{name}={brief(value)!r} must be an int >= {minimum}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        expected = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise error(f"{name}={brief(value)!r} must be an int {expected}")
     return value
