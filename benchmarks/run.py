@@ -8,62 +8,15 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import random
 import resource
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date, timedelta
 from typing import TypedDict
 
-from subbill import (
-    ANNUAL,
-    MONTHLY,
-    QUARTERLY,
-    BillingState,
-    ChargePlan,
-    Discount,
-    Duration,
-    Money,
-    ProrationBasis,
-    RecurringCharge,
-    TaxRate,
-    bill_run,
-    bill_subscription,
-    billable_periods,
-)
+from benchmarks.workloads import BILLING_AS_OF, mix_inputs, proration_inputs
+from subbill import Money, bill_run, billable_periods
 from subbill.invoices import LineKind
-
-
-def proration_inputs(count: int, seed: int = 2026) -> list[dict[str, object]]:
-    """``count`` varied subscriptions: monthly/quarterly/annual, billing days 1–31, starts
-    over five years, a quarter of them with an end, three proration bases."""
-    rng = random.Random(seed)
-    first = date(2021, 1, 1)
-    inputs = []
-    for _ in range(count):
-        start = first + timedelta(days=rng.randrange(5 * 365))
-        frequency = rng.choice((MONTHLY, MONTHLY, QUARTERLY, ANNUAL))
-        end = start + timedelta(days=rng.randrange(30, 1500)) if rng.random() < 0.25 else None
-        inputs.append(
-            {
-                "start": start,
-                "end": end,
-                "as_of": date(2026, 11, 24),
-                "frequency": frequency,
-                "billing_day": rng.choice((None, rng.randint(1, 31))),
-                "basis": rng.choice(
-                    (
-                        ProrationBasis.ACTUAL_DAYS,
-                        ProrationBasis.ACTUAL_DAYS,
-                        ProrationBasis.THIRTY_DAY_MONTH,
-                        ProrationBasis.NONE,
-                    )
-                ),
-            }
-        )
-    return inputs
 
 
 def bench_billable_periods(count: int) -> None:
@@ -77,86 +30,6 @@ def bench_billable_periods(count: int) -> None:
         f"billable_periods: {count:,} subscriptions, {periods:,} periods in {elapsed:.2f} s "
         f"→ {count / elapsed:,.0f} subscriptions/s ({periods / elapsed:,.0f} periods/s)"
     )
-
-
-BILLING_AS_OF = date(2026, 11, 24)
-VAT = TaxRate(name="TVA 20 %", percent="20")
-
-
-def _price(rng: random.Random) -> Money:
-    cents = rng.randrange(500, 50_000)
-    return Money(f"{cents // 100}.{cents % 100:02d}", "EUR")
-
-
-def billing_inputs(
-    count: int, seed: int = 2026, *, setup: list[float] | None = None
-) -> Iterator[tuple[ChargePlan, BillingState | None]]:
-    """Yield ``count`` ``(subscription, state)`` pairs lazily: never a list of all of them.
-
-    Each subscription has 2–4 charges (monthly/quarterly/annual, billing days 1–31 or
-    none, quantities 1–10, 5–500 EUR, TVA 20 %) starting over 2025–2026. One in three has
-    a discount: 10 % off the invoice for 6 months, or 5 % off each unit of its first
-    charge. One in ten changes a quantity mid-period: its state is a first billing of the
-    unchanged subscription on the change date, so billing the changed one credits the
-    unused part. ``setup[0]`` accumulates the time spent here (first billings included).
-    """
-    rng = random.Random(seed)
-    first = date(2025, 1, 1)
-    span = (BILLING_AS_OF - first).days
-    for index in range(count):
-        started = time.perf_counter()
-        start = first + timedelta(days=rng.randrange(span))
-        discounted = index % 3 == 0
-        per_unit = discounted and rng.random() < 0.5
-        charges = [
-            RecurringCharge(
-                code=f"p{number}",
-                description=f"Produit {number}",
-                unit_price=_price(rng),
-                quantity=rng.randint(1, 10),
-                frequency=rng.choice((MONTHLY, MONTHLY, QUARTERLY, ANNUAL)),
-                billing_day=rng.choice((None, rng.randint(1, 31))),
-                start=start,
-                tax_rates=(VAT,),
-                discounts=(
-                    (Discount.per_unit_percent_off("VOLUME", "5"),)
-                    if per_unit and number == 0
-                    else ()
-                ),
-            )
-            for number in range(rng.randint(2, 4))
-        ]
-        discounts = (
-            (Discount.percent_off("PROMO", "10", duration=Duration.months(6)),)
-            if discounted and not per_unit
-            else ()
-        )
-        subscription = ChargePlan(
-            id=f"S{index:07d}",
-            customer=f"C{index:07d}",
-            currency="EUR",
-            charges=charges,
-            discounts=discounts,
-        )
-        state = None
-        days = (BILLING_AS_OF - start).days
-        if index % 10 == 5 and days >= 2:
-            on = start + timedelta(days=rng.randrange(1, days))
-            state = bill_subscription(subscription, as_of=on).state
-            which = rng.randrange(len(charges))
-            charges[which : which + 1] = charges[which].change(
-                on=on, quantity=charges[which].quantity % 10 + 1, reason="quantity_change"
-            )
-            subscription = ChargePlan(
-                id=subscription.id,
-                customer=subscription.customer,
-                currency="EUR",
-                charges=charges,
-                discounts=discounts,
-            )
-        if setup is not None:
-            setup[0] += time.perf_counter() - started
-        yield subscription, state
 
 
 class BillingRun(TypedDict):
@@ -176,10 +49,10 @@ class BillingRun(TypedDict):
 
 
 def billing_run(count: int, *, workers: int = 0) -> BillingRun:
-    """Bill ``billing_inputs(count)`` with ``bill_run``, in this process or on a pool of
+    """Bill ``mix_inputs(count)`` with ``bill_run``, in this process or on a pool of
     ``workers`` processes, consuming the results one by one."""
     setup = [0.0]
-    items = billing_inputs(count, setup=setup)
+    items = mix_inputs(count, setup=setup)
     invoices = lines = credit_lines = credit_notes = 0
     totals: dict[str, Money] = {}
     started = time.perf_counter()
