@@ -2,21 +2,31 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date, timedelta
 from fractions import Fraction
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from subbill.billing import (
+    BillingState,
     ChargePlan,
     NegativeBalancePolicy,
     bill_run,
     bill_subscription,
+    draft_invoice,
     record_payment,
 )
 from subbill.charges import OneTimeCharge, RecurringCharge
 from subbill.discounts import Discount, Duration
 from subbill.errors import InvalidArgumentError
-from subbill.invoices import DocumentKind, LineKind, Payment
+from subbill.invoices import (
+    DocumentKind,
+    Invoice,
+    InvoiceLine,
+    LineExplanation,
+    LineKind,
+    Payment,
+)
 from subbill.money import Money
 from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, Frequency, Period
 from subbill.proration import BillingTiming, period_factor, prorate
@@ -582,3 +592,27 @@ def test_the_change_reason_explains_only_the_first_piece():
         if line.charge_key == new.key
     ]
     assert reasons == [(date(2026, 3, 13), "plan_change"), (date(2026, 4, 1), None)]
+
+
+@given(subscriptions(), as_of_dates, as_of_dates)
+def test_engine_documents_pass_every_check_of_the_public_constructors(subscription, first, then):
+    # The engine builds its invoices, lines and states without re-validating them (issue 13):
+    # each must be exactly what the checked constructors build from the same fields.
+    result = bill_subscription(subscription, as_of=min(first, then))
+    later = bill_subscription(subscription, result.state, as_of=max(first, then))
+    for billed in (result, later):
+        assert BillingState(**attrs.asdict(billed.state, recurse=False)) == billed.state
+        invoice = billed.invoice
+        if invoice is None:
+            continue
+        assert Invoice(**attrs.asdict(invoice, recurse=False)) == invoice
+        for line in invoice.lines:
+            assert InvoiceLine(**attrs.asdict(line, recurse=False)) == line
+            rebuilt = LineExplanation(**attrs.asdict(line.explanation, recurse=False))
+            assert rebuilt == line.explanation
+        assert invoice.taxes == draft_invoice(
+            customer=invoice.customer,
+            currency=invoice.currency,
+            issued_on=invoice.issued_on,
+            lines=invoice.lines,
+        ).taxes

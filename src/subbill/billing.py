@@ -31,7 +31,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -43,7 +43,6 @@ from subbill.discounts import (
     AppliedDiscount,
     Discount,
     DiscountKind,
-    DiscountTarget,
     ForMonths,
     ForPeriods,
     LineDiscount,
@@ -64,7 +63,13 @@ from subbill.invoices import (
     LineKind,
     Payment,
 )
-from subbill.money import MAX_PAYMENT_TERMS_DAYS, Money, read_currency
+from subbill.money import (
+    DECIMAL_CONTEXT,
+    MAX_PAYMENT_TERMS_DAYS,
+    Money,
+    minor_unit,
+    read_currency,
+)
 from subbill.periods import (
     BillingSchedule,
     Frequency,
@@ -329,28 +334,56 @@ class _Member:
 
 
 class _Priced:
-    """One member's piece priced: gross amount, discounts by code, and the day count."""
+    """One member's piece priced: the engine's working line.
 
-    __slots__ = ("days", "discounts", "factor", "gross", "whole")
+    The discount engine reads it directly (it is a
+    :class:`~subbill.discounts.Discountable`: ``amount``, ``unit_price``, ``quantity``,
+    ``factor``, ``product`` and the discounts that apply) and writes what each discount took
+    off into ``discounts``; the invoice line is then built once from the due and billed
+    pieces. ``days``/``whole`` are the unreduced day count behind ``factor``.
+    """
 
-    def __init__(
+    __slots__ = (
+        "amount",
+        "days",
+        "discounts",
+        "factor",
+        "invoice_discounts",
+        "line_discounts",
+        "product",
+        "quantity",
+        "unit_price",
+        "whole",
+    )
+
+    def __init__(  # noqa: PLR0917  (a private record built on the hot path)
         self,
-        gross: Money,
+        amount: Money,
         factor: Fraction,
         days: int,
         whole: int,
-        discounts: dict[str, Money],
+        charge: RecurringCharge | OneTimeCharge,
+        line_discounts: tuple[Discount, ...],
+        invoice_discounts: frozenset[str],
     ) -> None:
-        self.gross = gross
+        self.amount = amount  # rounded, before discounts
         self.factor = factor
         self.days = days
         self.whole = whole
-        self.discounts = discounts
+        self.unit_price = charge.unit_price
+        self.quantity = charge.quantity
+        self.product = charge.code
+        self.line_discounts = line_discounts
+        self.invoice_discounts = invoice_discounts
+        self.discounts: dict[str, Money] = {}
 
     @property
     def total_discount(self) -> Money:
         """What all the discounts took off."""
-        return Money.total(self.discounts.values(), currency=self.gross.currency)
+        discounts = self.discounts
+        if not discounts:
+            return Money.zero(self.amount.currency)
+        return Money.total(discounts.values(), currency=self.amount.currency)
 
 
 def _cut(cycle: Period, start: date, end: date | None) -> Period | None:
@@ -413,7 +446,42 @@ def _day_count(charge: RecurringCharge, piece: Period, cycle: Period) -> tuple[F
     if piece == cycle and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
         return _ONE, cycle.days, cycle.days
     days, whole = day_count(piece, cycle=cycle, basis=charge.basis)
-    return Fraction(days, whole), days, whole
+    return _fraction(days, whole), days, whole
+
+
+#: ``days / whole`` as a Fraction, by day count: a few thousand pairs at most (whole <= 3660).
+_FRACTIONS: dict[tuple[int, int], Fraction] = {}
+
+
+def _fraction(days: int, whole: int) -> Fraction:
+    found = _FRACTIONS.get((days, whole))
+    if found is None:
+        found = Fraction(days, whole)
+        if len(_FRACTIONS) < 1 << 16:
+            _FRACTIONS[(days, whole)] = found
+    return found
+
+
+def _gross(charge: RecurringCharge, factor: Fraction) -> Money:
+    """``unit_price × quantity × factor``, rounded to the minor unit (half up).
+
+    What ``(period_price * factor).rounded()`` gives, in the private decimal context, without
+    the checks an outside factor needs (the engine's factors are day counts within one
+    period: ``0 <= factor <= 1``).
+    """
+    price = charge.period_price
+    if factor == 1:
+        return price.rounded()
+    amount = DECIMAL_CONTEXT.divide(
+        DECIMAL_CONTEXT.multiply(price.amount, Decimal(factor.numerator)),
+        Decimal(factor.denominator),
+    )
+    return Money._make(
+        amount.quantize(
+            minor_unit(price.currency), rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT
+        ),
+        price.currency,
+    )
 
 
 def _coverage(members: Sequence[_Member], pieces: Sequence[Period], period: Period) -> Fraction:
@@ -447,20 +515,20 @@ def _coverage(members: Sequence[_Member], pieces: Sequence[Period], period: Peri
 
 def _price(
     members: Sequence[_Member],
-    side: str,
     invoice_discounts: Sequence[Discount],
     origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
     period: Period,
+    *,
+    due_side: bool,
 ) -> tuple[list[_Priced | None], dict[str, Money]]:
     """Price one side (``due`` or ``billed``) of the members of one billing period.
 
     Also returns what each fixed amount could not use (a line cannot go below zero).
     """
     priced: list[_Priced | None] = []
-    targets: list[DiscountTarget] = []
-    present: list[_Member] = []
+    discounted = False
     for member in members:
-        piece = getattr(member, side)
+        piece = member.due if due_side else member.billed
         if piece is None:
             priced.append(None)
             continue
@@ -470,50 +538,44 @@ def _price(
             gross = (charge.unit_price * charge.quantity).rounded()
         else:
             factor, days, whole = _day_count(charge, piece, member.cycle)
-            gross = (charge.period_price * factor).rounded()
-        index_of = origin_index(charge)
-        targets.append(
-            DiscountTarget(
-                amount=gross,
-                unit_price=charge.unit_price,
-                quantity=charge.quantity,
-                factor=factor,
-                product=charge.code,
-                line_discounts=tuple(d for d in charge.discounts if _applies(d, member, index_of)),
-                invoice_discounts=frozenset(
-                    d.code
-                    for d in invoice_discounts
-                    if d.covers(charge.code) and _applies(d, member, index_of)
-                ),
+            gross = _gross(charge, factor)
+        line_discounts: tuple[Discount, ...] = ()
+        invoice_codes: frozenset[str] = _NO_CODES
+        if charge.discounts or invoice_discounts:
+            index_of = origin_index(charge)
+            line_discounts = tuple(d for d in charge.discounts if _applies(d, member, index_of))
+            invoice_codes = frozenset(
+                d.code
+                for d in invoice_discounts
+                if d.covers(charge.code) and _applies(d, member, index_of)
             )
-        )
-        present.append(member)
-        priced.append(_Priced(gross, factor, days, whole, {}))
-    if not targets:
-        return priced, {}
-    if not any(t.line_discounts or t.invoice_discounts for t in targets):
+            discounted = discounted or bool(line_discounts or invoice_codes)
+        priced.append(_Priced(gross, factor, days, whole, charge, line_discounts, invoice_codes))
+    if not discounted:
         return priced, {}  # nothing to take off: the discount engine has nothing to do
-    active = [d for d in invoice_discounts if any(d.code in t.invoice_discounts for t in targets)]
+    present = [(m, p) for m, p in zip(members, priced, strict=True) if p is not None]
+    targets = [p for _, p in present]
+    active = [
+        d for d in invoice_discounts if any(d.code in p.invoice_discounts for _, p in present)
+    ]
     fixed_factors = {
         d.code: _coverage(
-            covered := [
-                m for m, t in zip(present, targets, strict=True) if d.code in t.invoice_discounts
-            ],
-            [getattr(m, side) for m in covered],
+            covered := [m for m, p in present if d.code in p.invoice_discounts],
+            [m.due if due_side else m.billed for m in covered],  # type: ignore[misc]
             period,
         )
         for d in active
         if d.kind is DiscountKind.FIXED_AMOUNT
     }
     outcome = apply_discounts(targets, active, fixed_factors=fixed_factors)
-    slots = iter(i for i, p in enumerate(priced) if p is not None)
-    for line_discounts in outcome.per_line:
-        item = priced[next(slots)]
-        assert item is not None  # noqa: S101
-        for line_discount in line_discounts:
+    for item, taken in zip(targets, outcome.per_line, strict=True):
+        for line_discount in taken:
             item.discounts[line_discount.code] = line_discount.amount
     unused = {a.discount.code: a.unused for a in outcome.applied if a.unused.is_positive()}
     return priced, unused
+
+
+_NO_CODES: frozenset[str] = frozenset()
 
 
 def _line(
@@ -522,10 +584,10 @@ def _line(
     """The invoice line for the difference between the due and billed pricing of a member."""
     zero = Money.zero(currency)
     if billed is None and due is not None:  # a period billed for the first time
-        amount = due.gross
+        amount = due.amount
         deltas = due.discounts
     else:
-        amount = (due.gross if due else zero) - (billed.gross if billed else zero)
+        amount = (due.amount if due else zero) - (billed.amount if billed else zero)
         deltas = {}
         for code in [*(due.discounts if due else ()), *(billed.discounts if billed else ())]:
             if code not in deltas:
@@ -622,7 +684,7 @@ def _difference(
             False,
         )
     # Same piece, other discounts (a fixed amount spread over a changed period).
-    return new, Fraction(0), 0, whole, due.gross - billed.gross < Money.zero(due.gross.currency)
+    return new, Fraction(0), 0, whole, due.amount - billed.amount < Money.zero(due.amount.currency)
 
 
 def _make_line(
@@ -803,14 +865,19 @@ def bill_subscription(
         total.is_negative() and subscription.negative_balance is NegativeBalancePolicy.CARRY_FORWARD
     ):
         balance -= total
-    invoice = draft_invoice(
+    items = tuple(lines)
+    invoice = Invoice._engine_draft(
         customer=subscription.customer,
         currency=currency,
         issued_on=as_of,
         due_on=as_of + timedelta(days=subscription.payment_terms_days),
-        lines=lines,
+        lines=items,
         subscription=subscription.id,
         discounts=_applied(subscription, lines, run.unused),
+        taxes=tax_breakdown(
+            [LineTax(base=line.base, taxes=line.taxes) for line in items], currency=currency
+        ),
+        kind=DocumentKind.CREDIT_NOTE if total.is_negative() else DocumentKind.INVOICE,
         credit_applied=credit_applied,
     )
     new_state = BillingState(
@@ -896,10 +963,10 @@ class _Run:
         zero = Money.zero(currency)
         for period, members in groups:
             due_side, due_unused = _price(
-                members, "due", subscription.discounts, self.origin_index, period
+                members, subscription.discounts, self.origin_index, period, due_side=True
             )
             billed_side, billed_unused = _price(
-                members, "billed", subscription.discounts, self.origin_index, period
+                members, subscription.discounts, self.origin_index, period, due_side=False
             )
             for code in {*due_unused, *billed_unused}:
                 delta = due_unused.get(code, zero) - billed_unused.get(code, zero)
@@ -908,7 +975,7 @@ class _Run:
                 line = _line(member, due, billed, currency)
                 if line is not None:
                     # What the period was billed at (net), to tax the difference exactly.
-                    was = None if billed is None else billed.gross - billed.total_discount
+                    was = None if billed is None else billed.amount - billed.total_discount
                     found.append((member.order, member.cycle.start, line, was))
         found.sort(key=lambda item: (item[0], item[1]))
         return _taxed(

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, ClassVar, Self, TypeAlias
+from typing import Any, ClassVar, Protocol, Self, TypeAlias
 
 import attrs
 
@@ -57,6 +57,7 @@ __all__ = [
     "DiscountKind",
     "DiscountOutcome",
     "DiscountTarget",
+    "Discountable",
     "Duration",
     "DurationKind",
     "ForMonths",
@@ -351,9 +352,37 @@ class Discount:
                 return period_start < add_months(origin, count)
 
 
+class Discountable(Protocol):
+    """What the discount engine reads of a line.
+
+    A :class:`DiscountTarget`, or the billing engine's own working line (it passes its
+    lines as they are, never copied).
+
+    ``amount`` is the line's rounded amount before discounts (negative for a credit);
+    ``factor`` its share of a whole billing period (1 for a one-time line);
+    ``line_discounts`` the line's own discounts that apply to it; ``invoice_discounts``
+    the codes of the invoice discounts whose duration and products include this line.
+    """
+
+    @property
+    def amount(self) -> Money: ...  # noqa: D102
+    @property
+    def unit_price(self) -> Money: ...  # noqa: D102
+    @property
+    def quantity(self) -> Decimal: ...  # noqa: D102
+    @property
+    def factor(self) -> Fraction: ...  # noqa: D102
+    @property
+    def product(self) -> str: ...  # noqa: D102
+    @property
+    def line_discounts(self) -> tuple[Discount, ...]: ...  # noqa: D102
+    @property
+    def invoice_discounts(self) -> frozenset[str]: ...  # noqa: D102
+
+
 @attrs.frozen(kw_only=True)
 class DiscountTarget:
-    """What the discount engine needs to know of one line.
+    """What the discount engine needs to know of one line (a :class:`Discountable`).
 
     ``amount`` is the line's rounded amount before discounts (negative for a credit);
     ``factor`` its share of a whole billing period (1 for a one-time line);
@@ -406,7 +435,7 @@ def _cap(off: Money, net: Money) -> Money:
     return min(max(off, Money.zero(net.currency)), net)
 
 
-def _per_unit_off(discount: Discount, target: DiscountTarget) -> Money:
+def _per_unit_off(discount: Discount, target: Discountable) -> Money:
     price = target.unit_price
     if discount.kind is DiscountKind.PER_UNIT_PERCENTAGE:
         per_unit = (price * discount.rate).rounded()
@@ -426,7 +455,7 @@ def _spread(total: Money, nets: list[Money], indices: list[int]) -> list[Money]:
 
 
 def apply_discounts(
-    targets: Sequence[DiscountTarget],
+    targets: Sequence[Discountable],
     invoice_discounts: Sequence[Discount] = (),
     *,
     fixed_factors: Mapping[str, Fraction] | None = None,
@@ -473,7 +502,7 @@ def apply_discounts(
 
 
 def _line_discounts(
-    targets: Sequence[DiscountTarget], *kinds: DiscountKind
+    targets: Sequence[Discountable], *kinds: DiscountKind
 ) -> list[tuple[int, Discount]]:
     """The (line index, discount) pairs of the lines' own discounts of the given kinds."""
     return [
@@ -487,7 +516,7 @@ def _line_discounts(
 class _Ledger:
     """The running nets of the lines while discounts are applied, and what each took off."""
 
-    def __init__(self, targets: Sequence[DiscountTarget]) -> None:
+    def __init__(self, targets: Sequence[Discountable]) -> None:
         self.targets = targets
         self.currency = targets[0].amount.currency
         self.zero = Money.zero(self.currency)

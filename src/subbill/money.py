@@ -64,6 +64,7 @@ __all__ = [
     "check_money",
     "currency_precision",
     "is_currency",
+    "minor_unit",
     "read_amount",
     "read_currency",
     "read_decimal",
@@ -220,7 +221,12 @@ def currency_precision(currency: str) -> int:
 
 
 @functools.cache
-def _quantum(currency: str) -> Decimal:
+def minor_unit(currency: str) -> Decimal:
+    """Return one minor unit of ``currency`` as a ``Decimal``: the quantum amounts round to.
+
+    >>> minor_unit("EUR"), minor_unit("JPY"), minor_unit("KWD")
+    (Decimal('0.01'), Decimal('1'), Decimal('0.001'))
+    """
     return Decimal(1).scaleb(-currency_precision(currency), context=DECIMAL_CONTEXT)
 
 
@@ -455,6 +461,11 @@ class Money:
         >>> sum([], Money.zero("JPY"))
         Money('0', 'JPY')
         """
+        if cls is Money:
+            found = _ZEROS.get(currency)
+            if found is None:
+                found = _ZEROS[currency] = cls(Decimal(0), currency)
+            return found  # type: ignore[return-value]  # cls is Money here
         return cls(Decimal(0), currency)
 
     @classmethod
@@ -516,7 +527,7 @@ class Money:
             )
         return Money._make(
             self.amount.quantize(
-                _quantum(self.currency), rounding=rounding, context=DECIMAL_CONTEXT
+                minor_unit(self.currency), rounding=rounding, context=DECIMAL_CONTEXT
             ),
             self.currency,
         )
@@ -528,7 +539,7 @@ class Money:
         (True, False)
         """
         return self.amount == self.amount.quantize(
-            _quantum(self.currency), rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT
+            minor_unit(self.currency), rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT
         )
 
     def to_minor_units(self, rounding: str = ROUND_HALF_UP) -> int:
@@ -743,6 +754,10 @@ class Money:
         # Process pools send results back pickled: restore without re-validating (pickles
         # are trusted data by nature; never unpickle untrusted bytes).
         return (_restore, (self.amount, self.currency))
+
+
+#: ``Money.zero`` of each currency spelling asked (a few dozen at most: ISO codes, any case).
+_ZEROS: dict[str, Money] = {}
 
 
 def _weights(weights: object) -> Sequence[object]:
