@@ -79,7 +79,7 @@ from subbill.periods import (
     check_payment_terms_days,
 )
 from subbill.proration import BillingTiming, ProrationBasis, day_count
-from subbill.taxes import LineTax, TaxRate, TaxRounding, line_taxes, tax_breakdown
+from subbill.taxes import LineTax, TaxRate, TaxRounding, line_tax, line_taxes, tax_breakdown
 
 _ONE = Fraction(1)
 
@@ -609,9 +609,15 @@ def _line(
     charge = member.charge
     if isinstance(charge, OneTimeCharge):
         kind = LineKind.ADJUSTMENT if amount.is_negative() else LineKind.ONE_TIME
-        explanation = LineExplanation(
+        explanation = LineExplanation._make(
             unit_price=charge.unit_price,
             quantity=charge.quantity,
+            factor=_ONE,
+            period=None,
+            cycle=None,
+            days=None,
+            period_days=None,
+            basis=None,
             reason=charge.reason,
             discounts=line_discounts,
         )
@@ -631,7 +637,7 @@ def _line(
         kind = LineKind.RECURRING
     else:
         kind = LineKind.PRORATION_CHARGE
-    explanation = LineExplanation(
+    explanation = LineExplanation._make(
         unit_price=charge.unit_price,
         quantity=charge.quantity,
         factor=factor,
@@ -727,6 +733,16 @@ def _taxed(
     depends on how billing was split over runs. Tax rounded once per invoice is the
     documented exception: it depends on what the invoice holds.
     """
+    if tax_rounding is TaxRounding.PER_LINE and all(len(line.tax_rates) <= 1 for line in lines):
+        # The common case, line by line: what line_taxes gives each line, without its checks.
+        for line, was in zip(lines, billed, strict=True):
+            own = line.tax_rates
+            tax = line_tax(line.net, own)
+            if was is not None:
+                tax = _tax_difference(line_tax(line.net + was, own), line_tax(was, own))
+            _LINE_TAXES(line, tax.taxes)
+            _LINE_BASE(line, tax.base)
+        return lines
     rates = [line.tax_rates for line in lines]
     if tax_rounding is TaxRounding.PER_LINE and any(was is not None for was in billed):
         nets = [
@@ -751,9 +767,14 @@ def _taxed(
     for line, tax in zip(lines, taxes, strict=True):
         # The lines were made by _make_line for this call only: filling them in place
         # spares a copy of each.
-        object.__setattr__(line, "taxes", tax.taxes)
-        object.__setattr__(line, "base", tax.base)
+        _LINE_TAXES(line, tax.taxes)
+        _LINE_BASE(line, tax.base)
     return lines
+
+
+# The slots of the engine's new lines that _taxed fills in (before anyone reads them).
+_LINE_TAXES = vars(InvoiceLine)["taxes"].__set__
+_LINE_BASE = vars(InvoiceLine)["base"].__set__
 
 
 def _tax_difference(now: LineTax, before: LineTax) -> LineTax:

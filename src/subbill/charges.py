@@ -16,6 +16,7 @@ credits the unused part of what was billed in advance and charges the new part.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from decimal import Decimal
 from typing import Any, Self
@@ -204,7 +205,7 @@ class RecurringCharge:
         """
         return cls(start=billing_start.resolve(paid_on=paid_on), **fields)
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """Identifies the charge in a billing state: ``code@start``."""
         return f"{self.code}@{self.start.isoformat()}"
@@ -214,12 +215,12 @@ class RecurringCharge:
         """The charge's currency."""
         return self.unit_price.currency
 
-    @property
+    @functools.cached_property
     def period_price(self) -> Money:
         """The price of one whole billing period: ``unit_price × quantity`` (unrounded)."""
         return self.unit_price * self.quantity
 
-    @property
+    @functools.cached_property
     def schedule(self) -> BillingSchedule:
         """The billing schedule the charge's periods follow."""
         return schedule_for(

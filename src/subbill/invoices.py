@@ -125,6 +125,44 @@ class LineExplanation:
     reason: str | None = None
     discounts: tuple[LineDiscount, ...] = ()
 
+    @classmethod
+    def _make(
+        cls,
+        *,
+        unit_price: Money,
+        quantity: Decimal,
+        factor: Fraction,
+        period: Period | None,
+        cycle: Period | None,
+        days: int | None,
+        period_days: int | None,
+        basis: ProrationBasis | None,
+        reason: str | None,
+        discounts: tuple[LineDiscount, ...],
+    ) -> Self:
+        """Build without validation, for explanations the billing engine computes."""
+        explanation = object.__new__(cls)
+        slots = _EXPLANATION_SLOTS
+        slots["unit_price"](explanation, unit_price)
+        slots["quantity"](explanation, quantity)
+        slots["factor"](explanation, factor)
+        slots["period"](explanation, period)
+        slots["cycle"](explanation, cycle)
+        slots["days"](explanation, days)
+        slots["period_days"](explanation, period_days)
+        slots["basis"](explanation, basis)
+        slots["reason"](explanation, reason)
+        slots["discounts"](explanation, discounts)
+        return explanation
+
+
+def _slot_setters(cls: type) -> dict[str, Any]:
+    """``{field: setter}`` writing a frozen attrs class's slots directly (unchecked builds)."""
+    return {field.name: vars(cls)[field.name].__set__ for field in attrs.fields(cls)}
+
+
+_EXPLANATION_SLOTS = _slot_setters(LineExplanation)
+
 
 @attrs.frozen(kw_only=True)
 class InvoiceLine:
@@ -156,7 +194,7 @@ class InvoiceLine:
         """Build without validation, for lines the billing engine computes from valid charges."""
         line = object.__new__(cls)
         for name, value in fields.items():
-            object.__setattr__(line, name, value)
+            _LINE_SLOTS[name](line, value)
         return line
 
     # Derived once per line (a line is immutable), then read by every total of the invoice.
@@ -178,6 +216,9 @@ class InvoiceLine:
     def total(self) -> Money:
         """Taxable base plus tax (TTC)."""
         return self.base + self.tax
+
+
+_LINE_SLOTS = _slot_setters(InvoiceLine)
 
 
 @attrs.frozen(kw_only=True)

@@ -36,6 +36,7 @@ __all__ = [
     "TaxBreakdown",
     "TaxRate",
     "TaxRounding",
+    "line_tax",
     "line_taxes",
     "tax_breakdown",
 ]
@@ -198,6 +199,23 @@ def line_taxes(
         )
         result.append(LineTax(base=base, taxes=taxes))
     return tuple(result)
+
+
+def line_tax(amount: Money, rates: Sequence[TaxRate], rounding: str = ROUND_HALF_UP) -> LineTax:
+    """The tax of one line at one rate (or none), rounded on the line.
+
+    What :func:`line_taxes` gives that line under ``TaxRounding.PER_LINE``, without the
+    checks of a whole list: the billing engine's path for its common case.
+
+    >>> vat = TaxRate(name="TVA", percent="20")
+    >>> line_tax(Money("27.42", "EUR"), (vat,)).taxes[0][1]
+    Money('5.48', 'EUR')
+    """
+    if len(rates) > 1:
+        raise InvalidArgumentError(
+            f"rates has {len(rates)} rates: line_tax takes one rate or none (line_taxes: more)"
+        )
+    return _single_rate(amount, rates, rounding)
 
 
 def _single_rate(amount: Money, rates: Sequence[TaxRate], rounding: str) -> LineTax:
