@@ -273,6 +273,22 @@ class BillingState:
     #: billed at: billing refuses to price billed periods again at other terms.
     terms: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_to_terms)
 
+    @classmethod
+    def _make(
+        cls,
+        billed_through: Mapping[str, date],
+        one_time_billed: frozenset[str],
+        credit_balance: Money | None,
+        terms: tuple[tuple[str, str], ...],
+    ) -> BillingState:
+        """Build without validation, for the states the billing engine computes."""
+        state = object.__new__(cls)
+        _STATE_SLOTS["billed_through"](state, tuple(sorted(billed_through.items())))
+        _STATE_SLOTS["one_time_billed"](state, one_time_billed)
+        _STATE_SLOTS["credit_balance"](state, credit_balance)
+        _STATE_SLOTS["terms"](state, terms)
+        return state
+
     def billed_through_of(self, key: str) -> date | None:
         """The date billing of charge ``key`` has reached (exclusive), or ``None``."""
         for name, day in self.billed_through:
@@ -288,6 +304,9 @@ class BillingState:
             raise OutOfBoundsError("amount", amount, ">= 0 (credit added to the balance)")
         balance = amount if self.credit_balance is None else self.credit_balance + amount
         return attrs.evolve(self, credit_balance=balance)
+
+
+_STATE_SLOTS = {f.name: vars(BillingState)[f.name].__set__ for f in attrs.fields(BillingState)}
 
 
 @attrs.frozen(kw_only=True)
@@ -873,7 +892,9 @@ def bill_subscription(
             invoice=None,
             state=state
             if unchanged
-            else attrs.evolve(state, billed_through=reached, terms=new_terms),
+            else BillingState._make(
+                reached, state.one_time_billed, state.credit_balance, new_terms
+            ),
         )
     currency = subscription.currency
     total = Money.total((line.total for line in lines), currency=currency)
@@ -895,17 +916,15 @@ def bill_subscription(
         lines=items,
         subscription=subscription.id,
         discounts=_applied(subscription, lines, run.unused),
-        taxes=tax_breakdown(
-            [LineTax(base=line.base, taxes=line.taxes) for line in items], currency=currency
-        ),
+        taxes=tax_breakdown(items, currency=currency),
         kind=DocumentKind.CREDIT_NOTE if total.is_negative() else DocumentKind.INVOICE,
         credit_applied=credit_applied,
     )
-    new_state = BillingState(
-        billed_through=reached,
-        one_time_billed=frozenset(one_time_billed),
-        credit_balance=None if balance.is_zero() and state.credit_balance is None else balance,
-        terms=new_terms,
+    new_state = BillingState._make(
+        reached,
+        frozenset(one_time_billed),
+        None if balance.is_zero() and state.credit_balance is None else balance,
+        new_terms,
     )
     return BillingResult(subscription=subscription.id, invoice=invoice, state=new_state)
 

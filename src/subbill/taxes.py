@@ -18,6 +18,7 @@ import enum
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Protocol
 
 import attrs
 
@@ -36,6 +37,7 @@ __all__ = [
     "TaxBreakdown",
     "TaxRate",
     "TaxRounding",
+    "Taxed",
     "line_tax",
     "line_taxes",
     "tax_breakdown",
@@ -256,7 +258,16 @@ def _round_per_rate(
     return rounded
 
 
-def tax_breakdown(line_tax: Sequence[LineTax], *, currency: str) -> tuple[TaxBreakdown, ...]:
+class Taxed(Protocol):
+    """What :func:`tax_breakdown` reads of a line: a :class:`LineTax`, or an invoice line."""
+
+    @property
+    def base(self) -> Money: ...  # noqa: D102
+    @property
+    def taxes(self) -> tuple[tuple[TaxRate, Money], ...]: ...  # noqa: D102
+
+
+def tax_breakdown(line_tax: Sequence[Taxed], *, currency: str) -> tuple[TaxBreakdown, ...]:
     """Sum line taxes per rate, in the order rates first appear; the rows add up to the tax.
 
     >>> vat = TaxRate(name="TVA", percent="20")
