@@ -34,6 +34,7 @@ import attrs
 
 from subbill._structure import Problems, Quantity, TaxRates, Text, structure
 from subbill._validate import (
+    check_count,
     check_enum,
     check_text,
     enum_of,
@@ -1397,8 +1398,12 @@ def _check_usage(usage: object) -> None:
     for resource, used in usage.items():
         if not isinstance(resource, str):
             raise InvalidTypeError("usage", resource, "resource names (str)")
-        if isinstance(used, bool) or not isinstance(used, int) or used < 0:
-            raise InvalidTypeError(f"usage[{resource!r}]", used, "a count (an int >= 0)")
+        check_count(f"usage[{resource!r}]", used, error=_not_a_count(resource, used))
+
+
+def _not_a_count(resource: str, used: object) -> Callable[[str], Exception]:
+    """The error of a usage count that is not an int >= 0: a type error, as it always was."""
+    return lambda _message: InvalidTypeError(f"usage[{resource!r}]", used, "a count (an int >= 0)")
 
 
 #: The field of a subscription that holds the spans of each kind.
