@@ -20,36 +20,14 @@ from subbill import (
     checkout,
     purchase,
 )
-from subbill.l10n import describe_line, format_date, format_money, label
+from subbill.l10n import checkout_text, format_date, format_money, label
 
 FR = "fr_FR"
 
 
 def page(offre: PaymentLink, *, paye_le: date, horizon: date) -> None:
-    resultat = checkout(offre, paid_on=paye_le, horizon=horizon)
-    print(f"Paiement le {format_date(paye_le, locale=FR)}")
-    print()
-    print("À payer aujourd'hui")
-    if resultat.due_now is None:
-        print("  Rien à payer aujourd'hui.")
-    else:
-        for ligne in resultat.due_now.lines:
-            print(f"  {ligne.description:<28} {format_money(ligne.net, locale=FR):>12}")
-            print(f"      {describe_line(ligne, locale=FR)}")
-        facture = resultat.due_now
-        for taxe in facture.taxes:
-            print(f"  {taxe.rate.name:<28} {format_money(taxe.tax, locale=FR):>12}")
-        print(f"  {'Total':<28} {format_money(facture.total, locale=FR):>12}")
-    print()
-    print("Paiements à venir")
-    for facture in resultat.future:
-        detail = ", ".join(
-            f"{ligne.description} {format_money(ligne.net, locale=FR)}" for ligne in facture.lines
-        )
-        print(
-            f"  {format_date(facture.issued_on, locale=FR):<18} "
-            f"{format_money(facture.total, locale=FR):>12}   ({detail} HT)"
-        )
+    # La page est celle que `subbill quote` imprime : une seule fonction l'écrit.
+    print(checkout_text(checkout(offre, paid_on=paye_le, horizon=horizon), locale=FR))
     print()
 
 

@@ -232,6 +232,22 @@ def _string_codes(function: str, keyword: str) -> set[str]:
     return codes
 
 
+def test_every_word_of_the_data_file_is_a_french_and_an_english_text():
+    # Issue 12: the table moved from Python code to words.toml; each entry keeps its shape.
+    assert len(WORDS) > 250
+    for (kind, code), words in WORDS.items():
+        assert re.fullmatch(r"[a-z_]+", kind), kind
+        assert re.fullmatch(r"[a-z0-9_]+", code), (kind, code)
+        assert isinstance(words, tuple), (kind, code)
+        assert len(words) == 2, (kind, code)
+        assert all(isinstance(text, str) and text for text in words), (kind, code)
+    assert WORDS["invoice_status", "open"] == ("À payer", "Open")
+    assert WORDS["heading", "vat"] == ("TVA", "VAT")
+    assert WORDS["typography", "colon"] == (" : ", ": ")
+    with pytest.raises(TypeError):
+        WORDS["heading", "vat"] = ("x", "y")  # type: ignore[index]
+
+
 def test_every_refusal_and_finding_the_library_makes_has_words():
     refusals = _string_codes("refusal", "code") | _string_codes("Refused", "code")
     findings = _string_codes("Finding", "code")
@@ -268,6 +284,14 @@ def _reason_codes() -> set[str]:
     return codes
 
 
+def _switch_codes(*, off: bool = True) -> set[str]:
+    """The changes of switching a module or an add-on on (also the reasons of its span) and
+    off: a table of subscriptions.py."""
+    from subbill.subscriptions import _SWITCHED_OFF, _SWITCHED_ON  # noqa: PLC0415
+
+    return {*_SWITCHED_ON.values(), *(_SWITCHED_OFF.values() if off else ())}
+
+
 def _literals_of(paths: list[Path]) -> set[str]:
     return set().union(*(_literals(ast.parse(p.read_text(encoding="utf-8"))) for p in paths))
 
@@ -278,7 +302,7 @@ def test_every_word_is_one_the_library_shows():
     # is one of its values; a reason one the library gives a charge; any other code is
     # written somewhere in the package outside the table (a refusal, a finding, a heading…).
     words_module = SRC / "l10n" / "words.py"
-    reasons = _reason_codes()
+    reasons = _reason_codes() | _switch_codes(off=False)
     enums = {kind: {str(m.value) for m in enum_type} for enum_type, kind in _enum_kinds().items()}
     elsewhere = _literals_of([p for p in SRC.rglob("*.py") if p != words_module])
     for node in ast.parse(words_module.read_text(encoding="utf-8")).body:  # but the table
@@ -307,7 +331,7 @@ def _enum_kinds() -> dict[type[enum.Enum], str]:
 
 
 def test_every_change_the_library_records_has_words():
-    made = _string_codes("Change", "kind") | {d.value for d in ChangeDirection}
+    made = _string_codes("Change", "kind") | {d.value for d in ChangeDirection} | _switch_codes()
     assert {"upgrade", "module_activated", "payment_method_changed"} <= made
     assert sorted(kind for kind in made if ("change", kind) not in WORDS) == []
     # A plan change within one tier (ChangeDirection.SAME) was shown as its bare code.

@@ -77,7 +77,7 @@ from tqdm import tqdm
 
 from subbill import __version__, _structure, tour
 from subbill._structure import Positive, Problems, Text
-from subbill._validate import check_line
+from subbill._validate import check_count, check_line
 from subbill.catalog import Catalog
 from subbill.decisions import RefusedError
 from subbill.errors import InputError, InvalidStateError, SubbillError
@@ -1138,9 +1138,16 @@ def _whole_argument(maximum: int) -> Callable[[str], int]:
     """An argument type: a whole number from 1 to ``maximum``, written in ASCII digits."""
 
     def read(text: str) -> int:
-        if not re.fullmatch(r"[0-9]{1,9}", text) or not 1 <= int(text) <= maximum:
-            raise argparse.ArgumentTypeError(f"{text!r} must be a whole number from 1 to {maximum}")
-        return int(text)
+        number = int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+        return check_count(
+            "text",
+            number,
+            minimum=1,
+            maximum=maximum,
+            error=lambda _message: argparse.ArgumentTypeError(
+                f"{text!r} must be a whole number from 1 to {maximum}"
+            ),
+        )
 
     return read
 

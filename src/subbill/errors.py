@@ -48,6 +48,7 @@ __all__ = [
     "SubbillError",
     "UnknownCodeError",
     "UnknownCurrencyError",
+    "UnknownLocaleError",
 ]
 
 
@@ -59,6 +60,23 @@ class SubbillError(Exception):
     """
 
     code: ClassVar[str] = "subbill_error"
+
+
+class _NamedValueError(SubbillError):
+    """An error about one named value; its message says ``name=value must be expected``.
+
+    The one message builder of the errors raised as ``Error(name, value, expected)``
+    (:class:`InvalidAmountError`, :class:`InvalidTypeError`, :class:`OutOfBoundsError`).
+
+    Attributes:
+        name: the argument or field the value was given as.
+        value: the value refused.
+    """
+
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        self.name = name
+        self.value = value
+        super().__init__(f"{name}={value!r} must be {expected}")
 
 
 class InvalidArgumentError(SubbillError, ValueError):
@@ -80,15 +98,10 @@ class FloatAmountError(SubbillError, TypeError):
         )
 
 
-class InvalidAmountError(SubbillError, ValueError):
+class InvalidAmountError(_NamedValueError, ValueError):
     """An amount could not be read as a finite decimal number."""
 
     code: ClassVar[str] = "invalid_amount"
-
-    def __init__(self, name: str, value: object, expected: str) -> None:
-        self.name = name
-        self.value = value
-        super().__init__(f"{name}={value!r} must be {expected}")
 
 
 class UnknownCurrencyError(SubbillError, ValueError):
@@ -101,6 +114,18 @@ class UnknownCurrencyError(SubbillError, ValueError):
         super().__init__(
             f"currency={currency!r} is not an ISO 4217 currency code; "
             "expected three letters such as 'EUR', 'USD' or 'JPY'"
+        )
+
+
+class UnknownLocaleError(SubbillError, ValueError):
+    """A locale name that babel does not know."""
+
+    code: ClassVar[str] = "unknown_locale"
+
+    def __init__(self, locale: object) -> None:
+        self.locale = locale
+        super().__init__(
+            f"locale={locale!r} is not a known locale; expected e.g. 'fr_FR' or 'en_US'"
         )
 
 
@@ -157,15 +182,10 @@ class InvalidDateError(SubbillError, TypeError):
         )
 
 
-class InvalidTypeError(SubbillError, TypeError):
+class InvalidTypeError(_NamedValueError, TypeError):
     """A value of the wrong type (a string where a ``Frequency`` is expected, …)."""
 
     code: ClassVar[str] = "invalid_type"
-
-    def __init__(self, name: str, value: object, expected: str) -> None:
-        self.name = name
-        self.value = value
-        super().__init__(f"{name}={value!r} must be {expected}")
 
 
 class InvalidQuantityError(SubbillError, ValueError):
@@ -174,7 +194,7 @@ class InvalidQuantityError(SubbillError, ValueError):
     code: ClassVar[str] = "invalid_quantity"
 
 
-class OutOfBoundsError(SubbillError, ValueError):
+class OutOfBoundsError(_NamedValueError, ValueError):
     """A magnitude (amount, quantity, count, date) is beyond what billing needs.
 
     The bounds are documented in ``docs/guarantees.md``; they keep every computation exact
@@ -183,11 +203,6 @@ class OutOfBoundsError(SubbillError, ValueError):
     """
 
     code: ClassVar[str] = "out_of_bounds"
-
-    def __init__(self, name: str, value: object, expected: str) -> None:
-        self.name = name
-        self.value = value
-        super().__init__(f"{name}={value!r} must be {expected}")
 
 
 class CardDataError(SubbillError, ValueError):

@@ -33,6 +33,7 @@ from typing import Any, ClassVar, Self
 import attrs
 
 from subbill._validate import (
+    check_count,
     check_no_card_data,
     check_no_card_number,
     check_payment_reference,
@@ -81,11 +82,8 @@ def _check_last4(_instance: Any, _attribute: Any, value: str) -> None:
 
 
 def _check_expiry(instance: Card, _attribute: Any, year: int) -> None:
-    month = instance.exp_month
-    if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
-        raise InvalidCardError(f"exp_month={month!r} must be an int from 1 to 12")
-    if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 9999:
-        raise InvalidCardError(f"exp_year={year!r} must be a four-digit year")
+    check_count("exp_month", instance.exp_month, minimum=1, maximum=12, error=InvalidCardError)
+    check_count("exp_year", year, minimum=1900, maximum=9999, error=InvalidCardError)
 
 
 def _read(

@@ -50,6 +50,7 @@ from subbill._structure import (
     structure,
 )
 from subbill._validate import (
+    check_count,
     check_line,
     check_payment_reference,
     check_text,
@@ -109,12 +110,8 @@ def _check_line(instance: LineItem, _attribute: Any, _value: object) -> None:
             raise InvalidArgumentError(
                 f"line {instance.code!r} is one-time: billing_start= needs a frequency="
             )
-    if instance.payments is not None and (
-        isinstance(instance.payments, bool)
-        or not isinstance(instance.payments, int)
-        or instance.payments < 1
-    ):
-        raise InvalidArgumentError(f"payments={instance.payments!r} must be an int >= 1")
+    if instance.payments is not None:
+        check_count("payments", instance.payments, minimum=1)
     if instance.payments is not None and instance.end is not None:
         raise InvalidArgumentError(f"line {instance.code!r}: give payments= or end=, not both")
 

@@ -34,6 +34,7 @@ import attrs
 
 from subbill._structure import Problems, Quantity, TaxRates, Text, structure
 from subbill._validate import (
+    check_count,
     check_enum,
     check_text,
     enum_of,
@@ -822,19 +823,9 @@ class Subscription:
         decision = can_activate(self, module, catalog, on=on)
         if isinstance(decision, Refused):
             raise RefusedError(decision, f"activate module {module!r}")
-        timing = timing or catalog.policy.module_activation
-        billed_from = self._effective(on, timing)
-        span = Span(
-            code=module,
-            start=on,
-            billed_from=billed_from if billed_from != on else None,
-            reason="module_activated",
-            price=_catalog_price(catalog.module(module), self.frequency, self.currency),
-        )
-        return attrs.evolve(
-            self,
-            modules=(*self.modules, span),
-            history=self._record(Change(on=on, kind="module_activated", code=module)),
+        billed_from = self._effective(on, timing or catalog.policy.module_activation)
+        return self._switched_on(
+            SpanKind.MODULE, catalog.module(module), on=on, billed_from=billed_from
         )
 
     def deactivate(
@@ -847,18 +838,7 @@ class Subscription:
         if isinstance(decision, Refused):
             raise RefusedError(decision, f"deactivate module {module!r}")
         effective = self._effective(on, timing or catalog.policy.module_deactivation)
-        modules, dropped = _close_all(
-            self.modules,
-            SpanKind.MODULE,
-            effective,
-            lambda span: span.code == module and span.is_active_on(on),
-        )
-        return attrs.evolve(
-            self,
-            modules=modules,
-            withdrawn=(*self.withdrawn, *dropped),
-            history=self._record(Change(on=effective, kind="module_deactivated", code=module)),
-        )
+        return self._switched_off(SpanKind.MODULE, module, on=on, effective=effective)
 
     def add(self, addon: str, catalog: Catalog, *, on: date) -> Self:
         """Subscribe the add-on option ``addon`` from ``on`` (prorated)."""
@@ -866,17 +846,7 @@ class Subscription:
         decision = can_add(self, addon, catalog, on=on)
         if isinstance(decision, Refused):
             raise RefusedError(decision, f"subscribe add-on {addon!r}")
-        span = Span(
-            code=addon,
-            start=on,
-            reason="addon_subscribed",
-            price=_catalog_price(catalog.addon(addon), self.frequency, self.currency),
-        )
-        return attrs.evolve(
-            self,
-            addons=(*self.addons, span),
-            history=self._record(Change(on=on, kind="addon_subscribed", code=addon)),
-        )
+        return self._switched_on(SpanKind.ADDON, catalog.addon(addon), on=on, billed_from=on)
 
     def remove(
         self, addon: str, catalog: Catalog, *, on: date, timing: ChangeTiming | None = None
@@ -897,17 +867,49 @@ class Subscription:
             )
             raise RefusedError(decision, f"cancel add-on {addon!r}")
         effective = self._effective(on, timing or catalog.policy.module_deactivation)
-        addons, dropped = _close_all(
-            self.addons,
-            SpanKind.ADDON,
-            effective,
-            lambda span: span.code == addon and span.is_active_on(on),
+        return self._switched_off(SpanKind.ADDON, addon, on=on, effective=effective)
+
+    def _switched_on(
+        self, kind: SpanKind, item: Module | AddOn, *, on: date, billed_from: date
+    ) -> Self:
+        """A copy with ``item`` (a module or an add-on) active from ``on``.
+
+        It is billed from ``billed_from`` at the catalog's price; the change is recorded.
+        """
+        event = _SWITCHED_ON[kind]
+        span = Span(
+            code=item.code,
+            start=on,
+            billed_from=billed_from if billed_from != on else None,
+            reason=event,
+            price=_catalog_price(item, self.frequency, self.currency),
         )
+        field = _SPAN_FIELDS[kind]
+        spans: dict[str, Any] = {field: (*getattr(self, field), span)}
         return attrs.evolve(
             self,
-            addons=addons,
+            **spans,
+            history=self._record(Change(on=on, kind=event, code=item.code)),
+        )
+
+    def _switched_off(self, kind: SpanKind, code: str, *, on: date, effective: date) -> Self:
+        """A copy with the item ``code`` of ``kind`` active on ``on`` ended on ``effective``.
+
+        An item that had not started by then is withdrawn; the change is recorded.
+        """
+        field = _SPAN_FIELDS[kind]
+        kept, dropped = _close_all(
+            getattr(self, field),
+            kind,
+            effective,
+            lambda span: span.code == code and span.is_active_on(on),
+        )
+        spans: dict[str, Any] = {field: kept}
+        return attrs.evolve(
+            self,
+            **spans,
             withdrawn=(*self.withdrawn, *dropped),
-            history=self._record(Change(on=effective, kind="addon_cancelled", code=addon)),
+            history=self._record(Change(on=effective, kind=_SWITCHED_OFF[kind], code=code)),
         )
 
     def cancel(self, *, on: date, at_period_end: bool = True) -> Self:
@@ -1396,8 +1398,19 @@ def _check_usage(usage: object) -> None:
     for resource, used in usage.items():
         if not isinstance(resource, str):
             raise InvalidTypeError("usage", resource, "resource names (str)")
-        if isinstance(used, bool) or not isinstance(used, int) or used < 0:
-            raise InvalidTypeError(f"usage[{resource!r}]", used, "a count (an int >= 0)")
+        check_count(f"usage[{resource!r}]", used, error=_not_a_count(resource, used))
+
+
+def _not_a_count(resource: str, used: object) -> Callable[[str], Exception]:
+    """The error of a usage count that is not an int >= 0: a type error, as it always was."""
+    return lambda _message: InvalidTypeError(f"usage[{resource!r}]", used, "a count (an int >= 0)")
+
+
+#: The field of a subscription that holds the spans of each kind.
+_SPAN_FIELDS = {SpanKind.PLAN: "plans", SpanKind.MODULE: "modules", SpanKind.ADDON: "addons"}
+#: The change (and the span's reason) of switching a module or an add-on on, and off.
+_SWITCHED_ON = {SpanKind.MODULE: "module_activated", SpanKind.ADDON: "addon_subscribed"}
+_SWITCHED_OFF = {SpanKind.MODULE: "module_deactivated", SpanKind.ADDON: "addon_cancelled"}
 
 
 def _close_all(

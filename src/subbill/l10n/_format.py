@@ -18,14 +18,13 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import ClassVar
 
 import babel
 import babel.dates
 import babel.numbers
 
 from subbill._validate import escape_controls
-from subbill.errors import InvalidTypeError, SubbillError
+from subbill.errors import InvalidTypeError, UnknownLocaleError
 from subbill.money import DECIMAL_CONTEXT, Money
 from subbill.periods import Frequency, FrequencyUnit, Period, check_date
 
@@ -41,18 +40,6 @@ __all__ = [
     "text_lines",
     "text_table",
 ]
-
-
-class UnknownLocaleError(SubbillError, ValueError):
-    """A locale name that babel does not know."""
-
-    code: ClassVar[str] = "unknown_locale"
-
-    def __init__(self, locale: object) -> None:
-        self.locale = locale
-        super().__init__(
-            f"locale={locale!r} is not a known locale; expected e.g. 'fr_FR' or 'en_US'"
-        )
 
 
 def _locale(locale: str) -> babel.Locale:
@@ -161,21 +148,14 @@ def format_factor(factor: Fraction) -> str:
     )
 
 
-_FRENCH_NAMES = {
-    (FrequencyUnit.DAY, 1): "quotidien",
-    (FrequencyUnit.DAY, 7): "hebdomadaire",
-    (FrequencyUnit.MONTH, 1): "mensuel",
-    (FrequencyUnit.MONTH, 3): "trimestriel",
-    (FrequencyUnit.MONTH, 6): "semestriel",
-    (FrequencyUnit.MONTH, 12): "annuel",
-}
-_ENGLISH_NAMES = {
-    (FrequencyUnit.DAY, 1): "daily",
-    (FrequencyUnit.DAY, 7): "weekly",
-    (FrequencyUnit.MONTH, 1): "monthly",
-    (FrequencyUnit.MONTH, 3): "quarterly",
-    (FrequencyUnit.MONTH, 6): "semiannual",
-    (FrequencyUnit.MONTH, 12): "annual",
+#: The frequencies that have a name of their own, as (French, English).
+_NAMES = {
+    (FrequencyUnit.DAY, 1): ("quotidien", "daily"),
+    (FrequencyUnit.DAY, 7): ("hebdomadaire", "weekly"),
+    (FrequencyUnit.MONTH, 1): ("mensuel", "monthly"),
+    (FrequencyUnit.MONTH, 3): ("trimestriel", "quarterly"),
+    (FrequencyUnit.MONTH, 6): ("semestriel", "semiannual"),
+    (FrequencyUnit.MONTH, 12): ("annuel", "annual"),
 }
 
 
@@ -188,11 +168,10 @@ def format_frequency(frequency: Frequency, *, locale: str) -> str:
     ...     Frequency.weeks(2), locale="en_US")
     ('tous les 2 ans', 'every 2 weeks')
     """
-    key = (frequency.unit, frequency.count)
     french = is_french(locale)
-    names = _FRENCH_NAMES if french else _ENGLISH_NAMES
-    if key in names:
-        return names[key]
+    names = _NAMES.get((frequency.unit, frequency.count))
+    if names is not None:
+        return names[0] if french else names[1]
     count = frequency.count
     if frequency.unit is FrequencyUnit.MONTH:
         number, unit = (
