@@ -449,9 +449,9 @@ class Money:
     @classmethod
     def _make(cls, amount: Decimal, currency: str) -> Self:
         """Build without validation, for results of operations on valid Money."""
-        money = object.__new__(cls)
-        object.__setattr__(money, "amount", amount)
-        object.__setattr__(money, "currency", currency)
+        money = _new(cls)
+        _set_amount(money, amount)
+        _set_currency(money, currency)
         return money
 
     @classmethod
@@ -755,6 +755,11 @@ class Money:
         # are trusted data by nature; never unpickle untrusted bytes).
         return (_restore, (self.amount, self.currency))
 
+
+# Money._make writes the slots directly: the frozen class's own __setattr__ refuses writes.
+_new = object.__new__
+_set_amount = vars(Money)["amount"].__set__
+_set_currency = vars(Money)["currency"].__set__
 
 #: ``Money.zero`` of each currency spelling asked (a few dozen at most: ISO codes, any case).
 _ZEROS: dict[str, Money] = {}
