@@ -37,7 +37,13 @@ from subbill.l10n import (
 )
 from subbill.payments import Card, Wallet
 from subbill.portal import portal_overview
-from subbill.service import pay_invoice, replace_subscription, run_billing, store_purchase
+from subbill.service import (
+    invoices_of_run,
+    pay_invoice,
+    replace_subscription,
+    run_billing,
+    store_purchase,
+)
 from subbill.storage import SQLiteStore
 from subbill.usage import explain_invoice, monthly_review
 
@@ -88,9 +94,9 @@ def portail(store: SQLiteStore, jour: date) -> None:
 def facturer_et_encaisser(store: SQLiteStore, jour: date, *, encaisser: bool = True) -> None:
     """La facturation du jour ; la carte enregistrée est débitée aussitôt."""
     rapport = run_billing(store, as_of=jour)
-    for numero in rapport.invoices:
-        facture = store.get_invoice(numero)
-        assert facture is not None
+    for facture in invoices_of_run(store, rapport):
+        numero = facture.number
+        assert numero is not None
         print(
             f"{format_date(jour, locale=FR)} : facture {numero}, "
             f"{format_money(facture.total, locale=FR)} TTC, échéance le "

@@ -35,7 +35,7 @@ def fill(path):
     store.close()
 
 
-def bill(path, die_after=None):
+def bill(path, die_after=None, batch_size=None):
     """Bill as of AS_OF; with ``die_after=N`` the process dies (os._exit) in the middle of
     the transaction of its N-th invoice, before the commit: as if killed."""
     store = SQLiteStore(path)
@@ -50,7 +50,8 @@ def bill(path, die_after=None):
                 os._exit(3)
 
         store.add_invoice = add_then_maybe_die
-    report = run_billing(store, as_of=AS_OF)
+    options = {} if batch_size is None else {"batch_size": batch_size}
+    report = run_billing(store, as_of=AS_OF, **options)
     store.close()
     return report
 
@@ -58,4 +59,8 @@ def bill(path, die_after=None):
 if __name__ == "__main__":
     database, action, *rest = sys.argv[1:]
     if action == "bill":
-        bill(database, die_after=int(rest[0]) if rest else None)
+        bill(
+            database,
+            die_after=int(rest[0]) if rest else None,
+            batch_size=int(rest[1]) if len(rest) > 1 else None,
+        )

@@ -25,7 +25,13 @@ from subbill.payments import Card, Wallet
 from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, BillingStart
 from subbill.portal import portal_overview
 from subbill.quotes import LineItem, PaymentLink, Quote, QuoteStatus, purchase
-from subbill.service import pay_invoice, replace_subscription, run_billing, store_purchase
+from subbill.service import (
+    invoices_of_run,
+    pay_invoice,
+    replace_subscription,
+    run_billing,
+    store_purchase,
+)
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.subscriptions import QuotedLine, Subscription, SubscriptionStatus
 from subbill.taxes import LineTax, tax_breakdown
@@ -98,7 +104,7 @@ def test_the_issue_example_due_now_then_one_invoice_of_360_per_billing_date(stor
         (date(2027, 4, 30), date(2027, 4, 30), eur("360.00")),
     ]
     # A second run on the same date bills nothing again.
-    assert run_billing(store, as_of=date(2027, 4, 30)).invoices == ()
+    assert run_billing(store, as_of=date(2027, 4, 30)).invoice_count == 0
 
 
 def test_the_future_payments_are_the_invoices_run_billing_issues_with_their_due_dates(store):
@@ -528,9 +534,9 @@ def test_the_monthly_review_of_a_purchased_subscription_finds_nothing_wrong(stor
     result = bought()
     store_purchase(store, result)
     for day in (date(2027, 2, 28), date(2027, 3, 31)):  # the card collects each invoice
-        for number in run_billing(store, as_of=day).invoices:
-            total = store.get_invoice(number).total
-            pay_invoice(store, number, Payment(amount=total, paid_on=day, reference=number))
+        for invoice in invoices_of_run(store, run_billing(store, as_of=day)):
+            number = invoice.number
+            pay_invoice(store, number, Payment(amount=invoice.total, paid_on=day, reference=number))
     sub = store.get_subscription(result.subscription.id)
     card = Card(id="pm_visa_4242", brand="Visa", last4="4242", exp_month=12, exp_year=2028)
     findings = monthly_review(
@@ -565,7 +571,16 @@ def test_portal_and_review_commands_work_on_a_purchased_subscription_without_cat
     assert "SO-pay_1" in out
     (row,) = [line for line in out.splitlines() if line.startswith("pay_1-S1")]
     assert row.split() == [
-        "pay_1-S1", "Planifié", "—", "0", "1", "mensuel", "28/02/2027", "360,00", "€", "pm_visa"
+        "pay_1-S1",
+        "Planifié",
+        "—",
+        "0",
+        "1",
+        "mensuel",
+        "28/02/2027",
+        "360,00",
+        "€",
+        "pm_visa",
     ]
     usage = tmp_path / "usage.json"
     usage.write_text('{"resources": {}, "modules": {}}', encoding="utf-8")
@@ -635,7 +650,9 @@ def test_the_review_says_invoices_before_and_after_a_cancellation_are_both_right
         store,
         purchase(link, paid_on=date(2026, 1, 1), customer="A", reference="x", payment_method="pm"),
     )
-    (february,) = run_billing(store, as_of=date(2026, 2, 1)).invoices
+    (february,) = [
+        i.number for i in invoices_of_run(store, run_billing(store, as_of=date(2026, 2, 1)))
+    ]
     pay_invoice(store, february, Payment(amount=eur("120.00"), paid_on=date(2026, 2, 1)))
     cancelled = store.get_subscription("x-S1").cancel(on=date(2026, 2, 11), at_period_end=False)
     replace_subscription(store, cancelled)
@@ -670,7 +687,9 @@ def test_a_retried_payment_webhook_is_recorded_once(store):
         lines=(LineItem(code="m", name="M", unit_price=eur("100"), frequency=MONTHLY),),
     )
     store_purchase(store, purchase(link, paid_on=date(2026, 1, 1), customer="A", reference="x"))
-    (number,) = run_billing(store, as_of=date(2026, 2, 1)).invoices
+    (number,) = [
+        i.number for i in invoices_of_run(store, run_billing(store, as_of=date(2026, 2, 1)))
+    ]
     webhook = Payment(amount=eur("60"), paid_on=date(2026, 2, 1), reference="ch_123")
     first = pay_invoice(store, number, webhook)
     again = pay_invoice(store, number, webhook)
@@ -835,7 +854,7 @@ def test_cancelling_at_period_end_stops_each_line_at_the_end_of_its_own_period(s
     issued = []
     day = date(2026, 2, 20)
     while day <= date(2027, 2, 1):
-        issued.extend(run_billing(store, as_of=day).invoices)
+        issued.extend(invoices_of_run(store, run_billing(store, as_of=day)))
         day += timedelta(days=5)
     assert issued == []  # nothing more billed, nothing credited: each line ran its period out
     sub = store.get_subscription("pb-S1")
@@ -866,9 +885,9 @@ def test_cancelling_at_period_end_never_cuts_a_line_paid_for_further():
     assert cancelled.cancel_at == date(2026, 5, 15)
     replace_subscription(store, cancelled)
     later = [
-        store.get_invoice(n)
+        invoice
         for day in (date(2026, 3, 15), date(2026, 4, 15), date(2026, 5, 15))
-        for n in run_billing(store, as_of=day).invoices
+        for invoice in invoices_of_run(store, run_billing(store, as_of=day))
     ]
     assert later == []  # M stopped on 15 Mar, Support on 15 May: all paid, nothing credited
 
@@ -893,7 +912,9 @@ def test_a_cancellation_credit_first_cancels_what_is_still_due_on_the_invoice(st
     run_billing(store, as_of=date(2026, 2, 1))
     cancelled = store.get_subscription("x-S1").cancel(on=date(2026, 2, 11), at_period_end=False)
     replace_subscription(store, cancelled)
-    (number,) = run_billing(store, as_of=date(2026, 2, 11)).invoices
+    (number,) = [
+        i.number for i in invoices_of_run(store, run_billing(store, as_of=date(2026, 2, 11)))
+    ]
     note = store.get_invoice(number)
     february = store.get_invoice("F-2026-000002")
     assert (note.total, note.corrects) == (eur("-77.15"), "F-2026-000002")

@@ -259,7 +259,7 @@ class StoresAgree(RuleBasedStateMachine):
                 return "refused"
             report = run_billing(store, as_of=as_of)
             assert report.is_complete
-            return report.invoices, report.total
+            return report.invoice_count, report.first_number, report.last_number, report.total
 
         if self.each(run) != "refused":
             self.day = max(self.day, as_of)

@@ -514,7 +514,7 @@ def _progress_bar(total: int) -> tqdm[Any]:
 def _bill_run(args: argparse.Namespace) -> int:
     # No catalog is needed for subscriptions bought from payment links and quotes; a
     # catalog subscription in a store without one is reported as not billed.
-    with _store(args.db) as store, _progress_bar(len(store.subscription_ids())) as bar:
+    with _store(args.db) as store, _progress_bar(store.subscription_count()) as bar:
 
         def progress(done: int, total: int) -> None:
             if bar.total != total:
@@ -522,11 +522,10 @@ def _bill_run(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         report = run_billing(store, as_of=args.as_of, on_progress=progress)
-    numbers = report.invoices
     print(
         f"Billed {report.subscriptions - len(report.failures)} subscriptions as of "
-        f"{args.as_of.isoformat()}: {len(numbers)} invoices created"
-        + _numbers_range(numbers)
+        f"{args.as_of.isoformat()}: {report.invoice_count} invoices created"
+        + _numbers_range(report.first_number, report.last_number)
     )
     for currency in sorted(report.total):
         print(f"Total {currency}: {format_money(report.total[currency], locale=args.locale)}")
@@ -542,13 +541,13 @@ def _bill_run(args: argparse.Namespace) -> int:
     return FAILURE
 
 
-def _numbers_range(numbers: tuple[str, ...]) -> str:
+def _numbers_range(first: str | None, last: str | None) -> str:
     """`` (F-1 to F-9).``, `` (F-1).`` or ``.``: the end of the bill-run summary."""
-    if not numbers:
+    if first is None or last is None:
         return "."
-    if len(numbers) == 1:
-        return f" ({numbers[0]})."
-    return f" ({numbers[0]} to {numbers[-1]})."
+    if first == last:
+        return f" ({first})."
+    return f" ({first} to {last})."
 
 
 def _renewals(args: argparse.Namespace) -> int:

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from typing import Final
 
 import attrs
 
+from subbill._validate import check_count
 from subbill.billing import (
     BillingState,
     BillingTerms,
@@ -53,11 +55,13 @@ from subbill.storage.protocols import Store
 from subbill.subscriptions import Subscription, check_replacement
 
 __all__ = [
+    "DEFAULT_BATCH_SIZE",
     "BillRunReport",
     "BillingFailure",
     "Correction",
     "PurchaseReceipt",
     "correct_invoice",
+    "invoices_of_run",
     "pay_invoice",
     "replace_subscription",
     "run_billing",
@@ -79,11 +83,19 @@ class BillingFailure:
 
 @attrs.frozen(kw_only=True)
 class BillRunReport:
-    """What a billing run did: subscriptions seen, invoices created, totals, failures."""
+    """What a billing run did: subscriptions seen, invoices created, totals, failures.
+
+    Counts and totals, never a list of every number (a run of a million subscriptions
+    keeps a report of constant size): ``first_number`` and ``last_number`` are the first and
+    last it issued, and numbers are gapless, so when no other run issued invoices at the
+    same time they bound every invoice it created (:func:`invoices_of_run` reads them back).
+    """
 
     as_of: date
     subscriptions: int
-    invoices: tuple[str, ...]
+    invoice_count: int
+    first_number: str | None
+    last_number: str | None
     total: dict[str, Money]
     failures: tuple[BillingFailure, ...] = ()
 
@@ -91,6 +103,10 @@ class BillRunReport:
     def is_complete(self) -> bool:
         """Whether every subscription was billed (no failure)."""
         return not self.failures
+
+
+#: How many subscriptions :func:`run_billing` saves per transaction unless told otherwise.
+DEFAULT_BATCH_SIZE: Final = 500
 
 
 def _bill_one(
@@ -191,22 +207,29 @@ def run_billing(
     store: Store,
     *,
     as_of: date,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
     after_each: Callable[[str], None] | None = None,
 ) -> BillRunReport:
-    """Bill every subscription of ``store`` up to ``as_of``, one transaction each.
+    """Bill every subscription of ``store`` up to ``as_of``, ``batch_size`` per transaction.
 
     Each subscription is billed on its own terms (``Subscription.terms``: payment terms,
     tax rounding, negative-balance policy): a customer's terms never depend on how a run is
     called. ``as_of`` before the date of the last invoice issued is refused
-    (:class:`~subbill.errors.InvalidStateError`) before anything is read or written. A
-    subscription that cannot be read or billed is reported in ``failures`` and the others
-    are billed. ``on_progress(done, total)`` is called after each subscription (for a
-    progress bar); ``after_each(subscription_id)`` after each commit (tests use it to
-    interrupt a run).
+    (:class:`~subbill.errors.InvalidStateError`) before anything is read or written.
+
+    Subscriptions are read, billed and saved in batches of ``batch_size`` (sorted by id),
+    one transaction per batch, each subscription inside its own savepoint: a subscription
+    that cannot be read or billed is undone alone and reported in ``failures``, and the
+    others of its batch are saved. A run killed midway loses at most its open batch (nothing
+    of it is kept, nothing half-written); running again bills what is left, exactly once.
+    The ids are paged through, never all held. ``on_progress(done, total)`` is called after
+    each subscription's batch is saved (for a progress bar); ``after_each(subscription_id)``
+    after each subscription's batch is committed (tests use it to interrupt a run).
     """
     check_billing_date("as_of", as_of)
     _check_store(store)
+    check_count("batch_size", batch_size, minimum=1)
     last = store.last_issued_on()
     if last is not None and as_of < last:
         raise InvalidStateError(
@@ -217,32 +240,80 @@ def run_billing(
     # A business selling only through quotes and payment links has no catalog: its
     # subscriptions hold quoted lines. A catalog subscription then fails on its own.
     catalog = store.load_catalog()
-    ids = store.subscription_ids()
-    created: list[str] = []
+    total_count = store.subscription_count() if on_progress is not None else 0
+    seen = created = 0
+    first_number: str | None = None
+    last_number: str | None = None
     failures: list[BillingFailure] = []
     totals: dict[str, Money] = {}
-    for done, subscription_id in enumerate(ids, start=1):
+    after: str | None = None
+    while True:
+        batch: list[tuple[str, Invoice | BillingFailure | None]] = []
         with store.transaction():
-            outcome = _bill_one(store, catalog, subscription_id, as_of=as_of)
-        if isinstance(outcome, BillingFailure):
-            failures.append(outcome)
-        elif outcome is not None and outcome.number is not None:  # finalized: always numbered
-            created.append(outcome.number)
-            previous = totals.get(outcome.currency)
-            totals[outcome.currency] = (
-                outcome.total if previous is None else previous + outcome.total
-            )
-        if after_each is not None:
-            after_each(subscription_id)
-        if on_progress is not None:
-            on_progress(done, len(ids))
+            ids = store.subscription_ids_after(after, limit=batch_size)
+            for subscription_id in ids:
+                outcome = _bill_in_savepoint(store, catalog, subscription_id, as_of)
+                batch.append((subscription_id, outcome))
+        if not ids:
+            break
+        after = ids[-1]
+        for subscription_id, outcome in batch:  # the batch is saved: count what it did
+            seen += 1
+            if isinstance(outcome, BillingFailure):
+                failures.append(outcome)
+            elif outcome is not None and outcome.number is not None:  # finalized: numbered
+                created += 1
+                first_number = first_number or outcome.number
+                last_number = outcome.number
+                previous = totals.get(outcome.currency)
+                totals[outcome.currency] = (
+                    outcome.total if previous is None else previous + outcome.total
+                )
+            if after_each is not None:
+                after_each(subscription_id)
+            if on_progress is not None:
+                on_progress(seen, max(total_count, seen))
     return BillRunReport(
         as_of=as_of,
-        subscriptions=len(ids),
-        invoices=tuple(created),
+        subscriptions=seen,
+        invoice_count=created,
+        first_number=first_number,
+        last_number=last_number,
         total=totals,
         failures=tuple(failures),
     )
+
+
+def invoices_of_run(store: Store, report: BillRunReport) -> list[Invoice]:
+    """The invoices stored from ``report.first_number`` to ``report.last_number``, in order.
+
+    Every invoice the run created, when no other run issued invoices at the same time (then
+    theirs may stand between). Reads the store's invoices in order: for a script or a test
+    that pays what a run just billed, not for a store of millions.
+    """
+    if report.first_number is None:
+        return []
+    found: list[Invoice] = []
+    for invoice in store.invoices():
+        if found or invoice.number == report.first_number:
+            found.append(invoice)
+            if invoice.number == report.last_number:
+                break
+    return found
+
+
+def _bill_in_savepoint(
+    store: Store, catalog: Catalog | None, subscription_id: str, as_of: date
+) -> Invoice | BillingFailure | None:
+    """Bill one subscription of a batch in its own savepoint: a failure undoes it alone."""
+    try:
+        with store.savepoint():
+            outcome = _bill_one(store, catalog, subscription_id, as_of=as_of)
+    except StorageError:
+        raise  # the store itself failed (locked, full…): the whole batch is undone
+    except SubbillError as error:  # a damaged row or a refusal met while writing
+        return BillingFailure(subscription=subscription_id, error=error)
+    return outcome
 
 
 def replace_subscription(store: Store, subscription: Subscription) -> bool:

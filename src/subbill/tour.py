@@ -161,10 +161,11 @@ def _vie_d_un_abonnement() -> None:
             abonnement = abonnement.change_payment_method("pm_mc_5454", on=date(2027, 3, 10))
             base.save_subscription(abonnement)
             print("Le 10 mars 2027, le client remplace sa carte : l'abonnement suit.")
-        for numero in run_billing(base, as_of=jour).invoices:
-            facture = base.get_invoice(numero)
-            if facture is None:  # pragma: no cover
-                raise RuntimeError(f"invoice {numero} was not stored")
+        run_billing(base, as_of=jour)
+        for facture in base.invoices(subscription=abonnement.id):
+            if facture.issued_on != jour or facture.number is None:
+                continue
+            numero = facture.number
             payee = pay_invoice(base, numero, Payment(amount=facture.total, paid_on=jour))
             print(
                 f"  • {format_date(jour, locale=LOCALE)} : facture {numero}, "

@@ -2,10 +2,13 @@
 
 A transaction snapshots every table and puts them back if the block raises, so it behaves
 like the SQLite store's; one Hypothesis state machine drives both and checks they agree.
+A savepoint inside it keeps an undo journal of the writes made under it (a snapshot per
+subscription would make a batched bill run quadratic).
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -23,6 +26,9 @@ from subbill.storage._numbering import next_number
 from subbill.subscriptions import Subscription
 
 __all__ = ["MemoryStore"]
+
+_MISSING = object()  # a key a savepoint found absent: undoing deletes it
+_SCALAR = object()  # a journal entry for a single value, not a row
 
 
 class MemoryStore:
@@ -46,6 +52,43 @@ class MemoryStore:
             "wallets": {},
         }
         self._depth = 0
+        # One undo journal per open savepoint, innermost last: (table, key, value before).
+        self._journals: list[list[tuple[str, Any, Any]]] = []
+
+    def _put(self, table: str, key: Any, value: Any) -> None:
+        """``tables[table][key] = value``, remembered by the open savepoint."""
+        rows = self._tables[table]
+        if self._journals:
+            self._journals[-1].append((table, key, rows.get(key, _MISSING)))
+        rows[key] = value
+
+    def _set(self, name: str, value: Any) -> None:
+        """``tables[name] = value`` (a single value), remembered by the open savepoint."""
+        if self._journals:
+            self._journals[-1].append((name, _SCALAR, self._tables[name]))
+        self._tables[name] = value
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: the block's writes are undone alone if it raises."""
+        with self.transaction():
+            journal: list[tuple[str, Any, Any]] = []
+            self._journals.append(journal)
+            try:
+                yield
+            except BaseException:
+                for table, key, before in reversed(journal):
+                    if key is _SCALAR:
+                        self._tables[table] = before
+                    elif before is _MISSING:
+                        del self._tables[table][key]
+                    else:
+                        self._tables[table][key] = before
+                raise
+            finally:
+                self._journals.pop()
+            if self._journals:  # released into the enclosing savepoint, which may undo it
+                self._journals[-1].extend(journal)
 
     def _snapshot(self) -> dict[str, Any]:
         """Copies of every table (the values themselves are immutable)."""
@@ -97,7 +140,7 @@ class MemoryStore:
 
     def save_catalog(self, catalog: Catalog) -> None:
         """Replace the catalog."""
-        self._tables["catalog"] = catalog
+        self._set("catalog", catalog)
 
     # -- subscriptions and billing states ------------------------------------------------
 
@@ -108,11 +151,21 @@ class MemoryStore:
 
     def save_subscription(self, subscription: Subscription) -> None:
         """Insert or replace a subscription."""
-        self._tables["subscriptions"][subscription.id] = subscription
+        self._put("subscriptions", subscription.id, subscription)
 
     def subscription_ids(self) -> list[str]:
         """Every subscription id, sorted."""
         return sorted(self._tables["subscriptions"])
+
+    def subscription_count(self) -> int:
+        """How many subscriptions are stored."""
+        return len(self._tables["subscriptions"])
+
+    def subscription_ids_after(self, after: str | None, *, limit: int) -> list[str]:
+        """The next ``limit`` subscription ids after ``after`` (from the first if ``None``)."""
+        ids = sorted(self._tables["subscriptions"])
+        start = 0 if after is None else bisect.bisect_right(ids, after)
+        return ids[start : start + limit]
 
     def get_billing_state(self, subscription_id: str) -> BillingState | None:
         """The billing state of ``subscription_id``, or ``None``."""
@@ -121,7 +174,7 @@ class MemoryStore:
 
     def save_billing_state(self, subscription_id: str, state: BillingState) -> None:
         """Insert or replace a billing state."""
-        self._tables["states"][subscription_id] = state
+        self._put("states", subscription_id, state)
 
     # -- invoices and payments -----------------------------------------------------------
 
@@ -133,8 +186,8 @@ class MemoryStore:
             last_issued_on=self._tables["last_issued_on"],
             issued_on=issued_on,
         )
-        self._tables["last_number"] = number
-        self._tables["last_issued_on"] = issued_on
+        self._set("last_number", number)
+        self._set("last_issued_on", issued_on)
         return number
 
     def last_issued_on(self) -> date | None:
@@ -148,13 +201,13 @@ class MemoryStore:
             raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
         if invoice.number in self._tables["invoices"]:
             raise InvalidArgumentError(f"invoice number={invoice.number!r} already exists")
-        self._tables["invoices"][invoice.number] = invoice
+        self._put("invoices", invoice.number, invoice)
 
     def save_invoice(self, invoice: Invoice) -> None:
         """Replace a stored invoice."""
         if invoice.number not in self._tables["invoices"]:
             raise InvalidArgumentError(f"invoice number={invoice.number!r} is not stored")
-        self._tables["invoices"][invoice.number] = invoice
+        self._put("invoices", invoice.number, invoice)
 
     def get_invoice(self, number: str) -> Invoice | None:
         """The invoice ``number``, or ``None``."""
@@ -171,7 +224,9 @@ class MemoryStore:
 
     def add_payment(self, invoice_number: str, payment: Payment) -> None:
         """Record a payment for ``invoice_number``."""
-        self._tables["payments"].setdefault(invoice_number, []).append(payment)
+        self._put(
+            "payments", invoice_number, [*self._tables["payments"].get(invoice_number, ()), payment]
+        )
 
     def payments(self, invoice_number: str) -> list[Payment]:
         """The payments of ``invoice_number``."""
@@ -186,7 +241,7 @@ class MemoryStore:
 
     def save_quote(self, quote: Quote) -> None:
         """Insert or replace a quote."""
-        self._tables["quotes"][quote.id] = quote
+        self._put("quotes", quote.id, quote)
 
     def quote_ids(self) -> list[str]:
         """Every quote id, sorted."""
@@ -200,11 +255,11 @@ class MemoryStore:
 
     def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
         """Append ledger entries."""
-        self._tables["ledger"].extend(entries)
+        self._set("ledger", [*self._tables["ledger"], *entries])
 
     def save_license_account(self, account: LicenseAccount) -> None:
         """Insert or replace the account of ``(customer, product, start)``."""
-        self._tables["accounts"][(account.customer, account.product, account.start)] = account
+        self._put("accounts", (account.customer, account.product, account.start), account)
 
     def license_accounts(self) -> list[LicenseAccount]:
         """Every licence account, sorted by customer, product and start."""
@@ -219,7 +274,7 @@ class MemoryStore:
 
     def save_customer(self, customer: Customer) -> None:
         """Insert or replace a customer."""
-        self._tables["customers"][customer.id] = customer
+        self._put("customers", customer.id, customer)
 
     def customer_ids(self) -> list[str]:
         """Every customer id, sorted."""
@@ -235,7 +290,7 @@ class MemoryStore:
         key = order.reference or order.id
         if key in self._tables["orders"]:
             raise InvalidArgumentError(f"an order with reference={key!r} already exists")
-        self._tables["orders"][key] = order
+        self._put("orders", key, order)
 
     def orders(self, *, customer: str | None = None) -> list[SalesOrder]:
         """Orders in the order they were added, all or those of ``customer``."""
@@ -252,4 +307,4 @@ class MemoryStore:
 
     def save_wallet(self, wallet: Wallet) -> None:
         """Insert or replace the wallet of ``wallet.customer``."""
-        self._tables["wallets"][wallet.customer] = wallet
+        self._put("wallets", wallet.customer, wallet)

@@ -69,6 +69,17 @@ class SubscriptionRepository(Protocol):
         """Every subscription id, sorted."""
         ...
 
+    def subscription_count(self) -> int:
+        """How many subscriptions are stored."""
+        ...
+
+    def subscription_ids_after(self, after: str | None, *, limit: int) -> list[str]:
+        """The next ``limit`` ids in sorted order after ``after`` (from the first if ``None``).
+
+        A bill run pages through them with it, never holding every id.
+        """
+        ...
+
 
 class BillingStateRepository(Protocol):
     """What has been billed, per subscription."""
@@ -208,10 +219,20 @@ class WalletRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """``with store.transaction():`` saves everything inside it, or nothing."""
+    """``with store.transaction():`` saves everything inside it, or nothing.
+
+    ``with store.savepoint():`` inside it undoes only its own block if that raises.
+    """
 
     def transaction(self) -> AbstractContextManager[None]:
         """A transaction; nested calls join the outer one."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """Inside a transaction, a block whose writes are undone alone if it raises.
+
+        Outside one, a transaction of its own.
+        """
         ...
 
 

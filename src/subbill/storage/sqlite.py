@@ -281,6 +281,25 @@ class SQLiteStore:
             finally:
                 self._depth = 0
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: ``SAVEPOINT`` … ``RELEASE``, undone alone if the block raises.
+
+        Outside one, it is a transaction of its own. A bill run keeps one subscription's
+        failure from undoing the others of its batch this way.
+        """
+        with self.transaction():
+            self._execute("SAVEPOINT subbill")
+            try:
+                yield
+            except BaseException:
+                if self._connection.in_transaction:
+                    with suppress(sqlite3.Error):  # the error being raised says what failed
+                        self._connection.execute("ROLLBACK TO subbill")
+                        self._connection.execute("RELEASE subbill")
+                raise
+            self._execute("RELEASE subbill")
+
     def _rollback(self) -> None:
         """Undo the open transaction, if SQLite has not already undone it (disk full does)."""
         if not self._connection.in_transaction:
@@ -350,6 +369,18 @@ class SQLiteStore:
     def subscription_ids(self) -> list[str]:
         """Every subscription id, sorted."""
         return self._all("SELECT id FROM subscriptions ORDER BY id")
+
+    def subscription_count(self) -> int:
+        """How many subscriptions are stored."""
+        return int(self._one("SELECT COUNT(*) FROM subscriptions") or 0)
+
+    def subscription_ids_after(self, after: str | None, *, limit: int) -> list[str]:
+        """The next ``limit`` subscription ids after ``after`` (from the first if ``None``)."""
+        if after is None:
+            return self._all("SELECT id FROM subscriptions ORDER BY id LIMIT ?", (limit,))
+        return self._all(
+            "SELECT id FROM subscriptions WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+        )
 
     def get_billing_state(self, subscription_id: str) -> BillingState | None:
         """The billing state of ``subscription_id``, or ``None``."""
