@@ -11,6 +11,7 @@ from typing import Any
 from subbill.billing import ChargePlan
 from subbill.charges import OneTimeCharge, RecurringCharge
 from subbill.discounts import Discount, Duration
+from subbill.licenses import LicenseAccount
 from subbill.money import Money
 from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, BillingStart
 from subbill.quotes import LineItem
@@ -40,6 +41,18 @@ def seo(price: str = "500.00", name: str = "SEO mensuel", **fields: Any) -> Line
         tax_rates=(VAT,),
         **fields,
     )
+
+
+def account(**changes: Any) -> LicenseAccount:
+    """Garage Petit's two-year account of 6 TBox seats from 15 September 2025."""
+    fields: dict[str, Any] = {
+        "customer": "Garage Petit",
+        "product": "TBox",
+        "seats": 6,
+        "start": date(2025, 9, 15),
+        "years": 2,
+    }
+    return LicenseAccount(**(fields | changes))
 
 
 def fleet(count: int) -> list[ChargePlan]:
