@@ -23,7 +23,7 @@ from subbill.cli import main
 from subbill.periods import BillingStart
 from subbill.storage import SQLiteStore
 from tests.builders import VAT_FIELDS as TVA
-from tests.builders import seo_fields, subscription_fields
+from tests.builders import ledger_fields, seo_fields, subscription_fields
 from tests.stores import database_content
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -1365,27 +1365,7 @@ def test_review_of_an_unknown_subscription_or_before_its_start_fails_with_status
 
 FAILURE, USAGE_ERROR = 1, 2
 
-LEDGER = {
-    "ledger": [
-        {
-            "kind": "grant",
-            "on": "2026-01-05",
-            "product": "TBox",
-            "target": "Partenaire",
-            "licence_years": 500,
-            "reference": "BC-2026-001",
-        },
-        {
-            "kind": "transfer",
-            "on": "2026-01-06",
-            "product": "TBox",
-            "source": "Partenaire",
-            "target": "Revendeur Ouest",
-            "licence_years": 200,
-            "reference": "T-2026-001",
-        },
-    ]
-}
+LEDGER = ledger_fields()
 
 
 @pytest.fixture
