@@ -192,7 +192,6 @@ def seo_fields(**changes: Any) -> dict[str, Any]:
     } | changes
 
 
-
 def ledger_fields() -> dict[str, Any]:
     """A ledger file: Partenaire is granted 500 TBox licence-years on 5 January 2026 and hands
     200 of them to Revendeur Ouest the next day."""
