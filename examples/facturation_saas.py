@@ -33,26 +33,24 @@ def titre(texte: str) -> None:
     print("═" * len(texte))
 
 
+def depuis_mars(code: str, description: str, prix_ht: str) -> RecurringCharge:
+    """Un élément mensuel à ``prix_ht`` euros HT, du 1er mars 2026, facturé le 1er, TVA 20 %."""
+    return RecurringCharge(
+        code=code,
+        description=description,
+        unit_price=Money(prix_ht, "EUR"),
+        start=date(2026, 3, 1),
+        billing_day=1,
+        tax_rates=(TVA,),
+    )
+
+
 def main() -> None:
     print("Boulangerie Martin : trois mois d'abonnement, avec un passage au plan Pro")
 
     # Le plan et le module démarrent le 1er mars, facturés le 1er de chaque mois.
-    essentiel = RecurringCharge(
-        code="essentiel",
-        description="Plan Essentiel",
-        unit_price=Money("29.00", "EUR"),
-        start=date(2026, 3, 1),
-        billing_day=1,
-        tax_rates=(TVA,),
-    )
-    stock = RecurringCharge(
-        code="stock",
-        description="Module Stock",
-        unit_price=Money("9.00", "EUR"),
-        start=date(2026, 3, 1),
-        billing_day=1,
-        tax_rates=(TVA,),
-    )
+    essentiel = depuis_mars("essentiel", "Plan Essentiel", "29.00")
+    stock = depuis_mars("stock", "Module Stock", "9.00")
     avant = ChargePlan(
         id="ABO-0042",
         customer="Boulangerie Martin",

@@ -23,6 +23,21 @@ from subbill import (
 from subbill.l10n import checkout_text, format_date, format_money, label
 
 FR = "fr_FR"
+TVA = TaxRate(name="TVA 20 %", percent="20")
+
+
+def referencement(debut: BillingStart, *, remises: tuple[Discount, ...] = ()) -> LineItem:
+    """Le référencement (SEO) : 500,00 € HT par mois, douze paiements à partir de ``debut``."""
+    return LineItem(
+        code="seo",
+        name="Référencement (SEO)",
+        unit_price=Money("500.00", "EUR"),
+        frequency=MONTHLY,
+        billing_start=debut,
+        payments=12,
+        discounts=remises,
+        tax_rates=(TVA,),
+    )
 
 
 def page(offre: PaymentLink, *, paye_le: date, horizon: date) -> None:
@@ -32,23 +47,14 @@ def page(offre: PaymentLink, *, paye_le: date, horizon: date) -> None:
 
 
 def main() -> None:
-    tva = TaxRate(name="TVA 20 %", percent="20")
     site = LineItem(
         code="site",
         name="Création du site web",
         unit_price=Money("3000.00", "EUR"),
-        tax_rates=(tva,),
+        tax_rates=(TVA,),
     )
-    seo = LineItem(
-        code="seo",
-        name="Référencement (SEO)",
-        unit_price=Money("500.00", "EUR"),
-        frequency=MONTHLY,
-        billing_start=BillingStart.after_months(6),
-        payments=12,
-        discounts=(Discount.per_unit_percent_off("FIDELITE", "5"),),
-        tax_rates=(tva,),
-    )
+    fidelite = Discount.per_unit_percent_off("FIDELITE", "5")
+    seo = referencement(BillingStart.after_months(6), remises=(fidelite,))
     lancement = Discount.percent_off("LANCEMENT", "10", duration=Duration.once())
     offre = PaymentLink(
         id="LIEN-2026-01", currency="EUR", lines=(site, seo), discounts=(lancement,)
@@ -74,18 +80,7 @@ def main() -> None:
     tardif = PaymentLink(
         id="LIEN-2026-02",
         currency="EUR",
-        lines=(
-            site,
-            LineItem(
-                code="seo",
-                name="Référencement (SEO)",
-                unit_price=Money("500.00", "EUR"),
-                frequency=MONTHLY,
-                billing_start=BillingStart.on(date(2026, 2, 1)),
-                payments=12,
-                tax_rates=(tva,),
-            ),
-        ),
+        lines=(site, referencement(BillingStart.on(date(2026, 2, 1)))),
         discounts=(lancement,),
     )
     page(tardif, paye_le=date(2026, 2, 10), horizon=date(2026, 4, 10))

@@ -29,32 +29,19 @@ def main() -> None:
     )
     comptes = [
         LicenseAccount(
-            customer="Boulangerie Martin",
-            product="TBox",
-            seats=12,
-            start=date(2025, 6, 1),
-            years=1,
-            reseller="Revendeur Ouest",
-        ),
-        LicenseAccount(
-            customer="Cabinet Leroy", product="TSend", seats=4, start=date(2025, 3, 1), years=1
-        ),
-        LicenseAccount(
-            customer="Garage Petit",
-            product="TBox",
-            seats=6,
-            start=date(2025, 9, 15),
-            years=2,
-            reseller="Revendeur Ouest",
-        ),
-        LicenseAccount(
-            customer="Pharmacie Roux",
-            product="TBox",
-            seats=3,
-            start=date(2026, 5, 1),
-            years=1,
-            reseller="Revendeur Ouest",
-        ),
+            customer=client,
+            product=produit,
+            seats=licences,
+            start=debut,
+            years=annees,
+            reseller=revendeur,
+        )
+        for client, produit, licences, debut, annees, revendeur in (
+            ("Boulangerie Martin", "TBox", 12, date(2025, 6, 1), 1, "Revendeur Ouest"),
+            ("Cabinet Leroy", "TSend", 4, date(2025, 3, 1), 1, None),  # sans revendeur
+            ("Garage Petit", "TBox", 6, date(2025, 9, 15), 2, "Revendeur Ouest"),
+            ("Pharmacie Roux", "TBox", 3, date(2026, 5, 1), 1, "Revendeur Ouest"),
+        )
     ]
     for compte in comptes:
         source = compte.reseller or "Partenaire Sud"

@@ -11,9 +11,11 @@ from typing import Any
 from subbill.billing import ChargePlan
 from subbill.charges import OneTimeCharge, RecurringCharge
 from subbill.discounts import Discount, Duration
+from subbill.licenses import LicenseAccount
 from subbill.money import Money
 from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, BillingStart
-from subbill.quotes import LineItem
+from subbill.portal import Ticket, TicketStatus
+from subbill.quotes import LineItem, PaymentLink, Quote
 from subbill.taxes import TaxRate
 
 VAT = TaxRate(name="TVA 20 %", percent="20")
@@ -40,6 +42,77 @@ def seo(price: str = "500.00", name: str = "SEO mensuel", **fields: Any) -> Line
         tax_rates=(VAT,),
         **fields,
     )
+
+
+def item(code: str, price: str, *, name: str | None = None, **fields: Any) -> LineItem:
+    """A quoted line ``code`` at ``price`` euros, named ``code`` in capitals unless ``name``.
+
+    ``fields`` are the rest of the line (``frequency=MONTHLY``, ``billing_start=``…).
+    """
+    return LineItem(code=code, name=name or code.upper(), unit_price=eur(price), **fields)
+
+
+def audit(payments: int, name: str = "Audit trimestriel") -> LineItem:
+    """A quarterly audit of 900.00 billed from 15 March 2026, for ``payments`` quarters."""
+    return item(
+        "audit",
+        "900",
+        name=name,
+        frequency=QUARTERLY,
+        billing_start=BillingStart.on(date(2026, 3, 15)),
+        payments=payments,
+    )
+
+
+def payment_link(
+    *lines: LineItem, link_id: str = "L", discounts: tuple[Discount, ...] = ()
+) -> PaymentLink:
+    """A payment link in euros that sells ``lines``."""
+    return PaymentLink(id=link_id, currency="EUR", lines=lines, discounts=discounts)
+
+
+def quote(
+    quote_id: str,
+    *lines: LineItem,
+    customer: str = "ACME",
+    valid_until: date = date(2026, 12, 31),
+    discounts: tuple[Discount, ...] = (),
+) -> Quote:
+    """A draft quote in euros to ``customer`` for ``lines``, valid until ``valid_until``."""
+    return Quote(
+        id=quote_id,
+        customer=customer,
+        currency="EUR",
+        valid_until=valid_until,
+        lines=lines,
+        discounts=discounts,
+    )
+
+
+def ticket(
+    reference: str, subject: str, status: TicketStatus, *, opened_on: date, **fields: Any
+) -> Ticket:
+    """ACME's support ticket ``reference`` about ``subject``, opened on ``opened_on``."""
+    return Ticket(
+        reference=reference,
+        customer="ACME",
+        subject=subject,
+        status=status,
+        opened_on=opened_on,
+        **fields,
+    )
+
+
+def account(**changes: Any) -> LicenseAccount:
+    """Garage Petit's two-year account of 6 TBox seats from 15 September 2025."""
+    fields: dict[str, Any] = {
+        "customer": "Garage Petit",
+        "product": "TBox",
+        "seats": 6,
+        "start": date(2025, 9, 15),
+        "years": 2,
+    }
+    return LicenseAccount(**(fields | changes))
 
 
 def fleet(count: int) -> list[ChargePlan]:
@@ -117,3 +190,29 @@ def seo_fields(**changes: Any) -> dict[str, Any]:
         "payments": 12,
         "tax": VAT_FIELDS,
     } | changes
+
+
+def ledger_fields() -> dict[str, Any]:
+    """A ledger file: Partenaire is granted 500 TBox licence-years on 5 January 2026 and hands
+    200 of them to Revendeur Ouest the next day."""
+    return {
+        "ledger": [
+            {
+                "kind": "grant",
+                "on": "2026-01-05",
+                "product": "TBox",
+                "target": "Partenaire",
+                "licence_years": 500,
+                "reference": "BC-2026-001",
+            },
+            {
+                "kind": "transfer",
+                "on": "2026-01-06",
+                "product": "TBox",
+                "source": "Partenaire",
+                "target": "Revendeur Ouest",
+                "licence_years": 200,
+                "reference": "T-2026-001",
+            },
+        ]
+    }

@@ -1,12 +1,58 @@
 """What a store holds, as comparable values: the one way the tests tell that nothing changed.
 
 ``snapshot`` asks a store (memory or SQLite) everything it answers; ``database_content``
-reads an SQLite file as SQL without changing it.
+reads an SQLite file as SQL without changing it; ``fill_every_table`` gives a store one row
+in every table, for the tests that damage, lock or compare them.
 """
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+from subbill import (
+    Catalog,
+    LicenseAccount,
+    LicenseLedger,
+    LineItem,
+    Money,
+    Payment,
+    Quote,
+    Subscription,
+)
+from subbill.service import run_billing
+
+
+def site_quote(quote_id: str) -> Quote:
+    """A quote of one 300 EUR website for customer "C", valid until the end of 2026."""
+    return Quote(
+        id=quote_id,
+        customer="C",
+        currency="EUR",
+        valid_until=date(2026, 12, 31),
+        lines=(LineItem(code="site", name="Site", unit_price=Money("300", "EUR")),),
+    )
+
+
+def fill_every_table(store: Any, catalog: Catalog, *, on: date) -> Any:
+    """Give ``store`` one row in every table, all dated ``on``, and return it.
+
+    The catalog, subscription S1 (``pro``) billed as of ``on`` (its first invoice and its
+    state), that invoice's payment, quote Q1, a ledger entry and ACME's TBox account.
+    """
+    store.save_catalog(catalog)
+    store.save_subscription(
+        Subscription.create(id="S1", customer="C1", catalog=catalog, plan="pro", start=on)
+    )
+    run_billing(store, as_of=on)
+    invoice = store.invoices()[0]
+    store.add_payment(invoice.number, Payment(amount=invoice.total, paid_on=on, method="card"))
+    store.save_quote(site_quote("Q1"))
+    store.append_ledger(LicenseLedger().grant("X", "TBox", 2, on=on).entries)
+    store.save_license_account(
+        LicenseAccount(customer="ACME", product="TBox", seats=3, start=on, years=1)
+    )
+    return store
 
 
 def snapshot(store: Any) -> dict[str, Any]:

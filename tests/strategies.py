@@ -12,13 +12,19 @@ CURRENCIES = ("EUR", "USD", "JPY", "KWD", "GBP", "CHF")
 
 dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31))
 
-amounts = st.decimals(
-    min_value=Decimal("-1000000000"),
-    max_value=Decimal("1000000000"),
-    allow_nan=False,
-    allow_infinity=False,
-    places=6,
-)
+
+def amounts_within(bound: str) -> st.SearchStrategy[Decimal]:
+    """Finite decimals of at most six places from ``-bound`` to ``bound``."""
+    return st.decimals(
+        min_value=-Decimal(bound),
+        max_value=Decimal(bound),
+        allow_nan=False,
+        allow_infinity=False,
+        places=6,
+    )
+
+
+amounts = amounts_within("1000000000")
 
 
 @st.composite

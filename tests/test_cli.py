@@ -23,7 +23,7 @@ from subbill.cli import main
 from subbill.periods import BillingStart
 from subbill.storage import SQLiteStore
 from tests.builders import VAT_FIELDS as TVA
-from tests.builders import seo_fields, subscription_fields
+from tests.builders import ledger_fields, seo_fields, subscription_fields
 from tests.stores import database_content
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -359,10 +359,15 @@ def test_unknown_date_is_one_line_with_status_2(capsys, loaded, argv):
     assert "'2026-13-01' is not a date (month must be in 1..12)" in line
 
 
-def test_unknown_date_in_a_file_names_the_entry(capsys, tmp_path, loaded):
-    data = {"subscriptions": [{**SUBSCRIPTIONS["subscriptions"][0], "start": "2026-13-01"}]}
+def _load_with_start(capsys, tmp_path, loaded, start):
+    """The one-line error of loading the first subscription with ``start`` as its start."""
+    data = {"subscriptions": [{**SUBSCRIPTIONS["subscriptions"][0], "start": start}]}
     path = write_json(tmp_path / "subscriptions.json", data)
-    line = assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", loaded), 2)
+    return assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", loaded), 2)
+
+
+def test_unknown_date_in_a_file_names_the_entry(capsys, tmp_path, loaded):
+    line = _load_with_start(capsys, tmp_path, loaded, "2026-13-01")
     assert "subscriptions[0].start: '2026-13-01' is not a date" in line
 
 
@@ -901,11 +906,24 @@ def _invoices(db):
         store.close()
 
 
-def test_reloading_a_billed_subscription_never_bills_a_month_again(capsys, tmp_path, db):
+def _billed(capsys, tmp_path, db, *, as_of):
+    """Load the catalog and ``_one()``, bill as of ``as_of``; return the subscriptions file."""
     assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
     path = write_json(tmp_path / "s.json", _one())
     assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
-    assert run(capsys, "bill-run", "--as-of", "2026-03-15", "--db", db)[0] == 0
+    assert run(capsys, "bill-run", "--as-of", as_of, "--db", db)[0] == 0
+    return path
+
+
+def _raised_catalog(tmp_path):
+    """The example catalog with the essentiel plan at 35.00 a month (29.00 before)."""
+    raised = json.loads(CATALOG.read_text(encoding="utf-8"))
+    raised["plans"][0]["prices"]["monthly"] = "35.00"
+    return write_json(tmp_path / "raised.json", raised)
+
+
+def test_reloading_a_billed_subscription_never_bills_a_month_again(capsys, tmp_path, db):
+    path = _billed(capsys, tmp_path, db, as_of="2026-03-15")
     assert _invoices(db) == [("F-2026-000001", "2026-03-15", "29.00 EUR")]
     before = database_content(db)
     # Reloaded on plan pro: refused, with the change to use instead; nothing changes.
@@ -925,13 +943,8 @@ def test_reloading_a_billed_subscription_never_bills_a_month_again(capsys, tmp_p
 
 
 def test_reloading_a_catalog_never_reprices_billed_periods(capsys, tmp_path, db):
-    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
-    path = write_json(tmp_path / "s.json", _one())
-    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
-    assert run(capsys, "bill-run", "--as-of", "2026-03-15", "--db", db)[0] == 0
-    raised = json.loads(CATALOG.read_text(encoding="utf-8"))
-    raised["plans"][0]["prices"]["monthly"] = "35.00"
-    new_catalog = write_json(tmp_path / "raised.json", raised)
+    _billed(capsys, tmp_path, db, as_of="2026-03-15")
+    new_catalog = _raised_catalog(tmp_path)
     status, out, err = run(
         capsys, "catalog", "load", new_catalog, "--as-of", "2026-03-15", "--db", db
     )
@@ -949,13 +962,8 @@ def test_reloading_a_catalog_never_reprices_billed_periods(capsys, tmp_path, db)
 def test_a_catalog_effective_date_before_what_was_billed_waits_for_the_billed_end(
     capsys, tmp_path, db
 ):
-    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
-    path = write_json(tmp_path / "s.json", _one())
-    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
-    assert run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", db)[0] == 0
-    raised = json.loads(CATALOG.read_text(encoding="utf-8"))
-    raised["plans"][0]["prices"]["monthly"] = "35.00"
-    new_catalog = write_json(tmp_path / "raised.json", raised)
+    _billed(capsys, tmp_path, db, as_of="2026-04-01")
+    new_catalog = _raised_catalog(tmp_path)
     argv = ["catalog", "load", new_catalog, "--effective", "2026-03-10", "--db", db]
     assert run(capsys, *argv)[0] == 0
     assert run(capsys, "bill-run", "--as-of", "2026-05-01", "--db", db)[0] == 0
@@ -967,10 +975,7 @@ def test_a_catalog_effective_date_before_what_was_billed_waits_for_the_billed_en
 def test_a_catalog_that_drops_a_subscribed_price_is_refused_and_changes_nothing(
     capsys, tmp_path, db
 ):
-    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
-    path = write_json(tmp_path / "s.json", _one())
-    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
-    assert run(capsys, "bill-run", "--as-of", "2026-03-15", "--db", db)[0] == 0
+    _billed(capsys, tmp_path, db, as_of="2026-03-15")
     before = database_content(db)
     annual_only = json.loads(CATALOG.read_text(encoding="utf-8"))
     del annual_only["plans"][0]["prices"]["monthly"]
@@ -1011,9 +1016,7 @@ def test_a_date_argument_is_written_yyyy_mm_dd(capsys, loaded, text):
 
 
 def test_a_date_in_a_file_is_written_yyyy_mm_dd(capsys, tmp_path, loaded):
-    data = {"subscriptions": [{**SUBSCRIPTIONS["subscriptions"][0], "start": "20260301"}]}
-    path = write_json(tmp_path / "subscriptions.json", data)
-    line = assert_one_line_error(*run(capsys, "subscriptions", "load", path, "--db", loaded), 2)
+    line = _load_with_start(capsys, tmp_path, loaded, "20260301")
     assert "subscriptions[0].start: '20260301' is not a date" in line
     assert "expected YYYY-MM-DD" in line
 
@@ -1365,27 +1368,7 @@ def test_review_of_an_unknown_subscription_or_before_its_start_fails_with_status
 
 FAILURE, USAGE_ERROR = 1, 2
 
-LEDGER = {
-    "ledger": [
-        {
-            "kind": "grant",
-            "on": "2026-01-05",
-            "product": "TBox",
-            "target": "Partenaire",
-            "licence_years": 500,
-            "reference": "BC-2026-001",
-        },
-        {
-            "kind": "transfer",
-            "on": "2026-01-06",
-            "product": "TBox",
-            "source": "Partenaire",
-            "target": "Revendeur Ouest",
-            "licence_years": 200,
-            "reference": "T-2026-001",
-        },
-    ]
-}
+LEDGER = ledger_fields()
 
 
 @pytest.fixture

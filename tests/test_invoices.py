@@ -272,11 +272,14 @@ def test_full_credit_note_references_the_invoice_and_is_numbered_in_the_series()
     assert not applied.invoice.is_overdue(as_of=date(2026, 6, 1))
 
 
+def _gesture(invoice, amount, *, on):
+    """A draft credit note of ``invoice`` for one goodwill line ("Geste") of ``amount`` euros."""
+    return credit_note_for(invoice, issued_on=on, lines=[one_time_line("g", "Geste", eur(amount))])
+
+
 def test_partial_credit_notes_never_credit_more_than_the_invoice():
     opened = numbered("100.00")
-    sixty = credit_note_for(
-        opened, issued_on=date(2026, 3, 2), lines=[one_time_line("g", "Geste", eur("60"))]
-    ).finalize(number="F-2026-000002")
+    sixty = _gesture(opened, "60", on=date(2026, 3, 2)).finalize(number="F-2026-000002")
     opened = opened.apply_credit_note(sixty).invoice
     assert (opened.credited, opened.creditable, opened.amount_due) == (
         eur("60.00"),
@@ -284,18 +287,14 @@ def test_partial_credit_notes_never_credit_more_than_the_invoice():
         eur("40.00"),
     )
     with pytest.raises(OutOfBoundsError) as caught:
-        credit_note_for(
-            opened, issued_on=date(2026, 3, 3), lines=[one_time_line("g", "Geste", eur("50"))]
-        )
+        _gesture(opened, "50", on=date(2026, 3, 3))
     assert str(caught.value) == (
         "credit=Money('50.00', 'EUR') must be <= 40.00 EUR (total 100.00 EUR of invoice "
         "F-2026-000001 - 60.00 EUR already credited)"
     )
     with pytest.raises(OutOfBoundsError, match="credit=Money"):
         credit_note_for(opened, issued_on=date(2026, 3, 3))  # all lines: 100 > 40 left
-    forty = credit_note_for(
-        opened, issued_on=date(2026, 3, 3), lines=[one_time_line("g", "Geste", eur("40"))]
-    ).finalize(number="F-2026-000003")
+    forty = _gesture(opened, "40", on=date(2026, 3, 3)).finalize(number="F-2026-000003")
     done = opened.apply_credit_note(forty).invoice
     assert (done.credited, done.creditable, done.status) == (
         eur("100.00"),

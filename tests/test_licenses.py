@@ -20,6 +20,7 @@ from subbill.l10n import knows_refusal, label, refusal_text
 from subbill.licenses import EntryKind, SeatRule, add_seats, renewal_form
 from subbill.periods import add_months
 from subbill.renewals import RenewalStatus
+from tests.builders import account
 
 D = date(2026, 1, 5)
 
@@ -31,16 +32,9 @@ def pools():
 
 
 def acme(**kw):
-    fields = {
-        "customer": "ACME",
-        "product": "TBox",
-        "seats": 10,
-        "start": date(2025, 6, 1),
-        "years": 1,
-        "reseller": "Revendeur Ouest",
-    }
-    fields.update(kw)
-    return LicenseAccount(**fields)
+    """ACME's ten TBox seats from Revendeur Ouest, 1 June 2025 – 31 May 2026."""
+    fields = {"seats": 10, "start": date(2025, 6, 1), "years": 1, "reseller": "Revendeur Ouest"}
+    return account(**{"customer": "ACME", **fields, **kw})
 
 
 def test_balances_are_derived_from_the_ledger():
@@ -179,14 +173,8 @@ def test_dashboard_counts_companies_to_renew_by_reseller_and_sorts_by_end():
         acme(),
         acme(product="TSend", seats=3),
         LicenseAccount(customer="Beta", product="TBox", seats=4, start=date(2025, 3, 1), years=1),
-        LicenseAccount(
-            customer="Gamma",
-            product="TSend",
-            seats=8,
-            start=date(2025, 9, 1),
-            years=2,
-            reseller="Revendeur Est",
-        ),
+        account(customer="Gamma", product="TSend", seats=8, start=date(2025, 9, 1), years=2,
+                reseller="Revendeur Est"),
         LicenseAccount(customer="Delta", product="TBox", seats=2, start=date(2026, 9, 1), years=1),
     ]
     board = renewal_dashboard(accounts, as_of=date(2026, 4, 1))

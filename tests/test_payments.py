@@ -36,8 +36,9 @@ from subbill.payments import (
     payment_method_from_mapping,
 )
 from subbill.pdf import Party
-from subbill.portal import Ticket, TicketStatus
+from subbill.portal import TicketStatus
 from subbill.storage import SQLiteStore
+from tests.builders import ticket
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()
@@ -374,15 +375,7 @@ def test_card_numbers_never_reach_the_sqlite_file(tmp_path, capsys):
             "ACME",
             catalog=CATALOG,
             subscriptions=[sub],
-            tickets=[
-                Ticket(
-                    reference="T1",
-                    customer="ACME",
-                    subject="Carte",
-                    status=TicketStatus.OPEN,
-                    opened_on=date(2026, 1, 3),
-                )
-            ],
+            tickets=[ticket("T1", "Carte", TicketStatus.OPEN, opened_on=date(2026, 1, 3))],
             wallet=wallet,
             as_of=date(2026, 3, 1),
         )

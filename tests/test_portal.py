@@ -30,8 +30,8 @@ from subbill.invoices import InvoiceNumbering
 from subbill.l10n import refusal_text
 from subbill.payments import InvalidCardError, OtherMethod
 from subbill.pdf import Party, render_invoice_pdf
-from subbill.portal import InvoiceLabel, Ticket, TicketStatus
-from tests.builders import VAT, eur
+from subbill.portal import InvoiceLabel, TicketStatus
+from tests.builders import VAT, eur, item, quote, ticket
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()
@@ -126,42 +126,21 @@ def _portal_data():
         as_of=date(2026, 1, 1),
     ).invoice.finalize(number="F-2026-000000")
     quotes = [
-        Quote(
-            id="Q-1",
-            customer="ACME",
-            currency="EUR",
-            valid_until=date(2026, 4, 9),
-            lines=(LineItem(code="pack", name="Success Pack", unit_price=eur("1500")),),
-        ).send(on=date(2026, 3, 1)),
-        Quote(
-            id="Q-2",
-            customer="ACME",
-            currency="EUR",
-            valid_until=date(2026, 4, 30),
-            lines=(LineItem(code="user", name="Utilisateur", unit_price=eur("25"), quantity=2),),
-        ).send(on=date(2026, 4, 1)),
-        Quote(
-            id="Q-X",
-            customer="Other",
-            currency="EUR",
-            valid_until=date(2026, 4, 30),
-            lines=(LineItem(code="user", name="U", unit_price=eur("25")),),
+        quote("Q-1", item("pack", "1500", name="Success Pack"), valid_until=date(2026, 4, 9)).send(
+            on=date(2026, 3, 1)
         ),
+        quote(
+            "Q-2", item("user", "25", name="Utilisateur", quantity=2), valid_until=date(2026, 4, 30)
+        ).send(on=date(2026, 4, 1)),
+        quote("Q-X", item("user", "25", name="U"), customer="Other", valid_until=date(2026, 4, 30)),
     ]
     order = purchase(quotes[1], paid_on=date(2026, 4, 2)).order
     tickets = [
-        Ticket(
-            reference="#1042",
-            customer="ACME",
-            subject="Export comptable",
-            status=TicketStatus.IN_PROGRESS,
-            opened_on=date(2026, 4, 3),
-        ),
-        Ticket(
-            reference="#0999",
-            customer="ACME",
-            subject="Connexion",
-            status=TicketStatus.CLOSED,
+        ticket("#1042", "Export comptable", TicketStatus.IN_PROGRESS, opened_on=date(2026, 4, 3)),
+        ticket(
+            "#0999",
+            "Connexion",
+            TicketStatus.CLOSED,
             opened_on=date(2026, 2, 1),
             updated_on=date(2026, 2, 2),
         ),
@@ -417,8 +396,7 @@ def _quotes(draw):
         )
     percent = draw(st.integers(min_value=0, max_value=50))
     discounts = (Discount.percent_off("D", percent, duration=Duration.once()),) if percent else ()
-    return Quote(id="Q", customer="ACME", currency="EUR", valid_until=date(2026, 12, 31),
-                 lines=tuple(lines), discounts=discounts).send(on=date(2026, 1, 1))
+    return quote("Q", *lines, discounts=discounts).send(on=date(2026, 1, 1))
 
 
 @settings(max_examples=40, deadline=None)

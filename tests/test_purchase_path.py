@@ -37,7 +37,7 @@ from subbill.subscriptions import QuotedLine, Subscription, SubscriptionStatus
 from subbill.taxes import LineTax, tax_breakdown
 from subbill.usage import explain_invoice, monthly_review
 from tests.builders import VAT as TVA
-from tests.builders import eur, seo, website
+from tests.builders import audit, eur, item, payment_link, seo, website
 from tests.seed_catalog import seed_catalog
 
 PAID = date(2026, 8, 31)
@@ -209,20 +209,7 @@ def test_a_purchased_subscription_is_read_back_whole_from_sqlite(tmp_path):
 
 
 def test_a_quoted_subscription_has_every_status(store):
-    finite = PaymentLink(
-        id="L-3",
-        currency="EUR",
-        lines=(
-            LineItem(
-                code="audit",
-                name="Audit",
-                unit_price=eur("900"),
-                frequency=QUARTERLY,
-                billing_start=BillingStart.on(date(2026, 3, 15)),
-                payments=2,
-            ),
-        ),
-    )
+    finite = payment_link(audit(2, name="Audit"), link_id="L-3")
     result = purchase(finite, paid_on=date(2026, 3, 1), reference="pay_3", customer="C")
     sub = result.subscription
     assert sub.end == date(2026, 9, 15)  # two quarters from 15 March
@@ -245,10 +232,9 @@ def test_a_quoted_subscription_has_every_status(store):
 def test_cancelling_a_quoted_subscription_now_credits_only_what_was_charged():
     # Cancelled 10 days into a paid month of 100.00 less 10 % once: 90.00 charged,
     # 10/31 used (29.03 once discounted), 60.97 credited — never the full 100.00.
-    link = PaymentLink(
-        id="L-CRM",
-        currency="EUR",
-        lines=(LineItem(code="crm", name="CRM", unit_price=eur("100"), frequency=MONTHLY),),
+    link = payment_link(
+        item("crm", "100", frequency=MONTHLY),
+        link_id="L-CRM",
         discounts=(Discount.percent_off("DIX", "10", duration=Duration.once()),),
     )
     paid_on = date(2026, 3, 1)
@@ -407,7 +393,7 @@ def offers(draw):
             ]
         )
     )
-    return PaymentLink(id="L", currency="EUR", lines=tuple(lines), discounts=discounts)
+    return payment_link(*lines, discounts=discounts)
 
 
 @settings(max_examples=60, deadline=None)
@@ -605,19 +591,9 @@ def test_an_instalment_has_one_due_date_in_the_checkout_and_in_the_store(store):
     # The issue's numbers: paid on 10 March, the first instalment billed on 10 April was due
     # on 10 April in checkout.future but on 10 May once the purchase was billed (30 days of
     # default terms). Now both say 10 April.
-    link = PaymentLink(
-        id="L-MAINT",
-        currency="EUR",
-        lines=(
-            LineItem(
-                code="maint",
-                name="Maintenance",
-                unit_price=eur("40"),
-                frequency=MONTHLY,
-                billing_start=BillingStart.after_months(1),
-            ),
-        ),
-    )
+    maintenance = item("maint", "40", name="Maintenance", frequency=MONTHLY,
+                       billing_start=BillingStart.after_months(1))  # fmt: skip
+    link = payment_link(maintenance, link_id="L-MAINT")
     result = purchase(link, paid_on=date(2026, 3, 10), reference="pay_m", customer="C")
     first = result.future[0]
     assert (first.issued_on, first.due_on) == (date(2026, 4, 10), date(2026, 4, 10))
@@ -636,15 +612,7 @@ def test_the_review_says_invoices_before_and_after_a_cancellation_are_both_right
     # cancelled on 11 Feb, 18/28 credited. The review compared both with the final,
     # cancelled subscription: "billed 100.00, expected 35.71" and "billed -64.29, expected
     # 0.00". Each invoice is checked against what billing saw on its day.
-    link = PaymentLink(
-        id="L",
-        currency="EUR",
-        lines=(
-            LineItem(
-                code="m", name="M", unit_price=eur("100"), frequency=MONTHLY, tax_rates=(TVA,)
-            ),
-        ),
-    )
+    link = payment_link(item("m", "100", frequency=MONTHLY, tax_rates=(TVA,)))
     store = MemoryStore()
     store_purchase(
         store,
@@ -681,11 +649,7 @@ def test_the_review_says_invoices_before_and_after_a_cancellation_are_both_right
 def test_a_retried_payment_webhook_is_recorded_once(store):
     # Review finding: the same payment (reference ch_123) sent twice recorded 120.00 of
     # 60.00 received: the invoice paid and 20.00 credited to the customer.
-    link = PaymentLink(
-        id="L",
-        currency="EUR",
-        lines=(LineItem(code="m", name="M", unit_price=eur("100"), frequency=MONTHLY),),
-    )
+    link = payment_link(item("m", "100", frequency=MONTHLY))
     store_purchase(store, purchase(link, paid_on=date(2026, 1, 1), customer="A", reference="x"))
     (number,) = [
         i.number for i in invoices_of_run(store, run_billing(store, as_of=date(2026, 2, 1)))
@@ -785,16 +749,11 @@ def test_the_review_names_a_payment_method_it_was_not_given_as_not_checked():
 
 def test_the_portal_shows_each_frequency_of_a_subscription_that_mixes_them():
     # Review finding: monthly + quarterly + annual lines showed "annual" only.
-    link = PaymentLink(
-        id="L",
-        currency="EUR",
-        lines=(
-            LineItem(code="a", name="A", unit_price=eur("120"), frequency=ANNUAL),
-            LineItem(code="m", name="M", unit_price=eur("12"), frequency=MONTHLY,
-                     billing_start=BillingStart.after_months(1)),
-            LineItem(code="q", name="Q", unit_price=eur("30"), frequency=QUARTERLY, payments=2),
-        ),
-    )  # fmt: skip
+    link = payment_link(
+        item("a", "120", frequency=ANNUAL),
+        item("m", "12", frequency=MONTHLY, billing_start=BillingStart.after_months(1)),
+        item("q", "30", frequency=QUARTERLY, payments=2),
+    )
     result = purchase(link, paid_on=date(2026, 1, 31), customer="C", reference="r")
     view = portal_overview("C", subscriptions=[result.subscription], as_of=date(2026, 2, 1))
     (row,) = view.subscriptions
@@ -807,11 +766,7 @@ def test_the_portal_shows_each_frequency_of_a_subscription_that_mixes_them():
 def test_explain_invoice_shows_a_cancelled_line_active_until_the_cancellation_only():
     # Review findings: after an immediate cancellation on 11 Feb the story said the line was
     # active until 28 Feb; and an invoice of another subscription was explained from this one.
-    link = PaymentLink(
-        id="L",
-        currency="EUR",
-        lines=(LineItem(code="m", name="M", unit_price=eur("100"), frequency=MONTHLY),),
-    )
+    link = payment_link(item("m", "100", frequency=MONTHLY))
     store = MemoryStore()
     store_purchase(store, purchase(link, paid_on=date(2026, 1, 1), customer="A", reference="x"))
     store_purchase(store, purchase(link, paid_on=date(2026, 1, 1), customer="B", reference="y"))
@@ -828,16 +783,10 @@ def test_explain_invoice_shows_a_cancelled_line_active_until_the_cancellation_on
 
 
 def _mixed_link():
-    return PaymentLink(
-        id="L",
-        currency="EUR",
-        lines=(
-            LineItem(code="a", name="Licence annuelle", unit_price=eur("1200"), frequency=ANNUAL,
-                     tax_rates=(TVA,)),
-            LineItem(code="m", name="Hébergement", unit_price=eur("100"), frequency=MONTHLY,
-                     tax_rates=(TVA,)),
-        ),
-    )  # fmt: skip
+    return payment_link(
+        item("a", "1200", name="Licence annuelle", frequency=ANNUAL, tax_rates=(TVA,)),
+        item("m", "100", name="Hébergement", frequency=MONTHLY, tax_rates=(TVA,)),
+    )
 
 
 def test_cancelling_at_period_end_stops_each_line_at_the_end_of_its_own_period(store):
@@ -868,14 +817,10 @@ def test_cancelling_at_period_end_never_cuts_a_line_paid_for_further():
     # The other way round: a monthly line and a quarterly one started a month later,
     # cancelled at period end on 1 Mar: the quarterly support paid through 14 May was cut on
     # 15 Mar with a -222.07 credit. Now it runs to 15 May, with no credit.
-    link = PaymentLink(
-        id="L",
-        currency="EUR",
-        lines=(
-            LineItem(code="m", name="M", unit_price=eur("50"), frequency=MONTHLY),
-            LineItem(code="q", name="Support", unit_price=eur("300"), frequency=QUARTERLY,
-                     billing_start=BillingStart.after_months(1)),
-        ),
+    link = payment_link(
+        item("m", "50", frequency=MONTHLY),
+        item("q", "300", name="Support", frequency=QUARTERLY,
+             billing_start=BillingStart.after_months(1)),
     )  # fmt: skip
     result = purchase(link, paid_on=date(2026, 1, 15), customer="C", reference="pq")
     store = MemoryStore()
@@ -899,15 +844,7 @@ def test_a_cancellation_credit_first_cancels_what_is_still_due_on_the_invoice(st
     # to refund.
     from subbill.payments import account_balance  # noqa: PLC0415
 
-    link = PaymentLink(
-        id="L",
-        currency="EUR",
-        lines=(
-            LineItem(
-                code="m", name="M", unit_price=eur("100"), frequency=MONTHLY, tax_rates=(TVA,)
-            ),
-        ),
-    )
+    link = payment_link(item("m", "100", frequency=MONTHLY, tax_rates=(TVA,)))
     store_purchase(store, purchase(link, paid_on=date(2026, 1, 1), customer="A", reference="x"))
     run_billing(store, as_of=date(2026, 2, 1))
     cancelled = store.get_subscription("x-S1").cancel(on=date(2026, 2, 11), at_period_end=False)

@@ -18,7 +18,7 @@ from subbill.money import Money
 from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, BillingStart, Frequency
 from subbill.quotes import LineItem, PaymentLink, Quote, QuoteStatus, checkout, purchase
 from subbill.subscriptions import SubscriptionStatus
-from tests.builders import eur, seo, website
+from tests.builders import audit, eur, item, payment_link, seo, website
 
 PAID = date(2026, 1, 15)
 
@@ -62,14 +62,7 @@ def test_installation_now_maintenance_monthly_from_one_month_later_keeps_the_pay
 
 
 def test_quarterly_service_signed_two_months_ahead_charges_nothing_today():
-    service = LineItem(
-        code="audit",
-        name="Audit trimestriel",
-        unit_price=eur("900"),
-        frequency=QUARTERLY,
-        billing_start=BillingStart.on(date(2026, 3, 15)),
-        payments=4,
-    )
+    service = audit(4)
     result = checkout(link(service), paid_on=PAID)
     assert result.due_now is None
     assert dates_and_totals(result.future) == [
@@ -108,12 +101,8 @@ def test_per_unit_discount_is_the_way_to_discount_a_post_dated_line():
 
 def test_link_opened_after_the_start_date_puts_the_discount_on_the_first_instalment():
     once = Discount.percent_off("LANCEMENT", "10", duration=Duration.once())
-    seo_from_february = LineItem(
-        code="seo",
-        name="SEO",
-        unit_price=eur("500.00"),
-        frequency=MONTHLY,
-        billing_start=BillingStart.on(date(2026, 2, 1)),
+    seo_from_february = item(
+        "seo", "500.00", frequency=MONTHLY, billing_start=BillingStart.on(date(2026, 2, 1))
     )
     offer = link(
         LineItem(code="site", name="Site", unit_price=eur("3000.00")),
@@ -308,7 +297,7 @@ def offers(draw):
             ]
         )
     )
-    return PaymentLink(id="L", currency="EUR", lines=tuple(lines), discounts=discounts)
+    return payment_link(*lines, discounts=discounts)
 
 
 paid_dates = st.integers(-30, 120).map(lambda n: PAID + timedelta(days=n))

@@ -53,7 +53,7 @@ from subbill.storage.sqlite import _MIGRATIONS, SCHEMA_VERSION
 from subbill.subscriptions import check_replacement
 from tests.fixtures import format_v1
 from tests.seed_catalog import seed_catalog
-from tests.stores import snapshot
+from tests.stores import fill_every_table, site_quote, snapshot
 
 CATALOG = seed_catalog()
 START = date(2026, 1, 1)
@@ -576,16 +576,6 @@ def test_a_reader_never_waits_for_the_write_lock(tmp_path):
     other.close()
 
 
-def _quote(quote_id):
-    return Quote(
-        id=quote_id,
-        customer="C",
-        currency="EUR",
-        valid_until=date(2026, 12, 31),
-        lines=(LineItem(code="site", name="Site", unit_price=Money("300", "EUR")),),
-    )
-
-
 def _invoice(store, day):
     sub = Subscription.create(id="S1", customer="C1", catalog=CATALOG, plan="pro", start=day)
     result = bill_subscription(sub.to_charge_plan(CATALOG), None, as_of=day)
@@ -655,7 +645,7 @@ def test_a_database_opened_read_only_refuses_every_write_with_a_typed_error(tmp_
     writes = [
         lambda: store.save_catalog(CATALOG),
         lambda: store.next_invoice_number(issued_on=START),
-        lambda: store.save_quote(_quote("Q")),
+        lambda: store.save_quote(site_quote("Q")),
         lambda: store.append_ledger(LicenseLedger().grant("X", "TBox", 1, on=START).entries),
     ]
     for write in writes:
@@ -725,24 +715,7 @@ def test_a_read_only_store_needs_a_subbill_database(tmp_path):
 
 def _filled(path):
     """A store with one row in every table."""
-    store = SQLiteStore(path)
-    store.save_catalog(CATALOG)
-    with store.transaction():
-        invoice = _invoice(store, date(2026, 3, 1))
-        store.add_invoice(invoice)
-        store.save_billing_state(
-            "S1",
-            bill_subscription(
-                store_subscription(store).to_charge_plan(CATALOG), None, as_of=date(2026, 3, 1)
-            ).state,
-        )
-    store.add_payment(invoice.number, Payment(amount=invoice.total, paid_on=START, method="card"))
-    store.save_quote(_quote("Q1"))
-    store.append_ledger(LicenseLedger().grant("X", "TBox", 1, on=START).entries)
-    store.save_license_account(
-        LicenseAccount(customer="ACME", product="TBox", seats=1, start=START, years=1)
-    )
-    return store
+    return fill_every_table(SQLiteStore(path), CATALOG, on=START)
 
 
 def store_subscription(store):

@@ -22,12 +22,20 @@ from subbill.discounts import Discount, Duration
 from subbill.errors import CardDataError, InputError, RefusedError
 from subbill.licenses import LicenseAccount
 from subbill.money import Money
-from subbill.periods import MONTHLY, BillingStart, Frequency
-from subbill.quotes import LineItem, PaymentLink, Quote, QuoteStatus
+from subbill.periods import BillingStart, Frequency
+from subbill.quotes import PaymentLink, Quote, QuoteStatus
 from subbill.subscriptions import Subscription
 from subbill.taxes import TaxRate
 from tests.builders import VAT_FIELDS as TVA
-from tests.builders import account_fields, seo_fields, subscription_fields
+from tests.builders import (
+    account,
+    account_fields,
+    eur,
+    seo,
+    seo_fields,
+    subscription_fields,
+    website,
+)
 from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
 
 CATALOG = seed_catalog()
@@ -280,14 +288,7 @@ def test_a_card_code_in_a_subscription_is_refused():
 
 
 def test_license_account_from_mapping_reads_strings_and_toml_dates():
-    expected = LicenseAccount(
-        customer="Garage Petit",
-        product="TBox",
-        seats=6,
-        start=date(2025, 9, 15),
-        years=2,
-        reseller="Revendeur Ouest",
-    )
+    expected = account(reseller="Revendeur Ouest")
     assert LicenseAccount.from_mapping(ACCOUNT) == expected
     assert LicenseAccount.from_mapping({**ACCOUNT, "start": date(2025, 9, 15)}) == expected
 
@@ -326,32 +327,11 @@ def test_bad_license_accounts_are_named(changes, problem):
 
 
 def test_payment_link_from_mapping_equals_the_link_built_by_hand():
-    vat = TaxRate(name="TVA 20 %", percent="20")
+    fidelite = Discount.per_unit_amount_off("FIDELITE", eur("50"), duration=Duration.months(3))
     expected = PaymentLink(
         id="L1",
         currency="EUR",
-        lines=(
-            LineItem(
-                code="site",
-                name="Création du site web",
-                unit_price=Money("3000.00", "EUR"),
-                tax_rates=(vat,),
-            ),
-            LineItem(
-                code="seo",
-                name="Référencement (SEO)",
-                unit_price=Money("500.00", "EUR"),
-                frequency=MONTHLY,
-                billing_start=BillingStart.after_months(6),
-                payments=12,
-                tax_rates=(vat,),
-                discounts=(
-                    Discount.per_unit_amount_off(
-                        "FIDELITE", Money("50", "EUR"), duration=Duration.months(3)
-                    ),
-                ),
-            ),
-        ),
+        lines=(website(), seo(name="Référencement (SEO)", payments=12, discounts=(fidelite,))),
         discounts=(Discount.percent_off("LANCEMENT", "10", duration=Duration.once()),),
     )
     assert PaymentLink.from_mapping(LINK) == expected

@@ -257,38 +257,28 @@ def test_upgrade_then_immediate_reverse_downgrade_nets_to_zero(offset, higher):
     assert total == eur("0")
 
 
+# The timed changes a history draws from: the verb and the codes it is given.
+TIMED_CHANGES = {
+    "plan": (Subscription.change_plan, ["essentiel", "pro", "business"]),
+    "activate": (Subscription.activate, ["stock", "crm", "multidepot", "agenda"]),
+    "deactivate": (Subscription.deactivate, ["stock", "crm", "agenda"]),
+}
+
+
 @st.composite
 def histories(draw):
     sub = new(draw(st.sampled_from(["essentiel", "pro", "business"])))
     day = START
     for _ in range(draw(st.integers(0, 6))):
         day += timedelta(days=draw(st.integers(1, 60)))
-        action = draw(st.sampled_from(["plan", "activate", "deactivate", "addon"]))
+        action = draw(st.sampled_from([*TIMED_CHANGES, "addon"]))
         timing = draw(st.sampled_from(list(ChangeTiming)))
         try:
-            if action == "plan":
-                sub = sub.change_plan(
-                    draw(st.sampled_from(["essentiel", "pro", "business"])),
-                    CATALOG,
-                    on=day,
-                    timing=timing,
-                )
-            elif action == "activate":
-                sub = sub.activate(
-                    draw(st.sampled_from(["stock", "crm", "multidepot", "agenda"])),
-                    CATALOG,
-                    on=day,
-                    timing=timing,
-                )
-            elif action == "deactivate":
-                sub = sub.deactivate(
-                    draw(st.sampled_from(["stock", "crm", "agenda"])),
-                    CATALOG,
-                    on=day,
-                    timing=timing,
-                )
-            else:
+            if action == "addon":
                 sub = sub.add("multisoc", CATALOG, on=day)
+            else:
+                change, codes = TIMED_CHANGES[action]
+                sub = change(sub, draw(st.sampled_from(codes)), CATALOG, on=day, timing=timing)
         except RefusedError as error:
             assert knows_refusal(error.refusal.code)  # noqa: PT017  (a strategy, not a test)
     return sub

@@ -189,6 +189,14 @@ def test_monthly_review_spots_a_plan_too_small_or_too_large_and_an_expired_card(
     assert large[-1].code == "payment_method_ok"
 
 
+def _billing_findings(sub, invoices, *, module_usage=None, as_of=date(2026, 3, 2)):
+    """The billing findings of the monthly review of ``sub`` (no usage) against ``invoices``."""
+    findings = monthly_review(
+        sub, CATALOG, usage={}, module_usage=module_usage or {}, invoices=invoices, as_of=as_of
+    )
+    return [f for f in findings if f.check == "billing"]
+
+
 def test_monthly_review_flags_an_invoice_that_does_not_match_the_configuration():
     sub = _sub()
     billed_without_crm = Subscription.create(
@@ -196,15 +204,7 @@ def test_monthly_review_flags_an_invoice_that_does_not_match_the_configuration()
     )
     invoice = bill_subscription(billed_without_crm.to_charge_plan(CATALOG), as_of=START).invoice
     # Billed: Pro 59 + Stock 9; the configuration also has CRM 5, which the invoice misses.
-    findings = monthly_review(
-        sub,
-        CATALOG,
-        usage={},
-        module_usage={"stock": 1, "crm": 1},
-        invoices=[invoice],
-        as_of=date(2026, 3, 2),
-    )
-    (billing,) = [f for f in findings if f.check == "billing"]
+    (billing,) = _billing_findings(sub, [invoice], module_usage={"stock": 1, "crm": 1})
     assert billing.code == "invoice_mismatch"
     assert (billing.fact("missing"), billing.amount) == ("CRM", eur("-5.00"))
     assert (billing.fact("billed"), billing.fact("expected")) == (eur("68.00"), eur("73.00"))
@@ -212,24 +212,12 @@ def test_monthly_review_flags_an_invoice_that_does_not_match_the_configuration()
         id="S1", customer="C", catalog=CATALOG, plan="business", start=START
     )
     wrong = bill_subscription(other.to_charge_plan(CATALOG), as_of=START).invoice
-    (mismatch,) = [
-        f
-        for f in monthly_review(
-            sub, CATALOG, usage={}, module_usage={}, invoices=[wrong], as_of=date(2026, 3, 2)
-        )
-        if f.check == "billing"
-    ]
+    (mismatch,) = _billing_findings(sub, [wrong])
     assert mismatch.code == "invoice_mismatch"
     assert mismatch.fact("unexpected") == "Business"
     assert mismatch.fact("missing") == "Pro, Stock, CRM"
     matching = bill_subscription(sub.to_charge_plan(CATALOG), as_of=START).invoice
-    (ok,) = [
-        f
-        for f in monthly_review(
-            sub, CATALOG, usage={}, module_usage={}, invoices=[matching], as_of=date(2026, 3, 2)
-        )
-        if f.check == "billing"
-    ]
+    (ok,) = _billing_findings(sub, [matching])
     assert ok.code == "invoice_matches"
 
 
@@ -372,11 +360,9 @@ def test_the_monthly_review_asks_the_engine_and_finds_both_invoices_right():
         first.invoice.finalize(number="F-1"),
         second.invoice.finalize(number="F-2"),
     ]
-    findings = monthly_review(
-        with_stock, CATALOG, usage={}, module_usage={"stock": 1}, invoices=invoices,
-        as_of=date(2026, 3, 31),
+    billing = _billing_findings(
+        with_stock, invoices, module_usage={"stock": 1}, as_of=date(2026, 3, 31)
     )
-    billing = [f for f in findings if f.check == "billing"]
     assert [(f.code, f.fact("invoice")) for f in billing] == [
         ("invoice_matches", "F-1"),
         ("invoice_matches", "F-2"),

@@ -7,10 +7,13 @@ half-applied (a store, a file, an object).
 
 from __future__ import annotations
 
+import functools
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["Case"]
+__all__ = ["Case", "kept_folder"]
 
 
 @dataclass(frozen=True)
@@ -21,3 +24,15 @@ class Case:
     call: Callable[[], object]
     error: type[BaseException]
     unchanged: Callable[[], bool] | None = None
+
+
+_KEPT: list[tempfile.TemporaryDirectory[str]] = []
+
+
+@functools.cache
+def kept_folder(prefix: str) -> Path:
+    """A temporary folder for the cases of one area (one per ``prefix``), made on first use and
+    removed when the test process ends."""
+    folder = tempfile.TemporaryDirectory(prefix=prefix)
+    _KEPT.append(folder)
+    return Path(folder.name)

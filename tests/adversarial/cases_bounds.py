@@ -7,9 +7,10 @@ already fits: a billing day, a percentage above 100, a negative quantity), never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from subbill import (
     MONTHLY,
@@ -44,38 +45,27 @@ from tests.adversarial import Case
 FAR = date(9999, 12, 31)
 ANCIENT = date(1, 1, 1)
 START = date(2026, 3, 1)
+T = TypeVar("T")
 
 
 def eur(amount: object) -> Money:
     return Money(amount, "EUR")  # type: ignore[arg-type]
 
 
-def charge(**fields: Any) -> RecurringCharge:
-    values: dict[str, Any] = {
-        "code": "pro",
-        "description": "Pro",
-        "unit_price": eur("10"),
-        "start": START,
-    }
-    values.update(fields)
-    return RecurringCharge(**values)
+def _builder(kind: Callable[..., T], **defaults: Any) -> Callable[..., T]:
+    """Build ``kind`` from ``defaults``, any of them replaced by the keywords of the call."""
+
+    def build(**fields: Any) -> T:
+        return kind(**{**defaults, **fields})
+
+    return build
 
 
-def one_time(**fields: Any) -> OneTimeCharge:
-    values: dict[str, Any] = {
-        "code": "setup",
-        "description": "Setup",
-        "unit_price": eur("10"),
-        "due_on": START,
-    }
-    values.update(fields)
-    return OneTimeCharge(**values)
-
-
-def line(**fields: Any) -> LineItem:
-    values: dict[str, Any] = {"code": "site", "name": "Site", "unit_price": eur("10")}
-    values.update(fields)
-    return LineItem(**values)
+charge = _builder(RecurringCharge, code="pro", description="Pro", unit_price=eur("10"), start=START)
+one_time = _builder(
+    OneTimeCharge, code="setup", description="Setup", unit_price=eur("10"), due_on=START
+)
+line = _builder(LineItem, code="site", name="Site", unit_price=eur("10"))
 
 
 def subscription() -> ChargePlan:

@@ -21,6 +21,7 @@ from typing import Any
 from subbill import cli
 from subbill.decisions import RefusedError
 from tests.adversarial import Case
+from tests.builders import ledger_fields
 from tests.stores import database_content
 
 __all__ = ["CASES"]
@@ -50,23 +51,7 @@ ACCOUNTS = {
          "years": 1},
     ]
 }
-GRANT = {
-    "kind": "grant",
-    "on": "2026-01-05",
-    "product": "TBox",
-    "target": "Partenaire",
-    "licence_years": 500,
-    "reference": "BC-2026-001",
-}
-TRANSFER = {
-    "kind": "transfer",
-    "on": "2026-01-06",
-    "product": "TBox",
-    "source": "Partenaire",
-    "target": "Revendeur Ouest",
-    "licence_years": 200,
-    "reference": "T-2026-001",
-}
+GRANT, TRANSFER = ledger_fields()["ledger"]
 USAGE = {"subscription": "S1", "resources": {"clients": 12}, "modules": {}}
 
 

@@ -11,7 +11,6 @@ import copy
 import functools
 import io
 import json
-import tempfile
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -21,7 +20,7 @@ from subbill import Catalog, LicenseAccount, PaymentLink, Quote, RefusedError, S
 from subbill._structure import entries
 from subbill.catalog import CatalogError
 from subbill.errors import CardDataError, InputError
-from tests.adversarial import Case
+from tests.adversarial import Case, kept_folder
 from tests.builders import VAT_FIELDS as TVA
 from tests.builders import account_fields, subscription_fields
 from tests.seed_catalog import SEED_CATALOG_DATA, seed_catalog
@@ -268,14 +267,8 @@ CASES += [
 # -- through the command line -------------------------------------------------------------------
 
 
-@functools.cache
 def _folder() -> Path:
-    folder = tempfile.TemporaryDirectory(prefix="subbill-inputs-")
-    _KEEP.append(folder)  # removed when the test process ends
-    return Path(folder.name)
-
-
-_KEEP: list[tempfile.TemporaryDirectory[str]] = []
+    return kept_folder("subbill-inputs-")
 
 
 @functools.cache

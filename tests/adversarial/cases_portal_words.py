@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from subbill.proration import ProrationBasis
 from subbill.quotes import Quote
 from subbill.storage import MemoryStore
 from subbill.subscriptions import Subscription
-from tests.adversarial import Case
+from tests.adversarial import Case, kept_folder
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()
@@ -76,14 +75,8 @@ def _unchanged_store() -> bool:
     return _store_content() == _BEFORE
 
 
-@functools.cache
 def _folder() -> Path:
-    folder = tempfile.TemporaryDirectory(prefix="subbill-portal-")
-    _KEEP.append(folder)  # removed when the test process ends
-    return Path(folder.name)
-
-
-_KEEP: list[tempfile.TemporaryDirectory[str]] = []
+    return kept_folder("subbill-portal-")
 
 
 def _run(*argv: str) -> object:

@@ -24,12 +24,7 @@ from typing import Any
 import attrs
 
 from subbill import (
-    LicenseAccount,
     LicenseLedger,
-    LineItem,
-    Money,
-    Payment,
-    Quote,
     Subscription,
     bill_subscription,
     cli,
@@ -54,7 +49,7 @@ from subbill.storage.errors import (
 from subbill.taxes import TaxRounding
 from tests.adversarial import Case
 from tests.seed_catalog import seed_catalog
-from tests.stores import database_content, snapshot
+from tests.stores import database_content, fill_every_table, site_quote, snapshot
 
 __all__ = ["CASES"]
 
@@ -78,29 +73,7 @@ def _new_folder() -> Path:
 
 def _fill(store: Any) -> Any:
     """A catalog, one subscription billed as of 1 June 2026, a quote, licences, a payment."""
-    store.save_catalog(CATALOG)
-    store.save_subscription(
-        Subscription.create(id="S1", customer="C1", catalog=CATALOG, plan="pro", start=JUNE)
-    )
-    run_billing(store, as_of=JUNE)
-    invoice = store.invoices()[0]
-    store.add_payment(invoice.number, Payment(amount=invoice.total, paid_on=JUNE, method="card"))
-    store.save_quote(_quote("Q1"))
-    store.append_ledger(LicenseLedger().grant("X", "TBox", 2, on=JUNE).entries)
-    store.save_license_account(
-        LicenseAccount(customer="ACME", product="TBox", seats=3, start=JUNE, years=1)
-    )
-    return store
-
-
-def _quote(quote_id: str) -> Quote:
-    return Quote(
-        id=quote_id,
-        customer="C",
-        currency="EUR",
-        valid_until=date(2026, 12, 31),
-        lines=(LineItem(code="site", name="Site", unit_price=Money("300", "EUR")),),
-    )
+    return fill_every_table(store, CATALOG, on=JUNE)
 
 
 @functools.cache
@@ -325,65 +298,47 @@ def _set_schema(version: int) -> Callable[[World], None]:
 CASES: list[Case] = []
 
 # Invoice numbers follow their dates, in both stores and through run_billing.
-for kind in ("memory", "sqlite"):
-    for label, day in (
-        ("a-day-before", date(2026, 5, 31)),
-        ("a-year-before", date(2025, 6, 1)),
-        ("long-ago", date(2000, 1, 1)),
-    ):
-        CASES.append(
-            case(
-                f"{kind}-number-dated-{label}-the-last",
-                InvalidStateError,
-                lambda w, day=day: _store(w).next_invoice_number(issued_on=day),
-                kind=kind,
-            )
-        )
-    CASES.append(
-        case(
-            f"{kind}-run-as-of-before-the-last-invoice",
+_NUMBERING: tuple[tuple[str, type[BaseException], Callable[[World], object]], ...] = (
+    *(
+        (
+            f"number-dated-{label}-the-last",
             InvalidStateError,
-            lambda w: run_billing(_store(w), as_of=date(2026, 3, 1)),
-            kind=kind,
+            lambda w, day=day: _store(w).next_invoice_number(issued_on=day),
         )
-    )
-    for label, value in (
-        ("str", "2026-07-01"),
-        ("none", None),
-        ("datetime", datetime(2026, 7, 1, 12, 0)),  # noqa: DTZ001  (the bad input itself)
-    ):
-        CASES.append(
-            case(
-                f"{kind}-issued-on-{label}",
-                InvalidDateError,
-                lambda w, value=value: _store(w).next_invoice_number(issued_on=value),
-                kind=kind,
-            )
+        for label, day in (
+            ("a-day-before", date(2026, 5, 31)),
+            ("a-year-before", date(2025, 6, 1)),
+            ("long-ago", date(2000, 1, 1)),
         )
-    CASES.append(
-        case(
-            f"{kind}-add-a-draft-invoice",
-            InvalidArgumentError,
-            lambda w: _store(w).add_invoice(_draft()),
-            kind=kind,
+    ),
+    (
+        "run-as-of-before-the-last-invoice",
+        InvalidStateError,
+        lambda w: run_billing(_store(w), as_of=date(2026, 3, 1)),
+    ),
+    *(
+        (
+            f"issued-on-{label}",
+            InvalidDateError,
+            lambda w, value=value: _store(w).next_invoice_number(issued_on=value),
         )
-    )
-    CASES.append(
-        case(
-            f"{kind}-add-an-invoice-number-twice",
-            InvalidArgumentError,
-            lambda w: _add_again(_store(w)),
-            kind=kind,
+        for label, value in (
+            ("str", "2026-07-01"),
+            ("none", None),
+            ("datetime", datetime(2026, 7, 1, 12, 0)),  # noqa: DTZ001  (the bad input itself)
         )
-    )
-    CASES.append(
-        case(
-            f"{kind}-save-an-invoice-never-added",
-            InvalidArgumentError,
-            lambda w: _save_renumbered(_store(w), "F-2026-000099"),
-            kind=kind,
-        )
-    )
+    ),
+    ("add-a-draft-invoice", InvalidArgumentError, lambda w: _store(w).add_invoice(_draft())),
+    ("add-an-invoice-number-twice", InvalidArgumentError, lambda w: _add_again(_store(w))),
+    (
+        "save-an-invoice-never-added",
+        InvalidArgumentError,
+        lambda w: _save_renumbered(_store(w), "F-2026-000099"),
+    ),
+)
+for kind in ("memory", "sqlite"):
+    for label, error, act in _NUMBERING:
+        CASES.append(case(f"{kind}-{label}", error, act, kind=kind))
 
 # A subscription's billing terms are typed, checked when built (run_billing takes none).
 for label, options, error in (
@@ -434,7 +389,7 @@ for label, write in (
     ("next-invoice-number", lambda s: s.next_invoice_number(issued_on=date(2026, 7, 1))),
     ("add-payment", lambda s: s.add_payment("F-2026-000001", s.payments("F-2026-000001")[0])),
     ("save-invoice", lambda s: s.save_invoice(s.invoices()[0])),
-    ("save-quote", lambda s: s.save_quote(_quote("Q2"))),
+    ("save-quote", lambda s: s.save_quote(site_quote("Q2"))),
     ("append-ledger", lambda s: s.append_ledger(s.load_ledger().entries)),
     ("save-account", lambda s: s.save_license_account(s.license_accounts()[0])),
     ("run-billing", lambda s: run_billing(s, as_of=date(2026, 7, 1))),
@@ -589,8 +544,11 @@ def _in_one_transaction(store: Any, action: Callable[[Any], object]) -> None:
 # -- the command line ---------------------------------------------------------------------------
 
 
-def _show(*extra: object) -> Callable[[World], None]:
-    return lambda w: _cli("invoice", "show", "F-2026-000001", "--db", w.db, *extra)
+def _show_pdf(target: str, *extra: str) -> Callable[[World], None]:
+    """``subbill invoice show F-2026-000001 --pdf FOLDER/target extra…`` on the world's database."""
+    return lambda w: _cli(
+        "invoice", "show", "F-2026-000001", "--db", w.db, "--pdf", w.folder / target, *extra
+    )
 
 
 def _link(kind: str) -> Callable[[World], None]:
@@ -603,60 +561,26 @@ def _link(kind: str) -> Callable[[World], None]:
     return make
 
 
+# --pdf never writes onto the database (by any path or link), a file already there, or a folder.
+for label, target, extra, prepare in (
+    ("onto-the-database", "billing.db", (), None),
+    ("onto-the-database-with-force", "billing.db", ("--force",), None),
+    (
+        "onto-the-database-by-a-relative-path",
+        "x/../billing.db",
+        ("--force",),
+        lambda w: (w.folder / "x").mkdir(),
+    ),
+    ("onto-a-hard-link-of-the-database", "copy.pdf", ("--force",), _link("hard")),
+    ("onto-a-symlink-to-the-database", "copy.pdf", ("--force",), _link("soft")),
+    ("onto-the-database-wal", "billing.db-wal", ("--force",), None),
+    ("onto-an-existing-file", "mine.pdf", (), lambda w: _write(w, "mine.pdf", "precious")),
+    ("onto-a-folder", ".", ("--force",), None),
+    ("in-a-missing-folder", "missing/x.pdf", (), None),
+):
+    pdf = _show_pdf(target, *extra)
+    CASES.append(case(f"cli-pdf-{label}", CommandError, pdf, kind="cli", prepare=prepare))
 CASES += [
-    case("cli-pdf-onto-the-database", CommandError, lambda w: _show("--pdf", w.db)(w), kind="cli"),
-    case(
-        "cli-pdf-onto-the-database-with-force",
-        CommandError,
-        lambda w: _show("--pdf", w.db, "--force")(w),
-        kind="cli",
-    ),
-    case(
-        "cli-pdf-onto-the-database-by-a-relative-path",
-        CommandError,
-        lambda w: _show("--pdf", w.folder / "x" / ".." / "billing.db", "--force")(w),
-        kind="cli",
-        prepare=lambda w: (w.folder / "x").mkdir(),
-    ),
-    case(
-        "cli-pdf-onto-a-hard-link-of-the-database",
-        CommandError,
-        lambda w: _show("--pdf", w.folder / "copy.pdf", "--force")(w),
-        kind="cli",
-        prepare=_link("hard"),
-    ),
-    case(
-        "cli-pdf-onto-a-symlink-to-the-database",
-        CommandError,
-        lambda w: _show("--pdf", w.folder / "copy.pdf", "--force")(w),
-        kind="cli",
-        prepare=_link("soft"),
-    ),
-    case(
-        "cli-pdf-onto-the-database-wal",
-        CommandError,
-        lambda w: _show("--pdf", f"{w.db}-wal", "--force")(w),
-        kind="cli",
-    ),
-    case(
-        "cli-pdf-onto-an-existing-file",
-        CommandError,
-        lambda w: _show("--pdf", w.folder / "mine.pdf")(w),
-        kind="cli",
-        prepare=lambda w: _write(w, "mine.pdf", "precious"),
-    ),
-    case(
-        "cli-pdf-onto-a-folder",
-        CommandError,
-        lambda w: _show("--pdf", w.folder, "--force")(w),
-        kind="cli",
-    ),
-    case(
-        "cli-pdf-in-a-missing-folder",
-        CommandError,
-        lambda w: _show("--pdf", w.folder / "missing" / "x.pdf")(w),
-        kind="cli",
-    ),
     case(
         "cli-pdf-of-an-unknown-invoice",
         CommandError,
