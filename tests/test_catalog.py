@@ -305,6 +305,15 @@ def test_the_constructors_refuse_two_prices_for_one_frequency(kind):
         kind(code="x", name="X", prices=prices, **extra)
 
 
+@pytest.mark.parametrize(("limit", "shown"), [(-5, "-5"), (True, "True"), ("10", "'10'")])
+def test_a_catalog_built_by_hand_names_a_bad_limit_by_its_path(limit, shown):
+    plan = Plan(code="p", name="P", rank=1, limits={"clients": 10, "documents": limit})
+    with pytest.raises(CatalogError) as caught:
+        Catalog(currency="EUR", plans=[plan])
+    assert caught.value.path == "plans[0].limits.documents"
+    assert str(caught.value) == f"plans[0].limits.documents: limit={shown} must be an int >= 0"
+
+
 def test_a_catalog_holds_plans_modules_and_addons_only():
     with pytest.raises(InvalidTypeError, match=r"^plans\[0\]='x' must be a Plan"):
         Catalog(currency="EUR", plans=["x"])
