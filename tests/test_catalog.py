@@ -51,7 +51,7 @@ def _broken(change):
     [
         (
             lambda d: d["plans"][2]["limits"].update(clients=-5),
-            r"^plans\[2\]\.limits\.clients: -5 must be an int >= 0 or None$",
+            r"^plans\[2\]\.limits\.clients: limit=-5 must be an int >= 0$",
         ),
         (
             lambda d: d["plans"][1].update(rank=1),
@@ -205,9 +205,19 @@ def test_every_bad_field_of_the_data_is_reported_at_once():
         ({"prices": {"monthly": "-0.01"}}, "plans[0].prices.monthly: amount='-0.01' must be >= 0"),
         ({"prices": {"monthly": -29}}, "plans[0].prices.monthly: amount=-29 must be >= 0"),
         ({"prices": ["29.00"]}, "plans[0].prices: ['29.00'] must be a mapping"),
-        ({"limits": {"clients": True}}, "plans[0].limits.clients: True must be an int >= 0"),
-        ({"limits": {"clients": 1.5}}, "plans[0].limits.clients: 1.5 must be an int >= 0"),
-        ({"limits": {"clients": "100"}}, "plans[0].limits.clients: '100' must be an int >= 0"),
+        (
+            {"limits": {"clients": True}},
+            "plans[0].limits.clients: True must be a whole number, not a bool",
+        ),
+        (
+            {"limits": {"clients": 1.5}},
+            "plans[0].limits.clients: 1.5 must be a whole number, not a float",
+        ),
+        (
+            {"limits": {"clients": "100"}},
+            "plans[0].limits.clients: '100' must be a whole number, not a string",
+        ),
+        ({"limits": {"clients": -1}}, "plans[0].limits.clients: limit=-1 must be an int >= 0"),
         ({"modules": "rapports"}, "plans[0].modules: 'rapports' must be a list"),
         ({"modules": [""]}, r"plans[0].modules[0]: '' must be a non-empty text"),
     ],

@@ -417,7 +417,7 @@ class Catalog:
         ...     {"code": "a", "name": "A", "rank": 1, "limits": {"clients": -5}}]})
         Traceback (most recent call last):
         ...
-        subbill.errors.CatalogError: plans[0].limits.clients: -5 must be an int >= 0 or None
+        subbill.errors.CatalogError: plans[0].limits.clients: limit=-5 must be an int >= 0
         >>> Catalog.from_mapping({"currency": "EUR", "plans": [
         ...     {"code": "a", "name": "", "rank": 1, "limts": {"clients": 5},
         ...      "prices": {"monthly": 29.9}}]})
