@@ -485,26 +485,9 @@ def check_items(
     return items
 
 
-# -- trusted construction ------------------------------------------------------------------------
+# -- records -------------------------------------------------------------------------------------
 
 _T = TypeVar("_T")
-
-
-def build_unchecked(kind: type[_T], **fields: object) -> _T:
-    """An instance of the frozen attrs class ``kind`` holding ``fields``, without validation.
-
-    For the hot paths that derive a value from values already checked (a period cut out of a
-    valid one): no converter nor validator runs, so ``fields`` must be what they would give.
-
-    >>> from datetime import date
-    >>> from subbill.periods import Period
-    >>> build_unchecked(Period, start=date(2026, 3, 1), end=date(2026, 4, 1)).days
-    31
-    """
-    instance = object.__new__(kind)
-    for field, value in fields.items():
-        object.__setattr__(instance, field, value)
-    return instance
 
 
 def record_from(kind: type[_T], source: object, **fields: object) -> _T:

@@ -452,7 +452,7 @@ def _catalog_error(problems: tuple[tuple[str, str], ...]) -> CatalogError:
 
 def _built(
     kind: type[_T],
-    documents: tuple[_PlanDocument | _ModuleDocument | _AddOnDocument, ...],
+    documents: tuple[_PricedDocument, ...],
     field: str,
     currency: str,
     problems: Problems,
@@ -499,29 +499,29 @@ def _money(
 
 
 @attrs.frozen(kw_only=True)
-class _PlanDocument:
+class _PricedDocument:
+    """What a plan, a module and an add-on are written with, as :class:`_Priced` has it."""
+
     code: Text
     name: Text
-    rank: int
     prices: dict[FrequencyName, Price] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class _PlanDocument(_PricedDocument):
+    rank: int
     limits: dict[str, Limit | None] = attrs.field(factory=dict)
     modules: tuple[Text, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
-class _ModuleDocument:
-    code: Text
-    name: Text
-    prices: dict[FrequencyName, Price] = attrs.field(factory=dict)
+class _ModuleDocument(_PricedDocument):
     plans: tuple[Text, ...] = ()
     requires: tuple[Text, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
-class _AddOnDocument:
-    code: Text
-    name: Text
-    prices: dict[FrequencyName, Price] = attrs.field(factory=dict)
+class _AddOnDocument(_PricedDocument):
     requires: tuple[Text, ...] = ()
 
 

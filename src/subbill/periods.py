@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Self, TypeAlias
 
 import attrs
 
-from subbill._validate import brief, build_unchecked, check_count, instance_of
+from subbill._validate import brief, check_count, instance_of
 from subbill.errors import (
     InvalidArgumentError,
     InvalidBillingDayError,
@@ -376,7 +376,10 @@ class Period:
     @classmethod
     def _make(cls, start: date, end: date) -> Self:
         """Build without validation, for periods computed from valid ones."""
-        return build_unchecked(cls, start=start, end=end)
+        period = object.__new__(cls)
+        object.__setattr__(period, "start", start)
+        object.__setattr__(period, "end", end)
+        return period
 
     @classmethod
     def inclusive(cls, first: date, last: date) -> Self:
