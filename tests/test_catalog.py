@@ -51,7 +51,7 @@ def _broken(change):
     [
         (
             lambda d: d["plans"][2]["limits"].update(clients=-5),
-            r"^plans\[2\]\.limits\.clients: -5 must be an int >= 0 or None$",
+            r"^plans\[2\]\.limits\.clients: limit=-5 must be an int >= 0$",
         ),
         (
             lambda d: d["plans"][1].update(rank=1),
@@ -205,9 +205,19 @@ def test_every_bad_field_of_the_data_is_reported_at_once():
         ({"prices": {"monthly": "-0.01"}}, "plans[0].prices.monthly: amount='-0.01' must be >= 0"),
         ({"prices": {"monthly": -29}}, "plans[0].prices.monthly: amount=-29 must be >= 0"),
         ({"prices": ["29.00"]}, "plans[0].prices: ['29.00'] must be a mapping"),
-        ({"limits": {"clients": True}}, "plans[0].limits.clients: True must be an int >= 0"),
-        ({"limits": {"clients": 1.5}}, "plans[0].limits.clients: 1.5 must be an int >= 0"),
-        ({"limits": {"clients": "100"}}, "plans[0].limits.clients: '100' must be an int >= 0"),
+        (
+            {"limits": {"clients": True}},
+            "plans[0].limits.clients: True must be a whole number, not a bool",
+        ),
+        (
+            {"limits": {"clients": 1.5}},
+            "plans[0].limits.clients: 1.5 must be a whole number, not a float",
+        ),
+        (
+            {"limits": {"clients": "100"}},
+            "plans[0].limits.clients: '100' must be a whole number, not a string",
+        ),
+        ({"limits": {"clients": -1}}, "plans[0].limits.clients: limit=-1 must be an int >= 0"),
         ({"modules": "rapports"}, "plans[0].modules: 'rapports' must be a list"),
         ({"modules": [""]}, r"plans[0].modules[0]: '' must be a non-empty text"),
     ],
@@ -303,6 +313,15 @@ def test_the_constructors_refuse_two_prices_for_one_frequency(kind):
     prices = ((ANNUAL, Money("100", "EUR")), (Frequency.years(1), Money("5", "EUR")))
     with pytest.raises(InvalidArgumentError, match=r"^prices has two prices for P1Y: 100 EUR"):
         kind(code="x", name="X", prices=prices, **extra)
+
+
+@pytest.mark.parametrize(("limit", "shown"), [(-5, "-5"), (True, "True"), ("10", "'10'")])
+def test_a_catalog_built_by_hand_names_a_bad_limit_by_its_path(limit, shown):
+    plan = Plan(code="p", name="P", rank=1, limits={"clients": 10, "documents": limit})
+    with pytest.raises(CatalogError) as caught:
+        Catalog(currency="EUR", plans=[plan])
+    assert caught.value.path == "plans[0].limits.documents"
+    assert str(caught.value) == f"plans[0].limits.documents: limit={shown} must be an int >= 0"
 
 
 def test_a_catalog_holds_plans_modules_and_addons_only():

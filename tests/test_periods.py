@@ -36,6 +36,7 @@ from subbill.periods import (
     StartKind,
     add_months,
     days_in_month,
+    schedule_for,
 )
 from tests.strategies import dates, day_frequencies, month_frequencies
 
@@ -218,6 +219,37 @@ def test_billing_day_out_of_range_is_refused(day):
         InvalidBillingDayError, match=f"billing_day={day!r} must be an int from 1 to 31"
     ):
         BillingSchedule(anchor=date(2026, 1, 1), frequency=MONTHLY, billing_day=day)
+
+
+@pytest.mark.parametrize("build", [BillingSchedule, schedule_for], ids=["schedule", "for"])
+def test_a_billing_day_of_thousands_of_digits_is_refused_with_a_typed_error(build):
+    # It used to reach repr() of the int: a raw ValueError (more than 4300 digits).
+    kwargs = {"anchor" if build is BillingSchedule else "start": date(2026, 1, 1)}
+    with pytest.raises(InvalidBillingDayError, match=r"^billing_day=Decimal\('1\.0+E\+5000'\) "):
+        build(frequency=MONTHLY, billing_day=10**5000, **kwargs)
+
+
+@pytest.mark.parametrize("day", [0, 32, True, "15"])
+def test_schedule_for_refuses_a_bad_billing_day_like_the_schedule(day):
+    with pytest.raises(
+        InvalidBillingDayError, match=f"^billing_day={day!r} must be an int from 1 to 31$"
+    ):
+        schedule_for(date(2026, 1, 1), MONTHLY, billing_day=day)
+
+
+def test_schedule_for_refuses_a_frequency_that_is_not_one():
+    # It used to raise a raw AttributeError ('str' object has no attribute 'is_month_based').
+    with pytest.raises(InvalidTypeError, match=r"^frequency='monthly' must be a Frequency$"):
+        schedule_for(date(2026, 1, 1), "monthly")
+
+
+@given(st.integers(min_value=1, max_value=MAX_FREQUENCY_DAYS // 7))
+def test_a_week_is_seven_days_and_a_year_twelve_months(n):
+    assert Frequency.weeks(n) == Frequency.days(7 * n)
+    if n <= MAX_FREQUENCY_MONTHS // 12:
+        assert Frequency.years(n) == Frequency.months(12 * n)
+        assert Frequency.parse(f"P{n}Y") == Frequency.years(n)
+    assert Frequency.parse(f"{n} weeks") == Frequency.weeks(n)
 
 
 def test_billing_day_needs_a_month_based_frequency():

@@ -362,6 +362,7 @@ def test_invoice_labels_are_typed_and_overdue_wins_over_partially_paid():
         ({"subscriptions": [object()]}, r"subscriptions\[0\]=.* must be a Subscription"),
         ({"tickets": [{"reference": "#1"}]}, r"tickets\[0\]=.* must be a Ticket"),
         ({"orders": [1]}, r"orders\[0\]=1 must be a SalesOrder"),
+        ({"invoices": ["F-1"]}, r"invoices\[0\]='F-1' must be an Invoice$"),
         ({"catalog": "pro"}, r"catalog='pro' must be a Catalog or None"),
     ],
 )

@@ -80,8 +80,8 @@ def test_paths_quote_keys_that_would_not_read_plainly():
         SEED_CATALOG_DATA, lambda d: d["plans"][0]["limits"].update({"api calls": -1, "a.b": -2})
     )
     assert problems_of(lambda: Catalog.from_mapping(data)) == (
-        ("plans[0].limits['api calls']", "-1 must be an int >= 0 or None"),
-        ("plans[0].limits['a.b']", "-2 must be an int >= 0 or None"),
+        ("plans[0].limits['api calls']", "limit=-1 must be an int >= 0"),
+        ("plans[0].limits['a.b']", "limit=-2 must be an int >= 0"),
     )
 
 

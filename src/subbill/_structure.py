@@ -31,7 +31,7 @@ _Doc(name='Pro', limits={'clients': 10})
 Traceback (most recent call last):
 ...
 subbill.errors.InputError: name: '' must be a non-empty text
-limits.clients: -1 must be an int >= 0 or None
+limits.clients: limit=-1 must be an int >= 0
 limts: unknown key, did you mean 'limits'?
 """
 
@@ -63,6 +63,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn
 
+from subbill._validate import check_count, with_article
 from subbill.decisions import RefusedError
 from subbill.errors import CardDataError, InputError, SubbillError
 from subbill.money import read_amount, read_currency
@@ -151,30 +152,33 @@ def _kind(value: object) -> str:
         return "a float"
     if value is None:
         return "null"
-    name = type(value).__name__
-    return f"an {name}" if name[0] in "aeiouAEIOU" else f"a {name}"
+    return with_article(type(value).__name__)
+
+
+def _not_a(value: object, expected: str) -> _HookError:
+    """The error for a value of the wrong kind: ``'6' must be a whole number, not a string``."""
+    return _HookError(f"{show(value)} must be {expected}, not {_kind(value)}")
 
 
 # -- hooks -------------------------------------------------------------------------------------
 
 
 def _text(value: object, _kind_of: object) -> str:
-    if not isinstance(value, str):
-        raise _HookError(f"{show(value)} must be a text, not {_kind(value)}")
-    if not value.strip():
+    text = _string(value, str)
+    if not text.strip():
         raise _HookError(f"{show(value)} must be a non-empty text")
-    return value
+    return text
 
 
 def _string(value: object, _kind_of: object) -> str:
     if not isinstance(value, str):
-        raise _HookError(f"{show(value)} must be a text, not {_kind(value)}")
+        raise _not_a(value, "a text")
     return value
 
 
 def _whole(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _HookError(f"{show(value)} must be a whole number, not {_kind(value)}")
+        raise _not_a(value, "a whole number")
     return value
 
 
@@ -190,14 +194,12 @@ def _positive(value: object, _kind_of: object) -> int:
 
 
 def _limit(value: object, _kind_of: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _HookError(f"{show(value)} must be an int >= 0 or None")
-    return value
+    return check_count("limit", _whole(value), minimum=0, error=_HookError)
 
 
 def _bool(value: object, _kind_of: object) -> bool:
     if not isinstance(value, bool):
-        raise _HookError(f"{show(value)} must be true or false, not {_kind(value)}")
+        raise _not_a(value, "true or false")
     return value
 
 
@@ -249,7 +251,7 @@ def _date(value: object, _kind_of: object) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value  # a TOML date, or a date passed by a Python caller
     if not isinstance(value, str):
-        raise _HookError(f"{show(value)} must be a date such as '2026-03-01', not {_kind(value)}")
+        raise _not_a(value, "a date such as '2026-03-01'")
     try:
         return read_iso_date(value)
     except ValueError as error:
@@ -260,7 +262,7 @@ def _frequency(value: object, _kind_of: object) -> Frequency:
     if isinstance(value, Frequency):
         return value
     if not isinstance(value, str):
-        raise _HookError(f"{show(value)} must be a frequency such as 'monthly', not {_kind(value)}")
+        raise _not_a(value, "a frequency such as 'monthly'")
     return Frequency.parse(value)
 
 
@@ -319,8 +321,7 @@ def _enum(kind: type[enum.Enum], _converter: object) -> Callable[[object, object
     return hook
 
 
-def _not_a_mapping(value: object) -> str:
-    return f"{show(value)} must be a mapping (an object with keys), not {_kind(value)}"
+_A_MAPPING = "a mapping (an object with keys)"
 
 
 def _document(kind: type, converter: cattrs.Converter) -> Callable[[object, object], Any]:
@@ -330,9 +331,7 @@ def _document(kind: type, converter: cattrs.Converter) -> Callable[[object, obje
 
     def hook(value: object, _kind_of: object) -> Any:
         if not isinstance(value, Mapping):
-            raise _HookError(
-                f"{show(value)} must be a mapping (an object with keys), not {_kind(value)}"
-            )
+            raise _not_a(value, _A_MAPPING)
         return read(value, kind)
 
     return hook
@@ -354,9 +353,7 @@ def _mapping(kind: type, converter: cattrs.Converter) -> Callable[[object, objec
 
     def hook(value: object, _kind_of: object) -> Any:
         if not isinstance(value, Mapping):
-            raise _HookError(
-                f"{show(value)} must be a mapping (an object with keys), not {_kind(value)}"
-            )
+            raise _not_a(value, _A_MAPPING)
         return read(value, kind)
 
     return hook

@@ -30,6 +30,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TypeVar
 
+import attrs
+
 from subbill.errors import CardDataError, InvalidArgumentError, InvalidTypeError
 
 _E = TypeVar("_E", bound=enum.Enum)
@@ -440,3 +442,70 @@ def check_count(
         expected = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
         raise error(f"{name}={brief(value)!r} must be an int {expected}")
     return value
+
+
+# -- collections of one kind ---------------------------------------------------------------------
+
+
+def with_article(name: str) -> str:
+    """``name`` after its indefinite article, as messages name a kind: ``an Invoice``, ``a Plan``.
+
+    >>> with_article("Invoice"), with_article("Plan")
+    ('an Invoice', 'a Plan')
+    """
+    return f"an {name}" if name[:1].upper() in ("A", "E", "I", "O", "U") else f"a {name}"
+
+
+def check_items(
+    name: str, values: object, *kinds: type, collection: str | None = None
+) -> tuple[Any, ...]:
+    """Return ``values`` as a tuple whose every item is an instance of one of ``kinds``.
+
+    ``values`` is any iterable but a ``str``, ``bytes`` or mapping; anything else raises
+    :class:`~subbill.errors.InvalidTypeError` saying it must be ``collection`` (default: ``a
+    list of`` the kinds), and an item of another kind one naming the item (``plans[0]``).
+
+    >>> check_items("plans", ["pro"], int)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: plans[0]='pro' must be an int
+    >>> check_items("methods", "pm_1", int, str, collection="an iterable of methods")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: methods='pm_1' must be an iterable of methods
+    """
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        listed = " or ".join(kind.__name__ for kind in kinds)
+        raise InvalidTypeError(name, values, collection or f"a list of {listed}")
+    items = tuple(values)
+    for index, item in enumerate(items):
+        if not isinstance(item, kinds):
+            expected = " or ".join(with_article(kind.__name__) for kind in kinds)
+            raise InvalidTypeError(f"{name}[{index}]", item, expected)
+    return items
+
+
+# -- records -------------------------------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+def record_from(kind: type[_T], source: object, **fields: object) -> _T:
+    """A ``kind`` (an attrs class) whose ``fields`` are given, the others ``source``'s own.
+
+    For records that list an object as a screen shows it (a portal row, a dashboard row):
+    each field not given is the attribute of ``source`` that has its name, so a row says
+    only what it computes.
+
+    >>> from datetime import date
+    >>> from subbill.periods import Period
+    >>> march = Period(date(2026, 3, 1), date(2026, 4, 1))
+    >>> record_from(Period, march, end=date(2026, 3, 13))
+    Period(start=datetime.date(2026, 3, 1), end=datetime.date(2026, 3, 13))
+    """
+    copied = {
+        field.name: getattr(source, field.name)
+        for field in attrs.fields(kind)  # type: ignore[arg-type]  # attrs classes only
+        if field.init and field.name not in fields
+    }
+    return kind(**copied, **fields)

@@ -25,7 +25,8 @@ the caller) and names the path of any bad field (``plans[2].limits.clients``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Self, TypeVar
 
 import attrs
@@ -40,7 +41,15 @@ from subbill._structure import (
     key_path,
     structure,
 )
-from subbill._validate import brief, check_line, check_text, enum_of, instance_of
+from subbill._validate import (
+    brief,
+    check_count,
+    check_items,
+    check_line,
+    check_text,
+    enum_of,
+    instance_of,
+)
 from subbill.errors import (
     CatalogError,
     InvalidArgumentError,
@@ -127,6 +136,14 @@ def _limits(value: object) -> tuple[tuple[str, int | None], ...]:
     return tuple(sorted(value.items()))
 
 
+def _value_of(pairs: tuple[tuple[Any, _T], ...], key: object) -> _T | None:
+    """The value paired with ``key`` in ``pairs`` (a price, a limit), or ``None``."""
+    for candidate, value in pairs:
+        if candidate == key:
+            return value
+    return None
+
+
 def _codes(value: object) -> frozenset[str]:
     if isinstance(value, str):
         return frozenset({value})
@@ -139,19 +156,24 @@ def _check_codes_field(_instance: Any, attribute: Any, codes: frozenset[str]) ->
         check_line(attribute.name, code)
 
 
-class _Priced:
-    """Shared by plans, modules and add-ons: a price per billing frequency."""
+def _code_set() -> Any:
+    """An attrs field: a set of codes (included modules, allowed plans, required add-ons)."""
+    return attrs.field(default=frozenset(), converter=_codes, validator=_check_codes_field)
 
-    code: str
-    name: str
-    prices: tuple[tuple[Frequency, Money], ...]
+
+@attrs.frozen(kw_only=True)
+class _Priced:
+    """Shared by plans, modules and add-ons: a code, a name and a price per billing frequency."""
+
+    code: str = attrs.field(validator=check_text)
+    name: str = attrs.field(validator=check_text)
+    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(
+        default=(), converter=_prices, validator=_check_prices
+    )
 
     def price(self, frequency: Frequency) -> Money | None:
         """The price for one ``frequency`` period, or ``None`` when not sold that way."""
-        for candidate, money in self.prices:
-            if candidate == frequency:
-                return money
-        return None
+        return _value_of(self.prices, frequency)
 
     @property
     def is_free(self) -> bool:
@@ -167,23 +189,13 @@ class Plan(_Priced):
     maximum, ``None`` meaning unlimited; a resource not listed is unlimited.
     """
 
-    code: str = attrs.field(validator=check_text)
-    name: str = attrs.field(validator=check_text)
     rank: int = attrs.field(validator=_check_rank)
-    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(
-        default=(), converter=_prices, validator=_check_prices
-    )
     limits: tuple[tuple[str, int | None], ...] = attrs.field(default=(), converter=_limits)
-    modules: frozenset[str] = attrs.field(
-        default=frozenset(), converter=_codes, validator=_check_codes_field
-    )
+    modules: frozenset[str] = _code_set()
 
     def limit(self, resource: str) -> int | None:
         """The limit of ``resource``; ``None`` when unlimited."""
-        for name, value in self.limits:
-            if name == resource:
-                return value
-        return None
+        return _value_of(self.limits, resource)
 
     def includes(self, module: str) -> bool:
         """True when the plan includes ``module`` at no extra cost."""
@@ -194,17 +206,8 @@ class Plan(_Priced):
 class Module(_Priced):
     """A module: free or priced, allowed on some plans (all when empty), requiring add-ons."""
 
-    code: str = attrs.field(validator=check_text)
-    name: str = attrs.field(validator=check_text)
-    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(
-        default=(), converter=_prices, validator=_check_prices
-    )
-    plans: frozenset[str] = attrs.field(
-        default=frozenset(), converter=_codes, validator=_check_codes_field
-    )
-    requires: frozenset[str] = attrs.field(
-        default=frozenset(), converter=_codes, validator=_check_codes_field
-    )
+    plans: frozenset[str] = _code_set()
+    requires: frozenset[str] = _code_set()
 
     def allows(self, plan: str) -> bool:
         """True when the module may be switched on with ``plan``."""
@@ -215,14 +218,7 @@ class Module(_Priced):
 class AddOn(_Priced):
     """An option subscribed on its own (e.g. « option multi-sociétés »)."""
 
-    code: str = attrs.field(validator=check_text)
-    name: str = attrs.field(validator=check_text)
-    prices: tuple[tuple[Frequency, Money], ...] = attrs.field(
-        default=(), converter=_prices, validator=_check_prices
-    )
-    requires: frozenset[str] = attrs.field(
-        default=frozenset(), converter=_codes, validator=_check_codes_field
-    )
+    requires: frozenset[str] = _code_set()
 
 
 @attrs.frozen(kw_only=True)
@@ -291,12 +287,9 @@ def _check_plans(instance: Catalog) -> None:
             )
         ranks[plan.rank] = plan.code
         for resource, value in plan.limits:
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 0
-            ):
-                raise CatalogError(
-                    f"plans[{index}].limits.{resource}", f"{value!r} must be an int >= 0 or None"
-                )
+            if value is not None:
+                at = functools.partial(CatalogError, f"plans[{index}].limits.{resource}")
+                check_count("limit", value, error=at)
         for code in sorted(plan.modules - module_codes):
             raise CatalogError(f"plans[{index}].modules", f"unknown module {code!r}")
 
@@ -333,37 +326,16 @@ def _check_cycles(addons: Sequence[AddOn]) -> None:
         visit(code, [])
 
 
-def _items(kind: type[_T], field: str) -> Callable[[object], tuple[_T, ...]]:
-    """A converter: a list of ``kind`` (plans, modules, add-ons) as a tuple, or a typed error."""
-    article = "an" if kind.__name__[0] in "AEIOU" else "a"
-
-    def convert(value: object) -> tuple[_T, ...]:
-        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-            raise InvalidTypeError(field, value, f"a list of {kind.__name__}")
-        items = tuple(value)
-        for index, item in enumerate(items):
-            if not isinstance(item, kind):
-                raise InvalidTypeError(f"{field}[{index}]", item, f"{article} {kind.__name__}")
-        return items
-
-    return convert
-
-
-_plans = _items(Plan, "plans")
-_module_items = _items(Module, "modules")
-_addon_items = _items(AddOn, "addons")
-
-
 def _sorted_plans(value: object) -> tuple[Plan, ...]:
-    return tuple(sorted(_plans(value), key=lambda plan: plan.rank))
+    return tuple(sorted(check_items("plans", value, Plan), key=lambda plan: plan.rank))
 
 
 def _modules(value: object) -> tuple[Module, ...]:
-    return _module_items(value)
+    return check_items("modules", value, Module)
 
 
 def _addons(value: object) -> tuple[AddOn, ...]:
-    return _addon_items(value)
+    return check_items("addons", value, AddOn)
 
 
 def _currency(value: object) -> str:
@@ -445,7 +417,7 @@ class Catalog:
         ...     {"code": "a", "name": "A", "rank": 1, "limits": {"clients": -5}}]})
         Traceback (most recent call last):
         ...
-        subbill.errors.CatalogError: plans[0].limits.clients: -5 must be an int >= 0 or None
+        subbill.errors.CatalogError: plans[0].limits.clients: limit=-5 must be an int >= 0
         >>> Catalog.from_mapping({"currency": "EUR", "plans": [
         ...     {"code": "a", "name": "", "rank": 1, "limts": {"clients": 5},
         ...      "prices": {"monthly": 29.9}}]})
@@ -458,59 +430,16 @@ class Catalog:
         document = structure(data, _CatalogDocument, error=_catalog_error)
         currency = document.currency
         problems = Problems()
-        plans, modules, addons = [], [], []
-        for index, plan in enumerate(document.plans):
-            path = f"plans[{index}]"
-            prices = _money(plan.prices, currency, f"{path}.prices", problems)
-            with problems.at(path):
-                plans.append(
-                    Plan(
-                        code=plan.code,
-                        name=plan.name,
-                        rank=plan.rank,
-                        prices=prices,
-                        limits=tuple(sorted(plan.limits.items())),
-                        modules=plan.modules,
-                    )
-                )
-        for index, module in enumerate(document.modules):
-            path = f"modules[{index}]"
-            prices = _money(module.prices, currency, f"{path}.prices", problems)
-            with problems.at(path):
-                modules.append(
-                    Module(
-                        code=module.code,
-                        name=module.name,
-                        prices=prices,
-                        plans=module.plans,
-                        requires=module.requires,
-                    )
-                )
-        for index, addon in enumerate(document.addons):
-            path = f"addons[{index}]"
-            prices = _money(addon.prices, currency, f"{path}.prices", problems)
-            with problems.at(path):
-                addons.append(
-                    AddOn(
-                        code=addon.code,
-                        name=addon.name,
-                        prices=prices,
-                        requires=addon.requires,
-                    )
-                )
+        plans = _built(Plan, document.plans, "plans", currency, problems)
+        modules = _built(Module, document.modules, "modules", currency, problems)
+        addons = _built(AddOn, document.addons, "addons", currency, problems)
         problems.check(_catalog_error)
-        policy = document.policy
         return cls(
             currency=currency,
             plans=plans,
             modules=modules,
             addons=addons,
-            policy=ChangePolicy(
-                upgrade=policy.upgrade,
-                downgrade=policy.downgrade,
-                module_activation=policy.module_activation,
-                module_deactivation=policy.module_deactivation,
-            ),
+            policy=ChangePolicy(**attrs.asdict(document.policy, recurse=False)),
         )
 
 
@@ -519,6 +448,28 @@ class Catalog:
 
 def _catalog_error(problems: tuple[tuple[str, str], ...]) -> CatalogError:
     return CatalogError(*problems[0], *problems[1:])
+
+
+def _built(
+    kind: type[_T],
+    documents: tuple[_PricedDocument, ...],
+    field: str,
+    currency: str,
+    problems: Problems,
+) -> list[_T]:
+    """Each document of ``field`` built as a ``kind``, every bad field recorded under its path.
+
+    A document has the fields of its value object, prices written as plain numbers: these are
+    read in ``currency`` (:func:`_money`), the other fields go to ``kind`` as they are.
+    """
+    built: list[_T] = []
+    for index, document in enumerate(documents):
+        path = f"{field}[{index}]"
+        fields = attrs.asdict(document, recurse=False)
+        fields["prices"] = _money(document.prices, currency, f"{path}.prices", problems)
+        with problems.at(path):
+            built.append(kind(**fields))
+    return built
 
 
 def _money(
@@ -548,29 +499,29 @@ def _money(
 
 
 @attrs.frozen(kw_only=True)
-class _PlanDocument:
+class _PricedDocument:
+    """What a plan, a module and an add-on are written with, as :class:`_Priced` has it."""
+
     code: Text
     name: Text
-    rank: int
     prices: dict[FrequencyName, Price] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class _PlanDocument(_PricedDocument):
+    rank: int
     limits: dict[str, Limit | None] = attrs.field(factory=dict)
     modules: tuple[Text, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
-class _ModuleDocument:
-    code: Text
-    name: Text
-    prices: dict[FrequencyName, Price] = attrs.field(factory=dict)
+class _ModuleDocument(_PricedDocument):
     plans: tuple[Text, ...] = ()
     requires: tuple[Text, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
-class _AddOnDocument:
-    code: Text
-    name: Text
-    prices: dict[FrequencyName, Price] = attrs.field(factory=dict)
+class _AddOnDocument(_PricedDocument):
     requires: tuple[Text, ...] = ()
 
 

@@ -91,7 +91,7 @@ def _check_money(_instance: Any, attribute: Any, value: Money) -> None:
     check_money(attribute.name, value)
 
 
-def _check_period_price(instance: RecurringCharge | OneTimeCharge) -> None:
+def _check_period_price(instance: _Charge) -> None:
     """``unit_price × quantity`` is an amount too: below 10^15 in magnitude."""
     # Not with Money's ``*``, which refuses a product beyond the bound as a ``factor``.
     amount = DECIMAL_CONTEXT.multiply(instance.unit_price.amount, instance.quantity)
@@ -125,9 +125,41 @@ def _check_rates(_instance: Any, _attribute: Any, rates: tuple[TaxRate, ...]) ->
         )
 
 
-def _check_recurring(instance: RecurringCharge, _attribute: Any, _value: object) -> None:
-    check_line("reason", instance.reason, optional=True)
-    _check_period_price(instance)
+@attrs.frozen(kw_only=True)
+class _Charge:
+    """What every charge has: a code, a description, ``unit_price × quantity``, discounts, taxes.
+
+    Its own discounts and tax rates, and ``reason``: why it was made (one line, or ``None``).
+    """
+
+    code: str = attrs.field(validator=check_text)
+    description: str = attrs.field(validator=check_text)
+    unit_price: Money = attrs.field(validator=_check_money)
+    quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
+    discounts: tuple[Discount, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=_check_discounts
+    )
+    tax_rates: tuple[TaxRate, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=_check_rates
+    )
+    reason: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        # The whole charge, checked once its fields are all set.
+        check_line("reason", self.reason, optional=True)
+        _check_period_price(self)
+        self._check()
+
+    def _check(self) -> None:
+        """What a kind of charge checks across its own fields."""
+
+    @property
+    def currency(self) -> str:
+        """The charge's currency."""
+        return self.unit_price.currency
+
+
+def _check_recurring(instance: RecurringCharge) -> None:
     if instance.basis is ProrationBasis.THIRTY_DAY_MONTH and not instance.frequency.is_month_based:
         raise InvalidArgumentError(
             f"basis={instance.basis.value} of charge {instance.code!r} needs a month-based "
@@ -147,7 +179,7 @@ def _check_recurring(instance: RecurringCharge, _attribute: Any, _value: object)
 
 
 @attrs.frozen(kw_only=True)
-class RecurringCharge:
+class RecurringCharge(_Charge):
     """One subscribed item billed every period.
 
     Attributes:
@@ -168,10 +200,6 @@ class RecurringCharge:
             …): explanations show it, so it is one line of text (no control character).
     """
 
-    code: str = attrs.field(validator=check_text)
-    description: str = attrs.field(validator=check_text)
-    unit_price: Money = attrs.field(validator=_check_money)
-    quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
     frequency: Frequency = attrs.field(default=MONTHLY, validator=instance_of(Frequency))
     billing_day: int | None = None
     anchor: date | None = None
@@ -184,16 +212,9 @@ class RecurringCharge:
     )
     start: date
     end: date | None = None
-    discounts: tuple[Discount, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=_check_discounts
-    )
-    tax_rates: tuple[TaxRate, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=_check_rates
-    )
-    reason: str | None = None
 
-    def __attrs_post_init__(self) -> None:
-        _check_recurring(self, None, None)  # the whole charge, checked once
+    def _check(self) -> None:
+        _check_recurring(self)
 
     @classmethod
     def starting(cls, billing_start: BillingStart, *, paid_on: date, **fields: Any) -> Self:
@@ -209,11 +230,6 @@ class RecurringCharge:
     def key(self) -> str:
         """Identifies the charge in a billing state: ``code@start``."""
         return f"{self.code}@{self.start.isoformat()}"
-
-    @property
-    def currency(self) -> str:
-        """The charge's currency."""
-        return self.unit_price.currency
 
     @functools.cached_property
     def period_price(self) -> Money:
@@ -280,41 +296,19 @@ class RecurringCharge:
         return self.ending(on=on), new
 
 
-def _check_one_time(instance: OneTimeCharge, _attribute: Any, _value: object) -> None:
-    check_line("reason", instance.reason, optional=True)
-    _check_period_price(instance)
-    check_billing_date("due_on", instance.due_on)
-
-
 @attrs.frozen(kw_only=True)
-class OneTimeCharge:
+class OneTimeCharge(_Charge):
     """A price × quantity due once, on ``due_on`` (set-up fees, packs, adjustments).
 
     A negative ``unit_price`` is an adjustment in the customer's favour.
     """
 
-    code: str = attrs.field(validator=check_text)
-    description: str = attrs.field(validator=check_text)
-    unit_price: Money = attrs.field(validator=_check_money)
-    quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
     due_on: date
-    discounts: tuple[Discount, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=_check_discounts
-    )
-    tax_rates: tuple[TaxRate, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=_check_rates
-    )
-    reason: str | None = None
 
-    def __attrs_post_init__(self) -> None:
-        _check_one_time(self, None, None)  # the whole charge, checked once
+    def _check(self) -> None:
+        check_billing_date("due_on", self.due_on)
 
     @property
     def key(self) -> str:
         """Identifies the charge in a billing state: ``code@due_on``."""
         return f"{self.code}@{self.due_on.isoformat()}"
-
-    @property
-    def currency(self) -> str:
-        """The charge's currency."""
-        return self.unit_price.currency

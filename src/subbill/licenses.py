@@ -45,6 +45,7 @@ __all__ = [
     "LicenseLedger",
     "Renewal",
     "RenewalForm",
+    "RenewalTerms",
     "SeatRule",
     "When",
     "Years",
@@ -62,6 +63,21 @@ class When(TypedDict, total=False):
 
     on: Required[date]
     reference: str
+
+
+class RenewalTerms(TypedDict, total=False):
+    """The terms of a renewal, keywords of :func:`renewal_form` and :func:`renew`.
+
+    ``years``, ``ledger``, ``pool`` and ``on`` are required; ``seats`` (default: the
+    account's) and ``restart_on`` (an expired account restarted on that day) are optional.
+    """
+
+    years: Required[int]
+    seats: int | None
+    ledger: Required[LicenseLedger]
+    pool: Required[str]
+    on: Required[date]
+    restart_on: date | None
 
 
 class EntryKind(enum.Enum):
@@ -288,18 +304,8 @@ def _show(value: Fraction) -> str:
 
 def _check_account(instance: LicenseAccount, _attribute: Any, _value: object) -> None:
     check_date("start", instance.start)
-    if (
-        isinstance(instance.seats, bool)
-        or not isinstance(instance.seats, int)
-        or instance.seats < 1
-    ):
-        raise InvalidArgumentError(f"seats={instance.seats!r} must be an int >= 1")
-    if (
-        isinstance(instance.years, bool)
-        or not isinstance(instance.years, int)
-        or instance.years < 1
-    ):
-        raise InvalidArgumentError(f"years={instance.years!r} must be an int >= 1")
+    check_count("seats", instance.seats, minimum=1)
+    check_count("years", instance.years, minimum=1)
 
 
 @attrs.frozen(kw_only=True)
@@ -466,31 +472,29 @@ def renewal_form(
         seats=seats,
         left=available - needed,
         start=start,
-        end=LicenseAccount(
-            customer=account.customer,
-            product=account.product,
-            seats=seats,
-            start=start,
-            years=years,
-            anchor=None if restart_on is not None else account.anchor or account.start,
-        ).end,
+        end=_next_term(account, seats, start, years, restarted=restart_on is not None).end,
         decision=decision,
     )
 
 
-def renew(
-    account: LicenseAccount,
-    *,
-    years: int,
-    seats: int | None = None,
-    ledger: LicenseLedger,
-    pool: str,
-    on: date,
-    restart_on: date | None = None,
-) -> Renewal:
+def _next_term(
+    account: LicenseAccount, seats: int, start: date, years: int, *, restarted: bool
+) -> LicenseAccount:
+    """The term that follows ``account``, from ``start``, for ``seats`` and ``years``.
+
+    A renewal keeps the chain's anchor; a restart after expiry starts a new chain.
+    """
+    anchor = None if restarted else (account.anchor or account.start)
+    return attrs.evolve(
+        account, seats=seats, start=start, years=years, anchor=anchor, renewed_by=None
+    )
+
+
+def renew(account: LicenseAccount, **terms: Unpack[RenewalTerms]) -> Renewal:
     """Renew ``account`` from ``pool``: the renewed term, the new term, the ledger, the form.
 
-    The pool gives ``seats × years`` licence-years to the account. Refused
+    Takes the keywords of :func:`renewal_form` (:class:`RenewalTerms`). The pool gives
+    ``seats × years`` licence-years to the account. Refused
     (:class:`~subbill.decisions.RefusedError`, with needed and available) beyond the pool;
     nothing is half-applied.
 
@@ -503,28 +507,18 @@ def renew(
     >>> done.ledger.balance("R", "TBox"), done.form.left
     (Fraction(30, 1), Fraction(30, 1))
     """
-    form = renewal_form(
-        account, years=years, seats=seats, ledger=ledger, pool=pool, on=on, restart_on=restart_on
-    )
+    form = renewal_form(account, **terms)
     if isinstance(form.decision, Refused):
         raise RefusedError(form.decision, f"renew {account.product} for {account.customer!r}")
-    following = LicenseAccount(
-        customer=account.customer,
-        product=account.product,
-        seats=form.seats,
-        start=form.start,
-        years=years,
-        reseller=account.reseller,
-        # A renewal keeps the chain's anchor; a restart after expiry starts a new one.
-        anchor=None if restart_on is not None else (account.anchor or account.start),
-    )
-    moved = ledger.move(
+    restarted = terms.get("restart_on") is not None
+    following = _next_term(account, form.seats, form.start, form.years, restarted=restarted)
+    moved = terms["ledger"].move(
         EntryKind.RENEWAL,
-        source=pool,
+        source=form.pool,
         target=account.holder,
         product=account.product,
-        licence_years=form.seats * years,
-        on=on,
+        licence_years=form.seats * form.years,
+        on=terms["on"],
         reference=f"renewal {form.start.isoformat()}",
     )
     return Renewal(

@@ -167,10 +167,8 @@ def add_months(day: date, months: int, *, billing_day: int | None = None) -> dat
         raise InvalidDateError("day", day)
     if type(months) is not int:  # a bool too
         raise InvalidTypeError("months", brief(months), "an int")
-    if billing_day is not None and (type(billing_day) is not int or not 1 <= billing_day <= 31):
-        raise InvalidBillingDayError(
-            f"billing_day={brief(billing_day)!r} must be an int from 1 to 31"
-        )
+    if billing_day is not None:
+        _check_billing_day_number(billing_day)
     year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
     if not 1 <= year <= 9999:
         raise OutOfBoundsError(
@@ -204,18 +202,26 @@ class FrequencyUnit(enum.Enum):
     MONTH = "month"
 
 
-def _check_count(name: str, value: object, maximum: int, unit: str) -> int:
-    """A count from 1 (else InvalidFrequencyError) to ``maximum`` (else OutOfBoundsError)."""
+#: How each constructor counts: its unit, how many units one of its steps is, and its bound
+#: in steps (ten years) with the words the error shows.
+_STEPS: dict[str, tuple[FrequencyUnit, int, int, str]] = {
+    "days": (FrequencyUnit.DAY, 1, MAX_FREQUENCY_DAYS, "days (ten years)"),
+    "weeks": (FrequencyUnit.DAY, 7, MAX_FREQUENCY_DAYS // 7, "weeks (ten years)"),
+    "months": (FrequencyUnit.MONTH, 1, MAX_FREQUENCY_MONTHS, "months (ten years)"),
+    "years": (FrequencyUnit.MONTH, 12, MAX_FREQUENCY_MONTHS // 12, "years"),
+}
+
+
+def _check_count(name: str, value: object, steps: str) -> int:
+    """A count from 1 (else InvalidFrequencyError) to the bound of ``steps`` (else OutOfBounds)."""
+    _unit, _size, maximum, words = _STEPS[steps]
     return _check_int(
-        name, value, minimum=1, maximum=maximum, unit=unit, error=InvalidFrequencyError
+        name, value, minimum=1, maximum=maximum, unit=words, error=InvalidFrequencyError
     )
 
 
 def _check_frequency_count(instance: Frequency, _attribute: Any, count: int) -> None:
-    if instance.unit is FrequencyUnit.MONTH:
-        _check_count("count", count, MAX_FREQUENCY_MONTHS, "months (ten years)")
-    else:
-        _check_count("count", count, MAX_FREQUENCY_DAYS, "days (ten years)")
+    _check_count("count", count, "months" if instance.unit is FrequencyUnit.MONTH else "days")
 
 
 _ISO_PATTERN = re.compile(r"^P(\d+)([DWMY])$")
@@ -260,28 +266,30 @@ class Frequency:
     count: int = attrs.field(validator=_check_frequency_count)
 
     @classmethod
+    def _counted(cls, steps: str, n: int) -> Self:
+        """Every ``n`` ``steps`` (``days``, ``weeks``, ``months``, ``years``; see _STEPS)."""
+        unit, size, _maximum, _words = _STEPS[steps]
+        return cls(unit=unit, count=size * _check_count(steps, n, steps))
+
+    @classmethod
     def days(cls, n: int) -> Self:
         """Every ``n`` days (at most 3660)."""
-        count = _check_count("days", n, MAX_FREQUENCY_DAYS, "days (ten years)")
-        return cls(unit=FrequencyUnit.DAY, count=count)
+        return cls._counted("days", n)
 
     @classmethod
     def weeks(cls, n: int) -> Self:
         """Every ``n`` weeks (stored as ``7 * n`` days; at most 522 weeks)."""
-        count = _check_count("weeks", n, MAX_FREQUENCY_DAYS // 7, "weeks (ten years)")
-        return cls(unit=FrequencyUnit.DAY, count=7 * count)
+        return cls._counted("weeks", n)
 
     @classmethod
     def months(cls, n: int) -> Self:
         """Every ``n`` calendar months (at most 120)."""
-        count = _check_count("months", n, MAX_FREQUENCY_MONTHS, "months (ten years)")
-        return cls(unit=FrequencyUnit.MONTH, count=count)
+        return cls._counted("months", n)
 
     @classmethod
     def years(cls, n: int) -> Self:
         """Every ``n`` years (stored as ``12 * n`` months; at most 10 years)."""
-        count = _check_count("years", n, MAX_FREQUENCY_MONTHS // 12, "years")
-        return cls(unit=FrequencyUnit.MONTH, count=12 * count)
+        return cls._counted("years", n)
 
     @classmethod
     def parse(cls, text: str) -> Self:
@@ -305,9 +313,8 @@ class Frequency:
         digits, unit_text = match.group(1), match.group(2).upper()[0]
         if len(digits) > 6:  # int() of 5000 digits would raise ValueError
             raise OutOfBoundsError("frequency", text, "at most ten years")
-        number = int(digits)
-        builders = {"D": cls.days, "W": cls.weeks, "M": cls.months, "Y": cls.years}
-        return builders[unit_text](number)
+        steps = {"D": "days", "W": "weeks", "M": "months", "Y": "years"}[unit_text]
+        return cls._counted(steps, int(digits))
 
     @property
     def is_month_based(self) -> bool:
@@ -425,11 +432,15 @@ class Period:
 # -- BillingSchedule ------------------------------------------------------------------------
 
 
+def _check_billing_day_number(value: object) -> int:
+    """A billing day is an int from 1 to 31 (InvalidBillingDayError)."""
+    return check_count("billing_day", value, minimum=1, maximum=31, error=InvalidBillingDayError)
+
+
 def _check_billing_day(instance: BillingSchedule, _attribute: Any, value: int | None) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 31:
-        raise InvalidBillingDayError(f"billing_day={value!r} must be an int from 1 to 31")
+    _check_billing_day_number(value)
     if not instance.frequency.is_month_based:
         raise InvalidBillingDayError(
             f"billing_day={value!r} needs a month-based frequency; "
@@ -714,11 +725,9 @@ def schedule_for(
         check_date("anchor", anchor)
         return BillingSchedule(anchor=anchor, frequency=frequency, billing_day=billing_day)
     check_date("start", start)
-    if not frequency.is_month_based:
-        # A billing day here is refused by BillingSchedule's validator, with its words.
+    if not isinstance(frequency, Frequency) or not frequency.is_month_based:
+        # BillingSchedule's validators refuse a bad frequency or billing day, with their words.
         return BillingSchedule(anchor=start, frequency=frequency, billing_day=billing_day)
-    day = start.day if billing_day is None else billing_day
-    if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 31:
-        return BillingSchedule(anchor=start, frequency=frequency, billing_day=billing_day)
+    day = start.day if billing_day is None else _check_billing_day_number(billing_day)
     first = start.replace(day=min(day, days_in_month(start.year, start.month)))
     return BillingSchedule(anchor=first, frequency=frequency, billing_day=billing_day)

@@ -14,13 +14,13 @@ Every fact is typed (:class:`InvoiceLabel`, :class:`TicketStatus`, ``QuoteStatus
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
-from subbill._validate import check_line, check_text, enum_of
+from subbill._validate import check_items, check_line, check_text, enum_of, record_from
 from subbill.billing import bill_subscription
 from subbill.catalog import Catalog
 from subbill.errors import InvalidArgumentError, InvalidTypeError
@@ -244,10 +244,9 @@ def _quote_row(quote: Quote, as_of: date) -> QuoteRow:
             amount = paid.due_now.total
         if paid.future and not quote.is_expired(as_of=as_of):  # an expired one is not due
             next_payment, next_payment_on = paid.future[0].total, paid.future[0].issued_on
-    return QuoteRow(
-        id=quote.id,
-        version=quote.version,
-        valid_until=quote.valid_until,
+    return record_from(
+        QuoteRow,
+        quote,
         status=quote.status_on(as_of=as_of),
         is_expired=quote.is_expired(as_of=as_of),
         amount=amount,
@@ -308,17 +307,6 @@ def _subscription_row(
     )
 
 
-def _items(name: str, values: object, kind: type[_T], what: str) -> tuple[_T, ...]:
-    """``values`` as a tuple of ``kind``; anything else is an error naming the item."""
-    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        raise InvalidTypeError(name, values, f"an iterable of {what}s")
-    items = tuple(values)
-    for index, item in enumerate(items):
-        if not isinstance(item, kind):
-            raise InvalidTypeError(f"{name}[{index}]", item, f"a {what}")
-    return items
-
-
 def portal_overview(
     customer: str,
     *,
@@ -347,11 +335,11 @@ def portal_overview(
         raise InvalidTypeError("catalog", catalog, "a Catalog or None")
     if wallet is not None and not isinstance(wallet, Wallet):
         raise InvalidTypeError("wallet", wallet, "a Wallet or None")
-    all_quotes = _items("quotes", quotes, Quote, "Quote")
-    all_orders = _items("orders", orders, SalesOrder, "SalesOrder")
-    all_invoices = _items("invoices", invoices, Invoice, "Invoice")
-    all_subscriptions = _items("subscriptions", subscriptions, Subscription, "Subscription")
-    all_tickets = _items("tickets", tickets, Ticket, "Ticket")
+    all_quotes = _items("quotes", quotes, Quote)
+    all_orders = _items("orders", orders, SalesOrder)
+    all_invoices = _items("invoices", invoices, Invoice)
+    all_subscriptions = _items("subscriptions", subscriptions, Subscription)
+    all_tickets = _items("tickets", tickets, Ticket)
     own_invoices = [i for i in all_invoices if i.customer == customer]
     if catalog is None and any(s.plans for s in all_subscriptions if s.customer == customer):
         raise InvalidArgumentError(
@@ -363,30 +351,15 @@ def portal_overview(
         as_of=as_of,
         quotes=tuple(
             _quote_row(q, as_of)
-            for q in sorted(
-                (q for q in all_quotes if q.customer == customer),
-                key=lambda q: q.valid_until,
-                reverse=True,
-            )
+            for q in _newest_first(all_quotes, customer, lambda q: q.valid_until)
         ),
         orders=tuple(
-            OrderRow(id=o.id, ordered_on=o.ordered_on, items=len(o.lines), paid_now=o.paid_now)
-            for o in sorted(
-                (o for o in all_orders if o.customer == customer),
-                key=lambda o: o.ordered_on,
-                reverse=True,
-            )
+            record_from(OrderRow, o, items=len(o.lines))
+            for o in _newest_first(all_orders, customer, lambda o: o.ordered_on)
         ),
         invoices=tuple(
-            InvoiceRow(
-                number=i.number,
-                issued_on=i.issued_on,
-                due_on=i.due_on,
-                total=i.total,
-                amount_due=i.amount_due,
-                label=invoice_label(i, as_of=as_of),
-            )
-            for i in sorted(own_invoices, key=lambda i: (i.issued_on, i.number or ""), reverse=True)
+            record_from(InvoiceRow, i, label=invoice_label(i, as_of=as_of))
+            for i in _newest_first(own_invoices, customer, lambda i: (i.issued_on, i.number or ""))
         ),
         subscriptions=tuple(
             _subscription_row(s, catalog, wallet, own_invoices, as_of)
@@ -394,32 +367,37 @@ def portal_overview(
             if s.customer == customer
         ),
         tickets=tuple(
-            TicketRow(
-                reference=t.reference,
-                subject=t.subject,
-                status=t.status,
-                opened_on=t.opened_on,
-                updated_on=t.updated_on,
-            )
-            for t in sorted(
-                (t for t in all_tickets if t.customer == customer),
-                key=lambda t: t.opened_on,
-                reverse=True,
-            )
+            record_from(TicketRow, t)
+            for t in _newest_first(all_tickets, customer, lambda t: t.opened_on)
         ),
         payment_methods=_cards(wallet, customer, as_of),
     )
+
+
+def _items(name: str, values: object, kind: type[_T]) -> tuple[_T, ...]:
+    """``values`` as a tuple of ``kind``, or an error naming the argument or the item."""
+    return check_items(name, values, kind, collection=f"an iterable of {kind.__name__}s")
+
+
+class _Owned(Protocol):
+    @property
+    def customer(self) -> str: ...
+
+
+_O = TypeVar("_O", bound=_Owned)
+
+
+def _newest_first(items: Iterable[_O], customer: str, day: Callable[[_O], Any]) -> list[_O]:
+    """The items of ``customer``, newest first by ``day`` (in the order given on one day)."""
+    return sorted((item for item in items if item.customer == customer), key=day, reverse=True)
 
 
 def _cards(wallet: Wallet | None, customer: str, as_of: date) -> tuple[CardRow, ...]:
     if wallet is None or wallet.customer != customer:
         return ()
     return tuple(
-        CardRow(
-            id=m.id,
-            label=m.label,
-            is_default=wallet.default == m.id,
-            is_expired=m.is_expired(as_of=as_of),
+        record_from(
+            CardRow, m, is_default=wallet.default == m.id, is_expired=m.is_expired(as_of=as_of)
         )
         for m in wallet.methods
     )

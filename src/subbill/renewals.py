@@ -33,6 +33,7 @@ from datetime import date
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from subbill._validate import record_from
 from subbill.errors import InvalidTypeError
 from subbill.licenses import LicenseAccount
 from subbill.periods import check_date
@@ -237,15 +238,8 @@ def renewal_dashboard(
     accounts = tuple(accounts)
     _check_inputs(accounts, warning)
     rows = [
-        RenewalRow(
-            customer=account.customer,
-            product=account.product,
-            reseller=account.reseller,
-            start=account.start,
-            end=account.last_day,
-            years=account.years,
-            seats=account.seats,
-            status=_status(account, as_of, warning),
+        record_from(
+            RenewalRow, account, end=account.last_day, status=_status(account, as_of, warning)
         )
         for account in _current_terms(accounts, as_of)
     ]

@@ -13,12 +13,8 @@ from subbill import (
     MONTHLY,
     BillingSchedule,
     BillingStart,
-    Discount,
-    Duration,
-    LineItem,
     Money,
     PaymentLink,
-    TaxRate,
     billable_periods,
     prorate,
     purchase,
@@ -110,27 +106,25 @@ def main() -> None:
 def _vie_d_un_abonnement() -> None:
     """Section 4: a payment link bought, stored, billed on its dates, paid, its card changed."""
     _titre("4. La vie d'un abonnement, du lien de paiement à la facture payée")
-    tva = TaxRate(name="TVA 20 %", percent="20")
-    lien = PaymentLink(
-        id="LIEN-SITE-SEO",
-        currency="EUR",
-        lines=(
-            LineItem(
-                code="site",
-                name="Création du site",
-                unit_price=Money("1500.00", "EUR"),
-                tax_rates=(tva,),
-            ),
-            LineItem(
-                code="seo",
-                name="Référencement (SEO)",
-                unit_price=Money("300.00", "EUR"),
-                frequency=MONTHLY,
-                billing_start=BillingStart.after_months(6),
-                tax_rates=(tva,),
-            ),
-        ),
-        discounts=(Discount.percent_off("BIENVENUE", "10", duration=Duration.once()),),
+    # The link as a shop keeps it (a JSON or TOML file, read by the caller): plain data.
+    tva = {"name": "TVA 20 %", "percent": "20"}
+    lien = PaymentLink.from_mapping(
+        {
+            "id": "LIEN-SITE-SEO",
+            "currency": "EUR",
+            "lines": [
+                {"code": "site", "name": "Création du site", "unit_price": "1500.00", "tax": tva},
+                {
+                    "code": "seo",
+                    "name": "Référencement (SEO)",
+                    "unit_price": "300.00",
+                    "frequency": "monthly",
+                    "start": {"after_months": 6},
+                    "tax": tva,
+                },
+            ],
+            "discounts": [{"code": "BIENVENUE", "percent": "10", "once": True}],
+        }
     )
     print(
         "Un lien de paiement : site 1 500,00 € HT aujourd'hui, SEO 300,00 € HT par mois "

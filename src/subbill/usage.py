@@ -18,11 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import cast
 
 import attrs
 
-from subbill._validate import check_count
+from subbill._validate import check_count, check_items, with_article
 from subbill.billing import bill_subscription
 from subbill.catalog import Catalog, Plan
 from subbill.errors import InvalidArgumentError, InvalidTypeError, SubbillError
@@ -91,23 +90,7 @@ def _check_counts(usage: Mapping[str, int], name: str = "usage") -> None:
 
 def _check_instance(name: str, value: object, kind: type) -> None:
     if not isinstance(value, kind):
-        article = "an" if kind.__name__[0] in "AEIOU" else "a"
-        raise InvalidTypeError(name, value, f"{article} {kind.__name__}")
-
-
-def _check_items(name: str, values: object, kinds: tuple[type, ...]) -> tuple[object, ...]:
-    """``values`` as a tuple, each an instance of one of ``kinds``, or a typed error."""
-    expected = " or ".join(
-        ("an " if kind.__name__[0] in "AEIOU" else "a ") + kind.__name__ for kind in kinds
-    )
-    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        listed = " or ".join(kind.__name__ for kind in kinds)
-        raise InvalidTypeError(name, values, f"a list of {listed}")
-    items = tuple(values)
-    for index, item in enumerate(items):
-        if not isinstance(item, kinds):
-            raise InvalidTypeError(f"{name}[{index}]", item, expected)
-    return items
+        raise InvalidTypeError(name, value, with_article(kind.__name__))
 
 
 def check_usage(
@@ -274,36 +257,22 @@ def _plan_findings(
     plan = subscription.current_plan(catalog, on=as_of)
     advice = recommend_plan(catalog, usage, current=plan.code)
     step = advice.next_step
-    if not advice.current_fits and step is not None:
-        return [
-            Finding(
-                check="plan",
-                code="plan_too_small",
-                severity="action",
-                facts={"plan": plan.name, "next_step": step.name},
-            )
-        ]
-    if not advice.current_fits:
-        return [
-            Finding(
-                check="plan",
-                code="plan_too_small",
-                severity="action",
-                facts={"plan": plan.name, "next_step": ""},
-            )
-        ]
-    if advice.direction is ChangeDirection.DOWNGRADE and step is not None:
+    saving = None
+    if advice.current_fits and advice.direction is ChangeDirection.DOWNGRADE and step is not None:
         saving = _saving(plan, step, subscription)
-        return [
-            Finding(
-                check="plan",
-                code="plan_too_large",
-                severity="info",
-                facts={"plan": plan.name, "next_step": step.name},
-                amount=saving,
-            )
-        ]
-    return [Finding(check="plan", code="plan_ok", severity="info", facts={"plan": plan.name})]
+    elif advice.current_fits:
+        return [Finding(check="plan", code="plan_ok", severity="info", facts={"plan": plan.name})]
+    too_small = not advice.current_fits
+    return [
+        Finding(
+            check="plan",
+            code="plan_too_small" if too_small else "plan_too_large",
+            severity="action" if too_small else "info",
+            # The step up ("" when no plan is larger), or the step down and what it saves.
+            facts={"plan": plan.name, "next_step": "" if step is None else step.name},
+            amount=saving,
+        )
+    ]
 
 
 def _saving(plan: Plan, step: Plan, subscription: Subscription) -> Money | None:
@@ -466,54 +435,39 @@ def _payment_findings(
     as_of: date,
 ) -> list[Finding]:
     wanted = subscription.payment_method
+    method = next((m for m in methods or () if m.id == wanted), None)
+    facts: dict[str, Fact] = {"method": wanted or ""}
     if methods is None and wanted is not None:
         # The saved methods were not given: the subscription's is named, not checked.
-        return [
-            Finding(
-                check="payment_method",
-                code="payment_method_unchecked",
-                severity="info",
-                facts={"method": wanted},
-            )
-        ]
-    method = next((m for m in methods or () if m.id == wanted), None)
-    if wanted is None or method is None:
-        return [
-            Finding(
-                check="payment_method",
-                code="payment_method_missing",
-                severity="action",
-                facts={"method": wanted or ""},
-            )
-        ]
-    next_billing = subscription.next_billing_date(as_of, catalog)
-    label = getattr(method, "label", method.id)
-    if method.is_expired(as_of=as_of):
-        return [
-            Finding(
-                check="payment_method",
-                code="payment_method_expired",
-                severity="action",
-                facts={"method": label},
-            )
-        ]
-    if next_billing is not None and method.is_expired(as_of=next_billing):
-        return [
-            Finding(
-                check="payment_method",
-                code="payment_method_expiring",
-                severity="warning",
-                facts={"method": label, "next_billing": next_billing},
-            )
-        ]
+        code = "payment_method_unchecked"
+    elif wanted is None or method is None:
+        code = "payment_method_missing"
+    else:
+        facts["method"] = getattr(method, "label", method.id)
+        next_billing = subscription.next_billing_date(as_of, catalog)
+        if method.is_expired(as_of=as_of):
+            code = "payment_method_expired"
+        elif next_billing is not None and method.is_expired(as_of=next_billing):
+            code = "payment_method_expiring"
+            facts["next_billing"] = next_billing
+        else:
+            code = "payment_method_ok"
     return [
         Finding(
             check="payment_method",
-            code="payment_method_ok",
-            severity="info",
-            facts={"method": label},
+            code=code,
+            severity=_PAYMENT_METHOD_SEVERITY.get(code, "info"),
+            facts=facts,
         )
     ]
+
+
+#: How much a payment-method finding matters, when more than ``info``.
+_PAYMENT_METHOD_SEVERITY = {
+    "payment_method_missing": "action",
+    "payment_method_expired": "action",
+    "payment_method_expiring": "warning",
+}
 
 
 def monthly_review(
@@ -555,14 +509,11 @@ def monthly_review(
     module_usage = {} if module_usage is None else module_usage
     _check_counts(usage)
     _check_counts(module_usage, "module_usage")
-    invoices = cast(tuple[Invoice, ...], _check_items("invoices", invoices, (Invoice,)))
-    methods = (
+    invoices = check_items("invoices", invoices, Invoice)
+    methods: tuple[PaymentMethod, ...] | None = (
         None
         if payment_methods is None
-        else cast(
-            tuple[PaymentMethod, ...],
-            _check_items("payment_methods", payment_methods, (Card, OtherMethod)),
-        )
+        else check_items("payment_methods", payment_methods, Card, OtherMethod)
     )
     threshold = _threshold(threshold)
     catalog_findings: list[Finding] = []
