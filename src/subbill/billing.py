@@ -37,7 +37,7 @@ from typing import Any
 
 import attrs
 
-from subbill._validate import brief, check_text, enum_of, items_of, to_tuple
+from subbill._validate import brief, check_items, check_text, enum_of, items_of, to_tuple
 from subbill.charges import OneTimeCharge, RecurringCharge
 from subbill.discounts import (
     AppliedDiscount,
@@ -232,13 +232,8 @@ def _digest_text(name: str, value: object) -> str:
 
 
 def _to_keys(value: object) -> frozenset[str]:
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise InvalidTypeError("one_time_billed", value, "a set of one-time charge keys")
-    keys = frozenset(value)
-    for key in keys:
-        if not isinstance(key, str):
-            raise InvalidTypeError("one_time_billed", value, "a set of one-time charge keys")
-    return keys
+    keys = check_items("one_time_billed", value, str, collection="a set of one-time charge keys")
+    return frozenset(keys)
 
 
 def _to_terms(value: object) -> tuple[tuple[str, str], ...]:
@@ -692,21 +687,17 @@ def _difference(
     if new is None or due is None:
         return old, billed.factor, billed.days, billed.whole, True
     whole = due.whole
-    if new.end < old.end:  # the charge now ends earlier: give back the rest
+    if new.end != old.end:
+        # The charge now ends earlier (give back the rest) or runs longer (bill the rest):
+        # the difference is the piece between the two ends, counted from the longer side.
+        credit = new.end < old.end
+        longer, shorter = (billed, due) if credit else (due, billed)
         return (
-            Period._make(new.end, old.end),
-            billed.factor - due.factor,
-            billed.days - due.days,
+            Period._make(min(new.end, old.end), max(new.end, old.end)),
+            longer.factor - shorter.factor,
+            longer.days - shorter.days,
             whole,
-            True,
-        )
-    if new.end > old.end:  # the charge now runs longer: bill the rest
-        return (
-            Period._make(old.end, new.end),
-            due.factor - billed.factor,
-            due.days - billed.days,
-            whole,
-            False,
+            credit,
         )
     # Same piece, other discounts (a fixed amount spread over a changed period).
     return new, Fraction(0), 0, whole, due.amount - billed.amount < Money.zero(due.amount.currency)

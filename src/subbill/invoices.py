@@ -35,6 +35,7 @@ import attrs
 
 from subbill._validate import (
     brief,
+    check_items,
     check_line,
     check_text,
     enum_of,
@@ -1094,12 +1095,10 @@ def credit_note_for(
     if due_on is not None:
         check_date("due_on", due_on)
     chosen = invoice.lines if lines is None else lines
-    if isinstance(chosen, InvoiceLine | str) or not isinstance(chosen, Iterable):
-        raise InvalidTypeError("lines", chosen, "an iterable of InvoiceLine, or None for all")
-    given = tuple(chosen)
+    given = check_items(
+        "lines", chosen, InvoiceLine, collection="an iterable of InvoiceLine, or None for all"
+    )
     for line in given:
-        if not isinstance(line, InvoiceLine):
-            raise InvalidTypeError("lines", line, "InvoiceLine items")
         if line.amount.currency != invoice.currency:
             raise CurrencyMismatchError(invoice.currency, line.amount.currency, "credit")
     credited = tuple(_credit_line(line) for line in given)
