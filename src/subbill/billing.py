@@ -626,12 +626,6 @@ def _line(
         explanation = LineExplanation._make(
             unit_price=charge.unit_price,
             quantity=charge.quantity,
-            factor=_ONE,
-            period=None,
-            cycle=None,
-            days=None,
-            period_days=None,
-            basis=None,
             reason=charge.reason,
             discounts=line_discounts,
         )

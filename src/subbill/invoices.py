@@ -103,6 +103,9 @@ class InvoiceStatus(enum.Enum):
     VOID = "void"
 
 
+_WHOLE = Fraction(1)
+
+
 @attrs.frozen(kw_only=True)
 class LineExplanation:
     """Why a line costs what it costs, as data that ``l10n`` turns into a sentence.
@@ -132,16 +135,19 @@ class LineExplanation:
         *,
         unit_price: Money,
         quantity: Decimal,
-        factor: Fraction,
-        period: Period | None,
-        cycle: Period | None,
-        days: int | None,
-        period_days: int | None,
-        basis: ProrationBasis | None,
-        reason: str | None,
-        discounts: tuple[LineDiscount, ...],
+        factor: Fraction = _WHOLE,
+        period: Period | None = None,
+        cycle: Period | None = None,
+        days: int | None = None,
+        period_days: int | None = None,
+        basis: ProrationBasis | None = None,
+        reason: str | None = None,
+        discounts: tuple[LineDiscount, ...] = (),
     ) -> Self:
-        """Build without validation, for explanations the billing engine computes."""
+        """Build without validation, for explanations the billing engine computes.
+
+        The defaults are the class's: a line billed once has no period nor day count.
+        """
         explanation = object.__new__(cls)
         slots = _EXPLANATION_SLOTS
         slots["unit_price"](explanation, unit_price)

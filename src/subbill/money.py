@@ -20,7 +20,7 @@ from __future__ import annotations
 import decimal
 import functools
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -377,6 +377,18 @@ def _scale(amount: Decimal, factor: object, name: str) -> Decimal:
     )
 
 
+def _divide(amount: Decimal, divisor: object, name: str) -> Decimal:
+    """Divide ``amount`` by a non-zero exact number in the private context."""
+    if isinstance(divisor, int) and not isinstance(divisor, bool) and divisor:
+        return DECIMAL_CONTEXT.divide(amount, Decimal(divisor))
+    if isinstance(divisor, Decimal) and divisor.is_finite() and divisor:
+        return DECIMAL_CONTEXT.divide(amount, divisor)
+    fraction = read_fraction(divisor, name)
+    if fraction == 0:
+        raise InvalidArgumentError(f"{name}={brief(divisor)!r} must not be zero")
+    return _scale(amount, 1 / fraction, name)
+
+
 def round_fraction(value: Fraction, rounding: str = ROUND_HALF_UP) -> int:
     """Round an exact fraction to an integer with a ``decimal.ROUND_*`` mode.
 
@@ -655,41 +667,35 @@ class Money:
         return Money._make(DECIMAL_CONTEXT.abs(self.amount), self.currency)
 
     def __mul__(self, factor: Number) -> Money:
-        if isinstance(factor, Money):
-            raise InvalidAmountError("factor", factor, "a number (int, Decimal or Fraction)")
-        if not isinstance(factor, int | Decimal | Fraction | float):
+        if not isinstance(factor, _OPERANDS):
             return NotImplemented
-        try:
-            product = _scale(self.amount, factor, "factor")
-        except decimal.DecimalException:
-            raise self._beyond("factor", factor, "×") from None
-        # |product| >= 10^15: one int comparison (a zero has any exponent).
-        if product.adjusted() >= _AMOUNT_DIGITS and product:
-            raise self._beyond("factor", factor, "×")
-        return Money._make(product, self.currency)
+        return self._scaled("factor", factor, "×", _scale)
 
     __rmul__ = __mul__
 
     def __truediv__(self, divisor: Number) -> Money:
-        if isinstance(divisor, Money):
-            raise InvalidAmountError("divisor", divisor, "a number (int, Decimal or Fraction)")
-        if not isinstance(divisor, int | Decimal | Fraction | float):
+        if not isinstance(divisor, _OPERANDS):
             return NotImplemented
+        return self._scaled("divisor", divisor, "÷", _divide)
+
+    def _scaled(
+        self,
+        name: str,
+        operand: object,
+        symbol: str,
+        operation: Callable[[Decimal, Any, str], Decimal],
+    ) -> Money:
+        """``self`` times or divided by an exact number, within the bound of an amount."""
+        if isinstance(operand, Money):
+            raise InvalidAmountError(name, operand, "a number (int, Decimal or Fraction)")
         try:
-            if isinstance(divisor, int) and not isinstance(divisor, bool) and divisor:
-                quotient = DECIMAL_CONTEXT.divide(self.amount, Decimal(divisor))
-            elif isinstance(divisor, Decimal) and divisor.is_finite() and divisor:
-                quotient = DECIMAL_CONTEXT.divide(self.amount, divisor)
-            else:
-                fraction = read_fraction(divisor, "divisor")
-                if fraction == 0:
-                    raise InvalidArgumentError(f"divisor={brief(divisor)!r} must not be zero")
-                quotient = _scale(self.amount, 1 / fraction, "divisor")
+            result = operation(self.amount, operand, name)
         except decimal.DecimalException:
-            raise self._beyond("divisor", divisor, "÷") from None
-        if quotient.adjusted() >= _AMOUNT_DIGITS and quotient:
-            raise self._beyond("divisor", divisor, "÷")
-        return Money._make(quotient, self.currency)
+            raise self._beyond(name, operand, symbol) from None
+        # |result| >= 10^15: one int comparison (a zero has any exponent).
+        if result.adjusted() >= _AMOUNT_DIGITS and result:
+            raise self._beyond(name, operand, symbol)
+        return Money._make(result, self.currency)
 
     def _beyond(self, name: str, operand: object, symbol: str) -> OutOfBoundsError:
         """The error for a product or quotient of ``self`` beyond the bound of an amount."""
@@ -755,6 +761,9 @@ class Money:
         # are trusted data by nature; never unpickle untrusted bytes).
         return (_restore, (self.amount, self.currency))
 
+
+# What ``*`` and ``/`` take (a Money is refused by name, a float as a FloatAmountError).
+_OPERANDS = (int, Decimal, Fraction, float, Money)
 
 # Money._make writes the slots directly: the frozen class's own __setattr__ refuses writes.
 _new = object.__new__

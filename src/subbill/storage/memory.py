@@ -22,6 +22,7 @@ from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.payments import Wallet
 from subbill.quotes import Quote, SalesOrder
+from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import next_number
 from subbill.subscriptions import Subscription
 
@@ -51,7 +52,7 @@ class MemoryStore:
             "orders": {},
             "wallets": {},
         }
-        self._depth = 0
+        self._nesting = Nesting()
         # One undo journal per open savepoint, innermost last: (table, key, value before).
         self._journals: list[list[tuple[str, Any, Any]]] = []
 
@@ -111,22 +112,16 @@ class MemoryStore:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Everything inside is kept, or nothing if the block raises."""
-        if self._depth:
-            self._depth += 1
+        with self._nesting.level() as outermost:
+            if not outermost:  # a nested block joins the open transaction
+                yield
+                return
+            saved = self._snapshot()
             try:
                 yield
-            finally:
-                self._depth -= 1
-            return
-        saved = self._snapshot()
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
-            self._tables = saved
-            raise
-        finally:
-            self._depth = 0
+            except BaseException:
+                self._tables = saved
+                raise
 
     def close(self) -> None:
         """Nothing to release."""

@@ -35,6 +35,7 @@ from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.payments import Wallet
 from subbill.quotes import Quote, SalesOrder
+from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import next_number
 from subbill.storage.codec import dumps, loads
 from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
@@ -131,7 +132,7 @@ class SQLiteStore:
         self.timeout = timeout
         self.read_only = read_only
         self._lock = threading.RLock()
-        self._depth = 0
+        self._nesting = Nesting()
         self._schema = SCHEMA_VERSION
         with self._translating("open"):
             if read_only or not create:
@@ -260,26 +261,19 @@ class SQLiteStore:
         If the block fails because of the database (disk full…), the error raised is that
         one, typed: the rollback that follows never masks it.
         """
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
+        with self._lock, self._nesting.level() as outermost:
+            if not outermost:  # a nested block joins the open transaction
+                yield
                 return
             if self.read_only:
                 raise ReadOnlyDatabaseError(self.path, reason="opened read-only")
             self._execute("BEGIN IMMEDIATE")
-            self._depth = 1
             try:
                 yield
                 self._execute("COMMIT")
             except BaseException:
                 self._rollback()
                 raise
-            finally:
-                self._depth = 0
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
