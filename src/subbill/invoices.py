@@ -515,7 +515,7 @@ class Invoice:
             ("corrects", None),
             ("corrections", ()),
         ):
-            object.__setattr__(invoice, name, value)
+            _INVOICE_SLOTS[name](invoice, value)
         return invoice
 
     # -- totals, all derived from the lines (once: an invoice is immutable) ---------------------
@@ -629,7 +629,16 @@ class Invoice:
         status = InvoiceStatus.OPEN
         if self.kind is DocumentKind.INVOICE and self.amount_due.is_zero():
             status = InvoiceStatus.PAID
-        return attrs.evolve(self, number=number, status=status)
+        if type(self) is not Invoice:  # a subclass's own fields: its checked constructor
+            return attrs.evolve(self, number=number, status=status)
+        # Only the number (checked above) and the status change, to one a numbered invoice
+        # may have: every other check of the constructor held when this draft was built.
+        finalized = object.__new__(type(self))
+        for name, setter in _INVOICE_SLOTS.items():
+            setter(finalized, getattr(self, name))
+        _INVOICE_SLOTS["number"](finalized, number)
+        _INVOICE_SLOTS["status"](finalized, status)
+        return finalized
 
     def void(self) -> Self:
         """Discard a draft (status ``VOID``); a numbered invoice is never voided.
@@ -939,6 +948,9 @@ def _check_pattern(_instance: Any, _attribute: Any, pattern: object) -> None:
         raise refuse(
             f"it holds {{seq}} {fields.count('seq')} times, {{year}} {fields.count('year')}"
         )
+
+
+_INVOICE_SLOTS = _slot_setters(Invoice)
 
 
 @attrs.frozen(kw_only=True)
