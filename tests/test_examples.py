@@ -80,3 +80,18 @@ def test_du_devis_a_la_facture_tells_the_life_of_one_subscription(capsys, monkey
     assert review.count("correspond à votre configuration") == 2
     assert "ne correspond pas" not in review
     assert "est valide" in review
+
+
+def test_the_storage_page_example_of_a_batched_bill_run_runs():
+    # docs/quotes-licences-storage.md: three subscriptions billed two per transaction, the
+    # report's counts and numbers, invoices_of_run, and a second run that bills nothing
+    # (the block asserts each of these itself).
+    import re  # noqa: PLC0415
+
+    page = (Path(__file__).parent.parent / "docs" / "quotes-licences-storage.md").read_text(
+        encoding="utf-8"
+    )
+    (code,) = re.findall(r"```python\n(.*?)```", page, re.DOTALL)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "quotes-licences-storage.md", "exec"), namespace)  # noqa: S102
+    assert namespace["report"].invoice_count == 3
