@@ -307,13 +307,20 @@ class SQLiteStore:
         with self._translating("close"):
             self._connection.close()
 
+    # The two statement runners catch the driver's errors inline: they run for every row a
+    # bill run reads or writes, and a context manager per statement is most of their cost.
+
     def _execute(self, sql: str, parameters: tuple[object, ...] = ()) -> sqlite3.Cursor:
-        with self._translating(sql.split(" ", 1)[0].lower()):
+        try:
             return self._connection.execute(sql, parameters)
+        except sqlite3.Error as error:
+            raise self._storage_error(error, sql.split(" ", 1)[0].lower()) from error
 
     def _rows(self, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._translating("read"):
-            return list(self._connection.execute(sql, parameters))
+        try:
+            return self._connection.execute(sql, parameters).fetchall()
+        except sqlite3.Error as error:
+            raise self._storage_error(error, "read") from error
 
     def _one(self, sql: str, parameters: tuple[object, ...] = ()) -> str | None:
         rows = self._rows(sql, parameters)
@@ -323,8 +330,12 @@ class SQLiteStore:
         return [str(row[0]) for row in self._rows(sql, parameters)]
 
     def _write(self, sql: str, parameters: tuple[object, ...]) -> None:
-        with self.transaction():
-            self._execute(sql, parameters)
+        with self._lock:
+            if self._nesting.depth:  # inside this thread's open transaction: join it
+                self._execute(sql, parameters)
+                return
+            with self.transaction():
+                self._execute(sql, parameters)
 
     def _read(self, kind: type[_T], table: str, rows: list[tuple[Any, ...]]) -> list[_T]:
         """Documents from ``(key, document)`` rows; a damaged one is named by table and key."""
@@ -426,21 +437,29 @@ class SQLiteStore:
         """Add a numbered invoice; its number must be new."""
         if invoice.number is None:
             raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
+        parameters = (
+            invoice.number,
+            invoice.subscription,
+            invoice.customer,
+            invoice.issued_on.isoformat(),
+            dumps(invoice),
+        )
         with self.transaction():
-            if self._one("SELECT number FROM invoices WHERE number = ?", (invoice.number,)):
-                raise InvalidArgumentError(f"invoice number={invoice.number!r} already exists")
-            self._execute(
-                "INSERT INTO invoices (number, position, subscription, customer, issued_on,"
-                " document) VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM invoices),"
-                " ?, ?, ?, ?)",
-                (
-                    invoice.number,
-                    invoice.subscription,
-                    invoice.customer,
-                    invoice.issued_on.isoformat(),
-                    dumps(invoice),
-                ),
-            )
+            try:  # the primary key refuses a number already stored: no look-up first
+                self._connection.execute(
+                    "INSERT INTO invoices (number, position, subscription, customer, issued_on,"
+                    " document) VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM"
+                    " invoices), ?, ?, ?, ?)",
+                    parameters,
+                )
+            except sqlite3.IntegrityError as error:
+                if "invoices.number" not in str(error):
+                    raise self._storage_error(error, "insert") from error
+                raise InvalidArgumentError(
+                    f"invoice number={invoice.number!r} already exists"
+                ) from None
+            except sqlite3.Error as error:
+                raise self._storage_error(error, "insert") from error
 
     def save_invoice(self, invoice: Invoice) -> None:
         """Replace a stored invoice."""
