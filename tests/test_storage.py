@@ -424,10 +424,10 @@ def test_schema_is_versioned_and_a_reopened_file_keeps_its_data(tmp_path):
 
 def test_stored_documents_are_versioned_and_refuse_an_unknown_version():
     text = dumps(CATALOG)
-    assert f'"version": {FORMAT_VERSION}' in text
-    assert '"amount": "29.00"' in text  # money as a string, never a float
+    assert f'"version":{FORMAT_VERSION}' in text
+    assert '"amount":"29.00"' in text  # money as a string, never a float
     with pytest.raises(StoredDataError, match="version=99 of a stored Catalog is not supported"):
-        loads(text.replace(f'"version": {FORMAT_VERSION}', '"version": 99'), type(CATALOG))
+        loads(text.replace(f'"version":{FORMAT_VERSION}', '"version":99'), type(CATALOG))
 
 
 def test_an_invoice_stored_with_a_line_rule_reads_back_without_it():
@@ -876,9 +876,9 @@ def test_a_database_written_by_format_version_1_reads_back_and_bills_on(tmp_path
     old.close()
     (quote,) = _documents(path)["quotes"]
     assert json.loads(quote)["version"] == FORMAT_VERSION == 3
-    assert '"billing_start": {"count": 1, "type": "after_months"}' in quote
-    assert '"duration": {"type": "once"}' in quote
-    assert '"billing_start": {"day": "2026-03-10", "type": "on_date"}' in quote
+    assert '"billing_start":{"count":1,"type":"after_months"}' in quote
+    assert '"duration":{"type":"once"}' in quote
+    assert '"billing_start":{"day":"2026-03-10","type":"on_date"}' in quote
 
 
 durations = st.one_of(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import shutil
 import sqlite3
 import tempfile
@@ -50,7 +51,9 @@ def _current(table: str, key: str) -> str:
         "quotes": store.get_quote,
         "orders": store.get_order,
     }[table](key)
-    return dumps(value)
+    # Spaced out again (the store writes compact JSON) so that each case's damage reads as
+    # the document it damages.
+    return json.dumps(json.loads(dumps(value)), sort_keys=True)
 
 
 def _check_named(error: StoredDataError, table: str, key: str) -> None:

@@ -286,8 +286,18 @@ def _problem(error: BaseException, kind: Any) -> str:
 
 
 def dumps(value: object) -> str:
-    """JSON text of a value object's document (keys sorted: stable, comparable)."""
-    return json.dumps(to_document(value), sort_keys=True, ensure_ascii=False)
+    """JSON text of a value object's document (keys sorted: stable, comparable; compact).
+
+    >>> from subbill.money import Money
+    >>> dumps(Money("19.99", "EUR"))
+    '{"data":{"amount":"19.99","currency":"EUR"},"version":3}'
+    """
+    return json.dumps(
+        to_document(value), sort_keys=True, ensure_ascii=False, separators=_COMPACT
+    )
+
+
+_COMPACT = (",", ":")  # no blank after separators: a stored document is read by programs
 
 
 def loads(text: str, kind: type[_T], *, table: str | None = None, key: object = None) -> _T:
