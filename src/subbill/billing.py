@@ -741,11 +741,25 @@ def _taxed(
         # The common case, line by line: what line_taxes gives each line, without its checks.
         for line, was in zip(lines, billed, strict=True):
             own = line.tax_rates
-            tax = line_tax(line.net, own)
+            if was is None and own and not own[0].inclusive:
+                # One exclusive rate on a line billed once: its net (already rounded) is its
+                # base, its tax the rate of it rounded once — line_tax's own arithmetic.
+                net = line.net
+                rate = own[0]
+                exact = DECIMAL_CONTEXT.multiply(net.amount, rate.percent).scaleb(
+                    -2, context=DECIMAL_CONTEXT
+                )
+                rounded = exact.quantize(
+                    minor_unit(net.currency), rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT
+                )
+                _LINE_TAXES(line, ((rate, Money._make(rounded, net.currency)),))
+                _LINE_BASE(line, net)
+                continue
+            found = line_tax(line.net, own)
             if was is not None:
-                tax = _tax_difference(line_tax(line.net + was, own), line_tax(was, own))
-            _LINE_TAXES(line, tax.taxes)
-            _LINE_BASE(line, tax.base)
+                found = _tax_difference(line_tax(line.net + was, own), line_tax(was, own))
+            _LINE_TAXES(line, found.taxes)
+            _LINE_BASE(line, found.base)
         return lines
     rates = [line.tax_rates for line in lines]
     if tax_rounding is TaxRounding.PER_LINE and any(was is not None for was in billed):
@@ -990,9 +1004,12 @@ class _Run:
             due_side, due_unused = _price(
                 members, subscription.discounts, self.origin_index, period, due_side=True
             )
-            billed_side, billed_unused = _price(
-                members, subscription.discounts, self.origin_index, period, due_side=False
-            )
+            if any(member.billed is not None for member in members):
+                billed_side, billed_unused = _price(
+                    members, subscription.discounts, self.origin_index, period, due_side=False
+                )
+            else:  # periods billed for the first time: nothing was billed to price again
+                billed_side, billed_unused = [None] * len(members), {}
             for code in {*due_unused, *billed_unused}:
                 delta = due_unused.get(code, zero) - billed_unused.get(code, zero)
                 self.unused[code] = self.unused.get(code, zero) + delta
