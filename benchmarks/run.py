@@ -138,6 +138,11 @@ def machine() -> str:
 # -- fresh processes ----------------------------------------------------------------------------
 
 
+def progress(message: str) -> None:
+    """A line on stderr while the bench runs (the table comes at the end, on stdout)."""
+    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def _fresh(function: Callable[..., _T], *args: Any) -> _T:
     """Run ``function(*args)`` in a fresh process forked from the forkserver; its result."""
     forkserver = multiprocessing.get_context("forkserver")
@@ -155,14 +160,25 @@ def bench_silver(args: argparse.Namespace, report: Report, *, memory: bool, sqli
     for repeat in range(repeats):
         if memory:
             memory_runs.append(_fresh(silver_memory, count, count))
+            last = memory_runs[-1]
+            progress(
+                f"silver in memory {repeat + 1}/{repeats}: "
+                f"{2 * count / (last.initial_seconds + last.renewal_seconds):,.0f} inv/s"
+            )
         if sqlite:
             sqlite_runs.append(_fresh(silver_sqlite, count, count, repeat == repeats - 1))
+            last = sqlite_runs[-1]
+            progress(
+                f"silver via SQLiteStore {repeat + 1}/{repeats}: "
+                f"{2 * count / (last.initial_seconds + last.renewal_seconds):,.0f} inv/s"
+            )
         if unavailable is None:
             outcome = yardsticks.run_silver(silver_n)
             if isinstance(outcome, yardsticks.SilverUnavailable):
                 unavailable = outcome
             else:
                 silver_runs.append(outcome)
+                progress(f"django-silver {repeat + 1}/{repeats}: {outcome.both_rate:,.0f} inv/s")
     silver = None if unavailable is not None else silver_runs
     if silver:
         report.notes.append(
@@ -300,8 +316,10 @@ def bench_mix(args: argparse.Namespace, report: Report, *, single: bool, workers
     pairs: list[MixRun] = []
     for _ in range(repeats):
         singles.append(_fresh(mix_run, count, args.count, 0))
+        progress(f"mix bench, 1 process: {singles[-1].lines / singles[-1].seconds:,.0f} lines/s")
         if workers:
             pairs.append(_fresh(mix_run, count, args.count, 2))
+            progress(f"mix bench, 2 workers: {pairs[-1].lines / pairs[-1].seconds:,.0f} lines/s")
     plain = _median(r.plain.rate for r in singles + pairs)
     invoices_per_s = _median(r.invoices / r.seconds for r in singles)
     lines_per_s = _median(r.lines / r.seconds for r in singles)
@@ -435,6 +453,7 @@ def bench_rss(args: argparse.Namespace, report: Report) -> None:
         if invoices != 2 * size:
             report.disagreements.append(f"run_billing at N={size:,}: {invoices:,} invoices")
         measured[size] = rss
+        progress(f"run_billing at N={size:,}: peak RSS {_mib(rss)}")
     grown = measured[big] / measured[small] if big in measured else None
     report.rows.append(
         Row(
