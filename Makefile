@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench silver-env clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "subbill needs Python 3.11 or newer, found " + sys.version.split()[0])'
@@ -32,8 +32,14 @@ pytest: $(VENV)/.installed-test
 
 test: lint typecheck pytest
 
+# One table of ratios (docs/benchmarks.md); e.g. make bench BENCH_ARGS="mix proration --quick".
 bench: $(VENV)/.installed
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# The django-silver yardstick's own environment, outside the repository:
+# $(SILVERBENCH_DIR)/venv, default ~/.cache/subbill/silverbench/venv.
+silver-env:
+	PYTHON=$(PYTHON) sh benchmarks/silver_env.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

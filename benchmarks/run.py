@@ -1,159 +1,551 @@
-"""Run subbill's benchmarks: ``make bench``. Prints one line per measurement.
+"""Run subbill's benchmarks: ``make bench`` (``python -m benchmarks.run [NAMES] [--count N]``).
 
-Performance is measured here, never in a timed test. Each benchmark builds its inputs with
-a seeded random generator, so runs are comparable from one commit to the next.
+Prints ONE table at the end: every figure beside a yardstick measured in the same run,
+interleaved with it (a subbill repetition, then a yardstick repetition, three times or
+more; medians), and as a ratio to it. Every rate is also divided by the speed of a plain
+reference implementation (:mod:`benchmarks.plain_reference`) run in the same process next
+to it, so that the machine's load cancels out. The header gives the load average and the
+CPU count. ``docs/benchmarks.md`` says what each row measures and how to read it.
+
+Each measurement runs in a fresh process forked from a forkserver, so that its peak RSS is
+its own (a spawned process would not do: Linux carries the parent's peak RSS over ``exec``
+into ``ru_maxrss``). Performance is measured here, never in a timed test. Each benchmark
+builds its inputs with a seeded generator, so runs are comparable from one commit to the
+next.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
-import resource
+import os
+import statistics
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import TypedDict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
 
-from benchmarks.workloads import BILLING_AS_OF, mix_inputs, proration_inputs
-from subbill import Money, bill_run, billable_periods
-from subbill.invoices import LineKind
+from benchmarks import yardsticks
+from benchmarks.measure import (
+    MixRun,
+    PhaseRun,
+    calendar_run,
+    mix_run,
+    rss_run,
+    silver_memory,
+    silver_sqlite,
+    store_silver,
+)
 
+DEFAULT_COUNT = 20_000
+SILVER_INITIAL = Decimal("27.42")  # 17/31 of 50.00 EUR, half-up
+SILVER_MONTH = Decimal("50.00")
 
-def bench_billable_periods(count: int) -> None:
-    inputs = proration_inputs(count)
-    started = time.perf_counter()
-    periods = 0
-    for kwargs in inputs:
-        periods += len(billable_periods(**kwargs))  # type: ignore[arg-type]
-    elapsed = time.perf_counter() - started
-    print(
-        f"billable_periods: {count:,} subscriptions, {periods:,} periods in {elapsed:.2f} s "
-        f"→ {count / elapsed:,.0f} subscriptions/s ({periods / elapsed:,.0f} periods/s)"
-    )
-
-
-class BillingRun(TypedDict):
-    """What one ``billing_run`` billed, how long it took and its peak memory."""
-
-    count: int
-    workers: int
-    invoices: int
-    lines: int
-    credit_lines: int
-    credit_notes: int
-    totals: dict[str, Money]
-    elapsed: float  # seconds in bill_run, consuming its results (inputs built on the fly)
-    setup: float  # seconds of those spent building the inputs
-    rss: int  # peak RSS of this process, KiB
-    workers_rss: int  # peak RSS of the largest worker process, KiB
+_T = TypeVar("_T")
 
 
-def billing_run(count: int, *, workers: int = 0) -> BillingRun:
-    """Bill ``mix_inputs(count)`` with ``bill_run``, in this process or on a pool of
-    ``workers`` processes, consuming the results one by one."""
-    setup = [0.0]
-    items = mix_inputs(count, setup=setup)
-    invoices = lines = credit_lines = credit_notes = 0
-    totals: dict[str, Money] = {}
-    started = time.perf_counter()
-    # Forked workers are this process's children, so RUSAGE_CHILDREN sees their peak RSS.
-    fork = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=fork) if workers else None
-    try:
-        for result in bill_run(items, as_of=BILLING_AS_OF, executor=pool):
-            invoice = result.invoice
-            if invoice is None:
-                continue
-            invoices += 1
-            lines += len(invoice.lines)
-            credit_lines += sum(line.kind is LineKind.PRORATION_CREDIT for line in invoice.lines)
-            credit_notes += invoice.total.is_negative()
-            total = totals.get(invoice.currency)
-            totals[invoice.currency] = invoice.total if total is None else total + invoice.total
-    finally:
-        if pool is not None:
-            pool.shutdown()
-    elapsed = time.perf_counter() - started
-    return BillingRun(
-        count=count,
-        workers=workers,
-        invoices=invoices,
-        lines=lines,
-        credit_lines=credit_lines,
-        credit_notes=credit_notes,
-        totals=totals,
-        elapsed=elapsed,
-        setup=setup[0],
-        rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        workers_rss=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    )
+# -- one table ------------------------------------------------------------------------------
 
 
-def _totals(run: BillingRun) -> str:
-    return ", ".join(f"{total.amount:,} {code}" for code, total in run["totals"].items())
+@dataclass
+class Row:
+    """One row of the table; every cell already formatted."""
+
+    workload: str
+    n: str
+    figure: str
+    yardstick: str = "–"
+    yardstick_figure: str = "–"
+    ratio: str = "–"
+    target: str = "–"
+    met: str = "–"
+    vs_plain: str = "–"
+    rss: str = "–"
 
 
-def bench_billing(count: int) -> None:
-    """``bill_run`` over ``count // 5`` then ``count`` streamed subscriptions in one process,
-    then over ``count`` on 2 worker processes.
+COLUMNS = (
+    ("workload", "workload"),
+    ("n", "N"),
+    ("figure", "figure"),
+    ("yardstick", "yardstick"),
+    ("yardstick_figure", "yardstick figure"),
+    ("ratio", "ratio"),
+    ("target", "target"),
+    ("met", "met"),
+    ("vs_plain", "÷ plain ref"),
+    ("rss", "peak RSS"),
+)
 
-    Each run happens in its own process, forked from a fresh forkserver, so that its peak
-    RSS is its own and not that of an earlier benchmark of this script (a spawned process
-    would not do: Linux carries the parent's peak RSS over ``exec`` into ``ru_maxrss``).
-    The two single-process runs show the peak does not grow with the number of subscriptions.
-    """
+
+@dataclass
+class Report:
+    """The rows, notes and failed agreement checks of one ``make bench``."""
+
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    disagreements: list[str] = field(default_factory=list)
+
+
+def _rate(value: float | None, unit: str) -> str:
+    return "–" if value is None else f"{value:,.0f} {unit}"
+
+
+def _ratio(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.1f}×" if value >= 10 else f"{value:.2f}×" if value >= 1 else f"{value:.2g}×"
+
+
+def _met(value: float | None, target: float, *, at_most: bool = False) -> str:
+    if value is None:
+        return "–"
+    return "yes" if (value <= target if at_most else value >= target) else "NO"
+
+
+def _mib(kib: int | None) -> str:
+    return "–" if kib is None else f"{kib / 1024:,.0f} MiB"
+
+
+def _median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+def render(rows: Sequence[Row]) -> str:
+    """The table as Markdown (so that it pastes into ``docs/benchmarks.md`` as it is)."""
+    cells = [[title for _, title in COLUMNS]]
+    cells += [[getattr(row, name) for name, _ in COLUMNS] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
+        for line in cells
+    ]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    """The machine's load average (1, 5, 15 minutes) and CPU count, for the header."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+# -- fresh processes ----------------------------------------------------------------------------
+
+
+def progress(message: str) -> None:
+    """A line on stderr while the bench runs (the table comes at the end, on stdout)."""
+    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _fresh(function: Callable[..., _T], *args: Any) -> _T:
+    """Run ``function(*args)`` in a fresh process forked from the forkserver; its result."""
     forkserver = multiprocessing.get_context("forkserver")
-    runs: list[BillingRun] = []
-    for size, workers in ((max(count // 5, 1), 0), (count, 0), (count, 2)):
-        with ProcessPoolExecutor(max_workers=1, mp_context=forkserver) as fresh:
-            run = fresh.submit(billing_run, size, workers=workers).result()
-        runs.append(run)
-        elapsed, setup, invoices = run["elapsed"], run["setup"], run["invoices"]
-        head = (
-            f"bill_run: {size:,} subscriptions, "
-            f"{f'{workers} worker processes' if workers else 'single process'}: "
-            f"{invoices:,} invoices, {run['lines']:,} lines ({run['credit_lines']:,} proration "
-            f"credits, {run['credit_notes']:,} credit notes), total {_totals(run)}"
+    with ProcessPoolExecutor(max_workers=1, mp_context=forkserver) as fresh:
+        return fresh.submit(function, *args).result()
+
+
+def bench_silver(args: argparse.Namespace, report: Report, *, memory: bool, sqlite: bool) -> None:
+    """Rows a and b: the silver workload, interleaved with django-silver runs."""
+    count, silver_n, repeats = args.count, args.silver_count, args.repeats
+    memory_runs: list[PhaseRun] = []
+    sqlite_runs: list[PhaseRun] = []
+    silver_runs: list[yardsticks.SilverRun] = []
+    unavailable = yardsticks.silver_unavailable()
+    for repeat in range(repeats):
+        if memory:
+            memory_runs.append(_fresh(silver_memory, count, count))
+            last = memory_runs[-1]
+            progress(
+                f"silver in memory {repeat + 1}/{repeats}: "
+                f"{2 * count / (last.initial_seconds + last.renewal_seconds):,.0f} inv/s"
+            )
+        if sqlite:
+            sqlite_runs.append(_fresh(silver_sqlite, count, count, repeat == repeats - 1))
+            last = sqlite_runs[-1]
+            progress(
+                f"silver via SQLiteStore {repeat + 1}/{repeats}: "
+                f"{2 * count / (last.initial_seconds + last.renewal_seconds):,.0f} inv/s"
+            )
+        if unavailable is None:
+            outcome = yardsticks.run_silver(silver_n)
+            if isinstance(outcome, yardsticks.SilverUnavailable):
+                unavailable = outcome
+            else:
+                silver_runs.append(outcome)
+                progress(f"django-silver {repeat + 1}/{repeats}: {outcome.both_rate:,.0f} inv/s")
+    silver = None if unavailable is not None else silver_runs
+    if silver:
+        report.notes.append(
+            f"django-silver: {len(silver)} runs of silver_bench.py one --n {silver_n} --variant "
+            f"mid --mode atomic (per-invoice rates compared with subbill's at N = {count:,}); "
+            f"its peak RSS {max(r.peak_rss_mib for r in silver):,.0f} MiB"
         )
-        if workers:
-            speed = (
-                f"{elapsed:.2f} s wall clock → {invoices / elapsed:,.0f} invoices/s "
-                f"(counting the {setup:.2f} s the main process spent meanwhile building the "
-                f"inputs, incl. the first billing of the changed tenth); peak RSS: main "
-                f"{run['rss']:,} KiB, largest worker {run['workers_rss']:,} KiB"
+    for label, runs, target in (
+        ("silver in memory (bill_run)", memory_runs, 250.0),
+        ("silver via SQLiteStore (run_billing)", sqlite_runs, 120.0),
+    ):
+        if runs:
+            _silver_rows(
+                report,
+                label,
+                runs=runs,
+                silver=silver,
+                unavailable=unavailable,
+                target=target,
+                count=count,
+                silver_n=silver_n,
             )
-        else:
-            speed = (
-                f"{elapsed - setup:.2f} s → {invoices / (elapsed - setup):,.0f} invoices/s "
-                f"(not counting {setup:.2f} s building the inputs, incl. the first billing of "
-                f"the changed tenth; {invoices / elapsed:,.0f}/s counting them); "
-                f"peak RSS {run['rss']:,} KiB"
-            )
-        print(f"{head}; {speed}")
-    small, single, parallel = runs
-    same = (single["invoices"], single["totals"]) == (parallel["invoices"], parallel["totals"])
-    print(
-        f"bill_run: single process and 2 workers {'agree' if same else 'DISAGREE'}: "
-        f"{single['invoices']:,} vs {parallel['invoices']:,} invoices, {_totals(single)} vs "
-        f"{_totals(parallel)}; single-process peak RSS {small['rss']:,} KiB for "
-        f"{small['count']:,} subscriptions, {single['rss']:,} KiB for {single['count']:,}"
+    if sqlite_runs:
+        _sqlite_rows(report, sqlite_runs, count)
+
+
+def _silver_rows(
+    report: Report,
+    label: str,
+    *,
+    runs: list[PhaseRun],
+    silver: list[yardsticks.SilverRun] | None,
+    unavailable: yardsticks.SilverUnavailable | None,
+    target: float,
+    count: int,
+    silver_n: int,
+) -> None:
+    plain = _median(r.plain.rate for r in runs)
+    rss = _mib(max(r.rss for r in runs))
+    phases: tuple[tuple[str, Callable[[PhaseRun], float], Callable[[Any], float]], ...] = (
+        (
+            "15 Jan (initial)",
+            lambda r: r.initial_invoices / r.initial_seconds,
+            lambda s: s.initial_rate,
+        ),
+        (
+            "1 Feb (renewal)",
+            lambda r: r.renewal_invoices / r.renewal_seconds,
+            lambda s: s.renewal_rate,
+        ),
+        (
+            "both runs",
+            lambda r: (
+                (r.initial_invoices + r.renewal_invoices) / (r.initial_seconds + r.renewal_seconds)
+            ),
+            lambda s: s.both_rate,
+        ),
     )
-    if not same:
-        raise SystemExit("bill_run gave different results with and without an executor")
+    for phase, ours, theirs in phases:
+        rate = _median(ours(r) for r in runs)
+        yard = None if not silver else _median(theirs(s) for s in silver)
+        ratio = None if yard is None else rate / yard
+        report.rows.append(
+            Row(
+                workload=f"{label}, {phase}",
+                n=f"{count:,}",
+                figure=_rate(rate, "inv/s"),
+                yardstick=(
+                    f"django-silver generate_docs, N={silver_n:,}"
+                    if unavailable is None
+                    else "django-silver"
+                ),
+                yardstick_figure=(
+                    _rate(yard, "inv/s") if unavailable is None else unavailable.reason
+                ),
+                ratio=_ratio(ratio),
+                target=f"≥ {target:g}×",
+                met=_met(ratio, target),
+                vs_plain=_ratio(rate / plain),
+                rss=rss,
+            )
+        )
+    _check_silver_amounts(report, label, runs, count)
 
 
-BENCHMARKS = {"proration": bench_billable_periods, "billing": bench_billing}
+def _check_silver_amounts(report: Report, label: str, runs: list[PhaseRun], count: int) -> None:
+    """Every run billed N invoices of 27.42 then N of 50.00, as the plain reference did."""
+    for run in runs:
+        expected = (count, frozenset({SILVER_INITIAL}), count, frozenset({SILVER_MONTH}))
+        got = (run.initial_invoices, run.initial_amounts, run.renewal_invoices, run.renewal_amounts)
+        plain = (count, run.plain.initial, count, run.plain.renewal)
+        if got != expected or plain != expected:
+            report.disagreements.append(
+                f"{label}: billed {got}, the plain reference {plain}, expected {expected}"
+            )
+            return
+    report.notes.append(
+        f"{label}: every run billed {count:,} invoices of {SILVER_INITIAL} EUR then {count:,} of "
+        f"{SILVER_MONTH} EUR, as the plain reference did"
+    )
 
 
-def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def _sqlite_rows(report: Report, runs: list[PhaseRun], count: int) -> None:
+    per_invoice = _median(r.bytes_per_invoice or 0.0 for r in runs)
+    report.rows.append(
+        Row(
+            workload="silver via SQLiteStore: database growth per invoice",
+            n=f"{count:,}",
+            figure=f"{per_invoice:,.0f} B/invoice",
+            target="≤ 600 B",
+            met=_met(per_invoice, 600, at_most=True),
+        )
+    )
+    last = runs[-1]
+    if last.noop is not None:
+        report.rows.append(
+            Row(
+                workload="silver via SQLiteStore: 3rd run, nothing due",
+                n=f"{count:,}",
+                figure="writes nothing" if last.noop_clean else "WRITES",
+                target="writes nothing",
+                met="yes" if last.noop_clean else "NO",
+            )
+        )
+        report.notes.append(f"third run_billing on 1 Feb 2025 (nothing due): {last.noop}")
+
+
+# -- c, e: the mix bench, single process and on 2 workers -----------------------------------
+
+
+def bench_mix(args: argparse.Namespace, report: Report, *, single: bool, workers: bool) -> None:
+    """Rows c and e: the mix bench against the plain reference, and 2 workers against 1."""
+    count, repeats = args.mix_count, args.repeats
+    singles: list[MixRun] = []
+    pairs: list[MixRun] = []
+    for _ in range(repeats):
+        singles.append(_fresh(mix_run, count, args.count, 0))
+        progress(f"mix bench, 1 process: {singles[-1].lines / singles[-1].seconds:,.0f} lines/s")
+        if workers:
+            pairs.append(_fresh(mix_run, count, args.count, 2))
+            progress(f"mix bench, 2 workers: {pairs[-1].lines / pairs[-1].seconds:,.0f} lines/s")
+    plain = _median(r.plain.rate for r in singles + pairs)
+    invoices_per_s = _median(r.invoices / r.seconds for r in singles)
+    lines_per_s = _median(r.lines / r.seconds for r in singles)
+    rss = _mib(max(r.rss for r in singles))
+    if single:
+        lines = singles[0].lines
+        report.rows.append(
+            Row(
+                workload=f"mix bench, single process ({lines / max(singles[0].invoices, 1):.1f} "
+                "lines/invoice)",
+                n=f"{count:,}",
+                figure=_rate(lines_per_s, "lines/s"),
+                yardstick="plain reference (1 line/invoice)",
+                yardstick_figure=_rate(plain, "lines/s"),
+                ratio=_ratio(lines_per_s / plain),
+                target="≥ 100,000 lines/s",
+                met=_met(lines_per_s, 100_000),
+                vs_plain=_ratio(lines_per_s / plain),
+                rss=rss,
+            )
+        )
+        report.rows.append(
+            Row(
+                workload="mix bench, single process",
+                n=f"{count:,}",
+                figure=_rate(invoices_per_s, "inv/s"),
+                yardstick="plain reference",
+                yardstick_figure=_rate(plain, "inv/s"),
+                ratio=_ratio(invoices_per_s / plain),
+                vs_plain=_ratio(invoices_per_s / plain),
+                rss=rss,
+            )
+        )
+    if workers:
+        rate = _median(r.invoices / r.seconds for r in pairs)
+        speedup = _median(s.seconds / p.seconds for s, p in zip(singles, pairs, strict=True))
+        report.rows.append(
+            Row(
+                workload="mix bench, 2 worker processes vs 1",
+                n=f"{count:,}",
+                figure=_rate(rate, "inv/s"),
+                yardstick="the same, single process",
+                yardstick_figure=_rate(invoices_per_s, "inv/s"),
+                ratio=_ratio(speedup),
+                target="≥ 1.5×",
+                met=_met(speedup, 1.5),
+                vs_plain=_ratio(rate / plain),
+                rss=(
+                    f"{_mib(max(r.rss for r in pairs))} + "
+                    f"{_mib(max(r.workers_rss for r in pairs))}/worker"
+                ),
+            )
+        )
+        alike = {(r.invoices, r.lines, r.total) for r in singles + pairs}
+        if len(alike) != 1:
+            report.disagreements.append(f"mix bench: single process and 2 workers differ: {alike}")
+        else:
+            report.notes.append(
+                f"mix bench: single process and 2 workers agree ({singles[0].invoices:,} "
+                f"invoices, {singles[0].lines:,} lines, {singles[0].total:,} EUR)"
+            )
+
+
+# -- d: billable_periods against the plain calendar -------------------------------------------
+
+
+def bench_proration(args: argparse.Namespace, report: Report) -> None:
+    """Row d: ``billable_periods`` against ``plain_calendar.billable_periods``."""
+    count = args.count
+    run = _fresh(calendar_run, count, count, args.repeats)
+    if run is None:
+        report.rows.append(
+            Row(
+                workload="billable_periods",
+                n=f"{count:,}",
+                figure="–",
+                yardstick="plain_calendar.billable_periods",
+                yardstick_figure=(
+                    f"not measured (no plain_calendar.py in {yardsticks.yardsticks_dir()}: "
+                    "set SUBBILL_YARDSTICKS)"
+                ),
+                target="≥ 3×",
+            )
+        )
+        return
+    ours = run.periods / _median(run.ours)
+    theirs = run.periods / _median(run.theirs)
+    plain = _median(p.rate for p in run.plain)
+    report.rows.append(
+        Row(
+            workload="billable_periods (proration_inputs)",
+            n=f"{count:,}",
+            figure=_rate(ours, "periods/s"),
+            yardstick="plain_calendar.billable_periods",
+            yardstick_figure=_rate(theirs, "periods/s"),
+            ratio=_ratio(ours / theirs),
+            target="≥ 3×",
+            met=_met(ours / theirs, 3),
+            vs_plain=_ratio(ours / plain),
+            rss=_mib(run.rss),
+        )
+    )
+    if run.differing_periods or run.differing_factors:
+        report.disagreements.append(
+            f"billable_periods and the plain calendar disagree: {len(run.differing_periods)} "
+            f"subscriptions on periods, {len(run.differing_factors)} factors; first: "
+            f"{(run.differing_periods + run.differing_factors)[0]}"
+        )
+    report.notes.append(
+        f"billable_periods and the plain calendar agree on all {run.periods:,} periods of "
+        f"{count:,} subscriptions, and on every factor but {run.convention:,} 30/360 partial "
+        "periods in a cycle that starts or ends on a clamped month end (the two 30/360 "
+        "conventions differ there; docs/benchmarks.md)"
+        if not (run.differing_periods or run.differing_factors)
+        else "billable_periods and the plain calendar DISAGREE (see below)"
+    )
+
+
+# -- f: run_billing's peak RSS, flat in N ---------------------------------------------------
+
+
+def bench_rss(args: argparse.Namespace, report: Report) -> None:
+    """Row f: ``run_billing``'s peak RSS at N and 10 N (each in a fresh process)."""
+    small, big = max(args.count // 2, 1), args.count * 5
+    measured: dict[int, int] = {}
+    for size in (small,) if args.quick else (small, big):
+        with tempfile.TemporaryDirectory(prefix="subbill-bench-") as folder:
+            path = Path(folder) / "silver.db"
+            _fresh(store_silver, path, size)
+            rss, invoices = _fresh(rss_run, str(path))
+        if invoices != 2 * size:
+            report.disagreements.append(f"run_billing at N={size:,}: {invoices:,} invoices")
+        measured[size] = rss
+        progress(f"run_billing at N={size:,}: peak RSS {_mib(rss)}")
+    grown = measured[big] / measured[small] if big in measured else None
+    report.rows.append(
+        Row(
+            workload="run_billing peak RSS, silver workload (2 runs)",
+            n=f"{big:,}" if grown is not None else f"{small:,}",
+            figure=_mib(measured.get(big)) if grown is not None else "not measured (--quick)",
+            yardstick=f"the same at N={small:,}",
+            yardstick_figure=_mib(measured[small]),
+            ratio=_ratio(grown),
+            target="≤ 1.10×",
+            met=_met(grown, 1.10, at_most=True),
+            rss=_mib(max(measured.values())),
+        )
+    )
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+BENCHMARKS: dict[str, str] = {
+    "memory": "a. silver workload in memory (bill_run) vs django-silver",
+    "sqlite": "b. silver workload through SQLiteStore (run_billing) vs django-silver",
+    "mix": "c. the mix bench, single process, vs the plain reference",
+    "proration": "d. billable_periods vs the plain calendar",
+    "workers": "e. the mix bench on 2 worker processes vs 1",
+    "rss": "f. run_billing's peak RSS at N/2 vs 5 N",
+    "billing": "the mix bench single and on 2 workers (= mix workers)",
+}
+
+
+def run(args: argparse.Namespace) -> Report:
+    """Run the chosen benchmarks; the report to print."""
+    names = set(args.names or BENCHMARKS)
+    if "billing" in names:
+        names |= {"mix", "workers"}
+    report = Report()
+    if names & {"memory", "sqlite"}:
+        bench_silver(args, report, memory="memory" in names, sqlite="sqlite" in names)
+    if names & {"mix", "workers"}:
+        bench_mix(args, report, single="mix" in names, workers="workers" in names)
+    if "proration" in names:
+        bench_proration(args, report)
+    if "rss" in names:
+        bench_rss(args, report)
+    return report
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """The command line's arguments, with the sizes derived from ``--count``."""
+    parser = argparse.ArgumentParser(
+        description="subbill's benchmarks, each figure as a ratio to a yardstick run beside it.",
+        epilog="benchmarks: " + "; ".join(f"{k}: {v}" for k, v in BENCHMARKS.items()),
+    )
     parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], help="benchmarks to run")
-    parser.add_argument("--count", type=int, default=100_000, help="subscriptions per benchmark")
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=DEFAULT_COUNT,
+        help="N of the silver workload and of billable_periods (default 20,000); the mix "
+        "bench bills N/4, django-silver N/20, the RSS row N/2 and 5 N",
+    )
+    parser.add_argument("--silver-count", type=int, help="N of django-silver (default N/20)")
+    parser.add_argument("--mix-count", type=int, help="N of the mix bench (default N/4)")
+    parser.add_argument("--repeats", type=int, default=3, help="repetitions, >= 3 (median)")
+    parser.add_argument("--quick", action="store_true", help="skip the 5 N run of the RSS row")
     args = parser.parse_args(argv)
-    print(f"Python {sys.version.split()[0]}")
-    for name in args.names or BENCHMARKS:
-        BENCHMARKS[name](args.count)
+    if args.count < 1 or args.repeats < 1:
+        parser.error("--count and --repeats must be >= 1")
+    args.silver_count = args.silver_count or max(args.count // 20, 1)
+    args.mix_count = args.mix_count or max(args.count // 4, 1)
+    return args
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run, print the table (and notes), return 1 if a result disagreed with its yardstick."""
+    args = parse(argv)
+    forkserver = multiprocessing.get_context("forkserver")
+    forkserver.set_forkserver_preload(["benchmarks.measure"])
+    print(f"subbill benchmarks, Python {sys.version.split()[0]}, {date.today()}")  # noqa: DTZ011
+    print(f"at start: {machine()}", flush=True)
+    started = time.perf_counter()
+    report = run(args)
+    print(f"at end: {machine()}; {time.perf_counter() - started:,.0f} s")
+    print()
+    print(render(report.rows))
+    print()
+    for note in report.notes:
+        print(f"- {note}")
+    for disagreement in report.disagreements:
+        print(f"DISAGREE: {disagreement}")
+    return 1 if report.disagreements else 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

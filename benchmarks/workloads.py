@@ -1,7 +1,9 @@
 """The workloads subbill's benchmarks and golden tests bill, built from seeded generators.
 
 ``mix_inputs`` is the mix bench (2–4 charges, mixed frequencies, discounts on a third, TVA
-20 %, a mid-period change on a tenth); ``proration_inputs`` the varied calendar inputs.
+20 %, a mid-period change on a tenth); ``proration_inputs`` the varied calendar inputs;
+``silver_subscriptions`` / ``silver_inputs`` / ``silver_plain`` django-silver's own workload
+(N monthly subscriptions at 50.00 EUR, one line per invoice).
 The golden test (``tests/test_golden_mix.py``) bills the first 2,000 mix subscriptions and
 compares every invoice with the recorded one, so that no optimisation changes a cent.
 """
@@ -12,18 +14,23 @@ import random
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 
+from benchmarks.plain_reference import PlainSubscription
 from subbill import (
     ANNUAL,
     MONTHLY,
     QUARTERLY,
     BillingState,
+    Catalog,
     ChargePlan,
     Discount,
     Duration,
     Money,
+    Plan,
     ProrationBasis,
     RecurringCharge,
+    Subscription,
     TaxRate,
     bill_subscription,
 )
@@ -137,3 +144,56 @@ def mix_inputs(
         if setup is not None:
             setup[0] += time.perf_counter() - started
         yield subscription, state
+
+
+# django-silver's own workload (../shared/bench/silver_bench.py, variant "mid"): a plan at
+# 50.00 EUR a month on billing day 1, every subscription started on 15 Jan 2025 and billed
+# that day (17/31 of a month: 27.42 EUR), then on 1 Feb 2025 (50.00 EUR).
+SILVER_START = date(2025, 1, 15)
+SILVER_RENEWAL = date(2025, 2, 1)
+SILVER_PRICE = "50.00"
+SILVER_BILLING_DAY = 1
+SILVER_PLAN = "monthly-50"
+
+
+def silver_catalog() -> Catalog:
+    """The silver workload's catalog: one plan, 50.00 EUR a month."""
+    plan = Plan(
+        code=SILVER_PLAN,
+        name="Monthly 50",
+        rank=1,
+        prices=((MONTHLY, Money(SILVER_PRICE, "EUR")),),
+    )
+    return Catalog(currency="EUR", plans=(plan,))
+
+
+def silver_subscriptions(count: int, catalog: Catalog | None = None) -> Iterator[Subscription]:
+    """Yield the silver workload's ``count`` subscriptions lazily, as a business stores them."""
+    catalog = silver_catalog() if catalog is None else catalog
+    for index in range(count):
+        yield Subscription.create(
+            id=f"S{index:07d}",
+            customer=f"C{index:07d}",
+            catalog=catalog,
+            plan=SILVER_PLAN,
+            start=SILVER_START,
+            billing_day=SILVER_BILLING_DAY,
+        )
+
+
+def silver_inputs(count: int) -> list[ChargePlan]:
+    """The silver workload as the engine's input: one ``ChargePlan`` per subscription."""
+    catalog = silver_catalog()
+    return [
+        subscription.to_charge_plan(catalog)
+        for subscription in silver_subscriptions(count, catalog)
+    ]
+
+
+def silver_plain(count: int) -> list[PlainSubscription]:
+    """The silver workload for :mod:`benchmarks.plain_reference`."""
+    price = Decimal(SILVER_PRICE)
+    return [
+        PlainSubscription(f"S{index:07d}", f"C{index:07d}", price, SILVER_START, SILVER_BILLING_DAY)
+        for index in range(count)
+    ]
