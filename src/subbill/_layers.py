@@ -21,6 +21,7 @@ __all__ = ["CORE", "EDGE", "LAYERS"]
 CORE: tuple[str, ...] = (
     "errors",
     "_validate",
+    "_records",
     "decisions",
     "money",
     "periods",

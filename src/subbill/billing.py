@@ -37,6 +37,7 @@ from typing import Any
 
 import attrs
 
+from subbill._records import slot_setters
 from subbill._validate import brief, check_items, check_text, enum_of, items_of, to_tuple
 from subbill.charges import OneTimeCharge, RecurringCharge
 from subbill.discounts import (
@@ -301,7 +302,7 @@ class BillingState:
         return attrs.evolve(self, credit_balance=balance)
 
 
-_STATE_SLOTS = {f.name: vars(BillingState)[f.name].__set__ for f in attrs.fields(BillingState)}
+_STATE_SLOTS = slot_setters(BillingState)
 
 
 @attrs.frozen(kw_only=True)

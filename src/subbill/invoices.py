@@ -33,6 +33,7 @@ from typing import Any, Self
 
 import attrs
 
+from subbill._records import slot_setters
 from subbill._validate import (
     brief,
     check_items,
@@ -163,12 +164,7 @@ class LineExplanation:
         return explanation
 
 
-def _slot_setters(cls: type) -> dict[str, Any]:
-    """``{field: setter}`` writing a frozen attrs class's slots directly (unchecked builds)."""
-    return {field.name: vars(cls)[field.name].__set__ for field in attrs.fields(cls)}
-
-
-_EXPLANATION_SLOTS = _slot_setters(LineExplanation)
+_EXPLANATION_SLOTS = slot_setters(LineExplanation)
 
 
 @attrs.frozen(kw_only=True)
@@ -225,7 +221,7 @@ class InvoiceLine:
         return self.base + self.tax
 
 
-_LINE_SLOTS = _slot_setters(InvoiceLine)
+_LINE_SLOTS = slot_setters(InvoiceLine)
 
 
 @attrs.frozen(kw_only=True)
@@ -950,7 +946,7 @@ def _check_pattern(_instance: Any, _attribute: Any, pattern: object) -> None:
         )
 
 
-_INVOICE_SLOTS = _slot_setters(Invoice)
+_INVOICE_SLOTS = slot_setters(Invoice)
 
 
 @attrs.frozen(kw_only=True)
