@@ -14,7 +14,6 @@ the whole of March, 31 days, and people are shown its inclusive last day, 31 Mar
 from __future__ import annotations
 
 import enum
-import itertools
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -377,8 +376,8 @@ class Period:
     def _make(cls, start: date, end: date) -> Self:
         """Build without validation, for periods computed from valid ones."""
         period = object.__new__(cls)
-        object.__setattr__(period, "start", start)
-        object.__setattr__(period, "end", end)
+        _set_start(period, start)
+        _set_end(period, end)
         return period
 
     @classmethod
@@ -432,6 +431,13 @@ class Period:
 # -- BillingSchedule ------------------------------------------------------------------------
 
 
+
+
+_LAST_STEPPABLE = date(9999, 12, 31)
+
+# Period._make writes the two slots directly (the frozen class refuses attribute writes).
+_set_start = vars(Period)["start"].__set__
+_set_end = vars(Period)["end"].__set__
 def _check_billing_day_number(value: object) -> int:
     """A billing day is an int from 1 to 31 (InvalidBillingDayError)."""
     return check_count("billing_day", value, minimum=1, maximum=31, error=InvalidBillingDayError)
@@ -504,7 +510,36 @@ class BillingSchedule:
 
     def dates(self) -> Iterator[date]:
         """Iterate the billing dates from the anchor on (an endless iterator)."""
-        return (self.nth(n) for n in itertools.count())
+        return self.dates_from(0)
+
+    def dates_from(self, n: int) -> Iterator[date]:
+        """Iterate the billing dates from the ``n``-th on: ``nth(n)``, ``nth(n + 1)`` and so on.
+
+        Computed one step from the last (endless; it stops at year 9999).
+
+        >>> s = BillingSchedule(anchor=date(2028, 1, 31), frequency=MONTHLY, billing_day=31)
+        >>> it = s.dates_from(0)
+        >>> [next(it) for _ in range(3)]
+        [datetime.date(2028, 1, 31), datetime.date(2028, 2, 29), datetime.date(2028, 3, 31)]
+        """
+        day = self._day
+        step = self.frequency.count
+        if day is None:
+            current = self.nth(n)
+            delta = timedelta(days=step)
+            while True:
+                yield current
+                if current > _LAST_STEPPABLE - delta:
+                    return
+                current += delta
+        index = self._month_index + step * n
+        while True:
+            year, month0 = divmod(index, 12)
+            if not 1 <= year <= 9999:
+                return
+            last = days_in_month(year, month0 + 1)
+            yield date(year, month0 + 1, day if day <= last else last)
+            index += step
 
     def index_of(self, day: date) -> int:
         """Return the ``n`` whose period ``[nth(n), nth(n + 1))`` contains ``day``.

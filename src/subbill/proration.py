@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from subbill._records import slot_setters
 from subbill._validate import instance_of
 from subbill.errors import InvalidArgumentError, InvalidPeriodError, InvalidTypeError
 from subbill.money import Money, Number, read_fraction
@@ -303,26 +304,37 @@ def periods_over(
     if end is None and until is None:
         raise InvalidArgumentError("end=None needs until= (an open-ended span never stops)")
     result: list[BillablePeriod] = []
-    n = schedule.index_of(start)
-    cycle_start = schedule.nth(n)
-    while True:
-        cycle_end = schedule.nth(n + 1)
-        piece_start = max(cycle_start, start)
-        piece_end = cycle_end if end is None else min(cycle_end, end)
-        if until is not None and (piece_start if in_advance else piece_end) > until:
-            break
-        cycle = Period._make(cycle_start, cycle_end)
-        if piece_start == cycle_start and piece_end == cycle_end:
-            result.append(_billable(cycle, _ONE, cycle, basis))
-        else:
-            piece = Period._make(piece_start, piece_end)
-            result.append(
-                _billable(piece, period_factor(piece, cycle=cycle, basis=basis), cycle, basis)
-            )
-        if end is not None and cycle_end >= end:
+    append = result.append
+    make = Period._make
+    new = object.__new__
+    set_period, set_factor, set_cycle, set_basis = _BILLABLE_SLOTS
+    # Compared as a date, ``until`` … ``last`` stand for "no limit" when they are None.
+    last = end or date.max
+    limit = until or date.max
+    dates = schedule.dates_from(schedule.index_of(start))
+    cycle_start = next(dates)
+    for cycle_end in dates:
+        if cycle_start >= start and cycle_end <= last:  # a whole billing period
+            if (cycle_start if in_advance else cycle_end) > limit:
+                break
+            cycle = make(cycle_start, cycle_end)
+            billable = new(BillablePeriod)
+            set_period(billable, cycle)
+            set_factor(billable, _ONE)
+            set_cycle(billable, cycle)
+            set_basis(billable, basis)
+            append(billable)
+        else:  # the first or the last piece of the span: part of its billing period
+            piece_start = max(cycle_start, start)
+            piece_end = min(cycle_end, last)
+            if (piece_start if in_advance else piece_end) > limit:
+                break
+            cycle = make(cycle_start, cycle_end)
+            piece = make(piece_start, piece_end)
+            append(_billable(piece, period_factor(piece, cycle=cycle, basis=basis), cycle, basis))
+        if cycle_end >= last:
             break
         cycle_start = cycle_end
-        n += 1
     return tuple(result)
 
 
@@ -330,11 +342,15 @@ def _billable(
     period: Period, factor: Fraction, cycle: Period, basis: ProrationBasis
 ) -> BillablePeriod:
     billable = object.__new__(BillablePeriod)
-    object.__setattr__(billable, "period", period)
-    object.__setattr__(billable, "factor", factor)
-    object.__setattr__(billable, "cycle", cycle)
-    object.__setattr__(billable, "basis", basis)
+    set_period, set_factor, set_cycle, set_basis = _BILLABLE_SLOTS
+    set_period(billable, period)
+    set_factor(billable, factor)
+    set_cycle(billable, cycle)
+    set_basis(billable, basis)
     return billable
+
+
+_BILLABLE_SLOTS = tuple(slot_setters(BillablePeriod).values())
 
 
 def prorate(amount: Money, factor: Number, *, rounding: str = ROUND_HALF_UP) -> Money:
