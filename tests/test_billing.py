@@ -18,7 +18,7 @@ from subbill.billing import (
 )
 from subbill.charges import OneTimeCharge, RecurringCharge
 from subbill.discounts import Discount, Duration
-from subbill.errors import InvalidArgumentError
+from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import DocumentKind, LineKind, Payment
 from subbill.money import Money
 from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, Frequency, Period
@@ -304,6 +304,50 @@ def test_bill_run_on_processes_gives_the_same_results():
             bill_run(_run_subscriptions(40), as_of=as_of, executor=executor, chunk_size=8)
         )
     assert spread == plain
+
+
+@pytest.mark.parametrize("items", [5, None, "S1", b"S1"], ids=["int", "none", "str", "bytes"])
+def test_bill_run_takes_an_iterable_of_subscriptions(items):
+    # A review found bill_run(5, as_of=d) raising a raw TypeError.
+    with pytest.raises(InvalidTypeError) as refused:
+        list(bill_run(items, as_of=date(2026, 3, 20)))
+    assert str(refused.value) == (
+        f"items={items!r} must be an iterable of ChargePlans or (ChargePlan, BillingState) pairs"
+    )
+
+
+@pytest.mark.parametrize("executor", ["x", 3, object()], ids=["str", "int", "object"])
+def test_bill_run_takes_an_executor_with_submit(executor):
+    # A review found bill_run([...], executor="x") raising a raw AttributeError.
+    with pytest.raises(InvalidTypeError) as refused:
+        list(bill_run(_run_subscriptions(3), as_of=date(2026, 5, 20), executor=executor))
+    assert str(refused.value) == (
+        f"executor={executor!r} must be an Executor (an object with submit(), e.g. a "
+        "ProcessPoolExecutor) or None"
+    )
+
+
+@pytest.mark.parametrize("executor", [None, "threads"])
+@pytest.mark.parametrize(
+    ("option", "value", "shown"),
+    [("chunk_size", 0, "0"), ("max_pending", -1, "-1"), ("chunk_size", 10**30, "1" + "0" * 30),
+     ("max_pending", 1_000_001, "1000001")],
+    ids=["chunk-size-zero", "max-pending-negative", "chunk-size-huge", "max-pending-huge"],
+)  # fmt: skip
+def test_bill_run_counts_are_checked_with_or_without_an_executor(executor, option, value, shown):
+    # A review found chunk_size=0 and max_pending=-1 accepted when there is no executor.
+    with ThreadPoolExecutor(max_workers=1) as threads:
+        given_executor = threads if executor else None
+        with pytest.raises(InvalidArgumentError) as refused:
+            list(
+                bill_run(
+                    _run_subscriptions(3),
+                    as_of=date(2026, 5, 20),
+                    executor=given_executor,
+                    **{option: value},
+                )
+            )
+    assert str(refused.value) == f"{option}={shown} must be an int from 1 to 1000000"
 
 
 def test_overpayment_goes_to_the_credit_balance_and_the_next_invoice_uses_it():

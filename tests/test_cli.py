@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 
 from subbill import _structure, catalog, cli, licenses, quotes, subscriptions
 from subbill.cli import main
+from subbill.l10n import format_date
 from subbill.periods import BillingStart
 from subbill.storage import SQLiteStore
 from tests.builders import VAT_FIELDS as TVA
@@ -154,15 +156,19 @@ def test_bill_run_creates_invoices_once_and_invoice_show_prints_and_writes_a_pdf
 ):
     status, out, err = run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", loaded)
     assert status == 0, err
-    assert "Billed 2 subscriptions as of 2026-04-01: 2 invoices created" in out
-    assert "(F-2026-000001 to F-2026-000002)" in out
+    assert out.splitlines()[0] == (
+        "Bill run as of April 1, 2026: 2 subscriptions looked at, 2 invoices created "
+        "(F-2026-000001 to F-2026-000002)."
+    )
     # S1: (29 + 5) × 2 months + 20 % VAT; S2: a year of Pro + Stock (590 + 90) + 20 % VAT.
     assert "Total EUR: €897.60" in out
     assert err == ""  # stderr is not a terminal: no progress bar
 
     status, out, _ = run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", loaded)
     assert status == 0
-    assert "0 invoices created." in out
+    assert out.strip() == (
+        "Bill run as of April 1, 2026: 2 subscriptions looked at, 0 invoices created."
+    )
 
     pdf = tmp_path / "invoice.pdf"
     status, out, err = run(
@@ -194,6 +200,80 @@ class FakeTerminal(io.StringIO):
         return True
 
 
+def test_bill_run_says_in_french_what_it_looked_at_and_created(capsys, loaded):
+    # A review found the summary in English with --locale fr_FR.
+    argv = ["bill-run", "--as-of", "2026-04-01", "--locale", "fr_FR", "--db", loaded]
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    assert out.splitlines() == [
+        (
+            "Facturation au 1 avril 2026 : 2 abonnements examinés, 2 factures créées "
+            "(F-2026-000001 à F-2026-000002)."
+        ),
+        "Total EUR : 897,60\xa0€",
+    ]
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    assert out.splitlines() == [
+        "Facturation au 1 avril 2026 : 2 abonnements examinés, 0 facture créée.",
+    ]
+
+
+def test_bill_run_counts_one_subscription_and_one_invoice_in_the_singular(
+    capsys, tmp_path, db
+):
+    # A review found "1 invoices" and "Billed 1 subscriptions".
+    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
+    one = {"subscriptions": SUBSCRIPTIONS["subscriptions"][:1]}
+    path = write_json(tmp_path / "s.json", one)
+    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
+    status, out, err = run(capsys, "bill-run", "--as-of", "2026-03-01", "--db", db)
+    assert status == 0, err
+    assert out.splitlines()[0] == (
+        "Bill run as of March 1, 2026: 1 subscription looked at, 1 invoice created "
+        "(F-2026-000001)."
+    )
+    french = ["--locale", "fr_FR"]
+    status, out, err = run(capsys, "bill-run", "--as-of", "2026-03-01", *french, "--db", db)
+    assert status == 0, err
+    assert out.strip() == "Facturation au 1 mars 2026 : 1 abonnement examiné, 0 facture créée."
+
+
+def test_bill_run_batch_size_bills_the_same_invoices(capsys, tmp_path, loaded):
+    other = tmp_path / "other.db"
+    shutil.copy(loaded, other)
+    argv = ["bill-run", "--as-of", "2026-04-01", "--batch-size", "1", "--db", loaded]
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    _, plain, _ = run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", other)
+    assert out == plain
+    first, second = SQLiteStore(loaded), SQLiteStore(other)
+    assert first.invoices() == second.invoices()
+    first.close()
+    second.close()
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "x", "1.5", "1000001", "1" + "0" * 30])
+def test_bill_run_batch_size_is_a_whole_number_up_to_a_million(capsys, billed, size):
+    before = database_content(billed)
+    line = assert_one_line_error(
+        *run(capsys, "bill-run", "--as-of", "2026-05-01", "--batch-size", size, "--db", billed),
+        2,
+    )
+    assert f"--batch-size: {size!r} must be a whole number from 1 to 1000000" in line
+    assert database_content(billed) == before
+
+
+def test_bill_run_help_documents_the_batch_size(capsys):
+    status, out, _ = run(capsys, "bill-run", "--help")
+    assert status == 0
+    assert "[--batch-size N]" in out
+    assert (
+        "--batch-size N subscriptions billed and saved per transaction, 1 to 1000000 "
+        "(default: 500)"
+    ) in " ".join(out.split())
+
+
 def test_bill_run_shows_a_progress_bar_only_on_a_terminal(capsys, loaded, monkeypatch):
     terminal = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
@@ -205,9 +285,12 @@ def test_bill_run_shows_a_progress_bar_only_on_a_terminal(capsys, loaded, monkey
 
 
 def test_bill_run_as_of_defaults_to_today(capsys, loaded):
+    before = date.today()  # noqa: DTZ011  (the command line's own clock: the local day)
     status, out, err = run(capsys, "bill-run", "--db", loaded)
+    after = date.today()  # noqa: DTZ011
     assert status == 0, err
-    assert re.search(r"as of \d{4}-\d{2}-\d{2}:", out)
+    days = {format_date(day, locale="en_US") for day in (before, after)}
+    assert any(out.startswith(f"Bill run as of {day}: ") for day in days), out
 
 
 def test_db_defaults_to_subbill_db_in_the_current_folder(capsys, tmp_path, monkeypatch):
@@ -395,7 +478,7 @@ def test_unknown_plan_in_a_subscription_saves_nothing(capsys, tmp_path, loaded):
     assert "subscriptions[1].plan: plan='platinum' is not in the catalog" in line
     status, out, _ = run(capsys, "bill-run", "--as-of", "2026-03-01", "--db", loaded)
     assert status == 0
-    assert "Billed 2 subscriptions" in out  # S3 was not saved either
+    assert "2 subscriptions looked at" in out  # S3 was not saved either
 
 
 @pytest.mark.parametrize(
@@ -710,8 +793,14 @@ def test_a_damaged_row_fails_its_subscription_and_the_bill_run_exits_1(capsys, t
     status, out, err = run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", loaded)
     assert status == 1
     assert "Traceback" not in out + err
-    assert "Billed 1 subscriptions as of 2026-04-01: 1 invoices created (F-2026-000001)." in out
-    assert "1 subscriptions could not be billed." in out
+    assert out.splitlines() == [
+        (
+            "Bill run as of April 1, 2026: 2 subscriptions looked at, 1 invoice created "
+            "(F-2026-000001)."
+        ),
+        "Total EUR: €816.00",  # S2 only: a year of Pro + Stock (590 + 90) + 20 % VAT
+        "1 subscription could not be billed.",
+    ]
     (line,) = err.splitlines()
     assert line.startswith(
         "subbill: error: subscription 'S1' was not billed: subscriptions row 'S1': "

@@ -483,7 +483,7 @@ def test_quote_purchase_stores_the_purchase_once_and_bill_run_bills_it(tmp_path,
     store.close()
     status, out, err = _cli(capsys, "bill-run", "--db", db, "--as-of", "2027-02-28")
     assert status == 0, err
-    assert "1 invoices created (F-2027-000001)" in out
+    assert "1 subscription looked at, 1 invoice created (F-2027-000001)." in out
     assert "Total EUR: €360.00" in out
 
 

@@ -19,7 +19,14 @@ from subbill import InvalidArgumentError, Money, Payment, Subscription
 from subbill.billing import BillingState, BillingTerms, NegativeBalancePolicy, bill_subscription
 from subbill.errors import InvalidStateError, InvalidTypeError, OutOfBoundsError
 from subbill.invoices import InvoiceStatus, one_time_line
-from subbill.service import correct_invoice, pay_invoice, replace_subscription, run_billing
+from subbill.service import (
+    MAX_BATCH_SIZE,
+    correct_invoice,
+    invoices_of_run,
+    pay_invoice,
+    replace_subscription,
+    run_billing,
+)
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.storage.errors import DiskFullError, StoredDataError
 from subbill.taxes import TaxRounding
@@ -312,6 +319,76 @@ def test_a_damaged_billing_state_fails_its_subscription_and_writes_nothing_for_i
         i for i in before if i.subscription == "S003"
     ]
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "shape"), [('"x"', "str"), ("[1, 2]", "list")], ids=["str", "list"]
+)
+@pytest.mark.parametrize(
+    ("table", "key_column", "key", "kind"),
+    [
+        ("subscriptions", "id", "S005", "Subscription"),
+        ("billing_states", "subscription_id", "S017", "BillingState"),
+    ],
+    ids=["subscription", "billing-state"],
+)
+def test_a_row_whose_data_is_not_an_object_fails_its_subscription_only(
+    tmp_path, data, shape, table, key_column, key, kind
+):
+    # A review found {"version": 3, "data": "x"} raising AttributeError out of run_billing,
+    # stopping the whole run, where a damaged row fails its own subscription.
+    path = tmp_path / "s.db"
+    fill(path)
+    bill(path)
+    _damage(path, table, key_column, key, f'{{"version": 3, "data": {data}}}')
+    store = SQLiteStore(path)
+    report = run_billing(store, as_of=date(2026, 4, 1))
+    (failure,) = report.failures
+    assert failure.subscription == key
+    assert isinstance(failure.error, StoredDataError)
+    assert (failure.error.table, failure.error.key) == (table, key)
+    assert str(failure.error).startswith(f"{table} row {key!r}: a stored {kind} cannot be read")
+    assert shape in str(failure.error)
+    assert report.subscriptions == COUNT
+    assert report.invoice_count == COUNT - 1  # every other one is billed
+    assert key not in {i.subscription for i in store.invoices() if i.issued_on == date(2026, 4, 1)}
+    store.close()
+
+
+# -- the run's arguments -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize(
+    ("batch_size", "shown"),
+    [(2**63, "9223372036854775808"), (10**30, "1" + "0" * 30), (1_000_001, "1000001"),
+     (0, "0"), (-1, "-1")],
+    ids=["2-to-the-63", "10-to-the-30", "above-a-million", "zero", "negative"],
+)  # fmt: skip
+def test_run_billing_takes_a_batch_size_from_1_to_a_million(tmp_path, kind, batch_size, shown):
+    # A review found batch_size=2**63 raising OverflowError on SQLite.
+    store = _store(kind, tmp_path)
+    store.save_catalog(CATALOG)
+    store.save_subscription(_subscription("S1", AS_OF))
+    with pytest.raises(InvalidArgumentError) as refused:
+        run_billing(store, as_of=AS_OF, batch_size=batch_size)
+    assert str(refused.value) == f"batch_size={shown} must be an int from 1 to 1000000"
+    assert store.invoices() == []
+    assert run_billing(store, as_of=AS_OF, batch_size=MAX_BATCH_SIZE).invoice_count == 1
+
+
+@pytest.mark.parametrize("report", ["x", None, 3], ids=["str", "none", "int"])
+def test_invoices_of_run_takes_a_bill_run_report(report):
+    # A review found invoices_of_run(store, "x") raising AttributeError.
+    with pytest.raises(InvalidTypeError) as refused:
+        invoices_of_run(MemoryStore(), report)
+    assert str(refused.value) == f"report={report!r} must be a BillRunReport (from run_billing)"
+
+
+def test_invoices_of_run_takes_a_store():
+    report = run_billing(MemoryStore(), as_of=AS_OF)
+    with pytest.raises(InvalidTypeError, match=r"^store='x' must be a Store"):
+        invoices_of_run("x", report)
 
 
 # -- a run that bills nothing writes nothing ----------------------------------------------------

@@ -37,10 +37,20 @@ from subbill import (
     Subscription,
     bill_subscription,
 )
+from subbill.billing import BillingState
+from subbill.catalog import Catalog
 from subbill.customers import Customer, CustomerKind
 from subbill.decisions import Refused, RefusedError
 from subbill.discounts import Forever, ForMonths, ForPeriods, Once
-from subbill.errors import InvalidDateError, InvalidStateError, StorageError
+from subbill.errors import (
+    InvalidArgumentError,
+    InvalidDateError,
+    InvalidStateError,
+    InvalidTypeError,
+    OutOfBoundsError,
+    StorageError,
+)
+from subbill.invoices import Invoice
 from subbill.licenses import renew, renewal_form
 from subbill.payments import Card, Wallet
 from subbill.periods import AfterDays, AfterMonths, Immediately, OnDate
@@ -379,6 +389,31 @@ class StoresAgree(RuleBasedStateMachine):
             return True
 
         self.each(fail)
+
+    @rule(data=st.data(), bad=st.sampled_from([None, "x", 3, START]))
+    def a_value_of_the_wrong_type_is_refused_alike(self, data, bad):
+        # Both stores refuse it with the same typed error, and neither writes anything.
+        write = data.draw(st.sampled_from(sorted(BAD_WRITES)))
+        call, name, expected = BAD_WRITES[write]
+        if expected == "a non-empty str" and isinstance(bad, str):
+            return  # any text is an id
+        invoices = self.stores[0].invoices()
+        if write.startswith("add_payment") and not (
+            invoices and self.stores[0].payments(invoices[0].number)
+        ):
+            return  # the call reads what it needs for its other argument first
+        if write == "append_ledger-item":  # the bad entry comes after those stored
+            name = f"entries[{len(self.stores[0].load_ledger().entries)}]"
+
+        def refuse(store):
+            before = snapshot(store)
+            with pytest.raises(InvalidTypeError) as refused:
+                call(store, bad)
+            assert snapshot(store) == before
+            return str(refused.value)
+
+        assert self.each(refuse).startswith(f"{name}=")
+        event("a value of the wrong type refused alike")
 
     @invariant()
     def stores_agree(self):
@@ -933,3 +968,200 @@ def test_every_duration_and_billing_start_reads_back_from_either_version(lines, 
     version_1 = {"version": 1, "data": _as_version_1(json.loads(text)["data"])}
     assert '"type"' not in json.dumps(version_1)
     assert from_document(version_1, PaymentLink) == link
+
+
+# -- what a store accepts: typed values only, refused alike by both stores -------------------
+
+#: Each write of a store, called with a bad value; the argument it names; what it expects.
+BAD_WRITES = {
+    "save_catalog": (lambda s, bad: s.save_catalog(bad), "catalog", "a Catalog"),
+    "save_subscription": (
+        lambda s, bad: s.save_subscription(bad),
+        "subscription",
+        "a Subscription",
+    ),
+    "save_billing_state": (
+        lambda s, bad: s.save_billing_state("S1", bad),
+        "state",
+        "a BillingState",
+    ),
+    "save_billing_state-id": (
+        lambda s, bad: s.save_billing_state(bad, s.get_billing_state("S1")),
+        "subscription_id",
+        "a non-empty str",
+    ),
+    "add_invoice": (lambda s, bad: s.add_invoice(bad), "invoice", "an Invoice"),
+    "save_invoice": (lambda s, bad: s.save_invoice(bad), "invoice", "an Invoice"),
+    "add_payment": (
+        lambda s, bad: s.add_payment(s.invoices()[0].number, bad),
+        "payment",
+        "a Payment",
+    ),
+    "add_payment-number": (
+        lambda s, bad: s.add_payment(bad, s.payments(s.invoices()[0].number)[0]),
+        "invoice_number",
+        "a non-empty str",
+    ),
+    "save_quote": (lambda s, bad: s.save_quote(bad), "quote", "a Quote"),
+    "append_ledger": (lambda s, bad: s.append_ledger(bad), "entries", "a list of LedgerEntry"),
+    "append_ledger-item": (
+        lambda s, bad: s.append_ledger([*s.load_ledger().entries, bad]),
+        "entries[1]",
+        "a LedgerEntry",
+    ),
+    "save_license_account": (
+        lambda s, bad: s.save_license_account(bad),
+        "account",
+        "a LicenseAccount",
+    ),
+    "save_customer": (lambda s, bad: s.save_customer(bad), "customer", "a Customer"),
+    "add_order": (lambda s, bad: s.add_order(bad), "order", "a SalesOrder"),
+    "save_wallet": (lambda s, bad: s.save_wallet(bad), "wallet", "a Wallet"),
+}
+
+
+def _store_of(kind, tmp_path):
+    return MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "s.db")
+
+
+#: The bad values each write is given: an id is refused when it is not text ("x" is one).
+BAD_VALUES = [
+    (write, bad)
+    for write in BAD_WRITES
+    for bad in ((None, 3) if BAD_WRITES[write][2] == "a non-empty str" else (None, "x", 3))
+]
+
+
+@pytest.mark.parametrize(
+    ("write", "bad"), BAD_VALUES, ids=[f"{write}-{bad!r}" for write, bad in BAD_VALUES]
+)
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_store_refuses_a_value_of_the_wrong_type_and_writes_nothing(tmp_path, kind, write, bad):
+    # A review found SQLiteStore.save_catalog(None) stored (every later bill run failed
+    # reading it), "x" accepted as a catalog, a billing state, ledger entries or a payment
+    # (MemoryStore kept the garbage too), and the other writes raising AttributeError.
+    store = fill_every_table(_store_of(kind, tmp_path), CATALOG, on=START)
+    call, name, expected = BAD_WRITES[write]
+    before = snapshot(store)
+    with pytest.raises(InvalidTypeError) as refused:
+        call(store, bad)
+    assert str(refused.value) == f"{name}={bad!r} must be {expected}"
+    assert (refused.value.name, refused.value.value) == (name, bad)
+    assert snapshot(store) == before
+    assert run_billing(store, as_of=START).is_complete  # the store still bills
+    if kind == "sqlite":
+        store.close()
+
+
+def test_a_catalog_of_none_is_refused_so_bill_runs_keep_reading_the_store(tmp_path):
+    store = SQLiteStore(tmp_path / "s.db")
+    store.save_catalog(CATALOG)
+    with pytest.raises(InvalidTypeError, match=r"^catalog=None must be a Catalog$"):
+        store.save_catalog(None)
+    assert store.load_catalog() == CATALOG
+    store.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize(
+    ("limit", "shown"),
+    [(10**30, "1" + "0" * 30), (-1, "-1"), (0, "0"), (1_000_001, "1000001")],
+    ids=["huge", "negative", "zero", "above-a-million"],
+)
+def test_subscription_ids_after_takes_a_limit_from_1_to_a_million(tmp_path, kind, limit, shown):
+    # A review found limit=10**30 raising OverflowError and limit=-1 returning every id.
+    store = _store_of(kind, tmp_path)
+    for number in range(3):
+        store_subscription_numbered(store, number)
+    with pytest.raises(InvalidArgumentError) as refused:
+        store.subscription_ids_after(None, limit=limit)
+    assert str(refused.value) == f"limit={shown} must be an int from 1 to 1000000"
+    assert store.subscription_ids_after(None, limit=1_000_000) == ["S0", "S1", "S2"]
+    assert store.subscription_ids_after("S0", limit=1) == ["S1"]
+    with pytest.raises(InvalidTypeError, match=r"^after=3 must be a str or None$"):
+        store.subscription_ids_after(3, limit=1)
+    if kind == "sqlite":
+        store.close()
+
+
+def store_subscription_numbered(store, number):
+    store.save_subscription(
+        Subscription.create(
+            id=f"S{number}", customer="C", catalog=CATALOG, plan="pro", start=START
+        )
+    )
+
+
+_SECONDS = "must be a number of seconds (int or float)"
+_BOUNDS = "must be more than 0 and at most 3600 seconds"
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"numbering": "x"}, InvalidTypeError, "numbering='x' must be an InvoiceNumbering or None"),
+        ({"timeout": "x"}, InvalidTypeError, f"timeout='x' {_SECONDS}"),
+        ({"timeout": True}, InvalidTypeError, f"timeout=True {_SECONDS}"),
+        ({"timeout": 1e308}, OutOfBoundsError, f"timeout=1e+308 {_BOUNDS}"),
+        ({"timeout": -1}, OutOfBoundsError, f"timeout=-1 {_BOUNDS}"),
+        ({"timeout": 0}, OutOfBoundsError, f"timeout=0 {_BOUNDS}"),
+        ({"timeout": float("nan")}, OutOfBoundsError, f"timeout=nan {_BOUNDS}"),
+        ({"timeout": 3601}, OutOfBoundsError, f"timeout=3601 {_BOUNDS}"),
+        ({"read_only": "yes"}, InvalidTypeError, "read_only='yes' must be a bool"),
+        ({"create": None}, InvalidTypeError, "create=None must be a bool"),
+    ],
+    ids=[
+        "numbering-str", "timeout-str", "timeout-bool", "timeout-huge", "timeout-negative",
+        "timeout-zero", "timeout-nan", "timeout-above-an-hour", "read-only-str", "create-none",
+    ],
+)  # fmt: skip
+def test_sqlite_store_options_are_typed_and_bounded_and_nothing_is_created(
+    tmp_path, options, error, message
+):
+    # A review found timeout="x" raising TypeError, 1e308 OverflowError, -1 accepted.
+    path = tmp_path / "s.db"
+    with pytest.raises(error) as refused:
+        SQLiteStore(path, **options)
+    assert str(refused.value) == message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_store_takes_a_timeout_of_seconds_as_an_int_or_a_float(tmp_path):
+    for timeout in (0.5, 3600, 1):
+        store = SQLiteStore(tmp_path / "s.db", timeout=timeout)
+        assert store.timeout == timeout
+        store.close()
+
+
+@pytest.mark.parametrize("path", [123, None, b"s.db", 1.5], ids=["int", "none", "bytes", "float"])
+def test_a_sqlite_store_path_is_a_str_or_a_path_and_nothing_is_created(tmp_path, monkeypatch, path):
+    # A review found SQLiteStore(123) creating a file named "123".
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidTypeError) as refused:
+        SQLiteStore(path)
+    assert str(refused.value) == f"path={path!r} must be a str or an os.PathLike (a Path)"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_memory_store_refuses_a_numbering_that_is_not_one():
+    with pytest.raises(InvalidTypeError) as refused:
+        MemoryStore(numbering="x")
+    assert str(refused.value) == "numbering='x' must be an InvoiceNumbering or None"
+
+
+@pytest.mark.parametrize(
+    "data", ['"x"', "[1, 2]", "3", "null", "true"], ids=["str", "list", "int", "null", "bool"]
+)
+@pytest.mark.parametrize(
+    "kind",
+    [Catalog, Subscription, BillingState, Invoice, Payment, LicenseAccount, PaymentLink],
+    ids=lambda kind: kind.__name__,
+)
+@pytest.mark.parametrize("version", [1, 2, FORMAT_VERSION])
+def test_a_document_whose_data_is_not_an_object_is_stored_data_error(kind, data, version):
+    # A review found {"version": 3, "data": "x"} raising AttributeError out of codec.loads.
+    text = f'{{"version": {version}, "data": {data}}}'
+    with pytest.raises(StoredDataError) as damaged:
+        loads(text, kind, table="t", key="K1")
+    assert (damaged.value.table, damaged.value.key) == ("t", "K1")
+    assert str(damaged.value).startswith(f"t row 'K1': a stored {kind.__name__} cannot be read")

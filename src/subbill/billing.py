@@ -38,7 +38,15 @@ from typing import Any
 import attrs
 
 from subbill._records import slot_setters
-from subbill._validate import brief, check_items, check_text, enum_of, items_of, to_tuple
+from subbill._validate import (
+    brief,
+    check_count,
+    check_items,
+    check_text,
+    enum_of,
+    items_of,
+    to_tuple,
+)
 from subbill.charges import OneTimeCharge, RecurringCharge
 from subbill.discounts import (
     AppliedDiscount,
@@ -1544,16 +1552,32 @@ def bill_run(
     ``executor`` (e.g. a ``ProcessPoolExecutor``), chunks of ``chunk_size`` are billed in
     parallel, at most ``max_pending`` chunks ahead of the consumer; the results are the same
     as without it, in the same order.
-    """
+
+    ``chunk_size`` and ``max_pending`` are 1 to 1,000,000, with an executor or without.
+    Being a generator, it checks its arguments when the first result is asked for:
+
+    >>> next(bill_run(5, as_of=date(2026, 3, 1)))
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: items=5 must be an iterable of ChargePlans or (ChargePlan, BillingState) pairs
+    """  # noqa: E501  (the doctest shows the whole message)
     check_date("as_of", as_of)
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise InvalidTypeError(
+            "items", brief(items), "an iterable of ChargePlans or (ChargePlan, BillingState) pairs"
+        )
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise InvalidTypeError(
+            "executor",
+            brief(executor),
+            "an Executor (an object with submit(), e.g. a ProcessPoolExecutor) or None",
+        )
+    check_count("chunk_size", chunk_size, minimum=1, maximum=1_000_000)
+    check_count("max_pending", max_pending, minimum=1, maximum=1_000_000)
     if executor is None:
         for item in items:
             yield _bill_one(item, as_of)
         return
-    if chunk_size < 1 or max_pending < 1:
-        raise InvalidArgumentError(
-            f"chunk_size={chunk_size} and max_pending={max_pending} must be >= 1"
-        )
     iterator = iter(items)
     pending: collections.deque[Any] = collections.deque()
     while True:

@@ -11,7 +11,7 @@ Commands::
     subbill catalog load FILE [--db DB]             validate and save the catalog
     subbill subscriptions load FILE [--db DB]       create and save subscriptions
     subbill accounts load FILE [--db DB]            save licence accounts
-    subbill bill-run [--as-of DATE] [--locale L] [--db DB]
+    subbill bill-run [--as-of DATE] [--batch-size N] [--locale L] [--db DB]
                                                     bill every subscription up to a date
     subbill renewals [--as-of DATE] [--locale L] [--db DB]
                                                     the licence renewal dashboard
@@ -83,6 +83,7 @@ from subbill.decisions import RefusedError
 from subbill.errors import InputError, InvalidStateError, SubbillError
 from subbill.l10n import (
     checkout_text,
+    count_words,
     dashboard_text,
     format_date,
     format_money,
@@ -107,7 +108,13 @@ from subbill.payments import InvalidCardError, PaymentMethod, payment_method_fro
 from subbill.portal import PortalOverview, Ticket, portal_overview
 from subbill.quotes import Checkout, PaymentLink, Purchase, Quote, checkout, purchase
 from subbill.renewals import renewal_dashboard
-from subbill.service import run_billing, store_purchase
+from subbill.service import (
+    DEFAULT_BATCH_SIZE,
+    MAX_BATCH_SIZE,
+    BillRunReport,
+    run_billing,
+    store_purchase,
+)
 from subbill.storage.protocols import Store
 from subbill.storage.sqlite import SQLiteStore
 from subbill.subscriptions import Subscription, check_replacement
@@ -514,6 +521,7 @@ def _progress_bar(total: int) -> tqdm[Any]:
 def _bill_run(args: argparse.Namespace) -> int:
     # No catalog is needed for subscriptions bought from payment links and quotes; a
     # catalog subscription in a store without one is reported as not billed.
+    locale = args.locale
     with _store(args.db) as store, _progress_bar(store.subscription_count()) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -521,33 +529,57 @@ def _bill_run(args: argparse.Namespace) -> int:
                 bar.reset(total=total)
             bar.update(done - bar.n)
 
-        report = run_billing(store, as_of=args.as_of, on_progress=progress)
-    print(
-        f"Billed {report.subscriptions - len(report.failures)} subscriptions as of "
-        f"{args.as_of.isoformat()}: {report.invoice_count} invoices created"
-        + _numbers_range(report.first_number, report.last_number)
-    )
+        report = run_billing(
+            store, as_of=args.as_of, batch_size=args.batch_size, on_progress=progress
+        )
+    print(_bill_run_summary(report, locale=locale))
     for currency in sorted(report.total):
-        print(f"Total {currency}: {format_money(report.total[currency], locale=args.locale)}")
+        amount = format_money(report.total[currency], locale=locale)
+        print(phrase("bill_run", "total", locale=locale, currency=currency, amount=amount))
     if report.is_complete:
         return 0
-    print(f"{len(report.failures)} subscriptions could not be billed.")
+    failed = len(report.failures)
+    print(count_words(failed, "subscription_not_billed", "subscriptions_not_billed", locale=locale))
     for failure in report.failures:
         _error(
             f"subscription {failure.subscription!r} was not billed: "
-            f"{_message(failure.error, locale=args.locale)}",
+            f"{_message(failure.error, locale=locale)}",
             FAILURE,
         )
     return FAILURE
 
 
-def _numbers_range(first: str | None, last: str | None) -> str:
-    """`` (F-1 to F-9).``, `` (F-1).`` or ``.``: the end of the bill-run summary."""
+def _bill_run_summary(report: BillRunReport, *, locale: str) -> str:
+    """The first line of ``subbill bill-run``: what the run looked at and what it created.
+
+    « Bill run as of April 1, 2026: 2 subscriptions looked at, 2 invoices created
+    (F-2026-000001 to F-2026-000002). » Every subscription the run looked at is counted,
+    billed or not (one with nothing due, or one that could not be billed, too); the numbers
+    are the first and last it issued.
+    """
+    first, last = report.first_number, report.last_number
     if first is None or last is None:
-        return "."
-    if first == last:
-        return f" ({first})."
-    return f" ({first} to {last})."
+        numbers = ""
+    elif first == last:
+        numbers = phrase("bill_run", "one_number", locale=locale, first=first)
+    else:
+        numbers = phrase("bill_run", "numbers", locale=locale, first=first, last=last)
+    return phrase(
+        "bill_run",
+        "summary",
+        locale=locale,
+        day=format_date(report.as_of, locale=locale),
+        subscriptions=count_words(
+            report.subscriptions,
+            "subscription_looked_at",
+            "subscriptions_looked_at",
+            locale=locale,
+        ),
+        invoices=count_words(
+            report.invoice_count, "invoice_created", "invoices_created", locale=locale
+        ),
+        numbers=numbers,
+    )
 
 
 def _renewals(args: argparse.Namespace) -> int:
@@ -1298,6 +1330,14 @@ def _parser() -> _Parser:
 
     bill = commands.add_parser(
         "bill-run", parents=[as_of, db, locale], help="bill every subscription up to a date"
+    )
+    bill.add_argument(
+        "--batch-size",
+        type=_whole_argument(MAX_BATCH_SIZE),
+        default=DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help=f"subscriptions billed and saved per transaction, 1 to {MAX_BATCH_SIZE} (default: "
+        f"{DEFAULT_BATCH_SIZE}); a run stopped midway keeps every batch it committed",
     )
     bill.set_defaults(run=_bill_run)
 

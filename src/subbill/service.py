@@ -29,7 +29,7 @@ from typing import Final
 
 import attrs
 
-from subbill._validate import check_count
+from subbill._validate import brief, check_count
 from subbill.billing import (
     BillingState,
     BillingTerms,
@@ -50,12 +50,14 @@ from subbill.money import Money
 from subbill.payments import record_credit_note
 from subbill.periods import check_billing_date, check_date
 from subbill.quotes import Purchase, SalesOrder
+from subbill.storage._arguments import MAX_LIMIT
 from subbill.storage.errors import StoredDataError
 from subbill.storage.protocols import Store
 from subbill.subscriptions import Subscription, check_replacement
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "MAX_BATCH_SIZE",
     "BillRunReport",
     "BillingFailure",
     "Correction",
@@ -107,6 +109,8 @@ class BillRunReport:
 
 #: How many subscriptions :func:`run_billing` saves per transaction unless told otherwise.
 DEFAULT_BATCH_SIZE: Final = 500
+#: The most subscriptions :func:`run_billing` takes per transaction (one page of ids).
+MAX_BATCH_SIZE: Final = MAX_LIMIT
 
 
 def _bill_one(
@@ -218,18 +222,19 @@ def run_billing(
     called. ``as_of`` before the date of the last invoice issued is refused
     (:class:`~subbill.errors.InvalidStateError`) before anything is read or written.
 
-    Subscriptions are read, billed and saved in batches of ``batch_size`` (sorted by id),
-    one transaction per batch, each subscription inside its own savepoint: a subscription
-    that cannot be read or billed is undone alone and reported in ``failures``, and the
-    others of its batch are saved. A run killed midway loses at most its open batch (nothing
-    of it is kept, nothing half-written); running again bills what is left, exactly once.
+    Subscriptions are read, billed and saved in batches of ``batch_size`` (1 to
+    :data:`MAX_BATCH_SIZE`; sorted by id), one transaction per batch, each subscription
+    inside its own savepoint: a subscription that cannot be read or billed is undone alone
+    and reported in ``failures``, and the others of its batch are saved. A run killed midway
+    loses at most its open batch (nothing of it is kept, nothing half-written); running
+    again bills what is left, exactly once.
     The ids are paged through, never all held. ``on_progress(done, total)`` is called after
     each subscription's batch is saved (for a progress bar); ``after_each(subscription_id)``
     after each subscription's batch is committed (tests use it to interrupt a run).
     """
     check_billing_date("as_of", as_of)
     _check_store(store)
-    check_count("batch_size", batch_size, minimum=1)
+    check_count("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
     last = store.last_issued_on()
     if last is not None and as_of < last:
         raise InvalidStateError(
@@ -290,7 +295,16 @@ def invoices_of_run(store: Store, report: BillRunReport) -> list[Invoice]:
     Every invoice the run created, when no other run issued invoices at the same time (then
     theirs may stand between). Reads the store's invoices in order: for a script or a test
     that pays what a run just billed, not for a store of millions.
-    """
+
+    >>> from subbill.storage import MemoryStore
+    >>> invoices_of_run(MemoryStore(), "F-2026-000001")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: report='F-2026-000001' must be a BillRunReport (from run_billing)
+    """  # noqa: E501  (the doctest shows the whole message)
+    _check_store(store)
+    if not isinstance(report, BillRunReport):
+        raise InvalidTypeError("report", brief(report), "a BillRunReport (from run_billing)")
     if report.first_number is None:
         return []
     found: list[Invoice] = []

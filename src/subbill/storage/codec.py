@@ -36,6 +36,7 @@ import attrs
 import cattrs
 from cattrs.v import format_exception
 
+from subbill._validate import brief
 from subbill.decisions import Allowed, Refused
 from subbill.discounts import Duration, DurationKind, Forever, ForMonths, ForPeriods, Once
 from subbill.errors import SubbillError
@@ -237,9 +238,16 @@ def from_document(
 ) -> _T:
     """Read a value object of ``kind`` back from its document (validated again).
 
-    A document that cannot be read raises :class:`StoredDataError` naming ``table`` and
-    ``key`` (the row it came from) when they are given.
-    """
+    A document that cannot be read (an unknown version, ``data`` that is not a JSON object,
+    a field of the wrong shape…) raises :class:`StoredDataError` naming ``table`` and
+    ``key`` (the row it came from) when they are given, never a raw Python error.
+
+    >>> from subbill.billing import BillingState
+    >>> from_document({"version": 3, "data": "x"}, BillingState, table="billing_states", key="S1")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.StoredDataError: billing_states row 'S1': a stored BillingState cannot be read back: data='x' (a str) must be a JSON object
+    """  # noqa: E501  (the doctest shows the whole message)
     version = document.get("version") if isinstance(document, dict) else None
     reader = _READERS.get(version) if type(version) is int else None
     if reader is None:
@@ -252,13 +260,16 @@ def from_document(
         )
     try:
         data = document["data"]
+        if not isinstance(data, dict):  # every value object is stored as a JSON object
+            raise TypeError(f"data={_shape(data)} must be a JSON object")
         if isinstance(version, int) and version < _RULE_DROPPED:
             data = _without_line_rules(data)
         return reader.structure(data, kind)
     except (
         cattrs.BaseValidationError,
         SubbillError,
-        KeyError,
+        LookupError,
+        AttributeError,  # a hook given a value of another shape than the one it reads
         TypeError,
         ValueError,
         ArithmeticError,
@@ -269,6 +280,13 @@ def from_document(
             table=table,
             key=key,
         ) from None
+
+
+def _shape(data: object) -> str:
+    """What a document's ``data`` is, shortly: ``'x' (a str)``, ``a list of 2 items``."""
+    if isinstance(data, list):
+        return f"a list of {len(data)} items"
+    return f"{brief(data)!r} (a {type(data).__name__})"
 
 
 def _reasons(error: Exception) -> str:

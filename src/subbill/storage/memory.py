@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from subbill._validate import check_items
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
 from subbill.customers import Customer
@@ -22,6 +23,7 @@ from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.payments import Wallet
 from subbill.quotes import Quote, SalesOrder
+from subbill.storage._arguments import check_after, check_key, check_limit, check_numbering, checked
 from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import next_number
 from subbill.subscriptions import Subscription
@@ -36,7 +38,7 @@ class MemoryStore:
     """A :class:`~subbill.storage.protocols.Store` held in memory."""
 
     def __init__(self, *, numbering: InvoiceNumbering | None = None) -> None:
-        self.numbering = numbering or InvoiceNumbering()
+        self.numbering = check_numbering(numbering)
         self._tables: dict[str, Any] = {
             "catalog": None,
             "subscriptions": {},
@@ -135,7 +137,7 @@ class MemoryStore:
 
     def save_catalog(self, catalog: Catalog) -> None:
         """Replace the catalog."""
-        self._set("catalog", catalog)
+        self._set("catalog", checked("catalog", catalog, Catalog))
 
     # -- subscriptions and billing states ------------------------------------------------
 
@@ -146,6 +148,7 @@ class MemoryStore:
 
     def save_subscription(self, subscription: Subscription) -> None:
         """Insert or replace a subscription."""
+        checked("subscription", subscription, Subscription)
         self._put("subscriptions", subscription.id, subscription)
 
     def subscription_ids(self) -> list[str]:
@@ -158,6 +161,8 @@ class MemoryStore:
 
     def subscription_ids_after(self, after: str | None, *, limit: int) -> list[str]:
         """The next ``limit`` subscription ids after ``after`` (from the first if ``None``)."""
+        check_after(after)
+        check_limit(limit)
         ids = sorted(self._tables["subscriptions"])
         start = 0 if after is None else bisect.bisect_right(ids, after)
         return ids[start : start + limit]
@@ -169,7 +174,8 @@ class MemoryStore:
 
     def save_billing_state(self, subscription_id: str, state: BillingState) -> None:
         """Insert or replace a billing state."""
-        self._put("states", subscription_id, state)
+        check_key("subscription_id", subscription_id)
+        self._put("states", subscription_id, checked("state", state, BillingState))
 
     # -- invoices and payments -----------------------------------------------------------
 
@@ -192,6 +198,7 @@ class MemoryStore:
 
     def add_invoice(self, invoice: Invoice) -> None:
         """Add a numbered invoice; its number must be new."""
+        checked("invoice", invoice, Invoice)
         if invoice.number is None:
             raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
         if invoice.number in self._tables["invoices"]:
@@ -200,6 +207,7 @@ class MemoryStore:
 
     def save_invoice(self, invoice: Invoice) -> None:
         """Replace a stored invoice."""
+        checked("invoice", invoice, Invoice)
         if invoice.number not in self._tables["invoices"]:
             raise InvalidArgumentError(f"invoice number={invoice.number!r} is not stored")
         self._put("invoices", invoice.number, invoice)
@@ -219,6 +227,8 @@ class MemoryStore:
 
     def add_payment(self, invoice_number: str, payment: Payment) -> None:
         """Record a payment for ``invoice_number``."""
+        check_key("invoice_number", invoice_number)
+        checked("payment", payment, Payment)
         self._put(
             "payments", invoice_number, [*self._tables["payments"].get(invoice_number, ()), payment]
         )
@@ -236,7 +246,7 @@ class MemoryStore:
 
     def save_quote(self, quote: Quote) -> None:
         """Insert or replace a quote."""
-        self._put("quotes", quote.id, quote)
+        self._put("quotes", checked("quote", quote, Quote).id, quote)
 
     def quote_ids(self) -> list[str]:
         """Every quote id, sorted."""
@@ -250,10 +260,12 @@ class MemoryStore:
 
     def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
         """Append ledger entries."""
-        self._set("ledger", [*self._tables["ledger"], *entries])
+        added = check_items("entries", entries, LedgerEntry)
+        self._set("ledger", [*self._tables["ledger"], *added])
 
     def save_license_account(self, account: LicenseAccount) -> None:
         """Insert or replace the account of ``(customer, product, start)``."""
+        checked("account", account, LicenseAccount)
         self._put("accounts", (account.customer, account.product, account.start), account)
 
     def license_accounts(self) -> list[LicenseAccount]:
@@ -269,7 +281,7 @@ class MemoryStore:
 
     def save_customer(self, customer: Customer) -> None:
         """Insert or replace a customer."""
-        self._put("customers", customer.id, customer)
+        self._put("customers", checked("customer", customer, Customer).id, customer)
 
     def customer_ids(self) -> list[str]:
         """Every customer id, sorted."""
@@ -282,6 +294,7 @@ class MemoryStore:
 
     def add_order(self, order: SalesOrder) -> None:
         """Add an order; its reference must be new."""
+        checked("order", order, SalesOrder)
         key = order.reference or order.id
         if key in self._tables["orders"]:
             raise InvalidArgumentError(f"an order with reference={key!r} already exists")
@@ -302,4 +315,4 @@ class MemoryStore:
 
     def save_wallet(self, wallet: Wallet) -> None:
         """Insert or replace the wallet of ``wallet.customer``."""
-        self._put("wallets", wallet.customer, wallet)
+        self._put("wallets", checked("wallet", wallet, Wallet).customer, wallet)

@@ -27,6 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+from subbill._validate import check_items
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
 from subbill.customers import Customer
@@ -35,6 +36,16 @@ from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.payments import Wallet
 from subbill.quotes import Quote, SalesOrder
+from subbill.storage._arguments import (
+    check_after,
+    check_flag,
+    check_key,
+    check_limit,
+    check_numbering,
+    check_path,
+    check_timeout,
+    checked,
+)
 from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import next_number
 from subbill.storage.codec import dumps, loads
@@ -127,10 +138,12 @@ class SQLiteStore:
         read_only: bool = False,
         create: bool = True,
     ) -> None:
-        self.path = str(path)
-        self.numbering = numbering or InvoiceNumbering()
-        self.timeout = timeout
-        self.read_only = read_only
+        # Every option is checked before a file is opened (or created).
+        self.path = check_path(path)
+        self.numbering = check_numbering(numbering)
+        self.timeout = check_timeout(timeout)
+        self.read_only = check_flag("read_only", read_only)
+        check_flag("create", create)
         self._lock = threading.RLock()
         self._nesting = Nesting()
         self._schema = SCHEMA_VERSION
@@ -138,7 +151,7 @@ class SQLiteStore:
             if read_only or not create:
                 # mode=rw: a missing file is an error, never created empty.
                 mode = "ro" if read_only else "rw"
-                uri = Path(path).resolve().as_uri() + f"?mode={mode}"
+                uri = Path(self.path).resolve().as_uri() + f"?mode={mode}"
                 self._connection = sqlite3.connect(
                     uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
                 )
@@ -353,6 +366,7 @@ class SQLiteStore:
 
     def save_catalog(self, catalog: Catalog) -> None:
         """Replace the catalog."""
+        checked("catalog", catalog, Catalog)
         self._write(
             "INSERT OR REPLACE INTO catalog (id, document) VALUES (1, ?)", (dumps(catalog),)
         )
@@ -366,6 +380,7 @@ class SQLiteStore:
 
     def save_subscription(self, subscription: Subscription) -> None:
         """Insert or replace a subscription."""
+        checked("subscription", subscription, Subscription)
         self._write(
             "INSERT OR REPLACE INTO subscriptions (id, customer, document) VALUES (?, ?, ?)",
             (subscription.id, subscription.customer, dumps(subscription)),
@@ -381,6 +396,8 @@ class SQLiteStore:
 
     def subscription_ids_after(self, after: str | None, *, limit: int) -> list[str]:
         """The next ``limit`` subscription ids after ``after`` (from the first if ``None``)."""
+        check_after(after)
+        check_limit(limit)
         if after is None:
             return self._all("SELECT id FROM subscriptions ORDER BY id LIMIT ?", (limit,))
         return self._all(
@@ -396,6 +413,8 @@ class SQLiteStore:
 
     def save_billing_state(self, subscription_id: str, state: BillingState) -> None:
         """Insert or replace a billing state."""
+        check_key("subscription_id", subscription_id)
+        checked("state", state, BillingState)
         self._write(
             "INSERT OR REPLACE INTO billing_states (subscription_id, document) VALUES (?, ?)",
             (subscription_id, dumps(state)),
@@ -435,6 +454,7 @@ class SQLiteStore:
 
     def add_invoice(self, invoice: Invoice) -> None:
         """Add a numbered invoice; its number must be new."""
+        checked("invoice", invoice, Invoice)
         if invoice.number is None:
             raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
         parameters = (
@@ -463,6 +483,7 @@ class SQLiteStore:
 
     def save_invoice(self, invoice: Invoice) -> None:
         """Replace a stored invoice."""
+        checked("invoice", invoice, Invoice)
         with self.transaction():
             cursor = self._execute(
                 "UPDATE invoices SET document = ? WHERE number = ?",
@@ -489,6 +510,8 @@ class SQLiteStore:
 
     def add_payment(self, invoice_number: str, payment: Payment) -> None:
         """Record a payment for ``invoice_number``."""
+        check_key("invoice_number", invoice_number)
+        checked("payment", payment, Payment)
         self._write(
             "INSERT INTO payments (invoice_number, document) VALUES (?, ?)",
             (invoice_number, dumps(payment)),
@@ -511,6 +534,7 @@ class SQLiteStore:
 
     def save_quote(self, quote: Quote) -> None:
         """Insert or replace a quote."""
+        checked("quote", quote, Quote)
         self._write(
             "INSERT OR REPLACE INTO quotes (id, document) VALUES (?, ?)", (quote.id, dumps(quote))
         )
@@ -528,12 +552,14 @@ class SQLiteStore:
 
     def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
         """Append ledger entries."""
+        added = check_items("entries", entries, LedgerEntry)
         with self.transaction():
-            for entry in entries:
+            for entry in added:
                 self._execute("INSERT INTO ledger (document) VALUES (?)", (dumps(entry),))
 
     def save_license_account(self, account: LicenseAccount) -> None:
         """Insert or replace the account of ``(customer, product, start)``."""
+        checked("account", account, LicenseAccount)
         self._write(
             "INSERT OR REPLACE INTO license_accounts (customer, product, start, document)"
             " VALUES (?, ?, ?, ?)",
@@ -559,6 +585,7 @@ class SQLiteStore:
 
     def save_customer(self, customer: Customer) -> None:
         """Insert or replace a customer."""
+        checked("customer", customer, Customer)
         self._write(
             "INSERT OR REPLACE INTO customers (id, document) VALUES (?, ?)",
             (customer.id, dumps(customer)),
@@ -579,6 +606,7 @@ class SQLiteStore:
 
     def add_order(self, order: SalesOrder) -> None:
         """Add an order; its reference must be new."""
+        checked("order", order, SalesOrder)
         key = order.reference or order.id
         with self.transaction():
             if self._one("SELECT reference FROM orders WHERE reference = ?", (key,)):
@@ -611,6 +639,7 @@ class SQLiteStore:
 
     def save_wallet(self, wallet: Wallet) -> None:
         """Insert or replace the wallet of ``wallet.customer``."""
+        checked("wallet", wallet, Wallet)
         self._write(
             "INSERT OR REPLACE INTO wallets (customer, document) VALUES (?, ?)",
             (wallet.customer, dumps(wallet)),
