@@ -294,16 +294,9 @@ def mix_run(count: int, plain_count: int, workers: int) -> MixRun:
     finally:
         if pool is not None:
             pool.shutdown()
-    return MixRun(
-        plain=plain,
-        workers=workers,
-        seconds=seconds,
-        invoices=invoices,
-        lines=lines,
-        total=total,
-        rss=peak_rss(),
-        workers_rss=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    )
+    # Forked workers are this process's children: RUSAGE_CHILDREN sees their peak RSS.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return MixRun(plain, workers, seconds, invoices, lines, total, peak_rss(), children)
 
 
 class CalendarRun(NamedTuple):
@@ -405,16 +398,8 @@ def calendar_run(count: int, plain_count: int, repeats: int) -> CalendarRun | No
     periods, differing_periods, convention, differing_factors = compare_calendars(
         calendar, ours_inputs, theirs_inputs
     )
-    return CalendarRun(
-        plain=plains,
-        ours=ours_times,
-        theirs=theirs_times,
-        periods=periods,
-        differing_periods=differing_periods,
-        convention=convention,
-        differing_factors=differing_factors,
-        rss=peak_rss(),
-    )
+    compared = (periods, differing_periods, convention, differing_factors)
+    return CalendarRun(plains, ours_times, theirs_times, *compared, peak_rss())
 
 
 def rss_run(path: str) -> tuple[int, int]:

@@ -92,6 +92,39 @@ class Report:
     disagreements: list[str] = field(default_factory=list)
 
 
+def _compared(
+    workload: str,
+    count: int,
+    value: float,
+    unit: str,
+    *,
+    yardstick: tuple[str, float | None],
+    plain: float,
+    rss: str,
+    goal: tuple[str, str] = ("–", "–"),
+    ratio: float | None = None,
+) -> Row:
+    """A row measured against ``yardstick`` (its name and figure): both figures, their ratio
+    (``value`` / the yardstick's unless given), the ``goal`` (target, met or not), and
+    ``value`` divided by the plain reference."""
+    name, measured = yardstick
+    if ratio is None and measured:
+        ratio = value / measured
+    target, met = goal
+    return Row(
+        workload=workload,
+        n=f"{count:,}",
+        figure=_rate(value, unit),
+        yardstick=name,
+        yardstick_figure=_rate(measured, unit),
+        ratio=_ratio(ratio),
+        target=target,
+        met=met,
+        vs_plain=_ratio(value / plain),
+        rss=rss,
+    )
+
+
 def _rate(value: float | None, unit: str) -> str:
     return "–" if value is None else f"{value:,.0f} {unit}"
 
@@ -326,51 +359,41 @@ def bench_mix(args: argparse.Namespace, report: Report, *, single: bool, workers
     rss = _mib(max(r.rss for r in singles))
     if single:
         lines = singles[0].lines
-        report.rows.append(
-            Row(
-                workload=f"mix bench, single process ({lines / max(singles[0].invoices, 1):.1f} "
-                "lines/invoice)",
-                n=f"{count:,}",
-                figure=_rate(lines_per_s, "lines/s"),
-                yardstick="plain reference (1 line/invoice)",
-                yardstick_figure=_rate(plain, "lines/s"),
-                ratio=_ratio(lines_per_s / plain),
-                target="≥ 100,000 lines/s",
-                met=_met(lines_per_s, 100_000),
-                vs_plain=_ratio(lines_per_s / plain),
-                rss=rss,
-            )
+        per_invoice = lines / max(singles[0].invoices, 1)
+        rows = (
+            (
+                f"mix bench, single process ({per_invoice:.1f} lines/invoice)",
+                (lines_per_s, "lines/s", "plain reference (1 line/invoice)"),
+                ("≥ 100,000 lines/s", _met(lines_per_s, 100_000)),
+            ),
+            (
+                "mix bench, single process",
+                (invoices_per_s, "inv/s", "plain reference"),
+                ("–", "–"),
+            ),
         )
-        report.rows.append(
-            Row(
-                workload="mix bench, single process",
-                n=f"{count:,}",
-                figure=_rate(invoices_per_s, "inv/s"),
-                yardstick="plain reference",
-                yardstick_figure=_rate(plain, "inv/s"),
-                ratio=_ratio(invoices_per_s / plain),
-                vs_plain=_ratio(invoices_per_s / plain),
-                rss=rss,
+        for workload, (value, unit, yardstick), goal in rows:
+            row = _compared(
+                workload, count, value, unit, yardstick=(yardstick, plain), plain=plain, rss=rss
             )
-        )
+            row.target, row.met = goal
+            report.rows.append(row)
     if workers:
         rate = _median(r.invoices / r.seconds for r in pairs)
         speedup = _median(s.seconds / p.seconds for s, p in zip(singles, pairs, strict=True))
+        workers_rss = f"{_mib(max(r.rss for r in pairs))} + "
+        workers_rss += f"{_mib(max(r.workers_rss for r in pairs))}/worker"
         report.rows.append(
-            Row(
-                workload="mix bench, 2 worker processes vs 1",
-                n=f"{count:,}",
-                figure=_rate(rate, "inv/s"),
-                yardstick="the same, single process",
-                yardstick_figure=_rate(invoices_per_s, "inv/s"),
-                ratio=_ratio(speedup),
-                target="≥ 1.5×",
-                met=_met(speedup, 1.5),
-                vs_plain=_ratio(rate / plain),
-                rss=(
-                    f"{_mib(max(r.rss for r in pairs))} + "
-                    f"{_mib(max(r.workers_rss for r in pairs))}/worker"
-                ),
+            _compared(
+                "mix bench, 2 worker processes vs 1",
+                count,
+                rate,
+                "inv/s",
+                yardstick=("the same, single process", invoices_per_s),
+                plain=plain,
+                rss=workers_rss,
+                goal=("≥ 1.5×", _met(speedup, 1.5)),
+                ratio=speedup,
             )
         )
         alike = {(r.invoices, r.lines, r.total) for r in singles + pairs}
@@ -409,17 +432,15 @@ def bench_proration(args: argparse.Namespace, report: Report) -> None:
     theirs = run.periods / _median(run.theirs)
     plain = _median(p.rate for p in run.plain)
     report.rows.append(
-        Row(
-            workload="billable_periods (proration_inputs)",
-            n=f"{count:,}",
-            figure=_rate(ours, "periods/s"),
-            yardstick="plain_calendar.billable_periods",
-            yardstick_figure=_rate(theirs, "periods/s"),
-            ratio=_ratio(ours / theirs),
-            target="≥ 3×",
-            met=_met(ours / theirs, 3),
-            vs_plain=_ratio(ours / plain),
+        _compared(
+            "billable_periods (proration_inputs)",
+            count,
+            ours,
+            "periods/s",
+            yardstick=("plain_calendar.billable_periods", theirs),
+            plain=plain,
             rss=_mib(run.rss),
+            goal=("≥ 3×", _met(ours / theirs, 3)),
         )
     )
     if run.differing_periods or run.differing_factors:
