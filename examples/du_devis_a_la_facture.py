@@ -120,7 +120,7 @@ def changer_de_carte(store: SQLiteStore, jour: date) -> None:
     retrait = portefeuille.add(mastercard).delete(
         "pm_visa_4242",
         subscriptions=[a for a in abonnements if a is not None],
-        as_of=jour,
+        on=jour,
         replacement="pm_mc_5454",
     )
     with store.transaction():

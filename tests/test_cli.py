@@ -1123,6 +1123,26 @@ def test_accounts_load_refuses_two_accounts_with_the_same_key(capsys, tmp_path, 
     assert not db.exists()
 
 
+def test_accounts_load_refuses_seats_and_years_beyond_the_bounds(capsys, tmp_path, db):
+    # The review: 10**20 seats for 900 years were loaded; the dashboard then showed the term
+    # of a later account ending in 2925 as « 5/31/25 ».
+    account = {"customer": "A", "product": "TBox", "seats": 10**20, "start": "2025-06-01",
+               "years": 900}  # fmt: skip
+    path = write_json(tmp_path / "comptes.json", {"accounts": [account]})
+    lines = error_lines(*run(capsys, "accounts", "load", path, "--db", db))
+    assert lines == [
+        f"{path}: accounts[0].seats: seats=100000000000000000000 must be at most 10^12 seats",
+        f"{path}: accounts[0].years: years=900 must be at most 99 years",
+    ]
+    assert not db.exists()
+    far = {**account, "seats": 5, "years": 1, "start": "2925-06-01"}
+    path = write_json(tmp_path / "comptes.json", {"accounts": [far]})
+    assert run(capsys, "accounts", "load", path, "--db", db)[0] == 0
+    status, out, err = run(capsys, "renewals", "--as-of", "2926-04-01", "--db", db)
+    assert status == 0, err
+    assert out.splitlines()[-1].split()[3:5] == ["6/1/2925", "5/31/2926"]
+
+
 # -- subbill portal (issue 11) --------------------------------------------------------------------
 
 

@@ -11,7 +11,9 @@ from subbill import InvalidArgumentError, InvalidStateError, InvoiceStatus, Mone
 from subbill.billing import draft_invoice
 from subbill.errors import (
     CurrencyMismatchError,
+    FloatAmountError,
     InvalidAmountError,
+    InvalidQuantityError,
     InvalidTypeError,
     OutOfBoundsError,
 )
@@ -158,6 +160,22 @@ def test_text_and_html():
     assert "1\u202f234,56\xa0€" in text
     assert "Invoice F-2026-000124 (open)" in str(opened)
     assert "<table>" in opened._repr_html_()
+
+
+def test_a_hand_made_line_refuses_a_float_price_as_money_does():
+    # The review: one_time_line("c", "d", 10.0) raised a raw AttributeError.
+    with pytest.raises(FloatAmountError, match=r"^price=10\.0 is a float; pass a str or a Decimal"):
+        one_time_line("c", "d", 10.0)
+    with pytest.raises(InvalidTypeError, match=r"^price='10' must be a Money$"):
+        one_time_line("c", "d", "10")
+    with pytest.raises(FloatAmountError, match=r"^quantity=1\.5 is a float"):
+        one_time_line("c", "d", Money("10", "EUR"), quantity=1.5)
+    with pytest.raises(InvalidQuantityError, match=r"^quantity=-2 must be >= 0$"):
+        one_time_line("c", "d", Money("10", "EUR"), quantity=-2)
+    with pytest.raises(InvalidTypeError, match=r"^kind='one_time' must be a LineKind"):
+        one_time_line("c", "d", Money("10", "EUR"), kind="one_time")
+    line = one_time_line("c", "d", Money("10", "EUR"), quantity=3)
+    assert (line.quantity, line.amount) == (Decimal(3), Money("30.00", "EUR"))
 
 
 # -- issue 10: credit applied, French corrections ------------------------------------------------

@@ -11,18 +11,30 @@ from pathlib import Path
 import pytest
 
 import subbill
-from subbill import MONTHLY, QUARTERLY, Frequency, Money, Period, ProrationBasis, billable_periods
+from subbill import (
+    MONTHLY,
+    QUARTERLY,
+    Frequency,
+    LicenseAccount,
+    Money,
+    Period,
+    ProrationBasis,
+    billable_periods,
+    renewal_dashboard,
+)
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import DocumentKind, InvoiceStatus
 from subbill.l10n import (
     UnknownLocaleError,
     change_text,
+    dashboard_text,
     describe_proration,
     format_date,
     format_factor,
     format_frequency,
     format_money,
     format_period,
+    format_short_date,
     invoice_html,
     invoice_text,
     portal_text,
@@ -127,6 +139,35 @@ def test_describe_whole_period_and_thirty_day_basis():
 def test_format_money_refuses_what_is_not_money_with_a_typed_error(value):
     with pytest.raises(InvalidTypeError, match=r"money=.* must be a Money"):
         format_money(value, locale="fr_FR")
+
+
+def test_the_renderers_refuse_what_they_cannot_render_with_a_typed_error():
+    # The review: each of these raised a raw AttributeError.
+    (first,) = billable_periods(date(2026, 3, 1), as_of=date(2026, 3, 1), frequency=MONTHLY)
+    with pytest.raises(InvalidTypeError, match=r"^price=1\.5 must be a Money"):
+        describe_proration(1.5, first, locale="fr_FR")
+    with pytest.raises(InvalidTypeError, match=r"^billable='x' must be a BillablePeriod"):
+        describe_proration(Money("50", "EUR"), "x", locale="fr_FR")
+    with pytest.raises(InvalidTypeError, match=r"^invoice='x' must be an Invoice"):
+        invoice_text("x", locale="fr_FR")
+    with pytest.raises(InvalidTypeError, match=r"^invoice='x' must be an Invoice"):
+        invoice_html("x", locale="fr_FR")
+    with pytest.raises(InvalidTypeError, match=r"^period='x' must be a Period"):
+        format_period("x", locale="fr_FR")
+
+
+def test_the_renewal_dashboard_writes_years_with_four_digits():
+    # The review: a term from 1 June 2925 showed « Start 6/1/25  End 5/31/25 » in English.
+    term = LicenseAccount(customer="ACME", product="TBox", seats=5, start=date(2925, 6, 1),
+                          years=1)  # fmt: skip
+    board = renewal_dashboard([term], as_of=date(2926, 4, 1))
+    (row,) = dashboard_text(board, locale="en_US").splitlines()[-1:]
+    assert row.split()[3:5] == ["6/1/2925", "5/31/2926"]
+    (row,) = dashboard_text(board, locale="fr_FR").splitlines()[-1:]
+    assert row.split()[3:5] == ["01/06/2925", "31/05/2926"]
+    assert format_short_date(date(2026, 2, 28), locale="en_US") == "2/28/2026"
+    assert format_short_date(date(2026, 2, 28), locale="fr_FR") == "28/02/2026"
+    assert format_short_date(date(2026, 2, 28), locale="de_DE") == "28.02.2026"
 
 
 # -- words looked up by (kind, code); every value people see has words (issue 11) --------------

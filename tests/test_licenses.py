@@ -16,8 +16,9 @@ from subbill import (
     renewal_dashboard,
     renewal_status,
 )
+from subbill.errors import InputError, InvalidTypeError, OutOfBoundsError
 from subbill.l10n import knows_refusal, label, refusal_text
-from subbill.licenses import EntryKind, SeatRule, add_seats, renewal_form
+from subbill.licenses import EntryKind, SeatRule, When, add_seats, renewal_form
 from subbill.periods import add_months
 from subbill.renewals import RenewalStatus
 from tests.builders import account
@@ -305,6 +306,65 @@ def test_grants_only_through_grant():
         LicenseLedger().move(
             EntryKind.GRANT, source="R", target="X", product="TBox", licence_years=3, on=D
         )
+
+
+def test_a_grant_through_move_is_refused_in_plain_words():
+    # The review: the message read « use grant() to bring licence-licence_years in ».
+    with pytest.raises(InvalidArgumentError) as caught:
+        LicenseLedger().move(
+            EntryKind.GRANT, source="R", target="X", product="TBox", licence_years=3, on=D
+        )
+    assert str(caught.value) == "kind=grant has no source: use grant() to bring licence-years in"
+
+
+def test_the_verbs_refuse_what_is_not_an_account_or_a_ledger_with_a_typed_error():
+    # The review: each raised a raw AttributeError.
+    ledger = pools()
+    with pytest.raises(InvalidTypeError, match=r"^account='x' must be a LicenseAccount$"):
+        renew("x", years=1, ledger=ledger, pool="Revendeur Ouest", on=D)
+    with pytest.raises(InvalidTypeError, match=r"^ledger='x' must be a LicenseLedger$"):
+        renewal_form(acme(), years=1, ledger="x", pool="Revendeur Ouest", on=D)
+    with pytest.raises(InvalidTypeError, match=r"^account='x' must be a LicenseAccount$"):
+        add_seats("x", 2, ledger=ledger, pool="Revendeur Ouest", on=D)
+    with pytest.raises(InvalidTypeError, match=r"^ledger=None must be a LicenseLedger$"):
+        add_seats(acme(), 2, ledger=None, pool="Revendeur Ouest", on=D)
+
+
+def test_a_wrong_keyword_names_the_public_verb_called():
+    # The review: transfer(..., when=d) blamed the private _to(), renew(..., colour=1)
+    # blamed renewal_form().
+    ledger = pools()
+    verbs = {"transfer": ledger.transfer, "assign": ledger.assign, "give_back": ledger.give_back}
+    for name, verb in verbs.items():
+        unexpected = rf"\b{name}\(\) got an unexpected keyword argument 'when'"
+        with pytest.raises(TypeError, match=unexpected):
+            verb("Partenaire", "Revendeur Ouest", "TBox", 1, when=D)
+    with pytest.raises(TypeError, match=r"\brenew\(\) got an unexpected keyword argument 'colour'"):
+        renew(acme(), years=1, ledger=ledger, pool="Revendeur Ouest", on=D, colour=1)
+    # The keywords still read from a dict typed as before.
+    when: When = {"on": D, "reference": "R-1"}
+    moved = ledger.transfer("Partenaire", "Revendeur Ouest", "TBox", 1, **when)
+    assert moved.entries[-1].reference == "R-1"
+
+
+def test_an_account_holds_at_most_a_trillion_seats_for_1_to_99_years():
+    # The review: seats=10**20 and years=900 were accepted (also by « accounts load »).
+    with pytest.raises(OutOfBoundsError, match=r"^seats=100000000000000000000 must be at most "):
+        acme(seats=10**20)
+    with pytest.raises(OutOfBoundsError, match=r"^years=900 must be at most 99"):
+        acme(years=900)
+    with pytest.raises(InvalidArgumentError, match=r"^years=0 must be an int >= 1"):
+        acme(years=0)
+    with pytest.raises(InvalidTypeError, match=r"^seats='6' must be an int >= 1"):
+        acme(seats="6")
+    assert acme(seats=10**12, years=99).last_day == date(2124, 5, 31)
+    with pytest.raises(OutOfBoundsError, match=r"^years=100 must be at most 99"):
+        renewal_form(acme(), years=100, ledger=pools(), pool="Revendeur Ouest", on=D)
+    with pytest.raises(InputError, match=r"^seats: seats=100000000000000000000 must be at most"):
+        LicenseAccount.from_mapping(
+            {"customer": "A", "product": "TBox", "seats": 10**20, "start": "2025-06-01",
+             "years": 1}
+        )  # fmt: skip
 
 
 @settings(max_examples=200)

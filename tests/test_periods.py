@@ -63,9 +63,17 @@ def test_frequency_constants():
 @pytest.mark.parametrize(
     "build", [Frequency.days, Frequency.weeks, Frequency.months, Frequency.years]
 )
-@pytest.mark.parametrize("count", [0, -1, True, "1"])
-def test_zero_negative_or_non_int_counts_are_refused(build, count):
-    with pytest.raises(InvalidFrequencyError, match=f"={count!r} must be an int >= 1"):
+@pytest.mark.parametrize(
+    ("count", "error"),
+    [
+        (0, InvalidFrequencyError),
+        (-1, InvalidFrequencyError),
+        (True, InvalidTypeError),  # not a count: a type error (issue 12)
+        ("1", InvalidTypeError),
+    ],
+)
+def test_zero_negative_or_non_int_counts_are_refused(build, count, error):
+    with pytest.raises(error, match=f"={count!r} must be an int >= 1"):
         build(count)
 
 
@@ -182,6 +190,15 @@ def test_negative_n_counts_back_from_the_anchor():
     ]
 
 
+@pytest.mark.parametrize("frequency", [MONTHLY, WEEKLY], ids=["months", "days"])
+@pytest.mark.parametrize("n", ["1", True, 1.0, None])
+def test_nth_refuses_what_is_not_an_int_with_a_typed_error(frequency, n):
+    # The review: nth("1") raised a raw TypeError (int + str).
+    schedule = BillingSchedule(anchor=date(2026, 1, 31), frequency=frequency)
+    with pytest.raises(InvalidTypeError, match=rf"^n={n!r} must be an int$"):
+        schedule.nth(n)
+
+
 def test_quarterly_and_weekly_schedules():
     quarterly = BillingSchedule(anchor=date(2026, 11, 30), frequency=QUARTERLY)
     assert _first(quarterly, 3) == [date(2026, 11, 30), date(2027, 2, 28), date(2027, 5, 30)]
@@ -213,11 +230,17 @@ def test_billing_day_must_match_the_anchor():
     BillingSchedule(anchor=date(2026, 2, 28), frequency=MONTHLY, billing_day=31)  # clamped: fine
 
 
-@pytest.mark.parametrize("day", [0, 32, -1, True])
-def test_billing_day_out_of_range_is_refused(day):
-    with pytest.raises(
-        InvalidBillingDayError, match=f"billing_day={day!r} must be an int from 1 to 31"
-    ):
+@pytest.mark.parametrize(
+    ("day", "error"),
+    [
+        (0, InvalidBillingDayError),
+        (32, InvalidBillingDayError),
+        (-1, InvalidBillingDayError),
+        (True, InvalidTypeError),  # not a day: a type error (issue 12)
+    ],
+)
+def test_billing_day_out_of_range_is_refused(day, error):
+    with pytest.raises(error, match=f"billing_day={day!r} must be an int from 1 to 31"):
         BillingSchedule(anchor=date(2026, 1, 1), frequency=MONTHLY, billing_day=day)
 
 
@@ -229,11 +252,17 @@ def test_a_billing_day_of_thousands_of_digits_is_refused_with_a_typed_error(buil
         build(frequency=MONTHLY, billing_day=10**5000, **kwargs)
 
 
-@pytest.mark.parametrize("day", [0, 32, True, "15"])
-def test_schedule_for_refuses_a_bad_billing_day_like_the_schedule(day):
-    with pytest.raises(
-        InvalidBillingDayError, match=f"^billing_day={day!r} must be an int from 1 to 31$"
-    ):
+@pytest.mark.parametrize(
+    ("day", "error"),
+    [
+        (0, InvalidBillingDayError),
+        (32, InvalidBillingDayError),
+        (True, InvalidTypeError),  # not a day: a type error (issue 12)
+        ("15", InvalidTypeError),
+    ],
+)
+def test_schedule_for_refuses_a_bad_billing_day_like_the_schedule(day, error):
+    with pytest.raises(error, match=f"^billing_day={day!r} must be an int from 1 to 31$"):
         schedule_for(date(2026, 1, 1), MONTHLY, billing_day=day)
 
 
@@ -418,8 +447,11 @@ def test_delayed_starts_are_never_before_payment(paid_on, n, days):
 def test_add_months_refuses_a_bad_billing_day_day_or_count_with_typed_errors():
     with pytest.raises(InvalidBillingDayError, match="billing_day=-1 must be an int from 1 to 31"):
         add_months(date(2026, 1, 31), 1, billing_day=-1)
-    for bad in (0, 32, True, "1", 1.0):
-        with pytest.raises(InvalidBillingDayError, match="billing_day="):
+    for bad in (0, 32):
+        with pytest.raises(InvalidBillingDayError, match=f"^billing_day={bad} must be an int "):
+            add_months(date(2026, 1, 31), 1, billing_day=bad)
+    for bad in (True, "1", 1.0):  # not a day: a type error (issue 12)
+        with pytest.raises(InvalidTypeError, match=f"^billing_day={bad!r} must be an int "):
             add_months(date(2026, 1, 31), 1, billing_day=bad)
     with pytest.raises(InvalidDateError, match="day=None"):
         add_months(None, 1)

@@ -26,6 +26,7 @@ from subbill import (
     portal_overview,
     purchase,
 )
+from subbill.errors import InvalidArgumentError, InvalidDateError, InvalidTypeError
 from subbill.invoices import InvoiceNumbering
 from subbill.l10n import refusal_text
 from subbill.payments import InvalidCardError, OtherMethod
@@ -74,7 +75,7 @@ def test_wallet_refuses_deleting_the_only_method_of_an_active_subscription():
     wallet = Wallet(customer="ACME").add(visa())
     assert wallet.default == "visa"
     with pytest.raises(RefusedError, match="only_method") as caught:
-        wallet.delete("visa", subscriptions=[sub], as_of=AS_OF)
+        wallet.delete("visa", subscriptions=[sub], on=AS_OF)
     assert caught.value.refusal.fact("subscriptions") == "ABO-1"
     assert "ABO-1" in refusal_text(caught.value.refusal, locale="fr_FR")
     wallet = wallet.add(visa(id="mc", brand="Mastercard", last4="5555")).set_default("mc")
@@ -82,8 +83,8 @@ def test_wallet_refuses_deleting_the_only_method_of_an_active_subscription():
     # Another method exists, but the subscription still uses visa: a replacement is named,
     # and the subscription moves to it (it never points at a deleted method).
     with pytest.raises(RefusedError, match="in_use"):
-        wallet.delete("visa", subscriptions=[sub], as_of=AS_OF)
-    deletion = wallet.delete("visa", subscriptions=[sub], as_of=AS_OF, replacement="mc")
+        wallet.delete("visa", subscriptions=[sub], on=AS_OF)
+    deletion = wallet.delete("visa", subscriptions=[sub], on=AS_OF, replacement="mc")
     assert [m.id for m in deletion.wallet.methods] == ["mc"]
     (moved,) = deletion.moved
     assert moved.payment_method == "mc"
@@ -92,10 +93,29 @@ def test_wallet_refuses_deleting_the_only_method_of_an_active_subscription():
     assert (
         Wallet(customer="ACME")
         .add(visa())
-        .delete("visa", subscriptions=[ended], as_of=AS_OF)
+        .delete("visa", subscriptions=[ended], on=AS_OF)
         .wallet.methods
         == ()
     )
+
+
+def test_deleting_a_method_is_dated_on_and_refuses_what_is_not_a_list_of_subscriptions():
+    # The review: delete(..., subscriptions=None, as_of=d) raised a raw TypeError, and a
+    # change is dated ``on=`` (issue 12), not ``as_of=``.
+    sub = acme(payment_method="visa")
+    wallet = Wallet(customer="ACME").add(visa()).add(visa(id="mc", brand="Mastercard"))
+    with pytest.raises(InvalidTypeError, match=r"^subscriptions=None must be an iterable of "):
+        wallet.delete("visa", subscriptions=None, on=AS_OF)
+    with pytest.raises(InvalidTypeError, match=r"^subscriptions=None must be an iterable of "):
+        wallet.can_delete("visa", subscriptions=None, as_of=AS_OF)
+    with pytest.raises(InvalidDateError, match=r"^on=None must be a datetime\.date"):
+        wallet.delete("visa", subscriptions=[sub], replacement="mc")
+    deletion = wallet.delete("visa", subscriptions=[sub], on=AS_OF, replacement="mc")
+    with pytest.warns(DeprecationWarning, match=r"as_of=\.\.\.\) is deprecated: pass on="):
+        old = wallet.delete("visa", subscriptions=[sub], as_of=AS_OF, replacement="mc")
+    assert old == deletion
+    with pytest.raises(InvalidArgumentError, match=r"pass on= only"):
+        wallet.delete("visa", subscriptions=[sub], on=AS_OF, as_of=AS_OF, replacement="mc")
 
 
 def test_changing_the_default_card_does_not_move_the_subscription_but_change_payment_method_does():

@@ -18,7 +18,12 @@ from subbill.billing import BillingState, bill_subscription
 from subbill.cli import main
 from subbill.customers import Customer, CustomerKind
 from subbill.discounts import Discount, Duration
-from subbill.errors import InvalidArgumentError, InvalidStateError, InvalidTypeError
+from subbill.errors import (
+    InvalidArgumentError,
+    InvalidStateError,
+    InvalidTypeError,
+    UnknownLocaleError,
+)
 from subbill.invoices import InvoiceStatus, Payment
 from subbill.l10n import portal_text
 from subbill.payments import Card, Wallet
@@ -350,6 +355,21 @@ def test_a_bad_customer_field_is_named(field, value, message):
         Customer(**{"id": "C", field: value})
 
 
+def test_a_customer_locale_is_one_babel_knows():
+    # The review: Customer(locale="xx") was accepted; its documents could not be written.
+    with pytest.raises(UnknownLocaleError, match=r"^locale='xx' is not a known locale"):
+        Customer(id="C", locale="xx")
+    with pytest.raises(UnknownLocaleError, match=r"^locale='fr_XX' is not a known locale"):
+        Customer(id="C", locale="fr_XX")
+    with pytest.raises(InvalidTypeError, match=r"^locale=None must be a str"):
+        Customer(id="C", locale=None)
+    assert [Customer(id="C", locale=name).locale for name in ("en", "fr_CA", "de_DE")] == [
+        "en",
+        "fr_CA",
+        "de_DE",
+    ]
+
+
 # -- the property: the store adds nothing to the pure engine ----------------------------------
 
 
@@ -585,6 +605,22 @@ def test_portal_and_review_commands_work_on_a_purchased_subscription_without_cat
         "le 28 février 2027." in out
     )
     assert out.rstrip().endswith("1 point(s) à voir.")
+    # The review: a usage file naming a resource said « the catalog has none », although the
+    # stored catalog had limits; a subscription of quoted lines has no plan, so no limits.
+    usage.write_text('{"resources": {"clients": 3}, "modules": {"stock": 1}}', encoding="utf-8")
+    status, _, err = _cli(
+        capsys, "review", "pay_1-S1", "--db", db, "--as-of", "2027-03-31", "--usage", usage,
+    )  # fmt: skip
+    assert status != 0
+    assert "the catalog has none" not in err
+    assert (
+        "resources.clients: 'clients' is not a resource a plan of the catalog limits; "
+        "subscription 'pay_1-S1' has no plan (quoted lines only), so no limits apply"
+    ) in err
+    assert (
+        "modules.stock: 'stock' is not a module of the catalog; subscription 'pay_1-S1' has "
+        "no plan (quoted lines only), so no modules apply"
+    ) in err
 
 
 def test_an_instalment_has_one_due_date_in_the_checkout_and_in_the_store(store):
@@ -682,12 +718,12 @@ def test_the_card_of_a_scheduled_subscription_cannot_be_deleted_without_a_replac
     decision = wallet.can_delete("pm_visa_4242", subscriptions=[sub], as_of=september)
     assert decision.code == "in_use"
     deletion = wallet.delete(
-        "pm_visa_4242", subscriptions=[sub], as_of=september, replacement="pm_mc"
+        "pm_visa_4242", subscriptions=[sub], on=september, replacement="pm_mc"
     )
     (moved,) = deletion.moved
     assert moved.payment_method == "pm_mc"
     with pytest.raises(InvalidArgumentError, match="replacement='pm_old' has expired"):
-        wallet.delete("pm_visa_4242", subscriptions=[sub], as_of=september, replacement="pm_old")
+        wallet.delete("pm_visa_4242", subscriptions=[sub], on=september, replacement="pm_old")
     with pytest.raises(InvalidTypeError, match=r"subscriptions\[0\]=None"):
         wallet.can_delete("pm_visa_4242", subscriptions=[None, sub], as_of=september)
 

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import attrs
 import pytest
@@ -9,6 +9,7 @@ from subbill.billing import bill_subscription
 from subbill.discounts import Discount, Duration
 from subbill.errors import (
     InvalidArgumentError,
+    InvalidDateError,
     InvalidStateError,
     InvalidTypeError,
     UnknownCurrencyError,
@@ -169,14 +170,8 @@ def test_purchase_creates_a_payment_an_order_and_scheduled_subscriptions():
 
 
 def quote(**kw):
-    return Quote(
-        id="Q-1",
-        customer="ACME",
-        currency="EUR",
-        valid_until=date(2026, 3, 31),
-        lines=(website(),),
-        **kw,
-    )
+    fields = {"id": "Q-1", "customer": "ACME", "currency": "EUR", "valid_until": date(2026, 3, 31)}
+    return Quote(lines=(website(),), **(fields | kw))
 
 
 def test_a_quote_expires_the_day_after_its_validity_date():
@@ -235,6 +230,22 @@ def test_changes_requested_then_a_revised_version_linked_to_the_old_one():
     assert (revised.version, revised.previous, revised.status) == (2, "Q-1", QuoteStatus.DRAFT)
     with pytest.raises(InvalidTransitionError, match="only after changes were requested"):
         revised.revise(id="Q-1-v3", valid_until=date(2026, 5, 31))
+
+
+def test_a_quote_refuses_a_datetime_or_a_bad_version_when_it_is_made():
+    # The review: valid_until=datetime(2026, 1, 1, 12) was accepted, and status_on(as_of=
+    # date(2026, 1, 2)) then raised a raw TypeError (datetime < date).
+    with pytest.raises(InvalidDateError, match=r"^valid_until=datetime\.datetime\(2026, 1, 1, 12"):
+        quote(valid_until=datetime(2026, 1, 1, 12))  # noqa: DTZ001  (a naive one, as given)
+    with pytest.raises(InvalidDateError, match=r"^decided_on=datetime\.datetime"):
+        quote(decided_on=datetime(2026, 1, 1, 12))  # noqa: DTZ001
+    assert quote(decided_on=None).decided_on is None
+    for version in (0, -5):
+        with pytest.raises(InvalidArgumentError, match=rf"^version={version} must be an int >= 1"):
+            quote(version=version)
+    with pytest.raises(InvalidTypeError, match=r"^version='2' must be an int >= 1"):
+        quote(version="2")
+    assert quote(version=3).version == 3
 
 
 def test_line_items_refuse_what_a_seller_cannot_mean():

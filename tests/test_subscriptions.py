@@ -22,7 +22,7 @@ from subbill import (
     preview_change,
 )
 from subbill.catalog import ChangeTiming
-from subbill.errors import InvalidStateError
+from subbill.errors import InputError, InvalidStateError
 from subbill.invoices import LineKind, Payment
 from subbill.l10n import knows_refusal, refusal_text
 from subbill.subscriptions import ChangeDirection, can_add, can_deactivate, check_replacement
@@ -498,6 +498,21 @@ def test_change_quantity_bills_the_new_seats_from_a_date():
     # A replacement with other seats from the start is refused, naming change_quantity.
     with pytest.raises(InvalidStateError, match="change_quantity"):
         check_replacement(subscription, new(quantity=5), catalog=CATALOG, state=first.state)
+
+
+def test_a_quantity_read_from_data_is_bounded_like_every_quantity():
+    # The review: quantity 10**20 said « must be below 10^15 » (the bound of an amount);
+    # a quantity is at most 10^12.
+    entry = {"id": "S1", "customer": "C", "plan": "essentiel", "start": "2026-03-01"}
+    with pytest.raises(InputError) as caught:
+        Subscription.from_mapping({**entry, "quantity": 10**20}, catalog=CATALOG)
+    assert str(caught.value) == (
+        "quantity: quantity=100000000000000000000 must be at most 10^12 in magnitude"
+    )
+    with pytest.raises(InputError, match=r"^quantity: quantity=-2 must be >= 0$"):
+        Subscription.from_mapping({**entry, "quantity": -2}, catalog=CATALOG)
+    read = Subscription.from_mapping({**entry, "quantity": 10**12}, catalog=CATALOG)
+    assert read.quantity == 10**12
 
 
 def test_a_new_catalog_without_the_subscribed_price_is_refused():

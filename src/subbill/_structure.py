@@ -66,7 +66,14 @@ from cattrs.gen import make_dict_structure_fn
 from subbill._validate import check_count, with_article
 from subbill.decisions import RefusedError
 from subbill.errors import CardDataError, InputError, SubbillError
-from subbill.money import read_amount, read_currency
+from subbill.money import (
+    MAX_QUANTITY,
+    MAX_QUANTITY_PLACES,
+    check_decimal,
+    read_amount,
+    read_currency,
+    read_decimal,
+)
 from subbill.periods import AnyBillingStart, BillingStart, Frequency
 from subbill.taxes import TaxRate
 
@@ -203,8 +210,22 @@ def _bool(value: object, _kind_of: object) -> bool:
     return value
 
 
+def _read_quantity(value: object, name: str) -> Decimal:
+    """A quantity within its bound (10^12, 6 places), not an amount's (10^15)."""
+    number = read_decimal(value, name)
+    if number < 0:  # the hook's own message, before the bound of a magnitude
+        return number
+    return check_decimal(
+        name, number, limit=MAX_QUANTITY, places=MAX_QUANTITY_PLACES, inclusive=True, shown=value
+    )
+
+
 def _decimal(
-    name: str, *, low: Decimal | None = None, high: Decimal | None = None
+    name: str,
+    *,
+    low: Decimal | None = None,
+    high: Decimal | None = None,
+    read: Callable[[object, str], Decimal] = read_amount,
 ) -> Callable[[object, object], Decimal]:
     def hook(value: object, _kind_of: object) -> Decimal:
         if isinstance(value, float):
@@ -212,7 +233,7 @@ def _decimal(
                 f"{name}={value!r} is a float, which cannot hold an exact amount; write it as "
                 f'a string such as "{value!r}" (or pass a Decimal)'
             )
-        number = read_amount(value, name)
+        number = read(value, name)
         if low is not None and number < low:
             bound = f"between {low} and {high}" if high is not None else f">= {low}"
             raise _HookError(f"{name}={show(value)} must be {bound}")
@@ -381,7 +402,7 @@ def _converter() -> cattrs.Converter:
         Price: _decimal("amount", low=Decimal(0)),
         Amount: _decimal("amount"),
         Percent: _decimal("percent", low=Decimal(0), high=Decimal(100)),
-        Quantity: _decimal("quantity", low=Decimal(0)),
+        Quantity: _decimal("quantity", low=Decimal(0), read=_read_quantity),
         Decimal: _decimal("amount"),
         Currency: _currency,
         FrequencyName: _frequency_name,

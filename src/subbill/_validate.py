@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import decimal
 import enum
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -31,8 +32,16 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 import attrs
+import babel
 
-from subbill.errors import CardDataError, InvalidArgumentError, InvalidTypeError
+from subbill.errors import (
+    CardDataError,
+    FloatAmountError,
+    InvalidArgumentError,
+    InvalidTypeError,
+    OutOfBoundsError,
+    UnknownLocaleError,
+)
 
 _E = TypeVar("_E", bound=enum.Enum)
 
@@ -390,15 +399,20 @@ def brief(value: object) -> object:
     """``value`` as an error message may show it: a number of thousands of digits shortened.
 
     ``repr()`` of an int of more than 4300 digits raises ValueError; a 5000-character
-    string would make a 5000-character message.
+    string would make a 5000-character message. A huge whole ``Fraction`` (an int made a
+    proration factor) is shown as that int would be.
 
     >>> brief(10**5000), brief("9" * 5000)
     (Decimal('1.0000000000E+5000'), '9999999999…9999999999 (5000 characters)')
+    >>> brief(Fraction(10**40, 1)), brief(Fraction(10**40, 3))
+    (Decimal('1.0000000000E+40'), 'Fraction(1.0000000000E+40, 3)')
     """
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
         with decimal.localcontext(_BRIEF):
             return +Decimal(value)
     if isinstance(value, Fraction) and max(abs(value.numerator), value.denominator) >= 10**40:
+        if value.denominator == 1:  # a whole number (an int made a factor): as that int
+            return brief(value.numerator)
         with decimal.localcontext(_BRIEF):
             return f"Fraction({+Decimal(value.numerator)}, {+Decimal(value.denominator)})"
     if isinstance(value, str) and len(value) > 40:
@@ -420,28 +434,70 @@ def check_count(
     maximum: int | None = None,
     error: Callable[[str], Exception] = InvalidArgumentError,
 ) -> int:
-    """Return ``value`` if it is an int (not a bool) in ``minimum..maximum``; else raise ``error``.
+    """Return ``value`` if it is an int (not a bool) in ``minimum..maximum``; else raise.
+
+    A value that is not an int (a ``str``, a ``float``, a ``bool``…) raises
+    :class:`~subbill.errors.InvalidTypeError`, wherever it is given; an int out of range
+    raises ``error`` (the caller's ``ValueError``-based error, e.g.
+    :class:`~subbill.errors.InvalidFrequencyError`), called with the message. Both messages
+    name the value and the range expected.
 
     >>> check_count("seats", 3, minimum=1)
     3
+    >>> check_count("seats", "3", minimum=1)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: seats='3' must be an int >= 1
     >>> check_count("seats", True, minimum=1)
     Traceback (most recent call last):
     ...
-    subbill.errors.InvalidArgumentError: seats=True must be an int >= 1
+    subbill.errors.InvalidTypeError: seats=True must be an int >= 1
     >>> check_count("month", 13, minimum=1, maximum=12)
     Traceback (most recent call last):
     ...
     subbill.errors.InvalidArgumentError: month=13 must be an int from 1 to 12
     """
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < minimum
-        or (maximum is not None and value > maximum)
-    ):
-        expected = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-        raise error(f"{name}={brief(value)!r} must be an int {expected}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidTypeError(name, brief(value), f"an int {_range(minimum, maximum)}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise error(f"{name}={brief(value)!r} must be an int {_range(minimum, maximum)}")
     return value
+
+
+def _range(minimum: int, maximum: int | None) -> str:
+    return f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+
+
+def check_bounded(
+    name: str,
+    value: object,
+    *,
+    minimum: int,
+    maximum: int,
+    unit: str,
+    error: Callable[[str], Exception] = InvalidArgumentError,
+) -> int:
+    """Return ``value`` if it is an int from ``minimum`` to ``maximum`` (a bound of billing).
+
+    Like :func:`check_count` up to ``maximum``; beyond it, the magnitude is more than
+    billing needs: :class:`~subbill.errors.OutOfBoundsError`, the maximum counted in
+    ``unit``.
+
+    >>> check_bounded("years", 900, minimum=1, maximum=99, unit="years")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: years=900 must be at most 99 years
+    >>> check_bounded("seats", 10**20, minimum=1, maximum=10**12, unit="seats")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: seats=100000000000000000000 must be at most 10^12 seats
+    """
+    count = check_count(name, value, minimum=minimum, error=error)
+    if count > maximum:
+        digits = str(maximum)
+        shown = f"10^{len(digits) - 1}" if len(digits) > 6 and digits.rstrip("0") == "1" else digits
+        raise OutOfBoundsError(name, brief(count), f"at most {shown} {unit}")
+    return count
 
 
 # -- collections of one kind ---------------------------------------------------------------------
@@ -509,3 +565,67 @@ def record_from(kind: type[_T], source: object, **fields: object) -> _T:
         if field.init and field.name not in fields
     }
     return kind(**copied, **fields)
+
+
+# -- kinds and locales ---------------------------------------------------------------------------
+
+
+def check_instance(name: str, value: object, kind: type[_T]) -> _T:
+    """Return ``value`` if it is a ``kind``; a ``float`` given for an exact value is refused.
+
+    For arguments an exact value is expected in (a ``Money`` price, a count): a ``float``
+    raises :class:`~subbill.errors.FloatAmountError` (as ``Money`` itself does), anything
+    else of another kind :class:`~subbill.errors.InvalidTypeError` naming ``kind``.
+
+    >>> from subbill.money import Money
+    >>> check_instance("price", 10.0, Money)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.FloatAmountError: price=10.0 is a float; pass a str or a Decimal, e.g. Money("10.0", "EUR")
+    >>> check_instance("price", "10", Money)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: price='10' must be a Money
+    """  # noqa: E501  (the doctest shows the whole message)
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, float):
+        raise FloatAmountError(name, value)
+    raise InvalidTypeError(name, brief(value), with_article(kind.__name__))
+
+
+#: What a locale name looks like: a language, then an optional territory (``fr``, ``fr_FR``).
+LOCALE_NAME = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+
+
+def check_locale(name: str, value: object) -> str:
+    """Return ``value`` if it is the name of a locale babel knows (``fr_FR``, ``en``).
+
+    A value that is not a ``str`` raises :class:`~subbill.errors.InvalidTypeError`, a name
+    babel does not know :class:`~subbill.errors.UnknownLocaleError` (as the renderers of
+    ``subbill.l10n`` do when they are given one), so that no record holds a locale its
+    documents could not be written in.
+
+    >>> check_locale("locale", "fr_FR")
+    'fr_FR'
+    >>> check_locale("locale", "xx")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.UnknownLocaleError: locale='xx' is not a known locale; expected e.g. 'fr_FR' or 'en_US'
+    """  # noqa: E501  (the doctest shows the whole message)
+    if not isinstance(value, str):
+        raise InvalidTypeError(name, brief(value), "a str naming a locale, such as 'fr_FR'")
+    if not _is_locale(value):
+        raise UnknownLocaleError(brief(value))
+    return value
+
+
+@functools.lru_cache(maxsize=256)
+def _is_locale(text: str) -> bool:
+    if not LOCALE_NAME.fullmatch(text):
+        return False
+    try:
+        babel.Locale.parse(text)
+    except (ValueError, TypeError, babel.UnknownLocaleError):
+        return False
+    return True

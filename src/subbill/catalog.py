@@ -289,7 +289,10 @@ def _check_plans(instance: Catalog) -> None:
         for resource, value in plan.limits:
             if value is not None:
                 at = functools.partial(CatalogError, f"plans[{index}].limits.{resource}")
-                check_count("limit", value, error=at)
+                try:
+                    check_count("limit", value, error=at)
+                except InvalidTypeError as error:  # a bad field of the catalog, at its path
+                    raise at(str(error)) from None
         for code in sorted(plan.modules - module_codes):
             raise CatalogError(f"plans[{index}].modules", f"unknown module {code!r}")
 

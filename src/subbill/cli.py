@@ -77,7 +77,7 @@ from tqdm import tqdm
 
 from subbill import __version__, _structure, tour
 from subbill._structure import Positive, Problems, Text
-from subbill._validate import check_count, check_line
+from subbill._validate import check_line
 from subbill.catalog import Catalog
 from subbill.decisions import RefusedError
 from subbill.errors import InputError, InvalidStateError, SubbillError
@@ -98,6 +98,7 @@ from subbill.l10n import (
     term_text,
 )
 from subbill.licenses import (
+    MAX_TERM_YEARS,
     EntryKind,
     LedgerEntry,
     LicenseAccount,
@@ -797,22 +798,32 @@ class _Usage:
     payment_methods: tuple[PaymentMethod, ...] | None
 
 
-def _close(word: str, known: Sequence[str]) -> str:
+def _close(word: str, known: Sequence[str], none: str = "; the catalog has none") -> str:
     close = difflib.get_close_matches(word, sorted(known), n=1)
     if close:
         return f", did you mean {close[0]!r}?"
-    return f"; expected one of {', '.join(sorted(known))}" if known else "; the catalog has none"
+    return f"; expected one of {', '.join(sorted(known))}" if known else none
 
 
-def _counts(counts: Mapping[str, int], name: str, known: Sequence[str], problems: Problems) -> None:
-    """Each count an ``int >= 0`` named by ``known`` (resources or modules of the catalog)."""
+def _counts(
+    counts: Mapping[str, int],
+    name: str,
+    known: Sequence[str],
+    problems: Problems,
+    *,
+    none: str = "; the catalog has none",
+) -> None:
+    """Each count an ``int >= 0`` named by ``known`` (resources or modules of the catalog).
+
+    ``none`` ends the message of an unknown name when nothing is known.
+    """
     what = "a module of the catalog"
     if name == "resources":
         what = "a resource a plan of the catalog limits"
     for key, count in counts.items():
         path = _structure.key_path(name, key)
         if key not in known:
-            problems.add(path, f"{key!r} is not {what}{_close(key, known)}")
+            problems.add(path, f"{key!r} is not {what}{_close(key, known, none)}")
         if count < 0:
             problems.add(path, f"{count} must be an int >= 0")
 
@@ -833,8 +844,13 @@ def _usage_file(data: object, *, subscription: str, catalog: Catalog | None) -> 
     plans = catalog.plans if catalog is not None else ()
     resources = sorted({name for plan in plans for name, _ in plan.limits})
     modules = [module.code for module in catalog.modules] if catalog is not None else []
-    _counts(document.resources, "resources", resources, problems)
-    _counts(document.modules, "modules", modules, problems)
+    if catalog is None:  # quoted lines only: the stored catalog, if any, does not apply
+        planless = f"; subscription {subscription!r} has no plan (quoted lines only), so no"
+        _counts(document.resources, "resources", [], problems, none=f"{planless} limits apply")
+        _counts(document.modules, "modules", [], problems, none=f"{planless} modules apply")
+    else:
+        _counts(document.resources, "resources", resources, problems)
+        _counts(document.modules, "modules", modules, problems)
     methods: list[PaymentMethod] = []
     for index, entry in enumerate(document.payment_methods or ()):
         with problems.at(f"payment_methods[{index}]"):
@@ -1159,8 +1175,8 @@ def _add_review_renew_and_ledger(
     load.set_defaults(run=_ledger_load)
 
 
-MAX_YEARS = 99
-"""The longest renewal the command line takes, in years."""
+MAX_YEARS = MAX_TERM_YEARS
+"""The longest renewal the command line takes, in years (the longest term: 99)."""
 MAX_SEATS = 1_000_000
 """The most user licences a renewal on the command line gives one account."""
 
@@ -1169,16 +1185,9 @@ def _whole_argument(maximum: int) -> Callable[[str], int]:
     """An argument type: a whole number from 1 to ``maximum``, written in ASCII digits."""
 
     def read(text: str) -> int:
-        number = int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
-        return check_count(
-            "text",
-            number,
-            minimum=1,
-            maximum=maximum,
-            error=lambda _message: argparse.ArgumentTypeError(
-                f"{text!r} must be a whole number from 1 to {maximum}"
-            ),
-        )
+        if not re.fullmatch(r"[0-9]{1,9}", text) or not 1 <= int(text) <= maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be a whole number from 1 to {maximum}")
+        return int(text)
 
     return read
 

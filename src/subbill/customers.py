@@ -22,13 +22,20 @@ from typing import Any
 
 import attrs
 
-from subbill._validate import check_text, enum_of, one_line, to_tuple
+from subbill._validate import (
+    LOCALE_NAME,
+    brief,
+    check_locale,
+    check_text,
+    enum_of,
+    one_line,
+    to_tuple,
+)
 from subbill.errors import InvalidArgumentError
 
 __all__ = ["Customer", "CustomerKind"]
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
-_LOCALE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 
 
 class CustomerKind(enum.Enum):
@@ -50,11 +57,13 @@ def _check_country(_instance: Any, _attribute: Any, value: object) -> None:
 
 
 def _check_locale(_instance: Any, _attribute: Any, value: object) -> None:
-    if not isinstance(value, str) or not _LOCALE.fullmatch(value):
+    """A locale babel knows, written language then optional country (``fr_FR``, ``en``)."""
+    if isinstance(value, str) and not LOCALE_NAME.fullmatch(value):
         raise InvalidArgumentError(
-            f"locale={value!r} must be a locale such as 'fr_FR' or 'en' (language, then "
-            "an optional country)"
+            f"locale={brief(value)!r} must be a locale such as 'fr_FR' or 'en' (language, "
+            "then an optional country)"
         )
+    check_locale("locale", value)
 
 
 def _check_address(_instance: Any, _attribute: Any, value: tuple[object, ...]) -> None:
@@ -70,7 +79,8 @@ class Customer:
     """A customer record: identity and the facts documents print about the buyer.
 
     ``address`` is its lines (street, postcode and city…); ``country`` an ISO 3166 code;
-    ``locale`` the language of its documents and portal (default ``fr_FR``); ``siren``,
+    ``locale`` the language of its documents and portal (default ``fr_FR``; one babel
+    knows, else :class:`~subbill.errors.UnknownLocaleError`); ``siren``,
     ``siret``, ``vat_number`` and ``einvoicing_address`` matter for a business.
     """
 

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from subbill._validate import check_text
 from subbill.errors import RefusedError
 
 __all__ = ["Allowed", "Decision", "Refused", "RefusedError", "refusal", "to_facts"]
@@ -47,11 +48,12 @@ def to_facts(value: object) -> tuple[tuple[str, str], ...]:
 class Refused:
     """The action may not go ahead: a stable ``code`` and the facts a person needs.
 
-    ``facts`` are plain strings keyed by name (``module``, ``plans``, ``addons``…), so that
+    ``code`` is one non-empty line of text (the key of its words); ``facts`` are plain
+    strings keyed by name (``module``, ``plans``, ``addons``…), so that
     :func:`subbill.l10n.refusal_text` can word them in French or English.
     """
 
-    code: str
+    code: str = attrs.field(validator=check_text)
     facts: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=to_facts)
 
     __match_args__: ClassVar[tuple[str, ...]] = ("code",)

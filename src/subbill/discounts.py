@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Protocol, Self, TypeAlias
 
 import attrs
 
-from subbill._validate import brief, check_line, instance_of
+from subbill._validate import brief, check_instance, check_line, instance_of
 from subbill.errors import InvalidArgumentError, InvalidTypeError, OutOfBoundsError
 from subbill.money import (
     MAX_DISCOUNT_MONTHS,
@@ -153,7 +153,7 @@ def _check_count(maximum: int, unit: str) -> Any:
 
     def validate(_instance: object, _attribute: Any, count: object) -> None:
         if isinstance(count, bool) or not isinstance(count, int):
-            raise InvalidArgumentError(f"count={brief(count)!r} must be an int")
+            raise InvalidTypeError("count", brief(count), "an int")
         if count < 1:
             raise InvalidArgumentError(
                 f"count={brief(count)!r} must be >= 1 for a duration in {unit}"
@@ -228,7 +228,8 @@ def _check_discount(instance: Discount, _attribute: Any, _value: object) -> None
                 f"discount {instance.code!r} of kind {instance.kind.value} needs amount= "
                 "and no percent="
             )
-        if not isinstance(instance.amount, Money) or not instance.amount.is_positive():
+        check_instance("amount", instance.amount, Money)  # a float: FloatAmountError
+        if not instance.amount.is_positive():
             raise InvalidArgumentError(
                 f"amount={instance.amount!r} of discount {instance.code!r} must be a Money > 0"
             )

@@ -36,6 +36,8 @@ import attrs
 from subbill._records import slot_setters
 from subbill._validate import (
     brief,
+    check_enum,
+    check_instance,
     check_items,
     check_line,
     check_text,
@@ -44,6 +46,7 @@ from subbill._validate import (
     one_line,
     payment_reference,
 )
+from subbill.charges import to_quantity
 from subbill.discounts import AppliedDiscount, LineDiscount
 from subbill.errors import (
     CurrencyMismatchError,
@@ -244,7 +247,8 @@ class Payment:
     reference: str = attrs.field(default="", validator=one_line(allow_empty=True))
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.amount, Money) or not self.amount.is_positive():
+        check_instance("amount", self.amount, Money)  # a float: FloatAmountError, as Money's
+        if not self.amount.is_positive():
             raise InvalidArgumentError(f"amount={self.amount!r} must be a Money > 0")
         if not self.amount.is_rounded():
             precision = currency_precision(self.amount.currency)
@@ -1023,8 +1027,23 @@ def one_time_line(
     quantity: int | Decimal = 1,
     kind: LineKind = LineKind.ONE_TIME,
 ) -> InvoiceLine:
-    """A line with no tax nor discount, for hand-made invoices and examples."""
-    amount = (price * quantity).rounded()
+    """A line with no tax nor discount, for hand-made invoices and examples.
+
+    ``price`` is a :class:`~subbill.money.Money` (a ``float`` is refused with a
+    :class:`~subbill.errors.FloatAmountError`, as ``Money`` refuses one); ``quantity`` an
+    int, str or ``Decimal`` from 0 to 10^12, as every quantity.
+
+    >>> one_time_line("setup", "Installation", Money("500", "EUR"), quantity=2).amount
+    Money('1000.00', 'EUR')
+    >>> one_time_line("setup", "Installation", 500.0)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.FloatAmountError: price=500.0 is a float; pass a str or a Decimal, e.g. ...
+    """
+    check_instance("price", price, Money)
+    count = to_quantity(quantity)
+    check_enum("kind", kind, LineKind)
+    amount = (price * count).rounded()
     zero = Money.zero(price.currency)
     return InvoiceLine(
         kind=kind,
@@ -1032,7 +1051,7 @@ def one_time_line(
         description=description,
         charge_key=code,
         period=None,
-        quantity=Decimal(quantity),
+        quantity=count,
         unit_price=price,
         factor=Fraction(1),
         amount=amount,
@@ -1040,7 +1059,7 @@ def one_time_line(
         tax_rates=(),
         taxes=(),
         base=amount,
-        explanation=LineExplanation(unit_price=price, quantity=Decimal(quantity)),
+        explanation=LineExplanation(unit_price=price, quantity=count),
     )
 
 

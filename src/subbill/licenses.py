@@ -18,14 +18,15 @@ import enum
 from collections.abc import Mapping
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any, Required, Self, TypedDict, Unpack
+from typing import Any, Final, Required, Self, TypedDict
 
 import attrs
 
 from subbill._structure import Positive, Problems, Text, structure
 from subbill._validate import (
-    check_count,
+    check_bounded,
     check_enum,
+    check_instance,
     check_line,
     check_text,
     enum_of,
@@ -34,11 +35,12 @@ from subbill._validate import (
 )
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.errors import InvalidArgumentError, InvalidTypeError
-from subbill.money import read_fraction
+from subbill.money import MAX_QUANTITY, read_fraction
 from subbill.periods import ANNUAL, Period, add_months, check_date, schedule_for
 from subbill.proration import periods_over
 
 __all__ = [
+    "MAX_TERM_YEARS",
     "EntryKind",
     "LedgerEntry",
     "LicenseAccount",
@@ -59,7 +61,12 @@ Years = Fraction | int
 
 
 class When(TypedDict, total=False):
-    """When and why a ledger movement happens: ``on`` (required) and ``reference``."""
+    """When and why a ledger movement happens: ``on`` (required) and ``reference``.
+
+    The keywords of :meth:`LicenseLedger.transfer`, :meth:`~LicenseLedger.assign` and
+    :meth:`~LicenseLedger.give_back`, for a caller that keeps them in a dict
+    (``ledger.transfer(source, target, product, 5, **when)``).
+    """
 
     on: Required[date]
     reference: str
@@ -67,6 +74,8 @@ class When(TypedDict, total=False):
 
 class RenewalTerms(TypedDict, total=False):
     """The terms of a renewal, keywords of :func:`renewal_form` and :func:`renew`.
+
+    For a caller that keeps them in a dict (``renew(account, **terms)``).
 
     ``years``, ``ledger``, ``pool`` and ``on`` are required; ``seats`` (default: the
     account's) and ``restart_on`` (an expired account restarted on that day) are optional.
@@ -208,7 +217,7 @@ class LicenseLedger:
         check_line("product", product)
         if kind is EntryKind.GRANT:
             raise InvalidArgumentError(
-                "kind=grant has no source: use grant() to bring licence-licence_years in"
+                "kind=grant has no source: use grant() to bring licence-years in"
             )
         if source == target:
             raise InvalidArgumentError(f"source={source!r} and target must differ")
@@ -237,9 +246,8 @@ class LicenseLedger:
         kind: EntryKind,
         parties: tuple[str, str, str],
         licence_years: Years,
-        *,
         on: date,
-        reference: str = "",
+        reference: str,
     ) -> LicenseLedger:
         """:meth:`move` for the verbs below: ``parties`` is (source, target, product)."""
         source, target, product = parties
@@ -278,22 +286,45 @@ class LicenseLedger:
         )
 
     def transfer(
-        self, source: str, target: str, product: str, licence_years: Years, **when: Unpack[When]
+        self,
+        source: str,
+        target: str,
+        product: str,
+        licence_years: Years,
+        *,
+        on: date,
+        reference: str = "",
     ) -> LicenseLedger:
-        """Hand licence-years down the chain (partner → reseller); ``on=``, ``reference=``."""
-        return self._to(EntryKind.TRANSFER, (source, target, product), licence_years, **when)
+        """Hand licence-years down the chain (partner → reseller) on ``on``."""
+        return self._to(EntryKind.TRANSFER, (source, target, product), licence_years, on, reference)
 
     def assign(
-        self, source: str, account: str, product: str, licence_years: Years, **when: Unpack[When]
+        self,
+        source: str,
+        account: str,
+        product: str,
+        licence_years: Years,
+        *,
+        on: date,
+        reference: str = "",
     ) -> LicenseLedger:
-        """Assign licence-years from a pool to a customer account; ``on=``, ``reference=``."""
-        return self._to(EntryKind.ASSIGNMENT, (source, account, product), licence_years, **when)
+        """Assign licence-years from a pool to a customer account on ``on``."""
+        return self._to(
+            EntryKind.ASSIGNMENT, (source, account, product), licence_years, on, reference
+        )
 
     def give_back(
-        self, source: str, target: str, product: str, licence_years: Years, **when: Unpack[When]
+        self,
+        source: str,
+        target: str,
+        product: str,
+        licence_years: Years,
+        *,
+        on: date,
+        reference: str = "",
     ) -> LicenseLedger:
         """Return licence-years up the chain (a customer leaves, a reseller hands back)."""
-        return self._to(EntryKind.RETURN, (source, target, product), licence_years, **when)
+        return self._to(EntryKind.RETURN, (source, target, product), licence_years, on, reference)
 
 
 def _show(value: Fraction) -> str:
@@ -302,15 +333,51 @@ def _show(value: Fraction) -> str:
     )
 
 
-def _check_account(instance: LicenseAccount, _attribute: Any, _value: object) -> None:
-    check_date("start", instance.start)
-    check_count("seats", instance.seats, minimum=1)
-    check_count("years", instance.years, minimum=1)
+#: Most years one term (or one renewal) lasts: the command line's ``--years`` cap.
+MAX_TERM_YEARS: Final = 99
+
+
+def _seats(value: object) -> int:
+    """A number of seats: an int from 1 to 10^12 (the bound of every quantity)."""
+    return check_bounded("seats", value, minimum=1, maximum=_MAX_SEATS, unit="seats")
+
+
+def _term_years(value: object) -> int:
+    """A term's length: an int of years from 1 to 99."""
+    return check_bounded("years", value, minimum=1, maximum=MAX_TERM_YEARS, unit="years")
+
+
+_MAX_SEATS: Final = int(MAX_QUANTITY)
+
+
+def _check_seats(_instance: Any, _attribute: Any, value: Any) -> None:
+    _seats(value)
+
+
+def _check_years(_instance: Any, _attribute: Any, value: Any) -> None:
+    _term_years(value)
+
+
+def _check_start(_instance: Any, _attribute: Any, value: Any) -> None:
+    check_date("start", value)
+
+
+def _check_anchor(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value is not None:
+        check_date("anchor", value)
+
+
+def _check_renewed_by(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value is not None:
+        check_instance("renewed_by", value, LicenseAccount)
 
 
 @attrs.frozen(kw_only=True)
 class LicenseAccount:
     """One term of a customer's licences of a product: ``seats`` users for ``years`` years.
+
+    ``seats`` is at most 10^12 and ``years`` from 1 to 99; beyond,
+    :class:`~subbill.errors.OutOfBoundsError`.
 
     ``end`` is the start plus ``years`` years (month-end clamped, half-open); people are
     shown ``last_day``. ``renewed_by`` is the next term once renewed: the account is then
@@ -319,12 +386,14 @@ class LicenseAccount:
 
     customer: str = attrs.field(validator=check_text)
     product: str = attrs.field(validator=check_text)
-    seats: int
-    start: date
-    years: int
+    #: Users of the term: an int from 1 to 10^12.
+    seats: int = attrs.field(validator=_check_seats)
+    start: date = attrs.field(validator=_check_start)
+    #: The term's length: an int of years from 1 to 99.
+    years: int = attrs.field(validator=_check_years)
     reseller: str | None = attrs.field(default=None, validator=one_line(optional=True))
-    anchor: date | None = None
-    renewed_by: LicenseAccount | None = attrs.field(default=None, validator=_check_account)
+    anchor: date | None = attrs.field(default=None, validator=_check_anchor)
+    renewed_by: LicenseAccount | None = attrs.field(default=None, validator=_check_renewed_by)
 
     @property
     def holder(self) -> str:
@@ -361,7 +430,8 @@ class LicenseAccount:
     def from_mapping(cls, data: Mapping[str, Any]) -> Self:
         """One licence account from plain data (a mapping read from a file).
 
-        Keys: ``customer``, ``product``, ``seats`` and ``years`` (ints >= 1), ``start``
+        Keys: ``customer``, ``product``, ``seats`` (an int from 1 to 10^12) and ``years``
+        (from 1 to 99), ``start``
         (``YYYY-MM-DD``) and optionally ``reseller``. Every bad field is reported at once
         in an :class:`~subbill.errors.InputError`.
 
@@ -377,7 +447,12 @@ class LicenseAccount:
         yeras: unknown key, did you mean 'years'?
         """
         document = structure(data, _AccountDocument)
-        return Problems().build(
+        problems = Problems()
+        with problems.at("seats"):
+            _seats(document.seats)
+        with problems.at("years"):
+            _term_years(document.years)
+        return problems.build(
             lambda: cls(
                 customer=document.customer,
                 product=document.product,
@@ -437,12 +512,15 @@ def renewal_form(
     """Fill the renewal form: what the pool has, what the renewal takes, what is left.
 
     The renewed term starts at the current end (no gap, no overlap); an account that has
-    already expired may instead restart on ``restart_on``.
+    already expired may instead restart on ``restart_on``. ``years`` is from 1 to 99 and
+    ``seats`` (default: the account's) at most 10^12, as a :class:`LicenseAccount`'s.
     """
+    check_instance("account", account, LicenseAccount)
+    check_instance("ledger", ledger, LicenseLedger)
     check_date("on", on)
     check_line("pool", pool)
-    check_count("years", years, minimum=1)
-    seats = check_count("seats", account.seats if seats is None else seats, minimum=1)
+    _term_years(years)
+    seats = _seats(account.seats if seats is None else seats)
     start = account.end
     if restart_on is not None:
         check_date("restart_on", restart_on)
@@ -490,7 +568,16 @@ def _next_term(
     )
 
 
-def renew(account: LicenseAccount, **terms: Unpack[RenewalTerms]) -> Renewal:
+def renew(
+    account: LicenseAccount,
+    *,
+    years: int,
+    seats: int | None = None,
+    ledger: LicenseLedger,
+    pool: str,
+    on: date,
+    restart_on: date | None = None,
+) -> Renewal:
     """Renew ``account`` from ``pool``: the renewed term, the new term, the ledger, the form.
 
     Takes the keywords of :func:`renewal_form` (:class:`RenewalTerms`). The pool gives
@@ -507,18 +594,26 @@ def renew(account: LicenseAccount, **terms: Unpack[RenewalTerms]) -> Renewal:
     >>> done.ledger.balance("R", "TBox"), done.form.left
     (Fraction(30, 1), Fraction(30, 1))
     """
-    form = renewal_form(account, **terms)
+    form = renewal_form(
+        account,
+        years=years,
+        seats=seats,
+        ledger=ledger,
+        pool=pool,
+        on=on,
+        restart_on=restart_on,
+    )
     if isinstance(form.decision, Refused):
         raise RefusedError(form.decision, f"renew {account.product} for {account.customer!r}")
-    restarted = terms.get("restart_on") is not None
+    restarted = restart_on is not None
     following = _next_term(account, form.seats, form.start, form.years, restarted=restarted)
-    moved = terms["ledger"].move(
+    moved = ledger.move(
         EntryKind.RENEWAL,
         source=form.pool,
         target=account.holder,
         product=account.product,
         licence_years=form.seats * form.years,
-        on=terms["on"],
+        on=on,
         reference=f"renewal {form.start.isoformat()}",
     )
     return Renewal(
@@ -556,10 +651,13 @@ def add_seats(
     >>> used
     Fraction(366, 365)
     """
+    check_instance("account", account, LicenseAccount)
+    check_instance("ledger", ledger, LicenseLedger)
     check_date("on", on)
     check_enum("rule", rule, SeatRule)
     check_line("pool", pool)
-    check_count("seats", seats, minimum=1)
+    _seats(seats)
+    _seats(account.seats + seats)
     if not account.start <= on < account.end:
         raise InvalidArgumentError(
             f"on={on.isoformat()} must be inside the term {account.start.isoformat()} – "

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from datetime import date
@@ -290,6 +291,7 @@ class Wallet:
         replacement that has expired is refused.
         """
         check_date("as_of", as_of)
+        items = _subscriptions(subscriptions)
         self.method(method_id)
         if replacement is not None:
             if self.method(replacement).is_expired(as_of=as_of):
@@ -301,7 +303,6 @@ class Wallet:
                 raise InvalidArgumentError(
                     f"replacement={replacement!r} must be another method than the one deleted"
                 )
-        items = tuple(subscriptions)
         for index, item in enumerate(items):
             if not callable(getattr(item, "bills_after", None)):
                 raise InvalidTypeError(f"subscriptions[{index}]", item, "a Subscription")
@@ -320,17 +321,24 @@ class Wallet:
         method_id: str,
         *,
         subscriptions: Iterable[Any],
-        as_of: date,
+        on: date | None = None,
         replacement: str | None = None,
+        as_of: date | None = None,
     ) -> Deletion:
-        """Delete a saved method; the subscriptions that used it move to ``replacement``.
+        """Delete a saved method on ``on``; the subscriptions that used it move to ``replacement``.
 
         The default moves to ``replacement`` (or another saved method) if it was the deleted
-        one. Returns the wallet and the subscriptions changed (to store with it).
+        one. Returns the wallet and the subscriptions changed (to store with it), each with
+        its change of payment method dated ``on``. Whether the deletion is allowed is
+        :meth:`can_delete` as of ``on``.
+
+        ``as_of=`` is the former name of ``on=`` (a change is dated ``on``): it still works
+        for one release, with a ``DeprecationWarning``.
         """
-        items = tuple(subscriptions)
+        day = _deletion_day(on, as_of)
+        items = _subscriptions(subscriptions)
         decision = self.can_delete(
-            method_id, subscriptions=items, as_of=as_of, replacement=replacement
+            method_id, subscriptions=items, as_of=day, replacement=replacement
         )
         if isinstance(decision, Refused):
             raise RefusedError(decision, f"delete payment method {method_id!r}")
@@ -339,11 +347,36 @@ class Wallet:
         if default == method_id:
             default = replacement or (methods[0].id if methods else None)
         moved = tuple(
-            s.change_payment_method(replacement, on=as_of)
+            s.change_payment_method(replacement, on=day)
             for s in items
             if replacement is not None and s.payment_method == method_id
         )
         return Deletion(wallet=attrs.evolve(self, methods=methods, default=default), moved=moved)
+
+
+def _deletion_day(on: date | None, as_of: date | None) -> date:
+    """The day a deletion happens: ``on``, or the deprecated ``as_of`` (with a warning)."""
+    if as_of is not None:
+        if on is not None:
+            raise InvalidArgumentError(
+                f"on={on!r} and as_of={as_of!r} both date the deletion: pass on= only"
+            )
+        warnings.warn(
+            "Wallet.delete(as_of=...) is deprecated: pass on= (the day the method is deleted)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        on = as_of
+    return check_date("on", on)
+
+
+def _subscriptions(value: object) -> tuple[Any, ...]:
+    """The customer's subscriptions as a tuple; what is not a collection of them is refused."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise InvalidTypeError(
+            "subscriptions", value, "an iterable of Subscription values (() for none)"
+        )
+    return tuple(value)
 
 
 @attrs.frozen(kw_only=True)

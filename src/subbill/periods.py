@@ -496,7 +496,13 @@ class BillingSchedule:
         return self._day
 
     def nth(self, n: int) -> date:
-        """Return the ``n``-th billing date (``nth(0)`` is the anchor; ``n`` may be negative)."""
+        """Return the ``n``-th billing date (``nth(0)`` is the anchor; ``n`` may be negative).
+
+        ``n`` is an int (not a bool): anything else raises
+        :class:`~subbill.errors.InvalidTypeError`.
+        """
+        if n.__class__ is not int:  # one cheap check: the engine calls this per period
+            raise InvalidTypeError("n", brief(n), "an int")
         day = self._day
         if day is None:
             return _add_days(self.anchor, self.frequency.count * n)

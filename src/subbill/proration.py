@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from subbill._records import slot_setters
-from subbill._validate import instance_of
+from subbill._validate import brief, instance_of
 from subbill.errors import InvalidArgumentError, InvalidPeriodError, InvalidTypeError
 from subbill.money import Money, Number, read_fraction
 from subbill.periods import (
@@ -363,7 +363,7 @@ def prorate(amount: Money, factor: Number, *, rounding: str = ROUND_HALF_UP) -> 
         raise InvalidTypeError("amount", amount, "a Money")
     exact = read_fraction(factor, "factor")
     if exact < 0:
-        raise InvalidArgumentError(f"factor={factor!r} must be >= 0")
+        raise InvalidArgumentError(f"factor={brief(factor)!r} must be >= 0")
     return (amount * exact).rounded(rounding)
 
 

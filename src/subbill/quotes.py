@@ -51,6 +51,7 @@ from subbill._structure import (
 )
 from subbill._validate import (
     check_count,
+    check_instance,
     check_line,
     check_payment_reference,
     check_text,
@@ -92,8 +93,9 @@ __all__ = [
 def _check_line(instance: LineItem, _attribute: Any, _value: object) -> None:
     check_line("code", instance.code)
     check_line("name", instance.name)
-    if not isinstance(instance.unit_price, Money):
-        raise InvalidTypeError("unit_price", instance.unit_price, "a Money")
+    check_instance("unit_price", instance.unit_price, Money)
+    if instance.end is not None:
+        check_date("end", instance.end)
     for discount in instance.discounts:
         if not isinstance(discount, Discount) or not discount.is_per_unit:
             raise InvalidArgumentError(
@@ -245,6 +247,19 @@ def _check_terms_days(_instance: Any, _attribute: Any, value: object) -> None:
     BillingTerms(payment_terms_days=cast(int, value))  # checks it and names it
 
 
+def _a_date(_instance: Any, attribute: Any, value: Any) -> None:
+    check_date(attribute.name, value)
+
+
+def _a_date_or_none(_instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        check_date(attribute.name, value)
+
+
+def _check_version(_instance: Any, attribute: Any, value: Any) -> None:
+    check_count(attribute.name, value, minimum=1)
+
+
 @attrs.frozen(kw_only=True)
 class PaymentLink:
     """A payment link: lines and discounts, paid by whoever opens it."""
@@ -339,7 +354,7 @@ class Quote:
     id: str = attrs.field(validator=check_text)
     customer: str = attrs.field(validator=check_text)
     currency: str = attrs.field(converter=_currency)
-    valid_until: date
+    valid_until: date = attrs.field(validator=_a_date)
     lines: tuple[LineItem, ...] = attrs.field(
         default=(), converter=to_tuple, validator=_check_lines
     )
@@ -347,12 +362,13 @@ class Quote:
         default=(), converter=to_tuple, validator=_check_offer_discounts
     )
     status: QuoteStatus = attrs.field(default=QuoteStatus.DRAFT, validator=enum_of(QuoteStatus))
-    version: int = 1
+    #: 1 for a first quote; each :meth:`revise` adds one.
+    version: int = attrs.field(default=1, validator=_check_version)
     previous: str | None = attrs.field(default=None, validator=one_line(optional=True))
     message: str | None = attrs.field(
         default=None, validator=one_line(optional=True, multiline=True)
     )
-    decided_on: date | None = None
+    decided_on: date | None = attrs.field(default=None, validator=_a_date_or_none)
     #: Days from each invoice of the purchased subscription to its due date (default 0).
     payment_terms_days: int = attrs.field(default=0, validator=_check_terms_days)
 

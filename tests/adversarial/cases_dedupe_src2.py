@@ -61,12 +61,12 @@ def _renew(*options: str) -> object:
 CASES = [
     Case("dedupe-src2-card-month-13", lambda: _card(exp_month=13), InvalidCardError),
     Case("dedupe-src2-card-month-zero", lambda: _card(exp_month=0), InvalidCardError),
-    Case("dedupe-src2-card-month-bool", lambda: _card(exp_month=True), InvalidCardError),
+    Case("dedupe-src2-card-month-bool", lambda: _card(exp_month=True), InvalidTypeError),
     Case("dedupe-src2-card-year-two-digits", lambda: _card(exp_year=30), InvalidCardError),
-    Case("dedupe-src2-card-year-text", lambda: _card(exp_year="2030"), InvalidCardError),
+    Case("dedupe-src2-card-year-text", lambda: _card(exp_year="2030"), InvalidTypeError),
     Case("dedupe-src2-line-payments-zero", lambda: _line(payments=0), InvalidArgumentError),
-    Case("dedupe-src2-line-payments-bool", lambda: _line(payments=True), InvalidArgumentError),
-    Case("dedupe-src2-line-payments-float", lambda: _line(payments=12.0), InvalidArgumentError),
+    Case("dedupe-src2-line-payments-bool", lambda: _line(payments=True), InvalidTypeError),
+    Case("dedupe-src2-line-payments-float", lambda: _line(payments=12.0), InvalidTypeError),
     Case(
         "dedupe-src2-usage-negative-count",
         lambda: SUBSCRIPTION.change_plan("pro", CATALOG, on=START, usage={"clients": -1}),

@@ -56,7 +56,7 @@ CASES = [
             _DONE.new_term, years=1, seats=2.5, ledger=_DONE.ledger, pool="R",  # type: ignore[arg-type]
             on=date(2027, 4, 1),
         ),
-        InvalidArgumentError,
+        InvalidTypeError,
     ),
 ]
 

@@ -110,17 +110,17 @@ _LINE: dict[str, Any] = {"code": "seo", "name": "SEO", "unit_price": Money("300"
 CASES = [
     # -- counts -------------------------------------------------------------------------------
     Case("unions-duration-periods-zero", lambda: Duration.periods(0), InvalidArgumentError),
-    Case("unions-duration-months-bool", lambda: Duration.months(True), InvalidArgumentError),  # noqa: FBT003,
+    Case("unions-duration-months-bool", lambda: Duration.months(True), InvalidTypeError),  # noqa: FBT003,
     Case(
         "unions-for-periods-text",
         lambda: ForPeriods("3"),  # type: ignore[arg-type]
-        InvalidArgumentError,
+        InvalidTypeError,
     ),
     Case("unions-after-days-negative", lambda: AfterDays(-1), InvalidArgumentError),
     Case(
         "unions-after-months-fraction",
         lambda: BillingStart.after_months(1.5),  # type: ignore[arg-type]
-        InvalidArgumentError,
+        InvalidTypeError,
     ),
     # -- dates --------------------------------------------------------------------------------
     Case(

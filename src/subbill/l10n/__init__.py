@@ -7,8 +7,9 @@ writes itself exist in French and English, other languages get English. Nothing 
 imports this package.
 
 - :mod:`subbill.l10n._format` — the primitives: :func:`format_money`, :func:`format_date`,
-  :func:`format_period`, :func:`format_frequency`, :func:`format_factor`,
-  :func:`text_table` (it imports no domain module but money and periods);
+  :func:`format_period`, :func:`format_short_date`, :func:`format_frequency`,
+  :func:`format_factor`, :func:`text_table` (it imports no domain module but money and
+  periods);
 - :mod:`subbill.l10n.words` — every word, keyed by (kind, code): :func:`label`,
   :func:`words_for`, :func:`phrase`, :func:`reason_label`, …;
 - one module per document or report: :mod:`~subbill.l10n.invoice` (:func:`invoice_text`,
@@ -39,6 +40,7 @@ from subbill.l10n._format import (
     format_frequency,
     format_money,
     format_period,
+    format_short_date,
     text_table,
 )
 from subbill.l10n.checkout import checkout_text
@@ -72,6 +74,7 @@ __all__ = [
     "format_frequency",
     "format_money",
     "format_period",
+    "format_short_date",
     "invoice_html",
     "invoice_text",
     "knows_finding",

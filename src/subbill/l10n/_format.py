@@ -14,6 +14,8 @@ reached a value is shown as an escape (``\n``, ``\x1b``, ``\u202e``).
 from __future__ import annotations
 
 import decimal
+import functools
+import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -23,7 +25,7 @@ import babel
 import babel.dates
 import babel.numbers
 
-from subbill._validate import escape_controls
+from subbill._validate import brief, escape_controls
 from subbill.errors import InvalidTypeError, UnknownLocaleError
 from subbill.money import DECIMAL_CONTEXT, Money
 from subbill.periods import Frequency, FrequencyUnit, Period, check_date
@@ -36,6 +38,7 @@ __all__ = [
     "format_money",
     "format_period",
     "format_quantity",
+    "format_short_date",
     "is_french",
     "text_lines",
     "text_table",
@@ -102,6 +105,35 @@ def format_date(day: date, *, locale: str, format: str = "long") -> str:  # noqa
     return babel.dates.format_date(day, format=format, locale=_locale(locale))
 
 
+def format_short_date(day: date, *, locale: str) -> str:
+    """Write a date in ``locale``'s short numeric form, always with a four-digit year.
+
+    For tables: babel's ``short`` form writes two digits of the year in some locales
+    (« 5/31/26 » in ``en_US``), which cannot tell 2026 from 2926.
+
+    >>> format_short_date(date(2926, 5, 31), locale="en_US")
+    '5/31/2926'
+    >>> format_short_date(date(2026, 5, 31), locale="fr_FR")
+    '31/05/2026'
+    """
+    check_date("day", day)
+    return babel.dates.format_date(day, format=_short_pattern(locale), locale=_locale(locale))
+
+
+@functools.lru_cache(maxsize=64)
+def _short_pattern(locale: str) -> str:
+    """``locale``'s short date pattern, its year (``yy``, ``y``) written ``yyyy``.
+
+    Quoted literal text (``'de'``) is kept as it is.
+    """
+    pattern = _locale(locale).date_formats["short"].pattern
+    return _YEAR_FIELD.sub(lambda match: match.group(1) or "yyyy", pattern)
+
+
+# A quoted literal (kept), or the year field of a date pattern.
+_YEAR_FIELD = re.compile(r"('[^']*')|y+")
+
+
 def format_period(period: Period, *, locale: str, compact: bool = False) -> str:
     """Describe a half-open period with its inclusive last day, as people read it.
 
@@ -117,6 +149,8 @@ def format_period(period: Period, *, locale: str, compact: bool = False) -> str:
     >>> format_period(Period(date(2026, 3, 12), date(2026, 3, 13)), locale="fr_FR")
     'le 12 mars 2026'
     """
+    if not isinstance(period, Period):
+        raise InvalidTypeError("period", brief(period), "a Period")
     first, last = period.start, period.last_day
     french = is_french(locale)
     last_text = format_date(last, locale=locale)

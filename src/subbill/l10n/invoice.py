@@ -31,7 +31,8 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from subbill._validate import escape_controls
+from subbill._validate import brief, escape_controls, with_article
+from subbill.errors import InvalidTypeError
 from subbill.invoices import Invoice, InvoiceLine, LineKind
 from subbill.l10n._format import (
     format_date,
@@ -46,6 +47,12 @@ from subbill.money import Money
 from subbill.proration import BillablePeriod, ProrationBasis
 
 __all__ = ["describe_line", "describe_proration", "invoice_html", "invoice_text"]
+
+
+def _check(name: str, value: object, kind: type) -> None:
+    """Refuse what this renderer cannot render, naming the argument and the kind expected."""
+    if not isinstance(value, kind):
+        raise InvalidTypeError(name, brief(value), with_article(kind.__name__))
 
 
 def _days_of_cycle(days: int, whole: int | None, cycle: str, *, locale: str) -> str:
@@ -72,6 +79,8 @@ def describe_proration(
     '12/28 × 50,00\xa0€ = 21,43\xa0€ : du 1 au 12 mars 2026, soit 12 jours sur les 28 de la
     période du 13 février au 12 mars 2026 (changement de plan)'
     """
+    _check("price", price, Money)
+    _check("billable", billable, BillablePeriod)
     amount = (price * billable.factor).rounded()
     counted, whole = billable.day_count
     shown = format_factor(billable.factor) if counted == whole else f"{counted}/{whole}"
@@ -108,6 +117,7 @@ def describe_line(line: InvoiceLine, *, locale: str) -> str:
     19/31 × 80,00 € : du 13 au 31 mars 2026, soit 19 jours sur les 31 de la période du
     1 mars au 31 mars 2026 (changement de plan)
     """
+    _check("line", line, InvoiceLine)
     explanation = line.explanation
     price = explanation.unit_price
     parts: list[str] = []
@@ -217,6 +227,7 @@ _COLUMNS = ("description", "period", "quantity", "unit_price", "amount", "discou
 
 def invoice_text(invoice: Invoice, *, locale: str) -> str:
     """Render an invoice as a plain-text table, each line followed by its explanation."""
+    _check("invoice", invoice, Invoice)
     headings = [label(code, locale=locale) for code in _COLUMNS]
     cells = [_line_cells(line, locale=locale) for line in invoice.lines]
     widths = [max(len(row[i]) for row in (headings, *cells)) for i in range(len(headings))]
@@ -241,6 +252,7 @@ def invoice_text(invoice: Invoice, *, locale: str) -> str:
 
 def invoice_html(invoice: Invoice, *, locale: str) -> str:
     """Render an invoice as an HTML table (for notebooks), explanations under each line."""
+    _check("invoice", invoice, Invoice)
 
     def esc(text: str) -> str:
         return html.escape(escape_controls(text))

@@ -10,7 +10,13 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
-from subbill.l10n._format import format_date, format_factor, text_lines, text_table
+from subbill.l10n._format import (
+    format_date,
+    format_factor,
+    format_short_date,
+    text_lines,
+    text_table,
+)
 from subbill.l10n.words import count_words, inline, label, phrase, words_for
 from subbill.licenses import LicenseAccount, Renewal
 from subbill.renewals import RenewalDashboard, RenewalStatus
@@ -52,8 +58,8 @@ def dashboard_text(board: RenewalDashboard, *, locale: str) -> str:
             row.customer,
             row.product,
             row.reseller or "—",
-            format_date(row.start, locale=locale, format="short"),
-            format_date(row.end, locale=locale, format="short"),
+            format_short_date(row.start, locale=locale),
+            format_short_date(row.end, locale=locale),
             str(row.years),
             str(row.seats),
             _renewal_words(row.status, locale=locale),
