@@ -15,10 +15,10 @@ ledger, so licence-years are conserved: the sum of every balance equals every gr
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any, Final, Required, Self, TypedDict
+from typing import Any, Final, Required, Self, TypedDict, Unpack
 
 import attrs
 
@@ -246,10 +246,14 @@ class LicenseLedger:
         kind: EntryKind,
         parties: tuple[str, str, str],
         licence_years: Years,
-        on: date,
-        reference: str,
+        **when: Unpack[When],
     ) -> LicenseLedger:
-        """:meth:`move` for the verbs below: ``parties`` is (source, target, product)."""
+        """:meth:`move` for the verbs below: ``parties`` is (source, target, product).
+
+        A keyword the verbs do not take is refused as Python refuses it, naming the verb the
+        caller called (``transfer()``), not this helper.
+        """
+        _check_keywords(_VERBS[kind], when, When.__annotations__, required=("on",))
         source, target, product = parties
         return self.move(
             kind,
@@ -257,74 +261,74 @@ class LicenseLedger:
             target=target,
             product=product,
             licence_years=licence_years,
-            on=on,
-            reference=reference,
+            on=when["on"],
+            reference=when.get("reference", ""),
         )
 
     def grant(
-        self,
-        holder: str,
-        product: str,
-        licence_years: Fraction | int,
-        *,
-        on: date,
-        reference: str = "",
+        self, holder: str, product: str, licence_years: Years, **when: Unpack[When]
     ) -> LicenseLedger:
-        """Licence-years of ``product`` enter the system in ``holder``'s pool."""
+        """Licence-years of ``product`` enter the system in ``holder``'s pool (``on=``, …)."""
+        _check_keywords("LicenseLedger.grant", when, When.__annotations__, required=("on",))
+        on = when["on"]
         check_date("on", on)
         check_line("holder", holder)
-        return self._append(
-            LedgerEntry(
-                kind=EntryKind.GRANT,
-                on=on,
-                product=product,
-                source=None,
-                target=holder,
-                licence_years=licence_years,
-                reference=reference,
-            )
+        entry = LedgerEntry(
+            kind=EntryKind.GRANT,
+            on=on,
+            product=product,
+            source=None,
+            target=holder,
+            licence_years=licence_years,
+            reference=when.get("reference", ""),
         )
+        return self._append(entry)
 
     def transfer(
-        self,
-        source: str,
-        target: str,
-        product: str,
-        licence_years: Years,
-        *,
-        on: date,
-        reference: str = "",
+        self, source: str, target: str, product: str, licence_years: Years, **when: Unpack[When]
     ) -> LicenseLedger:
-        """Hand licence-years down the chain (partner → reseller) on ``on``."""
-        return self._to(EntryKind.TRANSFER, (source, target, product), licence_years, on, reference)
+        """Hand licence-years down the chain (partner → reseller); ``on=``, ``reference=``."""
+        return self._to(EntryKind.TRANSFER, (source, target, product), licence_years, **when)
 
     def assign(
-        self,
-        source: str,
-        account: str,
-        product: str,
-        licence_years: Years,
-        *,
-        on: date,
-        reference: str = "",
+        self, source: str, account: str, product: str, licence_years: Years, **when: Unpack[When]
     ) -> LicenseLedger:
-        """Assign licence-years from a pool to a customer account on ``on``."""
-        return self._to(
-            EntryKind.ASSIGNMENT, (source, account, product), licence_years, on, reference
-        )
+        """Assign licence-years from a pool to a customer account; ``on=``, ``reference=``."""
+        return self._to(EntryKind.ASSIGNMENT, (source, account, product), licence_years, **when)
 
     def give_back(
-        self,
-        source: str,
-        target: str,
-        product: str,
-        licence_years: Years,
-        *,
-        on: date,
-        reference: str = "",
+        self, source: str, target: str, product: str, licence_years: Years, **when: Unpack[When]
     ) -> LicenseLedger:
         """Return licence-years up the chain (a customer leaves, a reseller hands back)."""
-        return self._to(EntryKind.RETURN, (source, target, product), licence_years, on, reference)
+        return self._to(EntryKind.RETURN, (source, target, product), licence_years, **when)
+
+
+#: The verb each movement of the ledger is made by (for the messages of a wrong call).
+_VERBS = {
+    EntryKind.TRANSFER: "LicenseLedger.transfer",
+    EntryKind.ASSIGNMENT: "LicenseLedger.assign",
+    EntryKind.RETURN: "LicenseLedger.give_back",
+}
+
+
+#: The keywords a renewal cannot do without (the others have defaults).
+_RENEWAL_REQUIRED = ("years", "ledger", "pool", "on")
+
+
+def _check_keywords(
+    verb: str, given: Mapping[str, object], taken: Iterable[str], *, required: Iterable[str]
+) -> None:
+    """Refuse keywords ``verb`` does not take as Python refuses them, naming ``verb``.
+
+    For the verbs that forward their keywords (``**when``, ``**terms``): the message names
+    the function the caller called, never the helper it forwards to.
+    """
+    unknown = sorted(set(given) - set(taken))
+    if unknown:
+        raise TypeError(f"{verb}() got an unexpected keyword argument {unknown[0]!r}")
+    missing = [name for name in required if name not in given]
+    if missing:
+        raise TypeError(f"{verb}() missing 1 required keyword-only argument: {missing[0]!r}")
 
 
 def _show(value: Fraction) -> str:
@@ -568,16 +572,7 @@ def _next_term(
     )
 
 
-def renew(
-    account: LicenseAccount,
-    *,
-    years: int,
-    seats: int | None = None,
-    ledger: LicenseLedger,
-    pool: str,
-    on: date,
-    restart_on: date | None = None,
-) -> Renewal:
+def renew(account: LicenseAccount, **terms: Unpack[RenewalTerms]) -> Renewal:
     """Renew ``account`` from ``pool``: the renewed term, the new term, the ledger, the form.
 
     Takes the keywords of :func:`renewal_form` (:class:`RenewalTerms`). The pool gives
@@ -594,26 +589,19 @@ def renew(
     >>> done.ledger.balance("R", "TBox"), done.form.left
     (Fraction(30, 1), Fraction(30, 1))
     """
-    form = renewal_form(
-        account,
-        years=years,
-        seats=seats,
-        ledger=ledger,
-        pool=pool,
-        on=on,
-        restart_on=restart_on,
-    )
+    _check_keywords("renew", terms, RenewalTerms.__annotations__, required=_RENEWAL_REQUIRED)
+    form = renewal_form(account, **terms)
     if isinstance(form.decision, Refused):
         raise RefusedError(form.decision, f"renew {account.product} for {account.customer!r}")
-    restarted = restart_on is not None
+    restarted = terms.get("restart_on") is not None
     following = _next_term(account, form.seats, form.start, form.years, restarted=restarted)
-    moved = ledger.move(
+    moved = terms["ledger"].move(
         EntryKind.RENEWAL,
         source=form.pool,
         target=account.holder,
         product=account.product,
         licence_years=form.seats * form.years,
-        on=on,
+        on=terms["on"],
         reference=f"renewal {form.start.isoformat()}",
     )
     return Renewal(
