@@ -341,7 +341,8 @@ def test_a_wrong_keyword_names_the_public_verb_called():
             verb("Partenaire", "Revendeur Ouest", "TBox", 1, when=D)
     with pytest.raises(TypeError, match=r"\bgrant\(\) got an unexpected keyword argument 'when'"):
         ledger.grant("Partenaire", "TBox", 1, when=D)
-    with pytest.raises(TypeError, match=r"\bgrant\(\) missing 1 required keyword-only argument: 'on'"):
+    missing_on = r"\bgrant\(\) missing 1 required keyword-only argument: 'on'"
+    with pytest.raises(TypeError, match=missing_on):
         ledger.grant("Partenaire", "TBox", 1)
     with pytest.raises(TypeError, match=r"\brenew\(\) got an unexpected keyword argument 'colour'"):
         renew(acme(), years=1, ledger=ledger, pool="Revendeur Ouest", on=D, colour=1)
