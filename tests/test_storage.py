@@ -27,13 +27,18 @@ from subbill import (
     MONTHLY,
     BillingStart,
     Discount,
+    InvalidArgumentError,
+    InvalidStateError,
+    InvalidTypeError,
     LicenseAccount,
     LicenseLedger,
     LineItem,
     Money,
+    OutOfBoundsError,
     Payment,
     PaymentLink,
     Quote,
+    StorageError,
     Subscription,
     bill_subscription,
 )
@@ -42,14 +47,7 @@ from subbill.catalog import Catalog
 from subbill.customers import Customer, CustomerKind
 from subbill.decisions import Refused, RefusedError
 from subbill.discounts import Forever, ForMonths, ForPeriods, Once
-from subbill.errors import (
-    InvalidArgumentError,
-    InvalidDateError,
-    InvalidStateError,
-    InvalidTypeError,
-    OutOfBoundsError,
-    StorageError,
-)
+from subbill.errors import InvalidDateError
 from subbill.invoices import Invoice
 from subbill.licenses import renew, renewal_form
 from subbill.payments import Card, Wallet
