@@ -461,3 +461,24 @@ def test_add_months_refuses_a_bad_billing_day_day_or_count_with_typed_errors():
         with pytest.raises(InvalidTypeError, match=r"months=.* must be an int"):
             add_months(date(2026, 1, 31), bad)
     assert add_months(date(2026, 1, 31), 1, billing_day=31) == date(2026, 2, 28)
+
+
+@given(
+    dates,
+    st.one_of(month_frequencies, day_frequencies),
+    st.one_of(st.none(), st.integers(28, 31), st.integers(1, 27)),
+    st.integers(-30, 30),
+    st.integers(0, 800),
+)
+def test_stepped_billing_dates_are_the_nth_dates(anchor, frequency, day, n, span):
+    # dates_from and dates_through step from one date to the next (issue 13, the calendar's
+    # hot path); each date must be the one nth computes from the anchor.
+    billing_day = day if frequency.is_month_based else None
+    schedule = schedule_for(anchor, frequency, billing_day=billing_day)
+    stepped = schedule.dates_from(n)
+    assert [next(stepped) for _ in range(6)] == [schedule.nth(n + i) for i in range(6)]
+    last = schedule.nth(n) + timedelta(days=span)
+    through = schedule.dates_through(n, last)
+    assert through == [schedule.nth(n + i) for i in range(len(through))]
+    assert through[-1] >= last
+    assert all(earlier < last for earlier in through[:-1])

@@ -547,6 +547,39 @@ class BillingSchedule:
             yield date(year, month0 + 1, day if day <= last else last)
             index += step
 
+    def dates_through(self, n: int, last: date) -> list[date]:
+        """The billing dates from the ``n``-th up to the first one on or after ``last``.
+
+        What :meth:`dates_from` yields, stopped there (that date included), in one list.
+
+        >>> s = BillingSchedule(anchor=date(2026, 1, 31), frequency=MONTHLY)
+        >>> [day.isoformat() for day in s.dates_through(0, date(2026, 3, 10))]
+        ['2026-01-31', '2026-02-28', '2026-03-31']
+        """
+        check_date("last", last)
+        day = self._day
+        step = self.frequency.count
+        found: list[date] = []
+        append = found.append
+        if day is None:
+            current = self.nth(n)
+            delta = timedelta(days=step)
+            append(current)
+            while current < last:
+                current += delta
+                append(current)
+            return found
+        index = self._month_index + step * n
+        while True:
+            year, month0 = divmod(index, 12)
+            month = month0 + 1
+            length = days_in_month(year, month)
+            current = date(year, month, day if day <= length else length)
+            append(current)
+            if current >= last:
+                return found
+            index += step
+
     def index_of(self, day: date) -> int:
         """Return the ``n`` whose period ``[nth(n), nth(n + 1))`` contains ``day``.
 

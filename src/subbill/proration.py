@@ -16,7 +16,7 @@ Fraction(105, 31)
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP
 from fractions import Fraction
 from typing import Any
@@ -311,7 +311,9 @@ def periods_over(
     # Compared as a date, ``until`` … ``last`` stand for "no limit" when they are None.
     last = end or date.max
     limit = until or date.max
-    dates = schedule.dates_from(schedule.index_of(start))
+    # The billing dates as far as the span needs: through its end, or the period after until.
+    stop = last if until is None else min(last, until + timedelta(days=1))
+    dates = iter(schedule.dates_through(schedule.index_of(start), stop))
     cycle_start = next(dates)
     for cycle_end in dates:
         if cycle_start >= start and cycle_end <= last:  # a whole billing period
