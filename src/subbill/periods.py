@@ -569,7 +569,16 @@ class BillingSchedule:
                 current += delta
                 append(current)
             return found
+        self.nth(n)  # refuses an n beyond the calendar, typed, before the loop
         index = self._month_index + step * n
+        if day <= 28:  # on every month's calendar: no month end to clamp to
+            while True:
+                year, month0 = divmod(index, 12)
+                current = date(year, month0 + 1, day)
+                append(current)
+                if current >= last:
+                    return found
+                index += step
         while True:
             year, month0 = divmod(index, 12)
             month = month0 + 1

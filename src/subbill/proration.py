@@ -308,6 +308,7 @@ def periods_over(
     make = Period._make
     new = object.__new__
     set_period, set_factor, set_cycle, set_basis = _BILLABLE_SLOTS
+    set_start, set_end = _PERIOD_SLOTS
     # Compared as a date, ``until`` … ``last`` stand for "no limit" when they are None.
     last = end or date.max
     limit = until or date.max
@@ -319,7 +320,9 @@ def periods_over(
         if cycle_start >= start and cycle_end <= last:  # a whole billing period
             if (cycle_start if in_advance else cycle_end) > limit:
                 break
-            cycle = make(cycle_start, cycle_end)
+            cycle = new(Period)
+            set_start(cycle, cycle_start)
+            set_end(cycle, cycle_end)
             billable = new(BillablePeriod)
             set_period(billable, cycle)
             set_factor(billable, _ONE)
@@ -353,6 +356,7 @@ def _billable(
 
 
 _BILLABLE_SLOTS = tuple(slot_setters(BillablePeriod).values())
+_PERIOD_SLOTS = tuple(slot_setters(Period).values())
 
 
 def prorate(amount: Money, factor: Number, *, rounding: str = ROUND_HALF_UP) -> Money:
