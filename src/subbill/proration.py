@@ -16,6 +16,7 @@ Fraction(105, 31)
 from __future__ import annotations
 
 import enum
+import itertools
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP
 from fractions import Fraction
@@ -314,18 +315,18 @@ def periods_over(
     limit = until or date.max
     # The billing dates as far as the span needs: through its end, or the period after until.
     stop = last if until is None else min(last, until + timedelta(days=1))
-    dates = iter(schedule.dates_through(schedule.index_of(start), stop))
-    cycle_start = next(dates)
-    for cycle_end in dates:
+    dates = schedule.dates_through(schedule.index_of(start), stop)
+    one, whole_kind, period_kind = _ONE, BillablePeriod, Period  # locals: read per period
+    for cycle_start, cycle_end in itertools.pairwise(dates):
         if cycle_start >= start and cycle_end <= last:  # a whole billing period
             if (cycle_start if in_advance else cycle_end) > limit:
                 break
-            cycle = new(Period)
+            cycle = new(period_kind)
             set_start(cycle, cycle_start)
             set_end(cycle, cycle_end)
-            billable = new(BillablePeriod)
+            billable = new(whole_kind)
             set_period(billable, cycle)
-            set_factor(billable, _ONE)
+            set_factor(billable, one)
             set_cycle(billable, cycle)
             set_basis(billable, basis)
             append(billable)
@@ -339,7 +340,6 @@ def periods_over(
             append(_billable(piece, period_factor(piece, cycle=cycle, basis=basis), cycle, basis))
         if cycle_end >= last:
             break
-        cycle_start = cycle_end
     return tuple(result)
 
 
