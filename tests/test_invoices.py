@@ -487,3 +487,18 @@ def test_an_invoice_s_tax_breakdown_is_the_one_its_lines_add_up_to():
     ]
     with pytest.raises(InvalidArgumentError, match="is not the breakdown of the lines' taxes"):
         attrs.evolve(taxed, taxes=())
+
+
+def test_a_credit_note_is_never_finalized_under_the_number_it_corrects():
+    # The review of issue 13: finalize copies the draft's slots; it still refuses a credit
+    # note numbered like the invoice it corrects (a store could not read it back).
+    invoice = draft_invoice(
+        customer="c",
+        currency="EUR",
+        issued_on=date(2026, 1, 1),
+        lines=[one_time_line("x", "X", Money("10", "EUR"))],
+    ).finalize(number="F-2026-000001")
+    note = credit_note_for(invoice, issued_on=date(2026, 1, 2))
+    with pytest.raises(InvalidArgumentError, match="corrects='F-2026-000001' must be the number"):
+        note.finalize(number="F-2026-000001")
+    assert note.finalize(number="F-2026-000002").corrects == "F-2026-000001"

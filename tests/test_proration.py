@@ -391,3 +391,26 @@ def test_the_engine_credits_exactly_what_credit_unused_says(cents, start_offset,
     ]
     credited = -sum((line.net for line in credit_lines), Money.zero("EUR"))
     assert credited == credit_unused(price, billed, on=on)
+
+
+def test_stepped_dates_and_spans_refuse_what_nth_refuses():
+    # The review of issue 13: dates_from skipped nth's checks on a month-based schedule, and
+    # periods_over silently dropped the last piece of a span ending beyond the calendar.
+    from itertools import islice  # noqa: PLC0415
+
+    from subbill.errors import InvalidDateError, InvalidTypeError  # noqa: PLC0415
+    from subbill.proration import periods_over  # noqa: PLC0415
+
+    schedule = BillingSchedule(anchor=date(2026, 1, 31), frequency=MONTHLY, billing_day=31)
+    with pytest.raises(OutOfBoundsError, match="n=100000"):
+        list(islice(schedule.dates_from(100_000), 3))
+    for wrong in (True, 1.5, "1"):
+        with pytest.raises(InvalidTypeError):
+            next(schedule.dates_from(wrong))
+    far = schedule_for(date(3099, 1, 1), MONTHLY)
+    with pytest.raises(OutOfBoundsError):
+        periods_over(date(3099, 1, 1), date(9999, 12, 31), schedule=far)
+    with pytest.raises(InvalidPeriodError, match="must be after start=2026-02-15"):
+        periods_over(date(2026, 2, 15), date(2026, 1, 10), schedule=far)
+    with pytest.raises(InvalidDateError):
+        periods_over(date(2026, 2, 15), "2026-03-01", schedule=far)

@@ -638,6 +638,7 @@ class Invoice:
             setter(finalized, getattr(self, name))
         _INVOICE_SLOTS["number"](finalized, number)
         _INVOICE_SLOTS["status"](finalized, status)
+        _check_corrects(finalized)  # a credit note never bears the number it corrects
         return finalized
 
     def void(self) -> Self:

@@ -528,10 +528,11 @@ class BillingSchedule:
         >>> [next(it) for _ in range(3)]
         [datetime.date(2028, 1, 31), datetime.date(2028, 2, 29), datetime.date(2028, 3, 31)]
         """
+        first = self.nth(n)  # refuses an n that is not an int, or beyond the calendar, typed
         day = self._day
         step = self.frequency.count
         if day is None:
-            current = self.nth(n)
+            current = first
             delta = timedelta(days=step)
             while True:
                 yield current

@@ -265,14 +265,12 @@ def billable_periods(
         raise InvalidTypeError("frequency", frequency, "a Frequency, e.g. MONTHLY")
     if not isinstance(timing, BillingTiming):
         raise InvalidTypeError("timing", timing, "a BillingTiming")
+    if not isinstance(basis, ProrationBasis):
+        raise InvalidTypeError("basis", basis, "a ProrationBasis")
     schedule = schedule_for(start, frequency, billing_day=billing_day, anchor=anchor)
-    return periods_over(
-        start,
-        end,
-        schedule=schedule,
-        basis=basis,
-        until=as_of,
-        in_advance=timing is BillingTiming.IN_ADVANCE,
+    _check_basis(basis, schedule)
+    return _periods_over(
+        start, end, schedule, basis, until=as_of, in_advance=timing is BillingTiming.IN_ADVANCE
     )
 
 
@@ -298,12 +296,40 @@ def periods_over(
     """
     if not isinstance(basis, ProrationBasis):
         raise InvalidTypeError("basis", basis, "a ProrationBasis")
+    if not isinstance(schedule, BillingSchedule):
+        raise InvalidTypeError("schedule", schedule, "a BillingSchedule")
+    _check_basis(basis, schedule)
+    if end is None and until is None:
+        raise InvalidArgumentError("end=None needs until= (an open-ended span never stops)")
+    check_date("start", start)
+    if end is not None:
+        check_date("end", end)
+        if end <= start:
+            raise InvalidPeriodError(
+                f"end={end.isoformat()} must be after start={start.isoformat()}"
+            )
+    if until is not None:
+        check_date("until", until)
+    return _periods_over(start, end, schedule, basis, until=until, in_advance=in_advance)
+
+
+def _check_basis(basis: ProrationBasis, schedule: BillingSchedule) -> None:
     if basis is ProrationBasis.THIRTY_DAY_MONTH and not schedule.frequency.is_month_based:
         raise InvalidArgumentError(
             f"basis={basis.value} needs a month-based frequency, not frequency={schedule.frequency}"
         )
-    if end is None and until is None:
-        raise InvalidArgumentError("end=None needs until= (an open-ended span never stops)")
+
+
+def _periods_over(
+    start: date,
+    end: date | None,
+    schedule: BillingSchedule,
+    basis: ProrationBasis,
+    *,
+    until: date | None,
+    in_advance: bool,
+) -> tuple[BillablePeriod, ...]:
+    """:func:`periods_over` once its arguments are checked (by it, or by billable_periods)."""
     result: list[BillablePeriod] = []
     append = result.append
     make = Period._make

@@ -323,9 +323,11 @@ def _bill_in_savepoint(
     try:
         with store.savepoint():
             outcome = _bill_one(store, catalog, subscription_id, as_of=as_of)
+    except StoredDataError as error:  # a damaged row of this subscription's (an invoice…)
+        return BillingFailure(subscription=subscription_id, error=error)
     except StorageError:
         raise  # the store itself failed (locked, full…): the whole batch is undone
-    except SubbillError as error:  # a damaged row or a refusal met while writing
+    except SubbillError as error:  # a refusal met while writing
         return BillingFailure(subscription=subscription_id, error=error)
     return outcome
 
@@ -413,7 +415,15 @@ def correct_invoice(
 
 def _check_store(store: object) -> None:
     """Refuse anything but a store (an object with the storage protocol's methods)."""
-    needed = ("transaction", "get_subscription", "save_subscription", "get_invoice")
+    needed = (
+        "transaction",
+        "savepoint",
+        "get_subscription",
+        "save_subscription",
+        "subscription_ids_after",
+        "subscription_count",
+        "get_invoice",
+    )
     if not all(callable(getattr(store, name, None)) for name in needed):
         raise InvalidTypeError("store", store, "a Store, e.g. MemoryStore() or SQLiteStore(path)")
 

@@ -1,9 +1,9 @@
 """The in-memory store, for tests and notebooks: plain dicts of immutable values.
 
-A transaction snapshots every table and puts them back if the block raises, so it behaves
-like the SQLite store's; one Hypothesis state machine drives both and checks they agree.
-A savepoint inside it keeps an undo journal of the writes made under it (a snapshot per
-subscription would make a batched bill run quadratic).
+A transaction keeps an undo journal of the writes made inside it and plays it back if the
+block raises, so it behaves like the SQLite store's; a savepoint inside it journals its own
+block the same way (a copy of every table per transaction would make a batched bill run
+quadratic). One Hypothesis state machine drives both stores and checks they agree.
 """
 
 from __future__ import annotations
@@ -72,58 +72,48 @@ class MemoryStore:
         self._tables[name] = value
 
     @contextmanager
+    def _journaled(self) -> Iterator[None]:
+        """Journal the block's writes: undone, newest first, if it raises.
+
+        Else they are handed to the enclosing block's journal, which may still undo them.
+        """
+        journal: list[tuple[str, Any, Any]] = []
+        self._journals.append(journal)
+        try:
+            yield
+        except BaseException:
+            for table, key, before in reversed(journal):
+                if key is _SCALAR:
+                    self._tables[table] = before
+                elif before is _MISSING:
+                    del self._tables[table][key]
+                else:
+                    self._tables[table][key] = before
+            raise
+        finally:
+            self._journals.pop()
+        if self._journals:
+            self._journals[-1].extend(journal)
+
+    @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Inside a transaction: the block's writes are undone alone if it raises."""
-        with self.transaction():
-            journal: list[tuple[str, Any, Any]] = []
-            self._journals.append(journal)
-            try:
-                yield
-            except BaseException:
-                for table, key, before in reversed(journal):
-                    if key is _SCALAR:
-                        self._tables[table] = before
-                    elif before is _MISSING:
-                        del self._tables[table][key]
-                    else:
-                        self._tables[table][key] = before
-                raise
-            finally:
-                self._journals.pop()
-            if self._journals:  # released into the enclosing savepoint, which may undo it
-                self._journals[-1].extend(journal)
-
-    def _snapshot(self) -> dict[str, Any]:
-        """Copies of every table (the values themselves are immutable)."""
-        tables = dict(self._tables)
-        for name in (
-            "subscriptions",
-            "states",
-            "invoices",
-            "quotes",
-            "accounts",
-            "customers",
-            "orders",
-            "wallets",
-        ):
-            tables[name] = dict(tables[name])
-        tables["payments"] = {key: list(items) for key, items in tables["payments"].items()}
-        tables["ledger"] = list(tables["ledger"])
-        return tables
+        with self.transaction(), self._journaled():
+            yield
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Everything inside is kept, or nothing if the block raises."""
+        """Everything inside is kept, or nothing if the block raises.
+
+        Kept as an undo journal of the writes made inside, not a copy of every table: a
+        batched bill run opens a transaction per batch, whatever the size of the store.
+        """
         with self._nesting.level() as outermost:
             if not outermost:  # a nested block joins the open transaction
                 yield
                 return
-            saved = self._snapshot()
-            try:
+            with self._journaled():
                 yield
-            except BaseException:
-                self._tables = saved
-                raise
 
     def close(self) -> None:
         """Nothing to release."""
