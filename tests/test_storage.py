@@ -55,7 +55,14 @@ from subbill.periods import AfterDays, AfterMonths, Immediately, OnDate
 from subbill.quotes import purchase
 from subbill.service import run_billing, store_purchase
 from subbill.storage import MemoryStore, SQLiteStore
-from subbill.storage.codec import FORMAT_VERSION, StoredDataError, dumps, from_document, loads
+from subbill.storage.codec import (
+    FORMAT_VERSION,
+    StoredDataError,
+    dumps,
+    from_document,
+    loads,
+    to_document,
+)
 from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
 from subbill.storage.sqlite import _MIGRATIONS, SCHEMA_VERSION
 from subbill.subscriptions import check_replacement
@@ -458,7 +465,7 @@ def test_schema_is_versioned_and_a_reopened_file_keeps_its_data(tmp_path):
 def test_stored_documents_are_versioned_and_refuse_an_unknown_version():
     text = dumps(CATALOG)
     assert f'"version":{FORMAT_VERSION}' in text
-    assert '"amount":"29.00"' in text  # money as a string, never a float
+    assert '"29.00 EUR"' in text  # money as one string (format 4), never a float
     with pytest.raises(StoredDataError, match="version=99 of a stored Catalog is not supported"):
         loads(text.replace(f'"version":{FORMAT_VERSION}', '"version":99'), type(CATALOG))
 
@@ -472,13 +479,13 @@ def test_an_invoice_stored_with_a_line_rule_reads_back_without_it():
         ).to_charge_plan(CATALOG),
         as_of=START,
     ).invoice.finalize(number="F-2026-000001")
-    document = json.loads(dumps(invoice))
+    document = to_document(invoice, version=3)  # format 3: every explanation field written
     for line in document["data"]["lines"]:
         line["explanation"]["rule"] = "whole_period"
     for version in (1, 2):
         document["version"] = version
         assert loads(json.dumps(document), type(invoice)) == invoice
-    document["version"] = FORMAT_VERSION
+    document["version"] = 3
     with pytest.raises(StoredDataError, match=r"extra fields found \(rule\)"):
         loads(json.dumps(document), type(invoice))
 
@@ -908,7 +915,7 @@ def test_a_database_written_by_format_version_1_reads_back_and_bills_on(tmp_path
     old.save_quote(old.get_quote("Q-ALL"))
     old.close()
     (quote,) = _documents(path)["quotes"]
-    assert json.loads(quote)["version"] == FORMAT_VERSION == 3
+    assert json.loads(quote)["version"] == FORMAT_VERSION == 4
     assert '"billing_start":{"count":1,"type":"after_months"}' in quote
     assert '"duration":{"type":"once"}' in quote
     assert '"billing_start":{"day":"2026-03-10","type":"on_date"}' in quote
@@ -963,7 +970,9 @@ def test_every_duration_and_billing_start_reads_back_from_either_version(lines, 
     )
     text = dumps(link)
     assert loads(text, PaymentLink) == link
-    version_1 = {"version": 1, "data": _as_version_1(json.loads(text)["data"])}
+    version_3 = to_document(link, version=3)
+    assert from_document(version_3, PaymentLink) == link
+    version_1 = {"version": 1, "data": _as_version_1(version_3["data"])}
     assert '"type"' not in json.dumps(version_1)
     assert from_document(version_1, PaymentLink) == link
 
@@ -1163,3 +1172,40 @@ def test_a_document_whose_data_is_not_an_object_is_stored_data_error(kind, data,
         loads(text, kind, table="t", key="K1")
     assert (damaged.value.table, damaged.value.key) == ("t", "K1")
     assert str(damaged.value).startswith(f"t row 'K1': a stored {kind.__name__} cannot be read")
+
+
+FORMAT_V3_DB = Path(__file__).parent / "fixtures" / "format_v3.db"
+
+
+def test_a_database_written_by_format_version_3_reads_back_and_bills_on(tmp_path):
+    # Issue 13: format 4 writes compact documents (defaults left out, Money "29.00 EUR",
+    # periods "start/end", an explanation's repeats of its line left out). A database written
+    # in format 3 (the fixture, with its invoices, states and orders) reads back as the same
+    # world, bills on exactly as the original objects do, and what is saved again is format 4.
+    path = tmp_path / "v3.db"
+    shutil.copyfile(FORMAT_V3_DB, path)
+    documents = _documents(path)
+    assert {json.loads(text)["version"] for texts in documents.values() for text in texts} == {3}
+    assert '"amount":"' in "".join(documents["invoices"])  # Money as {"amount", "currency"}
+
+    old = SQLiteStore(path)
+    fresh = format_v1.fill(MemoryStore())
+    assert snapshot(old) == snapshot(fresh)
+    for month in range(3, 15):
+        as_of = date(2026 + month // 12, month % 12 + 1, 1)
+        assert run_billing(old, as_of=as_of) == run_billing(fresh, as_of=as_of)
+    assert old.invoices() == fresh.invoices()
+    assert snapshot(old) == snapshot(fresh)
+    old.close()
+    written = _documents(path)
+    versions = {json.loads(text)["version"] for text in written["invoices"]}
+    assert versions == {3, 4}  # the old invoices as they were, the new ones in format 4
+    newest = json.loads(written["invoices"][-1])
+    assert newest["version"] == 4
+    assert all(
+        "period" not in line["explanation"] or line["explanation"]["period"] != line["period"]
+        for line in newest["data"]["lines"]
+    )
+    for invoice in fresh.invoices()[-3:]:  # each a good deal shorter than in format 3
+        format_3 = json.dumps(to_document(invoice, version=3), separators=(",", ":"))
+        assert len(dumps(invoice)) < 0.7 * len(format_3)

@@ -1,13 +1,15 @@
 """Value objects as versioned plain data (JSON-ready), with cattrs.
 
-Every stored document is ``{"version": 2, "data": …}``; ``from_document`` refuses a version
-it does not know. Money is ``{"amount": "19.99", "currency": "EUR"}`` (a string: never a
-float), dates ISO strings, fractions ``"12/31"``, frequencies ISO 8601 durations
-(``"P1M"``), enums their value. A discount's duration and a line's billing start are
-tagged by their ``kind``: ``{"type": "months", "count": 3}``, ``{"type": "once"}``,
-``{"type": "after_months", "count": 6}``, ``{"type": "on_date", "day": "2026-03-10"}``.
-Structuring goes through each class's validating ``__init__``, so stored data is checked
-again when it is read.
+Every stored document is ``{"version": 4, "data": …}``; ``from_document`` refuses a version
+it does not know. Format 4 is compact: a field holding its default is left out; Money is one
+string, ``"19.99 EUR"`` (never a float), a period ``"2026-03-01/2026-04-01"`` (ISO 8601's
+interval); an invoice line's explanation leaves out what it repeats of its line (unit
+price, quantity, factor, period) and reads it back from there. Dates are ISO strings,
+fractions ``"12/31"``, frequencies ISO 8601 durations (``"P1M"``), enums their value. A
+discount's duration and a line's billing start are tagged by their ``kind``:
+``{"type": "months", "count": 3}``, ``{"type": "once"}``, ``{"type": "after_months",
+"count": 6}``, ``{"type": "on_date", "day": "2026-03-10"}``. Structuring goes through each
+class's validating ``__init__``, so stored data is checked again when it is read.
 
 Versions, and how an older document is read (migrated on read; it is written back in the
 current version the next time its object is saved):
@@ -18,7 +20,10 @@ current version the next time its object is saved):
    and finds a duration or a billing start wherever it sits in a document;
 2. an invoice line's explanation has a ``rule`` (``"whole_period"``, ``"one_time"``…) that
    restated the line's kind: dropped on read;
-3. the current version.
+3. every field written, Money as ``{"amount": "19.99", "currency": "EUR"}``, periods as
+   ``{"start": …, "end": …}`` (``to_document(value, version=3)`` still writes it, for a
+   reader that does not know format 4);
+4. the current version (compact).
 """
 
 from __future__ import annotations
@@ -34,12 +39,14 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from cattrs.v import format_exception
 
 from subbill._validate import brief
 from subbill.decisions import Allowed, Refused
 from subbill.discounts import Duration, DurationKind, Forever, ForMonths, ForPeriods, Once
-from subbill.errors import SubbillError
+from subbill.errors import InvalidArgumentError, SubbillError
+from subbill.invoices import InvoiceLine, LineExplanation
 from subbill.money import Money
 from subbill.periods import (
     AfterDays,
@@ -48,6 +55,7 @@ from subbill.periods import (
     Frequency,
     Immediately,
     OnDate,
+    Period,
     StartKind,
 )
 from subbill.storage.errors import StoredDataError
@@ -62,7 +70,7 @@ __all__ = [
     "to_document",
 ]
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 _T = TypeVar("_T")
 
@@ -159,8 +167,83 @@ def _v1_billing_start(value: object, _kind: object) -> BillingStart | None:
             return AfterMonths(count)
 
 
+#: The version from which documents are compact (defaults left out, Money and periods as
+#: one string each, an explanation's repeats of its line left out).
+_COMPACT_FROM = 4
+
+
+def _money_text(money: Money) -> str:
+    return f"{money.amount:f} {money.currency}"
+
+
+def _money_from_text(value: object, _kind: object) -> Money:
+    if not isinstance(value, str) or value.count(" ") != 1:
+        raise ValueError(f"money={value!r} must be written 'amount CUR' (format 4)")
+    amount, currency = value.split(" ")
+    return Money(amount, currency)
+
+
+def _period_text(period: Period) -> str:
+    return f"{period.start.isoformat()}/{period.end.isoformat()}"
+
+
+def _period_from_text(value: object, _kind: object) -> Period:
+    if not isinstance(value, str) or value.count("/") != 1:
+        raise ValueError(f"period={value!r} must be written 'start/end' (format 4)")
+    start, end = value.split("/")
+    return Period(date.fromisoformat(start), date.fromisoformat(end))
+
+
+#: What an invoice line's explanation repeats of its line: stored once, on the line.
+_REPEATED = ("unit_price", "quantity", "factor", "period")
+
+
+def _line_hooks(converter: cattrs.Converter) -> None:
+    """Format 4: an explanation's fields equal to its line's are left out, and read back from it.
+
+    The explanation's other fields are left out when they hold their default (as every
+    record's are in format 4); its repeated ones only when equal to the line's, since an
+    absent one reads as the line's value, not the default.
+    """
+    line_out = make_dict_unstructure_fn(InvoiceLine, converter, _cattrs_omit_if_default=True)
+    why_out = make_dict_unstructure_fn(LineExplanation, converter)
+    line_in = make_dict_structure_fn(
+        InvoiceLine, converter, _cattrs_forbid_extra_keys=True
+    )
+    defaults = {
+        field.name: converter.unstructure(field.default)
+        for field in attrs.fields(LineExplanation)
+        if field.default is not attrs.NOTHING and field.name not in _REPEATED
+    }
+
+    def unstructure(line: InvoiceLine) -> dict[str, Any]:
+        document = line_out(line)
+        why = why_out(line.explanation)
+        document["explanation"] = {
+            key: value
+            for key, value in why.items()
+            if not (key in _REPEATED and value == document.get(key))
+            and not (key in defaults and value == defaults[key])
+        }
+        return document
+
+    def structure(value: object, _kind: object) -> InvoiceLine:
+        document = dict(_mapping(value, "line"))
+        why = dict(_mapping(document.get("explanation", {}), "explanation"))
+        for key in _REPEATED:
+            if key not in why and key in document:
+                why[key] = document[key]
+        document["explanation"] = why
+        line: InvoiceLine = line_in(document, InvoiceLine)
+        return line
+
+    converter.register_unstructure_hook(InvoiceLine, unstructure)
+    converter.register_structure_hook(InvoiceLine, structure)
+
+
 def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
-    converter = cattrs.Converter(forbid_extra_keys=True)
+    compact = version >= _COMPACT_FROM
+    converter = cattrs.Converter(forbid_extra_keys=True, omit_if_default=compact)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_structure_hook(Decimal, lambda value, _: Decimal(str(value)))
     converter.register_unstructure_hook(
@@ -169,12 +252,18 @@ def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
     converter.register_structure_hook(Fraction, lambda value, _: Fraction(str(value)))
     converter.register_unstructure_hook(date, date.isoformat)
     converter.register_structure_hook(date, lambda value, _: date.fromisoformat(value))
-    converter.register_unstructure_hook(
-        Money, lambda money: {"amount": str(money.amount), "currency": money.currency}
-    )
-    converter.register_structure_hook(
-        Money, lambda value, _: Money(value["amount"], value["currency"])
-    )
+    if compact:
+        converter.register_unstructure_hook(Money, _money_text)
+        converter.register_structure_hook(Money, _money_from_text)
+        converter.register_unstructure_hook(Period, _period_text)
+        converter.register_structure_hook(Period, _period_from_text)
+    else:
+        converter.register_unstructure_hook(
+            Money, lambda money: {"amount": str(money.amount), "currency": money.currency}
+        )
+        converter.register_structure_hook(
+            Money, lambda value, _: Money(value["amount"], value["currency"])
+        )
     converter.register_unstructure_hook(Frequency, str)
     converter.register_structure_hook(Frequency, lambda value, _: Frequency.parse(value))
     converter.register_unstructure_hook_func(
@@ -203,12 +292,15 @@ def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
     if version == 1:
         converter.register_structure_hook_func(_is_union_of(Duration), _v1_duration)
         converter.register_structure_hook_func(_is_union_of(BillingStart), _v1_billing_start)
+    if compact:
+        _line_hooks(converter)
     return converter
 
 
 CONVERTER = _converter()
+_FORMAT_3 = _converter(3)
 #: The converter that reads each version still readable (older ones migrate on read).
-_READERS = {1: _converter(1), 2: CONVERTER, FORMAT_VERSION: CONVERTER}
+_READERS = {1: _converter(1), 2: _FORMAT_3, 3: _FORMAT_3, FORMAT_VERSION: CONVERTER}
 
 
 #: The version from which an invoice line's explanation has no ``rule``.
@@ -228,9 +320,22 @@ def _without_line_rules(data: Any) -> Any:
     return copied
 
 
-def to_document(value: object) -> dict[str, Any]:
-    """The versioned plain-data document of a value object."""
-    return {"version": FORMAT_VERSION, "data": CONVERTER.unstructure(value)}
+def to_document(value: object, *, version: int = FORMAT_VERSION) -> dict[str, Any]:
+    """The versioned plain-data document of a value object.
+
+    ``version`` 3 writes the previous format (Money as ``{"amount", "currency"}``, every
+    field written), for a reader that does not know format 4 yet.
+
+    >>> from subbill.money import Money
+    >>> to_document(Money("19.99", "EUR"), version=3)
+    {'version': 3, 'data': {'amount': '19.99', 'currency': 'EUR'}}
+    """
+    writers = {3: _FORMAT_3, FORMAT_VERSION: CONVERTER}
+    if version not in writers or type(version) is not int:
+        raise InvalidArgumentError(
+            f"version={version!r} must be {FORMAT_VERSION} (current) or 3 (the previous format)"
+        )
+    return {"version": version, "data": writers[version].unstructure(value)}
 
 
 def from_document(
@@ -260,8 +365,12 @@ def from_document(
         )
     try:
         data = document["data"]
-        if not isinstance(data, dict):  # every value object is stored as a JSON object
-            raise TypeError(f"data={_shape(data)} must be a JSON object")
+        # Every record is stored as a JSON object; from format 4 an amount or a period alone
+        # is one string ("19.99 EUR", "2026-03-01/2026-04-01").
+        written_as_text = kind in (Money, Period) and reader is CONVERTER
+        if not isinstance(data, str if written_as_text else dict):
+            expected = "a string" if written_as_text else "a JSON object"
+            raise TypeError(f"data={_shape(data)} must be {expected}")
         if isinstance(version, int) and version < _RULE_DROPPED:
             data = _without_line_rules(data)
         return reader.structure(data, kind)
@@ -308,7 +417,9 @@ def dumps(value: object) -> str:
 
     >>> from subbill.money import Money
     >>> dumps(Money("19.99", "EUR"))
-    '{"data":{"amount":"19.99","currency":"EUR"},"version":3}'
+    '{"data":"19.99 EUR","version":4}'
+    >>> loads(_, Money)
+    Money('19.99', 'EUR')
     """
     return json.dumps(
         to_document(value), sort_keys=True, ensure_ascii=False, separators=_COMPACT
