@@ -253,14 +253,8 @@ def billable_periods(
     >>> [(p.period.days, p.cycle.days, str(p.factor)) for p in periods]
     [(22, 31, '22/31'), (28, 28, '1'), (19, 31, '19/31')]
     """
-    check_date("start", start)
+    _check_span(start, end)
     check_date("as_of", as_of)
-    if end is not None:
-        check_date("end", end)
-        if end <= start:
-            raise InvalidPeriodError(
-                f"end={end.isoformat()} must be after start={start.isoformat()}"
-            )
     if not isinstance(frequency, Frequency):
         raise InvalidTypeError("frequency", frequency, "a Frequency, e.g. MONTHLY")
     if not isinstance(timing, BillingTiming):
@@ -301,6 +295,14 @@ def periods_over(
     _check_basis(basis, schedule)
     if end is None and until is None:
         raise InvalidArgumentError("end=None needs until= (an open-ended span never stops)")
+    _check_span(start, end)
+    if until is not None:
+        check_date("until", until)
+    return _periods_over(start, end, schedule, basis, until=until, in_advance=in_advance)
+
+
+def _check_span(start: date, end: date | None) -> None:
+    """``start`` a date, and ``end`` (if any) a date after it."""
     check_date("start", start)
     if end is not None:
         check_date("end", end)
@@ -308,9 +310,6 @@ def periods_over(
             raise InvalidPeriodError(
                 f"end={end.isoformat()} must be after start={start.isoformat()}"
             )
-    if until is not None:
-        check_date("until", until)
-    return _periods_over(start, end, schedule, basis, until=until, in_advance=in_advance)
 
 
 def _check_basis(basis: ProrationBasis, schedule: BillingSchedule) -> None:

@@ -172,14 +172,19 @@ def _v1_billing_start(value: object, _kind: object) -> BillingStart | None:
 _COMPACT_FROM = 4
 
 
+def _two_parts(value: object, separator: str, what: str, shape: str) -> list[str]:
+    """The two parts of a format-4 text (``"19.99 EUR"``, ``"start/end"``), else ValueError."""
+    if not isinstance(value, str) or value.count(separator) != 1:
+        raise ValueError(f"{what}={value!r} must be written {shape!r} (format 4)")
+    return value.split(separator)
+
+
 def _money_text(money: Money) -> str:
     return f"{money.amount:f} {money.currency}"
 
 
 def _money_from_text(value: object, _kind: object) -> Money:
-    if not isinstance(value, str) or value.count(" ") != 1:
-        raise ValueError(f"money={value!r} must be written 'amount CUR' (format 4)")
-    amount, currency = value.split(" ")
+    amount, currency = _two_parts(value, " ", "money", "amount CUR")
     return Money(amount, currency)
 
 
@@ -188,9 +193,7 @@ def _period_text(period: Period) -> str:
 
 
 def _period_from_text(value: object, _kind: object) -> Period:
-    if not isinstance(value, str) or value.count("/") != 1:
-        raise ValueError(f"period={value!r} must be written 'start/end' (format 4)")
-    start, end = value.split("/")
+    start, end = _two_parts(value, "/", "period", "start/end")
     return Period(date.fromisoformat(start), date.fromisoformat(end))
 
 
