@@ -443,13 +443,10 @@ def _due_end(charge: RecurringCharge, schedule: BillingSchedule, as_of: date) ->
 
 def _cycles(schedule: BillingSchedule, low: date, high: date) -> Iterator[tuple[int, Period]]:
     """The schedule's billing periods that share a day with ``[low, high)``."""
-    n = schedule.index_of(low)
-    while True:
-        start = schedule.nth(n)
-        if start >= high:
-            return
-        yield n, Period._make(start, schedule.nth(n + 1))
-        n += 1
+    first = schedule.index_of(low)
+    dates = schedule.dates_through(first, high)  # the last one is on or after high
+    for offset, (start, end) in enumerate(itertools.pairwise(dates)):
+        yield first + offset, Period._make(start, end)
 
 
 def _applies(discount: Discount, member: _Member, origin_index: Callable[[date], int]) -> bool:

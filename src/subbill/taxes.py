@@ -23,8 +23,9 @@ from typing import Protocol
 import attrs
 
 from subbill._validate import check_enum, check_text, instance_of
-from subbill.errors import InvalidArgumentError, InvalidTypeError
+from subbill.errors import CurrencyMismatchError, InvalidArgumentError, InvalidTypeError
 from subbill.money import (
+    DECIMAL_CONTEXT,
     Money,
     currency_precision,
     read_percent,
@@ -52,7 +53,7 @@ def _to_percent(value: object) -> Decimal:
     return percent
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class TaxRate:
     """A named tax rate in percent, exclusive (added to prices) or inclusive (contained in them).
 
@@ -194,11 +195,7 @@ def line_taxes(
             for rate, unit in zip(line_rates, units, strict=True)
         )
         tax_total = Money.from_minor_units(sum(units), currency)
-        base = (
-            amount.rounded(rounding) - tax_total
-            if incl
-            else amount.rounded(rounding)
-        )
+        base = amount.rounded(rounding) - tax_total if incl else amount.rounded(rounding)
         result.append(LineTax(base=base, taxes=taxes))
     return tuple(result)
 
@@ -276,11 +273,24 @@ def tax_breakdown(line_tax: Sequence[Taxed], *, currency: str) -> tuple[TaxBreak
     >>> [(r.rate.name, str(r.base), str(r.tax)) for r in rows]
     [('TVA', '15.00 EUR', '3.00 EUR')]
     """
-    bases: dict[TaxRate, Money] = {}
-    taxes: dict[TaxRate, Money] = {}
-    zero = Money.zero(currency)
+    code = Money.zero(currency).currency  # the currency, read (and checked) once
+    add = DECIMAL_CONTEXT.add
+    bases: dict[TaxRate, Decimal] = {}
+    taxes: dict[TaxRate, Decimal] = {}
     for item in line_tax:
+        base = item.base
         for rate, amount in item.taxes:
-            bases[rate] = bases.get(rate, zero) + item.base
-            taxes[rate] = taxes.get(rate, zero) + amount
-    return tuple(TaxBreakdown(rate=rate, base=bases[rate], tax=taxes[rate]) for rate in bases)
+            for money in (base, amount):
+                if money.currency != code:
+                    raise CurrencyMismatchError(code, money.currency, "add")
+            bases[rate] = add(bases.get(rate, _ZERO), base.amount)
+            taxes[rate] = add(taxes.get(rate, _ZERO), amount.amount)
+    return tuple(
+        TaxBreakdown(
+            rate=rate, base=Money._make(bases[rate], code), tax=Money._make(taxes[rate], code)
+        )
+        for rate in bases
+    )
+
+
+_ZERO = Decimal(0)
