@@ -721,23 +721,31 @@ def _make_line(
     discount: Money,
     explanation: LineExplanation,
 ) -> InvoiceLine:
-    # The charge was validated when it was built: the line needs no second check.
-    return InvoiceLine._make(
-        kind=kind,
-        code=charge.code,
-        description=charge.description,
-        charge_key=charge.key,
-        period=period,
-        quantity=charge.quantity,
-        unit_price=charge.unit_price,
-        factor=factor,
-        amount=amount,
-        discount=discount,
-        tax_rates=charge.tax_rates,
-        taxes=(),
-        base=amount - discount,
-        explanation=explanation,
+    # The charge was validated when it was built: the line needs no second check. Its taxes
+    # and taxable base are filled in by _taxed, before anyone reads the line.
+    line = object.__new__(InvoiceLine)
+    values = (
+        kind,
+        charge.code,
+        charge.description,
+        charge.key,
+        period,
+        charge.quantity,
+        charge.unit_price,
+        factor,
+        amount,
+        discount,
+        charge.tax_rates,
+        (),
+        amount,  # the base, until _taxed sets it
+        explanation,
     )
+    for setter, value in zip(_LINE_SETTERS, values, strict=True):
+        setter(line, value)
+    return line
+
+
+_LINE_SETTERS = tuple(slot_setters(InvoiceLine).values())
 
 
 def _taxed(
@@ -1399,7 +1407,6 @@ def _pack_line(line: InvoiceLine) -> tuple[Any, ...]:
 
 
 _EXPLAIN = tuple(slot_setters(LineExplanation).values())
-_LINE = tuple(slot_setters(InvoiceLine).values())
 
 
 def _unpack_line(packed: tuple[Any, ...], currency: str) -> InvoiceLine:
@@ -1452,7 +1459,7 @@ def _unpack_line(packed: tuple[Any, ...], currency: str) -> InvoiceLine:
         make(Decimal(packed[13]), currency),
         why,
     )
-    for setter, value in zip(_LINE, values, strict=True):
+    for setter, value in zip(_LINE_SETTERS, values, strict=True):
         setter(line, value)
     return line
 
