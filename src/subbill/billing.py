@@ -774,8 +774,14 @@ def _taxed(
                 rounded = exact.quantize(
                     minor_unit(net.currency), rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT
                 )
-                _LINE_TAXES(line, ((rate, Money._make(rounded, net.currency)),))
+                line_total_tax = Money._make(rounded, net.currency)
+                _LINE_TAXES(line, ((rate, line_total_tax),))
                 _LINE_BASE(line, net)
+                # The line's cached tax and total (base + tax), as their properties compute them.
+                _LINE_TAX(line, line_total_tax)
+                _LINE_TOTAL(
+                    line, Money._make(DECIMAL_CONTEXT.add(net.amount, rounded), net.currency)
+                )
                 continue
             found = line_tax(line.net, own)
             if was is not None:
@@ -815,6 +821,9 @@ def _taxed(
 # The slots of the engine's new lines that _taxed fills in (before anyone reads them).
 _LINE_TAXES = vars(InvoiceLine)["taxes"].__set__
 _LINE_BASE = vars(InvoiceLine)["base"].__set__
+# A frozen attrs class keeps each cached property's value in a slot of the property's name.
+_LINE_TAX = vars(InvoiceLine)["tax"].__set__
+_LINE_TOTAL = vars(InvoiceLine)["total"].__set__
 
 
 def _tax_difference(now: LineTax, before: LineTax) -> LineTax:
