@@ -606,6 +606,14 @@ def _price(
 _NO_CODES: frozenset[str] = frozenset()
 
 
+def _undiscounted(charge: RecurringCharge, piece: Period | None, cycle: Period) -> _Priced | None:
+    """A piece of a charge without discounts priced: what :func:`_price` gives it alone."""
+    if piece is None:
+        return None
+    factor, days, whole = _day_count(charge, piece, cycle)
+    return _Priced(_gross(charge, factor), factor, days, whole, charge, (), _NO_CODES)
+
+
 def _line(
     member: _Member, due: _Priced | None, billed: _Priced | None, currency: str
 ) -> InvoiceLine | None:
@@ -1031,7 +1039,20 @@ class _Run:
         currency = subscription.currency
         found: list[tuple[int, date, InvoiceLine, Money | None]] = []
         zero = Money.zero(currency)
+        plain = not subscription.discounts  # then a member is priced alone (no fixed amount)
         for period, members in groups:
+            if plain and len(members) == 1:
+                member = members[0]
+                charge = member.charge
+                if isinstance(charge, RecurringCharge) and not charge.discounts:
+                    # Nothing to take off: each piece is its gross, priced on its own.
+                    due = _undiscounted(charge, member.due, member.cycle)
+                    billed = _undiscounted(charge, member.billed, member.cycle)
+                    line = _line(member, due, billed, currency)
+                    if line is not None:
+                        was = None if billed is None else billed.amount
+                        found.append((member.order, member.cycle.start, line, was))
+                    continue
             due_side, due_unused = _price(
                 members, subscription.discounts, self.origin_index, period, due_side=True
             )
