@@ -573,6 +573,13 @@ class Invoice:
             return zero
         return max(self.total - self.credited, zero)
 
+    def _nothing_due(self) -> bool:
+        """``amount_due`` is zero: for a draft without payments, total == credit applied."""
+        if self.payments or self.corrections:
+            return self.amount_due.is_zero()
+        credit = self.credit_applied
+        return self.total.is_zero() if credit is None else not self.total > credit
+
     def _excess(self) -> Money:
         """What credit applied, payments and credit notes settle beyond the total."""
         credit = self.credit_applied or Money.zero(self.currency)
@@ -627,7 +634,7 @@ class Invoice:
             )
         check_line("number", number)
         status = InvoiceStatus.OPEN
-        if self.kind is DocumentKind.INVOICE and self.amount_due.is_zero():
+        if self.kind is DocumentKind.INVOICE and self._nothing_due():
             status = InvoiceStatus.PAID
         if type(self) is not Invoice:  # a subclass's own fields: its checked constructor
             return attrs.evolve(self, number=number, status=status)

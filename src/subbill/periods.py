@@ -14,6 +14,7 @@ the whole of March, 31 days, and people are shown its inclusive last day, 31 Mar
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -805,6 +806,21 @@ def schedule_for(
     ...     date(2026, 5, 20))
     Period(start=datetime.date(2026, 4, 1), end=datetime.date(2026, 7, 1))
     """
+    if (
+        type(start) is date
+        and isinstance(frequency, Frequency)
+        and (billing_day is None or type(billing_day) is int)
+        and (anchor is None or type(anchor) is date)
+    ):
+        # A schedule is an immutable value: charges that start on the same day (a month's
+        # cohort of subscriptions, the charges of one plan) share it.
+        return _shared_schedule(start, frequency, billing_day, anchor)
+    return _schedule(start, frequency, billing_day, anchor)
+
+
+def _schedule(
+    start: date, frequency: Frequency, billing_day: int | None, anchor: date | None
+) -> BillingSchedule:
     if anchor is not None:
         check_date("anchor", anchor)
         return BillingSchedule(anchor=anchor, frequency=frequency, billing_day=billing_day)
@@ -815,3 +831,6 @@ def schedule_for(
     day = start.day if billing_day is None else _check_billing_day_number(billing_day)
     first = start.replace(day=min(day, days_in_month(start.year, start.month)))
     return BillingSchedule(anchor=first, frequency=frequency, billing_day=billing_day)
+
+
+_shared_schedule = functools.lru_cache(maxsize=4096)(_schedule)
