@@ -1209,3 +1209,18 @@ def test_a_database_written_by_format_version_3_reads_back_and_bills_on(tmp_path
     for invoice in fresh.invoices()[-3:]:  # each a good deal shorter than in format 3
         format_3 = json.dumps(to_document(invoice, version=3), separators=(",", ":"))
         assert len(dumps(invoice)) < 0.7 * len(format_3)
+
+
+def test_writing_an_older_format_takes_only_the_formats_there_are():
+    money = Money("19.99", "EUR")
+    assert to_document(money, version=3) == {
+        "version": 3,
+        "data": {"amount": "19.99", "currency": "EUR"},
+    }
+    assert to_document(money) == {"version": FORMAT_VERSION, "data": "19.99 EUR"}
+    for wrong in ([3], True, "3"):
+        with pytest.raises(InvalidTypeError, match="must be an int: 4 or 3"):
+            to_document(money, version=wrong)
+    for unknown in (1, 2, 5):
+        with pytest.raises(InvalidArgumentError, match="must be 4 \\(current\\) or 3"):
+            to_document(money, version=unknown)

@@ -45,7 +45,7 @@ from cattrs.v import format_exception
 from subbill._validate import brief
 from subbill.decisions import Allowed, Refused
 from subbill.discounts import Duration, DurationKind, Forever, ForMonths, ForPeriods, Once
-from subbill.errors import InvalidArgumentError, SubbillError
+from subbill.errors import InvalidArgumentError, InvalidTypeError, SubbillError
 from subbill.invoices import InvoiceLine, LineExplanation
 from subbill.money import Money
 from subbill.periods import (
@@ -334,7 +334,9 @@ def to_document(value: object, *, version: int = FORMAT_VERSION) -> dict[str, An
     {'version': 3, 'data': {'amount': '19.99', 'currency': 'EUR'}}
     """
     writers = {3: _FORMAT_3, FORMAT_VERSION: CONVERTER}
-    if version not in writers or type(version) is not int:
+    if type(version) is not int:
+        raise InvalidTypeError("version", version, f"an int: {FORMAT_VERSION} or 3")
+    if version not in writers:
         raise InvalidArgumentError(
             f"version={version!r} must be {FORMAT_VERSION} (current) or 3 (the previous format)"
         )
