@@ -980,7 +980,9 @@ class InvoiceNumbering:
     subbill.errors.InvalidArgumentError: pattern='F-{month}-{seq}' must contain {seq} once ...
     """
 
+    @functools.cached_property
     def _regex(self) -> re.Pattern[str]:
+        """The pattern as a regular expression, built once (a bill run parses one per invoice)."""
         parts = re.split(r"(\{year\}|\{seq(?::[^}]*)?\})", self.pattern)
         regex = ""
         for part in parts:
@@ -994,7 +996,7 @@ class InvoiceNumbering:
 
     def parse(self, number: str) -> tuple[int | None, int]:
         """Return ``(year, sequence)`` of a number of this pattern (year ``None`` if absent)."""
-        match = self._regex().match(number) if isinstance(number, str) else None
+        match = self._regex.match(number) if isinstance(number, str) else None
         if match is None:
             raise InvalidArgumentError(f"number={number!r} does not match pattern={self.pattern!r}")
         groups: Mapping[str, str] = match.groupdict()
