@@ -319,6 +319,8 @@ class BillingState:
 
 
 _STATE_SLOTS = slot_setters(BillingState)
+#: The state of a subscription never billed (immutable: one value serves every call).
+_NOTHING_BILLED = BillingState()
 
 
 @attrs.frozen(kw_only=True)
@@ -903,7 +905,7 @@ def bill_subscription(
     check_billing_date("as_of", as_of)
     if not isinstance(subscription, ChargePlan):
         raise InvalidTypeError("subscription", subscription, "a ChargePlan")
-    state = BillingState() if state is None else state
+    state = _NOTHING_BILLED if state is None else state
     if not isinstance(state, BillingState):
         raise InvalidTypeError("state", state, "a BillingState (or None before the first bill)")
     _check_state(subscription, state)
