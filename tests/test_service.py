@@ -637,3 +637,31 @@ def test_a_store_without_the_batched_run_s_methods_is_refused_typed():
 
     with pytest.raises(InvalidTypeError, match="must be a Store"):
         run_billing(OldStore(), as_of=AS_OF)
+
+
+def test_the_silver_workload_bills_27_42_then_50_00_through_a_batched_run(tmp_path):
+    # Issue 13's workload (django-silver's own): monthly subscriptions at 50.00 EUR from
+    # 15 Jan 2025 on billing day 1 — a prorated first invoice of 27.42 (17/31), then 50.00
+    # on 1 Feb — through SQLiteStore and run_billing in batches; a third run writes nothing.
+    from benchmarks.workloads import (  # noqa: PLC0415
+        SILVER_RENEWAL,
+        SILVER_START,
+        silver_catalog,
+        silver_subscriptions,
+    )
+
+    store = SQLiteStore(tmp_path / "silver.db")
+    catalog = silver_catalog()
+    store.save_catalog(catalog)
+    for subscription in silver_subscriptions(7, catalog):
+        store.save_subscription(subscription)
+    first = run_billing(store, as_of=SILVER_START, batch_size=3)
+    assert (first.invoice_count, first.total) == (7, {"EUR": Money("191.94", "EUR")})
+    assert {str(i.total) for i in invoices_of_run(store, first)} == {"27.42 EUR"}
+    renewal = run_billing(store, as_of=SILVER_RENEWAL, batch_size=3)
+    assert {str(i.total) for i in invoices_of_run(store, renewal)} == {"50.00 EUR"}
+    assert renewal.invoice_count == 7
+    changes = store._connection.total_changes
+    assert run_billing(store, as_of=SILVER_RENEWAL).invoice_count == 0
+    assert store._connection.total_changes == changes  # nothing written
+    store.close()
