@@ -435,6 +435,7 @@ class Period:
 
 
 _LAST_STEPPABLE = date(9999, 12, 31)
+_MEMO_SIZE = 256  # days a schedule remembers the index of
 
 # Period._make writes the two slots directly (the frozen class refuses attribute writes).
 _set_start = vars(Period)["start"].__set__
@@ -484,12 +485,16 @@ class BillingSchedule:
     # Derived once, for the hot path of nth(): the anchor's month index and the billing day.
     _month_index: int = attrs.field(init=False, eq=False, repr=False)
     _day: int | None = attrs.field(init=False, eq=False, repr=False)
+    # The index of each day asked (a memo, bounded): charges on one schedule ask for the
+    # same billing dates over and over.
+    _indices: dict[date, int] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         month_based = self.frequency.is_month_based
         day = self.anchor.day if self.billing_day is None else self.billing_day
         object.__setattr__(self, "_month_index", self.anchor.year * 12 + self.anchor.month - 1)
         object.__setattr__(self, "_day", day if month_based else None)
+        object.__setattr__(self, "_indices", {})
 
     @property
     def day(self) -> int | None:
@@ -598,6 +603,9 @@ class BillingSchedule:
         ...     date(2025, 12, 14))
         -2
         """
+        found = self._indices.get(day) if type(day) is date else None
+        if found is not None:
+            return found
         check_date("day", day)
         anchor = self.anchor
         if self.frequency.is_month_based:
@@ -607,8 +615,11 @@ class BillingSchedule:
                 n -= 1
             while self.nth(n + 1) <= day:
                 n += 1
-            return n
-        return (day - anchor).days // self.frequency.count
+        else:
+            n = (day - anchor).days // self.frequency.count
+        if len(self._indices) < _MEMO_SIZE:
+            self._indices[day] = n
+        return n
 
     def period(self, n: int) -> Period:
         """Return the ``n``-th billing period ``[nth(n), nth(n + 1))``."""
