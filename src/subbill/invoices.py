@@ -190,8 +190,8 @@ class InvoiceLine:
     factor: Fraction
     amount: Money
     discount: Money
-    tax_rates: tuple[TaxRate, ...]
-    taxes: tuple[tuple[TaxRate, Money], ...]
+    tax_rates: tuple[TaxRate, ...] = ()
+    taxes: tuple[tuple[TaxRate, Money], ...] = ()
     base: Money
     explanation: LineExplanation
 

@@ -64,6 +64,7 @@ __all__ = [
     "CONVERTER",
     "FORMAT_VERSION",
     "StoredDataError",
+    "document_text",
     "dumps",
     "from_document",
     "loads",
@@ -202,7 +203,10 @@ _REPEATED = ("unit_price", "quantity", "factor", "period")
 
 
 def _line_hooks(converter: cattrs.Converter) -> None:
-    """Format 4: an explanation's fields equal to its line's are left out, and read back from it.
+    """Format 4: what a line's document can be read back without is left out of it.
+
+    An explanation's fields equal to its line's, a discount of nothing, a taxable base equal
+    to the net (amount − discount) are left out, and read back from the line.
 
     The explanation's other fields are left out when they hold their default (as every
     record's are in format 4); its repeated ones only when equal to the line's, since an
@@ -221,6 +225,12 @@ def _line_hooks(converter: cattrs.Converter) -> None:
 
     def unstructure(line: InvoiceLine) -> dict[str, Any]:
         document = line_out(line)
+        # A discount of nothing, and a taxable base that is the net (an exclusive rate, or
+        # none), are what reading puts back when they are absent.
+        if document["discount"] == f"0 {line.amount.currency}":
+            del document["discount"]
+        if document["base"] == _money_text(line.amount - line.discount):
+            del document["base"]
         why = why_out(line.explanation)
         document["explanation"] = {
             key: value
@@ -232,6 +242,11 @@ def _line_hooks(converter: cattrs.Converter) -> None:
 
     def structure(value: object, _kind: object) -> InvoiceLine:
         document = dict(_mapping(value, "line"))
+        if "discount" not in document or "base" not in document:
+            amount = _money_from_text(document.get("amount"), Money)
+            document.setdefault("discount", f"0 {amount.currency}")
+            discount = _money_from_text(document["discount"], Money)
+            document.setdefault("base", _money_text(amount - discount))
         why = dict(_mapping(document.get("explanation", {}), "explanation"))
         for key in _REPEATED:
             if key not in why and key in document:
@@ -426,17 +441,29 @@ def dumps(value: object) -> str:
     >>> loads(_, Money)
     Money('19.99', 'EUR')
     """
-    return json.dumps(
-        to_document(value), sort_keys=True, ensure_ascii=False, separators=_COMPACT
-    )
+    return document_text(to_document(value))
 
 
 _COMPACT = (",", ":")  # no blank after separators: a stored document is read by programs
 
 
-def loads(text: str, kind: type[_T], *, table: str | None = None, key: object = None) -> _T:
+def document_text(document: Mapping[str, Any]) -> str:
+    """JSON text of a document (keys sorted, compact): what :func:`dumps` writes."""
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=_COMPACT)
+
+
+def loads(
+    text: str,
+    kind: type[_T],
+    *,
+    table: str | None = None,
+    key: object = None,
+    columns: Mapping[str, Any] | None = None,
+) -> _T:
     """A value object of ``kind`` from :func:`dumps`' text.
 
+    ``columns`` are fields a store keeps in the row's own columns and left out of the
+    document (the invoices of ``SQLiteStore``): each goes back where the document lacks it.
     ``table`` and ``key`` name the row the text was read from, for the error a damaged
     row raises:
 
@@ -453,4 +480,10 @@ def loads(text: str, kind: type[_T], *, table: str | None = None, key: object = 
         raise StoredDataError(
             f"a stored {kind.__name__} is not valid JSON: {error}", table=table, key=key
         ) from None
+    if columns and isinstance(document, dict) and isinstance(document.get("data"), dict):
+        # Fields a store keeps in the row's own columns, left out of the document.
+        data = document["data"]
+        for name, value in columns.items():
+            if value is not None:
+                data.setdefault(name, value)
     return from_document(document, kind, table=table, key=key)

@@ -48,7 +48,7 @@ from subbill.storage._arguments import (
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import next_number
-from subbill.storage.codec import dumps, loads
+from subbill.storage.codec import document_text, dumps, loads, to_document
 from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
 from subbill.subscriptions import Subscription
 
@@ -462,7 +462,7 @@ class SQLiteStore:
             invoice.subscription,
             invoice.customer,
             invoice.issued_on.isoformat(),
-            dumps(invoice),
+            _invoice_text(invoice),
         )
         with self.transaction():
             try:  # the primary key refuses a number already stored: no look-up first
@@ -486,27 +486,34 @@ class SQLiteStore:
         checked("invoice", invoice, Invoice)
         with self.transaction():
             cursor = self._execute(
-                "UPDATE invoices SET document = ? WHERE number = ?",
-                (dumps(invoice), invoice.number),
+                "UPDATE invoices SET document = ?, subscription = ?, customer = ?, issued_on = ?"
+                " WHERE number = ?",
+                (
+                    _invoice_text(invoice),
+                    invoice.subscription,
+                    invoice.customer,
+                    invoice.issued_on.isoformat(),
+                    invoice.number,
+                ),
             )
             if cursor.rowcount != 1:
                 raise InvalidArgumentError(f"invoice number={invoice.number!r} is not stored")
 
     def get_invoice(self, number: str) -> Invoice | None:
         """The invoice ``number``, or ``None``."""
-        text = self._one("SELECT document FROM invoices WHERE number = ?", (number,))
-        return self._read_one(Invoice, "invoices", number, text)
+        rows = self._rows(f"{_SELECT_INVOICES} WHERE number = ?", (number,))
+        return _invoice_from_row(rows[0]) if rows else None
 
     def invoices(self, *, subscription: str | None = None) -> list[Invoice]:
         """Invoices in the order they were added, all or those of ``subscription``."""
         if subscription is None:
-            rows = self._rows("SELECT number, document FROM invoices ORDER BY position")
+            rows = self._rows(f"{_SELECT_INVOICES} ORDER BY position")
         else:
             rows = self._rows(
-                "SELECT number, document FROM invoices WHERE subscription = ? ORDER BY position",
+                f"{_SELECT_INVOICES} WHERE subscription = ? ORDER BY position",
                 (subscription,),
             )
-        return self._read(Invoice, "invoices", rows)
+        return [_invoice_from_row(row) for row in rows]
 
     def add_payment(self, invoice_number: str, payment: Payment) -> None:
         """Record a payment for ``invoice_number``."""
@@ -644,3 +651,22 @@ class SQLiteStore:
             "INSERT OR REPLACE INTO wallets (customer, document) VALUES (?, ?)",
             (wallet.customer, dumps(wallet)),
         )
+
+
+# An invoice's number, subscription, customer and date live in its row's columns (the
+# queries need them): its document leaves them out, and reading puts them back.
+_INVOICE_COLUMNS = ("number", "subscription", "customer", "issued_on")
+_SELECT_INVOICES = "SELECT number, subscription, customer, issued_on, document FROM invoices"
+
+
+def _invoice_text(invoice: Invoice) -> str:
+    document = to_document(invoice)
+    for name in _INVOICE_COLUMNS:
+        document["data"].pop(name, None)
+    return document_text(document)
+
+
+def _invoice_from_row(row: Sequence[Any]) -> Invoice:
+    number, subscription, customer, issued_on, text = row
+    columns = dict(zip(_INVOICE_COLUMNS, (number, subscription, customer, issued_on), strict=True))
+    return loads(str(text), Invoice, table="invoices", key=number, columns=columns)
