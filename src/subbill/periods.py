@@ -240,7 +240,7 @@ _NAMES: dict[str, tuple[FrequencyUnit, int]] = {
 _WORDS = re.compile(r"^(\d+)\s*(day|week|month|year)s?$")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class Frequency:
     """How often a recurring charge is billed: a count of days or of months.
 
