@@ -414,3 +414,55 @@ def test_stepped_dates_and_spans_refuse_what_nth_refuses():
         periods_over(date(2026, 2, 15), date(2026, 1, 10), schedule=far)
     with pytest.raises(InvalidDateError):
         periods_over(date(2026, 2, 15), "2026-03-01", schedule=far)
+
+
+def _periods_plainly(start, end, schedule, basis, until, in_advance):
+    """periods_over written plainly: walk the billing periods one by one from nth."""
+    from subbill.proration import period_factor  # noqa: PLC0415
+
+    found = []
+    n = schedule.index_of(start)
+    while True:
+        cycle = Period(schedule.nth(n), schedule.nth(n + 1))
+        piece_start = max(cycle.start, start)
+        piece_end = cycle.end if end is None else min(cycle.end, end)
+        if until is not None and (piece_start if in_advance else piece_end) > until:
+            return found
+        piece = Period(piece_start, piece_end)
+        found.append((piece, period_factor(piece, cycle=cycle, basis=basis), cycle))
+        if end is not None and cycle.end >= end:
+            return found
+        n += 1
+
+
+@settings(max_examples=300)
+@given(
+    dates,
+    st.one_of(month_frequencies, day_frequencies),
+    st.integers(0, 400),
+    st.one_of(st.none(), st.integers(1, 900)),
+    st.integers(-60, 900),
+    st.booleans(),
+    st.sampled_from([ACTUAL, ProrationBasis.NONE, THIRTY]),
+    billing_days,
+)
+def test_periods_over_cuts_a_span_as_walking_its_billing_periods_does(
+    start, frequency, anchored_before, length, until_after, in_advance, basis, day
+):
+    # Issue 13 made periods_over build its whole periods by bisection, not one test each:
+    # it must cut every span exactly as walking the billing periods one by one does.
+    from subbill.proration import periods_over  # noqa: PLC0415
+
+    assume(frequency.is_month_based or basis is not THIRTY)
+    billing_day = day if frequency.is_month_based else None
+    schedule = schedule_for(
+        start - timedelta(days=anchored_before), frequency, billing_day=billing_day
+    )
+    end = None if length is None else start + timedelta(days=length)
+    until = start + timedelta(days=until_after)
+    got = periods_over(
+        start, end, schedule=schedule, basis=basis, until=until, in_advance=in_advance
+    )
+    assert [(p.period, p.factor, p.cycle) for p in got] == _periods_plainly(
+        start, end, schedule, basis, until, in_advance
+    )

@@ -15,8 +15,8 @@ Fraction(105, 31)
 
 from __future__ import annotations
 
+import bisect
 import enum
-import itertools
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP
 from fractions import Fraction
@@ -341,30 +341,47 @@ def _periods_over(
     # The billing dates as far as the span needs: through its end, or the period after until.
     stop = last if until is None else min(last, until + timedelta(days=1))
     dates = schedule.dates_through(schedule.index_of(start), stop)
-    one, whole_kind, period_kind = _ONE, BillablePeriod, Period  # locals: read per period
-    for cycle_start, cycle_end in itertools.pairwise(dates):
-        if cycle_start >= start and cycle_end <= last:  # a whole billing period
-            if (cycle_start if in_advance else cycle_end) > limit:
-                break
-            cycle = new(period_kind)
-            set_start(cycle, cycle_start)
-            set_end(cycle, cycle_end)
-            billable = new(whole_kind)
-            set_period(billable, cycle)
-            set_factor(billable, one)
-            set_cycle(billable, cycle)
-            set_basis(billable, basis)
-            append(billable)
-        else:  # the first or the last piece of the span: part of its billing period
-            piece_start = max(cycle_start, start)
-            piece_end = min(cycle_end, last)
-            if (piece_start if in_advance else piece_end) > limit:
-                break
-            cycle = make(cycle_start, cycle_end)
-            piece = make(piece_start, piece_end)
-            append(_billable(piece, period_factor(piece, cycle=cycle, basis=basis), cycle, basis))
+    if len(dates) < 2:  # ``until`` comes before the first billing date the span needs
+        return ()
+    # dates[0] <= start < dates[1]: a piece of the first billing period when start is not on a
+    # billing date, then whole periods, then a piece of the one that ``last`` falls in.
+    first = 0
+    if dates[0] < start:
+        cycle_start, cycle_end = dates[0], dates[1]
+        piece_end = min(cycle_end, last)
+        if (start if in_advance else piece_end) > limit:
+            return ()
+        cycle = make(cycle_start, cycle_end)
+        piece = make(start, piece_end)
+        append(_billable(piece, period_factor(piece, cycle=cycle, basis=basis), cycle, basis))
         if cycle_end >= last:
-            break
+            return tuple(result)
+        first = 1
+    # Whole periods: those ending by ``last`` and, in advance, starting by ``limit`` (in
+    # arrears: ending by it) — a run of them, found by bisection, built without a test each.
+    ends_by_last = bisect.bisect_right(dates, last) - 2
+    within_limit = bisect.bisect_right(dates, limit) - (1 if in_advance else 2)
+    through = min(ends_by_last, within_limit)
+    one, whole_kind, period_kind = _ONE, BillablePeriod, Period  # locals: read per period
+    for index in range(first, through + 1):
+        cycle = new(period_kind)
+        set_start(cycle, dates[index])
+        set_end(cycle, dates[index + 1])
+        billable = new(whole_kind)
+        set_period(billable, cycle)
+        set_factor(billable, one)
+        set_cycle(billable, cycle)
+        set_basis(billable, basis)
+        append(billable)
+    nxt = max(through + 1, first)
+    if through < ends_by_last or nxt + 1 >= len(dates) or dates[nxt] >= last:
+        return tuple(result)  # stopped by the limit, or the span ends on a billing date
+    cycle_start, cycle_end = dates[nxt], dates[nxt + 1]
+    if (cycle_start if in_advance else last) > limit:
+        return tuple(result)
+    cycle = make(cycle_start, cycle_end)
+    piece = make(cycle_start, last)
+    append(_billable(piece, period_factor(piece, cycle=cycle, basis=basis), cycle, basis))
     return tuple(result)
 
 
