@@ -31,7 +31,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -73,10 +73,8 @@ from subbill.invoices import (
     Payment,
 )
 from subbill.money import (
-    DECIMAL_CONTEXT,
     MAX_PAYMENT_TERMS_DAYS,
     Money,
-    minor_unit,
     read_currency,
 )
 from subbill.periods import (
@@ -93,6 +91,7 @@ from subbill.taxes import (
     TaxBreakdown,
     TaxRate,
     TaxRounding,
+    exclusive_tax,
     line_tax,
     line_taxes,
     tax_breakdown,
@@ -493,25 +492,10 @@ def _fraction(days: int, whole: int) -> Fraction:
 
 
 def _gross(charge: RecurringCharge, factor: Fraction) -> Money:
-    """``unit_price × quantity × factor``, rounded to the minor unit (half up).
-
-    What ``(period_price * factor).rounded()`` gives, in the private decimal context, without
-    the checks an outside factor needs (the engine's factors are day counts within one
-    period: ``0 <= factor <= 1``).
-    """
-    price = charge.period_price
+    """``unit_price × quantity × factor``, rounded to the minor unit (half up)."""
     if factor == 1:
-        return price.rounded()
-    amount = DECIMAL_CONTEXT.divide(
-        DECIMAL_CONTEXT.multiply(price.amount, Decimal(factor.numerator)),
-        Decimal(factor.denominator),
-    )
-    return Money._make(
-        amount.quantize(
-            minor_unit(price.currency), rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT
-        ),
-        price.currency,
-    )
+        return charge.period_price.rounded()
+    return (charge.period_price * factor).rounded()
 
 
 def _coverage(members: Sequence[_Member], pieces: Sequence[Period], period: Period) -> Fraction:
@@ -755,7 +739,8 @@ def _make_line(
     return line
 
 
-_LINE_SETTERS = tuple(slot_setters(InvoiceLine).values())
+_LINE_FIELDS = slot_setters(InvoiceLine)
+_LINE_SETTERS = tuple(_LINE_FIELDS.values())
 
 
 def _taxed(
@@ -775,23 +760,14 @@ def _taxed(
             own = line.tax_rates
             if was is None and own and not own[0].inclusive:
                 # One exclusive rate on a line billed once: its net (already rounded) is its
-                # base, its tax the rate of it rounded once — line_tax's own arithmetic.
+                # base; its tax, and so its cached tax and total, written here once.
                 net = line.net
                 rate = own[0]
-                exact = DECIMAL_CONTEXT.multiply(net.amount, rate.percent).scaleb(
-                    -2, context=DECIMAL_CONTEXT
-                )
-                rounded = exact.quantize(
-                    minor_unit(net.currency), rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT
-                )
-                line_total_tax = Money._make(rounded, net.currency)
-                _LINE_TAXES(line, ((rate, line_total_tax),))
+                added = exclusive_tax(net, rate)
+                _LINE_TAXES(line, ((rate, added),))
                 _LINE_BASE(line, net)
-                # The line's cached tax and total (base + tax), as their properties compute them.
-                _LINE_TAX(line, line_total_tax)
-                _LINE_TOTAL(
-                    line, Money._make(DECIMAL_CONTEXT.add(net.amount, rounded), net.currency)
-                )
+                _LINE_TAX(line, added)
+                _LINE_TOTAL(line, net + added)
                 continue
             found = line_tax(line.net, own)
             if was is not None:
@@ -829,8 +805,8 @@ def _taxed(
 
 
 # The slots of the engine's new lines that _taxed fills in (before anyone reads them).
-_LINE_TAXES = vars(InvoiceLine)["taxes"].__set__
-_LINE_BASE = vars(InvoiceLine)["base"].__set__
+_LINE_TAXES = _LINE_FIELDS["taxes"]
+_LINE_BASE = _LINE_FIELDS["base"]
 # A frozen attrs class keeps each cached property's value in a slot of the property's name.
 _LINE_TAX = vars(InvoiceLine)["tax"].__set__
 _LINE_TOTAL = vars(InvoiceLine)["total"].__set__

@@ -551,11 +551,15 @@ class Invoice:
     @functools.cached_property
     def amount_paid(self) -> Money:
         """What payments have covered so far."""
+        if not self.payments:
+            return Money.zero(self.currency)
         return self._sum(payment.amount for payment in self.payments)
 
     @functools.cached_property
     def credited(self) -> Money:
         """What the credit notes correcting this invoice have credited so far."""
+        if not self.corrections:
+            return Money.zero(self.currency)
         return self._sum(correction.amount for correction in self.corrections)
 
     @property
@@ -572,13 +576,6 @@ class Invoice:
         ):
             return zero
         return max(self.total - self.credited, zero)
-
-    def _nothing_due(self) -> bool:
-        """``amount_due`` is zero: for a draft without payments, total == credit applied."""
-        if self.payments or self.corrections:
-            return self.amount_due.is_zero()
-        credit = self.credit_applied
-        return self.total.is_zero() if credit is None else not self.total > credit
 
     def _excess(self) -> Money:
         """What credit applied, payments and credit notes settle beyond the total."""
@@ -634,7 +631,7 @@ class Invoice:
             )
         check_line("number", number)
         status = InvoiceStatus.OPEN
-        if self.kind is DocumentKind.INVOICE and self._nothing_due():
+        if self.kind is DocumentKind.INVOICE and self.amount_due.is_zero():
             status = InvoiceStatus.PAID
         if type(self) is not Invoice:  # a subclass's own fields: its checked constructor
             return attrs.evolve(self, number=number, status=status)

@@ -371,7 +371,7 @@ def _scale(amount: Decimal, factor: object, name: str) -> Decimal:
         return DECIMAL_CONTEXT.multiply(amount, Decimal(factor))
     if isinstance(factor, Decimal) and factor.is_finite():
         return DECIMAL_CONTEXT.multiply(amount, factor)
-    fraction = read_fraction(factor, name)
+    fraction = factor if type(factor) is Fraction else read_fraction(factor, name)
     return DECIMAL_CONTEXT.divide(
         DECIMAL_CONTEXT.multiply(amount, Decimal(fraction.numerator)), Decimal(fraction.denominator)
     )

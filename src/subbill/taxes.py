@@ -39,6 +39,7 @@ __all__ = [
     "TaxRate",
     "TaxRounding",
     "Taxed",
+    "exclusive_tax",
     "line_tax",
     "line_taxes",
     "tax_breakdown",
@@ -226,8 +227,16 @@ def _single_rate(amount: Money, rates: Sequence[TaxRate], rounding: str) -> Line
     if rate.inclusive:
         tax = (amount * (rate.rate / (1 + rate.rate))).rounded(rounding)
         return LineTax(base=gross - tax, taxes=((rate, tax),))
-    tax = amount.percent(rate.percent).rounded(rounding)
-    return LineTax(base=gross, taxes=((rate, tax),))
+    return LineTax(base=gross, taxes=((rate, exclusive_tax(amount, rate, rounding)),))
+
+
+def exclusive_tax(amount: Money, rate: TaxRate, rounding: str = ROUND_HALF_UP) -> Money:
+    """The tax an exclusive ``rate`` adds to ``amount``, rounded once to the minor unit.
+
+    >>> exclusive_tax(Money("27.42", "EUR"), TaxRate(name="TVA", percent="20"))
+    Money('5.48', 'EUR')
+    """
+    return amount.percent(rate.percent).rounded(rounding)
 
 
 def _round_line(values: list[Fraction], rounding: str) -> list[int]:
