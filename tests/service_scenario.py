@@ -37,19 +37,20 @@ def fill(path):
 
 def bill(path, die_after=None, batch_size=None):
     """Bill as of AS_OF; with ``die_after=N`` the process dies (os._exit) in the middle of
-    the transaction of its N-th invoice, before the commit: as if killed."""
+    the transaction of its N-th invoice, before the commit: as if killed. (A run adds a
+    page's invoices at once with ``add_invoices``; ``add_invoice`` goes through it too.)"""
     store = SQLiteStore(path)
     if die_after is not None:
         added = {"count": 0}
-        add_invoice = store.add_invoice
+        add_invoices = store.add_invoices
 
-        def add_then_maybe_die(invoice):
-            add_invoice(invoice)
-            added["count"] += 1
-            if added["count"] == die_after:
+        def add_then_maybe_die(invoices):
+            add_invoices(invoices)
+            added["count"] += len(invoices)
+            if added["count"] >= die_after:
                 os._exit(3)
 
-        store.add_invoice = add_then_maybe_die
+        store.add_invoices = add_then_maybe_die
     options = {} if batch_size is None else {"batch_size": batch_size}
     report = run_billing(store, as_of=AS_OF, **options)
     store.close()

@@ -411,13 +411,18 @@ def test_a_run_saves_only_the_states_that_changed():
     store.save_subscription(_subscription("S1", date(2026, 1, 1)))
     store.save_subscription(_subscription("S2", date(2026, 5, 1)))  # not started yet
     saved = []
-    save = store.save_billing_state
+    save, save_many = store.save_billing_state, store.save_billing_states
 
     def counting(subscription_id, state):
         saved.append(subscription_id)
         save(subscription_id, state)
 
+    def counting_many(states):  # a page's states are saved at once
+        saved.extend(subscription_id for subscription_id, _ in states)
+        save_many(states)
+
     store.save_billing_state = counting
+    store.save_billing_states = counting_many
     run_billing(store, as_of=AS_OF)
     assert saved == ["S1"]
     run_billing(store, as_of=AS_OF)

@@ -31,6 +31,7 @@ import attrs
 
 from subbill._validate import brief, check_count
 from subbill.billing import (
+    BillingResult,
     BillingState,
     BillingTerms,
     NegativeBalancePolicy,
@@ -52,7 +53,8 @@ from subbill.periods import check_billing_date, check_date
 from subbill.quotes import Purchase, SalesOrder
 from subbill.storage._arguments import MAX_LIMIT
 from subbill.storage.errors import StoredDataError
-from subbill.storage.protocols import Store
+from subbill.storage.protocols import BillingRow, Store
+from subbill.storage.shards import check_shard
 from subbill.subscriptions import Subscription, check_replacement
 
 __all__ = [
@@ -69,6 +71,7 @@ __all__ = [
     "run_billing",
     "store_purchase",
 ]
+
 
 @attrs.frozen(kw_only=True)
 class BillingFailure:
@@ -113,6 +116,46 @@ DEFAULT_BATCH_SIZE: Final = 500
 MAX_BATCH_SIZE: Final = MAX_LIMIT
 
 
+def _billed(
+    catalog: Catalog | None,
+    subscription_id: str,
+    subscription: Subscription,
+    state: BillingState | None,
+    as_of: date,
+) -> BillingResult | BillingFailure:
+    """What the engine bills ``subscription`` now (pure: nothing is read nor written)."""
+    try:
+        if catalog is None and subscription.plans:
+            raise InvalidStateError(
+                f"subscription {subscription_id!r} has a plan but the store has no catalog: "
+                "load one before billing"
+            )
+        return bill_subscription(subscription.to_charge_plan(catalog), state, as_of=as_of)
+    except SubbillError as error:
+        return BillingFailure(subscription=subscription_id, error=error)
+
+
+def _bill_row(
+    catalog: Catalog | None, row: BillingRow, as_of: date
+) -> BillingResult | BillingFailure:
+    """What the engine bills the subscription of ``row`` (a damaged row is its failure)."""
+    if row.error is not None:
+        return BillingFailure(subscription=row.subscription_id, error=row.error)
+    if row.subscription is None:  # a store breaking its protocol: say which row
+        error = StoredDataError("no subscription", table="subscriptions", key=row.subscription_id)
+        return BillingFailure(subscription=row.subscription_id, error=error)
+    return _billed(catalog, row.subscription_id, row.subscription, row.state, as_of)
+
+
+def _settles_an_invoice(subscription: Subscription, result: BillingResult) -> bool:
+    """Whether the engine's credit note may settle an open invoice (the store must look)."""
+    return (
+        result.invoice is not None
+        and result.invoice.kind is DocumentKind.CREDIT_NOTE
+        and subscription.terms.negative_balance is NegativeBalancePolicy.CREDIT_NOTE
+    )
+
+
 def _bill_one(
     store: Store, catalog: Catalog | None, subscription_id: str, *, as_of: date
 ) -> Invoice | BillingFailure | None:
@@ -125,19 +168,12 @@ def _bill_one(
         subscription = store.get_subscription(subscription_id)
         if subscription is None:
             return None
-        if catalog is None and subscription.plans:
-            raise InvalidStateError(
-                f"subscription {subscription_id!r} has a plan but the store has no catalog: "
-                "load one before billing"
-            )
         state = store.get_billing_state(subscription_id)
-        result = bill_subscription(subscription.to_charge_plan(catalog), state, as_of=as_of)
     except StoredDataError as error:
         return BillingFailure(subscription=subscription_id, error=error)
-    except StorageError:
-        raise  # the store itself failed (locked, full…): not this subscription's fault
-    except SubbillError as error:
-        return BillingFailure(subscription=subscription_id, error=error)
+    result = _billed(catalog, subscription_id, subscription, state, as_of)
+    if isinstance(result, BillingFailure):
+        return result
     invoice = None
     new_state = result.state
     if result.invoice is not None:
@@ -212,6 +248,8 @@ def run_billing(
     *,
     as_of: date,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    shard: int = 0,
+    shards: int = 1,
     on_progress: Callable[[int, int], None] | None = None,
     after_each: Callable[[str], None] | None = None,
 ) -> BillRunReport:
@@ -222,19 +260,30 @@ def run_billing(
     called. ``as_of`` before the date of the last invoice issued is refused
     (:class:`~subbill.errors.InvalidStateError`) before anything is read or written.
 
-    Subscriptions are read, billed and saved in batches of ``batch_size`` (1 to
-    :data:`MAX_BATCH_SIZE`; sorted by id), one transaction per batch, each subscription
-    inside its own savepoint: a subscription that cannot be read or billed is undone alone
-    and reported in ``failures``, and the others of its batch are saved. A run killed midway
-    loses at most its open batch (nothing of it is kept, nothing half-written); running
-    again bills what is left, exactly once.
+    Subscriptions are read with their billing states a page of ``batch_size`` at a time (1
+    to :data:`MAX_BATCH_SIZE`; sorted by id) and billed by the pure engine **outside** any
+    transaction; then one short transaction per page checks that no subscription or state
+    moved meanwhile, reserves the page's invoice numbers and writes its invoices and states
+    at once. A subscription that moved (another run billed it first, or it was replaced) is
+    billed again inside that transaction, from what is stored then: never written twice.
+    A subscription that cannot be read or billed is reported in ``failures`` and nothing
+    of it is written; the others of its page are saved. A run killed midway loses at most
+    its open page (nothing of it kept, nothing half-written); running again bills what is
+    left, exactly once. A page with nothing to write takes no lock and writes nothing.
+
+    ``shard`` and ``shards`` split the run: this call bills only the subscriptions whose
+    :func:`~subbill.storage.shards.shard_of` is ``shard`` (``0`` to ``shards - 1``), so that
+    ``shards`` processes, each calling it with its own ``shard``, bill everything once
+    between them; numbers stay gapless, and in the order of their dates (one ``as_of``).
+
     The ids are paged through, never all held. ``on_progress(done, total)`` is called after
-    each subscription's batch is saved (for a progress bar); ``after_each(subscription_id)``
-    after each subscription's batch is committed (tests use it to interrupt a run).
+    each subscription's page is saved (for a progress bar); ``after_each(subscription_id)``
+    after each subscription's page is committed (tests use it to interrupt a run).
     """
     check_billing_date("as_of", as_of)
     _check_store(store)
     check_count("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
+    check_shard(shard, shards)
     last = store.last_issued_on()
     if last is not None and as_of < last:
         raise InvalidStateError(
@@ -246,47 +295,149 @@ def run_billing(
     # subscriptions hold quoted lines. A catalog subscription then fails on its own.
     catalog = store.load_catalog()
     total_count = store.subscription_count() if on_progress is not None else 0
-    seen = created = 0
-    first_number: str | None = None
-    last_number: str | None = None
-    failures: list[BillingFailure] = []
-    totals: dict[str, Money] = {}
+    tally = _Tally()
     after: str | None = None
     while True:
-        batch: list[tuple[str, Invoice | BillingFailure | None]] = []
-        with store.transaction():
-            ids = store.subscription_ids_after(after, limit=batch_size)
-            for subscription_id in ids:
-                outcome = _bill_in_savepoint(store, catalog, subscription_id, as_of)
-                batch.append((subscription_id, outcome))
-        if not ids:
+        rows, after = store.billing_rows(after, limit=batch_size, shard=shard, shards=shards)
+        if after is None:
             break
-        after = ids[-1]
-        for subscription_id, outcome in batch:  # the batch is saved: count what it did
-            seen += 1
-            if isinstance(outcome, BillingFailure):
-                failures.append(outcome)
-            elif outcome is not None and outcome.number is not None:  # finalized: numbered
-                created += 1
-                first_number = first_number or outcome.number
-                last_number = outcome.number
-                previous = totals.get(outcome.currency)
-                totals[outcome.currency] = (
-                    outcome.total if previous is None else previous + outcome.total
-                )
+        billed = [(row, _bill_row(catalog, row, as_of)) for row in rows]
+        for subscription_id, outcome in _save_page(store, catalog, billed, as_of):
+            tally.add(outcome)
             if after_each is not None:
                 after_each(subscription_id)
             if on_progress is not None:
-                on_progress(seen, max(total_count, seen))
-    return BillRunReport(
-        as_of=as_of,
-        subscriptions=seen,
-        invoice_count=created,
-        first_number=first_number,
-        last_number=last_number,
-        total=totals,
-        failures=tuple(failures),
-    )
+                on_progress(tally.seen, max(total_count, tally.seen))
+    return tally.report(as_of)
+
+
+class _Tally:
+    """What a run did so far: counts, the first and last numbers, totals, failures."""
+
+    def __init__(self) -> None:
+        self.seen = self.created = 0
+        self.first_number: str | None = None
+        self.last_number: str | None = None
+        self.failures: list[BillingFailure] = []
+        self.totals: dict[str, Money] = {}
+
+    def add(self, outcome: Invoice | BillingFailure | None) -> None:
+        """Count one subscription's outcome."""
+        self.seen += 1
+        if isinstance(outcome, BillingFailure):
+            self.failures.append(outcome)
+        elif outcome is not None and outcome.number is not None:  # finalized: numbered
+            self.created += 1
+            self.first_number = self.first_number or outcome.number
+            self.last_number = outcome.number
+            previous = self.totals.get(outcome.currency)
+            self.totals[outcome.currency] = (
+                outcome.total if previous is None else previous + outcome.total
+            )
+
+    def report(self, as_of: date) -> BillRunReport:
+        """The run's report."""
+        return BillRunReport(
+            as_of=as_of,
+            subscriptions=self.seen,
+            invoice_count=self.created,
+            first_number=self.first_number,
+            last_number=self.last_number,
+            total=self.totals,
+            failures=tuple(self.failures),
+        )
+
+
+_Billed = tuple[BillingRow, "BillingResult | BillingFailure"]
+_Outcome = tuple[str, "Invoice | BillingFailure | None"]
+
+
+def _changes(row: BillingRow, result: BillingResult | BillingFailure) -> bool:
+    """Whether saving ``result`` writes anything (an invoice, a new state)."""
+    if isinstance(result, BillingFailure):
+        return False
+    return result.invoice is not None or result.state != (row.state or BillingState())
+
+
+def _save_page(
+    store: Store, catalog: Catalog | None, billed: list[_Billed], as_of: date
+) -> list[_Outcome]:
+    """Save a page the engine billed, in one transaction; each subscription's outcome.
+
+    A page that writes nothing (nothing due, failures only) takes no lock at all.
+    """
+    if not any(_changes(row, result) for row, result in billed):
+        return [
+            (row.subscription_id, result if isinstance(result, BillingFailure) else None)
+            for row, result in billed
+        ]
+    outcomes: list[_Outcome] = []
+    with store.transaction():
+        versions = store.billing_versions([row.subscription_id for row, _ in billed])
+        pending: list[tuple[BillingRow, BillingResult]] = []
+        for row, result in billed:
+            key = row.subscription_id
+            moved = versions.get(key, _GONE) != row.version
+            if moved or (
+                isinstance(result, BillingResult)
+                and row.subscription is not None
+                and _settles_an_invoice(row.subscription, result)
+            ):
+                # Billed again from what is stored now, alone (after what comes before it).
+                outcomes += _write_pending(store, catalog, pending, as_of)
+                pending = []
+                outcomes.append((key, _bill_in_savepoint(store, catalog, key, as_of)))
+            elif isinstance(result, BillingFailure):
+                outcomes.append((key, result))
+            else:
+                pending.append((row, result))
+        outcomes += _write_pending(store, catalog, pending, as_of)
+    return outcomes
+
+
+_GONE = object()  # the version of a subscription no longer stored: never equal to a row's
+
+
+def _write_pending(
+    store: Store,
+    catalog: Catalog | None,
+    pending: list[tuple[BillingRow, BillingResult]],
+    as_of: date,
+) -> list[_Outcome]:
+    """Number and write the invoices and states of ``pending`` at once (in a savepoint).
+
+    If the store refuses the batch (a number already stored…), each is billed again alone,
+    so that the refusal undoes only the subscription it concerns.
+    """
+    owing = [result.invoice for _, result in pending if result.invoice is not None]
+    try:
+        with store.savepoint():
+            numbers = store.reserve_invoice_numbers(len(owing), issued_on=as_of) if owing else []
+            issued = iter(
+                [draft.finalize(number=n) for draft, n in zip(owing, numbers, strict=True)]
+            )
+            outcomes: list[_Outcome] = []
+            states: list[tuple[str, BillingState]] = []
+            invoices: list[Invoice] = []
+            for row, result in pending:
+                invoice = None if result.invoice is None else next(issued)
+                if invoice is not None:
+                    invoices.append(invoice)
+                if _changes(row, result):
+                    states.append((row.subscription_id, result.state))
+                outcomes.append((row.subscription_id, invoice))
+            if invoices:
+                store.add_invoices(invoices)
+            if states:
+                store.save_billing_states(states)
+    except StorageError:
+        raise  # the store itself failed (locked, full…): the whole page is undone
+    except SubbillError:  # a refusal met while writing: each alone, in its own savepoint
+        return [
+            (row.subscription_id, _bill_in_savepoint(store, catalog, row.subscription_id, as_of))
+            for row, _ in pending
+        ]
+    return outcomes
 
 
 def invoices_of_run(store: Store, report: BillRunReport) -> list[Invoice]:
@@ -422,6 +573,11 @@ def _check_store(store: object) -> None:
         "save_subscription",
         "subscription_ids_after",
         "subscription_count",
+        "billing_rows",
+        "billing_versions",
+        "reserve_invoice_numbers",
+        "add_invoices",
+        "save_billing_states",
         "get_invoice",
     )
     if not all(callable(getattr(store, name, None)) for name in needed):

@@ -13,21 +13,25 @@ from subbill.errors import InvalidStateError
 from subbill.invoices import InvoiceNumbering
 from subbill.periods import check_date
 
-__all__ = ["next_number"]
+__all__ = ["reserve_numbers"]
 
 
-def next_number(
+def reserve_numbers(
     numbering: InvoiceNumbering,
     previous: str | None,
+    count: int,
     *,
     last_issued_on: date | None,
     issued_on: date,
-) -> str:
-    """The number after ``previous`` for an invoice dated ``issued_on``, if dates allow it.
+) -> list[str]:
+    """The ``count`` numbers after ``previous`` for invoices dated ``issued_on``, if dates allow.
 
     >>> from datetime import date
-    >>> next_number(InvoiceNumbering(), "F-2026-000001", last_issued_on=date(2026, 6, 1),
-    ...             issued_on=date(2026, 3, 1))
+    >>> reserve_numbers(InvoiceNumbering(), "F-2026-000001", 2,
+    ...                 last_issued_on=date(2026, 3, 1), issued_on=date(2026, 3, 1))
+    ['F-2026-000002', 'F-2026-000003']
+    >>> reserve_numbers(InvoiceNumbering(), "F-2026-000001", 1,
+    ...                 last_issued_on=date(2026, 6, 1), issued_on=date(2026, 3, 1))
     Traceback (most recent call last):
     ...
     subbill.errors.InvalidStateError: issued_on=2026-03-01 is before 2026-06-01, the date of ...
@@ -39,4 +43,8 @@ def next_number(
             f"date of the last invoice issued ({previous}): invoice numbers must follow the "
             "order of their dates; issue it on or after that date"
         )
-    return numbering.next_number(previous, issued_on=issued_on)
+    numbers: list[str] = []
+    for _ in range(count):
+        previous = numbering.next_number(previous, issued_on=issued_on)
+        numbers.append(previous)
+    return numbers

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from subbill._validate import check_items
+from subbill._validate import check_count, check_items
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
 from subbill.customers import Customer
@@ -23,9 +23,18 @@ from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.payments import Wallet
 from subbill.quotes import Quote, SalesOrder
-from subbill.storage._arguments import check_after, check_key, check_limit, check_numbering, checked
+from subbill.storage._arguments import (
+    MAX_LIMIT,
+    check_after,
+    check_key,
+    check_limit,
+    check_numbering,
+    checked,
+)
 from subbill.storage._nesting import Nesting
-from subbill.storage._numbering import next_number
+from subbill.storage._numbering import reserve_numbers
+from subbill.storage.protocols import BillingRow
+from subbill.storage.shards import check_shard, shard_of
 from subbill.subscriptions import Subscription
 
 __all__ = ["MemoryStore"]
@@ -55,12 +64,15 @@ class MemoryStore:
             "wallets": {},
         }
         self._nesting = Nesting()
+        self._ids: list[str] | None = None  # the sorted subscription ids, while valid
         # One undo journal per open savepoint, innermost last: (table, key, value before).
         self._journals: list[list[tuple[str, Any, Any]]] = []
 
     def _put(self, table: str, key: Any, value: Any) -> None:
         """``tables[table][key] = value``, remembered by the open savepoint."""
         rows = self._tables[table]
+        if table == "subscriptions" and key not in rows:
+            self._ids = None
         if self._journals:
             self._journals[-1].append((table, key, rows.get(key, _MISSING)))
         rows[key] = value
@@ -82,6 +94,7 @@ class MemoryStore:
         try:
             yield
         except BaseException:
+            self._ids = None
             for table, key, before in reversed(journal):
                 if key is _SCALAR:
                     self._tables[table] = before
@@ -153,9 +166,16 @@ class MemoryStore:
         """The next ``limit`` subscription ids after ``after`` (from the first if ``None``)."""
         check_after(after)
         check_limit(limit)
-        ids = sorted(self._tables["subscriptions"])
+        ids = self._sorted_ids()
         start = 0 if after is None else bisect.bisect_right(ids, after)
         return ids[start : start + limit]
+
+    def _sorted_ids(self) -> list[str]:
+        """Every subscription id, sorted: kept until a subscription is added or removed."""
+        rows = self._tables["subscriptions"]
+        if self._ids is None:
+            self._ids = sorted(rows)
+        return self._ids
 
     def get_billing_state(self, subscription_id: str) -> BillingState | None:
         """The billing state of ``subscription_id``, or ``None``."""
@@ -167,19 +187,67 @@ class MemoryStore:
         check_key("subscription_id", subscription_id)
         self._put("states", subscription_id, checked("state", state, BillingState))
 
+    # -- a bill run's batches -----------------------------------------------------------
+
+    def billing_rows(
+        self, after: str | None, *, limit: int, shard: int = 0, shards: int = 1
+    ) -> tuple[list[BillingRow], str | None]:
+        """The next page of subscriptions after ``after`` with their states, in id order.
+
+        Only those of shard ``shard`` of ``shards``; a row's version is the pair of stored
+        objects. Returns the rows and the page's last id.
+        """
+        check_shard(shard, shards)
+        page = self.subscription_ids_after(after, limit=limit)
+        subscriptions, states = self._tables["subscriptions"], self._tables["states"]
+        rows = [
+            BillingRow(key, subscriptions[key], states.get(key), None, self._version(key))
+            for key in page
+            if shards == 1 or shard_of(key, shards) == shard
+        ]
+        return rows, (page[-1] if page else None)
+
+    def billing_versions(self, subscription_ids: Sequence[str]) -> dict[str, object]:
+        """The version (the stored objects) of each of ``subscription_ids`` still stored."""
+        subscriptions = self._tables["subscriptions"]
+        return {
+            key: self._version(key)
+            for key in check_items("subscription_ids", subscription_ids, str)
+            if key in subscriptions
+        }
+
+    def _version(self, key: str) -> tuple[int, int]:
+        """The identity of the objects stored for ``key``: any write stores a new object."""
+        return id(self._tables["subscriptions"][key]), id(self._tables["states"].get(key))
+
+    def save_billing_states(self, states: Sequence[tuple[str, BillingState]]) -> None:
+        """Insert or replace the billing state of each ``(subscription_id, state)``."""
+        pairs = [
+            (check_key("subscription_id", key), checked("state", state, BillingState))
+            for key, state in check_items("states", states, tuple)
+        ]
+        for key, state in pairs:
+            self._put("states", key, state)
+
     # -- invoices and payments -----------------------------------------------------------
 
     def next_invoice_number(self, *, issued_on: date) -> str:
         """Reserve and return the next invoice number; refused if dated before the last."""
-        number = next_number(
+        return self.reserve_invoice_numbers(1, issued_on=issued_on)[0]
+
+    def reserve_invoice_numbers(self, count: int, *, issued_on: date) -> list[str]:
+        """Reserve the next ``count`` numbers at once, as ``next_invoice_number`` would."""
+        check_count("count", count, minimum=1, maximum=MAX_LIMIT)
+        numbers = reserve_numbers(
             self.numbering,
             self._tables["last_number"],
+            count,
             last_issued_on=self._tables["last_issued_on"],
             issued_on=issued_on,
         )
-        self._set("last_number", number)
+        self._set("last_number", numbers[-1])
         self._set("last_issued_on", issued_on)
-        return number
+        return numbers
 
     def last_issued_on(self) -> date | None:
         """The date of the last number issued, or ``None``."""
@@ -188,12 +256,20 @@ class MemoryStore:
 
     def add_invoice(self, invoice: Invoice) -> None:
         """Add a numbered invoice; its number must be new."""
-        checked("invoice", invoice, Invoice)
-        if invoice.number is None:
-            raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
-        if invoice.number in self._tables["invoices"]:
-            raise InvalidArgumentError(f"invoice number={invoice.number!r} already exists")
-        self._put("invoices", invoice.number, invoice)
+        self.add_invoices([checked("invoice", invoice, Invoice)])
+
+    def add_invoices(self, invoices: Sequence[Invoice]) -> None:
+        """Add numbered invoices, in order; every number must be new (else none is added)."""
+        added = check_items("invoices", invoices, Invoice)
+        numbers: set[str] = set()
+        for invoice in added:
+            if invoice.number is None:
+                raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
+            if invoice.number in self._tables["invoices"] or invoice.number in numbers:
+                raise InvalidArgumentError(f"invoice number={invoice.number!r} already exists")
+            numbers.add(invoice.number)
+        for invoice in added:
+            self._put("invoices", invoice.number, invoice)
 
     def save_invoice(self, invoice: Invoice) -> None:
         """Replace a stored invoice."""

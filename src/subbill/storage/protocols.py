@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import date
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
@@ -24,9 +24,12 @@ from subbill.invoices import Invoice, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.payments import Wallet
 from subbill.quotes import Quote, SalesOrder
+from subbill.storage.errors import StoredDataError
 from subbill.subscriptions import Subscription
 
 __all__ = [
+    "BillingBatchRepository",
+    "BillingRow",
     "BillingStateRepository",
     "CatalogRepository",
     "CustomerRepository",
@@ -90,6 +93,59 @@ class BillingStateRepository(Protocol):
 
     def save_billing_state(self, subscription_id: str, state: BillingState) -> None:
         """Insert or replace the billing state of ``subscription_id``."""
+        ...
+
+
+class BillingRow(NamedTuple):
+    """One subscription as a bill run reads it: the subscription, its state, a version.
+
+    ``error`` is the :class:`~subbill.storage.errors.StoredDataError` of a row that cannot
+    be read back (then ``subscription`` and ``state`` are ``None``). ``version`` is opaque:
+    the store gives an equal one for as long as neither the subscription nor its billing
+    state is written again (:meth:`BillingBatchRepository.billing_versions`).
+    """
+
+    subscription_id: str
+    subscription: Subscription | None
+    state: BillingState | None
+    error: StoredDataError | None
+    version: object
+
+
+class BillingBatchRepository(Protocol):
+    """What a batched bill run reads and writes many rows at a time.
+
+    A run reads a page of subscriptions with their states (outside any transaction), bills
+    them, then in one short transaction checks that none moved meanwhile
+    (``billing_versions``), reserves the invoice numbers it needs and writes the invoices
+    and states of the page at once.
+    """
+
+    def billing_rows(
+        self, after: str | None, *, limit: int, shard: int = 0, shards: int = 1
+    ) -> tuple[list[BillingRow], str | None]:
+        """The next page of ``limit`` subscriptions after ``after``, those of ``shard``.
+
+        Returns the rows of the page that fall in shard ``shard`` of ``shards``
+        (:func:`~subbill.storage.shards.shard_of`), in id order, and the last id of the
+        whole page, where the next page starts (``None`` when there was none left).
+        """
+        ...
+
+    def billing_versions(self, subscription_ids: Sequence[str]) -> dict[str, object]:
+        """The current ``version`` of each of ``subscription_ids`` still stored."""
+        ...
+
+    def reserve_invoice_numbers(self, count: int, *, issued_on: date) -> list[str]:
+        """Reserve the next ``count`` numbers at once, as ``next_invoice_number`` would."""
+        ...
+
+    def add_invoices(self, invoices: Sequence[Invoice]) -> None:
+        """Add numbered invoices, in order; every number must be new."""
+        ...
+
+    def save_billing_states(self, states: Sequence[tuple[str, BillingState]]) -> None:
+        """Insert or replace the billing state of each ``(subscription_id, state)``."""
         ...
 
 
@@ -240,6 +296,7 @@ class Store(
     CatalogRepository,
     SubscriptionRepository,
     BillingStateRepository,
+    BillingBatchRepository,
     InvoiceRepository,
     PaymentRepository,
     QuoteRepository,

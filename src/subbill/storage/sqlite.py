@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from subbill._validate import check_items
+from subbill._validate import check_count, check_items
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
 from subbill.customers import Customer
@@ -37,6 +37,7 @@ from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.payments import Wallet
 from subbill.quotes import Quote, SalesOrder
 from subbill.storage._arguments import (
+    MAX_LIMIT,
     check_after,
     check_flag,
     check_key,
@@ -47,9 +48,16 @@ from subbill.storage._arguments import (
     checked,
 )
 from subbill.storage._nesting import Nesting
-from subbill.storage._numbering import next_number
+from subbill.storage._numbering import reserve_numbers
 from subbill.storage.codec import document_text, dumps, loads, to_document
-from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
+from subbill.storage.errors import (
+    DatabaseLockedError,
+    DiskFullError,
+    ReadOnlyDatabaseError,
+    StoredDataError,
+)
+from subbill.storage.protocols import BillingRow
+from subbill.storage.shards import check_shard, shard_of
 from subbill.subscriptions import Subscription
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -420,6 +428,56 @@ class SQLiteStore:
             (subscription_id, dumps(state)),
         )
 
+    # -- a bill run's batches ---------------------------------------------------------------
+
+    def billing_rows(
+        self, after: str | None, *, limit: int, shard: int = 0, shards: int = 1
+    ) -> tuple[list[BillingRow], str | None]:
+        """The next page of subscriptions after ``after`` with their states, in one query.
+
+        Only the rows of shard ``shard`` of ``shards`` are read back (decoded); the version
+        of a row is its two documents' text. Returns the rows and the page's last id.
+        """
+        check_after(after)
+        check_limit(limit)
+        check_shard(shard, shards)
+        if after is None:
+            rows = self._rows(f"{_SELECT_BILLING} ORDER BY s.id LIMIT ?", (limit,))
+        else:
+            rows = self._rows(
+                f"{_SELECT_BILLING} WHERE s.id > ? ORDER BY s.id LIMIT ?", (after, limit)
+            )
+        found = [
+            _billing_row(key, subscription, state)
+            for key, subscription, state in rows
+            if shards == 1 or shard_of(key, shards) == shard
+        ]
+        return found, (str(rows[-1][0]) if rows else None)
+
+    def billing_versions(self, subscription_ids: Sequence[str]) -> dict[str, object]:
+        """The version (both documents' text) of each of ``subscription_ids`` still stored."""
+        wanted = set(check_items("subscription_ids", subscription_ids, str))
+        if not wanted:
+            return {}
+        rows = self._rows(
+            f"{_SELECT_BILLING} WHERE s.id BETWEEN ? AND ?", (min(wanted), max(wanted))
+        )
+        return {
+            key: (subscription, state) for key, subscription, state in rows if key in wanted
+        }
+
+    def save_billing_states(self, states: Sequence[tuple[str, BillingState]]) -> None:
+        """Insert or replace the billing state of each ``(subscription_id, state)``."""
+        rows = [
+            (check_key("subscription_id", key), dumps(checked("state", state, BillingState)))
+            for key, state in check_items("states", states, tuple)
+        ]
+        with self.transaction(), self._translating("insert"):
+            self._connection.executemany(
+                "INSERT OR REPLACE INTO billing_states (subscription_id, document) VALUES (?, ?)",
+                rows,
+            )
+
     # -- invoices and payments ------------------------------------------------------------------
 
     def next_invoice_number(self, *, issued_on: date) -> str:
@@ -428,21 +486,27 @@ class SQLiteStore:
         Refused (:class:`~subbill.errors.InvalidStateError`) if ``issued_on`` is before the
         date of the last number issued.
         """
+        return self.reserve_invoice_numbers(1, issued_on=issued_on)[0]
+
+    def reserve_invoice_numbers(self, count: int, *, issued_on: date) -> list[str]:
+        """Reserve the next ``count`` numbers at once (inside the caller's transaction)."""
+        check_count("count", count, minimum=1, maximum=MAX_LIMIT)
         with self.transaction():
             rows = self._rows("SELECT last_number, last_issued_on FROM invoice_sequence")
             previous, last = rows[0] if rows else (None, None)
-            number = next_number(
+            numbers = reserve_numbers(
                 self.numbering,
                 previous,
+                count,
                 last_issued_on=None if last is None else date.fromisoformat(last),
                 issued_on=issued_on,
             )
             self._execute(
                 "INSERT OR REPLACE INTO invoice_sequence (id, last_number, last_issued_on)"
                 " VALUES (1, ?, ?)",
-                (number, issued_on.isoformat()),
+                (numbers[-1], issued_on.isoformat()),
             )
-            return number
+            return numbers
 
     def last_issued_on(self) -> date | None:
         """The date of the last number issued, or ``None``."""
@@ -454,32 +518,48 @@ class SQLiteStore:
 
     def add_invoice(self, invoice: Invoice) -> None:
         """Add a numbered invoice; its number must be new."""
-        checked("invoice", invoice, Invoice)
-        if invoice.number is None:
-            raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
-        parameters = (
-            invoice.number,
-            invoice.subscription,
-            invoice.customer,
-            invoice.issued_on.isoformat(),
-            _invoice_text(invoice),
-        )
+        self.add_invoices([checked("invoice", invoice, Invoice)])
+
+    def add_invoices(self, invoices: Sequence[Invoice]) -> None:
+        """Add numbered invoices, in order, in one statement; every number must be new."""
+        rows = []
+        for invoice in check_items("invoices", invoices, Invoice):
+            if invoice.number is None:
+                raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
+            rows.append(
+                (
+                    invoice.number,
+                    invoice.subscription,
+                    invoice.customer,
+                    invoice.issued_on.isoformat(),
+                    _invoice_text(invoice),
+                )
+            )
         with self.transaction():
             try:  # the primary key refuses a number already stored: no look-up first
-                self._connection.execute(
+                self._connection.executemany(
                     "INSERT INTO invoices (number, position, subscription, customer, issued_on,"
                     " document) VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM"
                     " invoices), ?, ?, ?, ?)",
-                    parameters,
+                    rows,
                 )
             except sqlite3.IntegrityError as error:
                 if "invoices.number" not in str(error):
                     raise self._storage_error(error, "insert") from error
                 raise InvalidArgumentError(
-                    f"invoice number={invoice.number!r} already exists"
+                    f"invoice number={self._stored_number(rows)!r} already exists"
                 ) from None
             except sqlite3.Error as error:
                 raise self._storage_error(error, "insert") from error
+
+    def _stored_number(self, rows: Sequence[tuple[Any, ...]]) -> str:
+        """The first number of ``rows`` already stored, or given twice (for the error)."""
+        seen: set[str] = set()
+        for number, *_ in rows:
+            if number in seen or self._one("SELECT 1 FROM invoices WHERE number = ?", (number,)):
+                return str(number)
+            seen.add(number)
+        return str(rows[0][0])
 
     def save_invoice(self, invoice: Invoice) -> None:
         """Replace a stored invoice."""
@@ -657,6 +737,26 @@ class SQLiteStore:
 # queries need them): its document leaves them out, and reading puts them back.
 _INVOICE_COLUMNS = ("number", "subscription", "customer", "issued_on")
 _SELECT_INVOICES = "SELECT number, subscription, customer, issued_on, document FROM invoices"
+
+
+_SELECT_BILLING = (
+    "SELECT s.id, s.document, b.document FROM subscriptions s"
+    " LEFT JOIN billing_states b ON b.subscription_id = s.id"
+)
+
+
+def _billing_row(key: str, subscription: str, state: str | None) -> BillingRow:
+    """A subscription and its state read back; a damaged one is the row's error."""
+    try:
+        return BillingRow(
+            key,
+            loads(subscription, Subscription, table="subscriptions", key=key),
+            None if state is None else loads(state, BillingState, table="billing_states", key=key),
+            None,
+            (subscription, state),
+        )
+    except StoredDataError as error:
+        return BillingRow(key, None, None, error, (subscription, state))
 
 
 def _invoice_text(invoice: Invoice) -> str:
