@@ -35,7 +35,7 @@ def fill(path):
     store.close()
 
 
-def bill(path, die_after=None, batch_size=None):
+def bill(path, die_after=None, batch_size=None, shard=0, shards=1):
     """Bill as of AS_OF; with ``die_after=N`` the process dies (os._exit) in the middle of
     the transaction of its N-th invoice, before the commit: as if killed. (A run adds a
     page's invoices at once with ``add_invoices``; ``add_invoice`` goes through it too.)"""
@@ -52,6 +52,8 @@ def bill(path, die_after=None, batch_size=None):
 
         store.add_invoices = add_then_maybe_die
     options = {} if batch_size is None else {"batch_size": batch_size}
+    if shards != 1:
+        options.update(shard=shard, shards=shards)
     report = run_billing(store, as_of=AS_OF, **options)
     store.close()
     return report
@@ -64,4 +66,12 @@ if __name__ == "__main__":
             database,
             die_after=int(rest[0]) if rest else None,
             batch_size=int(rest[1]) if len(rest) > 1 else None,
+        )
+    elif action == "shard":  # shard SHARD SHARDS [BATCH [DIE_AFTER]]
+        bill(
+            database,
+            shard=int(rest[0]),
+            shards=int(rest[1]),
+            batch_size=int(rest[2]) if len(rest) > 2 else None,
+            die_after=int(rest[3]) if len(rest) > 3 else None,
         )

@@ -264,6 +264,35 @@ def test_bill_run_batch_size_is_a_whole_number_up_to_a_million(capsys, billed, s
     assert database_content(billed) == before
 
 
+def test_bill_run_shards_bill_the_same_invoices_between_them(capsys, tmp_path, loaded):
+    other = tmp_path / "other.db"
+    shutil.copy(loaded, other)
+    for shard in ("0/2", "1/2"):
+        status, _, err = run(
+            capsys, "bill-run", "--as-of", "2026-04-01", "--shard", shard, "--db", loaded
+        )
+        assert status == 0, err
+    _, plain, _ = run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", other)
+    assert "2 invoices created" in plain
+    first, second = SQLiteStore(loaded), SQLiteStore(other)
+    assert sorted((i.subscription, i.total) for i in first.invoices()) == sorted(
+        (i.subscription, i.total) for i in second.invoices()
+    )
+    assert [i.number for i in first.invoices()] == [i.number for i in second.invoices()]
+    first.close()
+    second.close()
+
+
+@pytest.mark.parametrize("shard", ["2/2", "1", "-1/2", "0/0", "a/b", "0/10001", "1/2/3"])
+def test_bill_run_shard_is_i_of_n(capsys, billed, shard):
+    before = database_content(billed)
+    line = assert_one_line_error(
+        *run(capsys, "bill-run", "--as-of", "2026-05-01", f"--shard={shard}", "--db", billed), 2
+    )
+    assert f"--shard: {shard!r} must be I/N: shard I (0 to N - 1) of N shards" in line
+    assert database_content(billed) == before
+
+
 def test_bill_run_help_documents_the_batch_size(capsys):
     status, out, _ = run(capsys, "bill-run", "--help")
     assert status == 0

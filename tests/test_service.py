@@ -670,3 +670,180 @@ def test_the_silver_workload_bills_27_42_then_50_00_through_a_batched_run(tmp_pa
     assert run_billing(store, as_of=SILVER_RENEWAL).invoice_count == 0
     assert store._connection.total_changes == changes  # nothing written
     store.close()
+
+
+# -- pages billed outside the lock, shards (issue 13; issue 16's design) -------------------------
+
+
+def _filled(kind, tmp_path, count=COUNT):
+    """A store of ``kind`` holding the scenario's catalog and subscriptions."""
+    if kind == "sqlite":
+        fill(tmp_path / "s.db")
+        return SQLiteStore(tmp_path / "s.db")
+    store = MemoryStore()
+    store.save_catalog(CATALOG)
+    for subscription in _scenario_subscriptions(count):
+        store.save_subscription(subscription)
+    return store
+
+
+def _scenario_subscriptions(count):
+    path_store = MemoryStore()  # the same subscriptions as fill(), without a file
+    for index in range(count):
+        path_store.save_subscription(
+            _subscription(f"S{index:03d}", date(2026, 1, 1) + timedelta(days=index))
+        )
+    return [path_store.get_subscription(key) for key in path_store.subscription_ids()]
+
+
+def _reference_totals(kind, tmp_path):
+    """What one plain run bills each subscription, on a store of its own."""
+    folder = tmp_path / "reference"
+    folder.mkdir()
+    store = _filled(kind, folder)
+    run_billing(store, as_of=AS_OF)
+    return {i.subscription: i.total for i in store.invoices()}
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_page_billed_by_another_run_meanwhile_is_billed_again_never_twice(tmp_path, kind):
+    # A run bills its page outside any lock; another run bills the same subscriptions and
+    # commits first. When the first writes, every version has moved: it bills them again
+    # from what is stored then (nothing is due any more) and writes no invoice twice.
+    store = _filled(kind, tmp_path)
+    other = SQLiteStore(tmp_path / "s.db") if kind == "sqlite" else store
+    read = store.billing_rows
+    raced = []
+
+    def read_then_race(after, **options):
+        page = read(after, **options)
+        if not raced:
+            raced.append("racing")  # (the memory store's other run reads through here too)
+            raced[0] = run_billing(other, as_of=AS_OF)
+        return page
+
+    store.billing_rows = read_then_race
+    report = run_billing(store, as_of=AS_OF, batch_size=8)
+    assert issued(raced[0]) == (COUNT, "F-2026-000001", f"F-2026-{COUNT:06d}")
+    assert issued(report) == (0, None, None)  # its first page moved; the others were billed
+    invoices = store.invoices()
+    assert [i.number for i in invoices] == expected_numbers(COUNT)
+    assert sorted(i.subscription for i in invoices) == [f"S{n:03d}" for n in range(COUNT)]
+    assert {i.subscription: i.total for i in invoices} == _reference_totals(kind, tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_subscription_replaced_meanwhile_is_billed_as_stored_when_written(tmp_path, kind):
+    # Between the read of its page and the write, S001 moves to the "business" plan: the
+    # run bills what is stored when it writes, not what it read.
+    store = _filled(kind, tmp_path, count=3)
+    read = store.billing_rows
+    replaced = _subscription("S001", date(2026, 1, 2), plan="business")
+
+    def read_then_replace(after, **options):
+        page = read(after, **options)
+        store.save_subscription(replaced)
+        return page
+
+    store.billing_rows = read_then_replace
+    report = run_billing(store, as_of=AS_OF)
+    assert report.is_complete
+    assert report.invoice_count == len(store.subscription_ids())
+    (invoice,) = store.invoices(subscription="S001")
+    expected = bill_subscription(replaced.to_charge_plan(CATALOG), None, as_of=AS_OF).invoice
+    assert invoice.total == expected.total
+    assert [line.description for line in invoice.lines] == [
+        line.description for line in expected.lines
+    ]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("shards", [2, 3])
+def test_shards_bill_every_subscription_exactly_once_between_them(tmp_path, kind, shards):
+    store = _filled(kind, tmp_path)
+    reports = [
+        run_billing(store, as_of=AS_OF, batch_size=7, shard=i, shards=shards) for i in range(shards)
+    ]
+    assert sum(r.subscriptions for r in reports) == COUNT
+    assert all(0 < r.subscriptions < COUNT for r in reports)  # each shard has its own part
+    assert sum(r.invoice_count for r in reports) == COUNT
+    invoices = store.invoices()
+    assert [i.number for i in invoices] == expected_numbers(COUNT)  # gapless across shards
+    assert {i.subscription: i.total for i in invoices} == _reference_totals(kind, tmp_path)
+    assert issued(run_billing(store, as_of=AS_OF, shard=1, shards=shards)) == (0, None, None)
+    assert issued(run_billing(store, as_of=AS_OF)) == (0, None, None)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"shard": 2, "shards": 2}, InvalidArgumentError, "shard=2 must be an int from 0 to 1"),
+        ({"shard": -1, "shards": 2}, InvalidArgumentError, "shard=-1 must be an int from 0"),
+        ({"shard": 0, "shards": 0}, InvalidArgumentError, "shards=0 must be an int from 1"),
+        ({"shard": "0", "shards": 2}, InvalidTypeError, "shard='0' must be an int"),
+        ({"shard": 0, "shards": 2.0}, InvalidTypeError, "shards=2.0 must be an int"),
+        ({"shard": True, "shards": 2}, InvalidTypeError, "shard=True must be an int"),
+    ],
+)
+def test_a_shard_out_of_its_shards_is_refused_before_anything(options, error, message):
+    store = MemoryStore()
+    store.save_catalog(CATALOG)
+    store.save_subscription(_subscription("S1", date(2026, 1, 1)))
+    with pytest.raises(error, match=message):
+        run_billing(store, as_of=AS_OF, **options)
+    assert store.invoices() == []
+
+
+def test_two_processes_each_billing_its_shard_of_one_file_create_every_invoice_once(tmp_path):
+    path = tmp_path / "s.db"
+    fill(path)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.service_scenario", str(path), "shard", str(i), "2", "4"],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    for run in runs:
+        _, errors = run.communicate(timeout=300)
+        assert run.returncode == 0, errors
+    invoices = invoices_by_subscription(path)
+    assert [i.number for i in invoices] == expected_numbers(COUNT)  # unique and gapless
+    assert sorted(i.subscription for i in invoices) == [f"S{n:03d}" for n in range(COUNT)]
+    dates = [i.issued_on for i in invoices]
+    assert dates == sorted(dates)
+
+
+def test_a_shard_killed_midway_then_rerun_bills_its_part_exactly_once(tmp_path):
+    path = tmp_path / "s.db"
+    fill(path)
+    killed = _python(str(path), "shard", "0", "2", "4", "6")  # dies inside its 6th invoice
+    assert killed.returncode == 3
+    kept = len(invoices_by_subscription(path))
+    assert 0 < kept < 6  # whole pages committed before, nothing of the open one
+    first = bill(path, shard=0, shards=2)
+    second = bill(path, shard=1, shards=2)
+    assert kept + first.invoice_count + second.invoice_count == COUNT
+    invoices = invoices_by_subscription(path)
+    assert [i.number for i in invoices] == expected_numbers(COUNT)
+    assert sorted(i.subscription for i in invoices) == [f"S{n:03d}" for n in range(COUNT)]
+
+
+def test_a_page_the_store_refuses_is_written_one_subscription_at_a_time():
+    # A refusal met while writing a page (here: a store refusing more than one invoice at
+    # once) undoes the page's write and bills each subscription alone, in its own savepoint.
+    store = _filled("memory", None, count=6)
+    add_invoices = store.add_invoices
+
+    def one_at_a_time(invoices):
+        if len(invoices) > 1:
+            raise InvalidArgumentError("invoices=[…] must hold one invoice")
+        add_invoices(invoices)
+
+    store.add_invoices = one_at_a_time
+    report = run_billing(store, as_of=AS_OF)
+    assert issued(report) == (6, "F-2026-000001", "F-2026-000006")
+    assert report.is_complete
+    assert [i.number for i in store.invoices()] == expected_numbers(6)

@@ -4,6 +4,7 @@ Store failures (locked, full, read-only, a damaged row) are typed ``StorageError
 clear message; invoice numbers are gapless and in the order of their dates.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -64,6 +66,7 @@ from subbill.storage.codec import (
     to_document,
 )
 from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
+from subbill.storage.shards import shard_of
 from subbill.storage.sqlite import _MIGRATIONS, SCHEMA_VERSION
 from subbill.subscriptions import check_replacement
 from tests.fixtures import format_v1
@@ -100,6 +103,10 @@ def _reserve_then_fail(store):
     with store.transaction():
         store.next_invoice_number(issued_on=date(2026, 3, 1))
         raise BoomError
+
+
+class _UndoError(Exception):
+    """Raised to roll a transaction back on purpose."""
 
 
 class StoresAgree(RuleBasedStateMachine):
@@ -241,6 +248,68 @@ class StoresAgree(RuleBasedStateMachine):
             return created
 
         self.each(bill)
+
+    @rule(
+        days=st.integers(1, 60),
+        shards=st.integers(1, 3),
+        batch_size=st.sampled_from([1, 2, 500]),
+    )
+    def run_billing_in_shards(self, days, shards, batch_size):
+        # run_billing's pages: read with billing_rows, written with billing_versions,
+        # reserve_invoice_numbers, add_invoices and save_billing_states — alike in both.
+        self.day += timedelta(days=days)
+
+        def run(store):
+            reports = [
+                run_billing(store, as_of=self.day, batch_size=batch_size, shard=i, shards=shards)
+                for i in range(shards)
+            ]
+            return [
+                (r.subscriptions, r.invoice_count, r.first_number, r.last_number, r.total)
+                for r in reports
+            ]
+
+        self.each(run)
+
+    @rule(data=st.data(), limit=st.integers(1, 4), shards=st.integers(1, 3))
+    def read_a_page_of_billing_rows(self, data, limit, shards):
+        ids = self.stores[0].subscription_ids()
+        after = data.draw(st.sampled_from([None, *ids]))
+        shard = data.draw(st.integers(0, shards - 1))
+
+        def read(store):
+            rows, end = store.billing_rows(after, limit=limit, shard=shard, shards=shards)
+            versions = store.billing_versions([row.subscription_id for row in rows])
+            assert all(versions[row.subscription_id] == row.version for row in rows)
+            return [(r.subscription_id, r.subscription, r.state, r.error) for r in rows], end
+
+        rows, end = self.each(read)
+        page = self.stores[0].subscription_ids_after(after, limit=limit)
+        assert end == (page[-1] if page else None)
+        assert [row[0] for row in rows] == [key for key in page if shard_of(key, shards) == shard]
+
+    @rule(count=st.integers(1, 3))
+    def a_page_with_a_number_already_stored_adds_nothing(self, count):
+        def refuse(store):
+            stored = store.invoices()
+            if not stored:
+                return None
+            before = snapshot(store)
+            # Reserved, then given back: the numbers stay gapless.
+            with contextlib.suppress(_UndoError), store.transaction():
+                numbers = store.reserve_invoice_numbers(count, issued_on=self.day)
+                fresh = [attrs.evolve(stored[0], number=n) for n in numbers]
+                with pytest.raises(InvalidArgumentError) as refused:
+                    store.add_invoices([*fresh, stored[-1]])  # the last is stored: none added
+                assert store.invoices() == stored
+                with store.savepoint():
+                    store.add_invoices(fresh)  # the same, without the stored one: all added
+                assert [i.number for i in store.invoices()[len(stored) :]] == numbers
+                raise _UndoError
+            assert snapshot(store) == before
+            return str(refused.value)
+
+        self.each(refuse)
 
     @rule(days=st.integers(1, 400))
     def number_dated_before_the_last_is_refused(self, days):

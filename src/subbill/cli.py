@@ -11,7 +11,7 @@ Commands::
     subbill catalog load FILE [--db DB]             validate and save the catalog
     subbill subscriptions load FILE [--db DB]       create and save subscriptions
     subbill accounts load FILE [--db DB]            save licence accounts
-    subbill bill-run [--as-of DATE] [--batch-size N] [--locale L] [--db DB]
+    subbill bill-run [--as-of DATE] [--batch-size N] [--shard I/N] [--locale L] [--db DB]
                                                     bill every subscription up to a date
     subbill renewals [--as-of DATE] [--locale L] [--db DB]
                                                     the licence renewal dashboard
@@ -117,6 +117,7 @@ from subbill.service import (
     store_purchase,
 )
 from subbill.storage.protocols import Store
+from subbill.storage.shards import MAX_SHARDS
 from subbill.storage.sqlite import SQLiteStore
 from subbill.subscriptions import Subscription, check_replacement
 from subbill.usage import monthly_review
@@ -530,8 +531,14 @@ def _bill_run(args: argparse.Namespace) -> int:
                 bar.reset(total=total)
             bar.update(done - bar.n)
 
+        shard, shards = args.shard
         report = run_billing(
-            store, as_of=args.as_of, batch_size=args.batch_size, on_progress=progress
+            store,
+            as_of=args.as_of,
+            batch_size=args.batch_size,
+            shard=shard,
+            shards=shards,
+            on_progress=progress,
         )
     print(_bill_run_summary(report, locale=locale))
     for currency in sorted(report.total):
@@ -619,9 +626,7 @@ def _quote(args: argparse.Namespace) -> int:
         check_line("customer", args.customer, optional=True)
     offer = _read_offer(args.file)
     with _reading(args.file):
-        result = checkout(
-            offer, paid_on=args.paid_on, horizon=args.horizon, customer=args.customer
-        )
+        result = checkout(offer, paid_on=args.paid_on, horizon=args.horizon, customer=args.customer)
     # A purchase is checked whole before anything is printed: a refused one prints only
     # its error.
     bought = _bought(offer, args) if args.purchase else None
@@ -667,7 +672,11 @@ def _purchase(bought: Purchase, args: argparse.Namespace) -> None:
         status = label(sub.status(as_of=args.paid_on), locale=locale)
         first = format_date(sub.start, locale=locale)
         words = phrase(
-            "purchase", "subscription", locale=locale, subscription=sub.id, status=status,
+            "purchase",
+            "subscription",
+            locale=locale,
+            subscription=sub.id,
+            status=status,
             first=first,
         )
         print(f"  {words}")
@@ -942,8 +951,7 @@ def _account_to_renew(
     product = args.product or products[0]
     if product not in products:
         raise _failure(
-            f"{args.customer!r} has no {product} account in {args.db}; it has "
-            f"{', '.join(products)}"
+            f"{args.customer!r} has no {product} account in {args.db}; it has {', '.join(products)}"
         )
     board = renewal_dashboard(mine, as_of=args.on)
     rows = [row for row in board.rows if row.product == product]
@@ -1098,9 +1106,10 @@ def _ledger_load(args: argparse.Namespace) -> int:
         f"{len(new)} ledger entries appended to {args.db}"
         + (f" ({skipped} already recorded)." if skipped else ".")
     )
-    for holder, product in sorted({(e.target, e.product) for e in new} | {
-        (e.source, e.product) for e in new if e.source is not None
-    }):
+    for holder, product in sorted(
+        {(e.target, e.product) for e in new}
+        | {(e.source, e.product) for e in new if e.source is not None}
+    ):
         print(f"  {holder}: {_licences(grown.balance(holder, product))} {product}")
     return 0
 
@@ -1161,8 +1170,7 @@ def _add_review_renew_and_ledger(
     renewal.add_argument(
         "--pool",
         default=None,
-        help="the pool to renew from (default: the account's reseller) "
-        f"{_see('ledger')}",
+        help=f"the pool to renew from (default: the account's reseller) {_see('ledger')}",
     )
     renewal.set_defaults(run=_renew)
 
@@ -1191,6 +1199,16 @@ def _whole_argument(maximum: int) -> Callable[[str], int]:
 
     return read
 
+
+def _shard_argument(text: str) -> tuple[int, int]:
+    """An argument type: ``I/N``, shard ``I`` (0 to N - 1) of ``N`` (1 to MAX_SHARDS)."""
+    found = re.fullmatch(r"([0-9]{1,5})/([0-9]{1,5})", text)
+    if found is None or not 0 <= int(found[1]) < int(found[2]) <= MAX_SHARDS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be I/N: shard I (0 to N - 1) of N shards (1 to {MAX_SHARDS}), "
+            "e.g. 0/2 and 1/2 run by two processes"
+        )
+    return int(found[1]), int(found[2])
 
 
 # -- output files -------------------------------------------------------------------------------
@@ -1347,6 +1365,15 @@ def _parser() -> _Parser:
         metavar="N",
         help=f"subscriptions billed and saved per transaction, 1 to {MAX_BATCH_SIZE} (default: "
         f"{DEFAULT_BATCH_SIZE}); a run stopped midway keeps every batch it committed",
+    )
+    bill.add_argument(
+        "--shard",
+        type=_shard_argument,
+        default=(0, 1),
+        metavar="I/N",
+        help="bill only shard I of N (by a stable hash of each subscription id), so that N "
+        "processes run at once each bill their part, exactly once between them (default: 0/1, "
+        "everything)",
     )
     bill.set_defaults(run=_bill_run)
 

@@ -1,22 +1,24 @@
 """The billing service: the pure engine run over a store, safe to re-run and to run twice.
 
-:func:`run_billing` bills every stored subscription up to ``as_of``. For each one, in its
-own transaction, it reads the billing state, bills with :func:`subbill.billing.bill_subscription`,
-numbers the invoice from the store's sequence and saves the invoice with the new state.
-So:
+:func:`run_billing` bills every stored subscription up to ``as_of``, a page at a time: it
+reads a page of subscriptions with their billing states, bills them with
+:func:`subbill.billing.bill_subscription` outside any lock, then in one short transaction
+checks that none moved meanwhile, numbers the page's invoices from the store's sequence and
+saves them with the new states. So:
 
-- a run killed midway loses nothing and duplicates nothing: each subscription is either
-  billed and saved, or untouched; running again bills what is left;
-- two processes running on the same SQLite file are serialised subscription by
-  subscription (``BEGIN IMMEDIATE``), and the second finds the state already advanced:
-  every invoice is created exactly once;
-- invoice numbers are reserved inside the transaction that saves the invoice, so they stay
+- a run killed midway loses nothing and duplicates nothing: each page is either saved
+  whole, or untouched; running again bills what is left;
+- two processes running on the same file (or two shards of one run, ``shard=``/``shards=``)
+  write one page at a time (``BEGIN IMMEDIATE``); a subscription another run billed first
+  is billed again from what is stored then, so every invoice is created exactly once;
+- invoice numbers are reserved inside the transaction that saves the invoices, so they stay
   gapless and unique; a run as of a date before the last invoice issued is refused before
   anything is read or written, so numbers also follow the order of their dates;
 - a subscription whose stored data cannot be read, or that cannot be billed, is reported
-  in :attr:`BillRunReport.failures` (its transaction rolled back, nothing of it kept) and
-  the run goes on with the others;
-- a run that bills nothing writes nothing: a billing state is saved only when it changed.
+  in :attr:`BillRunReport.failures` (nothing of it is written) and the run goes on with
+  the others;
+- a run that bills nothing writes nothing (it does not even take the write lock): a
+  billing state is saved only when it changed.
 
 This module is outside the pure core (it drives storage); the core never imports it.
 """

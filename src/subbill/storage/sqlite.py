@@ -535,7 +535,17 @@ class SQLiteStore:
                     _invoice_text(invoice),
                 )
             )
-        with self.transaction():
+        try:
+            self._insert_invoices(rows)
+        except _DuplicateNumberError:
+            raise InvalidArgumentError(
+                f"invoice number={self._stored_number(rows)!r} already exists"
+            ) from None
+
+    def _insert_invoices(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert invoice rows, all or none (a number already stored undoes them all)."""
+        duplicate = False
+        with self.savepoint():  # all or nothing, even inside the caller's transaction
             try:  # the primary key refuses a number already stored: no look-up first
                 self._connection.executemany(
                     "INSERT INTO invoices (number, position, subscription, customer, issued_on,"
@@ -546,11 +556,11 @@ class SQLiteStore:
             except sqlite3.IntegrityError as error:
                 if "invoices.number" not in str(error):
                     raise self._storage_error(error, "insert") from error
-                raise InvalidArgumentError(
-                    f"invoice number={self._stored_number(rows)!r} already exists"
-                ) from None
+                duplicate = True
             except sqlite3.Error as error:
                 raise self._storage_error(error, "insert") from error
+            if duplicate:
+                raise _DuplicateNumberError
 
     def _stored_number(self, rows: Sequence[tuple[Any, ...]]) -> str:
         """The first number of ``rows`` already stored, or given twice (for the error)."""
@@ -737,6 +747,10 @@ class SQLiteStore:
 # queries need them): its document leaves them out, and reading puts them back.
 _INVOICE_COLUMNS = ("number", "subscription", "customer", "issued_on")
 _SELECT_INVOICES = "SELECT number, subscription, customer, issued_on, document FROM invoices"
+
+
+class _DuplicateNumberError(Exception):
+    """Raised inside the savepoint of ``add_invoices`` to undo it: a number is taken."""
 
 
 _SELECT_BILLING = (
