@@ -1281,6 +1281,43 @@ def test_a_database_written_by_format_version_3_reads_back_and_bills_on(tmp_path
         assert len(dumps(invoice)) < 0.7 * len(format_3)
 
 
+def test_a_schema_3_database_is_migrated_to_rowid_positions_and_states_without_rowid(tmp_path):
+    # Issue 13 (≤ 600 bytes of database per invoice): schema 4 makes an invoice's position
+    # its rowid (the position index goes) and stores billing states WITHOUT ROWID. A file of
+    # schema 3 (the fixture) is migrated on opening: every invoice keeps its number and
+    # position, read in the same order, per subscription too, and new ones follow them.
+    path = tmp_path / "v3.db"
+    shutil.copyfile(FORMAT_V3_DB, path)
+    raw = sqlite3.connect(path)
+    before = raw.execute("SELECT position, number, subscription FROM invoices").fetchall()
+    assert raw.execute("SELECT version FROM schema_version").fetchone() == (3,)
+    raw.close()
+    store = SQLiteStore(path)
+    by_subscription = {key: store.invoices(subscription=key) for key in store.subscription_ids()}
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+    assert sorted(raw.execute("SELECT rowid, number, subscription FROM invoices")) == sorted(
+        before
+    )
+    tables = dict(raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+    assert "position INTEGER PRIMARY KEY" in tables["invoices"]
+    assert tables["billing_states"].endswith("WITHOUT ROWID")
+    indexes = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert not any("invoices" in name and "position" in name for name in indexes)
+    raw.close()
+    assert [i.number for i in store.invoices()] == [number for _, number, _ in sorted(before)]
+    for key, invoices in by_subscription.items():
+        assert [i.number for i in invoices] == [n for _, n, s in sorted(before) if s == key]
+    report = run_billing(store, as_of=date(2027, 6, 1))
+    assert report.invoice_count > 0
+    last_position = max(position for position, _, _ in before)
+    new = store._rows("SELECT position FROM invoices WHERE position > ?", (last_position,))
+    assert [row[0] for row in new] == list(
+        range(last_position + 1, last_position + 1 + report.invoice_count)
+    )
+    store.close()
+
+
 def test_writing_an_older_format_takes_only_the_formats_there_are():
     money = Money("19.99", "EUR")
     assert to_document(money, version=3) == {
