@@ -546,3 +546,18 @@ def test_billable_periods_spanning_many_shared_blocks():
     assert periods[0].period == Period(date(2024, 1, 1), date(2024, 1, 2))
     assert periods[-1].period == Period(date(2026, 12, 31), date(2027, 1, 1))
     assert all(p.factor == 1 for p in periods)
+
+
+def test_as_of_on_the_last_computed_date_is_accepted():
+    # 3099-12-31 is a valid as_of: it was refused as "last=3100-01-01 must be between …",
+    # naming an argument the caller never passed (the day after until, looked up as a date).
+    from subbill.proration import periods_over  # noqa: PLC0415
+
+    last = date(3099, 12, 31)
+    periods = billable_periods(date(3099, 11, 15), as_of=last, frequency=MONTHLY, billing_day=1)
+    assert _summary(periods) == [
+        (date(3099, 11, 15), date(3099, 12, 1), Fraction(16, 30)),
+        (date(3099, 12, 1), date(3100, 1, 1), 1),
+    ]
+    schedule = schedule_for(date(3099, 1, 1), MONTHLY)
+    assert len(periods_over(date(3099, 1, 1), None, schedule=schedule, until=last)) == 12
