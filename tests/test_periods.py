@@ -2,7 +2,7 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from subbill import (
@@ -482,3 +482,66 @@ def test_stepped_billing_dates_are_the_nth_dates(anchor, frequency, day, n, span
     assert through == [schedule.nth(n + i) for i in range(len(through))]
     assert through[-1] >= last
     assert all(earlier < last for earlier in through[:-1])
+
+
+# -- the grid of a schedule (the calendar of proration's fast path) -----------------------------
+
+
+@st.composite
+def days_near_billing_dates(draw: st.DrawFn, schedule: BillingSchedule) -> date:
+    """Any date, the last day of a month, or a day around one of ``schedule``'s dates."""
+    day = draw(dates)
+    match draw(st.sampled_from(["any", "month end", "near a billing date"])):
+        case "month end":
+            return day.replace(day=days_in_month(day.year, day.month))
+        case "near a billing date":
+            near = schedule.nth(draw(st.integers(-30, 30)))
+            return near + timedelta(days=draw(st.integers(-2, 2)))
+    return day
+
+
+@st.composite
+def clamping_schedules(draw: st.DrawFn) -> BillingSchedule:
+    """Schedules whose billing day is often 29-31 (it clamps at short months' ends)."""
+    frequency = draw(st.one_of(month_frequencies, day_frequencies))
+    anchor = draw(dates)
+    if not frequency.is_month_based:
+        return BillingSchedule(anchor=anchor, frequency=frequency)
+    day = draw(st.one_of(st.integers(1, 31), st.sampled_from([29, 30, 31])))
+    anchor = anchor.replace(day=min(day, days_in_month(anchor.year, anchor.month)))
+    return BillingSchedule(anchor=anchor, frequency=frequency, billing_day=day)
+
+
+@settings(max_examples=300)
+@given(clamping_schedules(), st.data())
+def test_a_grid_numbers_its_schedules_periods_from_another_origin(schedule, data):
+    # Issue 13: proration reads billing periods off the grid of a schedule (what its dates
+    # depend on): the grid's period holding a day is the schedule's, only numbered from
+    # another origin — around billing dates and month ends too, where days 29-31 clamp.
+    from subbill.periods import _grid_date, _grid_index, _grid_of  # noqa: PLC0415
+
+    day = data.draw(days_near_billing_dates(schedule))
+    grid = _grid_of(schedule)
+    origin = _grid_index(grid, schedule.anchor)
+    n = schedule.index_of(day)
+    assert _grid_index(grid, day) - origin == n
+    assert _grid_date(grid, origin + n) == schedule.nth(n)
+    assert _grid_date(grid, origin + n + 1) == schedule.nth(n + 1)
+
+
+def test_the_grid_of_a_schedule_for_is_read_without_building_it():
+    from subbill.periods import _grid_for, _grid_of  # noqa: PLC0415
+
+    for start, frequency, day, anchor in [
+        (date(2026, 2, 28), MONTHLY, 31, None),
+        (date(2026, 2, 10), QUARTERLY, None, None),
+        (date(2026, 2, 10), ANNUAL, 29, date(2025, 3, 29)),
+        (date(2026, 2, 10), WEEKLY, None, None),
+        (date(2026, 2, 10), Frequency.days(10), None, date(2026, 1, 3)),
+    ]:
+        schedule = schedule_for(start, frequency, billing_day=day, anchor=anchor)
+        assert _grid_for(start, frequency, day, anchor) == _grid_of(schedule)
+    with pytest.raises(InvalidBillingDayError, match="billing_day=32"):
+        _grid_for(date(2026, 2, 10), MONTHLY, 32, None)
+    with pytest.raises(InvalidBillingDayError, match="needs a month-based frequency"):
+        _grid_for(date(2026, 2, 10), WEEKLY, 3, None)

@@ -23,7 +23,7 @@ from subbill import (
     prorate,
 )
 from subbill.errors import InvalidBillingDayError, InvalidPeriodError
-from subbill.periods import WEEKLY, schedule_for
+from subbill.periods import WEEKLY, days_in_month, schedule_for
 from subbill.proration import BillablePeriod, BillingTiming, credit_unused, day_count, days360
 from tests.strategies import billing_days, dates, day_frequencies, month_frequencies
 
@@ -466,3 +466,98 @@ def test_periods_over_cuts_a_span_as_walking_its_billing_periods_does(
     assert [(p.period, p.factor, p.cycle) for p in got] == _periods_plainly(
         start, end, schedule, basis, until, in_advance
     )
+
+
+def _month_end(day: date) -> date:
+    return day.replace(day=days_in_month(day.year, day.month))
+
+
+#: Dates, half of them the last day of their month (where billing days of 29-31 clamp).
+edgy_dates = st.one_of(dates, dates.map(_month_end))
+
+
+@settings(max_examples=400)
+@given(
+    edgy_dates,
+    st.one_of(month_frequencies, day_frequencies),
+    st.one_of(st.none(), st.integers(1, 1500)),
+    st.integers(-60, 1500),
+    st.sampled_from(list(BillingTiming)),
+    st.sampled_from([ACTUAL, ProrationBasis.NONE, THIRTY]),
+    st.one_of(billing_days, st.sampled_from([29, 30, 31])),  # days that clamp, often
+    st.one_of(st.none(), st.integers(-400, 400)),
+)
+def test_billable_periods_are_the_billing_periods_walked_one_by_one(
+    start, frequency, length, as_of_after, timing, basis, day, anchor_offset
+):
+    # Issue 13 made billable_periods read its calendar off a grid of shared whole periods,
+    # without building the schedule: it must give, period by period (with each cycle and
+    # basis), what walking schedule_for's billing periods one by one gives.
+    assume(frequency.is_month_based or basis is not THIRTY)
+    billing_day = day if frequency.is_month_based else None
+    anchor = None
+    if anchor_offset is not None:
+        anchor = start + timedelta(days=anchor_offset)
+        if billing_day is not None:  # an anchor falls on the billing day (clamped)
+            anchor = schedule_for(anchor, frequency, billing_day=billing_day).anchor
+    end = None if length is None else start + timedelta(days=length)
+    as_of = start + timedelta(days=as_of_after)
+    got = billable_periods(
+        start,
+        end,
+        as_of=as_of,
+        frequency=frequency,
+        billing_day=billing_day,
+        timing=timing,
+        basis=basis,
+        anchor=anchor,
+    )
+    schedule = schedule_for(start, frequency, billing_day=billing_day, anchor=anchor)
+    in_advance = timing is BillingTiming.IN_ADVANCE
+    assert [(p.period, p.factor, p.cycle) for p in got] == _periods_plainly(
+        start, end, schedule, basis, as_of, in_advance
+    )
+    assert all(p.basis is basis for p in got)
+
+
+def test_a_start_on_a_clamped_billing_date_is_a_whole_period():
+    # 28 Feb is the February billing date of billing day 31: the period it starts is whole
+    # (the grid once put 28 Feb in January's period, and cut an empty piece).
+    periods = billable_periods(
+        date(2026, 2, 28), as_of=date(2026, 4, 1), frequency=MONTHLY, billing_day=31
+    )
+    assert _summary(periods) == [
+        (date(2026, 2, 28), date(2026, 3, 31), 1),
+        (date(2026, 3, 31), date(2026, 4, 30), 1),
+    ]
+    leap = billable_periods(
+        date(2028, 2, 29), date(2028, 4, 15), as_of=date(2028, 5, 1), frequency=QUARTERLY,
+        billing_day=30, basis=THIRTY,
+    )
+    assert _summary(leap) == [(date(2028, 2, 29), date(2028, 4, 15), Fraction(46, 90))]
+
+
+def test_billable_periods_spanning_many_shared_blocks():
+    # A daily schedule over three years crosses dozens of blocks of shared whole periods.
+    periods = billable_periods(
+        date(2024, 1, 1), date(2027, 1, 1), as_of=date(2030, 1, 1), frequency=Frequency.days(1)
+    )
+    assert len(periods) == 366 + 365 + 365
+    assert periods[0].period == Period(date(2024, 1, 1), date(2024, 1, 2))
+    assert periods[-1].period == Period(date(2026, 12, 31), date(2027, 1, 1))
+    assert all(p.factor == 1 for p in periods)
+
+
+def test_as_of_on_the_last_computed_date_is_accepted():
+    # 3099-12-31 is a valid as_of: it was refused as "last=3100-01-01 must be between …",
+    # naming an argument the caller never passed (the day after until, looked up as a date).
+    from subbill.proration import periods_over  # noqa: PLC0415
+
+    last = date(3099, 12, 31)
+    periods = billable_periods(date(3099, 11, 15), as_of=last, frequency=MONTHLY, billing_day=1)
+    assert _summary(periods) == [
+        (date(3099, 11, 15), date(3099, 12, 1), Fraction(16, 30)),
+        (date(3099, 12, 1), date(3100, 1, 1), 1),
+    ]
+    schedule = schedule_for(date(3099, 1, 1), MONTHLY)
+    assert len(periods_over(date(3099, 1, 1), None, schedule=schedule, until=last)) == 12

@@ -845,3 +845,66 @@ def _schedule(
 
 
 _shared_schedule = functools.lru_cache(maxsize=4096)(_schedule)
+
+
+# -- The grid of a schedule (private: the fast path of proration) ---------------------------
+
+#: What a schedule's billing dates depend on, and nothing else: ``(True, step in months, the
+#: anchor's month index modulo step, billing day)`` or ``(False, step in days, the anchor's
+#: ordinal modulo step, 0)``. Schedules with the same grid have the same billing dates, only
+#: numbered from another anchor: grid period ``i`` is ``[_grid_date(grid, i),
+#: _grid_date(grid, i + 1))``, whatever the anchor.
+_Grid: TypeAlias = tuple[bool, int, int, int]
+
+
+def _grid_of(schedule: BillingSchedule) -> _Grid:
+    """The grid of ``schedule`` (its ``nth(n)`` is grid date ``n`` + the anchor's index)."""
+    step = schedule.frequency.count
+    day = schedule.day
+    if day is None:
+        return False, step, schedule.anchor.toordinal() % step, 0
+    return True, step, schedule._month_index % step, day
+
+
+def _grid_for(
+    start: date, frequency: Frequency, billing_day: int | None, anchor: date | None
+) -> _Grid:
+    """The grid of ``schedule_for(start, frequency, billing_day=…, anchor=…)``.
+
+    ``start`` is a checked date and ``frequency`` a Frequency. Without an anchor, a
+    month-based schedule is anchored in ``start``'s month on ``billing_day`` (default
+    ``start.day``): its grid is read from them without building the schedule. Any other
+    case (and any bad billing day, for its typed error) goes through :func:`schedule_for`.
+    """
+    if (
+        anchor is None
+        and frequency.unit is FrequencyUnit.MONTH
+        and (billing_day is None or (type(billing_day) is int and 1 <= billing_day <= 31))
+    ):
+        step = frequency.count
+        month = start.year * 12 + start.month - 1
+        return True, step, month % step, start.day if billing_day is None else billing_day
+    return _grid_of(schedule_for(start, frequency, billing_day=billing_day, anchor=anchor))
+
+
+def _grid_date(grid: _Grid, index: int) -> date:
+    """The first day of the grid's period ``index``: its billing date ``index``."""
+    month_based, step, residue, day = grid
+    if not month_based:
+        return date.fromordinal(residue + step * index)
+    year, month0 = divmod(residue + step * index, 12)
+    last = days_in_month(year, month0 + 1)
+    return date(year, month0 + 1, day if day <= last else last)
+
+
+def _grid_index(grid: _Grid, day: date) -> int:
+    """The index of the grid's period that contains ``day``."""
+    month_based, step, residue, billing_day = grid
+    if not month_based:
+        return (day.toordinal() - residue) // step
+    index, offset = divmod(day.year * 12 + day.month - 1 - residue, step)
+    # In the month of a billing date, a day before the billing day (clamped to the month's
+    # end) belongs to the period before.
+    if offset != 0 or day.day >= billing_day:
+        return index
+    return index - 1 if day.day < 28 or day.day < days_in_month(day.year, day.month) else index

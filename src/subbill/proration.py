@@ -15,9 +15,10 @@ Fraction(105, 31)
 
 from __future__ import annotations
 
-import bisect
 import enum
-from datetime import date, timedelta
+import functools
+import itertools
+from datetime import date
 from decimal import ROUND_HALF_UP
 from fractions import Fraction
 from typing import Any
@@ -32,8 +33,12 @@ from subbill.periods import (
     BillingSchedule,
     Frequency,
     Period,
+    _Grid,
+    _grid_date,
+    _grid_for,
+    _grid_index,
+    _grid_of,
     check_date,
-    schedule_for,
 )
 
 __all__ = [
@@ -236,12 +241,12 @@ def billable_periods(
 ) -> tuple[BillablePeriod, ...]:
     """Return the periods a subscription running over ``[start, end)`` owes by ``as_of``.
 
-    Cycle dates come from :func:`schedule_for`: a :class:`~subbill.periods.BillingSchedule`
-    anchored on the ``billing_day`` of ``start``'s month (default: ``start.day``), or on
-    ``anchor`` when given. The result is a leading partial period when ``start`` is not a
-    cycle date, whole periods (factor 1), and a trailing partial period when ``end`` is not
-    a cycle date. ``IN_ADVANCE`` returns every period started by ``as_of``; ``IN_ARREARS``
-    every period ended by ``as_of``.
+    Cycle dates come from :func:`~subbill.periods.schedule_for`: a
+    :class:`~subbill.periods.BillingSchedule` anchored on the ``billing_day`` of ``start``'s
+    month (default: ``start.day``), or on ``anchor`` when given. The result is a leading
+    partial period when ``start`` is not a cycle date, whole periods (factor 1), and a
+    trailing partial period when ``end`` is not a cycle date. ``IN_ADVANCE`` returns every
+    period started by ``as_of``; ``IN_ARREARS`` every period ended by ``as_of``.
 
     Raises:
         InvalidDateError: a date argument is not a ``date``.
@@ -261,10 +266,10 @@ def billable_periods(
         raise InvalidTypeError("timing", timing, "a BillingTiming")
     if not isinstance(basis, ProrationBasis):
         raise InvalidTypeError("basis", basis, "a ProrationBasis")
-    schedule = schedule_for(start, frequency, billing_day=billing_day, anchor=anchor)
-    _check_basis(basis, schedule)
+    grid = _grid_for(start, frequency, billing_day, anchor)
+    _check_basis(basis, frequency)
     return _periods_over(
-        start, end, schedule, basis, until=as_of, in_advance=timing is BillingTiming.IN_ADVANCE
+        start, end, grid, basis, until=as_of, in_advance=timing is BillingTiming.IN_ADVANCE
     )
 
 
@@ -283,6 +288,7 @@ def periods_over(
     after it; without it, ``end`` is required. This is :func:`billable_periods` over a
     schedule you already have, e.g. to credit ``[change date, billed through)``.
 
+    >>> from subbill.periods import schedule_for
     >>> schedule = schedule_for(date(2026, 1, 1), MONTHLY)
     >>> [str(p.factor) for p in periods_over(date(2026, 2, 15), date(2026, 4, 10),
     ...                                        schedule=schedule)]
@@ -292,13 +298,15 @@ def periods_over(
         raise InvalidTypeError("basis", basis, "a ProrationBasis")
     if not isinstance(schedule, BillingSchedule):
         raise InvalidTypeError("schedule", schedule, "a BillingSchedule")
-    _check_basis(basis, schedule)
+    _check_basis(basis, schedule.frequency)
     if end is None and until is None:
         raise InvalidArgumentError("end=None needs until= (an open-ended span never stops)")
     _check_span(start, end)
     if until is not None:
         check_date("until", until)
-    return _periods_over(start, end, schedule, basis, until=until, in_advance=in_advance)
+    return _periods_over(
+        start, end, _grid_of(schedule), basis, until=until, in_advance=in_advance
+    )
 
 
 def _check_span(start: date, end: date | None) -> None:
@@ -312,77 +320,110 @@ def _check_span(start: date, end: date | None) -> None:
             )
 
 
-def _check_basis(basis: ProrationBasis, schedule: BillingSchedule) -> None:
-    if basis is ProrationBasis.THIRTY_DAY_MONTH and not schedule.frequency.is_month_based:
+def _check_basis(basis: ProrationBasis, frequency: Frequency) -> None:
+    if basis is ProrationBasis.THIRTY_DAY_MONTH and not frequency.is_month_based:
         raise InvalidArgumentError(
-            f"basis={basis.value} needs a month-based frequency, not frequency={schedule.frequency}"
+            f"basis={basis.value} needs a month-based frequency, not frequency={frequency}"
         )
 
 
 def _periods_over(
     start: date,
     end: date | None,
-    schedule: BillingSchedule,
+    grid: _Grid,
     basis: ProrationBasis,
     *,
     until: date | None,
     in_advance: bool,
 ) -> tuple[BillablePeriod, ...]:
-    """:func:`periods_over` once its arguments are checked (by it, or by billable_periods)."""
-    result: list[BillablePeriod] = []
-    append = result.append
-    make = Period._make
-    new = object.__new__
-    set_period, set_factor, set_cycle, set_basis = _BILLABLE_SLOTS
-    set_start, set_end = _PERIOD_SLOTS
-    # Compared as a date, ``until`` … ``last`` stand for "no limit" when they are None.
-    last = end or date.max
-    limit = until or date.max
-    # The billing dates as far as the span needs: through its end, or the period after until.
-    stop = last if until is None else min(last, until + timedelta(days=1))
-    dates = schedule.dates_through(schedule.index_of(start), stop)
-    if len(dates) < 2:  # ``until`` comes before the first billing date the span needs
-        return ()
-    # dates[0] <= start < dates[1]: a piece of the first billing period when start is not on a
-    # billing date, then whole periods, then a piece of the one that ``last`` falls in.
-    first = 0
-    if dates[0] < start:
-        cycle_start, cycle_end = dates[0], dates[1]
-        piece_end = min(cycle_end, last)
+    """:func:`periods_over` once its arguments are checked, over the schedule's grid.
+
+    A piece of the billing period ``start`` falls in when it is not a billing date, a run
+    of whole periods (shared, from :func:`_whole_periods`), then a piece of the period
+    ``end`` falls in; with ``until``, only the pieces that start (in advance) or end (in
+    arrears) by it.
+    """
+    limit = date.max if until is None else until
+    index = _grid_index(grid, start)
+    lead: tuple[BillablePeriod, ...] = ()
+    cycle_start = _grid_date(grid, index)
+    if cycle_start < start:
+        cycle_end = _grid_date(grid, index + 1)
+        piece_end = cycle_end if end is None or end > cycle_end else end
         if (start if in_advance else piece_end) > limit:
             return ()
-        cycle = make(cycle_start, cycle_end)
-        piece = make(start, piece_end)
-        append(_billable(piece, period_factor(piece, cycle=cycle, basis=basis), cycle, basis))
-        if cycle_end >= last:
-            return tuple(result)
-        first = 1
-    # Whole periods: those ending by ``last`` and, in advance, starting by ``limit`` (in
-    # arrears: ending by it) — a run of them, found by bisection, built without a test each.
-    ends_by_last = bisect.bisect_right(dates, last) - 2
-    within_limit = bisect.bisect_right(dates, limit) - (1 if in_advance else 2)
-    through = min(ends_by_last, within_limit)
-    one, whole_kind, period_kind = _ONE, BillablePeriod, Period  # locals: read per period
-    for index in range(first, through + 1):
-        cycle = new(period_kind)
-        set_start(cycle, dates[index])
-        set_end(cycle, dates[index + 1])
-        billable = new(whole_kind)
-        set_period(billable, cycle)
-        set_factor(billable, one)
-        set_cycle(billable, cycle)
-        set_basis(billable, basis)
-        append(billable)
-    nxt = max(through + 1, first)
-    if through < ends_by_last or nxt + 1 >= len(dates) or dates[nxt] >= last:
-        return tuple(result)  # stopped by the limit, or the span ends on a billing date
-    cycle_start, cycle_end = dates[nxt], dates[nxt + 1]
-    if (cycle_start if in_advance else last) > limit:
-        return tuple(result)
-    cycle = make(cycle_start, cycle_end)
-    piece = make(cycle_start, last)
-    append(_billable(piece, period_factor(piece, cycle=cycle, basis=basis), cycle, basis))
-    return tuple(result)
+        lead = (_piece(start, piece_end, cycle_start, cycle_end, basis),)
+        if end is not None and cycle_end >= end:
+            return lead
+        index += 1
+    # Whole periods: those ending by ``end`` and, in advance, starting by ``until`` (in
+    # arrears: ending by it). Grid period i ends by a day d when i + 1 <= the index of d.
+    ends_by_end = _NO_LIMIT if end is None else _grid_index(grid, end) - 1
+    within_limit = (
+        _NO_LIMIT if until is None else _grid_index(grid, until) - (0 if in_advance else 1)
+    )
+    through = min(ends_by_end, within_limit)
+    found = lead + _whole_run(grid, basis, index, through) if through >= index else lead
+    if through < ends_by_end or end is None:
+        return found  # stopped by ``until``
+    # ``end`` falls in period through + 1: a last piece, unless it is that period's start.
+    cycle_start = _grid_date(grid, through + 1)
+    if cycle_start == end or (cycle_start if in_advance else end) > limit:
+        return found
+    cycle_end = _grid_date(grid, through + 2)
+    return (*found, _piece(cycle_start, end, cycle_start, cycle_end, basis))
+
+
+#: Beyond any grid index (the index of a span with no end or no limit).
+_NO_LIMIT = 1 << 62
+#: Whole periods per shared block (see :func:`_whole_periods`).
+_BLOCK = 16
+
+
+def _whole_run(
+    grid: _Grid, basis: ProrationBasis, first: int, through: int
+) -> tuple[BillablePeriod, ...]:
+    """The whole grid periods ``first`` … ``through`` (``first <= through``) on ``basis``."""
+    block, stop = divmod(first, _BLOCK)
+    last_block, last_stop = divmod(through, _BLOCK)
+    if block == last_block:
+        return _whole_periods(grid, basis, block)[stop : last_stop + 1]
+    if block + 1 == last_block:
+        return (
+            _whole_periods(grid, basis, block)[stop:]
+            + _whole_periods(grid, basis, last_block)[: last_stop + 1]
+        )
+    blocks = [_whole_periods(grid, basis, b) for b in range(block, last_block + 1)]
+    blocks[0], blocks[-1] = blocks[0][stop:], blocks[-1][: last_stop + 1]
+    return tuple(itertools.chain.from_iterable(blocks))
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole_periods(grid: _Grid, basis: ProrationBasis, block: int) -> tuple[BillablePeriod, ...]:
+    """The grid's whole periods ``16·block`` … ``16·block + 15`` on ``basis``, each of factor 1.
+
+    Immutable values, shared by every call that bills them: the periods of one grid are the
+    same whatever the span that needs them. The cache is bounded: 4096 blocks of 16 periods,
+    about 11 MB when full.
+    """
+    first = block * _BLOCK
+    dates = [_grid_date(grid, index) for index in range(first, first + _BLOCK + 1)]
+    cycles = [Period._make(start, end) for start, end in itertools.pairwise(dates)]
+    return tuple(_billable(cycle, _ONE, cycle, basis) for cycle in cycles)
+
+
+def _piece(
+    start: date, end: date, cycle_start: date, cycle_end: date, basis: ProrationBasis
+) -> BillablePeriod:
+    """The billable piece ``[start, end)`` of the billing period ``[cycle_start, cycle_end)``."""
+    cycle = Period._make(cycle_start, cycle_end)  # computed from valid dates
+    piece = Period._make(start, end)
+    return _billable(piece, _fraction(*day_count(piece, cycle=cycle, basis=basis)), cycle, basis)
+
+
+#: ``Fraction(counted, whole)``, reduced once per pair (a bounded cache): the factors of
+#: partial periods repeat (12/31, 19/28, …).
+_fraction = functools.lru_cache(maxsize=8192)(Fraction)
 
 
 def _billable(
@@ -398,7 +439,6 @@ def _billable(
 
 
 _BILLABLE_SLOTS = tuple(slot_setters(BillablePeriod).values())
-_PERIOD_SLOTS = tuple(slot_setters(Period).values())
 
 
 def prorate(amount: Money, factor: Number, *, rounding: str = ROUND_HALF_UP) -> Money:
