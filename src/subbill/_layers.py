@@ -53,6 +53,7 @@ EDGE: tuple[str, ...] = (
     "_layers",
     "l10n",
     "pdf",
+    "einvoice",
     "storage",
     "service",
     "tour",
