@@ -6,12 +6,13 @@ people); ``EDGE`` may import anything in the core, and nothing in the core impor
 package (``l10n``, ``storage``) is one layer; its modules may import each other, without a
 cycle. An import inside ``if TYPE_CHECKING:`` is for annotations only and is not counted.
 
-The order follows ``DESIGN.md`` with four additions: ``decisions`` sits just above
+The order follows ``DESIGN.md`` with these additions: ``decisions`` sits just above
 ``errors`` (an ``Allowed | Refused`` value needs nothing else, and ``RefusedError`` lives
 in ``errors`` with every other error), ``_records`` (the slot writes of the engine's
 unchecked builds) just above ``_validate``, ``_structure`` (the strict readers of plain data)
-just above the value objects it reads, and ``customers`` below ``subscriptions``, which
-refer to them by id.
+just above the value objects it reads, ``customers`` below ``subscriptions``, which
+refer to them by id, ``identifiers`` (SIREN, SIRET and VAT number checks) low, since
+customers and the seller's ``parties`` (just above ``customers``) both check theirs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ CORE: tuple[str, ...] = (
     "_validate",
     "_records",
     "decisions",
+    "identifiers",
     "money",
     "periods",
     "proration",
@@ -35,6 +37,7 @@ CORE: tuple[str, ...] = (
     "billing",
     "catalog",
     "customers",
+    "parties",
     "subscriptions",
     "quotes",
     "payments",
@@ -50,6 +53,7 @@ EDGE: tuple[str, ...] = (
     "_layers",
     "l10n",
     "pdf",
+    "einvoice",
     "storage",
     "service",
     "tour",

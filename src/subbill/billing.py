@@ -76,6 +76,7 @@ from subbill.money import (
     MAX_PAYMENT_TERMS_DAYS,
     Money,
     read_currency,
+    read_percent,
 )
 from subbill.periods import (
     BillingSchedule,
@@ -133,6 +134,16 @@ def _check_terms_days(_instance: Any, _attribute: Any, value: object) -> None:
         )
 
 
+def _to_late_payment_percent(value: object) -> Decimal | None:
+    """An annual late-payment penalty rate above 0 and up to 100 %, or None (not stated)."""
+    if value is None:
+        return None
+    percent = read_percent(value, "late_payment_percent")
+    if not 0 < percent <= 100:
+        raise OutOfBoundsError("late_payment_percent", brief(value), "above 0 and at most 100 (%)")
+    return percent
+
+
 @attrs.frozen(kw_only=True)
 class BillingTerms:
     """How a customer is billed: payment terms, tax rounding, what a negative total does.
@@ -140,10 +151,15 @@ class BillingTerms:
     Stored with the subscription (``Subscription.terms``), so that a customer's terms never
     depend on how a bill run is called. ``payment_terms_days``: days from an invoice's date
     to its due date (0 to 365); ``tax_rounding``: per line (default) or once per invoice;
-    ``negative_balance``: a credit note refunded (default) or carried forward as credit.
+    ``negative_balance``: a credit note refunded (default) or carried forward as credit;
+    ``late_payment_percent``: the annual rate of the penalties a late payment bears (the
+    « pénalités de retard » a French invoice states), None when the terms do not set one
+    (French law then applies the ECB rate plus 10 points).
 
     >>> BillingTerms(payment_terms_days=15).tax_rounding
     <TaxRounding.PER_LINE: 'per_line'>
+    >>> BillingTerms(late_payment_percent="12.5").late_payment_percent
+    Decimal('12.5')
     """
 
     payment_terms_days: int = attrs.field(default=30, validator=_check_terms_days)
@@ -152,6 +168,9 @@ class BillingTerms:
     )
     negative_balance: NegativeBalancePolicy = attrs.field(
         default=NegativeBalancePolicy.CREDIT_NOTE, validator=enum_of(NegativeBalancePolicy)
+    )
+    late_payment_percent: Decimal | None = attrs.field(
+        default=None, converter=_to_late_payment_percent
     )
 
 

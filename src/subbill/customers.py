@@ -5,8 +5,9 @@ everywhere else: ``Subscription.customer``, ``Quote.customer``, ``Invoice.custom
 ``Wallet.customer``. It holds what documents need to name the buyer: legal name, address,
 country, whether it is a business or a consumer, the language documents are written in,
 and for a business its SIREN/SIRET, VAT number and electronic invoicing address. Every
-field but the id may be left empty; identifiers are kept as given (e-invoicing validates
-them).
+field but the id may be left empty; identifiers are checked when the record is built
+(python-stdnum: format, length and check digits) and kept in their compact form, so a bad
+SIREN is refused with :class:`~subbill.errors.InvalidIdentifierError` naming the field.
 
 >>> acme = Customer(id="C-1", legal_name="Atelier Dupont SARL", country="fr",
 ...                 kind=CustomerKind.BUSINESS, siren="732829320")
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -31,11 +32,50 @@ from subbill._validate import (
     one_line,
     to_tuple,
 )
-from subbill.errors import InvalidArgumentError
+from subbill.errors import InvalidArgumentError, InvalidIdentifierError
+from subbill.identifiers import (
+    check_einvoicing_address,
+    optional_siren,
+    optional_siret,
+    optional_vat_number,
+)
 
-__all__ = ["Customer", "CustomerKind"]
+__all__ = ["Customer", "CustomerKind", "check_identifiers"]
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+class _Identified(Protocol):
+    """What :func:`check_identifiers` reads: a customer, or the seller's party."""
+
+    @property
+    def siren(self) -> str | None: ...
+    @property
+    def siret(self) -> str | None: ...
+    @property
+    def einvoicing_address(self) -> str | None: ...
+    @property
+    def einvoicing_scheme(self) -> str | None: ...
+
+
+def check_identifiers(party: _Identified, *, where: str = "") -> None:
+    """Check that a party's identifiers agree with each other.
+
+    A SIRET starts with the SIREN; the e-invoicing address goes with its scheme (and is
+    the SIREN under scheme ``0225``). ``where`` prefixes the field names in errors.
+    """
+    if party.siren is not None and party.siret is not None and not party.siret.startswith(
+        party.siren
+    ):
+        raise InvalidIdentifierError(
+            f"{where}siret", party.siret, f"the SIRET of SIREN {party.siren} (its first 9 digits)"
+        )
+    check_einvoicing_address(
+        party.einvoicing_address,
+        party.einvoicing_scheme,
+        siren_number=party.siren,
+        where=where,
+    )
 
 
 class CustomerKind(enum.Enum):
@@ -81,7 +121,14 @@ class Customer:
     ``address`` is its lines (street, postcode and city…); ``country`` an ISO 3166 code;
     ``locale`` the language of its documents and portal (default ``fr_FR``; one babel
     knows, else :class:`~subbill.errors.UnknownLocaleError`); ``siren``,
-    ``siret``, ``vat_number`` and ``einvoicing_address`` matter for a business.
+    ``siret``, ``vat_number`` and ``einvoicing_address`` matter for a business: the
+    identifiers are checked and compacted (a SIRET starts with the SIREN), the electronic
+    invoicing address goes with its ``einvoicing_scheme`` (``0225``: a SIREN). ``postcode``
+    and ``city``, when given, are what an e-invoice puts in the buyer's address fields
+    (``address`` then holds the street lines).
+
+    >>> Customer(id="C-2", siren="732 829 320", siret="73282932000074").siren
+    '732829320'
     """
 
     id: str = attrs.field(validator=check_text)
@@ -96,12 +143,20 @@ class Customer:
         default=CustomerKind.BUSINESS, validator=enum_of(CustomerKind)
     )
     locale: str = attrs.field(default="fr_FR", validator=_check_locale)
-    siren: str | None = attrs.field(default=None, validator=one_line(optional=True))
-    siret: str | None = attrs.field(default=None, validator=one_line(optional=True))
-    vat_number: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    siren: str | None = attrs.field(default=None, converter=optional_siren)
+    siret: str | None = attrs.field(default=None, converter=optional_siret)
+    vat_number: str | None = attrs.field(
+        default=None, converter=optional_vat_number
+    )
     einvoicing_address: str | None = attrs.field(
         default=None, validator=one_line(optional=True)
     )
+    einvoicing_scheme: str | None = attrs.field(default=None)
+    postcode: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    city: str | None = attrs.field(default=None, validator=one_line(optional=True))
+
+    def __attrs_post_init__(self) -> None:
+        check_identifiers(self)
 
     @property
     def is_business(self) -> bool:

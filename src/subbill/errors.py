@@ -35,6 +35,7 @@ __all__ = [
     "InvalidCardError",
     "InvalidDateError",
     "InvalidFrequencyError",
+    "InvalidIdentifierError",
     "InvalidPeriodError",
     "InvalidQuantityError",
     "InvalidStateError",
@@ -186,6 +187,16 @@ class InvalidTypeError(_NamedValueError, TypeError):
     """A value of the wrong type (a string where a ``Frequency`` is expected, …)."""
 
     code: ClassVar[str] = "invalid_type"
+
+
+class InvalidIdentifierError(_NamedValueError, ValueError):
+    """A company identifier (SIREN, SIRET, VAT number, e-invoicing address) is missing or wrong.
+
+    ``name`` is the field (``siren``, ``buyer.vat_number``); the message says why (a bad
+    check digit, a wrong length, a VAT number reverse charge needs and does not have).
+    """
+
+    code: ClassVar[str] = "invalid_identifier"
 
 
 class InvalidQuantityError(SubbillError, ValueError):

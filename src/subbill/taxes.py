@@ -15,15 +15,21 @@ Money('545.45', 'EUR')
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
-from subbill._validate import check_enum, check_text, instance_of
-from subbill.errors import CurrencyMismatchError, InvalidArgumentError, InvalidTypeError
+from subbill._validate import brief, check_enum, check_text, enum_of, instance_of
+from subbill.errors import (
+    CurrencyMismatchError,
+    InvalidArgumentError,
+    InvalidTypeError,
+    OutOfBoundsError,
+)
 from subbill.money import (
     DECIMAL_CONTEXT,
     Money,
@@ -34,11 +40,13 @@ from subbill.money import (
 )
 
 __all__ = [
+    "EXEMPT_CATEGORIES",
     "LineTax",
     "TaxBreakdown",
     "TaxRate",
     "TaxRounding",
     "Taxed",
+    "VatCategory",
     "exclusive_tax",
     "line_tax",
     "line_taxes",
@@ -54,17 +62,91 @@ def _to_percent(value: object) -> Decimal:
     return percent
 
 
+class VatCategory(enum.Enum):
+    """The EN 16931 VAT category of a rate (UNTDID 5305), what an e-invoice declares.
+
+    ``S`` standard rate (the default), ``Z`` zero rated, ``E`` exempt (the French VAT
+    franchise, « TVA non applicable, art. 293 B du CGI »), ``AE`` reverse charge
+    (« Autoliquidation »), ``K`` intra-EU supply of goods, ``G`` export outside the EU,
+    ``O`` outside the scope of VAT. Every category but ``S`` and ``Z`` carries an
+    exemption reason (text and VATEX code) and a rate of 0 %.
+    """
+
+    S = "S"
+    Z = "Z"
+    E = "E"
+    AE = "AE"
+    K = "K"
+    G = "G"
+    O = "O"  # noqa: E741  (the letter EN 16931 uses)
+
+
+#: The categories that state why no VAT is charged: an exemption reason and a VATEX code.
+EXEMPT_CATEGORIES = frozenset(
+    (VatCategory.E, VatCategory.AE, VatCategory.K, VatCategory.G, VatCategory.O)
+)
+
+#: A VATEX code (the CEF list of exemption reasons): ``VATEX-EU-AE``, ``VATEX-FR-FRANCHISE``.
+_VATEX = re.compile(r"VATEX-[A-Z]{2}-[A-Z0-9]+(?:-[A-Z0-9]+)*")
+
+
+def _check_category(instance: TaxRate, _attribute: Any, category: VatCategory) -> None:
+    """A rate's category agrees with its percent and its exemption reason."""
+    reason, code = instance.exemption_reason, instance.exemption_code
+    for name, value in (("exemption_reason", reason), ("exemption_code", code)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise InvalidArgumentError(f"{name}={brief(value)!r} must be a non-empty text or None")
+    if category not in EXEMPT_CATEGORIES:
+        if reason is not None or code is not None:
+            raise InvalidArgumentError(
+                f"exemption_reason={reason!r}, exemption_code={code!r}: a rate of category "
+                f"{category.value} is not exempt; only E, AE, K, G and O state a reason"
+            )
+        if category is VatCategory.Z and instance.percent != 0:
+            raise OutOfBoundsError("percent", instance.percent, "0 for category Z (zero rated)")
+        return
+    if reason is None or code is None:
+        missing = "exemption_reason" if reason is None else "exemption_code"
+        raise InvalidArgumentError(
+            f"{missing}=None: a rate of category {category.value} must state why no VAT is "
+            "charged, as a text (« Autoliquidation ») and a VATEX code (VATEX-EU-AE)"
+        )
+    if not _VATEX.fullmatch(code):
+        raise InvalidArgumentError(
+            f"exemption_code={brief(code)!r} must be a VATEX code such as 'VATEX-EU-AE' or "
+            "'VATEX-FR-FRANCHISE'"
+        )
+    if instance.percent != 0:
+        raise OutOfBoundsError(
+            "percent", instance.percent, f"0 for category {category.value} (no VAT charged)"
+        )
+
+
 @attrs.frozen(kw_only=True, cache_hash=True)
 class TaxRate:
     """A named tax rate in percent, exclusive (added to prices) or inclusive (contained in them).
 
+    ``category`` is its EN 16931 VAT category (standard by default); an exempt one (E, AE,
+    K, G, O) is at 0 % and says why, in words (``exemption_reason``) and as a VATEX code
+    (``exemption_code``).
+
     >>> TaxRate(name="TVA 5,5 %", percent="5.5").rate
     Fraction(11, 200)
+    >>> franchise = TaxRate(name="Franchise", percent="0", category=VatCategory.E,
+    ...     exemption_reason="TVA non applicable, art. 293 B du CGI",
+    ...     exemption_code="VATEX-FR-FRANCHISE")
+    >>> franchise.category.value
+    'E'
     """
 
     name: str = attrs.field(validator=check_text)
     percent: Decimal = attrs.field(converter=_to_percent)
     inclusive: bool = attrs.field(default=False, validator=instance_of(bool))
+    category: VatCategory = attrs.field(
+        default=VatCategory.S, validator=[enum_of(VatCategory), _check_category]
+    )
+    exemption_reason: str | None = attrs.field(default=None)
+    exemption_code: str | None = attrs.field(default=None)
 
     @property
     def rate(self) -> Fraction:

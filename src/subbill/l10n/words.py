@@ -34,6 +34,7 @@ from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import DocumentKind, InvoiceStatus, LineKind
 from subbill.l10n._format import format_date, is_french
 from subbill.licenses import EntryKind
+from subbill.parties import OperationCategory
 from subbill.portal import InvoiceLabel, TicketStatus
 from subbill.quotes import QuoteStatus
 from subbill.renewals import RenewalStatus
@@ -82,6 +83,7 @@ _KINDS: dict[type[enum.Enum], str] = {
     DocumentKind: "document_kind",
     TicketStatus: "ticket_status",
     CustomerKind: "customer_kind",
+    OperationCategory: "operation_category",
     RenewalStatus: "renewal_status",
     UsageState: "usage_state",
     LineKind: "line_kind",

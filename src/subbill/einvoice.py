@@ -1,0 +1,519 @@
+"""Factur-X (EN 16931 CII) XML of an invoice or a credit note (optional extra ``subbill[facturx]``).
+
+:func:`invoice_xml` turns a numbered :class:`~subbill.invoices.Invoice`, the seller's
+:class:`~subbill.parties.Party` and the buyer's :class:`~subbill.customers.Customer` into
+the bytes of a Cross Industry Invoice, profile EN 16931 (or BASIC), as the French reform of
+electronic invoicing asks: an invoice (type 380) or a credit note (381, naming the invoice
+it corrects), each line with its quantity, unit price, discount (a line allowance) and
+billing period, the VAT breakdown per rate and category with the exemption reasons, the
+totals, the payment terms and due date, what was already paid, both electronic addresses,
+and the French legal mentions as notes with their subject codes (late-payment penalties
+PMD, the 40 € fixed indemnity PMT, escompte AAB, VAT on debits TXD).
+
+The XML is built by the factur-x library (Akretion) from the EN 16931 business terms
+(``BT-…``): it knows the CII element order, the decimals of each currency and the XSD of
+every profile. What subbill adds is the mapping from its own values, and the checks that
+make a document it cannot express correctly a typed error rather than an invalid file: a
+draft (no number), a line with no VAT rate or several, tax-inclusive prices, a credit note
+without the invoice it corrects, a non-euro invoice without its VAT total in euros, a buyer
+without an electronic invoicing address.
+
+Everything here is a pure function of its arguments: no clock, no file. Embedding the XML
+in a PDF/A-3 is the job of the document that carries it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, TypedDict, Unpack
+
+from subbill._validate import check_enum, check_instance
+from subbill.billing import BillingTerms
+from subbill.customers import Customer
+from subbill.errors import (
+    InvalidArgumentError,
+    InvalidIdentifierError,
+    InvalidStateError,
+)
+from subbill.identifiers import SIREN_SCHEME
+from subbill.invoices import DocumentKind, Invoice, InvoiceLine, InvoiceStatus
+from subbill.l10n import format_date, format_money, label
+from subbill.money import Money, currency_precision
+from subbill.parties import MAX_ADDRESS_LINES, OperationCategory, Party, buyer_country
+from subbill.taxes import EXEMPT_CATEGORIES, TaxRate
+
+__all__ = [
+    "INDEMNITY_NOTE",
+    "Options",
+    "Profile",
+    "invoice_data",
+    "invoice_xml",
+]
+
+#: The ISO 6523 scheme of a SIREN as a legal identifier (BT-30, BT-47).
+_SIREN_ID = "0002"
+#: The ISO 6523 scheme of a SIRET as a party identifier (BT-29, BT-46).
+_SIRET_ID = "0009"
+#: UN/ECE rec. 20 unit of an invoiced quantity: "one" (a seat, a licence, a subscription).
+_UNIT = "C62"
+#: UNTDID 5189: the reason code of a line allowance that is a discount.
+_DISCOUNT_CODE = "95"
+
+#: The fixed indemnity for recovery costs every French B2B invoice states (art. D441-5).
+INDEMNITY_NOTE = (
+    "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 € "
+    "(art. L441-10 et D441-5 du Code de commerce)"
+)
+_DEFAULT_PENALTY_NOTE = (
+    "Pénalités de retard : taux d'intérêt appliqué par la Banque centrale européenne à son "
+    "opération de refinancement la plus récente, majoré de 10 points (art. L441-10 du Code "
+    "de commerce)"
+)
+_NO_ESCOMPTE_NOTE = "Pas d'escompte pour paiement anticipé"
+_VAT_ON_DEBITS_NOTE = "Option pour le paiement de la taxe d'après les débits"
+
+
+class Profile(enum.Enum):
+    """The Factur-X profile of the XML: EN 16931 (every line; the default) or BASIC."""
+
+    EN16931 = "en16931"
+    BASIC = "basic"
+
+
+#: The specification identifier (BT-24) of each profile.
+_GUIDELINES = {
+    Profile.EN16931: "urn:cen.eu:en16931:2017",
+    Profile.BASIC: "urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic",
+}
+
+
+#: The letter of the business process (BT-23) of each category: B1 goods, S1 services…
+_PROCESS_LETTER = {
+    OperationCategory.GOODS: "B",
+    OperationCategory.SERVICES: "S",
+    OperationCategory.MIXED: "M",
+}
+
+
+def _profile(value: object) -> Profile:
+    if isinstance(value, Profile):
+        return value
+    for profile in Profile:
+        if value == profile.value:
+            return profile
+    raise InvalidArgumentError(
+        f"profile={value!r} must be 'en16931' (the default) or 'basic' (or a Profile)"
+    )
+
+
+def _amount(money: Money, sign: int = 1) -> str:
+    """An amount in the invoice's currency, at its minor unit (``"12.30"``, JPY ``"1230"``)."""
+    places = currency_precision(money.currency)
+    value = money.rounded().amount * sign
+    return f"{value:.{places}f}"
+
+
+def _decimal(value: Decimal, name: str, places: int) -> str:
+    """A price or quantity with at most ``places`` decimals, written without a trailing 0."""
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise InvalidArgumentError(
+            f"{name}={value} has more than {places} decimals: a Factur-X price or quantity "
+            f"has at most {places}"
+        )
+    return f"{value.normalize():f}"
+
+
+def _percent(rate: TaxRate) -> str:
+    text = f"{rate.percent:.2f}"
+    if Decimal(text) != rate.percent:
+        raise InvalidArgumentError(
+            f"tax rate {rate.name!r} is {rate.percent} %: an e-invoice states a VAT rate with at "
+            "most 2 decimals"
+        )
+    return text
+
+
+def _line_rate(line: InvoiceLine, index: int) -> TaxRate:
+    if len(line.tax_rates) != 1:
+        raise InvalidArgumentError(
+            f"lines[{index}] ({line.code!r}) has {len(line.tax_rates)} tax rates: an EN 16931 "
+            "line has exactly one VAT rate and category (an exempt sale has a rate of "
+            "category E, AE, K, G or O at 0 %)"
+        )
+    rate = line.tax_rates[0]
+    if rate.inclusive:
+        raise InvalidArgumentError(
+            f"lines[{index}] ({line.code!r}) is priced tax-inclusive ({rate.name!r}): an "
+            "EN 16931 invoice states net prices; bill with exclusive rates"
+        )
+    return rate
+
+
+def _party(
+    party: Party | Customer, *, name: str, country: str, **more: str | None
+) -> dict[str, Any]:
+    """What the seller and the buyer state alike: name, address, identifiers (None left out)."""
+    data: dict[str, Any] = {
+        "name": name,
+        "country_code": country,
+        "postcode": party.postcode,
+        "city": party.city,
+        "vat_identifier": party.vat_number,
+        **more,
+    }
+    if party.siren is not None:
+        data["legal_identifier"] = party.siren
+        data["legal_identifier_schemeid"] = _SIREN_ID
+    if party.siret is not None:
+        data["identifiers"] = {_SIRET_ID: party.siret}
+    for key, line in zip(("addr_l1", "addr_l2", "addr_l3"), party.address, strict=False):
+        data[key] = line
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _seller(seller: Party) -> dict[str, Any]:
+    legal = []
+    if seller.legal_form is not None:
+        capital = (
+            f" au capital de {format_money(seller.share_capital, locale='fr_FR')}"
+            if seller.share_capital is not None
+            else ""
+        )
+        legal.append(f"{seller.legal_form}{capital}")
+    if seller.registration is not None:
+        legal.append(seller.registration)
+    address, scheme = seller.einvoicing_address, seller.einvoicing_scheme
+    if address is None or scheme is None:
+        if seller.siren is None:
+            raise InvalidIdentifierError(
+                "seller.einvoicing_address",
+                address,
+                "an electronic invoicing address with its scheme (BT-34), or a SIREN",
+            )
+        address, scheme = seller.siren, SIREN_SCHEME
+    return _party(
+        seller,
+        name=seller.legal_name,
+        country=seller.country,
+        legal_info=" — ".join(legal) or None,
+        einvoicing_addr=address,
+        einvoicing_addr_schemeid=scheme,
+    )
+
+
+def _buyer(buyer: Customer) -> dict[str, Any]:
+    country = buyer_country(buyer, needed_for="an e-invoice states the buyer's country")
+    address, scheme = buyer.einvoicing_address, buyer.einvoicing_scheme
+    if address is not None and scheme is None:
+        raise InvalidIdentifierError(
+            "buyer.einvoicing_scheme",
+            None,
+            f"the scheme of the electronic address {address!r} of customer {buyer.id!r} "
+            "('0225' for a SIREN)",
+        )
+    if address is None:
+        if buyer.siren is None:
+            raise InvalidIdentifierError(
+                "buyer.einvoicing_address",
+                None,
+                f"the electronic invoicing address (BT-49) of customer {buyer.id!r}, or its "
+                "SIREN (its default address, scheme 0225)",
+            )
+        address, scheme = buyer.siren, SIREN_SCHEME
+    if len(buyer.address) > MAX_ADDRESS_LINES:
+        raise InvalidArgumentError(
+            f"buyer.address has {len(buyer.address)} lines (customer {buyer.id!r}); an "
+            "e-invoice has room for 3 street lines (postcode and city have their own fields)"
+        )
+    return _party(
+        buyer,
+        name=buyer.name,
+        country=country,
+        einvoicing_addr=address,
+        einvoicing_addr_schemeid=scheme,
+    )
+
+
+def _notes(
+    seller: Party, terms: BillingTerms, operation: OperationCategory
+) -> list[dict[str, str]]:
+    penalty = terms.late_payment_percent
+    notes = [
+        {
+            "BT-21": "PMD",
+            "BT-22": _DEFAULT_PENALTY_NOTE
+            if penalty is None
+            else f"Pénalités de retard : {penalty:f} % par an (art. L441-10 du Code de commerce)",
+        },
+        {"BT-21": "PMT", "BT-22": INDEMNITY_NOTE},
+        {"BT-21": "AAB", "BT-22": _NO_ESCOMPTE_NOTE},
+        {
+            "BT-21": "AAI",
+            "BT-22": f"Catégorie de l'opération : {label(operation, locale='fr_FR')}",
+        },
+    ]
+    if seller.vat_on_debits:
+        notes.append({"BT-21": "TXD", "BT-22": _VAT_ON_DEBITS_NOTE})
+    return notes
+
+
+def _line(line: InvoiceLine, index: int, sign: int) -> dict[str, Any]:
+    rate = _line_rate(line, index)
+    # A credit line (negative) is a negative quantity at a positive price: EN 16931 refuses
+    # a negative price (BR-27).
+    direction = -sign if line.amount.is_negative() else sign
+    quantity = line.quantity * direction
+    data: dict[str, Any] = {
+        "BT-126": str(index + 1),
+        "BT-153": line.description,
+        "BT-129": _decimal(quantity, f"lines[{index}].quantity", 4),
+        "BT-130": _UNIT,
+        "BT-146": _decimal(line.unit_price.amount.copy_abs(), f"lines[{index}].unit_price", 4),
+        "BT-131": _amount(line.amount - line.discount, sign),
+        "BT-151": rate.category.value,
+        "BT-152": _percent(rate),
+        "BT-155": line.code,
+    }
+    if line.period is not None:
+        data["BT-134"] = line.period.start
+        data["BT-135"] = line.period.end - timedelta(days=1)
+    if not line.discount.is_zero():
+        data["BG-27"] = [
+            {
+                "amount": _amount(line.discount, sign),
+                "reason": "Remise",
+                "reason_code": _DISCOUNT_CODE,
+            }
+        ]
+    return data
+
+
+def _breakdown(invoice: Invoice, sign: int) -> list[dict[str, str]]:
+    rows = []
+    for row in invoice.taxes:
+        data = {
+            "BT-116": _amount(row.base, sign),
+            "BT-117": _amount(row.tax, sign),
+            "BT-118": row.rate.category.value,
+            "BT-119": _percent(row.rate),
+        }
+        if row.rate.category in EXEMPT_CATEGORIES:
+            data["BT-120"] = row.rate.exemption_reason or ""
+            data["BT-121"] = row.rate.exemption_code or ""
+        rows.append(data)
+    return rows
+
+
+def _payment_terms(invoice: Invoice) -> str:
+    days = (invoice.due_on - invoice.issued_on).days
+    due = format_date(invoice.due_on, locale="fr_FR")
+    if days <= 0:
+        return f"Paiement à réception de la facture, le {due}"
+    return f"Paiement à {days} jours, au plus tard le {due}"
+
+
+def _check_invoice(invoice: Invoice, corrected: Invoice | None) -> None:
+    if invoice.number is None or invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+        raise InvalidStateError(
+            f"invoice with status={invoice.status.value} has no number: only a finalised "
+            "invoice or credit note is issued as an e-invoice (finalize it first)"
+        )
+    if currency_precision(invoice.currency) > 2:
+        raise InvalidArgumentError(
+            f"currency={invoice.currency} has {currency_precision(invoice.currency)} decimals: "
+            "French e-invoices state amounts with at most 2 (BR-FR-DEC-01)"
+        )
+    if invoice.kind is DocumentKind.CREDIT_NOTE:
+        if invoice.corrects is None:
+            raise InvalidStateError(
+                f"credit note {invoice.number} names no invoice it corrects (corrects=None): "
+                "a French credit note refers to the invoice it corrects, with its date "
+                "(BT-25, BT-26); make it with credit_note_for(invoice, …)"
+            )
+        if corrected is None:
+            raise InvalidArgumentError(
+                f"corrected=None: credit note {invoice.number} corrects {invoice.corrects}; "
+                "pass that invoice (corrected=…): its date is part of the reference (BT-26)"
+            )
+        check_instance("corrected", corrected, Invoice)
+        if corrected.number != invoice.corrects:
+            raise InvalidArgumentError(
+                f"corrected is invoice {corrected.number}, but credit note {invoice.number} "
+                f"corrects {invoice.corrects}"
+            )
+    elif corrected is not None:
+        raise InvalidArgumentError(
+            f"corrected={corrected.number!r}: only a credit note refers to an invoice it corrects"
+        )
+
+
+def invoice_data(
+    invoice: Invoice,
+    *,
+    seller: Party,
+    buyer: Customer,
+    profile: Profile | str = Profile.EN16931,
+    terms: BillingTerms | None = None,
+    operation: OperationCategory = OperationCategory.SERVICES,
+    corrected: Invoice | None = None,
+    vat_total_eur: Money | None = None,
+) -> dict[str, Any]:
+    """The EN 16931 business terms of ``invoice``, keyed by their ids (``"BT-1"``, ``"BG-25"``).
+
+    What :func:`invoice_xml` gives the factur-x library to build the XML; its arguments and
+    errors are the same. Amounts are strings at the currency's minor unit, dates
+    :class:`~datetime.date` values; a credit note's amounts are positive (its type code
+    says it credits).
+    """
+    check_instance("invoice", invoice, Invoice)
+    check_instance("seller", seller, Party)
+    check_instance("buyer", buyer, Customer)
+    chosen = _profile(profile)
+    terms = BillingTerms() if terms is None else terms
+    check_instance("terms", terms, BillingTerms)
+    check_enum("operation", operation, OperationCategory)
+    _check_invoice(invoice, corrected)
+    if invoice.customer != buyer.id:
+        raise InvalidArgumentError(
+            f"buyer is customer {buyer.id!r}, but the invoice is customer {invoice.customer!r}'s"
+        )
+    credit_note = invoice.kind is DocumentKind.CREDIT_NOTE
+    sign = -1 if credit_note else 1
+    lines = [_line(line, index, sign) for index, line in enumerate(invoice.lines)]
+    prepaid = invoice.amount_paid + (invoice.credit_applied or Money.zero(invoice.currency))
+    # Already paid (business process x2): what was paid is the whole total, nothing is due.
+    # Not a zero total, which is settled without any payment (BR-FR-CO-09 wants BT-113).
+    paid = not credit_note and not prepaid.is_zero() and prepaid == invoice.total
+    data: dict[str, Any] = {
+        "BT-1": invoice.number,
+        "BT-2": invoice.issued_on,
+        "BT-3": "381" if credit_note else "380",
+        "BT-5": invoice.currency,
+        "BT-23": f"{_PROCESS_LETTER[operation]}{2 if paid else 1}",
+        "BT-24": _GUIDELINES[Profile.EN16931],
+        "BG-1": _notes(seller, terms, operation),
+        "BG-4": _seller(seller),
+        "BG-7": _buyer(buyer),
+        "BG-23": _breakdown(invoice, sign),
+        "BG-25": lines,
+        "BT-20": _payment_terms(invoice),
+        "BT-106": _amount(invoice.net, sign),
+        "BT-109": _amount(invoice.net, sign),
+        "BT-110": _amount(invoice.tax, sign),
+        "BT-112": _amount(invoice.total, sign),
+        "BT-115": _amount(invoice.total - prepaid, sign),
+    }
+    if paid:
+        # A document already paid (business process x2) is due on the day it was paid.
+        dates = [payment.paid_on for payment in invoice.payments]
+        data["BT-9"] = max(dates, default=invoice.issued_on)
+    elif not credit_note:
+        data["BT-9"] = invoice.due_on
+    if not prepaid.is_zero():
+        data["BT-113"] = _amount(prepaid, sign)
+    periods = [line.period for line in invoice.lines if line.period is not None]
+    if periods:
+        data["BT-73"] = min(period.start for period in periods)
+        data["BT-74"] = max(period.end for period in periods) - timedelta(days=1)
+    if corrected is not None:
+        data["BG-3"] = [{"BT-25": corrected.number, "BT-26": corrected.issued_on}]
+    _vat_in_euros(data, invoice, vat_total_eur)
+    if chosen is Profile.BASIC:
+        _basic(data)
+    return data
+
+
+def _vat_in_euros(data: dict[str, Any], invoice: Invoice, vat_total_eur: Money | None) -> None:
+    """A non-euro invoice states its VAT total in euros too (BT-6, BT-111; BR-FR-CO-12)."""
+    if invoice.currency == "EUR":
+        if vat_total_eur is not None:
+            raise InvalidArgumentError(
+                f"vat_total_eur={vat_total_eur}: only an invoice in another currency than EUR "
+                "states its VAT total in euros"
+            )
+        return
+    if vat_total_eur is None:
+        raise InvalidArgumentError(
+            f"vat_total_eur=None: invoice {invoice.number} is in {invoice.currency}; a French "
+            "e-invoice also states its VAT total in euros (BT-111), at your conversion rate"
+        )
+    check_instance("vat_total_eur", vat_total_eur, Money)
+    if vat_total_eur.currency != "EUR":
+        raise InvalidArgumentError(f"vat_total_eur={vat_total_eur} must be in EUR")
+    if vat_total_eur.is_negative() != invoice.tax.is_negative():
+        raise InvalidArgumentError(
+            f"vat_total_eur={vat_total_eur} must have the sign of the invoice's tax {invoice.tax}"
+        )
+    sign = -1 if invoice.kind is DocumentKind.CREDIT_NOTE else 1
+    data["BT-6"] = "EUR"
+    data["BT-111"] = _amount(vat_total_eur, sign)
+
+
+#: What the BASIC profile leaves out of EN 16931 (per line, and of the parties).
+_NOT_IN_BASIC_LINE = ("BT-155",)
+_NOT_IN_BASIC_PARTY = ("legal_info",)
+
+
+def _basic(data: dict[str, Any]) -> None:
+    for line in data["BG-25"]:
+        for key in _NOT_IN_BASIC_LINE:
+            line.pop(key, None)
+    for party in ("BG-4", "BG-7"):
+        for key in _NOT_IN_BASIC_PARTY:
+            data[party].pop(key, None)
+
+
+_NIL_DELIVERY = b'<ram:ApplicableHeaderTradeDelivery xsi:nil="true"/>'
+_EMPTY_DELIVERY = b"<ram:ApplicableHeaderTradeDelivery/>"
+
+
+class Options(TypedDict, total=False):
+    """The keyword arguments :func:`invoice_xml` passes on to :func:`invoice_data`."""
+
+    profile: Profile | str
+    terms: BillingTerms | None
+    operation: OperationCategory
+    corrected: Invoice | None
+    vat_total_eur: Money | None
+
+
+def invoice_xml(
+    invoice: Invoice, *, seller: Party, buyer: Customer, **options: Unpack[Options]
+) -> bytes:
+    """The Factur-X CII XML of a finalised invoice or credit note, as UTF-8 bytes.
+
+    ``seller`` is the business that bills, ``buyer`` the stored customer the invoice is for;
+    the options are :func:`invoice_data`'s: ``profile`` ``"en16931"`` (default) or
+    ``"basic"``; ``terms`` the customer's billing terms (their late-payment rate goes in the
+    penalties note; None: the legal default); ``operation`` the category of the operation
+    (services by default); ``corrected`` the invoice a credit note corrects (required for a
+    credit note); ``vat_total_eur`` the VAT total in euros of an invoice in another currency
+    (required then).
+
+    Needs the optional dependency factur-x (``pip install 'subbill[facturx]'``).
+
+    Raises:
+        InvalidStateError: a draft or void invoice, a credit note that corrects no invoice.
+        InvalidIdentifierError: the buyer has no electronic address nor SIREN (BT-49).
+        InvalidArgumentError: what EN 16931 cannot state as given (a line without exactly
+            one exclusive VAT rate, a currency with 3 decimals, a non-euro invoice without
+            ``vat_total_eur``, an unknown profile).
+    """
+    data = invoice_data(invoice, seller=seller, buyer=buyer, **options)
+    try:
+        from facturx import generate_cii_xml  # type: ignore[import-untyped]  # noqa: PLC0415
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError("invoice_xml needs factur-x: pip install 'subbill[facturx]'") from error
+    basic = _profile(options.get("profile", Profile.EN16931)) is Profile.BASIC
+    xml: bytes = generate_cii_xml(data, level="en16931", check_xsd=False, check_schematron=False)
+    # factur-x (7.8) writes the header's delivery block, which CII requires even empty, as
+    # xsi:nil when it has no ship-to party: the XSD refuses that, an empty element is right.
+    xml = xml.replace(_NIL_DELIVERY, _EMPTY_DELIVERY, 1)
+    if basic:
+        xml = xml.replace(
+            _GUIDELINES[Profile.EN16931].encode(), _GUIDELINES[Profile.BASIC].encode(), 1
+        )
+    return xml
