@@ -847,3 +847,136 @@ def test_a_page_the_store_refuses_is_written_one_subscription_at_a_time():
     assert issued(report) == (6, "F-2026-000001", "F-2026-000006")
     assert report.is_complete
     assert [i.number for i in store.invoices()] == expected_numbers(6)
+
+
+# -- the review of the page-at-a-time run (issue 13) ------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["blob", "null"])
+def test_a_subscription_row_whose_id_is_not_text_fails_alone_and_the_run_ends(tmp_path, damage):
+    # The review: a BLOB id paged forever (WHERE id > 'b\'S999\'' found it again), a NULL or
+    # BLOB id among the others stopped the run with a raw or a wrong error.
+    path = tmp_path / "s.db"
+    fill(path)
+    raw = sqlite3.connect(path)
+    value = "CAST(id AS BLOB)" if damage == "blob" else "NULL"
+    raw.execute(f"UPDATE subscriptions SET id = {value} WHERE id = 'S003'")  # noqa: S608
+    raw.commit()
+    raw.close()
+    store = SQLiteStore(path)
+    for shards in (1, 2):
+        reports = [
+            run_billing(store, as_of=AS_OF, batch_size=10, shard=i, shards=shards)
+            for i in range(shards)
+        ]
+        failures = [f for r in reports for f in r.failures]
+        assert len(failures) == 1
+        assert isinstance(failures[0].error, StoredDataError)
+        assert "is not text" in str(failures[0].error)
+    assert sorted(i.subscription for i in store.invoices()) == [
+        f"S{n:03d}" for n in range(COUNT) if n != 3
+    ]
+    store.close()
+
+
+def test_a_document_that_is_not_utf8_fails_its_subscription_only(tmp_path):
+    path = tmp_path / "s.db"
+    fill(path)
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE subscriptions SET document = CAST(X'FFFE' AS TEXT) WHERE id = 'S003'")
+    raw.commit()
+    raw.close()
+    store = SQLiteStore(path)
+    report = run_billing(store, as_of=AS_OF)
+    assert [f.subscription for f in report.failures] == ["S003"]
+    assert "not UTF-8" in str(report.failures[0].error)
+    assert report.invoice_count == COUNT - 1
+    store.close()
+
+
+def test_a_subscription_stored_under_another_id_is_a_damaged_row(tmp_path):
+    # The review: S004's document copied into row S003 billed S004 twice.
+    path = tmp_path / "s.db"
+    fill(path)
+    raw = sqlite3.connect(path)
+    raw.execute(
+        "UPDATE subscriptions SET document = (SELECT document FROM subscriptions"
+        " WHERE id = 'S004') WHERE id = 'S003'"
+    )
+    raw.commit()
+    raw.close()
+    store = SQLiteStore(path)
+    report = run_billing(store, as_of=AS_OF)
+    assert [f.subscription for f in report.failures] == ["S003"]
+    assert "it holds subscription 'S004'" in str(report.failures[0].error)
+    assert [i.subscription for i in store.invoices()].count("S004") == 1
+    with pytest.raises(StoredDataError, match="stored under another id"):
+        store.get_subscription("S003")
+    store.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_run_overtaken_by_a_later_dated_run_stops_with_the_date_error(tmp_path, kind):
+    # The review: a run as of 1 Mar racing a run as of 15 Mar reported hundreds of
+    # per-subscription failures; it now stops, keeping the pages it committed.
+    store = _filled(kind, tmp_path)
+    other = SQLiteStore(tmp_path / "s.db") if kind == "sqlite" else store
+    read = store.billing_rows
+    raced = []
+
+    def read_then_race(after, **options):
+        page = read(after, **options)
+        if not raced:
+            raced.append("racing")
+            later = AS_OF + timedelta(days=14)  # half of them, as of 15 Mar
+            raced[0] = run_billing(other, as_of=later, batch_size=1, shard=1, shards=2)
+        return page
+
+    store.billing_rows = read_then_race
+    with pytest.raises(InvalidStateError, match="before 2026-03-15, the date of the last"):
+        run_billing(store, as_of=AS_OF, batch_size=8)
+    assert 0 < raced[0].invoice_count < COUNT
+    assert [i.number for i in store.invoices()] == expected_numbers(raced[0].invoice_count)
+    assert {i.issued_on for i in store.invoices()} == {AS_OF + timedelta(days=14)}
+
+
+def test_a_run_reports_its_subscriptions_in_id_order_even_with_a_damaged_one(tmp_path):
+    path = tmp_path / "s.db"
+    fill(path)
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE subscriptions SET document = '{' WHERE id = 'S002'")
+    raw.commit()
+    raw.close()
+    store = SQLiteStore(path)
+    seen = []
+    run_billing(store, as_of=AS_OF, after_each=seen.append)
+    assert seen == [f"S{n:03d}" for n in range(COUNT)]
+    store.close()
+
+
+def test_a_shard_s_progress_counts_towards_its_share_of_the_subscriptions():
+    store = _filled("memory", None, count=10)
+    progress = []
+    run_billing(store, as_of=AS_OF, shard=0, shards=2, on_progress=lambda *p: progress.append(p))
+    done, total = progress[-1]
+    assert total == max(5, done)  # its even share of 10, or more if the hash gave it more
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize(
+    ("states", "error", "message"),
+    [
+        ([("S000", BillingState(), 1)], InvalidTypeError, r"states\[0\]=.* must be a"),
+        ([("S000",)], InvalidTypeError, r"states\[0\]=\('S000',\) must be a"),
+        ([(3, BillingState())], InvalidTypeError, r"states\[0\]\[0\]=3 must be"),
+        ([("S000", "x")], InvalidTypeError, r"states\[0\]\[1\]='x' must be a BillingState"),
+        ("S000", InvalidTypeError, "states="),
+    ],
+)
+def test_save_billing_states_refuses_what_is_not_pairs_typed(
+    tmp_path, kind, states, error, message
+):
+    store = _store(kind, tmp_path)
+    with pytest.raises(error, match=message):
+        store.save_billing_states(states)
+    assert store.get_billing_state("S000") is None

@@ -1349,3 +1349,33 @@ def test_every_engine_invoice_reads_back_equal_from_its_compact_document(plan, a
     store.add_invoice(numbered)
     assert store.get_invoice("F-2026-000001") == numbered
     store.close()
+
+
+def test_an_id_holding_a_lone_surrogate_is_refused_typed():
+    # The review: "\ud800" was accepted, then broke SQLite writes and sharded runs with a
+    # raw UnicodeEncodeError.
+    with pytest.raises(InvalidArgumentError, match="lone surrogate"):
+        Subscription.create(
+            id="S\ud800", customer="C", catalog=CATALOG, plan="pro", start=START
+        )
+
+
+@pytest.mark.parametrize(
+    ("key", "shards", "error", "message"),
+    [
+        ("a", 0, InvalidArgumentError, "shards=0 must be an int from 1 to 10000"),
+        ("a", -3, InvalidArgumentError, "shards=-3 must be an int from 1"),
+        (5, 2, InvalidTypeError, "subscription_id=5 must be a non-empty str"),
+        ("\ud800", 2, InvalidArgumentError, "lone surrogate"),
+    ],
+)
+def test_shard_of_refuses_bad_arguments_typed(key, shards, error, message):
+    with pytest.raises(error, match=message):
+        shard_of(key, shards)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_billing_rows_checks_its_arguments_in_the_same_order_in_both_stores(tmp_path, kind):
+    store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "s.db")
+    with pytest.raises(InvalidArgumentError, match="limit=0"):
+        store.billing_rows(None, limit=0, shard=5, shards=2)

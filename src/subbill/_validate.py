@@ -62,14 +62,17 @@ def to_tuple(value: object) -> tuple[Any, ...]:
 #: Characters that can forge or reorder what a person reads: C0 and C1 controls, DEL, the
 #: bidirectional marks, embeddings, overrides and isolates, the line and paragraph separators.
 CONTROL_CHARACTERS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff]"  # a lone surrogate is no text: it cannot be written as UTF-8
 )
 _MULTILINE_ALLOWED = frozenset("\n\t")
 
 
 def _describe_character(character: str) -> str:
     name = unicodedata.name(character, "")
-    if not name:  # C0/C1 controls have no name in the Unicode database, only an alias
+    if 0xD800 <= ord(character) <= 0xDFFF:
+        name = "a lone surrogate, not a character"
+    elif not name:  # C0/C1 controls have no name in the Unicode database, only an alias
         name = {
             "\x00": "NUL",
             "\t": "TAB",
@@ -103,7 +106,7 @@ def check_line(
     >>> check_line("customer", "ACME\nTotal due: 0.00 EUR")
     Traceback (most recent call last):
     ...
-    subbill.errors.InvalidArgumentError: customer='ACME\nTotal due: 0.00 EUR' holds U+000A (LINE FEED) at position 4; identifiers, numbers, codes and names must be one line of printable text (no control character, no bidirectional override)
+    subbill.errors.InvalidArgumentError: customer='ACME\nTotal due: 0.00 EUR' holds U+000A (LINE FEED) at position 4; identifiers, numbers, codes and names must be one line of printable text (no control character, no bidirectional override, no lone surrogate)
     """  # noqa: E501  (the doctest shows the whole message)
     if value is None and optional:
         return None
@@ -121,7 +124,8 @@ def check_line(
         raise InvalidArgumentError(
             f"{name}={value!r} holds {_describe_character(character)} at position "
             f"{match.start()}; identifiers, numbers, codes and names must be one line of "
-            "printable text (no control character, no bidirectional override)"
+            "printable text (no control character, no bidirectional override, no lone "
+            "surrogate)"
         )
     return value
 

@@ -149,12 +149,16 @@ def _bill_row(
     return _billed(catalog, row.subscription_id, row.subscription, row.state, as_of)
 
 
-def _settles_an_invoice(subscription: Subscription, result: BillingResult) -> bool:
-    """Whether the engine's credit note may settle an open invoice (the store must look)."""
+def _settles_an_invoice(terms: BillingTerms, draft: Invoice | None) -> bool:
+    """Whether the engine's ``draft`` is a credit note that may settle an open invoice.
+
+    Only credit notes refunded on their own (``NegativeBalancePolicy.CREDIT_NOTE``): the
+    store must then look for the invoice it corrects (:func:`_invoice_it_credits`).
+    """
     return (
-        result.invoice is not None
-        and result.invoice.kind is DocumentKind.CREDIT_NOTE
-        and subscription.terms.negative_balance is NegativeBalancePolicy.CREDIT_NOTE
+        draft is not None
+        and draft.kind is DocumentKind.CREDIT_NOTE
+        and terms.negative_balance is NegativeBalancePolicy.CREDIT_NOTE
     )
 
 
@@ -193,7 +197,7 @@ def _bill_one(
             applied = record_credit_note(target, invoice, new_state)
             store.save_invoice(applied.invoice)
             new_state = applied.state
-    if invoice is not None or new_state != (BillingState() if state is None else state):
+    if invoice is not None or _state_changed(state, new_state):
         store.save_billing_state(subscription_id, new_state)
     return invoice
 
@@ -208,10 +212,7 @@ def _invoice_it_credits(
     subscription billed under the same charge, and every payment the store recorded for it
     must be applied to it already.
     """
-    if (
-        draft.kind is not DocumentKind.CREDIT_NOTE
-        or terms.negative_balance is not NegativeBalancePolicy.CREDIT_NOTE
-    ):
+    if not _settles_an_invoice(terms, draft):
         return None
     credited = [line for line in draft.lines if line.net.is_negative()]
     if not credited or any(line.period is None for line in credited):
@@ -286,17 +287,12 @@ def run_billing(
     _check_store(store)
     check_count("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
     check_shard(shard, shards)
-    last = store.last_issued_on()
-    if last is not None and as_of < last:
-        raise InvalidStateError(
-            f"as_of={as_of.isoformat()} is before {last.isoformat()}, the date of the last "
-            "invoice issued: invoice numbers must follow the order of their dates, so a run "
-            "cannot issue invoices dated before it; run it as of that date or later"
-        )
+    _check_not_overtaken(store, as_of)
     # A business selling only through quotes and payment links has no catalog: its
     # subscriptions hold quoted lines. A catalog subscription then fails on its own.
     catalog = store.load_catalog()
-    total_count = store.subscription_count() if on_progress is not None else 0
+    # A shard's share of the subscriptions is not counted ahead: its even share stands in.
+    total_count = -(-store.subscription_count() // shards) if on_progress is not None else 0
     tally = _Tally()
     after: str | None = None
     while True:
@@ -354,11 +350,19 @@ _Billed = tuple[BillingRow, "BillingResult | BillingFailure"]
 _Outcome = tuple[str, "Invoice | BillingFailure | None"]
 
 
+def _state_changed(before: BillingState | None, after: BillingState) -> bool:
+    """Whether ``after`` differs from the stored state ``before`` (none: a fresh state)."""
+    return after != (BillingState() if before is None else before)
+
+
 def _changes(row: BillingRow, result: BillingResult | BillingFailure) -> bool:
     """Whether saving ``result`` writes anything (an invoice, a new state)."""
     if isinstance(result, BillingFailure):
         return False
-    return result.invoice is not None or result.state != (row.state or BillingState())
+    return result.invoice is not None or _state_changed(row.state, result.state)
+
+
+_GONE = object()  # the version of a subscription no longer stored: never equal to a row's
 
 
 def _save_page(
@@ -366,7 +370,8 @@ def _save_page(
 ) -> list[_Outcome]:
     """Save a page the engine billed, in one transaction; each subscription's outcome.
 
-    A page that writes nothing (nothing due, failures only) takes no lock at all.
+    Outcomes come in the page's order (id order). A page that writes nothing (nothing due,
+    failures only) takes no lock at all.
     """
     if not any(_changes(row, result) for row, result in billed):
         return [
@@ -375,43 +380,44 @@ def _save_page(
         ]
     outcomes: list[_Outcome] = []
     with store.transaction():
-        versions = store.billing_versions([row.subscription_id for row, _ in billed])
-        pending: list[tuple[BillingRow, BillingResult]] = []
+        versions = store.billing_versions(
+            [row.subscription_id for row, _ in billed if row.error is None]
+        )
+        pending: list[_Billed] = []
         for row, result in billed:
             key = row.subscription_id
-            moved = versions.get(key, _GONE) != row.version
-            if moved or (
-                isinstance(result, BillingResult)
-                and row.subscription is not None
-                and _settles_an_invoice(row.subscription, result)
+            if row.error is None and (
+                versions.get(key, _GONE) != row.version
+                or (
+                    isinstance(result, BillingResult)
+                    and row.subscription is not None
+                    and _settles_an_invoice(row.subscription.terms, result.invoice)
+                )
             ):
                 # Billed again from what is stored now, alone (after what comes before it).
                 outcomes += _write_pending(store, catalog, pending, as_of)
                 pending = []
                 outcomes.append((key, _bill_in_savepoint(store, catalog, key, as_of)))
-            elif isinstance(result, BillingFailure):
-                outcomes.append((key, result))
-            else:
+            else:  # billed from what is stored, or a failure (a damaged row: nothing to write)
                 pending.append((row, result))
         outcomes += _write_pending(store, catalog, pending, as_of)
     return outcomes
 
 
-_GONE = object()  # the version of a subscription no longer stored: never equal to a row's
-
-
 def _write_pending(
-    store: Store,
-    catalog: Catalog | None,
-    pending: list[tuple[BillingRow, BillingResult]],
-    as_of: date,
+    store: Store, catalog: Catalog | None, pending: list[_Billed], as_of: date
 ) -> list[_Outcome]:
     """Number and write the invoices and states of ``pending`` at once (in a savepoint).
 
     If the store refuses the batch (a number already stored…), each is billed again alone,
-    so that the refusal undoes only the subscription it concerns.
+    so that the refusal undoes only the subscription it concerns. If another run issued a
+    number dated after ``as_of`` meanwhile, this run stops: it can issue none any more.
     """
-    owing = [result.invoice for _, result in pending if result.invoice is not None]
+    owing = [
+        result.invoice
+        for _, result in pending
+        if isinstance(result, BillingResult) and result.invoice is not None
+    ]
     try:
         with store.savepoint():
             numbers = store.reserve_invoice_numbers(len(owing), issued_on=as_of) if owing else []
@@ -422,6 +428,9 @@ def _write_pending(
             states: list[tuple[str, BillingState]] = []
             invoices: list[Invoice] = []
             for row, result in pending:
+                if isinstance(result, BillingFailure):
+                    outcomes.append((row.subscription_id, result))
+                    continue
                 invoice = None if result.invoice is None else next(issued)
                 if invoice is not None:
                     invoices.append(invoice)
@@ -435,11 +444,28 @@ def _write_pending(
     except StorageError:
         raise  # the store itself failed (locked, full…): the whole page is undone
     except SubbillError:  # a refusal met while writing: each alone, in its own savepoint
+        _check_not_overtaken(store, as_of)
         return [
-            (row.subscription_id, _bill_in_savepoint(store, catalog, row.subscription_id, as_of))
-            for row, _ in pending
+            (
+                row.subscription_id,
+                result
+                if isinstance(result, BillingFailure)
+                else _bill_in_savepoint(store, catalog, row.subscription_id, as_of),
+            )
+            for row, result in pending
         ]
     return outcomes
+
+
+def _check_not_overtaken(store: Store, as_of: date) -> None:
+    """Refuse to go on when the store's numbers are dated after ``as_of`` (a later run's)."""
+    last = store.last_issued_on()
+    if last is not None and as_of < last:
+        raise InvalidStateError(
+            f"as_of={as_of.isoformat()} is before {last.isoformat()}, the date of the last "
+            "invoice issued: invoice numbers must follow the order of their dates, so a run "
+            "cannot issue invoices dated before it; run it as of that date or later"
+        )
 
 
 def invoices_of_run(store: Store, report: BillRunReport) -> list[Invoice]:
@@ -573,7 +599,6 @@ def _check_store(store: object) -> None:
         "savepoint",
         "get_subscription",
         "save_subscription",
-        "subscription_ids_after",
         "subscription_count",
         "billing_rows",
         "billing_versions",

@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 from typing import Final, TypeVar
 
-from subbill._validate import brief, check_count, check_line, with_article
+from subbill._validate import brief, check_count, check_items, check_line, with_article
+from subbill.billing import BillingState
 from subbill.errors import InvalidTypeError, OutOfBoundsError
 from subbill.invoices import InvoiceNumbering
 
@@ -31,6 +32,7 @@ __all__ = [
     "check_limit",
     "check_numbering",
     "check_path",
+    "check_states",
     "check_timeout",
     "checked",
 ]
@@ -60,6 +62,30 @@ def check_key(name: str, value: object) -> str:
     """
     text: str = check_line(name, value)
     return text
+
+
+def check_states(states: object) -> list[tuple[str, BillingState]]:
+    """Return ``states`` as a list if it holds ``(subscription_id, BillingState)`` pairs.
+
+    >>> check_states([("S1",)])
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: states[0]=('S1',) must be a (subscription_id, BillingState) pair
+    """  # noqa: E501  (the doctest shows the whole message)
+    pairs = []
+    for index, pair in enumerate(check_items("states", states, tuple)):
+        if len(pair) != 2:
+            raise InvalidTypeError(
+                f"states[{index}]", brief(pair), "a (subscription_id, BillingState) pair"
+            )
+        key, state = pair
+        pairs.append(
+            (
+                check_key(f"states[{index}][0]", key),
+                checked(f"states[{index}][1]", state, BillingState),
+            )
+        )
+    return pairs
 
 
 def check_after(after: object) -> str | None:

@@ -29,6 +29,7 @@ from subbill.storage._arguments import (
     check_key,
     check_limit,
     check_numbering,
+    check_states,
     checked,
 )
 from subbill.storage._nesting import Nesting
@@ -194,9 +195,13 @@ class MemoryStore:
     ) -> tuple[list[BillingRow], str | None]:
         """The next page of subscriptions after ``after`` with their states, in id order.
 
-        Only those of shard ``shard`` of ``shards``; a row's version is the pair of stored
-        objects. Returns the rows and the page's last id.
+        Only those of shard ``shard`` of ``shards``; a row's version is the identity
+        (``id()``) of the two stored objects, which any write replaces (the row holds them,
+        so their identities are not reused while it is compared). Returns the rows and the
+        page's last id.
         """
+        check_after(after)
+        check_limit(limit)
         check_shard(shard, shards)
         page = self.subscription_ids_after(after, limit=limit)
         subscriptions, states = self._tables["subscriptions"], self._tables["states"]
@@ -222,11 +227,7 @@ class MemoryStore:
 
     def save_billing_states(self, states: Sequence[tuple[str, BillingState]]) -> None:
         """Insert or replace the billing state of each ``(subscription_id, state)``."""
-        pairs = [
-            (check_key("subscription_id", key), checked("state", state, BillingState))
-            for key, state in check_items("states", states, tuple)
-        ]
-        for key, state in pairs:
+        for key, state in check_states(states):
             self._put("states", key, state)
 
     # -- invoices and payments -----------------------------------------------------------

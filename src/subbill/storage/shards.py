@@ -7,8 +7,8 @@ machine and in every Python version (``hash()`` is salted per process, so it wou
 
 >>> shard_of("S0000001", 4)
 1
->>> [shard_of("S0000001", 1), shard_of("", 3)]
-[0, 0]
+>>> [shard_of("S0000001", 1), shard_of("S0000001", 2)]
+[0, 1]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import zlib
 from typing import Final
 
-from subbill._validate import check_count
+from subbill._validate import check_count, check_line
 
 __all__ = ["MAX_SHARDS", "check_shard", "shard_of"]
 
@@ -25,8 +25,16 @@ MAX_SHARDS: Final = 10_000
 
 
 def shard_of(subscription_id: str, shards: int) -> int:
-    """The shard (``0`` to ``shards - 1``) of ``subscription_id`` among ``shards``."""
-    return zlib.crc32(subscription_id.encode("utf-8")) % shards
+    """The shard (``0`` to ``shards - 1``) of ``subscription_id`` among ``shards``.
+
+    >>> shard_of("S1", 0)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: shards=0 must be an int from 1 to 10000
+    """
+    count = check_count("shards", shards, minimum=1, maximum=MAX_SHARDS)
+    key: str = check_line("subscription_id", subscription_id)
+    return zlib.crc32(key.encode("utf-8")) % count
 
 
 def check_shard(shard: object, shards: object) -> tuple[int, int]:

@@ -2,8 +2,8 @@
 
 Each value object is stored as its versioned JSON document (``codec``) beside the few
 columns queries need. ``transaction()`` is ``BEGIN IMMEDIATE … COMMIT``: it takes the
-database's write lock at once, so two processes billing the same file are serialised
-subscription by subscription and every invoice is created exactly once; an exception (or
+database's write lock at once, so two processes billing the same file write one page of
+a run at a time and every invoice is created exactly once; an exception (or
 a killed process) leaves the file as it was before the transaction. Every write outside a
 transaction runs in a transaction of its own.
 
@@ -44,6 +44,7 @@ from subbill.storage._arguments import (
     check_limit,
     check_numbering,
     check_path,
+    check_states,
     check_timeout,
     checked,
 )
@@ -410,7 +411,14 @@ class SQLiteStore:
     def get_subscription(self, subscription_id: str) -> Subscription | None:
         """The subscription ``subscription_id``, or ``None``."""
         text = self._one("SELECT document FROM subscriptions WHERE id = ?", (subscription_id,))
-        return self._read_one(Subscription, "subscriptions", subscription_id, text)
+        found = self._read_one(Subscription, "subscriptions", subscription_id, text)
+        if found is not None and found.id != subscription_id:
+            raise StoredDataError(
+                f"it holds subscription {found.id!r}: a document stored under another id",
+                table="subscriptions",
+                key=subscription_id,
+            )
+        return found
 
     def save_subscription(self, subscription: Subscription) -> None:
         """Insert or replace a subscription."""
@@ -462,43 +470,58 @@ class SQLiteStore:
         """The next page of subscriptions after ``after`` with their states, in one query.
 
         Only the rows of shard ``shard`` of ``shards`` are read back (decoded); the version
-        of a row is its two documents' text. Returns the rows and the page's last id.
+        of a row is its two documents' bytes. Returns the rows and the page's last id. A
+        row whose id is not text (a damaged file) cannot be paged through nor sharded: the
+        first page of shard 0 reports it as a damaged row, once per run.
         """
         check_after(after)
         check_limit(limit)
         check_shard(shard, shards)
         if after is None:
-            rows = self._rows(f"{_SELECT_BILLING} ORDER BY s.id LIMIT ?", (limit,))
+            rows = self._rows(f"{_SELECT_BILLING} WHERE {_TEXT_ID} ORDER BY s.id LIMIT ?", (limit,))
         else:
             rows = self._rows(
-                f"{_SELECT_BILLING} WHERE s.id > ? ORDER BY s.id LIMIT ?", (after, limit)
+                f"{_SELECT_BILLING} WHERE {_TEXT_ID} AND s.id > ? ORDER BY s.id LIMIT ?",
+                (after, limit),
             )
         found = [
             _billing_row(key, subscription, state)
             for key, subscription, state in rows
             if shards == 1 or shard_of(key, shards) == shard
         ]
+        if after is None and shard == 0:
+            damaged = self._rows(f"{_SELECT_BILLING} WHERE NOT {_TEXT_ID} LIMIT ?", (limit,))
+            found[:0] = [
+                BillingRow(
+                    repr(key),
+                    None,
+                    None,
+                    StoredDataError(
+                        f"its id {key!r} is not text: repair or delete the row",
+                        table="subscriptions",
+                        key=key,
+                    ),
+                    None,
+                )
+                for key, _, _ in damaged
+            ]
         return found, (str(rows[-1][0]) if rows else None)
 
     def billing_versions(self, subscription_ids: Sequence[str]) -> dict[str, object]:
-        """The version (both documents' text) of each of ``subscription_ids`` still stored."""
-        wanted = set(check_items("subscription_ids", subscription_ids, str))
-        if not wanted:
-            return {}
-        rows = self._rows(
-            f"{_SELECT_BILLING} WHERE s.id BETWEEN ? AND ?", (min(wanted), max(wanted))
-        )
-        return {
-            key: (subscription, state) for key, subscription, state in rows if key in wanted
-        }
+        """The version (both documents' bytes) of each of ``subscription_ids`` still stored."""
+        wanted = check_items("subscription_ids", subscription_ids, str)
+        versions: dict[str, object] = {}
+        for start in range(0, len(wanted), _IDS_PER_QUERY):
+            chunk = wanted[start : start + _IDS_PER_QUERY]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._rows(f"{_SELECT_BILLING} WHERE s.id IN ({marks})", tuple(chunk))
+            versions.update((key, (subscription, state)) for key, subscription, state in rows)
+        return versions
 
     def save_billing_states(self, states: Sequence[tuple[str, BillingState]]) -> None:
-        """Insert or replace the billing state of each ``(subscription_id, state)``."""
-        rows = [
-            (check_key("subscription_id", key), dumps(checked("state", state, BillingState)))
-            for key, state in check_items("states", states, tuple)
-        ]
-        with self.transaction(), self._translating("insert"):
+        """Insert or replace the billing state of each ``(subscription_id, state)``, all or none."""
+        rows = [(key, dumps(state)) for key, state in check_states(states)]
+        with self.savepoint(), self._translating("insert"):
             self._connection.executemany(
                 "INSERT OR REPLACE INTO billing_states (subscription_id, document) VALUES (?, ?)",
                 rows,
@@ -778,19 +801,46 @@ class _DuplicateNumberError(Exception):
     """Raised inside the savepoint of ``add_invoices`` to undo it: a number is taken."""
 
 
+# A page's documents are read as bytes and decoded row by row: a document that is not
+# UTF-8 fails its own subscription, not the query of the whole page.
 _SELECT_BILLING = (
-    "SELECT s.id, s.document, b.document FROM subscriptions s"
+    "SELECT s.id, CAST(s.document AS BLOB), CAST(b.document AS BLOB) FROM subscriptions s"
     " LEFT JOIN billing_states b ON b.subscription_id = s.id"
 )
+_TEXT_ID = "typeof(s.id) = 'text'"
+_IDS_PER_QUERY = 500  # ids bound in one IN (…): well under SQLite's limit of variables
 
 
-def _billing_row(key: str, subscription: str, state: str | None) -> BillingRow:
+def _text(data: bytes, table: str, key: str) -> str:
+    """A document's text; one that is not UTF-8 is a damaged row."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise StoredDataError(
+            f"the document is not UTF-8 text: {error}", table=table, key=key
+        ) from None
+
+
+def _billing_row(key: str, subscription: bytes, state: bytes | None) -> BillingRow:
     """A subscription and its state read back; a damaged one is the row's error."""
     try:
+        read = loads(
+            _text(subscription, "subscriptions", key), Subscription, table="subscriptions", key=key
+        )
+        if read.id != key:
+            raise StoredDataError(
+                f"it holds subscription {read.id!r}: a document stored under another id",
+                table="subscriptions",
+                key=key,
+            )
         return BillingRow(
             key,
-            loads(subscription, Subscription, table="subscriptions", key=key),
-            None if state is None else loads(state, BillingState, table="billing_states", key=key),
+            read,
+            None
+            if state is None
+            else loads(
+                _text(state, "billing_states", key), BillingState, table="billing_states", key=key
+            ),
             None,
             (subscription, state),
         )
