@@ -133,7 +133,14 @@ class BillingBatchRepository(Protocol):
         ...
 
     def billing_versions(self, subscription_ids: Sequence[str]) -> dict[str, object]:
-        """The current ``version`` of each of ``subscription_ids`` still stored."""
+        """The current ``version`` of each of ``subscription_ids`` still stored.
+
+        Called inside the write transaction of a page: exactly-once billing rests on it. A
+        version must differ from the one :meth:`billing_rows` gave as soon as the
+        subscription or its billing state was written since (by anyone), and the
+        transaction must keep others from writing them until it ends (SQLite's
+        ``BEGIN IMMEDIATE``); an adapter that cannot promise both bills twice.
+        """
         ...
 
     def reserve_invoice_numbers(self, count: int, *, issued_on: date) -> list[str]:
