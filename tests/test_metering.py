@@ -626,3 +626,49 @@ def test_a_charge_names_its_model_kind_and_people_read_it_in_their_words():
     assert label(ModelKind.GRADUATED, locale="fr_FR") == "Par paliers"
     assert label(Aggregation.TIME_WEIGHTED, locale="en_US") == "Time-weighted value"
     assert label(PieceKind.MINIMUM_COMMITMENT, locale="fr_FR") == "engagement minimum"
+
+
+def test_explanations_of_percentages_volumes_and_transformations_in_both_languages():
+    tiered = GraduatedPercentage(
+        tiers=(PercentTier(up_to=1000, percent=3, flat=eur("1.00")), PercentTier(percent="2.5"))
+    )
+    price = price_usage(charge(tiered), 1500, MARCH)
+    # 3 % of 1 000 + 1.00 + 2.5 % of 500 = 30 + 1 + 12.50 = 43.50
+    assert plain(describe_usage(price, locale="fr_FR")) == (
+        "3 % × 1 000,00 € + 1,00 € + 2,5 % × 500,00 € = 43,50 €"
+    )
+    assert describe_usage(price, locale="en_US") == (
+        "3% × €1,000.00 + €1.00 + 2.5% × €500.00 = €43.50"
+    )
+    # Volume: 1 001 units reach the third tier: 50 + 1 001 × 0.50 = 550.50
+    price = price_usage(charge(VOLUME), 1001, MARCH)
+    assert describe_usage(price, locale="en_US") == "1,001 × €0.50 + €50.00 = €550.50"
+    minutes = charge(
+        PerUnit(unit_price=eur("0.50")),
+        transformation=Transformation(divide_by=60, rounding=ROUND_DOWN),
+    )
+    price = price_usage(minutes, 125, MARCH)
+    assert describe_usage(price, locale="en_US") == (
+        "125 ÷ 60, rounded down = 2: 2 × €0.50 = €1.00"
+    )
+    # A currency without minor unit: unit prices and amounts in whole yen.
+    yen = UsageCharge(
+        code="api",
+        description="API",
+        currency="JPY",
+        metric=Metric(code="calls", aggregation=Aggregation.SUM),
+        model=PerUnit(unit_price=Money("3", "JPY")),
+    )
+    assert plain(describe_usage(price_usage(yen, 7, MARCH), locale="fr_FR")) == (
+        "7 × 3 JPY = 21 JPY"
+    )
+
+
+def test_a_key_reused_with_other_properties_names_what_differs():
+    first = record("evt_1", date(2026, 3, 2), 3, user="a")
+    with pytest.raises(InvalidArgumentError) as caught:
+        deduplicate([first, record("evt_1", date(2026, 3, 2), 3, user="b")])
+    assert str(caught.value) == (
+        "key='evt_1' of subscription 'S1' names two different records (calls 3 on 2026-03-02 "
+        "{'user': 'a'}, then calls 3 on 2026-03-02 {'user': 'b'}); a key names one record"
+    )

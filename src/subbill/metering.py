@@ -194,7 +194,7 @@ def deduplicate(records: Iterable[UsageRecord]) -> tuple[UsageRecord, ...]:
     Traceback (most recent call last):
     ...
     subbill.errors.InvalidArgumentError: key='evt_1' of subscription 'S1' names two different \
-records (quantity 3 on 2026-03-02, then quantity 4 on 2026-03-02); a key names one record
+records (calls 3 on 2026-03-02, then calls 4 on 2026-03-02); a key names one record
     """
     kept: dict[tuple[str, str], UsageRecord] = {}
     for record in check_items("records", records, UsageRecord):
@@ -209,7 +209,9 @@ records (quantity 3 on 2026-03-02, then quantity 4 on 2026-03-02); a key names o
 
 
 def _shown(record: UsageRecord) -> str:
-    return f"quantity {record.quantity} on {record.used_on.isoformat()}"
+    """A record as a message shows it: its metric, quantity, day and properties."""
+    text = f"{record.metric} {record.quantity} on {record.used_on.isoformat()}"
+    return f"{text} {dict(record.properties)}" if record.properties else text
 
 
 # -- metrics and aggregation ----------------------------------------------------------------------
