@@ -12,7 +12,9 @@ in ``errors`` with every other error), ``_records`` (the slot writes of the engi
 unchecked builds) just above ``_validate``, ``_structure`` (the strict readers of plain data)
 just above the value objects it reads, ``customers`` below ``subscriptions``, which
 refer to them by id, ``identifiers`` (SIREN, SIRET and VAT number checks) low, since
-customers and the seller's ``parties`` (just above ``customers``) both check theirs.
+customers and the seller's ``parties`` (just above ``customers``) both check theirs, and
+``metering`` (usage records and the pricing of usage charges) just above ``charges``, below
+the engine that will bill it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ CORE: tuple[str, ...] = (
     "_structure",
     "discounts",
     "charges",
+    "metering",
     "invoices",
     "billing",
     "catalog",

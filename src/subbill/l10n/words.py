@@ -34,6 +34,7 @@ from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import DocumentKind, InvoiceStatus, LineKind
 from subbill.l10n._format import format_date, is_french
 from subbill.licenses import EntryKind
+from subbill.metering import Aggregation, ModelKind, PieceKind
 from subbill.parties import OperationCategory
 from subbill.portal import InvoiceLabel, TicketStatus
 from subbill.quotes import QuoteStatus
@@ -91,6 +92,9 @@ _KINDS: dict[type[enum.Enum], str] = {
     ChangeTiming: "change_timing",
     SpanKind: "span_kind",
     EntryKind: "ledger_entry",
+    Aggregation: "aggregation",
+    ModelKind: "usage_model",
+    PieceKind: "usage_piece",
 }
 
 #: The kinds whose codes :func:`label` reads alone (``label("green")``): those of the enums
