@@ -10,9 +10,11 @@ from subbill import (
     Money,
     OneTimeCharge,
     RecurringCharge,
+    TaxRate,
     bill_subscription,
 )
 from subbill.billing import ChargePlan
+from subbill.discounts import Discount, Duration
 from subbill.periods import Frequency
 from subbill.proration import ProrationBasis
 
@@ -74,3 +76,20 @@ def test_a_charge_reason_is_optional_text():
     assert _recurring(reason="plan_change").reason == "plan_change"
     with pytest.raises(InvalidArgumentError, match=r"^reason='' must be a non-empty str"):
         _recurring(reason="")
+
+
+def test_terms_digests_stay_those_stored_billing_states_hold():
+    # A billing state records each charge's and discount's terms digest; billing compares them
+    # with the stored ones, so the digest of the same terms never changes (these are the
+    # digests subbill recorded before they were cached on the charge and the discount).
+    promo = Discount.percent_off("P", "10", duration=Duration.months(3))
+    charge = _recurring(
+        unit_price=Money("50.00", "EUR"),
+        quantity=3,
+        billing_day=13,
+        tax_rates=(TaxRate(name="TVA 20 %", percent="20"),),
+        discounts=(promo,),
+    )
+    assert charge.terms_digest == "v1:c40d3f8c7a10baa6"
+    assert promo.terms_digest == "v1:04e0800dd1a89631"
+    assert charge.whole_price == Money("150.00", "EUR")

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import collections
 import enum
-import functools
-import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
@@ -52,8 +50,6 @@ from subbill.discounts import (
     AppliedDiscount,
     Discount,
     DiscountKind,
-    ForMonths,
-    ForPeriods,
     LineDiscount,
     apply_discounts,
 )
@@ -79,7 +75,6 @@ from subbill.money import (
 )
 from subbill.periods import (
     BillingSchedule,
-    Frequency,
     Period,
     check_billing_date,
     check_date,
@@ -89,7 +84,6 @@ from subbill.proration import BillingTiming, ProrationBasis, day_count
 from subbill.taxes import (
     LineTax,
     TaxBreakdown,
-    TaxRate,
     TaxRounding,
     exclusive_tax,
     line_tax,
@@ -419,12 +413,18 @@ class _Priced:
 
 
 def _cut(cycle: Period, start: date, end: date | None) -> Period | None:
-    """``[start, end)`` cut to ``cycle`` (``None`` if they share no day)."""
+    """``[start, end)`` cut to ``cycle`` (``None`` if they share no day; ``cycle`` if all)."""
     if end is None:
         return None
-    low = max(cycle.start, start)
-    high = min(cycle.end, end)
-    return Period._make(low, high) if low < high else None
+    low, high = cycle.start, cycle.end
+    whole = True
+    if start > low:
+        low, whole = start, False
+    if end < high:
+        high, whole = end, False
+    if low >= high:
+        return None
+    return cycle if whole else Period._make(low, high)
 
 
 def _due_end(charge: RecurringCharge, schedule: BillingSchedule, as_of: date) -> date | None:
@@ -472,7 +472,7 @@ def _applies(discount: Discount, member: _Member, origin_index: Callable[[date],
 
 def _day_count(charge: RecurringCharge, piece: Period, cycle: Period) -> tuple[Fraction, int, int]:
     """``(factor, days counted, days of the period)`` of ``piece`` in ``cycle``."""
-    if piece == cycle and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
+    if (piece is cycle or piece == cycle) and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
         return _ONE, cycle.days, cycle.days
     days, whole = day_count(piece, cycle=cycle, basis=charge.basis)
     return _fraction(days, whole), days, whole
@@ -494,7 +494,7 @@ def _fraction(days: int, whole: int) -> Fraction:
 def _gross(charge: RecurringCharge, factor: Fraction) -> Money:
     """``unit_price × quantity × factor``, rounded to the minor unit (half up)."""
     if factor == 1:
-        return charge.period_price.rounded()
+        return charge.whole_price
     return (charge.period_price * factor).rounded()
 
 
@@ -553,17 +553,8 @@ def _price(
         else:
             factor, days, whole = _day_count(charge, piece, member.cycle)
             gross = _gross(charge, factor)
-        line_discounts: tuple[Discount, ...] = ()
-        invoice_codes: frozenset[str] = _NO_CODES
-        if charge.discounts or invoice_discounts:
-            index_of = origin_index(charge)
-            line_discounts = tuple(d for d in charge.discounts if _applies(d, member, index_of))
-            invoice_codes = frozenset(
-                d.code
-                for d in invoice_discounts
-                if d.covers(charge.code) and _applies(d, member, index_of)
-            )
-            discounted = discounted or bool(line_discounts or invoice_codes)
+        line_discounts, invoice_codes = _discounts_of(member, invoice_discounts, origin_index)
+        discounted = discounted or bool(line_discounts or invoice_codes)
         priced.append(_Priced(gross, factor, days, whole, charge, line_discounts, invoice_codes))
     if not discounted:
         return priced, {}  # nothing to take off: the discount engine has nothing to do
@@ -590,6 +581,98 @@ def _price(
 
 
 _NO_CODES: frozenset[str] = frozenset()
+
+
+def _discounts_of(
+    member: _Member,
+    invoice_discounts: Sequence[Discount],
+    origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
+) -> tuple[tuple[Discount, ...], frozenset[str]]:
+    """The discounts of ``member``'s charge, and the codes of the invoice ones, that apply."""
+    charge = member.charge
+    if not charge.discounts and not invoice_discounts:
+        return (), _NO_CODES
+    index_of = origin_index(charge)
+    line_discounts = tuple(d for d in charge.discounts if _applies(d, member, index_of))
+    invoice_codes = frozenset(
+        d.code for d in invoice_discounts if d.covers(charge.code) and _applies(d, member, index_of)
+    )
+    return line_discounts, invoice_codes or _NO_CODES
+
+
+def _discounted(
+    member: _Member,
+    invoice_discounts: Sequence[Discount],
+    origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
+) -> bool:
+    """Whether a discount applies to ``member`` (else it is priced alone, at its gross)."""
+    if not member.charge.discounts and not invoice_discounts:
+        return False
+    line_discounts, invoice_codes = _discounts_of(member, invoice_discounts, origin_index)
+    return bool(line_discounts or invoice_codes)
+
+
+def _first_line(
+    member: _Member, charge: RecurringCharge, *, on_line: bool
+) -> tuple[InvoiceLine, bool]:
+    """The line of a period billed for the first time, nothing taken off: its gross.
+
+    ``on_line`` (tax rounded per line): a line of at most one rate is taxed here, as
+    :func:`_taxed` would tax it; the second value says whether it was.
+    """
+    cycle = member.cycle
+    piece = member.due
+    assert piece is not None  # noqa: S101  (a member billed for the first time is due)
+    if piece is cycle and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
+        factor, days, whole = _ONE, cycle.days, cycle.days
+        amount = charge.whole_price
+    else:
+        factor, days, whole = _day_count(charge, piece, cycle)
+        amount = _gross(charge, factor)
+    explanation = LineExplanation._make(
+        unit_price=charge.unit_price,
+        quantity=charge.quantity,
+        factor=factor,
+        period=piece,
+        cycle=cycle,
+        days=days,
+        period_days=whole,
+        basis=charge.basis,
+        # Why the charge started mid-cycle explains its first piece, not every later period.
+        reason=charge.reason if piece.start == charge.start else None,
+    )
+    kind = LineKind.RECURRING if piece is cycle or piece == cycle else LineKind.PRORATION_CHARGE
+    zero = Money.zero(amount.currency)
+    line = _make_line(
+        charge,
+        kind,
+        period=piece,
+        factor=factor,
+        amount=amount,
+        discount=zero,
+        explanation=explanation,
+    )
+    _LINE_NET(line, amount)  # amount − 0
+    rates = charge.tax_rates
+    if not on_line or len(rates) > 1:
+        return line, False
+    if not rates:
+        _LINE_TAX(line, zero)
+        _LINE_TOTAL(line, amount)
+    elif rates[0].inclusive:
+        found = line_tax(amount, rates)
+        _LINE_TAXES(line, found.taxes)
+        _LINE_BASE(line, found.base)
+        tax = found.taxes[0][1]
+        _LINE_TAX(line, tax)
+        _LINE_TOTAL(line, found.base + tax)
+    else:
+        rate = rates[0]
+        tax = exclusive_tax(amount, rate)
+        _LINE_TAXES(line, ((rate, tax),))
+        _LINE_TAX(line, tax)
+        _LINE_TOTAL(line, amount + tax)
+    return line, True
 
 
 def _undiscounted(charge: RecurringCharge, piece: Period | None, cycle: Period) -> _Priced | None:
@@ -808,6 +891,7 @@ def _taxed(
 _LINE_TAXES = _LINE_FIELDS["taxes"]
 _LINE_BASE = _LINE_FIELDS["base"]
 # A frozen attrs class keeps each cached property's value in a slot of the property's name.
+_LINE_NET = vars(InvoiceLine)["net"].__set__
 _LINE_TAX = vars(InvoiceLine)["tax"].__set__
 _LINE_TOTAL = vars(InvoiceLine)["total"].__set__
 
@@ -886,7 +970,7 @@ def bill_subscription(
         raise InvalidTypeError("state", state, "a BillingState (or None before the first bill)")
     _check_state(subscription, state)
     run = _Run(subscription, state)
-    terms = _check_terms(subscription, state, run.schedules)
+    terms = _check_terms(subscription, state)
     changed, spans, reached = run.changes(as_of)
     # The terms of what is billed now: of each charge billed, and of the invoice discounts.
     kept_terms = {
@@ -897,7 +981,7 @@ def bill_subscription(
     one_time_billed = set(state.one_time_billed)
     for order, one_time in enumerate(subscription.one_time, start=len(subscription.charges)):
         if one_time.key not in one_time_billed and one_time.due_on <= as_of:
-            changed.append(_one_time_member(one_time, run.first_schedule, order, billed=False))
+            changed.append(_one_time_member(one_time, run.first_schedule(), order, billed=False))
             one_time_billed.add(one_time.key)
     lines = run.lines(_groups(run, changed, spans)) if changed else []
     new_terms = tuple(sorted(kept_terms.items())) if reached else state.terms
@@ -946,26 +1030,30 @@ def bill_subscription(
 
 
 class _Run:
-    """One call of :func:`bill_subscription`: the schedules and index look-ups it shares."""
+    """One call of :func:`bill_subscription`: what its steps share."""
 
     def __init__(self, subscription: ChargePlan, state: BillingState) -> None:
         self.subscription = subscription
         self.state = state
-        self.schedules = {charge.key: charge.schedule for charge in subscription.charges}
-        charges = subscription.charges
-        # The subscription's billing periods: those of its earliest charge (by start, then
-        # key), whatever order the charges are listed in.
-        first = min(charges, key=lambda c: (c.start, c.key)) if charges else None
-        self.first_schedule = None if first is None else self.schedules[first.key]
         self._indices: dict[tuple[str, date], int] = {}
         #: What each fixed amount could not use on the lines of this call, by code.
         self.unused: dict[str, Money] = {}
+
+    def first_schedule(self) -> BillingSchedule | None:
+        """The schedule of the subscription's billing periods (``None``: no recurring charge).
+
+        That of its earliest charge (by start, then key), whatever order they are listed in.
+        """
+        charges = self.subscription.charges
+        if not charges:
+            return None
+        return min(charges, key=lambda c: (c.start, c.key)).schedule
 
     def origin_index(self, charge: RecurringCharge | OneTimeCharge) -> Callable[[date], int]:
         """``day -> index of its billing period`` in ``charge``'s schedule (cached)."""
         if isinstance(charge, OneTimeCharge):
             return lambda _day: 0
-        schedule = self.schedules[charge.key]
+        schedule = charge.schedule
         indices = self._indices
         key = charge.key
 
@@ -985,58 +1073,77 @@ class _Run:
         Also returns, per charge, ``(due through, billed through)``, and the new billed-through
         dates.
         """
-        state = self.state
-        reached: dict[str, date] = dict(state.billed_through)
+        reached: dict[str, date] = dict(self.state.billed_through)
         spans: dict[str, tuple[date, date]] = {}
         changed: list[_Member] = []
         for order, charge in enumerate(self.subscription.charges):
-            schedule = self.schedules[charge.key]
-            billed_through = state.billed_through_of(charge.key)
-            due_end = _due_end(charge, schedule, as_of)
-            known = [day for day in (due_end, billed_through) if day is not None]
-            if not known:
-                continue  # not due yet, never billed
-            reach = max(known)
-            due_through = reach if charge.end is None else min(reach, charge.end)
-            billed = charge.start if billed_through is None else max(billed_through, charge.start)
-            spans[charge.key] = (due_through, billed)
-            reached[charge.key] = due_through
+            key = charge.key
+            schedule = charge.schedule
+            billed_through = reached.get(key)
+            reach = _due_end(charge, schedule, as_of)
+            if reach is None:
+                if billed_through is None:
+                    continue  # not due yet, never billed
+                reach = billed_through
+            elif billed_through is not None and billed_through > reach:
+                reach = billed_through
+            start, end = charge.start, charge.end
+            due_through = reach if end is None or reach <= end else end
+            billed = start if billed_through is None or billed_through < start else billed_through
+            spans[key] = (due_through, billed)
+            reached[key] = due_through
             if due_through == billed:
                 continue
-            low, high = min(due_through, billed), max(due_through, billed)
-            for index, cycle in _cycles(schedule, low, high):
-                due = _cut(cycle, charge.start, due_through)
-                was = _cut(cycle, charge.start, billed)
-                if due != was:
-                    changed.append(_Member(charge, cycle, due, was, index, order))
+            low, high = (due_through, billed) if due_through < billed else (billed, due_through)
+            first = schedule.index_of(low)
+            dates = schedule.dates_through(first, high)  # the last one is on or after high
+            for offset in range(len(dates) - 1):
+                cycle = Period._make(dates[offset], dates[offset + 1])
+                due = _cut(cycle, start, due_through)
+                was = _cut(cycle, start, billed)
+                if was is None:
+                    if due is None:
+                        continue
+                elif due is not None and (due is was or due == was):
+                    continue
+                changed.append(_Member(charge, cycle, due, was, first + offset, order))
         return changed, spans, reached
 
     def lines(self, groups: Iterable[tuple[Period, list[_Member]]]) -> list[InvoiceLine]:
         """Price each group twice (due, billed) and return the taxed difference lines."""
         subscription = self.subscription
         currency = subscription.currency
-        found: list[tuple[int, date, InvoiceLine, Money | None]] = []
+        invoice_discounts = subscription.discounts
+        # A line billed once on a per-line rounding of at most one rate is taxed as it is made.
+        on_line = subscription.tax_rounding is TaxRounding.PER_LINE
+        # (charge order, period start, line, whether to tax it, the net it was billed at)
+        found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = []
         zero = Money.zero(currency)
-        plain = not subscription.discounts  # then a member is priced alone (no fixed amount)
         for period, members in groups:
-            if plain and len(members) == 1:
+            if len(members) == 1:
                 member = members[0]
                 charge = member.charge
-                if isinstance(charge, RecurringCharge) and not charge.discounts:
+                if isinstance(charge, RecurringCharge) and not _discounted(
+                    member, invoice_discounts, self.origin_index
+                ):
                     # Nothing to take off: each piece is its gross, priced on its own.
+                    if member.billed is None:  # a period billed for the first time
+                        first, taxed = _first_line(member, charge, on_line=on_line)
+                        found.append((member.order, member.cycle.start, first, not taxed, None))
+                        continue
                     due = _undiscounted(charge, member.due, member.cycle)
                     billed = _undiscounted(charge, member.billed, member.cycle)
                     line = _line(member, due, billed, currency)
                     if line is not None:
                         was = None if billed is None else billed.amount
-                        found.append((member.order, member.cycle.start, line, was))
+                        found.append((member.order, member.cycle.start, line, True, was))
                     continue
             due_side, due_unused = _price(
-                members, subscription.discounts, self.origin_index, period, due_side=True
+                members, invoice_discounts, self.origin_index, period, due_side=True
             )
             if any(member.billed is not None for member in members):
                 billed_side, billed_unused = _price(
-                    members, subscription.discounts, self.origin_index, period, due_side=False
+                    members, invoice_discounts, self.origin_index, period, due_side=False
                 )
             else:  # periods billed for the first time: nothing was billed to price again
                 billed_side, billed_unused = [None] * len(members), {}
@@ -1048,92 +1155,25 @@ class _Run:
                 if line is not None:
                     # What the period was billed at (net), to tax the difference exactly.
                     was = None if billed is None else billed.amount - billed.total_discount
-                    found.append((member.order, member.cycle.start, line, was))
-        found.sort(key=lambda item: (item[0], item[1]))
-        return _taxed(
-            [line for _, _, line, _ in found],
-            [was for _, _, _, was in found],
-            subscription.tax_rounding,
-        )
+                    found.append((member.order, member.cycle.start, line, True, was))
+        if len(found) > 1:
+            found.sort(key=_line_order)
+        untaxed = [(line, was) for _, _, line, tax, was in found if tax]
+        if untaxed:
+            _taxed(
+                [line for line, _ in untaxed],
+                [was for _, was in untaxed],
+                subscription.tax_rounding,
+            )
+        return [item[2] for item in found]
 
 
-_TERMS_VERSION = "v1"
+def _line_order(item: tuple[int, date, InvoiceLine, bool, Money | None]) -> tuple[int, date]:
+    """Lines in the order of the charges, then of their periods."""
+    return item[0], item[1]
 
 
-def _digest(*parts: object) -> str:
-    """A short stable digest of ``parts`` (their ``str``), tagged with the digest version."""
-    text = "\x1f".join(str(part) for part in parts)
-    return f"{_TERMS_VERSION}:{hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}"
-
-
-def _discount_terms(discount: Discount) -> tuple[object, ...]:
-    amount = discount.amount
-    duration = discount.duration
-    return (
-        discount.code,
-        discount.kind.value,
-        discount.percent,
-        None if amount is None else (amount.amount, amount.currency),
-        duration.kind.value,
-        duration.count if isinstance(duration, ForPeriods | ForMonths) else 0,
-        tuple(sorted(discount.applies_to)),
-        discount.starts_on,
-        discount.ends_on,
-    )
-
-
-def _charge_digest(charge: RecurringCharge, schedule: BillingSchedule) -> str:
-    """What a charge's billed periods were priced with: price, seats, calendar, discounts, tax.
-
-    Explicit fields (never a ``repr``), so that a new field in a later version does not make
-    every billed charge look changed.
-    """
-    return _cached_charge_digest(
-        charge.unit_price.amount,
-        charge.unit_price.currency,
-        charge.quantity,
-        schedule.anchor,
-        schedule.frequency,
-        schedule.day,
-        charge.timing,
-        charge.basis,
-        charge.discounts,
-        charge.tax_rates,
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def _cached_charge_digest(  # noqa: PLR0917  (the hashable terms, cached: one digest per terms)
-    amount: Decimal,
-    currency: str,
-    quantity: Decimal,
-    anchor: date,
-    frequency: Frequency,
-    day: int | None,
-    timing: BillingTiming,
-    basis: ProrationBasis,
-    discounts: tuple[Discount, ...],
-    tax_rates: tuple[TaxRate, ...],
-) -> str:
-    return _digest(
-        amount,
-        currency,
-        quantity,
-        anchor,
-        frequency,
-        day,
-        timing.value,
-        basis.value,
-        tuple(_discount_terms(d) for d in discounts),
-        tuple((rate.percent, rate.inclusive) for rate in tax_rates),
-    )
-
-
-def _check_terms(
-    subscription: ChargePlan,
-    state: BillingState,
-    schedules: Mapping[str, BillingSchedule],
-) -> dict[str, str]:
+def _check_terms(subscription: ChargePlan, state: BillingState) -> dict[str, str]:
     """Refuse to price billed periods again at other terms; return the terms of this call.
 
     A charge billed at one price, quantity, calendar, discounts or taxes keeps them for the
@@ -1142,10 +1182,16 @@ def _check_terms(
     periods stays as it was; one added later must start after them (``starts_on``). A state
     without recorded terms (stored by subbill 0.1) is trusted, and its terms recorded.
     """
-    known = dict(state.terms)
     terms: dict[str, str] = {}
+    if not state.terms:  # nothing recorded yet (never billed, or billed by subbill 0.1)
+        for charge in subscription.charges:
+            terms[charge.key] = charge.terms_digest
+        for discount in subscription.discounts:
+            terms[f"discount:{discount.code}"] = discount.terms_digest
+        return terms
+    known = dict(state.terms)
     for charge in subscription.charges:
-        digest = _charge_digest(charge, schedules[charge.key])
+        digest = charge.terms_digest
         before = known.get(charge.key)
         billed = state.billed_through_of(charge.key)
         if before is not None and before != digest and billed is not None and billed > charge.start:
@@ -1157,10 +1203,9 @@ def _check_terms(
             )
         terms[charge.key] = digest
     horizon = max((day for _, day in state.billed_through), default=None)
-    recorded = bool(known)
     for discount in subscription.discounts:
         key = f"discount:{discount.code}"
-        digest = _digest(*_discount_terms(discount))
+        digest = discount.terms_digest
         before = known.get(key)
         if before is not None and before != digest:
             raise InvalidStateError(
@@ -1168,11 +1213,7 @@ def _check_terms(
                 "changed after it reduced billed periods; it stays as it was (its duration "
                 "ends it)"
             )
-        if (
-            before is None
-            and recorded
-            and _reaches_billed(discount, subscription, state, schedules)
-        ):
+        if before is None and _reaches_billed(discount, subscription, state):
             through = horizon.isoformat() if horizon is not None else "its billed periods"
             raise InvalidStateError(
                 f"invoice discount {discount.code!r} of subscription {subscription.id!r} is new "
@@ -1191,12 +1232,7 @@ def _check_terms(
     return terms
 
 
-def _reaches_billed(
-    discount: Discount,
-    subscription: ChargePlan,
-    state: BillingState,
-    schedules: Mapping[str, BillingSchedule],
-) -> bool:
+def _reaches_billed(discount: Discount, subscription: ChargePlan, state: BillingState) -> bool:
     """Whether a new ``discount`` would reduce a period already billed, even in part.
 
     A duration counts from the whole billing period that contains ``starts_on``, so a
@@ -1207,7 +1243,7 @@ def _reaches_billed(
         if billed is None or billed <= charge.start:
             continue
         origin = discount.starts_on or charge.start
-        if schedules[charge.key].period_containing(origin).start < billed:
+        if charge.schedule.period_containing(origin).start < billed:
             return True
     return False
 
@@ -1272,7 +1308,7 @@ def _groups(
     subscription = run.subscription
     if not any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts):
         return [(member.cycle, [member]) for member in changed]
-    primary = run.first_schedule
+    primary = run.first_schedule()
     groups: dict[Period, list[_Member]] = {}
     for member in changed:
         period = member.cycle if primary is None else primary.period_containing(member.cycle.start)
@@ -1283,7 +1319,7 @@ def _groups(
             if charge.key not in spans:
                 continue
             due_through, billed = spans[charge.key]
-            schedule = run.schedules[charge.key]
+            schedule = charge.schedule
             for index, cycle in _cycles(schedule, period.start, period.end):
                 if cycle.start < period.start or (charge.key, cycle.start) in seen:
                     continue  # a period that started before: it belongs to an earlier one
@@ -1312,6 +1348,8 @@ def _applied(
 
     ``unused`` is what a fixed amount could not take off the periods this invoice bills.
     """
+    if not unused and not any(line.explanation.discounts for line in lines):
+        return ()  # no discount took anything off, none was left unused
     currency = subscription.currency
     found: dict[str, Discount] = {}
     charges: list[RecurringCharge | OneTimeCharge] = [

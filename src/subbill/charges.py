@@ -24,7 +24,7 @@ from typing import Any, Self
 import attrs
 
 from subbill._validate import check_line, check_text, instance_of, to_tuple
-from subbill.discounts import Discount
+from subbill.discounts import Discount, terms_digest
 from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
@@ -235,6 +235,39 @@ class RecurringCharge(_Charge):
     def period_price(self) -> Money:
         """The price of one whole billing period: ``unit_price × quantity`` (unrounded)."""
         return self.unit_price * self.quantity
+
+    @functools.cached_property
+    def whole_price(self) -> Money:
+        """The price of one whole billing period, rounded to the minor unit (half up).
+
+        >>> RecurringCharge(code="c", description="C", unit_price=Money("3.333", "EUR"),
+        ...                 quantity=3, start=date(2026, 1, 1)).whole_price
+        Money('10.00', 'EUR')
+        """
+        return self.period_price.rounded()
+
+    @functools.cached_property
+    def terms_digest(self) -> str:
+        """A digest of what the charge's periods are priced with, recorded when it is billed.
+
+        Price, quantity, calendar, timing, proration basis, discounts and tax rates: billing
+        refuses to price periods already billed again at other terms. Explicit fields (never
+        a ``repr``), so that a field added in a later version does not make every billed
+        charge look changed.
+        """
+        schedule = self.schedule
+        return terms_digest(
+            self.unit_price.amount,
+            self.unit_price.currency,
+            self.quantity,
+            schedule.anchor,
+            schedule.frequency,
+            schedule.day,
+            self.timing.value,
+            self.basis.value,
+            tuple(discount.terms for discount in self.discounts),
+            tuple((rate.percent, rate.inclusive) for rate in self.tax_rates),
+        )
 
     @functools.cached_property
     def schedule(self) -> BillingSchedule:
