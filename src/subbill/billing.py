@@ -26,6 +26,7 @@ from __future__ import annotations
 import collections
 import enum
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from datetime import date, timedelta
@@ -69,6 +70,7 @@ from subbill.invoices import (
     Payment,
 )
 from subbill.money import (
+    DECIMAL_CONTEXT,
     MAX_PAYMENT_TERMS_DAYS,
     Money,
     read_currency,
@@ -288,10 +290,16 @@ class BillingState:
     ) -> BillingState:
         """Build without validation, for the states the billing engine computes."""
         state = object.__new__(cls)
-        _STATE_SLOTS["billed_through"](state, tuple(sorted(billed_through.items())))
-        _STATE_SLOTS["one_time_billed"](state, one_time_billed)
-        _STATE_SLOTS["credit_balance"](state, credit_balance)
-        _STATE_SLOTS["terms"](state, terms)
+        set_billed_through, set_one_time_billed, set_credit_balance, set_terms = _STATE_SETTERS
+        set_billed_through(
+            state,
+            tuple(sorted(billed_through.items()))
+            if len(billed_through) > 1
+            else tuple(billed_through.items()),
+        )
+        set_one_time_billed(state, one_time_billed)
+        set_credit_balance(state, credit_balance)
+        set_terms(state, terms)
         return state
 
     def billed_through_of(self, key: str) -> date | None:
@@ -312,6 +320,7 @@ class BillingState:
 
 
 _STATE_SLOTS = slot_setters(BillingState)
+_STATE_SETTERS = tuple(_STATE_SLOTS.values())  # in the order of the fields
 #: The state of a subscription never billed (immutable: one value serves every call).
 _NOTHING_BILLED = BillingState()
 
@@ -433,9 +442,9 @@ def _due_end(charge: RecurringCharge, schedule: BillingSchedule, as_of: date) ->
     if charge.timing is BillingTiming.IN_ADVANCE:
         if as_of < charge.start:
             return None
-        reach = schedule.period_containing(as_of).end
+        reach = schedule.nth(schedule.index_of(as_of) + 1)  # the end of the period of as_of
     else:
-        cycle_start = schedule.period_containing(as_of).start
+        cycle_start = schedule.nth(schedule.index_of(as_of))
         if cycle_start <= charge.start:
             return end if end is not None and end <= as_of else None
         reach = cycle_start
@@ -606,8 +615,6 @@ def _discounted(
     origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
 ) -> bool:
     """Whether a discount applies to ``member`` (else it is priced alone, at its gross)."""
-    if not member.charge.discounts and not invoice_discounts:
-        return False
     line_discounts, invoice_codes = _discounts_of(member, invoice_discounts, origin_index)
     return bool(line_discounts or invoice_codes)
 
@@ -623,8 +630,10 @@ def _first_line(
     cycle = member.cycle
     piece = member.due
     assert piece is not None  # noqa: S101  (a member billed for the first time is due)
-    if piece is cycle and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
-        factor, days, whole = _ONE, cycle.days, cycle.days
+    whole_period = piece is cycle and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH
+    if whole_period:
+        days = whole = (cycle.end - cycle.start).days
+        factor = _ONE
         amount = charge.whole_price
     else:
         factor, days, whole = _day_count(charge, piece, cycle)
@@ -656,16 +665,18 @@ def _first_line(
     rates = charge.tax_rates
     if not on_line or len(rates) > 1:
         return line, False
-    if not rates:
-        _LINE_TAX(line, zero)
-        _LINE_TOTAL(line, amount)
-    elif rates[0].inclusive:
+    # A whole period's tax is the charge's own, computed once; an inclusive one is worked back.
+    found = charge.whole_tax if whole_period else None
+    if found is None and rates and rates[0].inclusive:
         found = line_tax(amount, rates)
+    if found is not None:
         _LINE_TAXES(line, found.taxes)
         _LINE_BASE(line, found.base)
-        tax = found.taxes[0][1]
-        _LINE_TAX(line, tax)
-        _LINE_TOTAL(line, found.base + tax)
+        _LINE_TAX(line, found.tax)
+        _LINE_TOTAL(line, found.total)
+    elif not rates:
+        _LINE_TAX(line, zero)
+        _LINE_TOTAL(line, amount)
     else:
         rate = rates[0]
         tax = exclusive_tax(amount, rate)
@@ -801,28 +812,41 @@ def _make_line(
     # The charge was validated when it was built: the line needs no second check. Its taxes
     # and taxable base are filled in by _taxed, before anyone reads the line.
     line = object.__new__(InvoiceLine)
-    values = (
-        kind,
-        charge.code,
-        charge.description,
-        charge.key,
-        period,
-        charge.quantity,
-        charge.unit_price,
-        factor,
-        amount,
-        discount,
-        charge.tax_rates,
-        (),
-        amount,  # the base, until _taxed sets it
-        explanation,
-    )
-    for setter, value in zip(_LINE_SETTERS, values, strict=True):
-        setter(line, value)
+    (
+        set_kind,
+        set_code,
+        set_description,
+        set_charge_key,
+        set_period,
+        set_quantity,
+        set_unit_price,
+        set_factor,
+        set_amount,
+        set_discount,
+        set_tax_rates,
+        set_taxes,
+        set_base,
+        set_explanation,
+    ) = _LINE_SETTERS
+    set_kind(line, kind)
+    set_code(line, charge.code)
+    set_description(line, charge.description)
+    set_charge_key(line, charge.key)
+    set_period(line, period)
+    set_quantity(line, charge.quantity)
+    set_unit_price(line, charge.unit_price)
+    set_factor(line, factor)
+    set_amount(line, amount)
+    set_discount(line, discount)
+    set_tax_rates(line, charge.tax_rates)
+    set_taxes(line, ())
+    set_base(line, amount)  # until _taxed sets it
+    set_explanation(line, explanation)
     return line
 
 
 _LINE_FIELDS = slot_setters(InvoiceLine)
+#: In the order of the fields (the order _make_line and _unpack_line write them in).
 _LINE_SETTERS = tuple(_LINE_FIELDS.values())
 
 
@@ -972,19 +996,28 @@ def bill_subscription(
     run = _Run(subscription, state)
     terms = _check_terms(subscription, state)
     changed, spans, reached = run.changes(as_of)
-    # The terms of what is billed now: of each charge billed, and of the invoice discounts.
-    kept_terms = {
-        key: digest
-        for key, digest in terms.items()
-        if key in reached or key.startswith("discount:")
-    }
-    one_time_billed = set(state.one_time_billed)
-    for order, one_time in enumerate(subscription.one_time, start=len(subscription.charges)):
-        if one_time.key not in one_time_billed and one_time.due_on <= as_of:
-            changed.append(_one_time_member(one_time, run.first_schedule(), order, billed=False))
-            one_time_billed.add(one_time.key)
+    one_time_billed = state.one_time_billed
+    if subscription.one_time:
+        billed_once = set(one_time_billed)
+        for order, one_time in enumerate(subscription.one_time, start=len(subscription.charges)):
+            if one_time.key not in billed_once and one_time.due_on <= as_of:
+                member = _one_time_member(one_time, run.first_schedule(), order, billed=False)
+                changed.append(member)
+                billed_once.add(one_time.key)
+        one_time_billed = frozenset(billed_once)
     lines = run.lines(_groups(run, changed, spans)) if changed else []
-    new_terms = tuple(sorted(kept_terms.items())) if reached else state.terms
+    # The terms of what is billed now: of each charge billed, and of the invoice discounts.
+    new_terms = (
+        tuple(
+            sorted(
+                (key, digest)
+                for key, digest in terms.items()
+                if key in reached or key.startswith("discount:")
+            )
+        )
+        if reached
+        else state.terms
+    )
     if not lines:
         unchanged = reached == dict(state.billed_through) and new_terms == state.terms
         return BillingResult(
@@ -997,7 +1030,11 @@ def bill_subscription(
             ),
         )
     currency = subscription.currency
-    total = Money.total((line.total for line in lines), currency=currency)
+    add = DECIMAL_CONTEXT.add
+    sum_of_lines = _NO_AMOUNT
+    for line in lines:
+        sum_of_lines = add(sum_of_lines, line.total.amount)
+    total = Money._make(sum_of_lines, currency)
     balance = state.credit_balance or Money.zero(currency)
     credit_applied = None
     if total.is_positive() and balance.is_positive():
@@ -1012,7 +1049,7 @@ def bill_subscription(
         customer=subscription.customer,
         currency=currency,
         issued_on=as_of,
-        due_on=as_of + timedelta(days=subscription.payment_terms_days),
+        due_on=as_of + _TERMS_DAYS[subscription.payment_terms_days],
         lines=items,
         subscription=subscription.id,
         discounts=_applied(subscription, lines, run.unused),
@@ -1022,11 +1059,16 @@ def bill_subscription(
     )
     new_state = BillingState._make(
         reached,
-        frozenset(one_time_billed),
+        one_time_billed,
         None if balance.is_zero() and state.credit_balance is None else balance,
         new_terms,
     )
     return BillingResult(subscription=subscription.id, invoice=invoice, state=new_state)
+
+
+_NO_AMOUNT = Decimal(0)
+#: ``timedelta(days=n)`` of every payment term ``n`` (0 to 365 days).
+_TERMS_DAYS = tuple(timedelta(days=days) for days in range(MAX_PAYMENT_TERMS_DAYS + 1))
 
 
 class _Run:
@@ -1119,12 +1161,14 @@ class _Run:
         # (charge order, period start, line, whether to tax it, the net it was billed at)
         found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = []
         zero = Money.zero(currency)
+        origin_index = self.origin_index
         for period, members in groups:
             if len(members) == 1:
                 member = members[0]
                 charge = member.charge
-                if isinstance(charge, RecurringCharge) and not _discounted(
-                    member, invoice_discounts, self.origin_index
+                if isinstance(charge, RecurringCharge) and (
+                    not (charge.discounts or invoice_discounts)
+                    or not _discounted(member, invoice_discounts, origin_index)
                 ):
                     # Nothing to take off: each piece is its gross, priced on its own.
                     if member.billed is None:  # a period billed for the first time
@@ -1139,11 +1183,11 @@ class _Run:
                         found.append((member.order, member.cycle.start, line, True, was))
                     continue
             due_side, due_unused = _price(
-                members, invoice_discounts, self.origin_index, period, due_side=True
+                members, invoice_discounts, origin_index, period, due_side=True
             )
             if any(member.billed is not None for member in members):
                 billed_side, billed_unused = _price(
-                    members, invoice_discounts, self.origin_index, period, due_side=False
+                    members, invoice_discounts, origin_index, period, due_side=False
                 )
             else:  # periods billed for the first time: nothing was billed to price again
                 billed_side, billed_unused = [None] * len(members), {}
@@ -1157,7 +1201,7 @@ class _Run:
                     was = None if billed is None else billed.amount - billed.total_discount
                     found.append((member.order, member.cycle.start, line, True, was))
         if len(found) > 1:
-            found.sort(key=_line_order)
+            found.sort(key=_LINE_ORDER)  # by charge, then period
         untaxed = [(line, was) for _, _, line, tax, was in found if tax]
         if untaxed:
             _taxed(
@@ -1168,9 +1212,7 @@ class _Run:
         return [item[2] for item in found]
 
 
-def _line_order(item: tuple[int, date, InvoiceLine, bool, Money | None]) -> tuple[int, date]:
-    """Lines in the order of the charges, then of their periods."""
-    return item[0], item[1]
+_LINE_ORDER = operator.itemgetter(0, 1)
 
 
 def _check_terms(subscription: ChargePlan, state: BillingState) -> dict[str, str]:
@@ -1250,7 +1292,7 @@ def _reaches_billed(discount: Discount, subscription: ChargePlan, state: Billing
 
 def _check_state(subscription: ChargePlan, state: BillingState) -> None:
     """Refuse a state that billed recurring charges the subscription no longer has."""
-    keys = {charge.key for charge in subscription.charges}
+    keys = {charge.key for charge in subscription.charges} if state.billed_through else ()
     for key, through in state.billed_through:
         if key not in keys and not _nothing_billed(key, through):
             raise InvalidStateError(

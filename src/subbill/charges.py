@@ -51,7 +51,7 @@ from subbill.periods import (
     schedule_for,
 )
 from subbill.proration import BillingTiming, ProrationBasis
-from subbill.taxes import TaxRate
+from subbill.taxes import LineTax, TaxRate, line_tax
 
 __all__ = ["OneTimeCharge", "RecurringCharge", "to_quantity"]
 
@@ -245,6 +245,22 @@ class RecurringCharge(_Charge):
         Money('10.00', 'EUR')
         """
         return self.period_price.rounded()
+
+    @functools.cached_property
+    def whole_tax(self) -> LineTax | None:
+        """The tax of :attr:`whole_price` on a line of its own, rounded on the line.
+
+        What a whole period billed alone, nothing taken off, is taxed when tax is rounded per
+        line (``None`` for a charge of more than one rate: those are taxed together).
+
+        >>> RecurringCharge(code="c", description="C", unit_price=Money("27.42", "EUR"),
+        ...     start=date(2026, 1, 1), tax_rates=(TaxRate(name="TVA", percent="20"),),
+        ... ).whole_tax.total
+        Money('32.90', 'EUR')
+        """
+        if len(self.tax_rates) > 1:
+            return None
+        return line_tax(self.whole_price, self.tax_rates)
 
     @functools.cached_property
     def terms_digest(self) -> str:

@@ -153,21 +153,33 @@ class LineExplanation:
         The defaults are the class's: a line billed once has no period nor day count.
         """
         explanation = object.__new__(cls)
-        slots = _EXPLANATION_SLOTS
-        slots["unit_price"](explanation, unit_price)
-        slots["quantity"](explanation, quantity)
-        slots["factor"](explanation, factor)
-        slots["period"](explanation, period)
-        slots["cycle"](explanation, cycle)
-        slots["days"](explanation, days)
-        slots["period_days"](explanation, period_days)
-        slots["basis"](explanation, basis)
-        slots["reason"](explanation, reason)
-        slots["discounts"](explanation, discounts)
+        (
+            set_unit_price,
+            set_quantity,
+            set_factor,
+            set_period,
+            set_cycle,
+            set_days,
+            set_period_days,
+            set_basis,
+            set_reason,
+            set_discounts,
+        ) = _EXPLANATION_SETTERS
+        set_unit_price(explanation, unit_price)
+        set_quantity(explanation, quantity)
+        set_factor(explanation, factor)
+        set_period(explanation, period)
+        set_cycle(explanation, cycle)
+        set_days(explanation, days)
+        set_period_days(explanation, period_days)
+        set_basis(explanation, basis)
+        set_reason(explanation, reason)
+        set_discounts(explanation, discounts)
         return explanation
 
 
-_EXPLANATION_SLOTS = slot_setters(LineExplanation)
+# In the order of the fields (the order _make unpacks them in).
+_EXPLANATION_SETTERS = tuple(slot_setters(LineExplanation).values())
 
 
 @attrs.frozen(kw_only=True)
@@ -498,24 +510,25 @@ class Invoice:
         that what it builds is what the checked constructor would accept.
         """
         invoice = object.__new__(cls)
-        for name, value in (
-            ("customer", customer),
-            ("currency", currency),
-            ("issued_on", issued_on),
-            ("due_on", due_on),
-            ("lines", lines),
-            ("subscription", subscription),
-            ("discounts", discounts),
-            ("taxes", taxes),
-            ("kind", kind),
-            ("status", InvoiceStatus.DRAFT),
-            ("number", None),
-            ("credit_applied", credit_applied),
-            ("payments", ()),
-            ("corrects", None),
-            ("corrections", ()),
-        ):
-            _INVOICE_SLOTS[name](invoice, value)
+        values = (
+            customer,
+            currency,
+            issued_on,
+            due_on,
+            lines,
+            subscription,
+            discounts,
+            taxes,
+            kind,
+            InvoiceStatus.DRAFT,
+            None,  # number
+            credit_applied,
+            (),  # payments
+            None,  # corrects
+            (),  # corrections
+        )
+        for setter, value in zip(_INVOICE_SETTERS, values, strict=True):
+            setter(invoice, value)
         return invoice
 
     # -- totals, all derived from the lines (once: an invoice is immutable) ---------------------
@@ -956,6 +969,7 @@ def _check_pattern(_instance: Any, _attribute: Any, pattern: object) -> None:
 
 
 _INVOICE_SLOTS = slot_setters(Invoice)
+_INVOICE_SETTERS = tuple(_INVOICE_SLOTS.values())  # in the order of the fields
 
 
 @attrs.frozen(kw_only=True)
