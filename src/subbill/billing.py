@@ -349,7 +349,7 @@ class BillingResult:
 class _Member:
     """One item of one billing period: a charge (or one-time charge) and its two pieces."""
 
-    __slots__ = ("billed", "charge", "cycle", "due", "index", "order")
+    __slots__ = ("applicable", "billed", "charge", "cycle", "due", "index", "order")
 
     def __init__(  # noqa: PLR0917  (a private record built on the hot path)
         self,
@@ -366,6 +366,8 @@ class _Member:
         self.billed = billed  # the piece already billed (None: nothing)
         self.index = index  # the cycle's index in the charge's schedule
         self.order = order  # the charge's position in the subscription
+        # The discounts that apply, once known: the charge's, and the invoice ones' codes.
+        self.applicable: tuple[tuple[Discount, ...], frozenset[str]] | None = None
 
 
 class _Priced:
@@ -597,7 +599,12 @@ def _discounts_of(
     invoice_discounts: Sequence[Discount],
     origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
 ) -> tuple[tuple[Discount, ...], frozenset[str]]:
-    """The discounts of ``member``'s charge, and the codes of the invoice ones, that apply."""
+    """The discounts of ``member``'s charge, and the codes of the invoice ones, that apply.
+
+    Worked out once per member (both sides of its period are priced with them).
+    """
+    if member.applicable is not None:
+        return member.applicable
     charge = member.charge
     if not charge.discounts and not invoice_discounts:
         return (), _NO_CODES
@@ -606,7 +613,8 @@ def _discounts_of(
     invoice_codes = frozenset(
         d.code for d in invoice_discounts if d.covers(charge.code) and _applies(d, member, index_of)
     )
-    return line_discounts, invoice_codes or _NO_CODES
+    member.applicable = (line_discounts, invoice_codes or _NO_CODES)
+    return member.applicable
 
 
 def _discounted(
@@ -620,10 +628,11 @@ def _discounted(
 
 
 def _first_line(
-    member: _Member, charge: RecurringCharge, *, on_line: bool
+    member: _Member, charge: RecurringCharge, *, on_line: bool, discounted: _Whole | None = None
 ) -> tuple[InvoiceLine, bool]:
-    """The line of a period billed for the first time, nothing taken off: its gross.
+    """The line of a period billed for the first time: its gross, or ``discounted``.
 
+    ``discounted``: what the discounts that apply take off the whole period ``member`` is.
     ``on_line`` (tax rounded per line): a line of at most one rate is taxed here, as
     :func:`_taxed` would tax it; the second value says whether it was.
     """
@@ -631,8 +640,11 @@ def _first_line(
     piece = member.due
     assert piece is not None  # noqa: S101  (a member billed for the first time is due)
     whole_period = piece is cycle and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH
-    if whole_period:
-        days = whole = (cycle.end - cycle.start).days
+    if whole_period or discounted is not None:
+        if whole_period:
+            days = whole = (cycle.end - cycle.start).days
+        else:  # a whole period on the 30/360 basis
+            _, days, whole = _day_count(charge, piece, cycle)
         factor = _ONE
         amount = charge.whole_price
     else:
@@ -649,6 +661,7 @@ def _first_line(
         basis=charge.basis,
         # Why the charge started mid-cycle explains its first piece, not every later period.
         reason=charge.reason if piece.start == charge.start else None,
+        discounts=() if discounted is None else discounted.discounts,
     )
     kind = LineKind.RECURRING if piece is cycle or piece == cycle else LineKind.PRORATION_CHARGE
     zero = Money.zero(amount.currency)
@@ -658,11 +671,21 @@ def _first_line(
         period=piece,
         factor=factor,
         amount=amount,
-        discount=zero,
+        discount=zero if discounted is None else discounted.discount,
         explanation=explanation,
     )
-    _LINE_NET(line, amount)  # amount − 0
     rates = charge.tax_rates
+    if discounted is not None:
+        _LINE_NET(line, discounted.net)
+        found = discounted.tax
+        if found is None:
+            return line, False
+        _LINE_TAXES(line, found.taxes)
+        _LINE_BASE(line, found.base)
+        _LINE_TAX(line, found.tax)
+        _LINE_TOTAL(line, found.total)
+        return line, True
+    _LINE_NET(line, amount)  # amount − 0
     if not on_line or len(rates) > 1:
         return line, False
     # A whole period's tax is the charge's own, computed once; an inclusive one is worked back.
@@ -710,18 +733,9 @@ def _line(
                 deltas[code] = (due.discounts.get(code, zero) if due else zero) - (
                     billed.discounts.get(code, zero) if billed else zero
                 )
-    line_discounts = tuple(
-        LineDiscount(code=code, amount=delta)
-        for code, delta in deltas.items()
-        if not delta.is_zero()
-    )
+    line_discounts, discount = _taken(deltas, currency)
     if amount.is_zero() and not line_discounts and billed is not None:
         return None  # a period priced again to the same amount: nothing to bill
-    discount = (
-        Money.total((d.amount for d in line_discounts), currency=currency)
-        if line_discounts
-        else zero
-    )
     charge = member.charge
     if isinstance(charge, OneTimeCharge):
         kind = LineKind.ADJUSTMENT if amount.is_negative() else LineKind.ONE_TIME
@@ -769,6 +783,39 @@ def _line(
         discount=discount,
         explanation=explanation,
     )
+
+
+def _taken(deltas: Mapping[str, Money], currency: str) -> tuple[tuple[LineDiscount, ...], Money]:
+    """What each discount took off a line (those that took something), and their total."""
+    line_discounts = tuple(
+        LineDiscount(code=code, amount=delta)
+        for code, delta in deltas.items()
+        if not delta.is_zero()
+    )
+    if not line_discounts:
+        return (), Money.zero(currency)
+    return line_discounts, Money.total((d.amount for d in line_discounts), currency=currency)
+
+
+class _Whole:
+    """What a discounted whole period of a charge comes to, priced alone (one per call)."""
+
+    __slots__ = ("amount", "discount", "discounts", "net", "tax", "unused")
+
+    def __init__(
+        self,
+        amount: Money,
+        discounts: tuple[LineDiscount, ...],
+        discount: Money,
+        tax: LineTax | None,
+        unused: dict[str, Money],
+    ) -> None:
+        self.amount = amount  # the gross
+        self.discounts = discounts  # what each discount took off
+        self.discount = discount  # their total
+        self.net = amount - discount
+        self.tax = tax  # the tax of the net on a line of its own (None: taxed with the others)
+        self.unused = unused  # what each fixed amount could not use
 
 
 def _difference(
@@ -1067,6 +1114,13 @@ def bill_subscription(
 
 
 _NO_AMOUNT = Decimal(0)
+
+
+def _FIRST_INDEX(_day: date) -> int:  # noqa: N802  (a constant function)
+    """The index of a one-time charge's only period, whatever the day."""
+    return 0
+
+
 #: ``timedelta(days=n)`` of every payment term ``n`` (0 to 365 days).
 _TERMS_DAYS = tuple(timedelta(days=days) for days in range(MAX_PAYMENT_TERMS_DAYS + 1))
 
@@ -1077,7 +1131,10 @@ class _Run:
     def __init__(self, subscription: ChargePlan, state: BillingState) -> None:
         self.subscription = subscription
         self.state = state
-        self._indices: dict[tuple[str, date], int] = {}
+        self._origin_index: dict[str, Callable[[date], int]] = {}
+        self._whole: dict[tuple[str, tuple[int, ...], frozenset[str]], _Whole] = {}
+        #: Whether an invoice fixed amount is spread over the lines of each billing period.
+        self.fixed = any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts)
         #: What each fixed amount could not use on the lines of this call, by code.
         self.unused: dict[str, Money] = {}
 
@@ -1094,17 +1151,21 @@ class _Run:
     def origin_index(self, charge: RecurringCharge | OneTimeCharge) -> Callable[[date], int]:
         """``day -> index of its billing period`` in ``charge``'s schedule (cached)."""
         if isinstance(charge, OneTimeCharge):
-            return lambda _day: 0
-        schedule = charge.schedule
-        indices = self._indices
+            return _FIRST_INDEX
         key = charge.key
+        found = self._origin_index.get(key)
+        if found is not None:
+            return found
+        schedule = charge.schedule
+        indices: dict[date, int] = {}
 
         def index(day: date) -> int:
-            found = indices.get((key, day))
+            found = indices.get(day)
             if found is None:
-                found = indices[(key, day)] = schedule.index_of(day)
+                found = indices[day] = schedule.index_of(day)
             return found
 
+        self._origin_index[key] = index
         return index
 
     def changes(
@@ -1151,6 +1212,74 @@ class _Run:
                 changed.append(_Member(charge, cycle, due, was, first + offset, order))
         return changed, spans, reached
 
+    def whole(self, member: _Member, *, on_line: bool) -> _Whole:
+        """What the discounts that apply take off ``member``'s whole period (priced alone).
+
+        The same for every whole period of its charge that the same discounts apply to:
+        priced once per call.
+        """
+        line_discounts, codes = _discounts_of(
+            member, self.subscription.discounts, self.origin_index
+        )
+        key = (member.charge.key, tuple(map(id, line_discounts)), codes)
+        found = self._whole.get(key)
+        if found is not None:
+            return found
+        currency = self.subscription.currency
+        priced, unused = _price(
+            [member],
+            self.subscription.discounts,
+            self.origin_index,
+            member.cycle,
+            due_side=True,
+        )
+        due = priced[0]
+        assert due is not None  # noqa: S101  (due: billed for the first time)
+        taken, discount = _taken(due.discounts, currency)
+        rates = member.charge.tax_rates
+        whole = _Whole(due.amount, taken, discount, None, unused)
+        if on_line and len(rates) <= 1:
+            whole.tax = line_tax(whole.net, rates)
+        self._whole[key] = whole
+        return whole
+
+    def alone(
+        self, member: _Member, *, on_line: bool
+    ) -> tuple[InvoiceLine | None, bool, Money | None] | None:
+        """The line of a member priced on its own: ``(line, to tax, net billed before)``.
+
+        ``None`` when it is priced with the discount engine (a discount applies to a piece
+        that is not a whole period billed for the first time).
+        """
+        charge = member.charge
+        if not isinstance(charge, RecurringCharge):
+            return None
+        invoice_discounts = self.subscription.discounts
+        if (charge.discounts or invoice_discounts) and _discounted(
+            member, invoice_discounts, self.origin_index
+        ):
+            if member.billed is not None or member.due is not member.cycle or self.fixed:
+                return None
+            # A whole period with discounts, billed for the first time: priced once per call
+            # for the discounts that apply.
+            whole = self.whole(member, on_line=on_line)
+            zero = Money.zero(charge.currency)
+            for code, amount in whole.unused.items():
+                self.unused[code] = self.unused.get(code, zero) + amount
+            line, taxed = _first_line(member, charge, on_line=on_line, discounted=whole)
+            return line, not taxed, None
+        # Nothing to take off: each piece is its gross, priced on its own.
+        if member.billed is None:  # a period billed for the first time
+            line, taxed = _first_line(member, charge, on_line=on_line)
+            return line, not taxed, None
+        due = _undiscounted(charge, member.due, member.cycle)
+        billed = _undiscounted(charge, member.billed, member.cycle)
+        return (
+            _line(member, due, billed, charge.currency),
+            True,
+            None if billed is None else billed.amount,
+        )
+
     def lines(self, groups: Iterable[tuple[Period, list[_Member]]]) -> list[InvoiceLine]:
         """Price each group twice (due, billed) and return the taxed difference lines."""
         subscription = self.subscription
@@ -1165,22 +1294,11 @@ class _Run:
         for period, members in groups:
             if len(members) == 1:
                 member = members[0]
-                charge = member.charge
-                if isinstance(charge, RecurringCharge) and (
-                    not (charge.discounts or invoice_discounts)
-                    or not _discounted(member, invoice_discounts, origin_index)
-                ):
-                    # Nothing to take off: each piece is its gross, priced on its own.
-                    if member.billed is None:  # a period billed for the first time
-                        first, taxed = _first_line(member, charge, on_line=on_line)
-                        found.append((member.order, member.cycle.start, first, not taxed, None))
-                        continue
-                    due = _undiscounted(charge, member.due, member.cycle)
-                    billed = _undiscounted(charge, member.billed, member.cycle)
-                    line = _line(member, due, billed, currency)
+                alone = self.alone(member, on_line=on_line)
+                if alone is not None:
+                    line, tax, was = alone
                     if line is not None:
-                        was = None if billed is None else billed.amount
-                        found.append((member.order, member.cycle.start, line, True, was))
+                        found.append((member.order, member.cycle.start, line, tax, was))
                     continue
             due_side, due_unused = _price(
                 members, invoice_discounts, origin_index, period, due_side=True

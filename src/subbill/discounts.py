@@ -320,7 +320,7 @@ class Discount:
         """True for the per-unit kinds."""
         return self.kind in (DiscountKind.PER_UNIT_PERCENTAGE, DiscountKind.PER_UNIT_AMOUNT)
 
-    @property
+    @functools.cached_property
     def rate(self) -> Fraction:
         """The percentage as an exact fraction (0 for amount kinds)."""
         return Fraction(self.percent) / 100 if self.percent is not None else Fraction(0)
