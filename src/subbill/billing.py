@@ -592,6 +592,7 @@ def _price(
 
 
 _NO_CODES: frozenset[str] = frozenset()
+_NOTHING_APPLIES: tuple[tuple[Discount, ...], frozenset[str]] = ((), _NO_CODES)
 
 
 def _discounts_of(
@@ -607,14 +608,19 @@ def _discounts_of(
         return member.applicable
     charge = member.charge
     if not charge.discounts and not invoice_discounts:
-        return (), _NO_CODES
+        return _NOTHING_APPLIES
     index_of = origin_index(charge)
-    line_discounts = tuple(d for d in charge.discounts if _applies(d, member, index_of))
-    invoice_codes = frozenset(
-        d.code for d in invoice_discounts if d.covers(charge.code) and _applies(d, member, index_of)
+    line_discounts = (
+        tuple([d for d in charge.discounts if _applies(d, member, index_of)])
+        if charge.discounts
+        else ()
     )
-    member.applicable = (line_discounts, invoice_codes or _NO_CODES)
-    return member.applicable
+    codes = [
+        d.code for d in invoice_discounts if d.covers(charge.code) and _applies(d, member, index_of)
+    ]
+    applicable = (line_discounts, frozenset(codes) if codes else _NO_CODES)
+    member.applicable = applicable
+    return applicable
 
 
 def _discounted(
@@ -1052,7 +1058,7 @@ def bill_subscription(
                 changed.append(member)
                 billed_once.add(one_time.key)
         one_time_billed = frozenset(billed_once)
-    lines = run.lines(_groups(run, changed, spans)) if changed else []
+    lines = run.lines(changed, spans) if changed else []
     # The terms of what is billed now: of each charge billed, and of the invoice discounts.
     new_terms = (
         tuple(
@@ -1201,7 +1207,12 @@ class _Run:
             first = schedule.index_of(low)
             dates = schedule.dates_through(first, high)  # the last one is on or after high
             for offset in range(len(dates) - 1):
-                cycle = Period._make(dates[offset], dates[offset + 1])
+                cycle_start, cycle_end = dates[offset], dates[offset + 1]
+                cycle = Period._make(cycle_start, cycle_end)
+                if billed <= cycle_start and cycle_end <= due_through:
+                    # A whole period billed for the first time (billed >= start).
+                    changed.append(_Member(charge, cycle, cycle, None, first + offset, order))
+                    continue
                 due = _cut(cycle, start, due_through)
                 was = _cut(cycle, start, billed)
                 if was is None:
@@ -1244,22 +1255,27 @@ class _Run:
         return whole
 
     def alone(
-        self, member: _Member, *, on_line: bool
-    ) -> tuple[InvoiceLine | None, bool, Money | None] | None:
-        """The line of a member priced on its own: ``(line, to tax, net billed before)``.
+        self,
+        member: _Member,
+        found: list[tuple[int, date, InvoiceLine, bool, Money | None]],
+        *,
+        on_line: bool,
+    ) -> bool:
+        """Price a member on its own, its line (if any) added to ``found``.
 
-        ``None`` when it is priced with the discount engine (a discount applies to a piece
-        that is not a whole period billed for the first time).
+        ``False`` (nothing done) when it is priced with the discount engine: a one-time
+        charge, or a discount that applies to a piece that is not a whole period billed for
+        the first time.
         """
         charge = member.charge
         if not isinstance(charge, RecurringCharge):
-            return None
+            return False
         invoice_discounts = self.subscription.discounts
         if (charge.discounts or invoice_discounts) and _discounted(
             member, invoice_discounts, self.origin_index
         ):
             if member.billed is not None or member.due is not member.cycle or self.fixed:
-                return None
+                return False
             # A whole period with discounts, billed for the first time: priced once per call
             # for the discounts that apply.
             whole = self.whole(member, on_line=on_line)
@@ -1267,57 +1283,42 @@ class _Run:
             for code, amount in whole.unused.items():
                 self.unused[code] = self.unused.get(code, zero) + amount
             line, taxed = _first_line(member, charge, on_line=on_line, discounted=whole)
-            return line, not taxed, None
+            found.append((member.order, member.cycle.start, line, not taxed, None))
+            return True
         # Nothing to take off: each piece is its gross, priced on its own.
         if member.billed is None:  # a period billed for the first time
             line, taxed = _first_line(member, charge, on_line=on_line)
-            return line, not taxed, None
+            found.append((member.order, member.cycle.start, line, not taxed, None))
+            return True
         due = _undiscounted(charge, member.due, member.cycle)
         billed = _undiscounted(charge, member.billed, member.cycle)
-        return (
-            _line(member, due, billed, charge.currency),
-            True,
-            None if billed is None else billed.amount,
-        )
+        difference = _line(member, due, billed, charge.currency)
+        if difference is not None:
+            was = None if billed is None else billed.amount
+            found.append((member.order, member.cycle.start, difference, True, was))
+        return True
 
-    def lines(self, groups: Iterable[tuple[Period, list[_Member]]]) -> list[InvoiceLine]:
-        """Price each group twice (due, billed) and return the taxed difference lines."""
+    def lines(
+        self, changed: list[_Member], spans: Mapping[str, tuple[date, date]]
+    ) -> list[InvoiceLine]:
+        """Price the changed members (due and billed sides): the taxed difference lines.
+
+        Each member is priced alone, unless an invoice fixed amount is spread over the lines
+        of each billing period (:func:`_groups`).
+        """
         subscription = self.subscription
-        currency = subscription.currency
-        invoice_discounts = subscription.discounts
         # A line billed once on a per-line rounding of at most one rate is taxed as it is made.
         on_line = subscription.tax_rounding is TaxRounding.PER_LINE
         # (charge order, period start, line, whether to tax it, the net it was billed at)
         found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = []
-        zero = Money.zero(currency)
-        origin_index = self.origin_index
-        for period, members in groups:
-            if len(members) == 1:
-                member = members[0]
-                alone = self.alone(member, on_line=on_line)
-                if alone is not None:
-                    line, tax, was = alone
-                    if line is not None:
-                        found.append((member.order, member.cycle.start, line, tax, was))
-                    continue
-            due_side, due_unused = _price(
-                members, invoice_discounts, origin_index, period, due_side=True
-            )
-            if any(member.billed is not None for member in members):
-                billed_side, billed_unused = _price(
-                    members, invoice_discounts, origin_index, period, due_side=False
-                )
-            else:  # periods billed for the first time: nothing was billed to price again
-                billed_side, billed_unused = [None] * len(members), {}
-            for code in {*due_unused, *billed_unused}:
-                delta = due_unused.get(code, zero) - billed_unused.get(code, zero)
-                self.unused[code] = self.unused.get(code, zero) + delta
-            for member, due, billed in zip(members, due_side, billed_side, strict=True):
-                line = _line(member, due, billed, currency)
-                if line is not None:
-                    # What the period was billed at (net), to tax the difference exactly.
-                    was = None if billed is None else billed.amount - billed.total_discount
-                    found.append((member.order, member.cycle.start, line, True, was))
+        if self.fixed:
+            for period, members in _groups(self, changed, spans):
+                if len(members) != 1 or not self.alone(members[0], found, on_line=on_line):
+                    self.priced(period, members, found)
+        else:
+            for member in changed:
+                if not self.alone(member, found, on_line=on_line):
+                    self.priced(member.cycle, [member], found)
         if len(found) > 1:
             found.sort(key=_LINE_ORDER)  # by charge, then period
         untaxed = [(line, was) for _, _, line, tax, was in found if tax]
@@ -1328,6 +1329,41 @@ class _Run:
                 subscription.tax_rounding,
             )
         return [item[2] for item in found]
+
+    def priced(
+        self,
+        period: Period,
+        members: list[_Member],
+        found: list[tuple[int, date, InvoiceLine, bool, Money | None]],
+    ) -> None:
+        """Price ``members`` (of one billing ``period``) with the discount engine, both sides.
+
+        Adds their difference lines to ``found``, and what fixed amounts could not use to
+        :attr:`unused`.
+        """
+        subscription = self.subscription
+        currency = subscription.currency
+        invoice_discounts = subscription.discounts
+        zero = Money.zero(currency)
+        origin_index = self.origin_index
+        due_side, due_unused = _price(
+            members, invoice_discounts, origin_index, period, due_side=True
+        )
+        if any(member.billed is not None for member in members):
+            billed_side, billed_unused = _price(
+                members, invoice_discounts, origin_index, period, due_side=False
+            )
+        else:  # periods billed for the first time: nothing was billed to price again
+            billed_side, billed_unused = [None] * len(members), {}
+        for code in {*due_unused, *billed_unused}:
+            delta = due_unused.get(code, zero) - billed_unused.get(code, zero)
+            self.unused[code] = self.unused.get(code, zero) + delta
+        for member, due, billed in zip(members, due_side, billed_side, strict=True):
+            line = _line(member, due, billed, currency)
+            if line is not None:
+                # What the period was billed at (net), to tax the difference exactly.
+                was = None if billed is None else billed.amount - billed.total_discount
+                found.append((member.order, member.cycle.start, line, True, was))
 
 
 _LINE_ORDER = operator.itemgetter(0, 1)
@@ -1456,18 +1492,17 @@ def _one_time_member(
 def _groups(
     run: _Run, changed: list[_Member], spans: Mapping[str, tuple[date, date]]
 ) -> list[tuple[Period, list[_Member]]]:
-    """The members priced together, with the billing period they share.
+    """The members priced together, with the billing period they share (a fixed amount).
 
-    Without an invoice fixed amount each member is priced alone. With one, the amount is
-    per billing period **of the subscription** (the periods of its first charge's schedule)
-    and spread over the lines of that period: every charge period that starts in it, of
-    whatever frequency or billing day, and the one-time charges due in it. So when one line
+    Without an invoice fixed amount each member is priced alone (:meth:`_Run.lines` does not
+    ask). With one, the amount is per billing period **of the subscription** (the periods of
+    its first charge's schedule) and spread over the lines of that period: every charge
+    period that starts in it, of whatever frequency or billing day, and the one-time charges
+    due in it. So when one line
     of such a period changes, every line of it is priced again (those that did not change
     give no line unless their share of the fixed amount moved).
     """
     subscription = run.subscription
-    if not any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts):
-        return [(member.cycle, [member]) for member in changed]
     primary = run.first_schedule()
     groups: dict[Period, list[_Member]] = {}
     for member in changed:

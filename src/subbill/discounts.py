@@ -379,7 +379,11 @@ class Discount:
             case ForPeriods(count):
                 return periods_since_start < count
             case ForMonths(count):
-                return period_start < add_months(origin, count)
+                return period_start < _months_after(origin, count)
+
+
+#: ``add_months(origin, count)``: where a duration in months ends, asked for every period.
+_months_after = functools.lru_cache(maxsize=4096)(add_months)
 
 
 #: The version of :func:`terms_digest`, written in front of every digest.
