@@ -93,3 +93,17 @@ def test_terms_digests_stay_those_stored_billing_states_hold():
     assert charge.terms_digest == "v1:c40d3f8c7a10baa6"
     assert promo.terms_digest == "v1:04e0800dd1a89631"
     assert charge.whole_price == Money("150.00", "EUR")
+
+
+def test_a_terms_digest_does_not_depend_on_what_the_process_billed_before():
+    # The digest a state records is compared by every later run, in any process. It used to
+    # be memoised by the charge's values, so a price written 50.0 billed first gave a price
+    # written 50.00 (an equal Decimal) the other's digest: a state stored by one process then
+    # held a digest that a fresh process computes differently for the same charge.
+    def terms_of(price):
+        charge = _recurring(unit_price=Money(price, "EUR"))
+        plan = ChargePlan(id="S1", customer="C1", currency="EUR", charges=(charge,))
+        return bill_subscription(plan, as_of=START).state.terms
+
+    assert terms_of("50.0") == (("pro@2026-03-01", "v1:be5f86dbedf9451d"),)
+    assert terms_of("50.00") == (("pro@2026-03-01", "v1:6c4207ebeba653ad"),)

@@ -334,6 +334,9 @@ class BillingResult:
     state: BillingState
 
 
+_RESULT_SETTERS = tuple(slot_setters(BillingResult).values())  # in the order of the fields
+
+
 # -- the engine ------------------------------------------------------------------------------
 #
 # Billing re-rates, it never patches. For each billing period (a "cycle" of a charge's
@@ -1045,8 +1048,8 @@ def bill_subscription(
     state = _NOTHING_BILLED if state is None else state
     if not isinstance(state, BillingState):
         raise InvalidTypeError("state", state, "a BillingState (or None before the first bill)")
-    _check_state(subscription, state)
     run = _Run(subscription, state)
+    _check_state(subscription, state, fixed=run.fixed)
     terms = _check_terms(subscription, state)
     changed, spans, reached = run.changes(as_of)
     one_time_billed = state.one_time_billed
@@ -1059,18 +1062,7 @@ def bill_subscription(
                 billed_once.add(one_time.key)
         one_time_billed = frozenset(billed_once)
     lines = run.lines(changed, spans) if changed else []
-    # The terms of what is billed now: of each charge billed, and of the invoice discounts.
-    new_terms = (
-        tuple(
-            sorted(
-                (key, digest)
-                for key, digest in terms.items()
-                if key in reached or key.startswith("discount:")
-            )
-        )
-        if reached
-        else state.terms
-    )
+    new_terms = _terms_now(terms, reached, state) if reached else state.terms
     if not lines:
         unchanged = reached == dict(state.billed_through) and new_terms == state.terms
         return BillingResult(
@@ -1090,12 +1082,10 @@ def bill_subscription(
     total = Money._make(sum_of_lines, currency)
     balance = state.credit_balance or Money.zero(currency)
     credit_applied = None
-    if total.is_positive() and balance.is_positive():
+    if sum_of_lines > 0 and balance.amount > 0:
         credit_applied = min(balance, total)
         balance -= credit_applied
-    elif (
-        total.is_negative() and subscription.negative_balance is NegativeBalancePolicy.CARRY_FORWARD
-    ):
+    elif sum_of_lines < 0 and subscription.negative_balance is NegativeBalancePolicy.CARRY_FORWARD:
         balance -= total
     items = tuple(lines)
     invoice = Invoice._engine_draft(
@@ -1107,16 +1097,44 @@ def bill_subscription(
         subscription=subscription.id,
         discounts=_applied(subscription, lines, run.unused),
         taxes=tax_breakdown(items, currency=currency),
-        kind=DocumentKind.CREDIT_NOTE if total.is_negative() else DocumentKind.INVOICE,
+        kind=DocumentKind.CREDIT_NOTE if sum_of_lines < 0 else DocumentKind.INVOICE,
         credit_applied=credit_applied,
     )
     new_state = BillingState._make(
         reached,
         one_time_billed,
-        None if balance.is_zero() and state.credit_balance is None else balance,
+        None if not balance.amount and state.credit_balance is None else balance,
         new_terms,
     )
-    return BillingResult(subscription=subscription.id, invoice=invoice, state=new_state)
+    return _result(subscription.id, invoice, new_state)
+
+
+def _terms_now(
+    terms: Mapping[str, str], reached: Mapping[str, date], state: BillingState
+) -> tuple[tuple[str, str], ...]:
+    """The terms of what is billed now: of each charge billed, and of the invoice discounts.
+
+    The state's own tuple when they did not change (states then share it).
+    """
+    kept = [
+        (key, digest)
+        for key, digest in terms.items()
+        if key in reached or key.startswith("discount:")
+    ]
+    if len(kept) > 1:
+        kept.sort()
+    now = tuple(kept)
+    return state.terms if now == state.terms else now
+
+
+def _result(subscription: str, invoice: Invoice, state: BillingState) -> BillingResult:
+    """A :class:`BillingResult` built without its ``__init__`` (values the engine made)."""
+    result = object.__new__(BillingResult)
+    set_subscription, set_invoice, set_state = _RESULT_SETTERS
+    set_subscription(result, subscription)
+    set_invoice(result, invoice)
+    set_state(result, state)
+    return result
 
 
 _NO_AMOUNT = Decimal(0)
@@ -1140,7 +1158,9 @@ class _Run:
         self._origin_index: dict[str, Callable[[date], int]] = {}
         self._whole: dict[tuple[str, tuple[int, ...], frozenset[str]], _Whole] = {}
         #: Whether an invoice fixed amount is spread over the lines of each billing period.
-        self.fixed = any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts)
+        self.fixed = bool(subscription.discounts) and any(
+            d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts
+        )
         #: What each fixed amount could not use on the lines of this call, by code.
         self.unused: dict[str, Money] = {}
 
@@ -1444,8 +1464,11 @@ def _reaches_billed(discount: Discount, subscription: ChargePlan, state: Billing
     return False
 
 
-def _check_state(subscription: ChargePlan, state: BillingState) -> None:
-    """Refuse a state that billed recurring charges the subscription no longer has."""
+def _check_state(subscription: ChargePlan, state: BillingState, *, fixed: bool) -> None:
+    """Refuse a state that billed recurring charges the subscription no longer has.
+
+    ``fixed``: whether the subscription has an invoice fixed amount.
+    """
     keys = {charge.key for charge in subscription.charges} if state.billed_through else ()
     for key, through in state.billed_through:
         if key not in keys and not _nothing_billed(key, through):
@@ -1458,7 +1481,7 @@ def _check_state(subscription: ChargePlan, state: BillingState) -> None:
     # A one-time charge billed once is never billed again, whether or not the caller still
     # lists it: its key stays in ``one_time_billed``. But an invoice fixed amount is shared
     # with the one-time lines of its period: dropping one would re-price that period.
-    if any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts):
+    if fixed:
         listed = {charge.key for charge in subscription.one_time}
         for key in sorted(state.one_time_billed - listed):
             raise InvalidStateError(
@@ -1543,8 +1566,12 @@ def _applied(
 
     ``unused`` is what a fixed amount could not take off the periods this invoice bills.
     """
-    if not unused and not any(line.explanation.discounts for line in lines):
-        return ()  # no discount took anything off, none was left unused
+    if not unused:
+        for line in lines:
+            if line.explanation.discounts:
+                break
+        else:
+            return ()  # no discount took anything off, none was left unused
     currency = subscription.currency
     found: dict[str, Discount] = {}
     charges: list[RecurringCharge | OneTimeCharge] = [

@@ -510,25 +510,38 @@ class Invoice:
         that what it builds is what the checked constructor would accept.
         """
         invoice = object.__new__(cls)
-        values = (
-            customer,
-            currency,
-            issued_on,
-            due_on,
-            lines,
-            subscription,
-            discounts,
-            taxes,
-            kind,
-            InvoiceStatus.DRAFT,
-            None,  # number
-            credit_applied,
-            (),  # payments
-            None,  # corrects
-            (),  # corrections
-        )
-        for setter, value in zip(_INVOICE_SETTERS, values, strict=True):
-            setter(invoice, value)
+        (
+            set_customer,
+            set_currency,
+            set_issued_on,
+            set_due_on,
+            set_lines,
+            set_subscription,
+            set_discounts,
+            set_taxes,
+            set_kind,
+            set_status,
+            set_number,
+            set_credit_applied,
+            set_payments,
+            set_corrects,
+            set_corrections,
+        ) = _INVOICE_SETTERS
+        set_customer(invoice, customer)
+        set_currency(invoice, currency)
+        set_issued_on(invoice, issued_on)
+        set_due_on(invoice, due_on)
+        set_lines(invoice, lines)
+        set_subscription(invoice, subscription)
+        set_discounts(invoice, discounts)
+        set_taxes(invoice, taxes)
+        set_kind(invoice, kind)
+        set_status(invoice, InvoiceStatus.DRAFT)
+        set_number(invoice, None)
+        set_credit_applied(invoice, credit_applied)
+        set_payments(invoice, ())
+        set_corrects(invoice, None)
+        set_corrections(invoice, ())
         return invoice
 
     # -- totals, all derived from the lines (once: an invoice is immutable) ---------------------
