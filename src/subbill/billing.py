@@ -1418,7 +1418,6 @@ def _check_terms(subscription: ChargePlan, state: BillingState) -> dict[str, str
                 "charge from a date (RecurringCharge.change(on=…))"
             )
         terms[charge.key] = digest
-    horizon = max((day for _, day in state.billed_through), default=None)
     for discount in subscription.discounts:
         key = f"discount:{discount.code}"
         digest = discount.terms_digest
@@ -1430,6 +1429,7 @@ def _check_terms(subscription: ChargePlan, state: BillingState) -> dict[str, str
                 "ends it)"
             )
         if before is None and _reaches_billed(discount, subscription, state):
+            horizon = max((day for _, day in state.billed_through), default=None)
             through = horizon.isoformat() if horizon is not None else "its billed periods"
             raise InvalidStateError(
                 f"invoice discount {discount.code!r} of subscription {subscription.id!r} is new "

@@ -85,6 +85,11 @@ def to_quantity(value: object) -> Decimal:
     )
 
 
+#: :func:`~subbill.discounts.terms_digest` of a charge's terms, keyed by parts that are
+#: equal only when they are written the same (text, dates, frequencies, ints, None).
+_terms_digest = functools.lru_cache(maxsize=4096)(terms_digest)
+
+
 def _check_money(_instance: Any, attribute: Any, value: Money) -> None:
     if not isinstance(value, Money):
         raise InvalidTypeError(attribute.name, value, "a Money")
@@ -272,17 +277,21 @@ class RecurringCharge(_Charge):
         charge look changed.
         """
         schedule = self.schedule
-        return terms_digest(
-            self.unit_price.amount,
+        # Each part as the digest writes it (a Decimal as written: 50.0 is not 50.00), so
+        # that charges of the same terms share one digest, computed once.
+        return _terms_digest(
+            str(self.unit_price.amount),
             self.unit_price.currency,
-            self.quantity,
+            str(self.quantity),
             schedule.anchor,
             schedule.frequency,
             schedule.day,
             self.timing.value,
             self.basis.value,
-            tuple(discount.terms for discount in self.discounts),
-            tuple((rate.percent, rate.inclusive) for rate in self.tax_rates),
+            str(tuple(discount.terms for discount in self.discounts)) if self.discounts else "()",
+            str(tuple((rate.percent, rate.inclusive) for rate in self.tax_rates))
+            if self.tax_rates
+            else "()",
         )
 
     @functools.cached_property
