@@ -659,19 +659,8 @@ def _first_line(
     else:
         factor, days, whole = _day_count(charge, piece, cycle)
         amount = _gross(charge, factor)
-    explanation = LineExplanation._make(
-        unit_price=charge.unit_price,
-        quantity=charge.quantity,
-        factor=factor,
-        period=piece,
-        cycle=cycle,
-        days=days,
-        period_days=whole,
-        basis=charge.basis,
-        # Why the charge started mid-cycle explains its first piece, not every later period.
-        reason=charge.reason if piece.start == charge.start else None,
-        discounts=() if discounted is None else discounted.discounts,
-    )
+    taken = () if discounted is None else discounted.discounts
+    explanation = _explanation(charge, piece, cycle, factor, days, whole, taken)
     kind = LineKind.RECURRING if piece is cycle or piece == cycle else LineKind.PRORATION_CHARGE
     zero = Money.zero(amount.currency)
     line = _make_line(
@@ -770,19 +759,7 @@ def _line(
         kind = LineKind.RECURRING
     else:
         kind = LineKind.PRORATION_CHARGE
-    explanation = LineExplanation._make(
-        unit_price=charge.unit_price,
-        quantity=charge.quantity,
-        factor=factor,
-        period=period,
-        cycle=member.cycle,
-        days=days,
-        period_days=whole,
-        basis=charge.basis,
-        # Why the charge started mid-cycle explains its first piece, not every later period.
-        reason=charge.reason if period.start == charge.start else None,
-        discounts=line_discounts,
-    )
+    explanation = _explanation(charge, period, member.cycle, factor, days, whole, line_discounts)
     return _make_line(
         charge,
         kind,
@@ -791,6 +768,31 @@ def _line(
         amount=amount,
         discount=discount,
         explanation=explanation,
+    )
+
+
+def _explanation(  # noqa: PLR0917  (the facts of one line, in the order they are read)
+    charge: RecurringCharge,
+    period: Period,
+    cycle: Period,
+    factor: Fraction,
+    days: int,
+    whole: int,
+    discounts: tuple[LineDiscount, ...],
+) -> LineExplanation:
+    """Why a line of ``charge`` for ``period`` (of billing period ``cycle``) costs what it costs."""
+    return LineExplanation._make(
+        unit_price=charge.unit_price,
+        quantity=charge.quantity,
+        factor=factor,
+        period=period,
+        cycle=cycle,
+        days=days,
+        period_days=whole,
+        basis=charge.basis,
+        # Why the charge started mid-cycle explains its first piece, not every later period.
+        reason=charge.reason if period.start == charge.start else None,
+        discounts=discounts,
     )
 
 

@@ -60,7 +60,7 @@ from subbill.errors import (
 from subbill.money import DECIMAL_CONTEXT, Money, check_money, currency_precision
 from subbill.periods import Period, check_date
 from subbill.proration import ProrationBasis
-from subbill.taxes import LineTax, TaxBreakdown, TaxRate, tax_breakdown
+from subbill.taxes import LineTax, TaxBreakdown, TaxRate, sum_taxes, tax_breakdown
 
 __all__ = [
     "Correction",
@@ -153,28 +153,20 @@ class LineExplanation:
         The defaults are the class's: a line billed once has no period nor day count.
         """
         explanation = object.__new__(cls)
-        (
-            set_unit_price,
-            set_quantity,
-            set_factor,
-            set_period,
-            set_cycle,
-            set_days,
-            set_period_days,
-            set_basis,
-            set_reason,
-            set_discounts,
-        ) = _EXPLANATION_SETTERS
-        set_unit_price(explanation, unit_price)
-        set_quantity(explanation, quantity)
-        set_factor(explanation, factor)
-        set_period(explanation, period)
-        set_cycle(explanation, cycle)
-        set_days(explanation, days)
-        set_period_days(explanation, period_days)
-        set_basis(explanation, basis)
-        set_reason(explanation, reason)
-        set_discounts(explanation, discounts)
+        values = (
+            unit_price,
+            quantity,
+            factor,
+            period,
+            cycle,
+            days,
+            period_days,
+            basis,
+            reason,
+            discounts,
+        )
+        for setter, value in zip(_EXPLANATION_SETTERS, values, strict=True):
+            setter(explanation, value)
         return explanation
 
 
@@ -225,10 +217,7 @@ class InvoiceLine:
     @functools.cached_property
     def tax(self) -> Money:
         """The line's tax, all rates together."""
-        taxes = self.taxes
-        if len(taxes) == 1:
-            return taxes[0][1]
-        return Money.total((amount for _, amount in taxes), currency=self.amount.currency)
+        return sum_taxes(self.taxes, currency=self.amount.currency)
 
     @functools.cached_property
     def total(self) -> Money:

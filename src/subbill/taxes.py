@@ -43,6 +43,7 @@ __all__ = [
     "exclusive_tax",
     "line_tax",
     "line_taxes",
+    "sum_taxes",
     "tax_breakdown",
 ]
 
@@ -89,11 +90,8 @@ class LineTax:
 
     @functools.cached_property
     def tax(self) -> Money:
-        """The line's total tax (its one rate's, as it is, when it has one)."""
-        taxes = self.taxes
-        if len(taxes) == 1:
-            return taxes[0][1]
-        return Money.total((amount for _, amount in taxes), currency=self.base.currency)
+        """The line's total tax."""
+        return sum_taxes(self.taxes, currency=self.base.currency)
 
     @functools.cached_property
     def total(self) -> Money:
@@ -103,6 +101,18 @@ class LineTax:
         Money('32.90', 'EUR')
         """
         return self.base + self.tax
+
+
+def sum_taxes(taxes: Sequence[tuple[TaxRate, Money]], *, currency: str) -> Money:
+    """The total of a line's taxes: its one rate's amount as it is, when it has one.
+
+    >>> vat = TaxRate(name="TVA", percent="20")
+    >>> sum_taxes([(vat, Money("5.48", "EUR"))], currency="EUR"), sum_taxes([], currency="EUR")
+    (Money('5.48', 'EUR'), Money('0', 'EUR'))
+    """
+    if len(taxes) == 1:
+        return taxes[0][1]
+    return Money.total((amount for _, amount in taxes), currency=currency)
 
 
 @attrs.frozen(kw_only=True)
