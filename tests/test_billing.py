@@ -509,6 +509,47 @@ def test_no_invoice_is_negative(subscription, as_of):
         assert not invoice.amount_due.is_negative()
 
 
+@given(subscriptions(), as_of_dates)
+def test_every_whole_period_is_discounted_as_the_discount_engine_prices_it_alone(
+    subscription, as_of
+):
+    # The engine prices a charge's discounted whole periods once per call (issue 13): each
+    # line must still be what pricing its period alone through the discount engine gives.
+    from subbill.billing import _line, _Member, _price, _Run  # noqa: PLC0415
+    from subbill.discounts import DiscountKind  # noqa: PLC0415
+    from subbill.taxes import line_tax  # noqa: PLC0415
+
+    if any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts):
+        return  # an invoice fixed amount is spread over every line of a period
+    invoice = bill_subscription(subscription, as_of=as_of).invoice
+    if invoice is None:
+        return
+    charges = {charge.key: charge for charge in subscription.charges}
+    for line in invoice.lines:
+        if line.kind is not LineKind.RECURRING:
+            continue
+        charge = charges[line.charge_key]
+        order = subscription.charges.index(charge)
+        index = charge.schedule.index_of(line.period.start)
+        member = _Member(charge, line.period, line.period, None, index, order)
+        run = _Run(subscription, BillingState())
+        priced, _ = _price(
+            [member], subscription.discounts, run.origin_index, line.period, due_side=True
+        )
+        alone = _line(member, priced[0], None, "EUR")
+        assert (alone.amount, alone.discount, alone.explanation.discounts) == (
+            line.amount,
+            line.discount,
+            line.explanation.discounts,
+        )
+        assert repr((alone.amount, alone.discount, alone.net)) == repr(
+            (line.amount, line.discount, line.net)
+        )
+        if subscription.tax_rounding is TaxRounding.PER_LINE and len(charge.tax_rates) <= 1:
+            taxed = line_tax(line.net, charge.tax_rates)
+            assert (taxed.base, taxed.taxes) == (line.base, line.taxes)
+
+
 def _key(line, *, with_tax=True):
     key = (line.charge_key, line.kind, line.period, line.amount, line.discount)
     return (*key, line.tax) if with_tax else key
@@ -649,7 +690,10 @@ def test_engine_documents_pass_every_check_of_the_public_constructors(subscripti
         for line in invoice.lines:
             rebuilt = type(line)(**attrs.asdict(line, recurse=False))
             assert (line.net, line.tax, line.total) == (rebuilt.net, rebuilt.tax, rebuilt.total)
-            assert repr(line.total) == repr(rebuilt.total)
+            # Written by the engine itself, each as the line would derive it: same digits too.
+            assert repr((line.net, line.tax, line.total)) == repr(
+                (rebuilt.net, rebuilt.tax, rebuilt.total)
+            )
         assert invoice.taxes == draft_invoice(
             customer=invoice.customer,
             currency=invoice.currency,

@@ -10,9 +10,11 @@ from subbill import (
     Money,
     OneTimeCharge,
     RecurringCharge,
+    TaxRate,
     bill_subscription,
 )
 from subbill.billing import ChargePlan
+from subbill.discounts import Discount, Duration
 from subbill.periods import Frequency
 from subbill.proration import ProrationBasis
 
@@ -74,3 +76,34 @@ def test_a_charge_reason_is_optional_text():
     assert _recurring(reason="plan_change").reason == "plan_change"
     with pytest.raises(InvalidArgumentError, match=r"^reason='' must be a non-empty str"):
         _recurring(reason="")
+
+
+def test_terms_digests_stay_those_stored_billing_states_hold():
+    # A billing state records each charge's and discount's terms digest; billing compares them
+    # with the stored ones, so the digest of the same terms never changes (these are the
+    # digests subbill recorded before they were cached on the charge and the discount).
+    promo = Discount.percent_off("P", "10", duration=Duration.months(3))
+    charge = _recurring(
+        unit_price=Money("50.00", "EUR"),
+        quantity=3,
+        billing_day=13,
+        tax_rates=(TaxRate(name="TVA 20 %", percent="20"),),
+        discounts=(promo,),
+    )
+    assert charge.terms_digest == "v1:c40d3f8c7a10baa6"
+    assert promo.terms_digest == "v1:04e0800dd1a89631"
+    assert charge.whole_price == Money("150.00", "EUR")
+
+
+def test_a_terms_digest_does_not_depend_on_what_the_process_billed_before():
+    # The digest a state records is compared by every later run, in any process. It used to
+    # be memoised by the charge's values, so a price written 50.0 billed first gave a price
+    # written 50.00 (an equal Decimal) the other's digest: a state stored by one process then
+    # held a digest that a fresh process computes differently for the same charge.
+    def terms_of(price):
+        charge = _recurring(unit_price=Money(price, "EUR"))
+        plan = ChargePlan(id="S1", customer="C1", currency="EUR", charges=(charge,))
+        return bill_subscription(plan, as_of=START).state.terms
+
+    assert terms_of("50.0") == (("pro@2026-03-01", "v1:be5f86dbedf9451d"),)
+    assert terms_of("50.00") == (("pro@2026-03-01", "v1:6c4207ebeba653ad"),)

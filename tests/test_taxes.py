@@ -95,6 +95,34 @@ def test_tax_breakdown_sums_to_the_tax_total(lines, rounding):
             assert tax.base == amount
 
 
+# The same rates again, as other objects (equal, not identical): the breakdown goes by value.
+_AGAIN = {
+    VAT20: TaxRate(name=VAT20.name, percent=VAT20.percent),
+    VAT10: TaxRate(name=VAT10.name, percent=VAT10.percent),
+    GST10_INCL: TaxRate(name=GST10_INCL.name, percent=GST10_INCL.percent, inclusive=True),
+}
+
+
+@given(st.lists(st.tuples(amounts, rates, st.booleans()), min_size=0, max_size=20))
+def test_tax_breakdown_is_each_rates_sum_in_order_of_first_appearance(lines):
+    taxes = line_taxes(
+        [a for a, _, _ in lines],
+        [tuple(_AGAIN[r] for r in rs) if again else rs for _, rs, again in lines],
+    )
+    expected: dict[TaxRate, tuple[Money, Money]] = {}
+    for tax in taxes:
+        for rate, amount in tax.taxes:
+            base, total = expected.get(rate, (Money.zero("EUR"), Money.zero("EUR")))
+            expected[rate] = (base + tax.base, total + amount)
+    rows = tax_breakdown(taxes, currency="EUR")
+    assert [(r.rate, r.base, r.tax) for r in rows] == [
+        (rate, base, total) for rate, (base, total) in expected.items()
+    ]
+    assert [repr((r.base, r.tax)) for r in rows] == [
+        repr((base, total)) for base, total in expected.values()
+    ]
+
+
 @given(st.lists(amounts, min_size=1, max_size=20))
 def test_per_invoice_rounding_rounds_each_rate_once(values):
     taxes = line_taxes(values, [(VAT20,)] * len(values), tax_rounding=TaxRounding.PER_INVOICE)

@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import collections
 import enum
-import functools
-import hashlib
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from datetime import date, timedelta
@@ -52,8 +51,6 @@ from subbill.discounts import (
     AppliedDiscount,
     Discount,
     DiscountKind,
-    ForMonths,
-    ForPeriods,
     LineDiscount,
     apply_discounts,
 )
@@ -73,6 +70,7 @@ from subbill.invoices import (
     Payment,
 )
 from subbill.money import (
+    DECIMAL_CONTEXT,
     MAX_PAYMENT_TERMS_DAYS,
     Money,
     read_currency,
@@ -80,7 +78,6 @@ from subbill.money import (
 )
 from subbill.periods import (
     BillingSchedule,
-    Frequency,
     Period,
     check_billing_date,
     check_date,
@@ -90,7 +87,6 @@ from subbill.proration import BillingTiming, ProrationBasis, day_count
 from subbill.taxes import (
     LineTax,
     TaxBreakdown,
-    TaxRate,
     TaxRounding,
     exclusive_tax,
     line_tax,
@@ -313,10 +309,16 @@ class BillingState:
     ) -> BillingState:
         """Build without validation, for the states the billing engine computes."""
         state = object.__new__(cls)
-        _STATE_SLOTS["billed_through"](state, tuple(sorted(billed_through.items())))
-        _STATE_SLOTS["one_time_billed"](state, one_time_billed)
-        _STATE_SLOTS["credit_balance"](state, credit_balance)
-        _STATE_SLOTS["terms"](state, terms)
+        set_billed_through, set_one_time_billed, set_credit_balance, set_terms = _STATE_SETTERS
+        set_billed_through(
+            state,
+            tuple(sorted(billed_through.items()))
+            if len(billed_through) > 1
+            else tuple(billed_through.items()),
+        )
+        set_one_time_billed(state, one_time_billed)
+        set_credit_balance(state, credit_balance)
+        set_terms(state, terms)
         return state
 
     def billed_through_of(self, key: str) -> date | None:
@@ -337,6 +339,7 @@ class BillingState:
 
 
 _STATE_SLOTS = slot_setters(BillingState)
+_STATE_SETTERS = tuple(_STATE_SLOTS.values())  # in the order of the fields
 #: The state of a subscription never billed (immutable: one value serves every call).
 _NOTHING_BILLED = BillingState()
 
@@ -348,6 +351,9 @@ class BillingResult:
     subscription: str
     invoice: Invoice | None
     state: BillingState
+
+
+_RESULT_SETTERS = tuple(slot_setters(BillingResult).values())  # in the order of the fields
 
 
 # -- the engine ------------------------------------------------------------------------------
@@ -365,7 +371,7 @@ class BillingResult:
 class _Member:
     """One item of one billing period: a charge (or one-time charge) and its two pieces."""
 
-    __slots__ = ("billed", "charge", "cycle", "due", "index", "order")
+    __slots__ = ("applicable", "billed", "charge", "cycle", "due", "index", "order")
 
     def __init__(  # noqa: PLR0917  (a private record built on the hot path)
         self,
@@ -382,6 +388,8 @@ class _Member:
         self.billed = billed  # the piece already billed (None: nothing)
         self.index = index  # the cycle's index in the charge's schedule
         self.order = order  # the charge's position in the subscription
+        # The discounts that apply, once known: the charge's, and the invoice ones' codes.
+        self.applicable: tuple[tuple[Discount, ...], frozenset[str]] | None = None
 
 
 class _Priced:
@@ -438,12 +446,18 @@ class _Priced:
 
 
 def _cut(cycle: Period, start: date, end: date | None) -> Period | None:
-    """``[start, end)`` cut to ``cycle`` (``None`` if they share no day)."""
+    """``[start, end)`` cut to ``cycle`` (``None`` if they share no day; ``cycle`` if all)."""
     if end is None:
         return None
-    low = max(cycle.start, start)
-    high = min(cycle.end, end)
-    return Period._make(low, high) if low < high else None
+    low, high = cycle.start, cycle.end
+    whole = True
+    if start > low:
+        low, whole = start, False
+    if end < high:
+        high, whole = end, False
+    if low >= high:
+        return None
+    return cycle if whole else Period._make(low, high)
 
 
 def _due_end(charge: RecurringCharge, schedule: BillingSchedule, as_of: date) -> date | None:
@@ -452,9 +466,9 @@ def _due_end(charge: RecurringCharge, schedule: BillingSchedule, as_of: date) ->
     if charge.timing is BillingTiming.IN_ADVANCE:
         if as_of < charge.start:
             return None
-        reach = schedule.period_containing(as_of).end
+        reach = schedule.nth(schedule.index_of(as_of) + 1)  # the end of the period of as_of
     else:
-        cycle_start = schedule.period_containing(as_of).start
+        cycle_start = schedule.nth(schedule.index_of(as_of))
         if cycle_start <= charge.start:
             return end if end is not None and end <= as_of else None
         reach = cycle_start
@@ -491,7 +505,7 @@ def _applies(discount: Discount, member: _Member, origin_index: Callable[[date],
 
 def _day_count(charge: RecurringCharge, piece: Period, cycle: Period) -> tuple[Fraction, int, int]:
     """``(factor, days counted, days of the period)`` of ``piece`` in ``cycle``."""
-    if piece == cycle and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
+    if (piece is cycle or piece == cycle) and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
         return _ONE, cycle.days, cycle.days
     days, whole = day_count(piece, cycle=cycle, basis=charge.basis)
     return _fraction(days, whole), days, whole
@@ -513,7 +527,7 @@ def _fraction(days: int, whole: int) -> Fraction:
 def _gross(charge: RecurringCharge, factor: Fraction) -> Money:
     """``unit_price × quantity × factor``, rounded to the minor unit (half up)."""
     if factor == 1:
-        return charge.period_price.rounded()
+        return charge.whole_price
     return (charge.period_price * factor).rounded()
 
 
@@ -572,17 +586,8 @@ def _price(
         else:
             factor, days, whole = _day_count(charge, piece, member.cycle)
             gross = _gross(charge, factor)
-        line_discounts: tuple[Discount, ...] = ()
-        invoice_codes: frozenset[str] = _NO_CODES
-        if charge.discounts or invoice_discounts:
-            index_of = origin_index(charge)
-            line_discounts = tuple(d for d in charge.discounts if _applies(d, member, index_of))
-            invoice_codes = frozenset(
-                d.code
-                for d in invoice_discounts
-                if d.covers(charge.code) and _applies(d, member, index_of)
-            )
-            discounted = discounted or bool(line_discounts or invoice_codes)
+        line_discounts, invoice_codes = _discounts_of(member, invoice_discounts, origin_index)
+        discounted = discounted or bool(line_discounts or invoice_codes)
         priced.append(_Priced(gross, factor, days, whole, charge, line_discounts, invoice_codes))
     if not discounted:
         return priced, {}  # nothing to take off: the discount engine has nothing to do
@@ -609,6 +614,116 @@ def _price(
 
 
 _NO_CODES: frozenset[str] = frozenset()
+_NOTHING_APPLIES: tuple[tuple[Discount, ...], frozenset[str]] = ((), _NO_CODES)
+
+
+def _discounts_of(
+    member: _Member,
+    invoice_discounts: Sequence[Discount],
+    origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
+) -> tuple[tuple[Discount, ...], frozenset[str]]:
+    """The discounts of ``member``'s charge, and the codes of the invoice ones, that apply.
+
+    Worked out once per member (both sides of its period are priced with them).
+    """
+    if member.applicable is not None:
+        return member.applicable
+    charge = member.charge
+    if not charge.discounts and not invoice_discounts:
+        return _NOTHING_APPLIES
+    index_of = origin_index(charge)
+    line_discounts = (
+        tuple([d for d in charge.discounts if _applies(d, member, index_of)])
+        if charge.discounts
+        else ()
+    )
+    codes = [
+        d.code for d in invoice_discounts if d.covers(charge.code) and _applies(d, member, index_of)
+    ]
+    applicable = (line_discounts, frozenset(codes) if codes else _NO_CODES)
+    member.applicable = applicable
+    return applicable
+
+
+def _discounted(
+    member: _Member,
+    invoice_discounts: Sequence[Discount],
+    origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
+) -> bool:
+    """Whether a discount applies to ``member`` (else it is priced alone, at its gross)."""
+    line_discounts, invoice_codes = _discounts_of(member, invoice_discounts, origin_index)
+    return bool(line_discounts or invoice_codes)
+
+
+def _first_line(
+    member: _Member, charge: RecurringCharge, *, on_line: bool, discounted: _Whole | None = None
+) -> tuple[InvoiceLine, bool]:
+    """The line of a period billed for the first time: its gross, or ``discounted``.
+
+    ``discounted``: what the discounts that apply take off the whole period ``member`` is.
+    ``on_line`` (tax rounded per line): a line of at most one rate is taxed here, as
+    :func:`_taxed` would tax it; the second value says whether it was.
+    """
+    cycle = member.cycle
+    piece = member.due
+    assert piece is not None  # noqa: S101  (a member billed for the first time is due)
+    whole_period = piece is cycle and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH
+    if whole_period or discounted is not None:
+        if whole_period:
+            days = whole = (cycle.end - cycle.start).days
+        else:  # a whole period on the 30/360 basis
+            _, days, whole = _day_count(charge, piece, cycle)
+        factor = _ONE
+        amount = charge.whole_price
+    else:
+        factor, days, whole = _day_count(charge, piece, cycle)
+        amount = _gross(charge, factor)
+    taken = () if discounted is None else discounted.discounts
+    explanation = _explanation(charge, piece, cycle, factor, days, whole, taken)
+    kind = LineKind.RECURRING if piece is cycle or piece == cycle else LineKind.PRORATION_CHARGE
+    zero = Money.zero(amount.currency)
+    line = _make_line(
+        charge,
+        kind,
+        period=piece,
+        factor=factor,
+        amount=amount,
+        discount=zero if discounted is None else discounted.discount,
+        explanation=explanation,
+    )
+    rates = charge.tax_rates
+    if discounted is not None:
+        _LINE_NET(line, discounted.net)
+        found = discounted.tax
+        if found is None:
+            return line, False
+        _LINE_TAXES(line, found.taxes)
+        _LINE_BASE(line, found.base)
+        _LINE_TAX(line, found.tax)
+        _LINE_TOTAL(line, found.total)
+        return line, True
+    _LINE_NET(line, amount)  # amount − 0
+    if not on_line or len(rates) > 1:
+        return line, False
+    # A whole period's tax is the charge's own, computed once; an inclusive one is worked back.
+    found = charge.whole_tax if whole_period else None
+    if found is None and rates and rates[0].inclusive:
+        found = line_tax(amount, rates)
+    if found is not None:
+        _LINE_TAXES(line, found.taxes)
+        _LINE_BASE(line, found.base)
+        _LINE_TAX(line, found.tax)
+        _LINE_TOTAL(line, found.total)
+    elif not rates:
+        _LINE_TAX(line, zero)
+        _LINE_TOTAL(line, amount)
+    else:
+        rate = rates[0]
+        tax = exclusive_tax(amount, rate)
+        _LINE_TAXES(line, ((rate, tax),))
+        _LINE_TAX(line, tax)
+        _LINE_TOTAL(line, amount + tax)
+    return line, True
 
 
 def _undiscounted(charge: RecurringCharge, piece: Period | None, cycle: Period) -> _Priced | None:
@@ -635,18 +750,9 @@ def _line(
                 deltas[code] = (due.discounts.get(code, zero) if due else zero) - (
                     billed.discounts.get(code, zero) if billed else zero
                 )
-    line_discounts = tuple(
-        LineDiscount(code=code, amount=delta)
-        for code, delta in deltas.items()
-        if not delta.is_zero()
-    )
+    line_discounts, discount = _taken(deltas, currency)
     if amount.is_zero() and not line_discounts and billed is not None:
         return None  # a period priced again to the same amount: nothing to bill
-    discount = (
-        Money.total((d.amount for d in line_discounts), currency=currency)
-        if line_discounts
-        else zero
-    )
     charge = member.charge
     if isinstance(charge, OneTimeCharge):
         kind = LineKind.ADJUSTMENT if amount.is_negative() else LineKind.ONE_TIME
@@ -672,19 +778,7 @@ def _line(
         kind = LineKind.RECURRING
     else:
         kind = LineKind.PRORATION_CHARGE
-    explanation = LineExplanation._make(
-        unit_price=charge.unit_price,
-        quantity=charge.quantity,
-        factor=factor,
-        period=period,
-        cycle=member.cycle,
-        days=days,
-        period_days=whole,
-        basis=charge.basis,
-        # Why the charge started mid-cycle explains its first piece, not every later period.
-        reason=charge.reason if period.start == charge.start else None,
-        discounts=line_discounts,
-    )
+    explanation = _explanation(charge, period, member.cycle, factor, days, whole, line_discounts)
     return _make_line(
         charge,
         kind,
@@ -694,6 +788,64 @@ def _line(
         discount=discount,
         explanation=explanation,
     )
+
+
+def _explanation(  # noqa: PLR0917  (the facts of one line, in the order they are read)
+    charge: RecurringCharge,
+    period: Period,
+    cycle: Period,
+    factor: Fraction,
+    days: int,
+    whole: int,
+    discounts: tuple[LineDiscount, ...],
+) -> LineExplanation:
+    """Why a line of ``charge`` for ``period`` (of billing period ``cycle``) costs what it costs."""
+    return LineExplanation._make(
+        unit_price=charge.unit_price,
+        quantity=charge.quantity,
+        factor=factor,
+        period=period,
+        cycle=cycle,
+        days=days,
+        period_days=whole,
+        basis=charge.basis,
+        # Why the charge started mid-cycle explains its first piece, not every later period.
+        reason=charge.reason if period.start == charge.start else None,
+        discounts=discounts,
+    )
+
+
+def _taken(deltas: Mapping[str, Money], currency: str) -> tuple[tuple[LineDiscount, ...], Money]:
+    """What each discount took off a line (those that took something), and their total."""
+    line_discounts = tuple(
+        LineDiscount(code=code, amount=delta)
+        for code, delta in deltas.items()
+        if not delta.is_zero()
+    )
+    if not line_discounts:
+        return (), Money.zero(currency)
+    return line_discounts, Money.total((d.amount for d in line_discounts), currency=currency)
+
+
+class _Whole:
+    """What a discounted whole period of a charge comes to, priced alone (one per call)."""
+
+    __slots__ = ("amount", "discount", "discounts", "net", "tax", "unused")
+
+    def __init__(
+        self,
+        amount: Money,
+        discounts: tuple[LineDiscount, ...],
+        discount: Money,
+        tax: LineTax | None,
+        unused: dict[str, Money],
+    ) -> None:
+        self.amount = amount  # the gross
+        self.discounts = discounts  # what each discount took off
+        self.discount = discount  # their total
+        self.net = amount - discount
+        self.tax = tax  # the tax of the net on a line of its own (None: taxed with the others)
+        self.unused = unused  # what each fixed amount could not use
 
 
 def _difference(
@@ -737,28 +889,41 @@ def _make_line(
     # The charge was validated when it was built: the line needs no second check. Its taxes
     # and taxable base are filled in by _taxed, before anyone reads the line.
     line = object.__new__(InvoiceLine)
-    values = (
-        kind,
-        charge.code,
-        charge.description,
-        charge.key,
-        period,
-        charge.quantity,
-        charge.unit_price,
-        factor,
-        amount,
-        discount,
-        charge.tax_rates,
-        (),
-        amount,  # the base, until _taxed sets it
-        explanation,
-    )
-    for setter, value in zip(_LINE_SETTERS, values, strict=True):
-        setter(line, value)
+    (
+        set_kind,
+        set_code,
+        set_description,
+        set_charge_key,
+        set_period,
+        set_quantity,
+        set_unit_price,
+        set_factor,
+        set_amount,
+        set_discount,
+        set_tax_rates,
+        set_taxes,
+        set_base,
+        set_explanation,
+    ) = _LINE_SETTERS
+    set_kind(line, kind)
+    set_code(line, charge.code)
+    set_description(line, charge.description)
+    set_charge_key(line, charge.key)
+    set_period(line, period)
+    set_quantity(line, charge.quantity)
+    set_unit_price(line, charge.unit_price)
+    set_factor(line, factor)
+    set_amount(line, amount)
+    set_discount(line, discount)
+    set_tax_rates(line, charge.tax_rates)
+    set_taxes(line, ())
+    set_base(line, amount)  # until _taxed sets it
+    set_explanation(line, explanation)
     return line
 
 
 _LINE_FIELDS = slot_setters(InvoiceLine)
+#: In the order of the fields (the order _make_line and _unpack_line write them in).
 _LINE_SETTERS = tuple(_LINE_FIELDS.values())
 
 
@@ -827,6 +992,7 @@ def _taxed(
 _LINE_TAXES = _LINE_FIELDS["taxes"]
 _LINE_BASE = _LINE_FIELDS["base"]
 # A frozen attrs class keeps each cached property's value in a slot of the property's name.
+_LINE_NET = vars(InvoiceLine)["net"].__set__
 _LINE_TAX = vars(InvoiceLine)["tax"].__set__
 _LINE_TOTAL = vars(InvoiceLine)["total"].__set__
 
@@ -903,23 +1069,21 @@ def bill_subscription(
     state = _NOTHING_BILLED if state is None else state
     if not isinstance(state, BillingState):
         raise InvalidTypeError("state", state, "a BillingState (or None before the first bill)")
-    _check_state(subscription, state)
     run = _Run(subscription, state)
-    terms = _check_terms(subscription, state, run.schedules)
+    _check_state(subscription, state, fixed=run.fixed)
+    terms = _check_terms(subscription, state)
     changed, spans, reached = run.changes(as_of)
-    # The terms of what is billed now: of each charge billed, and of the invoice discounts.
-    kept_terms = {
-        key: digest
-        for key, digest in terms.items()
-        if key in reached or key.startswith("discount:")
-    }
-    one_time_billed = set(state.one_time_billed)
-    for order, one_time in enumerate(subscription.one_time, start=len(subscription.charges)):
-        if one_time.key not in one_time_billed and one_time.due_on <= as_of:
-            changed.append(_one_time_member(one_time, run.first_schedule, order, billed=False))
-            one_time_billed.add(one_time.key)
-    lines = run.lines(_groups(run, changed, spans)) if changed else []
-    new_terms = tuple(sorted(kept_terms.items())) if reached else state.terms
+    one_time_billed = state.one_time_billed
+    if subscription.one_time:
+        billed_once = set(one_time_billed)
+        for order, one_time in enumerate(subscription.one_time, start=len(subscription.charges)):
+            if one_time.key not in billed_once and one_time.due_on <= as_of:
+                member = _one_time_member(one_time, run.first_schedule(), order, billed=False)
+                changed.append(member)
+                billed_once.add(one_time.key)
+        one_time_billed = frozenset(billed_once)
+    lines = run.lines(changed, spans) if changed else []
+    new_terms = _terms_now(terms, reached, state) if reached else state.terms
     if not lines:
         unchanged = reached == dict(state.billed_through) and new_terms == state.terms
         return BillingResult(
@@ -932,68 +1096,123 @@ def bill_subscription(
             ),
         )
     currency = subscription.currency
-    total = Money.total((line.total for line in lines), currency=currency)
+    add = DECIMAL_CONTEXT.add
+    sum_of_lines = _NO_AMOUNT
+    for line in lines:
+        sum_of_lines = add(sum_of_lines, line.total.amount)
+    total = Money._make(sum_of_lines, currency)
     balance = state.credit_balance or Money.zero(currency)
     credit_applied = None
-    if total.is_positive() and balance.is_positive():
+    if sum_of_lines > 0 and balance.amount > 0:
         credit_applied = min(balance, total)
         balance -= credit_applied
-    elif (
-        total.is_negative() and subscription.negative_balance is NegativeBalancePolicy.CARRY_FORWARD
-    ):
+    elif sum_of_lines < 0 and subscription.negative_balance is NegativeBalancePolicy.CARRY_FORWARD:
         balance -= total
     items = tuple(lines)
     invoice = Invoice._engine_draft(
         customer=subscription.customer,
         currency=currency,
         issued_on=as_of,
-        due_on=as_of + timedelta(days=subscription.payment_terms_days),
+        due_on=as_of + _TERMS_DAYS[subscription.payment_terms_days],
         lines=items,
         subscription=subscription.id,
         discounts=_applied(subscription, lines, run.unused),
         taxes=tax_breakdown(items, currency=currency),
-        kind=DocumentKind.CREDIT_NOTE if total.is_negative() else DocumentKind.INVOICE,
+        kind=DocumentKind.CREDIT_NOTE if sum_of_lines < 0 else DocumentKind.INVOICE,
         credit_applied=credit_applied,
     )
     new_state = BillingState._make(
         reached,
-        frozenset(one_time_billed),
-        None if balance.is_zero() and state.credit_balance is None else balance,
+        one_time_billed,
+        None if not balance.amount and state.credit_balance is None else balance,
         new_terms,
     )
-    return BillingResult(subscription=subscription.id, invoice=invoice, state=new_state)
+    return _result(subscription.id, invoice, new_state)
+
+
+def _terms_now(
+    terms: Mapping[str, str], reached: Mapping[str, date], state: BillingState
+) -> tuple[tuple[str, str], ...]:
+    """The terms of what is billed now: of each charge billed, and of the invoice discounts.
+
+    The state's own tuple when they did not change (states then share it).
+    """
+    kept = [
+        (key, digest)
+        for key, digest in terms.items()
+        if key in reached or key.startswith("discount:")
+    ]
+    if len(kept) > 1:
+        kept.sort()
+    now = tuple(kept)
+    return state.terms if now == state.terms else now
+
+
+def _result(subscription: str, invoice: Invoice, state: BillingState) -> BillingResult:
+    """A :class:`BillingResult` built without its ``__init__`` (values the engine made)."""
+    result = object.__new__(BillingResult)
+    set_subscription, set_invoice, set_state = _RESULT_SETTERS
+    set_subscription(result, subscription)
+    set_invoice(result, invoice)
+    set_state(result, state)
+    return result
+
+
+_NO_AMOUNT = Decimal(0)
+
+
+def _FIRST_INDEX(_day: date) -> int:  # noqa: N802  (a constant function)
+    """The index of a one-time charge's only period, whatever the day."""
+    return 0
+
+
+#: ``timedelta(days=n)`` of every payment term ``n`` (0 to 365 days).
+_TERMS_DAYS = tuple(timedelta(days=days) for days in range(MAX_PAYMENT_TERMS_DAYS + 1))
 
 
 class _Run:
-    """One call of :func:`bill_subscription`: the schedules and index look-ups it shares."""
+    """One call of :func:`bill_subscription`: what its steps share."""
 
     def __init__(self, subscription: ChargePlan, state: BillingState) -> None:
         self.subscription = subscription
         self.state = state
-        self.schedules = {charge.key: charge.schedule for charge in subscription.charges}
-        charges = subscription.charges
-        # The subscription's billing periods: those of its earliest charge (by start, then
-        # key), whatever order the charges are listed in.
-        first = min(charges, key=lambda c: (c.start, c.key)) if charges else None
-        self.first_schedule = None if first is None else self.schedules[first.key]
-        self._indices: dict[tuple[str, date], int] = {}
+        self._origin_index: dict[str, Callable[[date], int]] = {}
+        self._whole: dict[tuple[str, tuple[int, ...], frozenset[str]], _Whole] = {}
+        #: Whether an invoice fixed amount is spread over the lines of each billing period.
+        self.fixed = bool(subscription.discounts) and any(
+            d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts
+        )
         #: What each fixed amount could not use on the lines of this call, by code.
         self.unused: dict[str, Money] = {}
+
+    def first_schedule(self) -> BillingSchedule | None:
+        """The schedule of the subscription's billing periods (``None``: no recurring charge).
+
+        That of its earliest charge (by start, then key), whatever order they are listed in.
+        """
+        charges = self.subscription.charges
+        if not charges:
+            return None
+        return min(charges, key=lambda c: (c.start, c.key)).schedule
 
     def origin_index(self, charge: RecurringCharge | OneTimeCharge) -> Callable[[date], int]:
         """``day -> index of its billing period`` in ``charge``'s schedule (cached)."""
         if isinstance(charge, OneTimeCharge):
-            return lambda _day: 0
-        schedule = self.schedules[charge.key]
-        indices = self._indices
+            return _FIRST_INDEX
         key = charge.key
+        found = self._origin_index.get(key)
+        if found is not None:
+            return found
+        schedule = charge.schedule
+        indices: dict[date, int] = {}
 
         def index(day: date) -> int:
-            found = indices.get((key, day))
+            found = indices.get(day)
             if found is None:
-                found = indices[(key, day)] = schedule.index_of(day)
+                found = indices[day] = schedule.index_of(day)
             return found
 
+        self._origin_index[key] = index
         return index
 
     def changes(
@@ -1004,155 +1223,194 @@ class _Run:
         Also returns, per charge, ``(due through, billed through)``, and the new billed-through
         dates.
         """
-        state = self.state
-        reached: dict[str, date] = dict(state.billed_through)
+        reached: dict[str, date] = dict(self.state.billed_through)
         spans: dict[str, tuple[date, date]] = {}
         changed: list[_Member] = []
         for order, charge in enumerate(self.subscription.charges):
-            schedule = self.schedules[charge.key]
-            billed_through = state.billed_through_of(charge.key)
-            due_end = _due_end(charge, schedule, as_of)
-            known = [day for day in (due_end, billed_through) if day is not None]
-            if not known:
-                continue  # not due yet, never billed
-            reach = max(known)
-            due_through = reach if charge.end is None else min(reach, charge.end)
-            billed = charge.start if billed_through is None else max(billed_through, charge.start)
-            spans[charge.key] = (due_through, billed)
-            reached[charge.key] = due_through
+            key = charge.key
+            schedule = charge.schedule
+            billed_through = reached.get(key)
+            reach = _due_end(charge, schedule, as_of)
+            if reach is None:
+                if billed_through is None:
+                    continue  # not due yet, never billed
+                reach = billed_through
+            elif billed_through is not None and billed_through > reach:
+                reach = billed_through
+            start, end = charge.start, charge.end
+            due_through = reach if end is None or reach <= end else end
+            billed = start if billed_through is None or billed_through < start else billed_through
+            spans[key] = (due_through, billed)
+            reached[key] = due_through
             if due_through == billed:
                 continue
-            low, high = min(due_through, billed), max(due_through, billed)
-            for index, cycle in _cycles(schedule, low, high):
-                due = _cut(cycle, charge.start, due_through)
-                was = _cut(cycle, charge.start, billed)
-                if due != was:
-                    changed.append(_Member(charge, cycle, due, was, index, order))
+            low, high = (due_through, billed) if due_through < billed else (billed, due_through)
+            first = schedule.index_of(low)
+            dates = schedule.dates_through(first, high)  # the last one is on or after high
+            for offset in range(len(dates) - 1):
+                cycle_start, cycle_end = dates[offset], dates[offset + 1]
+                cycle = Period._make(cycle_start, cycle_end)
+                if billed <= cycle_start and cycle_end <= due_through:
+                    # A whole period billed for the first time (billed >= start).
+                    changed.append(_Member(charge, cycle, cycle, None, first + offset, order))
+                    continue
+                due = _cut(cycle, start, due_through)
+                was = _cut(cycle, start, billed)
+                if was is None:
+                    if due is None:
+                        continue
+                elif due is not None and (due is was or due == was):
+                    continue
+                changed.append(_Member(charge, cycle, due, was, first + offset, order))
         return changed, spans, reached
 
-    def lines(self, groups: Iterable[tuple[Period, list[_Member]]]) -> list[InvoiceLine]:
-        """Price each group twice (due, billed) and return the taxed difference lines."""
+    def whole(self, member: _Member, *, on_line: bool) -> _Whole:
+        """What the discounts that apply take off ``member``'s whole period (priced alone).
+
+        The same for every whole period of its charge that the same discounts apply to:
+        priced once per call.
+        """
+        line_discounts, codes = _discounts_of(
+            member, self.subscription.discounts, self.origin_index
+        )
+        key = (member.charge.key, tuple(map(id, line_discounts)), codes)
+        found = self._whole.get(key)
+        if found is not None:
+            return found
+        currency = self.subscription.currency
+        priced, unused = _price(
+            [member],
+            self.subscription.discounts,
+            self.origin_index,
+            member.cycle,
+            due_side=True,
+        )
+        due = priced[0]
+        assert due is not None  # noqa: S101  (due: billed for the first time)
+        taken, discount = _taken(due.discounts, currency)
+        rates = member.charge.tax_rates
+        whole = _Whole(due.amount, taken, discount, None, unused)
+        if on_line and len(rates) <= 1:
+            whole.tax = line_tax(whole.net, rates)
+        self._whole[key] = whole
+        return whole
+
+    def alone(
+        self,
+        member: _Member,
+        found: list[tuple[int, date, InvoiceLine, bool, Money | None]],
+        *,
+        on_line: bool,
+    ) -> bool:
+        """Price a member on its own, its line (if any) added to ``found``.
+
+        ``False`` (nothing done) when it is priced with the discount engine: a one-time
+        charge, or a discount that applies to a piece that is not a whole period billed for
+        the first time.
+        """
+        charge = member.charge
+        if not isinstance(charge, RecurringCharge):
+            return False
+        invoice_discounts = self.subscription.discounts
+        if (charge.discounts or invoice_discounts) and _discounted(
+            member, invoice_discounts, self.origin_index
+        ):
+            if member.billed is not None or member.due is not member.cycle or self.fixed:
+                return False
+            # A whole period with discounts, billed for the first time: priced once per call
+            # for the discounts that apply.
+            whole = self.whole(member, on_line=on_line)
+            zero = Money.zero(charge.currency)
+            for code, amount in whole.unused.items():
+                self.unused[code] = self.unused.get(code, zero) + amount
+            line, taxed = _first_line(member, charge, on_line=on_line, discounted=whole)
+            found.append((member.order, member.cycle.start, line, not taxed, None))
+            return True
+        # Nothing to take off: each piece is its gross, priced on its own.
+        if member.billed is None:  # a period billed for the first time
+            line, taxed = _first_line(member, charge, on_line=on_line)
+            found.append((member.order, member.cycle.start, line, not taxed, None))
+            return True
+        due = _undiscounted(charge, member.due, member.cycle)
+        billed = _undiscounted(charge, member.billed, member.cycle)
+        difference = _line(member, due, billed, charge.currency)
+        if difference is not None:
+            was = None if billed is None else billed.amount
+            found.append((member.order, member.cycle.start, difference, True, was))
+        return True
+
+    def lines(
+        self, changed: list[_Member], spans: Mapping[str, tuple[date, date]]
+    ) -> list[InvoiceLine]:
+        """Price the changed members (due and billed sides): the taxed difference lines.
+
+        Each member is priced alone, unless an invoice fixed amount is spread over the lines
+        of each billing period (:func:`_groups`).
+        """
+        subscription = self.subscription
+        # A line billed once on a per-line rounding of at most one rate is taxed as it is made.
+        on_line = subscription.tax_rounding is TaxRounding.PER_LINE
+        # (charge order, period start, line, whether to tax it, the net it was billed at)
+        found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = []
+        if self.fixed:
+            for period, members in _groups(self, changed, spans):
+                if len(members) != 1 or not self.alone(members[0], found, on_line=on_line):
+                    self.priced(period, members, found)
+        else:
+            for member in changed:
+                if not self.alone(member, found, on_line=on_line):
+                    self.priced(member.cycle, [member], found)
+        if len(found) > 1:
+            found.sort(key=_LINE_ORDER)  # by charge, then period
+        untaxed = [(line, was) for _, _, line, tax, was in found if tax]
+        if untaxed:
+            _taxed(
+                [line for line, _ in untaxed],
+                [was for _, was in untaxed],
+                subscription.tax_rounding,
+            )
+        return [item[2] for item in found]
+
+    def priced(
+        self,
+        period: Period,
+        members: list[_Member],
+        found: list[tuple[int, date, InvoiceLine, bool, Money | None]],
+    ) -> None:
+        """Price ``members`` (of one billing ``period``) with the discount engine, both sides.
+
+        Adds their difference lines to ``found``, and what fixed amounts could not use to
+        :attr:`unused`.
+        """
         subscription = self.subscription
         currency = subscription.currency
-        found: list[tuple[int, date, InvoiceLine, Money | None]] = []
+        invoice_discounts = subscription.discounts
         zero = Money.zero(currency)
-        plain = not subscription.discounts  # then a member is priced alone (no fixed amount)
-        for period, members in groups:
-            if plain and len(members) == 1:
-                member = members[0]
-                charge = member.charge
-                if isinstance(charge, RecurringCharge) and not charge.discounts:
-                    # Nothing to take off: each piece is its gross, priced on its own.
-                    due = _undiscounted(charge, member.due, member.cycle)
-                    billed = _undiscounted(charge, member.billed, member.cycle)
-                    line = _line(member, due, billed, currency)
-                    if line is not None:
-                        was = None if billed is None else billed.amount
-                        found.append((member.order, member.cycle.start, line, was))
-                    continue
-            due_side, due_unused = _price(
-                members, subscription.discounts, self.origin_index, period, due_side=True
-            )
-            if any(member.billed is not None for member in members):
-                billed_side, billed_unused = _price(
-                    members, subscription.discounts, self.origin_index, period, due_side=False
-                )
-            else:  # periods billed for the first time: nothing was billed to price again
-                billed_side, billed_unused = [None] * len(members), {}
-            for code in {*due_unused, *billed_unused}:
-                delta = due_unused.get(code, zero) - billed_unused.get(code, zero)
-                self.unused[code] = self.unused.get(code, zero) + delta
-            for member, due, billed in zip(members, due_side, billed_side, strict=True):
-                line = _line(member, due, billed, currency)
-                if line is not None:
-                    # What the period was billed at (net), to tax the difference exactly.
-                    was = None if billed is None else billed.amount - billed.total_discount
-                    found.append((member.order, member.cycle.start, line, was))
-        found.sort(key=lambda item: (item[0], item[1]))
-        return _taxed(
-            [line for _, _, line, _ in found],
-            [was for _, _, _, was in found],
-            subscription.tax_rounding,
+        origin_index = self.origin_index
+        due_side, due_unused = _price(
+            members, invoice_discounts, origin_index, period, due_side=True
         )
+        if any(member.billed is not None for member in members):
+            billed_side, billed_unused = _price(
+                members, invoice_discounts, origin_index, period, due_side=False
+            )
+        else:  # periods billed for the first time: nothing was billed to price again
+            billed_side, billed_unused = [None] * len(members), {}
+        for code in {*due_unused, *billed_unused}:
+            delta = due_unused.get(code, zero) - billed_unused.get(code, zero)
+            self.unused[code] = self.unused.get(code, zero) + delta
+        for member, due, billed in zip(members, due_side, billed_side, strict=True):
+            line = _line(member, due, billed, currency)
+            if line is not None:
+                # What the period was billed at (net), to tax the difference exactly.
+                was = None if billed is None else billed.amount - billed.total_discount
+                found.append((member.order, member.cycle.start, line, True, was))
 
 
-_TERMS_VERSION = "v1"
+_LINE_ORDER = operator.itemgetter(0, 1)
 
 
-def _digest(*parts: object) -> str:
-    """A short stable digest of ``parts`` (their ``str``), tagged with the digest version."""
-    text = "\x1f".join(str(part) for part in parts)
-    return f"{_TERMS_VERSION}:{hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}"
-
-
-def _discount_terms(discount: Discount) -> tuple[object, ...]:
-    amount = discount.amount
-    duration = discount.duration
-    return (
-        discount.code,
-        discount.kind.value,
-        discount.percent,
-        None if amount is None else (amount.amount, amount.currency),
-        duration.kind.value,
-        duration.count if isinstance(duration, ForPeriods | ForMonths) else 0,
-        tuple(sorted(discount.applies_to)),
-        discount.starts_on,
-        discount.ends_on,
-    )
-
-
-def _charge_digest(charge: RecurringCharge, schedule: BillingSchedule) -> str:
-    """What a charge's billed periods were priced with: price, seats, calendar, discounts, tax.
-
-    Explicit fields (never a ``repr``), so that a new field in a later version does not make
-    every billed charge look changed.
-    """
-    return _cached_charge_digest(
-        charge.unit_price.amount,
-        charge.unit_price.currency,
-        charge.quantity,
-        schedule.anchor,
-        schedule.frequency,
-        schedule.day,
-        charge.timing,
-        charge.basis,
-        charge.discounts,
-        charge.tax_rates,
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def _cached_charge_digest(  # noqa: PLR0917  (the hashable terms, cached: one digest per terms)
-    amount: Decimal,
-    currency: str,
-    quantity: Decimal,
-    anchor: date,
-    frequency: Frequency,
-    day: int | None,
-    timing: BillingTiming,
-    basis: ProrationBasis,
-    discounts: tuple[Discount, ...],
-    tax_rates: tuple[TaxRate, ...],
-) -> str:
-    return _digest(
-        amount,
-        currency,
-        quantity,
-        anchor,
-        frequency,
-        day,
-        timing.value,
-        basis.value,
-        tuple(_discount_terms(d) for d in discounts),
-        tuple((rate.percent, rate.inclusive) for rate in tax_rates),
-    )
-
-
-def _check_terms(
-    subscription: ChargePlan,
-    state: BillingState,
-    schedules: Mapping[str, BillingSchedule],
-) -> dict[str, str]:
+def _check_terms(subscription: ChargePlan, state: BillingState) -> dict[str, str]:
     """Refuse to price billed periods again at other terms; return the terms of this call.
 
     A charge billed at one price, quantity, calendar, discounts or taxes keeps them for the
@@ -1161,10 +1419,16 @@ def _check_terms(
     periods stays as it was; one added later must start after them (``starts_on``). A state
     without recorded terms (stored by subbill 0.1) is trusted, and its terms recorded.
     """
-    known = dict(state.terms)
     terms: dict[str, str] = {}
+    if not state.terms:  # nothing recorded yet (never billed, or billed by subbill 0.1)
+        for charge in subscription.charges:
+            terms[charge.key] = charge.terms_digest
+        for discount in subscription.discounts:
+            terms[f"discount:{discount.code}"] = discount.terms_digest
+        return terms
+    known = dict(state.terms)
     for charge in subscription.charges:
-        digest = _charge_digest(charge, schedules[charge.key])
+        digest = charge.terms_digest
         before = known.get(charge.key)
         billed = state.billed_through_of(charge.key)
         if before is not None and before != digest and billed is not None and billed > charge.start:
@@ -1175,11 +1439,9 @@ def _check_terms(
                 "charge from a date (RecurringCharge.change(on=…))"
             )
         terms[charge.key] = digest
-    horizon = max((day for _, day in state.billed_through), default=None)
-    recorded = bool(known)
     for discount in subscription.discounts:
         key = f"discount:{discount.code}"
-        digest = _digest(*_discount_terms(discount))
+        digest = discount.terms_digest
         before = known.get(key)
         if before is not None and before != digest:
             raise InvalidStateError(
@@ -1187,11 +1449,8 @@ def _check_terms(
                 "changed after it reduced billed periods; it stays as it was (its duration "
                 "ends it)"
             )
-        if (
-            before is None
-            and recorded
-            and _reaches_billed(discount, subscription, state, schedules)
-        ):
+        if before is None and _reaches_billed(discount, subscription, state):
+            horizon = max((day for _, day in state.billed_through), default=None)
             through = horizon.isoformat() if horizon is not None else "its billed periods"
             raise InvalidStateError(
                 f"invoice discount {discount.code!r} of subscription {subscription.id!r} is new "
@@ -1210,12 +1469,7 @@ def _check_terms(
     return terms
 
 
-def _reaches_billed(
-    discount: Discount,
-    subscription: ChargePlan,
-    state: BillingState,
-    schedules: Mapping[str, BillingSchedule],
-) -> bool:
+def _reaches_billed(discount: Discount, subscription: ChargePlan, state: BillingState) -> bool:
     """Whether a new ``discount`` would reduce a period already billed, even in part.
 
     A duration counts from the whole billing period that contains ``starts_on``, so a
@@ -1226,14 +1480,17 @@ def _reaches_billed(
         if billed is None or billed <= charge.start:
             continue
         origin = discount.starts_on or charge.start
-        if schedules[charge.key].period_containing(origin).start < billed:
+        if charge.schedule.period_containing(origin).start < billed:
             return True
     return False
 
 
-def _check_state(subscription: ChargePlan, state: BillingState) -> None:
-    """Refuse a state that billed recurring charges the subscription no longer has."""
-    keys = {charge.key for charge in subscription.charges}
+def _check_state(subscription: ChargePlan, state: BillingState, *, fixed: bool) -> None:
+    """Refuse a state that billed recurring charges the subscription no longer has.
+
+    ``fixed``: whether the subscription has an invoice fixed amount.
+    """
+    keys = {charge.key for charge in subscription.charges} if state.billed_through else ()
     for key, through in state.billed_through:
         if key not in keys and not _nothing_billed(key, through):
             raise InvalidStateError(
@@ -1245,7 +1502,7 @@ def _check_state(subscription: ChargePlan, state: BillingState) -> None:
     # A one-time charge billed once is never billed again, whether or not the caller still
     # lists it: its key stays in ``one_time_billed``. But an invoice fixed amount is shared
     # with the one-time lines of its period: dropping one would re-price that period.
-    if any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts):
+    if fixed:
         listed = {charge.key for charge in subscription.one_time}
         for key in sorted(state.one_time_billed - listed):
             raise InvalidStateError(
@@ -1279,19 +1536,18 @@ def _one_time_member(
 def _groups(
     run: _Run, changed: list[_Member], spans: Mapping[str, tuple[date, date]]
 ) -> list[tuple[Period, list[_Member]]]:
-    """The members priced together, with the billing period they share.
+    """The members priced together, with the billing period they share (a fixed amount).
 
-    Without an invoice fixed amount each member is priced alone. With one, the amount is
-    per billing period **of the subscription** (the periods of its first charge's schedule)
-    and spread over the lines of that period: every charge period that starts in it, of
-    whatever frequency or billing day, and the one-time charges due in it. So when one line
+    Without an invoice fixed amount each member is priced alone (:meth:`_Run.lines` does not
+    ask). With one, the amount is per billing period **of the subscription** (the periods of
+    its first charge's schedule) and spread over the lines of that period: every charge
+    period that starts in it, of whatever frequency or billing day, and the one-time charges
+    due in it. So when one line
     of such a period changes, every line of it is priced again (those that did not change
     give no line unless their share of the fixed amount moved).
     """
     subscription = run.subscription
-    if not any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts):
-        return [(member.cycle, [member]) for member in changed]
-    primary = run.first_schedule
+    primary = run.first_schedule()
     groups: dict[Period, list[_Member]] = {}
     for member in changed:
         period = member.cycle if primary is None else primary.period_containing(member.cycle.start)
@@ -1302,7 +1558,7 @@ def _groups(
             if charge.key not in spans:
                 continue
             due_through, billed = spans[charge.key]
-            schedule = run.schedules[charge.key]
+            schedule = charge.schedule
             for index, cycle in _cycles(schedule, period.start, period.end):
                 if cycle.start < period.start or (charge.key, cycle.start) in seen:
                     continue  # a period that started before: it belongs to an earlier one
@@ -1331,6 +1587,12 @@ def _applied(
 
     ``unused`` is what a fixed amount could not take off the periods this invoice bills.
     """
+    if not unused:
+        for line in lines:
+            if line.explanation.discounts:
+                break
+        else:
+            return ()  # no discount took anything off, none was left unused
     currency = subscription.currency
     found: dict[str, Discount] = {}
     charges: list[RecurringCharge | OneTimeCharge] = [

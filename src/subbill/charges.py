@@ -24,7 +24,7 @@ from typing import Any, Self
 import attrs
 
 from subbill._validate import check_line, check_text, instance_of, to_tuple
-from subbill.discounts import Discount
+from subbill.discounts import Discount, terms_digest
 from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
@@ -51,7 +51,7 @@ from subbill.periods import (
     schedule_for,
 )
 from subbill.proration import BillingTiming, ProrationBasis
-from subbill.taxes import TaxRate
+from subbill.taxes import LineTax, TaxRate, line_tax
 
 __all__ = ["OneTimeCharge", "RecurringCharge", "to_quantity"]
 
@@ -83,6 +83,11 @@ def to_quantity(value: object) -> Decimal:
         inclusive=True,
         shown=value,
     )
+
+
+#: :func:`~subbill.discounts.terms_digest` of a charge's terms, keyed by parts that are
+#: equal only when they are written the same (text, dates, frequencies, ints, None).
+_terms_digest = functools.lru_cache(maxsize=4096)(terms_digest)
 
 
 def _check_money(_instance: Any, attribute: Any, value: Money) -> None:
@@ -235,6 +240,59 @@ class RecurringCharge(_Charge):
     def period_price(self) -> Money:
         """The price of one whole billing period: ``unit_price × quantity`` (unrounded)."""
         return self.unit_price * self.quantity
+
+    @functools.cached_property
+    def whole_price(self) -> Money:
+        """The price of one whole billing period, rounded to the minor unit (half up).
+
+        >>> RecurringCharge(code="c", description="C", unit_price=Money("3.333", "EUR"),
+        ...                 quantity=3, start=date(2026, 1, 1)).whole_price
+        Money('10.00', 'EUR')
+        """
+        return self.period_price.rounded()
+
+    @functools.cached_property
+    def whole_tax(self) -> LineTax | None:
+        """The tax of :attr:`whole_price` on a line of its own, rounded on the line.
+
+        What a whole period billed alone, nothing taken off, is taxed when tax is rounded per
+        line (``None`` for a charge of more than one rate: those are taxed together).
+
+        >>> RecurringCharge(code="c", description="C", unit_price=Money("27.42", "EUR"),
+        ...     start=date(2026, 1, 1), tax_rates=(TaxRate(name="TVA", percent="20"),),
+        ... ).whole_tax.total
+        Money('32.90', 'EUR')
+        """
+        if len(self.tax_rates) > 1:
+            return None
+        return line_tax(self.whole_price, self.tax_rates)
+
+    @functools.cached_property
+    def terms_digest(self) -> str:
+        """A digest of what the charge's periods are priced with, recorded when it is billed.
+
+        Price, quantity, calendar, timing, proration basis, discounts and tax rates: billing
+        refuses to price periods already billed again at other terms. Explicit fields (never
+        a ``repr``), so that a field added in a later version does not make every billed
+        charge look changed.
+        """
+        schedule = self.schedule
+        # Each part as the digest writes it (a Decimal as written: 50.0 is not 50.00), so
+        # that charges of the same terms share one digest, computed once.
+        return _terms_digest(
+            str(self.unit_price.amount),
+            self.unit_price.currency,
+            str(self.quantity),
+            schedule.anchor,
+            schedule.frequency,
+            schedule.day,
+            self.timing.value,
+            self.basis.value,
+            str(tuple(discount.terms for discount in self.discounts)) if self.discounts else "()",
+            str(tuple((rate.percent, rate.inclusive) for rate in self.tax_rates))
+            if self.tax_rates
+            else "()",
+        )
 
     @functools.cached_property
     def schedule(self) -> BillingSchedule:

@@ -31,6 +31,8 @@ Money('1.79', 'USD')
 from __future__ import annotations
 
 import enum
+import functools
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -66,6 +68,7 @@ __all__ = [
     "LineDiscount",
     "Once",
     "apply_discounts",
+    "terms_digest",
 ]
 
 
@@ -317,10 +320,36 @@ class Discount:
         """True for the per-unit kinds."""
         return self.kind in (DiscountKind.PER_UNIT_PERCENTAGE, DiscountKind.PER_UNIT_AMOUNT)
 
-    @property
+    @functools.cached_property
     def rate(self) -> Fraction:
         """The percentage as an exact fraction (0 for amount kinds)."""
         return Fraction(self.percent) / 100 if self.percent is not None else Fraction(0)
+
+    @functools.cached_property
+    def terms(self) -> tuple[object, ...]:
+        """What the discount takes off, and when: the fields a billed period was reduced by.
+
+        Explicit fields (never a ``repr``), so that a field added in a later version does not
+        make every billed discount look changed.
+        """
+        amount = self.amount
+        duration = self.duration
+        return (
+            self.code,
+            self.kind.value,
+            self.percent,
+            None if amount is None else (amount.amount, amount.currency),
+            duration.kind.value,
+            duration.count if isinstance(duration, ForPeriods | ForMonths) else 0,
+            tuple(sorted(self.applies_to)),
+            self.starts_on,
+            self.ends_on,
+        )
+
+    @functools.cached_property
+    def terms_digest(self) -> str:
+        """:func:`terms_digest` of :attr:`terms`: what a billing state records of it."""
+        return terms_digest(*self.terms)
 
     def covers(self, product: str) -> bool:
         """Tell whether the discount may apply to a line of ``product``."""
@@ -350,7 +379,27 @@ class Discount:
             case ForPeriods(count):
                 return periods_since_start < count
             case ForMonths(count):
-                return period_start < add_months(origin, count)
+                return period_start < _months_after(origin, count)
+
+
+#: ``add_months(origin, count)``: where a duration in months ends, asked for every period.
+_months_after = functools.lru_cache(maxsize=4096)(add_months)
+
+
+#: The version of :func:`terms_digest`, written in front of every digest.
+_TERMS_VERSION = "v1"
+
+
+def terms_digest(*parts: object) -> str:
+    """A short stable digest of ``parts`` (their ``str``), tagged with the digest version.
+
+    What a billing state records of the terms a charge or a discount was billed at.
+
+    >>> terms_digest("pro", 3)
+    'v1:c18b6f03dbf4bf3c'
+    """
+    text = "\x1f".join(str(part) for part in parts)
+    return f"{_TERMS_VERSION}:{hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}"
 
 
 class Discountable(Protocol):

@@ -60,7 +60,7 @@ from subbill.errors import (
 from subbill.money import DECIMAL_CONTEXT, Money, check_money, currency_precision
 from subbill.periods import Period, check_date
 from subbill.proration import ProrationBasis
-from subbill.taxes import LineTax, TaxBreakdown, TaxRate, tax_breakdown
+from subbill.taxes import LineTax, TaxBreakdown, TaxRate, sum_taxes, tax_breakdown
 
 __all__ = [
     "Correction",
@@ -153,21 +153,25 @@ class LineExplanation:
         The defaults are the class's: a line billed once has no period nor day count.
         """
         explanation = object.__new__(cls)
-        slots = _EXPLANATION_SLOTS
-        slots["unit_price"](explanation, unit_price)
-        slots["quantity"](explanation, quantity)
-        slots["factor"](explanation, factor)
-        slots["period"](explanation, period)
-        slots["cycle"](explanation, cycle)
-        slots["days"](explanation, days)
-        slots["period_days"](explanation, period_days)
-        slots["basis"](explanation, basis)
-        slots["reason"](explanation, reason)
-        slots["discounts"](explanation, discounts)
+        values = (
+            unit_price,
+            quantity,
+            factor,
+            period,
+            cycle,
+            days,
+            period_days,
+            basis,
+            reason,
+            discounts,
+        )
+        for setter, value in zip(_EXPLANATION_SETTERS, values, strict=True):
+            setter(explanation, value)
         return explanation
 
 
-_EXPLANATION_SLOTS = slot_setters(LineExplanation)
+# In the order of the fields (the order _make unpacks them in).
+_EXPLANATION_SETTERS = tuple(slot_setters(LineExplanation).values())
 
 
 @attrs.frozen(kw_only=True)
@@ -213,10 +217,7 @@ class InvoiceLine:
     @functools.cached_property
     def tax(self) -> Money:
         """The line's tax, all rates together."""
-        taxes = self.taxes
-        if len(taxes) == 1:
-            return taxes[0][1]
-        return Money.total((amount for _, amount in taxes), currency=self.amount.currency)
+        return sum_taxes(self.taxes, currency=self.amount.currency)
 
     @functools.cached_property
     def total(self) -> Money:
@@ -498,24 +499,38 @@ class Invoice:
         that what it builds is what the checked constructor would accept.
         """
         invoice = object.__new__(cls)
-        for name, value in (
-            ("customer", customer),
-            ("currency", currency),
-            ("issued_on", issued_on),
-            ("due_on", due_on),
-            ("lines", lines),
-            ("subscription", subscription),
-            ("discounts", discounts),
-            ("taxes", taxes),
-            ("kind", kind),
-            ("status", InvoiceStatus.DRAFT),
-            ("number", None),
-            ("credit_applied", credit_applied),
-            ("payments", ()),
-            ("corrects", None),
-            ("corrections", ()),
-        ):
-            _INVOICE_SLOTS[name](invoice, value)
+        (
+            set_customer,
+            set_currency,
+            set_issued_on,
+            set_due_on,
+            set_lines,
+            set_subscription,
+            set_discounts,
+            set_taxes,
+            set_kind,
+            set_status,
+            set_number,
+            set_credit_applied,
+            set_payments,
+            set_corrects,
+            set_corrections,
+        ) = _INVOICE_SETTERS
+        set_customer(invoice, customer)
+        set_currency(invoice, currency)
+        set_issued_on(invoice, issued_on)
+        set_due_on(invoice, due_on)
+        set_lines(invoice, lines)
+        set_subscription(invoice, subscription)
+        set_discounts(invoice, discounts)
+        set_taxes(invoice, taxes)
+        set_kind(invoice, kind)
+        set_status(invoice, InvoiceStatus.DRAFT)
+        set_number(invoice, None)
+        set_credit_applied(invoice, credit_applied)
+        set_payments(invoice, ())
+        set_corrects(invoice, None)
+        set_corrections(invoice, ())
         return invoice
 
     # -- totals, all derived from the lines (once: an invoice is immutable) ---------------------
@@ -956,6 +971,7 @@ def _check_pattern(_instance: Any, _attribute: Any, pattern: object) -> None:
 
 
 _INVOICE_SLOTS = slot_setters(Invoice)
+_INVOICE_SETTERS = tuple(_INVOICE_SLOTS.values())  # in the order of the fields
 
 
 @attrs.frozen(kw_only=True)

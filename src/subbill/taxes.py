@@ -15,6 +15,7 @@ Money('545.45', 'EUR')
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -50,6 +51,7 @@ __all__ = [
     "exclusive_tax",
     "line_tax",
     "line_taxes",
+    "sum_taxes",
     "tax_breakdown",
 ]
 
@@ -168,10 +170,31 @@ class LineTax:
     base: Money
     taxes: tuple[tuple[TaxRate, Money], ...]
 
-    @property
+    @functools.cached_property
     def tax(self) -> Money:
         """The line's total tax."""
-        return Money.total((amount for _, amount in self.taxes), currency=self.base.currency)
+        return sum_taxes(self.taxes, currency=self.base.currency)
+
+    @functools.cached_property
+    def total(self) -> Money:
+        """Taxable base plus tax.
+
+        >>> line_tax(Money("27.42", "EUR"), (TaxRate(name="TVA", percent="20"),)).total
+        Money('32.90', 'EUR')
+        """
+        return self.base + self.tax
+
+
+def sum_taxes(taxes: Sequence[tuple[TaxRate, Money]], *, currency: str) -> Money:
+    """The total of a line's taxes: its one rate's amount as it is, when it has one.
+
+    >>> vat = TaxRate(name="TVA", percent="20")
+    >>> sum_taxes([(vat, Money("5.48", "EUR"))], currency="EUR"), sum_taxes([], currency="EUR")
+    (Money('5.48', 'EUR'), Money('0', 'EUR'))
+    """
+    if len(taxes) == 1:
+        return taxes[0][1]
+    return Money.total((amount for _, amount in taxes), currency=currency)
 
 
 @attrs.frozen(kw_only=True)
@@ -368,14 +391,27 @@ def tax_breakdown(line_tax: Sequence[Taxed], *, currency: str) -> tuple[TaxBreak
     add = DECIMAL_CONTEXT.add
     bases: dict[TaxRate, Decimal] = {}
     taxes: dict[TaxRate, Decimal] = {}
+    # The sums of the rate of the last line, kept apart while the next lines have the same
+    # rate (the common case: one rate on every line), so that a rate is hashed once per run.
+    current: TaxRate | None = None
+    base_sum = tax_sum = _ZERO
     for item in line_tax:
         base = item.base
         for rate, amount in item.taxes:
-            for money in (base, amount):
-                if money.currency != code:
-                    raise CurrencyMismatchError(code, money.currency, "add")
-            bases[rate] = add(bases.get(rate, _ZERO), base.amount)
-            taxes[rate] = add(taxes.get(rate, _ZERO), amount.amount)
+            if base.currency != code:
+                raise CurrencyMismatchError(code, base.currency, "add")
+            if amount.currency != code:
+                raise CurrencyMismatchError(code, amount.currency, "add")
+            if rate is not current:
+                if current is not None:
+                    bases[current], taxes[current] = base_sum, tax_sum
+                current = rate
+                base_sum = bases.setdefault(rate, _ZERO)  # first seen: its place in the order
+                tax_sum = taxes.setdefault(rate, _ZERO)
+            base_sum = add(base_sum, base.amount)
+            tax_sum = add(tax_sum, amount.amount)
+    if current is not None:
+        bases[current], taxes[current] = base_sum, tax_sum
     return tuple(
         TaxBreakdown(
             rate=rate, base=Money._make(bases[rate], code), tax=Money._make(taxes[rate], code)
