@@ -32,6 +32,7 @@ CORE: tuple[str, ...] = (
     "discounts",
     "charges",
     "invoices",
+    "_wire",
     "billing",
     "catalog",
     "customers",
