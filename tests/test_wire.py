@@ -2,11 +2,12 @@
 
 import multiprocessing
 import pickle
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date
 
 import attrs
 import pytest
+from benchmarks.workloads import mix_inputs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,6 +27,7 @@ from subbill.invoices import InvoiceLine
 from subbill.money import Money
 from tests.builders import VAT, eur
 from tests.test_billing import as_of_dates, subscriptions
+from tests.test_decimal_context import CONTEXTS, caller_context
 
 AS_OF = date(2026, 5, 20)
 
@@ -258,3 +260,24 @@ def test_closing_a_bill_run_early_cancels_the_chunks_not_started():
 def test_packed_lines_are_rebuilt_with_every_field():
     # A new field on InvoiceLine must travel too: the rebuild writes each slot it knows.
     assert len(_wire._LINE_SETTERS) == len(attrs.fields(InvoiceLine))
+
+
+class _InThisThread(Executor):
+    """An executor that runs each call at once, in the caller's thread (and context)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+@pytest.mark.parametrize("context", CONTEXTS.values(), ids=CONTEXTS.keys())
+def test_a_bill_run_on_an_executor_never_reads_the_callers_context(context):
+    # Packing and rebuilding run in the caller's thread here: amounts written and read
+    # back exactly whatever its precision, traps or exponent letter, and it is untouched.
+    items = [(plan, None) for plan in _plans(3)] + list(mix_inputs(12))
+    single = list(bill_run(items, as_of=AS_OF))
+    with caller_context(context):
+        spread = list(bill_run(items, as_of=AS_OF, executor=_InThisThread(), chunk_size=5))
+    for back, result in zip(spread, single, strict=True):
+        _same(back, result)

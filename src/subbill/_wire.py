@@ -38,10 +38,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from subbill._records import slot_setters
 from subbill.discounts import AppliedDiscount, LineDiscount
 from subbill.invoices import DocumentKind, Invoice, InvoiceLine, LineExplanation, LineKind
-from subbill.money import Money
+from subbill.money import DECIMAL_CONTEXT, Money
 from subbill.periods import Period
 from subbill.proration import ProrationBasis
-from subbill.taxes import TaxBreakdown
+from subbill.taxes import TaxBreakdown, TaxRate
 
 if TYPE_CHECKING:  # annotations only: billing sits above this module and imports it
     from subbill.billing import BillingResult, BillingState
@@ -54,12 +54,15 @@ _Item = TypeVar("_Item")
 _Reply = tuple[tuple[Any, ...], list[tuple[Any, ...]], tuple[Any, ...] | None]
 
 _LINE_KINDS = tuple(LineKind)
-_LINE_KIND_INDEX = {kind: index for index, kind in enumerate(_LINE_KINDS)}
+# Keyed by identity: an enum member is a singleton, and hashing one runs Python code.
+_LINE_KIND_INDEX = {id(kind): index for index, kind in enumerate(_LINE_KINDS)}
 _BASES: tuple[ProrationBasis | None, ...] = (None, *ProrationBasis)
-_BASIS_INDEX = {basis: index for index, basis in enumerate(_BASES)}
+_BASIS_INDEX = {id(basis): index for index, basis in enumerate(_BASES)}
 _DOCUMENT_KINDS = tuple(DocumentKind)
-_DOCUMENT_KIND_INDEX = {kind: index for index, kind in enumerate(_DOCUMENT_KINDS)}
+_DOCUMENT_KIND_INDEX = {id(kind): index for index, kind in enumerate(_DOCUMENT_KINDS)}
 _fromordinal = date.fromordinal
+# Exact, and never through the caller's context (str() would read its ``capitals``).
+_to_text = DECIMAL_CONTEXT.to_sci_string
 _new = object.__new__
 
 _LINE_SETTERS = tuple(slot_setters(InvoiceLine).values())
@@ -67,7 +70,7 @@ _WHY_SETTERS = tuple(slot_setters(LineExplanation).values())
 # A frozen attrs class keeps each cached property's value in a slot of the property's name:
 # a line's net, tax and total travel with it (the worker's engine computed them).
 _INVOICE_CACHES = tuple(vars(Invoice)[name].__set__ for name in ("net", "tax", "total"))
-_SET_DISCOUNT_CODE, _SET_DISCOUNT_AMOUNT = slot_setters(LineDiscount).values()
+_DISCOUNT_SETTERS = tuple(slot_setters(LineDiscount).values())
 _APPLIED_SETTERS = tuple(slot_setters(AppliedDiscount).values())
 _BREAKDOWN_SETTERS = tuple(slot_setters(TaxBreakdown).values())
 
@@ -78,11 +81,16 @@ class _Tables:
     ``numbers`` holds the exact strings of amounts and quantities (equal strings, one
     index: ``50.00`` and ``50.0`` stay apart), ``periods`` ``(start, end)`` ordinals,
     ``fractions`` the factors (by identity: the engine shares them; each kept alive here so
-    that its ``id`` is not reused while the chunk is packed).
+    that its ``id`` is not reused while the chunk is packed), ``taxes`` a line's taxes as
+    ``((rate, number), ...)`` and ``discounts`` what discounts took off a line as ``((code,
+    number), ...)``. ``lines`` holds every line of the chunk, :data:`_LINE_FIELDS` values
+    each, one after the other: one flat list of atoms, which pickles and unpickles in C
+    without a container per line.
     """
 
-    __slots__ = ("fraction_index", "fractions", "number_index", "numbers", "period_index",
-                 "periods")  # fmt: skip
+    __slots__ = ("discount_index", "discounts", "fraction_index", "fractions", "lines",
+                 "number_index", "numbers", "period_index", "periods", "tax_index",
+                 "taxes")  # fmt: skip
 
     def __init__(self) -> None:
         self.numbers: list[str] = []
@@ -91,10 +99,15 @@ class _Tables:
         self.period_index: dict[tuple[date, date], int] = {}
         self.fractions: list[Fraction] = []
         self.fraction_index: dict[int, int] = {}
+        self.taxes: list[tuple[tuple[TaxRate, int], ...]] = []
+        self.tax_index: dict[tuple[Any, ...], int] = {}
+        self.discounts: list[tuple[tuple[str, int], ...]] = []
+        self.discount_index: dict[tuple[tuple[str, int], ...], int] = {}
+        self.lines: list[Any] = []
 
     def number(self, value: Decimal) -> int:
-        """The index of ``value``'s exact string."""
-        text = str(value)
+        """The index of ``value``'s exact string (written in the library's own context)."""
+        text = _to_text(value)
         found = self.number_index.get(text)
         if found is None:
             found = self.number_index[text] = len(self.numbers)
@@ -120,33 +133,129 @@ class _Tables:
             self.fractions.append(value)
         return found
 
+    def line_taxes(self, taxes: tuple[tuple[TaxRate, Money], ...]) -> int:
+        """The index of a line's ``taxes`` (rates by identity, kept alive by the table)."""
+        number = self.number
+        entry = tuple([(rate, number(amount.amount)) for rate, amount in taxes])
+        # One rate (the common case) keys as a pair, several as a tuple of pairs.
+        key: tuple[Any, ...] = (
+            (id(entry[0][0]), entry[0][1])
+            if len(entry) == 1
+            else tuple([(id(rate), index) for rate, index in entry])
+        )
+        found = self.tax_index.get(key)
+        if found is None:
+            found = self.tax_index[key] = len(self.taxes)
+            self.taxes.append(entry)
+        return found
+
+    def line_discounts(self, discounts: tuple[LineDiscount, ...]) -> int:
+        """The index of what discounts took off a line (-1: nothing)."""
+        if not discounts:
+            return -1
+        number = self.number
+        key = tuple([(taken.code, number(taken.amount.amount)) for taken in discounts])
+        found = self.discount_index.get(key)
+        if found is None:
+            found = self.discount_index[key] = len(self.discounts)
+            self.discounts.append(key)
+        return found
+
+    def add_lines(self, lines: Sequence[InvoiceLine]) -> None:
+        """Append ``lines`` to :attr:`lines`, :data:`_LINE_FIELDS` values each."""
+        number = self.number
+        period = self.period
+        fraction = self.fraction
+        extend = self.lines.extend
+        # The lines of one charge follow each other and share its price and quantity, and
+        # most lines share one zero discount: the last of each is remembered (by identity).
+        price: Money | None = None
+        quantity: Decimal | None = None
+        discount: Money | None = None
+        price_index = quantity_index = discount_index = -1
+        for line in lines:
+            why = line.explanation
+            if line.unit_price is not price:
+                price = line.unit_price
+                price_index = number(price.amount)
+            if line.quantity is not quantity:
+                quantity = line.quantity
+                quantity_index = number(quantity)
+            if line.discount is not discount:
+                discount = line.discount
+                discount_index = number(discount.amount)
+            line_period = period(line.period)
+            factor = fraction(line.factor)
+            # The engine gives a line and its explanation the same objects: packed once.
+            extend(
+                (
+                    _LINE_KIND_INDEX[id(line.kind)],
+                    line.code,
+                    line.description,
+                    line.charge_key,
+                    line_period,
+                    quantity_index,
+                    price_index,
+                    factor,
+                    number(line.amount.amount),
+                    discount_index,
+                    line.tax_rates,
+                    self.line_taxes(line.taxes),
+                    number(line.base.amount),
+                    price_index if why.unit_price is price else number(why.unit_price.amount),
+                    quantity_index if why.quantity is quantity else number(why.quantity),
+                    factor if why.factor is line.factor else fraction(why.factor),
+                    line_period if why.period is line.period else period(why.period),
+                    line_period if why.cycle is line.period else period(why.cycle),
+                    why.days,
+                    why.period_days,
+                    _BASIS_INDEX[id(why.basis)],
+                    why.reason,
+                    self.line_discounts(why.discounts),
+                )
+            )
+
     def packed(self) -> tuple[Any, ...]:
         """The tables as plain lists, in the order :class:`_Built` reads them."""
         return (
             self.numbers,
             self.periods,
             [(fraction.numerator, fraction.denominator) for fraction in self.fractions],
+            self.taxes,
+            self.discounts,
+            self.lines,
         )
+
+
+#: How many values :meth:`_Tables.add_lines` packs per line.
+_LINE_FIELDS = 23
 
 
 class _Built:
     """A chunk's tables built once (parent side): every line of the chunk shares them.
 
-    ``money(currency)`` is the table of amounts as ``Money`` in ``currency``, built on
-    first use (a chunk's invoices are mostly in one currency).
+    :meth:`money` is the table of amounts as ``Money`` in a currency, built on first use
+    (a chunk's invoices are mostly in one currency); likewise the lines' taxes and
+    discounts, which hold amounts. ``lines`` reads the chunk's flat list of lines,
+    :data:`_LINE_FIELDS` values at a time.
     """
 
-    __slots__ = ("_moneys", "fractions", "numbers", "periods")
+    __slots__ = ("_discounts", "_moneys", "_taxes", "discounts", "fractions", "lines",
+                 "numbers", "periods", "taxes")  # fmt: skip
 
     def __init__(self, packed: tuple[Any, ...]) -> None:
-        numbers, periods, fractions = packed
+        numbers, periods, fractions, self.taxes, self.discounts, lines = packed
         make_period = Period._make
         self.numbers = [Decimal(number) for number in numbers]
         self.periods = [
             make_period(_fromordinal(start), _fromordinal(end)) for start, end in periods
         ]
         self.fractions = [Fraction(numerator, denominator) for numerator, denominator in fractions]
+        # One iterator read _LINE_FIELDS values at a time (zip reuses its tuple).
+        self.lines: Iterator[tuple[Any, ...]] = zip(*[iter(lines)] * _LINE_FIELDS, strict=True)
         self._moneys: dict[str, list[Money]] = {}
+        self._taxes: dict[str, list[tuple[tuple[TaxRate, Money], ...]]] = {}
+        self._discounts: dict[str, list[tuple[LineDiscount, ...]]] = {}
 
     def money(self, currency: str) -> list[Money]:
         """The amounts of the table as ``Money`` in ``currency``."""
@@ -156,107 +265,53 @@ class _Built:
             found = self._moneys[currency] = [make(number, currency) for number in self.numbers]
         return found
 
+    def line_taxes(self, currency: str) -> list[tuple[tuple[TaxRate, Money], ...]]:
+        """The lines' taxes of the table, in ``currency``."""
+        found = self._taxes.get(currency)
+        if found is None:
+            moneys = self.money(currency)
+            found = self._taxes[currency] = [
+                tuple([(rate, moneys[index]) for rate, index in entry]) for entry in self.taxes
+            ]
+        return found
 
-def _pack_lines(lines: Sequence[InvoiceLine], tables: _Tables) -> tuple[tuple[Any, ...], ...]:
-    """``lines`` as tuples of indices into ``tables`` and of shared objects."""
-    number = tables.number
-    period = tables.period
-    fraction = tables.fraction
-    packed = []
-    for line in lines:
-        why = line.explanation
-        packed.append(
-            (
-                _LINE_KIND_INDEX[line.kind],
-                line.code,
-                line.description,
-                line.charge_key,
-                period(line.period),
-                number(line.quantity),
-                number(line.unit_price.amount),
-                fraction(line.factor),
-                number(line.amount.amount),
-                number(line.discount.amount),
-                line.tax_rates,
-                tuple([(rate, number(tax.amount)) for rate, tax in line.taxes]),
-                number(line.base.amount),
-                number(why.unit_price.amount),
-                number(why.quantity),
-                fraction(why.factor),
-                period(why.period),
-                period(why.cycle),
-                why.days,
-                why.period_days,
-                _BASIS_INDEX[why.basis],
-                why.reason,
-                tuple([(taken.code, number(taken.amount.amount)) for taken in why.discounts])
-                if why.discounts
-                else (),
-            )
-        )
-    return tuple(packed)
+    def line_discounts(self, currency: str) -> list[tuple[LineDiscount, ...]]:
+        """What discounts took off the lines of the table, in ``currency``."""
+        found = self._discounts.get(currency)
+        if found is None:
+            moneys = self.money(currency)
+            found = self._discounts[currency] = [
+                tuple(
+                    [
+                        _record(LineDiscount, _DISCOUNT_SETTERS, (code, moneys[index]))
+                        for code, index in entry
+                    ]
+                )
+                for entry in self.discounts
+            ]
+        return found
 
 
-def _unpack_line(
-    packed: tuple[Any, ...],
-    moneys: list[Money],
-    built: _Built,
-) -> InvoiceLine:
-    (
-        kind,
-        code,
-        description,
-        charge_key,
-        period,
-        quantity,
-        unit_price,
-        factor,
-        amount,
-        discount,
-        tax_rates,
-        taxes,
-        base,
-        why_price,
-        why_quantity,
-        why_factor,
-        why_period,
-        why_cycle,
-        days,
-        period_days,
-        basis,
-        reason,
-        discounts,
-    ) = packed
+def _unpack_lines(count: int, currency: str, built: _Built) -> tuple[InvoiceLine, ...]:
+    """The next ``count`` lines of the chunk, in ``currency``."""
+    moneys = built.money(currency)
+    taxes = built.line_taxes(currency)
+    discounts = built.line_discounts(currency) if built.discounts else []
     periods = built.periods
     numbers = built.numbers
     fractions = built.fractions
-    why = _new(LineExplanation)
     (
-        set_price,
-        set_quantity,
-        set_factor,
-        set_period,
-        set_cycle,
+        set_why_price,
+        set_why_quantity,
+        set_why_factor,
+        set_why_period,
+        set_why_cycle,
         set_days,
         set_period_days,
         set_basis,
         set_reason,
         set_discounts,
     ) = _WHY_SETTERS
-    set_price(why, moneys[why_price])
-    set_quantity(why, numbers[why_quantity])
-    set_factor(why, fractions[why_factor])
-    set_period(why, None if why_period < 0 else periods[why_period])
-    set_cycle(why, None if why_cycle < 0 else periods[why_cycle])
-    set_days(why, days)
-    set_period_days(why, period_days)
-    set_basis(why, _BASES[basis])
-    set_reason(why, reason)
-    set_discounts(
-        why,
-        tuple([_line_discount(code, moneys[off]) for code, off in discounts]) if discounts else (),
-    )
-    line = _new(InvoiceLine)
     (
         set_kind,
         set_code,
@@ -273,39 +328,75 @@ def _unpack_line(
         set_base,
         set_explanation,
     ) = _LINE_SETTERS
-    set_kind(line, _LINE_KINDS[kind])
-    set_code(line, code)
-    set_description(line, description)
-    set_charge_key(line, charge_key)
-    set_period(line, None if period < 0 else periods[period])
-    set_quantity(line, numbers[quantity])
-    set_unit_price(line, moneys[unit_price])
-    set_factor(line, fractions[factor])
-    set_amount(line, moneys[amount])
-    set_discount(line, moneys[discount])
-    set_tax_rates(line, tax_rates)
-    set_taxes(line, tuple([(rate, moneys[added]) for rate, added in taxes]))
-    set_base(line, moneys[base])
-    set_explanation(line, why)
-    return line
-
-
-def _line_discount(code: str, amount: Money) -> LineDiscount:
-    taken = _new(LineDiscount)
-    _SET_DISCOUNT_CODE(taken, code)
-    _SET_DISCOUNT_AMOUNT(taken, amount)
-    return taken
+    lines = []
+    for (
+        kind,
+        code,
+        description,
+        charge_key,
+        period,
+        quantity,
+        unit_price,
+        factor,
+        amount,
+        discount,
+        tax_rates,
+        line_taxes,
+        base,
+        why_price,
+        why_quantity,
+        why_factor,
+        why_period,
+        why_cycle,
+        days,
+        period_days,
+        basis,
+        reason,
+        taken,
+    ) in itertools.islice(built.lines, count):
+        why = _new(LineExplanation)
+        set_why_price(why, moneys[why_price])
+        set_why_quantity(why, numbers[why_quantity])
+        set_why_factor(why, fractions[why_factor])
+        set_why_period(why, None if why_period < 0 else periods[why_period])
+        set_why_cycle(why, None if why_cycle < 0 else periods[why_cycle])
+        set_days(why, days)
+        set_period_days(why, period_days)
+        set_basis(why, _BASES[basis])
+        set_reason(why, reason)
+        set_discounts(why, () if taken < 0 else discounts[taken])
+        line = _new(InvoiceLine)
+        set_kind(line, _LINE_KINDS[kind])
+        set_code(line, code)
+        set_description(line, description)
+        set_charge_key(line, charge_key)
+        set_period(line, None if period < 0 else periods[period])
+        set_quantity(line, numbers[quantity])
+        set_unit_price(line, moneys[unit_price])
+        set_factor(line, fractions[factor])
+        set_amount(line, moneys[amount])
+        set_discount(line, moneys[discount])
+        set_tax_rates(line, tax_rates)
+        set_taxes(line, taxes[line_taxes])
+        set_base(line, moneys[base])
+        set_explanation(line, why)
+        lines.append(line)
+    return tuple(lines)
 
 
 def _pack_invoice(invoice: Invoice, tables: _Tables) -> tuple[Any, ...]:
-    """An engine draft packed (it has no number, payment nor correction yet)."""
+    """An engine draft packed (it has no number, payment nor correction yet).
+
+    Its lines go to the chunk's flat list of lines; the invoice says how many.
+    """
     number = tables.number
+    tables.add_lines(invoice.lines)
     return (
         invoice.customer,
         invoice.currency,
         invoice.issued_on.toordinal(),
         invoice.due_on.toordinal(),
-        _pack_lines(invoice.lines, tables),
+        len(invoice.lines),
         invoice.subscription,
         tuple(
             [
@@ -316,10 +407,11 @@ def _pack_invoice(invoice: Invoice, tables: _Tables) -> tuple[Any, ...]:
         tuple(
             [(row.rate, number(row.base.amount), number(row.tax.amount)) for row in invoice.taxes]
         ),
-        _DOCUMENT_KIND_INDEX[invoice.kind],
+        _DOCUMENT_KIND_INDEX[id(invoice.kind)],
         None if invoice.credit_applied is None else number(invoice.credit_applied.amount),
         number(invoice.net.amount),
         number(invoice.tax.amount),
+        number(invoice.total.amount),
     )
 
 
@@ -337,6 +429,7 @@ def _unpack_invoice(packed: tuple[Any, ...], built: _Built) -> Invoice:
         credit_applied,
         net,
         tax,
+        total,
     ) = packed
     moneys = built.money(currency)
     invoice = Invoice._engine_draft(
@@ -344,7 +437,7 @@ def _unpack_invoice(packed: tuple[Any, ...], built: _Built) -> Invoice:
         currency=currency,
         issued_on=_fromordinal(issued_on),
         due_on=_fromordinal(due_on),
-        lines=tuple([_unpack_line(line, moneys, built) for line in lines]),
+        lines=_unpack_lines(lines, currency, built),
         subscription=subscription,
         discounts=tuple(
             [
@@ -365,7 +458,7 @@ def _unpack_invoice(packed: tuple[Any, ...], built: _Built) -> Invoice:
     set_net, set_tax, set_total = _INVOICE_CACHES
     set_net(invoice, moneys[net])
     set_tax(invoice, moneys[tax])
-    set_total(invoice, invoice.net + invoice.tax)
+    set_total(invoice, moneys[total])
     return invoice
 
 
