@@ -281,3 +281,19 @@ def test_a_bill_run_on_an_executor_never_reads_the_callers_context(context):
         spread = list(bill_run(items, as_of=AS_OF, executor=_InThisThread(), chunk_size=5))
     for back, result in zip(spread, single, strict=True):
         _same(back, result)
+
+
+def test_a_packed_chunk_of_subscriptions_is_rebuilt_equal_in_a_worker():
+    # The inputs travel packed too: each rebuilt equal, as a (plan, state) pair; an item
+    # of another shape travels as it is (the worker refuses it as one process would).
+    records = _WIRE.records
+    items = [*mix_inputs(30), _plans(1)[0], [_plans(2)[1], None], "not a plan"]
+    rebuilt = list(records.unpack(pickle.loads(pickle.dumps(records.pack(items)))))
+    assert rebuilt[-1] == "not a plan"
+    for item, again in zip(items[:-1], rebuilt[:-1], strict=True):
+        plan, state = (item, None) if isinstance(item, ChargePlan) else item
+        assert again == (plan, state)
+        assert _shown(again[0]) == _shown(plan)
+        assert [charge.schedule for charge in again[0].charges] == [
+            charge.schedule for charge in plan.charges
+        ]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import operator
 import pickle
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,9 +34,12 @@ from concurrent.futures import Executor, Future
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+
+import attrs
 
 from subbill._records import slot_setters
+from subbill.charges import RecurringCharge
 from subbill.discounts import AppliedDiscount, LineDiscount
 from subbill.invoices import DocumentKind, Invoice, InvoiceLine, LineExplanation, LineKind
 from subbill.money import DECIMAL_CONTEXT, Money
@@ -502,17 +506,22 @@ def _unpack_error(packed: tuple[Any, ...]) -> Exception:
 
 
 def bill_chunk(
-    bill: Callable[[_Item, date], BillingResult], chunk: Sequence[_Item], as_of: date
+    bill: Callable[[Any, date], BillingResult],
+    chunk: Sequence[Any],
+    as_of: date,
+    records: _Records | None = None,
 ) -> _Reply:
     """In a worker: bill each item of ``chunk`` with ``bill``; the results packed.
 
-    Stops at the first item that raises (as one process would): the results before it and
-    the error travel back.
+    With ``records``, ``chunk`` is packed (:meth:`_Records.pack`) and each item is rebuilt
+    first. Stops at the first item that raises (as one process would): the results before
+    it and the error travel back.
     """
     tables = _Tables()
     results: list[tuple[Any, ...]] = []
     error = None
-    for item in chunk:
+    items = chunk if records is None else records.unpack(chunk)
+    for item in items:
         try:
             result = bill(item, as_of)
         except Exception as failed:  # sent back, to be raised in the parent
@@ -520,6 +529,139 @@ def bill_chunk(
             break
         results.append(_pack_result(result, tables))
     return tables.packed(), results, error
+
+
+_CHARGE_TAIL = tuple(field.name for field in attrs.fields(RecurringCharge))[4:]
+#: A recurring charge's fields after its price and quantity, read in one C call.
+_charge_tail = operator.attrgetter(*_CHARGE_TAIL)
+
+
+class _Records(NamedTuple):
+    """The engine's input records, given by :mod:`subbill.billing`: packed for a worker.
+
+    Pickled as they are, a chunk's subscriptions cost the parent a Python call per record
+    and per field. Packed, a subscription is a tuple of its fields (a recurring charge's
+    read in one C call), its amounts and quantities exact strings written in the library's
+    context; the worker rebuilds the records through their slots, unchecked: they are
+    copies of records that were checked when they were built. An item of another shape
+    (or holding a subclass) travels as it is, so that the worker refuses it as one process
+    would.
+    """
+
+    plan: type[Any]
+    state: type[BillingState]
+
+    def pack(self, chunk: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """``chunk`` packed: ``(plan, state or None)`` each, or ``(item,)`` as it is."""
+        plan_type, state_type = self.plan, self.state
+        packed: list[tuple[Any, ...]] = []
+        for item in chunk:
+            if type(item) is plan_type:
+                plan, state = item, None
+            elif (
+                type(item) in _PAIRS
+                and len(item) == 2
+                and type(item[0]) is plan_type
+                and (item[1] is None or type(item[1]) is state_type)
+            ):
+                plan, state = item
+            else:
+                packed.append((item,))
+                continue
+            charges = _pack_charges(plan.charges)
+            balance = None if state is None else state.credit_balance
+            if charges is None or (balance is not None and type(balance) is not Money):
+                packed.append((item,))
+                continue
+            packed.append(
+                (
+                    (
+                        plan.id,
+                        plan.customer,
+                        plan.currency,
+                        charges,
+                        plan.one_time,
+                        plan.discounts,
+                        plan.payment_terms_days,
+                        plan.tax_rounding,
+                        plan.negative_balance,
+                    ),
+                    None
+                    if state is None
+                    else (
+                        state.billed_through,
+                        state.one_time_billed,
+                        None if balance is None else (_to_text(balance.amount), balance.currency),
+                        state.terms,
+                    ),
+                )
+            )
+        return packed
+
+    def unpack(self, packed: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
+        """The items of a packed chunk, rebuilt (in a worker)."""
+        plan_setters = _setters(self.plan)
+        state_setters = _setters(self.state)
+        for entry in packed:
+            if len(entry) == 1:
+                yield entry[0]
+                continue
+            values, state = entry
+            currency = values[2]
+            charges = tuple([_unpack_charge(charge, currency) for charge in values[3]])
+            plan = _record(self.plan, plan_setters, (*values[:3], charges, *values[4:]))
+            if state is not None:
+                billed_through, one_time, balance, terms = state
+                credit = None if balance is None else Money._make(Decimal(balance[0]), balance[1])
+                values = (billed_through, one_time, credit, terms)
+                state = _record(self.state, state_setters, values)
+            yield (plan, state)
+
+
+_PAIRS = (tuple, list)
+
+
+def _pack_charges(charges: tuple[RecurringCharge, ...]) -> tuple[tuple[Any, ...], ...] | None:
+    """Recurring charges packed (``None``: one is of a subclass, or priced by a subclass)."""
+    packed = []
+    for charge in charges:
+        price = charge.unit_price
+        if type(charge) is not RecurringCharge or type(price) is not Money:
+            return None
+        packed.append(
+            (
+                charge.code,
+                charge.description,
+                _to_text(price.amount),
+                _to_text(charge.quantity),
+                *_charge_tail(charge),
+            )
+        )
+    return tuple(packed)
+
+
+def _unpack_charge(packed: tuple[Any, ...], currency: str) -> RecurringCharge:
+    code, description, price, quantity, *tail = packed
+    return _record(
+        RecurringCharge,
+        _setters(RecurringCharge),
+        (code, description, Money._make(Decimal(price), currency), Decimal(quantity), *tail),
+    )
+
+
+_SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
+
+
+def _setters(cls: type) -> tuple[Callable[[Any, Any], None], ...]:
+    """The slot setters of a frozen attrs class, in the order of its fields (cached).
+
+    A field a base class declares has its slot there: each is looked up along the MRO.
+    """
+    found = _SETTERS.get(cls)
+    if found is None:
+        fields = attrs.fields(cls)
+        found = _SETTERS[cls] = tuple([getattr(cls, field.name).__set__ for field in fields])
+    return found
 
 
 def _pack_result(result: BillingResult, tables: _Tables) -> tuple[Any, ...]:
@@ -543,22 +685,26 @@ class Wire(Generic[_Item]):
     """Bill runs on an executor, for :mod:`subbill.billing` (which gives its records).
 
     ``bill(item, as_of)`` bills one item (a module-level function: it is sent to the
-    workers by name); ``state`` and ``result`` are the classes of the billing state and of
-    the result, rebuilt in the parent through their slots.
+    workers by name); ``plan``, ``state`` and ``result`` are the classes of the engine's
+    input, of the billing state and of the result: the inputs are packed for the workers
+    and rebuilt there, the results packed by the workers and rebuilt in the parent, each
+    through their slots.
     """
 
     def __init__(
         self,
         *,
         bill: Callable[[_Item, date], BillingResult],
+        plan: type[Any],
         state: type[BillingState],
         result: type[BillingResult],
     ) -> None:
         self.bill = bill
+        self.records = _Records(plan, state)
         self.state = state
         self.result = result
-        self._state_setters = tuple(slot_setters(state).values())
-        self._result_setters = tuple(slot_setters(result).values())
+        self._state_setters = _setters(state)
+        self._result_setters = _setters(result)
 
     def run(
         self,
@@ -580,7 +726,11 @@ class Wire(Generic[_Item]):
             while True:
                 chunk = list(itertools.islice(iterator, chunk_size))
                 if chunk:
-                    pending.append(executor.submit(bill_chunk, self.bill, chunk, as_of))
+                    pending.append(
+                        executor.submit(
+                            bill_chunk, self.bill, self.records.pack(chunk), as_of, self.records
+                        )
+                    )
                 if pending and (len(pending) >= max_pending or not chunk):
                     yield from self.unpack(pending.popleft().result())
                 if not chunk and not pending:

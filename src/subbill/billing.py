@@ -1351,7 +1351,9 @@ def _bill_one(item: Any, as_of: date) -> BillingResult:
 
 
 #: Bill runs on an executor: the chunks sent to workers and the packed results they return.
-_WIRE: _wire.Wire[Any] = _wire.Wire(bill=_bill_one, state=BillingState, result=BillingResult)
+_WIRE: _wire.Wire[Any] = _wire.Wire(
+    bill=_bill_one, plan=ChargePlan, state=BillingState, result=BillingResult
+)
 
 
 def bill_run(
