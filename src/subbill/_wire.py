@@ -140,13 +140,18 @@ class _Tables:
     def line_taxes(self, taxes: tuple[tuple[TaxRate, Money], ...]) -> int:
         """The index of a line's ``taxes`` (rates by identity, kept alive by the table)."""
         number = self.number
+        key: tuple[Any, ...]
+        if len(taxes) == 1:  # the common case, keyed as a pair (several: a tuple of pairs)
+            rate, amount = taxes[0]
+            index = number(amount.amount)
+            key = (id(rate), index)
+            found = self.tax_index.get(key)
+            if found is None:
+                found = self.tax_index[key] = len(self.taxes)
+                self.taxes.append(((rate, index),))
+            return found
         entry = tuple([(rate, number(amount.amount)) for rate, amount in taxes])
-        # One rate (the common case) keys as a pair, several as a tuple of pairs.
-        key: tuple[Any, ...] = (
-            (id(entry[0][0]), entry[0][1])
-            if len(entry) == 1
-            else tuple([(id(rate), index) for rate, index in entry])
-        )
+        key = tuple([(id(rate), index) for rate, index in entry])
         found = self.tax_index.get(key)
         if found is None:
             found = self.tax_index[key] = len(self.taxes)
