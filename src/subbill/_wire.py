@@ -3,17 +3,21 @@
 With an executor, :func:`subbill.billing.bill_run` sends chunks of subscriptions to workers
 and reads their results back. Pickled as they are, results cost the parent as much as the
 billing itself: hundreds of small records per invoice (lines, explanations, periods,
-``Money``, ``Fraction``) each built again, each through Python-level pickling. So a worker
-sends a chunk's results **packed**:
+``Money``, ``Fraction``) each built again, each through Python-level pickling. So both
+directions travel **packed**:
 
-- every value shared by many lines — an amount, a period, a quantity, a factor — once per
-  chunk, in a table (:class:`_Tables`), and the lines refer to it by index; the parent
-  builds each table entry once and every line of the chunk shares it;
-- the records as flat tuples of ``str`` and ``int`` (which pickle in C), rebuilt by the
-  parent through their slots, without their checks: the worker's engine built them valid.
-  A ``Decimal`` travels as its exact string (never through a context), a date as its
-  ordinal; objects the engine shares as they are (tax rates, discounts, reasons) travel as
-  themselves, once per chunk (pickle's memo).
+- a subscription as a tuple of its fields (:class:`_Records`), rebuilt in the worker;
+- a chunk's results with every value shared by many lines — an amount, a period, a
+  quantity, a factor, a line's taxes — once per chunk, in a table (:class:`_Tables`), and
+  its lines as one flat list of indices, ``str`` and ``int`` (which pickles in C, with no
+  container per line); the parent builds each table entry once and every line of the chunk
+  shares it.
+
+Records are rebuilt through their slots, without their checks: they are copies of records
+that were checked (the inputs) or that the worker's engine built valid (the results). A
+``Decimal`` travels as its exact string (written in the library's own context, never the
+caller's), a date as its ordinal; objects shared as they are (tax rates, discounts,
+frequencies, reasons) travel as themselves, once per chunk (pickle's memo).
 
 A subscription that fails in a worker fails as in one process: the worker stops the chunk
 there and sends back the results before it and the error (its class, arguments and
@@ -72,7 +76,7 @@ _new = object.__new__
 _LINE_SETTERS = tuple(slot_setters(InvoiceLine).values())
 _WHY_SETTERS = tuple(slot_setters(LineExplanation).values())
 # A frozen attrs class keeps each cached property's value in a slot of the property's name:
-# a line's net, tax and total travel with it (the worker's engine computed them).
+# an invoice's net, tax and total travel with it (added up once, by the worker).
 _INVOICE_CACHES = tuple(vars(Invoice)[name].__set__ for name in ("net", "tax", "total"))
 _DISCOUNT_SETTERS = tuple(slot_setters(LineDiscount).values())
 _APPLIED_SETTERS = tuple(slot_setters(AppliedDiscount).values())
