@@ -268,6 +268,13 @@ class MixRun(NamedTuple):
     total: Decimal
     rss: int
     workers_rss: int
+    cpu: float  # this process's CPU seconds over the run (all its threads)
+    workers_cpu: float  # the workers' CPU seconds, from their start to their exit
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def mix_run(count: int, plain_count: int, workers: int) -> MixRun:
@@ -282,6 +289,7 @@ def mix_run(count: int, plain_count: int, workers: int) -> MixRun:
     try:
         if pool is not None:  # start the workers before the clock
             list(pool.map(abs, range(workers)))
+        cpu = _cpu(resource.RUSAGE_SELF)
         started = time.perf_counter()
         for result in bill_run(items, as_of=BILLING_AS_OF, executor=pool):
             invoice = result.invoice
@@ -291,12 +299,16 @@ def mix_run(count: int, plain_count: int, workers: int) -> MixRun:
             lines += len(invoice.lines)
             total += invoice.total.amount
         seconds = time.perf_counter() - started
+        cpu = _cpu(resource.RUSAGE_SELF) - cpu
     finally:
         if pool is not None:
             pool.shutdown()
     # Forked workers are this process's children: RUSAGE_CHILDREN sees their peak RSS.
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return MixRun(plain, workers, seconds, invoices, lines, total, peak_rss(), children)
+    workers_cpu = _cpu(resource.RUSAGE_CHILDREN)  # reaped by shutdown(): their whole life
+    return MixRun(
+        plain, workers, seconds, invoices, lines, total, peak_rss(), children, cpu, workers_cpu
+    )
 
 
 class CalendarRun(NamedTuple):

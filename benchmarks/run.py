@@ -396,6 +396,22 @@ def bench_mix(args: argparse.Namespace, report: Report, *, single: bool, workers
                 ratio=speedup,
             )
         )
+        # CPU time moves far less with the load than wall time: what each side spends per
+        # invoice, as a multiple of the single process's, and what that allows on 2 cores.
+        parent = _median(p.cpu / s.cpu for s, p in zip(singles, pairs, strict=True))
+        spent = _median(p.workers_cpu / s.cpu for s, p in zip(singles, pairs, strict=True))
+        report.rows.append(
+            Row(
+                workload="mix bench, 2 workers: CPU per invoice vs 1 process",
+                n=f"{count:,}",
+                figure=f"parent {parent:.2f}× + workers {spent:.2f}×",
+                yardstick="the same, single process",
+                yardstick_figure="1×",
+                ratio=_ratio(2 / (parent + spent)),
+                target="≥ 1.5× (2 idle cores)",
+                met=_met(2 / (parent + spent), 1.5),
+            )
+        )
         alike = {(r.invoices, r.lines, r.total) for r in singles + pairs}
         if len(alike) != 1:
             report.disagreements.append(f"mix bench: single process and 2 workers differ: {alike}")

@@ -700,23 +700,3 @@ def test_engine_documents_pass_every_check_of_the_public_constructors(subscripti
             issued_on=invoice.issued_on,
             lines=invoice.lines,
         ).taxes
-
-
-@given(subscriptions(), as_of_dates, as_of_dates)
-def test_a_result_packed_for_a_worker_process_reads_back_equal(subscription, first, then):
-    # bill_run on an executor sends each result back packed (plain tuples that pickle in C)
-    # and rebuilds it in the parent: every invoice, line, explanation and state the same.
-    import pickle  # noqa: PLC0415
-
-    from subbill.billing import _pack, _unpack  # noqa: PLC0415
-
-    result = bill_subscription(subscription, as_of=min(first, then))
-    later = bill_subscription(subscription, result.state, as_of=max(first, then))
-    for billed in (result, later):
-        back = _unpack(pickle.loads(pickle.dumps(_pack(billed))))
-        assert back == billed
-        if billed.invoice is not None:
-            assert back.invoice.total == billed.invoice.total
-            for line, again in zip(billed.invoice.lines, back.invoice.lines, strict=True):
-                assert again.explanation == line.explanation
-                assert (again.net, again.tax, again.total) == (line.net, line.tax, line.total)

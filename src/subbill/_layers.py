@@ -37,6 +37,7 @@ CORE: tuple[str, ...] = (
     "charges",
     "metering",
     "invoices",
+    "_wire",
     "billing",
     "catalog",
     "customers",

@@ -23,7 +23,6 @@ billing up to D2 at once.
 
 from __future__ import annotations
 
-import collections
 import enum
 import itertools
 import operator
@@ -36,6 +35,7 @@ from typing import Any
 
 import attrs
 
+from subbill import _wire
 from subbill._records import slot_setters
 from subbill._validate import (
     brief,
@@ -86,7 +86,6 @@ from subbill.periods import (
 from subbill.proration import BillingTiming, ProrationBasis, day_count
 from subbill.taxes import (
     LineTax,
-    TaxBreakdown,
     TaxRounding,
     exclusive_tax,
     line_tax,
@@ -1632,202 +1631,10 @@ def _bill_one(item: Any, as_of: date) -> BillingResult:
     return bill_subscription(subscription, state, as_of=as_of)
 
 
-def _bill_chunk(chunk: Sequence[Any], as_of: date) -> list[tuple[Any, ...]]:
-    """Bill a chunk in a worker process; the results travel back packed (:func:`_pack`)."""
-    return [_pack(_bill_one(item, as_of)) for item in chunk]
-
-
-# -- results across a process boundary ----------------------------------------------------
-#
-# A result pickled as it is costs a worker and the parent as much as billing it: hundreds of
-# small records (lines, explanations, periods, Money, Fractions), each through Python-level
-# pickling, and even a Decimal or a date pickles through a reduce call. Packed, an engine
-# result is tuples of str and int — which pickle as bytes — and the parent rebuilds the
-# records through their slots (the engine built them valid). A Decimal travels as its exact
-# string, a date as its ordinal.
-
-_LINE_KINDS = tuple(LineKind)
-_LINE_KIND_INDEX = {kind: index for index, kind in enumerate(_LINE_KINDS)}
-_BASES: tuple[ProrationBasis | None, ...] = (None, *ProrationBasis)
-_BASIS_INDEX = {basis: index for index, basis in enumerate(_BASES)}
-_DOCUMENT_KINDS = tuple(DocumentKind)
-_fromordinal = date.fromordinal
-
-
-def _pack_period(period: Period | None) -> tuple[int, int] | None:
-    return None if period is None else (period.start.toordinal(), period.end.toordinal())
-
-
-def _unpack_period(packed: tuple[int, int] | None) -> Period | None:
-    return (
-        None if packed is None else Period._make(_fromordinal(packed[0]), _fromordinal(packed[1]))
-    )
-
-
-def _pack_line(line: InvoiceLine) -> tuple[Any, ...]:
-    why = line.explanation
-    return (
-        _LINE_KIND_INDEX[line.kind],
-        line.code,
-        line.description,
-        line.charge_key,
-        _pack_period(line.period),
-        str(line.quantity),
-        str(line.unit_price.amount),
-        line.factor.numerator,
-        line.factor.denominator,
-        str(line.amount.amount),
-        str(line.discount.amount),
-        line.tax_rates,
-        tuple([(rate, str(tax.amount)) for rate, tax in line.taxes]),
-        str(line.base.amount),
-        str(why.unit_price.amount),
-        str(why.quantity),
-        why.factor.numerator,
-        why.factor.denominator,
-        _pack_period(why.period),
-        _pack_period(why.cycle),
-        why.days,
-        why.period_days,
-        _BASIS_INDEX[why.basis],
-        why.reason,
-        tuple([(taken.code, str(taken.amount.amount)) for taken in why.discounts]),
-    )
-
-
-_EXPLAIN = tuple(slot_setters(LineExplanation).values())
-
-
-def _unpack_line(packed: tuple[Any, ...], currency: str) -> InvoiceLine:
-    make = Money._make
-    why = object.__new__(LineExplanation)
-    (
-        set_price,
-        set_quantity,
-        set_factor,
-        set_period,
-        set_cycle,
-        set_days,
-        set_period_days,
-        set_basis,
-        set_reason,
-        set_discounts,
-    ) = _EXPLAIN
-    set_price(why, make(Decimal(packed[14]), currency))
-    set_quantity(why, Decimal(packed[15]))
-    set_factor(why, _fraction(packed[16], packed[17]))
-    set_period(why, _unpack_period(packed[18]))
-    set_cycle(why, _unpack_period(packed[19]))
-    set_days(why, packed[20])
-    set_period_days(why, packed[21])
-    set_basis(why, _BASES[packed[22]])
-    set_reason(why, packed[23])
-    set_discounts(
-        why,
-        tuple(
-            [
-                LineDiscount(code=code, amount=make(Decimal(off), currency))
-                for code, off in packed[24]
-            ]
-        ),
-    )
-    line = object.__new__(InvoiceLine)
-    values = (
-        _LINE_KINDS[packed[0]],
-        packed[1],
-        packed[2],
-        packed[3],
-        _unpack_period(packed[4]),
-        Decimal(packed[5]),
-        make(Decimal(packed[6]), currency),
-        _fraction(packed[7], packed[8]),
-        make(Decimal(packed[9]), currency),
-        make(Decimal(packed[10]), currency),
-        packed[11],
-        tuple([(rate, make(Decimal(tax), currency)) for rate, tax in packed[12]]),
-        make(Decimal(packed[13]), currency),
-        why,
-    )
-    for setter, value in zip(_LINE_SETTERS, values, strict=True):
-        setter(line, value)
-    return line
-
-
-def _pack(result: BillingResult) -> tuple[Any, ...]:
-    """``result`` as plain tuples (an engine draft: no number, payment nor correction)."""
-    state = result.state
-    packed_state = (
-        tuple([(key, day.toordinal()) for key, day in state.billed_through]),
-        state.one_time_billed,
-        state.credit_balance,
-        state.terms,
-    )
-    invoice = result.invoice
-    if invoice is None:
-        return (result.subscription, None, packed_state)
-    currency = invoice.currency
-    packed_invoice = (
-        invoice.customer,
-        currency,
-        invoice.issued_on.toordinal(),
-        invoice.due_on.toordinal(),
-        tuple([_pack_line(line) for line in invoice.lines]),
-        invoice.subscription,
-        invoice.discounts,
-        tuple([(row.rate, str(row.base.amount), str(row.tax.amount)) for row in invoice.taxes]),
-        _DOCUMENT_KINDS.index(invoice.kind),
-        invoice.credit_applied,
-    )
-    return (result.subscription, packed_invoice, packed_state)
-
-
-def _unpack(packed: tuple[Any, ...]) -> BillingResult:
-    """The result :func:`_pack` packed, rebuilt through the records' slots."""
-    subscription, packed_invoice, (billed_through, one_time, balance, terms) = packed
-    state = object.__new__(BillingState)
-    _STATE_SLOTS["billed_through"](
-        state, tuple([(key, _fromordinal(day)) for key, day in billed_through])
-    )
-    _STATE_SLOTS["one_time_billed"](state, one_time)
-    _STATE_SLOTS["credit_balance"](state, balance)
-    _STATE_SLOTS["terms"](state, terms)
-    invoice = None
-    if packed_invoice is not None:
-        (
-            customer,
-            currency,
-            issued_on,
-            due_on,
-            lines,
-            invoice_subscription,
-            discounts,
-            taxes,
-            kind,
-            credit_applied,
-        ) = packed_invoice
-        make = Money._make
-        invoice = Invoice._engine_draft(
-            customer=customer,
-            currency=currency,
-            issued_on=_fromordinal(issued_on),
-            due_on=_fromordinal(due_on),
-            lines=tuple([_unpack_line(line, currency) for line in lines]),
-            subscription=invoice_subscription,
-            discounts=discounts,
-            taxes=tuple(
-                [
-                    TaxBreakdown(
-                        rate=rate,
-                        base=make(Decimal(base), currency),
-                        tax=make(Decimal(tax), currency),
-                    )
-                    for rate, base, tax in taxes
-                ]
-            ),
-            kind=_DOCUMENT_KINDS[kind],
-            credit_applied=credit_applied,
-        )
-    return BillingResult(subscription=subscription, invoice=invoice, state=state)
+#: Bill runs on an executor: the chunks sent to workers and the packed results they return.
+_WIRE: _wire.Wire[Any] = _wire.Wire(
+    bill=_bill_one, plan=ChargePlan, state=BillingState, result=BillingResult
+)
 
 
 def bill_run(
@@ -1871,16 +1678,9 @@ def bill_run(
         for item in items:
             yield _bill_one(item, as_of)
         return
-    iterator = iter(items)
-    pending: collections.deque[Any] = collections.deque()
-    while True:
-        chunk = list(itertools.islice(iterator, chunk_size))
-        if chunk:
-            pending.append(executor.submit(_bill_chunk, chunk, as_of))
-        if pending and (len(pending) >= max_pending or not chunk):
-            yield from map(_unpack, pending.popleft().result())
-        if not chunk and not pending:
-            return
+    yield from _WIRE.run(
+        executor, items, as_of=as_of, chunk_size=chunk_size, max_pending=max_pending
+    )
 
 
 def record_payment(
