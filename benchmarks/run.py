@@ -507,6 +507,81 @@ def bench_rss(args: argparse.Namespace, report: Report) -> None:
     )
 
 
+# -- g: the persisted bill run on PostgreSQL, 1 and 2 shards, beside SQLite -----------------
+
+
+def bench_postgres(args: argparse.Namespace, report: Report) -> None:
+    """Row g: ``run_billing`` over SQLite, then PostgreSQL with 1 and 2 shards (processes)."""
+    from benchmarks import postgres  # noqa: PLC0415  (psycopg: only for this row)
+
+    count = args.mix_count
+    server = postgres.start_server()
+    if server is None:
+        report.rows.append(
+            Row(
+                workload="persisted run on PostgreSQL, 2 shards vs 1",
+                n=f"{count:,}",
+                figure="not measured (no PostgreSQL installed)",
+                target="≥ 1.5×",
+            )
+        )
+        return
+    runs: dict[str, list[postgres.StoredRun]] = {"sqlite": [], "1": [], "2": []}
+    try:
+        with tempfile.TemporaryDirectory(prefix="subbill-bench-") as folder:
+            template = postgres.store_mix(server, Path(folder), count)
+            for repeat in range(args.repeats):
+                runs["sqlite"].append(_fresh(postgres.sqlite_run, str(template), args.count))
+                for shards in (1, 2):
+                    url = postgres.fresh_database(server, f"run_{repeat}_{shards}")
+                    done = _fresh(postgres.postgres_run, url, str(server.data), args.count, shards)
+                    runs[str(shards)].append(done)
+                    progress(
+                        f"persisted mix on PostgreSQL, {shards} shard(s): "
+                        f"{done.invoices / done.seconds:,.0f} inv/s, server "
+                        f"{done.server_cpu / done.seconds:.2f} cores"
+                    )
+    finally:
+        server.stop()
+    plain = _median(r.plain.rate for rs in runs.values() for r in rs)
+    rate = {key: _median(r.invoices / r.seconds for r in rs) for key, rs in runs.items()}
+    cores = {key: _median(r.server_cpu / r.seconds for r in runs[key]) for key in ("1", "2")}
+    speedup = _median(
+        one.seconds / two.seconds for one, two in zip(runs["1"], runs["2"], strict=True)
+    )
+    rows = (
+        ("persisted mix run, SQLite, 1 process", rate["sqlite"], ("plain reference", plain), None),
+        (
+            f"persisted mix run, PostgreSQL, 1 shard (server {cores['1']:.2f} cores)",
+            rate["1"],
+            ("SQLite, 1 process", rate["sqlite"]),
+            None,
+        ),
+        (
+            f"persisted mix run, PostgreSQL, 2 shards vs 1 (server {cores['2']:.2f} cores)",
+            rate["2"],
+            ("PostgreSQL, 1 shard", rate["1"]),
+            speedup,
+        ),
+    )
+    for workload, value, yardstick, ratio in rows:
+        row = _compared(
+            workload, count, value, "inv/s", yardstick=yardstick, plain=plain, rss="–", ratio=ratio
+        )
+        if ratio is not None:
+            row.target, row.met = "≥ 1.5×", _met(ratio, 1.5)
+        report.rows.append(row)
+    alike = {(r.invoices, r.total) for rs in runs.values() for r in rs}
+    if len(alike) != 1:
+        report.disagreements.append(f"persisted mix: SQLite and PostgreSQL runs differ: {alike}")
+    else:
+        report.notes.append(
+            f"persisted mix: SQLite and PostgreSQL (1 and 2 shards) agree "
+            f"({runs['sqlite'][0].invoices:,} invoices, {runs['sqlite'][0].total}); the "
+            "server's CPU is that of its processes (/proc/<pid>/stat) over the run's time"
+        )
+
+
 # -- the command line -----------------------------------------------------------------------
 
 
@@ -517,6 +592,7 @@ BENCHMARKS: dict[str, str] = {
     "proration": "d. billable_periods vs the plain calendar",
     "workers": "e. the mix bench on 2 worker processes vs 1",
     "rss": "f. run_billing's peak RSS at N/2 vs 5 N",
+    "postgres": "g. the persisted mix run on PostgreSQL, 1 and 2 shards, beside SQLite",
     "billing": "the mix bench single and on 2 workers (= mix workers)",
 }
 
@@ -535,6 +611,8 @@ def run(args: argparse.Namespace) -> Report:
         bench_proration(args, report)
     if "rss" in names:
         bench_rss(args, report)
+    if "postgres" in names:
+        bench_postgres(args, report)
     return report
 
 

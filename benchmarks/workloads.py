@@ -34,6 +34,7 @@ from subbill import (
     TaxRate,
     bill_subscription,
 )
+from subbill.subscriptions import QuotedLine
 
 
 def proration_inputs(count: int, seed: int = 2026) -> list[dict[str, object]]:
@@ -197,3 +198,37 @@ def silver_plain(count: int) -> list[PlainSubscription]:
         PlainSubscription(f"S{index:07d}", f"C{index:07d}", price, SILVER_START, SILVER_BILLING_DAY)
         for index in range(count)
     ]
+
+
+def mix_subscriptions(count: int, seed: int = 2026) -> Iterator[Subscription]:
+    """The mix bench's subscriptions as a business stores them, for the persisted runs.
+
+    Each of ``mix_inputs``' charges becomes a quoted recurring line of a stored
+    ``Subscription`` (same price, quantity, frequency, billing day, start, per-unit
+    discount and TVA), so a run over a store bills the same charges. What a stored
+    subscription holds differently is left out: the invoice-wide 6-month discount and the
+    mid-period quantity change (their states), so the totals are not the mix bench's.
+    """
+    for plan, _state in mix_inputs(count, seed):
+        lines = [
+            QuotedLine(
+                code=charge.code,
+                name=charge.description,
+                unit_price=charge.unit_price,
+                quantity=charge.quantity,
+                frequency=charge.frequency,
+                start=charge.start,
+                billing_day=charge.billing_day,
+                discounts=charge.discounts,
+                tax_rates=charge.tax_rates,
+            )
+            for charge in plan.charges
+            if isinstance(charge, RecurringCharge) and charge.end is None
+        ]
+        yield Subscription(
+            id=plan.id,
+            customer=plan.customer,
+            currency=plan.currency,
+            start=min(line.start for line in lines),
+            lines=lines,
+        )

@@ -7,12 +7,22 @@ d'abord dans ce processus, puis sur une grappe Dask locale de deux processus, av
 
 Sur plusieurs machines, seule la ligne ``Client(...)`` change : ``Client("tcp://ordonnanceur:8786")``
 (voir ``docs/dask.md``). Il faut ``pip install 'subbill[dask]'``.
+
+Avec l'URL d'une base en argument (``python examples/bill_run_dask.py postgresql://…``, il
+faut alors ``subbill[postgres]`` ; ``sqlite:///facturation.db`` marche aussi sur une seule
+machine), les abonnements sont enregistrés dans la base, puis facturés **et enregistrés**
+par la grappe : une tâche par tranche (``run_billing_on``), chaque processus ouvrant sa
+propre connexion ; chaque abonnement est facturé une fois, les numéros se suivent sans trou
+(voir ``docs/scale.md``). Relancée, la facturation ne crée rien de plus.
 """
 
+import json
 import logging
+import sys
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 from distributed import Client
 
@@ -20,15 +30,19 @@ from subbill import (
     ANNUAL,
     MONTHLY,
     QUARTERLY,
+    Catalog,
     ChargePlan,
     Discount,
     Duration,
     Money,
     RecurringCharge,
+    Subscription,
     TaxRate,
     bill_run,
 )
+from subbill.dask import run_billing_on
 from subbill.l10n import format_date, format_money
+from subbill.storage import open_store
 
 FR = "fr_FR"
 AU = date(2026, 6, 30)
@@ -71,23 +85,65 @@ def abonnements(nombre: int) -> Iterator[ChargePlan]:
         )
 
 
+def grappe_locale() -> Client:
+    """Deux processus de calcul, un fil chacun, sans tableau de bord web : une petite grappe
+    qui démarre en moins d'une seconde."""
+    return Client(
+        processes=True,
+        n_workers=2,
+        threads_per_worker=1,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+
+
+def facturation_enregistree(url: str) -> None:
+    """Enregistre des abonnements dans la base ``url``, puis les facture sur la grappe."""
+    catalogue = Catalog.from_mapping(
+        json.loads(Path(__file__).with_name("catalogue_saas.json").read_text(encoding="utf-8"))
+    )
+    base = open_store(url)
+    base.save_catalog(catalogue)
+    formules = ("essentiel", "pro", "business")
+    for n in range(NOMBRE):
+        base.save_subscription(
+            Subscription.create(
+                id=f"ABO-{n:04d}",
+                customer=f"Client {n:04d}",
+                catalog=catalogue,
+                plan=formules[n % 3],
+                start=date(2026, 1, 1) + timedelta(days=n % 150),
+                tax_rates=(TVA,),
+            )
+        )
+    base.close()
+    print(f"{NOMBRE} abonnements enregistrés ; facturation au {format_date(AU, locale=FR)}")
+    with grappe_locale() as client:
+        rapport = run_billing_on(client, url, as_of=AU, shards=2)
+        relance = run_billing_on(client, url, as_of=AU, shards=2)
+    total = rapport.total.get("EUR", Money.zero("EUR"))
+    print(
+        f"  2 tranches, 2 processus : {rapport.invoice_count} factures, de "
+        f"{rapport.first_number} à {rapport.last_number}, {format_money(total, locale=FR)} TTC"
+    )
+    print(f"  relancée : {relance.invoice_count} facture de plus")
+    if relance.invoice_count or not rapport.is_complete:
+        raise SystemExit("la facturation enregistrée n'a pas tout facturé une seule fois")
+
+
 def main() -> None:
+    if len(sys.argv) > 1:
+        facturation_enregistree(sys.argv[1])
+        return
     print(f"Facturation de {NOMBRE} abonnements au {format_date(AU, locale=FR)}")
 
     debut = time.perf_counter()
     seul = list(bill_run(abonnements(NOMBRE), as_of=AU))
     duree_seul = time.perf_counter() - debut
 
-    # Deux processus de calcul, un fil chacun, sans tableau de bord web : une petite grappe
-    # qui démarre en moins d'une seconde. Les abonnements partent par paquets de 50, au plus
-    # 4 paquets en avance sur la lecture des résultats.
-    with Client(
-        processes=True,
-        n_workers=2,
-        threads_per_worker=1,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as client:
+    # Les abonnements partent par paquets de 50, au plus 4 paquets en avance sur la lecture
+    # des résultats.
+    with grappe_locale() as client:
         travailleurs = len(client.scheduler_info()["workers"])
         debut = time.perf_counter()
         grappe = list(

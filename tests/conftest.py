@@ -3,7 +3,10 @@ makes timings noisy; performance is measured by ``make bench``, never by a test.
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.postgres_server import MISSING, shared_server, stop_shared_server
 
 settings.register_profile(
     "ci", deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow]
@@ -11,3 +14,25 @@ settings.register_profile(
 settings.register_profile("dev", deadline=None, max_examples=50)
 settings.register_profile("thorough", deadline=None, max_examples=2_000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_postgres_at_the_end():
+    """Stop the PostgreSQL server a test started (tests/postgres_server.py), if any."""
+    yield
+    stop_shared_server()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server on loopback for the session; the test skips where none is installed."""
+    server = shared_server()
+    if server is None:
+        pytest.skip(MISSING)
+    return server
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    return postgres_server.new_database()

@@ -1,5 +1,6 @@
 """A store with a catalog and subscriptions to bill, shared by the service tests and the
-processes they start (``python -m tests.service_scenario DB ACTION …``)."""
+processes they start (``python -m tests.service_scenario DB ACTION …``). ``DB`` is an
+SQLite file's path, or a store URL (``postgresql://…``: tests/test_postgres_service.py)."""
 
 import os
 import sys
@@ -7,7 +8,8 @@ from datetime import date, timedelta
 
 from subbill import Subscription, TaxRate
 from subbill.service import run_billing
-from subbill.storage import SQLiteStore
+from subbill.storage import SQLiteStore, open_store
+from subbill.storage.urls import is_store_url
 from tests.seed_catalog import seed_catalog
 
 CATALOG = seed_catalog()
@@ -15,8 +17,12 @@ AS_OF = date(2026, 3, 1)
 COUNT = 40
 
 
+def _open(database):
+    return open_store(database) if is_store_url(database) else SQLiteStore(database)
+
+
 def fill(path):
-    store = SQLiteStore(path)
+    store = _open(path)
     store.save_catalog(CATALOG)
     vat = TaxRate(name="TVA 20 %", percent="20")
     plans = ["essentiel", "pro", "business"]
@@ -39,7 +45,7 @@ def bill(path, die_after=None, batch_size=None, shard=0, shards=1):
     """Bill as of AS_OF; with ``die_after=N`` the process dies (os._exit) in the middle of
     the transaction of its N-th invoice, before the commit: as if killed. (A run adds a
     page's invoices at once with ``add_invoices``; ``add_invoice`` goes through it too.)"""
-    store = SQLiteStore(path)
+    store = _open(path)
     if die_after is not None:
         added = {"count": 0}
         add_invoices = store.add_invoices

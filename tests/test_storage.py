@@ -66,10 +66,12 @@ from subbill.storage.codec import (
     to_document,
 )
 from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
+from subbill.storage.postgres import PostgresStore
 from subbill.storage.shards import shard_of
 from subbill.storage.sqlite import _MIGRATIONS, SCHEMA_VERSION
 from subbill.subscriptions import check_replacement
 from tests.fixtures import format_v1
+from tests.postgres_server import emptied, shared_server
 from tests.seed_catalog import seed_catalog
 from tests.stores import fill_every_table, site_quote, snapshot
 from tests.test_billing import subscriptions as billing_plans
@@ -109,20 +111,38 @@ class _UndoError(Exception):
     """Raised to roll a transaction back on purpose."""
 
 
+def _agreeing_postgres_store():
+    """A PostgreSQL store, emptied, for the state machine (a third store), or None."""
+    server = shared_server()
+    if server is None:
+        return None
+    if "url" not in _AGREE:
+        _AGREE["url"] = server.new_database("agree")
+        PostgresStore(_AGREE["url"]).close()  # the schema, once
+    return PostgresStore(emptied(_AGREE["url"]))
+
+
+_AGREE = {}
+
+
 class StoresAgree(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.folder = tempfile.TemporaryDirectory()
         self.stores = [MemoryStore(), SQLiteStore(Path(self.folder.name) / "subbill.db")]
+        postgres = _agreeing_postgres_store()
+        if postgres is not None:  # where PostgreSQL is installed (tests/test_postgres.py)
+            self.stores.append(postgres)
         self.day = START
 
     def teardown(self):
-        self.stores[1].close()
+        for store in self.stores[1:]:
+            store.close()
         self.folder.cleanup()
 
     def each(self, action):
         results = [action(store) for store in self.stores]
-        assert results[0] == results[1]
+        assert all(result == results[0] for result in results[1:])
         return results[0]
 
     @initialize()
@@ -492,7 +512,8 @@ class StoresAgree(RuleBasedStateMachine):
 
     @invariant()
     def stores_agree(self):
-        assert snapshot(self.stores[0]) == snapshot(self.stores[1])
+        first, *others = (snapshot(store) for store in self.stores)
+        assert all(other == first for other in others)
 
     @invariant()
     def licence_years_are_conserved(self):
