@@ -32,8 +32,13 @@ pytest: $(VENV)/.installed-test
 
 test: lint typecheck pytest
 
+$(VENV)/.installed-bench: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[facturx]'
+	@touch $@ $(VENV)/.installed
+
 # One table of ratios (docs/benchmarks.md); e.g. make bench BENCH_ARGS="mix proration --quick".
-bench: $(VENV)/.installed
+# The PDF rows need the facturx extra (fpdf2, factur-x).
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 # The django-silver yardstick's own environment, outside the repository:

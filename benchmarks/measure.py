@@ -21,8 +21,10 @@ from typing import Any, NamedTuple
 from benchmarks import plain_reference, yardsticks
 from benchmarks.workloads import (
     BILLING_AS_OF,
+    DOCUMENT_SELLER,
     SILVER_RENEWAL,
     SILVER_START,
+    document_inputs,
     mix_inputs,
     proration_inputs,
     silver_catalog,
@@ -423,3 +425,66 @@ def rss_run(path: str) -> tuple[int, int]:
     finally:
         store.close()
     return peak_rss(), invoices
+
+
+# -- g: PDF invoices and Factur-X documents -----------------------------------------------------
+
+
+class PdfRun(NamedTuple):
+    """PDFs rendered one after the other: plain ones, then Factur-X documents of the same."""
+
+    plain: PlainRun
+    documents: int
+    plain_seconds: float
+    facturx_seconds: float
+    plain_bytes: int
+    facturx_bytes: int
+    disagreements: tuple[str, ...]
+    rss: int
+
+
+def pdf_run(count: int, plain_count: int) -> PdfRun | str:
+    """Render ``count`` invoices as plain PDFs, then as Factur-X PDF/A-3Bs; or why not.
+
+    Each Factur-X document's XML is read back afterwards (untimed): its grand total must be
+    the invoice's. Needs fpdf2 and factur-x (``pip install -e '.[facturx]'``).
+    """
+    try:
+        import facturx  # type: ignore[import-untyped]  # noqa: PLC0415
+
+        from subbill.einvoice import facturx_pdf  # noqa: PLC0415
+        from subbill.pdf import render_invoice_pdf  # noqa: PLC0415
+    except ImportError as error:
+        return f"not measured ({error.name} is not installed: pip install -e '.[facturx]')"
+    plain = plain_run(plain_count)
+    documents = document_inputs(count)
+    warm, warm_buyer = documents[0]  # imports, fonts' coverage, babel's data: before the clock
+    render_invoice_pdf(warm, locale="fr_FR", seller=DOCUMENT_SELLER, buyer=warm_buyer)
+    facturx_pdf(warm, seller=DOCUMENT_SELLER, buyer=warm_buyer)
+    started = time.perf_counter()
+    plain_bytes = sum(
+        len(render_invoice_pdf(invoice, locale="fr_FR", seller=DOCUMENT_SELLER, buyer=buyer))
+        for invoice, buyer in documents
+    )
+    plain_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    made = [
+        facturx_pdf(invoice, seller=DOCUMENT_SELLER, buyer=buyer) for invoice, buyer in documents
+    ]
+    facturx_seconds = time.perf_counter() - started
+    disagreements = []
+    for (invoice, _), document in zip(documents, made, strict=True):
+        _, xml = facturx.get_xml_from_pdf(document, check_xsd=False)
+        total = f"<ram:GrandTotalAmount>{invoice.total.amount:.2f}</ram:GrandTotalAmount>"
+        if total.encode() not in xml:
+            disagreements.append(f"{invoice.number}: the XML inside does not say {total}")
+    return PdfRun(
+        plain,
+        count,
+        plain_seconds,
+        facturx_seconds,
+        plain_bytes // count,
+        sum(map(len, made)) // count,
+        tuple(disagreements),
+        peak_rss(),
+    )

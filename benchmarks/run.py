@@ -34,9 +34,11 @@ from typing import Any, TypeVar
 from benchmarks import yardsticks
 from benchmarks.measure import (
     MixRun,
+    PdfRun,
     PhaseRun,
     calendar_run,
     mix_run,
+    pdf_run,
     rss_run,
     silver_memory,
     silver_sqlite,
@@ -126,7 +128,9 @@ def _compared(
 
 
 def _rate(value: float | None, unit: str) -> str:
-    return "–" if value is None else f"{value:,.0f} {unit}"
+    if value is None:
+        return "–"
+    return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
 
 
 def _ratio(value: float | None) -> str:
@@ -580,6 +584,71 @@ def bench_postgres(args: argparse.Namespace, report: Report) -> None:
             f"({runs['sqlite'][0].invoices:,} invoices, {runs['sqlite'][0].total}); the "
             "server's CPU is that of its processes (/proc/<pid>/stat) over the run's time"
         )
+# -- g: PDF invoices and Factur-X documents, vs django-silver's PDFs ---------------------------
+
+
+def bench_pdf(args: argparse.Namespace, report: Report) -> None:
+    """Rows g: plain PDFs and Factur-X documents per second, vs django-silver's PDF rendering."""
+    count, silver_n = args.pdf_count, args.silver_pdf_count
+    runs: list[PdfRun] = []
+    silver_runs: list[yardsticks.SilverPdfRun] = []
+    unavailable = yardsticks.silver_unavailable()
+    silver_unavailable = None if unavailable is None else unavailable.reason
+    for repeat in range(args.repeats):
+        outcome = _fresh(pdf_run, count, args.count)
+        if isinstance(outcome, str):  # fpdf2 or factur-x missing: say so, measure nothing
+            report.rows.extend(
+                Row(workload=workload, n=f"{count:,}", figure=outcome)
+                for workload in (_PLAIN_PDF, _FACTURX_PDF)
+            )
+            return
+        runs.append(outcome)
+        progress(
+            f"PDFs {repeat + 1}/{args.repeats}: {count / outcome.plain_seconds:,.1f} plain/s, "
+            f"{count / outcome.facturx_seconds:,.1f} Factur-X/s"
+        )
+        if silver_unavailable is None:
+            silver = yardsticks.run_silver_pdf(silver_n)
+            if isinstance(silver, yardsticks.SilverUnavailable):
+                silver_unavailable = silver.reason
+            else:
+                silver_runs.append(silver)
+                progress(f"django-silver PDFs {repeat + 1}/{args.repeats}: {silver.rate:,.1f}/s")
+    plain = _median(r.plain.rate for r in runs)
+    yard_name = f"django-silver generate_pdfs, N={silver_n:,}"
+    yard = _median(s.rate for s in silver_runs) if silver_runs else None
+    rss = _mib(max(r.rss for r in runs))
+    for workload, seconds in (
+        (_PLAIN_PDF, [r.plain_seconds for r in runs]),
+        (_FACTURX_PDF, [r.facturx_seconds for r in runs]),
+    ):
+        row = _compared(
+            workload,
+            count,
+            count / _median(seconds),
+            "docs/s",
+            yardstick=(yard_name, yard),
+            plain=plain,
+            rss=rss,
+        )
+        if yard is None:
+            row.yardstick_figure = silver_unavailable or "not measured"
+        report.rows.append(row)
+    slower = _median(r.facturx_seconds / r.plain_seconds for r in runs)
+    report.notes.append(
+        f"PDFs: a Factur-X document (XML + PDF/A-3B, fonts embedded) takes {slower:.1f}× the "
+        f"time of a plain PDF of the same invoice; {runs[0].plain_bytes:,} bytes plain, "
+        f"{runs[0].facturx_bytes:,} bytes Factur-X; the XML inside every one of the "
+        f"{count:,} documents states its invoice's grand total"
+        if not any(r.disagreements for r in runs)
+        else "PDFs: the XML inside a Factur-X document DISAGREES with its invoice (see below)"
+    )
+    for run_ in runs:
+        report.disagreements.extend(f"Factur-X: {d}" for d in run_.disagreements[:3])
+
+
+_PLAIN_PDF = "PDF invoices, plain (render_invoice_pdf)"
+_FACTURX_PDF = "Factur-X documents (facturx_pdf: XML + PDF/A-3B)"
 
 
 # -- the command line -----------------------------------------------------------------------
@@ -593,6 +662,7 @@ BENCHMARKS: dict[str, str] = {
     "workers": "e. the mix bench on 2 worker processes vs 1",
     "rss": "f. run_billing's peak RSS at N/2 vs 5 N",
     "postgres": "g. the persisted mix run on PostgreSQL, 1 and 2 shards, beside SQLite",
+    "pdf": "h. plain PDFs and Factur-X documents per second vs django-silver's PDFs",
     "billing": "the mix bench single and on 2 workers (= mix workers)",
 }
 
@@ -613,6 +683,8 @@ def run(args: argparse.Namespace) -> Report:
         bench_rss(args, report)
     if "postgres" in names:
         bench_postgres(args, report)
+    if "pdf" in names:
+        bench_pdf(args, report)
     return report
 
 
@@ -632,6 +704,12 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--silver-count", type=int, help="N of django-silver (default N/20)")
     parser.add_argument("--mix-count", type=int, help="N of the mix bench (default N/4)")
+    parser.add_argument(
+        "--pdf-count", type=int, help="documents of the PDF rows (default N/200, at least 5)"
+    )
+    parser.add_argument(
+        "--silver-pdf-count", type=int, default=50, help="N of django-silver's PDFs (50)"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="repetitions, >= 3 (median)")
     parser.add_argument("--quick", action="store_true", help="skip the 5 N run of the RSS row")
     args = parser.parse_args(argv)
@@ -639,6 +717,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         parser.error("--count and --repeats must be >= 1")
     args.silver_count = args.silver_count or max(args.count // 20, 1)
     args.mix_count = args.mix_count or max(args.count // 4, 1)
+    args.pdf_count = args.pdf_count or max(args.count // 200, 5)
     return args
 
 

@@ -3,7 +3,9 @@
 ``mix_inputs`` is the mix bench (2–4 charges, mixed frequencies, discounts on a third, TVA
 20 %, a mid-period change on a tenth); ``proration_inputs`` the varied calendar inputs;
 ``silver_subscriptions`` / ``silver_inputs`` / ``silver_plain`` django-silver's own workload
-(N monthly subscriptions at 50.00 EUR, one line per invoice).
+(N monthly subscriptions at 50.00 EUR, one line per invoice); ``document_inputs`` the
+first invoices of that workload with TVA 20 %, numbered, with their seller and buyers: what
+the PDF and Factur-X rows render.
 The golden test (``tests/test_golden_mix.py``) bills the first 2,000 mix subscriptions and
 compares every invoice with the recorded one, so that no optimisation changes a cent.
 """
@@ -16,6 +18,8 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
+import attrs
+
 from benchmarks.plain_reference import PlainSubscription
 from subbill import (
     ANNUAL,
@@ -26,6 +30,7 @@ from subbill import (
     ChargePlan,
     Discount,
     Duration,
+    Invoice,
     Money,
     Plan,
     ProrationBasis,
@@ -34,6 +39,8 @@ from subbill import (
     TaxRate,
     bill_subscription,
 )
+from subbill.customers import Customer
+from subbill.parties import Party
 from subbill.subscriptions import QuotedLine
 
 
@@ -232,3 +239,54 @@ def mix_subscriptions(count: int, seed: int = 2026) -> Iterator[Subscription]:
             start=min(line.start for line in lines),
             lines=lines,
         )
+#: The seller of the documents the PDF rows render.
+DOCUMENT_SELLER = Party(
+    legal_name="Logiciel SAS",
+    legal_form="SAS",
+    share_capital=Money("10000", "EUR"),
+    address=("1 rue de la Paix",),
+    postcode="75002",
+    city="Paris",
+    siren="732829320",
+    siret="73282932000074",
+    rcs_city="Paris",
+    vat_number="FR44732829320",
+)
+
+
+#: A French business buyer with a SIREN (its electronic address, scheme 0225).
+DOCUMENT_BUYER = Customer(
+    id="C-1",
+    legal_name="Atelier Dupont SARL",
+    address=("5 quai du Port",),
+    postcode="13002",
+    city="Marseille",
+    country="FR",
+    siren="552100554",
+    vat_number="FR96552100554",
+)
+
+
+def document_inputs(count: int) -> list[tuple[Invoice, Customer]]:
+    """The silver workload's first invoices (27.42 EUR + TVA 20 %), numbered, with buyers.
+
+    One line each, like the invoices django-silver renders as PDFs in its ``pdf`` run; each
+    buyer is a French business with a SIREN (its electronic address).
+    """
+    documents = []
+    for index in range(count):
+        charge = RecurringCharge(
+            code=SILVER_PLAN,
+            description="Monthly 50",
+            unit_price=Money(SILVER_PRICE, "EUR"),
+            billing_day=SILVER_BILLING_DAY,
+            start=SILVER_START,
+            tax_rates=(VAT,),
+        )
+        customer = f"C{index:07d}"
+        plan = ChargePlan(id=f"S{index:07d}", customer=customer, currency="EUR", charges=(charge,))
+        invoice = bill_subscription(plan, as_of=SILVER_START).invoice
+        assert invoice is not None  # noqa: S101  (a first billing always invoices)
+        buyer = attrs.evolve(DOCUMENT_BUYER, id=customer, legal_name=f"Client {index} SARL")
+        documents.append((invoice.finalize(number=f"F-2025-{index + 1:06d}"), buyer))
+    return documents

@@ -101,23 +101,14 @@ def silver_unavailable() -> SilverUnavailable | None:
     return None
 
 
-def run_silver(n: int) -> SilverRun | SilverUnavailable:
-    """Run django-silver's ``generate_docs`` on ``n`` subscriptions in its own environment.
-
-    ``silver_bench.py one --n N --variant mid --mode atomic``, as a subprocess of the
-    environment's interpreter: N monthly subscriptions at 50.00 EUR started on 15 Jan 2025,
-    billed that day then on 1 Feb 2025, each run in one transaction.
-    """
+def _silver_bench(*arguments: str) -> dict[str, Any] | SilverUnavailable:
+    """Run ``silver_bench.py ARGUMENTS`` in django-silver's environment; its JSON result."""
     unavailable = silver_unavailable()
     if unavailable is not None:
         return unavailable
     python = silver_python()
     assert python is not None  # noqa: S101  (silver_unavailable checked it)
-    command = [
-        str(python),
-        str(yardsticks_dir() / "silver_bench.py"),
-        *("one", "--n", str(n), "--variant", "mid", "--mode", "atomic"),
-    ]
+    command = [str(python), str(yardsticks_dir() / "silver_bench.py"), *arguments]
     environment = dict(os.environ, SILVERBENCH_DIR=str(silverbench_dir()))
     try:
         done = subprocess.run(  # noqa: S603  (our own command line, no shell)
@@ -135,6 +126,19 @@ def run_silver(n: int) -> SilverRun | SilverUnavailable:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return SilverUnavailable(f"not measured (django-silver failed: {last[:120]})")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_silver(n: int) -> SilverRun | SilverUnavailable:
+    """Run django-silver's ``generate_docs`` on ``n`` subscriptions in its own environment.
+
+    ``silver_bench.py one --n N --variant mid --mode atomic``, as a subprocess of the
+    environment's interpreter: N monthly subscriptions at 50.00 EUR started on 15 Jan 2025,
+    billed that day then on 1 Feb 2025, each run in one transaction.
+    """
+    result = _silver_bench("one", "--n", str(n), "--variant", "mid", "--mode", "atomic")
+    if isinstance(result, SilverUnavailable):
+        return result
     return SilverRun(
         n=int(result["n"]),
         initial_seconds=float(result["initial"]["seconds"]),
@@ -142,4 +146,37 @@ def run_silver(n: int) -> SilverRun | SilverUnavailable:
         renewal_seconds=float(result["renewal"]["seconds"]),
         renewal_documents=int(result["renewal"]["documents"]),
         peak_rss_mib=float(result["maxrss_mib"]["peak"]),
+    )
+
+
+class SilverPdfRun(NamedTuple):
+    """One run of ``silver_bench.py pdf``: django-silver's ``generate_pdfs`` (xhtml2pdf)."""
+
+    n: int
+    pdfs: int
+    seconds: float
+    peak_rss_mib: float
+
+    @property
+    def rate(self) -> float:
+        """PDFs per second."""
+        return self.pdfs / self.seconds
+
+
+def run_silver_pdf(n: int) -> SilverPdfRun | SilverUnavailable:
+    """Run django-silver's PDF rendering of ``n`` invoices in its own environment.
+
+    ``silver_bench.py pdf --n N``: N subscriptions billed (untimed), then the
+    ``generate_pdfs`` management command timed on their invoices.
+    """
+    result = _silver_bench("pdf", "--n", str(n))
+    if isinstance(result, SilverUnavailable):
+        return result
+    if not result.get("pdfs") or not result.get("seconds"):
+        return SilverUnavailable("not measured (django-silver rendered no PDF)")
+    return SilverPdfRun(
+        n=int(result["n"]),
+        pdfs=int(result["pdfs"]),
+        seconds=float(result["seconds"]),
+        peak_rss_mib=float(result["peak_rss_mib"]),
     )

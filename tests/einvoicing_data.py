@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from subbill import Money
+from benchmarks.workloads import DOCUMENT_BUYER, DOCUMENT_SELLER
+
 from subbill.customers import Customer
-from subbill.parties import Party
 from subbill.taxes import TaxRate, VatCategory
 
 #: The franchise of small businesses: no VAT, « TVA non applicable, art. 293 B du CGI ».
@@ -15,28 +15,9 @@ FRANCHISE = TaxRate(
     exemption_reason="TVA non applicable, art. 293 B du CGI",
     exemption_code="VATEX-FR-FRANCHISE",
 )
-SELLER = Party(
-    legal_name="Logiciel SAS",
-    legal_form="SAS",
-    share_capital=Money("10000", "EUR"),
-    address=("1 rue de la Paix",),
-    postcode="75002",
-    city="Paris",
-    siren="732829320",
-    siret="73282932000074",
-    rcs_city="Paris",
-    vat_number="FR44732829320",
-)
-BUYER = Customer(
-    id="C-1",
-    legal_name="Atelier Dupont SARL",
-    address=("5 quai du Port",),
-    postcode="13002",
-    city="Marseille",
-    country="FR",
-    siren="552100554",
-    vat_number="FR96552100554",
-)
+#: The French seller and buyer the e-invoicing tests and the PDF benchmark share.
+SELLER = DOCUMENT_SELLER
+BUYER = DOCUMENT_BUYER
 #: A German business, the same customer id (so it may receive C-1's invoices), e-mail address.
 BUYER_DE = Customer(
     id="C-1",

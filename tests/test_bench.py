@@ -85,6 +85,14 @@ def test_missing_yardsticks_are_reported_not_measured(tmp_path, monkeypatch):
     )
 
 
+def test_missing_django_silver_leaves_the_pdf_yardstick_not_measured(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUBBILL_YARDSTICKS", str(tmp_path))
+    monkeypatch.setenv("SILVERBENCH_DIR", str(tmp_path / "silver"))
+    assert yardsticks.run_silver_pdf(10) == yardsticks.SilverUnavailable(
+        f"not measured (no silver_bench.py in {tmp_path}: set SUBBILL_YARDSTICKS)"
+    )
+
+
 def test_the_30_360_convention_is_where_the_plain_calendar_differs():
     calendar = yardsticks.load_plain_calendar()
     if calendar is None:
@@ -147,4 +155,13 @@ def test_the_bench_harness_runs_at_a_tiny_n(tmp_path, monkeypatch, capsys):
         "every run billed 50 invoices of 27.42 EUR then 50 of 50.00 EUR, as the plain reference did"
     ) in out
     assert "single process and 2 workers agree" in out
+    for label in ("PDF invoices, plain (render_invoice_pdf)",
+                  "Factur-X documents (facturx_pdf: XML + PDF/A-3B)"):
+        row = rows[label]
+        assert row[1] == "5"  # N/200, at least 5
+        assert row[2].endswith(" docs/s")
+        assert row[3] == "django-silver generate_pdfs, N=50"
+        assert row[4] == "not measured (no django-silver environment: make silver-env)"
+        assert row[5] == "–"  # never a made-up ratio
+    assert "the XML inside every one of the 5 documents states its invoice's grand total" in out
     assert "DISAGREE" not in out

@@ -21,6 +21,7 @@ import pytest
 
 from subbill import _structure, catalog, cli, licenses, quotes, subscriptions
 from subbill.cli import main
+from subbill.customers import Customer
 from subbill.l10n import format_date
 from subbill.periods import BillingStart
 from subbill.storage import SQLiteStore
@@ -1778,11 +1779,13 @@ def _documents() -> dict[str, list[str]]:
         "ledger": ["ledger", *_fields(cli._LedgerEntryDocument, "ledger[].")],
         "payment-link": _fields(quotes._PaymentLinkDocument),
         "usage": _fields(cli._UsageDocument),
+        "seller": _fields(cli._SellerDocument),
+        "customer": _fields(Customer),
     }
 
 
 @pytest.mark.parametrize("section", ["catalog", "subscriptions", "accounts", "ledger",
-                                     "payment-link", "usage"])
+                                     "payment-link", "usage", "seller", "customer"])
 def test_every_field_a_reader_accepts_is_in_the_formats_doc_and_no_other(section):
     body = _doc_sections()[section]
     documented = re.findall(r"^\| `([^`]+)` \|", body, flags=re.MULTILINE)
@@ -1814,6 +1817,8 @@ def test_every_help_that_takes_a_file_says_where_its_format_is_documented():
     assert sorted(command for command, _ in arguments) == [
         "accounts load",
         "catalog load",
+        "invoice show",  # --seller
+        "invoice show",  # --buyer
         "ledger load",
         "quote",
         "review",

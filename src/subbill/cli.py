@@ -19,7 +19,10 @@ Commands::
                   [--purchase --db DB --customer ID --reference REF --payment-method ID]
                                                     what a payment link charges now and later;
                                                     --purchase pays it and stores the purchase
-    subbill invoice show NUMBER [--pdf OUT [--force]] [--locale L] [--db DB]
+    subbill invoice show NUMBER [--pdf OUT] [--facturx OUT --seller FILE [--buyer FILE]
+                  [--profile P]] [--force] [--locale L] [--db DB]
+                                                    print an invoice; write it as a PDF, or
+                                                    as a Factur-X PDF/A-3 (e-invoice)
     subbill portal CUSTOMER [--as-of DATE] [--locale L] [--db DB]
                                                     what the customer portal shows on a date
     subbill review SUBSCRIPTION --usage USAGE [--as-of DATE] [--locale L] [--db DB]
@@ -38,7 +41,14 @@ term already renewed is refused (exit 1, nothing changed), and so is a term not 
 (more than three months before its end) unless ``--early``; ``accounts load`` keeps a
 renewal when the file holds the same term.
 
-Data is never destroyed: an output file (``--pdf``) that exists is refused unless
+``invoice show --facturx`` writes the Factur-X document of a finalised invoice or credit note
+(a PDF/A-3B with its EN 16931 XML inside). The seller is the business that bills: its legal
+name, address and identifiers come from the file ``--seller`` names (``docs/formats.md``,
+section seller). The buyer is the invoice's customer as stored in the database, or as
+``--buyer`` gives it (the same fields as a customer record); its terms (the late-payment
+rate) are the subscription's; a credit note names the stored invoice it corrects.
+
+Data is never destroyed: an output file (``--pdf``, ``--facturx``) that exists is refused unless
 ``--force``, the database file itself is always refused, and files are written whole or
 not at all (a temporary file in the same folder, then renamed over the target).
 ``invoice show``, ``renewals`` and ``portal`` open the database read-only: they never wait
@@ -76,11 +86,14 @@ import babel
 from tqdm import tqdm
 
 from subbill import __version__, _structure, tour
-from subbill._structure import Positive, Problems, Text
+from subbill._structure import Currency, Positive, Price, Problems, Text
 from subbill._validate import check_line
+from subbill.billing import BillingTerms
 from subbill.catalog import Catalog
+from subbill.customers import Customer
 from subbill.decisions import RefusedError
 from subbill.errors import InputError, InvalidStateError, SubbillError
+from subbill.invoices import DocumentKind, Invoice
 from subbill.l10n import (
     checkout_text,
     count_words,
@@ -105,6 +118,8 @@ from subbill.licenses import (
     LicenseLedger,
     renew,
 )
+from subbill.money import Money
+from subbill.parties import Party
 from subbill.payments import InvalidCardError, PaymentMethod, payment_method_from_mapping
 from subbill.portal import PortalOverview, Ticket, portal_overview
 from subbill.quotes import Checkout, PaymentLink, Purchase, Quote, checkout, purchase
@@ -687,12 +702,22 @@ def _print_checkout(result: Checkout, args: argparse.Namespace) -> None:
 
 
 def _invoice_show(args: argparse.Namespace) -> int:
-    if args.pdf is not None:
-        _check_output(args.pdf, option="--pdf", force=args.force, db=args.db)
+    outputs = ((args.pdf, "--pdf"), (args.facturx, "--facturx"))
+    if args.facturx is not None and args.seller is None:
+        raise _usage("--facturx needs --seller FILE: the legal name, address and SIREN of the "
+                     f"business that bills {_see('seller')}")
+    if args.pdf is not None and args.facturx is not None and Path(args.pdf) == Path(args.facturx):
+        raise _usage(f"--pdf and --facturx are the same file {args.pdf}: give two names")
+    for path, option in outputs:
+        if path is not None:
+            _check_output(path, option=option, force=args.force, db=args.db)
+    seller = _read_seller(args.seller) if args.facturx is not None else None
+    given_buyer = _read_buyer(args.buyer) if args.buyer is not None else None
     with _store(args.db, read_only=True) as store:
         invoice = store.get_invoice(args.number)
-    if invoice is None:
-        raise _failure(f"no invoice {args.number!r} in {args.db}")
+        if invoice is None:
+            raise _failure(f"no invoice {args.number!r} in {args.db}")
+        facts = _EInvoiceFacts.of(invoice, store, buyer=given_buyer) if seller else None
     print(invoice_text(invoice, locale=args.locale))
     if args.pdf is not None:
         from subbill.pdf import render_invoice_pdf  # noqa: PLC0415  (fpdf2 only when asked)
@@ -704,7 +729,115 @@ def _invoice_show(args: argparse.Namespace) -> int:
         _write_output(args.pdf, content, option="--pdf", force=args.force, db=args.db)
         print()
         print(f"PDF written to {args.pdf}")
+    if seller is not None and facts is not None:
+        _write_facturx(invoice, args, seller=seller, facts=facts)
     return 0
+
+
+@attrs.frozen(kw_only=True)
+class _EInvoiceFacts:
+    """What an e-invoice needs besides the invoice, read from the store (or ``--buyer``)."""
+
+    buyer: Customer
+    terms: BillingTerms | None
+    corrected: Invoice | None
+
+    @classmethod
+    def of(cls, invoice: Invoice, store: Store, *, buyer: Customer | None) -> _EInvoiceFacts:
+        if buyer is None:
+            buyer = store.get_customer(invoice.customer)
+            if buyer is None:
+                raise _failure(
+                    f"customer {invoice.customer!r} has no record in the database: give its "
+                    "legal name, address and SIREN with --buyer FILE "
+                    f"{_see('customer')}"
+                )
+        subscription = (
+            store.get_subscription(invoice.subscription) if invoice.subscription else None
+        )
+        corrected = None
+        if invoice.kind is DocumentKind.CREDIT_NOTE and invoice.corrects is not None:
+            corrected = store.get_invoice(invoice.corrects)
+            if corrected is None:
+                raise _failure(
+                    f"credit note {invoice.number} corrects {invoice.corrects}, which is not "
+                    "in the database"
+                )
+        terms = None if subscription is None else subscription.terms
+        return cls(buyer=buyer, terms=terms, corrected=corrected)
+
+
+def _write_facturx(
+    invoice: Invoice, args: argparse.Namespace, *, seller: Party, facts: _EInvoiceFacts
+) -> None:
+    """Write the Factur-X PDF of ``invoice`` to ``--facturx``: whole, or nothing."""
+    try:
+        from subbill.einvoice import facturx_pdf  # noqa: PLC0415  (factur-x only when asked)
+
+        content = facturx_pdf(
+            invoice,
+            seller=seller,
+            buyer=facts.buyer,
+            locale=args.locale,
+            profile=args.profile,
+            terms=facts.terms,
+            corrected=facts.corrected,
+        )
+    except ImportError as error:
+        raise _failure(f"{error}; pip install 'subbill[facturx]'") from None
+    except SubbillError as error:
+        raise _failure(f"invoice {invoice.number} cannot be a Factur-X document: {error}") from None
+    _write_output(args.facturx, content, option="--facturx", force=args.force, db=args.db)
+    print()
+    print(f"Factur-X PDF written to {args.facturx}")
+
+
+@attrs.frozen(kw_only=True)
+class _CapitalDocument:
+    amount: Price
+    currency: Currency = "EUR"  # type: ignore[assignment]  # a NewType of str
+
+
+@attrs.frozen(kw_only=True)
+class _SellerDocument:
+    """The ``--seller`` file: the fields of :class:`subbill.parties.Party`."""
+
+    legal_name: Text
+    legal_form: Text | None = None
+    share_capital: _CapitalDocument | None = None
+    address: tuple[Text, ...] = ()
+    postcode: Text | None = None
+    city: Text | None = None
+    country: Text = "FR"  # type: ignore[assignment]  # a NewType of str
+    siren: Text | None = None
+    siret: Text | None = None
+    rcs_city: Text | None = None
+    vat_number: Text | None = None
+    einvoicing_address: Text | None = None
+    einvoicing_scheme: Text | None = None
+    vat_on_debits: bool = False
+
+
+def _read_seller(file: str) -> Party:
+    """The seller's party from a JSON or TOML file; a bad field is a usage error naming it."""
+    data = _read_data(file)
+    if isinstance(data, dict) and set(data) == {"seller"}:
+        data = data["seller"]  # a file that holds a [seller] table
+    with _reading(file):
+        document = _structure.structure(data, _SellerDocument)
+        fields = attrs.asdict(document, recurse=False)
+        capital = document.share_capital
+        fields["share_capital"] = (
+            None if capital is None else Money(capital.amount, capital.currency)
+        )
+        return Party(**fields)
+
+
+def _read_buyer(file: str) -> Customer:
+    """The buyer's customer record from a JSON or TOML file (the fields of ``Customer``)."""
+    data = _read_data(file)
+    with _reading(file):
+        return _structure.structure(data, Customer)
 
 
 # -- the customer portal ------------------------------------------------------------------------
@@ -1433,7 +1566,34 @@ def _parser() -> _Parser:
     )
     show.add_argument("number", metavar="NUMBER", help="the invoice number, e.g. F-2026-000001")
     show.add_argument("--pdf", metavar="OUT", default=None, help="also write the invoice as PDF")
-    show.add_argument("--force", action="store_true", help="replace the --pdf file if it exists")
+    show.add_argument(
+        "--facturx",
+        metavar="OUT",
+        default=None,
+        help="also write the invoice as a Factur-X PDF/A-3 (the e-invoice: PDF with its XML)",
+    )
+    show.add_argument(
+        "--seller",
+        metavar="FILE",
+        default=None,
+        help=f"the business that bills, for --facturx: a .json or .toml file {_see('seller')}",
+    )
+    show.add_argument(
+        "--buyer",
+        metavar="FILE",
+        default=None,
+        help="the customer's record for --facturx when the database has none "
+        f"{_see('customer')}",
+    )
+    show.add_argument(
+        "--profile",
+        choices=("en16931", "basic"),
+        default="en16931",
+        help="the Factur-X profile of --facturx (default: en16931)",
+    )
+    show.add_argument(
+        "--force", action="store_true", help="replace the --pdf or --facturx file if it exists"
+    )
     show.set_defaults(run=_invoice_show)
     _add_review_renew_and_ledger(commands, db=db, as_of=as_of, locale=locale)
     return parser

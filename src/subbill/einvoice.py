@@ -18,13 +18,17 @@ draft (no number), a line with no VAT rate or several, tax-inclusive prices, a c
 without the invoice it corrects, a non-euro invoice without its VAT total in euros, a buyer
 without an electronic invoicing address.
 
-Everything here is a pure function of its arguments: no clock, no file. Embedding the XML
-in a PDF/A-3 is the job of the document that carries it.
+:func:`facturx_pdf` makes the Factur-X document itself: the invoice printed as a PDF/A-3B
+(:func:`subbill.pdf.render_facturx_pdf`), its legal mentions in the reader's language, with
+this XML attached as ``factur-x.xml``.
+
+Everything here is a pure function of its arguments: no clock, no file.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypedDict, Unpack
@@ -39,15 +43,18 @@ from subbill.errors import (
 )
 from subbill.identifiers import SIREN_SCHEME
 from subbill.invoices import DocumentKind, Invoice, InvoiceLine, InvoiceStatus
-from subbill.l10n import format_date, format_money, label
+from subbill.l10n import format_date, phrase
+from subbill.l10n.mentions import legal_information, legal_mentions
 from subbill.money import Money, currency_precision
 from subbill.parties import MAX_ADDRESS_LINES, OperationCategory, Party, buyer_country
+from subbill.pdf import render_facturx_pdf
 from subbill.taxes import EXEMPT_CATEGORIES, TaxRate
 
 __all__ = [
     "INDEMNITY_NOTE",
     "Options",
     "Profile",
+    "facturx_pdf",
     "invoice_data",
     "invoice_xml",
 ]
@@ -62,17 +69,7 @@ _UNIT = "C62"
 _DISCOUNT_CODE = "95"
 
 #: The fixed indemnity for recovery costs every French B2B invoice states (art. D441-5).
-INDEMNITY_NOTE = (
-    "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 € "
-    "(art. L441-10 et D441-5 du Code de commerce)"
-)
-_DEFAULT_PENALTY_NOTE = (
-    "Pénalités de retard : taux d'intérêt appliqué par la Banque centrale européenne à son "
-    "opération de refinancement la plus récente, majoré de 10 points (art. L441-10 du Code "
-    "de commerce)"
-)
-_NO_ESCOMPTE_NOTE = "Pas d'escompte pour paiement anticipé"
-_VAT_ON_DEBITS_NOTE = "Option pour le paiement de la taxe d'après les débits"
+INDEMNITY_NOTE = phrase("mention", "indemnity", locale="fr_FR")
 
 
 class Profile(enum.Enum):
@@ -81,6 +78,9 @@ class Profile(enum.Enum):
     EN16931 = "en16931"
     BASIC = "basic"
 
+
+#: The conformance level a Factur-X PDF's metadata states for each profile.
+_LEVELS = {Profile.EN16931: "EN 16931", Profile.BASIC: "BASIC"}
 
 #: The specification identifier (BT-24) of each profile.
 _GUIDELINES = {
@@ -175,16 +175,6 @@ def _party(
 
 
 def _seller(seller: Party) -> dict[str, Any]:
-    legal = []
-    if seller.legal_form is not None:
-        capital = (
-            f" au capital de {format_money(seller.share_capital, locale='fr_FR')}"
-            if seller.share_capital is not None
-            else ""
-        )
-        legal.append(f"{seller.legal_form}{capital}")
-    if seller.registration is not None:
-        legal.append(seller.registration)
     address, scheme = seller.einvoicing_address, seller.einvoicing_scheme
     if address is None or scheme is None:
         if seller.siren is None:
@@ -198,7 +188,7 @@ def _seller(seller: Party) -> dict[str, Any]:
         seller,
         name=seller.legal_name,
         country=seller.country,
-        legal_info=" — ".join(legal) or None,
+        legal_info=legal_information(seller, locale="fr_FR"),
         einvoicing_addr=address,
         einvoicing_addr_schemeid=scheme,
     )
@@ -240,24 +230,8 @@ def _buyer(buyer: Customer) -> dict[str, Any]:
 def _notes(
     seller: Party, terms: BillingTerms, operation: OperationCategory
 ) -> list[dict[str, str]]:
-    penalty = terms.late_payment_percent
-    notes = [
-        {
-            "BT-21": "PMD",
-            "BT-22": _DEFAULT_PENALTY_NOTE
-            if penalty is None
-            else f"Pénalités de retard : {penalty:f} % par an (art. L441-10 du Code de commerce)",
-        },
-        {"BT-21": "PMT", "BT-22": INDEMNITY_NOTE},
-        {"BT-21": "AAB", "BT-22": _NO_ESCOMPTE_NOTE},
-        {
-            "BT-21": "AAI",
-            "BT-22": f"Catégorie de l'opération : {label(operation, locale='fr_FR')}",
-        },
-    ]
-    if seller.vat_on_debits:
-        notes.append({"BT-21": "TXD", "BT-22": _VAT_ON_DEBITS_NOTE})
-    return notes
+    mentions = legal_mentions(seller, terms=terms, operation=operation, locale="fr_FR")
+    return [{"BT-21": mention.subject, "BT-22": mention.text} for mention in mentions]
 
 
 def _line(line: InvoiceLine, index: int, sign: int) -> dict[str, Any]:
@@ -517,3 +491,45 @@ def invoice_xml(
             _GUIDELINES[Profile.EN16931].encode(), _GUIDELINES[Profile.BASIC].encode(), 1
         )
     return xml
+
+
+def facturx_pdf(
+    invoice: Invoice,
+    *,
+    seller: Party,
+    buyer: Customer,
+    locale: str = "fr_FR",
+    notes: Sequence[str] = (),
+    **options: Unpack[Options],
+) -> bytes:
+    """The Factur-X document of a finalised invoice or credit note: a PDF/A-3B, as bytes.
+
+    The invoice printed in ``locale`` (French by default) with the seller's and the buyer's
+    legal mentions, the French invoice's (penalty rate, the 40 € indemnity, escompte, the
+    category of the operation, VAT on debits) and the exemption reason of each rate that
+    has one, then ``notes``; the XML of :func:`invoice_xml` (same arguments and errors)
+    attached as ``factur-x.xml``, relationship « Data », and the XMP metadata that name the
+    profile (``EN 16931`` or ``BASIC``). ``factur-x``'s ``get_xml_from_pdf`` reads the XML
+    back.
+
+    Needs the optional dependencies factur-x and fpdf2 (``pip install
+    'subbill[facturx]'``).
+    """
+    xml = invoice_xml(invoice, seller=seller, buyer=buyer, **options)
+    profile = _profile(options.get("profile", Profile.EN16931))
+    operation = options.get("operation", OperationCategory.SERVICES)
+    terms = options.get("terms")
+    mentions = legal_mentions(seller, terms=terms, operation=operation, locale=locale)
+    reasons = dict.fromkeys(
+        row.rate.exemption_reason for row in invoice.taxes if row.rate.exemption_reason
+    )
+    printed = [*(mention.text for mention in mentions), *reasons, *notes]
+    return render_facturx_pdf(
+        invoice,
+        xml,
+        level=_LEVELS[profile],
+        locale=locale,
+        seller=seller,
+        buyer=buyer,
+        notes=printed,
+    )

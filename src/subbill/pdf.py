@@ -1,13 +1,23 @@
 r"""PDF invoices (optional extra ``subbill[pdf]``, with fpdf2): laid out like a French invoice.
 
 Seller and buyer at the top, the invoice's number and dates, the lines with their
-explanations, the VAT breakdown per rate, and the totals (HT, TVA, TTC, paid, due). Every
-word comes from :mod:`subbill.l10n.words`, in French or English as ``locale`` says.
-:func:`render_invoice_pdf` returns the bytes: the library writes no file.
+explanations, the VAT breakdown per rate, the totals (HT, TVA, TTC, paid, due) and the
+notes. Every word comes from :mod:`subbill.l10n`, in French or English as ``locale`` says.
+The functions return bytes: the library writes no file.
 
-The built-in PDF fonts cover Windows-1252 only, so characters outside it are replaced by
-their nearest equivalent (the narrow no-break space of French number formatting becomes a
-no-break space, « − » a hyphen).
+- :func:`render_invoice_pdf` writes a plain PDF with the PDF core fonts. They cover
+  Windows-1252 only, so characters outside it are replaced by their nearest equivalent (the
+  narrow no-break space of French number formatting becomes a no-break space, « − » a
+  hyphen).
+- :func:`render_facturx_pdf` writes a PDF/A-3B that carries a Factur-X XML as its
+  ``factur-x.xml`` attachment (the job of :func:`subbill.einvoice.facturx_pdf`, which builds
+  the XML): every font embedded (DejaVu Sans, shipped with subbill, prints every character
+  as it is), an sRGB output intent, and XMP metadata with the Factur-X extension schema.
+
+The seller may be the configured :class:`subbill.parties.Party` and the buyer the stored
+:class:`~subbill.customers.Customer`, printed with their legal mentions (legal form, share
+capital, RCS, SIREN, SIRET, VAT number); the printed :class:`Party` of this module remains
+for a name and address lines alone.
 
 Nothing printed can forge a line: the parties' names and address lines refuse control
 characters (:class:`~subbill.errors.InvalidArgumentError`), and every text written on the
@@ -17,12 +27,27 @@ page shows any control character or bidirectional override that reached it as an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import attrs
+import babel
 
-from subbill._validate import check_line, check_text, escape_controls, one_line, to_tuple
+from subbill import __version__
+from subbill._validate import (
+    check_instance,
+    check_line,
+    check_text,
+    escape_controls,
+    one_line,
+    to_tuple,
+)
+from subbill.customers import Customer
+from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import Invoice
 from subbill.l10n import (
     describe_line,
@@ -31,12 +56,40 @@ from subbill.l10n import (
     format_period,
     label,
     phrase,
+    words_for,
 )
+from subbill.l10n.mentions import legal_information
 from subbill.money import Money
+from subbill.parties import Party as SellerParty
 
-__all__ = ["Party", "render_invoice_pdf"]
+__all__ = [
+    "FACTURX_FILENAME",
+    "FACTURX_LEVELS",
+    "Party",
+    "Printable",
+    "render_facturx_pdf",
+    "render_invoice_pdf",
+]
 
 _REPLACEMENTS = {"\u202f": "\xa0", "\u2212": "-", "\u2009": " ", "\u2192": "->", "\u2713": "v"}
+
+#: The name of the XML a Factur-X PDF carries.
+FACTURX_FILENAME = "factur-x.xml"
+#: The conformance levels a Factur-X PDF's metadata may state (``fx:ConformanceLevel``).
+FACTURX_LEVELS = ("MINIMUM", "BASIC WL", "BASIC", "EN 16931", "EXTENDED")
+_FACTURX_URN = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
+#: The fonts a PDF/A embeds (the PDF core fonts are not allowed there): DejaVu Sans, shipped.
+_FONTS = Path(__file__).with_name("fonts")
+_FAMILY = "DejaVu Sans"
+_FONT_FILES = (
+    ("", "DejaVuSans.ttf"),
+    ("B", "DejaVuSans-Bold.ttf"),
+    ("I", "DejaVuSans-Oblique.ttf"),
+)
+_CORE_FAMILY = "Helvetica"
+#: Where the buyer's column starts, in mm from the page's left edge.
+_BUYER_X = 120
+_CREATOR = f"subbill {__version__}"
 
 
 def _check_address(_instance: Any, _attribute: Any, lines: tuple[str, ...]) -> None:
@@ -46,7 +99,12 @@ def _check_address(_instance: Any, _attribute: Any, lines: tuple[str, ...]) -> N
 
 @attrs.frozen(kw_only=True)
 class Party:
-    """A seller or a buyer as printed: name and address lines, and legal mentions."""
+    """A seller or a buyer as printed: name and address lines, and legal mentions.
+
+    For a seller or buyer known only by its name and address. The configured seller
+    (:class:`subbill.parties.Party`) and a stored :class:`~subbill.customers.Customer` are
+    printed as they are, with every legal mention they hold.
+    """
 
     name: str = attrs.field(validator=check_text)
     address: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=_check_address)
@@ -63,60 +121,296 @@ class Party:
         return result
 
 
-def _text(value: str) -> str:
+#: What may be printed as a party: the printed :class:`Party`, the configured seller, a customer.
+Printable = Party | SellerParty | Customer
+
+
+def _place(
+    party: SellerParty | Customer, *, locale: str, home: str | None
+) -> list[str]:
+    """The street lines, « postcode city », and the country's name when it is not ``home``."""
+    lines = list(party.address)
+    town = " ".join(part for part in (party.postcode, party.city) if part)
+    if town:
+        lines.append(town)
+    if party.country is not None and party.country != home:
+        lines.append(babel.Locale.parse(locale).territories.get(party.country, party.country))
+    return lines
+
+
+def _party_lines(party: Printable, *, locale: str, home: str | None = None) -> list[str]:
+    """The lines printed for ``party``: its name first, then its address and legal mentions."""
+    if isinstance(party, Party):
+        return party.lines(locale=locale)
+    if isinstance(party, SellerParty):
+        lines = [party.legal_name, *_place(party, locale=locale, home=party.country)]
+        legal = legal_information(party, locale=locale)
+        if legal is not None:
+            lines.append(legal)
+    elif isinstance(party, Customer):
+        lines = [party.name, *_place(party, locale=locale, home=home)]
+    else:
+        raise InvalidTypeError(
+            "party", party, "a subbill.pdf.Party, a subbill.parties.Party or a Customer"
+        )
+    if party.siren is not None and not (isinstance(party, SellerParty) and party.registration):
+        lines.append(phrase("pdf", "siren", locale=locale, siren=party.siren))
+    if party.siret is not None:
+        lines.append(phrase("pdf", "siret", locale=locale, siret=party.siret))
+    if party.vat_number is not None:
+        lines.append(phrase("pdf", "vat_number", locale=locale, vat_number=party.vat_number))
+    return lines
+
+
+def _core_text(value: str) -> str:
+    """Text for the PDF core fonts: Windows-1252, the nearest equivalent of anything else."""
     value = escape_controls(value)
     for old, new in _REPLACEMENTS.items():
         value = value.replace(old, new)
     return value.encode("cp1252", errors="replace").decode("cp1252")
 
 
+@functools.cache
+def _printable() -> frozenset[int]:
+    """The characters every style of the embedded font draws."""
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    covered = None
+    for _style, file in _FONT_FILES:
+        codes = frozenset(TTFont(_FONTS / file, lazy=True).getBestCmap())
+        covered = codes if covered is None else covered & codes
+    assert covered is not None  # noqa: S101  (three files)
+    return covered
+
+
+def _embedded_text(value: str) -> str:
+    """Text for the embedded font: as it is, U+FFFD for what the font cannot draw."""
+    covered = _printable()
+    value = escape_controls(value)
+    return "".join(char if ord(char) in covered else "\ufffd" for char in value)
+
+
+def _fpdf() -> Any:
+    try:
+        from fpdf import FPDF  # noqa: PLC0415  (optional extra)
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError("PDF invoices need fpdf2: pip install 'subbill[pdf]'") from error
+    return FPDF
+
+
+def _parties(
+    invoice: Invoice, seller: Printable | None, buyer: Printable | None, *, locale: str
+) -> tuple[list[str], list[str]]:
+    home = seller.country if isinstance(seller, SellerParty) else None
+    seller_lines = ["—"] if seller is None else _party_lines(seller, locale=locale)
+    buyer_lines = (
+        [escape_controls(invoice.customer)]
+        if buyer is None
+        else _party_lines(buyer, locale=locale, home=home)
+    )
+    return seller_lines, buyer_lines
+
+
 def render_invoice_pdf(
     invoice: Invoice,
     *,
     locale: str,
-    seller: Party | None = None,
-    buyer: Party | None = None,
+    seller: Printable | None = None,
+    buyer: Printable | None = None,
     notes: Sequence[str] = (),
 ) -> bytes:
     """Render ``invoice`` as a PDF in ``locale`` and return its bytes.
 
-    Needs the optional dependency fpdf2 (``pip install subbill[pdf]``).
+    ``seller`` and ``buyer`` are printed at the top (a :class:`Party`, the configured
+    :class:`subbill.parties.Party`, or a :class:`~subbill.customers.Customer`); without a
+    buyer, the invoice's customer id is. Needs the optional dependency fpdf2
+    (``pip install subbill[pdf]``).
     """
-    try:
-        from fpdf import FPDF  # noqa: PLC0415  (optional extra)
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError("render_invoice_pdf needs fpdf2: pip install 'subbill[pdf]'") from error
-    page = _Page(FPDF(orientation="P", unit="mm", format="A4"), locale)
-    buyer = buyer or Party(name=escape_controls(invoice.customer))
-    page.parties(seller or Party(name="—"), buyer)
-    page.heading(invoice)
-    page.table(invoice)
-    page.taxes(invoice)
-    page.totals(invoice)
-    page.notes(notes)
+    check_instance("invoice", invoice, Invoice)
+    page = _Page(_fpdf()(orientation="P", unit="mm", format="A4"), locale)
+    page.document(invoice, *_parties(invoice, seller, buyer, locale=locale), notes)
     return bytes(page.pdf.output())
 
 
-class _Page:
-    """One invoice laid out on A4 with the PDF core fonts."""
+def render_facturx_pdf(
+    invoice: Invoice,
+    xml: bytes,
+    *,
+    level: str,
+    locale: str,
+    seller: SellerParty,
+    buyer: Printable,
+    notes: Sequence[str] = (),
+) -> bytes:
+    """Render ``invoice`` as a PDF/A-3B that carries ``xml`` as ``factur-x.xml``.
 
-    def __init__(self, pdf: Any, locale: str) -> None:
+    ``xml`` is the invoice's Factur-X XML (see :func:`subbill.einvoice.facturx_pdf`, which
+    builds it and calls this); ``level`` its conformance level (``"EN 16931"`` or
+    ``"BASIC"``, one of :data:`FACTURX_LEVELS`), which the XMP metadata states. The XML is
+    attached with the relationship « Data » (the PDF is the XML's visual form), the fonts
+    are embedded, the output intent is sRGB (fpdf2's own sRGB2014 profile). ``notes`` are
+    printed at the bottom, under the heading « Mentions légales ». The metadata are dated
+    the day the invoice was issued (this module reads no clock), so that the same invoice
+    gives the same bytes.
+    """
+    check_instance("invoice", invoice, Invoice)
+    check_instance("seller", seller, SellerParty)
+    if not isinstance(xml, bytes) or not xml.lstrip().startswith(b"<"):
+        raise InvalidArgumentError("xml must be the bytes of an XML document (UTF-8)")
+    if level not in FACTURX_LEVELS:
+        raise InvalidArgumentError(
+            f"level={level!r} must be one of {', '.join(repr(x) for x in FACTURX_LEVELS)}"
+        )
+    pdf = _fpdf()(orientation="P", unit="mm", format="A4", enforce_compliance="PDF/A-3B")
+    for style, file in _FONT_FILES:
+        pdf.add_font(_FAMILY, style, str(_FONTS / file))
+    created = datetime.combine(invoice.issued_on, time(0), tzinfo=UTC)
+    title = f"{label(invoice.kind, locale=locale)} {invoice.number or ''}".strip()
+    subject = f"{title}, {format_date(invoice.issued_on, locale=locale)}"
+    producer = f"{_CREATOR} (fpdf2)"
+    pdf.set_title(title)
+    pdf.set_author(seller.legal_name)
+    pdf.set_subject(subject)
+    pdf.set_creator(_CREATOR)
+    pdf.set_producer(producer)
+    pdf.set_creation_date(created)
+    pdf.set_lang(locale.replace("_", "-"))
+    pdf.set_xmp_metadata(
+        _xmp(
+            title=title,
+            author=seller.legal_name,
+            subject=subject,
+            producer=producer,
+            created=created,
+            level=level,
+        )
+    )
+    pdf.embed_file(
+        bytes=xml,
+        basename=FACTURX_FILENAME,
+        mime_type="text/xml",
+        associated_file_relationship="Data",
+        modification_date=created,
+        desc="Factur-X XML",
+        compress=True,
+    )
+    page = _Page(pdf, locale, family=_FAMILY)
+    heading = phrase("pdf", "legal_notices", locale=locale)
+    page.document(
+        invoice, *_parties(invoice, seller, buyer, locale=locale), notes, heading=heading
+    )
+    return bytes(pdf.output())
+
+
+def _xmp(
+    *, title: str, author: str, subject: str, producer: str, created: datetime, level: str
+) -> str:
+    """The XMP metadata of a Factur-X PDF/A-3B.
+
+    What the Info dictionary says (PDF/A wants both to agree), the PDF/A identification,
+    and the Factur-X extension schema with its four properties.
+    """
+    date = created.isoformat(timespec="seconds")
+    properties = "".join(
+        "<rdf:li rdf:parseType=\"Resource\">"
+        f"<pdfaProperty:name>{name}</pdfaProperty:name>"
+        "<pdfaProperty:valueType>Text</pdfaProperty:valueType>"
+        "<pdfaProperty:category>external</pdfaProperty:category>"
+        f"<pdfaProperty:description>{description}</pdfaProperty:description>"
+        "</rdf:li>"
+        for name, description in (
+            ("DocumentFileName", "The name of the embedded XML document"),
+            ("DocumentType", "The type of the hybrid document in capital letters, e.g. INVOICE"),
+            ("Version", "The actual version of the standard applying to the embedded XML"),
+            ("ConformanceLevel", "The conformance level of the embedded XML document"),
+        )
+    )
+    return f"""<x:xmpmeta xmlns:x="adobe:ns:meta/">
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/">
+<pdfaid:part>3</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance>
+</rdf:Description>
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>
+<dc:creator><rdf:Seq><rdf:li>{escape(author)}</rdf:li></rdf:Seq></dc:creator>
+<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(subject)}</rdf:li></rdf:Alt>\
+</dc:description>
+</rdf:Description>
+<rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+<pdf:Producer>{escape(producer)}</pdf:Producer>
+</rdf:Description>
+<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">
+<xmp:CreatorTool>{escape(_CREATOR)}</xmp:CreatorTool>
+<xmp:CreateDate>{date}</xmp:CreateDate>
+<xmp:ModifyDate>{date}</xmp:ModifyDate>
+<xmp:MetadataDate>{date}</xmp:MetadataDate>
+</rdf:Description>
+<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" \
+xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" \
+xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+<pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>
+<pdfaSchema:namespaceURI>{_FACTURX_URN}</pdfaSchema:namespaceURI>
+<pdfaSchema:prefix>fx</pdfaSchema:prefix>
+<pdfaSchema:property><rdf:Seq>{properties}</rdf:Seq></pdfaSchema:property>
+</rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>
+<rdf:Description rdf:about="" xmlns:fx="{_FACTURX_URN}">
+<fx:DocumentType>INVOICE</fx:DocumentType>
+<fx:DocumentFileName>{FACTURX_FILENAME}</fx:DocumentFileName>
+<fx:Version>1.0</fx:Version>
+<fx:ConformanceLevel>{escape(level)}</fx:ConformanceLevel>
+</rdf:Description>
+</rdf:RDF>
+</x:xmpmeta>"""
+
+
+class _Page:
+    """One invoice laid out on A4: with the PDF core fonts, or with an embedded font."""
+
+    def __init__(self, pdf: Any, locale: str, *, family: str = _CORE_FAMILY) -> None:
         self.pdf = pdf
         self.locale = locale
-        pdf.core_fonts_encoding = "windows-1252"  # the core fonts' own: it holds €, «, », é…
+        self.colon = words_for("typography", "colon", locale=locale)  # « : », or ": "
+        self.family = family
+        self.text = _core_text if family == _CORE_FAMILY else _embedded_text
+        if family == _CORE_FAMILY:
+            pdf.core_fonts_encoding = "windows-1252"  # the core fonts' own: €, «, », é…
         pdf.set_auto_page_break(auto=True, margin=15)
         pdf.add_page()
+
+    def document(
+        self,
+        invoice: Invoice,
+        seller: list[str],
+        buyer: list[str],
+        notes: Sequence[str],
+        *,
+        heading: str | None = None,
+    ) -> None:
+        self.parties(seller, buyer)
+        self.heading(invoice)
+        self.table(invoice)
+        self.taxes(invoice)
+        self.totals(invoice)
+        if notes and heading is not None:
+            self.pdf.ln(4)
+            self.write(heading, size=9, bold=True)
+        self.notes(notes)
+
+    def font(self, *, size: float, style: str = "") -> None:
+        self.pdf.set_font(self.family, style=style, size=size)
 
     def write(
         self, text: str, *, size: int = 10, bold: bool = False, align: str = "L", width: float = 0
     ) -> None:
         pdf = self.pdf
-        pdf.set_font("Helvetica", style="B" if bold else "", size=size)
+        self.font(size=size, style="B" if bold else "")
         last = width == 0
         pdf.cell(
             width,
             5,
-            _text(text),
+            self.text(text),
             align=align,
             new_x="LMARGIN" if last else "RIGHT",
             new_y="NEXT" if last else "TOP",
@@ -128,29 +422,34 @@ class _Page:
     def money(self, amount: Money) -> str:
         return format_money(amount, locale=self.locale)
 
-    def parties(self, seller: Party, buyer: Party) -> None:
+    def parties(self, seller: list[str], buyer: list[str]) -> None:
+        """The seller's lines on the left, the buyer's on the right: each wraps in its column."""
         top = self.pdf.get_y()
-        for text in seller.lines(locale=self.locale):
-            self.write(text, bold=text == seller.name)
+        self.column(seller, x=self.pdf.l_margin, width=_BUYER_X - self.pdf.l_margin - 5)
         bottom = self.pdf.get_y()
-        self.pdf.set_xy(120, top)
-        for text in buyer.lines(locale=self.locale):
-            self.pdf.set_x(120)
-            self.write(text, bold=text == buyer.name)
+        self.pdf.set_y(top)
+        self.column(buyer, x=_BUYER_X, width=0)
         self.pdf.set_y(max(bottom, self.pdf.get_y()))
         self.pdf.ln(6)
 
+    def column(self, lines: list[str], *, x: float, width: float) -> None:
+        for index, text in enumerate(lines):
+            self.font(size=10, style="B" if index == 0 else "")
+            self.pdf.set_x(x)
+            self.pdf.multi_cell(width, 5, self.text(text), align="L", new_x="LMARGIN", new_y="NEXT")
     def heading(self, invoice: Invoice) -> None:
         number = invoice.number or self.words("draft_number")
         self.write(f"{label(invoice.kind, locale=self.locale)} {number}", size=14, bold=True)
+        issued = format_date(invoice.issued_on, locale=self.locale)
+        due = format_date(invoice.due_on, locale=self.locale)
         self.write(
-            f"{self.words('issued_on')} : {format_date(invoice.issued_on, locale=self.locale)}"
-            f"    {self.words('due_on')} : {format_date(invoice.due_on, locale=self.locale)}"
+            f"{self.words('issued_on')}{self.colon}{issued}    "
+            f"{self.words('due_on')}{self.colon}{due}"
         )
         if invoice.subscription:
-            self.write(f"{self.words('subscription')} : {invoice.subscription}")
+            self.write(f"{self.words('subscription')}{self.colon}{invoice.subscription}")
         if invoice.corrects is not None:  # a credit note names the invoice it corrects
-            self.write(f"{self.words('corrects')} : {invoice.corrects}")
+            self.write(f"{self.words('corrects')}{self.colon}{invoice.corrects}")
         self.pdf.ln(4)
 
     def table(self, invoice: Invoice) -> None:
@@ -176,9 +475,13 @@ class _Page:
             for index, (cell, width) in enumerate(zip(cells, widths, strict=True)):
                 self.write(cell, width=width, align="L" if index < 2 else "R")
             self.pdf.ln(5)
-            self.pdf.set_font("Helvetica", style="I", size=8)
+            self.font(style="I", size=8)
             self.pdf.multi_cell(
-                0, 4, _text(describe_line(item, locale=self.locale)), new_x="LMARGIN", new_y="NEXT"
+                0,
+                4,
+                self.text(describe_line(item, locale=self.locale)),
+                new_x="LMARGIN",
+                new_y="NEXT",
             )
             self.pdf.ln(1)
         self.pdf.ln(4)
@@ -212,6 +515,6 @@ class _Page:
     def notes(self, notes: Sequence[str]) -> None:
         for note in notes:
             self.pdf.ln(2)
-            self.pdf.set_font("Helvetica", size=8)
+            self.font(size=8)
             for line in note.split("\n"):
-                self.pdf.multi_cell(0, 4, _text(line), new_x="LMARGIN", new_y="NEXT")
+                self.pdf.multi_cell(0, 4, self.text(line), new_x="LMARGIN", new_y="NEXT")
