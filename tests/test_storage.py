@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import tempfile
 from datetime import date, timedelta
+from fractions import Fraction
 from pathlib import Path
 
 import attrs
@@ -1400,3 +1401,17 @@ def test_billing_rows_checks_its_arguments_in_the_same_order_in_both_stores(tmp_
     store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "s.db")
     with pytest.raises(InvalidArgumentError, match="limit=0"):
         store.billing_rows(None, limit=0, shard=5, shards=2)
+
+
+def test_a_line_leaves_out_the_factor_its_explanation_states():
+    # Issue 13 (≤ 600 bytes per invoice): 17 of 31 days already say the factor 17/31.
+    from benchmarks.workloads import SILVER_START, silver_inputs  # noqa: PLC0415
+
+    draft = bill_subscription(silver_inputs(1)[0], None, as_of=SILVER_START).invoice
+    invoice = draft.finalize(number="F-2025-000001")
+    (line,) = json.loads(dumps(invoice))["data"]["lines"]
+    assert "factor" not in line
+    assert (line["explanation"]["days"], line["explanation"]["period_days"]) == (17, 31)
+    read = loads(dumps(invoice), Invoice)
+    assert read == invoice
+    assert read.lines[0].factor == Fraction(17, 31)

@@ -4,7 +4,8 @@ Every stored document is ``{"version": 4, "data": …}``; ``from_document`` refu
 it does not know. Format 4 is compact: a field holding its default is left out; Money is one
 string, ``"19.99 EUR"`` (never a float), a period ``"2026-03-01/2026-04-01"`` (ISO 8601's
 interval); an invoice line's explanation leaves out what it repeats of its line (unit
-price, quantity, factor, period) and reads it back from there. Dates are ISO strings,
+price, quantity, factor, period) and reads it back from there, and the line leaves out its
+factor when the explanation's days of the period state it (17 of 31 days). Dates are ISO strings,
 fractions ``"12/31"``, frequencies ISO 8601 durations (``"P1M"``), enums their value. A
 discount's duration and a line's billing start are tagged by their ``kind``:
 ``{"type": "months", "count": 3}``, ``{"type": "once"}``, ``{"type": "after_months",
@@ -202,11 +203,20 @@ def _period_from_text(value: object, _kind: object) -> Period:
 _REPEATED = ("unit_price", "quantity", "factor", "period")
 
 
+def _factor_of(explanation: Mapping[str, Any]) -> Fraction | None:
+    """The factor an explanation's ``days`` of ``period_days`` state, if it has both."""
+    days, whole = explanation.get("days"), explanation.get("period_days")
+    if type(days) is not int or type(whole) is not int or whole <= 0:
+        return None
+    return Fraction(days, whole)
+
+
 def _line_hooks(converter: cattrs.Converter) -> None:
     """Format 4: what a line's document can be read back without is left out of it.
 
     An explanation's fields equal to its line's, a discount of nothing, a taxable base equal
-    to the net (amount − discount) are left out, and read back from the line.
+    to the net (amount − discount) are left out, and read back from the line; so is the
+    line's factor when it is the explanation's ``days`` of ``period_days`` (12/31).
 
     The explanation's other fields are left out when they hold their default (as every
     record's are in format 4); its repeated ones only when equal to the line's, since an
@@ -238,10 +248,16 @@ def _line_hooks(converter: cattrs.Converter) -> None:
             if not (key in _REPEATED and value == document.get(key))
             and not (key in defaults and value == defaults[key])
         }
+        if _factor_of(document["explanation"]) == line.factor:
+            del document["factor"]  # the explanation's days of the period give it back
         return document
 
     def structure(value: object, _kind: object) -> InvoiceLine:
         document = dict(_mapping(value, "line"))
+        if "factor" not in document:
+            factor = _factor_of(_mapping(document.get("explanation", {}), "explanation"))
+            if factor is not None:
+                document["factor"] = f"{factor.numerator}/{factor.denominator}"
         if "discount" not in document or "base" not in document:
             amount = _money_from_text(document.get("amount"), Money)
             document.setdefault("discount", f"0 {amount.currency}")
