@@ -11,6 +11,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from subbill import InvalidArgumentError, InvalidTypeError, Subscription, bill_subscription
@@ -20,6 +21,7 @@ from subbill.service import run_billing
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.storage._arguments import LATEST_BEFORE
 from subbill.storage.codec import StoredDataError
+from subbill.storage.postgres import SCHEMA_VERSION as POSTGRES_SCHEMA
 from subbill.storage.postgres import PostgresStore
 from subbill.storage.sqlite import SCHEMA_VERSION
 from tests.seed_catalog import seed_catalog
@@ -324,4 +326,16 @@ def test_a_bill_run_gives_the_engine_each_page_usage_records(tmp_path, monkeypat
         "S0": [record("other", 6, 1, subscription="S0")],
         "S1": [record("in", 4, 1, subscription="S1")],
     }
+    store.close()
+
+
+def test_a_postgresql_database_of_schema_1_gets_the_usage_table_when_opened(postgres_url):
+    PostgresStore(postgres_url).close()
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("DROP TABLE usage_records")
+        connection.execute("UPDATE schema_version SET version = 1")
+    store = PostgresStore(postgres_url)
+    assert store._one("SELECT version FROM schema_version") == str(POSTGRES_SCHEMA) == "2"
+    assert store.add_usage_records([record("evt_1")]) == 1
+    assert store.usage_records(["S1"], before=LATEST_BEFORE) == {"S1": [record("evt_1")]}
     store.close()
