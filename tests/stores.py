@@ -1,6 +1,6 @@
 """What a store holds, as comparable values: the one way the tests tell that nothing changed.
 
-``snapshot`` asks a store (memory or SQLite) everything it answers; ``database_content``
+``snapshot`` asks a store (memory, SQLite or PostgreSQL) everything it answers; ``database_content``
 reads an SQLite file as SQL without changing it; ``fill_every_table`` gives a store one row
 in every table, for the tests that damage, lock or compare them.
 """
@@ -20,7 +20,13 @@ from subbill import (
     Quote,
     Subscription,
 )
+from subbill.metering import UsageRecord
 from subbill.service import run_billing
+from subbill.storage._arguments import LATEST_BEFORE
+
+#: The subscriptions whose usage records a snapshot reads, stored or not (S0 to S4: the ids
+#: the tests use), beside every stored one.
+USAGE_IDS = tuple(f"S{number}" for number in range(5))
 
 
 def site_quote(quote_id: str) -> Quote:
@@ -38,7 +44,8 @@ def fill_every_table(store: Any, catalog: Catalog, *, on: date) -> Any:
     """Give ``store`` one row in every table, all dated ``on``, and return it.
 
     The catalog, subscription S1 (``pro``) billed as of ``on`` (its first invoice and its
-    state), that invoice's payment, quote Q1, a ledger entry and ACME's TBox account.
+    state), that invoice's payment, quote Q1, a ledger entry, ACME's TBox account and a
+    usage record of S1 (key ``evt_1``).
     """
     store.save_catalog(catalog)
     store.save_subscription(
@@ -51,6 +58,18 @@ def fill_every_table(store: Any, catalog: Catalog, *, on: date) -> Any:
     store.append_ledger(LicenseLedger().grant("X", "TBox", 2, on=on).entries)
     store.save_license_account(
         LicenseAccount(customer="ACME", product="TBox", seats=3, start=on, years=1)
+    )
+    store.add_usage_records(
+        [
+            UsageRecord(
+                subscription="S1",
+                metric="api_calls",
+                quantity=120,
+                used_on=on,
+                key="evt_1",
+                properties={"user": "u_1"},
+            )
+        ]
     )
     return store
 
@@ -72,6 +91,8 @@ def snapshot(store: Any) -> dict[str, Any]:
         "customers": [store.get_customer(c) for c in store.customer_ids()],
         "orders": store.orders(),
         "wallets": [store.get_wallet(c) for c in ("C0", "C1", "C2")],
+        "usage": store.usage_records(sorted({*ids, *USAGE_IDS}), before=LATEST_BEFORE),
+        "usage_count": store.usage_record_count(),
     }
 
 

@@ -1698,7 +1698,7 @@ def test_a_renewal_that_cannot_go_through_changes_nothing(capsys, pools, argv, s
 # -- docs/formats.md: every example loads, every table matches the reader ---------------------
 
 FORMATS_DOC = Path(__file__).parent.parent / "docs" / "formats.md"
-_EXAMPLE = re.compile(r"<!-- (subbill [^>]*?) -->\n```(json|toml)\n(.*?)```", re.DOTALL)
+_EXAMPLE = re.compile(r"<!-- (subbill [^>]*?) -->\n```(json|toml|csv)\n(.*?)```", re.DOTALL)
 
 
 def _doc_examples() -> list[tuple[str, str, str]]:
@@ -1722,12 +1722,14 @@ def test_every_example_of_the_formats_doc_loads_through_the_command_line(capsys,
     assert commands == {
         "subbill catalog load",
         "subbill subscriptions load",
+        "subbill usage load",
         "subbill accounts load",
         "subbill ledger load",
         "subbill quote",
         "subbill review S1 --usage",
     }
     db = tmp_path / "formats.db"
+    loaded = []
     for index, (command, language, text) in enumerate(examples):
         path = tmp_path / f"example{index}.{language}"
         path.write_text(text, encoding="utf-8")
@@ -1737,6 +1739,13 @@ def test_every_example_of_the_formats_doc_loads_through_the_command_line(capsys,
         status, out, err = run(capsys, *argv)
         assert status == 0, f"{command}: {err}"
         assert err == ""
+        if argv[:2] == ["usage", "load"]:
+            loaded.append(out)
+    # The usage records' CSV file holds the JSON file's records again, and one more.
+    assert loaded == [
+        f"3 new usage records in {db} (0 already stored).\n",
+        f"1 new usage record in {db} (3 already stored).\n",
+    ]
     # The last example is the usage file: its review ran on what the others loaded.
     assert "Monthly review of S1 (Boulangerie Martin)" in out
     assert "  [check] clients: 85 of 100 (85 %), near the limit." in out
@@ -1779,13 +1788,15 @@ def _documents() -> dict[str, list[str]]:
         "ledger": ["ledger", *_fields(cli._LedgerEntryDocument, "ledger[].")],
         "payment-link": _fields(quotes._PaymentLinkDocument),
         "usage": _fields(cli._UsageDocument),
+        "usage-records": ["usage", *_fields(cli._UsageRecordDocument, "usage[].")],
         "seller": _fields(cli._SellerDocument),
         "customer": _fields(Customer),
     }
 
 
 @pytest.mark.parametrize("section", ["catalog", "subscriptions", "accounts", "ledger",
-                                     "payment-link", "usage", "seller", "customer"])
+                                     "payment-link", "usage", "usage-records", "seller",
+                                     "customer"])
 def test_every_field_a_reader_accepts_is_in_the_formats_doc_and_no_other(section):
     body = _doc_sections()[section]
     documented = re.findall(r"^\| `([^`]+)` \|", body, flags=re.MULTILINE)
@@ -1823,6 +1834,7 @@ def test_every_help_that_takes_a_file_says_where_its_format_is_documented():
         "quote",
         "review",
         "subscriptions load",
+        "usage load",
     ]
     sections = _doc_sections()
     for command, text in arguments:

@@ -84,7 +84,8 @@ def test_processes_opening_a_new_database_at_once_create_its_schema_once(postgre
 def test_a_newer_schema_is_refused_with_a_storage_error(postgres_url):
     PostgresStore(postgres_url).close()
     _sql(postgres_url, "UPDATE schema_version SET version = 99")
-    with pytest.raises(StorageError, match="schema version 99, newer than this subbill's 1"):
+    newer = f"schema version 99, newer than this subbill's {SCHEMA_VERSION}"
+    with pytest.raises(StorageError, match=newer):
         PostgresStore(postgres_url)
 
 

@@ -53,11 +53,13 @@ from subbill.discounts import Forever, ForMonths, ForPeriods, Once
 from subbill.errors import InvalidDateError
 from subbill.invoices import Invoice
 from subbill.licenses import renew, renewal_form
+from subbill.metering import UsageRecord
 from subbill.payments import Card, Wallet
 from subbill.periods import AfterDays, AfterMonths, Immediately, OnDate
 from subbill.quotes import purchase
 from subbill.service import run_billing, store_purchase
 from subbill.storage import MemoryStore, SQLiteStore
+from subbill.storage._arguments import LATEST_BEFORE
 from subbill.storage.codec import (
     FORMAT_VERSION,
     StoredDataError,
@@ -94,6 +96,13 @@ def _write_then_fail(store, day, number):
             )
         )
         store.append_ledger(LicenseLedger().grant("X", "TBox", 1, on=day).entries)
+        store.add_usage_records(
+            [
+                UsageRecord(
+                    subscription=f"S{number}", metric="calls", quantity=1, used_on=day, key="boom"
+                )
+            ]
+        )
         raise BoomError
 
 
@@ -135,6 +144,8 @@ class StoresAgree(RuleBasedStateMachine):
         if postgres is not None:  # where PostgreSQL is installed (tests/test_postgres.py)
             self.stores.append(postgres)
         self.day = START
+        # The model of the usage records every store must hold: (subscription, key) -> record.
+        self.usage = {}
 
     def teardown(self):
         for store in self.stores[1:]:
@@ -511,6 +522,103 @@ class StoresAgree(RuleBasedStateMachine):
         assert self.each(refuse).startswith(f"{name}=")
         event("a value of the wrong type refused alike")
 
+    @rule(
+        drawn=st.lists(
+            st.tuples(
+                st.integers(0, 2),  # the subscription, stored or not
+                st.integers(0, 5),  # its key
+                st.sampled_from(["api_calls", "seats"]),
+                st.integers(0, 3),  # the quantity
+                st.integers(-30, 90),  # the day, around the current one
+            ),
+            max_size=6,
+        ),
+        inside=st.booleans(),
+    )
+    def add_usage_records(self, drawn, inside):
+        # Sent twice (in one batch or two), a record is added once; a key given or stored for
+        # another record refuses the whole batch, alike in every store; inside a caller's
+        # transaction, the refusal undoes the batch only.
+        records = [
+            UsageRecord(
+                subscription=f"S{number}",
+                metric=metric,
+                quantity=quantity,
+                used_on=self.day + timedelta(days=offset),
+                key=f"evt_{key}",
+                properties={"unit": metric} if quantity % 2 else {},
+            )
+            for number, key, metric, quantity, offset in drawn
+        ]
+        model = dict(self.usage)
+        conflict = False
+        for record in records:
+            found = model.setdefault((record.subscription, record.key), record)
+            conflict = conflict or found != record
+        new = len(model) - len(self.usage)
+        extra = UsageRecord(
+            subscription="S4", metric="api_calls", quantity=1, used_on=self.day,
+            key=f"kept_{len(self.usage)}",
+        )  # fmt: skip
+
+        def add(store):
+            before = snapshot(store)
+            if not inside:
+                try:
+                    return store.add_usage_records(records)
+                except InvalidArgumentError as refused:
+                    assert snapshot(store) == before
+                    return str(refused)
+            with store.transaction():
+                store.add_usage_records([extra])  # a write of the same transaction, kept
+                try:
+                    added = store.add_usage_records(records)
+                except InvalidArgumentError as refused:
+                    added = str(refused)
+            assert store.usage_record_count() == before["usage_count"] + 1 + (
+                0 if isinstance(added, str) else added
+            )
+            return added
+
+        outcome = self.each(add)
+        if inside:
+            self.usage[(extra.subscription, extra.key)] = extra
+            model[(extra.subscription, extra.key)] = extra
+        if conflict:
+            assert isinstance(outcome, str)
+            assert "a key names one record" in outcome
+            event("usage records refused: a key names two records")
+            return
+        assert outcome == new
+        self.usage = model
+        event("usage records added" if new else "usage records all stored already")
+
+    @rule(
+        numbers=st.lists(st.integers(0, 4), max_size=4),
+        offset=st.integers(-30, 120),
+    )
+    def read_usage_records_by_page(self, numbers, offset):
+        # A bill run's page: every id asked for, each with its records dated before the day,
+        # by day then key, alike in every store and as the model says.
+        ids = [f"S{number}" for number in numbers]
+        before = self.day + timedelta(days=offset)
+        found = self.each(lambda s: s.usage_records(ids, before=before))
+        assert list(found) == list(dict.fromkeys(ids))
+        for key, records in found.items():
+            expected = [
+                record
+                for (subscription, _), record in self.usage.items()
+                if subscription == key and record.used_on < before
+            ]
+            assert records == sorted(expected, key=lambda r: (r.used_on, r.key))
+
+    @invariant()
+    def usage_records_are_those_of_the_model(self):
+        assert self.stores[0].usage_record_count() == len(self.usage)
+        ids = sorted({subscription for subscription, _ in self.usage})
+        found = self.stores[0].usage_records(ids, before=LATEST_BEFORE)
+        assert {(r.subscription, r.key): r for rs in found.values() for r in rs} == self.usage
+
     @invariant()
     def stores_agree(self):
         first, *others = (snapshot(store) for store in self.stores)
@@ -881,6 +989,12 @@ DAMAGED_ROWS = [
         lambda s: s.license_accounts(),
         "license_accounts row 'ACME/TBox/2026-01-01'",
     ),
+    (
+        "usage_records",
+        "key = 'evt_1'",
+        lambda s: s.usage_records(["S1"], before=LATEST_BEFORE),
+        "usage_records row 'S1/evt_1'",
+    ),
 ]
 
 
@@ -1116,6 +1230,11 @@ BAD_WRITES = {
     "save_customer": (lambda s, bad: s.save_customer(bad), "customer", "a Customer"),
     "add_order": (lambda s, bad: s.add_order(bad), "order", "a SalesOrder"),
     "save_wallet": (lambda s, bad: s.save_wallet(bad), "wallet", "a Wallet"),
+    "add_usage_records": (
+        lambda s, bad: s.add_usage_records(bad),
+        "records",
+        "a list of UsageRecord",
+    ),
 }
 
 

@@ -11,6 +11,7 @@ Commands::
     subbill catalog load FILE [--db DB]             validate and save the catalog
     subbill subscriptions load FILE [--db DB]       create and save subscriptions
     subbill accounts load FILE [--db DB]            save licence accounts
+    subbill usage load FILE [--locale L] [--db DB]  add usage records (JSON or CSV), once each
     subbill bill-run [--as-of DATE] [--batch-size N] [--shard I/N] [--locale L] [--db DB]
                                                     bill every subscription up to a date
     subbill renewals [--as-of DATE] [--locale L] [--db DB]
@@ -41,6 +42,11 @@ term already renewed is refused (exit 1, nothing changed), and so is a term not 
 (more than three months before its end) unless ``--early``; ``accounts load`` keeps a
 renewal when the file holds the same term.
 
+``usage load`` adds the usage records of a JSON or CSV file to stored subscriptions, each
+once: a record stored already (the same subscription, idempotency key and content) is
+skipped, so loading a file again adds nothing; it says how many were new. A file with a bad
+record, or a key that names another record (in the file or stored), adds nothing.
+
 ``invoice show --facturx`` writes the Factur-X document of a finalised invoice or credit note
 (a PDF/A-3B with its EN 16931 XML inside). The seller is the business that bills: its legal
 name, address and identifiers come from the file ``--seller`` names (``docs/formats.md``,
@@ -66,7 +72,9 @@ each), 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import csv
 import difflib
+import io
 import json
 import math
 import os
@@ -86,13 +94,13 @@ import babel
 from tqdm import tqdm
 
 from subbill import __version__, _structure, tour
-from subbill._structure import Currency, Positive, Price, Problems, Text
+from subbill._structure import Currency, Positive, Price, Problems, Quantity, Text
 from subbill._validate import check_line
 from subbill.billing import BillingTerms
 from subbill.catalog import Catalog
 from subbill.customers import Customer
 from subbill.decisions import RefusedError
-from subbill.errors import InputError, InvalidStateError, SubbillError
+from subbill.errors import InputError, InvalidArgumentError, InvalidStateError, SubbillError
 from subbill.invoices import DocumentKind, Invoice
 from subbill.l10n import (
     checkout_text,
@@ -118,6 +126,7 @@ from subbill.licenses import (
     LicenseLedger,
     renew,
 )
+from subbill.metering import UsageRecord
 from subbill.money import Money
 from subbill.parties import Party
 from subbill.payments import InvalidCardError, PaymentMethod, payment_method_from_mapping
@@ -144,6 +153,7 @@ __all__ = [
     "FORMATS",
     "INTERRUPTED",
     "MAX_DEPTH",
+    "MAX_PROBLEMS",
     "MAX_SEATS",
     "MAX_YEARS",
     "PROG",
@@ -515,6 +525,204 @@ def _accounts_load(args: argparse.Namespace) -> int:
             # else: the same term, kept with its renewal ('subbill renew' never renews twice)
     print(f"{len(accounts)} licence accounts saved to {args.db}.")
     return 0
+
+
+@attrs.frozen(kw_only=True)
+class _UsageRecordDocument:
+    """The plain-data shape of a usage record in a file (``usage load``)."""
+
+    subscription: Text
+    metric: Text
+    quantity: Quantity
+    used_on: date
+    key: Text
+    properties: dict[str, Text] | None = None
+
+
+#: The columns of a usage CSV file: every field of a record; ``properties.NAME`` adds one.
+_USAGE_COLUMNS = ("subscription", "metric", "quantity", "used_on", "key")
+_PROPERTY_COLUMN = "properties."
+
+MAX_PROBLEMS = 20
+"""The most bad records ``usage load`` reports, one line each (then how many more)."""
+
+
+def _usage_rows(path: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """Each record of a usage file as plain data, with where it is (``usage[3]``, ``line 4``).
+
+    A ``.csv`` file is read as CSV (UTF-8, a header line naming the columns), anything else
+    as a JSON or TOML document ``{"usage": [...]}``.
+    """
+    if Path(path).suffix.lower() != ".csv":
+        data = _read_data(path)
+        with _reading(path):
+            entries = _structure.entries(data, "usage")
+        return [(f"usage[{index}]", entry) for index, entry in enumerate(entries)]
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")  # a spreadsheet's BOM is no column
+    except UnicodeDecodeError:
+        raise _usage(f"{path} is not UTF-8 text") from None
+    except OSError as error:
+        raise _usage(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        with _reading(path):
+            return _csv_rows(text)
+    except csv.Error as error:
+        raise _usage(f"{path} is not valid CSV: {error}") from None
+
+
+def _csv_rows(text: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """The records of a usage CSV file's ``text``, each with its line (the header is line 1).
+
+    An empty cell is a field left out (a property without a value is not given).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header = next(reader, None)
+    if header is None:
+        raise _usage("an empty file; expected a header line " + ",".join(_USAGE_COLUMNS))
+    problems = Problems()
+    for name in header:
+        if name not in _USAGE_COLUMNS and not (
+            name.startswith(_PROPERTY_COLUMN) and name[len(_PROPERTY_COLUMN) :].strip()
+        ):
+            hint = _close(name, _USAGE_COLUMNS, "")
+            problems.add("line 1", f"{name!r} is not a column{hint} (or properties.NAME)")
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    problems.found += [("line 1", f"{name!r} is a column twice") for name in repeated]
+    missing = [name for name in _USAGE_COLUMNS if name not in header]
+    if missing:
+        problems.add("line 1", f"missing the column(s) {', '.join(missing)}")
+    problems.check()
+    rows: list[tuple[str, Mapping[str, Any]]] = []
+    for cells in reader:
+        where = f"line {reader.line_num}"
+        if not any(cells):
+            continue  # a blank line
+        if len(cells) != len(header):
+            rows.append((where, {"": f"{len(cells)} cells, the header has {len(header)}"}))
+            continue
+        entry: dict[str, Any] = {}
+        properties: dict[str, str] = {}
+        for name, cell in zip(header, cells, strict=True):
+            if name.startswith(_PROPERTY_COLUMN):
+                if cell:
+                    properties[name[len(_PROPERTY_COLUMN) :]] = cell
+            elif cell:
+                entry[name] = cell
+        if properties:
+            entry["properties"] = properties
+        rows.append((where, entry))
+    return rows
+
+
+def _usage_records(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> list[UsageRecord]:
+    """The usage records of a file's rows; every bad one is reported (at most a few).
+
+    A record given twice counts once; a key of a subscription given for two different
+    records is refused at the second.
+    """
+    problems = Problems()
+    records: list[UsageRecord] = []
+    seen: dict[tuple[str, str], tuple[str, UsageRecord]] = {}
+    for where, entry in rows:
+        if "" in entry:  # a CSV line of the wrong length
+            problems.add(where, str(entry[""]))
+            continue
+        try:
+            document = _structure.structure(entry, _UsageRecordDocument)
+            record = UsageRecord(
+                subscription=document.subscription,
+                metric=document.metric,
+                quantity=document.quantity,
+                used_on=document.used_on,
+                key=document.key,
+                properties=document.properties or {},
+            )
+        except InputError as error:
+            problems.found += [_at(where, path, message) for path, message in error.problems]
+            continue
+        except SubbillError as error:
+            problems.add(where, str(error))
+            continue
+        first = seen.setdefault((record.subscription, record.key), (where, record))
+        if first[1] != record:
+            problems.add(
+                where,
+                f"key={record.key!r} of subscription {record.subscription!r} is also "
+                f"{first[0]}, for another record: a key names one record",
+            )
+        elif first[0] == where:
+            records.append(record)
+    if len(problems.found) > MAX_PROBLEMS:
+        more = len(problems.found) - MAX_PROBLEMS
+        problems.found[MAX_PROBLEMS:] = [("", f"and {more} more problem(s)")]
+    problems.check()
+    return records
+
+
+def _at(where: str, path: str, message: str) -> tuple[str, str]:
+    """A problem of a field of a record: ``usage[3].quantity``, or ``line 4`` + ``quantity: …``."""
+    if not where.startswith("line "):  # a record of a document
+        return _structure.join_path(where, path), message
+    return where, f"{path}: {message}" if path else message
+
+
+def _check_usage_subscriptions(
+    store: Store, records: Sequence[UsageRecord], *, source: str
+) -> None:
+    """Refuse records of a subscription the store does not hold (a typo is never billed)."""
+    named = list(dict.fromkeys(record.subscription for record in records))
+    stored = store.billing_versions(named)  # one query per page of ids: which are stored
+    unknown = [key for key in named if key not in stored]
+    if unknown:
+        shown = ", ".join(repr(key) for key in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise _usage(
+            f"{source}: no subscription {shown}{more} in the database: load the "
+            "subscriptions first ('subbill subscriptions load FILE'); nothing was added"
+        )
+
+
+def _usage_load(args: argparse.Namespace) -> int:
+    rows = _usage_rows(args.file)
+    with _reading(args.file):
+        records = _usage_records(rows)
+    with _store(args.db) as store:
+        _check_usage_subscriptions(store, records, source=args.file)
+        try:
+            with store.transaction():
+                new = store.add_usage_records(records)
+        except InvalidArgumentError as error:  # a key stored for another record
+            raise _failure(f"{args.file}: {error}") from None
+    locale = args.locale
+    print(
+        phrase(
+            "usage_load",
+            "summary",
+            locale=locale,
+            db=args.db,
+            new=count_words(new, "usage_record_new", "usage_records_new", locale=locale),
+            stored=count_words(
+                len(records) - new, "usage_record_stored", "usage_records_stored", locale=locale
+            ),
+        )
+    )
+    return 0
+
+
+def _add_usage_command(commands: Any, parents: list[_Parser]) -> None:
+    """The ``usage load`` command (issue 15)."""
+    usage = commands.add_parser("usage", help="load usage records from a JSON or CSV file")
+    verbs = usage.add_subparsers(dest="verb", metavar="VERB", required=True)
+    load = verbs.add_parser(
+        "load",
+        parents=parents,
+        help="add usage records of stored subscriptions, each once (by subscription and key)",
+    )
+    load.add_argument(
+        "file", metavar="FILE", help=f"a .json, .toml or .csv file {_see('usage-records')}"
+    )
+    load.set_defaults(run=_usage_load)
 
 
 def _account_key(account: LicenseAccount) -> tuple[str, str, date]:
@@ -1487,6 +1695,8 @@ def _parser() -> _Parser:
                 "one's next billing period after --as-of); billed periods keep their price",
             )
         load.set_defaults(run=run)
+
+    _add_usage_command(commands, [db, locale])
 
     bill = commands.add_parser(
         "bill-run", parents=[as_of, db, locale], help="bill every subscription up to a date"

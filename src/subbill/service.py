@@ -25,8 +25,8 @@ This module is outside the pure core (it drives storage); the core never imports
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import date
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, timedelta
 from typing import Final
 
 import attrs
@@ -49,6 +49,7 @@ from subbill.errors import (
     SubbillError,
 )
 from subbill.invoices import DocumentKind, Invoice, InvoiceLine, Payment, credit_note_for
+from subbill.metering import UsageRecord
 from subbill.money import Money
 from subbill.payments import record_credit_note
 from subbill.periods import check_billing_date, check_date
@@ -124,21 +125,63 @@ def _billed(
     subscription: Subscription,
     state: BillingState | None,
     as_of: date,
+    *,
+    usage: Sequence[UsageRecord] = (),
 ) -> BillingResult | BillingFailure:
-    """What the engine bills ``subscription`` now (pure: nothing is read nor written)."""
+    """What the engine bills ``subscription`` now (pure: nothing is read nor written).
+
+    ``usage`` is every usage record of the subscription dated up to ``as_of``.
+    """
     try:
         if catalog is None and subscription.plans:
             raise InvalidStateError(
                 f"subscription {subscription_id!r} has a plan but the store has no catalog: "
                 "load one before billing"
             )
+        # TODO(usage-engine): once bill_subscription takes the usage records (issue 15, the
+        # engine's part), pass them: bill_subscription(plan, state, as_of=as_of, usage=usage).
+        # tests/test_usage_store.py::test_a_bill_run_gives_the_engine_each_page_usage_records
+        # is skipped until bill_subscription has a ``usage`` keyword, and fails until then.
+        del usage
         return bill_subscription(subscription.to_charge_plan(catalog), state, as_of=as_of)
     except SubbillError as error:
         return BillingFailure(subscription=subscription_id, error=error)
 
 
+#: What :func:`_page_usage` gives each subscription of a page: its records, or the error of
+#: a damaged record of its own.
+_PageUsage = Mapping[str, "list[UsageRecord] | StoredDataError"]
+
+
+def _usage_before(as_of: date) -> date:
+    """The ``before`` of the usage records a run as of ``as_of`` bills: the day after it."""
+    return as_of + timedelta(days=1)
+
+
+def _page_usage(store: Store, rows: Sequence[BillingRow], as_of: date) -> _PageUsage:
+    """The usage records of a page's subscriptions dated up to ``as_of``, in one query.
+
+    A damaged record fails its own subscription only: the page is then read again one
+    subscription at a time, and each damaged one gets its error.
+    """
+    ids = [row.subscription_id for row in rows if row.error is None]
+    if not ids:
+        return {}
+    before = _usage_before(as_of)
+    try:
+        return dict(store.usage_records(ids, before=before))
+    except StoredDataError:
+        found: dict[str, list[UsageRecord] | StoredDataError] = {}
+        for key in ids:
+            try:
+                found.update(store.usage_records([key], before=before))
+            except StoredDataError as error:
+                found[key] = error
+        return found
+
+
 def _bill_row(
-    catalog: Catalog | None, row: BillingRow, as_of: date
+    catalog: Catalog | None, row: BillingRow, as_of: date, usage: _PageUsage
 ) -> BillingResult | BillingFailure:
     """What the engine bills the subscription of ``row`` (a damaged row is its failure)."""
     if row.error is not None:
@@ -146,7 +189,12 @@ def _bill_row(
     if row.subscription is None:  # a store breaking its protocol: say which row
         error = StoredDataError("no subscription", table="subscriptions", key=row.subscription_id)
         return BillingFailure(subscription=row.subscription_id, error=error)
-    return _billed(catalog, row.subscription_id, row.subscription, row.state, as_of)
+    records = usage.get(row.subscription_id, [])
+    if isinstance(records, StoredDataError):
+        return BillingFailure(subscription=row.subscription_id, error=records)
+    return _billed(
+        catalog, row.subscription_id, row.subscription, row.state, as_of, usage=records
+    )
 
 
 def _settles_an_invoice(terms: BillingTerms, draft: Invoice | None) -> bool:
@@ -175,9 +223,11 @@ def _bill_one(
         if subscription is None:
             return None
         state = store.get_billing_state(subscription_id)
+        usage = store.usage_records([subscription_id], before=_usage_before(as_of))
     except StoredDataError as error:
         return BillingFailure(subscription=subscription_id, error=error)
-    result = _billed(catalog, subscription_id, subscription, state, as_of)
+    records = usage[subscription_id]
+    result = _billed(catalog, subscription_id, subscription, state, as_of, usage=records)
     if isinstance(result, BillingFailure):
         return result
     invoice = None
@@ -279,6 +329,11 @@ def run_billing(
     ``shards`` processes, each calling it with its own ``shard``, bill everything once
     between them; numbers stay gapless, and in the order of their dates (one ``as_of``).
 
+    Each page's usage records dated up to ``as_of`` are read with it, in one query
+    (``store.usage_records(ids, before=as_of + 1 day)``); a damaged record fails its own
+    subscription only. A record added while a page is billed is not in that page's
+    invoices: it arrives late for them, as one sent after the run would.
+
     The ids are paged through, never all held. ``on_progress(done, total)`` is called after
     each subscription's page is saved (for a progress bar); ``after_each(subscription_id)``
     after each subscription's page is committed (tests use it to interrupt a run).
@@ -299,7 +354,8 @@ def run_billing(
         rows, after = store.billing_rows(after, limit=batch_size, shard=shard, shards=shards)
         if after is None:
             break
-        billed = [(row, _bill_row(catalog, row, as_of)) for row in rows]
+        usage = _page_usage(store, rows, as_of)
+        billed = [(row, _bill_row(catalog, row, as_of, usage)) for row in rows]
         for subscription_id, outcome in _save_page(store, catalog, billed, as_of):
             tally.add(outcome)
             if after_each is not None:

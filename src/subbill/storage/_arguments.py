@@ -16,31 +16,44 @@ subbill.errors.InvalidTypeError: catalog=None must be a Catalog
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import Final, TypeVar
 
 from subbill._validate import brief, check_count, check_items, check_line, with_article
 from subbill.billing import BillingState
-from subbill.errors import InvalidTypeError, OutOfBoundsError
+from subbill.errors import InvalidArgumentError, InvalidTypeError, OutOfBoundsError
 from subbill.invoices import InvoiceNumbering
+from subbill.metering import UsageRecord, _shown, deduplicate
+from subbill.money import MAX_COMPUTED_DATE
+from subbill.periods import check_date
 
 __all__ = [
+    "LATEST_BEFORE",
     "MAX_LIMIT",
     "MAX_TIMEOUT",
     "check_after",
+    "check_before",
     "check_flag",
     "check_key",
     "check_limit",
     "check_numbering",
     "check_path",
     "check_states",
+    "check_subscription_ids",
     "check_timeout",
+    "check_usage_records",
     "checked",
+    "new_usage_records",
+    "usage_conflict",
 ]
 
 _T = TypeVar("_T")
 
 #: The longest page of ids a store returns at once (``subscription_ids_after``'s ``limit``).
 MAX_LIMIT: Final = 1_000_000
+#: The latest ``before`` of ``usage_records``: the day after the latest a record may be dated.
+LATEST_BEFORE: Final = MAX_COMPUTED_DATE + timedelta(days=1)
 #: The longest a SQLite store waits for another process's write lock, in seconds.
 MAX_TIMEOUT: Final = 3600
 
@@ -154,3 +167,69 @@ def check_flag(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise InvalidTypeError(name, brief(value), "a bool")
     return value
+
+
+def check_usage_records(records: object) -> tuple[UsageRecord, ...]:
+    """Return ``records`` with each ``(subscription, key)`` once, in the order they came.
+
+    A record given twice is kept once; two different records under one key are refused
+    (:func:`~subbill.metering.deduplicate`'s :class:`~subbill.errors.InvalidArgumentError`).
+
+    >>> check_usage_records([None])
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: records[0]=None must be an UsageRecord
+    """
+    return deduplicate(check_items("records", records, UsageRecord))
+
+
+def usage_conflict(stored: UsageRecord, given: UsageRecord) -> InvalidArgumentError:
+    """The error of a record whose key is stored already for another record.
+
+    >>> from datetime import date
+    >>> stored = UsageRecord(subscription="S1", metric="calls", quantity=3,
+    ...                      used_on=date(2026, 3, 2), key="evt_1")
+    >>> print(usage_conflict(stored, UsageRecord(subscription="S1", metric="calls",
+    ...     quantity=4, used_on=date(2026, 3, 2), key="evt_1")))
+    key='evt_1' of subscription 'S1' is stored already for another record (calls 3 on \
+2026-03-02, given: calls 4 on 2026-03-02); a key names one record: nothing was added
+    """
+    return InvalidArgumentError(
+        f"key={given.key!r} of subscription {given.subscription!r} is stored already for "
+        f"another record ({_shown(stored)}, given: {_shown(given)}); a key names one record: "
+        "nothing was added"
+    )
+
+
+def new_usage_records(
+    records: Sequence[UsageRecord], stored: Mapping[tuple[str, str], UsageRecord]
+) -> list[UsageRecord]:
+    """The ``records`` not ``stored`` yet (by subscription and key), in their order.
+
+    A record stored already with the same content is left out; one whose key is stored for
+    another record is refused (:func:`usage_conflict`): the caller has written nothing yet.
+    """
+    new = []
+    for record in records:
+        found = stored.get((record.subscription, record.key))
+        if found is None:
+            new.append(record)
+        elif found != record:
+            raise usage_conflict(found, record)
+    return new
+
+
+def check_subscription_ids(subscription_ids: object) -> list[str]:
+    """Return ``subscription_ids`` as a list without repeats, if each is a ``str``."""
+    return list(dict.fromkeys(check_items("subscription_ids", subscription_ids, str)))
+
+
+def check_before(before: object) -> date:
+    """Return ``before`` if it is a date up to :data:`LATEST_BEFORE`.
+
+    >>> check_before("2026-03-01")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidDateError: before='2026-03-01' must be a datetime.date (got str); ...
+    """
+    return check_date("before", before, latest=LATEST_BEFORE)

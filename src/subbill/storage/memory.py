@@ -21,16 +21,21 @@ from subbill.customers import Customer
 from subbill.errors import InvalidArgumentError
 from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
+from subbill.metering import UsageRecord
 from subbill.payments import Wallet
 from subbill.quotes import Quote, SalesOrder
 from subbill.storage._arguments import (
     MAX_LIMIT,
     check_after,
+    check_before,
     check_key,
     check_limit,
     check_numbering,
     check_states,
+    check_subscription_ids,
+    check_usage_records,
     checked,
+    new_usage_records,
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import reserve_numbers
@@ -63,6 +68,8 @@ class MemoryStore:
             "customers": {},
             "orders": {},
             "wallets": {},
+            # subscription id -> {idempotency key -> record}, replaced whole on each write
+            "usage": {},
         }
         self._nesting = Nesting()
         self._ids: list[str] | None = None  # the sorted subscription ids, while valid
@@ -383,3 +390,40 @@ class MemoryStore:
     def save_wallet(self, wallet: Wallet) -> None:
         """Insert or replace the wallet of ``wallet.customer``."""
         self._put("wallets", checked("wallet", wallet, Wallet).customer, wallet)
+
+    # -- usage records ----------------------------------------------------------------------
+
+    def add_usage_records(self, records: Sequence[UsageRecord]) -> int:
+        """Add ``records`` (idempotent by subscription and key, all or nothing); how many new."""
+        given = check_usage_records(records)
+        table = self._tables["usage"]
+        stored = {
+            (r.subscription, r.key): table[r.subscription][r.key]
+            for r in given
+            if r.key in table.get(r.subscription, {})
+        }
+        new: dict[str, dict[str, UsageRecord]] = {}
+        for record in new_usage_records(given, stored):  # checked whole: nothing half-added
+            new.setdefault(record.subscription, {})[record.key] = record
+        for subscription, added in new.items():
+            self._put("usage", subscription, {**table.get(subscription, {}), **added})
+        return sum(len(added) for added in new.values())
+
+    def usage_records(
+        self, subscription_ids: Sequence[str], *, before: date
+    ) -> dict[str, list[UsageRecord]]:
+        """The records of each of ``subscription_ids`` dated before ``before``, by day and key."""
+        wanted = check_subscription_ids(subscription_ids)
+        check_before(before)
+        stored = self._tables["usage"]
+        return {
+            subscription: sorted(
+                (r for r in stored.get(subscription, {}).values() if r.used_on < before),
+                key=lambda record: (record.used_on, record.key),
+            )
+            for subscription in wanted
+        }
+
+    def usage_record_count(self) -> int:
+        """How many usage records are stored."""
+        return sum(len(records) for records in self._tables["usage"].values())

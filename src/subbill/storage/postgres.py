@@ -48,16 +48,21 @@ from subbill.customers import Customer
 from subbill.errors import InvalidArgumentError, InvalidTypeError, StorageError
 from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
+from subbill.metering import UsageRecord
 from subbill.payments import Wallet
 from subbill.quotes import Quote, SalesOrder
 from subbill.storage._arguments import (
     MAX_LIMIT,
     check_after,
+    check_before,
     check_key,
     check_limit,
     check_numbering,
+    check_subscription_ids,
     check_timeout,
+    check_usage_records,
     checked,
+    new_usage_records,
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import reserve_numbers
@@ -70,7 +75,7 @@ from subbill.storage.errors import (
 )
 from subbill.storage.protocols import BillingRow
 from subbill.storage.shards import check_shard, shard_of
-from subbill.storage.sqlite import _invoice_from_row, _invoice_text
+from subbill.storage.sqlite import _invoice_from_row, _invoice_text, _usage_from_row, _usage_row
 from subbill.subscriptions import Subscription
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "PostgresStore"]
@@ -125,6 +130,15 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX orders_by_customer ON orders (customer, position)",
         f"CREATE TABLE wallets (customer {_KEY} PRIMARY KEY, document jsonb NOT NULL)",
     ),
+    (
+        # Usage records (issue 15), one per subscription and idempotency key, read a page of
+        # subscriptions at a time by day: their document leaves out what the columns hold.
+        (
+            f"CREATE TABLE usage_records (subscription {_KEY}, key {_KEY},"
+            " used_on date NOT NULL, document jsonb NOT NULL, PRIMARY KEY (subscription, key))"
+        ),
+        "CREATE INDEX usage_records_by_day ON usage_records (subscription, used_on)",
+    ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
@@ -142,6 +156,7 @@ TABLES: Final = (
     "customers",
     "orders",
     "wallets",
+    "usage_records",
 )
 
 # A key of pg_advisory_xact_lock, taken only while the schema is created or migrated (the
@@ -727,6 +742,54 @@ class PostgresStore:
             (wallet.customer, dumps(wallet)),
         )
 
+    # -- usage records ----------------------------------------------------------------------------
+
+    def add_usage_records(self, records: Sequence[UsageRecord]) -> int:
+        """Add ``records`` (idempotent by subscription and key, all or nothing); how many new.
+
+        One look-up of the keys already stored, then the new rows pipelined, in one
+        transaction (write transactions run one at a time: no other can add a key between).
+        """
+        added = check_usage_records(records)
+        if not added:
+            return 0
+        with self.savepoint():
+            rows = self._rows(
+                f"{_SELECT_USAGE} JOIN unnest(%s::text[], %s::text[]) AS given (s, k)"
+                " ON subscription = given.s AND key = given.k",
+                ([r.subscription for r in added], [r.key for r in added]),
+            )
+            stored = {(row[0], row[1]): _usage_from_row(row) for row in rows}
+            new = new_usage_records(added, stored)
+            if new:
+                with self._translating("insert"):
+                    self._connection.cursor().executemany(
+                        _INSERT_USAGE, [_usage_row(record) for record in new]
+                    )
+        return len(new)
+
+    def usage_records(
+        self, subscription_ids: Sequence[str], *, before: date
+    ) -> dict[str, list[UsageRecord]]:
+        """The records of each of ``subscription_ids`` dated before ``before``, in one query."""
+        wanted = check_subscription_ids(subscription_ids)
+        day = check_before(before)
+        found: dict[str, list[UsageRecord]] = {key: [] for key in wanted}
+        if not wanted:
+            return found
+        rows = self._rows(
+            f"{_SELECT_USAGE} WHERE subscription = ANY(%s) AND used_on < %s"
+            " ORDER BY subscription, used_on, key",
+            (wanted, day),
+        )
+        for row in rows:
+            found[row[0]].append(_usage_from_row(row))
+        return found
+
+    def usage_record_count(self) -> int:
+        """How many usage records are stored."""
+        return int(self._one("SELECT COUNT(*) FROM usage_records") or 0)
+
 
 def _display_name(parts: dict[str, Any]) -> str:
     """The database named in errors: ``postgresql://user@host:port/dbname``, no password."""
@@ -773,3 +836,13 @@ def _billing_row(
         )
     except StoredDataError as error:
         return BillingRow(key, None, None, error, versions)
+
+
+# A usage record's day is read back as ISO text, as SQLite's is.
+_SELECT_USAGE = (
+    "SELECT subscription, key, to_char(used_on, 'YYYY-MM-DD'), document::text FROM usage_records"
+)
+_INSERT_USAGE = (
+    "INSERT INTO usage_records (subscription, key, used_on, document)"
+    " VALUES (%s, %s, %s, %s::jsonb)"
+)

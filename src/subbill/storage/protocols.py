@@ -22,6 +22,7 @@ from subbill.catalog import Catalog
 from subbill.customers import Customer
 from subbill.invoices import Invoice, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
+from subbill.metering import UsageRecord
 from subbill.payments import Wallet
 from subbill.quotes import Quote, SalesOrder
 from subbill.storage.errors import StoredDataError
@@ -41,6 +42,7 @@ __all__ = [
     "Store",
     "SubscriptionRepository",
     "UnitOfWork",
+    "UsageRepository",
     "WalletRepository",
 ]
 
@@ -281,6 +283,35 @@ class WalletRepository(Protocol):
         ...
 
 
+class UsageRepository(Protocol):
+    """Usage records, one per subscription and idempotency key (what usage charges bill)."""
+
+    def add_usage_records(self, records: Sequence[UsageRecord]) -> int:
+        """Add ``records``; return how many were new.
+
+        Idempotent by ``(subscription, key)``: a record stored already with the same content
+        (or given twice) is skipped. A key stored, or given, with other content is refused
+        (:class:`~subbill.errors.InvalidArgumentError` naming the key and both records) and
+        nothing of ``records`` is added: all or nothing.
+        """
+        ...
+
+    def usage_records(
+        self, subscription_ids: Sequence[str], *, before: date
+    ) -> dict[str, list[UsageRecord]]:
+        """The records of each of ``subscription_ids`` dated before ``before``, in one query.
+
+        Every id asked for is a key (an empty list when it has none); each list is sorted
+        by day, then key. A bill run as of ``as_of`` asks for its page's records with
+        ``before=as_of + 1 day``.
+        """
+        ...
+
+    def usage_record_count(self) -> int:
+        """How many usage records are stored (every subscription's)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """``with store.transaction():`` saves everything inside it, or nothing.
 
@@ -311,6 +342,7 @@ class Store(
     CustomerRepository,
     OrderRepository,
     WalletRepository,
+    UsageRepository,
     UnitOfWork,
     Protocol,
 ):

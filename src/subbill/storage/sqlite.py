@@ -34,19 +34,24 @@ from subbill.customers import Customer
 from subbill.errors import InvalidArgumentError, StorageError
 from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
+from subbill.metering import UsageRecord
 from subbill.payments import Wallet
 from subbill.quotes import Quote, SalesOrder
 from subbill.storage._arguments import (
     MAX_LIMIT,
     check_after,
+    check_before,
     check_flag,
     check_key,
     check_limit,
     check_numbering,
     check_path,
     check_states,
+    check_subscription_ids,
     check_timeout,
+    check_usage_records,
     checked,
+    new_usage_records,
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import reserve_numbers
@@ -134,6 +139,16 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "INSERT INTO billing_states_v4 SELECT subscription_id, document FROM billing_states",
         "DROP TABLE billing_states",
         "ALTER TABLE billing_states_v4 RENAME TO billing_states",
+    ),
+    (
+        # Usage records (issue 15), one per subscription and idempotency key, read a page of
+        # subscriptions at a time by day: their document leaves out what the columns hold.
+        (
+            "CREATE TABLE usage_records (subscription TEXT NOT NULL, key TEXT NOT NULL,"
+            " used_on TEXT NOT NULL, document TEXT NOT NULL, PRIMARY KEY (subscription, key))"
+            " WITHOUT ROWID"
+        ),
+        "CREATE INDEX usage_records_by_day ON usage_records (subscription, used_on)",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -790,6 +805,67 @@ class SQLiteStore:
             (wallet.customer, dumps(wallet)),
         )
 
+    # -- usage records ------------------------------------------------------------------------
+
+    def add_usage_records(self, records: Sequence[UsageRecord]) -> int:
+        """Add ``records`` (idempotent by subscription and key, all or nothing); how many new.
+
+        One look-up of the keys already stored, then one insert of the new records, in one
+        transaction (or the caller's, in a savepoint).
+        """
+        added = check_usage_records(records)
+        if not added:
+            return 0
+        with self.savepoint():
+            stored = self._stored_usage(added)
+            new = new_usage_records(added, stored)
+            if new:
+                rows = [_usage_row(record) for record in new]
+                with self._translating("insert"):
+                    self._connection.executemany(_INSERT_USAGE, rows)
+        return len(new)
+
+    def _stored_usage(self, records: Sequence[UsageRecord]) -> dict[tuple[str, str], UsageRecord]:
+        """The stored records of the ``(subscription, key)`` of ``records``."""
+        found: dict[tuple[str, str], UsageRecord] = {}
+        for start in range(0, len(records), _PAIRS_PER_QUERY):
+            chunk = records[start : start + _PAIRS_PER_QUERY]
+            pairs = ", ".join("(?, ?)" for _ in chunk)
+            keys = tuple(value for r in chunk for value in (r.subscription, r.key))
+            rows = self._rows(f"{_SELECT_USAGE} WHERE (subscription, key) IN ({pairs})", keys)
+            found.update(((row[0], row[1]), _usage_from_row(row)) for row in rows)
+        return found
+
+    def usage_records(
+        self, subscription_ids: Sequence[str], *, before: date
+    ) -> dict[str, list[UsageRecord]]:
+        """The records of each of ``subscription_ids`` dated before ``before``, by day and key.
+
+        One query per 500 ids (a bill run's default page).
+        """
+        wanted = check_subscription_ids(subscription_ids)
+        day = check_before(before).isoformat()
+        found: dict[str, list[UsageRecord]] = {key: [] for key in wanted}
+        if self._schema < 5:  # an older file opened read-only: none stored
+            return found
+        for start in range(0, len(wanted), _IDS_PER_QUERY):
+            chunk = wanted[start : start + _IDS_PER_QUERY]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._rows(
+                f"{_SELECT_USAGE} WHERE subscription IN ({marks}) AND used_on < ?"
+                " ORDER BY subscription, used_on, key",
+                (*chunk, day),
+            )
+            for row in rows:
+                found[row[0]].append(_usage_from_row(row))
+        return found
+
+    def usage_record_count(self) -> int:
+        """How many usage records are stored."""
+        if self._schema < 5:  # an older file opened read-only: none stored
+            return 0
+        return int(self._one("SELECT COUNT(*) FROM usage_records") or 0)
+
 
 # An invoice's number, subscription, customer and date live in its row's columns (the
 # queries need them): its document leaves them out, and reading puts them back.
@@ -859,3 +935,31 @@ def _invoice_from_row(row: Sequence[Any]) -> Invoice:
     number, subscription, customer, issued_on, text = row
     columns = dict(zip(_INVOICE_COLUMNS, (number, subscription, customer, issued_on), strict=True))
     return loads(str(text), Invoice, table="invoices", key=number, columns=columns)
+
+
+# A usage record's subscription, key and day live in its row's columns (the primary key and
+# the index by day): its document leaves them out, and reading puts them back. Documents are
+# read as bytes and decoded row by row, so that one not UTF-8 is named as a damaged row.
+_USAGE_COLUMNS = ("subscription", "key", "used_on")
+_SELECT_USAGE = "SELECT subscription, key, used_on, CAST(document AS BLOB) FROM usage_records"
+_INSERT_USAGE = (
+    "INSERT INTO usage_records (subscription, key, used_on, document) VALUES (?, ?, ?, ?)"
+)
+_PAIRS_PER_QUERY = _IDS_PER_QUERY // 2  # two variables per (subscription, key)
+
+
+def _usage_row(record: UsageRecord) -> tuple[str, str, str, str]:
+    """The row of a usage record: its columns, then its document without them."""
+    document = to_document(record)
+    for name in _USAGE_COLUMNS:
+        document["data"].pop(name, None)
+    return record.subscription, record.key, record.used_on.isoformat(), document_text(document)
+
+
+def _usage_from_row(row: Sequence[Any]) -> UsageRecord:
+    """A usage record read back from its row (a damaged one names the table and its key)."""
+    subscription, key, used_on, document = row
+    named = f"{subscription}/{key}"
+    text = document if isinstance(document, str) else _text(document, "usage_records", named)
+    columns = dict(zip(_USAGE_COLUMNS, (subscription, key, str(used_on)), strict=True))
+    return loads(text, UsageRecord, table="usage_records", key=named, columns=columns)
