@@ -510,10 +510,12 @@ def check_bounded(
 def with_article(name: str) -> str:
     """``name`` after its indefinite article, as messages name a kind: ``an Invoice``, ``a Plan``.
 
-    >>> with_article("Invoice"), with_article("Plan")
-    ('an Invoice', 'a Plan')
+    >>> with_article("Invoice"), with_article("Plan"), with_article("UsageRecord")
+    ('an Invoice', 'a Plan', 'a UsageRecord')
     """
-    return f"an {name}" if name[:1].upper() in ("A", "E", "I", "O", "U") else f"a {name}"
+    # "U" sounds "you" at the start of a word (a UsageRecord, a Unit), "uh" in "Undo".
+    vowel = name[:1].upper() in ("A", "E", "I", "O") or name[:2] in ("Un", "Up")
+    return f"an {name}" if vowel else f"a {name}"
 
 
 def check_items(

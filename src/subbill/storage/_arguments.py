@@ -178,7 +178,7 @@ def check_usage_records(records: object) -> tuple[UsageRecord, ...]:
     >>> check_usage_records([None])
     Traceback (most recent call last):
     ...
-    subbill.errors.InvalidTypeError: records[0]=None must be an UsageRecord
+    subbill.errors.InvalidTypeError: records[0]=None must be a UsageRecord
     """
     return deduplicate(check_items("records", records, UsageRecord))
 
