@@ -19,14 +19,19 @@ from hypothesis import strategies as st
 
 from subbill import Money, TaxRate
 from subbill.billing import BillingState, ChargePlan, bill_run, bill_subscription
+from subbill.catalog import Catalog, Plan
 from subbill.charges import RecurringCharge
-from subbill.errors import InvalidArgumentError, InvalidStateError, OutOfBoundsError
+from subbill.errors import CatalogError, InvalidArgumentError, InvalidStateError, OutOfBoundsError
 from subbill.invoices import DocumentKind, Invoice, LineKind
 from subbill.l10n.invoice import describe_line
 from subbill.metering import (
     Aggregation,
     Graduated,
+    GraduatedPercentage,
     Metric,
+    Package,
+    Percentage,
+    PercentTier,
     PerUnit,
     ScheduledUsage,
     Tier,
@@ -37,6 +42,7 @@ from subbill.metering import (
 )
 from subbill.periods import Period
 from subbill.storage.codec import dumps, loads
+from subbill.subscriptions import Subscription
 
 VAT = TaxRate(name="TVA 20 %", percent="20")
 CALLS = Metric(code="api_calls", aggregation=Aggregation.SUM)
@@ -472,3 +478,130 @@ def test_records_in_any_order_bill_the_same():
     assert bill_subscription(usage_plan, as_of=date(2026, 6, 1), usage=shuffled) == (
         bill_subscription(usage_plan, as_of=date(2026, 6, 1), usage=THREE_MONTHS)
     )
+
+
+# -- the catalog and the subscription -------------------------------------------------------------
+
+CATALOG_DATA = {
+    "currency": "EUR",
+    "plans": [
+        {
+            "code": "pro",
+            "name": "Pro",
+            "rank": 1,
+            "prices": {"monthly": "50"},
+            "usage": [
+                {
+                    "code": "api",
+                    "description": "Appels API",
+                    "metric": {"code": "api_calls", "aggregation": "sum"},
+                    "model": {
+                        "kind": "graduated",
+                        "tiers": [{"up_to": 1000, "unit_price": "0.015"}, {"unit_price": "0.020"}],
+                    },
+                }
+            ],
+        },
+        {"code": "max", "name": "Max", "rank": 2, "prices": {"monthly": "90"}},
+    ],
+}
+
+
+def test_a_plans_usage_charges_are_read_from_plain_data_in_the_catalogs_currency():
+    catalog = Catalog.from_mapping(CATALOG_DATA)
+    (charge,) = catalog.plan("pro").usage
+    assert charge.currency == "EUR"
+    assert charge.model == Graduated(
+        tiers=(Tier(up_to=1000, unit_price=eur("0.015")), Tier(unit_price=eur("0.020")))
+    )
+    assert catalog.plan("max").usage == ()
+
+
+def test_bad_usage_charges_of_a_plan_are_each_reported_at_their_path():
+    bad = {
+        "currency": "EUR",
+        "plans": [
+            {
+                "code": "pro",
+                "name": "Pro",
+                "rank": 1,
+                "usage": [
+                    {
+                        "code": "api",
+                        "description": "A",
+                        "currency": "USD",
+                        "metric": {"code": "c", "aggregation": "sum"},
+                        "model": {"kind": "per_unit", "unit_price": "1"},
+                    },
+                    {
+                        "code": "x",
+                        "description": "X",
+                        "metric": {"code": "c", "aggregation": "total"},
+                        "model": {"kind": "per_unit", "unit_price": 0.5},
+                    },
+                ],
+            }
+        ],
+    }
+    with pytest.raises(CatalogError) as caught:
+        Catalog.from_mapping(bad)
+    assert [path for path, _ in caught.value.problems] == [
+        "plans[0].usage[0].currency",
+        "plans[0].usage[1].metric.aggregation",
+        "plans[0].usage[1].model.unit_price",
+    ]
+
+
+def test_two_usage_charges_of_one_code_on_a_plan_are_refused():
+    with pytest.raises(CatalogError, match=r"plans\[0\]\.usage\[1\]\.code"):
+        Catalog(
+            currency="EUR",
+            plans=[Plan(code="pro", name="Pro", rank=1, usage=(graduated(), volume()))],
+        )
+
+
+def test_a_subscription_bills_its_plans_usage_until_a_plan_change():
+    catalog = Catalog.from_mapping(CATALOG_DATA)
+    subscription = Subscription.create(
+        id="S1", customer="ACME", catalog=catalog, plan="pro", start=date(2026, 3, 1)
+    )
+    usage_plan = subscription.to_charge_plan(catalog)
+    assert [(u.key, u.start, u.end) for u in usage_plan.usage] == [
+        ("api@2026-03-01", date(2026, 3, 1), None)
+    ]
+    result = bill_subscription(usage_plan, as_of=date(2026, 4, 1), usage=THREE_MONTHS)
+    assert result.invoice is not None
+    assert [(line.code, line.kind, line.amount) for line in result.invoice.lines] == [
+        ("pro", LineKind.RECURRING, eur("50.00")),
+        ("pro", LineKind.RECURRING, eur("50.00")),
+        ("api", LineKind.USAGE, eur("19.00")),
+    ]
+    moved = subscription.change_plan("max", catalog, on=date(2026, 4, 16))
+    after = moved.to_charge_plan(catalog)
+    assert [(u.key, u.end) for u in after.usage] == [("api@2026-03-01", date(2026, 4, 16))]
+    later = bill_subscription(after, result.state, as_of=date(2026, 5, 1), usage=THREE_MONTHS)
+    assert later.invoice is not None
+    (april,) = [line for line in later.invoice.lines if line.kind is LineKind.USAGE]
+    # Pro's API calls run to 15 April: the 800 calls of the 15th, 12.00.
+    assert (april.period, april.amount) == (
+        Period(date(2026, 4, 1), date(2026, 4, 16)),
+        eur("12.00"),
+    )
+
+
+def test_a_catalog_with_usage_charges_of_every_model_reads_back_equal():
+    models = [
+        PerUnit(unit_price=eur("0.01")),
+        Package(price=eur("5"), size=100, free_units=Decimal(10)),
+        Graduated(tiers=(Tier(up_to=10, flat=eur("2")), Tier(unit_price=eur("1")))),
+        Volume(tiers=(Tier(up_to=10, unit_price=eur("1")), Tier(unit_price=eur("0.5")))),
+        Percentage(percent=Decimal("2.9"), fixed_fee=eur("0.30")),
+        GraduatedPercentage(
+            tiers=(PercentTier(up_to=1000, percent=Decimal(3)), PercentTier(percent=Decimal(2)))
+        ),
+    ]
+    usage = tuple(attrs.evolve(api_calls(model), code=f"u{n}") for n, model in enumerate(models))
+    catalog = Catalog(currency="EUR", plans=[Plan(code="pro", name="Pro", rank=1, usage=usage)])
+    assert loads(dumps(catalog), Catalog, table="catalogs", key="k") == catalog
+    plain = Catalog(currency="EUR", plans=[Plan(code="pro", name="Pro", rank=1)])
+    assert '"usage"' not in dumps(plain)  # a catalog without usage is written as before
