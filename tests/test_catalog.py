@@ -158,7 +158,7 @@ def test_an_unknown_key_without_a_close_match_lists_the_known_ones():
     with pytest.raises(CatalogError) as caught:
         Catalog.from_mapping(_one_plan(seats=3))
     assert str(caught.value) == (
-        "plans[0].seats: unknown key; expected code, limits, modules, name, prices, rank"
+        "plans[0].seats: unknown key; expected code, limits, modules, name, prices, rank, usage"
     )
 
 

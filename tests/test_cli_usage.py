@@ -4,11 +4,14 @@ The format is docs/formats.md#usage-records (its examples load through tests/tes
 here: idempotence, what is said in English and French, and every refusal adding nothing.
 """
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from subbill import cli
+from subbill.invoices import LineKind
+from subbill.periods import Period
 from subbill.storage import SQLiteStore
 from subbill.storage._arguments import LATEST_BEFORE
 from tests.stores import database_content
@@ -238,3 +241,67 @@ def test_a_spreadsheet_byte_order_mark_is_not_part_of_the_first_column(capsys, t
     status, out, err = run(capsys, "usage", "load", path, "--db", loaded)
     assert (status, err) == (0, "")
     assert out == f"3 new usage records in {loaded} (0 already stored).\n"
+
+
+def test_usage_loaded_by_the_cli_is_billed_by_bill_run_and_a_late_record_is_corrected(
+    capsys, tmp_path
+):
+    # The whole path of issue 15: a catalog plan with graduated API calls, a subscription
+    # loaded from a file, records loaded with `usage load`, `bill-run` on 1 April bills
+    # March's 1,200 calls (1,000 × 0.015 + 200 × 0.020 = 19.00), a record of March that
+    # arrives late is billed on the next run as a correction for March (200 × 0.020 = 4.00),
+    # and loading the same file again, then billing again, changes nothing.
+    from tests.test_usage_billing import CATALOG_DATA  # noqa: PLC0415
+
+    db = tmp_path / "billing.db"
+    catalog = write_json(tmp_path / "catalog.json", CATALOG_DATA)
+    assert run(capsys, "catalog", "load", catalog, "--db", db)[0] == 0
+    subscription = {
+        "id": "S1",
+        "customer": "ACME",
+        "plan": "pro",
+        "start": "2026-03-01",
+    }
+    subscriptions = write_json(tmp_path / "subs.json", {"subscriptions": [subscription]})
+    assert run(capsys, "subscriptions", "load", subscriptions, "--db", db)[0] == 0
+    march = write(
+        tmp_path / "march.csv",
+        "subscription,metric,quantity,used_on,key\n"
+        "S1,api_calls,700,2026-03-02,a\n"
+        "S1,api_calls,500,2026-03-30,b\n"
+        "S1,api_calls,999,2026-04-01,c\n",  # April's: not billed on 1 April
+    )
+    assert run(capsys, "usage", "load", march, "--db", db)[0] == 0
+    status, _, err = run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", db)
+    assert status == 0, err
+    store = SQLiteStore(db, read_only=True)
+    (first,) = [i for i in store.invoices() if i.issued_on == date(2026, 4, 1)]
+    store.close()
+    usage_lines = [(line.code, line.period, str(line.amount)) for line in first.lines
+                   if line.kind is LineKind.USAGE]
+    assert usage_lines == [("api", Period(date(2026, 3, 1), date(2026, 4, 1)), "19.00 EUR")]
+
+    late = write(
+        tmp_path / "late.csv",
+        "subscription,metric,quantity,used_on,key\nS1,api_calls,200,2026-03-31,d\n",
+    )
+    assert run(capsys, "usage", "load", late, "--db", db)[0] == 0
+    status, _, err = run(capsys, "bill-run", "--as-of", "2026-04-02", "--db", db)
+    assert status == 0, err
+    store = SQLiteStore(db, read_only=True)
+    corrections = [
+        (line.kind, line.period, str(line.amount))
+        for invoice in store.invoices()
+        if invoice.issued_on == date(2026, 4, 2)
+        for line in invoice.lines
+    ]
+    store.close()
+    assert corrections == [
+        (LineKind.USAGE_CORRECTION, Period(date(2026, 3, 1), date(2026, 4, 1)), "4.00 EUR")
+    ]
+    before = database_content(db)
+    assert run(capsys, "usage", "load", late, "--db", db)[0] == 0  # nothing new
+    status, out, _ = run(capsys, "bill-run", "--as-of", "2026-04-02", "--db", db)
+    assert status == 0
+    assert "0 invoices created" in out
+    assert database_content(db) == before

@@ -5,7 +5,6 @@ agree on them; here: worked examples, the schema migrations, typed errors, damag
 what a bill run reads of them.
 """
 
-import inspect
 import shutil
 import sqlite3
 from datetime import date
@@ -295,16 +294,9 @@ def test_a_damaged_usage_record_fails_its_own_subscription_only(tmp_path):
     store.close()
 
 
-_ENGINE_TAKES_USAGE = "usage" in inspect.signature(bill_subscription).parameters
-
-
-@pytest.mark.skipif(
-    not _ENGINE_TAKES_USAGE,
-    reason="TODO(usage-engine): bill_subscription has no usage keyword yet (issue 15)",
-)
 def test_a_bill_run_gives_the_engine_each_page_usage_records(tmp_path, monkeypatch):
-    # Once the engine takes usage records, service._billed passes each subscription's own,
-    # those dated up to as_of: never a later one, never another subscription's.
+    # service._billed passes the engine each subscription's own records, those dated up to
+    # as_of: never a later one, never another subscription's.
     store = SQLiteStore(tmp_path / "s.db")
     _subscriptions(store, 2)
     store.add_usage_records(

@@ -225,6 +225,7 @@ class _Tables:
                     _BASIS_INDEX[id(why.basis)],
                     why.reason,
                     self.line_discounts(why.discounts),
+                    why.usage,
                 )
             )
 
@@ -241,7 +242,7 @@ class _Tables:
 
 
 #: How many values :meth:`_Tables.add_lines` packs per line.
-_LINE_FIELDS = 23
+_LINE_FIELDS = 24
 
 
 class _Built:
@@ -324,6 +325,7 @@ def _unpack_lines(count: int, currency: str, built: _Built) -> tuple[InvoiceLine
         set_basis,
         set_reason,
         set_discounts,
+        set_usage,
     ) = _WHY_SETTERS
     (
         set_kind,
@@ -366,6 +368,7 @@ def _unpack_lines(count: int, currency: str, built: _Built) -> tuple[InvoiceLine
         basis,
         reason,
         taken,
+        usage,
     ) in itertools.islice(built.lines, count):
         why = _new(LineExplanation)
         set_why_price(why, moneys[why_price])
@@ -378,6 +381,7 @@ def _unpack_lines(count: int, currency: str, built: _Built) -> tuple[InvoiceLine
         set_basis(why, _BASES[basis])
         set_reason(why, reason)
         set_discounts(why, () if taken < 0 else discounts[taken])
+        set_usage(why, usage)  # a usage line's priced pieces travel as they are
         line = _new(InvoiceLine)
         set_kind(line, _LINE_KINDS[kind])
         set_code(line, code)
@@ -594,6 +598,7 @@ class _Records(NamedTuple):
                         plan.payment_terms_days,
                         plan.tax_rounding,
                         plan.negative_balance,
+                        plan.usage,
                     ),
                     None
                     if state is None
@@ -602,6 +607,7 @@ class _Records(NamedTuple):
                         state.one_time_billed,
                         None if balance is None else (_to_text(balance.amount), balance.currency),
                         state.terms,
+                        state.usage_billed,
                     ),
                 )
             )
@@ -620,9 +626,9 @@ class _Records(NamedTuple):
             charges = tuple([_unpack_charge(charge, currency) for charge in values[3]])
             plan = _record(self.plan, plan_setters, (*values[:3], charges, *values[4:]))
             if state is not None:
-                billed_through, one_time, balance, terms = state
+                billed_through, one_time, balance, terms, usage_billed = state
                 credit = None if balance is None else Money._make(Decimal(balance[0]), balance[1])
-                values = (billed_through, one_time, credit, terms)
+                values = (billed_through, one_time, credit, terms, usage_billed)
                 state = _record(self.state, state_setters, values)
             yield (plan, state)
 
@@ -681,6 +687,7 @@ def _pack_result(result: BillingResult, tables: _Tables) -> tuple[Any, ...]:
         state.one_time_billed,
         None if balance is None else (tables.number(balance.amount), balance.currency),
         state.terms,
+        state.usage_billed,
     )
     invoice = result.invoice
     return (
@@ -754,7 +761,13 @@ class Wire(Generic[_Item]):
         built = _Built(packed_tables)
         state_cls, result_cls = self.state, self.result
         state_setters, result_setters = self._state_setters, self._result_setters
-        for subscription, invoice, (billed_through, one_time, balance, terms) in results:
+        for subscription, invoice, (
+            billed_through,
+            one_time,
+            balance,
+            terms,
+            usage_billed,
+        ) in results:
             state = _record(
                 state_cls,
                 state_setters,
@@ -763,6 +776,7 @@ class Wire(Generic[_Item]):
                     one_time,
                     None if balance is None else built.money(balance[1])[balance[0]],
                     terms,
+                    usage_billed,
                 ),
             )
             yield _record(

@@ -68,6 +68,17 @@ from subbill.invoices import (
     LineExplanation,
     LineKind,
     Payment,
+    UsageExplanation,
+)
+from subbill.metering import (
+    Aggregation,
+    Percentage,
+    ScheduledUsage,
+    UsagePrice,
+    UsageRecord,
+    aggregate,
+    deduplicate,
+    price_usage,
 )
 from subbill.money import (
     DECIMAL_CONTEXT,
@@ -171,7 +182,6 @@ class BillingTerms:
 
 def _check_subscription(instance: ChargePlan, _attribute: Any, _value: object) -> None:
     currency = instance.currency
-    keys: set[str] = set()
     for index, charge in enumerate((*instance.charges, *instance.one_time)):
         if not isinstance(charge, RecurringCharge | OneTimeCharge):
             where = (
@@ -180,23 +190,36 @@ def _check_subscription(instance: ChargePlan, _attribute: Any, _value: object) -
                 else f"one_time[{index - len(instance.charges)}]"
             )
             raise InvalidTypeError(where, charge, "a RecurringCharge or a OneTimeCharge")
-        if charge.currency != currency:
-            raise InvalidArgumentError(
-                f"charge {charge.code!r} is in {charge.currency}; subscription "
-                f"{instance.id!r} bills in currency={currency}"
-            )
-        if charge.key in keys:
-            raise InvalidArgumentError(
-                f"two charges of subscription {instance.id!r} have key={charge.key!r}; "
-                "a code may start only once on a given date"
-            )
-        keys.add(charge.key)
+    _check_keys(instance, "charge", (*instance.charges, *instance.one_time))
+    _check_keys(instance, "usage charge", instance.usage)
     for discount in instance.discounts:
         if discount.amount is not None and discount.amount.currency != currency:
             raise InvalidArgumentError(
                 f"discount {discount.code!r} is in {discount.amount.currency}, not {currency}"
             )
     check_payment_terms_days(instance.payment_terms_days)
+
+
+def _check_keys(
+    instance: ChargePlan,
+    what: str,
+    items: Iterable[RecurringCharge | OneTimeCharge | ScheduledUsage],
+) -> None:
+    """Each of ``items`` in the plan's currency, and no two of them with one key."""
+    currency = instance.currency
+    keys: set[str] = set()
+    for item in items:
+        if item.currency != currency:
+            raise InvalidArgumentError(
+                f"{what} {item.code!r} is in {item.currency}; subscription "
+                f"{instance.id!r} bills in currency={currency}"
+            )
+        if item.key in keys:
+            raise InvalidArgumentError(
+                f"two {what}s of subscription {instance.id!r} have key={item.key!r}; "
+                "a code may start only once on a given date"
+            )
+        keys.add(item.key)
 
 
 @attrs.frozen(kw_only=True)
@@ -207,7 +230,9 @@ class ChargePlan:
     (:meth:`~subbill.subscriptions.Subscription.to_charge_plan`) — or built by hand for
     charges of your own — and never stored: what is stored is the subscription and its
     :class:`BillingState`. ``discounts`` are invoice discounts (whole invoice, or the
-    products they name); discounts of one charge go on the charge.
+    products they name); discounts of one charge go on the charge. ``usage`` are the usage
+    charges, each on its schedule (:class:`~subbill.metering.ScheduledUsage`), billed in
+    arrears from the records :func:`bill_subscription` is given.
     """
 
     id: str = attrs.field(validator=check_text)
@@ -229,6 +254,9 @@ class ChargePlan:
     negative_balance: NegativeBalancePolicy = attrs.field(
         default=NegativeBalancePolicy.CREDIT_NOTE,
         validator=enum_of(NegativeBalancePolicy),
+    )
+    usage: tuple[ScheduledUsage, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(ScheduledUsage, "a ScheduledUsage")
     )
 
     def __attrs_post_init__(self) -> None:
@@ -270,6 +298,32 @@ def _to_terms(value: object) -> tuple[tuple[str, str], ...]:
     return _pairs("terms", value, "a mapping of charge keys to digests", _digest_text)
 
 
+def _to_usage_billed(value: object) -> tuple[tuple[str, date, Decimal], ...]:
+    """``(usage charge key, period start, amount billed)`` triples, sorted."""
+    expected = "(usage charge key, period start, amount billed) triples"
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidTypeError("usage_billed", brief(value), expected)
+    found = []
+    for item in value:
+        if (
+            not isinstance(item, tuple | list)
+            or len(item) != 3
+            or not isinstance(item[0], str)
+            or not isinstance(item[2], Decimal)
+        ):
+            raise InvalidTypeError("usage_billed", brief(value), expected)
+        check_date("usage_billed", item[1])
+        if not item[2].is_finite():
+            raise InvalidTypeError("usage_billed", brief(value), expected)
+        found.append((item[0], item[1], item[2]))
+    if len({(key, start) for key, start, _ in found}) != len(found):
+        raise InvalidArgumentError(
+            f"usage_billed={brief(value)} holds a (usage charge, period) twice; each period "
+            "is billed once"
+        )
+    return tuple(sorted(found))
+
+
 def _check_credit_balance(_instance: Any, _attribute: Any, value: object) -> None:
     if value is None:
         return
@@ -297,6 +351,11 @@ class BillingState:
     #: A digest of the terms each charge (and each invoice discount, ``discount:CODE``) was
     #: billed at: billing refuses to price billed periods again at other terms.
     terms: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_to_terms)
+    #: Each usage period billed: ``(usage charge key, period start, amount billed)`` (the
+    #: net, rounded), so that records arriving later re-rate it and bill the difference.
+    usage_billed: tuple[tuple[str, date, Decimal], ...] = attrs.field(
+        default=(), converter=_to_usage_billed
+    )
 
     @classmethod
     def _make(
@@ -305,10 +364,17 @@ class BillingState:
         one_time_billed: frozenset[str],
         credit_balance: Money | None,
         terms: tuple[tuple[str, str], ...],
+        usage_billed: tuple[tuple[str, date, Decimal], ...] = (),
     ) -> BillingState:
         """Build without validation, for the states the billing engine computes."""
         state = object.__new__(cls)
-        set_billed_through, set_one_time_billed, set_credit_balance, set_terms = _STATE_SETTERS
+        (
+            set_billed_through,
+            set_one_time_billed,
+            set_credit_balance,
+            set_terms,
+            set_usage_billed,
+        ) = _STATE_SETTERS
         set_billed_through(
             state,
             tuple(sorted(billed_through.items()))
@@ -318,6 +384,7 @@ class BillingState:
         set_one_time_billed(state, one_time_billed)
         set_credit_balance(state, credit_balance)
         set_terms(state, terms)
+        set_usage_billed(state, usage_billed)
         return state
 
     def billed_through_of(self, key: str) -> date | None:
@@ -1044,7 +1111,11 @@ def draft_invoice(
 
 
 def bill_subscription(
-    subscription: ChargePlan, state: BillingState | None = None, *, as_of: date
+    subscription: ChargePlan,
+    state: BillingState | None = None,
+    *,
+    as_of: date,
+    usage: Iterable[UsageRecord] = (),
 ) -> BillingResult:
     """Return the invoice ``subscription`` owes by ``as_of`` beyond ``state``, and the new state.
 
@@ -1056,9 +1127,21 @@ def bill_subscription(
     the end known charges. Discounts apply in their documented order, then taxes. The
     invoice is a draft (no number yet: numbering is the caller's sequence).
 
+    Usage charges (``subscription.usage``) bill each period once it has ended, from the
+    records in ``usage`` (any order; a record sent twice counts once; records of metrics
+    no usage charge measures are ignored): one ``LineKind.USAGE`` line per period, its
+    explanation holding the exact pieces of its price. A period already billed that
+    records given now fall in is priced again with every record given for it, and the
+    difference is billed as a ``LineKind.USAGE_CORRECTION`` line (a credit when negative).
+    So ``usage`` must hold **every** record of each period it holds one of (a billed period
+    none of whose records are given stays as billed). Taxes apply to usage lines as to
+    others; invoice discounts do not reach them yet.
+
     Raises:
         InvalidStateError: ``state`` holds a charge the subscription no longer has (end a
             charge with :meth:`~subbill.charges.RecurringCharge.ending`, never drop it).
+        InvalidArgumentError: a record of ``usage`` is another subscription's, or two
+            records share an idempotency key.
     """
     # A billing date up to MAX_DATE: what billing computes after it (period ends, due
     # dates) stays within the dates every value accepts.
@@ -1071,6 +1154,10 @@ def bill_subscription(
     run = _Run(subscription, state)
     _check_state(subscription, state, fixed=run.fixed)
     terms = _check_terms(subscription, state)
+    usage_found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = []
+    usage_billed = state.usage_billed
+    if subscription.usage or state.usage_billed or usage != ():
+        usage_found, usage_billed = _bill_usage(subscription, state, as_of, usage)
     changed, spans, reached = run.changes(as_of)
     one_time_billed = state.one_time_billed
     if subscription.one_time:
@@ -1081,17 +1168,21 @@ def bill_subscription(
                 changed.append(member)
                 billed_once.add(one_time.key)
         one_time_billed = frozenset(billed_once)
-    lines = run.lines(changed, spans) if changed else []
+    lines = run.lines(changed, spans, usage_found) if changed or usage_found else []
     new_terms = _terms_now(terms, reached, state) if reached else state.terms
     if not lines:
-        unchanged = reached == dict(state.billed_through) and new_terms == state.terms
+        unchanged = (
+            reached == dict(state.billed_through)
+            and new_terms == state.terms
+            and usage_billed == state.usage_billed
+        )
         return BillingResult(
             subscription=subscription.id,
             invoice=None,
             state=state
             if unchanged
             else BillingState._make(
-                reached, state.one_time_billed, state.credit_balance, new_terms
+                reached, state.one_time_billed, state.credit_balance, new_terms, usage_billed
             ),
         )
     currency = subscription.currency
@@ -1125,6 +1216,7 @@ def bill_subscription(
         one_time_billed,
         None if not balance.amount and state.credit_balance is None else balance,
         new_terms,
+        usage_billed,
     )
     return _result(subscription.id, invoice, new_state)
 
@@ -1339,18 +1431,22 @@ class _Run:
         return True
 
     def lines(
-        self, changed: list[_Member], spans: Mapping[str, tuple[date, date]]
+        self,
+        changed: list[_Member],
+        spans: Mapping[str, tuple[date, date]],
+        usage: Sequence[tuple[int, date, InvoiceLine, bool, Money | None]] = (),
     ) -> list[InvoiceLine]:
         """Price the changed members (due and billed sides): the taxed difference lines.
 
         Each member is priced alone, unless an invoice fixed amount is spread over the lines
-        of each billing period (:func:`_groups`).
+        of each billing period (:func:`_groups`). ``usage``: the usage lines, to be taxed
+        with the others (:func:`_bill_usage`).
         """
         subscription = self.subscription
         # A line billed once on a per-line rounding of at most one rate is taxed as it is made.
         on_line = subscription.tax_rounding is TaxRounding.PER_LINE
         # (charge order, period start, line, whether to tax it, the net it was billed at)
-        found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = []
+        found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = list(usage)
         if self.fixed:
             for period, members in _groups(self, changed, spans):
                 if len(members) != 1 or not self.alone(members[0], found, on_line=on_line):
@@ -1508,6 +1604,181 @@ def _check_state(subscription: ChargePlan, state: BillingState, *, fixed: bool) 
                 f"one-time charge {key!r} of subscription {subscription.id!r} was billed and "
                 "shares an invoice fixed amount with its billing period: keep it listed"
             )
+
+
+def _check_usage_state(subscription: ChargePlan, state: BillingState) -> None:
+    """Refuse a state that billed usage periods of a usage charge the plan no longer has."""
+    keys = {usage.key for usage in subscription.usage}
+    for key, start, _amount in state.usage_billed:
+        if key not in keys:
+            raise InvalidStateError(
+                f"usage charge {key!r} of subscription {subscription.id!r} was billed for the "
+                f"period from {start.isoformat()} but is no longer among its usage charges; "
+                "end it on a date (ScheduledUsage.ending) instead of removing it, so that "
+                "late records of its billed periods are still billed"
+            )
+
+
+def _usage_records(
+    subscription: ChargePlan, usage: Iterable[UsageRecord]
+) -> dict[str, list[UsageRecord]]:
+    """The records of each metric of ``subscription`` (each key once)."""
+    by_metric: dict[str, list[UsageRecord]] = {}
+    for record in deduplicate(usage):
+        if record.subscription != subscription.id:
+            raise InvalidArgumentError(
+                f"usage record {record.key!r} is of subscription {record.subscription!r}, not "
+                f"{subscription.id!r}: give each subscription its own records"
+            )
+        by_metric.setdefault(record.metric, []).append(record)
+    return by_metric
+
+
+def _usage_piece(usage: ScheduledUsage, cycle: Period) -> Period | None:
+    """The part of billing period ``cycle`` that ``usage`` covers (``None``: none)."""
+    return _cut(cycle, usage.start, usage.end if usage.end is not None else cycle.end)
+
+
+def _price_period(
+    usage: ScheduledUsage, records: Sequence[UsageRecord], piece: Period, cycle: Period
+) -> UsagePrice:
+    """Price ``usage`` for ``piece`` of billing period ``cycle`` with ``records``."""
+    charge = usage.charge
+    share = _ONE if piece == cycle else Fraction(piece.days, cycle.days)
+    if isinstance(charge.model, Percentage) and charge.model.prices_each_transaction:
+        return price_usage(charge, records, piece, share=share)
+    measured = aggregate(charge.metric, records, piece)
+    if charge.metric.aggregation is Aggregation.TIME_WEIGHTED:
+        measured *= share  # value-days over the whole period's days
+    return price_usage(charge, measured, piece, share=share)
+
+
+def _bill_usage(
+    subscription: ChargePlan, state: BillingState, as_of: date, usage: Iterable[UsageRecord]
+) -> tuple[
+    list[tuple[int, date, InvoiceLine, bool, Money | None]], tuple[tuple[str, date, Decimal], ...]
+]:
+    """The usage lines due by ``as_of`` (untaxed), and the usage periods billed after them.
+
+    Each usage period that has ended by ``as_of`` and was never billed gives a line; each
+    billed one that a record given now falls in is priced again with every record given
+    for it, its difference billed (a correction line).
+    """
+    _check_usage_state(subscription, state)
+    by_metric = _usage_records(subscription, usage)
+    billed: dict[tuple[str, date], Decimal] = {
+        (key, start): amount for key, start, amount in state.usage_billed
+    }
+    found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = []
+    order = len(subscription.charges) + len(subscription.one_time)
+    currency = subscription.currency
+    for position, scheduled in enumerate(subscription.usage, start=order):
+        key = scheduled.key
+        schedule = scheduled.schedule
+        records = by_metric.get(scheduled.charge.metric.code, [])
+        last = max((start for k, start in billed if k == key), default=None)
+        # The billing periods to price: those never billed that have ended, then the billed
+        # ones a record given now falls in.
+        todo: dict[date, tuple[Period, Period, Decimal | None]] = {}
+        first = scheduled.start if last is None else last
+        end = scheduled.end
+        high = as_of if end is None else min(as_of, end)
+        if first < high:
+            for _index, cycle in _cycles(schedule, first, high):
+                piece = _usage_piece(scheduled, cycle)
+                if piece is None or piece.end > as_of or piece.start < first:
+                    continue
+                if (key, piece.start) not in billed:
+                    todo[piece.start] = (piece, cycle, None)
+        for record in records:
+            day = record.used_on
+            if day < scheduled.start or (end is not None and day >= end):
+                continue
+            cycle = schedule.period_containing(day)
+            piece = _usage_piece(scheduled, cycle)
+            if piece is None or piece.start in todo:
+                continue
+            was = billed.get((key, piece.start))
+            if was is not None:
+                todo[piece.start] = (piece, cycle, was)
+        for start in sorted(todo):
+            piece, cycle, was = todo[start]
+            inside = (
+                records
+                if scheduled.charge.metric.aggregation is Aggregation.TIME_WEIGHTED
+                else [r for r in records if piece.start <= r.used_on < piece.end]
+            )
+            price = _price_period(scheduled, inside, piece, cycle)
+            billed[(key, start)] = price.amount.amount
+            line = _usage_line(scheduled, price, cycle, was, currency)
+            if line is not None:
+                billed_net = None if was is None else Money._make(was, currency)
+                found.append((position, start, line, True, billed_net))
+    return found, tuple(sorted((key, start, amount) for (key, start), amount in billed.items()))
+
+
+def _usage_line(
+    scheduled: ScheduledUsage,
+    price: UsagePrice,
+    cycle: Period,
+    was: Decimal | None,
+    currency: str,
+) -> InvoiceLine | None:
+    """The line of a usage period priced (``was``: what it was billed before, if it was)."""
+    if was is None:
+        amount = price.amount
+        if amount.is_zero():
+            return None  # nothing used, nothing due: recorded as billed, no line
+        kind = LineKind.USAGE
+        billed = None
+    else:
+        billed = Money._make(was, currency)
+        amount = price.amount - billed
+        if amount.is_zero():
+            return None
+        kind = LineKind.USAGE_CORRECTION
+    charge = scheduled.charge
+    piece = price.period
+    quantity = _usage_quantity(price.quantity)
+    explanation = LineExplanation._make(
+        unit_price=price.amount,
+        quantity=quantity,
+        factor=price.share,
+        period=piece,
+        cycle=cycle,
+        days=piece.days,
+        period_days=cycle.days,
+        basis=ProrationBasis.ACTUAL_DAYS,
+        usage=UsageExplanation(price=price, billed=billed),
+    )
+    return InvoiceLine._make(
+        kind=kind,
+        code=charge.code,
+        description=charge.description,
+        charge_key=scheduled.key,
+        period=piece,
+        quantity=quantity,
+        unit_price=price.amount,
+        factor=price.share,
+        amount=amount,
+        discount=Money.zero(currency),
+        tax_rates=charge.tax_rates,
+        taxes=(),
+        base=amount,
+        explanation=explanation,
+    )
+
+
+#: How many decimal places a usage line shows of a quantity that is no decimal number.
+_QUANTITY_PLACES = Decimal("0.000001")
+
+
+def _usage_quantity(quantity: Fraction) -> Decimal:
+    """A priced quantity as a line's ``Decimal``: exact, or to 6 places (131/31 seats)."""
+    exact = DECIMAL_CONTEXT.divide(Decimal(quantity.numerator), Decimal(quantity.denominator))
+    if DECIMAL_CONTEXT.multiply(exact, quantity.denominator) == quantity.numerator:
+        return exact
+    return exact.quantize(_QUANTITY_PLACES, context=DECIMAL_CONTEXT)
 
 
 def _nothing_billed(key: str, through: date) -> bool:

@@ -49,6 +49,8 @@ from subbill._validate import (
     check_text,
     enum_of,
     instance_of,
+    items_of,
+    to_tuple,
 )
 from subbill.errors import (
     CatalogError,
@@ -56,6 +58,7 @@ from subbill.errors import (
     InvalidTypeError,
     UnknownCodeError,
 )
+from subbill.metering import UsageCharge
 from subbill.money import Money, check_money, read_currency
 from subbill.periods import Frequency
 
@@ -186,12 +189,17 @@ class Plan(_Priced):
     """A plan: its place on the ladder (``rank``), its prices, limits and included modules.
 
     ``limits`` maps a resource name (any: ``clients``, ``documents``, ``orders``…) to a
-    maximum, ``None`` meaning unlimited; a resource not listed is unlimited.
+    maximum, ``None`` meaning unlimited; a resource not listed is unlimited. ``usage`` are
+    the plan's usage charges (API calls, storage…), billed in arrears on the
+    subscription's cycle while it is on the plan.
     """
 
     rank: int = attrs.field(validator=_check_rank)
     limits: tuple[tuple[str, int | None], ...] = attrs.field(default=(), converter=_limits)
     modules: frozenset[str] = _code_set()
+    usage: tuple[UsageCharge, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(UsageCharge, "a UsageCharge")
+    )
 
     def limit(self, resource: str) -> int | None:
         """The limit of ``resource``; ``None`` when unlimited."""
@@ -245,9 +253,28 @@ class ChangePolicy:
 
 def _check_catalog(instance: Catalog, _attribute: Any, _value: object) -> None:
     _check_codes(instance)
+    _check_usage(instance)
     _check_plans(instance)
     _check_references(instance)
     _check_cycles(instance.addons)
+
+
+def _check_usage(instance: Catalog) -> None:
+    """Each plan's usage charges in the catalog's currency, each code once in a plan."""
+    for index, plan in enumerate(instance.plans):
+        codes: set[str] = set()
+        for position, charge in enumerate(plan.usage):
+            path = f"plans[{index}].usage[{position}]"
+            if charge.currency != instance.currency:
+                raise CatalogError(
+                    f"{path}.currency",
+                    f"{charge.currency} is not the catalog's currency {instance.currency}",
+                )
+            if charge.code in codes:
+                raise CatalogError(
+                    f"{path}.code", f"{charge.code!r} is already a usage charge of the plan"
+                )
+            codes.add(charge.code)
 
 
 def _check_codes(instance: Catalog) -> None:
@@ -470,6 +497,8 @@ def _built(
         path = f"{field}[{index}]"
         fields = attrs.asdict(document, recurse=False)
         fields["prices"] = _money(document.prices, currency, f"{path}.prices", problems)
+        if isinstance(document, _PlanDocument):
+            fields["usage"] = _usage(document.usage, currency, f"{path}.usage", problems)
         with problems.at(path):
             built.append(kind(**fields))
     return built
@@ -501,6 +530,26 @@ def _money(
     return tuple(result)
 
 
+def _usage(
+    documents: tuple[dict[str, Any], ...], currency: str, path: str, problems: Problems
+) -> tuple[UsageCharge, ...]:
+    """A plan's usage charges (``UsageCharge.from_mapping``), in the catalog's currency.
+
+    A charge may leave its currency out (it is the catalog's); every bad field is recorded
+    under its path (``plans[0].usage[1].model.tiers[0].unit_price``).
+    """
+    charges: list[UsageCharge] = []
+    for index, data in enumerate(documents):
+        where = f"{path}[{index}]"
+        given = data.get("currency", currency)
+        if not isinstance(given, str) or given.upper() != currency:
+            problems.add(f"{where}.currency", f"{given!r} is not the catalog's currency {currency}")
+            continue
+        with problems.at(where):
+            charges.append(UsageCharge.from_mapping({**data, "currency": currency}))
+    return tuple(charges)
+
+
 @attrs.frozen(kw_only=True)
 class _PricedDocument:
     """What a plan, a module and an add-on are written with, as :class:`_Priced` has it."""
@@ -515,6 +564,7 @@ class _PlanDocument(_PricedDocument):
     rank: int
     limits: dict[str, Limit | None] = attrs.field(factory=dict)
     modules: tuple[Text, ...] = ()
+    usage: tuple[dict[str, Any], ...] = ()
 
 
 @attrs.frozen(kw_only=True)

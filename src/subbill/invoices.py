@@ -43,6 +43,7 @@ from subbill._validate import (
     check_text,
     enum_of,
     escape_controls,
+    instance_of,
     one_line,
     payment_reference,
 )
@@ -57,6 +58,7 @@ from subbill.errors import (
     InvalidTypeError,
     OutOfBoundsError,
 )
+from subbill.metering import UsagePrice
 from subbill.money import DECIMAL_CONTEXT, Money, check_money, currency_precision
 from subbill.periods import Period, check_date
 from subbill.proration import ProrationBasis
@@ -75,6 +77,7 @@ __all__ = [
     "LineKind",
     "Payment",
     "PaymentApplication",
+    "UsageExplanation",
     "credit_note_for",
     "one_time_line",
 ]
@@ -88,6 +91,8 @@ class LineKind(enum.Enum):
     PRORATION_CHARGE = "proration_charge"
     PRORATION_CREDIT = "proration_credit"
     ADJUSTMENT = "adjustment"
+    USAGE = "usage"  # a usage charge's period, billed in arrears
+    USAGE_CORRECTION = "usage_correction"  # a billed usage period re-rated (late records)
 
 
 class DocumentKind(enum.Enum):
@@ -111,13 +116,27 @@ _WHOLE = Fraction(1)
 
 
 @attrs.frozen(kw_only=True)
+class UsageExplanation:
+    """How a usage line was priced: the period's price piece by piece, and what was billed.
+
+    ``price`` is the usage charge priced for the line's period with every record known
+    (its exact pieces add up to ``price.unrounded``, rounded once to ``price.amount``).
+    ``billed`` is what the period had been billed before (``None`` on its first line): a
+    correction line bills ``price.amount − billed``.
+    """
+
+    price: UsagePrice = attrs.field(validator=instance_of(UsagePrice))
+    billed: Money | None = attrs.field(default=None, validator=instance_of(Money, optional=True))
+
+
+@attrs.frozen(kw_only=True)
 class LineExplanation:
     """Why a line costs what it costs, as data that ``l10n`` turns into a sentence.
 
     What kind of line it is, the line says (:class:`LineKind`); a line without ``period``
     is billed once. ``days``/``period_days`` are the unreduced factor (12 of 31 days);
     ``reason`` is the charge's reason (``plan_change``, …); ``discounts`` what each discount
-    took off the line.
+    took off the line; ``usage`` how a usage line was priced (:class:`UsageExplanation`).
     """
 
     unit_price: Money
@@ -132,6 +151,7 @@ class LineExplanation:
     )
     reason: str | None = None
     discounts: tuple[LineDiscount, ...] = ()
+    usage: UsageExplanation | None = None
 
     @classmethod
     def _make(
@@ -147,6 +167,7 @@ class LineExplanation:
         basis: ProrationBasis | None = None,
         reason: str | None = None,
         discounts: tuple[LineDiscount, ...] = (),
+        usage: UsageExplanation | None = None,
     ) -> Self:
         """Build without validation, for explanations the billing engine computes.
 
@@ -164,6 +185,7 @@ class LineExplanation:
             basis,
             reason,
             discounts,
+            usage,
         )
         for setter, value in zip(_EXPLANATION_SETTERS, values, strict=True):
             setter(explanation, value)

@@ -65,6 +65,7 @@ from subbill._validate import (
 from subbill.charges import _check_rates, to_quantity
 from subbill.errors import (
     InvalidArgumentError,
+    InvalidPeriodError,
     InvalidQuantityError,
     InvalidTypeError,
     OutOfBoundsError,
@@ -81,7 +82,15 @@ from subbill.money import (
     read_percent,
     round_fraction,
 )
-from subbill.periods import Period, check_date
+from subbill.periods import (
+    MONTHLY,
+    BillingSchedule,
+    Frequency,
+    Period,
+    check_billing_date,
+    check_date,
+    schedule_for,
+)
 from subbill.taxes import TaxRate
 
 __all__ = [
@@ -96,6 +105,7 @@ __all__ = [
     "PercentTier",
     "Percentage",
     "PieceKind",
+    "ScheduledUsage",
     "Tier",
     "Transformation",
     "UsageCharge",
@@ -755,6 +765,74 @@ class UsageCharge:
         )
 
 
+def _check_span(instance: ScheduledUsage) -> None:
+    check_billing_date("start", instance.start)
+    if instance.end is not None:
+        check_billing_date("end", instance.end)
+        if instance.end < instance.start:
+            raise InvalidPeriodError(
+                f"end={instance.end.isoformat()} of usage charge {instance.charge.code!r} must "
+                f"not be before start={instance.start.isoformat()}"
+            )
+    instance.schedule  # noqa: B018  (builds, and so checks, the billing day and anchor)
+
+
+@attrs.frozen(kw_only=True)
+class ScheduledUsage:
+    """A usage charge on a subscription's billing cycle, billed in arrears from ``start``.
+
+    Each billing period of the schedule (``frequency``, ``billing_day``, ``anchor``, as a
+    :class:`~subbill.charges.RecurringCharge` has them) is billed once it has ended; the
+    first and last periods are the part of theirs that ``[start, end)`` covers. In such a
+    partial period only the records dated in it count, the minimum commitment and the
+    maximum spend are prorated by days (``share``: its days ÷ the whole period's), and a
+    time-weighted metric (seats held) counts value-days over the whole period's days.
+
+    >>> from subbill.money import Money
+    >>> api = UsageCharge(code="api", description="API", currency="EUR",
+    ...     metric=Metric(code="calls", aggregation=Aggregation.SUM),
+    ...     model=PerUnit(unit_price=Money("0.01", "EUR")))
+    >>> ScheduledUsage(charge=api, start=date(2026, 3, 10), billing_day=1).key
+    'api@2026-03-10'
+    """
+
+    charge: UsageCharge = attrs.field(validator=instance_of(UsageCharge))
+    start: date
+    end: date | None = None
+    frequency: Frequency = attrs.field(default=MONTHLY, validator=instance_of(Frequency))
+    billing_day: int | None = None
+    anchor: date | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _check_span(self)
+
+    @property
+    def key(self) -> str:
+        """Identifies the charge in a billing state: ``code@start``."""
+        return f"{self.charge.code}@{self.start.isoformat()}"
+
+    @property
+    def code(self) -> str:
+        """The charge's code."""
+        return self.charge.code
+
+    @property
+    def currency(self) -> str:
+        """The charge's currency."""
+        return self.charge.currency
+
+    @property
+    def schedule(self) -> BillingSchedule:
+        """The billing schedule the charge's periods follow."""
+        return schedule_for(
+            self.start, self.frequency, billing_day=self.billing_day, anchor=self.anchor
+        )
+
+    def ending(self, *, on: date) -> ScheduledUsage:
+        """Return the charge ended on ``on`` (exclusive): its last period is billed to there."""
+        return attrs.evolve(self, end=on)
+
+
 # -- pricing --------------------------------------------------------------------------------------
 
 
@@ -809,6 +887,8 @@ class UsagePrice:
             (``None`` when it priced a total).
         pieces: the exact pieces, in order; they add up exactly to ``unrounded``.
         minimum, maximum: the charge's minimum commitment and maximum spend, if any.
+        share: the share of a whole period the priced one is (``1``; ``12/31`` for the
+            first 12 days of a 31-day period): the minimum and maximum apply times it.
         unrounded: the exact amount, in major units.
         amount: ``unrounded`` rounded once to the currency's minor unit.
     """
@@ -823,8 +903,17 @@ class UsagePrice:
     pieces: tuple[UsagePiece, ...]
     minimum: Money | None = None
     maximum: Money | None = None
+    share: Fraction = Fraction(1)
     unrounded: Fraction
     amount: Money
+
+    def limit(self, kind: PieceKind) -> Fraction | None:
+        """The exact minimum commitment or maximum spend of this period (times its share).
+
+        ``None`` when the charge has none of that ``kind``.
+        """
+        money = self.minimum if kind is PieceKind.MINIMUM_COMMITMENT else self.maximum
+        return None if money is None else _exact(money) * self.share
 
 
 #: A quantity to price, or the records it is aggregated from.
@@ -844,7 +933,12 @@ def _priced_quantity(value: object) -> Fraction:
 
 
 def price_usage(
-    charge: UsageCharge, usage: UsageInput, period: Period, *, rounding: str = ROUND_HALF_UP
+    charge: UsageCharge,
+    usage: UsageInput,
+    period: Period,
+    *,
+    rounding: str = ROUND_HALF_UP,
+    share: Fraction = Fraction(1),
 ) -> UsagePrice:
     """Price ``charge`` for ``period``: exact pieces, the exact amount, and it rounded once.
 
@@ -852,7 +946,9 @@ def price_usage(
     or the records to aggregate with the charge's metric (:func:`aggregate`). A
     :class:`Percentage` model with a fixed fee, a minimum or a maximum per transaction
     prices each record as one transaction, so it needs the records. ``rounding`` is the
-    ``decimal.ROUND_*`` mode of the one rounding to the currency's minor unit.
+    ``decimal.ROUND_*`` mode of the one rounding to the currency's minor unit. ``share``
+    (above 0, at most 1) is the part of a whole billing period that ``period`` is: the
+    minimum commitment and the maximum spend of a partial period are theirs times it.
 
     >>> from decimal import ROUND_UP
     >>> calls = UsageCharge(code="calls", description="Calls", currency="EUR",
@@ -868,6 +964,7 @@ Money('5.00', 'EUR'))
     check_instance("charge", charge, UsageCharge)
     check_instance("period", period, Period)
     _check_rounding("rounding", rounding)
+    _check_share(share)
     model = charge.model
     transactions: list[Fraction] | None = None
     if isinstance(usage, int | Decimal | Fraction | str | float):
@@ -884,7 +981,7 @@ Money('5.00', 'EUR'))
             transactions = [Fraction(r.quantity) for r in records if r.used_on in period]
     quantity = measured if charge.transformation is None else charge.transformation.apply(measured)
     pieces = _price_model(model, quantity, transactions)
-    pieces += _limits(charge, sum((piece.subtotal for piece in pieces), _ZERO))
+    pieces += _limits(charge, sum((piece.subtotal for piece in pieces), _ZERO), share)
     unrounded = sum((piece.subtotal for piece in pieces), _ZERO)
     return UsagePrice(
         code=charge.code,
@@ -897,9 +994,17 @@ Money('5.00', 'EUR'))
         pieces=tuple(pieces),
         minimum=charge.minimum,
         maximum=charge.maximum,
+        share=share,
         unrounded=unrounded,
         amount=_rounded(unrounded, charge, rounding),
     )
+
+
+def _check_share(share: object) -> None:
+    if not isinstance(share, Fraction):
+        raise InvalidTypeError("share", brief(share), "a Fraction above 0 and at most 1")
+    if not 0 < share <= 1:
+        raise OutOfBoundsError("share", brief(share), "above 0 and at most 1")
 
 
 def _rounded(unrounded: Fraction, charge: UsageCharge, rounding: str) -> Money:
@@ -1058,12 +1163,17 @@ def _percentage(
     return pieces
 
 
-def _limits(charge: UsageCharge, total: Fraction) -> list[UsagePiece]:
-    """The top-up to the minimum commitment, or the allowance down to the maximum spend."""
-    if charge.minimum is not None and total < _exact(charge.minimum):
-        kind, subtotal = PieceKind.MINIMUM_COMMITMENT, _exact(charge.minimum) - total
-    elif charge.maximum is not None and total > _exact(charge.maximum):
-        kind, subtotal = PieceKind.MAXIMUM_SPEND, _exact(charge.maximum) - total
+def _limits(charge: UsageCharge, total: Fraction, share: Fraction) -> list[UsagePiece]:
+    """The top-up to the minimum commitment, or the allowance down to the maximum spend.
+
+    Both are ``share`` of the charge's (the part of a whole period that is priced).
+    """
+    low = None if charge.minimum is None else _exact(charge.minimum) * share
+    high = None if charge.maximum is None else _exact(charge.maximum) * share
+    if low is not None and total < low:
+        kind, subtotal = PieceKind.MINIMUM_COMMITMENT, low - total
+    elif high is not None and total > high:
+        kind, subtotal = PieceKind.MAXIMUM_SPEND, high - total
     else:
         return []
     return [UsagePiece(kind=kind, quantity=Fraction(1), subtotal=subtotal)]

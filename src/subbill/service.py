@@ -138,12 +138,8 @@ def _billed(
                 f"subscription {subscription_id!r} has a plan but the store has no catalog: "
                 "load one before billing"
             )
-        # TODO(usage-engine): once bill_subscription takes the usage records (issue 15, the
-        # engine's part), pass them: bill_subscription(plan, state, as_of=as_of, usage=usage).
-        # tests/test_usage_store.py::test_a_bill_run_gives_the_engine_each_page_usage_records
-        # is skipped until bill_subscription has a ``usage`` keyword, and fails until then.
-        del usage
-        return bill_subscription(subscription.to_charge_plan(catalog), state, as_of=as_of)
+        plan = subscription.to_charge_plan(catalog)
+        return bill_subscription(plan, state, as_of=as_of, usage=usage)
     except SubbillError as error:
         return BillingFailure(subscription=subscription_id, error=error)
 

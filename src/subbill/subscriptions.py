@@ -56,6 +56,7 @@ from subbill.errors import (
     InvalidTypeError,
 )
 from subbill.invoices import Invoice, InvoiceLine
+from subbill.metering import ScheduledUsage
 from subbill.money import Money, read_currency
 from subbill.periods import MONTHLY, BillingSchedule, Frequency, Period, check_date, schedule_for
 from subbill.taxes import TaxRate
@@ -735,7 +736,36 @@ class Subscription:
             payment_terms_days=terms.payment_terms_days,
             tax_rounding=terms.tax_rounding,
             negative_balance=terms.negative_balance,
+            usage=self.usage_charges(catalog),
         )
+
+    def usage_charges(self, catalog: Catalog | None = None) -> tuple[ScheduledUsage, ...]:
+        """The usage charges of each plan span, on the subscription's cycle, in arrears.
+
+        Each runs over its span as the plan's recurring charge does (a plan change ends
+        them and starts the new plan's); none without a catalog.
+        """
+        if catalog is None or not self.plans:
+            return ()
+        schedule = self.schedule
+        found: list[ScheduledUsage] = []
+        for span in self.plans:
+            start = span.billed_from or span.start
+            end = _earliest(span.end, self.ends_on)
+            if end is not None and end < start:
+                end = start
+            found.extend(
+                ScheduledUsage(
+                    charge=charge,
+                    start=start,
+                    end=end,
+                    frequency=self.frequency,
+                    billing_day=schedule.day,
+                    anchor=schedule.anchor,
+                )
+                for charge in catalog.plan(span.code).usage
+            )
+        return tuple(found)
 
     # -- changes ---------------------------------------------------------------------------
 

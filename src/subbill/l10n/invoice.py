@@ -33,7 +33,7 @@ from datetime import date
 
 from subbill._validate import brief, escape_controls, with_article
 from subbill.errors import InvalidTypeError
-from subbill.invoices import Invoice, InvoiceLine, LineKind
+from subbill.invoices import Invoice, InvoiceLine, LineKind, UsageExplanation
 from subbill.l10n._format import (
     format_date,
     format_factor,
@@ -42,6 +42,7 @@ from subbill.l10n._format import (
     format_quantity,
     text_lines,
 )
+from subbill.l10n.metering import describe_usage
 from subbill.l10n.words import count_words, inline, label, phrase, reason_label, words_for
 from subbill.money import Money
 from subbill.proration import BillablePeriod, ProrationBasis
@@ -119,6 +120,8 @@ def describe_line(line: InvoiceLine, *, locale: str) -> str:
     """
     _check("line", line, InvoiceLine)
     explanation = line.explanation
+    if explanation.usage is not None:
+        return _describe_usage_line(line, explanation.usage, locale=locale)
     price = explanation.unit_price
     parts: list[str] = []
     quantity = explanation.quantity
@@ -161,6 +164,28 @@ def describe_line(line: InvoiceLine, *, locale: str) -> str:
             f"− {word} {discount.code}{colon}{format_money(discount.amount, locale=locale)}"
         )
     return escape_controls(words_for("typography", "semicolon", locale=locale).join(parts))
+
+
+def _describe_usage_line(line: InvoiceLine, usage: UsageExplanation, *, locale: str) -> str:
+    """A usage line: its price piece by piece, over which days; a correction, less the billed."""
+    colon = words_for("typography", "colon", locale=locale)
+    text = describe_usage(usage.price, locale=locale)
+    if usage.billed is not None:
+        text = phrase(
+            "usage",
+            "correction",
+            locale=locale,
+            usage=text,
+            billed=format_money(usage.billed, locale=locale),
+        )
+    explanation = line.explanation
+    if explanation.period is not None:
+        text += f"{colon}{format_period(explanation.period, locale=locale, compact=True)}"
+        days, whole = explanation.days, explanation.period_days
+        if explanation.cycle is not None and days is not None and days != whole:
+            cycle = format_period(explanation.cycle, locale=locale)
+            text += _days_of_cycle(days, whole, cycle, locale=locale)
+    return escape_controls(text)
 
 
 def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:

@@ -51,6 +51,10 @@ _DIRECTIONS = {
 }
 
 
+#: The limits of a whole period (a partial one has its share of them).
+_PERIOD_LIMITS = (PieceKind.MINIMUM_COMMITMENT, PieceKind.MAXIMUM_SPEND)
+
+
 def _decimal(value: Fraction) -> Decimal | None:
     """``value`` as a ``Decimal`` when it is one with at most 9 places, else ``None``."""
     for places in range(_MOST_PLACES + 1):
@@ -155,7 +159,11 @@ def _term(
         PieceKind.MAXIMUM_SPEND: price.maximum,
     }.get(kind, piece.unit_price)
     assert limit is not None  # noqa: S101  (an adjustment is made to a limit)
-    words = phrase("usage", kind.value, locale=locale, count=quantity, limit=writer.unit(limit))
+    shown = writer.unit(limit)
+    exact = price.limit(kind) if kind in _PERIOD_LIMITS else None
+    if exact is not None and price.share != 1:  # a partial period's share of the limit
+        shown = f"{_quantity(price.share, locale=locale)} × {shown} = {writer.exact(exact)}"
+    words = phrase("usage", kind.value, locale=locale, count=quantity, limit=shown)
     return piece.subtotal, f"{writer.exact(abs(piece.subtotal))} ({words})"
 
 

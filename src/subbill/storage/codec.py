@@ -48,6 +48,16 @@ from subbill.decisions import Allowed, Refused
 from subbill.discounts import Duration, DurationKind, Forever, ForMonths, ForPeriods, Once
 from subbill.errors import InvalidArgumentError, InvalidTypeError, SubbillError
 from subbill.invoices import InvoiceLine, LineExplanation
+from subbill.metering import (
+    ChargeModel,
+    Graduated,
+    GraduatedPercentage,
+    ModelKind,
+    Package,
+    Percentage,
+    PerUnit,
+    Volume,
+)
 from subbill.money import Money
 from subbill.periods import (
     AfterDays,
@@ -83,6 +93,39 @@ _DURATIONS: dict[str, type[Duration]] = {
 _STARTS: dict[str, type[BillingStart]] = {
     cls.kind.value: cls for cls in (Immediately, OnDate, AfterDays, AfterMonths)
 }
+
+
+#: The class of each usage charge model, by its kind (``"graduated"``).
+_MODELS: dict[str, type] = {
+    ModelKind.PER_UNIT.value: PerUnit,
+    ModelKind.PACKAGE.value: Package,
+    ModelKind.GRADUATED.value: Graduated,
+    ModelKind.VOLUME.value: Volume,
+    ModelKind.PERCENTAGE.value: Percentage,
+    ModelKind.GRADUATED_PERCENTAGE.value: GraduatedPercentage,
+}
+_MODEL_KINDS = {cls: kind for kind, cls in _MODELS.items()}
+
+
+def _model_hooks(converter: cattrs.Converter) -> None:
+    """A usage charge's model stored as ``{"kind": "graduated", **fields}``."""
+
+    def unstructure(value: Any) -> dict[str, Any]:
+        document: dict[str, Any] = {"kind": _MODEL_KINDS[type(value)]}
+        for field in attrs.fields(type(value)):
+            document[field.name] = converter.unstructure(getattr(value, field.name))
+        return document
+
+    def structure(value: object, _kind: object) -> Any:
+        fields = dict(_mapping(value, "model"))
+        tag = fields.pop("kind", None)
+        if tag not in _MODELS:
+            raise ValueError(f"kind={tag!r} is not a usage model (one of {', '.join(_MODELS)})")
+        return converter.structure(fields, _MODELS[tag])
+
+    for cls in _MODELS.values():
+        converter.register_unstructure_hook(cls, unstructure)
+    converter.register_structure_hook_func(lambda kind: kind == ChargeModel, structure)
 
 
 def _is_union_of(base: type) -> Callable[[Any], bool]:
@@ -323,6 +366,7 @@ def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
     )
     _tagged_hooks(converter, Duration, _DURATIONS, "duration")
     _tagged_hooks(converter, BillingStart, _STARTS, "billing start")
+    _model_hooks(converter)
     if version == 1:
         converter.register_structure_hook_func(_is_union_of(Duration), _v1_duration)
         converter.register_structure_hook_func(_is_union_of(BillingStart), _v1_billing_start)
