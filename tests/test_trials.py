@@ -10,11 +10,13 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from subbill import Discount, Money, Subscription, SubscriptionStatus, bill_subscription
 from subbill.catalog import Catalog, ChangeTiming, Module, Plan
+from subbill.errors import InputError
 from subbill.l10n import portal_text, review_text
 from subbill.periods import MONTHLY, WEEKLY, Frequency
 from subbill.portal import portal_overview
@@ -479,3 +481,40 @@ def test_phase_invoices_add_up_to_each_phase_periods_at_its_price(all_phases, tr
     for window in sub.phase_windows():  # each billing date of a phase bills that phase
         inside = [d for d in days if window.start <= d and (window.end is None or d < window.end)]
         assert len(inside) == window.phase.periods
+
+
+def test_as_known_on_the_trial_end_keeps_the_payment_method_of_that_day():
+    # The review replays billing as known on each invoice's day: a card added after the
+    # trial ended must not make that replay convert a trial that was cancelled.
+    sub = new(trial=Trial(days=14, missing_payment_method=MissingPaymentMethod.CANCEL))
+    late = sub.change_payment_method("pm_visa", on=date(2026, 3, 25))
+    known = late.as_known_on(TRIAL_END)
+    assert known.payment_method is None
+    assert trial_outcome(known, on=TRIAL_END) is TrialOutcome.CANCELLED
+    assert known.to_charge_plan(CATALOG).charges == ()
+    assert late.as_known_on(date(2026, 3, 25)).payment_method == "pm_visa"
+
+
+def test_from_mapping_reads_a_trial():
+    sub = Subscription.from_mapping(
+        {
+            "id": "S1",
+            "customer": "C",
+            "plan": "solo",
+            "start": "2026-03-10",
+            "trial": {"days": 14, "anchor": "trial_end", "missing_payment_method": "cancel"},
+        },
+        catalog=CATALOG,
+    )
+    assert sub.trial == Trial(
+        days=14, anchor=TrialAnchor.TRIAL_END, missing_payment_method=MissingPaymentMethod.CANCEL
+    )
+    with pytest.raises(InputError) as caught:
+        Subscription.from_mapping(
+            {"id": "S1", "customer": "C", "plan": "solo", "start": "2026-03-10",
+             "trial": {"days": 14, "anchor": "later", "weeks": 2}},
+            catalog=CATALOG,
+        )
+    message = str(caught.value)
+    assert "trial.anchor" in message
+    assert "trial.weeks: unknown key" in message

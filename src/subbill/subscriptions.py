@@ -986,7 +986,8 @@ class Subscription:
         ``day`` is undone, spans that changes (plan, module, seats, price) started after
         ``day`` are left out and the spans they ended run on. Changes scheduled before
         ``day`` to take effect after it are left out too; they never touch the period that
-        contains ``day``.
+        contains ``day``. The payment method is the one it had on ``day`` (it decides how a
+        trial ends).
 
         >>> from subbill.catalog import Catalog, Plan
         >>> catalog = Catalog(currency="EUR", plans=[
@@ -1013,6 +1014,7 @@ class Subscription:
         cancelled = self.cancelled_on is not None and self.cancelled_on > day
         return attrs.evolve(
             self,
+            payment_method=self.payment_method_on(day),
             plans=known(self.plans),
             modules=known(self.modules),
             addons=known(self.addons),
@@ -1512,8 +1514,10 @@ class Subscription:
 
         Keys: ``id``, ``customer``, ``plan``, ``start`` (``YYYY-MM-DD``), and optionally
         ``frequency`` (default ``monthly``), ``modules`` and ``addons`` (lists of codes),
-        ``billing_day``, ``quantity``, ``payment_method`` and ``tax`` (one
-        ``{"name", "percent", "inclusive"}`` or a list of them). Every bad field is
+        ``billing_day``, ``quantity``, ``payment_method``, ``tax`` (one
+        ``{"name", "percent", "inclusive"}`` or a list of them) and ``trial``
+        (``{"days": 14}`` or ``{"until": "YYYY-MM-DD"}``, and optionally ``"anchor":
+        "trial_end"``, ``"missing_payment_method": "cancel"``). Every bad field is
         reported at once in an :class:`~subbill.errors.InputError`; a module or add-on the
         plan does not allow raises :class:`~subbill.decisions.RefusedError`, as
         :meth:`create` does.
@@ -1559,6 +1563,7 @@ class Subscription:
                 billing_day=document.billing_day,
                 payment_method=document.payment_method,
                 tax_rates=document.tax or (),
+                trial=document.trial,
                 **fields,
             )
         )
@@ -2164,3 +2169,4 @@ class _SubscriptionDocument:
     quantity: Quantity | None = None
     payment_method: Text | None = None
     tax: TaxRates | None = None
+    trial: Trial | None = None
