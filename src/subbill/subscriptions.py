@@ -5,6 +5,8 @@ A :class:`Subscription` keeps *when* each plan, module and add-on was active (da
 any date, the charges of any period (which feed :mod:`subbill.billing`), what changed
 during a billing period. Changes are verbs that return a new subscription, after a
 decision (:func:`can_activate`, :func:`preview_change`) that says whether, when, and why not.
+A subscription may start with a free trial (:class:`Trial`) and bill its first periods in
+phases at their own prices or discounts (:class:`Phase`).
 
 >>> from subbill.catalog import Catalog, Plan, Module
 >>> catalog = Catalog(currency="EUR", plans=[
@@ -590,6 +592,10 @@ class Subscription:
     :meth:`change_payment_method`. Each returns a new subscription (or raises
     :class:`~subbill.decisions.RefusedError` with the refusal). A plan change on a
     subscription of quoted lines only is an :class:`~subbill.errors.InvalidStateError`.
+
+    A catalog subscription may start with a free :class:`Trial` and bill its first periods
+    in :class:`Phase` s; both are derived into the charges and invoice discounts of
+    :meth:`to_charge_plan`, and :func:`trial_outcome` says how a trial ended.
     """
 
     id: str = attrs.field(validator=check_text)
