@@ -72,7 +72,13 @@ from subbill.storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyD
 from subbill.storage.postgres import PostgresStore
 from subbill.storage.shards import shard_of
 from subbill.storage.sqlite import _MIGRATIONS, SCHEMA_VERSION
-from subbill.subscriptions import check_replacement
+from subbill.subscriptions import (
+    MissingPaymentMethod,
+    Phase,
+    Trial,
+    TrialAnchor,
+    check_replacement,
+)
 from tests.fixtures import format_v1
 from tests.postgres_server import emptied, shared_server
 from tests.seed_catalog import seed_catalog
@@ -133,6 +139,19 @@ def _agreeing_postgres_store():
 
 
 _AGREE = {}
+#: Trials and phases the stores keep too (issue 15), and none.
+_TRIALS = (
+    {},
+    {"trial": Trial(days=14)},
+    {
+        "trial": Trial(
+            days=10,
+            anchor=TrialAnchor.TRIAL_END,
+            missing_payment_method=MissingPaymentMethod.CANCEL,
+        ),
+        "phases": [Phase(periods=2, discounts=[Discount.percent_off("INTRO", 50)])],
+    },
+)
 
 
 class StoresAgree(RuleBasedStateMachine):
@@ -175,8 +194,9 @@ class StoresAgree(RuleBasedStateMachine):
         plan=st.sampled_from(["essentiel", "pro", "business"]),
         offset=st.integers(0, 90),
         modules=st.sampled_from([(), ("crm",), ("crm", "agenda")]),
+        trial=st.sampled_from(_TRIALS),
     )
-    def save_subscription(self, number, plan, offset, modules):
+    def save_subscription(self, number, plan, offset, modules, trial):
         sub = Subscription.create(
             id=f"S{number}",
             customer=f"C{number}",
@@ -184,6 +204,7 @@ class StoresAgree(RuleBasedStateMachine):
             plan=plan,
             start=START + timedelta(days=offset),
             modules=modules,
+            **trial,
         )
         stored = self.stores[0].get_subscription(sub.id)
         if stored is not None:

@@ -138,7 +138,8 @@ class SubscriptionRow:
     switched on, ``lines`` the recurring quoted lines running (or about to start);
     ``next_billing`` is the next billing date after the day shown and ``next_amount`` the
     total (taxes included) of the invoice the engine will issue that day, ``None`` when
-    nothing more will be billed.
+    nothing more will be billed. ``trial_ends_on`` is the day its trial ends (its first
+    paid day) while the trial has not ended, else ``None``.
     """
 
     id: str
@@ -151,6 +152,7 @@ class SubscriptionRow:
     next_billing: date | None
     next_amount: Money | None
     payment_method: str | None
+    trial_ends_on: date | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -304,6 +306,11 @@ def _subscription_row(
         next_billing=next_billing,
         next_amount=next_amount,
         payment_method=label,
+        trial_ends_on=(
+            None
+            if subscription.trial_ends_on is None or as_of >= subscription.trial_ends_on
+            else subscription.trial_ends_on
+        ),
     )
 
 

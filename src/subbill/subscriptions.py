@@ -5,6 +5,8 @@ A :class:`Subscription` keeps *when* each plan, module and add-on was active (da
 any date, the charges of any period (which feed :mod:`subbill.billing`), what changed
 during a billing period. Changes are verbs that return a new subscription, after a
 decision (:func:`can_activate`, :func:`preview_change`) that says whether, when, and why not.
+A subscription may start with a free trial (:class:`Trial`) and bill its first periods in
+phases at their own prices or discounts (:class:`Phase`).
 
 >>> from subbill.catalog import Catalog, Plan, Module
 >>> catalog = Catalog(currency="EUR", plans=[
@@ -26,7 +28,7 @@ from __future__ import annotations
 import enum
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, Self
 
@@ -34,8 +36,11 @@ import attrs
 
 from subbill._structure import Problems, Quantity, TaxRates, Text, structure
 from subbill._validate import (
+    check_bounded,
     check_count,
     check_enum,
+    check_instance,
+    check_line,
     check_text,
     enum_of,
     instance_of,
@@ -57,32 +62,57 @@ from subbill.errors import (
 )
 from subbill.invoices import Invoice, InvoiceLine
 from subbill.metering import ScheduledUsage
-from subbill.money import Money, read_currency
-from subbill.periods import MONTHLY, BillingSchedule, Frequency, Period, check_date, schedule_for
+from subbill.money import (
+    MAX_DISCOUNT_PERIODS,
+    MAX_FREQUENCY_DAYS,
+    Money,
+    check_money,
+    read_currency,
+)
+from subbill.periods import (
+    MONTHLY,
+    BillingSchedule,
+    Frequency,
+    Period,
+    check_billing_date,
+    check_date,
+    schedule_for,
+)
 from subbill.taxes import TaxRate
 
 __all__ = [
     "Change",
     "ChangeDirection",
+    "MissingPaymentMethod",
+    "Phase",
+    "PhaseWindow",
     "PlanChangePreview",
     "QuotedLine",
     "Span",
     "SpanKind",
     "Subscription",
     "SubscriptionStatus",
+    "Trial",
+    "TrialAnchor",
+    "TrialOutcome",
     "Withdrawn",
     "can_activate",
     "can_add",
     "can_deactivate",
     "check_replacement",
     "preview_change",
+    "trial_outcome",
 ]
+
+#: The longest trial, in days (ten years: beyond it, a trial is a free subscription).
+_MAX_TRIAL_DAYS = MAX_FREQUENCY_DAYS
 
 
 class SubscriptionStatus(enum.Enum):
     """A subscription's status on a date, derived from its dates, events and invoices."""
 
     SCHEDULED = "scheduled"  # starts in the future
+    TRIAL = "trial"  # started, inside its free trial: nothing billed yet
     ACTIVE = "active"
     CANCELLED_AT_PERIOD_END = "cancelled_at_period_end"  # still active until then
     CANCELLED = "cancelled"
@@ -182,6 +212,167 @@ class Withdrawn:
 
     kind: SpanKind = attrs.field(validator=enum_of(SpanKind))
     span: Span = attrs.field(validator=instance_of(Span))
+
+
+# -- trials and phases ---------------------------------------------------------------------
+
+
+class TrialAnchor(enum.Enum):
+    """Where the billing cycle stands once a trial is over."""
+
+    #: The cycle keeps the subscription's billing day: the first paid period runs from the
+    #: trial's end to the next billing date, prorated.
+    KEEP_BILLING_DAY = "keep_billing_day"
+    #: The cycle is re-anchored on the trial's end: whole periods from that day on.
+    TRIAL_END = "trial_end"
+
+
+class MissingPaymentMethod(enum.Enum):
+    """What a trial that ends with no payment method on the subscription does."""
+
+    #: The first paid period is invoiced anyway (the invoice waits to be paid).
+    INVOICE = "invoice"
+    #: The subscription is cancelled on the trial's end: nothing is ever billed.
+    CANCEL = "cancel"
+
+
+class TrialOutcome(enum.Enum):
+    """Where a subscription's trial stands on a date (see :func:`trial_outcome`)."""
+
+    RUNNING = "running"  # not over yet (or not started)
+    CONVERTED = "converted"  # over, with a payment method: billed from its end
+    INVOICED_WITHOUT_PAYMENT_METHOD = "invoiced_without_payment_method"
+    CANCELLED = "cancelled"  # over, and the subscription ended on its end (or before)
+
+
+def _check_trial(instance: Trial, _attribute: Any, _value: object) -> None:
+    if (instance.days is None) == (instance.until is None):
+        raise InvalidArgumentError(
+            f"a trial lasts days= or runs until= a date, exactly one of them: "
+            f"days={instance.days!r}, until={instance.until!r}"
+        )
+    if instance.days is not None:
+        check_bounded("days", instance.days, minimum=1, maximum=_MAX_TRIAL_DAYS, unit="days")
+    else:
+        check_billing_date("until", instance.until)
+
+
+@attrs.frozen(kw_only=True)
+class Trial:
+    """A free trial at the start of a subscription: ``days`` long, or ``until`` a date.
+
+    Nothing is charged for a day inside it (``until`` is the first paid day: the trial runs
+    ``[start, until)``). ``anchor`` says where the cycle stands after it (the billing day
+    kept, a prorated first period; or re-anchored on the trial's end);
+    ``missing_payment_method`` what a trial that ends with no payment method does (invoice
+    anyway, the default; or cancel the subscription on the trial's end).
+
+    >>> Trial(days=14).ends_on(date(2026, 3, 1))
+    datetime.date(2026, 3, 15)
+    >>> Trial(days=14, until=date(2026, 3, 15))
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: a trial lasts days= or runs until= a date, exactly one of them: days=14, until=datetime.date(2026, 3, 15)
+    """  # noqa: E501  (the doctest shows the whole message)
+
+    days: int | None = None
+    until: date | None = None
+    anchor: TrialAnchor = attrs.field(
+        default=TrialAnchor.KEEP_BILLING_DAY, validator=enum_of(TrialAnchor)
+    )
+    missing_payment_method: MissingPaymentMethod = attrs.field(
+        default=MissingPaymentMethod.INVOICE, validator=enum_of(MissingPaymentMethod)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        _check_trial(self, None, None)  # the trial's length, checked once
+
+    def ends_on(self, start: date) -> date:
+        """The trial's end (its first paid day) for a subscription that starts on ``start``."""
+        if self.until is not None:
+            return self.until
+        assert self.days is not None  # noqa: S101  (one of the two, checked on building)
+        return check_billing_date("trial end", check_date("start", start) + timedelta(self.days))
+
+
+def _phase_prices(value: object) -> tuple[tuple[str, Money], ...]:
+    """``{item code: price}`` (or its pairs, as stored) as pairs in the order of the codes."""
+    pairs = tuple(value.items()) if isinstance(value, Mapping) else value
+    if not isinstance(pairs, tuple | list) or not all(
+        isinstance(pair, tuple | list) and len(pair) == 2 for pair in pairs
+    ):
+        raise InvalidTypeError("prices", value, "a mapping of item codes to Money")
+    return tuple(sorted(((code, price) for code, price in pairs), key=lambda p: str(p[0])))
+
+
+def _check_phase(instance: Phase, _attribute: Any, _value: object) -> None:
+    if instance.periods is not None:
+        check_bounded(
+            "periods", instance.periods, minimum=1, maximum=MAX_DISCOUNT_PERIODS, unit="periods"
+        )
+    codes: set[str] = set()
+    for code, price in instance.prices:
+        check_line("prices key", code)
+        if code in codes:
+            raise InvalidArgumentError(f"prices has two prices for {code!r}; an item has one")
+        codes.add(code)
+        check_instance(f"prices[{code!r}]", price, Money)
+        if price.is_negative():
+            raise InvalidArgumentError(f"prices[{code!r}]={price!r} must be >= 0 (a price)")
+        check_money(f"prices[{code!r}]", price)
+    for discount in instance.discounts:
+        if discount.starts_on is not None or discount.ends_on is not None:
+            raise InvalidArgumentError(
+                f"discount {discount.code!r} of a phase has starts_on={discount.starts_on} "
+                f"and ends_on={discount.ends_on}; expected neither: the phase's periods date it"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class Phase:
+    """One phase of a subscription: ``periods`` billing periods at its own prices or discounts.
+
+    ``prices`` maps item codes (a plan, a module, an add-on) to the price of one period
+    during the phase; items it does not name keep their price. ``discounts`` are invoice
+    discounts of the phase only (their duration counts from the phase's first period).
+    ``periods=None``: the phase runs on for good (the last phase only). Phases follow each
+    other from the first paid day (the trial's end, or the start); after the last one, the
+    subscription bills its own prices.
+
+    >>> from subbill.discounts import Discount
+    >>> Phase(periods=3, discounts=[Discount.percent_off("INTRO", 50)]).periods
+    3
+    >>> Phase(periods=0)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: periods=0 must be an int >= 1
+    """
+
+    periods: int | None = None
+    prices: tuple[tuple[str, Money], ...] = attrs.field(default=(), converter=_phase_prices)
+    discounts: tuple[Discount, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(Discount, "a Discount")
+    )
+
+    def __attrs_post_init__(self) -> None:
+        _check_phase(self, None, None)  # the whole phase, checked once
+
+    def price_of(self, code: str) -> Money | None:
+        """The price of ``code`` during the phase (``None``: its own price)."""
+        for item, price in self.prices:
+            if item == code:
+                return price
+        return None
+
+
+@attrs.frozen(kw_only=True)
+class PhaseWindow:
+    """When a phase runs: ``[start, end)`` (``end=None``: for good), and its place."""
+
+    index: int
+    start: date
+    end: date | None
+    phase: Phase
 
 
 def _optional_date(_instance: Any, attribute: Any, value: object) -> None:
@@ -317,7 +508,56 @@ def _check_subscription(instance: Subscription, _attribute: Any, _value: object)
                 f"plans must follow each other without gap or overlap: {before.code!r} ends "
                 f"on {before.end}, {after.code!r} starts on {after.start.isoformat()}"
             )
+    _check_trial_and_phases(instance)
     instance.schedule  # noqa: B018  (validates frequency and billing day)
+
+
+def _check_trial_and_phases(instance: Subscription) -> None:
+    """A trial and phases: on catalog items only, a trial after the start, phases in order."""
+    if instance.trial is None and not instance.phases:
+        return
+    if not instance.plans or instance.lines:
+        raise InvalidArgumentError(
+            f"subscription {instance.id!r} has {len(instance.lines)} quoted line(s) and "
+            f"{len(instance.plans)} plan span(s): a trial or phases need a plan and no "
+            "quoted line"
+        )
+    trial = instance.trial
+    if trial is not None:
+        ends = trial.ends_on(instance.start)
+        if ends <= instance.start:
+            raise InvalidPeriodError(
+                f"the trial's until={ends.isoformat()} must be after the subscription's "
+                f"start={instance.start.isoformat()}"
+            )
+        if trial.anchor is TrialAnchor.TRIAL_END and instance.billing_day is not None:
+            raise InvalidArgumentError(
+                f"billing_day={instance.billing_day!r} with a trial re-anchored on its end "
+                "(TrialAnchor.TRIAL_END): expected billing_day=None, the trial's end sets it"
+            )
+    codes = {discount.code for discount in instance.discounts}
+    last = len(instance.phases) - 1
+    for index, phase in enumerate(instance.phases):
+        if phase.periods is None and index < last:
+            raise InvalidArgumentError(
+                f"phases[{index}] has periods=None (it runs on for good) but {last - index} "
+                "phase(s) follow it: only the last phase may run on"
+            )
+        prices = [price for _, price in phase.prices]
+        amounts = [d.amount for d in phase.discounts if d.amount is not None]
+        for money in (*prices, *amounts):
+            if money.currency != instance.currency:
+                raise InvalidArgumentError(
+                    f"phases[{index}] holds {money}, not in the subscription's "
+                    f"currency={instance.currency}"
+                )
+        for discount in phase.discounts:
+            if discount.code in codes:
+                raise InvalidArgumentError(
+                    f"phases[{index}] has a discount with code={discount.code!r}, as another "
+                    f"discount of subscription {instance.id!r} has; codes must differ"
+                )
+            codes.add(discount.code)
 
 
 def _check_lines(instance: Subscription) -> None:
@@ -353,6 +593,10 @@ class Subscription:
     :meth:`change_payment_method`. Each returns a new subscription (or raises
     :class:`~subbill.decisions.RefusedError` with the refusal). A plan change on a
     subscription of quoted lines only is an :class:`~subbill.errors.InvalidStateError`.
+
+    A catalog subscription may start with a free :class:`Trial` and bill its first periods
+    in :class:`Phase` s; both are derived into the charges and invoice discounts of
+    :meth:`to_charge_plan`, and :func:`trial_outcome` says how a trial ended.
     """
 
     id: str = attrs.field(validator=check_text)
@@ -396,6 +640,12 @@ class Subscription:
         converter=to_tuple,
         validator=items_of(Change, "a Change"),
     )
+    #: A free trial at the start (see :class:`Trial`): nothing is billed during it.
+    trial: Trial | None = attrs.field(default=None, validator=instance_of(Trial, optional=True))
+    #: Phases billed one after the other from the first paid day (see :class:`Phase`).
+    phases: tuple[Phase, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=items_of(Phase, "a Phase")
+    )
 
     def __attrs_post_init__(self) -> None:
         _check_subscription(self, None, None)  # the whole subscription, checked once
@@ -412,13 +662,20 @@ class Subscription:
         frequency: Frequency = MONTHLY,
         modules: Sequence[str] = (),
         addons: Sequence[str] = (),
+        trial: Trial | None = None,
+        phases: Sequence[Phase] = (),
         **fields: Any,
     ) -> Self:
         """Start a subscription on ``plan`` with the given modules and add-ons.
 
         Every module and add-on is checked as :func:`can_activate` / :func:`can_add` would.
+        ``trial`` (a :class:`Trial`) makes its first days free; ``phases`` (each a
+        :class:`Phase`) bill its first periods at their own prices or discounts; a price
+        of a phase must name an item of ``catalog``.
         """
         _check_catalog(catalog)
+        for index, phase in enumerate(to_tuple(phases)):
+            _check_phase_codes(index, phase, catalog)
         chosen = catalog.plan(plan)
         if not chosen.is_free and chosen.price(frequency) is None:
             raise InvalidArgumentError(
@@ -432,6 +689,8 @@ class Subscription:
             start=start,
             frequency=frequency,
             plans=(Span(code=plan, start=start),),
+            trial=trial,
+            phases=phases,
             **fields,
         )
         for code in addons:
@@ -450,7 +709,14 @@ class Subscription:
 
     @property
     def schedule(self) -> BillingSchedule:
-        """The billing schedule every charge of the subscription follows."""
+        """The billing schedule every charge of the subscription follows.
+
+        Anchored on the start (and ``billing_day``), or on the trial's end for a trial
+        re-anchored there (:attr:`TrialAnchor.TRIAL_END`).
+        """
+        trial = self.trial
+        if trial is not None and trial.anchor is TrialAnchor.TRIAL_END:
+            return schedule_for(trial.ends_on(self.start), self.frequency)
         return schedule_for(self.start, self.frequency, billing_day=self.billing_day)
 
     def period_containing(self, day: date) -> Period:
@@ -463,9 +729,93 @@ class Subscription:
 
     @property
     def ends_on(self) -> date | None:
-        """When service stops: the fixed term's end or the cancellation date, if any."""
-        ends = [day for day in (self.end, self.cancel_at) if day is not None]
+        """When service stops: the fixed term's end or the cancellation date, if any.
+
+        A trial that ends with no payment method under
+        :attr:`MissingPaymentMethod.CANCEL` ends the subscription on the trial's end.
+        """
+        ends = [day for day in (self.end, self.cancel_at, self._trial_lapse) if day is not None]
         return min(ends) if ends else None
+
+    # -- trial and phases ------------------------------------------------------------------
+
+    @property
+    def trial_ends_on(self) -> date | None:
+        """The trial's end, the first paid day (``None``: no trial)."""
+        trial = self.trial
+        return None if trial is None else trial.ends_on(self.start)
+
+    @property
+    def paid_from(self) -> date:
+        """The first day billed: the trial's end, or the start when there is no trial."""
+        trial = self.trial
+        return self.start if trial is None else trial.ends_on(self.start)
+
+    def is_in_trial(self, day: date) -> bool:
+        """True when ``day`` is inside the trial (from the start to the trial's end)."""
+        ends = self.trial_ends_on
+        return ends is not None and self.start <= check_date("day", day) < ends
+
+    def payment_method_on(self, day: date) -> str | None:
+        """The payment method the subscription had on ``day``, read from its history.
+
+        >>> from subbill.catalog import Catalog, Plan
+        >>> catalog = Catalog(currency="EUR", plans=[
+        ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("10", "EUR")})])
+        >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
+        ...     start=date(2026, 3, 1)).change_payment_method("pm_visa", on=date(2026, 3, 20))
+        >>> sub.payment_method_on(date(2026, 3, 19)), sub.payment_method_on(date(2026, 3, 20))
+        (None, 'pm_visa')
+        """
+        check_date("day", day)
+        changes = [c for c in self.history if c.kind == "payment_method_changed"]
+        if not changes:
+            return self.payment_method
+        before = [change for change in changes if change.on <= day]
+        if not before:
+            return changes[0].previous  # the method the first change replaced
+        code = before[-1].code
+        return None if code == _NO_METHOD else code
+
+    @property
+    def _trial_lapse(self) -> date | None:
+        """The trial's end when it cancels the subscription (no payment method then)."""
+        trial = self.trial
+        if trial is None or trial.missing_payment_method is not MissingPaymentMethod.CANCEL:
+            return None
+        ends = trial.ends_on(self.start)
+        return ends if self.payment_method_on(ends) is None else None
+
+    def phase_windows(self) -> tuple[PhaseWindow, ...]:
+        """When each phase runs, from the first paid day, on the subscription's schedule.
+
+        A phase of ``n`` periods ends on the ``n``-th billing date after it starts: the
+        period that holds its first day counts as one (prorated when the first paid day
+        falls inside a period, after a trial that keeps the billing day).
+
+        >>> from subbill.catalog import Catalog, Plan
+        >>> catalog = Catalog(currency="EUR", plans=[
+        ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("10", "EUR")})])
+        >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
+        ...     start=date(2026, 3, 1), phases=[Phase(periods=3), Phase()])
+        >>> [(str(w.start), w.end and str(w.end)) for w in sub.phase_windows()]
+        [('2026-03-01', '2026-06-01'), ('2026-06-01', None)]
+        """
+        if not self.phases:
+            return ()
+        schedule = self.schedule
+        start = self.paid_from
+        index = schedule.index_of(start)
+        windows: list[PhaseWindow] = []
+        for number, phase in enumerate(self.phases):
+            if phase.periods is None:
+                windows.append(PhaseWindow(index=number, start=start, end=None, phase=phase))
+                break
+            index += phase.periods
+            end = schedule.nth(index)
+            windows.append(PhaseWindow(index=number, start=start, end=end, phase=phase))
+            start = end
+        return tuple(windows)
 
     # -- what is active --------------------------------------------------------------------
 
@@ -495,8 +845,10 @@ class Subscription:
     def status(self, *, as_of: date, invoices: Iterable[Invoice] = ()) -> SubscriptionStatus:
         """The status on ``as_of``, derived from dates and events, never stored.
 
-        Cancelled and expired come first; then unpaid (an open invoice of this
-        subscription is overdue); then cancelled at period end; else active.
+        Scheduled before the start; then cancelled (a trial that ended with no payment
+        method under :attr:`MissingPaymentMethod.CANCEL` included) and expired; then unpaid
+        (an open invoice of this subscription is overdue); then cancelled at period end;
+        then trial (inside the trial); else active.
         """
         check_date("as_of", as_of)
         if isinstance(invoices, str | bytes) or not isinstance(invoices, Iterable):
@@ -509,6 +861,9 @@ class Subscription:
             return SubscriptionStatus.SCHEDULED
         if self.cancel_at is not None and as_of >= self.cancel_at:
             return SubscriptionStatus.CANCELLED
+        lapse = self._trial_lapse
+        if lapse is not None and as_of >= lapse:
+            return SubscriptionStatus.CANCELLED
         if self.end is not None and as_of >= self.end:
             return SubscriptionStatus.EXPIRED
         if any(
@@ -518,6 +873,8 @@ class Subscription:
             return SubscriptionStatus.UNPAID
         if self.cancel_at is not None:
             return SubscriptionStatus.CANCELLED_AT_PERIOD_END
+        if self.is_in_trial(as_of):
+            return SubscriptionStatus.TRIAL
         return SubscriptionStatus.ACTIVE
 
     def bills_after(self, day: date) -> bool:
@@ -544,6 +901,10 @@ class Subscription:
         recurring quoted line keeps its own frequency and billing day, and stops when the
         subscription ends. ``catalog`` (for the names and prices of catalog items) may be
         left out when the subscription holds quoted lines only.
+
+        A trial moves every charge's start to its end (what ran only inside it bills
+        nothing); a phase with its own price for an item splits that item's charge on the
+        phase's first and last days, each part at its phase's price.
         """
         quoted = tuple(
             charge
@@ -562,6 +923,9 @@ class Subscription:
         }
         charges: list[RecurringCharge] = []
         live: set[str] = set()
+        paid_from = self.paid_from
+        windows = _price_windows(self.phase_windows()) if self.phases else ()
+        ends_on = self.ends_on
 
         def add(kind: SpanKind, span: Span, *, withdrawn: bool) -> None:
             item = finders[kind](span.code)
@@ -569,9 +933,15 @@ class Subscription:
             if price is not None and price.is_zero():
                 price = None  # free: nothing to bill
             start = span.billed_from or span.start
-            end = start if withdrawn else _earliest(span.end, self.ends_on)
+            end = start if withdrawn else _earliest(span.end, ends_on)
             if price is None:
                 return
+            reason = None if withdrawn else span.reason
+            if start < paid_from:  # inside the trial: billed from its end, if it runs on
+                if withdrawn or (end is not None and end <= paid_from):
+                    return
+                start = paid_from
+                reason = reason or "trial_end"
             if end is not None and end < start:
                 end = start  # ended before its billing start: bills nothing, credits all
             if withdrawn and f"{span.code}@{start.isoformat()}" in live:
@@ -580,21 +950,29 @@ class Subscription:
                 quantity = self.quantity if span.quantity is None else span.quantity
             else:
                 quantity = Decimal(1)
-            charge = RecurringCharge(
-                code=span.code,
-                description=item.name,
-                unit_price=price,
-                quantity=quantity,
-                frequency=self.frequency,
-                billing_day=schedule.day,
-                anchor=schedule.anchor,
-                start=start,
-                end=end,
-                tax_rates=self.tax_rates,
-                reason=None if withdrawn else span.reason,
+            pieces = (
+                _phased(windows, span.code, start=start, end=end, price=price, reason=reason)
+                if windows
+                else ((start, end, price, reason),)
             )
-            live.add(charge.key)
-            charges.append(charge)
+            for piece_start, piece_end, piece_price, piece_reason in pieces:
+                if piece_price.is_zero():
+                    continue  # free during a phase: nothing to bill
+                charge = RecurringCharge(
+                    code=span.code,
+                    description=item.name,
+                    unit_price=piece_price,
+                    quantity=quantity,
+                    frequency=self.frequency,
+                    billing_day=schedule.day,
+                    anchor=schedule.anchor,
+                    start=piece_start,
+                    end=piece_end,
+                    tax_rates=self.tax_rates,
+                    reason=piece_reason,
+                )
+                live.add(charge.key)
+                charges.append(charge)
 
         for kind, spans in (
             (SpanKind.PLAN, self.plans),
@@ -615,7 +993,8 @@ class Subscription:
         ``day`` is undone, spans that changes (plan, module, seats, price) started after
         ``day`` are left out and the spans they ended run on. Changes scheduled before
         ``day`` to take effect after it are left out too; they never touch the period that
-        contains ``day``.
+        contains ``day``. The payment method is the one it had on ``day`` (it decides how a
+        trial ends).
 
         >>> from subbill.catalog import Catalog, Plan
         >>> catalog = Catalog(currency="EUR", plans=[
@@ -642,6 +1021,7 @@ class Subscription:
         cancelled = self.cancelled_on is not None and self.cancelled_on > day
         return attrs.evolve(
             self,
+            payment_method=self.payment_method_on(day),
             plans=known(self.plans),
             modules=known(self.modules),
             addons=known(self.addons),
@@ -654,16 +1034,30 @@ class Subscription:
     def invoice_discounts(self) -> tuple[Discount, ...]:
         """The invoice discounts as billed.
 
-        On a catalog subscription they count their duration from the subscription's start,
-        not from the start of each plan or module charge. A subscription of quoted lines
-        keeps the offer's discounts as its checkout counted them (each line from its own
-        billing start; a one-time discount ends on the payment day).
+        On a catalog subscription they count their duration from the first paid day (the
+        subscription's start, or its trial's end), not from the start of each plan or
+        module charge; a phase's discounts reduce the periods that start inside the phase,
+        their duration counted from its first day. A subscription of quoted lines keeps
+        the offer's discounts as its checkout counted them (each line from its own billing
+        start; a one-time discount ends on the payment day).
         """
         if not self.plans:
             return self.discounts
-        return tuple(
-            d if d.starts_on is not None else attrs.evolve(d, starts_on=self.start)
+        paid_from = self.paid_from
+        own = tuple(
+            d if d.starts_on is not None else attrs.evolve(d, starts_on=paid_from)
             for d in self.discounts
+        )
+        if not self.phases:
+            return own
+        return own + tuple(
+            attrs.evolve(
+                discount,
+                starts_on=window.start,
+                ends_on=None if window.end is None else window.end - timedelta(days=1),
+            )
+            for window in self.phase_windows()
+            for discount in window.phase.discounts
         )
 
     def next_billing_date(self, day: date, catalog: Catalog | None = None) -> date | None:
@@ -945,6 +1339,8 @@ class Subscription:
     def cancel(self, *, on: date, at_period_end: bool = True) -> Self:
         """Cancel: at the end of the current period (default; active until then) or on ``on``.
 
+        Inside a trial, "at the period's end" is the trial's end: nothing is billed.
+
         At the period's end, each quoted line stops at the end of **its own** current period
         (a monthly line at the month's end, an annual one at the year's end: nothing paid
         for is credited, nothing more is billed); the subscription is cancelled when the last
@@ -960,8 +1356,11 @@ class Subscription:
                 refusal("already_cancelled", cancel_at=self.cancel_at.isoformat()),
                 "cancel the subscription",
             )
+        trial_ends = self.trial_ends_on
         if not at_period_end:
             effective = on
+        elif trial_ends is not None and on < trial_ends:
+            effective = trial_ends  # inside the trial: it ends then, nothing billed
         elif self.plans:
             effective = self.next_period_start(on)
         else:  # quoted lines: the last one to reach the end of its own period
@@ -1012,7 +1411,12 @@ class Subscription:
         return attrs.evolve(
             changed,
             history=self._record(
-                Change(on=on, kind="payment_method_changed", code=method_id or "none")
+                Change(
+                    on=on,
+                    kind="payment_method_changed",
+                    code=method_id or _NO_METHOD,
+                    previous=self.payment_method,
+                )
             ),
         )
 
@@ -1146,8 +1550,10 @@ class Subscription:
 
         Keys: ``id``, ``customer``, ``plan``, ``start`` (``YYYY-MM-DD``), and optionally
         ``frequency`` (default ``monthly``), ``modules`` and ``addons`` (lists of codes),
-        ``billing_day``, ``quantity``, ``payment_method`` and ``tax`` (one
-        ``{"name", "percent", "inclusive"}`` or a list of them). Every bad field is
+        ``billing_day``, ``quantity``, ``payment_method``, ``tax`` (one
+        ``{"name", "percent", "inclusive"}`` or a list of them) and ``trial``
+        (``{"days": 14}`` or ``{"until": "YYYY-MM-DD"}``, and optionally ``"anchor":
+        "trial_end"``, ``"missing_payment_method": "cancel"``). Every bad field is
         reported at once in an :class:`~subbill.errors.InputError`; a module or add-on the
         plan does not allow raises :class:`~subbill.decisions.RefusedError`, as
         :meth:`create` does.
@@ -1193,6 +1599,7 @@ class Subscription:
                 billing_day=document.billing_day,
                 payment_method=document.payment_method,
                 tax_rates=document.tax or (),
+                trial=document.trial,
                 **fields,
             )
         )
@@ -1434,6 +1841,102 @@ def _check_usage(usage: object) -> None:
 def _not_a_count(resource: str, used: object) -> Callable[[str], Exception]:
     """The error of a usage count that is not an int >= 0: a type error, as it always was."""
     return lambda _message: InvalidTypeError(f"usage[{resource!r}]", used, "a count (an int >= 0)")
+
+
+#: The code a history records for "no payment method" (:meth:`Subscription.change_payment_method`).
+_NO_METHOD = "none"
+
+#: A stretch of days billed at one phase's prices (``None``: the items' own prices).
+_PriceWindow = tuple[date, date | None, Phase | None]
+
+
+def _price_windows(windows: Sequence[PhaseWindow]) -> tuple[_PriceWindow, ...]:
+    """The phases' windows, and after a last one that ends, the items' own prices for good."""
+    found: list[_PriceWindow] = [(w.start, w.end, w.phase) for w in windows]
+    last = windows[-1].end
+    if last is not None:
+        found.append((last, None, None))
+    return tuple(found)
+
+
+def _phased(
+    windows: Sequence[_PriceWindow],
+    code: str,
+    *,
+    start: date,
+    end: date | None,
+    price: Money,
+    reason: str | None,
+) -> list[tuple[date, date | None, Money, str | None]]:
+    """``[start, end)`` of the item ``code`` cut where its price changes with the phases.
+
+    Each part: its start, end, the price of one period then, and the reason that explains
+    its first period (``phase_change`` when it starts on a phase's first day). The first
+    window starts on the first paid day, never after ``start``.
+    """
+    pieces: list[tuple[date, date | None, Money, str | None]] = []
+    for window_start, window_end, phase in windows:
+        if window_end is not None and window_end <= start:
+            continue
+        if end is not None and window_start >= end:
+            break
+        own = phase.price_of(code) if phase is not None else None
+        own = price if own is None else own
+        piece_end = _earliest(end, window_end)
+        if pieces and pieces[-1][2] == own:
+            pieces[-1] = (pieces[-1][0], piece_end, own, pieces[-1][3])
+            continue
+        if pieces:
+            reason = "phase_change"  # the part a phase's first day starts
+        pieces.append((max(start, window_start), piece_end, own, reason))
+    return pieces
+
+
+def _check_phase_codes(index: int, phase: object, catalog: Catalog) -> None:
+    """A phase's prices name items of ``catalog`` (a plan, a module or an add-on)."""
+    if not isinstance(phase, Phase):
+        raise InvalidTypeError(f"phases[{index}]", phase, "a Phase")
+    known = {item.code for item in (*catalog.plans, *catalog.modules, *catalog.addons)}
+    for code, _price in phase.prices:
+        if code not in known:
+            raise InvalidArgumentError(
+                f"phases[{index}].prices names {code!r}, which is no plan, module or add-on "
+                f"of the catalog; expected one of {', '.join(sorted(known))}"
+            )
+
+
+def trial_outcome(subscription: Subscription, *, on: date) -> TrialOutcome | None:
+    """Where the subscription's trial stands on ``on`` (``None``: it has no trial).
+
+    A pure decision on the dates and the history: the payment method the subscription had
+    on the trial's end decides. With one, the trial is ``CONVERTED``; without one,
+    :attr:`MissingPaymentMethod.INVOICE` bills anyway (``INVOICED_WITHOUT_PAYMENT_METHOD``)
+    and :attr:`MissingPaymentMethod.CANCEL` ends the subscription on the trial's end
+    (``CANCELLED``, as :meth:`Subscription.status` says from then on, and nothing is
+    billed). A subscription cancelled before its trial ended is ``CANCELLED`` too.
+
+    >>> from subbill.catalog import Catalog, Plan
+    >>> catalog = Catalog(currency="EUR", plans=[
+    ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("10", "EUR")})])
+    >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
+    ...     start=date(2026, 3, 1),
+    ...     trial=Trial(days=14, missing_payment_method=MissingPaymentMethod.CANCEL))
+    >>> [trial_outcome(sub, on=d).name for d in (date(2026, 3, 14), date(2026, 3, 15))]
+    ['RUNNING', 'CANCELLED']
+    """
+    sub = _subscription(subscription)
+    check_date("on", on)
+    ends = sub.trial_ends_on
+    if ends is None:
+        return None
+    if on < ends:
+        return TrialOutcome.RUNNING
+    stop = sub.ends_on
+    if stop is not None and stop <= ends:
+        return TrialOutcome.CANCELLED
+    if sub.payment_method_on(ends) is None:
+        return TrialOutcome.INVOICED_WITHOUT_PAYMENT_METHOD
+    return TrialOutcome.CONVERTED
 
 
 #: The field of a subscription that holds the spans of each kind.
@@ -1702,3 +2205,4 @@ class _SubscriptionDocument:
     quantity: Quantity | None = None
     payment_method: Text | None = None
     tax: TaxRates | None = None
+    trial: Trial | None = None

@@ -29,7 +29,15 @@ from subbill.invoices import Invoice, InvoiceLine, LineKind
 from subbill.money import Money, read_fraction
 from subbill.payments import Card, OtherMethod, PaymentMethod
 from subbill.periods import Period, add_months, check_date
-from subbill.subscriptions import Change, ChangeDirection, Span, Subscription
+from subbill.subscriptions import (
+    Change,
+    ChangeDirection,
+    MissingPaymentMethod,
+    Span,
+    Subscription,
+    TrialOutcome,
+    trial_outcome,
+)
 
 __all__ = [
     "NEAR_LIMIT",
@@ -305,6 +313,44 @@ def _module_findings(
     return findings
 
 
+#: What a trial over for less than a month says: its outcome, and how much it matters.
+_TRIAL_OVER = {
+    TrialOutcome.CONVERTED: ("trial_converted", "info"),
+    TrialOutcome.INVOICED_WITHOUT_PAYMENT_METHOD: (
+        "trial_invoiced_without_payment_method",
+        "action",
+    ),
+    TrialOutcome.CANCELLED: ("trial_cancelled", "warning"),
+}
+
+
+def _trial_findings(subscription: Subscription, as_of: date) -> list[Finding]:
+    """The trial while it runs (and what its end will do), or its outcome the month it ended."""
+    outcome = trial_outcome(subscription, on=as_of)
+    ends = subscription.trial_ends_on
+    if outcome is None or ends is None or ends <= add_months(as_of, -1):
+        return []  # no trial, or over for more than a month: nothing to review
+    facts: dict[str, Fact] = {"ends_on": ends}
+    if outcome is not TrialOutcome.RUNNING:
+        code, severity = _TRIAL_OVER[outcome]
+        return [Finding(check="trial", code=code, severity=severity, facts=facts)]
+    findings = [Finding(check="trial", code="trial_running", severity="info", facts=facts)]
+    trial = subscription.trial
+    if subscription.payment_method is None and trial is not None and subscription.is_live_on(
+        max(as_of, subscription.start)
+    ):
+        cancels = trial.missing_payment_method is MissingPaymentMethod.CANCEL
+        findings.append(
+            Finding(
+                check="trial",
+                code="trial_will_cancel" if cancels else "trial_will_invoice",
+                severity="action",
+                facts=facts,
+            )
+        )
+    return findings
+
+
 def _usage_findings(plan: Plan, usage: Mapping[str, int], threshold: Fraction) -> list[Finding]:
     codes = {
         UsageState.NEAR_LIMIT: ("resource_near_limit", "warning"),
@@ -483,6 +529,11 @@ def monthly_review(
 ) -> tuple[Finding, ...]:
     """The seed's five-minute monthly review, as findings in the order of the seed.
 
+    0. ``trial`` (a subscription with a trial, while it runs or in the month it ended):
+       ``trial_running`` (with its end), ``trial_will_cancel`` /
+       ``trial_will_invoice`` (it ends with no payment method so far: the subscription is
+       then cancelled, or invoiced anyway), ``trial_converted``,
+       ``trial_invoiced_without_payment_method``, ``trial_cancelled``;
     1. ``plan``: ``plan_ok``, ``plan_too_small`` (usage over a limit: the next step up),
        ``plan_too_large`` (a step down fits, with the saving per period);
     2. ``modules``: ``module_unused`` for each switched-on module not used during the month
@@ -525,6 +576,7 @@ def monthly_review(
             *_usage_findings(plan, usage, threshold),
         ]
     return (
+        *_trial_findings(subscription, as_of),
         *catalog_findings,
         *_billing_findings(subscription, catalog, invoices, as_of),
         *_payment_findings(subscription, catalog, methods, as_of),

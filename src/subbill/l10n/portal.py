@@ -6,7 +6,7 @@ r"""The customer portal in words: quotes, orders, invoices, subscriptions, ticke
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from subbill.errors import InvalidTypeError
@@ -14,8 +14,23 @@ from subbill.l10n._format import format_date, format_frequency, format_money, te
 from subbill.l10n.words import label, phrase, words_for
 from subbill.money import Money
 from subbill.portal import PortalOverview
+from subbill.subscriptions import SubscriptionStatus
 
 __all__ = ["portal_text"]
+
+
+def _status(
+    status: SubscriptionStatus,
+    trial_ends_on: date | None,
+    day: Callable[[date], str],
+    *,
+    locale: str,
+) -> str:
+    """A subscription's status in words, with the end of its trial: « En essai (jusqu'au …) »."""
+    words = label(status, locale=locale)
+    if trial_ends_on is None:
+        return words
+    return f"{words} ({phrase('portal', 'trial_until', locale=locale, day=day(trial_ends_on))})"
 
 
 def portal_text(overview: PortalOverview, *, locale: str) -> str:
@@ -132,7 +147,7 @@ def portal_text(overview: PortalOverview, *, locale: str) -> str:
         [
             (
                 row.id,
-                label(row.status, locale=locale),
+                _status(row.status, row.trial_ends_on, day, locale=locale),
                 row.plan or "—",
                 str(row.apps),
                 str(row.lines),

@@ -50,7 +50,7 @@ def finding_text(finding: Finding, *, locale: str) -> str:
 
 
 #: The questions of the review, in the order it answers them (a ``Finding.check``).
-_CHECKS = ("plan", "modules", "usage", "billing", "payment_method")
+_CHECKS = ("trial", "plan", "modules", "usage", "billing", "payment_method")
 
 
 def _finding_line(finding: Finding, *, locale: str) -> str:

@@ -39,7 +39,14 @@ from subbill.parties import OperationCategory
 from subbill.portal import InvoiceLabel, TicketStatus
 from subbill.quotes import QuoteStatus
 from subbill.renewals import RenewalStatus
-from subbill.subscriptions import ChangeDirection, SpanKind, SubscriptionStatus
+from subbill.subscriptions import (
+    ChangeDirection,
+    MissingPaymentMethod,
+    SpanKind,
+    SubscriptionStatus,
+    TrialAnchor,
+    TrialOutcome,
+)
 from subbill.usage import UsageState
 
 __all__ = [
@@ -91,6 +98,9 @@ _KINDS: dict[type[enum.Enum], str] = {
     ChangeDirection: "change_direction",
     ChangeTiming: "change_timing",
     SpanKind: "span_kind",
+    TrialAnchor: "trial_anchor",
+    MissingPaymentMethod: "missing_payment_method",
+    TrialOutcome: "trial_outcome",
     EntryKind: "ledger_entry",
     Aggregation: "aggregation",
     ModelKind: "usage_model",
