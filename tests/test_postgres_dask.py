@@ -52,6 +52,21 @@ def die_once(marker, after, _subscription_id, *, counted={}):  # noqa: B006  (pe
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _bill_killing_a_worker(client, url, marker, *, after):
+    """Bill as of AS_OF in 2 shards; one worker is killed after ``after`` subscriptions."""
+    marker.touch()
+    report = run_billing_on(
+        client,
+        url,
+        as_of=AS_OF,
+        shards=2,
+        batch_size=2,
+        after_each=functools.partial(die_once, str(marker), after),
+    )
+    assert not marker.exists()  # a worker did die, after committing some of its shard
+    return report
+
+
 def test_two_shards_on_two_workers_bill_every_subscription_once(client, postgres_url):
     fill(postgres_url)
     report = run_billing_on(client, postgres_url, as_of=AS_OF, shards=2, batch_size=4)
@@ -69,17 +84,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_its_shard_completes_once(
     client, postgres_url, tmp_path
 ):
     fill(postgres_url)
-    marker = tmp_path / "die"
-    marker.touch()
-    report = run_billing_on(
-        client,
-        postgres_url,
-        as_of=AS_OF,
-        shards=2,
-        batch_size=2,
-        after_each=functools.partial(die_once, str(marker), 5),
-    )
-    assert not marker.exists()  # a worker did die, after committing some of its shard
+    report = _bill_killing_a_worker(client, postgres_url, tmp_path / "die", after=5)
     invoices = _billed_exactly_once(postgres_url)
     # Its task ran again elsewhere and billed what was left; the report still counts what
     # the killed attempt had committed: everything the call billed.
@@ -95,17 +100,7 @@ def test_a_killed_worker_counts_only_what_the_call_billed_after_earlier_invoices
     fill(postgres_url)
     earlier = run_billing_on(client, postgres_url, as_of=date(2026, 2, 1), shards=2)
     assert earlier.invoice_count > 0
-    marker = tmp_path / "die"
-    marker.touch()
-    report = run_billing_on(
-        client,
-        postgres_url,
-        as_of=AS_OF,
-        shards=2,
-        batch_size=2,
-        after_each=functools.partial(die_once, str(marker), 4),
-    )
-    assert not marker.exists()
+    report = _bill_killing_a_worker(client, postgres_url, tmp_path / "die", after=4)
     stored = [i for i in PostgresStore(postgres_url).invoices() if i.issued_on == AS_OF]
     assert issued(report) == (len(stored), stored[0].number, stored[-1].number)
     assert stored[0].number == f"F-2026-{earlier.invoice_count + 1:06d}"
