@@ -11,6 +11,7 @@ import os
 import runpy
 import signal
 import sys
+from datetime import date
 from pathlib import Path
 
 import attrs
@@ -51,6 +52,21 @@ def die_once(marker, after, _subscription_id, *, counted={}):  # noqa: B006  (pe
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _bill_killing_a_worker(client, url, marker, *, after):
+    """Bill as of AS_OF in 2 shards; one worker is killed after ``after`` subscriptions."""
+    marker.touch()
+    report = run_billing_on(
+        client,
+        url,
+        as_of=AS_OF,
+        shards=2,
+        batch_size=2,
+        after_each=functools.partial(die_once, str(marker), after),
+    )
+    assert not marker.exists()  # a worker did die, after committing some of its shard
+    return report
+
+
 def test_two_shards_on_two_workers_bill_every_subscription_once(client, postgres_url):
     fill(postgres_url)
     report = run_billing_on(client, postgres_url, as_of=AS_OF, shards=2, batch_size=4)
@@ -68,21 +84,27 @@ def test_a_worker_killed_mid_run_loses_nothing_and_its_shard_completes_once(
     client, postgres_url, tmp_path
 ):
     fill(postgres_url)
-    marker = tmp_path / "die"
-    marker.touch()
-    report = run_billing_on(
-        client,
-        postgres_url,
-        as_of=AS_OF,
-        shards=2,
-        batch_size=2,
-        after_each=functools.partial(die_once, str(marker), 5),
-    )
-    assert not marker.exists()  # a worker did die, after committing some of its shard
-    _billed_exactly_once(postgres_url)
-    # Its task ran again elsewhere and billed what was left: less than everything counted.
-    assert 0 < report.invoice_count < COUNT
+    report = _bill_killing_a_worker(client, postgres_url, tmp_path / "die", after=5)
+    invoices = _billed_exactly_once(postgres_url)
+    # Its task ran again elsewhere and billed what was left; the report still counts what
+    # the killed attempt had committed: everything the call billed.
+    assert issued(report) == (COUNT, "F-2026-000001", f"F-2026-{COUNT:06d}")
+    assert report.total == {"EUR": sum((i.total for i in invoices[1:]), invoices[0].total)}
+    assert report.subscriptions == COUNT
     assert issued(run_billing_on(client, postgres_url, as_of=AS_OF, shards=2)) == (0, None, None)
+
+
+def test_a_killed_worker_counts_only_what_the_call_billed_after_earlier_invoices(
+    client, postgres_url, tmp_path
+):
+    fill(postgres_url)
+    earlier = run_billing_on(client, postgres_url, as_of=date(2026, 2, 1), shards=2)
+    assert earlier.invoice_count > 0
+    report = _bill_killing_a_worker(client, postgres_url, tmp_path / "die", after=4)
+    stored = [i for i in PostgresStore(postgres_url).invoices() if i.issued_on == AS_OF]
+    assert issued(report) == (len(stored), stored[0].number, stored[-1].number)
+    assert stored[0].number == f"F-2026-{earlier.invoice_count + 1:06d}"
+    assert report.total == {"EUR": sum((i.total for i in stored[1:]), stored[0].total)}
 
 
 def test_shards_over_sqlite_on_a_process_pool_bill_like_one_run(tmp_path):
@@ -155,3 +177,29 @@ def test_the_dask_example_bills_and_stores_through_postgresql(postgres_url, caps
     assert f"300 factures, de F-2026-000001 à {invoices[-1].number}" in out
     assert invoices[-1].number == "F-2026-000300"
     assert "relancée : 0 facture de plus" in out
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_invoices_since_a_position_are_read_back_in_pages_of_one_date(kind, postgres_url, tmp_path):
+    url = postgres_url if kind == "postgres" else f"sqlite:///{tmp_path / 'since.db'}"
+    fill(url)
+    store = PostgresStore(url) if kind == "postgres" else SQLiteStore(tmp_path / "since.db")
+    assert store.invoice_position() == 0
+    bill(url, shards=2, shard=0)
+    mark = store.invoice_position()
+    bill(url)
+    assert store.count_invoices_since(0, issued_on=AS_OF) == COUNT
+    assert store.count_invoices_since(mark, issued_on=date(2026, 2, 1)) == 0
+    later = store.count_invoices_since(mark, issued_on=AS_OF)
+    assert 0 < later < COUNT
+    first = store.invoices_since(mark, issued_on=AS_OF, limit=3)
+    rest = store.invoices_since(first[-1][0], issued_on=AS_OF, limit=COUNT)
+    numbers = [invoice.number for _, invoice in first + rest]
+    assert numbers == expected_numbers(COUNT)[COUNT - later :]
+    with pytest.raises(InvalidArgumentError, match="position=-1 must be"):
+        store.count_invoices_since(-1, issued_on=AS_OF)
+    with pytest.raises(InvalidDateError, match="issued_on="):
+        store.invoices_since(0, issued_on="2026-03-01", limit=1)
+    with pytest.raises(InvalidArgumentError, match="limit=0 must be"):
+        store.invoices_since(0, issued_on=AS_OF, limit=0)
+    store.close()

@@ -3,7 +3,8 @@
 This is the edge where subbill meets the outside world, and the only module that reads the
 clock: ``--as-of`` defaults to today. It reads JSON or TOML files (``.toml`` by suffix, JSON
 otherwise) into the library's value objects, keeps them in a SQLite file (``--db``, default
-``subbill.db`` in the current folder) and prints what the library computes.
+``subbill.db`` in the current folder) or a PostgreSQL database (``--db postgresql://…``,
+with the ``subbill[postgres]`` extra) and prints what the library computes.
 
 Commands::
 
@@ -82,6 +83,7 @@ import re
 import secrets
 import sys
 import tomllib
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -143,6 +145,7 @@ from subbill.service import (
 from subbill.storage.protocols import Store
 from subbill.storage.shards import MAX_SHARDS
 from subbill.storage.sqlite import SQLiteStore
+from subbill.storage.urls import open_store, sqlite_path
 from subbill.subscriptions import Subscription, check_replacement
 from subbill.usage import monthly_review
 
@@ -362,14 +365,31 @@ def _accounts(entries: Sequence[Mapping[str, Any]]) -> list[LicenseAccount]:
 # -- the database ---------------------------------------------------------------------------
 
 
+def _is_server(db: str) -> bool:
+    """Whether ``--db`` names a PostgreSQL database (a URL) rather than a SQLite file."""
+    return db.startswith(("postgresql://", "postgres://"))
+
+
 @contextmanager
-def _store(db: str, *, create: bool = False, read_only: bool = False) -> Iterator[SQLiteStore]:
+def _store(db: str, *, create: bool = False, read_only: bool = False) -> Iterator[Store]:
     """The store of ``db``; a missing file is refused unless the command may ``create`` it.
 
     Nor is a schema ever written into an existing file that is not a subbill database (an
     empty file, another SQLite database) by a command that does not create one.
     ``read_only`` opens it for reading only: the command never waits for the write lock.
+    A ``postgresql://`` URL opens that database (its schema is created on first use; a
+    read needs no lock there).
     """
+    if _is_server(db):
+        try:
+            server = open_store(db)
+        except ImportError:
+            raise _failure(f"--db {db} needs psycopg 3: pip install 'subbill[postgres]'") from None
+        try:
+            yield server
+        finally:
+            server.close()
+        return
     if not create and not Path(db).exists():
         raise _failure(
             f"no database at {db}: create it with 'subbill catalog load FILE --db {db}' "
@@ -382,7 +402,7 @@ def _store(db: str, *, create: bool = False, read_only: bool = False) -> Iterato
         store.close()
 
 
-def _stored_catalog(store: SQLiteStore, db: str) -> Catalog:
+def _stored_catalog(store: Store, db: str) -> Catalog:
     catalog = store.load_catalog()
     if catalog is None:
         raise _failure(f"no catalog in {db}: load one first with 'subbill catalog load FILE'")
@@ -397,7 +417,7 @@ def _demo(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_stored_subscriptions(store: SQLiteStore, catalog: Catalog, *, source: str) -> None:
+def _check_stored_subscriptions(store: Store, catalog: Catalog, *, source: str) -> None:
     """Refuse a catalog that lacks the plans, modules or add-ons of stored subscriptions."""
     for subscription_id in store.subscription_ids():
         subscription = store.get_subscription(subscription_id)
@@ -439,9 +459,7 @@ def _catalog_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reprice_stored(
-    store: SQLiteStore, catalog: Catalog, *, effective: date | None, as_of: date
-) -> int:
+def _reprice_stored(store: Store, catalog: Catalog, *, effective: date | None, as_of: date) -> int:
     """Apply a new catalog's prices to the stored subscriptions, never to billed periods.
 
     Each subscription takes the new prices from ``effective`` (default: its next billing
@@ -473,7 +491,7 @@ def _subscriptions_load(args: argparse.Namespace) -> int:
     data = _read_data(args.file)
     with _reading(args.file):
         entries = _structure.entries(data, "subscriptions")
-    if not Path(args.db).exists():
+    if not _is_server(args.db) and not Path(args.db).exists():
         # Without a catalog there is nothing to subscribe to: do not leave an empty file.
         raise _failure(f"no catalog in {args.db}: load one first with 'subbill catalog load FILE'")
     with _store(args.db) as store:
@@ -1541,6 +1559,23 @@ def _whole_argument(maximum: int) -> Callable[[str], int]:
     return read
 
 
+def _db_argument(text: str) -> str:
+    """An argument type: a SQLite file's path (or ``sqlite:///PATH``), or a PostgreSQL URL.
+
+    A URL holding a password is refused: it would be printed back in messages and shown to
+    every user of the machine in the process list; libpq reads it from ``PGPASSWORD`` or
+    ``~/.pgpass`` instead.
+    """
+    if text.startswith("sqlite:///"):
+        return sqlite_path(text)
+    if _is_server(text) and urllib.parse.urlsplit(text).password is not None:
+        raise argparse.ArgumentTypeError(
+            "a --db URL must not hold a password (it would be printed and shown in the process "
+            "list): give it in PGPASSWORD or ~/.pgpass"
+        )
+    return text
+
+
 def _shard_argument(text: str) -> tuple[int, int]:
     """An argument type: ``I/N``, shard ``I`` (0 to N - 1) of ``N`` (1 to MAX_SHARDS)."""
     found = re.fullmatch(r"([0-9]{1,5})/([0-9]{1,5})", text)
@@ -1556,7 +1591,9 @@ def _shard_argument(text: str) -> tuple[int, int]:
 
 
 def _database_files(db: str) -> list[Path]:
-    """The database file and the files SQLite keeps beside it."""
+    """The database file and the files SQLite keeps beside it (none for a server's URL)."""
+    if _is_server(db):
+        return []
     resolved = Path(db).resolve()
     return [resolved, *(resolved.with_name(resolved.name + end) for end in _SQLITE_SIDECARS)]
 
@@ -1649,7 +1686,11 @@ def _sync_folder(folder: Path) -> None:
 def _parser() -> _Parser:
     db = _Parser(add_help=False)
     db.add_argument(
-        "--db", default=DEFAULT_DB, metavar="DB", help=f"SQLite file (default: {DEFAULT_DB})"
+        "--db",
+        type=_db_argument,
+        default=DEFAULT_DB,
+        metavar="DB",
+        help=f"SQLite file (default: {DEFAULT_DB}) or postgresql://USER@HOST:PORT/DBNAME",
     )
     as_of = _Parser(add_help=False)
     as_of.add_argument(

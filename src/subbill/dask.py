@@ -8,9 +8,12 @@ gapless and in date order across them. The reports are gathered into one.
 
 A worker that dies mid-run loses at most its open page (nothing of it is written); Dask
 runs its task again on another worker, which bills what is left of that shard, exactly
-once; running the whole call again bills nothing twice. This module imports neither Dask
-nor a database driver: it takes a Dask ``Client`` (or a ``concurrent.futures`` executor)
-and a URL.
+once; running the whole call again bills nothing twice. The merged report still counts
+what the killed attempt committed: it is read back from the store (every invoice dated
+``as_of`` stored after the call began), not only added up from the tasks' reports.
+
+This module imports neither Dask nor a database driver: it takes a Dask ``Client`` (or a
+``concurrent.futures`` executor) and a URL.
 
 >>> from datetime import date
 >>> merge_reports([], as_of=date(2026, 3, 1)).invoice_count
@@ -21,7 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
 
 from subbill._validate import brief, check_count
 from subbill.errors import InvalidArgumentError, InvalidTypeError
@@ -31,7 +36,11 @@ from subbill.periods import check_date
 from subbill.service import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, BillRunReport, run_billing
 from subbill.storage._arguments import check_numbering
 from subbill.storage.shards import MAX_SHARDS
+from subbill.storage.sqlite import SQLiteStore
 from subbill.storage.urls import is_store_url, open_store
+
+if TYPE_CHECKING:
+    from subbill.storage.postgres import PostgresStore
 
 __all__ = ["bill_shard", "merge_reports", "run_billing_on"]
 
@@ -78,6 +87,14 @@ def run_billing_on(
     ``concurrent.futures`` executor (a ``ProcessPoolExecutor``). ``shards`` is usually the
     number of worker processes; ``after_each(subscription_id)``, if given, must be picklable
     and is called in the worker after each subscription's page is committed.
+
+    The report covers everything the call billed, even when a worker was killed mid-shard
+    and its task ran again (the second attempt reports only what it billed itself): the
+    store's last invoice position is noted before the tasks are submitted, and when the
+    invoices dated ``as_of`` stored after it are more than the tasks reported, the count,
+    the totals and the numbers' bounds are read back from those invoices. Another run
+    issuing invoices dated ``as_of`` at the same time would be counted too; ``subscriptions``
+    and ``failures`` are the tasks' (a task run again sees its whole shard).
     """
     check_date("as_of", as_of)
     count = check_count("shards", shards, minimum=1, maximum=MAX_SHARDS)
@@ -94,6 +111,7 @@ def run_billing_on(
     options = {"as_of": as_of, "shards": count, "batch_size": batch_size, "numbering": numbering}
     if after_each is not None:
         options["after_each"] = after_each
+    mark = _invoice_position(store_url, numbering)
     if callable(getattr(client, "gather", None)):  # Dask: tasks run again, never cached
         futures = [
             client.submit(bill_shard, store_url, shard=i, pure=False, **options)
@@ -103,7 +121,56 @@ def run_billing_on(
     else:
         futures = [client.submit(bill_shard, store_url, shard=i, **options) for i in range(count)]
         reports = [future.result() for future in futures]
-    return merge_reports(reports, as_of=as_of, numbering=numbering)
+    merged = merge_reports(reports, as_of=as_of, numbering=numbering)
+    store = open_store(store_url, numbering=numbering)
+    try:
+        return _whole_call(store, merged, mark)
+    finally:
+        store.close()
+
+
+#: How many invoices are read back per page when the tasks' reports fell short.
+_PAGE: Final = 1_000
+
+
+def _invoice_position(store_url: str, numbering: InvoiceNumbering) -> int:
+    """The position of the last invoice stored in ``store_url`` (``0`` if none)."""
+    store = open_store(store_url, numbering=numbering)
+    try:
+        return store.invoice_position()
+    finally:
+        store.close()
+
+
+def _whole_call(
+    store: SQLiteStore | PostgresStore, merged: BillRunReport, mark: int
+) -> BillRunReport:
+    """``merged``, or what the store holds past ``mark`` dated its ``as_of`` if that is more.
+
+    Counting is one query; the invoices are read back (a page at a time) only when the
+    count differs from the tasks' (a task ran again after its worker died).
+    """
+    as_of = merged.as_of
+    if store.count_invoices_since(mark, issued_on=as_of) == merged.invoice_count:
+        return merged
+    count = 0
+    first: str | None = None
+    last: str | None = None
+    totals: dict[str, Money] = {}
+    after = mark
+    while page := store.invoices_since(after, issued_on=as_of, limit=_PAGE):
+        after = page[-1][0]
+        for _, invoice in page:
+            count += 1
+            first = first or invoice.number
+            last = invoice.number
+            previous = totals.get(invoice.currency)
+            totals[invoice.currency] = (
+                invoice.total if previous is None else previous + invoice.total
+            )
+    return attrs.evolve(
+        merged, invoice_count=count, first_number=first, last_number=last, total=totals
+    )
 
 
 def merge_reports(

@@ -50,6 +50,7 @@ from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.metering import UsageRecord
 from subbill.payments import Wallet
+from subbill.periods import check_date
 from subbill.quotes import Quote, SalesOrder
 from subbill.storage._arguments import (
     MAX_LIMIT,
@@ -535,6 +536,40 @@ class PostgresStore:
         rows = self._rows("SELECT last_issued_on FROM invoice_sequence WHERE id = 1")
         last: date | None = rows[0][0] if rows else None
         return last
+
+    def invoice_position(self) -> int:
+        """The position of the last invoice stored (``0`` if none); later ones come after it."""
+        rows = self._rows("SELECT coalesce(max(position), 0) FROM invoices")
+        return int(rows[0][0])
+
+    def count_invoices_since(self, position: int, *, issued_on: date) -> int:
+        """How many invoices dated ``issued_on`` were stored after ``position``."""
+        check_count("position", position)
+        check_date("issued_on", issued_on)
+        rows = self._rows(
+            "SELECT count(*) FROM invoices WHERE position > %s AND issued_on = %s",
+            (position, issued_on),
+        )
+        return int(rows[0][0])
+
+    def invoices_since(
+        self, position: int, *, issued_on: date, limit: int
+    ) -> list[tuple[int, Invoice]]:
+        """The first ``limit`` invoices dated ``issued_on`` stored after ``position``.
+
+        In the order they were stored, each with its position (the next page starts after
+        the last one's).
+        """
+        check_count("position", position)
+        check_date("issued_on", issued_on)
+        limit = check_limit(limit)
+        rows = self._rows(
+            "SELECT position, number, subscription, customer, to_char(issued_on, 'YYYY-MM-DD'),"
+            " document::text FROM invoices WHERE position > %s AND issued_on = %s"
+            " ORDER BY position LIMIT %s",
+            (position, issued_on, limit),
+        )
+        return [(int(row[0]), _invoice_from_row(row[1:])) for row in rows]
 
     def add_invoice(self, invoice: Invoice) -> None:
         """Add a numbered invoice; its number must be new."""

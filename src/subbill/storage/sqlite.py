@@ -36,6 +36,7 @@ from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.metering import UsageRecord
 from subbill.payments import Wallet
+from subbill.periods import check_date
 from subbill.quotes import Quote, SalesOrder
 from subbill.storage._arguments import (
     MAX_LIMIT,
@@ -579,6 +580,36 @@ class SQLiteStore:
         else:
             last = self._one("SELECT last_issued_on FROM invoice_sequence")
         return None if last is None else date.fromisoformat(last)
+
+    def invoice_position(self) -> int:
+        """The position of the last invoice stored (``0`` if none); later ones come after it."""
+        return int(self._one("SELECT coalesce(max(position), 0) FROM invoices") or 0)
+
+    def count_invoices_since(self, position: int, *, issued_on: date) -> int:
+        """How many invoices dated ``issued_on`` were stored after ``position``."""
+        sql = "SELECT count(*) FROM invoices WHERE position > ? AND issued_on = ?"
+        return int(
+            self._one(
+                sql,
+                (check_count("position", position), check_date("issued_on", issued_on).isoformat()),
+            )
+            or 0
+        )
+
+    def invoices_since(
+        self, position: int, *, issued_on: date, limit: int
+    ) -> list[tuple[int, Invoice]]:
+        """The first ``limit`` invoices dated ``issued_on`` stored after ``position``, in order."""
+        rows = self._rows(
+            "SELECT position, number, subscription, customer, issued_on, document FROM invoices"
+            " WHERE position > ? AND issued_on = ? ORDER BY position LIMIT ?",
+            (
+                check_count("position", position),
+                check_date("issued_on", issued_on).isoformat(),
+                check_limit(limit),
+            ),
+        )
+        return [(int(row[0]), _invoice_from_row(row[1:])) for row in rows]
 
     def add_invoice(self, invoice: Invoice) -> None:
         """Add a numbered invoice; its number must be new."""
