@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,7 +37,7 @@ from subbill.invoices import (  # noqa: E402
     one_time_line,
 )
 from subbill.parties import OperationCategory, Party, reverse_charge  # noqa: E402
-from subbill.taxes import TaxRate  # noqa: E402
+from subbill.taxes import TaxRate, VatCategory  # noqa: E402
 from tests.einvoicing_data import BUYER, BUYER_DE, FRANCHISE, SELLER  # noqa: E402
 from tests.schematron import Rules  # noqa: E402
 
@@ -314,3 +315,73 @@ def test_a_draft_is_refused():
     with pytest.raises(InvalidStateError, match="finalize"):
         invoice_xml(draft, seller=SELLER, buyer=BUYER)
     assert draft.kind is DocumentKind.INVOICE
+
+
+# -- what a new user's review found (issue 14) ---------------------------------------------------
+
+
+def test_a_zero_rate_left_in_category_s_is_refused_saying_which_category(rules: Rules):
+    from subbill.errors import InvalidArgumentError  # noqa: PLC0415
+
+    zero = TaxRate(name="TVA 0 %", percent="0")  # category S, the default
+    invoice = billed(charge("pro", "50.00", rates=(zero,)))
+    with pytest.raises(InvalidArgumentError) as caught:
+        invoice_xml(invoice, seller=SELLER, buyer=BUYER)
+    message = str(caught.value)
+    assert "'TVA 0 %', 0 % in category S" in message
+    assert "BR-S-05" in message
+    assert "Z (zero rated)" in message
+    assert "E with its exemption reason" in message
+    # What the message asks for passes: zero rated (Z), or the franchise (E).
+    for rate in (TaxRate(name="TVA 0 %", percent="0", category=VatCategory.Z), FRANCHISE):
+        xml = invoice_xml(billed(charge("pro", "50.00", rates=(rate,))), seller=SELLER,
+                          buyer=BUYER)
+        valid(xml, rules)
+        assert text_of(xml, "CategoryCode") == [rate.category.value] * 2
+
+
+def test_a_zero_rate_in_category_s_is_what_br_s_05_refuses(rules: Rules):
+    # Why invoice_xml refuses it: the same invoice, zero rated, stated as S fails BR-S-05.
+    zero = TaxRate(name="TVA 0 %", percent="0", category=VatCategory.Z)
+    xml = invoice_xml(billed(charge("pro", "50.00", rates=(zero,))), seller=SELLER, buyer=BUYER)
+    assert rules.errors(xml) == []
+    wrong = xml.replace(b"<ram:CategoryCode>Z<", b"<ram:CategoryCode>S<")
+    assert wrong != xml
+    assert "BR-S-05" in {rule for _, rule, _ in rules.errors(wrong)}
+
+
+#: A sole trader under the VAT franchise: no VAT number (art. 293 B du CGI).
+FRANCHISE_SELLER = Party(legal_name="Atelier Durand EI", siren="732829320",
+                         address=("2 rue Haute",), postcode="75002", city="Paris")
+
+
+def test_a_franchise_seller_without_vat_number_is_refused_naming_what_to_give():
+    from subbill.errors import InvalidIdentifierError  # noqa: PLC0415
+
+    invoice = billed(charge("pro", "50.00", rates=(FRANCHISE,)))
+    with pytest.raises(InvalidIdentifierError) as caught:
+        invoice_xml(invoice, seller=FRANCHISE_SELLER, buyer=BUYER)
+    assert caught.value.name == "seller.vat_number"
+    message = str(caught.value)
+    assert "Party(tax_registration=…)" in message
+    assert "BR-E-02" in message
+
+
+def test_a_franchise_seller_states_its_tax_registration_as_bt_32(rules: Rules):
+    seller = attrs.evolve(FRANCHISE_SELLER, tax_registration="7329123456789")
+    invoice = billed(charge("pro", "50.00", rates=(FRANCHISE,)))
+    xml = invoice_xml(invoice, seller=seller, buyer=BUYER)
+    valid(xml, rules)
+    assert '<ram:ID schemeID="FC">7329123456789</ram:ID>' in xml.decode()
+    assert 'schemeID="VA"' not in xml.decode().split("<ram:BuyerTradeParty>")[0]
+
+
+def test_an_export_needs_the_sellers_vat_number_itself():
+    from subbill.errors import InvalidIdentifierError  # noqa: PLC0415
+
+    export = TaxRate(name="Export", percent="0", category=VatCategory.G,
+                     exemption_reason="Exportation", exemption_code="VATEX-EU-G")
+    seller = attrs.evolve(FRANCHISE_SELLER, tax_registration="7329123456789")
+    invoice = billed(charge("pro", "50.00", rates=(export,)))
+    with pytest.raises(InvalidIdentifierError, match="category G names it"):
+        invoice_xml(invoice, seller=seller, buyer=BUYER)

@@ -813,6 +813,7 @@ class _SellerDocument:
     siret: Text | None = None
     rcs_city: Text | None = None
     vat_number: Text | None = None
+    tax_registration: Text | None = None
     einvoicing_address: Text | None = None
     einvoicing_scheme: Text | None = None
     vat_on_debits: bool = False

@@ -48,7 +48,7 @@ from subbill.l10n.mentions import legal_information, legal_mentions
 from subbill.money import Money, currency_precision
 from subbill.parties import MAX_ADDRESS_LINES, OperationCategory, Party, buyer_country
 from subbill.pdf import render_facturx_pdf
-from subbill.taxes import EXEMPT_CATEGORIES, TaxRate
+from subbill.taxes import EXEMPT_CATEGORIES, TaxRate, VatCategory
 
 __all__ = [
     "INDEMNITY_NOTE",
@@ -144,6 +144,14 @@ def _line_rate(line: InvoiceLine, index: int) -> TaxRate:
             "category E, AE, K, G or O at 0 %)"
         )
     rate = line.tax_rates[0]
+    if rate.category is VatCategory.S and rate.percent == 0:
+        raise InvalidArgumentError(
+            f"lines[{index}] ({line.code!r}) is taxed at {rate.name!r}, 0 % in category S "
+            "(standard rate): EN 16931 refuses a standard rate of 0 % (BR-S-05). Give that "
+            "rate its category: Z (zero rated), or E with its exemption reason and code for "
+            "the franchise (« TVA non applicable, art. 293 B du CGI », VATEX-FR-FRANCHISE), "
+            "or AE, K, G, O with theirs"
+        )
     if rate.inclusive:
         raise InvalidArgumentError(
             f"lines[{index}] ({line.code!r}) is priced tax-inclusive ({rate.name!r}): an "
@@ -189,9 +197,44 @@ def _seller(seller: Party) -> dict[str, Any]:
         name=seller.legal_name,
         country=seller.country,
         legal_info=legal_information(seller, locale="fr_FR"),
+        tax_identifier=seller.tax_registration,
         einvoicing_addr=address,
         einvoicing_addr_schemeid=scheme,
     )
+
+
+#: The categories whose invoice names the seller's VAT number (BT-31) or, failing it, its tax
+#: registration (BT-32): BR-S-02, BR-Z-02, BR-E-02, BR-AE-02.
+_VAT_OR_REGISTRATION = (VatCategory.S, VatCategory.Z, VatCategory.E, VatCategory.AE)
+#: The categories whose invoice names the seller's VAT number itself: BR-IC-02, BR-G-02.
+_VAT_ONLY = (VatCategory.K, VatCategory.G)
+
+
+def _check_seller_tax_id(seller: Party, invoice: Invoice) -> None:
+    """The seller states the tax identifier each VAT category of the invoice asks."""
+    if seller.vat_number is not None:
+        return
+    categories = {row.rate.category for row in invoice.taxes}
+    needs_vat = sorted(category.value for category in categories if category in _VAT_ONLY)
+    if needs_vat:
+        raise InvalidIdentifierError(
+            "seller.vat_number",
+            None,
+            f"the seller's VAT number (BT-31): an invoice of VAT category {needs_vat[0]} "
+            "names it",
+        )
+    if seller.tax_registration is not None:
+        return
+    named = sorted(category.value for category in categories if category in _VAT_OR_REGISTRATION)
+    if named:
+        raise InvalidIdentifierError(
+            "seller.vat_number",
+            None,
+            f"the seller's VAT number (BT-31), or, for a seller without one (the VAT "
+            f"franchise, art. 293 B du CGI), its tax registration: Party(tax_registration=…), "
+            f"written as BT-32; an invoice of VAT category {named[0]} states one of the two "
+            f"(BR-{named[0]}-02)",
+        )
 
 
 def _buyer(buyer: Customer) -> dict[str, Any]:
@@ -350,6 +393,7 @@ def invoice_data(
     check_instance("terms", terms, BillingTerms)
     check_enum("operation", operation, OperationCategory)
     _check_invoice(invoice, corrected)
+    _check_seller_tax_id(seller, invoice)
     if invoice.customer != buyer.id:
         raise InvalidArgumentError(
             f"buyer is customer {buyer.id!r}, but the invoice is customer {invoice.customer!r}'s"
@@ -471,10 +515,12 @@ def invoice_xml(
 
     Raises:
         InvalidStateError: a draft or void invoice, a credit note that corrects no invoice.
-        InvalidIdentifierError: the buyer has no electronic address nor SIREN (BT-49).
+        InvalidIdentifierError: the buyer has no electronic address nor SIREN (BT-49); the
+            seller has no VAT number nor tax registration (BT-31, BT-32), or no VAT number
+            for an intra-EU supply (K) or an export (G).
         InvalidArgumentError: what EN 16931 cannot state as given (a line without exactly
-            one exclusive VAT rate, a currency with 3 decimals, a non-euro invoice without
-            ``vat_total_eur``, an unknown profile).
+            one exclusive VAT rate, a rate of 0 % in category S, a currency with 3
+            decimals, a non-euro invoice without ``vat_total_eur``, an unknown profile).
     """
     data = invoice_data(invoice, seller=seller, buyer=buyer, **options)
     try:
