@@ -385,3 +385,52 @@ def test_an_export_needs_the_sellers_vat_number_itself():
     invoice = billed(charge("pro", "50.00", rates=(export,)))
     with pytest.raises(InvalidIdentifierError, match="category G names it"):
         invoice_xml(invoice, seller=seller, buyer=BUYER)
+
+
+def test_a_taxed_gesture_credit_note_from_correct_invoice_passes(rules: Rules):
+    # docs/invoicing.md: a commercial gesture credited with its VAT, through the store.
+    from subbill.service import correct_invoice  # noqa: PLC0415
+    from subbill.storage import MemoryStore  # noqa: PLC0415
+
+    store = MemoryStore()
+    setup = one_time_line("setup", "Installation", eur("100"), tax_rates=(VAT,))
+    invoice = draft_invoice(customer="C-1", currency="EUR", issued_on=date(2026, 3, 1),
+                            lines=[setup])
+    invoice = invoice.finalize(number=store.next_invoice_number(issued_on=date(2026, 3, 1)))
+    store.add_invoice(invoice)
+    gesture = one_time_line("geste", "Geste commercial", eur("10"), tax_rates=(VAT,))
+    note = correct_invoice(store, invoice.number, issued_on=date(2026, 3, 10),
+                           lines=[gesture]).credit_note
+    assert (note.net, note.tax, note.total) == (eur("-10.00"), eur("-2.00"), eur("-12.00"))
+    xml = invoice_xml(note, seller=SELLER, buyer=BUYER, corrected=invoice)
+    valid(xml, rules)
+    assert text_of(xml, "TypeCode")[0] == "381"
+    assert text_of(xml, "CalculatedAmount") == ["2.00"]
+    assert text_of(xml, "GrandTotalAmount") == ["12.00"]
+
+
+def test_a_line_whose_taxes_do_not_match_its_rates_cannot_be_built():
+    from subbill.errors import InvalidArgumentError  # noqa: PLC0415
+
+    untaxed = one_time_line("geste", "Geste commercial", eur("10"))
+    with pytest.raises(InvalidArgumentError, match=r"taxes=\[none\] do not match tax_rates="):
+        attrs.evolve(untaxed, tax_rates=(VAT,))
+    taxed = one_time_line("geste", "Geste commercial", eur("10"), tax_rates=(VAT,))
+    with pytest.raises(InvalidArgumentError, match="do not match"):
+        attrs.evolve(taxed, tax_rates=(VAT_10,))
+    with pytest.raises(InvalidArgumentError, match="do not match"):
+        attrs.evolve(taxed, taxes=())
+
+
+def test_invoice_xml_refuses_a_line_that_states_a_rate_it_charges_no_tax_at():
+    # A line made without checks (the engine's private constructor) cannot slip through.
+    from subbill.errors import InvalidArgumentError  # noqa: PLC0415
+    from subbill.invoices import InvoiceLine  # noqa: PLC0415
+
+    line = one_time_line("geste", "Geste commercial", eur("10"))
+    fields = {field.name: getattr(line, field.name) for field in attrs.fields(InvoiceLine)}
+    unchecked = InvoiceLine._make(**{**fields, "tax_rates": (VAT,)})
+    invoice = draft_invoice(customer="C-1", currency="EUR", issued_on=date(2026, 3, 1),
+                            lines=[unchecked]).finalize(number="F-2026-000001")
+    with pytest.raises(InvalidArgumentError, match="its VAT would be missing"):
+        invoice_xml(invoice, seller=SELLER, buyer=BUYER)

@@ -144,6 +144,13 @@ def _line_rate(line: InvoiceLine, index: int) -> TaxRate:
             "category E, AE, K, G or O at 0 %)"
         )
     rate = line.tax_rates[0]
+    if len(line.taxes) != 1 or line.taxes[0][0] != rate:
+        raise InvalidArgumentError(
+            f"lines[{index}] ({line.code!r}) states the rate {rate.name!r} but its taxes are "
+            f"{[(taxed.name, str(amount)) for taxed, amount in line.taxes]}: its VAT would be "
+            "missing from the breakdown; build a taxed line with one_time_line(..., "
+            "tax_rates=(...))"
+        )
     if rate.category is VatCategory.S and rate.percent == 0:
         raise InvalidArgumentError(
             f"lines[{index}] ({line.code!r}) is taxed at {rate.name!r}, 0 % in category S "
