@@ -277,3 +277,51 @@ def test_the_franchise_seller_of_the_formats_doc_makes_a_valid_facturx(
     )
     assert "seller.vat_number=None must be the seller's VAT number (BT-31), or" in line
     assert "tax_registration" in line
+
+
+# -- --pdf uses --seller and the stored customer (issue 14, review) ------------------------------
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    return " ".join(text.split()).replace("\xa0", " ")
+
+
+def test_pdf_prints_the_seller_and_the_stored_consumer_with_their_mentions(
+    capsys, tmp_path, billed, seller
+):
+    from subbill.customers import CustomerKind  # noqa: PLC0415
+
+    SQLiteStore(billed).save_customer(
+        Customer(id="Boulangerie Martin", kind=CustomerKind.CONSUMER, legal_name="Paul Martin",
+                 address=("8 place du Marché",), postcode="69001", city="Lyon")
+    )
+    out_file = tmp_path / "facture.pdf"
+    argv = ["invoice", "show", "F-2026-000001", "--pdf", out_file, "--seller", seller,
+            "--locale", "fr_FR", "--db", billed]
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    assert f"PDF written to {out_file}" in out
+    text = pdf_text(out_file)
+    assert "Logiciel SAS" in text
+    assert "RCS Paris 732 829 320" in text
+    assert "Paul Martin" in text  # the stored record, not the customer's id
+    assert "69001 Lyon" in text
+    assert "Mentions légales" in text
+    assert "Catégorie de l'opération : prestation de services" in text
+    assert "Pénalités de retard" not in text  # B2B only (art. L441-10)
+    assert "40 €" not in text
+
+
+def test_pdf_to_a_business_prints_the_penalties(capsys, tmp_path, billed, seller, buyer):
+    out_file = tmp_path / "facture.pdf"
+    argv = ["invoice", "show", "F-2026-000001", "--pdf", out_file, "--seller", seller,
+            "--buyer", buyer, "--locale", "fr_FR", "--db", billed]
+    status, _, err = run(capsys, *argv)
+    assert status == 0, err
+    text = pdf_text(out_file)
+    assert "Atelier Dupont SARL" in text
+    assert "Pénalités de retard" in text
+    assert "pour frais de recouvrement en cas de retard de paiement : 40 €" in text

@@ -383,7 +383,8 @@ def test_an_export_needs_the_sellers_vat_number_itself():
                      exemption_reason="Exportation", exemption_code="VATEX-EU-G")
     seller = attrs.evolve(FRANCHISE_SELLER, tax_registration="7329123456789")
     invoice = billed(charge("pro", "50.00", rates=(export,)))
-    with pytest.raises(InvalidIdentifierError, match="category G names it"):
+    expected = r"VAT number \(BT-31\); an invoice of VAT category G states it \(BR-G-02\)"
+    with pytest.raises(InvalidIdentifierError, match=expected):
         invoice_xml(invoice, seller=seller, buyer=BUYER)
 
 
@@ -434,3 +435,19 @@ def test_invoice_xml_refuses_a_line_that_states_a_rate_it_charges_no_tax_at():
                             lines=[unchecked]).finalize(number="F-2026-000001")
     with pytest.raises(InvalidArgumentError, match="its VAT would be missing"):
         invoice_xml(invoice, seller=SELLER, buyer=BUYER)
+
+
+def test_a_german_buyer_addressed_at_its_vat_number_scheme_9930_passes(rules: Rules):
+    # docs/einvoicing.md: a foreign buyer has no SIREN, so no default electronic address.
+    buyer = attrs.evolve(BUYER_DE, einvoicing_address=None, einvoicing_scheme=None)
+    rate = reverse_charge(SELLER, buyer)
+    assert rate is not None
+    invoice = billed(charge("pro", "50.00", rates=(rate,)))
+    from subbill.errors import InvalidIdentifierError  # noqa: PLC0415
+
+    with pytest.raises(InvalidIdentifierError, match=r"buyer\.einvoicing_address"):
+        invoice_xml(invoice, seller=SELLER, buyer=buyer)
+    addressed = attrs.evolve(buyer, einvoicing_address="DE136695976", einvoicing_scheme="9930")
+    xml = invoice_xml(invoice, seller=SELLER, buyer=addressed)
+    valid(xml, rules)
+    assert '<ram:URIID schemeID="9930">DE136695976</ram:URIID>' in xml.decode()

@@ -327,14 +327,7 @@ def _tax_rates(value: object, _kind_of: object) -> tuple[TaxRate, ...]:
 
 
 def _tax_rate(document: _TaxDocument) -> TaxRate:
-    return TaxRate(
-        name=document.name,
-        percent=document.percent,
-        inclusive=document.inclusive,
-        category=document.category,
-        exemption_reason=document.exemption_reason,
-        exemption_code=document.exemption_code,
-    )
+    return TaxRate(**attrs.asdict(document, recurse=False))  # the same fields, by name
 
 
 def _enum(kind: type[enum.Enum], _converter: object) -> Callable[[object, object], enum.Enum]:

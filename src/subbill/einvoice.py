@@ -8,7 +8,8 @@ it corrects), each line with its quantity, unit price, discount (a line allowanc
 billing period, the VAT breakdown per rate and category with the exemption reasons, the
 totals, the payment terms and due date, what was already paid, both electronic addresses,
 and the French legal mentions as notes with their subject codes (late-payment penalties
-PMD, the 40 € fixed indemnity PMT, escompte AAB, VAT on debits TXD).
+PMD, the 40 € fixed indemnity PMT, escompte AAB, VAT on debits TXD; a consumer buyer is not
+given PMD and PMT, which only businesses owe each other).
 
 The XML is built by the factur-x library (Akretion) from the EN 16931 business terms
 (``BT-…``): it knows the CII element order, the decimals of each currency and the XSD of
@@ -44,7 +45,7 @@ from subbill.errors import (
 from subbill.identifiers import SIREN_SCHEME
 from subbill.invoices import DocumentKind, Invoice, InvoiceLine, InvoiceStatus
 from subbill.l10n import format_date, phrase
-from subbill.l10n.mentions import legal_information, legal_mentions
+from subbill.l10n.mentions import legal_information, legal_mentions, printed_mentions
 from subbill.money import Money, currency_precision
 from subbill.parties import MAX_ADDRESS_LINES, OperationCategory, Party, buyer_country
 from subbill.pdf import render_facturx_pdf
@@ -212,36 +213,34 @@ def _seller(seller: Party) -> dict[str, Any]:
 
 #: The categories whose invoice names the seller's VAT number (BT-31) or, failing it, its tax
 #: registration (BT-32): BR-S-02, BR-Z-02, BR-E-02, BR-AE-02.
-_VAT_OR_REGISTRATION = (VatCategory.S, VatCategory.Z, VatCategory.E, VatCategory.AE)
+_VAT_OR_REGISTRATION = frozenset((VatCategory.S, VatCategory.Z, VatCategory.E, VatCategory.AE))
 #: The categories whose invoice names the seller's VAT number itself: BR-IC-02, BR-G-02.
-_VAT_ONLY = (VatCategory.K, VatCategory.G)
+_VAT_ONLY = frozenset((VatCategory.K, VatCategory.G))
 
 
 def _check_seller_tax_id(seller: Party, invoice: Invoice) -> None:
     """The seller states the tax identifier each VAT category of the invoice asks."""
     if seller.vat_number is not None:
         return
-    categories = {row.rate.category for row in invoice.taxes}
-    needs_vat = sorted(category.value for category in categories if category in _VAT_ONLY)
-    if needs_vat:
-        raise InvalidIdentifierError(
-            "seller.vat_number",
-            None,
-            f"the seller's VAT number (BT-31): an invoice of VAT category {needs_vat[0]} "
-            "names it",
+    found = {row.rate.category for row in invoice.taxes}
+    if found & _VAT_ONLY:
+        category = min(category.value for category in found & _VAT_ONLY)
+        wanted = "the seller's VAT number (BT-31)"
+    elif seller.tax_registration is None and found & _VAT_OR_REGISTRATION:
+        category = min(category.value for category in found & _VAT_OR_REGISTRATION)
+        wanted = (
+            "the seller's VAT number (BT-31), or, for a seller without one (the VAT franchise, "
+            "art. 293 B du CGI), its tax registration: Party(tax_registration=…), written as "
+            "BT-32"
         )
-    if seller.tax_registration is not None:
+    else:
         return
-    named = sorted(category.value for category in categories if category in _VAT_OR_REGISTRATION)
-    if named:
-        raise InvalidIdentifierError(
-            "seller.vat_number",
-            None,
-            f"the seller's VAT number (BT-31), or, for a seller without one (the VAT "
-            f"franchise, art. 293 B du CGI), its tax registration: Party(tax_registration=…), "
-            f"written as BT-32; an invoice of VAT category {named[0]} states one of the two "
-            f"(BR-{named[0]}-02)",
-        )
+    rule = "BR-IC-02" if category == "K" else f"BR-{category}-02"
+    raise InvalidIdentifierError(
+        "seller.vat_number",
+        None,
+        f"{wanted}; an invoice of VAT category {category} states it ({rule})",
+    )
 
 
 def _buyer(buyer: Customer) -> dict[str, Any]:
@@ -278,9 +277,11 @@ def _buyer(buyer: Customer) -> dict[str, Any]:
 
 
 def _notes(
-    seller: Party, terms: BillingTerms, operation: OperationCategory
+    seller: Party, terms: BillingTerms, operation: OperationCategory, buyer: Customer
 ) -> list[dict[str, str]]:
-    mentions = legal_mentions(seller, terms=terms, operation=operation, locale="fr_FR")
+    mentions = legal_mentions(
+        seller, terms=terms, operation=operation, locale="fr_FR", buyer=buyer
+    )
     return [{"BT-21": mention.subject, "BT-22": mention.text} for mention in mentions]
 
 
@@ -419,7 +420,7 @@ def invoice_data(
         "BT-5": invoice.currency,
         "BT-23": f"{_PROCESS_LETTER[operation]}{2 if paid else 1}",
         "BT-24": _GUIDELINES[Profile.EN16931],
-        "BG-1": _notes(seller, terms, operation),
+        "BG-1": _notes(seller, terms, operation, buyer),
         "BG-4": _seller(seller),
         "BG-7": _buyer(buyer),
         "BG-23": _breakdown(invoice, sign),
@@ -559,8 +560,9 @@ def facturx_pdf(
 
     The invoice printed in ``locale`` (French by default) with the seller's and the buyer's
     legal mentions, the French invoice's (penalty rate, the 40 € indemnity, escompte, the
-    category of the operation, VAT on debits) and the exemption reason of each rate that
-    has one, then ``notes``; the XML of :func:`invoice_xml` (same arguments and errors)
+    category of the operation, VAT on debits; a consumer buyer is not given the first two,
+    in the PDF nor in the XML) and the exemption reason of each rate that has one, then
+    ``notes``; the XML of :func:`invoice_xml` (same arguments and errors)
     attached as ``factur-x.xml``, relationship « Data », and the XMP metadata that name the
     profile (``EN 16931`` or ``BASIC``). ``factur-x``'s ``get_xml_from_pdf`` reads the XML
     back.
@@ -572,11 +574,10 @@ def facturx_pdf(
     profile = _profile(options.get("profile", Profile.EN16931))
     operation = options.get("operation", OperationCategory.SERVICES)
     terms = options.get("terms")
-    mentions = legal_mentions(seller, terms=terms, operation=operation, locale=locale)
-    reasons = dict.fromkeys(
-        row.rate.exemption_reason for row in invoice.taxes if row.rate.exemption_reason
+    mentions = printed_mentions(
+        invoice, seller, buyer=buyer, terms=terms, operation=operation, locale=locale
     )
-    printed = [*(mention.text for mention in mentions), *reasons, *notes]
+    printed = [*mentions, *notes]
     return render_facturx_pdf(
         invoice,
         xml,
