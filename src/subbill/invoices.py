@@ -193,7 +193,20 @@ def _check_taxes(instance: InvoiceLine, _attribute: Any, taxes: object) -> None:
     e-invoice, would miss it), or charge a tax at a rate it does not state. Build taxed
     lines with :func:`one_time_line` (``tax_rates=``), which computes them.
     """
-    rates = tuple(instance.tax_rates)
+    rates = instance.tax_rates
+    if type(taxes) is tuple and type(rates) is tuple and len(taxes) == len(rates):
+        # The common case (every line the engine and the codec build), in one plain loop.
+        for pair, rate in zip(taxes, rates, strict=True):
+            if (
+                type(pair) is not tuple
+                or len(pair) != 2
+                or (pair[0] is not rate and pair[0] != rate)
+                or not isinstance(pair[1], Money)
+            ):
+                break
+        else:
+            return
+    rates = tuple(rates)
     pairs = tuple(taxes) if isinstance(taxes, tuple | list) else None
     if (
         pairs is not None
