@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,6 +29,7 @@ from subbill.charges import RecurringCharge  # noqa: E402
 from subbill.customers import Customer, CustomerKind  # noqa: E402
 from subbill.discounts import Discount, DiscountKind  # noqa: E402
 from subbill.einvoice import invoice_data, invoice_xml  # noqa: E402
+from subbill.errors import InvalidArgumentError  # noqa: E402
 from subbill.invoices import (  # noqa: E402
     DocumentKind,
     Invoice,
@@ -36,7 +38,7 @@ from subbill.invoices import (  # noqa: E402
     one_time_line,
 )
 from subbill.parties import OperationCategory, Party, reverse_charge  # noqa: E402
-from subbill.taxes import TaxRate  # noqa: E402
+from subbill.taxes import TaxRate, VatCategory  # noqa: E402
 from tests.einvoicing_data import BUYER, BUYER_DE, FRANCHISE, SELLER  # noqa: E402
 from tests.schematron import Rules  # noqa: E402
 
@@ -314,3 +316,151 @@ def test_a_draft_is_refused():
     with pytest.raises(InvalidStateError, match="finalize"):
         invoice_xml(draft, seller=SELLER, buyer=BUYER)
     assert draft.kind is DocumentKind.INVOICE
+
+
+# -- what a new user's review found (issue 14) ---------------------------------------------------
+
+
+def test_a_zero_rate_left_in_category_s_is_refused_saying_which_category(rules: Rules):
+
+    zero = TaxRate(name="TVA 0 %", percent="0")  # category S, the default
+    invoice = billed(charge("pro", "50.00", rates=(zero,)))
+    with pytest.raises(InvalidArgumentError) as caught:
+        invoice_xml(invoice, seller=SELLER, buyer=BUYER)
+    message = str(caught.value)
+    assert "'TVA 0 %', 0 % in category S" in message
+    assert "BR-S-05" in message
+    assert "Z (zero rated)" in message
+    assert "E with its exemption reason" in message
+    # What the message asks for passes: zero rated (Z), or the franchise (E).
+    for rate in (TaxRate(name="TVA 0 %", percent="0", category=VatCategory.Z), FRANCHISE):
+        xml = invoice_xml(billed(charge("pro", "50.00", rates=(rate,))), seller=SELLER,
+                          buyer=BUYER)
+        valid(xml, rules)
+        assert text_of(xml, "CategoryCode") == [rate.category.value] * 2
+
+
+def test_a_zero_rate_in_category_s_is_what_br_s_05_refuses(rules: Rules):
+    # Why invoice_xml refuses it: the same invoice, zero rated, stated as S fails BR-S-05.
+    zero = TaxRate(name="TVA 0 %", percent="0", category=VatCategory.Z)
+    xml = invoice_xml(billed(charge("pro", "50.00", rates=(zero,))), seller=SELLER, buyer=BUYER)
+    assert rules.errors(xml) == []
+    wrong = xml.replace(b"<ram:CategoryCode>Z<", b"<ram:CategoryCode>S<")
+    assert wrong != xml
+    assert "BR-S-05" in {rule for _, rule, _ in rules.errors(wrong)}
+
+
+#: A sole trader under the VAT franchise: no VAT number (art. 293 B du CGI).
+FRANCHISE_SELLER = Party(legal_name="Atelier Durand EI", siren="732829320",
+                         address=("2 rue Haute",), postcode="75002", city="Paris")
+
+
+def test_a_franchise_seller_without_vat_number_is_refused_naming_what_to_give():
+    from subbill.errors import InvalidIdentifierError  # noqa: PLC0415
+
+    invoice = billed(charge("pro", "50.00", rates=(FRANCHISE,)))
+    with pytest.raises(InvalidIdentifierError) as caught:
+        invoice_xml(invoice, seller=FRANCHISE_SELLER, buyer=BUYER)
+    assert caught.value.name == "seller.vat_number"
+    message = str(caught.value)
+    assert "Party(tax_registration=…)" in message
+    assert "BR-E-02" in message
+
+
+def test_a_franchise_seller_states_its_tax_registration_as_bt_32(rules: Rules):
+    seller = attrs.evolve(FRANCHISE_SELLER, tax_registration="7329123456789")
+    invoice = billed(charge("pro", "50.00", rates=(FRANCHISE,)))
+    xml = invoice_xml(invoice, seller=seller, buyer=BUYER)
+    valid(xml, rules)
+    assert '<ram:ID schemeID="FC">7329123456789</ram:ID>' in xml.decode()
+    assert 'schemeID="VA"' not in xml.decode().split("<ram:BuyerTradeParty>")[0]
+
+
+def test_an_export_needs_the_sellers_vat_number_itself():
+    from subbill.errors import InvalidIdentifierError  # noqa: PLC0415
+
+    export = TaxRate(name="Export", percent="0", category=VatCategory.G,
+                     exemption_reason="Exportation", exemption_code="VATEX-EU-G")
+    seller = attrs.evolve(FRANCHISE_SELLER, tax_registration="7329123456789")
+    invoice = billed(charge("pro", "50.00", rates=(export,)))
+    expected = r"VAT number \(BT-31\); an invoice of VAT category G states it \(BR-G-02\)"
+    with pytest.raises(InvalidIdentifierError, match=expected):
+        invoice_xml(invoice, seller=seller, buyer=BUYER)
+
+
+def test_a_taxed_gesture_credit_note_from_correct_invoice_passes(rules: Rules):
+    # docs/invoicing.md: a commercial gesture credited with its VAT, through the store.
+    from subbill.service import correct_invoice  # noqa: PLC0415
+    from subbill.storage import MemoryStore  # noqa: PLC0415
+
+    store = MemoryStore()
+    setup = one_time_line("setup", "Installation", eur("100"), tax_rates=(VAT,))
+    invoice = draft_invoice(customer="C-1", currency="EUR", issued_on=date(2026, 3, 1),
+                            lines=[setup])
+    invoice = invoice.finalize(number=store.next_invoice_number(issued_on=date(2026, 3, 1)))
+    store.add_invoice(invoice)
+    gesture = one_time_line("geste", "Geste commercial", eur("10"), tax_rates=(VAT,))
+    note = correct_invoice(store, invoice.number, issued_on=date(2026, 3, 10),
+                           lines=[gesture]).credit_note
+    assert (note.net, note.tax, note.total) == (eur("-10.00"), eur("-2.00"), eur("-12.00"))
+    xml = invoice_xml(note, seller=SELLER, buyer=BUYER, corrected=invoice)
+    valid(xml, rules)
+    assert text_of(xml, "TypeCode")[0] == "381"
+    assert text_of(xml, "CalculatedAmount") == ["2.00"]
+    assert text_of(xml, "GrandTotalAmount") == ["12.00"]
+
+
+def test_a_line_whose_taxes_do_not_match_its_rates_cannot_be_built():
+
+    untaxed = one_time_line("geste", "Geste commercial", eur("10"))
+    with pytest.raises(InvalidArgumentError, match=r"taxes=\[none\] do not match tax_rates="):
+        attrs.evolve(untaxed, tax_rates=(VAT,))
+    taxed = one_time_line("geste", "Geste commercial", eur("10"), tax_rates=(VAT,))
+    with pytest.raises(InvalidArgumentError, match="do not match"):
+        attrs.evolve(taxed, tax_rates=(VAT_10,))
+    with pytest.raises(InvalidArgumentError, match="do not match"):
+        attrs.evolve(taxed, taxes=())
+
+
+def test_invoice_xml_refuses_a_line_that_states_a_rate_it_charges_no_tax_at():
+    # A line made without checks (the engine's private constructor) cannot slip through.
+    from subbill.invoices import InvoiceLine  # noqa: PLC0415
+
+    line = one_time_line("geste", "Geste commercial", eur("10"))
+    fields = {field.name: getattr(line, field.name) for field in attrs.fields(InvoiceLine)}
+    unchecked = InvoiceLine._make(**{**fields, "tax_rates": (VAT,)})
+    invoice = draft_invoice(customer="C-1", currency="EUR", issued_on=date(2026, 3, 1),
+                            lines=[unchecked]).finalize(number="F-2026-000001")
+    with pytest.raises(InvalidArgumentError, match="its VAT would be missing"):
+        invoice_xml(invoice, seller=SELLER, buyer=BUYER)
+
+
+def test_a_german_buyer_addressed_at_its_vat_number_scheme_9930_passes(rules: Rules):
+    # docs/einvoicing.md: a foreign buyer has no SIREN, so no default electronic address.
+    buyer = attrs.evolve(BUYER_DE, einvoicing_address=None, einvoicing_scheme=None)
+    rate = reverse_charge(SELLER, buyer)
+    assert rate is not None
+    invoice = billed(charge("pro", "50.00", rates=(rate,)))
+    from subbill.errors import InvalidIdentifierError  # noqa: PLC0415
+
+    with pytest.raises(InvalidIdentifierError, match=r"buyer\.einvoicing_address"):
+        invoice_xml(invoice, seller=SELLER, buyer=buyer)
+    addressed = attrs.evolve(buyer, einvoicing_address="DE136695976", einvoicing_scheme="9930")
+    xml = invoice_xml(invoice, seller=SELLER, buyer=addressed)
+    valid(xml, rules)
+    assert '<ram:URIID schemeID="9930">DE136695976</ram:URIID>' in xml.decode()
+
+
+def test_an_invoice_outside_the_scope_of_vat_is_refused_not_written_invalid():
+    # The review of issue 14: category O wrote the seller's VAT number and a line rate, which
+    # EN 16931 refuses (BR-O-02, BR-O-05): refused with the reason until it is supported.
+    outside = TaxRate(
+        name="Hors champ",
+        percent="0",
+        category=VatCategory.O,
+        exemption_reason="Hors champ d'application de la TVA",
+        exemption_code="VATEX-EU-O",
+    )
+    invoice = billed(charge("pro", "50.00", rates=(outside,)))
+    with pytest.raises(InvalidArgumentError, match=r"category O .* BR-O-02"):
+        invoice_xml(invoice, seller=SELLER, buyer=BUYER)

@@ -374,3 +374,56 @@ def test_a_long_seller_line_wraps_in_its_column_not_over_the_buyers():
     assert "Germany" not in legal
     assert "Berlin" not in legal
     assert legal.endswith("RCS Paris 732")  # wrapped before the buyer's column
+
+
+# -- a consumer's PDF (issue 14, fx-fixes review) -------------------------------------------------
+
+CONSUMER = Customer(id="C-1", kind=CustomerKind.CONSUMER, legal_name="Marie Martin",
+                    address=("3 rue des Écoles",), postcode="75005", city="Paris", country="FR")
+PENALTIES = "Pénalités de retard"
+INDEMNITY = "Indemnité forfaitaire pour frais de recouvrement"
+
+
+def flat(document: bytes) -> str:
+    return " ".join(text_of(document).split()).replace("\xa0", " ")
+
+
+def test_the_plain_pdf_prints_the_mentions_that_apply_to_a_consumer():
+    invoice = billed(charge("pro", "50.00"))
+    text = flat(render_invoice_pdf(invoice, locale="fr_FR", seller=SELLER, buyer=CONSUMER))
+    printed = ("Mentions légales", "Catégorie de l'opération : prestation de services",
+               "Pas d'escompte pour paiement anticipé", "Marie Martin", "75005 Paris")
+    assert [words for words in printed if words not in text] == []
+    # Art. L441-10: the penalty rate and the 40 € indemnity are owed between businesses only.
+    assert (PENALTIES in text, INDEMNITY in text) == (False, False)
+
+
+def test_the_plain_pdf_prints_every_mention_to_a_business():
+    invoice = billed(charge("pro", "50.00", rates=(FRANCHISE,)))
+    text = flat(render_invoice_pdf(invoice, locale="fr_FR", seller=SELLER, buyer=BUYER,
+                                   terms=BillingTerms(late_payment_percent="12")))
+    assert "Pénalités de retard : 12 % par an" in text
+    assert f"{INDEMNITY} en cas de retard de paiement : 40 €" in text
+    assert "TVA non applicable, art. 293 B du CGI" in text
+    # Without the configured seller, nothing is claimed on its behalf.
+    assert "Mentions légales" not in flat(render_invoice_pdf(invoice, locale="fr_FR"))
+
+
+def test_a_consumers_facturx_leaves_the_business_only_notes_out(rules: Rules):
+    consumer = Customer(id="C-1", kind=CustomerKind.CONSUMER, legal_name="Marie Martin",
+                        country="FR", einvoicing_address="marie@example.fr",
+                        einvoicing_scheme="EM")
+    invoice = billed(charge("pro", "50.00"))
+    document = facturx_pdf(invoice, seller=SELLER, buyer=consumer)
+    assert PENALTIES not in flat(document)
+    assert INDEMNITY not in flat(document)
+    _, xml = facturx.get_xml_from_pdf(document, check_xsd=True)
+    subjects = re.findall(r"<ram:SubjectCode>([^<]*)<", xml.decode())
+    assert subjects == ["AAB", "AAI"]
+    assert rules.errors(xml, sets=("EN 16931",)) == []
+    # The French platforms' rule BR-FR-05 asks both of a B2B invoice; a consumer's invoice
+    # does not go through them (docs/einvoicing.md). Nothing else of BR-FR fails.
+    found = {re.search(r"\(code [A-Z]+\)", text).group() for _, rule, text in
+             rules.errors(xml, sets=("BR-FR",)) if rule == "BR-FR-05"}
+    assert found == {"(code PMT)", "(code PMD)"}
+    assert [rule for _, rule, _ in rules.errors(xml, sets=("BR-FR",))] == ["BR-FR-05"] * 2

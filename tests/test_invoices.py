@@ -502,3 +502,23 @@ def test_a_credit_note_is_never_finalized_under_the_number_it_corrects():
     with pytest.raises(InvalidArgumentError, match="corrects='F-2026-000001' must be the number"):
         note.finalize(number="F-2026-000001")
     assert note.finalize(number="F-2026-000002").corrects == "F-2026-000001"
+
+
+# -- a hand-made taxed line (issue 14, fx-fixes review) --------------------------------------------
+
+
+def test_one_time_line_computes_the_taxes_of_its_rates():
+    from subbill.invoices import one_time_line  # noqa: PLC0415
+    from subbill.taxes import TaxRate, line_tax  # noqa: PLC0415
+
+    vat = TaxRate(name="TVA 20 %", percent="20")
+    line = one_time_line("geste", "Geste commercial", Money("10.01", "EUR"), quantity=3,
+                         tax_rates=[vat])
+    assert line.tax_rates == (vat,)
+    assert line.taxes == ((vat, Money("6.01", "EUR")),)  # 20 % of 30.03, rounded half-up
+    assert (line.base, line.total) == (Money("30.03", "EUR"), Money("36.04", "EUR"))
+    inclusive = TaxRate(name="TVA TTC", percent="20", inclusive=True)
+    gross = one_time_line("geste", "Geste", Money("12.00", "EUR"), tax_rates=(inclusive,))
+    expected = line_tax(Money("12.00", "EUR"), (inclusive,))
+    assert (gross.base, gross.taxes) == (expected.base, expected.taxes)
+    assert (gross.base, gross.tax) == (Money("10.00", "EUR"), Money("2.00", "EUR"))

@@ -190,3 +190,35 @@ def test_a_subscription_keeps_its_late_payment_rate():
         terms=BillingTerms(late_payment_percent="12"),
     )
     assert loads(dumps(subscription), Subscription) == subscription
+
+
+# -- a French VAT number is the SIREN's (issue 14, review) -----------------------------------------
+
+
+def test_a_french_vat_number_of_another_siren_is_refused_naming_both():
+    # FR96552100554 is a valid VAT number, but of SIREN 552100554, not 732829320.
+    with pytest.raises(InvalidIdentifierError) as caught:
+        Party(legal_name="Logiciel SAS", siren="732829320", vat_number="FR96552100554")
+    message = str(caught.value)
+    assert caught.value.name == "vat_number"
+    assert "FR96552100554" in message
+    assert "732829320" in message
+    assert "552100554" in message
+    with pytest.raises(InvalidIdentifierError, match="SIREN 552100554"):
+        Customer(id="C", siren="552100554", vat_number="FR44732829320")
+
+
+@given(sirens, sirens)
+def test_a_french_vat_number_is_accepted_with_its_own_siren_only(number, other):
+    key = (12 + 3 * (int(number) % 97)) % 97
+    vat = f"FR{key:02d}{number}"
+    assert Party(legal_name="X", siren=number, vat_number=vat).vat_number == vat
+    assert Customer(id="C", siren=number, vat_number=vat).vat_number == vat
+    if other != number:
+        with pytest.raises(InvalidIdentifierError, match="vat_number="):
+            Party(legal_name="X", siren=other, vat_number=vat)
+
+
+def test_a_foreign_vat_number_is_not_compared_with_a_siren():
+    customer = Customer(id="C", siren="552100554", vat_number="DE136695976")
+    assert customer.vat_number == "DE136695976"

@@ -75,7 +75,7 @@ from subbill.money import (
     read_decimal,
 )
 from subbill.periods import AnyBillingStart, BillingStart, Frequency
-from subbill.taxes import TaxRate
+from subbill.taxes import TaxRate, VatCategory
 
 __all__ = [
     "CARD_SECURITY_KEYS",
@@ -125,7 +125,11 @@ Currency = NewType("Currency", str)
 FrequencyName = NewType("FrequencyName", str)
 """A billing frequency as written in the data (``"monthly"``, ``"P3M"``), checked, kept as is."""
 TaxRates = NewType("TaxRates", tuple[TaxRate, ...])
-"""Tax rates: one ``{"name": …, "percent": …, "inclusive": false}`` or a list of them."""
+"""Tax rates: one ``{"name": …, "percent": …, "inclusive": false}`` or a list of them.
+
+A rate may also give its EN 16931 ``category`` (``"S"`` by default, ``"Z"``, ``"E"``…) and,
+for an exempt one, its ``exemption_reason`` and ``exemption_code``.
+"""
 
 
 class _HookError(ValueError):
@@ -323,7 +327,7 @@ def _tax_rates(value: object, _kind_of: object) -> tuple[TaxRate, ...]:
 
 
 def _tax_rate(document: _TaxDocument) -> TaxRate:
-    return TaxRate(name=document.name, percent=document.percent, inclusive=document.inclusive)
+    return TaxRate(**attrs.asdict(document, recurse=False))  # the same fields, by name
 
 
 def _enum(kind: type[enum.Enum], _converter: object) -> Callable[[object, object], enum.Enum]:
@@ -418,6 +422,9 @@ class _TaxDocument:
     name: Text
     percent: Percent
     inclusive: bool = False
+    category: VatCategory = VatCategory.S
+    exemption_reason: Text | None = None
+    exemption_code: Text | None = None
 
 
 @attrs.frozen(kw_only=True)

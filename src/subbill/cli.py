@@ -21,8 +21,8 @@ Commands::
                   [--purchase --db DB --customer ID --reference REF --payment-method ID]
                                                     what a payment link charges now and later;
                                                     --purchase pays it and stores the purchase
-    subbill invoice show NUMBER [--pdf OUT] [--facturx OUT --seller FILE [--buyer FILE]
-                  [--profile P]] [--force] [--locale L] [--db DB]
+    subbill invoice show NUMBER [--pdf OUT] [--facturx OUT] [--seller FILE] [--buyer FILE]
+                  [--profile P] [--force] [--locale L] [--db DB]
                                                     print an invoice; write it as a PDF, or
                                                     as a Factur-X PDF/A-3 (e-invoice)
     subbill portal CUSTOMER [--as-of DATE] [--locale L] [--db DB]
@@ -54,6 +54,9 @@ name, address and identifiers come from the file ``--seller`` names (``docs/form
 section seller). The buyer is the invoice's customer as stored in the database, or as
 ``--buyer`` gives it (the same fields as a customer record); its terms (the late-payment
 rate) are the subscription's; a credit note names the stored invoice it corrects.
+``--pdf`` prints the same seller (when ``--seller`` is given) and buyer, with the legal
+mentions that apply: a consumer's PDF leaves out the penalty rate and the 40 € indemnity,
+which only businesses owe each other. A consumer gets this PDF; Factur-X is for businesses.
 
 Data is never destroyed: an output file (``--pdf``, ``--facturx``) that exists is refused unless
 ``--force``, the database file itself is always refused, and files are written whole or
@@ -937,19 +940,27 @@ def _invoice_show(args: argparse.Namespace) -> int:
     for path, option in outputs:
         if path is not None:
             _check_output(path, option=option, force=args.force, db=args.db)
-    seller = _read_seller(args.seller) if args.facturx is not None else None
+    seller = _read_seller(args.seller) if args.seller is not None else None
     given_buyer = _read_buyer(args.buyer) if args.buyer is not None else None
     with _store(args.db, read_only=True) as store:
         invoice = store.get_invoice(args.number)
         if invoice is None:
             raise _failure(f"no invoice {args.number!r} in {args.db}")
-        facts = _EInvoiceFacts.of(invoice, store, buyer=given_buyer) if seller else None
+        facts = (
+            _EInvoiceFacts.of(invoice, store, buyer=given_buyer)
+            if seller is not None and args.facturx is not None
+            else None
+        )
+        printed_buyer = given_buyer or store.get_customer(invoice.customer)
+        terms = _terms_of(invoice, store)
     print(invoice_text(invoice, locale=args.locale))
     if args.pdf is not None:
         from subbill.pdf import render_invoice_pdf  # noqa: PLC0415  (fpdf2 only when asked)
 
         try:
-            content = render_invoice_pdf(invoice, locale=args.locale)
+            content = render_invoice_pdf(
+                invoice, locale=args.locale, seller=seller, buyer=printed_buyer, terms=terms
+            )
         except ImportError as error:
             raise _failure(str(error)) from None
         _write_output(args.pdf, content, option="--pdf", force=args.force, db=args.db)
@@ -978,9 +989,6 @@ class _EInvoiceFacts:
                     "legal name, address and SIREN with --buyer FILE "
                     f"{_see('customer')}"
                 )
-        subscription = (
-            store.get_subscription(invoice.subscription) if invoice.subscription else None
-        )
         corrected = None
         if invoice.kind is DocumentKind.CREDIT_NOTE and invoice.corrects is not None:
             corrected = store.get_invoice(invoice.corrects)
@@ -989,8 +997,13 @@ class _EInvoiceFacts:
                     f"credit note {invoice.number} corrects {invoice.corrects}, which is not "
                     "in the database"
                 )
-        terms = None if subscription is None else subscription.terms
-        return cls(buyer=buyer, terms=terms, corrected=corrected)
+        return cls(buyer=buyer, terms=_terms_of(invoice, store), corrected=corrected)
+
+
+def _terms_of(invoice: Invoice, store: Store) -> BillingTerms | None:
+    """The billing terms of the subscription ``invoice`` bills, when it bills a stored one."""
+    subscription = store.get_subscription(invoice.subscription) if invoice.subscription else None
+    return None if subscription is None else subscription.terms
 
 
 def _write_facturx(
@@ -1039,6 +1052,7 @@ class _SellerDocument:
     siret: Text | None = None
     rcs_city: Text | None = None
     vat_number: Text | None = None
+    tax_registration: Text | None = None
     einvoicing_address: Text | None = None
     einvoicing_scheme: Text | None = None
     vat_on_debits: bool = False
@@ -1827,13 +1841,14 @@ def _parser() -> _Parser:
         "--seller",
         metavar="FILE",
         default=None,
-        help=f"the business that bills, for --facturx: a .json or .toml file {_see('seller')}",
+        help="the business that bills, for --facturx (required) and --pdf (its identity and "
+        f"the legal mentions): a .json or .toml file {_see('seller')}",
     )
     show.add_argument(
         "--buyer",
         metavar="FILE",
         default=None,
-        help="the customer's record for --facturx when the database has none "
+        help="the customer's record for --facturx and --pdf when the database has none "
         f"{_see('customer')}",
     )
     show.add_argument(

@@ -35,6 +35,7 @@ from subbill._validate import (
 from subbill.errors import InvalidArgumentError, InvalidIdentifierError
 from subbill.identifiers import (
     check_einvoicing_address,
+    check_vat_of_siren,
     optional_siren,
     optional_siret,
     optional_vat_number,
@@ -53,6 +54,8 @@ class _Identified(Protocol):
     @property
     def siret(self) -> str | None: ...
     @property
+    def vat_number(self) -> str | None: ...
+    @property
     def einvoicing_address(self) -> str | None: ...
     @property
     def einvoicing_scheme(self) -> str | None: ...
@@ -61,8 +64,9 @@ class _Identified(Protocol):
 def check_identifiers(party: _Identified, *, where: str = "") -> None:
     """Check that a party's identifiers agree with each other.
 
-    A SIRET starts with the SIREN; the e-invoicing address goes with its scheme (and is
-    the SIREN under scheme ``0225``). ``where`` prefixes the field names in errors.
+    A SIRET starts with the SIREN, a French VAT number ends with it; the e-invoicing
+    address goes with its scheme (and is the SIREN under scheme ``0225``). ``where``
+    prefixes the field names in errors.
     """
     if party.siren is not None and party.siret is not None and not party.siret.startswith(
         party.siren
@@ -70,6 +74,7 @@ def check_identifiers(party: _Identified, *, where: str = "") -> None:
         raise InvalidIdentifierError(
             f"{where}siret", party.siret, f"the SIRET of SIREN {party.siren} (its first 9 digits)"
         )
+    check_vat_of_siren(party.vat_number, party.siren, where=where)
     check_einvoicing_address(
         party.einvoicing_address,
         party.einvoicing_scheme,

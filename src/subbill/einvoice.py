@@ -8,7 +8,8 @@ it corrects), each line with its quantity, unit price, discount (a line allowanc
 billing period, the VAT breakdown per rate and category with the exemption reasons, the
 totals, the payment terms and due date, what was already paid, both electronic addresses,
 and the French legal mentions as notes with their subject codes (late-payment penalties
-PMD, the 40 € fixed indemnity PMT, escompte AAB, VAT on debits TXD).
+PMD, the 40 € fixed indemnity PMT, escompte AAB, VAT on debits TXD; a consumer buyer is not
+given PMD and PMT, which only businesses owe each other).
 
 The XML is built by the factur-x library (Akretion) from the EN 16931 business terms
 (``BT-…``): it knows the CII element order, the decimals of each currency and the XSD of
@@ -44,11 +45,11 @@ from subbill.errors import (
 from subbill.identifiers import SIREN_SCHEME
 from subbill.invoices import DocumentKind, Invoice, InvoiceLine, InvoiceStatus
 from subbill.l10n import format_date, phrase
-from subbill.l10n.mentions import legal_information, legal_mentions
+from subbill.l10n.mentions import legal_information, legal_mentions, printed_mentions
 from subbill.money import Money, currency_precision
 from subbill.parties import MAX_ADDRESS_LINES, OperationCategory, Party, buyer_country
 from subbill.pdf import render_facturx_pdf
-from subbill.taxes import EXEMPT_CATEGORIES, TaxRate
+from subbill.taxes import EXEMPT_CATEGORIES, TaxRate, VatCategory
 
 __all__ = [
     "INDEMNITY_NOTE",
@@ -144,6 +145,29 @@ def _line_rate(line: InvoiceLine, index: int) -> TaxRate:
             "category E, AE, K, G or O at 0 %)"
         )
     rate = line.tax_rates[0]
+    if len(line.taxes) != 1 or line.taxes[0][0] != rate:
+        raise InvalidArgumentError(
+            f"lines[{index}] ({line.code!r}) states the rate {rate.name!r} but its taxes are "
+            f"{[(taxed.name, str(amount)) for taxed, amount in line.taxes]}: its VAT would be "
+            "missing from the breakdown; build a taxed line with one_time_line(..., "
+            "tax_rates=(...))"
+        )
+    if rate.category is VatCategory.S and rate.percent == 0:
+        raise InvalidArgumentError(
+            f"lines[{index}] ({line.code!r}) is taxed at {rate.name!r}, 0 % in category S "
+            "(standard rate): EN 16931 refuses a standard rate of 0 % (BR-S-05). Give that "
+            "rate its category: Z (zero rated), or E with its exemption reason and code for "
+            "the franchise (« TVA non applicable, art. 293 B du CGI », VATEX-FR-FRANCHISE), "
+            "or AE, K, G, O with theirs"
+        )
+    if rate.category is VatCategory.O:
+        # BR-O-02/05: an invoice outside the scope of VAT states no VAT identifier of the
+        # seller and no rate on its lines; subbill writes both for every other category.
+        raise InvalidArgumentError(
+            f"lines[{index}] ({line.code!r}) is taxed at {rate.name!r}, category O (outside "
+            "the scope of VAT): subbill does not write Factur-X for category O yet (EN 16931 "
+            "BR-O-02 and BR-O-05); issue the PDF without Factur-X"
+        )
     if rate.inclusive:
         raise InvalidArgumentError(
             f"lines[{index}] ({line.code!r}) is priced tax-inclusive ({rate.name!r}): an "
@@ -189,8 +213,41 @@ def _seller(seller: Party) -> dict[str, Any]:
         name=seller.legal_name,
         country=seller.country,
         legal_info=legal_information(seller, locale="fr_FR"),
+        tax_identifier=seller.tax_registration,
         einvoicing_addr=address,
         einvoicing_addr_schemeid=scheme,
+    )
+
+
+#: The categories whose invoice names the seller's VAT number (BT-31) or, failing it, its tax
+#: registration (BT-32): BR-S-02, BR-Z-02, BR-E-02, BR-AE-02.
+_VAT_OR_REGISTRATION = frozenset((VatCategory.S, VatCategory.Z, VatCategory.E, VatCategory.AE))
+#: The categories whose invoice names the seller's VAT number itself: BR-IC-02, BR-G-02.
+_VAT_ONLY = frozenset((VatCategory.K, VatCategory.G))
+
+
+def _check_seller_tax_id(seller: Party, invoice: Invoice) -> None:
+    """The seller states the tax identifier each VAT category of the invoice asks."""
+    if seller.vat_number is not None:
+        return
+    found = {row.rate.category for row in invoice.taxes}
+    if found & _VAT_ONLY:
+        category = min(category.value for category in found & _VAT_ONLY)
+        wanted = "the seller's VAT number (BT-31)"
+    elif seller.tax_registration is None and found & _VAT_OR_REGISTRATION:
+        category = min(category.value for category in found & _VAT_OR_REGISTRATION)
+        wanted = (
+            "the seller's VAT number (BT-31), or, for a seller without one (the VAT franchise, "
+            "art. 293 B du CGI), its tax registration: Party(tax_registration=…), written as "
+            "BT-32"
+        )
+    else:
+        return
+    rule = "BR-IC-02" if category == "K" else f"BR-{category}-02"
+    raise InvalidIdentifierError(
+        "seller.vat_number",
+        None,
+        f"{wanted}; an invoice of VAT category {category} states it ({rule})",
     )
 
 
@@ -228,9 +285,11 @@ def _buyer(buyer: Customer) -> dict[str, Any]:
 
 
 def _notes(
-    seller: Party, terms: BillingTerms, operation: OperationCategory
+    seller: Party, terms: BillingTerms, operation: OperationCategory, buyer: Customer
 ) -> list[dict[str, str]]:
-    mentions = legal_mentions(seller, terms=terms, operation=operation, locale="fr_FR")
+    mentions = legal_mentions(
+        seller, terms=terms, operation=operation, locale="fr_FR", buyer=buyer
+    )
     return [{"BT-21": mention.subject, "BT-22": mention.text} for mention in mentions]
 
 
@@ -350,6 +409,7 @@ def invoice_data(
     check_instance("terms", terms, BillingTerms)
     check_enum("operation", operation, OperationCategory)
     _check_invoice(invoice, corrected)
+    _check_seller_tax_id(seller, invoice)
     if invoice.customer != buyer.id:
         raise InvalidArgumentError(
             f"buyer is customer {buyer.id!r}, but the invoice is customer {invoice.customer!r}'s"
@@ -368,7 +428,7 @@ def invoice_data(
         "BT-5": invoice.currency,
         "BT-23": f"{_PROCESS_LETTER[operation]}{2 if paid else 1}",
         "BT-24": _GUIDELINES[Profile.EN16931],
-        "BG-1": _notes(seller, terms, operation),
+        "BG-1": _notes(seller, terms, operation, buyer),
         "BG-4": _seller(seller),
         "BG-7": _buyer(buyer),
         "BG-23": _breakdown(invoice, sign),
@@ -471,10 +531,12 @@ def invoice_xml(
 
     Raises:
         InvalidStateError: a draft or void invoice, a credit note that corrects no invoice.
-        InvalidIdentifierError: the buyer has no electronic address nor SIREN (BT-49).
+        InvalidIdentifierError: the buyer has no electronic address nor SIREN (BT-49); the
+            seller has no VAT number nor tax registration (BT-31, BT-32), or no VAT number
+            for an intra-EU supply (K) or an export (G).
         InvalidArgumentError: what EN 16931 cannot state as given (a line without exactly
-            one exclusive VAT rate, a currency with 3 decimals, a non-euro invoice without
-            ``vat_total_eur``, an unknown profile).
+            one exclusive VAT rate, a rate of 0 % in category S, a currency with 3
+            decimals, a non-euro invoice without ``vat_total_eur``, an unknown profile).
     """
     data = invoice_data(invoice, seller=seller, buyer=buyer, **options)
     try:
@@ -506,8 +568,9 @@ def facturx_pdf(
 
     The invoice printed in ``locale`` (French by default) with the seller's and the buyer's
     legal mentions, the French invoice's (penalty rate, the 40 € indemnity, escompte, the
-    category of the operation, VAT on debits) and the exemption reason of each rate that
-    has one, then ``notes``; the XML of :func:`invoice_xml` (same arguments and errors)
+    category of the operation, VAT on debits; a consumer buyer is not given the first two,
+    in the PDF nor in the XML) and the exemption reason of each rate that has one, then
+    ``notes``; the XML of :func:`invoice_xml` (same arguments and errors)
     attached as ``factur-x.xml``, relationship « Data », and the XMP metadata that name the
     profile (``EN 16931`` or ``BASIC``). ``factur-x``'s ``get_xml_from_pdf`` reads the XML
     back.
@@ -519,11 +582,10 @@ def facturx_pdf(
     profile = _profile(options.get("profile", Profile.EN16931))
     operation = options.get("operation", OperationCategory.SERVICES)
     terms = options.get("terms")
-    mentions = legal_mentions(seller, terms=terms, operation=operation, locale=locale)
-    reasons = dict.fromkeys(
-        row.rate.exemption_reason for row in invoice.taxes if row.rate.exemption_reason
+    mentions = printed_mentions(
+        invoice, seller, buyer=buyer, terms=terms, operation=operation, locale=locale
     )
-    printed = [*(mention.text for mention in mentions), *reasons, *notes]
+    printed = [*mentions, *notes]
     return render_facturx_pdf(
         invoice,
         xml,

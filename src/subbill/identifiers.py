@@ -33,6 +33,7 @@ __all__ = [
     "SIREN_SCHEME",
     "check_einvoicing_address",
     "check_scheme",
+    "check_vat_of_siren",
     "optional_siren",
     "optional_siret",
     "optional_vat_number",
@@ -152,6 +153,33 @@ def check_einvoicing_address(
                 f"the party's own SIREN {siren_number} (scheme 0225), optionally followed "
                 "by _ and a suffix",
             )
+
+
+def check_vat_of_siren(
+    vat: str | None, siren_number: str | None, *, where: str = ""
+) -> None:
+    """Check that a French VAT number is the one of the party's SIREN.
+
+    A French VAT number is ``FR``, a 2-character key computed from the SIREN, then the
+    SIREN itself: a party with both states the same company twice, so they must agree. A
+    foreign VAT number, or a party without one of the two, is not compared. ``where``
+    prefixes the field names in errors (``buyer.``).
+
+    >>> check_vat_of_siren("FR44732829320", "732829320")
+    >>> check_vat_of_siren("FR96552100554", "732829320")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidIdentifierError: vat_number='FR96552100554' must be ...
+    """
+    if vat is None or siren_number is None or not vat.startswith("FR"):
+        return
+    if vat[4:] != siren_number:
+        raise InvalidIdentifierError(
+            f"{where}vat_number",
+            vat,
+            f"the French VAT number of SIREN {siren_number} (FR, its key, then the SIREN), "
+            f"but it is the VAT number of SIREN {vat[4:]}",
+        )
 
 
 def optional_siren(value: object) -> str | None:

@@ -62,7 +62,14 @@ from subbill.metering import UsagePrice
 from subbill.money import DECIMAL_CONTEXT, Money, check_money, currency_precision
 from subbill.periods import Period, check_date
 from subbill.proration import ProrationBasis
-from subbill.taxes import LineTax, TaxBreakdown, TaxRate, sum_taxes, tax_breakdown
+from subbill.taxes import (
+    LineTax,
+    TaxBreakdown,
+    TaxRate,
+    line_taxes,
+    sum_taxes,
+    tax_breakdown,
+)
 
 __all__ = [
     "Correction",
@@ -196,6 +203,61 @@ class LineExplanation:
 _EXPLANATION_SETTERS = tuple(slot_setters(LineExplanation).values())
 
 
+def _rate_of(pair: object) -> object:
+    """The rate of one of a line's ``(rate, amount)`` taxes; None for anything else."""
+    return pair[0] if isinstance(pair, tuple) and len(pair) == 2 else None
+
+
+def _check_taxes(instance: InvoiceLine, _attribute: Any, taxes: object) -> None:
+    """A line's taxes are one amount per rate of its ``tax_rates``, in their order.
+
+    Else the line would state a rate it charges no tax at (an invoice's breakdown, and its
+    e-invoice, would miss it), or charge a tax at a rate it does not state. Build taxed
+    lines with :func:`one_time_line` (``tax_rates=``), which computes them.
+    """
+    rates = instance.tax_rates
+    if type(taxes) is tuple and type(rates) is tuple and len(taxes) == len(rates):
+        # The common case (every line the engine and the codec build), in one plain loop.
+        for pair, rate in zip(taxes, rates, strict=True):
+            if (
+                type(pair) is not tuple
+                or len(pair) != 2
+                or (pair[0] is not rate and pair[0] != rate)
+                or not isinstance(pair[1], Money)
+            ):
+                break
+        else:
+            return
+    rates = tuple(rates)
+    pairs = tuple(taxes) if isinstance(taxes, tuple | list) else None
+    if (
+        pairs is not None
+        and len(pairs) == len(rates)
+        and all(_rate_of(pair) == rate for pair, rate in zip(pairs, rates, strict=True))
+    ):
+        for rate, amount in pairs:
+            if not isinstance(amount, Money):
+                raise InvalidTypeError(f"taxes[{rate.name!r}]", amount, "a Money")
+        return
+    given = ", ".join(getattr(rate, "name", repr(rate)) for rate in rates) or "none"
+    charged = (
+        ", ".join(
+            f"{getattr(_rate_of(pair), 'name', '?')} {pair[1]}"
+            if _rate_of(pair) is not None
+            else repr(pair)
+            for pair in pairs
+        )
+        if pairs is not None
+        else repr(taxes)
+    )
+    raise InvalidArgumentError(
+        f"line {instance.code!r}: taxes=[{charged or 'none'}] do not match "
+        f"tax_rates=({given}): a line has one tax amount per rate, in the same order; build "
+        "a taxed line with one_time_line(..., tax_rates=(...)), which computes them "
+        "(attrs.evolve of tax_rates alone leaves the taxes behind)"
+    )
+
+
 @attrs.frozen(kw_only=True)
 class InvoiceLine:
     """One line: what was billed, for which period, and how its amount was reached.
@@ -217,7 +279,7 @@ class InvoiceLine:
     amount: Money
     discount: Money
     tax_rates: tuple[TaxRate, ...] = ()
-    taxes: tuple[tuple[TaxRate, Money], ...] = ()
+    taxes: tuple[tuple[TaxRate, Money], ...] = attrs.field(default=(), validator=_check_taxes)
     base: Money
     explanation: LineExplanation
 
@@ -1071,15 +1133,24 @@ def one_time_line(
     *,
     quantity: int | Decimal = 1,
     kind: LineKind = LineKind.ONE_TIME,
+    tax_rates: Iterable[TaxRate] = (),
 ) -> InvoiceLine:
-    """A line with no tax nor discount, for hand-made invoices and examples.
+    """A hand-made line with no discount, untaxed or taxed at ``tax_rates``.
 
     ``price`` is a :class:`~subbill.money.Money` (a ``float`` is refused with a
     :class:`~subbill.errors.FloatAmountError`, as ``Money`` refuses one); ``quantity`` an
-    int, str or ``Decimal`` from 0 to 10^12, as every quantity.
+    int, str or ``Decimal`` from 0 to 10^12, as every quantity. ``tax_rates`` are the
+    line's rates (none by default): its taxes and taxable base are computed from them,
+    rounded on the line, as the engine taxes a line (an inclusive rate is contained in the
+    price). A commercial gesture credited with its VAT is such a line, given to
+    :func:`credit_note_for`.
 
     >>> one_time_line("setup", "Installation", Money("500", "EUR"), quantity=2).amount
     Money('1000.00', 'EUR')
+    >>> vat = TaxRate(name="TVA 20 %", percent="20")
+    >>> line = one_time_line("geste", "Geste commercial", Money("10", "EUR"), tax_rates=(vat,))
+    >>> line.base, line.tax, line.total
+    (Money('10.00', 'EUR'), Money('2.00', 'EUR'), Money('12.00', 'EUR'))
     >>> one_time_line("setup", "Installation", 500.0)
     Traceback (most recent call last):
     ...
@@ -1088,8 +1159,12 @@ def one_time_line(
     check_instance("price", price, Money)
     count = to_quantity(quantity)
     check_enum("kind", kind, LineKind)
+    rates: tuple[TaxRate, ...] = check_items(
+        "tax_rates", tax_rates, TaxRate, collection="an iterable of TaxRate (empty: no tax)"
+    )
     amount = (price * count).rounded()
     zero = Money.zero(price.currency)
+    taxed = line_taxes([amount], [rates])[0]
     return InvoiceLine(
         kind=kind,
         code=code,
@@ -1101,9 +1176,9 @@ def one_time_line(
         factor=Fraction(1),
         amount=amount,
         discount=zero,
-        tax_rates=(),
-        taxes=(),
-        base=amount,
+        tax_rates=rates,
+        taxes=taxed.taxes,
+        base=taxed.base,
         explanation=LineExplanation(unit_price=price, quantity=count),
     )
 

@@ -99,7 +99,10 @@ class Party:
     ``address`` is its street lines (at most 3), ``postcode``, ``city`` and ``country``
     (ISO 3166, default ``FR``) the rest; ``siren`` is required for a French seller;
     ``siret`` (its establishment) starts with it; ``rcs_city`` is the city of the trade
-    register (« RCS Paris »); ``vat_number`` its intra-EU VAT number;
+    register (« RCS Paris »); ``vat_number`` its intra-EU VAT number; ``tax_registration``
+    the identifier it is registered under with its tax office when it has no VAT number (a
+    seller under the VAT franchise, « franchise en base »): an e-invoice states one of the
+    two (BT-31 or BT-32, scheme ``FC``);
     ``einvoicing_address`` with ``einvoicing_scheme`` its electronic invoicing address
     (``0225``: its SIREN, the French directory's default); ``vat_on_debits`` whether it
     opted to pay VAT on debits (« option pour le paiement de la taxe d'après les débits »).
@@ -116,6 +119,7 @@ class Party:
     siret: str | None = attrs.field(default=None, converter=optional_siret)
     rcs_city: str | None = attrs.field(default=None, validator=one_line(optional=True))
     vat_number: str | None = attrs.field(default=None, converter=optional_vat_number)
+    tax_registration: str | None = attrs.field(default=None, validator=one_line(optional=True))
     einvoicing_address: str | None = attrs.field(default=None, validator=one_line(optional=True))
     einvoicing_scheme: str | None = attrs.field(default=None)
     vat_on_debits: bool = attrs.field(default=False, validator=instance_of(bool))

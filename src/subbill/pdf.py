@@ -46,6 +46,7 @@ from subbill._validate import (
     one_line,
     to_tuple,
 )
+from subbill.billing import BillingTerms
 from subbill.customers import Customer
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import Invoice
@@ -58,8 +59,9 @@ from subbill.l10n import (
     phrase,
     words_for,
 )
-from subbill.l10n.mentions import legal_information
+from subbill.l10n.mentions import legal_information, printed_mentions
 from subbill.money import Money
+from subbill.parties import OperationCategory
 from subbill.parties import Party as SellerParty
 
 __all__ = [
@@ -218,17 +220,34 @@ def render_invoice_pdf(
     seller: Printable | None = None,
     buyer: Printable | None = None,
     notes: Sequence[str] = (),
+    terms: BillingTerms | None = None,
+    operation: OperationCategory = OperationCategory.SERVICES,
 ) -> bytes:
     """Render ``invoice`` as a PDF in ``locale`` and return its bytes.
 
     ``seller`` and ``buyer`` are printed at the top (a :class:`Party`, the configured
     :class:`subbill.parties.Party`, or a :class:`~subbill.customers.Customer`); without a
-    buyer, the invoice's customer id is. Needs the optional dependency fpdf2
-    (``pip install subbill[pdf]``).
+    buyer, the invoice's customer id is. With the configured seller, the French legal
+    mentions are printed under « Mentions légales » before ``notes``
+    (:func:`subbill.l10n.mentions.printed_mentions`: the penalty rate of ``terms``, the
+    category of ``operation``, VAT on debits, exemption reasons); a consumer ``buyer``
+    (``CustomerKind.CONSUMER``) is not given the B2B-only ones (the penalty rate and the
+    40 € indemnity). This is a consumer's invoice: the e-invoicing obligation is between
+    businesses. Needs the optional dependency fpdf2 (``pip install subbill[pdf]``).
     """
     check_instance("invoice", invoice, Invoice)
+    heading = None
+    if isinstance(seller, SellerParty):
+        customer = buyer if isinstance(buyer, Customer) else None
+        mentions = printed_mentions(
+            invoice, seller, buyer=customer, terms=terms, operation=operation, locale=locale
+        )
+        notes = [*mentions, *notes]
+        heading = phrase("pdf", "legal_notices", locale=locale)
     page = _Page(_fpdf()(orientation="P", unit="mm", format="A4"), locale)
-    page.document(invoice, *_parties(invoice, seller, buyer, locale=locale), notes)
+    page.document(
+        invoice, *_parties(invoice, seller, buyer, locale=locale), notes, heading=heading
+    )
     return bytes(page.pdf.output())
 
 

@@ -3,7 +3,8 @@
 What the Code de commerce (L441-9, D441-5) and the 2026 reform ask an invoice between
 businesses to state, beyond its amounts: the late-payment penalty rate, the fixed 40 €
 indemnity for recovery costs, the escompte conditions, the category of the operation and the
-seller's option for VAT on debits; and, about the seller, its legal form, share capital and
+seller's option for VAT on debits (a consumer is not given the first two, which only
+businesses owe each other); and, about the seller, its legal form, share capital and
 trade register (:func:`legal_information`). The PDF prints them in the document's language;
 a Factur-X e-invoice carries the French ones as notes, each under its subject code.
 
@@ -21,11 +22,23 @@ from typing import NamedTuple
 
 from subbill._validate import check_enum, check_instance
 from subbill.billing import BillingTerms
+from subbill.customers import Customer
+from subbill.invoices import Invoice
 from subbill.l10n._format import format_money, format_quantity
 from subbill.l10n.words import label, phrase
 from subbill.parties import OperationCategory, Party
 
-__all__ = ["Mention", "legal_information", "legal_mentions"]
+__all__ = [
+    "BUSINESS_ONLY",
+    "Mention",
+    "legal_information",
+    "legal_mentions",
+    "printed_mentions",
+]
+
+#: The mentions only an invoice between businesses states (art. L441-10 of the Code de
+#: commerce): the late-payment penalty rate and the 40 € fixed indemnity.
+BUSINESS_ONLY = frozenset(("PMD", "PMT"))
 
 
 class Mention(NamedTuple):
@@ -46,12 +59,21 @@ def legal_mentions(
     terms: BillingTerms | None = None,
     operation: OperationCategory = OperationCategory.SERVICES,
     locale: str,
+    buyer: Customer | None = None,
 ) -> tuple[Mention, ...]:
     """The mentions an invoice of ``seller`` states, in ``locale``'s words.
 
     The penalty rate is ``terms.late_payment_percent`` (annual), or the legal default (the
     ECB rate plus 10 points) when the terms set none; VAT on debits is stated only when the
-    seller opted for it.
+    seller opted for it. A consumer ``buyer`` (``CustomerKind.CONSUMER``) is not given the
+    mentions art. L441-10 asks of invoices between businesses only: the penalty rate and the
+    40 € indemnity (``PMD``, ``PMT``) are left out.
+
+    >>> from subbill.customers import CustomerKind
+    >>> consumer = Customer(id="C-9", kind=CustomerKind.CONSUMER)
+    >>> seller = Party(legal_name="Logiciel SAS", siren="732829320")
+    >>> [m.subject for m in legal_mentions(seller, buyer=consumer, locale="fr_FR")]
+    ['AAB', 'AAI']
 
     >>> from subbill.parties import Party
     >>> seller = Party(legal_name="Logiciel SAS", siren="732829320", vat_on_debits=True)
@@ -68,6 +90,8 @@ def legal_mentions(
     terms = BillingTerms() if terms is None else terms
     check_instance("terms", terms, BillingTerms)
     check_enum("operation", operation, OperationCategory)
+    if buyer is not None:
+        check_instance("buyer", buyer, Customer)
     percent = terms.late_payment_percent
     if percent is None:
         penalty = phrase("mention", "penalty_default", locale=locale)
@@ -81,9 +105,34 @@ def legal_mentions(
         Mention("AAB", phrase("mention", "no_escompte", locale=locale)),
         Mention("AAI", phrase("mention", "operation", locale=locale, operation=category)),
     ]
+    if buyer is not None and not buyer.is_business:
+        mentions = [mention for mention in mentions if mention.subject not in BUSINESS_ONLY]
     if seller.vat_on_debits:
         mentions.append(Mention("TXD", phrase("mention", "vat_on_debits", locale=locale)))
     return tuple(mentions)
+
+
+def printed_mentions(
+    invoice: Invoice,
+    seller: Party,
+    *,
+    buyer: Customer | None = None,
+    terms: BillingTerms | None = None,
+    operation: OperationCategory = OperationCategory.SERVICES,
+    locale: str,
+) -> tuple[str, ...]:
+    """What a PDF of ``invoice`` prints under « Mentions légales », in ``locale``'s words.
+
+    The texts of :func:`legal_mentions` (the B2B-only ones left out for a consumer
+    ``buyer``), then the exemption reason of each VAT rate of the invoice that has one
+    (« TVA non applicable, art. 293 B du CGI »), once each.
+    """
+    check_instance("invoice", invoice, Invoice)
+    mentions = legal_mentions(seller, terms=terms, operation=operation, locale=locale, buyer=buyer)
+    reasons = dict.fromkeys(
+        row.rate.exemption_reason for row in invoice.taxes if row.rate.exemption_reason
+    )
+    return (*(mention.text for mention in mentions), *reasons)
 
 
 def legal_information(seller: Party, *, locale: str) -> str | None:
