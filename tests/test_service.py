@@ -705,12 +705,10 @@ def _reference_totals(kind, tmp_path):
     return {i.subscription: i.total for i in store.invoices()}
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_a_page_billed_by_another_run_meanwhile_is_billed_again_never_twice(tmp_path, kind):
-    # A run bills its page outside any lock; another run bills the same subscriptions and
-    # commits first. When the first writes, every version has moved: it bills them again
-    # from what is stored then (nothing is due any more) and writes no invoice twice.
-    store = _filled(kind, tmp_path)
+def _race_after_the_first_page(store, kind, tmp_path, **run):
+    """Make another run (``run_billing(**run)``, on another connection for SQLite) bill and
+    commit right after ``store``'s first page is read; its report lands in the list returned.
+    """
     other = SQLiteStore(tmp_path / "s.db") if kind == "sqlite" else store
     read = store.billing_rows
     raced = []
@@ -719,10 +717,20 @@ def test_a_page_billed_by_another_run_meanwhile_is_billed_again_never_twice(tmp_
         page = read(after, **options)
         if not raced:
             raced.append("racing")  # (the memory store's other run reads through here too)
-            raced[0] = run_billing(other, as_of=AS_OF)
+            raced[0] = run_billing(other, **run)
         return page
 
     store.billing_rows = read_then_race
+    return raced
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_page_billed_by_another_run_meanwhile_is_billed_again_never_twice(tmp_path, kind):
+    # A run bills its page outside any lock; another run bills the same subscriptions and
+    # commits first. When the first writes, every version has moved: it bills them again
+    # from what is stored then (nothing is due any more) and writes no invoice twice.
+    store = _filled(kind, tmp_path)
+    raced = _race_after_the_first_page(store, kind, tmp_path, as_of=AS_OF)
     report = run_billing(store, as_of=AS_OF, batch_size=8)
     assert issued(raced[0]) == (COUNT, "F-2026-000001", f"F-2026-{COUNT:06d}")
     assert issued(report) == (0, None, None)  # its first page moved; the others were billed
@@ -920,19 +928,10 @@ def test_a_run_overtaken_by_a_later_dated_run_stops_with_the_date_error(tmp_path
     # The review: a run as of 1 Mar racing a run as of 15 Mar reported hundreds of
     # per-subscription failures; it now stops, keeping the pages it committed.
     store = _filled(kind, tmp_path)
-    other = SQLiteStore(tmp_path / "s.db") if kind == "sqlite" else store
-    read = store.billing_rows
-    raced = []
-
-    def read_then_race(after, **options):
-        page = read(after, **options)
-        if not raced:
-            raced.append("racing")
-            later = AS_OF + timedelta(days=14)  # half of them, as of 15 Mar
-            raced[0] = run_billing(other, as_of=later, batch_size=1, shard=1, shards=2)
-        return page
-
-    store.billing_rows = read_then_race
+    later = AS_OF + timedelta(days=14)  # half of them, as of 15 Mar
+    raced = _race_after_the_first_page(
+        store, kind, tmp_path, as_of=later, batch_size=1, shard=1, shards=2
+    )
     with pytest.raises(InvalidStateError, match="before 2026-03-15, the date of the last"):
         run_billing(store, as_of=AS_OF, batch_size=8)
     assert 0 < raced[0].invoice_count < COUNT
