@@ -115,6 +115,17 @@ def test_the_30_360_convention_is_where_the_plain_calendar_differs():
 
 def test_the_bench_harness_runs_at_a_tiny_n(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SILVERBENCH_DIR", str(tmp_path / "no-silver"))
+    # Why django-silver is not measured: no environment where ../shared/bench is beside the
+    # checkout, no silver_bench.py where it is not (a clone elsewhere) — never a ratio.
+    unavailable = yardsticks.silver_unavailable()
+    assert unavailable is not None
+    assert unavailable.reason in (
+        "not measured (no django-silver environment: make silver-env)",
+        (
+            f"not measured (no silver_bench.py in {yardsticks.yardsticks_dir()}: set "
+            "SUBBILL_YARDSTICKS)"
+        ),
+    )
     assert run.main(["--count", "50", "--quick"]) == 0
     out = capsys.readouterr().out
     assert "load average" in out
@@ -142,7 +153,7 @@ def test_the_bench_harness_runs_at_a_tiny_n(tmp_path, monkeypatch, capsys):
             row = rows[f"{label}, {phase}"]
             assert row[1] == "50"
             assert row[2].endswith(" inv/s")
-            assert row[4] == "not measured (no django-silver environment: make silver-env)"
+            assert row[4] == unavailable.reason
             assert row[5] == "–"  # never a made-up ratio
     assert rows["silver via SQLiteStore: 3rd run, nothing due"][2] == "writes nothing"
     assert rows["silver via SQLiteStore: database growth per invoice"][2].endswith(" B/invoice")
@@ -161,7 +172,7 @@ def test_the_bench_harness_runs_at_a_tiny_n(tmp_path, monkeypatch, capsys):
         assert row[1] == "5"  # N/200, at least 5
         assert row[2].endswith(" docs/s")
         assert row[3] == "django-silver generate_pdfs, N=50"
-        assert row[4] == "not measured (no django-silver environment: make silver-env)"
+        assert row[4] == unavailable.reason
         assert row[5] == "–"  # never a made-up ratio
     assert "the XML inside every one of the 5 documents states its invoice's grand total" in out
     assert "DISAGREE" not in out
