@@ -214,7 +214,7 @@ def _bool(value: object, _kind_of: object) -> bool:
     return value
 
 
-def _read_quantity(value: object, name: str) -> Decimal:
+def read_quantity(value: object, name: str) -> Decimal:
     """A quantity within its bound (10^12, 6 places), not an amount's (10^15)."""
     number = read_decimal(value, name)
     if number < 0:  # the hook's own message, before the bound of a magnitude
@@ -406,7 +406,7 @@ def _converter() -> cattrs.Converter:
         Price: _decimal("amount", low=Decimal(0)),
         Amount: _decimal("amount"),
         Percent: _decimal("percent", low=Decimal(0), high=Decimal(100)),
-        Quantity: _decimal("quantity", low=Decimal(0), read=_read_quantity),
+        Quantity: _decimal("quantity", low=Decimal(0), read=read_quantity),
         Decimal: _decimal("amount"),
         Currency: _currency,
         FrequencyName: _frequency_name,

@@ -53,7 +53,12 @@ from subbill.periods import (
 from subbill.proration import BillingTiming, ProrationBasis
 from subbill.taxes import LineTax, TaxRate, line_tax
 
-__all__ = ["OneTimeCharge", "RecurringCharge", "to_quantity"]
+__all__ = [
+    "OneTimeCharge",
+    "RecurringCharge",
+    "check_tax_rates",
+    "to_quantity",
+]
 
 
 def to_quantity(value: object) -> Decimal:
@@ -120,7 +125,8 @@ def _check_discounts(instance: Any, _attribute: Any, discounts: tuple[Discount, 
             )
 
 
-def _check_rates(_instance: Any, _attribute: Any, rates: tuple[TaxRate, ...]) -> None:
+def check_tax_rates(_instance: Any, _attribute: Any, rates: tuple[TaxRate, ...]) -> None:
+    """Attrs validator: a charge's ``tax_rates``, each a :class:`~subbill.taxes.TaxRate`."""
     for index, rate in enumerate(rates):
         if not isinstance(rate, TaxRate):
             raise InvalidTypeError(f"tax_rates[{index}]", rate, "a TaxRate")
@@ -145,7 +151,7 @@ class _Charge:
         default=(), converter=to_tuple, validator=_check_discounts
     )
     tax_rates: tuple[TaxRate, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=_check_rates
+        default=(), converter=to_tuple, validator=check_tax_rates
     )
     reason: str | None = None
 

@@ -41,7 +41,13 @@ from subbill.identifiers import (
     optional_vat_number,
 )
 
-__all__ = ["Customer", "CustomerKind", "check_identifiers"]
+__all__ = [
+    "Customer",
+    "CustomerKind",
+    "check_country",
+    "check_identifiers",
+    "to_country",
+]
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
 
@@ -90,11 +96,13 @@ class CustomerKind(enum.Enum):
     CONSUMER = "consumer"
 
 
-def _to_country(value: object) -> object:
+def to_country(value: object) -> object:
+    """Attrs converter: a country code as ISO 3166 writes it (``" fr"`` → ``"FR"``)."""
     return value.strip().upper() if isinstance(value, str) else value
 
 
-def _check_country(_instance: Any, _attribute: Any, value: object) -> None:
+def check_country(_instance: Any, _attribute: Any, value: object) -> None:
+    """Attrs validator: a two-letter ISO 3166 country code (``FR``, ``DE``)."""
     if value is not None and (not isinstance(value, str) or not _COUNTRY.fullmatch(value)):
         raise InvalidArgumentError(
             f"country={value!r} must be an ISO 3166 two-letter country code such as 'FR'"
@@ -142,7 +150,7 @@ class Customer:
         default=(), converter=to_tuple, validator=_check_address
     )
     country: str | None = attrs.field(
-        default=None, converter=_to_country, validator=_check_country
+        default=None, converter=to_country, validator=check_country
     )
     kind: CustomerKind = attrs.field(
         default=CustomerKind.BUSINESS, validator=enum_of(CustomerKind)

@@ -48,8 +48,8 @@ from subbill._structure import (
     Quantity,
     TaxRates,
     Text,
-    _read_quantity,
     join_path,
+    read_quantity,
     structure,
 )
 from subbill._validate import (
@@ -62,7 +62,7 @@ from subbill._validate import (
     instance_of,
     to_tuple,
 )
-from subbill.charges import _check_rates, to_quantity
+from subbill.charges import check_tax_rates, to_quantity
 from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
@@ -71,9 +71,9 @@ from subbill.errors import (
     OutOfBoundsError,
 )
 from subbill.money import (
-    _ROUNDINGS,
     MAX_AMOUNT,
     MAX_QUANTITY,
+    ROUNDINGS,
     Money,
     check_money,
     currency_precision,
@@ -116,6 +116,7 @@ __all__ = [
     "Volume",
     "aggregate",
     "deduplicate",
+    "describe_record",
     "price_usage",
 ]
 
@@ -212,13 +213,13 @@ records (calls 3 on 2026-03-02, then calls 4 on 2026-03-02); a key names one rec
         if found != record:
             raise InvalidArgumentError(
                 f"key={record.key!r} of subscription {record.subscription!r} names two "
-                f"different records ({_shown(found)}, then {_shown(record)}); a key names "
-                "one record"
+                f"different records ({describe_record(found)}, then "
+                f"{describe_record(record)}); a key names one record"
             )
     return tuple(kept.values())
 
 
-def _shown(record: UsageRecord) -> str:
+def describe_record(record: UsageRecord) -> str:
     """A record as a message shows it: its metric, quantity, day and properties."""
     text = f"{record.metric} {record.quantity} on {record.used_on.isoformat()}"
     return f"{text} {dict(record.properties)}" if record.properties else text
@@ -403,7 +404,7 @@ def _bound(name: str, value: object, *, amount: bool) -> Decimal | None:
     """An optional tier bound ``> 0``: a quantity, or an amount for percentage tiers."""
     if value is None:
         return None
-    number = read_amount(value, name) if amount else _read_quantity(value, name)
+    number = read_amount(value, name) if amount else read_quantity(value, name)
     if number <= 0:
         raise InvalidQuantityError(f"{name}={brief(value)!r} must be > 0 (or None: unbounded)")
     return number
@@ -596,7 +597,7 @@ _PERCENTAGES: Final = (Percentage, GraduatedPercentage)
 
 
 def _check_rounding(name: str, rounding: object) -> str:
-    if rounding not in _ROUNDINGS:
+    if rounding not in ROUNDINGS:
         raise InvalidArgumentError(
             f"{name}={brief(rounding)!r} must be one of the decimal.ROUND_* constants"
         )
@@ -701,7 +702,7 @@ class UsageCharge:
     model: ChargeModel = attrs.field(validator=_check_model)
     currency: str = attrs.field(converter=read_currency)
     tax_rates: tuple[TaxRate, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=_check_rates
+        default=(), converter=to_tuple, validator=check_tax_rates
     )
     transformation: Transformation | None = attrs.field(
         default=None, validator=instance_of(Transformation, optional=True)
@@ -1207,7 +1208,7 @@ _KINDS: Final[dict[ModelKind, tuple[type, frozenset[str]]]] = {
 }
 
 #: The decimal rounding modes as the data names them (``"up"`` is ``decimal.ROUND_UP``).
-_ROUNDING_NAMES: Final = {mode.removeprefix("ROUND_").lower(): mode for mode in _ROUNDINGS}
+_ROUNDING_NAMES: Final = {mode.removeprefix("ROUND_").lower(): mode for mode in ROUNDINGS}
 
 
 @attrs.frozen(kw_only=True)

@@ -57,6 +57,7 @@ __all__ = [
     "MAX_QUANTITY",
     "MAX_QUANTITY_PLACES",
     "MIN_DATE",
+    "ROUNDINGS",
     "ROUND_HALF_UP",
     "Money",
     "Number",
@@ -533,7 +534,7 @@ class Money:
         >>> Money("1234.5", "JPY").rounded(), Money("1.2345", "KWD").rounded()
         (Money('1235', 'JPY'), Money('1.235', 'KWD'))
         """
-        if rounding not in _ROUNDINGS:
+        if rounding not in ROUNDINGS:
             raise InvalidArgumentError(
                 f"rounding={rounding!r} must be one of the decimal.ROUND_* constants"
             )
@@ -800,7 +801,8 @@ def _restore(amount: Decimal, currency: str) -> Money:
     return Money._make(amount, currency)
 
 
-_ROUNDINGS = frozenset(
+#: The rounding modes of :mod:`decimal` that a rounding argument may name.
+ROUNDINGS = frozenset(
     {
         decimal.ROUND_CEILING,
         decimal.ROUND_DOWN,

@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 
 from subbill._validate import check_line, check_text, instance_of, one_line, to_tuple
-from subbill.customers import Customer, _check_country, _to_country, check_identifiers
+from subbill.customers import Customer, check_country, check_identifiers, to_country
 from subbill.errors import InvalidArgumentError, InvalidIdentifierError, InvalidTypeError
 from subbill.identifiers import (
     EU_COUNTRIES,
@@ -114,7 +114,7 @@ class Party:
     address: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=_check_address)
     postcode: str | None = attrs.field(default=None, validator=one_line(optional=True))
     city: str | None = attrs.field(default=None, validator=one_line(optional=True))
-    country: str = attrs.field(default="FR", converter=_to_country, validator=_check_country)
+    country: str = attrs.field(default="FR", converter=to_country, validator=check_country)
     siren: str | None = attrs.field(default=None, converter=optional_siren)
     siret: str | None = attrs.field(default=None, converter=optional_siret)
     rcs_city: str | None = attrs.field(default=None, validator=one_line(optional=True))

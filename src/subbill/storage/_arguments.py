@@ -24,7 +24,7 @@ from subbill._validate import brief, check_count, check_items, check_line, with_
 from subbill.billing import BillingState
 from subbill.errors import InvalidArgumentError, InvalidTypeError, OutOfBoundsError
 from subbill.invoices import InvoiceNumbering
-from subbill.metering import UsageRecord, _shown, deduplicate
+from subbill.metering import UsageRecord, deduplicate, describe_record
 from subbill.money import MAX_COMPUTED_DATE
 from subbill.periods import check_date
 
@@ -196,8 +196,8 @@ def usage_conflict(stored: UsageRecord, given: UsageRecord) -> InvalidArgumentEr
     """
     return InvalidArgumentError(
         f"key={given.key!r} of subscription {given.subscription!r} is stored already for "
-        f"another record ({_shown(stored)}, given: {_shown(given)}); a key names one record: "
-        "nothing was added"
+        f"another record ({describe_record(stored)}, given: {describe_record(given)}); a key "
+        "names one record: nothing was added"
     )
 
 
