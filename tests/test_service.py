@@ -857,6 +857,17 @@ def test_a_page_the_store_refuses_is_written_one_subscription_at_a_time():
     assert [i.number for i in store.invoices()] == expected_numbers(6)
 
 
+def _damaged(tmp_path, statement):
+    """The scenario's database with one SQL ``statement`` run on it behind the store's back."""
+    path = tmp_path / "s.db"
+    fill(path)
+    raw = sqlite3.connect(path)
+    raw.execute(statement)
+    raw.commit()
+    raw.close()
+    return path
+
+
 # -- the review of the page-at-a-time run (issue 13) ------------------------------------------
 
 
@@ -888,12 +899,9 @@ def test_a_subscription_row_whose_id_is_not_text_fails_alone_and_the_run_ends(tm
 
 
 def test_a_document_that_is_not_utf8_fails_its_subscription_only(tmp_path):
-    path = tmp_path / "s.db"
-    fill(path)
-    raw = sqlite3.connect(path)
-    raw.execute("UPDATE subscriptions SET document = CAST(X'FFFE' AS TEXT) WHERE id = 'S003'")
-    raw.commit()
-    raw.close()
+    path = _damaged(
+        tmp_path, "UPDATE subscriptions SET document = CAST(X'FFFE' AS TEXT) WHERE id = 'S003'"
+    )
     store = SQLiteStore(path)
     report = run_billing(store, as_of=AS_OF)
     assert [f.subscription for f in report.failures] == ["S003"]
@@ -904,15 +912,11 @@ def test_a_document_that_is_not_utf8_fails_its_subscription_only(tmp_path):
 
 def test_a_subscription_stored_under_another_id_is_a_damaged_row(tmp_path):
     # The review: S004's document copied into row S003 billed S004 twice.
-    path = tmp_path / "s.db"
-    fill(path)
-    raw = sqlite3.connect(path)
-    raw.execute(
+    path = _damaged(
+        tmp_path,
         "UPDATE subscriptions SET document = (SELECT document FROM subscriptions"
         " WHERE id = 'S004') WHERE id = 'S003'"
     )
-    raw.commit()
-    raw.close()
     store = SQLiteStore(path)
     report = run_billing(store, as_of=AS_OF)
     assert [f.subscription for f in report.failures] == ["S003"]
@@ -940,12 +944,7 @@ def test_a_run_overtaken_by_a_later_dated_run_stops_with_the_date_error(tmp_path
 
 
 def test_a_run_reports_its_subscriptions_in_id_order_even_with_a_damaged_one(tmp_path):
-    path = tmp_path / "s.db"
-    fill(path)
-    raw = sqlite3.connect(path)
-    raw.execute("UPDATE subscriptions SET document = '{' WHERE id = 'S002'")
-    raw.commit()
-    raw.close()
+    path = _damaged(tmp_path, "UPDATE subscriptions SET document = '{' WHERE id = 'S002'")
     store = SQLiteStore(path)
     seen = []
     run_billing(store, as_of=AS_OF, after_each=seen.append)
