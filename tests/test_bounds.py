@@ -27,6 +27,7 @@ from subbill.errors import (
     InvalidQuantityError,
     OutOfBoundsError,
 )
+from subbill.invoices import Invoice
 from subbill.money import (
     MAX_AMOUNT,
     MAX_AMOUNT_PLACES,
@@ -40,6 +41,7 @@ from subbill.money import (
     MAX_PERCENT_PLACES,
     MAX_QUANTITY,
     MAX_QUANTITY_PLACES,
+    MIN_COMPUTED_DATE,
     MIN_DATE,
     Money,
     currency_precision,
@@ -52,9 +54,12 @@ from subbill.periods import (
     Frequency,
     Period,
     add_months,
+    check_date,
     check_payment_terms_days,
 )
 from subbill.proration import billable_periods
+from subbill.storage.codec import dumps, loads
+from subbill.storage.sqlite import SQLiteStore
 from subbill.taxes import TaxRate, line_taxes
 from tests.builders import VAT, eur
 
@@ -131,6 +136,27 @@ def test_a_charge_starting_on_the_last_date_bills_without_error():
     first = charge(unit_price=eur("31"), start=MIN_DATE, end=date(1900, 1, 13))
     (early,) = bill_subscription(subscription(first), as_of=MIN_DATE).invoice.lines
     assert early.amount == eur("12.00")
+
+
+def test_a_start_on_the_first_date_with_a_later_billing_day_is_stored_and_read_back():
+    # The first cycle of a start on 1900-01-01 billed on the 15th encloses it from
+    # 1899-12-15: the invoice used to be written with that cycle in its explanation and then
+    # refused when read back ("must be between 1900-01-01 and 3099-12-31").
+    first = charge(unit_price=eur("31"), start=MIN_DATE, billing_day=15)
+    billed = bill_subscription(subscription(first), as_of=MIN_DATE).invoice
+    invoice = billed.finalize(number="F-1900-0001")
+    (line,) = invoice.lines
+    assert line.period == Period(MIN_DATE, date(1900, 1, 15))
+    assert line.amount == eur("14.00")  # 14 of the 31 days of 15 Dec 1899 – 14 Jan 1900
+    assert loads(dumps(invoice), Invoice) == invoice
+    store = SQLiteStore(":memory:")
+    store.add_invoice(invoice)
+    assert store.get_invoice(invoice.number) == invoice
+    with pytest.raises(OutOfBoundsError, match=r"start=datetime.date\(1899, 12, 31\)"):
+        charge(start=date(1899, 12, 31))
+    assert check_date("paid_on", MIN_COMPUTED_DATE) == date(1800, 1, 1)
+    with pytest.raises(OutOfBoundsError, match="between 1800-01-01 and 3099-12-31"):
+        check_date("paid_on", date(1799, 12, 31))
 
 
 def test_billing_as_of_the_last_billing_date_bills_a_period_ending_after_it():

@@ -56,6 +56,7 @@ __all__ = [
     "MAX_PERCENT_PLACES",
     "MAX_QUANTITY",
     "MAX_QUANTITY_PLACES",
+    "MIN_COMPUTED_DATE",
     "MIN_DATE",
     "ROUNDINGS",
     "ROUND_HALF_UP",
@@ -117,8 +118,13 @@ MAX_PAYMENT_TERMS_DAYS: Final = 365
 MAX_DISCOUNT_MONTHS: Final = 1200
 #: Longest discount duration counted in billing periods.
 MAX_DISCOUNT_PERIODS: Final = 3660
-#: Earliest date the library accepts.
+#: Earliest date billing may start or end on (the earliest ``start``, ``due_on``, ``as_of``).
 MIN_DATE: Final = date(1900, 1, 1)
+#: Earliest date the library reads at all (a period's start, an explanation's cycle, a
+#: payment date): a century of room before MIN_DATE, as MAX_COMPUTED_DATE leaves after
+#: MAX_DATE, so the billing cycle that encloses a start on MIN_DATE (it may begin up to a
+#: ten-year frequency earlier) is a value the library can build and read back.
+MIN_COMPUTED_DATE: Final = date(1800, 1, 1)
 #: Latest date billing may start or end on (a charge's start and end, a one-time charge's
 #: due date, a billing start, a discount's start).
 MAX_DATE: Final = date(2999, 12, 31)

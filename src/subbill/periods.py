@@ -38,6 +38,7 @@ from subbill.money import (
     MAX_FREQUENCY_DAYS,
     MAX_FREQUENCY_MONTHS,
     MAX_PAYMENT_TERMS_DAYS,
+    MIN_COMPUTED_DATE,
     MIN_DATE,
 )
 
@@ -71,15 +72,21 @@ _ONE_DAY = timedelta(days=1)
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def check_date(name: str, value: object, *, latest: date = MAX_COMPUTED_DATE) -> date:
+def check_date(
+    name: str,
+    value: object,
+    *,
+    latest: date = MAX_COMPUTED_DATE,
+    earliest: date = MIN_COMPUTED_DATE,
+) -> date:
     """Return ``value`` if it is a plain ``date`` (not a ``datetime``) within the bounds.
 
     Used by every function that takes a date, so that a ``datetime`` (whose time and time
     zone would be silently dropped) or ``None`` gets a clear error naming the argument, and
-    a date outside 1900-01-01 … 3099-12-31 is refused where it comes in, not as "year out
+    a date outside 1800-01-01 … 3099-12-31 is refused where it comes in, not as "year out
     of range" when a period after it is computed. Dates that start or end billing are
-    held to 2999-12-31 (:func:`check_billing_date`): what is computed after them stays
-    within the bounds.
+    held to 1900-01-01 … 2999-12-31 (:func:`check_billing_date`): what is computed before
+    and after them (an enclosing cycle, a period's end, a due date) stays within the bounds.
 
     >>> check_date("as_of", date(9999, 12, 31))
     Traceback (most recent call last):
@@ -88,9 +95,9 @@ def check_date(name: str, value: object, *, latest: date = MAX_COMPUTED_DATE) ->
     """
     if not isinstance(value, date) or isinstance(value, datetime):
         raise InvalidDateError(name, value)
-    if not MIN_DATE <= value <= latest:
+    if not earliest <= value <= latest:
         raise OutOfBoundsError(
-            name, value, f"between {MIN_DATE.isoformat()} and {latest.isoformat()}"
+            name, value, f"between {earliest.isoformat()} and {latest.isoformat()}"
         )
     return value
 
@@ -103,7 +110,7 @@ def check_billing_date(name: str, value: object) -> date:
     ...
     subbill.errors.OutOfBoundsError: start=datetime.date(3000, 1, 1) must be between 1900-01-01 ...
     """
-    return check_date(name, value, latest=MAX_DATE)
+    return check_date(name, value, latest=MAX_DATE, earliest=MIN_DATE)
 
 
 def check_payment_terms_days(value: object, name: str = "payment_terms_days") -> int:
