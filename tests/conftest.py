@@ -1,6 +1,7 @@
 """Hypothesis profiles: ``ci`` (the default) has no deadline, because a shared 2-core CI box
 makes timings noisy; performance is measured by ``make bench``, never by a test."""
 
+import logging
 import os
 from typing import Any
 
@@ -45,3 +46,17 @@ def rules() -> Any:
     from tests.schematron import compile_rules  # noqa: PLC0415  (only with the test extra)
 
     return compile_rules()
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Any:
+    """A local Dask cluster of two worker processes, one thread each, for a test module."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(
+        processes=True,
+        n_workers=2,
+        threads_per_worker=1,
+        dashboard_address=None,
+        silence_logs=logging.CRITICAL,
+    ) as client:
+        yield client

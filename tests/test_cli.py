@@ -106,6 +106,16 @@ def assert_one_line_error(status: int, out: str, err: str, expected_status: int)
     return lines[0]
 
 
+def load_database(
+    capsys, folder: Path, db, *, catalog: Path = CATALOG, subscriptions: object = SUBSCRIPTIONS
+) -> Path:
+    """Load ``catalog`` and ``subscriptions`` into ``db`` with the CLI; the latter's file."""
+    assert run(capsys, "catalog", "load", catalog, "--db", db)[0] == 0
+    path = write_json(folder / "subscriptions.json", subscriptions)
+    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
+    return path
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "billing.db"
@@ -114,9 +124,7 @@ def db(tmp_path: Path) -> Path:
 @pytest.fixture
 def loaded(tmp_path: Path, db: Path, capsys) -> Path:
     """A database with the SaaS catalog and two subscriptions."""
-    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
-    subscriptions = write_json(tmp_path / "subscriptions.json", SUBSCRIPTIONS)
-    assert run(capsys, "subscriptions", "load", subscriptions, "--db", db)[0] == 0
+    load_database(capsys, tmp_path, db)
     return db
 
 
@@ -1027,9 +1035,7 @@ def _invoices(db):
 
 def _billed(capsys, tmp_path, db, *, as_of):
     """Load the catalog and ``_one()``, bill as of ``as_of``; return the subscriptions file."""
-    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
-    path = write_json(tmp_path / "s.json", _one())
-    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
+    path = load_database(capsys, tmp_path, db, subscriptions=_one())
     assert run(capsys, "bill-run", "--as-of", as_of, "--db", db)[0] == 0
     return path
 
@@ -1316,10 +1322,8 @@ def test_portal_view_gathers_every_section_from_a_store():
 
 def _pro_then_stock(capsys, tmp_path: Path, db: Path) -> Path:
     """Pro from 1 March 2026 billed 59.00; Stock switched on and billed 2.32 on 24 March."""
-    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
     entry = {"id": "S1", "customer": "Garage Petit", "plan": "pro", "start": "2026-03-01"}
-    path = write_json(tmp_path / "subscriptions.json", {"subscriptions": [entry]})
-    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
+    load_database(capsys, tmp_path, db, subscriptions={"subscriptions": [entry]})
     assert run(capsys, "bill-run", "--as-of", "2026-03-01", "--db", db)[0] == 0
     store = SQLiteStore(db)
     catalog = store.load_catalog()
@@ -1392,7 +1396,6 @@ def test_review_in_french_checks_the_card_given_in_the_usage_file(capsys, tmp_pa
 
 
 def test_review_says_a_payment_method_it_cannot_check_is_not_checked(capsys, tmp_path, db):
-    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
     entry = {
         "id": "S1",
         "customer": "Garage Petit",
@@ -1400,8 +1403,7 @@ def test_review_says_a_payment_method_it_cannot_check_is_not_checked(capsys, tmp
         "start": "2026-03-01",
         "payment_method": "pm_visa",
     }
-    path = write_json(tmp_path / "subscriptions.json", {"subscriptions": [entry]})
-    assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
+    load_database(capsys, tmp_path, db, subscriptions={"subscriptions": [entry]})
     usage = write_json(tmp_path / "usage.json", {"resources": {}, "modules": {}})
     argv = ["review", "S1", "--as-of", "2026-03-10", "--usage", usage, "--db", db]
     status, out, err = run(capsys, *argv)

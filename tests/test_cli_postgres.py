@@ -9,7 +9,14 @@ import shutil
 import pytest
 
 from subbill.storage import PostgresStore, SQLiteStore
-from tests.test_cli import CATALOG, SUBSCRIPTIONS, assert_one_line_error, run, write_json
+from tests.test_cli import (
+    CATALOG,
+    SUBSCRIPTIONS,
+    assert_one_line_error,
+    load_database,
+    run,
+    write_json,
+)
 
 
 def _totals(store):
@@ -45,9 +52,7 @@ def test_the_cli_loads_bills_by_shard_and_shows_invoices_in_postgresql(
 @pytest.fixture
 def loaded(tmp_path, capsys):
     db = tmp_path / "billing.db"
-    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
-    subscriptions = write_json(tmp_path / "subscriptions.json", SUBSCRIPTIONS)
-    assert run(capsys, "subscriptions", "load", subscriptions, "--db", db)[0] == 0
+    load_database(capsys, tmp_path, db)
     return db
 
 

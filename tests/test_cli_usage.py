@@ -15,7 +15,12 @@ from subbill.periods import Period
 from subbill.storage import SQLiteStore
 from subbill.storage._arguments import LATEST_BEFORE
 from tests.stores import database_content
-from tests.test_cli import CATALOG, SUBSCRIPTIONS, assert_one_line_error, run, write_json
+from tests.test_cli import (
+    assert_one_line_error,
+    load_database,
+    run,
+    write_json,
+)
 from tests.test_usage_store import record
 
 HEADER = "subscription,metric,quantity,used_on,key,properties.user\n"
@@ -51,9 +56,7 @@ USAGE = {
 def loaded(capsys, tmp_path):
     """A database with the SaaS catalog and subscriptions S1 and S2 (tests/test_cli.py's)."""
     db = tmp_path / "billing.db"
-    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
-    subscriptions = write_json(tmp_path / "subscriptions.json", SUBSCRIPTIONS)
-    assert run(capsys, "subscriptions", "load", subscriptions, "--db", db)[0] == 0
+    load_database(capsys, tmp_path, db)
     return db
 
 
@@ -255,15 +258,10 @@ def test_usage_loaded_by_the_cli_is_billed_by_bill_run_and_a_late_record_is_corr
 
     db = tmp_path / "billing.db"
     catalog = write_json(tmp_path / "catalog.json", CATALOG_DATA)
-    assert run(capsys, "catalog", "load", catalog, "--db", db)[0] == 0
-    subscription = {
-        "id": "S1",
-        "customer": "ACME",
-        "plan": "pro",
-        "start": "2026-03-01",
-    }
-    subscriptions = write_json(tmp_path / "subs.json", {"subscriptions": [subscription]})
-    assert run(capsys, "subscriptions", "load", subscriptions, "--db", db)[0] == 0
+    subscription = {"id": "S1", "customer": "ACME", "plan": "pro", "start": "2026-03-01"}
+    load_database(
+        capsys, tmp_path, db, catalog=catalog, subscriptions={"subscriptions": [subscription]}
+    )
     march = write(
         tmp_path / "march.csv",
         "subscription,metric,quantity,used_on,key\n"

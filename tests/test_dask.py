@@ -1,6 +1,5 @@
 """bill_run on a Dask cluster (two worker processes) gives the single-process results, in order."""
 
-import logging
 from datetime import date
 
 import pytest
@@ -13,34 +12,24 @@ distributed = pytest.importorskip("distributed")
 AS_OF = date(2026, 6, 30)
 
 
-@pytest.fixture(scope="module")
-def client():
-    with distributed.Client(
-        processes=True,
-        n_workers=2,
-        threads_per_worker=1,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as dask_client:
-        yield dask_client
+def test_cluster_has_two_worker_processes(dask_client):
+    assert len(dask_client.scheduler_info()["workers"]) == 2
 
 
-def test_cluster_has_two_worker_processes(client):
-    assert len(client.scheduler_info()["workers"]) == 2
-
-
-def test_bill_run_on_a_dask_cluster_equals_the_single_process_run(client):
+def test_bill_run_on_a_dask_cluster_equals_the_single_process_run(dask_client):
     subs = fleet(100)
     alone = list(bill_run(subs, as_of=AS_OF))
     on_cluster = list(
-        bill_run(subs, as_of=AS_OF, executor=client.get_executor(), chunk_size=7, max_pending=3)
+        bill_run(
+            subs, as_of=AS_OF, executor=dask_client.get_executor(), chunk_size=7, max_pending=3
+        )
     )
     assert on_cluster == alone
     assert [result.subscription for result in on_cluster] == [sub.id for sub in subs]
     assert sum(result.invoice is not None for result in alone) == 100
 
 
-def test_bill_run_on_a_dask_cluster_streams_subscriptions_with_their_states(client):
+def test_bill_run_on_a_dask_cluster_streams_subscriptions_with_their_states(dask_client):
     subs = fleet(60)
     half = date(2025, 12, 31)
     states = [bill_subscription(sub, as_of=half).state for sub in subs]
@@ -49,7 +38,7 @@ def test_bill_run_on_a_dask_cluster_streams_subscriptions_with_their_states(clie
         bill_run(
             zip(subs, states, strict=True),  # a lazy iterator, read chunk by chunk
             as_of=AS_OF,
-            executor=client.get_executor(),
+            executor=dask_client.get_executor(),
             chunk_size=8,
         )
     )

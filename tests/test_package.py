@@ -246,6 +246,27 @@ def test_imports_point_down_the_layers_only():
     assert upward == []
 
 
+def _is_module(package: str, name: str) -> bool:
+    folder = SRC.joinpath(*package.split(".")[1:])
+    return (folder / f"{name}.py").exists() or (folder / name / "__init__.py").exists()
+
+
+def test_no_module_imports_another_modules_private_names():
+    # Issue 12's rule: a name another module uses is public there (named, documented,
+    # in its __all__); importing a private module (``from subbill import _wire``) is fine.
+    private = sorted(
+        f"{path.relative_to(SRC)} imports {node.module}.{alias.name}"
+        for path in SRC.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("subbill")
+        for alias in node.names
+        if alias.name.startswith("_")
+        and not alias.name.startswith("__")
+        and not _is_module(node.module, alias.name)
+    )
+    assert private == []
+
+
 def test_there_is_no_import_cycle():
     graph = _import_graph()
     # Within a package, importing the package itself means its __init__ module.

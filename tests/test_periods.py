@@ -518,19 +518,19 @@ def test_a_grid_numbers_its_schedules_periods_from_another_origin(schedule, data
     # Issue 13: proration reads billing periods off the grid of a schedule (what its dates
     # depend on): the grid's period holding a day is the schedule's, only numbered from
     # another origin — around billing dates and month ends too, where days 29-31 clamp.
-    from subbill.periods import _grid_date, _grid_index, _grid_of  # noqa: PLC0415
+    from subbill.periods import grid_date, grid_index, grid_of  # noqa: PLC0415
 
     day = data.draw(days_near_billing_dates(schedule))
-    grid = _grid_of(schedule)
-    origin = _grid_index(grid, schedule.anchor)
+    grid = grid_of(schedule)
+    origin = grid_index(grid, schedule.anchor)
     n = schedule.index_of(day)
-    assert _grid_index(grid, day) - origin == n
-    assert _grid_date(grid, origin + n) == schedule.nth(n)
-    assert _grid_date(grid, origin + n + 1) == schedule.nth(n + 1)
+    assert grid_index(grid, day) - origin == n
+    assert grid_date(grid, origin + n) == schedule.nth(n)
+    assert grid_date(grid, origin + n + 1) == schedule.nth(n + 1)
 
 
 def test_the_grid_of_a_schedule_for_is_read_without_building_it():
-    from subbill.periods import _grid_for, _grid_of  # noqa: PLC0415
+    from subbill.periods import grid_for, grid_of  # noqa: PLC0415
 
     for start, frequency, day, anchor in [
         (date(2026, 2, 28), MONTHLY, 31, None),
@@ -540,8 +540,8 @@ def test_the_grid_of_a_schedule_for_is_read_without_building_it():
         (date(2026, 2, 10), Frequency.days(10), None, date(2026, 1, 3)),
     ]:
         schedule = schedule_for(start, frequency, billing_day=day, anchor=anchor)
-        assert _grid_for(start, frequency, day, anchor) == _grid_of(schedule)
+        assert grid_for(start, frequency, day, anchor) == grid_of(schedule)
     with pytest.raises(InvalidBillingDayError, match="billing_day=32"):
-        _grid_for(date(2026, 2, 10), MONTHLY, 32, None)
+        grid_for(date(2026, 2, 10), MONTHLY, 32, None)
     with pytest.raises(InvalidBillingDayError, match="needs a month-based frequency"):
-        _grid_for(date(2026, 2, 10), WEEKLY, 3, None)
+        grid_for(date(2026, 2, 10), WEEKLY, 3, None)

@@ -203,6 +203,26 @@ def test_a_damaged_subscription_fails_alone_in_a_run(postgres_url):
     assert report.invoice_count == COUNT - 1
 
 
+def test_a_subscription_stored_under_another_id_is_a_damaged_row(postgres_url):
+    # As in SQLite (tests/test_service.py): S004's document copied into row S003 billed
+    # S004 twice, and get_subscription("S003") returned S004.
+    fill(postgres_url)
+    _sql(
+        postgres_url,
+        "UPDATE subscriptions SET document = (SELECT document FROM subscriptions"
+        " WHERE id = 'S004') WHERE id = 'S003'",
+    )
+    report = bill(postgres_url)
+    assert [f.subscription for f in report.failures] == ["S003"]
+    assert "it holds subscription 'S004'" in str(report.failures[0].error)
+    assert report.invoice_count == COUNT - 1
+    store = PostgresStore(postgres_url)
+    assert [i.subscription for i in store.invoices()].count("S004") == 1
+    with pytest.raises(StoredDataError, match="stored under another id"):
+        store.get_subscription("S003")
+    store.close()
+
+
 def test_numbers_are_gapless_and_roll_back_with_their_transaction(postgres_url):
     store = PostgresStore(postgres_url)
 

@@ -6,7 +6,6 @@ numbers gapless across shards, a worker killed mid-run costs nothing, a re-run b
 
 import concurrent.futures
 import functools
-import logging
 import os
 import runpy
 import signal
@@ -27,18 +26,6 @@ from tests.test_postgres_service import _billed_exactly_once
 from tests.test_service import expected_numbers, issued
 
 distributed = pytest.importorskip("distributed")
-
-
-@pytest.fixture(scope="module")
-def client():
-    with distributed.Client(
-        processes=True,
-        n_workers=2,
-        threads_per_worker=1,
-        dashboard_address=None,
-        silence_logs=logging.CRITICAL,
-    ) as dask_client:
-        yield dask_client
 
 
 def die_once(marker, after, _subscription_id, *, counted={}):  # noqa: B006  (per process)
@@ -67,40 +54,42 @@ def _bill_killing_a_worker(client, url, marker, *, after):
     return report
 
 
-def test_two_shards_on_two_workers_bill_every_subscription_once(client, postgres_url):
+def test_two_shards_on_two_workers_bill_every_subscription_once(dask_client, postgres_url):
     fill(postgres_url)
-    report = run_billing_on(client, postgres_url, as_of=AS_OF, shards=2, batch_size=4)
+    report = run_billing_on(dask_client, postgres_url, as_of=AS_OF, shards=2, batch_size=4)
     assert issued(report) == (COUNT, "F-2026-000001", f"F-2026-{COUNT:06d}")
     assert report.subscriptions == COUNT
     assert report.is_complete
     invoices = _billed_exactly_once(postgres_url)
     assert report.total["EUR"] == sum((i.total for i in invoices[1:]), invoices[0].total)
-    again = run_billing_on(client, postgres_url, as_of=AS_OF, shards=2)  # runs again, not cached
+    # It runs again, not cached.
+    again = run_billing_on(dask_client, postgres_url, as_of=AS_OF, shards=2)
     assert issued(again) == (0, None, None)
     assert again.subscriptions == COUNT
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_its_shard_completes_once(
-    client, postgres_url, tmp_path
+    dask_client, postgres_url, tmp_path
 ):
     fill(postgres_url)
-    report = _bill_killing_a_worker(client, postgres_url, tmp_path / "die", after=5)
+    report = _bill_killing_a_worker(dask_client, postgres_url, tmp_path / "die", after=5)
     invoices = _billed_exactly_once(postgres_url)
     # Its task ran again elsewhere and billed what was left; the report still counts what
     # the killed attempt had committed: everything the call billed.
     assert issued(report) == (COUNT, "F-2026-000001", f"F-2026-{COUNT:06d}")
     assert report.total == {"EUR": sum((i.total for i in invoices[1:]), invoices[0].total)}
     assert report.subscriptions == COUNT
-    assert issued(run_billing_on(client, postgres_url, as_of=AS_OF, shards=2)) == (0, None, None)
+    again = run_billing_on(dask_client, postgres_url, as_of=AS_OF, shards=2)
+    assert issued(again) == (0, None, None)
 
 
 def test_a_killed_worker_counts_only_what_the_call_billed_after_earlier_invoices(
-    client, postgres_url, tmp_path
+    dask_client, postgres_url, tmp_path
 ):
     fill(postgres_url)
-    earlier = run_billing_on(client, postgres_url, as_of=date(2026, 2, 1), shards=2)
+    earlier = run_billing_on(dask_client, postgres_url, as_of=date(2026, 2, 1), shards=2)
     assert earlier.invoice_count > 0
-    report = _bill_killing_a_worker(client, postgres_url, tmp_path / "die", after=4)
+    report = _bill_killing_a_worker(dask_client, postgres_url, tmp_path / "die", after=4)
     stored = [i for i in PostgresStore(postgres_url).invoices() if i.issued_on == AS_OF]
     assert issued(report) == (len(stored), stored[0].number, stored[-1].number)
     assert stored[0].number == f"F-2026-{earlier.invoice_count + 1:06d}"
@@ -122,11 +111,11 @@ def test_shards_over_sqlite_on_a_process_pool_bill_like_one_run(tmp_path):
     assert {i.subscription: i.total for i in sharded} == alone
 
 
-def test_a_damaged_row_comes_back_from_its_worker_as_a_typed_failure(client, postgres_url):
+def test_a_damaged_row_comes_back_from_its_worker_as_a_typed_failure(dask_client, postgres_url):
     fill(postgres_url)
     with psycopg.connect(postgres_url, autocommit=True) as connection:
         connection.execute("UPDATE subscriptions SET document = '[]' WHERE id = 'S007'")
-    report = run_billing_on(client, postgres_url, as_of=AS_OF, shards=2)
+    report = run_billing_on(dask_client, postgres_url, as_of=AS_OF, shards=2)
     assert [f.subscription for f in report.failures] == ["S007"]
     failure = report.failures[0].error
     assert isinstance(failure, StoredDataError)

@@ -17,16 +17,9 @@ import pytest
 
 from subbill.storage import PostgresStore, SQLiteStore
 from tests.service_scenario import AS_OF, COUNT, bill, fill
-from tests.test_service import ROOT, _python, expected_numbers, issued
+from tests.test_service import ROOT, _python, expected_numbers, invoices_by_subscription, issued
 
 EVERY_SUBSCRIPTION = [f"S{n:03d}" for n in range(COUNT)]
-
-
-def _invoices(url):
-    store = PostgresStore(url)
-    invoices = store.invoices()
-    store.close()
-    return invoices
 
 
 def _count(url):
@@ -35,7 +28,7 @@ def _count(url):
 
 
 def _billed_exactly_once(url):
-    invoices = _invoices(url)
+    invoices = invoices_by_subscription(url)
     assert [i.number for i in invoices] == expected_numbers(COUNT)  # unique and gapless
     assert sorted(i.subscription for i in invoices) == EVERY_SUBSCRIPTION
     dates = [i.issued_on for i in invoices]
@@ -65,7 +58,7 @@ def test_a_run_killed_in_its_transaction_then_rerun_bills_everything_once(
     fill(postgres_url)
     killed = _python(postgres_url, "bill", "17", *([] if batch_size is None else [str(batch_size)]))
     assert killed.returncode == 3, killed.stderr  # died inside the 17th invoice's transaction
-    assert [i.number for i in _invoices(postgres_url)] == expected_numbers(kept)
+    assert [i.number for i in invoices_by_subscription(postgres_url)] == expected_numbers(kept)
     report = bill(postgres_url)
     assert issued(report) == (COUNT - kept, f"F-2026-{kept + 1:06d}", f"F-2026-{COUNT:06d}")
     _billed_exactly_once(postgres_url)
@@ -86,7 +79,7 @@ def test_a_run_killed_at_a_random_point_then_rerun_bills_everything_once(postgre
     time.sleep(delay)
     os.kill(run.pid, signal.SIGKILL)
     run.communicate(timeout=300)
-    kept = len(_invoices(postgres_url))
+    kept = len(invoices_by_subscription(postgres_url))
     # Killed midway, or (on a busy machine the random delay can outlast the run) after its
     # last commit: either way the re-run bills what is left, exactly once.
     assert committed <= kept <= COUNT
@@ -111,7 +104,7 @@ def test_a_shard_killed_midway_then_rerun_bills_its_part_exactly_once(postgres_u
     fill(postgres_url)
     killed = _python(postgres_url, "shard", "0", "2", "4", "6")  # dies inside its 6th invoice
     assert killed.returncode == 3, killed.stderr
-    kept = len(_invoices(postgres_url))
+    kept = len(invoices_by_subscription(postgres_url))
     assert 0 < kept < 6  # whole pages committed before, nothing of the open one
     first = bill(postgres_url, shard=0, shards=2)
     second = bill(postgres_url, shard=1, shards=2)

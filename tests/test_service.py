@@ -27,7 +27,7 @@ from subbill.service import (
     replace_subscription,
     run_billing,
 )
-from subbill.storage import MemoryStore, SQLiteStore
+from subbill.storage import MemoryStore, SQLiteStore, open_store
 from subbill.storage.errors import DiskFullError, StoredDataError
 from subbill.taxes import TaxRounding
 from tests.service_scenario import AS_OF, CATALOG, COUNT, bill, fill
@@ -49,8 +49,9 @@ def _python(*args, **kw):
     )
 
 
-def invoices_by_subscription(path):
-    store = SQLiteStore(path)
+def invoices_by_subscription(where):
+    """Every stored invoice, in order: ``where`` is a SQLite file or a store's URL."""
+    store = open_store(where) if isinstance(where, str) and "://" in where else SQLiteStore(where)
     invoices = store.invoices()
     store.close()
     return invoices

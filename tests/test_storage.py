@@ -1259,7 +1259,9 @@ BAD_WRITES = {
 }
 
 
-def _store_of(kind, tmp_path):
+def _store_of(kind, tmp_path, request=None):
+    if kind == "postgres":
+        return PostgresStore(request.getfixturevalue("postgres_url"))
     return MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "s.db")
 
 
@@ -1274,12 +1276,15 @@ BAD_VALUES = [
 @pytest.mark.parametrize(
     ("write", "bad"), BAD_VALUES, ids=[f"{write}-{bad!r}" for write, bad in BAD_VALUES]
 )
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_a_store_refuses_a_value_of_the_wrong_type_and_writes_nothing(tmp_path, kind, write, bad):
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
+def test_a_store_refuses_a_value_of_the_wrong_type_and_writes_nothing(
+    tmp_path, request, kind, write, bad
+):
     # A review found SQLiteStore.save_catalog(None) stored (every later bill run failed
     # reading it), "x" accepted as a catalog, a billing state, ledger entries or a payment
     # (MemoryStore kept the garbage too), and the other writes raising AttributeError.
-    store = fill_every_table(_store_of(kind, tmp_path), CATALOG, on=START)
+    # The SQL stores share these writes (storage/_sql.py): PostgreSQL is checked alike.
+    store = fill_every_table(_store_of(kind, tmp_path, request), CATALOG, on=START)
     call, name, expected = BAD_WRITES[write]
     before = snapshot(store)
     with pytest.raises(InvalidTypeError) as refused:
@@ -1288,7 +1293,29 @@ def test_a_store_refuses_a_value_of_the_wrong_type_and_writes_nothing(tmp_path, 
     assert (refused.value.name, refused.value.value) == (name, bad)
     assert snapshot(store) == before
     assert run_billing(store, as_of=START).is_complete  # the store still bills
-    if kind == "sqlite":
+    if kind != "memory":
+        store.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
+@pytest.mark.parametrize(
+    "states", [[("S1",)], [("S1", "x", 3)]], ids=["one item", "three items"]
+)
+def test_save_billing_states_refuses_what_is_not_a_pair_alike_in_every_store(
+    tmp_path, request, kind, states
+):
+    # PostgresStore.save_billing_states unpacked each item itself: a tuple of another
+    # length raised a raw ValueError ("not enough values to unpack") where the other stores
+    # said which item is not a (subscription_id, BillingState) pair.
+    store = fill_every_table(_store_of(kind, tmp_path, request), CATALOG, on=START)
+    before = snapshot(store)
+    with pytest.raises(InvalidTypeError) as refused:
+        store.save_billing_states([(store.subscription_ids()[0], BillingState()), *states])
+    assert str(refused.value) == (
+        f"states[1]={states[0]!r} must be a (subscription_id, BillingState) pair"
+    )
+    assert snapshot(store) == before
+    if kind != "memory":
         store.close()
 
 

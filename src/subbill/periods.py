@@ -56,6 +56,7 @@ __all__ = [
     "BillingStart",
     "Frequency",
     "FrequencyUnit",
+    "Grid",
     "Immediately",
     "OnDate",
     "Period",
@@ -65,6 +66,10 @@ __all__ = [
     "check_date",
     "check_payment_terms_days",
     "days_in_month",
+    "grid_date",
+    "grid_for",
+    "grid_index",
+    "grid_of",
     "schedule_for",
 ]
 
@@ -854,17 +859,17 @@ def _schedule(
 _shared_schedule = functools.lru_cache(maxsize=4096)(_schedule)
 
 
-# -- The grid of a schedule (private: the fast path of proration) ---------------------------
+# -- The grid of a schedule (the fast path of proration) ----------------------------------
 
 #: What a schedule's billing dates depend on, and nothing else: ``(True, step in months, the
 #: anchor's month index modulo step, billing day)`` or ``(False, step in days, the anchor's
 #: ordinal modulo step, 0)``. Schedules with the same grid have the same billing dates, only
-#: numbered from another anchor: grid period ``i`` is ``[_grid_date(grid, i),
-#: _grid_date(grid, i + 1))``, whatever the anchor.
-_Grid: TypeAlias = tuple[bool, int, int, int]
+#: numbered from another anchor: grid period ``i`` is ``[grid_date(grid, i),
+#: grid_date(grid, i + 1))``, whatever the anchor.
+Grid: TypeAlias = tuple[bool, int, int, int]
 
 
-def _grid_of(schedule: BillingSchedule) -> _Grid:
+def grid_of(schedule: BillingSchedule) -> Grid:
     """The grid of ``schedule`` (its ``nth(n)`` is grid date ``n`` + the anchor's index)."""
     step = schedule.frequency.count
     day = schedule.day
@@ -873,9 +878,9 @@ def _grid_of(schedule: BillingSchedule) -> _Grid:
     return True, step, schedule._month_index % step, day
 
 
-def _grid_for(
+def grid_for(
     start: date, frequency: Frequency, billing_day: int | None, anchor: date | None
-) -> _Grid:
+) -> Grid:
     """The grid of ``schedule_for(start, frequency, billing_day=…, anchor=…)``.
 
     ``start`` is a checked date and ``frequency`` a Frequency. Without an anchor, a
@@ -891,11 +896,18 @@ def _grid_for(
         step = frequency.count
         month = start.year * 12 + start.month - 1
         return True, step, month % step, start.day if billing_day is None else billing_day
-    return _grid_of(schedule_for(start, frequency, billing_day=billing_day, anchor=anchor))
+    return grid_of(schedule_for(start, frequency, billing_day=billing_day, anchor=anchor))
 
 
-def _grid_date(grid: _Grid, index: int) -> date:
-    """The first day of the grid's period ``index``: its billing date ``index``."""
+def grid_date(grid: Grid, index: int) -> date:
+    """The first day of the grid's period ``index``: its billing date ``index``.
+
+    >>> grid = grid_for(date(2026, 1, 31), MONTHLY, None, None)
+    >>> grid_date(grid, grid_index(grid, date(2026, 2, 15)))  # still January's period
+    datetime.date(2026, 1, 31)
+    >>> grid_date(grid, grid_index(grid, date(2026, 2, 28)))  # the 31st, clamped
+    datetime.date(2026, 2, 28)
+    """
     month_based, step, residue, day = grid
     if not month_based:
         return date.fromordinal(residue + step * index)
@@ -904,7 +916,7 @@ def _grid_date(grid: _Grid, index: int) -> date:
     return date(year, month0 + 1, day if day <= last else last)
 
 
-def _grid_index(grid: _Grid, day: date) -> int:
+def grid_index(grid: Grid, day: date) -> int:
     """The index of the grid's period that contains ``day``."""
     month_based, step, residue, billing_day = grid
     if not month_based:

@@ -32,13 +32,13 @@ from subbill.money import Money, Number, read_fraction
 from subbill.periods import (
     BillingSchedule,
     Frequency,
+    Grid,
     Period,
-    _Grid,
-    _grid_date,
-    _grid_for,
-    _grid_index,
-    _grid_of,
     check_date,
+    grid_date,
+    grid_for,
+    grid_index,
+    grid_of,
 )
 
 __all__ = [
@@ -266,7 +266,7 @@ def billable_periods(
         raise InvalidTypeError("timing", timing, "a BillingTiming")
     if not isinstance(basis, ProrationBasis):
         raise InvalidTypeError("basis", basis, "a ProrationBasis")
-    grid = _grid_for(start, frequency, billing_day, anchor)
+    grid = grid_for(start, frequency, billing_day, anchor)
     _check_basis(basis, frequency)
     return _periods_over(
         start, end, grid, basis, until=as_of, in_advance=timing is BillingTiming.IN_ADVANCE
@@ -305,7 +305,7 @@ def periods_over(
     if until is not None:
         check_date("until", until)
     return _periods_over(
-        start, end, _grid_of(schedule), basis, until=until, in_advance=in_advance
+        start, end, grid_of(schedule), basis, until=until, in_advance=in_advance
     )
 
 
@@ -330,7 +330,7 @@ def _check_basis(basis: ProrationBasis, frequency: Frequency) -> None:
 def _periods_over(
     start: date,
     end: date | None,
-    grid: _Grid,
+    grid: Grid,
     basis: ProrationBasis,
     *,
     until: date | None,
@@ -344,11 +344,11 @@ def _periods_over(
     arrears) by it.
     """
     limit = date.max if until is None else until
-    index = _grid_index(grid, start)
+    index = grid_index(grid, start)
     lead: tuple[BillablePeriod, ...] = ()
-    cycle_start = _grid_date(grid, index)
+    cycle_start = grid_date(grid, index)
     if cycle_start < start:
-        cycle_end = _grid_date(grid, index + 1)
+        cycle_end = grid_date(grid, index + 1)
         piece_end = cycle_end if end is None or end > cycle_end else end
         if (start if in_advance else piece_end) > limit:
             return ()
@@ -358,19 +358,19 @@ def _periods_over(
         index += 1
     # Whole periods: those ending by ``end`` and, in advance, starting by ``until`` (in
     # arrears: ending by it). Grid period i ends by a day d when i + 1 <= the index of d.
-    ends_by_end = _NO_LIMIT if end is None else _grid_index(grid, end) - 1
+    ends_by_end = _NO_LIMIT if end is None else grid_index(grid, end) - 1
     within_limit = (
-        _NO_LIMIT if until is None else _grid_index(grid, until) - (0 if in_advance else 1)
+        _NO_LIMIT if until is None else grid_index(grid, until) - (0 if in_advance else 1)
     )
     through = min(ends_by_end, within_limit)
     found = lead + _whole_run(grid, basis, index, through) if through >= index else lead
     if through < ends_by_end or end is None:
         return found  # stopped by ``until``
     # ``end`` falls in period through + 1: a last piece, unless it is that period's start.
-    cycle_start = _grid_date(grid, through + 1)
+    cycle_start = grid_date(grid, through + 1)
     if cycle_start == end or (cycle_start if in_advance else end) > limit:
         return found
-    cycle_end = _grid_date(grid, through + 2)
+    cycle_end = grid_date(grid, through + 2)
     return (*found, _piece(cycle_start, end, cycle_start, cycle_end, basis))
 
 
@@ -381,7 +381,7 @@ _BLOCK = 16
 
 
 def _whole_run(
-    grid: _Grid, basis: ProrationBasis, first: int, through: int
+    grid: Grid, basis: ProrationBasis, first: int, through: int
 ) -> tuple[BillablePeriod, ...]:
     """The whole grid periods ``first`` … ``through`` (``first <= through``) on ``basis``."""
     block, stop = divmod(first, _BLOCK)
@@ -399,7 +399,7 @@ def _whole_run(
 
 
 @functools.lru_cache(maxsize=4096)
-def _whole_periods(grid: _Grid, basis: ProrationBasis, block: int) -> tuple[BillablePeriod, ...]:
+def _whole_periods(grid: Grid, basis: ProrationBasis, block: int) -> tuple[BillablePeriod, ...]:
     """The grid's whole periods ``16·block`` … ``16·block + 15`` on ``basis``, each of factor 1.
 
     Immutable values, shared by every call that bills them: the periods of one grid are the
@@ -407,7 +407,7 @@ def _whole_periods(grid: _Grid, basis: ProrationBasis, block: int) -> tuple[Bill
     about 11 MB when full.
     """
     first = block * _BLOCK
-    dates = [_grid_date(grid, index) for index in range(first, first + _BLOCK + 1)]
+    dates = [grid_date(grid, index) for index in range(first, first + _BLOCK + 1)]
     cycles = [Period._make(start, end) for start, end in itertools.pairwise(dates)]
     return tuple(_billable(cycle, _ONE, cycle, basis) for cycle in cycles)
 

@@ -28,10 +28,9 @@ its table and key.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
 from datetime import date
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 try:
     import psycopg
@@ -43,31 +42,22 @@ except ImportError as missing:  # pragma: no cover  (the extra is in the test en
 
 from subbill._validate import brief, check_count, check_items
 from subbill.billing import BillingState
-from subbill.catalog import Catalog
-from subbill.customers import Customer
 from subbill.errors import InvalidArgumentError, InvalidTypeError, StorageError
-from subbill.invoices import Invoice, InvoiceNumbering, Payment
-from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
+from subbill.invoices import InvoiceNumbering
 from subbill.metering import UsageRecord
-from subbill.payments import Wallet
-from subbill.periods import check_date
-from subbill.quotes import Quote, SalesOrder
 from subbill.storage._arguments import (
     MAX_LIMIT,
     check_after,
     check_before,
-    check_key,
     check_limit,
     check_numbering,
     check_subscription_ids,
     check_timeout,
-    check_usage_records,
-    checked,
-    new_usage_records,
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import reserve_numbers
-from subbill.storage.codec import dumps, loads
+from subbill.storage._sql import SQLDialect, SQLStore, subscription_from_text, usage_from_row
+from subbill.storage.codec import loads
 from subbill.storage.errors import (
     DatabaseLockedError,
     DiskFullError,
@@ -76,12 +66,8 @@ from subbill.storage.errors import (
 )
 from subbill.storage.protocols import BillingRow
 from subbill.storage.shards import check_shard, shard_of
-from subbill.storage.sqlite import _invoice_from_row, _invoice_text, _usage_from_row, _usage_row
-from subbill.subscriptions import Subscription
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "PostgresStore"]
-
-_T = TypeVar("_T")
 
 _KEY = 'text COLLATE "C" NOT NULL'  # an id: sorted as Python sorts str
 # Each migration takes the schema from its index to the next version.
@@ -173,7 +159,7 @@ _READ_ONLY_TRANSACTION, _INSUFFICIENT_PRIVILEGE = "25006", "42501"
 _UNIQUE_VIOLATION = "23505"
 
 
-class PostgresStore:
+class PostgresStore(SQLStore):
     """A :class:`~subbill.storage.protocols.Store` in a PostgreSQL database (psycopg 3).
 
     ``url`` is a ``postgresql://user@host:port/dbname`` URL or a libpq conninfo string
@@ -186,6 +172,22 @@ class PostgresStore:
     One connection per store, shared by the threads of a process under a lock; open one
     store per process (a Dask task, a worker) from the same URL.
     """
+
+    _dialect = SQLDialect(
+        mark="%s", document="document::text", json="%s::jsonb", dates_as_text=False, replace=False
+    )
+    _driver_error = psycopg.Error
+    _migrations = _MIGRATIONS
+    _create_schema_version = "CREATE TABLE IF NOT EXISTS schema_version (version integer)"
+    # An invoice's date is read back as ISO text, as SQLite's is, whatever the server's
+    # DateStyle.
+    _invoice_fields = (
+        "number, subscription, customer, to_char(issued_on, 'YYYY-MM-DD'), document::text"
+    )
+    _insert_order = (
+        "INSERT INTO orders (reference, customer, document) VALUES (%s, %s, %s::jsonb)"
+    )
+    _connection: psycopg.Connection[Any]
 
     def __init__(
         self,
@@ -206,6 +208,8 @@ class PostgresStore:
                 " a conninfo string (host=… dbname=…)"
             ) from None
         self.name = _display_name(parts)
+        self._label = self.name
+        self._schema = SCHEMA_VERSION
         self.numbering = check_numbering(numbering)
         self.timeout = check_timeout(timeout)
         waited = check_timeout(connect_timeout)
@@ -230,7 +234,7 @@ class PostgresStore:
 
     # -- errors -----------------------------------------------------------------------------------
 
-    def _storage_error(self, error: psycopg.Error, doing: str) -> StorageError:
+    def _storage_error(self, error: Exception, doing: str) -> StorageError:
         """The typed error for a driver's ``error`` met while ``doing`` something."""
         state = getattr(error, "sqlstate", None)
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -252,14 +256,6 @@ class PostgresStore:
             )
         return StorageError(f"{self.name}: {doing} failed: {first}")
 
-    @contextmanager
-    def _translating(self, doing: str) -> Iterator[None]:
-        """Turn any ``psycopg`` error raised inside into a :class:`StorageError`."""
-        try:
-            yield
-        except psycopg.Error as error:
-            raise self._storage_error(error, doing) from error
-
     # -- schema -----------------------------------------------------------------------------------
 
     def _version(self) -> int | None:
@@ -269,191 +265,39 @@ class PostgresStore:
         version = self._one("SELECT version FROM schema_version")
         return None if version is None else int(version)
 
-    def _migrate(self) -> None:
-        """Create or upgrade the schema; a database already up to date is not locked at all."""
-        current = self._version()
-        if current is not None and current > SCHEMA_VERSION:
-            raise self._newer(current)
-        if current == SCHEMA_VERSION:
-            return
-        with self._lock, self._nesting.level():
-            self._execute("BEGIN")
-            try:
-                # Two processes opening a new database at once: one creates, one waits.
-                self._execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                self._execute("CREATE TABLE IF NOT EXISTS schema_version (version integer)")
-                version = self._one("SELECT version FROM schema_version")
-                current = 0 if version is None else int(version)
-                if current > SCHEMA_VERSION:
-                    raise self._newer(current)
-                for statements in _MIGRATIONS[current:]:
-                    for statement in statements:
-                        self._execute(statement)
-                self._execute("DELETE FROM schema_version")
-                self._execute("INSERT INTO schema_version VALUES (%s)", (SCHEMA_VERSION,))
-                self._execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
+    # -- the dialect's hooks -----------------------------------------------------------------
 
-    def _newer(self, version: int) -> StorageError:
-        return StorageError(
-            f"{self.name}: database has schema version {version}, newer than this "
-            f"subbill's {SCHEMA_VERSION}: upgrade subbill"
-        )
+    def _begin(self) -> None:
+        """``BEGIN``, then lock the counter's row: transactions run one at a time.
 
-    # -- transactions and statements --------------------------------------------------------------
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """``BEGIN``, lock the counter's row, … ``COMMIT``; rolled back if the block raises.
-
-        The lock makes transactions run one at a time, like SQLite's ``BEGIN IMMEDIATE``.
+        Like SQLite's ``BEGIN IMMEDIATE``: the second waits for the first to end.
         """
-        with self._lock, self._nesting.level() as outermost:
-            if not outermost:  # a nested block joins the open transaction
-                yield
-                return
-            self._execute("BEGIN")
-            try:
-                if self._execute(_LOCK).fetchone() is None:
-                    raise StorageError(
-                        f"{self.name}: the invoice_sequence table lost its row, the counter"
-                        " every transaction locks first; restore it from a backup"
-                    )
-                yield
-                self._execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
+        self._execute("BEGIN")
+        if self._execute(_LOCK).fetchone() is None:
+            raise StorageError(
+                f"{self.name}: the invoice_sequence table lost its row, the counter"
+                " every transaction locks first; restore it from a backup"
+            )
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """Inside a transaction: ``SAVEPOINT`` … ``RELEASE``, undone alone if the block raises.
+    def _begin_migration(self) -> None:
+        """``BEGIN``, then the schema's advisory lock (the counter's row may not exist yet).
 
-        Outside one, it is a transaction of its own.
+        Two processes opening a new database at once: one creates, one waits.
         """
-        with self.transaction():
-            self._execute("SAVEPOINT subbill")
-            try:
-                yield
-            except BaseException:
-                with suppress(psycopg.Error):  # the error being raised says what failed
-                    self._connection.execute("ROLLBACK TO SAVEPOINT subbill")
-                    self._connection.execute("RELEASE SAVEPOINT subbill")
-                raise
-            self._execute("RELEASE SAVEPOINT subbill")
+        self._execute("BEGIN")
+        self._execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
 
-    def _rollback(self) -> None:
-        """Undo the open transaction; if that fails too, the error being raised says why."""
-        with suppress(psycopg.Error):
-            self._connection.execute("ROLLBACK")
+    def _in_transaction(self) -> bool:
+        """Always: PostgreSQL never ends a transaction by itself (a ROLLBACK is harmless)."""
+        return True
 
-    def close(self) -> None:
-        """Close the connection."""
-        with self._translating("close"):
-            self._connection.close()
+    def _executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        # One statement per row, pipelined: an array of documents would be escaped character
+        # by character by the driver, several times slower.
+        self._connection.cursor().executemany(sql, rows)
 
-    def _execute(self, sql: str, parameters: tuple[object, ...] = ()) -> psycopg.Cursor[Any]:
-        try:
-            return self._connection.execute(sql, parameters)
-        except psycopg.Error as error:
-            raise self._storage_error(error, sql.split(" ", 1)[0].lower()) from error
-
-    def _rows(self, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        try:
-            return self._connection.execute(sql, parameters).fetchall()
-        except psycopg.Error as error:
-            raise self._storage_error(error, "read") from error
-
-    def _one(self, sql: str, parameters: tuple[object, ...] = ()) -> str | None:
-        rows = self._rows(sql, parameters)
-        return None if not rows or rows[0][0] is None else str(rows[0][0])
-
-    def _all(self, sql: str, parameters: tuple[object, ...] = ()) -> list[str]:
-        return [str(row[0]) for row in self._rows(sql, parameters)]
-
-    def _write(self, sql: str, parameters: tuple[object, ...]) -> None:
-        with self.transaction():
-            self._execute(sql, parameters)
-
-    def _write_many(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        """One statement per row, pipelined, in one transaction."""
-        with self.transaction():
-            try:
-                self._connection.cursor().executemany(sql, rows)
-            except psycopg.Error as error:
-                raise self._storage_error(error, sql.split(" ", 1)[0].lower()) from error
-
-    def _read(self, kind: type[_T], table: str, rows: list[tuple[Any, ...]]) -> list[_T]:
-        """Documents from ``(key, document)`` rows; a damaged one is named by table and key."""
-        return [loads(str(text), kind, table=table, key=key) for key, text in rows]
-
-    def _read_one(self, kind: type[_T], table: str, key: object, text: str | None) -> _T | None:
-        return None if text is None else loads(text, kind, table=table, key=key)
-
-    # -- catalog ----------------------------------------------------------------------------------
-
-    def load_catalog(self) -> Catalog | None:
-        """The saved catalog, or ``None``."""
-        text = self._one("SELECT document::text FROM catalog WHERE id = 1")
-        return self._read_one(Catalog, "catalog", 1, text)
-
-    def save_catalog(self, catalog: Catalog) -> None:
-        """Replace the catalog."""
-        checked("catalog", catalog, Catalog)
-        self._write(
-            "INSERT INTO catalog (id, document) VALUES (1, %s::jsonb)"
-            " ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document",
-            (dumps(catalog),),
-        )
-
-    # -- subscriptions and billing states ---------------------------------------------------------
-
-    def get_subscription(self, subscription_id: str) -> Subscription | None:
-        """The subscription ``subscription_id``, or ``None``."""
-        text = self._one(
-            "SELECT document::text FROM subscriptions WHERE id = %s", (subscription_id,)
-        )
-        return self._read_one(Subscription, "subscriptions", subscription_id, text)
-
-    def save_subscription(self, subscription: Subscription) -> None:
-        """Insert or replace a subscription."""
-        checked("subscription", subscription, Subscription)
-        self._write(
-            "INSERT INTO subscriptions (id, customer, document) VALUES (%s, %s, %s::jsonb)"
-            " ON CONFLICT (id) DO UPDATE SET customer = EXCLUDED.customer,"
-            " document = EXCLUDED.document",
-            (subscription.id, subscription.customer, dumps(subscription)),
-        )
-
-    def subscription_ids(self) -> list[str]:
-        """Every subscription id, sorted."""
-        return self._all("SELECT id FROM subscriptions ORDER BY id")
-
-    def subscription_count(self) -> int:
-        """How many subscriptions are stored."""
-        return int(self._one("SELECT COUNT(*) FROM subscriptions") or 0)
-
-    def subscription_ids_after(self, after: str | None, *, limit: int) -> list[str]:
-        """The next ``limit`` subscription ids after ``after`` (from the first if ``None``)."""
-        check_after(after)
-        check_limit(limit)
-        return self._all(
-            "SELECT id FROM subscriptions WHERE id > %s ORDER BY id LIMIT %s", (after or "", limit)
-        )
-
-    def get_billing_state(self, subscription_id: str) -> BillingState | None:
-        """The billing state of ``subscription_id``, or ``None``."""
-        text = self._one(
-            "SELECT document::text FROM billing_states WHERE subscription_id = %s",
-            (subscription_id,),
-        )
-        return self._read_one(BillingState, "billing_states", subscription_id, text)
-
-    def save_billing_state(self, subscription_id: str, state: BillingState) -> None:
-        """Insert or replace a billing state."""
-        self.save_billing_states([(check_key("subscription_id", subscription_id), state)])
+    def _is_duplicate_number(self, error: Exception) -> bool:
+        return isinstance(error, psycopg.errors.UniqueViolation)
 
     # -- a bill run's batches ---------------------------------------------------------------------
 
@@ -493,29 +337,7 @@ class PostgresStore:
         rows = self._rows(_SELECT_VERSIONS, (wanted,))
         return {key: (subscription, state) for key, subscription, state in rows}
 
-    def save_billing_states(self, states: Sequence[tuple[str, BillingState]]) -> None:
-        """Insert or replace the billing state of each ``(subscription_id, state)``."""
-        latest = {  # the last state given for an id wins, as each replaces the one before
-            check_key("subscription_id", key): dumps(checked("state", state, BillingState))
-            for key, state in check_items("states", states, tuple)
-        }
-        if not latest:
-            return
-        self._write_many(
-            "INSERT INTO billing_states (subscription_id, document) VALUES (%s, %s::jsonb)"
-            " ON CONFLICT (subscription_id) DO UPDATE SET document = EXCLUDED.document",
-            list(latest.items()),
-        )
-
-    # -- invoices and payments --------------------------------------------------------------------
-
-    def next_invoice_number(self, *, issued_on: date) -> str:
-        """Reserve and return the next invoice number (inside the caller's transaction).
-
-        Refused (:class:`~subbill.errors.InvalidStateError`) if ``issued_on`` is before the
-        date of the last number issued.
-        """
-        return self.reserve_invoice_numbers(1, issued_on=issued_on)[0]
+    # -- invoice numbers --------------------------------------------------------------------------
 
     def reserve_invoice_numbers(self, count: int, *, issued_on: date) -> list[str]:
         """Reserve the next ``count`` numbers at once, from the counter's locked row."""
@@ -537,271 +359,16 @@ class PostgresStore:
         last: date | None = rows[0][0] if rows else None
         return last
 
-    def invoice_position(self) -> int:
-        """The position of the last invoice stored (``0`` if none); later ones come after it."""
-        rows = self._rows("SELECT coalesce(max(position), 0) FROM invoices")
-        return int(rows[0][0])
-
-    def count_invoices_since(self, position: int, *, issued_on: date) -> int:
-        """How many invoices dated ``issued_on`` were stored after ``position``."""
-        check_count("position", position)
-        check_date("issued_on", issued_on)
-        rows = self._rows(
-            "SELECT count(*) FROM invoices WHERE position > %s AND issued_on = %s",
-            (position, issued_on),
-        )
-        return int(rows[0][0])
-
-    def invoices_since(
-        self, position: int, *, issued_on: date, limit: int
-    ) -> list[tuple[int, Invoice]]:
-        """The first ``limit`` invoices dated ``issued_on`` stored after ``position``.
-
-        In the order they were stored, each with its position (the next page starts after
-        the last one's).
-        """
-        check_count("position", position)
-        check_date("issued_on", issued_on)
-        limit = check_limit(limit)
-        rows = self._rows(
-            "SELECT position, number, subscription, customer, to_char(issued_on, 'YYYY-MM-DD'),"
-            " document::text FROM invoices WHERE position > %s AND issued_on = %s"
-            " ORDER BY position LIMIT %s",
-            (position, issued_on, limit),
-        )
-        return [(int(row[0]), _invoice_from_row(row[1:])) for row in rows]
-
-    def add_invoice(self, invoice: Invoice) -> None:
-        """Add a numbered invoice; its number must be new."""
-        self.add_invoices([checked("invoice", invoice, Invoice)])
-
-    def add_invoices(self, invoices: Sequence[Invoice]) -> None:
-        """Add numbered invoices, in order, in one statement; every number must be new."""
-        rows: list[tuple[Any, ...]] = []
-        for invoice in check_items("invoices", invoices, Invoice):
-            if invoice.number is None:
-                raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
-            rows.append(
-                (
-                    invoice.number,
-                    invoice.subscription,
-                    invoice.customer,
-                    invoice.issued_on,
-                    _invoice_text(invoice),
-                )
-            )
-        if not rows:
-            return
-        try:
-            with self.savepoint():  # all or nothing, even inside the caller's transaction
-                self._connection.cursor().executemany(_INSERT_INVOICES, rows)
-        except psycopg.errors.UniqueViolation:
-            numbers = [row[0] for row in rows]
-            raise InvalidArgumentError(
-                f"invoice number={self._stored_number(numbers)!r} already exists"
-            ) from None
-        except psycopg.Error as error:
-            raise self._storage_error(error, "insert") from error
-
-    def _stored_number(self, numbers: Sequence[str]) -> str:
-        """The first of ``numbers`` already stored, or given twice (for the error)."""
-        stored = set(self._all("SELECT number FROM invoices WHERE number = ANY(%s)", (numbers,)))
-        seen: set[str] = set()
-        for number in numbers:
-            if number in seen or number in stored:
-                return number
-            seen.add(number)
-        return numbers[0]
-
-    def save_invoice(self, invoice: Invoice) -> None:
-        """Replace a stored invoice."""
-        checked("invoice", invoice, Invoice)
-        with self.transaction():
-            cursor = self._execute(
-                "UPDATE invoices SET document = %s::jsonb, subscription = %s, customer = %s,"
-                " issued_on = %s WHERE number = %s",
-                (
-                    _invoice_text(invoice),
-                    invoice.subscription,
-                    invoice.customer,
-                    invoice.issued_on,
-                    invoice.number,
-                ),
-            )
-            if cursor.rowcount != 1:
-                raise InvalidArgumentError(f"invoice number={invoice.number!r} is not stored")
-
-    def get_invoice(self, number: str) -> Invoice | None:
-        """The invoice ``number``, or ``None``."""
-        rows = self._rows(f"{_SELECT_INVOICES} WHERE number = %s", (number,))
-        return _invoice_from_row(rows[0]) if rows else None
-
-    def invoices(self, *, subscription: str | None = None) -> list[Invoice]:
-        """Invoices in the order they were added, all or those of ``subscription``."""
-        if subscription is None:
-            rows = self._rows(f"{_SELECT_INVOICES} ORDER BY position")
-        else:
-            rows = self._rows(
-                f"{_SELECT_INVOICES} WHERE subscription = %s ORDER BY position", (subscription,)
-            )
-        return [_invoice_from_row(row) for row in rows]
-
-    def add_payment(self, invoice_number: str, payment: Payment) -> None:
-        """Record a payment for ``invoice_number``."""
-        check_key("invoice_number", invoice_number)
-        checked("payment", payment, Payment)
-        self._write(
-            "INSERT INTO payments (invoice_number, document) VALUES (%s, %s::jsonb)",
-            (invoice_number, dumps(payment)),
-        )
-
-    def payments(self, invoice_number: str) -> list[Payment]:
-        """The payments of ``invoice_number``, in the order recorded."""
-        rows = self._rows(
-            "SELECT id, document::text FROM payments WHERE invoice_number = %s ORDER BY id",
-            (invoice_number,),
-        )
-        return self._read(Payment, "payments", rows)
-
-    # -- quotes -----------------------------------------------------------------------------------
-
-    def get_quote(self, quote_id: str) -> Quote | None:
-        """The quote ``quote_id``, or ``None``."""
-        text = self._one("SELECT document::text FROM quotes WHERE id = %s", (quote_id,))
-        return self._read_one(Quote, "quotes", quote_id, text)
-
-    def save_quote(self, quote: Quote) -> None:
-        """Insert or replace a quote."""
-        checked("quote", quote, Quote)
-        self._write(
-            "INSERT INTO quotes (id, document) VALUES (%s, %s::jsonb)"
-            " ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document",
-            (quote.id, dumps(quote)),
-        )
-
-    def quote_ids(self) -> list[str]:
-        """Every quote id, sorted."""
-        return self._all("SELECT id FROM quotes ORDER BY id")
-
-    # -- licences ---------------------------------------------------------------------------------
-
-    def load_ledger(self) -> LicenseLedger:
-        """The whole ledger, in the order entries were appended."""
-        rows = self._rows("SELECT position, document::text FROM ledger ORDER BY position")
-        return LicenseLedger(entries=tuple(self._read(LedgerEntry, "ledger", rows)))
-
-    def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
-        """Append ledger entries."""
-        added = [(dumps(entry),) for entry in check_items("entries", entries, LedgerEntry)]
-        if added:
-            self._write_many("INSERT INTO ledger (document) VALUES (%s::jsonb)", added)
-
-    def save_license_account(self, account: LicenseAccount) -> None:
-        """Insert or replace the account of ``(customer, product, start)``."""
-        checked("account", account, LicenseAccount)
-        self._write(
-            "INSERT INTO license_accounts (customer, product, start, document)"
-            " VALUES (%s, %s, %s, %s::jsonb) ON CONFLICT (customer, product, start)"
-            " DO UPDATE SET document = EXCLUDED.document",
-            (account.customer, account.product, account.start, dumps(account)),
-        )
-
-    def license_accounts(self) -> list[LicenseAccount]:
-        """Every licence account, sorted by customer, product and start."""
-        rows = self._rows(
-            "SELECT customer || '/' || product || '/' || start::text, document::text"
-            " FROM license_accounts ORDER BY customer, product, start"
-        )
-        return self._read(LicenseAccount, "license_accounts", rows)
-
-    # -- customers, orders and wallets ------------------------------------------------------------
-
-    def get_customer(self, customer_id: str) -> Customer | None:
-        """The customer ``customer_id``, or ``None``."""
-        text = self._one("SELECT document::text FROM customers WHERE id = %s", (customer_id,))
-        return self._read_one(Customer, "customers", customer_id, text)
-
-    def save_customer(self, customer: Customer) -> None:
-        """Insert or replace a customer."""
-        checked("customer", customer, Customer)
-        self._write(
-            "INSERT INTO customers (id, document) VALUES (%s, %s::jsonb)"
-            " ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document",
-            (customer.id, dumps(customer)),
-        )
-
-    def customer_ids(self) -> list[str]:
-        """Every customer id, sorted."""
-        return self._all("SELECT id FROM customers ORDER BY id")
-
-    def get_order(self, reference: str) -> SalesOrder | None:
-        """The order of the purchase ``reference``, or ``None``."""
-        text = self._one("SELECT document::text FROM orders WHERE reference = %s", (reference,))
-        return self._read_one(SalesOrder, "orders", reference, text)
-
-    def add_order(self, order: SalesOrder) -> None:
-        """Add an order; its reference must be new."""
-        checked("order", order, SalesOrder)
-        key = order.reference or order.id
-        with self.transaction():
-            if self._one("SELECT reference FROM orders WHERE reference = %s", (key,)):
-                raise InvalidArgumentError(f"an order with reference={key!r} already exists")
-            self._execute(
-                "INSERT INTO orders (reference, customer, document) VALUES (%s, %s, %s::jsonb)",
-                (key, order.customer, dumps(order)),
-            )
-
-    def orders(self, *, customer: str | None = None) -> list[SalesOrder]:
-        """Orders in the order they were added, all or those of ``customer``."""
-        if customer is None:
-            rows = self._rows("SELECT reference, document::text FROM orders ORDER BY position")
-        else:
-            rows = self._rows(
-                "SELECT reference, document::text FROM orders WHERE customer = %s"
-                " ORDER BY position",
-                (customer,),
-            )
-        return self._read(SalesOrder, "orders", rows)
-
-    def get_wallet(self, customer: str) -> Wallet | None:
-        """The wallet of ``customer``, or ``None``."""
-        text = self._one("SELECT document::text FROM wallets WHERE customer = %s", (customer,))
-        return self._read_one(Wallet, "wallets", customer, text)
-
-    def save_wallet(self, wallet: Wallet) -> None:
-        """Insert or replace the wallet of ``wallet.customer``."""
-        checked("wallet", wallet, Wallet)
-        self._write(
-            "INSERT INTO wallets (customer, document) VALUES (%s, %s::jsonb)"
-            " ON CONFLICT (customer) DO UPDATE SET document = EXCLUDED.document",
-            (wallet.customer, dumps(wallet)),
-        )
-
     # -- usage records ----------------------------------------------------------------------------
 
-    def add_usage_records(self, records: Sequence[UsageRecord]) -> int:
-        """Add ``records`` (idempotent by subscription and key, all or nothing); how many new.
-
-        One look-up of the keys already stored, then the new rows pipelined, in one
-        transaction (write transactions run one at a time: no other can add a key between).
-        """
-        added = check_usage_records(records)
-        if not added:
-            return 0
-        with self.savepoint():
-            rows = self._rows(
-                f"{_SELECT_USAGE} JOIN unnest(%s::text[], %s::text[]) AS given (s, k)"
-                " ON subscription = given.s AND key = given.k",
-                ([r.subscription for r in added], [r.key for r in added]),
-            )
-            stored = {(row[0], row[1]): _usage_from_row(row) for row in rows}
-            new = new_usage_records(added, stored)
-            if new:
-                with self._translating("insert"):
-                    self._connection.cursor().executemany(
-                        _INSERT_USAGE, [_usage_row(record) for record in new]
-                    )
-        return len(new)
+    def _stored_usage(self, records: Sequence[UsageRecord]) -> dict[tuple[str, str], UsageRecord]:
+        """The stored records of the ``(subscription, key)`` of ``records``, in one query."""
+        rows = self._rows(
+            f"{_SELECT_USAGE} JOIN unnest(%s::text[], %s::text[]) AS given (s, k)"
+            " ON subscription = given.s AND key = given.k",
+            ([r.subscription for r in records], [r.key for r in records]),
+        )
+        return {(row[0], row[1]): usage_from_row(row) for row in rows}
 
     def usage_records(
         self, subscription_ids: Sequence[str], *, before: date
@@ -818,12 +385,8 @@ class PostgresStore:
             (wanted, day),
         )
         for row in rows:
-            found[row[0]].append(_usage_from_row(row))
+            found[row[0]].append(usage_from_row(row))
         return found
-
-    def usage_record_count(self) -> int:
-        """How many usage records are stored."""
-        return int(self._one("SELECT COUNT(*) FROM usage_records") or 0)
 
 
 def _display_name(parts: dict[str, Any]) -> str:
@@ -834,18 +397,6 @@ def _display_name(parts: dict[str, Any]) -> str:
     return f"postgresql://{user}{host}{port}/{parts.get('dbname') or ''}"
 
 
-# An invoice's number, subscription, customer and date live in its row's columns, read back
-# as SQLite's are (the date as ISO text, whatever the server's DateStyle).
-_SELECT_INVOICES = (
-    "SELECT number, subscription, customer, to_char(issued_on, 'YYYY-MM-DD'), document::text"
-    " FROM invoices"
-)
-# Rows go one statement each, pipelined (executemany): an array of documents would be
-# escaped character by character by the driver, several times slower.
-_INSERT_INVOICES = (
-    "INSERT INTO invoices (number, subscription, customer, issued_on, document)"
-    " VALUES (%s, %s, %s, %s, %s::jsonb)"
-)
 _SELECT_BILLING = (
     "SELECT s.id, s.document::text, b.document::text, s.xmin::text, b.xmin::text"
     " FROM subscriptions s LEFT JOIN billing_states b ON b.subscription_id = s.id"
@@ -864,7 +415,7 @@ def _billing_row(
     try:
         return BillingRow(
             key,
-            loads(subscription, Subscription, table="subscriptions", key=key),
+            subscription_from_text(subscription, key),
             None if state is None else loads(state, BillingState, table="billing_states", key=key),
             None,
             versions,
@@ -876,8 +427,4 @@ def _billing_row(
 # A usage record's day is read back as ISO text, as SQLite's is.
 _SELECT_USAGE = (
     "SELECT subscription, key, to_char(used_on, 'YYYY-MM-DD'), document::text FROM usage_records"
-)
-_INSERT_USAGE = (
-    "INSERT INTO usage_records (subscription, key, used_on, document)"
-    " VALUES (%s, %s, %s, %s::jsonb)"
 )

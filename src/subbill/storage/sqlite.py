@@ -21,42 +21,37 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar
 
 from subbill._validate import check_count, check_items
 from subbill.billing import BillingState
-from subbill.catalog import Catalog
-from subbill.customers import Customer
-from subbill.errors import InvalidArgumentError, StorageError
-from subbill.invoices import Invoice, InvoiceNumbering, Payment
-from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
+from subbill.errors import StorageError
+from subbill.invoices import InvoiceNumbering
 from subbill.metering import UsageRecord
-from subbill.payments import Wallet
-from subbill.periods import check_date
-from subbill.quotes import Quote, SalesOrder
 from subbill.storage._arguments import (
     MAX_LIMIT,
     check_after,
     check_before,
     check_flag,
-    check_key,
     check_limit,
     check_numbering,
     check_path,
-    check_states,
     check_subscription_ids,
     check_timeout,
-    check_usage_records,
-    checked,
-    new_usage_records,
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import reserve_numbers
-from subbill.storage.codec import document_text, dumps, loads, to_document
+from subbill.storage._sql import (
+    SQLDialect,
+    SQLStore,
+    subscription_from_text,
+    usage_from_row,
+    utf8_text,
+)
+from subbill.storage.codec import loads
 from subbill.storage.errors import (
     DatabaseLockedError,
     DiskFullError,
@@ -65,11 +60,8 @@ from subbill.storage.errors import (
 )
 from subbill.storage.protocols import BillingRow
 from subbill.storage.shards import check_shard, shard_of
-from subbill.subscriptions import Subscription
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
-
-_T = TypeVar("_T")
 # Each migration takes the schema from its index to the next version.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -159,7 +151,7 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 _BUSY, _LOCKED, _READONLY, _FULL, _CANTOPEN, _NOTADB, _CORRUPT = 5, 6, 8, 13, 14, 26, 11
 
 
-class SQLiteStore:
+class SQLiteStore(SQLStore):
     """A :class:`~subbill.storage.protocols.Store` in one SQLite file.
 
     ``timeout`` is how long a write waits for another process's write lock before
@@ -180,6 +172,22 @@ class SQLiteStore:
     subbill.errors.InvalidStateError: issued_on=2026-02-28 is before 2026-03-01, the date of ...
     """
 
+    _dialect = SQLDialect(mark="?", document="document", json="?", dates_as_text=True, replace=True)
+    _driver_error = sqlite3.Error
+    _migrations = _MIGRATIONS
+    _create_schema_version = (
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+    )
+    # Customers, orders and wallets came with version 3, usage records with version 5.
+    _tables_since: ClassVar = {"customers": 3, "orders": 3, "wallets": 3, "usage_records": 5}
+    _invoice_fields = "number, subscription, customer, issued_on, document"
+    # A new order's position is the next one (a rowid-less unique column).
+    _insert_order = (
+        "INSERT INTO orders (reference, position, customer, document) VALUES (?,"
+        " (SELECT COALESCE(MAX(position), 0) + 1 FROM orders), ?, ?)"
+    )
+    _connection: sqlite3.Connection
+
     def __init__(
         self,
         path: str | Path,
@@ -191,6 +199,7 @@ class SQLiteStore:
     ) -> None:
         # Every option is checked before a file is opened (or created).
         self.path = check_path(path)
+        self._label = self.path
         self.numbering = check_numbering(numbering)
         self.timeout = check_timeout(timeout)
         self.read_only = check_flag("read_only", read_only)
@@ -232,7 +241,7 @@ class SQLiteStore:
 
     # -- errors -----------------------------------------------------------------------------------
 
-    def _storage_error(self, error: sqlite3.Error, doing: str) -> StorageError:
+    def _storage_error(self, error: Exception, doing: str) -> StorageError:
         """The typed error for a driver's ``error`` met while ``doing`` something."""
         code = getattr(error, "sqlite_errorcode", None)
         primary = None if code is None else code & 0xFF
@@ -259,14 +268,6 @@ class SQLiteStore:
             )
         return StorageError(f"{self.path}: {doing} failed: {error}")
 
-    @contextmanager
-    def _translating(self, doing: str) -> Iterator[None]:
-        """Turn any ``sqlite3`` error raised inside into a :class:`StorageError`."""
-        try:
-            yield
-        except sqlite3.Error as error:
-            raise self._storage_error(error, doing) from error
-
     # -- schema -----------------------------------------------------------------------------------
 
     def _version(self) -> int | None:
@@ -276,27 +277,6 @@ class SQLiteStore:
         )
         version = None if exists is None else self._one("SELECT version FROM schema_version")
         return None if version is None else int(version)
-
-    def _migrate(self) -> None:
-        """Create or upgrade the schema; a file already up to date is not locked at all."""
-        current = self._version()
-        if current is not None and current > SCHEMA_VERSION:
-            raise self._newer(current)
-        if current == SCHEMA_VERSION:
-            return
-        with self.transaction():
-            self._execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            version = self._one("SELECT version FROM schema_version")
-            current = 0 if version is None else int(version)
-            if current > SCHEMA_VERSION:
-                raise self._newer(current)
-            for statements in _MIGRATIONS[current:]:
-                for statement in statements:
-                    self._execute(statement)
-            if version is None:
-                self._execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-            else:
-                self._execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
     def _check_schema(self) -> None:
         """A read-only store cannot migrate: it reads any schema up to this one."""
@@ -310,173 +290,28 @@ class SQLiteStore:
             raise self._newer(version)
         self._schema = version
 
-    def _newer(self, version: int) -> StorageError:
-        return StorageError(
-            f"{self.path}: database has schema version {version}, newer than this "
-            f"subbill's {SCHEMA_VERSION}: upgrade subbill"
-        )
+    # -- the dialect's hooks -----------------------------------------------------------------
 
-    # -- transactions and statements --------------------------------------------------------------
+    def _begin(self) -> None:
+        """``BEGIN IMMEDIATE``: the database's write lock at once (a read-only store refuses)."""
+        if self.read_only:
+            raise ReadOnlyDatabaseError(self.path, reason="opened read-only")
+        self._execute("BEGIN IMMEDIATE")
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back if the block raises.
+    def _begin_migration(self) -> None:
+        """``BEGIN IMMEDIATE``: a second process opening a new file waits, then finds it done."""
+        self._execute("BEGIN IMMEDIATE")
 
-        If the block fails because of the database (disk full…), the error raised is that
-        one, typed: the rollback that follows never masks it.
-        """
-        with self._lock, self._nesting.level() as outermost:
-            if not outermost:  # a nested block joins the open transaction
-                yield
-                return
-            if self.read_only:
-                raise ReadOnlyDatabaseError(self.path, reason="opened read-only")
-            self._execute("BEGIN IMMEDIATE")
-            try:
-                yield
-                self._execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
+    def _in_transaction(self) -> bool:
+        """Whether SQLite still has the transaction open (a full disk undoes it already)."""
+        return self._connection.in_transaction
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """Inside a transaction: ``SAVEPOINT`` … ``RELEASE``, undone alone if the block raises.
+    def _executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        self._connection.executemany(sql, rows)
 
-        Outside one, it is a transaction of its own. A bill run keeps one subscription's
-        failure from undoing the others of its batch this way.
-        """
-        with self.transaction():
-            self._execute("SAVEPOINT subbill")
-            try:
-                yield
-            except BaseException:
-                if self._connection.in_transaction:
-                    with suppress(sqlite3.Error):  # the error being raised says what failed
-                        self._connection.execute("ROLLBACK TO subbill")
-                        self._connection.execute("RELEASE subbill")
-                raise
-            self._execute("RELEASE subbill")
+    def _is_duplicate_number(self, error: Exception) -> bool:
+        return isinstance(error, sqlite3.IntegrityError) and "invoices.number" in str(error)
 
-    def _rollback(self) -> None:
-        """Undo the open transaction, if SQLite has not already undone it (disk full does)."""
-        if not self._connection.in_transaction:
-            return
-        # If the rollback fails too, the error being raised already says what went wrong.
-        with suppress(sqlite3.Error):
-            self._connection.execute("ROLLBACK")
-
-    def close(self) -> None:
-        """Close the connection."""
-        with self._translating("close"):
-            self._connection.close()
-
-    # The two statement runners catch the driver's errors inline: they run for every row a
-    # bill run reads or writes, and a context manager per statement is most of their cost.
-
-    def _execute(self, sql: str, parameters: tuple[object, ...] = ()) -> sqlite3.Cursor:
-        try:
-            return self._connection.execute(sql, parameters)
-        except sqlite3.Error as error:
-            raise self._storage_error(error, sql.split(" ", 1)[0].lower()) from error
-
-    def _rows(self, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        try:
-            return self._connection.execute(sql, parameters).fetchall()
-        except sqlite3.Error as error:
-            raise self._storage_error(error, "read") from error
-
-    def _one(self, sql: str, parameters: tuple[object, ...] = ()) -> str | None:
-        rows = self._rows(sql, parameters)
-        return None if not rows or rows[0][0] is None else str(rows[0][0])
-
-    def _all(self, sql: str, parameters: tuple[object, ...] = ()) -> list[str]:
-        return [str(row[0]) for row in self._rows(sql, parameters)]
-
-    def _write(self, sql: str, parameters: tuple[object, ...]) -> None:
-        with self._lock:
-            if self._nesting.depth:  # inside this thread's open transaction: join it
-                self._execute(sql, parameters)
-                return
-            with self.transaction():
-                self._execute(sql, parameters)
-
-    def _read(self, kind: type[_T], table: str, rows: list[tuple[Any, ...]]) -> list[_T]:
-        """Documents from ``(key, document)`` rows; a damaged one is named by table and key."""
-        return [loads(str(text), kind, table=table, key=key) for key, text in rows]
-
-    def _read_one(self, kind: type[_T], table: str, key: object, text: str | None) -> _T | None:
-        return None if text is None else loads(text, kind, table=table, key=key)
-
-    # -- catalog ---------------------------------------------------------------------------
-
-    def load_catalog(self) -> Catalog | None:
-        """The saved catalog, or ``None``."""
-        text = self._one("SELECT document FROM catalog WHERE id = 1")
-        return self._read_one(Catalog, "catalog", 1, text)
-
-    def save_catalog(self, catalog: Catalog) -> None:
-        """Replace the catalog."""
-        checked("catalog", catalog, Catalog)
-        self._write(
-            "INSERT OR REPLACE INTO catalog (id, document) VALUES (1, ?)", (dumps(catalog),)
-        )
-
-    # -- subscriptions and billing states ------------------------------------------------------
-
-    def get_subscription(self, subscription_id: str) -> Subscription | None:
-        """The subscription ``subscription_id``, or ``None``."""
-        text = self._one("SELECT document FROM subscriptions WHERE id = ?", (subscription_id,))
-        found = self._read_one(Subscription, "subscriptions", subscription_id, text)
-        if found is not None and found.id != subscription_id:
-            raise StoredDataError(
-                f"it holds subscription {found.id!r}: a document stored under another id",
-                table="subscriptions",
-                key=subscription_id,
-            )
-        return found
-
-    def save_subscription(self, subscription: Subscription) -> None:
-        """Insert or replace a subscription."""
-        checked("subscription", subscription, Subscription)
-        self._write(
-            "INSERT OR REPLACE INTO subscriptions (id, customer, document) VALUES (?, ?, ?)",
-            (subscription.id, subscription.customer, dumps(subscription)),
-        )
-
-    def subscription_ids(self) -> list[str]:
-        """Every subscription id, sorted."""
-        return self._all("SELECT id FROM subscriptions ORDER BY id")
-
-    def subscription_count(self) -> int:
-        """How many subscriptions are stored."""
-        return int(self._one("SELECT COUNT(*) FROM subscriptions") or 0)
-
-    def subscription_ids_after(self, after: str | None, *, limit: int) -> list[str]:
-        """The next ``limit`` subscription ids after ``after`` (from the first if ``None``)."""
-        check_after(after)
-        check_limit(limit)
-        if after is None:
-            return self._all("SELECT id FROM subscriptions ORDER BY id LIMIT ?", (limit,))
-        return self._all(
-            "SELECT id FROM subscriptions WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
-        )
-
-    def get_billing_state(self, subscription_id: str) -> BillingState | None:
-        """The billing state of ``subscription_id``, or ``None``."""
-        text = self._one(
-            "SELECT document FROM billing_states WHERE subscription_id = ?", (subscription_id,)
-        )
-        return self._read_one(BillingState, "billing_states", subscription_id, text)
-
-    def save_billing_state(self, subscription_id: str, state: BillingState) -> None:
-        """Insert or replace a billing state."""
-        check_key("subscription_id", subscription_id)
-        checked("state", state, BillingState)
-        self._write(
-            "INSERT OR REPLACE INTO billing_states (subscription_id, document) VALUES (?, ?)",
-            (subscription_id, dumps(state)),
-        )
 
     # -- a bill run's batches ---------------------------------------------------------------
 
@@ -534,24 +369,7 @@ class SQLiteStore:
             versions.update((key, (subscription, state)) for key, subscription, state in rows)
         return versions
 
-    def save_billing_states(self, states: Sequence[tuple[str, BillingState]]) -> None:
-        """Insert or replace the billing state of each ``(subscription_id, state)``, all or none."""
-        rows = [(key, dumps(state)) for key, state in check_states(states)]
-        with self.savepoint(), self._translating("insert"):
-            self._connection.executemany(
-                "INSERT OR REPLACE INTO billing_states (subscription_id, document) VALUES (?, ?)",
-                rows,
-            )
-
-    # -- invoices and payments ------------------------------------------------------------------
-
-    def next_invoice_number(self, *, issued_on: date) -> str:
-        """Reserve and return the next invoice number (inside the caller's transaction).
-
-        Refused (:class:`~subbill.errors.InvalidStateError`) if ``issued_on`` is before the
-        date of the last number issued.
-        """
-        return self.reserve_invoice_numbers(1, issued_on=issued_on)[0]
+    # -- invoice numbers ------------------------------------------------------------------------
 
     def reserve_invoice_numbers(self, count: int, *, issued_on: date) -> list[str]:
         """Reserve the next ``count`` numbers at once (inside the caller's transaction)."""
@@ -581,280 +399,7 @@ class SQLiteStore:
             last = self._one("SELECT last_issued_on FROM invoice_sequence")
         return None if last is None else date.fromisoformat(last)
 
-    def invoice_position(self) -> int:
-        """The position of the last invoice stored (``0`` if none); later ones come after it."""
-        return int(self._one("SELECT coalesce(max(position), 0) FROM invoices") or 0)
-
-    def count_invoices_since(self, position: int, *, issued_on: date) -> int:
-        """How many invoices dated ``issued_on`` were stored after ``position``."""
-        sql = "SELECT count(*) FROM invoices WHERE position > ? AND issued_on = ?"
-        return int(
-            self._one(
-                sql,
-                (check_count("position", position), check_date("issued_on", issued_on).isoformat()),
-            )
-            or 0
-        )
-
-    def invoices_since(
-        self, position: int, *, issued_on: date, limit: int
-    ) -> list[tuple[int, Invoice]]:
-        """The first ``limit`` invoices dated ``issued_on`` stored after ``position``, in order."""
-        rows = self._rows(
-            "SELECT position, number, subscription, customer, issued_on, document FROM invoices"
-            " WHERE position > ? AND issued_on = ? ORDER BY position LIMIT ?",
-            (
-                check_count("position", position),
-                check_date("issued_on", issued_on).isoformat(),
-                check_limit(limit),
-            ),
-        )
-        return [(int(row[0]), _invoice_from_row(row[1:])) for row in rows]
-
-    def add_invoice(self, invoice: Invoice) -> None:
-        """Add a numbered invoice; its number must be new."""
-        self.add_invoices([checked("invoice", invoice, Invoice)])
-
-    def add_invoices(self, invoices: Sequence[Invoice]) -> None:
-        """Add numbered invoices, in order, in one statement; every number must be new."""
-        rows = []
-        for invoice in check_items("invoices", invoices, Invoice):
-            if invoice.number is None:
-                raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
-            rows.append(
-                (
-                    invoice.number,
-                    invoice.subscription,
-                    invoice.customer,
-                    invoice.issued_on.isoformat(),
-                    _invoice_text(invoice),
-                )
-            )
-        try:
-            self._insert_invoices(rows)
-        except _DuplicateNumberError:
-            raise InvalidArgumentError(
-                f"invoice number={self._stored_number(rows)!r} already exists"
-            ) from None
-
-    def _insert_invoices(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert invoice rows, all or none (a number already stored undoes them all)."""
-        duplicate = False
-        with self.savepoint():  # all or nothing, even inside the caller's transaction
-            try:  # the primary key refuses a number already stored: no look-up first
-                self._connection.executemany(  # a new row's position is the next rowid
-                    "INSERT INTO invoices (number, subscription, customer, issued_on, document)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    rows,
-                )
-            except sqlite3.IntegrityError as error:
-                if "invoices.number" not in str(error):
-                    raise self._storage_error(error, "insert") from error
-                duplicate = True
-            except sqlite3.Error as error:
-                raise self._storage_error(error, "insert") from error
-            if duplicate:
-                raise _DuplicateNumberError
-
-    def _stored_number(self, rows: Sequence[tuple[Any, ...]]) -> str:
-        """The first number of ``rows`` already stored, or given twice (for the error)."""
-        seen: set[str] = set()
-        for number, *_ in rows:
-            if number in seen or self._one("SELECT 1 FROM invoices WHERE number = ?", (number,)):
-                return str(number)
-            seen.add(number)
-        return str(rows[0][0])
-
-    def save_invoice(self, invoice: Invoice) -> None:
-        """Replace a stored invoice."""
-        checked("invoice", invoice, Invoice)
-        with self.transaction():
-            cursor = self._execute(
-                "UPDATE invoices SET document = ?, subscription = ?, customer = ?, issued_on = ?"
-                " WHERE number = ?",
-                (
-                    _invoice_text(invoice),
-                    invoice.subscription,
-                    invoice.customer,
-                    invoice.issued_on.isoformat(),
-                    invoice.number,
-                ),
-            )
-            if cursor.rowcount != 1:
-                raise InvalidArgumentError(f"invoice number={invoice.number!r} is not stored")
-
-    def get_invoice(self, number: str) -> Invoice | None:
-        """The invoice ``number``, or ``None``."""
-        rows = self._rows(f"{_SELECT_INVOICES} WHERE number = ?", (number,))
-        return _invoice_from_row(rows[0]) if rows else None
-
-    def invoices(self, *, subscription: str | None = None) -> list[Invoice]:
-        """Invoices in the order they were added, all or those of ``subscription``."""
-        if subscription is None:
-            rows = self._rows(f"{_SELECT_INVOICES} ORDER BY position")
-        else:
-            rows = self._rows(
-                f"{_SELECT_INVOICES} WHERE subscription = ? ORDER BY position",
-                (subscription,),
-            )
-        return [_invoice_from_row(row) for row in rows]
-
-    def add_payment(self, invoice_number: str, payment: Payment) -> None:
-        """Record a payment for ``invoice_number``."""
-        check_key("invoice_number", invoice_number)
-        checked("payment", payment, Payment)
-        self._write(
-            "INSERT INTO payments (invoice_number, document) VALUES (?, ?)",
-            (invoice_number, dumps(payment)),
-        )
-
-    def payments(self, invoice_number: str) -> list[Payment]:
-        """The payments of ``invoice_number``, in the order recorded."""
-        rows = self._rows(
-            "SELECT id, document FROM payments WHERE invoice_number = ? ORDER BY id",
-            (invoice_number,),
-        )
-        return self._read(Payment, "payments", rows)
-
-    # -- quotes -----------------------------------------------------------------------------------
-
-    def get_quote(self, quote_id: str) -> Quote | None:
-        """The quote ``quote_id``, or ``None``."""
-        text = self._one("SELECT document FROM quotes WHERE id = ?", (quote_id,))
-        return self._read_one(Quote, "quotes", quote_id, text)
-
-    def save_quote(self, quote: Quote) -> None:
-        """Insert or replace a quote."""
-        checked("quote", quote, Quote)
-        self._write(
-            "INSERT OR REPLACE INTO quotes (id, document) VALUES (?, ?)", (quote.id, dumps(quote))
-        )
-
-    def quote_ids(self) -> list[str]:
-        """Every quote id, sorted."""
-        return self._all("SELECT id FROM quotes ORDER BY id")
-
-    # -- licences ---------------------------------------------------------------------------------
-
-    def load_ledger(self) -> LicenseLedger:
-        """The whole ledger, in the order entries were appended."""
-        rows = self._rows("SELECT position, document FROM ledger ORDER BY position")
-        return LicenseLedger(entries=tuple(self._read(LedgerEntry, "ledger", rows)))
-
-    def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
-        """Append ledger entries."""
-        added = check_items("entries", entries, LedgerEntry)
-        with self.transaction():
-            for entry in added:
-                self._execute("INSERT INTO ledger (document) VALUES (?)", (dumps(entry),))
-
-    def save_license_account(self, account: LicenseAccount) -> None:
-        """Insert or replace the account of ``(customer, product, start)``."""
-        checked("account", account, LicenseAccount)
-        self._write(
-            "INSERT OR REPLACE INTO license_accounts (customer, product, start, document)"
-            " VALUES (?, ?, ?, ?)",
-            (account.customer, account.product, account.start.isoformat(), dumps(account)),
-        )
-
-    def license_accounts(self) -> list[LicenseAccount]:
-        """Every licence account, sorted by customer, product and start."""
-        rows = self._rows(
-            "SELECT customer || '/' || product || '/' || start, document FROM license_accounts"
-            " ORDER BY customer, product, start"
-        )
-        return self._read(LicenseAccount, "license_accounts", rows)
-
-    # -- customers, orders and wallets ------------------------------------------------------
-
-    def get_customer(self, customer_id: str) -> Customer | None:
-        """The customer ``customer_id``, or ``None``."""
-        if self._schema < 3:  # an older file opened read-only: none stored
-            return None
-        text = self._one("SELECT document FROM customers WHERE id = ?", (customer_id,))
-        return self._read_one(Customer, "customers", customer_id, text)
-
-    def save_customer(self, customer: Customer) -> None:
-        """Insert or replace a customer."""
-        checked("customer", customer, Customer)
-        self._write(
-            "INSERT OR REPLACE INTO customers (id, document) VALUES (?, ?)",
-            (customer.id, dumps(customer)),
-        )
-
-    def customer_ids(self) -> list[str]:
-        """Every customer id, sorted."""
-        if self._schema < 3:  # an older file opened read-only: none stored
-            return []
-        return self._all("SELECT id FROM customers ORDER BY id")
-
-    def get_order(self, reference: str) -> SalesOrder | None:
-        """The order of the purchase ``reference``, or ``None``."""
-        if self._schema < 3:  # an older file opened read-only: none stored
-            return None
-        text = self._one("SELECT document FROM orders WHERE reference = ?", (reference,))
-        return self._read_one(SalesOrder, "orders", reference, text)
-
-    def add_order(self, order: SalesOrder) -> None:
-        """Add an order; its reference must be new."""
-        checked("order", order, SalesOrder)
-        key = order.reference or order.id
-        with self.transaction():
-            if self._one("SELECT reference FROM orders WHERE reference = ?", (key,)):
-                raise InvalidArgumentError(f"an order with reference={key!r} already exists")
-            self._execute(
-                "INSERT INTO orders (reference, position, customer, document) VALUES (?,"
-                " (SELECT COALESCE(MAX(position), 0) + 1 FROM orders), ?, ?)",
-                (key, order.customer, dumps(order)),
-            )
-
-    def orders(self, *, customer: str | None = None) -> list[SalesOrder]:
-        """Orders in the order they were added, all or those of ``customer``."""
-        if self._schema < 3:  # an older file opened read-only: none stored
-            return []
-        if customer is None:
-            rows = self._rows("SELECT reference, document FROM orders ORDER BY position")
-        else:
-            rows = self._rows(
-                "SELECT reference, document FROM orders WHERE customer = ? ORDER BY position",
-                (customer,),
-            )
-        return self._read(SalesOrder, "orders", rows)
-
-    def get_wallet(self, customer: str) -> Wallet | None:
-        """The wallet of ``customer``, or ``None``."""
-        if self._schema < 3:  # an older file opened read-only: none stored
-            return None
-        text = self._one("SELECT document FROM wallets WHERE customer = ?", (customer,))
-        return self._read_one(Wallet, "wallets", customer, text)
-
-    def save_wallet(self, wallet: Wallet) -> None:
-        """Insert or replace the wallet of ``wallet.customer``."""
-        checked("wallet", wallet, Wallet)
-        self._write(
-            "INSERT OR REPLACE INTO wallets (customer, document) VALUES (?, ?)",
-            (wallet.customer, dumps(wallet)),
-        )
-
     # -- usage records ------------------------------------------------------------------------
-
-    def add_usage_records(self, records: Sequence[UsageRecord]) -> int:
-        """Add ``records`` (idempotent by subscription and key, all or nothing); how many new.
-
-        One look-up of the keys already stored, then one insert of the new records, in one
-        transaction (or the caller's, in a savepoint).
-        """
-        added = check_usage_records(records)
-        if not added:
-            return 0
-        with self.savepoint():
-            stored = self._stored_usage(added)
-            new = new_usage_records(added, stored)
-            if new:
-                rows = [_usage_row(record) for record in new]
-                with self._translating("insert"):
-                    self._connection.executemany(_INSERT_USAGE, rows)
-        return len(new)
 
     def _stored_usage(self, records: Sequence[UsageRecord]) -> dict[tuple[str, str], UsageRecord]:
         """The stored records of the ``(subscription, key)`` of ``records``."""
@@ -864,7 +409,7 @@ class SQLiteStore:
             pairs = ", ".join("(?, ?)" for _ in chunk)
             keys = tuple(value for r in chunk for value in (r.subscription, r.key))
             rows = self._rows(f"{_SELECT_USAGE} WHERE (subscription, key) IN ({pairs})", keys)
-            found.update(((row[0], row[1]), _usage_from_row(row)) for row in rows)
+            found.update(((row[0], row[1]), usage_from_row(row)) for row in rows)
         return found
 
     def usage_records(
@@ -888,25 +433,8 @@ class SQLiteStore:
                 (*chunk, day),
             )
             for row in rows:
-                found[row[0]].append(_usage_from_row(row))
+                found[row[0]].append(usage_from_row(row))
         return found
-
-    def usage_record_count(self) -> int:
-        """How many usage records are stored."""
-        if self._schema < 5:  # an older file opened read-only: none stored
-            return 0
-        return int(self._one("SELECT COUNT(*) FROM usage_records") or 0)
-
-
-# An invoice's number, subscription, customer and date live in its row's columns (the
-# queries need them): its document leaves them out, and reading puts them back.
-_INVOICE_COLUMNS = ("number", "subscription", "customer", "issued_on")
-_SELECT_INVOICES = "SELECT number, subscription, customer, issued_on, document FROM invoices"
-
-
-class _DuplicateNumberError(Exception):
-    """Raised inside the savepoint of ``add_invoices`` to undo it: a number is taken."""
-
 
 # A page's documents are read as bytes and decoded row by row: a document that is not
 # UTF-8 fails its own subscription, not the query of the whole page.
@@ -918,35 +446,19 @@ _TEXT_ID = "typeof(s.id) = 'text'"
 _IDS_PER_QUERY = 500  # ids bound in one IN (…): well under SQLite's limit of variables
 
 
-def _text(data: bytes, table: str, key: str) -> str:
-    """A document's text; one that is not UTF-8 is a damaged row."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise StoredDataError(
-            f"the document is not UTF-8 text: {error}", table=table, key=key
-        ) from None
-
-
 def _billing_row(key: str, subscription: bytes, state: bytes | None) -> BillingRow:
     """A subscription and its state read back; a damaged one is the row's error."""
     try:
-        read = loads(
-            _text(subscription, "subscriptions", key), Subscription, table="subscriptions", key=key
-        )
-        if read.id != key:
-            raise StoredDataError(
-                f"it holds subscription {read.id!r}: a document stored under another id",
-                table="subscriptions",
-                key=key,
-            )
         return BillingRow(
             key,
-            read,
+            subscription_from_text(utf8_text(subscription, "subscriptions", key), key),
             None
             if state is None
             else loads(
-                _text(state, "billing_states", key), BillingState, table="billing_states", key=key
+                utf8_text(state, "billing_states", key),
+                BillingState,
+                table="billing_states",
+                key=key,
             ),
             None,
             (subscription, state),
@@ -955,42 +467,7 @@ def _billing_row(key: str, subscription: bytes, state: bytes | None) -> BillingR
         return BillingRow(key, None, None, error, (subscription, state))
 
 
-def _invoice_text(invoice: Invoice) -> str:
-    document = to_document(invoice)
-    for name in _INVOICE_COLUMNS:
-        document["data"].pop(name, None)
-    return document_text(document)
-
-
-def _invoice_from_row(row: Sequence[Any]) -> Invoice:
-    number, subscription, customer, issued_on, text = row
-    columns = dict(zip(_INVOICE_COLUMNS, (number, subscription, customer, issued_on), strict=True))
-    return loads(str(text), Invoice, table="invoices", key=number, columns=columns)
-
-
-# A usage record's subscription, key and day live in its row's columns (the primary key and
-# the index by day): its document leaves them out, and reading puts them back. Documents are
-# read as bytes and decoded row by row, so that one not UTF-8 is named as a damaged row.
-_USAGE_COLUMNS = ("subscription", "key", "used_on")
+# A usage record's day is read back as text, and its document as bytes decoded row by row,
+# so that one not UTF-8 is named as a damaged row.
 _SELECT_USAGE = "SELECT subscription, key, used_on, CAST(document AS BLOB) FROM usage_records"
-_INSERT_USAGE = (
-    "INSERT INTO usage_records (subscription, key, used_on, document) VALUES (?, ?, ?, ?)"
-)
 _PAIRS_PER_QUERY = _IDS_PER_QUERY // 2  # two variables per (subscription, key)
-
-
-def _usage_row(record: UsageRecord) -> tuple[str, str, str, str]:
-    """The row of a usage record: its columns, then its document without them."""
-    document = to_document(record)
-    for name in _USAGE_COLUMNS:
-        document["data"].pop(name, None)
-    return record.subscription, record.key, record.used_on.isoformat(), document_text(document)
-
-
-def _usage_from_row(row: Sequence[Any]) -> UsageRecord:
-    """A usage record read back from its row (a damaged one names the table and its key)."""
-    subscription, key, used_on, document = row
-    named = f"{subscription}/{key}"
-    text = document if isinstance(document, str) else _text(document, "usage_records", named)
-    columns = dict(zip(_USAGE_COLUMNS, (subscription, key, str(used_on)), strict=True))
-    return loads(text, UsageRecord, table="usage_records", key=named, columns=columns)
