@@ -14,11 +14,22 @@ from datetime import date
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from subbill.billing import bill_subscription
+from subbill.billing import ChargePlan, bill_subscription
+from subbill.discounts import Discount, Duration
 from subbill.errors import InputError, InvalidArgumentError
 from subbill.invoices import LineKind
-from subbill.metering import Aggregation, Graduated, Metric, Tier, UsageCharge, UsageRecord
+from subbill.metering import (
+    Aggregation,
+    Graduated,
+    Metric,
+    ScheduledUsage,
+    Tier,
+    UsageCharge,
+    UsageRecord,
+)
 from subbill.periods import MONTHLY, BillingStart, Period
 from subbill.quotes import LineItem, PaymentLink, Quote, checkout, purchase
 from subbill.service import invoices_of_run, run_billing, store_purchase
@@ -386,3 +397,97 @@ def test_a_trial_needs_a_recurring_line():
     setup = LineItem(code="setup", name="Mise en service", unit_price=eur("100"))
     with pytest.raises(InvalidArgumentError, match="has no recurring line for a trial"):
         PaymentLink(id="L1", currency="EUR", lines=(setup,), trial=Trial(days=14))
+
+
+# -- discounts reach usage lines ------------------------------------------------------------------
+
+
+def usage_plan(*discounts: Discount) -> ChargePlan:
+    return ChargePlan(
+        id="S1",
+        customer="C",
+        currency="EUR",
+        usage=(ScheduledUsage(charge=api_charge(), start=MARCH),),
+        discounts=discounts,
+    )
+
+
+def s1_calls(quantity: int, day: date, key: str) -> UsageRecord:
+    return calls(quantity, day, key, subscription="S1")
+
+
+def test_an_invoice_percentage_discount_reduces_a_usage_line():
+    """1 200 calls = 19.00 €; 10 % off = 1.90 €; 17.10 € HT, TVA 3.42 €, 20.52 € TTC."""
+    plan = usage_plan(Discount.percent_off("FIDELITE", "10"))
+    invoice = bill_subscription(plan, as_of=APRIL, usage=[s1_calls(1200, MARCH, "e1")]).invoice
+    [line] = invoice.lines
+    assert (line.amount, line.discount, line.net, line.tax) == (
+        eur("19.00"),
+        eur("1.90"),
+        eur("17.10"),
+        eur("3.42"),
+    )
+    assert [(d.code, d.amount) for d in line.explanation.discounts] == [("FIDELITE", eur("1.90"))]
+    assert [(a.discount.code, a.amount) for a in invoice.discounts] == [("FIDELITE", eur("1.90"))]
+    assert invoice.total == eur("20.52")
+
+
+def test_a_percentage_discount_scoped_to_the_usage_charge_and_its_duration():
+    """25 % off the API calls for 1 period: March 12 000 calls = 235.00 € − 58.75 €; April none;
+    a discount scoped to another product never reaches it."""
+    plan = usage_plan(
+        Discount.percent_off("API25", "25", applies_to={"api"}, duration=Duration.periods(1)),
+        Discount.percent_off("AUTRE", "50", applies_to={"platform"}),
+    )
+    records = [s1_calls(12000, MARCH, "e1"), s1_calls(1200, APRIL, "e2")]
+    result = bill_subscription(plan, as_of=MAY, usage=records)
+    assert [(line.period.start, line.amount, line.discount) for line in result.invoice.lines] == [
+        (MARCH, eur("235.00"), eur("58.75")),  # 15 + 11 000 × 0.02 = 235.00
+        (APRIL, eur("19.00"), eur("0.00")),
+    ]
+
+
+def test_a_late_records_correction_is_discounted_as_the_period_is():
+    """March billed 1 000 calls (15.00 − 1.50); a late 200 calls re-rate it to 19.00 − 1.90:
+    the correction is 4.00 − 0.40 = 3.60 € HT, and both lines add up to billing it at once."""
+    plan = usage_plan(Discount.percent_off("FIDELITE", "10"))
+    first = bill_subscription(plan, as_of=APRIL, usage=[s1_calls(1000, MARCH, "e1")])
+    [billed] = first.invoice.lines
+    assert (billed.net, billed.total) == (eur("13.50"), eur("16.20"))
+    late = [s1_calls(1000, MARCH, "e1"), s1_calls(200, date(2026, 3, 31), "e2")]
+    second = bill_subscription(plan, first.state, as_of=date(2026, 4, 2), usage=late)
+    [correction] = second.invoice.lines
+    assert correction.kind is LineKind.USAGE_CORRECTION
+    assert (correction.amount, correction.discount, correction.net) == (
+        eur("4.00"),
+        eur("0.40"),
+        eur("3.60"),
+    )
+    assert billed.total + correction.total == eur("20.52")  # as billing 1 200 calls at once
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    first=st.integers(min_value=0, max_value=5000),
+    late=st.integers(min_value=0, max_value=5000),
+    percent=st.decimals(min_value=1, max_value=100, places=1),
+)
+def test_a_discounted_usage_periods_correction_plus_the_original_equals_billing_it_at_once(
+    first, late, percent
+):
+    plan = usage_plan(Discount.percent_off("OFF", percent))
+    early = [s1_calls(first, MARCH, "e1")]
+    every = [*early, s1_calls(late, date(2026, 3, 31), "e2")]
+    original = bill_subscription(plan, as_of=APRIL, usage=early)
+    corrected = bill_subscription(plan, original.state, as_of=date(2026, 4, 2), usage=every)
+    at_once = bill_subscription(plan, as_of=APRIL, usage=every)
+
+    def sums(*results):
+        lines = [line for r in results if r.invoice is not None for line in r.invoice.lines]
+        zero = eur("0")
+        return tuple(
+            sum((getattr(line, name) for line in lines), zero)
+            for name in ("amount", "discount", "net", "tax")
+        )
+
+    assert sums(original, corrected) == sums(at_once)

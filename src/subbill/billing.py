@@ -51,6 +51,7 @@ from subbill.discounts import (
     AppliedDiscount,
     Discount,
     DiscountKind,
+    DiscountTarget,
     LineDiscount,
     apply_discounts,
 )
@@ -1135,7 +1136,8 @@ def bill_subscription(
     difference is billed as a ``LineKind.USAGE_CORRECTION`` line (a credit when negative).
     So ``usage`` must hold **every** record of each period it holds one of (a billed period
     none of whose records are given stays as billed). Taxes apply to usage lines as to
-    others; invoice discounts do not reach them yet.
+    others, and so do invoice percentages (fixed amounts are spread over the recurring and
+    one-time lines of a period).
 
     Raises:
         InvalidStateError: ``state`` holds a charge the subscription no longer has (end a
@@ -1710,21 +1712,76 @@ def _bill_usage(
             )
             price = _price_period(scheduled, inside, piece, cycle)
             billed[(key, start)] = price.amount.amount
-            line = _usage_line(scheduled, price, cycle, was, currency)
+            discounts = _usage_discounts(subscription.discounts, scheduled, cycle)
+            line = _usage_line(scheduled, price, cycle, was, currency, discounts)
             if line is not None:
-                billed_net = None if was is None else Money._make(was, currency)
+                billed_net = None
+                if was is not None:  # the net it was billed at: its amount, discounted
+                    before = Money._make(was, currency)
+                    billed_net = before - _usage_discounted(before, scheduled, discounts)[1]
                 found.append((position, start, line, True, billed_net))
     return found, tuple(sorted((key, start, amount) for (key, start), amount in billed.items()))
 
 
-def _usage_line(
+def _usage_discounts(
+    discounts: Sequence[Discount], scheduled: ScheduledUsage, cycle: Period
+) -> tuple[Discount, ...]:
+    """The invoice percentages that reach ``scheduled``'s billing period ``cycle``.
+
+    As on other lines: those whose products include the charge and whose duration covers
+    the period, counted in billing periods from the one that holds the discount's start
+    (``starts_on``, or the usage charge's start). Fixed amounts are spread over a period's
+    recurring and one-time lines only.
+    """
+    if not discounts:
+        return ()
+    schedule = scheduled.schedule
+    index = schedule.index_of(cycle.start)
+    found = []
+    for discount in discounts:
+        if discount.kind is not DiscountKind.PERCENTAGE or not discount.covers(scheduled.code):
+            continue
+        origin = discount.starts_on or scheduled.start
+        since = index - schedule.index_of(origin)
+        if discount.applies_in(period_start=cycle.start, periods_since_start=since, origin=origin):
+            found.append(discount)
+    return tuple(found)
+
+
+def _usage_discounted(
+    amount: Money, scheduled: ScheduledUsage, discounts: Sequence[Discount]
+) -> tuple[tuple[LineDiscount, ...], Money]:
+    """What ``discounts`` take off a usage period's ``amount``, as on any line, and in all."""
+    if not discounts or amount.is_zero():
+        return (), Money.zero(amount.currency)
+    target = DiscountTarget(
+        amount=amount,
+        unit_price=amount,
+        quantity=_ONE_UNIT,
+        product=scheduled.code,
+        invoice_discounts=frozenset(d.code for d in discounts),
+    )
+    [taken] = apply_discounts([target], discounts).per_line
+    return taken, Money.total((d.amount for d in taken), currency=amount.currency)
+
+
+_ONE_UNIT = Decimal(1)
+
+
+def _usage_line(  # noqa: PLR0917  (the facts of one usage line, in the order they are read)
     scheduled: ScheduledUsage,
     price: UsagePrice,
     cycle: Period,
     was: Decimal | None,
     currency: str,
+    discounts: Sequence[Discount] = (),
 ) -> InvoiceLine | None:
-    """The line of a usage period priced (``was``: what it was billed before, if it was)."""
+    """The line of a usage period priced (``was``: what it was billed before, if it was).
+
+    ``discounts`` (:func:`_usage_discounts`) reduce it; a correction line takes off the
+    difference of what they take off the period now and what they took off before.
+    """
+    taken, discount = _usage_discounted(price.amount, scheduled, discounts)
     if was is None:
         amount = price.amount
         if amount.is_zero():
@@ -1737,6 +1794,11 @@ def _usage_line(
         if amount.is_zero():
             return None
         kind = LineKind.USAGE_CORRECTION
+        before, _ = _usage_discounted(billed, scheduled, discounts)
+        deltas = {d.code: d.amount for d in taken}
+        for item in before:
+            deltas[item.code] = deltas.get(item.code, Money.zero(currency)) - item.amount
+        taken, discount = _taken(deltas, currency)
     charge = scheduled.charge
     piece = price.period
     quantity = _usage_quantity(price.quantity)
@@ -1749,6 +1811,7 @@ def _usage_line(
         days=piece.days,
         period_days=cycle.days,
         basis=ProrationBasis.ACTUAL_DAYS,
+        discounts=taken,
         usage=UsageExplanation(price=price, billed=billed),
     )
     return InvoiceLine._make(
@@ -1761,10 +1824,10 @@ def _usage_line(
         unit_price=price.amount,
         factor=price.share,
         amount=amount,
-        discount=Money.zero(currency),
+        discount=discount,
         tax_rates=charge.tax_rates,
         taxes=(),
-        base=amount,
+        base=amount - discount,
         explanation=explanation,
     )
 
