@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from subbill.billing import ChargePlan, bill_subscription
 from subbill.discounts import Discount, Duration
-from subbill.errors import InputError, InvalidArgumentError
+from subbill.errors import InputError, InvalidArgumentError, InvalidStateError
 from subbill.invoices import LineKind
 from subbill.metering import (
     Aggregation,
@@ -282,8 +282,11 @@ def test_a_usage_line_goes_the_whole_purchase_path(kind, tmp_path):
     assert store.get_quote("Q-API") == bought.quote  # its usage line stored with it
     assert store.get_order("pay_1").lines == quote.lines
     store.add_usage_records(
-        [calls(700, date(2026, 3, 3), "e1"), calls(500, date(2026, 3, 31), "e2"),
-         calls(800, date(2026, 4, 2), "e3")]
+        [
+            calls(700, date(2026, 3, 3), "e1"),
+            calls(500, date(2026, 3, 31), "e2"),
+            calls(800, date(2026, 4, 2), "e3"),
+        ]
     )
     report = run_billing(store, as_of=APRIL)
     [april] = invoices_of_run(store, report)
@@ -366,9 +369,7 @@ def test_a_trial_on_quoted_lines_keeps_the_billing_day_with_a_prorated_first_per
 
 
 def test_a_trial_on_quoted_lines_re_anchored_bills_whole_periods_from_its_end():
-    bought = purchase(
-        trial_link(anchor=TrialAnchor.TRIAL_END), paid_on=MARCH, reference="pay_1"
-    )
+    bought = purchase(trial_link(anchor=TrialAnchor.TRIAL_END), paid_on=MARCH, reference="pay_1")
     sub = bought.subscription
     assert sub is not None
     assert sub.billing_day is None
@@ -385,9 +386,7 @@ def test_a_trial_on_quoted_lines_re_anchored_bills_whole_periods_from_its_end():
 
 def test_a_trial_on_quoted_lines_is_read_from_a_mapping():
     data = {**QUOTE_DATA, "trial": {"days": 14, "anchor": "trial_end"}}
-    assert Quote.from_mapping(data) == the_quote(
-        trial=Trial(days=14, anchor=TrialAnchor.TRIAL_END)
-    )
+    assert Quote.from_mapping(data) == the_quote(trial=Trial(days=14, anchor=TrialAnchor.TRIAL_END))
     data["trial"] = {"days": 0, "until": "2026-03-10"}
     with pytest.raises(InputError, match=r"^trial"):
         Quote.from_mapping(data)
@@ -491,3 +490,53 @@ def test_a_discounted_usage_periods_correction_plus_the_original_equals_billing_
         )
 
     assert sums(original, corrected) == sums(at_once)
+
+
+# -- the terms of a billed usage charge ---------------------------------------------------------
+
+
+def test_a_price_change_of_a_billed_usage_charge_is_refused():
+    """March billed at 0.015 € a call: the same charge at 0.010 € would re-rate March (a late
+    record) at a price it was never billed at; refused as a recurring charge's would be."""
+    plan = usage_plan()
+    billed = bill_subscription(plan, as_of=APRIL, usage=[s1_calls(1000, MARCH, "e1")])
+    cheaper = Graduated(
+        tiers=(Tier(up_to=1000, unit_price=eur("0.010")), Tier(unit_price=eur("0.020")))
+    )
+    [usage] = plan.usage
+    repriced = attrs.evolve(
+        plan, usage=(attrs.evolve(usage, charge=attrs.evolve(usage.charge, model=cheaper)),)
+    )
+    late = [s1_calls(1000, MARCH, "e1"), s1_calls(10, date(2026, 3, 31), "e2")]
+    with pytest.raises(
+        InvalidStateError, match="usage charge 'api@2026-03-01' of subscription 'S1' was billed"
+    ):
+        bill_subscription(repriced, billed.state, as_of=date(2026, 4, 2), usage=late)
+    # Ended on 1 April and started again at the new price, both bill on.
+    ended = attrs.evolve(
+        repriced,
+        usage=(
+            usage.ending(on=APRIL),
+            ScheduledUsage(charge=repriced.usage[0].charge, start=APRIL),
+        ),
+    )
+    result = bill_subscription(
+        ended, billed.state, as_of=MAY, usage=[*late, s1_calls(100, APRIL, "e3")]
+    )
+    assert [(line.kind, line.period.start, line.amount) for line in result.invoice.lines] == [
+        (LineKind.USAGE_CORRECTION, MARCH, eur("0.20")),  # 10 late calls at 0.020 €
+        (LineKind.USAGE, APRIL, eur("1.00")),  # 100 calls at 0.010 €
+    ]
+
+
+def test_a_usage_charge_may_change_before_it_is_billed_and_its_terms_are_recorded():
+    plan = usage_plan()
+    nothing = bill_subscription(plan, as_of=date(2026, 3, 20))
+    repriced = attrs.evolve(
+        plan,
+        usage=(attrs.evolve(plan.usage[0], charge=attrs.evolve(api_charge(), minimum=eur("5"))),),
+    )
+    billed = bill_subscription(repriced, nothing.state, as_of=APRIL)
+    assert billed.invoice.subtotal == eur("5.00")
+    assert ("usage:api@2026-03-01", repriced.usage[0].terms_digest) in billed.state.terms
+    assert bill_subscription(repriced, billed.state, as_of=APRIL).state == billed.state

@@ -1171,7 +1171,11 @@ def bill_subscription(
                 billed_once.add(one_time.key)
         one_time_billed = frozenset(billed_once)
     lines = run.lines(changed, spans, usage_found) if changed or usage_found else []
-    new_terms = _terms_now(terms, reached, state) if reached else state.terms
+    new_terms = (
+        _terms_now(terms, reached, state)
+        if reached or usage_billed != state.usage_billed
+        else state.terms
+    )
     if not lines:
         unchanged = (
             reached == dict(state.billed_through)
@@ -1226,14 +1230,14 @@ def bill_subscription(
 def _terms_now(
     terms: Mapping[str, str], reached: Mapping[str, date], state: BillingState
 ) -> tuple[tuple[str, str], ...]:
-    """The terms of what is billed now: of each charge billed, and of the invoice discounts.
+    """The terms of what is billed now: of each charge billed, the invoice discounts, usage.
 
     The state's own tuple when they did not change (states then share it).
     """
     kept = [
         (key, digest)
         for key, digest in terms.items()
-        if key in reached or key.startswith("discount:")
+        if key in reached or key.startswith(("discount:", "usage:"))
     ]
     if len(kept) > 1:
         kept.sort()
@@ -1522,8 +1526,12 @@ def _check_terms(subscription: ChargePlan, state: BillingState) -> dict[str, str
             terms[charge.key] = charge.terms_digest
         for discount in subscription.discounts:
             terms[f"discount:{discount.code}"] = discount.terms_digest
+        for usage in subscription.usage:
+            terms[f"usage:{usage.key}"] = usage.terms_digest
         return terms
     known = dict(state.terms)
+    if subscription.usage:
+        _check_usage_terms(subscription, state, known, terms)
     for charge in subscription.charges:
         digest = charge.terms_digest
         before = known.get(charge.key)
@@ -1564,6 +1572,31 @@ def _check_terms(subscription: ChargePlan, state: BillingState) -> dict[str, str
                 "as it was (its duration ends it)"
             )
     return terms
+
+
+def _check_usage_terms(
+    subscription: ChargePlan, state: BillingState, known: Mapping[str, str], terms: dict[str, str]
+) -> None:
+    """Refuse a billed usage charge at other terms; add each usage charge's to ``terms``.
+
+    A usage period billed may be priced again (late records): always at the terms it was
+    billed at. A usage charge billed before its terms were recorded is trusted.
+    """
+    billed = {key for key, _start, _amount in state.usage_billed}
+    for usage in subscription.usage:
+        key = f"usage:{usage.key}"
+        digest = usage.terms_digest
+        before = known.get(key)
+        if before is not None and before != digest and usage.key in billed:
+            first = min(start for k, start, _ in state.usage_billed if k == usage.key)
+            raise InvalidStateError(
+                f"usage charge {usage.key!r} of subscription {subscription.id!r} was billed "
+                f"for periods from {first.isoformat()} at other terms (metric, model, prices, "
+                "transformation, minimum, maximum, taxes or calendar); billed periods keep "
+                "their terms: end it on a date (ScheduledUsage.ending(on=…)) and start "
+                "another from that date"
+            )
+        terms[key] = digest
 
 
 def _reaches_billed(discount: Discount, subscription: ChargePlan, state: BillingState) -> bool:
