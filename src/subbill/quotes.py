@@ -38,9 +38,7 @@ from typing import Any, ClassVar, Self, cast
 import attrs
 
 from subbill._structure import (
-    Amount,
     Currency,
-    Percent,
     Positive,
     Price,
     Problems,
@@ -62,7 +60,13 @@ from subbill._validate import (
 )
 from subbill.billing import BillingState, BillingTerms, ChargePlan, bill_subscription
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
-from subbill.discounts import Discount, Duration, Once
+from subbill.discounts import (
+    Discount,
+    DiscountDocument,
+    Once,
+    read_discount,
+    read_discounts,
+)
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import InvalidTransitionError, Invoice, Payment
 from subbill.metering import ScheduledUsage, UsageCharge
@@ -364,7 +368,7 @@ class PaymentLink:
         if link_id is None:
             problems.add("id", "is missing")
         lines = _read_lines(document.lines, document.currency, problems)
-        discounts = _read_discounts(document.discounts, document.currency, problems)
+        discounts = read_discounts(document.discounts, document.currency, problems)
         return problems.build(
             lambda: cls(
                 id=link_id or "",
@@ -545,7 +549,7 @@ class Quote:
         document = structure(data, _QuoteDocument)
         problems = Problems()
         lines = _read_lines(document.lines, document.currency, problems)
-        discounts = _read_discounts(document.discounts, document.currency, problems)
+        discounts = read_discounts(document.discounts, document.currency, problems)
         return problems.build(
             lambda: cls(
                 id=document.id,
@@ -921,17 +925,6 @@ def purchase(
 
 
 @attrs.frozen(kw_only=True)
-class _DiscountDocument:
-    code: Text
-    percent: Percent | None = None
-    amount: Amount | None = None
-    once: bool = False
-    periods: Positive | None = None
-    months: Positive | None = None
-    applies_to: tuple[Text, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
 class _LineDocument:
     code: Text
     name: Text
@@ -942,7 +935,7 @@ class _LineDocument:
     payments: Positive | None = None
     end: date | None = None
     tax: TaxRates | None = None
-    discounts: tuple[_DiscountDocument, ...] = ()
+    discounts: tuple[DiscountDocument, ...] = ()
     usage: dict[str, Any] | None = None
 
 
@@ -951,7 +944,7 @@ class _PaymentLinkDocument:
     currency: Currency
     lines: tuple[_LineDocument, ...]
     id: Text | None = None
-    discounts: tuple[_DiscountDocument, ...] = ()
+    discounts: tuple[DiscountDocument, ...] = ()
     payment_terms_days: int = 0
     trial: Trial | None = None
 
@@ -963,48 +956,9 @@ class _QuoteDocument:
     currency: Currency
     valid_until: date
     lines: tuple[_LineDocument, ...] = ()
-    discounts: tuple[_DiscountDocument, ...] = ()
+    discounts: tuple[DiscountDocument, ...] = ()
     payment_terms_days: int = 0
     trial: Trial | None = None
-
-
-def _read_discount(document: _DiscountDocument, currency: str, *, per_unit: bool) -> Discount:
-    problems = Problems()
-    code, percent, amount = document.code, document.percent, document.amount
-    if (percent is None) == (amount is None):
-        problems.add("", f"discount {code!r} needs one of percent or amount")
-    durations = {"once": document.once or None, "periods": document.periods}
-    durations["months"] = document.months
-    chosen = [name for name, value in durations.items() if value is not None]
-    if len(chosen) > 1:
-        problems.add("", f"give one of once, periods, months; not {' and '.join(chosen)}")
-    problems.check()
-    options: dict[str, Any] = {}
-    if document.once:
-        options["duration"] = Duration.once()
-    elif document.periods is not None:
-        options["duration"] = Duration.periods(document.periods)
-    elif document.months is not None:
-        options["duration"] = Duration.months(document.months)
-    if document.applies_to:
-        options["applies_to"] = frozenset(document.applies_to)
-    if percent is not None:
-        maker = Discount.per_unit_percent_off if per_unit else Discount.percent_off
-        return problems.build(lambda: maker(code, percent, **options))
-    with problems.at("amount"):
-        money = Money(amount, currency)
-    off = Discount.per_unit_amount_off if per_unit else Discount.amount_off
-    return problems.build(lambda: off(code, money, **options))
-
-
-def _read_discounts(
-    documents: Sequence[_DiscountDocument], currency: str, problems: Problems
-) -> tuple[Discount, ...]:
-    discounts = []
-    for index, document in enumerate(documents):
-        with problems.at(f"discounts[{index}]"):
-            discounts.append(_read_discount(document, currency, per_unit=False))
-    return tuple(discounts)
 
 
 #: The keys of a usage line's ``usage`` that are the line's own (its code, name, currency, tax).
@@ -1037,7 +991,7 @@ def _read_line(document: _LineDocument, currency: str) -> LineItem:
     discounts = []
     for index, discount in enumerate(document.discounts):
         with problems.at(f"discounts[{index}]"):
-            discounts.append(_read_discount(discount, currency, per_unit=True))
+            discounts.append(read_discount(discount, currency, per_unit=True))
     usage = _read_usage(document, currency, problems)
     price = None
     if document.usage is None:

@@ -34,7 +34,16 @@ from typing import Any, Protocol, Self
 
 import attrs
 
-from subbill._structure import Problems, Quantity, TaxRates, Text, structure
+from subbill._structure import (
+    Positive,
+    Price,
+    Problems,
+    Quantity,
+    TaxRates,
+    Text,
+    join_path,
+    structure,
+)
 from subbill._validate import (
     check_bounded,
     check_count,
@@ -53,7 +62,7 @@ from subbill.billing import BillingState, BillingTerms, ChargePlan, bill_subscri
 from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
-from subbill.discounts import Discount
+from subbill.discounts import Discount, DiscountDocument, read_discounts
 from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
@@ -1753,7 +1762,9 @@ class Subscription:
         ``billing_day``, ``quantity``, ``payment_method``, ``tax`` (one
         ``{"name", "percent", "inclusive"}`` or a list of them) and ``trial``
         (``{"days": 14}`` or ``{"until": "YYYY-MM-DD"}``, and optionally ``"anchor":
-        "trial_end"``, ``"missing_payment_method": "cancel"``). Every bad field is
+        "trial_end"``, ``"missing_payment_method": "cancel"``) and ``phases`` (a list of
+        ``{"periods": 3, "prices": {"solo": "25.00"}, "discounts": [{"code": "INTRO",
+        "percent": "50"}]}``, each key optional: see :class:`Phase`). Every bad field is
         reported at once in an :class:`~subbill.errors.InputError`; a module or add-on the
         plan does not allow raises :class:`~subbill.decisions.RefusedError`, as
         :meth:`create` does.
@@ -1782,6 +1793,7 @@ class Subscription:
         for index, code in enumerate(document.addons):
             with problems.at(f"addons[{index}]"):
                 catalog.addon(code)
+        phases = _read_phases(document.phases, catalog, problems)
         problems.check()
         fields: dict[str, Any] = {}
         if document.quantity is not None:
@@ -1800,6 +1812,7 @@ class Subscription:
                 payment_method=document.payment_method,
                 tax_rates=document.tax or (),
                 trial=document.trial,
+                phases=phases,
                 **fields,
             )
         )
@@ -2403,3 +2416,45 @@ class _SubscriptionDocument:
     payment_method: Text | None = None
     tax: TaxRates | None = None
     trial: Trial | None = None
+    phases: tuple[_PhaseDocument, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class _PhaseDocument:
+    """A phase as plain data writes it (see :meth:`Subscription.from_mapping`)."""
+
+    periods: Positive | None = None
+    prices: dict[Text, Price] = attrs.field(factory=dict)
+    discounts: tuple[DiscountDocument, ...] = ()
+
+
+def _read_phases(
+    documents: Sequence[_PhaseDocument], catalog: Catalog, problems: Problems
+) -> tuple[Phase, ...]:
+    """The phases ``documents`` write, in the catalog's currency, each problem at its path."""
+    known = {item.code for item in (*catalog.plans, *catalog.modules, *catalog.addons)}
+    currency = catalog.currency
+    phases = []
+    for index, document in enumerate(documents):
+        path = f"phases[{index}]"
+        found = len(problems.found)
+        prices = {}
+        for code, amount in document.prices.items():
+            where = f"{path}.prices.{code}"
+            if code not in known:
+                problems.add(
+                    where,
+                    "is no plan, module or add-on of the catalog; expected one of "
+                    + ", ".join(sorted(known)),
+                )
+                continue
+            with problems.at(where):
+                prices[code] = Money(amount, currency)
+        inner = Problems()
+        discounts = read_discounts(document.discounts, currency, inner)
+        problems.found.extend((join_path(path, at), message) for at, message in inner.found)
+        if len(problems.found) > found:
+            continue
+        with problems.at(path):
+            phases.append(Phase(periods=document.periods, prices=prices, discounts=discounts))
+    return tuple(phases)
