@@ -1339,7 +1339,8 @@ class Subscription:
 
         A usage line's runs on the line's own cycle (:meth:`QuotedLine.scheduled_usage`);
         a plan's on the subscription's cycle, over its span as the plan's recurring charge
-        does (a plan change ends them and starts the new plan's; none without a catalog).
+        does (a plan change ends them and starts the new plan's; none without a catalog),
+        from the trial's end when the span starts inside a trial.
         """
         paid_from, reanchor = self._line_trial()
         found: list[ScheduledUsage] = [
@@ -1352,9 +1353,14 @@ class Subscription:
         if catalog is None or not self.plans:
             return tuple(found)
         schedule = self.schedule
+        paid_from = self.paid_from
         for span in self.plans:
             start = span.billed_from or span.start
             end = _earliest(span.end, self.ends_on)
+            if start < paid_from:  # inside the trial: nothing used then is billed
+                if end is not None and end <= paid_from:
+                    continue
+                start = paid_from
             if end is not None and end < start:
                 end = start
             found.extend(
