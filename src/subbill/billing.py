@@ -1872,7 +1872,13 @@ _QUANTITY_PLACES = Decimal("0.000001")
 def _usage_quantity(quantity: Fraction) -> Decimal:
     """A priced quantity as a line's ``Decimal``: exact, or to 6 places (131/31 seats)."""
     exact = DECIMAL_CONTEXT.divide(Decimal(quantity.numerator), Decimal(quantity.denominator))
-    if DECIMAL_CONTEXT.multiply(exact, quantity.denominator) == quantity.numerator:
+    # A decimal number when the denominator has no prime factor but 2 and 5 (the product
+    # back is no test: rounded to the context's 50 digits, 143/31 × 31 gives 143 again).
+    rest = quantity.denominator
+    for factor in (2, 5):
+        while rest % factor == 0:
+            rest //= factor
+    if rest == 1:
         return exact
     return exact.quantize(_QUANTITY_PLACES, context=DECIMAL_CONTEXT)
 
