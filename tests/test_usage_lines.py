@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 import attrs
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from subbill.billing import ChargePlan, bill_subscription
+from subbill.catalog import Catalog, Plan
 from subbill.discounts import Discount, Duration
 from subbill.errors import InputError, InvalidArgumentError, InvalidStateError
 from subbill.invoices import LineKind
@@ -540,3 +542,58 @@ def test_a_usage_charge_may_change_before_it_is_billed_and_its_terms_are_recorde
     assert billed.invoice.subtotal == eur("5.00")
     assert ("usage:api@2026-03-01", repriced.usage[0].terms_digest) in billed.state.terms
     assert bill_subscription(repriced, billed.state, as_of=APRIL).state == billed.state
+
+
+# -- a catalog plan's usage and a trial ---------------------------------------------------------
+
+
+def test_usage_inside_a_catalog_subscriptions_trial_is_never_billed():
+    """Plan usage during a 14-day trial (1–14 March) is free; billed from the 15th on."""
+    catalog = Catalog(
+        currency="EUR",
+        plans=[
+            Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: eur("0")}, usage=[api_charge()])
+        ],
+    )
+    sub = Subscription.create(
+        id="S1", customer="C", catalog=catalog, plan="solo", start=MARCH, trial=Trial(days=14)
+    )
+    [usage] = sub.usage_charges(catalog)
+    assert (usage.start, usage.schedule.period_containing(usage.start).start) == (
+        date(2026, 3, 15),
+        MARCH,
+    )
+    records = [
+        s1_calls(5000, date(2026, 3, 14), "in-trial"),
+        s1_calls(1200, date(2026, 3, 15), "e1"),
+    ]
+    invoice = bill_subscription(sub.to_charge_plan(catalog), as_of=APRIL, usage=records).invoice
+    assert [(line.period, line.amount) for line in invoice.lines] == [
+        (Period(date(2026, 3, 15), APRIL), eur("19.00"))
+    ]
+
+
+def test_a_usage_lines_quantity_that_is_no_decimal_number_shows_six_places():
+    """143/31 seats (5 seats for 19 days and 4 for 12 of May): 4.612903, never 50 digits."""
+    seats = UsageCharge.from_mapping(
+        {
+            "code": "seats",
+            "description": "Sièges",
+            "currency": "EUR",
+            "metric": {"code": "seats", "aggregation": "time_weighted"},
+            "model": {"kind": "per_unit", "unit_price": "8"},
+        }
+    )
+    plan = ChargePlan(
+        id="S1", customer="C", currency="EUR", usage=(ScheduledUsage(charge=seats, start=MAY),)
+    )
+    records = [
+        UsageRecord(subscription="S1", metric="seats", quantity=5, used_on=MAY, key="s1"),
+        UsageRecord(
+            subscription="S1", metric="seats", quantity=4, used_on=date(2026, 5, 20), key="s2"
+        ),
+    ]
+    [line] = bill_subscription(plan, as_of=date(2026, 6, 1), usage=records).invoice.lines
+    assert line.quantity == Decimal("4.612903")
+    assert str(line.quantity) == "4.612903"
+    assert line.amount == eur("36.90")
