@@ -18,12 +18,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from benchmarks import plain_reference, yardsticks
+from benchmarks import plain_reference, plain_usage, yardsticks
 from benchmarks.workloads import (
     BILLING_AS_OF,
     DOCUMENT_SELLER,
     SILVER_RENEWAL,
     SILVER_START,
+    USAGE_AS_OF,
+    USAGE_START,
+    USAGE_TIERS,
     document_inputs,
     mix_inputs,
     proration_inputs,
@@ -31,8 +34,9 @@ from benchmarks.workloads import (
     silver_inputs,
     silver_plain,
     silver_subscriptions,
+    usage_inputs,
 )
-from subbill import ANNUAL, MONTHLY, QUARTERLY, bill_run, billable_periods
+from subbill import ANNUAL, MONTHLY, QUARTERLY, bill_run, bill_subscription, billable_periods
 from subbill.proration import BillingTiming, ProrationBasis
 from subbill.service import run_billing
 from subbill.storage import SQLiteStore
@@ -487,4 +491,50 @@ def pdf_run(count: int, plain_count: int) -> PdfRun | str:
         sum(map(len, made)) // count,
         tuple(disagreements),
         peak_rss(),
+    )
+
+
+class UsageRun(NamedTuple):
+    """The usage row: subbill and the plain usage reference, interleaved, seconds per pass.
+
+    ``ours`` and ``theirs`` are each subscription's amount before tax, to compare.
+    """
+
+    plain: list[PlainRun]
+    ours_times: list[float]
+    theirs_times: list[float]
+    records: int
+    ours: dict[str, Decimal]
+    theirs: dict[str, Decimal]
+    rss: int
+
+
+def usage_run(count: int, plain_count: int, repeats: int) -> UsageRun:
+    """Bill ``usage_inputs(count)`` with subbill and with the plain reference, alternately.
+
+    subbill aggregates each subscription's records and bills its month in arrears
+    (``bill_subscription(plan, as_of=…, usage=records)``: deduplicated, priced tier by
+    tier, explained, taxed); the plain reference sums and prices them.
+    """
+    items, plain_records = usage_inputs(count)
+    ours_times, theirs_times, plains = [], [], []
+    ours: dict[str, Decimal] = {}
+    theirs: dict[str, Decimal] = {}
+    for repeat in range(repeats):
+        plains.append(plain_run(plain_count))
+        for which in (0, 1) if repeat % 2 == 0 else (1, 0):
+            started = time.perf_counter()
+            if which == 0:
+                for plan, records in items:
+                    invoice = bill_subscription(plan, as_of=USAGE_AS_OF, usage=records).invoice
+                    if invoice is not None:
+                        ours[plan.id] = invoice.subtotal.amount
+                ours_times.append(time.perf_counter() - started)
+            else:
+                theirs = plain_usage.bill_usage(
+                    plain_records, start=USAGE_START, end=USAGE_AS_OF, tiers=USAGE_TIERS
+                )
+                theirs_times.append(time.perf_counter() - started)
+    return UsageRun(
+        plains, ours_times, theirs_times, len(plain_records), ours, theirs, peak_rss()
     )

@@ -43,6 +43,7 @@ from benchmarks.measure import (
     silver_memory,
     silver_sqlite,
     store_silver,
+    usage_run,
 )
 
 DEFAULT_COUNT = 20_000
@@ -479,6 +480,47 @@ def bench_proration(args: argparse.Namespace, report: Report) -> None:
     )
 
 
+# -- i: usage records aggregated and billed, against a plain usage reference ----------------
+
+
+def bench_usage(args: argparse.Namespace, report: Report) -> None:
+    """Row i: a month of usage records billed by subbill against :mod:`benchmarks.plain_usage`.
+
+    N records of N/20 subscriptions (graduated API calls), each subscription's records
+    deduplicated, aggregated, priced tier by tier, explained and taxed by
+    ``bill_subscription``; the plain reference sums and prices them in a dict. The amounts
+    before tax must agree.
+    """
+    count = args.count
+    run = _fresh(usage_run, count, count, args.repeats)
+    ours = run.records / _median(run.ours_times)
+    theirs = run.records / _median(run.theirs_times)
+    report.rows.append(
+        _compared(
+            "usage records aggregated and billed (graduated)",
+            run.records,
+            ours,
+            "records/s",
+            yardstick=("plain usage reference (dict + Decimal)", theirs),
+            plain=_median(p.rate for p in run.plain),
+            rss=_mib(run.rss),
+        )
+    )
+    if run.ours != run.theirs:
+        differing = sorted(k for k in run.ours.keys() | run.theirs.keys()
+                           if run.ours.get(k) != run.theirs.get(k))
+        report.disagreements.append(
+            f"usage bench: subbill and the plain usage reference disagree on "
+            f"{len(differing)} subscriptions; first: {differing[0]} "
+            f"({run.ours.get(differing[0])} vs {run.theirs.get(differing[0])})"
+        )
+    else:
+        report.notes.append(
+            f"usage bench: subbill and the plain usage reference agree on the amounts of all "
+            f"{len(run.ours):,} subscriptions ({run.records:,} records, one sent twice in each)"
+        )
+
+
 # -- f: run_billing's peak RSS, flat in N ---------------------------------------------------
 
 
@@ -663,6 +705,7 @@ BENCHMARKS: dict[str, str] = {
     "rss": "f. run_billing's peak RSS at N/2 vs 5 N",
     "postgres": "g. the persisted mix run on PostgreSQL, 1 and 2 shards, beside SQLite",
     "pdf": "h. plain PDFs and Factur-X documents per second vs django-silver's PDFs",
+    "usage": "i. usage records aggregated and billed vs a plain usage reference",
     "billing": "the mix bench single and on 2 workers (= mix workers)",
 }
 
@@ -685,6 +728,8 @@ def run(args: argparse.Namespace) -> Report:
         bench_postgres(args, report)
     if "pdf" in names:
         bench_pdf(args, report)
+    if "usage" in names:
+        bench_usage(args, report)
     return report
 
 

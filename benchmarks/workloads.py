@@ -5,7 +5,8 @@
 ``silver_subscriptions`` / ``silver_inputs`` / ``silver_plain`` django-silver's own workload
 (N monthly subscriptions at 50.00 EUR, one line per invoice); ``document_inputs`` the
 first invoices of that workload with TVA 20 %, numbered, with their seller and buyers: what
-the PDF and Factur-X rows render.
+the PDF and Factur-X rows render; ``usage_inputs`` a month of usage records of many
+subscriptions of graduated API calls, and the same records for the plain usage reference.
 The golden test (``tests/test_golden_mix.py``) bills the first 2,000 mix subscriptions and
 compares every invoice with the recorded one, so that no optimisation changes a cent.
 """
@@ -21,6 +22,7 @@ from decimal import Decimal
 import attrs
 
 from benchmarks.plain_reference import PlainSubscription
+from benchmarks.plain_usage import PlainRecord
 from subbill import (
     ANNUAL,
     MONTHLY,
@@ -38,6 +40,7 @@ from subbill import (
     Subscription,
     TaxRate,
     bill_subscription,
+    metering,
 )
 from subbill.customers import Customer
 from subbill.parties import Party
@@ -290,3 +293,65 @@ def document_inputs(count: int) -> list[tuple[Invoice, Customer]]:
         buyer = attrs.evolve(DOCUMENT_BUYER, id=customer, legal_name=f"Client {index} SARL")
         documents.append((invoice.finalize(number=f"F-2025-{index + 1:06d}"), buyer))
     return documents
+
+
+# -- the usage row: records of a month, aggregated and billed ------------------------------
+
+USAGE_START = date(2026, 3, 1)
+USAGE_AS_OF = date(2026, 4, 1)
+#: API calls: the first 10,000 free, 0.002 EUR to 100,000, then 0.001 EUR.
+USAGE_TIERS = (
+    (Decimal(10_000), Decimal("0")),
+    (Decimal(100_000), Decimal("0.002")),
+    (None, Decimal("0.001")),
+)
+
+
+def usage_inputs(
+    count: int, per_subscription: int = 20, seed: int = 2026
+) -> tuple[list[tuple[ChargePlan, list[metering.UsageRecord]]], list[PlainRecord]]:
+    """``count`` records: ``count // per_subscription`` subscriptions of graduated API calls.
+
+    Each subscription's records (up to 12,000 calls each, over March 2026 and a few in
+    April, one of them sent twice) with its plan, and the same records for the plain
+    reference (:mod:`benchmarks.plain_usage`).
+    """
+    rng = random.Random(seed)
+    tiers = tuple(
+        metering.Tier(up_to=None if upper is None else int(upper), unit_price=Money(price, "EUR"))
+        for upper, price in USAGE_TIERS
+    )
+    charge = metering.UsageCharge(
+        code="api",
+        description="Appels API",
+        currency="EUR",
+        metric=metering.Metric(code="api_calls", aggregation=metering.Aggregation.SUM),
+        model=metering.Graduated(tiers=tiers),
+        tax_rates=(VAT,),
+    )
+    scheduled = metering.ScheduledUsage(charge=charge, start=USAGE_START)
+    items, plain = [], []
+    for number in range(max(count // per_subscription, 1)):
+        subscription = f"U{number:07d}"
+        plan = ChargePlan(
+            id=subscription, customer=f"C{number:07d}", currency="EUR", usage=(scheduled,)
+        )
+        records = []
+        for index in range(per_subscription - 1):
+            day = USAGE_START + timedelta(days=rng.randrange(33))  # a few in April
+            quantity = rng.randrange(12_000)
+            records.append(
+                metering.UsageRecord(
+                    subscription=subscription,
+                    metric="api_calls",
+                    quantity=quantity,
+                    used_on=day,
+                    key=f"e{index}",
+                )
+            )
+        records.append(records[0])  # a record sent twice counts once
+        items.append((plan, records))
+        plain += [
+            PlainRecord(subscription, r.key, r.used_on, Decimal(r.quantity)) for r in records
+        ]
+    return items, plain

@@ -12,10 +12,19 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from benchmarks import measure, plain_reference, run, yardsticks
-from benchmarks.workloads import SILVER_RENEWAL, SILVER_START, silver_inputs, silver_plain
+from benchmarks import measure, plain_reference, plain_usage, run, yardsticks
+from benchmarks.workloads import (
+    SILVER_RENEWAL,
+    SILVER_START,
+    USAGE_AS_OF,
+    USAGE_START,
+    USAGE_TIERS,
+    silver_inputs,
+    silver_plain,
+    usage_inputs,
+)
 
-from subbill import bill_run
+from subbill import bill_run, bill_subscription
 from subbill.periods import MONTHLY
 from subbill.proration import ProrationBasis, billable_periods
 
@@ -176,3 +185,33 @@ def test_the_bench_harness_runs_at_a_tiny_n(tmp_path, monkeypatch, capsys):
         assert row[5] == "–"  # never a made-up ratio
     assert "the XML inside every one of the 5 documents states its invoice's grand total" in out
     assert "DISAGREE" not in out
+
+
+def test_the_usage_row_runs_beside_its_plain_reference_at_a_tiny_n(capsys):
+    assert run.main(["usage", "--count", "40"]) == 0
+    out = capsys.readouterr().out
+    row = next(
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in out.splitlines()
+        if line.startswith("| usage records aggregated and billed")
+    )
+    assert row[1] == "40"  # 2 subscriptions of 20 records
+    assert row[2].endswith(" records/s")
+    assert row[3] == "plain usage reference (dict + Decimal)"
+    assert row[4].endswith(" records/s")
+    assert row[5].endswith("×")
+    assert row[8].endswith("×")  # ÷ the plain silver reference, run beside it
+    assert "subbill and the plain usage reference agree on the amounts of all 2" in out
+    assert "DISAGREE" not in out
+
+
+def test_the_plain_usage_reference_bills_the_usage_workload_as_subbill_does():
+    items, plain = usage_inputs(200)
+    ours = {
+        plan.id: bill_subscription(plan, as_of=USAGE_AS_OF, usage=records).invoice.subtotal.amount
+        for plan, records in items
+    }
+    theirs = plain_usage.bill_usage(plain, start=USAGE_START, end=USAGE_AS_OF, tiers=USAGE_TIERS)
+    assert len(ours) == 10
+    assert ours == theirs
+    assert doctest.testmod(plain_usage).failed == 0

@@ -464,3 +464,57 @@ def test_an_invoice_outside_the_scope_of_vat_is_refused_not_written_invalid():
     invoice = billed(charge("pro", "50.00", rates=(outside,)))
     with pytest.raises(InvalidArgumentError, match=r"category O .* BR-O-02"):
         invoice_xml(invoice, seller=SELLER, buyer=BUYER)
+
+
+# -- usage lines (issue 15) ----------------------------------------------------------------------
+
+
+def test_a_usage_invoice_passes_with_each_line_priced_per_its_quantity(rules: Rules):
+    """API calls 1 200 = 19.00 € (10 % off), seats 143/31 = 36.90 €: each usage line's price
+    is that of its whole quantity (BT-149 = BT-129), so price ÷ base × quantity is its
+    amount; a quantity of more than 4 decimals is written to 4 (the seats: 4.6129)."""
+    from subbill.metering import (  # noqa: PLC0415  (the usage model, for these tests only)
+        Aggregation,
+        Graduated,
+        Metric,
+        PerUnit,
+        ScheduledUsage,
+        Tier,
+        UsageCharge,
+        UsageRecord,
+    )
+
+    def usage(code: str, metric: Metric, model: Any) -> ScheduledUsage:
+        charge = UsageCharge(
+            code=code, description=code, currency="EUR", metric=metric, model=model,
+            tax_rates=(VAT,),
+        )
+        return ScheduledUsage(charge=charge, start=date(2026, 5, 1))
+
+    tiers = (Tier(up_to=1000, unit_price=eur("0.015")), Tier(unit_price=eur("0.020")))
+    plan = ChargePlan(
+        id="S1", customer="C-1", currency="EUR",
+        usage=(
+            usage("api", Metric(code="calls", aggregation=Aggregation.SUM), Graduated(tiers=tiers)),
+            usage(
+                "seats",
+                Metric(code="seats", aggregation=Aggregation.TIME_WEIGHTED),
+                PerUnit(unit_price=eur("8")),
+            ),
+        ),
+        discounts=(Discount.percent_off("API10", "10", applies_to={"api"}),),
+    )
+
+    def record(metric: str, quantity: int, day: int, key: str) -> UsageRecord:
+        return UsageRecord(subscription="S1", metric=metric, quantity=quantity,
+                           used_on=date(2026, 5, day), key=key)
+
+    records = [record("calls", 1200, 3, "c1"), record("seats", 5, 1, "s1"),
+               record("seats", 4, 20, "s2")]
+    invoice = bill_subscription(plan, as_of=date(2026, 6, 1), usage=records).invoice
+    xml = invoice_xml(invoice.finalize(number="F-2026-000009"), seller=SELLER, buyer=BUYER)
+    valid(xml, rules)
+    assert text_of(xml, "BilledQuantity") == ["1200", "4.6129"]
+    assert text_of(xml, "BasisQuantity") == ["1200", "4.6129"]
+    assert text_of(xml, "ChargeAmount") == ["19", "36.9"]
+    assert text_of(xml, "LineTotalAmount")[:2] == ["17.10", "36.90"]

@@ -95,3 +95,38 @@ def test_the_storage_page_example_of_a_batched_bill_run_runs():
     namespace: dict[str, object] = {}
     exec(compile(code, "quotes-licences-storage.md", "exec"), namespace)  # noqa: S102
     assert namespace["report"].invoice_count == 3
+
+
+def test_facturation_api_a_l_usage_bills_three_months_of_usage_after_a_trial(capsys, monkeypatch):
+    # Issue 15's example: Startup at 49.00 € HT, graduated API calls (10 000 free, 0.002 € to
+    # 100 000, then 0.001 €) and seats at 8.00 € a month by days, TVA 20 %, a 14-day trial
+    # from 1 March 2026. Nothing on 14 March; 49 × 17/31 = 26.87 on 15 March; then each
+    # month's plan in advance and the previous month's usage in arrears.
+    out = _printed_by("facturation_api_a_l_usage.py", capsys, monkeypatch)
+    assert "Rien à facturer le 14 mars 2026 : l'essai court." in out
+    # March's usage counts from the trial's end: 42 000 calls (not the 3 000 of the trial),
+    # 3 seats for 17 of 31 days.
+    assert "10 000 × 0,000 € + 32 000 × 0,002 € = 64,00 €" in out
+    assert "51/31 × 8,00 € = 13,16 €" in out
+    assert "10 000 × 0,000 € + 90 000 × 0,002 € + 30 000 × 0,001 € = 210,00 €" in out
+    assert "4,4 × 8,00 € = 35,20 €" in out  # 3 seats × 9 days + 5 × 21, over 30
+    assert "143/31 × 8,00 € = 36,90 €" in out  # 5 seats × 19 days + 4 × 12, over 31
+    summary = out.split("Récapitulatif : abonnement et usage")[1]
+    assert [line.strip() for line in summary.strip("═\n").splitlines()] == [
+        ("• F-2026-000001 (15 mars 2026) : abonnement 26,87 € + usage 0,00 € = 26,87 € HT, "
+        "soit 32,24 € TTC"),
+        ("• F-2026-000002 (1 avril 2026) : abonnement 49,00 € + usage 77,16 € = 126,16 € HT, "
+        "soit 151,39 € TTC"),
+        ("• F-2026-000003 (1 mai 2026) : abonnement 49,00 € + usage 245,20 € = 294,20 € HT, "
+        "soit 353,04 € TTC"),
+        ("• F-2026-000004 (1 juin 2026) : abonnement 49,00 € + usage 206,90 € = 255,90 € HT, "
+        "soit 307,08 € TTC"),
+        "Facturé du 15 mars au 1er juin : 703,13 € HT, 843,75 € TTC.",
+    ]
+
+
+def _printed_by(name, capsys, monkeypatch):
+    """What the example ``name`` prints, its narrow and no-break spaces as plain spaces."""
+    monkeypatch.setattr(sys, "argv", [name])
+    runpy.run_path(str(next(p for p in EXAMPLES if p.name == name)), run_name="__main__")
+    return capsys.readouterr().out.replace("\xa0", " ").replace("\u202f", " ")

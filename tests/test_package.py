@@ -325,3 +325,9 @@ def test_all_lists_every_public_name_of_its_module(path):
     exported = set(module.__all__)
     assert _defined_public_names(path) - exported == set()
     assert [name for name in module.__all__ if not hasattr(module, name)] == []
+
+
+def test_trials_phases_and_their_policies_are_exported_from_the_package():
+    for name in ("MissingPaymentMethod", "Phase", "Trial", "TrialAnchor", "TrialOutcome"):
+        assert name in subbill.__all__
+        assert getattr(subbill, name) is getattr(subbill.subscriptions, name)

@@ -425,7 +425,7 @@ def test_quote_from_mapping_is_a_draft_with_the_lines_of_a_link():
             "status",
             (
                 "unknown key; expected currency, customer, discounts, id, lines, "
-                "payment_terms_days, valid_until"
+                "payment_terms_days, trial, valid_until"
             ),
         ),
     )

@@ -51,6 +51,7 @@ from subbill.discounts import (
     AppliedDiscount,
     Discount,
     DiscountKind,
+    DiscountTarget,
     LineDiscount,
     apply_discounts,
 )
@@ -1135,7 +1136,8 @@ def bill_subscription(
     difference is billed as a ``LineKind.USAGE_CORRECTION`` line (a credit when negative).
     So ``usage`` must hold **every** record of each period it holds one of (a billed period
     none of whose records are given stays as billed). Taxes apply to usage lines as to
-    others; invoice discounts do not reach them yet.
+    others, and so do invoice percentages (fixed amounts are spread over the recurring and
+    one-time lines of a period).
 
     Raises:
         InvalidStateError: ``state`` holds a charge the subscription no longer has (end a
@@ -1169,7 +1171,11 @@ def bill_subscription(
                 billed_once.add(one_time.key)
         one_time_billed = frozenset(billed_once)
     lines = run.lines(changed, spans, usage_found) if changed or usage_found else []
-    new_terms = _terms_now(terms, reached, state) if reached else state.terms
+    new_terms = (
+        _terms_now(terms, reached, state)
+        if reached or usage_billed != state.usage_billed
+        else state.terms
+    )
     if not lines:
         unchanged = (
             reached == dict(state.billed_through)
@@ -1224,14 +1230,14 @@ def bill_subscription(
 def _terms_now(
     terms: Mapping[str, str], reached: Mapping[str, date], state: BillingState
 ) -> tuple[tuple[str, str], ...]:
-    """The terms of what is billed now: of each charge billed, and of the invoice discounts.
+    """The terms of what is billed now: of each charge billed, the invoice discounts, usage.
 
     The state's own tuple when they did not change (states then share it).
     """
     kept = [
         (key, digest)
         for key, digest in terms.items()
-        if key in reached or key.startswith("discount:")
+        if key in reached or key.startswith(("discount:", "usage:"))
     ]
     if len(kept) > 1:
         kept.sort()
@@ -1520,8 +1526,12 @@ def _check_terms(subscription: ChargePlan, state: BillingState) -> dict[str, str
             terms[charge.key] = charge.terms_digest
         for discount in subscription.discounts:
             terms[f"discount:{discount.code}"] = discount.terms_digest
+        for usage in subscription.usage:
+            terms[f"usage:{usage.key}"] = usage.terms_digest
         return terms
     known = dict(state.terms)
+    if subscription.usage:
+        _check_usage_terms(subscription, state, known, terms)
     for charge in subscription.charges:
         digest = charge.terms_digest
         before = known.get(charge.key)
@@ -1562,6 +1572,31 @@ def _check_terms(subscription: ChargePlan, state: BillingState) -> dict[str, str
                 "as it was (its duration ends it)"
             )
     return terms
+
+
+def _check_usage_terms(
+    subscription: ChargePlan, state: BillingState, known: Mapping[str, str], terms: dict[str, str]
+) -> None:
+    """Refuse a billed usage charge at other terms; add each usage charge's to ``terms``.
+
+    A usage period billed may be priced again (late records): always at the terms it was
+    billed at. A usage charge billed before its terms were recorded is trusted.
+    """
+    billed = {key for key, _start, _amount in state.usage_billed}
+    for usage in subscription.usage:
+        key = f"usage:{usage.key}"
+        digest = usage.terms_digest
+        before = known.get(key)
+        if before is not None and before != digest and usage.key in billed:
+            first = min(start for k, start, _ in state.usage_billed if k == usage.key)
+            raise InvalidStateError(
+                f"usage charge {usage.key!r} of subscription {subscription.id!r} was billed "
+                f"for periods from {first.isoformat()} at other terms (metric, model, prices, "
+                "transformation, minimum, maximum, taxes or calendar); billed periods keep "
+                "their terms: end it on a date (ScheduledUsage.ending(on=…)) and start "
+                "another from that date"
+            )
+        terms[key] = digest
 
 
 def _reaches_billed(discount: Discount, subscription: ChargePlan, state: BillingState) -> bool:
@@ -1710,21 +1745,76 @@ def _bill_usage(
             )
             price = _price_period(scheduled, inside, piece, cycle)
             billed[(key, start)] = price.amount.amount
-            line = _usage_line(scheduled, price, cycle, was, currency)
+            discounts = _usage_discounts(subscription.discounts, scheduled, cycle)
+            line = _usage_line(scheduled, price, cycle, was, currency, discounts)
             if line is not None:
-                billed_net = None if was is None else Money._make(was, currency)
+                billed_net = None
+                if was is not None:  # the net it was billed at: its amount, discounted
+                    before = Money._make(was, currency)
+                    billed_net = before - _usage_discounted(before, scheduled, discounts)[1]
                 found.append((position, start, line, True, billed_net))
     return found, tuple(sorted((key, start, amount) for (key, start), amount in billed.items()))
 
 
-def _usage_line(
+def _usage_discounts(
+    discounts: Sequence[Discount], scheduled: ScheduledUsage, cycle: Period
+) -> tuple[Discount, ...]:
+    """The invoice percentages that reach ``scheduled``'s billing period ``cycle``.
+
+    As on other lines: those whose products include the charge and whose duration covers
+    the period, counted in billing periods from the one that holds the discount's start
+    (``starts_on``, or the usage charge's start). Fixed amounts are spread over a period's
+    recurring and one-time lines only.
+    """
+    if not discounts:
+        return ()
+    schedule = scheduled.schedule
+    index = schedule.index_of(cycle.start)
+    found = []
+    for discount in discounts:
+        if discount.kind is not DiscountKind.PERCENTAGE or not discount.covers(scheduled.code):
+            continue
+        origin = discount.starts_on or scheduled.start
+        since = index - schedule.index_of(origin)
+        if discount.applies_in(period_start=cycle.start, periods_since_start=since, origin=origin):
+            found.append(discount)
+    return tuple(found)
+
+
+def _usage_discounted(
+    amount: Money, scheduled: ScheduledUsage, discounts: Sequence[Discount]
+) -> tuple[tuple[LineDiscount, ...], Money]:
+    """What ``discounts`` take off a usage period's ``amount``, as on any line, and in all."""
+    if not discounts or amount.is_zero():
+        return (), Money.zero(amount.currency)
+    target = DiscountTarget(
+        amount=amount,
+        unit_price=amount,
+        quantity=_ONE_UNIT,
+        product=scheduled.code,
+        invoice_discounts=frozenset(d.code for d in discounts),
+    )
+    [taken] = apply_discounts([target], discounts).per_line
+    return taken, Money.total((d.amount for d in taken), currency=amount.currency)
+
+
+_ONE_UNIT = Decimal(1)
+
+
+def _usage_line(  # noqa: PLR0917  (the facts of one usage line, in the order they are read)
     scheduled: ScheduledUsage,
     price: UsagePrice,
     cycle: Period,
     was: Decimal | None,
     currency: str,
+    discounts: Sequence[Discount] = (),
 ) -> InvoiceLine | None:
-    """The line of a usage period priced (``was``: what it was billed before, if it was)."""
+    """The line of a usage period priced (``was``: what it was billed before, if it was).
+
+    ``discounts`` (:func:`_usage_discounts`) reduce it; a correction line takes off the
+    difference of what they take off the period now and what they took off before.
+    """
+    taken, discount = _usage_discounted(price.amount, scheduled, discounts)
     if was is None:
         amount = price.amount
         if amount.is_zero():
@@ -1737,6 +1827,11 @@ def _usage_line(
         if amount.is_zero():
             return None
         kind = LineKind.USAGE_CORRECTION
+        before, _ = _usage_discounted(billed, scheduled, discounts)
+        deltas = {d.code: d.amount for d in taken}
+        for item in before:
+            deltas[item.code] = deltas.get(item.code, Money.zero(currency)) - item.amount
+        taken, discount = _taken(deltas, currency)
     charge = scheduled.charge
     piece = price.period
     quantity = _usage_quantity(price.quantity)
@@ -1749,6 +1844,7 @@ def _usage_line(
         days=piece.days,
         period_days=cycle.days,
         basis=ProrationBasis.ACTUAL_DAYS,
+        discounts=taken,
         usage=UsageExplanation(price=price, billed=billed),
     )
     return InvoiceLine._make(
@@ -1761,10 +1857,10 @@ def _usage_line(
         unit_price=price.amount,
         factor=price.share,
         amount=amount,
-        discount=Money.zero(currency),
+        discount=discount,
         tax_rates=charge.tax_rates,
         taxes=(),
-        base=amount,
+        base=amount - discount,
         explanation=explanation,
     )
 
@@ -1776,7 +1872,13 @@ _QUANTITY_PLACES = Decimal("0.000001")
 def _usage_quantity(quantity: Fraction) -> Decimal:
     """A priced quantity as a line's ``Decimal``: exact, or to 6 places (131/31 seats)."""
     exact = DECIMAL_CONTEXT.divide(Decimal(quantity.numerator), Decimal(quantity.denominator))
-    if DECIMAL_CONTEXT.multiply(exact, quantity.denominator) == quantity.numerator:
+    # A decimal number when the denominator has no prime factor but 2 and 5 (the product
+    # back is no test: rounded to the context's 50 digits, 143/31 × 31 gives 143 again).
+    rest = quantity.denominator
+    for factor in (2, 5):
+        while rest % factor == 0:
+            rest //= factor
+    if rest == 1:
         return exact
     return exact.quantize(_QUANTITY_PLACES, context=DECIMAL_CONTEXT)
 

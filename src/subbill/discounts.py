@@ -41,6 +41,7 @@ from typing import Any, ClassVar, Protocol, Self, TypeAlias
 
 import attrs
 
+from subbill._structure import Amount, Percent, Positive, Problems, Text
 from subbill._validate import brief, check_instance, check_line, instance_of
 from subbill.errors import InvalidArgumentError, InvalidTypeError, OutOfBoundsError
 from subbill.money import (
@@ -56,6 +57,7 @@ __all__ = [
     "AnyDuration",
     "AppliedDiscount",
     "Discount",
+    "DiscountDocument",
     "DiscountKind",
     "DiscountOutcome",
     "DiscountTarget",
@@ -68,6 +70,8 @@ __all__ = [
     "LineDiscount",
     "Once",
     "apply_discounts",
+    "read_discount",
+    "read_discounts",
     "terms_digest",
 ]
 
@@ -635,3 +639,68 @@ class _Ledger:
         return DiscountOutcome(
             per_line=tuple(tuple(items) for items in self.per_line), applied=applied
         )
+
+
+# -- discounts as plain data ---------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class DiscountDocument:
+    """A discount as plain data writes it (``code``, ``percent`` or ``amount``, a duration).
+
+    Read into a :class:`Discount` by :func:`read_discount`.
+    """
+
+    code: Text
+    percent: Percent | None = None
+    amount: Amount | None = None
+    once: bool = False
+    periods: Positive | None = None
+    months: Positive | None = None
+    applies_to: tuple[Text, ...] = ()
+
+
+def read_discount(document: DiscountDocument, currency: str, *, per_unit: bool) -> Discount:
+    """The discount ``document`` writes, its amount in ``currency`` (per unit or not).
+
+    One of ``percent`` or ``amount``; at most one of ``once``, ``periods``, ``months``
+    (none: forever); ``applies_to`` the products it reduces. Every problem at once, in an
+    :class:`~subbill.errors.InputError`.
+    """
+    problems = Problems()
+    code, percent, amount = document.code, document.percent, document.amount
+    if (percent is None) == (amount is None):
+        problems.add("", f"discount {code!r} needs one of percent or amount")
+    durations = {"once": document.once or None, "periods": document.periods}
+    durations["months"] = document.months
+    chosen = [name for name, value in durations.items() if value is not None]
+    if len(chosen) > 1:
+        problems.add("", f"give one of once, periods, months; not {' and '.join(chosen)}")
+    problems.check()
+    options: dict[str, Any] = {}
+    if document.once:
+        options["duration"] = Duration.once()
+    elif document.periods is not None:
+        options["duration"] = Duration.periods(document.periods)
+    elif document.months is not None:
+        options["duration"] = Duration.months(document.months)
+    if document.applies_to:
+        options["applies_to"] = frozenset(document.applies_to)
+    if percent is not None:
+        maker = Discount.per_unit_percent_off if per_unit else Discount.percent_off
+        return problems.build(lambda: maker(code, percent, **options))
+    with problems.at("amount"):
+        money = Money(amount, currency)
+    off = Discount.per_unit_amount_off if per_unit else Discount.amount_off
+    return problems.build(lambda: off(code, money, **options))
+
+
+def read_discounts(
+    documents: Sequence[DiscountDocument], currency: str, problems: Problems
+) -> tuple[Discount, ...]:
+    """The invoice discounts ``documents`` write, each problem recorded under its path."""
+    discounts = []
+    for index, document in enumerate(documents):
+        with problems.at(f"discounts[{index}]"):
+            discounts.append(read_discount(document, currency, per_unit=False))
+    return tuple(discounts)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypedDict, Unpack
 
 from subbill._validate import check_enum, check_instance
@@ -43,10 +43,10 @@ from subbill.errors import (
     InvalidStateError,
 )
 from subbill.identifiers import SIREN_SCHEME
-from subbill.invoices import DocumentKind, Invoice, InvoiceLine, InvoiceStatus
+from subbill.invoices import DocumentKind, Invoice, InvoiceLine, InvoiceStatus, LineKind
 from subbill.l10n import format_date, phrase
 from subbill.l10n.mentions import legal_information, legal_mentions, printed_mentions
-from subbill.money import Money, currency_precision
+from subbill.money import DECIMAL_CONTEXT, Money, currency_precision
 from subbill.parties import MAX_ADDRESS_LINES, OperationCategory, Party, buyer_country
 from subbill.pdf import render_facturx_pdf
 from subbill.taxes import EXEMPT_CATEGORIES, TaxRate, VatCategory
@@ -293,16 +293,36 @@ def _notes(
     return [{"BT-21": mention.subject, "BT-22": mention.text} for mention in mentions]
 
 
+#: The places of a Factur-X quantity (BT-129, BT-149).
+_QUANTITY_PLACES = Decimal("0.0001")
+
+
+def _usage_base(line: InvoiceLine) -> Decimal | None:
+    """A usage line's price base quantity (BT-149): its quantity, to 4 places (else 1).
+
+    A usage line's price (BT-146) is that of its whole quantity, its tiers explained on the
+    invoice: priced per that quantity, price ÷ base × quantity is its amount, as on every
+    other line. ``None`` for a line of a unit price.
+    """
+    if line.kind not in (LineKind.USAGE, LineKind.USAGE_CORRECTION):
+        return None
+    base = line.quantity.quantize(_QUANTITY_PLACES, rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT)
+    return base if base > 0 else Decimal(1)  # no usage (a minimum commitment): 1 period
+
+
 def _line(line: InvoiceLine, index: int, sign: int) -> dict[str, Any]:
     rate = _line_rate(line, index)
     # A credit line (negative) is a negative quantity at a positive price: EN 16931 refuses
     # a negative price (BR-27).
     direction = -sign if line.amount.is_negative() else sign
-    quantity = line.quantity * direction
+    quantity = line.quantity
+    base = _usage_base(line)
+    if base is not None:
+        quantity = base
     data: dict[str, Any] = {
         "BT-126": str(index + 1),
         "BT-153": line.description,
-        "BT-129": _decimal(quantity, f"lines[{index}].quantity", 4),
+        "BT-129": _decimal(quantity * direction, f"lines[{index}].quantity", 4),
         "BT-130": _UNIT,
         "BT-146": _decimal(line.unit_price.amount.copy_abs(), f"lines[{index}].unit_price", 4),
         "BT-131": _amount(line.amount - line.discount, sign),
@@ -310,6 +330,9 @@ def _line(line: InvoiceLine, index: int, sign: int) -> dict[str, Any]:
         "BT-152": _percent(rate),
         "BT-155": line.code,
     }
+    if base is not None:
+        data["BT-149"] = _decimal(base, f"lines[{index}].quantity", 4)
+        data["BT-150"] = _UNIT
     if line.period is not None:
         data["BT-134"] = line.period.start
         data["BT-135"] = line.period.end - timedelta(days=1)

@@ -63,6 +63,7 @@ from subbill._validate import (
     to_tuple,
 )
 from subbill.charges import check_tax_rates, to_quantity
+from subbill.discounts import terms_digest
 from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
@@ -832,6 +833,55 @@ class ScheduledUsage:
     def ending(self, *, on: date) -> ScheduledUsage:
         """Return the charge ended on ``on`` (exclusive): its last period is billed to there."""
         return attrs.evolve(self, end=on)
+
+    @property
+    def terms_digest(self) -> str:
+        """A digest of what the charge's periods are priced with, recorded when it is billed.
+
+        Its metric, model and prices, transformation, minimum and maximum, tax rates and
+        calendar: billing refuses to price billed periods of the charge again at other
+        terms (end it and start another). Each field by its value, never a ``repr``; a
+        field left at ``None`` is not written, so that an optional field added in a later
+        version does not make every billed charge look changed.
+
+        >>> api = UsageCharge(code="api", description="API", currency="EUR",
+        ...     metric=Metric(code="calls", aggregation=Aggregation.SUM),
+        ...     model=PerUnit(unit_price=Money("0.01", "EUR")))
+        >>> usage = ScheduledUsage(charge=api, start=date(2026, 3, 1))
+        >>> usage.terms_digest == attrs.evolve(usage, charge=attrs.evolve(api,
+        ...     description="Appels API")).terms_digest
+        True
+        """
+        charge, schedule = self.charge, self.schedule
+        return terms_digest(
+            _terms_of(charge.metric),
+            type(charge.model).__name__,
+            _terms_of(charge.model),
+            _terms_of(charge.transformation),
+            _terms_of(charge.minimum),
+            _terms_of(charge.maximum),
+            tuple((str(rate.percent), rate.inclusive) for rate in charge.tax_rates),
+            schedule.anchor,
+            schedule.frequency,
+            schedule.day,
+        )
+
+
+def _terms_of(value: object) -> object:
+    """``value`` as a terms digest writes it: amounts as written, records field by field."""
+    if isinstance(value, Money):
+        return (str(value.amount), value.currency)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return tuple(_terms_of(item) for item in value)
+    if attrs.has(type(value)):
+        return tuple(
+            (field.name, _terms_of(found))
+            for field in attrs.fields(type(value))  # type: ignore[arg-type]  # an attrs class
+            if (found := getattr(value, field.name)) is not None
+        )
+    return value if value is None or isinstance(value, int | str) else str(value)
 
 
 # -- pricing --------------------------------------------------------------------------------------

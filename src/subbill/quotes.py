@@ -38,9 +38,7 @@ from typing import Any, ClassVar, Self, cast
 import attrs
 
 from subbill._structure import (
-    Amount,
     Currency,
-    Percent,
     Positive,
     Price,
     Problems,
@@ -62,9 +60,16 @@ from subbill._validate import (
 )
 from subbill.billing import BillingState, BillingTerms, ChargePlan, bill_subscription
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
-from subbill.discounts import Discount, Duration, Once
+from subbill.discounts import (
+    Discount,
+    DiscountDocument,
+    Once,
+    read_discount,
+    read_discounts,
+)
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import InvalidTransitionError, Invoice, Payment
+from subbill.metering import ScheduledUsage, UsageCharge
 from subbill.money import Money, read_currency
 from subbill.periods import (
     AfterMonths,
@@ -74,7 +79,13 @@ from subbill.periods import (
     add_months,
     check_date,
 )
-from subbill.subscriptions import QuotedLine, Subscription
+from subbill.subscriptions import (
+    QuotedLine,
+    Subscription,
+    Trial,
+    TrialAnchor,
+    check_usage_line,
+)
 from subbill.taxes import TaxRate
 
 __all__ = [
@@ -93,7 +104,11 @@ __all__ = [
 def _check_line(instance: LineItem, _attribute: Any, _value: object) -> None:
     check_line("code", instance.code)
     check_line("name", instance.name)
-    check_instance("unit_price", instance.unit_price, Money)
+    if instance.usage is not None:
+        check_instance("usage", instance.usage, UsageCharge)
+        check_usage_line(instance, instance.usage)
+    else:
+        check_instance("unit_price", instance.unit_price, Money)
     if instance.end is not None:
         check_date("end", instance.end)
     for discount in instance.discounts:
@@ -125,11 +140,28 @@ class LineItem:
     One-time when ``frequency`` is ``None``; otherwise recurring, billed every period from
     ``billing_start`` (default: immediately at payment), for ``payments`` periods or until
     ``end`` (else until cancelled). ``discounts`` are per-unit discounts of this line.
+
+    A **usage line** has a ``usage`` charge (of the line's code) instead of a unit price:
+    nothing of it is due at checkout; every period of its own cycle from ``billing_start``
+    is billed in arrears on the usage recorded, with the charge's taxes.
+
+    >>> from subbill.metering import Aggregation, Metric, PerUnit
+    >>> calls = UsageCharge(code="api", description="Appels API", currency="EUR",
+    ...     metric=Metric(code="api_calls", aggregation=Aggregation.SUM),
+    ...     model=PerUnit(unit_price=Money("0.01", "EUR")))
+    >>> LineItem(code="api", name="Appels API", usage=calls, frequency=MONTHLY).is_usage
+    True
+    >>> LineItem(code="api", name="Appels API", usage=calls)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: line 'api' has a usage charge but no frequency: \
+usage is billed in arrears every period (give frequency=)
     """
 
     code: str
     name: str
-    unit_price: Money
+    #: The price of one unit (``None`` for a usage line only).
+    unit_price: Money | None = None
     quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
     frequency: Frequency | None = attrs.field(
         default=None,
@@ -142,14 +174,27 @@ class LineItem:
     end: date | None = None
     discounts: tuple[Discount, ...] = attrs.field(default=(), converter=to_tuple)
     tax_rates: tuple[TaxRate, ...] = attrs.field(default=(), converter=to_tuple)
+    #: What a usage line bills, in arrears (``None``: a line of a unit price).
+    usage: UsageCharge | None = None
 
     def __attrs_post_init__(self) -> None:
         _check_line(self, None, None)  # the whole line, checked once
 
     @property
     def is_recurring(self) -> bool:
-        """True for a recurring line."""
+        """True for a recurring line (a usage line too)."""
         return self.frequency is not None
+
+    @property
+    def is_usage(self) -> bool:
+        """True for a usage line (billed in arrears on what is used)."""
+        return self.usage is not None
+
+    @property
+    def currency(self) -> str:
+        """The currency of the line's price (or of its usage charge)."""
+        usage = self.usage
+        return usage.currency if usage is not None else cast(Money, self.unit_price).currency
 
     def first_billing_date(self, *, paid_on: date) -> date:
         """When the line is first billed for a payment on ``paid_on``."""
@@ -189,6 +234,7 @@ class LineItem:
             billing_day=self.billing_day(paid_on=paid_on),
             discounts=self.discounts,
             tax_rates=self.tax_rates,
+            usage=self.usage,
         )
 
     def term_end(self, *, paid_on: date) -> date | None:
@@ -210,9 +256,9 @@ def _check_lines(instance: Any, _attribute: Any, lines: tuple[LineItem, ...]) ->
     for index, line in enumerate(lines):
         if not isinstance(line, LineItem):
             raise InvalidTypeError(f"lines[{index}]", line, "a LineItem")
-        if line.unit_price.currency != currency:
+        if line.currency != currency:
             raise InvalidArgumentError(
-                f"line {line.code!r} is in {line.unit_price.currency}, not currency={currency}"
+                f"line {line.code!r} is in {line.currency}, not currency={currency}"
             )
         if line.code in codes:
             raise InvalidArgumentError(f"two lines have code={line.code!r}; codes must differ")
@@ -241,6 +287,17 @@ def _check_offer_discounts(instance: Any, _attribute: Any, discounts: tuple[Disc
                 f"discount {discount.code!r} is in {discount.amount.currency}, not "
                 f"currency={instance.currency}"
             )
+
+
+def _check_offer_trial(instance: Any, _attribute: Any, trial: object) -> None:
+    if trial is None:
+        return
+    check_instance("trial", trial, Trial)
+    if not any(line.is_recurring for line in instance.lines):
+        raise InvalidArgumentError(
+            f"trial={trial!r}: {type(instance).__name__} {instance.id!r} has no recurring line "
+            "for a trial to make free"
+        )
 
 
 def _check_terms_days(_instance: Any, _attribute: Any, value: object) -> None:
@@ -276,6 +333,9 @@ class PaymentLink:
     #: due on its billing date, the day the card on file is charged (record it with
     #: ``service.pay_invoice``; subbill moves no money).
     payment_terms_days: int = attrs.field(default=0, validator=_check_terms_days)
+    #: A free trial of the purchased subscription's recurring lines (see
+    #: :class:`~subbill.subscriptions.Trial`): their first days bill nothing.
+    trial: Trial | None = attrs.field(default=None, validator=_check_offer_trial)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, default_id: str | None = None) -> Self:
@@ -308,7 +368,7 @@ class PaymentLink:
         if link_id is None:
             problems.add("id", "is missing")
         lines = _read_lines(document.lines, document.currency, problems)
-        discounts = _read_discounts(document.discounts, document.currency, problems)
+        discounts = read_discounts(document.discounts, document.currency, problems)
         return problems.build(
             lambda: cls(
                 id=link_id or "",
@@ -316,6 +376,7 @@ class PaymentLink:
                 lines=lines,
                 discounts=discounts,
                 payment_terms_days=document.payment_terms_days,
+                trial=document.trial,
             )
         )
 
@@ -371,6 +432,9 @@ class Quote:
     decided_on: date | None = attrs.field(default=None, validator=_a_date_or_none)
     #: Days from each invoice of the purchased subscription to its due date (default 0).
     payment_terms_days: int = attrs.field(default=0, validator=_check_terms_days)
+    #: A free trial of the purchased subscription's recurring lines (see
+    #: :class:`~subbill.subscriptions.Trial`): their first days bill nothing.
+    trial: Trial | None = attrs.field(default=None, validator=_check_offer_trial)
 
     _OPEN: ClassVar[frozenset[QuoteStatus]] = frozenset({QuoteStatus.DRAFT, QuoteStatus.SENT})
 
@@ -485,7 +549,7 @@ class Quote:
         document = structure(data, _QuoteDocument)
         problems = Problems()
         lines = _read_lines(document.lines, document.currency, problems)
-        discounts = _read_discounts(document.discounts, document.currency, problems)
+        discounts = read_discounts(document.discounts, document.currency, problems)
         return problems.build(
             lambda: cls(
                 id=document.id,
@@ -495,6 +559,7 @@ class Quote:
                 lines=lines,
                 discounts=discounts,
                 payment_terms_days=document.payment_terms_days,
+                trial=document.trial,
             )
         )
 
@@ -503,16 +568,29 @@ class Quote:
 
 
 def _charges(
-    lines: Sequence[LineItem], *, paid_on: date
-) -> tuple[list[RecurringCharge], list[OneTimeCharge]]:
-    recurring, once = [], []
-    for line in lines:
-        charge = line.resolve(paid_on=paid_on).charge(ends_on=None)
+    lines: Sequence[LineItem], *, paid_on: date, trial: Trial | None
+) -> tuple[list[RecurringCharge], list[OneTimeCharge], list[ScheduledUsage]]:
+    """What the lines bill once bought on ``paid_on``: as their subscription bills them.
+
+    A trial runs from the first recurring line's billing start: the recurring and usage
+    lines bill nothing before its end.
+    """
+    resolved = [line.resolve(paid_on=paid_on) for line in lines]
+    paid_from, reanchor = None, False
+    if trial is not None:
+        start = min(line.start for line in resolved if line.is_recurring)
+        paid_from, reanchor = trial.ends_on(start), trial.anchor is TrialAnchor.TRIAL_END
+    recurring, once, usage = [], [], []
+    for line in resolved:
+        if line.is_usage:
+            usage.append(line.scheduled_usage(ends_on=None, paid_from=paid_from, reanchor=reanchor))
+            continue
+        charge = line.charge(ends_on=None, paid_from=paid_from, reanchor=reanchor)
         if isinstance(charge, RecurringCharge):
             recurring.append(charge)
         else:
             once.append(charge)
-    return recurring, once
+    return recurring, once, usage
 
 
 @attrs.frozen(kw_only=True)
@@ -581,7 +659,7 @@ def checkout(
     if not offer.lines:
         raise InvalidArgumentError(f"{type(offer).__name__} {offer.id!r} has no lines to pay")
     until = _horizon(offer.lines, paid_on, horizon)
-    recurring, once = _charges(offer.lines, paid_on=paid_on)
+    recurring, once, usage = _charges(offer.lines, paid_on=paid_on, trial=offer.trial)
     buyer = customer or getattr(offer, "customer", None) or "buyer"
     now = ChargePlan(
         id=offer.id,
@@ -591,6 +669,7 @@ def checkout(
         one_time=once,
         discounts=_checkout_discounts(offer.discounts, paid_on),
         payment_terms_days=offer.payment_terms_days,
+        usage=usage,
     )
     first = bill_subscription(now, as_of=paid_on)
     future, _ = _future(now, first.state, paid_on=paid_on, until=until)
@@ -603,12 +682,9 @@ def _future(
     subscription: ChargePlan, state: BillingState, *, paid_on: date, until: date
 ) -> tuple[tuple[Invoice, ...], BillingState]:
     """Bill every later billing date up to ``until``, one invoice per date."""
+    charges: list[RecurringCharge | ScheduledUsage] = [*subscription.charges, *subscription.usage]
     dates = sorted(
-        {
-            day
-            for charge in subscription.charges
-            for day in _billing_dates(charge, after=paid_on, until=until)
-        }
+        {day for charge in charges for day in _billing_dates(charge, after=paid_on, until=until)}
     )
     invoices = []
     for day in dates:
@@ -619,16 +695,25 @@ def _future(
     return tuple(invoices), state
 
 
-def _billing_dates(charge: RecurringCharge, *, after: date, until: date) -> list[date]:
+def _billing_dates(
+    charge: RecurringCharge | ScheduledUsage, *, after: date, until: date
+) -> list[date]:
+    """The billing dates of ``charge`` in ``(after, until]``; a usage charge's end too.
+
+    A usage charge bills in arrears: each period on its end, the last one on its end.
+    """
     schedule = charge.schedule
     start_index = schedule.index_of(charge.start)
     days = []
+    end = charge.end
     for n in itertools.count(start_index):
         day = max(schedule.nth(n), charge.start)
-        if day > until or (charge.end is not None and day >= charge.end):
+        if day > until or (end is not None and day >= end):
             break
         if day > after:
             days.append(day)
+    if isinstance(charge, ScheduledUsage) and end is not None and after < end <= until:
+        days.append(end)
     return days
 
 
@@ -710,6 +795,9 @@ def _purchased_subscription(
     first = recurring[0]
     assert first.frequency is not None  # noqa: S101  (recurring)
     ends = [line.end for line in recurring]
+    trial = offer.trial
+    # A trial re-anchored on its end sets the subscription's billing day there.
+    reanchored = trial is not None and trial.anchor is TrialAnchor.TRIAL_END
     return Subscription(
         id=f"{reference}-S1",
         customer=customer,
@@ -720,11 +808,12 @@ def _purchased_subscription(
         # The subscription's own cycle (for cancelling at a period's end) is its first
         # line's; every line keeps its own frequency and billing day.
         frequency=first.frequency,
-        billing_day=first.billing_day,
+        billing_day=None if reanchored else first.billing_day,
         lines=tuple(lines),
         discounts=_checkout_discounts(offer.discounts, paid_on),
         terms=BillingTerms(payment_terms_days=offer.payment_terms_days),
         payment_method=payment_method or None,
+        trial=trial,
     )
 
 
@@ -836,28 +925,18 @@ def purchase(
 
 
 @attrs.frozen(kw_only=True)
-class _DiscountDocument:
-    code: Text
-    percent: Percent | None = None
-    amount: Amount | None = None
-    once: bool = False
-    periods: Positive | None = None
-    months: Positive | None = None
-    applies_to: tuple[Text, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
 class _LineDocument:
     code: Text
     name: Text
-    unit_price: Price
+    unit_price: Price | None = None
     quantity: Quantity | None = None
     frequency: Frequency | None = None
     start: AnyBillingStart | None = None
     payments: Positive | None = None
     end: date | None = None
     tax: TaxRates | None = None
-    discounts: tuple[_DiscountDocument, ...] = ()
+    discounts: tuple[DiscountDocument, ...] = ()
+    usage: dict[str, Any] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -865,8 +944,9 @@ class _PaymentLinkDocument:
     currency: Currency
     lines: tuple[_LineDocument, ...]
     id: Text | None = None
-    discounts: tuple[_DiscountDocument, ...] = ()
+    discounts: tuple[DiscountDocument, ...] = ()
     payment_terms_days: int = 0
+    trial: Trial | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -876,47 +956,34 @@ class _QuoteDocument:
     currency: Currency
     valid_until: date
     lines: tuple[_LineDocument, ...] = ()
-    discounts: tuple[_DiscountDocument, ...] = ()
+    discounts: tuple[DiscountDocument, ...] = ()
     payment_terms_days: int = 0
+    trial: Trial | None = None
 
 
-def _read_discount(document: _DiscountDocument, currency: str, *, per_unit: bool) -> Discount:
-    problems = Problems()
-    code, percent, amount = document.code, document.percent, document.amount
-    if (percent is None) == (amount is None):
-        problems.add("", f"discount {code!r} needs one of percent or amount")
-    durations = {"once": document.once or None, "periods": document.periods}
-    durations["months"] = document.months
-    chosen = [name for name, value in durations.items() if value is not None]
-    if len(chosen) > 1:
-        problems.add("", f"give one of once, periods, months; not {' and '.join(chosen)}")
-    problems.check()
-    options: dict[str, Any] = {}
-    if document.once:
-        options["duration"] = Duration.once()
-    elif document.periods is not None:
-        options["duration"] = Duration.periods(document.periods)
-    elif document.months is not None:
-        options["duration"] = Duration.months(document.months)
-    if document.applies_to:
-        options["applies_to"] = frozenset(document.applies_to)
-    if percent is not None:
-        maker = Discount.per_unit_percent_off if per_unit else Discount.percent_off
-        return problems.build(lambda: maker(code, percent, **options))
-    with problems.at("amount"):
-        money = Money(amount, currency)
-    off = Discount.per_unit_amount_off if per_unit else Discount.amount_off
-    return problems.build(lambda: off(code, money, **options))
+#: The keys of a usage line's ``usage`` that are the line's own (its code, name, currency, tax).
+_LINE_OWNED = {"code": "code", "description": "name", "currency": "currency", "tax_rates": "tax"}
 
 
-def _read_discounts(
-    documents: Sequence[_DiscountDocument], currency: str, problems: Problems
-) -> tuple[Discount, ...]:
-    discounts = []
-    for index, document in enumerate(documents):
-        with problems.at(f"discounts[{index}]"):
-            discounts.append(_read_discount(document, currency, per_unit=False))
-    return tuple(discounts)
+def _read_usage(document: _LineDocument, currency: str, problems: Problems) -> UsageCharge | None:
+    """A usage line's charge: its ``usage`` mapping, with the line's code, name and taxes."""
+    data = document.usage
+    if data is None:
+        return None
+    found = len(problems.found)
+    for key, owner in _LINE_OWNED.items():
+        if key in data:
+            problems.add(f"usage.{key}", f"is the line's (its {owner}): leave it out here")
+    if document.unit_price is not None:
+        problems.add("unit_price", "a usage line is priced by its usage charge: leave it out")
+    if len(problems.found) > found:
+        return None
+    with problems.at("usage"):
+        charge = UsageCharge.from_mapping(
+            {**data, "code": document.code, "description": document.name, "currency": currency}
+        )
+        return attrs.evolve(charge, tax_rates=document.tax or ())
+    return None
 
 
 def _read_line(document: _LineDocument, currency: str) -> LineItem:
@@ -924,9 +991,14 @@ def _read_line(document: _LineDocument, currency: str) -> LineItem:
     discounts = []
     for index, discount in enumerate(document.discounts):
         with problems.at(f"discounts[{index}]"):
-            discounts.append(_read_discount(discount, currency, per_unit=True))
-    with problems.at("unit_price"):
-        price = Money(document.unit_price, currency)
+            discounts.append(read_discount(discount, currency, per_unit=True))
+    usage = _read_usage(document, currency, problems)
+    price = None
+    if document.usage is None:
+        with problems.at("unit_price"):
+            if document.unit_price is None:
+                raise InvalidArgumentError("is missing (or give a usage charge: usage)")
+            price = Money(document.unit_price, currency)
     return problems.build(
         lambda: LineItem(
             code=document.code,
@@ -937,8 +1009,9 @@ def _read_line(document: _LineDocument, currency: str) -> LineItem:
             billing_start=document.start,
             payments=document.payments,
             end=document.end,
-            tax_rates=document.tax or (),
+            tax_rates=() if usage is not None else document.tax or (),
             discounts=tuple(discounts),
+            usage=usage,
         )
     )
 

@@ -34,7 +34,16 @@ from typing import Any, Protocol, Self
 
 import attrs
 
-from subbill._structure import Problems, Quantity, TaxRates, Text, structure
+from subbill._structure import (
+    Positive,
+    Price,
+    Problems,
+    Quantity,
+    TaxRates,
+    Text,
+    join_path,
+    structure,
+)
 from subbill._validate import (
     check_bounded,
     check_count,
@@ -53,7 +62,7 @@ from subbill.billing import BillingState, BillingTerms, ChargePlan, bill_subscri
 from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
-from subbill.discounts import Discount
+from subbill.discounts import Discount, DiscountDocument, read_discounts
 from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
@@ -61,7 +70,7 @@ from subbill.errors import (
     InvalidTypeError,
 )
 from subbill.invoices import Invoice, InvoiceLine
-from subbill.metering import ScheduledUsage
+from subbill.metering import ScheduledUsage, UsageCharge
 from subbill.money import (
     MAX_DISCOUNT_PERIODS,
     MAX_FREQUENCY_DAYS,
@@ -100,6 +109,7 @@ __all__ = [
     "can_add",
     "can_deactivate",
     "check_replacement",
+    "check_usage_line",
     "preview_change",
     "trial_outcome",
 ]
@@ -382,6 +392,20 @@ def _optional_date(_instance: Any, attribute: Any, value: object) -> None:
 
 def _check_quoted_line(instance: QuotedLine, _attribute: Any, _value: object) -> None:
     check_date("start", instance.start)
+    if instance.usage is not None:
+        check_usage_line(instance, instance.usage)
+        if instance.end is not None and check_date("end", instance.end) < instance.start:
+            raise InvalidPeriodError(
+                f"end={instance.end.isoformat()} of quoted line {instance.code!r} must not be "
+                f"before start={instance.start.isoformat()}"
+            )
+        instance.schedule  # noqa: B018  (builds, and so checks, the billing day)
+        return
+    if instance.unit_price is None:
+        raise InvalidArgumentError(
+            f"quoted line {instance.code!r} needs a unit_price= (or a usage= charge, billed "
+            "on what is used)"
+        )
     if instance.frequency is None:
         if instance.end is not None or instance.billing_day is not None:
             raise InvalidArgumentError(
@@ -402,6 +426,63 @@ def _check_quoted_line(instance: QuotedLine, _attribute: Any, _value: object) ->
     instance.charge(ends_on=None)  # the charge checks prices, quantities, rates, the day
 
 
+class _Line(Protocol):
+    """What :func:`check_usage_line` reads of a line (a quote's or a subscription's)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def unit_price(self) -> Money | None: ...
+
+    @property
+    def frequency(self) -> Frequency | None: ...
+
+    @property
+    def quantity(self) -> Decimal: ...
+
+    @property
+    def discounts(self) -> tuple[Discount, ...]: ...
+
+    @property
+    def tax_rates(self) -> tuple[TaxRate, ...]: ...
+
+
+def check_usage_line(instance: _Line, usage: UsageCharge) -> None:
+    """Refuse a usage line that is not priced by its usage charge alone.
+
+    A usage line (a quote's :class:`~subbill.quotes.LineItem` or a :class:`QuotedLine`)
+    has no unit price, a frequency (it bills every period, in arrears), the code of its
+    charge, quantity 1 (what is used is its quantity), no per-unit discount and no tax
+    rate of its own (its charge's apply).
+
+    Raises:
+        InvalidArgumentError: naming the line and what was expected.
+    """
+    code = instance.code
+    if instance.unit_price is not None:
+        raise InvalidArgumentError(
+            f"line {code!r} has unit_price={instance.unit_price!r} and a usage charge: "
+            "a usage line is priced by its usage charge alone (give one of them)"
+        )
+    if instance.frequency is None:
+        raise InvalidArgumentError(
+            f"line {code!r} has a usage charge but no frequency: usage is billed in "
+            "arrears every period (give frequency=)"
+        )
+    if usage.code != code:
+        raise InvalidArgumentError(
+            f"line {code!r} has a usage charge of code={usage.code!r}; expected the "
+            "line's code"
+        )
+    if instance.quantity != 1 or instance.discounts or instance.tax_rates:
+        raise InvalidArgumentError(
+            f"line {code!r} has a usage charge: its quantity is what is used, its "
+            "taxes are the charge's (tax_rates of the UsageCharge); expected quantity=1, no "
+            "per-unit discounts and no tax_rates on the line"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class QuotedLine:
     """A line bought from a quote or payment link, as its subscription bills it.
@@ -412,6 +493,10 @@ class QuotedLine:
     ``end`` (exclusive; ``None``: until cancelled). Built by
     :meth:`subbill.quotes.LineItem.resolve`; ``discounts`` are the line's per-unit discounts.
 
+    A **usage line** has a ``usage`` charge (:class:`~subbill.metering.UsageCharge`, of the
+    line's code) instead of a ``unit_price``: it is billed in arrears, every period of its
+    own cycle from ``start``, on the usage recorded (:meth:`scheduled_usage`).
+
     >>> line = QuotedLine(code="seo", name="SEO", unit_price=Money("300", "EUR"),
     ...                   frequency=MONTHLY, start=date(2027, 2, 28), billing_day=31)
     >>> charge = line.charge(ends_on=None)
@@ -421,7 +506,10 @@ class QuotedLine:
 
     code: str = attrs.field(validator=check_text)
     name: str = attrs.field(validator=check_text)
-    unit_price: Money = attrs.field(validator=instance_of(Money))
+    #: The price of one unit; ``None`` for a usage line only.
+    unit_price: Money | None = attrs.field(
+        default=None, validator=instance_of(Money, optional=True)
+    )
     quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
     frequency: Frequency | None = attrs.field(
         default=None, validator=instance_of(Frequency, optional=True)
@@ -437,39 +525,121 @@ class QuotedLine:
         converter=to_tuple,
         validator=items_of(TaxRate, "a TaxRate"),
     )
+    #: What a usage line bills, in arrears (``None``: a line of a unit price).
+    usage: UsageCharge | None = attrs.field(
+        default=None, validator=instance_of(UsageCharge, optional=True)
+    )
 
     def __attrs_post_init__(self) -> None:
         _check_quoted_line(self, None, None)  # the whole line, checked once
 
     @property
     def is_recurring(self) -> bool:
-        """True for a recurring line, False for a one-time one."""
+        """True for a recurring line (a usage line too), False for a one-time one."""
         return self.frequency is not None
 
-    def charge(self, *, ends_on: date | None) -> RecurringCharge | OneTimeCharge:
-        """What the line bills; a recurring one stops at ``ends_on`` if that comes first."""
+    @property
+    def currency(self) -> str:
+        """The currency of the line's price (or of its usage charge)."""
+        if self.usage is not None:
+            return self.usage.currency
+        assert self.unit_price is not None  # noqa: S101  (a line has one or the other)
+        return self.unit_price.currency
+
+    @property
+    def is_usage(self) -> bool:
+        """True for a usage line (billed in arrears on what is used)."""
+        return self.usage is not None
+
+    @property
+    def schedule(self) -> BillingSchedule:
+        """The line's own billing schedule (a recurring line's: from ``start``)."""
+        if self.frequency is None:
+            raise InvalidArgumentError(f"quoted line {self.code!r} is one-time: it has no cycle")
+        return schedule_for(self.start, self.frequency, billing_day=self.billing_day)
+
+    def scheduled_usage(
+        self, *, ends_on: date | None, paid_from: date | None = None, reanchor: bool = False
+    ) -> ScheduledUsage:
+        """What a usage line bills: its charge on the line's cycle, stopping at ``ends_on``.
+
+        ``paid_from``: a trial's end (nothing used before it is billed); ``reanchor``: its
+        cycle then starts on it (else the line keeps its own billing day).
+
+        >>> from subbill.metering import Aggregation, Metric, PerUnit, UsageCharge
+        >>> api = UsageCharge(code="api", description="API", currency="EUR",
+        ...     metric=Metric(code="calls", aggregation=Aggregation.SUM),
+        ...     model=PerUnit(unit_price=Money("0.01", "EUR")))
+        >>> line = QuotedLine(code="api", name="API", usage=api, frequency=MONTHLY,
+        ...                   start=date(2026, 3, 10))
+        >>> line.scheduled_usage(ends_on=None).schedule.period_containing(date(2026, 3, 31))
+        Period(start=datetime.date(2026, 3, 10), end=datetime.date(2026, 4, 10))
+        """
+        usage, frequency = self.usage, self.frequency
+        if usage is None or frequency is None:
+            raise InvalidArgumentError(f"quoted line {self.code!r} is no usage line")
+        start, anchor, billing_day = self.start, None, self.billing_day
+        if paid_from is not None and paid_from > start:
+            if reanchor:
+                billing_day = None
+            else:
+                anchor = self.schedule.anchor
+            start = paid_from
+        end = _earliest(self.end, ends_on)
+        return ScheduledUsage(
+            charge=usage,
+            start=start,
+            end=None if end is None else max(end, start),
+            frequency=frequency,
+            billing_day=billing_day,
+            anchor=anchor,
+        )
+
+    def charge(
+        self, *, ends_on: date | None, paid_from: date | None = None, reanchor: bool = False
+    ) -> RecurringCharge | OneTimeCharge:
+        """What the line bills; a recurring one stops at ``ends_on`` if that comes first.
+
+        ``paid_from`` (a trial's end): a recurring line bills nothing before it, and from
+        it either keeps its own billing day (a prorated first period) or, ``reanchor``,
+        starts its cycle on it. A usage line bills through :meth:`scheduled_usage`.
+        """
+        price = self.unit_price
+        if price is None:
+            raise InvalidArgumentError(
+                f"quoted line {self.code!r} is a usage line: it bills through scheduled_usage()"
+            )
         if self.frequency is None:
             return OneTimeCharge(
                 code=self.code,
                 description=self.name,
-                unit_price=self.unit_price,
+                unit_price=price,
                 quantity=self.quantity,
                 due_on=self.start,
                 discounts=self.discounts,
                 tax_rates=self.tax_rates,
             )
+        start, anchor, billing_day, reason = self.start, None, self.billing_day, None
+        if paid_from is not None and paid_from > start:
+            if reanchor:
+                billing_day = None
+            else:
+                anchor = self.schedule.anchor
+            start, reason = paid_from, "trial_end"
         end = _earliest(self.end, ends_on)
         return RecurringCharge(
             code=self.code,
             description=self.name,
-            unit_price=self.unit_price,
+            unit_price=price,
             quantity=self.quantity,
             frequency=self.frequency,
-            billing_day=self.billing_day,
-            start=self.start,
-            end=None if end is None else max(end, self.start),
+            billing_day=billing_day,
+            anchor=anchor,
+            start=start,
+            end=None if end is None else max(end, start),
             discounts=self.discounts,
             tax_rates=self.tax_rates,
+            reason=reason,
         )
 
 
@@ -516,11 +686,16 @@ def _check_trial_and_phases(instance: Subscription) -> None:
     """A trial and phases: on catalog items only, a trial after the start, phases in order."""
     if instance.trial is None and not instance.phases:
         return
-    if not instance.plans or instance.lines:
+    if instance.phases and (not instance.plans or instance.lines):
         raise InvalidArgumentError(
             f"subscription {instance.id!r} has {len(instance.lines)} quoted line(s) and "
-            f"{len(instance.plans)} plan span(s): a trial or phases need a plan and no "
-            "quoted line"
+            f"{len(instance.plans)} plan span(s): phases need a plan and no quoted line"
+        )
+    if instance.plans and instance.lines:
+        raise InvalidArgumentError(
+            f"subscription {instance.id!r} has {len(instance.lines)} quoted line(s) and "
+            f"{len(instance.plans)} plan span(s): a trial is on a plan or on quoted lines, "
+            "not on both"
         )
     trial = instance.trial
     if trial is not None:
@@ -564,9 +739,10 @@ def _check_lines(instance: Subscription) -> None:
     """Quoted lines: in the subscription's currency, codes distinct from every item's."""
     codes = {span.code for span in (*instance.plans, *instance.modules, *instance.addons)}
     for line in instance.lines:
-        if line.unit_price.currency != instance.currency:
+        currency = line.currency
+        if currency != instance.currency:
             raise InvalidArgumentError(
-                f"quoted line {line.code!r} is in {line.unit_price.currency}, not in the "
+                f"quoted line {line.code!r} is in {currency}, not in the "
                 f"subscription's currency={instance.currency}"
             )
         if line.code in codes:
@@ -906,10 +1082,18 @@ class Subscription:
         nothing); a phase with its own price for an item splits that item's charge on the
         phase's first and last days, each part at its phase's price.
         """
+        paid_from, reanchor = self._line_trial()
         quoted = tuple(
             charge
             for line in self.lines
-            if isinstance(charge := line.charge(ends_on=self._line_stop(line)), RecurringCharge)
+            if line.is_recurring
+            and not line.is_usage
+            and isinstance(
+                charge := line.charge(
+                    ends_on=self._line_stop(line), paid_from=paid_from, reanchor=reanchor
+                ),
+                RecurringCharge,
+            )
         )
         if catalog is None and not self.plans:
             return quoted
@@ -1064,7 +1248,8 @@ class Subscription:
         """The first billing date after ``day`` of any charge still running then.
 
         ``None`` when nothing more will be billed (every charge has ended). Each quoted
-        line follows its own cycle; ``catalog`` may be left out for quoted lines only.
+        line follows its own cycle; a usage charge bills on the end of each period (and on
+        its own end); ``catalog`` may be left out for quoted lines only.
 
         >>> from subbill.catalog import Catalog, Plan
         >>> catalog = Catalog(currency="EUR", plans=[
@@ -1083,6 +1268,12 @@ class Subscription:
                 else charge.schedule.period_containing(day).end
             )
             if charge.end is None or upcoming < charge.end:
+                days.append(upcoming)
+        for usage in self.usage_charges(catalog):  # in arrears: on each period's end
+            upcoming = usage.schedule.period_containing(max(day, usage.start)).end
+            if usage.end is not None:
+                upcoming = min(upcoming, usage.end)
+            if upcoming > day:
                 days.append(upcoming)
         return min(days, default=None)
 
@@ -1105,12 +1296,22 @@ class Subscription:
         return own if stop is None else min(own, stop)
 
     def one_time_charges(self) -> tuple[OneTimeCharge, ...]:
-        """The one-time quoted lines (a setup fee…), each due on its date."""
+        """The one-time quoted lines (a setup fee…), each due on its date.
+
+        A trial does not defer them: it makes the recurring lines' first days free.
+        """
         return tuple(
-            charge
+            line.charge(ends_on=None)  # type: ignore[misc]  # one-time: a OneTimeCharge
             for line in self.lines
-            if isinstance(charge := line.charge(ends_on=None), OneTimeCharge)
+            if not line.is_recurring
         )
+
+    def _line_trial(self) -> tuple[date | None, bool]:
+        """The first paid day of quoted lines after a trial, and whether it re-anchors."""
+        trial = self.trial
+        if trial is None or not self.lines:
+            return None, False
+        return trial.ends_on(self.start), trial.anchor is TrialAnchor.TRIAL_END
 
     def to_charge_plan(self, catalog: Catalog | None = None) -> ChargePlan:
         """What the billing engine prices, derived each time it is needed, never stored.
@@ -1134,18 +1335,32 @@ class Subscription:
         )
 
     def usage_charges(self, catalog: Catalog | None = None) -> tuple[ScheduledUsage, ...]:
-        """The usage charges of each plan span, on the subscription's cycle, in arrears.
+        """The usage charges of each usage line and plan span, billed in arrears.
 
-        Each runs over its span as the plan's recurring charge does (a plan change ends
-        them and starts the new plan's); none without a catalog.
+        A usage line's runs on the line's own cycle (:meth:`QuotedLine.scheduled_usage`);
+        a plan's on the subscription's cycle, over its span as the plan's recurring charge
+        does (a plan change ends them and starts the new plan's; none without a catalog),
+        from the trial's end when the span starts inside a trial.
         """
+        paid_from, reanchor = self._line_trial()
+        found: list[ScheduledUsage] = [
+            line.scheduled_usage(
+                ends_on=self._line_stop(line), paid_from=paid_from, reanchor=reanchor
+            )
+            for line in self.lines
+            if line.is_usage
+        ]
         if catalog is None or not self.plans:
-            return ()
+            return tuple(found)
         schedule = self.schedule
-        found: list[ScheduledUsage] = []
+        paid_from = self.paid_from
         for span in self.plans:
             start = span.billed_from or span.start
             end = _earliest(span.end, self.ends_on)
+            if start < paid_from:  # inside the trial: nothing used then is billed
+                if end is not None and end <= paid_from:
+                    continue
+                start = paid_from
             if end is not None and end < start:
                 end = start
             found.extend(
@@ -1553,7 +1768,9 @@ class Subscription:
         ``billing_day``, ``quantity``, ``payment_method``, ``tax`` (one
         ``{"name", "percent", "inclusive"}`` or a list of them) and ``trial``
         (``{"days": 14}`` or ``{"until": "YYYY-MM-DD"}``, and optionally ``"anchor":
-        "trial_end"``, ``"missing_payment_method": "cancel"``). Every bad field is
+        "trial_end"``, ``"missing_payment_method": "cancel"``) and ``phases`` (a list of
+        ``{"periods": 3, "prices": {"solo": "25.00"}, "discounts": [{"code": "INTRO",
+        "percent": "50"}]}``, each key optional: see :class:`Phase`). Every bad field is
         reported at once in an :class:`~subbill.errors.InputError`; a module or add-on the
         plan does not allow raises :class:`~subbill.decisions.RefusedError`, as
         :meth:`create` does.
@@ -1582,6 +1799,7 @@ class Subscription:
         for index, code in enumerate(document.addons):
             with problems.at(f"addons[{index}]"):
                 catalog.addon(code)
+        phases = _read_phases(document.phases, catalog, problems)
         problems.check()
         fields: dict[str, Any] = {}
         if document.quantity is not None:
@@ -1600,6 +1818,7 @@ class Subscription:
                 payment_method=document.payment_method,
                 tax_rates=document.tax or (),
                 trial=document.trial,
+                phases=phases,
                 **fields,
             )
         )
@@ -1764,10 +1983,7 @@ def _period_end(line: QuotedLine, day: date) -> date:
     """
     if line.start > day:
         return line.start
-    charge = line.charge(ends_on=None)
-    if not isinstance(charge, RecurringCharge):
-        raise InvalidArgumentError(f"quoted line {line.code!r} is one-time: it has no period")
-    end = charge.schedule.period_containing(day).end
+    end = line.schedule.period_containing(day).end
     return end if line.end is None else min(end, line.end)
 
 
@@ -2206,3 +2422,45 @@ class _SubscriptionDocument:
     payment_method: Text | None = None
     tax: TaxRates | None = None
     trial: Trial | None = None
+    phases: tuple[_PhaseDocument, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class _PhaseDocument:
+    """A phase as plain data writes it (see :meth:`Subscription.from_mapping`)."""
+
+    periods: Positive | None = None
+    prices: dict[Text, Price] = attrs.field(factory=dict)
+    discounts: tuple[DiscountDocument, ...] = ()
+
+
+def _read_phases(
+    documents: Sequence[_PhaseDocument], catalog: Catalog, problems: Problems
+) -> tuple[Phase, ...]:
+    """The phases ``documents`` write, in the catalog's currency, each problem at its path."""
+    known = {item.code for item in (*catalog.plans, *catalog.modules, *catalog.addons)}
+    currency = catalog.currency
+    phases = []
+    for index, document in enumerate(documents):
+        path = f"phases[{index}]"
+        found = len(problems.found)
+        prices = {}
+        for code, amount in document.prices.items():
+            where = f"{path}.prices.{code}"
+            if code not in known:
+                problems.add(
+                    where,
+                    "is no plan, module or add-on of the catalog; expected one of "
+                    + ", ".join(sorted(known)),
+                )
+                continue
+            with problems.at(where):
+                prices[code] = Money(amount, currency)
+        inner = Problems()
+        discounts = read_discounts(document.discounts, currency, inner)
+        problems.found.extend((join_path(path, at), message) for at, message in inner.found)
+        if len(problems.found) > found:
+            continue
+        with problems.at(path):
+            phases.append(Phase(periods=document.periods, prices=prices, discounts=discounts))
+    return tuple(phases)

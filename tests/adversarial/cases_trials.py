@@ -46,12 +46,12 @@ def _unchanged() -> bool:
     return repr(SUB) == SUB_BEFORE
 
 
-def _quoted_with_trial() -> object:
+def _quoted_with_phases() -> object:
     line = QuotedLine(
         code="seo", name="SEO", unit_price=Money("300", "EUR"), frequency=MONTHLY, start=START
     )
     return Subscription(
-        id="S2", customer="C", currency="EUR", start=START, lines=[line], trial=Trial(days=14)
+        id="S2", customer="C", currency="EUR", start=START, lines=[line], phases=[Phase()]
     )
 
 
@@ -99,7 +99,8 @@ CASES = [
         InvalidArgumentError,
     ),
     Case("trial_not_a_trial", _create(trial=14), InvalidTypeError),
-    Case("trial_on_quoted_lines", _quoted_with_trial, InvalidArgumentError),
+    # Trials on quoted lines are allowed (issue 15, tests/test_usage_lines.py); phases are not.
+    Case("phases_on_quoted_lines", _quoted_with_phases, InvalidArgumentError),
     Case("phase_zero_periods", lambda: Phase(periods=0), InvalidArgumentError),
     Case("phase_periods_beyond_bound", lambda: Phase(periods=10**5), OutOfBoundsError),
     Case("phase_periods_as_float", lambda: Phase(periods=3.0), InvalidTypeError),  # type: ignore[arg-type]
