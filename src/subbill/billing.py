@@ -36,6 +36,7 @@ from typing import Any
 import attrs
 
 from subbill import _wire
+from subbill._gc import fewer_collections
 from subbill._records import slot_setters
 from subbill._validate import (
     brief,
@@ -1924,6 +1925,10 @@ def bill_run(
     parallel, at most ``max_pending`` chunks ahead of the consumer; the results are the same
     as without it, in the same order.
 
+    While the run lasts (until it is exhausted, closed or fails), Python's cyclic garbage
+    collector runs less often: its youngest generation's threshold is raised, and the
+    caller's is put back when the run ends (:mod:`subbill._gc`).
+
     ``chunk_size`` and ``max_pending`` are 1 to 1,000,000, with an executor or without.
     Being a generator, it checks its arguments when the first result is asked for:
 
@@ -1945,13 +1950,16 @@ def bill_run(
         )
     check_count("chunk_size", chunk_size, minimum=1, maximum=1_000_000)
     check_count("max_pending", max_pending, minimum=1, maximum=1_000_000)
-    if executor is None:
-        for item in items:
-            yield _bill_one(item, as_of)
-        return
-    yield from _WIRE.run(
-        executor, items, as_of=as_of, chunk_size=chunk_size, max_pending=max_pending
-    )
+    # The collector runs less often while the run lasts (subbill._gc): the caller's setting
+    # comes back when it ends, is closed, or fails.
+    with fewer_collections():
+        if executor is None:
+            for item in items:
+                yield _bill_one(item, as_of)
+            return
+        yield from _WIRE.run(
+            executor, items, as_of=as_of, chunk_size=chunk_size, max_pending=max_pending
+        )
 
 
 def record_payment(
