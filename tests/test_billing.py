@@ -700,3 +700,18 @@ def test_engine_documents_pass_every_check_of_the_public_constructors(subscripti
             issued_on=invoice.issued_on,
             lines=invoice.lines,
         ).taxes
+
+
+@given(subscriptions(), as_of_dates)
+def test_engine_explanations_are_the_checked_ones(subscription, as_of):
+    # The engine writes each explanation through its slots: every field written, each as
+    # the checked constructor takes and keeps it.
+    invoice = bill_subscription(subscription, as_of=as_of).invoice
+    if invoice is None:
+        return
+    for line in invoice.lines:
+        why = line.explanation
+        fields = {field.name: getattr(why, field.name) for field in attrs.fields(type(why))}
+        assert type(why)(**fields) == why
+        assert why.unit_price == line.unit_price
+        assert why.quantity == line.quantity
