@@ -700,3 +700,15 @@ def test_engine_documents_pass_every_check_of_the_public_constructors(subscripti
             issued_on=invoice.issued_on,
             lines=invoice.lines,
         ).taxes
+
+
+@given(subscriptions(), as_of_dates)
+def test_engine_explanations_are_the_checked_ones(subscription, as_of):
+    # The engine writes each explanation through its slots: every field written, each as
+    # the checked constructor takes and keeps it.
+    billed = bill_subscription(subscription, as_of=as_of).invoice
+    explained = [(line, line.explanation) for line in (billed.lines if billed else ())]
+    for line, why in explained:
+        fields = {field.name: getattr(why, field.name) for field in attrs.fields(type(why))}
+        assert type(why)(**fields) == why
+        assert (why.unit_price, why.quantity) == (line.unit_price, line.quantity)

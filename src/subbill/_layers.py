@@ -14,7 +14,8 @@ just above the value objects it reads, ``customers`` below ``subscriptions``, wh
 refer to them by id, ``identifiers`` (SIREN, SIRET and VAT number checks) low, since
 customers and the seller's ``parties`` (just above ``customers``) both check theirs, and
 ``metering`` (usage records and the pricing of usage charges) just above ``charges``, below
-the engine that will bill it.
+the engine that will bill it. ``_gc`` (fewer garbage collections while a bill run lasts)
+sits just above ``_records``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ CORE: tuple[str, ...] = (
     "errors",
     "_validate",
     "_records",
+    "_gc",
     "decisions",
     "identifiers",
     "money",

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 import attrs
 
+from subbill._gc import fewer_collections
 from subbill._records import slot_setters
 from subbill.charges import RecurringCharge
 from subbill.discounts import AppliedDiscount, LineDiscount
@@ -534,13 +535,14 @@ def bill_chunk(
     results: list[tuple[Any, ...]] = []
     error = None
     items = chunk if records is None else records.unpack(chunk)
-    for item in items:
-        try:
-            result = bill(item, as_of)
-        except Exception as failed:  # sent back, to be raised in the parent
-            error = _pack_error(failed)
-            break
-        results.append(_pack_result(result, tables))
+    with fewer_collections():
+        for item in items:
+            try:
+                result = bill(item, as_of)
+            except Exception as failed:  # sent back, to be raised in the parent
+                error = _pack_error(failed)
+                break
+            results.append(_pack_result(result, tables))
     return tables.packed(), results, error
 
 

@@ -36,6 +36,7 @@ from typing import Any
 import attrs
 
 from subbill import _wire
+from subbill._gc import fewer_collections
 from subbill._records import slot_setters
 from subbill._validate import (
     brief,
@@ -866,20 +867,41 @@ def _explanation(  # noqa: PLR0917  (the facts of one line, in the order they ar
     whole: int,
     discounts: tuple[LineDiscount, ...],
 ) -> LineExplanation:
-    """Why a line of ``charge`` for ``period`` (of billing period ``cycle``) costs what it costs."""
-    return LineExplanation._make(
-        unit_price=charge.unit_price,
-        quantity=charge.quantity,
-        factor=factor,
-        period=period,
-        cycle=cycle,
-        days=days,
-        period_days=whole,
-        basis=charge.basis,
-        # Why the charge started mid-cycle explains its first piece, not every later period.
-        reason=charge.reason if period.start == charge.start else None,
-        discounts=discounts,
-    )
+    """Why a line of ``charge`` for ``period`` (of billing period ``cycle``) costs what it costs.
+
+    Built through its slots, each written once (a line's worth of the engine's time): what
+    ``LineExplanation._make`` builds from the same values.
+    """
+    explanation = _new_explanation(LineExplanation)
+    _WHY_UNIT_PRICE(explanation, charge.unit_price)
+    _WHY_QUANTITY(explanation, charge.quantity)
+    _WHY_FACTOR(explanation, factor)
+    _WHY_PERIOD(explanation, period)
+    _WHY_CYCLE(explanation, cycle)
+    _WHY_DAYS(explanation, days)
+    _WHY_PERIOD_DAYS(explanation, whole)
+    _WHY_BASIS(explanation, charge.basis)
+    # Why the charge started mid-cycle explains its first piece, not every later period.
+    _WHY_REASON(explanation, charge.reason if period.start == charge.start else None)
+    _WHY_DISCOUNTS(explanation, discounts)
+    _WHY_USAGE(explanation, None)
+    return explanation
+
+
+_new_explanation = object.__new__
+#: A recurring line's explanation written slot by slot (:func:`_explanation`): every field.
+_WHY = slot_setters(LineExplanation)
+_WHY_UNIT_PRICE = _WHY.pop("unit_price")
+_WHY_QUANTITY = _WHY.pop("quantity")
+_WHY_FACTOR = _WHY.pop("factor")
+_WHY_PERIOD = _WHY.pop("period")
+_WHY_CYCLE = _WHY.pop("cycle")
+_WHY_DAYS = _WHY.pop("days")
+_WHY_PERIOD_DAYS = _WHY.pop("period_days")
+_WHY_BASIS = _WHY.pop("basis")
+_WHY_REASON = _WHY.pop("reason")
+_WHY_DISCOUNTS = _WHY.pop("discounts")
+_WHY_USAGE = _WHY.pop("usage")  # what is left in _WHY: fields it does not write (none)
 
 
 def _taken(deltas: Mapping[str, Money], currency: str) -> tuple[tuple[LineDiscount, ...], Money]:
@@ -2026,6 +2048,10 @@ def bill_run(
     parallel, at most ``max_pending`` chunks ahead of the consumer; the results are the same
     as without it, in the same order.
 
+    While the run lasts (until it is exhausted, closed or fails), Python's cyclic garbage
+    collector runs less often: its youngest generation's threshold is raised, and the
+    caller's is put back when the run ends (:mod:`subbill._gc`).
+
     ``chunk_size`` and ``max_pending`` are 1 to 1,000,000, with an executor or without.
     Being a generator, it checks its arguments when the first result is asked for:
 
@@ -2047,13 +2073,16 @@ def bill_run(
         )
     check_count("chunk_size", chunk_size, minimum=1, maximum=1_000_000)
     check_count("max_pending", max_pending, minimum=1, maximum=1_000_000)
-    if executor is None:
-        for item in items:
-            yield _bill_one(item, as_of)
-        return
-    yield from _WIRE.run(
-        executor, items, as_of=as_of, chunk_size=chunk_size, max_pending=max_pending
-    )
+    # The collector runs less often while the run lasts (subbill._gc): the caller's setting
+    # comes back when it ends, is closed, or fails.
+    with fewer_collections():
+        if executor is None:
+            for item in items:
+                yield _bill_one(item, as_of)
+            return
+        yield from _WIRE.run(
+            executor, items, as_of=as_of, chunk_size=chunk_size, max_pending=max_pending
+        )
 
 
 def record_payment(

@@ -31,6 +31,7 @@ from typing import Final
 
 import attrs
 
+from subbill._gc import fewer_collections
 from subbill._validate import brief, check_count
 from subbill.billing import (
     BillingResult,
@@ -333,6 +334,9 @@ def run_billing(
     The ids are paged through, never all held. ``on_progress(done, total)`` is called after
     each subscription's page is saved (for a progress bar); ``after_each(subscription_id)``
     after each subscription's page is committed (tests use it to interrupt a run).
+
+    While the run lasts, Python's cyclic garbage collector runs less often (its youngest
+    generation's threshold is raised); the caller's setting comes back when it ends or fails.
     """
     check_billing_date("as_of", as_of)
     _check_store(store)
@@ -346,18 +350,19 @@ def run_billing(
     total_count = -(-store.subscription_count() // shards) if on_progress is not None else 0
     tally = _Tally()
     after: str | None = None
-    while True:
-        rows, after = store.billing_rows(after, limit=batch_size, shard=shard, shards=shards)
-        if after is None:
-            break
-        usage = _page_usage(store, rows, as_of)
-        billed = [(row, _bill_row(catalog, row, as_of, usage)) for row in rows]
-        for subscription_id, outcome in _save_page(store, catalog, billed, as_of):
-            tally.add(outcome)
-            if after_each is not None:
-                after_each(subscription_id)
-            if on_progress is not None:
-                on_progress(tally.seen, max(total_count, tally.seen))
+    with fewer_collections():  # the caller's collector settings come back when the run ends
+        while True:
+            rows, after = store.billing_rows(after, limit=batch_size, shard=shard, shards=shards)
+            if after is None:
+                break
+            usage = _page_usage(store, rows, as_of)
+            billed = [(row, _bill_row(catalog, row, as_of, usage)) for row in rows]
+            for subscription_id, outcome in _save_page(store, catalog, billed, as_of):
+                tally.add(outcome)
+                if after_each is not None:
+                    after_each(subscription_id)
+                if on_progress is not None:
+                    on_progress(tally.seen, max(total_count, tally.seen))
     return tally.report(as_of)
 
 

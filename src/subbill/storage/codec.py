@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
 from subbill._validate import brief
@@ -265,7 +265,11 @@ def _line_hooks(converter: cattrs.Converter) -> None:
     record's are in format 4); its repeated ones only when equal to the line's, since an
     absent one reads as the line's value, not the default.
     """
-    line_out = make_dict_unstructure_fn(InvoiceLine, converter, _cattrs_omit_if_default=True)
+    # The line's own fields; its explanation is written by ``unstructure`` below, once (left
+    # to cattrs, it would be unstructured a first time only to be replaced).
+    line_out = make_dict_unstructure_fn(
+        InvoiceLine, converter, _cattrs_omit_if_default=True, explanation=override(omit=True)
+    )
     why_out = make_dict_unstructure_fn(LineExplanation, converter)
     line_in = make_dict_structure_fn(
         InvoiceLine, converter, _cattrs_forbid_extra_keys=True
