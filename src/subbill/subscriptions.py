@@ -54,6 +54,7 @@ from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.discounts import Discount
+from subbill.dunning import DunningEvent, dunning_state
 from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
@@ -117,6 +118,7 @@ class SubscriptionStatus(enum.Enum):
     CANCELLED_AT_PERIOD_END = "cancelled_at_period_end"  # still active until then
     CANCELLED = "cancelled"
     EXPIRED = "expired"  # a fixed term is over
+    SUSPENDED = "suspended"  # dunning suspended the service until everything due is paid
     UNPAID = "unpaid"  # an open invoice is overdue
 
 
@@ -842,13 +844,22 @@ class Subscription:
         return frozenset(span.code for span in self.addons if span.is_active_on(day))
 
 
-    def status(self, *, as_of: date, invoices: Iterable[Invoice] = ()) -> SubscriptionStatus:
+    def status(
+        self,
+        *,
+        as_of: date,
+        invoices: Iterable[Invoice] = (),
+        dunning: Iterable[DunningEvent] = (),
+    ) -> SubscriptionStatus:
         """The status on ``as_of``, derived from dates and events, never stored.
 
         Scheduled before the start; then cancelled (a trial that ended with no payment
-        method under :attr:`MissingPaymentMethod.CANCEL` included) and expired; then unpaid
-        (an open invoice of this subscription is overdue); then cancelled at period end;
-        then trial (inside the trial); else active.
+        method under :attr:`MissingPaymentMethod.CANCEL` included, and a dunning cancel
+        action of ``dunning`` dated up to ``as_of``) and expired; then suspended (a dunning
+        suspend action, until nothing of the subscription's ``invoices`` is overdue any
+        more: see :func:`subbill.dunning.dunning_state`); then unpaid (an open invoice of
+        this subscription is overdue); then cancelled at period end; then trial (inside the
+        trial); else active.
         """
         check_date("as_of", as_of)
         if isinstance(invoices, str | bytes) or not isinstance(invoices, Iterable):
@@ -857,15 +868,20 @@ class Subscription:
         for index, invoice in enumerate(invoices):
             if not isinstance(invoice, Invoice):
                 raise InvalidTypeError(f"invoices[{index}]", invoice, "an Invoice")
+        state = dunning_state(self.id, invoices=invoices, history=dunning, as_of=as_of)
         if as_of < self.start:
             return SubscriptionStatus.SCHEDULED
         if self.cancel_at is not None and as_of >= self.cancel_at:
+            return SubscriptionStatus.CANCELLED
+        if state.cancelled_on is not None:
             return SubscriptionStatus.CANCELLED
         lapse = self._trial_lapse
         if lapse is not None and as_of >= lapse:
             return SubscriptionStatus.CANCELLED
         if self.end is not None and as_of >= self.end:
             return SubscriptionStatus.EXPIRED
+        if state.is_suspended:
+            return SubscriptionStatus.SUSPENDED
         if any(
             invoice.subscription == self.id and invoice.is_overdue(as_of=as_of)
             for invoice in invoices

@@ -1,0 +1,272 @@
+"""Dunning as pure decisions: the policy, the actions of a run, the status, late-payment costs."""
+
+from datetime import date, timedelta
+
+from subbill import Money, Subscription, SubscriptionStatus
+from subbill.billing import BillingTerms, draft_invoice
+from subbill.dunning import (
+    DunningAction,
+    DunningActionKind,
+    DunningEvent,
+    DunningPolicy,
+    DunningStep,
+    EventOutcome,
+    amount_due_on,
+    dunning_actions,
+    dunning_state,
+    events_of,
+    late_payment_costs,
+    next_step,
+)
+from subbill.invoices import Invoice, LineKind, Payment, credit_note_for, one_time_line
+from subbill.storage.codec import dumps, loads
+from tests.seed_catalog import seed_catalog
+
+DUE = date(2027, 3, 10)
+POLICY = DunningPolicy.standard()
+REMINDERS = DunningPolicy(steps=POLICY.steps)  # the steps alone, no card retries
+
+
+def an_invoice(
+    amount: str = "120.00",
+    *,
+    due_on: date = DUE,
+    number: str = "F-2027-000001",
+    subscription: str | None = "S1",
+) -> Invoice:
+    return draft_invoice(
+        customer="ACME",
+        currency="EUR",
+        issued_on=due_on - timedelta(days=30),
+        due_on=due_on,
+        subscription=subscription,
+        lines=[one_time_line("pro", "Plan Pro", Money(amount, "EUR"))],
+    ).finalize(number=number)
+
+
+def pay(invoice: Invoice, amount: str, on: date) -> Invoice:
+    return invoice.apply_payment(Payment(amount=Money(amount, "EUR"), paid_on=on)).invoice
+
+
+def run(
+    invoices: list[Invoice], days: list[date], policy: DunningPolicy = POLICY
+) -> tuple[list[tuple[date, list[DunningAction]]], tuple[DunningEvent, ...]]:
+    """Run dunning on each of ``days``, recording every event; the actions of each run."""
+    history: tuple[DunningEvent, ...] = ()
+    runs = []
+    for day in days:
+        actions = list(dunning_actions(invoices, policy=policy, history=history, as_of=day))
+        history += events_of(actions)
+        runs.append((day, actions))
+    return runs, history
+
+
+def daily(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def subscription() -> Subscription:
+    return Subscription.create(
+        id="S1", customer="ACME", catalog=seed_catalog(), plan="pro", start=date(2027, 1, 10)
+    )
+
+
+# -- the issue's worked examples -----------------------------------------------------------------
+
+
+def test_a_120_eur_invoice_is_reminded_on_7_11_17_march_and_suspended_on_25_march():
+    invoice = an_invoice()
+    runs, history = run([invoice], daily(date(2027, 3, 1), date(2027, 4, 1)), REMINDERS)
+    taken = [(day, a.step.code, a.actions) for day, actions in runs for a in actions]
+    remind = (DunningActionKind.REMIND,)
+    assert taken == [
+        (date(2027, 3, 7), "courtesy", remind),
+        (date(2027, 3, 11), "reminder_1", remind),
+        (date(2027, 3, 17), "reminder_7", remind),
+        (date(2027, 3, 25), "formal_notice",
+         (DunningActionKind.FORMAL_NOTICE, DunningActionKind.SUSPEND)),
+    ]  # fmt: skip
+    amounts = {a.step.code: (a.amount_due, a.days_late) for _, actions in runs for a in actions}
+    assert amounts["courtesy"] == (Money("120.00", "EUR"), 0)
+    assert amounts["reminder_7"] == (Money("120.00", "EUR"), 7)
+    assert amounts["formal_notice"] == (Money("120.00", "EUR"), 15)
+    sub = subscription()
+    status = sub.status(as_of=date(2027, 3, 24), invoices=[invoice], dunning=history)
+    assert status is SubscriptionStatus.UNPAID
+    for day in (date(2027, 3, 25), date(2027, 4, 1)):
+        status = sub.status(as_of=day, invoices=[invoice], dunning=history)
+        assert status is SubscriptionStatus.SUSPENDED
+    # Paid on 2 April: reactivated from 2 April.
+    paid = pay(invoice, "120.00", date(2027, 4, 2))
+    state = dunning_state("S1", invoices=[paid], history=history, as_of=date(2027, 4, 2))
+    assert (state.suspended_since, state.reactivated_on) == (None, date(2027, 4, 2))
+    assert sub.status(as_of=date(2027, 4, 2), invoices=[paid], dunning=history) is (
+        SubscriptionStatus.ACTIVE
+    )
+    assert sub.status(as_of=date(2027, 4, 1), invoices=[paid], dunning=history) is (
+        SubscriptionStatus.SUSPENDED
+    )
+    assert dunning_actions([paid], policy=POLICY, history=history, as_of=date(2027, 5, 1)) == ()
+
+
+def test_a_card_retried_on_days_1_3_5_that_succeeds_on_day_5_is_not_retried_again():
+    invoice = an_invoice()
+    policy = DunningPolicy(steps=(), retry_days=(1, 3, 5, 7))
+    history: tuple[DunningEvent, ...] = ()
+    attempts = []
+    for day in daily(DUE, DUE + timedelta(days=10)):
+        for action in dunning_actions([invoice], policy=policy, history=history, as_of=day):
+            history += action.events
+            attempts.append(((day - DUE).days, action.attempt, action.idempotency_key))
+            if (day - DUE).days == 5:  # the processor accepts the charge: the invoice is paid
+                invoice = pay(invoice, str(action.amount_due.amount), day)
+    assert attempts == [
+        (1, 1, "dunning:F-2027-000001:retry:1"),
+        (3, 2, "dunning:F-2027-000001:retry:2"),
+        (5, 3, "dunning:F-2027-000001:retry:3"),
+    ]
+    assert [event.key for event in history] == [
+        "F-2027-000001/retry/1", "F-2027-000001/retry/2", "F-2027-000001/retry/3",
+    ]  # fmt: skip
+
+
+def test_missed_retry_dates_collapse_into_one_attempt():
+    invoice = an_invoice()
+    policy = DunningPolicy(steps=(), retry_days=(1, 3, 5, 7))
+    (action,) = dunning_actions([invoice], policy=policy, history=(), as_of=DUE + timedelta(6))
+    assert action.attempt == 3
+    assert [(e.attempt, e.outcome) for e in action.skipped] == [
+        (1, EventOutcome.SKIPPED), (2, EventOutcome.SKIPPED),
+    ]  # fmt: skip
+    assert action.idempotency_key == "dunning:F-2027-000001:retry:3"
+
+
+def test_1000_eur_paid_20_days_late_at_10_percent_owes_a_document_of_45_48():
+    paid = pay(an_invoice("1000.00"), "1000.00", DUE + timedelta(days=20))
+    costs = late_payment_costs(paid, percent="10", as_of=date(2027, 4, 2))
+    assert costs is not None
+    assert costs.days_late == 20
+    assert costs.penalty == Money("5.48", "EUR")  # 1,000.00 × 10 % × 20/365
+    assert costs.indemnity == Money("40.00", "EUR")
+    document = costs.document
+    assert document.total == Money("45.48", "EUR") == costs.total
+    assert [line.kind for line in document.lines] == [
+        LineKind.RECOVERY_INDEMNITY, LineKind.LATE_PENALTY,
+    ]  # fmt: skip
+    assert document.taxes == ()
+    assert (document.customer, document.subscription) == ("ACME", "S1")
+    assert document.issued_on == date(2027, 4, 2)
+    assert document.number is None
+    # a separate document: the late invoice itself is untouched
+    assert paid.total == Money("1000.00", "EUR")
+    assert paid.is_paid
+
+
+def test_runs_only_on_the_due_date_and_20_days_later_skip_the_reminders_of_days_1_and_7():
+    invoice = an_invoice("1000.00")
+    runs, history = run([invoice], [DUE, DUE + timedelta(days=20)], REMINDERS)
+    (first,) = runs[0][1]
+    assert first.step.code == "courtesy"
+    assert first.skipped == ()
+    (second,) = runs[1][1]
+    assert second.step.code == "formal_notice"
+    assert DunningActionKind.SUSPEND in second.actions
+    assert second.days_late == 20
+    assert [(e.step, e.outcome) for e in second.skipped] == [
+        ("reminder_1", EventOutcome.SKIPPED), ("reminder_7", EventOutcome.SKIPPED),
+    ]  # fmt: skip
+    assert [e.key for e in history] == [
+        "F-2027-000001/courtesy",
+        "F-2027-000001/reminder_1",
+        "F-2027-000001/reminder_7",
+        "F-2027-000001/formal_notice",
+    ]
+    status = subscription().status(as_of=DUE + timedelta(20), invoices=[invoice], dunning=history)
+    assert status is SubscriptionStatus.SUSPENDED
+
+
+# -- the rules of a run --------------------------------------------------------------------------
+
+
+def test_a_partial_payment_keeps_the_remainder_in_dunning():
+    invoice = pay(an_invoice(), "50.00", DUE + timedelta(days=2))
+    (action,) = dunning_actions([invoice], policy=REMINDERS, history=(), as_of=DUE + timedelta(8))
+    assert action.step.code == "reminder_7"
+    assert action.amount_due == Money("70.00", "EUR")
+
+
+def test_a_payment_dated_after_the_run_is_not_counted_on_it():
+    invoice = pay(an_invoice(), "120.00", DUE + timedelta(days=5))
+    (action,) = dunning_actions([invoice], policy=REMINDERS, history=(), as_of=DUE + timedelta(1))
+    assert action.amount_due == Money("120.00", "EUR")
+    assert amount_due_on(invoice, DUE + timedelta(days=5)) == Money("0.00", "EUR")
+
+
+def test_a_credited_invoice_gets_no_action():
+    invoice = an_invoice()
+    note = credit_note_for(invoice, issued_on=DUE).finalize(number="F-2027-000002")
+    credited = invoice.apply_credit_note(note).invoice
+    assert dunning_actions([credited], policy=POLICY, history=(), as_of=DUE + timedelta(30)) == ()
+
+
+def test_a_draft_and_a_late_payment_document_are_never_dunned():
+    draft = draft_invoice(
+        customer="ACME", currency="EUR", issued_on=date(2027, 2, 1), due_on=DUE,
+        lines=[one_time_line("pro", "Plan Pro", Money("10", "EUR"))],
+    )  # fmt: skip
+    paid = pay(an_invoice("1000.00"), "1000.00", DUE + timedelta(days=20))
+    costs = late_payment_costs(paid, percent="10", as_of=DUE + timedelta(days=20))
+    assert costs is not None
+    claim = costs.document.finalize(number="F-2027-000003")
+    later = DUE + timedelta(days=90)
+    assert dunning_actions([draft, claim], policy=POLICY, history=(), as_of=later) == ()
+
+
+def test_the_next_step_is_the_first_not_taken():
+    invoice = an_invoice()
+    _, history = run([invoice], [date(2027, 3, 12)], REMINDERS)
+    step, day = next_step(invoice, policy=REMINDERS, history=history, as_of=date(2027, 3, 12))
+    assert (step.code, day) == ("reminder_7", date(2027, 3, 17))
+    paid = pay(invoice, "120.00", date(2027, 3, 12))
+    assert next_step(paid, policy=REMINDERS, history=history, as_of=date(2027, 3, 12)) is None
+
+
+def test_a_cancel_step_cancels_the_subscription_on_its_day():
+    cancel = DunningStep(code="cancel", days=30, actions=(DunningActionKind.CANCEL,))
+    policy = DunningPolicy(steps=(*POLICY.steps, cancel))
+    invoice = an_invoice()
+    _, history = run([invoice], [DUE + timedelta(days=40)], policy)
+    sub = subscription()
+    assert sub.status(as_of=DUE + timedelta(days=40), invoices=[invoice], dunning=history) is (
+        SubscriptionStatus.CANCELLED
+    )
+    # The service ends the subscription with the usual verb, on the action's day.
+    ended = sub.cancel(on=DUE + timedelta(days=40), at_period_end=False)
+    assert ended.ends_on == DUE + timedelta(days=40)
+
+
+def test_other_subscriptions_events_do_not_suspend_this_one():
+    invoice = an_invoice(subscription="S2")
+    _, history = run([invoice], [DUE + timedelta(days=20)], REMINDERS)
+    sub = subscription()
+    status = sub.status(as_of=DUE + timedelta(days=20), invoices=[invoice], dunning=history)
+    assert status is SubscriptionStatus.ACTIVE
+
+
+# -- stored and read back ------------------------------------------------------------------------
+
+
+def test_events_and_the_policy_round_trip_through_the_codec():
+    _, history = run([an_invoice()], [DUE + timedelta(days=20)])
+    for value in (*history, POLICY, DunningPolicy.standard(late_payment_costs=True)):
+        assert loads(dumps(value), type(value)) == value
+    assert '"outcome":"skipped"' in dumps(history[0])
+
+
+def test_terms_without_a_penalty_rate_read_back_equal_and_omit_it():
+    terms = BillingTerms()
+    assert "late_payment_percent" not in dumps(terms)
+    assert loads(dumps(terms), BillingTerms) == terms
+    sub = subscription()
+    assert "late_payment_percent" not in dumps(sub)
+    assert loads(dumps(sub), Subscription) == sub
