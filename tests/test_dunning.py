@@ -2,6 +2,9 @@
 
 from datetime import date, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from subbill import Money, Subscription, SubscriptionStatus
 from subbill.billing import BillingTerms, draft_invoice
 from subbill.dunning import (
@@ -245,6 +248,37 @@ def test_a_cancel_step_cancels_the_subscription_on_its_day():
     assert ended.ends_on == DUE + timedelta(days=40)
 
 
+def test_a_run_that_skips_the_suspending_step_still_suspends():
+    # Found by the run-sequence property: the skipped formal notice took its suspension with it.
+    late = DunningStep(code="last_reminder", days=20, actions=(DunningActionKind.REMIND,))
+    policy = DunningPolicy(steps=(*POLICY.steps, late))
+    invoice = an_invoice()
+    runs, history = run([invoice], [DUE + timedelta(days=22)], policy)
+    (action,) = runs[0][1]
+    assert action.step.code == "last_reminder"
+    assert action.actions == (DunningActionKind.REMIND, DunningActionKind.SUSPEND)
+    assert "formal_notice" in {e.step for e in action.skipped}
+    status = subscription().status(as_of=DUE + timedelta(22), invoices=[invoice], dunning=history)
+    assert status is SubscriptionStatus.SUSPENDED
+
+
+def test_a_suspension_before_the_due_date_lasts_until_its_invoice_is_paid():
+    # Found by the run-sequence property: suspended on the due date, a daily run lifted it
+    # at once (nothing was overdue yet) where a later run kept it.
+    early = DunningStep(code="suspend", days=0, actions=(DunningActionKind.SUSPEND,))
+    policy = DunningPolicy(steps=(early,))
+    invoice = an_invoice()
+    _, history = run([invoice], daily(DUE - timedelta(days=1), DUE + timedelta(days=3)), policy)
+    sub = subscription()
+    for day in (DUE, DUE + timedelta(days=3)):
+        assert sub.status(as_of=day, invoices=[invoice], dunning=history) is (
+            SubscriptionStatus.SUSPENDED
+        )
+    paid = pay(invoice, "120.00", DUE + timedelta(days=4))
+    state = dunning_state("S1", invoices=[paid], history=history, as_of=DUE + timedelta(days=9))
+    assert state.reactivated_on == DUE + timedelta(days=4)
+
+
 def test_other_subscriptions_events_do_not_suspend_this_one():
     invoice = an_invoice(subscription="S2")
     _, history = run([invoice], [DUE + timedelta(days=20)], REMINDERS)
@@ -270,3 +304,114 @@ def test_terms_without_a_penalty_rate_read_back_equal_and_omit_it():
     sub = subscription()
     assert "late_payment_percent" not in dumps(sub)
     assert loads(dumps(sub), Subscription) == sub
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+_KINDS = list(DunningActionKind)
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> DunningPolicy:
+    offsets = sorted(draw(st.sets(st.integers(-5, 40), min_size=1, max_size=5)))
+    steps = tuple(
+        DunningStep(
+            code=f"step_{offset}",
+            days=offset,
+            actions=tuple(draw(st.sets(st.sampled_from(_KINDS), min_size=1, max_size=2))),
+        )
+        for offset in offsets
+    )
+    retries = tuple(sorted(draw(st.sets(st.integers(0, 20), max_size=4))))
+    return DunningPolicy(steps=steps, retry_days=retries)
+
+
+@st.composite
+def unpaid_invoices(draw: st.DrawFn, *, end: date) -> list[Invoice]:
+    """Invoices due around March 2027, paid in part at most by ``end`` (maybe in full later)."""
+    invoices = []
+    for index in range(draw(st.integers(1, 3))):
+        due = DUE + timedelta(days=draw(st.integers(-10, 10)))
+        invoice = an_invoice("120.00", due_on=due, number=f"F-2027-{index + 1:06d}",
+                             subscription=draw(st.sampled_from(["S1", "S2"])))  # fmt: skip
+        if draw(st.booleans()):  # a part paid, on any day
+            paid_on = due + timedelta(days=draw(st.integers(-5, 40)))
+            invoice = pay(invoice, str(draw(st.integers(1, 119))), paid_on)
+        if draw(st.booleans()):  # the rest paid after the last run
+            invoice = pay(invoice, str(invoice.amount_due.amount), end + timedelta(days=1))
+        invoices.append(invoice)
+    return invoices
+
+
+def _most_advanced(history: tuple[DunningEvent, ...], policy: DunningPolicy) -> dict[str, int]:
+    ranks = {step.code: rank for rank, step in enumerate(policy.steps)}
+    reached: dict[str, int] = {}
+    for event in history:
+        if event.outcome is EventOutcome.TAKEN and event.step in ranks:
+            reached[event.invoice] = max(reached.get(event.invoice, -1), ranks[event.step])
+    return reached
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), policy=policies(), end_offset=st.integers(-12, 60))
+def test_any_increasing_run_dates_ending_on_a_day_reach_the_daily_runs_steps_and_status(
+    data: st.DataObject, policy: DunningPolicy, end_offset: int
+):
+    end = DUE + timedelta(days=end_offset)
+    invoices = data.draw(unpaid_invoices(end=end))
+    start = DUE - timedelta(days=20)
+    every_day = daily(start, end)
+    chosen = data.draw(st.sets(st.sampled_from(every_day[:-1]))) if len(every_day) > 1 else set()
+    sparse = [*sorted(chosen), end]
+    _, by_day = run(invoices, every_day, policy)
+    _, by_runs = run(invoices, sparse, policy)
+    assert _most_advanced(by_runs, policy) == _most_advanced(by_day, policy)
+    assert {e.key for e in by_runs} == {e.key for e in by_day}  # same steps taken or skipped
+    last = lambda history, n: max(  # noqa: E731
+        (e.attempt or 0 for e in history if e.invoice == n and e.outcome is EventOutcome.TAKEN),
+        default=0,
+    )
+    for invoice in invoices:
+        assert last(by_runs, invoice.number) == last(by_day, invoice.number)
+    sub = subscription()
+    for sub_id in ("S1", "S2"):
+        sub = Subscription.create(id=sub_id, customer="ACME", catalog=seed_catalog(),
+                                  plan="pro", start=date(2027, 1, 10))  # fmt: skip
+        assert sub.status(as_of=end, invoices=invoices, dunning=by_runs) is sub.status(
+            as_of=end, invoices=invoices, dunning=by_day
+        )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.data(),
+    policy=policies(),
+    days=st.lists(st.integers(-10, 60), min_size=1, max_size=12),
+)
+def test_no_step_is_taken_twice(data: st.DataObject, policy: DunningPolicy, days: list[int]):
+    # Runs in any order, the same day twice included.
+    invoices = data.draw(unpaid_invoices(end=DUE + timedelta(days=60)))
+    _, history = run(invoices, [DUE + timedelta(days=n) for n in days], policy)
+    keys = [event.key for event in history]
+    assert len(keys) == len(set(keys))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    policy=policies(),
+    paid_after=st.lists(st.integers(-5, 40), min_size=1, max_size=3),
+    runs=st.sets(st.integers(-10, 60), min_size=1, max_size=15),
+)
+def test_a_paid_invoice_never_gets_an_action_dated_after_its_payment(
+    policy: DunningPolicy, paid_after: list[int], runs: set[int]
+):
+    invoices = [
+        pay(an_invoice(number=f"F-2027-{n:06d}"), "120.00", DUE + timedelta(days=days))
+        for n, days in enumerate(paid_after, start=1)
+    ]
+    paid_on = {invoice.number: invoice.payments[-1].paid_on for invoice in invoices}
+    results, _ = run(invoices, [DUE + timedelta(days=n) for n in sorted(runs)], policy)
+    for day, actions in results:
+        for action in actions:
+            assert day < paid_on[action.invoice]
+            assert action.on == day

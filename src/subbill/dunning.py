@@ -116,6 +116,10 @@ class DunningActionKind(enum.Enum):
     CANCEL = "cancel"  # cancel the subscription on the step's day
 
 
+#: What a skipped step still does, carried by the step taken in its place.
+_CARRIED = frozenset((DunningActionKind.SUSPEND, DunningActionKind.CANCEL))
+
+
 class EventOutcome(enum.Enum):
     """What became of a step in a run: taken, or passed over by a later one (skipped)."""
 
@@ -317,23 +321,22 @@ class DunningAction:
     it); ``amount_due`` what remains due on ``on`` (a partial payment counted). ``attempt``
     is a retry's rank in the schedule (None for a policy step). ``skipped`` are the events
     of the earlier steps (or retry dates) this action passes over, to record with it.
+    ``actions`` is what it does: the step's actions, then the suspension or cancellation of
+    a skipped step (a missed run skips a step's messages, never what it does to the
+    subscription).
     """
 
     invoice: str
     subscription: str | None
     customer: str
     step: DunningStep
+    actions: tuple[DunningActionKind, ...]
     on: date
     due_on: date
     amount_due: Money
     days_late: int
     attempt: int | None = None
     skipped: tuple[DunningEvent, ...] = ()
-
-    @property
-    def actions(self) -> tuple[DunningActionKind, ...]:
-        """What the action does (the step's actions)."""
-        return self.step.actions
 
     @property
     def event(self) -> DunningEvent:
@@ -345,7 +348,7 @@ class DunningAction:
             on=self.on,
             outcome=EventOutcome.TAKEN,
             attempt=self.attempt,
-            actions=self.step.actions,
+            actions=self.actions,
         )
 
     @property
@@ -501,12 +504,16 @@ def dunning_actions(
         ]
         if reached:
             *passed, (_, step) = reached
+            carried = [
+                kind for _, earlier in passed for kind in earlier.actions if kind in _CARRIED
+            ]
             actions.append(
                 DunningAction(
                     invoice=number,
                     subscription=invoice.subscription,
                     customer=invoice.customer,
                     step=step,
+                    actions=tuple(dict.fromkeys((*step.actions, *carried))),
                     on=as_of,
                     due_on=invoice.due_on,
                     amount_due=due,
@@ -530,6 +537,7 @@ def dunning_actions(
                     subscription=invoice.subscription,
                     customer=invoice.customer,
                     step=_a_retry(days),
+                    actions=(DunningActionKind.RETRY_PAYMENT,),
                     on=as_of,
                     due_on=invoice.due_on,
                     amount_due=due,
@@ -611,11 +619,13 @@ class DunningState:
         return self.suspended_since is not None
 
 
-def _nothing_overdue(invoices: tuple[Invoice, ...], day: date) -> bool:
+def _settled(invoices: tuple[Invoice, ...], day: date, suspended: frozenset[str]) -> bool:
+    """True when nothing is due on ``day``: every invoice due by then (or suspended) is paid."""
     return all(
-        invoice.due_on >= day or not _due_on(invoice, day).is_positive()
+        not _due_on(invoice, day).is_positive()
         for invoice in invoices
-        if not is_late_payment_document(invoice)
+        if (invoice.due_on <= day or invoice.number in suspended)
+        and not is_late_payment_document(invoice)
     )
 
 
@@ -629,8 +639,10 @@ def dunning_state(
     """What the dunning ``history`` did to ``subscription`` by ``as_of``.
 
     A suspend action suspends the subscription from its day; it is reactivated from the day
-    nothing of its invoices is overdue any more (payments counted on their dates; a
-    late-payment costs document need not be paid). A cancel action cancels it on its day.
+    everything due is paid: every invoice of the subscription due by then, and the
+    invoice that was suspended for even if its due date is still to come (payments counted
+    on their dates; a late-payment costs document need not be paid). A cancel action
+    cancels it on its day.
     Only the events of ``subscription`` dated up to ``as_of`` count, and only its invoices.
 
     >>> dunning_state("S1", invoices=(), history=(), as_of=date(2027, 3, 1))
@@ -646,7 +658,9 @@ def dunning_state(
     cancelled = min(
         (event.on for event in events if event.does(DunningActionKind.CANCEL)), default=None
     )
-    suspensions = sorted({e.on for e in events if e.does(DunningActionKind.SUSPEND)})
+    suspending = [e for e in events if e.does(DunningActionKind.SUSPEND)]
+    suspensions = sorted({e.on for e in suspending})
+    suspended = frozenset(e.invoice for e in suspending)
     payments = sorted({p.paid_on for i in own for p in i.payments if p.paid_on <= as_of})
     since: date | None = None
     reactivated: date | None = None
@@ -655,7 +669,7 @@ def dunning_state(
             continue  # still suspended: a further suspension changes nothing
         since = start
         for day in (start, *(d for d in payments if d > start)):
-            if _nothing_overdue(own, day):
+            if _settled(own, day, suspended):
                 since, reactivated = None, day
                 break
     return DunningState(suspended_since=since, reactivated_on=reactivated, cancelled_on=cancelled)

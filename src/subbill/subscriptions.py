@@ -856,8 +856,8 @@ class Subscription:
         Scheduled before the start; then cancelled (a trial that ended with no payment
         method under :attr:`MissingPaymentMethod.CANCEL` included, and a dunning cancel
         action of ``dunning`` dated up to ``as_of``) and expired; then suspended (a dunning
-        suspend action, until nothing of the subscription's ``invoices`` is overdue any
-        more: see :func:`subbill.dunning.dunning_state`); then unpaid (an open invoice of
+        suspend action, until everything due on the subscription's ``invoices`` is paid:
+        see :func:`subbill.dunning.dunning_state`); then unpaid (an open invoice of
         this subscription is overdue); then cancelled at period end; then trial (inside the
         trial); else active.
         """
