@@ -2,6 +2,8 @@
 
 from datetime import date, timedelta
 
+import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +24,10 @@ from subbill.dunning import (
     next_step,
 )
 from subbill.invoices import Invoice, LineKind, Payment, credit_note_for, one_time_line
+from subbill.l10n import invoice_html, invoice_text, label, portal_text
+from subbill.l10n.dunning import action_text, card_notice_text, late_payment_text
+from subbill.payments import Card, OtherMethod, Wallet
+from subbill.portal import CardExpiryNotice, card_expiry_notice, portal_overview
 from subbill.storage.codec import dumps, loads
 from tests.seed_catalog import seed_catalog
 
@@ -415,3 +421,178 @@ def test_a_paid_invoice_never_gets_an_action_dated_after_its_payment(
         for action in actions:
             assert day < paid_on[action.invoice]
             assert action.on == day
+
+
+# -- words -------------------------------------------------------------------------------------
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.replace("\xa0", " ").replace("\u202f", " ").split())
+
+
+def _actions_of(policy: DunningPolicy, days: list[date]) -> list[DunningAction]:
+    runs, _ = run([an_invoice()], days, policy)
+    return [action for _, actions in runs for action in actions]
+
+
+def test_each_reminder_and_the_formal_notice_in_french():
+    courtesy, on_time, late, notice = _actions_of(
+        DunningPolicy(steps=(*POLICY.steps[:1], DunningStep(code="due", days=0,
+                      actions=(DunningActionKind.REMIND,)), *POLICY.steps[2:])),
+        [date(2027, 3, 7), DUE, date(2027, 3, 17), date(2027, 3, 25)],
+    )  # fmt: skip
+    assert _plain(action_text(courtesy, locale="fr_FR")) == (
+        "Rappel : votre facture F-2027-000001 d'un montant de 120,00 € arrive à échéance le "
+        "10 mars 2027. Si vous l'avez déjà réglée, merci de ne pas tenir compte de ce message."
+    )
+    assert _plain(action_text(on_time, locale="fr_FR")).endswith(
+        "arrive à échéance aujourd'hui, le 10 mars 2027."
+    )
+    assert _plain(action_text(late, locale="fr_FR")) == (
+        "Relance : votre facture F-2027-000001, échue le 10 mars 2027, reste impayée depuis "
+        "7 jours. Montant restant dû : 120,00 €. Merci de procéder à son règlement dès "
+        "réception de ce message."
+    )
+    text = action_text(notice, locale="fr_FR", percent="10")
+    assert text.startswith("Mise en demeure de payer\n\nMalgré nos relances")
+    plain = _plain(text)
+    assert "reste impayée depuis 15 jours" in plain
+    assert "la somme de 120,00 € dès réception" in plain
+    assert "pénalités de retard au taux annuel de 10 %" in plain
+    assert "indemnité forfaitaire pour frais de recouvrement de 40 €" in plain
+    assert plain.endswith(
+        "L'accès au service est suspendu à compter du 25 mars 2027, jusqu'au règlement de "
+        "toutes les sommes dues."
+    )
+    legal = _plain(action_text(notice, locale="fr_FR", percent="legal"))
+    assert "Banque centrale européenne majoré de 10 points" in legal
+    assert "indemnité" not in _plain(action_text(notice, locale="fr_FR"))
+    assert all(len(line) <= 92 for line in text.splitlines())
+
+
+def test_the_formal_notice_and_a_retry_in_english():
+    runs, _ = run([an_invoice()], [date(2027, 3, 25)], POLICY)
+    notice, retry = runs[0][1]
+    english = _plain(action_text(notice, locale="en_US"))
+    assert english.startswith("Formal notice to pay Despite our reminders, your invoice")
+    assert "has been unpaid for 15 days" in english
+    assert _plain(action_text(retry, locale="en_US")) == (
+        "New card payment of €120.00 for invoice F-2027-000001 (attempt 4)."
+    )
+    assert _plain(action_text(retry, locale="fr_FR")) == (
+        "Nouvelle tentative de paiement par carte de 120,00 € pour la facture F-2027-000001 "
+        "(tentative n° 4)."
+    )
+
+
+def test_the_suspended_status_and_a_cancellation_have_words():
+    assert label(SubscriptionStatus.SUSPENDED, locale="fr_FR") == "Suspendu"
+    assert label(SubscriptionStatus.SUSPENDED, locale="en_US") == "Suspended"
+    cancel = DunningStep(code="cancel", days=30, actions=(DunningActionKind.CANCEL,))
+    (action,) = _actions_of(DunningPolicy(steps=(cancel,)), [DUE + timedelta(days=30)])
+    assert _plain(action_text(action, locale="fr_FR")) == (
+        "L'abonnement est résilié à compter du 9 avril 2027."
+    )
+
+
+def test_the_late_payment_document_explains_itself():
+    paid = pay(an_invoice("1000.00"), "1000.00", DUE + timedelta(days=20))
+    costs = late_payment_costs(paid, percent="10", as_of=date(2027, 3, 30))
+    assert costs is not None
+    english = _plain(late_payment_text(costs, locale="en_US"))
+    assert "Invoice F-2027-000001, due on March 10, 2027: 20 days late." in english
+    assert "at an annual rate of 10%, over 20 days (a 365-day year): €5.48" in english
+    assert "Total due: €45.48" in english
+    document = _plain(invoice_text(costs.document.finalize(number="F-2027-000002"),
+                                   locale="fr_FR"))  # fmt: skip
+    assert "Indemnité forfaitaire pour frais de recouvrement (F-2027-000001)" in document
+    assert "pénalités de retard de la facture F-2027-000001 : 2/365 × 1 000,00 €" in document
+    assert "Total TTC 45,48 €" in document
+
+
+def test_an_invoice_states_the_penalty_rate_its_terms_set():
+    invoice = an_invoice()
+    with_rate = invoice_text(invoice, locale="fr_FR", terms=BillingTerms(late_payment_percent="10"))
+    assert with_rate.splitlines()[-1] == (
+        "Pénalités de retard : 10 % par an (art. L441-10 du Code de commerce)"
+    )
+    assert "Pénalités" not in invoice_text(invoice, locale="fr_FR", terms=BillingTerms())
+    assert invoice_text(invoice, locale="fr_FR") == invoice_text(
+        invoice, locale="fr_FR", terms=BillingTerms()
+    )
+    html = invoice_html(invoice, locale="en_US", terms=BillingTerms(late_payment_percent="10"))
+    assert "Late-payment penalties: 10% a year" in html
+
+
+def test_a_pdf_without_the_seller_states_the_penalty_rate_of_the_terms():
+    pytest.importorskip("fpdf")
+    pypdf = pytest.importorskip("pypdf")
+    import io  # noqa: PLC0415
+
+    from subbill.customers import Customer, CustomerKind  # noqa: PLC0415
+    from subbill.pdf import render_invoice_pdf  # noqa: PLC0415
+
+    def text_of(document: bytes) -> str:
+        pages = pypdf.PdfReader(io.BytesIO(document)).pages
+        return _plain(" ".join(page.extract_text() for page in pages))
+
+    terms = BillingTerms(late_payment_percent="10")
+    shown = text_of(render_invoice_pdf(an_invoice(), locale="fr_FR", terms=terms))
+    assert "Pénalités de retard : 10 % par an" in shown
+    consumer = Customer(id="ACME", kind=CustomerKind.CONSUMER)
+    to_consumer = render_invoice_pdf(an_invoice(), locale="fr_FR", terms=terms, buyer=consumer)
+    assert "Pénalités" not in text_of(to_consumer)
+
+
+# -- the portal ----------------------------------------------------------------------------------
+
+
+def test_the_portal_shows_what_is_overdue_and_the_next_step():
+    invoice = an_invoice()
+    _, history = run([invoice], [date(2027, 3, 12)], POLICY)
+    overview = portal_overview(
+        "ACME", catalog=seed_catalog(), invoices=[invoice], subscriptions=[subscription()],
+        dunning_policy=POLICY, dunning=history, as_of=date(2027, 3, 12),
+    )  # fmt: skip
+    (row,) = overview.overdue
+    assert (row.number, row.amount_due, row.days_late) == (
+        "F-2027-000001", Money("120.00", "EUR"), 2,
+    )  # fmt: skip
+    assert (row.next_step.code, row.next_step_on) == ("reminder_7", date(2027, 3, 17))
+    assert overview.subscriptions[0].status is SubscriptionStatus.UNPAID
+    text = _plain(portal_text(overview, locale="fr_FR"))
+    assert "Impayés Numéro Échéance Reste à payer Retard Prochaine étape" in text
+    assert "F-2027-000001 10/03/2027 120,00 € 2 jours relance le 17/03/2027" in text
+    # Once the formal notice is taken: suspended, and no step left.
+    _, history = run([invoice], [date(2027, 3, 12), date(2027, 3, 26)], POLICY)
+    later = portal_overview(
+        "ACME", catalog=seed_catalog(), invoices=[invoice], subscriptions=[subscription()],
+        dunning_policy=POLICY, dunning=history, as_of=date(2027, 3, 26),
+    )  # fmt: skip
+    assert later.subscriptions[0].status is SubscriptionStatus.SUSPENDED
+    assert later.overdue[0].next_step is None
+    assert "Suspendu" in portal_text(later, locale="fr_FR")
+
+
+def test_a_card_expiring_before_the_next_billing_date_gets_a_notice():
+    sub = attrs.evolve(subscription(), payment_method="pm_visa")
+    wallet = Wallet(customer="ACME", default="pm_visa", methods=[
+        Card(id="pm_visa", brand="Visa", last4="4242", exp_month=3, exp_year=2027)])  # fmt: skip
+    notice = card_expiry_notice(sub, wallet, as_of=date(2027, 3, 20), catalog=seed_catalog())
+    assert notice == CardExpiryNotice(
+        subscription="S1", method="pm_visa", card="Visa •••• 4242 (03/2027)",
+        expires_on=date(2027, 3, 31), next_billing=date(2027, 4, 10),
+    )  # fmt: skip
+    assert card_expiry_notice(sub, wallet, as_of=date(2027, 2, 20), catalog=seed_catalog()) is None
+    transfer = Wallet(customer="ACME", default="pm_visa", methods=[
+        OtherMethod(id="pm_visa", kind="transfer", label="Virement")])  # fmt: skip
+    by_transfer = card_expiry_notice(sub, transfer, as_of=date(2027, 3, 20), catalog=seed_catalog())
+    assert by_transfer is None
+    assert card_notice_text(notice, locale="fr_FR").replace("\xa0", " ") == (
+        "Votre carte Visa •••• 4242 (03/2027) expire le 31 mars 2027, avant votre prochaine "
+        "facture\ndu 10 avril 2027 : merci de la mettre à jour."
+    )
+    overview = portal_overview("ACME", catalog=seed_catalog(), subscriptions=[sub],
+                               wallet=wallet, as_of=date(2027, 3, 20))  # fmt: skip
+    assert overview.card_notices == (notice,)
+    assert "Cartes à mettre à jour" in portal_text(overview, locale="fr_FR")

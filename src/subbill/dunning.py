@@ -88,6 +88,7 @@ __all__ = [
     "is_late_payment_document",
     "late_payment_costs",
     "next_step",
+    "read_penalty_percent",
 ]
 
 #: The furthest a step or a retry may sit from the due date, in days (either side).
@@ -704,6 +705,22 @@ class LatePaymentCosts:
         return self.penalty + self.indemnity
 
 
+def read_penalty_percent(value: object, name: str = "percent") -> Decimal:
+    """An annual late-payment penalty rate: above 0 and at most 100 (%), exact.
+
+    >>> read_penalty_percent("10")
+    Decimal('10')
+    >>> read_penalty_percent("0")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: percent='0' must be above 0 and at most 100 (%)
+    """
+    rate = read_percent(value, name)
+    if not 0 < rate <= 100:
+        raise OutOfBoundsError(name, brief(value), "above 0 and at most 100 (%)")
+    return rate
+
+
 def late_payment_costs(
     invoice: Invoice,
     *,
@@ -732,9 +749,7 @@ def late_payment_costs(
     (20, Money('5.48', 'EUR'), Money('40.00', 'EUR'), Money('45.48', 'EUR'))
     """
     check_instance("invoice", invoice, Invoice)
-    rate = read_percent(percent, "percent")
-    if not 0 < rate <= 100:
-        raise OutOfBoundsError("percent", brief(percent), "above 0 and at most 100 (%)")
+    rate = read_penalty_percent(percent)
     check_date("as_of", as_of)
     check_count("payment_terms_days", payment_terms_days, minimum=0, maximum=365)
     if invoice.number is None:
