@@ -29,6 +29,7 @@ from subbill.l10n.dunning import action_text, card_notice_text, late_payment_tex
 from subbill.payments import Card, OtherMethod, Wallet
 from subbill.portal import CardExpiryNotice, card_expiry_notice, portal_overview
 from subbill.storage.codec import dumps, loads
+from tests.builders import invoice_due
 from tests.seed_catalog import seed_catalog
 
 DUE = date(2027, 3, 10)
@@ -43,14 +44,7 @@ def an_invoice(
     number: str = "F-2027-000001",
     subscription: str | None = "S1",
 ) -> Invoice:
-    return draft_invoice(
-        customer="ACME",
-        currency="EUR",
-        issued_on=due_on - timedelta(days=30),
-        due_on=due_on,
-        subscription=subscription,
-        lines=[one_time_line("pro", "Plan Pro", Money(amount, "EUR"))],
-    ).finalize(number=number)
+    return invoice_due(amount, due_on=due_on, number=number, subscription=subscription)
 
 
 def pay(invoice: Invoice, amount: str, on: date) -> Invoice:
@@ -234,8 +228,9 @@ def test_a_draft_and_a_late_payment_document_are_never_dunned():
 def test_the_next_step_is_the_first_not_taken():
     invoice = an_invoice()
     _, history = run([invoice], [date(2027, 3, 12)], REMINDERS)
-    step, day = next_step(invoice, policy=REMINDERS, history=history, as_of=date(2027, 3, 12))
-    assert (step.code, day) == ("reminder_7", date(2027, 3, 17))
+    upcoming = next_step(invoice, policy=REMINDERS, history=history, as_of=date(2027, 3, 12))
+    assert upcoming is not None
+    assert (upcoming.step.code, upcoming.on) == ("reminder_7", date(2027, 3, 17))
     paid = pay(invoice, "120.00", date(2027, 3, 12))
     assert next_step(paid, policy=REMINDERS, history=history, as_of=date(2027, 3, 12)) is None
 

@@ -20,16 +20,12 @@ since, reactivated on, cancelled on): :meth:`subbill.subscriptions.Subscription.
 reads it. :func:`late_payment_costs` builds the separate document of French B2B late-payment
 costs (the 40 € indemnity and the penalties at the annual rate of the terms).
 
->>> from subbill.billing import draft_invoice
->>> from subbill.invoices import one_time_line
->>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2027, 2, 8),
-...     due_on=date(2027, 3, 10), lines=[one_time_line("x", "X", Money("120", "EUR"))],
-... ).finalize(number="F-2027-000001")
->>> policy = DunningPolicy.standard()
->>> [(a.step.code, a.days_late, str(a.amount_due), [e.step for e in a.skipped])
-...  for a in dunning_actions([invoice], policy=policy, history=(), as_of=date(2027, 3, 30))]
-[('formal_notice', 20, '120.00 EUR', ['courtesy', 'reminder_1', 'reminder_7']), \
-('retry', 20, '120.00 EUR', ['retry', 'retry', 'retry'])]
+>>> for step in DunningPolicy.standard().steps:
+...     print(step.days, step.code, [action.value for action in step.actions])
+-3 courtesy ['remind']
+1 reminder_1 ['remind']
+7 reminder_7 ['remind']
+15 formal_notice ['formal_notice', 'suspend']
 """
 
 from __future__ import annotations
@@ -81,6 +77,7 @@ __all__ = [
     "DunningStep",
     "EventOutcome",
     "LatePaymentCosts",
+    "NextStep",
     "amount_due_on",
     "dunning_actions",
     "dunning_state",
@@ -475,11 +472,22 @@ def dunning_actions(
     >>> dunning_actions([invoice], policy=policy, history=events_of(first),
     ...                 as_of=date(2027, 3, 7))
     ()
+    >>> [(a.step.code, a.days_late, [e.step for e in a.skipped]) for a in dunning_actions(
+    ...     [invoice], policy=policy, history=events_of(first), as_of=date(2027, 3, 30))]
+    [('formal_notice', 20, ['reminder_1', 'reminder_7']), ('retry', 20, ['retry', 'retry', \
+'retry'])]
     """
     items = _invoices(invoices)
     check_instance("policy", policy, DunningPolicy)
     events = _history(history)
     check_date("as_of", as_of)
+    numbers = [invoice.number for invoice in items if invoice.number is not None]
+    if len(set(numbers)) != len(numbers):
+        twice = sorted({n for n in numbers if numbers.count(n) > 1})
+        raise InvalidArgumentError(
+            f"invoices hold invoice {twice[0]!r} twice: give each invoice once (its "
+            "latest version)"
+        )
     taken_steps: dict[str, int] = {}
     attempts: dict[str, int] = {}
     ranks = {step.code: rank for rank, step in enumerate(policy.steps)}
@@ -565,18 +573,36 @@ def _skipped(
     )
 
 
+@attrs.frozen(kw_only=True)
+class NextStep:
+    """The next policy step an invoice would take, and its day."""
+
+    step: DunningStep
+    on: date
+
+
 def next_step(
     invoice: Invoice,
     *,
     policy: DunningPolicy,
     history: Iterable[DunningEvent],
     as_of: date,
-) -> tuple[DunningStep, date] | None:
-    """The next policy step ``invoice`` would take after ``as_of``, and its day; None if none.
+) -> NextStep | None:
+    """The next policy step ``invoice`` would take on or after ``as_of``; None if none.
 
     None when the invoice is not in dunning on ``as_of`` (paid, credited, a draft) or every
-    step was taken. A step whose day has come but that was not taken yet is due on
-    ``as_of`` itself.
+    step was taken. A step whose day has come but that no run took yet is due on ``as_of``
+    itself (a run then takes the most advanced of those).
+
+    >>> from subbill.billing import draft_invoice
+    >>> from subbill.invoices import one_time_line
+    >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2027, 2, 8),
+    ...     due_on=date(2027, 3, 10), lines=[one_time_line("x", "X", Money("120", "EUR"))],
+    ... ).finalize(number="F-1")
+    >>> upcoming = next_step(invoice, policy=DunningPolicy.standard(), history=(),
+    ...                      as_of=date(2027, 3, 1))
+    >>> upcoming.step.code, upcoming.on
+    ('courtesy', datetime.date(2027, 3, 7))
     """
     check_instance("invoice", invoice, Invoice)
     check_instance("policy", policy, DunningPolicy)
@@ -594,7 +620,7 @@ def next_step(
         default=-1,
     )
     for step in policy.steps[last + 1 :]:
-        return step, max(step.date_for(invoice.due_on), as_of)
+        return NextStep(step=step, on=max(step.date_for(invoice.due_on), as_of))
     return None
 
 

@@ -361,8 +361,8 @@ def _overdue_row(
         due_on=invoice.due_on,
         amount_due=amount_due_on(invoice, as_of),
         days_late=(as_of - invoice.due_on).days,
-        next_step=None if upcoming is None else upcoming[0],
-        next_step_on=None if upcoming is None else upcoming[1],
+        next_step=None if upcoming is None else upcoming.step,
+        next_step_on=None if upcoming is None else upcoming.on,
     )
 
 

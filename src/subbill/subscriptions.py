@@ -40,6 +40,7 @@ from subbill._validate import (
     check_count,
     check_enum,
     check_instance,
+    check_items,
     check_line,
     check_text,
     enum_of,
@@ -54,7 +55,7 @@ from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.discounts import Discount
-from subbill.dunning import DunningEvent, dunning_state
+from subbill.dunning import DunningEvent, DunningState, dunning_state
 from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
@@ -104,6 +105,9 @@ __all__ = [
     "preview_change",
     "trial_outcome",
 ]
+
+#: What a subscription with no dunning history is: neither suspended nor cancelled by it.
+_NO_DUNNING = DunningState()
 
 #: The longest trial, in days (ten years: beyond it, a trial is a free subscription).
 _MAX_TRIAL_DAYS = MAX_FREQUENCY_DAYS
@@ -868,7 +872,14 @@ class Subscription:
         for index, invoice in enumerate(invoices):
             if not isinstance(invoice, Invoice):
                 raise InvalidTypeError(f"invoices[{index}]", invoice, "an Invoice")
-        state = dunning_state(self.id, invoices=invoices, history=dunning, as_of=as_of)
+        events = check_items(
+            "dunning", dunning, DunningEvent, collection="an iterable of DunningEvent"
+        )
+        state = (
+            dunning_state(self.id, invoices=invoices, history=events, as_of=as_of)
+            if events
+            else _NO_DUNNING
+        )
         if as_of < self.start:
             return SubscriptionStatus.SCHEDULED
         if self.cancel_at is not None and as_of >= self.cancel_at:

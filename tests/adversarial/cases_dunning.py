@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from subbill import Money, Subscription
-from subbill.billing import BillingTerms, draft_invoice
+from subbill.billing import BillingTerms
 from subbill.catalog import Catalog, Plan
 from subbill.dunning import (
     DunningActionKind,
@@ -28,38 +28,21 @@ from subbill.errors import (
     InvalidTypeError,
     OutOfBoundsError,
 )
-from subbill.invoices import Payment, one_time_line
+from subbill.invoices import Payment
 from subbill.l10n.dunning import action_text, card_notice_text, late_payment_text
 from subbill.payments import Wallet
 from subbill.periods import MONTHLY
 from subbill.portal import card_expiry_notice, portal_overview
 from tests.adversarial import Case
+from tests.builders import invoice_due
 
 DUE = date(2027, 3, 10)
 POLICY = DunningPolicy.standard()
 REMIND = (DunningActionKind.REMIND,)
-INVOICE = draft_invoice(
-    customer="ACME",
-    currency="EUR",
-    issued_on=date(2027, 2, 8),
-    due_on=DUE,
-    subscription="S1",
-    lines=[one_time_line("pro", "Pro", Money("1000", "EUR"))],
-).finalize(number="F-2027-000001")
-USD = draft_invoice(
-    customer="ACME",
-    currency="USD",
-    issued_on=date(2027, 2, 8),
-    due_on=DUE,
-    lines=[one_time_line("pro", "Pro", Money("1000", "USD"))],
-).finalize(number="F-2027-000002")
-DRAFT = draft_invoice(
-    customer="ACME",
-    currency="EUR",
-    issued_on=date(2027, 2, 8),
-    due_on=DUE,
-    lines=[one_time_line("pro", "Pro", Money("10", "EUR"))],
-)
+
+INVOICE = invoice_due("1000", due_on=DUE)
+USD = invoice_due("1000", due_on=DUE, currency="USD", number="F-2027-000002")
+DRAFT = invoice_due("10", due_on=DUE, number=None)
 PAID_LATE = INVOICE.apply_payment(Payment(amount=Money("1000", "EUR"), paid_on=date(2027, 3, 30)))
 CLAIM = late_payment_costs(PAID_LATE.invoice, percent="10", as_of=date(2027, 3, 30))
 CATALOG = Catalog(
@@ -145,6 +128,8 @@ CASES = [
     Case("dunning-event-invoice-newline", _event(invoice="F-1\nF-2"), InvalidArgumentError),
     # -- a run
     Case("dunning-run-invoices-not-a-list", _run(invoices=INVOICE), InvalidTypeError),
+    Case("dunning-run-same-invoice-twice", _run(invoices=[INVOICE, INVOICE]),
+         InvalidArgumentError),
     Case("dunning-run-invoice-not-an-invoice", _run(invoices=["F-1"]), InvalidTypeError),
     Case("dunning-run-policy-missing", _run(policy=None), InvalidTypeError),
     Case("dunning-run-history-not-events", _run(history=["F-1/courtesy"]), InvalidTypeError),
