@@ -14,7 +14,7 @@ from datetime import date
 from subbill import DunningPolicy, Money, Subscription, dunning_actions
 from subbill.billing import BillingTerms, draft_invoice
 from subbill.catalog import Catalog, Plan
-from subbill.dunning import EventOutcome, late_payment_costs
+from subbill.dunning import EventOutcome, late_payment_claims, late_payment_costs
 from subbill.invoices import Payment, one_time_line
 from subbill.l10n import format_date, invoice_text, label
 from subbill.l10n.dunning import action_text, late_payment_text
@@ -73,9 +73,15 @@ def main() -> None:
         statut = abonnement.status(as_of=jour, invoices=[payee], dunning=historique)
         print(f"Statut le {format_date(jour, locale=FR)} : {label(statut, locale=FR)}")
 
-    frais = late_payment_costs(payee, percent=conditions.late_payment_percent,
-                               as_of=date(2027, 4, 2))
-    if frais is not None:
+    # L'option de la politique : les frais de retard, réclamés une fois, à part.
+    for reclamation in late_payment_claims([payee], policy=politique, history=historique,
+                                           as_of=date(2027, 4, 2)):
+        frais = late_payment_costs(reclamation.invoice,
+                                   percent=conditions.late_payment_percent,
+                                   as_of=reclamation.on)
+        if frais is None:
+            continue
+        historique += (reclamation.event,)
         print()
         print(late_payment_text(frais, locale=FR))
         print()

@@ -20,6 +20,7 @@ from subbill.dunning import (
     dunning_actions,
     dunning_state,
     events_of,
+    late_payment_claims,
     late_payment_costs,
     next_step,
 )
@@ -163,6 +164,27 @@ def test_1000_eur_paid_20_days_late_at_10_percent_owes_a_document_of_45_48():
     # a separate document: the late invoice itself is untouched
     assert paid.total == Money("1000.00", "EUR")
     assert paid.is_paid
+
+
+def test_an_invoice_paid_late_is_claimed_its_costs_once_under_the_option():
+    policy = DunningPolicy.standard(late_payment_costs=True)
+    late = pay(an_invoice("1000.00"), "1000.00", DUE + timedelta(days=20))
+    on_time = pay(an_invoice(number="F-2027-000002"), "120.00", DUE)
+    in_part = pay(an_invoice(number="F-2027-000003"), "20.00", DUE + timedelta(days=3))
+    day = DUE + timedelta(days=21)
+    invoices = [late, on_time, in_part]
+    (claim,) = late_payment_claims(invoices, policy=policy, history=(), as_of=day)
+    assert (claim.invoice, claim.paid_on, claim.on) == (late, DUE + timedelta(days=20), day)
+    assert claim.event.key == "F-2027-000001/late_payment_costs"
+    terms = BillingTerms(late_payment_percent="10")  # the subscription's terms
+    costs = late_payment_costs(claim.invoice, percent=terms.late_payment_percent, as_of=day)
+    assert costs is not None
+    assert costs.total == Money("45.48", "EUR")
+    assert late_payment_claims(invoices, policy=policy, history=(claim.event,), as_of=day) == ()
+    assert late_payment_claims(invoices, policy=POLICY, history=(), as_of=day) == ()
+    # Before its payment, the invoice is in dunning, not claimed.
+    before = DUE + timedelta(days=19)
+    assert late_payment_claims(invoices, policy=policy, history=(), as_of=before) == ()
 
 
 def test_runs_only_on_the_due_date_and_20_days_later_skip_the_reminders_of_days_1_and_7():

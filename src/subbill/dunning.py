@@ -66,6 +66,7 @@ from subbill.periods import Period, check_date
 
 __all__ = [
     "INDEMNITY",
+    "LATE_COSTS_STEP",
     "LATE_PAYMENT_KINDS",
     "MAX_STEP_DAYS",
     "RETRY_STEP",
@@ -76,6 +77,7 @@ __all__ = [
     "DunningState",
     "DunningStep",
     "EventOutcome",
+    "LatePaymentClaim",
     "LatePaymentCosts",
     "NextStep",
     "amount_due_on",
@@ -83,6 +85,7 @@ __all__ = [
     "dunning_state",
     "events_of",
     "is_late_payment_document",
+    "late_payment_claims",
     "late_payment_costs",
     "next_step",
     "read_penalty_percent",
@@ -93,6 +96,9 @@ MAX_STEP_DAYS: Final = 3660
 
 #: The step code of a card payment retry (a policy step may not use it).
 RETRY_STEP: Final = "retry"
+
+#: The step code that records a claim of late-payment costs (a policy step may not use it).
+LATE_COSTS_STEP: Final = "late_payment_costs"
 
 #: The fixed indemnity for recovery costs a late B2B invoice owes under French law.
 INDEMNITY: Final = Money("40.00", "EUR")
@@ -127,10 +133,10 @@ class EventOutcome(enum.Enum):
 
 def _check_step_code(_instance: Any, attribute: Any, code: Any) -> None:
     check_text(_instance, attribute, code)
-    if code == RETRY_STEP or "/" in code:
+    if code in (RETRY_STEP, LATE_COSTS_STEP) or "/" in code:
         raise InvalidArgumentError(
-            f"code={code!r} must be a step code without '/' and other than {RETRY_STEP!r} "
-            "(the retries' own code)"
+            f"code={code!r} must be a step code without '/', other than {RETRY_STEP!r} and "
+            f"{LATE_COSTS_STEP!r} (the codes of the retries and of a late-payment claim)"
         )
 
 
@@ -729,6 +735,93 @@ class LatePaymentCosts:
     def total(self) -> Money:
         """The penalty plus the indemnity: the document's total."""
         return self.penalty + self.indemnity
+
+
+@attrs.frozen(kw_only=True)
+class LatePaymentClaim:
+    """An invoice paid late whose costs are to be claimed on ``on`` (the run's day).
+
+    ``paid_on`` is the day it was paid in full. Build the document with
+    :func:`late_payment_costs` (at the rate of the subscription's terms), then record
+    :attr:`event` so the claim is made once.
+    """
+
+    invoice: Invoice
+    paid_on: date
+    on: date
+
+    @property
+    def event(self) -> DunningEvent:
+        """The event that records the claim: key ``invoice/late_payment_costs``."""
+        assert self.invoice.number is not None  # noqa: S101  (a claim is of a numbered invoice)
+        return DunningEvent(
+            invoice=self.invoice.number,
+            subscription=self.invoice.subscription,
+            step=LATE_COSTS_STEP,
+            on=self.on,
+            outcome=EventOutcome.TAKEN,
+        )
+
+
+def _paid_in_full_on(invoice: Invoice, as_of: date) -> date | None:
+    """The day ``invoice`` was paid in full by ``as_of`` (None if something is still due)."""
+    if _due_on(invoice, as_of).is_positive():
+        return None
+    days = [p.paid_on for p in invoice.payments if p.paid_on <= as_of]
+    return max(days) if days else None
+
+
+def late_payment_claims(
+    invoices: Iterable[Invoice],
+    *,
+    policy: DunningPolicy,
+    history: Iterable[DunningEvent],
+    as_of: date,
+) -> tuple[LatePaymentClaim, ...]:
+    """The invoices paid late whose costs a policy with ``late_payment_costs`` claims now.
+
+    An invoice is claimed once (its :data:`LATE_COSTS_STEP` event in ``history`` says it
+    was), after it is paid in full by ``as_of`` and if that was after its due date; a
+    late-payment costs document bears no costs itself. None under a policy without the
+    option. The claim is a document apart (:func:`late_payment_costs`): the invoice's own
+    dunning ended with its payment.
+
+    >>> from subbill.billing import draft_invoice
+    >>> from subbill.invoices import Payment, one_time_line
+    >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2027, 2, 8),
+    ...     due_on=date(2027, 3, 10), lines=[one_time_line("x", "X", Money("1000", "EUR"))],
+    ... ).finalize(number="F-1").apply_payment(
+    ...     Payment(amount=Money("1000", "EUR"), paid_on=date(2027, 3, 30))).invoice
+    >>> policy = DunningPolicy.standard(late_payment_costs=True)
+    >>> (claim,) = late_payment_claims([invoice], policy=policy, history=(),
+    ...                                as_of=date(2027, 4, 1))
+    >>> claim.paid_on, claim.event.key
+    (datetime.date(2027, 3, 30), 'F-1/late_payment_costs')
+    >>> late_payment_claims([invoice], policy=policy, history=(claim.event,),
+    ...                     as_of=date(2027, 4, 2))
+    ()
+    """
+    items = _invoices(invoices)
+    check_instance("policy", policy, DunningPolicy)
+    events = _history(history)
+    check_date("as_of", as_of)
+    if not policy.late_payment_costs:
+        return ()
+    claimed = {event.invoice for event in events if event.step == LATE_COSTS_STEP}
+    claims = []
+    for invoice in items:
+        if (
+            invoice.number is None
+            or invoice.number in claimed
+            or invoice.kind is not DocumentKind.INVOICE
+            or invoice.status not in _ACTIVE
+            or is_late_payment_document(invoice)
+        ):
+            continue
+        paid_on = _paid_in_full_on(invoice, as_of)
+        if paid_on is not None and paid_on > invoice.due_on:
+            claims.append(LatePaymentClaim(invoice=invoice, paid_on=paid_on, on=as_of))
+    return tuple(claims)
 
 
 def read_penalty_percent(value: object, name: str = "percent") -> Decimal:
