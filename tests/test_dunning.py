@@ -1,6 +1,8 @@
 """Dunning as pure decisions: the policy, the actions of a run, the status, late-payment costs."""
 
 from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
 
 import attrs
 import pytest
@@ -613,3 +615,53 @@ def test_a_card_expiring_before_the_next_billing_date_gets_a_notice():
                                wallet=wallet, as_of=date(2027, 3, 20))  # fmt: skip
     assert overview.card_notices == (notice,)
     assert "Cartes à mettre à jour" in portal_text(overview, locale="fr_FR")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    policy=policies(),
+    runs=st.sets(st.integers(-5, 40), min_size=1, max_size=10),
+    paid_after=st.integers(1, 60),
+)
+def test_paying_everything_due_reactivates_from_the_payment_date(
+    policy: DunningPolicy, runs: set[int], paid_after: int
+):
+    invoices = [an_invoice(), an_invoice(number="F-2027-000002", due_on=DUE + timedelta(5))]
+    paid_on = DUE + timedelta(days=paid_after)
+    days = [DUE + timedelta(days=n) for n in sorted(runs) if DUE + timedelta(days=n) < paid_on]
+    _, history = run(invoices, days, policy)
+    paid = [pay(invoice, "120.00", paid_on) for invoice in invoices]
+    state = dunning_state("S1", invoices=paid, history=history, as_of=paid_on)
+    assert not state.is_suspended
+    suspended = any(event.does(DunningActionKind.SUSPEND) for event in history)
+    assert state.reactivated_on == (paid_on if suspended else None)
+    status = subscription().status(as_of=paid_on, invoices=paid, dunning=history)
+    assert status is not SubscriptionStatus.SUSPENDED
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    amount=st.integers(1, 10**7),
+    percent=st.decimals(min_value="0.01", max_value="100", places=2),
+    payments=st.lists(st.tuples(st.integers(1, 60), st.integers(1, 99)), max_size=3),
+    as_of=st.integers(1, 400),
+)
+def test_late_payment_costs_are_the_indemnity_plus_the_penalty_rounded_once(
+    amount: int, percent: Decimal, payments: list[tuple[int, int]], as_of: int
+):
+    # The penalty: rate × Σ (amount unpaid × its days) / 365, exact, rounded once at the end.
+    invoice = an_invoice(f"{amount}.00")
+    for days, share in payments:
+        part = (invoice.amount_due * share / 100).rounded()
+        if part.is_positive() and part < invoice.amount_due:
+            invoice = pay(invoice, str(part.amount), DUE + timedelta(days=days))
+    day = DUE + timedelta(days=as_of)
+    costs = late_payment_costs(invoice, percent=percent, as_of=day)
+    assert costs is not None
+    unpaid_days = sum(
+        (amount_due_on(invoice, DUE + timedelta(days=n)).amount for n in range(as_of)), Decimal(0)
+    )
+    expected = (Money(unpaid_days, "EUR") * (Fraction(percent) / 100 / 365)).rounded()
+    assert costs.penalty == expected
+    assert costs.document.total == costs.penalty + Money("40.00", "EUR") == costs.total
+    assert costs.days_late == as_of

@@ -40,6 +40,7 @@ from typing import Any, Final, Self
 
 import attrs
 
+from subbill._records import slot_setters
 from subbill._validate import (
     brief,
     check_count,
@@ -439,12 +440,18 @@ def _invoices(invoices: object) -> tuple[Invoice, ...]:
     return check_items("invoices", invoices, Invoice, collection="an iterable of Invoice")
 
 
+_STEP_SLOTS = slot_setters(DunningStep)
+
+
 def _a_retry(days: int) -> DunningStep:
-    """The step of a card retry ``days`` after the due date."""
+    """The step of a card retry ``days`` after the due date, built past the checks.
+
+    Its code is the one no policy step may use.
+    """
     step = object.__new__(DunningStep)
-    object.__setattr__(step, "code", RETRY_STEP)
-    object.__setattr__(step, "days", days)
-    object.__setattr__(step, "actions", (DunningActionKind.RETRY_PAYMENT,))
+    _STEP_SLOTS["code"](step, RETRY_STEP)
+    _STEP_SLOTS["days"](step, days)
+    _STEP_SLOTS["actions"](step, (DunningActionKind.RETRY_PAYMENT,))
     return step
 
 
