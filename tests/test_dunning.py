@@ -304,6 +304,20 @@ def test_a_suspension_before_the_due_date_lasts_until_its_invoice_is_paid():
     assert state.reactivated_on == DUE + timedelta(days=4)
 
 
+def test_a_later_suspension_does_not_hold_back_an_earlier_reactivation():
+    # Invoice 1 suspended on 25 March and paid on 2 April; invoice 2 (due 1 May, not due on
+    # 2 April) suspended on 10 May: reactivated on 2 April, suspended again from 10 May.
+    first = an_invoice()
+    second = an_invoice(number="F-2027-000002", due_on=date(2027, 5, 1))
+    policy = DunningPolicy(steps=(POLICY.steps[-1],))
+    _, history = run([first, second], [date(2027, 3, 25), date(2027, 5, 16)], policy)
+    paid = [pay(first, "120.00", date(2027, 4, 2)), second]
+    april = dunning_state("S1", invoices=paid, history=history, as_of=date(2027, 4, 20))
+    assert (april.suspended_since, april.reactivated_on) == (None, date(2027, 4, 2))
+    may = dunning_state("S1", invoices=paid, history=history, as_of=date(2027, 5, 20))
+    assert (may.suspended_since, may.reactivated_on) == (date(2027, 5, 16), date(2027, 4, 2))
+
+
 def test_other_subscriptions_events_do_not_suspend_this_one():
     invoice = an_invoice(subscription="S2")
     _, history = run([invoice], [DUE + timedelta(days=20)], REMINDERS)

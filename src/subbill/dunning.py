@@ -659,8 +659,13 @@ class DunningState:
         return self.suspended_since is not None
 
 
-def _settled(invoices: tuple[Invoice, ...], day: date, suspended: frozenset[str]) -> bool:
-    """True when nothing is due on ``day``: every invoice due by then (or suspended) is paid."""
+def _settled(invoices: tuple[Invoice, ...], day: date, suspending: list[DunningEvent]) -> bool:
+    """True when nothing is due on ``day``.
+
+    Every invoice due by then is paid, and so is every invoice suspended for by then, even
+    before its due date.
+    """
+    suspended = {event.invoice for event in suspending if event.on <= day}
     return all(
         not _due_on(invoice, day).is_positive()
         for invoice in invoices
@@ -690,17 +695,14 @@ def dunning_state(
     """
     check_line("subscription", subscription)
     own = tuple(i for i in _invoices(invoices) if i.subscription == subscription)
-    events = [
-        event
-        for event in _history(history)
-        if event.subscription == subscription and event.on <= check_date("as_of", as_of)
-    ]
+    every_event = _history(history)
+    check_date("as_of", as_of)
+    events = [e for e in every_event if e.subscription == subscription and e.on <= as_of]
     cancelled = min(
         (event.on for event in events if event.does(DunningActionKind.CANCEL)), default=None
     )
     suspending = [e for e in events if e.does(DunningActionKind.SUSPEND)]
     suspensions = sorted({e.on for e in suspending})
-    suspended = frozenset(e.invoice for e in suspending)
     payments = sorted({p.paid_on for i in own for p in i.payments if p.paid_on <= as_of})
     since: date | None = None
     reactivated: date | None = None
@@ -709,7 +711,7 @@ def dunning_state(
             continue  # still suspended: a further suspension changes nothing
         since = start
         for day in (start, *(d for d in payments if d > start)):
-            if _settled(own, day, suspended):
+            if _settled(own, day, suspending):
                 since, reactivated = None, day
                 break
     return DunningState(suspended_since=since, reactivated_on=reactivated, cancelled_on=cancelled)

@@ -151,6 +151,9 @@ CASES = [
          InvalidDateError),
     Case("dunning-state-subscription-empty",
          lambda: dunning_state("", invoices=(), history=(), as_of=DUE), InvalidArgumentError),
+    Case("dunning-state-as-of-text",  # refused with no history too (it was not checked)
+         lambda: dunning_state("S1", invoices=(), history=(), as_of="2027-03-10"),
+         InvalidDateError),
     Case("dunning-status-events-not-events",
          lambda: SUB.status(as_of=DUE, dunning=[{"step": "courtesy"}]), InvalidTypeError,
          lambda: repr(SUB) == SUB_BEFORE),
