@@ -60,7 +60,7 @@ def main() -> None:
             sautees = [e.step for e in action.skipped if e.outcome is EventOutcome.SKIPPED]
             if sautees:
                 print(f"(étapes sautées : {', '.join(sautees)})")
-            print(action_text(action, locale=FR, percent=conditions.late_payment_percent))
+            print(action_text(action, locale=FR, terms=conditions))
             historique += action.events
         statut = abonnement.status(as_of=jour, invoices=[facture], dunning=historique)
         print(f"Statut de l'abonnement : {label(statut, locale=FR)}")

@@ -486,7 +486,7 @@ def test_each_reminder_and_the_formal_notice_in_french():
         "7 jours. Montant restant dû : 120,00 €. Merci de procéder à son règlement dès "
         "réception de ce message."
     )
-    text = action_text(notice, locale="fr_FR", percent="10")
+    text = action_text(notice, locale="fr_FR", terms=BillingTerms(late_payment_percent="10"))
     assert text.startswith("Mise en demeure de payer\n\nMalgré nos relances")
     plain = _plain(text)
     assert "reste impayée depuis 15 jours" in plain
@@ -497,7 +497,7 @@ def test_each_reminder_and_the_formal_notice_in_french():
         "L'accès au service est suspendu à compter du 25 mars 2027, jusqu'au règlement de "
         "toutes les sommes dues."
     )
-    legal = _plain(action_text(notice, locale="fr_FR", percent="legal"))
+    legal = _plain(action_text(notice, locale="fr_FR", terms=BillingTerms()))
     assert "Banque centrale européenne majoré de 10 points" in legal
     assert "indemnité" not in _plain(action_text(notice, locale="fr_FR"))
     assert all(len(line) <= 92 for line in text.splitlines())

@@ -30,6 +30,7 @@ from subbill.errors import (
     OutOfBoundsError,
 )
 from subbill.invoices import Payment
+from subbill.l10n import UnknownLocaleError
 from subbill.l10n.dunning import action_text, card_notice_text, late_payment_text
 from subbill.payments import Wallet
 from subbill.periods import MONTHLY
@@ -183,10 +184,10 @@ CASES = [
     # -- words, the portal, the card notice
     Case("dunning-words-not-an-action", lambda: action_text("F-1", locale="fr_FR"),
          InvalidTypeError),
-    Case("dunning-words-rate-float", lambda: action_text(ACTION, locale="fr_FR", percent=10.0),
-         FloatAmountError),
-    Case("dunning-words-rate-zero", lambda: action_text(ACTION, locale="fr_FR", percent="0"),
-         OutOfBoundsError),
+    Case("dunning-words-terms-a-rate", lambda: action_text(ACTION, locale="fr_FR", terms="10"),
+         InvalidTypeError),
+    Case("dunning-words-unknown-locale", lambda: action_text(ACTION, locale="xx_YY"),
+         UnknownLocaleError),
     Case("dunning-words-costs-not-costs", lambda: late_payment_text(INVOICE, locale="fr_FR"),
          InvalidTypeError),
     Case("dunning-words-notice-not-notice", lambda: card_notice_text(None, locale="fr_FR"),

@@ -23,17 +23,13 @@ Montant restant dû : 120,00 €. Merci de procéder à son règlement dès réc
 from __future__ import annotations
 
 from subbill._validate import check_instance, escape_controls
-from subbill.dunning import (
-    DunningAction,
-    DunningActionKind,
-    LatePaymentCosts,
-    read_penalty_percent,
-)
+from subbill.billing import BillingTerms
+from subbill.dunning import DunningAction, DunningActionKind, LatePaymentCosts
 from subbill.l10n._format import format_date, format_money, format_quantity, text_lines
-from subbill.l10n.words import count_words, label, phrase
+from subbill.l10n.words import count_words, phrase
 from subbill.portal import CardExpiryNotice
 
-__all__ = ["action_text", "card_notice_text", "late_payment_text", "step_text"]
+__all__ = ["action_text", "card_notice_text", "late_payment_text"]
 
 #: The width the paragraphs of a letter are wrapped to.
 _WIDTH = 92
@@ -53,22 +49,28 @@ def _wrap(text: str) -> list[str]:
     return lines
 
 
-def action_text(action: DunningAction, *, locale: str, percent: object = None) -> str:
+def action_text(
+    action: DunningAction, *, locale: str, terms: BillingTerms | None = None
+) -> str:
     r"""What ``action`` tells the customer, paragraph by paragraph, in ``locale``'s words.
 
-    A reminder (before, on or after the due date), the formal notice — with the late-payment
-    costs French law attaches to a late B2B invoice when ``percent`` is given: the annual
-    penalty rate (a ``Decimal`` or ``str``), or ``"legal"`` for the legal default (the ECB
-    rate plus 10 points) —, then the suspension or the cancellation, or a card retry.
+    A reminder (before, on or after the due date), the formal notice, then the suspension
+    or the cancellation, or a card retry. Given the customer's ``terms`` (a business under
+    a policy with ``late_payment_costs``), the formal notice states the late-payment costs
+    French law attaches to a late invoice: the 40 € indemnity and the penalties at the
+    terms' annual rate, or at the legal default (the ECB rate plus 10 points) when the terms
+    set none — as the invoice's own mentions do.
 
     >>> from datetime import date
     >>> from subbill import Money
+    >>> from subbill.billing import BillingTerms
     >>> from subbill.dunning import DunningAction, DunningPolicy
     >>> step = DunningPolicy.standard().step("formal_notice")
     >>> notice = DunningAction(invoice="F-1", subscription="S1", customer="ACME", step=step,
     ...     actions=step.actions, on=date(2027, 3, 25), due_on=date(2027, 3, 10),
     ...     amount_due=Money("120", "EUR"), days_late=15)
-    >>> print(action_text(notice, locale="en_US", percent="10"))
+    >>> print(action_text(notice, locale="en_US",
+    ...                   terms=BillingTerms(late_payment_percent="10")))
     Formal notice to pay
     <BLANKLINE>
     Despite our reminders, your invoice F-1, due on March 10, 2027, has been unpaid for 15
@@ -81,8 +83,8 @@ def action_text(action: DunningAction, *, locale: str, percent: object = None) -
     Access to the service is suspended from March 25, 2027 until everything due is paid.
     """
     check_instance("action", action, DunningAction)
-    legal = isinstance(percent, str) and percent == "legal"
-    rate = None if percent is None or legal else read_penalty_percent(percent)
+    if terms is not None:
+        check_instance("terms", terms, BillingTerms)
     facts = {
         "invoice": escape_controls(action.invoice),
         "amount": format_money(action.amount_due, locale=locale),
@@ -95,11 +97,7 @@ def action_text(action: DunningAction, *, locale: str, percent: object = None) -
     if DunningActionKind.FORMAL_NOTICE in kinds:
         paragraphs.append(phrase("dunning", "formal_notice_title", locale=locale))
         paragraphs.append(phrase("dunning", "formal_notice", locale=locale, **facts))
-        if rate is not None:
-            shown = format_quantity(rate, locale=locale)
-            paragraphs.append(phrase("dunning", "late_costs_rate", locale=locale, percent=shown))
-        elif legal:
-            paragraphs.append(phrase("dunning", "late_costs_default", locale=locale))
+        paragraphs.extend(_late_costs(terms, locale=locale))
     elif DunningActionKind.REMIND in kinds:
         if action.on < action.due_on:
             paragraphs.append(phrase("dunning", "courtesy", locale=locale, **facts))
@@ -123,9 +121,14 @@ def action_text(action: DunningAction, *, locale: str, percent: object = None) -
     return text_lines(out)
 
 
-def step_text(action: DunningActionKind, *, locale: str) -> str:
-    """What a step does, in a few words (« mise en demeure », « relance »)."""
-    return label(action, locale=locale)
+def _late_costs(terms: BillingTerms | None, *, locale: str) -> list[str]:
+    """The late-payment costs a formal notice states under ``terms`` (none without terms)."""
+    if terms is None:
+        return []
+    if terms.late_payment_percent is None:
+        return [phrase("dunning", "late_costs_default", locale=locale)]
+    shown = format_quantity(terms.late_payment_percent, locale=locale)
+    return [phrase("dunning", "late_costs_rate", locale=locale, percent=shown)]
 
 
 def late_payment_text(costs: LatePaymentCosts, *, locale: str) -> str:
