@@ -134,16 +134,17 @@ def _late_costs(terms: BillingTerms | None, *, locale: str) -> list[str]:
 def late_payment_text(costs: LatePaymentCosts, *, locale: str) -> str:
     r"""A document of late-payment costs, explained: the days late, the penalties, the 40 €.
 
-    >>> from datetime import date
+    >>> from datetime import date, timedelta
     >>> from subbill import Money
     >>> from subbill.billing import draft_invoice
     >>> from subbill.dunning import late_payment_costs
     >>> from subbill.invoices import Payment, one_time_line
-    >>> late = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2027, 2, 8),
-    ...     due_on=date(2027, 3, 10), lines=[one_time_line("x", "X", Money("1000", "EUR"))],
-    ... ).finalize(number="F-1").apply_payment(
-    ...     Payment(amount=Money("1000", "EUR"), paid_on=date(2027, 3, 30))).invoice
-    >>> costs = late_payment_costs(late, percent="10", as_of=date(2027, 3, 30))
+    >>> due, amount = date(2027, 3, 10), Money("1000", "EUR")
+    >>> sent = draft_invoice(customer="ACME", currency="EUR", issued_on=due, due_on=due,
+    ...                      lines=[one_time_line("x", "X", amount)]).finalize(number="F-1")
+    >>> paid_on = due + timedelta(days=20)
+    >>> late = sent.apply_payment(Payment(amount=amount, paid_on=paid_on)).invoice
+    >>> costs = late_payment_costs(late, percent="10", as_of=paid_on)
     >>> print(late_payment_text(costs, locale="fr_FR").replace("\xa0", " ")
     ...       .replace("\u202f", " "))
     Frais de retard de paiement de la facture F-1
