@@ -318,6 +318,28 @@ def test_a_later_suspension_does_not_hold_back_an_earlier_reactivation():
     assert (may.suspended_since, may.reactivated_on) == (date(2027, 5, 16), date(2027, 4, 2))
 
 
+def test_suspended_comes_after_expired_and_before_unpaid_and_a_pending_cancellation():
+    invoice = an_invoice()
+    day = DUE + timedelta(days=20)
+    _, history = run([invoice], [day], REMINDERS)
+    sub = subscription()
+    assert sub.status(as_of=day, invoices=[invoice]) is SubscriptionStatus.UNPAID
+    assert sub.status(as_of=day, invoices=[invoice], dunning=history) is (
+        SubscriptionStatus.SUSPENDED
+    )
+    ending = sub.cancel(on=day)  # at the period's end: still running on ``day``
+    assert ending.status(as_of=day, invoices=[invoice], dunning=history) is (
+        SubscriptionStatus.SUSPENDED
+    )
+    expired = attrs.evolve(sub, end=day)
+    assert expired.status(as_of=day, invoices=[invoice], dunning=history) is (
+        SubscriptionStatus.EXPIRED
+    )
+    assert list(SubscriptionStatus).index(SubscriptionStatus.SUSPENDED) + 1 == list(
+        SubscriptionStatus
+    ).index(SubscriptionStatus.UNPAID)
+
+
 def test_other_subscriptions_events_do_not_suspend_this_one():
     invoice = an_invoice(subscription="S2")
     _, history = run([invoice], [DUE + timedelta(days=20)], REMINDERS)
@@ -572,6 +594,13 @@ def test_a_pdf_without_the_seller_states_the_penalty_rate_of_the_terms():
     terms = BillingTerms(late_payment_percent="10")
     shown = text_of(render_invoice_pdf(an_invoice(), locale="fr_FR", terms=terms))
     assert "Pénalités de retard : 10 % par an" in shown
+    paid = pay(an_invoice("1000.00"), "1000.00", DUE + timedelta(days=20))
+    costs = late_payment_costs(paid, percent="10", as_of=DUE + timedelta(days=20))
+    assert costs is not None
+    claim = text_of(render_invoice_pdf(costs.document.finalize(number="F-2027-000002"),
+                                       locale="fr_FR"))  # fmt: skip
+    assert "Indemnité forfaitaire pour frais de recouvrement (F-2027-000001) 40,00 €" in claim
+    assert "Pénalités de retard (F-2027-000001) du 11 au 30 mars 2027 5,48 €" in claim
     consumer = Customer(id="ACME", kind=CustomerKind.CONSUMER)
     to_consumer = render_invoice_pdf(an_invoice(), locale="fr_FR", terms=terms, buyer=consumer)
     assert "Pénalités" not in text_of(to_consumer)

@@ -60,6 +60,7 @@ from subbill.l10n import (
     words_for,
 )
 from subbill.l10n._format import format_quantity
+from subbill.l10n.invoice import line_description
 from subbill.l10n.mentions import legal_information, printed_mentions
 from subbill.money import Money
 from subbill.parties import OperationCategory
@@ -497,7 +498,7 @@ class _Page:
             )
             discount = "" if item.discount.is_zero() else self.money(-item.discount)
             cells = (
-                item.description,
+                line_description(item, locale=self.locale),
                 period,
                 self.money(item.amount),
                 discount,

@@ -48,7 +48,13 @@ from subbill.l10n._format import (
 )
 from subbill.l10n.checkout import checkout_text
 from subbill.l10n.dunning import action_text, card_notice_text, late_payment_text
-from subbill.l10n.invoice import describe_line, describe_proration, invoice_html, invoice_text
+from subbill.l10n.invoice import (
+    describe_line,
+    describe_proration,
+    invoice_html,
+    invoice_text,
+    line_description,
+)
 from subbill.l10n.metering import describe_usage
 from subbill.l10n.portal import portal_text
 from subbill.l10n.refusals import refusal_text
@@ -90,6 +96,7 @@ __all__ = [
     "knows_refusal",
     "label",
     "late_payment_text",
+    "line_description",
     "phrase",
     "portal_text",
     "reason_label",

@@ -48,7 +48,13 @@ from subbill.l10n.words import count_words, inline, label, phrase, reason_label,
 from subbill.money import Money
 from subbill.proration import BillablePeriod, ProrationBasis
 
-__all__ = ["describe_line", "describe_proration", "invoice_html", "invoice_text"]
+__all__ = [
+    "describe_line",
+    "describe_proration",
+    "invoice_html",
+    "invoice_text",
+    "line_description",
+]
 
 
 def _check(name: str, value: object, kind: type) -> None:
@@ -257,8 +263,13 @@ def _header(invoice: Invoice, *, locale: str) -> list[str]:
     return head
 
 
-def _description(line: InvoiceLine, *, locale: str) -> str:
-    """A line's description; a line of late-payment costs names its kind and the late invoice."""
+def line_description(line: InvoiceLine, *, locale: str) -> str:
+    """A line's description as a document prints it, escaped.
+
+    A line of late-payment costs names its kind and the late invoice (« Pénalités de retard
+    (F-2027-000001) »); any other line prints its own description.
+    """
+    _check("line", line, InvoiceLine)
     if line.kind in (LineKind.LATE_PENALTY, LineKind.RECOVERY_INDEMNITY):
         kind = label(line.kind, locale=locale)
         return f"{kind[:1].upper()}{kind[1:]} ({escape_controls(line.description)})"
@@ -279,7 +290,7 @@ def _mentions(terms: BillingTerms | None, *, locale: str) -> list[str]:
 def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
     period = "" if line.period is None else format_period(line.period, locale=locale, compact=True)
     return [
-        _description(line, locale=locale),
+        line_description(line, locale=locale),
         period,
         format_quantity(line.quantity, locale=locale),
         format_money(line.unit_price, locale=locale),
