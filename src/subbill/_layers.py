@@ -41,6 +41,7 @@ CORE: tuple[str, ...] = (
     "invoices",
     "_wire",
     "billing",
+    "dunning",
     "catalog",
     "customers",
     "parties",
