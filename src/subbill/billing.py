@@ -1158,8 +1158,8 @@ def bill_subscription(
     difference is billed as a ``LineKind.USAGE_CORRECTION`` line (a credit when negative).
     So ``usage`` must hold **every** record of each period it holds one of (a billed period
     none of whose records are given stays as billed). Taxes apply to usage lines as to
-    others, and so do invoice percentages (fixed amounts are spread over the recurring and
-    one-time lines of a period).
+    others, and so do invoice discounts: percentages per line, and a fixed amount's share of
+    the period (what the period's recurring and one-time lines left of it).
 
     Raises:
         InvalidStateError: ``state`` holds a charge the subscription no longer has (end a
@@ -1178,10 +1178,6 @@ def bill_subscription(
     run = _Run(subscription, state)
     _check_state(subscription, state, fixed=run.fixed)
     terms = _check_terms(subscription, state)
-    usage_found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = []
-    usage_billed = state.usage_billed
-    if subscription.usage or state.usage_billed or usage != ():
-        usage_found, usage_billed = _bill_usage(subscription, state, as_of, usage)
     changed, spans, reached = run.changes(as_of)
     one_time_billed = state.one_time_billed
     if subscription.one_time:
@@ -1192,6 +1188,12 @@ def bill_subscription(
                 changed.append(member)
                 billed_once.add(one_time.key)
         one_time_billed = frozenset(billed_once)
+    usage_found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = []
+    usage_billed = state.usage_billed
+    if subscription.usage or state.usage_billed or usage != ():
+        # After the other lines: a usage period gets what they left of a fixed amount.
+        run.spans, run.one_time_billed = spans, one_time_billed
+        usage_found, usage_billed = _bill_usage(run, as_of, usage)
     lines = run.lines(changed, spans, usage_found) if changed or usage_found else []
     new_terms = (
         _terms_now(terms, reached, state)
@@ -1303,6 +1305,12 @@ class _Run:
         )
         #: What each fixed amount could not use on the lines of this call, by code.
         self.unused: dict[str, Money] = {}
+        #: Per charge ``(due through, billed through)`` and the one-time charges billed, once
+        #: this call's changes are known (what a usage period's fixed amounts depend on).
+        self.spans: Mapping[str, tuple[date, date]] = {}
+        self.one_time_billed: frozenset[str] = frozenset()
+        #: What the other lines of a billing period left of each fixed amount (cached).
+        self.left: dict[Period, dict[str, Money]] = {}
 
     def first_schedule(self) -> BillingSchedule | None:
         """The schedule of the subscription's billing periods (``None``: no recurring charge).
@@ -1625,8 +1633,16 @@ def _reaches_billed(discount: Discount, subscription: ChargePlan, state: Billing
     """Whether a new ``discount`` would reduce a period already billed, even in part.
 
     A duration counts from the whole billing period that contains ``starts_on``, so a
-    discount starting inside a period that was billed (even partly) reaches it.
+    discount starting inside a period that was billed (even partly) reaches it. So does
+    one that covers a usage charge whose period holding the start was billed (a late
+    record would re-rate that period with a discount it never had).
     """
+    for usage in subscription.usage if state.usage_billed else ():
+        starts = [start for key, start, _ in state.usage_billed if key == usage.key]
+        if starts and discount.covers(usage.code):
+            origin = discount.starts_on or usage.start
+            if usage.schedule.period_containing(origin).start <= max(starts):
+                return True
     for charge in subscription.charges:
         billed = state.billed_through_of(charge.key)
         if billed is None or billed <= charge.start:
@@ -1711,7 +1727,7 @@ def _price_period(
 
 
 def _bill_usage(
-    subscription: ChargePlan, state: BillingState, as_of: date, usage: Iterable[UsageRecord]
+    run: _Run, as_of: date, usage: Iterable[UsageRecord]
 ) -> tuple[
     list[tuple[int, date, InvoiceLine, bool, Money | None]], tuple[tuple[str, date, Decimal], ...]
 ]:
@@ -1721,6 +1737,7 @@ def _bill_usage(
     billed one that a record given now falls in is priced again with every record given
     for it, its difference billed (a correction line).
     """
+    subscription, state = run.subscription, run.state
     _check_usage_state(subscription, state)
     by_metric = _usage_records(subscription, usage)
     billed: dict[tuple[str, date], Decimal] = {
@@ -1768,12 +1785,14 @@ def _bill_usage(
             price = _price_period(scheduled, inside, piece, cycle)
             billed[(key, start)] = price.amount.amount
             discounts = _usage_discounts(subscription.discounts, scheduled, cycle)
-            line = _usage_line(scheduled, price, cycle, was, currency, discounts)
+            fixed, alone = _usage_fixed(run, scheduled, piece, cycle, discounts)
+            line = _usage_line(scheduled, price, cycle, was, currency, discounts, fixed)
             if line is not None:
+                _usage_unused(run, line, fixed, alone, corrects=was is not None)
                 billed_net = None
                 if was is not None:  # the net it was billed at: its amount, discounted
                     before = Money._make(was, currency)
-                    billed_net = before - _usage_discounted(before, scheduled, discounts)[1]
+                    billed_net = before - _usage_discounted(before, discounts, fixed)[1]
                 found.append((position, start, line, True, billed_net))
     return found, tuple(sorted((key, start, amount) for (key, start), amount in billed.items()))
 
@@ -1781,12 +1800,12 @@ def _bill_usage(
 def _usage_discounts(
     discounts: Sequence[Discount], scheduled: ScheduledUsage, cycle: Period
 ) -> tuple[Discount, ...]:
-    """The invoice percentages that reach ``scheduled``'s billing period ``cycle``.
+    """The invoice percentages and fixed amounts that reach ``scheduled``'s period ``cycle``.
 
     As on other lines: those whose products include the charge and whose duration covers
     the period, counted in billing periods from the one that holds the discount's start
-    (``starts_on``, or the usage charge's start). Fixed amounts are spread over a period's
-    recurring and one-time lines only.
+    (``starts_on``, or the usage charge's start). Per-unit kinds have no unit to reduce on
+    a usage line.
     """
     if not discounts:
         return ()
@@ -1794,7 +1813,7 @@ def _usage_discounts(
     index = schedule.index_of(cycle.start)
     found = []
     for discount in discounts:
-        if discount.kind is not DiscountKind.PERCENTAGE or not discount.covers(scheduled.code):
+        if discount.is_per_unit or not discount.covers(scheduled.code):
             continue
         origin = discount.starts_on or scheduled.start
         since = index - schedule.index_of(origin)
@@ -1803,24 +1822,146 @@ def _usage_discounts(
     return tuple(found)
 
 
+def _usage_fixed(
+    run: _Run,
+    scheduled: ScheduledUsage,
+    piece: Period,
+    cycle: Period,
+    discounts: Sequence[Discount],
+) -> tuple[dict[str, Money], frozenset[str]]:
+    """The share of each invoice fixed amount in ``discounts`` a usage period may take.
+
+    A fixed amount is per billing period of the subscription (that of its first charge's
+    schedule holding ``cycle``'s start; without a recurring charge, ``cycle``): the recurring
+    and one-time lines of that period take it first, as they always did, and what they left
+    goes to its usage periods. When no other line of the period shares it, the amount is
+    prorated by the days the usage piece covers. The usage charges it covers that run in the
+    period get equal shares (``allocate``), so that a late record of one never moves another's.
+    Also returns the codes of those no other line of the period shares.
+    """
+    fixed = [d for d in discounts if d.kind is DiscountKind.FIXED_AMOUNT]
+    if not fixed:
+        return {}, _NO_CODES
+    primary = run.first_schedule()
+    period = cycle if primary is None else primary.period_containing(cycle.start)
+    left = run.left.get(period)
+    if left is None:
+        left = run.left[period] = _left_by_others(run, period)
+    shares: dict[str, Money] = {}
+    alone: set[str] = set()
+    for discount in fixed:
+        assert discount.amount is not None  # noqa: S101  (validated)
+        remaining = left.get(discount.code)
+        if remaining is None:
+            alone.add(discount.code)
+            share = _ONE if piece == cycle else Fraction(piece.days, cycle.days)
+            remaining = (discount.amount * share).rounded()
+        sharing = [
+            u.key
+            for u in run.subscription.usage
+            if discount.covers(u.code)
+            and u.start < period.end
+            and (u.end is None or u.end > period.start)
+        ]
+        if len(sharing) > 1 and scheduled.key in sharing and remaining.is_positive():
+            remaining = remaining.allocate([1] * len(sharing))[sharing.index(scheduled.key)]
+        shares[discount.code] = remaining
+    return shares, frozenset(alone)
+
+
+def _usage_unused(
+    run: _Run,
+    line: InvoiceLine,
+    fixed: Mapping[str, Money],
+    alone: frozenset[str],
+    *,
+    corrects: bool,
+) -> None:
+    """Add what the fixed amounts ``alone`` leave unused of usage ``line``'s period.
+
+    ``alone``: those no other line of the period shares (:func:`_usage_fixed`).
+    """
+    if not alone:
+        return
+    zero = Money.zero(line.amount.currency)
+    took = {item.code: item.amount for item in line.explanation.discounts}
+    for code in alone:
+        unused = (zero if corrects else fixed[code]) - took.get(code, zero)
+        run.unused[code] = run.unused.get(code, zero) + unused
+
+
+def _left_by_others(run: _Run, period: Period) -> dict[str, Money]:
+    """What the recurring and one-time lines of billing ``period`` left of each fixed amount.
+
+    Only the fixed amounts they share (a period of no such line, or whose lines a fixed
+    amount does not reach, leaves it whole: absent). Priced as billing with what is known
+    now prices them (this call's changes included).
+    """
+    subscription = run.subscription
+    members: list[_Member] = []
+    for order, charge in enumerate(subscription.charges):
+        span = run.spans.get(charge.key)
+        if span is None:
+            continue
+        for index, cycle in _cycles(charge.schedule, period.start, period.end):
+            if cycle.start < period.start:
+                continue  # a period that started before: it belongs to an earlier one
+            due = _cut(cycle, charge.start, span[0])
+            if due is not None:
+                members.append(_Member(charge, cycle, due, None, index, order))
+    primary = run.first_schedule()
+    offset = len(subscription.charges)
+    for order, one_time in enumerate(subscription.one_time, start=offset):
+        if one_time.key in run.one_time_billed:
+            member = _one_time_member(one_time, primary, order, billed=False)
+            if member.cycle == period:
+                members.append(member)
+    if not members:
+        return {}
+    invoice_discounts = subscription.discounts
+    priced, unused = _price(members, invoice_discounts, run.origin_index, period, due_side=True)
+    zero = Money.zero(subscription.currency)
+    shared = {code for item in priced if item is not None for code in item.invoice_discounts}
+    return {
+        d.code: unused.get(d.code, zero)
+        for d in invoice_discounts
+        if d.kind is DiscountKind.FIXED_AMOUNT and d.code in shared
+    }
+
+
 def _usage_discounted(
-    amount: Money, scheduled: ScheduledUsage, discounts: Sequence[Discount]
+    amount: Money, discounts: Sequence[Discount], fixed: Mapping[str, Money]
 ) -> tuple[tuple[LineDiscount, ...], Money]:
-    """What ``discounts`` take off a usage period's ``amount``, as on any line, and in all."""
+    """What ``discounts`` take off a usage period's ``amount``, as on any line, and in all.
+
+    Percentages first, per line; then each fixed amount's share (``fixed``), never taking
+    the line below zero nor reducing a credit.
+    """
+    zero = Money.zero(amount.currency)
     if not discounts or amount.is_zero():
-        return (), Money.zero(amount.currency)
-    target = DiscountTarget(
-        amount=amount,
-        unit_price=amount,
-        quantity=_ONE_UNIT,
-        product=scheduled.code,
-        invoice_discounts=frozenset(d.code for d in discounts),
-    )
-    [taken] = apply_discounts([target], discounts).per_line
-    return taken, Money.total((d.amount for d in taken), currency=amount.currency)
+        return (), zero
+    percentages = [d for d in discounts if d.kind is DiscountKind.PERCENTAGE]
+    taken: list[LineDiscount] = []
+    if percentages:
+        target = DiscountTarget(
+            amount=amount,
+            unit_price=amount,
+            quantity=_ONE_UNIT,
+            invoice_discounts=frozenset(d.code for d in percentages),
+        )
+        [found] = apply_discounts([target], percentages).per_line
+        taken.extend(found)
+    net = amount - Money.total((d.amount for d in taken), currency=amount.currency)
+    for code, share in fixed.items():
+        off = min(share, net) if net.is_positive() and share.is_positive() else zero
+        if not off.is_zero():
+            taken.append(LineDiscount(code=code, amount=off))
+            net -= off
+    return tuple(taken), amount - net
 
 
 _ONE_UNIT = Decimal(1)
+_NO_SHARES: Mapping[str, Money] = {}
 
 
 def _usage_line(  # noqa: PLR0917  (the facts of one usage line, in the order they are read)
@@ -1830,13 +1971,15 @@ def _usage_line(  # noqa: PLR0917  (the facts of one usage line, in the order th
     was: Decimal | None,
     currency: str,
     discounts: Sequence[Discount] = (),
+    fixed: Mapping[str, Money] = _NO_SHARES,
 ) -> InvoiceLine | None:
     """The line of a usage period priced (``was``: what it was billed before, if it was).
 
-    ``discounts`` (:func:`_usage_discounts`) reduce it; a correction line takes off the
-    difference of what they take off the period now and what they took off before.
+    ``discounts`` (:func:`_usage_discounts`, the fixed amounts' shares ``fixed``) reduce it;
+    a correction line takes off the difference of what they take off the period now and
+    what they took off before.
     """
-    taken, discount = _usage_discounted(price.amount, scheduled, discounts)
+    taken, discount = _usage_discounted(price.amount, discounts, fixed)
     if was is None:
         amount = price.amount
         if amount.is_zero():
@@ -1849,7 +1992,7 @@ def _usage_line(  # noqa: PLR0917  (the facts of one usage line, in the order th
         if amount.is_zero():
             return None
         kind = LineKind.USAGE_CORRECTION
-        before, _ = _usage_discounted(billed, scheduled, discounts)
+        before, _ = _usage_discounted(billed, discounts, fixed)
         deltas = {d.code: d.amount for d in taken}
         for item in before:
             deltas[item.code] = deltas.get(item.code, Money.zero(currency)) - item.amount

@@ -874,7 +874,7 @@ def _quote(args: argparse.Namespace) -> int:
     # A purchase is checked whole before anything is printed: a refused one prints only
     # its error.
     bought = _bought(offer, args) if args.purchase else None
-    _print_checkout(result, args)
+    _print_checkout(result, args, offer)
     if bought is not None:
         _purchase(bought, args)
     return 0
@@ -926,8 +926,10 @@ def _purchase(bought: Purchase, args: argparse.Namespace) -> None:
         print(f"  {words}")
 
 
-def _print_checkout(result: Checkout, args: argparse.Namespace) -> None:
-    print(checkout_text(result, locale=args.locale))
+def _print_checkout(
+    result: Checkout, args: argparse.Namespace, offer: PaymentLink | Quote | None = None
+) -> None:
+    print(checkout_text(result, locale=args.locale, offer=offer))
 
 
 def _invoice_show(args: argparse.Namespace) -> int:

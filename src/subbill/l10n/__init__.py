@@ -14,7 +14,8 @@ imports this package.
   :func:`words_for`, :func:`phrase`, :func:`reason_label`, …;
 - one module per document or report: :mod:`~subbill.l10n.invoice` (:func:`invoice_text`,
   :func:`invoice_html`, :func:`describe_line`, :func:`describe_proration`),
-  :mod:`~subbill.l10n.metering` (:func:`describe_usage`: a usage price piece by piece),
+  :mod:`~subbill.l10n.metering` (:func:`describe_usage`: a usage price piece by piece;
+  :func:`describe_tariff`: a usage charge's prices before any usage),
   :mod:`~subbill.l10n.checkout` (:func:`checkout_text`), :mod:`~subbill.l10n.portal`
   (:func:`portal_text`), :mod:`~subbill.l10n.review` (:func:`finding_text`,
   :func:`review_text`, :func:`story_text`, :func:`change_text`),
@@ -55,7 +56,7 @@ from subbill.l10n.invoice import (
     invoice_text,
     line_description,
 )
-from subbill.l10n.metering import describe_usage
+from subbill.l10n.metering import describe_tariff, describe_usage
 from subbill.l10n.portal import portal_text
 from subbill.l10n.refusals import refusal_text
 from subbill.l10n.renewals import dashboard_text, renewal_text, term_text
@@ -81,6 +82,7 @@ __all__ = [
     "dashboard_text",
     "describe_line",
     "describe_proration",
+    "describe_tariff",
     "describe_usage",
     "finding_text",
     "format_date",

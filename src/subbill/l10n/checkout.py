@@ -7,20 +7,27 @@ it is paid and on each later billing date; :func:`checkout_text` writes it as
 
 from __future__ import annotations
 
-from subbill.l10n._format import format_date, format_money, text_lines
+from subbill.invoices import LineKind
+from subbill.l10n._format import format_date, format_frequency, format_money, text_lines
 from subbill.l10n.invoice import describe_line
+from subbill.l10n.metering import describe_tariff
 from subbill.l10n.words import label, phrase, words_for
 from subbill.money import Money
-from subbill.quotes import Checkout
+from subbill.quotes import Checkout, PaymentLink, Quote
 
 __all__ = ["checkout_text"]
 
 
-def checkout_text(result: Checkout, *, locale: str) -> str:
+def checkout_text(
+    result: Checkout, *, locale: str, offer: PaymentLink | Quote | None = None
+) -> str:
     """What ``result`` charges on its payment day, explained, then each later payment.
 
     Today's lines show their net amount and explanation, then each tax and the total; a
-    later payment shows its date, its total and its lines before tax.
+    later payment shows its date, its total and its lines before tax. The usage lines of
+    ``offer`` (the quote or payment link checked out) are listed with what they bill: their
+    frequency, in arrears, their tariff and minimum commitment; a later payment counts no
+    usage (a usage line there is what it bills at zero usage, its minimum commitment).
     """
 
     def money(amount: Money) -> str:
@@ -42,14 +49,32 @@ def checkout_text(result: Checkout, *, locale: str) -> str:
         for tax in due.taxes:
             out.append(f"  {tax.rate.name:<32} {money(tax.tax):>14}")
         out.append(f"  {total:<32} {money(due.total):>14}")
+    usage_lines = [line for line in offer.lines if line.usage is not None] if offer else []
+    if usage_lines:
+        out.extend(("", word("usage")))
+        for item in usage_lines:
+            assert item.usage is not None  # noqa: S101  (a usage line)
+            assert item.frequency is not None  # noqa: S101  (a usage line has one)
+            every = format_frequency(item.frequency, locale=locale)
+            arrears = phrase("checkout", "in_arrears", locale=locale, frequency=every)
+            out.append(f"  {item.name:<32} {arrears}")
+            out.append(f"      {describe_tariff(item.usage, locale=locale)}")
     out.extend(("", word("upcoming")))
     if not result.future:
         out.append(f"  {word('none_upcoming')}")
     excluding_tax = word("excluding_tax")
+    at_zero = word("at_zero_usage")
     for invoice in result.future:
-        detail = ", ".join(f"{line.description} {money(line.net)}" for line in invoice.lines)
+        detail = ", ".join(
+            f"{line.description} ({at_zero}) {money(line.net)}"
+            if line.kind is LineKind.USAGE
+            else f"{line.description} {money(line.net)}"
+            for line in invoice.lines
+        )
         out.append(
             f"  {format_date(invoice.issued_on, locale=locale):<20} "
             f"{money(invoice.total):>14}   ({detail} {excluding_tax})"
         )
+    if usage_lines and result.future:
+        out.append(f"  {word('usage_on_top')}")
     return text_lines(out)

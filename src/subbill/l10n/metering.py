@@ -32,12 +32,25 @@ import babel.numbers
 
 from subbill._validate import brief
 from subbill.errors import InvalidTypeError
-from subbill.l10n._format import format_money, format_quantity
-from subbill.l10n.words import phrase, words_for
-from subbill.metering import PieceKind, UsagePiece, UsagePrice
+from subbill.l10n._format import format_money, format_quantity, is_french
+from subbill.l10n.words import label, phrase, words_for
+from subbill.metering import (
+    Graduated,
+    GraduatedPercentage,
+    Package,
+    Percentage,
+    PercentTier,
+    PerUnit,
+    PieceKind,
+    Tier,
+    UsageCharge,
+    UsagePiece,
+    UsagePrice,
+    Volume,
+)
 from subbill.money import DECIMAL_CONTEXT, Money, currency_precision
 
-__all__ = ["describe_usage"]
+__all__ = ["describe_tariff", "describe_usage"]
 
 # Most decimal places a unit price or an exact amount is written with (an amount's bound).
 _MOST_PLACES = 9
@@ -213,3 +226,137 @@ def describe_usage(price: UsagePrice, *, locale: str) -> str:
         )
         text = f"{head}{words_for('typography', 'colon', locale=locale)}{text}"
     return text
+
+
+# -- the tariff of a usage charge ----------------------------------------------------------------
+
+
+def _price(money: Money, *, locale: str, places: int = 0) -> str:
+    """A price with every digit it has, at least ``places`` and the currency's: 0,015 €."""
+    places = max(places, currency_precision(money.currency), _places(money.amount))
+    return _money(money.amount, money.currency, places, locale=locale)
+
+
+def _separator(locale: str) -> str:
+    """Between the parts of a tariff: « ; » in French, "; " in English."""
+    return " ; " if is_french(locale) else "; "
+
+
+def _tier(tier: Tier | PercentTier, *, locale: str, places: int) -> str:
+    """What one tier costs: « 0,015 € l'unité », « 3 % + 1,00 € forfait ».
+
+    Unit prices are written with ``places`` decimals at least (as many as the longest).
+    """
+    parts = []
+    if isinstance(tier, Tier) and tier.unit_price is not None:
+        price = _price(tier.unit_price, locale=locale, places=places)
+        parts.append(phrase("tariff", "each", locale=locale, price=price))
+    if isinstance(tier, PercentTier) and tier.percent is not None:
+        parts.append(_percent(tier.percent, locale=locale))
+    if tier.flat is not None:
+        parts.append(
+            phrase("tariff", "flat", locale=locale, price=_price(tier.flat, locale=locale))
+        )
+    return " + ".join(parts)
+
+
+def _tiers(tiers: tuple[Tier, ...] | tuple[PercentTier, ...], currency: str, *, locale: str) -> str:
+    """Each tier, « jusqu'à 1 000 : … ; au-delà : … »."""
+    units = [t.unit_price.amount for t in tiers if isinstance(t, Tier) and t.unit_price is not None]
+    places = max((_places(amount) for amount in units), default=0)
+    colon = words_for("typography", "colon", locale=locale)
+    texts = []
+    for tier in tiers:
+        if tier.up_to is None:
+            bound = words_for("tariff", "beyond", locale=locale)
+        elif isinstance(tier, PercentTier):
+            bound = phrase(
+                "tariff",
+                "up_to",
+                locale=locale,
+                bound=_price(Money(tier.up_to, currency), locale=locale),
+            )
+        else:
+            bound = phrase(
+                "tariff", "up_to", locale=locale, bound=format_quantity(tier.up_to, locale=locale)
+            )
+        texts.append(f"{bound}{colon}{_tier(tier, locale=locale, places=places)}")
+    return _separator(locale).join(texts)
+
+
+def _model(charge: UsageCharge, *, locale: str) -> str:
+    """The model's prices in words."""
+    model = charge.model
+    match model:
+        case PerUnit(unit_price=price):
+            return phrase("tariff", "each", locale=locale, price=_price(price, locale=locale))
+        case Package(price=price, size=size, free_units=free):
+            text = phrase(
+                "tariff", "package", locale=locale, price=_price(price, locale=locale), size=size
+            )
+            if free:
+                text += phrase(
+                    "tariff", "free", locale=locale, free=format_quantity(free, locale=locale)
+                )
+            return text
+        case Graduated(tiers=tiers) | Volume(tiers=tiers):
+            return _tiers(tiers, charge.currency, locale=locale)
+        case GraduatedPercentage(tiers=percent_tiers):
+            return _tiers(percent_tiers, charge.currency, locale=locale)
+        case Percentage():
+            text = _percent(model.percent, locale=locale)
+            if model.fixed_fee is not None:
+                text += " + " + _price(model.fixed_fee, locale=locale)
+            text += phrase("tariff", "per_transaction", locale=locale)
+            for kind, limit in (
+                ("transaction_minimum", model.transaction_minimum),
+                ("transaction_maximum", model.transaction_maximum),
+            ):
+                if limit is not None:
+                    text += phrase(
+                        "tariff", kind, locale=locale, limit=_price(limit, locale=locale)
+                    )
+            return text
+    raise InvalidTypeError("charge.model", brief(model), "a usage charge model")  # pragma: no cover
+
+
+def describe_tariff(charge: UsageCharge, *, locale: str) -> str:
+    r"""What a usage charge bills, before any usage: its model, prices and limits, in words.
+
+    The model's kind, its prices (each with every digit it has), the transformation of the
+    measured quantity, then the minimum commitment and the maximum spend per period.
+
+    >>> from subbill.metering import Aggregation, Metric
+    >>> api = UsageCharge(code="api", description="Appels API", currency="EUR",
+    ...     metric=Metric(code="api_calls", aggregation=Aggregation.SUM),
+    ...     model=Graduated(tiers=(Tier(up_to=1000, unit_price=Money("0.015", "EUR")),
+    ...                            Tier(unit_price=Money("0.02", "EUR")))),
+    ...     minimum=Money("10", "EUR"))
+    >>> describe_tariff(api, locale="en_US")
+    'Graduated: up to 1,000: €0.015 each; beyond: €0.020 each; minimum commitment €10.00 per period'
+    >>> text = describe_tariff(api, locale="fr_FR").replace("\u202f", " ").replace("\xa0", " ")
+    >>> print(*text.split(" ; "), sep=" ;\n")
+    Par paliers : jusqu'à 1 000 : 0,015 € l'unité ;
+    au-delà : 0,020 € l'unité ;
+    engagement minimum de 10,00 € par période
+    """
+    if not isinstance(charge, UsageCharge):
+        raise InvalidTypeError("charge", brief(charge), "a UsageCharge")
+    colon = words_for("typography", "colon", locale=locale)
+    parts = [f"{label(charge.model_kind, locale=locale)}{colon}{_model(charge, locale=locale)}"]
+    transformation = charge.transformation
+    if transformation is not None:
+        direction = _DIRECTIONS.get(transformation.rounding, "nearest")
+        parts.append(
+            phrase(
+                "tariff",
+                "transformation",
+                locale=locale,
+                divide_by=transformation.divide_by,
+                rounded=words_for("usage_rounding", direction, locale=locale),
+            )
+        )
+    for kind, limit in (("minimum", charge.minimum), ("maximum", charge.maximum)):
+        if limit is not None:
+            parts.append(phrase("tariff", kind, locale=locale, limit=_price(limit, locale=locale)))
+    return _separator(locale).join(parts)
