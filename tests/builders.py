@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from subbill.billing import ChargePlan
+from subbill.billing import ChargePlan, draft_invoice
 from subbill.charges import OneTimeCharge, RecurringCharge
 from subbill.discounts import Discount, Duration
+from subbill.invoices import Invoice, one_time_line
 from subbill.licenses import LicenseAccount
 from subbill.money import Money
 from subbill.periods import ANNUAL, MONTHLY, QUARTERLY, BillingStart
@@ -19,6 +20,27 @@ from subbill.quotes import LineItem, PaymentLink, Quote
 from subbill.taxes import TaxRate
 
 VAT = TaxRate(name="TVA 20 %", percent="20")
+
+
+def invoice_due(
+    amount: str,
+    *,
+    due_on: date,
+    number: str | None = "F-2027-000001",
+    currency: str = "EUR",
+    subscription: str | None = "S1",
+) -> Invoice:
+    """A one-line invoice of ``amount`` to ACME, issued 30 days before ``due_on``, numbered
+    (a draft when ``number`` is None): the unpaid invoice of the dunning tests."""
+    draft = draft_invoice(
+        customer="ACME",
+        currency=currency,
+        issued_on=due_on - timedelta(days=30),
+        due_on=due_on,
+        subscription=subscription,
+        lines=[one_time_line("pro", "Plan Pro", Money(amount, currency))],
+    )
+    return draft if number is None else draft.finalize(number=number)
 
 
 def eur(amount: "str | int | Decimal") -> Money:

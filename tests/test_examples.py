@@ -95,3 +95,20 @@ def test_the_storage_page_example_of_a_batched_bill_run_runs():
     namespace: dict[str, object] = {}
     exec(compile(code, "quotes-licences-storage.md", "exec"), namespace)  # noqa: S102
     assert namespace["report"].invoice_count == 3
+
+
+def test_relances_reminds_skips_a_missed_reminder_suspends_and_reactivates(capsys, monkeypatch):
+    # Issue 17: runs on 7, 11 and 25 March only; the reminder of 17 March is skipped, the
+    # formal notice suspends, the payment of 2 April reactivates; the costs are apart.
+    script = next(p for p in EXAMPLES if p.name == "relances.py")
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    runpy.run_path(str(script), run_name="__main__")
+    out = " ".join(capsys.readouterr().out.replace("\xa0", " ").replace("\u202f", " ").split())
+    assert "Pénalités de retard : 10 % par an" in out
+    assert "Rappel : votre facture F-2027-000001 d'un montant de 120,00 €" in out
+    assert "reste impayée depuis 1 jour." in out
+    assert "(étapes sautées : reminder_7) Mise en demeure de payer" in out
+    assert "Statut de l'abonnement : Suspendu" in out
+    assert "Statut le 1 avril 2027 : Suspendu Statut le 2 avril 2027 : Actif" in out
+    assert "sur 23 jours (année de 365 jours) : 0,76 €" in out
+    assert "Total dû : 40,76 €" in out

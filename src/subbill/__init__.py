@@ -38,6 +38,12 @@ from subbill.discounts import (
     Discount,
     Duration,
 )
+from subbill.dunning import (
+    DunningEvent,
+    DunningPolicy,
+    DunningStep,
+    dunning_actions,
+)
 from subbill.errors import (
     InvalidArgumentError,
     InvalidStateError,
@@ -122,6 +128,9 @@ __all__ = [
     "Catalog",
     "ChargePlan",
     "Discount",
+    "DunningEvent",
+    "DunningPolicy",
+    "DunningStep",
     "Duration",
     "Frequency",
     "InvalidArgumentError",
@@ -159,6 +168,7 @@ __all__ = [
     "billable_periods",
     "can_activate",
     "checkout",
+    "dunning_actions",
     "explain_invoice",
     "monthly_review",
     "portal_overview",

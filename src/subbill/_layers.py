@@ -39,6 +39,7 @@ CORE: tuple[str, ...] = (
     "invoices",
     "_wire",
     "billing",
+    "dunning",
     "catalog",
     "customers",
     "parties",

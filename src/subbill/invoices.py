@@ -100,6 +100,8 @@ class LineKind(enum.Enum):
     ADJUSTMENT = "adjustment"
     USAGE = "usage"  # a usage charge's period, billed in arrears
     USAGE_CORRECTION = "usage_correction"  # a billed usage period re-rated (late records)
+    RECOVERY_INDEMNITY = "recovery_indemnity"  # the fixed indemnity of a late invoice
+    LATE_PENALTY = "late_penalty"  # penalties on a late invoice, at an annual rate
 
 
 class DocumentKind(enum.Enum):

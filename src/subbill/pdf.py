@@ -59,6 +59,7 @@ from subbill.l10n import (
     phrase,
     words_for,
 )
+from subbill.l10n._format import format_quantity
 from subbill.l10n.mentions import legal_information, printed_mentions
 from subbill.money import Money
 from subbill.parties import OperationCategory
@@ -232,8 +233,10 @@ def render_invoice_pdf(
     (:func:`subbill.l10n.mentions.printed_mentions`: the penalty rate of ``terms``, the
     category of ``operation``, VAT on debits, exemption reasons); a consumer ``buyer``
     (``CustomerKind.CONSUMER``) is not given the B2B-only ones (the penalty rate and the
-    40 € indemnity). This is a consumer's invoice: the e-invoicing obligation is between
-    businesses. Needs the optional dependency fpdf2 (``pip install subbill[pdf]``).
+    40 € indemnity). Without the configured seller, a penalty rate ``terms`` set is printed
+    among the notes (but to a consumer). This is a consumer's invoice: the e-invoicing
+    obligation is between businesses. Needs the optional dependency fpdf2
+    (``pip install subbill[pdf]``).
     """
     check_instance("invoice", invoice, Invoice)
     heading = None
@@ -244,6 +247,15 @@ def render_invoice_pdf(
         )
         notes = [*mentions, *notes]
         heading = phrase("pdf", "legal_notices", locale=locale)
+    elif (
+        terms is not None
+        and terms.late_payment_percent is not None
+        and not (isinstance(buyer, Customer) and not buyer.is_business)
+    ):
+        # Without the seller's mentions, the penalty rate the terms set is still stated
+        # (to a business: a consumer is owed no penalty rate).
+        shown = format_quantity(terms.late_payment_percent, locale=locale)
+        notes = [phrase("mention", "penalty_rate", locale=locale, percent=shown), *notes]
     page = _Page(_fpdf()(orientation="P", unit="mm", format="A4"), locale)
     page.document(
         invoice, *_parties(invoice, seller, buyer, locale=locale), notes, heading=heading

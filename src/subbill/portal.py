@@ -4,8 +4,10 @@ What the portal shows a customer: quotes with their validity date, status and th
 the customer pays on accepting (taxes included, from the same checkout as accepting), sales
 orders, invoices labelled paid or not (and overdue) with the amount due, subscriptions with
 their status, the number of apps bought, billing information and the payment method,
-support tickets with their reference and status, and saved cards with an expired flag.
-Everything is computed from the values given and ``as_of``.
+support tickets with their reference and status, and saved cards with an expired flag;
+given a dunning policy and its history, what is overdue and the next step of each overdue
+invoice, and a notice when a subscription's card expires before its next billing date
+(:func:`card_expiry_notice`). Everything is computed from the values given and ``as_of``.
 
 Every fact is typed (:class:`InvoiceLabel`, :class:`TicketStatus`, ``QuoteStatus``, …):
 :func:`subbill.l10n.portal_text` turns an overview into French or English words.
@@ -23,10 +25,11 @@ import attrs
 from subbill._validate import check_items, check_line, check_text, enum_of, record_from
 from subbill.billing import bill_subscription
 from subbill.catalog import Catalog
+from subbill.dunning import DunningEvent, DunningPolicy, DunningStep, amount_due_on, next_step
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import DocumentKind, Invoice, InvoiceStatus
 from subbill.money import Money
-from subbill.payments import Wallet
+from subbill.payments import Card, Wallet
 from subbill.periods import Frequency, check_date
 from subbill.quotes import Quote, QuoteStatus, SalesOrder, checkout
 from subbill.subscriptions import Subscription, SubscriptionStatus
@@ -34,16 +37,19 @@ from subbill.subscriptions import Subscription, SubscriptionStatus
 _T = TypeVar("_T")
 
 __all__ = [
+    "CardExpiryNotice",
     "CardRow",
     "InvoiceLabel",
     "InvoiceRow",
     "OrderRow",
+    "OverdueRow",
     "PortalOverview",
     "QuoteRow",
     "SubscriptionRow",
     "Ticket",
     "TicketRow",
     "TicketStatus",
+    "card_expiry_notice",
     "invoice_label",
     "portal_overview",
 ]
@@ -177,8 +183,44 @@ class CardRow:
 
 
 @attrs.frozen(kw_only=True)
+class OverdueRow:
+    """An overdue invoice: what remains due, how late, and the next dunning step.
+
+    ``next_step`` is the policy's next step not taken yet and ``next_step_on`` its day (the
+    day shown when the step's day has come but no run took it yet); both None when every
+    step was taken.
+    """
+
+    number: str
+    due_on: date
+    amount_due: Money
+    days_late: int
+    next_step: DunningStep | None
+    next_step_on: date | None
+
+
+@attrs.frozen(kw_only=True)
+class CardExpiryNotice:
+    """The card of a subscription expires before its next billing date: ask for a new one.
+
+    ``expires_on`` is the card's last valid day, ``next_billing`` the billing date it will
+    no longer pay; ``card`` its label (« Visa •••• 4242 (02/2027) »).
+    """
+
+    subscription: str
+    method: str
+    card: str
+    expires_on: date
+    next_billing: date
+
+
+@attrs.frozen(kw_only=True)
 class PortalOverview:
-    """Everything the portal shows one customer on ``as_of``."""
+    """Everything the portal shows one customer on ``as_of``.
+
+    ``overdue`` (given a dunning policy) and ``card_notices`` are empty when there is
+    nothing to say.
+    """
 
     customer: str
     as_of: date
@@ -188,6 +230,8 @@ class PortalOverview:
     subscriptions: tuple[SubscriptionRow, ...]
     tickets: tuple[TicketRow, ...]
     payment_methods: tuple[CardRow, ...]
+    overdue: tuple[OverdueRow, ...] = ()
+    card_notices: tuple[CardExpiryNotice, ...] = ()
 
 
 def invoice_label(invoice: Invoice, *, as_of: date) -> InvoiceLabel:
@@ -258,14 +302,79 @@ def _quote_row(quote: Quote, as_of: date) -> QuoteRow:
     )
 
 
-def _subscription_row(
+def card_expiry_notice(
+    subscription: Subscription,
+    wallet: Wallet,
+    *,
+    as_of: date,
+    catalog: Catalog | None = None,
+) -> CardExpiryNotice | None:
+    """A notice when ``subscription``'s card expires before its next billing date; else None.
+
+    None too when the subscription bills no more, its payment method is not a card of
+    ``wallet``, or the card is valid on the next billing date. ``catalog`` is needed for a
+    catalog subscription's next billing date (as :meth:`Subscription.next_billing_date`).
+
+    >>> from subbill.catalog import Plan
+    >>> from subbill.periods import MONTHLY
+    >>> catalog = Catalog(currency="EUR", plans=[
+    ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("10", "EUR")})])
+    >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
+    ...                           start=date(2027, 1, 15), payment_method="pm_visa")
+    >>> wallet = Wallet(customer="C", methods=[Card(id="pm_visa", brand="Visa",
+    ...     last4="4242", exp_month=2, exp_year=2027)], default="pm_visa")
+    >>> card_expiry_notice(sub, wallet, as_of=date(2027, 2, 20), catalog=catalog)
+    CardExpiryNotice(subscription='S1', method='pm_visa', card='Visa •••• 4242 (02/2027)', \
+expires_on=datetime.date(2027, 2, 28), next_billing=datetime.date(2027, 3, 15))
+    >>> card_expiry_notice(sub, wallet, as_of=date(2027, 1, 20), catalog=catalog) is None
+    True
+    """
+    if not isinstance(subscription, Subscription):
+        raise InvalidTypeError("subscription", subscription, "a Subscription")
+    if not isinstance(wallet, Wallet):
+        raise InvalidTypeError("wallet", wallet, "a Wallet")
+    check_date("as_of", as_of)
+    if catalog is not None and not isinstance(catalog, Catalog):
+        raise InvalidTypeError("catalog", catalog, "a Catalog or None")
+    method = next((m for m in wallet.methods if m.id == subscription.payment_method), None)
+    if not isinstance(method, Card):
+        return None
+    next_billing = subscription.next_billing_date(as_of, catalog)
+    if next_billing is None or not method.is_expired(as_of=next_billing):
+        return None
+    return CardExpiryNotice(
+        subscription=subscription.id,
+        method=method.id,
+        card=method.label,
+        expires_on=method.valid_through,
+        next_billing=next_billing,
+    )
+
+
+def _overdue_row(
+    invoice: Invoice, policy: DunningPolicy, history: tuple[DunningEvent, ...], as_of: date
+) -> OverdueRow:
+    upcoming = next_step(invoice, policy=policy, history=history, as_of=as_of)
+    assert invoice.number is not None  # noqa: S101  (an overdue invoice is numbered)
+    return OverdueRow(
+        number=invoice.number,
+        due_on=invoice.due_on,
+        amount_due=amount_due_on(invoice, as_of),
+        days_late=(as_of - invoice.due_on).days,
+        next_step=None if upcoming is None else upcoming.step,
+        next_step_on=None if upcoming is None else upcoming.on,
+    )
+
+
+def _subscription_row(  # noqa: PLR0917  (the portal's own helper, called once)
     subscription: Subscription,
     catalog: Catalog | None,
     wallet: Wallet | None,
     invoices: Iterable[Invoice],
     as_of: date,
+    dunning: tuple[DunningEvent, ...],
 ) -> SubscriptionRow:
-    status = subscription.status(as_of=as_of, invoices=invoices)
+    status = subscription.status(as_of=as_of, invoices=invoices, dunning=dunning)
     day = max(as_of, subscription.start)
     plan = subscription.to_charge_plan(catalog)
     next_billing = subscription.next_billing_date(as_of, catalog)
@@ -324,12 +433,18 @@ def portal_overview(
     subscriptions: Iterable[Subscription] = (),
     tickets: Iterable[Ticket] = (),
     wallet: Wallet | None = None,
+    dunning_policy: DunningPolicy | None = None,
+    dunning: Iterable[DunningEvent] = (),
     as_of: date,
 ) -> PortalOverview:
     """What the portal shows ``customer`` on ``as_of``; other customers' items are left out.
 
     ``catalog`` names the plans of catalog subscriptions; it may be left out when the
     customer's subscriptions hold quoted lines only (bought from a quote or payment link).
+    ``dunning`` (the dunning history) makes a suspended subscription show as suspended;
+    with ``dunning_policy`` too, the overdue invoices are listed with their next step.
+    With a ``wallet``, a subscription whose card expires before its next billing date gets
+    a notice (:func:`card_expiry_notice`).
 
     Quotes, orders and invoices are listed newest first, tickets by opening date (newest
     first), subscriptions and cards in the order given. Every argument is checked before
@@ -347,7 +462,11 @@ def portal_overview(
     all_invoices = _items("invoices", invoices, Invoice)
     all_subscriptions = _items("subscriptions", subscriptions, Subscription)
     all_tickets = _items("tickets", tickets, Ticket)
+    if dunning_policy is not None and not isinstance(dunning_policy, DunningPolicy):
+        raise InvalidTypeError("dunning_policy", dunning_policy, "a DunningPolicy or None")
+    history = _items("dunning", dunning, DunningEvent)
     own_invoices = [i for i in all_invoices if i.customer == customer]
+    own_subscriptions = [s for s in all_subscriptions if s.customer == customer]
     if catalog is None and any(s.plans for s in all_subscriptions if s.customer == customer):
         raise InvalidArgumentError(
             "catalog=None: the customer has a catalog subscription (a plan); pass the catalog "
@@ -369,15 +488,33 @@ def portal_overview(
             for i in _newest_first(own_invoices, customer, lambda i: (i.issued_on, i.number or ""))
         ),
         subscriptions=tuple(
-            _subscription_row(s, catalog, wallet, own_invoices, as_of)
-            for s in all_subscriptions
-            if s.customer == customer
+            _subscription_row(s, catalog, wallet, own_invoices, as_of, history)
+            for s in own_subscriptions
         ),
         tickets=tuple(
             record_from(TicketRow, t)
             for t in _newest_first(all_tickets, customer, lambda t: t.opened_on)
         ),
         payment_methods=_cards(wallet, customer, as_of),
+        overdue=(
+            ()
+            if dunning_policy is None
+            else tuple(
+                _overdue_row(i, dunning_policy, history, as_of)
+                for i in sorted(own_invoices, key=lambda i: (i.due_on, i.number or ""))
+                if i.number is not None and i.is_overdue(as_of=as_of)
+            )
+        ),
+        card_notices=(
+            ()
+            if wallet is None or wallet.customer != customer
+            else tuple(
+                notice
+                for s in own_subscriptions
+                if (notice := card_expiry_notice(s, wallet, as_of=as_of, catalog=catalog))
+                is not None
+            )
+        ),
     )
 
 

@@ -40,6 +40,7 @@ from subbill._validate import (
     check_count,
     check_enum,
     check_instance,
+    check_items,
     check_line,
     check_text,
     enum_of,
@@ -54,6 +55,7 @@ from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.discounts import Discount
+from subbill.dunning import DunningEvent, DunningState, dunning_state
 from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
@@ -104,6 +106,9 @@ __all__ = [
     "trial_outcome",
 ]
 
+#: What a subscription with no dunning history is: neither suspended nor cancelled by it.
+_NO_DUNNING = DunningState()
+
 #: The longest trial, in days (ten years: beyond it, a trial is a free subscription).
 _MAX_TRIAL_DAYS = MAX_FREQUENCY_DAYS
 
@@ -117,6 +122,7 @@ class SubscriptionStatus(enum.Enum):
     CANCELLED_AT_PERIOD_END = "cancelled_at_period_end"  # still active until then
     CANCELLED = "cancelled"
     EXPIRED = "expired"  # a fixed term is over
+    SUSPENDED = "suspended"  # dunning suspended the service until everything due is paid
     UNPAID = "unpaid"  # an open invoice is overdue
 
 
@@ -842,13 +848,22 @@ class Subscription:
         return frozenset(span.code for span in self.addons if span.is_active_on(day))
 
 
-    def status(self, *, as_of: date, invoices: Iterable[Invoice] = ()) -> SubscriptionStatus:
+    def status(
+        self,
+        *,
+        as_of: date,
+        invoices: Iterable[Invoice] = (),
+        dunning: Iterable[DunningEvent] = (),
+    ) -> SubscriptionStatus:
         """The status on ``as_of``, derived from dates and events, never stored.
 
         Scheduled before the start; then cancelled (a trial that ended with no payment
-        method under :attr:`MissingPaymentMethod.CANCEL` included) and expired; then unpaid
-        (an open invoice of this subscription is overdue); then cancelled at period end;
-        then trial (inside the trial); else active.
+        method under :attr:`MissingPaymentMethod.CANCEL` included, and a dunning cancel
+        action of ``dunning`` dated up to ``as_of``) and expired; then suspended (a dunning
+        suspend action, until everything due on the subscription's ``invoices`` is paid:
+        see :func:`subbill.dunning.dunning_state`); then unpaid (an open invoice of
+        this subscription is overdue); then cancelled at period end; then trial (inside the
+        trial); else active.
         """
         check_date("as_of", as_of)
         if isinstance(invoices, str | bytes) or not isinstance(invoices, Iterable):
@@ -857,15 +872,27 @@ class Subscription:
         for index, invoice in enumerate(invoices):
             if not isinstance(invoice, Invoice):
                 raise InvalidTypeError(f"invoices[{index}]", invoice, "an Invoice")
+        events = check_items(
+            "dunning", dunning, DunningEvent, collection="an iterable of DunningEvent"
+        )
+        state = (
+            dunning_state(self.id, invoices=invoices, history=events, as_of=as_of)
+            if events
+            else _NO_DUNNING
+        )
         if as_of < self.start:
             return SubscriptionStatus.SCHEDULED
         if self.cancel_at is not None and as_of >= self.cancel_at:
+            return SubscriptionStatus.CANCELLED
+        if state.cancelled_on is not None:
             return SubscriptionStatus.CANCELLED
         lapse = self._trial_lapse
         if lapse is not None and as_of >= lapse:
             return SubscriptionStatus.CANCELLED
         if self.end is not None and as_of >= self.end:
             return SubscriptionStatus.EXPIRED
+        if state.is_suspended:
+            return SubscriptionStatus.SUSPENDED
         if any(
             invoice.subscription == self.id and invoice.is_overdue(as_of=as_of)
             for invoice in invoices

@@ -19,7 +19,9 @@ imports this package.
   (:func:`portal_text`), :mod:`~subbill.l10n.review` (:func:`finding_text`,
   :func:`review_text`, :func:`story_text`, :func:`change_text`),
   :mod:`~subbill.l10n.renewals` (:func:`dashboard_text`, :func:`renewal_text`,
-  :func:`term_text`) and :mod:`~subbill.l10n.refusals` (:func:`refusal_text`).
+  :func:`term_text`), :mod:`~subbill.l10n.dunning` (:func:`action_text`: a reminder, the
+  formal notice, a suspension; :func:`late_payment_text`, :func:`card_notice_text`) and
+  :mod:`~subbill.l10n.refusals` (:func:`refusal_text`).
 
 Every text these functions return is safe to print: a control character or a bidirectional
 override that reached a value (names and codes refuse them at construction, but an object
@@ -45,6 +47,7 @@ from subbill.l10n._format import (
     text_table,
 )
 from subbill.l10n.checkout import checkout_text
+from subbill.l10n.dunning import action_text, card_notice_text, late_payment_text
 from subbill.l10n.invoice import describe_line, describe_proration, invoice_html, invoice_text
 from subbill.l10n.metering import describe_usage
 from subbill.l10n.portal import portal_text
@@ -64,6 +67,8 @@ from subbill.l10n.words import (
 
 __all__ = [
     "UnknownLocaleError",
+    "action_text",
+    "card_notice_text",
     "change_text",
     "checkout_text",
     "count_words",
@@ -84,6 +89,7 @@ __all__ = [
     "knows_label",
     "knows_refusal",
     "label",
+    "late_payment_text",
     "phrase",
     "portal_text",
     "reason_label",

@@ -32,6 +32,7 @@ import html
 from datetime import date
 
 from subbill._validate import brief, escape_controls, with_article
+from subbill.billing import BillingTerms
 from subbill.errors import InvalidTypeError
 from subbill.invoices import Invoice, InvoiceLine, LineKind, UsageExplanation
 from subbill.l10n._format import (
@@ -122,6 +123,8 @@ def describe_line(line: InvoiceLine, *, locale: str) -> str:
     explanation = line.explanation
     if explanation.usage is not None:
         return _describe_usage_line(line, explanation.usage, locale=locale)
+    if line.kind in (LineKind.LATE_PENALTY, LineKind.RECOVERY_INDEMNITY):
+        return _describe_late_payment_line(line, locale=locale)
     price = explanation.unit_price
     parts: list[str] = []
     quantity = explanation.quantity
@@ -188,6 +191,26 @@ def _describe_usage_line(line: InvoiceLine, usage: UsageExplanation, *, locale: 
     return escape_controls(text)
 
 
+def _describe_late_payment_line(line: InvoiceLine, *, locale: str) -> str:
+    """A line of late-payment costs: the 40 € indemnity, or the penalties' factor × amount."""
+    invoice = line.description  # the late invoice's number
+    if line.kind is LineKind.RECOVERY_INDEMNITY:
+        return escape_controls(phrase("dunning", "indemnity_line", locale=locale, invoice=invoice))
+    explanation = line.explanation
+    text = phrase(
+        "dunning",
+        "penalty_line",
+        locale=locale,
+        invoice=invoice,
+        factor=format_factor(explanation.factor),
+        base=format_money(explanation.unit_price, locale=locale),
+    )
+    if explanation.period is not None:
+        colon = words_for("typography", "colon", locale=locale)
+        text += f"{colon}{format_period(explanation.period, locale=locale, compact=True)}"
+    return escape_controls(text)
+
+
 def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
     """The totals block: (label, amount) rows."""
 
@@ -234,10 +257,29 @@ def _header(invoice: Invoice, *, locale: str) -> list[str]:
     return head
 
 
+def _description(line: InvoiceLine, *, locale: str) -> str:
+    """A line's description; a line of late-payment costs names its kind and the late invoice."""
+    if line.kind in (LineKind.LATE_PENALTY, LineKind.RECOVERY_INDEMNITY):
+        kind = label(line.kind, locale=locale)
+        return f"{kind[:1].upper()}{kind[1:]} ({escape_controls(line.description)})"
+    return escape_controls(line.description)
+
+
+def _mentions(terms: BillingTerms | None, *, locale: str) -> list[str]:
+    """The late-payment penalty rate of ``terms``, stated on every invoice where it is set."""
+    if terms is None:
+        return []
+    _check("terms", terms, BillingTerms)
+    if terms.late_payment_percent is None:
+        return []
+    shown = format_quantity(terms.late_payment_percent, locale=locale)
+    return [phrase("mention", "penalty_rate", locale=locale, percent=shown)]
+
+
 def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
     period = "" if line.period is None else format_period(line.period, locale=locale, compact=True)
     return [
-        escape_controls(line.description),
+        _description(line, locale=locale),
         period,
         format_quantity(line.quantity, locale=locale),
         format_money(line.unit_price, locale=locale),
@@ -250,9 +292,14 @@ def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
 _COLUMNS = ("description", "period", "quantity", "unit_price", "amount", "discount", "net")
 
 
-def invoice_text(invoice: Invoice, *, locale: str) -> str:
-    """Render an invoice as a plain-text table, each line followed by its explanation."""
+def invoice_text(invoice: Invoice, *, locale: str, terms: BillingTerms | None = None) -> str:
+    """Render an invoice as a plain-text table, each line followed by its explanation.
+
+    With the customer's ``terms``, a late-payment penalty rate they set is stated under the
+    totals (« Pénalités de retard : 10 % par an … »).
+    """
     _check("invoice", invoice, Invoice)
+    mentions = _mentions(terms, locale=locale)
     headings = [label(code, locale=locale) for code in _COLUMNS]
     cells = [_line_cells(line, locale=locale) for line in invoice.lines]
     widths = [max(len(row[i]) for row in (headings, *cells)) for i in range(len(headings))]
@@ -272,12 +319,18 @@ def invoice_text(invoice: Invoice, *, locale: str) -> str:
     width = max(len(name) for name, _ in totals)
     amount_width = max(len(amount) for _, amount in totals)
     out.extend(f"{name.ljust(width)}  {amount.rjust(amount_width)}" for name, amount in totals)
+    if mentions:
+        out.extend(("", *mentions))
     return text_lines(out)
 
 
-def invoice_html(invoice: Invoice, *, locale: str) -> str:
-    """Render an invoice as an HTML table (for notebooks), explanations under each line."""
+def invoice_html(invoice: Invoice, *, locale: str, terms: BillingTerms | None = None) -> str:
+    """Render an invoice as an HTML table (for notebooks), explanations under each line.
+
+    With the customer's ``terms``, a late-payment penalty rate they set is stated below.
+    """
     _check("invoice", invoice, Invoice)
+    mentions = _mentions(terms, locale=locale)
 
     def esc(text: str) -> str:
         return html.escape(escape_controls(text))
@@ -300,5 +353,7 @@ def invoice_html(invoice: Invoice, *, locale: str) -> str:
     return (
         f'<div class="subbill-invoice"><p>{header}</p><table>'
         f"<thead><tr>{headings}</tr></thead><tbody>{''.join(body)}</tbody>"
-        f"<tfoot>{totals}</tfoot></table></div>"
+        f"<tfoot>{totals}</tfoot></table>"
+        + "".join(f"<p><small>{esc(mention)}</small></p>" for mention in mentions)
+        + "</div>"
     )

@@ -11,7 +11,8 @@ from datetime import date
 
 from subbill.errors import InvalidTypeError
 from subbill.l10n._format import format_date, format_frequency, format_money, text_lines, text_table
-from subbill.l10n.words import label, phrase, words_for
+from subbill.l10n.dunning import card_notice_text
+from subbill.l10n.words import count_words, label, phrase, words_for
 from subbill.money import Money
 from subbill.portal import PortalOverview
 from subbill.subscriptions import SubscriptionStatus
@@ -161,6 +162,29 @@ def portal_text(overview: PortalOverview, *, locale: str) -> str:
         "no_subscriptions",
     )
     section(
+        "overdue",
+        ("number", "due_on", "amount_due", "days_late", "next_step"),
+        [
+            (
+                row.number,
+                day(row.due_on),
+                money(row.amount_due),
+                count_words(row.days_late, "day", "days", locale=locale),
+                "—"
+                if row.next_step is None or row.next_step_on is None
+                else phrase(
+                    "dunning",
+                    "next_step",
+                    locale=locale,
+                    step=", ".join(label(kind, locale=locale) for kind in row.next_step.actions),
+                    on=day(row.next_step_on),
+                ),
+            )
+            for row in overview.overdue
+        ],
+        None,
+    )
+    section(
         "tickets",
         ("ticket_reference", "subject", "status", "opened_on", "updated_on"),
         [
@@ -188,4 +212,8 @@ def portal_text(overview: PortalOverview, *, locale: str) -> str:
         ],
         None,
     )
+    if overview.card_notices:
+        out.extend(("", word("card_notices")))
+        for notice in overview.card_notices:
+            out.extend(card_notice_text(notice, locale=locale).split("\n"))
     return text_lines(out)

@@ -30,6 +30,7 @@ from typing import Final
 from subbill._validate import escape_controls
 from subbill.catalog import ChangeTiming
 from subbill.customers import CustomerKind
+from subbill.dunning import DunningActionKind, EventOutcome
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import DocumentKind, InvoiceStatus, LineKind
 from subbill.l10n._format import format_date, is_french
@@ -105,6 +106,8 @@ _KINDS: dict[type[enum.Enum], str] = {
     Aggregation: "aggregation",
     ModelKind: "usage_model",
     PieceKind: "usage_piece",
+    DunningActionKind: "dunning_action",
+    EventOutcome: "dunning_outcome",
 }
 
 #: The kinds whose codes :func:`label` reads alone (``label("green")``): those of the enums
