@@ -576,3 +576,36 @@ def test_a_killed_run_re_run_never_repeats_a_gateway_charge(offsets, succeed, po
     assert all(a.status is not ChargeStatus.PENDING for a in store.charge_attempts())
     keys = [e.key for e in store.dunning_events()]
     assert len(keys) == len(set(keys))
+
+
+def test_a_charge_whose_payment_the_store_refuses_is_kept_charged_and_reported():
+    # Found while writing the retries: a pending attempt sent again after its invoice was
+    # paid by transfer meanwhile (pay_invoice refuses to pay a paid invoice) made every
+    # later run raise InvalidTransitionError, and the attempt stayed pending for ever.
+    store = MemoryStore()
+    number = with_invoice(store)
+    gateway = ScriptedGateway(succeed={1})
+
+    class StoppedAfterTheCharge:
+        def charge(self, invoice_number, amount, *, idempotency_key):
+            gateway.charge(invoice_number, amount, idempotency_key=idempotency_key)
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        run_dunning(
+            store, as_of=DUE + timedelta(days=1), policy=POLICY, gateway=StoppedAfterTheCharge()
+        )
+    transfer = Payment(amount=Money("120.00", "EUR"), paid_on=DUE + timedelta(days=2),
+                       method="transfer", reference="virement-1")  # fmt: skip
+    pay_invoice(store, number, transfer)
+    report = run_dunning(store, as_of=DUE + timedelta(days=2), policy=POLICY, gateway=gateway)
+    (unapplied,) = report.unapplied
+    assert unapplied.attempt.key == f"dunning:{number}:retry:1"
+    assert unapplied.attempt.status is ChargeStatus.CHARGED
+    assert str(unapplied.error) == (
+        f"cannot pay invoice {number} with status=paid: only an open invoice can be paid"
+    )
+    assert [c.status for c in store.charge_attempts()] == [ChargeStatus.CHARGED]
+    assert store.payments(number) == [transfer]  # the card's money is for a person to refund
+    again = run_dunning(store, as_of=DUE + timedelta(days=3), policy=POLICY, gateway=gateway)
+    assert (again.charges, again.unapplied) == ((), ())  # never sent again

@@ -44,7 +44,7 @@ from subbill.dunning import (
     late_payment_claims,
     late_payment_costs,
 )
-from subbill.errors import InvalidTypeError
+from subbill.errors import InvalidTypeError, StorageError, SubbillError
 from subbill.invoices import Invoice, Payment
 from subbill.money import Money
 from subbill.periods import check_date
@@ -57,6 +57,7 @@ __all__ = [
     "Declined",
     "DunningRunReport",
     "PaymentGateway",
+    "UnappliedCharge",
     "run_dunning",
 ]
 
@@ -96,19 +97,34 @@ class PaymentGateway(Protocol):
 
 
 @attrs.frozen(kw_only=True)
+class UnappliedCharge:
+    """A card charged whose payment the store refused to apply, and why (for a person).
+
+    The attempt is recorded charged (never sent again); the money is to apply by hand or
+    to refund, e.g. an invoice paid in full by another means after the attempt was recorded
+    (:func:`~subbill.service.pay_invoice` pays only an open invoice).
+    """
+
+    attempt: ChargeAttempt
+    error: SubbillError
+
+
+@attrs.frozen(kw_only=True)
 class DunningRunReport:
     """What a dunning run did.
 
     ``actions``: the actions it took, in the order of the invoices (each with the steps it
     skipped); ``charges``: the card retries it sent (pending ones of earlier runs first),
     as recorded after the processor answered; ``documents``: the late-payment costs
-    documents it issued, numbered.
+    documents it issued, numbered; ``unapplied``: the charges whose payment the store
+    refused (:class:`UnappliedCharge`), for a person to apply or refund.
     """
 
     as_of: date
     actions: tuple[DunningAction, ...] = ()
     charges: tuple[ChargeAttempt, ...] = ()
     documents: tuple[Invoice, ...] = ()
+    unapplied: tuple[UnappliedCharge, ...] = ()
 
     @property
     def charged(self) -> tuple[ChargeAttempt, ...]:
@@ -164,8 +180,11 @@ def run_dunning(
         check_not_overtaken(store, as_of)
     steps = policy if gateway is not None else attrs.evolve(policy, retry_days=())
     charges: list[ChargeAttempt] = []
+    unapplied: list[UnappliedCharge] = []
     if gateway is not None:
-        charges += _send(store, gateway, store.charge_attempts(status=ChargeStatus.PENDING))
+        sent, refused = _send(store, gateway, store.charge_attempts(status=ChargeStatus.PENDING))
+        charges += sent
+        unapplied += refused
     invoices = store.invoices()
     decided = dunning_actions(invoices, policy=steps, history=store.dunning_events(), as_of=as_of)
     taken: list[DunningAction] = []
@@ -179,7 +198,9 @@ def run_dunning(
                 after_each(number)
         if attempts:
             assert gateway is not None  # noqa: S101  (no retry is decided without one)
-            charges += _send(store, gateway, attempts)
+            sent, refused = _send(store, gateway, attempts)
+            charges += sent
+            unapplied += refused
     documents: list[Invoice] = []
     if policy.late_payment_costs:
         history = store.dunning_events()
@@ -192,7 +213,11 @@ def run_dunning(
             if after_each is not None:
                 after_each(claim.invoice.number or "")
     return DunningRunReport(
-        as_of=as_of, actions=tuple(taken), charges=tuple(charges), documents=tuple(documents)
+        as_of=as_of,
+        actions=tuple(taken),
+        charges=tuple(charges),
+        documents=tuple(documents),
+        unapplied=tuple(unapplied),
     )
 
 
@@ -240,15 +265,17 @@ def _cancel(store: Store, subscription_id: str, on: date) -> None:
 
 def _send(
     store: Store, gateway: PaymentGateway, attempts: list[ChargeAttempt]
-) -> list[ChargeAttempt]:
+) -> tuple[list[ChargeAttempt], list[UnappliedCharge]]:
     """Charge each of ``attempts`` through ``gateway``; record the answers in one transaction.
 
     A charged attempt records its payment (:func:`~subbill.service.pay_invoice`, the key as
     the payment's reference: recorded once, whatever happens). The answers received are
     recorded even if a later call raises; an attempt whose answer is not recorded stays
-    pending, sent again with its key by the next run.
+    pending, sent again with its key by the next run. A payment the store refuses is
+    returned as an :class:`UnappliedCharge`; the attempt is recorded charged all the same.
     """
     answered: list[ChargeAttempt] = []
+    unapplied: list[UnappliedCharge] = []
     try:
         for attempt in attempts:
             outcome = gateway.charge(attempt.invoice, attempt.amount, idempotency_key=attempt.key)
@@ -269,11 +296,28 @@ def _send(
                 for done in answered:
                     store.save_charge_attempt(done)
                     if done.status is ChargeStatus.CHARGED:
-                        payment = Payment(
-                            amount=done.amount, paid_on=done.on, method="card", reference=done.key
-                        )
-                        pay_invoice(store, done.invoice, payment)
-    return answered
+                        refused = _pay(store, done)
+                        if refused is not None:
+                            unapplied.append(UnappliedCharge(attempt=done, error=refused))
+    return answered, unapplied
+
+
+def _pay(store: Store, done: ChargeAttempt) -> SubbillError | None:
+    """Record the payment of a charged attempt; the store's refusal, if it refuses it.
+
+    The card was charged whatever the store says: a payment it refuses (an invoice paid by
+    other means or credited meanwhile) leaves the attempt charged and the money for a
+    person to apply or refund, never an attempt pending for ever.
+    """
+    payment = Payment(amount=done.amount, paid_on=done.on, method="card", reference=done.key)
+    try:
+        with store.savepoint():
+            pay_invoice(store, done.invoice, payment)
+    except StorageError:
+        raise  # the store itself failed: nothing of the answers is recorded, sent again
+    except SubbillError as error:
+        return error
+    return None
 
 
 def _claim(store: Store, claim: LatePaymentClaim) -> Invoice | None:
