@@ -20,9 +20,12 @@ from subbill import (
     Quote,
     Subscription,
 )
+from subbill.dunning import DunningActionKind, DunningEvent, EventOutcome
+from subbill.dunning_service import Charged, Declined
 from subbill.metering import UsageRecord
 from subbill.service import run_billing
 from subbill.storage._arguments import LATEST_BEFORE
+from subbill.storage.protocols import ChargeAttempt
 
 #: The subscriptions whose usage records a snapshot reads, stored or not (S0 to S4: the ids
 #: the tests use), beside every stored one.
@@ -45,7 +48,8 @@ def fill_every_table(store: Any, catalog: Catalog, *, on: date) -> Any:
 
     The catalog, subscription S1 (``pro``) billed as of ``on`` (its first invoice and its
     state), that invoice's payment, quote Q1, a ledger entry, ACME's TBox account and a
-    usage record of S1 (key ``evt_1``).
+    usage record of S1 (key ``evt_1``), the invoice's courtesy reminder (a dunning event)
+    and a charge attempt of it.
     """
     store.save_catalog(catalog)
     store.save_subscription(
@@ -71,7 +75,52 @@ def fill_every_table(store: Any, catalog: Catalog, *, on: date) -> Any:
             )
         ]
     )
+    store.add_dunning_events([courtesy_event(invoice.number, on=on)])
+    store.save_charge_attempt(
+        ChargeAttempt(
+            key=f"dunning:{invoice.number}:retry:1",
+            invoice=invoice.number,
+            attempt=1,
+            amount=invoice.total,
+            on=on,
+        )
+    )
     return store
+
+
+def courtesy_event(invoice: str, *, on: date, subscription: str | None = "S1") -> DunningEvent:
+    """The courtesy reminder of ``invoice``, taken on ``on`` (a dunning event to store)."""
+    return DunningEvent(
+        invoice=invoice,
+        subscription=subscription,
+        step="courtesy",
+        on=on,
+        outcome=EventOutcome.TAKEN,
+        actions=(DunningActionKind.REMIND,),
+    )
+
+
+class ScriptedGateway:
+    """A fake payment processor: charges the retry attempts in ``succeed``, declines others.
+
+    Like a real processor, a key it has seen gets its first answer again and no new charge;
+    ``charges`` is ``{key: (invoice, amount)}`` of every charge it made.
+    """
+
+    def __init__(self, succeed: Any = ()) -> None:
+        self.succeed = set(succeed)
+        self.answers: dict[str, Any] = {}
+        self.charges: dict[str, tuple[str, Money]] = {}
+
+    def charge(self, invoice_number: str, amount: Money, *, idempotency_key: str) -> Any:
+        if idempotency_key not in self.answers:
+            attempt = int(idempotency_key.rsplit(":", 1)[1])
+            if attempt in self.succeed:
+                self.charges[idempotency_key] = (invoice_number, amount)
+                self.answers[idempotency_key] = Charged(reference=f"ch_{attempt}")
+            else:
+                self.answers[idempotency_key] = Declined(reason="card_declined")
+        return self.answers[idempotency_key]
 
 
 def snapshot(store: Any) -> dict[str, Any]:
@@ -93,7 +142,30 @@ def snapshot(store: Any) -> dict[str, Any]:
         "wallets": [store.get_wallet(c) for c in ("C0", "C1", "C2")],
         "usage": store.usage_records(sorted({*ids, *USAGE_IDS}), before=LATEST_BEFORE),
         "usage_count": store.usage_record_count(),
+        "dunning": store.dunning_events(),
+        "charges": store.charge_attempts(),
     }
+
+
+#: The tables each SQLite schema version added since version 5 (the tests make older files).
+TABLES_SINCE = {6: ("dunning_events", "charge_attempts")}
+
+
+def as_older_schema(path: Path, version: int) -> None:
+    """Turn the SQLite file ``path`` into one of schema ``version`` (5 or later).
+
+    The tables that came after ``version`` are dropped, the rest kept as they are.
+    """
+    connection = sqlite3.connect(path)
+    try:
+        for since, tables in TABLES_SINCE.items():
+            if since > version:
+                for table in tables:
+                    connection.execute(f"DROP TABLE {table}")
+        connection.execute("UPDATE schema_version SET version = ?", (version,))
+        connection.commit()
+    finally:
+        connection.close()
 
 
 def database_content(path: Path) -> list[str]:

@@ -187,6 +187,7 @@ NEVER_SHOWN = {
     "subbill.periods.StartKind": "a billing start is shown as its first billing date",
     "subbill.proration.BillingTiming": "a policy of the engine",
     "subbill.proration.ProrationBasis": "describe_line words the basis in the explanation",
+    "subbill.storage.protocols.ChargeStatus": "a card retry's state, kept for the dunning run",
 }
 
 

@@ -50,6 +50,8 @@ from subbill.catalog import Catalog
 from subbill.customers import Customer, CustomerKind
 from subbill.decisions import Refused, RefusedError
 from subbill.discounts import Forever, ForMonths, ForPeriods, Once
+from subbill.dunning import DunningActionKind, DunningEvent, DunningPolicy, EventOutcome
+from subbill.dunning_service import run_dunning
 from subbill.errors import InvalidDateError
 from subbill.invoices import Invoice
 from subbill.licenses import renew, renewal_form
@@ -82,7 +84,7 @@ from subbill.subscriptions import (
 from tests.fixtures import format_v1
 from tests.postgres_server import emptied, shared_server
 from tests.seed_catalog import seed_catalog
-from tests.stores import fill_every_table, site_quote, snapshot
+from tests.stores import ScriptedGateway, fill_every_table, site_quote, snapshot
 from tests.test_billing import subscriptions as billing_plans
 
 CATALOG = seed_catalog()
@@ -632,6 +634,84 @@ class StoresAgree(RuleBasedStateMachine):
                 if subscription == key and record.used_on < before
             ]
             assert records == sorted(expected, key=lambda r: (r.used_on, r.key))
+
+    @rule(
+        drawn=st.lists(
+            st.tuples(
+                st.integers(0, 2),  # the invoice
+                st.sampled_from(["courtesy", "reminder_1", "retry"]),
+                st.integers(1, 2),  # a retry's attempt
+                st.sampled_from(list(EventOutcome)),
+            ),
+            max_size=4,
+        ),
+        inside=st.booleans(),
+    )
+    def add_dunning_events(self, drawn, inside):
+        # A key (invoice, step, attempt) recorded already, or given twice, refuses the whole
+        # batch alike in every store; inside a caller's transaction, the batch only.
+        events = [
+            DunningEvent(
+                invoice=f"F-{number}", subscription=f"S{number}", step=step, on=self.day,
+                outcome=outcome, attempt=attempt if step == "retry" else None,
+                actions=() if outcome is EventOutcome.SKIPPED else (DunningActionKind.REMIND,),
+            )
+            for number, step, attempt, outcome in drawn
+        ]  # fmt: skip
+        keys = [e.key for e in events]
+        recorded = {e.key for e in self.stores[0].dunning_events()}
+        refused = len(set(keys)) != len(keys) or bool(recorded & set(keys))
+        extra = DunningEvent(
+            invoice="F-kept", subscription=None, step=f"kept_{len(recorded)}", on=self.day,
+            outcome=EventOutcome.SKIPPED,
+        )  # fmt: skip
+
+        def add(store):
+            before = snapshot(store)
+            if not inside:
+                try:
+                    store.add_dunning_events(events)
+                except InvalidArgumentError as error:
+                    assert snapshot(store) == before
+                    return str(error)
+                return None
+            with store.transaction():
+                store.add_dunning_events([extra])  # a write of the same transaction, kept
+                try:
+                    store.add_dunning_events(events)
+                except InvalidArgumentError as error:
+                    return str(error)
+            return None
+
+        outcome = self.each(add)
+        assert (outcome is not None) == refused
+        event("dunning events refused: a key recorded already" if refused else "dunning events")
+
+    @rule(
+        days=st.integers(0, 20),
+        succeed=st.frozensets(st.integers(1, 4)),
+        with_gateway=st.booleans(),
+    )
+    def run_dunning_over_the_invoices(self, days, succeed, with_gateway):
+        # run_dunning's reads and writes (events, card retries, payments) alike in every store.
+        self.day += timedelta(days=days)
+
+        def run(store):
+            gateway = ScriptedGateway(succeed) if with_gateway else None
+            report = run_dunning(
+                store, as_of=self.day, policy=DunningPolicy.standard(), gateway=gateway
+            )
+            return [a.key for a in report.actions], [(c.key, c.status) for c in report.charges]
+
+        actions, charges = self.each(run)
+        event("dunning actions taken" if actions else "no dunning action")
+        if charges:
+            event("card retried")
+
+    @invariant()
+    def a_dunning_event_key_is_recorded_once(self):
+        keys = [e.key for e in self.stores[0].dunning_events()]
+        assert len(keys) == len(set(keys))
 
     @invariant()
     def usage_records_are_those_of_the_model(self):
@@ -1255,6 +1335,21 @@ BAD_WRITES = {
         lambda s, bad: s.add_usage_records(bad),
         "records",
         "a list of UsageRecord",
+    ),
+    "add_dunning_events": (
+        lambda s, bad: s.add_dunning_events(bad),
+        "events",
+        "a list of DunningEvent",
+    ),
+    "add_dunning_events-item": (
+        lambda s, bad: s.add_dunning_events([bad]),
+        "events[0]",
+        "a DunningEvent",
+    ),
+    "save_charge_attempt": (
+        lambda s, bad: s.save_charge_attempt(bad),
+        "attempt",
+        "a ChargeAttempt",
     ),
 }
 

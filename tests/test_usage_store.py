@@ -180,7 +180,8 @@ def _as_schema_4(path):
     """A database file as subbill wrote it before usage records (schema 4)."""
     SQLiteStore(path).close()
     raw = sqlite3.connect(path)
-    raw.execute("DROP TABLE usage_records")
+    for table in ("usage_records", "dunning_events", "charge_attempts"):  # 5 and 6's tables
+        raw.execute(f"DROP TABLE {table}")
     raw.execute("UPDATE schema_version SET version = 4")
     raw.commit()
     raw.close()
@@ -194,7 +195,7 @@ def test_a_schema_4_file_reads_no_usage_read_only_and_gets_the_table_when_opened
     assert reader.usage_record_count() == 0
     reader.close()
     store = SQLiteStore(path)
-    assert store._one("SELECT version FROM schema_version") == str(SCHEMA_VERSION) == "5"
+    assert store._one("SELECT version FROM schema_version") == str(SCHEMA_VERSION) == "6"
     assert store.add_usage_records([record("evt_1")]) == 1
     store.close()
 
@@ -324,10 +325,11 @@ def test_a_bill_run_gives_the_engine_each_page_usage_records(tmp_path, monkeypat
 def test_a_postgresql_database_of_schema_1_gets_the_usage_table_when_opened(postgres_url):
     PostgresStore(postgres_url).close()
     with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute("DROP TABLE usage_records")
+        for table in ("usage_records", "dunning_events", "charge_attempts"):  # 2 and 3's tables
+            connection.execute(f"DROP TABLE {table}")
         connection.execute("UPDATE schema_version SET version = 1")
     store = PostgresStore(postgres_url)
-    assert store._one("SELECT version FROM schema_version") == str(POSTGRES_SCHEMA) == "2"
+    assert store._one("SELECT version FROM schema_version") == str(POSTGRES_SCHEMA) == "3"
     assert store.add_usage_records([record("evt_1")]) == 1
     assert store.usage_records(["S1"], before=LATEST_BEFORE) == {"S1": [record("evt_1")]}
     store.close()

@@ -63,6 +63,7 @@ EDGE: tuple[str, ...] = (
     "einvoice",
     "storage",
     "service",
+    "dunning_service",  # dunning runs over a store: run_dunning, the payment gateway port
     "dask",  # persisted bill runs sharded over Dask workers: above the service it calls
     "tour",
     "cli",

@@ -27,6 +27,9 @@ Commands::
                                                     as a Factur-X PDF/A-3 (e-invoice)
     subbill portal CUSTOMER [--as-of DATE] [--locale L] [--db DB]
                                                     what the customer portal shows on a date
+    subbill dunning [--as-of DATE] [--late-payment-costs] [--locale L] [--db DB]
+                                                    take and record the payment reminders,
+                                                    formal notices and suspensions due
     subbill review SUBSCRIPTION --usage USAGE [--as-of DATE] [--locale L] [--db DB]
                                                     the monthly review of a subscription
     subbill ledger load FILE [--db DB]              licence-years: grants, transfers
@@ -61,6 +64,14 @@ which only businesses owe each other. A consumer gets this PDF; Factur-X is for 
 Data is never destroyed: an output file (``--pdf``, ``--facturx``) that exists is refused unless
 ``--force``, the database file itself is always refused, and files are written whole or
 not at all (a temporary file in the same folder, then renamed over the target).
+``dunning`` takes the actions of the standard dunning policy due on ``--as-of`` (reminders
+3 days before and 1 and 7 days after the due date, the formal notice and the suspension 15
+days after), records each once (running it again the same day records nothing more) and
+prints each reminder's text; the command line has no payment processor, so card retries are
+left to an application's ``run_dunning`` with its gateway. ``--late-payment-costs`` also
+issues the French B2B late-payment costs document of each invoice paid late (numbered in the
+invoice series, at the penalty rate of its subscription's terms).
+
 ``invoice show``, ``renewals`` and ``portal`` open the database read-only: they never wait
 for a bill run that holds the write lock.
 
@@ -105,9 +116,12 @@ from subbill.billing import BillingTerms
 from subbill.catalog import Catalog
 from subbill.customers import Customer
 from subbill.decisions import RefusedError
+from subbill.dunning import DunningActionKind, DunningPolicy
+from subbill.dunning_service import DunningRunReport, run_dunning
 from subbill.errors import InputError, InvalidArgumentError, InvalidStateError, SubbillError
 from subbill.invoices import DocumentKind, Invoice
 from subbill.l10n import (
+    action_text,
     checkout_text,
     count_words,
     dashboard_text,
@@ -1115,6 +1129,9 @@ def _portal_view(store: Store, customer: str, *, as_of: date, db: str) -> Portal
     catalog = store.load_catalog()
     if catalog is None and any(s.plans for s in subscriptions):
         raise _failure(f"no catalog in {db}: load one first with 'subbill catalog load FILE'")
+    # What dunning did (a suspension, the steps taken) and the standard policy's next step.
+    numbers = {invoice.number for invoice in invoices}
+    history = [event for event in store.dunning_events() if event.invoice in numbers]
     return portal_overview(
         customer,
         catalog=catalog,
@@ -1125,7 +1142,90 @@ def _portal_view(store: Store, customer: str, *, as_of: date, db: str) -> Portal
         tickets=tickets,
         wallet=wallet,
         as_of=as_of,
+        dunning_policy=DunningPolicy.standard(),
+        dunning=history,
     )
+
+
+# -- dunning (issue 17) -------------------------------------------------------------------------
+
+
+def _dunning(args: argparse.Namespace) -> int:
+    policy = DunningPolicy.standard(late_payment_costs=args.late_payment_costs)
+    with _store(args.db) as store:
+        report = run_dunning(store, as_of=args.as_of, policy=policy)
+        # The formal notice states the penalty rate of the subscription's terms, if any.
+        rates: dict[str, object] = {}
+        for owner in {a.subscription for a in report.actions if a.subscription is not None}:
+            subscription = store.get_subscription(owner)
+            rates[owner] = None if subscription is None else subscription.terms.late_payment_percent
+    print(_dunning_text(report, rates, locale=args.locale))
+    return 0
+
+
+def _dunning_text(report: DunningRunReport, rates: Mapping[str, object], *, locale: str) -> str:
+    """What ``subbill dunning`` prints: the summary, then each action and its text."""
+    lines = [
+        phrase(
+            "dunning_run",
+            "summary",
+            locale=locale,
+            day=format_date(report.as_of, locale=locale),
+            actions=count_words(
+                len(report.actions), "dunning_action", "dunning_actions", locale=locale
+            ),
+        )
+    ]
+    for action in report.actions:
+        kind = next(
+            (k for k in action.actions if k is DunningActionKind.FORMAL_NOTICE), action.actions[0]
+        )
+        lines += [
+            "",
+            phrase(
+                "dunning_run",
+                "action",
+                locale=locale,
+                invoice=action.invoice,
+                customer=action.customer,
+                step=label(kind, locale=locale),
+            ),
+        ]
+        if action.skipped:
+            steps = ", ".join(event.step for event in action.skipped)
+            lines.append(phrase("dunning_run", "skipped", locale=locale, steps=steps))
+        percent = None if action.subscription is None else rates.get(action.subscription)
+        lines.append(action_text(action, locale=locale, percent=percent))
+    for document in report.documents:
+        lines += [
+            "",
+            phrase(
+                "dunning_run",
+                "document",
+                locale=locale,
+                number=document.number,
+                amount=format_money(document.total, locale=locale),
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def _add_dunning_command(
+    commands: argparse._SubParsersAction[_Parser], parents: Sequence[_Parser]
+) -> None:
+    """``subbill dunning``: take and record the dunning actions due on ``--as-of``."""
+    dunning = commands.add_parser(
+        "dunning",
+        parents=list(parents),
+        help="take and record the payment reminders, formal notices and suspensions due",
+    )
+    dunning.add_argument(
+        "--late-payment-costs",
+        action="store_true",
+        help="also issue the late-payment costs document of each invoice paid late (French "
+        "B2B: the 40 EUR indemnity and the penalties at the rate of the subscription's terms)",
+    )
+    dunning.set_defaults(run=_dunning)
 
 
 def _portal(args: argparse.Namespace) -> int:
@@ -1731,6 +1831,7 @@ def _parser() -> _Parser:
     demo = commands.add_parser("demo", help="print the French tour of what subbill computes")
     demo.set_defaults(run=_demo)
     _add_portal_command(commands, [as_of, locale, db])
+    _add_dunning_command(commands, [as_of, locale, db])
 
     for noun, run, what in (
         ("catalog", _catalog_load, "a catalog (plans, modules, add-ons, policy)"),

@@ -68,6 +68,7 @@ __all__ = [
     "BillingFailure",
     "Correction",
     "PurchaseReceipt",
+    "check_not_overtaken",
     "correct_invoice",
     "invoices_of_run",
     "pay_invoice",
@@ -342,7 +343,7 @@ def run_billing(
     _check_store(store)
     check_count("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
     check_shard(shard, shards)
-    _check_not_overtaken(store, as_of)
+    check_not_overtaken(store, as_of)
     # A business selling only through quotes and payment links has no catalog: its
     # subscriptions hold quoted lines. A catalog subscription then fails on its own.
     catalog = store.load_catalog()
@@ -501,7 +502,7 @@ def _write_pending(
     except StorageError:
         raise  # the store itself failed (locked, full…): the whole page is undone
     except SubbillError:  # a refusal met while writing: each alone, in its own savepoint
-        _check_not_overtaken(store, as_of)
+        check_not_overtaken(store, as_of)
         return [
             (
                 row.subscription_id,
@@ -514,8 +515,12 @@ def _write_pending(
     return outcomes
 
 
-def _check_not_overtaken(store: Store, as_of: date) -> None:
-    """Refuse to go on when the store's numbers are dated after ``as_of`` (a later run's)."""
+def check_not_overtaken(store: Store, as_of: date) -> None:
+    """Refuse to go on when the store's numbers are dated after ``as_of`` (a later run's).
+
+    A run that may number invoices as of ``as_of`` (a bill run, a dunning run issuing
+    late-payment costs documents) calls it before anything is written.
+    """
     last = store.last_issued_on()
     if last is not None and as_of < last:
         raise InvalidStateError(

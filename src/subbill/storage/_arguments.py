@@ -22,6 +22,7 @@ from typing import Final, TypeVar
 
 from subbill._validate import brief, check_count, check_items, check_line, with_article
 from subbill.billing import BillingState
+from subbill.dunning import DunningEvent
 from subbill.errors import InvalidArgumentError, InvalidTypeError, OutOfBoundsError
 from subbill.invoices import InvoiceNumbering
 from subbill.metering import UsageRecord, deduplicate, describe_record
@@ -34,16 +35,19 @@ __all__ = [
     "MAX_TIMEOUT",
     "check_after",
     "check_before",
+    "check_dunning_events",
     "check_flag",
     "check_key",
     "check_limit",
     "check_numbering",
+    "check_optional_key",
     "check_path",
     "check_states",
     "check_subscription_ids",
     "check_timeout",
     "check_usage_records",
     "checked",
+    "dunning_conflict",
     "new_usage_records",
     "usage_conflict",
 ]
@@ -233,3 +237,37 @@ def check_before(before: object) -> date:
     subbill.errors.InvalidDateError: before='2026-03-01' must be a datetime.date (got str); ...
     """
     return check_date("before", before, latest=LATEST_BEFORE)
+
+
+def dunning_conflict(key: str) -> InvalidArgumentError:
+    """The refusal of a dunning event whose key is recorded already (or given twice).
+
+    >>> print(dunning_conflict("F-1/courtesy"))
+    dunning event key='F-1/courtesy' is recorded already: a step is recorded once per invoice (and a retry once per attempt)
+    """  # noqa: E501  (the doctest shows the whole message)
+    return InvalidArgumentError(
+        f"dunning event key={key!r} is recorded already: a step is recorded once per invoice "
+        "(and a retry once per attempt)"
+    )
+
+
+def check_dunning_events(events: object) -> list[DunningEvent]:
+    """Return ``events`` as a list if they are dunning events with distinct keys.
+
+    >>> check_dunning_events(["F-1/courtesy"])
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: events[0]='F-1/courtesy' must be a DunningEvent
+    """
+    given = list(check_items("events", events, DunningEvent))
+    seen: set[str] = set()
+    for event in given:
+        if event.key in seen:
+            raise dunning_conflict(event.key)
+        seen.add(event.key)
+    return given
+
+
+def check_optional_key(name: str, value: object) -> str | None:
+    """Return ``value`` if it is ``None`` or an id a store can key a row with."""
+    return None if value is None else check_key(name, value)

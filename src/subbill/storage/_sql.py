@@ -32,6 +32,7 @@ from subbill._validate import check_count, check_items
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
 from subbill.customers import Customer
+from subbill.dunning import DunningEvent
 from subbill.errors import InvalidArgumentError, StorageError
 from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
@@ -41,16 +42,20 @@ from subbill.periods import check_date
 from subbill.quotes import Quote, SalesOrder
 from subbill.storage._arguments import (
     check_after,
+    check_dunning_events,
     check_key,
     check_limit,
+    check_optional_key,
     check_states,
     check_usage_records,
     checked,
+    dunning_conflict,
     new_usage_records,
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage.codec import document_text, dumps, loads, to_document
 from subbill.storage.errors import StoredDataError
+from subbill.storage.protocols import ChargeAttempt, ChargeStatus
 from subbill.subscriptions import Subscription
 
 __all__ = [
@@ -693,6 +698,80 @@ class SQLStore(ABC):
         if self._missing("usage_records"):
             return 0
         return int(self._one("SELECT COUNT(*) FROM usage_records") or 0)
+
+    # -- dunning ----------------------------------------------------------------------------
+
+    def add_dunning_events(self, events: Sequence[DunningEvent]) -> None:
+        """Record ``events`` in order, all or nothing; a key recorded already is refused.
+
+        One look-up of the keys, then one insert, in one transaction (or the caller's, in a
+        savepoint): write transactions run one at a time, so no other can record a key
+        between; the unique key column stands behind it.
+        """
+        given = check_dunning_events(events)
+        if not given:
+            return
+        mark = self._dialect.mark
+        columns = ("key", "invoice", "subscription", "document")
+        sql = f"INSERT INTO dunning_events ({', '.join(columns)}) {self._dialect.values(columns)}"
+        with self.savepoint():
+            keys = [event.key for event in given]
+            for start in range(0, len(keys), _KEYS_PER_QUERY):
+                chunk = keys[start : start + _KEYS_PER_QUERY]
+                marks = ", ".join(mark for _ in chunk)
+                stored = self._all(f"SELECT key FROM dunning_events WHERE key IN ({marks})", chunk)
+                if stored:
+                    raise dunning_conflict(min(stored, key=keys.index))
+            with self._translating("insert"):
+                self._executemany(
+                    sql, [(e.key, e.invoice, e.subscription, dumps(e)) for e in given]
+                )
+
+    def dunning_events(
+        self, *, invoice: str | None = None, subscription: str | None = None
+    ) -> list[DunningEvent]:
+        """The events in the order recorded: all, or those of ``invoice``/``subscription``."""
+        wanted = {
+            "invoice": check_optional_key("invoice", invoice),
+            "subscription": check_optional_key("subscription", subscription),
+        }
+        if self._missing("dunning_events"):
+            return []
+        mark = self._dialect.mark
+        where = [f"{column} = {mark}" for column, value in wanted.items() if value is not None]
+        rows = self._rows(
+            f"SELECT key, {self._dialect.document} FROM dunning_events"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + " ORDER BY position",
+            [value for value in wanted.values() if value is not None],
+        )
+        return self._read(DunningEvent, "dunning_events", rows)
+
+    def save_charge_attempt(self, attempt: ChargeAttempt) -> None:
+        """Insert or replace the attempt of ``attempt.key``."""
+        checked("attempt", attempt, ChargeAttempt)
+        self._write(
+            self._dialect.upsert("charge_attempts", ("key", "status", "document")),
+            (attempt.key, attempt.status.value, dumps(attempt)),
+        )
+
+    def charge_attempts(self, *, status: ChargeStatus | None = None) -> list[ChargeAttempt]:
+        """The attempts sorted by key: all, or those in ``status``."""
+        if status is not None:
+            checked("status", status, ChargeStatus)
+        if self._missing("charge_attempts"):
+            return []
+        select = f"SELECT key, {self._dialect.document} FROM charge_attempts"
+        if status is None:
+            rows = self._rows(f"{select} ORDER BY key")
+        else:
+            rows = self._rows(
+                f"{select} WHERE status = {self._dialect.mark} ORDER BY key", (status.value,)
+            )
+        return self._read(ChargeAttempt, "charge_attempts", rows)
+
+
+_KEYS_PER_QUERY = 500  # keys bound in one IN (…): well under SQLite's limit of variables
 
 
 class _DuplicateNumberError(Exception):

@@ -18,6 +18,7 @@ from subbill._validate import check_count, check_items
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
 from subbill.customers import Customer
+from subbill.dunning import DunningEvent
 from subbill.errors import InvalidArgumentError
 from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
@@ -28,18 +29,21 @@ from subbill.storage._arguments import (
     MAX_LIMIT,
     check_after,
     check_before,
+    check_dunning_events,
     check_key,
     check_limit,
     check_numbering,
+    check_optional_key,
     check_states,
     check_subscription_ids,
     check_usage_records,
     checked,
+    dunning_conflict,
     new_usage_records,
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import reserve_numbers
-from subbill.storage.protocols import BillingRow
+from subbill.storage.protocols import BillingRow, ChargeAttempt, ChargeStatus
 from subbill.storage.shards import check_shard, shard_of
 from subbill.subscriptions import Subscription
 
@@ -70,6 +74,10 @@ class MemoryStore:
             "wallets": {},
             # subscription id -> {idempotency key -> record}, replaced whole on each write
             "usage": {},
+            # dunning event key -> event, in the order recorded
+            "dunning": {},
+            # idempotency key -> card retry
+            "charges": {},
         }
         self._nesting = Nesting()
         self._ids: list[str] | None = None  # the sorted subscription ids, while valid
@@ -427,3 +435,43 @@ class MemoryStore:
     def usage_record_count(self) -> int:
         """How many usage records are stored."""
         return sum(len(records) for records in self._tables["usage"].values())
+
+    # -- dunning ----------------------------------------------------------------------------
+
+    def add_dunning_events(self, events: Sequence[DunningEvent]) -> None:
+        """Record ``events`` in order, all or nothing; a key recorded already is refused."""
+        given = check_dunning_events(events)
+        recorded = self._tables["dunning"]
+        for event in given:
+            if event.key in recorded:
+                raise dunning_conflict(event.key)
+        for event in given:
+            self._put("dunning", event.key, event)
+
+    def dunning_events(
+        self, *, invoice: str | None = None, subscription: str | None = None
+    ) -> list[DunningEvent]:
+        """The events in the order recorded: all, or those of ``invoice``/``subscription``."""
+        check_optional_key("invoice", invoice)
+        check_optional_key("subscription", subscription)
+        return [
+            event
+            for event in self._tables["dunning"].values()
+            if (invoice is None or event.invoice == invoice)
+            and (subscription is None or event.subscription == subscription)
+        ]
+
+    def save_charge_attempt(self, attempt: ChargeAttempt) -> None:
+        """Insert or replace the attempt of ``attempt.key``."""
+        self._put("charges", checked("attempt", attempt, ChargeAttempt).key, attempt)
+
+    def charge_attempts(self, *, status: ChargeStatus | None = None) -> list[ChargeAttempt]:
+        """The attempts sorted by key: all, or those in ``status``."""
+        if status is not None:
+            checked("status", status, ChargeStatus)
+        charges = self._tables["charges"]
+        return [
+            charges[key]
+            for key in sorted(charges)
+            if status is None or charges[key].status is status
+        ]

@@ -126,6 +126,21 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ),
         "CREATE INDEX usage_records_by_day ON usage_records (subscription, used_on)",
     ),
+    (
+        # Dunning (issue 17): the events of the runs, one per key (invoice, step, attempt),
+        # in the order recorded; the card retries by idempotency key.
+        (
+            "CREATE TABLE dunning_events (position bigint GENERATED ALWAYS AS IDENTITY"
+            f' PRIMARY KEY, key {_KEY} UNIQUE, invoice {_KEY}, subscription text COLLATE "C",'
+            " document jsonb NOT NULL)"
+        ),
+        "CREATE INDEX dunning_events_by_invoice ON dunning_events (invoice, position)",
+        "CREATE INDEX dunning_events_by_subscription ON dunning_events (subscription, position)",
+        (
+            f"CREATE TABLE charge_attempts (key {_KEY} PRIMARY KEY, status text NOT NULL,"
+            " document jsonb NOT NULL)"
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
@@ -144,6 +159,8 @@ TABLES: Final = (
     "orders",
     "wallets",
     "usage_records",
+    "dunning_events",
+    "charge_attempts",
 )
 
 # A key of pg_advisory_xact_lock, taken only while the schema is created or migrated (the

@@ -12,18 +12,25 @@ and invoice numbers are gapless and in the order of their dates.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import date
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
+import attrs
+
+from subbill._validate import check_count, enum_of, instance_of, one_line
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
 from subbill.customers import Customer
+from subbill.dunning import DunningEvent
 from subbill.invoices import Invoice, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.metering import UsageRecord
+from subbill.money import Money
 from subbill.payments import Wallet
+from subbill.periods import check_date
 from subbill.quotes import Quote, SalesOrder
 from subbill.storage.errors import StoredDataError
 from subbill.subscriptions import Subscription
@@ -33,7 +40,10 @@ __all__ = [
     "BillingRow",
     "BillingStateRepository",
     "CatalogRepository",
+    "ChargeAttempt",
+    "ChargeStatus",
     "CustomerRepository",
+    "DunningRepository",
     "InvoiceRepository",
     "LicenseRepository",
     "OrderRepository",
@@ -312,6 +322,73 @@ class UsageRepository(Protocol):
         ...
 
 
+class ChargeStatus(enum.Enum):
+    """Where a card payment retry stands with the payment processor."""
+
+    PENDING = "pending"  # recorded before the processor was called: its answer not recorded
+    CHARGED = "charged"  # the processor charged the card (the payment is recorded)
+    DECLINED = "declined"  # the processor refused the charge
+
+
+def _check_attempt_number(_instance: Any, _attribute: Any, value: Any) -> None:
+    check_count("attempt", value, minimum=1)
+
+
+@attrs.frozen(kw_only=True)
+class ChargeAttempt:
+    """A card payment retry as the store keeps it, keyed by its idempotency key.
+
+    Recorded :attr:`ChargeStatus.PENDING` in the transaction that records the retry's
+    dunning event, before the processor is called; then marked charged (with the
+    processor's ``reference``) or declined (with its ``reason``). One still pending after a
+    run was stopped between the two is sent again with the same ``key``: the processor
+    answers what it did the first time, and never charges the card twice.
+
+    >>> ChargeAttempt(key="dunning:F-1:retry:1", invoice="F-1", attempt=1,
+    ...               amount=Money("120.00", "EUR"), on=date(2027, 3, 11)).status
+    <ChargeStatus.PENDING: 'pending'>
+    """
+
+    key: str = attrs.field(validator=one_line())
+    invoice: str = attrs.field(validator=one_line())
+    attempt: int = attrs.field(validator=_check_attempt_number)
+    amount: Money = attrs.field(validator=instance_of(Money))
+    on: date = attrs.field(validator=lambda _i, _a, v: check_date("on", v))
+    status: ChargeStatus = attrs.field(
+        default=ChargeStatus.PENDING, validator=enum_of(ChargeStatus)
+    )
+    reference: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    reason: str | None = attrs.field(default=None, validator=one_line(optional=True))
+
+
+class DunningRepository(Protocol):
+    """What dunning runs did: their events (one per invoice and step) and card retries."""
+
+    def add_dunning_events(self, events: Sequence[DunningEvent]) -> None:
+        """Record ``events``, in order: all or nothing.
+
+        An event's identity is its :attr:`~subbill.dunning.DunningEvent.key` (invoice,
+        step, attempt): a key stored already, or given twice, is refused
+        (:class:`~subbill.errors.InvalidArgumentError` naming it) and nothing of
+        ``events`` is recorded.
+        """
+        ...
+
+    def dunning_events(
+        self, *, invoice: str | None = None, subscription: str | None = None
+    ) -> list[DunningEvent]:
+        """The events in the order recorded: all, or those of ``invoice``/``subscription``."""
+        ...
+
+    def save_charge_attempt(self, attempt: ChargeAttempt) -> None:
+        """Insert or replace the attempt of ``attempt.key``."""
+        ...
+
+    def charge_attempts(self, *, status: ChargeStatus | None = None) -> list[ChargeAttempt]:
+        """The attempts sorted by key: all, or those in ``status``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """``with store.transaction():`` saves everything inside it, or nothing.
 
@@ -343,6 +420,7 @@ class Store(
     OrderRepository,
     WalletRepository,
     UsageRepository,
+    DunningRepository,
     UnitOfWork,
     Protocol,
 ):

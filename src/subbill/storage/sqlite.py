@@ -143,6 +143,20 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ),
         "CREATE INDEX usage_records_by_day ON usage_records (subscription, used_on)",
     ),
+    (
+        # Dunning (issue 17): the events of the runs, one per key (invoice, step, attempt),
+        # in the order recorded; the card retries by idempotency key.
+        (
+            "CREATE TABLE dunning_events (position INTEGER PRIMARY KEY, key TEXT NOT NULL"
+            " UNIQUE, invoice TEXT NOT NULL, subscription TEXT, document TEXT NOT NULL)"
+        ),
+        "CREATE INDEX dunning_events_by_invoice ON dunning_events (invoice)",
+        "CREATE INDEX dunning_events_by_subscription ON dunning_events (subscription)",
+        (
+            "CREATE TABLE charge_attempts (key TEXT PRIMARY KEY, status TEXT NOT NULL,"
+            " document TEXT NOT NULL) WITHOUT ROWID"
+        ),
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -178,8 +192,16 @@ class SQLiteStore(SQLStore):
     _create_schema_version = (
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
     )
-    # Customers, orders and wallets came with version 3, usage records with version 5.
-    _tables_since: ClassVar = {"customers": 3, "orders": 3, "wallets": 3, "usage_records": 5}
+    # Customers, orders and wallets came with version 3, usage records with version 5, the
+    # dunning events and card retries with version 6.
+    _tables_since: ClassVar = {
+        "customers": 3,
+        "orders": 3,
+        "wallets": 3,
+        "usage_records": 5,
+        "dunning_events": 6,
+        "charge_attempts": 6,
+    }
     _invoice_fields = "number, subscription, customer, issued_on, document"
     # A new order's position is the next one (a rowid-less unique column).
     _insert_order = (
