@@ -1154,16 +1154,20 @@ def _dunning(args: argparse.Namespace) -> int:
     policy = DunningPolicy.standard(late_payment_costs=args.late_payment_costs)
     with _store(args.db) as store:
         report = run_dunning(store, as_of=args.as_of, policy=policy)
-        # The formal notice states the penalty rate of the subscription's terms, if any.
-        rates: dict[str, object] = {}
-        for owner in {a.subscription for a in report.actions if a.subscription is not None}:
+        # Under a policy with late-payment costs, the formal notice states those of the
+        # subscription's terms (its rate, or the legal default when the terms set none).
+        terms: dict[str, BillingTerms | None] = {}
+        owners = {a.subscription for a in report.actions if a.subscription is not None}
+        for owner in owners if policy.late_payment_costs else ():
             subscription = store.get_subscription(owner)
-            rates[owner] = None if subscription is None else subscription.terms.late_payment_percent
-    print(_dunning_text(report, rates, locale=args.locale))
+            terms[owner] = None if subscription is None else subscription.terms
+    print(_dunning_text(report, terms, locale=args.locale))
     return 0
 
 
-def _dunning_text(report: DunningRunReport, rates: Mapping[str, object], *, locale: str) -> str:
+def _dunning_text(
+    report: DunningRunReport, terms: Mapping[str, BillingTerms | None], *, locale: str
+) -> str:
     """What ``subbill dunning`` prints: the summary, then each action and its text."""
     lines = [
         phrase(
@@ -1194,8 +1198,8 @@ def _dunning_text(report: DunningRunReport, rates: Mapping[str, object], *, loca
         if action.skipped:
             steps = ", ".join(event.step for event in action.skipped)
             lines.append(phrase("dunning_run", "skipped", locale=locale, steps=steps))
-        percent = None if action.subscription is None else rates.get(action.subscription)
-        lines.append(action_text(action, locale=locale, percent=percent))
+        owner = None if action.subscription is None else terms.get(action.subscription)
+        lines.append(action_text(action, locale=locale, terms=owner))
     for document in report.documents:
         lines += [
             "",
