@@ -914,7 +914,7 @@ def _purchase(bought: Purchase, args: argparse.Namespace) -> None:
     if receipt.subscription is not None:
         sub = receipt.subscription
         status = label(sub.status(as_of=args.paid_on), locale=locale)
-        first = format_date(sub.start, locale=locale)
+        first = format_date(sub.paid_from, locale=locale)  # a trial's end, when it has one
         words = phrase(
             "purchase",
             "subscription",

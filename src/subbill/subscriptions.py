@@ -1340,7 +1340,8 @@ class Subscription:
         A usage line's runs on the line's own cycle (:meth:`QuotedLine.scheduled_usage`);
         a plan's on the subscription's cycle, over its span as the plan's recurring charge
         does (a plan change ends them and starts the new plan's; none without a catalog),
-        from the trial's end when the span starts inside a trial.
+        from the trial's end when the span starts inside a trial, taxed as it is (the
+        subscription's ``tax_rates``: a catalog's usage charge has none).
         """
         paid_from, reanchor = self._line_trial()
         found: list[ScheduledUsage] = [
@@ -1354,6 +1355,7 @@ class Subscription:
             return tuple(found)
         schedule = self.schedule
         paid_from = self.paid_from
+        taxes = self.tax_rates  # as the plan's recurring charge: the customer's taxes
         for span in self.plans:
             start = span.billed_from or span.start
             end = _earliest(span.end, self.ends_on)
@@ -1365,7 +1367,7 @@ class Subscription:
                 end = start
             found.extend(
                 ScheduledUsage(
-                    charge=charge,
+                    charge=attrs.evolve(charge, tax_rates=taxes),
                     start=start,
                     end=end,
                     frequency=self.frequency,
