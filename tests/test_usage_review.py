@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -16,9 +17,11 @@ from subbill.catalog import Catalog
 from subbill.errors import CatalogError
 from subbill.invoices import LineKind
 from subbill.parties import REVERSE_CHARGE
+from subbill.periods import Period
 from subbill.service import invoices_of_run, run_billing
-from subbill.storage import MemoryStore
+from subbill.storage import MemoryStore, SQLiteStore
 from subbill.subscriptions import Subscription
+from tests.test_cli import load_database, run, write_json
 from tests.test_usage_billing import CATALOG_DATA, THREE_MONTHS, VAT, eur
 
 # -- 2. a plan's usage lines are taxed as the subscription's other lines ---------------------
@@ -67,3 +70,138 @@ def test_a_catalogs_usage_charge_with_its_own_taxes_is_refused_at_its_path():
         Catalog.from_mapping(data)
     assert error.value.path == "plans[0].usage[0].tax_rates"
 
+
+
+# -- 1. a catalog reload with a new usage price keeps billed periods at the old one ----------
+
+
+def _catalog(unit_price: str, monthly: str = "50") -> dict[str, object]:
+    data = copy.deepcopy(CATALOG_DATA)
+    plan = data["plans"][0]  # type: ignore[index]
+    plan["prices"] = {"monthly": monthly}
+    plan["usage"][0]["model"]["tiers"][1]["unit_price"] = unit_price
+    return data
+
+
+def _calls(*days: tuple[str, int]) -> dict[str, object]:
+    return {
+        "usage": [
+            {
+                "subscription": "S1",
+                "metric": "api_calls",
+                "quantity": quantity,
+                "used_on": day,
+                "key": f"k-{day}",
+            }
+            for day, quantity in days
+        ]
+    }
+
+
+def _lines(db: Path, issued_on: date) -> list[tuple[str, LineKind, Period | None, str]]:
+    store = SQLiteStore(db, read_only=True)
+    try:
+        return [
+            (line.code, line.kind, line.period, str(line.amount))
+            for invoice in store.invoices()
+            if invoice.issued_on == issued_on
+            for line in invoice.lines
+        ]
+    finally:
+        store.close()
+
+
+def _month(start: str, end: str) -> Period:
+    return Period(date.fromisoformat(start), date.fromisoformat(end))
+
+
+def test_a_catalog_reload_with_a_new_usage_price_bills_billed_periods_at_the_old_one(
+    capsys, tmp_path
+):
+    # The reviewer's path: API calls at 0.020 beyond 1,000, a subscription from 24 March
+    # billed to 24 June, then the catalog reloaded with 0.025 `--effective 2026-07-10`.
+    # Before the fix the next bill-run refused the subscription ("billed … at other terms")
+    # and billed nothing, its plan included.
+    db = tmp_path / "c.db"
+    subscription = {"id": "S1", "customer": "ACME", "plan": "pro", "start": "2026-03-24"}
+    catalog = write_json(tmp_path / "cat.json", _catalog("0.020"))
+    load_database(capsys, tmp_path, db, catalog=catalog,
+                  subscriptions={"subscriptions": [subscription]})  # fmt: skip
+    days = [("2026-04-01", 1200), ("2026-05-01", 1200), ("2026-06-01", 1200), ("2026-07-01", 1200),
+            ("2026-07-30", 1200)]  # fmt: skip
+    assert run(capsys, "usage", "load", write_json(tmp_path / "u.json", _calls(*days)),
+               "--db", db)[0] == 0  # fmt: skip
+    assert run(capsys, "bill-run", "--as-of", "2026-06-24", "--db", db)[0] == 0
+    status, out, err = run(capsys, "catalog", "load", write_json(tmp_path / "cat2.json",
+                           _catalog("0.025")), "--db", db, "--effective", "2026-07-10",
+                           "--as-of", "2026-06-30")  # fmt: skip
+    assert status == 0, err
+    assert "New prices for 1 subscriptions, from 2026-07-10" in out
+    status, out, err = run(capsys, "bill-run", "--as-of", "2026-08-10", "--db", db)
+    assert (status, err) == (0, ""), out
+    # The plan was billed through 24 July in advance: the new terms start there.
+    assert _lines(db, date(2026, 8, 10)) == [
+        ("pro", LineKind.RECURRING, _month("2026-07-24", "2026-08-24"), "50.00 EUR"),
+        # 24 June – 23 July, at the old price: 1,000 × 0.015 + 200 × 0.020
+        ("api", LineKind.USAGE, _month("2026-06-24", "2026-07-24"), "19.00 EUR"),
+    ]
+    late = _calls(("2026-06-30", 100))  # a late record of a period billed at the old price
+    late_file = write_json(tmp_path / "late.json", late)
+    assert run(capsys, "usage", "load", late_file, "--db", db)[0] == 0
+    assert run(capsys, "bill-run", "--as-of", "2026-08-24", "--db", db)[0] == 0
+    assert _lines(db, date(2026, 8, 24)) == [
+        ("pro", LineKind.RECURRING, _month("2026-08-24", "2026-09-24"), "50.00 EUR"),
+        ("api", LineKind.USAGE_CORRECTION, _month("2026-06-24", "2026-07-24"), "2.00 EUR"),
+        # 24 July – 23 August, at the new price: 1,000 × 0.015 + 200 × 0.025
+        ("api", LineKind.USAGE, _month("2026-07-24", "2026-08-24"), "20.00 EUR"),
+    ]
+
+
+def test_a_new_usage_price_never_reaches_a_billed_usage_period_of_a_free_plan(capsys, tmp_path):
+    # A plan of usage only (no recurring price, nothing billed in advance): billed to 24
+    # July in arrears, a new price "effective" 10 July starts on 24 July, the end of what was
+    # billed: the calls of 10–23 July are never billed twice.
+    db = tmp_path / "c.db"
+    subscription = {"id": "S1", "customer": "ACME", "plan": "pro", "start": "2026-03-24"}
+    load_database(capsys, tmp_path, db,
+                  catalog=write_json(tmp_path / "cat.json", _catalog("0.020", monthly="0")),
+                  subscriptions={"subscriptions": [subscription]})  # fmt: skip
+    days = [("2026-07-15", 1200), ("2026-07-30", 1200)]
+    assert run(capsys, "usage", "load", write_json(tmp_path / "u.json", _calls(*days)),
+               "--db", db)[0] == 0  # fmt: skip
+    assert run(capsys, "bill-run", "--as-of", "2026-07-24", "--db", db)[0] == 0
+    assert _lines(db, date(2026, 7, 24)) == [
+        ("api", LineKind.USAGE, _month("2026-06-24", "2026-07-24"), "19.00 EUR")
+    ]
+    status, _, err = run(capsys, "catalog", "load", write_json(tmp_path / "cat2.json",
+                         _catalog("0.025", monthly="0")), "--db", db, "--effective", "2026-07-10",
+                         "--as-of", "2026-07-25")  # fmt: skip
+    assert status == 0, err
+    assert run(capsys, "bill-run", "--as-of", "2026-08-24", "--db", db)[0] == 0
+    assert _lines(db, date(2026, 8, 24)) == [
+        ("api", LineKind.USAGE, _month("2026-07-24", "2026-08-24"), "20.00 EUR")
+    ]
+
+
+def test_repricing_a_plans_usage_cuts_its_span_so_billed_periods_keep_their_terms():
+    old, new = Catalog.from_mapping(_catalog("0.020")), Catalog.from_mapping(_catalog("0.025"))
+    sub = Subscription.create(id="S1", customer="ACME", catalog=old, plan="pro",
+                              start=date(2026, 3, 1))  # fmt: skip
+    assert sub.plans[0].usage == old.plan("pro").usage  # fixed on the span, as its price
+    records = THREE_MONTHS
+    first = bill_subscription(sub.to_charge_plan(old), as_of=date(2026, 4, 1), usage=records)
+    moved = sub.reprice(new, on=date(2026, 4, 1))
+    assert [(s.start, s.end, s.usage == new.plan("pro").usage) for s in moved.plans] == [
+        (date(2026, 3, 1), date(2026, 4, 1), False),
+        (date(2026, 4, 1), None, True),
+    ]
+    # Billed with either catalog, the plan bills the same: the spans hold the terms.
+    for catalog in (old, new):
+        later = bill_subscription(
+            moved.to_charge_plan(catalog), first.state, as_of=date(2026, 6, 1), usage=records
+        )
+        assert later.invoice is not None
+        assert [str(line.amount) for line in later.invoice.lines if line.code == "api"] == [
+            "12.00 EUR",  # April, 800 calls: tier 1 only
+            "52.50 EUR",  # May, 2,500 calls: 1,000 × 0.015 + 1,500 × 0.025
+        ]

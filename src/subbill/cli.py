@@ -101,7 +101,7 @@ from tqdm import tqdm
 from subbill import __version__, _structure, tour
 from subbill._structure import Currency, Positive, Price, Problems, Quantity, Text
 from subbill._validate import check_line
-from subbill.billing import BillingTerms
+from subbill.billing import BillingState, BillingTerms
 from subbill.catalog import Catalog
 from subbill.customers import Customer
 from subbill.decisions import RefusedError
@@ -479,15 +479,29 @@ def _reprice_stored(store: Store, catalog: Catalog, *, effective: date | None, a
             continue
         state = store.get_billing_state(subscription_id)
         on = effective or subscription.next_period_start(as_of)
-        if state is not None and state.billed_through:
-            on = max(on, *(day for _, day in state.billed_through))
         kept = subscription.priced(previous)  # spans stored without a price keep the old one
+        if state is not None:
+            on = max(on, _billed_until(kept, previous, state))
         repriced = kept.reprice(catalog, on=on)
         if repriced != subscription:
             check_replacement(subscription, repriced, catalog=catalog, state=state)
             store.save_subscription(repriced)
             changed += repriced != kept
     return changed
+
+
+def _billed_until(subscription: Subscription, catalog: Catalog, state: BillingState) -> date:
+    """The end of what ``state`` billed of ``subscription``: in advance, and usage in arrears."""
+    ends = [day for _, day in state.billed_through]
+    billed: dict[str, date] = {}
+    for key, start, _amount in state.usage_billed:
+        billed[key] = max(start, billed.get(key, start))
+    for usage in subscription.usage_charges(catalog):
+        last = billed.get(usage.key)
+        if last is not None:
+            end = usage.schedule.period_containing(last).end
+            ends.append(end if usage.end is None else min(end, usage.end))
+    return max(ends, default=subscription.start)
 
 
 def _subscriptions_load(args: argparse.Namespace) -> int:

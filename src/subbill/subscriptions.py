@@ -161,7 +161,8 @@ class Span:
 
     ``billed_from`` (default ``start``) is later than ``start`` when a module switched on
     mid-period is billed only from the next period (policy ``period_end``). ``price`` is
-    the price the span is billed at (see :meth:`Subscription.reprice`).
+    the price the span is billed at, and ``usage`` a plan span's usage charges (see
+    :meth:`Subscription.reprice`).
     """
 
     code: str = attrs.field(validator=check_text)
@@ -177,6 +178,14 @@ class Span:
     #: :meth:`Subscription.change_quantity`.
     quantity: Decimal | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_quantity)
+    )
+    #: A plan span's usage charges, fixed when the span was priced as its ``price`` is, so
+    #: that a new catalog never re-prices a billed usage period. ``None``: the catalog's
+    #: (none, for a span priced from a plan without usage charges).
+    usage: tuple[UsageCharge, ...] | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(to_tuple),
+        validator=attrs.validators.optional(items_of(UsageCharge, "a UsageCharge")),
     )
 
     def __attrs_post_init__(self) -> None:
@@ -1339,7 +1348,8 @@ class Subscription:
 
         A usage line's runs on the line's own cycle (:meth:`QuotedLine.scheduled_usage`);
         a plan's on the subscription's cycle, over its span as the plan's recurring charge
-        does (a plan change ends them and starts the new plan's; none without a catalog),
+        does (a plan change ends them and starts the new plan's; none without a catalog), at
+        the terms fixed on the span (``Span.usage``; the catalog's when it has none),
         from the trial's end when the span starts inside a trial, taxed as it is (the
         subscription's ``tax_rates``: a catalog's usage charge has none).
         """
@@ -1374,7 +1384,9 @@ class Subscription:
                     billing_day=schedule.day,
                     anchor=schedule.anchor,
                 )
-                for charge in catalog.plan(span.code).usage
+                for charge in (
+                    span.usage if span.usage is not None else catalog.plan(span.code).usage
+                )
             )
         return tuple(found)
 
@@ -1435,6 +1447,7 @@ class Subscription:
                     start=max(effective, self.start),
                     reason=reason,
                     price=_catalog_price(catalog.plan(plan), self.frequency, self.currency),
+                    usage=_plan_usage(catalog, plan),
                 )
             )
         plans = tuple(kept)
@@ -1642,7 +1655,8 @@ class Subscription:
 
         Spans that already have a price keep it; a span without one (read from a file, or
         stored before prices were kept) takes the catalog's price for the subscription's
-        frequency. Billing then never depends on a later catalog.
+        frequency. A plan span without usage charges fixed takes its plan's (``Span.usage``).
+        Billing then never depends on a later catalog.
         """
         _check_catalog(catalog)
         finders = (catalog.plan, catalog.module, catalog.addon)
@@ -1659,16 +1673,23 @@ class Subscription:
                 )
             )
         plans, modules, addons = groups
+        plans = tuple(
+            span
+            if span.usage is not None
+            else attrs.evolve(span, usage=_plan_usage(catalog, span.code))
+            for span in plans
+        )
         return attrs.evolve(self, plans=plans, modules=modules, addons=addons)
 
     def reprice(self, catalog: Catalog, *, on: date) -> Self:
         """Apply ``catalog``'s prices from ``on``: what runs before ``on`` keeps its price.
 
-        Each span running on ``on`` whose price differs is cut there, and a span at the new
-        price starts on ``on`` (reason ``price_change``, recorded in the history); a span
-        not billed yet by ``on`` simply takes the new price. Choose ``on`` on or after what
-        was billed (a catalog load uses each subscription's next period): billed periods
-        keep the price they were billed at.
+        Each span running on ``on`` whose price differs (or, for a plan, whose usage charges
+        differ: a new usage price) is cut there, and a span at the new price starts on
+        ``on`` (reason ``price_change``, recorded in the history); a span not billed yet by
+        ``on`` simply takes the new price. Choose ``on`` on or after what was billed, usage
+        periods included (a catalog load uses each subscription's next period): billed
+        periods keep the price they were billed at.
 
         >>> from subbill.catalog import Catalog, Plan
         >>> old = Catalog(currency="EUR", plans=[
@@ -1689,7 +1710,9 @@ class Subscription:
             kept: list[Span] = []
             for span in spans:
                 price = _catalog_price(find(span.code), self.frequency, self.currency)
-                if price == span.price or (span.end is not None and span.end <= on):
+                usage = _plan_usage(catalog, span.code) if spans is self.plans else None
+                same = price == span.price and (usage or ()) == (span.usage or ())
+                if same or (span.end is not None and span.end <= on):
                     kept.append(span)
                     continue
                 if price is None and span.price is not None:
@@ -1699,9 +1722,9 @@ class Subscription:
                         f"{span.price}: keep a price for every frequency still subscribed"
                     )
                 if (span.billed_from or span.start) >= on:
-                    kept.append(attrs.evolve(span, price=price))
+                    kept.append(attrs.evolve(span, price=price, usage=usage))
                 else:
-                    kept.extend(_cut(span, on, reason="price_change", price=price))
+                    kept.extend(_cut(span, on, reason="price_change", price=price, usage=usage))
                     changes.append(Change(on=on, kind="price_change", code=span.code))
             groups.append(tuple(kept))
         plans, modules, addons = groups
@@ -2013,6 +2036,11 @@ def _catalog_price(item: _Sold, frequency: Frequency, currency: str) -> Money | 
     return item.price(frequency)
 
 
+def _plan_usage(catalog: Catalog, code: str) -> tuple[UsageCharge, ...] | None:
+    """The usage charges a plan span is fixed at: the plan's (``None`` when it has none)."""
+    return catalog.plan(code).usage or None
+
+
 def _day(day: date | None) -> str:
     return "no date (it runs on)" if day is None else day.isoformat()
 
@@ -2040,6 +2068,7 @@ def _cut(span: Span, on: date, *, reason: str, **changes: Any) -> tuple[Span, Sp
         reason=reason,
         price=span.price,
         quantity=span.quantity,
+        usage=span.usage,
     )
     return attrs.evolve(span, end=on), attrs.evolve(after, **changes)
 
