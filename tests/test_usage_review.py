@@ -7,15 +7,19 @@ Issue 15. Each test follows the path the reviewer took (the pure API, a store an
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from subbill.billing import bill_subscription
+from subbill.billing import ChargePlan, bill_subscription
 from subbill.catalog import Catalog
 from subbill.errors import CatalogError
 from subbill.invoices import LineKind
+from subbill.metering import Aggregation, Metric, PerUnit, ScheduledUsage, UsageCharge, UsageRecord
+from subbill.money import Money
 from subbill.parties import REVERSE_CHARGE
 from subbill.periods import Period
 from subbill.service import invoices_of_run, run_billing
@@ -205,3 +209,107 @@ def test_repricing_a_plans_usage_cuts_its_span_so_billed_periods_keep_their_term
             "12.00 EUR",  # April, 800 calls: tier 1 only
             "52.50 EUR",  # May, 2,500 calls: 1,000 × 0.015 + 1,500 × 0.025
         ]
+
+
+# -- 4. a late record of a time-weighted metric re-rates every billed period it changes ------
+
+SEATS = UsageCharge(
+    code="seats",
+    description="Sièges",
+    currency="EUR",
+    metric=Metric(code="seats", aggregation=Aggregation.TIME_WEIGHTED),
+    model=PerUnit(unit_price=eur("10")),
+)
+
+
+def _seats_plan(*, start: date = date(2026, 3, 1), end: date | None = None,
+                billing_day: int | None = None) -> ChargePlan:  # fmt: skip
+    scheduled = ScheduledUsage(charge=SEATS, start=start, end=end, billing_day=billing_day)
+    return ChargePlan(id="S1", customer="ACME", currency="EUR", usage=(scheduled,))
+
+
+def _seats(quantity: int, day: date, key: str) -> UsageRecord:
+    return UsageRecord(subscription="S1", metric="seats", quantity=quantity, used_on=day, key=key)
+
+
+def test_a_late_seat_count_corrects_every_billed_period_it_carries_into():
+    # The reviewer's case: 2 seats from 1 March, the plan left on 16 April; March (20.00) and
+    # 1–15 April (2 × 15/30 × 10.00 = 10.00) billed; then "4 seats from 16 March" arrives.
+    # March gains 2 seats × 16/31 (+10.32), and so does 1–15 April, which holds 4 seats
+    # throughout (+2 × 15/30 × 10.00 = +10.00): before the fix, April's 10.00 was lost.
+    seats = _seats_plan(end=date(2026, 4, 16))
+    early = [_seats(2, date(2026, 3, 1), "s1")]
+    billed = bill_subscription(seats, as_of=date(2026, 4, 16), usage=early)
+    assert billed.invoice is not None
+    assert [(line.period, str(line.amount)) for line in billed.invoice.lines] == [
+        (Period(date(2026, 3, 1), date(2026, 4, 1)), "20.00 EUR"),
+        (Period(date(2026, 4, 1), date(2026, 4, 16)), "10.00 EUR"),
+    ]
+    every = [*early, _seats(4, date(2026, 3, 16), "s2")]
+    late = bill_subscription(seats, billed.state, as_of=date(2026, 5, 1), usage=every)
+    assert late.invoice is not None
+    assert [(line.kind, line.period, str(line.amount)) for line in late.invoice.lines] == [
+        (LineKind.USAGE_CORRECTION, Period(date(2026, 3, 1), date(2026, 4, 1)), "10.32 EUR"),
+        (LineKind.USAGE_CORRECTION, Period(date(2026, 4, 1), date(2026, 4, 16)), "10.00 EUR"),
+    ]
+    again = bill_subscription(seats, late.state, as_of=date(2026, 5, 1), usage=every)
+    assert again.invoice is None  # corrected once, never twice
+
+
+def test_a_late_seat_count_stops_correcting_at_the_next_recorded_count():
+    # 2 seats from 1 March, 6 from 10 May; March to May billed. "3 seats from 20 March"
+    # arrives: March +1 × 12/31 × 10.00 = +3.87, April +10.00 (3 seats all month), May only
+    # for 1–9 May (+1 × 9/31 × 10.00 = +2.90): from 10 May the 6 seats hold.
+    seats = _seats_plan()
+    early = [_seats(2, date(2026, 3, 1), "s1"), _seats(6, date(2026, 5, 10), "s2")]
+    billed = bill_subscription(seats, as_of=date(2026, 6, 1), usage=early)
+    every = [*early, _seats(3, date(2026, 3, 20), "s3")]
+    late = bill_subscription(seats, billed.state, as_of=date(2026, 6, 1), usage=every)
+    assert late.invoice is not None
+    assert [(line.period.start, str(line.amount)) for line in late.invoice.lines] == [
+        (date(2026, 3, 1), "3.87 EUR"),
+        (date(2026, 4, 1), "10.00 EUR"),
+        (date(2026, 5, 1), "2.90 EUR"),
+    ]
+
+
+def _per_period(*results: object) -> dict[tuple[object, object], Money]:
+    totals: dict[tuple[object, object], Money] = {}
+    for result in results:
+        invoice = result.invoice  # type: ignore[attr-defined]
+        for line in () if invoice is None else invoice.lines:
+            key = (line.charge_key, line.period)
+            totals[key] = totals.get(key, Money.zero("EUR")) + line.amount
+    return {key: amount for key, amount in totals.items() if not amount.is_zero()}
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 12), st.integers(0, 150)), min_size=0, max_size=12
+    ),
+    st.integers(0, 40),
+    st.sampled_from([None, 1, 15, 31]),
+    st.integers(0, 190),
+    st.integers(0, 60),
+    st.randoms(),
+)
+def test_a_late_records_corrections_plus_the_originals_equal_rebilling_every_period(
+    drawn, start, billing_day, day, later, rng
+):
+    """For a time-weighted metric too, whose value carries into the periods after it."""
+    origin = date(2026, 1, 1)
+    records = [
+        _seats(quantity, origin + timedelta(days=offset), f"k{index}")
+        for index, (quantity, offset) in enumerate(drawn)
+    ]
+    seats = _seats_plan(start=origin + timedelta(days=start), billing_day=billing_day)
+    as_of = origin + timedelta(days=day)
+    early = [record for record in records if rng.random() < 0.6]
+    original = bill_subscription(seats, as_of=as_of, usage=early)
+    later_day = as_of + timedelta(days=later)
+    corrected = bill_subscription(seats, original.state, as_of=later_day, usage=records)
+    rebilled = bill_subscription(seats, as_of=later_day, usage=records)
+    assert _per_period(original, corrected) == _per_period(rebilled)
+    assert corrected.state == rebilled.state
+

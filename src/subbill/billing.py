@@ -1135,7 +1135,9 @@ def bill_subscription(
     records given now fall in is priced again with every record given for it, and the
     difference is billed as a ``LineKind.USAGE_CORRECTION`` line (a credit when negative).
     So ``usage`` must hold **every** record of each period it holds one of (a billed period
-    none of whose records are given stays as billed). Taxes apply to usage lines as to
+    none of whose records are given stays as billed); a record of a time-weighted metric
+    (seats held) carries into the periods after it, so each billed period from the earliest
+    record given is priced again with every record. Taxes apply to usage lines as to
     others, and so do invoice percentages (fixed amounts are spread over the recurring and
     one-time lines of a period).
 
@@ -1736,6 +1738,7 @@ def _bill_usage(
             was = billed.get((key, piece.start))
             if was is not None:
                 todo[piece.start] = (piece, cycle, was)
+        _carry_forward(todo, scheduled, billed, records)
         for start in sorted(todo):
             piece, cycle, was = todo[start]
             inside = (
@@ -1754,6 +1757,32 @@ def _bill_usage(
                     billed_net = before - _usage_discounted(before, scheduled, discounts)[1]
                 found.append((position, start, line, True, billed_net))
     return found, tuple(sorted((key, start, amount) for (key, start), amount in billed.items()))
+
+
+def _carry_forward(
+    todo: dict[date, tuple[Period, Period, Decimal | None]],
+    scheduled: ScheduledUsage,
+    billed: Mapping[tuple[str, date], Decimal],
+    records: Sequence[UsageRecord],
+) -> None:
+    """Add to ``todo`` the billed periods of a time-weighted charge that ``records`` reach.
+
+    A record of a gauge (seats held) sets the value from its day until the next record: a
+    late one changes every billed period it carries into, not only its own. So each billed
+    period ending after the earliest record given is priced again with every record (a
+    period whose amount does not change gives no line).
+    """
+    if not records or scheduled.charge.metric.aggregation is not Aggregation.TIME_WEIGHTED:
+        return
+    since = min(record.used_on for record in records)
+    key = scheduled.key
+    for (charge_key, start), was in billed.items():
+        if charge_key != key or start in todo:
+            continue
+        cycle = scheduled.schedule.period_containing(start)
+        piece = _usage_piece(scheduled, cycle)
+        if piece is not None and piece.start == start and piece.end > since:
+            todo[start] = (piece, cycle, was)
 
 
 def _usage_discounts(
