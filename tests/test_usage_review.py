@@ -10,13 +10,14 @@ import copy
 from datetime import date, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from subbill.billing import ChargePlan, bill_subscription
 from subbill.catalog import Catalog
-from subbill.errors import CatalogError
+from subbill.errors import CatalogError, InvalidArgumentError
 from subbill.invoices import LineKind
 from subbill.metering import Aggregation, Metric, PerUnit, ScheduledUsage, UsageCharge, UsageRecord
 from subbill.money import Money
@@ -25,7 +26,9 @@ from subbill.periods import Period
 from subbill.service import invoices_of_run, run_billing
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.subscriptions import Subscription
+from tests.stores import database_content
 from tests.test_cli import load_database, run, write_json
+from tests.test_cli_usage import HEADER, metered_catalog, write
 from tests.test_usage_billing import CATALOG_DATA, THREE_MONTHS, VAT, eur
 
 # -- 2. a plan's usage lines are taxed as the subscription's other lines ---------------------
@@ -313,3 +316,91 @@ def test_a_late_records_corrections_plus_the_originals_equal_rebilling_every_per
     assert _per_period(original, corrected) == _per_period(rebilled)
     assert corrected.state == rebilled.state
 
+
+
+# -- 3 and 6. usage load refuses a metric never billed, every problem at once ----------------
+
+
+@pytest.fixture
+def loaded(capsys, tmp_path):
+    """tests/test_cli_usage.py's database: S1 measures API calls and users, S2 storage."""
+    db = tmp_path / "billing.db"
+    load_database(capsys, tmp_path, db, catalog=metered_catalog(tmp_path))
+    return db
+
+
+def test_a_record_of_a_metric_no_usage_charge_measures_is_refused_naming_the_metrics(
+    capsys, tmp_path, loaded
+):
+    # Before the fix, "api_call" (the charge measures "api_calls") was stored, never billed.
+    typo = write(tmp_path / "typo.csv", HEADER + "S1,api_call,5,2026-03-02,evt_1,\n")
+    before = database_content(loaded)
+    status, out, err = run(capsys, "usage", "load", typo, "--db", loaded)
+    assert (status, out, database_content(loaded) == before) == (2, "", True)
+    assert err == (
+        f"subbill: error: {typo}: line 2: usage record 'evt_1' of subscription 'S1' has "
+        "metric='api_call', which none of its usage charges measures (it would never be "
+        "billed), did you mean 'api_calls'? Its usage charges measure 'active_users', "
+        "'api_calls' (--any-metric stores it anyway)\n"
+    )
+    status, out, err = run(capsys, "usage", "load", typo, "--db", loaded, "--any-metric")
+    assert (status, out, err) == (0, f"1 new usage record in {loaded} (0 already stored).\n", "")
+
+
+def test_a_subscription_checks_that_its_usage_charges_measure_a_records_metric():
+    catalog = Catalog.from_mapping(CATALOG_DATA)
+    sub = Subscription.create(id="S1", customer="ACME", catalog=catalog, plan="pro",
+                              start=date(2026, 3, 1))  # fmt: skip
+    assert sub.measured_metrics(catalog) == frozenset({"api_calls"})
+    sub.check_usage_record(THREE_MONTHS[0], catalog)  # measured: nothing to say
+    typo = UsageRecord(subscription="S1", metric="api_call", quantity=1,
+                       used_on=date(2026, 3, 2), key="e")  # fmt: skip
+    with pytest.raises(InvalidArgumentError, match=r"metric='api_call', which none") as error:
+        sub.check_usage_record(typo, catalog)
+    assert "'api_calls'" in str(error.value)
+    other = attrs.evolve(THREE_MONTHS[0], subscription="S2")
+    with pytest.raises(InvalidArgumentError, match=r"of subscription 'S2', not 'S1'"):
+        sub.check_usage_record(other, catalog)
+
+
+def test_usage_load_reports_the_files_problems_and_the_databases_in_one_round(
+    capsys, tmp_path, loaded
+):
+    # Before the fix, the bad quantity was reported first; the unknown subscription and the
+    # metric only once it was fixed and the file loaded again.
+    before = database_content(loaded)
+    path = write(
+        tmp_path / "bad.csv",
+        HEADER
+        + "S1,api_calls,-3,2026-03-02,evt_1,\n"
+        + "S9,api_calls,1,2026-03-02,evt_2,\n"
+        + "S2,storage,1,2026-03-02,evt_3,\n",
+    )
+    status, out, err = run(capsys, "usage", "load", path, "--db", loaded)
+    assert (status, out) == (2, "")
+    assert err.splitlines() == [
+        f"subbill: error: {path}: line 2: quantity: quantity='-3' must be >= 0",
+        (
+            f"subbill: error: {path}: line 4: usage record 'evt_3' of subscription 'S2' has "
+            "metric='storage', which none of its usage charges measures (it would never be "
+            "billed), did you mean 'storage_gb'? Its usage charges measure 'storage_gb' "
+            "(--any-metric stores it anyway)"
+        ),
+        (
+            f"subbill: error: {path}: no subscription 'S9' in the database: load the "
+            "subscriptions first ('subbill subscriptions load FILE'); nothing was added"
+        ),
+    ]
+    assert database_content(loaded) == before
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_store_keeps_records_of_a_subscription_it_does_not_hold(kind, tmp_path):
+    # The store is a repository: it keeps what it is given (the command line checks the
+    # subscriptions); a bill run reads the records of the subscriptions it bills only.
+    store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "s.db")
+    orphan = attrs.evolve(THREE_MONTHS[0], subscription="nobody")
+    assert store.add_usage_records([orphan]) == 1
+    assert store.usage_records(["nobody"], before=date(2027, 1, 1)) == {"nobody": [orphan]}
+    report = run_billing(store, as_of=date(2026, 4, 1))
+    assert invoices_of_run(store, report) == []

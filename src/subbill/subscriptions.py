@@ -25,6 +25,7 @@ Refused(code='requires_plan', facts=(('module', 'Stock'), ('plans', 'Pro'), ('mi
 
 from __future__ import annotations
 
+import difflib
 import enum
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -70,7 +71,7 @@ from subbill.errors import (
     InvalidTypeError,
 )
 from subbill.invoices import Invoice, InvoiceLine
-from subbill.metering import ScheduledUsage, UsageCharge
+from subbill.metering import ScheduledUsage, UsageCharge, UsageRecord
 from subbill.money import (
     MAX_DISCOUNT_PERIODS,
     MAX_FREQUENCY_DAYS,
@@ -1389,6 +1390,62 @@ class Subscription:
                 )
             )
         return tuple(found)
+
+    def measured_metrics(self, catalog: Catalog | None = None) -> frozenset[str]:
+        """The metric codes the subscription's usage charges measure, over its whole life.
+
+        A usage record of another metric is never billed (:meth:`check_usage_record`).
+        """
+        return frozenset(usage.charge.metric.code for usage in self.usage_charges(catalog))
+
+    def check_usage_record(self, record: UsageRecord, catalog: Catalog | None = None) -> None:
+        """Refuse a usage record that the subscription would never bill.
+
+        A record of another subscription, or of a metric that none of the subscription's
+        usage charges measures (a typo: ``api_call`` for ``api_calls``) is refused; a loader
+        checks each record before storing it.
+
+        Raises:
+            InvalidArgumentError: the message names the record, its metric and the metrics
+                the subscription's usage charges measure.
+
+        >>> from subbill.catalog import Catalog, Plan
+        >>> from subbill.metering import Aggregation, Metric, PerUnit, UsageCharge
+        >>> api = UsageCharge(code="api", description="API", currency="EUR",
+        ...     metric=Metric(code="api_calls", aggregation=Aggregation.SUM),
+        ...     model=PerUnit(unit_price=Money("0.01", "EUR")))
+        >>> catalog = Catalog(currency="EUR", plans=[Plan(code="solo", name="Solo", rank=1,
+        ...     prices={MONTHLY: Money("10", "EUR")}, usage=[api])])
+        >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
+        ...                           start=date(2026, 3, 1))
+        >>> sub.check_usage_record(UsageRecord(subscription="S1", metric="api_call",
+        ...     quantity=3, used_on=date(2026, 3, 2), key="e1"), catalog)
+        Traceback (most recent call last):
+        ...
+        subbill.errors.InvalidArgumentError: usage record 'e1' ... did you mean 'api_calls'? ...
+        """
+        if not isinstance(record, UsageRecord):
+            raise InvalidTypeError("record", record, "a UsageRecord")
+        if record.subscription != self.id:
+            raise InvalidArgumentError(
+                f"usage record {record.key!r} is of subscription {record.subscription!r}, not "
+                f"{self.id!r}"
+            )
+        measured = sorted(self.measured_metrics(catalog))
+        if record.metric in measured:
+            return
+        close = difflib.get_close_matches(record.metric, measured, n=1)
+        hint = f", did you mean {close[0]!r}?" if close else "."
+        known = (
+            f"Its usage charges measure {', '.join(repr(code) for code in measured)}"
+            if measured
+            else "It has no usage charge"
+        )
+        raise InvalidArgumentError(
+            f"usage record {record.key!r} of subscription {self.id!r} has "
+            f"metric={record.metric!r}, which none of its usage charges measures (it would "
+            f"never be billed){hint} {known}"
+        )
 
     # -- changes ---------------------------------------------------------------------------
 
