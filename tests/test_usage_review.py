@@ -404,3 +404,27 @@ def test_a_store_keeps_records_of_a_subscription_it_does_not_hold(kind, tmp_path
     assert store.usage_records(["nobody"], before=date(2027, 1, 1)) == {"nobody": [orphan]}
     report = run_billing(store, as_of=date(2026, 4, 1))
     assert invoices_of_run(store, report) == []
+
+
+def test_a_late_seat_count_through_the_store_corrects_march_and_the_days_of_april_billed():
+    # The reviewer's path: a plan whose seats are billed by days, left for a plan without
+    # usage on 16 April; `run_billing` on 16 April, then the late record, then the next run.
+    seats = {"code": "seats", "description": "Sièges",
+             "metric": {"code": "seats", "aggregation": "time_weighted"},
+             "model": {"kind": "per_unit", "unit_price": "10"}}  # fmt: skip
+    data = copy.deepcopy(CATALOG_DATA)
+    data["plans"][0]["usage"] = [seats]
+    catalog = Catalog.from_mapping(data)
+    store = MemoryStore()
+    store.save_catalog(catalog)
+    sub = Subscription.create(id="S1", customer="ACME", catalog=catalog, plan="pro",
+                              start=date(2026, 3, 1))  # fmt: skip
+    store.save_subscription(sub.change_plan("max", catalog, on=date(2026, 4, 16)))
+    store.add_usage_records([_seats(2, date(2026, 3, 1), "s1")])
+    run_billing(store, as_of=date(2026, 4, 16))
+    store.add_usage_records([_seats(4, date(2026, 3, 16), "s2")])
+    (invoice,) = invoices_of_run(store, run_billing(store, as_of=date(2026, 4, 17)))
+    assert [(line.kind, line.period, str(line.amount)) for line in invoice.lines] == [
+        (LineKind.USAGE_CORRECTION, Period(date(2026, 3, 1), date(2026, 4, 1)), "10.32 EUR"),
+        (LineKind.USAGE_CORRECTION, Period(date(2026, 4, 1), date(2026, 4, 16)), "10.00 EUR"),
+    ]
