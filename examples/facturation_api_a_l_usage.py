@@ -59,7 +59,6 @@ def catalogue() -> Catalog:
                 Tier(unit_price=Money("0.001", "EUR")),
             )
         ),
-        tax_rates=(TVA,),
     )
     sieges = UsageCharge(
         code="sieges",
@@ -68,7 +67,6 @@ def catalogue() -> Catalog:
         # Un relevé fixe le nombre de sièges à partir de son jour : compté au prorata.
         metric=Metric(code="sieges", aggregation=Aggregation.TIME_WEIGHTED),
         model=PerUnit(unit_price=Money("8", "EUR")),
-        tax_rates=(TVA,),
     )
     startup = Plan(
         code="startup",

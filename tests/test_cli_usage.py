@@ -4,6 +4,7 @@ The format is docs/formats.md#usage-records (its examples load through tests/tes
 here: idempotence, what is said in English and French, and every refusal adding nothing.
 """
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from subbill.storage import SQLiteStore
 from subbill.storage._arguments import LATEST_BEFORE
 from tests.stores import database_content
 from tests.test_cli import (
+    CATALOG,
     assert_one_line_error,
     load_database,
     run,
@@ -52,11 +54,37 @@ USAGE = {
 }
 
 
+def _metered(code: str, metric: dict[str, str]) -> dict[str, object]:
+    model = {"kind": "per_unit", "unit_price": "0.01"}
+    return {"code": code, "description": code, "metric": metric, "model": model}
+
+
+#: tests/test_cli.py's SaaS catalog, its plans measuring what CSV's records count: S1 is on
+#: Essentiel (API calls, active users), S2 on Pro (storage).
+METERED = {
+    "essentiel": [
+        _metered("api", {"code": "api_calls", "aggregation": "sum"}),
+        _metered(
+            "users",
+            {"code": "active_users", "aggregation": "unique_count", "property_name": "user"},
+        ),
+    ],
+    "pro": [_metered("storage", {"code": "storage_gb", "aggregation": "max"})],
+}
+
+
+def metered_catalog(folder: Path) -> Path:
+    data = json.loads(CATALOG.read_text(encoding="utf-8"))
+    for plan in data["plans"]:
+        plan["usage"] = METERED.get(plan["code"], [])
+    return write_json(folder / "metered.json", data)
+
+
 @pytest.fixture
 def loaded(capsys, tmp_path):
-    """A database with the SaaS catalog and subscriptions S1 and S2 (tests/test_cli.py's)."""
+    """A database with the SaaS catalog, metered, and subscriptions S1 and S2 (test_cli's)."""
     db = tmp_path / "billing.db"
-    load_database(capsys, tmp_path, db)
+    load_database(capsys, tmp_path, db, catalog=metered_catalog(tmp_path))
     return db
 
 

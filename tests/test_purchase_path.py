@@ -906,3 +906,27 @@ def test_a_cancellation_credit_first_cancels_what_is_still_due_on_the_invoice(st
     rest = Payment(amount=eur("42.85"), paid_on=date(2026, 2, 12))
     paid = pay_invoice(store, "F-2026-000002", rest)
     assert paid.status is InvoiceStatus.PAID
+
+
+def test_quote_purchase_with_a_trial_says_it_is_first_billed_on_the_trials_end(
+    tmp_path, capsys
+):
+    # Found by a new-user review (issue 15): the receipt said "first billed on" the
+    # subscription's start, the first day of its 14-day trial; its first invoice is on the
+    # trial's end, 14 days later.
+    link = tmp_path / "lien.json"
+    link.write_text(json.dumps({**LINK_FILE, "trial": {"days": 14}}), encoding="utf-8")
+    db = tmp_path / "subbill.db"
+    status, out, err = _cli(
+        capsys, "quote", link, "--paid-on", "2026-08-31", "--purchase", "--db", db,
+        "--customer", "Garage Martin", "--reference", "pay_1",
+        "--payment-method", "pm_visa",
+    )  # fmt: skip
+    assert status == 0, err
+    assert "Subscription pay_1-S1: Scheduled, first billed on March 14, 2027" in out
+    status, out, err = _cli(capsys, "bill-run", "--db", db, "--as-of", "2027-03-13")
+    assert status == 0, err
+    assert "0 invoices created" in out
+    status, out, err = _cli(capsys, "bill-run", "--db", db, "--as-of", "2027-03-14")
+    assert status == 0, err
+    assert "1 invoice created" in out

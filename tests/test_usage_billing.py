@@ -86,6 +86,11 @@ def cent_a_call(**fields: Money) -> UsageCharge:
     )
 
 
+def untaxed(charge: UsageCharge) -> UsageCharge:
+    """A plan's usage charge in a catalog: it is taxed as the subscription's other lines."""
+    return attrs.evolve(charge, tax_rates=())
+
+
 def plan(charge: UsageCharge, *, start: date = date(2026, 3, 1), **fields: object) -> ChargePlan:
     return ChargePlan(
         id="S1",
@@ -556,7 +561,11 @@ def test_two_usage_charges_of_one_code_on_a_plan_are_refused():
     with pytest.raises(CatalogError, match=r"plans\[0\]\.usage\[1\]\.code"):
         Catalog(
             currency="EUR",
-            plans=[Plan(code="pro", name="Pro", rank=1, usage=(graduated(), volume()))],
+            plans=[
+                Plan(
+                    code="pro", name="Pro", rank=1, usage=(untaxed(graduated()), untaxed(volume()))
+                )
+            ],
         )
 
 
@@ -600,7 +609,9 @@ def test_a_catalog_with_usage_charges_of_every_model_reads_back_equal():
             tiers=(PercentTier(up_to=1000, percent=Decimal(3)), PercentTier(percent=Decimal(2)))
         ),
     ]
-    usage = tuple(attrs.evolve(api_calls(model), code=f"u{n}") for n, model in enumerate(models))
+    usage = tuple(
+        attrs.evolve(api_calls(model), code=f"u{n}", tax_rates=()) for n, model in enumerate(models)
+    )
     catalog = Catalog(currency="EUR", plans=[Plan(code="pro", name="Pro", rank=1, usage=usage)])
     assert loads(dumps(catalog), Catalog, table="catalogs", key="k") == catalog
     plain = Catalog(currency="EUR", plans=[Plan(code="pro", name="Pro", rank=1)])

@@ -23,6 +23,7 @@ billing up to D2 at once.
 
 from __future__ import annotations
 
+import bisect
 import enum
 import itertools
 import operator
@@ -1157,7 +1158,9 @@ def bill_subscription(
     records given now fall in is priced again with every record given for it, and the
     difference is billed as a ``LineKind.USAGE_CORRECTION`` line (a credit when negative).
     So ``usage`` must hold **every** record of each period it holds one of (a billed period
-    none of whose records are given stays as billed). Taxes apply to usage lines as to
+    none of whose records are given stays as billed); a record of a time-weighted metric
+    (seats held) carries into the periods after it, so each billed period from the earliest
+    record given is priced again with every record. Taxes apply to usage lines as to
     others, and so do invoice discounts: percentages per line, and a fixed amount's share of
     the period (what the period's recurring and one-time lines left of it).
 
@@ -1775,26 +1778,121 @@ def _bill_usage(
             was = billed.get((key, piece.start))
             if was is not None:
                 todo[piece.start] = (piece, cycle, was)
+        _carry_forward(todo, scheduled, billed, records)
+        held = _HeldValues(scheduled, records)
         for start in sorted(todo):
             piece, cycle, was = todo[start]
-            inside = (
-                records
-                if scheduled.charge.metric.aggregation is Aggregation.TIME_WEIGHTED
-                else [r for r in records if piece.start <= r.used_on < piece.end]
-            )
-            price = _price_period(scheduled, inside, piece, cycle)
+            price = _price_again(scheduled, records, piece, cycle, was, held)
+            if price is None:
+                continue  # a billed period of a gauge known unchanged
             billed[(key, start)] = price.amount.amount
             discounts = _usage_discounts(subscription.discounts, scheduled, cycle)
             fixed, alone = _usage_fixed(run, scheduled, piece, cycle, discounts)
             line = _usage_line(scheduled, price, cycle, was, currency, discounts, fixed)
             if line is not None:
                 _usage_unused(run, line, fixed, alone, corrects=was is not None)
-                billed_net = None
-                if was is not None:  # the net it was billed at: its amount, discounted
-                    before = Money._make(was, currency)
-                    billed_net = before - _usage_discounted(before, discounts, fixed)[1]
+                billed_net = _billed_net(was, discounts, fixed, currency)
                 found.append((position, start, line, True, billed_net))
     return found, tuple(sorted((key, start, amount) for (key, start), amount in billed.items()))
+
+
+def _price_again(  # noqa: PLR0917  (the facts of one usage period, in the order they are read)
+    scheduled: ScheduledUsage,
+    records: Sequence[UsageRecord],
+    piece: Period,
+    cycle: Period,
+    was: Decimal | None,
+    held: _HeldValues,
+) -> UsagePrice | None:
+    """The price of a usage period (``was``: its amount billed); ``None``: known unchanged."""
+    remembered = held.key(piece, cycle, was)
+    if remembered is not None and held.amounts.get(remembered) == was:
+        return None  # priced as a period of the same held value and days: unchanged
+    inside = (
+        records
+        if scheduled.charge.metric.aggregation is Aggregation.TIME_WEIGHTED
+        else [r for r in records if piece.start <= r.used_on < piece.end]
+    )
+    price = _price_period(scheduled, inside, piece, cycle)
+    if remembered is not None:
+        held.amounts[remembered] = price.amount.amount
+    return price
+
+
+def _billed_net(
+    was: Decimal | None,
+    discounts: Sequence[Discount],
+    fixed: Mapping[str, Money],
+    currency: str,
+) -> Money | None:
+    """The net a usage period was billed at (its amount, discounted); ``None``: never billed."""
+    if was is None:
+        return None
+    before = Money._make(was, currency)
+    return before - _usage_discounted(before, discounts, fixed)[1]
+
+
+class _HeldValues:
+    """The value a time-weighted charge holds at each day, and the amounts it priced.
+
+    A billed period with no record inside holds one value throughout (the one in force at
+    its start), so its amount depends only on that value and on its days and its cycle's:
+    a run re-pricing every billed period of a gauge (:func:`_carry_forward`) prices each
+    such combination once and skips a period whose amount it already knows unchanged.
+    """
+
+    __slots__ = ("amounts", "days", "gauge", "ordered")
+
+    def __init__(self, scheduled: ScheduledUsage, records: Sequence[UsageRecord]) -> None:
+        self.gauge = scheduled.charge.metric.aggregation is Aggregation.TIME_WEIGHTED
+        self.ordered = (
+            sorted(records, key=lambda record: (record.used_on, record.key)) if self.gauge else []
+        )
+        self.days = [record.used_on for record in self.ordered]
+        self.amounts: dict[tuple[object, ...], Decimal] = {}
+
+    def key(self, piece: Period, cycle: Period, was: Decimal | None) -> tuple[object, ...] | None:
+        """What a billed ``piece``'s amount depends on.
+
+        ``None`` for a charge that is no gauge, a period never billed (``was`` is ``None``:
+        it needs its line) or one a record falls inside.
+        """
+        if not self.gauge or was is None:
+            return None
+        low = bisect.bisect_left(self.days, piece.start)
+        if low < len(self.days) and self.days[low] < piece.end:
+            return None
+        if low == 0:
+            return ((), piece.days, cycle.days)
+        first = bisect.bisect_left(self.days, self.days[low - 1])  # the last day's records
+        held = tuple((record.key, record.quantity) for record in self.ordered[first:low])
+        return (held, piece.days, cycle.days)
+
+
+def _carry_forward(
+    todo: dict[date, tuple[Period, Period, Decimal | None]],
+    scheduled: ScheduledUsage,
+    billed: Mapping[tuple[str, date], Decimal],
+    records: Sequence[UsageRecord],
+) -> None:
+    """Add to ``todo`` the billed periods of a time-weighted charge that ``records`` reach.
+
+    A record of a gauge (seats held) sets the value from its day until the next record: a
+    late one changes every billed period it carries into, not only its own. So each billed
+    period ending after the earliest record given is priced again with every record (a
+    period whose amount does not change gives no line).
+    """
+    if not records or scheduled.charge.metric.aggregation is not Aggregation.TIME_WEIGHTED:
+        return
+    since = min(record.used_on for record in records)
+    key = scheduled.key
+    for (charge_key, start), was in billed.items():
+        if charge_key != key or start in todo:
+            continue
+        cycle = scheduled.schedule.period_containing(start)
+        piece = _usage_piece(scheduled, cycle)
+        if piece is not None and piece.start == start and piece.end > since:
+            todo[start] = (piece, cycle, was)
 
 
 def _usage_discounts(

@@ -260,7 +260,7 @@ def _check_catalog(instance: Catalog, _attribute: Any, _value: object) -> None:
 
 
 def _check_usage(instance: Catalog) -> None:
-    """Each plan's usage charges in the catalog's currency, each code once in a plan."""
+    """Each plan's usage charges in the catalog's currency, each code once, without taxes."""
     for index, plan in enumerate(instance.plans):
         codes: set[str] = set()
         for position, charge in enumerate(plan.usage):
@@ -273,6 +273,12 @@ def _check_usage(instance: Catalog) -> None:
             if charge.code in codes:
                 raise CatalogError(
                     f"{path}.code", f"{charge.code!r} is already a usage charge of the plan"
+                )
+            if charge.tax_rates:
+                raise CatalogError(
+                    f"{path}.tax_rates",
+                    "a plan's usage charge is taxed as the subscription's other lines (the "
+                    "subscription's tax_rates, which depend on its customer); expected none here",
                 )
             codes.add(charge.code)
 

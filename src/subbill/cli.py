@@ -12,7 +12,8 @@ Commands::
     subbill catalog load FILE [--db DB]             validate and save the catalog
     subbill subscriptions load FILE [--db DB]       create and save subscriptions
     subbill accounts load FILE [--db DB]            save licence accounts
-    subbill usage load FILE [--locale L] [--db DB]  add usage records (JSON or CSV), once each
+    subbill usage load FILE [--any-metric] [--locale L] [--db DB]
+                                                    add usage records (JSON or CSV), once each
     subbill bill-run [--as-of DATE] [--batch-size N] [--shard I/N] [--locale L] [--db DB]
                                                     bill every subscription up to a date
     subbill renewals [--as-of DATE] [--locale L] [--db DB]
@@ -49,7 +50,9 @@ renewal when the file holds the same term.
 ``usage load`` adds the usage records of a JSON or CSV file to stored subscriptions, each
 once: a record stored already (the same subscription, idempotency key and content) is
 skipped, so loading a file again adds nothing; it says how many were new. A file with a bad
-record, or a key that names another record (in the file or stored), adds nothing.
+record, a record of a subscription not stored or of a metric none of its usage charges
+measures (unless ``--any-metric``), or a key that names another record (in the file or
+stored), adds nothing; every problem is reported at once, one line each.
 
 ``invoice show --facturx`` writes the Factur-X document of a finalised invoice or credit note
 (a PDF/A-3B with its EN 16931 XML inside). The seller is the business that bills: its legal
@@ -112,7 +115,7 @@ from tqdm import tqdm
 from subbill import __version__, _structure, tour
 from subbill._structure import Currency, Positive, Price, Problems, Quantity, Text
 from subbill._validate import check_line
-from subbill.billing import BillingTerms
+from subbill.billing import BillingState, BillingTerms
 from subbill.catalog import Catalog
 from subbill.customers import Customer
 from subbill.decisions import RefusedError
@@ -493,15 +496,29 @@ def _reprice_stored(store: Store, catalog: Catalog, *, effective: date | None, a
             continue
         state = store.get_billing_state(subscription_id)
         on = effective or subscription.next_period_start(as_of)
-        if state is not None and state.billed_through:
-            on = max(on, *(day for _, day in state.billed_through))
         kept = subscription.priced(previous)  # spans stored without a price keep the old one
+        if state is not None:
+            on = max(on, _billed_until(kept, previous, state))
         repriced = kept.reprice(catalog, on=on)
         if repriced != subscription:
             check_replacement(subscription, repriced, catalog=catalog, state=state)
             store.save_subscription(repriced)
             changed += repriced != kept
     return changed
+
+
+def _billed_until(subscription: Subscription, catalog: Catalog, state: BillingState) -> date:
+    """The end of what ``state`` billed of ``subscription``: in advance, and usage in arrears."""
+    ends = [day for _, day in state.billed_through]
+    billed: dict[str, date] = {}
+    for key, start, _amount in state.usage_billed:
+        billed[key] = max(start, billed.get(key, start))
+    for usage in subscription.usage_charges(catalog):
+        last = billed.get(usage.key)
+        if last is not None:
+            end = usage.schedule.period_containing(last).end
+            ends.append(end if usage.end is None else min(end, usage.end))
+    return max(ends, default=subscription.start)
 
 
 def _subscriptions_load(args: argparse.Namespace) -> int:
@@ -650,14 +667,15 @@ def _csv_rows(text: str) -> list[tuple[str, Mapping[str, Any]]]:
     return rows
 
 
-def _usage_records(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> list[UsageRecord]:
-    """The usage records of a file's rows; every bad one is reported (at most a few).
+def _usage_records(
+    rows: Sequence[tuple[str, Mapping[str, Any]]], problems: Problems
+) -> list[tuple[str, UsageRecord]]:
+    """The usage records of a file's rows, each with where it is; each bad one in ``problems``.
 
     A record given twice counts once; a key of a subscription given for two different
     records is refused at the second.
     """
-    problems = Problems()
-    records: list[UsageRecord] = []
+    records: list[tuple[str, UsageRecord]] = []
     seen: dict[tuple[str, str], tuple[str, UsageRecord]] = {}
     for where, entry in rows:
         if "" in entry:  # a CSV line of the wrong length
@@ -687,12 +705,16 @@ def _usage_records(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> list[UsageR
                 f"{first[0]}, for another record: a key names one record",
             )
         elif first[0] == where:
-            records.append(record)
+            records.append((where, record))
+    return records
+
+
+def _check_problems(problems: Problems) -> None:
+    """Raise every problem found (at most a few, then how many more)."""
     if len(problems.found) > MAX_PROBLEMS:
         more = len(problems.found) - MAX_PROBLEMS
         problems.found[MAX_PROBLEMS:] = [("", f"and {more} more problem(s)")]
     problems.check()
-    return records
 
 
 def _at(where: str, path: str, message: str) -> tuple[str, str]:
@@ -703,27 +725,51 @@ def _at(where: str, path: str, message: str) -> tuple[str, str]:
 
 
 def _check_usage_subscriptions(
-    store: Store, records: Sequence[UsageRecord], *, source: str
+    store: Store,
+    records: Sequence[tuple[str, UsageRecord]],
+    problems: Problems,
+    *,
+    any_metric: bool,
 ) -> None:
-    """Refuse records of a subscription the store does not hold (a typo is never billed)."""
-    named = list(dict.fromkeys(record.subscription for record in records))
+    """Refuse records the store would never bill, each a problem (a typo is never billed).
+
+    Records of a subscription the store does not hold (one problem naming them); of a
+    metric that none of its subscription's usage charges measures, unless ``any_metric``.
+    """
+    named = list(dict.fromkeys(record.subscription for _, record in records))
     stored = store.billing_versions(named)  # one query per page of ids: which are stored
+    if not any_metric:
+        catalog = store.load_catalog()
+        subscriptions = {key: store.get_subscription(key) for key in named if key in stored}
+        for where, record in records:
+            subscription = subscriptions.get(record.subscription)
+            if subscription is None:
+                continue
+            try:
+                subscription.check_usage_record(record, catalog)
+            except InvalidArgumentError as error:
+                problems.add(where, f"{error} (--any-metric stores it anyway)")
     unknown = [key for key in named if key not in stored]
     if unknown:
         shown = ", ".join(repr(key) for key in unknown[:5])
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        raise _usage(
-            f"{source}: no subscription {shown}{more} in the database: load the "
-            "subscriptions first ('subbill subscriptions load FILE'); nothing was added"
+        problems.add(
+            "",
+            f"no subscription {shown}{more} in the database: load the subscriptions first "
+            "('subbill subscriptions load FILE'); nothing was added",
         )
 
 
 def _usage_load(args: argparse.Namespace) -> int:
     rows = _usage_rows(args.file)
-    with _reading(args.file):
-        records = _usage_records(rows)
+    problems = Problems()
+    found = _usage_records(rows, problems)
+    records = [record for _, record in found]
     with _store(args.db) as store:
-        _check_usage_subscriptions(store, records, source=args.file)
+        # The file's problems and the database's, all in one round, one line each.
+        _check_usage_subscriptions(store, found, problems, any_metric=args.any_metric)
+        with _reading(args.file):
+            _check_problems(problems)
         try:
             with store.transaction():
                 new = store.add_usage_records(records)
@@ -756,6 +802,12 @@ def _add_usage_command(commands: Any, parents: list[_Parser]) -> None:
     )
     load.add_argument(
         "file", metavar="FILE", help=f"a .json, .toml or .csv file {_see('usage-records')}"
+    )
+    load.add_argument(
+        "--any-metric",
+        action="store_true",
+        help="store records of metrics that no usage charge of their subscription measures "
+        "(by default refused: they would never be billed)",
     )
     load.set_defaults(run=_usage_load)
 
@@ -928,7 +980,7 @@ def _purchase(bought: Purchase, args: argparse.Namespace) -> None:
     if receipt.subscription is not None:
         sub = receipt.subscription
         status = label(sub.status(as_of=args.paid_on), locale=locale)
-        first = format_date(sub.start, locale=locale)
+        first = format_date(sub.paid_from, locale=locale)  # a trial's end, when it has one
         words = phrase(
             "purchase",
             "subscription",

@@ -25,6 +25,7 @@ Refused(code='requires_plan', facts=(('module', 'Stock'), ('plans', 'Pro'), ('mi
 
 from __future__ import annotations
 
+import difflib
 import enum
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -72,7 +73,7 @@ from subbill.errors import (
     InvalidTypeError,
 )
 from subbill.invoices import Invoice, InvoiceLine
-from subbill.metering import ScheduledUsage, UsageCharge
+from subbill.metering import ScheduledUsage, UsageCharge, UsageRecord
 from subbill.money import (
     MAX_DISCOUNT_PERIODS,
     MAX_FREQUENCY_DAYS,
@@ -167,7 +168,8 @@ class Span:
 
     ``billed_from`` (default ``start``) is later than ``start`` when a module switched on
     mid-period is billed only from the next period (policy ``period_end``). ``price`` is
-    the price the span is billed at (see :meth:`Subscription.reprice`).
+    the price the span is billed at, and ``usage`` a plan span's usage charges (see
+    :meth:`Subscription.reprice`).
     """
 
     code: str = attrs.field(validator=check_text)
@@ -183,6 +185,14 @@ class Span:
     #: :meth:`Subscription.change_quantity`.
     quantity: Decimal | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_quantity)
+    )
+    #: A plan span's usage charges, fixed when the span was priced as its ``price`` is, so
+    #: that a new catalog never re-prices a billed usage period. ``None``: the catalog's
+    #: (none, for a span priced from a plan without usage charges).
+    usage: tuple[UsageCharge, ...] | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(to_tuple),
+        validator=attrs.validators.optional(items_of(UsageCharge, "a UsageCharge")),
     )
 
     def __attrs_post_init__(self) -> None:
@@ -1366,8 +1376,10 @@ class Subscription:
 
         A usage line's runs on the line's own cycle (:meth:`QuotedLine.scheduled_usage`);
         a plan's on the subscription's cycle, over its span as the plan's recurring charge
-        does (a plan change ends them and starts the new plan's; none without a catalog),
-        from the trial's end when the span starts inside a trial.
+        does (a plan change ends them and starts the new plan's; none without a catalog), at
+        the terms fixed on the span (``Span.usage``; the catalog's when it has none),
+        from the trial's end when the span starts inside a trial, taxed as it is (the
+        subscription's ``tax_rates``: a catalog's usage charge has none).
         """
         paid_from, reanchor = self._line_trial()
         found: list[ScheduledUsage] = [
@@ -1381,6 +1393,7 @@ class Subscription:
             return tuple(found)
         schedule = self.schedule
         paid_from = self.paid_from
+        taxes = self.tax_rates  # as the plan's recurring charge: the customer's taxes
         for span in self.plans:
             start = span.billed_from or span.start
             end = _earliest(span.end, self.ends_on)
@@ -1392,16 +1405,74 @@ class Subscription:
                 end = start
             found.extend(
                 ScheduledUsage(
-                    charge=charge,
+                    charge=attrs.evolve(charge, tax_rates=taxes),
                     start=start,
                     end=end,
                     frequency=self.frequency,
                     billing_day=schedule.day,
                     anchor=schedule.anchor,
                 )
-                for charge in catalog.plan(span.code).usage
+                for charge in (
+                    span.usage if span.usage is not None else catalog.plan(span.code).usage
+                )
             )
         return tuple(found)
+
+    def measured_metrics(self, catalog: Catalog | None = None) -> frozenset[str]:
+        """The metric codes the subscription's usage charges measure, over its whole life.
+
+        A usage record of another metric is never billed (:meth:`check_usage_record`).
+        """
+        return frozenset(usage.charge.metric.code for usage in self.usage_charges(catalog))
+
+    def check_usage_record(self, record: UsageRecord, catalog: Catalog | None = None) -> None:
+        """Refuse a usage record that the subscription would never bill.
+
+        A record of another subscription, or of a metric that none of the subscription's
+        usage charges measures (a typo: ``api_call`` for ``api_calls``) is refused; a loader
+        checks each record before storing it.
+
+        Raises:
+            InvalidArgumentError: the message names the record, its metric and the metrics
+                the subscription's usage charges measure.
+
+        >>> from subbill.catalog import Catalog, Plan
+        >>> from subbill.metering import Aggregation, Metric, PerUnit, UsageCharge
+        >>> api = UsageCharge(code="api", description="API", currency="EUR",
+        ...     metric=Metric(code="api_calls", aggregation=Aggregation.SUM),
+        ...     model=PerUnit(unit_price=Money("0.01", "EUR")))
+        >>> catalog = Catalog(currency="EUR", plans=[Plan(code="solo", name="Solo", rank=1,
+        ...     prices={MONTHLY: Money("10", "EUR")}, usage=[api])])
+        >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
+        ...                           start=date(2026, 3, 1))
+        >>> sub.check_usage_record(UsageRecord(subscription="S1", metric="api_call",
+        ...     quantity=3, used_on=date(2026, 3, 2), key="e1"), catalog)
+        Traceback (most recent call last):
+        ...
+        subbill.errors.InvalidArgumentError: usage record 'e1' ... did you mean 'api_calls'? ...
+        """
+        if not isinstance(record, UsageRecord):
+            raise InvalidTypeError("record", record, "a UsageRecord")
+        if record.subscription != self.id:
+            raise InvalidArgumentError(
+                f"usage record {record.key!r} is of subscription {record.subscription!r}, not "
+                f"{self.id!r}"
+            )
+        measured = sorted(self.measured_metrics(catalog))
+        if record.metric in measured:
+            return
+        close = difflib.get_close_matches(record.metric, measured, n=1)
+        hint = f", did you mean {close[0]!r}?" if close else "."
+        known = (
+            f"Its usage charges measure {', '.join(repr(code) for code in measured)}"
+            if measured
+            else "It has no usage charge"
+        )
+        raise InvalidArgumentError(
+            f"usage record {record.key!r} of subscription {self.id!r} has "
+            f"metric={record.metric!r}, which none of its usage charges measures (it would "
+            f"never be billed){hint} {known}"
+        )
 
     # -- changes ---------------------------------------------------------------------------
 
@@ -1460,6 +1531,7 @@ class Subscription:
                     start=max(effective, self.start),
                     reason=reason,
                     price=_catalog_price(catalog.plan(plan), self.frequency, self.currency),
+                    usage=_plan_usage(catalog, plan),
                 )
             )
         plans = tuple(kept)
@@ -1667,7 +1739,8 @@ class Subscription:
 
         Spans that already have a price keep it; a span without one (read from a file, or
         stored before prices were kept) takes the catalog's price for the subscription's
-        frequency. Billing then never depends on a later catalog.
+        frequency. A plan span without usage charges fixed takes its plan's (``Span.usage``).
+        Billing then never depends on a later catalog.
         """
         _check_catalog(catalog)
         finders = (catalog.plan, catalog.module, catalog.addon)
@@ -1684,16 +1757,23 @@ class Subscription:
                 )
             )
         plans, modules, addons = groups
+        plans = tuple(
+            span
+            if span.usage is not None
+            else attrs.evolve(span, usage=_plan_usage(catalog, span.code))
+            for span in plans
+        )
         return attrs.evolve(self, plans=plans, modules=modules, addons=addons)
 
     def reprice(self, catalog: Catalog, *, on: date) -> Self:
         """Apply ``catalog``'s prices from ``on``: what runs before ``on`` keeps its price.
 
-        Each span running on ``on`` whose price differs is cut there, and a span at the new
-        price starts on ``on`` (reason ``price_change``, recorded in the history); a span
-        not billed yet by ``on`` simply takes the new price. Choose ``on`` on or after what
-        was billed (a catalog load uses each subscription's next period): billed periods
-        keep the price they were billed at.
+        Each span running on ``on`` whose price differs (or, for a plan, whose usage charges
+        differ: a new usage price) is cut there, and a span at the new price starts on
+        ``on`` (reason ``price_change``, recorded in the history); a span not billed yet by
+        ``on`` simply takes the new price. Choose ``on`` on or after what was billed, usage
+        periods included (a catalog load uses each subscription's next period): billed
+        periods keep the price they were billed at.
 
         >>> from subbill.catalog import Catalog, Plan
         >>> old = Catalog(currency="EUR", plans=[
@@ -1714,7 +1794,9 @@ class Subscription:
             kept: list[Span] = []
             for span in spans:
                 price = _catalog_price(find(span.code), self.frequency, self.currency)
-                if price == span.price or (span.end is not None and span.end <= on):
+                usage = _plan_usage(catalog, span.code) if spans is self.plans else None
+                same = price == span.price and (usage or ()) == (span.usage or ())
+                if same or (span.end is not None and span.end <= on):
                     kept.append(span)
                     continue
                 if price is None and span.price is not None:
@@ -1724,9 +1806,9 @@ class Subscription:
                         f"{span.price}: keep a price for every frequency still subscribed"
                     )
                 if (span.billed_from or span.start) >= on:
-                    kept.append(attrs.evolve(span, price=price))
+                    kept.append(attrs.evolve(span, price=price, usage=usage))
                 else:
-                    kept.extend(_cut(span, on, reason="price_change", price=price))
+                    kept.extend(_cut(span, on, reason="price_change", price=price, usage=usage))
                     changes.append(Change(on=on, kind="price_change", code=span.code))
             groups.append(tuple(kept))
         plans, modules, addons = groups
@@ -2038,6 +2120,11 @@ def _catalog_price(item: _Sold, frequency: Frequency, currency: str) -> Money | 
     return item.price(frequency)
 
 
+def _plan_usage(catalog: Catalog, code: str) -> tuple[UsageCharge, ...] | None:
+    """The usage charges a plan span is fixed at: the plan's (``None`` when it has none)."""
+    return catalog.plan(code).usage or None
+
+
 def _day(day: date | None) -> str:
     return "no date (it runs on)" if day is None else day.isoformat()
 
@@ -2065,6 +2152,7 @@ def _cut(span: Span, on: date, *, reason: str, **changes: Any) -> tuple[Span, Sp
         reason=reason,
         price=span.price,
         quantity=span.quantity,
+        usage=span.usage,
     )
     return attrs.evolve(span, end=on), attrs.evolve(after, **changes)
 

@@ -303,6 +303,11 @@ class UsageRepository(Protocol):
         (or given twice) is skipped. A key stored, or given, with other content is refused
         (:class:`~subbill.errors.InvalidArgumentError` naming the key and both records) and
         nothing of ``records`` is added: all or nothing.
+
+        The store is a repository: it does not check that a record's subscription is stored
+        or that its usage charges measure the record's metric (a bill run reads only the
+        records of the subscriptions it bills). A loader checks that first, as ``subbill
+        usage load`` does (:meth:`~subbill.subscriptions.Subscription.check_usage_record`).
         """
         ...
 
