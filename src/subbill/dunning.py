@@ -406,6 +406,10 @@ def is_late_payment_document(invoice: Invoice) -> bool:
     Such a document is never dunned itself, and need not be paid to reactivate.
     """
     check_instance("invoice", invoice, Invoice)
+    return _claims_costs(invoice)
+
+
+def _claims_costs(invoice: Invoice) -> bool:
     return any(line.kind in LATE_PAYMENT_KINDS for line in invoice.lines)
 
 
@@ -425,6 +429,8 @@ def _due_on(invoice: Invoice, day: date) -> Money:
     zero = Money.zero(invoice.currency)
     if invoice.kind is not DocumentKind.INVOICE or invoice.status not in _ACTIVE:
         return zero
+    if not invoice.payments and not invoice.corrections and invoice.credit_applied is None:
+        return max(invoice.total, zero)
     paid = Money.total(
         (payment.amount for payment in invoice.payments if payment.paid_on <= day),
         currency=invoice.currency,
@@ -442,9 +448,17 @@ def _in_dunning(invoice: Invoice, day: date) -> bool:
     return (
         invoice.number is not None
         and invoice.issued_on <= day
-        and not is_late_payment_document(invoice)
-        and _due_on(invoice, day).is_positive()
+        and _owes_on(invoice, day)
+        and not _claims_costs(invoice)
     )
+
+
+def _owes_on(invoice: Invoice, day: date) -> bool:
+    """True when something remained due on ``invoice`` on ``day`` (:func:`amount_due_on`)."""
+    if invoice.kind is not DocumentKind.INVOICE or invoice.status not in _ACTIVE:
+        return False
+    # What is due now is due on any earlier day too: fewer payments and credit notes count.
+    return invoice.amount_due.is_positive() or _due_on(invoice, day).is_positive()
 
 
 def is_overdue_on(invoice: Invoice, day: date) -> bool:
