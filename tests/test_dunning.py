@@ -389,7 +389,8 @@ def policies(draw: st.DrawFn) -> DunningPolicy:
 
 @st.composite
 def unpaid_invoices(draw: st.DrawFn, *, end: date) -> list[Invoice]:
-    """Invoices due around March 2027, paid in part at most by ``end`` (maybe in full later)."""
+    """Invoices due around March 2027, paid in part on any day, maybe in full after ``end``
+    (the days 1 to 3 after it): the payments the property holds for."""
     invoices = []
     for index in range(draw(st.integers(1, 3))):
         due = DUE + timedelta(days=draw(st.integers(-10, 10)))
@@ -398,8 +399,9 @@ def unpaid_invoices(draw: st.DrawFn, *, end: date) -> list[Invoice]:
         if draw(st.booleans()):  # a part paid, on any day
             paid_on = due + timedelta(days=draw(st.integers(-5, 40)))
             invoice = pay(invoice, str(draw(st.integers(1, 119))), paid_on)
-        if draw(st.booleans()):  # the rest paid after the last run
-            invoice = pay(invoice, str(invoice.amount_due.amount), end + timedelta(days=1))
+        if draw(st.booleans()):  # the rest paid after the last run's day
+            rest_on = end + timedelta(days=draw(st.integers(1, 3)))
+            invoice = pay(invoice, str(invoice.amount_due.amount), rest_on)
         invoices.append(invoice)
     return invoices
 
@@ -418,6 +420,10 @@ def _most_advanced(history: tuple[DunningEvent, ...], policy: DunningPolicy) -> 
 def test_any_increasing_run_dates_ending_on_a_day_reach_the_daily_runs_steps_and_status(
     data: st.DataObject, policy: DunningPolicy, end_offset: int
 ):
+    # Precisely: for payments in part on any day, and payments in full dated after D. A
+    # payment in full dated on D or before, after a run that did not happen, stops dunning
+    # where it stood: a run cannot act on a past it did not see
+    # (test_dunning_review.test_a_run_cannot_act_on_a_past_it_did_not_see).
     end = DUE + timedelta(days=end_offset)
     invoices = data.draw(unpaid_invoices(end=end))
     start = DUE - timedelta(days=20)
@@ -520,16 +526,20 @@ def test_each_reminder_and_the_formal_notice_in_french():
         "toutes les sommes dues."
     )
     legal = _plain(action_text(notice, locale="fr_FR", terms=BillingTerms()))
-    assert "Banque centrale européenne majoré de 10 points" in legal
+    # No rate in the terms: the claim builds the indemnity alone, and the notice says so.
+    assert "indemnité forfaitaire pour frais de recouvrement de 40 € (art. D441-5" in legal
+    assert "pénalités" not in legal
+    assert "Banque centrale" not in legal
     assert "indemnité" not in _plain(action_text(notice, locale="fr_FR"))
     assert all(len(line) <= 92 for line in text.splitlines())
 
 
 def test_the_formal_notice_and_a_retry_in_english():
     runs, _ = run([an_invoice()], [date(2027, 3, 25)], POLICY)
-    notice, retry = runs[0][1]
+    retry, notice = runs[0][1]  # the retry first (a success makes the notice moot)
     english = _plain(action_text(notice, locale="en_US"))
-    assert english.startswith("Formal notice to pay Despite our reminders, your invoice")
+    # The first run of this invoice: no reminder was sent, so no « despite our reminders ».
+    assert english.startswith("Formal notice to pay Your invoice F-2027-000001, due on")
     assert "has been unpaid for 15 days" in english
     assert _plain(action_text(retry, locale="en_US")) == (
         "New card payment of €120.00 for invoice F-2027-000001 (attempt 4)."
@@ -556,12 +566,13 @@ def test_the_late_payment_document_explains_itself():
     assert costs is not None
     english = _plain(late_payment_text(costs, locale="en_US"))
     assert "Invoice F-2027-000001, due on March 10, 2027: 20 days late." in english
-    assert "at an annual rate of 10%, over 20 days (a 365-day year): €5.48" in english
+    assert "at an annual rate of 10% (a 365-day year): €5.48" in english
+    assert "from March 11 to March 30, 2027: €1,000.00 × 10% × 20/365 = €5.48" in english
     assert "Total due: €45.48" in english
     document = _plain(invoice_text(costs.document.finalize(number="F-2027-000002"),
                                    locale="fr_FR"))  # fmt: skip
     assert "Indemnité forfaitaire pour frais de recouvrement (F-2027-000001)" in document
-    assert "pénalités de retard de la facture F-2027-000001 : 2/365 × 1 000,00 €" in document
+    assert "de la facture F-2027-000001 : 1 000,00 € × 10 % × 20/365" in document
     assert "Total TTC 45,48 €" in document
 
 
@@ -689,10 +700,12 @@ def test_paying_everything_due_reactivates_from_the_payment_date(
     payments=st.lists(st.tuples(st.integers(1, 60), st.integers(1, 99)), max_size=3),
     as_of=st.integers(1, 400),
 )
-def test_late_payment_costs_are_the_indemnity_plus_the_penalty_rounded_once(
+def test_late_payment_costs_are_the_indemnity_plus_each_unpaid_slices_penalty(
     amount: int, percent: Decimal, payments: list[tuple[int, int]], as_of: int
 ):
-    # The penalty: rate × Σ (amount unpaid × its days) / 365, exact, rounded once at the end.
+    # The penalty: per stretch an amount stayed unpaid, amount × rate × days / 365 rounded
+    # like any line, so that the document's lines (its explanation) add up to it; within half
+    # a cent per slice of the exact rate × Σ (amount unpaid × its days) / 365.
     invoice = an_invoice(f"{amount}.00")
     for days, share in payments:
         part = (invoice.amount_due * share / 100).rounded()
@@ -701,10 +714,22 @@ def test_late_payment_costs_are_the_indemnity_plus_the_penalty_rounded_once(
     day = DUE + timedelta(days=as_of)
     costs = late_payment_costs(invoice, percent=percent, as_of=day)
     assert costs is not None
-    unpaid_days = sum(
-        (amount_due_on(invoice, DUE + timedelta(days=n)).amount for n in range(as_of)), Decimal(0)
-    )
-    expected = (Money(unpaid_days, "EUR") * (Fraction(percent) / 100 / 365)).rounded()
-    assert costs.penalty == expected
+    unpaid = [amount_due_on(invoice, DUE + timedelta(days=n)) for n in range(as_of)]
+    stretches: list[tuple[Money, int]] = []
+    for owed in unpaid:  # consecutive days with the same amount unpaid: one slice
+        if stretches and stretches[-1][0] == owed:
+            stretches[-1] = (owed, stretches[-1][1] + 1)
+        else:
+            stretches.append((owed, 1))
+    rate = Fraction(percent) / 100
+    assert [(s.amount, s.days) for s in costs.slices] == stretches
+    assert [s.penalty for s in costs.slices] == [
+        (owed * (rate * days / 365)).rounded() for owed, days in stretches
+    ]
+    assert costs.penalty == Money.total((s.penalty for s in costs.slices), currency="EUR")
+    penalties = [line.amount for line in costs.document.lines if line.kind is LineKind.LATE_PENALTY]
+    assert penalties == [s.penalty for s in costs.slices]
+    exact = sum((Fraction(a.amount) for a in unpaid), Fraction(0)) * rate / 365
+    assert abs(Fraction(costs.penalty.amount) - exact) <= Fraction(1, 200) * len(stretches)
     assert costs.document.total == costs.penalty + Money("40.00", "EUR") == costs.total
     assert costs.days_late == as_of

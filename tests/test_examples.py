@@ -145,5 +145,5 @@ def test_relances_reminds_skips_a_missed_reminder_suspends_and_reactivates(capsy
     assert "(étapes sautées : reminder_7) Mise en demeure de payer" in out
     assert "Statut de l'abonnement : Suspendu" in out
     assert "Statut le 1 avril 2027 : Suspendu Statut le 2 avril 2027 : Actif" in out
-    assert "sur 23 jours (année de 365 jours) : 0,76 €" in out
+    assert "du 11 mars au 2 avril 2027 : 120,00 € × 10 % × 23/365 = 0,76 €" in out
     assert "Total dû : 40,76 €" in out

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -81,11 +81,13 @@ __all__ = [
     "LatePaymentClaim",
     "LatePaymentCosts",
     "NextStep",
+    "PenaltySlice",
     "amount_due_on",
     "dunning_actions",
     "dunning_state",
     "events_of",
     "is_late_payment_document",
+    "is_overdue_on",
     "late_payment_claims",
     "late_payment_costs",
     "next_step",
@@ -196,6 +198,15 @@ def _check_steps(instance: DunningPolicy, _attribute: Any, steps: tuple[Any, ...
         raise InvalidArgumentError(f"steps={codes!r} must have distinct codes")
 
 
+def _retry_days(value: object) -> tuple[Any, ...]:
+    """``retry_days`` as a tuple: a sequence of days, never a lone number nor text."""
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return tuple(value)
+    raise InvalidTypeError(
+        "retry_days", brief(value), "a sequence of whole numbers of days, e.g. (1, 3, 5, 7)"
+    )
+
+
 def _check_retry_days(_instance: Any, attribute: Any, days: tuple[Any, ...]) -> None:
     for index, day in enumerate(days):
         if isinstance(day, bool) or not isinstance(day, int):
@@ -228,7 +239,7 @@ class DunningPolicy:
 
     steps: tuple[DunningStep, ...] = attrs.field(converter=to_tuple, validator=_check_steps)
     retry_days: tuple[int, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=_check_retry_days
+        default=(), converter=_retry_days, validator=_check_retry_days
     )
     late_payment_costs: bool = attrs.field(default=False, validator=_check_flag)
 
@@ -328,7 +339,8 @@ class DunningAction:
     of the earlier steps (or retry dates) this action passes over, to record with it.
     ``actions`` is what it does: the step's actions, then the suspension or cancellation of
     a skipped step (a missed run skips a step's messages, never what it does to the
-    subscription).
+    subscription). ``reminded`` is True when an earlier run took a step that reminded the
+    customer of this invoice (the formal notice then says « despite our reminders »).
     """
 
     invoice: str
@@ -342,6 +354,7 @@ class DunningAction:
     days_late: int
     attempt: int | None = None
     skipped: tuple[DunningEvent, ...] = ()
+    reminded: bool = False
 
     @property
     def event(self) -> DunningEvent:
@@ -393,14 +406,19 @@ def is_late_payment_document(invoice: Invoice) -> bool:
     Such a document is never dunned itself, and need not be paid to reactivate.
     """
     check_instance("invoice", invoice, Invoice)
+    return _claims_costs(invoice)
+
+
+def _claims_costs(invoice: Invoice) -> bool:
     return any(line.kind in LATE_PAYMENT_KINDS for line in invoice.lines)
 
 
 def amount_due_on(invoice: Invoice, day: date) -> Money:
-    """What remained due on ``invoice`` on ``day``: payments made after it are not counted.
+    """What remained due on ``invoice`` on ``day``: payments and credit notes after it not counted.
 
-    Credit applied and credit notes are counted whatever their date (they carry none); a
-    draft, a void invoice and a credit note owe nothing.
+    A payment counts from its ``paid_on``, a credit note from its issue date (the
+    correction's ``credited_on``); the customer credit applied when the invoice was issued
+    always counts. A draft, a void invoice and a credit note owe nothing.
     """
     check_instance("invoice", invoice, Invoice)
     check_date("day", day)
@@ -411,20 +429,60 @@ def _due_on(invoice: Invoice, day: date) -> Money:
     zero = Money.zero(invoice.currency)
     if invoice.kind is not DocumentKind.INVOICE or invoice.status not in _ACTIVE:
         return zero
+    if not invoice.payments and not invoice.corrections and invoice.credit_applied is None:
+        return max(invoice.total, zero)
     paid = Money.total(
         (payment.amount for payment in invoice.payments if payment.paid_on <= day),
         currency=invoice.currency,
     )
     credit = invoice.credit_applied or zero
-    return max(invoice.total - credit - invoice.credited - paid, zero)
+    credited = Money.total(
+        (c.amount for c in invoice.corrections if c.credited_on <= day),
+        currency=invoice.currency,
+    )
+    return max(invoice.total - credit - credited - paid, zero)
 
 
 def _in_dunning(invoice: Invoice, day: date) -> bool:
+    """Numbered, issued by ``day``, not a costs document, something still due on ``day``."""
     return (
         invoice.number is not None
-        and not is_late_payment_document(invoice)
-        and _due_on(invoice, day).is_positive()
+        and invoice.issued_on <= day
+        and _owes_on(invoice, day)
+        and not _claims_costs(invoice)
     )
+
+
+def _owes_on(invoice: Invoice, day: date) -> bool:
+    """True when something remained due on ``invoice`` on ``day`` (:func:`amount_due_on`)."""
+    if invoice.kind is not DocumentKind.INVOICE or invoice.status not in _ACTIVE:
+        return False
+    # What is due now is due on any earlier day too: fewer payments and credit notes count.
+    return invoice.amount_due.is_positive() or _due_on(invoice, day).is_positive()
+
+
+def is_overdue_on(invoice: Invoice, day: date) -> bool:
+    """True when ``invoice`` was overdue on ``day``, read from its payments as of that day.
+
+    Past its due date (the due date itself is not overdue yet) with something still due on
+    ``day`` (:func:`amount_due_on`: payments and credit notes dated after ``day`` not
+    counted), whatever the invoice's status now: an invoice paid on 2 April was overdue on
+    24 March. A late-payment costs document is owed but never makes a subscription overdue
+    (it is not required to reactivate one); a draft, a void invoice and a credit note never
+    are.
+
+    >>> from subbill.billing import draft_invoice
+    >>> from subbill.invoices import Payment, one_time_line
+    >>> price, due = Money("120", "EUR"), date(2027, 3, 10)
+    >>> sent = draft_invoice(customer="ACME", currency="EUR", issued_on=due, due_on=due,
+    ...                      lines=[one_time_line("x", "X", price)]).finalize(number="F-1")
+    >>> paid = sent.apply_payment(Payment(amount=price, paid_on=date(2027, 4, 2))).invoice
+    >>> [is_overdue_on(paid, day) for day in (due, date(2027, 3, 24), date(2027, 4, 2))]
+    [False, True, False]
+    """
+    check_instance("invoice", invoice, Invoice)
+    check_date("day", day)
+    return invoice.due_on < day and _in_dunning(invoice, day)
 
 
 # -- decisions ---------------------------------------------------------------------------------
@@ -464,14 +522,20 @@ def dunning_actions(
 ) -> tuple[DunningAction, ...]:
     """The actions due on ``as_of``: for each invoice in dunning, its step and its retry.
 
-    An invoice is in dunning when it is numbered, not a late-payment costs document, and
-    something remains due on ``as_of`` (:func:`amount_due_on`: payments dated after it are
-    not counted). For each, the most advanced step whose day has come and that comes after
-    every step of its history is taken; the earlier untaken ones are recorded as skipped
-    (:attr:`DunningAction.skipped`). Retries follow the same rule on the retry schedule:
-    missed retry dates collapse into one attempt, the latest. A step is never taken twice,
-    whatever the order of the runs. Actions are listed in the order of the invoices, each
-    invoice's step before its retry.
+    An invoice is in dunning when it is numbered, issued by ``as_of`` (nothing is done
+    before an invoice's issue date, a courtesy reminder included), not a late-payment costs
+    document, and something remains due on ``as_of`` (:func:`amount_due_on`: payments and
+    credit notes dated after it are not counted). For each, the most advanced step whose
+    day has come and that comes after every step of its history is taken; the earlier
+    untaken ones are recorded as skipped (:attr:`DunningAction.skipped`). Retries follow
+    the same rule on the retry schedule: missed retry dates collapse into one attempt, the
+    latest. A step is never taken twice, whatever the order of the runs.
+
+    Order: the actions are listed in the order of the invoices, each invoice's card retry
+    **before** its step. A service carries them out in that order and, when a retry's charge
+    succeeds, does not carry out (nor record) that invoice's step of the same run: the
+    invoice is paid, so re-deciding with it gives no step — no formal notice nor suspension
+    for an invoice paid in that same run.
 
     >>> from subbill.billing import draft_invoice
     >>> from subbill.invoices import one_time_line
@@ -487,8 +551,8 @@ def dunning_actions(
     ()
     >>> [(a.step.code, a.days_late, [e.step for e in a.skipped]) for a in dunning_actions(
     ...     [invoice], policy=policy, history=events_of(first), as_of=date(2027, 3, 30))]
-    [('formal_notice', 20, ['reminder_1', 'reminder_7']), ('retry', 20, ['retry', 'retry', \
-'retry'])]
+    [('retry', 20, ['retry', 'retry', 'retry']), ('formal_notice', 20, ['reminder_1', \
+'reminder_7'])]
     """
     items = _invoices(invoices)
     check_instance("policy", policy, DunningPolicy)
@@ -511,6 +575,9 @@ def dunning_actions(
         elif event.step in ranks:
             rank = ranks[event.step]
             taken_steps[event.invoice] = max(taken_steps.get(event.invoice, -1), rank)
+    reminded = {
+        event.invoice for event in events if event.does(DunningActionKind.REMIND)
+    }
     actions: list[DunningAction] = []
     for invoice in items:
         if not _in_dunning(invoice, as_of):
@@ -519,6 +586,31 @@ def dunning_actions(
         assert number is not None  # noqa: S101  (_in_dunning checked it)
         due = _due_on(invoice, as_of)
         late = max((as_of - invoice.due_on).days, 0)
+        retries = [
+            (attempt, days)
+            for attempt, days in enumerate(policy.retry_days, start=1)
+            if attempt > attempts.get(number, 0) and invoice.due_on + timedelta(days=days) <= as_of
+        ]
+        if retries:  # first: a charge that succeeds makes the invoice's step moot
+            *missed, (attempt, days) = retries
+            actions.append(
+                DunningAction(
+                    invoice=number,
+                    subscription=invoice.subscription,
+                    customer=invoice.customer,
+                    step=_a_retry(days),
+                    actions=(DunningActionKind.RETRY_PAYMENT,),
+                    on=as_of,
+                    due_on=invoice.due_on,
+                    amount_due=due,
+                    days_late=late,
+                    attempt=attempt,
+                    skipped=tuple(
+                        _skipped(invoice, number, RETRY_STEP, rank, as_of) for rank, _ in missed
+                    ),
+                    reminded=number in reminded,
+                )
+            )
         reached = [
             (rank, step)
             for rank, step in enumerate(policy.steps)
@@ -544,30 +636,7 @@ def dunning_actions(
                         _skipped(invoice, number, earlier.code, None, as_of)
                         for _, earlier in passed
                     ),
-                )
-            )
-        retries = [
-            (attempt, days)
-            for attempt, days in enumerate(policy.retry_days, start=1)
-            if attempt > attempts.get(number, 0) and invoice.due_on + timedelta(days=days) <= as_of
-        ]
-        if retries:
-            *missed, (attempt, days) = retries
-            actions.append(
-                DunningAction(
-                    invoice=number,
-                    subscription=invoice.subscription,
-                    customer=invoice.customer,
-                    step=_a_retry(days),
-                    actions=(DunningActionKind.RETRY_PAYMENT,),
-                    on=as_of,
-                    due_on=invoice.due_on,
-                    amount_due=due,
-                    days_late=late,
-                    attempt=attempt,
-                    skipped=tuple(
-                        _skipped(invoice, number, RETRY_STEP, rank, as_of) for rank, _ in missed
-                    ),
+                    reminded=number in reminded,
                 )
             )
     return tuple(actions)
@@ -601,11 +670,13 @@ def next_step(
     history: Iterable[DunningEvent],
     as_of: date,
 ) -> NextStep | None:
-    """The next policy step ``invoice`` would take on or after ``as_of``; None if none.
+    """The policy step a run would take for ``invoice`` on or after ``as_of``; None if none.
 
-    None when the invoice is not in dunning on ``as_of`` (paid, credited, a draft) or every
-    step was taken. A step whose day has come but that no run took yet is due on ``as_of``
-    itself (a run then takes the most advanced of those).
+    The step :func:`dunning_actions` would take: when the days of steps not taken yet have
+    come, the most advanced of them, due on ``as_of`` itself (a run takes it, the earlier
+    ones skipped); otherwise the first step still to come, on its day — never before the
+    invoice's issue date. None when the invoice is not in dunning on ``as_of`` (paid,
+    credited, a draft, a late-payment costs document) or every step was taken.
 
     >>> from subbill.billing import draft_invoice
     >>> from subbill.invoices import one_time_line
@@ -621,7 +692,8 @@ def next_step(
     check_instance("policy", policy, DunningPolicy)
     events = _history(history)
     check_date("as_of", as_of)
-    if not _in_dunning(invoice, as_of):
+    day = max(as_of, invoice.issued_on)  # a run acts from the issue date on
+    if not _in_dunning(invoice, day):
         return None
     ranks = {step.code: rank for rank, step in enumerate(policy.steps)}
     last = max(
@@ -632,9 +704,13 @@ def next_step(
         ),
         default=-1,
     )
-    for step in policy.steps[last + 1 :]:
-        return NextStep(step=step, on=max(step.date_for(invoice.due_on), as_of))
-    return None
+    ahead = policy.steps[last + 1 :]
+    reached = [step for step in ahead if step.date_for(invoice.due_on) <= day]
+    if reached:
+        return NextStep(step=reached[-1], on=day)
+    if not ahead:
+        return None
+    return NextStep(step=ahead[0], on=ahead[0].date_for(invoice.due_on))
 
 
 # -- what the history did to a subscription ------------------------------------------------------
@@ -660,16 +736,16 @@ class DunningState:
 
 
 def _settled(invoices: tuple[Invoice, ...], day: date, suspending: list[DunningEvent]) -> bool:
-    """True when nothing is due on ``day``.
+    """True when nothing overdue is left on ``day``.
 
-    Every invoice due by then is paid, and so is every invoice suspended for by then, even
-    before its due date.
+    Every invoice overdue on that day (due before it: one due that very day is not late
+    yet) is paid, and so is every invoice suspended for by then, even before its due date.
     """
     suspended = {event.invoice for event in suspending if event.on <= day}
     return all(
         not _due_on(invoice, day).is_positive()
         for invoice in invoices
-        if (invoice.due_on <= day or invoice.number in suspended)
+        if (invoice.due_on < day or invoice.number in suspended)
         and not is_late_payment_document(invoice)
     )
 
@@ -684,11 +760,19 @@ def dunning_state(
     """What the dunning ``history`` did to ``subscription`` by ``as_of``.
 
     A suspend action suspends the subscription from its day; it is reactivated from the day
-    everything due is paid: every invoice of the subscription due by then, and the
-    invoice that was suspended for even if its due date is still to come (payments counted
-    on their dates; a late-payment costs document need not be paid). A cancel action
-    cancels it on its day.
+    everything overdue is paid: every invoice of the subscription overdue on that day (one
+    due that very day is not late yet), and the invoice that was suspended for even if its
+    due date is still to come (payments and credit notes counted from their dates; a
+    late-payment costs document need not be paid). A cancel action cancels it on its day.
     Only the events of ``subscription`` dated up to ``as_of`` count, and only its invoices.
+
+    The history alone proves a suspension, but only the invoice's payments can lift it: a
+    suspension whose invoice is missing from ``invoices`` is refused rather than read as
+    lifted.
+
+    Raises:
+        InvalidArgumentError: a suspension of the history names an invoice that is not
+            among ``invoices`` (give every invoice of the subscription, with its payments).
 
     >>> dunning_state("S1", invoices=(), history=(), as_of=date(2027, 3, 1))
     DunningState(suspended_since=None, reactivated_on=None, cancelled_on=None)
@@ -702,8 +786,20 @@ def dunning_state(
         (event.on for event in events if event.does(DunningActionKind.CANCEL)), default=None
     )
     suspending = [e for e in events if e.does(DunningActionKind.SUSPEND)]
+    known = {invoice.number for invoice in own}
+    missing = sorted({e.invoice for e in suspending if e.invoice not in known})
+    if missing:
+        first = min((e for e in suspending if e.invoice == missing[0]), key=lambda e: e.on)
+        raise InvalidArgumentError(
+            f"invoices lack invoice {missing[0]!r} of subscription {subscription!r}, "
+            f"suspended for on {first.on.isoformat()}: give the subscription's invoices with "
+            "their payments (they decide when the suspension is lifted)"
+        )
     suspensions = sorted({e.on for e in suspending})
-    payments = sorted({p.paid_on for i in own for p in i.payments if p.paid_on <= as_of})
+    payments = sorted(
+        {p.paid_on for i in own for p in i.payments if p.paid_on <= as_of}
+        | {c.credited_on for i in own for c in i.corrections if c.credited_on <= as_of}
+    )
     since: date | None = None
     reactivated: date | None = None
     for start in suspensions:
@@ -721,24 +817,47 @@ def dunning_state(
 
 
 @attrs.frozen(kw_only=True)
+class PenaltySlice:
+    """One stretch an amount stayed unpaid, and its penalty.
+
+    ``period`` is the days late it covers (from the day after the due date or a payment,
+    to a payment or the claim's day, inclusive); ``amount`` what stayed unpaid over it;
+    ``factor`` is ``rate × days / 365``; ``penalty`` is ``amount × factor`` rounded.
+    """
+
+    period: Period
+    amount: Money
+    factor: Fraction
+    penalty: Money
+
+    @property
+    def days(self) -> int:
+        """The days of the slice."""
+        return self.period.days
+
+
+@attrs.frozen(kw_only=True)
 class LatePaymentCosts:
     """The late-payment costs of one invoice, and the document that claims them.
 
-    ``percent`` is the annual penalty rate; ``days_late`` the days from the due date to the
-    last payment (or ``as_of`` while something is still due); ``penalty`` is
-    ``Σ amount late × percent × days / 365`` over each stretch the amount stayed unpaid,
-    rounded once; ``indemnity`` the fixed 40 €. ``document`` is a draft invoice of two
-    lines (:attr:`LineKind.RECOVERY_INDEMNITY` and :attr:`LineKind.LATE_PENALTY`), to
-    number in the invoice series like any invoice; it is never added to the late invoice.
+    ``percent`` is the annual penalty rate (None when the terms set none: no penalty is
+    claimed then); ``days_late`` the days from the due date to the last payment (or
+    ``as_of`` while something is still due); ``slices`` each stretch an amount stayed
+    unpaid, with its penalty ``amount × percent × days / 365`` rounded; ``penalty`` their
+    sum; ``indemnity`` the fixed 40 €. ``document`` is a draft invoice of the indemnity
+    line (:attr:`LineKind.RECOVERY_INDEMNITY`) and one :attr:`LineKind.LATE_PENALTY` line
+    per slice, to number in the invoice series like any invoice; it is never added to the
+    late invoice.
     """
 
     invoice: str
     due_on: date
     days_late: int
-    percent: Decimal
+    percent: Decimal | None
     penalty: Money
     indemnity: Money
     document: Invoice
+    slices: tuple[PenaltySlice, ...] = ()
 
     @property
     def total(self) -> Money:
@@ -791,9 +910,13 @@ def late_payment_claims(
 
     An invoice is claimed once (its :data:`LATE_COSTS_STEP` event in ``history`` says it
     was), after it is paid in full by ``as_of`` and if that was after its due date; a
-    late-payment costs document bears no costs itself. None under a policy without the
-    option. The claim is a document apart (:func:`late_payment_costs`): the invoice's own
-    dunning ended with its payment.
+    late-payment costs document bears no costs itself, and an invoice in another currency
+    than EUR none either (the 40 € indemnity of French law is in euros; no costs are
+    claimed on other currencies, and :func:`late_payment_costs` refuses them). None under
+    a policy without the option. Every claim can be built: pass ``percent=`` the terms'
+    ``late_payment_percent`` as it is (None claims the indemnity alone). The claim is a
+    document apart (:func:`late_payment_costs`): the invoice's own dunning ended with its
+    payment.
 
     >>> from subbill.billing import draft_invoice
     >>> from subbill.invoices import Payment, one_time_line
@@ -824,6 +947,7 @@ def late_payment_claims(
             or invoice.number in claimed
             or invoice.kind is not DocumentKind.INVOICE
             or invoice.status not in _ACTIVE
+            or invoice.currency != INDEMNITY.currency
             or is_late_payment_document(invoice)
         ):
             continue
@@ -858,12 +982,19 @@ def late_payment_costs(
 ) -> LatePaymentCosts | None:
     """The French B2B late-payment costs of ``invoice`` up to ``as_of``; None if not late.
 
-    ``percent`` is the annual penalty rate (the terms' ``late_payment_percent``). The
-    penalties run from the day after the due date on each amount while it stays unpaid,
-    payments counted on their dates, on a 365-day year, rounded once; the indemnity is
-    40 € per late invoice. The document is issued on ``as_of``, due ``payment_terms_days``
-    later, with no VAT (both are outside its scope). An invoice paid on time, or not yet
-    due, is not late.
+    ``percent`` is the annual penalty rate (the terms' ``late_payment_percent``), or None
+    when the terms set none: the document then claims the indemnity alone (subbill holds no
+    ECB rate to compute the legal default with). The penalties run from the day after the
+    due date on each amount while it stays unpaid, payments counted on their dates: one
+    slice per stretch, each ``amount × rate × days / 365`` rounded like any line, so the
+    slices add up to the penalty; the indemnity is 40 € per late invoice. The document is
+    issued on ``as_of``, due ``payment_terms_days`` later, with no VAT (both are outside
+    its scope). An invoice paid on time, or not yet due, is not late.
+
+    Raises:
+        InvalidArgumentError: a draft, a late-payment costs document, or an invoice not in
+            EUR (the 40 € indemnity of French law is in euros: no costs are claimed on
+            other currencies; :func:`late_payment_claims` skips them).
 
     >>> from subbill.billing import draft_invoice
     >>> from subbill.invoices import Payment, one_time_line
@@ -875,9 +1006,19 @@ def late_payment_costs(
     >>> costs = late_payment_costs(paid, percent="10", as_of=date(2027, 3, 30))
     >>> costs.days_late, costs.penalty, costs.indemnity, costs.document.total
     (20, Money('5.48', 'EUR'), Money('40.00', 'EUR'), Money('45.48', 'EUR'))
+
+    Paid in two halves, 10 and 20 days late: two slices, that add up.
+
+    >>> half = Money("500", "EUR")
+    >>> halves = invoice.apply_payment(Payment(amount=half, paid_on=date(2027, 3, 20))
+    ...     ).invoice.apply_payment(Payment(amount=half, paid_on=date(2027, 3, 30))).invoice
+    >>> costs = late_payment_costs(halves, percent="10", as_of=date(2027, 3, 30))
+    >>> [(s.amount, s.days, s.penalty) for s in costs.slices], costs.penalty
+    ([(Money('1000.00', 'EUR'), 10, Money('2.74', 'EUR')), (Money('500.00', 'EUR'), 10, \
+Money('1.37', 'EUR'))], Money('4.11', 'EUR'))
     """
     check_instance("invoice", invoice, Invoice)
-    rate = read_penalty_percent(percent)
+    rate = None if percent is None else read_penalty_percent(percent)
     check_date("as_of", as_of)
     check_count("payment_terms_days", payment_terms_days, minimum=0, maximum=365)
     if invoice.number is None:
@@ -887,7 +1028,8 @@ def late_payment_costs(
     if invoice.currency != INDEMNITY.currency:
         raise InvalidArgumentError(
             f"invoice {invoice.number} is in {invoice.currency}: the French late-payment "
-            "indemnity of 40 € applies to invoices in EUR"
+            "indemnity of 40 € applies to invoices in EUR (no costs are claimed in another "
+            "currency)"
         )
     if is_late_payment_document(invoice):
         raise InvalidArgumentError(
@@ -897,38 +1039,50 @@ def late_payment_costs(
     start = invoice.due_on
     if start >= as_of or not _due_on(invoice, start).is_positive():
         return None
-    stops = sorted({p.paid_on for p in invoice.payments if start < p.paid_on <= as_of})
-    weighted = Fraction(0)
+    stops = sorted(
+        {p.paid_on for p in invoice.payments if start < p.paid_on < as_of}
+        | {c.credited_on for c in invoice.corrections if start < c.credited_on < as_of}
+    )
+    slices: list[PenaltySlice] = []
     end = start
     for stop in (*stops, as_of):
         due = _due_on(invoice, end)
         if not due.is_positive():
             break
-        weighted += Fraction(due.amount) * (stop - end).days
+        if rate is not None:
+            factor = Fraction(rate) / 100 * (stop - end).days / _YEAR_DAYS
+            slices.append(
+                PenaltySlice(
+                    period=Period(end + timedelta(days=1), stop + timedelta(days=1)),
+                    amount=due,
+                    factor=factor,
+                    penalty=(due * factor).rounded(),
+                )
+            )
         end = stop
     days = (end - start).days
     if days <= 0:
         return None
-    factor = Fraction(rate) / 100 * weighted / (_YEAR_DAYS * Fraction(invoice.total.amount))
-    base = invoice.total
-    penalty = (base * factor).rounded()
-    explanation_period = Period(start + timedelta(days=1), end + timedelta(days=1))
+    penalty = Money.total((s.penalty for s in slices), currency=invoice.currency)
     lines = (
         _costs_line(
             LineKind.RECOVERY_INDEMNITY,
-            code="indemnity",
+            key=f"indemnity:{invoice.number}",
             number=invoice.number,
             price=INDEMNITY,
             factor=Fraction(1),
             period=None,
         ),
-        _costs_line(
-            LineKind.LATE_PENALTY,
-            code="penalty",
-            number=invoice.number,
-            price=base,
-            factor=factor,
-            period=explanation_period,
+        *(
+            _costs_line(
+                LineKind.LATE_PENALTY,
+                key=f"penalty:{invoice.number}:{s.period.start.isoformat()}",
+                number=invoice.number,
+                price=s.amount,
+                factor=s.factor,
+                period=s.period,
+            )
+            for s in slices
         ),
     )
     document = Invoice(
@@ -947,13 +1101,14 @@ def late_payment_costs(
         penalty=penalty,
         indemnity=INDEMNITY,
         document=document,
+        slices=tuple(slices),
     )
 
 
 def _costs_line(
     kind: LineKind,
     *,
-    code: str,
+    key: str,
     number: str,
     price: Money,
     factor: Fraction,
@@ -963,9 +1118,9 @@ def _costs_line(
     zero = Money.zero(price.currency)
     return InvoiceLine(
         kind=kind,
-        code=code,
+        code=key.split(":", 1)[0],
         description=number,
-        charge_key=f"{code}:{number}",
+        charge_key=key,
         period=period,
         quantity=Decimal(1),
         unit_price=price,

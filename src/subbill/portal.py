@@ -186,9 +186,12 @@ class CardRow:
 class OverdueRow:
     """An overdue invoice: what remains due, how late, and the next dunning step.
 
-    ``next_step`` is the policy's next step not taken yet and ``next_step_on`` its day (the
-    day shown when the step's day has come but no run took it yet); both None when every
-    step was taken.
+    Overdue on the portal's day, read from the payments and credit notes dated by then (an
+    invoice paid since was still overdue that day). ``next_step`` is the step the next run
+    will take (:func:`subbill.dunning.next_step`: the most advanced step whose day has come
+    and that no run took yet, shown on the portal's day, else the next step to come) and
+    ``next_step_on`` its day; both None when every step was taken, and for a late-payment
+    costs document, listed as owed but never dunned.
     """
 
     number: str
@@ -502,7 +505,9 @@ def portal_overview(
             else tuple(
                 _overdue_row(i, dunning_policy, history, as_of)
                 for i in sorted(own_invoices, key=lambda i: (i.due_on, i.number or ""))
-                if i.number is not None and i.is_overdue(as_of=as_of)
+                if i.number is not None
+                and i.due_on < as_of
+                and amount_due_on(i, as_of).is_positive()
             )
         ),
         card_notices=(

@@ -42,6 +42,7 @@ from subbill.billing import (
     record_payment,
 )
 from subbill.catalog import Catalog
+from subbill.dunning import LATE_PAYMENT_KINDS
 from subbill.errors import (
     InvalidArgumentError,
     InvalidStateError,
@@ -632,7 +633,9 @@ def correct_invoice(
     with store.transaction():
         invoice, owner, state = _invoice_and_state(store, number)
         chosen = invoice.lines if lines is None else tuple(lines)
-        if owner is not None and any(line.period is not None for line in chosen):
+        if owner is not None and any(
+            line.period is not None and line.kind not in LATE_PAYMENT_KINDS for line in chosen
+        ):
             raise InvalidStateError(
                 f"invoice {number!r} bills periods of subscription {owner!r}: correct what the "
                 "subscription is billed with (cancel(on=…), change_plan, change_quantity) and "

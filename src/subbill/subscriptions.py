@@ -65,7 +65,7 @@ from subbill.catalog import AddOn, Catalog, ChangeTiming, Module, Plan
 from subbill.charges import OneTimeCharge, RecurringCharge, to_quantity
 from subbill.decisions import Allowed, Decision, Refused, RefusedError, refusal
 from subbill.discounts import Discount, DiscountDocument, read_discounts
-from subbill.dunning import DunningEvent, DunningState, dunning_state
+from subbill.dunning import DunningEvent, DunningState, dunning_state, is_overdue_on
 from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
@@ -1047,9 +1047,15 @@ class Subscription:
         method under :attr:`MissingPaymentMethod.CANCEL` included, and a dunning cancel
         action of ``dunning`` dated up to ``as_of``) and expired; then suspended (a dunning
         suspend action, until everything due on the subscription's ``invoices`` is paid:
-        see :func:`subbill.dunning.dunning_state`); then unpaid (an open invoice of
-        this subscription is overdue); then cancelled at period end; then trial (inside the
-        trial); else active.
+        see :func:`subbill.dunning.dunning_state`); then unpaid (an invoice of this
+        subscription is overdue on ``as_of``, read from its payments and credit notes as of
+        that day: :func:`subbill.dunning.is_overdue_on`; a late-payment costs document never
+        makes it unpaid); then cancelled at period end; then trial (inside the trial); else
+        active.
+
+        Raises:
+            InvalidArgumentError: ``dunning`` suspends for an invoice missing from
+                ``invoices`` (its payments decide when the suspension is lifted).
         """
         check_date("as_of", as_of)
         if isinstance(invoices, str | bytes) or not isinstance(invoices, Iterable):
@@ -1080,7 +1086,7 @@ class Subscription:
         if state.is_suspended:
             return SubscriptionStatus.SUSPENDED
         if any(
-            invoice.subscription == self.id and invoice.is_overdue(as_of=as_of)
+            invoice.subscription == self.id and is_overdue_on(invoice, as_of)
             for invoice in invoices
         ):
             return SubscriptionStatus.UNPAID

@@ -53,6 +53,9 @@ CATALOG = Catalog(
 )
 SUB = Subscription.create(id="S1", customer="ACME", catalog=CATALOG, plan="solo", start=DUE)
 SUB_BEFORE = repr(SUB)
+SUSPENSION = DunningEvent(invoice="F-2027-000001", subscription="S1", step="formal_notice",
+                          on=date(2027, 3, 25), outcome=EventOutcome.TAKEN,
+                          actions=(DunningActionKind.SUSPEND,))  # fmt: skip
 (ACTION,) = (a for a in dunning_actions([INVOICE], policy=POLICY, history=(), as_of=DUE)
              if a.attempt is None)  # fmt: skip
 
@@ -119,6 +122,10 @@ CASES = [
          OutOfBoundsError),
     Case("dunning-policy-retry-text", lambda: DunningPolicy(steps=(), retry_days=("1",)),
          InvalidTypeError),
+    Case("dunning-policy-retries-a-number",  # once read as (3,)
+         lambda: DunningPolicy(steps=(), retry_days=3), InvalidTypeError),
+    Case("dunning-policy-retries-a-set", lambda: DunningPolicy(steps=(), retry_days={1, 3}),
+         InvalidTypeError),
     Case("dunning-policy-costs-not-bool",
          lambda: DunningPolicy(steps=(), late_payment_costs="yes"), InvalidTypeError),
     Case("dunning-policy-unknown-step", lambda: POLICY.step("nope"), InvalidArgumentError),
@@ -158,6 +165,9 @@ CASES = [
     Case("dunning-status-events-not-events",
          lambda: SUB.status(as_of=DUE, dunning=[{"step": "courtesy"}]), InvalidTypeError,
          lambda: repr(SUB) == SUB_BEFORE),
+    Case("dunning-status-suspended-invoice-missing",  # once read as lifted: ACTIVE
+         lambda: SUB.status(as_of=date(2027, 3, 26), dunning=[SUSPENSION]),
+         InvalidArgumentError, lambda: repr(SUB) == SUB_BEFORE),
     # -- late-payment costs
     Case("dunning-costs-rate-zero",
          lambda: late_payment_costs(INVOICE, percent="0", as_of=DUE), OutOfBoundsError),
@@ -165,8 +175,8 @@ CASES = [
          lambda: late_payment_costs(INVOICE, percent="150", as_of=DUE), OutOfBoundsError),
     Case("dunning-costs-rate-float",
          lambda: late_payment_costs(INVOICE, percent=10.0, as_of=DUE), FloatAmountError),
-    Case("dunning-costs-rate-missing",
-         lambda: late_payment_costs(INVOICE, percent=None, as_of=DUE), InvalidAmountError),
+    Case("dunning-costs-rate-empty",  # None is no rate set: the indemnity alone is claimed
+         lambda: late_payment_costs(INVOICE, percent="", as_of=DUE), InvalidAmountError),
     Case("dunning-costs-in-usd",
          lambda: late_payment_costs(USD, percent="10", as_of=date(2027, 4, 1)),
          InvalidArgumentError),

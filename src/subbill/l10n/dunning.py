@@ -24,9 +24,16 @@ from __future__ import annotations
 
 from subbill._validate import check_instance, escape_controls
 from subbill.billing import BillingTerms
-from subbill.dunning import DunningAction, DunningActionKind, LatePaymentCosts
-from subbill.l10n._format import format_date, format_money, format_quantity, text_lines
+from subbill.dunning import INDEMNITY, DunningAction, DunningActionKind, LatePaymentCosts
+from subbill.l10n._format import (
+    format_date,
+    format_money,
+    format_period,
+    format_quantity,
+    text_lines,
+)
 from subbill.l10n.words import count_words, phrase
+from subbill.money import Money
 from subbill.portal import CardExpiryNotice
 
 __all__ = ["action_text", "card_notice_text", "late_payment_text"]
@@ -57,9 +64,15 @@ def action_text(
     A reminder (before, on or after the due date), the formal notice, then the suspension
     or the cancellation, or a card retry. Given the customer's ``terms`` (a business under
     a policy with ``late_payment_costs``), the formal notice states the late-payment costs
-    French law attaches to a late invoice: the 40 € indemnity and the penalties at the
-    terms' annual rate, or at the legal default (the ECB rate plus 10 points) when the terms
-    set none — as the invoice's own mentions do.
+    a claim will build (:func:`subbill.dunning.late_payment_costs`): the 40 € indemnity
+    and the penalties at the terms' annual rate; the indemnity alone when the terms set no
+    rate; nothing for an invoice in another currency than EUR (French law's indemnity is in
+    euros). It says « despite our reminders » only when a reminder was sent
+    (``action.reminded``), and never « unpaid for 0 days ».
+
+    Words are French for a French locale and English for any other, dates and amounts
+    written the locale's way, as every text of :mod:`subbill.l10n`; an unknown locale is
+    refused (:class:`~subbill.errors.UnknownLocaleError`).
 
     >>> from datetime import date
     >>> from subbill import Money
@@ -68,7 +81,7 @@ def action_text(
     >>> step = DunningPolicy.standard().step("formal_notice")
     >>> notice = DunningAction(invoice="F-1", subscription="S1", customer="ACME", step=step,
     ...     actions=step.actions, on=date(2027, 3, 25), due_on=date(2027, 3, 10),
-    ...     amount_due=Money("120", "EUR"), days_late=15)
+    ...     amount_due=Money("120", "EUR"), days_late=15, reminded=True)
     >>> print(action_text(notice, locale="en_US",
     ...                   terms=BillingTerms(late_payment_percent="10")))
     Formal notice to pay
@@ -96,8 +109,8 @@ def action_text(
     paragraphs: list[str] = []
     if DunningActionKind.FORMAL_NOTICE in kinds:
         paragraphs.append(phrase("dunning", "formal_notice_title", locale=locale))
-        paragraphs.append(phrase("dunning", "formal_notice", locale=locale, **facts))
-        paragraphs.extend(_late_costs(terms, locale=locale))
+        paragraphs.append(phrase("dunning", _notice_code(action), locale=locale, **facts))
+        paragraphs.extend(_late_costs(action, terms, locale=locale))
     elif DunningActionKind.REMIND in kinds:
         if action.on < action.due_on:
             paragraphs.append(phrase("dunning", "courtesy", locale=locale, **facts))
@@ -121,18 +134,35 @@ def action_text(
     return text_lines(out)
 
 
-def _late_costs(terms: BillingTerms | None, *, locale: str) -> list[str]:
-    """The late-payment costs a formal notice states under ``terms`` (none without terms)."""
-    if terms is None:
+def _notice_code(action: DunningAction) -> str:
+    """The formal notice's words: before or on the due date, late, late after reminders."""
+    if action.on < action.due_on:
+        return "formal_notice_early"
+    if action.days_late == 0:
+        return "formal_notice_due_today"
+    return "formal_notice" if action.reminded else "formal_notice_first"
+
+
+def _late_costs(action: DunningAction, terms: BillingTerms | None, *, locale: str) -> list[str]:
+    """The late-payment costs a formal notice states: what a claim would build.
+
+    None without terms, nor for an invoice in another currency than EUR (the 40 €
+    indemnity of French law is in euros: no costs are claimed on it); the indemnity alone
+    when the terms set no rate (a claim then builds the indemnity alone).
+    """
+    if terms is None or action.amount_due.currency != INDEMNITY.currency:
         return []
     if terms.late_payment_percent is None:
-        return [phrase("dunning", "late_costs_default", locale=locale)]
+        return [phrase("dunning", "late_costs_indemnity", locale=locale)]
     shown = format_quantity(terms.late_payment_percent, locale=locale)
     return [phrase("dunning", "late_costs_rate", locale=locale, percent=shown)]
 
 
 def late_payment_text(costs: LatePaymentCosts, *, locale: str) -> str:
-    r"""A document of late-payment costs, explained: the days late, the penalties, the 40 €.
+    r"""A document of late-payment costs, explained: each unpaid slice, the penalties, the 40 €.
+
+    One line per slice an amount stayed unpaid (its days, amount × rate × days / 365 and
+    its penalty): the slices add up to the penalties.
 
     >>> from datetime import date, timedelta
     >>> from subbill import Money
@@ -149,46 +179,48 @@ def late_payment_text(costs: LatePaymentCosts, *, locale: str) -> str:
     ...       .replace("\u202f", " "))
     Frais de retard de paiement de la facture F-1
     Facture F-1, échue le 10 mars 2027 : 20 jours de retard.
-    Pénalités de retard au taux annuel de 10 %, sur 20 jours (année de 365 jours) : 5,48 €
+    Pénalités de retard au taux annuel de 10 % (année de 365 jours) : 5,48 €
+      du 11 mars au 30 mars 2027 : 1 000,00 € × 10 % × 20/365 = 5,48 €
     Indemnité forfaitaire pour frais de recouvrement (art. D441-5 du Code de commerce) : 40,00 €
     Total dû : 45,48 €
-    Ce document est distinct de la facture F-1 ; son règlement n'est pas requis pour rétablir
-    le service.
+    Ce document est distinct de la facture F-1 ; son règlement n'est pas requis pour rétablir le
+    service.
     """
     check_instance("costs", costs, LatePaymentCosts)
     invoice = escape_controls(costs.invoice)
+
+    def say(code: str, **values: object) -> str:
+        return phrase("dunning", code, locale=locale, **values)
+
+    def money(amount: Money) -> str:
+        return format_money(amount, locale=locale)
+
     days = count_words(costs.days_late, "day", "days", locale=locale)
+    due_on = format_date(costs.due_on, locale=locale)
     out = [
-        phrase("dunning", "late_payment_title", locale=locale, invoice=invoice),
-        phrase(
-            "dunning",
-            "late_payment_days",
-            locale=locale,
-            invoice=invoice,
-            due_on=format_date(costs.due_on, locale=locale),
-            days=days,
-        ),
-        phrase(
-            "dunning",
-            "late_payment_penalty",
-            locale=locale,
-            percent=format_quantity(costs.percent, locale=locale),
-            days=days,
-            amount=format_money(costs.penalty, locale=locale),
-        ),
-        phrase(
-            "dunning",
-            "late_payment_indemnity",
-            locale=locale,
-            amount=format_money(costs.indemnity, locale=locale),
-        ),
-        phrase(
-            "dunning",
-            "late_payment_total",
-            locale=locale,
-            amount=format_money(costs.total, locale=locale),
-        ),
-        *_wrap(phrase("dunning", "late_payment_note", locale=locale, invoice=invoice)),
+        say("late_payment_title", invoice=invoice),
+        say("late_payment_days", invoice=invoice, due_on=due_on, days=days),
+    ]
+    if costs.percent is None:
+        out.extend(_wrap(say("late_payment_no_rate")))
+    else:
+        rate = format_quantity(costs.percent, locale=locale)
+        out.append(say("late_payment_penalty", percent=rate, amount=money(costs.penalty)))
+        out.extend(
+            say(
+                "late_payment_slice",
+                period=format_period(piece.period, locale=locale),
+                amount=money(piece.amount),
+                percent=rate,
+                days=piece.days,
+                penalty=money(piece.penalty),
+            )
+            for piece in costs.slices
+        )
+    out += [
+        say("late_payment_indemnity", amount=money(costs.indemnity)),
+        say("late_payment_total", amount=money(costs.total)),
+        *_wrap(say("late_payment_note", invoice=invoice)),
     ]
     return text_lines(out)
 

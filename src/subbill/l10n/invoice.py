@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import html
 from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 
 from subbill._validate import brief, escape_controls, with_article
 from subbill.billing import BillingTerms
@@ -45,7 +47,7 @@ from subbill.l10n._format import (
 )
 from subbill.l10n.metering import describe_usage
 from subbill.l10n.words import count_words, inline, label, phrase, reason_label, words_for
-from subbill.money import Money
+from subbill.money import DECIMAL_CONTEXT, Money
 from subbill.proration import BillablePeriod, ProrationBasis
 
 __all__ = [
@@ -203,18 +205,43 @@ def _describe_late_payment_line(line: InvoiceLine, *, locale: str) -> str:
     if line.kind is LineKind.RECOVERY_INDEMNITY:
         return escape_controls(phrase("dunning", "indemnity_line", locale=locale, invoice=invoice))
     explanation = line.explanation
-    text = phrase(
-        "dunning",
-        "penalty_line",
-        locale=locale,
-        invoice=invoice,
-        factor=format_factor(explanation.factor),
-        base=format_money(explanation.unit_price, locale=locale),
-    )
+    base = format_money(explanation.unit_price, locale=locale)
+    days = explanation.days
+    # factor = rate × days / 365: shown so, the rate a percent (exact: the rate is a decimal)
+    percent = None if not days else explanation.factor * 36500 / days
+    if percent is not None and _is_decimal(percent):
+        shown = DECIMAL_CONTEXT.divide(Decimal(percent.numerator), Decimal(percent.denominator))
+        text = phrase(
+            "dunning",
+            "penalty_slice_line",
+            locale=locale,
+            invoice=invoice,
+            base=base,
+            percent=format_quantity(shown, locale=locale),
+            days=days,
+        )
+    else:
+        text = phrase(
+            "dunning",
+            "penalty_line",
+            locale=locale,
+            invoice=invoice,
+            factor=format_factor(explanation.factor),
+            base=base,
+        )
     if explanation.period is not None:
         colon = words_for("typography", "colon", locale=locale)
         text += f"{colon}{format_period(explanation.period, locale=locale, compact=True)}"
     return escape_controls(text)
+
+
+def _is_decimal(value: Fraction) -> bool:
+    """True when ``value`` is written exactly in decimals (its denominator is 2ᵃ × 5ᵇ)."""
+    denominator = value.denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    return denominator == 1
 
 
 def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
