@@ -132,8 +132,11 @@ def test_a_file_of_the_schema_before_dunning_shows_in_the_portal_without_events(
     assert (status, err) == (0, "")
     lines = out.splitlines()
     assert lines[lines.index("Subscriptions") + 3].split()[:2] == ["S2", "Unpaid"]
-    # No step taken yet, as far as it knows: the first step is due today.
-    assert out.splitlines()[-1].endswith("19 days    reminder on May 20, 2026")
+    # No step taken yet, as far as it knows: the step a run would take today is the most
+    # advanced one due (19 days late: the formal notice), not the first untaken reminder.
+    assert out.splitlines()[-1].endswith(
+        "19 days    formal notice, service suspension on May 20, 2026"
+    )
     assert database_content(db) == before  # read only: never migrated
     # A command that writes upgrades it, then records the actions.
     status, out, err = subbill("dunning", "--as-of", "2026-05-20", "--db", db)
