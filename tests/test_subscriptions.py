@@ -624,17 +624,13 @@ def test_a_quoted_lines_charges_are_those_its_fields_give(subscription, cancel_o
     again = fresh.to_charge_plan() if not pickled else subscription.to_charge_plan()
     assert billed == again
     for line, charge in zip(subscription.lines, billed.charges, strict=True):
+        same = ("code", "unit_price", "quantity", "frequency", "billing_day", "start")
         expected = RecurringCharge(
-            code=line.code,
             description=line.name,
-            unit_price=line.unit_price,
-            quantity=line.quantity,
-            frequency=line.frequency,
-            billing_day=line.billing_day,
-            start=line.start,
             end=charge.end,
             discounts=line.discounts,
             tax_rates=line.tax_rates,
+            **{name: getattr(line, name) for name in same},
         )
         assert charge == expected
         if charge.end is None:
