@@ -1,10 +1,12 @@
 import itertools
 import json
+import pickle
 from datetime import date, timedelta
 from fractions import Fraction
 
 import attrs
 import pytest
+from benchmarks.workloads import mix_subscriptions
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,6 +24,7 @@ from subbill import (
     preview_change,
 )
 from subbill.catalog import ChangeTiming
+from subbill.charges import RecurringCharge
 from subbill.errors import InputError, InvalidStateError
 from subbill.invoices import LineKind, Payment
 from subbill.l10n import knows_refusal, refusal_text
@@ -598,3 +601,37 @@ def test_a_module_switched_off_before_its_billing_start_never_bills_its_free_day
     check_replacement(on, later, catalog=CATALOG, state=billed.state)
     credit = bill(later, billed.state, as_of=date(2026, 2, 2))
     assert [(x.code, str(x.amount)) for x in credit.invoice.lines] == [("stock", "-9.00 EUR")]
+
+
+_MIX = list(mix_subscriptions(60))
+
+
+@given(
+    st.sampled_from(_MIX),
+    st.sampled_from([None, date(2026, 1, 31), date(2026, 7, 1)]),
+    st.booleans(),
+)
+def test_a_quoted_lines_charges_are_those_its_fields_give(subscription, cancel_on, pickled):
+    """A quoted line keeps the charge it builds to check itself, and bills with it.
+
+    What a subscription bills is the same whether the line still holds that charge or not
+    (a pickled line, as a worker process receives it, holds none): cancelled or not.
+    """
+    if cancel_on is not None and cancel_on > subscription.start:
+        subscription = subscription.cancel(on=cancel_on, at_period_end=True)
+    fresh = pickle.loads(pickle.dumps(subscription))
+    billed = (fresh if pickled else subscription).to_charge_plan()
+    again = fresh.to_charge_plan() if not pickled else subscription.to_charge_plan()
+    assert billed == again
+    for line, charge in zip(subscription.lines, billed.charges, strict=True):
+        same = ("code", "unit_price", "quantity", "frequency", "billing_day", "start")
+        expected = RecurringCharge(
+            description=line.name,
+            end=charge.end,
+            discounts=line.discounts,
+            tax_rates=line.tax_rates,
+            **{name: getattr(line, name) for name in same},
+        )
+        assert charge == expected
+        if charge.end is None:
+            assert line.charge(ends_on=None) is line.charge(ends_on=None)

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from subbill import InvalidArgumentError, InvalidTypeError, Money, TaxRate
-from subbill.taxes import TaxRounding, line_taxes, tax_breakdown
+from subbill.taxes import TaxRounding, line_tax, line_taxes, sum_taxes, tax_breakdown
 
 VAT20 = TaxRate(name="TVA 20 %", percent="20")
 VAT10 = TaxRate(name="TVA 10 %", percent="10")
@@ -146,3 +146,33 @@ def test_per_invoice_rounding_rounds_each_rate_once(values):
 def test_line_taxes_refuses_what_is_not_lines_with_a_typed_error(amounts, rates, named):
     with pytest.raises(InvalidTypeError, match=named):
         line_taxes(amounts, rates)
+
+
+_ANY_RATE = st.sampled_from([(VAT20,), (VAT10,), (GST10_INCL,), ()])
+
+
+@given(
+    st.sampled_from(["EUR", "JPY", "KWD"]).flatmap(
+        lambda code: st.decimals(
+            min_value=-10**9, max_value=10**9, places=4, allow_nan=False
+        ).map(lambda d: Money(d, code))
+    ),
+    _ANY_RATE,
+    st.sampled_from([ROUND_HALF_EVEN, "ROUND_HALF_UP", "ROUND_DOWN"]),
+)
+def test_a_line_tax_and_total_are_the_sum_of_its_parts(amount, line_rates, rounding):
+    """A line's ``tax`` and ``total``, set when it is built, are what they would compute.
+
+    Written as they are (``0.00`` is not ``0``): the stored documents show them.
+    """
+    found = line_tax(amount, line_rates, rounding)
+    (again,) = line_taxes([amount], [line_rates], rounding=rounding)
+    tax = sum_taxes(found.taxes, currency=amount.currency)
+    assert str(found.tax.amount) == str(tax.amount)
+    assert found.tax.currency == tax.currency
+    assert str(found.total.amount) == str((found.base + tax).amount)
+    assert found == again
+    assert (str(again.tax.amount), str(again.total.amount)) == (
+        str(found.tax.amount),
+        str(found.total.amount),
+    )

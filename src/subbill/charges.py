@@ -101,8 +101,8 @@ def _check_money(_instance: Any, attribute: Any, value: Money) -> None:
     check_money(attribute.name, value)
 
 
-def _check_period_price(instance: _Charge) -> None:
-    """``unit_price × quantity`` is an amount too: below 10^15 in magnitude."""
+def _check_period_price(instance: _Charge) -> Decimal:
+    """``unit_price × quantity`` is an amount too: below 10^15 in magnitude; return it."""
     # Not with Money's ``*``, which refuses a product beyond the bound as a ``factor``.
     amount = DECIMAL_CONTEXT.multiply(instance.unit_price.amount, instance.quantity)
     if amount.copy_abs() >= MAX_AMOUNT:
@@ -111,6 +111,7 @@ def _check_period_price(instance: _Charge) -> None:
             Money._make(amount, instance.unit_price.currency),
             f"below 10^{MAX_AMOUNT.adjusted()} in magnitude (charge {instance.code!r})",
         )
+    return amount
 
 
 def _check_discounts(instance: Any, _attribute: Any, discounts: tuple[Discount, ...]) -> None:
@@ -158,11 +159,10 @@ class _Charge:
     def __attrs_post_init__(self) -> None:
         # The whole charge, checked once its fields are all set.
         check_line("reason", self.reason, optional=True)
-        _check_period_price(self)
-        self._check()
+        self._check(_check_period_price(self))
 
-    def _check(self) -> None:
-        """What a kind of charge checks across its own fields."""
+    def _check(self, period_amount: Decimal) -> None:
+        """What a kind of charge checks across its own fields (``unit_price × quantity``)."""
 
     @property
     def currency(self) -> str:
@@ -224,8 +224,10 @@ class RecurringCharge(_Charge):
     start: date
     end: date | None = None
 
-    def _check(self) -> None:
+    def _check(self, period_amount: Decimal) -> None:
         _check_recurring(self)
+        # The product just checked is the period's price: kept, not multiplied again.
+        _SET_PERIOD_PRICE(self, Money._make(period_amount, self.unit_price.currency))
 
     @classmethod
     def starting(cls, billing_start: BillingStart, *, paid_on: date, **fields: Any) -> Self:
@@ -360,6 +362,9 @@ class RecurringCharge(_Charge):
         return self.ending(on=on), new
 
 
+_SET_PERIOD_PRICE = vars(RecurringCharge)["period_price"].__set__
+
+
 @attrs.frozen(kw_only=True)
 class OneTimeCharge(_Charge):
     """A price × quantity due once, on ``due_on`` (set-up fees, packs, adjustments).
@@ -369,7 +374,7 @@ class OneTimeCharge(_Charge):
 
     due_on: date
 
-    def _check(self) -> None:
+    def _check(self, period_amount: Decimal) -> None:
         check_billing_date("due_on", self.due_on)
 
     @property

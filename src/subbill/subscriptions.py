@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
@@ -620,6 +621,19 @@ class QuotedLine:
         it either keeps its own billing day (a prorated first period) or, ``reanchor``,
         starts its cycle on it. A usage line bills through :meth:`scheduled_usage`.
         """
+        if ends_on is None and (paid_from is None or paid_from <= self.start):
+            return self._own_charge  # the charge built when the line was checked
+        return self._charge(ends_on=ends_on, paid_from=paid_from, reanchor=reanchor)
+
+    @functools.cached_property
+    def _own_charge(self) -> RecurringCharge | OneTimeCharge:
+        """The line's charge on its own dates: built (and so checked) with the line, kept."""
+        return self._charge(ends_on=None, paid_from=None, reanchor=False)
+
+    def _charge(
+        self, *, ends_on: date | None, paid_from: date | None, reanchor: bool
+    ) -> RecurringCharge | OneTimeCharge:
+        """:meth:`charge`, built."""
         price = self.unit_price
         if price is None:
             raise InvalidArgumentError(

@@ -323,16 +323,33 @@ def line_tax(amount: Money, rates: Sequence[TaxRate], rounding: str = ROUND_HALF
     return _single_rate(amount, rates, rounding)
 
 
+_SET_TAX = vars(LineTax)["tax"].__set__
+_SET_TOTAL = vars(LineTax)["total"].__set__
+_NO_TAX = Decimal(0)
+
+
+def _summed(base: Money, taxes: tuple[tuple[TaxRate, Money], ...], tax: Money) -> LineTax:
+    """A line's tax with its ``tax`` and ``total`` set: what they compute, computed now.
+
+    ``tax`` is what :func:`sum_taxes` gives ``taxes`` (none: a zero; one: its amount).
+    """
+    found = LineTax(base=base, taxes=taxes)
+    _SET_TAX(found, tax)
+    _SET_TOTAL(found, base + tax)
+    return found
+
+
 def _single_rate(amount: Money, rates: Sequence[TaxRate], rounding: str) -> LineTax:
     """The common case, with Decimal arithmetic: one rate (or none), rounded on the line."""
     gross = amount.rounded(rounding)
     if not rates:
-        return LineTax(base=gross, taxes=())
+        return _summed(gross, (), Money._make(_NO_TAX, gross.currency))
     rate = rates[0]
     if rate.inclusive:
         tax = (amount * (rate.rate / (1 + rate.rate))).rounded(rounding)
-        return LineTax(base=gross - tax, taxes=((rate, tax),))
-    return LineTax(base=gross, taxes=((rate, exclusive_tax(amount, rate, rounding)),))
+        return _summed(gross - tax, ((rate, tax),), tax)
+    tax = exclusive_tax(amount, rate, rounding)
+    return _summed(gross, ((rate, tax),), tax)
 
 
 def exclusive_tax(amount: Money, rate: TaxRate, rounding: str = ROUND_HALF_UP) -> Money:
