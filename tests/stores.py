@@ -144,11 +144,12 @@ def snapshot(store: Any) -> dict[str, Any]:
         "usage_count": store.usage_record_count(),
         "dunning": store.dunning_events(),
         "charges": store.charge_attempts(),
+        "outbox": store.unsent_dunning_actions(),
     }
 
 
 #: The tables each SQLite schema version added since version 5 (the tests make older files).
-TABLES_SINCE = {6: ("dunning_events", "charge_attempts")}
+TABLES_SINCE = {6: ("dunning_events", "charge_attempts", "dunning_outbox")}
 
 
 def as_older_schema(path: Path, version: int) -> None:

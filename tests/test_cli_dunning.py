@@ -8,10 +8,16 @@ opened read-only by the portal, reads as having none.
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from subbill import Money
+from subbill.dunning import DunningPolicy
+from subbill.dunning_service import run_dunning
+from subbill.invoices import Payment
+from subbill.service import pay_invoice
 from subbill.storage import PostgresStore, SQLiteStore
 from tests.stores import as_older_schema, database_content
 from tests.test_cli import CATALOG, SUBSCRIPTIONS, run, write_json
@@ -153,3 +159,85 @@ def test_subbill_dunning_without_a_database_is_one_line(capsys, tmp_path, locale
     assert status == 1
     assert len(err.splitlines()) == 1
     assert "no database at" in err
+
+
+# -- issue 17's review: the outbox, the late-payment rate from the subscriptions file -----------
+
+
+def test_actions_recorded_by_a_run_stopped_before_printing_are_printed_by_the_next(
+    capsys, tmp_path
+):
+    # Found by issue 17's review: the command printed only at the end, so a run stopped
+    # after recording never printed those reminders, and the next run printed nothing.
+    db = billed(capsys, tmp_path, tmp_path / "billing.db")
+    store = SQLiteStore(db)
+    recorded = run_dunning(store, as_of=date(2026, 4, 28), policy=DunningPolicy.standard())
+    store.close()  # recorded, never printed: the process died there
+    assert [a.key for a in recorded.actions] == ["F-2026-000001/courtesy"]
+    status, out, err = subbill("dunning", "--as-of", "2026-04-28", "--db", db, "--locale", "fr_FR")
+    assert (status, out, err) == (0, COURTESY_FR, "")
+    again = subbill("dunning", "--as-of", "2026-04-28", "--db", db)
+    assert again == (0, "Dunning run as of April 28, 2026: 0 dunning actions recorded.\n", "")
+    store = SQLiteStore(db, read_only=True)
+    assert store.unsent_dunning_actions() == []
+    store.close()
+
+
+def paid_late(capsys, tmp_path, subscription):
+    """S2 with ``subscription``'s fields, billed 1 April 2026, paid 20 days late on 21 May."""
+    db = tmp_path / "billing.db"
+    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
+    path = write_json(tmp_path / "subscriptions.json", {"subscriptions": [subscription]})
+    status, _, err = run(capsys, "subscriptions", "load", path, "--db", db)
+    assert status == 0, err
+    assert run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", db)[0] == 0
+    store = SQLiteStore(db)
+    payment = Payment(amount=Money("816.00", "EUR"), paid_on=date(2026, 5, 21))
+    pay_invoice(store, "F-2026-000001", payment)
+    store.close()
+    return db
+
+
+def test_the_late_payment_rate_of_the_subscriptions_file_issues_the_costs_document(
+    capsys, tmp_path
+):
+    # Found by issue 17's review: the subscriptions file had no field for the rate, so
+    # `--late-payment-costs` issued nothing for subscriptions loaded from files.
+    garage = {**GARAGE["subscriptions"][0], "terms": {"late_payment_percent": "10"}}
+    db = paid_late(capsys, tmp_path, garage)
+    status, out, err = subbill("dunning", "--as-of", "2026-05-21", "--late-payment-costs",
+                               "--db", db)  # fmt: skip
+    assert (status, err) == (0, "")
+    assert out.splitlines()[-1] == "Late-payment costs invoiced: F-2026-000002, €44.47"
+    # 816.00 × 10 % × 20 / 365 = 4.47 in penalties, plus the 40.00 indemnity
+
+
+def test_an_invoice_paid_late_without_a_rate_gets_a_line_saying_so(capsys, tmp_path):
+    db = paid_late(capsys, tmp_path, GARAGE["subscriptions"][0])
+    status, out, err = subbill("dunning", "--as-of", "2026-05-21", "--late-payment-costs",
+                               "--db", db, "--locale", "fr_FR")  # fmt: skip
+    assert (status, err) == (0, "")
+    assert out.splitlines()[-1] == (
+        "F-2026-000001 : payée en retard, sans frais de retard facturés : les conditions de "
+        "son abonnement ne fixent aucun taux de pénalités (late_payment_percent)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("terms", "problem"),
+    [
+        ({"late_payment_percent": "0"}, "terms.late_payment_percent: late_payment_percent=Decimal"),
+        ({"late_payment_percent": 10.5}, "terms.late_payment_percent: percent=10.5 is a float"),
+        ({"rate": "10"}, "terms.rate: unknown key; expected late_payment_percent"),
+    ],
+)  # fmt: skip
+def test_the_terms_of_the_subscriptions_file_are_checked_strictly(
+    capsys, tmp_path, terms, problem
+):
+    db = tmp_path / "billing.db"
+    assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
+    garage = {**GARAGE["subscriptions"][0], "terms": terms}
+    path = write_json(tmp_path / "subscriptions.json", {"subscriptions": [garage]})
+    status, _, err = run(capsys, "subscriptions", "load", path, "--db", db)
+    assert status == 2
+    assert problem in err

@@ -8,7 +8,7 @@ processor is called, so a killed run re-run never charges a card twice.
 
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -26,7 +26,7 @@ from subbill.dunning import (
     DunningStep,
     EventOutcome,
 )
-from subbill.dunning_service import PaymentGateway, run_dunning
+from subbill.dunning_service import DEFAULT_CLAIM, PaymentGateway, run_dunning
 from subbill.errors import InvalidArgumentError, InvalidStateError, InvalidTypeError
 from subbill.invoices import InvoiceStatus, LineKind, Payment, one_time_line
 from subbill.periods import MONTHLY
@@ -211,6 +211,7 @@ def test_a_postgresql_database_of_schema_2_gets_the_dunning_tables_when_opened(p
     with psycopg.connect(postgres_url, autocommit=True) as connection:
         connection.execute("DROP TABLE dunning_events")
         connection.execute("DROP TABLE charge_attempts")
+        connection.execute("DROP TABLE dunning_outbox")
         connection.execute("UPDATE schema_version SET version = 2")
     store = PostgresStore(postgres_url)
     assert store._one("SELECT version FROM schema_version") == str(POSTGRES_SCHEMA) == "3"
@@ -578,18 +579,26 @@ def test_a_killed_run_re_run_never_repeats_a_gateway_charge(offsets, succeed, po
     assert len(keys) == len(set(keys))
 
 
-def test_a_charge_whose_payment_the_store_refuses_is_kept_charged_and_reported():
+def test_a_pending_attempt_whose_invoice_was_paid_meanwhile_is_left_to_review_not_re_sent():
     # Found while writing the retries: a pending attempt sent again after its invoice was
-    # paid by transfer meanwhile (pay_invoice refuses to pay a paid invoice) made every
-    # later run raise InvalidTransitionError, and the attempt stayed pending for ever.
+    # paid by transfer meanwhile made every later run raise InvalidTransitionError. Then
+    # (issue 17's review) it was re-sent and reported unapplied: had the first call never
+    # reached the processor, the card was charged for an invoice paid already. Now it is
+    # not sent again: it is left for a person to check with the processor under its key.
     store = MemoryStore()
     number = with_invoice(store)
     gateway = ScriptedGateway(succeed={1})
+    calls = []
 
     class StoppedAfterTheCharge:
         def charge(self, invoice_number, amount, *, idempotency_key):
             gateway.charge(invoice_number, amount, idempotency_key=idempotency_key)
             raise _Killed
+
+    class Counting(ScriptedGateway):
+        def charge(self, invoice_number, amount, *, idempotency_key):
+            calls.append(idempotency_key)
+            return gateway.charge(invoice_number, amount, idempotency_key=idempotency_key)
 
     with pytest.raises(_Killed):
         run_dunning(
@@ -598,7 +607,36 @@ def test_a_charge_whose_payment_the_store_refuses_is_kept_charged_and_reported()
     transfer = Payment(amount=Money("120.00", "EUR"), paid_on=DUE + timedelta(days=2),
                        method="transfer", reference="virement-1")  # fmt: skip
     pay_invoice(store, number, transfer)
-    report = run_dunning(store, as_of=DUE + timedelta(days=2), policy=POLICY, gateway=gateway)
+    report = run_dunning(store, as_of=DUE + timedelta(days=2), policy=POLICY, gateway=Counting())
+    assert calls == []  # never sent again
+    (review,) = report.to_review
+    assert (review.key, review.status, review.reason) == (
+        f"dunning:{number}:retry:1", ChargeStatus.TO_REVIEW, "invoice_paid_meanwhile"
+    )
+    assert (report.charges, report.unapplied) == ((), ())
+    assert store.charge_attempts() == [review]
+    assert store.payments(number) == [transfer]
+    again = run_dunning(store, as_of=DUE + timedelta(days=3), policy=POLICY, gateway=Counting())
+    assert (again.charges, again.to_review, calls) == ((), (), [])
+
+
+def test_a_charge_whose_payment_the_store_refuses_is_kept_charged_and_reported():
+    # The invoice is credited while the processor charges the card: the store refuses the
+    # card's payment; the attempt is kept charged (never sent again), the money reported.
+    store = MemoryStore()
+    number = with_invoice(store)
+    gateway = ScriptedGateway(succeed={1})
+    transfer = Payment(amount=Money("120.00", "EUR"), paid_on=DUE + timedelta(days=1),
+                       method="transfer", reference="virement-1")  # fmt: skip
+
+    class PaidMeanwhile:
+        def charge(self, invoice_number, amount, *, idempotency_key):
+            pay_invoice(store, number, transfer)  # another process, during the call
+            return gateway.charge(invoice_number, amount, idempotency_key=idempotency_key)
+
+    report = run_dunning(
+        store, as_of=DUE + timedelta(days=1), policy=POLICY, gateway=PaidMeanwhile()
+    )
     (unapplied,) = report.unapplied
     assert unapplied.attempt.key == f"dunning:{number}:retry:1"
     assert unapplied.attempt.status is ChargeStatus.CHARGED
@@ -609,3 +647,291 @@ def test_a_charge_whose_payment_the_store_refuses_is_kept_charged_and_reported()
     assert store.payments(number) == [transfer]  # the card's money is for a person to refund
     again = run_dunning(store, as_of=DUE + timedelta(days=3), policy=POLICY, gateway=gateway)
     assert (again.charges, again.unapplied) == ((), ())  # never sent again
+
+
+# -- issue 17's review of the run: a failing gateway, the outbox, backdated runs, claims ---------
+
+UTC_9AM = datetime(2027, 3, 11, 9, 0, tzinfo=UTC)
+
+
+class _Unreachable(ScriptedGateway):
+    """Declines every retry, but raises ConnectionError for the invoices in ``down``."""
+
+    def __init__(self, down, succeed=()):
+        super().__init__(succeed)
+        self.down = set(down)
+        self.calls = []
+
+    def charge(self, invoice_number, amount, *, idempotency_key):
+        self.calls.append(idempotency_key)
+        if invoice_number in self.down:
+            raise ConnectionError(f"processor: no answer for {invoice_number}")
+        return super().charge(invoice_number, amount, idempotency_key=idempotency_key)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_gateway_call_that_raises_leaves_its_attempt_pending_and_dunning_goes_on(
+    tmp_path, request, kind
+):
+    # Found by issue 17's review: one charge() raising ConnectionError made every later run
+    # raise before anything else, so no invoice was reminded nor suspended ever again.
+    store = store_of(kind, tmp_path, request)
+    numbers = [with_invoice(store, subscription=f"S{n}") for n in range(3)]
+    gateway = _Unreachable(down={numbers[2]})
+    reports = {
+        offset: run_dunning(store, as_of=DUE + timedelta(days=offset), policy=POLICY,
+                            gateway=gateway)
+        for offset in (1, 7, 16)
+    }  # fmt: skip
+    stuck = f"dunning:{numbers[2]}:retry:1"
+    for report in reports.values():
+        ((failed_attempt, error),) = [(f.attempt, f.error) for f in report.failed]
+        assert (failed_attempt.key, failed_attempt.status) == (stuck, ChargeStatus.PENDING)
+        assert isinstance(error, ConnectionError)
+        assert str(error) == f"processor: no answer for {numbers[2]}"
+    # Every invoice's dunning went on, the unreachable one's reminders included …
+    assert [(a.invoice, a.step.code, a.attempt) for a in reports[7].actions] == [
+        (numbers[0], "reminder_7", None), (numbers[0], "retry", 4),
+        (numbers[1], "reminder_7", None), (numbers[1], "retry", 4),
+        (numbers[2], "reminder_7", None),
+    ]  # fmt: skip
+    assert [(a.invoice, a.step.code) for a in reports[16].actions] == [
+        (number, "formal_notice") for number in numbers
+    ]
+    # … but no new retry of it is sent while its first attempt is unresolved: sent again.
+    assert gateway.calls.count(stuck) == 3
+    assert [a.key for a in store.charge_attempts() if a.invoice == numbers[2]] == [stuck]
+    gateway.down.clear()
+    gateway.succeed.add(1)
+    report = run_dunning(store, as_of=DUE + timedelta(days=17), policy=POLICY, gateway=gateway)
+    assert [(c.key, c.status) for c in report.charges] == [(stuck, ChargeStatus.CHARGED)]
+    assert store.get_invoice(numbers[2]).status is InvoiceStatus.PAID
+    if kind != "memory":
+        store.close()
+
+
+class _StopError(Exception):
+    """A run failing after it recorded a page (an error of the caller's hook)."""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_actions_of_a_run_that_failed_after_recording_them_are_reported_until_acknowledged(
+    tmp_path, request, kind
+):
+    # Found by issue 17's review: a page's events were committed, then the run raised, and
+    # no later run reported those reminders again (a suspension without its notice).
+    store = store_of(kind, tmp_path, request)
+    numbers = [with_invoice(store, subscription=f"S{n}") for n in range(2)]
+    day = DUE + timedelta(days=15)
+
+    def stop(number):
+        if number == numbers[0]:
+            raise _StopError
+
+    with pytest.raises(_StopError):
+        run_dunning(store, as_of=day, policy=REMINDERS, batch_size=1, after_each=stop)
+    assert [e.invoice for e in store.dunning_events() if e.outcome is EventOutcome.TAKEN] == [
+        numbers[0]
+    ]
+    report = run_dunning(store, as_of=day, policy=REMINDERS)
+    assert [a.invoice for a in report.actions] == [numbers[1]]  # this run's
+    assert [(a.invoice, a.step.code, a.amount_due) for a in report.unsent] == [
+        (numbers[0], "formal_notice", Money("120.00", "EUR")),
+        (numbers[1], "formal_notice", Money("120.00", "EUR")),
+    ]  # the killed run's first
+    assert report.unsent[0].actions == (DunningActionKind.FORMAL_NOTICE, DunningActionKind.SUSPEND)
+    assert store.acknowledge_dunning([a.key for a in report.unsent]) == 2
+    assert store.acknowledge_dunning([a.key for a in report.unsent]) == 0  # idempotent
+    assert store.unsent_dunning_actions() == []
+    assert run_dunning(store, as_of=day, policy=REMINDERS).unsent == ()
+    if kind != "memory":
+        store.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    offsets=st.lists(st.integers(-4, 20), min_size=1, max_size=6, unique=True).map(sorted),
+    kills=st.lists(st.integers(1, 6), max_size=4),
+    acknowledged=st.lists(st.booleans(), min_size=6, max_size=6),
+)
+def test_every_recorded_action_is_sent_once_whatever_runs_are_killed(offsets, kills, acknowledged):
+    # The caller sends each action of the report's outbox, then acknowledges it (or dies
+    # before acknowledging: sent again next time). Runs die after a drawn number of invoices
+    # recorded: no action recorded is lost, none is reported again once acknowledged.
+    store = MemoryStore()
+    for n in range(3):
+        with_invoice(store, f"{100 + 10 * n}.00", subscription=f"S{n}")
+    sent, acked = [], set()
+    deaths = list(kills)
+    for index, offset in enumerate(offsets):
+        seen = {"count": 0}
+        die_after = deaths.pop(0) if deaths else None
+
+        def maybe_die(_number, seen=seen, die_after=die_after):
+            seen["count"] += 1
+            if seen["count"] == die_after:
+                raise _Killed
+
+        day = DUE + timedelta(days=offset)
+        try:
+            report = run_dunning(store, as_of=day, policy=POLICY, batch_size=1,
+                                 after_each=maybe_die)  # fmt: skip
+        except _Killed:
+            continue
+        assert not acked & {a.key for a in report.unsent}  # never reported once acknowledged
+        sent += [a.key for a in report.unsent]
+        if acknowledged[index]:
+            store.acknowledge_dunning([a.key for a in report.unsent])
+            acked |= {a.key for a in report.unsent}
+    left = [a.key for a in store.unsent_dunning_actions()]
+    assert not acked & set(left)  # none left to send once acknowledged
+    taken = [e.key for e in store.dunning_events() if e.outcome is EventOutcome.TAKEN]
+    assert set(sent) | set(left) == set(taken)  # nothing lost: sent, or still to send
+
+
+def test_a_run_dated_before_a_recorded_payment_is_refused_and_charges_no_card():
+    # Found by issue 17's review: a payment of 06-02 recorded, then a run as of 06-01 with a
+    # gateway sent reminder_1 and charged the card for the paid invoice.
+    store = MemoryStore()
+    number = with_invoice(store)
+    transfer = Payment(amount=Money("120.00", "EUR"), paid_on=DUE + timedelta(days=2),
+                       method="transfer")  # fmt: skip
+    pay_invoice(store, number, transfer)
+    gateway = _Unreachable(down=())
+    with pytest.raises(InvalidStateError) as refused:
+        run_dunning(store, as_of=DUE + timedelta(days=1), policy=POLICY, gateway=gateway)
+    assert str(refused.value) == (
+        "as_of=2027-03-11 is before 2027-03-12, the date of the last payment recorded: a "
+        "dunning run decides from every payment recorded, so it cannot be dated before one; "
+        "run it as of that date or later"
+    )
+    assert (gateway.calls, store.dunning_events(), store.charge_attempts()) == ([], [], [])
+    report = run_dunning(store, as_of=DUE + timedelta(days=2), policy=POLICY, gateway=gateway)
+    assert (report.actions, gateway.calls) == ((), [])
+
+
+@pytest.mark.parametrize("paid", ["120.00", "20.00"])
+def test_a_retry_is_not_sent_for_more_than_its_invoice_owes_when_it_is_sent(paid):
+    # A payment recorded (by another process) between the retry's record and its call: the
+    # attempt is withdrawn, never sent for more than the invoice owes.
+    store = MemoryStore()
+    number = with_invoice(store)
+    gateway = _Unreachable(down=())
+    day = DUE + timedelta(days=1)
+
+    def paid_meanwhile(_number):
+        pay_invoice(store, number, Payment(amount=Money(paid, "EUR"), paid_on=day))
+
+    report = run_dunning(
+        store, as_of=day, policy=POLICY, gateway=gateway, after_each=paid_meanwhile
+    )
+    assert gateway.calls == []
+    ((key, status, reason),) = [(a.key, a.status, a.reason) for a in report.to_review]
+    assert (key, status, reason) == (
+        f"dunning:{number}:retry:1", ChargeStatus.WITHDRAWN, "invoice_no_longer_due_not_sent"
+    )
+    assert store.charge_attempts() == list(report.to_review)
+
+
+def _one_retry_due():
+    """A store with one invoice whose first retry is due, a processor that charges it."""
+    store = MemoryStore()
+    number = with_invoice(store)
+    return store, f"dunning:{number}:retry:1", ScriptedGateway(succeed={1}), DUE + timedelta(1)
+
+
+def test_an_attempt_claimed_by_a_run_in_progress_is_not_sent_by_another():
+    # Found by issue 17's review: two processes re-sent the same pending attempt, and both
+    # reports counted the charge.
+    store, key, gateway, day = _one_retry_due()
+    second = {}
+
+    class WithASecondRun:
+        def charge(self, invoice_number, amount, *, idempotency_key):
+            # While the first run waits for the processor, a second run starts.
+            second["report"] = run_dunning(
+                store, as_of=day, policy=POLICY, gateway=gateway,
+                now=UTC_9AM + timedelta(minutes=1),
+            )  # fmt: skip
+            return gateway.charge(invoice_number, amount, idempotency_key=idempotency_key)
+
+    first = run_dunning(store, as_of=day, policy=POLICY, gateway=WithASecondRun(), now=UTC_9AM)
+    assert [(c.key, c.status) for c in first.charges] == [(key, ChargeStatus.CHARGED)]
+    assert second["report"].charges == ()
+    assert [a.key for a in second["report"].in_flight] == [key]
+    assert second["report"].in_flight[0].claimed_until == UTC_9AM + DEFAULT_CLAIM
+    assert store.charge_attempts()[0].claimed_until is None  # answered: the claim is over
+
+
+def test_an_attempt_whose_claimer_died_is_sent_again_once_its_claim_is_over():
+    store, key, gateway, day = _one_retry_due()
+    number = key.split(":")[1]
+
+    class Dying:
+        def charge(self, invoice_number, amount, *, idempotency_key):
+            gateway.charge(invoice_number, amount, idempotency_key=idempotency_key)
+            raise _Killed  # charged, then the process died
+
+    with pytest.raises(_Killed):
+        run_dunning(store, as_of=day, policy=POLICY, gateway=Dying(), now=UTC_9AM)
+    during = run_dunning(store, as_of=day, policy=POLICY, gateway=gateway,
+                         now=UTC_9AM + DEFAULT_CLAIM - timedelta(seconds=1))  # fmt: skip
+    assert ([a.key for a in during.in_flight], during.charges) == ([key], ())
+    without_clock = run_dunning(store, as_of=day, policy=POLICY, gateway=gateway)
+    assert ([a.key for a in without_clock.in_flight], without_clock.charges) == ([key], ())
+    after = run_dunning(store, as_of=day, policy=POLICY, gateway=gateway,
+                        now=UTC_9AM + DEFAULT_CLAIM)  # fmt: skip
+    assert [(c.key, c.status) for c in after.charges] == [(key, ChargeStatus.CHARGED)]
+    assert len(gateway.charges) == 1  # the same key: charged once
+    assert store.get_invoice(number).status is InvoiceStatus.PAID
+
+
+def test_run_dunning_checks_its_clock_arguments_typed():
+    store = MemoryStore()
+    naive = UTC_9AM.replace(tzinfo=None)
+    with pytest.raises(InvalidTypeError, match=r"now=datetime\.datetime\(2027, 3, 11, 9, 0\)"):
+        run_dunning(store, as_of=DUE, policy=POLICY, now=naive)
+    with pytest.raises(InvalidTypeError, match="now='2027-03-11'"):
+        run_dunning(store, as_of=DUE, policy=POLICY, now="2027-03-11")
+    with pytest.raises(InvalidTypeError, match="claim_for=15 must be a timedelta"):
+        run_dunning(store, as_of=DUE, policy=POLICY, claim_for=15)
+    with pytest.raises(InvalidArgumentError, match="claim_for=0:00:00 must be longer than 0"):
+        run_dunning(store, as_of=DUE, policy=POLICY, claim_for=timedelta(0))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_outbox_refuses_a_key_queued_already_and_checks_its_arguments(
+    tmp_path, request, kind
+):
+    store = store_of(kind, tmp_path, request)
+    with_invoice(store)
+    report = run_dunning(store, as_of=DUE, policy=POLICY)
+    (action,) = report.unsent
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match="is queued already"):
+        store.queue_dunning_actions([action])
+    with pytest.raises(InvalidTypeError, match=r"actions\[0\]=1 must be a DunningAction"):
+        store.queue_dunning_actions([1])
+    with pytest.raises(InvalidTypeError, match="keys='F' must be a sequence of action keys"):
+        store.acknowledge_dunning("F")
+    assert snapshot(store) == before
+    assert store.acknowledge_dunning(["unknown/courtesy"]) == 0
+    if kind != "memory":
+        store.close()
+
+
+def test_an_attempt_another_run_answered_meanwhile_keeps_its_answer():
+    # Found while writing the claims: without `now`, a second run sent the first run's new
+    # attempt (charged, the invoice paid) before the first sent it; the first then found the
+    # invoice paid and overwrote the attempt CHARGED with WITHDRAWN.
+    store, key, gateway, day = _one_retry_due()
+    second = {}
+
+    def second_run(_number):  # after the first run's page is committed, before its call
+        second["report"] = run_dunning(store, as_of=day, policy=POLICY, gateway=gateway)
+
+    first = run_dunning(store, as_of=day, policy=POLICY, gateway=gateway, after_each=second_run)
+    assert [(c.key, c.status) for c in second["report"].charges] == [(key, ChargeStatus.CHARGED)]
+    assert (first.charges, first.to_review) == ((), ())
+    assert [(a.key, a.status) for a in store.charge_attempts()] == [(key, ChargeStatus.CHARGED)]
+    assert len(gateway.charges) == 1

@@ -180,7 +180,8 @@ def _as_schema_4(path):
     """A database file as subbill wrote it before usage records (schema 4)."""
     SQLiteStore(path).close()
     raw = sqlite3.connect(path)
-    for table in ("usage_records", "dunning_events", "charge_attempts"):  # 5 and 6's tables
+    # 5 and 6's tables
+    for table in ("usage_records", "dunning_events", "charge_attempts", "dunning_outbox"):
         raw.execute(f"DROP TABLE {table}")
     raw.execute("UPDATE schema_version SET version = 4")
     raw.commit()
@@ -325,7 +326,8 @@ def test_a_bill_run_gives_the_engine_each_page_usage_records(tmp_path, monkeypat
 def test_a_postgresql_database_of_schema_1_gets_the_usage_table_when_opened(postgres_url):
     PostgresStore(postgres_url).close()
     with psycopg.connect(postgres_url, autocommit=True) as connection:
-        for table in ("usage_records", "dunning_events", "charge_attempts"):  # 2 and 3's tables
+        # 2 and 3's tables
+        for table in ("usage_records", "dunning_events", "charge_attempts", "dunning_outbox"):
             connection.execute(f"DROP TABLE {table}")
         connection.execute("UPDATE schema_version SET version = 1")
     store = PostgresStore(postgres_url)

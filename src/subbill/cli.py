@@ -70,10 +70,14 @@ not at all (a temporary file in the same folder, then renamed over the target).
 ``dunning`` takes the actions of the standard dunning policy due on ``--as-of`` (reminders
 3 days before and 1 and 7 days after the due date, the formal notice and the suspension 15
 days after), records each once (running it again the same day records nothing more) and
-prints each reminder's text; the command line has no payment processor, so card retries are
-left to an application's ``run_dunning`` with its gateway. ``--late-payment-costs`` also
-issues the French B2B late-payment costs document of each invoice paid late (numbered in the
-invoice series, at the penalty rate of its subscription's terms).
+prints each reminder's text: every action recorded and not printed yet (those of an earlier
+run stopped before it printed included), then marks them printed (the store's outbox), so no
+action is lost nor printed twice. The command line has no payment processor, so card
+retries are left to an application's ``run_dunning`` with its gateway.
+``--late-payment-costs`` also issues the French B2B late-payment costs document of each
+invoice paid late (numbered in the invoice series, at the penalty rate of its subscription's
+terms: ``terms.late_payment_percent`` in the subscriptions file); an invoice paid late whose
+terms state no rate gets a line saying so, and no document.
 
 ``invoice show``, ``renewals`` and ``portal`` open the database read-only: they never wait
 for a bill run that holds the write lock.
@@ -1209,11 +1213,14 @@ def _dunning(args: argparse.Namespace) -> int:
         # Under a policy with late-payment costs, the formal notice states those of the
         # subscription's terms (its rate, or the legal default when the terms set none).
         terms: dict[str, BillingTerms | None] = {}
-        owners = {a.subscription for a in report.actions if a.subscription is not None}
+        owners = {a.subscription for a in report.unsent if a.subscription is not None}
         for owner in owners if policy.late_payment_costs else ():
             subscription = store.get_subscription(owner)
             terms[owner] = None if subscription is None else subscription.terms
-    print(_dunning_text(report, terms, locale=args.locale))
+        # The outbox: every action recorded and not printed yet (a run stopped before it
+        # printed included) is printed, then acknowledged — never lost, never printed again.
+        print(_dunning_text(report, terms, locale=args.locale), flush=True)
+        store.acknowledge_dunning([action.key for action in report.unsent])
     return 0
 
 
@@ -1228,11 +1235,11 @@ def _dunning_text(
             locale=locale,
             day=format_date(report.as_of, locale=locale),
             actions=count_words(
-                len(report.actions), "dunning_action", "dunning_actions", locale=locale
+                len(report.unsent), "dunning_action", "dunning_actions", locale=locale
             ),
         )
     ]
-    for action in report.actions:
+    for action in report.unsent:
         kind = next(
             (k for k in action.actions if k is DunningActionKind.FORMAL_NOTICE), action.actions[0]
         )
@@ -1263,6 +1270,8 @@ def _dunning_text(
                 amount=format_money(document.total, locale=locale),
             ),
         ]
+    for number in report.without_rate:
+        lines += ["", phrase("dunning_run", "no_rate", locale=locale, invoice=number)]
     return "\n".join(lines)
 
 
@@ -1273,13 +1282,17 @@ def _add_dunning_command(
     dunning = commands.add_parser(
         "dunning",
         parents=list(parents),
-        help="take and record the payment reminders, formal notices and suspensions due",
+        help="take and record the payment reminders, formal notices and suspensions due, and "
+        "print every one recorded and not printed yet (an earlier run's stopped before "
+        "printing included)",
     )
     dunning.add_argument(
         "--late-payment-costs",
         action="store_true",
         help="also issue the late-payment costs document of each invoice paid late (French "
-        "B2B: the 40 EUR indemnity and the penalties at the rate of the subscription's terms)",
+        "B2B: the 40 EUR indemnity and the penalties at the rate of the subscription's terms, "
+        "terms.late_payment_percent in the subscriptions file; an invoice whose terms state "
+        "no rate is listed, without a document)",
     )
     dunning.set_defaults(run=_dunning)
 

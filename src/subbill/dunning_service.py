@@ -10,25 +10,44 @@ documents in the invoice series. So:
   killed midway keeps the pages it finished, whole, and the re-run does the rest; two
   processes running at once record every event once (the second finds the first one's
   events in the history and has nothing left to do);
+- each action recorded (but a card retry, sent by the run) is also queued in the store's
+  outbox, in the same transaction: it
+  stays "to send" (:attr:`DunningRunReport.unsent`, every later run's report included)
+  until the caller acknowledges it (``store.acknowledge_dunning(keys)``) once it has sent
+  it; a run that fails or is killed after recording loses no reminder nor notice;
 - a card retry is recorded — its dunning event and a :class:`ChargeAttempt` still
   pending — in that transaction, **before** the processor is called with the attempt's
   idempotency key (``dunning:INVOICE:retry:N``). Its answer is recorded after, with the
   payment when the card was charged. A run stopped between the two leaves the attempt
   pending: the next run sends it again first, with the same key, and the processor
-  answers what it did the first time — the card is never charged twice;
+  answers what it did the first time — the card is never charged twice. A gateway call
+  that raises leaves its attempt pending (:attr:`DunningRunReport.failed`) and the run
+  goes on; no new retry of that invoice is sent while one of its attempts is unresolved;
+- an attempt is never sent for more than its invoice owes in the store now, whatever
+  ``as_of``: one whose invoice was paid or credited meanwhile is not sent (again) and is
+  left :attr:`~ChargeStatus.TO_REVIEW` — it may or may not have reached the processor —
+  or :attr:`~ChargeStatus.WITHDRAWN` when this run had not sent it yet; a run dated
+  before the last payment recorded is refused (the store's payments are facts of that
+  later date: such a run would decide on an invoice as unpaid that is paid);
+- with the caller's ``now``, an attempt is claimed by the run that sends it until
+  ``now + claim_for``, in the transaction that records or re-reads it: a run started
+  meanwhile leaves it alone (:attr:`DunningRunReport.in_flight`); one whose claimer died
+  is sent again, with its key, by the first run after the claim ends;
 - under a policy with ``late_payment_costs``, each invoice paid late gets its separate
   costs document (:func:`subbill.dunning.late_payment_costs` at the rate of its
   subscription's terms), numbered from the store's sequence and recorded with its claim
   in one transaction; such a run as of a date before the last invoice issued is refused
-  before anything is written (numbers follow the order of their dates).
+  before anything is written (numbers follow the order of their dates). An invoice paid
+  late whose subscription states no rate gets no document, and is named in
+  :attr:`DunningRunReport.without_rate`.
 
 This module is outside the pure core; the core never imports it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -44,7 +63,13 @@ from subbill.dunning import (
     late_payment_claims,
     late_payment_costs,
 )
-from subbill.errors import InvalidTypeError, StorageError, SubbillError
+from subbill.errors import (
+    InvalidArgumentError,
+    InvalidStateError,
+    InvalidTypeError,
+    StorageError,
+    SubbillError,
+)
 from subbill.invoices import Invoice, Payment
 from subbill.money import Money
 from subbill.periods import check_date
@@ -52,14 +77,19 @@ from subbill.service import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, check_not_overta
 from subbill.storage.protocols import ChargeAttempt, ChargeStatus, Store
 
 __all__ = [
+    "DEFAULT_CLAIM",
     "ChargeOutcome",
     "Charged",
     "Declined",
     "DunningRunReport",
+    "FailedCharge",
     "PaymentGateway",
     "UnappliedCharge",
     "run_dunning",
 ]
+
+#: How long a run's claim on the card retries it sends lasts, by default (given its ``now``).
+DEFAULT_CLAIM = timedelta(minutes=15)
 
 
 @attrs.frozen(kw_only=True)
@@ -88,7 +118,16 @@ class PaymentGateway(Protocol):
     ``idempotency_key`` derived from (invoice, attempt): called again with the same key, a
     processor must answer what it did the first time and never charge twice (every
     processor's idempotency keys promise it). It answers :class:`Charged` or
-    :class:`Declined`; an exception leaves the attempt pending, sent again by the next run.
+    :class:`Declined`.
+
+    A call that raises (a network error, a processor's outage) leaves that attempt pending:
+    the run reports it in :attr:`DunningRunReport.failed` and goes on with every other
+    invoice; the next run sends it again, with the same key, and sends no new retry of its
+    invoice meanwhile. An attempt is never sent for more than its invoice owes in the store
+    when it is sent (a run dated before a payment recorded is refused); one whose invoice
+    was paid meanwhile is not sent again but left for a person
+    (:attr:`~subbill.storage.protocols.ChargeStatus.TO_REVIEW`: it may have reached the
+    processor). Given the run's ``now``, an attempt is sent by one run at a time.
     """
 
     def charge(self, invoice_number: str, amount: Money, *, idempotency_key: str) -> ChargeOutcome:
@@ -101,7 +140,7 @@ class UnappliedCharge:
     """A card charged whose payment the store refused to apply, and why (for a person).
 
     The attempt is recorded charged (never sent again); the money is to apply by hand or
-    to refund, e.g. an invoice paid in full by another means after the attempt was recorded
+    to refund, e.g. an invoice credited after the attempt was sent
     (:func:`~subbill.service.pay_invoice` pays only an open invoice).
     """
 
@@ -110,20 +149,41 @@ class UnappliedCharge:
 
 
 @attrs.frozen(kw_only=True)
+class FailedCharge:
+    """A card retry whose gateway call raised ``error``: left pending, sent again next run."""
+
+    attempt: ChargeAttempt
+    error: Exception
+
+
+@attrs.frozen(kw_only=True)
 class DunningRunReport:
     """What a dunning run did.
 
     ``actions``: the actions it took, in the order of the invoices (each with the steps it
-    skipped); ``charges``: the card retries it sent (pending ones of earlier runs first),
-    as recorded after the processor answered; ``documents``: the late-payment costs
-    documents it issued, numbered; ``unapplied``: the charges whose payment the store
-    refused (:class:`UnappliedCharge`), for a person to apply or refund.
+    skipped); ``unsent``: every action recorded and not acknowledged yet — this run's and
+    those of earlier runs, killed ones included — in the order recorded: the caller sends
+    them, then acknowledges them (``store.acknowledge_dunning([a.key for a in unsent])``);
+    ``charges``: the card retries it sent (pending ones of earlier runs first), as recorded
+    after the processor answered; ``failed``: those whose gateway call raised
+    (:class:`FailedCharge`, left pending); ``to_review``: attempts not sent because their
+    invoice no longer owes their amount (withdrawn, or to review when an earlier run may
+    have sent them); ``in_flight``: pending attempts claimed by another run still in
+    progress, left to it; ``documents``: the late-payment costs documents it issued,
+    numbered; ``without_rate``: the invoices paid late that got no costs document because
+    their subscription states no penalty rate; ``unapplied``: the charges whose payment the
+    store refused (:class:`UnappliedCharge`), for a person to apply or refund.
     """
 
     as_of: date
     actions: tuple[DunningAction, ...] = ()
+    unsent: tuple[DunningAction, ...] = ()
     charges: tuple[ChargeAttempt, ...] = ()
+    failed: tuple[FailedCharge, ...] = ()
+    to_review: tuple[ChargeAttempt, ...] = ()
+    in_flight: tuple[ChargeAttempt, ...] = ()
     documents: tuple[Invoice, ...] = ()
+    without_rate: tuple[str, ...] = ()
     unapplied: tuple[UnappliedCharge, ...] = ()
 
     @property
@@ -132,11 +192,53 @@ class DunningRunReport:
         return tuple(c for c in self.charges if c.status is ChargeStatus.CHARGED)
 
 
+@attrs.define
+class _Sending:
+    """What the run's gateway calls gave, gathered for its report."""
+
+    charges: list[ChargeAttempt] = attrs.Factory(list)
+    failed: list[FailedCharge] = attrs.Factory(list)
+    to_review: list[ChargeAttempt] = attrs.Factory(list)
+    unapplied: list[UnappliedCharge] = attrs.Factory(list)
+
+
 def _check_store(store: object) -> None:
-    needed = ("transaction", "invoices", "get_invoice", "dunning_events", "add_dunning_events")
+    needed = (
+        "transaction",
+        "invoices",
+        "get_invoice",
+        "dunning_events",
+        "add_dunning_events",
+        "queue_dunning_actions",
+        "unsent_dunning_actions",
+    )
     if not all(callable(getattr(store, name, None)) for name in needed):
         raise InvalidTypeError(
             "store", brief(store), "a Store, e.g. MemoryStore() or SQLiteStore(path)"
+        )
+
+
+def _check_now(now: object, claim_for: object) -> None:
+    if now is not None and (not isinstance(now, datetime) or now.tzinfo is None):
+        raise InvalidTypeError("now", brief(now), "a datetime with its time zone, or None")
+    if not isinstance(claim_for, timedelta):
+        raise InvalidTypeError("claim_for", brief(claim_for), "a timedelta")
+    if claim_for <= timedelta(0):
+        raise InvalidArgumentError(f"claim_for={claim_for} must be longer than 0")
+
+
+def _check_not_before_payments(invoices: Iterable[Invoice], as_of: date) -> None:
+    """Refuse a run dated before the last payment recorded (nothing read nor written).
+
+    The store's payments are facts of their date: a run as of an earlier day would decide
+    on an invoice as unpaid that is paid now (a reminder for it, or a card charged twice).
+    """
+    last = max((p.paid_on for i in invoices for p in i.payments), default=None)
+    if last is not None and as_of < last:
+        raise InvalidStateError(
+            f"as_of={as_of.isoformat()} is before {last.isoformat()}, the date of the last "
+            "payment recorded: a dunning run decides from every payment recorded, so it "
+            "cannot be dated before one; run it as of that date or later"
         )
 
 
@@ -148,25 +250,31 @@ def run_dunning(
     gateway: PaymentGateway | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     after_each: Callable[[str], None] | None = None,
+    now: datetime | None = None,
+    claim_for: timedelta = DEFAULT_CLAIM,
 ) -> DunningRunReport:
     """Take the dunning actions due on ``as_of`` for the store's invoices, each exactly once.
 
     Decides with :func:`~subbill.dunning.dunning_actions` from the stored invoices and
     history, then decides the invoices with something to do again, ``batch_size`` per
     transaction (1 to :data:`~subbill.service.MAX_BATCH_SIZE`), from what is stored then,
-    and records their events (skipped ones included). A cancel action cancels the
-    subscription on its day (``cancel(on=…, at_period_end=False)``; one already cancelled
-    stays as it is). Card retries go through ``gateway``; without one, the policy's retries
-    are left for a run that has one (nothing of them is recorded). Attempts a stopped run
-    left pending are sent again first, with their key. Re-running on the same day does
-    nothing more.
+    and records their events (skipped ones included) and queues the actions in the
+    store's outbox. A cancel action cancels the subscription on its day
+    (``cancel(on=…, at_period_end=False)``; one already cancelled stays as it is). Card
+    retries go through ``gateway``; without one, the policy's retries are left for a run
+    that has one (nothing of them is recorded). Attempts a stopped run left pending are
+    sent again first, with their key. Re-running on the same day does nothing more.
 
-    ``after_each(invoice_number)`` is called for each invoice after its page's transaction
-    is committed (tests use it to interrupt a run).
+    ``now`` (an aware datetime: the caller's clock; the run reads none) lets the run claim
+    the attempts it sends until ``now + claim_for``, so that two runs at once never send
+    one attempt both; without it, attempts are not claimed (and claimed ones are left
+    alone). ``after_each(invoice_number)`` is called for each invoice after its page's
+    transaction is committed (tests use it to interrupt a run).
 
     Raises:
-        InvalidStateError: a policy with late-payment costs and ``as_of`` before the date
-            of the last invoice issued (nothing read nor written then).
+        InvalidStateError: ``as_of`` before the date of the last payment recorded, or a
+            policy with late-payment costs and ``as_of`` before the date of the last
+            invoice issued (nothing written then).
     """
     check_date("as_of", as_of)
     _check_store(store)
@@ -176,82 +284,165 @@ def run_dunning(
         raise InvalidTypeError(
             "gateway", brief(gateway), "a PaymentGateway (with charge()) or None"
         )
+    _check_now(now, claim_for)
+    invoices = store.invoices()
+    _check_not_before_payments(invoices, as_of)
     if policy.late_payment_costs:  # costs documents are numbered in the order of their dates
         check_not_overtaken(store, as_of)
+    until = None if now is None else now + claim_for
     steps = policy if gateway is not None else attrs.evolve(policy, retry_days=())
-    charges: list[ChargeAttempt] = []
-    unapplied: list[UnappliedCharge] = []
+    no_retry = attrs.evolve(policy, retry_days=())
+    sending = _Sending()
+    in_flight: list[ChargeAttempt] = []
     if gateway is not None:
-        sent, refused = _send(store, gateway, store.charge_attempts(status=ChargeStatus.PENDING))
-        charges += sent
-        unapplied += refused
-    invoices = store.invoices()
+        mine, in_flight = _claim_pending(store, now, until)
+        if mine:
+            _send(store, gateway, mine, sending, fresh=False)
+            invoices = store.invoices()  # the charges paid some
     decided = dunning_actions(invoices, policy=steps, history=store.dunning_events(), as_of=as_of)
     taken: list[DunningAction] = []
     numbers = list(dict.fromkeys(action.invoice for action in decided))
     for start in range(0, len(numbers), batch_size):
         page = numbers[start : start + batch_size]
-        actions, attempts = _record(store, page, steps, as_of)
+        actions, attempts = _record(store, page, (steps, no_retry), as_of, until)
         taken.extend(actions)
         if after_each is not None:
             for number in page:
                 after_each(number)
         if attempts:
             assert gateway is not None  # noqa: S101  (no retry is decided without one)
-            sent, refused = _send(store, gateway, attempts)
-            charges += sent
-            unapplied += refused
-    documents: list[Invoice] = []
-    if policy.late_payment_costs:
-        history = store.dunning_events()
-        for claim in late_payment_claims(
-            store.invoices(), policy=policy, history=history, as_of=as_of
-        ):
-            document = _claim(store, claim)
-            if document is not None:
-                documents.append(document)
-            if after_each is not None:
-                after_each(claim.invoice.number or "")
+            _send(store, gateway, attempts, sending, fresh=True)
+    documents, without_rate = (
+        _issue_costs(store, policy, as_of, after_each) if policy.late_payment_costs else ([], [])
+    )
     return DunningRunReport(
         as_of=as_of,
         actions=tuple(taken),
-        charges=tuple(charges),
+        unsent=tuple(store.unsent_dunning_actions()),
+        charges=tuple(sending.charges),
+        failed=tuple(sending.failed),
+        to_review=tuple(sending.to_review),
+        in_flight=tuple(in_flight),
         documents=tuple(documents),
-        unapplied=tuple(unapplied),
+        without_rate=tuple(without_rate),
+        unapplied=tuple(sending.unapplied),
     )
 
 
+def _issue_costs(
+    store: Store,
+    policy: DunningPolicy,
+    as_of: date,
+    after_each: Callable[[str], None] | None,
+) -> tuple[list[Invoice], list[str]]:
+    """Issue the late-payment costs documents due; the invoices left without for want of a rate."""
+    documents: list[Invoice] = []
+    without_rate: list[str] = []
+    history = store.dunning_events()
+    for claim in late_payment_claims(store.invoices(), policy=policy, history=history, as_of=as_of):
+        document = _claim(store, claim)
+        if isinstance(document, Invoice):
+            documents.append(document)
+        elif document is _NO_RATE:
+            without_rate.append(claim.invoice.number or "")
+        if after_each is not None:
+            after_each(claim.invoice.number or "")
+    return documents, without_rate
+
+
+def _held(attempt: ChargeAttempt, now: datetime | None) -> bool:
+    """Whether another run's claim on ``attempt`` still holds at ``now``.
+
+    A run without ``now`` cannot tell when a claim ends: it leaves every claimed attempt
+    alone.
+    """
+    until = attempt.claimed_until
+    return until is not None and (now is None or now < until)
+
+
+def _claim_pending(
+    store: Store, now: datetime | None, until: datetime | None
+) -> tuple[list[ChargeAttempt], list[ChargeAttempt]]:
+    """Claim the pending attempts no other run holds, in one write transaction.
+
+    Returns those claimed (to send again) and those another run holds (left to it).
+    """
+    mine: list[ChargeAttempt] = []
+    held: list[ChargeAttempt] = []
+    with store.transaction():
+        for attempt in store.charge_attempts(status=ChargeStatus.PENDING):
+            if _held(attempt, now):
+                held.append(attempt)
+                continue
+            if until is not None:
+                attempt = attrs.evolve(attempt, claimed_until=until)  # noqa: PLW2901
+                store.save_charge_attempt(attempt)
+            mine.append(attempt)
+    return mine, held
+
+
+#: The statuses of an attempt still unresolved: no new retry of its invoice is sent.
+_UNRESOLVED = (ChargeStatus.PENDING, ChargeStatus.TO_REVIEW)
+
+
 def _record(
-    store: Store, numbers: list[str], policy: DunningPolicy, as_of: date
+    store: Store,
+    numbers: list[str],
+    policies: tuple[DunningPolicy, DunningPolicy],
+    as_of: date,
+    until: datetime | None,
 ) -> tuple[tuple[DunningAction, ...], list[ChargeAttempt]]:
     """Decide the invoices ``numbers`` again from what is stored and record them, at once.
 
     One transaction: what another run recorded meanwhile is in the history read inside it.
-    Returns the actions recorded and the card retries to send (recorded pending).
+    An invoice with an attempt unresolved gets no new retry (``policies``: with, without).
+    Returns the actions recorded (queued in the outbox) and the card retries to send
+    (recorded pending, claimed until ``until``), each for at most what its invoice owes.
     """
+    steps, no_retry = policies
     with store.transaction():
         invoices = [i for i in map(store.get_invoice, numbers) if i is not None]
         wanted = set(numbers)
         history = [e for e in store.dunning_events() if e.invoice in wanted]
-        actions = dunning_actions(invoices, policy=policy, history=history, as_of=as_of)
-        if not actions:
+        unresolved = {
+            a.invoice
+            for status in _UNRESOLVED
+            for a in store.charge_attempts(status=status)
+            if a.invoice in wanted
+        }
+        free = [i for i in invoices if i.number not in unresolved]
+        blocked = [i for i in invoices if i.number in unresolved]
+        found = [
+            *dunning_actions(free, policy=steps, history=history, as_of=as_of),
+            *dunning_actions(blocked, policy=no_retry, history=history, as_of=as_of),
+        ]
+        if not found:
             return (), []  # another run recorded them meanwhile
+        order = {number: index for index, number in enumerate(numbers)}
+        actions = tuple(sorted(found, key=lambda action: order[action.invoice]))
         store.add_dunning_events(events_of(actions))
+        # The outbox keeps what is for people to send (a retry is sent by the run itself,
+        # its answer kept with its charge attempt).
+        store.queue_dunning_actions([a for a in actions if a.attempt is None])
+        owed = {i.number: i.amount_due for i in invoices}
         attempts: list[ChargeAttempt] = []
         for action in actions:
             if DunningActionKind.CANCEL in action.actions and action.subscription is not None:
                 _cancel(store, action.subscription, action.on)
             key = action.idempotency_key
-            if key is not None and action.attempt is not None:
-                attempt = ChargeAttempt(
-                    key=key,
-                    invoice=action.invoice,
-                    attempt=action.attempt,
-                    amount=action.amount_due,
-                    on=action.on,
-                )
-                store.save_charge_attempt(attempt)
-                attempts.append(attempt)
+            due = owed[action.invoice]
+            if key is None or action.attempt is None or not due.is_positive():
+                continue
+            attempt = ChargeAttempt(
+                key=key,
+                invoice=action.invoice,
+                attempt=action.attempt,
+                amount=min(action.amount_due, due),  # never more than owed now
+                on=action.on,
+                claimed_until=until,
+            )
+            store.save_charge_attempt(attempt)
+            attempts.append(attempt)
     return actions, attempts
 
 
@@ -263,51 +454,107 @@ def _cancel(store: Store, subscription_id: str, on: date) -> None:
     store.save_subscription(subscription.cancel(on=on, at_period_end=False))
 
 
+def _still_owed(store: Store, attempt: ChargeAttempt) -> bool:
+    """Whether ``attempt``'s invoice owes at least its amount in the store now."""
+    invoice = store.get_invoice(attempt.invoice)
+    return invoice is not None and invoice.amount_due >= attempt.amount
+
+
 def _send(
-    store: Store, gateway: PaymentGateway, attempts: list[ChargeAttempt]
-) -> tuple[list[ChargeAttempt], list[UnappliedCharge]]:
+    store: Store,
+    gateway: PaymentGateway,
+    attempts: list[ChargeAttempt],
+    sending: _Sending,
+    *,
+    fresh: bool,
+) -> None:
     """Charge each of ``attempts`` through ``gateway``; record the answers in one transaction.
 
-    A charged attempt records its payment (:func:`~subbill.service.pay_invoice`, the key as
-    the payment's reference: recorded once, whatever happens). The answers received are
-    recorded even if a later call raises; an attempt whose answer is not recorded stays
-    pending, sent again with its key by the next run. A payment the store refuses is
-    returned as an :class:`UnappliedCharge`; the attempt is recorded charged all the same.
+    ``fresh``: this run recorded them and has not sent them yet (else an earlier run may
+    have). An attempt whose invoice no longer owes its amount is not sent: withdrawn when
+    fresh, else to review. A call that raises leaves its attempt pending (its claim
+    released) and is reported failed; the others go on. A charged attempt records its
+    payment (:func:`~subbill.service.pay_invoice`, the key as the payment's reference:
+    recorded once, whatever happens). The answers received are recorded even if a later
+    step raises; an attempt whose answer is not recorded stays pending, sent again with its
+    key by the next run. A payment the store refuses is reported as an
+    :class:`UnappliedCharge`; the attempt is recorded charged all the same.
     """
     answered: list[ChargeAttempt] = []
-    unapplied: list[UnappliedCharge] = []
     try:
         for attempt in attempts:
-            outcome = gateway.charge(attempt.invoice, attempt.amount, idempotency_key=attempt.key)
+            if not _still_owed(store, attempt):
+                status = ChargeStatus.WITHDRAWN if fresh else ChargeStatus.TO_REVIEW
+                reason = "invoice_no_longer_due_not_sent" if fresh else "invoice_paid_meanwhile"
+                answered.append(
+                    attrs.evolve(attempt, status=status, reason=reason, claimed_until=None)
+                )
+                continue
+            try:
+                outcome = gateway.charge(
+                    attempt.invoice, attempt.amount, idempotency_key=attempt.key
+                )
+            except Exception as error:
+                released = attrs.evolve(attempt, claimed_until=None)
+                answered.append(released)
+                sending.failed.append(FailedCharge(attempt=released, error=error))
+                continue
             match outcome:
                 case Charged(reference=reference):
-                    status = ChargeStatus.CHARGED
-                    answered.append(attrs.evolve(attempt, status=status, reference=reference))
+                    answered.append(
+                        attrs.evolve(
+                            attempt,
+                            status=ChargeStatus.CHARGED,
+                            reference=reference,
+                            claimed_until=None,
+                        )
+                    )
                 case Declined(reason=reason):
-                    status = ChargeStatus.DECLINED
-                    answered.append(attrs.evolve(attempt, status=status, reason=reason))
+                    answered.append(
+                        attrs.evolve(
+                            attempt, status=ChargeStatus.DECLINED, reason=reason, claimed_until=None
+                        )
+                    )
                 case _:
                     raise InvalidTypeError(
                         "gateway.charge(…)", brief(outcome), "a Charged or Declined outcome"
                     )
     finally:
         if answered:
-            with store.transaction():
-                for done in answered:
-                    store.save_charge_attempt(done)
-                    if done.status is ChargeStatus.CHARGED:
-                        refused = _pay(store, done)
-                        if refused is not None:
-                            unapplied.append(UnappliedCharge(attempt=done, error=refused))
-    return answered, unapplied
+            _save_answers(store, answered, sending)
+
+
+def _save_answers(store: Store, answered: list[ChargeAttempt], sending: _Sending) -> None:
+    """Record the answers (and the payments of the charged ones) in one transaction.
+
+    An attempt another run answered meanwhile (no longer pending in the store) keeps that
+    run's answer: it is neither written again nor reported by this run.
+    """
+    saved: list[ChargeAttempt] = []
+    with store.transaction():
+        pending = {a.key for a in store.charge_attempts(status=ChargeStatus.PENDING)}
+        for done in answered:
+            if done.key not in pending:
+                continue
+            store.save_charge_attempt(done)
+            saved.append(done)
+            if done.status is ChargeStatus.CHARGED:
+                refused = _pay(store, done)
+                if refused is not None:
+                    sending.unapplied.append(UnappliedCharge(attempt=done, error=refused))
+    for done in saved:
+        if done.status in (ChargeStatus.TO_REVIEW, ChargeStatus.WITHDRAWN):
+            sending.to_review.append(done)
+        elif done.status is not ChargeStatus.PENDING:
+            sending.charges.append(done)
 
 
 def _pay(store: Store, done: ChargeAttempt) -> SubbillError | None:
     """Record the payment of a charged attempt; the store's refusal, if it refuses it.
 
-    The card was charged whatever the store says: a payment it refuses (an invoice paid by
-    other means or credited meanwhile) leaves the attempt charged and the money for a
-    person to apply or refund, never an attempt pending for ever.
+    The card was charged whatever the store says: a payment it refuses (an invoice
+    credited meanwhile) leaves the attempt charged and the money for a person to apply or
+    refund, never an attempt pending for ever.
     """
     payment = Payment(amount=done.amount, paid_on=done.on, method="card", reference=done.key)
     try:
@@ -320,11 +567,19 @@ def _pay(store: Store, done: ChargeAttempt) -> SubbillError | None:
     return None
 
 
-def _claim(store: Store, claim: LatePaymentClaim) -> Invoice | None:
+class _NoRate:
+    """The answer of :func:`_claim` for an invoice whose subscription states no rate."""
+
+
+_NO_RATE = _NoRate()
+
+
+def _claim(store: Store, claim: LatePaymentClaim) -> Invoice | _NoRate | None:
     """Issue the costs document of ``claim`` and record the claim, in one transaction.
 
-    None when another run claimed it meanwhile, or when the invoice's subscription states
-    no penalty rate (the costs are then not claimed; nothing is recorded).
+    None when another run claimed it meanwhile (or no costs are due); ``_NO_RATE`` when
+    the invoice's subscription states no penalty rate (the costs are then not claimed;
+    nothing is recorded).
     """
     number = claim.invoice.number
     assert number is not None  # noqa: S101  (a claim is of a numbered invoice)
@@ -335,7 +590,7 @@ def _claim(store: Store, claim: LatePaymentClaim) -> Invoice | None:
         subscription = None if owner is None else store.get_subscription(owner)
         percent = None if subscription is None else subscription.terms.late_payment_percent
         if subscription is None or percent is None:
-            return None
+            return _NO_RATE
         costs = late_payment_costs(
             claim.invoice,
             percent=percent,

@@ -37,6 +37,7 @@ from typing import Any, Protocol, Self
 import attrs
 
 from subbill._structure import (
+    Percent,
     Positive,
     Price,
     Problems,
@@ -1899,7 +1900,9 @@ class Subscription:
         (``{"days": 14}`` or ``{"until": "YYYY-MM-DD"}``, and optionally ``"anchor":
         "trial_end"``, ``"missing_payment_method": "cancel"``) and ``phases`` (a list of
         ``{"periods": 3, "prices": {"solo": "25.00"}, "discounts": [{"code": "INTRO",
-        "percent": "50"}]}``, each key optional: see :class:`Phase`). Every bad field is
+        "percent": "50"}]}``, each key optional: see :class:`Phase`) and ``terms``
+        (``{"late_payment_percent": "10"}``: the annual rate of late-payment penalties, see
+        :class:`~subbill.billing.BillingTerms`). Every bad field is
         reported at once in an :class:`~subbill.errors.InputError`; a module or add-on the
         plan does not allow raises :class:`~subbill.decisions.RefusedError`, as
         :meth:`create` does.
@@ -1929,8 +1932,12 @@ class Subscription:
             with problems.at(f"addons[{index}]"):
                 catalog.addon(code)
         phases = _read_phases(document.phases, catalog, problems)
-        problems.check()
         fields: dict[str, Any] = {}
+        if document.terms is not None:
+            with problems.at("terms.late_payment_percent"):
+                percent = document.terms.late_payment_percent
+                fields["terms"] = BillingTerms(late_payment_percent=percent)
+        problems.check()
         if document.quantity is not None:
             fields["quantity"] = document.quantity
         return problems.build(
@@ -2558,6 +2565,14 @@ class _SubscriptionDocument:
     tax: TaxRates | None = None
     trial: Trial | None = None
     phases: tuple[_PhaseDocument, ...] = ()
+    terms: _TermsDocument | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _TermsDocument:
+    """The billing terms a subscriptions file may state (see :meth:`Subscription.from_mapping`)."""
+
+    late_payment_percent: Percent
 
 
 @attrs.frozen(kw_only=True)

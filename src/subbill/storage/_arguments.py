@@ -16,13 +16,13 @@ subbill.errors.InvalidTypeError: catalog=None must be a Catalog
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from datetime import date, timedelta
 from typing import Final, TypeVar
 
 from subbill._validate import brief, check_count, check_items, check_line, with_article
 from subbill.billing import BillingState
-from subbill.dunning import DunningEvent
+from subbill.dunning import DunningAction, DunningEvent
 from subbill.errors import InvalidArgumentError, InvalidTypeError, OutOfBoundsError
 from subbill.invoices import InvoiceNumbering
 from subbill.metering import UsageRecord, deduplicate, describe_record
@@ -53,6 +53,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_K = TypeVar("_K", DunningEvent, DunningAction)
 
 #: The longest page of ids a store returns at once (``subscription_ids_after``'s ``limit``).
 MAX_LIMIT: Final = 1_000_000
@@ -259,13 +260,52 @@ def check_dunning_events(events: object) -> list[DunningEvent]:
     ...
     subbill.errors.InvalidTypeError: events[0]='F-1/courtesy' must be a DunningEvent
     """
-    given = list(check_items("events", events, DunningEvent))
+    return _distinct(list(check_items("events", events, DunningEvent)), dunning_conflict)
+
+
+def _distinct(items: list[_K], conflict: Callable[[str], InvalidArgumentError]) -> list[_K]:
+    """``items`` if their keys are distinct; else the conflict of the first key given twice."""
     seen: set[str] = set()
-    for event in given:
-        if event.key in seen:
-            raise dunning_conflict(event.key)
-        seen.add(event.key)
-    return given
+    for item in items:
+        if item.key in seen:
+            raise conflict(item.key)
+        seen.add(item.key)
+    return items
+
+
+def check_dunning_actions(actions: object) -> list[DunningAction]:
+    """Return ``actions`` as a list if they are dunning actions with distinct keys.
+
+    >>> check_dunning_actions([1])
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: actions[0]=1 must be a DunningAction
+    """
+    return _distinct(list(check_items("actions", actions, DunningAction)), outbox_conflict)
+
+
+def outbox_conflict(key: str) -> InvalidArgumentError:
+    """The refusal of a dunning action queued already (or given twice).
+
+    >>> print(outbox_conflict("F-1/courtesy"))
+    dunning action key='F-1/courtesy' is queued already: an action is sent once
+    """
+    return InvalidArgumentError(
+        f"dunning action key={key!r} is queued already: an action is sent once"
+    )
+
+
+def check_action_keys(keys: object) -> list[str]:
+    """Return ``keys`` (dunning action keys, e.g. ``"F-1/courtesy"``) as a list of text.
+
+    >>> check_action_keys("F-1/courtesy")
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidTypeError: keys='F-1/courtesy' must be a sequence of action keys
+    """
+    if isinstance(keys, str | bytes) or not isinstance(keys, Sequence | Set):
+        raise InvalidTypeError("keys", brief(keys), "a sequence of action keys")
+    return [check_line(f"keys[{index}]", key) for index, key in enumerate(keys)]
 
 
 def check_optional_key(name: str, value: object) -> str | None:

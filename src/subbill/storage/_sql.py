@@ -32,7 +32,7 @@ from subbill._validate import check_count, check_items
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
 from subbill.customers import Customer
-from subbill.dunning import DunningEvent
+from subbill.dunning import DunningAction, DunningEvent
 from subbill.errors import InvalidArgumentError, StorageError
 from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
@@ -41,7 +41,9 @@ from subbill.payments import Wallet
 from subbill.periods import check_date
 from subbill.quotes import Quote, SalesOrder
 from subbill.storage._arguments import (
+    check_action_keys,
     check_after,
+    check_dunning_actions,
     check_dunning_events,
     check_key,
     check_limit,
@@ -51,6 +53,7 @@ from subbill.storage._arguments import (
     checked,
     dunning_conflict,
     new_usage_records,
+    outbox_conflict,
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage.codec import document_text, dumps, loads, to_document
@@ -709,23 +712,32 @@ class SQLStore(ABC):
         between; the unique key column stands behind it.
         """
         given = check_dunning_events(events)
-        if not given:
+        rows = [(e.key, e.invoice, e.subscription, dumps(e)) for e in given]
+        self._insert_keyed("dunning_events", ("key", "invoice", "subscription"), rows)
+
+    def _insert_keyed(
+        self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Insert ``rows`` (``columns``, then the document; the key first), all or nothing.
+
+        A key stored already is refused with its table's conflict (nothing inserted).
+        """
+        if not rows:
             return
         mark = self._dialect.mark
-        columns = ("key", "invoice", "subscription", "document")
-        sql = f"INSERT INTO dunning_events ({', '.join(columns)}) {self._dialect.values(columns)}"
+        names = (*columns, "document")
+        sql = f"INSERT INTO {table} ({', '.join(names)}) {self._dialect.values(names)}"
+        conflict = dunning_conflict if table == "dunning_events" else outbox_conflict
         with self.savepoint():
-            keys = [event.key for event in given]
+            keys = [row[0] for row in rows]
             for start in range(0, len(keys), _KEYS_PER_QUERY):
                 chunk = keys[start : start + _KEYS_PER_QUERY]
                 marks = ", ".join(mark for _ in chunk)
-                stored = self._all(f"SELECT key FROM dunning_events WHERE key IN ({marks})", chunk)
+                stored = self._all(f"SELECT key FROM {table} WHERE key IN ({marks})", chunk)
                 if stored:
-                    raise dunning_conflict(min(stored, key=keys.index))
+                    raise conflict(min(stored, key=keys.index))
             with self._translating("insert"):
-                self._executemany(
-                    sql, [(e.key, e.invoice, e.subscription, dumps(e)) for e in given]
-                )
+                self._executemany(sql, rows)
 
     def dunning_events(
         self, *, invoice: str | None = None, subscription: str | None = None
@@ -769,6 +781,43 @@ class SQLStore(ABC):
                 f"{select} WHERE status = {self._dialect.mark} ORDER BY key", (status.value,)
             )
         return self._read(ChargeAttempt, "charge_attempts", rows)
+
+    def queue_dunning_actions(self, actions: Sequence[DunningAction]) -> None:
+        """Keep ``actions`` to send until acknowledged; a key queued already is refused.
+
+        One look-up of the keys, then one insert, like :meth:`add_dunning_events`.
+        """
+        given = check_dunning_actions(actions)
+        self._insert_keyed("dunning_outbox", ("key",), [(a.key, dumps(a)) for a in given])
+
+    def unsent_dunning_actions(self) -> list[DunningAction]:
+        """The actions queued and not acknowledged yet, in the order queued."""
+        if self._missing("dunning_outbox"):
+            return []
+        rows = self._rows(
+            f"SELECT key, {self._dialect.document} FROM dunning_outbox WHERE sent = 0"
+            " ORDER BY position"
+        )
+        return self._read(DunningAction, "dunning_outbox", rows)
+
+    def acknowledge_dunning(self, keys: Sequence[str]) -> int:
+        """Mark the actions of ``keys`` as sent; how many of them were unsent."""
+        given = list(dict.fromkeys(check_action_keys(keys)))
+        if not given:
+            return 0
+        mark = self._dialect.mark
+        done = 0
+        with self.savepoint():
+            for start in range(0, len(given), _KEYS_PER_QUERY):
+                chunk = given[start : start + _KEYS_PER_QUERY]
+                marks = ", ".join(mark for _ in chunk)
+                unsent = f"FROM dunning_outbox WHERE sent = 0 AND key IN ({marks})"
+                done += int(self._one(f"SELECT COUNT(*) {unsent}", chunk) or 0)
+                self._execute(
+                    f"UPDATE dunning_outbox SET sent = 1 WHERE sent = 0 AND key IN ({marks})",
+                    chunk,
+                )
+        return done
 
 
 _KEYS_PER_QUERY = 500  # keys bound in one IN (…): well under SQLite's limit of variables

@@ -33,7 +33,7 @@ import json
 import types
 import typing
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TypeVar
@@ -333,6 +333,9 @@ def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
     converter.register_structure_hook(Fraction, lambda value, _: Fraction(str(value)))
     converter.register_unstructure_hook(date, date.isoformat)
     converter.register_structure_hook(date, lambda value, _: date.fromisoformat(value))
+    # A moment (a charge attempt's claim) keeps its time and offset: "2027-03-11T09:00:00+00:00".
+    converter.register_unstructure_hook(datetime, datetime.isoformat)
+    converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
     if compact:
         converter.register_unstructure_hook(Money, _money_text)
         converter.register_structure_hook(Money, _money_from_text)

@@ -18,7 +18,7 @@ from subbill._validate import check_count, check_items
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
 from subbill.customers import Customer
-from subbill.dunning import DunningEvent
+from subbill.dunning import DunningAction, DunningEvent
 from subbill.errors import InvalidArgumentError
 from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
@@ -27,8 +27,10 @@ from subbill.payments import Wallet
 from subbill.quotes import Quote, SalesOrder
 from subbill.storage._arguments import (
     MAX_LIMIT,
+    check_action_keys,
     check_after,
     check_before,
+    check_dunning_actions,
     check_dunning_events,
     check_key,
     check_limit,
@@ -40,6 +42,7 @@ from subbill.storage._arguments import (
     checked,
     dunning_conflict,
     new_usage_records,
+    outbox_conflict,
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import reserve_numbers
@@ -78,6 +81,8 @@ class MemoryStore:
             "dunning": {},
             # idempotency key -> card retry
             "charges": {},
+            # dunning action key -> action to send, or None once acknowledged, in order
+            "outbox": {},
         }
         self._nesting = Nesting()
         self._ids: list[str] | None = None  # the sorted subscription ids, while valid
@@ -440,13 +445,18 @@ class MemoryStore:
 
     def add_dunning_events(self, events: Sequence[DunningEvent]) -> None:
         """Record ``events`` in order, all or nothing; a key recorded already is refused."""
-        given = check_dunning_events(events)
-        recorded = self._tables["dunning"]
-        for event in given:
-            if event.key in recorded:
-                raise dunning_conflict(event.key)
-        for event in given:
-            self._put("dunning", event.key, event)
+        self._add_keyed("dunning", check_dunning_events(events), dunning_conflict)
+
+    def _add_keyed(
+        self, table: str, items: Sequence[DunningEvent | DunningAction], conflict: Any
+    ) -> None:
+        """Add ``items`` to ``table`` by key, all or nothing: a key held already is refused."""
+        rows = self._tables[table]
+        for item in items:
+            if item.key in rows:
+                raise conflict(item.key)
+        for item in items:
+            self._put(table, item.key, item)
 
     def dunning_events(
         self, *, invoice: str | None = None, subscription: str | None = None
@@ -475,3 +485,21 @@ class MemoryStore:
             for key in sorted(charges)
             if status is None or charges[key].status is status
         ]
+
+    def queue_dunning_actions(self, actions: Sequence[DunningAction]) -> None:
+        """Keep ``actions`` to send until acknowledged; a key queued already is refused."""
+        self._add_keyed("outbox", check_dunning_actions(actions), outbox_conflict)
+
+    def unsent_dunning_actions(self) -> list[DunningAction]:
+        """The actions queued and not acknowledged yet, in the order queued."""
+        return [action for action in self._tables["outbox"].values() if action is not None]
+
+    def acknowledge_dunning(self, keys: Sequence[str]) -> int:
+        """Mark the actions of ``keys`` as sent; how many of them were unsent."""
+        outbox = self._tables["outbox"]
+        done = 0
+        for key in dict.fromkeys(check_action_keys(keys)):
+            if outbox.get(key) is not None:
+                self._put("outbox", key, None)
+                done += 1
+        return done

@@ -140,6 +140,13 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             f"CREATE TABLE charge_attempts (key {_KEY} PRIMARY KEY, status text NOT NULL,"
             " document jsonb NOT NULL)"
         ),
+        # The outbox: each action recorded, to send until the caller acknowledges it.
+        (
+            "CREATE TABLE dunning_outbox (position bigint GENERATED ALWAYS AS IDENTITY"
+            f" PRIMARY KEY, key {_KEY} UNIQUE, sent smallint NOT NULL DEFAULT 0,"
+            " document jsonb NOT NULL)"
+        ),
+        "CREATE INDEX dunning_outbox_unsent ON dunning_outbox (position) WHERE sent = 0",
     ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
@@ -161,6 +168,7 @@ TABLES: Final = (
     "usage_records",
     "dunning_events",
     "charge_attempts",
+    "dunning_outbox",
 )
 
 # A key of pg_advisory_xact_lock, taken only while the schema is created or migrated (the

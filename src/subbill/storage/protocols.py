@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import date
+from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
 import attrs
@@ -24,7 +24,7 @@ from subbill._validate import check_count, enum_of, instance_of, one_line
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
 from subbill.customers import Customer
-from subbill.dunning import DunningEvent
+from subbill.dunning import DunningAction, DunningEvent
 from subbill.invoices import Invoice, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.metering import UsageRecord
@@ -333,6 +333,12 @@ class ChargeStatus(enum.Enum):
     PENDING = "pending"  # recorded before the processor was called: its answer not recorded
     CHARGED = "charged"  # the processor charged the card (the payment is recorded)
     DECLINED = "declined"  # the processor refused the charge
+    # The invoice no longer owes the attempt's amount (paid or credited by other means
+    # meanwhile): the attempt is not sent (again), for a person to check with the processor
+    # under its key whether it reached it (its ``reason`` says whether it was ever sent).
+    TO_REVIEW = "to_review"
+    # Never sent: the invoice no longer owed its amount when the run was to send it.
+    WITHDRAWN = "withdrawn"
 
 
 def _check_attempt_number(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -349,6 +355,10 @@ class ChargeAttempt:
     run was stopped between the two is sent again with the same ``key``: the processor
     answers what it did the first time, and never charges the card twice.
 
+    ``claimed_until`` is the end of the claim of the run sending it (given the run's
+    ``now``): until then, no other run sends it; a run whose claimer died sends it again
+    once the claim is over. None: no run with a clock claims it.
+
     >>> ChargeAttempt(key="dunning:F-1:retry:1", invoice="F-1", attempt=1,
     ...               amount=Money("120.00", "EUR"), on=date(2027, 3, 11)).status
     <ChargeStatus.PENDING: 'pending'>
@@ -364,6 +374,9 @@ class ChargeAttempt:
     )
     reference: str | None = attrs.field(default=None, validator=one_line(optional=True))
     reason: str | None = attrs.field(default=None, validator=one_line(optional=True))
+    claimed_until: datetime | None = attrs.field(
+        default=None, validator=instance_of(datetime, optional=True)
+    )
 
 
 class DunningRepository(Protocol):
@@ -387,6 +400,27 @@ class DunningRepository(Protocol):
 
     def save_charge_attempt(self, attempt: ChargeAttempt) -> None:
         """Insert or replace the attempt of ``attempt.key``."""
+        ...
+
+    def queue_dunning_actions(self, actions: Sequence[DunningAction]) -> None:
+        """Keep ``actions`` (recorded with their events) to send, until acknowledged.
+
+        The outbox of the dunning runs: an action stays "to send" until
+        :meth:`acknowledge_dunning` is called with its key, whatever happens to the run
+        that recorded it. An action whose key is queued already is refused
+        (:class:`~subbill.errors.InvalidArgumentError`), and nothing of ``actions`` is kept.
+        """
+        ...
+
+    def unsent_dunning_actions(self) -> list[DunningAction]:
+        """The actions queued and not acknowledged yet, in the order queued."""
+        ...
+
+    def acknowledge_dunning(self, keys: Sequence[str]) -> int:
+        """Mark the actions of ``keys`` as sent: no longer unsent. How many were unsent.
+
+        A key not queued, or acknowledged already, is ignored (acknowledging is idempotent).
+        """
         ...
 
     def charge_attempts(self, *, status: ChargeStatus | None = None) -> list[ChargeAttempt]:

@@ -156,6 +156,12 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             "CREATE TABLE charge_attempts (key TEXT PRIMARY KEY, status TEXT NOT NULL,"
             " document TEXT NOT NULL) WITHOUT ROWID"
         ),
+        # The outbox: each action recorded, to send until the caller acknowledges it.
+        (
+            "CREATE TABLE dunning_outbox (position INTEGER PRIMARY KEY, key TEXT NOT NULL"
+            " UNIQUE, sent INTEGER NOT NULL DEFAULT 0, document TEXT NOT NULL)"
+        ),
+        "CREATE INDEX dunning_outbox_unsent ON dunning_outbox (position) WHERE sent = 0",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -193,7 +199,7 @@ class SQLiteStore(SQLStore):
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
     )
     # Customers, orders and wallets came with version 3, usage records with version 5, the
-    # dunning events and card retries with version 6.
+    # dunning events, card retries and the dunning outbox with version 6.
     _tables_since: ClassVar = {
         "customers": 3,
         "orders": 3,
@@ -201,6 +207,7 @@ class SQLiteStore(SQLStore):
         "usage_records": 5,
         "dunning_events": 6,
         "charge_attempts": 6,
+        "dunning_outbox": 6,
     }
     _invoice_fields = "number, subscription, customer, issued_on, document"
     # A new order's position is the next one (a rowid-less unique column).
@@ -334,7 +341,6 @@ class SQLiteStore(SQLStore):
     def _is_duplicate_number(self, error: Exception) -> bool:
         return isinstance(error, sqlite3.IntegrityError) and "invoices.number" in str(error)
 
-
     # -- a bill run's batches ---------------------------------------------------------------
 
     def billing_rows(
@@ -457,6 +463,7 @@ class SQLiteStore(SQLStore):
             for row in rows:
                 found[row[0]].append(usage_from_row(row))
         return found
+
 
 # A page's documents are read as bytes and decoded row by row: a document that is not
 # UTF-8 fails its own subscription, not the query of the whole page.
