@@ -200,6 +200,9 @@ class _Sending:
     failed: list[FailedCharge] = attrs.Factory(list)
     to_review: list[ChargeAttempt] = attrs.Factory(list)
     unapplied: list[UnappliedCharge] = attrs.Factory(list)
+    #: The keys of the attempts this run has sent (or tried to): any other attempt still
+    #: pending is another run's, whose answer decides its invoice's steps.
+    handled: set[str] = attrs.Factory(set)
 
 
 def _check_store(store: object) -> None:
@@ -268,8 +271,12 @@ def run_dunning(
     ``now`` (an aware datetime: the caller's clock; the run reads none) lets the run claim
     the attempts it sends until ``now + claim_for``, so that two runs at once never send
     one attempt both; without it, attempts are not claimed (and claimed ones are left
-    alone). ``after_each(invoice_number)`` is called for each invoice after its page's
-    transaction is committed (tests use it to interrupt a run).
+    alone). A page's card retries are recorded and sent before its other actions are
+    decided again: an invoice a retry pays gets no notice nor suspension in the same run,
+    and one whose retry another run is sending gets its steps from that run.
+    ``after_each(invoice_number)`` is called for each invoice after its page's first
+    transaction is committed (its retries, with a gateway; else its actions) — tests use it
+    to interrupt a run.
 
     Raises:
         InvalidStateError: ``as_of`` before the date of the last payment recorded, or a
@@ -304,14 +311,28 @@ def run_dunning(
     numbers = list(dict.fromkeys(action.invoice for action in decided))
     for start in range(0, len(numbers), batch_size):
         page = numbers[start : start + batch_size]
-        actions, attempts = _record(store, page, (steps, no_retry), as_of, until)
-        taken.extend(actions)
-        if after_each is not None:
-            for number in page:
-                after_each(number)
-        if attempts:
-            assert gateway is not None  # noqa: S101  (no retry is decided without one)
-            _send(store, gateway, attempts, sending, fresh=True)
+        # The card retries first: an invoice the retry pays gets no reminder, notice nor
+        # suspension in the same run (the steps are decided again once the answers are in).
+        retried: tuple[DunningAction, ...] = ()
+        if gateway is not None:
+            retried, attempts = _record(
+                store, page, (steps, no_retry), as_of, until, retries=True
+            )
+            _page_recorded(page, after_each)
+            if attempts:
+                _send(store, gateway, attempts, sending, fresh=True)
+        actions, _ = _record(
+            store, page, (steps, no_retry), as_of, until, retries=False, sent=sending.handled
+        )
+        if gateway is None:
+            _page_recorded(page, after_each)
+        order = {number: index for index, number in enumerate(page)}
+        taken.extend(
+            sorted(
+                (*retried, *actions),
+                key=lambda action: (order[action.invoice], action.attempt is None),
+            )
+        )
     documents, without_rate = (
         _issue_costs(store, policy, as_of, after_each) if policy.late_payment_costs else ([], [])
     )
@@ -327,6 +348,13 @@ def run_dunning(
         without_rate=tuple(without_rate),
         unapplied=tuple(sending.unapplied),
     )
+
+
+def _page_recorded(page: list[str], after_each: Callable[[str], None] | None) -> None:
+    """Call ``after_each`` for each invoice of a page whose first decisions are recorded."""
+    if after_each is not None:
+        for number in page:
+            after_each(number)
 
 
 def _issue_costs(
@@ -391,10 +419,17 @@ def _record(
     policies: tuple[DunningPolicy, DunningPolicy],
     as_of: date,
     until: datetime | None,
+    *,
+    retries: bool,
+    sent: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[tuple[DunningAction, ...], list[ChargeAttempt]]:
     """Decide the invoices ``numbers`` again from what is stored and record them, at once.
 
     One transaction: what another run recorded meanwhile is in the history read inside it.
+    Only the card retries (``retries=True``) or only the other actions are recorded: a run
+    sends its retries before it decides the steps again, so a retry that pays an invoice
+    leaves it no step to take; an invoice whose retry another run is sending (pending, its
+    key not in ``sent``) gets its steps from that run, once the answer is in.
     An invoice with an attempt unresolved gets no new retry (``policies``: with, without).
     Returns the actions recorded (queued in the outbox) and the card retries to send
     (recorded pending, claimed until ``until``), each for at most what its invoice owes.
@@ -403,6 +438,13 @@ def _record(
     with store.transaction():
         invoices = [i for i in map(store.get_invoice, numbers) if i is not None]
         wanted = set(numbers)
+        if not retries:
+            elsewhere = {
+                a.invoice
+                for a in store.charge_attempts(status=ChargeStatus.PENDING)
+                if a.key not in sent
+            }
+            invoices = [i for i in invoices if i.number not in elsewhere]
         history = [e for e in store.dunning_events() if e.invoice in wanted]
         unresolved = {
             a.invoice
@@ -413,8 +455,12 @@ def _record(
         free = [i for i in invoices if i.number not in unresolved]
         blocked = [i for i in invoices if i.number in unresolved]
         found = [
-            *dunning_actions(free, policy=steps, history=history, as_of=as_of),
-            *dunning_actions(blocked, policy=no_retry, history=history, as_of=as_of),
+            action
+            for action in (
+                *dunning_actions(free, policy=steps, history=history, as_of=as_of),
+                *dunning_actions(blocked, policy=no_retry, history=history, as_of=as_of),
+            )
+            if (action.attempt is not None) is retries
         ]
         if not found:
             return (), []  # another run recorded them meanwhile
@@ -481,6 +527,7 @@ def _send(
     :class:`UnappliedCharge`; the attempt is recorded charged all the same.
     """
     answered: list[ChargeAttempt] = []
+    sending.handled.update(attempt.key for attempt in attempts)
     try:
         for attempt in attempts:
             if not _still_owed(store, attempt):
