@@ -970,3 +970,56 @@ def test_a_retry_that_pays_leaves_no_notice_nor_suspension_in_the_same_run(
     assert [(a.invoice, a.step.code) for a in declined.actions] == [
         (other, "retry"), (other, "formal_notice")
     ]
+
+
+class _DownUntil(ScriptedGateway):
+    """Raises ConnectionError until ``up`` is set, then charges every attempt."""
+
+    def __init__(self):
+        super().__init__(succeed=range(1, 10))
+        self.up = False
+
+    def charge(self, invoice_number, amount, *, idempotency_key):
+        if not self.up:
+            raise ConnectionError("processor unreachable")
+        return super().charge(invoice_number, amount, idempotency_key=idempotency_key)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_charge_answered_late_is_a_payment_of_the_day_it_was_charged(tmp_path, request, kind):
+    # Found by the second review of the run: an attempt recorded on day 1, left pending by
+    # an unreachable processor and charged on day 20 was recorded as paid on day 1, so the
+    # reminder of day 7 and the notice and suspension of day 15 came after the "payment".
+    store = store_of(kind, tmp_path, request)
+    number = with_invoice(store)
+    gateway = _DownUntil()
+    for days in (1, 7, 15):
+        run_dunning(store, as_of=DUE + timedelta(days=days), policy=POLICY, gateway=gateway)
+    gateway.up = True
+    report = run_dunning(store, as_of=DUE + timedelta(days=20), policy=POLICY, gateway=gateway)
+    assert [(c.key, c.status) for c in report.charges] == [
+        (f"dunning:{number}:retry:1", ChargeStatus.CHARGED)
+    ]
+    (payment,) = store.payments(number)
+    assert (payment.paid_on, payment.amount) == (date(2027, 3, 30), Money("120.00", "EUR"))
+    taken = [e for e in store.dunning_events() if e.outcome is EventOutcome.TAKEN]
+    assert max(e.on for e in taken) < payment.paid_on  # no action dated after the payment
+    assert [e.step for e in taken if e.on == date(2027, 3, 25)] == ["formal_notice"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_run_without_a_gateway_takes_the_steps_of_an_invoice_with_a_pending_attempt(
+    tmp_path, request, kind
+):
+    # Found by the second review: a pending attempt (its call failed) held back every step
+    # of its invoice in runs without a gateway (the CLI's), which can never resolve it.
+    store = store_of(kind, tmp_path, request)
+    number = with_invoice(store)
+    run_dunning(store, as_of=DUE + timedelta(days=1), policy=POLICY, gateway=_DownUntil())
+    reports = [
+        run_dunning(store, as_of=DUE + timedelta(days=d), policy=POLICY) for d in (7, 15)
+    ]
+    steps = [[a.step.code for a in report.actions] for report in reports]
+    assert steps == [["reminder_7"], ["formal_notice"]]
+    assert [c.status for c in store.charge_attempts()] == [ChargeStatus.PENDING]
+    assert number in {e.invoice for e in store.dunning_events()}

@@ -203,6 +203,9 @@ class _Sending:
     #: The keys of the attempts this run has sent (or tried to): any other attempt still
     #: pending is another run's, whose answer decides its invoice's steps.
     handled: set[str] = attrs.Factory(set)
+    #: The run's date: a charge answered in this run is a payment of that day (an attempt
+    #: left pending by an earlier run is paid when it is charged, not when it was recorded).
+    on: date | None = None
 
 
 def _check_store(store: object) -> None:
@@ -299,7 +302,7 @@ def run_dunning(
     until = None if now is None else now + claim_for
     steps = policy if gateway is not None else attrs.evolve(policy, retry_days=())
     no_retry = attrs.evolve(policy, retry_days=())
-    sending = _Sending()
+    sending = _Sending(on=as_of)
     in_flight: list[ChargeAttempt] = []
     if gateway is not None:
         mine, in_flight = _claim_pending(store, now, until)
@@ -322,7 +325,15 @@ def run_dunning(
             if attempts:
                 _send(store, gateway, attempts, sending, fresh=True)
         actions, _ = _record(
-            store, page, (steps, no_retry), as_of, until, retries=False, sent=sending.handled
+            store,
+            page,
+            (steps, no_retry),
+            as_of,
+            until,
+            retries=False,
+            # Without a gateway no attempt is being sent by this run nor waited for: a
+            # pending one (another run's, or one whose call failed) holds back no step.
+            sent=sending.handled if gateway is not None else None,
         )
         if gateway is None:
             _page_recorded(page, after_each)
@@ -421,7 +432,7 @@ def _record(
     until: datetime | None,
     *,
     retries: bool,
-    sent: frozenset[str] | set[str] = frozenset(),
+    sent: frozenset[str] | set[str] | None = frozenset(),
 ) -> tuple[tuple[DunningAction, ...], list[ChargeAttempt]]:
     """Decide the invoices ``numbers`` again from what is stored and record them, at once.
 
@@ -429,7 +440,8 @@ def _record(
     Only the card retries (``retries=True``) or only the other actions are recorded: a run
     sends its retries before it decides the steps again, so a retry that pays an invoice
     leaves it no step to take; an invoice whose retry another run is sending (pending, its
-    key not in ``sent``) gets its steps from that run, once the answer is in.
+    key not in ``sent``) gets its steps from that run, once the answer is in (``sent=None``:
+    a run without a gateway, which waits for no answer).
     An invoice with an attempt unresolved gets no new retry (``policies``: with, without).
     Returns the actions recorded (queued in the outbox) and the card retries to send
     (recorded pending, claimed until ``until``), each for at most what its invoice owes.
@@ -438,7 +450,7 @@ def _record(
     with store.transaction():
         invoices = [i for i in map(store.get_invoice, numbers) if i is not None]
         wanted = set(numbers)
-        if not retries:
+        if not retries and sent is not None:
             elsewhere = {
                 a.invoice
                 for a in store.charge_attempts(status=ChargeStatus.PENDING)
@@ -586,7 +598,7 @@ def _save_answers(store: Store, answered: list[ChargeAttempt], sending: _Sending
             store.save_charge_attempt(done)
             saved.append(done)
             if done.status is ChargeStatus.CHARGED:
-                refused = _pay(store, done)
+                refused = _pay(store, done, on=sending.on or done.on)
                 if refused is not None:
                     sending.unapplied.append(UnappliedCharge(attempt=done, error=refused))
     for done in saved:
@@ -596,14 +608,14 @@ def _save_answers(store: Store, answered: list[ChargeAttempt], sending: _Sending
             sending.charges.append(done)
 
 
-def _pay(store: Store, done: ChargeAttempt) -> SubbillError | None:
+def _pay(store: Store, done: ChargeAttempt, *, on: date) -> SubbillError | None:
     """Record the payment of a charged attempt; the store's refusal, if it refuses it.
 
     The card was charged whatever the store says: a payment it refuses (an invoice
     credited meanwhile) leaves the attempt charged and the money for a person to apply or
     refund, never an attempt pending for ever.
     """
-    payment = Payment(amount=done.amount, paid_on=done.on, method="card", reference=done.key)
+    payment = Payment(amount=done.amount, paid_on=on, method="card", reference=done.key)
     try:
         with store.savepoint():
             pay_invoice(store, done.invoice, payment)
