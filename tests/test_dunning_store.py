@@ -27,7 +27,12 @@ from subbill.dunning import (
     EventOutcome,
 )
 from subbill.dunning_service import DEFAULT_CLAIM, PaymentGateway, run_dunning
-from subbill.errors import InvalidArgumentError, InvalidStateError, InvalidTypeError
+from subbill.errors import (
+    InvalidArgumentError,
+    InvalidStateError,
+    InvalidTypeError,
+    OutOfBoundsError,
+)
 from subbill.invoices import InvoiceStatus, LineKind, Payment, one_time_line
 from subbill.periods import MONTHLY
 from subbill.service import pay_invoice
@@ -1023,3 +1028,26 @@ def test_a_run_without_a_gateway_takes_the_steps_of_an_invoice_with_a_pending_at
     assert steps == [["reminder_7"], ["formal_notice"]]
     assert [c.status for c in store.charge_attempts()] == [ChargeStatus.PENDING]
     assert number in {e.invoice for e in store.dunning_events()}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"after_each": 5}, InvalidTypeError, "after_each=5 must be a callable or None"),
+        ({"gateway": ScriptedGateway}, InvalidTypeError, "must be a PaymentGateway instance"),
+        (
+            {"gateway": ScriptedGateway(), "now": UTC_9AM, "claim_for": timedelta.max},
+            OutOfBoundsError,
+            "claim_for=.* must be at most 1 day, 0:00:00",
+        ),
+    ],
+)
+def test_bad_run_arguments_are_refused_before_anything_is_written(arguments, error, message):
+    # Found by the second review: after_each=5 raised a raw TypeError after the first page was
+    # committed; claim_for=timedelta.max a raw OverflowError; a gateway class (not an
+    # instance) passed and its TypeError was taken for an outage, the attempt pending forever.
+    store = MemoryStore()
+    with_invoice(store)
+    with pytest.raises(error, match=message):
+        run_dunning(store, as_of=DUE - timedelta(days=3), policy=POLICY, **arguments)
+    assert (store.dunning_events(), store.charge_attempts()) == ([], [])

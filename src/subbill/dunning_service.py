@@ -67,6 +67,7 @@ from subbill.errors import (
     InvalidArgumentError,
     InvalidStateError,
     InvalidTypeError,
+    OutOfBoundsError,
     StorageError,
     SubbillError,
 )
@@ -78,6 +79,7 @@ from subbill.storage.protocols import ChargeAttempt, ChargeStatus, Store
 
 __all__ = [
     "DEFAULT_CLAIM",
+    "MAX_CLAIM",
     "ChargeOutcome",
     "Charged",
     "Declined",
@@ -90,6 +92,8 @@ __all__ = [
 
 #: How long a run's claim on the card retries it sends lasts, by default (given its ``now``).
 DEFAULT_CLAIM = timedelta(minutes=15)
+#: The longest claim a run may take on an attempt it sends.
+MAX_CLAIM = timedelta(days=1)
 
 
 @attrs.frozen(kw_only=True)
@@ -231,6 +235,20 @@ def _check_now(now: object, claim_for: object) -> None:
         raise InvalidTypeError("claim_for", brief(claim_for), "a timedelta")
     if claim_for <= timedelta(0):
         raise InvalidArgumentError(f"claim_for={claim_for} must be longer than 0")
+    if claim_for > MAX_CLAIM:
+        raise OutOfBoundsError("claim_for", claim_for, f"at most {MAX_CLAIM} (a day)")
+
+
+def _check_callbacks(gateway: object, after_each: object) -> None:
+    """Refuse a gateway class (not an instance) and an ``after_each`` that is no callable."""
+    if gateway is not None and (
+        isinstance(gateway, type) or not isinstance(gateway, PaymentGateway)
+    ):
+        raise InvalidTypeError(
+            "gateway", brief(gateway), "a PaymentGateway instance (with charge()) or None"
+        )
+    if after_each is not None and not callable(after_each):
+        raise InvalidTypeError("after_each", brief(after_each), "a callable or None")
 
 
 def _check_not_before_payments(invoices: Iterable[Invoice], as_of: date) -> None:
@@ -290,10 +308,7 @@ def run_dunning(
     _check_store(store)
     check_instance("policy", policy, DunningPolicy)
     check_count("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
-    if gateway is not None and not isinstance(gateway, PaymentGateway):
-        raise InvalidTypeError(
-            "gateway", brief(gateway), "a PaymentGateway (with charge()) or None"
-        )
+    _check_callbacks(gateway, after_each)
     _check_now(now, claim_for)
     invoices = store.invoices()
     _check_not_before_payments(invoices, as_of)
