@@ -1051,3 +1051,22 @@ def test_bad_run_arguments_are_refused_before_anything_is_written(arguments, err
     with pytest.raises(error, match=message):
         run_dunning(store, as_of=DUE - timedelta(days=3), policy=POLICY, **arguments)
     assert (store.dunning_events(), store.charge_attempts()) == ([], [])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_queued_notice_is_not_handed_out_once_its_invoice_is_paid(tmp_path, request, kind):
+    # Found by the third review: the formal notice recorded on day 15, not sent (the caller
+    # died), was still in the next run's `unsent` after the invoice was paid in full on
+    # day 16 — a notice to a customer who has paid.
+    store = store_of(kind, tmp_path, request)
+    number = with_invoice(store)
+    other = with_invoice(store, subscription="S2")
+    first = run_dunning(store, as_of=DUE + timedelta(days=15), policy=REMINDERS)
+    assert [(a.invoice, a.step.code) for a in first.unsent] == [
+        (number, "formal_notice"), (other, "formal_notice")
+    ]  # fmt: skip
+    paid = Payment(amount=Money("120.00", "EUR"), paid_on=DUE + timedelta(days=16))
+    pay_invoice(store, number, paid)
+    later = run_dunning(store, as_of=DUE + timedelta(days=17), policy=REMINDERS)
+    assert [(a.invoice, a.step.code) for a in later.unsent] == [(other, "formal_notice")]
+    assert [a.invoice for a in store.unsent_dunning_actions()] == [other]

@@ -58,6 +58,7 @@ from subbill.dunning import (
     DunningActionKind,
     DunningPolicy,
     LatePaymentClaim,
+    amount_due_on,
     dunning_actions,
     events_of,
     late_payment_claims,
@@ -72,7 +73,7 @@ from subbill.errors import (
     SubbillError,
 )
 from subbill.invoices import Invoice, Payment
-from subbill.money import Money
+from subbill.money import MAX_COMPUTED_DATE, Money
 from subbill.periods import check_date
 from subbill.service import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, check_not_overtaken, pay_invoice
 from subbill.storage.protocols import ChargeAttempt, ChargeStatus, Store
@@ -167,7 +168,8 @@ class DunningRunReport:
     ``actions``: the actions it took, in the order of the invoices (each with the steps it
     skipped); ``unsent``: every action recorded and not acknowledged yet — this run's and
     those of earlier runs, killed ones included — in the order recorded: the caller sends
-    them, then acknowledges them (``store.acknowledge_dunning([a.key for a in unsent])``);
+    them, then acknowledges them (``store.acknowledge_dunning([a.key for a in unsent])``) —
+    an action whose invoice has been paid or credited in full since is dropped, not sent;
     ``charges``: the card retries it sent (pending ones of earlier runs first), as recorded
     after the processor answered; ``failed``: those whose gateway call raised
     (:class:`FailedCharge`, left pending); ``to_review``: attempts not sent because their
@@ -365,7 +367,7 @@ def run_dunning(
     return DunningRunReport(
         as_of=as_of,
         actions=tuple(taken),
-        unsent=tuple(store.unsent_dunning_actions()),
+        unsent=tuple(_unsent(store)),
         charges=tuple(sending.charges),
         failed=tuple(sending.failed),
         to_review=tuple(sending.to_review),
@@ -374,6 +376,27 @@ def run_dunning(
         without_rate=tuple(without_rate),
         unapplied=tuple(sending.unapplied),
     )
+
+
+def _unsent(store: Store) -> list[DunningAction]:
+    """The actions queued and not sent yet whose invoice still owes something.
+
+    An action queued for an invoice paid or credited in full since (its reminder or notice
+    not sent yet: a run killed before, a caller that died) is acknowledged here, never
+    handed out: a formal notice must not reach a customer who has paid.
+    """
+    with store.transaction():
+        queued = store.unsent_dunning_actions()
+        numbers = {action.invoice for action in queued}
+        owed = {
+            number: invoice is not None
+            and amount_due_on(invoice, MAX_COMPUTED_DATE).is_positive()
+            for number, invoice in ((n, store.get_invoice(n)) for n in numbers)
+        }
+        settled = [action.key for action in queued if not owed[action.invoice]]
+        if settled:
+            store.acknowledge_dunning(settled)
+    return [action for action in queued if owed[action.invoice]]
 
 
 def _page_recorded(page: list[str], after_each: Callable[[str], None] | None) -> None:
