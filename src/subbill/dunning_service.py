@@ -58,7 +58,6 @@ from subbill.dunning import (
     DunningActionKind,
     DunningPolicy,
     LatePaymentClaim,
-    amount_due_on,
     dunning_actions,
     events_of,
     late_payment_claims,
@@ -73,7 +72,7 @@ from subbill.errors import (
     SubbillError,
 )
 from subbill.invoices import Invoice, Payment
-from subbill.money import MAX_COMPUTED_DATE, Money
+from subbill.money import Money
 from subbill.periods import check_date
 from subbill.service import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, check_not_overtaken, pay_invoice
 from subbill.storage.protocols import ChargeAttempt, ChargeStatus, Store
@@ -202,6 +201,9 @@ class DunningRunReport:
 class _Sending:
     """What the run's gateway calls gave, gathered for its report."""
 
+    #: The run's date: a charge answered in this run is a payment of that day (an attempt
+    #: left pending by an earlier run is paid when it is charged, not when it was recorded).
+    on: date
     charges: list[ChargeAttempt] = attrs.Factory(list)
     failed: list[FailedCharge] = attrs.Factory(list)
     to_review: list[ChargeAttempt] = attrs.Factory(list)
@@ -209,9 +211,6 @@ class _Sending:
     #: The keys of the attempts this run has sent (or tried to): any other attempt still
     #: pending is another run's, whose answer decides its invoice's steps.
     handled: set[str] = attrs.Factory(set)
-    #: The run's date: a charge answered in this run is a payment of that day (an attempt
-    #: left pending by an earlier run is paid when it is charged, not when it was recorded).
-    on: date | None = None
 
 
 def _check_store(store: object) -> None:
@@ -388,10 +387,10 @@ def _unsent(store: Store) -> list[DunningAction]:
     with store.transaction():
         queued = store.unsent_dunning_actions()
         numbers = {action.invoice for action in queued}
+        invoices = {number: store.get_invoice(number) for number in numbers}
         owed = {
-            number: invoice is not None
-            and amount_due_on(invoice, MAX_COMPUTED_DATE).is_positive()
-            for number, invoice in ((n, store.get_invoice(n)) for n in numbers)
+            number: invoice is not None and invoice.amount_due.is_positive()
+            for number, invoice in invoices.items()
         }
         settled = [action.key for action in queued if not owed[action.invoice]]
         if settled:
@@ -636,7 +635,7 @@ def _save_answers(store: Store, answered: list[ChargeAttempt], sending: _Sending
             store.save_charge_attempt(done)
             saved.append(done)
             if done.status is ChargeStatus.CHARGED:
-                refused = _pay(store, done, on=sending.on or done.on)
+                refused = _pay(store, done, on=sending.on)
                 if refused is not None:
                     sending.unapplied.append(UnappliedCharge(attempt=done, error=refused))
     for done in saved:
