@@ -24,11 +24,19 @@ current version the next time its object is saved):
 3. every field written, Money as ``{"amount": "19.99", "currency": "EUR"}``, periods as
    ``{"start": …, "end": …}`` (``to_document(value, version=3)`` still writes it, for a
    reader that does not know format 4);
-4. the current version (compact).
+4. the current version (compact);
+5. a subscription's row in the SQL stores (:func:`subscription_text`): format 4's document
+   stamped with a digest of its own data's text, ``{"data": …, "stamp": "…", "version": 5}``.
+   A row whose stamp matches its data was written by this codec from a validated
+   :class:`~subbill.subscriptions.Subscription`: :func:`read_subscription` builds it back
+   without running its checks again. A row without a stamp, with one that does not match
+   (edited by hand, damaged) or of an older version is read as every other document is,
+   checked field by field.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import types
 import typing
@@ -70,6 +78,7 @@ from subbill.periods import (
     StartKind,
 )
 from subbill.storage.errors import StoredDataError
+from subbill.subscriptions import Span, Subscription
 
 __all__ = [
     "CONVERTER",
@@ -79,10 +88,14 @@ __all__ = [
     "dumps",
     "from_document",
     "loads",
+    "read_subscription",
+    "subscription_text",
     "to_document",
 ]
 
 FORMAT_VERSION = 4
+#: The version of a stamped subscription row (format 4's data and a stamp).
+_STAMPED = 5
 
 _T = TypeVar("_T")
 
@@ -385,7 +398,13 @@ def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
 CONVERTER = _converter()
 _FORMAT_3 = _converter(3)
 #: The converter that reads each version still readable (older ones migrate on read).
-_READERS = {1: _converter(1), 2: _FORMAT_3, 3: _FORMAT_3, FORMAT_VERSION: CONVERTER}
+_READERS = {
+    1: _converter(1),
+    2: _FORMAT_3,
+    3: _FORMAT_3,
+    FORMAT_VERSION: CONVERTER,
+    _STAMPED: CONVERTER,  # format 4's data, stamped (a subscription's row)
+}
 
 
 #: The version from which an invoice line's explanation has no ``rule``.
@@ -554,3 +573,223 @@ def loads(
             if value is not None:
                 data.setdefault(name, value)
     return from_document(document, kind, table=table, key=key)
+
+
+# -- stamped subscription rows ---------------------------------------------------------------
+#
+# The stamp is an 8-byte BLAKE2b digest (stdlib ``hashlib``: nothing to install) of the
+# canonical JSON text of the document's data, personalised with the format, so that a stamp
+# of another format or another kind of document never matches. It is no signature (it has
+# no secret key): it tells a row this codec wrote from a validated value apart from one
+# edited by hand, damaged or written by an older version, which are checked in full.
+# A check that a later version adds to ``Subscription`` must change ``_STAMP_PERSON``.
+
+_STAMP_PERSON = b"subbill:sub:v5"
+_STAMP_HEAD = '{"data":'
+_STAMP_MID = ',"stamp":"'
+_STAMP_END = f'","version":{_STAMPED}}}'
+_STAMP_TAIL = len(_STAMP_MID) + 16 + len(_STAMP_END)  # what follows the data's text
+
+
+def _stamp(data_text: str) -> str:
+    """The stamp of a document's data text: 16 hex digits."""
+    return hashlib.blake2b(
+        data_text.encode(), digest_size=8, person=_STAMP_PERSON
+    ).hexdigest()
+
+
+def subscription_text(subscription: Subscription) -> str:
+    """The stamped JSON text of a subscription's row (format 5: format 4's data, stamped).
+
+    The same text as :func:`document_text` writes (keys sorted, compact):
+
+    >>> from datetime import date
+    >>> from subbill.subscriptions import Span
+    >>> sub = Subscription(id="S1", customer="C1", currency="EUR", start=date(2026, 3, 1),
+    ...     plans=[Span(code="pro", start=date(2026, 3, 1), price=Money("50.00", "EUR"))])
+    >>> subscription_text(sub)
+    '{"data":{"currency":"EUR","customer":"C1","id":"S1","plans":[{"code":"pro","price":"50.00 EUR","start":"2026-03-01"}],"start":"2026-03-01"},"stamp":"...","version":5}'
+    >>> read_subscription(_, table="subscriptions", key="S1") == sub
+    True
+    """  # noqa: E501  (a doctest's expected output is one line)
+    data_text = json.dumps(
+        CONVERTER.unstructure(subscription),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=_COMPACT,
+    )
+    return f"{_STAMP_HEAD}{data_text}{_STAMP_MID}{_stamp(data_text)}{_STAMP_END}"
+
+
+def _stamped_data(text: str) -> Any:
+    """The data of a row stamped by :func:`subscription_text` whose stamp matches, or None.
+
+    The row's text is read as written (SQLite keeps it); a database that rewrites JSON
+    (PostgreSQL's ``jsonb``) gives it back reformatted, and the data's canonical text is
+    then written again to check the stamp.
+    """
+    tail = text[-_STAMP_TAIL:]
+    if tail.endswith(_STAMP_END) and tail.startswith(_STAMP_MID) and text.startswith(_STAMP_HEAD):
+        data_text = text[len(_STAMP_HEAD) : -_STAMP_TAIL]
+        if _stamp(data_text) != tail[len(_STAMP_MID) : len(_STAMP_MID) + 16]:
+            return None  # edited, or damaged: read checked
+        try:
+            return json.loads(data_text)
+        except (ValueError, RecursionError):  # pragma: no cover  (it matched its stamp)
+            return None
+    if '"stamp"' not in text:
+        return None
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return None  # the checked read names the error
+    if not (
+        isinstance(document, dict)
+        and document.get("version") == _STAMPED
+        and isinstance(document.get("stamp"), str)
+        and set(document) == {"data", "stamp", "version"}
+    ):
+        return None
+    data = document["data"]
+    data_text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=_COMPACT)
+    return data if _stamp(data_text) == document["stamp"] else None
+
+
+def read_subscription(text: str, *, table: str, key: object) -> Subscription:
+    """A subscription from its row's text: trusted when its stamp matches, else checked.
+
+    A row :func:`subscription_text` wrote, whose stamp matches its data, is built back
+    without running the checks its subscription passed when it was written (for the shapes
+    :func:`_trusted_subscription` knows; any other is read checked). Any other row is read
+    by :func:`loads`, checked, and one that cannot be read raises :class:`StoredDataError`
+    naming ``table`` and ``key``.
+    """
+    data = _stamped_data(text)
+    if data is not None:
+        trusted = _trusted_subscription(data)
+        if trusted is not None:
+            return trusted
+    return loads(text, Subscription, table=table, key=key)
+
+
+def _setters(cls: type) -> dict[str, Callable[[Any, Any], None]]:
+    """``{field: setter}`` writing the slots of a frozen attrs class past its checks."""
+    found: dict[str, Callable[[Any, Any], None]] = {}
+    for field in attrs.fields(cls):
+        owner = next(klass for klass in cls.__mro__ if field.name in vars(klass))
+        found[field.name] = vars(owner)[field.name].__set__
+    return found
+
+
+def _defaults(cls: type) -> dict[str, Any]:
+    """Each field's default (a factory's value, built once: the classes are frozen)."""
+    found: dict[str, Any] = {}
+    for field in attrs.fields(cls):
+        default = field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            default = default.factory()
+        found[field.name] = default
+    return found
+
+
+def _trusted_money(text: str) -> Money:
+    amount, currency = text.split(" ")
+    return Money._make(Decimal(amount), currency)
+
+
+def _optional_day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+_FREQUENCIES: dict[str, Frequency] = {}
+
+
+def _frequency(text: str) -> Frequency:
+    found = _FREQUENCIES.get(text)
+    if found is None:
+        found = Frequency.parse(text)
+        if len(_FREQUENCIES) < 64:
+            _FREQUENCIES[text] = found
+    return found
+
+
+#: How each field of a span of the trusted shape is read (a ``usage`` span is read checked).
+_SPAN_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "code": str,
+    "start": date.fromisoformat,
+    "end": _optional_day,
+    "billed_from": _optional_day,
+    "reason": lambda value: value,
+    "price": lambda value: None if value is None else _trusted_money(value),
+    "quantity": lambda value: None if value is None else Decimal(value),
+}
+
+
+#: How each field of a subscription of the trusted shape is read: catalog spans, dates,
+#: seats; a subscription with anything else (quoted lines, discounts, taxes, terms, a
+#: trial, phases, a history…) is read checked.
+_SUBSCRIPTION_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "id": str,
+    "customer": str,
+    "currency": str,
+    "start": date.fromisoformat,
+    "end": _optional_day,
+    "frequency": _frequency,
+    "billing_day": lambda value: value,
+    "quantity": Decimal,
+    "payment_method": lambda value: value,
+    "cancelled_on": _optional_day,
+    "cancel_at": _optional_day,
+}
+
+_MISSING = object()
+
+
+def _builder(
+    cls: type[_T], readers: Mapping[str, Callable[[Any], Any]]
+) -> Callable[[dict[str, Any]], _T]:
+    """A function building a record of ``cls`` from data its codec wrote, slot by slot.
+
+    The data may hold only the fields of ``readers`` (else :class:`_UnknownShapeError`); each
+    field it leaves out holds its default.
+    """
+    defaults = _defaults(cls)
+    plan = tuple(
+        (setter, name, readers.get(name), defaults[name])
+        for name, setter in _setters(cls).items()
+    )
+    known = frozenset(readers)
+    new = object.__new__
+
+    def build(data: dict[str, Any]) -> _T:
+        if not known.issuperset(data):
+            raise _UnknownShapeError
+        value = new(cls)
+        get = data.get
+        for setter, name, reader, default in plan:
+            found = get(name, _MISSING)
+            setter(value, default if found is _MISSING else reader(found))  # type: ignore[misc]
+        return value
+
+    return build
+
+
+class _UnknownShapeError(Exception):
+    """A stamped document of a shape the trusted reader does not know: read it checked."""
+
+
+_span = _builder(Span, _SPAN_FIELDS)
+_SUBSCRIPTION_FIELDS["plans"] = _SUBSCRIPTION_FIELDS["modules"] = _SUBSCRIPTION_FIELDS[
+    "addons"
+] = lambda value: tuple(_span(item) for item in value)
+_subscription = _builder(Subscription, _SUBSCRIPTION_FIELDS)
+
+
+def _trusted_subscription(data: Any) -> Subscription | None:
+    """The subscription of stamped ``data``, built unchecked; ``None`` for another shape."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return _subscription(data)
+    except (_UnknownShapeError, LookupError, TypeError, ValueError, AttributeError):
+        return None  # not a shape this reader knows: the checked read says what it holds

@@ -1,0 +1,184 @@
+"""The rows of the SQL stores' hot path: stamped subscriptions, hand-written codecs.
+
+A subscription row the codec stamped is read back without its checks; any other (edited by
+hand, damaged, older) is checked in full. The hand-written encoders and decoders of the hot
+shapes give exactly what cattrs gives.
+"""
+
+import json
+import sqlite3
+from datetime import date
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from subbill.errors import SubbillError
+from subbill.money import Money
+from subbill.periods import MONTHLY, Frequency
+from subbill.storage import SQLiteStore, codec
+from subbill.storage.codec import (
+    StoredDataError,
+    dumps,
+    loads,
+    read_subscription,
+    subscription_text,
+)
+from subbill.subscriptions import Span, Subscription
+from tests.test_subscriptions import CATALOG, histories
+
+START = date(2026, 3, 1)
+
+
+def plain_subscription(**changes):
+    fields = {
+        "id": "S1",
+        "customer": "C1",
+        "currency": "EUR",
+        "start": START,
+        "billing_day": 1,
+        "plans": [Span(code="pro", start=START, price=Money("50.00", "EUR"))],
+    }
+    return Subscription(**{**fields, **changes})
+
+
+def same_fields(read, expected):
+    """Equal, and each field of the same type: nothing the checked read would normalise."""
+    assert read == expected
+    for field in attrs.fields(type(expected)):
+        got, want = getattr(read, field.name), getattr(expected, field.name)
+        assert type(got) is type(want), field.name
+        if isinstance(want, tuple):
+            for got_item, want_item in zip(got, want, strict=True):
+                if attrs.has(type(want_item)):
+                    same_fields(got_item, want_item)
+                else:
+                    assert type(got_item) is type(want_item)
+
+
+def checked(text):
+    """The checked read of a row's text: the stamp ignored."""
+    document = json.loads(text)
+    document.pop("stamp", None)
+    return loads(json.dumps(document), Subscription)
+
+
+@st.composite
+def stored_subscriptions(draw):
+    sub = draw(histories())
+    changes = {}
+    if draw(st.booleans()):
+        changes["quantity"] = draw(st.sampled_from(["1", "3", "2.5", "0.000001", "1000000"]))
+    if draw(st.booleans()):
+        changes["payment_method"] = "pm_card_1"
+    if draw(st.booleans()):
+        changes["frequency"] = draw(st.sampled_from([MONTHLY, Frequency.parse("P3M")]))
+    if draw(st.booleans()):
+        changes["end"] = date(2031, 1, 1)
+    if not changes:
+        return sub
+    try:
+        return attrs.evolve(sub, **changes)
+    except SubbillError:  # a combination the subscription refuses: keep it as is
+        return sub
+
+
+#: The fields of a subscription the trusted reader builds (any other: read checked).
+TRUSTED_KEYS = set(codec._SUBSCRIPTION_FIELDS)
+
+
+def spans_of(data):
+    return [span for kind in ("plans", "modules", "addons") for span in data.get(kind, ())]
+
+
+@given(stored_subscriptions())
+def test_a_stamped_row_reads_back_as_its_checked_read(sub):
+    text = subscription_text(sub)
+    data = json.loads(text)["data"]
+    if data.keys() <= TRUSTED_KEYS and all("usage" not in span for span in spans_of(data)):
+        assert codec._trusted_subscription(data) is not None  # the trusted path, taken
+    trusted = read_subscription(text, table="subscriptions", key=sub.id)
+    same_fields(trusted, sub)
+    same_fields(trusted, checked(text))
+    assert trusted.to_charge_plan(CATALOG) == sub.to_charge_plan(CATALOG)
+
+
+def test_a_stamped_row_is_the_document_with_a_stamp():
+    sub = plain_subscription()
+    text = subscription_text(sub)
+    document = json.loads(text)
+    assert document["version"] == 5
+    assert document["data"] == json.loads(dumps(sub))["data"]
+    assert len(document["stamp"]) == 16
+    # Canonical JSON: the text is what the codec writes for the whole document.
+    assert text == json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_a_row_edited_by_hand_is_checked_again():
+    # The end moved before the start, the stamp left as it was: the checked read refuses it.
+    text = subscription_text(plain_subscription(end=date(2027, 1, 1)))
+    edited = text.replace('"end":"2027-01-01"', '"end":"2025-01-01"')
+    assert edited != text
+    with pytest.raises(StoredDataError, match=r"subscriptions row 'S1'.*end=2025-01-01"):
+        read_subscription(edited, table="subscriptions", key="S1")
+
+
+def test_a_valid_edit_is_read_checked_as_edited():
+    text = subscription_text(plain_subscription())
+    edited = text.replace('"customer":"C1"', '"customer":""')
+    # An empty customer, which the checked read refuses: the stamp no longer vouches.
+    with pytest.raises(StoredDataError, match="subscriptions row 'S1'"):
+        read_subscription(edited, table="subscriptions", key="S1")
+    fine = text.replace('"customer":"C1"', '"customer":"C2"')
+    assert read_subscription(fine, table="subscriptions", key="S1").customer == "C2"
+
+
+def test_a_stamp_copied_from_another_row_vouches_for_nothing():
+    one = subscription_text(plain_subscription())
+    other = subscription_text(plain_subscription(customer="C2", end=date(2027, 1, 1)))
+    stamp_of_one = json.loads(one)["stamp"]
+    forged = other.replace(json.loads(other)["stamp"], stamp_of_one)
+    forged = forged.replace('"end":"2027-01-01"', '"end":"2020-01-01"')
+    with pytest.raises(StoredDataError, match="end=2020-01-01"):
+        read_subscription(forged, table="subscriptions", key="S1")
+
+
+def test_a_reformatted_stamped_row_still_reads_trusted_or_checked_alike():
+    # PostgreSQL's jsonb gives a document back with blanks and its own key order.
+    sub = plain_subscription()
+    document = json.loads(subscription_text(sub))
+    spaced = json.dumps({"version": 5, "stamp": document["stamp"], "data": document["data"]})
+    assert read_subscription(spaced, table="subscriptions", key="S1") == sub
+    document["data"]["start"] = "2026-03-02"  # now before nothing, but the plan's start
+    with pytest.raises(StoredDataError, match="first plan starts on 2026-03-01"):
+        read_subscription(json.dumps(document), table="subscriptions", key="S1")
+
+
+def test_older_documents_read_checked():
+    sub = plain_subscription()
+    assert read_subscription(dumps(sub), table="subscriptions", key="S1") == sub
+    bad = dumps(sub).replace('"start":"2026-03-01"},"version"', '"start":"2026-02-01"},"version"')
+    with pytest.raises(StoredDataError, match="subscriptions row 'S1'"):
+        read_subscription(bad, table="subscriptions", key="S1")
+
+
+def test_a_stored_row_edited_by_hand_fails_its_own_subscription(tmp_path):
+    path = tmp_path / "s.db"
+    store = SQLiteStore(path)
+    store.save_subscription(plain_subscription())
+    store.save_subscription(plain_subscription(id="S2"))
+    with sqlite3.connect(path) as connection:
+        sql = "SELECT document FROM subscriptions WHERE id = 'S1'"
+        (text,) = connection.execute(sql).fetchone()
+        assert '"stamp":"' in text
+        connection.execute(
+            "UPDATE subscriptions SET document = ? WHERE id = 'S1'",
+            (text.replace('"price":"50.00 EUR"', '"price":"50.00 XXX"'),),
+        )
+    rows, _ = store.billing_rows(None, limit=10)
+    assert [row.subscription_id for row in rows] == ["S1", "S2"]
+    assert isinstance(rows[0].error, StoredDataError)
+    assert "XXX" in str(rows[0].error)
+    assert rows[1].subscription == plain_subscription(id="S2")
+    store.close()
