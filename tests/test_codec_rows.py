@@ -7,13 +7,16 @@ shapes give exactly what cattrs gives.
 
 import json
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
+from unittest.mock import patch
 
 import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from subbill.billing import BillingState, bill_subscription
+from subbill.catalog import Catalog, Plan
 from subbill.errors import SubbillError
 from subbill.money import Money
 from subbill.periods import MONTHLY, Frequency
@@ -26,6 +29,8 @@ from subbill.storage.codec import (
     subscription_text,
 )
 from subbill.subscriptions import Span, Subscription
+from tests.test_billing import as_of_dates
+from tests.test_billing import subscriptions as billing_subscriptions
 from tests.test_subscriptions import CATALOG, histories
 
 START = date(2026, 3, 1)
@@ -182,3 +187,93 @@ def test_a_stored_row_edited_by_hand_fails_its_own_subscription(tmp_path):
     assert "XXX" in str(rows[0].error)
     assert rows[1].subscription == plain_subscription(id="S2")
     store.close()
+
+
+# -- the hand-written codecs of the hot shapes ------------------------------------------------
+
+
+def billed_twice(plan, as_of, later):
+    """The invoices (finalized) and states of billing ``plan`` on ``as_of``, then ``later``."""
+    first = bill_subscription(plan, as_of=as_of)
+    second = bill_subscription(plan, first.state, as_of=later)
+    invoices = [
+        result.invoice.finalize(number=f"F-{index}")
+        for index, result in enumerate((first, second))
+        if result.invoice is not None
+    ]
+    drafts = [r.invoice for r in (first, second) if r.invoice is not None]
+    return [*invoices, *drafts], [first.state, second.state]
+
+
+@given(billing_subscriptions(invoice_discounts=False), as_of_dates, st.integers(1, 400))
+def test_fast_documents_equal_what_cattrs_writes(plan, as_of, days):
+    invoices, states = billed_twice(plan, as_of, as_of + timedelta(days=days))
+    for value in (*invoices, *states):
+        expected = codec.CONVERTER.unstructure(value)
+        fast = codec._FAST_WRITERS[type(value)](value)
+        if fast is not None:
+            assert json.dumps(fast, sort_keys=True) == json.dumps(expected, sort_keys=True)
+        assert dumps(value) == codec.document_text({"data": expected, "version": 4})
+        assert loads(dumps(value), type(value)) == value
+
+
+@given(billing_subscriptions(invoice_discounts=False), as_of_dates, st.integers(1, 400))
+def test_fast_state_read_equals_what_cattrs_reads(plan, as_of, days):
+    _, states = billed_twice(plan, as_of, as_of + timedelta(days=days))
+    for state in states:
+        data = json.loads(dumps(state))["data"]
+        fast = codec._fast_state_read(data)
+        if fast is not None:
+            assert fast == codec.CONVERTER.structure(data, BillingState)
+            assert fast.billed_through == state.billed_through
+            assert fast.terms == state.terms
+
+
+def silver_invoice_and_state():
+    sub = plain_subscription(start=date(2025, 1, 15), plans=[
+        Span(code="pro", start=date(2025, 1, 15), price=Money("50.00", "EUR"))
+    ])
+    catalog = Catalog(
+        currency="EUR",
+        plans=[Plan(code="pro", name="Pro", rank=1, prices={MONTHLY: Money("50.00", "EUR")})],
+    )
+    result = bill_subscription(sub.to_charge_plan(catalog), as_of=date(2025, 1, 15))
+    return result.invoice.finalize(number="F-1"), result.state
+
+
+def test_the_silver_shapes_are_written_and_read_by_hand():
+    invoice, state = silver_invoice_and_state()
+    for value, fast in ((invoice, codec._fast_invoice), (state, codec._fast_state)):
+        written = fast(value)
+        assert written is not None  # the hand-written path, taken
+        expected = codec.CONVERTER.unstructure(value)
+        assert json.dumps(written, sort_keys=True) == json.dumps(expected, sort_keys=True)
+    data = json.loads(dumps(state))["data"]
+    assert codec._fast_state_read(data) == state
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"billed_through": [["pro@2025-01-15", "2025-13-01"]]},
+        {"billed_through": [["pro@2025-01-15", 20250201]]},
+        {"billed_through": [["pro@2025-01-15"]]},
+        {"terms": [["pro@2025-01-15", 7]]},  # cattrs reads a digest 7 as "7": so does this
+        {"billed_through": "pro"},
+        {"billed_through": [], "extra": 1},
+    ],
+)
+def test_a_damaged_state_is_named_as_cattrs_names_it(data):
+    text = json.dumps({"version": 4, "data": data})
+
+    def read():
+        try:
+            return loads(text, BillingState, table="billing_states", key="S1")
+        except StoredDataError as error:
+            return str(error)
+
+    fast = read()
+    with patch.object(codec, "_fast_state_read", lambda _data: None):
+        assert fast == read()  # what cattrs alone reads, or the error it names
+    if isinstance(fast, str):
+        assert "billing_states row 'S1'" in fast

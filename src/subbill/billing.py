@@ -265,6 +265,50 @@ class ChargePlan:
     def __attrs_post_init__(self) -> None:
         _check_subscription(self, None, None)  # the whole plan, checked once
 
+    @classmethod
+    def _from_checked(
+        cls,
+        *,
+        id: str,  # noqa: A002  (the field's name)
+        customer: str,
+        currency: str,
+        charges: tuple[RecurringCharge, ...],
+        one_time: tuple[OneTimeCharge, ...],
+        discounts: tuple[Discount, ...],
+        payment_terms_days: int,
+        tax_rounding: TaxRounding,
+        negative_balance: NegativeBalancePolicy,
+        usage: tuple[ScheduledUsage, ...],
+    ) -> ChargePlan:
+        """Build from a valid subscription's fields without checking each field again.
+
+        For :meth:`~subbill.subscriptions.Subscription.to_charge_plan` only: the id,
+        customer and currency are the subscription's (checked), the items tuples of the
+        classes the subscription derived, the policies its terms' (checked). The whole
+        plan is still checked: items in its currency, keys distinct, discounts in its
+        currency, the payment terms.
+        """
+        plan = object.__new__(cls)
+        values = (
+            id,
+            customer,
+            currency,
+            charges,
+            one_time,
+            discounts,
+            payment_terms_days,
+            tax_rounding,
+            negative_balance,
+            usage,
+        )
+        for setter, value in zip(_PLAN_SETTERS, values, strict=True):
+            setter(plan, value)
+        _check_subscription(plan, None, None)
+        return plan
+
+
+_PLAN_SETTERS = tuple(slot_setters(ChargePlan).values())  # in the order of the fields
+
 
 def _pairs(
     name: str, value: object, expected: str, read: Callable[[str, object], Any]

@@ -239,6 +239,62 @@ class RecurringCharge(_Charge):
         """
         return cls(start=billing_start.resolve(paid_on=paid_on), **fields)
 
+    @classmethod
+    def _from_checked(
+        cls,
+        *,
+        code: str,
+        description: str,
+        unit_price: Money,
+        quantity: Decimal,
+        frequency: Frequency,
+        billing_day: int | None,
+        anchor: date | None,
+        start: date,
+        end: date | None,
+        tax_rates: tuple[TaxRate, ...],
+        reason: str | None,
+    ) -> Self:
+        """Build from fields a valid subscription already checked, without checking them again.
+
+        For :meth:`~subbill.subscriptions.Subscription.charges` only: ``code``,
+        ``description`` and ``reason`` are checked text (a span's code, a catalog item's
+        name, a span's reason), ``quantity`` a quantity already read, ``tax_rates`` a tuple
+        of :class:`~subbill.taxes.TaxRate`, ``frequency`` a :class:`Frequency`; the charge
+        has no discounts of its own and the default timing and basis. What the charge checks
+        across its fields is still checked, in the order the checked constructor checks it:
+        the price's bounds, rates that agree, ``unit_price × quantity``, the dates and the
+        schedule (``tests/test_codec_rows.py`` proves the result equal to the checked one's,
+        error for error).
+        """
+        charge = object.__new__(cls)
+        for setter, value in zip(
+            _RECURRING_SETTERS,
+            (
+                code,
+                description,
+                unit_price,
+                quantity,
+                (),
+                tax_rates,
+                reason,
+                frequency,
+                billing_day,
+                anchor,
+                BillingTiming.IN_ADVANCE,
+                ProrationBasis.ACTUAL_DAYS,
+                start,
+                end,
+            ),
+            strict=True,
+        ):
+            setter(charge, value)
+        _check_money(None, _UNIT_PRICE, unit_price)
+        if tax_rates:
+            check_tax_rates(charge, None, tax_rates)
+        charge._check(_check_period_price(charge))
+        return charge
+
     @functools.cached_property
     def key(self) -> str:
         """Identifies the charge in a billing state: ``code@start``."""
@@ -363,6 +419,12 @@ class RecurringCharge(_Charge):
 
 
 _SET_PERIOD_PRICE = vars(RecurringCharge)["period_price"].__set__
+#: The slot setters of a recurring charge's fields, in their order (the base class's first).
+_RECURRING_SETTERS = tuple(
+    vars(next(k for k in RecurringCharge.__mro__ if field.name in vars(k)))[field.name].__set__
+    for field in attrs.fields(RecurringCharge)
+)
+_UNIT_PRICE = attrs.fields(RecurringCharge).unit_price
 
 
 @attrs.frozen(kw_only=True)

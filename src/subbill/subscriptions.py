@@ -1200,7 +1200,9 @@ class Subscription:
             for piece_start, piece_end, piece_price, piece_reason in pieces:
                 if piece_price.is_zero():
                     continue  # free during a phase: nothing to bill
-                charge = RecurringCharge(
+                # Every field comes checked from the subscription, its catalog or a phase:
+                # the charge checks only what it adds (its price × quantity, its dates).
+                charge = RecurringCharge._from_checked(
                     code=span.code,
                     description=item.name,
                     unit_price=piece_price,
@@ -1379,7 +1381,8 @@ class Subscription:
         for a subscription of quoted lines only.
         """
         terms = self.terms
-        return ChargePlan(
+        # Fields the subscription checked are not checked again; the plan as a whole is.
+        return ChargePlan._from_checked(
             id=self.id,
             customer=self.customer,
             currency=self.currency,

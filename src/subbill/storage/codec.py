@@ -52,10 +52,11 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception
 
 from subbill._validate import brief
+from subbill.billing import BillingState
 from subbill.decisions import Allowed, Refused
 from subbill.discounts import Duration, DurationKind, Forever, ForMonths, ForPeriods, Once
 from subbill.errors import InvalidArgumentError, InvalidTypeError, SubbillError
-from subbill.invoices import InvoiceLine, LineExplanation
+from subbill.invoices import DocumentKind, Invoice, InvoiceLine, InvoiceStatus, LineExplanation
 from subbill.metering import (
     ChargeModel,
     Graduated,
@@ -441,6 +442,11 @@ def to_document(value: object, *, version: int = FORMAT_VERSION) -> dict[str, An
         raise InvalidArgumentError(
             f"version={version!r} must be {FORMAT_VERSION} (current) or 3 (the previous format)"
         )
+    if version == FORMAT_VERSION:
+        fast = _FAST_WRITERS.get(type(value))
+        data = None if fast is None else fast(value)
+        if data is not None:  # a hot shape, written by hand: the same data as cattrs'
+            return {"version": version, "data": data}
     return {"version": version, "data": writers[version].unstructure(value)}
 
 
@@ -479,6 +485,10 @@ def from_document(
             raise TypeError(f"data={_shape(data)} must be {expected}")
         if isinstance(version, int) and version < _RULE_DROPPED:
             data = _without_line_rules(data)
+        if kind is BillingState and reader is CONVERTER:
+            state = _fast_state_read(data)
+            if state is not None:  # the hot shape, read by hand through its checks
+                return state  # type: ignore[return-value]  # kind is BillingState
         return reader.structure(data, kind)
     except (
         cattrs.BaseValidationError,
@@ -793,3 +803,165 @@ def _trusted_subscription(data: Any) -> Subscription | None:
         return _subscription(data)
     except (_UnknownShapeError, LookupError, TypeError, ValueError, AttributeError):
         return None  # not a shape this reader knows: the checked read says what it holds
+
+
+# -- hand-written codecs of the hot shapes ---------------------------------------------------
+#
+# A bill run writes a one-line invoice and a billing state per subscription, and reads the
+# state back on the next run. For the shapes it writes most (an invoice without discounts,
+# taxes nor payments; a state of billed-through dates and terms), the documents are built
+# by hand: the same data as cattrs builds (``tests/test_codec_rows.py`` proves it over
+# generated values), without its generic machinery. Any other shape goes through cattrs.
+
+
+def _fraction_text(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def _fast_line(line: InvoiceLine) -> dict[str, Any] | None:
+    """A line's format-4 data as :func:`_line_hooks` writes it; ``None``: another shape."""
+    why = line.explanation
+    if line.tax_rates or line.taxes or why.discounts or why.usage is not None:
+        return None
+    amount, discount = line.amount, line.discount
+    document: dict[str, Any] = {
+        "kind": line.kind.value,
+        "code": line.code,
+        "description": line.description,
+        "charge_key": line.charge_key,
+        "period": None if line.period is None else _period_text(line.period),
+        "quantity": str(line.quantity),
+        "unit_price": _money_text(line.unit_price),
+        "factor": _fraction_text(line.factor),
+        "amount": _money_text(amount),
+    }
+    discount_text = _money_text(discount)
+    if discount_text != f"0 {amount.currency}":
+        document["discount"] = discount_text
+    base_text = _money_text(line.base)
+    if base_text != _money_text(amount - discount):
+        document["base"] = base_text
+    explanation: dict[str, Any] = {}
+    for key, value in (
+        ("unit_price", _money_text(why.unit_price)),
+        ("quantity", str(why.quantity)),
+        ("factor", _fraction_text(why.factor)),
+        ("period", None if why.period is None else _period_text(why.period)),
+    ):
+        if value != document[key]:
+            explanation[key] = value
+    if why.cycle is not None:
+        explanation["cycle"] = _period_text(why.cycle)
+    if why.days is not None:
+        explanation["days"] = why.days
+    if why.period_days is not None:
+        explanation["period_days"] = why.period_days
+    if why.basis is not None:
+        explanation["basis"] = why.basis.value
+    if why.reason is not None:
+        explanation["reason"] = why.reason
+    document["explanation"] = explanation
+    if _factor_of(explanation) == line.factor:
+        del document["factor"]  # the explanation's days of the period give it back
+    return document
+
+
+def _fast_invoice(invoice: Invoice) -> dict[str, Any] | None:
+    """An invoice's format-4 data as cattrs writes it; ``None``: another shape."""
+    if (
+        invoice.discounts
+        or invoice.taxes
+        or invoice.credit_applied is not None
+        or invoice.payments
+        or invoice.corrects is not None
+        or invoice.corrections
+    ):
+        return None
+    lines = []
+    for line in invoice.lines:
+        document = _fast_line(line)
+        if document is None:
+            return None
+        lines.append(document)
+    data: dict[str, Any] = {
+        "customer": invoice.customer,
+        "currency": invoice.currency,
+        "issued_on": invoice.issued_on.isoformat(),
+        "due_on": invoice.due_on.isoformat(),
+        "lines": lines,
+    }
+    if invoice.subscription is not None:
+        data["subscription"] = invoice.subscription
+    if invoice.kind is not DocumentKind.INVOICE:
+        data["kind"] = invoice.kind.value
+    if invoice.status is not InvoiceStatus.DRAFT:
+        data["status"] = invoice.status.value
+    if invoice.number is not None:
+        data["number"] = invoice.number
+    return data
+
+
+def _fast_state(state: BillingState) -> dict[str, Any] | None:
+    """A billing state's format-4 data as cattrs writes it; ``None``: another shape."""
+    if state.one_time_billed or state.credit_balance is not None or state.usage_billed:
+        return None
+    data: dict[str, Any] = {}
+    if state.billed_through:
+        data["billed_through"] = [[key, day.isoformat()] for key, day in state.billed_through]
+    if state.terms:
+        data["terms"] = [[key, digest] for key, digest in state.terms]
+    return data
+
+
+_STATE_KEYS = frozenset(("billed_through", "terms"))
+
+
+def _text_pairs(value: object) -> list[tuple[str, str]] | None:
+    """``[[text, text], …]`` as pairs, or ``None`` for anything else."""
+    if not isinstance(value, list):
+        return None
+    pairs = []
+    for item in value:
+        if type(item) is not list or len(item) != 2:
+            return None
+        key, text = item
+        if type(key) is not str or type(text) is not str:
+            return None
+        pairs.append((key, text))
+    return pairs
+
+
+def _fast_state_read(data: object) -> BillingState | None:
+    """A state of the hot shape, through its checked constructor; ``None``: read by cattrs.
+
+    The constructor gets what cattrs would give it; anything this reader does not take as
+    it is (another shape, a value it cannot read, a refusal) goes to cattrs, whose error
+    names the field.
+    """
+    if not isinstance(data, dict) or not _STATE_KEYS.issuperset(data):
+        return None
+    fields: dict[str, Any] = {}
+    if "billed_through" in data:
+        pairs = _text_pairs(data["billed_through"])
+        if pairs is None:
+            return None
+        try:
+            fields["billed_through"] = tuple((key, date.fromisoformat(day)) for key, day in pairs)
+        except ValueError:
+            return None
+    if "terms" in data:
+        terms = _text_pairs(data["terms"])
+        if terms is None:
+            return None
+        fields["terms"] = tuple(terms)
+    try:
+        return BillingState(**fields)
+    except (SubbillError, TypeError, ValueError):
+        return None  # cattrs reads it again, and names what is wrong
+
+
+#: The hand-written writers of the hot shapes, by class (``None``: not this value's shape).
+_FAST_WRITERS: dict[type, Callable[[Any], dict[str, Any] | None]] = {
+    Invoice: _fast_invoice,
+    BillingState: _fast_state,
+}
