@@ -6,7 +6,6 @@ one the checked constructors build from the same values — and where the checke
 refuses the subscription, the unchecked one refuses it with the same error.
 """
 
-from datetime import date
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -22,8 +21,9 @@ from subbill.charges import RecurringCharge
 from subbill.errors import SubbillError
 from subbill.money import Money
 from subbill.periods import MONTHLY
-from subbill.subscriptions import Span, Subscription
+from subbill.subscriptions import Span
 from subbill.taxes import TaxRate
+from tests.test_codec_rows import START, plain_subscription
 from tests.test_subscriptions import CATALOG, histories
 from tests.test_trials import CATALOG as TRIAL_CATALOG
 from tests.test_trials import trial_subscriptions
@@ -95,22 +95,14 @@ def test_unchecked_charge_plan_equals_the_checked_one_for_quoted_lines(subscript
 
 # -- what a valid subscription does not guarantee: still refused, with the same error ---------
 
-START = date(2026, 3, 1)
 EUR_CATALOG = Catalog(
     currency="EUR",
-    plans=[Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("10", "EUR")})],
+    plans=[Plan(code="pro", name="Pro", rank=1, prices={MONTHLY: Money("10", "EUR")})],
 )
 
 
 def subscription(**fields):
-    values = {
-        "id": "S1",
-        "customer": "C1",
-        "currency": "EUR",
-        "start": START,
-        "plans": [Span(code="solo", start=START, price=Money("50", "EUR"))],
-    }
-    return Subscription(**{**values, **fields})
+    return plain_subscription(**{"billing_day": None, **fields})
 
 
 @pytest.mark.parametrize(
@@ -119,7 +111,7 @@ def subscription(**fields):
         # unit_price × quantity beyond the bound of an amount
         (
             subscription(
-                plans=[Span(code="solo", start=START, price=Money("10000000000000", "EUR"))],
+                plans=[Span(code="pro", start=START, price=Money("10000000000000", "EUR"))],
                 quantity=Decimal(1000),
             ),
             EUR_CATALOG,
@@ -139,7 +131,7 @@ def subscription(**fields):
         # the catalog's price, in another currency than the subscription's
         (
             subscription(
-                currency="USD", plans=[Span(code="solo", start=START)], billing_day=None
+                currency="USD", plans=[Span(code="pro", start=START)]
             ),
             EUR_CATALOG,
             "is in EUR",
@@ -157,5 +149,5 @@ def test_the_silver_subscription_plan_is_built_unchecked():
     sub = subscription()
     with patch.object(RecurringCharge, "__init__", side_effect=AssertionError("checked")):
         plan = sub.to_charge_plan(EUR_CATALOG)
-    assert plan.charges[0].period_price == Money("50", "EUR")
+    assert plan.charges[0].period_price == Money("50.00", "EUR")
     assert plan == checked_plan(sub, EUR_CATALOG)
