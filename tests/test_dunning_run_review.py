@@ -356,3 +356,20 @@ def test_an_invoice_without_a_subscription_is_not_told_of_a_suspension(store):
     assert "suspended" not in words(notice)
     by_hand = attrs.evolve(notice, actions=(DunningActionKind.FORMAL_NOTICE, SUSPEND))
     assert words(by_hand) == words(notice)  # the words say nothing of it either
+
+
+def test_a_gateway_taking_any_keywords_is_given_the_card_and_the_customer():
+    # F9: a gateway written with **keywords gets them too; one without them (ScriptedGateway,
+    # the tests above) is called as before.
+    store = store_of("memory", None, None)
+    store.save_subscription(subscription(payment_method="pm_visa"))
+    with_invoice(store)
+    seen: list[dict[str, object]] = []
+
+    class Open:
+        def charge(self, invoice_number, amount, *, idempotency_key, **keywords):
+            seen.append(keywords)
+            return Charged(reference="ch_1")
+
+    run_dunning(store, as_of=DUE + timedelta(days=1), policy=POLICY, gateway=Open())
+    assert seen == [{"payment_method": "pm_visa", "customer": "ACME"}]

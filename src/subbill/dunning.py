@@ -1002,9 +1002,11 @@ def late_payment_claims(
     than EUR none either (the 40 € indemnity of French law is in euros; no costs are
     claimed on other currencies, and :func:`late_payment_costs` refuses them). None under
     a policy without the option. Every claim can be built: pass ``percent=`` the terms'
-    ``late_payment_percent`` as it is (None claims the indemnity alone). The claim is a
-    document apart (:func:`late_payment_costs`): the invoice's own dunning ended with its
-    payment.
+    ``late_payment_percent`` as it is (None claims the indemnity alone). These costs are
+    owed between businesses only: the invoices do not say whose customer is a consumer,
+    so the caller leaves those out (:func:`~subbill.dunning_service.run_dunning` does).
+    The claim is a document apart (:func:`late_payment_costs`): the invoice's own dunning
+    ended with its payment.
 
     >>> from subbill.billing import draft_invoice
     >>> from subbill.invoices import Payment, one_time_line
