@@ -212,14 +212,19 @@ def test_the_late_payment_rate_of_the_subscriptions_file_issues_the_costs_docume
     # 816.00 × 10 % × 20 / 365 = 4.47 in penalties, plus the 40.00 indemnity
 
 
-def test_an_invoice_paid_late_without_a_rate_gets_a_line_saying_so(capsys, tmp_path):
+def test_an_invoice_paid_late_without_a_rate_gets_the_indemnity_alone_and_a_line_saying_so(
+    capsys, tmp_path
+):
+    # Issue 17's run review (F3): no document was issued (while the formal notice announced
+    # the 40 € indemnity); the indemnity alone is now claimed, and the line says so.
     db = paid_late(capsys, tmp_path, GARAGE["subscriptions"][0])
     status, out, err = subbill("dunning", "--as-of", "2026-05-21", "--late-payment-costs",
                                "--db", db, "--locale", "fr_FR")  # fmt: skip
     assert (status, err) == (0, "")
+    assert out.splitlines()[-3] == "Frais de retard facturés : F-2026-000002, 40,00\u00a0€"
     assert out.splitlines()[-1] == (
-        "F-2026-000001 : payée en retard, sans frais de retard facturés : les conditions de "
-        "son abonnement ne fixent aucun taux de pénalités (late_payment_percent)"
+        "F-2026-000001 : payée en retard, seule l'indemnité forfaitaire facturée : les "
+        "conditions de son abonnement ne fixent aucun taux de pénalités (late_payment_percent)"
     )
 
 

@@ -360,14 +360,23 @@ def test_a_late_payment_document_is_numbered_in_the_invoice_series_once(tmp_path
         store.close()
 
 
-def test_costs_are_not_claimed_for_a_subscription_without_a_penalty_rate():
+def test_a_subscription_without_a_penalty_rate_is_claimed_the_indemnity_alone():
+    # Issue 17's second review (F3): this run claimed nothing (and listed the invoice in
+    # every later run) while the formal notice announced the 40 € indemnity, which the law
+    # owes whatever the rate. Now: a document of the indemnity alone, once.
     store = MemoryStore()
     store.save_subscription(subscription_s1())
     number = with_invoice(store, "1000.00")
     pay_invoice(store, number, Payment(amount=Money("1000.00", "EUR"), paid_on=date(2027, 3, 30)))
     policy = DunningPolicy(steps=POLICY.steps, late_payment_costs=True)
-    assert run_dunning(store, as_of=date(2027, 4, 2), policy=policy).documents == ()
-    assert [i.number for i in store.invoices()] == [number]
+    report = run_dunning(store, as_of=date(2027, 4, 2), policy=policy)
+    (document,) = report.documents
+    assert (document.number, document.total) == ("F-2027-000002", Money("40.00", "EUR"))
+    assert [line.kind for line in document.lines] == [LineKind.RECOVERY_INDEMNITY]
+    assert report.without_rate == (number,)
+    again = run_dunning(store, as_of=date(2027, 4, 3), policy=policy)
+    assert (again.documents, again.without_rate) == ((), ())
+    assert [i.number for i in store.invoices()] == [number, "F-2027-000002"]
 
 
 def test_a_run_repeated_on_the_same_day_records_nothing_more():

@@ -76,8 +76,9 @@ action is lost nor printed twice. The command line has no payment processor, so 
 retries are left to an application's ``run_dunning`` with its gateway.
 ``--late-payment-costs`` also issues the French B2B late-payment costs document of each
 invoice paid late (numbered in the invoice series, at the penalty rate of its subscription's
-terms: ``terms.late_payment_percent`` in the subscriptions file); an invoice paid late whose
-terms state no rate gets a line saying so, and no document.
+terms: ``terms.late_payment_percent`` in the subscriptions file; a business customer's only);
+an invoice paid late whose terms state no rate gets the 40 € indemnity alone, and a line
+saying so.
 
 ``invoice show``, ``renewals`` and ``portal`` open the database read-only: they never wait
 for a bill run that holds the write lock.
@@ -1211,21 +1212,30 @@ def _dunning(args: argparse.Namespace) -> int:
     with _store(args.db) as store:
         report = run_dunning(store, as_of=args.as_of, policy=policy)
         # Under a policy with late-payment costs, the formal notice states those of the
-        # subscription's terms (its rate, or the legal default when the terms set none).
+        # subscription's terms (its rate, or the indemnity alone when the terms set none),
+        # to a business customer only.
         terms: dict[str, BillingTerms | None] = {}
         owners = {a.subscription for a in report.unsent if a.subscription is not None}
         for owner in owners if policy.late_payment_costs else ():
             subscription = store.get_subscription(owner)
             terms[owner] = None if subscription is None else subscription.terms
+        buyers = {
+            a.customer: store.get_customer(a.customer)
+            for a in (report.unsent if policy.late_payment_costs else ())
+        }
         # The outbox: every action recorded and not printed yet (a run stopped before it
         # printed included) is printed, then acknowledged — never lost, never printed again.
-        print(_dunning_text(report, terms, locale=args.locale), flush=True)
+        print(_dunning_text(report, terms, buyers, locale=args.locale), flush=True)
         store.acknowledge_dunning([action.key for action in report.unsent])
     return 0
 
 
 def _dunning_text(
-    report: DunningRunReport, terms: Mapping[str, BillingTerms | None], *, locale: str
+    report: DunningRunReport,
+    terms: Mapping[str, BillingTerms | None],
+    buyers: Mapping[str, Customer | None],
+    *,
+    locale: str,
 ) -> str:
     """What ``subbill dunning`` prints: the summary, then each action and its text."""
     lines = [
@@ -1258,7 +1268,8 @@ def _dunning_text(
             steps = ", ".join(event.step for event in action.skipped)
             lines.append(phrase("dunning_run", "skipped", locale=locale, steps=steps))
         owner = None if action.subscription is None else terms.get(action.subscription)
-        lines.append(action_text(action, locale=locale, terms=owner))
+        buyer = buyers.get(action.customer)
+        lines.append(action_text(action, locale=locale, terms=owner, buyer=buyer))
     for document in report.documents:
         lines += [
             "",
@@ -1291,8 +1302,8 @@ def _add_dunning_command(
         action="store_true",
         help="also issue the late-payment costs document of each invoice paid late (French "
         "B2B: the 40 EUR indemnity and the penalties at the rate of the subscription's terms, "
-        "terms.late_payment_percent in the subscriptions file; an invoice whose terms state "
-        "no rate is listed, without a document)",
+        "terms.late_payment_percent in the subscriptions file; business customers only; an "
+        "invoice whose terms state no rate is claimed the indemnity alone, and listed)",
     )
     dunning.set_defaults(run=_dunning)
 

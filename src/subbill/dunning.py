@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -531,6 +531,12 @@ def dunning_actions(
     the same rule on the retry schedule: missed retry dates collapse into one attempt, the
     latest. A step is never taken twice, whatever the order of the runs.
 
+    Nothing is suspended nor cancelled that is not there: an invoice without a
+    subscription, or of a subscription a cancel action of ``history`` (or of an earlier
+    invoice of this call) ended, gets its steps without :attr:`~DunningActionKind.SUSPEND`
+    and :attr:`~DunningActionKind.CANCEL` — its reminders and formal notice go on, the
+    money is still owed — and a step left with nothing to do is not taken.
+
     Order: the actions are listed in the order of the invoices, each invoice's card retry
     **before** its step. A service carries them out in that order and, when a retry's charge
     succeeds, does not carry out (nor record) that invoice's step of the same run: the
@@ -578,8 +584,18 @@ def dunning_actions(
     reminded = {
         event.invoice for event in events if event.does(DunningActionKind.REMIND)
     }
+    # A subscription cancelled by dunning is neither suspended nor cancelled again (its
+    # invoices' reminders and notices go on: the money is still owed).
+    ended = {
+        event.subscription
+        for event in events
+        if event.subscription is not None
+        and event.on <= as_of
+        and event.does(DunningActionKind.CANCEL)
+    }
+    first = _first_cancels(items, policy, taken_steps, ended, as_of)
     actions: list[DunningAction] = []
-    for invoice in items:
+    for index, invoice in enumerate(items):
         if not _in_dunning(invoice, as_of):
             continue
         number = invoice.number
@@ -611,23 +627,32 @@ def dunning_actions(
                     reminded=number in reminded,
                 )
             )
+        # Nothing to suspend nor cancel: an invoice of no subscription, or of one that
+        # dunning cancelled already (a step left with nothing to do is not taken).
+        kept = _step_kinds(invoice, index, ended, first)
         reached = [
             (rank, step)
             for rank, step in enumerate(policy.steps)
             if rank > taken_steps.get(number, -1) and step.date_for(invoice.due_on) <= as_of
         ]
+        while reached and not kept(reached[-1][1]):
+            reached.pop()
         if reached:
             *passed, (_, step) = reached
             carried = [
-                kind for _, earlier in passed for kind in earlier.actions if kind in _CARRIED
+                kind
+                for _, earlier in passed
+                for kind in kept(earlier)
+                if kind in _CARRIED
             ]
+            does = tuple(dict.fromkeys((*kept(step), *carried)))
             actions.append(
                 DunningAction(
                     invoice=number,
                     subscription=invoice.subscription,
                     customer=invoice.customer,
                     step=step,
-                    actions=tuple(dict.fromkeys((*step.actions, *carried))),
+                    actions=does,
                     on=as_of,
                     due_on=invoice.due_on,
                     amount_due=due,
@@ -640,6 +665,69 @@ def dunning_actions(
                 )
             )
     return tuple(actions)
+
+
+def _first_cancels(
+    items: tuple[Invoice, ...],
+    policy: DunningPolicy,
+    taken: dict[str, int],
+    ended: set[str],
+    as_of: date,
+) -> dict[str, tuple[date, int]]:
+    """For each subscription not cancelled yet, its first cancel step due among its invoices.
+
+    The day of that step and the index in ``items`` of the invoice whose step it is (the
+    first one listed, on a tie): the subscription ends then, for its other invoices too —
+    what daily runs would have done, whatever the days the runs happen.
+    """
+    if not any(DunningActionKind.CANCEL in step.actions for step in policy.steps):
+        return {}
+    first: dict[str, tuple[date, int]] = {}
+    for index, invoice in enumerate(items):
+        owner = invoice.subscription
+        if owner is None or owner in ended or not _in_dunning(invoice, as_of):
+            continue
+        days = [
+            step.date_for(invoice.due_on)
+            for rank, step in enumerate(policy.steps)
+            if rank > taken.get(invoice.number or "", -1)
+            and DunningActionKind.CANCEL in step.actions
+            and step.date_for(invoice.due_on) <= as_of
+        ]
+        if days and (owner not in first or (min(days), index) < first[owner]):
+            first[owner] = (min(days), index)
+    return first
+
+
+def _step_kinds(
+    invoice: Invoice,
+    index: int,
+    ended: set[str],
+    first: dict[str, tuple[date, int]],
+) -> Callable[[DunningStep], tuple[DunningActionKind, ...]]:
+    """What each step still does to ``invoice`` (the ``index``-th): without what is not there.
+
+    No suspension nor cancellation for an invoice without a subscription, nor for one
+    whose subscription dunning cancelled (``ended``), nor for a step that comes after the
+    day of the subscription's first cancel step of this run (``first``; on that day, after
+    its invoice in the order of the invoices).
+    """
+    owner = invoice.subscription
+
+    def without(step: DunningStep) -> tuple[DunningActionKind, ...]:
+        return tuple(kind for kind in step.actions if kind not in _CARRIED)
+
+    if owner is None or owner in ended:
+        return without
+    if owner not in first:
+        return lambda step: step.actions
+    day, winner = first[owner]
+
+    def kept(step: DunningStep) -> tuple[DunningActionKind, ...]:
+        when = step.date_for(invoice.due_on)
+        return without(step) if when > day or (when == day and index > winner) else step.actions
+
+    return kept
 
 
 def _skipped(
@@ -914,9 +1002,11 @@ def late_payment_claims(
     than EUR none either (the 40 € indemnity of French law is in euros; no costs are
     claimed on other currencies, and :func:`late_payment_costs` refuses them). None under
     a policy without the option. Every claim can be built: pass ``percent=`` the terms'
-    ``late_payment_percent`` as it is (None claims the indemnity alone). The claim is a
-    document apart (:func:`late_payment_costs`): the invoice's own dunning ended with its
-    payment.
+    ``late_payment_percent`` as it is (None claims the indemnity alone). These costs are
+    owed between businesses only: the invoices do not say whose customer is a consumer,
+    so the caller leaves those out (:func:`~subbill.dunning_service.run_dunning` does).
+    The claim is a document apart (:func:`late_payment_costs`): the invoice's own dunning
+    ended with its payment.
 
     >>> from subbill.billing import draft_invoice
     >>> from subbill.invoices import Payment, one_time_line

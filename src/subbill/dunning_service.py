@@ -14,7 +14,10 @@ documents in the invoice series. So:
   outbox, in the same transaction: it
   stays "to send" (:attr:`DunningRunReport.unsent`, every later run's report included)
   until the caller acknowledges it (``store.acknowledge_dunning(keys)``) once it has sent
-  it; a run that fails or is killed after recording loses no reminder nor notice;
+  it; a run that fails or is killed after recording loses no reminder nor notice. An
+  action is handed out with what its invoice owes now and its days late on the run's day
+  (never the amount of when it was queued); of an invoice paid or credited in full since,
+  only a cancellation carried out is still handed out (alone), the rest is dropped;
 - a card retry is recorded — its dunning event and a :class:`ChargeAttempt` still
   pending — in that transaction, **before** the processor is called with the attempt's
   idempotency key (``dunning:INVOICE:retry:N``). Its answer is recorded after, with the
@@ -27,8 +30,11 @@ documents in the invoice series. So:
   ``as_of``: one whose invoice was paid or credited meanwhile is not sent (again) and is
   left :attr:`~ChargeStatus.TO_REVIEW` — it may or may not have reached the processor —
   or :attr:`~ChargeStatus.WITHDRAWN` when this run had not sent it yet; a run dated
-  before the last payment recorded is refused (the store's payments are facts of that
-  later date: such a run would decide on an invoice as unpaid that is paid);
+  before the last payment, credit note or dunning event recorded is refused (they are
+  facts of that later date: such a run would decide on an invoice as unpaid that is paid
+  or credited, or rewrite a history already recorded);
+- a card retry is sent only for an invoice whose subscription pays by card on the run's
+  day (see :class:`PaymentGateway`);
 - with the caller's ``now``, an attempt is claimed by the run that sends it until
   ``now + claim_for``, in the transaction that records or re-reads it: a run started
   meanwhile leaves it alone (:attr:`DunningRunReport.in_flight`); one whose claimer died
@@ -37,25 +43,31 @@ documents in the invoice series. So:
   costs document (:func:`subbill.dunning.late_payment_costs` at the rate of its
   subscription's terms), numbered from the store's sequence and recorded with its claim
   in one transaction; such a run as of a date before the last invoice issued is refused
-  before anything is written (numbers follow the order of their dates). An invoice paid
-  late whose subscription states no rate gets no document, and is named in
-  :attr:`DunningRunReport.without_rate`.
+  before anything is written (numbers follow the order of their dates). Only a business
+  customer's invoice is claimed (a consumer owes no such costs; a customer the store does
+  not hold is taken as a business, the default kind). An invoice paid late whose
+  subscription states no rate (or that has none) is claimed the 40 € indemnity alone — the
+  law owes it whatever the rate — and is named in :attr:`DunningRunReport.without_rate`.
 
 This module is outside the pure core; the core never imports it.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 import attrs
 
 from subbill._validate import brief, check_count, check_instance, one_line
+from subbill.billing import BillingTerms
 from subbill.dunning import (
     DunningAction,
     DunningActionKind,
+    DunningEvent,
     DunningPolicy,
     LatePaymentClaim,
     dunning_actions,
@@ -73,6 +85,7 @@ from subbill.errors import (
 )
 from subbill.invoices import Invoice, Payment
 from subbill.money import Money
+from subbill.payments import Card
 from subbill.periods import check_date
 from subbill.service import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, check_not_overtaken, pay_invoice
 from subbill.storage.protocols import ChargeAttempt, ChargeStatus, Store
@@ -122,7 +135,18 @@ class PaymentGateway(Protocol):
     ``idempotency_key`` derived from (invoice, attempt): called again with the same key, a
     processor must answer what it did the first time and never charge twice (every
     processor's idempotency keys promise it). It answers :class:`Charged` or
-    :class:`Declined`.
+    :class:`Declined`. A ``charge`` that also accepts the keywords ``payment_method`` (the
+    subscription's payment method on the run's day: the processor's token of the card;
+    None when the store does not hold the subscription) and ``customer`` (the invoice's
+    customer id), by name or as ``**keywords``, is given them; one written without them
+    is called as before (so they are not part of this protocol's signature).
+
+    A retry is sent only for an invoice whose subscription pays by card: none for an
+    invoice without a subscription, nor for a subscription with no payment method on the
+    run's day, nor for one whose method the customer's stored wallet holds as another
+    method than a :class:`~subbill.payments.Card` (a transfer, a direct debit). A method
+    the wallet does not hold (or no wallet stored) is the processor's token: taken as a
+    card. A subscription the store does not hold is left to the processor (it is retried).
 
     A call that raises (a network error, a processor's outage) leaves that attempt pending:
     the run reports it in :attr:`DunningRunReport.failed` and goes on with every other
@@ -166,17 +190,20 @@ class DunningRunReport:
 
     ``actions``: the actions it took, in the order of the invoices (each with the steps it
     skipped); ``unsent``: every action recorded and not acknowledged yet — this run's and
-    those of earlier runs, killed ones included — in the order recorded: the caller sends
-    them, then acknowledges them (``store.acknowledge_dunning([a.key for a in unsent])``) —
-    an action whose invoice has been paid or credited in full since is dropped, not sent;
+    those of earlier runs, killed ones included — in the order recorded, each with what its
+    invoice owes now and its days late on ``as_of``: the caller sends them, then
+    acknowledges them (``store.acknowledge_dunning([a.key for a in unsent])``) — of an
+    invoice paid or credited in full since, only a cancellation is still handed out (its
+    other actions dropped), the rest is dropped, not sent;
     ``charges``: the card retries it sent (pending ones of earlier runs first), as recorded
     after the processor answered; ``failed``: those whose gateway call raised
     (:class:`FailedCharge`, left pending); ``to_review``: attempts not sent because their
     invoice no longer owes their amount (withdrawn, or to review when an earlier run may
     have sent them); ``in_flight``: pending attempts claimed by another run still in
     progress, left to it; ``documents``: the late-payment costs documents it issued,
-    numbered; ``without_rate``: the invoices paid late that got no costs document because
-    their subscription states no penalty rate; ``unapplied``: the charges whose payment the
+    numbered (business customers only); ``without_rate``: the invoices paid late whose
+    costs document claims the 40 € indemnity alone because their subscription states no
+    penalty rate (or they have none); ``unapplied``: the charges whose payment the
     store refused (:class:`UnappliedCharge`), for a person to apply or refund.
     """
 
@@ -252,17 +279,29 @@ def _check_callbacks(gateway: object, after_each: object) -> None:
         raise InvalidTypeError("after_each", brief(after_each), "a callable or None")
 
 
-def _check_not_before_payments(invoices: Iterable[Invoice], as_of: date) -> None:
-    """Refuse a run dated before the last payment recorded (nothing read nor written).
+def _check_not_before_facts(
+    invoices: Iterable[Invoice], history: Iterable[DunningEvent], as_of: date
+) -> None:
+    """Refuse a run dated before the last payment, credit note or dunning event recorded.
 
-    The store's payments are facts of their date: a run as of an earlier day would decide
-    on an invoice as unpaid that is paid now (a reminder for it, or a card charged twice).
+    Nothing is read further nor written. The store's payments and credit notes are facts
+    of their date, and so are the steps already taken: a run as of an earlier day would
+    decide on an invoice as unpaid that is paid or credited now (a reminder for it, a
+    cancellation, a card charged twice) or rewrite a history already recorded (a charge
+    dated before the formal notice it follows).
     """
-    last = max((p.paid_on for i in invoices for p in i.payments), default=None)
-    if last is not None and as_of < last:
+    items = list(invoices)
+    facts = (
+        (max((p.paid_on for i in items for p in i.payments), default=None), "payment"),
+        (max((c.credited_on for i in items for c in i.corrections), default=None), "credit note"),
+        (max((e.on for e in history), default=None), "dunning event"),
+    )
+    later = [(day, what) for day, what in facts if day is not None and as_of < day]
+    if later:
+        last, what = max(later, key=lambda fact: fact[0])  # the first of equal dates
         raise InvalidStateError(
             f"as_of={as_of.isoformat()} is before {last.isoformat()}, the date of the last "
-            "payment recorded: a dunning run decides from every payment recorded, so it "
+            f"{what} recorded: a dunning run decides from every {what} recorded, so it "
             "cannot be dated before one; run it as of that date or later"
         )
 
@@ -285,10 +324,14 @@ def run_dunning(
     transaction (1 to :data:`~subbill.service.MAX_BATCH_SIZE`), from what is stored then,
     and records their events (skipped ones included) and queues the actions in the
     store's outbox. A cancel action cancels the subscription on its day
-    (``cancel(on=…, at_period_end=False)``; one already cancelled stays as it is). Card
-    retries go through ``gateway``; without one, the policy's retries are left for a run
-    that has one (nothing of them is recorded). Attempts a stopped run left pending are
-    sent again first, with their key. Re-running on the same day does nothing more.
+    (``cancel(on=…, at_period_end=False)``, the usual credit rules; one set to end later —
+    the customer cancelled at the period's end — is brought forward to that day, one that
+    ends by then stays as it is); a subscription dunning cancelled is not suspended nor
+    cancelled again for its other invoices (their reminders and notices go on). Card
+    retries go through ``gateway``, for the invoices whose subscription pays by card;
+    without one, the policy's retries are left for a run that has one (nothing of them is
+    recorded). Attempts a stopped run left pending are sent again first, with their key.
+    Re-running on the same day does nothing more.
 
     ``now`` (an aware datetime: the caller's clock; the run reads none) lets the run claim
     the attempts it sends until ``now + claim_for``, so that two runs at once never send
@@ -301,9 +344,9 @@ def run_dunning(
     to interrupt a run.
 
     Raises:
-        InvalidStateError: ``as_of`` before the date of the last payment recorded, or a
-            policy with late-payment costs and ``as_of`` before the date of the last
-            invoice issued (nothing written then).
+        InvalidStateError: ``as_of`` before the date of the last payment, credit note or
+            dunning event recorded, or a policy with late-payment costs and ``as_of``
+            before the date of the last invoice issued (nothing written then).
     """
     check_date("as_of", as_of)
     _check_store(store)
@@ -312,7 +355,7 @@ def run_dunning(
     _check_callbacks(gateway, after_each)
     _check_now(now, claim_for)
     invoices = store.invoices()
-    _check_not_before_payments(invoices, as_of)
+    _check_not_before_facts(invoices, store.dunning_events(), as_of)
     if policy.late_payment_costs:  # costs documents are numbered in the order of their dates
         check_not_overtaken(store, as_of)
     until = None if now is None else now + claim_for
@@ -366,7 +409,7 @@ def run_dunning(
     return DunningRunReport(
         as_of=as_of,
         actions=tuple(taken),
-        unsent=tuple(_unsent(store)),
+        unsent=tuple(_unsent(store, as_of)),
         charges=tuple(sending.charges),
         failed=tuple(sending.failed),
         to_review=tuple(sending.to_review),
@@ -377,25 +420,46 @@ def run_dunning(
     )
 
 
-def _unsent(store: Store) -> list[DunningAction]:
-    """The actions queued and not sent yet whose invoice still owes something.
+def _unsent(store: Store, as_of: date) -> list[DunningAction]:
+    """The actions queued and not sent yet, as they stand on ``as_of`` (the run's day).
 
-    An action queued for an invoice paid or credited in full since (its reminder or notice
-    not sent yet: a run killed before, a caller that died) is acknowledged here, never
-    handed out: a formal notice must not reach a customer who has paid.
+    Each is handed out with what its invoice owes in the store now and its days late on
+    ``as_of`` (a reminder or a notice queued by an earlier run never demands what was paid
+    since), under its stored key. Of an invoice paid or credited in full since, only a
+    cancellation carried out is handed out (the customer is told, whatever the payment:
+    it is not undone by it), alone; its reminders, formal notice and suspension — which
+    the payment made moot — are acknowledged here, never handed out: a formal notice must
+    not reach a customer who has paid.
     """
+    out: list[DunningAction] = []
     with store.transaction():
         queued = store.unsent_dunning_actions()
         numbers = {action.invoice for action in queued}
         invoices = {number: store.get_invoice(number) for number in numbers}
-        owed = {
-            number: invoice is not None and invoice.amount_due.is_positive()
-            for number, invoice in invoices.items()
-        }
-        settled = [action.key for action in queued if not owed[action.invoice]]
+        settled: list[str] = []
+        for action in queued:
+            invoice = invoices[action.invoice]
+            if invoice is None:  # nothing to refresh it from: as recorded
+                out.append(action)
+                continue
+            due = invoice.amount_due
+            kinds = action.actions
+            if not due.is_positive():
+                kinds = tuple(k for k in action.actions if k is DunningActionKind.CANCEL)
+                if not kinds:
+                    settled.append(action.key)
+                    continue
+            out.append(
+                attrs.evolve(
+                    action,
+                    actions=kinds,
+                    amount_due=due,
+                    days_late=max((as_of - action.due_on).days, 0),
+                )
+            )
         if settled:
             store.acknowledge_dunning(settled)
-    return [action for action in queued if owed[action.invoice]]
+    return out
 
 
 def _page_recorded(page: list[str], after_each: Callable[[str], None] | None) -> None:
@@ -411,16 +475,24 @@ def _issue_costs(
     as_of: date,
     after_each: Callable[[str], None] | None,
 ) -> tuple[list[Invoice], list[str]]:
-    """Issue the late-payment costs documents due; the invoices left without for want of a rate."""
+    """Issue the late-payment costs documents due; the invoices claimed the indemnity alone.
+
+    Only business customers' invoices are claimed: a consumer's gets no document.
+    """
     documents: list[Invoice] = []
     without_rate: list[str] = []
     history = store.dunning_events()
     for claim in late_payment_claims(store.invoices(), policy=policy, history=history, as_of=as_of):
-        document = _claim(store, claim)
-        if isinstance(document, Invoice):
+        # Business customers only (French B2B law): a consumer owes neither the indemnity
+        # nor the penalties. A customer the store does not hold is taken as a business,
+        # the default kind of a customer record.
+        customer = store.get_customer(claim.invoice.customer)
+        issued = None if customer is not None and not customer.is_business else _claim(store, claim)
+        if issued is not None:
+            document, percent = issued
             documents.append(document)
-        elif document is _NO_RATE:
-            without_rate.append(claim.invoice.number or "")
+            if percent is None:
+                without_rate.append(claim.invoice.number or "")
         if after_each is not None:
             after_each(claim.invoice.number or "")
     return documents, without_rate
@@ -494,23 +566,48 @@ def _record(
                 if a.key not in sent
             }
             invoices = [i for i in invoices if i.number not in elsewhere]
-        history = [e for e in store.dunning_events() if e.invoice in wanted]
+        # The steps are decided with the other invoices of the page's subscriptions under a
+        # policy that cancels (the first cancel step due among them ends the subscription
+        # for all), with their events and every cancellation.
+        deciding = invoices if retries else _with_siblings(store, invoices, no_retry)
+        known = {i.number for i in deciding}
+        history = [
+            e
+            for e in store.dunning_events()
+            if e.invoice in known or e.does(DunningActionKind.CANCEL)
+        ]
         unresolved = {
             a.invoice
             for status in _UNRESOLVED
             for a in store.charge_attempts(status=status)
             if a.invoice in wanted
         }
-        free = [i for i in invoices if i.number not in unresolved]
-        blocked = [i for i in invoices if i.number in unresolved]
-        found = [
-            action
-            for action in (
-                *dunning_actions(free, policy=steps, history=history, as_of=as_of),
-                *dunning_actions(blocked, policy=no_retry, history=history, as_of=as_of),
-            )
-            if (action.attempt is not None) is retries
-        ]
+        if retries:  # the card on file is charged again: none, none charged
+            unresolved |= {
+                i.number
+                for i in invoices
+                if i.number is not None and _card_of(store, i, as_of) is None
+            }
+        if retries:
+            free = [i for i in invoices if i.number not in unresolved]
+            blocked = [i for i in invoices if i.number in unresolved]
+            found = [
+                action
+                for action in (
+                    *dunning_actions(free, policy=steps, history=history, as_of=as_of),
+                    *dunning_actions(blocked, policy=no_retry, history=history, as_of=as_of),
+                )
+                if action.attempt is not None
+            ]
+        else:  # the steps alone: the same under either policy
+            mine = {i.number for i in invoices}
+            found = [
+                action
+                for action in dunning_actions(
+                    deciding, policy=no_retry, history=history, as_of=as_of
+                )
+                if action.invoice in mine
+            ]
         if not found:
             return (), []  # another run recorded them meanwhile
         order = {number: index for index, number in enumerate(numbers)}
@@ -541,11 +638,67 @@ def _record(
     return actions, attempts
 
 
+def _with_siblings(
+    store: Store, invoices: list[Invoice], policy: DunningPolicy
+) -> list[Invoice]:
+    """``invoices`` and, under a policy that cancels, every invoice of their subscriptions.
+
+    In the store's order, each once (the subscription's first cancel step due decides
+    when it ends, whichever page its invoice is on).
+    """
+    if not any(DunningActionKind.CANCEL in step.actions for step in policy.steps):
+        return invoices
+    owners = dict.fromkeys(i.subscription for i in invoices if i.subscription is not None)
+    chosen = {i.number: i for i in invoices}
+    siblings = [i for owner in owners for i in store.invoices(subscription=owner)]
+    for sibling in siblings:
+        chosen.setdefault(sibling.number, sibling)
+    return list(chosen.values())
+
+
+class _Unknown:
+    """The card of an invoice whose subscription the store does not hold: not known."""
+
+
+_UNKNOWN = _Unknown()
+
+
+def _card_of(store: Store, invoice: Invoice, day: date) -> str | _Unknown | None:
+    """The card on file ``invoice``'s subscription pays by on ``day``; None when none.
+
+    None for an invoice without a subscription, a subscription with no payment method
+    that day, or one whose method the customer's stored wallet holds as another method
+    than a card (a transfer, a direct debit). A method the wallet does not hold (or no
+    wallet) is the processor's token: a card as far as subbill can tell. A subscription
+    the store does not hold is :data:`_UNKNOWN`: the processor knows the customer's card.
+    """
+    if invoice.subscription is None:
+        return None
+    subscription = store.get_subscription(invoice.subscription)
+    if subscription is None:
+        return _UNKNOWN
+    method = subscription.payment_method_on(day)
+    if method is None:
+        return None
+    wallet = store.get_wallet(subscription.customer)
+    saved = None if wallet is None else {m.id: m for m in wallet.methods}.get(method)
+    return None if saved is not None and not isinstance(saved, Card) else method
+
+
 def _cancel(store: Store, subscription_id: str, on: date) -> None:
-    """End the subscription on ``on`` with the usual verb; one already cancelled is kept."""
+    """End the subscription on ``on`` with the usual verb (and its credit rules).
+
+    One already set to end later (the customer cancelled at the period's end) is brought
+    forward to ``on``; one that ends on ``on`` or before is kept as it is.
+    """
     subscription = store.get_subscription(subscription_id)
-    if subscription is None or subscription.cancel_at is not None:
+    if subscription is None:
         return
+    if subscription.cancel_at is not None:
+        if subscription.cancel_at <= on:
+            return
+        # The later end gives way to the cancellation (cancel() refuses a second one).
+        subscription = attrs.evolve(subscription, cancel_at=None, cancelled_on=None)
     store.save_subscription(subscription.cancel(on=on, at_period_end=False))
 
 
@@ -577,6 +730,8 @@ def _send(
     """
     answered: list[ChargeAttempt] = []
     sending.handled.update(attempt.key for attempt in attempts)
+    charge: Callable[..., object] = gateway.charge
+    wanted = _keywords_of(charge)
     try:
         for attempt in attempts:
             if not _still_owed(store, attempt):
@@ -587,8 +742,11 @@ def _send(
                 )
                 continue
             try:
-                outcome = gateway.charge(
-                    attempt.invoice, attempt.amount, idempotency_key=attempt.key
+                outcome = charge(
+                    attempt.invoice,
+                    attempt.amount,
+                    idempotency_key=attempt.key,
+                    **_charge_keywords(store, attempt, wanted, sending.on),
                 )
             except Exception as error:
                 released = attrs.evolve(attempt, claimed_until=None)
@@ -618,6 +776,37 @@ def _send(
     finally:
         if answered:
             _save_answers(store, answered, sending)
+
+
+#: The keywords a gateway's ``charge`` is given when it accepts them (see PaymentGateway).
+_EXTRA_KEYWORDS = frozenset(("payment_method", "customer"))
+
+
+def _keywords_of(charge: Callable[..., object]) -> frozenset[str]:
+    """Which of :data:`_EXTRA_KEYWORDS` ``charge`` accepts (by name, or ``**keywords``)."""
+    try:
+        parameters = inspect.signature(charge).parameters.values()
+    except (TypeError, ValueError):  # a callable whose signature cannot be read: none
+        return frozenset()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return _EXTRA_KEYWORDS
+    named = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return frozenset(p.name for p in parameters if p.kind in named) & _EXTRA_KEYWORDS
+
+
+def _charge_keywords(
+    store: Store, attempt: ChargeAttempt, wanted: frozenset[str], day: date
+) -> dict[str, str | None]:
+    """The ``payment_method`` (the card on file, None if not known) and ``customer`` given."""
+    if not wanted:
+        return {}
+    invoice = store.get_invoice(attempt.invoice)
+    card = None if invoice is None else _card_of(store, invoice, day)
+    given = {
+        "payment_method": card if isinstance(card, str) else None,
+        "customer": None if invoice is None else invoice.customer,
+    }
+    return {name: value for name, value in given.items() if name in wanted}
 
 
 def _save_answers(store: Store, answered: list[ChargeAttempt], sending: _Sending) -> None:
@@ -663,19 +852,13 @@ def _pay(store: Store, done: ChargeAttempt, *, on: date) -> SubbillError | None:
     return None
 
 
-class _NoRate:
-    """The answer of :func:`_claim` for an invoice whose subscription states no rate."""
-
-
-_NO_RATE = _NoRate()
-
-
-def _claim(store: Store, claim: LatePaymentClaim) -> Invoice | _NoRate | None:
+def _claim(store: Store, claim: LatePaymentClaim) -> tuple[Invoice, Decimal | None] | None:
     """Issue the costs document of ``claim`` and record the claim, in one transaction.
 
-    None when another run claimed it meanwhile (or no costs are due); ``_NO_RATE`` when
-    the invoice's subscription states no penalty rate (the costs are then not claimed;
-    nothing is recorded).
+    Returns the document and the penalty rate it applies (None when the subscription's
+    terms state none, or the invoice has no subscription: the 40 € indemnity alone, which
+    the law owes whatever the rate); None when another run claimed it meanwhile (or no
+    costs are due).
     """
     number = claim.invoice.number
     assert number is not None  # noqa: S101  (a claim is of a numbered invoice)
@@ -684,18 +867,16 @@ def _claim(store: Store, claim: LatePaymentClaim) -> Invoice | _NoRate | None:
             return None
         owner = claim.invoice.subscription
         subscription = None if owner is None else store.get_subscription(owner)
-        percent = None if subscription is None else subscription.terms.late_payment_percent
-        if subscription is None or percent is None:
-            return _NO_RATE
+        terms = BillingTerms() if subscription is None else subscription.terms
         costs = late_payment_costs(
             claim.invoice,
-            percent=percent,
+            percent=terms.late_payment_percent,  # None: the indemnity alone
             as_of=claim.on,
-            payment_terms_days=subscription.terms.payment_terms_days,
+            payment_terms_days=terms.payment_terms_days,
         )
         if costs is None:
             return None
         document = costs.document.finalize(number=store.next_invoice_number(issued_on=claim.on))
         store.add_invoice(document)
         store.add_dunning_events([claim.event])
-    return document
+    return document, costs.percent

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from subbill._validate import check_instance, escape_controls
 from subbill.billing import BillingTerms
+from subbill.customers import Customer
 from subbill.dunning import INDEMNITY, DunningAction, DunningActionKind, LatePaymentCosts
 from subbill.l10n._format import (
     format_date,
@@ -57,7 +58,11 @@ def _wrap(text: str) -> list[str]:
 
 
 def action_text(
-    action: DunningAction, *, locale: str, terms: BillingTerms | None = None
+    action: DunningAction,
+    *,
+    locale: str,
+    terms: BillingTerms | None = None,
+    buyer: Customer | None = None,
 ) -> str:
     r"""What ``action`` tells the customer, paragraph by paragraph, in ``locale``'s words.
 
@@ -67,7 +72,11 @@ def action_text(
     a claim will build (:func:`subbill.dunning.late_payment_costs`): the 40 € indemnity
     and the penalties at the terms' annual rate; the indemnity alone when the terms set no
     rate; nothing for an invoice in another currency than EUR (French law's indemnity is in
-    euros). It says « despite our reminders » only when a reminder was sent
+    euros), nor to a consumer ``buyer`` (``CustomerKind.CONSUMER``: late-payment costs are
+    owed between businesses only, as :func:`subbill.l10n.mentions.legal_mentions` leaves
+    them out of a consumer's invoice; no buyer given is a business, the default kind). The
+    text of an action of no subscription says nothing of a suspension nor of a
+    cancellation. It says « despite our reminders » only when a reminder was sent
     (``action.reminded``), and never « unpaid for 0 days ».
 
     Words are French for a French locale and English for any other, dates and amounts
@@ -77,6 +86,7 @@ def action_text(
     >>> from datetime import date
     >>> from subbill import Money
     >>> from subbill.billing import BillingTerms
+    >>> from subbill.customers import Customer, CustomerKind
     >>> from subbill.dunning import DunningAction, DunningPolicy
     >>> step = DunningPolicy.standard().step("formal_notice")
     >>> notice = DunningAction(invoice="F-1", subscription="S1", customer="ACME", step=step,
@@ -94,10 +104,21 @@ def action_text(
     Commercial Code).
     <BLANKLINE>
     Access to the service is suspended from March 25, 2027 until everything due is paid.
+
+    To a consumer, no late-payment costs:
+
+    >>> consumer = Customer(id="C-9", kind=CustomerKind.CONSUMER)
+    >>> "indemnity" in action_text(notice, locale="en_US", buyer=consumer,
+    ...                            terms=BillingTerms(late_payment_percent="10"))
+    False
     """
     check_instance("action", action, DunningAction)
     if terms is not None:
         check_instance("terms", terms, BillingTerms)
+    if buyer is not None:
+        check_instance("buyer", buyer, Customer)
+        if not buyer.is_business:
+            terms = None  # a consumer owes no late-payment costs: none are stated
     facts = {
         "invoice": escape_controls(action.invoice),
         "amount": format_money(action.amount_due, locale=locale),
@@ -122,16 +143,22 @@ def action_text(
         paragraphs.append(
             phrase("dunning", "retry", locale=locale, attempt=action.attempt or 1, **facts)
         )
-    if DunningActionKind.SUSPEND in kinds:
-        paragraphs.append(phrase("dunning", "suspended", locale=locale, **facts))
-    if DunningActionKind.CANCEL in kinds:
-        paragraphs.append(phrase("dunning", "cancelled", locale=locale, **facts))
+    if action.subscription is not None:  # else nothing to suspend nor cancel: not said
+        paragraphs.extend(
+            phrase("dunning", code, locale=locale, **facts)
+            for kind, code in _ENDS
+            if kind in kinds
+        )
     out: list[str] = []
     for index, paragraph in enumerate(paragraphs):
         if index:
             out.append("")
         out.extend(_wrap(paragraph))
     return text_lines(out)
+
+
+#: What a step does to the subscription, and its words, in the order they are told.
+_ENDS = ((DunningActionKind.SUSPEND, "suspended"), (DunningActionKind.CANCEL, "cancelled"))
 
 
 def _notice_code(action: DunningAction) -> str:

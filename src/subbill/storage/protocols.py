@@ -20,11 +20,12 @@ from typing import Any, NamedTuple, Protocol
 
 import attrs
 
-from subbill._validate import check_count, enum_of, instance_of, one_line
+from subbill._validate import brief, check_count, enum_of, instance_of, one_line
 from subbill.billing import BillingState
 from subbill.catalog import Catalog
 from subbill.customers import Customer
 from subbill.dunning import DunningAction, DunningEvent
+from subbill.errors import InvalidTypeError
 from subbill.invoices import Invoice, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.metering import UsageRecord
@@ -341,6 +342,14 @@ class ChargeStatus(enum.Enum):
     WITHDRAWN = "withdrawn"
 
 
+def _check_claim_end(_instance: Any, _attribute: Any, value: Any) -> None:
+    """A claim ends at an aware datetime (runs compare it with their aware ``now``)."""
+    if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+        raise InvalidTypeError(
+            "claimed_until", brief(value), "a datetime with its time zone, or None"
+        )
+
+
 def _check_attempt_number(_instance: Any, _attribute: Any, value: Any) -> None:
     check_count("attempt", value, minimum=1)
 
@@ -374,9 +383,7 @@ class ChargeAttempt:
     )
     reference: str | None = attrs.field(default=None, validator=one_line(optional=True))
     reason: str | None = attrs.field(default=None, validator=one_line(optional=True))
-    claimed_until: datetime | None = attrs.field(
-        default=None, validator=instance_of(datetime, optional=True)
-    )
+    claimed_until: datetime | None = attrs.field(default=None, validator=_check_claim_end)
 
 
 class DunningRepository(Protocol):
