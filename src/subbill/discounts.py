@@ -402,7 +402,7 @@ def terms_digest(*parts: object) -> str:
     >>> terms_digest("pro", 3)
     'v1:c18b6f03dbf4bf3c'
     """
-    text = "\x1f".join(str(part) for part in parts)
+    text = "\x1f".join(map(str, parts))
     return f"{_TERMS_VERSION}:{hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}"
 
 
