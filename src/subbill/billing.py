@@ -846,7 +846,7 @@ def _whole_values(
             tax, total, taxed = discount, amount, True  # no rate: a zero tax
     if found is not None:
         taxes, base, tax, total, taxed = found.taxes, found.base, found.tax, found.total, True
-    return (
+    shown = (
         charge.code,
         charge.description,
         charge.key,
@@ -856,16 +856,8 @@ def _whole_values(
         rates,
         charge.reason,
         charge.start,
-        amount,
-        taken,
-        discount,
-        net,
-        taxes,
-        base,
-        tax,
-        total,
-        taxed,
     )
+    return (*shown, amount, taken, discount, net, taxes, base, tax, total, taxed)
 
 
 def _whole_line(whole: _WholeValues, cycle: Period) -> InvoiceLine:
@@ -909,37 +901,22 @@ def _whole_line(whole: _WholeValues, cycle: Period) -> InvoiceLine:
     _WHY_REASON(explanation, reason if low == start else None)
     _WHY_DISCOUNTS(explanation, taken)
     _WHY_USAGE(explanation, None)
-    line = _new_line(InvoiceLine)
-    (
-        set_kind,
-        set_code,
-        set_description,
-        set_charge_key,
-        set_period,
-        set_quantity,
-        set_unit_price,
-        set_factor,
-        set_amount,
-        set_discount,
-        set_tax_rates,
-        set_taxes,
-        set_base,
-        set_explanation,
-    ) = _LINE_SETTERS
-    set_kind(line, LineKind.RECURRING)
-    set_code(line, code)
-    set_description(line, description)
-    set_charge_key(line, key)
-    set_period(line, cycle)
-    set_quantity(line, quantity)
-    set_unit_price(line, unit_price)
-    set_factor(line, _ONE)
-    set_amount(line, amount)
-    set_discount(line, discount)
-    set_tax_rates(line, rates)
-    set_taxes(line, taxes)
-    set_base(line, base)
-    set_explanation(line, explanation)
+    line = _line_of(
+        LineKind.RECURRING,
+        code,
+        description,
+        key,
+        cycle,
+        quantity,
+        unit_price,
+        _ONE,
+        amount,
+        discount,
+        rates,
+        taxes,
+        base,
+        explanation,
+    )
     _LINE_NET(line, net)
     if tax is not None:
         _LINE_TAX(line, tax)
@@ -1134,7 +1111,42 @@ def _make_line(
 ) -> InvoiceLine:
     # The charge was validated when it was built: the line needs no second check. Its taxes
     # and taxable base are filled in by _taxed, before anyone reads the line.
-    line = object.__new__(InvoiceLine)
+    return _line_of(
+        kind,
+        charge.code,
+        charge.description,
+        charge.key,
+        period,
+        charge.quantity,
+        charge.unit_price,
+        factor,
+        amount,
+        discount,
+        charge.tax_rates,
+        (),
+        amount,  # until _taxed sets it
+        explanation,
+    )
+
+
+def _line_of(  # noqa: PLR0917  (every field of a line, in order, on the hot path)
+    kind: LineKind,
+    code: str,
+    description: str,
+    key: str,
+    period: Period | None,
+    quantity: Decimal,
+    unit_price: Money,
+    factor: Fraction,
+    amount: Money,
+    discount: Money,
+    rates: tuple[TaxRate, ...],
+    taxes: tuple[tuple[TaxRate, Money], ...],
+    base: Money,
+    explanation: LineExplanation,
+) -> InvoiceLine:
+    """An :class:`InvoiceLine` of values the engine computed, written slot by slot (no check)."""
+    line = _new_line(InvoiceLine)
     (
         set_kind,
         set_code,
@@ -1152,18 +1164,18 @@ def _make_line(
         set_explanation,
     ) = _LINE_SETTERS
     set_kind(line, kind)
-    set_code(line, charge.code)
-    set_description(line, charge.description)
-    set_charge_key(line, charge.key)
+    set_code(line, code)
+    set_description(line, description)
+    set_charge_key(line, key)
     set_period(line, period)
-    set_quantity(line, charge.quantity)
-    set_unit_price(line, charge.unit_price)
+    set_quantity(line, quantity)
+    set_unit_price(line, unit_price)
     set_factor(line, factor)
     set_amount(line, amount)
     set_discount(line, discount)
-    set_tax_rates(line, charge.tax_rates)
-    set_taxes(line, ())
-    set_base(line, amount)  # until _taxed sets it
+    set_tax_rates(line, rates)
+    set_taxes(line, taxes)
+    set_base(line, base)
     set_explanation(line, explanation)
     return line
 

@@ -375,7 +375,13 @@ class Discount:
             return False
         if self.ends_on is not None and period_start > self.ends_on:
             return False
-        match self.duration:
+        duration = self.duration
+        # The two kinds asked for most, by their exact class first (the engine asks per period).
+        if type(duration) is ForMonths:
+            return period_start < _months_after(origin, duration.count)
+        if type(duration) is Forever:
+            return True
+        match duration:
             case Forever():
                 return True
             case Once():
