@@ -702,6 +702,24 @@ def test_engine_documents_pass_every_check_of_the_public_constructors(subscripti
         ).taxes
 
 
+@given(subscriptions(), as_of_dates, as_of_dates)
+def test_an_engine_invoices_totals_are_those_its_lines_sum_to(subscription, first, then):
+    # The engine writes an invoice's net, tax and total as it sums its lines (issue 13): each
+    # must be what the invoice derives from its lines, written with the same digits.
+    result = bill_subscription(subscription, as_of=min(first, then))
+    later = bill_subscription(subscription, result.state, as_of=max(first, then))
+    for invoice in (result.invoice, later.invoice):
+        if invoice is None:
+            continue
+        rebuilt = type(invoice)(**attrs.asdict(invoice, recurse=False))
+        written = (invoice.net, invoice.tax, invoice.total)
+        derived = (rebuilt.net, rebuilt.tax, rebuilt.total)
+        assert repr(written) == repr(derived)
+        assert invoice.total == Money.total(
+            (line.total for line in invoice.lines), currency=invoice.currency
+        )
+
+
 @given(subscriptions(), as_of_dates)
 def test_engine_explanations_are_the_checked_ones(subscription, as_of):
     # The engine writes each explanation through its slots: every field written, each as

@@ -356,3 +356,44 @@ def test_allocate_takes_any_iterable_of_weights():
             Money("10", "EUR").allocate(bad)
     with pytest.raises(OutOfBoundsError, match="weights="):
         Money("10", "EUR").allocate(itertools.repeat(1))
+
+
+_ENGINE_FACTORS = st.builds(
+    Fraction, st.integers(min_value=-4000, max_value=4000), st.integers(min_value=1, max_value=3660)
+)
+_PERCENTS = st.decimals(min_value=0, max_value=100, places=3, allow_nan=False)
+_ROUNDINGS = st.sampled_from([decimal.ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN])
+
+
+def _outcome(compute):  # the value (with its digits) or the error's type and message
+    try:
+        return repr(compute())
+    except SubbillError as error:
+        return (type(error), str(error))
+
+
+@given(money(), _ENGINE_FACTORS)
+def test_a_prorated_amount_in_one_step_is_the_product_rounded(amount, factor):
+    # The engine's one-step proration (issue 13) gives what the public operators give,
+    # written with the same digits, and raises what they raise beyond the bound of an amount.
+    def public() -> Money:
+        return (amount * factor).rounded()
+
+    assert _outcome(lambda: amount._times_rounded(factor)) == _outcome(public)
+
+
+@given(money(), _PERCENTS, _ROUNDINGS)
+def test_a_tax_in_one_step_is_the_percentage_rounded(amount, percent, rounding):
+    assert _outcome(lambda: amount._percent_rounded(percent, rounding)) == _outcome(
+        lambda: amount.percent(percent).rounded(rounding)
+    )
+
+
+def test_a_prorated_amount_in_one_step_refuses_what_the_operators_refuse():
+    big = Money("999999999999999", "EUR")
+    with pytest.raises(OutOfBoundsError):
+        big._times_rounded(Fraction(3, 2))
+    with pytest.raises(OutOfBoundsError):
+        big._percent_rounded(Decimal(100) * 20, decimal.ROUND_HALF_UP)
+    with pytest.raises(InvalidArgumentError):
+        Money("1", "EUR")._percent_rounded(Decimal(20), "HALF_UP")

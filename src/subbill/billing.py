@@ -100,6 +100,7 @@ from subbill.periods import (
 from subbill.proration import BillingTiming, ProrationBasis, day_count
 from subbill.taxes import (
     LineTax,
+    TaxRate,
     TaxRounding,
     exclusive_tax,
     line_tax,
@@ -641,7 +642,7 @@ def _gross(charge: RecurringCharge, factor: Fraction) -> Money:
     """``unit_price × quantity × factor``, rounded to the minor unit (half up)."""
     if factor == 1:
         return charge.whole_price
-    return (charge.period_price * factor).rounded()
+    return charge.period_price._times_rounded(factor)  # (period_price * factor).rounded()
 
 
 def _coverage(members: Sequence[_Member], pieces: Sequence[Period], period: Period) -> Fraction:
@@ -781,12 +782,13 @@ def _first_line(
     piece = member.due
     assert piece is not None  # noqa: S101  (a member billed for the first time is due)
     whole_period = piece is cycle and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH
-    if whole_period or discounted is not None:
-        if whole_period:
-            days = whole = (cycle.end - cycle.start).days
-        else:  # a whole period on the 30/360 basis
-            _, days, whole = _day_count(charge, piece, cycle)
-        factor = _ONE
+    rates = charge.tax_rates
+    if whole_period:
+        # The common case: a whole period billed once, with or without discounts.
+        values = _whole_values(charge, on_line=on_line, discounted=discounted)
+        return _whole_line(values, cycle), values[-1]
+    if discounted is not None:  # a whole period on the 30/360 basis
+        factor, (_, days, whole) = _ONE, _day_count(charge, piece, cycle)
         amount = charge.whole_price
     else:
         factor, days, whole = _day_count(charge, piece, cycle)
@@ -804,7 +806,6 @@ def _first_line(
         discount=zero if discounted is None else discounted.discount,
         explanation=explanation,
     )
-    rates = charge.tax_rates
     if discounted is not None:
         _LINE_NET(line, discounted.net)
         found = discounted.tax
@@ -818,11 +819,9 @@ def _first_line(
     _LINE_NET(line, amount)  # amount − 0
     if not on_line or len(rates) > 1:
         return line, False
-    # A whole period's tax is the charge's own, computed once; an inclusive one is worked back.
-    found = charge.whole_tax if whole_period else None
-    if found is None and rates and rates[0].inclusive:
+    # A partial period's tax (an inclusive one worked back).
+    if rates and rates[0].inclusive:
         found = line_tax(amount, rates)
-    if found is not None:
         _LINE_TAXES(line, found.taxes)
         _LINE_BASE(line, found.base)
         _LINE_TAX(line, found.tax)
@@ -837,6 +836,139 @@ def _first_line(
         _LINE_TAX(line, tax)
         _LINE_TOTAL(line, amount + tax)
     return line, True
+
+
+#: What every whole period of a charge billed once shares, with the same discounts taken off
+#: (a tuple read by position on the hot path): the charge's fields a line and its
+#: explanation copy, the amount, what the discounts took off (each, and their total) and
+#: the net, the tax (``None``: taxed later with the invoice's other lines), and whether the
+#: line is taxed already.
+_WholeValues = tuple[
+    str,  # code
+    str,  # description
+    str,  # charge key
+    Decimal,  # quantity
+    Money,  # unit price
+    ProrationBasis,
+    tuple[TaxRate, ...],  # tax rates
+    str | None,  # reason (shown on the charge's first period only)
+    date,  # the charge's start
+    Money,  # amount
+    tuple[LineDiscount, ...],  # what each discount took off
+    Money,  # discount: their total
+    Money,  # net
+    tuple[tuple[TaxRate, Money], ...],  # taxes
+    Money,  # base
+    Money | None,  # tax (None: taxed later)
+    Money | None,  # total (None: taxed later)
+    bool,  # taxed (the last)
+]
+
+
+def _whole_values(
+    charge: RecurringCharge, *, on_line: bool, discounted: _Whole | None = None
+) -> _WholeValues:
+    """What the lines of ``charge``'s whole periods billed once share.
+
+    ``discounted``: what the discounts that apply take off such a period (``None``:
+    nothing). ``on_line`` (tax rounded per line): a line of at most one rate is taxed, with
+    the charge's own tax of a whole period
+    (:attr:`~subbill.charges.RecurringCharge.whole_tax`) when nothing is taken off, else with
+    the tax ``discounted`` holds (none: taxed later).
+    """
+    amount = charge.whole_price
+    rates = charge.tax_rates
+    taxes: tuple[tuple[TaxRate, Money], ...] = ()
+    base, tax, total, taxed = amount, None, None, False
+    if discounted is not None:
+        taken, discount, net = discounted.discounts, discounted.discount, discounted.net
+        found = discounted.tax
+    else:
+        taken, discount, net = (), Money.zero(amount.currency), amount
+        found = charge.whole_tax if on_line and len(rates) == 1 else None
+        if on_line and not rates:
+            tax, total, taxed = discount, amount, True  # no rate: a zero tax
+    if found is not None:
+        taxes, base, tax, total, taxed = found.taxes, found.base, found.tax, found.total, True
+    shown = (
+        charge.code,
+        charge.description,
+        charge.key,
+        charge.quantity,
+        charge.unit_price,
+        charge.basis,
+        rates,
+        charge.reason,
+        charge.start,
+    )
+    return (*shown, amount, taken, discount, net, taxes, base, tax, total, taxed)
+
+
+def _whole_line(whole: _WholeValues, cycle: Period) -> InvoiceLine:
+    """The line of a whole period ``cycle`` of a charge billed once, and its why.
+
+    What :func:`_explanation` and :func:`_make_line` build (a ``RECURRING`` line of factor 1)
+    from :func:`_whole_values`, in one call: its net, and when the values hold them its tax
+    and total, set.
+    """
+    (
+        code,
+        description,
+        key,
+        quantity,
+        unit_price,
+        basis,
+        rates,
+        reason,
+        start,
+        amount,
+        taken,
+        discount,
+        net,
+        taxes,
+        base,
+        tax,
+        total,
+        _,
+    ) = whole
+    low = cycle.start
+    days = (cycle.end - low).days
+    explanation = _new_explanation(LineExplanation)
+    _WHY_UNIT_PRICE(explanation, unit_price)
+    _WHY_QUANTITY(explanation, quantity)
+    _WHY_FACTOR(explanation, _ONE)
+    _WHY_PERIOD(explanation, cycle)
+    _WHY_CYCLE(explanation, cycle)
+    _WHY_DAYS(explanation, days)
+    _WHY_PERIOD_DAYS(explanation, days)
+    _WHY_BASIS(explanation, basis)
+    _WHY_REASON(explanation, reason if low == start else None)
+    _WHY_DISCOUNTS(explanation, taken)
+    _WHY_USAGE(explanation, None)
+    line = _line_of(
+        LineKind.RECURRING,
+        code,
+        description,
+        key,
+        cycle,
+        quantity,
+        unit_price,
+        _ONE,
+        amount,
+        discount,
+        rates,
+        taxes,
+        base,
+        explanation,
+    )
+    _LINE_NET(line, net)
+    if tax is not None:
+        _LINE_TAX(line, tax)
+        _LINE_TOTAL(line, total)
+    return line
+
+
+_new_line = object.__new__
 
 
 def _undiscounted(charge: RecurringCharge, piece: Period | None, cycle: Period) -> _Priced | None:
@@ -964,7 +1096,7 @@ def _taken(deltas: Mapping[str, Money], currency: str) -> tuple[tuple[LineDiscou
 class _Whole:
     """What a discounted whole period of a charge comes to, priced alone (one per call)."""
 
-    __slots__ = ("amount", "discount", "discounts", "net", "tax", "unused")
+    __slots__ = ("amount", "discount", "discounts", "net", "tax", "unused", "values")
 
     def __init__(
         self,
@@ -980,6 +1112,7 @@ class _Whole:
         self.net = amount - discount
         self.tax = tax  # the tax of the net on a line of its own (None: taxed with the others)
         self.unused = unused  # what each fixed amount could not use
+        self.values: _WholeValues | None = None  # its lines' shared values, once worked out
 
 
 def _difference(
@@ -1022,7 +1155,42 @@ def _make_line(
 ) -> InvoiceLine:
     # The charge was validated when it was built: the line needs no second check. Its taxes
     # and taxable base are filled in by _taxed, before anyone reads the line.
-    line = object.__new__(InvoiceLine)
+    return _line_of(
+        kind,
+        charge.code,
+        charge.description,
+        charge.key,
+        period,
+        charge.quantity,
+        charge.unit_price,
+        factor,
+        amount,
+        discount,
+        charge.tax_rates,
+        (),
+        amount,  # until _taxed sets it
+        explanation,
+    )
+
+
+def _line_of(  # noqa: PLR0917  (every field of a line, in order, on the hot path)
+    kind: LineKind,
+    code: str,
+    description: str,
+    key: str,
+    period: Period | None,
+    quantity: Decimal,
+    unit_price: Money,
+    factor: Fraction,
+    amount: Money,
+    discount: Money,
+    rates: tuple[TaxRate, ...],
+    taxes: tuple[tuple[TaxRate, Money], ...],
+    base: Money,
+    explanation: LineExplanation,
+) -> InvoiceLine:
+    """An :class:`InvoiceLine` of values the engine computed, written slot by slot (no check)."""
+    line = _new_line(InvoiceLine)
     (
         set_kind,
         set_code,
@@ -1040,18 +1208,18 @@ def _make_line(
         set_explanation,
     ) = _LINE_SETTERS
     set_kind(line, kind)
-    set_code(line, charge.code)
-    set_description(line, charge.description)
-    set_charge_key(line, charge.key)
+    set_code(line, code)
+    set_description(line, description)
+    set_charge_key(line, key)
     set_period(line, period)
-    set_quantity(line, charge.quantity)
-    set_unit_price(line, charge.unit_price)
+    set_quantity(line, quantity)
+    set_unit_price(line, unit_price)
     set_factor(line, factor)
     set_amount(line, amount)
     set_discount(line, discount)
-    set_tax_rates(line, charge.tax_rates)
-    set_taxes(line, ())
-    set_base(line, amount)  # until _taxed sets it
+    set_tax_rates(line, rates)
+    set_taxes(line, taxes)
+    set_base(line, base)
     set_explanation(line, explanation)
     return line
 
@@ -1264,9 +1432,11 @@ def bill_subscription(
         )
     currency = subscription.currency
     add = DECIMAL_CONTEXT.add
-    sum_of_lines = _NO_AMOUNT
+    sum_of_lines = net = tax = _NO_AMOUNT
     for line in lines:
         sum_of_lines = add(sum_of_lines, line.total.amount)
+        net = add(net, line.base.amount)
+        tax = add(tax, line.tax.amount)
     total = Money._make(sum_of_lines, currency)
     balance = state.credit_balance or Money.zero(currency)
     credit_applied = None
@@ -1288,6 +1458,13 @@ def bill_subscription(
         kind=DocumentKind.CREDIT_NOTE if sum_of_lines < 0 else DocumentKind.INVOICE,
         credit_applied=credit_applied,
     )
+    # The invoice's totals, summed here in the order its properties sum them (the same
+    # Decimal additions from 0, so the same values, written the same), read without a pass.
+    invoice_net = Money._make(net, currency)
+    invoice_tax = Money._make(tax, currency)
+    _INVOICE_NET(invoice, invoice_net)
+    _INVOICE_TAX(invoice, invoice_tax)
+    _INVOICE_TOTAL(invoice, Money._make(add(net, tax), currency))
     new_state = BillingState._make(
         reached,
         one_time_billed,
@@ -1296,6 +1473,12 @@ def bill_subscription(
         usage_billed,
     )
     return _result(subscription.id, invoice, new_state)
+
+
+# A frozen attrs class keeps each cached property's value in a slot of the property's name.
+_INVOICE_NET = vars(Invoice)["net"].__set__
+_INVOICE_TAX = vars(Invoice)["tax"].__set__
+_INVOICE_TOTAL = vars(Invoice)["total"].__set__
 
 
 def _terms_now(
@@ -1421,12 +1604,17 @@ class _Run:
             low, high = (due_through, billed) if due_through < billed else (billed, due_through)
             first = schedule.index_of(low)
             dates = schedule.dates_through(first, high)  # the last one is on or after high
-            for offset in range(len(dates) - 1):
-                cycle_start, cycle_end = dates[offset], dates[offset + 1]
-                cycle = Period._make(cycle_start, cycle_end)
+            index = first - 1
+            cycle_end = dates[0]
+            for next_end in itertools.islice(dates, 1, None):
+                cycle_start, cycle_end = cycle_end, next_end
+                index += 1
+                cycle = _new_period(Period)  # Period._make, inline: one per billing period
+                _PERIOD_START(cycle, cycle_start)
+                _PERIOD_END(cycle, cycle_end)
                 if billed <= cycle_start and cycle_end <= due_through:
                     # A whole period billed for the first time (billed >= start).
-                    changed.append(_Member(charge, cycle, cycle, None, first + offset, order))
+                    changed.append(_Member(charge, cycle, cycle, None, index, order))
                     continue
                 due = _cut(cycle, start, due_through)
                 was = _cut(cycle, start, billed)
@@ -1435,7 +1623,7 @@ class _Run:
                         continue
                 elif due is not None and (due is was or due == was):
                     continue
-                changed.append(_Member(charge, cycle, due, was, first + offset, order))
+                changed.append(_Member(charge, cycle, due, was, index, order))
         return changed, spans, reached
 
     def whole(self, member: _Member, *, on_line: bool) -> _Whole:
@@ -1469,6 +1657,11 @@ class _Run:
         self._whole[key] = whole
         return whole
 
+    def add_unused(self, unused: Mapping[str, Money]) -> None:
+        """Add what each fixed amount could not use on a line to :attr:`unused`, by code."""
+        for code, amount in unused.items():
+            self.unused[code] = self.unused.get(code, Money.zero(amount.currency)) + amount
+
     def alone(
         self,
         member: _Member,
@@ -1494,9 +1687,7 @@ class _Run:
             # A whole period with discounts, billed for the first time: priced once per call
             # for the discounts that apply.
             whole = self.whole(member, on_line=on_line)
-            zero = Money.zero(charge.currency)
-            for code, amount in whole.unused.items():
-                self.unused[code] = self.unused.get(code, zero) + amount
+            self.add_unused(whole.unused)
             line, taxed = _first_line(member, charge, on_line=on_line, discounted=whole)
             found.append((member.order, member.cycle.start, line, not taxed, None))
             return True
@@ -1535,9 +1726,7 @@ class _Run:
                 if len(members) != 1 or not self.alone(members[0], found, on_line=on_line):
                     self.priced(period, members, found)
         else:
-            for member in changed:
-                if not self.alone(member, found, on_line=on_line):
-                    self.priced(member.cycle, [member], found)
+            self.each_alone(changed, found, on_line=on_line)
         if len(found) > 1:
             found.sort(key=_LINE_ORDER)  # by charge, then period
         untaxed = [(line, was) for _, _, line, tax, was in found if tax]
@@ -1548,6 +1737,53 @@ class _Run:
                 subscription.tax_rounding,
             )
         return [item[2] for item in found]
+
+    def each_alone(
+        self,
+        changed: list[_Member],
+        found: list[tuple[int, date, InvoiceLine, bool, Money | None]],
+        *,
+        on_line: bool,
+    ) -> None:
+        """Price each changed member on its own (no invoice fixed amount): its line to ``found``.
+
+        A whole period billed once (most lines) is built from the values the periods of its
+        charge share with the same discounts, worked out once, in one call per line; what
+        :meth:`alone` prices otherwise.
+        """
+        invoice_discounts = self.subscription.discounts
+        origin_index = self.origin_index
+        plain: dict[int, _WholeValues] = {}  # by charge, nothing taken off
+        for member in changed:
+            cycle = member.cycle
+            charge = member.charge
+            if (
+                member.billed is None
+                and member.due is cycle
+                and isinstance(charge, RecurringCharge)
+                and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH
+            ):
+                order = member.order
+                if (charge.discounts or invoice_discounts) and _discounted(
+                    member, invoice_discounts, origin_index
+                ):
+                    whole = self.whole(member, on_line=on_line)
+                    self.add_unused(whole.unused)
+                    values = whole.values
+                    if values is None:
+                        values = whole.values = _whole_values(
+                            charge, on_line=on_line, discounted=whole
+                        )
+                else:
+                    found_values = plain.get(order)
+                    if found_values is None:
+                        found_values = plain[order] = _whole_values(charge, on_line=on_line)
+                    values = found_values
+                line = _whole_line(values, cycle)
+                found.append((order, cycle.start, line, not values[-1], None))
+                continue
+            if not self.alone(member, found, on_line=on_line):
+                self.priced(cycle, [member], found)
 
     def priced(
         self,
@@ -1586,6 +1822,9 @@ class _Run:
 
 
 _LINE_ORDER = operator.itemgetter(0, 1)
+_new_period = object.__new__
+_PERIOD_START = vars(Period)["start"].__set__
+_PERIOD_END = vars(Period)["end"].__set__
 
 
 def _check_terms(subscription: ChargePlan, state: BillingState) -> dict[str, str]:

@@ -375,7 +375,13 @@ class Discount:
             return False
         if self.ends_on is not None and period_start > self.ends_on:
             return False
-        match self.duration:
+        duration = self.duration
+        # The two kinds asked for most, by their exact class first (the engine asks per period).
+        if type(duration) is ForMonths:
+            return period_start < _months_after(origin, duration.count)
+        if type(duration) is Forever:
+            return True
+        match duration:
             case Forever():
                 return True
             case Once():
@@ -402,7 +408,7 @@ def terms_digest(*parts: object) -> str:
     >>> terms_digest("pro", 3)
     'v1:c18b6f03dbf4bf3c'
     """
-    text = "\x1f".join(str(part) for part in parts)
+    text = "\x1f".join(map(str, parts))
     return f"{_TERMS_VERSION}:{hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}"
 
 

@@ -731,6 +731,45 @@ class Money:
             raise self._beyond("percent", percent, "× 1/100 ×")
         return Money._make(product, self.currency)
 
+    def _times_rounded(self, factor: Fraction) -> Money:
+        """``(self * factor).rounded()`` for a ``Fraction`` factor, in one step (private).
+
+        The same Decimal operations in the same context, so the same digits, without the
+        checks of an operand of any type: the billing engine's prorated amounts. Beyond the
+        bound of an amount, the public operators raise their own error.
+        """
+        try:
+            exact = _MULTIPLY(self.amount, Decimal(factor.numerator))
+            exact = _DIVIDE(exact, Decimal(factor.denominator))
+        except decimal.DecimalException:  # pragma: no cover  (beyond what Decimal holds)
+            return (self * factor).rounded()
+        if exact and exact.adjusted() >= _AMOUNT_DIGITS:
+            return (self * factor).rounded()  # raises OutOfBoundsError
+        currency = self.currency
+        return Money._make(
+            exact.quantize(minor_unit(currency), rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT),
+            currency,
+        )
+
+    def _percent_rounded(self, percent: Decimal, rounding: str) -> Money:
+        """``self.percent(percent).rounded(rounding)`` in one step (private): a line's tax.
+
+        ``percent`` is a tax rate's (a finite Decimal, checked when the rate was built).
+        """
+        if rounding not in ROUNDINGS:
+            return self.percent(percent).rounded(rounding)  # raises InvalidArgumentError
+        try:
+            product = _MULTIPLY(self.amount, percent).scaleb(-2, context=DECIMAL_CONTEXT)
+        except decimal.DecimalException:  # pragma: no cover  (beyond what Decimal holds)
+            return self.percent(percent).rounded(rounding)
+        if product and product.adjusted() >= _AMOUNT_DIGITS:
+            return self.percent(percent).rounded(rounding)  # raises OutOfBoundsError
+        currency = self.currency
+        return Money._make(
+            product.quantize(minor_unit(currency), rounding=rounding, context=DECIMAL_CONTEXT),
+            currency,
+        )
+
     def _compare(self, other: object, operation: str) -> Decimal | None:
         if not isinstance(other, Money):
             return None
@@ -771,6 +810,8 @@ class Money:
 
 # What ``*`` and ``/`` take (a Money is refused by name, a float as a FloatAmountError).
 _OPERANDS = (int, Decimal, Fraction, float, Money)
+_MULTIPLY = DECIMAL_CONTEXT.multiply
+_DIVIDE = DECIMAL_CONTEXT.divide
 
 # Money._make writes the slots directly: the frozen class's own __setattr__ refuses writes.
 _new = object.__new__

@@ -323,6 +323,9 @@ def line_tax(amount: Money, rates: Sequence[TaxRate], rounding: str = ROUND_HALF
     return _single_rate(amount, rates, rounding)
 
 
+_new_line_tax = object.__new__
+_SET_BASE = vars(LineTax)["base"].__set__
+_SET_TAXES = vars(LineTax)["taxes"].__set__
 _SET_TAX = vars(LineTax)["tax"].__set__
 _SET_TOTAL = vars(LineTax)["total"].__set__
 _NO_TAX = Decimal(0)
@@ -333,7 +336,9 @@ def _summed(base: Money, taxes: tuple[tuple[TaxRate, Money], ...], tax: Money) -
 
     ``tax`` is what :func:`sum_taxes` gives ``taxes`` (none: a zero; one: its amount).
     """
-    found = LineTax(base=base, taxes=taxes)
+    found = _new_line_tax(LineTax)  # LineTax(base=base, taxes=taxes): no check to run
+    _SET_BASE(found, base)
+    _SET_TAXES(found, taxes)
     _SET_TAX(found, tax)
     _SET_TOTAL(found, base + tax)
     return found
@@ -358,7 +363,7 @@ def exclusive_tax(amount: Money, rate: TaxRate, rounding: str = ROUND_HALF_UP) -
     >>> exclusive_tax(Money("27.42", "EUR"), TaxRate(name="TVA", percent="20"))
     Money('5.48', 'EUR')
     """
-    return amount.percent(rate.percent).rounded(rounding)
+    return amount._percent_rounded(rate.percent, rounding)
 
 
 def _round_line(values: list[Fraction], rounding: str) -> list[int]:
