@@ -65,6 +65,10 @@ Despite our reminders, your invoice F-2026-000001, due on May 1, 2026, has been 
 19 days. We hereby give you formal notice to pay us the sum of €816.00 on receipt.
 
 Access to the service is suspended from May 20, 2026 until everything due is paid.
+
+F-2026-000001 (Garage Petit) — card retry 4 due: €816.00, not charged
+The command line has no payment processor: it charges no card and records none of these \
+retries; an application makes them with run_dunning and its payment gateway.
 """
 
 

@@ -124,7 +124,7 @@ from subbill.catalog import Catalog
 from subbill.customers import Customer
 from subbill.decisions import RefusedError
 from subbill.dunning import DunningActionKind, DunningPolicy
-from subbill.dunning_service import DunningRunReport, run_dunning
+from subbill.dunning_service import DunningRunReport, resolve_charge_attempt, run_dunning
 from subbill.errors import InputError, InvalidArgumentError, InvalidStateError, SubbillError
 from subbill.invoices import DocumentKind, Invoice
 from subbill.l10n import (
@@ -166,7 +166,7 @@ from subbill.service import (
     run_billing,
     store_purchase,
 )
-from subbill.storage.protocols import Store
+from subbill.storage.protocols import ChargeStatus, Store
 from subbill.storage.shards import MAX_SHARDS
 from subbill.storage.sqlite import SQLiteStore
 from subbill.storage.urls import open_store, sqlite_path
@@ -1206,8 +1206,24 @@ def _portal_view(store: Store, customer: str, *, as_of: date, db: str) -> Portal
 # -- dunning (issue 17) -------------------------------------------------------------------------
 
 
+def _dunning_policy(args: argparse.Namespace) -> DunningPolicy:
+    """The policy of ``--policy FILE`` (JSON or TOML), else the standard one."""
+    if args.policy is None:
+        return DunningPolicy.standard(late_payment_costs=args.late_payment_costs)
+    data = _read_data(args.policy)
+    with _reading(args.policy):
+        policy = DunningPolicy.from_mapping(data)
+    if args.late_payment_costs and not policy.late_payment_costs:
+        policy = attrs.evolve(policy, late_payment_costs=True)
+    return policy
+
+
 def _dunning(args: argparse.Namespace) -> int:
-    policy = DunningPolicy.standard(late_payment_costs=args.late_payment_costs)
+    if getattr(args, "dunning_command", None) == "resolve":
+        return _dunning_resolve(args)
+    if args.to_review:
+        return _dunning_to_review(args)
+    policy = _dunning_policy(args)
     with _store(args.db) as store:
         report = run_dunning(store, as_of=args.as_of, policy=policy)
         # Under a policy with late-payment costs, the formal notice states those of the
@@ -1272,7 +1288,85 @@ def _dunning_text(
         ]
     for number in report.without_rate:
         lines += ["", phrase("dunning_run", "no_rate", locale=locale, invoice=number)]
+    if report.retries_due:
+        lines.append("")
+        lines += [
+            phrase(
+                "dunning_run",
+                "retry_due",
+                locale=locale,
+                invoice=action.invoice,
+                customer=action.customer,
+                attempt=action.attempt,
+                amount=format_money(action.amount_due, locale=locale),
+            )
+            for action in report.retries_due
+        ]
+        lines.append(phrase("dunning_run", "no_gateway", locale=locale))
     return "\n".join(lines)
+
+
+def _dunning_to_review(args: argparse.Namespace) -> int:
+    """``subbill dunning --to-review``: the card retries left for a person to check."""
+    locale = args.locale
+    with _store(args.db, read_only=True) as store:
+        attempts = store.charge_attempts(status=ChargeStatus.TO_REVIEW)
+    lines = [phrase("dunning_run", "to_review_summary", locale=locale, count=len(attempts))]
+    lines += [
+        phrase(
+            "dunning_run",
+            "to_review",
+            locale=locale,
+            key=attempt.key,
+            invoice=attempt.invoice,
+            amount=format_money(attempt.amount, locale=locale),
+            day=format_date(attempt.on, locale=locale),
+            reason=attempt.reason or "",
+        )
+        for attempt in attempts
+    ]
+    if attempts:
+        lines.append(phrase("dunning_run", "to_review_hint", locale=locale))
+    print("\n".join(lines))
+    return 0
+
+
+def _dunning_resolve(args: argparse.Namespace) -> int:
+    """``subbill dunning resolve KEY``: record what the processor did with an attempt."""
+    charged = args.charged is not None
+    if charged and args.charged_on is None:
+        raise _usage("dunning resolve: --charged REFERENCE needs --on DATE, the day of the charge")
+    if not charged and args.charged_on is not None:
+        raise _usage("dunning resolve: --on DATE goes with --charged REFERENCE only")
+    locale = args.locale
+    with _store(args.db) as store:
+        attempt = resolve_charge_attempt(
+            store, args.key, charged=charged, reference=args.charged, on=args.charged_on
+        )
+        invoice = store.get_invoice(attempt.invoice)
+    if not charged:
+        print(
+            phrase(
+                "dunning_run", "resolved_not_charged", locale=locale, key=attempt.key,
+                invoice=attempt.invoice,
+            )
+        )  # fmt: skip
+        return 0
+    assert args.charged_on is not None  # noqa: S101  (checked above)
+    due = Money.zero(attempt.amount.currency) if invoice is None else invoice.amount_due
+    print(
+        phrase(
+            "dunning_run",
+            "resolved_charged",
+            locale=locale,
+            key=attempt.key,
+            reference=attempt.reference,
+            day=format_date(args.charged_on, locale=locale),
+            invoice=attempt.invoice,
+            due=format_money(due, locale=locale),
+        )
+    )
+    return 0
 
 
 def _add_dunning_command(
@@ -1294,7 +1388,49 @@ def _add_dunning_command(
         "terms.late_payment_percent in the subscriptions file; an invoice whose terms state "
         "no rate is listed, without a document)",
     )
+    dunning.add_argument(
+        "--policy",
+        metavar="FILE",
+        default=None,
+        help="the dunning policy, a JSON or TOML file: steps with their days and actions, "
+        "retry_days, late_payment_costs (default: the standard policy) (format: see "
+        "docs/formats.md#dunning-policy)",
+    )
+    dunning.add_argument(
+        "--to-review",
+        action="store_true",
+        help="list the card retries left to review (a person checks them with the payment "
+        "processor, then answers with 'subbill dunning resolve'); runs nothing",
+    )
     dunning.set_defaults(run=_dunning)
+    verbs = dunning.add_subparsers(dest="dunning_command", metavar="resolve", required=False)
+    resolve = verbs.add_parser(
+        "resolve",
+        parents=[parents[-2], parents[-1]],  # --locale, --db
+        help="record what the payment processor did with a card retry left to review",
+    )
+    resolve.add_argument("key", metavar="KEY", help="the attempt's key, dunning:INVOICE:retry:N")
+    answer = resolve.add_mutually_exclusive_group(required=True)
+    answer.add_argument(
+        "--charged",
+        metavar="REFERENCE",
+        default=None,
+        help="the processor charged the card: its reference of the charge (with --on)",
+    )
+    answer.add_argument(
+        "--not-charged",
+        action="store_true",
+        help="the processor did not charge the card",
+    )
+    resolve.add_argument(
+        "--on",
+        dest="charged_on",
+        type=_date_argument,
+        default=None,
+        metavar="DATE",
+        help="the day the card was charged, YYYY-MM-DD (with --charged)",
+    )
+    resolve.set_defaults(run=_dunning)
 
 
 def _portal(args: argparse.Namespace) -> int:

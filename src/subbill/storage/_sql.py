@@ -782,6 +782,22 @@ class SQLStore(ABC):
             )
         return self._read(ChargeAttempt, "charge_attempts", rows)
 
+    def charge_attempt(self, key: str) -> ChargeAttempt | None:
+        """The attempt of idempotency key ``key``, or ``None``."""
+        check_key("key", key)
+        if self._missing("charge_attempts"):
+            return None
+        found = self._read(
+            ChargeAttempt,
+            "charge_attempts",
+            self._rows(
+                f"SELECT key, {self._dialect.document} FROM charge_attempts"
+                f" WHERE key = {self._dialect.mark}",
+                (key,),
+            ),
+        )
+        return found[0] if found else None
+
     def queue_dunning_actions(self, actions: Sequence[DunningAction]) -> None:
         """Keep ``actions`` to send until acknowledged; a key queued already is refused.
 

@@ -486,6 +486,11 @@ class MemoryStore:
             if status is None or charges[key].status is status
         ]
 
+    def charge_attempt(self, key: str) -> ChargeAttempt | None:
+        """The attempt of idempotency key ``key``, or ``None``."""
+        found: ChargeAttempt | None = self._tables["charges"].get(check_key("key", key))
+        return found
+
     def queue_dunning_actions(self, actions: Sequence[DunningAction]) -> None:
         """Keep ``actions`` to send until acknowledged; a key queued already is refused."""
         self._add_keyed("outbox", check_dunning_actions(actions), outbox_conflict)
