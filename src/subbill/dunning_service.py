@@ -225,6 +225,9 @@ def _check_store(store: object) -> None:
         "invoices",
         "get_invoice",
         "dunning_events",
+        "dunning_events_of",
+        "dunning_invoices",
+        "last_payment_on",
         "add_dunning_events",
         "queue_dunning_actions",
         "unsent_dunning_actions",
@@ -258,13 +261,16 @@ def _check_callbacks(gateway: object, after_each: object) -> None:
         raise InvalidTypeError("after_each", brief(after_each), "a callable or None")
 
 
-def _check_not_before_payments(invoices: Iterable[Invoice], as_of: date) -> None:
+def _check_not_before_payments(store: Store, invoices: Iterable[Invoice], as_of: date) -> None:
     """Refuse a run dated before the last payment recorded (nothing read nor written).
 
     The store's payments are facts of their date: a run as of an earlier day would decide
     on an invoice as unpaid that is paid now (a reminder for it, or a card charged twice).
+    The last is the store's (``last_payment_on``) or one applied to an invoice the run reads.
     """
-    last = max((p.paid_on for i in invoices for p in i.payments), default=None)
+    dates = [p.paid_on for i in invoices for p in i.payments]
+    stored = store.last_payment_on()
+    last = max((*dates, *(() if stored is None else (stored,))), default=None)
     if last is not None and as_of < last:
         raise InvalidStateError(
             f"as_of={as_of.isoformat()} is before {last.isoformat()}, the date of the last "
@@ -317,8 +323,10 @@ def run_dunning(
     check_count("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
     _check_callbacks(gateway, after_each)
     _check_now(now, claim_for)
-    invoices = store.invoices()
-    _check_not_before_payments(invoices, as_of)
+    # Only what dunning needs: the invoices open on as_of (a paid one is never read), and
+    # the history of those alone.
+    invoices = store.dunning_invoices(as_of=as_of)
+    _check_not_before_payments(store, invoices, as_of)
     if policy.late_payment_costs:  # costs documents are numbered in the order of their dates
         check_not_overtaken(store, as_of)
     until = None if now is None else now + claim_for
@@ -330,8 +338,9 @@ def run_dunning(
         mine, in_flight = _claim_pending(store, now, until)
         if mine:
             _send(store, gateway, mine, sending, fresh=False)
-            invoices = store.invoices()  # the charges paid some
-    decided = dunning_actions(invoices, policy=policy, history=store.dunning_events(), as_of=as_of)
+            invoices = store.dunning_invoices(as_of=as_of)  # the charges paid some
+    history = store.dunning_events_of([i.number for i in invoices if i.number is not None])
+    decided = dunning_actions(invoices, policy=policy, history=history, as_of=as_of)
     retries_due: list[DunningAction] = []
     if gateway is None:  # the retries are left to a run with a gateway: listed, not recorded
         retries_due = _retries_due(store, decided)
@@ -511,7 +520,7 @@ def _record(
                 if a.key not in sent
             }
             invoices = [i for i in invoices if i.number not in elsewhere]
-        history = [e for e in store.dunning_events() if e.invoice in wanted]
+        history = store.dunning_events_of(numbers)
         unresolved = {
             a.invoice
             for status in _UNRESOLVED

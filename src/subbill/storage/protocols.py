@@ -442,6 +442,24 @@ class DunningRepository(Protocol):
         """The attempt of idempotency key ``key``, or ``None``."""
         ...
 
+    def dunning_invoices(self, *, as_of: date) -> list[Invoice]:
+        """The invoices a dunning run as of ``as_of`` decides on, in the order added.
+
+        Every invoice (not a credit note) neither paid nor credited in full nor void now,
+        and those credited in full by a credit note dated after ``as_of`` (they still owed
+        something that day). An invoice settled by then is not read: a run reads what is
+        open, however many invoices are paid (the SQL stores from an index).
+        """
+        ...
+
+    def dunning_events_of(self, invoices: Sequence[str]) -> list[DunningEvent]:
+        """The events of the invoices numbered ``invoices``, in the order recorded."""
+        ...
+
+    def last_payment_on(self) -> date | None:
+        """The date of the latest payment recorded (:meth:`add_payment`), or ``None``."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """``with store.transaction():`` saves everything inside it, or nothing.
