@@ -808,7 +808,9 @@ class SQLStore(ABC):
         """The invoices not settled on ``as_of`` (not credit notes), in the order added.
 
         Two reads, each from its partial index: the invoices open now, and the few paid ones
-        credited by a credit note dated after ``as_of``. A paid invoice is not read.
+        credited by a credit note dated after ``as_of``. A paid invoice is not read. An
+        invoice credited between the two reads is in both: it is returned once, as read
+        last.
         """
         day = check_date("as_of", as_of).isoformat()
         select = f"SELECT position, {self._invoice_fields} FROM invoices"
@@ -818,8 +820,8 @@ class SQLStore(ABC):
             " ORDER BY position",
             (day,),
         )
-        rows.sort(key=lambda row: int(row[0]))
-        return [invoice_from_row(row[1:]) for row in rows]
+        by_position = {int(row[0]): row[1:] for row in rows}
+        return [invoice_from_row(by_position[key]) for key in sorted(by_position)]
 
     def dunning_events_of(self, invoices: Sequence[str]) -> list[DunningEvent]:
         """The events of the invoices numbered ``invoices``, in the order recorded."""
