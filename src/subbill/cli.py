@@ -28,9 +28,12 @@ Commands::
                                                     as a Factur-X PDF/A-3 (e-invoice)
     subbill portal CUSTOMER [--as-of DATE] [--locale L] [--db DB]
                                                     what the customer portal shows on a date
-    subbill dunning [--as-of DATE] [--late-payment-costs] [--locale L] [--db DB]
+    subbill dunning [--as-of DATE] [--late-payment-costs] [--policy FILE] [--locale L] [--db DB]
                                                     take and record the payment reminders,
                                                     formal notices and suspensions due
+    subbill dunning --to-review [--db DB]           the card retries left to review
+    subbill dunning resolve KEY (--charged REF --on DATE | --not-charged) [--db DB]
+                                                    record what the processor did with one
     subbill review SUBSCRIPTION --usage USAGE [--as-of DATE] [--locale L] [--db DB]
                                                     the monthly review of a subscription
     subbill ledger load FILE [--db DB]              licence-years: grants, transfers
@@ -72,8 +75,13 @@ not at all (a temporary file in the same folder, then renamed over the target).
 days after), records each once (running it again the same day records nothing more) and
 prints each reminder's text: every action recorded and not printed yet (those of an earlier
 run stopped before it printed included), then marks them printed (the store's outbox), so no
-action is lost nor printed twice. The command line has no payment processor, so card
-retries are left to an application's ``run_dunning`` with its gateway.
+action is lost nor printed twice. The command line has no payment processor: it charges no
+card and records none of the policy's retries; it lists those due and says so (an
+application's ``run_dunning`` with its gateway charges them). ``--policy FILE`` runs the
+policy of a JSON or TOML file instead of the standard one. ``--to-review`` lists the card
+retries a run left to a person (it may or may not have reached the processor); ``resolve``
+records the answer once checked with the processor (charged: the payment, or the customer's
+credit when the invoice owes nothing; the same answer twice changes nothing).
 ``--late-payment-costs`` also issues the French B2B late-payment costs document of each
 invoice paid late (numbered in the invoice series, at the penalty rate of its subscription's
 terms: ``terms.late_payment_percent`` in the subscriptions file); an invoice paid late whose
@@ -1338,34 +1346,22 @@ def _dunning_resolve(args: argparse.Namespace) -> int:
         raise _usage("dunning resolve: --charged REFERENCE needs --on DATE, the day of the charge")
     if not charged and args.charged_on is not None:
         raise _usage("dunning resolve: --on DATE goes with --charged REFERENCE only")
-    locale = args.locale
     with _store(args.db) as store:
         attempt = resolve_charge_attempt(
             store, args.key, charged=charged, reference=args.charged, on=args.charged_on
         )
         invoice = store.get_invoice(attempt.invoice)
-    if not charged:
-        print(
-            phrase(
-                "dunning_run", "resolved_not_charged", locale=locale, key=attempt.key,
-                invoice=attempt.invoice,
-            )
-        )  # fmt: skip
-        return 0
-    assert args.charged_on is not None  # noqa: S101  (checked above)
-    due = Money.zero(attempt.amount.currency) if invoice is None else invoice.amount_due
-    print(
-        phrase(
-            "dunning_run",
-            "resolved_charged",
-            locale=locale,
-            key=attempt.key,
-            reference=attempt.reference,
-            day=format_date(args.charged_on, locale=locale),
-            invoice=attempt.invoice,
-            due=format_money(due, locale=locale),
-        )
-    )
+    words: dict[str, object] = {"key": attempt.key, "invoice": attempt.invoice}
+    if charged:
+        assert args.charged_on is not None  # noqa: S101  (checked above)
+        due = Money.zero(attempt.amount.currency) if invoice is None else invoice.amount_due
+        words |= {
+            "reference": attempt.reference,
+            "day": format_date(args.charged_on, locale=args.locale),
+            "due": format_money(due, locale=args.locale),
+        }
+    code = "resolved_charged" if charged else "resolved_not_charged"
+    print(phrase("dunning_run", code, locale=args.locale, **words))
     return 0
 
 
