@@ -150,6 +150,8 @@ def snapshot(store: Any) -> dict[str, Any]:
 
 #: The tables each SQLite schema version added since version 5 (the tests make older files).
 TABLES_SINCE = {6: ("dunning_events", "charge_attempts", "dunning_outbox")}
+#: The indexes each SQLite schema version added since version 6.
+INDEXES_SINCE = {7: ("invoices_in_dunning", "invoices_credited", "payments_by_day")}
 
 
 def as_older_schema(path: Path, version: int) -> None:
@@ -159,6 +161,10 @@ def as_older_schema(path: Path, version: int) -> None:
     """
     connection = sqlite3.connect(path)
     try:
+        for since, indexes in INDEXES_SINCE.items():
+            if since > version:
+                for index in indexes:
+                    connection.execute(f"DROP INDEX {index}")
         for since, tables in TABLES_SINCE.items():
             if since > version:
                 for table in tables:

@@ -19,7 +19,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from subbill import _structure, catalog, cli, licenses, quotes, subscriptions
+from subbill import _structure, catalog, cli, dunning, licenses, quotes, subscriptions
 from subbill.cli import main
 from subbill.customers import Customer
 from subbill.l10n import format_date
@@ -1793,12 +1793,13 @@ def _documents() -> dict[str, list[str]]:
         "usage-records": ["usage", *_fields(cli._UsageRecordDocument, "usage[].")],
         "seller": _fields(cli._SellerDocument),
         "customer": _fields(Customer),
+        "dunning-policy": _fields(dunning._PolicyDocument),
     }
 
 
 @pytest.mark.parametrize("section", ["catalog", "subscriptions", "accounts", "ledger",
                                      "payment-link", "usage", "usage-records", "seller",
-                                     "customer"])
+                                     "customer", "dunning-policy"])
 def test_every_field_a_reader_accepts_is_in_the_formats_doc_and_no_other(section):
     body = _doc_sections()[section]
     documented = re.findall(r"^\| `([^`]+)` \|", body, flags=re.MULTILINE)
@@ -1830,6 +1831,7 @@ def test_every_help_that_takes_a_file_says_where_its_format_is_documented():
     assert sorted(command for command, _ in arguments) == [
         "accounts load",
         "catalog load",
+        "dunning",  # --policy
         "invoice show",  # --seller
         "invoice show",  # --buyer
         "ledger load",

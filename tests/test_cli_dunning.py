@@ -35,10 +35,10 @@ def subbill(*argv):
     return done.returncode, done.stdout, done.stderr
 
 
-def billed(capsys, tmp_path, db):
+def billed(capsys, tmp_path, db, subscriptions=GARAGE):
     """Garage Petit's annual Pro billed on 1 April 2026: F-2026-000001, 816.00 due 1 May."""
     assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
-    path = write_json(tmp_path / "subscriptions.json", GARAGE)
+    path = write_json(tmp_path / "subscriptions.json", subscriptions)
     assert run(capsys, "subscriptions", "load", path, "--db", db)[0] == 0
     status, out, err = run(capsys, "bill-run", "--as-of", "2026-04-01", "--db", db)
     assert status == 0, err

@@ -43,7 +43,7 @@ from subbill.storage.protocols import ChargeAttempt, ChargeStatus
 from subbill.storage.sqlite import SCHEMA_VERSION
 from tests import dunning_scenario
 from tests.dunning_scenario import BEFORE, COUNT, KILLED_ON, FakeProcessor, fill
-from tests.stores import ScriptedGateway, as_older_schema, snapshot
+from tests.stores import INDEXES_SINCE, ScriptedGateway, as_older_schema, snapshot
 from tests.test_dunning import run as run_pure
 
 ROOT = Path(__file__).parent.parent
@@ -197,7 +197,7 @@ def test_a_schema_5_file_reads_no_events_read_only_and_gets_the_tables_when_open
     assert [i.number for i in reader.invoices()] == ["F-2027-000001"]
     reader.close()
     store = SQLiteStore(path)
-    assert store._one("SELECT version FROM schema_version") == str(SCHEMA_VERSION) == "6"
+    assert store._one("SELECT version FROM schema_version") == str(SCHEMA_VERSION) == "7"
     assert [i.number for i in store.invoices()] == ["F-2027-000001"]  # kept
     report = run_dunning(store, as_of=date(2027, 3, 7), policy=POLICY)
     assert [a.key for a in report.actions] == ["F-2027-000001/courtesy"]
@@ -214,12 +214,14 @@ def test_a_postgresql_database_of_schema_2_gets_the_dunning_tables_when_opened(p
     with_invoice(store)
     store.close()
     with psycopg.connect(postgres_url, autocommit=True) as connection:
+        for index in INDEXES_SINCE[7]:  # schema 4's (PostgreSQL's names are SQLite's)
+            connection.execute(f"DROP INDEX {index}")
         connection.execute("DROP TABLE dunning_events")
         connection.execute("DROP TABLE charge_attempts")
         connection.execute("DROP TABLE dunning_outbox")
         connection.execute("UPDATE schema_version SET version = 2")
     store = PostgresStore(postgres_url)
-    assert store._one("SELECT version FROM schema_version") == str(POSTGRES_SCHEMA) == "3"
+    assert store._one("SELECT version FROM schema_version") == str(POSTGRES_SCHEMA) == "4"
     store.add_dunning_events([event("F-2027-000001", "courtesy")])
     assert [e.key for e in store.dunning_events()] == ["F-2027-000001/courtesy"]
     store.close()

@@ -61,7 +61,7 @@ from subbill.periods import AfterDays, AfterMonths, Immediately, OnDate
 from subbill.quotes import purchase
 from subbill.service import run_billing, store_purchase
 from subbill.storage import MemoryStore, SQLiteStore
-from subbill.storage._arguments import LATEST_BEFORE
+from subbill.storage._arguments import LATEST_BEFORE, in_dunning
 from subbill.storage.codec import (
     FORMAT_VERSION,
     StoredDataError,
@@ -707,6 +707,22 @@ class StoresAgree(RuleBasedStateMachine):
         event("dunning actions taken" if actions else "no dunning action")
         if charges:
             event("card retried")
+
+    @rule(days=st.integers(-40, 40))
+    def read_what_a_dunning_run_reads(self, days):
+        # The open invoices (no paid one, no credit note), the events of some invoices and
+        # the last payment: alike in every store, and what reading everything finds.
+        as_of = self.day + timedelta(days=days)
+        numbers = self.each(lambda s: [i.number for i in s.dunning_invoices(as_of=as_of)])
+        invoices = self.stores[0].invoices()
+        assert numbers == [i.number for i in invoices if in_dunning(i, as_of)]
+        last = self.each(lambda s: s.last_payment_on())
+        paid = [p.paid_on for i in invoices for p in self.stores[0].payments(i.number)]
+        assert last == max(paid, default=None)
+        some = [i.number for i in invoices[::2]]
+        events = self.each(lambda s: s.dunning_events_of(some))
+        assert events == [e for e in self.stores[0].dunning_events() if e.invoice in some]
+        event("dunning reads open invoices" if numbers else "dunning reads none")
 
     @invariant()
     def a_dunning_event_key_is_recorded_once(self):

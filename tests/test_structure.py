@@ -441,7 +441,7 @@ def test_a_card_code_in_a_payment_link_is_refused():
 
 # -- properties -------------------------------------------------------------------------------
 
-_PLAN_FIELDS = {"code", "name", "rank", "prices", "limits", "modules"}
+_PLAN_FIELDS = {"code", "name", "rank", "prices", "limits", "modules", "usage"}
 _keys = st.text(min_size=1, max_size=12).filter(
     lambda key: (
         key not in _PLAN_FIELDS and key.strip().lower().replace("-", "_") not in CARD_SECURITY_KEYS

@@ -180,7 +180,9 @@ def _as_schema_4(path):
     """A database file as subbill wrote it before usage records (schema 4)."""
     SQLiteStore(path).close()
     raw = sqlite3.connect(path)
-    # 5 and 6's tables
+    # 5 and 6's tables, 7's indexes
+    for index in ("invoices_in_dunning", "invoices_credited", "payments_by_day"):
+        raw.execute(f"DROP INDEX {index}")
     for table in ("usage_records", "dunning_events", "charge_attempts", "dunning_outbox"):
         raw.execute(f"DROP TABLE {table}")
     raw.execute("UPDATE schema_version SET version = 4")
@@ -196,7 +198,7 @@ def test_a_schema_4_file_reads_no_usage_read_only_and_gets_the_table_when_opened
     assert reader.usage_record_count() == 0
     reader.close()
     store = SQLiteStore(path)
-    assert store._one("SELECT version FROM schema_version") == str(SCHEMA_VERSION) == "6"
+    assert store._one("SELECT version FROM schema_version") == str(SCHEMA_VERSION) == "7"
     assert store.add_usage_records([record("evt_1")]) == 1
     store.close()
 
@@ -326,12 +328,14 @@ def test_a_bill_run_gives_the_engine_each_page_usage_records(tmp_path, monkeypat
 def test_a_postgresql_database_of_schema_1_gets_the_usage_table_when_opened(postgres_url):
     PostgresStore(postgres_url).close()
     with psycopg.connect(postgres_url, autocommit=True) as connection:
-        # 2 and 3's tables
+        # 2 and 3's tables, 4's indexes
+        for index in ("invoices_in_dunning", "invoices_credited", "payments_by_day"):
+            connection.execute(f"DROP INDEX {index}")
         for table in ("usage_records", "dunning_events", "charge_attempts", "dunning_outbox"):
             connection.execute(f"DROP TABLE {table}")
         connection.execute("UPDATE schema_version SET version = 1")
     store = PostgresStore(postgres_url)
-    assert store._one("SELECT version FROM schema_version") == str(POSTGRES_SCHEMA) == "3"
+    assert store._one("SELECT version FROM schema_version") == str(POSTGRES_SCHEMA) == "4"
     assert store.add_usage_records([record("evt_1")]) == 1
     assert store.usage_records(["S1"], before=LATEST_BEFORE) == {"S1": [record("evt_1")]}
     store.close()

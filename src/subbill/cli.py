@@ -28,9 +28,12 @@ Commands::
                                                     as a Factur-X PDF/A-3 (e-invoice)
     subbill portal CUSTOMER [--as-of DATE] [--locale L] [--db DB]
                                                     what the customer portal shows on a date
-    subbill dunning [--as-of DATE] [--late-payment-costs] [--locale L] [--db DB]
+    subbill dunning [--as-of DATE] [--late-payment-costs] [--policy FILE] [--locale L] [--db DB]
                                                     take and record the payment reminders,
                                                     formal notices and suspensions due
+    subbill dunning --to-review [--db DB]           the card retries left to review
+    subbill dunning resolve KEY (--charged REF --on DATE | --not-charged) [--db DB]
+                                                    record what the processor did with one
     subbill review SUBSCRIPTION --usage USAGE [--as-of DATE] [--locale L] [--db DB]
                                                     the monthly review of a subscription
     subbill ledger load FILE [--db DB]              licence-years: grants, transfers
@@ -72,8 +75,13 @@ not at all (a temporary file in the same folder, then renamed over the target).
 days after), records each once (running it again the same day records nothing more) and
 prints each reminder's text: every action recorded and not printed yet (those of an earlier
 run stopped before it printed included), then marks them printed (the store's outbox), so no
-action is lost nor printed twice. The command line has no payment processor, so card
-retries are left to an application's ``run_dunning`` with its gateway.
+action is lost nor printed twice. The command line has no payment processor: it charges no
+card and records none of the policy's retries; it lists those due and says so (an
+application's ``run_dunning`` with its gateway charges them). ``--policy FILE`` runs the
+policy of a JSON or TOML file instead of the standard one. ``--to-review`` lists the card
+retries a run left to a person (it may or may not have reached the processor); ``resolve``
+records the answer once checked with the processor (charged: the payment, or the customer's
+credit when the invoice owes nothing; the same answer twice changes nothing).
 ``--late-payment-costs`` also issues the French B2B late-payment costs document of each
 invoice paid late (numbered in the invoice series, at the penalty rate of its subscription's
 terms: ``terms.late_payment_percent`` in the subscriptions file; a business customer's only);
@@ -125,7 +133,7 @@ from subbill.catalog import Catalog
 from subbill.customers import Customer
 from subbill.decisions import RefusedError
 from subbill.dunning import DunningActionKind, DunningPolicy
-from subbill.dunning_service import DunningRunReport, run_dunning
+from subbill.dunning_service import DunningRunReport, resolve_charge_attempt, run_dunning
 from subbill.errors import InputError, InvalidArgumentError, InvalidStateError, SubbillError
 from subbill.invoices import DocumentKind, Invoice
 from subbill.l10n import (
@@ -167,7 +175,7 @@ from subbill.service import (
     run_billing,
     store_purchase,
 )
-from subbill.storage.protocols import Store
+from subbill.storage.protocols import ChargeStatus, Store
 from subbill.storage.shards import MAX_SHARDS
 from subbill.storage.sqlite import SQLiteStore
 from subbill.storage.urls import open_store, sqlite_path
@@ -1207,8 +1215,24 @@ def _portal_view(store: Store, customer: str, *, as_of: date, db: str) -> Portal
 # -- dunning (issue 17) -------------------------------------------------------------------------
 
 
+def _dunning_policy(args: argparse.Namespace) -> DunningPolicy:
+    """The policy of ``--policy FILE`` (JSON or TOML), else the standard one."""
+    if args.policy is None:
+        return DunningPolicy.standard(late_payment_costs=args.late_payment_costs)
+    data = _read_data(args.policy)
+    with _reading(args.policy):
+        policy = DunningPolicy.from_mapping(data)
+    if args.late_payment_costs and not policy.late_payment_costs:
+        policy = attrs.evolve(policy, late_payment_costs=True)
+    return policy
+
+
 def _dunning(args: argparse.Namespace) -> int:
-    policy = DunningPolicy.standard(late_payment_costs=args.late_payment_costs)
+    if getattr(args, "dunning_command", None) == "resolve":
+        return _dunning_resolve(args)
+    if args.to_review:
+        return _dunning_to_review(args)
+    policy = _dunning_policy(args)
     with _store(args.db) as store:
         report = run_dunning(store, as_of=args.as_of, policy=policy)
         # Under a policy with late-payment costs, the formal notice states those of the
@@ -1283,7 +1307,73 @@ def _dunning_text(
         ]
     for number in report.without_rate:
         lines += ["", phrase("dunning_run", "no_rate", locale=locale, invoice=number)]
+    if report.retries_due:
+        lines.append("")
+        lines += [
+            phrase(
+                "dunning_run",
+                "retry_due",
+                locale=locale,
+                invoice=action.invoice,
+                customer=action.customer,
+                attempt=action.attempt,
+                amount=format_money(action.amount_due, locale=locale),
+            )
+            for action in report.retries_due
+        ]
+        lines.append(phrase("dunning_run", "no_gateway", locale=locale))
     return "\n".join(lines)
+
+
+def _dunning_to_review(args: argparse.Namespace) -> int:
+    """``subbill dunning --to-review``: the card retries left for a person to check."""
+    locale = args.locale
+    with _store(args.db, read_only=True) as store:
+        attempts = store.charge_attempts(status=ChargeStatus.TO_REVIEW)
+    lines = [phrase("dunning_run", "to_review_summary", locale=locale, count=len(attempts))]
+    lines += [
+        phrase(
+            "dunning_run",
+            "to_review",
+            locale=locale,
+            key=attempt.key,
+            invoice=attempt.invoice,
+            amount=format_money(attempt.amount, locale=locale),
+            day=format_date(attempt.on, locale=locale),
+            reason=attempt.reason or "",
+        )
+        for attempt in attempts
+    ]
+    if attempts:
+        lines.append(phrase("dunning_run", "to_review_hint", locale=locale))
+    print("\n".join(lines))
+    return 0
+
+
+def _dunning_resolve(args: argparse.Namespace) -> int:
+    """``subbill dunning resolve KEY``: record what the processor did with an attempt."""
+    charged = args.charged is not None
+    if charged and args.charged_on is None:
+        raise _usage("dunning resolve: --charged REFERENCE needs --on DATE, the day of the charge")
+    if not charged and args.charged_on is not None:
+        raise _usage("dunning resolve: --on DATE goes with --charged REFERENCE only")
+    with _store(args.db) as store:
+        attempt = resolve_charge_attempt(
+            store, args.key, charged=charged, reference=args.charged, on=args.charged_on
+        )
+        invoice = store.get_invoice(attempt.invoice)
+    words: dict[str, object] = {"key": attempt.key, "invoice": attempt.invoice}
+    if charged:
+        assert args.charged_on is not None  # noqa: S101  (checked above)
+        due = Money.zero(attempt.amount.currency) if invoice is None else invoice.amount_due
+        words |= {
+            "reference": attempt.reference,
+            "day": format_date(args.charged_on, locale=args.locale),
+            "due": format_money(due, locale=args.locale),
+        }
+    code = "resolved_charged" if charged else "resolved_not_charged"
+    print(phrase("dunning_run", code, locale=args.locale, **words))
+    return 0
 
 
 def _add_dunning_command(
@@ -1305,7 +1395,49 @@ def _add_dunning_command(
         "terms.late_payment_percent in the subscriptions file; business customers only; an "
         "invoice whose terms state no rate is claimed the indemnity alone, and listed)",
     )
+    dunning.add_argument(
+        "--policy",
+        metavar="FILE",
+        default=None,
+        help="the dunning policy, a JSON or TOML file: steps with their days and actions, "
+        "retry_days, late_payment_costs (default: the standard policy) (format: see "
+        "docs/formats.md#dunning-policy)",
+    )
+    dunning.add_argument(
+        "--to-review",
+        action="store_true",
+        help="list the card retries left to review (a person checks them with the payment "
+        "processor, then answers with 'subbill dunning resolve'); runs nothing",
+    )
     dunning.set_defaults(run=_dunning)
+    verbs = dunning.add_subparsers(dest="dunning_command", metavar="resolve", required=False)
+    resolve = verbs.add_parser(
+        "resolve",
+        parents=[parents[-2], parents[-1]],  # --locale, --db
+        help="record what the payment processor did with a card retry left to review",
+    )
+    resolve.add_argument("key", metavar="KEY", help="the attempt's key, dunning:INVOICE:retry:N")
+    answer = resolve.add_mutually_exclusive_group(required=True)
+    answer.add_argument(
+        "--charged",
+        metavar="REFERENCE",
+        default=None,
+        help="the processor charged the card: its reference of the charge (with --on)",
+    )
+    answer.add_argument(
+        "--not-charged",
+        action="store_true",
+        help="the processor did not charge the card",
+    )
+    resolve.add_argument(
+        "--on",
+        dest="charged_on",
+        type=_date_argument,
+        default=None,
+        metavar="DATE",
+        help="the day the card was charged, YYYY-MM-DD (with --charged)",
+    )
+    resolve.set_defaults(run=_dunning)
 
 
 def _portal(args: argparse.Namespace) -> int:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -41,6 +41,7 @@ from typing import Any, Final, Self
 import attrs
 
 from subbill._records import slot_setters
+from subbill._structure import Problems, Text, structure
 from subbill._validate import (
     brief,
     check_count,
@@ -267,6 +268,44 @@ class DunningPolicy:
             late_payment_costs=late_payment_costs,
         )
 
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Self:
+        """A policy from plain data (a mapping read from a JSON or TOML file).
+
+        Keys: ``steps``, a list of ``{"code", "days", "actions"}`` (``days`` from the due
+        date, negative before it; ``actions`` a list of ``"remind"``, ``"formal_notice"``,
+        ``"retry_payment"``, ``"suspend"``, ``"cancel"``), and optionally ``retry_days``
+        (days after the due date the card is charged again) and ``late_payment_costs``
+        (``true`` or ``false``). Every bad field is reported at once, with its path, in an
+        :class:`~subbill.errors.InputError`; an unknown key is refused.
+
+        >>> DunningPolicy.from_mapping({"steps": [
+        ...     {"code": "reminder_1", "days": 1, "actions": ["remind"]},
+        ...     {"code": "notice", "days": 10, "actions": ["formal_notice", "suspend"]},
+        ... ], "retry_days": [2, 4]}).retry_days
+        (2, 4)
+        >>> DunningPolicy.from_mapping({"steps": [
+        ...     {"code": "reminder_1", "days": "1", "actions": ["call"]}], "retry_day": [2]})
+        Traceback (most recent call last):
+        ...
+        subbill.errors.InputError: steps[0].days: '1' must be a whole number, not a string
+        steps[0].actions[0]: 'call' must be 'remind', 'formal_notice', 'retry_payment', 'suspend' or 'cancel'
+        retry_day: unknown key, did you mean 'retry_days'?
+        """  # noqa: E501  (the doctest shows the whole message)
+        document = structure(data, _PolicyDocument)
+        problems = Problems()
+        steps: list[DunningStep] = []
+        for index, step in enumerate(document.steps):
+            with problems.at(f"steps[{index}]"):
+                steps.append(DunningStep(code=step.code, days=step.days, actions=step.actions))
+        return problems.build(
+            lambda: cls(
+                steps=steps,
+                retry_days=document.retry_days,
+                late_payment_costs=document.late_payment_costs,
+            )
+        )
+
     def step(self, code: str) -> DunningStep:
         """The step named ``code`` (a retry's step for :data:`RETRY_STEP`)."""
         for step in self.steps:
@@ -274,6 +313,24 @@ class DunningPolicy:
                 return step
         known = ", ".join(repr(step.code) for step in self.steps)
         raise InvalidArgumentError(f"step={code!r} is not a step of the policy ({known})")
+
+
+@attrs.frozen(kw_only=True)
+class _StepDocument:
+    """The plain-data shape of one step of :meth:`DunningPolicy.from_mapping`."""
+
+    code: Text
+    days: int
+    actions: tuple[DunningActionKind, ...]
+
+
+@attrs.frozen(kw_only=True)
+class _PolicyDocument:
+    """The plain-data shape :meth:`DunningPolicy.from_mapping` reads."""
+
+    steps: tuple[_StepDocument, ...]
+    retry_days: tuple[int, ...] = ()
+    late_payment_costs: bool = False
 
 
 def _check_attempt(instance: DunningEvent, _attribute: Any, attempt: object) -> None:

@@ -62,8 +62,8 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from subbill._validate import brief, check_count, check_instance, one_line
-from subbill.billing import BillingTerms
+from subbill._validate import brief, check_count, check_instance, check_line, one_line
+from subbill.billing import BillingState, BillingTerms
 from subbill.dunning import (
     DunningAction,
     DunningActionKind,
@@ -100,6 +100,7 @@ __all__ = [
     "FailedCharge",
     "PaymentGateway",
     "UnappliedCharge",
+    "resolve_charge_attempt",
     "run_dunning",
 ]
 
@@ -204,7 +205,11 @@ class DunningRunReport:
     numbered (business customers only); ``without_rate``: the invoices paid late whose
     costs document claims the 40 € indemnity alone because their subscription states no
     penalty rate (or they have none); ``unapplied``: the charges whose payment the
-    store refused (:class:`UnappliedCharge`), for a person to apply or refund.
+    store refused (:class:`UnappliedCharge`), for a person to apply or refund;
+    ``retries_due``: for a run without a gateway, the card retries of the policy due on
+    ``as_of`` — neither charged nor recorded (a run with a gateway charges them; an invoice
+    with an attempt pending or to review, or whose subscription pays by no card, is not
+    listed: it gets no new retry).
     """
 
     as_of: date
@@ -217,6 +222,7 @@ class DunningRunReport:
     documents: tuple[Invoice, ...] = ()
     without_rate: tuple[str, ...] = ()
     unapplied: tuple[UnappliedCharge, ...] = ()
+    retries_due: tuple[DunningAction, ...] = ()
 
     @property
     def charged(self) -> tuple[ChargeAttempt, ...]:
@@ -246,6 +252,9 @@ def _check_store(store: object) -> None:
         "invoices",
         "get_invoice",
         "dunning_events",
+        "dunning_events_of",
+        "dunning_invoices",
+        "last_payment_on",
         "add_dunning_events",
         "queue_dunning_actions",
         "unsent_dunning_actions",
@@ -280,7 +289,7 @@ def _check_callbacks(gateway: object, after_each: object) -> None:
 
 
 def _check_not_before_facts(
-    invoices: Iterable[Invoice], history: Iterable[DunningEvent], as_of: date
+    store: Store, invoices: Iterable[Invoice], history: Iterable[DunningEvent], as_of: date
 ) -> None:
     """Refuse a run dated before the last payment, credit note or dunning event recorded.
 
@@ -289,10 +298,17 @@ def _check_not_before_facts(
     decide on an invoice as unpaid that is paid or credited now (a reminder for it, a
     cancellation, a card charged twice) or rewrite a history already recorded (a charge
     dated before the formal notice it follows).
+
+    ``invoices`` are those the run reads (``store.dunning_invoices``: every invoice open on
+    ``as_of``, and those credited in full after it) and ``history`` their events; the last
+    payment is the store's (``last_payment_on``). An invoice paid or credited in full is
+    closed after its last event, so the events of a closed invoice are never the last fact.
     """
     items = list(invoices)
+    stored = store.last_payment_on()
+    paid = [p.paid_on for i in items for p in i.payments]
     facts = (
-        (max((p.paid_on for i in items for p in i.payments), default=None), "payment"),
+        (max((*paid, *(() if stored is None else (stored,))), default=None), "payment"),
         (max((c.credited_on for i in items for c in i.corrections), default=None), "credit note"),
         (max((e.on for e in history), default=None), "dunning event"),
     )
@@ -354,8 +370,11 @@ def run_dunning(
     check_count("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
     _check_callbacks(gateway, after_each)
     _check_now(now, claim_for)
-    invoices = store.invoices()
-    _check_not_before_facts(invoices, store.dunning_events(), as_of)
+    # Only what dunning needs: the invoices open on as_of (a paid one is never read), and
+    # the history of those alone.
+    invoices = store.dunning_invoices(as_of=as_of)
+    history = store.dunning_events_of([i.number for i in invoices if i.number is not None])
+    _check_not_before_facts(store, invoices, history, as_of)
     if policy.late_payment_costs:  # costs documents are numbered in the order of their dates
         check_not_overtaken(store, as_of)
     until = None if now is None else now + claim_for
@@ -367,8 +386,13 @@ def run_dunning(
         mine, in_flight = _claim_pending(store, now, until)
         if mine:
             _send(store, gateway, mine, sending, fresh=False)
-            invoices = store.invoices()  # the charges paid some
-    decided = dunning_actions(invoices, policy=steps, history=store.dunning_events(), as_of=as_of)
+            invoices = store.dunning_invoices(as_of=as_of)  # the charges paid some
+            history = store.dunning_events_of([i.number for i in invoices if i.number is not None])
+    decided = dunning_actions(invoices, policy=policy, history=history, as_of=as_of)
+    retries_due: list[DunningAction] = []
+    if gateway is None:  # the retries are left to a run with a gateway: listed, not recorded
+        retries_due = _retries_due(store, invoices, decided, as_of)
+        decided = tuple(action for action in decided if action.attempt is None)
     taken: list[DunningAction] = []
     numbers = list(dict.fromkeys(action.invoice for action in decided))
     for start in range(0, len(numbers), batch_size):
@@ -417,7 +441,27 @@ def run_dunning(
         documents=tuple(documents),
         without_rate=tuple(without_rate),
         unapplied=tuple(sending.unapplied),
+        retries_due=tuple(retries_due),
     )
+
+
+def _retries_due(
+    store: Store, invoices: Iterable[Invoice], decided: Iterable[DunningAction], as_of: date
+) -> list[DunningAction]:
+    """The card retries of ``decided`` a run with a gateway would send.
+
+    Not those of an invoice with an attempt pending or to review, nor of one whose
+    subscription pays by no card on ``as_of`` (as :func:`_record` decides them).
+    """
+    unresolved = {a.invoice for status in _UNRESOLVED for a in store.charge_attempts(status=status)}
+    by_number = {i.number: i for i in invoices}
+    return [
+        action
+        for action in decided
+        if action.attempt is not None
+        and action.invoice not in unresolved
+        and _card_of(store, by_number[action.invoice], as_of) is not None
+    ]
 
 
 def _unsent(store: Store, as_of: date) -> list[DunningAction]:
@@ -570,12 +614,15 @@ def _record(
         # policy that cancels (the first cancel step due among them ends the subscription
         # for all), with their events and every cancellation.
         deciding = invoices if retries else _with_siblings(store, invoices, no_retry)
-        known = {i.number for i in deciding}
-        history = [
-            e
-            for e in store.dunning_events()
-            if e.invoice in known or e.does(DunningActionKind.CANCEL)
-        ]
+        if deciding is invoices:  # the history of these invoices alone
+            history = store.dunning_events_of(numbers)
+        else:  # their subscriptions' invoices' events, and every cancellation
+            known = {i.number for i in deciding}
+            history = [
+                e
+                for e in store.dunning_events()
+                if e.invoice in known or e.does(DunningActionKind.CANCEL)
+            ]
         unresolved = {
             a.invoice
             for status in _UNRESOLVED
@@ -880,3 +927,122 @@ def _claim(store: Store, claim: LatePaymentClaim) -> tuple[Invoice, Decimal | No
         store.add_invoice(document)
         store.add_dunning_events([claim.event])
     return document, costs.percent
+
+
+# -- an attempt to review: a person's answer --------------------------------------------------
+
+
+def _answer(attempt: ChargeAttempt) -> str:
+    """The answer recorded for ``attempt``, as an error message names it."""
+    if attempt.status is ChargeStatus.CHARGED:
+        on = "" if attempt.resolved_on is None else f" on {attempt.resolved_on.isoformat()}"
+        return f"charged (reference={attempt.reference!r}{on})"
+    return str(attempt.status.value)
+
+
+def _check_answer(charged: object, reference: object, on: object) -> None:
+    """Refuse an answer that is not "charged (reference, on)" nor "not charged"."""
+    if not isinstance(charged, bool):
+        raise InvalidTypeError("charged", brief(charged), "True or False")
+    if charged:
+        check_line("reference", reference)
+        check_date("on", on)
+    elif reference is not None or on is not None:
+        raise InvalidArgumentError(
+            f"reference={brief(reference)!r}, on={brief(on)!r} given with charged=False: an "
+            "attempt that did not charge the card has no reference nor day of charge"
+        )
+
+
+def resolve_charge_attempt(
+    store: Store,
+    key: str,
+    *,
+    charged: bool,
+    reference: str | None = None,
+    on: date | None = None,
+) -> ChargeAttempt:
+    """Record a person's answer for an attempt left to review: it charged the card, or not.
+
+    An attempt :attr:`~subbill.storage.protocols.ChargeStatus.TO_REVIEW` (listed in
+    :attr:`DunningRunReport.to_review`, and by ``store.charge_attempts(status=TO_REVIEW)``)
+    may or may not have reached the processor; a person checks there under its ``key``
+    and says what it did, in one transaction:
+
+    - ``charged=True, reference=R, on=D``: the processor charged the card (its charge
+      ``R``, on ``D``). The attempt is recorded ``CHARGED`` with ``R`` and
+      ``resolved_on=D``, and the money is recorded once: a payment of the invoice dated
+      ``D`` (:func:`~subbill.service.pay_invoice`, the key as the payment's reference)
+      while it still owes something — what exceeds goes to the subscription's credit
+      balance —, else the whole amount goes to that credit balance (the invoice was paid or
+      credited by other means: the customer paid twice, credit to use up or to refund).
+    - ``charged=False`` (no ``reference`` nor ``on``): it did not; the attempt is recorded
+      ``NOT_CHARGED``. Either way the invoice is no longer held back: a later run may send
+      it a new retry if it still owes something.
+
+    The same answer again changes nothing and returns the attempt as stored; another
+    answer for an attempt answered already, or an answer for an attempt that is not to
+    review (pending: a run sends it again; charged or declined by the processor;
+    withdrawn: never sent), is refused (:class:`~subbill.errors.InvalidStateError` naming
+    the attempt and its answer) and nothing is written.
+
+    Raises:
+        InvalidArgumentError: no attempt of ``key``; a charge dated before the attempt; a
+            ``reference`` or ``on`` with ``charged=False``.
+        InvalidStateError: the attempt is not to review (or answered otherwise); a charge
+            whose invoice owes nothing and belongs to no subscription (no credit balance
+            for the money to go to: refund it), nothing written.
+    """
+    _check_store(store)
+    check_line("key", key)
+    _check_answer(charged, reference, on)
+    with store.transaction():
+        attempt = store.charge_attempt(key)
+        if attempt is None:
+            raise InvalidArgumentError(
+                f"key={key!r}: there is no such charge attempt (the attempts to review are "
+                "store.charge_attempts(status=ChargeStatus.TO_REVIEW), or "
+                "'subbill dunning --to-review')"
+            )
+        if charged:
+            assert on is not None  # noqa: S101  (checked above)
+            answer = attrs.evolve(
+                attempt, status=ChargeStatus.CHARGED, reference=reference, resolved_on=on
+            )
+        else:
+            answer = attrs.evolve(attempt, status=ChargeStatus.NOT_CHARGED)
+        if attempt == answer:
+            return attempt  # the same answer again: nothing changes
+        if attempt.status is not ChargeStatus.TO_REVIEW:
+            raise InvalidStateError(
+                f"charge attempt {key!r} is {_answer(attempt)}, not to_review: only an "
+                f"attempt to review takes an answer, once (asked: {_answer(answer)})"
+            )
+        if on is not None and on < attempt.on:
+            raise InvalidArgumentError(
+                f"on={on.isoformat()} is before {attempt.on.isoformat()}, the day attempt "
+                f"{key!r} was recorded: the card was charged on or after it"
+            )
+        store.save_charge_attempt(attrs.evolve(answer, claimed_until=None))
+        if charged:
+            assert on is not None  # noqa: S101  (checked above)
+            _record_charge(store, attempt, on)
+    return attrs.evolve(answer, claimed_until=None)
+
+
+def _record_charge(store: Store, attempt: ChargeAttempt, on: date) -> None:
+    """Record the money of a charged attempt: a payment while its invoice owes, else credit."""
+    invoice = store.get_invoice(attempt.invoice)
+    if invoice is not None and invoice.amount_due.is_positive():
+        payment = Payment(amount=attempt.amount, paid_on=on, method="card", reference=attempt.key)
+        pay_invoice(store, attempt.invoice, payment)
+        return
+    owner = None if invoice is None else invoice.subscription
+    if owner is None:
+        raise InvalidStateError(
+            f"invoice {attempt.invoice!r} owes nothing and belongs to no subscription: the "
+            f"{attempt.amount} charged by attempt {attempt.key!r} has no credit balance to "
+            "go to; refund it to the customer (nothing recorded)"
+        )
+    state = store.get_billing_state(owner) or BillingState()
+    store.save_billing_state(owner, state.with_credit(attempt.amount))

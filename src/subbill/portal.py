@@ -126,7 +126,11 @@ class OrderRow:
 
 @attrs.frozen(kw_only=True)
 class InvoiceRow:
-    """An invoice as listed: the label before the amount says whether it is paid."""
+    """An invoice as listed: the label before the amount says whether it is paid.
+
+    ``label`` and ``amount_due`` are those of the portal's day, as its overdue list reads
+    them: payments and credit notes dated after it are not counted.
+    """
 
     number: str | None
     issued_on: date
@@ -243,7 +247,9 @@ def invoice_label(invoice: Invoice, *, as_of: date) -> InvoiceLabel:
     The first that applies, in this order: a credit note; a draft; a void invoice; paid;
     overdue (an open or partially paid invoice past its due date: an invoice both partially
     paid and overdue is ``OVERDUE``); partially paid; unpaid. The due date itself is not
-    overdue yet.
+    overdue yet. Read on ``as_of``, like the portal's overdue list: payments and credit
+    notes dated after it are not counted (:func:`~subbill.dunning.amount_due_on`), so an
+    invoice paid on 2 April is overdue on 30 March.
 
     >>> from subbill.billing import draft_invoice
     >>> from subbill.invoices import one_time_line
@@ -262,13 +268,20 @@ def invoice_label(invoice: Invoice, *, as_of: date) -> InvoiceLabel:
         return InvoiceLabel.DRAFT
     if invoice.status is InvoiceStatus.VOID:
         return InvoiceLabel.VOID
-    if invoice.status is InvoiceStatus.PAID:
+    if not amount_due_on(invoice, as_of).is_positive():
         return InvoiceLabel.PAID
-    if invoice.is_overdue(as_of=as_of):
+    if invoice.due_on < as_of:
         return InvoiceLabel.OVERDUE
-    if invoice.status is InvoiceStatus.PARTIALLY_PAID:
+    if any(payment.paid_on <= as_of for payment in invoice.payments):
         return InvoiceLabel.PARTIALLY_PAID
     return InvoiceLabel.UNPAID
+
+
+def _amount_due(invoice: Invoice, as_of: date) -> Money:
+    """What the invoice row shows as due on ``as_of`` (the date of the overdue list)."""
+    if invoice.kind is DocumentKind.INVOICE and invoice.status is not InvoiceStatus.DRAFT:
+        return amount_due_on(invoice, as_of)
+    return invoice.amount_due
 
 
 def _accepting_day(quote: Quote, as_of: date) -> date:
@@ -487,7 +500,12 @@ def portal_overview(
             for o in _newest_first(all_orders, customer, lambda o: o.ordered_on)
         ),
         invoices=tuple(
-            record_from(InvoiceRow, i, label=invoice_label(i, as_of=as_of))
+            record_from(
+                InvoiceRow,
+                i,
+                label=invoice_label(i, as_of=as_of),
+                amount_due=_amount_due(i, as_of),
+            )
             for i in _newest_first(own_invoices, customer, lambda i: (i.issued_on, i.number or ""))
         ),
         subscriptions=tuple(

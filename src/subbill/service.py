@@ -700,8 +700,17 @@ def pay_invoice(store: Store, number: str, payment: Payment) -> Invoice:
     """Record ``payment`` of the stored invoice ``number``, in one transaction.
 
     The payment is stored, applied to the invoice (paid, partially paid) and what exceeds
-    the amount due goes to the subscription's credit balance: later invoices use it up
-    before anything is due. Returns the invoice as stored.
+    the amount due of the open invoice goes to the subscription's credit balance: later
+    invoices use it up before anything is due. Returns the invoice as stored.
+
+    Only an invoice with something due is paid: one paid or credited in full (its status
+    ``paid``) is refused (:class:`~subbill.errors.InvalidTransitionError`, an
+    :class:`~subbill.errors.InvalidStateError`, naming the invoice and its status), and
+    nothing is written. Money received for an invoice that owes nothing is most often a
+    mistake — the same transfer recorded twice under another reference, the wrong invoice
+    number — that crediting it silently would hide; the customer's credit comes from an
+    overpayment of an open invoice (refused for an invoice of no subscription: it has no
+    balance to go to).
 
     A payment with a ``reference`` already recorded for this invoice (a processor's retried
     webhook) is recorded once: the same payment again changes nothing; another payment

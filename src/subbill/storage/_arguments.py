@@ -24,7 +24,7 @@ from subbill._validate import brief, check_count, check_items, check_line, with_
 from subbill.billing import BillingState
 from subbill.dunning import DunningAction, DunningEvent
 from subbill.errors import InvalidArgumentError, InvalidTypeError, OutOfBoundsError
-from subbill.invoices import InvoiceNumbering
+from subbill.invoices import DocumentKind, Invoice, InvoiceNumbering, InvoiceStatus
 from subbill.metering import UsageRecord, deduplicate, describe_record
 from subbill.money import MAX_COMPUTED_DATE
 from subbill.periods import check_date
@@ -311,3 +311,23 @@ def check_action_keys(keys: object) -> list[str]:
 def check_optional_key(name: str, value: object) -> str | None:
     """Return ``value`` if it is ``None`` or an id a store can key a row with."""
     return None if value is None else check_key(name, value)
+
+
+def check_invoice_numbers(numbers: object) -> list[str]:
+    """Return ``numbers`` as a list if it is a sequence of invoice numbers (text, not one str)."""
+    if isinstance(numbers, str | bytes) or not isinstance(numbers, Sequence):
+        raise InvalidTypeError("invoices", brief(numbers), "a sequence of invoice numbers")
+    return [check_key(f"invoices[{index}]", number) for index, number in enumerate(numbers)]
+
+
+def in_dunning(invoice: Invoice, as_of: date) -> bool:
+    """Whether a dunning run as of ``as_of`` reads ``invoice`` (the SQL stores' index, in Python).
+
+    An invoice (not a credit note) that is not paid nor credited in full nor void now, or
+    one credited in full by a credit note dated after ``as_of``.
+    """
+    if invoice.kind is not DocumentKind.INVOICE or invoice.status is InvoiceStatus.VOID:
+        return False
+    if invoice.status is not InvoiceStatus.PAID:
+        return True
+    return any(correction.credited_on > as_of for correction in invoice.corrections)

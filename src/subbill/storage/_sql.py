@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import attrs
 
@@ -45,6 +45,7 @@ from subbill.storage._arguments import (
     check_after,
     check_dunning_actions,
     check_dunning_events,
+    check_invoice_numbers,
     check_key,
     check_limit,
     check_optional_key,
@@ -129,6 +130,25 @@ class SQLDialect:
         return day.isoformat() if self.dates_as_text else day
 
 
+class DunningSQL(NamedTuple):
+    """How a SQL store finds what a dunning run reads (issue 17), each served by an index.
+
+    Each is SQL over the row's JSON ``document`` (``{"version": …, "data": {…}}``); the
+    predicates are those of the partial indexes the schema creates, written once, so the
+    query and its index stay the same text. They fail safe: a document whose layout they
+    do not recognise is read (an invoice never left out of dunning for it).
+    """
+
+    #: ``WHERE`` of the invoices not paid nor credited in full nor void now, not credit notes.
+    open: str
+    #: ``WHERE`` of the invoices credited by a credit note (``corrections`` not empty).
+    credited: str
+    #: ``… AND`` of a paid invoice with a correction dated after the parameter (ISO text).
+    credited_after: str
+    #: A payment's date as ISO text (the payments' index by day serves its ``max``).
+    paid_on: str
+
+
 class SQLStore(ABC):
     """The repository methods of a SQL :class:`~subbill.storage.protocols.Store`.
 
@@ -151,6 +171,8 @@ class SQLStore(ABC):
     _invoice_fields: ClassVar[str]
     #: ``INSERT`` of an order's row: reference, customer, document (the position follows).
     _insert_order: ClassVar[str]
+    #: What dunning reads, as this database finds it from its indexes.
+    _dunning: ClassVar[DunningSQL]
 
     _connection: Any  # the driver's connection (typed by each store)
     numbering: InvoiceNumbering
@@ -788,6 +810,64 @@ class SQLStore(ABC):
                 f"{select} WHERE status = {self._dialect.mark} ORDER BY key", (status.value,)
             )
         return self._read(ChargeAttempt, "charge_attempts", rows)
+
+    def dunning_invoices(self, *, as_of: date) -> list[Invoice]:
+        """The invoices not settled on ``as_of`` (not credit notes), in the order added.
+
+        Two reads, each from its partial index: the invoices open now, and the few paid ones
+        credited by a credit note dated after ``as_of``. A paid invoice is not read. An
+        invoice credited between the two reads is in both: it is returned once, as read
+        last.
+        """
+        day = check_date("as_of", as_of).isoformat()
+        select = f"SELECT position, {self._invoice_fields} FROM invoices"
+        rows = self._rows(f"{select} WHERE {self._dunning.open} ORDER BY position")
+        rows += self._rows(
+            f"{select} WHERE {self._dunning.credited} AND {self._dunning.credited_after}"
+            " ORDER BY position",
+            (day,),
+        )
+        by_position = {int(row[0]): row[1:] for row in rows}
+        return [invoice_from_row(by_position[key]) for key in sorted(by_position)]
+
+    def dunning_events_of(self, invoices: Sequence[str]) -> list[DunningEvent]:
+        """The events of the invoices numbered ``invoices``, in the order recorded."""
+        numbers = list(dict.fromkeys(check_invoice_numbers(invoices)))
+        if not numbers or self._missing("dunning_events"):
+            return []
+        mark = self._dialect.mark
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(numbers), _KEYS_PER_QUERY):
+            chunk = numbers[start : start + _KEYS_PER_QUERY]
+            marks = ", ".join(mark for _ in chunk)
+            rows += self._rows(
+                f"SELECT position, key, {self._dialect.document} FROM dunning_events"
+                f" WHERE invoice IN ({marks}) ORDER BY position",
+                chunk,
+            )
+        rows.sort(key=lambda row: int(row[0]))
+        return self._read(DunningEvent, "dunning_events", [row[1:] for row in rows])
+
+    def last_payment_on(self) -> date | None:
+        """The date of the latest payment recorded (from the payments' index by day)."""
+        last = self._one(f"SELECT max({self._dunning.paid_on}) FROM payments")
+        return None if last is None else date.fromisoformat(str(last))
+
+    def charge_attempt(self, key: str) -> ChargeAttempt | None:
+        """The attempt of idempotency key ``key``, or ``None``."""
+        check_key("key", key)
+        if self._missing("charge_attempts"):
+            return None
+        found = self._read(
+            ChargeAttempt,
+            "charge_attempts",
+            self._rows(
+                f"SELECT key, {self._dialect.document} FROM charge_attempts"
+                f" WHERE key = {self._dialect.mark}",
+                (key,),
+            ),
+        )
+        return found[0] if found else None
 
     def queue_dunning_actions(self, actions: Sequence[DunningAction]) -> None:
         """Keep ``actions`` to send until acknowledged; a key queued already is refused.

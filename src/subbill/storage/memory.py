@@ -24,6 +24,7 @@ from subbill.invoices import Invoice, InvoiceNumbering, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.metering import UsageRecord
 from subbill.payments import Wallet
+from subbill.periods import check_date
 from subbill.quotes import Quote, SalesOrder
 from subbill.storage._arguments import (
     MAX_LIMIT,
@@ -32,6 +33,7 @@ from subbill.storage._arguments import (
     check_before,
     check_dunning_actions,
     check_dunning_events,
+    check_invoice_numbers,
     check_key,
     check_limit,
     check_numbering,
@@ -41,6 +43,7 @@ from subbill.storage._arguments import (
     check_usage_records,
     checked,
     dunning_conflict,
+    in_dunning,
     new_usage_records,
     outbox_conflict,
 )
@@ -485,6 +488,28 @@ class MemoryStore:
             for key in sorted(charges)
             if status is None or charges[key].status is status
         ]
+
+    def dunning_invoices(self, *, as_of: date) -> list[Invoice]:
+        """The invoices not settled on ``as_of`` (not credit notes), in the order added."""
+        day = check_date("as_of", as_of)
+        return [i for i in self._tables["invoices"].values() if in_dunning(i, day)]
+
+    def dunning_events_of(self, invoices: Sequence[str]) -> list[DunningEvent]:
+        """The events of the invoices numbered ``invoices``, in the order recorded."""
+        wanted = set(check_invoice_numbers(invoices))
+        return [event for event in self._tables["dunning"].values() if event.invoice in wanted]
+
+    def last_payment_on(self) -> date | None:
+        """The date of the latest payment recorded, or ``None``."""
+        return max(
+            (p.paid_on for payments in self._tables["payments"].values() for p in payments),
+            default=None,
+        )
+
+    def charge_attempt(self, key: str) -> ChargeAttempt | None:
+        """The attempt of idempotency key ``key``, or ``None``."""
+        found: ChargeAttempt | None = self._tables["charges"].get(check_key("key", key))
+        return found
 
     def queue_dunning_actions(self, actions: Sequence[DunningAction]) -> None:
         """Keep ``actions`` to send until acknowledged; a key queued already is refused."""

@@ -56,7 +56,13 @@ from subbill.storage._arguments import (
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import reserve_numbers
-from subbill.storage._sql import SQLDialect, SQLStore, subscription_from_text, usage_from_row
+from subbill.storage._sql import (
+    DunningSQL,
+    SQLDialect,
+    SQLStore,
+    subscription_from_text,
+    usage_from_row,
+)
 from subbill.storage.codec import loads
 from subbill.storage.errors import (
     DatabaseLockedError,
@@ -70,6 +76,26 @@ from subbill.storage.shards import check_shard, shard_of
 __all__ = ["SCHEMA_VERSION", "TABLES", "PostgresStore"]
 
 _KEY = 'text COLLATE "C" NOT NULL'  # an id: sorted as Python sorts str
+#: What a dunning run reads (issue 17): the predicates of the partial indexes of schema 4,
+#: repeated by the queries (a partial index serves a WHERE that implies its own).
+_CORRECTIONS = "document->'data'->'corrections'"
+_DUNNING = DunningSQL(
+    open=(
+        "coalesce(document->'data'->>'status', '') NOT IN ('paid', 'void')"
+        " AND coalesce(document->'data'->>'kind', 'invoice') = 'invoice'"
+    ),
+    credited=f"coalesce({_CORRECTIONS}, '[]'::jsonb) <> '[]'::jsonb",
+    # The schema's own names; the date is a parameter.
+    credited_after=(
+        "document->'data'->>'status' = 'paid'"  # noqa: S608
+        " AND coalesce(document->'data'->>'kind', 'invoice') = 'invoice'"
+        " AND EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN"
+        f" jsonb_typeof({_CORRECTIONS}) = 'array' THEN {_CORRECTIONS} ELSE '[]'::jsonb END)"
+        " AS c WHERE c->>'credited_on' > %s)"
+    ),
+    paid_on="(document->'data'->>'paid_on')",
+)
+
 # Each migration takes the schema from its index to the next version.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -148,6 +174,13 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ),
         "CREATE INDEX dunning_outbox_unsent ON dunning_outbox (position) WHERE sent = 0",
     ),
+    (
+        # A dunning run reads only the open invoices (issue 17): partial indexes of the
+        # invoices open now and of those credited, and the payments by day.
+        f"CREATE INDEX invoices_in_dunning ON invoices (position) WHERE {_DUNNING.open}",
+        f"CREATE INDEX invoices_credited ON invoices (position) WHERE {_DUNNING.credited}",
+        f"CREATE INDEX payments_by_day ON payments ({_DUNNING.paid_on})",
+    ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
@@ -212,6 +245,7 @@ class PostgresStore(SQLStore):
     _insert_order = (
         "INSERT INTO orders (reference, customer, document) VALUES (%s, %s, %s::jsonb)"
     )
+    _dunning = _DUNNING
     _connection: psycopg.Connection[Any]
 
     def __init__(

@@ -340,6 +340,10 @@ class ChargeStatus(enum.Enum):
     TO_REVIEW = "to_review"
     # Never sent: the invoice no longer owed its amount when the run was to send it.
     WITHDRAWN = "withdrawn"
+    # An attempt to review that a person checked with the processor: it did not charge the
+    # card (``resolve_charge_attempt(…, charged=False)``); one that did is ``CHARGED``, with
+    # the processor's reference and ``resolved_on``, the day of the charge.
+    NOT_CHARGED = "not_charged"
 
 
 def _check_claim_end(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -368,6 +372,10 @@ class ChargeAttempt:
     ``now``): until then, no other run sends it; a run whose claimer died sends it again
     once the claim is over. None: no run with a clock claims it.
 
+    ``resolved_on`` is set on an attempt left :attr:`ChargeStatus.TO_REVIEW` once a person
+    has said it charged the card (the day of the charge, the payment's date); None
+    otherwise (:func:`subbill.dunning_service.resolve_charge_attempt`).
+
     >>> ChargeAttempt(key="dunning:F-1:retry:1", invoice="F-1", attempt=1,
     ...               amount=Money("120.00", "EUR"), on=date(2027, 3, 11)).status
     <ChargeStatus.PENDING: 'pending'>
@@ -384,6 +392,9 @@ class ChargeAttempt:
     reference: str | None = attrs.field(default=None, validator=one_line(optional=True))
     reason: str | None = attrs.field(default=None, validator=one_line(optional=True))
     claimed_until: datetime | None = attrs.field(default=None, validator=_check_claim_end)
+    resolved_on: date | None = attrs.field(
+        default=None, validator=lambda _i, _a, v: v is None or check_date("resolved_on", v)
+    )
 
 
 class DunningRepository(Protocol):
@@ -432,6 +443,28 @@ class DunningRepository(Protocol):
 
     def charge_attempts(self, *, status: ChargeStatus | None = None) -> list[ChargeAttempt]:
         """The attempts sorted by key: all, or those in ``status``."""
+        ...
+
+    def charge_attempt(self, key: str) -> ChargeAttempt | None:
+        """The attempt of idempotency key ``key``, or ``None``."""
+        ...
+
+    def dunning_invoices(self, *, as_of: date) -> list[Invoice]:
+        """The invoices a dunning run as of ``as_of`` decides on, in the order added.
+
+        Every invoice (not a credit note) neither paid nor credited in full nor void now,
+        and those credited in full by a credit note dated after ``as_of`` (they still owed
+        something that day). An invoice settled by then is not read: a run reads what is
+        open, however many invoices are paid (the SQL stores from an index).
+        """
+        ...
+
+    def dunning_events_of(self, invoices: Sequence[str]) -> list[DunningEvent]:
+        """The events of the invoices numbered ``invoices``, in the order recorded."""
+        ...
+
+    def last_payment_on(self) -> date | None:
+        """The date of the latest payment recorded (:meth:`add_payment`), or ``None``."""
         ...
 
 

@@ -45,6 +45,7 @@ from subbill.storage._arguments import (
 from subbill.storage._nesting import Nesting
 from subbill.storage._numbering import reserve_numbers
 from subbill.storage._sql import (
+    DunningSQL,
     SQLDialect,
     SQLStore,
     subscription_from_text,
@@ -62,6 +63,34 @@ from subbill.storage.protocols import BillingRow
 from subbill.storage.shards import check_shard, shard_of
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+#: A field of a row's JSON document, NULL for a document that is not JSON (a damaged row
+#: stays writable and is read, to be named by its reader, rather than refused by an index).
+_VALID = "CASE WHEN json_valid(document) THEN {} END"
+
+
+def _field(path: str) -> str:
+    return _VALID.format(f"json_extract(document, '{path}')")
+
+
+#: What a dunning run reads (issue 17): the predicates of the partial indexes of schema 7,
+#: the query's own text (SQLite uses a partial index only for a WHERE that repeats it).
+_DUNNING = DunningSQL(
+    open=(
+        f"coalesce({_field('$.data.status')}, '') NOT IN ('paid', 'void')"
+        f" AND coalesce({_field('$.data.kind')}, 'invoice') = 'invoice'"
+    ),
+    credited=(
+        _VALID.format("json_array_length(document, '$.data.corrections')") + " > 0"
+    ),
+    credited_after=(
+        f"{_field('$.data.status')} = 'paid'"  # noqa: S608  (the schema's own names)
+        f" AND coalesce({_field('$.data.kind')}, 'invoice') = 'invoice'"
+        " AND EXISTS (SELECT 1 FROM json_each(" + _VALID.format("document") + ","
+        " '$.data.corrections') WHERE json_extract(value, '$.credited_on') > ?)"
+    ),
+    paid_on=_field("$.data.paid_on"),
+)
 # Each migration takes the schema from its index to the next version.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -163,6 +192,13 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ),
         "CREATE INDEX dunning_outbox_unsent ON dunning_outbox (position) WHERE sent = 0",
     ),
+    (
+        # A dunning run reads only the open invoices (issue 17): partial indexes of the
+        # invoices open now and of those credited, and the payments by day.
+        f"CREATE INDEX invoices_in_dunning ON invoices (position) WHERE {_DUNNING.open}",
+        f"CREATE INDEX invoices_credited ON invoices (position) WHERE {_DUNNING.credited}",
+        f"CREATE INDEX payments_by_day ON payments ({_DUNNING.paid_on})",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -199,7 +235,8 @@ class SQLiteStore(SQLStore):
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
     )
     # Customers, orders and wallets came with version 3, usage records with version 5, the
-    # dunning events, card retries and the dunning outbox with version 6.
+    # dunning events, card retries and the dunning outbox with version 6 (the indexes of
+    # what a dunning run reads with version 7: an older file read-only reads it without).
     _tables_since: ClassVar = {
         "customers": 3,
         "orders": 3,
@@ -210,6 +247,7 @@ class SQLiteStore(SQLStore):
         "dunning_outbox": 6,
     }
     _invoice_fields = "number, subscription, customer, issued_on, document"
+    _dunning = _DUNNING
     # A new order's position is the next one (a rowid-less unique column).
     _insert_order = (
         "INSERT INTO orders (reference, position, customer, document) VALUES (?,"
