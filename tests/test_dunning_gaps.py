@@ -235,7 +235,6 @@ def _cli_billed(capsys, tmp_path):
 
 def test_subbill_dunning_says_it_charges_no_card_and_lists_the_retries_due(capsys, tmp_path):
     from tests.test_cli import run as cli  # noqa: PLC0415
-
     from tests.test_cli_dunning import GARAGE, billed  # noqa: PLC0415
 
     # Card retries are for a subscription that pays by card (a saved payment method).
