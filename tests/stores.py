@@ -151,7 +151,9 @@ def snapshot(store: Any) -> dict[str, Any]:
 #: The tables each SQLite schema version added since version 5 (the tests make older files).
 TABLES_SINCE = {6: ("dunning_events", "charge_attempts", "dunning_outbox")}
 #: The indexes each SQLite schema version added since version 6.
-INDEXES_SINCE = {7: ("invoices_in_dunning", "invoices_credited", "payments_by_day")}
+INDEXES_SINCE = {
+    7: ("invoices_in_dunning", "invoices_credited", "payments_by_day", "dunning_events_by_day")
+}
 
 
 def as_older_schema(path: Path, version: int) -> None:

@@ -97,6 +97,7 @@ def test_sqlite_reads_the_open_invoices_and_the_last_payment_from_their_indexes(
         (DUE.isoformat(),),
     )
     assert "payments_by_day" in plan(f"SELECT max({dunning.paid_on}) FROM payments")
+    assert "dunning_events_by_day" in plan(f"SELECT max({dunning.event_on}) FROM dunning_events")
     store.close()
 
 
@@ -240,7 +241,9 @@ def test_a_run_reading_only_the_open_invoices_decides_what_reading_every_invoice
 
 # -- the schema: SQLite 6 -> 7, PostgreSQL 3 -> 4 ------------------------------------------------
 
-_INDEXES = ("invoices_in_dunning", "invoices_credited", "payments_by_day")
+_INDEXES = (
+    "invoices_in_dunning", "invoices_credited", "payments_by_day", "dunning_events_by_day"
+)
 
 
 def test_a_schema_6_file_reads_the_open_invoices_read_only_and_gets_the_indexes_when_opened(
@@ -278,7 +281,7 @@ def test_a_postgresql_database_of_schema_3_gets_the_indexes_when_opened(postgres
     store = PostgresStore(postgres_url)
     assert store._one("SELECT version FROM schema_version") == str(POSTGRES_SCHEMA) == "4"
     names = store._all("SELECT indexname FROM pg_indexes WHERE tablename IN"
-                       " ('invoices', 'payments')")  # fmt: skip
+                       " ('invoices', 'payments', 'dunning_events')")  # fmt: skip
     assert set(_INDEXES) <= set(names)
     assert [i.number for i in store.dunning_invoices(as_of=DUE)] == [open_, part, credited]
     assert store.last_payment_on() == DUE

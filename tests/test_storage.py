@@ -719,6 +719,8 @@ class StoresAgree(RuleBasedStateMachine):
         last = self.each(lambda s: s.last_payment_on())
         paid = [p.paid_on for i in invoices for p in self.stores[0].payments(i.number)]
         assert last == max(paid, default=None)
+        latest = self.each(lambda s: s.last_dunning_event_on())
+        assert latest == max((e.on for e in self.stores[0].dunning_events()), default=None)
         some = [i.number for i in invoices[::2]]
         events = self.each(lambda s: s.dunning_events_of(some))
         assert events == [e for e in self.stores[0].dunning_events() if e.invoice in some]

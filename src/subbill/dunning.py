@@ -180,6 +180,13 @@ class DunningStep:
     def __attrs_post_init__(self) -> None:
         if not self.actions:
             raise InvalidArgumentError(f"step {self.code!r} has no action: give at least one")
+        if DunningActionKind.RETRY_PAYMENT in self.actions:
+            raise InvalidArgumentError(
+                f"step {self.code!r}: actions={[a.value for a in self.actions]!r} — a step does "
+                "not retry the card: the card retries are the policy's retry_days (days after "
+                "the due date, each charged through the payment gateway with its own "
+                "idempotency key)"
+            )
 
     def date_for(self, due_on: date) -> date:
         """The step's day for an invoice due on ``due_on``."""
@@ -274,8 +281,9 @@ class DunningPolicy:
 
         Keys: ``steps``, a list of ``{"code", "days", "actions"}`` (``days`` from the due
         date, negative before it; ``actions`` a list of ``"remind"``, ``"formal_notice"``,
-        ``"retry_payment"``, ``"suspend"``, ``"cancel"``), and optionally ``retry_days``
-        (days after the due date the card is charged again) and ``late_payment_costs``
+        ``"suspend"``, ``"cancel"`` — a step never retries the card), and optionally
+        ``retry_days`` (the days after the due date the card is charged again) and
+        ``late_payment_costs``
         (``true`` or ``false``). Every bad field is reported at once, with its path, in an
         :class:`~subbill.errors.InputError`; an unknown key is refused.
 

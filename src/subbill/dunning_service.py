@@ -255,6 +255,7 @@ def _check_store(store: object) -> None:
         "dunning_events_of",
         "dunning_invoices",
         "last_payment_on",
+        "last_dunning_event_on",
         "add_dunning_events",
         "queue_dunning_actions",
         "unsent_dunning_actions",
@@ -288,9 +289,7 @@ def _check_callbacks(gateway: object, after_each: object) -> None:
         raise InvalidTypeError("after_each", brief(after_each), "a callable or None")
 
 
-def _check_not_before_facts(
-    store: Store, invoices: Iterable[Invoice], history: Iterable[DunningEvent], as_of: date
-) -> None:
+def _check_not_before_facts(store: Store, invoices: Iterable[Invoice], as_of: date) -> None:
     """Refuse a run dated before the last payment, credit note or dunning event recorded.
 
     Nothing is read further nor written. The store's payments and credit notes are facts
@@ -299,18 +298,17 @@ def _check_not_before_facts(
     cancellation, a card charged twice) or rewrite a history already recorded (a charge
     dated before the formal notice it follows).
 
-    ``invoices`` are those the run reads (``store.dunning_invoices``: every invoice open on
-    ``as_of``, and those credited in full after it) and ``history`` their events; the last
-    payment is the store's (``last_payment_on``). An invoice paid or credited in full is
-    closed after its last event, so the events of a closed invoice are never the last fact.
+    The last payment and the last dunning event are the store's, whatever their invoice
+    (``last_payment_on``, ``last_dunning_event_on``: a costs claim is an event of an invoice
+    paid since). Credit notes are those of ``invoices``, the invoices the run reads
+    (``store.dunning_invoices``: every invoice open on ``as_of``, and those credited in full
+    after it): a credit note of an invoice paid already changes no decision of a run.
     """
     items = list(invoices)
-    stored = store.last_payment_on()
-    paid = [p.paid_on for i in items for p in i.payments]
     facts = (
-        (max((*paid, *(() if stored is None else (stored,))), default=None), "payment"),
+        (store.last_payment_on(), "payment"),
         (max((c.credited_on for i in items for c in i.corrections), default=None), "credit note"),
-        (max((e.on for e in history), default=None), "dunning event"),
+        (store.last_dunning_event_on(), "dunning event"),
     )
     later = [(day, what) for day, what in facts if day is not None and as_of < day]
     if later:
@@ -320,6 +318,25 @@ def _check_not_before_facts(
             f"{what} recorded: a dunning run decides from every {what} recorded, so it "
             "cannot be dated before one; run it as of that date or later"
         )
+
+
+def _history_of(store: Store, invoices: Iterable[Invoice]) -> list[DunningEvent]:
+    """The events ``dunning_actions`` needs to decide on ``invoices``, in the order recorded.
+
+    Their own events, and every cancellation of their subscriptions (a subscription dunning
+    cancelled through another invoice, paid since, is neither suspended nor cancelled
+    again — whatever the policy of this run).
+    """
+    items = list(invoices)
+    events = store.dunning_events_of([i.number for i in items if i.number is not None])
+    seen = {event.key for event in events}
+    owners = dict.fromkeys(i.subscription for i in items if i.subscription is not None)
+    for owner in owners:
+        for event in store.dunning_events(subscription=owner):
+            if event.key not in seen and event.does(DunningActionKind.CANCEL):
+                events.append(event)
+                seen.add(event.key)
+    return events
 
 
 def run_dunning(
@@ -373,8 +390,7 @@ def run_dunning(
     # Only what dunning needs: the invoices open on as_of (a paid one is never read), and
     # the history of those alone.
     invoices = store.dunning_invoices(as_of=as_of)
-    history = store.dunning_events_of([i.number for i in invoices if i.number is not None])
-    _check_not_before_facts(store, invoices, history, as_of)
+    _check_not_before_facts(store, invoices, as_of)
     if policy.late_payment_costs:  # costs documents are numbered in the order of their dates
         check_not_overtaken(store, as_of)
     until = None if now is None else now + claim_for
@@ -387,7 +403,7 @@ def run_dunning(
         if mine:
             _send(store, gateway, mine, sending, fresh=False)
             invoices = store.dunning_invoices(as_of=as_of)  # the charges paid some
-            history = store.dunning_events_of([i.number for i in invoices if i.number is not None])
+    history = _history_of(store, invoices)
     decided = dunning_actions(invoices, policy=policy, history=history, as_of=as_of)
     retries_due: list[DunningAction] = []
     if gateway is None:  # the retries are left to a run with a gateway: listed, not recorded
@@ -614,15 +630,7 @@ def _record(
         # policy that cancels (the first cancel step due among them ends the subscription
         # for all), with their events and every cancellation.
         deciding = invoices if retries else _with_siblings(store, invoices, no_retry)
-        if deciding is invoices:  # the history of these invoices alone
-            history = store.dunning_events_of(numbers)
-        else:  # their subscriptions' invoices' events, and every cancellation
-            known = {i.number for i in deciding}
-            history = [
-                e
-                for e in store.dunning_events()
-                if e.invoice in known or e.does(DunningActionKind.CANCEL)
-            ]
+        history = _history_of(store, deciding)
         unresolved = {
             a.invoice
             for status in _UNRESOLVED

@@ -147,6 +147,8 @@ class DunningSQL(NamedTuple):
     credited_after: str
     #: A payment's date as ISO text (the payments' index by day serves its ``max``).
     paid_on: str
+    #: A dunning event's day as ISO text (the events' index by day serves its ``max``).
+    event_on: str
 
 
 class SQLStore(ABC):
@@ -848,10 +850,17 @@ class SQLStore(ABC):
         rows.sort(key=lambda row: int(row[0]))
         return self._read(DunningEvent, "dunning_events", [row[1:] for row in rows])
 
+    def last_dunning_event_on(self) -> date | None:
+        """The latest day of a dunning event recorded (from the events' index by day)."""
+        if self._missing("dunning_events"):
+            return None
+        last = self._one(f"SELECT max({self._dunning.event_on}) FROM dunning_events")
+        return _stored_day(last, "dunning_events")
+
     def last_payment_on(self) -> date | None:
         """The date of the latest payment recorded (from the payments' index by day)."""
         last = self._one(f"SELECT max({self._dunning.paid_on}) FROM payments")
-        return None if last is None else date.fromisoformat(str(last))
+        return _stored_day(last, "payments")
 
     def charge_attempt(self, key: str) -> ChargeAttempt | None:
         """The attempt of idempotency key ``key``, or ``None``."""
@@ -921,6 +930,23 @@ class _DuplicateNumberError(Exception):
 INVOICE_COLUMNS = ("number", "subscription", "customer", "issued_on")
 #: A usage record's columns (the primary key and the index by day), left out of its document.
 USAGE_COLUMNS = ("subscription", "key", "used_on")
+
+
+def _stored_day(text: str | None, table: str) -> date | None:
+    """A day read from ``table``'s documents (``None`` for none).
+
+    One that is no ISO date is a damaged row (:class:`StoredDataError`).
+    """
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise StoredDataError(
+            f"a document holds the day {text!r}, not an ISO date (YYYY-MM-DD)",
+            table=table,
+            key="(latest day)",
+        ) from None
 
 
 def utf8_text(data: bytes, table: str, key: str) -> str:

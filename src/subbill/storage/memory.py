@@ -499,6 +499,10 @@ class MemoryStore:
         wanted = set(check_invoice_numbers(invoices))
         return [event for event in self._tables["dunning"].values() if event.invoice in wanted]
 
+    def last_dunning_event_on(self) -> date | None:
+        """The latest day of a dunning event recorded, or ``None``."""
+        return max((event.on for event in self._tables["dunning"].values()), default=None)
+
     def last_payment_on(self) -> date | None:
         """The date of the latest payment recorded, or ``None``."""
         return max(

@@ -94,6 +94,7 @@ _DUNNING = DunningSQL(
         " AS c WHERE c->>'credited_on' > %s)"
     ),
     paid_on="(document->'data'->>'paid_on')",
+    event_on="(document->'data'->>'on')",
 )
 
 # Each migration takes the schema from its index to the next version.
@@ -180,6 +181,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f"CREATE INDEX invoices_in_dunning ON invoices (position) WHERE {_DUNNING.open}",
         f"CREATE INDEX invoices_credited ON invoices (position) WHERE {_DUNNING.credited}",
         f"CREATE INDEX payments_by_day ON payments ({_DUNNING.paid_on})",
+        f"CREATE INDEX dunning_events_by_day ON dunning_events ({_DUNNING.event_on})",
     ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

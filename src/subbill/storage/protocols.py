@@ -467,6 +467,10 @@ class DunningRepository(Protocol):
         """The date of the latest payment recorded (:meth:`add_payment`), or ``None``."""
         ...
 
+    def last_dunning_event_on(self) -> date | None:
+        """The latest day of a dunning event recorded (:meth:`add_dunning_events`), or ``None``."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """``with store.transaction():`` saves everything inside it, or nothing.

@@ -90,6 +90,7 @@ _DUNNING = DunningSQL(
         " '$.data.corrections') WHERE json_extract(value, '$.credited_on') > ?)"
     ),
     paid_on=_field("$.data.paid_on"),
+    event_on=_field("$.data.on"),
 )
 # Each migration takes the schema from its index to the next version.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -198,6 +199,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f"CREATE INDEX invoices_in_dunning ON invoices (position) WHERE {_DUNNING.open}",
         f"CREATE INDEX invoices_credited ON invoices (position) WHERE {_DUNNING.credited}",
         f"CREATE INDEX payments_by_day ON payments ({_DUNNING.paid_on})",
+        f"CREATE INDEX dunning_events_by_day ON dunning_events ({_DUNNING.event_on})",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
