@@ -1810,7 +1810,9 @@ class _Run:
             )
         else:  # periods billed for the first time: nothing was billed to price again
             billed_side, billed_unused = [None] * len(members), {}
-        for code in {*due_unused, *billed_unused}:
+        # In the order the discounts were priced (a set's order would vary with the hash
+        # seed: the same invoice would list its discounts differently in two processes).
+        for code in dict.fromkeys((*due_unused, *billed_unused)):
             delta = due_unused.get(code, zero) - billed_unused.get(code, zero)
             self.unused[code] = self.unused.get(code, zero) + delta
         for member, due, billed in zip(members, due_side, billed_side, strict=True):

@@ -264,8 +264,8 @@ class RecurringCharge(_Charge):
         has no discounts of its own and the default timing and basis. What the charge checks
         across its fields is still checked, in the order the checked constructor checks it:
         the price's bounds, rates that agree, ``unit_price × quantity``, the dates and the
-        schedule (``tests/test_codec_rows.py`` proves the result equal to the checked one's,
-        error for error).
+        schedule (``tests/test_charge_plan_unchecked.py`` proves the result equal to the
+        checked one's, error for error).
         """
         charge = object.__new__(cls)
         for setter, value in zip(

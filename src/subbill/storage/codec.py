@@ -1,7 +1,8 @@
 """Value objects as versioned plain data (JSON-ready), with cattrs.
 
-Every stored document is ``{"version": 4, "data": …}``; ``from_document`` refuses a version
-it does not know. Format 4 is compact: a field holding its default is left out; Money is one
+Every stored document is ``{"version": 4, "data": …}`` (a subscription's row in the SQL
+stores is version 5, format 4 stamped: see below); ``from_document`` refuses a version it
+does not know. Format 4 is compact: a field holding its default is left out; Money is one
 string, ``"19.99 EUR"`` (never a float), a period ``"2026-03-01/2026-04-01"`` (ISO 8601's
 interval); an invoice line's explanation leaves out what it repeats of its line (unit
 price, quantity, factor, period) and reads it back from there, and the line leaves out its
@@ -10,7 +11,8 @@ fractions ``"12/31"``, frequencies ISO 8601 durations (``"P1M"``), enums their v
 discount's duration and a line's billing start are tagged by their ``kind``:
 ``{"type": "months", "count": 3}``, ``{"type": "once"}``, ``{"type": "after_months",
 "count": 6}``, ``{"type": "on_date", "day": "2026-03-10"}``. Structuring goes through each
-class's validating ``__init__``, so stored data is checked again when it is read.
+class's validating ``__init__``, so stored data is checked again when it is read — except a
+stamped subscription row whose stamp matches (version 5 below), built back unchecked.
 
 Versions, and how an older document is read (migrated on read; it is written back in the
 current version the next time its object is saved):
@@ -36,6 +38,7 @@ current version the next time its object is saved):
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import json
 import types
@@ -67,7 +70,7 @@ from subbill.metering import (
     PerUnit,
     Volume,
 )
-from subbill.money import Money
+from subbill.money import DECIMAL_CONTEXT, Money
 from subbill.periods import (
     AfterDays,
     AfterMonths,
@@ -336,11 +339,24 @@ def _line_hooks(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(InvoiceLine, structure)
 
 
+def _stored_decimal(value: object) -> Decimal:
+    """A stored number, read in the library's context (never the caller's).
+
+    A text that is no number raises ``InvalidOperation`` (a damaged row), never a NaN nor
+    a flag set in the caller's context.
+    """
+    try:
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            return Decimal(str(value))
+    except decimal.InvalidOperation:
+        raise ValueError(f"{brief(value)} is not a number") from None
+
+
 def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
     compact = version >= _COMPACT_FROM
     converter = cattrs.Converter(forbid_extra_keys=True, omit_if_default=compact)
     converter.register_unstructure_hook(Decimal, str)
-    converter.register_structure_hook(Decimal, lambda value, _: Decimal(str(value)))
+    converter.register_structure_hook(Decimal, lambda value, _: _stored_decimal(value))
     converter.register_unstructure_hook(
         Fraction, lambda value: f"{value.numerator}/{value.denominator}"
     )
@@ -800,8 +816,18 @@ def _trusted_subscription(data: Any) -> Subscription | None:
     if not isinstance(data, dict):
         return None
     try:
-        return _subscription(data)
-    except (_UnknownShapeError, LookupError, TypeError, ValueError, AttributeError):
+        # Numbers are read in the library's context, never the caller's: a text that is no
+        # number raises there (and falls back to the checked read), never a NaN.
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            return _subscription(data)
+    except (
+        _UnknownShapeError,
+        LookupError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        ArithmeticError,  # decimal.InvalidOperation: a number that is not one
+    ):
         return None  # not a shape this reader knows: the checked read says what it holds
 
 
