@@ -307,7 +307,8 @@ def test_subbill_dunning_lists_the_attempts_to_review_and_resolves_one(capsys, t
     assert (status, err) == (0, "")
     assert out == (
         "Card retries to check with the payment processor: 1.\n"
-        f"{key}: invoice F-2026-000001, €816.00, attempt of May 2, 2026 (invoice_paid_meanwhile)\n"
+        f"{key}: invoice F-2026-000001, €816.00, attempt of May 2, 2026 (the invoice was paid "
+        "meanwhile: the attempt may have reached the processor)\n"
         "Once checked: subbill dunning resolve KEY --charged REFERENCE --on DATE, or "
         "--not-charged.\n"
     )
@@ -317,10 +318,15 @@ def test_subbill_dunning_lists_the_attempts_to_review_and_resolves_one(capsys, t
     argv = ("dunning", "resolve", key, "--charged", "ch_9", "--on", "2026-05-04", "--db", db)
     status, out, err = cli(capsys, *argv)
     assert (status, err) == (0, "")
-    assert out == (
+    charged_line = (
         f"{key}: charged (ch_9, on May 4, 2026), recorded; invoice F-2026-000001: €0.00 due.\n"
     )
-    assert cli(capsys, *argv)[:2] == (0, out)  # the same answer again: nothing more
+    assert out == charged_line + (
+        "€800.00 beyond what invoice F-2026-000001 owed went to the credit balance of "
+        "subscription S2 (the customer paid twice: used up by their next invoices, or refund "
+        "it).\n"
+    )
+    assert cli(capsys, *argv)[:2] == (0, charged_line)  # the same answer again: nothing more
     status, out, err = cli(capsys, "dunning", "resolve", key, "--not-charged", "--db", db)
     assert (status, out) == (1, "")
     assert f"charge attempt {key!r} is charged (reference='ch_9' on 2026-05-04)" in err

@@ -1340,7 +1340,7 @@ def _dunning_to_review(args: argparse.Namespace) -> int:
             invoice=attempt.invoice,
             amount=format_money(attempt.amount, locale=locale),
             day=format_date(attempt.on, locale=locale),
-            reason=attempt.reason or "",
+            reason=_review_reason(attempt.reason, locale),
         )
         for attempt in attempts
     ]
@@ -1348,6 +1348,19 @@ def _dunning_to_review(args: argparse.Namespace) -> int:
         lines.append(phrase("dunning_run", "to_review_hint", locale=locale))
     print("\n".join(lines))
     return 0
+
+
+#: The words of each reason ``run_dunning`` gives an attempt it leaves to review.
+_REVIEW_REASONS = {
+    "invoice_paid_meanwhile": "reason_invoice_paid_meanwhile",
+    "invoice_no_longer_due_not_sent": "reason_invoice_no_longer_due_not_sent",
+}
+
+
+def _review_reason(reason: str | None, locale: str) -> str:
+    """Why an attempt is to review, in words (a reason code subbill does not know: as is)."""
+    code = _REVIEW_REASONS.get(reason or "")
+    return reason or "" if code is None else phrase("dunning_run", code, locale=locale)
 
 
 def _dunning_resolve(args: argparse.Namespace) -> int:
@@ -1358,6 +1371,8 @@ def _dunning_resolve(args: argparse.Namespace) -> int:
     if not charged and args.charged_on is not None:
         raise _usage("dunning resolve: --on DATE goes with --charged REFERENCE only")
     with _store(args.db) as store:
+        before = store.charge_attempt(args.key) if isinstance(args.key, str) else None
+        owed = None if before is None else store.get_invoice(before.invoice)
         attempt = resolve_charge_attempt(
             store, args.key, charged=charged, reference=args.charged, on=args.charged_on
         )
@@ -1372,7 +1387,22 @@ def _dunning_resolve(args: argparse.Namespace) -> int:
             "due": format_money(due, locale=args.locale),
         }
     code = "resolved_charged" if charged else "resolved_not_charged"
-    print(phrase("dunning_run", code, locale=args.locale, **words))
+    lines = [phrase("dunning_run", code, locale=args.locale, **words)]
+    # What the invoice did not owe any more went to the subscription's credit balance.
+    if charged and before is not None and before != attempt and owed is not None:
+        credit = attempt.amount - min(attempt.amount, owed.amount_due)
+        if credit.is_positive() and owed.subscription is not None:
+            lines.append(
+                phrase(
+                    "dunning_run",
+                    "resolved_credit",
+                    locale=args.locale,
+                    credit=format_money(credit, locale=args.locale),
+                    subscription=owed.subscription,
+                    invoice=attempt.invoice,
+                )
+            )
+    print("\n".join(lines))
     return 0
 
 
