@@ -246,3 +246,31 @@ def test_the_terms_of_the_subscriptions_file_are_checked_strictly(
     status, _, err = run(capsys, "subscriptions", "load", path, "--db", db)
     assert status == 2
     assert problem in err
+
+
+def test_the_portal_shows_the_next_step_of_the_policy_file_the_runs_use(capsys, tmp_path):
+    # A new user's walk: with their own policy, the portal showed the standard policy's next
+    # step ("—" the day before the run cancelled the subscription). --policy: the file's.
+    db = billed(capsys, tmp_path, tmp_path / "billing.db")
+    policy = write_json(
+        tmp_path / "policy.json",
+        {
+            "retry_days": [],
+            "steps": [
+                {"code": "call_me", "days": 2, "actions": ["remind"]},
+                {"code": "cut", "days": 10, "actions": ["formal_notice", "suspend"]},
+            ],
+        },
+    )
+    assert run(capsys, "dunning", "--as-of", "2026-05-03", "--db", db, "--policy", policy)[0] == 0
+    argv = ("portal", "Garage Petit", "--as-of", "2026-05-04", "--db", db)
+    status, out, err = run(capsys, *argv, "--policy", policy)
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    overdue = lines[lines.index("Overdue") + 3].split("  ")
+    assert [cell.strip() for cell in overdue if cell.strip()] == [
+        "F-2026-000001", "May 1, 2026", "€816.00", "3 days",
+        "formal notice, service suspension on May 11, 2026",
+    ]  # fmt: skip
+    standard = run(capsys, *argv)[1].splitlines()  # the standard policy's next step
+    assert "on May 11, 2026" not in standard[standard.index("Overdue") + 3]

@@ -1164,7 +1164,14 @@ def _read_buyer(file: str) -> Customer:
 # -- the customer portal ------------------------------------------------------------------------
 
 
-def _portal_view(store: Store, customer: str, *, as_of: date, db: str) -> PortalOverview:
+def _portal_view(
+    store: Store,
+    customer: str,
+    *,
+    as_of: date,
+    db: str,
+    policy: DunningPolicy | None = None,
+) -> PortalOverview:
     """What the portal shows ``customer`` on ``as_of``, gathered from what ``store`` holds.
 
     One statement per section of the portal; support tickets are not stored (yet). A
@@ -1194,7 +1201,8 @@ def _portal_view(store: Store, customer: str, *, as_of: date, db: str) -> Portal
     catalog = store.load_catalog()
     if catalog is None and any(s.plans for s in subscriptions):
         raise _failure(f"no catalog in {db}: load one first with 'subbill catalog load FILE'")
-    # What dunning did (a suspension, the steps taken) and the standard policy's next step.
+    # What dunning did (a suspension, the steps taken) and the policy's next step (the
+    # policy the dunning runs use: ``--policy``, else the standard one).
     numbers = {invoice.number for invoice in invoices}
     history = [event for event in store.dunning_events() if event.invoice in numbers]
     return portal_overview(
@@ -1207,7 +1215,7 @@ def _portal_view(store: Store, customer: str, *, as_of: date, db: str) -> Portal
         tickets=tickets,
         wallet=wallet,
         as_of=as_of,
-        dunning_policy=DunningPolicy.standard(),
+        dunning_policy=policy or DunningPolicy.standard(),
         dunning=history,
     )
 
@@ -1473,8 +1481,11 @@ def _add_dunning_command(
 def _portal(args: argparse.Namespace) -> int:
     with _reading("CUSTOMER"):
         check_line("customer", args.customer)
+    policy = _dunning_policy(argparse.Namespace(policy=args.policy, late_payment_costs=False))
     with _store(args.db, read_only=True) as store:
-        overview = _portal_view(store, args.customer, as_of=args.as_of, db=args.db)
+        overview = _portal_view(
+            store, args.customer, as_of=args.as_of, db=args.db, policy=policy
+        )
     print(portal_text(overview, locale=args.locale))
     return 0
 
@@ -1490,6 +1501,14 @@ def _add_portal_command(
     )
     portal.add_argument(
         "customer", metavar="CUSTOMER", help="the customer, as named on its quotes and invoices"
+    )
+    portal.add_argument(
+        "--policy",
+        metavar="FILE",
+        default=None,
+        help="the dunning policy whose next step the overdue list shows, the file 'subbill "
+        "dunning --policy' runs with (default: the standard policy) (format: see "
+        "docs/formats.md#dunning-policy)",
     )
     portal.set_defaults(run=_portal)
 
