@@ -283,7 +283,7 @@ def test_subbill_dunning_policy_reads_a_toml_or_json_file(capsys, tmp_path):
         f"subbill: error: {bad}: steps[0].days: '2' must be a whole number, not a string",
         (
             f"subbill: error: {bad}: steps[0].actions[0]: 'phone' must be 'remind', "
-            "'formal_notice', 'retry_payment', 'suspend' or 'cancel'"
+            "'formal_notice', 'suspend' or 'cancel'"
         ),
         f"subbill: error: {bad}: retry_dayz: unknown key, did you mean 'retry_days'?",
     ]

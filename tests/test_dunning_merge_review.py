@@ -79,8 +79,15 @@ def test_a_policy_step_that_retries_the_card_is_refused():
     with pytest.raises(InvalidArgumentError, match=r"step 'card_again'.*retry_days"):
         DunningStep(code="card_again", days=2, actions=(DunningActionKind.RETRY_PAYMENT,))
     bad = {"steps": [{"code": "card_again", "days": 2, "actions": ["retry_payment"]}]}
-    with pytest.raises(InputError, match=r"steps\[0\].*a step does not retry the card"):
-        DunningPolicy.from_mapping(bad)
+    with pytest.raises(InputError) as raised:  # told with the file's other mistakes
+        DunningPolicy.from_mapping({**bad, "retry_dayz": [1]})
+    assert str(raised.value).splitlines() == [
+        (
+            "steps[0].actions[0]: 'retry_payment' must be 'remind', 'formal_notice', 'suspend' "
+            "or 'cancel'"
+        ),
+        "retry_dayz: unknown key, did you mean 'retry_days'?",
+    ]
     # The retries of the schedule are what charges the card.
     assert DunningPolicy.from_mapping({"steps": [], "retry_days": [2]}).retry_days == (2,)
 

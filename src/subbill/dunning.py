@@ -297,15 +297,16 @@ class DunningPolicy:
         Traceback (most recent call last):
         ...
         subbill.errors.InputError: steps[0].days: '1' must be a whole number, not a string
-        steps[0].actions[0]: 'call' must be 'remind', 'formal_notice', 'retry_payment', 'suspend' or 'cancel'
+        steps[0].actions[0]: 'call' must be 'remind', 'formal_notice', 'suspend' or 'cancel'
         retry_day: unknown key, did you mean 'retry_days'?
-        """  # noqa: E501  (the doctest shows the whole message)
+        """
         document = structure(data, _PolicyDocument)
         problems = Problems()
         steps: list[DunningStep] = []
         for index, step in enumerate(document.steps):
             with problems.at(f"steps[{index}]"):
-                steps.append(DunningStep(code=step.code, days=step.days, actions=step.actions))
+                actions = tuple(DunningActionKind(action.value) for action in step.actions)
+                steps.append(DunningStep(code=step.code, days=step.days, actions=actions))
         return problems.build(
             lambda: cls(
                 steps=steps,
@@ -323,13 +324,26 @@ class DunningPolicy:
         raise InvalidArgumentError(f"step={code!r} is not a step of the policy ({known})")
 
 
+class _StepAction(enum.Enum):
+    """What a policy file's step may do: a :class:`DunningActionKind` but the card retry.
+
+    (Card retries are the policy's ``retry_days``; a file naming one in a step is told in
+    the same round as its other mistakes.)
+    """
+
+    REMIND = DunningActionKind.REMIND.value
+    FORMAL_NOTICE = DunningActionKind.FORMAL_NOTICE.value
+    SUSPEND = DunningActionKind.SUSPEND.value
+    CANCEL = DunningActionKind.CANCEL.value
+
+
 @attrs.frozen(kw_only=True)
 class _StepDocument:
     """The plain-data shape of one step of :meth:`DunningPolicy.from_mapping`."""
 
     code: Text
     days: int
-    actions: tuple[DunningActionKind, ...]
+    actions: tuple[_StepAction, ...]
 
 
 @attrs.frozen(kw_only=True)
