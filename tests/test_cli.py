@@ -1835,6 +1835,7 @@ def test_every_help_that_takes_a_file_says_where_its_format_is_documented():
         "invoice show",  # --seller
         "invoice show",  # --buyer
         "ledger load",
+        "portal",  # --policy
         "quote",
         "review",
         "subscriptions load",
