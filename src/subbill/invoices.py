@@ -744,6 +744,13 @@ class Invoice:
         _INVOICE_SLOTS["number"](finalized, number)
         _INVOICE_SLOTS["status"](finalized, status)
         _check_corrects(finalized)  # a credit note never bears the number it corrects
+        # The totals derive from the lines, payments and corrections, copied as they are:
+        # the draft's (the engine wrote them as it summed the lines) are the invoice's.
+        for read, write in _INVOICE_TOTALS:
+            try:
+                write(finalized, read(self))
+            except AttributeError:  # not computed on the draft: computed when first read
+                continue
         return finalized
 
     def void(self) -> Self:
@@ -1058,6 +1065,12 @@ def _check_pattern(_instance: Any, _attribute: Any, pattern: object) -> None:
 
 _INVOICE_SLOTS = slot_setters(Invoice)
 _INVOICE_SETTERS = tuple(_INVOICE_SLOTS.values())  # in the order of the fields
+# A frozen attrs class keeps each cached total in a slot of its name: ``(read, write)`` of
+# each (reading one not computed yet raises AttributeError).
+_INVOICE_TOTALS = tuple(
+    (vars(Invoice)[name].__get__, vars(Invoice)[name].__set__)
+    for name in ("subtotal", "discount_total", "net", "tax", "total", "amount_paid", "credited")
+)
 
 
 @attrs.frozen(kw_only=True)
