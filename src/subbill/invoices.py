@@ -732,7 +732,11 @@ class Invoice:
             )
         check_line("number", number)
         status = InvoiceStatus.OPEN
-        if self.kind is DocumentKind.INVOICE and self.amount_due.is_zero():
+        if self.kind is DocumentKind.INVOICE and (
+            self.total.amount <= 0  # nothing settles it yet: what is due is its total
+            if self.credit_applied is None and not self.payments and not self.corrections
+            else self.amount_due.is_zero()
+        ):
             status = InvoiceStatus.PAID
         if type(self) is not Invoice:  # a subclass's own fields: its checked constructor
             return attrs.evolve(self, number=number, status=status)

@@ -67,7 +67,7 @@ from subbill.metering import (
     PerUnit,
     Volume,
 )
-from subbill.money import MAX_COMPUTED_DATE, MIN_COMPUTED_DATE, Money
+from subbill.money import DECIMAL_CONTEXT, MAX_COMPUTED_DATE, MIN_COMPUTED_DATE, Money
 from subbill.periods import (
     AfterDays,
     AfterMonths,
@@ -752,7 +752,6 @@ _SUBSCRIPTION_FIELDS: dict[str, Callable[[Any], Any]] = {
     "cancel_at": _optional_day,
 }
 
-_MISSING = object()
 
 
 def _builder(
@@ -764,10 +763,11 @@ def _builder(
     field it leaves out holds its default.
     """
     defaults = _defaults(cls)
-    plan = tuple(
-        (setter, name, readers.get(name), defaults[name])
-        for name, setter in _setters(cls).items()
-    )
+    setters = _setters(cls)
+    # Every slot gets its default, then each field the data holds its value: a slot the
+    # data leaves out keeps its default, one it holds is read (few fields are held).
+    fill = tuple((setter, defaults[name]) for name, setter in setters.items())
+    read = {name: (setters[name], reader) for name, reader in readers.items()}
     known = frozenset(readers)
     new = object.__new__
 
@@ -775,10 +775,11 @@ def _builder(
         if not known.issuperset(data):
             raise _UnknownShapeError
         value = new(cls)
-        get = data.get
-        for setter, name, reader, default in plan:
-            found = get(name, _MISSING)
-            setter(value, default if found is _MISSING else reader(found))  # type: ignore[misc]
+        for setter, default in fill:
+            setter(value, default)
+        for name, found in data.items():
+            setter, reader = read[name]
+            setter(value, reader(found))
         return value
 
     return build
@@ -842,8 +843,10 @@ def _fast_line(line: InvoiceLine) -> dict[str, Any] | None:
     discount_text = _money_text(discount)
     if discount_text != f"0 {amount.currency}":
         document["discount"] = discount_text
+    # What reading puts back without a base: the net, ``amount - discount`` (one currency).
+    net = DECIMAL_CONTEXT.subtract(amount.amount, discount.amount)
     base_text = _money_text(line.base)
-    if base_text != _money_text(amount - discount):
+    if base_text != f"{net:f} {amount.currency}":
         document["base"] = base_text
     explanation: dict[str, Any] = {}
     for key, value in (
@@ -865,8 +868,14 @@ def _fast_line(line: InvoiceLine) -> dict[str, Any] | None:
     if why.reason is not None:
         explanation["reason"] = why.reason
     document["explanation"] = explanation
-    if _factor_of(explanation) == line.factor:
-        del document["factor"]  # the explanation's days of the period give it back
+    days, whole, factor = why.days, why.period_days, line.factor
+    if (  # the explanation's days of the period give the factor back (_factor_of, exactly)
+        type(days) is int
+        and type(whole) is int
+        and whole > 0
+        and days * factor.denominator == whole * factor.numerator
+    ):
+        del document["factor"]
     return document
 
 
