@@ -170,6 +170,18 @@ class _Charge:
         return self.unit_price.currency
 
 
+def _check_dates(code: str, start: date, end: date | None) -> None:
+    """A recurring charge's start and end: billing dates, the end not before the start."""
+    check_billing_date("start", start)
+    if end is not None:
+        check_billing_date("end", end)
+        if end < start:  # on the start: withdrawn, it bills nothing
+            raise InvalidPeriodError(
+                f"end={end.isoformat()} of charge {code!r} must not be before "
+                f"start={start.isoformat()}"
+            )
+
+
 def _check_recurring(instance: RecurringCharge) -> None:
     if instance.basis is ProrationBasis.THIRTY_DAY_MONTH and not instance.frequency.is_month_based:
         raise InvalidArgumentError(
@@ -177,14 +189,7 @@ def _check_recurring(instance: RecurringCharge) -> None:
             f"frequency, not frequency={instance.frequency} (30/360 counts days in months of "
             "30 days; use ProrationBasis.ACTUAL_DAYS with a frequency in days or weeks)"
         )
-    check_billing_date("start", instance.start)
-    if instance.end is not None:
-        check_billing_date("end", instance.end)
-        if instance.end < instance.start:  # on the start: withdrawn, it bills nothing
-            raise InvalidPeriodError(
-                f"end={instance.end.isoformat()} of charge {instance.code!r} must not be before "
-                f"start={instance.start.isoformat()}"
-            )
+    _check_dates(instance.code, instance.start, instance.end)
     # Builds (and so validates) the schedule: billing day, anchor, frequency.
     instance.schedule  # noqa: B018
 
@@ -292,7 +297,15 @@ class RecurringCharge(_Charge):
         _check_money(None, _UNIT_PRICE, unit_price)
         if tax_rates:
             check_tax_rates(charge, None, tax_rates)
-        charge._check(_check_period_price(charge))
+        period_amount = _check_period_price(charge)
+        # ``_check_recurring`` without its basis check (the default basis needs none), its
+        # schedule built and kept as the cached property would build it; the key too.
+        _check_dates(code, start, end)
+        _SET_SCHEDULE(
+            charge, schedule_for(start, frequency, billing_day=billing_day, anchor=anchor)
+        )
+        _SET_PERIOD_PRICE(charge, Money._make(period_amount, unit_price.currency))
+        _SET_KEY(charge, f"{code}@{start.isoformat()}")
         return charge
 
     @functools.cached_property
@@ -419,6 +432,8 @@ class RecurringCharge(_Charge):
 
 
 _SET_PERIOD_PRICE = vars(RecurringCharge)["period_price"].__set__
+_SET_SCHEDULE = vars(RecurringCharge)["schedule"].__set__
+_SET_KEY = vars(RecurringCharge)["key"].__set__
 #: The slot setters of a recurring charge's fields, in their order (the base class's first).
 _RECURRING_SETTERS = tuple(
     vars(next(k for k in RecurringCharge.__mro__ if field.name in vars(k)))[field.name].__set__

@@ -732,7 +732,11 @@ class Invoice:
             )
         check_line("number", number)
         status = InvoiceStatus.OPEN
-        if self.kind is DocumentKind.INVOICE and self.amount_due.is_zero():
+        if self.kind is DocumentKind.INVOICE and (
+            self.total.amount <= 0  # nothing settles it yet: what is due is its total
+            if self.credit_applied is None and not self.payments and not self.corrections
+            else self.amount_due.is_zero()
+        ):
             status = InvoiceStatus.PAID
         if type(self) is not Invoice:  # a subclass's own fields: its checked constructor
             return attrs.evolve(self, number=number, status=status)
@@ -744,6 +748,13 @@ class Invoice:
         _INVOICE_SLOTS["number"](finalized, number)
         _INVOICE_SLOTS["status"](finalized, status)
         _check_corrects(finalized)  # a credit note never bears the number it corrects
+        # The totals derive from the lines, payments and corrections, copied as they are:
+        # the draft's (the engine wrote them as it summed the lines) are the invoice's.
+        for read, write in _INVOICE_TOTALS:
+            try:
+                write(finalized, read(self))
+            except AttributeError:  # not computed on the draft: computed when first read
+                continue
         return finalized
 
     def void(self) -> Self:
@@ -1058,6 +1069,12 @@ def _check_pattern(_instance: Any, _attribute: Any, pattern: object) -> None:
 
 _INVOICE_SLOTS = slot_setters(Invoice)
 _INVOICE_SETTERS = tuple(_INVOICE_SLOTS.values())  # in the order of the fields
+# A frozen attrs class keeps each cached total in a slot of its name: ``(read, write)`` of
+# each (reading one not computed yet raises AttributeError).
+_INVOICE_TOTALS = tuple(
+    (vars(Invoice)[name].__get__, vars(Invoice)[name].__set__)
+    for name in ("subtotal", "discount_total", "net", "tax", "total", "amount_paid", "credited")
+)
 
 
 @attrs.frozen(kw_only=True)

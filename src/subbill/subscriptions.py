@@ -1415,6 +1415,10 @@ class Subscription:
         ]
         if catalog is None or not self.plans:
             return tuple(found)
+        if not any(span.usage for span in self.plans) and not any(
+            plan.usage for plan in catalog.plans
+        ):
+            return tuple(found)  # no plan has usage charges: none to schedule
         schedule = self.schedule
         paid_from = self.paid_from
         taxes = self.tax_rates  # as the plan's recurring charge: the customer's taxes

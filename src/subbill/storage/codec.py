@@ -70,7 +70,7 @@ from subbill.metering import (
     PerUnit,
     Volume,
 )
-from subbill.money import DECIMAL_CONTEXT, Money
+from subbill.money import DECIMAL_CONTEXT, MAX_COMPUTED_DATE, MIN_COMPUTED_DATE, Money
 from subbill.periods import (
     AfterDays,
     AfterMonths,
@@ -83,6 +83,7 @@ from subbill.periods import (
 )
 from subbill.storage.errors import StoredDataError
 from subbill.subscriptions import Span, Subscription
+from subbill.taxes import TaxRate
 
 __all__ = [
     "CONVERTER",
@@ -557,11 +558,15 @@ def dumps(value: object) -> str:
 
 
 _COMPACT = (",", ":")  # no blank after separators: a stored document is read by programs
+# What ``json.dumps(…, sort_keys=True, ensure_ascii=False, separators=_COMPACT)`` builds at
+# each call, built once (it holds no state between calls): the same text, without the cost.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=_COMPACT)
+_canonical_text = _CANONICAL.encode
 
 
 def document_text(document: Mapping[str, Any]) -> str:
     """JSON text of a document (keys sorted, compact): what :func:`dumps` writes."""
-    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=_COMPACT)
+    return _canonical_text(document)
 
 
 def loads(
@@ -638,12 +643,7 @@ def subscription_text(subscription: Subscription) -> str:
     >>> read_subscription(_, table="subscriptions", key="S1") == sub
     True
     """  # noqa: E501  (a doctest's expected output is one line)
-    data_text = json.dumps(
-        CONVERTER.unstructure(subscription),
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=_COMPACT,
-    )
+    data_text = _canonical_text(CONVERTER.unstructure(subscription))
     return f"{_STAMP_HEAD}{data_text}{_STAMP_MID}{_stamp(data_text)}{_STAMP_END}"
 
 
@@ -677,7 +677,7 @@ def _stamped_data(text: str) -> Any:
     ):
         return None
     data = document["data"]
-    data_text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=_COMPACT)
+    data_text = _canonical_text(data)
     return data if _stamp(data_text) == document["stamp"] else None
 
 
@@ -768,7 +768,6 @@ _SUBSCRIPTION_FIELDS: dict[str, Callable[[Any], Any]] = {
     "cancel_at": _optional_day,
 }
 
-_MISSING = object()
 
 
 def _builder(
@@ -780,10 +779,11 @@ def _builder(
     field it leaves out holds its default.
     """
     defaults = _defaults(cls)
-    plan = tuple(
-        (setter, name, readers.get(name), defaults[name])
-        for name, setter in _setters(cls).items()
-    )
+    setters = _setters(cls)
+    # Every slot gets its default, then each field the data holds its value: a slot the
+    # data leaves out keeps its default, one it holds is read (few fields are held).
+    fill = tuple((setter, defaults[name]) for name, setter in setters.items())
+    read = {name: (setters[name], reader) for name, reader in readers.items()}
     known = frozenset(readers)
     new = object.__new__
 
@@ -791,10 +791,11 @@ def _builder(
         if not known.issuperset(data):
             raise _UnknownShapeError
         value = new(cls)
-        get = data.get
-        for setter, name, reader, default in plan:
-            found = get(name, _MISSING)
-            setter(value, default if found is _MISSING else reader(found))  # type: ignore[misc]
+        for setter, default in fill:
+            setter(value, default)
+        for name, found in data.items():
+            setter, reader = read[name]
+            setter(value, reader(found))
         return value
 
     return build
@@ -834,10 +835,12 @@ def _trusted_subscription(data: Any) -> Subscription | None:
 # -- hand-written codecs of the hot shapes ---------------------------------------------------
 #
 # A bill run writes a one-line invoice and a billing state per subscription, and reads the
-# state back on the next run. For the shapes it writes most (an invoice without discounts,
-# taxes nor payments; a state of billed-through dates and terms), the documents are built
+# state back on the next run. For the shapes it writes most (an invoice without discounts
+# nor payments, its lines taxed or not; a state of billed-through dates and terms), the
+# documents are built
 # by hand: the same data as cattrs builds (``tests/test_codec_rows.py`` proves it over
 # generated values), without its generic machinery. Any other shape goes through cattrs.
+# A state of that shape is read with its constructor's checks made inline.
 
 
 def _fraction_text(value: Fraction) -> str:
@@ -847,7 +850,7 @@ def _fraction_text(value: Fraction) -> str:
 def _fast_line(line: InvoiceLine) -> dict[str, Any] | None:
     """A line's format-4 data as :func:`_line_hooks` writes it; ``None``: another shape."""
     why = line.explanation
-    if line.tax_rates or line.taxes or why.discounts or why.usage is not None:
+    if why.discounts or why.usage is not None:
         return None
     amount, discount = line.amount, line.discount
     document: dict[str, Any] = {
@@ -861,11 +864,15 @@ def _fast_line(line: InvoiceLine) -> dict[str, Any] | None:
         "factor": _fraction_text(line.factor),
         "amount": _money_text(amount),
     }
+    if line.tax_rates or line.taxes:
+        _write_taxes(line, document)
     discount_text = _money_text(discount)
     if discount_text != f"0 {amount.currency}":
         document["discount"] = discount_text
+    # What reading puts back without a base: the net, ``amount - discount`` (one currency).
+    net = DECIMAL_CONTEXT.subtract(amount.amount, discount.amount)
     base_text = _money_text(line.base)
-    if base_text != _money_text(amount - discount):
+    if base_text != f"{net:f} {amount.currency}":
         document["base"] = base_text
     explanation: dict[str, Any] = {}
     for key, value in (
@@ -887,16 +894,46 @@ def _fast_line(line: InvoiceLine) -> dict[str, Any] | None:
     if why.reason is not None:
         explanation["reason"] = why.reason
     document["explanation"] = explanation
-    if _factor_of(explanation) == line.factor:
-        del document["factor"]  # the explanation's days of the period give it back
+    days, whole, factor = why.days, why.period_days, line.factor
+    if (  # the explanation's days of the period give the factor back (_factor_of, exactly)
+        type(days) is int
+        and type(whole) is int
+        and whole > 0
+        and days * factor.denominator == whole * factor.numerator
+    ):
+        del document["factor"]
     return document
+
+
+#: The document of each tax rate written lately, by the rate's id: ``(rate, document)``
+#: (the rate is kept, so its id is not reused while it is here). Rates are few and shared
+#: by the charges and lines that use them; the cache is emptied when it grows past 256.
+_RATE_DOCUMENTS: dict[int, tuple[TaxRate, dict[str, Any]]] = {}
+_RATE_DOCUMENTS_KEPT = 256
+
+
+def _rate_document(rate: TaxRate) -> dict[str, Any]:
+    """A tax rate's document as cattrs writes it (a copy: the caller may change it)."""
+    found = _RATE_DOCUMENTS.get(id(rate))
+    if found is None or found[0] is not rate:
+        if len(_RATE_DOCUMENTS) >= _RATE_DOCUMENTS_KEPT:
+            _RATE_DOCUMENTS.clear()
+        found = _RATE_DOCUMENTS[id(rate)] = (rate, CONVERTER.unstructure(rate))
+    return dict(found[1])
+
+
+def _write_taxes(line: InvoiceLine, document: dict[str, Any]) -> None:
+    """Write a taxed line's rates and taxes into its document, as cattrs writes them."""
+    if line.tax_rates:
+        document["tax_rates"] = [_rate_document(rate) for rate in line.tax_rates]
+    if line.taxes:
+        document["taxes"] = [[_rate_document(rate), _money_text(tax)] for rate, tax in line.taxes]
 
 
 def _fast_invoice(invoice: Invoice) -> dict[str, Any] | None:
     """An invoice's format-4 data as cattrs writes it; ``None``: another shape."""
     if (
         invoice.discounts
-        or invoice.taxes
         or invoice.credit_applied is not None
         or invoice.payments
         or invoice.corrects is not None
@@ -918,6 +955,15 @@ def _fast_invoice(invoice: Invoice) -> dict[str, Any] | None:
     }
     if invoice.subscription is not None:
         data["subscription"] = invoice.subscription
+    if invoice.taxes:
+        data["taxes"] = [
+            {
+                "rate": _rate_document(breakdown.rate),
+                "base": _money_text(breakdown.base),
+                "tax": _money_text(breakdown.tax),
+            }
+            for breakdown in invoice.taxes
+        ]
     if invoice.kind is not DocumentKind.INVOICE:
         data["kind"] = invoice.kind.value
     if invoice.status is not InvoiceStatus.DRAFT:
@@ -958,32 +1004,57 @@ def _text_pairs(value: object) -> list[tuple[str, str]] | None:
 
 
 def _fast_state_read(data: object) -> BillingState | None:
-    """A state of the hot shape, through its checked constructor; ``None``: read by cattrs.
+    """A state of the hot shape, checked as its constructor checks it; ``None``: read by cattrs.
 
-    The constructor gets what cattrs would give it; anything this reader does not take as
-    it is (another shape, a value it cannot read, a refusal) goes to cattrs, whose error
-    names the field.
+    For billed-through dates and terms, :class:`BillingState`'s constructor checks that each
+    key is text, each date a plain ``date`` within the computed bounds and each digest text,
+    and sorts the pairs: the same checks, made here inline, and the state built slot by slot
+    (``tests/test_persisted_run_rows.py`` proves it equals the constructor's, over generated
+    documents). Anything this reader does not take as it is (another shape, a value it
+    cannot read, one the constructor refuses) goes to cattrs, whose error names the field.
     """
-    if not isinstance(data, dict) or not _STATE_KEYS.issuperset(data):
+    if type(data) is not dict or not _STATE_KEYS.issuperset(data):
         return None
-    fields: dict[str, Any] = {}
+    billed: tuple[tuple[str, date], ...] = ()
     if "billed_through" in data:
         pairs = _text_pairs(data["billed_through"])
         if pairs is None:
             return None
         try:
-            fields["billed_through"] = tuple((key, date.fromisoformat(day)) for key, day in pairs)
+            days = [(key, date.fromisoformat(day)) for key, day in pairs]
         except ValueError:
             return None
+        for _, day in days:
+            if not MIN_COMPUTED_DATE <= day <= MAX_COMPUTED_DATE:
+                return None  # the constructor refuses it: cattrs names it
+        billed = tuple(sorted(days)) if len(days) > 1 else tuple(days)
+    terms: tuple[tuple[str, str], ...] = ()
     if "terms" in data:
-        terms = _text_pairs(data["terms"])
-        if terms is None:
+        found = _text_pairs(data["terms"])
+        if found is None:
             return None
-        fields["terms"] = tuple(terms)
-    try:
-        return BillingState(**fields)
-    except (SubbillError, TypeError, ValueError):
-        return None  # cattrs reads it again, and names what is wrong
+        terms = tuple(sorted(found)) if len(found) > 1 else tuple(found)
+    state = _new_state(BillingState)
+    _SET_BILLED_THROUGH(state, billed)
+    _SET_ONE_TIME_BILLED(state, _NO_KEYS)
+    _SET_CREDIT_BALANCE(state, None)
+    _SET_TERMS(state, terms)
+    _SET_USAGE_BILLED(state, ())
+    return state
+
+
+_new_state = object.__new__
+(
+    _SET_BILLED_THROUGH,
+    _SET_ONE_TIME_BILLED,
+    _SET_CREDIT_BALANCE,
+    _SET_TERMS,
+    _SET_USAGE_BILLED,
+) = (
+    _setters(BillingState)[name]
+    for name in ("billed_through", "one_time_billed", "credit_balance", "terms", "usage_billed")
+)
+_NO_KEYS: frozenset[str] = frozenset()
 
 
 #: The hand-written writers of the hot shapes, by class (``None``: not this value's shape).
