@@ -188,6 +188,7 @@ NEVER_SHOWN = {
     "subbill.proration.BillingTiming": "a policy of the engine",
     "subbill.proration.ProrationBasis": "describe_line words the basis in the explanation",
     "subbill.storage.protocols.ChargeStatus": "a card retry's state, kept for the dunning run",
+    "subbill.dunning._StepAction": "read from a policy file; shown as its DunningActionKind",
 }
 
 
