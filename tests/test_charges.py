@@ -114,6 +114,21 @@ def test_a_terms_digest_does_not_depend_on_what_the_process_billed_before():
     assert terms_of("50.00") == (("pro@2026-03-01", "v1:6c4207ebeba653ad"),)
 
 
+def test_a_terms_digest_keeps_how_a_tax_rate_was_written():
+    # The digest writes each rate's percent as it was written; the text of a charge's rates
+    # is kept per rate object, never per equal value (20 == 20.0), so a rate written 20.0
+    # after one written 20 (the same tuple key by value) keeps its own digest, as before.
+    def digest(percent):
+        rate = TaxRate(name="TVA", percent=percent)
+        return _recurring(unit_price=Money("50.00", "EUR"), tax_rates=(rate,)).terms_digest
+
+    assert [digest("20"), digest("20.0"), digest("20")] == [
+        "v1:6d442d9b61845ea7",
+        "v1:68b9cfc6a487353d",
+        "v1:6d442d9b61845ea7",
+    ]
+
+
 @given(
     st.decimals(min_value=-10**6, max_value=10**6, places=4, allow_nan=False),
     st.decimals(min_value=0, max_value=10**4, places=6, allow_nan=False),
