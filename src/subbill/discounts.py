@@ -35,7 +35,7 @@ import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, ClassVar, Protocol, Self, TypeAlias
 
@@ -510,10 +510,20 @@ def _cap(off: Money, net: Money) -> Money:
     return net if net.amount < kept.amount else kept  # min(kept, net)
 
 
+def _percent_off(amount: Money, discount: Discount) -> Money:
+    """``(amount × rate).rounded()`` of a percentage discount, without its ``Fraction`` rate.
+
+    ``percent`` % of the amount in one Decimal step, rounded half up: the rate's
+    denominator divides a power of ten, so both are exact and round the same value.
+    """
+    assert discount.percent is not None  # noqa: S101  (validated)
+    return amount._percent_rounded(discount.percent, ROUND_HALF_UP)
+
+
 def _per_unit_off(discount: Discount, target: Discountable) -> Money:
     price = target.unit_price
     if discount.kind is DiscountKind.PER_UNIT_PERCENTAGE:
-        per_unit = (price * discount.rate).rounded()
+        per_unit = _percent_off(price, discount)
     else:
         assert discount.amount is not None  # noqa: S101  (validated)
         per_unit = min(discount.amount, price)
@@ -632,7 +642,7 @@ def _alone(target: Discountable, invoice_discounts: Sequence[Discount]) -> Disco
         if on_line:
             kind = discount.kind
             if kind is DiscountKind.PERCENTAGE:
-                off = _cap(net._times_rounded(discount.rate), net)  # (net × rate).rounded()
+                off = _cap(_percent_off(net, discount), net)
             elif kind is DiscountKind.FIXED_AMOUNT:
                 assert discount.amount is not None  # noqa: S101  (validated)
                 wanted = (discount.amount * target.factor).rounded()
