@@ -362,26 +362,22 @@ class RecurringCharge(_Charge):
         if frequency_text is None:
             frequency_text = _FREQUENCY_TEXT[frequency] = str(frequency)  # a few dozen at most
         # Each part as the digest writes it (a Decimal as written: 50.0 is not 50.00; a date,
-        # a frequency and the rates as str writes them), joined as terms_digest joins its
-        # parts: the digest of that one text is theirs, and charges of the same terms share
-        # it, computed once.
-        text = "\x1f".join(
-            (
-                str(self.unit_price.amount),
-                self.unit_price.currency,
-                str(self.quantity),
-                schedule.anchor.isoformat(),
-                frequency_text,
-                str(schedule.day),
-                self.timing.value,
-                self.basis.value,
-                str(tuple(discount.terms for discount in self.discounts))
-                if self.discounts
-                else "()",
-                rates_text,
-            )
+        # a frequency and the rates as str writes them; an enum's value read from the member
+        # itself, without the ``value`` property), so that charges of the same terms share
+        # one digest, computed once (the parts hashed as they are: cheaper than one joined
+        # text when the digest is shared, measured).
+        return _terms_digest(
+            str(self.unit_price.amount),
+            self.unit_price.currency,
+            str(self.quantity),
+            schedule.anchor,
+            frequency_text,
+            schedule.day,
+            self.timing._value_,
+            self.basis._value_,
+            str(tuple(discount.terms for discount in self.discounts)) if self.discounts else "()",
+            rates_text,
         )
-        return _terms_digest(text)
 
     @functools.cached_property
     def schedule(self) -> BillingSchedule:
