@@ -122,8 +122,9 @@ def test_a_terms_digest_does_not_depend_on_what_the_process_billed_before():
     st.booleans(),
 )
 def test_a_charges_terms_digest_is_the_digest_of_its_terms(price, quantity, frequency, rates, off):
-    # terms_digest joins the parts itself, with each rate's and frequency's text kept (issue
-    # 13): the digest is still terms_digest of the parts a billing state recorded.
+    # terms_digest keeps each charge's rates' and frequency's text and reads its enums'
+    # values directly (issue 13): the digest is still terms_digest of the parts a billing
+    # state recorded.
     charge = _recurring(
         unit_price=Money(price, "EUR"),
         quantity=quantity,
