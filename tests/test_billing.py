@@ -534,7 +534,7 @@ def test_every_whole_period_is_discounted_as_the_discount_engine_prices_it_alone
         member = _Member(charge, line.period, line.period, None, index, order)
         run = _Run(subscription, BillingState())
         priced, _ = _price(
-            [member], subscription.discounts, run.origin_index, line.period, due_side=True
+            [member], subscription.discounts, run, line.period, due_side=True
         )
         alone = _line(member, priced[0], None, "EUR")
         assert (alone.amount, alone.discount, alone.explanation.discounts) == (

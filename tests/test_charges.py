@@ -18,7 +18,7 @@ from subbill import (
     bill_subscription,
 )
 from subbill.billing import ChargePlan
-from subbill.discounts import Discount, Duration
+from subbill.discounts import Discount, Duration, terms_digest
 from subbill.periods import Frequency
 from subbill.proration import ProrationBasis
 from subbill.taxes import line_tax, sum_taxes
@@ -112,6 +112,54 @@ def test_a_terms_digest_does_not_depend_on_what_the_process_billed_before():
 
     assert terms_of("50.0") == (("pro@2026-03-01", "v1:be5f86dbedf9451d"),)
     assert terms_of("50.00") == (("pro@2026-03-01", "v1:6c4207ebeba653ad"),)
+
+
+@given(
+    st.sampled_from(["50", "50.0", "50.00", "12.345"]),
+    st.sampled_from([1, 3, "2.50"]),
+    st.sampled_from([Frequency.months(1), Frequency.months(12), Frequency.days(10)]),
+    st.lists(st.sampled_from(["20", "20.0", "5.5"]), max_size=2),
+    st.booleans(),
+)
+def test_a_charges_terms_digest_is_the_digest_of_its_terms(price, quantity, frequency, rates, off):
+    # terms_digest keeps each charge's rates' and frequency's text and reads its enums'
+    # values directly (issue 13): the digest is still terms_digest of the parts a billing
+    # state recorded.
+    charge = _recurring(
+        unit_price=Money(price, "EUR"),
+        quantity=quantity,
+        frequency=frequency,
+        tax_rates=tuple(TaxRate(name=f"T{i}", percent=p) for i, p in enumerate(rates)),
+        discounts=(Discount.percent_off("X", "10"),) if off else (),
+    )
+    schedule = charge.schedule
+    assert charge.terms_digest == terms_digest(
+        str(charge.unit_price.amount),
+        "EUR",
+        str(charge.quantity),
+        schedule.anchor,
+        schedule.frequency,
+        schedule.day,
+        charge.timing.value,
+        charge.basis.value,
+        str(tuple(d.terms for d in charge.discounts)) if off else "()",
+        str(tuple((r.percent, r.inclusive) for r in charge.tax_rates)) if rates else "()",
+    )
+
+
+def test_a_terms_digest_keeps_how_a_tax_rate_was_written():
+    # The digest writes each rate's percent as it was written; the text of a charge's rates
+    # is kept per rate object, never per equal value (20 == 20.0), so a rate written 20.0
+    # after one written 20 (the same tuple key by value) keeps its own digest, as before.
+    def digest(percent):
+        rate = TaxRate(name="TVA", percent=percent)
+        return _recurring(unit_price=Money("50.00", "EUR"), tax_rates=(rate,)).terms_digest
+
+    assert [digest("20"), digest("20.0"), digest("20")] == [
+        "v1:6d442d9b61845ea7",
+        "v1:68b9cfc6a487353d",
+        "v1:6d442d9b61845ea7",
+    ]
 
 
 @given(

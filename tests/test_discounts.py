@@ -15,6 +15,7 @@ from subbill.discounts import (
     ForMonths,
     ForPeriods,
     Once,
+    _apply_all,
     apply_discounts,
 )
 
@@ -279,3 +280,68 @@ def test_a_discount_keeps_its_codes_and_description():
     assert discount.applies_to == frozenset({"pro", "stock"})
     assert discount.description == "Bienvenue −10 %"
     assert Discount.percent_off("W", "10").description == ""
+
+
+# -- issue 13: one line alone, without the ledger ------------------------------------------------
+
+_percents = st.sampled_from(["0.5", "5", "10", "12.5", "33.333333", "99", "100"])
+_fixed = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(900), places=2)
+
+
+@st.composite
+def _one_discount(draw, code, *, invoice):
+    kinds = ["percent", "per_unit_percent", "per_unit_amount"]
+    if not invoice:
+        kinds.append("fixed")
+    kind = draw(st.sampled_from(kinds))
+    if kind == "percent":
+        return Discount.percent_off(code, draw(_percents))
+    if kind == "per_unit_percent":
+        return Discount.per_unit_percent_off(code, draw(_percents))
+    amount = Money(draw(_fixed), "EUR")
+    if kind == "fixed":
+        return Discount.amount_off(code, amount)
+    return Discount.per_unit_amount_off(code, amount)
+
+
+@st.composite
+def _alone_case(draw):
+    unit = draw(st.decimals(min_value=Decimal("0.001"), max_value=Decimal(5000), places=3))
+    quantity = draw(st.sampled_from([Decimal(1), Decimal(3), Decimal("2.5"), Decimal(10)]))
+    factor = draw(st.sampled_from([Fraction(1), Fraction(17, 31), Fraction(1, 3)]))
+    credit = draw(st.booleans())
+    amount = (Money(unit, "EUR") * quantity * factor).rounded() * (-1 if credit else 1)
+    codes = draw(st.lists(st.sampled_from("ABCDEF"), max_size=6))  # repeats: the ledger's
+    line, invoice = [], []
+    for code in codes:
+        on_invoice = draw(st.booleans())
+        (invoice if on_invoice else line).append(draw(_one_discount(code, invoice=on_invoice)))
+    reaching = draw(st.sets(st.sampled_from([d.code for d in invoice] or ["Z"])))
+    fixed = draw(st.booleans()) and draw(st.booleans())
+    if fixed:  # an invoice fixed amount: the ledger's work
+        invoice.append(Discount.amount_off("G", Money(draw(_fixed), "EUR")))
+        reaching.add("G")
+    one = DiscountTarget(
+        amount=amount,
+        unit_price=Money(unit, "EUR"),
+        quantity=quantity,
+        factor=factor,
+        line_discounts=tuple(line),
+        invoice_discounts=frozenset(reaching),
+    )
+    return one, invoice
+
+
+@given(_alone_case())
+def test_a_line_discounted_alone_is_discounted_as_the_ledger_discounts_it(case):
+    one, invoice = case
+    assert apply_discounts([one], invoice) == _apply_all([one], invoice, None)
+
+
+def test_a_line_alone_lists_an_invoice_percentage_that_does_not_reach_it():
+    one = target("30.00", invoice=())
+    outcome = apply_discounts([one], [Discount.percent_off("P", "10")])
+    assert outcome.per_line == ((),)
+    assert [(a.discount.code, a.amount, a.unused) for a in outcome.applied] == [
+        ("P", Money.zero("USD"), Money.zero("USD"))
+    ]

@@ -389,6 +389,20 @@ def test_a_tax_in_one_step_is_the_percentage_rounded(amount, percent, rounding):
     )
 
 
+@given(
+    money(),
+    st.decimals(min_value=Decimal("0.000001"), max_value=100, places=6, allow_nan=False),
+)
+def test_a_percentage_in_one_step_is_the_fraction_rate_applied_and_rounded(amount, percent):
+    # A percentage discount's amount (issue 13, engine: discounts): percent % in one Decimal
+    # step is (amount × the discount's Fraction rate).rounded(), with the same digits.
+    def with_the_rate() -> Money:
+        return (amount * (Fraction(percent) / 100)).rounded()
+
+    one_step = _outcome(lambda: amount._percent_rounded(percent, decimal.ROUND_HALF_UP))
+    assert one_step == _outcome(with_the_rate)
+
+
 def test_a_prorated_amount_in_one_step_refuses_what_the_operators_refuse():
     big = Money("999999999999999", "EUR")
     with pytest.raises(OutOfBoundsError):

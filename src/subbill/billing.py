@@ -54,7 +54,10 @@ from subbill.discounts import (
     Discount,
     DiscountKind,
     DiscountTarget,
+    ForMonths,
+    ForPeriods,
     LineDiscount,
+    Once,
     apply_discounts,
 )
 from subbill.errors import (
@@ -93,6 +96,7 @@ from subbill.money import (
 from subbill.periods import (
     BillingSchedule,
     Period,
+    add_months,
     check_billing_date,
     check_date,
     check_payment_terms_days,
@@ -617,6 +621,47 @@ def _applies(discount: Discount, member: _Member, origin_index: Callable[[date],
     return discount.applies_in(period_start=period_start, periods_since_start=since, origin=origin)
 
 
+#: The billing periods of a charge a discount covers (what :func:`_applies` tells period by
+#: period): ``(first index, end index or None, periods starting before this date or None,
+#: the last day a period may start on or None)``.
+_Window = tuple[int, int | None, date | None, date | None]
+
+
+def _window(
+    discount: Discount, charge: RecurringCharge, index_of: Callable[[date], int]
+) -> _Window:
+    """The periods of ``charge`` that ``discount``'s duration covers, counted once per call.
+
+    Periods from the one that contains the discount's start (``starts_on``, or the
+    charge's start): once, the first; ``periods(n)``, the first ``n``; ``months(n)``, those
+    starting before ``n`` months after the start; forever, all; none starting after
+    ``ends_on``.
+    """
+    origin = discount.starts_on or charge.start
+    first = index_of(origin)
+    duration = discount.duration
+    end: int | None = None
+    before: date | None = None
+    if type(duration) is ForMonths:
+        before = add_months(origin, duration.count)
+    elif type(duration) is ForPeriods:
+        end = first + duration.count
+    elif type(duration) is Once:
+        end = first + 1
+    return first, end, before, discount.ends_on
+
+
+def _within(window: _Window, index: int, start: date) -> bool:
+    """Whether the period of ``index`` starting on ``start`` is within ``window``."""
+    first, end, before, last = window
+    return (
+        index >= first
+        and (end is None or index < end)
+        and (before is None or start < before)
+        and (last is None or start <= last)
+    )
+
+
 def _day_count(charge: RecurringCharge, piece: Period, cycle: Period) -> tuple[Fraction, int, int]:
     """``(factor, days counted, days of the period)`` of ``piece`` in ``cycle``."""
     if (piece is cycle or piece == cycle) and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
@@ -677,7 +722,7 @@ def _coverage(members: Sequence[_Member], pieces: Sequence[Period], period: Peri
 def _price(
     members: Sequence[_Member],
     invoice_discounts: Sequence[Discount],
-    origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
+    run: _Run,
     period: Period,
     *,
     due_side: bool,
@@ -700,7 +745,7 @@ def _price(
         else:
             factor, days, whole = _day_count(charge, piece, member.cycle)
             gross = _gross(charge, factor)
-        line_discounts, invoice_codes = _discounts_of(member, invoice_discounts, origin_index)
+        line_discounts, invoice_codes = _discounts_of(member, invoice_discounts, run)
         discounted = discounted or bool(line_discounts or invoice_codes)
         priced.append(_Priced(gross, factor, days, whole, charge, line_discounts, invoice_codes))
     if not discounted:
@@ -734,7 +779,7 @@ _NOTHING_APPLIES: tuple[tuple[Discount, ...], frozenset[str]] = ((), _NO_CODES)
 def _discounts_of(
     member: _Member,
     invoice_discounts: Sequence[Discount],
-    origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
+    run: _Run,
 ) -> tuple[tuple[Discount, ...], frozenset[str]]:
     """The discounts of ``member``'s charge, and the codes of the invoice ones, that apply.
 
@@ -745,15 +790,24 @@ def _discounts_of(
     charge = member.charge
     if not charge.discounts and not invoice_discounts:
         return _NOTHING_APPLIES
-    index_of = origin_index(charge)
-    line_discounts = (
-        tuple([d for d in charge.discounts if _applies(d, member, index_of)])
-        if charge.discounts
-        else ()
-    )
-    codes = [
-        d.code for d in invoice_discounts if d.covers(charge.code) and _applies(d, member, index_of)
-    ]
+    if isinstance(charge, OneTimeCharge):
+        index_of = run.origin_index(charge)
+        line_discounts = tuple([d for d in charge.discounts if _applies(d, member, index_of)])
+        codes = [
+            d.code
+            for d in invoice_discounts
+            if d.covers(charge.code) and _applies(d, member, index_of)
+        ]
+    else:
+        # Each discount's periods on this charge, worked out once per call (_Run.windows).
+        windows = run.windows(charge)
+        index, start = member.index, member.cycle.start
+        line_discounts = (
+            tuple([d for d, w in windows[0] if _within(w, index, start)])
+            if charge.discounts
+            else ()
+        )
+        codes = [d.code for d, w in windows[1] if _within(w, index, start)]
     applicable = (line_discounts, frozenset(codes) if codes else _NO_CODES)
     member.applicable = applicable
     return applicable
@@ -762,10 +816,10 @@ def _discounts_of(
 def _discounted(
     member: _Member,
     invoice_discounts: Sequence[Discount],
-    origin_index: Callable[[RecurringCharge | OneTimeCharge], Callable[[date], int]],
+    run: _Run,
 ) -> bool:
     """Whether a discount applies to ``member`` (else it is priced alone, at its gross)."""
-    line_discounts, invoice_codes = _discounts_of(member, invoice_discounts, origin_index)
+    line_discounts, invoice_codes = _discounts_of(member, invoice_discounts, run)
     return bool(line_discounts or invoice_codes)
 
 
@@ -1528,6 +1582,9 @@ class _Run:
         self.subscription = subscription
         self.state = state
         self._origin_index: dict[str, Callable[[date], int]] = {}
+        self._windows: dict[
+            str, tuple[list[tuple[Discount, _Window]], list[tuple[Discount, _Window]]]
+        ] = {}
         self._whole: dict[tuple[str, tuple[int, ...], frozenset[str]], _Whole] = {}
         #: Whether an invoice fixed amount is spread over the lines of each billing period.
         self.fixed = bool(subscription.discounts) and any(
@@ -1571,6 +1628,27 @@ class _Run:
 
         self._origin_index[key] = index
         return index
+
+    def windows(
+        self, charge: RecurringCharge
+    ) -> tuple[list[tuple[Discount, _Window]], list[tuple[Discount, _Window]]]:
+        """The periods each of ``charge``'s discounts and each invoice one covers (cached).
+
+        The invoice discounts that do not cover the charge's product are left out.
+        """
+        key = charge.key
+        found = self._windows.get(key)
+        if found is None:
+            index_of = self.origin_index(charge)
+            found = self._windows[key] = (
+                [(d, _window(d, charge, index_of)) for d in charge.discounts],
+                [
+                    (d, _window(d, charge, index_of))
+                    for d in self.subscription.discounts
+                    if d.covers(charge.code)
+                ],
+            )
+        return found
 
     def changes(
         self, as_of: date
@@ -1632,9 +1710,7 @@ class _Run:
         The same for every whole period of its charge that the same discounts apply to:
         priced once per call.
         """
-        line_discounts, codes = _discounts_of(
-            member, self.subscription.discounts, self.origin_index
-        )
+        line_discounts, codes = _discounts_of(member, self.subscription.discounts, self)
         key = (member.charge.key, tuple(map(id, line_discounts)), codes)
         found = self._whole.get(key)
         if found is not None:
@@ -1643,7 +1719,7 @@ class _Run:
         priced, unused = _price(
             [member],
             self.subscription.discounts,
-            self.origin_index,
+            self,
             member.cycle,
             due_side=True,
         )
@@ -1680,7 +1756,7 @@ class _Run:
             return False
         invoice_discounts = self.subscription.discounts
         if (charge.discounts or invoice_discounts) and _discounted(
-            member, invoice_discounts, self.origin_index
+            member, invoice_discounts, self
         ):
             if member.billed is not None or member.due is not member.cycle or self.fixed:
                 return False
@@ -1752,7 +1828,6 @@ class _Run:
         :meth:`alone` prices otherwise.
         """
         invoice_discounts = self.subscription.discounts
-        origin_index = self.origin_index
         plain: dict[int, _WholeValues] = {}  # by charge, nothing taken off
         for member in changed:
             cycle = member.cycle
@@ -1765,7 +1840,7 @@ class _Run:
             ):
                 order = member.order
                 if (charge.discounts or invoice_discounts) and _discounted(
-                    member, invoice_discounts, origin_index
+                    member, invoice_discounts, self
                 ):
                     whole = self.whole(member, on_line=on_line)
                     self.add_unused(whole.unused)
@@ -1800,13 +1875,10 @@ class _Run:
         currency = subscription.currency
         invoice_discounts = subscription.discounts
         zero = Money.zero(currency)
-        origin_index = self.origin_index
-        due_side, due_unused = _price(
-            members, invoice_discounts, origin_index, period, due_side=True
-        )
+        due_side, due_unused = _price(members, invoice_discounts, self, period, due_side=True)
         if any(member.billed is not None for member in members):
             billed_side, billed_unused = _price(
-                members, invoice_discounts, origin_index, period, due_side=False
+                members, invoice_discounts, self, period, due_side=False
             )
         else:  # periods billed for the first time: nothing was billed to price again
             billed_side, billed_unused = [None] * len(members), {}
@@ -2302,7 +2374,7 @@ def _left_by_others(run: _Run, period: Period) -> dict[str, Money]:
     if not members:
         return {}
     invoice_discounts = subscription.discounts
-    priced, unused = _price(members, invoice_discounts, run.origin_index, period, due_side=True)
+    priced, unused = _price(members, invoice_discounts, run, period, due_side=True)
     zero = Money.zero(subscription.currency)
     shared = {code for item in priced if item is not None for code in item.invoice_discounts}
     return {

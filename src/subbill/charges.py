@@ -93,6 +93,10 @@ def to_quantity(value: object) -> Decimal:
 #: :func:`~subbill.discounts.terms_digest` of a charge's terms, keyed by parts that are
 #: equal only when they are written the same (text, dates, frequencies, ints, None).
 _terms_digest = functools.lru_cache(maxsize=4096)(terms_digest)
+#: What ``terms_digest`` writes of a charge's tax rates and frequency, by value (few of each).
+_RATES_TEXT: dict[tuple[int, ...], tuple[tuple[TaxRate, ...], str]] = {}
+_FREQUENCY_TEXT: dict[Frequency, str] = {}
+_TEXTS_KEPT = 4096
 
 
 def _check_money(_instance: Any, attribute: Any, value: Money) -> None:
@@ -354,21 +358,38 @@ class RecurringCharge(_Charge):
         charge look changed.
         """
         schedule = self.schedule
-        # Each part as the digest writes it (a Decimal as written: 50.0 is not 50.00), so
-        # that charges of the same terms share one digest, computed once.
+        frequency = schedule.frequency
+        rates = self.tax_rates
+        rates_text = "()"
+        if rates:
+            # By the rates' identity (a Decimal keeps how it was written: 20 is not 20.0);
+            # the cache holds them, so no other rate takes their id.
+            key = tuple(map(id, rates))
+            found = _RATES_TEXT.get(key)
+            if found is None:
+                found = (rates, str(tuple((rate.percent, rate.inclusive) for rate in rates)))
+                if len(_RATES_TEXT) < _TEXTS_KEPT:
+                    _RATES_TEXT[key] = found
+            rates_text = found[1]
+        frequency_text = _FREQUENCY_TEXT.get(frequency)
+        if frequency_text is None:
+            frequency_text = _FREQUENCY_TEXT[frequency] = str(frequency)  # a few dozen at most
+        # Each part as the digest writes it (a Decimal as written: 50.0 is not 50.00; a date,
+        # a frequency and the rates as str writes them; an enum's value read from the member
+        # itself, without the ``value`` property), so that charges of the same terms share
+        # one digest, computed once (the parts hashed as they are: cheaper than one joined
+        # text when the digest is shared, measured).
         return _terms_digest(
             str(self.unit_price.amount),
             self.unit_price.currency,
             str(self.quantity),
             schedule.anchor,
-            schedule.frequency,
+            frequency_text,
             schedule.day,
-            self.timing.value,
-            self.basis.value,
+            self.timing._value_,
+            self.basis._value_,
             str(tuple(discount.terms for discount in self.discounts)) if self.discounts else "()",
-            str(tuple((rate.percent, rate.inclusive) for rate in self.tax_rates))
-            if self.tax_rates
-            else "()",
+            rates_text,
         )
 
     @functools.cached_property

@@ -1,0 +1,48 @@
+"""The engine's fast paths give what the general ones give (issue 13, engine: discounts)."""
+
+from datetime import date, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from subbill import MONTHLY, QUARTERLY, Discount, Duration, Frequency, Money, RecurringCharge
+from subbill.billing import _applies, _Member, _window, _within
+from subbill.periods import Period
+
+_durations = st.one_of(
+    st.just(Duration.once()),
+    st.just(Duration.forever()),
+    st.integers(min_value=1, max_value=14).map(Duration.periods),
+    st.integers(min_value=1, max_value=14).map(Duration.months),
+)
+_days = st.integers(min_value=-400, max_value=400).map(lambda n: timedelta(days=n))
+
+
+@given(
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)),
+    st.sampled_from([MONTHLY, QUARTERLY, Frequency.weeks(1), Frequency.days(10)]),
+    st.one_of(st.none(), st.integers(min_value=1, max_value=31)),
+    _durations,
+    st.one_of(st.none(), _days),
+    st.one_of(st.none(), _days),
+    st.integers(min_value=-3, max_value=30),
+)
+def test_a_discounts_periods_on_a_charge_are_those_its_duration_covers(
+    start, frequency, billing_day, duration, starts, ends, offset
+):
+    if not frequency.is_month_based:
+        billing_day = None
+    price = Money("10.00", "EUR")
+    charge = RecurringCharge(code="p", description="P", unit_price=price, start=start,
+                             frequency=frequency, billing_day=billing_day)
+    starts_on = None if starts is None else start + starts
+    ends_on = None if ends is None else (starts_on or start) + abs(ends)
+    discount = Discount.percent_off(
+        "D", "10", duration=duration, starts_on=starts_on, ends_on=ends_on
+    )
+    schedule = charge.schedule
+    index = schedule.index_of(start) + offset
+    cycle = Period(start=schedule.nth(index), end=schedule.nth(index + 1))
+    member = _Member(charge, cycle, cycle, None, index, 0)
+    window = _window(discount, charge, schedule.index_of)
+    assert _within(window, index, cycle.start) == _applies(discount, member, schedule.index_of)
