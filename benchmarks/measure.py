@@ -535,6 +535,4 @@ def usage_run(count: int, plain_count: int, repeats: int) -> UsageRun:
                     plain_records, start=USAGE_START, end=USAGE_AS_OF, tiers=USAGE_TIERS
                 )
                 theirs_times.append(time.perf_counter() - started)
-    return UsageRun(
-        plains, ours_times, theirs_times, len(plain_records), ours, theirs, peak_rss()
-    )
+    return UsageRun(plains, ours_times, theirs_times, len(plain_records), ours, theirs, peak_rss())

@@ -507,8 +507,9 @@ def bench_usage(args: argparse.Namespace, report: Report) -> None:
         )
     )
     if run.ours != run.theirs:
-        differing = sorted(k for k in run.ours.keys() | run.theirs.keys()
-                           if run.ours.get(k) != run.theirs.get(k))
+        differing = sorted(
+            k for k in run.ours.keys() | run.theirs.keys() if run.ours.get(k) != run.theirs.get(k)
+        )
         report.disagreements.append(
             f"usage bench: subbill and the plain usage reference disagree on "
             f"{len(differing)} subscriptions; first: {differing[0]} "
@@ -626,6 +627,8 @@ def bench_postgres(args: argparse.Namespace, report: Report) -> None:
             f"({runs['sqlite'][0].invoices:,} invoices, {runs['sqlite'][0].total}); the "
             "server's CPU is that of its processes (/proc/<pid>/stat) over the run's time"
         )
+
+
 # -- g: PDF invoices and Factur-X documents, vs django-silver's PDFs ---------------------------
 
 

@@ -242,6 +242,8 @@ def mix_subscriptions(count: int, seed: int = 2026) -> Iterator[Subscription]:
             start=min(line.start for line in lines),
             lines=lines,
         )
+
+
 #: The seller of the documents the PDF rows render.
 DOCUMENT_SELLER = Party(
     legal_name="Logiciel SAS",
@@ -351,7 +353,5 @@ def usage_inputs(
             )
         records.append(records[0])  # a record sent twice counts once
         items.append((plan, records))
-        plain += [
-            PlainRecord(subscription, r.key, r.used_on, Decimal(r.quantity)) for r in records
-        ]
+        plain += [PlainRecord(subscription, r.key, r.used_on, Decimal(r.quantity)) for r in records]
     return items, plain

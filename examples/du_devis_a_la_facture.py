@@ -111,9 +111,7 @@ def facturer_et_encaisser(store: SQLiteStore, jour: date, *, encaisser: bool = T
 
 def changer_de_carte(store: SQLiteStore, jour: date) -> None:
     """« Modifier le mode de paiement » : la Visa est remplacée, l'abonnement la suit."""
-    mastercard = Card(
-        id="pm_mc_5454", brand="Mastercard", last4="5454", exp_month=6, exp_year=2030
-    )
+    mastercard = Card(id="pm_mc_5454", brand="Mastercard", last4="5454", exp_month=6, exp_year=2030)
     portefeuille = store.get_wallet(CLIENT)
     assert portefeuille is not None
     abonnements = [store.get_subscription(i) for i in store.subscription_ids()]

@@ -162,5 +162,6 @@ def main() -> None:
         f"{format_money(sum((f.total for f in factures), zero), locale=LOCALE)} TTC."
     )
 
+
 if __name__ == "__main__":
     main()

@@ -71,9 +71,7 @@ def main() -> None:
     abonnement = achat.subscription
     statut = label(abonnement.status(as_of=date(2026, 1, 15)), locale=FR)
     premiere = format_date(abonnement.start, locale=FR)
-    print(
-        f"  abonnement {abonnement.id} : statut « {statut} », première facture le {premiere}"
-    )
+    print(f"  abonnement {abonnement.id} : statut « {statut} », première facture le {premiere}")
     print()
 
     print("═══ Le même lien ouvert après la date de début du SEO ═══")

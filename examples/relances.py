@@ -55,8 +55,7 @@ def main() -> None:
     for jour in (date(2027, 3, 7), date(2027, 3, 11), date(2027, 3, 25)):
         print()
         print(f"== Relances du {format_date(jour, locale=FR)} ==")
-        for action in dunning_actions([facture], policy=politique, history=historique,
-                                      as_of=jour):
+        for action in dunning_actions([facture], policy=politique, history=historique, as_of=jour):
             sautees = [e.step for e in action.skipped if e.outcome is EventOutcome.SKIPPED]
             if sautees:
                 print(f"(étapes sautées : {', '.join(sautees)})")
@@ -74,11 +73,12 @@ def main() -> None:
         print(f"Statut le {format_date(jour, locale=FR)} : {label(statut, locale=FR)}")
 
     # L'option de la politique : les frais de retard, réclamés une fois, à part.
-    for reclamation in late_payment_claims([payee], policy=politique, history=historique,
-                                           as_of=date(2027, 4, 2)):
-        frais = late_payment_costs(reclamation.invoice,
-                                   percent=conditions.late_payment_percent,
-                                   as_of=reclamation.on)
+    for reclamation in late_payment_claims(
+        [payee], policy=politique, history=historique, as_of=date(2027, 4, 2)
+    ):
+        frais = late_payment_costs(
+            reclamation.invoice, percent=conditions.late_payment_percent, as_of=reclamation.on
+        )
         if frais is None:
             continue
         historique += (reclamation.event,)

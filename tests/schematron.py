@@ -29,6 +29,7 @@ SVRL = "{http://purl.oclc.org/dsdl/svrl}"
 #: The one warning a CII invoice of services raises: its (required) delivery block is empty.
 ALLOWED = {"PEPPOL-EN16931-R008"}
 
+
 @dataclass(frozen=True)
 class Rules:
     """The compiled schematron, run on a document: the failed assertions, by id."""

@@ -175,8 +175,10 @@ def test_the_bench_harness_runs_at_a_tiny_n(tmp_path, monkeypatch, capsys):
         "every run billed 50 invoices of 27.42 EUR then 50 of 50.00 EUR, as the plain reference did"
     ) in out
     assert "single process and 2 workers agree" in out
-    for label in ("PDF invoices, plain (render_invoice_pdf)",
-                  "Factur-X documents (facturx_pdf: XML + PDF/A-3B)"):
+    for label in (
+        "PDF invoices, plain (render_invoice_pdf)",
+        "Factur-X documents (facturx_pdf: XML + PDF/A-3B)",
+    ):
         row = rows[label]
         assert row[1] == "5"  # N/200, at least 5
         assert row[2].endswith(" docs/s")

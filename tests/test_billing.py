@@ -533,9 +533,7 @@ def test_every_whole_period_is_discounted_as_the_discount_engine_prices_it_alone
         index = charge.schedule.index_of(line.period.start)
         member = _Member(charge, line.period, line.period, None, index, order)
         run = _Run(subscription, BillingState())
-        priced, _ = _price(
-            [member], subscription.discounts, run, line.period, due_side=True
-        )
+        priced, _ = _price([member], subscription.discounts, run, line.period, due_side=True)
         alone = _line(member, priced[0], None, "EUR")
         assert (alone.amount, alone.discount, alone.explanation.discounts) == (
             line.amount,
@@ -694,12 +692,15 @@ def test_engine_documents_pass_every_check_of_the_public_constructors(subscripti
             assert repr((line.net, line.tax, line.total)) == repr(
                 (rebuilt.net, rebuilt.tax, rebuilt.total)
             )
-        assert invoice.taxes == draft_invoice(
-            customer=invoice.customer,
-            currency=invoice.currency,
-            issued_on=invoice.issued_on,
-            lines=invoice.lines,
-        ).taxes
+        assert (
+            invoice.taxes
+            == draft_invoice(
+                customer=invoice.customer,
+                currency=invoice.currency,
+                issued_on=invoice.issued_on,
+                lines=invoice.lines,
+            ).taxes
+        )
 
 
 @given(subscriptions(), as_of_dates, as_of_dates)

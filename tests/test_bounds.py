@@ -467,11 +467,11 @@ def test_anything_outside_the_bounds_is_refused_with_out_of_bounds_error(
 
 
 def test_billing_refuses_absurd_payment_terms_and_dates_at_once():
-    plan = RecurringCharge(code="p", description="P", unit_price=Money("10", "EUR"),
-                           start=date(2026, 1, 1))
+    plan = RecurringCharge(
+        code="p", description="P", unit_price=Money("10", "EUR"), start=date(2026, 1, 1)
+    )
     with pytest.raises(OutOfBoundsError, match="payment_terms_days"):
-        ChargePlan(id="S", customer="C", currency="EUR", charges=(plan,),
-                             payment_terms_days=10**9)
+        ChargePlan(id="S", customer="C", currency="EUR", charges=(plan,), payment_terms_days=10**9)
     sub = ChargePlan(id="S", customer="C", currency="EUR", charges=(plan,))
     with pytest.raises(OutOfBoundsError, match="as_of"):
         bill_subscription(sub, as_of=date(3095, 1, 1))

@@ -130,9 +130,7 @@ def subscription(**fields):
         ),
         # the catalog's price, in another currency than the subscription's
         (
-            subscription(
-                currency="USD", plans=[Span(code="pro", start=START)]
-            ),
+            subscription(currency="USD", plans=[Span(code="pro", start=START)]),
             EUR_CATALOG,
             "is in EUR",
         ),

@@ -163,7 +163,7 @@ def test_a_terms_digest_keeps_how_a_tax_rate_was_written():
 
 
 @given(
-    st.decimals(min_value=-10**6, max_value=10**6, places=4, allow_nan=False),
+    st.decimals(min_value=-(10**6), max_value=10**6, places=4, allow_nan=False),
     st.decimals(min_value=0, max_value=10**4, places=6, allow_nan=False),
     st.sampled_from(["EUR", "JPY", "KWD"]),
     st.sampled_from(

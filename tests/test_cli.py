@@ -228,9 +228,7 @@ def test_bill_run_says_in_french_what_it_looked_at_and_created(capsys, loaded):
     ]
 
 
-def test_bill_run_counts_one_subscription_and_one_invoice_in_the_singular(
-    capsys, tmp_path, db
-):
+def test_bill_run_counts_one_subscription_and_one_invoice_in_the_singular(capsys, tmp_path, db):
     # A review found "1 invoices" and "Billed 1 subscriptions".
     assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
     one = {"subscriptions": SUBSCRIPTIONS["subscriptions"][:1]}
@@ -239,8 +237,7 @@ def test_bill_run_counts_one_subscription_and_one_invoice_in_the_singular(
     status, out, err = run(capsys, "bill-run", "--as-of", "2026-03-01", "--db", db)
     assert status == 0, err
     assert out.splitlines()[0] == (
-        "Bill run as of March 1, 2026: 1 subscription looked at, 1 invoice created "
-        "(F-2026-000001)."
+        "Bill run as of March 1, 2026: 1 subscription looked at, 1 invoice created (F-2026-000001)."
     )
     french = ["--locale", "fr_FR"]
     status, out, err = run(capsys, "bill-run", "--as-of", "2026-03-01", *french, "--db", db)
@@ -307,8 +304,7 @@ def test_bill_run_help_documents_the_batch_size(capsys):
     assert status == 0
     assert "[--batch-size N]" in out
     assert (
-        "--batch-size N subscriptions billed and saved per transaction, 1 to 1000000 "
-        "(default: 500)"
+        "--batch-size N subscriptions billed and saved per transaction, 1 to 1000000 (default: 500)"
     ) in " ".join(out.split())
 
 
@@ -896,6 +892,8 @@ def test_a_bill_run_on_a_read_only_database_is_one_line(capsys, billed, monkeypa
         f"subbill: error: {billed}: read-only database (opened read-only); nothing was written"
     )
     assert database_content(billed) == before
+
+
 # -- strict input files (issue 10) --------------------------------------------------------------
 
 
@@ -1019,8 +1017,13 @@ def test_a_payment_link_with_a_typo_and_a_negative_price_is_refused(capsys, tmp_
 
 
 def _one(**changes):
-    entry = {"id": "S1", "customer": "Boulangerie Martin", "plan": "essentiel",
-             "start": "2026-03-01", "frequency": "monthly"}
+    entry = {
+        "id": "S1",
+        "customer": "Boulangerie Martin",
+        "plan": "essentiel",
+        "start": "2026-03-01",
+        "frequency": "monthly",
+    }
     entry.update(changes)
     return {"subscriptions": [entry]}
 
@@ -1202,11 +1205,17 @@ def _save_website_quote(db: Path) -> None:
         currency="EUR",
         valid_until=date(2026, 4, 30),
         lines=(
-            LineItem(code="site", name="Site", unit_price=Money("1500.00", "EUR"),
-                     tax_rates=(tva,)),
-            LineItem(code="seo", name="SEO", unit_price=Money("300.00", "EUR"),
-                     frequency=MONTHLY, billing_start=BillingStart.after_months(6),
-                     tax_rates=(tva,)),
+            LineItem(
+                code="site", name="Site", unit_price=Money("1500.00", "EUR"), tax_rates=(tva,)
+            ),
+            LineItem(
+                code="seo",
+                name="SEO",
+                unit_price=Money("300.00", "EUR"),
+                frequency=MONTHLY,
+                billing_start=BillingStart.after_months(6),
+                tax_rates=(tva,),
+            ),
         ),
         discounts=(Discount.percent_off("LANCEMENT", "10", duration=Duration.once()),),
     ).send(on=date(2026, 4, 1))
@@ -1221,25 +1230,45 @@ def test_portal_prints_quotes_invoices_and_subscriptions_with_their_words(capsys
     _save_website_quote(billed)
     before = database_content(billed)
     status, out, err = run(
-        capsys, "portal", "Boulangerie Martin", "--as-of", "2026-04-10", "--locale", "fr_FR",
-        "--db", billed,
+        capsys,
+        "portal",
+        "Boulangerie Martin",
+        "--as-of",
+        "2026-04-10",
+        "--locale",
+        "fr_FR",
+        "--db",
+        billed,
     )
     assert (status, err) == (0, "")
     lines = [_spaces(line) for line in out.splitlines()]
     assert lines[0] == "Portail client de Boulangerie Martin au 10 avril 2026"
     # the quote shows what accepting charges, TTC: (1,500.00 − 10 %) × 1.2, then the SEO
-    assert lines[lines.index("Devis") + 1 : lines.index("Devis") + 4:2] == [
+    assert lines[lines.index("Devis") + 1 : lines.index("Devis") + 4 : 2] == [
         "Référence  Valide jusqu'au  Statut  À l'acceptation (TTC)  Puis",
         "DEVIS-7    30/04/2026       Envoyé  1 620,00 €             360,00 € le 10/10/2026",
     ]
     invoice = lines[lines.index("Factures") + 3]
     assert cells(invoice) == [
-        "F-2026-000001", "01/04/2026", "01/05/2026", "Non payée", "81,60 €", "81,60 €"
+        "F-2026-000001",
+        "01/04/2026",
+        "01/05/2026",
+        "Non payée",
+        "81,60 €",
+        "81,60 €",
     ]
     subscription = lines[lines.index("Abonnements") + 3]
     # 1 app, no quoted line; the next invoice as the engine issues it, TTC (34.00 × 1.2)
     assert cells(subscription) == [
-        "S1", "Actif", "Essentiel", "1", "0", "mensuel", "01/05/2026", "40,80 €", "—"
+        "S1",
+        "Actif",
+        "Essentiel",
+        "1",
+        "0",
+        "mensuel",
+        "01/05/2026",
+        "40,80 €",
+        "—",
     ]
     assert "Commandes" not in lines  # nothing the store holds yet
     assert database_content(billed) == before  # read only
@@ -1252,7 +1281,12 @@ def test_portal_in_english_says_overdue_after_the_due_date(capsys, billed):
     assert lines[0] == "Customer portal of Garage Petit on May 2, 2026"
     assert lines[lines.index("Quotes") + 1] == "No quotes."
     assert cells(lines[lines.index("Invoices") + 3]) == [
-        "F-2026-000002", "Apr 1, 2026", "May 1, 2026", "Overdue", "€816.00", "€816.00"
+        "F-2026-000002",
+        "Apr 1, 2026",
+        "May 1, 2026",
+        "Overdue",
+        "€816.00",
+        "€816.00",
     ]
     assert lines[lines.index("Subscriptions") + 3].split()[:2] == ["S2", "Unpaid"]
     status, out, _ = run(capsys, "portal", "Garage Petit", "--as-of", "2026-05-01", "--db", billed)
@@ -1303,12 +1337,14 @@ def test_portal_view_gathers_every_section_from_a_store():
     catalog = seed_catalog()
     store.save_catalog(catalog)
     store.save_subscription(
-        Subscription.create(id="A1", customer="ACME", catalog=catalog, plan="pro",
-                            start=date(2026, 1, 1))
+        Subscription.create(
+            id="A1", customer="ACME", catalog=catalog, plan="pro", start=date(2026, 1, 1)
+        )
     )
     store.save_subscription(
-        Subscription.create(id="B1", customer="Beta", catalog=catalog, plan="pro",
-                            start=date(2026, 1, 1))
+        Subscription.create(
+            id="B1", customer="Beta", catalog=catalog, plan="pro", start=date(2026, 1, 1)
+        )
     )
     store.save_quote(Quote(id="Q1", customer="ACME", currency="EUR", valid_until=date(2026, 5, 1)))
     view = cli._portal_view(store, "ACME", as_of=date(2026, 4, 10), db="memory")
@@ -1443,8 +1479,10 @@ def test_every_bad_field_of_a_usage_file_is_reported_with_its_path(capsys, tmp_p
     before = database_content(loaded)
     assert error_lines(*run(capsys, *argv)) == [
         f"{usage}: subscription: 'S2' is not the subscription reviewed ('S1')",
-        (f"{usage}: resources.clietns: 'clietns' is not a resource a plan of the catalog "
-        "limits, did you mean 'clients'?"),
+        (
+            f"{usage}: resources.clietns: 'clietns' is not a resource a plan of the catalog "
+            "limits, did you mean 'clients'?"
+        ),
         f"{usage}: resources.documents: -1 must be an int >= 0",
         f"{usage}: modules.stok: 'stok' is not a module of the catalog, did you mean 'stock'?",
         f"{usage}: payment_methods[0]: exp_month=13 must be an int from 1 to 12",
@@ -1475,9 +1513,11 @@ def test_every_bad_field_of_a_usage_file_is_reported_with_its_path(capsys, tmp_p
         (
             {"resources": {}, "modules": {}, "payment_methods": [{"id": "x", "cvc": "123"}]},
             [
-                ("payment_methods[0].cvc: a card security code must never be given to subbill; "
-                "keep only the card's brand, last 4 digits, expiry and the payment processor's "
-                "token")
+                (
+                    "payment_methods[0].cvc: a card security code must never be given to subbill; "
+                    "keep only the card's brand, last 4 digits, expiry and the payment processor's "
+                    "token"
+                )
             ],
         ),
     ],
@@ -1518,9 +1558,10 @@ def pools(capsys, tmp_path: Path, db: Path) -> Path:
     accounts = tmp_path / "accounts.toml"
     accounts.write_text(ACCOUNTS_TOML, encoding="utf-8")
     assert run(capsys, "accounts", "load", accounts, "--db", db)[0] == 0
-    assert run(capsys, "ledger", "load", write_json(tmp_path / "ledger.json", LEDGER), "--db", db)[
-        0
-    ] == 0
+    assert (
+        run(capsys, "ledger", "load", write_json(tmp_path / "ledger.json", LEDGER), "--db", db)[0]
+        == 0
+    )
     return db
 
 
@@ -1550,10 +1591,14 @@ def test_a_bad_ledger_file_appends_nothing_and_names_every_entry(capsys, tmp_pat
     entries.append(dict(entries[0]))
     path = write_json(tmp_path / "ledger.json", {"ledger": entries})
     assert error_lines(*run(capsys, "ledger", "load", path, "--db", db)) == [
-        (f"{path}: ledger[1]: Not enough TBox licences left with Partenaire: 900 needed, 500 "
-        "available."),
-        (f"{path}: ledger[2].kind: 'renewal' must be 'grant', 'transfer', 'assignment' or "
-        "'return' (renewals are recorded by 'subbill renew')"),
+        (
+            f"{path}: ledger[1]: Not enough TBox licences left with Partenaire: 900 needed, 500 "
+            "available."
+        ),
+        (
+            f"{path}: ledger[2].kind: 'renewal' must be 'grant', 'transfer', 'assignment' or "
+            "'return' (renewals are recorded by 'subbill renew')"
+        ),
         f"{path}: ledger[3].target: '' must be a non-empty text",
         f"{path}: ledger[4].source: is missing",
         f"{path}: ledger[5]: the same entry as ledger[0]",
@@ -1655,8 +1700,10 @@ def test_renew_an_account_not_due_needs_early(capsys, pools):
         (
             ["renew", "Cabinet Leroy", "--on", "2026-04-01"],
             USAGE_ERROR,
-            ("the TSend account of 'Cabinet Leroy' has no reseller: name the pool to renew from "
-            "with --pool"),
+            (
+                "the TSend account of 'Cabinet Leroy' has no reseller: name the pool to renew from "
+                "with --pool"
+            ),
         ),
         (
             ["renew", "Cabinet Leroy", "--on", "2026-04-01", "--pool", "Revendeur Ouest"],
@@ -1666,8 +1713,10 @@ def test_renew_an_account_not_due_needs_early(capsys, pools):
         (
             ["renew", "Boulangerie Martine", "--on", "2026-04-01"],
             FAILURE,
-            ("no licence account for 'Boulangerie Martine' in {db}, did you mean "
-            "'Boulangerie Martin'?"),
+            (
+                "no licence account for 'Boulangerie Martine' in {db}, did you mean "
+                "'Boulangerie Martin'?"
+            ),
         ),
         (
             ["renew", "Boulangerie Martin", "--product", "TSend", "--on", "2026-04-01"],
@@ -1677,18 +1726,29 @@ def test_renew_an_account_not_due_needs_early(capsys, pools):
         (
             ["renew", "Boulangerie Martin", "--years", "0"],
             USAGE_ERROR,
-            ("argument --years: '0' must be a whole number from 1 to 99 (see 'subbill renew "
-            "--help')"),
+            (
+                "argument --years: '0' must be a whole number from 1 to 99 (see 'subbill renew "
+                "--help')"
+            ),
         ),
         (
             ["renew", "Boulangerie Martin", "--seats", "1.5"],
             USAGE_ERROR,
-            ("argument --seats: '1.5' must be a whole number from 1 to 1000000 (see 'subbill renew "
-            "--help')"),
+            (
+                "argument --seats: '1.5' must be a whole number from 1 to 1000000 "
+                "(see 'subbill renew --help')"
+            ),
         ),
     ],
-    ids=["beyond-the-pool", "no-reseller", "empty-pool", "unknown", "other-product", "years-0",
-         "seats-fraction"],
+    ids=[
+        "beyond-the-pool",
+        "no-reseller",
+        "empty-pool",
+        "unknown",
+        "other-product",
+        "years-0",
+        "seats-fraction",
+    ],
 )
 def test_a_renewal_that_cannot_go_through_changes_nothing(capsys, pools, argv, status, expected):
     before = database_content(pools)
@@ -1784,8 +1844,10 @@ def _is_document(kind: object) -> bool:
 def _documents() -> dict[str, list[str]]:
     return {
         "catalog": _fields(catalog._CatalogDocument),
-        "subscriptions": ["subscriptions", *_fields(subscriptions._SubscriptionDocument,
-                                                    "subscriptions[].")],
+        "subscriptions": [
+            "subscriptions",
+            *_fields(subscriptions._SubscriptionDocument, "subscriptions[]."),
+        ],
         "accounts": ["accounts", *_fields(licenses._AccountDocument, "accounts[].")],
         "ledger": ["ledger", *_fields(cli._LedgerEntryDocument, "ledger[].")],
         "payment-link": _fields(quotes._PaymentLinkDocument),
@@ -1797,9 +1859,21 @@ def _documents() -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.parametrize("section", ["catalog", "subscriptions", "accounts", "ledger",
-                                     "payment-link", "usage", "usage-records", "seller",
-                                     "customer", "dunning-policy"])
+@pytest.mark.parametrize(
+    "section",
+    [
+        "catalog",
+        "subscriptions",
+        "accounts",
+        "ledger",
+        "payment-link",
+        "usage",
+        "usage-records",
+        "seller",
+        "customer",
+        "dunning-policy",
+    ],
+)
 def test_every_field_a_reader_accepts_is_in_the_formats_doc_and_no_other(section):
     body = _doc_sections()[section]
     documented = re.findall(r"^\| `([^`]+)` \|", body, flags=re.MULTILINE)
@@ -1808,7 +1882,8 @@ def test_every_field_a_reader_accepts_is_in_the_formats_doc_and_no_other(section
     # A documented field is one the reader accepts, or one inside a field it passes on
     # whole (the payment methods of a usage file are read by payment_method_from_mapping).
     unknown = [
-        path for path in documented
+        path
+        for path in documented
         if path not in accepted and not any(path.startswith(f"{a}[].") for a in accepted)
     ]
     assert unknown == []

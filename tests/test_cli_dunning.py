@@ -128,9 +128,7 @@ def test_the_portal_shows_the_next_step_and_the_suspension_from_the_store(capsys
     assert lines[lines.index("Impayés") + 3].split()[-1] == "—"
 
 
-def test_a_file_of_the_schema_before_dunning_shows_in_the_portal_without_events(
-    capsys, tmp_path
-):
+def test_a_file_of_the_schema_before_dunning_shows_in_the_portal_without_events(capsys, tmp_path):
     db = billed(capsys, tmp_path, tmp_path / "billing.db")
     as_older_schema(db, 5)
     before = database_content(db)
@@ -236,9 +234,7 @@ def test_an_invoice_paid_late_without_a_rate_gets_the_indemnity_alone_and_a_line
         ({"rate": "10"}, "terms.rate: unknown key; expected late_payment_percent"),
     ],
 )  # fmt: skip
-def test_the_terms_of_the_subscriptions_file_are_checked_strictly(
-    capsys, tmp_path, terms, problem
-):
+def test_the_terms_of_the_subscriptions_file_are_checked_strictly(capsys, tmp_path, terms, problem):
     db = tmp_path / "billing.db"
     assert run(capsys, "catalog", "load", CATALOG, "--db", db)[0] == 0
     garage = {**GARAGE["subscriptions"][0], "terms": terms}

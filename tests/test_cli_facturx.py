@@ -95,9 +95,16 @@ def test_invoice_show_writes_the_facturx_pdf(capsys, tmp_path, billed, seller, b
 
 def test_the_stored_customer_is_the_buyer(capsys, tmp_path, billed, seller):
     store = SQLiteStore(billed)
-    store.save_customer(Customer(id="Boulangerie Martin", legal_name="Boulangerie Martin SARL",
-                                 country="FR", siren="552100554", postcode="69001",
-                                 city="Lyon"))
+    store.save_customer(
+        Customer(
+            id="Boulangerie Martin",
+            legal_name="Boulangerie Martin SARL",
+            country="FR",
+            siren="552100554",
+            postcode="69001",
+            city="Lyon",
+        )
+    )
     out_file = tmp_path / "facture.pdf"
     argv = show(out_file, billed, "--seller", seller)
     status, _, err = run(capsys, *argv)
@@ -107,8 +114,7 @@ def test_the_stored_customer_is_the_buyer(capsys, tmp_path, billed, seller):
     assert "<ram:CityName>Lyon</ram:CityName>" in xml.decode()
 
 
-def test_an_existing_facturx_file_is_refused_unless_force(capsys, tmp_path, billed, seller,
-                                                          buyer):
+def test_an_existing_facturx_file_is_refused_unless_force(capsys, tmp_path, billed, seller, buyer):
     out_file = tmp_path / "facture.pdf"
     out_file.write_bytes(b"my precious document")
     argv = show(out_file, billed, "--seller", seller, "--buyer", buyer)
@@ -139,8 +145,10 @@ def test_a_customer_without_a_record_needs_buyer(capsys, tmp_path, billed, selle
     ("fields", "expected"),
     [
         ({"siren": "732829321"}, "siren='732829321' must be a SIREN"),  # a bad check digit
-        ({"siren": "732829320", "vat_numbr": "FR44732829320"},
-         "vat_numbr: unknown key, did you mean 'vat_number'?"),
+        (
+            {"siren": "732829320", "vat_numbr": "FR44732829320"},
+            "vat_numbr: unknown key, did you mean 'vat_number'?",
+        ),
     ],
 )
 def test_a_bad_seller_file_is_a_usage_error_naming_the_field(
@@ -167,8 +175,19 @@ def test_a_buyer_of_another_customer_is_refused(capsys, tmp_path, billed, seller
 
 def test_pdf_and_facturx_cannot_be_the_same_file(capsys, tmp_path, billed, seller):
     same = tmp_path / "f.pdf"
-    argv = ["invoice", "show", "F-2026-000001", "--pdf", same, "--facturx", same, "--seller",
-            seller, "--db", billed]
+    argv = [
+        "invoice",
+        "show",
+        "F-2026-000001",
+        "--pdf",
+        same,
+        "--facturx",
+        same,
+        "--seller",
+        seller,
+        "--db",
+        billed,
+    ]
     line = assert_one_line_error(*run(capsys, *argv), 2)
     assert "--pdf and --facturx are the same file" in line
 
@@ -295,12 +314,29 @@ def test_pdf_prints_the_seller_and_the_stored_consumer_with_their_mentions(
     from subbill.customers import CustomerKind  # noqa: PLC0415
 
     SQLiteStore(billed).save_customer(
-        Customer(id="Boulangerie Martin", kind=CustomerKind.CONSUMER, legal_name="Paul Martin",
-                 address=("8 place du Marché",), postcode="69001", city="Lyon")
+        Customer(
+            id="Boulangerie Martin",
+            kind=CustomerKind.CONSUMER,
+            legal_name="Paul Martin",
+            address=("8 place du Marché",),
+            postcode="69001",
+            city="Lyon",
+        )
     )
     out_file = tmp_path / "facture.pdf"
-    argv = ["invoice", "show", "F-2026-000001", "--pdf", out_file, "--seller", seller,
-            "--locale", "fr_FR", "--db", billed]
+    argv = [
+        "invoice",
+        "show",
+        "F-2026-000001",
+        "--pdf",
+        out_file,
+        "--seller",
+        seller,
+        "--locale",
+        "fr_FR",
+        "--db",
+        billed,
+    ]
     status, out, err = run(capsys, *argv)
     assert status == 0, err
     assert f"PDF written to {out_file}" in out
@@ -317,8 +353,21 @@ def test_pdf_prints_the_seller_and_the_stored_consumer_with_their_mentions(
 
 def test_pdf_to_a_business_prints_the_penalties(capsys, tmp_path, billed, seller, buyer):
     out_file = tmp_path / "facture.pdf"
-    argv = ["invoice", "show", "F-2026-000001", "--pdf", out_file, "--seller", seller,
-            "--buyer", buyer, "--locale", "fr_FR", "--db", billed]
+    argv = [
+        "invoice",
+        "show",
+        "F-2026-000001",
+        "--pdf",
+        out_file,
+        "--seller",
+        seller,
+        "--buyer",
+        buyer,
+        "--locale",
+        "fr_FR",
+        "--db",
+        billed,
+    ]
     status, _, err = run(capsys, *argv)
     assert status == 0, err
     text = pdf_text(out_file)

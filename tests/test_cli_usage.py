@@ -303,8 +303,11 @@ def test_usage_loaded_by_the_cli_is_billed_by_bill_run_and_a_late_record_is_corr
     store = SQLiteStore(db, read_only=True)
     (first,) = [i for i in store.invoices() if i.issued_on == date(2026, 4, 1)]
     store.close()
-    usage_lines = [(line.code, line.period, str(line.amount)) for line in first.lines
-                   if line.kind is LineKind.USAGE]
+    usage_lines = [
+        (line.code, line.period, str(line.amount))
+        for line in first.lines
+        if line.kind is LineKind.USAGE
+    ]
     assert usage_lines == [("api", Period(date(2026, 3, 1), date(2026, 4, 1)), "19.00 EUR")]
 
     late = write(

@@ -283,9 +283,10 @@ def test_fast_state_read_equals_what_cattrs_reads(plan, as_of, days):
 
 
 def silver_invoice_and_state():
-    sub = plain_subscription(start=date(2025, 1, 15), plans=[
-        Span(code="pro", start=date(2025, 1, 15), price=Money("50.00", "EUR"))
-    ])
+    sub = plain_subscription(
+        start=date(2025, 1, 15),
+        plans=[Span(code="pro", start=date(2025, 1, 15), price=Money("50.00", "EUR"))],
+    )
     catalog = Catalog(
         currency="EUR",
         plans=[Plan(code="pro", name="Pro", rank=1, prices={MONTHLY: Money("50.00", "EUR")})],

@@ -34,7 +34,11 @@ def charge(price="10.00", *, start=date(2026, 3, 1), end=None, code="plan", **fi
 
 def sub(*charges, discounts=(), one_time=()):
     return ChargePlan(
-        id="S1", customer="ACME", currency="EUR", charges=charges, discounts=discounts,
+        id="S1",
+        customer="ACME",
+        currency="EUR",
+        charges=charges,
+        discounts=discounts,
         one_time=one_time,
     )
 
@@ -53,8 +57,9 @@ def net_of(result, key=None):
 
 def _ended_on_3_march(subscription_of):
     first = bill_subscription(subscription_of(None), as_of=date(2026, 3, 1))
-    second = bill_subscription(subscription_of(date(2026, 3, 3)), first.state,
-                               as_of=date(2026, 3, 3))
+    second = bill_subscription(
+        subscription_of(date(2026, 3, 3)), first.state, as_of=date(2026, 3, 3)
+    )
     known = bill_subscription(subscription_of(date(2026, 3, 3)), as_of=date(2026, 3, 1))
     return first, second, known
 
@@ -112,8 +117,9 @@ def test_no_proration_never_refunds_a_used_month():
         as_of=date(2026, 1, 1),
     )
     assert billed.invoice.total == eur("3000.00")
-    ended = sub(charge("3000", start=date(2026, 1, 1), end=date(2026, 1, 31),
-                       basis=ProrationBasis.NONE))
+    ended = sub(
+        charge("3000", start=date(2026, 1, 1), end=date(2026, 1, 31), basis=ProrationBasis.NONE)
+    )
     after = bill_subscription(ended, billed.state, as_of=date(2026, 1, 31))
     assert after.invoice is None  # credit 0, not −3,000
     assert bill_subscription(ended, as_of=date(2026, 1, 1)).invoice.total == eur("3000.00")
@@ -148,8 +154,9 @@ def test_no_proration_plan_change_charges_the_new_plan_whole_and_credits_nothing
 
 def test_thirty_360_split_keeps_what_billing_with_the_end_known_charges():
     basis = ProrationBasis.THIRTY_DAY_MONTH
-    first = bill_subscription(sub(charge("3000", start=date(2026, 1, 29), basis=basis)),
-                              as_of=date(2026, 1, 29))
+    first = bill_subscription(
+        sub(charge("3000", start=date(2026, 1, 29), basis=basis)), as_of=date(2026, 1, 29)
+    )
     assert first.invoice.total == eur("3000.00")
     ended = sub(charge("3000", start=date(2026, 1, 29), end=date(2026, 1, 30), basis=basis))
     second = bill_subscription(ended, first.state, as_of=date(2026, 1, 30))
@@ -304,10 +311,12 @@ def test_billing_to_d1_then_d2_equals_billing_to_d2(scenario, d1, extra, end_day
 
 def test_one_time_lines_share_the_fixed_amount_of_their_period():
     eight = Discount.amount_off("EIGHT", eur("8.00"), duration=Duration.once())
-    fee = OneTimeCharge(code="setup", description="Setup", unit_price=eur("5.00"),
-                        due_on=date(2026, 3, 1))
-    result = bill_subscription(sub(charge(), discounts=(eight,), one_time=(fee,)),
-                               as_of=date(2026, 3, 1))
+    fee = OneTimeCharge(
+        code="setup", description="Setup", unit_price=eur("5.00"), due_on=date(2026, 3, 1)
+    )
+    result = bill_subscription(
+        sub(charge(), discounts=(eight,), one_time=(fee,)), as_of=date(2026, 3, 1)
+    )
     # 8.00 once for the first billing period, spread over its two lines (10.00 and 5.00).
     assert result.invoice.discount_total == eur("8.00")
     assert result.invoice.total == eur("7.00")
@@ -333,8 +342,9 @@ def test_a_period_priced_again_to_the_same_amount_bills_nothing():
 
 def test_a_change_that_changes_nothing_under_30_360_costs_nothing():
     # The review's case: a no-op change on 2 March used to give −2,600 + 2,800 = +200.
-    item = charge("3000", start=date(2026, 1, 31), billing_day=31,
-                  basis=ProrationBasis.THIRTY_DAY_MONTH)
+    item = charge(
+        "3000", start=date(2026, 1, 31), billing_day=31, basis=ProrationBasis.THIRTY_DAY_MONTH
+    )
     first = bill_subscription(sub(item), as_of=date(2026, 2, 28))
     for day in (date(2026, 3, 2), date(2026, 3, 30)):
         old, new = item.change(on=day, quantity=1)
@@ -350,11 +360,15 @@ def test_removing_an_invoice_discount_after_billing_is_refused_not_over_credited
     first = bill_subscription(sub(charge("29.00"), discounts=(half,)), as_of=date(2026, 3, 1))
     assert first.invoice.total == eur("14.50")
     with pytest.raises(InvalidStateError, match="HALF"):
-        bill_subscription(sub(charge("29.00", end=date(2026, 3, 2))), first.state,
-                          as_of=date(2026, 3, 2))
+        bill_subscription(
+            sub(charge("29.00", end=date(2026, 3, 2))), first.state, as_of=date(2026, 3, 2)
+        )
     # Kept, the cancellation credits what was paid for the unused days: 14.50 − 0.47.
-    kept = bill_subscription(sub(charge("29.00", end=date(2026, 3, 2)), discounts=(half,)),
-                             first.state, as_of=date(2026, 3, 2))
+    kept = bill_subscription(
+        sub(charge("29.00", end=date(2026, 3, 2)), discounts=(half,)),
+        first.state,
+        as_of=date(2026, 3, 2),
+    )
     assert kept.invoice.total == eur("-14.03")
 
 
@@ -371,18 +385,23 @@ def test_a_discount_added_later_must_start_after_what_was_billed():
     first = bill_subscription(sub(charge("10.00")), as_of=date(2026, 3, 1))
     ten = Discount.percent_off("TEN", "10")
     with pytest.raises(InvalidStateError, match="would reduce periods billed through"):
-        bill_subscription(sub(charge("10.00"), discounts=(ten,)), first.state,
-                          as_of=date(2026, 4, 1))
+        bill_subscription(
+            sub(charge("10.00"), discounts=(ten,)), first.state, as_of=date(2026, 4, 1)
+        )
     # The review's case: a discount starting inside a period billed in part (the charge
     # ended on 20 March) reaches that whole period: refused too.
     short = bill_subscription(sub(charge("31.00", end=date(2026, 3, 20))), as_of=date(2026, 3, 1))
     inside = Discount.percent_off("NEW", "50", starts_on=date(2026, 3, 20))
     with pytest.raises(InvalidStateError):
-        bill_subscription(sub(charge("31.00", end=date(2026, 3, 1)), discounts=(inside,)),
-                          short.state, as_of=date(2026, 3, 21))
+        bill_subscription(
+            sub(charge("31.00", end=date(2026, 3, 1)), discounts=(inside,)),
+            short.state,
+            as_of=date(2026, 3, 21),
+        )
     later = Discount.percent_off("TEN", "10", starts_on=date(2026, 4, 1))
-    april = bill_subscription(sub(charge("10.00"), discounts=(later,)), first.state,
-                              as_of=date(2026, 4, 1))
+    april = bill_subscription(
+        sub(charge("10.00"), discounts=(later,)), first.state, as_of=date(2026, 4, 1)
+    )
     assert april.invoice.total == eur("9.00")
 
 
@@ -398,8 +417,10 @@ def test_a_state_stored_without_terms_is_trusted_and_its_terms_recorded():
     "others",
     [
         [("annual", "120.00", ANNUAL, date(2026, 1, 1))],
-        [("quarterly", "90.00", QUARTERLY, date(2026, 1, 1)),
-         ("annual", "120.00", ANNUAL, date(2026, 1, 1))],
+        [
+            ("quarterly", "90.00", QUARTERLY, date(2026, 1, 1)),
+            ("annual", "120.00", ANNUAL, date(2026, 1, 1)),
+        ],
         [("second", "40.00", MONTHLY, date(2026, 1, 15))],
     ],
     ids=["monthly-and-annual", "three-frequencies", "two-billing-days"],
@@ -413,8 +434,9 @@ def test_an_invoice_fixed_amount_once_is_taken_once_whatever_the_frequencies(oth
     ]
     result = bill_subscription(sub(*charges, discounts=(welcome,)), as_of=date(2026, 1, 20))
     assert result.invoice.discount_total == eur("30.00")
-    later = bill_subscription(sub(*charges, discounts=(welcome,)), result.state,
-                              as_of=date(2026, 3, 1))
+    later = bill_subscription(
+        sub(*charges, discounts=(welcome,)), result.state, as_of=date(2026, 3, 1)
+    )
     assert later.invoice.discount_total == eur("0.00")
 
 
@@ -422,15 +444,16 @@ def test_dropping_a_billed_one_time_charge_that_shares_a_fixed_amount_is_refused
     # The review's case: the one-time OFF discount shared with the setup fee was taken
     # again on the plan once the setup fee was no longer listed.
     pro = charge("100.00", timing=BillingTiming.IN_ARREARS)
-    setup = OneTimeCharge(code="setup", description="Setup", unit_price=eur("50.00"),
-                          due_on=date(2026, 3, 1))
+    setup = OneTimeCharge(
+        code="setup", description="Setup", unit_price=eur("50.00"), due_on=date(2026, 3, 1)
+    )
     off = Discount.amount_off("OFF", eur("30.00"), duration=Duration.once())
-    first = bill_subscription(sub(pro, one_time=(setup,), discounts=(off,)),
-                              as_of=date(2026, 3, 1))
+    first = bill_subscription(sub(pro, one_time=(setup,), discounts=(off,)), as_of=date(2026, 3, 1))
     with pytest.raises(InvalidStateError, match="keep it listed"):
         bill_subscription(sub(pro, discounts=(off,)), first.state, as_of=date(2026, 4, 1))
-    kept = bill_subscription(sub(pro, one_time=(setup,), discounts=(off,)), first.state,
-                             as_of=date(2026, 4, 1))
+    kept = bill_subscription(
+        sub(pro, one_time=(setup,), discounts=(off,)), first.state, as_of=date(2026, 4, 1)
+    )
     assert first.invoice.discount_total + kept.invoice.discount_total == eur("30.00")
 
 

@@ -261,7 +261,7 @@ def test_subbill_dunning_policy_reads_a_toml_or_json_file(capsys, tmp_path):
     db = _cli_billed(capsys, tmp_path)
     toml = tmp_path / "policy.toml"
     toml.write_text(
-        'retry_days = []\n'
+        "retry_days = []\n"
         '[[steps]]\ncode = "call_me"\ndays = 2\nactions = ["remind"]\n'
         '[[steps]]\ncode = "cut"\ndays = 10\nactions = ["formal_notice", "suspend"]\n',
         encoding="utf-8",

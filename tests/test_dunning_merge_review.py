@@ -189,9 +189,7 @@ def test_a_run_reading_open_invoices_decides_as_one_reading_everything_whatever_
             due = store.get_invoice(number).amount_due
             if due.is_positive():
                 amount = due if full else min(due, Money("30.00", "EUR"))
-                pay_invoice(
-                    store, number, Payment(amount=amount, paid_on=on, reference=f"p-{on}")
-                )
+                pay_invoice(store, number, Payment(amount=amount, paid_on=on, reference=f"p-{on}"))
         policy = WITH_CANCEL if cancels else STANDARD
         everything = dunning_actions(
             store.invoices(), policy=policy, history=store.dunning_events(), as_of=on

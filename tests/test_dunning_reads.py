@@ -217,9 +217,7 @@ def _replay(store, invoices, runs, events):
             history=store.dunning_events(), as_of=day,
         )  # fmt: skip
         report = run_dunning(store, as_of=day, policy=POLICY)
-        assert [e.key for e in events_of(report.actions)] == [
-            e.key for e in events_of(everything)
-        ]
+        assert [e.key for e in events_of(report.actions)] == [e.key for e in events_of(everything)]
         decided_before.append([a.key for a in report.actions])
     return decided_before
 
@@ -241,9 +239,7 @@ def test_a_run_reading_only_the_open_invoices_decides_what_reading_every_invoice
 
 # -- the schema: SQLite 6 -> 7, PostgreSQL 3 -> 4 ------------------------------------------------
 
-_INDEXES = (
-    "invoices_in_dunning", "invoices_credited", "payments_by_day", "dunning_events_by_day"
-)
+_INDEXES = ("invoices_in_dunning", "invoices_credited", "payments_by_day", "dunning_events_by_day")
 
 
 def test_a_schema_6_file_reads_the_open_invoices_read_only_and_gets_the_indexes_when_opened(

@@ -66,8 +66,10 @@ KINDS = ["memory", "sqlite", "postgres"]
 
 
 def event(invoice, step, *, attempt=None, outcome=EventOutcome.TAKEN, subscription="S1"):
-    actions = () if outcome is EventOutcome.SKIPPED else (
-        (DunningActionKind.RETRY_PAYMENT,) if attempt else (DunningActionKind.REMIND,)
+    actions = (
+        ()
+        if outcome is EventOutcome.SKIPPED
+        else ((DunningActionKind.RETRY_PAYMENT,) if attempt else (DunningActionKind.REMIND,))
     )
     return DunningEvent(
         invoice=invoice, subscription=subscription, step=step, on=DUE, outcome=outcome,
@@ -230,7 +232,7 @@ def test_a_postgresql_database_of_schema_2_gets_the_dunning_tables_when_opened(p
 def test_a_damaged_event_is_named_by_table_and_key(tmp_path):
     store = SQLiteStore(tmp_path / "s.db")
     store.add_dunning_events([event("F-1", "courtesy")])
-    store._execute("UPDATE dunning_events SET document = '{\"version\": 99, \"data\": {}}'")
+    store._execute('UPDATE dunning_events SET document = \'{"version": 99, "data": {}}\'')
     with pytest.raises(StoredDataError) as damaged:
         store.dunning_events()
     assert (damaged.value.table, damaged.value.key) == ("dunning_events", "F-1/courtesy")
@@ -630,7 +632,9 @@ def test_a_pending_attempt_whose_invoice_was_paid_meanwhile_is_left_to_review_no
     assert calls == []  # never sent again
     (review,) = report.to_review
     assert (review.key, review.status, review.reason) == (
-        f"dunning:{number}:retry:1", ChargeStatus.TO_REVIEW, "invoice_paid_meanwhile"
+        f"dunning:{number}:retry:1",
+        ChargeStatus.TO_REVIEW,
+        "invoice_paid_meanwhile",
     )
     assert (report.charges, report.unapplied) == ((), ())
     assert store.charge_attempts() == [review]
@@ -848,7 +852,9 @@ def test_a_retry_is_not_sent_for_more_than_its_invoice_owes_when_it_is_sent(paid
     assert gateway.calls == []
     ((key, status, reason),) = [(a.key, a.status, a.reason) for a in report.to_review]
     assert (key, status, reason) == (
-        f"dunning:{number}:retry:1", ChargeStatus.WITHDRAWN, "invoice_no_longer_due_not_sent"
+        f"dunning:{number}:retry:1",
+        ChargeStatus.WITHDRAWN,
+        "invoice_no_longer_due_not_sent",
     )
     assert store.charge_attempts() == list(report.to_review)
 
@@ -920,9 +926,7 @@ def test_run_dunning_checks_its_clock_arguments_typed():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_the_outbox_refuses_a_key_queued_already_and_checks_its_arguments(
-    tmp_path, request, kind
-):
+def test_the_outbox_refuses_a_key_queued_already_and_checks_its_arguments(tmp_path, request, kind):
     store = store_of(kind, tmp_path, request)
     with_invoice(store)
     report = run_dunning(store, as_of=DUE, policy=POLICY)
@@ -958,9 +962,7 @@ def test_an_attempt_another_run_answered_meanwhile_keeps_its_answer():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_retry_that_pays_leaves_no_notice_nor_suspension_in_the_same_run(
-    tmp_path, request, kind
-):
+def test_a_retry_that_pays_leaves_no_notice_nor_suspension_in_the_same_run(tmp_path, request, kind):
     # The core lists an invoice's card retry before its step (its review's fix 8); the run
     # used to record both in one transaction before calling the processor, so an invoice the
     # retry paid was served formal notice and suspended in the same run. Run only 15 days
@@ -970,9 +972,7 @@ def test_a_retry_that_pays_leaves_no_notice_nor_suspension_in_the_same_run(
     number = with_invoice(store)
     gateway = ScriptedGateway(succeed={4})
     report = run_dunning(store, as_of=DUE + timedelta(days=15), policy=POLICY, gateway=gateway)
-    assert [(a.invoice, a.step.code, a.attempt) for a in report.actions] == [
-        (number, "retry", 4)
-    ]
+    assert [(a.invoice, a.step.code, a.attempt) for a in report.actions] == [(number, "retry", 4)]
     assert [c.status for c in report.charges] == [ChargeStatus.CHARGED]
     assert gateway.charges == {f"dunning:{number}:retry:4": (number, Money("120.00", "EUR"))}
     assert store.get_invoice(number).status is InvoiceStatus.PAID
@@ -984,7 +984,8 @@ def test_a_retry_that_pays_leaves_no_notice_nor_suspension_in_the_same_run(
         store, as_of=DUE + timedelta(days=15), policy=POLICY, gateway=ScriptedGateway()
     )
     assert [(a.invoice, a.step.code) for a in declined.actions] == [
-        (other, "retry"), (other, "formal_notice")
+        (other, "retry"),
+        (other, "formal_notice"),
     ]
 
 
@@ -1032,9 +1033,7 @@ def test_a_run_without_a_gateway_takes_the_steps_of_an_invoice_with_a_pending_at
     store = store_of(kind, tmp_path, request)
     number = with_invoice(store)
     run_dunning(store, as_of=DUE + timedelta(days=1), policy=POLICY, gateway=_DownUntil())
-    reports = [
-        run_dunning(store, as_of=DUE + timedelta(days=d), policy=POLICY) for d in (7, 15)
-    ]
+    reports = [run_dunning(store, as_of=DUE + timedelta(days=d), policy=POLICY) for d in (7, 15)]
     steps = [[a.step.code for a in report.actions] for report in reports]
     assert steps == [["reminder_7"], ["formal_notice"]]
     assert [c.status for c in store.charge_attempts()] == [ChargeStatus.PENDING]

@@ -97,15 +97,17 @@ def test_two_rate_invoice_passes_en16931_and_br_fr(rules: Rules):
     assert text_of(xml, "RateApplicablePercent") == ["20.00", "10.00", "20.00", "10.00"]
     assert text_of(xml, "TypeCode")[0] == "380"
     # The end of each line's period (inclusive), of the invoice's (BT-74), and the due date.
-    assert xml.decode().count("<udt:DateTimeString format=\"102\">20260331<") == 4
+    assert xml.decode().count('<udt:DateTimeString format="102">20260331<') == 4
 
 
 def test_prorated_plan_change_with_a_credit_line_passes(rules: Rules):
     pro = charge("pro", "50.00")
-    first = bill_subscription(ChargePlan(id="S1", customer="C-1", currency="EUR", charges=[pro]),
-                              as_of=date(2026, 3, 1))
-    old, new = pro.change(on=date(2026, 3, 13), unit_price=eur("80.00"), code="business",
-                          reason="plan_change")
+    first = bill_subscription(
+        ChargePlan(id="S1", customer="C-1", currency="EUR", charges=[pro]), as_of=date(2026, 3, 1)
+    )
+    old, new = pro.change(
+        on=date(2026, 3, 13), unit_price=eur("80.00"), code="business", reason="plan_change"
+    )
     plan = ChargePlan(id="S1", customer="C-1", currency="EUR", charges=[old, new])
     second = bill_subscription(plan, first.state, as_of=date(2026, 3, 13)).invoice
     assert second is not None
@@ -120,8 +122,9 @@ def test_prorated_plan_change_with_a_credit_line_passes(rules: Rules):
 def test_percentage_and_fixed_discounts_are_line_allowances(rules: Rules):
     ten_percent = Discount(code="bienvenue", kind=DiscountKind.PERCENTAGE, percent="10")
     fixed = Discount(code="geste", kind=DiscountKind.FIXED_AMOUNT, amount=eur("5.00"))
-    invoice = billed(charge("pro", "50.00", discounts=(ten_percent,)), charge("seo", "30.00"),
-                     discounts=(fixed,))
+    invoice = billed(
+        charge("pro", "50.00", discounts=(ten_percent,)), charge("seo", "30.00"), discounts=(fixed,)
+    )
     xml = invoice_xml(invoice, seller=SELLER, buyer=BUYER)
     valid(xml, rules)
     assert invoice.discount_total == eur("10.00")
@@ -193,8 +196,9 @@ def test_franchise_invoice_is_category_e_with_article_293_b(rules: Rules):
     assert text_of(xml, "CategoryCode") == ["E", "E"]
 
 
-@pytest.mark.parametrize(("currency", "price", "total"), [("USD", "50.00", "60.00"),
-                                                          ("JPY", "5000", "6000")])
+@pytest.mark.parametrize(
+    ("currency", "price", "total"), [("USD", "50.00", "60.00"), ("JPY", "5000", "6000")]
+)
 def test_non_euro_invoice_states_its_vat_in_euros(rules: Rules, currency, price, total):
     invoice = billed(charge("pro", price, currency=currency), currency=currency)
     xml = invoice_xml(invoice, seller=SELLER, buyer=BUYER, vat_total_eur=eur("9.21"))
@@ -213,19 +217,30 @@ def test_basic_profile_passes_its_xsd_and_schematron(rules: Rules):
 
 
 def test_french_mentions_are_notes_with_their_subject_codes(rules: Rules):
-    seller = Party(legal_name="Logiciel SAS", siren="732829320", vat_number="FR44732829320",
-                   vat_on_debits=True, city="Paris", postcode="75002")
+    seller = Party(
+        legal_name="Logiciel SAS",
+        siren="732829320",
+        vat_number="FR44732829320",
+        vat_on_debits=True,
+        city="Paris",
+        postcode="75002",
+    )
     invoice = billed(charge("pro", "50.00"))
     terms = BillingTerms(late_payment_percent="12")
-    xml = invoice_xml(invoice, seller=seller, buyer=BUYER, terms=terms,
-                      operation=OperationCategory.MIXED)
+    xml = invoice_xml(
+        invoice, seller=seller, buyer=BUYER, terms=terms, operation=OperationCategory.MIXED
+    )
     valid(xml, rules)
     assert text_of(xml, "SubjectCode") == ["PMD", "PMT", "AAB", "AAI", "TXD"]
     notes = text_of(xml, "Content")
     assert notes[0].startswith("Pénalités de retard : 12 % par an")
     assert "40 €" in notes[1]
-    assert invoice_data(invoice, seller=seller, buyer=BUYER,
-                        operation=OperationCategory.MIXED)["BT-23"] == "M1"
+    assert (
+        invoice_data(invoice, seller=seller, buyer=BUYER, operation=OperationCategory.MIXED)[
+            "BT-23"
+        ]
+        == "M1"
+    )
 
 
 def test_seller_legal_information_and_addresses(rules: Rules):
@@ -251,8 +266,9 @@ def charges(draw: st.DrawFn) -> list[Any]:
         discounts = ()
         if draw(st.booleans()):
             percent = draw(st.integers(1, 100))
-            discounts = (Discount(code=f"d{index}", kind=DiscountKind.PERCENTAGE,
-                                  percent=str(percent)),)
+            discounts = (
+                Discount(code=f"d{index}", kind=DiscountKind.PERCENTAGE, percent=str(percent)),
+            )
         result.append(
             charge(
                 f"c{index}",
@@ -311,8 +327,12 @@ def test_a_consumer_without_an_address_is_refused():
 def test_a_draft_is_refused():
     from subbill.errors import InvalidStateError  # noqa: PLC0415
 
-    draft = draft_invoice(customer="C-1", currency="EUR", issued_on=date(2026, 3, 1),
-                          lines=[one_time_line("setup", "Installation", eur("100"))])
+    draft = draft_invoice(
+        customer="C-1",
+        currency="EUR",
+        issued_on=date(2026, 3, 1),
+        lines=[one_time_line("setup", "Installation", eur("100"))],
+    )
     with pytest.raises(InvalidStateError, match="finalize"):
         invoice_xml(draft, seller=SELLER, buyer=BUYER)
     assert draft.kind is DocumentKind.INVOICE
@@ -334,8 +354,7 @@ def test_a_zero_rate_left_in_category_s_is_refused_saying_which_category(rules: 
     assert "E with its exemption reason" in message
     # What the message asks for passes: zero rated (Z), or the franchise (E).
     for rate in (TaxRate(name="TVA 0 %", percent="0", category=VatCategory.Z), FRANCHISE):
-        xml = invoice_xml(billed(charge("pro", "50.00", rates=(rate,))), seller=SELLER,
-                          buyer=BUYER)
+        xml = invoice_xml(billed(charge("pro", "50.00", rates=(rate,))), seller=SELLER, buyer=BUYER)
         valid(xml, rules)
         assert text_of(xml, "CategoryCode") == [rate.category.value] * 2
 
@@ -351,8 +370,13 @@ def test_a_zero_rate_in_category_s_is_what_br_s_05_refuses(rules: Rules):
 
 
 #: A sole trader under the VAT franchise: no VAT number (art. 293 B du CGI).
-FRANCHISE_SELLER = Party(legal_name="Atelier Durand EI", siren="732829320",
-                         address=("2 rue Haute",), postcode="75002", city="Paris")
+FRANCHISE_SELLER = Party(
+    legal_name="Atelier Durand EI",
+    siren="732829320",
+    address=("2 rue Haute",),
+    postcode="75002",
+    city="Paris",
+)
 
 
 def test_a_franchise_seller_without_vat_number_is_refused_naming_what_to_give():
@@ -379,8 +403,13 @@ def test_a_franchise_seller_states_its_tax_registration_as_bt_32(rules: Rules):
 def test_an_export_needs_the_sellers_vat_number_itself():
     from subbill.errors import InvalidIdentifierError  # noqa: PLC0415
 
-    export = TaxRate(name="Export", percent="0", category=VatCategory.G,
-                     exemption_reason="Exportation", exemption_code="VATEX-EU-G")
+    export = TaxRate(
+        name="Export",
+        percent="0",
+        category=VatCategory.G,
+        exemption_reason="Exportation",
+        exemption_code="VATEX-EU-G",
+    )
     seller = attrs.evolve(FRANCHISE_SELLER, tax_registration="7329123456789")
     invoice = billed(charge("pro", "50.00", rates=(export,)))
     expected = r"VAT number \(BT-31\); an invoice of VAT category G states it \(BR-G-02\)"
@@ -395,13 +424,15 @@ def test_a_taxed_gesture_credit_note_from_correct_invoice_passes(rules: Rules):
 
     store = MemoryStore()
     setup = one_time_line("setup", "Installation", eur("100"), tax_rates=(VAT,))
-    invoice = draft_invoice(customer="C-1", currency="EUR", issued_on=date(2026, 3, 1),
-                            lines=[setup])
+    invoice = draft_invoice(
+        customer="C-1", currency="EUR", issued_on=date(2026, 3, 1), lines=[setup]
+    )
     invoice = invoice.finalize(number=store.next_invoice_number(issued_on=date(2026, 3, 1)))
     store.add_invoice(invoice)
     gesture = one_time_line("geste", "Geste commercial", eur("10"), tax_rates=(VAT,))
-    note = correct_invoice(store, invoice.number, issued_on=date(2026, 3, 10),
-                           lines=[gesture]).credit_note
+    note = correct_invoice(
+        store, invoice.number, issued_on=date(2026, 3, 10), lines=[gesture]
+    ).credit_note
     assert (note.net, note.tax, note.total) == (eur("-10.00"), eur("-2.00"), eur("-12.00"))
     xml = invoice_xml(note, seller=SELLER, buyer=BUYER, corrected=invoice)
     valid(xml, rules)
@@ -429,8 +460,9 @@ def test_invoice_xml_refuses_a_line_that_states_a_rate_it_charges_no_tax_at():
     line = one_time_line("geste", "Geste commercial", eur("10"))
     fields = {field.name: getattr(line, field.name) for field in attrs.fields(InvoiceLine)}
     unchecked = InvoiceLine._make(**{**fields, "tax_rates": (VAT,)})
-    invoice = draft_invoice(customer="C-1", currency="EUR", issued_on=date(2026, 3, 1),
-                            lines=[unchecked]).finalize(number="F-2026-000001")
+    invoice = draft_invoice(
+        customer="C-1", currency="EUR", issued_on=date(2026, 3, 1), lines=[unchecked]
+    ).finalize(number="F-2026-000001")
     with pytest.raises(InvalidArgumentError, match="its VAT would be missing"):
         invoice_xml(invoice, seller=SELLER, buyer=BUYER)
 
@@ -486,14 +518,20 @@ def test_a_usage_invoice_passes_with_each_line_priced_per_its_quantity(rules: Ru
 
     def usage(code: str, metric: Metric, model: Any) -> ScheduledUsage:
         charge = UsageCharge(
-            code=code, description=code, currency="EUR", metric=metric, model=model,
+            code=code,
+            description=code,
+            currency="EUR",
+            metric=metric,
+            model=model,
             tax_rates=(VAT,),
         )
         return ScheduledUsage(charge=charge, start=date(2026, 5, 1))
 
     tiers = (Tier(up_to=1000, unit_price=eur("0.015")), Tier(unit_price=eur("0.020")))
     plan = ChargePlan(
-        id="S1", customer="C-1", currency="EUR",
+        id="S1",
+        customer="C-1",
+        currency="EUR",
         usage=(
             usage("api", Metric(code="calls", aggregation=Aggregation.SUM), Graduated(tiers=tiers)),
             usage(
@@ -506,11 +544,15 @@ def test_a_usage_invoice_passes_with_each_line_priced_per_its_quantity(rules: Ru
     )
 
     def record(metric: str, quantity: int, day: int, key: str) -> UsageRecord:
-        return UsageRecord(subscription="S1", metric=metric, quantity=quantity,
-                           used_on=date(2026, 5, day), key=key)
+        return UsageRecord(
+            subscription="S1", metric=metric, quantity=quantity, used_on=date(2026, 5, day), key=key
+        )
 
-    records = [record("calls", 1200, 3, "c1"), record("seats", 5, 1, "s1"),
-               record("seats", 4, 20, "s2")]
+    records = [
+        record("calls", 1200, 3, "c1"),
+        record("seats", 5, 1, "s1"),
+        record("seats", 4, 20, "s2"),
+    ]
     invoice = bill_subscription(plan, as_of=date(2026, 6, 1), usage=records).invoice
     xml = invoice_xml(invoice.finalize(number="F-2026-000009"), seller=SELLER, buyer=BUYER)
     valid(xml, rules)

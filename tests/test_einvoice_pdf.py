@@ -71,9 +71,7 @@ def xmp_of(document: bytes) -> Any:
 
 def totals_of(xml: bytes) -> dict[str, list[str]]:
     text = xml.decode()
-    return {
-        tag: re.findall(rf"<ram:{tag}[^>]*>([^<]*)</ram:{tag}>", text) for tag in TOTALS
-    }
+    return {tag: re.findall(rf"<ram:{tag}[^>]*>([^<]*)</ram:{tag}>", text) for tag in TOTALS}
 
 
 def expected_totals(invoice: Invoice) -> dict[str, list[str]]:
@@ -272,13 +270,23 @@ def test_a_character_the_font_lacks_is_shown_as_a_replacement_not_dropped():
 
 
 def test_the_french_legal_mentions_are_printed():
-    seller = Party(legal_name="Logiciel SAS", legal_form="SAS", siren="732829320",
-                   vat_number="FR44732829320", vat_on_debits=True, city="Paris",
-                   postcode="75002")
+    seller = Party(
+        legal_name="Logiciel SAS",
+        legal_form="SAS",
+        siren="732829320",
+        vat_number="FR44732829320",
+        vat_on_debits=True,
+        city="Paris",
+        postcode="75002",
+    )
     invoice = billed(charge("pro", "50.00"))
-    document = facturx_pdf(invoice, seller=seller, buyer=BUYER,
-                           terms=BillingTerms(late_payment_percent="12.5"),
-                           operation=OperationCategory.MIXED)
+    document = facturx_pdf(
+        invoice,
+        seller=seller,
+        buyer=BUYER,
+        terms=BillingTerms(late_payment_percent="12.5"),
+        operation=OperationCategory.MIXED,
+    )
     text = " ".join(text_of(document).split())
     assert "Mentions légales" in text
     assert "Pénalités de retard : 12,5 % par an" in text
@@ -332,8 +340,9 @@ def test_a_draft_gets_no_facturx_pdf():
 
 
 def test_a_consumer_without_an_address_gets_no_facturx_pdf():
-    consumer = Customer(id="C-1", legal_name="Jean Dupont", kind=CustomerKind.CONSUMER,
-                        country="FR")
+    consumer = Customer(
+        id="C-1", legal_name="Jean Dupont", kind=CustomerKind.CONSUMER, country="FR"
+    )
     with pytest.raises(InvalidIdentifierError, match=r"buyer\.einvoicing_address"):
         facturx_pdf(billed(charge("pro", "50.00")), seller=SELLER, buyer=consumer)
 
@@ -342,14 +351,17 @@ def test_render_facturx_pdf_refuses_an_unknown_level_and_a_seller_that_is_not_a_
     invoice = billed(charge("pro", "50.00"))
     xml = invoice_xml(invoice, seller=SELLER, buyer=BUYER)
     with pytest.raises(InvalidArgumentError, match="level='COMFORT' must be one of"):
-        render_facturx_pdf(invoice, xml, level="COMFORT", locale="fr_FR", seller=SELLER,
-                           buyer=BUYER)
+        render_facturx_pdf(
+            invoice, xml, level="COMFORT", locale="fr_FR", seller=SELLER, buyer=BUYER
+        )
     with pytest.raises(InvalidTypeError, match="seller"):
-        render_facturx_pdf(invoice, xml, level="EN 16931", locale="fr_FR",
-                           seller="Logiciel SAS", buyer=BUYER)  # type: ignore[arg-type]
+        render_facturx_pdf(
+            invoice, xml, level="EN 16931", locale="fr_FR", seller="Logiciel SAS", buyer=BUYER
+        )  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="xml must be"):
-        render_facturx_pdf(invoice, b"%PDF", level="EN 16931", locale="fr_FR", seller=SELLER,
-                           buyer=BUYER)
+        render_facturx_pdf(
+            invoice, b"%PDF", level="EN 16931", locale="fr_FR", seller=SELLER, buyer=BUYER
+        )
 
 
 def test_an_english_pdf_writes_its_colons_the_english_way():
@@ -378,8 +390,15 @@ def test_a_long_seller_line_wraps_in_its_column_not_over_the_buyers():
 
 # -- a consumer's PDF (issue 14, fx-fixes review) -------------------------------------------------
 
-CONSUMER = Customer(id="C-1", kind=CustomerKind.CONSUMER, legal_name="Marie Martin",
-                    address=("3 rue des Écoles",), postcode="75005", city="Paris", country="FR")
+CONSUMER = Customer(
+    id="C-1",
+    kind=CustomerKind.CONSUMER,
+    legal_name="Marie Martin",
+    address=("3 rue des Écoles",),
+    postcode="75005",
+    city="Paris",
+    country="FR",
+)
 PENALTIES = "Pénalités de retard"
 INDEMNITY = "Indemnité forfaitaire pour frais de recouvrement"
 
@@ -391,8 +410,13 @@ def flat(document: bytes) -> str:
 def test_the_plain_pdf_prints_the_mentions_that_apply_to_a_consumer():
     invoice = billed(charge("pro", "50.00"))
     text = flat(render_invoice_pdf(invoice, locale="fr_FR", seller=SELLER, buyer=CONSUMER))
-    printed = ("Mentions légales", "Catégorie de l'opération : prestation de services",
-               "Pas d'escompte pour paiement anticipé", "Marie Martin", "75005 Paris")
+    printed = (
+        "Mentions légales",
+        "Catégorie de l'opération : prestation de services",
+        "Pas d'escompte pour paiement anticipé",
+        "Marie Martin",
+        "75005 Paris",
+    )
     assert [words for words in printed if words not in text] == []
     # Art. L441-10: the penalty rate and the 40 € indemnity are owed between businesses only.
     assert (PENALTIES in text, INDEMNITY in text) == (False, False)
@@ -400,8 +424,15 @@ def test_the_plain_pdf_prints_the_mentions_that_apply_to_a_consumer():
 
 def test_the_plain_pdf_prints_every_mention_to_a_business():
     invoice = billed(charge("pro", "50.00", rates=(FRANCHISE,)))
-    text = flat(render_invoice_pdf(invoice, locale="fr_FR", seller=SELLER, buyer=BUYER,
-                                   terms=BillingTerms(late_payment_percent="12")))
+    text = flat(
+        render_invoice_pdf(
+            invoice,
+            locale="fr_FR",
+            seller=SELLER,
+            buyer=BUYER,
+            terms=BillingTerms(late_payment_percent="12"),
+        )
+    )
     assert "Pénalités de retard : 12 % par an" in text
     assert f"{INDEMNITY} en cas de retard de paiement : 40 €" in text
     assert "TVA non applicable, art. 293 B du CGI" in text
@@ -410,9 +441,14 @@ def test_the_plain_pdf_prints_every_mention_to_a_business():
 
 
 def test_a_consumers_facturx_leaves_the_business_only_notes_out(rules: Rules):
-    consumer = Customer(id="C-1", kind=CustomerKind.CONSUMER, legal_name="Marie Martin",
-                        country="FR", einvoicing_address="marie@example.fr",
-                        einvoicing_scheme="EM")
+    consumer = Customer(
+        id="C-1",
+        kind=CustomerKind.CONSUMER,
+        legal_name="Marie Martin",
+        country="FR",
+        einvoicing_address="marie@example.fr",
+        einvoicing_scheme="EM",
+    )
     invoice = billed(charge("pro", "50.00"))
     document = facturx_pdf(invoice, seller=SELLER, buyer=consumer)
     assert PENALTIES not in flat(document)
@@ -423,7 +459,10 @@ def test_a_consumers_facturx_leaves_the_business_only_notes_out(rules: Rules):
     assert rules.errors(xml, sets=("EN 16931",)) == []
     # The French platforms' rule BR-FR-05 asks both of a B2B invoice; a consumer's invoice
     # does not go through them (docs/einvoicing.md). Nothing else of BR-FR fails.
-    found = {re.search(r"\(code [A-Z]+\)", text).group() for _, rule, text in
-             rules.errors(xml, sets=("BR-FR",)) if rule == "BR-FR-05"}
+    found = {
+        re.search(r"\(code [A-Z]+\)", text).group()
+        for _, rule, text in rules.errors(xml, sets=("BR-FR",))
+        if rule == "BR-FR-05"
+    }
     assert found == {"(code PMT)", "(code PMD)"}
     assert [rule for _, rule, _ in rules.errors(xml, sets=("BR-FR",))] == ["BR-FR-05"] * 2

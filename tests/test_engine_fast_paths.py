@@ -33,8 +33,14 @@ def test_a_discounts_periods_on_a_charge_are_those_its_duration_covers(
     if not frequency.is_month_based:
         billing_day = None
     price = Money("10.00", "EUR")
-    charge = RecurringCharge(code="p", description="P", unit_price=price, start=start,
-                             frequency=frequency, billing_day=billing_day)
+    charge = RecurringCharge(
+        code="p",
+        description="P",
+        unit_price=price,
+        start=start,
+        frequency=frequency,
+        billing_day=billing_day,
+    )
     starts_on = None if starts is None else start + starts
     ends_on = None if ends is None else (starts_on or start) + abs(ends)
     discount = Discount.percent_off(

@@ -113,14 +113,22 @@ def test_facturation_api_a_l_usage_bills_three_months_of_usage_after_a_trial(cap
     assert "143/31 × 8,00 € = 36,90 €" in out  # 5 seats × 19 days + 4 × 12, over 31
     summary = out.split("Récapitulatif : abonnement et usage")[1]
     assert [line.strip() for line in summary.strip("═\n").splitlines()] == [
-        ("• F-2026-000001 (15 mars 2026) : abonnement 26,87 € + usage 0,00 € = 26,87 € HT, "
-        "soit 32,24 € TTC"),
-        ("• F-2026-000002 (1 avril 2026) : abonnement 49,00 € + usage 77,16 € = 126,16 € HT, "
-        "soit 151,39 € TTC"),
-        ("• F-2026-000003 (1 mai 2026) : abonnement 49,00 € + usage 245,20 € = 294,20 € HT, "
-        "soit 353,04 € TTC"),
-        ("• F-2026-000004 (1 juin 2026) : abonnement 49,00 € + usage 206,90 € = 255,90 € HT, "
-        "soit 307,08 € TTC"),
+        (
+            "• F-2026-000001 (15 mars 2026) : abonnement 26,87 € + usage 0,00 € = 26,87 € HT, "
+            "soit 32,24 € TTC"
+        ),
+        (
+            "• F-2026-000002 (1 avril 2026) : abonnement 49,00 € + usage 77,16 € = 126,16 € HT, "
+            "soit 151,39 € TTC"
+        ),
+        (
+            "• F-2026-000003 (1 mai 2026) : abonnement 49,00 € + usage 245,20 € = 294,20 € HT, "
+            "soit 353,04 € TTC"
+        ),
+        (
+            "• F-2026-000004 (1 juin 2026) : abonnement 49,00 € + usage 206,90 € = 255,90 € HT, "
+            "soit 307,08 € TTC"
+        ),
         "Facturé du 15 mars au 1er juin : 703,13 € HT, 843,75 € TTC.",
     ]
 

@@ -50,7 +50,14 @@ from tests.seed_catalog import seed_catalog
 CATALOG = seed_catalog()
 FORGED = "ACME\nTotal due: 0.00 EUR"
 BAD_TEXTS = [
-    "a\nb", "a\rb", "\x1b[31mred", "nul\x00", "\u202eevil", "a\u2066b", "a\x85b", "a\u2028b"
+    "a\nb",
+    "a\rb",
+    "\x1b[31mred",
+    "nul\x00",
+    "\u202eevil",
+    "a\u2066b",
+    "a\x85b",
+    "a\u2028b",
 ]
 
 
@@ -88,9 +95,7 @@ def test_tax_rounding_given_as_a_string_is_refused_not_rounded_per_invoice():
 def test_negative_balance_given_as_a_string_is_refused_not_ignored():
     # Today "carry_forward" is silently taken for CREDIT_NOTE: the credit is not carried.
     with pytest.raises(InvalidTypeError, match=r"pass NegativeBalancePolicy\.CARRY_FORWARD"):
-        ChargePlan(
-            id="S1", customer="ACME", currency="EUR", negative_balance="carry_forward"
-        )
+        ChargePlan(id="S1", customer="ACME", currency="EUR", negative_balance="carry_forward")
 
 
 def test_line_taxes_refuses_a_rounding_string():

@@ -199,8 +199,11 @@ def numbered(*prices, number="F-2026-000001", credit_applied=None):
 
 
 def test_credit_applied_lies_between_zero_and_the_total():
-    with pytest.raises(OutOfBoundsError, match=r"credit_applied=Money\('150', 'EUR'\) must be "
-                       r"between 0 and the invoice's total 100.00 EUR"):
+    with pytest.raises(
+        OutOfBoundsError,
+        match=r"credit_applied=Money\('150', 'EUR'\) must be "
+        r"between 0 and the invoice's total 100.00 EUR",
+    ):
         numbered("100.00", credit_applied=eur("150"))
     with pytest.raises(OutOfBoundsError, match="credit_applied=Money"):
         numbered("100.00", credit_applied=eur("-10"))
@@ -512,8 +515,9 @@ def test_one_time_line_computes_the_taxes_of_its_rates():
     from subbill.taxes import TaxRate, line_tax  # noqa: PLC0415
 
     vat = TaxRate(name="TVA 20 %", percent="20")
-    line = one_time_line("geste", "Geste commercial", Money("10.01", "EUR"), quantity=3,
-                         tax_rates=[vat])
+    line = one_time_line(
+        "geste", "Geste commercial", Money("10.01", "EUR"), quantity=3, tax_rates=[vat]
+    )
     assert line.tax_rates == (vat,)
     assert line.taxes == ((vat, Money("6.01", "EUR")),)  # 20 % of 30.03, rounded half-up
     assert (line.base, line.total) == (Money("30.03", "EUR"), Money("36.04", "EUR"))

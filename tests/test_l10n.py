@@ -212,8 +212,15 @@ def test_every_value_of_every_enum_people_see_has_french_and_english_words():
     enums = _subbill_enums()
     assert set(NEVER_SHOWN) <= set(enums), "a listed enum no longer exists"
     shown = {name: kind for name, kind in enums.items() if name not in NEVER_SHOWN}
-    for kind in (SubscriptionStatus, QuoteStatus, TicketStatus, InvoiceLabel, InvoiceStatus,
-                 DocumentKind, RenewalStatus):
+    for kind in (
+        SubscriptionStatus,
+        QuoteStatus,
+        TicketStatus,
+        InvoiceLabel,
+        InvoiceStatus,
+        DocumentKind,
+        RenewalStatus,
+    ):
         assert kind in shown.values()
     missing = [
         f"{name}.{member.name}"
@@ -323,7 +330,9 @@ def _reason_codes() -> set[str]:
                     *zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True),
                 ]
                 codes |= {
-                    v for arg, default in pairs if arg.arg == "reason" and default is not None
+                    v
+                    for arg, default in pairs
+                    if arg.arg == "reason" and default is not None
                     for v in _literals(default)
                 }
     return codes
@@ -408,7 +417,8 @@ def _strings_and_names(path: Path) -> tuple[list[str], set[str]]:
     strings = [
         node.value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
         and id(node) not in docstrings
     ]
     names = set()
@@ -491,18 +501,33 @@ def test_a_ticket_status_has_its_own_words_not_those_of_an_invoice():
     assert [label(s, locale="fr_FR") for s in TicketStatus] == ["Ouvert", "En cours", "Fermé"]
     assert [label(s, locale="en_US") for s in TicketStatus] == ["Open", "In progress", "Closed"]
     assert label(InvoiceStatus.OPEN, locale="fr_FR") == "À payer"
-    with pytest.raises(InvalidArgumentError, match=r"code='open' names several things "
-                       r"\(invoice_status, ticket_status\)"):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"code='open' names several things "
+        r"\(invoice_status, ticket_status\)",
+    ):
         label("open", locale="fr_FR")
 
 
 def test_invoice_labels_are_feminine_in_french():
     assert {label(v, locale="fr_FR") for v in InvoiceLabel} == {
-        "Payée", "Non payée", "En retard", "Partiellement payée", "Avoir", "Brouillon", "Annulée"
+        "Payée",
+        "Non payée",
+        "En retard",
+        "Partiellement payée",
+        "Avoir",
+        "Brouillon",
+        "Annulée",
     }
-    assert [label(v, locale="en_US") for v in (
-        InvoiceLabel.PAID, InvoiceLabel.UNPAID, InvoiceLabel.OVERDUE, InvoiceLabel.PARTIALLY_PAID
-    )] == ["Paid", "Unpaid", "Overdue", "Partially paid"]
+    assert [
+        label(v, locale="en_US")
+        for v in (
+            InvoiceLabel.PAID,
+            InvoiceLabel.UNPAID,
+            InvoiceLabel.OVERDUE,
+            InvoiceLabel.PARTIALLY_PAID,
+        )
+    ] == ["Paid", "Unpaid", "Overdue", "Partially paid"]
 
 
 def test_a_subscription_status_is_masculine_and_a_quote_status_too():
@@ -548,9 +573,17 @@ def _portal_view():
 
     sub, invoices, quotes, orders, tickets, wallet = _portal_data()
     quotes = [*quotes, _website_quote()]
-    return portal_overview("ACME", catalog=CATALOG, quotes=quotes, orders=orders,
-                           invoices=invoices, subscriptions=[sub], tickets=tickets,
-                           wallet=wallet, as_of=AS_OF)
+    return portal_overview(
+        "ACME",
+        catalog=CATALOG,
+        quotes=quotes,
+        orders=orders,
+        invoices=invoices,
+        subscriptions=[sub],
+        tickets=tickets,
+        wallet=wallet,
+        as_of=AS_OF,
+    )
 
 
 def _table(text: str, title: str) -> list[list[str]]:
@@ -574,7 +607,8 @@ def test_portal_text_in_french_words_every_fact():
         ["Q-1", "09/04/2026", "Expiré", "1 500,00 €"],
     ]
     assert _table(text, "Commandes") == [
-        ["Référence", "Date", "Articles", "Payé"], ["SO-Q-2", "02/04/2026", "1", "50,00 €"]
+        ["Référence", "Date", "Articles", "Payé"],
+        ["SO-Q-2", "02/04/2026", "1", "50,00 €"],
     ]
     assert _table(text, "Factures") == [
         ["Numéro", "Date", "Échéance", "Statut", "Total TTC", "Reste à payer"],
@@ -583,7 +617,14 @@ def test_portal_text_in_french_words_every_fact():
         ["F-2026-000000", "01/01/2026", "06/01/2026", "En retard", "59,00 €", "59,00 €"],
     ]
     assert _table(text, "Abonnements")[1] == [
-        "ABO-1", "Impayé", "Pro", "2", "0", "mensuel", "01/05/2026", "73,00 €",
+        "ABO-1",
+        "Impayé",
+        "Pro",
+        "2",
+        "0",
+        "mensuel",
+        "01/05/2026",
+        "73,00 €",
         "Visa •••• 4242 (12/2027)",
     ]
     assert _table(text, "Tickets") == [
@@ -602,7 +643,11 @@ def test_portal_text_in_english():
     text = portal_text(_portal_view(), locale="en_US")
     assert text.splitlines()[0] == "Customer portal of ACME on April 10, 2026"
     assert _table(text, "Quotes")[1] == [
-        "DEVIS-1", "Sep 30, 2026", "Sent", "€1,620.00", "€360.00 on Oct 10, 2026"
+        "DEVIS-1",
+        "Sep 30, 2026",
+        "Sent",
+        "€1,620.00",
+        "€360.00 on Oct 10, 2026",
     ]
     assert [row[3] for row in _table(text, "Invoices")[1:]] == ["Unpaid", "Paid", "Overdue"]
     assert _table(text, "Subscriptions")[1][:2] == ["ABO-1", "Unpaid"]

@@ -174,8 +174,14 @@ def test_dashboard_counts_companies_to_renew_by_reseller_and_sorts_by_end():
         acme(),
         acme(product="TSend", seats=3),
         LicenseAccount(customer="Beta", product="TBox", seats=4, start=date(2025, 3, 1), years=1),
-        account(customer="Gamma", product="TSend", seats=8, start=date(2025, 9, 1), years=2,
-                reseller="Revendeur Est"),
+        account(
+            customer="Gamma",
+            product="TSend",
+            seats=8,
+            start=date(2025, 9, 1),
+            years=2,
+            reseller="Revendeur Est",
+        ),
         LicenseAccount(customer="Delta", product="TBox", seats=2, start=date(2026, 9, 1), years=1),
     ]
     board = renewal_dashboard(accounts, as_of=date(2026, 4, 1))

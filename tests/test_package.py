@@ -183,9 +183,7 @@ def _module_name(path: Path) -> str:
 
 
 _MODULES = {
-    "subbill." + ".".join(
-        p for p in path.relative_to(SRC).with_suffix("").parts if p != "__init__"
-    )
+    "subbill." + ".".join(p for p in path.relative_to(SRC).with_suffix("").parts if p != "__init__")
     for path in SRC.rglob("*.py")
 }
 
@@ -275,7 +273,7 @@ def test_there_is_no_import_cycle():
 
     def visit(module: str) -> None:
         if module in path:
-            cycle = [*path[path.index(module):], module]
+            cycle = [*path[path.index(module) :], module]
             raise AssertionError("import cycle: " + " → ".join(cycle))
         if module in done:
             return
@@ -319,8 +317,8 @@ def test_all_lists_every_public_name_of_its_module(path):
     # underscore is in its __all__, and everything in __all__ exists (a package's
     # __all__ re-exports its modules' names).
     module = importlib.import_module(
-        "subbill." + ".".join(p for p in path.relative_to(SRC).with_suffix("").parts
-                              if p != "__init__")
+        "subbill."
+        + ".".join(p for p in path.relative_to(SRC).with_suffix("").parts if p != "__init__")
     )
     exported = set(module.__all__)
     assert _defined_public_names(path) - exported == set()

@@ -100,8 +100,9 @@ def test_full_credit_note_returns_consumed_credit_and_payments_to_the_balance():
         id="S1",
         customer="ACME",
         currency=EUR,
-        one_time=[OneTimeCharge(code="x", description="X", unit_price=eur("50"),
-                                due_on=date(2026, 3, 1))],
+        one_time=[
+            OneTimeCharge(code="x", description="X", unit_price=eur("50"), due_on=date(2026, 3, 1))
+        ],
     )
     start = BillingState(credit_balance=eur("20.00"))
     billed = bill_subscription(sub, start, as_of=date(2026, 3, 1))
@@ -141,10 +142,14 @@ def test_refund_of_an_overpayment_never_exceeds_the_balance():
     refund = Refund(amount=eur("20.00"), refunded_on=date(2026, 3, 3), reference="re_123")
     state = record_refund(refund, state)
     assert state.credit_balance == eur("0.00")
-    report = account_balance([paid], currency=EUR, payments=[payment], refunds=[refund],
-                             state=state)
+    report = account_balance(
+        [paid], currency=EUR, payments=[payment], refunds=[refund], state=state
+    )
     assert (report.received, report.paid_on_invoices, report.credit_balance, report.refunded) == (
-        eur("100"), eur("80.00"), eur("0.00"), eur("20.00"),
+        eur("100"),
+        eur("80.00"),
+        eur("0.00"),
+        eur("20.00"),
     )
     assert report.is_balanced
     with pytest.raises(OutOfBoundsError, match=r"<= 0\.00 EUR"):
@@ -169,14 +174,22 @@ def test_refund_of_a_correction_never_exceeds_the_note_nor_the_balance():
     with pytest.raises(InvalidArgumentError, match="pass that credit note"):
         record_refund(second, state)
     with pytest.raises(InvalidArgumentError, match="refunded_on=2026-03-04 is before"):
-        record_refund(attrs.evolve(first, refunded_on=date(2026, 3, 4)), corrected.state,
-                      credit_note=note)
+        record_refund(
+            attrs.evolve(first, refunded_on=date(2026, 3, 4)), corrected.state, credit_note=note
+        )
     last = attrs.evolve(second, amount=eur("5"))
     state = record_refund(last, state, credit_note=note, refunds=[first])
-    report = account_balance([corrected.invoice, note], currency=EUR, payments=[payment],
-                             refunds=[first, last], state=state)
+    report = account_balance(
+        [corrected.invoice, note],
+        currency=EUR,
+        payments=[payment],
+        refunds=[first, last],
+        state=state,
+    )
     assert (report.paid_on_invoices, report.credit_balance, report.refunded) == (
-        eur("70.00"), eur("0.00"), eur("30.00"),
+        eur("70.00"),
+        eur("0.00"),
+        eur("30.00"),
     )
     assert report.is_balanced
 
@@ -185,11 +198,15 @@ def test_refund_of_a_billed_credit_note_under_the_credit_note_policy_leaves_the_
     # 30.00 paid for March in advance; the charge ends: the engine's credit note (policy
     # CREDIT_NOTE) is owed to the customer until refunded, the balance stays as it is.
     sub = ChargePlan(
-        id="S1", customer="ACME", currency=EUR,
-        one_time=[OneTimeCharge(code="x", description="X", unit_price=eur("30"),
-                                due_on=date(2026, 3, 1)),
-                  OneTimeCharge(code="back", description="Back", unit_price=eur("-12"),
-                                due_on=date(2026, 3, 15))],
+        id="S1",
+        customer="ACME",
+        currency=EUR,
+        one_time=[
+            OneTimeCharge(code="x", description="X", unit_price=eur("30"), due_on=date(2026, 3, 1)),
+            OneTimeCharge(
+                code="back", description="Back", unit_price=eur("-12"), due_on=date(2026, 3, 15)
+            ),
+        ],
     )
     first = bill_subscription(sub, as_of=date(2026, 3, 1))
     opened = first.invoice.finalize(number="F-2026-000001")
@@ -198,21 +215,31 @@ def test_refund_of_a_billed_credit_note_under_the_credit_note_policy_leaves_the_
     second = bill_subscription(sub, state, as_of=date(2026, 3, 15))
     note = second.invoice.finalize(number="F-2026-000002")
     assert (note.kind, note.corrects, second.state.credit_balance) == (
-        DocumentKind.CREDIT_NOTE, None, None,
+        DocumentKind.CREDIT_NOTE,
+        None,
+        None,
     )
-    report = account_balance([paid, note], currency=EUR, payments=[payment], refunds=[],
-                             state=second.state)
+    report = account_balance(
+        [paid, note], currency=EUR, payments=[payment], refunds=[], state=second.state
+    )
     assert (report.owed_on_credit_notes, report.is_balanced) == (eur("12.00"), True)
     refund = Refund(amount=eur("12"), refunded_on=date(2026, 3, 16), credit_note=note.number)
     with pytest.raises(OutOfBoundsError, match="<= 0 EUR"):  # not from the balance
-        record_refund(refund, second.state, credit_note=note,
-                      negative_balance=NegativeBalancePolicy.CARRY_FORWARD)
+        record_refund(
+            refund,
+            second.state,
+            credit_note=note,
+            negative_balance=NegativeBalancePolicy.CARRY_FORWARD,
+        )
     after = record_refund(refund, second.state, credit_note=note)
     assert after == second.state
-    report = account_balance([paid, note], currency=EUR, payments=[payment], refunds=[refund],
-                             state=after)
+    report = account_balance(
+        [paid, note], currency=EUR, payments=[payment], refunds=[refund], state=after
+    )
     assert (report.owed_on_credit_notes, report.refunded, report.is_balanced) == (
-        ZERO, eur("12"), True,
+        ZERO,
+        eur("12"),
+        True,
     )
     assert refundable(after, currency=EUR, credit_note=note, refunds=[refund]) == ZERO
 
@@ -221,8 +248,12 @@ def test_corrections_and_refunds_round_trip_through_the_storage_codec():
     opened = invoice("100")
     note = credit_note_for(opened, issued_on=date(2026, 3, 5)).finalize(number="F-2026-000002")
     corrected = opened.apply_credit_note(note).invoice
-    refund = Refund(amount=eur("12.50"), refunded_on=date(2026, 3, 6), credit_note="F-2026-000002",
-                    reference="re_1")
+    refund = Refund(
+        amount=eur("12.50"),
+        refunded_on=date(2026, 3, 6),
+        credit_note="F-2026-000002",
+        reference="re_1",
+    )
     assert loads(dumps(note), Invoice) == note
     assert loads(dumps(corrected), Invoice) == corrected
     assert loads(dumps(refund), Refund) == refund
@@ -235,10 +266,12 @@ operations = st.lists(
     st.one_of(
         st.tuples(st.just("bill"), st.integers(-20_000, 50_000), st.booleans()),
         st.tuples(st.just("draft"), cents, st.booleans()),
-        st.tuples(st.just("pay"), st.integers(0, 30), st.sampled_from(["partial", "exact", "over"]),
-                  cents),
-        st.tuples(st.just("credit"), st.integers(0, 30), st.sampled_from(["full", "partial"]),
-                  cents),
+        st.tuples(
+            st.just("pay"), st.integers(0, 30), st.sampled_from(["partial", "exact", "over"]), cents
+        ),
+        st.tuples(
+            st.just("credit"), st.integers(0, 30), st.sampled_from(["full", "partial"]), cents
+        ),
         # (refund, which credit note or -1 for the balance, amount, beyond what is refundable)
         st.tuples(st.just("refund"), st.integers(-1, 30), cents, st.sampled_from([0, 0, 0, 1])),
     ),
@@ -272,18 +305,25 @@ class _Customer:
         self.documents = [document if d.number == document.number else d for d in self.documents]
 
     def invoices(self, status=None):
-        return [d for d in self.documents if d.kind is DocumentKind.INVOICE
-                and (status is None or d.status in status)]
+        return [
+            d
+            for d in self.documents
+            if d.kind is DocumentKind.INVOICE and (status is None or d.status in status)
+        ]
 
 
 def _bill(customer, units, taxed):
     customer.count += 1
     charge = OneTimeCharge(
-        code=f"c{customer.count}", description="Charge", unit_price=_amount(units),
-        due_on=customer.day, tax_rates=(VAT,) if taxed else (),
+        code=f"c{customer.count}",
+        description="Charge",
+        unit_price=_amount(units),
+        due_on=customer.day,
+        tax_rates=(VAT,) if taxed else (),
     )
-    sub = ChargePlan(id="S1", customer="ACME", currency=EUR, one_time=[charge],
-                               negative_balance=customer.policy)
+    sub = ChargePlan(
+        id="S1", customer="ACME", currency=EUR, one_time=[charge], negative_balance=customer.policy
+    )
     result = bill_subscription(sub, customer.state, as_of=customer.day)
     document = result.invoice.finalize(number=customer.number(customer.day))
     customer.documents.append(document)
@@ -295,8 +335,9 @@ def _draft(customer, units, taxed):
     if taxed:
         tax = (line.amount * Decimal("0.2")).rounded()
         line = attrs.evolve(line, tax_rates=(VAT,), taxes=((VAT, tax),))
-    document = draft_invoice(customer="ACME", currency=EUR, issued_on=customer.day,
-                             lines=[line], subscription="S1")
+    document = draft_invoice(
+        customer="ACME", currency=EUR, issued_on=customer.day, lines=[line], subscription="S1"
+    )
     customer.documents.append(document.finalize(number=customer.number(customer.day)))
 
 
@@ -346,22 +387,38 @@ def _credit(customer, index, kind, units):
 def _refund(customer, index, units, over):
     notes = [d for d in customer.documents if d.kind is DocumentKind.CREDIT_NOTE]
     note = notes[index % len(notes)] if index >= 0 and notes else None
-    limit = refundable(customer.state, currency=EUR, credit_note=note,
-                       refunds=customer.refunds, negative_balance=customer.policy)
+    limit = refundable(
+        customer.state,
+        currency=EUR,
+        credit_note=note,
+        refunds=customer.refunds,
+        negative_balance=customer.policy,
+    )
     amount = limit + _amount(units) if over else min(_amount(units), limit)
     if not amount.is_positive():
         return
-    refund = Refund(amount=amount, refunded_on=customer.day,
-                    credit_note=None if note is None else note.number)
+    refund = Refund(
+        amount=amount, refunded_on=customer.day, credit_note=None if note is None else note.number
+    )
     if amount > limit:
         before = customer.state
         with pytest.raises(OutOfBoundsError):
-            record_refund(refund, customer.state, credit_note=note, refunds=customer.refunds,
-                          negative_balance=customer.policy)
+            record_refund(
+                refund,
+                customer.state,
+                credit_note=note,
+                refunds=customer.refunds,
+                negative_balance=customer.policy,
+            )
         assert customer.state == before
         return
-    customer.state = record_refund(refund, customer.state, credit_note=note,
-                                   refunds=customer.refunds, negative_balance=customer.policy)
+    customer.state = record_refund(
+        refund,
+        customer.state,
+        credit_note=note,
+        refunds=customer.refunds,
+        negative_balance=customer.policy,
+    )
     customer.refunds.append(refund)
 
 
@@ -375,9 +432,14 @@ def test_money_received_equals_paid_plus_credit_plus_refunded(policy, steps):
     for name, *arguments in steps:
         customer.day += timedelta(days=1)
         _STEPS[name](customer, *arguments)
-        report = account_balance(customer.documents, currency=EUR, payments=customer.payments,
-                                 refunds=customer.refunds, state=customer.state,
-                                 negative_balance=policy)
+        report = account_balance(
+            customer.documents,
+            currency=EUR,
+            payments=customer.payments,
+            refunds=customer.refunds,
+            state=customer.state,
+            negative_balance=policy,
+        )
         assert report.difference == ZERO, report
         assert report.received == report.paid_on_invoices + report.credit_balance + (
             report.owed_on_credit_notes + report.refunded
@@ -406,18 +468,22 @@ def test_the_identity_catches_money_invented():
     payment = Payment(amount=eur("100"), paid_on=date(2026, 3, 2))
     paid, state = record_payment(opened, payment, BillingState())
     invented = state.with_credit(eur("7.35"))
-    report = account_balance([paid], currency=EUR, payments=[payment], refunds=[],
-                             state=invented)
+    report = account_balance([paid], currency=EUR, payments=[payment], refunds=[], state=invented)
     assert (report.is_balanced, report.difference) == (False, eur("-7.35"))
     forgotten = account_balance([paid], currency=EUR, payments=[], refunds=[], state=state)
     assert forgotten.difference == eur("-100.00")
 
 
 def test_discarded_drafts_do_not_count_and_line_kinds_survive_a_correction():
-    draft = draft_invoice(customer="ACME", currency=EUR, issued_on=date(2026, 3, 1),
-                          lines=[one_time_line("x", "X", eur("10"))])
-    report = account_balance([draft.void()], currency=EUR, payments=[], refunds=[],
-                             state=BillingState())
+    draft = draft_invoice(
+        customer="ACME",
+        currency=EUR,
+        issued_on=date(2026, 3, 1),
+        lines=[one_time_line("x", "X", eur("10"))],
+    )
+    report = account_balance(
+        [draft.void()], currency=EUR, payments=[], refunds=[], state=BillingState()
+    )
     assert (report.invoiced, report.is_balanced) == (ZERO, True)
     opened = invoice("10")
     note = credit_note_for(opened, issued_on=date(2026, 3, 2))

@@ -120,8 +120,8 @@ def test_deleting_a_method_is_dated_on_and_refuses_what_is_not_a_list_of_subscri
 
 def test_changing_the_default_card_does_not_move_the_subscription_but_change_payment_method_does():
     sub = acme(payment_method="visa")
-    wallet = Wallet(customer="ACME").add(visa()).add(
-        visa(id="mc", brand="Mastercard", last4="5555")
+    wallet = (
+        Wallet(customer="ACME").add(visa()).add(visa(id="mc", brand="Mastercard", last4="5555"))
     )
     wallet = wallet.set_default("mc")
     assert sub.payment_method == "visa"  # the wallet's default is only a default
@@ -239,9 +239,9 @@ def test_pdf_invoice_reads_back_with_number_totals_and_vat_breakdown():
     from subbill.invoices import InvoiceLine  # noqa: PLC0415, F401
 
     books = bill_subscription(
-        acme(
-            id="X", plan="essentiel", start=date(2026, 3, 1), tax_rates=(VAT10,)
-        ).to_charge_plan(CATALOG),
+        acme(id="X", plan="essentiel", start=date(2026, 3, 1), tax_rates=(VAT10,)).to_charge_plan(
+            CATALOG
+        ),
         as_of=date(2026, 3, 1),
     ).invoice
     both = draft_invoice(
@@ -291,10 +291,17 @@ def _website_quote(**changes):
         "currency": "EUR",
         "valid_until": date(2026, 9, 30),
         "lines": (
-            LineItem(code="site", name="Création du site", unit_price=eur("1500.00"),
-                     tax_rates=(VAT,)),
-            LineItem(code="seo", name="SEO", unit_price=eur("300.00"), frequency=MONTHLY,
-                     billing_start=BillingStart.after_months(6), tax_rates=(VAT,)),
+            LineItem(
+                code="site", name="Création du site", unit_price=eur("1500.00"), tax_rates=(VAT,)
+            ),
+            LineItem(
+                code="seo",
+                name="SEO",
+                unit_price=eur("300.00"),
+                frequency=MONTHLY,
+                billing_start=BillingStart.after_months(6),
+                tax_rates=(VAT,),
+            ),
         ),
         "discounts": (Discount.percent_off("LANCEMENT", "10", duration=Duration.once()),),
     }
@@ -305,8 +312,9 @@ def _website_quote(**changes):
 def test_quote_amount_is_the_ttc_total_due_on_accepting_not_the_ht_list_price():
     # 1,500.00 HT − 10 % = 1,350.00 HT, + TVA 20 % = 1,620.00 TTC; the SEO starts later.
     # Before issue 11 the portal summed unit price × quantity: 1,800.00 (HT, undiscounted).
-    (row,) = portal_overview("ACME", catalog=CATALOG, quotes=[_website_quote()],
-                             as_of=PAID_ON).quotes
+    (row,) = portal_overview(
+        "ACME", catalog=CATALOG, quotes=[_website_quote()], as_of=PAID_ON
+    ).quotes
     assert row.amount == eur("1620.00")
     assert (row.next_payment, row.next_payment_on) == (eur("360.00"), date(2027, 2, 28))
     assert row.accepted_on == PAID_ON
@@ -317,8 +325,9 @@ def test_quote_amount_is_the_ttc_total_due_on_accepting_not_the_ht_list_price():
 def test_an_accepted_quote_shows_what_was_paid_on_its_day():
     bought = _website_quote().accept(on=date(2026, 9, 2))
     accepted = bought.quote
-    (row,) = portal_overview("ACME", catalog=CATALOG, quotes=[accepted],
-                             as_of=date(2026, 12, 1)).quotes
+    (row,) = portal_overview(
+        "ACME", catalog=CATALOG, quotes=[accepted], as_of=date(2026, 12, 1)
+    ).quotes
     assert row.status.value == "accepted"
     assert (row.accepted_on, row.amount) == (date(2026, 9, 2), eur("1620.00"))
     assert row.amount == bought.payment.amount
@@ -326,10 +335,14 @@ def test_an_accepted_quote_shows_what_was_paid_on_its_day():
 
 
 def test_an_expired_quote_shows_what_it_cost_on_its_last_valid_day():
-    (row,) = portal_overview("ACME", catalog=CATALOG, quotes=[_website_quote()],
-                             as_of=date(2026, 11, 1)).quotes
-    assert (row.is_expired, row.accepted_on, row.amount) == (True, date(2026, 9, 30),
-                                                            eur("1620.00"))
+    (row,) = portal_overview(
+        "ACME", catalog=CATALOG, quotes=[_website_quote()], as_of=date(2026, 11, 1)
+    ).quotes
+    assert (row.is_expired, row.accepted_on, row.amount) == (
+        True,
+        date(2026, 9, 30),
+        eur("1620.00"),
+    )
 
 
 def test_a_quote_with_only_later_lines_costs_nothing_on_accepting():
@@ -347,7 +360,10 @@ def _march_invoice(total="120.00"):
     from subbill.invoices import one_time_line  # noqa: PLC0415
 
     return draft_invoice(
-        customer="ACME", currency="EUR", issued_on=date(2026, 3, 1), due_on=date(2026, 3, 31),
+        customer="ACME",
+        currency="EUR",
+        issued_on=date(2026, 3, 1),
+        due_on=date(2026, 3, 31),
         lines=[one_time_line("x", "Pack", eur(total))],
     )
 

@@ -531,8 +531,12 @@ def test_a_start_on_a_clamped_billing_date_is_a_whole_period():
         (date(2026, 3, 31), date(2026, 4, 30), 1),
     ]
     leap = billable_periods(
-        date(2028, 2, 29), date(2028, 4, 15), as_of=date(2028, 5, 1), frequency=QUARTERLY,
-        billing_day=30, basis=THIRTY,
+        date(2028, 2, 29),
+        date(2028, 4, 15),
+        as_of=date(2028, 5, 1),
+        frequency=QUARTERLY,
+        billing_day=30,
+        basis=THIRTY,
     )
     assert _summary(leap) == [(date(2028, 2, 29), date(2028, 4, 15), Fraction(46, 90))]
 

@@ -717,9 +717,7 @@ def test_the_card_of_a_scheduled_subscription_cannot_be_deleted_without_a_replac
     assert sub.status(as_of=september) is SubscriptionStatus.SCHEDULED
     decision = wallet.can_delete("pm_visa_4242", subscriptions=[sub], as_of=september)
     assert decision.code == "in_use"
-    deletion = wallet.delete(
-        "pm_visa_4242", subscriptions=[sub], on=september, replacement="pm_mc"
-    )
+    deletion = wallet.delete("pm_visa_4242", subscriptions=[sub], on=september, replacement="pm_mc")
     (moved,) = deletion.moved
     assert moved.payment_method == "pm_mc"
     with pytest.raises(InvalidArgumentError, match="replacement='pm_old' has expired"):
@@ -908,9 +906,7 @@ def test_a_cancellation_credit_first_cancels_what_is_still_due_on_the_invoice(st
     assert paid.status is InvoiceStatus.PAID
 
 
-def test_quote_purchase_with_a_trial_says_it_is_first_billed_on_the_trials_end(
-    tmp_path, capsys
-):
+def test_quote_purchase_with_a_trial_says_it_is_first_billed_on_the_trials_end(tmp_path, capsys):
     # Found by a new-user review (issue 15): the receipt said "first billed on" the
     # subscription's start, the first day of its 14-day trial; its first invoice is on the
     # trial's end, 14 days later.

@@ -374,9 +374,10 @@ def test_a_one_time_discount_stays_on_the_subscription_so_a_credit_mirrors_it():
     bought = purchase(link(monthly, discounts=(once,)), paid_on=PAID, customer="ACME")
     assert bought.checkout.due_now.total == eur("90.00")
     billable = bought.subscription.to_charge_plan()
-    ended = attrs.evolve(billable, charges=tuple(
-        attrs.evolve(c, end=PAID + timedelta(days=10)) for c in billable.charges
-    ))
+    ended = attrs.evolve(
+        billable,
+        charges=tuple(attrs.evolve(c, end=PAID + timedelta(days=10)) for c in billable.charges),
+    )
     state = bill_subscription(billable, as_of=PAID).state
     credit = bill_subscription(ended, state, as_of=PAID + timedelta(days=10))
     # 10 of 31 days used: 32.26 − 10 % = 29.03 kept; 90.00 − 29.03 = 60.97 given back.
@@ -397,17 +398,23 @@ def test_a_purchased_subscription_credits_exactly_what_checkout_charged():
     charged = {line.code: line.net for line in bought.checkout.due_now.lines}
     assert sum(charged.values(), eur("0")) == eur("240.00")  # 270.00 − 30.00, once
     billable = subscription.to_charge_plan()
-    cancelled = attrs.evolve(billable, charges=tuple(
-        attrs.evolve(c, end=PAID) if c.code == "seo" else c for c in billable.charges
-    ))
+    cancelled = attrs.evolve(
+        billable,
+        charges=tuple(
+            attrs.evolve(c, end=PAID) if c.code == "seo" else c for c in billable.charges
+        ),
+    )
     credit = bill_subscription(cancelled, bought.state, as_of=PAID)
     seo_credit = sum((line.net for line in credit.invoice.lines if line.code == "seo"), eur("0"))
     assert seo_credit == -charged["seo"]
     # The purchased state knows the terms it was billed at: no new price under it.
-    dearer = attrs.evolve(billable, charges=tuple(
-        attrs.evolve(c, unit_price=eur("500.00")) if c.code == "seo" else c
-        for c in billable.charges
-    ))
+    dearer = attrs.evolve(
+        billable,
+        charges=tuple(
+            attrs.evolve(c, unit_price=eur("500.00")) if c.code == "seo" else c
+            for c in billable.charges
+        ),
+    )
     with pytest.raises(InvalidStateError):
         bill_subscription(dearer, bought.state, as_of=PAID + timedelta(days=5))
 
@@ -418,7 +425,10 @@ def test_a_purchased_subscription_credits_exactly_what_checkout_charged():
 )
 def test_purchase_refuses_a_quote_that_is_not_open(state):
     quote = Quote(
-        id="Q-9", customer="ACME", currency="EUR", valid_until=date(2026, 1, 31),
+        id="Q-9",
+        customer="ACME",
+        currency="EUR",
+        valid_until=date(2026, 1, 31),
         lines=(website(),),
     ).send(on=date(2026, 1, 10))
     paid_on = date(2026, 1, 20)
@@ -436,7 +446,10 @@ def test_purchase_refuses_a_quote_that_is_not_open(state):
 
 def test_accept_records_the_payment_method():
     quote = Quote(
-        id="Q-10", customer="ACME", currency="EUR", valid_until=date(2026, 1, 31),
+        id="Q-10",
+        customer="ACME",
+        currency="EUR",
+        valid_until=date(2026, 1, 31),
         lines=(website(),),
     ).send(on=date(2026, 1, 10))
     bought = quote.accept(on=date(2026, 1, 20), payment_method="pm_visa_4242")

@@ -916,7 +916,7 @@ def test_a_subscription_stored_under_another_id_is_a_damaged_row(tmp_path):
     path = _damaged(
         tmp_path,
         "UPDATE subscriptions SET document = (SELECT document FROM subscriptions"
-        " WHERE id = 'S004') WHERE id = 'S003'"
+        " WHERE id = 'S004') WHERE id = 'S003'",
     )
     store = SQLiteStore(path)
     report = run_billing(store, as_of=AS_OF)

@@ -1193,9 +1193,7 @@ def test_a_database_written_by_format_version_1_reads_back_and_bills_on(tmp_path
     shutil.copyfile(FORMAT_V1_DB, path)
     documents = _documents(path)
     # The fixture holds the old shapes, in every table that can hold them.
-    assert all(
-        json.loads(text)["version"] == 1 for texts in documents.values() for text in texts
-    )
+    assert all(json.loads(text)["version"] == 1 for texts in documents.values() for text in texts)
     assert '"kind": "months"' in "".join(documents["subscriptions"])
     assert '"kind": "after_months", "on_date": null' in "".join(documents["orders"])
     assert '"kind": "on_date", "on_date": "2026-03-10"' in "".join(documents["quotes"])
@@ -1411,9 +1409,7 @@ def test_a_store_refuses_a_value_of_the_wrong_type_and_writes_nothing(
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
-@pytest.mark.parametrize(
-    "states", [[("S1",)], [("S1", "x", 3)]], ids=["one item", "three items"]
-)
+@pytest.mark.parametrize("states", [[("S1",)], [("S1", "x", 3)]], ids=["one item", "three items"])
 def test_save_billing_states_refuses_what_is_not_a_pair_alike_in_every_store(
     tmp_path, request, kind, states
 ):
@@ -1465,9 +1461,7 @@ def test_subscription_ids_after_takes_a_limit_from_1_to_a_million(tmp_path, kind
 
 def store_subscription_numbered(store, number):
     store.save_subscription(
-        Subscription.create(
-            id=f"S{number}", customer="C", catalog=CATALOG, plan="pro", start=START
-        )
+        Subscription.create(id=f"S{number}", customer="C", catalog=CATALOG, plan="pro", start=START)
     )
 
 
@@ -1598,9 +1592,7 @@ def test_a_schema_3_database_is_migrated_to_rowid_positions_and_states_without_r
     by_subscription = {key: store.invoices(subscription=key) for key in store.subscription_ids()}
     raw = sqlite3.connect(path)
     assert raw.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)
-    assert sorted(raw.execute("SELECT rowid, number, subscription FROM invoices")) == sorted(
-        before
-    )
+    assert sorted(raw.execute("SELECT rowid, number, subscription FROM invoices")) == sorted(before)
     tables = dict(raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
     assert "position INTEGER PRIMARY KEY" in tables["invoices"]
     assert tables["billing_states"].endswith("WITHOUT ROWID")
@@ -1657,9 +1649,7 @@ def test_an_id_holding_a_lone_surrogate_is_refused_typed():
     # The review: "\ud800" was accepted, then broke SQLite writes and sharded runs with a
     # raw UnicodeEncodeError.
     with pytest.raises(InvalidArgumentError, match="lone surrogate"):
-        Subscription.create(
-            id="S\ud800", customer="C", catalog=CATALOG, plan="pro", start=START
-        )
+        Subscription.create(id="S\ud800", customer="C", catalog=CATALOG, plan="pro", start=START)
 
 
 @pytest.mark.parametrize(

@@ -358,11 +358,13 @@ def test_a_new_catalog_never_reprices_billed_periods():
     raised = _raised("35.00")
     # Billing with the new catalog, again and later: March keeps 29.00, and so does April
     # until the new price is applied from a date.
-    again = bill_subscription(subscription.to_charge_plan(raised), march.state,
-                              as_of=date(2026, 3, 15))
+    again = bill_subscription(
+        subscription.to_charge_plan(raised), march.state, as_of=date(2026, 3, 15)
+    )
     assert again.invoice is None
-    april = bill_subscription(subscription.to_charge_plan(raised), march.state,
-                              as_of=date(2026, 4, 1))
+    april = bill_subscription(
+        subscription.to_charge_plan(raised), march.state, as_of=date(2026, 4, 1)
+    )
     assert april.invoice.total == eur("29.00")
 
 
@@ -387,7 +389,10 @@ def test_replacing_a_billed_subscription_on_another_plan_is_refused():
     with pytest.raises(InvalidStateError, match=r"change_plan"):
         check_replacement(subscription, new("pro"), catalog=CATALOG, state=march.state)
     moved = Subscription.create(
-        id="S1", customer="Boulangerie Martin", catalog=CATALOG, plan="essentiel",
+        id="S1",
+        customer="Boulangerie Martin",
+        catalog=CATALOG,
+        plan="essentiel",
         start=START + timedelta(days=1),
     )
     with pytest.raises(InvalidStateError, match=r"billed through 2026-04-01"):
@@ -448,6 +453,7 @@ def test_a_module_switched_off_the_day_it_was_billed_is_credited():
         "stock", CATALOG, on=date(2026, 3, 10), timing=ChangeTiming.IMMEDIATE
     )
     second = bill(off, first.state, as_of=date(2026, 3, 10))
+
     def stock(result):
         return sum((x.amount for x in result.invoice.lines if x.code == "stock"), eur("0"))
 
@@ -465,19 +471,25 @@ def test_removing_a_discount_of_a_billed_subscription_is_refused():
     assert first.invoice.total == eur("14.50")
     with pytest.raises(InvalidStateError, match="HALF"):
         check_replacement(
-            subscription, attrs.evolve(subscription, discounts=()), catalog=CATALOG,
+            subscription,
+            attrs.evolve(subscription, discounts=()),
+            catalog=CATALOG,
             state=first.state,
         )
     # A discount added later must start after what was billed.
     later = Discount.percent_off("LATER", "10")
     with pytest.raises(InvalidStateError, match="starts_on=2026-04-01"):
         check_replacement(
-            subscription, attrs.evolve(subscription, discounts=(half, later)), catalog=CATALOG,
+            subscription,
+            attrs.evolve(subscription, discounts=(half, later)),
+            catalog=CATALOG,
             state=first.state,
         )
     from_april = Discount.percent_off("LATER", "10", starts_on=date(2026, 4, 1))
     check_replacement(
-        subscription, attrs.evolve(subscription, discounts=(half, from_april)), catalog=CATALOG,
+        subscription,
+        attrs.evolve(subscription, discounts=(half, from_april)),
+        catalog=CATALOG,
         state=first.state,
     )
     # The cancellation mirrors the discount: half of 30/31 of 29.00.
@@ -542,7 +554,11 @@ def test_a_free_module_given_a_price_is_billed_from_a_date_never_for_the_past():
     # The review's case: Agenda, free, priced 4.00 by a new catalog, was billed 4.00 for
     # January, February and March, periods billed while it was free.
     subscription = Subscription.create(
-        id="S1", customer="C", catalog=CATALOG, plan="essentiel", start=date(2026, 1, 1),
+        id="S1",
+        customer="C",
+        catalog=CATALOG,
+        plan="essentiel",
+        start=date(2026, 1, 1),
         modules=["agenda"],
     )
     billed = bill(subscription, as_of=date(2026, 3, 1))
@@ -551,12 +567,12 @@ def test_a_free_module_given_a_price_is_billed_from_a_date_never_for_the_past():
     agenda = next(m for m in data["modules"] if m["code"] == "agenda")
     agenda["prices"] = {"monthly": "4.00"}
     priced = Catalog.from_mapping(data)
-    again = bill_subscription(subscription.to_charge_plan(priced), billed.state,
-                              as_of=date(2026, 3, 10))
+    again = bill_subscription(
+        subscription.to_charge_plan(priced), billed.state, as_of=date(2026, 3, 10)
+    )
     assert again.invoice is None
     repriced = subscription.reprice(priced, on=date(2026, 4, 1))
-    april = bill_subscription(repriced.to_charge_plan(priced), billed.state,
-                              as_of=date(2026, 4, 1))
+    april = bill_subscription(repriced.to_charge_plan(priced), billed.state, as_of=date(2026, 4, 1))
     assert [(line.code, str(line.amount)) for line in april.invoice.lines] == [
         ("essentiel", "29.00 EUR"),
         ("agenda", "4.00 EUR"),

@@ -58,7 +58,11 @@ TRIAL_END = date(2026, 3, 24)  # 14 days after START
 
 def new(plan: str = "solo", **fields: object) -> Subscription:
     return Subscription.create(
-        id="S1", customer="Boulangerie Martin", catalog=CATALOG, plan=plan, start=START,
+        id="S1",
+        customer="Boulangerie Martin",
+        catalog=CATALOG,
+        plan=plan,
+        start=START,
         **fields,  # type: ignore[arg-type]
     )
 
@@ -211,7 +215,11 @@ def test_changes_inside_a_trial_are_billed_from_its_end():
 def test_three_phases_bill_each_phase_exactly():
     # 3 months at 50 % off, then 2 months at 25.00, then the plan's own price for good.
     sub = Subscription.create(
-        id="S1", customer="C", catalog=CATALOG, plan="solo", start=date(2026, 3, 1),
+        id="S1",
+        customer="C",
+        catalog=CATALOG,
+        plan="solo",
+        start=date(2026, 3, 1),
         phases=[
             Phase(periods=3, discounts=[Discount.percent_off("INTRO", 50)]),
             Phase(periods=2, prices={"solo": Money("25", "EUR")}),
@@ -255,7 +263,11 @@ def test_phases_start_at_the_end_of_the_trial():
 
 def test_plan_change_during_a_phase_follows_the_change_policy():
     sub = Subscription.create(
-        id="S1", customer="C", catalog=CATALOG, plan="solo", start=date(2026, 3, 1),
+        id="S1",
+        customer="C",
+        catalog=CATALOG,
+        plan="solo",
+        start=date(2026, 3, 1),
         phases=[
             Phase(periods=3, discounts=[Discount.percent_off("INTRO", 50)]),
             Phase(periods=1, prices={"solo": Money("25", "EUR"), "team": Money("50", "EUR")}),
@@ -285,12 +297,14 @@ def test_plan_change_during_a_phase_follows_the_change_policy():
 
 def test_plan_change_at_period_end_during_a_phase_keeps_the_phase_discount():
     sub = Subscription.create(
-        id="S1", customer="C", catalog=CATALOG, plan="solo", start=date(2026, 3, 1),
+        id="S1",
+        customer="C",
+        catalog=CATALOG,
+        plan="solo",
+        start=date(2026, 3, 1),
         phases=[Phase(periods=3, discounts=[Discount.percent_off("INTRO", 50)])],
     )
-    changed = sub.change_plan(
-        "team", CATALOG, on=date(2026, 3, 20), timing=ChangeTiming.PERIOD_END
-    )
+    changed = sub.change_plan("team", CATALOG, on=date(2026, 3, 20), timing=ChangeTiming.PERIOD_END)
     days = [date(2026, month, 1) for month in (3, 4, 5, 6)]
     billed, _ = invoices(changed, days)
     # Solo in March at 50 %, Team from April at 50 %, Team's own price after the phase.
@@ -333,7 +347,10 @@ def test_monthly_review_shows_the_trial_and_what_its_end_will_do():
         ("trial_will_cancel", "action", TRIAL_END),
     ]
     text = review_text(
-        findings, subscription="S1", customer="Boulangerie Martin", as_of=date(2026, 3, 15),
+        findings,
+        subscription="S1",
+        customer="Boulangerie Martin",
+        as_of=date(2026, 3, 15),
         locale="fr_FR",
     )
     assert "Période d'essai\n" in text
@@ -403,8 +420,14 @@ def trial_subscriptions(draw):
     if trial.anchor is TrialAnchor.KEEP_BILLING_DAY and frequency.is_month_based:
         fields["billing_day"] = draw(st.none() | st.integers(1, 31))
     sub = Subscription.create(
-        id="S1", customer="C", catalog=CATALOG, plan="solo", start=start, frequency=frequency,
-        trial=trial, payment_method=draw(st.none() | st.just("pm_visa")),
+        id="S1",
+        customer="C",
+        catalog=CATALOG,
+        plan="solo",
+        start=start,
+        frequency=frequency,
+        trial=trial,
+        payment_method=draw(st.none() | st.just("pm_visa")),
         phases=draw(st.sampled_from([(), (Phase(periods=2, prices={"team": Money("1", "EUR")}),)])),
         **fields,
     )
@@ -463,8 +486,14 @@ def _rounded(amount: Decimal) -> Decimal:
 )
 def test_phase_invoices_add_up_to_each_phase_periods_at_its_price(all_phases, trial, start):
     sub = Subscription.create(
-        id="S1", customer="C", catalog=CATALOG, plan="solo", start=start, trial=trial,
-        payment_method="pm_visa", phases=all_phases,
+        id="S1",
+        customer="C",
+        catalog=CATALOG,
+        plan="solo",
+        start=start,
+        trial=trial,
+        payment_method="pm_visa",
+        phases=all_phases,
     )
     schedule = sub.schedule
     first = schedule.index_of(sub.paid_from)
@@ -511,8 +540,13 @@ def test_from_mapping_reads_a_trial():
     )
     with pytest.raises(InputError) as caught:
         Subscription.from_mapping(
-            {"id": "S1", "customer": "C", "plan": "solo", "start": "2026-03-10",
-             "trial": {"days": 14, "anchor": "later", "weeks": 2}},
+            {
+                "id": "S1",
+                "customer": "C",
+                "plan": "solo",
+                "start": "2026-03-10",
+                "trial": {"days": 14, "anchor": "later", "weeks": 2},
+            },
             catalog=CATALOG,
         )
     message = str(caught.value)

@@ -552,8 +552,13 @@ def test_usage_inside_a_catalog_subscriptions_trial_is_never_billed():
     catalog = Catalog(
         currency="EUR",
         plans=[
-            Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: eur("0")},
-                 usage=[attrs.evolve(api_charge(), tax_rates=())])  # taxed as the subscription
+            Plan(
+                code="solo",
+                name="Solo",
+                rank=1,
+                prices={MONTHLY: eur("0")},
+                usage=[attrs.evolve(api_charge(), tax_rates=())],
+            )  # taxed as the subscription
         ],
     )
     sub = Subscription.create(

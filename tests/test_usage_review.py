@@ -78,7 +78,6 @@ def test_a_catalogs_usage_charge_with_its_own_taxes_is_refused_at_its_path():
     assert error.value.path == "plans[0].usage[0].tax_rates"
 
 
-
 # -- 1. a catalog reload with a new usage price keeps billed periods at the old one ----------
 
 
@@ -288,9 +287,7 @@ def _per_period(*results: object) -> dict[tuple[object, object], Money]:
 
 @settings(max_examples=80, deadline=None)
 @given(
-    st.lists(
-        st.tuples(st.integers(0, 12), st.integers(0, 150)), min_size=0, max_size=12
-    ),
+    st.lists(st.tuples(st.integers(0, 12), st.integers(0, 150)), min_size=0, max_size=12),
     st.integers(0, 40),
     st.sampled_from([None, 1, 15, 31]),
     st.integers(0, 190),
@@ -315,7 +312,6 @@ def test_a_late_records_corrections_plus_the_originals_equal_rebilling_every_per
     rebilled = bill_subscription(seats, as_of=later_day, usage=records)
     assert _per_period(original, corrected) == _per_period(rebilled)
     assert corrected.state == rebilled.state
-
 
 
 # -- 3 and 6. usage load refuses a metric never billed, every problem at once ----------------

@@ -182,7 +182,10 @@ def _as_schema_4(path):
     raw = sqlite3.connect(path)
     # 5 and 6's tables, 7's indexes
     for index in (
-        "invoices_in_dunning", "invoices_credited", "payments_by_day", "dunning_events_by_day"
+        "invoices_in_dunning",
+        "invoices_credited",
+        "payments_by_day",
+        "dunning_events_by_day",
     ):
         raw.execute(f"DROP INDEX {index}")
     for table in ("usage_records", "dunning_events", "charge_attempts", "dunning_outbox"):
@@ -332,7 +335,10 @@ def test_a_postgresql_database_of_schema_1_gets_the_usage_table_when_opened(post
     with psycopg.connect(postgres_url, autocommit=True) as connection:
         # 2 and 3's tables, 4's indexes
         for index in (
-            "invoices_in_dunning", "invoices_credited", "payments_by_day", "dunning_events_by_day"
+            "invoices_in_dunning",
+            "invoices_credited",
+            "payments_by_day",
+            "dunning_events_by_day",
         ):
             connection.execute(f"DROP INDEX {index}")
         for table in ("usage_records", "dunning_events", "charge_attempts", "dunning_outbox"):

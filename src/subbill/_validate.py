@@ -389,9 +389,7 @@ def payment_reference(
     """Attrs validator factory: :func:`check_payment_reference` on the field's name."""
 
     def validate(_instance: Any, attribute: Any, value: object) -> None:
-        check_payment_reference(
-            attribute.name, value, optional=optional, allow_empty=allow_empty
-        )
+        check_payment_reference(attribute.name, value, optional=optional, allow_empty=allow_empty)
 
     return validate
 

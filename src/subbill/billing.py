@@ -1755,9 +1755,7 @@ class _Run:
         if not isinstance(charge, RecurringCharge):
             return False
         invoice_discounts = self.subscription.discounts
-        if (charge.discounts or invoice_discounts) and _discounted(
-            member, invoice_discounts, self
-        ):
+        if (charge.discounts or invoice_discounts) and _discounted(member, invoice_discounts, self):
             if member.billed is not None or member.due is not member.cycle or self.fixed:
                 return False
             # A whole period with discounts, billed for the first time: priced once per call

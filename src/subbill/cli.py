@@ -1014,8 +1014,10 @@ def _print_checkout(
 def _invoice_show(args: argparse.Namespace) -> int:
     outputs = ((args.pdf, "--pdf"), (args.facturx, "--facturx"))
     if args.facturx is not None and args.seller is None:
-        raise _usage("--facturx needs --seller FILE: the legal name, address and SIREN of the "
-                     f"business that bills {_see('seller')}")
+        raise _usage(
+            "--facturx needs --seller FILE: the legal name, address and SIREN of the "
+            f"business that bills {_see('seller')}"
+        )
     if args.pdf is not None and args.facturx is not None and Path(args.pdf) == Path(args.facturx):
         raise _usage(f"--pdf and --facturx are the same file {args.pdf}: give two names")
     for path, option in outputs:
@@ -1483,9 +1485,7 @@ def _portal(args: argparse.Namespace) -> int:
         check_line("customer", args.customer)
     policy = _dunning_policy(argparse.Namespace(policy=args.policy, late_payment_costs=False))
     with _store(args.db, read_only=True) as store:
-        overview = _portal_view(
-            store, args.customer, as_of=args.as_of, db=args.db, policy=policy
-        )
+        overview = _portal_view(store, args.customer, as_of=args.as_of, db=args.db, policy=policy)
     print(portal_text(overview, locale=args.locale))
     return 0
 

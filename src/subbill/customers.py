@@ -74,8 +74,10 @@ def check_identifiers(party: _Identified, *, where: str = "") -> None:
     address goes with its scheme (and is the SIREN under scheme ``0225``). ``where``
     prefixes the field names in errors.
     """
-    if party.siren is not None and party.siret is not None and not party.siret.startswith(
-        party.siren
+    if (
+        party.siren is not None
+        and party.siret is not None
+        and not party.siret.startswith(party.siren)
     ):
         raise InvalidIdentifierError(
             f"{where}siret", party.siret, f"the SIRET of SIREN {party.siren} (its first 9 digits)"
@@ -146,24 +148,14 @@ class Customer:
 
     id: str = attrs.field(validator=check_text)
     legal_name: str | None = attrs.field(default=None, validator=one_line(optional=True))
-    address: tuple[str, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=_check_address
-    )
-    country: str | None = attrs.field(
-        default=None, converter=to_country, validator=check_country
-    )
-    kind: CustomerKind = attrs.field(
-        default=CustomerKind.BUSINESS, validator=enum_of(CustomerKind)
-    )
+    address: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=_check_address)
+    country: str | None = attrs.field(default=None, converter=to_country, validator=check_country)
+    kind: CustomerKind = attrs.field(default=CustomerKind.BUSINESS, validator=enum_of(CustomerKind))
     locale: str = attrs.field(default="fr_FR", validator=_check_locale)
     siren: str | None = attrs.field(default=None, converter=optional_siren)
     siret: str | None = attrs.field(default=None, converter=optional_siret)
-    vat_number: str | None = attrs.field(
-        default=None, converter=optional_vat_number
-    )
-    einvoicing_address: str | None = attrs.field(
-        default=None, validator=one_line(optional=True)
-    )
+    vat_number: str | None = attrs.field(default=None, converter=optional_vat_number)
+    einvoicing_address: str | None = attrs.field(default=None, validator=one_line(optional=True))
     einvoicing_scheme: str | None = attrs.field(default=None)
     postcode: str | None = attrs.field(default=None, validator=one_line(optional=True))
     city: str | None = attrs.field(default=None, validator=one_line(optional=True))

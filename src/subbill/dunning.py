@@ -647,8 +647,7 @@ def dunning_actions(
     if len(set(numbers)) != len(numbers):
         twice = sorted({n for n in numbers if numbers.count(n) > 1})
         raise InvalidArgumentError(
-            f"invoices hold invoice {twice[0]!r} twice: give each invoice once (its "
-            "latest version)"
+            f"invoices hold invoice {twice[0]!r} twice: give each invoice once (its latest version)"
         )
     taken_steps: dict[str, int] = {}
     attempts: dict[str, int] = {}
@@ -660,9 +659,7 @@ def dunning_actions(
         elif event.step in ranks:
             rank = ranks[event.step]
             taken_steps[event.invoice] = max(taken_steps.get(event.invoice, -1), rank)
-    reminded = {
-        event.invoice for event in events if event.does(DunningActionKind.REMIND)
-    }
+    reminded = {event.invoice for event in events if event.does(DunningActionKind.REMIND)}
     # A subscription cancelled by dunning is neither suspended nor cancelled again (its
     # invoices' reminders and notices go on: the money is still owed).
     ended = {
@@ -718,12 +715,7 @@ def dunning_actions(
             reached.pop()
         if reached:
             *passed, (_, step) = reached
-            carried = [
-                kind
-                for _, earlier in passed
-                for kind in kept(earlier)
-                if kind in _CARRIED
-            ]
+            carried = [kind for _, earlier in passed for kind in kept(earlier) if kind in _CARRIED]
             does = tuple(dict.fromkeys((*kept(step), *carried)))
             actions.append(
                 DunningAction(

@@ -417,9 +417,7 @@ def run_dunning(
         # suspension in the same run (the steps are decided again once the answers are in).
         retried: tuple[DunningAction, ...] = ()
         if gateway is not None:
-            retried, attempts = _record(
-                store, page, (steps, no_retry), as_of, until, retries=True
-            )
+            retried, attempts = _record(store, page, (steps, no_retry), as_of, until, retries=True)
             _page_recorded(page, after_each)
             if attempts:
                 _send(store, gateway, attempts, sending, fresh=True)
@@ -693,9 +691,7 @@ def _record(
     return actions, attempts
 
 
-def _with_siblings(
-    store: Store, invoices: list[Invoice], policy: DunningPolicy
-) -> list[Invoice]:
+def _with_siblings(store: Store, invoices: list[Invoice], policy: DunningPolicy) -> list[Invoice]:
     """``invoices`` and, under a policy that cancels, every invoice of their subscriptions.
 
     In the store's order, each once (the subscription's first cancel step due decides

@@ -287,9 +287,7 @@ def _buyer(buyer: Customer) -> dict[str, Any]:
 def _notes(
     seller: Party, terms: BillingTerms, operation: OperationCategory, buyer: Customer
 ) -> list[dict[str, str]]:
-    mentions = legal_mentions(
-        seller, terms=terms, operation=operation, locale="fr_FR", buyer=buyer
-    )
+    mentions = legal_mentions(seller, terms=terms, operation=operation, locale="fr_FR", buyer=buyer)
     return [{"BT-21": mention.subject, "BT-22": mention.text} for mention in mentions]
 
 

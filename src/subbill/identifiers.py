@@ -155,9 +155,7 @@ def check_einvoicing_address(
             )
 
 
-def check_vat_of_siren(
-    vat: str | None, siren_number: str | None, *, where: str = ""
-) -> None:
+def check_vat_of_siren(vat: str | None, siren_number: str | None, *, where: str = "") -> None:
     """Check that a French VAT number is the one of the party's SIREN.
 
     A French VAT number is ``FR``, a 2-character key computed from the SIREN, then the

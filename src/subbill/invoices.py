@@ -501,8 +501,7 @@ def _check_corrects(instance: Invoice) -> None:
             )
         if not isinstance(corrects, str) or not corrects.strip() or corrects == instance.number:
             raise InvalidArgumentError(
-                f"corrects={corrects!r} must be the number of the invoice the credit note "
-                "corrects"
+                f"corrects={corrects!r} must be the number of the invoice the credit note corrects"
             )
 
 
@@ -522,9 +521,7 @@ def _check_corrections(instance: Invoice) -> None:
                 )
             notes.add(correction.credit_note)
         if instance.credited > total:
-            raise OutOfBoundsError(
-                "credited", instance.credited, f"<= the invoice's total {total}"
-            )
+            raise OutOfBoundsError("credited", instance.credited, f"<= the invoice's total {total}")
 
 
 #: The columns of the plain, locale-free table of an invoice (``str(invoice)``, notebooks).
@@ -840,9 +837,7 @@ class Invoice:
                 f"<= {self.creditable} (total {self.total} of invoice {self.number} "
                 f"- {self.credited} already credited)",
             )
-        correction = Correction(
-            credit_note=note.number, credited_on=note.issued_on, amount=amount
-        )
+        correction = Correction(credit_note=note.number, credited_on=note.issued_on, amount=amount)
         corrected = attrs.evolve(self, corrections=(*self.corrections, correction))
         if corrected.amount_due.is_zero():
             corrected = attrs.evolve(corrected, status=InvoiceStatus.PAID)
@@ -1277,9 +1272,7 @@ def credit_note_for(
     currency = invoice.currency
     total = Money.total((line.total for line in credited), currency=currency)
     if not total.is_negative():
-        raise InvalidArgumentError(
-            f"lines total {-total}: a credit note must credit an amount > 0"
-        )
+        raise InvalidArgumentError(f"lines total {-total}: a credit note must credit an amount > 0")
     if -total > invoice.creditable:
         raise OutOfBoundsError(
             "credit",

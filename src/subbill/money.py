@@ -134,8 +134,6 @@ MAX_DATE: Final = date(2999, 12, 31)
 MAX_COMPUTED_DATE: Final = date(3099, 12, 31)
 
 
-
-
 def _places(value: Decimal) -> int:
     """Decimal places of a finite ``value``, trailing zeros not counted (1.500 has 1)."""
     _sign, digits, exponent = value.as_tuple()

@@ -698,7 +698,10 @@ def account_balance(
     for note in notes:
         if not _from_balance(note, negative_balance):
             owed += refundable(
-                state, currency=currency, credit_note=note, refunds=refund_items,
+                state,
+                currency=currency,
+                credit_note=note,
+                refunds=refund_items,
                 negative_balance=negative_balance,
             )
     balance = state.credit_balance or zero

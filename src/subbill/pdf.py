@@ -129,9 +129,7 @@ class Party:
 Printable = Party | SellerParty | Customer
 
 
-def _place(
-    party: SellerParty | Customer, *, locale: str, home: str | None
-) -> list[str]:
+def _place(party: SellerParty | Customer, *, locale: str, home: str | None) -> list[str]:
     """The street lines, « postcode city », and the country's name when it is not ``home``."""
     lines = list(party.address)
     town = " ".join(part for part in (party.postcode, party.city) if part)
@@ -258,9 +256,7 @@ def render_invoice_pdf(
         shown = format_quantity(terms.late_payment_percent, locale=locale)
         notes = [phrase("mention", "penalty_rate", locale=locale, percent=shown), *notes]
     page = _Page(_fpdf()(orientation="P", unit="mm", format="A4"), locale)
-    page.document(
-        invoice, *_parties(invoice, seller, buyer, locale=locale), notes, heading=heading
-    )
+    page.document(invoice, *_parties(invoice, seller, buyer, locale=locale), notes, heading=heading)
     return bytes(page.pdf.output())
 
 
@@ -328,9 +324,7 @@ def render_facturx_pdf(
     )
     page = _Page(pdf, locale, family=_FAMILY)
     heading = phrase("pdf", "legal_notices", locale=locale)
-    page.document(
-        invoice, *_parties(invoice, seller, buyer, locale=locale), notes, heading=heading
-    )
+    page.document(invoice, *_parties(invoice, seller, buyer, locale=locale), notes, heading=heading)
     return bytes(pdf.output())
 
 
@@ -344,7 +338,7 @@ def _xmp(
     """
     date = created.isoformat(timespec="seconds")
     properties = "".join(
-        "<rdf:li rdf:parseType=\"Resource\">"
+        '<rdf:li rdf:parseType="Resource">'
         f"<pdfaProperty:name>{name}</pdfaProperty:name>"
         "<pdfaProperty:valueType>Text</pdfaProperty:valueType>"
         "<pdfaProperty:category>external</pdfaProperty:category>"
@@ -469,6 +463,7 @@ class _Page:
             self.font(size=10, style="B" if index == 0 else "")
             self.pdf.set_x(x)
             self.pdf.multi_cell(width, 5, self.text(text), align="L", new_x="LMARGIN", new_y="NEXT")
+
     def heading(self, invoice: Invoice) -> None:
         number = invoice.number or self.words("draft_number")
         self.write(f"{label(invoice.kind, locale=self.locale)} {number}", size=14, bold=True)

@@ -444,14 +444,14 @@ class Period:
 # -- BillingSchedule ------------------------------------------------------------------------
 
 
-
-
 _LAST_STEPPABLE = date(9999, 12, 31)
 _MEMO_SIZE = 256  # days a schedule remembers the index of
 
 # Period._make writes the two slots directly (the frozen class refuses attribute writes).
 _set_start = vars(Period)["start"].__set__
 _set_end = vars(Period)["end"].__set__
+
+
 def _check_billing_day_number(value: object) -> int:
     """A billing day is an int from 1 to 31 (InvalidBillingDayError)."""
     return check_count("billing_day", value, minimum=1, maximum=31, error=InvalidBillingDayError)
@@ -795,9 +795,7 @@ class AfterMonths(BillingStart):
 
     kind = StartKind.AFTER_MONTHS
 
-    count: int = attrs.field(
-        validator=_check_delay(MAX_FREQUENCY_MONTHS, "months (ten years)")
-    )
+    count: int = attrs.field(validator=_check_delay(MAX_FREQUENCY_MONTHS, "months (ten years)"))
 
     def resolve(self, *, paid_on: date) -> date:
         """``paid_on`` moved by ``count`` months, clamped to the end of shorter months."""

@@ -304,9 +304,7 @@ def periods_over(
     _check_span(start, end)
     if until is not None:
         check_date("until", until)
-    return _periods_over(
-        start, end, grid_of(schedule), basis, until=until, in_advance=in_advance
-    )
+    return _periods_over(start, end, grid_of(schedule), basis, until=until, in_advance=in_advance)
 
 
 def _check_span(start: date, end: date | None) -> None:

@@ -614,7 +614,6 @@ class Checkout:
         return None if self.due_now is None else self.due_now.total
 
 
-
 def _horizon(lines: Sequence[LineItem], paid_on: date, horizon: date | None) -> date:
     if horizon is not None:
         return check_date("horizon", horizon)
@@ -888,9 +887,7 @@ def purchase(
         if invoice is not None:
             invoice = attrs.evolve(invoice, due_on=paid_on)  # paid at checkout
     else:
-        invoice = (
-            None if shown.due_now is None else attrs.evolve(shown.due_now, subscription=None)
-        )
+        invoice = None if shown.due_now is None else attrs.evolve(shown.due_now, subscription=None)
         state = shown.state
     paid = invoice.total if invoice is not None else Money.zero(offer.currency)
     payment = (

@@ -183,9 +183,7 @@ def _current_terms(accounts: Iterable[LicenseAccount], as_of: date) -> list[Lice
     """
     known = _known_terms(accounts)
     successors = {_key(t.renewed_by) for t in known.values() if t.renewed_by is not None}
-    return [
-        _current(head, known, as_of) for key, head in known.items() if key not in successors
-    ]
+    return [_current(head, known, as_of) for key, head in known.items() if key not in successors]
 
 
 @attrs.frozen(kw_only=True)

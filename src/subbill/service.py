@@ -191,9 +191,7 @@ def _bill_row(
     records = usage.get(row.subscription_id, [])
     if isinstance(records, StoredDataError):
         return BillingFailure(subscription=row.subscription_id, error=records)
-    return _billed(
-        catalog, row.subscription_id, row.subscription, row.state, as_of, usage=records
-    )
+    return _billed(catalog, row.subscription_id, row.subscription, row.state, as_of, usage=records)
 
 
 def _settles_an_invoice(terms: BillingTerms, draft: Invoice | None) -> bool:

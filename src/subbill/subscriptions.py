@@ -490,8 +490,7 @@ def check_usage_line(instance: _Line, usage: UsageCharge) -> None:
         )
     if usage.code != code:
         raise InvalidArgumentError(
-            f"line {code!r} has a usage charge of code={usage.code!r}; expected the "
-            "line's code"
+            f"line {code!r} has a usage charge of code={usage.code!r}; expected the line's code"
         )
     if instance.quantity != 1 or instance.discounts or instance.tax_rates:
         raise InvalidArgumentError(
@@ -1048,7 +1047,6 @@ class Subscription:
         """The add-ons subscribed on ``day``."""
         return frozenset(span.code for span in self.addons if span.is_active_on(day))
 
-
     def status(
         self,
         *,
@@ -1323,9 +1321,7 @@ class Subscription:
         days = []
         for charge in self.charges(catalog):
             upcoming = (
-                charge.start
-                if charge.start > day
-                else charge.schedule.period_containing(day).end
+                charge.start if charge.start > day else charge.schedule.period_containing(day).end
             )
             if charge.end is None or upcoming < charge.end:
                 days.append(upcoming)
@@ -1706,9 +1702,7 @@ class Subscription:
         elif self.plans:
             effective = self.next_period_start(on)
         else:  # quoted lines: the last one to reach the end of its own period
-            effective = max(
-                _period_end(line, on) for line in self.lines if line.is_recurring
-            )
+            effective = max(_period_end(line, on) for line in self.lines if line.is_recurring)
         if self.end is not None:
             effective = min(effective, self.end)
         return attrs.evolve(
@@ -1739,9 +1733,7 @@ class Subscription:
         'pm_mastercard'
         """
         check_date("on", on)
-        last = max(
-            (c.on for c in self.history if c.kind == "payment_method_changed"), default=None
-        )
+        last = max((c.on for c in self.history if c.kind == "payment_method_changed"), default=None)
         if last is not None and on < last:
             raise InvalidStateError(
                 f"on={on.isoformat()} is before {last.isoformat()}, when the payment method "
@@ -2069,9 +2061,7 @@ def _check_history_kept(old: Subscription, new: Subscription, horizon: date) -> 
     if new.history[: len(old.history)] == old.history:
         return
     dropped = next(
-        change
-        for change, kept in itertools.zip_longest(old.history, new.history)
-        if change != kept
+        change for change, kept in itertools.zip_longest(old.history, new.history) if change != kept
     )
     raise InvalidStateError(
         f"subscription {new.id!r} was billed through {horizon.isoformat()} and records "

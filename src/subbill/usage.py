@@ -336,8 +336,10 @@ def _trial_findings(subscription: Subscription, as_of: date) -> list[Finding]:
         return [Finding(check="trial", code=code, severity=severity, facts=facts)]
     findings = [Finding(check="trial", code="trial_running", severity="info", facts=facts)]
     trial = subscription.trial
-    if subscription.payment_method is None and trial is not None and subscription.is_live_on(
-        max(as_of, subscription.start)
+    if (
+        subscription.payment_method is None
+        and trial is not None
+        and subscription.is_live_on(max(as_of, subscription.start))
     ):
         cancels = trial.missing_payment_method is MissingPaymentMethod.CANCEL
         findings.append(

@@ -47,8 +47,13 @@ ACCOUNTS = {
             "years": 1,
             "reseller": "Revendeur Ouest",
         },
-        {"customer": "Cabinet Leroy", "product": "TSend", "seats": 4, "start": "2025-03-01",
-         "years": 1},
+        {
+            "customer": "Cabinet Leroy",
+            "product": "TSend",
+            "seats": 4,
+            "start": "2025-03-01",
+            "years": 1,
+        },
     ]
 }
 GRANT, TRANSFER = ledger_fields()["ledger"]
@@ -196,8 +201,7 @@ CASES: list[Case] = [
         {
             **USAGE,
             "payment_methods": [
-                {"id": "pm_1", "brand": "Visa", "last4": "4242", "exp_month": 13,
-                 "exp_year": 2027}
+                {"id": "pm_1", "brand": "Visa", "last4": "4242", "exp_month": 13, "exp_year": 2027}
             ],
         },
     ),
@@ -228,9 +232,7 @@ CASES: list[Case] = [
     ),
     case("renew-without-a-pool", CommandError, _renew("Cabinet Leroy", "--on", "2026-04-01")),
     case("renew-unknown-customer", CommandError, _renew("ACME", "--on", "2026-04-01")),
-    case(
-        "renew-not-due", CommandError, _renew("Boulangerie Martin", "--on", "2025-07-01")
-    ),
+    case("renew-not-due", CommandError, _renew("Boulangerie Martin", "--on", "2025-07-01")),
     case("renew-zero-years", CommandError, _renew("Boulangerie Martin", "--years", "0")),
     case(
         "renew-unicode-digits",
@@ -239,25 +241,20 @@ CASES: list[Case] = [
     ),
     # -- ledger load and accounts load around a renewal ------------------------------------------
     _ledger_case("ledger-beyond-the-pool", {**TRANSFER, "licence_years": 900}),
-    _ledger_case(
-        "ledger-renewal-kind", {**TRANSFER, "kind": "renewal", "reference": "R-1"}
-    ),
+    _ledger_case("ledger-renewal-kind", {**TRANSFER, "kind": "renewal", "reference": "R-1"}),
     _ledger_case("ledger-grant-with-a-source", {**GRANT, "source": "Editeur"}),
     _ledger_case("ledger-transfer-without-a-source", {**TRANSFER, "source": None}),
     _ledger_case(
         "ledger-fraction-of-a-licence", {**GRANT, "licence_years": 1.5, "reference": "BC-2"}
     ),
-    _ledger_case("ledger-twice-in-one-file", dict(GRANT, reference="BC-9"),
-                 dict(GRANT, reference="BC-9")),
+    _ledger_case(
+        "ledger-twice-in-one-file", dict(GRANT, reference="BC-9"), dict(GRANT, reference="BC-9")
+    ),
     case(
         "accounts-load-changes-a-renewed-term",
         CommandError,
         lambda folder: ["accounts", "load", str(folder / "accounts.json")],
-        files={
-            "accounts.json": {
-                "accounts": [{**ACCOUNTS["accounts"][0], "seats": 13}]
-            }
-        },
+        files={"accounts.json": {"accounts": [{**ACCOUNTS["accounts"][0], "seats": 13}]}},
         prepare=_renew_once,
     ),
 ]

@@ -1,7 +1,5 @@
 """Bad inputs to the core value objects (money, calendar, charges)."""
 
-
-
 from subbill import Money, RecurringCharge
 from subbill.errors import FloatAmountError, InvalidDateError, UnknownCurrencyError
 from tests.adversarial import Case
@@ -12,7 +10,9 @@ CASES = [
     Case(
         "charge-datetime-start",
         lambda: RecurringCharge(
-            code="p", description="P", unit_price=Money("1", "EUR"),
+            code="p",
+            description="P",
+            unit_price=Money("1", "EUR"),
             start="2026-01-01",  # type: ignore[arg-type]
         ),
         InvalidDateError,
@@ -20,4 +20,3 @@ CASES = [
 ]
 
 __all__ = ["CASES"]
-

@@ -71,9 +71,10 @@ CASES = [
     Case(
         A + "catalog-from-mapping-limit-text",
         lambda: Catalog.from_mapping(
-            {"currency": "EUR", "plans": [
-                {"code": "a", "name": "A", "rank": 1, "limits": {"clients": "100"}}
-            ]}
+            {
+                "currency": "EUR",
+                "plans": [{"code": "a", "name": "A", "rank": 1, "limits": {"clients": "100"}}],
+            }
         ),
         CatalogError,
     ),
@@ -86,7 +87,10 @@ CASES = [
     Case(
         A + "review-payment-method-str",
         lambda: monthly_review(
-            _SUBSCRIPTION, _CATALOG, payment_methods=["pm_1"], as_of=_DAY  # type: ignore[list-item]
+            _SUBSCRIPTION,
+            _CATALOG,
+            payment_methods=["pm_1"],
+            as_of=_DAY,  # type: ignore[list-item]
         ),
         InvalidTypeError,
     ),

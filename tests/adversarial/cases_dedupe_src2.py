@@ -38,14 +38,21 @@ def _card(**changes: object) -> object:
     from subbill.payments import Card  # noqa: PLC0415
 
     fields: dict[str, object] = {
-        "id": "pm_1", "brand": "Visa", "last4": "4242", "exp_month": 12, "exp_year": 2030,
+        "id": "pm_1",
+        "brand": "Visa",
+        "last4": "4242",
+        "exp_month": 12,
+        "exp_year": 2030,
     }
     return Card(**{**fields, **changes})  # type: ignore[arg-type]
 
 
 def _line(*, payments: object) -> LineItem:
     return LineItem(
-        code="seo", name="SEO", unit_price=Money("300", "EUR"), frequency=MONTHLY,
+        code="seo",
+        name="SEO",
+        unit_price=Money("300", "EUR"),
+        frequency=MONTHLY,
         payments=payments,  # type: ignore[arg-type]
     )
 

@@ -65,30 +65,23 @@ CARD_FIELDS = {"id": "pm_1", "brand": "Visa", "last4": "4242", "exp_month": 1, "
 
 
 def _move_with_a_string_kind() -> object:
-    return LEDGER.move(
-        "transfer", source="R", target="X", product="TBox", licence_years=1, on=DAY
-    )
+    return LEDGER.move("transfer", source="R", target="X", product="TBox", licence_years=1, on=DAY)
+
 
 # -- policies: a string is refused, never guessed ----------------------------------------------
 
 _POLICIES: list[tuple[str, Callable[[], object]]] = [
     (
         "billable-tax-rounding",
-        lambda: ChargePlan(
-            id="S", customer="C", currency="EUR", tax_rounding="per_line"
-        ),
+        lambda: ChargePlan(id="S", customer="C", currency="EUR", tax_rounding="per_line"),
     ),
     (
         "billable-tax-rounding-name",
-        lambda: ChargePlan(
-            id="S", customer="C", currency="EUR", tax_rounding="PER_INVOICE"
-        ),
+        lambda: ChargePlan(id="S", customer="C", currency="EUR", tax_rounding="PER_INVOICE"),
     ),
     (
         "billable-negative-balance",
-        lambda: ChargePlan(
-            id="S", customer="C", currency="EUR", negative_balance="carry_forward"
-        ),
+        lambda: ChargePlan(id="S", customer="C", currency="EUR", negative_balance="carry_forward"),
     ),
     (
         "billable-negative-balance-bool",

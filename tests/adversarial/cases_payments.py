@@ -174,8 +174,9 @@ CASES = [
     ),
     Case(
         "payments-refund-correction-beyond-balance",
-        lambda: record_refund(_refund("20.01", credit_note="F-2026-000002"), _STATE,
-                              credit_note=_NOTE),
+        lambda: record_refund(
+            _refund("20.01", credit_note="F-2026-000002"), _STATE, credit_note=_NOTE
+        ),
         OutOfBoundsError,
     ),
     Case("payments-refund-not-a-refund", lambda: record_refund("5", _STATE), InvalidTypeError),
@@ -484,7 +485,11 @@ CASES = [
     Case(
         "payments-account-policy-string",
         lambda: account_balance(
-            [_BILLED_NOTE], currency=EUR, payments=[], refunds=[], state=_STATE,
+            [_BILLED_NOTE],
+            currency=EUR,
+            payments=[],
+            refunds=[],
+            state=_STATE,
             negative_balance="credit_note",
         ),
         InvalidTypeError,

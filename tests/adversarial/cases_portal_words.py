@@ -108,33 +108,61 @@ CASES = [
         lambda: _overview(as_of=datetime(2026, 4, 10, 12, 0)),  # noqa: DTZ001
         InvalidDateError,
     ),
-    Case("portal-words-as-of-year-9999", lambda: _overview(as_of=date(9999, 1, 1)),
-         OutOfBoundsError),
+    Case(
+        "portal-words-as-of-year-9999", lambda: _overview(as_of=date(9999, 1, 1)), OutOfBoundsError
+    ),
     Case("portal-words-catalog-text", lambda: _overview(catalog="seed"), InvalidTypeError),
     Case("portal-words-quotes-number", lambda: _overview(quotes=5), InvalidTypeError),
     Case("portal-words-quotes-text", lambda: _overview(quotes="Q-1"), InvalidTypeError),
     Case("portal-words-invoices-none-item", lambda: _overview(invoices=[None]), InvalidTypeError),
-    Case("portal-words-tickets-mapping", lambda: _overview(tickets=[{"reference": "#1"}]),
-         InvalidTypeError),
+    Case(
+        "portal-words-tickets-mapping",
+        lambda: _overview(tickets=[{"reference": "#1"}]),
+        InvalidTypeError,
+    ),
     Case("portal-words-wallet-text", lambda: _overview(wallet="visa"), InvalidTypeError),
     # invoice labels
-    Case("portal-words-label-not-an-invoice", lambda: invoice_label(None, as_of=DAY),  # type: ignore[arg-type]
-         InvalidTypeError),
+    Case(
+        "portal-words-label-not-an-invoice",
+        lambda: invoice_label(None, as_of=DAY),  # type: ignore[arg-type]
+        InvalidTypeError,
+    ),
     # words
-    Case("portal-words-text-unknown-locale",
-         lambda: portal_text(_empty_view(), locale="xx_YY"), UnknownLocaleError),
-    Case("portal-words-text-locale-none",
-         lambda: portal_text(_empty_view(), locale=None), UnknownLocaleError),  # type: ignore[arg-type]
-    Case("portal-words-text-not-an-overview",
-         lambda: portal_text({"customer": "ACME"}, locale="fr_FR"), InvalidTypeError),  # type: ignore[arg-type]
-    Case("portal-words-label-shared-code", lambda: label("open", locale="fr_FR"),
-         InvalidArgumentError),
-    Case("portal-words-label-unknown-code", lambda: label("payée", locale="fr_FR"),
-         InvalidArgumentError),
-    Case("portal-words-label-enum-never-shown",
-         lambda: label(ProrationBasis.NONE, locale="fr_FR"), InvalidTypeError),
-    Case("portal-words-words-for-unknown-kind",
-         lambda: words_for("ticket", "open", locale="fr_FR"), InvalidArgumentError),
+    Case(
+        "portal-words-text-unknown-locale",
+        lambda: portal_text(_empty_view(), locale="xx_YY"),
+        UnknownLocaleError,
+    ),
+    Case(
+        "portal-words-text-locale-none",
+        lambda: portal_text(_empty_view(), locale=None),
+        UnknownLocaleError,
+    ),  # type: ignore[arg-type]
+    Case(
+        "portal-words-text-not-an-overview",
+        lambda: portal_text({"customer": "ACME"}, locale="fr_FR"),
+        InvalidTypeError,
+    ),  # type: ignore[arg-type]
+    Case(
+        "portal-words-label-shared-code",
+        lambda: label("open", locale="fr_FR"),
+        InvalidArgumentError,
+    ),
+    Case(
+        "portal-words-label-unknown-code",
+        lambda: label("payée", locale="fr_FR"),
+        InvalidArgumentError,
+    ),
+    Case(
+        "portal-words-label-enum-never-shown",
+        lambda: label(ProrationBasis.NONE, locale="fr_FR"),
+        InvalidTypeError,
+    ),
+    Case(
+        "portal-words-words-for-unknown-kind",
+        lambda: words_for("ticket", "open", locale="fr_FR"),
+        InvalidArgumentError,
+    ),
     # the command line
     Case(
         "portal-words-cli-unknown-customer",

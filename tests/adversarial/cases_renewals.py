@@ -17,7 +17,9 @@ CASES = [
     Case(
         "renewals-status-terms-not-accounts",
         lambda: renewal_status(
-            _ACCOUNT, as_of=date(2026, 4, 1), terms=["ACME"]  # type: ignore[list-item]
+            _ACCOUNT,
+            as_of=date(2026, 4, 1),
+            terms=["ACME"],  # type: ignore[list-item]
         ),
         InvalidTypeError,
     ),
@@ -34,7 +36,8 @@ CASES = [
     Case(
         "renewals-dashboard-mapping-not-account",
         lambda: renewal_dashboard(
-            [_ACCOUNT, {"customer": "B"}], as_of=date(2026, 4, 1)  # type: ignore[list-item]
+            [_ACCOUNT, {"customer": "B"}],
+            as_of=date(2026, 4, 1),  # type: ignore[list-item]
         ),
         InvalidTypeError,
     ),
@@ -53,7 +56,11 @@ CASES = [
     Case(
         "renewals-renew-seats-float",
         lambda: renew(
-            _DONE.new_term, years=1, seats=2.5, ledger=_DONE.ledger, pool="R",  # type: ignore[arg-type]
+            _DONE.new_term,
+            years=1,
+            seats=2.5,
+            ledger=_DONE.ledger,
+            pool="R",  # type: ignore[arg-type]
             on=date(2027, 4, 1),
         ),
         InvalidTypeError,

@@ -89,9 +89,7 @@ def _cli_case(id_: str, content: bytes | None, error: type[Exception], *argv: st
 
 def _store_case(id_: str, content: bytes | None) -> Case:
     file = _File(content)
-    return Case(
-        id_, lambda: SQLiteStore(file.path(), create=False), StorageError, file.unchanged
-    )
+    return Case(id_, lambda: SQLiteStore(file.path(), create=False), StorageError, file.unchanged)
 
 
 def _parse_only(*argv: str) -> None:
@@ -106,9 +104,7 @@ def _date_case(id_: str, text: str) -> Case:
 
 def _account_date_case(id_: str, text: str) -> Case:
     account = {"customer": "Garage Petit", "product": "TBox", "seats": 6, "years": 2}
-    return Case(
-        id_, lambda: LicenseAccount.from_mapping({**account, "start": text}), InputError
-    )
+    return Case(id_, lambda: LicenseAccount.from_mapping({**account, "start": text}), InputError)
 
 
 _PATTERNS = [
@@ -231,9 +227,7 @@ CASES = [
     # -- databases that a command may not create, dates not written YYYY-MM-DD ---------------------
     _cli_case("review-money-cli-bill-run-empty-db", b"", StorageError, "bill-run", *AS_OF),
     _cli_case("review-money-cli-renewals-empty-db", b"", StorageError, "renewals", *AS_OF),
-    _cli_case(
-        "review-money-cli-bill-run-missing-db", None, cli._CommandError, "bill-run", *AS_OF
-    ),
+    _cli_case("review-money-cli-bill-run-missing-db", None, cli._CommandError, "bill-run", *AS_OF),
     _store_case("review-money-store-empty-file", b""),
     _store_case("review-money-store-missing-file", None),
     _store_case("review-money-store-text-file", b"not a database\n"),

@@ -130,8 +130,9 @@ def _cli_batch_size(size: str) -> Callable[[], object]:
 
 
 PLANS = [
-    Subscription.create(id="S1", customer="C", catalog=CATALOG, plan="pro", start=JUNE)
-    .to_charge_plan(CATALOG)
+    Subscription.create(
+        id="S1", customer="C", catalog=CATALOG, plan="pro", start=JUNE
+    ).to_charge_plan(CATALOG)
 ]
 
 CASES: list[Case] = [

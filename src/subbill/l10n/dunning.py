@@ -145,9 +145,7 @@ def action_text(
         )
     if action.subscription is not None:  # else nothing to suspend nor cancel: not said
         paragraphs.extend(
-            phrase("dunning", code, locale=locale, **facts)
-            for kind, code in _ENDS
-            if kind in kinds
+            phrase("dunning", code, locale=locale, **facts) for kind, code in _ENDS if kind in kinds
         )
     out: list[str] = []
     for index, paragraph in enumerate(paragraphs):

@@ -289,9 +289,7 @@ def _line_hooks(converter: cattrs.Converter) -> None:
         InvoiceLine, converter, _cattrs_omit_if_default=True, explanation=override(omit=True)
     )
     why_out = make_dict_unstructure_fn(LineExplanation, converter)
-    line_in = make_dict_structure_fn(
-        InvoiceLine, converter, _cattrs_forbid_extra_keys=True
-    )
+    line_in = make_dict_structure_fn(InvoiceLine, converter, _cattrs_forbid_extra_keys=True)
     defaults = {
         field.name: converter.unstructure(field.default)
         for field in attrs.fields(LineExplanation)
@@ -624,9 +622,7 @@ _STAMP_TAIL = len(_STAMP_MID) + 16 + len(_STAMP_END)  # what follows the data's 
 
 def _stamp(data_text: str) -> str:
     """The stamp of a document's data text: 16 hex digits."""
-    return hashlib.blake2b(
-        data_text.encode(), digest_size=8, person=_STAMP_PERSON
-    ).hexdigest()
+    return hashlib.blake2b(data_text.encode(), digest_size=8, person=_STAMP_PERSON).hexdigest()
 
 
 def subscription_text(subscription: Subscription) -> str:
@@ -769,7 +765,6 @@ _SUBSCRIPTION_FIELDS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-
 def _builder(
     cls: type[_T], readers: Mapping[str, Callable[[Any], Any]]
 ) -> Callable[[dict[str, Any]], _T]:
@@ -806,9 +801,9 @@ class _UnknownShapeError(Exception):
 
 
 _span = _builder(Span, _SPAN_FIELDS)
-_SUBSCRIPTION_FIELDS["plans"] = _SUBSCRIPTION_FIELDS["modules"] = _SUBSCRIPTION_FIELDS[
-    "addons"
-] = lambda value: tuple(_span(item) for item in value)
+_SUBSCRIPTION_FIELDS["plans"] = _SUBSCRIPTION_FIELDS["modules"] = _SUBSCRIPTION_FIELDS["addons"] = (
+    lambda value: tuple(_span(item) for item in value)
+)
 _subscription = _builder(Subscription, _SUBSCRIPTION_FIELDS)
 
 

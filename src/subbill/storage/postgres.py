@@ -244,9 +244,7 @@ class PostgresStore(SQLStore):
     _invoice_fields = (
         "number, subscription, customer, to_char(issued_on, 'YYYY-MM-DD'), document::text"
     )
-    _insert_order = (
-        "INSERT INTO orders (reference, customer, document) VALUES (%s, %s, %s::jsonb)"
-    )
+    _insert_order = "INSERT INTO orders (reference, customer, document) VALUES (%s, %s, %s::jsonb)"
     _dunning = _DUNNING
     _connection: psycopg.Connection[Any]
 

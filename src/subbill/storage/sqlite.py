@@ -80,9 +80,7 @@ _DUNNING = DunningSQL(
         f"coalesce({_field('$.data.status')}, '') NOT IN ('paid', 'void')"
         f" AND coalesce({_field('$.data.kind')}, 'invoice') = 'invoice'"
     ),
-    credited=(
-        _VALID.format("json_array_length(document, '$.data.corrections')") + " > 0"
-    ),
+    credited=(_VALID.format("json_array_length(document, '$.data.corrections')") + " > 0"),
     credited_after=(
         f"{_field('$.data.status')} = 'paid'"  # noqa: S608  (the schema's own names)
         f" AND coalesce({_field('$.data.kind')}, 'invoice') = 'invoice'"
@@ -233,9 +231,7 @@ class SQLiteStore(SQLStore):
     _dialect = SQLDialect(mark="?", document="document", json="?", dates_as_text=True, replace=True)
     _driver_error = sqlite3.Error
     _migrations = _MIGRATIONS
-    _create_schema_version = (
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-    )
+    _create_schema_version = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
     # Customers, orders and wallets came with version 3, usage records with version 5, the
     # dunning events, card retries and the dunning outbox with version 6 (the indexes of
     # what a dunning run reads with version 7: an older file read-only reads it without).
