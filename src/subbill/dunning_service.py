@@ -321,11 +321,12 @@ def _check_not_before_facts(store: Store, invoices: Iterable[Invoice], as_of: da
 
 
 def _history_of(store: Store, invoices: Iterable[Invoice]) -> list[DunningEvent]:
-    """The events ``dunning_actions`` needs to decide on ``invoices``, in the order recorded.
+    """The events ``dunning_actions`` needs to decide on ``invoices``.
 
-    Their own events, and every cancellation of their subscriptions (a subscription dunning
-    cancelled through another invoice, paid since, is neither suspended nor cancelled
-    again — whatever the policy of this run).
+    Their own events in the order recorded, then every other cancellation of their
+    subscriptions (a subscription dunning cancelled through another invoice, paid since, is
+    neither suspended nor cancelled again — whatever the policy of this run). The decisions
+    do not depend on the order of the events.
     """
     items = list(invoices)
     events = store.dunning_events_of([i.number for i in items if i.number is not None])
