@@ -198,3 +198,27 @@ def test_a_run_reading_open_invoices_decides_as_one_reading_everything_whatever_
         assert sorted((a.key, a.actions) for a in report.actions) == sorted(
             (a.key, a.actions) for a in everything
         )
+
+
+# -- a new user's walk: the bill-run summary told a credit note as an invoice --------------------
+
+
+def test_a_bill_run_counts_its_credit_notes_apart_and_says_so():
+    from subbill.cli import _bill_run_summary  # noqa: PLC0415  (the CLI's summary line)
+    from subbill.service import run_billing  # noqa: PLC0415
+    from tests.test_dunning_run_review import CATALOG, subscription  # noqa: PLC0415
+
+    store = MemoryStore()
+    store.save_catalog(CATALOG)
+    store.save_subscription(subscription())
+    for billed in (day(2, 8), day(3, 8), day(4, 8)):
+        run_billing(store, as_of=billed)
+    store.save_subscription(store.get_subscription("S1").cancel(on=day(4, 10), at_period_end=False))
+    report = run_billing(store, as_of=day(4, 11))
+    assert (report.invoice_count, report.credit_note_count) == (1, 1)
+    assert report.total == {"EUR": Money("-112.00", "EUR")}
+    assert _bill_run_summary(report, locale="en_US") == (
+        "Bill run as of April 11, 2027: 1 subscription looked at, 0 invoices and 1 credit note "
+        f"created ({report.first_number})."
+    )
+    assert "0 facture et 1 avoir créés" in _bill_run_summary(report, locale="fr_FR")

@@ -880,6 +880,21 @@ def _bill_run(args: argparse.Namespace) -> int:
     return FAILURE
 
 
+def _documents_created(report: BillRunReport, *, locale: str) -> str:
+    """« 2 invoices created », or « 1 invoice and 1 credit note created »."""
+    notes = report.credit_note_count
+    invoices = report.invoice_count - notes
+    if not notes:
+        return count_words(invoices, "invoice_created", "invoices_created", locale=locale)
+    return phrase(
+        "bill_run",
+        "with_credit_notes",
+        locale=locale,
+        invoices=count_words(invoices, "invoice_issued", "invoices_issued", locale=locale),
+        credit_notes=count_words(notes, "credit_note_issued", "credit_notes_issued", locale=locale),
+    )
+
+
 def _bill_run_summary(report: BillRunReport, *, locale: str) -> str:
     """The first line of ``subbill bill-run``: what the run looked at and what it created.
 
@@ -906,9 +921,7 @@ def _bill_run_summary(report: BillRunReport, *, locale: str) -> str:
             "subscriptions_looked_at",
             locale=locale,
         ),
-        invoices=count_words(
-            report.invoice_count, "invoice_created", "invoices_created", locale=locale
-        ),
+        invoices=_documents_created(report, locale=locale),
         numbers=numbers,
     )
 

@@ -100,6 +100,8 @@ class BillRunReport:
     keeps a report of constant size): ``first_number`` and ``last_number`` are the first and
     last it issued, and numbers are gapless, so when no other run issued invoices at the
     same time they bound every invoice it created (:func:`invoices_of_run` reads them back).
+    ``invoice_count`` counts every document the run numbered, ``credit_note_count`` of
+    them credit notes (a period credited after a cancellation); ``total`` nets them.
     """
 
     as_of: date
@@ -109,6 +111,7 @@ class BillRunReport:
     last_number: str | None
     total: dict[str, Money]
     failures: tuple[BillingFailure, ...] = ()
+    credit_note_count: int = 0
 
     @property
     def is_complete(self) -> bool:
@@ -370,7 +373,7 @@ class _Tally:
     """What a run did so far: counts, the first and last numbers, totals, failures."""
 
     def __init__(self) -> None:
-        self.seen = self.created = 0
+        self.seen = self.created = self.credit_notes = 0
         self.first_number: str | None = None
         self.last_number: str | None = None
         self.failures: list[BillingFailure] = []
@@ -383,6 +386,8 @@ class _Tally:
             self.failures.append(outcome)
         elif outcome is not None and outcome.number is not None:  # finalized: numbered
             self.created += 1
+            if outcome.kind is DocumentKind.CREDIT_NOTE:
+                self.credit_notes += 1
             self.first_number = self.first_number or outcome.number
             self.last_number = outcome.number
             previous = self.totals.get(outcome.currency)
@@ -400,6 +405,7 @@ class _Tally:
             last_number=self.last_number,
             total=self.totals,
             failures=tuple(self.failures),
+            credit_note_count=self.credit_notes,
         )
 
 
