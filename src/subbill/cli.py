@@ -1238,14 +1238,14 @@ def _portal_view(
 # -- dunning (issue 17) -------------------------------------------------------------------------
 
 
-def _dunning_policy(args: argparse.Namespace) -> DunningPolicy:
+def _dunning_policy(file: str | None, *, late_payment_costs: bool = False) -> DunningPolicy:
     """The policy of ``--policy FILE`` (JSON or TOML), else the standard one."""
-    if args.policy is None:
-        return DunningPolicy.standard(late_payment_costs=args.late_payment_costs)
-    data = _read_data(args.policy)
-    with _reading(args.policy):
+    if file is None:
+        return DunningPolicy.standard(late_payment_costs=late_payment_costs)
+    data = _read_data(file)
+    with _reading(file):
         policy = DunningPolicy.from_mapping(data)
-    if args.late_payment_costs and not policy.late_payment_costs:
+    if late_payment_costs and not policy.late_payment_costs:
         policy = attrs.evolve(policy, late_payment_costs=True)
     return policy
 
@@ -1255,7 +1255,7 @@ def _dunning(args: argparse.Namespace) -> int:
         return _dunning_resolve(args)
     if args.to_review:
         return _dunning_to_review(args)
-    policy = _dunning_policy(args)
+    policy = _dunning_policy(args.policy, late_payment_costs=args.late_payment_costs)
     with _store(args.db) as store:
         report = run_dunning(store, as_of=args.as_of, policy=policy)
         # Under a policy with late-payment costs, the formal notice states those of the
@@ -1394,7 +1394,7 @@ def _dunning_resolve(args: argparse.Namespace) -> int:
     if not charged and args.charged_on is not None:
         raise _usage("dunning resolve: --on DATE goes with --charged REFERENCE only")
     with _store(args.db) as store:
-        before = store.charge_attempt(args.key) if isinstance(args.key, str) else None
+        before = store.charge_attempt(args.key)
         owed = None if before is None else store.get_invoice(before.invoice)
         attempt = resolve_charge_attempt(
             store, args.key, charged=charged, reference=args.charged, on=args.charged_on
@@ -1496,7 +1496,7 @@ def _add_dunning_command(
 def _portal(args: argparse.Namespace) -> int:
     with _reading("CUSTOMER"):
         check_line("customer", args.customer)
-    policy = _dunning_policy(argparse.Namespace(policy=args.policy, late_payment_costs=False))
+    policy = _dunning_policy(args.policy)
     with _store(args.db, read_only=True) as store:
         overview = _portal_view(store, args.customer, as_of=args.as_of, db=args.db, policy=policy)
     print(portal_text(overview, locale=args.locale))
