@@ -1258,13 +1258,14 @@ def test_portal_prints_quotes_invoices_and_subscriptions_with_their_words(capsys
         "81,60 €",
     ]
     subscription = lines[lines.index("Abonnements") + 3]
-    # 1 app, no quoted line; the next invoice as the engine issues it, TTC (34.00 × 1.2)
+    # 1 app, no quoted line (no column for them); the next invoice as the engine issues it,
+    # TTC (34.00 × 1.2)
+    assert lines[lines.index("Abonnements") + 1].split()[3:5] == ["Applications", "actives"]
     assert cells(subscription) == [
         "S1",
         "Actif",
         "Essentiel",
         "1",
-        "0",
         "mensuel",
         "01/05/2026",
         "40,80 €",
@@ -1906,6 +1907,7 @@ def test_every_help_that_takes_a_file_says_where_its_format_is_documented():
     assert sorted(command for command, _ in arguments) == [
         "accounts load",
         "catalog load",
+        "customers load",
         "dunning",  # --policy
         "invoice show",  # --seller
         "invoice show",  # --buyer

@@ -72,7 +72,8 @@ def test_du_devis_a_la_facture_tells_the_life_of_one_subscription(capsys, monkey
         assert f"{day} : facture {number}, 360,00 € TTC, échéance le {day}" in out
     portals = out.split("Portail client de Garage Martin au ")[1:]
     assert [p.splitlines()[0] for p in portals] == ["1 février 2027", "31 mars 2027", "2 mai 2027"]
-    assert "Planifié  —     0             1       mensuel      28/02/2027" in portals[0]
+    # its one quoted line (no plan: no apps column)
+    assert "Planifié  —     1                mensuel      28/02/2027" in portals[0]
     assert "Mastercard •••• 5454 (06/2030)" in portals[1].split("Abonnements")[1]
     assert "F-2027-000003  30/04/2027  30/04/2027  En retard" in portals[2]
     assert "Impayé" in portals[2]

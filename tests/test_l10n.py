@@ -620,8 +620,7 @@ def test_portal_text_in_french_words_every_fact():
         "ABO-1",
         "Impayé",
         "Pro",
-        "2",
-        "0",
+        "2",  # its apps on (a plan: no quoted lines column, issue 17's loose ends)
         "mensuel",
         "01/05/2026",
         "73,00 €",

@@ -580,8 +580,7 @@ def test_portal_and_review_commands_work_on_a_purchased_subscription_without_cat
         "pay_1-S1",
         "Planifié",
         "—",
-        "0",
-        "1",
+        "1",  # its quoted line (no plan: no apps column, issue 17's loose ends)
         "mensuel",
         "28/02/2027",
         "360,00",

@@ -12,6 +12,9 @@ Commands::
     subbill catalog load FILE [--db DB]             validate and save the catalog
     subbill subscriptions load FILE [--db DB]       create and save subscriptions
     subbill accounts load FILE [--db DB]            save licence accounts
+    subbill customers load FILE [--db DB]           save customer records
+    subbill customers set-kind ID KIND [--db DB]    record a customer as a business or a
+                                                    consumer (KIND)
     subbill usage load FILE [--any-metric] [--locale L] [--db DB]
                                                     add usage records (JSON or CSV), once each
     subbill bill-run [--as-of DATE] [--batch-size N] [--shard I/N] [--locale L] [--db DB]
@@ -86,7 +89,9 @@ credit when the invoice owes nothing; the same answer twice changes nothing).
 invoice paid late (numbered in the invoice series, at the penalty rate of its subscription's
 terms: ``terms.late_payment_percent`` in the subscriptions file; a business customer's only);
 an invoice paid late whose terms state no rate gets the 40 € indemnity alone, and a line
-saying so.
+saying so. A customer with no record counts as a business: ``customers set-kind ID
+consumer`` records a consumer (the rest of a stored record kept), ``customers load`` whole
+records.
 
 ``invoice show``, ``renewals`` and ``portal`` open the database read-only: they never wait
 for a bill run that holds the write lock.
@@ -130,7 +135,7 @@ from subbill._structure import Currency, Positive, Price, Problems, Quantity, Te
 from subbill._validate import check_line
 from subbill.billing import BillingState, BillingTerms
 from subbill.catalog import Catalog
-from subbill.customers import Customer
+from subbill.customers import Customer, CustomerKind
 from subbill.decisions import RefusedError
 from subbill.dunning import DunningActionKind, DunningPolicy
 from subbill.dunning_service import DunningRunReport, resolve_charge_attempt, run_dunning
@@ -589,6 +594,83 @@ def _accounts_load(args: argparse.Namespace) -> int:
                 )
             # else: the same term, kept with its renewal ('subbill renew' never renews twice)
     print(f"{len(accounts)} licence accounts saved to {args.db}.")
+    return 0
+
+
+# -- customers ------------------------------------------------------------------------------
+
+
+def _customers(entries: Sequence[Mapping[str, Any]]) -> list[Customer]:
+    """The customer records of a file's entries; every bad entry is reported at once."""
+    problems = Problems()
+    customers: list[Customer] = []
+    seen: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        path = f"customers[{index}]"
+        with problems.at(path):
+            customer = _structure.structure(entry, Customer)
+            # The store keeps one record per id: a second one in the same file would
+            # silently replace the first.
+            if customer.id in seen:
+                problems.add(path, f"customer {customer.id!r} is given twice ({seen[customer.id]})")
+            else:
+                seen[customer.id] = path
+                customers.append(customer)
+    problems.check()
+    return customers
+
+
+def _customers_load(args: argparse.Namespace) -> int:
+    """``subbill customers load FILE``: save customer records (each replaces its id's)."""
+    data = _read_data(args.file)
+    with _reading(args.file):
+        customers = _customers(_structure.entries(data, "customers"))
+    with _store(args.db, create=True) as store, store.transaction():
+        for customer in customers:
+            store.save_customer(customer)
+    kinds = [customer.kind.value for customer in customers]
+    print(
+        f"{len(customers)} customer records saved to {args.db} ({kinds.count('business')} "
+        f"business, {kinds.count('consumer')} consumer)."
+    )
+    return 0
+
+
+def _named_customer(store: Store, customer: str) -> bool:
+    """Whether a subscription or an invoice of ``store`` names ``customer``."""
+    subscriptions = map(store.get_subscription, store.subscription_ids())
+    return any(s is not None and s.customer == customer for s in subscriptions) or any(
+        invoice.customer == customer for invoice in store.invoices()
+    )
+
+
+def _customers_set_kind(args: argparse.Namespace) -> int:
+    """``subbill customers set-kind ID KIND``: record a customer as a business or a consumer.
+
+    The rest of a stored record is kept; a customer with no record yet (named by a
+    subscription or an invoice only) gets one holding its id and kind. A customer that
+    nothing in the store names is refused (a typo must not create a record).
+    """
+    with _reading("ID"):
+        check_line("customer", args.customer)
+    kind = CustomerKind(args.kind)
+    with _store(args.db) as store, store.transaction():
+        stored = store.get_customer(args.customer)
+        if stored is None and not _named_customer(store, args.customer):
+            hint = _close(args.customer, store.customer_ids(), "")
+            raise _failure(
+                f"no customer {args.customer!r} in {args.db}: no customer record, subscription "
+                f"or invoice names it (nothing saved){hint}"
+            )
+        record = Customer(id=args.customer) if stored is None else stored
+        store.save_customer(attrs.evolve(record, kind=kind))
+    costs = (
+        "late-payment costs may be claimed from it ('subbill dunning --late-payment-costs')"
+        if kind is CustomerKind.BUSINESS
+        else "no late-payment costs are claimed from it"
+    )
+    was = "" if stored is None else f" (was {stored.kind.value})"
+    print(f"Customer {args.customer!r} is a {kind.value}{was}: {costs}.")
     return 0
 
 
@@ -1393,9 +1475,18 @@ def _dunning_resolve(args: argparse.Namespace) -> int:
         raise _usage("dunning resolve: --charged REFERENCE needs --on DATE, the day of the charge")
     if not charged and args.charged_on is not None:
         raise _usage("dunning resolve: --on DATE goes with --charged REFERENCE only")
+    with _reading("KEY"):
+        check_line("key", args.key)
     with _store(args.db) as store:
         before = store.charge_attempt(args.key)
-        owed = None if before is None else store.get_invoice(before.invoice)
+        if before is None:  # said the command line's way (the library's names its own call)
+            keys = [a.key for a in store.charge_attempts(status=ChargeStatus.TO_REVIEW)]
+            hint = _close(args.key, keys, "; no attempt is to review")
+            raise _failure(
+                f"no charge attempt {args.key!r} in {args.db}{hint} ('subbill dunning "
+                "--to-review' lists the attempts to review with their keys)"
+            )
+        owed = store.get_invoice(before.invoice)
         attempt = resolve_charge_attempt(
             store, args.key, charged=charged, reference=args.charged, on=args.charged_on
         )
@@ -1412,7 +1503,7 @@ def _dunning_resolve(args: argparse.Namespace) -> int:
     code = "resolved_charged" if charged else "resolved_not_charged"
     lines = [phrase("dunning_run", code, locale=args.locale, **words)]
     # What the invoice did not owe any more went to the subscription's credit balance.
-    if charged and before is not None and before != attempt and owed is not None:
+    if charged and before != attempt and owed is not None:
         credit = attempt.amount - min(attempt.amount, owed.amount_due)
         if credit.is_positive() and owed.subscription is not None:
             lines.append(
@@ -1427,6 +1518,38 @@ def _dunning_resolve(args: argparse.Namespace) -> int:
             )
     print("\n".join(lines))
     return 0
+
+
+def _add_customers_command(commands: argparse._SubParsersAction[_Parser], db: _Parser) -> None:
+    """``subbill customers load FILE`` and ``subbill customers set-kind ID KIND``."""
+    customers = commands.add_parser(
+        "customers",
+        help="save customer records, or record a customer's kind (business or consumer)",
+    )
+    verbs = customers.add_subparsers(dest="verb", metavar="VERB", required=True)
+    load = verbs.add_parser(
+        "load",
+        parents=[db],
+        help='load {"customers": [...]}: customer records (each replaces the record of its id)',
+    )
+    load.add_argument("file", metavar="FILE", help=f"a .json or .toml file {_see('customer')}")
+    load.set_defaults(run=_customers_load)
+    set_kind = verbs.add_parser(
+        "set-kind",
+        parents=[db],
+        help="record a customer as a business or a consumer ('dunning --late-payment-costs' "
+        "claims costs from businesses only; a customer with no record counts as a business)",
+    )
+    set_kind.add_argument(
+        "customer", metavar="ID", help="the customer, as named on its subscriptions and invoices"
+    )
+    set_kind.add_argument(
+        "kind",
+        metavar="KIND",
+        choices=[kind.value for kind in CustomerKind],
+        help="business or consumer",
+    )
+    set_kind.set_defaults(run=_customers_set_kind)
 
 
 def _add_dunning_command(
@@ -1445,8 +1568,10 @@ def _add_dunning_command(
         action="store_true",
         help="also issue the late-payment costs document of each invoice paid late (French "
         "B2B: the 40 EUR indemnity and the penalties at the rate of the subscription's terms, "
-        "terms.late_payment_percent in the subscriptions file; business customers only; an "
-        "invoice whose terms state no rate is claimed the indemnity alone, and listed)",
+        "terms.late_payment_percent in the subscriptions file; an invoice whose terms state "
+        "no rate is claimed the indemnity alone, and listed); business customers only: a "
+        "customer with no record counts as one, record consumers first with 'subbill "
+        "customers set-kind ID consumer'",
     )
     dunning.add_argument(
         "--policy",
@@ -1463,7 +1588,10 @@ def _add_dunning_command(
         "processor, then answers with 'subbill dunning resolve'); runs nothing",
     )
     dunning.set_defaults(run=_dunning)
-    verbs = dunning.add_subparsers(dest="dunning_command", metavar="resolve", required=False)
+    runs = _usage_of(dunning)  # the run's usage, before the optional 'resolve' joins it
+    verbs = dunning.add_subparsers(
+        dest="dunning_command", metavar="resolve", required=False, title="optional command"
+    )
     resolve = verbs.add_parser(
         "resolve",
         parents=[parents[-2], parents[-1]],  # --locale, --db
@@ -1491,6 +1619,14 @@ def _add_dunning_command(
         help="the day the card was charged, YYYY-MM-DD (with --charged)",
     )
     resolve.set_defaults(run=_dunning)
+    # Two forms, each with what it takes: the run (everything optional), or 'resolve'. The
+    # usage argparse writes would put 'resolve ...' after the run's options, as if required.
+    dunning.usage = f"{runs}\n       {_usage_of(resolve)}"
+
+
+def _usage_of(parser: _Parser) -> str:
+    """``parser``'s usage as argparse writes it, without ``usage: `` (lines aligned after it)."""
+    return parser.format_usage().removeprefix("usage: ").rstrip("\n")
 
 
 def _portal(args: argparse.Namespace) -> int:
@@ -2128,6 +2264,7 @@ def _parser() -> _Parser:
             )
         load.set_defaults(run=run)
 
+    _add_customers_command(commands, db)
     _add_usage_command(commands, [db, locale])
 
     bill = commands.add_parser(

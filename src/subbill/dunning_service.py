@@ -359,10 +359,11 @@ def run_dunning(
     and records their events (skipped ones included) and queues the actions in the
     store's outbox. A cancel action cancels the subscription on its day
     (``cancel(on=…, at_period_end=False)``, the usual credit rules; one set to end later —
-    the customer cancelled at the period's end — is brought forward to that day, one that
-    ends by then stays as it is); a subscription dunning cancelled is not suspended nor
-    cancelled again for its other invoices (their reminders and notices go on). Card
-    retries go through ``gateway``, for the invoices whose subscription pays by card;
+    the customer cancelled at the period's end — is brought forward to that day,
+    ``bring_cancellation_forward``, one that ends by then stays as it is); a subscription
+    dunning cancelled is not suspended nor cancelled again for its other invoices (their
+    reminders and notices go on). Card retries go through ``gateway``, for the invoices
+    whose subscription pays by card;
     without one, the policy's retries are left for a run that has one (nothing of them is
     recorded). Attempts a stopped run left pending are sent again first, with their key.
     Re-running on the same day does nothing more.
@@ -741,17 +742,16 @@ def _cancel(store: Store, subscription_id: str, on: date) -> None:
     """End the subscription on ``on`` with the usual verb (and its credit rules).
 
     One already set to end later (the customer cancelled at the period's end) is brought
-    forward to ``on``; one that ends on ``on`` or before is kept as it is.
+    forward to ``on`` (one change in its history); one that ends on ``on`` or before is kept
+    as it is.
     """
     subscription = store.get_subscription(subscription_id)
     if subscription is None:
         return
-    if subscription.cancel_at is not None:
-        if subscription.cancel_at <= on:
-            return
-        # The later end gives way to the cancellation (cancel() refuses a second one).
-        subscription = attrs.evolve(subscription, cancel_at=None, cancelled_on=None)
-    store.save_subscription(subscription.cancel(on=on, at_period_end=False))
+    if subscription.cancel_at is None:
+        store.save_subscription(subscription.cancel(on=on, at_period_end=False))
+    elif max(on, subscription.start) < subscription.cancel_at:  # it would end later
+        store.save_subscription(subscription.bring_cancellation_forward(on=on))
 
 
 def _still_owed(store: Store, attempt: ChargeAttempt) -> bool:
@@ -1006,8 +1006,7 @@ def resolve_charge_attempt(
         if attempt is None:
             raise InvalidArgumentError(
                 f"key={key!r}: there is no such charge attempt (the attempts to review are "
-                "store.charge_attempts(status=ChargeStatus.TO_REVIEW), or "
-                "'subbill dunning --to-review')"
+                "store.charge_attempts(status=ChargeStatus.TO_REVIEW))"
             )
         if charged:
             assert on is not None  # noqa: S101  (checked above)

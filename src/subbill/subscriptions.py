@@ -1718,6 +1718,59 @@ class Subscription:
             ),
         )
 
+    def bring_cancellation_forward(self, *, on: date) -> Self:
+        """End a cancelled subscription on ``on``, earlier than its cancellation said.
+
+        The subscription stops on ``on`` (not before its start) as :meth:`cancel` with
+        ``at_period_end=False`` would stop it, with the same credit rules (what was billed
+        beyond ``on`` is credited), and the history records one change,
+        ``cancellation_brought_forward`` (``previous``: the day the cancellation took
+        effect before). Dunning uses it when a customer who cancelled at the period's end
+        is cancelled for not paying.
+
+        >>> from subbill.catalog import Catalog, Plan
+        >>> catalog = Catalog(currency="EUR", plans=[
+        ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("10", "EUR")})])
+        >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
+        ...                           start=date(2026, 3, 1)).cancel(on=date(2026, 3, 11))
+        >>> sub.cancel_at
+        datetime.date(2026, 4, 1)
+        >>> earlier = sub.bring_cancellation_forward(on=date(2026, 3, 20))
+        >>> earlier.cancel_at, [change.kind for change in earlier.history]
+        (datetime.date(2026, 3, 20), ['cancellation', 'cancellation_brought_forward'])
+
+        Raises:
+            InvalidStateError: the subscription is not cancelled (:meth:`cancel` it), or
+                ``on`` is not before the day its cancellation takes effect (a cancellation
+                is brought forward, never put back); both days are named.
+        """
+        check_date("on", on)
+        if self.cancel_at is None:
+            raise InvalidStateError(
+                f"subscription {self.id!r} is not cancelled: there is no cancellation to "
+                f"bring forward to {on.isoformat()} (cancel it)"
+            )
+        effective = max(on, self.start)
+        if effective >= self.cancel_at:
+            raise InvalidStateError(
+                f"on={on.isoformat()} is not before {self.cancel_at.isoformat()}, the day the "
+                f"cancellation of subscription {self.id!r} takes effect: a cancellation is "
+                "brought forward, never put back nor set again"
+            )
+        return attrs.evolve(
+            self,
+            cancelled_on=on,
+            cancel_at=effective,
+            history=self._record(
+                Change(
+                    on=on,
+                    kind="cancellation_brought_forward",
+                    code=self.plans[-1].code if self.plans else self.lines[0].code,
+                    previous=self.cancel_at.isoformat(),
+                )
+            ),
+        )
+
     def change_payment_method(self, method_id: str | None, *, on: date) -> Self:
         """« Modifier le mode de paiement »: bill the subscription to ``method_id`` from ``on``.
 

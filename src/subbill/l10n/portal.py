@@ -132,14 +132,25 @@ def portal_text(overview: PortalOverview, *, locale: str) -> str:
         ],
         "no_invoices",
     )
+    # What a subscription bought: the apps (modules) switched on of a catalog plan, the
+    # recurring lines of a quote. A count that does not apply to a subscription is "—", and
+    # a column that applies to none of them is left out (a plain plan has no quoted lines).
+    bought = [
+        (
+            "—" if row.plan is None else str(row.apps),
+            str(row.lines) if row.lines or row.plan is None else "—",
+        )
+        for row in overview.subscriptions
+    ]
+    shown = [any(cells[i] != "—" for cells in bought) for i in (0, 1)]
+    counts = [heading for heading, kept in zip(("apps", "lines"), shown, strict=True) if kept]
     section(
         "subscriptions",
         (
             "reference",
             "status",
             "plan",
-            "apps",
-            "lines",
+            *counts,
             "frequency",
             "next_billing",
             "next_amount",
@@ -150,14 +161,13 @@ def portal_text(overview: PortalOverview, *, locale: str) -> str:
                 row.id,
                 _status(row.status, row.trial_ends_on, day, locale=locale),
                 row.plan or "—",
-                str(row.apps),
-                str(row.lines),
+                *(cell for cell, kept in zip(cells, shown, strict=True) if kept),
                 ", ".join(format_frequency(f, locale=locale) for f in row.frequencies),
                 day(row.next_billing),
                 "—" if row.next_amount is None else money(row.next_amount),
                 row.payment_method or "—",
             )
-            for row in overview.subscriptions
+            for row, cells in zip(overview.subscriptions, bought, strict=True)
         ],
         "no_subscriptions",
     )
