@@ -332,7 +332,22 @@ def _pairs(
 
 
 def _to_pairs(value: object) -> tuple[tuple[str, date], ...]:
-    return _pairs("billed_through", value, "a mapping of charge keys to dates", check_date)
+    pairs = _pairs("billed_through", value, "a mapping of charge keys to dates", check_date)
+    _check_distinct_keys(pairs)
+    return pairs
+
+
+def _check_distinct_keys(pairs: tuple[tuple[str, date], ...]) -> None:
+    """Each charge billed through one date: a key present twice is refused, named.
+
+    ``pairs`` are sorted, so a key present twice is present in two neighbouring pairs.
+    """
+    for (key, _), (next_key, _) in itertools.pairwise(pairs):
+        if key == next_key:
+            raise InvalidArgumentError(
+                f"billed_through holds charge key={key!r} twice; each charge is billed "
+                "through one date"
+            )
 
 
 def _digest_text(name: str, value: object) -> str:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import decimal
 import hashlib
+import itertools
 import json
 import types
 import typing
@@ -1023,6 +1024,9 @@ def _fast_state_read(data: object) -> BillingState | None:
             if not MIN_COMPUTED_DATE <= day <= MAX_COMPUTED_DATE:
                 return None  # the constructor refuses it: cattrs names it
         billed = tuple(sorted(days)) if len(days) > 1 else tuple(days)
+        for (key, _), (next_key, _) in itertools.pairwise(billed):
+            if key == next_key:
+                return None  # a charge billed through two dates: the checked read names it
     terms: tuple[tuple[str, str], ...] = ()
     if "terms" in data:
         found = _text_pairs(data["terms"])
