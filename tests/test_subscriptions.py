@@ -651,3 +651,22 @@ def test_a_quoted_lines_charges_are_those_its_fields_give(subscription, cancel_o
         assert charge == expected
         if charge.end is None:
             assert line.charge(ends_on=None) is line.charge(ends_on=None)
+
+
+def test_a_module_dropped_before_its_billing_start_then_taken_again_bills_once():
+    # Found by test_codec_rows' property: activated at period end on 2 March (billed from
+    # 1 April), dropped at once on 3 March, taken again at period end on 4 March. Both spans
+    # start their billing on 1 April: the first bills nothing and must not collide with the
+    # second (two charges keyed 'stock@2026-04-01' made the subscription unbillable).
+    sub = new("pro")
+    sub = sub.activate("stock", CATALOG, on=date(2026, 3, 2), timing=ChangeTiming.PERIOD_END)
+    sub = sub.deactivate("stock", CATALOG, on=date(2026, 3, 3), timing=ChangeTiming.IMMEDIATE)
+    sub = sub.activate("stock", CATALOG, on=date(2026, 3, 4), timing=ChangeTiming.PERIOD_END)
+    stock = [c for c in sub.to_charge_plan(CATALOG).charges if c.code == "stock"]
+    assert [(c.key, c.start, c.end, c.unit_price) for c in stock] == [
+        ("stock@2026-04-01", date(2026, 4, 1), None, eur("9.00"))
+    ]
+    result = bill_subscription(sub.to_charge_plan(CATALOG), None, as_of=date(2026, 4, 1))
+    assert [(line.code, line.amount) for line in result.invoice.lines if line.code == "stock"] == [
+        ("stock", eur("9.00"))
+    ]

@@ -190,31 +190,46 @@ class BillingTerms:
 
 def _check_subscription(instance: ChargePlan, _attribute: Any, _value: object) -> None:
     currency = instance.currency
-    for index, charge in enumerate((*instance.charges, *instance.one_time)):
-        if not isinstance(charge, RecurringCharge | OneTimeCharge):
+    charges, one_time = instance.charges, instance.one_time
+    items: tuple[RecurringCharge | OneTimeCharge, ...] = (
+        (*charges, *one_time) if one_time else charges
+    )
+    for index, charge in enumerate(items):
+        if type(charge) is not RecurringCharge and not isinstance(
+            charge, RecurringCharge | OneTimeCharge
+        ):
             where = (
-                f"charges[{index}]"
-                if index < len(instance.charges)
-                else f"one_time[{index - len(instance.charges)}]"
+                f"charges[{index}]" if index < len(charges) else f"one_time[{index - len(charges)}]"
             )
             raise InvalidTypeError(where, charge, "a RecurringCharge or a OneTimeCharge")
-    _check_keys(instance, "charge", (*instance.charges, *instance.one_time))
-    _check_keys(instance, "usage charge", instance.usage)
+    _check_keys(instance, "charge", items)
+    if instance.usage:
+        _check_keys(instance, "usage charge", instance.usage)
     for discount in instance.discounts:
         if discount.amount is not None and discount.amount.currency != currency:
             raise InvalidArgumentError(
                 f"discount {discount.code!r} is in {discount.amount.currency}, not {currency}"
             )
-    check_payment_terms_days(instance.payment_terms_days)
+    terms_days = instance.payment_terms_days
+    if type(terms_days) is not int or not 0 <= terms_days <= MAX_PAYMENT_TERMS_DAYS:
+        check_payment_terms_days(terms_days)  # raises the error that names it
 
 
 def _check_keys(
     instance: ChargePlan,
     what: str,
-    items: Iterable[RecurringCharge | OneTimeCharge | ScheduledUsage],
+    items: Sequence[RecurringCharge | OneTimeCharge | ScheduledUsage],
 ) -> None:
     """Each of ``items`` in the plan's currency, and no two of them with one key."""
     currency = instance.currency
+    if len(items) == 1:  # one item: its currency alone (one key is never twice)
+        (item,) = items
+        if item.currency != currency:
+            raise InvalidArgumentError(
+                f"{what} {item.code!r} is in {item.currency}; subscription "
+                f"{instance.id!r} bills in currency={currency}"
+            )
+        return
     keys: set[str] = set()
     for item in items:
         if item.currency != currency:
@@ -294,25 +309,34 @@ class ChargePlan:
         currency, the payment terms.
         """
         plan = object.__new__(cls)
-        values = (
-            id,
-            customer,
-            currency,
-            charges,
-            one_time,
-            discounts,
-            payment_terms_days,
-            tax_rounding,
-            negative_balance,
-            usage,
-        )
-        for setter, value in zip(_PLAN_SETTERS, values, strict=True):
-            setter(plan, value)
+        # Each slot written by its own setter (no loop: this runs once per subscription).
+        _SET_PLAN_ID(plan, id)
+        _SET_PLAN_CUSTOMER(plan, customer)
+        _SET_PLAN_CURRENCY(plan, currency)
+        _SET_PLAN_CHARGES(plan, charges)
+        _SET_PLAN_ONE_TIME(plan, one_time)
+        _SET_PLAN_DISCOUNTS(plan, discounts)
+        _SET_PLAN_TERMS_DAYS(plan, payment_terms_days)
+        _SET_PLAN_TAX_ROUNDING(plan, tax_rounding)
+        _SET_PLAN_NEGATIVE_BALANCE(plan, negative_balance)
+        _SET_PLAN_USAGE(plan, usage)
         _check_subscription(plan, None, None)
         return plan
 
 
 _PLAN_SETTERS = tuple(slot_setters(ChargePlan).values())  # in the order of the fields
+(
+    _SET_PLAN_ID,
+    _SET_PLAN_CUSTOMER,
+    _SET_PLAN_CURRENCY,
+    _SET_PLAN_CHARGES,
+    _SET_PLAN_ONE_TIME,
+    _SET_PLAN_DISCOUNTS,
+    _SET_PLAN_TERMS_DAYS,
+    _SET_PLAN_TAX_ROUNDING,
+    _SET_PLAN_NEGATIVE_BALANCE,
+    _SET_PLAN_USAGE,
+) = _PLAN_SETTERS
 
 
 def _pairs(

@@ -403,26 +403,35 @@ class Catalog:
         factory=ChangePolicy, validator=[instance_of(ChangePolicy), _check_catalog]
     )
 
+    @functools.cached_property
+    def _by_code(self) -> tuple[dict[str, Plan], dict[str, Module], dict[str, AddOn]]:
+        """The plans, modules and add-ons by code, built once (a catalog never changes)."""
+        return (
+            {plan.code: plan for plan in self.plans},
+            {module.code: module for module in self.modules},
+            {addon.code: addon for addon in self.addons},
+        )
+
     def plan(self, code: str) -> Plan:
         """The plan ``code``; :class:`UnknownCodeError` if there is none."""
-        for plan in self.plans:
-            if plan.code == code:
-                return plan
-        raise UnknownCodeError("plan", code, (p.code for p in self.plans))
+        found = self._by_code[0].get(code) if isinstance(code, str) else None
+        if found is None:
+            raise UnknownCodeError("plan", code, (p.code for p in self.plans))
+        return found
 
     def module(self, code: str) -> Module:
         """The module ``code``; :class:`UnknownCodeError` if there is none."""
-        for module in self.modules:
-            if module.code == code:
-                return module
-        raise UnknownCodeError("module", code, (m.code for m in self.modules))
+        found = self._by_code[1].get(code) if isinstance(code, str) else None
+        if found is None:
+            raise UnknownCodeError("module", code, (m.code for m in self.modules))
+        return found
 
     def addon(self, code: str) -> AddOn:
         """The add-on ``code``; :class:`UnknownCodeError` if there is none."""
-        for addon in self.addons:
-            if addon.code == code:
-                return addon
-        raise UnknownCodeError("addon", code, (a.code for a in self.addons))
+        found = self._by_code[2].get(code) if isinstance(code, str) else None
+        if found is None:
+            raise UnknownCodeError("addon", code, (a.code for a in self.addons))
+        return found
 
     def next_plan_up(self, code: str) -> Plan | None:
         """The plan one rank above ``code`` on the ladder, or ``None`` at the top."""

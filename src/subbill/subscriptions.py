@@ -1138,37 +1138,35 @@ class Subscription:
         nothing); a phase with its own price for an item splits that item's charge on the
         phase's first and last days, each part at its phase's price.
         """
-        paid_from, reanchor = self._line_trial()
-        quoted = tuple(
-            charge
-            for line in self.lines
-            if line.is_recurring
-            and not line.is_usage
-            and isinstance(
-                charge := line.charge(
-                    ends_on=self._line_stop(line), paid_from=paid_from, reanchor=reanchor
-                ),
-                RecurringCharge,
+        quoted: tuple[RecurringCharge, ...] = ()
+        if self.lines:
+            paid_from, reanchor = self._line_trial()
+            quoted = tuple(
+                charge
+                for line in self.lines
+                if line.is_recurring
+                and not line.is_usage
+                and isinstance(
+                    charge := line.charge(
+                        ends_on=self._line_stop(line), paid_from=paid_from, reanchor=reanchor
+                    ),
+                    RecurringCharge,
+                )
             )
-        )
         if catalog is None and not self.plans:
             return quoted
         _check_catalog(catalog)
         assert catalog is not None  # noqa: S101  (checked just above)
         schedule = self.schedule
-        finders = {
-            SpanKind.PLAN: catalog.plan,
-            SpanKind.MODULE: catalog.module,
-            SpanKind.ADDON: catalog.addon,
-        }
         charges: list[RecurringCharge] = []
         live: set[str] = set()
+        empty: list[str] = []  # the keys of spans ended before their billing start
         paid_from = self.paid_from
         windows = _price_windows(self.phase_windows()) if self.phases else ()
         ends_on = self.ends_on
 
         def add(kind: SpanKind, span: Span, *, withdrawn: bool) -> None:
-            item = finders[kind](span.code)
+            item = _FINDERS[kind](catalog, span.code)
             price = span.price if span.price is not None else item.price(self.frequency)
             if price is not None and price.is_zero():
                 price = None  # free: nothing to bill
@@ -1184,6 +1182,7 @@ class Subscription:
                 reason = reason or "trial_end"
             if end is not None and end < start:
                 end = start  # ended before its billing start: bills nothing, credits all
+                empty.append(f"{span.code}@{start.isoformat()}")
             if withdrawn and f"{span.code}@{start.isoformat()}" in live:
                 return  # the same charge runs again: it was never withdrawn for billing
             if kind is SpanKind.PLAN:
@@ -1225,6 +1224,8 @@ class Subscription:
                 add(kind, span, withdrawn=False)
         for item in self.withdrawn:
             add(item.kind, item.span, withdrawn=True)
+        if empty:  # a span that bills nothing, its key taken again: the running one stays
+            charges = _without_empty_twins(charges)
         return (*charges, *quoted)
 
     def as_known_on(self, day: date) -> Self:
@@ -1401,14 +1402,16 @@ class Subscription:
         from the trial's end when the span starts inside a trial, taxed as it is (the
         subscription's ``tax_rates``: a catalog's usage charge has none).
         """
-        paid_from, reanchor = self._line_trial()
-        found: list[ScheduledUsage] = [
-            line.scheduled_usage(
-                ends_on=self._line_stop(line), paid_from=paid_from, reanchor=reanchor
-            )
-            for line in self.lines
-            if line.is_usage
-        ]
+        found: list[ScheduledUsage] = []
+        if self.lines:
+            paid_from, reanchor = self._line_trial()
+            found = [
+                line.scheduled_usage(
+                    ends_on=self._line_stop(line), paid_from=paid_from, reanchor=reanchor
+                )
+                for line in self.lines
+                if line.is_usage
+            ]
         if catalog is None or not self.plans:
             return tuple(found)
         if not any(span.usage for span in self.plans) and not any(
@@ -2177,6 +2180,33 @@ def _subscription(value: object) -> Subscription:
     if not isinstance(value, Subscription):
         raise InvalidTypeError("subscription", value, "a Subscription")
     return value
+
+
+#: How :meth:`Subscription.charges` finds a span's item in a catalog, by the span's kind.
+_FINDERS: dict[SpanKind, Callable[[Catalog, str], Plan | Module | AddOn]] = {
+    SpanKind.PLAN: Catalog.plan,
+    SpanKind.MODULE: Catalog.module,
+    SpanKind.ADDON: Catalog.addon,
+}
+
+
+def _without_empty_twins(charges: list[RecurringCharge]) -> list[RecurringCharge]:
+    """``charges`` without the empty ones (ended on their start) whose key another has.
+
+    A span ended before its billing start (a module taken at period end, dropped at once,
+    then taken again at period end) becomes a charge that bills nothing and credits all,
+    keyed by its billing start, the key of the span that runs on: that one alone stays (it
+    bills what runs, and credits what ran past its end). Of two empty ones, the first stays.
+    """
+    kept: list[RecurringCharge] = []
+    running = {charge.key for charge in charges if charge.end != charge.start}
+    seen: set[str] = set()
+    for charge in charges:
+        if charge.end == charge.start and (charge.key in running or charge.key in seen):
+            continue
+        seen.add(charge.key)
+        kept.append(charge)
+    return kept
 
 
 def _check_catalog(catalog: object) -> None:
