@@ -1031,16 +1031,15 @@ def _state_text(state: BillingState, columns: Collection[str]) -> str | None:
     """A billing state's document as canonical JSON text; ``None``: another shape."""
     if state.one_time_billed or state.credit_balance is not None or state.usage_billed or columns:
         return None
-    fields = []
+    billed = terms = ""
     if state.billed_through:
-        pairs = ",".join(
-            f'[{_json_text(key)},"{day.isoformat()}"]' for key, day in state.billed_through
-        )
-        fields.append(f'"billed_through":[{pairs}]')
+        pairs = [f'[{_json_text(key)},"{day.isoformat()}"]' for key, day in state.billed_through]
+        billed = f'"billed_through":[{",".join(pairs)}]'
     if state.terms:
-        pairs = ",".join(f"[{_json_text(key)},{_json_text(digest)}]" for key, digest in state.terms)
-        fields.append(f'"terms":[{pairs}]')
-    return f'{{"data":{{{",".join(fields)}{_DOCUMENT_END}'
+        pairs = [f"[{_json_text(key)},{_json_text(digest)}]" for key, digest in state.terms]
+        terms = f'"terms":[{",".join(pairs)}]'
+    between = "," if billed and terms else ""
+    return f'{{"data":{{{billed}{between}{terms}{_DOCUMENT_END}'
 
 
 _STATE_KEYS = frozenset(("billed_through", "terms"))
