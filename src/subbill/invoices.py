@@ -20,9 +20,11 @@ from the due date, never stored.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import html
+import operator
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -36,6 +38,7 @@ import attrs
 from subbill._records import slot_setters
 from subbill._validate import (
     brief,
+    check_count,
     check_enum,
     check_instance,
     check_items,
@@ -740,18 +743,21 @@ class Invoice:
         # Only the number (checked above) and the status change, to one a numbered invoice
         # may have: every other check of the constructor held when this draft was built.
         finalized = object.__new__(type(self))
-        for name, setter in _INVOICE_SLOTS.items():
-            setter(finalized, getattr(self, name))
+        for setter, value in zip(_INVOICE_SETTERS, _invoice_fields(self), strict=True):
+            setter(finalized, value)
         _INVOICE_SLOTS["number"](finalized, number)
         _INVOICE_SLOTS["status"](finalized, status)
         _check_corrects(finalized)  # a credit note never bears the number it corrects
-        # The totals derive from the lines, payments and corrections, copied as they are:
-        # the draft's (the engine wrote them as it summed the lines) are the invoice's.
-        for read, write in _INVOICE_TOTALS:
-            try:
+        # The totals derive from the lines, copied as they are: the draft's net, tax and
+        # total (the engine wrote them as it summed the lines) are the invoice's. The others
+        # (subtotal, discounts, paid, credited) are computed when first read.
+        try:
+            for read, write in _INVOICE_TOTALS:
                 write(finalized, read(self))
-            except AttributeError:  # not computed on the draft: computed when first read
-                continue
+        except AttributeError:  # not all computed on this draft: those that were
+            for read, write in _INVOICE_TOTALS:
+                with contextlib.suppress(AttributeError):
+                    write(finalized, read(self))
         return finalized
 
     def void(self) -> Self:
@@ -1064,11 +1070,12 @@ def _check_pattern(_instance: Any, _attribute: Any, pattern: object) -> None:
 
 _INVOICE_SLOTS = slot_setters(Invoice)
 _INVOICE_SETTERS = tuple(_INVOICE_SLOTS.values())  # in the order of the fields
+#: An invoice's fields, in the same order, read at once.
+_invoice_fields = operator.attrgetter(*_INVOICE_SLOTS)
 # A frozen attrs class keeps each cached total in a slot of its name: ``(read, write)`` of
 # each (reading one not computed yet raises AttributeError).
 _INVOICE_TOTALS = tuple(
-    (vars(Invoice)[name].__get__, vars(Invoice)[name].__set__)
-    for name in ("subtotal", "discount_total", "net", "tax", "total", "amount_paid", "credited")
+    (vars(Invoice)[name].__get__, vars(Invoice)[name].__set__) for name in ("net", "tax", "total")
 )
 
 
@@ -1138,6 +1145,24 @@ class InvoiceNumbering:
             if issued_on.year > year:
                 return self.format(year=issued_on.year, seq=1)
         return self.format(year=issued_on.year, seq=seq + 1)
+
+    def next_numbers(self, previous: str | None, count: int, *, issued_on: date) -> list[str]:
+        """The ``count`` numbers after ``previous``, for invoices issued on ``issued_on``.
+
+        What calling :meth:`next_number` ``count`` times, each time after the number it
+        gave, returns (and refuses), with the previous number parsed once.
+
+        >>> InvoiceNumbering().next_numbers("F-2025-000041", 3, issued_on=date(2026, 1, 2))
+        ['F-2026-000001', 'F-2026-000002', 'F-2026-000003']
+        """
+        if check_count("count", count) == 0:
+            return []
+        first = self.next_number(previous, issued_on=issued_on)
+        if count == 1:
+            return [first]
+        _, seq = self.parse(first)  # the next ones follow it within its year
+        year = issued_on.year
+        return [first, *(self.format(year=year, seq=n) for n in range(seq + 1, seq + count))]
 
 
 def one_time_line(

@@ -43,8 +43,4 @@ def reserve_numbers(
             f"date of the last invoice issued ({previous}): invoice numbers must follow the "
             "order of their dates; issue it on or after that date"
         )
-    numbers: list[str] = []
-    for _ in range(count):
-        previous = numbering.next_number(previous, issued_on=issued_on)
-        numbers.append(previous)
-    return numbers
+    return numbering.next_numbers(previous, count, issued_on=issued_on)

@@ -58,12 +58,11 @@ from subbill.storage._arguments import (
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage.codec import (
-    document_text,
     dumps,
     loads,
     read_subscription,
+    row_text,
     subscription_text,
-    to_document,
 )
 from subbill.storage.errors import StoredDataError
 from subbill.storage.protocols import ChargeAttempt, ChargeStatus
@@ -977,10 +976,7 @@ def subscription_from_text(text: str, key: str) -> Subscription:
 
 def invoice_text(invoice: Invoice) -> str:
     """The document of an invoice's row: its JSON text without its columns' fields."""
-    document = to_document(invoice)
-    for name in INVOICE_COLUMNS:
-        document["data"].pop(name, None)
-    return document_text(document)
+    return row_text(invoice, columns=INVOICE_COLUMNS)
 
 
 def invoice_from_row(row: Sequence[Any]) -> Invoice:
@@ -992,10 +988,8 @@ def invoice_from_row(row: Sequence[Any]) -> Invoice:
 
 def usage_row(record: UsageRecord) -> tuple[str, str, str, str]:
     """The row of a usage record: its columns, then its document without them."""
-    document = to_document(record)
-    for name in USAGE_COLUMNS:
-        document["data"].pop(name, None)
-    return record.subscription, record.key, record.used_on.isoformat(), document_text(document)
+    text = row_text(record, columns=USAGE_COLUMNS)
+    return record.subscription, record.key, record.used_on.isoformat(), text
 
 
 def usage_from_row(row: Sequence[Any]) -> UsageRecord:

@@ -44,7 +44,7 @@ import itertools
 import json
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -95,6 +95,7 @@ __all__ = [
     "from_document",
     "loads",
     "read_subscription",
+    "row_text",
     "subscription_text",
     "to_document",
 ]
@@ -243,8 +244,17 @@ def _two_parts(value: object, separator: str, what: str, shape: str) -> list[str
     return value.split(separator)
 
 
+def _amount_text(amount: Decimal) -> str:
+    """A decimal in plain notation, never with an exponent: ``f"{amount:f}"``.
+
+    Its ``str`` when that has no exponent (the same text, three times cheaper).
+    """
+    text = str(amount)
+    return f"{amount:f}" if "E" in text else text
+
+
 def _money_text(money: Money) -> str:
-    return f"{money.amount:f} {money.currency}"
+    return f"{_amount_text(money.amount)} {money.currency}"
 
 
 def _money_from_text(value: object, _kind: object) -> Money:
@@ -458,11 +468,6 @@ def to_document(value: object, *, version: int = FORMAT_VERSION) -> dict[str, An
         raise InvalidArgumentError(
             f"version={version!r} must be {FORMAT_VERSION} (current) or 3 (the previous format)"
         )
-    if version == FORMAT_VERSION:
-        fast = _FAST_WRITERS.get(type(value))
-        data = None if fast is None else fast(value)
-        if data is not None:  # a hot shape, written by hand: the same data as cattrs'
-            return {"version": version, "data": data}
     return {"version": version, "data": writers[version].unstructure(value)}
 
 
@@ -553,7 +558,29 @@ def dumps(value: object) -> str:
     >>> loads(_, Money)
     Money('19.99', 'EUR')
     """
-    return document_text(to_document(value))
+    return row_text(value)
+
+
+def row_text(value: object, *, columns: Collection[str] = ()) -> str:
+    """JSON text of a value object's document without the fields its row keeps in ``columns``.
+
+    What :func:`dumps` writes, less those fields of its ``data`` (a store reads them back
+    from the row's columns: ``loads(…, columns=…)``). An invoice or a billing state of the
+    common shapes is written as text directly, byte for byte what the document would give.
+
+    >>> from subbill.billing import BillingState
+    >>> state = BillingState(billed_through=[("pro@2026-01-01", date(2026, 3, 1))])
+    >>> row_text(state)
+    '{"data":{"billed_through":[["pro@2026-01-01","2026-03-01"]]},"version":4}'
+    """
+    fast = _TEXT_WRITERS.get(type(value))
+    text = None if fast is None else fast(value, columns)
+    if text is not None:
+        return text
+    document = to_document(value)
+    for name in columns:
+        document["data"].pop(name, None)
+    return document_text(document)
 
 
 _COMPACT = (",", ":")  # no blank after separators: a stored document is read by programs
@@ -843,91 +870,123 @@ def _fraction_text(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
-def _fast_line(line: InvoiceLine) -> dict[str, Any] | None:
-    """A line's format-4 data as :func:`_line_hooks` writes it; ``None``: another shape."""
+# The canonical JSON text (:func:`document_text`) of the hot shapes, written directly: keys
+# in sorted order, strings escaped as ``json`` escapes them without ``ensure_ascii``, no
+# blank. What is known to need no escaping is written as it is: ISO dates and periods,
+# amounts (digits and an ISO 4217 code), fractions, ints. Each writer declines (``None``) a
+# value of another shape, which cattrs then writes (tests/test_persisted_run_write.py
+# proves the texts are cattrs' own, byte for byte, over generated invoices and states).
+_json_text = json.encoder.encode_basestring
+#: The end of a current document's text, after its data.
+_DOCUMENT_END = f'}},"version":{FORMAT_VERSION}}}'
+
+
+def _line_text(line: InvoiceLine) -> str | None:
+    """A line's format-4 JSON text as :func:`_line_hooks` writes it; ``None``: another shape."""
     why = line.explanation
-    if why.discounts or why.usage is not None:
-        return None
-    amount, discount = line.amount, line.discount
-    document: dict[str, Any] = {
-        "kind": line.kind.value,
-        "code": line.code,
-        "description": line.description,
-        "charge_key": line.charge_key,
-        "period": None if line.period is None else _period_text(line.period),
-        "quantity": str(line.quantity),
-        "unit_price": _money_text(line.unit_price),
-        "factor": _fraction_text(line.factor),
-        "amount": _money_text(amount),
-    }
-    if line.tax_rates or line.taxes:
-        _write_taxes(line, document)
-    discount_text = _money_text(discount)
-    if discount_text != f"0 {amount.currency}":
-        document["discount"] = discount_text
-    # What reading puts back without a base: the net, ``amount - discount`` (one currency).
-    net = DECIMAL_CONTEXT.subtract(amount.amount, discount.amount)
-    base_text = _money_text(line.base)
-    if base_text != f"{net:f} {amount.currency}":
-        document["base"] = base_text
-    explanation: dict[str, Any] = {}
-    for key, value in (
-        ("unit_price", _money_text(why.unit_price)),
-        ("quantity", str(why.quantity)),
-        ("factor", _fraction_text(why.factor)),
-        ("period", None if why.period is None else _period_text(why.period)),
+    days, whole = why.days, why.period_days
+    if (
+        why.discounts
+        or why.usage is not None
+        or not (days is None or type(days) is int)
+        or not (whole is None or type(whole) is int)
     ):
-        if value != document[key]:
-            explanation[key] = value
-    if why.cycle is not None:
-        explanation["cycle"] = _period_text(why.cycle)
-    if why.days is not None:
-        explanation["days"] = why.days
-    if why.period_days is not None:
-        explanation["period_days"] = why.period_days
-    if why.basis is not None:
-        explanation["basis"] = why.basis.value
-    if why.reason is not None:
-        explanation["reason"] = why.reason
-    document["explanation"] = explanation
-    days, whole, factor = why.days, why.period_days, line.factor
-    if (  # the explanation's days of the period give the factor back (_factor_of, exactly)
-        type(days) is int
-        and type(whole) is int
+        return None
+    amount, discount, factor = line.amount, line.discount, line.factor
+    currency = amount.currency
+    unit_price = _money_text(line.unit_price)
+    quantity = str(line.quantity)
+    period = "null" if line.period is None else f'"{_period_text(line.period)}"'
+    # What reading puts back without a base: the net, ``amount - discount`` (one currency).
+    base = _money_text(line.base)
+    net = _amount_text(DECIMAL_CONTEXT.subtract(amount.amount, discount.amount))
+    base = "" if base == f"{net} {currency}" else f',"base":"{base}"'
+    discount_text = _money_text(discount)
+    discount_text = "" if discount_text == f"0 {currency}" else f',"discount":"{discount_text}"'
+    factor_text = (
+        ""  # the explanation's days of the period give the factor back (_factor_of)
+        if days is not None
+        and whole is not None
         and whole > 0
         and days * factor.denominator == whole * factor.numerator
-    ):
-        del document["factor"]
-    return document
-
-
-#: The document of each tax rate written lately, by the rate's id: ``(rate, document)``
-#: (the rate is kept, so its id is not reused while it is here). Rates are few and shared
-#: by the charges and lines that use them; the cache is emptied when it grows past 256.
-_RATE_DOCUMENTS: dict[int, tuple[TaxRate, dict[str, Any]]] = {}
-_RATE_DOCUMENTS_KEPT = 256
-
-
-def _rate_document(rate: TaxRate) -> dict[str, Any]:
-    """A tax rate's document as cattrs writes it (a copy: the caller may change it)."""
-    found = _RATE_DOCUMENTS.get(id(rate))
-    if found is None or found[0] is not rate:
-        if len(_RATE_DOCUMENTS) >= _RATE_DOCUMENTS_KEPT:
-            _RATE_DOCUMENTS.clear()
-        found = _RATE_DOCUMENTS[id(rate)] = (rate, CONVERTER.unstructure(rate))
-    return dict(found[1])
-
-
-def _write_taxes(line: InvoiceLine, document: dict[str, Any]) -> None:
-    """Write a taxed line's rates and taxes into its document, as cattrs writes them."""
+        else f',"factor":"{_fraction_text(factor)}"'
+    )
+    taxes = ""
     if line.tax_rates:
-        document["tax_rates"] = [_rate_document(rate) for rate in line.tax_rates]
+        taxes = f',"tax_rates":[{",".join(map(_rate_text, line.tax_rates))}]'
     if line.taxes:
-        document["taxes"] = [[_rate_document(rate), _money_text(tax)] for rate, tax in line.taxes]
+        taxed = ",".join(f'[{_rate_text(rate)},"{_money_text(tax)}"]' for rate, tax in line.taxes)
+        taxes = f'{taxes},"taxes":[{taxed}]'
+    return (
+        f'{{"amount":"{_money_text(amount)}"{base},"charge_key":{_json_text(line.charge_key)},'
+        f'"code":{_json_text(line.code)},"description":{_json_text(line.description)}'
+        f'{discount_text},"explanation":{{{_explanation_text(line, unit_price, quantity, period)}}}'
+        f'{factor_text},"kind":{_json_text(line.kind._value_)},"period":{period},'
+        f'"quantity":"{quantity}"{taxes},"unit_price":"{unit_price}"}}'
+    )
 
 
-def _fast_invoice(invoice: Invoice) -> dict[str, Any] | None:
-    """An invoice's format-4 data as cattrs writes it; ``None``: another shape."""
+def _explanation_text(line: InvoiceLine, unit_price: str, quantity: str, period: str) -> str:
+    """The inside of a line's explanation's JSON object, as :func:`_line_hooks` writes it.
+
+    Its fields other than their defaults; the repeated ones (unit price, quantity, factor,
+    period) only where they differ from the line's: ``unit_price``, ``quantity`` and
+    ``period`` are the line's texts (the period's JSON: quoted, or ``null``). A value that
+    is the line's own object has the line's text.
+    """
+    why = line.explanation
+    explained = []
+    if why.basis is not None:
+        explained.append(f'"basis":{_json_text(why.basis._value_)}')
+    if why.cycle is not None:
+        cycle = period if why.cycle is line.period else f'"{_period_text(why.cycle)}"'
+        explained.append(f'"cycle":{cycle}')
+    if why.days is not None:
+        explained.append(f'"days":{why.days}')
+    if why.factor is not line.factor:
+        text = _fraction_text(why.factor)
+        if text != _fraction_text(line.factor):
+            explained.append(f'"factor":"{text}"')
+    if why.period is not line.period:
+        text = "null" if why.period is None else f'"{_period_text(why.period)}"'
+        if text != period:
+            explained.append(f'"period":{text}')
+    if why.period_days is not None:
+        explained.append(f'"period_days":{why.period_days}')
+    if why.quantity is not line.quantity and (text := str(why.quantity)) != quantity:
+        explained.append(f'"quantity":"{text}"')
+    if why.reason is not None:
+        explained.append(f'"reason":{_json_text(why.reason)}')
+    if (
+        why.unit_price is not line.unit_price
+        and (text := _money_text(why.unit_price)) != unit_price
+    ):
+        explained.append(f'"unit_price":"{text}"')
+    return ",".join(explained)
+
+
+#: The JSON text of each tax rate written lately, by the rate's id: ``(rate, text)`` (the
+#: rate is kept, so its id is not reused while it is here). Rates are few and shared by the
+#: charges and lines that use them; the cache is emptied when it grows past 256.
+_RATE_TEXTS: dict[int, tuple[TaxRate, str]] = {}
+_RATE_TEXTS_KEPT = 256
+
+
+def _rate_text(rate: TaxRate) -> str:
+    """A tax rate's document as cattrs writes it, as canonical JSON text."""
+    found = _RATE_TEXTS.get(id(rate))
+    if found is None or found[0] is not rate:
+        if len(_RATE_TEXTS) >= _RATE_TEXTS_KEPT:
+            _RATE_TEXTS.clear()
+        found = _RATE_TEXTS[id(rate)] = (rate, _canonical_text(CONVERTER.unstructure(rate)))
+    return found[1]
+
+
+def _invoice_text(invoice: Invoice, columns: Collection[str]) -> str | None:
+    """An invoice's document as canonical JSON text, without ``columns``' fields.
+
+    The text cattrs' document gives (:func:`row_text`); ``None``: another shape.
+    """
     if (
         invoice.discounts
         or invoice.credit_applied is not None
@@ -938,47 +997,50 @@ def _fast_invoice(invoice: Invoice) -> dict[str, Any] | None:
         return None
     lines = []
     for line in invoice.lines:
-        document = _fast_line(line)
-        if document is None:
+        text = _line_text(line)
+        if text is None:
             return None
-        lines.append(document)
-    data: dict[str, Any] = {
-        "customer": invoice.customer,
-        "currency": invoice.currency,
-        "issued_on": invoice.issued_on.isoformat(),
-        "due_on": invoice.due_on.isoformat(),
-        "lines": lines,
-    }
-    if invoice.subscription is not None:
-        data["subscription"] = invoice.subscription
-    if invoice.taxes:
-        data["taxes"] = [
-            {
-                "rate": _rate_document(breakdown.rate),
-                "base": _money_text(breakdown.base),
-                "tax": _money_text(breakdown.tax),
-            }
-            for breakdown in invoice.taxes
-        ]
+        lines.append(text)
+    customer = issued_on = kind = number = status = subscription = taxes = ""
+    if "customer" not in columns:
+        customer = f',"customer":{_json_text(invoice.customer)}'
+    if "issued_on" not in columns:
+        issued_on = f',"issued_on":"{invoice.issued_on.isoformat()}"'
     if invoice.kind is not DocumentKind.INVOICE:
-        data["kind"] = invoice.kind.value
+        kind = f',"kind":{_json_text(invoice.kind._value_)}'
+    if invoice.number is not None and "number" not in columns:
+        number = f',"number":{_json_text(invoice.number)}'
     if invoice.status is not InvoiceStatus.DRAFT:
-        data["status"] = invoice.status.value
-    if invoice.number is not None:
-        data["number"] = invoice.number
-    return data
+        status = f',"status":{_json_text(invoice.status._value_)}'
+    if invoice.subscription is not None and "subscription" not in columns:
+        subscription = f',"subscription":{_json_text(invoice.subscription)}'
+    if invoice.taxes:
+        taxes = ",".join(
+            f'{{"base":"{_money_text(breakdown.base)}","rate":{_rate_text(breakdown.rate)},'
+            f'"tax":"{_money_text(breakdown.tax)}"}}'
+            for breakdown in invoice.taxes
+        )
+        taxes = f',"taxes":[{taxes}]'
+    return (
+        f'{{"data":{{"currency":{_json_text(invoice.currency)}{customer},'
+        f'"due_on":"{invoice.due_on.isoformat()}"{issued_on}{kind},"lines":[{",".join(lines)}]'
+        f"{number}{status}{subscription}{taxes}{_DOCUMENT_END}"
+    )
 
 
-def _fast_state(state: BillingState) -> dict[str, Any] | None:
-    """A billing state's format-4 data as cattrs writes it; ``None``: another shape."""
-    if state.one_time_billed or state.credit_balance is not None or state.usage_billed:
+def _state_text(state: BillingState, columns: Collection[str]) -> str | None:
+    """A billing state's document as canonical JSON text; ``None``: another shape."""
+    if state.one_time_billed or state.credit_balance is not None or state.usage_billed or columns:
         return None
-    data: dict[str, Any] = {}
+    billed = terms = ""
     if state.billed_through:
-        data["billed_through"] = [[key, day.isoformat()] for key, day in state.billed_through]
+        pairs = [f'[{_json_text(key)},"{day.isoformat()}"]' for key, day in state.billed_through]
+        billed = f'"billed_through":[{",".join(pairs)}]'
     if state.terms:
-        data["terms"] = [[key, digest] for key, digest in state.terms]
-    return data
+        pairs = [f"[{_json_text(key)},{_json_text(digest)}]" for key, digest in state.terms]
+        terms = f'"terms":[{",".join(pairs)}]'
+    between = "," if billed and terms else ""
+    return f'{{"data":{{{billed}{between}{terms}{_DOCUMENT_END}'
 
 
 _STATE_KEYS = frozenset(("billed_through", "terms"))
@@ -1056,8 +1118,9 @@ _new_state = object.__new__
 _NO_KEYS: frozenset[str] = frozenset()
 
 
-#: The hand-written writers of the hot shapes, by class (``None``: not this value's shape).
-_FAST_WRITERS: dict[type, Callable[[Any], dict[str, Any] | None]] = {
-    Invoice: _fast_invoice,
-    BillingState: _fast_state,
+#: The hand-written text writers of the hot shapes, by class (``None``: not this value's
+#: shape, or ``columns`` it does not leave out).
+_TEXT_WRITERS: dict[type, Callable[[Any, Collection[str]], str | None]] = {
+    Invoice: _invoice_text,
+    BillingState: _state_text,
 }
