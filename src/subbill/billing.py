@@ -1313,42 +1313,43 @@ def _line_of(  # noqa: PLR0917  (every field of a line, in order, on the hot pat
 ) -> InvoiceLine:
     """An :class:`InvoiceLine` of values the engine computed, written slot by slot (no check)."""
     line = _new_line(InvoiceLine)
-    (
-        set_kind,
-        set_code,
-        set_description,
-        set_charge_key,
-        set_period,
-        set_quantity,
-        set_unit_price,
-        set_factor,
-        set_amount,
-        set_discount,
-        set_tax_rates,
-        set_taxes,
-        set_base,
-        set_explanation,
-    ) = _LINE_SETTERS
-    set_kind(line, kind)
-    set_code(line, code)
-    set_description(line, description)
-    set_charge_key(line, key)
-    set_period(line, period)
-    set_quantity(line, quantity)
-    set_unit_price(line, unit_price)
-    set_factor(line, factor)
-    set_amount(line, amount)
-    set_discount(line, discount)
-    set_tax_rates(line, rates)
-    set_taxes(line, taxes)
-    set_base(line, base)
-    set_explanation(line, explanation)
+    _SET_KIND(line, kind)
+    _SET_CODE(line, code)
+    _SET_DESCRIPTION(line, description)
+    _SET_CHARGE_KEY(line, key)
+    _SET_PERIOD(line, period)
+    _SET_QUANTITY(line, quantity)
+    _SET_UNIT_PRICE(line, unit_price)
+    _SET_FACTOR(line, factor)
+    _SET_AMOUNT(line, amount)
+    _SET_DISCOUNT(line, discount)
+    _SET_TAX_RATES(line, rates)
+    _SET_TAXES(line, taxes)
+    _SET_BASE(line, base)
+    _SET_EXPLANATION(line, explanation)
     return line
 
 
 _LINE_FIELDS = slot_setters(InvoiceLine)
 #: In the order of the fields (the order _make_line and _unpack_line write them in).
 _LINE_SETTERS = tuple(_LINE_FIELDS.values())
+#: Each read as a global by :func:`_line_of` (no tuple unpacked per line).
+(
+    _SET_KIND,
+    _SET_CODE,
+    _SET_DESCRIPTION,
+    _SET_CHARGE_KEY,
+    _SET_PERIOD,
+    _SET_QUANTITY,
+    _SET_UNIT_PRICE,
+    _SET_FACTOR,
+    _SET_AMOUNT,
+    _SET_DISCOUNT,
+    _SET_TAX_RATES,
+    _SET_TAXES,
+    _SET_BASE,
+    _SET_EXPLANATION,
+) = _LINE_SETTERS
 
 
 def _taxed(
@@ -1553,12 +1554,10 @@ def bill_subscription(
             ),
         )
     currency = subscription.currency
-    add = DECIMAL_CONTEXT.add
-    sum_of_lines = net = tax = _NO_AMOUNT
-    for line in lines:
-        sum_of_lines = add(sum_of_lines, line.total.amount)
-        net = add(net, line.base.amount)
-        tax = add(tax, line.tax.amount)
+    net, tax, taxed = _sums(lines)
+    # What its lines' totals (base + tax each) add up to: the same Decimal, digits included
+    # (exact sums from 0 of the same terms, in another order; never a negative zero).
+    sum_of_lines = DECIMAL_CONTEXT.add(net, tax)
     total = Money._make(sum_of_lines, currency)
     balance = state.credit_balance or Money.zero(currency)
     credit_applied = None
@@ -1576,17 +1575,16 @@ def bill_subscription(
         lines=items,
         subscription=subscription.id,
         discounts=_applied(subscription, lines, run.unused),
-        taxes=tax_breakdown(items, currency=currency),
+        taxes=tax_breakdown(items, currency=currency) if taxed else (),
         kind=DocumentKind.CREDIT_NOTE if sum_of_lines < 0 else DocumentKind.INVOICE,
         credit_applied=credit_applied,
     )
-    # The invoice's totals, summed here in the order its properties sum them (the same
-    # Decimal additions from 0, so the same values, written the same), read without a pass.
+    # The invoice's totals, summed by _sums as its properties sum them, read without a pass.
     invoice_net = Money._make(net, currency)
     invoice_tax = Money._make(tax, currency)
     _INVOICE_NET(invoice, invoice_net)
     _INVOICE_TAX(invoice, invoice_tax)
-    _INVOICE_TOTAL(invoice, Money._make(add(net, tax), currency))
+    _INVOICE_TOTAL(invoice, total)
     new_state = BillingState._make(
         reached,
         one_time_billed,
@@ -1601,6 +1599,23 @@ def bill_subscription(
 _INVOICE_NET = vars(Invoice)["net"].__set__
 _INVOICE_TAX = vars(Invoice)["tax"].__set__
 _INVOICE_TOTAL = vars(Invoice)["total"].__set__
+
+
+def _sums(lines: Sequence[InvoiceLine]) -> tuple[Decimal, Decimal, bool]:
+    """The sums of the lines' bases and taxes, and whether any line has a tax rate.
+
+    Summed from 0 in the lines' order, as the invoice's properties sum them (the same
+    Decimal additions, so the same values, written the same).
+    """
+    add = DECIMAL_CONTEXT.add
+    net = tax = _NO_AMOUNT
+    taxed = False
+    for line in lines:
+        net = add(net, line.base.amount)
+        tax = add(tax, line.tax.amount)
+        if line.taxes:
+            taxed = True
+    return net, tax, taxed
 
 
 def _terms_now(
