@@ -9,6 +9,7 @@ from subbill import MONTHLY, QUARTERLY, Discount, Duration, Frequency, Money, Re
 from subbill.billing import BillingState, _applies, _Member, _window, _within, bill_subscription
 from subbill.discounts import DiscountKind
 from subbill.periods import Period
+from subbill.taxes import tax_breakdown
 from tests.test_billing import as_of_dates
 from tests.test_billing import subscriptions as billing_subscriptions
 
@@ -82,3 +83,17 @@ def test_whole_periods_in_blocks_are_billed_as_one_member_each(subscription, d1,
             subscription, state, as_of, blocks=False
         )
         state = bill_subscription(subscription, state, as_of=as_of).state
+
+
+@given(billing_subscriptions(), as_of_dates, st.integers(0, 400))
+def test_an_engine_invoices_tax_breakdown_is_that_of_its_lines(subscription, d1, gap):
+    # bill_subscription sums the breakdown of one rate itself (issue 13, engine third pass):
+    # the rows, digits included, are what tax_breakdown gives the invoice's lines.
+    state = BillingState()
+    for as_of in (d1, d1 + timedelta(days=gap)):
+        result = bill_subscription(subscription, state, as_of=as_of)
+        if result.invoice is not None:
+            invoice = result.invoice
+            expected = tax_breakdown(invoice.lines, currency=invoice.currency)
+            assert repr(invoice.taxes) == repr(expected)
+        state = result.state

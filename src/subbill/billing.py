@@ -104,6 +104,7 @@ from subbill.periods import (
 from subbill.proration import BillingTiming, ProrationBasis, day_count
 from subbill.taxes import (
     LineTax,
+    TaxBreakdown,
     TaxRate,
     TaxRounding,
     exclusive_tax,
@@ -1554,7 +1555,7 @@ def bill_subscription(
             ),
         )
     currency = subscription.currency
-    net, tax, taxed = _sums(lines)
+    net, tax, breakdown = _sums(lines, currency)
     # What its lines' totals (base + tax each) add up to: the same Decimal, digits included
     # (exact sums from 0 of the same terms, in another order; never a negative zero).
     sum_of_lines = DECIMAL_CONTEXT.add(net, tax)
@@ -1575,7 +1576,7 @@ def bill_subscription(
         lines=items,
         subscription=subscription.id,
         discounts=_applied(subscription, lines, run.unused),
-        taxes=tax_breakdown(items, currency=currency) if taxed else (),
+        taxes=breakdown,
         kind=DocumentKind.CREDIT_NOTE if sum_of_lines < 0 else DocumentKind.INVOICE,
         credit_applied=credit_applied,
     )
@@ -1601,21 +1602,41 @@ _INVOICE_TAX = vars(Invoice)["tax"].__set__
 _INVOICE_TOTAL = vars(Invoice)["total"].__set__
 
 
-def _sums(lines: Sequence[InvoiceLine]) -> tuple[Decimal, Decimal, bool]:
-    """The sums of the lines' bases and taxes, and whether any line has a tax rate.
+def _sums(
+    lines: Sequence[InvoiceLine], currency: str
+) -> tuple[Decimal, Decimal, tuple[TaxBreakdown, ...]]:
+    """The sums of the lines' bases and taxes, and the invoice's tax breakdown.
 
     Summed from 0 in the lines' order, as the invoice's properties sum them (the same
-    Decimal additions, so the same values, written the same).
+    Decimal additions, so the same values, written the same). The breakdown is what
+    :func:`~subbill.taxes.tax_breakdown` gives the lines: summed here when every line has
+    the same one rate or none (the common case), else asked of it.
     """
     add = DECIMAL_CONTEXT.add
-    net = tax = _NO_AMOUNT
-    taxed = False
+    net = tax = rate_base = rate_tax = _NO_AMOUNT
+    rate: TaxRate | None = None
+    mixed = False  # lines of several rates, or of more than one rate each
     for line in lines:
-        net = add(net, line.base.amount)
-        tax = add(tax, line.tax.amount)
-        if line.taxes:
-            taxed = True
-    return net, tax, taxed
+        base = line.base.amount
+        line_tax = line.tax.amount
+        net = add(net, base)
+        tax = add(tax, line_tax)
+        taxes = line.taxes
+        if not taxes:
+            continue
+        if len(taxes) != 1 or (rate is not None and taxes[0][0] is not rate):
+            mixed = True
+        rate = taxes[0][0]
+        rate_base = add(rate_base, base)
+        rate_tax = add(rate_tax, line_tax)  # its one amount (added to 0: the same sum)
+    if mixed:
+        return net, tax, tax_breakdown(lines, currency=currency)
+    if rate is None:
+        return net, tax, ()
+    row = TaxBreakdown(
+        rate=rate, base=Money._make(rate_base, currency), tax=Money._make(rate_tax, currency)
+    )
+    return net, tax, (row,)
 
 
 def _terms_now(
