@@ -2,12 +2,16 @@
 
 from datetime import date, timedelta
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from subbill import MONTHLY, QUARTERLY, Discount, Duration, Frequency, Money, RecurringCharge
-from subbill.billing import _applies, _Member, _window, _within
+from subbill.billing import BillingState, _applies, _Member, _window, _within, bill_subscription
+from subbill.discounts import DiscountKind
 from subbill.periods import Period
+from subbill.taxes import tax_breakdown
+from tests.test_billing import as_of_dates
+from tests.test_billing import subscriptions as billing_subscriptions
 
 _durations = st.one_of(
     st.just(Duration.once()),
@@ -52,3 +56,44 @@ def test_a_discounts_periods_on_a_charge_are_those_its_duration_covers(
     member = _Member(charge, cycle, cycle, None, index, 0)
     window = _window(discount, charge, schedule.index_of)
     assert _within(window, index, cycle.start) == _applies(discount, member, schedule.index_of)
+
+
+def _lines_of(subscription, state, as_of, *, blocks):
+    """The lines (and what fixed amounts left unused) of one call, blocks or not."""
+    from subbill.billing import _Run  # noqa: PLC0415
+
+    run = _Run(subscription, state)
+    changed, spans, _ = run.changes(as_of, blocks=blocks)
+    lines = run.lines(changed, spans)
+    shown = [
+        (repr(line), repr((line.net, line.base, line.taxes, line.tax, line.total)))
+        for line in lines
+    ]
+    return shown, run.unused
+
+
+@given(billing_subscriptions(), as_of_dates, st.integers(0, 400))
+def test_whole_periods_in_blocks_are_billed_as_one_member_each(subscription, d1, gap):
+    # changes(blocks=True) gives a charge's whole periods billed once as one _Wholes
+    # (issue 13, engine third pass): the lines must be those of one _Member per period.
+    assume(not any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts))
+    state = BillingState()
+    for as_of in (d1, d1 + timedelta(days=gap)):
+        assert _lines_of(subscription, state, as_of, blocks=True) == _lines_of(
+            subscription, state, as_of, blocks=False
+        )
+        state = bill_subscription(subscription, state, as_of=as_of).state
+
+
+@given(billing_subscriptions(), as_of_dates, st.integers(0, 400))
+def test_an_engine_invoices_tax_breakdown_is_that_of_its_lines(subscription, d1, gap):
+    # bill_subscription sums the breakdown of one rate itself (issue 13, engine third pass):
+    # the rows, digits included, are what tax_breakdown gives the invoice's lines.
+    state = BillingState()
+    for as_of in (d1, d1 + timedelta(days=gap)):
+        result = bill_subscription(subscription, state, as_of=as_of)
+        if result.invoice is not None:
+            invoice = result.invoice
+            expected = tax_breakdown(invoice.lines, currency=invoice.currency)
+            assert repr(invoice.taxes) == repr(expected)
+        state = result.state

@@ -514,6 +514,16 @@ def clamping_schedules(draw: st.DrawFn) -> BillingSchedule:
 
 @settings(max_examples=300)
 @given(clamping_schedules(), st.data())
+def test_the_index_of_a_day_is_that_of_the_billing_period_that_holds_it(schedule, data):
+    # index_of counts months instead of stepping nth (issue 13, engine third pass): around
+    # billing dates and month ends, where days 29-31 clamp, nth(n) <= day < nth(n + 1).
+    day = data.draw(days_near_billing_dates(schedule))
+    n = schedule.index_of(day)
+    assert schedule.nth(n) <= day < schedule.nth(n + 1)
+
+
+@settings(max_examples=300)
+@given(clamping_schedules(), st.data())
 def test_a_grid_numbers_its_schedules_periods_from_another_origin(schedule, data):
     # Issue 13: proration reads billing periods off the grid of a schedule (what its dates
     # depend on): the grid's period holding a day is the schedule's, only numbered from

@@ -104,6 +104,7 @@ from subbill.periods import (
 from subbill.proration import BillingTiming, ProrationBasis, day_count
 from subbill.taxes import (
     LineTax,
+    TaxBreakdown,
     TaxRate,
     TaxRounding,
     exclusive_tax,
@@ -549,6 +550,23 @@ class _Member:
         self.applicable: tuple[tuple[Discount, ...], frozenset[str]] | None = None
 
 
+class _Wholes:
+    """A charge's consecutive whole periods billed for the first time, in one record.
+
+    The periods ``[dates[i], dates[i + 1])``, of indices ``first + i`` in the charge's
+    schedule: what one :class:`_Member` per period would say (each due whole, nothing
+    billed), without a record nor a :class:`~subbill.periods.Period` each before its line.
+    """
+
+    __slots__ = ("charge", "dates", "first", "order")
+
+    def __init__(self, charge: RecurringCharge, order: int, first: int, dates: list[date]) -> None:
+        self.charge = charge
+        self.order = order  # the charge's position in the subscription
+        self.first = first  # the index of the first period in the charge's schedule
+        self.dates = dates  # the periods' bounds: one more than the periods
+
+
 class _Priced:
     """One member's piece priced: the engine's working line.
 
@@ -615,6 +633,35 @@ def _cut(cycle: Period, start: date, end: date | None) -> Period | None:
     if low >= high:
         return None
     return cycle if whole else Period._make(low, high)
+
+
+def _add_member(  # noqa: PLR0917  (one billing period's facts, on the hot path)
+    changed: list[_Member | _Wholes],
+    charge: RecurringCharge,
+    order: int,
+    index: int,
+    cycle_start: date,
+    cycle_end: date,
+    due_through: date,
+    billed: date,
+) -> None:
+    """Add the member of a billing period of ``charge`` to ``changed``, if it changed.
+
+    Its due piece is ``[start, due_through)`` cut to the period, its billed one ``[start,
+    billed)``: nothing is added when they are the same (or both empty).
+    """
+    cycle = _new_period(Period)  # Period._make, inline
+    _PERIOD_START(cycle, cycle_start)
+    _PERIOD_END(cycle, cycle_end)
+    start = charge.start
+    due = _cut(cycle, start, due_through)
+    was = _cut(cycle, start, billed)
+    if was is None:
+        if due is None:
+            return
+    elif due is not None and (due is was or due == was):
+        return
+    changed.append(_Member(charge, cycle, due, was, index, order))
 
 
 def _due_end(charge: RecurringCharge, schedule: BillingSchedule, as_of: date) -> date | None:
@@ -813,6 +860,25 @@ def _price(
 
 _NO_CODES: frozenset[str] = frozenset()
 _NOTHING_APPLIES: tuple[tuple[Discount, ...], frozenset[str]] = ((), _NO_CODES)
+_NO_WINDOWS: tuple[list[tuple[Discount, _Window]], list[tuple[Discount, _Window]]] = ([], [])
+
+
+def _applicable(
+    own: Sequence[tuple[Discount, _Window]],
+    shared: Sequence[tuple[Discount, _Window]],
+    index: int,
+    start: date,
+) -> tuple[tuple[Discount, ...], frozenset[str]]:
+    """The discounts of a charge and the codes of the invoice ones that apply to a period.
+
+    The period of ``index`` starting on ``start``; ``own`` and ``shared``: the windows of
+    the charge's discounts and of the invoice ones that cover it (:meth:`_Run.windows`).
+    """
+    line_discounts = tuple([d for d, w in own if _within(w, index, start)]) if own else ()
+    codes = [d.code for d, w in shared if _within(w, index, start)] if shared else None
+    if not line_discounts and not codes:
+        return _NOTHING_APPLIES
+    return line_discounts, frozenset(codes) if codes else _NO_CODES
 
 
 def _discounts_of(
@@ -829,7 +895,11 @@ def _discounts_of(
     charge = member.charge
     if not charge.discounts and not invoice_discounts:
         return _NOTHING_APPLIES
-    if isinstance(charge, OneTimeCharge):
+    if isinstance(charge, RecurringCharge):
+        # Each discount's periods on this charge, worked out once per call (_Run.windows).
+        own, shared = run.windows(charge)
+        applicable = _applicable(own, shared, member.index, member.cycle.start)
+    else:
         index_of = run.origin_index(charge)
         line_discounts = tuple([d for d in charge.discounts if _applies(d, member, index_of)])
         codes = [
@@ -837,17 +907,7 @@ def _discounts_of(
             for d in invoice_discounts
             if d.covers(charge.code) and _applies(d, member, index_of)
         ]
-    else:
-        # Each discount's periods on this charge, worked out once per call (_Run.windows).
-        windows = run.windows(charge)
-        index, start = member.index, member.cycle.start
-        line_discounts = (
-            tuple([d for d, w in windows[0] if _within(w, index, start)])
-            if charge.discounts
-            else ()
-        )
-        codes = [d.code for d, w in windows[1] if _within(w, index, start)]
-    applicable = (line_discounts, frozenset(codes) if codes else _NO_CODES)
+        applicable = (line_discounts, frozenset(codes) if codes else _NO_CODES)
     member.applicable = applicable
     return applicable
 
@@ -865,21 +925,17 @@ def _discounted(
 def _first_line(
     member: _Member, charge: RecurringCharge, *, on_line: bool, discounted: _Whole | None = None
 ) -> tuple[InvoiceLine, bool]:
-    """The line of a period billed for the first time: its gross, or ``discounted``.
+    """The line of a period billed for the first time, not whole: its gross, or ``discounted``.
 
-    ``discounted``: what the discounts that apply take off the whole period ``member`` is.
+    (A whole period's line is written by :func:`_whole_lines`.) ``discounted``: what the
+    discounts that apply take off the whole period ``member`` is (on the 30/360 basis).
     ``on_line`` (tax rounded per line): a line of at most one rate is taxed here, as
     :func:`_taxed` would tax it; the second value says whether it was.
     """
     cycle = member.cycle
     piece = member.due
     assert piece is not None  # noqa: S101  (a member billed for the first time is due)
-    whole_period = piece is cycle and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH
     rates = charge.tax_rates
-    if whole_period:
-        # The common case: a whole period billed once, with or without discounts.
-        values = _whole_values(charge, on_line=on_line, discounted=discounted)
-        return _whole_line(values, cycle), values[-1]
     if discounted is not None:  # a whole period on the 30/360 basis
         factor, (_, days, whole) = _ONE, _day_count(charge, piece, cycle)
         amount = charge.whole_price
@@ -997,12 +1053,18 @@ def _whole_values(
     return (*shown, amount, taken, discount, net, taxes, base, tax, total, taxed)
 
 
-def _whole_line(whole: _WholeValues, cycle: Period) -> InvoiceLine:
-    """The line of a whole period ``cycle`` of a charge billed once, and its why.
+def _whole_lines(
+    whole: _WholeValues,
+    dates: Sequence[date],
+    order: int,
+    found: list[tuple[int, date, InvoiceLine, bool, Money | None]],
+) -> None:
+    """The lines of whole periods ``[dates[i], dates[i + 1])`` of a charge billed once.
 
-    What :func:`_explanation` and :func:`_make_line` build (a ``RECURRING`` line of factor 1)
-    from :func:`_whole_values`, in one call: its net, and when the values hold them its tax
-    and total, set.
+    Each is what :func:`_explanation` and :func:`_make_line` build (a ``RECURRING`` line of
+    factor 1) from :func:`_whole_values`, written slot by slot with its net, and when the
+    values hold them its tax and total; each goes to ``found`` as
+    ``(order, start, line, whether to tax it, None)``.
     """
     (
         code,
@@ -1013,7 +1075,7 @@ def _whole_line(whole: _WholeValues, cycle: Period) -> InvoiceLine:
         basis,
         rates,
         reason,
-        start,
+        charge_start,
         amount,
         taken,
         discount,
@@ -1022,43 +1084,50 @@ def _whole_line(whole: _WholeValues, cycle: Period) -> InvoiceLine:
         base,
         tax,
         total,
-        _,
+        taxed,
     ) = whole
-    low = cycle.start
-    days = (cycle.end - low).days
-    explanation = _new_explanation(LineExplanation)
-    _WHY_UNIT_PRICE(explanation, unit_price)
-    _WHY_QUANTITY(explanation, quantity)
-    _WHY_FACTOR(explanation, _ONE)
-    _WHY_PERIOD(explanation, cycle)
-    _WHY_CYCLE(explanation, cycle)
-    _WHY_DAYS(explanation, days)
-    _WHY_PERIOD_DAYS(explanation, days)
-    _WHY_BASIS(explanation, basis)
-    _WHY_REASON(explanation, reason if low == start else None)
-    _WHY_DISCOUNTS(explanation, taken)
-    _WHY_USAGE(explanation, None)
-    line = _line_of(
-        LineKind.RECURRING,
-        code,
-        description,
-        key,
-        cycle,
-        quantity,
-        unit_price,
-        _ONE,
-        amount,
-        discount,
-        rates,
-        taxes,
-        base,
-        explanation,
-    )
-    _LINE_NET(line, net)
-    if tax is not None:
-        _LINE_TAX(line, tax)
-        _LINE_TOTAL(line, total)
-    return line
+    untaxed = not taxed
+    recurring = LineKind.RECURRING
+    low = dates[0]
+    for high in itertools.islice(dates, 1, None):
+        cycle = _new_period(Period)  # Period._make, inline
+        _PERIOD_START(cycle, low)
+        _PERIOD_END(cycle, high)
+        days = (high - low).days
+        explanation = _new_explanation(LineExplanation)
+        _WHY_UNIT_PRICE(explanation, unit_price)
+        _WHY_QUANTITY(explanation, quantity)
+        _WHY_FACTOR(explanation, _ONE)
+        _WHY_PERIOD(explanation, cycle)
+        _WHY_CYCLE(explanation, cycle)
+        _WHY_DAYS(explanation, days)
+        _WHY_PERIOD_DAYS(explanation, days)
+        _WHY_BASIS(explanation, basis)
+        _WHY_REASON(explanation, reason if low == charge_start else None)
+        _WHY_DISCOUNTS(explanation, taken)
+        _WHY_USAGE(explanation, None)
+        line = _line_of(
+            recurring,
+            code,
+            description,
+            key,
+            cycle,
+            quantity,
+            unit_price,
+            _ONE,
+            amount,
+            discount,
+            rates,
+            taxes,
+            base,
+            explanation,
+        )
+        _LINE_NET(line, net)
+        if tax is not None:
+            _LINE_TAX(line, tax)
+            _LINE_TOTAL(line, total)
+        found.append((order, low, line, untaxed, None))
+        low = high
 
 
 _new_line = object.__new__
@@ -1284,42 +1353,43 @@ def _line_of(  # noqa: PLR0917  (every field of a line, in order, on the hot pat
 ) -> InvoiceLine:
     """An :class:`InvoiceLine` of values the engine computed, written slot by slot (no check)."""
     line = _new_line(InvoiceLine)
-    (
-        set_kind,
-        set_code,
-        set_description,
-        set_charge_key,
-        set_period,
-        set_quantity,
-        set_unit_price,
-        set_factor,
-        set_amount,
-        set_discount,
-        set_tax_rates,
-        set_taxes,
-        set_base,
-        set_explanation,
-    ) = _LINE_SETTERS
-    set_kind(line, kind)
-    set_code(line, code)
-    set_description(line, description)
-    set_charge_key(line, key)
-    set_period(line, period)
-    set_quantity(line, quantity)
-    set_unit_price(line, unit_price)
-    set_factor(line, factor)
-    set_amount(line, amount)
-    set_discount(line, discount)
-    set_tax_rates(line, rates)
-    set_taxes(line, taxes)
-    set_base(line, base)
-    set_explanation(line, explanation)
+    _SET_KIND(line, kind)
+    _SET_CODE(line, code)
+    _SET_DESCRIPTION(line, description)
+    _SET_CHARGE_KEY(line, key)
+    _SET_PERIOD(line, period)
+    _SET_QUANTITY(line, quantity)
+    _SET_UNIT_PRICE(line, unit_price)
+    _SET_FACTOR(line, factor)
+    _SET_AMOUNT(line, amount)
+    _SET_DISCOUNT(line, discount)
+    _SET_TAX_RATES(line, rates)
+    _SET_TAXES(line, taxes)
+    _SET_BASE(line, base)
+    _SET_EXPLANATION(line, explanation)
     return line
 
 
 _LINE_FIELDS = slot_setters(InvoiceLine)
 #: In the order of the fields (the order _make_line and _unpack_line write them in).
 _LINE_SETTERS = tuple(_LINE_FIELDS.values())
+#: Each read as a global by :func:`_line_of` (no tuple unpacked per line).
+(
+    _SET_KIND,
+    _SET_CODE,
+    _SET_DESCRIPTION,
+    _SET_CHARGE_KEY,
+    _SET_PERIOD,
+    _SET_QUANTITY,
+    _SET_UNIT_PRICE,
+    _SET_FACTOR,
+    _SET_AMOUNT,
+    _SET_DISCOUNT,
+    _SET_TAX_RATES,
+    _SET_TAXES,
+    _SET_BASE,
+    _SET_EXPLANATION,
+) = _LINE_SETTERS
 
 
 def _taxed(
@@ -1486,7 +1556,7 @@ def bill_subscription(
     run = _Run(subscription, state)
     _check_state(subscription, state, fixed=run.fixed)
     terms = _check_terms(subscription, state)
-    changed, spans, reached = run.changes(as_of)
+    changed, spans, reached = run.changes(as_of, blocks=not run.fixed)
     one_time_billed = state.one_time_billed
     if subscription.one_time:
         billed_once = set(one_time_billed)
@@ -1524,12 +1594,10 @@ def bill_subscription(
             ),
         )
     currency = subscription.currency
-    add = DECIMAL_CONTEXT.add
-    sum_of_lines = net = tax = _NO_AMOUNT
-    for line in lines:
-        sum_of_lines = add(sum_of_lines, line.total.amount)
-        net = add(net, line.base.amount)
-        tax = add(tax, line.tax.amount)
+    net, tax, breakdown = _sums(lines, currency)
+    # What its lines' totals (base + tax each) add up to: the same Decimal, digits included
+    # (exact sums from 0 of the same terms, in another order; never a negative zero).
+    sum_of_lines = DECIMAL_CONTEXT.add(net, tax)
     total = Money._make(sum_of_lines, currency)
     balance = state.credit_balance or Money.zero(currency)
     credit_applied = None
@@ -1547,17 +1615,16 @@ def bill_subscription(
         lines=items,
         subscription=subscription.id,
         discounts=_applied(subscription, lines, run.unused),
-        taxes=tax_breakdown(items, currency=currency),
+        taxes=breakdown,
         kind=DocumentKind.CREDIT_NOTE if sum_of_lines < 0 else DocumentKind.INVOICE,
         credit_applied=credit_applied,
     )
-    # The invoice's totals, summed here in the order its properties sum them (the same
-    # Decimal additions from 0, so the same values, written the same), read without a pass.
+    # The invoice's totals, summed by _sums as its properties sum them, read without a pass.
     invoice_net = Money._make(net, currency)
     invoice_tax = Money._make(tax, currency)
     _INVOICE_NET(invoice, invoice_net)
     _INVOICE_TAX(invoice, invoice_tax)
-    _INVOICE_TOTAL(invoice, Money._make(add(net, tax), currency))
+    _INVOICE_TOTAL(invoice, total)
     new_state = BillingState._make(
         reached,
         one_time_billed,
@@ -1572,6 +1639,43 @@ def bill_subscription(
 _INVOICE_NET = vars(Invoice)["net"].__set__
 _INVOICE_TAX = vars(Invoice)["tax"].__set__
 _INVOICE_TOTAL = vars(Invoice)["total"].__set__
+
+
+def _sums(
+    lines: Sequence[InvoiceLine], currency: str
+) -> tuple[Decimal, Decimal, tuple[TaxBreakdown, ...]]:
+    """The sums of the lines' bases and taxes, and the invoice's tax breakdown.
+
+    Summed from 0 in the lines' order, as the invoice's properties sum them (the same
+    Decimal additions, so the same values, written the same). The breakdown is what
+    :func:`~subbill.taxes.tax_breakdown` gives the lines: summed here when every line has
+    the same one rate or none (the common case), else asked of it.
+    """
+    add = DECIMAL_CONTEXT.add
+    net = tax = rate_base = rate_tax = _NO_AMOUNT
+    rate: TaxRate | None = None
+    mixed = False  # lines of several rates, or of more than one rate each
+    for line in lines:
+        base = line.base.amount
+        line_tax = line.tax.amount
+        net = add(net, base)
+        tax = add(tax, line_tax)
+        taxes = line.taxes
+        if not taxes:
+            continue
+        if len(taxes) != 1 or (rate is not None and taxes[0][0] is not rate):
+            mixed = True
+        rate = taxes[0][0]
+        rate_base = add(rate_base, base)
+        rate_tax = add(rate_tax, line_tax)  # its one amount (added to 0: the same sum)
+    if mixed:
+        return net, tax, tax_breakdown(lines, currency=currency)
+    if rate is None:
+        return net, tax, ()
+    row = TaxBreakdown(
+        rate=rate, base=Money._make(rate_base, currency), tax=Money._make(rate_tax, currency)
+    )
+    return net, tax, (row,)
 
 
 def _terms_now(
@@ -1690,16 +1794,17 @@ class _Run:
         return found
 
     def changes(
-        self, as_of: date
-    ) -> tuple[list[_Member], dict[str, tuple[date, date]], dict[str, date]]:
+        self, as_of: date, *, blocks: bool = False
+    ) -> tuple[list[_Member | _Wholes], dict[str, tuple[date, date]], dict[str, date]]:
         """The (charge, period) pairs whose due piece differs from the billed one.
 
         Also returns, per charge, ``(due through, billed through)``, and the new billed-through
-        dates.
+        dates. ``blocks``: a charge's whole periods billed for the first time come as one
+        :class:`_Wholes` (in the place of its first period), not one :class:`_Member` each.
         """
         reached: dict[str, date] = dict(self.state.billed_through)
         spans: dict[str, tuple[date, date]] = {}
-        changed: list[_Member] = []
+        changed: list[_Member | _Wholes] = []
         for order, charge in enumerate(self.subscription.charges):
             key = charge.key
             schedule = charge.schedule
@@ -1721,26 +1826,51 @@ class _Run:
             low, high = (due_through, billed) if due_through < billed else (billed, due_through)
             first = schedule.index_of(low)
             dates = schedule.dates_through(first, high)  # the last one is on or after high
-            index = first - 1
-            cycle_end = dates[0]
-            for next_end in itertools.islice(dates, 1, None):
-                cycle_start, cycle_end = cycle_end, next_end
-                index += 1
-                cycle = _new_period(Period)  # Period._make, inline: one per billing period
-                _PERIOD_START(cycle, cycle_start)
-                _PERIOD_END(cycle, cycle_end)
-                if billed <= cycle_start and cycle_end <= due_through:
+            count = len(dates) - 1  # billing periods
+            # The whole periods billed for the first time, [dates[lo], dates[hi]): those
+            # from billed (dates[0] <= billed < dates[1]) up to due_through (dates[-2] <
+            # due_through <= dates[-1]); billed >= start, so each is due whole.
+            lo = hi = 0
+            if billed < due_through:
+                lo = 0 if dates[0] == billed else 1
+                hi = count if dates[-1] == due_through else count - 1
+            if blocks and lo < hi:
+                # Before the block (at most one period), the block, after it (at most one).
+                if lo:
+                    _add_member(
+                        changed, charge, order, first, dates[0], dates[1], due_through, billed
+                    )
+                changed.append(_Wholes(charge, order, first + lo, dates[lo : hi + 1]))
+                if hi < count:
+                    _add_member(
+                        changed,
+                        charge,
+                        order,
+                        first + hi,
+                        dates[hi],
+                        dates[-1],
+                        due_through,
+                        billed,
+                    )
+                continue
+            for position in range(count):
+                if lo <= position < hi:
                     # A whole period billed for the first time (billed >= start).
-                    changed.append(_Member(charge, cycle, cycle, None, index, order))
+                    cycle = _new_period(Period)  # Period._make, inline: one per billing period
+                    _PERIOD_START(cycle, dates[position])
+                    _PERIOD_END(cycle, dates[position + 1])
+                    changed.append(_Member(charge, cycle, cycle, None, first + position, order))
                     continue
-                due = _cut(cycle, start, due_through)
-                was = _cut(cycle, start, billed)
-                if was is None:
-                    if due is None:
-                        continue
-                elif due is not None and (due is was or due == was):
-                    continue
-                changed.append(_Member(charge, cycle, due, was, index, order))
+                _add_member(
+                    changed,
+                    charge,
+                    order,
+                    first + position,
+                    dates[position],
+                    dates[position + 1],
+                    due_through,
+                    billed,
+                )
         return changed, spans, reached
 
     def whole(self, member: _Member, *, on_line: bool) -> _Whole:
@@ -1794,6 +1924,7 @@ class _Run:
         if not isinstance(charge, RecurringCharge):
             return False
         invoice_discounts = self.subscription.discounts
+        whole = None
         if (charge.discounts or invoice_discounts) and _discounted(member, invoice_discounts, self):
             if member.billed is not None or member.due is not member.cycle or self.fixed:
                 return False
@@ -1801,33 +1932,37 @@ class _Run:
             # for the discounts that apply.
             whole = self.whole(member, on_line=on_line)
             self.add_unused(whole.unused)
-            line, taxed = _first_line(member, charge, on_line=on_line, discounted=whole)
-            found.append((member.order, member.cycle.start, line, not taxed, None))
+        elif member.billed is not None:
+            # Nothing to take off: each piece is its gross, priced on its own.
+            due = _undiscounted(charge, member.due, member.cycle)
+            billed = _undiscounted(charge, member.billed, member.cycle)
+            difference = _line(member, due, billed, charge.currency)
+            if difference is not None:
+                was = None if billed is None else billed.amount
+                found.append((member.order, member.cycle.start, difference, True, was))
             return True
-        # Nothing to take off: each piece is its gross, priced on its own.
-        if member.billed is None:  # a period billed for the first time
-            line, taxed = _first_line(member, charge, on_line=on_line)
-            found.append((member.order, member.cycle.start, line, not taxed, None))
+        # A period billed for the first time, its gross or ``whole``.
+        cycle = member.cycle
+        if member.due is cycle and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
+            values = _whole_values(charge, on_line=on_line, discounted=whole)
+            _whole_lines(values, (cycle.start, cycle.end), member.order, found)
             return True
-        due = _undiscounted(charge, member.due, member.cycle)
-        billed = _undiscounted(charge, member.billed, member.cycle)
-        difference = _line(member, due, billed, charge.currency)
-        if difference is not None:
-            was = None if billed is None else billed.amount
-            found.append((member.order, member.cycle.start, difference, True, was))
+        line, taxed = _first_line(member, charge, on_line=on_line, discounted=whole)
+        found.append((member.order, cycle.start, line, not taxed, None))
         return True
 
     def lines(
         self,
-        changed: list[_Member],
+        changed: list[_Member | _Wholes],
         spans: Mapping[str, tuple[date, date]],
         usage: Sequence[tuple[int, date, InvoiceLine, bool, Money | None]] = (),
     ) -> list[InvoiceLine]:
         """Price the changed members (due and billed sides): the taxed difference lines.
 
         Each member is priced alone, unless an invoice fixed amount is spread over the lines
-        of each billing period (:func:`_groups`). ``usage``: the usage lines, to be taxed
-        with the others (:func:`_bill_usage`).
+        of each billing period (:func:`_groups`; :meth:`changes` then gives no
+        :class:`_Wholes`). ``usage``: the usage lines, to be taxed with the others
+        (:func:`_bill_usage`).
         """
         subscription = self.subscription
         # A line billed once on a per-line rounding of at most one rate is taxed as it is made.
@@ -1835,11 +1970,16 @@ class _Run:
         # (charge order, period start, line, whether to tax it, the net it was billed at)
         found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = list(usage)
         if self.fixed:
-            for period, members in _groups(self, changed, spans):
-                if len(members) != 1 or not self.alone(members[0], found, on_line=on_line):
-                    self.priced(period, members, found)
+            members = [member for member in changed if isinstance(member, _Member)]
+            for period, group in _groups(self, members, spans):
+                if len(group) != 1 or not self.alone(group[0], found, on_line=on_line):
+                    self.priced(period, group, found)
         else:
-            self.each_alone(changed, found, on_line=on_line)
+            for member in changed:
+                if isinstance(member, _Wholes):
+                    self.wholes(member, found, on_line=on_line)
+                elif not self.alone(member, found, on_line=on_line):
+                    self.priced(member.cycle, [member], found)
         if len(found) > 1:
             found.sort(key=_LINE_ORDER)  # by charge, then period
         untaxed = [(line, was) for _, _, line, tax, was in found if tax]
@@ -1851,51 +1991,53 @@ class _Run:
             )
         return [item[2] for item in found]
 
-    def each_alone(
+    def wholes(
         self,
-        changed: list[_Member],
+        block: _Wholes,
         found: list[tuple[int, date, InvoiceLine, bool, Money | None]],
         *,
         on_line: bool,
     ) -> None:
-        """Price each changed member on its own (no invoice fixed amount): its line to ``found``.
+        """The lines of a charge's whole periods billed for the first time, to ``found``.
 
-        A whole period billed once (most lines) is built from the values the periods of its
-        charge share with the same discounts, worked out once, in one call per line; what
-        :meth:`alone` prices otherwise.
+        The periods the same discounts apply to (most often all) share their values, worked
+        out once per call; each line is written from them (:func:`_whole_lines`).
         """
-        invoice_discounts = self.subscription.discounts
-        plain: dict[int, _WholeValues] = {}  # by charge, nothing taken off
-        for member in changed:
-            cycle = member.cycle
-            charge = member.charge
-            if (
-                member.billed is None
-                and member.due is cycle
-                and isinstance(charge, RecurringCharge)
-                and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH
-            ):
-                order = member.order
-                if (charge.discounts or invoice_discounts) and _discounted(
-                    member, invoice_discounts, self
-                ):
-                    whole = self.whole(member, on_line=on_line)
-                    self.add_unused(whole.unused)
-                    values = whole.values
-                    if values is None:
-                        values = whole.values = _whole_values(
-                            charge, on_line=on_line, discounted=whole
-                        )
-                else:
-                    found_values = plain.get(order)
-                    if found_values is None:
-                        found_values = plain[order] = _whole_values(charge, on_line=on_line)
-                    values = found_values
-                line = _whole_line(values, cycle)
-                found.append((order, cycle.start, line, not values[-1], None))
-                continue
-            if not self.alone(member, found, on_line=on_line):
-                self.priced(cycle, [member], found)
+        charge, order, dates = block.charge, block.order, block.dates
+        own, shared = (
+            self.windows(charge) if charge.discounts or self.subscription.discounts else _NO_WINDOWS
+        )
+        if not own and not shared:  # no discount could apply: every period at its gross
+            _whole_lines(_whole_values(charge, on_line=on_line), dates, order, found)
+            return
+        first = block.first
+        count = len(dates) - 1
+        position = 0
+        while position < count:
+            # The discounts that apply to the period at position, and the periods after it
+            # that the same ones apply to.
+            applicable = _applicable(own, shared, first + position, dates[position])
+            end = position + 1
+            while end < count and _applicable(own, shared, first + end, dates[end]) == applicable:
+                end += 1
+            if applicable is _NOTHING_APPLIES:
+                values = _whole_values(charge, on_line=on_line)
+            else:
+                cycle = Period._make(dates[position], dates[position + 1])
+                member = _Member(charge, cycle, cycle, None, first + position, order)
+                member.applicable = applicable
+                whole = self.whole(member, on_line=on_line)
+                if whole.unused:
+                    for _ in range(end - position):
+                        self.add_unused(whole.unused)
+                found_values = whole.values
+                if found_values is None:
+                    found_values = whole.values = _whole_values(
+                        charge, on_line=on_line, discounted=whole
+                    )
+                values = found_values
+            _whole_lines(values, dates[position : end + 1], order, found)
+            position = end
 
     def priced(
         self,

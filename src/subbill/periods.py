@@ -619,16 +619,18 @@ class BillingSchedule:
         if found is not None:
             return found
         check_date("day", day)
-        anchor = self.anchor
-        if self.frequency.is_month_based:
-            months = (day.year - anchor.year) * 12 + day.month - anchor.month
-            n = months // self.frequency.count
-            while self.nth(n) > day:
+        billing_day = self._day
+        count = self.frequency.count
+        if billing_day is not None:
+            # nth(n) falls in month _month_index + count × n: the last n whose month is not
+            # after day's, unless that month is day's own and its billing date (the billing
+            # day, clamped to the month's end) comes after day; nth(n + 1) is in a later month.
+            year, month = day.year, day.month
+            n, offset = divmod(year * 12 + month - 1 - self._month_index, count)
+            if offset == 0 and day.day < billing_day and day.day < days_in_month(year, month):
                 n -= 1
-            while self.nth(n + 1) <= day:
-                n += 1
         else:
-            n = (day - anchor).days // self.frequency.count
+            n = (day - self.anchor).days // count
         if len(self._indices) < _MEMO_SIZE:
             self._indices[day] = n
         return n
