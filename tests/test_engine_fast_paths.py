@@ -2,13 +2,23 @@
 
 from datetime import date, timedelta
 
+import attrs
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from subbill import MONTHLY, QUARTERLY, Discount, Duration, Frequency, Money, RecurringCharge
-from subbill.billing import BillingState, _applies, _Member, _window, _within, bill_subscription
+from subbill.billing import (
+    BillingState,
+    ChargePlan,
+    _applies,
+    _Member,
+    _window,
+    _within,
+    bill_subscription,
+)
 from subbill.discounts import DiscountKind
 from subbill.periods import Period
+from subbill.proration import ProrationBasis
 from subbill.taxes import tax_breakdown
 from tests.test_billing import as_of_dates
 from tests.test_billing import subscriptions as billing_subscriptions
@@ -97,3 +107,52 @@ def test_an_engine_invoices_tax_breakdown_is_that_of_its_lines(subscription, d1,
             expected = tax_breakdown(invoice.lines, currency=invoice.currency)
             assert repr(invoice.taxes) == repr(expected)
         state = result.state
+
+
+def _with_basis(subscription, basis):
+    charges = [
+        attrs.evolve(charge, basis=basis)
+        if charge.frequency.is_month_based or basis is not ProrationBasis.THIRTY_DAY_MONTH
+        else charge
+        for charge in subscription.charges
+    ]
+    return attrs.evolve(subscription, charges=charges)
+
+
+@given(billing_subscriptions(), as_of_dates, st.integers(0, 400), st.sampled_from(ProrationBasis))
+def test_whole_periods_in_blocks_are_billed_as_one_member_each_whatever_the_basis(
+    subscription, d1, gap, basis
+):
+    # The review of the engine's third pass: 30/360 whole periods went into blocks, whose
+    # lines told actual days (31/31) where one member per period tells 30/30.
+    assume(not any(d.kind is DiscountKind.FIXED_AMOUNT for d in subscription.discounts))
+    subscription = _with_basis(subscription, basis)
+    state = BillingState()
+    for as_of in (d1, d1 + timedelta(days=gap)):
+        assert _lines_of(subscription, state, as_of, blocks=True) == _lines_of(
+            subscription, state, as_of, blocks=False
+        )
+        state = bill_subscription(subscription, state, as_of=as_of).state
+
+
+def test_a_thirty_day_month_charges_whole_months_tell_thirty_days():
+    plan = ChargePlan(
+        id="S1",
+        customer="C",
+        currency="EUR",
+        charges=[
+            RecurringCharge(
+                code="p",
+                description="P",
+                unit_price=Money("30.00", "EUR"),
+                frequency=MONTHLY,
+                start=date(2025, 1, 1),
+                basis=ProrationBasis.THIRTY_DAY_MONTH,
+            )
+        ],
+    )
+    invoice = bill_subscription(plan, BillingState(), as_of=date(2025, 3, 15)).invoice
+    told = [
+        (line.amount, line.explanation.days, line.explanation.period_days) for line in invoice.lines
+    ]
+    assert told == [(Money("30.00", "EUR"), 30, 30)] * 3

@@ -6,7 +6,10 @@ A page's invoice numbers are reserved at once, as one by one; a draft is finaliz
 the totals it holds.
 """
 
+import decimal
 from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
 
 import attrs
 import pytest
@@ -14,12 +17,15 @@ from hypothesis import assume, event, given, reject
 from hypothesis import strategies as st
 
 from subbill.billing import BillingState, bill_subscription
-from subbill.errors import SubbillError
+from subbill.errors import CurrencyMismatchError, SubbillError
 from subbill.invoices import (
     DocumentKind,
     Invoice,
+    InvoiceLine,
     InvoiceNumbering,
     InvoiceStatus,
+    LineExplanation,
+    LineKind,
     Payment,
     credit_note_for,
 )
@@ -256,3 +262,63 @@ def test_quotes_backslashes_and_accents_are_written_as_json_writes_them():
 @given(st.decimals(allow_nan=False, allow_infinity=False))
 def test_an_amount_is_written_in_plain_notation(amount):
     assert codec._amount_text(amount) == f"{amount:f}"
+
+
+# -- the review of the third pass: the stored text never depends on the caller's context ----
+
+
+def _tiny_priced_invoice():
+    from subbill import ChargePlan, RecurringCharge  # noqa: PLC0415
+
+    plan = ChargePlan(
+        id="S1",
+        customer="C",
+        currency="EUR",
+        charges=[
+            RecurringCharge(
+                code="api",
+                description="API calls",
+                unit_price=Money("0.0000001", "EUR"),
+                quantity=Decimal("1E+6"),
+                start=date(2025, 1, 1),
+            )
+        ],
+    )
+    return bill_subscription(plan, as_of=date(2025, 1, 1)).invoice
+
+
+def test_a_stored_invoice_text_is_the_same_whatever_the_callers_capitals():
+    invoice = _tiny_priced_invoice()
+    written = row_text(invoice)
+    cattrs_text = codec.document_text(codec.to_document(invoice))
+    assert '"unit_price":"0.0000001 EUR"' in written
+    with decimal.localcontext() as context:
+        context.capitals = 0  # the caller's own context, e.g. for its own printing
+        assert row_text(invoice) == written
+        assert codec.document_text(codec.to_document(invoice)) == cattrs_text == written
+
+
+def test_an_explanation_reason_that_is_no_text_is_refused_with_a_typed_error():
+    # Accepted before, then the hand-written writer raised a raw TypeError on saving it.
+    with pytest.raises(SubbillError, match="reason"):
+        LineExplanation(unit_price=Money("10", "EUR"), quantity=Decimal(1), reason=5)
+
+
+def test_a_line_discount_in_another_currency_is_refused_before_it_is_stored():
+    # The review found such a line written, then unreadable (its net cannot be computed).
+    explanation = LineExplanation(unit_price=Money("10", "EUR"), quantity=Decimal(1))
+    with pytest.raises(CurrencyMismatchError, match="EUR and USD"):
+        InvoiceLine(
+            kind=LineKind.ONE_TIME,
+            code="x",
+            description="X",
+            charge_key="x",
+            period=None,
+            quantity=Decimal(1),
+            unit_price=Money("10", "EUR"),
+            factor=Fraction(1),
+            amount=Money("10", "EUR"),
+            discount=Money("0", "USD"),
+            base=Money("10", "EUR"),
+            explanation=explanation,
+        )

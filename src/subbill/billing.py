@@ -1834,7 +1834,8 @@ class _Run:
             if billed < due_through:
                 lo = 0 if dates[0] == billed else 1
                 hi = count if dates[-1] == due_through else count - 1
-            if blocks and lo < hi:
+            if blocks and lo < hi and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
+                # (a 30/360 period tells 30 days, not its own: one member each, as alone())
                 # Before the block (at most one period), the block, after it (at most one).
                 if lo:
                     _add_member(

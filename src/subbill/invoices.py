@@ -161,7 +161,7 @@ class LineExplanation:
     basis: ProrationBasis | None = attrs.field(
         default=None, validator=enum_of(ProrationBasis, optional=True)
     )
-    reason: str | None = None
+    reason: str | None = attrs.field(default=None, validator=instance_of(str, optional=True))
     discounts: tuple[LineDiscount, ...] = ()
     usage: UsageExplanation | None = None
 
@@ -211,6 +211,20 @@ _EXPLANATION_SETTERS = tuple(slot_setters(LineExplanation).values())
 def _rate_of(pair: object) -> object:
     """The rate of one of a line's ``(rate, amount)`` taxes; None for anything else."""
     return pair[0] if isinstance(pair, tuple) and len(pair) == 2 else None
+
+
+def _check_discount_currency(instance: InvoiceLine, _attribute: Any, discount: Money) -> None:
+    """A line's discount is in its amount's currency (``net`` subtracts one from the other).
+
+    Else the line was stored, then could not be read back (its net cannot be computed).
+    """
+    amount = instance.amount
+    if (
+        isinstance(discount, Money)
+        and isinstance(amount, Money)
+        and discount.currency != amount.currency
+    ):
+        raise CurrencyMismatchError(amount.currency, discount.currency, "take a discount in")
 
 
 def _check_taxes(instance: InvoiceLine, _attribute: Any, taxes: object) -> None:
@@ -282,7 +296,7 @@ class InvoiceLine:
     unit_price: Money
     factor: Fraction
     amount: Money
-    discount: Money
+    discount: Money = attrs.field(validator=_check_discount_currency)
     tax_rates: tuple[TaxRate, ...] = ()
     taxes: tuple[tuple[TaxRate, Money], ...] = attrs.field(default=(), validator=_check_taxes)
     base: Money

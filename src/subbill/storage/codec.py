@@ -247,10 +247,28 @@ def _two_parts(value: object, separator: str, what: str, shape: str) -> list[str
 def _amount_text(amount: Decimal) -> str:
     """A decimal in plain notation, never with an exponent: ``f"{amount:f}"``.
 
-    Its ``str`` when that has no exponent (the same text, three times cheaper).
+    Its ``str`` when that has no exponent (the same text, three times cheaper). ``str``
+    writes an exponent as ``E`` or ``e`` as the caller's context says (``capitals``): both
+    are looked for, so the text never depends on the caller's context.
     """
     text = str(amount)
-    return f"{amount:f}" if "E" in text else text
+    return f"{amount:f}" if "E" in text or "e" in text else text
+
+
+def _decimal_text(value: Decimal) -> str:
+    """A decimal as ``str`` writes it in the default context: an exponent is ``E``.
+
+    ``str`` follows the caller's context (``capitals=0`` writes ``1e+6``); the stored text
+    must not, so a lower-case exponent (the only ``e`` a decimal's text holds) is raised.
+
+    >>> import decimal
+    >>> with decimal.localcontext() as context:
+    ...     context.capitals = 0
+    ...     _decimal_text(Decimal("1E+6"))
+    '1E+6'
+    """
+    text = str(value)
+    return text.replace("e", "E") if "e" in text else text
 
 
 def _money_text(money: Money) -> str:
@@ -365,7 +383,7 @@ def _stored_decimal(value: object) -> Decimal:
 def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
     compact = version >= _COMPACT_FROM
     converter = cattrs.Converter(forbid_extra_keys=True, omit_if_default=compact)
-    converter.register_unstructure_hook(Decimal, str)
+    converter.register_unstructure_hook(Decimal, _decimal_text)
     converter.register_structure_hook(Decimal, lambda value, _: _stored_decimal(value))
     converter.register_unstructure_hook(
         Fraction, lambda value: f"{value.numerator}/{value.denominator}"
@@ -383,7 +401,7 @@ def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
         converter.register_structure_hook(Period, _period_from_text)
     else:
         converter.register_unstructure_hook(
-            Money, lambda money: {"amount": str(money.amount), "currency": money.currency}
+            Money, lambda money: {"amount": _decimal_text(money.amount), "currency": money.currency}
         )
         converter.register_structure_hook(
             Money, lambda value, _: Money(value["amount"], value["currency"])
@@ -895,7 +913,7 @@ def _line_text(line: InvoiceLine) -> str | None:
     amount, discount, factor = line.amount, line.discount, line.factor
     currency = amount.currency
     unit_price = _money_text(line.unit_price)
-    quantity = str(line.quantity)
+    quantity = _decimal_text(line.quantity)
     period = "null" if line.period is None else f'"{_period_text(line.period)}"'
     # What reading puts back without a base: the net, ``amount - discount`` (one currency).
     base = _money_text(line.base)
@@ -953,7 +971,7 @@ def _explanation_text(line: InvoiceLine, unit_price: str, quantity: str, period:
             explained.append(f'"period":{text}')
     if why.period_days is not None:
         explained.append(f'"period_days":{why.period_days}')
-    if why.quantity is not line.quantity and (text := str(why.quantity)) != quantity:
+    if why.quantity is not line.quantity and (text := _decimal_text(why.quantity)) != quantity:
         explained.append(f'"quantity":"{text}"')
     if why.reason is not None:
         explained.append(f'"reason":{_json_text(why.reason)}')
