@@ -1,4 +1,4 @@
-"""The persisted run's read side, fourth pass (issue 13): fewer steps, nothing shared.
+"""The persisted run, third pass: reading (issue 13): fewer steps, nothing shared.
 
 Each step the read side now skips is proven equal to the path it replaces, error for error:
 a billing state's row read without :func:`~subbill.storage.codec.loads`' generic steps, a
@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from subbill.billing import BillingState
+from subbill.catalog import Catalog
 from subbill.errors import SubbillError
 from subbill.storage import codec
 from subbill.storage.codec import StoredDataError, loads, read_billing_state, read_subscription
@@ -22,6 +23,7 @@ from tests.test_codec_rows import CATALOG, checked, plain_subscription, stored_s
 from tests.test_persisted_run_rows import state_documents
 from tests.test_subscriptions import histories
 from tests.test_trials import trial_subscriptions
+from tests.test_usage_billing import CATALOG_DATA as USAGE_CATALOG_DATA
 
 
 def _outcome(read):
@@ -158,3 +160,26 @@ def test_a_trial_subscription_ends_on_the_earliest_of_its_end_and_its_trials_lap
     if end is not None and end > sub.start:
         sub = attrs.evolve(sub, end=end)
     assert sub.ends_on == _earliest_end(sub)
+
+
+# -- a catalog says once whether a plan has usage charges --------------------------------------
+
+
+def test_a_catalog_has_usage_when_one_of_its_plans_has_usage_charges():
+    with_usage = Catalog.from_mapping(USAGE_CATALOG_DATA)
+    without = Catalog.from_mapping(
+        {**USAGE_CATALOG_DATA, "plans": [USAGE_CATALOG_DATA["plans"][1]]}
+    )
+    assert with_usage.has_usage is True
+    assert without.has_usage is False
+    assert CATALOG.has_usage is any(plan.usage for plan in CATALOG.plans)
+    # A subscription of a plan without usage, in a catalog where another plan has some,
+    # schedules none; one of the plan with usage schedules its charge.
+    sub = Subscription.create(
+        id="S1", customer="C", catalog=with_usage, plan="max", start=date(2026, 3, 1)
+    )
+    assert sub.usage_charges(with_usage) == ()
+    pro = Subscription.create(
+        id="S2", customer="C", catalog=with_usage, plan="pro", start=date(2026, 3, 1)
+    )
+    assert [usage.charge.code for usage in pro.usage_charges(with_usage)] == ["api"]

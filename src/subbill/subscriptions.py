@@ -1293,8 +1293,8 @@ class Subscription:
         the offer's discounts as its checkout counted them (each line from its own billing
         start; a one-time discount ends on the payment day).
         """
-        if not self.plans:
-            return self.discounts
+        if not self.plans or not (self.discounts or self.phases):
+            return self.discounts  # quoted lines, or nothing to count from a first day
         paid_from = self.paid_from
         own = tuple(
             d if d.starts_on is not None else attrs.evolve(d, starts_on=paid_from)
@@ -1366,6 +1366,8 @@ class Subscription:
 
         A trial does not defer them: it makes the recurring lines' first days free.
         """
+        if not self.lines:
+            return ()  # a catalog subscription: none
         return tuple(
             line.charge(ends_on=None)  # type: ignore[misc]  # one-time: a OneTimeCharge
             for line in self.lines
@@ -1423,9 +1425,7 @@ class Subscription:
             ]
         if catalog is None or not self.plans:
             return tuple(found)
-        if not any(span.usage for span in self.plans) and not any(
-            plan.usage for plan in catalog.plans
-        ):
+        if not catalog.has_usage and not any(span.usage for span in self.plans):
             return tuple(found)  # no plan has usage charges: none to schedule
         schedule = self.schedule
         paid_from = self.paid_from
