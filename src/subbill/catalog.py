@@ -412,6 +412,15 @@ class Catalog:
             {addon.code: addon for addon in self.addons},
         )
 
+    @functools.cached_property
+    def has_usage(self) -> bool:
+        """True when a plan of the catalog has usage charges (worked out once: it never changes).
+
+        >>> Catalog(currency="EUR").has_usage
+        False
+        """
+        return any(plan.usage for plan in self.plans)
+
     def plan(self, code: str) -> Plan:
         """The plan ``code``; :class:`UnknownCodeError` if there is none."""
         found = self._by_code[0].get(code) if isinstance(code, str) else None

@@ -277,28 +277,25 @@ class RecurringCharge(_Charge):
         checked one's, error for error).
         """
         charge = object.__new__(cls)
-        for setter, value in zip(
-            _RECURRING_SETTERS,
-            (
-                code,
-                description,
-                unit_price,
-                quantity,
-                (),
-                tax_rates,
-                reason,
-                frequency,
-                billing_day,
-                anchor,
-                BillingTiming.IN_ADVANCE,
-                ProrationBasis.ACTUAL_DAYS,
-                start,
-                end,
-            ),
-            strict=True,
-        ):
-            setter(charge, value)
-        _check_money(None, _UNIT_PRICE, unit_price)
+        # Slot by slot, in the fields' order (no loop: this runs once per charge).
+        _SET_CODE(charge, code)
+        _SET_DESCRIPTION(charge, description)
+        _SET_UNIT_PRICE(charge, unit_price)
+        _SET_QUANTITY(charge, quantity)
+        _SET_DISCOUNTS(charge, ())
+        _SET_TAX_RATES(charge, tax_rates)
+        _SET_REASON(charge, reason)
+        _SET_FREQUENCY(charge, frequency)
+        _SET_BILLING_DAY(charge, billing_day)
+        _SET_ANCHOR(charge, anchor)
+        _SET_TIMING(charge, BillingTiming.IN_ADVANCE)
+        _SET_BASIS(charge, ProrationBasis.ACTUAL_DAYS)
+        _SET_START(charge, start)
+        _SET_END(charge, end)
+        if type(unit_price) is not Money:  # the validator's check (a subclass is one too)
+            _check_money(None, _UNIT_PRICE, unit_price)
+        else:
+            check_money("unit_price", unit_price)
         if tax_rates:
             check_tax_rates(charge, None, tax_rates)
         period_amount = _check_period_price(charge)
@@ -455,10 +452,46 @@ class RecurringCharge(_Charge):
 _SET_PERIOD_PRICE = vars(RecurringCharge)["period_price"].__set__
 _SET_SCHEDULE = vars(RecurringCharge)["schedule"].__set__
 _SET_KEY = vars(RecurringCharge)["key"].__set__
-#: The slot setters of a recurring charge's fields, in their order (the base class's first).
-_RECURRING_SETTERS = tuple(
-    vars(next(k for k in RecurringCharge.__mro__ if field.name in vars(k)))[field.name].__set__
+#: The slot setter of each field of a recurring charge, by name (the base class's slots too).
+_RECURRING_SETTERS = {
+    field.name: vars(next(k for k in RecurringCharge.__mro__ if field.name in vars(k)))[
+        field.name
+    ].__set__
     for field in attrs.fields(RecurringCharge)
+}
+(
+    _SET_CODE,
+    _SET_DESCRIPTION,
+    _SET_UNIT_PRICE,
+    _SET_QUANTITY,
+    _SET_DISCOUNTS,
+    _SET_TAX_RATES,
+    _SET_REASON,
+    _SET_FREQUENCY,
+    _SET_BILLING_DAY,
+    _SET_ANCHOR,
+    _SET_TIMING,
+    _SET_BASIS,
+    _SET_START,
+    _SET_END,
+) = (
+    _RECURRING_SETTERS[name]
+    for name in (
+        "code",
+        "description",
+        "unit_price",
+        "quantity",
+        "discounts",
+        "tax_rates",
+        "reason",
+        "frequency",
+        "billing_day",
+        "anchor",
+        "timing",
+        "basis",
+        "start",
+        "end",
+    )
 )
 _UNIT_PRICE = attrs.fields(RecurringCharge).unit_price
 

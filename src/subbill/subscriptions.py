@@ -940,8 +940,14 @@ class Subscription:
         A trial that ends with no payment method under
         :attr:`MissingPaymentMethod.CANCEL` ends the subscription on the trial's end.
         """
-        ends = [day for day in (self.end, self.cancel_at, self._trial_lapse) if day is not None]
-        return min(ends) if ends else None
+        ends, cancel_at = self.end, self.cancel_at
+        if cancel_at is not None and (ends is None or cancel_at < ends):
+            ends = cancel_at
+        if self.trial is not None:  # no trial, no lapse: not looked for
+            lapse = self._trial_lapse
+            if lapse is not None and (ends is None or lapse < ends):
+                ends = lapse
+        return ends
 
     # -- trial and phases ------------------------------------------------------------------
 
@@ -1165,65 +1171,68 @@ class Subscription:
         windows = _price_windows(self.phase_windows()) if self.phases else ()
         ends_on = self.ends_on
 
-        def add(kind: SpanKind, span: Span, *, withdrawn: bool) -> None:
-            item = _FINDERS[kind](catalog, span.code)
-            price = span.price if span.price is not None else item.price(self.frequency)
-            if price is not None and price.is_zero():
-                price = None  # free: nothing to bill
-            start = span.billed_from or span.start
-            end = start if withdrawn else _earliest(span.end, ends_on)
+        frequency, quantity_of_plan, tax_rates = self.frequency, self.quantity, self.tax_rates
+        keep_keys = bool(self.withdrawn)  # only a withdrawn span looks a key up
+
+        def add(kind: SpanKind, find: _Finder, span: Span, *, withdrawn: bool) -> None:
+            code = span.code
+            item = find(code)
+            price = span.price
             if price is None:
-                return
-            reason = None if withdrawn else span.reason
-            if start < paid_from:  # inside the trial: billed from its end, if it runs on
-                if withdrawn or (end is not None and end <= paid_from):
+                price = item.price(frequency)
+                if price is None:
                     return
-                start = paid_from
-                reason = reason or "trial_end"
+            if price.amount == 0:
+                return  # free: nothing to bill
+            window = _billed_window(span, withdrawn=withdrawn, ends_on=ends_on, paid_from=paid_from)
+            if window is None:
+                return  # ran only inside the trial
+            start, end, reason = window
             if end is not None and end < start:
                 end = start  # ended before its billing start: bills nothing, credits all
-                empty.append(f"{span.code}@{start.isoformat()}")
-            if withdrawn and f"{span.code}@{start.isoformat()}" in live:
+                empty.append(f"{code}@{start.isoformat()}")
+            if withdrawn and f"{code}@{start.isoformat()}" in live:
                 return  # the same charge runs again: it was never withdrawn for billing
             if kind is SpanKind.PLAN:
-                quantity = self.quantity if span.quantity is None else span.quantity
+                quantity = quantity_of_plan if span.quantity is None else span.quantity
             else:
-                quantity = Decimal(1)
+                quantity = _ONE_UNIT
             pieces = (
-                _phased(windows, span.code, start=start, end=end, price=price, reason=reason)
+                _phased(windows, code, start=start, end=end, price=price, reason=reason)
                 if windows
                 else ((start, end, price, reason),)
             )
             for piece_start, piece_end, piece_price, piece_reason in pieces:
-                if piece_price.is_zero():
+                if piece_price.amount == 0:
                     continue  # free during a phase: nothing to bill
                 # Every field comes checked from the subscription, its catalog or a phase:
                 # the charge checks only what it adds (its price × quantity, its dates).
                 charge = RecurringCharge._from_checked(
-                    code=span.code,
+                    code=code,
                     description=item.name,
                     unit_price=piece_price,
                     quantity=quantity,
-                    frequency=self.frequency,
+                    frequency=frequency,
                     billing_day=schedule.day,
                     anchor=schedule.anchor,
                     start=piece_start,
                     end=piece_end,
-                    tax_rates=self.tax_rates,
+                    tax_rates=tax_rates,
                     reason=piece_reason,
                 )
-                live.add(charge.key)
+                if keep_keys:
+                    live.add(charge.key)
                 charges.append(charge)
 
-        for kind, spans in (
-            (SpanKind.PLAN, self.plans),
-            (SpanKind.MODULE, self.modules),
-            (SpanKind.ADDON, self.addons),
-        ):
-            for span in spans:
-                add(kind, span, withdrawn=False)
+        for span in self.plans:
+            add(SpanKind.PLAN, catalog.plan, span, withdrawn=False)
+        for span in self.modules:
+            add(SpanKind.MODULE, catalog.module, span, withdrawn=False)
+        for span in self.addons:
+            add(SpanKind.ADDON, catalog.addon, span, withdrawn=False)
         for item in self.withdrawn:
-            add(item.kind, item.span, withdrawn=True)
+            kind = item.kind
+            add(kind, functools.partial(_FINDERS[kind], catalog), item.span, withdrawn=True)
         if empty:  # a span that bills nothing, its key taken again: the running one stays
             charges = _without_empty_twins(charges)
         return (*charges, *quoted)
@@ -1284,8 +1293,8 @@ class Subscription:
         the offer's discounts as its checkout counted them (each line from its own billing
         start; a one-time discount ends on the payment day).
         """
-        if not self.plans:
-            return self.discounts
+        if not self.plans or not (self.discounts or self.phases):
+            return self.discounts  # quoted lines, or nothing to count from a first day
         paid_from = self.paid_from
         own = tuple(
             d if d.starts_on is not None else attrs.evolve(d, starts_on=paid_from)
@@ -1357,6 +1366,8 @@ class Subscription:
 
         A trial does not defer them: it makes the recurring lines' first days free.
         """
+        if not self.lines:
+            return ()  # a catalog subscription: none
         return tuple(
             line.charge(ends_on=None)  # type: ignore[misc]  # one-time: a OneTimeCharge
             for line in self.lines
@@ -1414,9 +1425,7 @@ class Subscription:
             ]
         if catalog is None or not self.plans:
             return tuple(found)
-        if not any(span.usage for span in self.plans) and not any(
-            plan.usage for plan in catalog.plans
-        ):
+        if not catalog.has_usage and not any(span.usage for span in self.plans):
             return tuple(found)  # no plan has usage charges: none to schedule
         schedule = self.schedule
         paid_from = self.paid_from
@@ -2183,6 +2192,8 @@ def _subscription(value: object) -> Subscription:
 
 
 #: How :meth:`Subscription.charges` finds a span's item in a catalog, by the span's kind.
+_Finder = Callable[[str], Plan | Module | AddOn]
+_ONE_UNIT = Decimal(1)  # a module's or an add-on's quantity
 _FINDERS: dict[SpanKind, Callable[[Catalog, str], Plan | Module | AddOn]] = {
     SpanKind.PLAN: Catalog.plan,
     SpanKind.MODULE: Catalog.module,
@@ -2234,6 +2245,31 @@ def _plan_usage(catalog: Catalog, code: str) -> tuple[UsageCharge, ...] | None:
 
 def _day(day: date | None) -> str:
     return "no date (it runs on)" if day is None else day.isoformat()
+
+
+def _billed_window(
+    span: Span, *, withdrawn: bool, ends_on: date | None, paid_from: date
+) -> tuple[date, date | None, str | None] | None:
+    """When a span bills and why: its start, end and reason; ``None``: inside the trial.
+
+    A withdrawn span ends on its billing start (it bills nothing) and has no reason; one
+    that starts inside the trial is billed from the trial's end, if it runs on past it.
+    """
+    start = span.billed_from or span.start
+    end: date | None
+    reason: str | None
+    if withdrawn:
+        end, reason = start, None
+    else:
+        end, reason = span.end, span.reason
+        if ends_on is not None and (end is None or ends_on < end):
+            end = ends_on
+    if start < paid_from:  # inside the trial: billed from its end, if it runs on
+        if withdrawn or (end is not None and end <= paid_from):
+            return None
+        start = paid_from
+        reason = reason or "trial_end"
+    return start, end, reason
 
 
 def _earliest(*days: date | None) -> date | None:

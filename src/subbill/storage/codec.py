@@ -94,6 +94,7 @@ __all__ = [
     "dumps",
     "from_document",
     "loads",
+    "read_billing_state",
     "read_subscription",
     "row_text",
     "subscription_text",
@@ -689,6 +690,11 @@ def subscription_text(subscription: Subscription) -> str:
     return f"{_STAMP_HEAD}{data_text}{_STAMP_MID}{_stamp(data_text)}{_STAMP_END}"
 
 
+#: Parses one JSON value from a text's index, returning it and where it ends (what
+#: ``json.loads`` runs once it has skipped the whitespace around the value).
+_raw_decode = json.JSONDecoder().raw_decode
+
+
 def _stamped_data(text: str) -> Any:
     """The data of a row stamped by :func:`subscription_text` whose stamp matches, or None.
 
@@ -701,10 +707,13 @@ def _stamped_data(text: str) -> Any:
         data_text = text[len(_STAMP_HEAD) : -_STAMP_TAIL]
         if _stamp(data_text) != tail[len(_STAMP_MID) : len(_STAMP_MID) + 16]:
             return None  # edited, or damaged: read checked
+        # The data parsed where it stands in the row (no copy, no whitespace skipped): it
+        # must end where the stamp starts, or the row is read checked.
         try:
-            return json.loads(data_text)
+            data, end = _raw_decode(text, len(_STAMP_HEAD))
         except (ValueError, RecursionError):  # pragma: no cover  (it matched its stamp)
             return None
+        return data if end == len(text) - _STAMP_TAIL else None
     if '"stamp"' not in text:
         return None
     try:
@@ -721,6 +730,32 @@ def _stamped_data(text: str) -> Any:
     data = document["data"]
     data_text = _canonical_text(data)
     return data if _stamp(data_text) == document["stamp"] else None
+
+
+def read_billing_state(text: str, *, table: str, key: object) -> BillingState:
+    """A billing state from its row's text: what :func:`loads` reads, in fewer steps.
+
+    A document of the current format, written without whitespace around it, whose data has
+    the hot shape (billed-through dates and terms) is read by the fast state reader, as
+    :func:`from_document` reads it; any other text goes through :func:`loads`, whose error
+    names ``table`` and ``key`` (``tests/test_persisted_run_reads.py`` proves the two agree,
+    error for error).
+
+    >>> read_billing_state('{"data":{"billed_through":[["pro@2026-03-01","2026-04-01"]]},'
+    ...                    '"version":4}', table="billing_states", key="S1").billed_through
+    (('pro@2026-03-01', datetime.date(2026, 4, 1)),)
+    """
+    try:
+        document, end = _raw_decode(text)
+    except (ValueError, RecursionError):
+        document, end = None, -1  # loads says why
+    if end == len(text) and type(document) is dict:
+        version = document.get("version")
+        if type(version) is int and version == FORMAT_VERSION:
+            state = _fast_state_read(document.get("data"))
+            if state is not None:
+                return state
+    return loads(text, BillingState, table=table, key=key)
 
 
 def read_subscription(text: str, *, table: str, key: object) -> Subscription:

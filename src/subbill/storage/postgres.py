@@ -41,7 +41,6 @@ except ImportError as missing:  # pragma: no cover  (the extra is in the test en
     ) from missing
 
 from subbill._validate import brief, check_count, check_items
-from subbill.billing import BillingState
 from subbill.errors import InvalidArgumentError, InvalidTypeError, StorageError
 from subbill.invoices import InvoiceNumbering
 from subbill.metering import UsageRecord
@@ -63,7 +62,7 @@ from subbill.storage._sql import (
     subscription_from_text,
     usage_from_row,
 )
-from subbill.storage.codec import loads
+from subbill.storage.codec import read_billing_state
 from subbill.storage.errors import (
     DatabaseLockedError,
     DiskFullError,
@@ -475,7 +474,7 @@ def _billing_row(
         return BillingRow(
             key,
             subscription_from_text(subscription, key),
-            None if state is None else loads(state, BillingState, table="billing_states", key=key),
+            None if state is None else read_billing_state(state, table="billing_states", key=key),
             None,
             versions,
         )

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from subbill._validate import check_count, check_items
-from subbill.billing import BillingState
 from subbill.errors import StorageError
 from subbill.invoices import InvoiceNumbering
 from subbill.metering import UsageRecord
@@ -52,7 +51,7 @@ from subbill.storage._sql import (
     usage_from_row,
     utf8_text,
 )
-from subbill.storage.codec import loads
+from subbill.storage.codec import read_billing_state
 from subbill.storage.errors import (
     DatabaseLockedError,
     DiskFullError,
@@ -519,11 +518,8 @@ def _billing_row(key: str, subscription: bytes, state: bytes | None) -> BillingR
             subscription_from_text(utf8_text(subscription, "subscriptions", key), key),
             None
             if state is None
-            else loads(
-                utf8_text(state, "billing_states", key),
-                BillingState,
-                table="billing_states",
-                key=key,
+            else read_billing_state(
+                utf8_text(state, "billing_states", key), table="billing_states", key=key
             ),
             None,
             (subscription, state),
