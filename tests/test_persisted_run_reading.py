@@ -10,6 +10,7 @@ import json
 from datetime import date
 
 import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -183,3 +184,23 @@ def test_a_catalog_has_usage_when_one_of_its_plans_has_usage_charges():
         id="S2", customer="C", catalog=with_usage, plan="pro", start=date(2026, 3, 1)
     )
     assert [usage.charge.code for usage in pro.usage_charges(with_usage)] == ["api"]
+
+
+# -- the review of this pass ----------------------------------------------------------------
+
+
+def test_a_state_row_given_as_bytes_is_read_as_loads_reads_it():
+    # read_billing_state raised a raw TypeError on bytes, where loads reads them.
+    text = '{"data":{"billed_through":[["pro@2026-03-01","2026-04-01"]]},"version":4}'
+    for raw in (text.encode(), bytearray(text.encode())):
+        state = read_billing_state(raw, table="billing_states", key="S1")
+        assert state == loads(raw, BillingState, table="billing_states", key="S1")
+        assert state.billed_through == (("pro@2026-03-01", date(2026, 4, 1)),)
+
+
+def test_usage_charges_of_something_that_is_no_catalog_is_a_typed_error():
+    # A raw AttributeError before (found by the review of this pass; older than it).
+    sub = plain_subscription()
+    for catalog in ("x", 5):
+        with pytest.raises(SubbillError, match="catalog"):
+            sub.usage_charges(catalog)

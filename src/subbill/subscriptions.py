@@ -1425,6 +1425,7 @@ class Subscription:
             ]
         if catalog is None or not self.plans:
             return tuple(found)
+        _check_catalog(catalog)
         if not catalog.has_usage and not any(span.usage for span in self.plans):
             return tuple(found)  # no plan has usage charges: none to schedule
         schedule = self.schedule

@@ -38,6 +38,7 @@ current version the next time its object is saved):
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import hashlib
 import itertools
@@ -738,17 +739,18 @@ def read_billing_state(text: str, *, table: str, key: object) -> BillingState:
     A document of the current format, written without whitespace around it, whose data has
     the hot shape (billed-through dates and terms) is read by the fast state reader, as
     :func:`from_document` reads it; any other text goes through :func:`loads`, whose error
-    names ``table`` and ``key`` (``tests/test_persisted_run_reads.py`` proves the two agree,
-    error for error).
+    names ``table`` and ``key`` (``tests/test_persisted_run_reading.py`` proves the two
+    agree, error for error). Text given as bytes is read by :func:`loads` too.
 
     >>> read_billing_state('{"data":{"billed_through":[["pro@2026-03-01","2026-04-01"]]},'
     ...                    '"version":4}', table="billing_states", key="S1").billed_through
     (('pro@2026-03-01', datetime.date(2026, 4, 1)),)
     """
-    try:
-        document, end = _raw_decode(text)
-    except (ValueError, RecursionError):
-        document, end = None, -1  # loads says why
+    document: object = None
+    end = -1
+    if type(text) is str:  # bytes and the like: loads reads them (or says why)
+        with contextlib.suppress(ValueError, RecursionError):  # loads says why
+            document, end = _raw_decode(text)
     if end == len(text) and type(document) is dict:
         version = document.get("version")
         if type(version) is int and version == FORMAT_VERSION:
