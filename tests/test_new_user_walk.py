@@ -5,15 +5,24 @@ the command line on a SQLite file for dunning, invoices, customers and the porta
 docs' Python examples.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from subbill import Money, Subscription
 from subbill.catalog import Catalog
 from subbill.decisions import RefusedError
+from subbill.dunning import DunningActionKind, dunning_actions
+from subbill.dunning_service import run_dunning
+from subbill.errors import InvalidTypeError
 from subbill.l10n import refusal_text
+from subbill.l10n.dunning import action_text
 from subbill.periods import ANNUAL
+from subbill.service import replace_subscription
+from subbill.storage import MemoryStore, SQLiteStore
+from subbill.subscriptions import SubscriptionStatus
+from tests.test_cli_dunning import billed, subbill
+from tests.test_dunning_store import DUE, KINDS, REMINDERS, store_of, subscription_s1, with_invoice
 
 WALK_CATALOG = {
     "currency": "EUR",
@@ -125,10 +134,83 @@ def test_every_keyword_the_docs_pass_to_a_class_of_subbill_is_one_it_takes():
 
 def test_the_dunning_docs_way_to_record_a_consumer_runs():
     from subbill.customers import Customer, CustomerKind  # noqa: PLC0415
-    from subbill.storage import MemoryStore  # noqa: PLC0415
 
     store = MemoryStore()
     store.save_customer(
         Customer(id="Marie Durand", legal_name="Marie Durand", kind=CustomerKind.CONSUMER)
     )
     assert store.get_customer("Marie Durand").kind is CustomerKind.CONSUMER
+
+
+# -- 2. dunning suspends nothing that has ended ------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_dunning_suspends_no_subscription_the_customer_ended_and_its_notice_says_none(
+    tmp_path, request, kind
+):
+    # S1 cancelled by its customer to end on 20 March 2027 (brought forward from 8 April),
+    # its 120.00 invoice due 10 March unpaid: the formal notice of 25 March goes out (the
+    # money is owed) with no suspension, and the status stays cancelled.
+    store = store_of(kind, tmp_path, request)
+    cancelled = subscription_s1().cancel(on=date(2027, 3, 10))
+    store.save_subscription(cancelled.bring_cancellation_forward(on=date(2027, 3, 20)))
+    number = with_invoice(store)
+    report = run_dunning(store, as_of=date(2027, 3, 25), policy=REMINDERS)
+    ((notice,),) = [[a for a in report.actions if a.step.code == "formal_notice"]]
+    assert (notice.invoice, notice.actions) == (number, (DunningActionKind.FORMAL_NOTICE,))
+    text = " ".join(action_text(notice, locale="fr_FR").split())
+    assert "120,00" in text
+    assert "suspendu" not in text
+    sub = store.get_subscription("S1")
+    status = sub.status(
+        as_of=date(2027, 3, 25), invoices=store.invoices(subscription="S1"),
+        dunning=store.dunning_events(subscription="S1"),
+    )  # fmt: skip
+    assert status is SubscriptionStatus.CANCELLED
+    assert not any(e.does(DunningActionKind.SUSPEND) for e in store.dunning_events())
+    if kind != "memory":
+        store.close()
+
+
+def test_a_subscription_that_ends_after_the_run_is_still_suspended():
+    # cancelled at its period's end, 8 April 2027: still running on 25 March
+    store = MemoryStore()
+    store.save_subscription(subscription_s1().cancel(on=date(2027, 3, 10)))
+    with_invoice(store)
+    report = run_dunning(store, as_of=date(2027, 3, 25), policy=REMINDERS)
+    assert [a.actions for a in report.actions if a.step.code == "formal_notice"] == [
+        (DunningActionKind.FORMAL_NOTICE, DunningActionKind.SUSPEND)
+    ]
+
+
+def test_dunning_actions_takes_the_ended_subscriptions_typed():
+    invoice = invoice_s1()
+    on = DUE + timedelta(days=15)
+    (kept,) = dunning_actions([invoice], policy=REMINDERS, history=(), as_of=on)
+    assert DunningActionKind.SUSPEND in kept.actions
+    (ended,) = dunning_actions([invoice], policy=REMINDERS, history=(), as_of=on, ended={"S1"})
+    assert ended.actions == (DunningActionKind.FORMAL_NOTICE,)
+    with pytest.raises(InvalidTypeError, match="ended"):
+        dunning_actions([invoice], policy=REMINDERS, history=(), as_of=on, ended="S1")
+
+
+def invoice_s1():
+    store = MemoryStore()
+    return store.get_invoice(with_invoice(store))
+
+
+def test_subbill_dunning_sends_no_suspension_for_a_subscription_already_ended(capsys, tmp_path):
+    # The walk: Garage Petit's annual Pro (F-2026-000001, 816.00 due 1 May 2026), cancelled
+    # by the customer at the period's end then brought forward to 10 May; the dunning run of
+    # 20 May sends the formal notice without « L'accès au service est suspendu ».
+    db = billed(capsys, tmp_path, tmp_path / "billing.db")
+    store = SQLiteStore(db)
+    sub = store.get_subscription("S2").cancel(on=date(2026, 4, 20))
+    assert replace_subscription(store, sub.bring_cancellation_forward(on=date(2026, 5, 10)))
+    store.close()
+    status, out, err = subbill("dunning", "--as-of", "2026-05-20", "--db", db, "--locale", "fr_FR")
+    assert (status, err) == (0, "")
+    assert "Mise en demeure" in out
+    assert "816,00" in out
+    assert "suspendu" not in out
