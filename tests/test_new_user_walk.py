@@ -21,7 +21,8 @@ from subbill.periods import ANNUAL
 from subbill.service import replace_subscription
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.subscriptions import SubscriptionStatus
-from tests.test_cli_dunning import billed, subbill
+from tests.test_cli import run
+from tests.test_cli_dunning import GARAGE, billed, subbill
 from tests.test_dunning_store import DUE, KINDS, REMINDERS, store_of, subscription_s1, with_invoice
 
 WALK_CATALOG = {
@@ -214,3 +215,55 @@ def test_subbill_dunning_sends_no_suspension_for_a_subscription_already_ended(ca
     assert "Mise en demeure" in out
     assert "816,00" in out
     assert "suspendu" not in out
+
+
+# -- 3. a business's invoice states the late-payment mentions ------------------------------------
+
+#: Garage Petit's annual Pro at a 10 % penalty rate (the walk's S1 had one).
+GARAGE_AT_10 = {
+    "subscriptions": [
+        {**GARAGE["subscriptions"][0], "terms": {"late_payment_percent": "10"}},
+    ]
+}
+PENALTY_FR = "Pénalités de retard : 10 % par an (art. L441-10 du Code de commerce)"
+INDEMNITY_FR = (
+    "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 € "
+    "(art. L441-10 et D441-5 du Code de commerce)"
+)
+
+
+def test_subbill_invoice_show_states_a_business_its_penalty_rate_and_the_40_eur_indemnity(
+    capsys, tmp_path
+):
+    db = billed(capsys, tmp_path, tmp_path / "billing.db", GARAGE_AT_10)
+    show = ("invoice", "show", "F-2026-000001", "--db", db, "--locale", "fr_FR")
+    status, out, err = run(capsys, *show)
+    assert (status, err) == (0, "")
+    assert out.splitlines()[-2:] == [PENALTY_FR, INDEMNITY_FR]
+    # a consumer is given neither (art. L441-10 binds businesses)
+    assert run(capsys, "customers", "set-kind", "Garage Petit", "consumer", "--db", db)[0] == 0
+    status, out, err = run(capsys, *show)
+    assert (status, err) == (0, "")
+    assert "Pénalités" not in out
+    assert "Indemnité" not in out
+
+
+def test_invoice_text_and_html_state_the_indemnity_with_the_rate_never_to_a_consumer():
+    from subbill.billing import BillingTerms  # noqa: PLC0415
+    from subbill.customers import Customer, CustomerKind  # noqa: PLC0415
+    from subbill.l10n import invoice_html, invoice_text  # noqa: PLC0415
+
+    invoice = invoice_s1()
+    terms = BillingTerms(late_payment_percent="10")
+    text = invoice_text(invoice, locale="fr_FR", terms=terms)
+    assert text.splitlines()[-2:] == [PENALTY_FR, INDEMNITY_FR]
+    html = invoice_html(invoice, locale="en_US", terms=terms)
+    assert "Fixed indemnity for recovery costs in case of late payment: €40" in html
+    business = Customer(id="ACME", kind=CustomerKind.BUSINESS)
+    assert invoice_text(invoice, locale="fr_FR", terms=terms, buyer=business) == text
+    consumer = Customer(id="ACME", kind=CustomerKind.CONSUMER)
+    plain = invoice_text(invoice, locale="fr_FR")
+    assert invoice_text(invoice, locale="fr_FR", terms=terms, buyer=consumer) == plain
+    assert "40 €" not in invoice_html(invoice, locale="fr_FR", terms=terms, buyer=consumer)
+    with pytest.raises(InvalidTypeError, match="buyer"):
+        invoice_text(invoice, locale="fr_FR", buyer="ACME")

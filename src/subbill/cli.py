@@ -1131,7 +1131,7 @@ def _invoice_show(args: argparse.Namespace) -> int:
         )
         printed_buyer = given_buyer or store.get_customer(invoice.customer)
         terms = _terms_of(invoice, store)
-    print(invoice_text(invoice, locale=args.locale))
+    print(invoice_text(invoice, locale=args.locale, terms=terms, buyer=printed_buyer))
     if args.pdf is not None:
         from subbill.pdf import render_invoice_pdf  # noqa: PLC0415  (fpdf2 only when asked)
 

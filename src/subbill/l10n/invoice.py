@@ -35,6 +35,7 @@ from fractions import Fraction
 
 from subbill._validate import brief, escape_controls, with_article
 from subbill.billing import BillingTerms
+from subbill.customers import Customer
 from subbill.errors import InvalidTypeError
 from subbill.invoices import Invoice, InvoiceLine, LineKind, UsageExplanation
 from subbill.l10n._format import (
@@ -303,15 +304,25 @@ def line_description(line: InvoiceLine, *, locale: str) -> str:
     return escape_controls(line.description)
 
 
-def _mentions(terms: BillingTerms | None, *, locale: str) -> list[str]:
-    """The late-payment penalty rate of ``terms``, stated on every invoice where it is set."""
+def _mentions(terms: BillingTerms | None, buyer: Customer | None, *, locale: str) -> list[str]:
+    """The late-payment mentions of ``terms``: the penalty rate and the 40 € indemnity.
+
+    Stated on every invoice whose terms set a rate, between businesses only (art. L441-10
+    of the French Commercial Code): none to a consumer ``buyer``; a buyer not known is
+    taken as a business, the default kind of a customer record.
+    """
+    if buyer is not None:
+        _check("buyer", buyer, Customer)
     if terms is None:
         return []
     _check("terms", terms, BillingTerms)
-    if terms.late_payment_percent is None:
+    if terms.late_payment_percent is None or (buyer is not None and not buyer.is_business):
         return []
     shown = format_quantity(terms.late_payment_percent, locale=locale)
-    return [phrase("mention", "penalty_rate", locale=locale, percent=shown)]
+    return [
+        phrase("mention", "penalty_rate", locale=locale, percent=shown),
+        phrase("mention", "indemnity", locale=locale),
+    ]
 
 
 def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
@@ -338,14 +349,22 @@ def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
 _COLUMNS = ("description", "period", "quantity", "unit_price", "amount", "discount", "net")
 
 
-def invoice_text(invoice: Invoice, *, locale: str, terms: BillingTerms | None = None) -> str:
+def invoice_text(
+    invoice: Invoice,
+    *,
+    locale: str,
+    terms: BillingTerms | None = None,
+    buyer: Customer | None = None,
+) -> str:
     """Render an invoice as a plain-text table, each line followed by its explanation.
 
     With the customer's ``terms``, a late-payment penalty rate they set is stated under the
-    totals (« Pénalités de retard : 10 % par an … »).
+    totals (« Pénalités de retard : 10 % par an … »), with the fixed indemnity for recovery
+    costs (« … : 40 € »), as French law asks of invoices between businesses; neither to a
+    consumer ``buyer`` (:class:`~subbill.customers.Customer` of kind ``CONSUMER``).
     """
     _check("invoice", invoice, Invoice)
-    mentions = _mentions(terms, locale=locale)
+    mentions = _mentions(terms, buyer, locale=locale)
     headings = [label(code, locale=locale) for code in _COLUMNS]
     cells = [_line_cells(line, locale=locale) for line in invoice.lines]
     widths = [max(len(row[i]) for row in (headings, *cells)) for i in range(len(headings))]
@@ -370,13 +389,20 @@ def invoice_text(invoice: Invoice, *, locale: str, terms: BillingTerms | None = 
     return text_lines(out)
 
 
-def invoice_html(invoice: Invoice, *, locale: str, terms: BillingTerms | None = None) -> str:
+def invoice_html(
+    invoice: Invoice,
+    *,
+    locale: str,
+    terms: BillingTerms | None = None,
+    buyer: Customer | None = None,
+) -> str:
     """Render an invoice as an HTML table (for notebooks), explanations under each line.
 
-    With the customer's ``terms``, a late-payment penalty rate they set is stated below.
+    With the customer's ``terms``, a late-payment penalty rate they set is stated below,
+    with the 40 € indemnity, as :func:`invoice_text` states them (none to a consumer).
     """
     _check("invoice", invoice, Invoice)
-    mentions = _mentions(terms, locale=locale)
+    mentions = _mentions(terms, buyer, locale=locale)
 
     def esc(text: str) -> str:
         return html.escape(escape_controls(text))
