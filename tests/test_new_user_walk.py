@@ -11,6 +11,7 @@ import pytest
 
 from subbill import Money, Subscription
 from subbill.catalog import Catalog
+from subbill.customers import Customer
 from subbill.decisions import RefusedError
 from subbill.dunning import DunningActionKind, dunning_actions
 from subbill.dunning_service import run_dunning
@@ -21,7 +22,7 @@ from subbill.periods import ANNUAL
 from subbill.service import replace_subscription
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.subscriptions import SubscriptionStatus
-from tests.test_cli import run
+from tests.test_cli import assert_one_line_error, run, write_json
 from tests.test_cli_dunning import GARAGE, billed, subbill
 from tests.test_dunning_store import DUE, KINDS, REMINDERS, store_of, subscription_s1, with_invoice
 
@@ -267,3 +268,50 @@ def test_invoice_text_and_html_state_the_indemnity_with_the_rate_never_to_a_cons
     assert "40 €" not in invoice_html(invoice, locale="fr_FR", terms=terms, buyer=consumer)
     with pytest.raises(InvalidTypeError, match="buyer"):
         invoice_text(invoice, locale="fr_FR", buyer="ACME")
+
+
+# -- 4. customers: a typo is said, set-kind offers every id it accepts ---------------------------
+
+
+def test_customers_load_warns_of_an_id_nothing_names_with_the_closest_one(capsys, tmp_path):
+    # The walk: "Marie Durant" loaded as a consumer while the subscription names "Marie
+    # Durand": the real consumer would stay a business, claimed late-payment costs.
+    db = billed(capsys, tmp_path, tmp_path / "billing.db")
+    path = write_json(
+        tmp_path / "typo.json", {"customers": [{"id": "Garage Petiit", "kind": "consumer"}]}
+    )
+    status, out, err = run(capsys, "customers", "load", path, "--db", db)
+    assert status == 0
+    assert out == f"1 customer record saved to {db} (0 business, 1 consumer).\n"
+    assert err == (
+        f"subbill: warning: no subscription nor invoice in {db} names customer "
+        "'Garage Petiit' (its record is saved), did you mean 'Garage Petit'?\n"
+    )
+    # the right id: no warning
+    right = write_json(tmp_path / "right.json", {"customers": [{"id": "Garage Petit"}]})
+    assert run(capsys, "customers", "load", right, "--db", db) == (
+        0, f"1 customer record saved to {db} (1 business, 0 consumer).\n", ""
+    )  # fmt: skip
+
+
+def test_customers_load_into_a_store_with_no_subscription_yet_warns_of_nothing(capsys, tmp_path):
+    db = tmp_path / "billing.db"
+    path = write_json(tmp_path / "c.json", {"customers": [{"id": "Marie Durand"}]})
+    assert run(capsys, "customers", "load", path, "--db", db)[::2] == (0, "")
+
+
+def test_set_kind_offers_every_customer_it_accepts(capsys, tmp_path):
+    # The walk: only the customers with a record were offered, not those a subscription
+    # names (which set-kind accepts): "Boulangerie Martinn" got no "did you mean".
+    db = billed(capsys, tmp_path, tmp_path / "billing.db")
+    store = SQLiteStore(db)
+    store.save_customer(Customer(id="Atelier Dupont"))  # a record nothing names
+    store.close()
+    line = assert_one_line_error(
+        *run(capsys, "customers", "set-kind", "Zorglub", "consumer", "--db", db), 1
+    )
+    assert line.endswith("(nothing saved); expected one of Atelier Dupont, Garage Petit")
+    line = assert_one_line_error(
+        *run(capsys, "customers", "set-kind", "Garage Petiit", "consumer", "--db", db), 1
+    )
+    assert line.endswith("(nothing saved), did you mean 'Garage Petit'?")
