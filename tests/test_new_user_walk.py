@@ -315,3 +315,47 @@ def test_set_kind_offers_every_customer_it_accepts(capsys, tmp_path):
         *run(capsys, "customers", "set-kind", "Garage Petiit", "consumer", "--db", db), 1
     )
     assert line.endswith("(nothing saved), did you mean 'Garage Petit'?")
+
+
+# -- 6. a credit note is shown as one, and the credited invoice shows it -----------------------
+
+
+def test_subbill_invoice_show_words_a_credit_note_as_issued_and_the_invoice_shows_its_credit(
+    capsys, tmp_path
+):
+    # The walk: a cancellation brought forward to 31 May, billed on 1 June, gave a credit
+    # note shown « à payer » with a due date, and an invoice whose amount due fell from
+    # 816.00 to 172.15 with no trace of the credit note.
+    db = billed(capsys, tmp_path, tmp_path / "billing.db")
+    store = SQLiteStore(db)
+    sub = store.get_subscription("S2").cancel(on=date(2026, 4, 20))
+    assert replace_subscription(store, sub.bring_cancellation_forward(on=date(2026, 5, 31)))
+    store.close()
+    assert run(capsys, "bill-run", "--as-of", "2026-06-01", "--db", db)[1].endswith(
+        "0 invoices and 1 credit note created (F-2026-000002).\nTotal EUR: -€643.85\n"
+    )
+
+    def shown(number, locale):
+        status, out, err = run(capsys, "invoice", "show", number, "--db", db, "--locale", locale)
+        assert (status, err) == (0, "")
+        return out.splitlines()
+
+    note = shown("F-2026-000002", "fr_FR")
+    assert note[:4] == [
+        "Avoir F-2026-000002 (émis)",
+        "Client : Garage Petit    Abonnement : S2",
+        "Date : 1 juin 2026",
+        "Avoir sur la facture : F-2026-000001",
+    ]
+    assert note[-1].split() == ["Total", "TTC", "-643,85", "€"]  # nothing « à payer »
+    assert shown("F-2026-000002", "en_US")[:3] == [
+        "Credit note F-2026-000002 (issued)",
+        "Customer: Garage Petit    Subscription: S2",
+        "Date: June 1, 2026",
+    ]
+    invoice = shown("F-2026-000001", "fr_FR")
+    assert [line.split("  ")[0] for line in invoice[-3:]] == [
+        "Total TTC", "Avoir F-2026-000002 du 1 juin 2026", "Reste à payer",
+    ]  # fmt: skip
+    assert [line.split()[-2] for line in invoice[-3:]] == ["816,00", "-643,85", "172,15"]
+    assert "Credit note F-2026-000002 of June 1, 2026  -€643.85" in shown("F-2026-000001", "en_US")

@@ -37,7 +37,14 @@ from subbill._validate import brief, escape_controls, with_article
 from subbill.billing import BillingTerms
 from subbill.customers import Customer
 from subbill.errors import InvalidTypeError
-from subbill.invoices import Invoice, InvoiceLine, LineKind, UsageExplanation
+from subbill.invoices import (
+    DocumentKind,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    UsageExplanation,
+)
 from subbill.l10n._format import (
     format_date,
     format_factor,
@@ -263,7 +270,14 @@ def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
         rows.append((label("credit_applied", locale=locale), money(-invoice.credit_applied)))
     if invoice.payments:
         rows.append((label("amount_paid", locale=locale), money(-invoice.amount_paid)))
-    rows.append((label("amount_due", locale=locale), money(invoice.amount_due)))
+    for correction in invoice.corrections:  # each credit note, as paid amounts are
+        words = label("credited_by", locale=locale).format(
+            credit_note=escape_controls(correction.credit_note),
+            on=format_date(correction.credited_on, locale=locale),
+        )
+        rows.append((words, money(-correction.amount)))
+    if invoice.kind is not DocumentKind.CREDIT_NOTE:  # a credit note asks no payment
+        rows.append((label("amount_due", locale=locale), money(invoice.amount_due)))
     return rows
 
 
@@ -278,14 +292,17 @@ def _header(invoice: Invoice, *, locale: str) -> list[str]:
 
     title = label(invoice.kind, locale=locale)
     number = invoice.number or "—"
-    status = inline(label(invoice.status, locale=locale))
+    # A credit note is paid by no one: issued (or a draft, or void), with no due date.
+    note = invoice.kind is DocumentKind.CREDIT_NOTE
+    issued_note = note and invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+    status = inline(label("credit_note_issued" if issued_note else invoice.status, locale=locale))
     head = [f"{title} {escape_controls(number)} ({status})"]
     who = field("customer", escape_controls(invoice.customer))
     if invoice.subscription:
         who += "    " + field("subscription", escape_controls(invoice.subscription))
     head.append(who)
-    issued, due = field("issued_on", day(invoice.issued_on)), field("due_on", day(invoice.due_on))
-    head.append(f"{issued}    {due}")
+    issued = field("issued_on", day(invoice.issued_on))
+    head.append(issued if note else f"{issued}    {field('due_on', day(invoice.due_on))}")
     if invoice.corrects is not None:  # a credit note names the invoice it corrects
         head.append(field("corrects", escape_controls(invoice.corrects)))
     return head
