@@ -359,3 +359,59 @@ def test_subbill_invoice_show_words_a_credit_note_as_issued_and_the_invoice_show
     ]  # fmt: skip
     assert [line.split()[-2] for line in invoice[-3:]] == ["816,00", "-643,85", "172,15"]
     assert "Credit note F-2026-000002 of June 1, 2026  -€643.85" in shown("F-2026-000001", "en_US")
+
+
+# -- 7. the README's figures and install lines ---------------------------------------------------
+
+
+def test_the_readme_counts_the_names_subbill_re_exports():
+    # The README said 64 while subbill.__all__ held 69.
+    import re  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    import subbill  # noqa: PLC0415
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    (count,) = re.findall(r"re-exports the (\d+) names", readme)
+    assert int(count) == len(subbill.__all__)
+
+
+def test_the_readme_says_what_pdf_invoices_need_installed():
+    from pathlib import Path  # noqa: PLC0415
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    (line,) = [line for line in readme.splitlines() if "--pdf facture.pdf" in line]
+    assert "pip install -e '.[pdf]'" in line
+
+
+def test_subbill_portal_offers_the_closest_customer_to_a_mistyped_one(capsys, tmp_path):
+    # The walk: `subbill portal "Atelier Dupon"` named no one, unlike dunning resolve.
+    db = billed(capsys, tmp_path, tmp_path / "billing.db")
+    line = assert_one_line_error(
+        *run(capsys, "portal", "Garage Peti", "--as-of", "2026-04-10", "--db", db), 1
+    )
+    assert line == (
+        f"subbill: error: no customer 'Garage Peti' in {db}: no customer record, quote, order, "
+        "invoice, subscription or wallet names it, did you mean 'Garage Petit'?"
+    )
+
+
+def test_a_penalty_line_shows_no_quantity_times_unit_price_that_does_not_make_its_amount():
+    # The walk: « Qté 1 × Prix unitaire 70,80 € = Montant 1,38 € » on a costs document; the
+    # penalty is 70,80 € × 10 % × 71/365, which its explanation line gives.
+    from subbill.dunning import late_payment_costs  # noqa: PLC0415
+    from subbill.l10n import invoice_text  # noqa: PLC0415
+    from tests.test_dunning import an_invoice, pay  # noqa: PLC0415
+
+    paid = pay(an_invoice("1000.00"), "1000.00", DUE + timedelta(days=20))
+    costs = late_payment_costs(paid, percent="10", as_of=DUE + timedelta(days=20))
+    text = invoice_text(costs.document.finalize(number="F-2027-000002"), locale="fr_FR")
+    text = text.replace("\xa0", " ").replace("\u202f", " ")
+    (penalty,) = [line for line in text.splitlines() if line.startswith("Pénalités de retard")]
+    assert penalty.split() == [
+        "Pénalités", "de", "retard", "(F-2027-000001)", "du", "11", "au", "30", "mars", "2027",
+        "5,48", "€", "5,48", "€",
+    ]  # fmt: skip
+    assert "1 000,00 € × 10 % × 20/365" in text  # its explanation prices it
+    (indemnity,) = [line for line in text.splitlines() if line.startswith("Indemnité")]
+    assert indemnity.split()[-7:] == ["1", "40,00", "€", "40,00", "€", "40,00", "€"]

@@ -1307,9 +1307,13 @@ def _portal_view(
     wallet = store.get_wallet(customer)
     known = store.get_customer(customer) is not None
     if not (known or quotes or invoices or subscriptions or orders or tickets or wallet):
+        # the closest of the customers the store names (records, subscriptions, invoices)
+        named = _named_customers(store) | set(store.customer_ids())
+        close = difflib.get_close_matches(customer, sorted(named), n=1)
+        hint = f", did you mean {close[0]!r}?" if close else ""
         raise _failure(
             f"no customer {customer!r} in {db}: no customer record, quote, order, invoice, "
-            "subscription or wallet names it"
+            f"subscription or wallet names it{hint}"
         )
     catalog = store.load_catalog()
     if catalog is None and any(s.plans for s in subscriptions):

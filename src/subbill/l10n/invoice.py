@@ -346,17 +346,21 @@ def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
     """A line's cells, as the table shows them.
 
     A usage line has no unit price (its ``unit_price`` is the period's amount: its
-    explanation prices it tier by tier), and a correction no quantity of its own (the
-    period's, re-rated, is in its explanation).
+    explanation prices it tier by tier), a correction no quantity of its own (the
+    period's, re-rated, is in its explanation), and a late-payment penalty neither (its
+    explanation gives amount × rate × days / 365).
     """
     period = "" if line.period is None else format_period(line.period, locale=locale, compact=True)
     usage = line.explanation.usage is not None
     corrects = usage and line.kind is LineKind.USAGE_CORRECTION
+    # A late-payment penalty is amount × rate × days / 365, not quantity × unit price (its
+    # unit price is the amount it runs on): its explanation prices it.
+    penalty = line.kind is LineKind.LATE_PENALTY
     return [
         line_description(line, locale=locale),
         period,
-        "" if corrects else format_quantity(line.quantity, locale=locale),
-        "" if usage else format_money(line.unit_price, locale=locale),
+        "" if corrects or penalty else format_quantity(line.quantity, locale=locale),
+        "" if usage or penalty else format_money(line.unit_price, locale=locale),
         format_money(line.amount, locale=locale),
         format_money(-line.discount, locale=locale) if not line.discount.is_zero() else "",
         format_money(line.net, locale=locale),
