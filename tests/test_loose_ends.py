@@ -38,7 +38,10 @@ from tests.test_cli_dunning import GARAGE, paid_late
 from tests.test_dunning_run_review import WITH_CANCEL, day, subscription
 from tests.test_dunning_store import CATALOG, KINDS, store_of
 
-COSTS = "Late-payment costs invoiced: F-2026-000002, €40.00"
+COSTS = (
+    "Late-payment costs invoiced: F-2026-000002 (Garage Petit, late payment of F-2026-000001), "
+    "€40.00"
+)
 
 
 def costs_run(capsys, db):

@@ -1420,6 +1420,8 @@ def _dunning_text(
         buyer = buyers.get(action.customer)
         lines.append(action_text(action, locale=locale, terms=owner, buyer=buyer))
     for document in report.documents:
+        # its lines name the late invoice (a costs document is of one late invoice)
+        late = next((line.description for line in document.lines), "…")
         lines += [
             "",
             phrase(
@@ -1427,6 +1429,8 @@ def _dunning_text(
                 "document",
                 locale=locale,
                 number=document.number,
+                customer=document.customer,
+                invoice=late,
                 amount=format_money(document.total, locale=locale),
             ),
         ]
