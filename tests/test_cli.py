@@ -1301,7 +1301,7 @@ def test_portal_refuses_a_customer_nothing_names(capsys, billed):
     )
     assert line.endswith(
         f"no customer 'Boulangerie' in {billed}: no customer record, quote, order, invoice, "
-        "subscription or wallet names it"
+        "subscription or wallet names it, did you mean 'Boulangerie Martin'?"
     )
     assert database_content(billed) == before
 

@@ -206,7 +206,10 @@ def test_the_late_payment_rate_of_the_subscriptions_file_issues_the_costs_docume
     status, out, err = subbill("dunning", "--as-of", "2026-05-21", "--late-payment-costs",
                                "--db", db)  # fmt: skip
     assert (status, err) == (0, "")
-    assert out.splitlines()[-1] == "Late-payment costs invoiced: F-2026-000002, €44.47"
+    assert out.splitlines()[-1] == (
+        "Late-payment costs invoiced: F-2026-000002 (Garage Petit, late payment of "
+        "F-2026-000001), €44.47"
+    )
     # 816.00 × 10 % × 20 / 365 = 4.47 in penalties, plus the 40.00 indemnity
 
 
@@ -219,7 +222,10 @@ def test_an_invoice_paid_late_without_a_rate_gets_the_indemnity_alone_and_a_line
     status, out, err = subbill("dunning", "--as-of", "2026-05-21", "--late-payment-costs",
                                "--db", db, "--locale", "fr_FR")  # fmt: skip
     assert (status, err) == (0, "")
-    assert out.splitlines()[-3] == "Frais de retard facturés : F-2026-000002, 40,00\u00a0€"
+    assert out.splitlines()[-3] == (
+        "Frais de retard facturés : F-2026-000002 (Garage Petit, retard de paiement de "
+        "F-2026-000001), 40,00\u00a0€"
+    )
     assert out.splitlines()[-1] == (
         "F-2026-000001 : payée en retard, seule l'indemnité forfaitaire facturée : les "
         "conditions de son abonnement ne fixent aucun taux de pénalités (late_payment_percent)"

@@ -580,9 +580,13 @@ def test_the_late_payment_document_explains_itself():
 def test_an_invoice_states_the_penalty_rate_its_terms_set():
     invoice = an_invoice()
     with_rate = invoice_text(invoice, locale="fr_FR", terms=BillingTerms(late_payment_percent="10"))
-    assert with_rate.splitlines()[-1] == (
-        "Pénalités de retard : 10 % par an (art. L441-10 du Code de commerce)"
-    )
+    assert with_rate.splitlines()[-2:] == [
+        "Pénalités de retard : 10 % par an (art. L441-10 du Code de commerce)",
+        (
+            "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : "
+            "40 € (art. L441-10 et D441-5 du Code de commerce)"
+        ),
+    ]
     assert "Pénalités" not in invoice_text(invoice, locale="fr_FR", terms=BillingTerms())
     assert invoice_text(invoice, locale="fr_FR") == invoice_text(
         invoice, locale="fr_FR", terms=BillingTerms()

@@ -38,7 +38,10 @@ from tests.test_cli_dunning import GARAGE, paid_late
 from tests.test_dunning_run_review import WITH_CANCEL, day, subscription
 from tests.test_dunning_store import CATALOG, KINDS, store_of
 
-COSTS = "Late-payment costs invoiced: F-2026-000002, €40.00"
+COSTS = (
+    "Late-payment costs invoiced: F-2026-000002 (Garage Petit, late payment of F-2026-000001), "
+    "€40.00"
+)
 
 
 def costs_run(capsys, db):
@@ -105,8 +108,12 @@ def test_customers_load_saves_the_records_of_a_file_and_a_consumer_gets_no_claim
         },
     )
     status, out, err = run(capsys, "customers", "load", path, "--db", db)
-    assert (status, err) == (0, "")
+    assert status == 0
     assert out == f"2 customer records saved to {db} (1 business, 1 consumer).\n"
+    assert err == (  # nothing in the store names Atelier Dupont (issue 17's walk, F8)
+        f"subbill: warning: no subscription nor invoice in {db} names customer "
+        "'Atelier Dupont' (its record is saved); expected one of Garage Petit\n"
+    )
     assert COSTS not in costs_run(capsys, db)
     store = SQLiteStore(db, read_only=True)
     assert store.customer_ids() == ["Atelier Dupont", "Garage Petit"]
@@ -151,9 +158,9 @@ def test_set_kind_refuses_a_customer_nothing_names_and_a_kind_it_does_not_know(c
     line = assert_one_line_error(
         *run(capsys, "customers", "set-kind", "Garage Peti", "consumer", "--db", db), 1
     )
-    assert line == (
+    assert line == (  # the subscription's customer offered (issue 17's walk, F1)
         f"subbill: error: no customer 'Garage Peti' in {db}: no customer record, subscription "
-        "or invoice names it (nothing saved)"
+        "or invoice names it (nothing saved), did you mean 'Garage Petit'?"
     )
     store = SQLiteStore(db)
     store.save_customer(Customer(id="Garage Petit SARL"))

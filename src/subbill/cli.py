@@ -626,21 +626,35 @@ def _customers_load(args: argparse.Namespace) -> int:
     with _reading(args.file):
         customers = _customers(_structure.entries(data, "customers"))
     with _store(args.db, create=True) as store, store.transaction():
+        named = _named_customers(store)
         for customer in customers:
             store.save_customer(customer)
     kinds = [customer.kind.value for customer in customers]
+    records = "record" if len(customers) == 1 else "records"
     print(
-        f"{len(customers)} customer records saved to {args.db} ({kinds.count('business')} "
+        f"{len(customers)} customer {records} saved to {args.db} ({kinds.count('business')} "
         f"business, {kinds.count('consumer')} consumer)."
     )
+    # A mistyped id is saved as a record of its own, and the customer meant stays without
+    # one (a business): say so, with the closest id the store names.
+    for customer in customers:
+        if named and customer.id not in named:
+            print(
+                f"subbill: warning: no subscription nor invoice in {args.db} names customer "
+                f"{customer.id!r} (its record is saved){_close(customer.id, sorted(named), '')}",
+                file=sys.stderr,
+            )
     return 0
 
 
-def _named_customer(store: Store, customer: str) -> bool:
-    """Whether a subscription or an invoice of ``store`` names ``customer``."""
+def _named_customers(store: Store) -> frozenset[str]:
+    """The customers a subscription or an invoice of ``store`` names."""
     subscriptions = map(store.get_subscription, store.subscription_ids())
-    return any(s is not None and s.customer == customer for s in subscriptions) or any(
-        invoice.customer == customer for invoice in store.invoices()
+    return frozenset(
+        (
+            *(s.customer for s in subscriptions if s is not None),
+            *(invoice.customer for invoice in store.invoices()),
+        )
     )
 
 
@@ -656,8 +670,10 @@ def _customers_set_kind(args: argparse.Namespace) -> int:
     kind = CustomerKind(args.kind)
     with _store(args.db) as store, store.transaction():
         stored = store.get_customer(args.customer)
-        if stored is None and not _named_customer(store, args.customer):
-            hint = _close(args.customer, store.customer_ids(), "")
+        named = _named_customers(store)
+        if stored is None and args.customer not in named:
+            # every id the command accepts: a record, or a subscription or invoice naming it
+            hint = _close(args.customer, sorted(named | set(store.customer_ids())), "")
             raise _failure(
                 f"no customer {args.customer!r} in {args.db}: no customer record, subscription "
                 f"or invoice names it (nothing saved){hint}"
@@ -1131,7 +1147,7 @@ def _invoice_show(args: argparse.Namespace) -> int:
         )
         printed_buyer = given_buyer or store.get_customer(invoice.customer)
         terms = _terms_of(invoice, store)
-    print(invoice_text(invoice, locale=args.locale))
+    print(invoice_text(invoice, locale=args.locale, terms=terms, buyer=printed_buyer))
     if args.pdf is not None:
         from subbill.pdf import render_invoice_pdf  # noqa: PLC0415  (fpdf2 only when asked)
 
@@ -1291,9 +1307,13 @@ def _portal_view(
     wallet = store.get_wallet(customer)
     known = store.get_customer(customer) is not None
     if not (known or quotes or invoices or subscriptions or orders or tickets or wallet):
+        # the closest of the customers the store names (records, subscriptions, invoices)
+        named = _named_customers(store) | set(store.customer_ids())
+        close = difflib.get_close_matches(customer, sorted(named), n=1)
+        hint = f", did you mean {close[0]!r}?" if close else ""
         raise _failure(
             f"no customer {customer!r} in {db}: no customer record, quote, order, invoice, "
-            "subscription or wallet names it"
+            f"subscription or wallet names it{hint}"
         )
     catalog = store.load_catalog()
     if catalog is None and any(s.plans for s in subscriptions):
@@ -1400,6 +1420,8 @@ def _dunning_text(
         buyer = buyers.get(action.customer)
         lines.append(action_text(action, locale=locale, terms=owner, buyer=buyer))
     for document in report.documents:
+        # its lines name the late invoice (a costs document is of one late invoice)
+        late = next((line.description for line in document.lines), "…")
         lines += [
             "",
             phrase(
@@ -1407,6 +1429,8 @@ def _dunning_text(
                 "document",
                 locale=locale,
                 number=document.number,
+                customer=document.customer,
+                invoice=late,
                 amount=format_money(document.total, locale=locale),
             ),
         ]

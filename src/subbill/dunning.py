@@ -598,6 +598,7 @@ def dunning_actions(
     policy: DunningPolicy,
     history: Iterable[DunningEvent],
     as_of: date,
+    ended: Iterable[str] = (),
 ) -> tuple[DunningAction, ...]:
     """The actions due on ``as_of``: for each invoice in dunning, its step and its retry.
 
@@ -612,9 +613,12 @@ def dunning_actions(
 
     Nothing is suspended nor cancelled that is not there: an invoice without a
     subscription, or of a subscription a cancel action of ``history`` (or of an earlier
-    invoice of this call) ended, gets its steps without :attr:`~DunningActionKind.SUSPEND`
-    and :attr:`~DunningActionKind.CANCEL` — its reminders and formal notice go on, the
-    money is still owed — and a step left with nothing to do is not taken.
+    invoice of this call) ended, or of one of ``ended`` (the ids of the subscriptions that
+    have ended by ``as_of``, whatever ended them: the customer's cancellation, a fixed
+    term — the caller reads them from its subscriptions), gets its steps without
+    :attr:`~DunningActionKind.SUSPEND` and :attr:`~DunningActionKind.CANCEL` — its reminders
+    and formal notice go on, the money is still owed — and a step left with nothing to do
+    is not taken.
 
     Order: the actions are listed in the order of the invoices, each invoice's card retry
     **before** its step. A service carries them out in that order and, when a retry's charge
@@ -643,6 +647,7 @@ def dunning_actions(
     check_instance("policy", policy, DunningPolicy)
     events = _history(history)
     check_date("as_of", as_of)
+    gone = _ended_ids(ended)
     numbers = [invoice.number for invoice in items if invoice.number is not None]
     if len(set(numbers)) != len(numbers):
         twice = sorted({n for n in numbers if numbers.count(n) > 1})
@@ -662,14 +667,15 @@ def dunning_actions(
     reminded = {event.invoice for event in events if event.does(DunningActionKind.REMIND)}
     # A subscription cancelled by dunning is neither suspended nor cancelled again (its
     # invoices' reminders and notices go on: the money is still owed).
-    ended = {
+    # Nor is one that ended otherwise (``ended``): its service is over already.
+    over = gone | {
         event.subscription
         for event in events
         if event.subscription is not None
         and event.on <= as_of
         and event.does(DunningActionKind.CANCEL)
     }
-    first = _first_cancels(items, policy, taken_steps, ended, as_of)
+    first = _first_cancels(items, policy, taken_steps, over, as_of)
     actions: list[DunningAction] = []
     for index, invoice in enumerate(items):
         if not _in_dunning(invoice, as_of):
@@ -705,7 +711,7 @@ def dunning_actions(
             )
         # Nothing to suspend nor cancel: an invoice of no subscription, or of one that
         # dunning cancelled already (a step left with nothing to do is not taken).
-        kept = _step_kinds(invoice, index, ended, first)
+        kept = _step_kinds(invoice, index, over, first)
         reached = [
             (rank, step)
             for rank, step in enumerate(policy.steps)
@@ -738,11 +744,22 @@ def dunning_actions(
     return tuple(actions)
 
 
+def _ended_ids(ended: Iterable[str]) -> frozenset[str]:
+    """``ended`` checked: subscription ids, as text (a lone string is refused, not spelt out)."""
+    if isinstance(ended, str) or not isinstance(ended, Iterable):
+        raise InvalidTypeError("ended", ended, "an iterable of subscription ids")
+    ids = tuple(ended)
+    for index, value in enumerate(ids):
+        if not isinstance(value, str):
+            raise InvalidTypeError(f"ended[{index}]", value, "a subscription id (str)")
+    return frozenset(ids)
+
+
 def _first_cancels(
     items: tuple[Invoice, ...],
     policy: DunningPolicy,
     taken: dict[str, int],
-    ended: set[str],
+    ended: frozenset[str],
     as_of: date,
 ) -> dict[str, tuple[date, int]]:
     """For each subscription not cancelled yet, its first cancel step due among its invoices.
@@ -773,7 +790,7 @@ def _first_cancels(
 def _step_kinds(
     invoice: Invoice,
     index: int,
-    ended: set[str],
+    ended: frozenset[str],
     first: dict[str, tuple[date, int]],
 ) -> Callable[[DunningStep], tuple[DunningActionKind, ...]]:
     """What each step still does to ``invoice`` (the ``index``-th): without what is not there.

@@ -406,7 +406,9 @@ def run_dunning(
             _send(store, gateway, mine, sending, fresh=False)
             invoices = store.dunning_invoices(as_of=as_of)  # the charges paid some
     history = _history_of(store, invoices)
-    decided = dunning_actions(invoices, policy=policy, history=history, as_of=as_of)
+    decided = dunning_actions(
+        invoices, policy=policy, history=history, as_of=as_of, ended=_ended(store, invoices, as_of)
+    )
     retries_due: list[DunningAction] = []
     if gateway is None:  # the retries are left to a run with a gateway: listed, not recorded
         retries_due = _retries_due(store, invoices, decided, as_of)
@@ -631,6 +633,7 @@ def _record(
         # for all), with their events and every cancellation.
         deciding = invoices if retries else _with_siblings(store, invoices, no_retry)
         history = _history_of(store, deciding)
+        gone = _ended(store, deciding, as_of)
         unresolved = {
             a.invoice
             for status in _UNRESOLVED
@@ -649,8 +652,10 @@ def _record(
             found = [
                 action
                 for action in (
-                    *dunning_actions(free, policy=steps, history=history, as_of=as_of),
-                    *dunning_actions(blocked, policy=no_retry, history=history, as_of=as_of),
+                    *dunning_actions(free, policy=steps, history=history, as_of=as_of, ended=gone),
+                    *dunning_actions(
+                        blocked, policy=no_retry, history=history, as_of=as_of, ended=gone
+                    ),
                 )
                 if action.attempt is not None
             ]
@@ -659,7 +664,7 @@ def _record(
             found = [
                 action
                 for action in dunning_actions(
-                    deciding, policy=no_retry, history=history, as_of=as_of
+                    deciding, policy=no_retry, history=history, as_of=as_of, ended=gone
                 )
                 if action.invoice in mine
             ]
@@ -691,6 +696,24 @@ def _record(
             store.save_charge_attempt(attempt)
             attempts.append(attempt)
     return actions, attempts
+
+
+def _ended(store: Store, invoices: Iterable[Invoice], as_of: date) -> frozenset[str]:
+    """The subscriptions of ``invoices`` that have ended by ``as_of``, whatever ended them.
+
+    The customer's cancellation (at the period's end or brought forward), a fixed term:
+    their service is over, so dunning neither suspends nor cancels them (their invoices'
+    reminders and notices go on). A subscription the store does not hold is not known to
+    have ended.
+    """
+    owners = dict.fromkeys(i.subscription for i in invoices if i.subscription is not None)
+    gone = set()
+    for owner in owners:
+        subscription = store.get_subscription(owner)
+        ends = None if subscription is None else subscription.ends_on
+        if ends is not None and ends <= as_of:
+            gone.add(owner)
+    return frozenset(gone)
 
 
 def _with_siblings(store: Store, invoices: list[Invoice], policy: DunningPolicy) -> list[Invoice]:

@@ -1698,13 +1698,32 @@ class Subscription:
         one stops. Catalog items stop at the end of the subscription's period; on a
         subscription that has both, everything stops then (a quoted line paid further is
         credited the unused part).
+
+        A subscription already cancelled is refused (``already_cancelled``, with the day it
+        ends and the way to end it earlier: :meth:`bring_cancellation_forward`).
+
+        >>> from subbill.catalog import Catalog, Plan
+        >>> catalog = Catalog(currency="EUR", plans=[
+        ...     Plan(code="solo", name="Solo", rank=1, prices={MONTHLY: Money("10", "EUR")})])
+        >>> sub = Subscription.create(id="S1", customer="C", catalog=catalog, plan="solo",
+        ...                           start=date(2026, 3, 1)).cancel(on=date(2026, 3, 11))
+        >>> sub.cancel(on=date(2026, 3, 20), at_period_end=False)
+        Traceback (most recent call last):
+        ...
+        subbill.errors.RefusedError: cannot cancel the subscription: refused (already_cancelled; \
+cancel_at='2026-04-01', to_end_earlier='bring_cancellation_forward(on=2026-03-20)')
         """
         check_date("on", on)
         if not isinstance(at_period_end, bool):
             raise InvalidTypeError("at_period_end", at_period_end, "True or False")
-        if self.cancel_at is not None:
+        if self.cancel_at is not None:  # the way out: end it earlier, never later
+            asked = on.isoformat() if not at_period_end and on < self.cancel_at else "…"
             raise RefusedError(
-                refusal("already_cancelled", cancel_at=self.cancel_at.isoformat()),
+                refusal(
+                    "already_cancelled",
+                    cancel_at=self.cancel_at.isoformat(),
+                    to_end_earlier=f"bring_cancellation_forward(on={asked})",
+                ),
                 "cancel the subscription",
             )
         trial_ends = self.trial_ends_on

@@ -35,8 +35,16 @@ from fractions import Fraction
 
 from subbill._validate import brief, escape_controls, with_article
 from subbill.billing import BillingTerms
+from subbill.customers import Customer
 from subbill.errors import InvalidTypeError
-from subbill.invoices import Invoice, InvoiceLine, LineKind, UsageExplanation
+from subbill.invoices import (
+    DocumentKind,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    UsageExplanation,
+)
 from subbill.l10n._format import (
     format_date,
     format_factor,
@@ -262,7 +270,14 @@ def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
         rows.append((label("credit_applied", locale=locale), money(-invoice.credit_applied)))
     if invoice.payments:
         rows.append((label("amount_paid", locale=locale), money(-invoice.amount_paid)))
-    rows.append((label("amount_due", locale=locale), money(invoice.amount_due)))
+    for correction in invoice.corrections:  # each credit note, as paid amounts are
+        words = label("credited_by", locale=locale).format(
+            credit_note=escape_controls(correction.credit_note),
+            on=format_date(correction.credited_on, locale=locale),
+        )
+        rows.append((words, money(-correction.amount)))
+    if invoice.kind is not DocumentKind.CREDIT_NOTE:  # a credit note asks no payment
+        rows.append((label("amount_due", locale=locale), money(invoice.amount_due)))
     return rows
 
 
@@ -277,14 +292,17 @@ def _header(invoice: Invoice, *, locale: str) -> list[str]:
 
     title = label(invoice.kind, locale=locale)
     number = invoice.number or "—"
-    status = inline(label(invoice.status, locale=locale))
+    # A credit note is paid by no one: issued (or a draft, or void), with no due date.
+    note = invoice.kind is DocumentKind.CREDIT_NOTE
+    issued_note = note and invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+    status = inline(label("credit_note_issued" if issued_note else invoice.status, locale=locale))
     head = [f"{title} {escape_controls(number)} ({status})"]
     who = field("customer", escape_controls(invoice.customer))
     if invoice.subscription:
         who += "    " + field("subscription", escape_controls(invoice.subscription))
     head.append(who)
-    issued, due = field("issued_on", day(invoice.issued_on)), field("due_on", day(invoice.due_on))
-    head.append(f"{issued}    {due}")
+    issued = field("issued_on", day(invoice.issued_on))
+    head.append(issued if note else f"{issued}    {field('due_on', day(invoice.due_on))}")
     if invoice.corrects is not None:  # a credit note names the invoice it corrects
         head.append(field("corrects", escape_controls(invoice.corrects)))
     return head
@@ -303,32 +321,46 @@ def line_description(line: InvoiceLine, *, locale: str) -> str:
     return escape_controls(line.description)
 
 
-def _mentions(terms: BillingTerms | None, *, locale: str) -> list[str]:
-    """The late-payment penalty rate of ``terms``, stated on every invoice where it is set."""
+def _mentions(terms: BillingTerms | None, buyer: Customer | None, *, locale: str) -> list[str]:
+    """The late-payment mentions of ``terms``: the penalty rate and the 40 € indemnity.
+
+    Stated on every invoice whose terms set a rate, between businesses only (art. L441-10
+    of the French Commercial Code): none to a consumer ``buyer``; a buyer not known is
+    taken as a business, the default kind of a customer record.
+    """
+    if buyer is not None:
+        _check("buyer", buyer, Customer)
     if terms is None:
         return []
     _check("terms", terms, BillingTerms)
-    if terms.late_payment_percent is None:
+    if terms.late_payment_percent is None or (buyer is not None and not buyer.is_business):
         return []
     shown = format_quantity(terms.late_payment_percent, locale=locale)
-    return [phrase("mention", "penalty_rate", locale=locale, percent=shown)]
+    return [
+        phrase("mention", "penalty_rate", locale=locale, percent=shown),
+        phrase("mention", "indemnity", locale=locale),
+    ]
 
 
 def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
     """A line's cells, as the table shows them.
 
     A usage line has no unit price (its ``unit_price`` is the period's amount: its
-    explanation prices it tier by tier), and a correction no quantity of its own (the
-    period's, re-rated, is in its explanation).
+    explanation prices it tier by tier), a correction no quantity of its own (the
+    period's, re-rated, is in its explanation), and a late-payment penalty neither (its
+    explanation gives amount × rate × days / 365).
     """
     period = "" if line.period is None else format_period(line.period, locale=locale, compact=True)
     usage = line.explanation.usage is not None
     corrects = usage and line.kind is LineKind.USAGE_CORRECTION
+    # A late-payment penalty is amount × rate × days / 365, not quantity × unit price (its
+    # unit price is the amount it runs on): its explanation prices it.
+    penalty = line.kind is LineKind.LATE_PENALTY
     return [
         line_description(line, locale=locale),
         period,
-        "" if corrects else format_quantity(line.quantity, locale=locale),
-        "" if usage else format_money(line.unit_price, locale=locale),
+        "" if corrects or penalty else format_quantity(line.quantity, locale=locale),
+        "" if usage or penalty else format_money(line.unit_price, locale=locale),
         format_money(line.amount, locale=locale),
         format_money(-line.discount, locale=locale) if not line.discount.is_zero() else "",
         format_money(line.net, locale=locale),
@@ -338,14 +370,22 @@ def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
 _COLUMNS = ("description", "period", "quantity", "unit_price", "amount", "discount", "net")
 
 
-def invoice_text(invoice: Invoice, *, locale: str, terms: BillingTerms | None = None) -> str:
+def invoice_text(
+    invoice: Invoice,
+    *,
+    locale: str,
+    terms: BillingTerms | None = None,
+    buyer: Customer | None = None,
+) -> str:
     """Render an invoice as a plain-text table, each line followed by its explanation.
 
     With the customer's ``terms``, a late-payment penalty rate they set is stated under the
-    totals (« Pénalités de retard : 10 % par an … »).
+    totals (« Pénalités de retard : 10 % par an … »), with the fixed indemnity for recovery
+    costs (« … : 40 € »), as French law asks of invoices between businesses; neither to a
+    consumer ``buyer`` (:class:`~subbill.customers.Customer` of kind ``CONSUMER``).
     """
     _check("invoice", invoice, Invoice)
-    mentions = _mentions(terms, locale=locale)
+    mentions = _mentions(terms, buyer, locale=locale)
     headings = [label(code, locale=locale) for code in _COLUMNS]
     cells = [_line_cells(line, locale=locale) for line in invoice.lines]
     widths = [max(len(row[i]) for row in (headings, *cells)) for i in range(len(headings))]
@@ -370,13 +410,20 @@ def invoice_text(invoice: Invoice, *, locale: str, terms: BillingTerms | None = 
     return text_lines(out)
 
 
-def invoice_html(invoice: Invoice, *, locale: str, terms: BillingTerms | None = None) -> str:
+def invoice_html(
+    invoice: Invoice,
+    *,
+    locale: str,
+    terms: BillingTerms | None = None,
+    buyer: Customer | None = None,
+) -> str:
     """Render an invoice as an HTML table (for notebooks), explanations under each line.
 
-    With the customer's ``terms``, a late-payment penalty rate they set is stated below.
+    With the customer's ``terms``, a late-payment penalty rate they set is stated below,
+    with the 40 € indemnity, as :func:`invoice_text` states them (none to a consumer).
     """
     _check("invoice", invoice, Invoice)
-    mentions = _mentions(terms, locale=locale)
+    mentions = _mentions(terms, buyer, locale=locale)
 
     def esc(text: str) -> str:
         return html.escape(escape_controls(text))
