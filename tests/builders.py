@@ -241,3 +241,21 @@ def ledger_fields() -> dict[str, Any]:
             },
         ]
     }
+
+
+def one_charge_plan(price: str, *, start: date, **charge: Any) -> ChargePlan:
+    """Subscription ``S1`` of customer ``C`` in euros: one charge ``p`` at ``price``."""
+    return ChargePlan(
+        id="S1",
+        customer="C",
+        currency="EUR",
+        charges=[
+            RecurringCharge(
+                code=charge.pop("code", "p"),
+                description=charge.pop("description", "P"),
+                unit_price=Money(price, "EUR"),
+                start=start,
+                **charge,
+            )
+        ],
+    )

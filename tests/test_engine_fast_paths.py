@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from subbill import MONTHLY, QUARTERLY, Discount, Duration, Frequency, Money, RecurringCharge
 from subbill.billing import (
     BillingState,
-    ChargePlan,
     _applies,
     _Member,
     _window,
@@ -20,6 +19,7 @@ from subbill.discounts import DiscountKind
 from subbill.periods import Period
 from subbill.proration import ProrationBasis
 from subbill.taxes import tax_breakdown
+from tests.builders import one_charge_plan
 from tests.test_billing import as_of_dates
 from tests.test_billing import subscriptions as billing_subscriptions
 
@@ -136,20 +136,8 @@ def test_whole_periods_in_blocks_are_billed_as_one_member_each_whatever_the_basi
 
 
 def test_a_thirty_day_month_charges_whole_months_tell_thirty_days():
-    plan = ChargePlan(
-        id="S1",
-        customer="C",
-        currency="EUR",
-        charges=[
-            RecurringCharge(
-                code="p",
-                description="P",
-                unit_price=Money("30.00", "EUR"),
-                frequency=MONTHLY,
-                start=date(2025, 1, 1),
-                basis=ProrationBasis.THIRTY_DAY_MONTH,
-            )
-        ],
+    plan = one_charge_plan(
+        "30.00", start=date(2025, 1, 1), frequency=MONTHLY, basis=ProrationBasis.THIRTY_DAY_MONTH
     )
     invoice = bill_subscription(plan, BillingState(), as_of=date(2025, 3, 15)).invoice
     told = [

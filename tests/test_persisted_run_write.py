@@ -33,6 +33,7 @@ from subbill.money import Money
 from subbill.storage import codec
 from subbill.storage._sql import INVOICE_COLUMNS, invoice_text
 from subbill.storage.codec import loads, row_text
+from tests.builders import one_charge_plan
 from tests.test_billing import as_of_dates
 from tests.test_billing import subscriptions as billing_subscriptions
 from tests.test_codec_rows import silver_invoice_and_state
@@ -268,21 +269,8 @@ def test_an_amount_is_written_in_plain_notation(amount):
 
 
 def _tiny_priced_invoice():
-    from subbill import ChargePlan, RecurringCharge  # noqa: PLC0415
-
-    plan = ChargePlan(
-        id="S1",
-        customer="C",
-        currency="EUR",
-        charges=[
-            RecurringCharge(
-                code="api",
-                description="API calls",
-                unit_price=Money("0.0000001", "EUR"),
-                quantity=Decimal("1E+6"),
-                start=date(2025, 1, 1),
-            )
-        ],
+    plan = one_charge_plan(
+        "0.0000001", start=date(2025, 1, 1), code="api", description="API calls", quantity=1
     )
     return bill_subscription(plan, as_of=date(2025, 1, 1)).invoice
 
