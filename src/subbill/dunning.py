@@ -787,6 +787,11 @@ def _first_cancels(
     return first
 
 
+def _without_carried(step: DunningStep) -> tuple[DunningActionKind, ...]:
+    """What ``step`` does to an invoice whose subscription is gone: no suspend, no cancel."""
+    return tuple(kind for kind in step.actions if kind not in _CARRIED)
+
+
 def _step_kinds(
     invoice: Invoice,
     index: int,
@@ -802,9 +807,7 @@ def _step_kinds(
     """
     owner = invoice.subscription
 
-    def without(step: DunningStep) -> tuple[DunningActionKind, ...]:
-        return tuple(kind for kind in step.actions if kind not in _CARRIED)
-
+    without = _without_carried
     if owner is None or owner in ended:
         return without
     if owner not in first:
@@ -845,6 +848,7 @@ def next_step(
     policy: DunningPolicy,
     history: Iterable[DunningEvent],
     as_of: date,
+    ended: Iterable[str] = (),
 ) -> NextStep | None:
     """The policy step a run would take for ``invoice`` on or after ``as_of``; None if none.
 
@@ -853,6 +857,11 @@ def next_step(
     ones skipped); otherwise the first step still to come, on its day — never before the
     invoice's issue date. None when the invoice is not in dunning on ``as_of`` (paid,
     credited, a draft, a late-payment costs document) or every step was taken.
+
+    As in :func:`dunning_actions`, an invoice of no subscription, of one a cancel action of
+    ``history`` ended, or of one of ``ended`` (the ids of the subscriptions that have ended
+    by ``as_of``) is neither suspended nor cancelled: a step left with nothing else to do
+    (a cancellation alone) is not announced, since no run will take it.
 
     >>> from subbill.billing import draft_invoice
     >>> from subbill.invoices import one_time_line
@@ -868,6 +877,7 @@ def next_step(
     check_instance("policy", policy, DunningPolicy)
     events = _history(history)
     check_date("as_of", as_of)
+    gone = _ended_ids(ended)
     day = max(as_of, invoice.issued_on)  # a run acts from the issue date on
     if not _in_dunning(invoice, day):
         return None
@@ -881,12 +891,26 @@ def next_step(
         default=-1,
     )
     ahead = policy.steps[last + 1 :]
+    owner = invoice.subscription
+    if owner is None or owner in gone or _cancelled_by(events, owner, as_of):
+        # nothing to suspend nor cancel: a step with nothing else to do is not taken
+        ahead = tuple(step for step in ahead if _without_carried(step))
     reached = [step for step in ahead if step.date_for(invoice.due_on) <= day]
     if reached:
         return NextStep(step=reached[-1], on=day)
     if not ahead:
         return None
     return NextStep(step=ahead[0], on=ahead[0].date_for(invoice.due_on))
+
+
+def _cancelled_by(events: tuple[DunningEvent, ...], subscription: str, as_of: date) -> bool:
+    """Whether a cancel action of ``events`` ended ``subscription`` by ``as_of``."""
+    return any(
+        event.subscription == subscription
+        and event.on <= as_of
+        and event.does(DunningActionKind.CANCEL)
+        for event in events
+    )
 
 
 # -- what the history did to a subscription ------------------------------------------------------

@@ -59,8 +59,12 @@ from subbill.l10n import (
     phrase,
     words_for,
 )
-from subbill.l10n._format import format_quantity
-from subbill.l10n.invoice import line_description
+from subbill.l10n.invoice import (
+    asks_payment,
+    late_payment_mentions,
+    line_description,
+    settlement_rows,
+)
 from subbill.l10n.mentions import legal_information, printed_mentions
 from subbill.money import Money
 from subbill.parties import OperationCategory
@@ -233,9 +237,11 @@ def render_invoice_pdf(
     category of ``operation``, VAT on debits, exemption reasons); a consumer ``buyer``
     (``CustomerKind.CONSUMER``) is not given the B2B-only ones (the penalty rate and the
     40 € indemnity). Without the configured seller, a penalty rate ``terms`` set is printed
-    among the notes (but to a consumer). This is a consumer's invoice: the e-invoicing
-    obligation is between businesses. Needs the optional dependency fpdf2
-    (``pip install subbill[pdf]``).
+    among the notes with the 40 € indemnity, as :func:`subbill.l10n.invoice_text` states
+    them (but to a consumer). A credit note states neither (it asks no payment), nor a due
+    date or an amount due; a credited invoice lists its credit notes above its amount due.
+    This is a consumer's invoice: the e-invoicing obligation is between businesses. Needs
+    the optional dependency fpdf2 (``pip install subbill[pdf]``).
     """
     check_instance("invoice", invoice, Invoice)
     heading = None
@@ -246,15 +252,12 @@ def render_invoice_pdf(
         )
         notes = [*mentions, *notes]
         heading = phrase("pdf", "legal_notices", locale=locale)
-    elif (
-        terms is not None
-        and terms.late_payment_percent is not None
-        and not (isinstance(buyer, Customer) and not buyer.is_business)
-    ):
-        # Without the seller's mentions, the penalty rate the terms set is still stated
-        # (to a business: a consumer is owed no penalty rate).
-        shown = format_quantity(terms.late_payment_percent, locale=locale)
-        notes = [phrase("mention", "penalty_rate", locale=locale, percent=shown), *notes]
+    else:
+        # Without the seller's mentions, the late-payment ones the terms set are still
+        # stated, as the text states them: the penalty rate and the 40 € indemnity (to a
+        # business, on a document that asks a payment).
+        customer = buyer if isinstance(buyer, Customer) else None
+        notes = [*late_payment_mentions(invoice, terms, customer, locale=locale), *notes]
     page = _Page(_fpdf()(orientation="P", unit="mm", format="A4"), locale)
     page.document(invoice, *_parties(invoice, seller, buyer, locale=locale), notes, heading=heading)
     return bytes(page.pdf.output())
@@ -467,12 +470,13 @@ class _Page:
     def heading(self, invoice: Invoice) -> None:
         number = invoice.number or self.words("draft_number")
         self.write(f"{label(invoice.kind, locale=self.locale)} {number}", size=14, bold=True)
-        issued = format_date(invoice.issued_on, locale=self.locale)
-        due = format_date(invoice.due_on, locale=self.locale)
-        self.write(
-            f"{self.words('issued_on')}{self.colon}{issued}    "
-            f"{self.words('due_on')}{self.colon}{due}"
+        issued = f"{self.words('issued_on')}{self.colon}" + format_date(
+            invoice.issued_on, locale=self.locale
         )
+        if asks_payment(invoice):  # a credit note asks no payment: no due date
+            due = format_date(invoice.due_on, locale=self.locale)
+            issued += f"    {self.words('due_on')}{self.colon}{due}"
+        self.write(issued)
         if invoice.subscription:
             self.write(f"{self.words('subscription')}{self.colon}{invoice.subscription}")
         if invoice.corrects is not None:  # a credit note names the invoice it corrects
@@ -527,12 +531,9 @@ class _Page:
             (self.words("total_net"), invoice.net),
             (self.words("vat"), invoice.tax),
             (self.words("total"), invoice.total),
+            # credit, payments, credit notes, amount due: the rows the text shows
+            *settlement_rows(invoice, locale=self.locale),
         ]
-        if invoice.credit_applied is not None and not invoice.credit_applied.is_zero():
-            rows.append((self.words("credit_applied"), -invoice.credit_applied))
-        if invoice.payments:
-            rows.append((self.words("amount_paid"), -invoice.amount_paid))
-        rows.append((self.words("amount_due"), invoice.amount_due))
         for name, amount in rows:
             self.pdf.set_x(110)
             self.write(name, width=55, bold=name == self.words("total"))

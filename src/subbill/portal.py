@@ -368,9 +368,13 @@ expires_on=datetime.date(2027, 2, 28), next_billing=datetime.date(2027, 3, 15))
 
 
 def _overdue_row(
-    invoice: Invoice, policy: DunningPolicy, history: tuple[DunningEvent, ...], as_of: date
+    invoice: Invoice,
+    policy: DunningPolicy,
+    history: tuple[DunningEvent, ...],
+    as_of: date,
+    ended: frozenset[str],
 ) -> OverdueRow:
-    upcoming = next_step(invoice, policy=policy, history=history, as_of=as_of)
+    upcoming = next_step(invoice, policy=policy, history=history, as_of=as_of, ended=ended)
     assert invoice.number is not None  # noqa: S101  (an overdue invoice is numbered)
     return OverdueRow(
         number=invoice.number,
@@ -458,7 +462,9 @@ def portal_overview(
     ``catalog`` names the plans of catalog subscriptions; it may be left out when the
     customer's subscriptions hold quoted lines only (bought from a quote or payment link).
     ``dunning`` (the dunning history) makes a suspended subscription show as suspended;
-    with ``dunning_policy`` too, the overdue invoices are listed with their next step.
+    with ``dunning_policy`` too, the overdue invoices are listed with their next step (none
+    that would suspend or cancel a subscription of ``subscriptions`` ended by ``as_of``:
+    dunning takes no such step, :func:`subbill.dunning.next_step`'s ``ended``).
     With a ``wallet``, a subscription whose card expires before its next billing date gets
     a notice (:func:`card_expiry_notice`).
 
@@ -483,6 +489,10 @@ def portal_overview(
     history = _items("dunning", dunning, DunningEvent)
     own_invoices = [i for i in all_invoices if i.customer == customer]
     own_subscriptions = [s for s in all_subscriptions if s.customer == customer]
+    # what dunning will neither suspend nor cancel: the subscriptions ended by ``as_of``
+    ended = frozenset(
+        s.id for s in all_subscriptions if s.ends_on is not None and s.ends_on <= as_of
+    )
     if catalog is None and any(s.plans for s in all_subscriptions if s.customer == customer):
         raise InvalidArgumentError(
             "catalog=None: the customer has a catalog subscription (a plan); pass the catalog "
@@ -521,7 +531,7 @@ def portal_overview(
             ()
             if dunning_policy is None
             else tuple(
-                _overdue_row(i, dunning_policy, history, as_of)
+                _overdue_row(i, dunning_policy, history, as_of, ended)
                 for i in sorted(own_invoices, key=lambda i: (i.due_on, i.number or ""))
                 if i.number is not None
                 and i.due_on < as_of

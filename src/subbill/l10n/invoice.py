@@ -59,11 +59,14 @@ from subbill.money import DECIMAL_CONTEXT, Money
 from subbill.proration import BillablePeriod, ProrationBasis
 
 __all__ = [
+    "asks_payment",
     "describe_line",
     "describe_proration",
     "invoice_html",
     "invoice_text",
+    "late_payment_mentions",
     "line_description",
+    "settlement_rows",
 ]
 
 
@@ -252,6 +255,64 @@ def _is_decimal(value: Fraction) -> bool:
     return denominator == 1
 
 
+def asks_payment(invoice: Invoice) -> bool:
+    """Whether ``invoice`` asks a payment: an invoice does, a credit note never.
+
+    A document that asks no payment has no due date, no amount due and no late-payment
+    mention, on every rendering (text, HTML, PDF).
+    """
+    _check("invoice", invoice, Invoice)
+    return invoice.kind is not DocumentKind.CREDIT_NOTE
+
+
+def settlement_rows(invoice: Invoice, *, locale: str) -> list[tuple[str, Money]]:
+    """What follows « Total TTC » on a document: (words, signed amount) rows that add up.
+
+    The customer credit applied, the payments, each credit note that corrects the invoice
+    (as paid amounts are), what of them went back to the customer's credit balance beyond
+    the total, and the amount due (not on a credit note: it asks no payment). The total
+    plus these rows, but the last, is the amount due.
+
+    >>> from subbill.billing import draft_invoice, record_payment
+    >>> from subbill.invoices import credit_note_for, one_time_line
+    >>> from subbill.payments import BillingState, Payment, record_credit_note
+    >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+    ...     lines=[one_time_line("setup", "Installation", Money("50", "EUR"))],
+    ... ).finalize(number="F-2026-000001")
+    >>> paid, state = record_payment(invoice,
+    ...     Payment(amount=Money("50.00", "EUR"), paid_on=date(2026, 3, 2)), BillingState())
+    >>> note = credit_note_for(paid, issued_on=date(2026, 3, 9)).finalize(number="F-2026-000002")
+    >>> for words, amount in settlement_rows(
+    ...         record_credit_note(paid, note, state).invoice, locale="en_US"):
+    ...     print(words, format_money(amount, locale="en_US"))
+    Paid -€50.00
+    Credit note F-2026-000002 of March 9, 2026 -€50.00
+    Returned to customer credit €50.00
+    Amount due €0.00
+    """
+    _check("invoice", invoice, Invoice)
+    zero = Money.zero(invoice.currency)
+    credit = invoice.credit_applied or zero
+    rows = []
+    if not credit.is_zero():
+        rows.append((label("credit_applied", locale=locale), -credit))
+    if invoice.payments:
+        rows.append((label("amount_paid", locale=locale), -invoice.amount_paid))
+    for correction in invoice.corrections:  # each credit note, as paid amounts are
+        words = label("credited_by", locale=locale).format(
+            credit_note=escape_controls(correction.credit_note),
+            on=format_date(correction.credited_on, locale=locale),
+        )
+        rows.append((words, -correction.amount))
+    if invoice.corrections:  # what the credit notes gave back beyond the total
+        returned = credit + invoice.amount_paid + invoice.credited - invoice.total
+        if returned.is_positive():
+            rows.append((label("returned_to_credit", locale=locale), returned))
+    if asks_payment(invoice):
+        rows.append((label("amount_due", locale=locale), invoice.amount_due))
+    return rows
+
+
 def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
     """The totals block: (label, amount) rows."""
 
@@ -266,18 +327,7 @@ def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
         words = label("tax_on", locale=locale).format(rate=row.rate.name, base=money(row.base))
         rows.append((words, money(row.tax)))
     rows.append((label("total", locale=locale), money(invoice.total)))
-    if invoice.credit_applied is not None and not invoice.credit_applied.is_zero():
-        rows.append((label("credit_applied", locale=locale), money(-invoice.credit_applied)))
-    if invoice.payments:
-        rows.append((label("amount_paid", locale=locale), money(-invoice.amount_paid)))
-    for correction in invoice.corrections:  # each credit note, as paid amounts are
-        words = label("credited_by", locale=locale).format(
-            credit_note=escape_controls(correction.credit_note),
-            on=format_date(correction.credited_on, locale=locale),
-        )
-        rows.append((words, money(-correction.amount)))
-    if invoice.kind is not DocumentKind.CREDIT_NOTE:  # a credit note asks no payment
-        rows.append((label("amount_due", locale=locale), money(invoice.amount_due)))
+    rows.extend((words, money(amount)) for words, amount in settlement_rows(invoice, locale=locale))
     return rows
 
 
@@ -293,7 +343,7 @@ def _header(invoice: Invoice, *, locale: str) -> list[str]:
     title = label(invoice.kind, locale=locale)
     number = invoice.number or "—"
     # A credit note is paid by no one: issued (or a draft, or void), with no due date.
-    note = invoice.kind is DocumentKind.CREDIT_NOTE
+    note = not asks_payment(invoice)
     issued_note = note and invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
     status = inline(label("credit_note_issued" if issued_note else invoice.status, locale=locale))
     head = [f"{title} {escape_controls(number)} ({status})"]
@@ -321,16 +371,20 @@ def line_description(line: InvoiceLine, *, locale: str) -> str:
     return escape_controls(line.description)
 
 
-def _mentions(terms: BillingTerms | None, buyer: Customer | None, *, locale: str) -> list[str]:
-    """The late-payment mentions of ``terms``: the penalty rate and the 40 € indemnity.
+def late_payment_mentions(
+    invoice: Invoice, terms: BillingTerms | None, buyer: Customer | None, *, locale: str
+) -> list[str]:
+    """The late-payment mentions of ``terms`` on ``invoice``: the penalty rate, the 40 € indemnity.
 
     Stated on every invoice whose terms set a rate, between businesses only (art. L441-10
     of the French Commercial Code): none to a consumer ``buyer``; a buyer not known is
-    taken as a business, the default kind of a customer record.
+    taken as a business, the default kind of a customer record. None on a credit note: it
+    asks no payment, so it cannot be paid late.
     """
+    _check("invoice", invoice, Invoice)
     if buyer is not None:
         _check("buyer", buyer, Customer)
-    if terms is None:
+    if terms is None or not asks_payment(invoice):
         return []
     _check("terms", terms, BillingTerms)
     if terms.late_payment_percent is None or (buyer is not None and not buyer.is_business):
@@ -385,7 +439,7 @@ def invoice_text(
     consumer ``buyer`` (:class:`~subbill.customers.Customer` of kind ``CONSUMER``).
     """
     _check("invoice", invoice, Invoice)
-    mentions = _mentions(terms, buyer, locale=locale)
+    mentions = late_payment_mentions(invoice, terms, buyer, locale=locale)
     headings = [label(code, locale=locale) for code in _COLUMNS]
     cells = [_line_cells(line, locale=locale) for line in invoice.lines]
     widths = [max(len(row[i]) for row in (headings, *cells)) for i in range(len(headings))]
@@ -423,7 +477,7 @@ def invoice_html(
     with the 40 € indemnity, as :func:`invoice_text` states them (none to a consumer).
     """
     _check("invoice", invoice, Invoice)
-    mentions = _mentions(terms, buyer, locale=locale)
+    mentions = late_payment_mentions(invoice, terms, buyer, locale=locale)
 
     def esc(text: str) -> str:
         return html.escape(escape_controls(text))

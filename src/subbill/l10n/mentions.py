@@ -23,7 +23,7 @@ from typing import NamedTuple
 from subbill._validate import check_enum, check_instance
 from subbill.billing import BillingTerms
 from subbill.customers import Customer
-from subbill.invoices import Invoice
+from subbill.invoices import DocumentKind, Invoice
 from subbill.l10n._format import format_money, format_quantity
 from subbill.l10n.words import label, phrase
 from subbill.parties import OperationCategory, Party
@@ -125,10 +125,13 @@ def printed_mentions(
 
     The texts of :func:`legal_mentions` (the B2B-only ones left out for a consumer
     ``buyer``), then the exemption reason of each VAT rate of the invoice that has one
-    (« TVA non applicable, art. 293 B du CGI »), once each.
+    (« TVA non applicable, art. 293 B du CGI »), once each. A credit note asks no payment:
+    it states no late-payment mention (:data:`BUSINESS_ONLY`: the penalties, the indemnity).
     """
     check_instance("invoice", invoice, Invoice)
     mentions = legal_mentions(seller, terms=terms, operation=operation, locale=locale, buyer=buyer)
+    if invoice.kind is DocumentKind.CREDIT_NOTE:  # nothing to pay, nothing paid late
+        mentions = tuple(mention for mention in mentions if mention.subject not in BUSINESS_ONLY)
     reasons = dict.fromkeys(
         row.rate.exemption_reason for row in invoice.taxes if row.rate.exemption_reason
     )
