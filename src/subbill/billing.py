@@ -682,7 +682,7 @@ def _due_end(charge: RecurringCharge, schedule: BillingSchedule, as_of: date) ->
 def _cycles(schedule: BillingSchedule, low: date, high: date) -> Iterator[tuple[int, Period]]:
     """The schedule's billing periods that share a day with ``[low, high)``."""
     first = schedule.index_of(low)
-    dates = schedule.dates_through(first, high)  # the last one is on or after high
+    dates = schedule._dates_through(first, high)  # the last one is on or after high
     for offset, (start, end) in enumerate(itertools.pairwise(dates)):
         yield first + offset, Period._make(start, end)
 
@@ -1568,7 +1568,9 @@ def bill_subscription(
         one_time_billed = frozenset(billed_once)
     usage_found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = []
     usage_billed = state.usage_billed
-    if subscription.usage or state.usage_billed or usage != ():
+    # No usage charge, no usage period billed and no record given (an empty list or tuple,
+    # as a bill run passes): nothing to check nor to bill, the usage steps are skipped.
+    if subscription.usage or state.usage_billed or not _no_records(usage):
         # After the other lines: a usage period gets what they left of a fixed amount.
         run.spans, run.one_time_billed = spans, one_time_billed
         usage_found, usage_billed = _bill_usage(run, as_of, usage)
@@ -1639,6 +1641,14 @@ def bill_subscription(
 _INVOICE_NET = vars(Invoice)["net"].__set__
 _INVOICE_TAX = vars(Invoice)["tax"].__set__
 _INVOICE_TOTAL = vars(Invoice)["total"].__set__
+
+
+def _no_records(usage: Iterable[UsageRecord]) -> bool:
+    """Whether ``usage`` is known to hold no record without iterating it: an empty list or tuple.
+
+    Any other iterable (a generator, a set) is read by the usage steps, which check it.
+    """
+    return (type(usage) is tuple or type(usage) is list) and not usage
 
 
 def _sums(
@@ -1825,7 +1835,7 @@ class _Run:
                 continue
             low, high = (due_through, billed) if due_through < billed else (billed, due_through)
             first = schedule.index_of(low)
-            dates = schedule.dates_through(first, high)  # the last one is on or after high
+            dates = schedule._dates_through(first, high)  # the last one is on or after high
             count = len(dates) - 1  # billing periods
             # The whole periods billed for the first time, [dates[lo], dates[hi]): those
             # from billed (dates[0] <= billed < dates[1]) up to due_through (dates[-2] <

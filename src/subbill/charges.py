@@ -305,8 +305,15 @@ class RecurringCharge(_Charge):
         _SET_SCHEDULE(
             charge, schedule_for(start, frequency, billing_day=billing_day, anchor=anchor)
         )
-        _SET_PERIOD_PRICE(charge, Money._make(period_amount, unit_price.currency))
+        period_price = Money._make(period_amount, unit_price.currency)
+        _SET_PERIOD_PRICE(charge, period_price)
         _SET_KEY(charge, f"{code}@{start.isoformat()}")
+        # What the billing engine reads of every charge it is given (the digest) and of each
+        # whole period it bills (the rounded price), set now: read later through the cached
+        # properties, each would first miss its slot (an AttributeError that attrs'
+        # ``__getattr__`` catches), which costs about as much again as computing it.
+        _SET_WHOLE_PRICE(charge, period_price.rounded())
+        _SET_TERMS_DIGEST(charge, _digest_of(charge))
         return charge
 
     @functools.cached_property
@@ -354,40 +361,7 @@ class RecurringCharge(_Charge):
         a ``repr``), so that a field added in a later version does not make every billed
         charge look changed.
         """
-        schedule = self.schedule
-        frequency = schedule.frequency
-        rates = self.tax_rates
-        rates_text = "()"
-        if rates:
-            # By the rates' identity (a Decimal keeps how it was written: 20 is not 20.0);
-            # the cache holds them, so no other rate takes their id.
-            key = tuple(map(id, rates))
-            found = _RATES_TEXT.get(key)
-            if found is None:
-                found = (rates, str(tuple((rate.percent, rate.inclusive) for rate in rates)))
-                if len(_RATES_TEXT) < _TEXTS_KEPT:
-                    _RATES_TEXT[key] = found
-            rates_text = found[1]
-        frequency_text = _FREQUENCY_TEXT.get(frequency)
-        if frequency_text is None:
-            frequency_text = _FREQUENCY_TEXT[frequency] = str(frequency)  # a few dozen at most
-        # Each part as the digest writes it (a Decimal as written: 50.0 is not 50.00; a date,
-        # a frequency and the rates as str writes them; an enum's value read from the member
-        # itself, without the ``value`` property), so that charges of the same terms share
-        # one digest, computed once (the parts hashed as they are: cheaper than one joined
-        # text when the digest is shared, measured).
-        return _terms_digest(
-            str(self.unit_price.amount),
-            self.unit_price.currency,
-            str(self.quantity),
-            schedule.anchor,
-            frequency_text,
-            schedule.day,
-            self.timing._value_,
-            self.basis._value_,
-            str(tuple(discount.terms for discount in self.discounts)) if self.discounts else "()",
-            rates_text,
-        )
+        return _digest_of(self)
 
     @functools.cached_property
     def schedule(self) -> BillingSchedule:
@@ -449,7 +423,47 @@ class RecurringCharge(_Charge):
         return self.ending(on=on), new
 
 
+def _digest_of(charge: RecurringCharge) -> str:
+    """:attr:`RecurringCharge.terms_digest`, computed from the charge's fields."""
+    schedule = charge.schedule
+    frequency = schedule.frequency
+    rates = charge.tax_rates
+    rates_text = "()"
+    if rates:
+        # By the rates' identity (a Decimal keeps how it was written: 20 is not 20.0);
+        # the cache holds them, so no other rate takes their id.
+        key = tuple(map(id, rates))
+        found = _RATES_TEXT.get(key)
+        if found is None:
+            found = (rates, str(tuple((rate.percent, rate.inclusive) for rate in rates)))
+            if len(_RATES_TEXT) < _TEXTS_KEPT:
+                _RATES_TEXT[key] = found
+        rates_text = found[1]
+    frequency_text = _FREQUENCY_TEXT.get(frequency)
+    if frequency_text is None:
+        frequency_text = _FREQUENCY_TEXT[frequency] = str(frequency)  # a few dozen at most
+    # Each part as the digest writes it (a Decimal as written: 50.0 is not 50.00; a date,
+    # a frequency and the rates as str writes them; an enum's value read from the member
+    # itself, without the ``value`` property), so that charges of the same terms share
+    # one digest, computed once (the parts hashed as they are: cheaper than one joined
+    # text when the digest is shared, measured).
+    return _terms_digest(
+        str(charge.unit_price.amount),
+        charge.unit_price.currency,
+        str(charge.quantity),
+        schedule.anchor,
+        frequency_text,
+        schedule.day,
+        charge.timing._value_,
+        charge.basis._value_,
+        str(tuple(discount.terms for discount in charge.discounts)) if charge.discounts else "()",
+        rates_text,
+    )
+
+
 _SET_PERIOD_PRICE = vars(RecurringCharge)["period_price"].__set__
+_SET_WHOLE_PRICE = vars(RecurringCharge)["whole_price"].__set__
+_SET_TERMS_DIGEST = vars(RecurringCharge)["terms_digest"].__set__
 _SET_SCHEDULE = vars(RecurringCharge)["schedule"].__set__
 _SET_KEY = vars(RecurringCharge)["key"].__set__
 #: The slot setter of each field of a recurring charge, by name (the base class's slots too).

@@ -576,6 +576,15 @@ class BillingSchedule:
         ['2026-01-31', '2026-02-28', '2026-03-31']
         """
         check_date("last", last)
+        self.nth(n)  # refuses an n that is not an int, or beyond the calendar, typed
+        return self._dates_through(n, last)
+
+    def _dates_through(self, n: int, last: date) -> list[date]:
+        """:meth:`dates_through` without its checks, for the billing engine's hot path.
+
+        ``n`` is the index of a day within the calendar (:meth:`index_of` of a checked date)
+        and ``last`` a checked date: what the public method checks holds already.
+        """
         day = self._day
         step = self.frequency.count
         found: list[date] = []
@@ -588,7 +597,6 @@ class BillingSchedule:
                 current += delta
                 append(current)
             return found
-        self.nth(n)  # refuses an n beyond the calendar, typed, before the loop
         index = self._month_index + step * n
         if day <= 28:  # on every month's calendar: no month end to clamp to
             while True:
