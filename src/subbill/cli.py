@@ -1309,8 +1309,7 @@ def _portal_view(
     if not (known or quotes or invoices or subscriptions or orders or tickets or wallet):
         # the closest of the customers the store names (records, subscriptions, invoices)
         named = _named_customers(store) | set(store.customer_ids())
-        close = difflib.get_close_matches(customer, sorted(named), n=1)
-        hint = f", did you mean {close[0]!r}?" if close else ""
+        hint = _close(customer, sorted(named), "")
         raise _failure(
             f"no customer {customer!r} in {db}: no customer record, quote, order, invoice, "
             f"subscription or wallet names it{hint}"

@@ -668,13 +668,7 @@ def dunning_actions(
     # A subscription cancelled by dunning is neither suspended nor cancelled again (its
     # invoices' reminders and notices go on: the money is still owed).
     # Nor is one that ended otherwise (``ended``): its service is over already.
-    over = gone | {
-        event.subscription
-        for event in events
-        if event.subscription is not None
-        and event.on <= as_of
-        and event.does(DunningActionKind.CANCEL)
-    }
+    over = gone | _cancelled_by(events, as_of)
     first = _first_cancels(items, policy, taken_steps, over, as_of)
     actions: list[DunningAction] = []
     for index, invoice in enumerate(items):
@@ -892,7 +886,7 @@ def next_step(
     )
     ahead = policy.steps[last + 1 :]
     owner = invoice.subscription
-    if owner is None or owner in gone or _cancelled_by(events, owner, as_of):
+    if owner is None or owner in gone or owner in _cancelled_by(events, as_of):
         # nothing to suspend nor cancel: a step with nothing else to do is not taken
         ahead = tuple(step for step in ahead if _without_carried(step))
     reached = [step for step in ahead if step.date_for(invoice.due_on) <= day]
@@ -903,13 +897,14 @@ def next_step(
     return NextStep(step=ahead[0], on=ahead[0].date_for(invoice.due_on))
 
 
-def _cancelled_by(events: tuple[DunningEvent, ...], subscription: str, as_of: date) -> bool:
-    """Whether a cancel action of ``events`` ended ``subscription`` by ``as_of``."""
-    return any(
-        event.subscription == subscription
+def _cancelled_by(events: tuple[DunningEvent, ...], as_of: date) -> frozenset[str]:
+    """The subscriptions a cancel action of ``events`` ended by ``as_of``."""
+    return frozenset(
+        event.subscription
+        for event in events
+        if event.subscription is not None
         and event.on <= as_of
         and event.does(DunningActionKind.CANCEL)
-        for event in events
     )
 
 
