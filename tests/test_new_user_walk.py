@@ -345,7 +345,7 @@ def test_subbill_invoice_show_words_a_credit_note_as_issued_and_the_invoice_show
         "Avoir F-2026-000002 (émis)",
         "Client : Garage Petit    Abonnement : S2",
         "Date : 1 juin 2026",
-        "Avoir sur la facture : F-2026-000001",
+        "Avoir sur la facture : F-2026-000001 du 1 avril 2026",  # its number and date
     ]
     assert note[-1].split() == ["Total", "TTC", "-643,85", "€"]  # nothing « à payer »
     assert shown("F-2026-000002", "en_US")[:3] == [

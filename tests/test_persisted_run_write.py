@@ -70,13 +70,20 @@ def _invoices_of_every_shape(plan, as_of, days):
         yield draft
         issued = draft.finalize(number=f"F-2026-00000{index + 1}")
         yield issued
+        settled = issued
         if issued.amount_due.is_positive():
             paid = Payment(amount=issued.amount_due, paid_on=issued.issued_on, reference="P1")
-            yield issued.apply_payment(paid).invoice
+            settled = issued.apply_payment(paid).invoice
+            yield settled
         if issued.kind is DocumentKind.INVOICE and issued.total.is_positive():
             note = credit_note_for(issued, issued_on=issued.issued_on).finalize(number="AV-1")
             yield note
             yield issued.apply_credit_note(note).invoice
+            # a note of the paid invoice that only names it (names_only), and the invoice
+            named = credit_note_for(settled, issued_on=issued.issued_on)
+            named = attrs.evolve(named, names_only=True).finalize(number="AV-2")
+            yield named
+            yield settled.name_credit_note(named)
 
 
 _COLUMN_SETS = st.sampled_from([(), INVOICE_COLUMNS, ("number",), ("customer", "issued_on")])

@@ -1147,13 +1147,23 @@ def _invoice_show(args: argparse.Namespace) -> int:
         )
         printed_buyer = given_buyer or store.get_customer(invoice.customer)
         terms = _terms_of(invoice, store)
-    print(invoice_text(invoice, locale=args.locale, terms=terms, buyer=printed_buyer))
+        # A credit note names the invoice it corrects by its number and date.
+        corrected = store.get_invoice(invoice.corrects) if invoice.corrects is not None else None
+    text = invoice_text(
+        invoice, locale=args.locale, terms=terms, buyer=printed_buyer, corrected=corrected
+    )
+    print(text)
     if args.pdf is not None:
         from subbill.pdf import render_invoice_pdf  # noqa: PLC0415  (fpdf2 only when asked)
 
         try:
             content = render_invoice_pdf(
-                invoice, locale=args.locale, seller=seller, buyer=printed_buyer, terms=terms
+                invoice,
+                locale=args.locale,
+                seller=seller,
+                buyer=printed_buyer,
+                terms=terms,
+                corrected=corrected,
             )
         except ImportError as error:
             raise _failure(str(error)) from None

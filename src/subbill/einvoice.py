@@ -615,4 +615,5 @@ def facturx_pdf(
         seller=seller,
         buyer=buyer,
         notes=printed,
+        corrected=options.get("corrected"),
     )

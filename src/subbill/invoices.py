@@ -387,15 +387,22 @@ def _check_correction(instance: Correction, _attribute: Any, amount: Money) -> N
 
 @attrs.frozen(kw_only=True)
 class Correction:
-    """A credit note applied to the invoice it corrects: its number, date and amount (> 0).
+    """A credit note of the invoice it corrects: its number, date and amount (> 0).
 
-    Kept on the corrected invoice (``Invoice.corrections``), so that a credit note is applied
-    once only and what is left to credit is known from the invoice alone.
+    Kept on the corrected invoice (``Invoice.corrections``), so that a credit note is counted
+    once only and what is left to credit is known from the invoice alone. ``names_only``
+    tells how the note stands to the invoice: ``False`` (the default, and every correction
+    stored before it existed), applied to it (:meth:`Invoice.apply_credit_note`: it
+    cancelled what was still due, the rest went to the customer's credit balance); ``True``,
+    it only names the invoice, which owed nothing when the note was issued
+    (:meth:`Invoice.name_credit_note`): what the note gives back is owed on the note itself,
+    not returned to the credit balance.
     """
 
     credit_note: str
     credited_on: date
     amount: Money = attrs.field(validator=_check_correction)
+    names_only: bool = attrs.field(default=False, validator=instance_of(bool))
 
 
 @attrs.frozen(kw_only=True)
@@ -511,6 +518,14 @@ def _check_paid(instance: Invoice) -> None:
 
 def _check_corrects(instance: Invoice) -> None:
     corrects = instance.corrects
+    if instance.names_only is not False:
+        if instance.names_only is not True:
+            raise InvalidTypeError("names_only", instance.names_only, "a bool")
+        if corrects is None:
+            raise InvalidArgumentError(
+                "names_only=True needs corrects: only a credit note that names the invoice it "
+                "corrects can name it without being applied to it"
+            )
     if corrects is not None:
         if instance.kind is not DocumentKind.CREDIT_NOTE:
             raise InvalidArgumentError(
@@ -539,6 +554,26 @@ def _check_corrections(instance: Invoice) -> None:
             notes.add(correction.credit_note)
         if instance.credited > total:
             raise OutOfBoundsError("credited", instance.credited, f"<= the invoice's total {total}")
+        _check_named(instance)
+
+
+def _check_named(instance: Invoice) -> None:
+    """A credit note names an invoice only once nothing else is due on it (it cancels nothing)."""
+    named = [c for c in instance.corrections if c.names_only]
+    if named:
+        zero = Money.zero(instance.currency)
+        settled = (instance.credit_applied or zero) + instance.amount_paid
+        applied = Money.total(
+            (c.amount for c in instance.corrections if not c.names_only),
+            currency=instance.currency,
+        )
+        if settled + applied < instance.total:
+            raise InvalidArgumentError(
+                f"credit note {named[0].credit_note} names invoice {instance.number} only "
+                f"(names_only=True), but {instance.total - settled - applied} of it is not "
+                "settled otherwise: a credit note of an invoice that owes something is applied "
+                "to it (names_only=False)"
+            )
 
 
 #: The columns of the plain, locale-free table of an invoice (``str(invoice)``, notebooks).
@@ -570,8 +605,11 @@ class Invoice:
     payments: tuple[Payment, ...] = ()
     # A credit note: the number of the invoice it corrects (None for one the engine billed).
     corrects: str | None = None
-    # An invoice: the credit notes applied to it (see ``apply_credit_note``).
+    # An invoice: its credit notes (see ``apply_credit_note`` and ``name_credit_note``).
     corrections: tuple[Correction, ...] = ()
+    # A credit note that names the invoice it corrects without being applied to it (that
+    # invoice owed nothing): what it gives back is owed as by a note that corrects nothing.
+    names_only: bool = False
 
     def __attrs_post_init__(self) -> None:
         _check_invoice(self, None, None)  # the whole invoice, then what settles it
@@ -615,6 +653,7 @@ class Invoice:
             set_payments,
             set_corrects,
             set_corrections,
+            set_names_only,
         ) = _INVOICE_SETTERS
         set_customer(invoice, customer)
         set_currency(invoice, currency)
@@ -631,6 +670,7 @@ class Invoice:
         set_payments(invoice, ())
         set_corrects(invoice, None)
         set_corrections(invoice, ())
+        set_names_only(invoice, False)  # noqa: FBT003  (a slot written, not a flag passed)
         return invoice
 
     # -- totals, all derived from the lines (once: an invoice is immutable) ---------------------
@@ -818,6 +858,65 @@ class Invoice:
         >>> applied.invoice.status.value, applied.invoice.amount_due.is_zero(), applied.returned
         ('paid', True, Money('30.00', 'EUR'))
         """
+        if isinstance(note, Invoice) and note.names_only:
+            raise InvalidArgumentError(
+                f"credit note {note.number or 'draft'} has names_only=True: it only names "
+                f"invoice {note.corrects!r}, it is not applied to it (name_credit_note)"
+            )
+        correction = self._correction_of(note, names_only=False)
+        corrected = attrs.evolve(self, corrections=(*self.corrections, correction))
+        if corrected.amount_due.is_zero():
+            corrected = attrs.evolve(corrected, status=InvoiceStatus.PAID)
+        return CreditNoteApplication(
+            invoice=corrected, returned=corrected._excess() - self._excess()
+        )
+
+    def name_credit_note(self, note: Invoice) -> Self:
+        """Record the numbered credit ``note`` that names this invoice, which owes nothing.
+
+        A credit note of an invoice already settled (paid, or settled by customer credit)
+        names it, as French rules ask of every credit note, without being applied to it:
+        the note was made with ``names_only=True``, nothing is due to cancel, and what the
+        note gives back is owed on the note itself (refunded against it, see
+        :func:`subbill.payments.refundable`), never returned to the credit balance. The
+        invoice lists it (``corrections``, a :class:`Correction` with ``names_only``) and
+        counts it in what it may still be credited (``creditable``); its amount due and its
+        status do not change. Pure: returns the new invoice.
+
+        >>> from subbill.billing import draft_invoice
+        >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+        ...     lines=[one_time_line("setup", "Installation", Money("100", "EUR"))]
+        ... ).finalize(number="F-2026-000001")
+        >>> paid = invoice.apply_payment(
+        ...     Payment(amount=Money("100", "EUR"), paid_on=date(2026, 3, 2))).invoice
+        >>> note = attrs.evolve(credit_note_for(paid, issued_on=date(2026, 3, 9), lines=[
+        ...     one_time_line("geste", "Geste", Money("40", "EUR"))]), names_only=True
+        ... ).finalize(number="F-2026-000002")
+        >>> named = paid.name_credit_note(note)
+        >>> named.status.value, named.amount_due.is_zero(), named.creditable
+        ('paid', True, Money('60.00', 'EUR'))
+
+        Raises:
+            InvalidStateError: this invoice still owes something (apply the note instead:
+                :meth:`apply_credit_note`), or the note is recorded on it already.
+            InvalidArgumentError: ``note`` is no credit note naming only this invoice.
+            OutOfBoundsError: the note credits more than :attr:`creditable`.
+        """
+        if isinstance(note, Invoice) and not note.names_only:
+            raise InvalidArgumentError(
+                f"credit note {note.number or 'draft'} has names_only=False: it is applied to "
+                "the invoice it corrects (apply_credit_note)"
+            )
+        correction = self._correction_of(note, names_only=True)
+        if not self.amount_due.is_zero():
+            raise InvalidStateError(
+                f"invoice {self.number} still owes {self.amount_due}: a credit note of it "
+                "first cancels what is due; apply it (names_only=False, apply_credit_note)"
+            )
+        return attrs.evolve(self, corrections=(*self.corrections, correction))
+
+    def _correction_of(self, note: Invoice, *, names_only: bool) -> Correction:
+        """The record of the numbered credit ``note`` of this invoice, once checked."""
         if not isinstance(note, Invoice):
             raise InvalidTypeError("note", note, "a credit note (an Invoice)")
         if note.currency != self.currency:
@@ -845,10 +944,10 @@ class Invoice:
             raise InvalidTransitionError(
                 self._describe(), self.status.value, "credit", "only a finalised invoice"
             )
-        if any(c.credit_note == note.number for c in self.corrections):
-            raise InvalidStateError(
-                f"credit note {note.number} is already applied to invoice {self.number}"
-            )
+        for kept in self.corrections:
+            if kept.credit_note == note.number:
+                how = "names" if kept.names_only else "is already applied to"
+                raise InvalidStateError(f"credit note {note.number} {how} invoice {self.number}")
         amount = -note.total
         if amount > self.creditable:
             raise OutOfBoundsError(
@@ -857,12 +956,11 @@ class Invoice:
                 f"<= {self.creditable} (total {self.total} of invoice {self.number} "
                 f"- {self.credited} already credited)",
             )
-        correction = Correction(credit_note=note.number, credited_on=note.issued_on, amount=amount)
-        corrected = attrs.evolve(self, corrections=(*self.corrections, correction))
-        if corrected.amount_due.is_zero():
-            corrected = attrs.evolve(corrected, status=InvoiceStatus.PAID)
-        return CreditNoteApplication(
-            invoice=corrected, returned=corrected._excess() - self._excess()
+        return Correction(
+            credit_note=note.number,
+            credited_on=note.issued_on,
+            amount=amount,
+            names_only=names_only,
         )
 
     def apply_payment(self, payment: Payment) -> PaymentApplication:
@@ -1265,8 +1363,8 @@ def credit_note_for(
     invoice's lines (a full correction); for a partial one, some of them or hand-made lines
     (``one_time_line("geste", "Geste commercial", Money("10", "EUR"))``). Taxes follow each
     line. Together, the credit notes of an invoice never credit more than its total: what is
-    left is ``invoice.creditable``, which counts those already applied
-    (:meth:`Invoice.apply_credit_note`).
+    left is ``invoice.creditable``, which counts those already recorded on it
+    (:meth:`Invoice.apply_credit_note`, :meth:`Invoice.name_credit_note`).
 
     >>> from subbill.billing import draft_invoice
     >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),

@@ -35,6 +35,8 @@ import attrs
 
 from subbill._validate import (
     check_count,
+    check_enum,
+    check_items,
     check_no_card_data,
     check_no_card_number,
     check_payment_reference,
@@ -450,6 +452,11 @@ def record_credit_note(invoice: Invoice, note: Invoice, state: BillingState) -> 
     returned state, from which it can be used by the next invoices or refunded
     (:func:`record_refund`). Pure: store the invoice, the note and the state together.
 
+    A note with ``names_only=True`` (an invoice that owed nothing, see
+    :func:`link_credit_note`) is only listed by the invoice
+    (:meth:`~subbill.invoices.Invoice.name_credit_note`): ``state`` is returned as it is and
+    nothing is ``returned``; what the note gives back is owed on the note itself.
+
     >>> from subbill.billing import draft_invoice, record_payment
     >>> from subbill.invoices import credit_note_for, one_time_line
     >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
@@ -469,10 +476,103 @@ def record_credit_note(invoice: Invoice, note: Invoice, state: BillingState) -> 
     balance = state.credit_balance
     if balance is not None and balance.currency != invoice.currency:
         raise CurrencyMismatchError(balance.currency, invoice.currency, "record a credit note of")
+    if isinstance(note, Invoice) and note.names_only:
+        named = invoice.name_credit_note(note)
+        return CreditNoteResult(invoice=named, state=state, returned=Money.zero(invoice.currency))
     applied = invoice.apply_credit_note(note)
     if applied.returned.is_positive():
         state = state.with_credit(applied.returned)
     return CreditNoteResult(invoice=applied.invoice, state=state, returned=applied.returned)
+
+
+@attrs.frozen(kw_only=True)
+class CreditNoteLink:
+    """The engine's draft credit note, naming the invoice it corrects, and that invoice.
+
+    ``invoice`` is ``None`` when the note names none (``note`` is then the draft as given).
+    """
+
+    note: Invoice
+    invoice: Invoice | None
+
+
+def link_credit_note(
+    draft: Invoice,
+    invoices: Iterable[Invoice],
+    *,
+    negative_balance: NegativeBalancePolicy = NegativeBalancePolicy.CREDIT_NOTE,
+) -> CreditNoteLink:
+    """Name, on the engine's draft credit note, the invoice it corrects, if one billed it all.
+
+    ``draft`` is a credit note :func:`~subbill.billing.bill_subscription` billed (periods
+    billed back after a cancellation brought forward, a downgrade…), ``invoices`` the
+    subscription's invoices as they stand, in the order they were issued, and
+    ``negative_balance`` its policy. Under ``NegativeBalancePolicy.CREDIT_NOTE``, when each
+    credited line bills back part of a period the last invoice billing those charges billed,
+    and that invoice may still be credited that much, the note names it (``corrects``):
+
+    - if it still owes something, the note will be applied to it (it cancels what is due,
+      the rest goes to the credit balance);
+    - if it owes nothing (paid), the note only names it (``names_only=True``): what the note
+      gives back stays owed on the note, refunded against it, exactly as a note that names
+      no invoice.
+
+    Finalise ``link.note``, then record it with :func:`record_credit_note` on
+    ``link.invoice`` (with the state ``bill_subscription`` returned). Under
+    ``CARRY_FORWARD`` (the engine already put the credit in the balance), or when no invoice
+    billed everything it credits, the note is returned as it is and ``invoice`` is ``None``.
+    Pure: nothing is read nor written.
+
+    Raises:
+        InvalidStateError: ``draft`` is numbered already (link it before it is finalised).
+    """
+    if not isinstance(draft, Invoice):
+        raise InvalidTypeError("draft", draft, "a draft credit note (an Invoice)")
+    check_enum("negative_balance", negative_balance, NegativeBalancePolicy)
+    found = check_items("invoices", invoices, Invoice, collection="an iterable of Invoice")
+    if draft.status is not InvoiceStatus.DRAFT:
+        raise InvalidStateError(
+            f"draft={draft.number} is {draft.status.value}: name the invoice a credit note "
+            "corrects on its draft, before it is finalised"
+        )
+    alone = CreditNoteLink(note=draft, invoice=None)
+    if (
+        draft.kind is not DocumentKind.CREDIT_NOTE
+        or draft.corrects is not None
+        or negative_balance is not NegativeBalancePolicy.CREDIT_NOTE
+    ):
+        return alone
+    credited = [line for line in draft.lines if line.net.is_negative()]
+    if not credited or any(line.period is None for line in credited):
+        return alone
+    for stored in reversed(found):
+        if (
+            stored.kind is not DocumentKind.INVOICE
+            or stored.number is None
+            or stored.subscription != draft.subscription
+            or stored.currency != draft.currency
+        ):
+            continue
+        billed = {
+            (line.charge_key, line.period)
+            for line in stored.lines
+            if line.period is not None and line.net.is_positive()
+        }
+        covers = all(
+            any(
+                key == line.charge_key and period.start <= line.period.start < period.end
+                for key, period in billed
+            )
+            for line in credited
+            if line.period is not None
+        )
+        if covers:
+            if stored.creditable < -draft.total:
+                return alone  # credited too much already: the note stands on its own
+            names_only = stored.amount_due.is_zero()
+            note = attrs.evolve(draft, corrects=stored.number, names_only=names_only)
+            return CreditNoteLink(note=note, invoice=stored)
+    return alone
 
 
 def _check_inputs(
@@ -498,10 +598,14 @@ def _check_inputs(
 
 
 def _from_balance(note: Invoice | None, negative_balance: NegativeBalancePolicy) -> bool:
-    """Whether what ``note`` owes sits in the credit balance (else it is owed on the note)."""
+    """Whether what ``note`` owes sits in the credit balance (else it is owed on the note).
+
+    A note applied to the invoice it corrects returned what it gives back to the balance; a
+    note that only names it (``names_only``) stands as a note that corrects nothing.
+    """
     return (
         note is None
-        or note.corrects is not None
+        or (note.corrects is not None and not note.names_only)
         or negative_balance is NegativeBalancePolicy.CARRY_FORWARD
     )
 
@@ -516,10 +620,11 @@ def refundable(
 ) -> Money:
     """What may still be refunded: of the credit balance, or of ``credit_note``.
 
-    A credit note that corrects an invoice (or one billed with ``CARRY_FORWARD``) put what
-    it owes in the credit balance: refunding it draws on the balance, and never more than
-    the note's amount less its earlier ``refunds``. A credit note billed with the
-    ``CREDIT_NOTE`` policy is owed on its own: its amount less its earlier refunds.
+    A credit note applied to the invoice it corrects (or one billed with ``CARRY_FORWARD``)
+    put what it owes in the credit balance: refunding it draws on the balance, and never
+    more than the note's amount less its earlier ``refunds``. A credit note billed with the
+    ``CREDIT_NOTE`` policy is owed on its own: its amount less its earlier refunds — also
+    when it names the paid invoice it corrects without being applied to it (``names_only``).
     """
     earlier = _check_inputs(state, negative_balance, refunds)
     if credit_note is not None and (
@@ -721,9 +826,11 @@ def account_balance(
 
 __all__ += [
     "AccountBalance",
+    "CreditNoteLink",
     "CreditNoteResult",
     "Refund",
     "account_balance",
+    "link_credit_note",
     "record_credit_note",
     "record_refund",
     "refundable",

@@ -61,6 +61,7 @@ from subbill.l10n import (
 )
 from subbill.l10n.invoice import (
     asks_payment,
+    corrected_reference,
     late_payment_mentions,
     line_description,
     settlement_rows,
@@ -226,6 +227,7 @@ def render_invoice_pdf(
     notes: Sequence[str] = (),
     terms: BillingTerms | None = None,
     operation: OperationCategory = OperationCategory.SERVICES,
+    corrected: Invoice | None = None,
 ) -> bytes:
     """Render ``invoice`` as a PDF in ``locale`` and return its bytes.
 
@@ -239,7 +241,8 @@ def render_invoice_pdf(
     40 € indemnity). Without the configured seller, a penalty rate ``terms`` set is printed
     among the notes with the 40 € indemnity, as :func:`subbill.l10n.invoice_text` states
     them (but to a consumer). A credit note states neither (it asks no payment), nor a due
-    date or an amount due; a credited invoice lists its credit notes above its amount due.
+    date or an amount due, and names the invoice it corrects (with its date when given it as
+    ``corrected``); a credited invoice lists its credit notes above its amount due.
     This is a consumer's invoice: the e-invoicing obligation is between businesses. Needs
     the optional dependency fpdf2 (``pip install subbill[pdf]``).
     """
@@ -258,9 +261,18 @@ def render_invoice_pdf(
         # business, on a document that asks a payment).
         customer = buyer if isinstance(buyer, Customer) else None
         notes = [*late_payment_mentions(invoice, terms, customer, locale=locale), *notes]
+    reference = _reference(invoice, corrected, locale=locale)
     page = _Page(_fpdf()(orientation="P", unit="mm", format="A4"), locale)
-    page.document(invoice, *_parties(invoice, seller, buyer, locale=locale), notes, heading=heading)
+    parties = _parties(invoice, seller, buyer, locale=locale)
+    page.document(invoice, *parties, notes, heading=heading, corrects=reference)
     return bytes(page.pdf.output())
+
+
+def _reference(invoice: Invoice, corrected: Invoice | None, *, locale: str) -> str | None:
+    """What the heading says of the invoice a credit note corrects (``None``: no such line)."""
+    if invoice.corrects is None and corrected is None:
+        return None
+    return corrected_reference(invoice, corrected, locale=locale)
 
 
 def render_facturx_pdf(
@@ -272,6 +284,7 @@ def render_facturx_pdf(
     seller: SellerParty,
     buyer: Printable,
     notes: Sequence[str] = (),
+    corrected: Invoice | None = None,
 ) -> bytes:
     """Render ``invoice`` as a PDF/A-3B that carries ``xml`` as ``factur-x.xml``.
 
@@ -282,10 +295,12 @@ def render_facturx_pdf(
     are embedded, the output intent is sRGB (fpdf2's own sRGB2014 profile). ``notes`` are
     printed at the bottom, under the heading « Mentions légales ». The metadata are dated
     the day the invoice was issued (this module reads no clock), so that the same invoice
-    gives the same bytes.
+    gives the same bytes. A credit note names the invoice it corrects, with its date when
+    given it as ``corrected``.
     """
     check_instance("invoice", invoice, Invoice)
     check_instance("seller", seller, SellerParty)
+    reference = _reference(invoice, corrected, locale=locale)
     if not isinstance(xml, bytes) or not xml.lstrip().startswith(b"<"):
         raise InvalidArgumentError("xml must be the bytes of an XML document (UTF-8)")
     if level not in FACTURX_LEVELS:
@@ -327,7 +342,8 @@ def render_facturx_pdf(
     )
     page = _Page(pdf, locale, family=_FAMILY)
     heading = phrase("pdf", "legal_notices", locale=locale)
-    page.document(invoice, *_parties(invoice, seller, buyer, locale=locale), notes, heading=heading)
+    parties = _parties(invoice, seller, buyer, locale=locale)
+    page.document(invoice, *parties, notes, heading=heading, corrects=reference)
     return bytes(pdf.output())
 
 
@@ -416,9 +432,10 @@ class _Page:
         notes: Sequence[str],
         *,
         heading: str | None = None,
+        corrects: str | None = None,
     ) -> None:
         self.parties(seller, buyer)
-        self.heading(invoice)
+        self.heading(invoice, corrects)
         self.table(invoice)
         self.taxes(invoice)
         self.totals(invoice)
@@ -467,7 +484,7 @@ class _Page:
             self.pdf.set_x(x)
             self.pdf.multi_cell(width, 5, self.text(text), align="L", new_x="LMARGIN", new_y="NEXT")
 
-    def heading(self, invoice: Invoice) -> None:
+    def heading(self, invoice: Invoice, corrects: str | None) -> None:
         number = invoice.number or self.words("draft_number")
         self.write(f"{label(invoice.kind, locale=self.locale)} {number}", size=14, bold=True)
         issued = f"{self.words('issued_on')}{self.colon}" + format_date(
@@ -479,8 +496,8 @@ class _Page:
         self.write(issued)
         if invoice.subscription:
             self.write(f"{self.words('subscription')}{self.colon}{invoice.subscription}")
-        if invoice.corrects is not None:  # a credit note names the invoice it corrects
-            self.write(f"{self.words('corrects')}{self.colon}{invoice.corrects}")
+        if corrects is not None:  # a credit note names the invoice it corrects
+            self.write(f"{self.words('corrects')}{self.colon}{corrects}")
         self.pdf.ln(4)
 
     def table(self, invoice: Invoice) -> None:

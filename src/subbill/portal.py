@@ -129,7 +129,8 @@ class InvoiceRow:
     """An invoice as listed: the label before the amount says whether it is paid.
 
     ``label`` and ``amount_due`` are those of the portal's day, as its overdue list reads
-    them: payments and credit notes dated after it are not counted.
+    them: payments and credit notes dated after it are not counted. ``corrects`` is, for a
+    credit note, the number of the invoice it corrects (paid or not), else ``None``.
     """
 
     number: str | None
@@ -138,6 +139,7 @@ class InvoiceRow:
     total: Money
     amount_due: Money
     label: InvoiceLabel
+    corrects: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -53,7 +53,7 @@ from subbill.errors import (
 from subbill.invoices import DocumentKind, Invoice, InvoiceLine, Payment, credit_note_for
 from subbill.metering import UsageRecord
 from subbill.money import Money
-from subbill.payments import record_credit_note
+from subbill.payments import CreditNoteLink, link_credit_note, record_credit_note
 from subbill.periods import check_billing_date, check_date
 from subbill.quotes import Purchase, SalesOrder
 from subbill.storage._arguments import MAX_LIMIT
@@ -233,17 +233,16 @@ def _bill_one(
     invoice = None
     new_state = result.state
     if result.invoice is not None:
-        draft = result.invoice
-        target = _invoice_it_credits(store, subscription_id, draft, subscription.terms)
-        if target is not None:
-            draft = attrs.evolve(draft, corrects=target.number)
+        link = _invoice_it_credits(store, subscription_id, result.invoice, subscription.terms)
+        target = link.invoice
         number = store.next_invoice_number(issued_on=as_of)
-        invoice = draft.finalize(number=number)
+        invoice = link.note.finalize(number=number)
         store.add_invoice(invoice)
         if target is not None:
             # The credit first cancels what is still due on the invoice that billed those
             # periods: a customer who has not paid is not owed a refund while dunned for
-            # the whole invoice. What was paid comes back to the credit balance.
+            # the whole invoice. What was paid comes back to the credit balance. A note of
+            # a paid invoice only names it: it is refunded against the note, as before.
             applied = record_credit_note(target, invoice, new_state)
             store.save_invoice(applied.invoice)
             new_state = applied.state
@@ -254,46 +253,29 @@ def _bill_one(
 
 def _invoice_it_credits(
     store: Store, subscription_id: str, draft: Invoice, terms: BillingTerms
-) -> Invoice | None:
-    """The open invoice a credit note of the engine corrects, if one billed all it credits.
+) -> CreditNoteLink:
+    """The engine's credit note naming the invoice it corrects, and that invoice, if any.
 
-    Only for credit notes refunded on their own (``NegativeBalancePolicy.CREDIT_NOTE``):
-    each credited line must bill back part of a period that one still-open invoice of the
-    subscription billed under the same charge, and every payment the store recorded for it
-    must be applied to it already.
+    :func:`~subbill.payments.link_credit_note` over the subscription's stored invoices, for
+    credit notes refunded on their own (``NegativeBalancePolicy.CREDIT_NOTE``): the note
+    names the invoice that billed all it credits, applied to it if it still owes something,
+    naming it only if it was paid. Every payment the store recorded for that invoice must be
+    applied to it already, else the note stands alone.
     """
+    alone = CreditNoteLink(note=draft, invoice=None)
     if not _settles_an_invoice(terms, draft):
-        return None
-    credited = [line for line in draft.lines if line.net.is_negative()]
-    if not credited or any(line.period is None for line in credited):
-        return None
-    for stored in reversed(store.invoices(subscription=subscription_id)):
-        if stored.kind is not DocumentKind.INVOICE or stored.number is None:
-            continue
-        billed = {
-            (line.charge_key, line.period)
-            for line in stored.lines
-            if line.period is not None and line.net.is_positive()
-        }
-        covers = all(
-            any(
-                key == line.charge_key and period.start <= line.period.start < period.end
-                for key, period in billed
-            )
-            for line in credited
-            if line.period is not None
-        )
-        if covers:
-            # Payments recorded but never applied (store.add_payment alone) are applied by
-            # pay_invoice or correct_invoice, with their state: the note then stands alone.
-            applied_all = len(store.payments(stored.number)) == len(stored.payments)
-            settles = (
-                applied_all
-                and stored.amount_due.is_positive()
-                and stored.creditable >= -draft.total
-            )
-            return stored if settles else None  # else the note stands on its own
-    return None
+        return alone
+    link = link_credit_note(
+        draft, store.invoices(subscription=subscription_id), negative_balance=terms.negative_balance
+    )
+    target = link.invoice
+    # Payments recorded but never applied (store.add_payment alone) are applied by
+    # pay_invoice or correct_invoice, with their state: the note then stands alone.
+    if target is None or target.number is None:
+        return alone
+    if len(store.payments(target.number)) != len(target.payments):
+        return alone
+    return link
 
 
 def run_billing(

@@ -36,7 +36,7 @@ from fractions import Fraction
 from subbill._validate import brief, escape_controls, with_article
 from subbill.billing import BillingTerms
 from subbill.customers import Customer
-from subbill.errors import InvalidTypeError
+from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import (
     DocumentKind,
     Invoice,
@@ -60,6 +60,7 @@ from subbill.proration import BillablePeriod, ProrationBasis
 
 __all__ = [
     "asks_payment",
+    "corrected_reference",
     "describe_line",
     "describe_proration",
     "invoice_html",
@@ -270,8 +271,10 @@ def settlement_rows(invoice: Invoice, *, locale: str) -> list[tuple[str, Money]]
 
     The customer credit applied, the payments, each credit note that corrects the invoice
     (as paid amounts are), what of them went back to the customer's credit balance beyond
-    the total, and the amount due (not on a credit note: it asks no payment). The total
-    plus these rows, but the last, is the amount due.
+    the total, what the notes that only name the invoice (``names_only``: it was settled
+    already) owe the customer on their own, to be refunded, and the amount due (not on a
+    credit note: it asks no payment). The total plus these rows, but the last, is the
+    amount due.
 
     >>> from subbill.billing import draft_invoice, record_payment
     >>> from subbill.invoices import credit_note_for, one_time_line
@@ -305,9 +308,15 @@ def settlement_rows(invoice: Invoice, *, locale: str) -> list[tuple[str, Money]]
         )
         rows.append((words, -correction.amount))
     if invoice.corrections:  # what the credit notes gave back beyond the total
-        returned = credit + invoice.amount_paid + invoice.credited - invoice.total
+        named = Money.total(
+            (c.amount for c in invoice.corrections if c.names_only), currency=invoice.currency
+        )
+        applied = invoice.credited - named
+        returned = credit + invoice.amount_paid + applied - invoice.total
         if returned.is_positive():
             rows.append((label("returned_to_credit", locale=locale), returned))
+        if named.is_positive():  # notes of a settled invoice: owed on the notes themselves
+            rows.append((label("owed_on_credit_notes", locale=locale), named))
     if asks_payment(invoice):
         rows.append((label("amount_due", locale=locale), invoice.amount_due))
     return rows
@@ -331,7 +340,40 @@ def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
     return rows
 
 
-def _header(invoice: Invoice, *, locale: str) -> list[str]:
+def corrected_reference(invoice: Invoice, corrected: Invoice | None, *, locale: str) -> str:
+    """What a credit note says of the invoice it corrects: its number, and its date if known.
+
+    ``corrected`` is that invoice (its date is part of the reference French rules ask a
+    credit note to give); without it, the number alone.
+
+    >>> from subbill.billing import draft_invoice
+    >>> from subbill.invoices import credit_note_for, one_time_line
+    >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+    ...     lines=[one_time_line("setup", "Installation", Money("50", "EUR"))],
+    ... ).finalize(number="F-2026-000001")
+    >>> note = credit_note_for(invoice, issued_on=date(2026, 3, 9)).finalize(number="F-2026-000002")
+    >>> corrected_reference(note, invoice, locale="fr_FR")
+    'F-2026-000001 du 1 mars 2026'
+
+    Raises:
+        InvalidArgumentError: ``corrected`` is not the invoice ``invoice`` corrects.
+    """
+    _check("invoice", invoice, Invoice)
+    if corrected is not None:
+        _check("corrected", corrected, Invoice)
+        if invoice.corrects is None or corrected.number != invoice.corrects:
+            raise InvalidArgumentError(
+                f"corrected is invoice {corrected.number}, but {invoice.number or 'the draft'} "
+                f"corrects {invoice.corrects}"
+            )
+    number = escape_controls(invoice.corrects or "")
+    if corrected is None:
+        return number
+    on = format_date(corrected.issued_on, locale=locale)
+    return label("corrected_invoice", locale=locale).format(number=number, on=on)
+
+
+def _header(invoice: Invoice, corrected: Invoice | None, *, locale: str) -> list[str]:
     colon = words_for("typography", "colon", locale=locale)
 
     def field(heading: str, value: str) -> str:
@@ -353,8 +395,8 @@ def _header(invoice: Invoice, *, locale: str) -> list[str]:
     head.append(who)
     issued = field("issued_on", day(invoice.issued_on))
     head.append(issued if note else f"{issued}    {field('due_on', day(invoice.due_on))}")
-    if invoice.corrects is not None:  # a credit note names the invoice it corrects
-        head.append(field("corrects", escape_controls(invoice.corrects)))
+    if invoice.corrects is not None or corrected is not None:  # the invoice a note corrects
+        head.append(field("corrects", corrected_reference(invoice, corrected, locale=locale)))
     return head
 
 
@@ -430,13 +472,16 @@ def invoice_text(
     locale: str,
     terms: BillingTerms | None = None,
     buyer: Customer | None = None,
+    corrected: Invoice | None = None,
 ) -> str:
     """Render an invoice as a plain-text table, each line followed by its explanation.
 
     With the customer's ``terms``, a late-payment penalty rate they set is stated under the
     totals (« Pénalités de retard : 10 % par an … »), with the fixed indemnity for recovery
     costs (« … : 40 € »), as French law asks of invoices between businesses; neither to a
-    consumer ``buyer`` (:class:`~subbill.customers.Customer` of kind ``CONSUMER``).
+    consumer ``buyer`` (:class:`~subbill.customers.Customer` of kind ``CONSUMER``). A
+    credit note names the invoice it corrects (« Avoir sur la facture : F-2026-000001 »),
+    with its date when given that invoice as ``corrected`` (« … du 1 mars 2026 »).
     """
     _check("invoice", invoice, Invoice)
     mentions = late_payment_mentions(invoice, terms, buyer, locale=locale)
@@ -449,7 +494,7 @@ def invoice_text(
         right = [row[i].rjust(widths[i]) for i in range(2, len(row))]
         return "  ".join(left + right).rstrip()
 
-    out = [*_header(invoice, locale=locale), "", row_text(headings)]
+    out = [*_header(invoice, corrected, locale=locale), "", row_text(headings)]
     out.append("-" * len(out[-1]))
     for line, row in zip(invoice.lines, cells, strict=True):
         out.append(row_text(row))
@@ -470,11 +515,13 @@ def invoice_html(
     locale: str,
     terms: BillingTerms | None = None,
     buyer: Customer | None = None,
+    corrected: Invoice | None = None,
 ) -> str:
     """Render an invoice as an HTML table (for notebooks), explanations under each line.
 
     With the customer's ``terms``, a late-payment penalty rate they set is stated below,
-    with the 40 € indemnity, as :func:`invoice_text` states them (none to a consumer).
+    with the 40 € indemnity, as :func:`invoice_text` states them (none to a consumer); a
+    credit note names the invoice it corrects, dated when given it as ``corrected``.
     """
     _check("invoice", invoice, Invoice)
     mentions = late_payment_mentions(invoice, terms, buyer, locale=locale)
@@ -496,7 +543,7 @@ def invoice_html(
         f"<td>{esc(amount)}</td></tr>"
         for name, amount in _rows(invoice, locale=locale)
     )
-    header = "<br>".join(esc(item) for item in _header(invoice, locale=locale))
+    header = "<br>".join(esc(item) for item in _header(invoice, corrected, locale=locale))
     return (
         f'<div class="subbill-invoice"><p>{header}</p><table>'
         f"<thead><tr>{headings}</tr></thead><tbody>{''.join(body)}</tbody>"

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from subbill._validate import escape_controls
 from subbill.errors import InvalidTypeError
 from subbill.l10n._format import format_date, format_frequency, format_money, text_lines, text_table
 from subbill.l10n.dunning import card_notice_text
 from subbill.l10n.words import count_words, label, phrase, words_for
 from subbill.money import Money
-from subbill.portal import PortalOverview
+from subbill.portal import InvoiceRow, PortalOverview
 from subbill.subscriptions import SubscriptionStatus
 
 __all__ = ["portal_text"]
@@ -124,7 +125,7 @@ def portal_text(overview: PortalOverview, *, locale: str) -> str:
                 row.number or "—",
                 day(row.issued_on),
                 day(row.due_on),
-                label(row.label, locale=locale),
+                _invoice_status(row, locale=locale),
                 money(row.total),
                 money(row.amount_due),
             )
@@ -227,3 +228,10 @@ def portal_text(overview: PortalOverview, *, locale: str) -> str:
         for notice in overview.card_notices:
             out.extend(card_notice_text(notice, locale=locale).split("\n"))
     return text_lines(out)
+
+
+def _invoice_status(row: InvoiceRow, *, locale: str) -> str:
+    """An invoice's label; a credit note's names the invoice it corrects (« Avoir sur F-… »)."""
+    if row.corrects is None:
+        return label(row.label, locale=locale)
+    return label("credit_note_of", locale=locale).format(number=escape_controls(row.corrects))

@@ -61,7 +61,14 @@ from subbill.billing import BillingState
 from subbill.decisions import Allowed, Refused
 from subbill.discounts import Duration, DurationKind, Forever, ForMonths, ForPeriods, Once
 from subbill.errors import InvalidArgumentError, InvalidTypeError, SubbillError
-from subbill.invoices import DocumentKind, Invoice, InvoiceLine, InvoiceStatus, LineExplanation
+from subbill.invoices import (
+    Correction,
+    DocumentKind,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineExplanation,
+)
 from subbill.metering import (
     ChargeModel,
     Graduated,
@@ -439,7 +446,29 @@ def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
         converter.register_structure_hook_func(_is_union_of(BillingStart), _v1_billing_start)
     if compact:
         _line_hooks(converter)
+    _invoice_hooks(converter)  # last: it reads lines with the hooks registered above
     return converter
+
+
+def _names_only(value: object, _kind: object) -> bool:
+    """A stored ``names_only``: a JSON boolean, never a text or a number read as one."""
+    if type(value) is not bool:
+        raise InvalidTypeError("names_only", brief(value), "a bool (true or false)")
+    return value
+
+
+def _invoice_hooks(converter: cattrs.Converter) -> None:
+    """Read an invoice's and a correction's ``names_only`` strictly.
+
+    cattrs' bool takes ``"yes"`` for ``True``: a damaged value is named instead of deciding
+    where money is owed.
+    """
+    strict = override(struct_hook=_names_only)
+    for cls in (Invoice, Correction):
+        structure = make_dict_structure_fn(
+            cls, converter, _cattrs_forbid_extra_keys=True, names_only=strict
+        )
+        converter.register_structure_hook(cls, structure)
 
 
 CONVERTER = _converter()
@@ -1046,7 +1075,7 @@ def _invoice_text(invoice: Invoice, columns: Collection[str]) -> str | None:
         invoice.discounts
         or invoice.credit_applied is not None
         or invoice.payments
-        or invoice.corrects is not None
+        or invoice.corrects is not None  # also any note with names_only (it needs corrects)
         or invoice.corrections
     ):
         return None
