@@ -257,7 +257,7 @@ def test_a_schema_6_file_reads_the_open_invoices_read_only_and_gets_the_indexes_
     assert set(_INDEXES) & set(names) == set()
     reader.close()
     store = SQLiteStore(path)
-    assert store._one("SELECT version FROM schema_version") == str(SCHEMA_VERSION) == "7"
+    assert store._one("SELECT version FROM schema_version") == str(SCHEMA_VERSION) == "8"
     names = store._all("SELECT name FROM sqlite_master WHERE type = 'index'")
     assert set(_INDEXES) <= set(names)
     assert [i.number for i in store.dunning_invoices(as_of=DUE)] == [open_, part, credited]

@@ -199,7 +199,7 @@ def test_a_schema_5_file_reads_no_events_read_only_and_gets_the_tables_when_open
     assert [i.number for i in reader.invoices()] == ["F-2027-000001"]
     reader.close()
     store = SQLiteStore(path)
-    assert store._one("SELECT version FROM schema_version") == str(SCHEMA_VERSION) == "7"
+    assert store._one("SELECT version FROM schema_version") == str(SCHEMA_VERSION) == "8"
     assert [i.number for i in store.invoices()] == ["F-2027-000001"]  # kept
     report = run_dunning(store, as_of=date(2027, 3, 7), policy=POLICY)
     assert [a.key for a in report.actions] == ["F-2027-000001/courtesy"]

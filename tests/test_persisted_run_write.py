@@ -3,7 +3,7 @@
 An invoice's and a billing state's rows are written as JSON text directly: byte for byte
 the text of cattrs' document (less the row's columns), or declined for cattrs to write.
 A page's invoice numbers are reserved at once, as one by one; a draft is finalized with
-the totals it holds.
+the totals it holds. A run's report sums its invoices' totals per currency as Money does.
 """
 
 import decimal
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import assume, event, given, reject
 from hypothesis import strategies as st
 
-from subbill.billing import BillingState, bill_subscription
+from subbill.billing import BillingState, bill_subscription, draft_invoice
 from subbill.errors import CurrencyMismatchError, SubbillError
 from subbill.invoices import (
     DocumentKind,
@@ -28,8 +28,10 @@ from subbill.invoices import (
     LineKind,
     Payment,
     credit_note_for,
+    one_time_line,
 )
 from subbill.money import Money
+from subbill.service import _Tally
 from subbill.storage import codec
 from subbill.storage._sql import INVOICE_COLUMNS, invoice_text
 from subbill.storage.codec import loads, row_text
@@ -317,3 +319,39 @@ def test_a_line_discount_in_another_currency_is_refused_before_it_is_stored():
             base=Money("10", "EUR"),
             explanation=explanation,
         )
+
+
+# -- the run's report -------------------------------------------------------------------------
+
+_CURRENCY_PLACES = {"EUR": 2, "USD": 2, "JPY": 0}
+
+
+@st.composite
+def _invoices_in_currencies(draw):
+    """Numbered invoices (and credit notes, for negative amounts) in a few currencies."""
+    invoices = []
+    for n in range(draw(st.integers(0, 6))):
+        currency = draw(st.sampled_from(sorted(_CURRENCY_PLACES)))
+        cents = draw(st.integers(-(10**7), 10**7).filter(bool))
+        amount = Money(Decimal(cents).scaleb(-_CURRENCY_PLACES[currency]), currency)
+        draft = draft_invoice(customer="C", currency=currency, issued_on=date(2026, 3, 1),
+                              lines=[one_time_line("x", "X", amount)])  # fmt: skip
+        invoices.append(draft.finalize(number=f"F-{n}"))
+    return invoices
+
+
+@given(_invoices_in_currencies())
+def test_a_run_reports_each_currency_total_as_the_sum_of_its_invoices(invoices):
+    tally = _Tally()
+    for invoice in [None, *invoices]:
+        tally.add(invoice)
+    expected: dict[str, Money] = {}
+    for invoice in invoices:
+        before = expected.get(invoice.currency)
+        expected[invoice.currency] = invoice.total if before is None else before + invoice.total
+    report = tally.report(date(2026, 3, 1))
+    assert report.total == expected
+    assert [(c, str(m)) for c, m in report.total.items()] == [
+        (c, str(m)) for c, m in expected.items()
+    ]  # the same digits, in the same order
+    assert (report.subscriptions, report.invoice_count) == (len(invoices) + 1, len(invoices))

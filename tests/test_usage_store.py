@@ -203,7 +203,7 @@ def test_a_schema_4_file_reads_no_usage_read_only_and_gets_the_table_when_opened
     assert reader.usage_record_count() == 0
     reader.close()
     store = SQLiteStore(path)
-    assert store._one("SELECT version FROM schema_version") == str(SCHEMA_VERSION) == "7"
+    assert store._one("SELECT version FROM schema_version") == str(SCHEMA_VERSION) == "8"
     assert store.add_usage_records([record("evt_1")]) == 1
     store.close()
 

@@ -124,6 +124,11 @@ class InvoiceStatus(enum.Enum):
     VOID = "void"
 
 
+# The members ``finalize`` reads, once (a member read through its enum costs as much as
+# copying a field, on Python 3.11).
+_DRAFT, _OPEN, _PAID = InvoiceStatus.DRAFT, InvoiceStatus.OPEN, InvoiceStatus.PAID
+_INVOICE = DocumentKind.INVOICE
+
 _WHOLE = Fraction(1)
 
 
@@ -773,7 +778,7 @@ class Invoice:
 
     def finalize(self, *, number: str) -> Self:
         """Open the draft under ``number``: it can then be paid; it can no longer change."""
-        if self.status is not InvoiceStatus.DRAFT:
+        if self.status is not _DRAFT:
             raise InvalidTransitionError(
                 self._describe(), self.status.value, "finalize", "only a draft is finalised"
             )
@@ -785,13 +790,13 @@ class Invoice:
                 "an invoice needs at least one line",
             )
         check_line("number", number)
-        status = InvoiceStatus.OPEN
-        if self.kind is DocumentKind.INVOICE and (
+        status = _OPEN
+        if self.kind is _INVOICE and (
             self.total.amount <= 0  # nothing settles it yet: what is due is its total
             if self.credit_applied is None and not self.payments and not self.corrections
             else self.amount_due.is_zero()
         ):
-            status = InvoiceStatus.PAID
+            status = _PAID
         if type(self) is not Invoice:  # a subclass's own fields: its checked constructor
             return attrs.evolve(self, number=number, status=status)
         # Only the number (checked above) and the status change, to one a numbered invoice
@@ -799,8 +804,8 @@ class Invoice:
         finalized = object.__new__(type(self))
         for setter, value in zip(_INVOICE_SETTERS, _invoice_fields(self), strict=True):
             setter(finalized, value)
-        _INVOICE_SLOTS["number"](finalized, number)
-        _INVOICE_SLOTS["status"](finalized, status)
+        _SET_NUMBER(finalized, number)
+        _SET_STATUS(finalized, status)
         _check_corrects(finalized)  # a credit note never bears the number it corrects
         # The totals derive from the lines, copied as they are: the draft's net, tax and
         # total (the engine wrote them as it summed the lines) are the invoice's. The others
@@ -1184,6 +1189,7 @@ _INVOICE_SLOTS = slot_setters(Invoice)
 _INVOICE_SETTERS = tuple(_INVOICE_SLOTS.values())  # in the order of the fields
 #: An invoice's fields, in the same order, read at once.
 _invoice_fields = operator.attrgetter(*_INVOICE_SLOTS)
+_SET_NUMBER, _SET_STATUS = _INVOICE_SLOTS["number"], _INVOICE_SLOTS["status"]
 # A frozen attrs class keeps each cached total in a slot of its name: ``(read, write)`` of
 # each (reading one not computed yet raises AttributeError).
 _INVOICE_TOTALS = tuple(

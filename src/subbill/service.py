@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Final
 
 import attrs
@@ -52,7 +53,7 @@ from subbill.errors import (
 )
 from subbill.invoices import DocumentKind, Invoice, InvoiceLine, Payment, credit_note_for
 from subbill.metering import UsageRecord
-from subbill.money import Money
+from subbill.money import DECIMAL_CONTEXT, Money
 from subbill.payments import CreditNoteLink, link_credit_note, record_credit_note
 from subbill.periods import check_billing_date, check_date
 from subbill.quotes import Purchase, SalesOrder
@@ -359,7 +360,9 @@ class _Tally:
         self.first_number: str | None = None
         self.last_number: str | None = None
         self.failures: list[BillingFailure] = []
-        self.totals: dict[str, Money] = {}
+        # Each currency's running sum as a Decimal (in the library's context), made Money
+        # once in the report: exactly the sum of the totals, without a Money per invoice.
+        self.amounts: dict[str, Decimal] = {}
 
     def add(self, outcome: Invoice | BillingFailure | None) -> None:
         """Count one subscription's outcome."""
@@ -372,9 +375,10 @@ class _Tally:
                 self.credit_notes += 1
             self.first_number = self.first_number or outcome.number
             self.last_number = outcome.number
-            previous = self.totals.get(outcome.currency)
-            self.totals[outcome.currency] = (
-                outcome.total if previous is None else previous + outcome.total
+            amount, currency = outcome.total.amount, outcome.currency
+            previous = self.amounts.get(currency)
+            self.amounts[currency] = (
+                amount if previous is None else DECIMAL_CONTEXT.add(previous, amount)
             )
 
     def report(self, as_of: date) -> BillRunReport:
@@ -385,7 +389,9 @@ class _Tally:
             invoice_count=self.created,
             first_number=self.first_number,
             last_number=self.last_number,
-            total=self.totals,
+            total={
+                currency: Money._make(sum_, currency) for currency, sum_ in self.amounts.items()
+            },
             failures=tuple(self.failures),
             credit_note_count=self.credit_notes,
         )

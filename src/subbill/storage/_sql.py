@@ -34,7 +34,7 @@ from subbill.catalog import Catalog
 from subbill.customers import Customer
 from subbill.dunning import DunningAction, DunningEvent
 from subbill.errors import InvalidArgumentError, StorageError
-from subbill.invoices import Invoice, InvoiceNumbering, Payment
+from subbill.invoices import DocumentKind, Invoice, InvoiceNumbering, InvoiceStatus, Payment
 from subbill.licenses import LedgerEntry, LicenseAccount, LicenseLedger
 from subbill.metering import UsageRecord
 from subbill.payments import Wallet
@@ -73,6 +73,7 @@ __all__ = [
     "USAGE_COLUMNS",
     "SQLDialect",
     "SQLStore",
+    "dunning_facts",
     "invoice_from_row",
     "invoice_text",
     "subscription_from_text",
@@ -174,6 +175,9 @@ class SQLStore(ABC):
     _insert_order: ClassVar[str]
     #: What dunning reads, as this database finds it from its indexes.
     _dunning: ClassVar[DunningSQL]
+    #: Whether an invoice's row holds dunning's facts (:func:`dunning_facts`) in columns
+    #: ``in_dunning`` and ``credited``, given with its document when it is inserted.
+    _dunning_columns: ClassVar[bool] = False
 
     _connection: Any  # the driver's connection (typed by each store)
     numbering: InvoiceNumbering
@@ -212,6 +216,10 @@ class SQLStore(ABC):
     @abstractmethod
     def _is_duplicate_number(self, error: Exception) -> bool:
         """Whether a driver's ``error`` on inserting invoices is a number already stored."""
+
+    def _dunning_reads(self) -> DunningSQL:
+        """What dunning reads in this database's schema (an older one opened read-only)."""
+        return self._dunning
 
     @abstractmethod
     def _stored_usage(self, records: Sequence[UsageRecord]) -> dict[tuple[str, str], UsageRecord]:
@@ -504,22 +512,24 @@ class SQLStore(ABC):
     def add_invoices(self, invoices: Sequence[Invoice]) -> None:
         """Add numbered invoices, in order, in one statement; every number must be new."""
         day = self._dialect.day
+        facts = self._dunning_columns
         rows: list[tuple[Any, ...]] = []
         for invoice in check_items("invoices", invoices, Invoice):
             if invoice.number is None:
                 raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
-            rows.append(
-                (
-                    invoice.number,
-                    invoice.subscription,
-                    invoice.customer,
-                    day(invoice.issued_on),
-                    invoice_text(invoice),
-                )
+            row = (
+                invoice.number,
+                invoice.subscription,
+                invoice.customer,
+                day(invoice.issued_on),
+                invoice_text(invoice),
             )
+            rows.append((*row, *dunning_facts(invoice)) if facts else row)
         if not rows:
             return
-        columns = ("number", "subscription", "customer", "issued_on", "document")
+        columns: tuple[str, ...] = ("number", "subscription", "customer", "issued_on", "document")
+        if facts:
+            columns += _DUNNING_COLUMNS
         sql = f"INSERT INTO invoices ({', '.join(columns)}) {self._dialect.values(columns)}"
         try:
             # All or nothing, even inside the caller's transaction: the unique number refuses
@@ -821,11 +831,11 @@ class SQLStore(ABC):
         last.
         """
         day = check_date("as_of", as_of).isoformat()
+        dunning = self._dunning_reads()
         select = f"SELECT position, {self._invoice_fields} FROM invoices"
-        rows = self._rows(f"{select} WHERE {self._dunning.open} ORDER BY position")
+        rows = self._rows(f"{select} WHERE {dunning.open} ORDER BY position")
         rows += self._rows(
-            f"{select} WHERE {self._dunning.credited} AND {self._dunning.credited_after}"
-            " ORDER BY position",
+            f"{select} WHERE {dunning.credited} AND {dunning.credited_after} ORDER BY position",
             (day,),
         )
         by_position = {int(row[0]): row[1:] for row in rows}
@@ -977,6 +987,33 @@ def subscription_from_text(text: str, key: str) -> Subscription:
 def invoice_text(invoice: Invoice) -> str:
     """The document of an invoice's row: its JSON text without its columns' fields."""
     return row_text(invoice, columns=INVOICE_COLUMNS)
+
+
+#: The columns of dunning's facts, in the order :func:`dunning_facts` gives them.
+_DUNNING_COLUMNS = ("in_dunning", "credited")
+_SETTLED = (InvoiceStatus.PAID, InvoiceStatus.VOID)
+
+
+def dunning_facts(invoice: Invoice) -> tuple[int, int]:
+    """What dunning reads of an invoice's row: ``(in_dunning, credited)``, each 0 or 1.
+
+    ``in_dunning`` is 1 for an invoice (not a credit note) neither paid nor void, which
+    dunning reads; ``credited`` is 1 when a credit note corrects it. Both are what SQL
+    predicates over the row's document say (property
+    ``test_dunning_columns_equal_the_predicates_of_the_document``).
+
+    >>> from subbill import Money
+    >>> from subbill.billing import draft_invoice
+    >>> from subbill.invoices import one_time_line
+    >>> draft = draft_invoice(customer="C", currency="EUR", issued_on=date(2026, 3, 1),
+    ...                       lines=[one_time_line("x", "X", Money("10", "EUR"))])
+    >>> dunning_facts(draft.finalize(number="F-1"))
+    (1, 0)
+    """
+    return (
+        int(invoice.kind is DocumentKind.INVOICE and invoice.status not in _SETTLED),
+        int(bool(invoice.corrections)),
+    )
 
 
 def invoice_from_row(row: Sequence[Any]) -> Invoice:

@@ -72,9 +72,12 @@ def _field(path: str) -> str:
     return _VALID.format(f"json_extract(document, '{path}')")
 
 
-#: What a dunning run reads (issue 17): the predicates of the partial indexes of schema 7,
-#: the query's own text (SQLite uses a partial index only for a WHERE that repeats it).
-_DUNNING = DunningSQL(
+#: What a dunning run read from an invoice's JSON document up to schema 7 (issue 17): the
+#: predicates of schema 7's partial indexes, the query's own text (SQLite uses a partial index
+#: only for a WHERE that repeats it). They stay the truth schema 8's columns hold: the
+#: migration fills the columns with them, a trigger keeps them after any update of a document,
+#: and a file of an older schema opened read-only is read with them.
+_JSON_DUNNING = DunningSQL(
     open=(
         f"coalesce({_field('$.data.status')}, '') NOT IN ('paid', 'void')"
         f" AND coalesce({_field('$.data.kind')}, 'invoice') = 'invoice'"
@@ -89,6 +92,20 @@ _DUNNING = DunningSQL(
     paid_on=_field("$.data.paid_on"),
     event_on=_field("$.data.on"),
 )
+#: What a dunning run reads since schema 8: the facts of an invoice's row in two INTEGER
+#: columns (0 or 1: no byte of the row's payload), ``in_dunning`` (open for dunning: not
+#: paid nor void, not a credit note) and ``credited`` (a credit note corrects it), each
+#: served by a partial index. Writing a row then parses no JSON: the store gives the
+#: columns with the document (:func:`~subbill.storage._sql.dunning_facts`). The few paid
+#: and credited invoices are still filtered by their document (``credited_after``).
+_DUNNING = _JSON_DUNNING._replace(open="in_dunning = 1", credited="credited = 1")
+
+
+def _fact(predicate: str) -> str:
+    """A dunning fact of the row's document as 0 or 1 (a damaged document: as schema 7 read it)."""
+    return f"CASE WHEN {predicate} THEN 1 ELSE 0 END"
+
+
 # Each migration takes the schema from its index to the next version.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -193,13 +210,45 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         # A dunning run reads only the open invoices (issue 17): partial indexes of the
         # invoices open now and of those credited, and the payments by day.
-        f"CREATE INDEX invoices_in_dunning ON invoices (position) WHERE {_DUNNING.open}",
-        f"CREATE INDEX invoices_credited ON invoices (position) WHERE {_DUNNING.credited}",
+        f"CREATE INDEX invoices_in_dunning ON invoices (position) WHERE {_JSON_DUNNING.open}",
+        (f"CREATE INDEX invoices_credited ON invoices (position) WHERE {_JSON_DUNNING.credited}"),
         f"CREATE INDEX payments_by_day ON payments ({_DUNNING.paid_on})",
         f"CREATE INDEX dunning_events_by_day ON dunning_events ({_DUNNING.event_on})",
     ),
+    (
+        # Dunning's facts in columns (issue 13): an insert evaluated schema 7's predicates,
+        # parsing the document's JSON about five times. The table is rebuilt with the two
+        # columns, filled from each stored document (a row of a newer file turned older keeps
+        # no stale column). A row inserted without them (by hand) is read by dunning (1):
+        # its reader decides, as for a damaged document.
+        (
+            "CREATE TABLE invoices_v8 (position INTEGER PRIMARY KEY, number TEXT NOT NULL"
+            " UNIQUE, subscription TEXT, customer TEXT NOT NULL, issued_on TEXT NOT NULL,"
+            " document TEXT NOT NULL, in_dunning INTEGER NOT NULL DEFAULT 1,"
+            " credited INTEGER NOT NULL DEFAULT 1)"
+        ),
+        (
+            "INSERT INTO invoices_v8 (position, number, subscription, customer, issued_on,"  # noqa: S608
+            " document, in_dunning, credited) SELECT position, number, subscription, customer,"
+            f" issued_on, document, {_fact(_JSON_DUNNING.open)},"
+            f" {_fact(_JSON_DUNNING.credited)} FROM invoices ORDER BY position"
+        ),
+        "DROP TABLE invoices",
+        "ALTER TABLE invoices_v8 RENAME TO invoices",
+        "CREATE INDEX invoices_by_subscription ON invoices (subscription)",
+        f"CREATE INDEX invoices_in_dunning ON invoices (position) WHERE {_DUNNING.open}",
+        f"CREATE INDEX invoices_credited ON invoices (position) WHERE {_DUNNING.credited}",
+        # Any update of a document (the store's, a payment's or a credit note's, or one
+        # made by hand) sets the facts again from the document itself.
+        (
+            "CREATE TRIGGER invoices_dunning_facts AFTER UPDATE OF document ON invoices"  # noqa: S608
+            f" BEGIN UPDATE invoices SET in_dunning = {_fact(_JSON_DUNNING.open)},"
+            f" credited = {_fact(_JSON_DUNNING.credited)} WHERE position = NEW.position; END"
+        ),
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+_FACTS_SINCE = 8  # the schema whose invoices' rows hold dunning's facts in columns
 
 
 # SQLite's primary result codes (the low byte of an extended code).
@@ -245,6 +294,7 @@ class SQLiteStore(SQLStore):
     }
     _invoice_fields = "number, subscription, customer, issued_on, document"
     _dunning = _DUNNING
+    _dunning_columns = True
     # A new order's position is the next one (a rowid-less unique column).
     _insert_order = (
         "INSERT INTO orders (reference, position, customer, document) VALUES (?,"
@@ -372,6 +422,10 @@ class SQLiteStore(SQLStore):
 
     def _executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
         self._connection.executemany(sql, rows)
+
+    def _dunning_reads(self) -> DunningSQL:
+        """Dunning's facts from their columns; a file before schema 8 (read-only) has none."""
+        return _DUNNING if self._schema >= _FACTS_SINCE else _JSON_DUNNING
 
     def _is_duplicate_number(self, error: Exception) -> bool:
         return isinstance(error, sqlite3.IntegrityError) and "invoices.number" in str(error)
