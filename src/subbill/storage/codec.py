@@ -899,7 +899,7 @@ _SUBSCRIPTION_SLOTS = _setters(Subscription)
     _SUB_HISTORY,
     _SUB_TRIAL,
     _SUB_PHASES,
-) = _SUBSCRIPTION_SLOTS.values()  # in the order of the fields (an added one fails here)
+) = _SUBSCRIPTION_SLOTS.values()  # the fields' order (one added fails here, at import)
 (
     _NO_DISCOUNTS,
     _NO_TAX_RATES,
@@ -992,8 +992,8 @@ def _trusted_subscription(data: Any) -> Subscription | None:
     """The subscription of stamped ``data``, built unchecked; ``None`` for another shape.
 
     Each slot is written once: what ``data`` holds, read as the checked read reads it, or the
-    field's default (``tests/test_codec_rows.py`` proves the result equals the checked read,
-    field for field, over every shape the stores hold).
+    field's default (``tests/test_persisted_run_row_reads.py`` proves the result equals the
+    checked read, field for field, over every shape the stores hold).
     """
     if type(data) is not dict or not _SUBSCRIPTION_KEYS.issuperset(data):
         return None
