@@ -82,7 +82,7 @@ def stored_subscriptions(draw):
 
 
 #: The fields of a subscription the trusted reader builds (any other: read checked).
-TRUSTED_KEYS = set(codec._SUBSCRIPTION_FIELDS)
+TRUSTED_KEYS = set(codec._SUBSCRIPTION_KEYS)
 
 
 def spans_of(data):
