@@ -508,6 +508,34 @@ class BillingSchedule:
         object.__setattr__(self, "_day", day if month_based else None)
         object.__setattr__(self, "_indices", {})
 
+    @classmethod
+    def _on_cycle(
+        cls, start: date, frequency: Frequency, billing_day: int | None
+    ) -> BillingSchedule:
+        """The schedule of the charges on a cycle a valid subscription's fields define.
+
+        ``schedule_for(start, frequency, billing_day=billing_day)`` anchors the cycle (on
+        ``billing_day`` of ``start``'s month, clamped; on ``start`` in days); a charge on it
+        is given that anchor and :attr:`day`. This is ``BillingSchedule(anchor=anchor,
+        frequency=frequency, billing_day=day)`` of them, built without validation nor the
+        first schedule: the values are a valid subscription's, whose schedule was built
+        from them when it was checked.
+        """
+        day: int | None = None
+        if frequency.unit is FrequencyUnit.MONTH:
+            day = start.day if billing_day is None else billing_day
+            if day != start.day:
+                last = days_in_month(start.year, start.month)
+                start = date(start.year, start.month, day if day <= last else last)
+        schedule = _new_schedule(cls)
+        _SET_ANCHOR(schedule, start)
+        _SET_FREQUENCY(schedule, frequency)
+        _SET_BILLING_DAY(schedule, day)
+        _SET_MONTH_INDEX(schedule, start.year * 12 + start.month - 1)
+        _SET_DAY(schedule, day)
+        _SET_INDICES(schedule, {})
+        return schedule
+
     @property
     def day(self) -> int | None:
         """The day of the month billing falls on (``None`` for day-based frequencies)."""
@@ -627,6 +655,17 @@ class BillingSchedule:
         if found is not None:
             return found
         check_date("day", day)
+        n = self._index_of(day)
+        if len(self._indices) < _MEMO_SIZE:
+            self._indices[day] = n
+        return n
+
+    def _index_of(self, day: date) -> int:
+        """:meth:`index_of` of a checked date, worked out (not remembered): the engine's.
+
+        The billing engine asks a charge's schedule (its own, never shared with another
+        subscription's) for a day or two per call: computing is cheaper than remembering.
+        """
         billing_day = self._day
         count = self.frequency.count
         if billing_day is not None:
@@ -636,12 +675,9 @@ class BillingSchedule:
             year, month = day.year, day.month
             n, offset = divmod(year * 12 + month - 1 - self._month_index, count)
             if offset == 0 and day.day < billing_day and day.day < days_in_month(year, month):
-                n -= 1
-        else:
-            n = (day - self.anchor).days // count
-        if len(self._indices) < _MEMO_SIZE:
-            self._indices[day] = n
-        return n
+                return n - 1
+            return n
+        return (day - self.anchor).days // count
 
     def period(self, n: int) -> Period:
         """Return the ``n``-th billing period ``[nth(n), nth(n + 1))``."""
@@ -651,6 +687,16 @@ class BillingSchedule:
         """Return the billing period that contains ``day``."""
         return self.period(self.index_of(day))
 
+
+_new_schedule = object.__new__
+(
+    _SET_ANCHOR,
+    _SET_FREQUENCY,
+    _SET_BILLING_DAY,
+    _SET_MONTH_INDEX,
+    _SET_DAY,
+    _SET_INDICES,
+) = (vars(BillingSchedule)[field.name].__set__ for field in attrs.fields(BillingSchedule))
 
 # -- BillingStart ---------------------------------------------------------------------------
 
