@@ -8,7 +8,7 @@ a checked day's billing period without a memo (``BillingSchedule._index_of``). E
 is proven equal to the path it stands for, error for error, digits included.
 """
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -21,9 +21,15 @@ from subbill.billing import BillingState, ChargePlan, bill_subscription
 from subbill.catalog import Catalog, Plan
 from subbill.charges import RecurringCharge, _charge_digest
 from subbill.discounts import Discount, Duration, terms_digest
-from subbill.errors import InvalidArgumentError, SubbillError
+from subbill.errors import InvalidArgumentError, InvalidStateError, SubbillError
 from subbill.money import Money
-from subbill.periods import MONTHLY, BillingSchedule, Frequency, schedule_for
+from subbill.periods import (
+    MONTHLY,
+    BillingSchedule,
+    Frequency,
+    check_billing_date,
+    schedule_for,
+)
 from subbill.subscriptions import Span, Subscription
 from subbill.taxes import TaxRate
 from tests.strategies import billing_days, dates, frequencies
@@ -44,6 +50,7 @@ PLANS = Catalog(
 )
 VAT = TaxRate(name="TVA", percent="20")
 GST_INCLUDED = TaxRate(name="GST", percent="10", inclusive=True)
+START = date(2026, 3, 1)
 WELCOME = Discount.percent_off("WELCOME", 10, duration=Duration.periods(2))
 
 prices = st.one_of(
@@ -190,9 +197,62 @@ def test_the_charges_schedule_is_the_one_schedule_for_anchors_on_the_cycle(start
     billing_days,
     st.dates(min_value=date(1800, 1, 1), max_value=date(3099, 12, 31)),
 )
-def test_the_unmemoized_index_of_a_checked_day_is_its_index(start, frequency, day, asked):
-    schedule = schedule_for(start, frequency, billing_day=day if frequency.is_month_based else None)
-    assert schedule._index_of(asked) == schedule.index_of(asked)
+def test_the_engines_index_of_a_checked_day_is_its_index(start, frequency, day, asked):
+    billing_day = day if frequency.is_month_based else None
+    schedule = BillingSchedule._on_cycle(start, frequency, billing_day)
+    want = schedule_for(start, frequency, billing_day=billing_day).index_of(asked)
+    assert schedule._index_of(asked) == want
+    assert schedule._index_of(asked) == want  # remembered: the same
+    assert schedule.nth(want) <= asked < schedule.nth(want + 1)
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+        None,
+        "2026-03-01",
+        date(1899, 12, 31),
+        date(3000, 1, 1),
+        date(1900, 1, 1),
+        date(2999, 12, 31),
+    ],
+)
+def test_bill_subscription_checks_as_of_as_check_billing_date_does(as_of):
+    plan = ChargePlan(id="S1", customer="C1", currency="EUR")
+    checked = outcome(lambda: check_billing_date("as_of", as_of))
+    billed = outcome(lambda: bill_subscription(plan, as_of=as_of))
+    if isinstance(checked, tuple):
+        assert billed == checked
+    else:
+        assert billed.invoice is None
+
+
+@pytest.mark.parametrize(("billed", "refused"), [(date(2026, 4, 1), True), (START, False)])
+def test_billed_periods_at_other_terms_are_refused_and_only_they(billed, refused):
+    # _check_terms looks the billed-through date up only for a digest that differs.
+    charge = RecurringCharge(
+        code="pro", description="Pro", unit_price=Money("10", "EUR"), start=START
+    )
+    before = bill_subscription(
+        ChargePlan(id="S1", customer="C1", currency="EUR", charges=[charge]), as_of=START
+    ).state
+    state = attrs.evolve(before, billed_through={charge.key: billed})
+    dearer = attrs.evolve(charge, unit_price=Money("12", "EUR"))
+    plan = ChargePlan(id="S1", customer="C1", currency="EUR", charges=[dearer])
+    got = outcome(lambda: bill_subscription(plan, state, as_of=date(2026, 4, 1)))
+    if refused:
+        assert got == (
+            InvalidStateError,
+            (
+                "charge 'pro@2026-03-01' of subscription 'S1' was billed through 2026-04-01 at "
+                "other terms (price, quantity, calendar, discounts or taxes); billed periods "
+                "keep their terms: a new price or quantity is a new charge from a date "
+                "(RecurringCharge.change(on=…))"
+            ),
+        )
+    else:
+        assert got.invoice.total == Money("24", "EUR")  # March and April at the new price
 
 
 texts = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=20)

@@ -88,7 +88,9 @@ from subbill.metering import (
 )
 from subbill.money import (
     DECIMAL_CONTEXT,
+    MAX_DATE,
     MAX_PAYMENT_TERMS_DAYS,
+    MIN_DATE,
     Money,
     read_currency,
     read_percent,
@@ -1555,7 +1557,8 @@ def bill_subscription(
     """
     # A billing date up to MAX_DATE: what billing computes after it (period ends, due
     # dates) stays within the dates every value accepts.
-    check_billing_date("as_of", as_of)
+    if not (type(as_of) is date and MIN_DATE <= as_of <= MAX_DATE):
+        check_billing_date("as_of", as_of)  # raises the error that names it
     if not isinstance(subscription, ChargePlan):
         raise InvalidTypeError("subscription", subscription, "a ChargePlan")
     state = _NOTHING_BILLED if state is None else state
@@ -2122,16 +2125,21 @@ def _check_terms(subscription: ChargePlan, state: BillingState) -> dict[str, str
         _check_usage_terms(subscription, state, known, terms)
     for charge in subscription.charges:
         digest = charge.terms_digest
-        before = known.get(charge.key)
-        billed = state.billed_through_of(charge.key)
-        if before is not None and before != digest and billed is not None and billed > charge.start:
+        key = charge.key
+        before = known.get(key)
+        if (
+            before is not None
+            and before != digest
+            and (billed := state.billed_through_of(key)) is not None
+            and billed > charge.start
+        ):
             raise InvalidStateError(
                 f"charge {charge.key!r} of subscription {subscription.id!r} was billed through "
                 f"{billed.isoformat()} at other terms (price, quantity, calendar, discounts or "
                 "taxes); billed periods keep their terms: a new price or quantity is a new "
                 "charge from a date (RecurringCharge.change(on=…))"
             )
-        terms[charge.key] = digest
+        terms[key] = digest
     for discount in subscription.discounts:
         key = f"discount:{discount.code}"
         digest = discount.terms_digest

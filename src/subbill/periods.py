@@ -655,17 +655,19 @@ class BillingSchedule:
         if found is not None:
             return found
         check_date("day", day)
-        n = self._index_of(day)
-        if len(self._indices) < _MEMO_SIZE:
-            self._indices[day] = n
-        return n
+        return self._index_of(day)
 
     def _index_of(self, day: date) -> int:
-        """:meth:`index_of` of a checked date, worked out (not remembered): the engine's.
+        """:meth:`index_of` of a checked date (a plain ``date`` within the computed bounds).
 
-        The billing engine asks a charge's schedule (its own, never shared with another
-        subscription's) for a day or two per call: computing is cheaper than remembering.
+        The billing engine's: the days it asks are a checked ``as_of``, a state's dates (each
+        checked when the state was built) and a charge's (checked billing dates). A charge
+        built from a subscription has a schedule of its own: the memo serves the same day
+        asked twice in one call (the day billed through is most often ``as_of``).
         """
+        found = self._indices.get(day)
+        if found is not None:
+            return found
         billing_day = self._day
         count = self.frequency.count
         if billing_day is not None:
@@ -675,9 +677,12 @@ class BillingSchedule:
             year, month = day.year, day.month
             n, offset = divmod(year * 12 + month - 1 - self._month_index, count)
             if offset == 0 and day.day < billing_day and day.day < days_in_month(year, month):
-                return n - 1
-            return n
-        return (day - self.anchor).days // count
+                n -= 1
+        else:
+            n = (day - self.anchor).days // count
+        if len(self._indices) < _MEMO_SIZE:
+            self._indices[day] = n
+        return n
 
     def period(self, n: int) -> Period:
         """Return the ``n``-th billing period ``[nth(n), nth(n + 1))``."""
