@@ -30,6 +30,11 @@ from tests.test_trials import trial_subscriptions
 
 
 def _checked(cls, **fields):
+    schedule = fields.pop("schedule", None)
+    if schedule is not None:  # a charge on the subscription's cycle: its fields, checked
+        fields.update(
+            frequency=schedule.frequency, billing_day=schedule.day, anchor=schedule.anchor
+        )
     return cls(**fields)
 
 

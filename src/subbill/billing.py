@@ -88,7 +88,9 @@ from subbill.metering import (
 )
 from subbill.money import (
     DECIMAL_CONTEXT,
+    MAX_DATE,
     MAX_PAYMENT_TERMS_DAYS,
+    MIN_DATE,
     Money,
     read_currency,
     read_percent,
@@ -192,18 +194,26 @@ class BillingTerms:
 def _check_subscription(instance: ChargePlan, _attribute: Any, _value: object) -> None:
     currency = instance.currency
     charges, one_time = instance.charges, instance.one_time
-    items: tuple[RecurringCharge | OneTimeCharge, ...] = (
-        (*charges, *one_time) if one_time else charges
-    )
-    for index, charge in enumerate(items):
-        if type(charge) is not RecurringCharge and not isinstance(
-            charge, RecurringCharge | OneTimeCharge
-        ):
-            where = (
-                f"charges[{index}]" if index < len(charges) else f"one_time[{index - len(charges)}]"
-            )
-            raise InvalidTypeError(where, charge, "a RecurringCharge or a OneTimeCharge")
-    _check_keys(instance, "charge", items)
+    if not one_time and len(charges) == 1 and type(charges[0]) is RecurringCharge:
+        # One recurring charge (a plain subscription's plan): its currency is all there is
+        # to check of it (one key is never twice); _check_keys names a mismatch.
+        if charges[0].unit_price.currency != currency:
+            _check_keys(instance, "charge", charges)
+    else:
+        items: tuple[RecurringCharge | OneTimeCharge, ...] = (
+            (*charges, *one_time) if one_time else charges
+        )
+        for index, charge in enumerate(items):
+            if type(charge) is not RecurringCharge and not isinstance(
+                charge, RecurringCharge | OneTimeCharge
+            ):
+                where = (
+                    f"charges[{index}]"
+                    if index < len(charges)
+                    else f"one_time[{index - len(charges)}]"
+                )
+                raise InvalidTypeError(where, charge, "a RecurringCharge or a OneTimeCharge")
+        _check_keys(instance, "charge", items)
     if instance.usage:
         _check_keys(instance, "usage charge", instance.usage)
     for discount in instance.discounts:
@@ -670,9 +680,9 @@ def _due_end(charge: RecurringCharge, schedule: BillingSchedule, as_of: date) ->
     if charge.timing is BillingTiming.IN_ADVANCE:
         if as_of < charge.start:
             return None
-        reach = schedule.nth(schedule.index_of(as_of) + 1)  # the end of the period of as_of
+        reach = schedule.nth(schedule._index_of(as_of) + 1)  # the end of the period of as_of
     else:
-        cycle_start = schedule.nth(schedule.index_of(as_of))
+        cycle_start = schedule.nth(schedule._index_of(as_of))
         if cycle_start <= charge.start:
             return end if end is not None and end <= as_of else None
         reach = cycle_start
@@ -1547,7 +1557,8 @@ def bill_subscription(
     """
     # A billing date up to MAX_DATE: what billing computes after it (period ends, due
     # dates) stays within the dates every value accepts.
-    check_billing_date("as_of", as_of)
+    if not (type(as_of) is date and MIN_DATE <= as_of <= MAX_DATE):
+        check_billing_date("as_of", as_of)  # raises the error that names it
     if not isinstance(subscription, ChargePlan):
         raise InvalidTypeError("subscription", subscription, "a ChargePlan")
     state = _NOTHING_BILLED if state is None else state
@@ -1834,7 +1845,7 @@ class _Run:
             if due_through == billed:
                 continue
             low, high = (due_through, billed) if due_through < billed else (billed, due_through)
-            first = schedule.index_of(low)
+            first = schedule._index_of(low)
             dates = schedule._dates_through(first, high)  # the last one is on or after high
             count = len(dates) - 1  # billing periods
             # The whole periods billed for the first time, [dates[lo], dates[hi]): those
@@ -2114,16 +2125,21 @@ def _check_terms(subscription: ChargePlan, state: BillingState) -> dict[str, str
         _check_usage_terms(subscription, state, known, terms)
     for charge in subscription.charges:
         digest = charge.terms_digest
-        before = known.get(charge.key)
-        billed = state.billed_through_of(charge.key)
-        if before is not None and before != digest and billed is not None and billed > charge.start:
+        key = charge.key
+        before = known.get(key)
+        if (
+            before is not None
+            and before != digest
+            and (billed := state.billed_through_of(key)) is not None
+            and billed > charge.start
+        ):
             raise InvalidStateError(
                 f"charge {charge.key!r} of subscription {subscription.id!r} was billed through "
                 f"{billed.isoformat()} at other terms (price, quantity, calendar, discounts or "
                 "taxes); billed periods keep their terms: a new price or quantity is a new "
                 "charge from a date (RecurringCharge.change(on=…))"
             )
-        terms[charge.key] = digest
+        terms[key] = digest
     for discount in subscription.discounts:
         key = f"discount:{discount.code}"
         digest = discount.terms_digest

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Self
 
 import attrs
 
 from subbill._validate import check_line, check_text, instance_of, to_tuple
-from subbill.discounts import Discount, terms_digest
+from subbill.discounts import Discount, digest_text
 from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
@@ -35,11 +35,15 @@ from subbill.errors import (
 from subbill.money import (
     DECIMAL_CONTEXT,
     MAX_AMOUNT,
+    MAX_AMOUNT_PLACES,
+    MAX_DATE,
     MAX_QUANTITY,
     MAX_QUANTITY_PLACES,
+    MIN_DATE,
     Money,
     check_decimal,
     check_money,
+    minor_unit,
     read_decimal,
 )
 from subbill.periods import (
@@ -92,7 +96,26 @@ def to_quantity(value: object) -> Decimal:
 
 #: :func:`~subbill.discounts.terms_digest` of a charge's terms, keyed by parts that are
 #: equal only when they are written the same (text, dates, frequencies, ints, None).
-_terms_digest = functools.lru_cache(maxsize=4096)(terms_digest)
+def _charge_digest(  # noqa: PLR0917  (the parts of the digest, in their order)
+    amount: str,
+    currency: str,
+    quantity: str,
+    anchor: date,
+    frequency: str,
+    day: int | None,
+    timing: str,
+    basis: str,
+    discounts: str,
+    rates: str,
+) -> str:
+    """:func:`~subbill.discounts.terms_digest` of these parts, each written as ``str`` does."""
+    return digest_text(
+        f"{amount}\x1f{currency}\x1f{quantity}\x1f{anchor.isoformat()}\x1f{frequency}"
+        f"\x1f{day}\x1f{timing}\x1f{basis}\x1f{discounts}\x1f{rates}"
+    )
+
+
+_terms_digest = functools.lru_cache(maxsize=4096)(_charge_digest)
 #: What ``terms_digest`` writes of a charge's tax rates and frequency, by value (few of each).
 _RATES_TEXT: dict[tuple[int, ...], tuple[tuple[TaxRate, ...], str]] = {}
 _FREQUENCY_TEXT: dict[Frequency, str] = {}
@@ -256,9 +279,7 @@ class RecurringCharge(_Charge):
         description: str,
         unit_price: Money,
         quantity: Decimal,
-        frequency: Frequency,
-        billing_day: int | None,
-        anchor: date | None,
+        schedule: BillingSchedule,
         start: date,
         end: date | None,
         tax_rates: tuple[TaxRate, ...],
@@ -269,12 +290,15 @@ class RecurringCharge(_Charge):
         For :meth:`~subbill.subscriptions.Subscription.charges` only: ``code``,
         ``description`` and ``reason`` are checked text (a span's code, a catalog item's
         name, a span's reason), ``quantity`` a quantity already read, ``tax_rates`` a tuple
-        of :class:`~subbill.taxes.TaxRate`, ``frequency`` a :class:`Frequency`; the charge
-        has no discounts of its own and the default timing and basis. What the charge checks
-        across its fields is still checked, in the order the checked constructor checks it:
-        the price's bounds, rates that agree, ``unit_price × quantity``, the dates and the
-        schedule (``tests/test_charge_plan_unchecked.py`` proves the result equal to the
-        checked one's, error for error).
+        of :class:`~subbill.taxes.TaxRate`; ``schedule`` is the subscription's cycle (its
+        anchor and billing day), which the charge takes as its ``frequency``,
+        ``billing_day`` and ``anchor`` and keeps as its :attr:`schedule` (a charge anchored
+        there follows it, whatever its start). The charge has no discounts of its own and
+        the default timing and basis. What the charge checks across its fields is still
+        checked, in the order the checked constructor checks it: the price's bounds, rates
+        that agree, ``unit_price × quantity`` and the dates
+        (``tests/test_charge_plan_unchecked.py`` proves the result equal to the checked
+        one's, error for error).
         """
         charge = object.__new__(cls)
         # Slot by slot, in the fields' order (no loop: this runs once per charge).
@@ -285,34 +309,54 @@ class RecurringCharge(_Charge):
         _SET_DISCOUNTS(charge, ())
         _SET_TAX_RATES(charge, tax_rates)
         _SET_REASON(charge, reason)
-        _SET_FREQUENCY(charge, frequency)
-        _SET_BILLING_DAY(charge, billing_day)
-        _SET_ANCHOR(charge, anchor)
+        _SET_FREQUENCY(charge, schedule.frequency)
+        _SET_BILLING_DAY(charge, schedule._day)
+        _SET_ANCHOR(charge, schedule.anchor)
         _SET_TIMING(charge, BillingTiming.IN_ADVANCE)
         _SET_BASIS(charge, ProrationBasis.ACTUAL_DAYS)
         _SET_START(charge, start)
         _SET_END(charge, end)
+        amount, currency = unit_price.amount, unit_price.currency
         if type(unit_price) is not Money:  # the validator's check (a subclass is one too)
             _check_money(None, _UNIT_PRICE, unit_price)
-        else:
+        elif not (
+            amount.copy_abs() < MAX_AMOUNT
+            and type(exponent := amount.as_tuple().exponent) is int
+            and exponent >= -MAX_AMOUNT_PLACES
+        ):  # what check_money lets through at once; else it raises, or lets it through
             check_money("unit_price", unit_price)
         if tax_rates:
             check_tax_rates(charge, None, tax_rates)
-        period_amount = _check_period_price(charge)
+        period_amount = DECIMAL_CONTEXT.multiply(amount, quantity)
+        if period_amount.copy_abs() >= MAX_AMOUNT:
+            _check_period_price(charge)  # raises the error that names it
         # ``_check_recurring`` without its basis check (the default basis needs none), its
-        # schedule built and kept as the cached property would build it; the key too.
-        _check_dates(code, start, end)
-        _SET_SCHEDULE(
-            charge, schedule_for(start, frequency, billing_day=billing_day, anchor=anchor)
-        )
-        period_price = Money._make(period_amount, unit_price.currency)
+        # schedule kept as the cached property would build it (the anchor given: the same
+        # value whatever the start); the key too.
+        if not (
+            type(start) is date
+            and MIN_DATE <= start <= MAX_DATE
+            and (end is None or (type(end) is date and start <= end <= MAX_DATE))
+        ):  # what _check_dates lets through at once; else it raises
+            _check_dates(code, start, end)
+        _SET_SCHEDULE(charge, schedule)
+        period_price = Money._make(period_amount, currency)
         _SET_PERIOD_PRICE(charge, period_price)
         _SET_KEY(charge, f"{code}@{start.isoformat()}")
         # What the billing engine reads of every charge it is given (the digest) and of each
         # whole period it bills (the rounded price), set now: read later through the cached
         # properties, each would first miss its slot (an AttributeError that attrs'
-        # ``__getattr__`` catches), which costs about as much again as computing it.
-        _SET_WHOLE_PRICE(charge, period_price.rounded())
+        # ``__getattr__`` catches), which costs about as much again as computing it. The
+        # price rounded as ``period_price.rounded()`` rounds it (half up, to the minor unit).
+        _SET_WHOLE_PRICE(
+            charge,
+            Money._make(
+                period_amount.quantize(
+                    minor_unit(currency), rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT
+                ),
+                currency,
+            ),
+        )
         _SET_TERMS_DIGEST(charge, _digest_of(charge))
         return charge
 
@@ -447,16 +491,17 @@ def _digest_of(charge: RecurringCharge) -> str:
     # itself, without the ``value`` property), so that charges of the same terms share
     # one digest, computed once (the parts hashed as they are: cheaper than one joined
     # text when the digest is shared, measured).
+    discounts = charge.discounts
     return _terms_digest(
         str(charge.unit_price.amount),
         charge.unit_price.currency,
         str(charge.quantity),
         schedule.anchor,
         frequency_text,
-        schedule.day,
+        schedule._day,
         charge.timing._value_,
         charge.basis._value_,
-        str(tuple(discount.terms for discount in charge.discounts)) if charge.discounts else "()",
+        str(tuple(d.terms for d in discounts)) if discounts else "()",
         rates_text,
     )
 

@@ -75,6 +75,7 @@ __all__ = [
     "LineDiscount",
     "Once",
     "apply_discounts",
+    "digest_text",
     "read_discount",
     "read_discounts",
     "terms_digest",
@@ -413,8 +414,19 @@ def terms_digest(*parts: object) -> str:
     >>> terms_digest("pro", 3)
     'v1:c18b6f03dbf4bf3c'
     """
-    text = "\x1f".join(map(str, parts))
-    return f"{_TERMS_VERSION}:{hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}"
+    return digest_text("\x1f".join(map(str, parts)))
+
+
+def digest_text(text: str) -> str:
+    r""":func:`terms_digest` of parts already written as one text, joined by ``"\x1f"``.
+
+    >>> digest_text("pro\x1f3") == terms_digest("pro", 3)
+    True
+    """
+    return f"{_TERMS_VERSION}:{_blake2b(text.encode(), digest_size=8).hexdigest()}"
+
+
+_blake2b = hashlib.blake2b
 
 
 class Discountable(Protocol):

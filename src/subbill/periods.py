@@ -508,6 +508,34 @@ class BillingSchedule:
         object.__setattr__(self, "_day", day if month_based else None)
         object.__setattr__(self, "_indices", {})
 
+    @classmethod
+    def _on_cycle(
+        cls, start: date, frequency: Frequency, billing_day: int | None
+    ) -> BillingSchedule:
+        """The schedule of the charges on a cycle a valid subscription's fields define.
+
+        ``schedule_for(start, frequency, billing_day=billing_day)`` anchors the cycle (on
+        ``billing_day`` of ``start``'s month, clamped; on ``start`` in days); a charge on it
+        is given that anchor and :attr:`day`. This is ``BillingSchedule(anchor=anchor,
+        frequency=frequency, billing_day=day)`` of them, built without validation nor the
+        first schedule: the values are a valid subscription's, whose schedule was built
+        from them when it was checked.
+        """
+        day: int | None = None
+        if frequency.unit is FrequencyUnit.MONTH:
+            day = start.day if billing_day is None else billing_day
+            if day != start.day:
+                last = days_in_month(start.year, start.month)
+                start = date(start.year, start.month, day if day <= last else last)
+        schedule = _new_schedule(cls)
+        _SET_ANCHOR(schedule, start)
+        _SET_FREQUENCY(schedule, frequency)
+        _SET_BILLING_DAY(schedule, day)
+        _SET_MONTH_INDEX(schedule, start.year * 12 + start.month - 1)
+        _SET_DAY(schedule, day)
+        _SET_INDICES(schedule, {})
+        return schedule
+
     @property
     def day(self) -> int | None:
         """The day of the month billing falls on (``None`` for day-based frequencies)."""
@@ -627,6 +655,19 @@ class BillingSchedule:
         if found is not None:
             return found
         check_date("day", day)
+        return self._index_of(day)
+
+    def _index_of(self, day: date) -> int:
+        """:meth:`index_of` of a checked date (a plain ``date`` within the computed bounds).
+
+        The billing engine's: the days it asks are a checked ``as_of``, a state's dates (each
+        checked when the state was built) and a charge's (checked billing dates). A charge
+        built from a subscription has a schedule of its own: the memo serves the same day
+        asked twice in one call (the day billed through is most often ``as_of``).
+        """
+        found = self._indices.get(day)
+        if found is not None:
+            return found
         billing_day = self._day
         count = self.frequency.count
         if billing_day is not None:
@@ -651,6 +692,16 @@ class BillingSchedule:
         """Return the billing period that contains ``day``."""
         return self.period(self.index_of(day))
 
+
+_new_schedule = object.__new__
+(
+    _SET_ANCHOR,
+    _SET_FREQUENCY,
+    _SET_BILLING_DAY,
+    _SET_MONTH_INDEX,
+    _SET_DAY,
+    _SET_INDICES,
+) = (vars(BillingSchedule)[field.name].__set__ for field in attrs.fields(BillingSchedule))
 
 # -- BillingStart ---------------------------------------------------------------------------
 

@@ -925,6 +925,17 @@ class Subscription:
             return schedule_for(trial.ends_on(self.start), self.frequency)
         return schedule_for(self.start, self.frequency, billing_day=self.billing_day)
 
+    def _charges_schedule(self) -> BillingSchedule:
+        """The schedule of the charges on the subscription's cycle (its own, unshared).
+
+        Equal to ``schedule_for(start, frequency, billing_day=schedule.day,
+        anchor=schedule.anchor)`` of :attr:`schedule`, whatever the charge's start.
+        """
+        trial = self.trial
+        if trial is not None and trial.anchor is TrialAnchor.TRIAL_END:
+            return BillingSchedule._on_cycle(trial.ends_on(self.start), self.frequency, None)
+        return BillingSchedule._on_cycle(self.start, self.frequency, self.billing_day)
+
     def period_containing(self, day: date) -> Period:
         """The billing period that contains ``day``."""
         return self.schedule.period_containing(day)
@@ -1163,7 +1174,6 @@ class Subscription:
             return quoted
         _check_catalog(catalog)
         assert catalog is not None  # noqa: S101  (checked just above)
-        schedule = self.schedule
         charges: list[RecurringCharge] = []
         live: set[str] = set()
         empty: list[str] = []  # the keys of spans ended before their billing start
@@ -1173,6 +1183,9 @@ class Subscription:
 
         frequency, quantity_of_plan, tax_rates = self.frequency, self.quantity, self.tax_rates
         keep_keys = bool(self.withdrawn)  # only a withdrawn span looks a key up
+        # Every charge is anchored on the subscription's cycle: one schedule serves them all
+        # (what schedule_for builds for each, its anchor given: the start is not read).
+        cycle = self._charges_schedule()
 
         def add(kind: SpanKind, find: _Finder, span: Span, *, withdrawn: bool) -> None:
             code = span.code
@@ -1212,9 +1225,7 @@ class Subscription:
                     description=item.name,
                     unit_price=piece_price,
                     quantity=quantity,
-                    frequency=frequency,
-                    billing_day=schedule.day,
-                    anchor=schedule.anchor,
+                    schedule=cycle,
                     start=piece_start,
                     end=piece_end,
                     tax_rates=tax_rates,
@@ -1388,6 +1399,20 @@ class Subscription:
         its invoice discounts and its billing terms (``terms``). ``catalog`` may be left out
         for a subscription of quoted lines only.
         """
+        plans = self.plans
+        if (
+            len(plans) == 1
+            and type(catalog) is Catalog
+            and not (self.lines or self.modules or self.addons or self.withdrawn or self.phases)
+            and self.trial is None
+            and not plans[0].usage
+            and not catalog.has_usage
+        ):
+            return self._plain_charge_plan(plans[0], catalog)
+        return self._charge_plan(catalog)
+
+    def _charge_plan(self, catalog: Catalog | None) -> ChargePlan:
+        """:meth:`to_charge_plan` of any subscription, each part derived by its own method."""
         terms = self.terms
         # Fields the subscription checked are not checked again; the plan as a whole is.
         return ChargePlan._from_checked(
@@ -1401,6 +1426,58 @@ class Subscription:
             tax_rounding=terms.tax_rounding,
             negative_balance=terms.negative_balance,
             usage=self.usage_charges(catalog),
+        )
+
+    def _plain_charge_plan(self, span: Span, catalog: Catalog) -> ChargePlan:
+        """:meth:`_charge_plan` of a subscription of one plan span and nothing else, at once.
+
+        No module, add-on, withdrawn span, quoted line, phase nor trial; no usage charge on
+        the span nor in the catalog: its one charge (none when the plan is free or not sold
+        at the subscription's frequency) is built as :meth:`charges` builds it, without the
+        walks over the kinds of items it does not hold, its schedule built once from the
+        subscription's fields (as :attr:`schedule` anchors it) and no quoted line or usage
+        charge looked for. The same plan, error for error
+        (``tests/test_engine_cold_path.py``).
+        """
+        item = catalog.plan(span.code)
+        frequency = self.frequency
+        price = span.price
+        if price is None:
+            price = item.price(frequency)
+        charges: tuple[RecurringCharge, ...] = ()
+        if price is not None and price.amount != 0:
+            window = _billed_window(
+                span, withdrawn=False, ends_on=self.ends_on, paid_from=self.start
+            )
+            if window is not None:
+                start, end, reason = window
+                if end is not None and end < start:
+                    end = start  # ended before its billing start: bills nothing, credits all
+                charges = (
+                    RecurringCharge._from_checked(
+                        code=span.code,
+                        description=item.name,
+                        unit_price=price,
+                        quantity=self.quantity if span.quantity is None else span.quantity,
+                        schedule=BillingSchedule._on_cycle(self.start, frequency, self.billing_day),
+                        start=start,
+                        end=end,
+                        tax_rates=self.tax_rates,
+                        reason=reason,
+                    ),
+                )
+        terms = self.terms
+        return ChargePlan._from_checked(
+            id=self.id,
+            customer=self.customer,
+            currency=self.currency,
+            charges=charges,
+            one_time=(),
+            discounts=self.invoice_discounts,
+            payment_terms_days=terms.payment_terms_days,
+            tax_rounding=terms.tax_rounding,
+            negative_balance=terms.negative_balance,
+            usage=(),
         )
 
     def usage_charges(self, catalog: Catalog | None = None) -> tuple[ScheduledUsage, ...]:
