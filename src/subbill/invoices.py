@@ -430,6 +430,11 @@ class Correction:
     the note credits more than the invoice still owed under the ``CREDIT_NOTE`` policy (see
     :func:`subbill.payments.link_credit_note`): it cancelled what was due, and the rest is
     owed on the note itself (:attr:`owed_on_note`), not returned to the credit balance.
+
+    >>> part = Correction(credit_note="F-2026-000002", credited_on=date(2026, 7, 1),
+    ...     amount=Money("239.67", "EUR"), applied=Money("8.00", "EUR"))
+    >>> part.cancels, part.owed_on_note
+    (Money('8.00', 'EUR'), Money('231.67', 'EUR'))
     """
 
     credit_note: str
