@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from subbill import Money
+from subbill.billing import BillingState
 from subbill.dunning import (
     DunningActionKind,
     DunningPolicy,
@@ -22,6 +23,7 @@ from subbill.dunning import (
 )
 from subbill.errors import InvalidTypeError
 from subbill.invoices import Payment, credit_note_for
+from subbill.payments import refundable
 from subbill.service import pay_invoice, replace_subscription
 from subbill.storage import SQLiteStore
 from tests.test_cli import run, write_json
@@ -100,21 +102,24 @@ def test_the_pdf_of_a_credited_invoice_lists_its_credit_notes_and_adds_up(capsys
 # -- R4: what a credit note gives back beyond the amount due is on a row -----------------------
 
 
-def test_a_credited_invoice_shows_what_went_back_to_the_credit_balance_so_its_rows_add_up(
+def test_a_credited_invoice_shows_what_its_note_owes_beyond_the_amount_due_so_its_rows_add_up(
     capsys, tmp_path
 ):
     # 816.00 − 700.00 paid − 643.85 credited = −527.85: the credit note cancelled the 116.00
-    # still due and gave 527.85 back to the credit balance, shown on a row of its own.
+    # still due and owes the 527.85 left on itself (refunded against it, review 81's F3: under
+    # the CREDIT_NOTE policy nothing goes to the credit balance), shown on a row of its own.
     db = credited(capsys, tmp_path, paid="700.00")
     store = SQLiteStore(db)
-    assert store.get_billing_state("S2").credit_balance == Money("527.85", "EUR")
+    assert store.get_billing_state("S2").credit_balance is None
+    note = store.get_invoice("F-2026-000002")
+    assert refundable(BillingState(), currency="EUR", credit_note=note) == Money("527.85", "EUR")
     store.close()
     totals = shown(capsys, db, "F-2026-000001")[-5:]
     assert [line.split("  ")[0] for line in totals] == [
         "Total TTC",
         "Déjà payé",
         "Avoir F-2026-000002 du 1 juin 2026",
-        "Reporté au crédit client",
+        "Reporté sur l'avoir",
         "Reste à payer",
     ]
     amounts = [line.split()[-2] for line in totals]
@@ -122,7 +127,7 @@ def test_a_credited_invoice_shows_what_went_back_to_the_credit_balance_so_its_ro
     text = shown(capsys, db, "F-2026-000001", pdf=tmp_path / "invoice.pdf", locale="en_US")
     assert (
         "Total incl. tax €816.00 Paid -€700.00 Credit note F-2026-000002 of June 1, 2026 "
-        "-€643.85 Returned to customer credit €527.85 Amount due €0.00" in text
+        "-€643.85 Returned on the credit note €527.85 Amount due €0.00" in text
     )
 
 

@@ -516,7 +516,7 @@ def _due_on(invoice: Invoice, day: date) -> Money:
     )
     credit = invoice.credit_applied or zero
     credited = Money.total(
-        (c.amount for c in invoice.corrections if c.credited_on <= day),
+        (c.cancels for c in invoice.corrections if c.credited_on <= day),
         currency=invoice.currency,
     )
     return max(invoice.total - credit - credited - paid, zero)
@@ -993,7 +993,12 @@ def dunning_state(
     suspensions = sorted({e.on for e in suspending})
     payments = sorted(
         {p.paid_on for i in own for p in i.payments if p.paid_on <= as_of}
-        | {c.credited_on for i in own for c in i.corrections if c.credited_on <= as_of}
+        | {
+            c.credited_on
+            for i in own
+            for c in i.corrections
+            if c.credited_on <= as_of and c.cancels.is_positive()
+        }
     )
     since: date | None = None
     reactivated: date | None = None
@@ -1238,7 +1243,11 @@ Money('1.37', 'EUR'))], Money('4.11', 'EUR'))
         return None
     stops = sorted(
         {p.paid_on for p in invoice.payments if start < p.paid_on < as_of}
-        | {c.credited_on for c in invoice.corrections if start < c.credited_on < as_of}
+        | {
+            c.credited_on
+            for c in invoice.corrections
+            if start < c.credited_on < as_of and c.cancels.is_positive()
+        }
     )
     slices: list[PenaltySlice] = []
     end = start

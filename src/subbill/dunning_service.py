@@ -302,12 +302,14 @@ def _check_not_before_facts(store: Store, invoices: Iterable[Invoice], as_of: da
     (``last_payment_on``, ``last_dunning_event_on``: a costs claim is an event of an invoice
     paid since). Credit notes are those of ``invoices``, the invoices the run reads
     (``store.dunning_invoices``: every invoice open on ``as_of``, and those credited in full
-    after it): a credit note of an invoice paid already changes no decision of a run.
+    after it): a credit note of an invoice paid already changes no decision of a run, nor
+    does one that only names its invoice (``names_only``: it cancels nothing).
     """
     items = list(invoices)
+    cancelling = (c.credited_on for i in items for c in i.corrections if c.cancels.is_positive())
     facts = (
         (store.last_payment_on(), "payment"),
-        (max((c.credited_on for i in items for c in i.corrections), default=None), "credit note"),
+        (max(cancelling, default=None), "credit note"),
         (store.last_dunning_event_on(), "dunning event"),
     )
     later = [(day, what) for day, what in facts if day is not None and as_of < day]

@@ -390,6 +390,34 @@ def _check_correction(instance: Correction, _attribute: Any, amount: Money) -> N
         raise OutOfBoundsError("amount", amount, "> 0 (what the credit note credits)")
 
 
+def _check_applied_part(
+    name: str, applied: object, *, whole: Money, names_only: object, corrects: object = ""
+) -> None:
+    """``applied``, the part of a credit note applied to its invoice: None, or in (0, whole)."""
+    if applied is None:
+        return
+    if not isinstance(applied, Money):
+        raise InvalidTypeError(name, applied, f"None or a Money in {whole.currency}")
+    if applied.currency != whole.currency:
+        raise CurrencyMismatchError(whole.currency, applied.currency, f"record {name} in")
+    if names_only is not False or corrects is None:
+        raise InvalidArgumentError(
+            f"{name}={applied}: only a credit note applied to the invoice it corrects "
+            "(corrects set, names_only=False) applies part of itself to it"
+        )
+    if not applied.is_positive() or applied >= whole:
+        raise OutOfBoundsError(
+            name,
+            applied,
+            f"> 0 and < {whole} (the note's amount): the part that cancelled what was due; "
+            "None when the whole note was applied",
+        )
+
+
+def _check_correction_part(instance: Correction, _attribute: Any, applied: object) -> None:
+    _check_applied_part("applied", applied, whole=instance.amount, names_only=instance.names_only)
+
+
 @attrs.frozen(kw_only=True)
 class Correction:
     """A credit note of the invoice it corrects: its number, date and amount (> 0).
@@ -402,12 +430,46 @@ class Correction:
     it only names the invoice, which owed nothing when the note was issued
     (:meth:`Invoice.name_credit_note`): what the note gives back is owed on the note itself,
     not returned to the credit balance.
+
+    ``applied`` (``None`` unless set) is the part of ``amount`` applied to the invoice when
+    the note credits more than the invoice still owed under the ``CREDIT_NOTE`` policy (see
+    :func:`subbill.payments.link_credit_note`): it cancelled what was due, and the rest is
+    owed on the note itself (:attr:`owed_on_note`), not returned to the credit balance.
+
+    >>> part = Correction(credit_note="F-2026-000002", credited_on=date(2026, 7, 1),
+    ...     amount=Money("239.67", "EUR"), applied=Money("8.00", "EUR"))
+    >>> part.cancels, part.owed_on_note
+    (Money('8.00', 'EUR'), Money('231.67', 'EUR'))
     """
 
     credit_note: str
     credited_on: date
     amount: Money = attrs.field(validator=_check_correction)
     names_only: bool = attrs.field(default=False, validator=instance_of(bool))
+    applied: Money | None = attrs.field(default=None, validator=_check_correction_part)
+
+    @property
+    def owed_on_note(self) -> Money:
+        """What of ``amount`` the note owes the customer on itself (refunded against it).
+
+        All of it for a note that only names the invoice, ``amount − applied`` for a note
+        applied in part, nothing for a note applied whole.
+        """
+        if self.names_only:
+            return self.amount
+        if self.applied is not None:
+            return self.amount - self.applied
+        return Money.zero(self.amount.currency)
+
+    @property
+    def cancels(self) -> Money:
+        """What of ``amount`` was applied to the invoice (``amount − owed_on_note``).
+
+        Only this part cancels what the invoice owed (or, for a note applied whole, went
+        back to the credit balance beyond it); a note that only names the invoice cancels
+        nothing.
+        """
+        return self.amount - self.owed_on_note
 
 
 @attrs.frozen(kw_only=True)
@@ -531,6 +593,14 @@ def _check_corrects(instance: Invoice) -> None:
                 "names_only=True needs corrects: only a credit note that names the invoice it "
                 "corrects can name it without being applied to it"
             )
+    if instance.applied is not None:
+        _check_applied_part(
+            "applied",
+            instance.applied,
+            whole=-instance.total,
+            names_only=instance.names_only,
+            corrects=corrects,
+        )
     if corrects is not None:
         if instance.kind is not DocumentKind.CREDIT_NOTE:
             raise InvalidArgumentError(
@@ -563,21 +633,23 @@ def _check_corrections(instance: Invoice) -> None:
 
 
 def _check_named(instance: Invoice) -> None:
-    """A credit note names an invoice only once nothing else is due on it (it cancels nothing)."""
-    named = [c for c in instance.corrections if c.names_only]
+    """A credit note keeps part of itself owed on itself only once nothing else is due.
+
+    A note that only names the invoice (it cancels nothing), or one applied in part (the
+    rest owed on the note): the invoice is settled by what settles it otherwise.
+    """
+    named = [c for c in instance.corrections if c.names_only or c.applied is not None]
     if named:
         zero = Money.zero(instance.currency)
         settled = (instance.credit_applied or zero) + instance.amount_paid
-        applied = Money.total(
-            (c.amount for c in instance.corrections if not c.names_only),
-            currency=instance.currency,
-        )
+        applied = Money.total((c.cancels for c in instance.corrections), currency=instance.currency)
         if settled + applied < instance.total:
+            how = "names_only=True" if named[0].names_only else f"applied={named[0].applied}"
             raise InvalidArgumentError(
-                f"credit note {named[0].credit_note} names invoice {instance.number} only "
-                f"(names_only=True), but {instance.total - settled - applied} of it is not "
-                "settled otherwise: a credit note of an invoice that owes something is applied "
-                "to it (names_only=False)"
+                f"credit note {named[0].credit_note} names invoice {instance.number} ({how}), "
+                f"but {instance.total - settled - applied} of it is not settled otherwise: a "
+                "credit note of an invoice that owes something first cancels what is due "
+                "(applied to it)"
             )
 
 
@@ -615,6 +687,9 @@ class Invoice:
     # A credit note that names the invoice it corrects without being applied to it (that
     # invoice owed nothing): what it gives back is owed as by a note that corrects nothing.
     names_only: bool = False
+    # A credit note applied in part to the invoice it corrects (it owed less than the note
+    # under the CREDIT_NOTE policy): the part applied; the rest is owed on the note itself.
+    applied: Money | None = None
 
     def __attrs_post_init__(self) -> None:
         _check_invoice(self, None, None)  # the whole invoice, then what settles it
@@ -659,6 +734,7 @@ class Invoice:
             set_corrects,
             set_corrections,
             set_names_only,
+            set_applied,
         ) = _INVOICE_SETTERS
         set_customer(invoice, customer)
         set_currency(invoice, currency)
@@ -676,6 +752,7 @@ class Invoice:
         set_corrects(invoice, None)
         set_corrections(invoice, ())
         set_names_only(invoice, False)  # noqa: FBT003  (a slot written, not a flag passed)
+        set_applied(invoice, None)
         return invoice
 
     # -- totals, all derived from the lines (once: an invoice is immutable) ---------------------
@@ -722,6 +799,17 @@ class Invoice:
             return Money.zero(self.currency)
         return self._sum(correction.amount for correction in self.corrections)
 
+    @functools.cached_property
+    def cancelled(self) -> Money:
+        """What the credit notes applied to this invoice cancelled or returned (≤ credited).
+
+        :attr:`credited` less what notes owe on themselves (:attr:`Correction.owed_on_note`:
+        a note that only names the invoice, the rest of a note applied in part).
+        """
+        if not self.corrections:
+            return Money.zero(self.currency)
+        return self._sum(correction.cancels for correction in self.corrections)
+
     @property
     def creditable(self) -> Money:
         """What further credit notes may still credit: total − credited (0 if not numbered).
@@ -741,17 +829,21 @@ class Invoice:
         """What credit applied, payments and credit notes settle beyond the total."""
         credit = self.credit_applied or Money.zero(self.currency)
         return max(
-            credit + self.amount_paid + self.credited - self.total, Money.zero(self.currency)
+            credit + self.amount_paid + self.cancelled - self.total, Money.zero(self.currency)
         )
 
     @property
     def amount_due(self) -> Money:
-        """What is still to pay: total − credit applied − payments − credited (never below 0)."""
+        """What is still to pay: total − credit applied − payments − cancelled (never below 0).
+
+        ``cancelled`` is what the credit notes applied to it cancelled (:attr:`cancelled`):
+        a note that only names the invoice cancels nothing.
+        """
         if self.kind is DocumentKind.CREDIT_NOTE or self.status is InvoiceStatus.VOID:
             return Money.zero(self.currency)
         credit = self.credit_applied or Money.zero(self.currency)
         return max(
-            self.total - credit - self.amount_paid - self.credited, Money.zero(self.currency)
+            self.total - credit - self.amount_paid - self.cancelled, Money.zero(self.currency)
         )
 
     @property
@@ -849,7 +941,9 @@ class Invoice:
         customer credit the invoice consumed, what was paid) is ``returned`` to the
         customer's credit balance (see ``subbill.payments.record_credit_note``, which also
         updates the billing state). A credit note is applied once, and all the credit notes
-        of an invoice never credit more than its total.
+        of an invoice never credit more than its total. A note with ``applied`` set (see
+        :func:`subbill.payments.link_credit_note`) applies that part only, at most what is
+        due: nothing is returned, the rest is owed on the note itself.
 
         >>> from subbill.billing import draft_invoice
         >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
@@ -869,6 +963,12 @@ class Invoice:
                 f"invoice {note.corrects!r}, it is not applied to it (name_credit_note)"
             )
         correction = self._correction_of(note, names_only=False)
+        if correction.applied is not None and correction.applied > self.amount_due:
+            raise InvalidStateError(
+                f"credit note {note.number} applies {correction.applied} to invoice "
+                f"{self.number}, which owes {self.amount_due}: the part applied only cancels "
+                "what is due (link the note again: subbill.payments.link_credit_note)"
+            )
         corrected = attrs.evolve(self, corrections=(*self.corrections, correction))
         if corrected.amount_due.is_zero():
             corrected = attrs.evolve(corrected, status=InvoiceStatus.PAID)
@@ -966,6 +1066,7 @@ class Invoice:
             credited_on=note.issued_on,
             amount=amount,
             names_only=names_only,
+            applied=note.applied,
         )
 
     def apply_payment(self, payment: Payment) -> PaymentApplication:

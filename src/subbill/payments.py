@@ -455,7 +455,9 @@ def record_credit_note(invoice: Invoice, note: Invoice, state: BillingState) -> 
     A note with ``names_only=True`` (an invoice that owed nothing, see
     :func:`link_credit_note`) is only listed by the invoice
     (:meth:`~subbill.invoices.Invoice.name_credit_note`): ``state`` is returned as it is and
-    nothing is ``returned``; what the note gives back is owed on the note itself.
+    nothing is ``returned``; what the note gives back is owed on the note itself. A note
+    applied in part (``applied``) cancels that much of what is due and returns nothing: the
+    rest is owed on the note itself.
 
     >>> from subbill.billing import draft_invoice, record_payment
     >>> from subbill.invoices import credit_note_for, one_time_line
@@ -511,11 +513,18 @@ def link_credit_note(
     credited line bills back part of a period the last invoice billing those charges billed,
     and that invoice may still be credited that much, the note names it (``corrects``):
 
-    - if it still owes something, the note will be applied to it (it cancels what is due,
-      the rest goes to the credit balance);
+    - if it still owes at least the note's amount, the note will be applied to it whole
+      (it cancels that much of what is due);
+    - if it owes less, the note will be applied in part (``applied`` is what is due): it
+      cancels what is due, and the rest is owed on the note itself, refunded against it —
+      never put in the credit balance, where the next invoice would take it;
     - if it owes nothing (paid), the note only names it (``names_only=True``): what the note
       gives back stays owed on the note, refunded against it, exactly as a note that names
       no invoice.
+
+    One rule, whatever was paid: the note cancels what is still due on the invoice, and
+    the rest is owed on the note (8.00 due of a 239.67 note: 8.00 cancelled, 231.67
+    refundable on the note).
 
     Finalise ``link.note``, then record it with :func:`record_credit_note` on
     ``link.invoice`` (with the state ``bill_subscription`` returned). Under
@@ -569,8 +578,13 @@ def link_credit_note(
         if covers:
             if stored.creditable < -draft.total:
                 return alone  # credited too much already: the note stands on its own
-            names_only = stored.amount_due.is_zero()
-            note = attrs.evolve(draft, corrects=stored.number, names_only=names_only)
+            due = stored.amount_due
+            if due.is_zero():
+                note = attrs.evolve(draft, corrects=stored.number, names_only=True)
+            elif due < -draft.total:  # cancels what is due, the rest owed on the note
+                note = attrs.evolve(draft, corrects=stored.number, applied=due)
+            else:
+                note = attrs.evolve(draft, corrects=stored.number)
             return CreditNoteLink(note=note, invoice=stored)
     return alone
 
@@ -600,14 +614,21 @@ def _check_inputs(
 def _from_balance(note: Invoice | None, negative_balance: NegativeBalancePolicy) -> bool:
     """Whether what ``note`` owes sits in the credit balance (else it is owed on the note).
 
-    A note applied to the invoice it corrects returned what it gives back to the balance; a
-    note that only names it (``names_only``) stands as a note that corrects nothing.
+    A note applied whole to the invoice it corrects returned what it gives back to the
+    balance. A note that only names it (``names_only``) or is applied in part (``applied``)
+    owes on itself: a stored fact, whatever the policy now (it changes no earlier note).
+    A note that corrects nothing follows ``negative_balance``.
     """
-    return (
-        note is None
-        or (note.corrects is not None and not note.names_only)
-        or negative_balance is NegativeBalancePolicy.CARRY_FORWARD
-    )
+    if note is None:
+        return True
+    if note.names_only or note.applied is not None:
+        return False
+    return note.corrects is not None or negative_balance is NegativeBalancePolicy.CARRY_FORWARD
+
+
+def _owed_by(note: Invoice) -> Money:
+    """What ``note`` gives back, less the part applied to its invoice (``applied``)."""
+    return -note.total - note.applied if note.applied is not None else -note.total
 
 
 def refundable(
@@ -624,7 +645,9 @@ def refundable(
     put what it owes in the credit balance: refunding it draws on the balance, and never
     more than the note's amount less its earlier ``refunds``. A credit note billed with the
     ``CREDIT_NOTE`` policy is owed on its own: its amount less its earlier refunds — also
-    when it names the paid invoice it corrects without being applied to it (``names_only``).
+    when it names the paid invoice it corrects without being applied to it (``names_only``,
+    whatever ``negative_balance`` is now); a note applied in part (``applied``, the part
+    that cancelled what its invoice still owed) owes the rest: amount − applied − refunds.
     """
     earlier = _check_inputs(state, negative_balance, refunds)
     if credit_note is not None and (
@@ -640,7 +663,7 @@ def refundable(
     done = Money.total(
         (r.amount for r in earlier if r.credit_note == credit_note.number), currency=currency
     )
-    left = max(-credit_note.total - done, zero)
+    left = max(_owed_by(credit_note) - done, zero)
     return min(left, balance) if _from_balance(credit_note, negative_balance) else left
 
 

@@ -242,8 +242,8 @@ def _bill_one(
         if target is not None:
             # The credit first cancels what is still due on the invoice that billed those
             # periods: a customer who has not paid is not owed a refund while dunned for
-            # the whole invoice. What was paid comes back to the credit balance. A note of
-            # a paid invoice only names it: it is refunded against the note, as before.
+            # the whole invoice. The rest is owed on the note and refunded against it
+            # (applied in part, or naming a paid invoice only): nothing goes to the balance.
             applied = record_credit_note(target, invoice, new_state)
             store.save_invoice(applied.invoice)
             new_state = applied.state
@@ -259,9 +259,9 @@ def _invoice_it_credits(
 
     :func:`~subbill.payments.link_credit_note` over the subscription's stored invoices, for
     credit notes refunded on their own (``NegativeBalancePolicy.CREDIT_NOTE``): the note
-    names the invoice that billed all it credits, applied to it if it still owes something,
-    naming it only if it was paid. Every payment the store recorded for that invoice must be
-    applied to it already, else the note stands alone.
+    names the invoice that billed all it credits, cancels what is still due on it, and owes
+    the rest on itself (naming it only if it was paid). Every payment the store recorded
+    for that invoice must be applied to it already, else the note stands alone.
     """
     alone = CreditNoteLink(note=draft, invoice=None)
     if not _settles_an_invoice(terms, draft):

@@ -271,8 +271,10 @@ def settlement_rows(invoice: Invoice, *, locale: str) -> list[tuple[str, Money]]
 
     The customer credit applied, the payments, each credit note that corrects the invoice
     (as paid amounts are), what of them went back to the customer's credit balance beyond
-    the total, what the notes that only name the invoice (``names_only``: it was settled
-    already) owe the customer on their own, to be refunded, and the amount due (not on a
+    the total, what the notes settle on themselves (``names_only``: the invoice was settled
+    already; ``applied``: the rest of a note beyond what was due), refunded against them —
+    worded as a fact of the note's issue (« Reporté sur l'avoir »), true before and after
+    its refund, since the invoice does not know the refunds — and the amount due (not on a
     credit note: it asks no payment). The total plus these rows, but the last, is the
     amount due.
 
@@ -308,14 +310,11 @@ def settlement_rows(invoice: Invoice, *, locale: str) -> list[tuple[str, Money]]
         )
         rows.append((words, -correction.amount))
     if invoice.corrections:  # what the credit notes gave back beyond the total
-        named = Money.total(
-            (c.amount for c in invoice.corrections if c.names_only), currency=invoice.currency
-        )
-        applied = invoice.credited - named
-        returned = credit + invoice.amount_paid + applied - invoice.total
+        named = invoice.credited - invoice.cancelled  # owed on the notes themselves
+        returned = credit + invoice.amount_paid + invoice.cancelled - invoice.total
         if returned.is_positive():
             rows.append((label("returned_to_credit", locale=locale), returned))
-        if named.is_positive():  # notes of a settled invoice: owed on the notes themselves
+        if named.is_positive():  # what the notes settle on themselves (refunded against them)
             rows.append((label("owed_on_credit_notes", locale=locale), named))
     if asks_payment(invoice):
         rows.append((label("amount_due", locale=locale), invoice.amount_due))

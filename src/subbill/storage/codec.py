@@ -446,7 +446,8 @@ def _converter(version: int = FORMAT_VERSION) -> cattrs.Converter:
         converter.register_structure_hook_func(_is_union_of(BillingStart), _v1_billing_start)
     if compact:
         _line_hooks(converter)
-    _invoice_hooks(converter)  # last: it reads lines with the hooks registered above
+    # Last: it reads lines with the hooks registered above.
+    _invoice_hooks(converter, compact=compact)
     return converter
 
 
@@ -457,18 +458,28 @@ def _names_only(value: object, _kind: object) -> bool:
     return value
 
 
-def _invoice_hooks(converter: cattrs.Converter) -> None:
-    """Read an invoice's and a correction's ``names_only`` strictly.
+def _invoice_hooks(converter: cattrs.Converter, *, compact: bool) -> None:
+    """Read an invoice's and a correction's ``names_only`` strictly; write them when set.
 
     cattrs' bool takes ``"yes"`` for ``True``: a damaged value is named instead of deciding
-    where money is owed.
+    where money is owed. ``names_only`` and ``applied`` are left out while they hold their
+    default in every format (format 4 leaves out every default): a document that uses
+    neither is the one written before they existed, which an older reader still reads.
     """
     strict = override(struct_hook=_names_only)
-    for cls in (Invoice, Correction):
+    for cls in (Correction, Invoice):  # an invoice's writer takes its corrections' one
         structure = make_dict_structure_fn(
             cls, converter, _cattrs_forbid_extra_keys=True, names_only=strict
         )
         converter.register_structure_hook(cls, structure)
+        if not compact:
+            unstructure = make_dict_unstructure_fn(
+                cls,
+                converter,
+                names_only=override(omit_if_default=True),
+                applied=override(omit_if_default=True),
+            )
+            converter.register_unstructure_hook(cls, unstructure)
 
 
 CONVERTER = _converter()
