@@ -512,21 +512,37 @@ class BillingSchedule:
     def _on_cycle(
         cls, start: date, frequency: Frequency, billing_day: int | None
     ) -> BillingSchedule:
-        """The schedule of the charges on a cycle a valid subscription's fields define.
+        """The schedule of the charges on the cycle of a subscription's fields.
 
         ``schedule_for(start, frequency, billing_day=billing_day)`` anchors the cycle (on
         ``billing_day`` of ``start``'s month, clamped; on ``start`` in days); a charge on it
         is given that anchor and :attr:`day`. This is ``BillingSchedule(anchor=anchor,
-        frequency=frequency, billing_day=day)`` of them, built without validation nor the
-        first schedule: the values are a valid subscription's, whose schedule was built
-        from them when it was checked.
+        frequency=frequency, billing_day=day)`` of them, built without the first schedule.
+        It makes the checks ``schedule_for`` makes, by comparisons on the ordinary values
+        (a ``date`` within the bounds, a billing day from 1 to 31 on a month-based
+        frequency); any other value goes through ``schedule_for``'s checks, which raise
+        their error (a subscription read unchecked from a row edited by hand):
+
+        >>> BillingSchedule._on_cycle(date(2026, 1, 10), MONTHLY, 0)
+        Traceback (most recent call last):
+        ...
+        subbill.errors.InvalidBillingDayError: billing_day=0 must be an int from 1 to 31
         """
+        if start.__class__ is not date or not MIN_COMPUTED_DATE <= start <= MAX_COMPUTED_DATE:
+            _schedule(start, frequency, billing_day, None)  # raises what the checks refuse
         day: int | None = None
-        if frequency.unit is FrequencyUnit.MONTH:
-            day = start.day if billing_day is None else billing_day
-            if day != start.day:
-                last = days_in_month(start.year, start.month)
-                start = date(start.year, start.month, day if day <= last else last)
+        if frequency.__class__ is Frequency and frequency.unit is FrequencyUnit.MONTH:
+            if billing_day is None:
+                day = start.day
+            elif billing_day.__class__ is int and 1 <= billing_day <= 31:
+                day = billing_day
+                if day != start.day:
+                    last = days_in_month(start.year, start.month)
+                    start = date(start.year, start.month, day if day <= last else last)
+            else:
+                _schedule(start, frequency, billing_day, None)  # raises InvalidBillingDayError
+        elif billing_day is not None or frequency.__class__ is not Frequency:
+            _schedule(start, frequency, billing_day, None)  # raises InvalidBillingDayError
         schedule = _new_schedule(cls)
         _SET_ANCHOR(schedule, start)
         _SET_FREQUENCY(schedule, frequency)

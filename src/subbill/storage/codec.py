@@ -56,7 +56,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
-from subbill._validate import brief
+from subbill._validate import brief, check_no_card_number
 from subbill.billing import BillingState
 from subbill.decisions import Allowed, Refused
 from subbill.discounts import Duration, DurationKind, Forever, ForMonths, ForPeriods, Once
@@ -79,12 +79,23 @@ from subbill.metering import (
     PerUnit,
     Volume,
 )
-from subbill.money import DECIMAL_CONTEXT, MAX_COMPUTED_DATE, MIN_COMPUTED_DATE, Money
+from subbill.money import (
+    DECIMAL_CONTEXT,
+    MAX_AMOUNT,
+    MAX_AMOUNT_PLACES,
+    MAX_COMPUTED_DATE,
+    MAX_QUANTITY,
+    MAX_QUANTITY_PLACES,
+    MIN_COMPUTED_DATE,
+    Money,
+    is_currency,
+)
 from subbill.periods import (
     AfterDays,
     AfterMonths,
     BillingStart,
     Frequency,
+    FrequencyUnit,
     Immediately,
     OnDate,
     Period,
@@ -822,7 +833,8 @@ def read_subscription(text: str, *, table: str, key: object) -> Subscription:
 
     A row :func:`subscription_text` wrote, whose stamp matches its data, is built back
     without running the checks its subscription passed when it was written (for the shapes
-    :func:`_trusted_subscription` knows; any other is read checked). Any other row is read
+    :func:`_trusted_subscription` knows, and values that cheap comparisons find ordinary; any
+    other is read checked, so both give the same subscription or error). Any other row is read
     by :func:`loads`, checked, and one that cannot be read raises :class:`StoredDataError`
     naming ``table`` and ``key``.
     """
@@ -862,6 +874,14 @@ def _defaults(cls: type) -> dict[str, Any]:
 # Numbers are read exactly, in a private context of the library (never the caller's) that
 # traps every signal: a text that is no number, or one the context would round, raises, and
 # the row is read checked. Nothing is kept from one row to the next.
+#
+# A stamp has no key: a row edited by hand and stamped again is read here too. So each
+# value is held to what the checked read accepts, by cheap comparisons on the ordinary
+# values the codec writes (text of printable characters, dates within the bounds, numbers
+# within theirs, a billing day from 1 to 31 on a month-based frequency, plans that follow
+# each other from the start); anything outside the ordinary sends the row to the checked
+# read, which accepts it, normalises it or names what is wrong with it
+# (``tests/test_trusted_read_refusals.py`` proves both reads agree after any edit).
 
 #: The library's precision and exponent bounds, with every signal trapped: ``create_decimal``
 #: gives exactly what ``Decimal(text)`` gives in the library's context, or raises.
@@ -968,10 +988,80 @@ _SUBSCRIPTION_SLOTS = _setters(Subscription)
 )
 
 
-def _trusted_money(text: str) -> Money:
-    """Money of stamped data (``"50.00 EUR"``), its amount read exactly."""
-    amount, currency = text.split(" ")
-    return _money(_number(amount), currency)
+#: The most decimals of a price (a quantity) as the codec writes it, plus one: what follows
+#: the dot in ``"19.99"`` is at most that long without the dot.
+_PRICE_TAIL, _QUANTITY_TAIL = MAX_AMOUNT_PLACES + 1, MAX_QUANTITY_PLACES + 1
+#: The most characters before the dot of a price below 10^15 in magnitude (its digits).
+_PRICE_HEAD = len(str(MAX_AMOUNT.to_integral_value() - 1))
+_EARLIEST, _LATEST = MIN_COMPUTED_DATE, MAX_COMPUTED_DATE
+_MONTHS = FrequencyUnit.MONTH
+#: The currency codes met in stamped rows that ``read_currency`` returns as they are (upper
+#: case, known): only such codes are kept, so it holds at most the ISO 4217 list.
+_CURRENCIES: set[str] = set()
+
+
+def _trusted_money(text: str, currency: str) -> Money:
+    """A price of stamped data (``"50.00 EUR"``) in ``currency``, its amount read exactly.
+
+    Written as the codec writes an amount (no exponent, at most 9 decimals) and below 10^15
+    in magnitude: what ``Money`` reads as it is. Anything else raises
+    :class:`_UnknownShapeError`.
+    """
+    amount, code = text.split(" ")
+    number = _number(amount)
+    dot = amount.find(".")
+    if (
+        code != currency
+        or "E" in amount
+        or "e" in amount
+        or (len(amount) - dot > _PRICE_TAIL if dot >= 0 else len(amount) > _PRICE_HEAD)
+        or dot > _PRICE_HEAD  # a sign or a leading zero counted: such a price is read checked
+    ):
+        raise _UnknownShapeError
+    return _money(number, code)
+
+
+def _quantity(text: Any) -> Decimal:
+    """Seats of stamped data: what ``to_quantity`` returns as it is, from 0 to 10^12.
+
+    Written as the codec writes a quantity (a text, no exponent, at most 6 decimals).
+    """
+    if type(text) is not str or "E" in text or "e" in text:
+        raise _UnknownShapeError
+    number = _number(text)
+    dot = text.find(".")
+    if (dot >= 0 and len(text) - dot > _QUANTITY_TAIL) or not 0 <= number <= MAX_QUANTITY:
+        raise _UnknownShapeError
+    return number
+
+
+def _line(value: Any) -> str:
+    """One line of printable text of stamped data, as ``check_line`` accepts it.
+
+    Not empty nor blank (``strip`` leaves something, as ``check_line`` asks), every
+    character printable (which no control character, bidirectional mark, line separator
+    nor lone surrogate is); :class:`_UnknownShapeError` for anything else (the checked read
+    takes some of it: a no-break space, a number).
+    """
+    if type(value) is not str or not value.strip() or not value.isprintable():
+        raise _UnknownShapeError
+    return value
+
+
+def _payment_method(value: Any) -> str:
+    """A payment method of stamped data: one line, no card number (the checked read's)."""
+    method = _line(value)
+    if len(method) >= 13:  # a card number has 13 digits at least
+        check_no_card_number("payment_method", method)  # CardDataError: read checked
+    return method
+
+
+def _day_in_bounds(value: Any) -> date:
+    """A date of stamped data within the bounds ``check_date`` holds a date to."""
+    day = _day(value)
+    if not _EARLIEST <= day <= _LATEST:
+        raise _UnknownShapeError
+    return day
 
 
 _FREQUENCIES: dict[str, Frequency] = {}
@@ -986,42 +1076,46 @@ def _frequency(text: str) -> Frequency:
     return found
 
 
-def _text(value: Any) -> str:
-    """Text of stamped data (:class:`_UnknownShapeError` for anything else)."""
-    if type(value) is not str:
-        raise _UnknownShapeError
-    return value
+def _trusted_span(data: Any, currency: str) -> Span:
+    """A span of stamped data, built unchecked (:class:`_UnknownShapeError`: another shape).
 
-
-def _whole(value: Any) -> int:
-    """A whole number of stamped data, as the codec writes one (not a bool nor a float)."""
-    if type(value) is not int:
-        raise _UnknownShapeError
-    return value
-
-
-def _trusted_span(data: Any) -> Span:
-    """A span of stamped data, built unchecked (:class:`_UnknownShapeError`: another shape)."""
+    Its code one line, its dates within the bounds and in order (an end after the start,
+    billing from the start on), its price in the subscription's ``currency``: as ``Span``
+    and ``Subscription`` check them.
+    """
     if type(data) is not dict or not _SPAN_KEYS.issuperset(data):
         raise _UnknownShapeError
+    code = data["code"]
+    start = _day(data["start"])
+    end = _day(data["end"]) if "end" in data else None
+    billed_from = _day(data["billed_from"]) if "billed_from" in data else None
+    if (
+        type(code) is not str
+        or not code.strip()
+        or not code.isprintable()
+        or not _EARLIEST <= start <= _LATEST
+        or (end is not None and not start < end <= _LATEST)
+        or (billed_from is not None and not start <= billed_from <= _LATEST)
+    ):
+        raise _UnknownShapeError
     span = _new(Span)
-    _SPAN_CODE(span, str(data["code"]))
-    _SPAN_START(span, _day(data["start"]))
-    _SPAN_END(span, _day(data["end"]) if "end" in data else None)
-    _SPAN_BILLED_FROM(span, _day(data["billed_from"]) if "billed_from" in data else None)
-    _SPAN_REASON(span, _text(data["reason"]) if "reason" in data else None)
-    _SPAN_PRICE(span, _trusted_money(data["price"]) if "price" in data else None)
-    _SPAN_QUANTITY(span, _number(data["quantity"]) if "quantity" in data else None)
+    _SPAN_CODE(span, code)
+    _SPAN_START(span, start)
+    _SPAN_END(span, end)
+    _SPAN_BILLED_FROM(span, billed_from)
+    _SPAN_REASON(span, _line(data["reason"]) if "reason" in data else None)
+    _SPAN_PRICE(span, _trusted_money(data["price"], currency) if "price" in data else None)
+    _SPAN_QUANTITY(span, _quantity(data["quantity"]) if "quantity" in data else None)
     _SPAN_USAGE(span, None)
     return span
 
 
-def _trusted_spans(data: Any) -> tuple[Span, ...]:
+def _trusted_spans(data: Any, currency: str) -> tuple[Span, ...]:
     if type(data) is not list:
         raise _UnknownShapeError
     if len(data) == 1:  # the usual plan history: one span
-        return (_trusted_span(data[0]),)
-    return tuple(map(_trusted_span, data))
+        return (_trusted_span(data[0], currency),)
+    return tuple([_trusted_span(span, currency) for span in data])
 
 
 class _UnknownShapeError(Exception):
@@ -1033,30 +1127,69 @@ def _trusted_subscription(data: Any) -> Subscription | None:
 
     Each slot is written once: what ``data`` holds, read as the checked read reads it, or the
     field's default (``tests/test_persisted_run_row_reads.py`` proves the result equals the
-    checked read, field for field, over every shape the stores hold).
+    checked read, field for field, over every shape the stores hold). Each value is held to
+    what the checked read accepts as is (``tests/test_trusted_read_refusals.py``): any other
+    gives ``None``, and the row is read checked.
     """
     if type(data) is not dict or not _SUBSCRIPTION_KEYS.issuperset(data):
         return None
     try:
+        sub_id, customer, currency = data["id"], data["customer"], data["currency"]
+        start = _day(data["start"])
+        end = _day(data["end"]) if "end" in data else None
+        frequency = _frequency(data["frequency"]) if "frequency" in data else _MONTHLY
+        billing_day = data.get("billing_day")
+        if currency not in _CURRENCIES:
+            if type(currency) is not str or not is_currency(currency):
+                return None
+            _CURRENCIES.add(currency)
+        if (
+            type(sub_id) is not str
+            or type(customer) is not str
+            or not sub_id.strip()
+            or not customer.strip()
+            or not sub_id.isprintable()
+            or not customer.isprintable()
+            or not _EARLIEST <= start <= _LATEST
+            or (end is not None and not start < end <= _LATEST)
+            or (
+                billing_day is not None
+                and (
+                    type(billing_day) is not int
+                    or not 1 <= billing_day <= 31
+                    or frequency.unit is not _MONTHS
+                )
+            )
+        ):
+            return None
+        plans = _trusted_spans(data["plans"], currency)
+        if not plans or plans[0].start != start:
+            return None  # no plan, or none from the start: the checked read says why
+        if len(plans) > 1:
+            for before, after in itertools.pairwise(plans):
+                if before.end != after.start:
+                    return None  # a gap or an overlap
         sub = _new(Subscription)
-        _SUB_ID(sub, str(data["id"]))
-        _SUB_CUSTOMER(sub, str(data["customer"]))
-        _SUB_CURRENCY(sub, str(data["currency"]))
-        _SUB_START(sub, _day(data["start"]))
-        _SUB_END(sub, _day(data["end"]) if "end" in data else None)
-        _SUB_FREQUENCY(sub, _frequency(data["frequency"]) if "frequency" in data else _MONTHLY)
-        _SUB_BILLING_DAY(sub, _whole(data["billing_day"]) if "billing_day" in data else None)
-        _SUB_PLANS(sub, _trusted_spans(data["plans"]) if "plans" in data else ())
-        _SUB_MODULES(sub, _trusted_spans(data["modules"]) if "modules" in data else ())
-        _SUB_ADDONS(sub, _trusted_spans(data["addons"]) if "addons" in data else ())
-        _SUB_QUANTITY(sub, _number(data["quantity"]) if "quantity" in data else _ONE)
+        _SUB_ID(sub, sub_id)
+        _SUB_CUSTOMER(sub, customer)
+        _SUB_CURRENCY(sub, currency)
+        _SUB_START(sub, start)
+        _SUB_END(sub, end)
+        _SUB_FREQUENCY(sub, frequency)
+        _SUB_BILLING_DAY(sub, billing_day)
+        _SUB_PLANS(sub, plans)
+        _SUB_MODULES(sub, _trusted_spans(data["modules"], currency) if "modules" in data else ())
+        _SUB_ADDONS(sub, _trusted_spans(data["addons"], currency) if "addons" in data else ())
+        _SUB_QUANTITY(sub, _quantity(data["quantity"]) if "quantity" in data else _ONE)
         method = data.get("payment_method")
-        _SUB_PAYMENT_METHOD(sub, None if method is None else _text(method))
+        _SUB_PAYMENT_METHOD(sub, None if method is None else _payment_method(method))
         _SUB_DISCOUNTS(sub, _NO_DISCOUNTS)
         _SUB_TAX_RATES(sub, _NO_TAX_RATES)
         _SUB_TERMS(sub, _DEFAULT_TERMS)
-        _SUB_CANCELLED_ON(sub, _day(data["cancelled_on"]) if "cancelled_on" in data else None)
-        _SUB_CANCEL_AT(sub, _day(data["cancel_at"]) if "cancel_at" in data else None)
+        _SUB_CANCELLED_ON(
+            sub, _day_in_bounds(data["cancelled_on"]) if "cancelled_on" in data else None
+        )
+        _SUB_CANCEL_AT(sub, _day_in_bounds(data["cancel_at"]) if "cancel_at" in data else None)
         _SUB_WITHDRAWN(sub, _NO_WITHDRAWN)
         _SUB_LINES(sub, _NO_LINES)
         _SUB_HISTORY(sub, _NO_HISTORY)
@@ -1069,6 +1202,7 @@ def _trusted_subscription(data: Any) -> Subscription | None:
         ValueError,
         AttributeError,
         ArithmeticError,  # a number that is not one, or one the library's context would round
+        SubbillError,  # a card number in the payment method: the checked read names it
     ):
         return None  # not a shape this reader knows: the checked read says what it holds
     return sub
