@@ -14,10 +14,10 @@ from datetime import date
 from subbill import DunningPolicy, Money, Subscription, dunning_actions
 from subbill.billing import BillingTerms, draft_invoice
 from subbill.catalog import Catalog, Plan
-from subbill.dunning import EventOutcome, late_payment_claims, late_payment_costs
+from subbill.dunning import late_payment_claims, late_payment_costs
 from subbill.invoices import Payment, one_time_line
 from subbill.l10n import format_date, invoice_text, label
-from subbill.l10n.dunning import action_text, late_payment_text
+from subbill.l10n.dunning import action_text, late_payment_text, skipped_text
 from subbill.periods import MONTHLY
 
 FR = "fr_FR"
@@ -56,9 +56,8 @@ def main() -> None:
         print()
         print(f"== Relances du {format_date(jour, locale=FR)} ==")
         for action in dunning_actions([facture], policy=politique, history=historique, as_of=jour):
-            sautees = [e.step for e in action.skipped if e.outcome is EventOutcome.SKIPPED]
-            if sautees:
-                print(f"(étapes sautées : {', '.join(sautees)})")
+            if action.skipped:  # les étapes sautées, par ce qu'elles font et leur jour
+                print(skipped_text(action, policy=politique, locale=FR))
             print(action_text(action, locale=FR, terms=conditions))
             historique += action.events
         statut = abonnement.status(as_of=jour, invoices=[facture], dunning=historique)

@@ -58,7 +58,7 @@ NOTICE_EN = """\
 Dunning run as of May 20, 2026: 1 dunning action recorded.
 
 F-2026-000001 (Garage Petit) — formal notice
-(steps skipped: reminder_1, reminder_7)
+(steps skipped: reminder of May 2, 2026, reminder of May 8, 2026)
 Formal notice to pay
 
 Despite our reminders, your invoice F-2026-000001, due on May 1, 2026, has been unpaid for

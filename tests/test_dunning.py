@@ -615,7 +615,11 @@ def test_a_pdf_without_the_seller_states_the_penalty_rate_of_the_terms():
     assert costs is not None
     claim = text_of(render_invoice_pdf(costs.document.finalize(number="F-2027-000002"),
                                        locale="fr_FR"))  # fmt: skip
-    assert "Indemnité forfaitaire pour frais de recouvrement (F-2027-000001) 40,00 €" in claim
+    # with its quantity and unit price, as the text document shows them (review 83)
+    assert (
+        "Indemnité forfaitaire pour frais de recouvrement (F-2027-000001) 1 40,00 € 40,00 €"
+        in claim
+    )
     assert "Pénalités de retard (F-2027-000001) du 11 au 30 mars 2027 5,48 €" in claim
     consumer = Customer(id="ACME", kind=CustomerKind.CONSUMER)
     to_consumer = render_invoice_pdf(an_invoice(), locale="fr_FR", terms=terms, buyer=consumer)

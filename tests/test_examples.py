@@ -151,7 +151,7 @@ def test_relances_reminds_skips_a_missed_reminder_suspends_and_reactivates(capsy
     assert "Pénalités de retard : 10 % par an" in out
     assert "Rappel : votre facture F-2027-000001 d'un montant de 120,00 €" in out
     assert "reste impayée depuis 1 jour." in out
-    assert "(étapes sautées : reminder_7) Mise en demeure de payer" in out
+    assert "(étapes sautées : relance du 17 mars 2027) Mise en demeure de payer" in out
     assert "Statut de l'abonnement : Suspendu" in out
     assert "Statut le 1 avril 2027 : Suspendu Statut le 2 avril 2027 : Actif" in out
     assert "du 11 mars au 2 avril 2027 : 120,00 € × 10 % × 23/365 = 0,76 €" in out

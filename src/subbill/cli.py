@@ -158,6 +158,7 @@ from subbill.l10n import (
     review_text,
     term_text,
 )
+from subbill.l10n.dunning import skipped_text
 from subbill.licenses import (
     MAX_TERM_YEARS,
     EntryKind,
@@ -1383,7 +1384,7 @@ def _dunning(args: argparse.Namespace) -> int:
         }
         # The outbox: every action recorded and not printed yet (a run stopped before it
         # printed included) is printed, then acknowledged — never lost, never printed again.
-        print(_dunning_text(report, terms, buyers, locale=args.locale), flush=True)
+        print(_dunning_text(report, terms, buyers, policy=policy, locale=args.locale), flush=True)
         store.acknowledge_dunning([action.key for action in report.unsent])
     return 0
 
@@ -1393,9 +1394,13 @@ def _dunning_text(
     terms: Mapping[str, BillingTerms | None],
     buyers: Mapping[str, Customer | None],
     *,
+    policy: DunningPolicy,
     locale: str,
 ) -> str:
-    """What ``subbill dunning`` prints: the summary, then each action and its text."""
+    """What ``subbill dunning`` prints: the summary, then each action and its text.
+
+    A step skipped is named by what it does and its day under ``policy`` (the run's).
+    """
     lines = [
         phrase(
             "dunning_run",
@@ -1423,8 +1428,7 @@ def _dunning_text(
             ),
         ]
         if action.skipped:
-            steps = ", ".join(event.step for event in action.skipped)
-            lines.append(phrase("dunning_run", "skipped", locale=locale, steps=steps))
+            lines.append(skipped_text(action, policy=policy, locale=locale))
         owner = None if action.subscription is None else terms.get(action.subscription)
         buyer = buyers.get(action.customer)
         lines.append(action_text(action, locale=locale, terms=owner, buyer=buyer))

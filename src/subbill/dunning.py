@@ -830,10 +830,17 @@ def _skipped(
 
 @attrs.frozen(kw_only=True)
 class NextStep:
-    """The next policy step an invoice would take, and its day."""
+    """The next policy step an invoice would take, its day, and what the run will do then.
+
+    ``actions`` is what :func:`dunning_actions` does on ``on``: the step's own actions
+    without a suspension or cancellation of a subscription that is not there (none, ended,
+    or cancelled by dunning), with the suspension or cancellation of the steps it skips.
+    Announce ``actions``, not ``step.actions``.
+    """
 
     step: DunningStep
     on: date
+    actions: tuple[DunningActionKind, ...]
 
 
 def next_step(
@@ -843,6 +850,7 @@ def next_step(
     history: Iterable[DunningEvent],
     as_of: date,
     ended: Iterable[str] = (),
+    ends_on: Mapping[str, date] | None = None,
 ) -> NextStep | None:
     """The policy step a run would take for ``invoice`` on or after ``as_of``; None if none.
 
@@ -855,23 +863,38 @@ def next_step(
     As in :func:`dunning_actions`, an invoice of no subscription, of one a cancel action of
     ``history`` ended, or of one of ``ended`` (the ids of the subscriptions that have ended
     by ``as_of``) is neither suspended nor cancelled: a step left with nothing else to do
-    (a cancellation alone) is not announced, since no run will take it.
+    (a cancellation alone) is not announced, since no run will take it. ``ends_on`` (a
+    subscription's id to its :attr:`~subbill.subscriptions.Subscription.ends_on`, for those
+    that end) says the same of a step to come: from the day a subscription ends, its steps
+    neither suspend nor cancel it. :attr:`NextStep.actions` is what the run does that day.
 
     >>> from subbill.billing import draft_invoice
     >>> from subbill.invoices import one_time_line
     >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2027, 2, 8),
     ...     due_on=date(2027, 3, 10), lines=[one_time_line("x", "X", Money("120", "EUR"))],
-    ... ).finalize(number="F-1")
+    ...     subscription="S1").finalize(number="F-1")
     >>> upcoming = next_step(invoice, policy=DunningPolicy.standard(), history=(),
     ...                      as_of=date(2027, 3, 1))
     >>> upcoming.step.code, upcoming.on
     ('courtesy', datetime.date(2027, 3, 7))
+
+    The formal notice suspends, unless the subscription has ended by its day:
+
+    >>> notice = next_step(invoice, policy=DunningPolicy.standard(), history=(),
+    ...                    as_of=date(2027, 3, 25))
+    >>> notice.step.code, [kind.value for kind in notice.actions]
+    ('formal_notice', ['formal_notice', 'suspend'])
+    >>> notice = next_step(invoice, policy=DunningPolicy.standard(), history=(),
+    ...                    as_of=date(2027, 3, 25), ends_on={"S1": date(2027, 3, 1)})
+    >>> notice.step.code, [kind.value for kind in notice.actions]
+    ('formal_notice', ['formal_notice'])
     """
     check_instance("invoice", invoice, Invoice)
     check_instance("policy", policy, DunningPolicy)
     events = _history(history)
     check_date("as_of", as_of)
     gone = _ended_ids(ended)
+    ends = _ends_on(ends_on)
     day = max(as_of, invoice.issued_on)  # a run acts from the issue date on
     if not _in_dunning(invoice, day):
         return None
@@ -884,17 +907,39 @@ def next_step(
         ),
         default=-1,
     )
-    ahead = policy.steps[last + 1 :]
     owner = invoice.subscription
-    if owner is None or owner in gone or owner in _cancelled_by(events, as_of):
-        # nothing to suspend nor cancel: a step with nothing else to do is not taken
-        ahead = tuple(step for step in ahead if _without_carried(step))
-    reached = [step for step in ahead if step.date_for(invoice.due_on) <= day]
-    if reached:
-        return NextStep(step=reached[-1], on=day)
-    if not ahead:
-        return None
-    return NextStep(step=ahead[0], on=ahead[0].date_for(invoice.due_on))
+    end = None if owner is None else ends.get(owner)
+    # Due today: what a run today takes (no card retry: a step is announced, not a charge).
+    ended_today = gone | {o for o in (owner,) if o is not None and end is not None and end <= day}
+    for action in dunning_actions(
+        (invoice,), policy=attrs.evolve(policy, retry_days=()), history=events, as_of=day,
+        ended=ended_today,
+    ):  # fmt: skip
+        return NextStep(step=action.step, on=day, actions=action.actions)
+    # Else the first step to come that will still do something on its day.
+    over = owner is None or owner in gone or owner in _cancelled_by(events, as_of)
+    for step in policy.steps[last + 1 :]:
+        on = step.date_for(invoice.due_on)
+        if on <= day:
+            continue
+        ended_then = over or (end is not None and end <= on)
+        does = _without_carried(step) if ended_then else step.actions
+        if does:
+            return NextStep(step=step, on=on, actions=does)
+    return None
+
+
+def _ends_on(ends_on: Mapping[str, date] | None) -> dict[str, date]:
+    """``ends_on`` checked: subscription ids to the day each ends."""
+    if ends_on is None:
+        return {}
+    if not isinstance(ends_on, Mapping):
+        raise InvalidTypeError("ends_on", ends_on, "a mapping of subscription ids to dates")
+    for key, value in ends_on.items():
+        if not isinstance(key, str):
+            raise InvalidTypeError("ends_on key", key, "a subscription id (str)")
+        check_date(f"ends_on[{key!r}]", value)
+    return dict(ends_on)
 
 
 def _cancelled_by(events: tuple[DunningEvent, ...], as_of: date) -> frozenset[str]:

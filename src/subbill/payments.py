@@ -733,12 +733,44 @@ def record_refund(
         negative_balance=negative_balance,
     )
     if refund.amount > limit:
-        what = "the credit balance" if credit_note is None else f"credit note {credit_note.number}"
-        raise OutOfBoundsError("amount", refund.amount, f"<= {limit}, what {what} still owes")
+        expected = _refund_bound(limit, state, credit_note, earlier, negative_balance)
+        raise OutOfBoundsError("amount", refund.amount, expected)
     if not _from_balance(credit_note, negative_balance):
         return state
     balance = (state.credit_balance or Money.zero(currency)) - refund.amount
     return attrs.evolve(state, credit_balance=balance)
+
+
+def _refund_bound(
+    limit: Money,
+    state: BillingState,
+    note: Invoice | None,
+    earlier: tuple[Refund, ...],
+    negative_balance: NegativeBalancePolicy,
+) -> str:
+    """What a refund above ``limit`` is told: the bound, why, and what to do."""
+    shown = limit.rounded()
+    balance = (state.credit_balance or Money.zero(limit.currency)).rounded()
+    if note is None:
+        why = f"the subscription's credit balance (what the seller owes the customer) is {balance}"
+    else:
+        done = Money.total(
+            (r.amount for r in earlier if r.credit_note == note.number), currency=limit.currency
+        )
+        why = f"credit note {note.number} gives back {(-note.total).rounded()}"
+        if note.applied is not None:
+            why += f", {note.applied.rounded()} of it cancelled what {note.corrects} still owed"
+        elif note.corrects is not None and not note.names_only:
+            why += (
+                f", applied whole to {note.corrects}: it cancelled what that invoice still "
+                "owed first, the rest went to the credit balance"
+            )
+        why += f"; {done.rounded()} of it was refunded already"
+        if _from_balance(note, negative_balance):
+            why += f", and the credit balance holds {balance}"
+    if shown.is_positive():
+        return f"<= {shown}: {why}; refund at most {shown}"
+    return f"<= {shown}: {why}; nothing is left to refund, the customer is owed nothing here"
 
 
 @attrs.frozen(kw_only=True)

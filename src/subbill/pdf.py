@@ -54,16 +54,16 @@ from subbill.l10n import (
     describe_line,
     format_date,
     format_money,
-    format_period,
     label,
     phrase,
     words_for,
 )
 from subbill.l10n.invoice import (
+    LINE_COLUMNS,
     asks_payment,
     corrected_reference,
     late_payment_mentions,
-    line_description,
+    line_cells,
     settlement_rows,
 )
 from subbill.l10n.mentions import legal_information, printed_mentions
@@ -410,6 +410,50 @@ xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
 </x:xmpmeta>"""
 
 
+#: Font sizes tried for the table of lines, largest first: the first whose figures fit.
+_TABLE_SIZES = (9.0, 8.0, 7.0, 6.0, 5.0)
+#: How many columns wrap (the description and the period); the figures after them never do.
+_WRAPPED = 2
+#: A line's height, as a multiple of the font size.
+_LINE_SPACING = 1.25
+#: The least width (mm) the description keeps, however wide the figures.
+_LEAST_DESCRIPTION = 30.0
+
+
+def _table_layout(
+    pdf: Any, family: str, headings: Sequence[str], rows: Sequence[Sequence[str]]
+) -> tuple[float, tuple[float, ...]]:
+    """The font size and the column widths (mm) of the table of lines, measured.
+
+    Each figure's column is as wide as its widest cell (or the longest word of its
+    heading, which may wrap), so no amount ever wraps nor overflows; the period keeps its
+    widest cell on one line when that leaves the description half of what is left or all
+    it needs, else they share it. The largest size of :data:`_TABLE_SIZES` whose figures leave the
+    description at least :data:`_LEAST_DESCRIPTION` mm is used (the smallest otherwise).
+    """
+    pad = 2 * float(pdf.c_margin) + 0.5  # the cell's margins, and a hair against rounding
+    for size in _TABLE_SIZES:
+
+        def widest(texts: Sequence[str], style: str = "", size: float = size) -> float:
+            pdf.set_font(family, style=style, size=size)
+            return max((float(pdf.get_string_width(text)) for text in texts), default=0.0) + pad
+
+        def words(text: str) -> list[str]:
+            return text.split() or [text]
+
+        figures = [
+            max(widest([row[i] for row in rows]), widest(words(headings[i]), "B"))
+            for i in range(_WRAPPED, len(headings))
+        ]
+        left = pdf.epw - sum(figures)
+        if left >= 2 * _LEAST_DESCRIPTION or size == _TABLE_SIZES[-1]:
+            period = max(widest([row[1] for row in rows]), widest(words(headings[1]), "B"))
+            description = widest([row[0] for row in rows])
+            period = min(period, max(left / 2, left - description))
+            return size, (left - period, period, *figures)
+    raise AssertionError("unreachable: the last size is always taken")  # pragma: no cover
+
+
 class _Page:
     """One invoice laid out on A4: with the PDF core fonts, or with an embedded font."""
 
@@ -501,28 +545,22 @@ class _Page:
         self.pdf.ln(4)
 
     def table(self, invoice: Invoice) -> None:
-        widths = (70, 45, 25, 25, 25)
-        headings = ("description", "period", "amount", "discount", "net")
-        for index, (heading, width) in enumerate(zip(headings, widths, strict=True)):
-            self.write(self.words(heading), bold=True, width=width, align="L" if index < 2 else "R")
-        self.pdf.ln(6)
-        for item in invoice.lines:
-            period = (
-                ""
-                if item.period is None
-                else format_period(item.period, locale=self.locale, compact=True)
-            )
-            discount = "" if item.discount.is_zero() else self.money(-item.discount)
-            cells = (
-                line_description(item, locale=self.locale),
-                period,
-                self.money(item.amount),
-                discount,
-                self.money(item.net),
-            )
-            for index, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-                self.write(cell, width=width, align="L" if index < 2 else "R")
-            self.pdf.ln(5)
+        """The lines, in the columns of the text document, each under its explanation.
+
+        Every column is measured with the font's string widths (:func:`_table_layout`): the
+        figures keep their widest cell on one line, the description and the period wrap in
+        what is left, so no cell runs into the next whatever the locale and period length.
+        """
+        headings = [self.text(self.words(code)) for code in LINE_COLUMNS]
+        rows = [
+            [self.text(cell) for cell in line_cells(item, locale=self.locale)]
+            for item in invoice.lines
+        ]
+        size, widths = _table_layout(self.pdf, self.family, headings, rows)
+        self.row(headings, widths, size=size, bold=True)
+        self.pdf.ln(1)
+        for item, cells in zip(invoice.lines, rows, strict=True):
+            self.row(cells, widths, size=size, repeat=(headings, widths))
             self.font(style="I", size=8)
             self.pdf.multi_cell(
                 0,
@@ -533,6 +571,47 @@ class _Page:
             )
             self.pdf.ln(1)
         self.pdf.ln(4)
+
+    def row(
+        self,
+        cells: Sequence[str],
+        widths: Sequence[float],
+        *,
+        size: float,
+        bold: bool = False,
+        repeat: tuple[Sequence[str], Sequence[float]] | None = None,
+    ) -> None:
+        """One row of the table: each cell wraps in its column, the row as tall as its tallest.
+
+        A row that does not fit on the page starts the next one, under the headings
+        (``repeat``) again.
+        """
+        pdf = self.pdf
+        self.font(size=size, style="B" if bold else "")
+        height = size * _LINE_SPACING / pdf.k
+        # The figures fit their column on one line (measured so); headings and text may wrap:
+        # their lines are broken once, then each drawn as a cell.
+        wrapping = len(cells) if bold else _WRAPPED
+        columns = [
+            pdf.multi_cell(width, height, cell, dry_run=True, output="LINES")
+            if index < wrapping
+            else [cell]
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        tallest = max(len(lines) for lines in columns)
+        if pdf.get_y() + tallest * height > pdf.page_break_trigger:
+            pdf.add_page()
+            if repeat is not None:
+                self.row(repeat[0], repeat[1], size=size, bold=True)
+                pdf.ln(1)
+                self.font(size=size, style="B" if bold else "")
+        top, x = pdf.get_y(), pdf.l_margin
+        for index, (lines, width) in enumerate(zip(columns, widths, strict=True)):
+            for number, line in enumerate(lines):
+                pdf.set_xy(x, top + number * height)
+                pdf.cell(width, height, line, align="L" if index < _WRAPPED else "R")
+            x += width
+        pdf.set_xy(pdf.l_margin, top + tallest * height)
 
     def taxes(self, invoice: Invoice) -> None:
         self.write(self.words("vat"), bold=True)

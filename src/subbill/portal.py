@@ -16,7 +16,7 @@ Every fact is typed (:class:`InvoiceLabel`, :class:`TicketStatus`, ``QuoteStatus
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any, Protocol, TypeVar
 
@@ -25,7 +25,14 @@ import attrs
 from subbill._validate import check_items, check_line, check_text, enum_of, record_from
 from subbill.billing import bill_subscription
 from subbill.catalog import Catalog
-from subbill.dunning import DunningEvent, DunningPolicy, DunningStep, amount_due_on, next_step
+from subbill.dunning import (
+    DunningActionKind,
+    DunningEvent,
+    DunningPolicy,
+    DunningStep,
+    amount_due_on,
+    next_step,
+)
 from subbill.errors import InvalidArgumentError, InvalidTypeError
 from subbill.invoices import DocumentKind, Invoice, InvoiceStatus
 from subbill.money import Money
@@ -130,7 +137,9 @@ class InvoiceRow:
 
     ``label`` and ``amount_due`` are those of the portal's day, as its overdue list reads
     them: payments and credit notes dated after it are not counted. ``corrects`` is, for a
-    credit note, the number of the invoice it corrects (paid or not), else ``None``.
+    credit note, the number of the invoice it corrects (paid or not), else ``None``. A
+    credit note asks no payment: the portal shows it with no due date nor amount due
+    (« — »), as the note itself does.
     """
 
     number: str | None
@@ -197,7 +206,9 @@ class OverdueRow:
     will take (:func:`subbill.dunning.next_step`: the most advanced step whose day has come
     and that no run took yet, shown on the portal's day, else the next step to come) and
     ``next_step_on`` its day; both None when every step was taken, and for a late-payment
-    costs document, listed as owed but never dunned.
+    costs document, listed as owed but never dunned. ``next_actions`` is what that run will
+    do (:attr:`subbill.dunning.NextStep.actions`: no suspension nor cancellation of a
+    subscription ended by then), empty when there is no next step.
     """
 
     number: str
@@ -206,6 +217,7 @@ class OverdueRow:
     days_late: int
     next_step: DunningStep | None
     next_step_on: date | None
+    next_actions: tuple[DunningActionKind, ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -374,9 +386,9 @@ def _overdue_row(
     policy: DunningPolicy,
     history: tuple[DunningEvent, ...],
     as_of: date,
-    ended: frozenset[str],
+    ends_on: Mapping[str, date],
 ) -> OverdueRow:
-    upcoming = next_step(invoice, policy=policy, history=history, as_of=as_of, ended=ended)
+    upcoming = next_step(invoice, policy=policy, history=history, as_of=as_of, ends_on=ends_on)
     assert invoice.number is not None  # noqa: S101  (an overdue invoice is numbered)
     return OverdueRow(
         number=invoice.number,
@@ -385,6 +397,7 @@ def _overdue_row(
         days_late=(as_of - invoice.due_on).days,
         next_step=None if upcoming is None else upcoming.step,
         next_step_on=None if upcoming is None else upcoming.on,
+        next_actions=() if upcoming is None else upcoming.actions,
     )
 
 
@@ -464,9 +477,10 @@ def portal_overview(
     ``catalog`` names the plans of catalog subscriptions; it may be left out when the
     customer's subscriptions hold quoted lines only (bought from a quote or payment link).
     ``dunning`` (the dunning history) makes a suspended subscription show as suspended;
-    with ``dunning_policy`` too, the overdue invoices are listed with their next step (none
-    that would suspend or cancel a subscription of ``subscriptions`` ended by ``as_of``:
-    dunning takes no such step, :func:`subbill.dunning.next_step`'s ``ended``).
+    with ``dunning_policy`` too, the overdue invoices are listed with their next step and
+    what the run will do then (no suspension nor cancellation of a subscription of
+    ``subscriptions`` that has ended by the step's day: dunning does neither,
+    :func:`subbill.dunning.next_step`'s ``ends_on``).
     With a ``wallet``, a subscription whose card expires before its next billing date gets
     a notice (:func:`card_expiry_notice`).
 
@@ -491,10 +505,8 @@ def portal_overview(
     history = _items("dunning", dunning, DunningEvent)
     own_invoices = [i for i in all_invoices if i.customer == customer]
     own_subscriptions = [s for s in all_subscriptions if s.customer == customer]
-    # what dunning will neither suspend nor cancel: the subscriptions ended by ``as_of``
-    ended = frozenset(
-        s.id for s in all_subscriptions if s.ends_on is not None and s.ends_on <= as_of
-    )
+    # what dunning will neither suspend nor cancel: a subscription from the day it ends
+    ends_on = {s.id: s.ends_on for s in all_subscriptions if s.ends_on is not None}
     if catalog is None and any(s.plans for s in all_subscriptions if s.customer == customer):
         raise InvalidArgumentError(
             "catalog=None: the customer has a catalog subscription (a plan); pass the catalog "
@@ -533,7 +545,7 @@ def portal_overview(
             ()
             if dunning_policy is None
             else tuple(
-                _overdue_row(i, dunning_policy, history, as_of, ended)
+                _overdue_row(i, dunning_policy, history, as_of, ends_on)
                 for i in sorted(own_invoices, key=lambda i: (i.due_on, i.number or ""))
                 if i.number is not None
                 and i.due_on < as_of

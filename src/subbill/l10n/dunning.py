@@ -25,7 +25,15 @@ from __future__ import annotations
 from subbill._validate import check_instance, escape_controls
 from subbill.billing import BillingTerms
 from subbill.customers import Customer
-from subbill.dunning import INDEMNITY, DunningAction, DunningActionKind, LatePaymentCosts
+from subbill.dunning import (
+    INDEMNITY,
+    RETRY_STEP,
+    DunningAction,
+    DunningActionKind,
+    DunningEvent,
+    DunningPolicy,
+    LatePaymentCosts,
+)
 from subbill.l10n._format import (
     format_date,
     format_money,
@@ -33,11 +41,11 @@ from subbill.l10n._format import (
     format_quantity,
     text_lines,
 )
-from subbill.l10n.words import count_words, phrase
+from subbill.l10n.words import count_words, label, phrase
 from subbill.money import Money
 from subbill.portal import CardExpiryNotice
 
-__all__ = ["action_text", "card_notice_text", "late_payment_text"]
+__all__ = ["action_text", "card_notice_text", "late_payment_text", "skipped_text"]
 
 #: The width the paragraphs of a letter are wrapped to.
 _WIDTH = 92
@@ -271,3 +279,50 @@ def card_notice_text(notice: CardExpiryNotice, *, locale: str) -> str:
         next_billing=format_date(notice.next_billing, locale=locale),
     )
     return text_lines(_wrap(text))
+
+
+def skipped_text(action: DunningAction, *, policy: DunningPolicy, locale: str) -> str:
+    """The steps ``action`` skipped, in words: what each does and its day under ``policy``.
+
+    A step is named as the reader knows it, not by the policy's code: « relance du 11 mars
+    2027 » (a formal notice by its name, a card retry by its number). A step ``policy``
+    does not hold (an action recorded under another policy) is named by its code, quoted.
+    Empty when nothing was skipped.
+
+    >>> from datetime import date
+    >>> from subbill.dunning import dunning_actions
+    >>> from subbill.billing import draft_invoice
+    >>> from subbill.invoices import one_time_line
+    >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2027, 2, 8),
+    ...     due_on=date(2027, 3, 10), lines=[one_time_line("x", "X", Money("120", "EUR"))],
+    ... ).finalize(number="F-1")
+    >>> policy = DunningPolicy(steps=DunningPolicy.standard().steps)
+    >>> (notice,) = dunning_actions([invoice], policy=policy, history=(), as_of=date(2027, 3, 25))
+    >>> skipped_text(notice, policy=policy, locale="fr_FR")
+    '(étapes sautées : relance du 7 mars 2027, relance du 11 mars 2027, relance du 17 mars 2027)'
+    """
+    check_instance("action", action, DunningAction)
+    check_instance("policy", policy, DunningPolicy)
+    if not action.skipped:
+        return ""
+    steps = ", ".join(
+        _skipped_step(event, action, policy, locale=locale) for event in action.skipped
+    )
+    return phrase("dunning_run", "skipped", locale=locale, steps=steps)
+
+
+def _skipped_step(
+    event: DunningEvent, action: DunningAction, policy: DunningPolicy, *, locale: str
+) -> str:
+    """One skipped step in words (« relance du 11 mars 2027 »), else its code quoted."""
+    if event.step == RETRY_STEP:
+        what = label(DunningActionKind.RETRY_PAYMENT, locale=locale)
+        return what if event.attempt is None else f"{what} {event.attempt}"
+    step = next((step for step in policy.steps if step.code == event.step), None)
+    if step is None:
+        return repr(escape_controls(event.step))
+    kind = next((k for k in step.actions if k is DunningActionKind.FORMAL_NOTICE), step.actions[0])
+    day = format_date(step.date_for(action.due_on), locale=locale)
+    return phrase(
+        "dunning_run", "skipped_step", locale=locale, step=label(kind, locale=locale), day=day
+    )

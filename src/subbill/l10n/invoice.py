@@ -59,6 +59,7 @@ from subbill.money import DECIMAL_CONTEXT, Money
 from subbill.proration import BillablePeriod, ProrationBasis
 
 __all__ = [
+    "LINE_COLUMNS",
     "asks_payment",
     "corrected_reference",
     "describe_line",
@@ -66,6 +67,7 @@ __all__ = [
     "invoice_html",
     "invoice_text",
     "late_payment_mentions",
+    "line_cells",
     "line_description",
     "settlement_rows",
 ]
@@ -153,8 +155,9 @@ def describe_line(line: InvoiceLine, *, locale: str) -> str:
         head_price = f"{format_quantity(quantity, locale=locale)} × {head_price}"
     colon = words_for("typography", "colon", locale=locale)
     credit = line.kind is LineKind.PRORATION_CREDIT
-    if explanation.period is None:  # billed once
-        parts.append(f"{head_price}{colon}{label('one_time', locale=locale)}")
+    if explanation.period is None:  # billed once, or credited once (a credit note's line)
+        once = "one_time_credit" if line.amount.is_negative() else "one_time"
+        parts.append(f"{head_price}{colon}{label(once, locale=locale)}")
     else:
         days, whole = explanation.days, explanation.period_days
         factor = explanation.factor
@@ -437,8 +440,8 @@ def late_payment_mentions(
     ]
 
 
-def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
-    """A line's cells, as the table shows them.
+def line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
+    """A line's cells in the order of :data:`LINE_COLUMNS`, as every table of lines shows them.
 
     A usage line has no unit price (its ``unit_price`` is the period's amount: its
     explanation prices it tier by tier), a correction no quantity of its own (the
@@ -462,7 +465,8 @@ def _line_cells(line: InvoiceLine, *, locale: str) -> list[str]:
     ]
 
 
-_COLUMNS = ("description", "period", "quantity", "unit_price", "amount", "discount", "net")
+#: The columns of an invoice's table of lines (their headings: ``label(code, locale=…)``).
+LINE_COLUMNS = ("description", "period", "quantity", "unit_price", "amount", "discount", "net")
 
 
 def invoice_text(
@@ -484,8 +488,8 @@ def invoice_text(
     """
     _check("invoice", invoice, Invoice)
     mentions = late_payment_mentions(invoice, terms, buyer, locale=locale)
-    headings = [label(code, locale=locale) for code in _COLUMNS]
-    cells = [_line_cells(line, locale=locale) for line in invoice.lines]
+    headings = [label(code, locale=locale) for code in LINE_COLUMNS]
+    cells = [line_cells(line, locale=locale) for line in invoice.lines]
     widths = [max(len(row[i]) for row in (headings, *cells)) for i in range(len(headings))]
 
     def row_text(row: list[str]) -> str:
@@ -528,17 +532,17 @@ def invoice_html(
     def esc(text: str) -> str:
         return html.escape(escape_controls(text))
 
-    headings = "".join(f"<th>{esc(label(code, locale=locale))}</th>" for code in _COLUMNS)
+    headings = "".join(f"<th>{esc(label(code, locale=locale))}</th>" for code in LINE_COLUMNS)
     body = []
     for line in invoice.lines:
-        cells = "".join(f"<td>{esc(cell)}</td>" for cell in _line_cells(line, locale=locale))
+        cells = "".join(f"<td>{esc(cell)}</td>" for cell in line_cells(line, locale=locale))
         body.append(f"<tr>{cells}</tr>")
         body.append(
-            f'<tr><td colspan="{len(_COLUMNS)}"><small>'
+            f'<tr><td colspan="{len(LINE_COLUMNS)}"><small>'
             f"{esc(describe_line(line, locale=locale))}</small></td></tr>"
         )
     totals = "".join(
-        f'<tr><td colspan="{len(_COLUMNS) - 1}" style="text-align:right">{esc(name)}</td>'
+        f'<tr><td colspan="{len(LINE_COLUMNS) - 1}" style="text-align:right">{esc(name)}</td>'
         f"<td>{esc(amount)}</td></tr>"
         for name, amount in _rows(invoice, locale=locale)
     )

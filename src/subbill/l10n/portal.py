@@ -15,7 +15,7 @@ from subbill.l10n._format import format_date, format_frequency, format_money, te
 from subbill.l10n.dunning import card_notice_text
 from subbill.l10n.words import count_words, label, phrase, words_for
 from subbill.money import Money
-from subbill.portal import InvoiceRow, PortalOverview
+from subbill.portal import InvoiceLabel, InvoiceRow, PortalOverview
 from subbill.subscriptions import SubscriptionStatus
 
 __all__ = ["portal_text"]
@@ -124,10 +124,11 @@ def portal_text(overview: PortalOverview, *, locale: str) -> str:
             (
                 row.number or "—",
                 day(row.issued_on),
-                day(row.due_on),
+                # a credit note asks no payment: no due date nor amount due (as on the note)
+                "—" if row.label is InvoiceLabel.CREDIT_NOTE else day(row.due_on),
                 _invoice_status(row, locale=locale),
                 money(row.total),
-                money(row.amount_due),
+                "—" if row.label is InvoiceLabel.CREDIT_NOTE else money(row.amount_due),
             )
             for row in overview.invoices
         ],
@@ -187,7 +188,7 @@ def portal_text(overview: PortalOverview, *, locale: str) -> str:
                     "dunning",
                     "next_step",
                     locale=locale,
-                    step=", ".join(label(kind, locale=locale) for kind in row.next_step.actions),
+                    step=", ".join(label(kind, locale=locale) for kind in row.next_actions),
                     on=day(row.next_step_on),
                 ),
             )
