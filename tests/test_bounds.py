@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -388,6 +389,8 @@ def test_anything_within_the_bounds_bills_without_error_and_exactly(
         return
     assert result.invoice is not None
     assert result.invoice.total.amount.copy_abs() < MAX_AMOUNT
+    # what the engine accepts, the checked constructor (a store's read) accepts too
+    assert attrs.evolve(result.invoice) == result.invoice
     for line in result.invoice.lines:
         exact = Fraction(price) * Fraction(quantity) * line.factor
         assert line.amount == _half_up(exact, currency)

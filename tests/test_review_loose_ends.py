@@ -27,6 +27,7 @@ from subbill.billing import (
 )
 from subbill.catalog import Catalog, Plan
 from subbill.charges import OneTimeCharge, RecurringCharge
+from subbill.discounts import Discount
 from subbill.errors import (
     InvalidArgumentError,
     InvalidTypeError,
@@ -110,24 +111,40 @@ def test_a_line_holding_a_sum_beyond_the_bound_is_refused_by_the_invoice():
         _draft(doubled)
 
 
-def test_the_engine_refuses_an_invoice_beyond_the_bound_and_bills_nothing():
-    plan = ChargePlan(
+def _two_big_charges(**charge: object) -> ChargePlan:
+    """Charges ``a`` and ``b`` of 6·10^14 EUR a month from 1 March 2026."""
+    return ChargePlan(
         id="S1",
         customer="C",
         currency="EUR",
         charges=[
-            RecurringCharge(
-                code=code, description=code, unit_price=eur(BIG), start=MARCH, tax_rates=(VAT,)
-            )
+            RecurringCharge(code=code, description=code, unit_price=eur(BIG), start=MARCH, **charge)
             for code in ("a", "b")
         ],
     )
+
+
+def test_the_engine_refuses_an_invoice_beyond_the_bound_and_bills_nothing():
+    plan = _two_big_charges(tax_rates=(VAT,))
     with pytest.raises(
         OutOfBoundsError, match=rf"^subtotal=Money\('1200000000000000.00', 'EUR'\) {SPLIT}"
     ):
         bill_subscription(plan, as_of=MARCH)
     single = attrs.evolve(plan, charges=plan.charges[:1])
     assert bill_subscription(single, as_of=MARCH).invoice.total == eur("720000000000000.00")
+
+
+def test_the_engine_refuses_a_subtotal_beyond_the_bound_that_discounts_bring_back_below():
+    # half off two lines of 6·10^14: a net of 6·10^14, but a subtotal of 1.2·10^15
+    plan = _two_big_charges(discounts=(Discount.percent_off("HALF", "50"),))
+    refused = rf"^subtotal=Money\('1200000000000000.00', 'EUR'\) {SPLIT}"
+    with pytest.raises(OutOfBoundsError, match=refused):
+        bill_subscription(plan, as_of=MARCH)
+    single = bill_subscription(attrs.evolve(plan, charges=plan.charges[:1]), as_of=MARCH)
+    assert single.invoice.net == eur("300000000000000.00")
+    # the checked constructor refuses what the engine refuses
+    with pytest.raises(OutOfBoundsError, match=refused):
+        attrs.evolve(single.invoice, lines=single.invoice.lines * 2)
 
 
 def test_a_credit_note_beyond_the_bound_is_refused_when_built():

@@ -1693,12 +1693,15 @@ def _sums(
     the same one rate or none (the common case), else asked of it.
     """
     add = DECIMAL_CONTEXT.add
-    subtotal = discounts = net = tax = rate_base = rate_tax = _NO_AMOUNT
+    discounts = net = tax = rate_base = rate_tax = _NO_AMOUNT
     rate: TaxRate | None = None
     mixed = False  # lines of several rates, or of more than one rate each
+    discounted = False  # a line with a discount
     for line in lines:
-        subtotal = add(subtotal, line.amount.amount)
-        discounts = add(discounts, line.discount.amount)
+        discount = line.discount.amount
+        if discount:
+            discounted = True
+            discounts = add(discounts, discount)
         base = line.base.amount
         line_tax = line.tax.amount
         net = add(net, base)
@@ -1723,14 +1726,32 @@ def _sums(
                 tax=Money._make(rate_tax, currency),
             ),
         )
-    sums = (
-        ("subtotal", subtotal),
-        ("discount_total", discounts),
-        ("net", net),
-        ("tax", tax),
-        ("total", add(net, tax)),
-    )
-    check_document_sums(currency, sums, breakdown)
+    # A line's amount is its net plus its discount, and an untaxed or exclusively taxed
+    # line's net is its base: without discounts nor inclusive rates the subtotal is the net
+    # (summed above); else the amounts are summed.
+    subtotal = net
+    if discounted or mixed or (rate is not None and rate.inclusive):
+        subtotal = _NO_AMOUNT
+        for line in lines:
+            subtotal = add(subtotal, line.amount.amount)
+    total = add(net, tax)
+    if (
+        subtotal.adjusted() >= _AMOUNT_DIGITS
+        or discounts.adjusted() >= _AMOUNT_DIGITS
+        or net.adjusted() >= _AMOUNT_DIGITS
+        or tax.adjusted() >= _AMOUNT_DIGITS
+        or total.adjusted() >= _AMOUNT_DIGITS
+        or mixed
+        or rate_base.adjusted() >= _AMOUNT_DIGITS
+    ):  # one may reach the bound (or several rows to look at): named by the check
+        sums = (
+            ("subtotal", subtotal),
+            ("discount_total", discounts),
+            ("net", net),
+            ("tax", tax),
+            ("total", total),
+        )
+        check_document_sums(currency, sums, breakdown)
     return net, tax, breakdown
 
 
@@ -1763,6 +1784,9 @@ def _result(subscription: str, invoice: Invoice, state: BillingState) -> Billing
 
 
 _NO_AMOUNT = Decimal(0)
+#: A sum is at least MAX_AMOUNT in magnitude when its adjusted exponent is this (sums of
+#: amounts of at most 9 places, never a zero with a positive exponent).
+_AMOUNT_DIGITS = MAX_AMOUNT.adjusted()
 
 
 def _FIRST_INDEX(_day: date) -> int:  # noqa: N802  (a constant function)
