@@ -389,15 +389,21 @@ def test_every_stored_payment_is_counted_on_its_invoice_so_none_is_applied_twice
 
 def test_a_payment_that_would_apply_nothing_is_refused_and_never_stored():
     # An invoice owing nothing while open is not one subbill builds (finalize makes it paid),
-    # but one built by hand and stored: its payment would apply nothing. It is refused, and
-    # nothing is written, so it cannot be applied again on a later call.
+    # and one built by hand is refused now too (an open invoice owes something), so it is
+    # never stored. The same invoice settled, as finalize makes it (paid): its payment
+    # would apply nothing. It is refused, and nothing is written, so it cannot be applied
+    # again on a later call.
     store = MemoryStore()
+    with pytest.raises(InvalidArgumentError, match="status=open, but invoice F-2027-000001"):
+        attrs.evolve(invoice_due("100.00", due_on=date(2027, 3, 10)), credit_applied=eur("100.00"))
     owing_nothing = attrs.evolve(
-        invoice_due("100.00", due_on=date(2027, 3, 10)), credit_applied=eur("100.00")
-    )
+        invoice_due("100.00", due_on=date(2027, 3, 10), number=None),
+        credit_applied=eur("100.00"),
+    ).finalize(number="F-2027-000001")
+    assert owing_nothing.status.value == "paid"
     store.add_invoice(owing_nothing)
     payment = Payment(amount=eur("30.00"), paid_on=date(2027, 2, 10))
-    with pytest.raises(InvalidArgumentError):
+    with pytest.raises(InvalidStateError):
         pay_invoice(store, "F-2027-000001", payment)
     assert store.payments("F-2027-000001") == []
     assert store.get_invoice("F-2027-000001") == owing_nothing

@@ -75,6 +75,7 @@ from subbill.invoices import (
     LineKind,
     Payment,
     UsageExplanation,
+    check_document_sums,
 )
 from subbill.metering import (
     Aggregation,
@@ -88,6 +89,7 @@ from subbill.metering import (
 )
 from subbill.money import (
     DECIMAL_CONTEXT,
+    MAX_AMOUNT,
     MAX_DATE,
     MAX_PAYMENT_TERMS_DAYS,
     MIN_DATE,
@@ -368,21 +370,18 @@ def _pairs(
 
 def _to_pairs(value: object) -> tuple[tuple[str, date], ...]:
     pairs = _pairs("billed_through", value, "a mapping of charge keys to dates", check_date)
-    _check_distinct_keys(pairs)
+    _check_distinct_keys("billed_through", pairs, "each charge is billed through one date")
     return pairs
 
 
-def _check_distinct_keys(pairs: tuple[tuple[str, date], ...]) -> None:
-    """Each charge billed through one date: a key present twice is refused, named.
+def _check_distinct_keys(name: str, pairs: tuple[tuple[str, Any], ...], rule: str) -> None:
+    """Each key of ``pairs`` once (``rule`` says why): a key present twice is refused, named.
 
     ``pairs`` are sorted, so a key present twice is present in two neighbouring pairs.
     """
     for (key, _), (next_key, _) in itertools.pairwise(pairs):
         if key == next_key:
-            raise InvalidArgumentError(
-                f"billed_through holds charge key={key!r} twice; each charge is billed "
-                "through one date"
-            )
+            raise InvalidArgumentError(f"{name} holds charge key={key!r} twice; {rule}")
 
 
 def _digest_text(name: str, value: object) -> str:
@@ -397,7 +396,9 @@ def _to_keys(value: object) -> frozenset[str]:
 
 
 def _to_terms(value: object) -> tuple[tuple[str, str], ...]:
-    return _pairs("terms", value, "a mapping of charge keys to digests", _digest_text)
+    pairs = _pairs("terms", value, "a mapping of charge keys to digests", _digest_text)
+    _check_distinct_keys("terms", pairs, "each charge is billed at one set of terms")
+    return pairs
 
 
 def _to_usage_billed(value: object) -> tuple[tuple[str, date, Decimal], ...]:
@@ -435,6 +436,18 @@ def _check_credit_balance(_instance: Any, _attribute: Any, value: object) -> Non
         raise OutOfBoundsError(
             "credit_balance", value, ">= 0: a customer's credit is never negative"
         )
+    if value.amount >= MAX_AMOUNT:
+        raise _balance_beyond(value)
+
+
+def _balance_beyond(balance: Money) -> OutOfBoundsError:
+    """The error for a credit balance that reaches the bound of an amount (sums may)."""
+    return OutOfBoundsError(
+        "credit_balance",
+        balance,
+        f"below 10^{MAX_AMOUNT.adjusted()} in magnitude, the bound of every amount a state "
+        "stores and reads back: refund part of the customer's credit first",
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -1619,6 +1632,8 @@ def bill_subscription(
         balance -= credit_applied
     elif sum_of_lines < 0 and subscription.negative_balance is NegativeBalancePolicy.CARRY_FORWARD:
         balance -= total
+        if balance.amount >= MAX_AMOUNT:
+            raise _balance_beyond(balance)
     items = tuple(lines)
     invoice = Invoice._engine_draft(
         customer=subscription.customer,
@@ -1665,7 +1680,12 @@ def _no_records(usage: Iterable[UsageRecord]) -> bool:
 def _sums(
     lines: Sequence[InvoiceLine], currency: str
 ) -> tuple[Decimal, Decimal, tuple[TaxBreakdown, ...]]:
-    """The sums of the lines' bases and taxes, and the invoice's tax breakdown.
+    """The sums of the lines' bases and taxes, and the invoice's tax breakdown, bounded.
+
+    Each line is within the bound of an amount, their sums need not be: an invoice whose
+    sums (its subtotal and discounts too) or breakdown reach it is refused here
+    (:func:`~subbill.invoices.check_document_sums`: nothing billed, the state unchanged)
+    rather than stored and then unreadable.
 
     Summed from 0 in the lines' order, as the invoice's properties sum them (the same
     Decimal additions, so the same values, written the same). The breakdown is what
@@ -1673,10 +1693,15 @@ def _sums(
     the same one rate or none (the common case), else asked of it.
     """
     add = DECIMAL_CONTEXT.add
-    net = tax = rate_base = rate_tax = _NO_AMOUNT
+    discounts = net = tax = rate_base = rate_tax = _NO_AMOUNT
     rate: TaxRate | None = None
     mixed = False  # lines of several rates, or of more than one rate each
+    discounted = False  # a line with a discount
     for line in lines:
+        discount = line.discount.amount
+        if discount:
+            discounted = True
+            discounts = add(discounts, discount)
         base = line.base.amount
         line_tax = line.tax.amount
         net = add(net, base)
@@ -1690,13 +1715,44 @@ def _sums(
         rate_base = add(rate_base, base)
         rate_tax = add(rate_tax, line_tax)  # its one amount (added to 0: the same sum)
     if mixed:
-        return net, tax, tax_breakdown(lines, currency=currency)
-    if rate is None:
-        return net, tax, ()
-    row = TaxBreakdown(
-        rate=rate, base=Money._make(rate_base, currency), tax=Money._make(rate_tax, currency)
-    )
-    return net, tax, (row,)
+        breakdown = tax_breakdown(lines, currency=currency)
+    elif rate is None:
+        breakdown = ()
+    else:
+        breakdown = (
+            TaxBreakdown(
+                rate=rate,
+                base=Money._make(rate_base, currency),
+                tax=Money._make(rate_tax, currency),
+            ),
+        )
+    # A line's amount is its net plus its discount, and an untaxed or exclusively taxed
+    # line's net is its base: without discounts nor inclusive rates the subtotal is the net
+    # (summed above); else the amounts are summed.
+    subtotal = net
+    if discounted or mixed or (rate is not None and rate.inclusive):
+        subtotal = _NO_AMOUNT
+        for line in lines:
+            subtotal = add(subtotal, line.amount.amount)
+    total = add(net, tax)
+    if (
+        subtotal.adjusted() >= _AMOUNT_DIGITS
+        or discounts.adjusted() >= _AMOUNT_DIGITS
+        or net.adjusted() >= _AMOUNT_DIGITS
+        or tax.adjusted() >= _AMOUNT_DIGITS
+        or total.adjusted() >= _AMOUNT_DIGITS
+        or mixed
+        or rate_base.adjusted() >= _AMOUNT_DIGITS
+    ):  # one may reach the bound (or several rows to look at): named by the check
+        sums = (
+            ("subtotal", subtotal),
+            ("discount_total", discounts),
+            ("net", net),
+            ("tax", tax),
+            ("total", total),
+        )
+        check_document_sums(currency, sums, breakdown)
+    return net, tax, breakdown
 
 
 def _terms_now(
@@ -1728,6 +1784,9 @@ def _result(subscription: str, invoice: Invoice, state: BillingState) -> Billing
 
 
 _NO_AMOUNT = Decimal(0)
+#: A sum is at least MAX_AMOUNT in magnitude when its adjusted exponent is this (sums of
+#: amounts of at most 9 places, never a zero with a positive exponent).
+_AMOUNT_DIGITS = MAX_AMOUNT.adjusted()
 
 
 def _FIRST_INDEX(_day: date) -> int:  # noqa: N802  (a constant function)

@@ -62,7 +62,13 @@ from subbill.errors import (
     OutOfBoundsError,
 )
 from subbill.metering import UsagePrice
-from subbill.money import DECIMAL_CONTEXT, Money, check_money, currency_precision
+from subbill.money import (
+    DECIMAL_CONTEXT,
+    MAX_AMOUNT,
+    Money,
+    check_money,
+    currency_precision,
+)
 from subbill.periods import Period, check_date
 from subbill.proration import ProrationBasis
 from subbill.taxes import (
@@ -88,6 +94,7 @@ __all__ = [
     "Payment",
     "PaymentApplication",
     "UsageExplanation",
+    "check_document_sums",
     "credit_note_for",
     "one_time_line",
 ]
@@ -510,6 +517,18 @@ def _check_invoice(instance: Invoice, _attribute: Any, _value: object) -> None:
     if instance.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID) and instance.number is None:
         raise InvalidArgumentError(f"an invoice with status={instance.status.value} needs a number")
     _check_breakdown(instance)
+    _check_line_amounts(instance)
+    check_document_sums(
+        currency,
+        (
+            ("subtotal", instance.subtotal.amount),
+            ("discount_total", instance.discount_total.amount),
+            ("net", instance.net.amount),
+            ("tax", instance.tax.amount),
+            ("total", total.amount),
+        ),
+        instance.taxes,
+    )
 
 
 _ZERO = Decimal(0)
@@ -541,6 +560,72 @@ def _check_breakdown(instance: Invoice) -> None:
         )
 
 
+# A nonzero amount is at least MAX_AMOUNT in magnitude when its adjusted exponent is this.
+_BOUND_DIGITS = MAX_AMOUNT.adjusted()
+
+
+def _is_beyond(amount: Decimal) -> bool:
+    """Whether ``amount`` is at least ``MAX_AMOUNT`` in magnitude (one int comparison)."""
+    return bool(amount) and amount.adjusted() >= _BOUND_DIGITS
+
+
+def _beyond(name: str, amount: Decimal, currency: str) -> OutOfBoundsError:
+    """The error for a document amount beyond the bound of an amount."""
+    return OutOfBoundsError(
+        name,
+        Money._make(amount, currency),
+        f"below 10^{_BOUND_DIGITS} in magnitude, the bound of every amount a document "
+        "stores and reads back: split the lines over several invoices (or credit notes)",
+    )
+
+
+def check_document_sums(
+    currency: str,
+    sums: Iterable[tuple[str, Decimal]],
+    breakdown: Iterable[TaxBreakdown],
+) -> None:
+    """Refuse a document whose sums or tax breakdown reach the bound of an amount.
+
+    Each line's amounts are within the bound, but their sums (``sums``: the name and the
+    amount of the subtotal, the discounts, the net, the tax, the total) and each row of the
+    per-rate breakdown need not be: such a document would be written and then refused when
+    read back. Built once per document, by the checked constructor and by the engine.
+
+    >>> check_document_sums("EUR", [("total", Decimal("1.44E+15"))], ())
+    Traceback (most recent call last):
+    ...
+    subbill.errors.OutOfBoundsError: total=Money('1440000000000000', 'EUR') must be below ...
+
+    Raises:
+        OutOfBoundsError: an amount is ``10^15`` or more in magnitude (its message names it).
+    """
+    for name, amount in sums:
+        if amount and amount.adjusted() >= _BOUND_DIGITS:
+            raise _beyond(name, amount, currency)
+    for index, row in enumerate(breakdown):
+        if _is_beyond(row.base.amount):
+            raise _beyond(f"taxes[{index}].base", row.base.amount, currency)
+        if _is_beyond(row.tax.amount):
+            raise _beyond(f"taxes[{index}].tax", row.tax.amount, currency)
+
+
+def _check_line_amounts(instance: Invoice) -> None:
+    """Each line's stored amounts (amount, discount, base, taxes) are within the bound.
+
+    A line built by hand may hold a sum of amounts (``Money`` arithmetic is not bounded).
+    """
+    currency = instance.currency
+    for index, line in enumerate(instance.lines):
+        for name, money in (
+            ("amount", line.amount),
+            ("discount", line.discount),
+            ("base", line.base),
+            *((f"taxes[{rate.name!r}]", amount) for rate, amount in line.taxes),
+        ):
+            if _is_beyond(money.amount):
+                raise _beyond(f"lines[{index}].{name}", money.amount, currency)
+
+
 def _check_money(name: str, value: object, currency: str) -> Money:
     if not isinstance(value, Money):
         raise InvalidTypeError(name, value, f"a Money in {currency}")
@@ -554,6 +639,27 @@ def _check_settlement(instance: Invoice, _attribute: Any, _value: object) -> Non
     _check_paid(instance)
     _check_corrects(instance)
     _check_corrections(instance)
+    _check_open_owes(instance)
+
+
+def _check_open_owes(instance: Invoice) -> None:
+    """An open (or partially paid) invoice owes something: one that owes nothing is paid.
+
+    The rule every transition applies (``finalize``, ``apply_payment``,
+    ``apply_credit_note`` make an invoice that owes nothing ``PAID``), applied to an
+    invoice built by hand too: else it would be stored as open, listed among the unsettled
+    invoices, and refuse a payment it has no use for.
+    """
+    if (
+        instance.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+        and instance.kind is DocumentKind.INVOICE
+        and instance.amount_due.is_zero()
+    ):
+        raise InvalidArgumentError(
+            f"status={instance.status.value}, but invoice {instance.number} owes nothing "
+            f"(total {instance.total}, settled in full): an invoice that owes nothing is "
+            "paid (status=InvoiceStatus.PAID)"
+        )
 
 
 def _check_paid(instance: Invoice) -> None:
@@ -969,9 +1075,9 @@ class Invoice:
                 f"{self.number}, which owes {self.amount_due}: the part applied only cancels "
                 "what is due (link the note again: subbill.payments.link_credit_note)"
             )
-        corrected = attrs.evolve(self, corrections=(*self.corrections, correction))
-        if corrected.amount_due.is_zero():
-            corrected = attrs.evolve(corrected, status=InvoiceStatus.PAID)
+        # Paid once the note cancels all that is due (an open invoice owes something).
+        status = InvoiceStatus.PAID if self.amount_due <= correction.cancels else self.status
+        corrected = attrs.evolve(self, corrections=(*self.corrections, correction), status=status)
         return CreditNoteApplication(
             invoice=corrected, returned=corrected._excess() - self._excess()
         )
@@ -1101,10 +1207,9 @@ class Invoice:
         overpayment = payment.amount - used
         recorded = attrs.evolve(payment, amount=used) if overpayment.is_positive() else payment
         payments = (*self.payments, recorded) if used.is_positive() else self.payments
-        paid = attrs.evolve(self, payments=payments)
-        status = InvoiceStatus.PAID if paid.amount_due.is_zero() else InvoiceStatus.PARTIALLY_PAID
+        status = InvoiceStatus.PAID if used == due else InvoiceStatus.PARTIALLY_PAID
         return PaymentApplication(
-            invoice=attrs.evolve(paid, status=status), overpayment=overpayment
+            invoice=attrs.evolve(self, payments=payments, status=status), overpayment=overpayment
         )
 
     # -- for terminals and notebooks: plain and locale-free --------------------------------------

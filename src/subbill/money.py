@@ -802,8 +802,11 @@ class Money:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Process pools send results back pickled: restore without re-validating (pickles
-        # are trusted data by nature; never unpickle untrusted bytes).
-        return (_restore, (self.amount, self.currency))
+        # are trusted data by nature; never unpickle untrusted bytes). A subclass keeps its
+        # class and its own fields (copy, deepcopy and pickle all read this).
+        if type(self) is Money:
+            return (_restore, (self.amount, self.currency))
+        return (_restore_as, (type(self),), self.__getstate__())
 
 
 # What ``*`` and ``/`` take (a Money is refused by name, a float as a FloatAmountError).
@@ -844,6 +847,11 @@ def _from_units(units: int, precision: int) -> Decimal:
 
 def _restore(amount: Decimal, currency: str) -> Money:
     return Money._make(amount, currency)
+
+
+def _restore_as(cls: type[Money]) -> Money:
+    """An empty instance of a subclass of Money, its fields then set from its state."""
+    return _new(cls)
 
 
 #: The rounding modes of :mod:`decimal` that a rounding argument may name.

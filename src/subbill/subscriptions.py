@@ -1281,17 +1281,40 @@ class Subscription:
                 if span.start <= day or span.reason is None
             )
 
-        cancelled = self.cancelled_on is not None and self.cancelled_on > day
+        cancel_at, cancelled_on = self._cancellation_known_on(day)
         return attrs.evolve(
             self,
             payment_method=self.payment_method_on(day),
             plans=known(self.plans),
             modules=known(self.modules),
             addons=known(self.addons),
-            cancel_at=None if cancelled else self.cancel_at,
-            cancelled_on=None if cancelled else self.cancelled_on,
+            cancel_at=cancel_at,
+            cancelled_on=cancelled_on,
             history=tuple(change for change in self.history if change.on <= day),
         )
+
+    def _cancellation_known_on(self, day: date) -> tuple[date | None, date | None]:
+        """``(cancel_at, cancelled_on)`` as known on ``day``: later changes to them undone.
+
+        The cancellation and each time it was brought forward are changes of the history,
+        in the order they were made; each one brought forward names (``previous``) the day
+        the cancellation took effect before it. On ``day``, the cancellation is the one the
+        changes made by then left: none before it was requested.
+        """
+        if self.cancelled_on is None or self.cancelled_on <= day:
+            return self.cancel_at, self.cancelled_on
+        steps = [c for c in self.history if c.kind in _CANCELLATION_CHANGES]
+        known = None
+        for index, change in enumerate(steps):
+            if change.on > day:
+                break
+            known = index
+        if known is None:
+            return None, None  # requested after day
+        later = steps[known + 1] if known + 1 < len(steps) else None
+        if later is None or later.previous is None:
+            return self.cancel_at, self.cancelled_on
+        return date.fromisoformat(later.previous), steps[known].on
 
     @property
     def invoice_discounts(self) -> tuple[Discount, ...]:
@@ -2511,6 +2534,9 @@ def trial_outcome(subscription: Subscription, *, on: date) -> TrialOutcome | Non
 
 
 #: The field of a subscription that holds the spans of each kind.
+#: The changes that set a cancellation: requested, then brought forward (each naming the
+#: day it took effect before, ``previous``).
+_CANCELLATION_CHANGES = frozenset({"cancellation", "cancellation_brought_forward"})
 _SPAN_FIELDS = {SpanKind.PLAN: "plans", SpanKind.MODULE: "modules", SpanKind.ADDON: "addons"}
 #: The change (and the span's reason) of switching a module or an add-on on, and off.
 _SWITCHED_ON = {SpanKind.MODULE: "module_activated", SpanKind.ADDON: "addon_subscribed"}

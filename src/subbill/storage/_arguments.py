@@ -23,7 +23,12 @@ from typing import Final, TypeVar
 from subbill._validate import brief, check_count, check_items, check_line, with_article
 from subbill.billing import BillingState
 from subbill.dunning import DunningAction, DunningEvent
-from subbill.errors import InvalidArgumentError, InvalidTypeError, OutOfBoundsError
+from subbill.errors import (
+    InvalidArgumentError,
+    InvalidTypeError,
+    OutOfBoundsError,
+    SubbillError,
+)
 from subbill.invoices import DocumentKind, Invoice, InvoiceNumbering, InvoiceStatus
 from subbill.metering import UsageRecord, deduplicate, describe_record
 from subbill.money import MAX_COMPUTED_DATE
@@ -97,12 +102,16 @@ def check_states(states: object) -> list[tuple[str, BillingState]]:
                 f"states[{index}]", brief(pair), "a (subscription_id, BillingState) pair"
             )
         key, state = pair
-        pairs.append(
-            (
-                check_key(f"states[{index}][0]", key),
-                checked(f"states[{index}][1]", state, BillingState),
-            )
-        )
+        # The names of the fields are written only for an error (a write of many states
+        # checks each one): a key is checked under a placeholder, then again to name it.
+        try:
+            text = check_line("states[…][0]", key)
+        except SubbillError:
+            check_key(f"states[{index}][0]", key)  # raises the same error, named
+            raise
+        if not isinstance(state, BillingState):
+            checked(f"states[{index}][1]", state, BillingState)
+        pairs.append((text, state))
     return pairs
 
 

@@ -1443,10 +1443,14 @@ def _billed_through(found: object) -> tuple[tuple[str, date], ...] | None:
     if len(days) < 2:  # one pair or none: nothing to sort
         return tuple(days)
     billed = tuple(sorted(days))
-    for (key, _), (next_key, _) in itertools.pairwise(billed):
-        if key == next_key:
-            return None  # a charge billed through two dates: the checked read names it
+    if not _distinct_keys(billed):
+        return None  # a charge billed through two dates: the checked read names it
     return billed
+
+
+def _distinct_keys(pairs: tuple[tuple[str, Any], ...]) -> bool:
+    """Whether each key of the sorted ``pairs`` is there once (the constructor refuses twice)."""
+    return all(key != next_key for (key, _), (next_key, _) in itertools.pairwise(pairs))
 
 
 def _fast_state_read(data: object) -> BillingState | None:
@@ -1473,6 +1477,8 @@ def _fast_state_read(data: object) -> BillingState | None:
         if pairs is None:
             return None
         terms = tuple(sorted(pairs)) if len(pairs) > 1 else tuple(pairs)
+        if not _distinct_keys(terms):
+            return None  # a charge billed at two sets of terms: the checked read names it
     return _state(billed, terms)
 
 
