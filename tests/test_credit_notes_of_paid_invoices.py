@@ -502,11 +502,15 @@ def test_the_pure_api_applies_a_note_to_an_invoice_that_still_owes():
 def test_link_credit_note_leaves_alone_what_it_does_not_link():
     invoice, later = _pure_jean(paid="708.00")
     draft = later.invoice
-    # the engine put a CARRY_FORWARD note in the balance already: no link
+    # issue 17 follow-up (review 83, F2): a CARRY_FORWARD note names the paid invoice too,
+    # applied whole (what it gives back stays in the balance), never names_only
     carried = link_credit_note(
         draft, [invoice], negative_balance=NegativeBalancePolicy.CARRY_FORWARD
     )
-    assert (carried.note, carried.invoice) == (draft, None)
+    assert (carried.note, carried.invoice) == (
+        attrs.evolve(draft, corrects="F-2026-000001"),
+        invoice,
+    )
     # no invoice of the subscription billed those periods
     assert link_credit_note(draft, []) == CreditNoteLink(note=draft, invoice=None)
     other = attrs.evolve(invoice, subscription="S9")
