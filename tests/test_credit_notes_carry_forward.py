@@ -13,8 +13,10 @@ to Essentiel), under ``NegativeBalancePolicy.CARRY_FORWARD``:
 Each test failed before the fix.
 """
 
+import io
 from datetime import date
 from decimal import Decimal
+from html import escape as html_escape
 
 import attrs
 import pytest
@@ -26,6 +28,8 @@ from subbill.billing import BillingState, BillingTerms, NegativeBalancePolicy, b
 from subbill.catalog import Catalog
 from subbill.errors import InvalidArgumentError, InvalidStateError, InvalidTypeError
 from subbill.invoices import DocumentKind, InvoiceStatus, Payment
+from subbill.l10n.invoice import invoice_html, invoice_text, settlement_rows
+from subbill.pdf import render_invoice_pdf
 from subbill.service import pay_invoice, replace_subscription, run_billing
 from subbill.storage import MemoryStore, SQLiteStore
 from subbill.subscriptions import Subscription
@@ -284,3 +288,54 @@ def test_subbill_invoice_show_names_the_invoice_the_carry_forward_note_corrects(
     status, out, err = run(capsys, "invoice", "show", "F-2026-000003", "--db", walked_db)
     assert (status, err) == (0, "")
     assert out.splitlines()[-1].split() == ["Amount", "due", "€236.65"]
+
+
+# -- F6, F10: the credit note says how it settles ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("policy", "number", "rows"),
+    [
+        # J2 paid 700.00: 8.00 cancelled, the rest refunded on the note (CREDIT_NOTE)
+        (NegativeBalancePolicy.CREDIT_NOTE, "F-2026-000006",
+         [("Imputé sur la facture F-2026-000002", "8.00"),
+          ("À rembourser au titre de cet avoir", "231.67")]),
+        # ... or carried to the credit balance (CARRY_FORWARD)
+        (CARRY_FORWARD, "F-2026-000006",
+         [("Imputé sur la facture F-2026-000002", "8.00"),
+          ("Reporté au crédit client", "231.67")]),
+        # J3 unpaid: all of it cancelled on F-2026-000003
+        (CARRY_FORWARD, "F-2026-000007", [("Imputé sur la facture F-2026-000003", "471.35")]),
+        # J1 paid: all of it owed on the note, or carried
+        (NegativeBalancePolicy.CREDIT_NOTE, "F-2026-000005",
+         [("À rembourser au titre de cet avoir", "471.35")]),
+        (CARRY_FORWARD, "F-2026-000005", [("Reporté au crédit client", "471.35")]),
+    ],
+)  # fmt: skip
+def test_the_credit_note_shows_how_it_settles(policy, number, rows):
+    pypdf = pytest.importorskip("pypdf")
+    store = walked(MemoryStore(), policy=policy)
+    note = store.get_invoice(number)
+    corrected = store.get_invoice(note.corrects)
+    found = settlement_rows(note, locale="fr_FR", corrected=corrected)
+    assert found == [(words, eur(amount)) for words, amount in rows]
+    assert sum((amount for _, amount in found), start=note.total) == eur("0")
+    text = invoice_text(note, locale="fr_FR", corrected=corrected)
+    html = invoice_html(note, locale="fr_FR", corrected=corrected)
+    pdf = render_invoice_pdf(note, locale="fr_FR", corrected=corrected)
+    pages = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    for words, _ in rows:
+        assert words in text
+        assert html_escape(words) in html
+        assert words in " ".join(pages.split())
+    assert settlement_rows(note, locale="fr_FR") == []  # without its invoice: nothing known
+
+
+def test_the_invoice_row_of_what_a_note_refunds_says_refund():
+    store = walked(MemoryStore(), policy=NegativeBalancePolicy.CREDIT_NOTE)
+    invoice = store.get_invoice("F-2026-000002")
+    assert settlement_rows(invoice, locale="fr_FR")[-2:] == [
+        ("Remboursement par avoir", eur("231.67")),
+        ("Reste à payer", eur("0.00")),
+    ]
+    assert ("Refund by credit note", eur("231.67")) in settlement_rows(invoice, locale="en_US")
