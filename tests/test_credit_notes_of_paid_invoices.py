@@ -324,7 +324,7 @@ PAID_TOTALS_FR = [
     "Déjà payé                              -708,00 €",
     "Avoir F-2026-000002 du 1 juillet 2026  -473,29 €",
     "Avoir F-2026-000003 du 2 juillet 2026   -38,80 €",
-    "Reporté sur l'avoir                     512,09 €",
+    "Remboursement par avoir                 512,09 €",
     "Reste à payer                             0,00 €",
 ]
 
@@ -339,7 +339,7 @@ def test_invoice_show_of_the_paid_invoice_lists_its_notes_and_adds_up(capsys, re
     assert [line.split("  ")[0] for line in english] == [
         "Credit note F-2026-000002 of July 1, 2026",
         "Credit note F-2026-000003 of July 2, 2026",
-        "Returned on the credit note",
+        "Refund by credit note",
         "Amount due",
     ]
     assert english[-2].split()[-1] == "€512.09"
@@ -362,7 +362,7 @@ def test_the_pdfs_of_the_paid_invoice_and_its_note_name_each_other(capsys, tmp_p
     text = pdf_text(tmp_path / "invoice.pdf").replace("\u202f", " ")
     assert (
         "Total TTC 708,00 € Déjà payé -708,00 € Avoir F-2026-000002 du 1 juillet 2026 -473,29 € "
-        "Avoir F-2026-000003 du 2 juillet 2026 -38,80 € Reporté sur l'avoir 512,09 € "
+        "Avoir F-2026-000003 du 2 juillet 2026 -38,80 € Remboursement par avoir 512,09 € "
         "Reste à payer 0,00 €"
     ) in text
     shown(capsys, reviewed_db, "F-2026-000002", "--pdf", tmp_path / "note.pdf")
@@ -502,11 +502,15 @@ def test_the_pure_api_applies_a_note_to_an_invoice_that_still_owes():
 def test_link_credit_note_leaves_alone_what_it_does_not_link():
     invoice, later = _pure_jean(paid="708.00")
     draft = later.invoice
-    # the engine put a CARRY_FORWARD note in the balance already: no link
+    # issue 17 follow-up (review 83, F2): a CARRY_FORWARD note names the paid invoice too,
+    # applied whole (what it gives back stays in the balance), never names_only
     carried = link_credit_note(
         draft, [invoice], negative_balance=NegativeBalancePolicy.CARRY_FORWARD
     )
-    assert (carried.note, carried.invoice) == (draft, None)
+    assert (carried.note, carried.invoice) == (
+        attrs.evolve(draft, corrects="F-2026-000001"),
+        invoice,
+    )
     # no invoice of the subscription billed those periods
     assert link_credit_note(draft, []) == CreditNoteLink(note=draft, invoice=None)
     other = attrs.evolve(invoice, subscription="S9")
@@ -603,7 +607,7 @@ def test_a_note_is_named_or_applied_as_it_says_once_and_within_what_is_creditabl
         ("Credit note F-2026-000002 of March 9, 2026", eur("-40.00")),
         ("Credit note F-2026-000003 of March 10, 2026", eur("-10.00")),
         ("Returned to customer credit", eur("10.00")),
-        ("Returned on the credit note", eur("40.00")),
+        ("Refund by credit note", eur("40.00")),
         ("Amount due", eur("0.00")),
     ]
     # the total and the rows but the last add up to the amount due

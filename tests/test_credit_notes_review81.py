@@ -7,7 +7,7 @@
 - F2, F4: dunning counts only what a note cancelled; a note that only names a paid invoice
   neither lowers what was due nor blocks an earlier dunning run.
 - F7: a note owed on itself stays owed on itself under a later ``CARRY_FORWARD``.
-- F6: the row of a paid invoice states a fact of the note's issue (« Reporté sur l'avoir »),
+- F6: the row of a paid invoice states a fact of the note's issue (« Remboursement par avoir »),
   true after the note is refunded.
 
 Each test failed on 7092025 (the code reviewed).
@@ -141,12 +141,12 @@ def test_a_partly_paid_invoice_rows_add_up_with_the_rest_on_the_note(store):
     assert rows == [
         ("Déjà payé", eur("-700.00")),
         ("Avoir F-2026-000002 du 1 juillet 2026", eur("-239.67")),
-        ("Reporté sur l'avoir", eur("231.67")),
+        ("Remboursement par avoir", eur("231.67")),
         ("Reste à payer", eur("0.00")),
     ]
     assert sum((amount for _, amount in rows[:-1]), start=invoice.total) == rows[-1][1]
     text = invoice_text(invoice, locale="en_US")
-    assert "Returned on the credit note" in text
+    assert "Refund by credit note" in text
     assert "Returned to customer credit" not in text
 
 
@@ -312,9 +312,9 @@ def test_the_paid_invoice_row_states_what_the_note_took_over_not_what_is_still_o
     invoice = store.get_invoice("F-2026-000001")
     french = invoice_text(invoice, locale="fr_FR")
     english = invoice_text(invoice, locale="en_US")
-    assert "Reporté sur l'avoir" in french
+    assert "Remboursement par avoir" in french
     assert "Dû au client" not in french
-    assert "Returned on the credit note" in english
+    assert "Refund by credit note" in english
     assert "Owed to the customer" not in english
 
 

@@ -347,7 +347,11 @@ def test_subbill_invoice_show_words_a_credit_note_as_issued_and_the_invoice_show
         "Date : 1 juin 2026",
         "Avoir sur la facture : F-2026-000001 du 1 avril 2026",  # its number and date
     ]
-    assert note[-1].split() == ["Total", "TTC", "-643,85", "€"]  # nothing « à payer »
+    # nothing « à payer »: the note ends with how it settles (issue 17 follow-up, review 83)
+    assert [line.split() for line in note[-2:]] == [
+        ["Total", "TTC", "-643,85", "€"],
+        ["Imputé", "sur", "la", "facture", "F-2026-000001", "643,85", "€"],
+    ]
     assert shown("F-2026-000002", "en_US")[:3] == [
         "Credit note F-2026-000002 (issued)",
         "Customer: Garage Petit    Subscription: S2",

@@ -113,6 +113,8 @@ def _amount(money: Money, sign: int = 1) -> str:
     """An amount in the invoice's currency, at its minor unit (``"12.30"``, JPY ``"1230"``)."""
     places = currency_precision(money.currency)
     value = money.rounded().amount * sign
+    if not value:  # never "-0.00": a zero of a credit note (nothing owed on it) is 0.00
+        value = value.copy_abs()
     return f"{value:.{places}f}"
 
 
@@ -404,6 +406,21 @@ def _check_invoice(invoice: Invoice, corrected: Invoice | None) -> None:
         )
 
 
+def _owed_on_note(note: Invoice, corrected: Invoice | None) -> Money:
+    """What the credit ``note`` owes the customer on itself (> 0), as ``corrected`` records it.
+
+    :attr:`~subbill.invoices.Correction.owed_on_note` of its record on the invoice it
+    corrects: all of it for a note that only names it, the rest of a note applied in part,
+    nothing for a note applied whole (what it gave back beyond what was due went to the
+    credit balance). A note the invoice does not record (not applied yet) owes all of it.
+    """
+    if corrected is not None:
+        for correction in corrected.corrections:
+            if correction.credit_note == note.number:
+                return correction.owed_on_note
+    return -note.total
+
+
 def invoice_data(
     invoice: Invoice,
     *,
@@ -438,7 +455,15 @@ def invoice_data(
     credit_note = invoice.kind is DocumentKind.CREDIT_NOTE
     sign = -1 if credit_note else 1
     lines = [_line(line, index, sign) for index, line in enumerate(invoice.lines)]
-    prepaid = invoice.amount_paid + (invoice.credit_applied or Money.zero(invoice.currency))
+    # BT-113: what already settled the document, so that BT-115 (total − BT-113) is what
+    # the document still asks, as its visible page says: on an invoice, its payments, the
+    # customer credit applied and what its credit notes cancelled (its ``amount_due`` is
+    # the rest); on a credit note, what of it was applied to the invoice it corrects (or
+    # carried to the credit balance): the rest is what the note owes the customer itself.
+    if credit_note:
+        prepaid = invoice.total + _owed_on_note(invoice, corrected)
+    else:
+        prepaid = invoice.total - invoice.amount_due
     # Already paid (business process x2): what was paid is the whole total, nothing is due.
     # Not a zero total, which is settled without any payment (BR-FR-CO-09 wants BT-113).
     paid = not credit_note and not prepaid.is_zero() and prepaid == invoice.total

@@ -444,7 +444,9 @@ class CreditNoteResult:
     returned: Money
 
 
-def record_credit_note(invoice: Invoice, note: Invoice, state: BillingState) -> CreditNoteResult:
+def record_credit_note(
+    invoice: Invoice, note: Invoice, state: BillingState, *, in_balance: bool = False
+) -> CreditNoteResult:
     """Apply the finalised credit ``note`` to the ``invoice`` it corrects, and to ``state``.
 
     The note first cancels what is still due on the invoice; the rest (the customer credit
@@ -458,6 +460,12 @@ def record_credit_note(invoice: Invoice, note: Invoice, state: BillingState) -> 
     nothing is ``returned``; what the note gives back is owed on the note itself. A note
     applied in part (``applied``) cancels that much of what is due and returns nothing: the
     rest is owed on the note itself.
+
+    ``in_balance=True`` says the note's whole amount is in ``state``'s credit balance
+    already: the engine's note under ``NegativeBalancePolicy.CARRY_FORWARD`` (see
+    :func:`link_credit_note`). What the note cancels on the invoice then comes out of the
+    balance, and the rest stays there: balance gained + cancelled = the note's amount.
+    ``returned`` is that rest.
 
     >>> from subbill.billing import draft_invoice, record_payment
     >>> from subbill.invoices import credit_note_for, one_time_line
@@ -478,11 +486,29 @@ def record_credit_note(invoice: Invoice, note: Invoice, state: BillingState) -> 
     balance = state.credit_balance
     if balance is not None and balance.currency != invoice.currency:
         raise CurrencyMismatchError(balance.currency, invoice.currency, "record a credit note of")
+    if not isinstance(in_balance, bool):
+        raise InvalidTypeError("in_balance", in_balance, "a bool")
     if isinstance(note, Invoice) and note.names_only:
+        if in_balance:
+            raise InvalidArgumentError(
+                f"credit note {note.number} has names_only=True: what it gives back is owed "
+                "on the note, not in the credit balance (in_balance=True is for the engine's "
+                "notes under CARRY_FORWARD, linked by link_credit_note)"
+            )
         named = invoice.name_credit_note(note)
         return CreditNoteResult(invoice=named, state=state, returned=Money.zero(invoice.currency))
     applied = invoice.apply_credit_note(note)
-    if applied.returned.is_positive():
+    if in_balance:
+        cancelled = -note.total - applied.returned
+        if cancelled.is_positive() and (balance is None or balance < cancelled):
+            raise InvalidStateError(
+                f"in_balance=True, but the credit balance ({balance}) does not hold the "
+                f"{cancelled} credit note {note.number} cancels on invoice {invoice.number}: "
+                "record it with the state the engine billed it with"
+            )
+        if cancelled.is_positive() and balance is not None:
+            state = attrs.evolve(state, credit_balance=balance - cancelled)
+    elif applied.returned.is_positive():
         state = state.with_credit(applied.returned)
     return CreditNoteResult(invoice=applied.invoice, state=state, returned=applied.returned)
 
@@ -509,9 +535,10 @@ def link_credit_note(
     ``draft`` is a credit note :func:`~subbill.billing.bill_subscription` billed (periods
     billed back after a cancellation brought forward, a downgrade…), ``invoices`` the
     subscription's invoices as they stand, in the order they were issued, and
-    ``negative_balance`` its policy. Under ``NegativeBalancePolicy.CREDIT_NOTE``, when each
-    credited line bills back part of a period the last invoice billing those charges billed,
-    and that invoice may still be credited that much, the note names it (``corrects``):
+    ``negative_balance`` its policy. When each credited line bills back part of a period
+    the last invoice billing those charges billed, and that invoice may still be credited
+    that much, the note names it (``corrects``, as a French credit note must), under either
+    policy. Under ``NegativeBalancePolicy.CREDIT_NOTE``:
 
     - if it still owes at least the note's amount, the note will be applied to it whole
       (it cancels that much of what is due);
@@ -526,11 +553,17 @@ def link_credit_note(
     the rest is owed on the note (8.00 due of a 239.67 note: 8.00 cancelled, 231.67
     refundable on the note).
 
+    Under ``CARRY_FORWARD`` the same rule cancels what is still due on the invoice, and the
+    rest is carried to the credit balance: the note is applied whole (no ``applied``, no
+    ``names_only``; of a paid invoice it cancels nothing and only names it). The engine put
+    the whole credit in the balance already: record it with ``in_balance=True``, and what
+    it cancels comes out of the balance.
+
     Finalise ``link.note``, then record it with :func:`record_credit_note` on
-    ``link.invoice`` (with the state ``bill_subscription`` returned). Under
-    ``CARRY_FORWARD`` (the engine already put the credit in the balance), or when no invoice
-    billed everything it credits, the note is returned as it is and ``invoice`` is ``None``.
-    Pure: nothing is read nor written.
+    ``link.invoice`` (with the state ``bill_subscription`` returned, and
+    ``in_balance=negative_balance is CARRY_FORWARD``). When no invoice billed everything it
+    credits, the note is returned as it is and ``invoice`` is ``None``. Pure: nothing is
+    read nor written.
 
     Raises:
         InvalidStateError: ``draft`` is numbered already (link it before it is finalised).
@@ -545,11 +578,7 @@ def link_credit_note(
             "corrects on its draft, before it is finalised"
         )
     alone = CreditNoteLink(note=draft, invoice=None)
-    if (
-        draft.kind is not DocumentKind.CREDIT_NOTE
-        or draft.corrects is not None
-        or negative_balance is not NegativeBalancePolicy.CREDIT_NOTE
-    ):
+    if draft.kind is not DocumentKind.CREDIT_NOTE or draft.corrects is not None:
         return alone
     credited = [line for line in draft.lines if line.net.is_negative()]
     if not credited or any(line.period is None for line in credited):
@@ -579,7 +608,10 @@ def link_credit_note(
             if stored.creditable < -draft.total:
                 return alone  # credited too much already: the note stands on its own
             due = stored.amount_due
-            if due.is_zero():
+            if negative_balance is NegativeBalancePolicy.CARRY_FORWARD:
+                # Cancels what is due; the rest stays in the credit balance (in_balance).
+                note = attrs.evolve(draft, corrects=stored.number)
+            elif due.is_zero():
                 note = attrs.evolve(draft, corrects=stored.number, names_only=True)
             elif due < -draft.total:  # cancels what is due, the rest owed on the note
                 note = attrs.evolve(draft, corrects=stored.number, applied=due)

@@ -264,7 +264,9 @@ def render_invoice_pdf(
     reference = _reference(invoice, corrected, locale=locale)
     page = _Page(_fpdf()(orientation="P", unit="mm", format="A4"), locale)
     parties = _parties(invoice, seller, buyer, locale=locale)
-    page.document(invoice, *parties, notes, heading=heading, corrects=reference)
+    page.document(
+        invoice, *parties, notes, heading=heading, corrects=reference, corrected=corrected
+    )
     return bytes(page.pdf.output())
 
 
@@ -343,7 +345,9 @@ def render_facturx_pdf(
     page = _Page(pdf, locale, family=_FAMILY)
     heading = phrase("pdf", "legal_notices", locale=locale)
     parties = _parties(invoice, seller, buyer, locale=locale)
-    page.document(invoice, *parties, notes, heading=heading, corrects=reference)
+    page.document(
+        invoice, *parties, notes, heading=heading, corrects=reference, corrected=corrected
+    )
     return bytes(pdf.output())
 
 
@@ -477,12 +481,13 @@ class _Page:
         *,
         heading: str | None = None,
         corrects: str | None = None,
+        corrected: Invoice | None = None,
     ) -> None:
         self.parties(seller, buyer)
         self.heading(invoice, corrects)
         self.table(invoice)
         self.taxes(invoice)
-        self.totals(invoice)
+        self.totals(invoice, corrected)
         if notes and heading is not None:
             self.pdf.ln(4)
             self.write(heading, size=9, bold=True)
@@ -622,13 +627,13 @@ class _Page:
             self.pdf.ln(5)
         self.pdf.ln(2)
 
-    def totals(self, invoice: Invoice) -> None:
+    def totals(self, invoice: Invoice, corrected: Invoice | None = None) -> None:
         rows = [
             (self.words("total_net"), invoice.net),
             (self.words("vat"), invoice.tax),
             (self.words("total"), invoice.total),
             # credit, payments, credit notes, amount due: the rows the text shows
-            *settlement_rows(invoice, locale=self.locale),
+            *settlement_rows(invoice, locale=self.locale, corrected=corrected),
         ]
         for name, amount in rows:
             self.pdf.set_x(110)

@@ -198,17 +198,13 @@ def _bill_row(
     return _billed(catalog, row.subscription_id, row.subscription, row.state, as_of, usage=records)
 
 
-def _settles_an_invoice(terms: BillingTerms, draft: Invoice | None) -> bool:
-    """Whether the engine's ``draft`` is a credit note that may settle an open invoice.
+def _settles_an_invoice(draft: Invoice | None) -> bool:
+    """Whether the engine's ``draft`` is a credit note that may name and settle an invoice.
 
-    Only credit notes refunded on their own (``NegativeBalancePolicy.CREDIT_NOTE``): the
-    store must then look for the invoice it corrects (:func:`_invoice_it_credits`).
+    Under either policy: the store must then look for the invoice it corrects
+    (:func:`_invoice_it_credits`).
     """
-    return (
-        draft is not None
-        and draft.kind is DocumentKind.CREDIT_NOTE
-        and terms.negative_balance is NegativeBalancePolicy.CREDIT_NOTE
-    )
+    return draft is not None and draft.kind is DocumentKind.CREDIT_NOTE
 
 
 def _bill_one(
@@ -242,9 +238,12 @@ def _bill_one(
         if target is not None:
             # The credit first cancels what is still due on the invoice that billed those
             # periods: a customer who has not paid is not owed a refund while dunned for
-            # the whole invoice. The rest is owed on the note and refunded against it
-            # (applied in part, or naming a paid invoice only): nothing goes to the balance.
-            applied = record_credit_note(target, invoice, new_state)
+            # the whole invoice. Under CREDIT_NOTE the rest is owed on the note and
+            # refunded against it (applied in part, or naming a paid invoice only); under
+            # CARRY_FORWARD the engine put the whole credit in the balance: what the note
+            # cancels comes out of it, the rest stays there.
+            carried = subscription.terms.negative_balance is NegativeBalancePolicy.CARRY_FORWARD
+            applied = record_credit_note(target, invoice, new_state, in_balance=carried)
             store.save_invoice(applied.invoice)
             new_state = applied.state
     if invoice is not None or _state_changed(state, new_state):
@@ -257,14 +256,15 @@ def _invoice_it_credits(
 ) -> CreditNoteLink:
     """The engine's credit note naming the invoice it corrects, and that invoice, if any.
 
-    :func:`~subbill.payments.link_credit_note` over the subscription's stored invoices, for
-    credit notes refunded on their own (``NegativeBalancePolicy.CREDIT_NOTE``): the note
-    names the invoice that billed all it credits, cancels what is still due on it, and owes
-    the rest on itself (naming it only if it was paid). Every payment the store recorded
-    for that invoice must be applied to it already, else the note stands alone.
+    :func:`~subbill.payments.link_credit_note` over the subscription's stored invoices,
+    under either policy: the note names the invoice that billed all it credits and cancels
+    what is still due on it; the rest is owed on the note (``CREDIT_NOTE``: naming a paid
+    invoice only) or stays in the credit balance (``CARRY_FORWARD``). Every payment the
+    store recorded for that invoice must be applied to it already, else the note stands
+    alone.
     """
     alone = CreditNoteLink(note=draft, invoice=None)
-    if not _settles_an_invoice(terms, draft):
+    if not _settles_an_invoice(draft):
         return alone
     link = link_credit_note(
         draft, store.invoices(subscription=subscription_id), negative_balance=terms.negative_balance
@@ -439,11 +439,7 @@ def _save_page(
             key = row.subscription_id
             if row.error is None and (
                 versions.get(key, _GONE) != row.version
-                or (
-                    isinstance(result, BillingResult)
-                    and row.subscription is not None
-                    and _settles_an_invoice(row.subscription.terms, result.invoice)
-                )
+                or (isinstance(result, BillingResult) and _settles_an_invoice(result.invoice))
             ):
                 # Billed again from what is stored now, alone (after what comes before it).
                 outcomes += _write_pending(store, catalog, pending, as_of)

@@ -269,17 +269,62 @@ def asks_payment(invoice: Invoice) -> bool:
     return invoice.kind is not DocumentKind.CREDIT_NOTE
 
 
-def settlement_rows(invoice: Invoice, *, locale: str) -> list[tuple[str, Money]]:
+def _note_settles(note: Invoice, corrected: Invoice) -> tuple[Money, Money, Money] | None:
+    """How the credit ``note`` settles: (cancelled on ``corrected``, carried, owed on itself).
+
+    ``None`` when ``corrected`` does not record the note. A note applied whole cancels what
+    was still due when it was applied and returns the rest to the credit balance: payments
+    are only received while something is due, so that rest is what the notes recorded up to
+    it put beyond what the invoice was settled with (credit, payments), less the earlier ones.
+    """
+    zero = Money.zero(note.currency)
+    settled = (corrected.credit_applied or zero) + corrected.amount_paid - corrected.total
+    before = zero
+    for correction in corrected.corrections:
+        after = before + correction.cancels
+        if correction.credit_note == note.number:
+            carried = max(settled + after, zero) - max(settled + before, zero)
+            return correction.cancels - carried, carried, correction.owed_on_note
+        before = after
+    return None
+
+
+def _note_rows(note: Invoice, corrected: Invoice | None, *, locale: str) -> list[tuple[str, Money]]:
+    """A credit note's rows: what it cancelled on its invoice, carried, owes on itself."""
+    if corrected is None or note.number is None:
+        return []
+    split = _note_settles(note, corrected)
+    if split is None:
+        return []
+    words = (
+        label("note_cancels", locale=locale).format(
+            invoice=escape_controls(corrected.number or "")
+        ),
+        label("note_carried", locale=locale),
+        label("note_refunds", locale=locale),
+    )
+    return [(w, amount) for w, amount in zip(words, split, strict=True) if amount.is_positive()]
+
+
+def settlement_rows(
+    invoice: Invoice, *, locale: str, corrected: Invoice | None = None
+) -> list[tuple[str, Money]]:
     """What follows « Total TTC » on a document: (words, signed amount) rows that add up.
 
     The customer credit applied, the payments, each credit note that corrects the invoice
     (as paid amounts are), what of them went back to the customer's credit balance beyond
     the total, what the notes settle on themselves (``names_only``: the invoice was settled
     already; ``applied``: the rest of a note beyond what was due), refunded against them —
-    worded as a fact of the note's issue (« Reporté sur l'avoir »), true before and after
+    worded as a fact of the note's issue (« Remboursement par avoir »), true before and after
     its refund, since the invoice does not know the refunds — and the amount due (not on a
     credit note: it asks no payment). The total plus these rows, but the last, is the
     amount due.
+
+    A credit note given the invoice it corrects as ``corrected`` (as it records the note)
+    shows how it settles instead, rows that bring its total to 0: what it cancelled of what
+    that invoice still owed (« Imputé sur la facture F-… »), what went to the customer's
+    credit balance (« Reporté au crédit client ») and what it owes on itself, refunded
+    against it (« À rembourser au titre de cet avoir »).
 
     >>> from subbill.billing import draft_invoice, record_payment
     >>> from subbill.invoices import credit_note_for, one_time_line
@@ -299,6 +344,8 @@ def settlement_rows(invoice: Invoice, *, locale: str) -> list[tuple[str, Money]]
     Amount due €0.00
     """
     _check("invoice", invoice, Invoice)
+    if invoice.kind is DocumentKind.CREDIT_NOTE:
+        return _note_rows(invoice, corrected, locale=locale)
     zero = Money.zero(invoice.currency)
     credit = invoice.credit_applied or zero
     rows = []
@@ -324,7 +371,7 @@ def settlement_rows(invoice: Invoice, *, locale: str) -> list[tuple[str, Money]]
     return rows
 
 
-def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
+def _rows(invoice: Invoice, corrected: Invoice | None, *, locale: str) -> list[tuple[str, str]]:
     """The totals block: (label, amount) rows."""
 
     def money(amount: Money) -> str:
@@ -338,7 +385,10 @@ def _rows(invoice: Invoice, *, locale: str) -> list[tuple[str, str]]:
         words = label("tax_on", locale=locale).format(rate=row.rate.name, base=money(row.base))
         rows.append((words, money(row.tax)))
     rows.append((label("total", locale=locale), money(invoice.total)))
-    rows.extend((words, money(amount)) for words, amount in settlement_rows(invoice, locale=locale))
+    rows.extend(
+        (words, money(amount))
+        for words, amount in settlement_rows(invoice, locale=locale, corrected=corrected)
+    )
     return rows
 
 
@@ -503,7 +553,7 @@ def invoice_text(
         out.append(row_text(row))
         out.append(f"    {describe_line(line, locale=locale)}")
     out.append("")
-    totals = _rows(invoice, locale=locale)
+    totals = _rows(invoice, corrected, locale=locale)
     width = max(len(name) for name, _ in totals)
     amount_width = max(len(amount) for _, amount in totals)
     out.extend(f"{name.ljust(width)}  {amount.rjust(amount_width)}" for name, amount in totals)
@@ -544,7 +594,7 @@ def invoice_html(
     totals = "".join(
         f'<tr><td colspan="{len(LINE_COLUMNS) - 1}" style="text-align:right">{esc(name)}</td>'
         f"<td>{esc(amount)}</td></tr>"
-        for name, amount in _rows(invoice, locale=locale)
+        for name, amount in _rows(invoice, corrected, locale=locale)
     )
     header = "<br>".join(esc(item) for item in _header(invoice, corrected, locale=locale))
     return (
