@@ -910,12 +910,18 @@ def next_step(
     owner = invoice.subscription
     end = None if owner is None else ends.get(owner)
     # Due today: what a run today takes (no card retry: a step is announced, not a charge).
-    ended_today = gone | {o for o in (owner,) if o is not None and end is not None and end <= day}
-    for action in dunning_actions(
-        (invoice,), policy=attrs.evolve(policy, retry_days=()), history=events, as_of=day,
+    ended_today = gone
+    if owner is not None and end is not None and end <= day:
+        ended_today = gone | {owner}
+    today = dunning_actions(
+        (invoice,),
+        policy=attrs.evolve(policy, retry_days=()),
+        history=events,
+        as_of=day,
         ended=ended_today,
-    ):  # fmt: skip
-        return NextStep(step=action.step, on=day, actions=action.actions)
+    )
+    if today:
+        return NextStep(step=today[0].step, on=day, actions=today[0].actions)
     # Else the first step to come that will still do something on its day.
     over = owner is None or owner in gone or owner in _cancelled_by(events, as_of)
     for step in policy.steps[last + 1 :]:
