@@ -1003,8 +1003,8 @@ _CURRENCIES: set[str] = set()
 def _trusted_money(text: str, currency: str) -> Money:
     """A price of stamped data (``"50.00 EUR"``) in ``currency``, its amount read exactly.
 
-    Written as the codec writes an amount (no exponent, at most 9 decimals) and below 10^15
-    in magnitude: what ``Money`` reads as it is. Anything else raises
+    Written as the codec writes an amount (no exponent, at most 9 decimals), not negative
+    and below 10^15: what ``Money`` reads as it is and a span takes. Anything else raises
     :class:`_UnknownShapeError`.
     """
     amount, code = text.split(" ")
@@ -1012,6 +1012,7 @@ def _trusted_money(text: str, currency: str) -> Money:
     dot = amount.find(".")
     if (
         code != currency
+        or amount[0] == "-"  # a negative price (or -0) is read checked, which refuses it
         or "E" in amount
         or "e" in amount
         or (len(amount) - dot > _PRICE_TAIL if dot >= 0 else len(amount) > _PRICE_HEAD)
@@ -1022,7 +1023,7 @@ def _trusted_money(text: str, currency: str) -> Money:
 
 
 def _quantity(text: Any) -> Decimal:
-    """Seats of stamped data: what ``to_quantity`` returns as it is, from 0 to 10^12.
+    """Seats of stamped data: what ``to_quantity`` returns as it is, above 0, up to 10^12.
 
     Written as the codec writes a quantity (a text, no exponent, at most 6 decimals).
     """
@@ -1030,7 +1031,7 @@ def _quantity(text: Any) -> Decimal:
         raise _UnknownShapeError
     number = _number(text)
     dot = text.find(".")
-    if (dot >= 0 and len(text) - dot > _QUANTITY_TAIL) or not 0 <= number <= MAX_QUANTITY:
+    if (dot >= 0 and len(text) - dot > _QUANTITY_TAIL) or not 0 < number <= MAX_QUANTITY:
         raise _UnknownShapeError
     return number
 
@@ -1062,6 +1063,19 @@ def _day_in_bounds(value: Any) -> date:
     if not _EARLIEST <= day <= _LATEST:
         raise _UnknownShapeError
     return day
+
+
+def _cancellation(data: Any, start: date) -> tuple[date, date]:
+    """A cancellation of stamped data: both its days, taking effect from ``start`` on.
+
+    ``(cancelled_on, cancel_at)`` as the checked read takes them; one day without the other
+    (a ``KeyError``) or an effect before ``start`` is read checked, which refuses it.
+    """
+    cancelled_on = _day_in_bounds(data["cancelled_on"])
+    cancel_at = _day_in_bounds(data["cancel_at"])
+    if cancel_at < start:
+        raise _UnknownShapeError
+    return cancelled_on, cancel_at
 
 
 _FREQUENCIES: dict[str, Frequency] = {}
@@ -1186,10 +1200,13 @@ def _trusted_subscription(data: Any) -> Subscription | None:
         _SUB_DISCOUNTS(sub, _NO_DISCOUNTS)
         _SUB_TAX_RATES(sub, _NO_TAX_RATES)
         _SUB_TERMS(sub, _DEFAULT_TERMS)
-        _SUB_CANCELLED_ON(
-            sub, _day_in_bounds(data["cancelled_on"]) if "cancelled_on" in data else None
-        )
-        _SUB_CANCEL_AT(sub, _day_in_bounds(data["cancel_at"]) if "cancel_at" in data else None)
+        if "cancel_at" in data or "cancelled_on" in data:
+            cancelled_on, cancel_at = _cancellation(data, start)
+            _SUB_CANCELLED_ON(sub, cancelled_on)
+            _SUB_CANCEL_AT(sub, cancel_at)
+        else:
+            _SUB_CANCELLED_ON(sub, None)
+            _SUB_CANCEL_AT(sub, None)
         _SUB_WITHDRAWN(sub, _NO_WITHDRAWN)
         _SUB_LINES(sub, _NO_LINES)
         _SUB_HISTORY(sub, _NO_HISTORY)
