@@ -19,7 +19,7 @@ import attrs
 import pytest
 
 from subbill.billing import bill_subscription
-from subbill.catalog import Catalog, Plan
+from subbill.catalog import Plan
 from subbill.errors import (
     InputError,
     InvalidArgumentError,
@@ -33,11 +33,8 @@ from subbill.service import run_billing
 from subbill.storage import SQLiteStore, codec
 from subbill.storage.codec import StoredDataError, loads
 from subbill.subscriptions import QuotedLine, Span, Subscription
+from tests.test_trusted_read_refusals import CATALOG  # plan "a", 30.00 EUR a month
 
-CATALOG = Catalog(
-    currency="EUR",
-    plans=[Plan(code="pro", name="Pro", rank=1, prices={MONTHLY: Money("30.00", "EUR")})],
-)
 START = date(2026, 3, 1)
 
 
@@ -51,7 +48,7 @@ def _subscription(**fields):
         "customer": "C",
         "currency": "EUR",
         "start": START,
-        "plans": [Span(code="pro", start=START, price=_eur("30.00"))],
+        "plans": [Span(code="a", start=START, price=_eur("30.00"))],
     }
     return Subscription(**{**base, **fields})
 
@@ -61,26 +58,26 @@ def _subscription(**fields):
 
 def test_a_span_refuses_a_negative_price():
     with pytest.raises(InvalidArgumentError) as error:
-        Span(code="pro", start=START, price=_eur("-30.00"))
-    assert str(error.value) == "price=Money('-30.00', 'EUR') of 'pro' must be >= 0 (a price)"
+        Span(code="a", start=START, price=_eur("-30.00"))
+    assert str(error.value) == "price=Money('-30.00', 'EUR') of 'a' must be >= 0 (a price)"
 
 
 def test_a_span_refuses_a_price_beyond_the_bounds_of_an_amount():
     beyond = _eur("999999999999999") + _eur("1")  # a sum is not held to the bound
     with pytest.raises(OutOfBoundsError) as error:
-        Span(code="pro", start=START, price=beyond)
+        Span(code="a", start=START, price=beyond)
     assert str(error.value) == (
         "price=Money('1000000000000000', 'EUR') must be below 10^15 in magnitude"
     )
     with pytest.raises(OutOfBoundsError, match="at most 9 decimal places"):
-        Span(code="pro", start=START, price=_eur("1") / 3)
+        Span(code="a", start=START, price=_eur("1") / 3)
 
 
 def test_a_span_takes_the_prices_a_catalog_takes():
     # A catalog's price is a Money >= 0 with at most 9 decimal places: a sub-cent unit
     # price (0.002 EUR a call) and a free plan are prices.
     for amount in ("0.002", "0.000000001", "0", "0.00", "-0.00", "999999999999999.99"):
-        assert Span(code="pro", start=START, price=_eur(amount)).price == _eur(amount)
+        assert Span(code="a", start=START, price=_eur(amount)).price == _eur(amount)
         Plan(code="p", name="P", rank=1, prices={MONTHLY: _eur(amount)})  # the same rule
 
 
@@ -105,14 +102,14 @@ def test_a_subscription_refuses_zero_seats():
 
 def test_a_plan_span_refuses_zero_seats():
     with pytest.raises(InvalidQuantityError) as error:
-        Span(code="pro", start=START, price=_eur("30.00"), quantity=0)
+        Span(code="a", start=START, price=_eur("30.00"), quantity=0)
     assert str(error.value) == (
         "quantity=0 must be > 0 (the seats of a plan; cancel the subscription to bill nothing)"
     )
 
 
 def test_change_quantity_to_zero_seats_is_refused_and_changes_nothing():
-    sub = Subscription.create(id="S1", customer="C", catalog=CATALOG, plan="pro", start=START)
+    sub = Subscription.create(id="S1", customer="C", catalog=CATALOG, plan="a", start=START)
     with pytest.raises(InvalidQuantityError, match="must be > 0"):
         sub.change_quantity(0, on=date(2026, 3, 10))
     assert sub.plans[0].quantity is None  # nothing half-applied
@@ -122,7 +119,7 @@ def test_change_quantity_to_zero_seats_is_refused_and_changes_nothing():
 def test_a_subscriptions_file_with_zero_seats_is_refused_at_its_path():
     with pytest.raises(InputError, match=r"^quantity: quantity=0 must be > 0 \(the seats"):
         Subscription.from_mapping(
-            {"id": "S1", "customer": "C", "plan": "pro", "start": "2026-03-01", "quantity": 0},
+            {"id": "S1", "customer": "C", "plan": "a", "start": "2026-03-01", "quantity": 0},
             catalog=CATALOG,
         )
 
@@ -147,7 +144,7 @@ def test_a_quoted_line_refuses_a_negative_unit_price():
 def test_a_scheduled_subscription_cancelled_before_its_start_is_kept_and_stored():
     # cancelled_on is the day the cancellation was made: before the start for a
     # subscription cancelled while scheduled. It takes effect on the start.
-    sub = Subscription.create(id="S1", customer="C", catalog=CATALOG, plan="pro", start=START)
+    sub = Subscription.create(id="S1", customer="C", catalog=CATALOG, plan="a", start=START)
     cancelled = sub.cancel(on=date(2026, 2, 10))
     assert (cancelled.cancelled_on, cancelled.cancel_at) == (date(2026, 2, 10), START)
     text = codec.subscription_text(cancelled)
@@ -180,7 +177,7 @@ def test_a_cancellation_taking_effect_before_the_start_is_refused():
 
 
 def _data(**changes):
-    sub = Subscription.create(id="S1", customer="C", catalog=CATALOG, plan="pro", start=START)
+    sub = Subscription.create(id="S1", customer="C", catalog=CATALOG, plan="a", start=START)
     data = json.loads(codec.subscription_text(sub))["data"]
     data.update(changes)
     return data
@@ -190,12 +187,12 @@ def _data(**changes):
     ("changes", "message"),
     [
         (
-            {"plans": [{"code": "pro", "price": "-30.00 EUR", "start": "2026-03-01"}]},
-            "price=Money('-30.00', 'EUR') of 'pro' must be >= 0 (a price)",
+            {"plans": [{"code": "a", "price": "-30.00 EUR", "start": "2026-03-01"}]},
+            "price=Money('-30.00', 'EUR') of 'a' must be >= 0 (a price)",
         ),
         ({"quantity": "0"}, "quantity=0 must be > 0"),
         (
-            {"plans": [{"code": "pro", "quantity": "0", "start": "2026-03-01"}]},
+            {"plans": [{"code": "a", "quantity": "0", "start": "2026-03-01"}]},
             "quantity=0 must be > 0",
         ),
         ({"cancelled_on": "2026-04-10"}, "cancelled_on=2026-04-10 without cancel_at"),
@@ -213,9 +210,9 @@ def test_an_older_row_with_a_negative_price_fails_its_own_subscription_only(tmp_
     store.save_catalog(CATALOG)
     for sub_id in ("S0", "S1", "S2"):
         store.save_subscription(
-            Subscription.create(id=sub_id, customer="C", catalog=CATALOG, plan="pro", start=START)
+            Subscription.create(id=sub_id, customer="C", catalog=CATALOG, plan="a", start=START)
         )
-    bad = _data(plans=[{"code": "pro", "price": "-30.00 EUR", "start": "2026-03-01"}])
+    bad = _data(plans=[{"code": "a", "price": "-30.00 EUR", "start": "2026-03-01"}])
     older = codec.document_text({"data": bad, "version": codec.FORMAT_VERSION})
     with sqlite3.connect(path) as connection:
         connection.execute("UPDATE subscriptions SET document = ? WHERE id = 'S1'", (older,))
