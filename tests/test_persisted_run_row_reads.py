@@ -79,7 +79,7 @@ def every_stored_shape(draw):
         with contextlib.suppress(SubbillError):  # a combination refused: keep it as is
             sub = attrs.evolve(sub, **changes)
     if draw(st.booleans()):
-        on = sub.start + timedelta(days=draw(st.integers(0, 400)))
+        on = sub.start + timedelta(days=draw(st.integers(-60, 400)))  # before: scheduled
         with contextlib.suppress(SubbillError):
             sub = sub.cancel(on=on, at_period_end=draw(st.booleans()))
     return sub

@@ -146,16 +146,30 @@ REFUSED = {
     "span end before its start": (MONTHLY, {"plans": _span(end="2026-01-01")}),
     "billed_from before the span": (MONTHLY, {"plans": _span(billed_from="2025-06-01")}),
     "cancel_at in year 1": (MONTHLY, {"cancel_at": "0001-01-01"}),
+    # Issue 13, fourth pass: what a span and a subscription now refuse.
+    "price -30.00 EUR": (MONTHLY, {"plans": _span(price="-30.00 EUR")}),
+    "price -0.01 EUR": (MONTHLY, {"plans": _span(price="-0.01 EUR")}),
+    "quantity 0": (MONTHLY, {"quantity": "0"}),
+    "quantity 0.000000": (MONTHLY, {"quantity": "0.000000"}),
+    "span quantity 0": (MONTHLY, {"plans": _span(quantity="0")}),
+    "cancelled_on without cancel_at": (MONTHLY, {"cancelled_on": "2026-02-01"}),
+    "cancel_at without cancelled_on": (MONTHLY, {"cancel_at": "2026-03-10"}),
+    "cancel_at before the start": (
+        MONTHLY,
+        {"cancelled_on": "2025-12-01", "cancel_at": "2026-01-01"},
+    ),
 }
 
 #: Rows the checked read normalises (or takes as they are): the trusted read gives the same.
 NORMALISED = {
-    "quantity 0": {"quantity": "0"},
     "quantity 1E+2": {"quantity": "1E+2"},
     "quantity 1.0000000": {"quantity": "1.0000000"},
     "quantity an int": {"quantity": 2},
-    "price -30.00 EUR": {"plans": _span(price="-30.00 EUR")},
     "price 30.001 EUR": {"plans": _span(price="30.001 EUR")},
+    "price 0.002 EUR": {"plans": _span(price="0.002 EUR")},
+    "price -0.00 EUR": {"plans": _span(price="-0.00 EUR")},
+    "price 0 EUR": {"plans": _span(price="0 EUR")},
+    "cancelled before the start": {"cancelled_on": "2025-12-01", "cancel_at": "2026-01-10"},
     "price 10.00 eur": {"plans": _span(price="10.00 eur")},
     "price 3E+1 EUR": {"plans": _span(price="3E+1 EUR")},
     "currency eur": {"currency": "eur"},
@@ -308,15 +322,18 @@ def test_a_good_restamped_row_is_still_billed_from_the_trusted_read():
 
 #: Values near where the checks draw a line, for each field (beside any JSON value).
 _DATES = ["1799-12-31", "1800-01-01", "2020-01-01", "2024-01-01", "2024-02-29", "2026-01-10",
-          "2031-01-01", "3099-12-31", "3100-01-01", "0001-01-01", "9999-12-31", "20240101",
-          "2024-W01-1", "2024-02-30", 20240101]  # fmt: skip
+          "2025-06-01", "2026-06-01", "2027-06-01", "2031-01-01", "3099-12-31", "3100-01-01",
+          "0001-01-01", "9999-12-31", "20240101", "2024-W01-1", "2024-02-30",
+          20240101]  # fmt: skip
 _TEXTS = ["", " ", "x", "a\nb", "a\tb", "\u00a0", "C\u00a0D", "\u202ex", "\u2028", "\ud800",
           "pm_card_1", "tok 4242 4242 4242 4242", "FR7630006000011234567890189", 5,
           None]  # fmt: skip
-_NUMBERS = ["0", "-0", "-1", "1", "1.5", "1.0000000", "1.000001", "1.1234567", "1E+2", "1e-7",
+_NUMBERS = ["0", "-0", "0.0", "0.000000", "0.000001", "-1", "1", "1.5", "1.0000000",
+            "1.000001", "1.1234567", "1E+2", "1e-7",
             "1_000", " 2 ", "999999999999", "1000000000000", "1000000000001", "NaN", "-Inf",
             0, 2, -1, 2.5, True]  # fmt: skip
-_PRICES = ["30.00 EUR", "-30.00 EUR", "0 EUR", "30.001 EUR", "30.0000000001 EUR", "10.00 eur",
+_PRICES = ["30.00 EUR", "-30.00 EUR", "-0.01 EUR", "-0.00 EUR", "0 EUR", "0.002 EUR",
+           "-0.002 EUR", "30.001 EUR", "30.0000000001 EUR", "10.00 eur",
            "10.00 USD", "1E+1 EUR", "1E+15 EUR", "-1E+15 EUR", "999999999999999.99 EUR",
            "30.00  EUR", "30.00 EUR ", "30.00", "x EUR"]  # fmt: skip
 _SPAN = {"code": "pro", "start": "2026-01-10", "price": "30.00 EUR"}
@@ -335,7 +352,8 @@ _JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
     max_leaves=6,
 )
-_FIELDS = sorted(codec._SUBSCRIPTION_KEYS | {"discounts", "trial", "zzz"})
+#: ``cancellation``: both days of a cancellation set at once (each of ``_DATES``).
+_FIELDS = sorted(codec._SUBSCRIPTION_KEYS | {"discounts", "trial", "zzz", "cancellation"})
 _SPAN_FIELDS = sorted(codec._SPAN_KEYS | {"usage", "zzz"})
 _DELETE = object()
 
@@ -352,6 +370,12 @@ def _edit(draw, data):
             return
     else:
         target, field = data, draw(st.sampled_from(_FIELDS))
+    if field == "cancellation":
+        data["cancelled_on"], data["cancel_at"] = (
+            draw(st.sampled_from(_DATES)),
+            draw(st.sampled_from(_DATES)),
+        )
+        return
     near = st.sampled_from(_VALUES.get(field, [None]))
     value = draw(st.one_of(near, near, near, _JSON, st.just(_DELETE)))
     if value is _DELETE:

@@ -71,6 +71,7 @@ from subbill.dunning import DunningEvent, DunningState, dunning_state, is_overdu
 from subbill.errors import (
     InvalidArgumentError,
     InvalidPeriodError,
+    InvalidQuantityError,
     InvalidStateError,
     InvalidTypeError,
 )
@@ -147,6 +148,37 @@ class ChangeDirection(enum.Enum):
     SAME = "same"
 
 
+def _check_price(name: str, price: Money, code: str | None = None) -> None:
+    """A price a subscription bills: a ``Money >= 0`` within the bounds, as a catalog's.
+
+    Sub-cent prices are prices (0.002 EUR a call): at most 9 decimal places, as
+    :func:`~subbill.money.check_money` holds any amount. ``code`` names the item it prices.
+    """
+    if price.is_negative():
+        of = "" if code is None else f" of {code!r}"
+        raise InvalidArgumentError(f"{name}={price!r}{of} must be >= 0 (a price)")
+    check_money(name, price)
+
+
+#: Why seats are never 0: a subscription of no seat bills invoices of nothing.
+_NO_SEATS = "the seats of a plan; cancel the subscription to bill nothing"
+
+
+def _check_seats_of(name: str, seats: Decimal | None) -> None:
+    """A plan's seats (a quantity read by ``to_quantity``) are above 0."""
+    if seats is not None and not seats:
+        raise InvalidQuantityError(f"{name}={seats} must be > 0 ({_NO_SEATS})")
+
+
+def _check_seats(_instance: Any, attribute: Any, seats: Decimal | None) -> None:
+    _check_seats_of(attribute.name, seats)
+
+
+def _check_span_price(instance: Span, attribute: Any, price: Money | None) -> None:
+    if price is not None:  # a Money: instance_of checked it first
+        _check_price(attribute.name, price, instance.code)
+
+
 def _check_span(instance: Span, _attribute: Any, _value: object) -> None:
     check_date("start", instance.start)
     if instance.end is not None and check_date("end", instance.end) <= instance.start:
@@ -182,11 +214,13 @@ class Span:
     #: The unit price for one billing period, fixed when the span was priced, so that a
     #: new catalog never re-prices what was billed. ``None``: read from the catalog when
     #: billing (spans stored before prices were kept on them).
-    price: Money | None = attrs.field(default=None, validator=instance_of(Money, optional=True))
+    price: Money | None = attrs.field(
+        default=None, validator=[instance_of(Money, optional=True), _check_span_price]
+    )
     #: A plan span's seats (``None``: the subscription's ``quantity``); see
-    #: :meth:`Subscription.change_quantity`.
+    #: :meth:`Subscription.change_quantity`. Never 0.
     quantity: Decimal | None = attrs.field(
-        default=None, converter=attrs.converters.optional(to_quantity)
+        default=None, converter=attrs.converters.optional(to_quantity), validator=_check_seats
     )
     #: A plan span's usage charges, fixed when the span was priced as its ``price`` is, so
     #: that a new catalog never re-prices a billed usage period. ``None``: the catalog's
@@ -344,10 +378,7 @@ def _check_phase(instance: Phase, _attribute: Any, _value: object) -> None:
         if code in codes:
             raise InvalidArgumentError(f"prices has two prices for {code!r}; an item has one")
         codes.add(code)
-        check_instance(f"prices[{code!r}]", price, Money)
-        if price.is_negative():
-            raise InvalidArgumentError(f"prices[{code!r}]={price!r} must be >= 0 (a price)")
-        check_money(f"prices[{code!r}]", price)
+        _check_price(f"prices[{code!r}]", check_instance(f"prices[{code!r}]", price, Money))
     for discount in instance.discounts:
         if discount.starts_on is not None or discount.ends_on is not None:
             raise InvalidArgumentError(
@@ -424,6 +455,7 @@ def _check_quoted_line(instance: QuotedLine, _attribute: Any, _value: object) ->
             f"quoted line {instance.code!r} needs a unit_price= (or a usage= charge, billed "
             "on what is used)"
         )
+    _check_price("unit_price", instance.unit_price, instance.code)
     if instance.frequency is None:
         if instance.end is not None or instance.billing_day is not None:
             raise InvalidArgumentError(
@@ -685,6 +717,7 @@ def _check_subscription(instance: Subscription, _attribute: Any, _value: object)
         raise InvalidPeriodError(
             f"end={instance.end.isoformat()} must be after start={instance.start.isoformat()}"
         )
+    _check_cancellation(instance)
     _check_lines(instance)
     if not instance.plans:
         firsts = [line.start for line in instance.lines if line.is_recurring]
@@ -710,6 +743,31 @@ def _check_subscription(instance: Subscription, _attribute: Any, _value: object)
             )
     _check_trial_and_phases(instance)
     instance.schedule  # noqa: B018  (validates frequency and billing day)
+
+
+def _check_cancellation(instance: Subscription) -> None:
+    """A cancellation has both its days, and takes effect on the start at the earliest.
+
+    ``cancelled_on`` is the day it was made (before the start when a scheduled subscription
+    was cancelled); ``cancel_at`` the day it takes effect (:meth:`Subscription.cancel`).
+    """
+    cancelled_on, cancel_at = instance.cancelled_on, instance.cancel_at
+    if (cancelled_on is None) != (cancel_at is None):
+        given, missing = (
+            ("cancelled_on", "cancel_at") if cancel_at is None else ("cancel_at", "cancelled_on")
+        )
+        day = cancelled_on or cancel_at
+        assert day is not None  # noqa: S101  (one of the two is set)
+        raise InvalidArgumentError(
+            f"{given}={day.isoformat()} without {missing}: a cancellation has both the day it "
+            "was made and the day it takes effect (cancel() sets them)"
+        )
+    if cancel_at is not None and cancel_at < instance.start:
+        raise InvalidPeriodError(
+            f"cancel_at={cancel_at.isoformat()} must not be before "
+            f"start={instance.start.isoformat()} (a cancellation takes effect on the start at "
+            "the earliest)"
+        )
 
 
 def _check_trial_and_phases(instance: Subscription) -> None:
@@ -821,7 +879,10 @@ class Subscription:
     addons: tuple[Span, ...] = attrs.field(
         default=(), converter=to_tuple, validator=items_of(Span, "a Span")
     )
-    quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
+    #: The plan's seats (a plan span's own ``quantity`` overrides them); never 0.
+    quantity: Decimal = attrs.field(
+        default=Decimal(1), converter=to_quantity, validator=_check_seats
+    )
     payment_method: str | None = attrs.field(
         default=None, validator=payment_reference(optional=True)
     )
@@ -2121,9 +2182,11 @@ cancel_at='2026-04-01', to_end_earlier='bring_cancellation_forward(on=2026-03-20
             with problems.at("terms.late_payment_percent"):
                 percent = document.terms.late_payment_percent
                 fields["terms"] = BillingTerms(late_payment_percent=percent)
-        problems.check()
         if document.quantity is not None:
-            fields["quantity"] = document.quantity
+            with problems.at("quantity"):
+                _check_seats_of("quantity", document.quantity)
+                fields["quantity"] = document.quantity
+        problems.check()
         return problems.build(
             lambda: cls.create(
                 id=document.id,

@@ -756,6 +756,32 @@ def subscription_text(subscription: Subscription) -> str:
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
+def _stamp_matches(text: str, data_end: int) -> bool:
+    """True for a row as :func:`subscription_text` writes it whose stamp matches its data.
+
+    ``data_end``: where the data's text would end (the stamp's length before the end).
+    """
+    return (
+        text.endswith(_STAMP_END)
+        and text.startswith(_STAMP_MID, data_end)
+        and text.startswith(_STAMP_HEAD)
+        and text.startswith(_stamp(text[len(_STAMP_HEAD) : data_end]), data_end + len(_STAMP_MID))
+    )
+
+
+def _data_at(text: str, data_end: int) -> Any:
+    """The data of a stamped row, parsed where it stands; ``None`` if it ends elsewhere.
+
+    No copy and no whitespace skipped: the data must end where the stamp starts, or the
+    row is read checked.
+    """
+    try:
+        data, end = _scan_once(text, len(_STAMP_HEAD))
+    except (StopIteration, ValueError, RecursionError):  # pragma: no cover  (stamped)
+        return None
+    return data if end == data_end else None
+
+
 def _stamped_data(text: str) -> Any:
     """The data of a row stamped by :func:`subscription_text` whose stamp matches, or None.
 
@@ -764,21 +790,8 @@ def _stamped_data(text: str) -> Any:
     then written again to check the stamp.
     """
     data_end = len(text) - _STAMP_TAIL
-    if (
-        text.endswith(_STAMP_END)
-        and text.startswith(_STAMP_MID, data_end)
-        and text.startswith(_STAMP_HEAD)
-    ):
-        stamp = _stamp(text[len(_STAMP_HEAD) : data_end])
-        if not text.startswith(stamp, data_end + len(_STAMP_MID)):
-            return None  # edited, or damaged: read checked
-        # The data parsed where it stands in the row (no copy, no whitespace skipped): it
-        # must end where the stamp starts, or the row is read checked.
-        try:
-            data, end = _scan_once(text, len(_STAMP_HEAD))
-        except (StopIteration, ValueError, RecursionError):  # pragma: no cover  (stamped)
-            return None
-        return data if end == data_end else None
+    if _stamp_matches(text, data_end):
+        return _data_at(text, data_end)
     if '"stamp"' not in text:
         return None
     try:
@@ -838,11 +851,23 @@ def read_subscription(text: str, *, table: str, key: object) -> Subscription:
     by :func:`loads`, checked, and one that cannot be read raises :class:`StoredDataError`
     naming ``table`` and ``key``.
     """
-    data = _stamped_data(text)
-    if data is not None:
-        trusted = _trusted_subscription(data)
+    data_end = len(text) - _STAMP_TAIL
+    if _stamp_matches(text, data_end):
+        # The usual shape (one plan span), its strings read where they stand; any other
+        # data is parsed.
+        found = _ONE_PLAN(text, len(_STAMP_HEAD), data_end)
+        if found is not None:
+            trusted = _one_plan_subscription(found.groups(_ABSENT))
+        else:
+            trusted = _trusted_subscription(_data_at(text, data_end))
         if trusted is not None:
             return trusted
+    else:
+        data = _stamped_data(text)
+        if data is not None:
+            trusted = _trusted_subscription(data)
+            if trusted is not None:
+                return trusted
     return loads(text, Subscription, table=table, key=key)
 
 
@@ -905,6 +930,12 @@ def _number(value: Any) -> Decimal:
 
 _day = date.fromisoformat
 _new = object.__new__
+#: A key the stamped data does not hold (beside ``None``, which it may hold).
+_ABSENT: Any = object()
+#: A JSON string written without escapes (the codec escapes as ``json`` does): the text
+#: between its quotes is its value.
+_PLAIN_STRING = r'"([^"\\\x00-\x1f]*+)"'
+
 _money = Money._make
 
 #: The fields of a span and of a subscription the trusted read knows: catalog spans,
@@ -1003,8 +1034,8 @@ _CURRENCIES: set[str] = set()
 def _trusted_money(text: str, currency: str) -> Money:
     """A price of stamped data (``"50.00 EUR"``) in ``currency``, its amount read exactly.
 
-    Written as the codec writes an amount (no exponent, at most 9 decimals) and below 10^15
-    in magnitude: what ``Money`` reads as it is. Anything else raises
+    Written as the codec writes an amount (no exponent, at most 9 decimals), not negative
+    and below 10^15: what ``Money`` reads as it is and a span takes. Anything else raises
     :class:`_UnknownShapeError`.
     """
     amount, code = text.split(" ")
@@ -1012,6 +1043,7 @@ def _trusted_money(text: str, currency: str) -> Money:
     dot = amount.find(".")
     if (
         code != currency
+        or amount[0] == "-"  # a negative price (or -0) is read checked, which refuses it
         or "E" in amount
         or "e" in amount
         or (len(amount) - dot > _PRICE_TAIL if dot >= 0 else len(amount) > _PRICE_HEAD)
@@ -1022,7 +1054,7 @@ def _trusted_money(text: str, currency: str) -> Money:
 
 
 def _quantity(text: Any) -> Decimal:
-    """Seats of stamped data: what ``to_quantity`` returns as it is, from 0 to 10^12.
+    """Seats of stamped data: what ``to_quantity`` returns as it is, above 0, up to 10^12.
 
     Written as the codec writes a quantity (a text, no exponent, at most 6 decimals).
     """
@@ -1030,7 +1062,7 @@ def _quantity(text: Any) -> Decimal:
         raise _UnknownShapeError
     number = _number(text)
     dot = text.find(".")
-    if (dot >= 0 and len(text) - dot > _QUANTITY_TAIL) or not 0 <= number <= MAX_QUANTITY:
+    if (dot >= 0 and len(text) - dot > _QUANTITY_TAIL) or not 0 < number <= MAX_QUANTITY:
         raise _UnknownShapeError
     return number
 
@@ -1064,6 +1096,20 @@ def _day_in_bounds(value: Any) -> date:
     return day
 
 
+def _cancellation(cancelled_on: Any, cancel_at: Any, start: date) -> tuple[date, date]:
+    """A cancellation of stamped data: both its days, taking effect from ``start`` on.
+
+    ``(cancelled_on, cancel_at)`` as the checked read takes them; one day without the other
+    (``_ABSENT``) or an effect before ``start`` is read checked, which refuses it.
+    """
+    if cancelled_on is _ABSENT or cancel_at is _ABSENT:
+        raise _UnknownShapeError
+    made, effective = _day_in_bounds(cancelled_on), _day_in_bounds(cancel_at)
+    if effective < start:
+        raise _UnknownShapeError
+    return made, effective
+
+
 _FREQUENCIES: dict[str, Frequency] = {}
 
 
@@ -1085,10 +1131,33 @@ def _trusted_span(data: Any, currency: str) -> Span:
     """
     if type(data) is not dict or not _SPAN_KEYS.issuperset(data):
         raise _UnknownShapeError
-    code = data["code"]
-    start = _day(data["start"])
-    end = _day(data["end"]) if "end" in data else None
-    billed_from = _day(data["billed_from"]) if "billed_from" in data else None
+    get = data.get
+    return _span_of(
+        data["code"],
+        data["start"],
+        get("end", _ABSENT),
+        get("billed_from", _ABSENT),
+        get("reason", _ABSENT),
+        get("price", _ABSENT),
+        get("quantity", _ABSENT),
+        currency,
+    )
+
+
+def _span_of(  # noqa: PLR0917  (a span's fields, read as they stand)
+    code: Any,
+    start_text: Any,
+    end_text: Any,
+    billed_from_text: Any,
+    reason: Any,
+    price: Any,
+    quantity: Any,
+    currency: str,
+) -> Span:
+    """A span of stamped data from its values (``_ABSENT``: a key the data does not hold)."""
+    start = _day(start_text)
+    end = None if end_text is _ABSENT else _day(end_text)
+    billed_from = None if billed_from_text is _ABSENT else _day(billed_from_text)
     if (
         type(code) is not str
         or not code.strip()
@@ -1103,9 +1172,9 @@ def _trusted_span(data: Any, currency: str) -> Span:
     _SPAN_START(span, start)
     _SPAN_END(span, end)
     _SPAN_BILLED_FROM(span, billed_from)
-    _SPAN_REASON(span, _line(data["reason"]) if "reason" in data else None)
-    _SPAN_PRICE(span, _trusted_money(data["price"], currency) if "price" in data else None)
-    _SPAN_QUANTITY(span, _quantity(data["quantity"]) if "quantity" in data else None)
+    _SPAN_REASON(span, None if reason is _ABSENT else _line(reason))
+    _SPAN_PRICE(span, None if price is _ABSENT else _trusted_money(price, currency))
+    _SPAN_QUANTITY(span, None if quantity is _ABSENT else _quantity(quantity))
     _SPAN_USAGE(span, None)
     return span
 
@@ -1133,79 +1202,185 @@ def _trusted_subscription(data: Any) -> Subscription | None:
     """
     if type(data) is not dict or not _SUBSCRIPTION_KEYS.issuperset(data):
         return None
+    get = data.get
     try:
-        sub_id, customer, currency = data["id"], data["customer"], data["currency"]
-        start = _day(data["start"])
-        end = _day(data["end"]) if "end" in data else None
-        frequency = _frequency(data["frequency"]) if "frequency" in data else _MONTHLY
-        billing_day = data.get("billing_day")
-        if currency not in _CURRENCIES:
-            if type(currency) is not str or not is_currency(currency):
-                return None
-            _CURRENCIES.add(currency)
-        if (
-            type(sub_id) is not str
-            or type(customer) is not str
-            or not sub_id.strip()
-            or not customer.strip()
-            or not sub_id.isprintable()
-            or not customer.isprintable()
-            or not _EARLIEST <= start <= _LATEST
-            or (end is not None and not start < end <= _LATEST)
-            or (
-                billing_day is not None
-                and (
-                    type(billing_day) is not int
-                    or not 1 <= billing_day <= 31
-                    or frequency.unit is not _MONTHS
-                )
-            )
-        ):
-            return None
-        plans = _trusted_spans(data["plans"], currency)
-        if not plans or plans[0].start != start:
-            return None  # no plan, or none from the start: the checked read says why
-        if len(plans) > 1:
-            for before, after in itertools.pairwise(plans):
-                if before.end != after.start:
-                    return None  # a gap or an overlap
-        sub = _new(Subscription)
-        _SUB_ID(sub, sub_id)
-        _SUB_CUSTOMER(sub, customer)
-        _SUB_CURRENCY(sub, currency)
-        _SUB_START(sub, start)
-        _SUB_END(sub, end)
-        _SUB_FREQUENCY(sub, frequency)
-        _SUB_BILLING_DAY(sub, billing_day)
-        _SUB_PLANS(sub, plans)
-        _SUB_MODULES(sub, _trusted_spans(data["modules"], currency) if "modules" in data else ())
-        _SUB_ADDONS(sub, _trusted_spans(data["addons"], currency) if "addons" in data else ())
-        _SUB_QUANTITY(sub, _quantity(data["quantity"]) if "quantity" in data else _ONE)
-        method = data.get("payment_method")
-        _SUB_PAYMENT_METHOD(sub, None if method is None else _payment_method(method))
-        _SUB_DISCOUNTS(sub, _NO_DISCOUNTS)
-        _SUB_TAX_RATES(sub, _NO_TAX_RATES)
-        _SUB_TERMS(sub, _DEFAULT_TERMS)
-        _SUB_CANCELLED_ON(
-            sub, _day_in_bounds(data["cancelled_on"]) if "cancelled_on" in data else None
+        currency = data["currency"]
+        return _subscription_of(
+            data["id"],
+            data["customer"],
+            currency,
+            data["start"],
+            get("end", _ABSENT),
+            get("frequency", _ABSENT),
+            get("billing_day"),
+            _trusted_spans(data["plans"], currency),
+            _trusted_spans(data["modules"], currency) if "modules" in data else (),
+            _trusted_spans(data["addons"], currency) if "addons" in data else (),
+            get("quantity", _ABSENT),
+            get("payment_method"),
+            get("cancelled_on", _ABSENT),
+            get("cancel_at", _ABSENT),
         )
-        _SUB_CANCEL_AT(sub, _day_in_bounds(data["cancel_at"]) if "cancel_at" in data else None)
-        _SUB_WITHDRAWN(sub, _NO_WITHDRAWN)
-        _SUB_LINES(sub, _NO_LINES)
-        _SUB_HISTORY(sub, _NO_HISTORY)
-        _SUB_TRIAL(sub, _NO_TRIAL)
-        _SUB_PHASES(sub, _NO_PHASES)
-    except (
-        _UnknownShapeError,
-        LookupError,
-        TypeError,
-        ValueError,
-        AttributeError,
-        ArithmeticError,  # a number that is not one, or one the library's context would round
-        SubbillError,  # a card number in the payment method: the checked read names it
-    ):
+    except _NOT_TRUSTED:
         return None  # not a shape this reader knows: the checked read says what it holds
+
+
+#: What a value the trusted read does not take raises (the row is then read checked).
+_NOT_TRUSTED = (
+    _UnknownShapeError,
+    LookupError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    ArithmeticError,  # a number that is not one, or one the library's context would round
+    SubbillError,  # a card number in the payment method: the checked read names it
+)
+
+
+def _subscription_of(  # noqa: PLR0917  (a subscription's fields, as they stand)
+    sub_id: Any,
+    customer: Any,
+    currency: Any,
+    start_text: Any,
+    end_text: Any,
+    frequency_text: Any,
+    billing_day: Any,
+    plans: tuple[Span, ...],
+    modules: tuple[Span, ...],
+    addons: tuple[Span, ...],
+    quantity: Any,
+    method: Any,
+    cancelled_on: Any,
+    cancel_at: Any,
+) -> Subscription | None:
+    """A subscription of stamped data from its values, each slot written once.
+
+    ``_ABSENT``: a key the data does not hold (``billing_day`` and ``method``: ``None``).
+    ``None`` for a value the checked read refuses or normalises; a value of another type
+    raises one of ``_NOT_TRUSTED``.
+    """
+    start = _day(start_text)
+    end = None if end_text is _ABSENT else _day(end_text)
+    frequency = _MONTHLY if frequency_text is _ABSENT else _frequency(frequency_text)
+    if currency not in _CURRENCIES:
+        if type(currency) is not str or not is_currency(currency):
+            return None
+        _CURRENCIES.add(currency)
+    if (
+        type(sub_id) is not str
+        or type(customer) is not str
+        or not sub_id.strip()
+        or not customer.strip()
+        or not sub_id.isprintable()
+        or not customer.isprintable()
+        or not _EARLIEST <= start <= _LATEST
+        or (end is not None and not start < end <= _LATEST)
+        or (
+            billing_day is not None
+            and (
+                type(billing_day) is not int
+                or not 1 <= billing_day <= 31
+                or frequency.unit is not _MONTHS
+            )
+        )
+    ):
+        return None
+    if not plans or plans[0].start != start:
+        return None  # no plan, or none from the start: the checked read says why
+    if len(plans) > 1:
+        for before, after in itertools.pairwise(plans):
+            if before.end != after.start:
+                return None  # a gap or an overlap
+    sub = _new(Subscription)
+    _SUB_ID(sub, sub_id)
+    _SUB_CUSTOMER(sub, customer)
+    _SUB_CURRENCY(sub, currency)
+    _SUB_START(sub, start)
+    _SUB_END(sub, end)
+    _SUB_FREQUENCY(sub, frequency)
+    _SUB_BILLING_DAY(sub, billing_day)
+    _SUB_PLANS(sub, plans)
+    _SUB_MODULES(sub, modules)
+    _SUB_ADDONS(sub, addons)
+    _SUB_QUANTITY(sub, _ONE if quantity is _ABSENT else _quantity(quantity))
+    _SUB_PAYMENT_METHOD(sub, None if method is None else _payment_method(method))
+    _SUB_DISCOUNTS(sub, _NO_DISCOUNTS)
+    _SUB_TAX_RATES(sub, _NO_TAX_RATES)
+    _SUB_TERMS(sub, _DEFAULT_TERMS)
+    if cancel_at is _ABSENT and cancelled_on is _ABSENT:
+        _SUB_CANCELLED_ON(sub, None)
+        _SUB_CANCEL_AT(sub, None)
+    else:
+        made, effective = _cancellation(cancelled_on, cancel_at, start)
+        _SUB_CANCELLED_ON(sub, made)
+        _SUB_CANCEL_AT(sub, effective)
+    _SUB_WITHDRAWN(sub, _NO_WITHDRAWN)
+    _SUB_LINES(sub, _NO_LINES)
+    _SUB_HISTORY(sub, _NO_HISTORY)
+    _SUB_TRIAL(sub, _NO_TRIAL)
+    _SUB_PHASES(sub, _NO_PHASES)
     return sub
+
+
+#: The data of a stamped subscription of the usual shape, as :func:`subscription_text`
+#: writes it (keys sorted, compact): one plan span (its code, end, price, seats, start), a
+#: billing day, a cancellation, an end, a frequency, a payment method, seats. Its strings
+#: are read where they stand (written without escapes: the text between the quotes is the
+#: value), without the JSON decoder; the values are checked as the decoded data's are
+#: (``_subscription_of``). Any other data is parsed.
+_ONE_PLAN = re.compile(
+    r"\{"
+    r'(?:"billing_day":([1-9][0-9]?),)?+'
+    rf'(?:"cancel_at":{_PLAIN_STRING},"cancelled_on":{_PLAIN_STRING},)?+'
+    rf'"currency":{_PLAIN_STRING},"customer":{_PLAIN_STRING},'
+    rf'(?:"end":{_PLAIN_STRING},)?+(?:"frequency":{_PLAIN_STRING},)?+"id":{_PLAIN_STRING},'
+    rf'(?:"payment_method":{_PLAIN_STRING},)?+'
+    rf'"plans":\[\{{"code":{_PLAIN_STRING},(?:"end":{_PLAIN_STRING},)?+'
+    rf'(?:"price":{_PLAIN_STRING},)?+(?:"quantity":{_PLAIN_STRING},)?+"start":{_PLAIN_STRING}\}}\],'
+    rf'(?:"quantity":{_PLAIN_STRING},)?+"start":{_PLAIN_STRING}'
+    r"\}"
+).fullmatch
+
+
+def _one_plan_subscription(groups: tuple[Any, ...]) -> Subscription | None:
+    """The subscription of ``_ONE_PLAN``'s groups (``_ABSENT``: a group not matched)."""
+    (
+        billing_day,
+        cancel_at,
+        cancelled_on,
+        currency,
+        customer,
+        end,
+        frequency,
+        sub_id,
+        method,
+        code,
+        span_end,
+        price,
+        seats,
+        span_start,
+        quantity,
+        start,
+    ) = groups
+    try:
+        return _subscription_of(
+            sub_id,
+            customer,
+            currency,
+            start,
+            end,
+            frequency,
+            None if billing_day is _ABSENT else int(billing_day),
+            (_span_of(code, span_start, span_end, _ABSENT, _ABSENT, price, seats, currency),),
+            (),
+            (),
+            quantity,
+            None if method is _ABSENT else method,
+            cancelled_on,
+            cancel_at,
+        )
+    except _NOT_TRUSTED:
+        return None
 
 
 # -- hand-written codecs of the hot shapes ---------------------------------------------------
@@ -1495,9 +1670,6 @@ def _state(
     return state
 
 
-#: A JSON string written without escapes (``_state_text`` escapes as ``json`` does): the
-#: text between its quotes is its value.
-_PLAIN_STRING = r'"([^"\\\x00-\x1f]*)"'
 #: The text of a one-charge state (one billed-through date, its terms or none), as
 #: ``_state_text`` writes it: its strings are read where they stand, without the JSON
 #: decoder. Any other text is parsed.
