@@ -988,13 +988,7 @@ class Invoice:
                 "an invoice needs at least one line",
             )
         check_line("number", number)
-        status = _OPEN
-        if self.kind is _INVOICE and (
-            self.total.amount <= 0  # nothing settles it yet: what is due is its total
-            if self.credit_applied is None and not self.payments and not self.corrections
-            else self.amount_due.is_zero()
-        ):
-            status = _PAID
+        status = self._status_when_numbered()
         if type(self) is not Invoice:  # a subclass's own fields: its checked constructor
             return attrs.evolve(self, number=number, status=status)
         # Only the number (checked above) and the status change, to one a numbered invoice
@@ -1016,6 +1010,42 @@ class Invoice:
                 with contextlib.suppress(AttributeError):
                     write(finalized, read(self))
         return finalized
+
+    def _status_when_numbered(self) -> InvoiceStatus:
+        """The status :meth:`finalize` gives this draft: paid when nothing is due, else open."""
+        if self.kind is _INVOICE and (
+            self.total.amount <= 0  # nothing settles it yet: what is due is its total
+            if self.credit_applied is None and not self.payments and not self.corrections
+            else self.amount_due.is_zero()
+        ):
+            return _PAID
+        return _OPEN
+
+    def _finalize_own_draft(self, number: str) -> Self:
+        """:meth:`finalize`, for a caller that holds the only reference to this draft.
+
+        A bill run numbers the drafts the engine just made for it, which no one else has
+        seen and which it drops once their rows are written: an engine draft (an
+        :class:`Invoice`, not a credit note correcting a number) is numbered where it stands
+        (its number and status written, nothing copied) and returned; any other is
+        finalized by :meth:`finalize`. The result equals ``finalize(number=number)``'s,
+        field for field and total for total (property
+        ``test_a_draft_finalized_in_place_is_the_invoice_finalize_gives``), and refuses
+        what it refuses; never call it on an invoice another holder can see.
+        """
+        if (
+            type(self) is not Invoice
+            or self.status is not _DRAFT
+            or not self.lines
+            or self.corrects is not None
+            or self.names_only is not False
+            or self.applied is not None
+        ):
+            return self.finalize(number=number)
+        check_line("number", number)  # checked before anything is written: nothing half-set
+        _SET_STATUS(self, self._status_when_numbered())
+        _SET_NUMBER(self, number)
+        return self
 
     def void(self) -> Self:
         """Discard a draft (status ``VOID``); a numbered invoice is never voided.

@@ -120,6 +120,9 @@ class BillRunReport:
         return not self.failures
 
 
+# Read once: a member read through its enum class goes through the enum's metaclass, per row.
+_CREDIT_NOTE = DocumentKind.CREDIT_NOTE
+
 #: How many subscriptions :func:`run_billing` saves per transaction unless told otherwise.
 DEFAULT_BATCH_SIZE: Final = 500
 #: The most subscriptions :func:`run_billing` takes per transaction (one page of ids).
@@ -204,7 +207,7 @@ def _settles_an_invoice(draft: Invoice | None) -> bool:
     Under either policy: the store must then look for the invoice it corrects
     (:func:`_invoice_it_credits`).
     """
-    return draft is not None and draft.kind is DocumentKind.CREDIT_NOTE
+    return draft is not None and draft.kind is _CREDIT_NOTE
 
 
 def _bill_one(
@@ -371,7 +374,7 @@ class _Tally:
             self.failures.append(outcome)
         elif outcome is not None and outcome.number is not None:  # finalized: numbered
             self.created += 1
-            if outcome.kind is DocumentKind.CREDIT_NOTE:
+            if outcome.kind is _CREDIT_NOTE:
                 self.credit_notes += 1
             self.first_number = self.first_number or outcome.number
             self.last_number = outcome.number
@@ -468,22 +471,26 @@ def _write_pending(
     try:
         with store.savepoint():
             numbers = store.reserve_invoice_numbers(len(owing), issued_on=as_of) if owing else []
-            issued = iter(
-                [draft.finalize(number=n) for draft, n in zip(owing, numbers, strict=True)]
-            )
+            # The engine's drafts are this run's alone (dropped once written): each is
+            # numbered where it stands, not copied (Invoice._finalize_own_draft).
+            invoices = [
+                draft._finalize_own_draft(number)
+                for draft, number in zip(owing, numbers, strict=True)
+            ]
+            issued = iter(invoices)
             outcomes: list[_Outcome] = []
             states: list[tuple[str, BillingState]] = []
-            invoices: list[Invoice] = []
             for row, result in pending:
+                key = row.subscription_id
                 if isinstance(result, BillingFailure):
-                    outcomes.append((row.subscription_id, result))
-                    continue
-                invoice = None if result.invoice is None else next(issued)
-                if invoice is not None:
-                    invoices.append(invoice)
-                if _changes(row, result):
-                    states.append((row.subscription_id, result.state))
-                outcomes.append((row.subscription_id, invoice))
+                    outcomes.append((key, result))
+                elif result.invoice is not None:  # a new invoice: its state changed
+                    states.append((key, result.state))
+                    outcomes.append((key, next(issued)))
+                else:  # nothing owed: its state is written only if it changed
+                    outcomes.append((key, None))
+                    if _state_changed(row.state, result.state):
+                        states.append((key, result.state))
             if invoices:
                 store.add_invoices(invoices)
             if states:

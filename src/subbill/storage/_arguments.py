@@ -20,7 +20,14 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from datetime import date, timedelta
 from typing import Final, TypeVar
 
-from subbill._validate import brief, check_count, check_items, check_line, with_article
+from subbill._validate import (
+    CONTROL_CHARACTERS,
+    brief,
+    check_count,
+    check_items,
+    check_line,
+    with_article,
+)
 from subbill.billing import BillingState
 from subbill.dunning import DunningAction, DunningEvent
 from subbill.errors import (
@@ -95,8 +102,15 @@ def check_states(states: object) -> list[tuple[str, BillingState]]:
     ...
     subbill.errors.InvalidTypeError: states[0]=('S1',) must be a (subscription_id, BillingState) pair
     """  # noqa: E501  (the doctest shows the whole message)
-    pairs = []
-    for index, pair in enumerate(check_items("states", states, tuple)):
+    items = check_items("states", states, tuple)
+    fast = _plain_states(items)
+    return _states_one_by_one(items) if fast is None else fast
+
+
+def _states_one_by_one(items: tuple[tuple[object, ...], ...]) -> list[tuple[str, BillingState]]:
+    """:func:`check_states` of ``items``, pair by pair: the first one refused is named."""
+    pairs: list[tuple[str, BillingState]] = []
+    for index, pair in enumerate(items):
         if len(pair) != 2:
             raise InvalidTypeError(
                 f"states[{index}]", brief(pair), "a (subscription_id, BillingState) pair"
@@ -109,9 +123,28 @@ def check_states(states: object) -> list[tuple[str, BillingState]]:
         except SubbillError:
             check_key(f"states[{index}][0]", key)  # raises the same error, named
             raise
-        if not isinstance(state, BillingState):
-            checked(f"states[{index}][1]", state, BillingState)
-        pairs.append((text, state))
+        pairs.append((text, checked(f"states[{index}][1]", state, BillingState)))
+    return pairs
+
+
+def _plain_states(items: tuple[tuple[object, ...], ...]) -> list[tuple[str, BillingState]] | None:
+    """``items`` as :func:`check_states` returns them when every one passes its checks.
+
+    The same checks (a pair, a non-blank ``str`` key, a :class:`BillingState`), with the
+    keys' characters searched at once (the controls are single characters: joined keys
+    hold one exactly when a key does); ``None`` when any fails, for :func:`check_states` to
+    name the first one as before.
+    """
+    pairs = []
+    for pair in items:
+        if len(pair) != 2:
+            return None
+        key, state = pair
+        if not isinstance(key, str) or not key.strip() or not isinstance(state, BillingState):
+            return None
+        pairs.append((key, state))
+    if CONTROL_CHARACTERS.search("".join(key for key, _ in pairs)) is not None:
+        return None
     return pairs
 
 

@@ -292,7 +292,10 @@ def _decimal_text(value: Decimal) -> str:
 
 
 def _money_text(money: Money) -> str:
-    return f"{_amount_text(money.amount)} {money.currency}"
+    text = str(money.amount)  # _amount_text's, inline: a money's text is written per line
+    if "E" in text or "e" in text:
+        text = f"{money.amount:f}"
+    return f"{text} {money.currency}"
 
 
 def _money_from_text(value: object, _kind: object) -> Money:
@@ -1407,6 +1410,9 @@ def _fraction_text(value: Fraction) -> str:
 _json_text = json.encoder.encode_basestring
 #: The end of a current document's text, after its data.
 _DOCUMENT_END = f'}},"version":{FORMAT_VERSION}}}'
+# The members the writers compare, read once: an enum member read through its class goes
+# through the enum's metaclass (about as long as writing a short text).
+_INVOICE_KIND, _DRAFT_STATUS = DocumentKind.INVOICE, InvoiceStatus.DRAFT
 
 
 def _line_text(line: InvoiceLine) -> str | None:
@@ -1422,15 +1428,26 @@ def _line_text(line: InvoiceLine) -> str | None:
         return None
     amount, discount, factor = line.amount, line.discount, line.factor
     currency = amount.currency
+    amount_text = str(amount.amount)  # _amount_text's, inline
+    if "E" in amount_text or "e" in amount_text:
+        amount_text = f"{amount.amount:f}"
     unit_price = _money_text(line.unit_price)
     quantity = _decimal_text(line.quantity)
     period = "null" if line.period is None else f'"{_period_text(line.period)}"'
     # What reading puts back without a base: the net, ``amount - discount`` (one currency).
-    base = _money_text(line.base)
-    net = _amount_text(DECIMAL_CONTEXT.subtract(amount.amount, discount.amount))
-    base = "" if base == f"{net} {currency}" else f',"base":"{base}"'
-    discount_text = _money_text(discount)
-    discount_text = "" if discount_text == f"0 {currency}" else f',"discount":"{discount_text}"'
+    if discount is Money.zero(currency):  # no discount (0, no places): the net is the amount
+        discount_text, net = "", amount_text  # amount - 0 keeps its digits (plain text)
+    else:
+        written = _money_text(discount)
+        discount_text = "" if written == f"0 {currency}" else f',"discount":"{written}"'
+        net = _amount_text(DECIMAL_CONTEXT.subtract(amount.amount, discount.amount))
+    base = line.base
+    if base.currency == currency and (
+        (base.amount is amount.amount and net is amount_text) or _amount_text(base.amount) == net
+    ):
+        base_text = ""
+    else:
+        base_text = f',"base":"{_money_text(base)}"'
     factor_text = (
         ""  # the explanation's days of the period give the factor back (_factor_of)
         if days is not None
@@ -1446,12 +1463,20 @@ def _line_text(line: InvoiceLine) -> str | None:
         taxed = ",".join(f'[{_rate_text(rate)},"{_money_text(tax)}"]' for rate, tax in line.taxes)
         taxes = f'{taxes},"taxes":[{taxed}]'
     return (
-        f'{{"amount":"{_money_text(amount)}"{base},"charge_key":{_json_text(line.charge_key)},'
+        f'{{"amount":"{amount_text} {currency}"{base_text},'
+        f'"charge_key":{_json_text(line.charge_key)},'
         f'"code":{_json_text(line.code)},"description":{_json_text(line.description)}'
         f'{discount_text},"explanation":{{{_explanation_text(line, unit_price, quantity, period)}}}'
         f'{factor_text},"kind":{_json_text(line.kind._value_)},"period":{period},'
         f'"quantity":"{quantity}"{taxes},"unit_price":"{unit_price}"}}'
     )
+
+
+def _cycle_text(cycle: Period, line: InvoiceLine, period: str) -> str:
+    """The JSON of a line's explanation's ``cycle``: ``period`` (the line's) when equal."""
+    if cycle is line.period or cycle == line.period:  # equal days, equal text
+        return period
+    return f'"{_period_text(cycle)}"'
 
 
 def _explanation_text(line: InvoiceLine, unit_price: str, quantity: str, period: str) -> str:
@@ -1463,12 +1488,27 @@ def _explanation_text(line: InvoiceLine, unit_price: str, quantity: str, period:
     is the line's own object has the line's text.
     """
     why = line.explanation
+    basis, cycle, days, whole = why.basis, why.cycle, why.days, why.period_days
+    if (
+        basis is not None
+        and cycle is not None
+        and days is not None
+        and whole is not None
+        and why.reason is None
+        and why.factor is line.factor
+        and why.period is line.period
+        and why.quantity is line.quantity
+        and why.unit_price is line.unit_price
+    ):  # a recurring line's usual explanation, in one template: the fields it writes
+        return (
+            f'"basis":{_json_text(basis._value_)},"cycle":{_cycle_text(cycle, line, period)},'
+            f'"days":{days},"period_days":{whole}'
+        )
     explained = []
-    if why.basis is not None:
-        explained.append(f'"basis":{_json_text(why.basis._value_)}')
-    if why.cycle is not None:
-        cycle = period if why.cycle is line.period else f'"{_period_text(why.cycle)}"'
-        explained.append(f'"cycle":{cycle}')
+    if basis is not None:
+        explained.append(f'"basis":{_json_text(basis._value_)}')
+    if cycle is not None:
+        explained.append(f'"cycle":{_cycle_text(cycle, line, period)}')
     if why.days is not None:
         explained.append(f'"days":{why.days}')
     if why.factor is not line.factor:
@@ -1534,11 +1574,11 @@ def _invoice_text(invoice: Invoice, columns: Collection[str]) -> str | None:
         customer = f',"customer":{_json_text(invoice.customer)}'
     if "issued_on" not in columns:
         issued_on = f',"issued_on":"{invoice.issued_on.isoformat()}"'
-    if invoice.kind is not DocumentKind.INVOICE:
+    if invoice.kind is not _INVOICE_KIND:
         kind = f',"kind":{_json_text(invoice.kind._value_)}'
     if invoice.number is not None and "number" not in columns:
         number = f',"number":{_json_text(invoice.number)}'
-    if invoice.status is not InvoiceStatus.DRAFT:
+    if invoice.status is not _DRAFT_STATUS:
         status = f',"status":{_json_text(invoice.status._value_)}'
     if invoice.subscription is not None and "subscription" not in columns:
         subscription = f',"subscription":{_json_text(invoice.subscription)}'
@@ -1560,6 +1600,13 @@ def _state_text(state: BillingState, columns: Collection[str]) -> str | None:
     """A billing state's document as canonical JSON text; ``None``: another shape."""
     if state.one_time_billed or state.credit_balance is not None or state.usage_billed or columns:
         return None
+    billed_through, charge_terms = state.billed_through, state.terms
+    if len(billed_through) == 1 and len(charge_terms) == 1:  # one charge: one template
+        (charge, day), (termed, digest) = billed_through[0], charge_terms[0]
+        return (
+            f'{{"data":{{"billed_through":[[{_json_text(charge)},"{day.isoformat()}"]],'
+            f'"terms":[[{_json_text(termed)},{_json_text(digest)}]]{_DOCUMENT_END}'
+        )
     billed = terms = ""
     if state.billed_through:
         pairs = [f'[{_json_text(key)},"{day.isoformat()}"]' for key, day in state.billed_through]
