@@ -255,9 +255,12 @@ def test_a_downgrade_note_names_the_paid_invoice_it_bills_back(store):
     downgraded(store)
     invoice, note, _ = store.invoices(subscription="S4")
     assert (note.corrects, note.names_only) == ("F-2026-000001", True)
-    assert [(c.credit_note, c.amount, c.names_only) for c in invoice.corrections] == [
-        ("F-2026-000002", eur("239.67"), True)
-    ]
+    # Its credit lines credit 471.35 of the paid year; 231.68 of it pays Essentiel on the
+    # note (consumed), which gives back 239.67, owed on itself (issue 17, credit lines).
+    assert [
+        (c.credit_note, c.amount, c.consumed, c.names_only, c.owed_on_note)
+        for c in invoice.corrections
+    ] == [("F-2026-000002", eur("471.35"), eur("231.68"), True, eur("239.67"))]
 
 
 def test_an_unpaid_invoice_is_still_settled_by_its_note_beside_a_paid_one_in_one_run(store):

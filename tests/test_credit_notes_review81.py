@@ -95,8 +95,9 @@ def test_a_note_of_a_partly_paid_invoice_cancels_what_is_due_and_owes_the_rest_o
         Correction(
             credit_note="F-2026-000002",
             credited_on=date(2026, 7, 1),
-            amount=eur("239.67"),
+            amount=eur("471.35"),  # its credit lines, of which Essentiel took 231.68 on it
             applied=eur("8.00"),
+            consumed=eur("231.68"),
         ),
     )
     (correction,) = invoice.corrections

@@ -500,6 +500,10 @@ def invoice_data(
         data["BT-74"] = max(period.end for period in periods) - timedelta(days=1)
     if corrected is not None:
         data["BG-3"] = [{"BT-25": corrected.number, "BT-26": corrected.issued_on}]
+    elif invoice.credits_periods_of:
+        # An invoice whose credit lines credit periods earlier invoices billed refers to
+        # them (BG-3, preceding invoice reference: allowed on an invoice, its date optional).
+        data["BG-3"] = [{"BT-25": number} for number in invoice.credits_periods_of]
     _vat_in_euros(data, invoice, vat_total_eur)
     if chosen is Profile.BASIC:
         _basic(data)

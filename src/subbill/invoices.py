@@ -96,6 +96,7 @@ __all__ = [
     "UsageExplanation",
     "check_document_sums",
     "credit_note_for",
+    "credit_of",
     "one_time_line",
 ]
 
@@ -421,32 +422,91 @@ def _check_applied_part(
         )
 
 
+def _given_back(instance: Correction) -> Money:
+    """What the document gives back (``amount`` less what it ``consumed`` itself)."""
+    consumed = instance.consumed
+    if isinstance(consumed, Money) and consumed.currency == instance.amount.currency:
+        return instance.amount - consumed
+    return instance.amount
+
+
 def _check_correction_part(instance: Correction, _attribute: Any, applied: object) -> None:
-    _check_applied_part("applied", applied, whole=instance.amount, names_only=instance.names_only)
+    whole = _given_back(instance)
+    if applied is not None and not whole.is_positive():
+        raise InvalidArgumentError(
+            f"applied={applied}: credit lines consumed whole on a later invoice (consumed = "
+            "amount) apply nothing of themselves to this invoice"
+        )
+    _check_applied_part("applied", applied, whole=whole, names_only=instance.names_only)
+
+
+def _check_consumed(instance: Correction, _attribute: Any, consumed: object) -> None:
+    """``consumed``: None, or a part of ``amount`` in (0, amount]."""
+    if consumed is None:
+        return
+    currency = instance.amount.currency
+    if not isinstance(consumed, Money):
+        raise InvalidTypeError("consumed", consumed, f"None or a Money in {currency}")
+    if consumed.currency != currency:
+        raise CurrencyMismatchError(currency, consumed.currency, "record consumed in")
+    if not consumed.is_positive() or consumed > instance.amount:
+        raise OutOfBoundsError(
+            "consumed",
+            consumed,
+            f"> 0 and <= amount {instance.amount}: the part of the credit the document's own "
+            "charges took; None when they took none",
+        )
+    if consumed == instance.amount and instance.names_only:
+        raise InvalidArgumentError(
+            f"consumed={consumed}: credit lines consumed whole on a later invoice do not only "
+            "name this invoice (names_only): nothing of them is owed"
+        )
 
 
 @attrs.frozen(kw_only=True)
 class Correction:
-    """A credit note of the invoice it corrects: its number, date and amount (> 0).
+    """A credit of the invoice it corrects: the document's number, date and amount (> 0).
 
-    Kept on the corrected invoice (``Invoice.corrections``), so that a credit note is counted
+    Kept on the corrected invoice (``Invoice.corrections``), so that a credit is counted
     once only and what is left to credit is known from the invoice alone. ``names_only``
-    tells how the note stands to the invoice: ``False`` (the default, and every correction
-    stored before it existed), applied to it (:meth:`Invoice.apply_credit_note`: it
-    cancelled what was still due, the rest went to the customer's credit balance); ``True``,
-    it only names the invoice, which owed nothing when the note was issued
+    tells how a credit note stands to the invoice: ``False`` (the default, and every
+    correction stored before it existed), applied to it (:meth:`Invoice.apply_credit_note`:
+    it cancelled what was still due, the rest went to the customer's credit balance);
+    ``True``, it only names the invoice, which owed nothing when the note was issued
     (:meth:`Invoice.name_credit_note`): what the note gives back is owed on the note itself,
     not returned to the credit balance.
 
-    ``applied`` (``None`` unless set) is the part of ``amount`` applied to the invoice when
-    the note credits more than the invoice still owed under the ``CREDIT_NOTE`` policy (see
-    :func:`subbill.payments.link_credit_note`): it cancelled what was due, and the rest is
-    owed on the note itself (:attr:`owed_on_note`), not returned to the credit balance.
+    ``applied`` (``None`` unless set) is the part of what the note gives back applied to the
+    invoice when the note credits more than the invoice still owed under the
+    ``CREDIT_NOTE`` policy (see :func:`subbill.payments.link_credit_note`): it cancelled
+    what was due, and the rest is owed on the note itself (:attr:`owed_on_note`), not
+    returned to the credit balance.
 
     >>> part = Correction(credit_note="F-2026-000002", credited_on=date(2026, 7, 1),
     ...     amount=Money("239.67", "EUR"), applied=Money("8.00", "EUR"))
     >>> part.cancels, part.owed_on_note
     (Money('8.00', 'EUR'), Money('231.67', 'EUR'))
+
+    ``consumed`` (``None`` unless set) is the part of ``amount`` the crediting document's
+    own charges took: the customer pays (or is given back) the net there, so that part
+    counts in what this invoice was credited (:attr:`Invoice.credited`: its
+    :attr:`Invoice.creditable` is lower by it), cancels nothing of what is due here and is
+    owed on nothing. All of ``amount`` for credit lines of a later **invoice**
+    (``credit_note`` holds that invoice's number; see
+    :func:`subbill.payments.link_credit_lines`): an upgrade credits the unused part of the
+    old plan on the invoice of the new one. Part of it for a credit note that also charges
+    (a downgrade's note carries the new plan's line): ``amount`` is what its credit lines
+    credit, ``amount − consumed`` what the note gives back (−its total), which cancels,
+    names or is applied in part as any note does.
+
+    >>> upgrade = Correction(credit_note="F-2026-000002", credited_on=date(2026, 7, 1),
+    ...     amount=Money("231.68", "EUR"), consumed=Money("231.68", "EUR"))
+    >>> upgrade.cancels.is_zero(), upgrade.owed_on_note.is_zero()
+    (True, True)
+    >>> downgrade = Correction(credit_note="F-2026-000002", credited_on=date(2026, 7, 1),
+    ...     amount=Money("471.35", "EUR"), consumed=Money("231.68", "EUR"))
+    >>> downgrade.cancels, downgrade.owed_on_note.is_zero()
+    (Money('239.67', 'EUR'), True)
     """
 
     credit_note: str
@@ -454,29 +514,31 @@ class Correction:
     amount: Money = attrs.field(validator=_check_correction)
     names_only: bool = attrs.field(default=False, validator=instance_of(bool))
     applied: Money | None = attrs.field(default=None, validator=_check_correction_part)
+    consumed: Money | None = attrs.field(default=None, validator=_check_consumed)
 
     @property
     def owed_on_note(self) -> Money:
-        """What of ``amount`` the note owes the customer on itself (refunded against it).
+        """What the note owes the customer on itself (refunded against it).
 
-        All of it for a note that only names the invoice, ``amount − applied`` for a note
-        applied in part, nothing for a note applied whole.
+        All it gives back (``amount − consumed``) for a note that only names the invoice,
+        that less ``applied`` for a note applied in part, nothing for a note applied whole
+        nor for credit lines consumed whole on a later invoice.
         """
         if self.names_only:
-            return self.amount
+            return _given_back(self)
         if self.applied is not None:
-            return self.amount - self.applied
+            return _given_back(self) - self.applied
         return Money.zero(self.amount.currency)
 
     @property
     def cancels(self) -> Money:
-        """What of ``amount`` was applied to the invoice (``amount − owed_on_note``).
+        """What was applied to the invoice (``amount − consumed − owed_on_note``).
 
         Only this part cancels what the invoice owed (or, for a note applied whole, went
         back to the credit balance beyond it); a note that only names the invoice cancels
-        nothing.
+        nothing, nor does what the crediting document consumed (``consumed``).
         """
-        return self.amount - self.owed_on_note
+        return _given_back(self) - self.owed_on_note
 
 
 @attrs.frozen(kw_only=True)
@@ -639,6 +701,7 @@ def _check_settlement(instance: Invoice, _attribute: Any, _value: object) -> Non
     _check_paid(instance)
     _check_corrects(instance)
     _check_corrections(instance)
+    _check_credits_periods_of(instance)
     _check_open_owes(instance)
 
 
@@ -716,6 +779,33 @@ def _check_corrects(instance: Invoice) -> None:
             raise InvalidArgumentError(
                 f"corrects={corrects!r} must be the number of the invoice the credit note corrects"
             )
+
+
+def _check_credits_periods_of(instance: Invoice) -> None:
+    """The invoices whose periods the credit lines credit: numbers, once each, not its own."""
+    numbers = instance.credits_periods_of
+    if not numbers:
+        return
+    if not isinstance(numbers, tuple):
+        raise InvalidTypeError("credits_periods_of", numbers, "a tuple of invoice numbers")
+    for number in numbers:
+        if not isinstance(number, str) or not number.strip() or "\n" in number:
+            raise InvalidArgumentError(
+                f"credits_periods_of holds {brief(number)}: expected the number of an earlier "
+                "invoice whose periods this document's credit lines credit"
+            )
+        if number == instance.number:
+            raise InvalidArgumentError(
+                f"credits_periods_of holds {number!r}, the document's own number: it names the "
+                "earlier invoices whose periods its credit lines credit"
+            )
+    if len(set(numbers)) != len(numbers):
+        raise InvalidArgumentError(f"credits_periods_of={numbers!r} names an invoice twice")
+    if not any(line.period is not None and line.net.is_negative() for line in instance.lines):
+        raise InvalidArgumentError(
+            f"credits_periods_of={numbers!r}: the document has no credit line of a period "
+            "(a line with a period and a negative net) to credit them with"
+        )
 
 
 def _check_corrections(instance: Invoice) -> None:
@@ -796,6 +886,10 @@ class Invoice:
     # A credit note applied in part to the invoice it corrects (it owed less than the note
     # under the CREDIT_NOTE policy): the part applied; the rest is owed on the note itself.
     applied: Money | None = None
+    # The earlier invoices whose periods this document's credit lines credit (an upgrade's
+    # invoice credits the unused part of the old plan), each recording them (a Correction
+    # with ``consumed``): see ``subbill.payments.link_credit_lines``.
+    credits_periods_of: tuple[str, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         _check_invoice(self, None, None)  # the whole invoice, then what settles it
@@ -841,6 +935,7 @@ class Invoice:
             set_corrections,
             set_names_only,
             set_applied,
+            set_credits_periods_of,
         ) = _INVOICE_SETTERS
         set_customer(invoice, customer)
         set_currency(invoice, currency)
@@ -859,6 +954,7 @@ class Invoice:
         set_corrections(invoice, ())
         set_names_only(invoice, False)  # noqa: FBT003  (a slot written, not a flag passed)
         set_applied(invoice, None)
+        set_credits_periods_of(invoice, ())
         return invoice
 
     # -- totals, all derived from the lines (once: an invoice is immutable) ---------------------
@@ -1156,6 +1252,103 @@ class Invoice:
             )
         return attrs.evolve(self, corrections=(*self.corrections, correction))
 
+    def count_credit_lines(self, document: Invoice, *, lines: Iterable[InvoiceLine]) -> Self:
+        """Record that ``lines`` of the later numbered ``document`` credit periods it billed.
+
+        An engine's invoice may carry credit lines of periods this invoice billed (an upgrade
+        credits the unused part of the old plan on the invoice of the new one). Those lines
+        credit this invoice as a credit note would: the invoice lists them (a
+        :class:`Correction` named after ``document``, with ``consumed``) and counts them in
+        :attr:`credited`, so :attr:`creditable` is lower by their total (with taxes). The
+        credit is consumed on ``document``, where the customer pays the net: it cancels
+        nothing of what is due here, and owes nothing. Pure: returns the new invoice
+        (:func:`subbill.payments.link_credit_lines` finds the lines and the invoice).
+
+        >>> from subbill.billing import draft_invoice
+        >>> from subbill.periods import Period
+        >>> year = Period(date(2026, 3, 1), date(2027, 3, 1))
+        >>> line = attrs.evolve(one_time_line("essentiel", "Essentiel", Money("290", "EUR")),
+        ...     kind=LineKind.RECURRING, period=year, charge_key="essentiel@2026-03-01")
+        >>> first = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+        ...     lines=[line]).finalize(number="F-2026-000001")
+        >>> unused = Money("-193.07", "EUR")  # 243/365 of the year, credited
+        >>> credit = attrs.evolve(line, kind=LineKind.PRORATION_CREDIT, amount=unused,
+        ...     base=unused, period=Period(date(2026, 7, 1), date(2027, 3, 1)))
+        >>> pro = one_time_line("pro", "Pro", Money("392.79", "EUR"))
+        >>> upgrade = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 7, 1),
+        ...     lines=[credit, pro]).finalize(number="F-2026-000002")
+        >>> counted = first.count_credit_lines(upgrade, lines=[credit])
+        >>> counted.credited, counted.creditable, counted.amount_due
+        (Money('193.07', 'EUR'), Money('96.93', 'EUR'), Money('290.00', 'EUR'))
+
+        Raises:
+            InvalidArgumentError: a line is not a credit line of a period of ``document``,
+                or ``document`` is no numbered invoice of this invoice's series.
+            InvalidStateError: this invoice records ``document`` already.
+            OutOfBoundsError: the lines credit more than :attr:`creditable`.
+        """
+        if not isinstance(document, Invoice):
+            raise InvalidTypeError("document", document, "an Invoice")
+        if document.currency != self.currency:
+            raise CurrencyMismatchError(self.currency, document.currency, "credit")
+        chosen = tuple(lines) if isinstance(lines, Iterable) else lines
+        if not isinstance(chosen, tuple) or not chosen:
+            raise InvalidTypeError("lines", lines, "a non-empty iterable of the document's lines")
+        for line in chosen:
+            if not isinstance(line, InvoiceLine) or not any(line is own for own in document.lines):
+                raise InvalidArgumentError(
+                    f"lines holds {brief(line)}, which is not a line of {document._describe()}"
+                )
+            if line.period is None or not line.net.is_negative():
+                raise InvalidArgumentError(
+                    f"line {line.description!r} of {document._describe()} credits no period "
+                    "(a credit line has a period and a negative net)"
+                )
+        if (
+            document.kind is not DocumentKind.INVOICE
+            or document.number is None
+            or document.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+            or document.number == self.number
+        ):
+            raise InvalidArgumentError(
+                f"document={document.number or 'draft'} must be another numbered invoice: a "
+                "credit note's credit is recorded by apply_credit_note or name_credit_note"
+            )
+        if self.kind is not DocumentKind.INVOICE:
+            raise InvalidArgumentError(f"{self._describe()} is no invoice: nothing credits it")
+        for kept in self.corrections:
+            if kept.credit_note == document.number:
+                raise InvalidStateError(
+                    f"invoice {self.number} records {document.number}'s credit lines already"
+                )
+        amount = Money.total((-line.total for line in chosen), currency=self.currency)
+        self._check_creditable(amount)
+        correction = Correction(
+            credit_note=document.number,
+            credited_on=document.issued_on,
+            amount=amount,
+            consumed=amount,
+        )
+        return attrs.evolve(self, corrections=(*self.corrections, correction))
+
+    def _check_creditable(self, amount: Money) -> None:
+        """Refuse a credit of ``amount`` unless this finalised invoice may still take it."""
+        if self.status not in (
+            InvoiceStatus.OPEN,
+            InvoiceStatus.PARTIALLY_PAID,
+            InvoiceStatus.PAID,
+        ):
+            raise InvalidTransitionError(
+                self._describe(), self.status.value, "credit", "only a finalised invoice"
+            )
+        if amount > self.creditable:
+            raise OutOfBoundsError(
+                "credit",
+                amount,
+                f"<= {self.creditable} (total {self.total} of invoice {self.number} "
+                f"- {self.credited} already credited)",
+            )
+
     def _correction_of(self, note: Invoice, *, names_only: bool) -> Correction:
         """The record of the numbered credit ``note`` of this invoice, once checked."""
         if not isinstance(note, Invoice):
@@ -1177,32 +1370,22 @@ class Invoice:
                 f"credit note with status={note.status.value} cannot be applied: finalize it "
                 "first, so that it is numbered in the invoice series"
             )
-        if self.status not in (
-            InvoiceStatus.OPEN,
-            InvoiceStatus.PARTIALLY_PAID,
-            InvoiceStatus.PAID,
-        ):
-            raise InvalidTransitionError(
-                self._describe(), self.status.value, "credit", "only a finalised invoice"
-            )
         for kept in self.corrections:
             if kept.credit_note == note.number:
                 how = "names" if kept.names_only else "is already applied to"
                 raise InvalidStateError(f"credit note {note.number} {how} invoice {self.number}")
-        amount = -note.total
-        if amount > self.creditable:
-            raise OutOfBoundsError(
-                "credit",
-                amount,
-                f"<= {self.creditable} (total {self.total} of invoice {self.number} "
-                f"- {self.credited} already credited)",
-            )
+        # What its credit lines credit: a note that also charges (a downgrade's, with the
+        # new plan's line) consumed part of it on itself, and gives back the rest.
+        consumed = _charged_on(note, self)
+        amount = -note.total + consumed
+        self._check_creditable(amount)
         return Correction(
             credit_note=note.number,
             credited_on=note.issued_on,
             amount=amount,
             names_only=names_only,
             applied=note.applied,
+            consumed=consumed if consumed.is_positive() else None,
         )
 
     def apply_payment(self, payment: Payment) -> PaymentApplication:
@@ -1587,6 +1770,48 @@ def _credit_line(line: InvoiceLine) -> InvoiceLine:
         discount=-line.discount,
         base=-line.base,
         taxes=tuple((rate, -amount) for rate, amount in line.taxes),
+    )
+
+
+def credit_of(note: Invoice, invoice: Invoice) -> Money:
+    """What the credit ``note`` credits ``invoice``: what it gives back, and what it charges.
+
+    −its total, plus what its own new charges took of its credit: a downgrade's note credits
+    the old plan's unused part and charges the new plan's on itself, so it credits the
+    invoice more than it gives back. A positive line that reverses one of the invoice's
+    credit lines (same charge and period: :func:`credit_note_for` of an upgrade's invoice
+    gives its credit back to it) is no charge: it only lowers what the note gives back.
+
+    >>> from subbill.billing import draft_invoice
+    >>> first = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+    ...     lines=[one_time_line("pro", "Pro", Money("708", "EUR"))]
+    ... ).finalize(number="F-2026-000001")
+    >>> lines = [one_time_line("pro", "Pro", Money("-471.35", "EUR")),
+    ...     one_time_line("essentiel", "Essentiel", Money("231.68", "EUR"))]
+    >>> note = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 7, 1),
+    ...     lines=lines)
+    >>> note.total, credit_of(note, first)
+    (Money('-239.67', 'EUR'), Money('471.35', 'EUR'))
+    """
+    if not isinstance(note, Invoice):
+        raise InvalidTypeError("note", note, "a credit note (an Invoice)")
+    if not isinstance(invoice, Invoice):
+        raise InvalidTypeError("invoice", invoice, "an Invoice")
+    return -note.total + _charged_on(note, invoice)
+
+
+def _charged_on(note: Invoice, invoice: Invoice) -> Money:
+    """What the new charges of ``note`` (not reversals of ``invoice``'s credit lines) total."""
+    reversed_ = {
+        (line.charge_key, line.period) for line in invoice.lines if line.total.is_negative()
+    }
+    return Money.total(
+        (
+            line.total
+            for line in note.lines
+            if line.total.is_positive() and (line.charge_key, line.period) not in reversed_
+        ),
+        currency=note.currency,
     )
 
 

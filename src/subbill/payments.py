@@ -53,7 +53,14 @@ from subbill.errors import (
     InvalidTypeError,
     OutOfBoundsError,
 )
-from subbill.invoices import DocumentKind, Invoice, InvoiceStatus, Payment
+from subbill.invoices import (
+    DocumentKind,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    credit_of,
+)
 from subbill.money import Money
 from subbill.periods import check_date, days_in_month
 
@@ -605,8 +612,10 @@ def link_credit_note(
             if line.period is not None
         )
         if covers:
-            if stored.creditable < -draft.total:
-                return alone  # credited too much already: the note stands on its own
+            if stored.creditable < credit_of(draft, stored):
+                # Credited too much already (its credit lines count whole, also the part
+                # the note's own charges take): the note stands on its own.
+                return alone
             due = stored.amount_due
             if negative_balance is NegativeBalancePolicy.CARRY_FORWARD:
                 # Cancels what is due; the rest stays in the credit balance (in_balance).
@@ -619,6 +628,117 @@ def link_credit_note(
                 note = attrs.evolve(draft, corrects=stored.number)
             return CreditNoteLink(note=note, invoice=stored)
     return alone
+
+
+@attrs.frozen(kw_only=True)
+class CreditLinesLink:
+    """An engine's invoice naming the invoices whose periods it credits, and those invoices.
+
+    ``invoice`` is the numbered invoice as it is stored (``credits_periods_of`` set when it
+    names any), ``credited`` the earlier invoices its credit lines credit, each recording
+    them (a :class:`~subbill.invoices.Correction` with ``consumed``), in the order of their
+    first credit line. Store them together.
+    """
+
+    invoice: Invoice
+    credited: tuple[Invoice, ...] = ()
+
+
+def _bills(stored: Invoice, line: InvoiceLine) -> bool:
+    """Whether ``stored`` billed the period the credit ``line`` credits (part of)."""
+    start = line.period.start if line.period is not None else None
+    return start is not None and any(
+        own.charge_key == line.charge_key
+        and own.period is not None
+        and own.period.start <= start < own.period.end
+        and own.net.is_positive()
+        for own in stored.lines
+    )
+
+
+def link_credit_lines(invoice: Invoice, invoices: Iterable[Invoice]) -> CreditLinesLink:
+    """Count the credit lines of the engine's ``invoice`` against the invoices they credit.
+
+    ``invoice`` is a numbered invoice (total ≥ 0) that
+    :func:`~subbill.billing.bill_subscription` billed with credit lines of periods earlier
+    invoices billed (an upgrade credits the unused part of the old plan on the invoice of
+    the new one), and ``invoices`` the subscription's invoices as they stand, in the order
+    they were issued. Each credit line credits the last invoice that billed its charge's
+    period; that invoice records the lines crediting it
+    (:meth:`~subbill.invoices.Invoice.count_credit_lines`): its ``credited`` and
+    ``creditable`` count them, as they count a credit note, so that together they never
+    credit more than its total. The credit is consumed on ``invoice`` (the customer pays
+    the net there): it cancels nothing of what the earlier invoice asks, is never refunded
+    and never reaches the credit balance. ``invoice`` names them (``credits_periods_of``),
+    as a French document referring to the invoice it corrects must.
+
+    An invoice that may no longer be credited that much (credit notes took its
+    ``creditable`` already) records nothing: those lines stand on their own, as the engine's
+    credit note does then. A credit note (linked by :func:`link_credit_note`), a draft, or
+    an invoice without credit lines comes back as it is. Pure: nothing is read nor written.
+
+    >>> from datetime import date
+    >>> from subbill.billing import draft_invoice
+    >>> from subbill.invoices import LineKind, one_time_line
+    >>> from subbill.periods import Period
+    >>> line = attrs.evolve(one_time_line("essentiel", "Essentiel", Money("290", "EUR")),
+    ...     kind=LineKind.RECURRING, charge_key="essentiel@2026-03-01",
+    ...     period=Period(date(2026, 3, 1), date(2027, 3, 1)))
+    >>> first = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+    ...     lines=[line]).finalize(number="F-2026-000001")
+    >>> unused = Money("-193.07", "EUR")
+    >>> credit = attrs.evolve(line, kind=LineKind.PRORATION_CREDIT, amount=unused,
+    ...     base=unused, period=Period(date(2026, 7, 1), date(2027, 3, 1)))
+    >>> upgrade = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 7, 1),
+    ...     lines=[credit, one_time_line("pro", "Pro", Money("392.79", "EUR"))]
+    ... ).finalize(number="F-2026-000002")
+    >>> link = link_credit_lines(upgrade, [first])
+    >>> link.invoice.credits_periods_of, link.credited[0].creditable
+    (('F-2026-000001',), Money('96.93', 'EUR'))
+    """
+    if not isinstance(invoice, Invoice):
+        raise InvalidTypeError("invoice", invoice, "a numbered invoice (an Invoice)")
+    found = check_items("invoices", invoices, Invoice, collection="an iterable of Invoice")
+    alone = CreditLinesLink(invoice=invoice)
+    if (
+        invoice.kind is not DocumentKind.INVOICE
+        or invoice.number is None
+        or invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+        or invoice.credits_periods_of
+    ):
+        return alone
+    credit_lines = [
+        line for line in invoice.lines if line.period is not None and line.net.is_negative()
+    ]
+    if not credit_lines:
+        return alone
+    candidates = [
+        stored
+        for stored in reversed(found)  # the last invoice billing a period credits it
+        if stored.kind is DocumentKind.INVOICE
+        and stored.number is not None
+        and stored.number != invoice.number
+        and stored.subscription == invoice.subscription
+        and stored.currency == invoice.currency
+        and stored.issued_on <= invoice.issued_on
+    ]
+    groups: dict[str, tuple[Invoice, list[InvoiceLine]]] = {}
+    for line in credit_lines:
+        for stored in candidates:
+            if _bills(stored, line):
+                groups.setdefault(stored.number or "", (stored, []))[1].append(line)
+                break
+    credited = []
+    for stored, lines in groups.values():
+        amount = Money.total((-line.total for line in lines), currency=invoice.currency)
+        if amount <= stored.creditable:  # else credited too much already: standing alone
+            credited.append(stored.count_credit_lines(invoice, lines=lines))
+    if not credited:
+        return alone
+    named = tuple(stored.number for stored in credited if stored.number is not None)
+    return CreditLinesLink(
+        invoice=attrs.evolve(invoice, credits_periods_of=named), credited=tuple(credited)
+    )
 
 
 def _check_inputs(
@@ -913,10 +1033,12 @@ def account_balance(
 
 __all__ += [
     "AccountBalance",
+    "CreditLinesLink",
     "CreditNoteLink",
     "CreditNoteResult",
     "Refund",
     "account_balance",
+    "link_credit_lines",
     "link_credit_note",
     "record_credit_note",
     "record_refund",

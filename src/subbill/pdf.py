@@ -62,6 +62,7 @@ from subbill.l10n.invoice import (
     LINE_COLUMNS,
     asks_payment,
     corrected_reference,
+    credit_line_mentions,
     late_payment_mentions,
     line_cells,
     settlement_rows,
@@ -488,6 +489,8 @@ class _Page:
         self.table(invoice)
         self.taxes(invoice)
         self.totals(invoice, corrected)
+        # Credit lines of another invoice's periods, named under the totals (as the text).
+        self.notes(credit_line_mentions(invoice, locale=self.locale))
         if notes and heading is not None:
             self.pdf.ln(4)
             self.write(heading, size=9, bold=True)

@@ -139,7 +139,8 @@ class InvoiceRow:
     them: payments and credit notes dated after it are not counted. ``corrects`` is, for a
     credit note, the number of the invoice it corrects (paid or not), else ``None``. A
     credit note asks no payment: the portal shows it with no due date nor amount due
-    (« — »), as the note itself does.
+    (« — »), as the note itself does. ``credits_periods_of`` names, for an invoice whose
+    credit lines credit periods earlier invoices billed (an upgrade), those invoices.
     """
 
     number: str | None
@@ -149,6 +150,7 @@ class InvoiceRow:
     amount_due: Money
     label: InvoiceLabel
     corrects: str | None = None
+    credits_periods_of: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

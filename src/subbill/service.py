@@ -54,7 +54,12 @@ from subbill.errors import (
 from subbill.invoices import DocumentKind, Invoice, InvoiceLine, Payment, credit_note_for
 from subbill.metering import UsageRecord
 from subbill.money import DECIMAL_CONTEXT, Money
-from subbill.payments import CreditNoteLink, link_credit_note, record_credit_note
+from subbill.payments import (
+    CreditNoteLink,
+    link_credit_lines,
+    link_credit_note,
+    record_credit_note,
+)
 from subbill.periods import check_billing_date, check_date
 from subbill.quotes import Purchase, SalesOrder
 from subbill.storage._arguments import MAX_LIMIT
@@ -202,12 +207,17 @@ def _bill_row(
 
 
 def _settles_an_invoice(draft: Invoice | None) -> bool:
-    """Whether the engine's ``draft`` is a credit note that may name and settle an invoice.
+    """Whether the engine's ``draft`` may name and settle (or count against) an invoice.
 
-    Under either policy: the store must then look for the invoice it corrects
-    (:func:`_invoice_it_credits`).
+    A credit note, under either policy, or an invoice with credit lines of a period (an
+    upgrade's credit of the old plan): the store must then look for the invoices they
+    credit (:func:`_invoice_it_credits`, :func:`~subbill.payments.link_credit_lines`).
     """
-    return draft is not None and draft.kind is _CREDIT_NOTE
+    if draft is None:
+        return False
+    if draft.kind is _CREDIT_NOTE:
+        return True
+    return any(line.amount.amount < 0 and line.period is not None for line in draft.lines)
 
 
 def _bill_one(
@@ -237,7 +247,15 @@ def _bill_one(
         target = link.invoice
         number = store.next_invoice_number(issued_on=as_of)
         invoice = link.note.finalize(number=number)
+        credited: tuple[Invoice, ...] = ()
+        if invoice.kind is DocumentKind.INVOICE and _settles_an_invoice(invoice):
+            # Its credit lines of periods earlier invoices billed count against them
+            # (creditable); consumed here, they cancel nothing there.
+            counted = link_credit_lines(invoice, store.invoices(subscription=subscription_id))
+            invoice, credited = counted.invoice, counted.credited
         store.add_invoice(invoice)
+        for earlier in credited:
+            store.save_invoice(earlier)
         if target is not None:
             # The credit first cancels what is still due on the invoice that billed those
             # periods: a customer who has not paid is not owed a refund while dunned for
@@ -267,7 +285,7 @@ def _invoice_it_credits(
     alone.
     """
     alone = CreditNoteLink(note=draft, invoice=None)
-    if not _settles_an_invoice(draft):
+    if draft.kind is not DocumentKind.CREDIT_NOTE:  # an invoice's credit lines: _bill_one
         return alone
     link = link_credit_note(
         draft, store.invoices(subscription=subscription_id), negative_balance=terms.negative_balance

@@ -62,6 +62,7 @@ __all__ = [
     "LINE_COLUMNS",
     "asks_payment",
     "corrected_reference",
+    "credit_line_mentions",
     "describe_line",
     "describe_proration",
     "invoice_html",
@@ -353,14 +354,18 @@ def settlement_rows(
         rows.append((label("credit_applied", locale=locale), -credit))
     if invoice.payments:
         rows.append((label("amount_paid", locale=locale), -invoice.amount_paid))
-    for correction in invoice.corrections:  # each credit note, as paid amounts are
+    # Each credit note, as paid amounts are, for what it gives back (what its own charges
+    # took is not); credit lines of a later invoice are consumed there, settle nothing
+    # here (credit_line_mentions says them).
+    notes = [c for c in invoice.corrections if c.consumed != c.amount]
+    for correction in notes:
         words = label("credited_by", locale=locale).format(
             credit_note=escape_controls(correction.credit_note),
             on=format_date(correction.credited_on, locale=locale),
         )
-        rows.append((words, -correction.amount))
-    if invoice.corrections:  # what the credit notes gave back beyond the total
-        named = invoice.credited - invoice.cancelled  # owed on the notes themselves
+        rows.append((words, -(correction.cancels + correction.owed_on_note)))
+    if notes:  # what the credit notes gave back beyond the total
+        named = Money.total((c.owed_on_note for c in notes), currency=invoice.currency)
         returned = credit + invoice.amount_paid + invoice.cancelled - invoice.total
         if returned.is_positive():
             rows.append((label("returned_to_credit", locale=locale), returned))
@@ -465,6 +470,49 @@ def line_description(line: InvoiceLine, *, locale: str) -> str:
     return escape_controls(line.description)
 
 
+def credit_line_mentions(invoice: Invoice, *, locale: str) -> list[str]:
+    """What a document says of credit lines that credit periods of another invoice.
+
+    An invoice whose credit lines credit periods earlier invoices billed (an upgrade's
+    credit of the old plan, ``credits_periods_of``) names them; an invoice whose periods a
+    later invoice's credit lines credited (a :class:`~subbill.invoices.Correction` whose
+    ``consumed`` is its whole ``amount``) names that invoice, its date and the amount,
+    deducted there: its own amount due does not change. (A credit note's row, among the
+    totals, shows what it gives back.)
+
+    >>> from subbill.invoices import Correction
+    >>> from subbill.billing import draft_invoice
+    >>> from subbill.invoices import one_time_line
+    >>> first = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+    ...     lines=[one_time_line("essentiel", "Essentiel", Money("348", "EUR"))],
+    ... ).finalize(number="F-2026-000001")
+    >>> counted = Correction(credit_note="F-2026-000002", credited_on=date(2026, 7, 1),
+    ...     amount=Money("231.68", "EUR"), consumed=Money("231.68", "EUR"))
+    >>> import attrs
+    >>> print(credit_line_mentions(attrs.evolve(first, corrections=(counted,)),
+    ...     locale="en_US")[0])
+    Period credited by invoice F-2026-000002 of July 1, 2026: €231.68, deducted on that invoice (the amount due above does not change)
+    """  # noqa: E501  (the doctest shows the whole sentence)
+    _check("invoice", invoice, Invoice)
+    said = []
+    if invoice.credits_periods_of:
+        numbers = ", ".join(escape_controls(number) for number in invoice.credits_periods_of)
+        said.append(phrase("mention", "credits_periods_of", locale=locale, invoices=numbers))
+    said.extend(
+        phrase(
+            "mention",
+            "periods_credited_by",
+            locale=locale,
+            invoice=escape_controls(correction.credit_note),
+            on=format_date(correction.credited_on, locale=locale),
+            amount=format_money(correction.amount, locale=locale),
+        )
+        for correction in invoice.corrections
+        if correction.consumed == correction.amount
+    )
+    return said
+
+
 def late_payment_mentions(
     invoice: Invoice, terms: BillingTerms | None, buyer: Customer | None, *, locale: str
 ) -> list[str]:
@@ -537,7 +585,10 @@ def invoice_text(
     with its date when given that invoice as ``corrected`` (« … du 1 mars 2026 »).
     """
     _check("invoice", invoice, Invoice)
-    mentions = late_payment_mentions(invoice, terms, buyer, locale=locale)
+    mentions = [
+        *credit_line_mentions(invoice, locale=locale),
+        *late_payment_mentions(invoice, terms, buyer, locale=locale),
+    ]
     headings = [label(code, locale=locale) for code in LINE_COLUMNS]
     cells = [line_cells(line, locale=locale) for line in invoice.lines]
     widths = [max(len(row[i]) for row in (headings, *cells)) for i in range(len(headings))]
@@ -577,7 +628,10 @@ def invoice_html(
     credit note names the invoice it corrects, dated when given it as ``corrected``.
     """
     _check("invoice", invoice, Invoice)
-    mentions = late_payment_mentions(invoice, terms, buyer, locale=locale)
+    mentions = [
+        *credit_line_mentions(invoice, locale=locale),
+        *late_payment_mentions(invoice, terms, buyer, locale=locale),
+    ]
 
     def esc(text: str) -> str:
         return html.escape(escape_controls(text))

@@ -232,7 +232,16 @@ def portal_text(overview: PortalOverview, *, locale: str) -> str:
 
 
 def _invoice_status(row: InvoiceRow, *, locale: str) -> str:
-    """An invoice's label; a credit note's names the invoice it corrects (« Avoir sur F-… »)."""
+    """An invoice's label; a credit note's names the invoice it corrects (« Avoir sur F-… »).
+
+    An invoice that credits periods of earlier ones names them (« Non payée, crédite
+    F-2026-000001 »).
+    """
     if row.corrects is None:
+        if row.credits_periods_of:
+            numbers = ", ".join(escape_controls(n) for n in row.credits_periods_of)
+            return label("credits_periods_of_row", locale=locale).format(
+                label=label(row.label, locale=locale), numbers=numbers
+            )
         return label(row.label, locale=locale)
     return label("credit_note_of", locale=locale).format(number=escape_controls(row.corrects))

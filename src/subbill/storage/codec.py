@@ -476,9 +476,10 @@ def _invoice_hooks(converter: cattrs.Converter, *, compact: bool) -> None:
     """Read an invoice's and a correction's ``names_only`` strictly; write them when set.
 
     cattrs' bool takes ``"yes"`` for ``True``: a damaged value is named instead of deciding
-    where money is owed. ``names_only`` and ``applied`` are left out while they hold their
-    default in every format (format 4 leaves out every default): a document that uses
-    neither is the one written before they existed, which an older reader still reads.
+    where money is owed. ``names_only`` and ``applied`` (and a correction's ``consumed``, an
+    invoice's ``credits_periods_of``) are left out while they hold their default in every
+    format (format 4 leaves out every default): a document that uses none is the one
+    written before they existed, which an older reader still reads.
     """
     strict = override(struct_hook=_names_only)
     for cls in (Correction, Invoice):  # an invoice's writer takes its corrections' one
@@ -492,6 +493,8 @@ def _invoice_hooks(converter: cattrs.Converter, *, compact: bool) -> None:
                 converter,
                 names_only=override(omit_if_default=True),
                 applied=override(omit_if_default=True),
+                consumed=override(omit_if_default=True),
+                credits_periods_of=override(omit_if_default=True),
             )
             converter.register_unstructure_hook(cls, unstructure)
 
@@ -1561,6 +1564,7 @@ def _invoice_text(invoice: Invoice, columns: Collection[str]) -> str | None:
         or invoice.payments
         or invoice.corrects is not None  # also any note with names_only (it needs corrects)
         or invoice.corrections
+        or invoice.credits_periods_of
     ):
         return None
     lines = []
