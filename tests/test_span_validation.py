@@ -2,12 +2,16 @@
 
 A ``Span`` (built through the API, or read checked from a stored row) took a negative price
 — its subscription then billed negative invoices — and a price beyond the bounds of an
-amount (refused only later, by the engine); a plan span or a subscription took 0 seats
-(invoices of 0.00, each taking an invoice number); a quoted line took a negative unit
-price; a subscription took a cancellation without the day it takes effect (``cancelled_on``
-without ``cancel_at``: it billed on as if never cancelled), or one taking effect before its
-start. A ``cancelled_on`` before the start is the day a scheduled subscription was
-cancelled (:meth:`Subscription.cancel` writes it): it stays accepted.
+amount (refused only later, by the engine); ``change_quantity`` and ``create`` took 0 seats
+(invoices of 0.00, each taking an invoice number); a subscription took a cancellation
+without the day it takes effect (``cancelled_on`` without ``cancel_at``: it billed on as if
+never cancelled), or one taking effect before its start. A ``cancelled_on`` before the start
+is the day a scheduled subscription was cancelled (:meth:`Subscription.cancel` writes it):
+it stays accepted.
+
+Review 90: 0 seats are refused by the verbs that set them, not by ``Span`` and
+``Subscription`` (an earlier release stored and billed them: such rows stay readable), and a
+quoted line takes a negative unit price (a discount line); ``tests/test_review90_fixes.py``.
 """
 
 import json
@@ -90,21 +94,22 @@ def test_a_subscription_of_a_negative_span_price_is_refused_before_it_bills():
 # -- seats --------------------------------------------------------------------------------------
 
 
-def test_a_subscription_refuses_zero_seats():
-    with pytest.raises(InvalidQuantityError) as error:
-        _subscription(quantity=0)
-    assert str(error.value) == (
-        "quantity=0 must be > 0 (the seats of a plan; cancel the subscription to bill nothing)"
-    )
-    with pytest.raises(InvalidQuantityError, match="must be > 0"):
-        _subscription(quantity="0.000000")
+def test_a_subscription_and_a_plan_span_stored_with_zero_seats_stay_readable():
+    # Review 90 (F1): an earlier release stored them (create(quantity=0), a past
+    # change_quantity(0)); the verbs refuse 0, the values stored keep it.
+    assert _subscription(quantity=0).quantity == 0
+    assert _subscription(quantity="0.000000").quantity == 0
+    assert Span(code="a", start=START, price=_eur("30.00"), quantity=0).quantity == 0
 
 
-def test_a_plan_span_refuses_zero_seats():
+def test_create_refuses_zero_seats():
     with pytest.raises(InvalidQuantityError) as error:
-        Span(code="a", start=START, price=_eur("30.00"), quantity=0)
+        Subscription.create(
+            id="S1", customer="C", catalog=CATALOG, plan="a", start=START, quantity="0.000000"
+        )
     assert str(error.value) == (
-        "quantity=0 must be > 0 (the seats of a plan; cancel the subscription to bill nothing)"
+        "quantity=0.000000 must be > 0 (the seats of a plan; cancel the subscription to bill "
+        "nothing)"
     )
 
 
@@ -127,13 +132,13 @@ def test_a_subscriptions_file_with_zero_seats_is_refused_at_its_path():
 # -- quoted lines -----------------------------------------------------------------------------
 
 
-def test_a_quoted_line_refuses_a_negative_unit_price():
+def test_a_quoted_line_takes_a_negative_unit_price_a_discount_line():
+    # Review 90 (F2): a « remise » line bought through a quote is stored and billed.
     for frequency in (None, MONTHLY):
-        with pytest.raises(InvalidArgumentError) as error:
-            QuotedLine(
-                code="seo", name="SEO", unit_price=_eur("-5"), start=START, frequency=frequency
-            )
-        assert str(error.value) == "unit_price=Money('-5', 'EUR') of 'seo' must be >= 0 (a price)"
+        line = QuotedLine(
+            code="remise", name="Remise", unit_price=_eur("-5"), start=START, frequency=frequency
+        )
+        assert line.unit_price == _eur("-5")
     line = QuotedLine(code="api", name="API", unit_price=_eur("0.002"), start=START)
     assert line.unit_price == _eur("0.002")
 
@@ -190,11 +195,6 @@ def _data(**changes):
             {"plans": [{"code": "a", "price": "-30.00 EUR", "start": "2026-03-01"}]},
             "price=Money('-30.00', 'EUR') of 'a' must be >= 0 (a price)",
         ),
-        ({"quantity": "0"}, "quantity=0 must be > 0"),
-        (
-            {"plans": [{"code": "a", "quantity": "0", "start": "2026-03-01"}]},
-            "quantity=0 must be > 0",
-        ),
         ({"cancelled_on": "2026-04-10"}, "cancelled_on=2026-04-10 without cancel_at"),
     ],
 )
@@ -202,6 +202,19 @@ def test_the_checked_read_refuses_a_row_the_api_refuses(changes, message):
     document = codec.document_text({"data": _data(**changes), "version": codec.FORMAT_VERSION})
     with pytest.raises(StoredDataError, match=re.escape(message)):
         loads(document, Subscription, table="subscriptions", key="S1")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"quantity": "0"},
+        {"plans": [{"code": "a", "price": "30.00 EUR", "quantity": "0", "start": "2026-03-01"}]},
+    ],
+)
+def test_the_checked_read_takes_a_row_of_zero_seats(changes):
+    document = codec.document_text({"data": _data(**changes), "version": codec.FORMAT_VERSION})
+    sub = loads(document, Subscription, table="subscriptions", key="S1")
+    assert sub.quantity == 0 or sub.plans[0].quantity == 0
 
 
 def test_an_older_row_with_a_negative_price_fails_its_own_subscription_only(tmp_path):

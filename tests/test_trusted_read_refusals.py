@@ -149,9 +149,6 @@ REFUSED = {
     # Issue 13, fourth pass: what a span and a subscription now refuse.
     "price -30.00 EUR": (MONTHLY, {"plans": _span(price="-30.00 EUR")}),
     "price -0.01 EUR": (MONTHLY, {"plans": _span(price="-0.01 EUR")}),
-    "quantity 0": (MONTHLY, {"quantity": "0"}),
-    "quantity 0.000000": (MONTHLY, {"quantity": "0.000000"}),
-    "span quantity 0": (MONTHLY, {"plans": _span(quantity="0")}),
     "cancelled_on without cancel_at": (MONTHLY, {"cancelled_on": "2026-02-01"}),
     "cancel_at without cancelled_on": (MONTHLY, {"cancel_at": "2026-03-10"}),
     "cancel_at before the start": (
@@ -162,6 +159,10 @@ REFUSED = {
 
 #: Rows the checked read normalises (or takes as they are): the trusted read gives the same.
 NORMALISED = {
+    # Review 90: 0 seats stored by an earlier release are read (only the verbs refuse 0).
+    "quantity 0": {"quantity": "0"},
+    "quantity 0.000000": {"quantity": "0.000000"},
+    "span quantity 0": {"plans": _span(quantity="0")},
     "quantity 1E+2": {"quantity": "1E+2"},
     "quantity 1.0000000": {"quantity": "1.0000000"},
     "quantity an int": {"quantity": 2},

@@ -138,7 +138,12 @@ from subbill.catalog import Catalog
 from subbill.customers import Customer, CustomerKind
 from subbill.decisions import RefusedError
 from subbill.dunning import DunningActionKind, DunningPolicy
-from subbill.dunning_service import DunningRunReport, resolve_charge_attempt, run_dunning
+from subbill.dunning_service import (
+    DunningFailure,
+    DunningRunReport,
+    resolve_charge_attempt,
+    run_dunning,
+)
 from subbill.errors import InputError, InvalidArgumentError, InvalidStateError, SubbillError
 from subbill.invoices import DocumentKind, Invoice
 from subbill.l10n import (
@@ -181,6 +186,7 @@ from subbill.service import (
     run_billing,
     store_purchase,
 )
+from subbill.storage.errors import StoredDataError
 from subbill.storage.protocols import ChargeStatus, Store
 from subbill.storage.shards import MAX_SHARDS
 from subbill.storage.sqlite import SQLiteStore
@@ -1374,10 +1380,23 @@ def _dunning(args: argparse.Namespace) -> int:
         # subscription's terms (its rate, or the indemnity alone when the terms set none),
         # to a business customer only.
         terms: dict[str, BillingTerms | None] = {}
+        failures = list(report.failures)
+        unreadable: set[str] = set()  # their actions wait in the outbox, unprinted
         owners = {a.subscription for a in report.unsent if a.subscription is not None}
         for owner in owners if policy.late_payment_costs else ():
-            subscription = store.get_subscription(owner)
+            try:
+                subscription = store.get_subscription(owner)
+            except StoredDataError as error:
+                unreadable.add(owner)
+                if all(failure.subscription != owner for failure in failures):
+                    held = tuple(a.invoice for a in report.unsent if a.subscription == owner)
+                    failures.append(DunningFailure(subscription=owner, invoices=held, error=error))
+                continue
             terms[owner] = None if subscription is None else subscription.terms
+        if unreadable:
+            report = attrs.evolve(
+                report, unsent=tuple(a for a in report.unsent if a.subscription not in unreadable)
+            )
         buyers = {
             a.customer: store.get_customer(a.customer)
             for a in (report.unsent if policy.late_payment_costs else ())
@@ -1386,7 +1405,14 @@ def _dunning(args: argparse.Namespace) -> int:
         # printed included) is printed, then acknowledged — never lost, never printed again.
         print(_dunning_text(report, terms, buyers, policy=policy, locale=args.locale), flush=True)
         store.acknowledge_dunning([action.key for action in report.unsent])
-    return 0
+    for failure in failures:  # a damaged row fails its own invoices' steps only
+        _error(
+            f"subscription {failure.subscription!r}: the dunning steps of "
+            f"{', '.join(failure.invoices) or 'its invoices'} were not taken: "
+            f"{_message(failure.error, locale=args.locale)}",
+            FAILURE,
+        )
+    return FAILURE if failures else 0
 
 
 def _dunning_text(

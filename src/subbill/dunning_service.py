@@ -47,7 +47,12 @@ documents in the invoice series. So:
   customer's invoice is claimed (a consumer owes no such costs; a customer the store does
   not hold is taken as a business, the default kind). An invoice paid late whose
   subscription states no rate (or that has none) is claimed the 40 € indemnity alone — the
-  law owes it whatever the rate — and is named in :attr:`DunningRunReport.without_rate`.
+  law owes it whatever the rate — and is named in :attr:`DunningRunReport.without_rate`;
+- a subscription whose stored row cannot be read (a
+  :class:`~subbill.storage.errors.StoredDataError`) fails its own invoices' steps only, as
+  a billing run fails its subscription only: nothing of them is recorded, queued, charged
+  or claimed, the run takes every other invoice's steps and names it in
+  :attr:`DunningRunReport.failures`; the first run after the row is repaired takes them.
 
 This module is outside the pure core; the core never imports it.
 """
@@ -88,6 +93,7 @@ from subbill.money import Money
 from subbill.payments import Card
 from subbill.periods import check_date
 from subbill.service import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, check_not_overtaken, pay_invoice
+from subbill.storage.errors import StoredDataError
 from subbill.storage.protocols import ChargeAttempt, ChargeStatus, Store
 
 __all__ = [
@@ -96,6 +102,7 @@ __all__ = [
     "ChargeOutcome",
     "Charged",
     "Declined",
+    "DunningFailure",
     "DunningRunReport",
     "FailedCharge",
     "PaymentGateway",
@@ -186,6 +193,22 @@ class FailedCharge:
 
 
 @attrs.frozen(kw_only=True)
+class DunningFailure:
+    """A subscription whose stored row cannot be read, and the invoices left as they were.
+
+    ``error`` names the damaged row (a :class:`~subbill.storage.errors.StoredDataError`:
+    table and id); ``invoices`` are the numbers of the subscription's invoices whose steps
+    the run did not take (no event recorded, nothing queued, no card charged, no costs
+    claimed). The run took every other invoice's steps; once the row is repaired (the
+    subscription saved again with ``store.save_subscription``), the next run takes these.
+    """
+
+    subscription: str
+    invoices: tuple[str, ...]
+    error: StoredDataError
+
+
+@attrs.frozen(kw_only=True)
 class DunningRunReport:
     """What a dunning run did.
 
@@ -209,7 +232,8 @@ class DunningRunReport:
     ``retries_due``: for a run without a gateway, the card retries of the policy due on
     ``as_of`` — neither charged nor recorded (a run with a gateway charges them; an invoice
     with an attempt pending or to review, or whose subscription pays by no card, is not
-    listed: it gets no new retry).
+    listed: it gets no new retry); ``failures``: the subscriptions whose stored row cannot
+    be read (:class:`DunningFailure`), whose invoices' steps were not taken.
     """
 
     as_of: date
@@ -223,11 +247,17 @@ class DunningRunReport:
     without_rate: tuple[str, ...] = ()
     unapplied: tuple[UnappliedCharge, ...] = ()
     retries_due: tuple[DunningAction, ...] = ()
+    failures: tuple[DunningFailure, ...] = ()
 
     @property
     def charged(self) -> tuple[ChargeAttempt, ...]:
         """The retries the processor charged."""
         return tuple(c for c in self.charges if c.status is ChargeStatus.CHARGED)
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether every invoice's steps were taken (no subscription row failed to read)."""
+        return not self.failures
 
 
 @attrs.define
@@ -407,10 +437,14 @@ def run_dunning(
         if mine:
             _send(store, gateway, mine, sending, fresh=False)
             invoices = store.dunning_invoices(as_of=as_of)  # the charges paid some
+    # A subscription whose row cannot be read fails its own invoices only: they are left
+    # out of the run, every other invoice gets its steps.
+    ended, damaged = _read_owners(store, invoices, as_of)
+    failures = _Failures(damaged, invoices)
+    if damaged:
+        invoices = [i for i in invoices if i.subscription not in damaged]
     history = _history_of(store, invoices)
-    decided = dunning_actions(
-        invoices, policy=policy, history=history, as_of=as_of, ended=_ended(store, invoices, as_of)
-    )
+    decided = dunning_actions(invoices, policy=policy, history=history, as_of=as_of, ended=ended)
     retries_due: list[DunningAction] = []
     if gateway is None:  # the retries are left to a run with a gateway: listed, not recorded
         retries_due = _retries_due(store, invoices, decided, as_of)
@@ -448,7 +482,9 @@ def run_dunning(
             )
         )
     documents, without_rate = (
-        _issue_costs(store, policy, as_of, after_each) if policy.late_payment_costs else ([], [])
+        _issue_costs(store, policy, as_of, after_each, failures)
+        if policy.late_payment_costs
+        else ([], [])
     )
     return DunningRunReport(
         as_of=as_of,
@@ -462,7 +498,32 @@ def run_dunning(
         without_rate=tuple(without_rate),
         unapplied=tuple(sending.unapplied),
         retries_due=tuple(retries_due),
+        failures=failures.report(),
     )
+
+
+class _Failures:
+    """The subscriptions whose row a run could not read, each with the invoices it left."""
+
+    def __init__(self, damaged: dict[str, StoredDataError], invoices: Iterable[Invoice]) -> None:
+        self._found: dict[str, tuple[StoredDataError, list[str]]] = {
+            owner: (error, []) for owner, error in damaged.items()
+        }
+        for invoice in invoices:
+            if invoice.subscription in damaged and invoice.number is not None:
+                self._found[invoice.subscription][1].append(invoice.number)
+
+    def add(self, subscription: str, number: str, error: StoredDataError) -> None:
+        """Record that ``number``'s steps were not taken: its subscription's row failed."""
+        _, numbers = self._found.setdefault(subscription, (error, []))
+        if number not in numbers:
+            numbers.append(number)
+
+    def report(self) -> tuple[DunningFailure, ...]:
+        return tuple(
+            DunningFailure(subscription=owner, invoices=tuple(numbers), error=error)
+            for owner, (error, numbers) in self._found.items()
+        )
 
 
 def _retries_due(
@@ -538,10 +599,13 @@ def _issue_costs(
     policy: DunningPolicy,
     as_of: date,
     after_each: Callable[[str], None] | None,
+    failures: _Failures,
 ) -> tuple[list[Invoice], list[str]]:
     """Issue the late-payment costs documents due; the invoices claimed the indemnity alone.
 
-    Only business customers' invoices are claimed: a consumer's gets no document.
+    Only business customers' invoices are claimed: a consumer's gets no document. One whose
+    subscription's row cannot be read is not claimed (nothing written) and is added to
+    ``failures``; the others are.
     """
     documents: list[Invoice] = []
     without_rate: list[str] = []
@@ -551,7 +615,16 @@ def _issue_costs(
         # nor the penalties. A customer the store does not hold is taken as a business,
         # the default kind of a customer record.
         customer = store.get_customer(claim.invoice.customer)
-        issued = None if customer is not None and not customer.is_business else _claim(store, claim)
+        try:
+            issued = (
+                None if customer is not None and not customer.is_business else _claim(store, claim)
+            )
+        except StoredDataError as error:  # its subscription's row (read first: nothing written)
+            owner = claim.invoice.subscription
+            if owner is None:
+                raise  # no subscription's row: the store's own failure
+            failures.add(owner, claim.invoice.number or "", error)
+            issued = None
         if issued is not None:
             document, percent = issued
             documents.append(document)
@@ -706,16 +779,35 @@ def _ended(store: Store, invoices: Iterable[Invoice], as_of: date) -> frozenset[
     The customer's cancellation (at the period's end or brought forward), a fixed term:
     their service is over, so dunning neither suspends nor cancels them (their invoices'
     reminders and notices go on). A subscription the store does not hold is not known to
-    have ended.
+    have ended. A row that cannot be read raises its :class:`StoredDataError` (the run left
+    such subscriptions' invoices out before: only a row damaged meanwhile raises here).
+    """
+    gone, damaged = _read_owners(store, invoices, as_of)
+    for error in damaged.values():
+        raise error
+    return gone
+
+
+def _read_owners(
+    store: Store, invoices: Iterable[Invoice], as_of: date
+) -> tuple[frozenset[str], dict[str, StoredDataError]]:
+    """The subscriptions of ``invoices`` ended by ``as_of``, and those whose row fails to read.
+
+    Ended as :func:`_ended` says; each damaged row with its :class:`StoredDataError`.
     """
     owners = dict.fromkeys(i.subscription for i in invoices if i.subscription is not None)
     gone = set()
+    damaged: dict[str, StoredDataError] = {}
     for owner in owners:
-        subscription = store.get_subscription(owner)
+        try:
+            subscription = store.get_subscription(owner)
+        except StoredDataError as error:
+            damaged[owner] = error
+            continue
         ends = None if subscription is None else subscription.ends_on
         if ends is not None and ends <= as_of:
             gone.add(owner)
-    return frozenset(gone)
+    return frozenset(gone), damaged
 
 
 def _with_siblings(store: Store, invoices: list[Invoice], policy: DunningPolicy) -> list[Invoice]:

@@ -160,18 +160,20 @@ def _check_price(name: str, price: Money, code: str | None = None) -> None:
     check_money(name, price)
 
 
-#: Why seats are never 0: a subscription of no seat bills invoices of nothing.
+#: Why new seats are never 0: a subscription of no seat bills invoices of nothing.
 _NO_SEATS = "the seats of a plan; cancel the subscription to bill nothing"
 
 
-def _check_seats_of(name: str, seats: Decimal | None) -> None:
-    """A plan's seats (a quantity read by ``to_quantity``) are above 0."""
+def _check_new_seats(name: str, seats: Decimal | None) -> None:
+    """Seats a user sets now (a quantity read by ``to_quantity``) are above 0.
+
+    Checked by the verbs that set seats (:meth:`Subscription.create`,
+    :meth:`Subscription.change_quantity`, a subscriptions file), not by ``Span`` nor
+    ``Subscription``: a subscription stored with 0 seats, or a past span of 0 seats, was
+    taken by earlier releases and stays readable and billed as it was.
+    """
     if seats is not None and not seats:
         raise InvalidQuantityError(f"{name}={seats} must be > 0 ({_NO_SEATS})")
-
-
-def _check_seats(_instance: Any, attribute: Any, seats: Decimal | None) -> None:
-    _check_seats_of(attribute.name, seats)
 
 
 def _check_span_price(instance: Span, attribute: Any, price: Money | None) -> None:
@@ -218,9 +220,10 @@ class Span:
         default=None, validator=[instance_of(Money, optional=True), _check_span_price]
     )
     #: A plan span's seats (``None``: the subscription's ``quantity``); see
-    #: :meth:`Subscription.change_quantity`. Never 0.
+    #: :meth:`Subscription.change_quantity`, which sets no 0 (a span of 0 seats stored by
+    #: an earlier release stays one).
     quantity: Decimal | None = attrs.field(
-        default=None, converter=attrs.converters.optional(to_quantity), validator=_check_seats
+        default=None, converter=attrs.converters.optional(to_quantity)
     )
     #: A plan span's usage charges, fixed when the span was priced as its ``price`` is, so
     #: that a new catalog never re-prices a billed usage period. ``None``: the catalog's
@@ -455,7 +458,9 @@ def _check_quoted_line(instance: QuotedLine, _attribute: Any, _value: object) ->
             f"quoted line {instance.code!r} needs a unit_price= (or a usage= charge, billed "
             "on what is used)"
         )
-    _check_price("unit_price", instance.unit_price, instance.code)
+    # A unit price below 0 is taken: a quoted line may be a discount line (« remise »,
+    # -10.00 a month beside the lines it lowers), bought and stored as such. A plan span's
+    # price, from a catalog, is never below 0 (``_check_span_price``).
     if instance.frequency is None:
         if instance.end is not None or instance.billing_day is not None:
             raise InvalidArgumentError(
@@ -879,10 +884,10 @@ class Subscription:
     addons: tuple[Span, ...] = attrs.field(
         default=(), converter=to_tuple, validator=items_of(Span, "a Span")
     )
-    #: The plan's seats (a plan span's own ``quantity`` overrides them); never 0.
-    quantity: Decimal = attrs.field(
-        default=Decimal(1), converter=to_quantity, validator=_check_seats
-    )
+    #: The plan's seats (a plan span's own ``quantity`` overrides them). :meth:`create`
+    #: and :meth:`change_quantity` set no 0; a subscription of 0 seats stored by an earlier
+    #: release stays readable.
+    quantity: Decimal = attrs.field(default=Decimal(1), converter=to_quantity)
     payment_method: str | None = attrs.field(
         default=None, validator=payment_reference(optional=True)
     )
@@ -938,9 +943,13 @@ class Subscription:
         Every module and add-on is checked as :func:`can_activate` / :func:`can_add` would.
         ``trial`` (a :class:`Trial`) makes its first days free; ``phases`` (each a
         :class:`Phase`) bill its first periods at their own prices or discounts; a price
-        of a phase must name an item of ``catalog``.
+        of a phase must name an item of ``catalog``. Seats (``quantity=``) are above 0
+        (:class:`~subbill.errors.InvalidQuantityError`: cancel a subscription to bill
+        nothing).
         """
         _check_catalog(catalog)
+        if "quantity" in fields:
+            _check_new_seats("quantity", to_quantity(fields["quantity"]))
         for index, phase in enumerate(to_tuple(phases)):
             _check_phase_codes(index, phase, catalog)
         chosen = catalog.plan(plan)
@@ -2092,7 +2101,8 @@ cancel_at='2026-04-01', to_end_earlier='bring_cancellation_forward(on=2026-03-20
         The plan span running on ``on`` is cut there and a span with the new seats starts
         on ``on`` (reason ``quantity_change``, recorded in the history): the engine credits
         the rest of what was billed in advance and charges the new seats pro rata. Plan
-        spans that start later (a scheduled change) take the new seats too.
+        spans that start later (a scheduled change) take the new seats too. Seats are
+        never set to 0 (a span of no seat bills invoices of nothing): cancel instead.
 
         >>> from subbill.catalog import Catalog, Plan
         >>> catalog = Catalog(currency="EUR", plans=[
@@ -2105,10 +2115,17 @@ cancel_at='2026-04-01', to_end_earlier='bring_cancellation_forward(on=2026-03-20
         ...                            as_of=date(2026, 3, 16))
         >>> [str(line.amount) for line in second.invoice.lines]  # 16/31 of 30.00, of 50.00
         ['-15.48 EUR', '25.81 EUR']
+        >>> sub.change_quantity(0, on=date(2026, 3, 16))
+        Traceback (most recent call last):
+        subbill.errors.InvalidQuantityError: quantity=0 must be > 0 (the seats of a plan; ...)
+
+        Raises:
+            InvalidQuantityError: ``quantity`` is 0 (or negative, beyond 10^12).
         """
         check_date("on", on)
         self._needs_plan("change the seats of a plan")
         seats = to_quantity(quantity)
+        _check_new_seats("quantity", seats)
         plans: list[Span] = []
         changed = False
         for span in self.plans:
@@ -2184,7 +2201,7 @@ cancel_at='2026-04-01', to_end_earlier='bring_cancellation_forward(on=2026-03-20
                 fields["terms"] = BillingTerms(late_payment_percent=percent)
         if document.quantity is not None:
             with problems.at("quantity"):
-                _check_seats_of("quantity", document.quantity)
+                _check_new_seats("quantity", document.quantity)
                 fields["quantity"] = document.quantity
         problems.check()
         return problems.build(

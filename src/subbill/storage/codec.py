@@ -767,12 +767,17 @@ def _stamp_matches(text: str, data_end: int) -> bool:
 
     ``data_end``: where the data's text would end (the stamp's length before the end).
     """
-    return (
-        text.endswith(_STAMP_END)
-        and text.startswith(_STAMP_MID, data_end)
-        and text.startswith(_STAMP_HEAD)
-        and text.startswith(_stamp(text[len(_STAMP_HEAD) : data_end]), data_end + len(_STAMP_MID))
-    )
+    try:
+        return (
+            text.endswith(_STAMP_END)
+            and text.startswith(_STAMP_MID, data_end)
+            and text.startswith(_STAMP_HEAD)
+            and text.startswith(
+                _stamp(text[len(_STAMP_HEAD) : data_end]), data_end + len(_STAMP_MID)
+            )
+        )
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 text, none the codec wrote
+        return False
 
 
 def _data_at(text: str, data_end: int) -> Any:
@@ -812,8 +817,11 @@ def _stamped_data(text: str) -> Any:
     ):
         return None
     data = document["data"]
-    data_text = _canonical_text(data)
-    return data if _stamp(data_text) == document["stamp"] else None
+    try:
+        stamp = _stamp(_canonical_text(data))
+    except UnicodeEncodeError:  # a lone surrogate (written escaped): none the codec wrote
+        return None
+    return data if stamp == document["stamp"] else None
 
 
 def read_billing_state(text: str, *, table: str, key: object) -> BillingState:
@@ -1060,15 +1068,17 @@ def _trusted_money(text: str, currency: str) -> Money:
 
 
 def _quantity(text: Any) -> Decimal:
-    """Seats of stamped data: what ``to_quantity`` returns as it is, above 0, up to 10^12.
+    """Seats of stamped data: what ``to_quantity`` returns as it is, from 0 to 10^12.
 
-    Written as the codec writes a quantity (a text, no exponent, at most 6 decimals).
+    Written as the codec writes a quantity (a text, no exponent, at most 6 decimals). 0 is
+    read as the checked read reads it: a subscription or a past span of 0 seats stored by
+    an earlier release (only the verbs that set seats refuse 0).
     """
     if type(text) is not str or "E" in text or "e" in text:
         raise _UnknownShapeError
     number = _number(text)
     dot = text.find(".")
-    if (dot >= 0 and len(text) - dot > _QUANTITY_TAIL) or not 0 < number <= MAX_QUANTITY:
+    if (dot >= 0 and len(text) - dot > _QUANTITY_TAIL) or not 0 <= number <= MAX_QUANTITY:
         raise _UnknownShapeError
     return number
 
