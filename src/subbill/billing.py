@@ -1062,7 +1062,7 @@ def _whole_values(
             tax, total, taxed = discount, amount, True  # no rate: a zero tax
     if found is not None:
         taxes, base, tax, total, taxed = found.taxes, found.base, found.tax, found.total, True
-    return (
+    shown = (
         charge.code,
         charge.description,
         charge.key,
@@ -1072,16 +1072,9 @@ def _whole_values(
         rates,
         charge.reason,
         charge.start,
-        amount,
-        taken,
-        discount,
-        net,
-        taxes,
-        base,
-        tax,
-        total,
-        taxed,
     )
+    # Two tuples joined (no list built and turned into a tuple, as unpacking does).
+    return shown + (amount, taken, discount, net, taxes, base, tax, total, taxed)  # noqa: RUF005
 
 
 def _whole_lines(
