@@ -1073,7 +1073,8 @@ def _whole_values(
         charge.reason,
         charge.start,
     )
-    return (*shown, amount, taken, discount, net, taxes, base, tax, total, taxed)
+    # Two tuples joined (no list built and turned into a tuple, as unpacking does).
+    return shown + (amount, taken, discount, net, taxes, base, tax, total, taxed)  # noqa: RUF005
 
 
 def _whole_lines(
@@ -1577,6 +1578,31 @@ def bill_subscription(
     state = _NOTHING_BILLED if state is None else state
     if not isinstance(state, BillingState):
         raise InvalidTypeError("state", state, "a BillingState (or None before the first bill)")
+    charges = subscription.charges
+    if (
+        len(charges) == 1
+        and not subscription.discounts
+        and not subscription.one_time
+        and not subscription.usage
+        and not state.one_time_billed
+        and not state.usage_billed
+        and (type(usage) is tuple or type(usage) is list)  # _no_records, inline
+        and not usage
+    ):
+        # One recurring charge and nothing else (a plain subscription's plan), no record:
+        # billed forward in one pass when it can be, else as any other plan.
+        charge = charges[0]
+        if not charge.discounts and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
+            result = _bill_plain(subscription, charge, state, as_of)
+            if result is not None:
+                return result
+    return _bill_general(subscription, state, as_of, usage)
+
+
+def _bill_general(
+    subscription: ChargePlan, state: BillingState, as_of: date, usage: Iterable[UsageRecord]
+) -> BillingResult:
+    """:func:`bill_subscription` of any plan, its arguments checked."""
     run = _Run(subscription, state)
     _check_state(subscription, state, fixed=run.fixed)
     terms = _check_terms(subscription, state)
@@ -1625,15 +1651,7 @@ def bill_subscription(
     # (exact sums from 0 of the same terms, in another order; never a negative zero).
     sum_of_lines = DECIMAL_CONTEXT.add(net, tax)
     total = Money._make(sum_of_lines, currency)
-    balance = state.credit_balance or Money.zero(currency)
-    credit_applied = None
-    if sum_of_lines > 0 and balance.amount > 0:
-        credit_applied = min(balance, total)
-        balance -= credit_applied
-    elif sum_of_lines < 0 and subscription.negative_balance is NegativeBalancePolicy.CARRY_FORWARD:
-        balance -= total
-        if balance.amount >= MAX_AMOUNT:
-            raise _balance_beyond(balance)
+    credit_applied, balance = _credit_after(subscription, state.credit_balance, total)
     items = tuple(lines)
     invoice = Invoice._engine_draft(
         customer=subscription.customer,
@@ -1653,14 +1671,230 @@ def bill_subscription(
     _INVOICE_NET(invoice, invoice_net)
     _INVOICE_TAX(invoice, invoice_tax)
     _INVOICE_TOTAL(invoice, total)
-    new_state = BillingState._make(
-        reached,
-        one_time_billed,
-        None if not balance.amount and state.credit_balance is None else balance,
-        new_terms,
-        usage_billed,
-    )
+    new_state = BillingState._make(reached, one_time_billed, balance, new_terms, usage_billed)
     return _result(subscription.id, invoice, new_state)
+
+
+def _credit_after(
+    plan: ChargePlan, credit_balance: Money | None, total: Money
+) -> tuple[Money | None, Money | None]:
+    """What of the customer's credit an invoice of ``total`` uses, and the credit after it.
+
+    A positive total uses what credit there is; a negative one (a credit note) is carried
+    to the credit under :attr:`NegativeBalancePolicy.CARRY_FORWARD`. The credit after is
+    ``None`` when there was none and there is none.
+    """
+    balance = credit_balance or Money.zero(total.currency)
+    credit_applied = None
+    amount = total.amount
+    if amount > 0 and balance.amount > 0:
+        credit_applied = min(balance, total)
+        balance -= credit_applied
+    elif amount < 0 and plan.negative_balance is NegativeBalancePolicy.CARRY_FORWARD:
+        balance -= total
+        if balance.amount >= MAX_AMOUNT:
+            raise _balance_beyond(balance)
+    return credit_applied, None if not balance.amount and credit_balance is None else balance
+
+
+def _bill_plain(
+    plan: ChargePlan, charge: RecurringCharge, state: BillingState, as_of: date
+) -> BillingResult | None:
+    """:func:`_bill_general` of a plan of one recurring charge billed forward, in one pass.
+
+    The plan holds ``charge`` alone (no discount on it nor on the invoice, no one-time nor
+    usage charge, not on the 30/360 basis), ``state`` nothing but what ``charge`` was billed
+    through and at which terms (its own, or none recorded), and no usage record is given.
+    What the general path does for such a plan, without the steps it skips when nothing
+    applies: its periods from where billing stopped (nothing billed of them yet) up to what
+    is due, each line priced alone, summed once, and the new state built as it is known.
+    ``None`` when the call is anything else (nothing due, a credit, a period billed in
+    part, terms that differ, a state that holds another key): the general path bills it.
+    """
+    key = charge.key
+    billed_through: date | None = None
+    through = state.billed_through
+    if through:
+        if len(through) != 1:
+            return None
+        name, billed_through = through[0]
+        if name != key:
+            return None
+    digest = charge.terms_digest
+    terms = state.terms
+    if not terms:
+        terms = ((key, digest),)
+    elif len(terms) != 1 or terms[0][0] != key or terms[0][1] != digest:
+        return None
+    span = _plain_span(charge, billed_through, as_of)
+    if span is None:
+        return None
+    due_through = span[3]
+    lines = _plain_lines(plan, charge, span)
+    if lines is None:
+        return None
+    return _plain_result(plan, state, lines, as_of, ((key, due_through),), terms)
+
+
+def _plain_span(
+    charge: RecurringCharge, billed_through: date | None, as_of: date
+) -> tuple[int, list[date], date, date] | None:
+    """What :meth:`_Run.changes` finds of ``charge`` billed forward: the periods to bill.
+
+    The index of the first period, the periods' bounds (the last on or after what is due),
+    where billing stopped and how far it is due; ``None`` when nothing is due beyond what
+    was billed (nothing to bill, or a credit).
+    """
+    schedule = charge.schedule
+    start, end = charge.start, charge.end
+    period: tuple[date, date] | None = None  # the billing period of as_of (in advance)
+    index = 0
+    if charge.timing is BillingTiming.IN_ADVANCE:  # _due_end, its index asked once
+        if as_of < start:
+            return None
+        index = schedule._index_of(as_of)
+        period = schedule._bounds(index)
+        reach: date | None = period[1] if end is None or period[1] <= end else end
+    else:
+        reach = _due_end(charge, schedule, as_of)
+    if reach is None or (billed_through is not None and billed_through > reach):
+        return None
+    due_through = reach if end is None or reach <= end else end
+    billed = start if billed_through is None or billed_through < start else billed_through
+    if due_through <= billed:
+        return None
+    if period is not None and billed >= period[0]:
+        # Billing stopped in the period of as_of, the last one due: that period alone.
+        return index, list(period), billed, due_through
+    first = schedule._index_of(billed)
+    dates = schedule._dates_through(first, due_through)  # the last one is on or after it
+    return first, dates, billed, due_through
+
+
+def _plain_lines(
+    plan: ChargePlan, charge: RecurringCharge, span: tuple[int, list[date], date, date]
+) -> list[InvoiceLine] | None:
+    """The taxed lines of the periods of ``span`` (:func:`_plain_span`), in order.
+
+    ``None`` when the period billing stopped in was billed in part (both sides priced).
+    """
+    first, dates, billed, due_through = span
+    count = len(dates) - 1
+    # The whole periods [dates[lo], dates[hi]) and, around them, at most one piece each side.
+    lo = 0 if dates[0] == billed else 1
+    hi = count if dates[-1] == due_through else count - 1
+    if lo and billed != charge.start:
+        return None
+    on_line = plan.tax_rounding is TaxRounding.PER_LINE
+    found: list[tuple[int, date, InvoiceLine, bool, Money | None]] = []
+    if lo < hi:
+        if lo:
+            _plain_piece(charge, first, dates, 0, due_through, on_line, found)
+        wholes = dates if lo == 0 and hi == count else dates[lo : hi + 1]
+        _whole_lines(_whole_values(charge, on_line=on_line), wholes, 0, found)
+        if hi < count:
+            _plain_piece(charge, first + hi, dates, hi, due_through, on_line, found)
+    else:  # one or two periods, each due in part (the charge starts or ends inside it)
+        for position in range(count):
+            _plain_piece(charge, first + position, dates, position, due_through, on_line, found)
+    lines: list[InvoiceLine] = []
+    untaxed: list[InvoiceLine] = []
+    for _, _, line, to_tax, _ in found:
+        lines.append(line)
+        if to_tax:
+            untaxed.append(line)
+    if untaxed:
+        _taxed(untaxed, [None] * len(untaxed), plan.tax_rounding)
+    return lines
+
+
+def _plain_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
+    plan: ChargePlan,
+    state: BillingState,
+    lines: list[InvoiceLine],
+    as_of: date,
+    billed_through: tuple[tuple[str, date]],
+    terms: tuple[tuple[str, str], ...],
+) -> BillingResult:
+    """The draft invoice of ``lines`` and the state after it, built as they are known."""
+    currency = plan.currency
+    net, tax, breakdown = _sums(lines, currency)
+    sum_of_lines = DECIMAL_CONTEXT.add(net, tax)
+    total = _new_money(Money)  # Money._make, inline (three per invoice)
+    _MONEY_AMOUNT(total, sum_of_lines)
+    _MONEY_CURRENCY(total, currency)
+    credit_balance = state.credit_balance
+    credit_applied = None
+    balance: Money | None = None  # no credit before, none after
+    if credit_balance is not None or (
+        sum_of_lines < 0 and plan.negative_balance is NegativeBalancePolicy.CARRY_FORWARD
+    ):
+        credit_applied, balance = _credit_after(plan, credit_balance, total)
+    invoice = Invoice._engine_draft(
+        customer=plan.customer,
+        currency=currency,
+        issued_on=as_of,
+        due_on=as_of + _TERMS_DAYS[plan.payment_terms_days],
+        lines=tuple(lines),
+        subscription=plan.id,
+        discounts=(),
+        taxes=breakdown,
+        kind=DocumentKind.CREDIT_NOTE if sum_of_lines < 0 else DocumentKind.INVOICE,
+        credit_applied=credit_applied,
+    )
+    invoice_net = _new_money(Money)
+    _MONEY_AMOUNT(invoice_net, net)
+    _MONEY_CURRENCY(invoice_net, currency)
+    _INVOICE_NET(invoice, invoice_net)
+    invoice_tax = _new_money(Money)
+    _MONEY_AMOUNT(invoice_tax, tax)
+    _MONEY_CURRENCY(invoice_tax, currency)
+    _INVOICE_TAX(invoice, invoice_tax)
+    _INVOICE_TOTAL(invoice, total)
+    new_state = _new_state(BillingState)
+    _STATE_BILLED_THROUGH(new_state, billed_through)
+    _STATE_ONE_TIME_BILLED(new_state, state.one_time_billed)
+    _STATE_CREDIT_BALANCE(new_state, balance)
+    _STATE_TERMS(new_state, terms)
+    _STATE_USAGE_BILLED(new_state, state.usage_billed)
+    result = _new_state(BillingResult)  # _result, inline
+    _RESULT_SUBSCRIPTION(result, plan.id)
+    _RESULT_INVOICE(result, invoice)
+    _RESULT_STATE(result, new_state)
+    return result
+
+
+def _plain_piece(  # noqa: PLR0917  (one billing period's facts, on the hot path)
+    charge: RecurringCharge,
+    index: int,
+    dates: Sequence[date],
+    position: int,
+    due_through: date,
+    on_line: bool,
+    found: list[tuple[int, date, InvoiceLine, bool, Money | None]],
+) -> None:
+    """The line of the period ``[dates[position], dates[position + 1])`` due in part.
+
+    What :meth:`_Run.alone` gives the member of that period billed for the first time.
+    """
+    cycle = Period._make(dates[position], dates[position + 1])
+    due = _cut(cycle, charge.start, due_through)
+    assert due is not None  # noqa: S101  (a period of the charge's, due in part)
+    member = _Member(charge, cycle, due, None, index, 0)
+    line, taxed = _first_line(member, charge, on_line=on_line)
+    found.append((0, cycle.start, line, not taxed, None))
+
+
+_new_state = _new_money = object.__new__
+_MONEY_AMOUNT, _MONEY_CURRENCY = slot_setters(Money).values()
+_RESULT_SUBSCRIPTION, _RESULT_INVOICE, _RESULT_STATE = _RESULT_SETTERS
+(
+    _STATE_BILLED_THROUGH,
+    _STATE_ONE_TIME_BILLED,
+    _STATE_CREDIT_BALANCE,
+    _STATE_TERMS,
+    _STATE_USAGE_BILLED,
+) = _STATE_SETTERS
 
 
 # A frozen attrs class keeps each cached property's value in a slot of the property's name.

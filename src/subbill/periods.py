@@ -660,6 +660,29 @@ class BillingSchedule:
                 return found
             index += step
 
+    def _bounds(self, n: int) -> tuple[date, date]:
+        """``(nth(n), nth(n + 1))`` without the checks of :meth:`nth`, for the engine's hot path.
+
+        ``n`` is the index of a day within the calendar (:meth:`index_of` of a checked
+        date): what :meth:`nth` checks holds already, as for :meth:`_dates_through`.
+        """
+        day = self._day
+        step = self.frequency.count
+        if day is None:
+            low = self.nth(n)
+            return low, low + timedelta(days=step)
+        index = self._month_index + step * n
+        year, month0 = divmod(index, 12)
+        after, after0 = divmod(index + step, 12)
+        if day <= 28:  # on every month's calendar: no month end to clamp to
+            return date(year, month0 + 1, day), date(after, after0 + 1, day)
+        last = days_in_month(year, month0 + 1)
+        high = days_in_month(after, after0 + 1)
+        return (
+            date(year, month0 + 1, day if day <= last else last),
+            date(after, after0 + 1, day if day <= high else high),
+        )
+
     def index_of(self, day: date) -> int:
         """Return the ``n`` whose period ``[nth(n), nth(n + 1))`` contains ``day``.
 
