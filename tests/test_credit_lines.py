@@ -387,21 +387,21 @@ def test_documents_name_the_invoice_the_credit_lines_credit(store):
         "fr_FR": (
             (
                 "Crédit des périodes facturées sur la facture F-2026-000001 : les lignes de "
-                "crédit ci-dessus sont déduites sur cette facture"
+                "crédit ci-dessus sont déduites de cette facture"
             ),
             (
                 "Période créditée par la facture F-2026-000002 du 1 juillet 2026 : 231,68\xa0€, "
-                "déduits sur cette facture-là (le reste à payer ci-dessus n'en change pas)"
+                "déduits de cette facture-là (le reste à payer ci-dessus n'en change pas)"
             ),
         ),
         "en_US": (
             (
                 "Credit of periods billed on invoice F-2026-000001: the credit lines above are "
-                "deducted on this invoice"
+                "deducted from this invoice"
             ),
             (
-                "Period credited by invoice F-2026-000002 of July 1, 2026: €231.68, deducted on "
-                "that invoice (the amount due above does not change)"
+                "Period credited by invoice F-2026-000002 of July 1, 2026: €231.68, deducted "
+                "from that invoice (the amount due above does not change)"
             ),
         ),
     }

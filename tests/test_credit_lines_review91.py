@@ -15,7 +15,10 @@ as an expected failure); F4: the upgrade invoice's reference carries the date. E
 failed before the fix (F3's is an expected failure: not done).
 """
 
+import io
+import re
 from datetime import date
+from html import escape as html_escape
 
 import attrs
 import pytest
@@ -23,12 +26,14 @@ import pytest
 from subbill import Money
 from subbill.billing import BillingTerms, NegativeBalancePolicy
 from subbill.catalog import Catalog
+from subbill.cli import main
 from subbill.dunning import DunningPolicy, amount_due_on, dunning_actions
-from subbill.errors import OutOfBoundsError
+from subbill.errors import InvalidArgumentError, InvalidTypeError, OutOfBoundsError
 from subbill.invoices import Correction, DocumentKind, InvoiceStatus, Payment, one_time_line
+from subbill.l10n.invoice import invoice_html, invoice_text
 from subbill.payments import account_balance, refundable
 from subbill.service import correct_invoice, pay_invoice, replace_subscription, run_billing
-from subbill.storage import MemoryStore
+from subbill.storage import MemoryStore, SQLiteStore
 from subbill.subscriptions import Subscription
 from subbill.taxes import TaxRate
 from tests.test_credit_lines import CATALOG, ESSENTIEL, FIRST, JULY, UPGRADE, upgraded
@@ -302,3 +307,68 @@ def test_a_backdated_seat_reduction_note_counts_against_each_invoice_it_credits(
     assert Money.total((i.cancelled for i in invoices), currency="EUR") == eur("360.85")
     with pytest.raises(OutOfBoundsError):
         correct_invoice(store, UPGRADE, issued_on=date(2026, 5, 3), lines=[_gesture("177.00")])
+
+
+# -- F4: the upgrade invoice's reference carries the credited invoice's date ---------------------
+
+
+def test_the_upgrade_invoice_refers_to_the_invoice_it_credits_with_its_date():
+    store = upgraded(MemoryStore())
+    first, invoice = store.invoices(subscription="S1")
+    said = {
+        "fr_FR": (
+            "Crédit des périodes facturées sur la facture F-2026-000001 du 1 mars 2026 : les "
+            "lignes de crédit ci-dessus sont déduites de cette facture"
+        ),
+        "en_US": (
+            "Credit of periods billed on invoice F-2026-000001 of March 1, 2026: the credit "
+            "lines above are deducted from this invoice"
+        ),
+    }
+    for locale, words in said.items():
+        assert words in invoice_text(invoice, locale=locale, credited=[first])
+        assert html_escape(words) in invoice_html(invoice, locale=locale, credited=[first])
+        # without the invoice, its number alone (as a credit note without ``corrected``)
+        assert "F-2026-000001 :" in invoice_text(invoice, locale="fr_FR")
+    other = attrs.evolve(first, number="F-2026-000009")
+    with pytest.raises(InvalidArgumentError, match="F-2026-000009"):
+        invoice_text(invoice, locale="fr_FR", credited=[other])
+    with pytest.raises(InvalidTypeError):
+        invoice_text(invoice, locale="fr_FR", credited=["F-2026-000001"])
+
+
+def test_the_upgrade_invoice_pdf_refers_to_the_invoice_it_credits_with_its_date():
+    pypdf = pytest.importorskip("pypdf")
+    pytest.importorskip("fpdf")
+    from subbill.pdf import render_invoice_pdf  # noqa: PLC0415  (needs fpdf2)
+
+    store = upgraded(MemoryStore())
+    first, invoice = store.invoices(subscription="S1")
+    pdf = render_invoice_pdf(invoice, locale="fr_FR", credited=[first])
+    pages = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "sur la facture F-2026-000001 du 1 mars 2026" in " ".join(pages.split())
+
+
+def test_the_factur_x_of_the_upgrade_dates_the_invoice_it_credits(rules):
+    from subbill.einvoice import invoice_xml  # noqa: PLC0415  (needs factur-x)
+    from tests.einvoicing_data import BUYER, SELLER  # noqa: PLC0415
+
+    store = upgraded(MemoryStore())
+    first, invoice = store.invoices(subscription="S1")
+    buyer = attrs.evolve(BUYER, id="ACME")
+    xml = invoice_xml(invoice, seller=SELLER, buyer=buyer, credited=[first])
+    assert rules.errors(xml) == []
+    referenced = re.findall(
+        r"<ram:InvoiceReferencedDocument>\s*<ram:IssuerAssignedID>([^<]*)</ram:IssuerAssignedID>"
+        r"\s*<ram:FormattedIssueDateTime>\s*<qdt:DateTimeString format=\"102\">([^<]*)<",
+        xml.decode(),
+    )
+    assert referenced == [(FIRST, "20260301")]
+
+
+def test_subbill_invoice_show_dates_the_invoice_an_upgrade_credits(tmp_path, capsys):
+    path = tmp_path / "billing.db"
+    upgraded(SQLiteStore(path)).close()
+    assert main(["invoice", "show", UPGRADE, "--locale", "fr_FR", "--db", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "sur la facture F-2026-000001 du 1 mars 2026 : les lignes de crédit" in out
