@@ -72,6 +72,20 @@ def _upgraded(store, policy=NegativeBalancePolicy.CREDIT_NOTE) -> Catalog:
     return catalog
 
 
+def _changed(store, plan: str, policy=NegativeBalancePolicy.CREDIT_NOTE):
+    """The walk, then moved to ``plan`` on 1 September and billed: the three documents."""
+    catalog = _upgraded(store, policy)
+    changed = store.get_subscription("S1").change_plan(plan, catalog, on=SEPTEMBER)
+    assert replace_subscription(store, changed)
+    run_billing(store, as_of=SEPTEMBER)
+    return store.invoices(subscription="S1")
+
+
+def _by_third(amount: str, **part: Money) -> Correction:
+    """F-2026-000003's record (1 September) on the invoice whose period it credits."""
+    return Correction(credit_note=THIRD, credited_on=SEPTEMBER, amount=eur(amount), **part)
+
+
 def _gesture(amount_ht: str):
     return one_time_line("geste", "Geste commercial", eur(amount_ht), tax_rates=(TVA,))
 
@@ -92,24 +106,13 @@ def test_an_upgrade_invoice_may_be_credited_what_it_charged_not_its_net_total(st
 
 def test_a_second_upgrade_counts_its_credit_against_the_invoice_that_billed_the_period(store):
     """s2_twice.py: Essentiel → Pro on 1 July → Business on 1 September."""
-    catalog = _upgraded(store)
-    changed = store.get_subscription("S1").change_plan("business", catalog, on=SEPTEMBER)
-    assert replace_subscription(store, changed)
-    run_billing(store, as_of=SEPTEMBER)
-    first, second, third = store.invoices(subscription="S1")
+    first, second, third = _changed(store, "business")
     assert (third.kind, third.total, third.credits_periods_of) == (
         DocumentKind.INVOICE,
         eur("357.04"),  # −351.09 Pro (Sep → Mar) + 708.13 Business
         (UPGRADE,),
     )
-    assert second.corrections == (
-        Correction(
-            credit_note=THIRD,
-            credited_on=SEPTEMBER,
-            amount=eur("351.09"),
-            consumed=eur("351.09"),
-        ),
-    )
+    assert second.corrections == (_by_third("351.09", consumed=eur("351.09")),)
     assert (second.credited, second.creditable, second.amount_due) == (
         eur("351.09"),
         eur("120.26"),  # 471.35 charged for Pro − 351.09 credited
@@ -130,24 +133,13 @@ def test_a_second_upgrade_counts_its_credit_against_the_invoice_that_billed_the_
 @pytest.mark.parametrize("policy", list(NegativeBalancePolicy))
 def test_an_upgrade_then_downgrade_back_names_and_settles_the_upgrade_invoice(store, policy):
     """s9_up_down.py: Essentiel → Pro on 1 July → Essentiel on 1 September (at once)."""
-    catalog = _upgraded(store, policy)
-    changed = store.get_subscription("S1").change_plan("essentiel", catalog, on=SEPTEMBER)
-    assert replace_subscription(store, changed)
-    run_billing(store, as_of=SEPTEMBER)
-    first, second, note = store.invoices(subscription="S1")
+    first, second, note = _changed(store, "essentiel", policy)
     assert (note.kind, note.total, note.corrects) == (
         DocumentKind.CREDIT_NOTE,
         eur("-178.52"),  # −351.09 Pro (Sep → Mar) + 172.57 Essentiel (Sep → Mar)
         UPGRADE,
     )
-    assert second.corrections == (
-        Correction(
-            credit_note=THIRD,
-            credited_on=SEPTEMBER,
-            amount=eur("351.09"),
-            consumed=eur("172.57"),
-        ),
-    )
+    assert second.corrections == (_by_third("351.09", consumed=eur("172.57")),)
     assert (second.creditable, second.amount_due, first.amount_due) == (
         eur("120.26"),
         eur("61.15"),  # 239.67 − 178.52 cancelled
@@ -189,11 +181,7 @@ def test_the_cancellation_note_names_the_upgrade_invoice_and_cancels_what_is_due
         eur("239.67"),
         False,
     )
-    assert second.corrections == (
-        Correction(
-            credit_note=THIRD, credited_on=SEPTEMBER, amount=eur("351.09"), applied=eur("239.67")
-        ),
-    )
+    assert second.corrections == (_by_third("351.09", applied=eur("239.67")),)
     assert (second.status, second.amount_due, second.creditable) == (
         InvoiceStatus.PAID,
         eur("0.00"),

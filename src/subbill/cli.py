@@ -1153,13 +1153,9 @@ def _invoice_show(args: argparse.Namespace) -> int:
         # An invoice names the invoices whose periods its credit lines credit, with dates.
         credited = _credited_of(invoice, store)
     text = invoice_text(
-        invoice,
-        locale=args.locale,
-        terms=terms,
-        buyer=printed_buyer,
-        corrected=corrected,
+        invoice, locale=args.locale, terms=terms, buyer=printed_buyer, corrected=corrected,
         credited=credited,
-    )
+    )  # fmt: skip
     print(text)
     if args.pdf is not None:
         from subbill.pdf import render_invoice_pdf  # noqa: PLC0415  (fpdf2 only when asked)
