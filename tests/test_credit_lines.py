@@ -27,7 +27,7 @@ from html import escape as html_escape
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from subbill import Money
@@ -234,25 +234,38 @@ def test_a_run_killed_while_recording_the_credit_lines_is_undone_and_rerun_once(
     assert store.get_invoice(UPGRADE).credits_periods_of == (FIRST,)
 
 
-def test_a_cancellation_after_the_upgrade_leaves_the_counted_credit_as_it_is(store):
-    """A later credit note of Pro's periods: F-2026-000001's record is untouched.
+def test_a_cancellation_after_the_upgrade_credits_the_upgrade_invoice_and_leaves_the_first(
+    store,
+):
+    """A later credit note of Pro's periods names F-2026-000002; F-2026-000001 is untouched.
 
-    The note (181/365 of Pro's 590.00 + TVA = 351.09) credits more than F-2026-000002's
-    total (239.67: it is net of Essentiel's credit), so it names no invoice and stands on
-    its own, as it did before this change (``link_credit_note``'s rule).
+    The note (181/365 of Pro's 590.00 + TVA = 351.09) credits Pro's period, which
+    F-2026-000002 charged (471.35; its total 239.67 nets Essentiel's credit, counted on
+    F-2026-000001). It cancels all F-2026-000002 asks (239.67) and owes the rest (111.42)
+    on itself. (Review 91, F2: it used to be compared with the net total 239.67, name no
+    invoice and stand on its own while 587.67 stayed due.)
     """
     upgraded(store)
     cancelled = store.get_subscription("S1").cancel(on=date(2026, 9, 1), at_period_end=False)
     assert replace_subscription(store, cancelled)
     run_billing(store, as_of=date(2026, 9, 1))
     note = store.get_invoice("F-2026-000003")
-    assert (note.kind, note.total, note.corrects, note.credits_periods_of) == (
+    assert (note.kind, note.total, note.corrects, note.applied, note.credits_periods_of) == (
         DocumentKind.CREDIT_NOTE,
         eur("-351.09"),
-        None,
+        UPGRADE,
+        eur("239.67"),
         (),
     )
-    assert store.get_invoice(UPGRADE).corrections == ()
+    assert store.get_invoice(UPGRADE).corrections == (
+        Correction(
+            credit_note="F-2026-000003",
+            credited_on=date(2026, 9, 1),
+            amount=eur("351.09"),
+            applied=eur("239.67"),
+        ),
+    )
+    assert store.get_invoice(UPGRADE).amount_due == eur("0.00")
     assert store.get_invoice(FIRST).corrections == (COUNTED,)
 
 
@@ -307,15 +320,25 @@ def test_a_downgrade_note_counts_its_whole_credit_against_the_invoice(store):
 
 
 def test_the_upgrade_invoice_itself_is_credited_in_full_by_hand(store):
-    """A full credit of F-2026-000002 gives back its 239.67: its reversed credit line is no
-    charge (a first version counted the Pro line alone, 471.35, and refused it)."""
+    """A full credit of F-2026-000002 gives back its 239.67 and credits all it charged.
+
+    It credits Pro's 471.35 and charges back Essentiel's 231.68 (the reversed credit line):
+    the record counts 471.35, of which 231.68 consumed, so nothing is left to credit (a
+    first version counted the Pro line alone against the net total, 239.67, and refused
+    it; a second counted 239.67 only, which left 231.68 of Pro creditable again).
+    """
     upgraded(store)
     invoice = store.get_invoice(UPGRADE)
     note = credit_note_for(invoice, issued_on=date(2026, 7, 2)).finalize(number="F-2026-000003")
     assert note.total == eur("-239.67")
     recorded = record_credit_note(invoice, note, BillingState()).invoice
     assert recorded.corrections == (
-        Correction(credit_note="F-2026-000003", credited_on=date(2026, 7, 2), amount=eur("239.67")),
+        Correction(
+            credit_note="F-2026-000003",
+            credited_on=date(2026, 7, 2),
+            amount=eur("471.35"),
+            consumed=eur("231.68"),
+        ),
     )
     assert (recorded.creditable, recorded.amount_due) == (eur("0.00"), eur("0.00"))
 
@@ -364,21 +387,21 @@ def test_documents_name_the_invoice_the_credit_lines_credit(store):
         "fr_FR": (
             (
                 "Crédit des périodes facturées sur la facture F-2026-000001 : les lignes de "
-                "crédit ci-dessus sont déduites sur cette facture"
+                "crédit ci-dessus sont déduites de cette facture"
             ),
             (
                 "Période créditée par la facture F-2026-000002 du 1 juillet 2026 : 231,68\xa0€, "
-                "déduits sur cette facture-là (le reste à payer ci-dessus n'en change pas)"
+                "déduits de cette facture-là (le reste à payer ci-dessus n'en change pas)"
             ),
         ),
         "en_US": (
             (
                 "Credit of periods billed on invoice F-2026-000001: the credit lines above are "
-                "deducted on this invoice"
+                "deducted from this invoice"
             ),
             (
-                "Period credited by invoice F-2026-000002 of July 1, 2026: €231.68, deducted on "
-                "that invoice (the amount due above does not change)"
+                "Period credited by invoice F-2026-000002 of July 1, 2026: €231.68, deducted "
+                "from that invoice (the amount due above does not change)"
             ),
         ),
     }
@@ -622,26 +645,51 @@ def _walk(store, steps, frequency, policy):
 TVA = TaxRate(name="TVA 20 %", percent="20")
 
 
+def _named(document, invoice):
+    """Whether ``document`` names ``invoice`` as the invoice whose period it credits."""
+    if document.kind is DocumentKind.CREDIT_NOTE:
+        return document.corrects == invoice.number
+    return invoice.number in document.credits_periods_of
+
+
 @settings(max_examples=60)
 @given(
     steps=st.lists(_STEP, min_size=1, max_size=6),
     frequency=st.sampled_from(["annual", "monthly"]),
     policy=st.sampled_from(list(NegativeBalancePolicy)),
 )
-def test_credit_never_exceeds_an_invoice_total_by_notes_and_credit_lines(steps, frequency, policy):
-    """What notes and later invoices' credit lines credit an invoice never exceeds its total.
+# review 91: two plan changes in one year (F1), an upgrade then a cancellation (F2)
+@example(steps=[(122, "switch", 1), (62, "switch", 1)], frequency="annual",
+         policy=NegativeBalancePolicy.CREDIT_NOTE)  # fmt: skip
+@example(steps=[(122, "switch", 1), (62, "cancel", 1)], frequency="annual",
+         policy=NegativeBalancePolicy.CARRY_FORWARD)  # fmt: skip
+@example(steps=[(122, "switch", 1), (62, "switch", 1), (1, "credit", 5)], frequency="annual",
+         policy=NegativeBalancePolicy.CREDIT_NOTE)  # fmt: skip
+def test_credit_never_exceeds_what_an_invoice_charged_for_its_periods(steps, frequency, policy):
+    """What notes and later documents' credit lines credit an invoice never exceeds what it
+    charged for its own periods (its total without its own credit lines of other invoices'
+    periods, which those invoices count), whatever number of changes in a period.
 
-    And the invoice's records say exactly that (``credited``), what it asks counts only what
-    notes cancelled, and the account still balances.
+    And the invoice's records say exactly that (``credited``); every credit line of a
+    period is counted on the invoice that billed that period and names it, unless a manual
+    credit took that invoice's ``creditable`` first; what it asks counts only what notes
+    cancelled, and the account still balances.
     """
     store = MemoryStore()
     received = _walk(store, steps, frequency, policy)
     documents = store.invoices(subscription="S1")
+    gestures = any(action == "credit" for _, action, _ in steps)
     for invoice in documents:
         if invoice.kind is not DocumentKind.INVOICE:
             continue
+        charged = invoice.total + Money.total(
+            (-line.total for line in invoice.lines if line.period is not None
+             and line.net.is_negative()),
+            currency="EUR",
+        )  # fmt: skip
+        assert invoice.charged == charged
         credited = _credited_by_documents(documents, invoice)
-        assert credited <= invoice.total
+        assert credited <= charged
         assert credited == invoice.credited
         # consumed whole: credit lines of later invoices; in part: notes that also charge
         consumed = [c for c in invoice.corrections if c.consumed == c.amount]
@@ -650,6 +698,13 @@ def test_credit_never_exceeds_an_invoice_total_by_notes_and_credit_lines(steps, 
         }
         paid = invoice.amount_paid + (invoice.credit_applied or eur("0"))
         assert invoice.amount_due == max(invoice.total - paid - invoice.cancelled, eur("0"))
+    if not gestures:
+        for document in documents:
+            for line in document.lines:
+                if line.period is None or not line.net.is_negative():
+                    continue
+                billed = _billed_by(documents, document, line)
+                assert billed is None or _named(document, billed), (document, line)
     report = account_balance(
         documents,
         currency="EUR",

@@ -1156,9 +1156,12 @@ def _invoice_show(args: argparse.Namespace) -> int:
         terms = _terms_of(invoice, store)
         # A credit note names the invoice it corrects by its number and date.
         corrected = store.get_invoice(invoice.corrects) if invoice.corrects is not None else None
+        # An invoice names the invoices whose periods its credit lines credit, with dates.
+        credited = _credited_of(invoice, store)
     text = invoice_text(
-        invoice, locale=args.locale, terms=terms, buyer=printed_buyer, corrected=corrected
-    )
+        invoice, locale=args.locale, terms=terms, buyer=printed_buyer, corrected=corrected,
+        credited=credited,
+    )  # fmt: skip
     print(text)
     if args.pdf is not None:
         from subbill.pdf import render_invoice_pdf  # noqa: PLC0415  (fpdf2 only when asked)
@@ -1171,6 +1174,7 @@ def _invoice_show(args: argparse.Namespace) -> int:
                 buyer=printed_buyer,
                 terms=terms,
                 corrected=corrected,
+                credited=credited,
             )
         except ImportError as error:
             raise _failure(str(error)) from None
@@ -1189,6 +1193,7 @@ class _EInvoiceFacts:
     buyer: Customer
     terms: BillingTerms | None
     corrected: Invoice | None
+    credited: tuple[Invoice, ...] = ()
 
     @classmethod
     def of(cls, invoice: Invoice, store: Store, *, buyer: Customer | None) -> _EInvoiceFacts:
@@ -1208,7 +1213,18 @@ class _EInvoiceFacts:
                     f"credit note {invoice.number} corrects {invoice.corrects}, which is not "
                     "in the database"
                 )
-        return cls(buyer=buyer, terms=_terms_of(invoice, store), corrected=corrected)
+        return cls(
+            buyer=buyer,
+            terms=_terms_of(invoice, store),
+            corrected=corrected,
+            credited=_credited_of(invoice, store),
+        )
+
+
+def _credited_of(invoice: Invoice, store: Store) -> tuple[Invoice, ...]:
+    """The stored invoices whose periods ``invoice``'s credit lines credit (for their dates)."""
+    found = (store.get_invoice(number) for number in invoice.credits_periods_of)
+    return tuple(earlier for earlier in found if earlier is not None)
 
 
 def _terms_of(invoice: Invoice, store: Store) -> BillingTerms | None:
@@ -1232,6 +1248,7 @@ def _write_facturx(
             profile=args.profile,
             terms=facts.terms,
             corrected=facts.corrected,
+            credited=facts.credited,
         )
     except ImportError as error:
         raise _failure(f"{error}; pip install 'subbill[facturx]'") from None

@@ -45,6 +45,7 @@ from subbill.errors import (
 from subbill.identifiers import SIREN_SCHEME
 from subbill.invoices import DocumentKind, Invoice, InvoiceLine, InvoiceStatus, LineKind
 from subbill.l10n import format_date, phrase
+from subbill.l10n.invoice import credited_invoices
 from subbill.l10n.mentions import legal_information, legal_mentions, printed_mentions
 from subbill.money import DECIMAL_CONTEXT, Money, currency_precision
 from subbill.parties import MAX_ADDRESS_LINES, OperationCategory, Party, buyer_country
@@ -430,6 +431,7 @@ def invoice_data(
     terms: BillingTerms | None = None,
     operation: OperationCategory = OperationCategory.SERVICES,
     corrected: Invoice | None = None,
+    credited: Sequence[Invoice] = (),
     vat_total_eur: Money | None = None,
 ) -> dict[str, Any]:
     """The EN 16931 business terms of ``invoice``, keyed by their ids (``"BT-1"``, ``"BG-25"``).
@@ -447,6 +449,7 @@ def invoice_data(
     check_instance("terms", terms, BillingTerms)
     check_enum("operation", operation, OperationCategory)
     _check_invoice(invoice, corrected)
+    known = credited_invoices(invoice, credited)
     _check_seller_tax_id(seller, invoice)
     if invoice.customer != buyer.id:
         raise InvalidArgumentError(
@@ -502,8 +505,14 @@ def invoice_data(
         data["BG-3"] = [{"BT-25": corrected.number, "BT-26": corrected.issued_on}]
     elif invoice.credits_periods_of:
         # An invoice whose credit lines credit periods earlier invoices billed refers to
-        # them (BG-3, preceding invoice reference: allowed on an invoice, its date optional).
-        data["BG-3"] = [{"BT-25": number} for number in invoice.credits_periods_of]
+        # them (BG-3, preceding invoice reference: allowed on an invoice), dated (BT-26)
+        # when given them as ``credited``, as a credit note's reference is.
+        data["BG-3"] = [
+            {"BT-25": number, "BT-26": known[number].issued_on}
+            if number in known
+            else {"BT-25": number}
+            for number in invoice.credits_periods_of
+        ]
     _vat_in_euros(data, invoice, vat_total_eur)
     if chosen is Profile.BASIC:
         _basic(data)
@@ -561,6 +570,7 @@ class Options(TypedDict, total=False):
     terms: BillingTerms | None
     operation: OperationCategory
     corrected: Invoice | None
+    credited: Sequence[Invoice]
     vat_total_eur: Money | None
 
 
@@ -574,7 +584,9 @@ def invoice_xml(
     ``"basic"``; ``terms`` the customer's billing terms (their late-payment rate goes in the
     penalties note; None: the legal default); ``operation`` the category of the operation
     (services by default); ``corrected`` the invoice a credit note corrects (required for a
-    credit note); ``vat_total_eur`` the VAT total in euros of an invoice in another currency
+    credit note); ``credited`` the earlier invoices whose periods an invoice's credit lines
+    credit (``credits_periods_of``; each given is referred to with its date, BT-26);
+    ``vat_total_eur`` the VAT total in euros of an invoice in another currency
     (required then).
 
     Needs the optional dependency factur-x (``pip install 'subbill[facturx]'``).
@@ -645,4 +657,5 @@ def facturx_pdf(
         buyer=buyer,
         notes=printed,
         corrected=options.get("corrected"),
+        credited=options.get("credited", ()),
     )

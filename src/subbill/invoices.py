@@ -596,6 +596,11 @@ def _check_invoice(instance: Invoice, _attribute: Any, _value: object) -> None:
 _ZERO = Decimal(0)
 
 
+def _credits_a_period(line: InvoiceLine) -> bool:
+    """Whether ``line`` credits a period (a period and a negative net): an earlier invoice's."""
+    return line.period is not None and line.net.is_negative()
+
+
 def _check_breakdown(instance: Invoice) -> None:
     """The per-rate breakdown shown is the one the lines' taxes add up to, never another.
 
@@ -823,8 +828,12 @@ def _check_corrections(instance: Invoice) -> None:
                     f"credit_note={correction.credit_note!r} is applied twice to the invoice"
                 )
             notes.add(correction.credit_note)
-        if instance.credited > total:
-            raise OutOfBoundsError("credited", instance.credited, f"<= the invoice's total {total}")
+        if instance.credited > instance.charged:
+            charged = instance.charged
+            what = "total" if charged == total else "charge (its total without its credit lines)"
+            raise OutOfBoundsError(
+                "credited", instance.credited, f"<= the invoice's {what} {charged}"
+            )
         _check_named(instance)
 
 
@@ -1012,11 +1021,40 @@ class Invoice:
             return Money.zero(self.currency)
         return self._sum(correction.cancels for correction in self.corrections)
 
+    @functools.cached_property
+    def charged(self) -> Money:
+        """What this invoice charged: its total, without its own credit lines of a period.
+
+        Its total for most invoices. An upgrade's invoice also credits the unused part of
+        the old plan (a line with a period and a negative net): that credit is counted on
+        the invoice that billed the old plan's period (``credits_periods_of``,
+        :func:`subbill.payments.link_credit_lines`), not here, so what this invoice charged
+        for its own periods (the new plan's line, with its tax) is what may be credited
+        against it (:attr:`creditable`), even once it nets an earlier credit.
+
+        >>> from subbill.billing import draft_invoice
+        >>> from subbill.periods import Period
+        >>> unused = attrs.evolve(one_time_line("essentiel", "Essentiel", Money("-231.68",
+        ...     "EUR")), kind=LineKind.PRORATION_CREDIT,
+        ...     period=Period(date(2026, 7, 1), date(2027, 3, 1)))
+        >>> upgrade = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 7, 1),
+        ...     lines=[unused, one_time_line("pro", "Pro", Money("471.35", "EUR"))]
+        ... ).finalize(number="F-2026-000002")
+        >>> upgrade.total, upgrade.charged
+        (Money('239.67', 'EUR'), Money('471.35', 'EUR'))
+        """
+        given = [line.total for line in self.lines if _credits_a_period(line)]
+        if not given:
+            return self.total
+        return self.total - self._sum(given)
+
     @property
     def creditable(self) -> Money:
-        """What further credit notes may still credit: total − credited (0 if not numbered).
+        """What further credits may still credit: charged − credited (0 if not numbered).
 
-        Only a numbered invoice is corrected by a credit note (a draft is discarded).
+        :attr:`charged` less :attr:`credited` (credit notes, and later invoices' credit
+        lines of its periods). Only a numbered invoice is corrected by a credit note (a
+        draft is discarded).
         """
         zero = Money.zero(self.currency)
         if (
@@ -1025,7 +1063,18 @@ class Invoice:
             or self.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
         ):
             return zero
-        return max(self.total - self.credited, zero)
+        return max(self.charged - self.credited, zero)
+
+    def _bound(self) -> str:
+        """Why :attr:`creditable` is what it is, for the message of a refused credit."""
+        if self.charged == self.total:
+            charged = f"total {self.total} of invoice {self.number}"
+        else:
+            charged = (
+                f"charged {self.charged} by invoice {self.number}, whose total {self.total} "
+                "nets its credit of other invoices' periods"
+            )
+        return f"<= {self.creditable} ({charged} - {self.credited} already credited)"
 
     def _excess(self) -> Money:
         """What credit applied, payments and credit notes settle beyond the total."""
@@ -1342,12 +1391,7 @@ class Invoice:
                 self._describe(), self.status.value, "credit", "only a finalised invoice"
             )
         if amount > self.creditable:
-            raise OutOfBoundsError(
-                "credit",
-                amount,
-                f"<= {self.creditable} (total {self.total} of invoice {self.number} "
-                f"- {self.credited} already credited)",
-            )
+            raise OutOfBoundsError("credit", amount, self._bound())
 
     def _correction_of(self, note: Invoice, *, names_only: bool) -> Correction:
         """The record of the numbered credit ``note`` of this invoice, once checked."""
@@ -1376,7 +1420,7 @@ class Invoice:
                 raise InvalidStateError(f"credit note {note.number} {how} invoice {self.number}")
         # What its credit lines credit: a note that also charges (a downgrade's, with the
         # new plan's line) consumed part of it on itself, and gives back the rest.
-        consumed = _charged_on(note, self)
+        consumed = _charged_on(note)
         amount = -note.total + consumed
         self._check_creditable(amount)
         return Correction(
@@ -1776,11 +1820,14 @@ def _credit_line(line: InvoiceLine) -> InvoiceLine:
 def credit_of(note: Invoice, invoice: Invoice) -> Money:
     """What the credit ``note`` credits ``invoice``: what it gives back, and what it charges.
 
-    −its total, plus what its own new charges took of its credit: a downgrade's note credits
-    the old plan's unused part and charges the new plan's on itself, so it credits the
-    invoice more than it gives back. A positive line that reverses one of the invoice's
-    credit lines (same charge and period: :func:`credit_note_for` of an upgrade's invoice
-    gives its credit back to it) is no charge: it only lowers what the note gives back.
+    The total of its credit lines (−its total, plus its own positive lines): a downgrade's
+    note credits the old plan's unused part and charges the new plan's on itself, so it
+    credits the invoice more than it gives back. A positive line that reverses one of the
+    invoice's credit lines (:func:`credit_note_for` of an upgrade's invoice gives the old
+    plan's credit back) counts the same way: the note still credits all the invoice
+    charged for its own periods, and gives back only the net. Measured against
+    :attr:`Invoice.creditable`, so that together the credits of an invoice never exceed
+    what it charged (:attr:`Invoice.charged`).
 
     >>> from subbill.billing import draft_invoice
     >>> first = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
@@ -1797,21 +1844,13 @@ def credit_of(note: Invoice, invoice: Invoice) -> Money:
         raise InvalidTypeError("note", note, "a credit note (an Invoice)")
     if not isinstance(invoice, Invoice):
         raise InvalidTypeError("invoice", invoice, "an Invoice")
-    return -note.total + _charged_on(note, invoice)
+    return -note.total + _charged_on(note)
 
 
-def _charged_on(note: Invoice, invoice: Invoice) -> Money:
-    """What the new charges of ``note`` (not reversals of ``invoice``'s credit lines) total."""
-    reversed_ = {
-        (line.charge_key, line.period) for line in invoice.lines if line.total.is_negative()
-    }
+def _charged_on(note: Invoice) -> Money:
+    """What the positive lines of ``note`` total: the part of its credit they take."""
     return Money.total(
-        (
-            line.total
-            for line in note.lines
-            if line.total.is_positive() and (line.charge_key, line.period) not in reversed_
-        ),
-        currency=note.currency,
+        (line.total for line in note.lines if line.total.is_positive()), currency=note.currency
     )
 
 
@@ -1878,12 +1917,7 @@ def credit_note_for(
     if not total.is_negative():
         raise InvalidArgumentError(f"lines total {-total}: a credit note must credit an amount > 0")
     if -total > invoice.creditable:
-        raise OutOfBoundsError(
-            "credit",
-            -total,
-            f"<= {invoice.creditable} (total {invoice.total} of invoice {invoice.number} "
-            f"- {invoice.credited} already credited)",
-        )
+        raise OutOfBoundsError("credit", -total, invoice._bound())
     breakdown = tax_breakdown(
         [LineTax(base=line.base, taxes=line.taxes) for line in credited], currency=currency
     )

@@ -229,6 +229,7 @@ def render_invoice_pdf(
     terms: BillingTerms | None = None,
     operation: OperationCategory = OperationCategory.SERVICES,
     corrected: Invoice | None = None,
+    credited: Sequence[Invoice] = (),
 ) -> bytes:
     """Render ``invoice`` as a PDF in ``locale`` and return its bytes.
 
@@ -243,7 +244,9 @@ def render_invoice_pdf(
     among the notes with the 40 € indemnity, as :func:`subbill.l10n.invoice_text` states
     them (but to a consumer). A credit note states neither (it asks no payment), nor a due
     date or an amount due, and names the invoice it corrects (with its date when given it as
-    ``corrected``); a credited invoice lists its credit notes above its amount due.
+    ``corrected``); a credited invoice lists its credit notes above its amount due; an
+    invoice whose credit lines credit periods of earlier invoices names them (dated when
+    given them as ``credited``).
     This is a consumer's invoice: the e-invoicing obligation is between businesses. Needs
     the optional dependency fpdf2 (``pip install subbill[pdf]``).
     """
@@ -263,11 +266,13 @@ def render_invoice_pdf(
         customer = buyer if isinstance(buyer, Customer) else None
         notes = [*late_payment_mentions(invoice, terms, customer, locale=locale), *notes]
     reference = _reference(invoice, corrected, locale=locale)
+    credit_line_mentions(invoice, locale=locale, credited=credited)  # refused before drawing
     page = _Page(_fpdf()(orientation="P", unit="mm", format="A4"), locale)
     parties = _parties(invoice, seller, buyer, locale=locale)
     page.document(
-        invoice, *parties, notes, heading=heading, corrects=reference, corrected=corrected
-    )
+        invoice, *parties, notes, heading=heading, corrects=reference, corrected=corrected,
+        credited=credited,
+    )  # fmt: skip
     return bytes(page.pdf.output())
 
 
@@ -288,6 +293,7 @@ def render_facturx_pdf(
     buyer: Printable,
     notes: Sequence[str] = (),
     corrected: Invoice | None = None,
+    credited: Sequence[Invoice] = (),
 ) -> bytes:
     """Render ``invoice`` as a PDF/A-3B that carries ``xml`` as ``factur-x.xml``.
 
@@ -299,11 +305,13 @@ def render_facturx_pdf(
     printed at the bottom, under the heading « Mentions légales ». The metadata are dated
     the day the invoice was issued (this module reads no clock), so that the same invoice
     gives the same bytes. A credit note names the invoice it corrects, with its date when
-    given it as ``corrected``.
+    given it as ``corrected``; an invoice names the invoices whose periods it credits,
+    dated when given them as ``credited``.
     """
     check_instance("invoice", invoice, Invoice)
     check_instance("seller", seller, SellerParty)
     reference = _reference(invoice, corrected, locale=locale)
+    credit_line_mentions(invoice, locale=locale, credited=credited)  # refused before drawing
     if not isinstance(xml, bytes) or not xml.lstrip().startswith(b"<"):
         raise InvalidArgumentError("xml must be the bytes of an XML document (UTF-8)")
     if level not in FACTURX_LEVELS:
@@ -347,8 +355,9 @@ def render_facturx_pdf(
     heading = phrase("pdf", "legal_notices", locale=locale)
     parties = _parties(invoice, seller, buyer, locale=locale)
     page.document(
-        invoice, *parties, notes, heading=heading, corrects=reference, corrected=corrected
-    )
+        invoice, *parties, notes, heading=heading, corrects=reference, corrected=corrected,
+        credited=credited,
+    )  # fmt: skip
     return bytes(pdf.output())
 
 
@@ -483,6 +492,7 @@ class _Page:
         heading: str | None = None,
         corrects: str | None = None,
         corrected: Invoice | None = None,
+        credited: Sequence[Invoice] = (),
     ) -> None:
         self.parties(seller, buyer)
         self.heading(invoice, corrects)
@@ -490,7 +500,7 @@ class _Page:
         self.taxes(invoice)
         self.totals(invoice, corrected)
         # Credit lines of another invoice's periods, named under the totals (as the text).
-        self.notes(credit_line_mentions(invoice, locale=self.locale))
+        self.notes(credit_line_mentions(invoice, locale=self.locale, credited=credited))
         if notes and heading is not None:
             self.pdf.ln(4)
             self.write(heading, size=9, bold=True)

@@ -29,6 +29,7 @@ Reste à payer  1 234,56 €
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -63,6 +64,7 @@ __all__ = [
     "asks_payment",
     "corrected_reference",
     "credit_line_mentions",
+    "credited_invoices",
     "describe_line",
     "describe_proration",
     "invoice_html",
@@ -470,11 +472,40 @@ def line_description(line: InvoiceLine, *, locale: str) -> str:
     return escape_controls(line.description)
 
 
-def credit_line_mentions(invoice: Invoice, *, locale: str) -> list[str]:
+def credited_invoices(invoice: Invoice, credited: Iterable[Invoice]) -> dict[str, Invoice]:
+    """The invoices ``invoice`` names in ``credits_periods_of``, from ``credited``, by number.
+
+    ``credited`` are the earlier invoices whose periods the document's credit lines credit,
+    as the store holds them (their dates are part of the reference, as for the invoice a
+    credit note corrects); any of them may be left out (named by its number alone).
+
+    Raises:
+        InvalidTypeError: ``credited`` holds something other than an invoice.
+        InvalidArgumentError: ``credited`` holds an invoice ``invoice`` does not name.
+    """
+    _check("invoice", invoice, Invoice)
+    if isinstance(credited, (str, bytes)) or not isinstance(credited, Iterable):
+        raise InvalidTypeError("credited", credited, "an iterable of Invoice")
+    found: dict[str, Invoice] = {}
+    for earlier in credited:
+        _check("credited", earlier, Invoice)
+        if earlier.number is None or earlier.number not in invoice.credits_periods_of:
+            raise InvalidArgumentError(
+                f"credited holds invoice {earlier.number}, but {invoice.number or 'the draft'} "
+                f"credits periods of {', '.join(invoice.credits_periods_of) or 'no invoice'}"
+            )
+        found[earlier.number] = earlier
+    return found
+
+
+def credit_line_mentions(
+    invoice: Invoice, *, locale: str, credited: Iterable[Invoice] = ()
+) -> list[str]:
     """What a document says of credit lines that credit periods of another invoice.
 
     An invoice whose credit lines credit periods earlier invoices billed (an upgrade's
-    credit of the old plan, ``credits_periods_of``) names them; an invoice whose periods a
+    credit of the old plan, ``credits_periods_of``) names them, each with its date when
+    given it among ``credited`` (« … F-2026-000001 du 1 mars 2026 »); an invoice whose periods a
     later invoice's credit lines credited (a :class:`~subbill.invoices.Correction` whose
     ``consumed`` is its whole ``amount``) names that invoice, its date and the amount,
     deducted there: its own amount due does not change. (A credit note's row, among the
@@ -491,12 +522,22 @@ def credit_line_mentions(invoice: Invoice, *, locale: str) -> list[str]:
     >>> import attrs
     >>> print(credit_line_mentions(attrs.evolve(first, corrections=(counted,)),
     ...     locale="en_US")[0])
-    Period credited by invoice F-2026-000002 of July 1, 2026: €231.68, deducted on that invoice (the amount due above does not change)
+    Period credited by invoice F-2026-000002 of July 1, 2026: €231.68, deducted from that invoice (the amount due above does not change)
     """  # noqa: E501  (the doctest shows the whole sentence)
     _check("invoice", invoice, Invoice)
+    known = credited_invoices(invoice, credited)
     said = []
     if invoice.credits_periods_of:
-        numbers = ", ".join(escape_controls(number) for number in invoice.credits_periods_of)
+        dated = label("corrected_invoice", locale=locale)
+        numbers = ", ".join(
+            dated.format(
+                number=escape_controls(number),
+                on=format_date(known[number].issued_on, locale=locale),
+            )
+            if number in known
+            else escape_controls(number)
+            for number in invoice.credits_periods_of
+        )
         said.append(phrase("mention", "credits_periods_of", locale=locale, invoices=numbers))
     said.extend(
         phrase(
@@ -574,6 +615,7 @@ def invoice_text(
     terms: BillingTerms | None = None,
     buyer: Customer | None = None,
     corrected: Invoice | None = None,
+    credited: Iterable[Invoice] = (),
 ) -> str:
     """Render an invoice as a plain-text table, each line followed by its explanation.
 
@@ -582,11 +624,13 @@ def invoice_text(
     costs (« … : 40 € »), as French law asks of invoices between businesses; neither to a
     consumer ``buyer`` (:class:`~subbill.customers.Customer` of kind ``CONSUMER``). A
     credit note names the invoice it corrects (« Avoir sur la facture : F-2026-000001 »),
-    with its date when given that invoice as ``corrected`` (« … du 1 mars 2026 »).
+    with its date when given that invoice as ``corrected`` (« … du 1 mars 2026 »); an
+    invoice whose credit lines credit periods of earlier invoices names them, dated when
+    given them as ``credited`` (:func:`credit_line_mentions`).
     """
     _check("invoice", invoice, Invoice)
     mentions = [
-        *credit_line_mentions(invoice, locale=locale),
+        *credit_line_mentions(invoice, locale=locale, credited=credited),
         *late_payment_mentions(invoice, terms, buyer, locale=locale),
     ]
     headings = [label(code, locale=locale) for code in LINE_COLUMNS]
@@ -620,16 +664,18 @@ def invoice_html(
     terms: BillingTerms | None = None,
     buyer: Customer | None = None,
     corrected: Invoice | None = None,
+    credited: Iterable[Invoice] = (),
 ) -> str:
     """Render an invoice as an HTML table (for notebooks), explanations under each line.
 
     With the customer's ``terms``, a late-payment penalty rate they set is stated below,
     with the 40 € indemnity, as :func:`invoice_text` states them (none to a consumer); a
-    credit note names the invoice it corrects, dated when given it as ``corrected``.
+    credit note names the invoice it corrects, dated when given it as ``corrected``, an
+    invoice the invoices whose periods it credits, dated when given them as ``credited``.
     """
     _check("invoice", invoice, Invoice)
     mentions = [
-        *credit_line_mentions(invoice, locale=locale),
+        *credit_line_mentions(invoice, locale=locale, credited=credited),
         *late_payment_mentions(invoice, terms, buyer, locale=locale),
     ]
 
