@@ -97,6 +97,7 @@ __all__ = [
     "check_document_sums",
     "credit_note_for",
     "credit_of",
+    "credits_a_period",
     "one_time_line",
 ]
 
@@ -596,9 +597,26 @@ def _check_invoice(instance: Invoice, _attribute: Any, _value: object) -> None:
 _ZERO = Decimal(0)
 
 
-def _credits_a_period(line: InvoiceLine) -> bool:
-    """Whether ``line`` credits a period (a period and a negative net): an earlier invoice's."""
-    return line.period is not None and line.net.is_negative()
+#: The kinds of line the engine bills to credit a period an earlier invoice billed: the unused
+#: part of a plan, module or seats (a change, a cancellation), a usage period re-rated down.
+_PERIOD_CREDITS = frozenset({LineKind.PRORATION_CREDIT, LineKind.USAGE_CORRECTION})
+
+
+def credits_a_period(line: InvoiceLine) -> bool:
+    """Whether ``line`` credits a period an earlier invoice billed.
+
+    A line of a credit kind (``PRORATION_CREDIT``, ``USAGE_CORRECTION``) with a period and a
+    negative net. A line of a negative price (a quote's « remise » line billed every
+    period) is the invoice's own: it credits nothing another invoice billed.
+
+    >>> from subbill.periods import Period
+    >>> remise = attrs.evolve(one_time_line("remise", "Remise", Money("-10", "EUR")),
+    ...     kind=LineKind.RECURRING, period=Period(date(2026, 3, 1), date(2026, 4, 1)))
+    >>> credits_a_period(remise), credits_a_period(attrs.evolve(remise,
+    ...     kind=LineKind.PRORATION_CREDIT))
+    (False, True)
+    """
+    return line.kind in _PERIOD_CREDITS and line.period is not None and line.net.is_negative()
 
 
 def _check_breakdown(instance: Invoice) -> None:
@@ -806,10 +824,11 @@ def _check_credits_periods_of(instance: Invoice) -> None:
             )
     if len(set(numbers)) != len(numbers):
         raise InvalidArgumentError(f"credits_periods_of={numbers!r} names an invoice twice")
-    if not any(line.period is not None and line.net.is_negative() for line in instance.lines):
+    if not any(credits_a_period(line) for line in instance.lines):
         raise InvalidArgumentError(
             f"credits_periods_of={numbers!r}: the document has no credit line of a period "
-            "(a line with a period and a negative net) to credit them with"
+            "(a PRORATION_CREDIT or USAGE_CORRECTION line with a period and a negative net) to "
+            "credit them with"
         )
 
 
@@ -1026,11 +1045,13 @@ class Invoice:
         """What this invoice charged: its total, without its own credit lines of a period.
 
         Its total for most invoices. An upgrade's invoice also credits the unused part of
-        the old plan (a line with a period and a negative net): that credit is counted on
-        the invoice that billed the old plan's period (``credits_periods_of``,
-        :func:`subbill.payments.link_credit_lines`), not here, so what this invoice charged
-        for its own periods (the new plan's line, with its tax) is what may be credited
-        against it (:attr:`creditable`), even once it nets an earlier credit.
+        the old plan (:func:`credits_a_period` lines): once that credit is counted on the
+        invoices that billed the old plan's period (they are named in
+        ``credits_periods_of``: :func:`subbill.payments.link_credit_lines` records all its
+        credit lines or none), it is not counted here, so what this invoice charged for its
+        own periods (the new plan's line, with its tax) is what may be credited against it
+        (:attr:`creditable`), even once it nets an earlier credit. An invoice naming none
+        (its credit lines recorded nowhere, or a document stored before) charged its total.
 
         >>> from subbill.billing import draft_invoice
         >>> from subbill.periods import Period
@@ -1041,9 +1062,13 @@ class Invoice:
         ...     lines=[unused, one_time_line("pro", "Pro", Money("471.35", "EUR"))]
         ... ).finalize(number="F-2026-000002")
         >>> upgrade.total, upgrade.charged
-        (Money('239.67', 'EUR'), Money('471.35', 'EUR'))
+        (Money('239.67', 'EUR'), Money('239.67', 'EUR'))
+        >>> attrs.evolve(upgrade, credits_periods_of=("F-2026-000001",)).charged
+        Money('471.35', 'EUR')
         """
-        given = [line.total for line in self.lines if _credits_a_period(line)]
+        if not self.credits_periods_of:  # its credit lines are counted on no other invoice
+            return self.total
+        given = [line.total for line in self.lines if credits_a_period(line)]
         if not given:
             return self.total
         return self.total - self._sum(given)

@@ -60,6 +60,7 @@ from subbill.invoices import (
     InvoiceStatus,
     Payment,
     credit_of,
+    credits_a_period,
 )
 from subbill.money import Money
 from subbill.periods import check_date, days_in_month
@@ -672,10 +673,15 @@ def link_credit_lines(invoice: Invoice, invoices: Iterable[Invoice]) -> CreditLi
     and never reaches the credit balance. ``invoice`` names them (``credits_periods_of``),
     as a French document referring to the invoice it corrects must.
 
-    An invoice that may no longer be credited that much (credit notes took its
-    ``creditable`` already) records nothing: those lines stand on their own, as the engine's
-    credit note does then. A credit note (linked by :func:`link_credit_note`), a draft, or
-    an invoice without credit lines comes back as it is. Pure: nothing is read nor written.
+    All or none: when one of those invoices may no longer be credited that much (credit
+    notes took its ``creditable`` already), or a credit line credits a period none of them
+    billed, nothing is recorded and the invoice names none: its lines stand on their own, as
+    the engine's credit note does then, and it charged its whole total
+    (:attr:`~subbill.invoices.Invoice.charged`). Only lines of a credit kind count
+    (:func:`~subbill.invoices.credits_a_period`): a line of a negative price (a quote's
+    « remise ») is the invoice's own. A credit note (linked by :func:`link_credit_note`), a
+    draft, or an invoice without credit lines comes back as it is. Pure: nothing is read nor
+    written.
 
     >>> from datetime import date
     >>> from subbill.billing import draft_invoice
@@ -707,9 +713,7 @@ def link_credit_lines(invoice: Invoice, invoices: Iterable[Invoice]) -> CreditLi
         or invoice.credits_periods_of
     ):
         return alone
-    credit_lines = [
-        line for line in invoice.lines if line.period is not None and line.net.is_negative()
-    ]
+    credit_lines = [line for line in invoice.lines if credits_a_period(line)]
     if not credit_lines:
         return alone
     candidates = [
@@ -728,13 +732,16 @@ def link_credit_lines(invoice: Invoice, invoices: Iterable[Invoice]) -> CreditLi
             if _bills(stored, line):
                 groups.setdefault(stored.number or "", (stored, []))[1].append(line)
                 break
+        else:  # a credit of a period no invoice here billed: the lines stand on their own
+            return alone
     credited = []
     for stored, lines in groups.values():
         amount = Money.total((-line.total for line in lines), currency=invoice.currency)
-        if amount <= stored.creditable:  # else credited too much already: standing alone
-            credited.append(stored.count_credit_lines(invoice, lines=lines))
-    if not credited:
-        return alone
+        if amount > stored.creditable:  # credited too much already: all stand on their own
+            return alone
+        credited.append(stored.count_credit_lines(invoice, lines=lines))
+    # All or none: the invoice's credits_periods_of then says its credit lines are counted
+    # elsewhere (Invoice.charged leaves them out), none of them uncounted.
     named = tuple(stored.number for stored in credited if stored.number is not None)
     return CreditLinesLink(
         invoice=attrs.evolve(invoice, credits_periods_of=named), credited=tuple(credited)
