@@ -666,6 +666,8 @@ def _named(document, invoice):
          policy=NegativeBalancePolicy.CARRY_FORWARD)  # fmt: skip
 @example(steps=[(122, "switch", 1), (62, "switch", 1), (1, "credit", 5)], frequency="annual",
          policy=NegativeBalancePolicy.CREDIT_NOTE)  # fmt: skip
+@example(steps=[(1, "switch", 1)] * 4, frequency="annual",
+         policy=NegativeBalancePolicy.CREDIT_NOTE)  # fmt: skip
 def test_credit_never_exceeds_what_an_invoice_charged_for_its_periods(steps, frequency, policy):
     """What notes and later documents' credit lines credit an invoice never exceeds what it
     charged for its own periods (its total without its own credit lines of other invoices'

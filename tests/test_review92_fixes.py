@@ -142,3 +142,20 @@ def test_an_upgrade_stored_by_an_older_release_charged_its_total(tmp_path):
         Money("0", "EUR"),
     )
     store.close()
+
+
+def test_a_full_credit_note_of_an_invoice_with_its_own_negative_line_credits_its_total():
+    """The note of ``credit_note_for`` gives the remise line back (+10.00): that reversal is
+    no charge of the note's own, so the note credits 90.00, all the invoice charged (it was
+    counted as a 10.00 charge consumed on the note, a 100.00 credit of a 90.00 invoice)."""
+    invoice = _remise_invoice()
+    note = credit_note_for(invoice, issued_on=date(2026, 3, 2)).finalize(number="A-2026-000001")
+    assert note.total == Money("-90.00", "EUR")
+    applied = invoice.apply_credit_note(note).invoice
+    assert (applied.credited, applied.creditable, applied.amount_due) == (
+        Money("90.00", "EUR"),
+        Money("0.00", "EUR"),
+        Money("0.00", "EUR"),
+    )
+    (correction,) = applied.corrections
+    assert (correction.amount, correction.consumed) == (Money("90.00", "EUR"), None)

@@ -1445,7 +1445,7 @@ class Invoice:
                 raise InvalidStateError(f"credit note {note.number} {how} invoice {self.number}")
         # What its credit lines credit: a note that also charges (a downgrade's, with the
         # new plan's line) consumed part of it on itself, and gives back the rest.
-        consumed = _charged_on(note)
+        consumed = _charged_on(note, self)
         amount = -note.total + consumed
         self._check_creditable(amount)
         return Correction(
@@ -1869,13 +1869,32 @@ def credit_of(note: Invoice, invoice: Invoice) -> Money:
         raise InvalidTypeError("note", note, "a credit note (an Invoice)")
     if not isinstance(invoice, Invoice):
         raise InvalidTypeError("invoice", invoice, "an Invoice")
-    return -note.total + _charged_on(note)
+    return -note.total + _charged_on(note, invoice)
 
 
-def _charged_on(note: Invoice) -> Money:
-    """What the positive lines of ``note`` total: the part of its credit they take."""
+def _charged_on(note: Invoice, invoice: Invoice) -> Money:
+    """What the positive lines of ``note`` total: the part of its credit they take.
+
+    A positive line that reverses one of ``invoice``'s own negative lines (a discount line,
+    a « remise », a credit line: :func:`credit_note_for` gives them back) takes nothing: the
+    invoice charged its total net of them. Only a credit line the invoices ``invoice`` names
+    counted (``credits_periods_of``) is given back as a charge of the note, as a downgrade's
+    new plan is: the note then credits all ``invoice`` charged (:attr:`Invoice.charged`).
+    """
+    counted = bool(invoice.credits_periods_of)
+    own = {
+        (line.charge_key, line.period, -line.total.amount)
+        for line in invoice.lines
+        if line.total.is_negative() and not (counted and credits_a_period(line))
+    }
     return Money.total(
-        (line.total for line in note.lines if line.total.is_positive()), currency=note.currency
+        (
+            line.total
+            for line in note.lines
+            if line.total.is_positive()
+            and (line.charge_key, line.period, line.total.amount) not in own
+        ),
+        currency=note.currency,
     )
 
 

@@ -674,10 +674,12 @@ def link_credit_lines(invoice: Invoice, invoices: Iterable[Invoice]) -> CreditLi
     as a French document referring to the invoice it corrects must.
 
     All or none: when one of those invoices may no longer be credited that much (credit
-    notes took its ``creditable`` already), or a credit line credits a period none of them
-    billed, nothing is recorded and the invoice names none: its lines stand on their own, as
-    the engine's credit note does then, and it charged its whole total
-    (:attr:`~subbill.invoices.Invoice.charged`). Only lines of a credit kind count
+    notes took its ``creditable`` already), or a credit line credits a period no stored
+    document billed, nothing is recorded and the invoice names none: its lines stand on
+    their own, as the engine's credit note does then, and it charged its whole total
+    (:attr:`~subbill.invoices.Invoice.charged`). A credit line of a period a downgrade's
+    credit note charged on itself is netted against that charge: the note is named, nothing
+    is recorded on it (a note is never credited). Only lines of a credit kind count
     (:func:`~subbill.invoices.credits_a_period`): a line of a negative price (a quote's
     « remise ») is the invoice's own. A credit note (linked by :func:`link_credit_note`), a
     draft, or an invoice without credit lines comes back as it is. Pure: nothing is read nor
@@ -718,21 +720,27 @@ def link_credit_lines(invoice: Invoice, invoices: Iterable[Invoice]) -> CreditLi
         return alone
     candidates = [
         stored
-        for stored in reversed(found)  # the last invoice billing a period credits it
-        if stored.kind is DocumentKind.INVOICE
-        and stored.number is not None
+        for stored in reversed(found)  # the last document billing a period credits it
+        if stored.number is not None
         and stored.number != invoice.number
         and stored.subscription == invoice.subscription
         and stored.currency == invoice.currency
         and stored.issued_on <= invoice.issued_on
     ]
     groups: dict[str, tuple[Invoice, list[InvoiceLine]]] = {}
+    netted: list[str] = []  # credit notes whose own charge line billed a credited period
     for line in credit_lines:
         for stored in candidates:
             if _bills(stored, line):
-                groups.setdefault(stored.number or "", (stored, []))[1].append(line)
+                number = stored.number or ""
+                if stored.kind is DocumentKind.INVOICE:
+                    groups.setdefault(number, (stored, []))[1].append(line)
+                elif number not in netted:
+                    # A downgrade's note charged the period on itself: the line is netted
+                    # against that charge (a note is never credited), named, not recorded.
+                    netted.append(number)
                 break
-        else:  # a credit of a period no invoice here billed: the lines stand on their own
+        else:  # a period no document here billed: nothing counts it, all stand alone
             return alone
     credited = []
     for stored, lines in groups.values():
@@ -740,9 +748,9 @@ def link_credit_lines(invoice: Invoice, invoices: Iterable[Invoice]) -> CreditLi
         if amount > stored.creditable:  # credited too much already: all stand on their own
             return alone
         credited.append(stored.count_credit_lines(invoice, lines=lines))
-    # All or none: the invoice's credits_periods_of then says its credit lines are counted
-    # elsewhere (Invoice.charged leaves them out), none of them uncounted.
-    named = tuple(stored.number for stored in credited if stored.number is not None)
+    # All or none: the invoice's credits_periods_of then says each of its credit lines is
+    # counted on (or netted against) a document it names: Invoice.charged leaves them out.
+    named = (*(stored.number for stored in credited if stored.number is not None), *netted)
     return CreditLinesLink(
         invoice=attrs.evolve(invoice, credits_periods_of=named), credited=tuple(credited)
     )

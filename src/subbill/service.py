@@ -51,7 +51,14 @@ from subbill.errors import (
     StorageError,
     SubbillError,
 )
-from subbill.invoices import DocumentKind, Invoice, InvoiceLine, Payment, credit_note_for
+from subbill.invoices import (
+    DocumentKind,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    credit_note_for,
+    credits_a_period,
+)
 from subbill.metering import UsageRecord
 from subbill.money import DECIMAL_CONTEXT, Money
 from subbill.payments import (
@@ -217,7 +224,7 @@ def _settles_an_invoice(draft: Invoice | None) -> bool:
         return False
     if draft.kind is _CREDIT_NOTE:
         return True
-    return any(line.amount.amount < 0 and line.period is not None for line in draft.lines)
+    return any(credits_a_period(line) for line in draft.lines)
 
 
 def _bill_one(
