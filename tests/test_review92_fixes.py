@@ -35,21 +35,18 @@ def _gesture(ht: str) -> list:
     return [one_time_line("geste", "Geste commercial", Money(ht, "EUR"), tax_rates=(TVA,))]
 
 
+def _monthly(code: str, name: str, price: str) -> QuotedLine:
+    return QuotedLine(
+        code=code,
+        name=name,
+        unit_price=Money(price, "EUR"),
+        frequency=MONTHLY,
+        start=date(2026, 3, 1),
+    )
+
+
 def _remise_invoice() -> Invoice:
-    pro = QuotedLine(
-        code="pro",
-        name="Pro",
-        unit_price=Money("100", "EUR"),
-        frequency=MONTHLY,
-        start=date(2026, 3, 1),
-    )
-    remise = QuotedLine(
-        code="remise",
-        name="Remise",
-        unit_price=Money("-10", "EUR"),
-        frequency=MONTHLY,
-        start=date(2026, 3, 1),
-    )
+    pro, remise = _monthly("pro", "Pro", "100"), _monthly("remise", "Remise", "-10")
     plan = ChargePlan(
         id="S",
         customer="C",
