@@ -1733,7 +1733,7 @@ def _bill_plain(
     lines = _plain_lines(plan, charge, span)
     if lines is None:
         return None
-    return _plain_result(plan, state, lines, as_of, ((key, due_through),), terms)
+    return _plain_result(plan, state, lines, as_of, {key: due_through}, terms)
 
 
 def _plain_span(
@@ -1813,16 +1813,14 @@ def _plain_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
     state: BillingState,
     lines: list[InvoiceLine],
     as_of: date,
-    billed_through: tuple[tuple[str, date]],
+    billed_through: Mapping[str, date],
     terms: tuple[tuple[str, str], ...],
 ) -> BillingResult:
     """The draft invoice of ``lines`` and the state after it, built as they are known."""
     currency = plan.currency
     net, tax, breakdown = _sums(lines, currency)
     sum_of_lines = DECIMAL_CONTEXT.add(net, tax)
-    total = _new_money(Money)  # Money._make, inline (three per invoice)
-    _MONEY_AMOUNT(total, sum_of_lines)
-    _MONEY_CURRENCY(total, currency)
+    total = Money._make(sum_of_lines, currency)
     credit_balance = state.credit_balance
     credit_applied = None
     balance: Money | None = None  # no credit before, none after
@@ -1842,26 +1840,13 @@ def _plain_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
         kind=DocumentKind.CREDIT_NOTE if sum_of_lines < 0 else DocumentKind.INVOICE,
         credit_applied=credit_applied,
     )
-    invoice_net = _new_money(Money)
-    _MONEY_AMOUNT(invoice_net, net)
-    _MONEY_CURRENCY(invoice_net, currency)
-    _INVOICE_NET(invoice, invoice_net)
-    invoice_tax = _new_money(Money)
-    _MONEY_AMOUNT(invoice_tax, tax)
-    _MONEY_CURRENCY(invoice_tax, currency)
-    _INVOICE_TAX(invoice, invoice_tax)
+    _INVOICE_NET(invoice, Money._make(net, currency))
+    _INVOICE_TAX(invoice, Money._make(tax, currency))
     _INVOICE_TOTAL(invoice, total)
-    new_state = _new_state(BillingState)
-    _STATE_BILLED_THROUGH(new_state, billed_through)
-    _STATE_ONE_TIME_BILLED(new_state, state.one_time_billed)
-    _STATE_CREDIT_BALANCE(new_state, balance)
-    _STATE_TERMS(new_state, terms)
-    _STATE_USAGE_BILLED(new_state, state.usage_billed)
-    result = _new_state(BillingResult)  # _result, inline
-    _RESULT_SUBSCRIPTION(result, plan.id)
-    _RESULT_INVOICE(result, invoice)
-    _RESULT_STATE(result, new_state)
-    return result
+    new_state = BillingState._make(
+        billed_through, state.one_time_billed, balance, terms, state.usage_billed
+    )
+    return _result(plan.id, invoice, new_state)
 
 
 def _plain_piece(  # noqa: PLR0917  (one billing period's facts, on the hot path)
@@ -1883,18 +1868,6 @@ def _plain_piece(  # noqa: PLR0917  (one billing period's facts, on the hot path
     member = _Member(charge, cycle, due, None, index, 0)
     line, taxed = _first_line(member, charge, on_line=on_line)
     found.append((0, cycle.start, line, not taxed, None))
-
-
-_new_state = _new_money = object.__new__
-_MONEY_AMOUNT, _MONEY_CURRENCY = slot_setters(Money).values()
-_RESULT_SUBSCRIPTION, _RESULT_INVOICE, _RESULT_STATE = _RESULT_SETTERS
-(
-    _STATE_BILLED_THROUGH,
-    _STATE_ONE_TIME_BILLED,
-    _STATE_CREDIT_BALANCE,
-    _STATE_TERMS,
-    _STATE_USAGE_BILLED,
-) = _STATE_SETTERS
 
 
 # A frozen attrs class keeps each cached property's value in a slot of the property's name.

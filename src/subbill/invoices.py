@@ -1373,10 +1373,11 @@ class Invoice:
                 raise InvalidArgumentError(
                     f"lines holds {brief(line)}, which is not a line of {document._describe()}"
                 )
-            if line.period is None or not line.net.is_negative():
+            if not credits_a_period(line):
                 raise InvalidArgumentError(
                     f"line {line.description!r} of {document._describe()} credits no period "
-                    "(a credit line has a period and a negative net)"
+                    "(a PRORATION_CREDIT or USAGE_CORRECTION line with a period and a "
+                    "negative net)"
                 )
         if (
             document.kind is not DocumentKind.INVOICE
@@ -1847,10 +1848,11 @@ def credit_of(note: Invoice, invoice: Invoice) -> Money:
 
     The total of its credit lines (−its total, plus its own positive lines): a downgrade's
     note credits the old plan's unused part and charges the new plan's on itself, so it
-    credits the invoice more than it gives back. A positive line that reverses one of the
-    invoice's credit lines (:func:`credit_note_for` of an upgrade's invoice gives the old
-    plan's credit back) counts the same way: the note still credits all the invoice
-    charged for its own periods, and gives back only the net. Measured against
+    credits the invoice more than it gives back. A positive line that gives back one of the
+    invoice's own negative lines (:func:`credit_note_for` reverses them) counts the same way
+    only for a credit line the invoices it names recorded (an upgrade's invoice: the note
+    still credits all it charged for its own periods, and gives back only the net); the
+    others (a remise, a credit recorded nowhere) take nothing. Measured against
     :attr:`Invoice.creditable`, so that together the credits of an invoice never exceed
     what it charged (:attr:`Invoice.charged`).
 

@@ -668,7 +668,7 @@ def link_credit_lines(invoice: Invoice, invoices: Iterable[Invoice]) -> CreditLi
     period; that invoice records the lines crediting it
     (:meth:`~subbill.invoices.Invoice.count_credit_lines`): its ``credited`` and
     ``creditable`` count them, as they count a credit note, so that together they never
-    credit more than its total. The credit is consumed on ``invoice`` (the customer pays
+    credit more than it charged. The credit is consumed on ``invoice`` (the customer pays
     the net there): it cancels nothing of what the earlier invoice asks, is never refunded
     and never reaches the credit balance. ``invoice`` names them (``credits_periods_of``),
     as a French document referring to the invoice it corrects must.
