@@ -23,6 +23,7 @@ from typing import Any, Self
 
 import attrs
 
+from subbill._records import cached_slot, fast_cached_slots
 from subbill._validate import check_line, check_text, instance_of, to_tuple
 from subbill.discounts import Discount, digest_text
 from subbill.errors import (
@@ -221,6 +222,7 @@ def _check_recurring(instance: RecurringCharge) -> None:
     instance.schedule  # noqa: B018
 
 
+@fast_cached_slots
 @attrs.frozen(kw_only=True)
 class RecurringCharge(_Charge):
     """One subscribed item billed every period.
@@ -360,17 +362,17 @@ class RecurringCharge(_Charge):
         _SET_TERMS_DIGEST(charge, _digest_of(charge))
         return charge
 
-    @functools.cached_property
+    @cached_slot
     def key(self) -> str:
         """Identifies the charge in a billing state: ``code@start``."""
         return f"{self.code}@{self.start.isoformat()}"
 
-    @functools.cached_property
+    @cached_slot
     def period_price(self) -> Money:
         """The price of one whole billing period: ``unit_price × quantity`` (unrounded)."""
         return self.unit_price * self.quantity
 
-    @functools.cached_property
+    @cached_slot
     def whole_price(self) -> Money:
         """The price of one whole billing period, rounded to the minor unit (half up).
 
@@ -380,7 +382,7 @@ class RecurringCharge(_Charge):
         """
         return self.period_price.rounded()
 
-    @functools.cached_property
+    @cached_slot
     def whole_tax(self) -> LineTax | None:
         """The tax of :attr:`whole_price` on a line of its own, rounded on the line.
 
@@ -396,7 +398,7 @@ class RecurringCharge(_Charge):
             return None
         return line_tax(self.whole_price, self.tax_rates)
 
-    @functools.cached_property
+    @cached_slot
     def terms_digest(self) -> str:
         """A digest of what the charge's periods are priced with, recorded when it is billed.
 
@@ -407,7 +409,7 @@ class RecurringCharge(_Charge):
         """
         return _digest_of(self)
 
-    @functools.cached_property
+    @cached_slot
     def schedule(self) -> BillingSchedule:
         """The billing schedule the charge's periods follow."""
         return schedule_for(
