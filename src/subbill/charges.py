@@ -23,7 +23,6 @@ from typing import Any, Self
 
 import attrs
 
-from subbill._records import cached_slot, fast_cached_slots
 from subbill._validate import check_line, check_text, instance_of, to_tuple
 from subbill.discounts import Discount, digest_text
 from subbill.errors import (
@@ -222,7 +221,6 @@ def _check_recurring(instance: RecurringCharge) -> None:
     instance.schedule  # noqa: B018
 
 
-@fast_cached_slots
 @attrs.frozen(kw_only=True)
 class RecurringCharge(_Charge):
     """One subscribed item billed every period.
@@ -362,17 +360,17 @@ class RecurringCharge(_Charge):
         _SET_TERMS_DIGEST(charge, _digest_of(charge))
         return charge
 
-    @cached_slot
+    @functools.cached_property
     def key(self) -> str:
         """Identifies the charge in a billing state: ``code@start``."""
         return f"{self.code}@{self.start.isoformat()}"
 
-    @cached_slot
+    @functools.cached_property
     def period_price(self) -> Money:
         """The price of one whole billing period: ``unit_price × quantity`` (unrounded)."""
         return self.unit_price * self.quantity
 
-    @cached_slot
+    @functools.cached_property
     def whole_price(self) -> Money:
         """The price of one whole billing period, rounded to the minor unit (half up).
 
@@ -382,7 +380,7 @@ class RecurringCharge(_Charge):
         """
         return self.period_price.rounded()
 
-    @cached_slot
+    @functools.cached_property
     def whole_tax(self) -> LineTax | None:
         """The tax of :attr:`whole_price` on a line of its own, rounded on the line.
 
@@ -398,7 +396,7 @@ class RecurringCharge(_Charge):
             return None
         return line_tax(self.whole_price, self.tax_rates)
 
-    @cached_slot
+    @functools.cached_property
     def terms_digest(self) -> str:
         """A digest of what the charge's periods are priced with, recorded when it is billed.
 
@@ -409,7 +407,7 @@ class RecurringCharge(_Charge):
         """
         return _digest_of(self)
 
-    @cached_slot
+    @functools.cached_property
     def schedule(self) -> BillingSchedule:
         """The billing schedule the charge's periods follow."""
         return schedule_for(
