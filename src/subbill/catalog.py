@@ -31,6 +31,7 @@ from typing import Any, Self, TypeVar
 
 import attrs
 
+from subbill._records import cached_slot, fast_cached_slots
 from subbill._structure import (
     Currency,
     FrequencyName,
@@ -380,6 +381,7 @@ def _currency(value: object) -> str:
     return read_currency(value)
 
 
+@fast_cached_slots
 @attrs.frozen(kw_only=True)
 class Catalog:
     """Plans (sorted by rank), modules, add-ons and the change policy, in one currency.
@@ -403,7 +405,7 @@ class Catalog:
         factory=ChangePolicy, validator=[instance_of(ChangePolicy), _check_catalog]
     )
 
-    @functools.cached_property
+    @cached_slot
     def _by_code(self) -> tuple[dict[str, Plan], dict[str, Module], dict[str, AddOn]]:
         """The plans, modules and add-ons by code, built once (a catalog never changes)."""
         return (
@@ -412,7 +414,7 @@ class Catalog:
             {addon.code: addon for addon in self.addons},
         )
 
-    @functools.cached_property
+    @cached_slot
     def has_usage(self) -> bool:
         """True when a plan of the catalog has usage charges (worked out once: it never changes).
 

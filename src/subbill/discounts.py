@@ -41,6 +41,7 @@ from typing import Any, ClassVar, Protocol, Self, TypeAlias
 
 import attrs
 
+from subbill._records import cached_slot, fast_cached_slots
 from subbill._structure import Amount, Percent, Positive, Problems, Text
 from subbill._validate import brief, check_instance, check_line, instance_of
 from subbill.errors import (
@@ -272,6 +273,7 @@ def _to_codes(value: object) -> frozenset[str]:
     return frozenset(check_line("applies_to", item) for item in value)
 
 
+@fast_cached_slots
 @attrs.frozen(kw_only=True)
 class Discount:
     """A discount: its kind and value, its duration, and which lines it may reduce.
@@ -330,12 +332,12 @@ class Discount:
         """True for the per-unit kinds."""
         return self.kind in (DiscountKind.PER_UNIT_PERCENTAGE, DiscountKind.PER_UNIT_AMOUNT)
 
-    @functools.cached_property
+    @cached_slot
     def rate(self) -> Fraction:
         """The percentage as an exact fraction (0 for amount kinds)."""
         return Fraction(self.percent) / 100 if self.percent is not None else Fraction(0)
 
-    @functools.cached_property
+    @cached_slot
     def terms(self) -> tuple[object, ...]:
         """What the discount takes off, and when: the fields a billed period was reduced by.
 
@@ -356,7 +358,7 @@ class Discount:
             self.ends_on,
         )
 
-    @functools.cached_property
+    @cached_slot
     def terms_digest(self) -> str:
         """:func:`terms_digest` of :attr:`terms`: what a billing state records of it."""
         return terms_digest(*self.terms)

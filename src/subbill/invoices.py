@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import functools
 import html
 import operator
 import re
@@ -35,7 +34,7 @@ from typing import Any, Self
 
 import attrs
 
-from subbill._records import slot_setters
+from subbill._records import cached_slot, fast_cached_slots, slot_setters
 from subbill._validate import (
     brief,
     check_count,
@@ -291,6 +290,7 @@ def _check_taxes(instance: InvoiceLine, _attribute: Any, taxes: object) -> None:
     )
 
 
+@fast_cached_slots
 @attrs.frozen(kw_only=True)
 class InvoiceLine:
     """One line: what was billed, for which period, and how its amount was reached.
@@ -326,17 +326,17 @@ class InvoiceLine:
 
     # Derived once per line (a line is immutable), then read by every total of the invoice.
 
-    @functools.cached_property
+    @cached_slot
     def net(self) -> Money:
         """Amount after discounts (in the price's terms)."""
         return self.amount - self.discount
 
-    @functools.cached_property
+    @cached_slot
     def tax(self) -> Money:
         """The line's tax, all rates together."""
         return sum_taxes(self.taxes, currency=self.amount.currency)
 
-    @functools.cached_property
+    @cached_slot
     def total(self) -> Money:
         """Taxable base plus tax (TTC)."""
         return self.base + self.tax
@@ -881,6 +881,7 @@ def _check_named(instance: Invoice) -> None:
 _PLAIN_COLUMNS = ("description", "period", "quantity", "unit_price", "amount", "discount", "net")
 
 
+@fast_cached_slots
 @attrs.frozen(kw_only=True)
 class Invoice:
     """An immutable invoice (or credit note), its lines, discounts, taxes and payments.
@@ -990,46 +991,46 @@ class Invoice:
     def _sum(self, values: Any) -> Money:
         return Money.total(values, currency=self.currency)
 
-    @functools.cached_property
+    @cached_slot
     def subtotal(self) -> Money:
         """Sum of the lines' amounts before discounts."""
         return self._sum(line.amount for line in self.lines)
 
-    @functools.cached_property
+    @cached_slot
     def discount_total(self) -> Money:
         """Sum of what discounts took off the lines."""
         return self._sum(line.discount for line in self.lines)
 
-    @functools.cached_property
+    @cached_slot
     def net(self) -> Money:
         """Total taxable base (HT)."""
         return self._sum(line.base for line in self.lines)
 
-    @functools.cached_property
+    @cached_slot
     def tax(self) -> Money:
         """Total tax."""
         return self._sum(line.tax for line in self.lines)
 
-    @functools.cached_property
+    @cached_slot
     def total(self) -> Money:
         """Total with taxes (TTC)."""
         return self.net + self.tax
 
-    @functools.cached_property
+    @cached_slot
     def amount_paid(self) -> Money:
         """What payments have covered so far."""
         if not self.payments:
             return Money.zero(self.currency)
         return self._sum(payment.amount for payment in self.payments)
 
-    @functools.cached_property
+    @cached_slot
     def credited(self) -> Money:
         """What the credit notes correcting this invoice have credited so far."""
         if not self.corrections:
             return Money.zero(self.currency)
         return self._sum(correction.amount for correction in self.corrections)
 
-    @functools.cached_property
+    @cached_slot
     def cancelled(self) -> Money:
         """What the credit notes applied to this invoice cancelled or returned (≤ credited).
 
@@ -1040,7 +1041,7 @@ class Invoice:
             return Money.zero(self.currency)
         return self._sum(correction.cancels for correction in self.corrections)
 
-    @functools.cached_property
+    @cached_slot
     def charged(self) -> Money:
         """What this invoice charged: its total, without its own credit lines of a period.
 
@@ -1686,6 +1687,7 @@ _INVOICE_TOTALS = tuple(
 )
 
 
+@fast_cached_slots
 @attrs.frozen(kw_only=True)
 class InvoiceNumbering:
     """Gapless, chronological invoice numbers: a pure function of the previous number.
@@ -1705,7 +1707,7 @@ class InvoiceNumbering:
     subbill.errors.InvalidArgumentError: pattern='F-{month}-{seq}' must contain {seq} once ...
     """
 
-    @functools.cached_property
+    @cached_slot
     def _regex(self) -> re.Pattern[str]:
         """The pattern as a regular expression, built once (a bill run parses one per invoice)."""
         parts = re.split(r"(\{year\}|\{seq(?::[^}]*)?\})", self.pattern)

@@ -36,6 +36,7 @@ from typing import Any, Protocol, Self
 
 import attrs
 
+from subbill._records import cached_slot, fast_cached_slots
 from subbill._structure import (
     Percent,
     Positive,
@@ -537,6 +538,7 @@ def check_usage_line(instance: _Line, usage: UsageCharge) -> None:
         )
 
 
+@fast_cached_slots
 @attrs.frozen(kw_only=True)
 class QuotedLine:
     """A line bought from a quote or payment link, as its subscription bills it.
@@ -662,7 +664,7 @@ class QuotedLine:
             return self._own_charge  # the charge built when the line was checked
         return self._charge(ends_on=ends_on, paid_from=paid_from, reanchor=reanchor)
 
-    @functools.cached_property
+    @cached_slot
     def _own_charge(self) -> RecurringCharge | OneTimeCharge:
         """The line's charge on its own dates: built (and so checked) with the line, kept."""
         return self._charge(ends_on=None, paid_from=None, reanchor=False)

@@ -15,7 +15,6 @@ Money('545.45', 'EUR')
 from __future__ import annotations
 
 import enum
-import functools
 import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -24,6 +23,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from subbill._records import cached_slot, fast_cached_slots
 from subbill._validate import brief, check_enum, check_text, enum_of, instance_of
 from subbill.errors import (
     CurrencyMismatchError,
@@ -163,6 +163,7 @@ class TaxRounding(enum.Enum):
     PER_INVOICE = "per_invoice"
 
 
+@fast_cached_slots
 @attrs.frozen(kw_only=True)
 class LineTax:
     """The tax of one line: its taxable base (HT) and the tax of each of its rates."""
@@ -170,12 +171,12 @@ class LineTax:
     base: Money
     taxes: tuple[tuple[TaxRate, Money], ...]
 
-    @functools.cached_property
+    @cached_slot
     def tax(self) -> Money:
         """The line's total tax."""
         return sum_taxes(self.taxes, currency=self.base.currency)
 
-    @functools.cached_property
+    @cached_slot
     def total(self) -> Money:
         """Taxable base plus tax.
 
