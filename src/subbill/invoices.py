@@ -26,7 +26,7 @@ import html
 import operator
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -36,6 +36,7 @@ import attrs
 
 from subbill._records import cached_slot, fast_cached_slots, slot_setters
 from subbill._validate import (
+    CONTROL_CHARACTERS,
     brief,
     check_count,
     check_enum,
@@ -600,6 +601,28 @@ _ZERO = Decimal(0)
 #: The kinds of line the engine bills to credit a period an earlier invoice billed: the unused
 #: part of a plan, module or seats (a change, a cancellation), a usage period re-rated down.
 _PERIOD_CREDITS = frozenset({LineKind.PRORATION_CREDIT, LineKind.USAGE_CORRECTION})
+
+
+def _numbers_pass(numbers: Sequence[object]) -> bool:
+    r"""Whether every one of ``numbers`` passes ``check_line("number", …)``, searched at once.
+
+    Each a non-blank ``str``; the controls :func:`~subbill._validate.check_line` refuses are
+    single characters, so the joined numbers hold one exactly when a number does. Of ASCII
+    text, those are the characters ``str.isprintable`` refuses (``\x00``-``\x1f``,
+    ``\x7f``): a search of the text's characters in C, without the expression.
+
+    >>> _numbers_pass(["F-2026-000001", "F-2026-000002"]), _numbers_pass(["F-1", "F-\x7f"])
+    (True, False)
+    >>> _numbers_pass(["F-1", "F-\u202e2"]), _numbers_pass(["F-1", " "])
+    (False, False)
+    """
+    for number in numbers:
+        if not isinstance(number, str) or not number.strip():
+            return False
+    joined = "".join(numbers)  # type: ignore[arg-type]  # each a str, checked above
+    if joined.isascii():
+        return joined.isprintable()
+    return CONTROL_CHARACTERS.search(joined) is None
 
 
 def credits_a_period(line: InvoiceLine) -> bool:
@@ -1217,6 +1240,48 @@ class Invoice:
         _SET_STATUS(self, self._status_when_numbered())
         _SET_NUMBER(self, number)
         return self
+
+    @classmethod
+    def _finalize_own_drafts(cls, drafts: Sequence[Self], numbers: Sequence[str]) -> list[Self]:
+        """:meth:`_finalize_own_draft` of each of ``drafts`` with its number, in order.
+
+        The numbers are checked at once (:func:`_numbers_pass`); when one is refused, each
+        draft is numbered in turn as :meth:`_finalize_own_draft` numbers it (the first
+        refused raises its own error). A draft of the engine's usual shape (an
+        invoice nothing settles yet) gets its status from its total inline; any other as
+        :meth:`_status_when_numbered` gives it. Property
+        ``test_drafts_finalized_at_once_are_finalized_one_by_one``.
+        """
+        if len(drafts) != len(numbers) or not _numbers_pass(numbers):
+            return [
+                draft._finalize_own_draft(number)
+                for draft, number in zip(drafts, numbers, strict=True)
+            ]
+        finalized = []
+        for draft, number in zip(drafts, numbers, strict=True):
+            if (
+                type(draft) is not Invoice
+                or draft.status is not _DRAFT
+                or not draft.lines
+                or draft.corrects is not None
+                or draft.names_only is not False
+                or draft.applied is not None
+            ):
+                finalized.append(draft.finalize(number=number))
+                continue
+            if (
+                draft.kind is _INVOICE
+                and draft.credit_applied is None
+                and not draft.payments
+                and not draft.corrections
+            ):  # nothing settles it yet: what is due is its total
+                status = _PAID if draft.total.amount <= 0 else _OPEN
+            else:
+                status = draft._status_when_numbered()
+            _SET_STATUS(draft, status)
+            _SET_NUMBER(draft, number)
+            finalized.append(draft)
+        return finalized
 
     def void(self) -> Self:
         """Discard a draft (status ``VOID``); a numbered invoice is never voided.

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Final
+from typing import Final, NamedTuple
 
 import attrs
 
@@ -55,6 +55,7 @@ from subbill.invoices import (
     DocumentKind,
     Invoice,
     InvoiceLine,
+    LineKind,
     Payment,
     credit_note_for,
     credits_a_period,
@@ -134,6 +135,8 @@ class BillRunReport:
 
 # Read once: a member read through its enum class goes through the enum's metaclass, per row.
 _CREDIT_NOTE = DocumentKind.CREDIT_NOTE
+# The kinds of line credits_a_period takes (a line of another kind credits no period).
+_PRORATION_CREDIT, _USAGE_CORRECTION = LineKind.PRORATION_CREDIT, LineKind.USAGE_CORRECTION
 
 #: How many subscriptions :func:`run_billing` saves per transaction unless told otherwise.
 DEFAULT_BATCH_SIZE: Final = 500
@@ -156,16 +159,23 @@ def _billed(
     """
     try:
         if catalog is None and subscription.plans:
-            raise InvalidStateError(
-                f"subscription {subscription_id!r} has a plan but the store has no catalog: "
-                "load one before billing"
-            )
+            raise _no_catalog(subscription_id)
         plan = subscription.to_charge_plan(catalog)
         return bill_subscription(plan, state, as_of=as_of, usage=usage)
     except SubbillError as error:
         return BillingFailure(subscription=subscription_id, error=error)
 
 
+def _no_catalog(subscription_id: str) -> InvalidStateError:
+    """The refusal to bill a subscription with a plan from a store that has no catalog."""
+    return InvalidStateError(
+        f"subscription {subscription_id!r} has a plan but the store has no catalog: "
+        "load one before billing"
+    )
+
+
+#: The usage records of a subscription the store gave none for (the engine only reads them).
+_NO_RECORDS: tuple[UsageRecord, ...] = ()
 #: What :func:`_page_usage` gives each subscription of a page: its records, or the error of
 #: a damaged record of its own.
 _PageUsage = Mapping[str, "list[UsageRecord] | StoredDataError"]
@@ -198,19 +208,37 @@ def _page_usage(store: Store, rows: Sequence[BillingRow], as_of: date) -> _PageU
         return found
 
 
-def _bill_row(
-    catalog: Catalog | None, row: BillingRow, as_of: date, usage: _PageUsage
-) -> BillingResult | BillingFailure:
-    """What the engine bills the subscription of ``row`` (a damaged row is its failure)."""
-    if row.error is not None:
-        return BillingFailure(subscription=row.subscription_id, error=row.error)
-    if row.subscription is None:  # a store breaking its protocol: say which row
-        error = StoredDataError("no subscription", table="subscriptions", key=row.subscription_id)
-        return BillingFailure(subscription=row.subscription_id, error=error)
-    records = usage.get(row.subscription_id, [])
-    if isinstance(records, StoredDataError):
-        return BillingFailure(subscription=row.subscription_id, error=records)
-    return _billed(catalog, row.subscription_id, row.subscription, row.state, as_of, usage=records)
+def _bill_page(
+    catalog: Catalog | None, rows: Sequence[BillingRow], as_of: date, usage: _PageUsage
+) -> list[_Billed]:
+    """What the engine bills each subscription of a page, beside its row, in one pass.
+
+    A damaged row, one without a subscription (a store breaking its protocol) or one with a
+    damaged usage record is its failure; else :func:`_billed`'s outcome, inline (pure:
+    nothing is read nor written).
+    """
+    billed: list[_Billed] = []
+    append = billed.append
+    for row in rows:
+        key, subscription, state, error, _ = row
+        if error is None and subscription is not None:
+            records = usage.get(key, _NO_RECORDS)
+            if not isinstance(records, StoredDataError):
+                result: BillingResult | BillingFailure
+                try:
+                    if catalog is None and subscription.plans:
+                        raise _no_catalog(key)
+                    plan = subscription.to_charge_plan(catalog)
+                    result = bill_subscription(plan, state, as_of=as_of, usage=records)
+                except SubbillError as refused:
+                    result = BillingFailure(subscription=key, error=refused)
+                append((row, result))
+                continue
+            error = records  # a damaged usage record of its own
+        elif error is None:  # a store breaking its protocol: say which row
+            error = StoredDataError("no subscription", table="subscriptions", key=key)
+        append((row, BillingFailure(subscription=key, error=error)))
+    return billed
 
 
 def _settles_an_invoice(draft: Invoice | None) -> bool:
@@ -224,7 +252,11 @@ def _settles_an_invoice(draft: Invoice | None) -> bool:
         return False
     if draft.kind is _CREDIT_NOTE:
         return True
-    return any(credits_a_period(line) for line in draft.lines)
+    for line in draft.lines:
+        kind = line.kind  # a credit kind first, by identity: a member's hash is a Python call
+        if (kind is _PRORATION_CREDIT or kind is _USAGE_CORRECTION) and credits_a_period(line):
+            return True
+    return False
 
 
 def _bill_one(
@@ -370,8 +402,11 @@ def run_billing(
             if after is None:
                 break
             usage = _page_usage(store, rows, as_of)
-            billed = [(row, _bill_row(catalog, row, as_of, usage)) for row in rows]
-            for subscription_id, outcome in _save_page(store, catalog, billed, as_of):
+            outcomes = _save_page(store, catalog, _bill_page(catalog, rows, as_of, usage), as_of)
+            if after_each is None and on_progress is None:
+                tally.add_page(outcomes)
+                continue
+            for subscription_id, outcome in outcomes:
                 tally.add(outcome)
                 if after_each is not None:
                     after_each(subscription_id)
@@ -394,20 +429,36 @@ class _Tally:
 
     def add(self, outcome: Invoice | BillingFailure | None) -> None:
         """Count one subscription's outcome."""
-        self.seen += 1
-        if isinstance(outcome, BillingFailure):
-            self.failures.append(outcome)
-        elif outcome is not None and outcome.number is not None:  # finalized: numbered
-            self.created += 1
+        self.add_page((("", outcome),))
+
+    def add_page(self, outcomes: Sequence[_Outcome]) -> None:
+        """Count each subscription's outcome of a page, in order."""
+        self.seen += len(outcomes)
+        amounts, add = self.amounts, DECIMAL_CONTEXT.add
+        created = credit_notes = 0
+        first = last = None
+        for _, outcome in outcomes:
+            if outcome is None:
+                continue
+            if isinstance(outcome, BillingFailure):
+                self.failures.append(outcome)
+                continue
+            number = outcome.number
+            if number is None:  # not finalized: never numbered nor counted
+                continue
+            created += 1
+            first = first or number
+            last = number
             if outcome.kind is _CREDIT_NOTE:
-                self.credit_notes += 1
-            self.first_number = self.first_number or outcome.number
-            self.last_number = outcome.number
+                credit_notes += 1
             amount, currency = outcome.total.amount, outcome.currency
-            previous = self.amounts.get(currency)
-            self.amounts[currency] = (
-                amount if previous is None else DECIMAL_CONTEXT.add(previous, amount)
-            )
+            previous = amounts.get(currency)
+            amounts[currency] = amount if previous is None else add(previous, amount)
+        if created:
+            self.created += created
+            self.credit_notes += credit_notes
+            self.first_number = self.first_number or first
+            self.last_number = last
 
     def report(self, as_of: date) -> BillRunReport:
         """The run's report."""
@@ -429,19 +480,61 @@ _Billed = tuple[BillingRow, "BillingResult | BillingFailure"]
 _Outcome = tuple[str, "Invoice | BillingFailure | None"]
 
 
+#: The state of a subscription never billed: what a state read as none is compared with.
+_FRESH = BillingState()
+
+
 def _state_changed(before: BillingState | None, after: BillingState) -> bool:
     """Whether ``after`` differs from the stored state ``before`` (none: a fresh state)."""
-    return after != (BillingState() if before is None else before)
-
-
-def _changes(row: BillingRow, result: BillingResult | BillingFailure) -> bool:
-    """Whether saving ``result`` writes anything (an invoice, a new state)."""
-    if isinstance(result, BillingFailure):
-        return False
-    return result.invoice is not None or _state_changed(row.state, result.state)
+    return after != (_FRESH if before is None else before)
 
 
 _GONE = object()  # the version of a subscription no longer stored: never equal to a row's
+
+
+class _Writes(NamedTuple):
+    """What saving billed rows writes, decided in one pass over them (:func:`_writes_of`).
+
+    ``outcomes`` holds each row's outcome in order: a failure, ``None`` (nothing owed), or
+    the engine's draft at each index of ``owed_at`` until it is numbered; ``owing`` those
+    drafts, in order; ``states`` the states to write (a new invoice's, or one that
+    changed); ``versions`` the version of each row read without error; ``settles``
+    whether a draft may settle an invoice (:func:`_settles_an_invoice`).
+    """
+
+    outcomes: list[_Outcome]
+    owing: list[Invoice]
+    owed_at: list[int]
+    states: list[tuple[str, BillingState]]
+    versions: dict[str, object]
+    settles: bool
+
+
+def _writes_of(billed: Sequence[_Billed]) -> _Writes:
+    """What saving ``billed`` writes, each row's state compared once."""
+    outcomes: list[_Outcome] = []
+    owing: list[Invoice] = []
+    owed_at: list[int] = []
+    states: list[tuple[str, BillingState]] = []
+    versions: dict[str, object] = {}
+    settles = False
+    for row, result in billed:
+        key = row.subscription_id
+        if row.error is None:
+            versions[key] = row.version
+        if isinstance(result, BillingFailure):
+            outcomes.append((key, result))
+            continue
+        invoice, state = result.invoice, result.state
+        if invoice is not None:  # a new invoice: its state changed
+            owed_at.append(len(outcomes))
+            owing.append(invoice)
+            states.append((key, state))
+            settles = settles or _settles_an_invoice(invoice)
+        elif _state_changed(row.state, state):  # nothing owed: written only if it changed
+            states.append((key, state))
+        outcomes.append((key, invoice))
+    return _Writes(outcomes, owing, owed_at, states, versions, settles)
 
 
 def _save_page(
@@ -450,18 +543,18 @@ def _save_page(
     """Save a page the engine billed, in one transaction; each subscription's outcome.
 
     Outcomes come in the page's order (id order). A page that writes nothing (nothing due,
-    failures only) takes no lock at all.
+    failures only) takes no lock at all. When no row moved since it was read and no draft
+    settles an invoice (the usual page), the page is written at once, as decided before
+    the lock (:func:`_writes_of`); else row by row, a moved or settling one alone.
     """
-    if not any(_changes(row, result) for row, result in billed):
-        return [
-            (row.subscription_id, result if isinstance(result, BillingFailure) else None)
-            for row, result in billed
-        ]
-    outcomes: list[_Outcome] = []
+    writes = _writes_of(billed)
+    if not writes.states:  # every invoice comes with its state: nothing to write
+        return writes.outcomes
     with store.transaction():
-        versions = store.billing_versions(
-            [row.subscription_id for row, _ in billed if row.error is None]
-        )
+        versions = store.billing_versions(list(writes.versions))
+        if not writes.settles and versions == writes.versions:  # nothing moved
+            return _write(store, catalog, billed, as_of, writes)
+        outcomes: list[_Outcome] = []
         pending: list[_Billed] = []
         for row, result in billed:
             key = row.subscription_id
@@ -482,44 +575,32 @@ def _save_page(
 def _write_pending(
     store: Store, catalog: Catalog | None, pending: list[_Billed], as_of: date
 ) -> list[_Outcome]:
-    """Number and write the invoices and states of ``pending`` at once (in a savepoint).
+    """Number and write the invoices and states of ``pending`` at once (in a savepoint)."""
+    return _write(store, catalog, pending, as_of, _writes_of(pending))
+
+
+def _write(
+    store: Store, catalog: Catalog | None, pending: Sequence[_Billed], as_of: date, writes: _Writes
+) -> list[_Outcome]:
+    """Number and write what ``writes`` says of ``pending`` at once (in a savepoint).
 
     If the store refuses the batch (a number already stored…), each is billed again alone,
     so that the refusal undoes only the subscription it concerns. If another run issued a
     number dated after ``as_of`` meanwhile, this run stops: it can issue none any more.
     """
-    owing = [
-        result.invoice
-        for _, result in pending
-        if isinstance(result, BillingResult) and result.invoice is not None
-    ]
+    outcomes, owing = writes.outcomes, writes.owing
     try:
         with store.savepoint():
-            numbers = store.reserve_invoice_numbers(len(owing), issued_on=as_of) if owing else []
-            # The engine's drafts are this run's alone (dropped once written): each is
-            # numbered where it stands, not copied (Invoice._finalize_own_draft).
-            invoices = [
-                draft._finalize_own_draft(number)
-                for draft, number in zip(owing, numbers, strict=True)
-            ]
-            issued = iter(invoices)
-            outcomes: list[_Outcome] = []
-            states: list[tuple[str, BillingState]] = []
-            for row, result in pending:
-                key = row.subscription_id
-                if isinstance(result, BillingFailure):
-                    outcomes.append((key, result))
-                elif result.invoice is not None:  # a new invoice: its state changed
-                    states.append((key, result.state))
-                    outcomes.append((key, next(issued)))
-                else:  # nothing owed: its state is written only if it changed
-                    outcomes.append((key, None))
-                    if _state_changed(row.state, result.state):
-                        states.append((key, result.state))
-            if invoices:
+            if owing:
+                numbers = store.reserve_invoice_numbers(len(owing), issued_on=as_of)
+                # The engine's drafts are this run's alone (dropped once written): each is
+                # numbered where it stands, not copied (Invoice._finalize_own_draft).
+                invoices = Invoice._finalize_own_drafts(owing, numbers)
+                for at, invoice in zip(writes.owed_at, invoices, strict=True):
+                    outcomes[at] = (outcomes[at][0], invoice)
                 store.add_invoices(invoices)
-            if states:
-                store.save_billing_states(states)
+            if writes.states:
+                store.save_billing_states(writes.states)
     except StorageError:
         raise  # the store itself failed (locked, full…): the whole page is undone
     except SubbillError:  # a refusal met while writing: each alone, in its own savepoint

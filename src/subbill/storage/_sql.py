@@ -59,9 +59,11 @@ from subbill.storage._arguments import (
 from subbill.storage._nesting import Nesting
 from subbill.storage.codec import (
     dumps,
+    invoice_row_text,
     loads,
     read_subscription,
     row_text,
+    state_row_text,
     subscription_text,
 )
 from subbill.storage.errors import StoredDataError
@@ -452,7 +454,7 @@ class SQLStore(ABC):
 
     def save_billing_states(self, states: Sequence[tuple[str, BillingState]]) -> None:
         """Insert or replace the billing state of each ``(subscription_id, state)``, all or none."""
-        rows = [(key, dumps(state)) for key, state in check_states(states)]
+        rows = [(key, state_row_text(state)) for key, state in check_states(states)]
         if rows:
             self._write_many(
                 self._dialect.upsert("billing_states", ("subscription_id", "document")), rows
@@ -511,20 +513,31 @@ class SQLStore(ABC):
 
     def add_invoices(self, invoices: Sequence[Invoice]) -> None:
         """Add numbered invoices, in order, in one statement; every number must be new."""
-        day = self._dialect.day
-        facts = self._dunning_columns
+        as_text, facts = self._dialect.dates_as_text, self._dunning_columns
         rows: list[tuple[Any, ...]] = []
         for invoice in check_items("invoices", invoices, Invoice):
-            if invoice.number is None:
+            number = invoice.number
+            if number is None:
                 raise InvalidArgumentError("only a numbered invoice can be stored: finalize it")
-            row = (
-                invoice.number,
-                invoice.subscription,
-                invoice.customer,
-                day(invoice.issued_on),
-                invoice_text(invoice),
-            )
-            rows.append((*row, *dunning_facts(invoice)) if facts else row)
+            issued_on = invoice.issued_on
+            day = issued_on.isoformat() if as_text else issued_on  # the dialect's day(), inline
+            text = invoice_row_text(invoice, INVOICE_COLUMNS)
+            if facts:  # dunning_facts(invoice), inline
+                in_dunning = int(invoice.kind is _INVOICE_KIND and invoice.status not in _SETTLED)
+                credited = int(bool(invoice.corrections))
+                rows.append(
+                    (
+                        number,
+                        invoice.subscription,
+                        invoice.customer,
+                        day,
+                        text,
+                        in_dunning,
+                        credited,
+                    )
+                )
+            else:
+                rows.append((number, invoice.subscription, invoice.customer, day, text))
         if not rows:
             return
         columns: tuple[str, ...] = ("number", "subscription", "customer", "issued_on", "document")
@@ -986,7 +999,7 @@ def subscription_from_text(text: str, key: str) -> Subscription:
 
 def invoice_text(invoice: Invoice) -> str:
     """The document of an invoice's row: its JSON text without its columns' fields."""
-    return row_text(invoice, columns=INVOICE_COLUMNS)
+    return invoice_row_text(invoice, INVOICE_COLUMNS)
 
 
 #: The columns of dunning's facts, in the order :func:`dunning_facts` gives them.

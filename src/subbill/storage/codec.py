@@ -101,6 +101,7 @@ from subbill.periods import (
     Period,
     StartKind,
 )
+from subbill.proration import ProrationBasis
 from subbill.storage.errors import StoredDataError
 from subbill.subscriptions import Span, Subscription
 from subbill.taxes import TaxRate
@@ -112,10 +113,12 @@ __all__ = [
     "document_text",
     "dumps",
     "from_document",
+    "invoice_row_text",
     "loads",
     "read_billing_state",
     "read_subscription",
     "row_text",
+    "state_row_text",
     "subscription_text",
     "to_document",
 ]
@@ -660,6 +663,35 @@ def row_text(value: object, *, columns: Collection[str] = ()) -> str:
     return document_text(document)
 
 
+def invoice_row_text(invoice: Invoice, columns: Collection[str]) -> str:
+    """:func:`row_text` of an invoice, without the fields its row keeps in ``columns``.
+
+    The same text, its writer called directly (a store writes one per invoice).
+
+    >>> from subbill.billing import draft_invoice
+    >>> from subbill.invoices import one_time_line
+    >>> draft = draft_invoice(customer="C", currency="EUR", issued_on=date(2026, 3, 1),
+    ...                       lines=[one_time_line("x", "X", Money("10", "EUR"))])
+    >>> invoice = draft.finalize(number="F-1")
+    >>> invoice_row_text(invoice, ("number",)) == row_text(invoice, columns=("number",))
+    True
+    """
+    text = _invoice_text(invoice, columns) if type(invoice) is Invoice else None
+    return row_text(invoice, columns=columns) if text is None else text
+
+
+def state_row_text(state: BillingState) -> str:
+    """:func:`dumps` of a billing state (the document of its row), its writer called directly.
+
+    >>> state = BillingState(billed_through=[("pro@2026-01-01", date(2026, 3, 1))])
+    >>> state_row_text(state) == dumps(state)
+    True
+    """
+    text = _state_text(state, _NO_COLUMNS) if type(state) is BillingState else None
+    return row_text(state) if text is None else text
+
+
+_NO_COLUMNS: tuple[str, ...] = ()
 _COMPACT = (",", ":")  # no blank after separators: a stored document is read by programs
 # What ``json.dumps(…, sort_keys=True, ensure_ascii=False, separators=_COMPACT)`` builds at
 # each call, built once (it holds no state between calls): the same text, without the cost.
@@ -1439,14 +1471,40 @@ def _line_text(line: InvoiceLine) -> str | None:
         or not (whole is None or type(whole) is int)
     ):
         return None
-    amount, discount, factor = line.amount, line.discount, line.factor
-    currency = amount.currency
-    amount_text = str(amount.amount)  # _amount_text's, inline
+    amount, discount, factor, period = line.amount, line.discount, line.factor, line.period
+    currency, number = amount.currency, amount.amount
+    amount_text = str(number)  # _amount_text's, inline
     if "E" in amount_text or "e" in amount_text:
-        amount_text = f"{amount.amount:f}"
+        amount_text = f"{number:f}"
+    taxes = ""
+    if line.tax_rates:
+        taxes = f',"tax_rates":[{",".join(map(_rate_text, line.tax_rates))}]'
+    if line.taxes:
+        taxed = ",".join(f'[{_rate_text(rate)},"{_money_text(tax)}"]' for rate, tax in line.taxes)
+        taxes = f'{taxes},"taxes":[{taxed}]'
+    base, cycle, basis = line.base, why.cycle, why.basis
+    if (
+        discount is Money.zero(currency)  # no discount: the net is the amount, as written
+        and (base is amount or (base.amount is number and base.currency == currency))
+        and period is not None
+        and cycle is not None
+        and basis is not None
+        and days is not None
+        and whole is not None
+        and whole > 0
+        and why.reason is None
+        and why.factor is factor
+        and why.period is period
+        and why.quantity is line.quantity
+        and why.unit_price is line.unit_price
+        and days * factor.denominator == whole * factor.numerator
+    ):  # the usual line (a recurring charge's period), in one template: _usual_line_text
+        return _usual_line_text(
+            line, amount_text, currency, period, cycle, basis, days, whole, taxes
+        )
     unit_price = _money_text(line.unit_price)
     quantity = _decimal_text(line.quantity)
-    period = "null" if line.period is None else f'"{_period_text(line.period)}"'
+    period_text = "null" if period is None else f'"{_period_text(period)}"'
     # What reading puts back without a base: the net, ``amount - discount`` (one currency).
     if discount is Money.zero(currency):  # no discount (0, no places): the net is the amount
         discount_text, net = "", amount_text  # amount - 0 keeps its digits (plain text)
@@ -1454,9 +1512,8 @@ def _line_text(line: InvoiceLine) -> str | None:
         written = _money_text(discount)
         discount_text = "" if written == f"0 {currency}" else f',"discount":"{written}"'
         net = _amount_text(DECIMAL_CONTEXT.subtract(amount.amount, discount.amount))
-    base = line.base
     if base.currency == currency and (
-        (base.amount is amount.amount and net is amount_text) or _amount_text(base.amount) == net
+        (base.amount is number and net is amount_text) or _amount_text(base.amount) == net
     ):
         base_text = ""
     else:
@@ -1469,19 +1526,58 @@ def _line_text(line: InvoiceLine) -> str | None:
         and days * factor.denominator == whole * factor.numerator
         else f',"factor":"{_fraction_text(factor)}"'
     )
-    taxes = ""
-    if line.tax_rates:
-        taxes = f',"tax_rates":[{",".join(map(_rate_text, line.tax_rates))}]'
-    if line.taxes:
-        taxed = ",".join(f'[{_rate_text(rate)},"{_money_text(tax)}"]' for rate, tax in line.taxes)
-        taxes = f'{taxes},"taxes":[{taxed}]'
+    explanation = _explanation_text(line, unit_price, quantity, period_text)
     return (
         f'{{"amount":"{amount_text} {currency}"{base_text},'
         f'"charge_key":{_json_text(line.charge_key)},'
         f'"code":{_json_text(line.code)},"description":{_json_text(line.description)}'
-        f'{discount_text},"explanation":{{{_explanation_text(line, unit_price, quantity, period)}}}'
-        f'{factor_text},"kind":{_json_text(line.kind._value_)},"period":{period},'
+        f'{discount_text},"explanation":{{{explanation}}}'
+        f'{factor_text},"kind":{_json_text(line.kind._value_)},"period":{period_text},'
         f'"quantity":"{quantity}"{taxes},"unit_price":"{unit_price}"}}'
+    )
+
+
+def _usual_line_text(  # noqa: PLR0917  (the values _line_text read, passed on)
+    line: InvoiceLine,
+    amount_text: str,
+    currency: str,
+    period: Period,
+    cycle: Period,
+    basis: ProrationBasis,
+    days: int,
+    whole: int,
+    taxes: str,
+) -> str:
+    """:func:`_line_text` of a line of the usual shape, in one template.
+
+    The shape ``_line_text`` checked: no discount (the engine's zero), a base that is the
+    amount, an explanation whose unit price, quantity, factor and period are the line's own
+    objects, with a basis, a cycle and the days of the period the factor is. Written as the
+    general path writes it: the explanation's ``basis``, ``cycle`` (the line's period's
+    text when its days are the period's), ``days`` and ``period_days``; no ``base``,
+    ``discount`` nor ``factor``. An enum's value is written as it stands (each is its own
+    JSON text: ``tests/test_persisted_run_write_fourth.py``).
+    """
+    start, end = period.start, period.end
+    period_text = f"{start.isoformat()}/{end.isoformat()}"
+    if cycle is period or (cycle.start == start and cycle.end == end):
+        cycle_text = period_text  # equal days, equal text
+    else:
+        cycle_text = f"{cycle.start.isoformat()}/{cycle.end.isoformat()}"
+    unit_price = line.unit_price
+    price = str(unit_price.amount)  # _amount_text's, inline
+    if "E" in price or "e" in price:
+        price = f"{unit_price.amount:f}"
+    quantity = str(line.quantity)  # _decimal_text's, inline
+    if "e" in quantity:
+        quantity = quantity.replace("e", "E")
+    return (
+        f'{{"amount":"{amount_text} {currency}","charge_key":{_json_text(line.charge_key)},'
+        f'"code":{_json_text(line.code)},"description":{_json_text(line.description)},'
+        f'"explanation":{{"basis":"{basis._value_}","cycle":"{cycle_text}","days":{days},'
+        f'"period_days":{whole}}},"kind":"{line.kind._value_}",'
+        f'"period":"{period_text}","quantity":"{quantity}"{taxes},'
+        f'"unit_price":"{price} {unit_price.currency}"}}'
     )
 
 
@@ -1617,9 +1713,11 @@ def _state_text(state: BillingState, columns: Collection[str]) -> str | None:
     billed_through, charge_terms = state.billed_through, state.terms
     if len(billed_through) == 1 and len(charge_terms) == 1:  # one charge: one template
         (charge, day), (termed, digest) = billed_through[0], charge_terms[0]
+        key = _json_text(charge)  # the usual state's terms are its charge's: escaped once
         return (
-            f'{{"data":{{"billed_through":[[{_json_text(charge)},"{day.isoformat()}"]],'
-            f'"terms":[[{_json_text(termed)},{_json_text(digest)}]]{_DOCUMENT_END}'
+            f'{{"data":{{"billed_through":[[{key},"{day.isoformat()}"]],"terms":[['
+            f"{key if termed == charge else _json_text(termed)},{_json_text(digest)}]]"
+            f"{_DOCUMENT_END}"
         )
     billed = terms = ""
     if state.billed_through:
