@@ -154,6 +154,16 @@ def test_documents_stored_read_back_equal_and_in_the_previous_format(store):
     assert loads(dumps(alone), type(alone)) == alone
 
 
+def test_a_note_naming_the_invoice_it_corrects_and_listing_others_reads_as_that_invoices():
+    """An earlier release took both fields on a hand-built note: it still reads, as before."""
+    store = MemoryStore()
+    _reduced(store)
+    both = attrs.evolve(store.get_invoice(NOTE), corrects=F1, credits_periods_of=(F1, F2))
+    assert loads(dumps(both), type(both)) == both
+    assert "Avoir sur la facture : F-2026-000001" in invoice_text(both, locale="fr_FR")
+    assert "Avoir sur les factures" not in invoice_text(both, locale="fr_FR")
+
+
 def test_a_run_that_dies_between_the_shares_writes_nothing_and_bills_once_again():
     store = MemoryStore()
     _billed(store)

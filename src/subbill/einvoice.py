@@ -385,7 +385,11 @@ def _check_invoice(
             f"currency={invoice.currency} has {currency_precision(invoice.currency)} decimals: "
             "French e-invoices state amounts with at most 2 (BR-FR-DEC-01)"
         )
-    if invoice.kind is DocumentKind.CREDIT_NOTE and invoice.credits_periods_of:
+    if (
+        invoice.kind is DocumentKind.CREDIT_NOTE
+        and invoice.corrects is None
+        and invoice.credits_periods_of
+    ):
         # A note of periods several invoices billed refers to each, with its date (BG-3).
         missing = [number for number in invoice.credits_periods_of if number not in known]
         if corrected is not None or missing:

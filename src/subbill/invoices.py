@@ -498,7 +498,10 @@ class Correction:
     old plan on the invoice of the new one. Part of it for a credit note that also charges
     (a downgrade's note carries the new plan's line): ``amount`` is what its credit lines
     credit, ``amount − consumed`` what the note gives back (−its total), which cancels,
-    names or is applied in part as any note does.
+    names or is applied in part as any note does. A credit note of periods several invoices
+    billed leaves one record on each, its share: ``amount`` what its credit lines of that
+    invoice's periods credit, ``consumed`` what its charges of those periods take
+    (:meth:`Invoice.apply_credit_note_share`).
 
     >>> upgrade = Correction(credit_note="F-2026-000002", credited_on=date(2026, 7, 1),
     ...     amount=Money("231.68", "EUR"), consumed=Money("231.68", "EUR"))
@@ -787,14 +790,13 @@ def _check_paid(instance: Invoice) -> None:
 
 def _check_corrects(instance: Invoice) -> None:
     corrects = instance.corrects
-    # A credit note crediting periods of several invoices names them all instead.
-    several = instance.kind is DocumentKind.CREDIT_NOTE and bool(instance.credits_periods_of)
-    if several and corrects is not None:
-        raise InvalidArgumentError(
-            f"corrects={corrects!r} and credits_periods_of={instance.credits_periods_of!r}: a "
-            "credit note corrects one invoice (corrects) or credits periods of several "
-            "(credits_periods_of), not both"
-        )
+    # A credit note crediting periods of several invoices names them all instead (one that
+    # names an invoice it corrects is that invoice's, whatever else it lists).
+    several = (
+        instance.kind is DocumentKind.CREDIT_NOTE
+        and corrects is None
+        and bool(instance.credits_periods_of)
+    )
     if instance.names_only is not False:
         if instance.names_only is not True:
             raise InvalidTypeError("names_only", instance.names_only, "a bool")

@@ -282,7 +282,7 @@ def _reference(
 ) -> str | None:
     """What the heading says of the invoice(s) a credit note corrects (``None``: no line)."""
     several = invoice.kind is DocumentKind.CREDIT_NOTE and bool(invoice.credits_periods_of)
-    if invoice.corrects is None and corrected is None and not several:
+    if invoice.corrects is None and corrected is None and not several:  # names no invoice
         return None
     return corrected_reference(invoice, corrected, locale=locale, credited=credited)
 
