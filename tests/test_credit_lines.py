@@ -601,17 +601,36 @@ def _credited_by_documents(documents, invoice):
     return total
 
 
-def _walk(store, steps, frequency, policy):
+def _next_month(day):
+    """The first day of the month after ``day``'s."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _billed_until(store, day, until):
+    """Bill on each first of the month after ``day`` and before ``until``; ``until``."""
+    month = _next_month(day)
+    while month < until:
+        run_billing(store, as_of=month)
+        month = _next_month(month)
+    return until
+
+
+def _walk(store, steps, frequency, policy, *, quantity=1, back=timedelta(0)):
+    """Bill the steps; « backdate » changes the seats from ``back`` before the step's day."""
     catalog = Catalog.from_mapping(CATALOG)
     store.save_catalog(catalog)
-    entry = {**ESSENTIEL, "frequency": frequency}
+    entry = {**ESSENTIEL, "frequency": frequency, "quantity": quantity}
     subscription = Subscription.from_mapping(entry, catalog=catalog)
     store.save_subscription(attrs.evolve(subscription, terms=BillingTerms(negative_balance=policy)))
     day = date(2026, 3, 1)
     run_billing(store, as_of=day)
     received = []
     for gap, action, size in steps:
-        day += timedelta(days=gap)
+        day = (
+            _billed_until(store, day, day + timedelta(days=gap))
+            if back
+            else day + timedelta(days=gap)
+        )
         current = store.get_subscription("S1")
         try:
             if action == "switch" and current.cancelled_on is None:
@@ -619,6 +638,9 @@ def _walk(store, steps, frequency, policy):
                 replace_subscription(store, current.change_plan(target, catalog, on=day))
             elif action == "quantity" and current.cancelled_on is None:
                 replace_subscription(store, current.change_quantity(size, on=day))
+            elif action == "backdate" and current.cancelled_on is None:
+                since = max(day - back, date(2026, 3, 1))
+                replace_subscription(store, current.change_quantity(size, on=since))
             elif action == "cancel" and current.cancelled_on is None:
                 replace_subscription(store, current.cancel(on=day, at_period_end=False))
         except SubbillError:
@@ -646,9 +668,14 @@ def _walk(store, steps, frequency, policy):
 TVA = TaxRate(name="TVA 20 %", percent="20")
 
 
+def documents_by(documents, number):
+    """The document numbered ``number``."""
+    return next(document for document in documents if document.number == number)
+
+
 def _named(document, invoice):
     """Whether ``document`` names ``invoice`` as the invoice whose period it credits."""
-    if document.kind is DocumentKind.CREDIT_NOTE:
+    if document.kind is DocumentKind.CREDIT_NOTE and document.corrects is not None:
         return document.corrects == invoice.number
     return invoice.number in document.credits_periods_of
 
@@ -678,9 +705,15 @@ def test_credit_never_exceeds_what_an_invoice_charged_for_its_periods(steps, fre
     credit took that invoice's ``creditable`` first; what it asks counts only what notes
     cancelled, and the account still balances.
     """
+    check_credits_of_a_walk(steps, frequency, policy)
+
+
+def check_credits_of_a_walk(steps, frequency, policy, *, quantity=1, back=timedelta(0)):
+    """The property's checks over the documents of ``_walk`` (also over backdated seats)."""
     store = MemoryStore()
-    received = _walk(store, steps, frequency, policy)
+    received = _walk(store, steps, frequency, policy, quantity=quantity, back=back)
     documents = store.invoices(subscription="S1")
+    kinds = {document.number: document.kind for document in documents}
     gestures = any(action == "credit" for _, action, _ in steps)
     for invoice in documents:
         if invoice.kind is not DocumentKind.INVOICE:
@@ -696,9 +729,19 @@ def test_credit_never_exceeds_what_an_invoice_charged_for_its_periods(steps, fre
         assert credited <= charged
         assert credited == invoice.credited
         # consumed whole: credit lines of later invoices; in part: notes that also charge
-        consumed = [c for c in invoice.corrections if c.consumed == c.amount]
+        consumed = [c for c in invoice.corrections if kinds[c.credit_note] is DocumentKind.INVOICE]
+        assert all(c.consumed == c.amount for c in consumed)
         assert {c.credit_note for c in consumed} == {
-            doc.number for doc in documents if invoice.number in doc.credits_periods_of
+            doc.number
+            for doc in documents
+            if doc.kind is DocumentKind.INVOICE and invoice.number in doc.credits_periods_of
+        }
+        # a note of periods several invoices billed: each it names records its share
+        shared = {c.credit_note for c in invoice.corrections} - {c.credit_note for c in consumed}
+        assert {n for n in shared if documents_by(documents, n).corrects is None} == {
+            doc.number
+            for doc in documents
+            if doc.kind is DocumentKind.CREDIT_NOTE and invoice.number in doc.credits_periods_of
         }
         paid = invoice.amount_paid + (invoice.credit_applied or eur("0"))
         assert invoice.amount_due == max(invoice.total - paid - invoice.cancelled, eur("0"))

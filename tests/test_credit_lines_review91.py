@@ -11,8 +11,9 @@ credited again by hand (Pro's period credited 351.09 + 239.66 = 590.75 of 471.35
 
 F1: a second plan change in the period (s2_twice.py, s9_up_down.py); F2: upgrade then
 cancellation (s4_up_cancel.py); F3: a note crediting periods of several invoices (pinned
-as an expected failure); F4: the upgrade invoice's reference carries the date. Each test
-failed before the fix (F3's is an expected failure: not done).
+as a strict expected failure, passing since each invoice records its share:
+``tests/test_credit_note_of_several_invoices.py``); F4: the upgrade invoice's reference
+carries the date. Each test failed before its fix.
 """
 
 import io
@@ -264,15 +265,6 @@ def test_the_cancellation_note_of_a_paid_upgrade_only_names_it():
 # -- F3: a note crediting periods of several invoices ------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "review 91 F3, not done: a credit note names one invoice (Invoice.corrects, one "
-        "number; applied/names_only one part) and link_credit_note links it only when one "
-        "invoice billed every period it credits; a note crediting periods of several "
-        "invoices names and counts against none of them"
-    ),
-)
 def test_a_backdated_seat_reduction_note_counts_against_each_invoice_it_credits():
     """s6_backdated.py CREDIT_NOTE 1: Pro × 3 seats a month (212.40 each, F-1..F-3, unpaid),
     reduced to 1 seat from 15 March, billed on 2 May: the note −360.85 credits periods of

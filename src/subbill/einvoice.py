@@ -29,7 +29,7 @@ Everything here is a pure function of its arguments: no clock, no file.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypedDict, Unpack
@@ -372,7 +372,9 @@ def _payment_terms(invoice: Invoice) -> str:
     return f"Paiement à {days} jours, au plus tard le {due}"
 
 
-def _check_invoice(invoice: Invoice, corrected: Invoice | None) -> None:
+def _check_invoice(
+    invoice: Invoice, corrected: Invoice | None, known: Mapping[str, Invoice]
+) -> None:
     if invoice.number is None or invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
         raise InvalidStateError(
             f"invoice with status={invoice.status.value} has no number: only a finalised "
@@ -383,7 +385,21 @@ def _check_invoice(invoice: Invoice, corrected: Invoice | None) -> None:
             f"currency={invoice.currency} has {currency_precision(invoice.currency)} decimals: "
             "French e-invoices state amounts with at most 2 (BR-FR-DEC-01)"
         )
-    if invoice.kind is DocumentKind.CREDIT_NOTE:
+    if (
+        invoice.kind is DocumentKind.CREDIT_NOTE
+        and invoice.corrects is None
+        and invoice.credits_periods_of
+    ):
+        # A note of periods several invoices billed refers to each, with its date (BG-3).
+        missing = [number for number in invoice.credits_periods_of if number not in known]
+        if corrected is not None or missing:
+            raise InvalidArgumentError(
+                f"credit note {invoice.number} credits periods of invoices "
+                f"{', '.join(invoice.credits_periods_of)}: pass them as credited=… (missing: "
+                f"{', '.join(missing) or 'none'}; corrected= is for a note of one invoice): "
+                "their dates are part of the references (BT-25, BT-26)"
+            )
+    elif invoice.kind is DocumentKind.CREDIT_NOTE:
         if invoice.corrects is None:
             raise InvalidStateError(
                 f"credit note {invoice.number} names no invoice it corrects (corrects=None): "
@@ -413,8 +429,16 @@ def _owed_on_note(note: Invoice, corrected: Invoice | None) -> Money:
     :attr:`~subbill.invoices.Correction.owed_on_note` of its record on the invoice it
     corrects: all of it for a note that only names it, the rest of a note applied in part,
     nothing for a note applied whole (what it gave back beyond what was due went to the
-    credit balance). A note the invoice does not record (not applied yet) owes all of it.
+    credit balance). A note the invoice does not record (not applied yet) owes all of it. A
+    note of several invoices says it itself: all it gives back when it only names them, the
+    rest beyond ``applied`` when applied in part, nothing when applied whole.
     """
+    if note.corrects is None and note.credits_periods_of:  # linked: its own fields say it
+        if note.names_only:
+            return -note.total
+        if note.applied is not None:
+            return -note.total - note.applied
+        return Money.zero(note.currency)
     if corrected is not None:
         for correction in corrected.corrections:
             if correction.credit_note == note.number:
@@ -448,8 +472,8 @@ def invoice_data(
     terms = BillingTerms() if terms is None else terms
     check_instance("terms", terms, BillingTerms)
     check_enum("operation", operation, OperationCategory)
-    _check_invoice(invoice, corrected)
     known = credited_invoices(invoice, credited)
+    _check_invoice(invoice, corrected, known)
     _check_seller_tax_id(seller, invoice)
     if invoice.customer != buyer.id:
         raise InvalidArgumentError(

@@ -499,7 +499,10 @@ class Correction:
     old plan on the invoice of the new one. Part of it for a credit note that also charges
     (a downgrade's note carries the new plan's line): ``amount`` is what its credit lines
     credit, ``amount − consumed`` what the note gives back (−its total), which cancels,
-    names or is applied in part as any note does.
+    names or is applied in part as any note does. A credit note of periods several invoices
+    billed leaves one record on each, its share: ``amount`` what its credit lines of that
+    invoice's periods credit, ``consumed`` what its charges of those periods take
+    (:meth:`Invoice.apply_credit_note_share`).
 
     >>> upgrade = Correction(credit_note="F-2026-000002", credited_on=date(2026, 7, 1),
     ...     amount=Money("231.68", "EUR"), consumed=Money("231.68", "EUR"))
@@ -623,6 +626,16 @@ def _numbers_pass(numbers: Sequence[object]) -> bool:
     if joined.isascii():
         return joined.isprintable()
     return CONTROL_CHARACTERS.search(joined) is None
+
+
+def _check_numbered(note: Invoice) -> str:
+    """The number of ``note``; a draft or void note is refused: it is not applied."""
+    if note.number is None or note.status is InvoiceStatus.VOID:
+        raise InvalidStateError(
+            f"credit note with status={note.status.value} cannot be applied: finalize it "
+            "first, so that it is numbered in the invoice series"
+        )
+    return note.number
 
 
 def credits_a_period(line: InvoiceLine) -> bool:
@@ -800,13 +813,21 @@ def _check_paid(instance: Invoice) -> None:
 
 def _check_corrects(instance: Invoice) -> None:
     corrects = instance.corrects
+    # A credit note crediting periods of several invoices names them all instead (one that
+    # names an invoice it corrects is that invoice's, whatever else it lists).
+    several = (
+        instance.kind is DocumentKind.CREDIT_NOTE
+        and corrects is None
+        and bool(instance.credits_periods_of)
+    )
     if instance.names_only is not False:
         if instance.names_only is not True:
             raise InvalidTypeError("names_only", instance.names_only, "a bool")
-        if corrects is None:
+        if corrects is None and not several:
             raise InvalidArgumentError(
                 "names_only=True needs corrects: only a credit note that names the invoice it "
-                "corrects can name it without being applied to it"
+                "corrects (or the invoices whose periods it credits) can name it without being "
+                "applied to it"
             )
     if instance.applied is not None:
         _check_applied_part(
@@ -814,7 +835,7 @@ def _check_corrects(instance: Invoice) -> None:
             instance.applied,
             whole=-instance.total,
             names_only=instance.names_only,
-            corrects=corrects,
+            corrects=instance.credits_periods_of if several else corrects,
         )
     if corrects is not None:
         if instance.kind is not DocumentKind.CREDIT_NOTE:
@@ -940,7 +961,9 @@ class Invoice:
     applied: Money | None = None
     # The earlier invoices whose periods this document's credit lines credit (an upgrade's
     # invoice credits the unused part of the old plan), each recording them (a Correction
-    # with ``consumed``): see ``subbill.payments.link_credit_lines``.
+    # with ``consumed``): see ``subbill.payments.link_credit_lines``. On a credit note
+    # (``corrects`` then None), the invoices whose periods it credits, each recording its
+    # share (``apply_credit_note_share``): see ``subbill.payments.link_credit_note``.
     credits_periods_of: tuple[str, ...] = ()
 
     def __attrs_post_init__(self) -> None:
@@ -1392,6 +1415,98 @@ class Invoice:
             )
         return attrs.evolve(self, corrections=(*self.corrections, correction))
 
+    def apply_credit_note_share(
+        self, note: Invoice, *, amount: Money, consumed: Money
+    ) -> CreditNoteApplication:
+        """Record this invoice's share of the numbered credit ``note`` of several invoices.
+
+        A credit note may credit periods several invoices billed (seats reduced from a day
+        three monthly invoices ago): it names them all (``credits_periods_of``) and each
+        records its share, a :class:`Correction` of ``amount`` — what the note's credit
+        lines of the periods this invoice billed credit, with their tax — of which the
+        note's own charges of those periods took ``consumed`` (0 when none). What the share
+        gives back (``amount − consumed``) settles as a note of this invoice alone would,
+        by the note's ``names_only`` and ``applied`` (set for the note as a whole by
+        :func:`subbill.payments.link_credit_note`): applied whole, it cancels what is due
+        here first and returns the rest (``returned``); under a note applied in part it
+        cancels at most what is due here, the rest owed on the note; under a note that only
+        names the invoices it cancels nothing. Pure: returns the new invoice
+        (:func:`subbill.payments.record_shared_credit_note` records every share at once).
+
+        >>> from subbill.billing import draft_invoice
+        >>> from subbill.periods import Period
+        >>> april = Period(date(2026, 4, 1), date(2026, 5, 1))
+        >>> seats = attrs.evolve(one_time_line("pro", "Pro x 3", Money("212.40", "EUR")),
+        ...     kind=LineKind.RECURRING, period=april)
+        >>> invoice = draft_invoice(customer="ACME", currency="EUR",
+        ...     issued_on=date(2026, 4, 1), lines=[seats]).finalize(number="F-2026-000002")
+        >>> credit = attrs.evolve(seats, kind=LineKind.PRORATION_CREDIT,
+        ...     amount=Money("-212.40", "EUR"), base=Money("-212.40", "EUR"))
+        >>> one = attrs.evolve(seats, amount=Money("70.80", "EUR"), base=Money("70.80", "EUR"))
+        >>> note = attrs.evolve(draft_invoice(customer="ACME", currency="EUR",
+        ...     issued_on=date(2026, 5, 2), lines=[credit, one]),
+        ...     kind=DocumentKind.CREDIT_NOTE, credits_periods_of=("F-2026-000001",
+        ...     "F-2026-000002")).finalize(number="F-2026-000004")
+        >>> share = invoice.apply_credit_note_share(note, amount=Money("212.40", "EUR"),
+        ...     consumed=Money("70.80", "EUR")).invoice
+        >>> share.credited, share.creditable, share.amount_due
+        (Money('212.40', 'EUR'), Money('0.00', 'EUR'), Money('70.80', 'EUR'))
+
+        Raises:
+            InvalidArgumentError: ``note`` is no credit note naming this invoice among the
+                invoices whose periods it credits, or ``consumed`` is not in [0, amount].
+            InvalidStateError: the note is not numbered, is recorded here already, or only
+                names the invoices while this one still owes something.
+            OutOfBoundsError: ``amount`` is more than :attr:`creditable`.
+        """
+        if not isinstance(note, Invoice):
+            raise InvalidTypeError("note", note, "a credit note (an Invoice)")
+        if note.currency != self.currency:
+            raise CurrencyMismatchError(self.currency, note.currency, "credit")
+        if note.kind is not DocumentKind.CREDIT_NOTE or self.number not in note.credits_periods_of:
+            raise InvalidArgumentError(
+                f"note={note.number or 'draft'} is no credit note crediting periods of invoice "
+                f"{self.number} (its credits_periods_of: "
+                f"{', '.join(note.credits_periods_of) or 'none'})"
+            )
+        number = _check_numbered(note)
+        self._check_takes(number, f"credit note {number}")
+        amount = _check_money("amount", amount, self.currency)
+        consumed = _check_money("consumed", consumed, self.currency)
+        if consumed.is_negative() or consumed > amount:
+            raise OutOfBoundsError(
+                "consumed",
+                consumed,
+                f">= 0 and <= amount {amount}: the part of the share the note's own charges take",
+            )
+        if not amount.is_positive():
+            raise OutOfBoundsError("amount", amount, "> 0 (what the credit note credits)")
+        self._check_creditable(amount)
+        given, due = amount - consumed, self.amount_due
+        names_only, applied = False, None
+        if given.is_positive() and (note.names_only or note.applied is not None):
+            if note.names_only and due.is_positive():
+                raise InvalidStateError(
+                    f"invoice {self.number} still owes {due}: credit note {note.number} only "
+                    "names the invoices it credits, which it may only when none owes anything "
+                    "(link it again: subbill.payments.link_credit_note)"
+                )
+            names_only = due.is_zero()
+            applied = due if not names_only and due < given else None
+        correction = Correction(
+            credit_note=number,
+            credited_on=note.issued_on,
+            amount=amount,
+            names_only=names_only,
+            applied=applied,
+            consumed=consumed if consumed.is_positive() else None,
+        )
+        status = InvoiceStatus.PAID if due <= correction.cancels else self.status
+        corrected = attrs.evolve(self, corrections=(*self.corrections, correction), status=status)
+        return CreditNoteApplication(
+            invoice=corrected, returned=corrected._excess() - self._excess()
+        )
+
     def count_credit_lines(self, document: Invoice, *, lines: Iterable[InvoiceLine]) -> Self:
         """Record that ``lines`` of the later numbered ``document`` credit periods it billed.
 
@@ -1455,13 +1570,7 @@ class Invoice:
                 f"document={document.number or 'draft'} must be another numbered invoice: a "
                 "credit note's credit is recorded by apply_credit_note or name_credit_note"
             )
-        if self.kind is not DocumentKind.INVOICE:
-            raise InvalidArgumentError(f"{self._describe()} is no invoice: nothing credits it")
-        for kept in self.corrections:
-            if kept.credit_note == document.number:
-                raise InvalidStateError(
-                    f"invoice {self.number} records {document.number}'s credit lines already"
-                )
+        self._check_takes(document.number, f"{document.number}'s credit lines")
         amount = Money.total((-line.total for line in chosen), currency=self.currency)
         self._check_creditable(amount)
         correction = Correction(
@@ -1471,6 +1580,14 @@ class Invoice:
             consumed=amount,
         )
         return attrs.evolve(self, corrections=(*self.corrections, correction))
+
+    def _check_takes(self, number: str | None, what: str) -> None:
+        """Refuse unless this is an invoice that does not record ``number``'s credit yet."""
+        if self.kind is not DocumentKind.INVOICE:
+            raise InvalidArgumentError(f"{self._describe()} is no invoice: nothing credits it")
+        for kept in self.corrections:
+            if kept.credit_note == number:
+                raise InvalidStateError(f"invoice {self.number} records {what} already")
 
     def _check_creditable(self, amount: Money) -> None:
         """Refuse a credit of ``amount`` unless this finalised invoice may still take it."""
@@ -1501,11 +1618,7 @@ class Invoice:
                 f"credit note {note.number or 'draft'} corrects={note.corrects!r}, "
                 f"not invoice {self.number!r}"
             )
-        if note.number is None or note.status is InvoiceStatus.VOID:
-            raise InvalidStateError(
-                f"credit note with status={note.status.value} cannot be applied: finalize it "
-                "first, so that it is numbered in the invoice series"
-            )
+        number = _check_numbered(note)
         for kept in self.corrections:
             if kept.credit_note == note.number:
                 how = "names" if kept.names_only else "is already applied to"
@@ -1516,7 +1629,7 @@ class Invoice:
         amount = -note.total + consumed
         self._check_creditable(amount)
         return Correction(
-            credit_note=note.number,
+            credit_note=number,
             credited_on=note.issued_on,
             amount=amount,
             names_only=names_only,

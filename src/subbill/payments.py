@@ -26,7 +26,7 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Any, ClassVar, Self
@@ -506,30 +506,56 @@ def record_credit_note(
         named = invoice.name_credit_note(note)
         return CreditNoteResult(invoice=named, state=state, returned=Money.zero(invoice.currency))
     applied = invoice.apply_credit_note(note)
-    if in_balance:
-        cancelled = -note.total - applied.returned
-        if cancelled.is_positive() and (balance is None or balance < cancelled):
-            raise InvalidStateError(
-                f"in_balance=True, but the credit balance ({balance}) does not hold the "
-                f"{cancelled} credit note {note.number} cancels on invoice {invoice.number}: "
-                "record it with the state the engine billed it with"
-            )
-        if cancelled.is_positive() and balance is not None:
-            state = attrs.evolve(state, credit_balance=balance - cancelled)
-    elif applied.returned.is_positive():
-        state = state.with_credit(applied.returned)
+    cancelled = -note.total - applied.returned
+    state = _state_after(
+        state, note, cancelled, applied.returned, in_balance=in_balance,
+        where=f"invoice {invoice.number}",
+    )  # fmt: skip
     return CreditNoteResult(invoice=applied.invoice, state=state, returned=applied.returned)
+
+
+def _state_after(
+    state: BillingState,
+    note: Invoice,
+    cancelled: Money,
+    returned: Money,
+    *,
+    in_balance: bool,
+    where: str,
+) -> BillingState:
+    """The state once ``note`` cancelled ``cancelled`` (on ``where``) and ``returned`` the rest.
+
+    ``in_balance``: the engine put the whole note in the balance already, what it cancels
+    comes out of it; else what it returned beyond what was due goes in.
+    """
+    balance = state.credit_balance
+    if not in_balance:
+        return state.with_credit(returned) if returned.is_positive() else state
+    if cancelled.is_positive() and (balance is None or balance < cancelled):
+        raise InvalidStateError(
+            f"in_balance=True, but the credit balance ({balance}) does not hold the "
+            f"{cancelled} credit note {note.number} cancels on {where}: record it with the "
+            "state the engine billed it with"
+        )
+    if cancelled.is_positive() and balance is not None:
+        return attrs.evolve(state, credit_balance=balance - cancelled)
+    return state
 
 
 @attrs.frozen(kw_only=True)
 class CreditNoteLink:
-    """The engine's draft credit note, naming the invoice it corrects, and that invoice.
+    """The engine's draft credit note, naming the invoice(s) it credits, and those invoices.
 
-    ``invoice`` is ``None`` when the note names none (``note`` is then the draft as given).
+    ``invoice`` is the one invoice the note corrects (``note.corrects``), ``None`` when it
+    corrects none. ``credited`` are, for a note crediting periods of several invoices
+    (``note.credits_periods_of`` names them; ``invoice`` is then ``None``), those invoices
+    as given, oldest first: record the note on them with :func:`record_shared_credit_note`.
+    A note that names nothing is the draft as given.
     """
 
     note: Invoice
     invoice: Invoice | None
+    credited: tuple[Invoice, ...] = ()
 
 
 def link_credit_note(
@@ -569,9 +595,22 @@ def link_credit_note(
 
     Finalise ``link.note``, then record it with :func:`record_credit_note` on
     ``link.invoice`` (with the state ``bill_subscription`` returned, and
-    ``in_balance=negative_balance is CARRY_FORWARD``). When no invoice billed everything it
-    credits, the note is returned as it is and ``invoice`` is ``None``. Pure: nothing is
-    read nor written.
+    ``in_balance=negative_balance is CARRY_FORWARD``).
+
+    When no one invoice billed everything it credits (seats reduced from a day several
+    monthly invoices ago), the note names every invoice whose periods its credit lines
+    credit (``credits_periods_of``, oldest first; ``corrects`` stays ``None``) and
+    ``link.credited`` holds them: each will record its share (credit lines of the periods
+    it billed, less the note's own charges of those periods, :func:`note_shares`), so that
+    each invoice afterwards asks what its own periods cost as corrected. The same rule
+    holds per invoice: a share cancels what is still due on its own invoice, and the rest
+    is owed on the note (``CREDIT_NOTE``: ``applied`` is the sum cancelled, or
+    ``names_only`` when no invoice owes anything) or carried to the credit balance
+    (``CARRY_FORWARD``). Record it with :func:`record_shared_credit_note`. All or none:
+    when one share cannot be recorded (it credits more than its invoice may still be
+    credited, or a credit line credits a period no stored invoice billed), the note names
+    none and stands alone, as it does when nothing billed what it credits (``invoice``
+    ``None``, ``credited`` empty). Pure: nothing is read nor written.
 
     Raises:
         InvalidStateError: ``draft`` is numbered already (link it before it is finalised).
@@ -628,7 +667,244 @@ def link_credit_note(
             else:
                 note = attrs.evolve(draft, corrects=stored.number)
             return CreditNoteLink(note=note, invoice=stored)
-    return alone
+    return _link_to_several(draft, found, negative_balance) or alone
+
+
+def _link_to_several(
+    draft: Invoice, found: Sequence[Invoice], negative_balance: NegativeBalancePolicy
+) -> CreditNoteLink | None:
+    """The draft naming each invoice whose periods it credits, if each may take its share."""
+    split = _split(draft, found)
+    if split is None or any(share.amount > share.invoice.creditable for share in split.shares):
+        return None  # all or none: the note stands alone
+    shares = split.shares
+    note = attrs.evolve(draft, credits_periods_of=tuple(d.number or "" for d in split.named))
+    if negative_balance is NegativeBalancePolicy.CREDIT_NOTE:
+        # Each share cancels what is still due on its own invoice; the rest is owed on the
+        # note (the sum cancelled is what the note applies; nothing: it only names them).
+        cancels = Money.total(
+            (min(share.invoice.amount_due, share.given_back) for share in shares),
+            currency=draft.currency,
+        )
+        if cancels.is_zero():
+            note = attrs.evolve(note, names_only=True)
+        elif cancels < -draft.total:
+            note = attrs.evolve(note, applied=cancels)
+    return CreditNoteLink(note=note, invoice=None, credited=split.named)
+
+
+@attrs.frozen(kw_only=True)
+class CreditNoteShare:
+    """One invoice's share of a credit note crediting periods of several invoices.
+
+    ``amount`` is what the note's credit lines of the periods ``invoice`` billed credit
+    (with their tax), ``consumed`` the part of it the note's own charges take (the new
+    quantity's charges of those periods first: 0 when none), so that ``given_back``
+    (``amount − consumed``) is what the note gives back for those periods.
+    """
+
+    invoice: Invoice
+    amount: Money
+    consumed: Money
+
+    @property
+    def given_back(self) -> Money:
+        """What the note gives back on this invoice: ``amount − consumed``."""
+        return self.amount - self.consumed
+
+
+def _bills_period(stored: Invoice, line: InvoiceLine) -> bool:
+    """Whether ``stored`` billed (any charge of) the period ``line`` charges again."""
+    start = line.period.start if line.period is not None else None
+    return start is not None and any(
+        own.period is not None and own.period.start <= start < own.period.end
+        for own in stored.lines
+        if own.net.is_positive()
+    )
+
+
+@attrs.frozen(kw_only=True)
+class _Split:
+    """A note's credit over the documents that billed what it credits (see :func:`_split`)."""
+
+    named: tuple[Invoice, ...]  # every document billing a credited period, oldest first
+    shares: tuple[CreditNoteShare, ...]  # the invoices' shares among them
+
+
+def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
+    """``note``'s credit over the documents that billed it; ``None`` unless it is several.
+
+    A credit line of a period an earlier credit note charged on itself (seats changed twice)
+    is netted against that charge: the note is named, nothing is recorded on it (a note is
+    never credited), and what the line gives back is owed on (or carried by) the new note.
+    """
+    candidates = [
+        stored
+        for stored in reversed(invoices)  # the last document billing a period credits it
+        if stored.number is not None
+        and stored.number != note.number
+        and stored.status is not InvoiceStatus.VOID
+        and stored.subscription == note.subscription
+        and stored.currency == note.currency
+        and stored.issued_on <= note.issued_on
+    ]
+    groups: dict[str, tuple[Invoice, list[InvoiceLine]]] = {}
+    charges: list[InvoiceLine] = []
+    for line in note.lines:
+        if line.total.is_positive():
+            charges.append(line)
+        elif line.net.is_negative():
+            if not credits_a_period(line):
+                return None  # a negative line of its own (a remise): not a credit of periods
+            biller = next((stored for stored in candidates if _bills(stored, line)), None)
+            if biller is None:
+                return None  # a period no stored document billed: it stands alone
+            groups.setdefault(biller.number or "", (biller, []))[1].append(line)
+    invoice_kind = DocumentKind.INVOICE
+    if len(groups) < 2 or all(g[0].kind is not invoice_kind for g in groups.values()):
+        return None  # one document (link_credit_note's own case), or no invoice to record it
+    order = {stored.number: index for index, stored in enumerate(invoices)}
+    billed = sorted(groups.values(), key=lambda group: order[group[0].number])
+    currency = note.currency
+    amounts = [
+        Money.total((-line.total for line in lines), currency=currency) for _, lines in billed
+    ]
+    consumed = [Money.zero(currency) for _ in billed]
+    # The note's charges of a period take the share of the document that billed it first;
+    # what is left (a charge of no billed period, or beyond that share) the oldest shares.
+    spill = Money.zero(currency)
+    for line in charges:
+        left = line.total
+        for index, (stored, _) in enumerate(billed):
+            if _bills_period(stored, line):
+                taken = min(left, amounts[index] - consumed[index])
+                consumed[index] += taken
+                left -= taken
+                break
+        spill += left
+    for index in range(len(billed)):
+        taken = min(spill, amounts[index] - consumed[index])
+        consumed[index] += taken
+        spill -= taken
+    if spill.is_positive():  # it charges more than it credits: no credit note of them
+        return None
+    return _Split(
+        named=tuple(stored for stored, _ in billed),
+        shares=tuple(
+            CreditNoteShare(invoice=stored, amount=amount, consumed=taken)
+            for (stored, _), amount, taken in zip(billed, amounts, consumed, strict=True)
+            if stored.kind is invoice_kind
+        ),
+    )
+
+
+def note_shares(note: Invoice, invoices: Iterable[Invoice]) -> tuple[CreditNoteShare, ...]:
+    """Each invoice's share of the credit ``note`` whose lines credit periods of several.
+
+    ``invoices`` are the subscription's invoices in the order they were issued. Each credit
+    line credits the last invoice billing its period (as :func:`link_credit_lines` counts
+    an invoice's credit lines); the note's own charges (the new quantity or plan, billed
+    for the same periods) are consumed on the share of the invoice that billed their
+    period, then, beyond it, on the oldest shares. Oldest first; empty when the note's
+    credit lines credit periods of one invoice only (:func:`link_credit_note` links it to
+    that one) or of none a given invoice billed: such a note names none of them. A credit
+    line of a period an earlier credit note charged on itself is netted against that
+    charge: that note has no share (a note is never credited), and what the line gives
+    back is owed on (or carried by) this note.
+    """
+    if not isinstance(note, Invoice):
+        raise InvalidTypeError("note", note, "a credit note (an Invoice)")
+    found = check_items("invoices", invoices, Invoice, collection="an iterable of Invoice")
+    if note.kind is not DocumentKind.CREDIT_NOTE:
+        return ()
+    split = _split(note, found)
+    return () if split is None else split.shares
+
+
+@attrs.frozen(kw_only=True)
+class SharedCreditNoteResult:
+    """A credit note of several invoices recorded: those invoices, the state, what returned.
+
+    ``invoices`` each record their share (oldest first), ``returned`` is what went to the
+    credit balance beyond what they owed (as :class:`CreditNoteResult`'s).
+    """
+
+    invoices: tuple[Invoice, ...]
+    state: BillingState
+    returned: Money
+
+
+def record_shared_credit_note(
+    note: Invoice,
+    invoices: Iterable[Invoice],
+    state: BillingState,
+    *,
+    in_balance: bool = False,
+) -> SharedCreditNoteResult:
+    """Record the numbered ``note`` crediting periods of several invoices on each of them.
+
+    ``note`` is the engine's credit note :func:`link_credit_note` named those invoices on
+    (``credits_periods_of``), finalised; ``invoices`` the invoices it credits as they stand
+    (``link.credited``, or all the subscription's invoices in the order they were issued),
+    and ``state`` the state ``bill_subscription`` returned. Each invoice records its share
+    (:func:`note_shares`, :meth:`~subbill.invoices.Invoice.apply_credit_note_share`): it
+    cancels what is due on that invoice first; the rest is owed on the note (a note with
+    ``applied`` or ``names_only``) or, for a note applied whole, returned to the credit
+    balance. ``in_balance=True`` (the engine's note under ``CARRY_FORWARD``) says the whole
+    note is in ``state``'s credit balance already: what the shares cancel comes out of it.
+    All or none: one share refused, nothing is recorded. Pure: store the invoices, the note
+    and the state together.
+
+    Raises:
+        InvalidArgumentError: ``invoices`` do not hold each invoice the note names (or the
+            note credits periods of one invoice or none: :func:`record_credit_note`).
+        InvalidStateError: the invoices changed since the note was linked (they no longer
+            owe what its ``applied`` cancels), or ``in_balance`` with a note owed on itself.
+        OutOfBoundsError: a share is more than its invoice may still be credited.
+    """
+    if not isinstance(note, Invoice):
+        raise InvalidTypeError("note", note, "a credit note (an Invoice)")
+    found = check_items("invoices", invoices, Invoice, collection="an iterable of Invoice")
+    if not isinstance(state, BillingState):
+        raise InvalidTypeError("state", state, "a BillingState")
+    if not isinstance(in_balance, bool):
+        raise InvalidTypeError("in_balance", in_balance, "a bool")
+    split = _split(note, found) if note.kind is DocumentKind.CREDIT_NOTE else None
+    named = () if split is None else tuple(document.number for document in split.named)
+    if not named or named != note.credits_periods_of:
+        raise InvalidArgumentError(
+            f"credit note {note.number or 'draft'} credits periods of "
+            f"{', '.join(note.credits_periods_of) or 'no invoice it names'}; invoices= must "
+            f"hold each of them as stored (found {', '.join(map(str, named)) or 'none'})"
+        )
+    balance = state.credit_balance
+    if balance is not None and balance.currency != note.currency:
+        raise CurrencyMismatchError(balance.currency, note.currency, "record a credit note of")
+    if in_balance and (note.names_only or note.applied is not None):
+        raise InvalidArgumentError(
+            f"credit note {note.number} is owed on itself (names_only or applied): what it "
+            "gives back is not in the credit balance (in_balance=True is for the engine's "
+            "notes under CARRY_FORWARD)"
+        )
+    recorded: list[Invoice] = []
+    returned = cancelled = Money.zero(note.currency)
+    for share in () if split is None else split.shares:
+        applied = share.invoice.apply_credit_note_share(
+            note, amount=share.amount, consumed=share.consumed
+        )
+        recorded.append(applied.invoice)
+        returned += applied.returned
+        cancelled += applied.invoice.cancelled - share.invoice.cancelled - applied.returned
+    if note.applied is not None and cancelled != note.applied:
+        raise InvalidStateError(
+            f"credit note {note.number} applies {note.applied} to the invoices it credits, "
+            f"which owe {cancelled} of it now: link the note again (link_credit_note)"
+        )
+    state = _state_after(
+        state, note, cancelled, returned, in_balance=in_balance,
+        where=f"invoices {', '.join(note.credits_periods_of)}",
+    )  # fmt: skip
+    return SharedCreditNoteResult(invoices=tuple(recorded), state=state, returned=returned)
 
 
 @attrs.frozen(kw_only=True)
@@ -790,7 +1066,11 @@ def _from_balance(note: Invoice | None, negative_balance: NegativeBalancePolicy)
         return True
     if note.names_only or note.applied is not None:
         return False
-    return note.corrects is not None or negative_balance is NegativeBalancePolicy.CARRY_FORWARD
+    return (
+        note.corrects is not None
+        or bool(note.credits_periods_of)
+        or negative_balance is NegativeBalancePolicy.CARRY_FORWARD
+    )
 
 
 def _owed_by(note: Invoice) -> Money:
@@ -925,12 +1205,14 @@ def _refund_bound(
             (r.amount for r in earlier if r.credit_note == note.number), currency=limit.currency
         )
         why = f"credit note {note.number} gives back {(-note.total).rounded()}"
+        corrected = note.corrects or ", ".join(note.credits_periods_of)
+        those = "that invoice" if note.corrects else "those invoices"
         if note.applied is not None:
-            why += f", {note.applied.rounded()} of it cancelled what {note.corrects} still owed"
-        elif note.corrects is not None and not note.names_only:
+            why += f", {note.applied.rounded()} of it cancelled what {corrected} still owed"
+        elif corrected and not note.names_only:
             why += (
-                f", applied whole to {note.corrects}: it cancelled what that invoice still "
-                "owed first, the rest went to the credit balance"
+                f", applied whole to {corrected}: it cancelled what {those} still owed first, "
+                "the rest went to the credit balance"
             )
         why += f"; {done.rounded()} of it was refunded already"
         if _from_balance(note, negative_balance):
@@ -1051,11 +1333,15 @@ __all__ += [
     "CreditLinesLink",
     "CreditNoteLink",
     "CreditNoteResult",
+    "CreditNoteShare",
     "Refund",
+    "SharedCreditNoteResult",
     "account_balance",
     "link_credit_lines",
     "link_credit_note",
+    "note_shares",
     "record_credit_note",
     "record_refund",
+    "record_shared_credit_note",
     "refundable",
 ]

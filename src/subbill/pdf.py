@@ -49,7 +49,7 @@ from subbill._validate import (
 from subbill.billing import BillingTerms
 from subbill.customers import Customer
 from subbill.errors import InvalidArgumentError, InvalidTypeError
-from subbill.invoices import Invoice
+from subbill.invoices import DocumentKind, Invoice
 from subbill.l10n import (
     describe_line,
     format_date,
@@ -265,7 +265,8 @@ def render_invoice_pdf(
         # business, on a document that asks a payment).
         customer = buyer if isinstance(buyer, Customer) else None
         notes = [*late_payment_mentions(invoice, terms, customer, locale=locale), *notes]
-    reference = _reference(invoice, corrected, locale=locale)
+    credited = tuple(credited)
+    reference = _reference(invoice, corrected, locale=locale, credited=credited)
     credit_line_mentions(invoice, locale=locale, credited=credited)  # refused before drawing
     page = _Page(_fpdf()(orientation="P", unit="mm", format="A4"), locale)
     parties = _parties(invoice, seller, buyer, locale=locale)
@@ -276,11 +277,14 @@ def render_invoice_pdf(
     return bytes(page.pdf.output())
 
 
-def _reference(invoice: Invoice, corrected: Invoice | None, *, locale: str) -> str | None:
-    """What the heading says of the invoice a credit note corrects (``None``: no such line)."""
-    if invoice.corrects is None and corrected is None:
+def _reference(
+    invoice: Invoice, corrected: Invoice | None, *, locale: str, credited: tuple[Invoice, ...]
+) -> str | None:
+    """What the heading says of the invoice(s) a credit note corrects (``None``: no line)."""
+    several = invoice.kind is DocumentKind.CREDIT_NOTE and bool(invoice.credits_periods_of)
+    if invoice.corrects is None and corrected is None and not several:  # names no invoice
         return None
-    return corrected_reference(invoice, corrected, locale=locale)
+    return corrected_reference(invoice, corrected, locale=locale, credited=credited)
 
 
 def render_facturx_pdf(
@@ -310,7 +314,8 @@ def render_facturx_pdf(
     """
     check_instance("invoice", invoice, Invoice)
     check_instance("seller", seller, SellerParty)
-    reference = _reference(invoice, corrected, locale=locale)
+    credited = tuple(credited)
+    reference = _reference(invoice, corrected, locale=locale, credited=credited)
     credit_line_mentions(invoice, locale=locale, credited=credited)  # refused before drawing
     if not isinstance(xml, bytes) or not xml.lstrip().startswith(b"<"):
         raise InvalidArgumentError("xml must be the bytes of an XML document (UTF-8)")
@@ -498,7 +503,7 @@ class _Page:
         self.heading(invoice, corrects)
         self.table(invoice)
         self.taxes(invoice)
-        self.totals(invoice, corrected)
+        self.totals(invoice, corrected, credited)
         # Credit lines of another invoice's periods, named under the totals (as the text).
         self.notes(credit_line_mentions(invoice, locale=self.locale, credited=credited))
         if notes and heading is not None:
@@ -558,8 +563,10 @@ class _Page:
         self.write(issued)
         if invoice.subscription:
             self.write(f"{self.words('subscription')}{self.colon}{invoice.subscription}")
-        if corrects is not None:  # a credit note names the invoice it corrects
-            self.write(f"{self.words('corrects')}{self.colon}{corrects}")
+        if corrects is not None:  # a credit note names the invoice(s) it corrects
+            several = invoice.corrects is None and invoice.credits_periods_of
+            heading = self.words("corrects_several" if several else "corrects")
+            self.write(f"{heading}{self.colon}{corrects}")
         self.pdf.ln(4)
 
     def table(self, invoice: Invoice) -> None:
@@ -640,13 +647,18 @@ class _Page:
             self.pdf.ln(5)
         self.pdf.ln(2)
 
-    def totals(self, invoice: Invoice, corrected: Invoice | None = None) -> None:
+    def totals(
+        self,
+        invoice: Invoice,
+        corrected: Invoice | None = None,
+        credited: Sequence[Invoice] = (),
+    ) -> None:
         rows = [
             (self.words("total_net"), invoice.net),
             (self.words("vat"), invoice.tax),
             (self.words("total"), invoice.total),
             # credit, payments, credit notes, amount due: the rows the text shows
-            *settlement_rows(invoice, locale=self.locale, corrected=corrected),
+            *settlement_rows(invoice, locale=self.locale, corrected=corrected, credited=credited),
         ]
         for name, amount in rows:
             self.pdf.set_x(110)

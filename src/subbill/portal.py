@@ -140,7 +140,8 @@ class InvoiceRow:
     credit note, the number of the invoice it corrects (paid or not), else ``None``. A
     credit note asks no payment: the portal shows it with no due date nor amount due
     (« — »), as the note itself does. ``credits_periods_of`` names, for an invoice whose
-    credit lines credit periods earlier invoices billed (an upgrade), those invoices.
+    credit lines credit periods earlier invoices billed (an upgrade), those invoices; for a
+    credit note of periods several invoices billed (``corrects`` then ``None``), each.
     """
 
     number: str | None

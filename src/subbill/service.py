@@ -67,6 +67,7 @@ from subbill.payments import (
     link_credit_lines,
     link_credit_note,
     record_credit_note,
+    record_shared_credit_note,
 )
 from subbill.periods import check_billing_date, check_date
 from subbill.quotes import Purchase, SalesOrder
@@ -306,6 +307,14 @@ def _bill_one(
             applied = record_credit_note(target, invoice, new_state, in_balance=carried)
             store.save_invoice(applied.invoice)
             new_state = applied.state
+        elif link.credited:  # a note crediting periods of several invoices: a share on each
+            carried = subscription.terms.negative_balance is NegativeBalancePolicy.CARRY_FORWARD
+            shared = record_shared_credit_note(
+                invoice, link.credited, new_state, in_balance=carried
+            )
+            for earlier in shared.invoices:
+                store.save_invoice(earlier)
+            new_state = shared.state
     if invoice is not None or _state_changed(state, new_state):
         store.save_billing_state(subscription_id, new_state)
     return invoice
@@ -319,9 +328,10 @@ def _invoice_it_credits(
     :func:`~subbill.payments.link_credit_note` over the subscription's stored invoices,
     under either policy: the note names the invoice that billed all it credits and cancels
     what is still due on it; the rest is owed on the note (``CREDIT_NOTE``: naming a paid
-    invoice only) or stays in the credit balance (``CARRY_FORWARD``). Every payment the
-    store recorded for that invoice must be applied to it already, else the note stands
-    alone.
+    invoice only) or stays in the credit balance (``CARRY_FORWARD``); a note crediting
+    periods of several invoices names each, which records its share (``link.credited``).
+    Every payment the store recorded for those invoices must be applied to them already,
+    else the note stands alone.
     """
     alone = CreditNoteLink(note=draft, invoice=None)
     if draft.kind is not DocumentKind.CREDIT_NOTE:  # an invoice's credit lines: _bill_one
@@ -329,12 +339,13 @@ def _invoice_it_credits(
     link = link_credit_note(
         draft, store.invoices(subscription=subscription_id), negative_balance=terms.negative_balance
     )
-    target = link.invoice
     # Payments recorded but never applied (store.add_payment alone) are applied by
     # pay_invoice or correct_invoice, with their state: the note then stands alone.
-    if target is None or target.number is None:
-        return alone
-    if len(store.payments(target.number)) != len(target.payments):
+    targets = link.credited if link.invoice is None else (link.invoice,)
+    if not targets or any(
+        target.number is None or len(store.payments(target.number)) != len(target.payments)
+        for target in targets
+    ):
         return alone
     return link
 

@@ -292,8 +292,12 @@ def _note_settles(note: Invoice, corrected: Invoice) -> tuple[Money, Money, Mone
     return None
 
 
-def _note_rows(note: Invoice, corrected: Invoice | None, *, locale: str) -> list[tuple[str, Money]]:
+def _note_rows(
+    note: Invoice, corrected: Invoice | None, *, locale: str, credited: tuple[Invoice, ...] = ()
+) -> list[tuple[str, Money]]:
     """A credit note's rows: what it cancelled on its invoice, carried, owes on itself."""
+    if note.corrects is None and note.credits_periods_of:
+        return _shared_note_rows(note, credited, locale=locale)
     if corrected is None or note.number is None:
         return []
     split = _note_settles(note, corrected)
@@ -309,8 +313,43 @@ def _note_rows(note: Invoice, corrected: Invoice | None, *, locale: str) -> list
     return [(w, amount) for w, amount in zip(words, split, strict=True) if amount.is_positive()]
 
 
+def _shared_note_rows(
+    note: Invoice, credited: tuple[Invoice, ...], *, locale: str
+) -> list[tuple[str, Money]]:
+    """A note of several invoices: what it cancelled on each, then what it carries or owes.
+
+    Only once every document it names is given (as they record it): else no row, as a note
+    without the invoice it corrects. An earlier credit note it names (a charge of that note
+    credited back) records nothing: what it gives back for it is carried or owed.
+    """
+    known = credited_invoices(note, credited)
+    if note.number is None or set(known) != set(note.credits_periods_of):
+        return []
+    rows: list[tuple[str, Money]] = []
+    rest = -note.total
+    for number in note.credits_periods_of:
+        if known[number].kind is not DocumentKind.INVOICE:
+            continue
+        split = _note_settles(note, known[number])
+        if split is None:
+            return []
+        cancelled = split[0]
+        if cancelled.is_positive():
+            words = label("note_cancels", locale=locale).format(invoice=escape_controls(number))
+            rows.append((words, cancelled))
+        rest -= cancelled
+    if rest.is_positive():  # owed on the note (applied in part, or naming only) or carried
+        owed = note.names_only or note.applied is not None
+        rows.append((label("note_refunds" if owed else "note_carried", locale=locale), rest))
+    return rows
+
+
 def settlement_rows(
-    invoice: Invoice, *, locale: str, corrected: Invoice | None = None
+    invoice: Invoice,
+    *,
+    locale: str,
+    corrected: Invoice | None = None,
+    credited: Iterable[Invoice] = (),
 ) -> list[tuple[str, Money]]:
     """What follows « Total TTC » on a document: (words, signed amount) rows that add up.
 
@@ -327,7 +366,9 @@ def settlement_rows(
     shows how it settles instead, rows that bring its total to 0: what it cancelled of what
     that invoice still owed (« Imputé sur la facture F-… »), what went to the customer's
     credit balance (« Reporté au crédit client ») and what it owes on itself, refunded
-    against it (« À rembourser au titre de cet avoir »).
+    against it (« À rembourser au titre de cet avoir »). A note crediting periods of several
+    invoices (``credits_periods_of``), given them all as ``credited``, shows what it
+    cancelled on each (« Imputé sur la facture F-… », one row each), then the same two rows.
 
     >>> from subbill.billing import draft_invoice, record_payment
     >>> from subbill.invoices import credit_note_for, one_time_line
@@ -348,7 +389,7 @@ def settlement_rows(
     """
     _check("invoice", invoice, Invoice)
     if invoice.kind is DocumentKind.CREDIT_NOTE:
-        return _note_rows(invoice, corrected, locale=locale)
+        return _note_rows(invoice, corrected, locale=locale, credited=_invoices(credited))
     zero = Money.zero(invoice.currency)
     credit = invoice.credit_applied or zero
     rows = []
@@ -378,7 +419,13 @@ def settlement_rows(
     return rows
 
 
-def _rows(invoice: Invoice, corrected: Invoice | None, *, locale: str) -> list[tuple[str, str]]:
+def _rows(
+    invoice: Invoice,
+    corrected: Invoice | None,
+    *,
+    locale: str,
+    credited: tuple[Invoice, ...] = (),
+) -> list[tuple[str, str]]:
     """The totals block: (label, amount) rows."""
 
     def money(amount: Money) -> str:
@@ -394,16 +441,26 @@ def _rows(invoice: Invoice, corrected: Invoice | None, *, locale: str) -> list[t
     rows.append((label("total", locale=locale), money(invoice.total)))
     rows.extend(
         (words, money(amount))
-        for words, amount in settlement_rows(invoice, locale=locale, corrected=corrected)
+        for words, amount in settlement_rows(
+            invoice, locale=locale, corrected=corrected, credited=credited
+        )
     )
     return rows
 
 
-def corrected_reference(invoice: Invoice, corrected: Invoice | None, *, locale: str) -> str:
+def corrected_reference(
+    invoice: Invoice,
+    corrected: Invoice | None,
+    *,
+    locale: str,
+    credited: Iterable[Invoice] = (),
+) -> str:
     """What a credit note says of the invoice it corrects: its number, and its date if known.
 
     ``corrected`` is that invoice (its date is part of the reference French rules ask a
-    credit note to give); without it, the number alone.
+    credit note to give); without it, the number alone. A note crediting periods of
+    several invoices (``credits_periods_of``) names each, dated when given it among
+    ``credited`` (« F-2026-000001 du 1 mars 2026, F-2026-000002 du 1 avril 2026 »).
 
     >>> from subbill.billing import draft_invoice
     >>> from subbill.invoices import credit_note_for, one_time_line
@@ -418,6 +475,8 @@ def corrected_reference(invoice: Invoice, corrected: Invoice | None, *, locale: 
         InvalidArgumentError: ``corrected`` is not the invoice ``invoice`` corrects.
     """
     _check("invoice", invoice, Invoice)
+    if invoice.corrects is None and invoice.credits_periods_of and corrected is None:
+        return _dated(invoice, credited, locale=locale)
     if corrected is not None:
         _check("corrected", corrected, Invoice)
         if invoice.corrects is None or corrected.number != invoice.corrects:
@@ -432,7 +491,35 @@ def corrected_reference(invoice: Invoice, corrected: Invoice | None, *, locale: 
     return label("corrected_invoice", locale=locale).format(number=number, on=on)
 
 
-def _header(invoice: Invoice, corrected: Invoice | None, *, locale: str) -> list[str]:
+def _dated(invoice: Invoice, credited: Iterable[Invoice], *, locale: str) -> str:
+    """The invoices ``credits_periods_of`` names, each dated when given among ``credited``."""
+    known = credited_invoices(invoice, credited)
+    dated = label("corrected_invoice", locale=locale)
+    return ", ".join(
+        dated.format(
+            number=escape_controls(number),
+            on=format_date(known[number].issued_on, locale=locale),
+        )
+        if number in known
+        else escape_controls(number)
+        for number in invoice.credits_periods_of
+    )
+
+
+def _invoices(credited: Iterable[Invoice]) -> tuple[Invoice, ...]:
+    """``credited`` as a tuple (read once), or the error for what is no iterable of them."""
+    if isinstance(credited, (str, bytes)) or not isinstance(credited, Iterable):
+        raise InvalidTypeError("credited", credited, "an iterable of Invoice")
+    return tuple(credited)
+
+
+def _header(
+    invoice: Invoice,
+    corrected: Invoice | None,
+    *,
+    locale: str,
+    credited: tuple[Invoice, ...] = (),
+) -> list[str]:
     colon = words_for("typography", "colon", locale=locale)
 
     def field(heading: str, value: str) -> str:
@@ -456,6 +543,9 @@ def _header(invoice: Invoice, corrected: Invoice | None, *, locale: str) -> list
     head.append(issued if note else f"{issued}    {field('due_on', day(invoice.due_on))}")
     if invoice.corrects is not None or corrected is not None:  # the invoice a note corrects
         head.append(field("corrects", corrected_reference(invoice, corrected, locale=locale)))
+    elif note and invoice.credits_periods_of:  # a note of periods several invoices billed
+        reference = corrected_reference(invoice, None, locale=locale, credited=credited)
+        head.append(field("corrects_several", reference))
     return head
 
 
@@ -525,19 +615,11 @@ def credit_line_mentions(
     Period credited by invoice F-2026-000002 of July 1, 2026: €231.68, deducted from that invoice (the amount due above does not change)
     """  # noqa: E501  (the doctest shows the whole sentence)
     _check("invoice", invoice, Invoice)
-    known = credited_invoices(invoice, credited)
+    numbers = _dated(invoice, credited, locale=locale)
     said = []
-    if invoice.credits_periods_of:
-        dated = label("corrected_invoice", locale=locale)
-        numbers = ", ".join(
-            dated.format(
-                number=escape_controls(number),
-                on=format_date(known[number].issued_on, locale=locale),
-            )
-            if number in known
-            else escape_controls(number)
-            for number in invoice.credits_periods_of
-        )
+    # A credit note names the invoices whose periods it credits in its heading (« Avoir sur
+    # les factures »): they count its share each, nothing is deducted on the note.
+    if invoice.credits_periods_of and invoice.kind is DocumentKind.INVOICE:
         said.append(phrase("mention", "credits_periods_of", locale=locale, invoices=numbers))
     said.extend(
         phrase(
@@ -626,9 +708,12 @@ def invoice_text(
     credit note names the invoice it corrects (« Avoir sur la facture : F-2026-000001 »),
     with its date when given that invoice as ``corrected`` (« … du 1 mars 2026 »); an
     invoice whose credit lines credit periods of earlier invoices names them, dated when
-    given them as ``credited`` (:func:`credit_line_mentions`).
+    given them as ``credited`` (:func:`credit_line_mentions`); so does a credit note of
+    periods several invoices billed (« Avoir sur les factures : F-2026-000001 du 1 mars
+    2026, … »), with what it cancelled on each.
     """
     _check("invoice", invoice, Invoice)
+    credited = _invoices(credited)
     mentions = [
         *credit_line_mentions(invoice, locale=locale, credited=credited),
         *late_payment_mentions(invoice, terms, buyer, locale=locale),
@@ -642,13 +727,13 @@ def invoice_text(
         right = [row[i].rjust(widths[i]) for i in range(2, len(row))]
         return "  ".join(left + right).rstrip()
 
-    out = [*_header(invoice, corrected, locale=locale), "", row_text(headings)]
+    out = [*_header(invoice, corrected, locale=locale, credited=credited), "", row_text(headings)]
     out.append("-" * len(out[-1]))
     for line, row in zip(invoice.lines, cells, strict=True):
         out.append(row_text(row))
         out.append(f"    {describe_line(line, locale=locale)}")
     out.append("")
-    totals = _rows(invoice, corrected, locale=locale)
+    totals = _rows(invoice, corrected, locale=locale, credited=credited)
     width = max(len(name) for name, _ in totals)
     amount_width = max(len(amount) for _, amount in totals)
     out.extend(f"{name.ljust(width)}  {amount.rjust(amount_width)}" for name, amount in totals)
@@ -671,9 +756,11 @@ def invoice_html(
     With the customer's ``terms``, a late-payment penalty rate they set is stated below,
     with the 40 € indemnity, as :func:`invoice_text` states them (none to a consumer); a
     credit note names the invoice it corrects, dated when given it as ``corrected``, an
-    invoice the invoices whose periods it credits, dated when given them as ``credited``.
+    invoice the invoices whose periods it credits, dated when given them as ``credited``
+    (and so does a credit note of several invoices' periods).
     """
     _check("invoice", invoice, Invoice)
+    credited = _invoices(credited)
     mentions = [
         *credit_line_mentions(invoice, locale=locale, credited=credited),
         *late_payment_mentions(invoice, terms, buyer, locale=locale),
@@ -694,9 +781,10 @@ def invoice_html(
     totals = "".join(
         f'<tr><td colspan="{len(LINE_COLUMNS) - 1}" style="text-align:right">{esc(name)}</td>'
         f"<td>{esc(amount)}</td></tr>"
-        for name, amount in _rows(invoice, corrected, locale=locale)
+        for name, amount in _rows(invoice, corrected, locale=locale, credited=credited)
     )
-    header = "<br>".join(esc(item) for item in _header(invoice, corrected, locale=locale))
+    heads = _header(invoice, corrected, locale=locale, credited=credited)
+    header = "<br>".join(esc(item) for item in heads)
     return (
         f'<div class="subbill-invoice"><p>{header}</p><table>'
         f"<thead><tr>{headings}</tr></thead><tbody>{''.join(body)}</tbody>"

@@ -235,11 +235,14 @@ def _invoice_status(row: InvoiceRow, *, locale: str) -> str:
     """An invoice's label; a credit note's names the invoice it corrects (« Avoir sur F-… »).
 
     An invoice that credits periods of earlier ones names them (« Non payée, crédite
-    F-2026-000001 »).
+    F-2026-000001 »); so does a credit note of periods several invoices billed (« Avoir sur
+    F-2026-000001, F-2026-000002 »).
     """
     if row.corrects is None:
         if row.credits_periods_of:
             numbers = ", ".join(escape_controls(n) for n in row.credits_periods_of)
+            if row.label is InvoiceLabel.CREDIT_NOTE:
+                return label("credit_note_of", locale=locale).format(number=numbers)
             return label("credits_periods_of_row", locale=locale).format(
                 label=label(row.label, locale=locale), numbers=numbers
             )

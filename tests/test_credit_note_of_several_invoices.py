@@ -1,0 +1,542 @@
+"""A credit note crediting periods of several invoices counts against each of them.
+
+Review 91, F3 (s6_backdated.py): Pro × 3 seats a month, TVA 20 % (212.40 an invoice),
+billed on 1 March, 1 April and 1 May 2026 (F-2026-000001..3, unpaid); reduced to 1 seat
+from 15 March and billed on 2 May: the note F-2026-000004 (−360.85) credits 3 seats from
+15 March (−116.47), April (−212.40) and May (−212.40) and charges 1 seat for the same
+periods (38.82, 70.80, 70.80). It named none of the three invoices, which recorded
+nothing: 637.20 was dunned while 360.85 was refundable, and April could be credited again
+by hand.
+
+Now the note names each (``credits_periods_of``) and each invoice records its share: the
+credit lines of its own periods, of which the note's charges of those periods take their
+part (``consumed``), so that each invoice afterwards asks what its periods cost at one
+seat: F-2026-000001 134.75 (3 seats 1–14 March + 1 seat 15–31 March), F-2026-000002 and
+F-2026-000003 70.80 each. Each test failed before the change.
+"""
+
+import io
+import re
+from datetime import date, timedelta
+from html import escape as html_escape
+
+import attrs
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from subbill import Money
+from subbill.billing import BillingState, BillingTerms, NegativeBalancePolicy, bill_subscription
+from subbill.cli import main
+from subbill.dunning import DunningPolicy, amount_due_on, dunning_actions
+from subbill.dunning_service import run_dunning
+from subbill.errors import (
+    InvalidArgumentError,
+    InvalidStateError,
+    OutOfBoundsError,
+    StorageError,
+)
+from subbill.invoices import Correction, DocumentKind, InvoiceStatus, Payment, one_time_line
+from subbill.l10n.invoice import invoice_html, invoice_text
+from subbill.l10n.portal import portal_text
+from subbill.payments import (
+    CreditNoteShare,
+    account_balance,
+    link_credit_note,
+    note_shares,
+    record_shared_credit_note,
+    refundable,
+)
+from subbill.portal import portal_overview
+from subbill.service import correct_invoice, pay_invoice, replace_subscription, run_billing
+from subbill.storage import MemoryStore, SQLiteStore
+from subbill.storage.codec import dumps, from_document, loads, to_document
+from subbill.subscriptions import Subscription
+from subbill.taxes import TaxRate
+from tests.test_credit_lines import ESSENTIEL
+from tests.test_credit_lines_review91 import _catalog
+from tests.test_usage_store import store as _each_store
+
+store = _each_store  # the fixture: an empty store of each adapter (PostgreSQL if installed)
+
+F1, F2, F3, NOTE = (f"F-2026-00000{n}" for n in range(1, 5))
+REDUCED_ON = date(2026, 5, 2)
+TVA = TaxRate(name="TVA 20 %", percent="20")
+CN = NegativeBalancePolicy.CREDIT_NOTE
+CF = NegativeBalancePolicy.CARRY_FORWARD
+
+
+def eur(amount: str) -> Money:
+    return Money(amount, "EUR")
+
+
+def _share(amount: str, consumed: str, **part) -> Correction:
+    """F-2026-000004's record, on 2 May, on an invoice whose periods it credits."""
+    return Correction(
+        credit_note=NOTE, credited_on=REDUCED_ON, amount=eur(amount), consumed=eur(consumed),
+        **part,
+    )  # fmt: skip
+
+
+#: Each invoice's share: 3 seats credited, 1 seat charged, of its own periods.
+SHARES = (_share("116.47", "38.82"), _share("212.40", "70.80"), _share("212.40", "70.80"))
+
+
+def _billed(store, policy=CN, paid=()):
+    """F-2026-000001..3 (Pro × 3, monthly from 1 March), the invoices in ``paid`` paid."""
+    catalog = _catalog(store)
+    entry = {**ESSENTIEL, "plan": "pro", "frequency": "monthly", "quantity": 3}
+    subscription = Subscription.from_mapping(entry, catalog=catalog)
+    store.save_subscription(attrs.evolve(subscription, terms=BillingTerms(negative_balance=policy)))
+    received = []
+    for month in (3, 4, 5):
+        run_billing(store, as_of=date(2026, month, 1))
+    for number in paid:
+        payment = Payment(amount=eur("212.40"), paid_on=date(2026, 5, 1))
+        pay_invoice(store, number, payment)
+        received.append(payment)
+    return received
+
+
+def _reduce(store):
+    changed = store.get_subscription("S1").change_quantity(1, on=date(2026, 3, 15))
+    assert replace_subscription(store, changed)
+    return run_billing(store, as_of=REDUCED_ON)
+
+
+def _reduced(store, policy=CN, paid=()):
+    """The walk: billed, ``paid`` paid, reduced to 1 seat from 15 March on 2 May."""
+    received = _billed(store, policy, paid)
+    _reduce(store)
+    return received
+
+
+# -- the store path: each invoice records its share --------------------------------------------
+
+
+def test_a_backdated_reduction_note_names_each_invoice_which_records_its_share(store):
+    _reduced(store)
+    *invoices, note = store.invoices(subscription="S1")
+    assert (note.kind, note.total, note.corrects, note.credits_periods_of) == (
+        DocumentKind.CREDIT_NOTE,
+        eur("-360.85"),
+        None,
+        (F1, F2, F3),
+    )
+    assert (note.applied, note.names_only) == (None, False)  # applied whole: all was due
+    assert tuple(invoice.corrections for invoice in invoices) == tuple((s,) for s in SHARES)
+    assert [i.amount_due for i in invoices] == [eur("134.75"), eur("70.80"), eur("70.80")]
+    assert [i.cancelled for i in invoices] == [eur("77.65"), eur("141.60"), eur("141.60")]
+    assert [i.creditable for i in invoices] == [eur("95.93"), eur("0.00"), eur("0.00")]
+    assert {i.status for i in invoices} == {InvoiceStatus.OPEN}
+    assert (store.get_billing_state("S1").credit_balance or eur("0")).is_zero()
+
+
+def test_a_second_run_bills_and_records_nothing_again(store):
+    _reduced(store)
+    before = store.invoices(subscription="S1")
+    for day in (REDUCED_ON, date(2026, 5, 20)):
+        assert run_billing(store, as_of=day).invoice_count == 0
+    assert store.invoices(subscription="S1") == before
+
+
+def test_documents_stored_read_back_equal_and_in_the_previous_format(store):
+    _reduced(store)
+    for document in store.invoices(subscription="S1"):
+        assert store.get_invoice(document.number) == document
+        assert loads(dumps(document), type(document)) == document
+        older = to_document(document, version=3)  # the previous format writes them too
+        assert from_document(older, type(document)) == document
+    # a note naming none (as stored before) reads as it was written: no new key
+    note = store.get_invoice(NOTE)
+    alone = attrs.evolve(note, credits_periods_of=())
+    assert "credits_periods_of" not in dumps(alone)
+    assert loads(dumps(alone), type(alone)) == alone
+
+
+def test_a_note_naming_the_invoice_it_corrects_and_listing_others_reads_as_that_invoices():
+    """An earlier release took both fields on a hand-built note: it still reads, as before."""
+    store = MemoryStore()
+    _reduced(store)
+    both = attrs.evolve(store.get_invoice(NOTE), corrects=F1, credits_periods_of=(F1, F2))
+    assert loads(dumps(both), type(both)) == both
+    assert "Avoir sur la facture : F-2026-000001" in invoice_text(both, locale="fr_FR")
+    assert "Avoir sur les factures" not in invoice_text(both, locale="fr_FR")
+
+
+def test_a_run_that_dies_between_the_shares_writes_nothing_and_bills_once_again():
+    store = MemoryStore()
+    _billed(store)
+    changed = store.get_subscription("S1").change_quantity(1, on=date(2026, 3, 15))
+    assert replace_subscription(store, changed)
+    saved, written = store.save_invoice, []
+
+    def dies_on_the_second(invoice):
+        if written:
+            raise StorageError("the disk is full (simulated)")
+        written.append(invoice.number)
+        saved(invoice)
+
+    store.save_invoice = dies_on_the_second  # F-2026-000001 records its share, then it dies
+    with pytest.raises(StorageError):
+        run_billing(store, as_of=REDUCED_ON)
+    assert written == [F1]
+    assert [doc.number for doc in store.invoices()] == [F1, F2, F3]  # nothing half-applied
+    assert all(doc.corrections == () for doc in store.invoices())
+    store.save_invoice = saved
+    assert run_billing(store, as_of=REDUCED_ON).invoice_count == 1
+    assert tuple(store.get_invoice(n).corrections for n in (F1, F2, F3)) == tuple(
+        (s,) for s in SHARES
+    )
+
+
+def test_a_sqlite_run_that_dies_between_the_shares_writes_nothing(tmp_path):
+    path = tmp_path / "billing.db"
+    store = SQLiteStore(path)
+    _billed(store)
+    changed = store.get_subscription("S1").change_quantity(1, on=date(2026, 3, 15))
+    assert replace_subscription(store, changed)
+    saved, calls = store.save_invoice, []
+
+    def dies_on_the_third(invoice):
+        calls.append(invoice.number)
+        if len(calls) == 3:
+            raise StorageError("the disk is full (simulated)")
+        saved(invoice)
+
+    store.save_invoice = dies_on_the_third
+    with pytest.raises(StorageError):
+        run_billing(store, as_of=REDUCED_ON)
+    store.close()
+    store = SQLiteStore(path)
+    assert [doc.number for doc in store.invoices()] == [F1, F2, F3]
+    assert all(doc.corrections == () for doc in store.invoices())
+    assert run_billing(store, as_of=REDUCED_ON).invoice_count == 1
+    assert store.get_invoice(NOTE).credits_periods_of == (F1, F2, F3)
+    store.close()
+
+
+# -- what the customer owes: dunning, the balance, refunds, further credits ----------------------
+
+
+def test_nothing_the_note_cancels_is_dunned_and_the_account_balances(store):
+    _reduced(store)
+    documents = store.invoices(subscription="S1")
+    *invoices, note = documents
+    late = date(2026, 6, 20)
+    assert [amount_due_on(doc, late) for doc in invoices] == [
+        eur("134.75"), eur("70.80"), eur("70.80"),
+    ]  # fmt: skip
+    actions = dunning_actions(documents, policy=DunningPolicy.standard(), history=(), as_of=late)
+    assert {(a.invoice, a.amount_due) for a in actions} == {
+        (F1, eur("134.75")), (F2, eur("70.80")), (F3, eur("70.80")),
+    }  # fmt: skip
+    state = store.get_billing_state("S1")
+    assert refundable(state, currency="EUR", credit_note=note) == eur("0.00")
+    report = account_balance(documents, currency="EUR", payments=[], refunds=[], state=state)
+    # 637.20 billed − 360.85 credited: 276.35 due (it was 637.20 due and 360.85 refundable)
+    assert (report.due, report.owed_on_credit_notes, report.is_balanced) == (
+        eur("276.35"), eur("0.00"), True,
+    )  # fmt: skip
+
+
+def test_the_dunning_run_over_the_store_claims_what_each_invoice_still_asks(store):
+    """``run_dunning`` reads the store's open invoices (memory, SQLite, PostgreSQL)."""
+    _reduced(store)
+    report = run_dunning(store, as_of=date(2026, 6, 20), policy=DunningPolicy.standard())
+    assert {(a.invoice, a.amount_due) for a in report.actions} == {
+        (F1, eur("134.75")), (F2, eur("70.80")), (F3, eur("70.80")),
+    }  # fmt: skip
+
+
+def test_a_gesture_beyond_what_is_left_is_refused_with_the_numbers(store):
+    """The xfail test's gesture: 177.00 HT (212.40) on F-2026-000002, credited whole."""
+    _reduced(store)
+    gesture = one_time_line("geste", "Geste commercial", eur("177.00"), tax_rates=(TVA,))
+    with pytest.raises(OutOfBoundsError, match=re.escape(
+        "credit=Money('212.40', 'EUR') must be <= 0.00 EUR (total 212.40 EUR of invoice "
+        "F-2026-000002 - 212.40 EUR already credited)"
+    )):  # fmt: skip
+        correct_invoice(store, F2, issued_on=date(2026, 5, 3), lines=[gesture])
+    assert len(store.invoices(subscription="S1")) == 4  # nothing half-applied
+    # March's part still charged at 3 seats (1–14 March): 79.94 HT + TVA = 95.93 may be credited
+    too_much = one_time_line("geste", "Geste", eur("79.95"), tax_rates=(TVA,))
+    with pytest.raises(OutOfBoundsError, match=r"must be <= 95\.93 EUR"):
+        correct_invoice(store, F1, issued_on=date(2026, 5, 3), lines=[too_much])
+    left = one_time_line("geste", "Geste", eur("79.94"), tax_rates=(TVA,))
+    corrected = correct_invoice(store, F1, issued_on=date(2026, 5, 3), lines=[left])
+    assert (corrected.credit_note.total, corrected.invoice.creditable) == (
+        eur("-95.93"), eur("0.00"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("paid", "applied", "names_only", "refund", "due"),
+    [
+        # F-2026-000001 paid: its share (77.65) is owed on the note, the others cancel
+        ((F1,), eur("283.20"), False, eur("77.65"), [eur("0"), eur("70.80"), eur("70.80")]),
+        # all paid: the note only names them, and owes all it gives back
+        ((F1, F2, F3), None, True, eur("360.85"), [eur("0")] * 3),
+    ],
+)
+def test_a_paid_invoice_share_is_owed_on_the_note(store, paid, applied, names_only, refund, due):
+    received = _reduced(store, paid=paid)
+    documents = store.invoices(subscription="S1")
+    *invoices, note = documents
+    assert (note.credits_periods_of, note.applied, note.names_only) == (
+        (F1, F2, F3), applied, names_only,
+    )  # fmt: skip
+    assert [i.amount_due for i in invoices] == due
+    first = invoices[0].corrections[0]
+    assert (first.names_only, first.owed_on_note, first.cancels) == (True, eur("77.65"), eur("0"))
+    state = store.get_billing_state("S1")
+    assert refundable(state, currency="EUR", credit_note=note) == refund
+    report = account_balance(documents, currency="EUR", payments=received, refunds=[], state=state)
+    assert (report.owed_on_credit_notes, report.is_balanced) == (refund, True)
+
+
+def test_under_carry_forward_the_shares_cancel_and_the_rest_is_carried(store):
+    received = _reduced(store, CF, paid=(F1,))
+    documents = store.invoices(subscription="S1")
+    *invoices, note = documents
+    assert (note.credits_periods_of, note.applied, note.names_only) == ((F1, F2, F3), None, False)
+    assert [i.amount_due for i in invoices] == [eur("0"), eur("70.80"), eur("70.80")]
+    state = store.get_billing_state("S1")
+    assert state.credit_balance == eur("77.65")  # F-2026-000001's share: it was paid
+    assert refundable(state, currency="EUR", negative_balance=CF) == eur("77.65")
+    report = account_balance(
+        documents, currency="EUR", payments=received, refunds=[], state=state,
+        negative_balance=CF,
+    )  # fmt: skip
+    assert (report.due, report.credit_balance, report.is_balanced) == (
+        eur("141.60"), eur("77.65"), True,
+    )  # fmt: skip
+
+
+def test_one_share_that_cannot_be_recorded_records_none():
+    """F-2026-000002 credited 12.00 by hand first: April's 212.40 no longer fits, all stand."""
+    store = MemoryStore()
+    _billed(store)
+    gesture = one_time_line("geste", "Geste", eur("10.00"), tax_rates=(TVA,))
+    correct_invoice(store, F2, issued_on=date(2026, 5, 1), lines=[gesture])
+    _reduce(store)
+    first, second, third, _gesture, note = store.invoices(subscription="S1")
+    assert (note.total, note.corrects, note.credits_periods_of) == (eur("-360.85"), None, ())
+    assert (first.corrections, third.corrections) == ((), ())
+    assert [c.credit_note for c in second.corrections] == ["F-2026-000004"]
+    state = store.get_billing_state("S1")
+    assert refundable(state, currency="EUR", credit_note=note) == eur("360.85")  # as before
+
+
+# -- the pure API -----------------------------------------------------------------------------
+
+
+def test_the_pure_api_links_and_records_what_the_store_records():
+    store = MemoryStore()
+    _billed(store)
+    invoices = store.invoices(subscription="S1")
+    catalog = store.load_catalog()
+    changed = store.get_subscription("S1").change_quantity(1, on=date(2026, 3, 15))
+    result = bill_subscription(
+        changed.to_charge_plan(catalog), store.get_billing_state("S1"), as_of=REDUCED_ON
+    )
+    shares = note_shares(result.invoice, invoices)
+    assert [(s.invoice.number, s.amount, s.consumed, s.given_back) for s in shares] == [
+        (F1, eur("116.47"), eur("38.82"), eur("77.65")),
+        (F2, eur("212.40"), eur("70.80"), eur("141.60")),
+        (F3, eur("212.40"), eur("70.80"), eur("141.60")),
+    ]
+    link = link_credit_note(result.invoice, invoices)
+    assert (link.invoice, link.credited, link.note.credits_periods_of) == (
+        None, tuple(invoices), (F1, F2, F3),
+    )  # fmt: skip
+    note = link.note.finalize(number=NOTE)
+    recorded = record_shared_credit_note(note, link.credited, result.state)
+    assert recorded.returned == eur("0.00")
+    assert tuple(i.corrections for i in recorded.invoices) == tuple((s,) for s in SHARES)
+    # the store path gives the same documents
+    other = MemoryStore()
+    _reduced(other)
+    assert list(recorded.invoices) == other.invoices(subscription="S1")[:3]
+    assert note == other.get_invoice(NOTE)
+    # all or none: an invoice left out, or recorded twice, is refused and nothing returned
+    with pytest.raises(InvalidArgumentError, match="F-2026-000003"):
+        record_shared_credit_note(note, invoices[:2], result.state)
+    with pytest.raises(InvalidStateError, match="already"):
+        record_shared_credit_note(note, recorded.invoices, result.state)
+    assert isinstance(shares[0], CreditNoteShare)
+
+
+def test_a_note_owed_on_itself_is_not_recorded_in_the_balance():
+    store = MemoryStore()
+    _billed(store, paid=(F1, F2, F3))
+    invoices = store.invoices(subscription="S1")
+    changed = store.get_subscription("S1").change_quantity(1, on=date(2026, 3, 15))
+    result = bill_subscription(
+        changed.to_charge_plan(store.load_catalog()), store.get_billing_state("S1"),
+        as_of=REDUCED_ON,
+    )  # fmt: skip
+    note = link_credit_note(result.invoice, invoices).note.finalize(number=NOTE)
+    assert note.names_only
+    with pytest.raises(InvalidArgumentError, match="in_balance"):
+        record_shared_credit_note(note, invoices, BillingState(), in_balance=True)
+    # an invoice that owes again since (a note naming only them): refused, link it again
+    unpaid = [attrs.evolve(i, payments=(), status=InvoiceStatus.OPEN) for i in invoices]
+    with pytest.raises(InvalidStateError, match="link it again"):
+        record_shared_credit_note(note, unpaid, BillingState())
+
+
+# -- documents: text, HTML, PDF, Factur-X, the portal, the command line --------------------------
+
+
+def test_the_note_names_every_invoice_it_credits_with_its_date_and_what_it_cancelled():
+    store = MemoryStore()
+    _reduced(store)
+    *invoices, note = store.invoices(subscription="S1")
+    text = invoice_text(note, locale="fr_FR", credited=invoices)
+    assert (
+        "Avoir sur les factures : F-2026-000001 du 1 mars 2026, F-2026-000002 du 1 avril "
+        "2026, F-2026-000003 du 1 mai 2026"
+    ) in text
+    for number, amount in ((F1, "77,65"), (F2, "141,60"), (F3, "141,60")):
+        assert re.search(rf"Imputé sur la facture {number}\s+{amount}\xa0€", text), number
+    assert "déduites de cette facture" not in text  # an upgrade invoice's words, not a note's
+    english = invoice_html(note, locale="en_US", credited=invoices)
+    assert html_escape("Corrects invoices: F-2026-000001 of March 1, 2026, ") in english
+    # without them, their numbers alone
+    assert "Avoir sur les factures : F-2026-000001, F-2026-000002, F-2026-000003" in (
+        invoice_text(note, locale="fr_FR")
+    )
+    # each invoice lists the note for its share
+    april = invoice_text(invoices[1], locale="fr_FR")
+    assert re.search(r"Avoir F-2026-000004 du 2 mai 2026\s+-141,60\xa0€", april)
+    assert re.search(r"Reste à payer\s+70,80\xa0€", april)
+
+
+def test_the_note_pdf_names_every_invoice_it_credits():
+    pypdf = pytest.importorskip("pypdf")
+    pytest.importorskip("fpdf")
+    from subbill.pdf import render_invoice_pdf  # noqa: PLC0415  (needs fpdf2)
+
+    store = MemoryStore()
+    _reduced(store)
+    *invoices, note = store.invoices(subscription="S1")
+    pdf = render_invoice_pdf(note, locale="fr_FR", credited=invoices)
+    pages = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    said = " ".join(pages.split())
+    assert "Avoir sur les factures : F-2026-000001 du 1 mars 2026, F-2026-000002 du 1 avril" in said
+    assert "Imputé sur la facture F-2026-000003" in said
+
+
+def test_the_factur_x_of_the_note_refers_to_each_invoice_with_its_date(rules):
+    from subbill.einvoice import invoice_data, invoice_xml  # noqa: PLC0415  (needs factur-x)
+    from tests.einvoicing_data import BUYER, SELLER  # noqa: PLC0415
+
+    store = MemoryStore()
+    _reduced(store, paid=(F1,))
+    *invoices, note = store.invoices(subscription="S1")
+    buyer = attrs.evolve(BUYER, id="ACME")
+    xml = invoice_xml(note, seller=SELLER, buyer=buyer, credited=invoices)
+    assert rules.errors(xml) == []
+    referenced = re.findall(
+        r"<ram:InvoiceReferencedDocument>\s*<ram:IssuerAssignedID>([^<]*)</ram:IssuerAssignedID>"
+        r"\s*<ram:FormattedIssueDateTime>\s*<qdt:DateTimeString format=\"102\">([^<]*)<",
+        xml.decode(),
+    )
+    assert referenced == [(F1, "20260301"), (F2, "20260401"), (F3, "20260501")]
+    data = invoice_data(note, seller=SELLER, buyer=buyer, credited=invoices)
+    # BT-115: what the note owes on itself (F-2026-000001's share, paid), the rest applied
+    assert (data["BT-3"], data["BT-113"], data["BT-115"]) == ("381", "283.20", "77.65")
+    with pytest.raises(InvalidArgumentError, match="missing: F-2026-000003"):
+        invoice_xml(note, seller=SELLER, buyer=buyer, credited=invoices[:2])
+
+
+def test_the_portal_lists_the_note_as_a_credit_note_of_each_invoice():
+    store = MemoryStore()
+    _reduced(store)
+    overview = portal_overview(
+        "ACME", invoices=store.invoices(), subscriptions=[store.get_subscription("S1")],
+        catalog=store.load_catalog(), as_of=date(2026, 5, 3),
+    )  # fmt: skip
+    rows = {row.number: row for row in overview.invoices}
+    assert rows[NOTE].credits_periods_of == (F1, F2, F3)
+    assert [rows[n].amount_due for n in (F1, F2, F3)] == [
+        eur("134.75"), eur("70.80"), eur("70.80"),
+    ]  # fmt: skip
+    text = portal_text(overview, locale="fr_FR")
+    assert "Avoir sur F-2026-000001, F-2026-000002, F-2026-000003" in text
+
+
+def test_subbill_invoice_show_names_each_invoice_the_note_credits(tmp_path, capsys):
+    path = tmp_path / "billing.db"
+    store = SQLiteStore(path)
+    _reduced(store)
+    store.close()
+    assert main(["invoice", "show", NOTE, "--locale", "fr_FR", "--db", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Avoir sur les factures : F-2026-000001 du 1 mars 2026, F-2026-000002 du" in out
+    assert "Imputé sur la facture F-2026-000002" in out
+
+
+def test_a_second_backdated_change_nets_what_the_first_note_charged_and_owes_it_back():
+    """5 seats from 18 March, then 2 from 31 May, then 1 from 21 July (each 50 days back).
+
+    The third note (F-2026-000010, −81.95) credits 2 seats of 21–31 July, which the second
+    note (F-2026-000007) charged on itself, and of August and September, which
+    F-2026-000008 and F-2026-000009 billed. It names all three; the two invoices record
+    their shares (69.60 credited, 34.80 charged again: 34.80 due each); the July part is
+    netted against the second note's charge (a note is never credited): its 12.35 is owed
+    on the new note, refunded against it.
+    """
+    from tests.test_credit_lines import _walk  # noqa: PLC0415
+
+    store = MemoryStore()
+    steps = [(67, "backdate", 5), (74, "backdate", 2), (51, "backdate", 1)]
+    _walk(store, steps, "monthly", CN, quantity=3, back=timedelta(days=50))
+    documents = {doc.number: doc for doc in store.invoices(subscription="S1")}
+    note = documents["F-2026-000010"]
+    assert (note.total, note.credits_periods_of, note.applied) == (
+        eur("-81.95"), ("F-2026-000007", "F-2026-000008", "F-2026-000009"), eur("69.60"),
+    )  # fmt: skip
+    shares = [documents[n].corrections for n in ("F-2026-000008", "F-2026-000009")]
+    done = date(2026, 9, 9)
+    twice = Correction(
+        credit_note="F-2026-000010", credited_on=done, amount=eur("69.60"), consumed=eur("34.80")
+    )
+    assert shares == [(twice,), (twice,)]
+    assert documents["F-2026-000007"].corrections == ()  # a note is never credited
+    state = store.get_billing_state("S1")
+    assert refundable(state, currency="EUR", credit_note=note) == eur("12.35")
+    rows = invoice_text(
+        note, locale="en_US", credited=[documents[n] for n in note.credits_periods_of]
+    )
+    assert re.search(r"To be refunded under this credit note\s+€12\.35", rows)
+
+
+# -- the property: backdated seat reductions over several months --------------------------------
+
+_BACK_STEP = st.tuples(
+    st.integers(min_value=1, max_value=75),  # days after the previous step
+    st.sampled_from(["backdate", "backdate", "quantity", "pay", "credit"]),
+    st.integers(min_value=1, max_value=5),  # seats, or the share of what is left (/5)
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    steps=st.lists(_BACK_STEP, min_size=1, max_size=5),
+    policy=st.sampled_from(list(NegativeBalancePolicy)),
+)
+@example(steps=[(62, "backdate", 1)], policy=CN)  # the review's walk, near enough
+@example(steps=[(31, "pay", 1), (31, "backdate", 1)], policy=CF)
+@example(steps=[(67, "backdate", 5), (74, "backdate", 2), (51, "backdate", 1)], policy=CN)
+@example(steps=[(63, "quantity", 2), (62, "backdate", 1), (57, "backdate", 3)], policy=CF)
+def test_credit_never_exceeds_what_each_invoice_charged_for_backdated_reductions(steps, policy):
+    """Seats changed from a day months back (« backdate »: some billed months ago): every
+    credit note of periods several invoices billed counts against each (unless a manual
+    credit took one's ``creditable`` first), no invoice is credited more than it charged,
+    what each asks counts only what notes cancelled, and the account balances.
+    """
+    from tests.test_credit_lines import check_credits_of_a_walk  # noqa: PLC0415
+
+    check_credits_of_a_walk(steps, "monthly", policy, quantity=3, back=timedelta(days=50))
