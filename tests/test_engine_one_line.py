@@ -2,7 +2,7 @@
 
 Issue 13, the engine's sixth pass: when ``_bill_plain`` finds a single billing period to
 bill (a renewal's whole period, or the part of it due: a first invoice prorated from the
-day the charge starts), it writes that line at once (``_plain_line``) and the invoice and
+day the charge starts), it writes that line at once (``_plain_period``) and the invoice and
 state around it (``_one_line_result``, which hands the line's own ``Money`` to the invoice's
 totals and tax breakdown where the sums are the same digits). The properties here bill the
 same calls both ways over a wider set of charges than the engine's other properties draw
@@ -141,14 +141,14 @@ def test_the_silver_calls_go_through_the_one_line_path(monkeypatch):
     # The silver workload's two calls (a prorated first period, then a whole one) are the
     # one-line path's; what they bill is the general path's, field for field.
     written = []
-    one_line = billing._plain_line
+    one_period = billing._plain_period
 
     def spy(*args, **kwargs):
-        line = one_line(*args, **kwargs)
-        written.append(line)
-        return line
+        result = one_period(*args, **kwargs)
+        written.extend(result.invoice.lines)
+        return result
 
-    monkeypatch.setattr(billing, "_plain_line", spy)
+    monkeypatch.setattr(billing, "_plain_period", spy)
     plan = silver_inputs(1)[0]
     first = bill_subscription(plan, as_of=SILVER_START)
     second = bill_subscription(plan, first.state, as_of=SILVER_RENEWAL)

@@ -1736,29 +1736,32 @@ def _bill_plain(
             return None  # the period billing stopped in was billed in part
         if (low == billed and high == due_through) or charge.basis is _ACTUAL_DAYS:
             start = None if low == billed else billed  # where a first piece starts
-            line = _plain_line(plan, charge, low, high, due_through, start)
-            return _one_line_result(plan, state, line, as_of, key, due_through, terms)
+            return _plain_period(plan, charge, state, as_of, terms, low, high, due_through, start)
     lines = _plain_lines(plan, charge, span)
     if lines is None:
         return None
     return _plain_result(plan, state, lines, as_of, {key: due_through}, terms)
 
 
-def _plain_line(  # noqa: PLR0915, PLR0917  (one period's line written at once, on the hot path)
+def _plain_period(  # noqa: PLR0915, PLR0917  (one period's line written at once, on the hot path)
     plan: ChargePlan,
     charge: RecurringCharge,
+    state: BillingState,
+    as_of: date,
+    terms: tuple[tuple[str, str], ...],
     low: date,
     high: date,
     due_through: date,
-    start: date | None = None,
-) -> InvoiceLine:
-    """The taxed line of ``charge``'s billing period ``[low, high)``, due through ``due_through``.
+    start: date | None,
+) -> BillingResult:
+    """:func:`_plain_lines` and :func:`_plain_result` of one billing period ``[low, high)``.
 
-    What :func:`_plain_lines` gives a span of that one period: a ``RECURRING`` line of the
-    whole period (:func:`_whole_values` and :func:`_whole_lines`' values), or, when the
-    charge starts inside it (``start``, counted in actual days) or is due through a day
-    inside it, a ``PRORATION_CHARGE`` line of the part due (:func:`_first_line`'s), each
-    written slot by slot and taxed as :func:`_taxed` taxes it.
+    Its one line, due through ``due_through``: a ``RECURRING`` line of the whole period
+    (:func:`_whole_values` and :func:`_whole_lines`' values), or, when the charge starts
+    inside it (``start``, counted in actual days) or is due through a day inside it, a
+    ``PRORATION_CHARGE`` line of the part due (:func:`_first_line`'s), written slot by slot
+    and taxed as :func:`_taxed` taxes it; then the invoice and state around it
+    (:func:`_one_line_result`).
     """
     cycle = _new_period(Period)  # Period._make, inline
     _PERIOD_START(cycle, low)
@@ -1831,35 +1834,40 @@ def _plain_line(  # noqa: PLR0915, PLR0917  (one period's line written at once, 
         explanation,
     )
     _LINE_NET(line, amount)  # amount − 0
-    if tax is not None:
+    if tax is None or total is None:  # more than one rate, or tax rounded once per invoice
+        _taxed([line], (None,), plan.tax_rounding)
+        taxes, base, tax, total = line.taxes, line.base, line.tax, line.total
+    else:
         _LINE_TAX(line, tax)
         _LINE_TOTAL(line, total)
-    else:  # more than one rate, or tax rounded once per invoice
-        _taxed([line], (None,), plan.tax_rounding)
-    return line
+    return _one_line_result(
+        plan, state, line, taxes, base, tax, total, as_of, (charge.key, due_through), terms
+    )
 
 
 def _one_line_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
     plan: ChargePlan,
     state: BillingState,
     line: InvoiceLine,
+    taxes: tuple[tuple[TaxRate, Money], ...],
+    line_base: Money,
+    line_tax_: Money,
+    line_total: Money,
     as_of: date,
-    key: str,
-    due_through: date,
+    billed_through: tuple[str, date],
     terms: tuple[tuple[str, str], ...],
 ) -> BillingResult:
     """:func:`_plain_result` of one line without a discount: what it builds, fewer objects.
 
-    The invoice's sums are its line's amounts added to 0 (as :func:`_sums` adds them): where
+    ``taxes``, ``line_base``, ``line_tax_`` and ``line_total`` are the line's own. The
+    invoice's sums are the line's amounts added to 0 (as :func:`_sums` adds them): where
     such a sum is the line's amount digit for digit, the invoice and its tax breakdown hold
     the line's own ``Money`` (a value: sharing it changes nothing anyone can see but
-    ``is``). A line of more than one rate, or a sum that may reach the bound of an amount,
-    is summed by :func:`_sums`.
+    ``is``). A line of more than one rate or of an inclusive one, or a sum that may reach
+    the bound of an amount, is summed by :func:`_sums`. ``billed_through``: the charge's
+    key and how far it is billed now.
     """
     currency = plan.currency
-    taxes = line.taxes
-    line_base = line.base
-    line_tax_ = line.tax
     base = line_base.amount
     tax_amount = line_tax_.amount
     add = DECIMAL_CONTEXT.add
@@ -1873,11 +1881,11 @@ def _one_line_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
         or sum_of_lines.adjusted() >= _AMOUNT_DIGITS
         or (taxes and taxes[0][0].inclusive)
     ):
+        key, due_through = billed_through
         return _plain_result(plan, state, [line], as_of, {key: due_through}, terms)
     # x + 0 is x written alike unless x is -0 or has a positive exponent: compare_total tells.
     invoice_net = line_base if not net.compare_total(base) else Money._make(net, currency)
     invoice_tax = line_tax_ if not tax.compare_total(tax_amount) else Money._make(tax, currency)
-    line_total = line.total
     total = (
         line_total
         if not sum_of_lines.compare_total(line_total.amount)
@@ -1893,7 +1901,8 @@ def _one_line_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
     credit_balance = state.credit_balance
     credit_applied = None
     balance: Money | None = None  # no credit before, none after
-    if credit_balance is not None or (sum_of_lines < 0 and plan.negative_balance is _CARRY_FORWARD):
+    negative = sum_of_lines < _NO_AMOUNT
+    if credit_balance is not None or (negative and plan.negative_balance is _CARRY_FORWARD):
         credit_applied, balance = _credit_after(plan, credit_balance, total)
     invoice = Invoice._engine_draft(
         customer=plan.customer,
@@ -1904,14 +1913,14 @@ def _one_line_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
         subscription=plan.id,
         discounts=(),
         taxes=breakdown,
-        kind=_CREDIT_NOTE if sum_of_lines < 0 else _INVOICE,
+        kind=_CREDIT_NOTE if negative else _INVOICE,
         credit_applied=credit_applied,
     )
     _INVOICE_NET(invoice, invoice_net)
     _INVOICE_TAX(invoice, invoice_tax)
     _INVOICE_TOTAL(invoice, total)
     new_state = _new_state(BillingState)  # BillingState._make of one charge, inline
-    _SET_BILLED_THROUGH(new_state, ((key, due_through),))
+    _SET_BILLED_THROUGH(new_state, (billed_through,))
     _SET_ONE_TIME_BILLED(new_state, state.one_time_billed)
     _SET_CREDIT_BALANCE(new_state, balance)
     _SET_TERMS(new_state, terms)
