@@ -28,11 +28,11 @@ from subbill.billing import (
     bill_subscription,
 )
 from subbill.charges import RecurringCharge
-from subbill.errors import SubbillError
 from subbill.money import MAX_AMOUNT, Money
 from subbill.periods import MONTHLY, QUARTERLY, Frequency
 from subbill.proration import BillingTiming, ProrationBasis
 from subbill.taxes import TaxRate, TaxRounding
+from tests.test_engine_plain_path import _outcome
 
 VAT = TaxRate(name="TVA", percent="20")
 RATES = [
@@ -43,15 +43,6 @@ RATES = [
     (VAT, TaxRate(name="Éco", percent="0.5")),
     (TaxRate(name="Exonéré", percent="0"),),
 ]
-
-
-def _outcome(bill):
-    """``repr`` of a call's result (digits and explanations included), or its error."""
-    try:
-        result = bill()
-    except SubbillError as error:
-        return ("error", type(error), str(error))
-    return ("result", repr(result), result)
 
 
 prices = st.one_of(
@@ -84,15 +75,16 @@ def one_charge_plans(draw):
         tax_rates=draw(st.sampled_from(RATES)),
         reason=draw(st.sampled_from([None, "new"])),
     )
-    return ChargePlan(
-        id="S",
-        customer="C",
-        currency=currency,
-        charges=(charge,),
-        payment_terms_days=draw(st.integers(0, 365)),
-        tax_rounding=draw(st.sampled_from(list(TaxRounding))),
-        negative_balance=draw(st.sampled_from(list(NegativeBalancePolicy))),
+    policies = draw(
+        st.fixed_dictionaries(
+            {
+                "payment_terms_days": st.integers(0, 365),
+                "tax_rounding": st.sampled_from(list(TaxRounding)),
+                "negative_balance": st.sampled_from(list(NegativeBalancePolicy)),
+            }
+        )
     )
+    return ChargePlan(id="S", customer="C", currency=currency, charges=(charge,), **policies)
 
 
 @given(

@@ -1743,7 +1743,7 @@ def _bill_plain(
     return _plain_result(plan, state, lines, as_of, {key: due_through}, terms)
 
 
-def _plain_period(  # noqa: PLR0915, PLR0917  (one period's line written at once, on the hot path)
+def _plain_period(  # noqa: PLR0917  (one period's line written at once, on the hot path)
     plan: ChargePlan,
     charge: RecurringCharge,
     state: BillingState,
@@ -1804,19 +1804,7 @@ def _plain_period(  # noqa: PLR0915, PLR0917  (one period's line written at once
                 total = Money._make(DECIMAL_CONTEXT.add(amount.amount, tax.amount), tax.currency)
     if tax is None and on_line and not rates:
         tax, total = zero, amount
-    explanation = _new_explanation(LineExplanation)
-    _WHY_UNIT_PRICE(explanation, charge.unit_price)
-    _WHY_QUANTITY(explanation, charge.quantity)
-    _WHY_FACTOR(explanation, factor)
-    _WHY_PERIOD(explanation, piece)
-    _WHY_CYCLE(explanation, cycle)
-    _WHY_DAYS(explanation, days)
-    _WHY_PERIOD_DAYS(explanation, whole)
-    _WHY_BASIS(explanation, charge.basis)
-    # Why the charge started mid-cycle explains its first piece, not every later period.
-    _WHY_REASON(explanation, charge.reason if piece.start == charge.start else None)
-    _WHY_DISCOUNTS(explanation, ())
-    _WHY_USAGE(explanation, None)
+    explanation = _explanation(charge, piece, cycle, factor, days, whole, ())
     line = _line_of(
         kind,
         charge.code,
@@ -1898,24 +1886,7 @@ def _one_line_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
         _ROW_BASE(row, invoice_net)
         _ROW_TAX(row, invoice_tax)
         breakdown = (row,)
-    credit_balance = state.credit_balance
-    credit_applied = None
-    balance: Money | None = None  # no credit before, none after
-    negative = sum_of_lines < _NO_AMOUNT
-    if credit_balance is not None or (negative and plan.negative_balance is _CARRY_FORWARD):
-        credit_applied, balance = _credit_after(plan, credit_balance, total)
-    invoice = Invoice._engine_draft(
-        customer=plan.customer,
-        currency=currency,
-        issued_on=as_of,
-        due_on=as_of + _TERMS_DAYS[plan.payment_terms_days],
-        lines=(line,),
-        subscription=plan.id,
-        discounts=(),
-        taxes=breakdown,
-        kind=_CREDIT_NOTE if negative else _INVOICE,
-        credit_applied=credit_applied,
-    )
+    invoice, balance = _plain_draft(plan, state, (line,), breakdown, total, as_of)
     _INVOICE_NET(invoice, invoice_net)
     _INVOICE_TAX(invoice, invoice_tax)
     _INVOICE_TOTAL(invoice, total)
@@ -1931,13 +1902,11 @@ def _one_line_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
 _new_row = object.__new__
 _ROW_RATE, _ROW_BASE, _ROW_TAX = slot_setters(TaxBreakdown).values()
 _new_state = object.__new__
-(
-    _SET_BILLED_THROUGH,
-    _SET_ONE_TIME_BILLED,
-    _SET_CREDIT_BALANCE,
-    _SET_TERMS,
-    _SET_USAGE_BILLED,
-) = _STATE_SETTERS
+_SET_BILLED_THROUGH = _STATE_SLOTS["billed_through"]
+_SET_ONE_TIME_BILLED = _STATE_SLOTS["one_time_billed"]
+_SET_CREDIT_BALANCE = _STATE_SLOTS["credit_balance"]
+_SET_TERMS = _STATE_SLOTS["terms"]
+_SET_USAGE_BILLED = _STATE_SLOTS["usage_billed"]
 # Enum members the one-pass path compares, read once (in CPython 3.11 a member read through
 # its class is a Python-level call).
 _ACTUAL_DAYS = ProrationBasis.ACTUAL_DAYS
@@ -2036,25 +2005,7 @@ def _plain_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
     net, tax, breakdown = _sums(lines, currency)
     sum_of_lines = DECIMAL_CONTEXT.add(net, tax)
     total = Money._make(sum_of_lines, currency)
-    credit_balance = state.credit_balance
-    credit_applied = None
-    balance: Money | None = None  # no credit before, none after
-    if credit_balance is not None or (
-        sum_of_lines < 0 and plan.negative_balance is NegativeBalancePolicy.CARRY_FORWARD
-    ):
-        credit_applied, balance = _credit_after(plan, credit_balance, total)
-    invoice = Invoice._engine_draft(
-        customer=plan.customer,
-        currency=currency,
-        issued_on=as_of,
-        due_on=as_of + _TERMS_DAYS[plan.payment_terms_days],
-        lines=tuple(lines),
-        subscription=plan.id,
-        discounts=(),
-        taxes=breakdown,
-        kind=DocumentKind.CREDIT_NOTE if sum_of_lines < 0 else DocumentKind.INVOICE,
-        credit_applied=credit_applied,
-    )
+    invoice, balance = _plain_draft(plan, state, tuple(lines), breakdown, total, as_of)
     _INVOICE_NET(invoice, Money._make(net, currency))
     _INVOICE_TAX(invoice, Money._make(tax, currency))
     _INVOICE_TOTAL(invoice, total)
@@ -2062,6 +2013,39 @@ def _plain_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
         billed_through, state.one_time_billed, balance, terms, state.usage_billed
     )
     return _result(plan.id, invoice, new_state)
+
+
+def _plain_draft(  # noqa: PLR0917  (the facts of one call, on the hot path)
+    plan: ChargePlan,
+    state: BillingState,
+    lines: tuple[InvoiceLine, ...],
+    breakdown: tuple[TaxBreakdown, ...],
+    total: Money,
+    as_of: date,
+) -> tuple[Invoice, Money | None]:
+    """The draft invoice of ``lines`` (no discount) totalling ``total``, and the credit after it.
+
+    Its totals are left to the caller, who summed them.
+    """
+    credit_balance = state.credit_balance
+    credit_applied = None
+    balance: Money | None = None  # no credit before, none after
+    negative = total.amount < _NO_AMOUNT
+    if credit_balance is not None or (negative and plan.negative_balance is _CARRY_FORWARD):
+        credit_applied, balance = _credit_after(plan, credit_balance, total)
+    invoice = Invoice._engine_draft(
+        customer=plan.customer,
+        currency=plan.currency,
+        issued_on=as_of,
+        due_on=as_of + _TERMS_DAYS[plan.payment_terms_days],
+        lines=lines,
+        subscription=plan.id,
+        discounts=(),
+        taxes=breakdown,
+        kind=_CREDIT_NOTE if negative else _INVOICE,
+        credit_applied=credit_applied,
+    )
+    return invoice, balance
 
 
 def _plain_piece(  # noqa: PLR0917  (one billing period's facts, on the hot path)
