@@ -1592,7 +1592,7 @@ def bill_subscription(
         # One recurring charge and nothing else (a plain subscription's plan), no record:
         # billed forward in one pass when it can be, else as any other plan.
         charge = charges[0]
-        if not charge.discounts and charge.basis is not ProrationBasis.THIRTY_DAY_MONTH:
+        if not charge.discounts and charge.basis is not _THIRTY_DAY_MONTH:
             result = _bill_plain(subscription, charge, state, as_of)
             if result is not None:
                 return result
@@ -1729,11 +1729,195 @@ def _bill_plain(
     span = _plain_span(charge, billed_through, as_of)
     if span is None:
         return None
-    due_through = span[3]
+    _, dates, billed, due_through = span
+    if len(dates) == 2:  # one billing period (the usual call): its line written at once
+        low, high = dates
+        if billed not in (low, charge.start):
+            return None  # the period billing stopped in was billed in part
+        if (low == billed and high == due_through) or charge.basis is _ACTUAL_DAYS:
+            start = None if low == billed else billed  # where a first piece starts
+            return _plain_period(plan, charge, state, as_of, terms, low, high, due_through, start)
     lines = _plain_lines(plan, charge, span)
     if lines is None:
         return None
     return _plain_result(plan, state, lines, as_of, {key: due_through}, terms)
+
+
+def _plain_period(  # noqa: PLR0917  (one period's line written at once, on the hot path)
+    plan: ChargePlan,
+    charge: RecurringCharge,
+    state: BillingState,
+    as_of: date,
+    terms: tuple[tuple[str, str], ...],
+    low: date,
+    high: date,
+    due_through: date,
+    start: date | None,
+) -> BillingResult:
+    """:func:`_plain_lines` and :func:`_plain_result` of one billing period ``[low, high)``.
+
+    Its one line, due through ``due_through``: a ``RECURRING`` line of the whole period
+    (:func:`_whole_values` and :func:`_whole_lines`' values), or, when the charge starts
+    inside it (``start``, counted in actual days) or is due through a day inside it, a
+    ``PRORATION_CHARGE`` line of the part due (:func:`_first_line`'s), written slot by slot
+    and taxed as :func:`_taxed` taxes it; then the invoice and state around it
+    (:func:`_one_line_result`).
+    """
+    cycle = _new_period(Period)  # Period._make, inline
+    _PERIOD_START(cycle, low)
+    _PERIOD_END(cycle, high)
+    whole = (high - low).days
+    rates = charge.tax_rates
+    on_line = plan.tax_rounding is _PER_LINE
+    zero = Money.zero(plan.currency)
+    # Its taxes, base, tax and total, when taxed here (tax None: taxed by _taxed).
+    taxes: tuple[tuple[TaxRate, Money], ...] = ()
+    tax: Money | None = None
+    total: Money | None = None
+    if start is None and due_through >= high:  # the whole period
+        kind = _RECURRING
+        piece, factor, days = cycle, _ONE, whole
+        amount = base = charge.whole_price
+        if on_line and len(rates) == 1:
+            found = charge.whole_tax
+            assert found is not None  # noqa: S101  (a charge of one rate has it)
+            taxes, base, tax, total = found.taxes, found.base, found.tax, found.total
+    else:  # the part due ([start or low, due_through or high)), actual days
+        kind = _PRORATION_CHARGE
+        if start is None:
+            start = low
+        end = high if due_through >= high else due_through
+        piece = _new_period(Period)
+        _PERIOD_START(piece, start)
+        _PERIOD_END(piece, end)
+        days = (end - start).days
+        factor = _fraction(days, whole)
+        amount = base = charge.period_price._prorated(days, whole)  # _gross
+        if on_line and len(rates) == 1:
+            rate = rates[0]
+            if rate.inclusive:  # worked back
+                found = line_tax(amount, rates)
+                taxes, base, tax, total = found.taxes, found.base, found.tax, found.total
+            else:
+                tax = exclusive_tax(amount, rate)
+                taxes = ((rate, tax),)
+                total = Money._make(DECIMAL_CONTEXT.add(amount.amount, tax.amount), tax.currency)
+    if tax is None and on_line and not rates:
+        tax, total = zero, amount
+    explanation = _explanation(charge, piece, cycle, factor, days, whole, ())
+    line = _line_of(
+        kind,
+        charge.code,
+        charge.description,
+        charge.key,
+        piece,
+        charge.quantity,
+        charge.unit_price,
+        factor,
+        amount,
+        zero,
+        rates,
+        taxes,
+        base,
+        explanation,
+    )
+    _LINE_NET(line, amount)  # amount − 0
+    if tax is None or total is None:  # more than one rate, or tax rounded once per invoice
+        _taxed([line], (None,), plan.tax_rounding)
+        taxes, base, tax, total = line.taxes, line.base, line.tax, line.total
+    else:
+        _LINE_TAX(line, tax)
+        _LINE_TOTAL(line, total)
+    return _one_line_result(
+        plan, state, line, taxes, base, tax, total, as_of, (charge.key, due_through), terms
+    )
+
+
+def _one_line_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
+    plan: ChargePlan,
+    state: BillingState,
+    line: InvoiceLine,
+    taxes: tuple[tuple[TaxRate, Money], ...],
+    line_base: Money,
+    line_tax_: Money,
+    line_total: Money,
+    as_of: date,
+    billed_through: tuple[str, date],
+    terms: tuple[tuple[str, str], ...],
+) -> BillingResult:
+    """:func:`_plain_result` of one line without a discount: what it builds, fewer objects.
+
+    ``taxes``, ``line_base``, ``line_tax_`` and ``line_total`` are the line's own. The
+    invoice's sums are the line's amounts added to 0 (as :func:`_sums` adds them): where
+    such a sum is the line's amount digit for digit, the invoice and its tax breakdown hold
+    the line's own ``Money`` (a value: sharing it changes nothing anyone can see but
+    ``is``). A line of more than one rate or of an inclusive one, or a sum that may reach
+    the bound of an amount, is summed by :func:`_sums`. ``billed_through``: the charge's
+    key and how far it is billed now.
+    """
+    currency = plan.currency
+    base = line_base.amount
+    tax_amount = line_tax_.amount
+    add = DECIMAL_CONTEXT.add
+    net = add(_NO_AMOUNT, base)
+    tax = add(_NO_AMOUNT, tax_amount)
+    sum_of_lines = add(net, tax)
+    if (
+        len(taxes) > 1
+        or net.adjusted() >= _AMOUNT_DIGITS
+        or tax.adjusted() >= _AMOUNT_DIGITS
+        or sum_of_lines.adjusted() >= _AMOUNT_DIGITS
+        or (taxes and taxes[0][0].inclusive)
+    ):
+        key, due_through = billed_through
+        return _plain_result(plan, state, [line], as_of, {key: due_through}, terms)
+    # x + 0 is x written alike unless x is -0 or has a positive exponent: compare_total tells.
+    invoice_net = line_base if not net.compare_total(base) else Money._make(net, currency)
+    invoice_tax = line_tax_ if not tax.compare_total(tax_amount) else Money._make(tax, currency)
+    total = (
+        line_total
+        if not sum_of_lines.compare_total(line_total.amount)
+        else Money._make(sum_of_lines, currency)
+    )
+    breakdown: tuple[TaxBreakdown, ...] = ()
+    if taxes:
+        row = _new_row(TaxBreakdown)
+        _ROW_RATE(row, taxes[0][0])
+        _ROW_BASE(row, invoice_net)
+        _ROW_TAX(row, invoice_tax)
+        breakdown = (row,)
+    invoice, balance = _plain_draft(plan, state, (line,), breakdown, total, as_of)
+    _INVOICE_NET(invoice, invoice_net)
+    _INVOICE_TAX(invoice, invoice_tax)
+    _INVOICE_TOTAL(invoice, total)
+    new_state = _new_state(BillingState)  # BillingState._make of one charge, inline
+    _SET_BILLED_THROUGH(new_state, (billed_through,))
+    _SET_ONE_TIME_BILLED(new_state, state.one_time_billed)
+    _SET_CREDIT_BALANCE(new_state, balance)
+    _SET_TERMS(new_state, terms)
+    _SET_USAGE_BILLED(new_state, state.usage_billed)
+    return _result(plan.id, invoice, new_state)
+
+
+_new_row = object.__new__
+_ROW_RATE, _ROW_BASE, _ROW_TAX = slot_setters(TaxBreakdown).values()
+_new_state = object.__new__
+_SET_BILLED_THROUGH = _STATE_SLOTS["billed_through"]
+_SET_ONE_TIME_BILLED = _STATE_SLOTS["one_time_billed"]
+_SET_CREDIT_BALANCE = _STATE_SLOTS["credit_balance"]
+_SET_TERMS = _STATE_SLOTS["terms"]
+_SET_USAGE_BILLED = _STATE_SLOTS["usage_billed"]
+# Enum members the one-pass path compares, read once (in CPython 3.11 a member read through
+# its class is a Python-level call).
+_ACTUAL_DAYS = ProrationBasis.ACTUAL_DAYS
+_THIRTY_DAY_MONTH = ProrationBasis.THIRTY_DAY_MONTH
+_IN_ADVANCE = BillingTiming.IN_ADVANCE
+_PER_LINE = TaxRounding.PER_LINE
+_CARRY_FORWARD = NegativeBalancePolicy.CARRY_FORWARD
+_RECURRING = LineKind.RECURRING
+_PRORATION_CHARGE = LineKind.PRORATION_CHARGE
+_INVOICE = DocumentKind.INVOICE
+_CREDIT_NOTE = DocumentKind.CREDIT_NOTE
 
 
 def _plain_span(
@@ -1749,7 +1933,7 @@ def _plain_span(
     start, end = charge.start, charge.end
     period: tuple[date, date] | None = None  # the billing period of as_of (in advance)
     index = 0
-    if charge.timing is BillingTiming.IN_ADVANCE:  # _due_end, its index asked once
+    if charge.timing is _IN_ADVANCE:  # _due_end, its index asked once
         if as_of < start:
             return None
         index = schedule._index_of(as_of)
@@ -1821,25 +2005,7 @@ def _plain_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
     net, tax, breakdown = _sums(lines, currency)
     sum_of_lines = DECIMAL_CONTEXT.add(net, tax)
     total = Money._make(sum_of_lines, currency)
-    credit_balance = state.credit_balance
-    credit_applied = None
-    balance: Money | None = None  # no credit before, none after
-    if credit_balance is not None or (
-        sum_of_lines < 0 and plan.negative_balance is NegativeBalancePolicy.CARRY_FORWARD
-    ):
-        credit_applied, balance = _credit_after(plan, credit_balance, total)
-    invoice = Invoice._engine_draft(
-        customer=plan.customer,
-        currency=currency,
-        issued_on=as_of,
-        due_on=as_of + _TERMS_DAYS[plan.payment_terms_days],
-        lines=tuple(lines),
-        subscription=plan.id,
-        discounts=(),
-        taxes=breakdown,
-        kind=DocumentKind.CREDIT_NOTE if sum_of_lines < 0 else DocumentKind.INVOICE,
-        credit_applied=credit_applied,
-    )
+    invoice, balance = _plain_draft(plan, state, tuple(lines), breakdown, total, as_of)
     _INVOICE_NET(invoice, Money._make(net, currency))
     _INVOICE_TAX(invoice, Money._make(tax, currency))
     _INVOICE_TOTAL(invoice, total)
@@ -1847,6 +2013,39 @@ def _plain_result(  # noqa: PLR0917  (the facts of one call, on the hot path)
         billed_through, state.one_time_billed, balance, terms, state.usage_billed
     )
     return _result(plan.id, invoice, new_state)
+
+
+def _plain_draft(  # noqa: PLR0917  (the facts of one call, on the hot path)
+    plan: ChargePlan,
+    state: BillingState,
+    lines: tuple[InvoiceLine, ...],
+    breakdown: tuple[TaxBreakdown, ...],
+    total: Money,
+    as_of: date,
+) -> tuple[Invoice, Money | None]:
+    """The draft invoice of ``lines`` (no discount) totalling ``total``, and the credit after it.
+
+    Its totals are left to the caller, who summed them.
+    """
+    credit_balance = state.credit_balance
+    credit_applied = None
+    balance: Money | None = None  # no credit before, none after
+    negative = total.amount < _NO_AMOUNT
+    if credit_balance is not None or (negative and plan.negative_balance is _CARRY_FORWARD):
+        credit_applied, balance = _credit_after(plan, credit_balance, total)
+    invoice = Invoice._engine_draft(
+        customer=plan.customer,
+        currency=plan.currency,
+        issued_on=as_of,
+        due_on=as_of + _TERMS_DAYS[plan.payment_terms_days],
+        lines=lines,
+        subscription=plan.id,
+        discounts=(),
+        taxes=breakdown,
+        kind=_CREDIT_NOTE if negative else _INVOICE,
+        credit_applied=credit_applied,
+    )
+    return invoice, balance
 
 
 def _plain_piece(  # noqa: PLR0917  (one billing period's facts, on the hot path)

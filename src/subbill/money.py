@@ -749,6 +749,30 @@ class Money:
             currency,
         )
 
+    def _prorated(self, days: int, whole: int) -> Money:
+        """``self._times_rounded(Fraction(days, whole))`` of a day count ``days / whole`` (private).
+
+        ``days`` and ``whole`` are what the factor reduces (``0 <= days``, ``0 < whole``): the
+        product by ``days`` is exact (an amount's digits and a day count fit the context's
+        precision), and so is the quotient's ideal exponent, so dividing by ``whole``
+        instead of the reduced denominator gives the same digits, with no ``Fraction`` read.
+
+        >>> Money("50.00", "EUR")._prorated(17, 31)
+        Money('27.42', 'EUR')
+        """
+        try:
+            exact = _MULTIPLY(self.amount, _DAYS[days] if days < _DAYS_KEPT else Decimal(days))
+            exact = _DIVIDE(exact, _DAYS[whole] if whole < _DAYS_KEPT else Decimal(whole))
+        except decimal.DecimalException:  # pragma: no cover  (beyond what Decimal holds)
+            return self._times_rounded(Fraction(days, whole))
+        if exact and exact.adjusted() >= _AMOUNT_DIGITS:
+            return self._times_rounded(Fraction(days, whole))  # raises OutOfBoundsError
+        currency = self.currency
+        return Money._make(
+            exact.quantize(minor_unit(currency), rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT),
+            currency,
+        )
+
     def _percent_rounded(self, percent: Decimal, rounding: str) -> Money:
         """``self.percent(percent).rounded(rounding)`` in one step (private): a line's tax.
 
@@ -813,6 +837,9 @@ class Money:
 _OPERANDS = (int, Decimal, Fraction, float, Money)
 _MULTIPLY = DECIMAL_CONTEXT.multiply
 _DIVIDE = DECIMAL_CONTEXT.divide
+#: ``Decimal(n)`` of each day count a billing period can hold (ten years), for ``_prorated``.
+_DAYS_KEPT: Final = 3661
+_DAYS: Final = tuple(Decimal(days) for days in range(_DAYS_KEPT))
 
 # Money._make writes the slots directly: the frozen class's own __setattr__ refuses writes.
 _new = object.__new__
