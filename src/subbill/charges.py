@@ -284,6 +284,8 @@ class RecurringCharge(_Charge):
         end: date | None,
         tax_rates: tuple[TaxRate, ...],
         reason: str | None,
+        key: str | None = None,
+        priced: bool = False,
     ) -> Self:
         """Build from fields a valid subscription already checked, without checking them again.
 
@@ -299,6 +301,11 @@ class RecurringCharge(_Charge):
         that agree, ``unit_price × quantity`` and the dates
         (``tests/test_charge_plan_unchecked.py`` proves the result equal to the checked
         one's, error for error).
+
+        ``key``: the charge's :attr:`key` when the caller has its text already (``code@``
+        and ``start`` as ``isoformat`` writes it); ``priced``: ``unit_price`` is known to
+        be a ``Money`` within the bounds of an amount (a stored row's price the trusted
+        read held to them), so its bounds are not checked again.
         """
         charge = object.__new__(cls)
         # Slot by slot, in the fields' order (no loop: this runs once per charge).
@@ -317,7 +324,9 @@ class RecurringCharge(_Charge):
         _SET_START(charge, start)
         _SET_END(charge, end)
         amount, currency = unit_price.amount, unit_price.currency
-        if type(unit_price) is not Money:  # the validator's check (a subclass is one too)
+        if priced:
+            pass  # within the bounds of an amount: the caller read it so
+        elif type(unit_price) is not Money:  # the validator's check (a subclass is one too)
             _check_money(None, _UNIT_PRICE, unit_price)
         elif not (
             amount.copy_abs() < MAX_AMOUNT
@@ -342,7 +351,7 @@ class RecurringCharge(_Charge):
         _SET_SCHEDULE(charge, schedule)
         period_price = Money._make(period_amount, currency)
         _SET_PERIOD_PRICE(charge, period_price)
-        _SET_KEY(charge, f"{code}@{start.isoformat()}")
+        _SET_KEY(charge, f"{code}@{start.isoformat()}" if key is None else key)
         # What the billing engine reads of every charge it is given (the digest) and of each
         # whole period it bills (the rounded price), set now: read later through the cached
         # properties, each would first miss its slot (an AttributeError that attrs'

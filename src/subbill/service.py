@@ -75,6 +75,7 @@ from subbill.storage._arguments import MAX_LIMIT
 from subbill.storage.errors import StoredDataError
 from subbill.storage.protocols import BillingRow, Store
 from subbill.storage.shards import check_shard
+from subbill.storage.sqlite import billing_page
 from subbill.subscriptions import Subscription, check_replacement
 
 __all__ = [
@@ -409,7 +410,7 @@ def run_billing(
     after: str | None = None
     with fewer_collections():  # the caller's collector settings come back when the run ends
         while True:
-            rows, after = store.billing_rows(after, limit=batch_size, shard=shard, shards=shards)
+            rows, after = billing_page(store, after, limit=batch_size, shard=shard, shards=shards)
             if after is None:
                 break
             usage = _page_usage(store, rows, as_of)

@@ -848,6 +848,47 @@ def _check_lines(instance: Subscription) -> None:
         codes.add(line.code)
 
 
+class _OnePlanFields(Protocol):
+    """What :meth:`Subscription._one_plan_charge_plan` reads of a one-plan subscription.
+
+    A :class:`Subscription`, or a stored row's values read as far as billing needs them
+    (``subbill.storage.codec.OnePlanRow``).
+    """
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def customer(self) -> str: ...
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def start(self) -> date: ...
+
+    @property
+    def frequency(self) -> Frequency: ...
+
+    @property
+    def billing_day(self) -> int | None: ...
+
+    @property
+    def quantity(self) -> Decimal: ...
+
+    @property
+    def ends_on(self) -> date | None: ...
+
+    @property
+    def tax_rates(self) -> tuple[TaxRate, ...]: ...
+
+    @property
+    def terms(self) -> BillingTerms: ...
+
+    @property
+    def invoice_discounts(self) -> tuple[Discount, ...]: ...
+
+
 @attrs.frozen(kw_only=True)
 class Subscription:
     """A customer's subscription: what it bills, over time, on which terms.
@@ -1527,48 +1568,95 @@ class Subscription:
         """:meth:`_charge_plan` of a subscription of one plan span and nothing else, at once.
 
         No module, add-on, withdrawn span, quoted line, phase nor trial; no usage charge on
-        the span nor in the catalog: its one charge (none when the plan is free or not sold
-        at the subscription's frequency) is built as :meth:`charges` builds it, without the
-        walks over the kinds of items it does not hold, its schedule built once from the
-        subscription's fields (as :attr:`schedule` anchors it) and no quoted line or usage
-        charge looked for. The same plan, error for error
-        (``tests/test_engine_cold_path.py``).
+        the span nor in the catalog: :meth:`_one_plan_charge_plan` of its fields and its
+        span's (``tests/test_engine_cold_path.py``: the same plan, error for error).
         """
-        item = catalog.plan(span.code)
-        frequency = self.frequency
-        price = span.price
+        return self._one_plan_charge_plan(
+            self,
+            span.code,
+            span.start,
+            span.end,
+            span.billed_from,
+            span.reason,
+            span.price,
+            span.quantity,
+            catalog,
+            None,
+            priced=False,  # a span left unchecked is refused as the checked build refuses it
+        )
+
+    @staticmethod
+    def _one_plan_charge_plan(  # noqa: PLR0917  (a span's fields, as they stand)
+        sub: _OnePlanFields,
+        code: str,
+        span_start: date,
+        span_end: date | None,
+        billed_from: date | None,
+        reason: str | None,
+        span_price: Money | None,
+        seats: Decimal | None,
+        catalog: Catalog,
+        key: str | None,
+        *,
+        priced: bool,
+    ) -> ChargePlan:
+        """The ``ChargePlan`` of a subscription of one plan span and nothing else, at once.
+
+        No module, add-on, withdrawn span, quoted line, phase nor trial (its first paid day is
+        its start); no usage charge on the span nor in the catalog: its one charge (none when
+        the plan is free or not sold at the subscription's frequency) is built as
+        :meth:`Subscription.charges` builds it, without the walks over the kinds of items it
+        does not hold, its schedule built once from the subscription's fields (as
+        :attr:`Subscription.schedule` anchors it) and no quoted line or usage charge looked
+        for; the fields are read in the order :meth:`Subscription._charge_plan` reads them
+        (the same plan, error for error). ``key``: the charge's key if it starts on the
+        span's start, when the caller has its text (``code@`` and the start as written);
+        ``priced``: ``span_price`` (when given) is within the bounds of an amount, read so
+        (it is not checked again).
+        """
+        item = catalog.plan(code)
+        frequency = sub.frequency
+        price = span_price
         if price is None:
             price = item.price(frequency)
         charges: tuple[RecurringCharge, ...] = ()
         if price is not None and price.amount != 0:
-            window = _billed_window(
-                span, withdrawn=False, ends_on=self.ends_on, paid_from=self.start
+            start = sub.start
+            window = _window(
+                billed_from or span_start,
+                span_end,
+                reason,
+                withdrawn=False,
+                ends_on=sub.ends_on,
+                paid_from=start,
             )
             if window is not None:
-                start, end, reason = window
-                if end is not None and end < start:
-                    end = start  # ended before its billing start: bills nothing, credits all
+                charge_start, end, why = window
+                if end is not None and end < charge_start:
+                    end = charge_start  # ended before its billing start: bills nothing, credits all
                 charges = (
                     RecurringCharge._from_checked(
-                        code=span.code,
+                        code=code,
                         description=item.name,
                         unit_price=price,
-                        quantity=self.quantity if span.quantity is None else span.quantity,
-                        schedule=BillingSchedule._on_cycle(self.start, frequency, self.billing_day),
-                        start=start,
+                        quantity=sub.quantity if seats is None else seats,
+                        schedule=BillingSchedule._on_cycle(start, frequency, sub.billing_day),
+                        start=charge_start,
                         end=end,
-                        tax_rates=self.tax_rates,
-                        reason=reason,
+                        tax_rates=sub.tax_rates,
+                        reason=why,
+                        key=key if charge_start == span_start else None,
+                        priced=priced and span_price is not None,
                     ),
                 )
-        terms = self.terms
+        terms = sub.terms
         return ChargePlan._from_checked(
-            id=self.id,
-            customer=self.customer,
-            currency=self.currency,
+            id=sub.id,
+            customer=sub.customer,
+            currency=sub.currency,
             charges=charges,
             one_time=(),
-            discounts=self.invoice_discounts,
+            discounts=sub.invoice_discounts,
             payment_terms_days=terms.payment_terms_days,
             tax_rounding=terms.tax_rounding,
             negative_balance=terms.negative_balance,
@@ -2457,15 +2545,30 @@ def _billed_window(
     A withdrawn span ends on its billing start (it bills nothing) and has no reason; one
     that starts inside the trial is billed from the trial's end, if it runs on past it.
     """
-    start = span.billed_from or span.start
-    end: date | None
-    reason: str | None
+    return _window(
+        span.billed_from or span.start,
+        span.end,
+        span.reason,
+        withdrawn=withdrawn,
+        ends_on=ends_on,
+        paid_from=paid_from,
+    )
+
+
+def _window(
+    start: date,
+    end: date | None,
+    reason: str | None,
+    *,
+    withdrawn: bool,
+    ends_on: date | None,
+    paid_from: date,
+) -> tuple[date, date | None, str | None] | None:
+    """:func:`_billed_window` of a span's billing start, end and reason."""
     if withdrawn:
         end, reason = start, None
-    else:
-        end, reason = span.end, span.reason
-        if ends_on is not None and (end is None or ends_on < end):
-            end = ends_on
+    elif ends_on is not None and (end is None or ends_on < end):
+        end = ends_on
     if start < paid_from:  # inside the trial: billed from its end, if it runs on
         if withdrawn or (end is not None and end <= paid_from):
             return None

@@ -58,9 +58,11 @@ from subbill.storage._arguments import (
 )
 from subbill.storage._nesting import Nesting
 from subbill.storage.codec import (
+    OnePlanRow,
     dumps,
     invoice_row_text,
     loads,
+    read_billing_subscription,
     read_subscription,
     row_text,
     state_row_text,
@@ -987,7 +989,22 @@ def subscription_from_text(text: str, key: str) -> Subscription:
     (A document copied into another row would otherwise be billed twice.) A row the codec
     stamped is read back without its checks (:func:`~subbill.storage.codec.read_subscription`).
     """
-    read = read_subscription(text, table="subscriptions", key=key)
+    return _stored_under(key, read_subscription(text, table="subscriptions", key=key))
+
+
+def billing_subscription_from_text(text: str, key: str) -> Subscription | OnePlanRow:
+    """:func:`subscription_from_text` for a bill run: a usual row's values stand in for it.
+
+    (:func:`~subbill.storage.codec.read_billing_subscription`.)
+    """
+    return _stored_under(key, read_billing_subscription(text, table="subscriptions", key=key))
+
+
+_Read = TypeVar("_Read", Subscription, OnePlanRow, Subscription | OnePlanRow)
+
+
+def _stored_under(key: str, read: _Read) -> _Read:
+    """``read``, unless it holds a subscription of another id than ``key`` (a damaged row)."""
     if read.id != key:
         raise StoredDataError(
             f"it holds subscription {read.id!r}: a document stored under another id",

@@ -49,7 +49,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import attrs
 import cattrs
@@ -57,9 +57,18 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception
 
 from subbill._validate import brief, check_no_card_number
-from subbill.billing import BillingState
+from subbill.billing import BillingState, BillingTerms, ChargePlan
+from subbill.catalog import Catalog
 from subbill.decisions import Allowed, Refused
-from subbill.discounts import Duration, DurationKind, Forever, ForMonths, ForPeriods, Once
+from subbill.discounts import (
+    Discount,
+    Duration,
+    DurationKind,
+    Forever,
+    ForMonths,
+    ForPeriods,
+    Once,
+)
 from subbill.errors import InvalidArgumentError, InvalidTypeError, SubbillError
 from subbill.invoices import (
     Correction,
@@ -109,6 +118,7 @@ from subbill.taxes import TaxRate
 __all__ = [
     "CONVERTER",
     "FORMAT_VERSION",
+    "OnePlanRow",
     "StoredDataError",
     "document_text",
     "dumps",
@@ -116,6 +126,7 @@ __all__ = [
     "invoice_row_text",
     "loads",
     "read_billing_state",
+    "read_billing_subscription",
     "read_subscription",
     "row_text",
     "state_row_text",
@@ -897,23 +908,51 @@ def read_subscription(text: str, *, table: str, key: object) -> Subscription:
     by :func:`loads`, checked, and one that cannot be read raises :class:`StoredDataError`
     naming ``table`` and ``key``.
     """
+    return _read(text, table, key, _one_plan_subscription)
+
+
+def read_billing_subscription(text: str, *, table: str, key: object) -> Subscription | OnePlanRow:
+    """:func:`read_subscription` for a bill run: a usual row's values stand in for it.
+
+    A row the trusted read would build from the values of one plan span and the usual
+    fields (``_ONE_PLAN``) gives those values (a :class:`OnePlanRow`: what billing reads of
+    the subscription, without building it); any other row gives the subscription
+    :func:`read_subscription` gives, or raises its error. The values are held to what the
+    trusted read holds them to, by the same functions: a row read here stands in for the
+    very subscription :func:`read_subscription` reads (``OnePlanRow.subscription()``), or
+    both read it the same way (``tests/test_plan_rows.py``).
+    """
+    return _read(text, table, key, _one_plan_row)
+
+
+def _read(
+    text: str,
+    table: str,
+    key: object,
+    one_plan: Callable[[tuple[Any, ...]], _T | None],
+) -> _T | Subscription:
+    """A subscription's row read trusted when its stamp matches, else checked.
+
+    ``one_plan`` reads the groups of a row of the usual shape (``_ONE_PLAN``).
+    """
     data_end = len(text) - _STAMP_TAIL
     if _stamp_matches(text, data_end):
         # The usual shape (one plan span), its strings read where they stand; any other
         # data is parsed.
         found = _ONE_PLAN(text, len(_STAMP_HEAD), data_end)
-        if found is not None:
-            trusted = _one_plan_subscription(found.groups(_ABSENT))
-        else:
-            trusted = _trusted_subscription(_data_at(text, data_end))
+        trusted = (
+            one_plan(found.groups(_ABSENT))
+            if found is not None
+            else _trusted_subscription(_data_at(text, data_end))
+        )
         if trusted is not None:
             return trusted
     else:
         data = _stamped_data(text)
         if data is not None:
-            trusted = _trusted_subscription(data)
-            if trusted is not None:
-                return trusted
+            subscription = _trusted_subscription(data)
+            if subscription is not None:
+                return subscription
     return loads(text, Subscription, table=table, key=key)
 
 
@@ -1180,7 +1219,7 @@ def _trusted_span(data: Any, currency: str) -> Span:
     if type(data) is not dict or not _SPAN_KEYS.issuperset(data):
         raise _UnknownShapeError
     get = data.get
-    return _span_of(
+    values = _span_values(
         data["code"],
         data["start"],
         get("end", _ABSENT),
@@ -1190,9 +1229,29 @@ def _trusted_span(data: Any, currency: str) -> Span:
         get("quantity", _ABSENT),
         currency,
     )
+    return _span(values)
 
 
-def _span_of(  # noqa: PLR0917  (a span's fields, read as they stand)
+def _span(values: _SpanValues) -> Span:
+    """The span of ``values``, each slot written once."""
+    code, start, end, billed_from, reason, price, quantity = values
+    span = _new(Span)
+    _SPAN_CODE(span, code)
+    _SPAN_START(span, start)
+    _SPAN_END(span, end)
+    _SPAN_BILLED_FROM(span, billed_from)
+    _SPAN_REASON(span, reason)
+    _SPAN_PRICE(span, price)
+    _SPAN_QUANTITY(span, quantity)
+    _SPAN_USAGE(span, None)
+    return span
+
+
+#: A span's fields as ``Span`` holds them: code, start, end, billed from, reason, price, seats.
+_SpanValues = tuple[str, date, date | None, date | None, str | None, Money | None, Decimal | None]
+
+
+def _span_values(  # noqa: PLR0917  (a span's fields, read as they stand)
     code: Any,
     start_text: Any,
     end_text: Any,
@@ -1201,8 +1260,13 @@ def _span_of(  # noqa: PLR0917  (a span's fields, read as they stand)
     price: Any,
     quantity: Any,
     currency: str,
-) -> Span:
-    """A span of stamped data from its values (``_ABSENT``: a key the data does not hold)."""
+) -> _SpanValues:
+    """The fields of a span of stamped data, each read and held to what ``Span`` takes.
+
+    Its code one line, its dates within the bounds and in order (an end after the start,
+    billing from the start on), its price in ``currency``; anything else raises one of
+    ``_NOT_TRUSTED``.
+    """
     start = _day(start_text)
     end = None if end_text is _ABSENT else _day(end_text)
     billed_from = None if billed_from_text is _ABSENT else _day(billed_from_text)
@@ -1215,16 +1279,15 @@ def _span_of(  # noqa: PLR0917  (a span's fields, read as they stand)
         or (billed_from is not None and not start <= billed_from <= _LATEST)
     ):
         raise _UnknownShapeError
-    span = _new(Span)
-    _SPAN_CODE(span, code)
-    _SPAN_START(span, start)
-    _SPAN_END(span, end)
-    _SPAN_BILLED_FROM(span, billed_from)
-    _SPAN_REASON(span, None if reason is _ABSENT else _line(reason))
-    _SPAN_PRICE(span, None if price is _ABSENT else _trusted_money(price, currency))
-    _SPAN_QUANTITY(span, None if quantity is _ABSENT else _quantity(quantity))
-    _SPAN_USAGE(span, None)
-    return span
+    return (
+        code,
+        start,
+        end,
+        billed_from,
+        None if reason is _ABSENT else _line(reason),
+        None if price is _ABSENT else _trusted_money(price, currency),
+        None if quantity is _ABSENT else _quantity(quantity),
+    )
 
 
 def _trusted_spans(data: Any, currency: str) -> tuple[Span, ...]:
@@ -1254,20 +1317,22 @@ def _trusted_subscription(data: Any) -> Subscription | None:
     try:
         currency = data["currency"]
         return _subscription_of(
-            data["id"],
-            data["customer"],
-            currency,
-            data["start"],
-            get("end", _ABSENT),
-            get("frequency", _ABSENT),
-            get("billing_day"),
+            _subscription_values(
+                data["id"],
+                data["customer"],
+                currency,
+                data["start"],
+                get("end", _ABSENT),
+                get("frequency", _ABSENT),
+                get("billing_day"),
+                get("quantity", _ABSENT),
+                get("payment_method"),
+                get("cancelled_on", _ABSENT),
+                get("cancel_at", _ABSENT),
+            ),
             _trusted_spans(data["plans"], currency),
             _trusted_spans(data["modules"], currency) if "modules" in data else (),
             _trusted_spans(data["addons"], currency) if "addons" in data else (),
-            get("quantity", _ABSENT),
-            get("payment_method"),
-            get("cancelled_on", _ABSENT),
-            get("cancel_at", _ABSENT),
         )
     except _NOT_TRUSTED:
         return None  # not a shape this reader knows: the checked read says what it holds
@@ -1285,7 +1350,45 @@ _NOT_TRUSTED = (
 )
 
 
-def _subscription_of(  # noqa: PLR0917  (a subscription's fields, as they stand)
+def _subscription_of(
+    values: _SubscriptionValues | None,
+    plans: tuple[Span, ...],
+    modules: tuple[Span, ...],
+    addons: tuple[Span, ...],
+) -> Subscription | None:
+    """A subscription of stamped data from its fields' values and its spans.
+
+    ``None`` for values the checked read refuses or normalises (:func:`_subscription_values`
+    gave none), no plan, none from the start, or plans that do not follow each other.
+    """
+    if values is None or not plans or plans[0].start != values[3]:
+        return None  # no plan, or none from the start: the checked read says why
+    if len(plans) > 1:
+        for before, after in itertools.pairwise(plans):
+            if before.end != after.start:
+                return None  # a gap or an overlap
+    return _subscription(values, plans, modules, addons)
+
+
+#: A subscription's own fields as ``Subscription`` holds them, in this order: id, customer,
+#: currency, start, end, frequency, billing day, seats, payment method, the day a
+#: cancellation was made and the day it takes effect.
+_SubscriptionValues = tuple[
+    str,
+    str,
+    str,
+    date,
+    date | None,
+    Frequency,
+    int | None,
+    Decimal,
+    str | None,
+    date | None,
+    date | None,
+]
+
+
+def _subscription_values(  # noqa: PLR0917  (a subscription's fields, as they stand)
     sub_id: Any,
     customer: Any,
     currency: Any,
@@ -1293,19 +1396,15 @@ def _subscription_of(  # noqa: PLR0917  (a subscription's fields, as they stand)
     end_text: Any,
     frequency_text: Any,
     billing_day: Any,
-    plans: tuple[Span, ...],
-    modules: tuple[Span, ...],
-    addons: tuple[Span, ...],
     quantity: Any,
     method: Any,
     cancelled_on: Any,
     cancel_at: Any,
-) -> Subscription | None:
-    """A subscription of stamped data from its values, each slot written once.
+) -> _SubscriptionValues | None:
+    """The fields of a subscription of stamped data, each read as the checked read reads it.
 
-    ``_ABSENT``: a key the data does not hold (``billing_day`` and ``method``: ``None``).
     ``None`` for a value the checked read refuses or normalises; a value of another type
-    raises one of ``_NOT_TRUSTED``.
+    raises one of ``_NOT_TRUSTED``. Its spans are not looked at.
     """
     start = _day(start_text)
     end = None if end_text is _ABSENT else _day(end_text)
@@ -1333,12 +1432,22 @@ def _subscription_of(  # noqa: PLR0917  (a subscription's fields, as they stand)
         )
     ):
         return None
-    if not plans or plans[0].start != start:
-        return None  # no plan, or none from the start: the checked read says why
-    if len(plans) > 1:
-        for before, after in itertools.pairwise(plans):
-            if before.end != after.start:
-                return None  # a gap or an overlap
+    made = at = None  # the day a cancellation was made, the day it takes effect
+    if cancel_at is not _ABSENT or cancelled_on is not _ABSENT:
+        made, at = _cancellation(cancelled_on, cancel_at, start)
+    seats = _ONE if quantity is _ABSENT else _quantity(quantity)
+    method = None if method is None else _payment_method(method)
+    return sub_id, customer, currency, start, end, frequency, billing_day, seats, method, made, at
+
+
+def _subscription(
+    values: _SubscriptionValues,
+    plans: tuple[Span, ...],
+    modules: tuple[Span, ...],
+    addons: tuple[Span, ...],
+) -> Subscription:
+    """The subscription of ``values`` and these spans, each slot written once."""
+    sub_id, customer, currency, start, end, frequency, day, seats, method, made, effective = values
     sub = _new(Subscription)
     _SUB_ID(sub, sub_id)
     _SUB_CUSTOMER(sub, customer)
@@ -1346,22 +1455,17 @@ def _subscription_of(  # noqa: PLR0917  (a subscription's fields, as they stand)
     _SUB_START(sub, start)
     _SUB_END(sub, end)
     _SUB_FREQUENCY(sub, frequency)
-    _SUB_BILLING_DAY(sub, billing_day)
+    _SUB_BILLING_DAY(sub, day)
     _SUB_PLANS(sub, plans)
     _SUB_MODULES(sub, modules)
     _SUB_ADDONS(sub, addons)
-    _SUB_QUANTITY(sub, _ONE if quantity is _ABSENT else _quantity(quantity))
-    _SUB_PAYMENT_METHOD(sub, None if method is None else _payment_method(method))
+    _SUB_QUANTITY(sub, seats)
+    _SUB_PAYMENT_METHOD(sub, method)
     _SUB_DISCOUNTS(sub, _NO_DISCOUNTS)
     _SUB_TAX_RATES(sub, _NO_TAX_RATES)
     _SUB_TERMS(sub, _DEFAULT_TERMS)
-    if cancel_at is _ABSENT and cancelled_on is _ABSENT:
-        _SUB_CANCELLED_ON(sub, None)
-        _SUB_CANCEL_AT(sub, None)
-    else:
-        made, effective = _cancellation(cancelled_on, cancel_at, start)
-        _SUB_CANCELLED_ON(sub, made)
-        _SUB_CANCEL_AT(sub, effective)
+    _SUB_CANCELLED_ON(sub, made)
+    _SUB_CANCEL_AT(sub, effective)
     _SUB_WITHDRAWN(sub, _NO_WITHDRAWN)
     _SUB_LINES(sub, _NO_LINES)
     _SUB_HISTORY(sub, _NO_HISTORY)
@@ -1392,6 +1496,12 @@ _ONE_PLAN = re.compile(
 
 def _one_plan_subscription(groups: tuple[Any, ...]) -> Subscription | None:
     """The subscription of ``_ONE_PLAN``'s groups (``_ABSENT``: a group not matched)."""
+    row = _one_plan_row(groups)
+    return None if row is None else row.subscription()
+
+
+def _one_plan_row(groups: tuple[Any, ...]) -> OnePlanRow | None:
+    """The values of ``_ONE_PLAN``'s groups; ``None``: the row is read checked."""
     (
         billing_day,
         cancel_at,
@@ -1411,7 +1521,8 @@ def _one_plan_subscription(groups: tuple[Any, ...]) -> Subscription | None:
         start,
     ) = groups
     try:
-        return _subscription_of(
+        span = _span_values(code, span_start, span_end, _ABSENT, _ABSENT, price, seats, currency)
+        values = _subscription_values(
             sub_id,
             customer,
             currency,
@@ -1419,9 +1530,6 @@ def _one_plan_subscription(groups: tuple[Any, ...]) -> Subscription | None:
             end,
             frequency,
             None if billing_day is _ABSENT else int(billing_day),
-            (_span_of(code, span_start, span_end, _ABSENT, _ABSENT, price, seats, currency),),
-            (),
-            (),
             quantity,
             None if method is _ABSENT else method,
             cancelled_on,
@@ -1429,6 +1537,116 @@ def _one_plan_subscription(groups: tuple[Any, ...]) -> Subscription | None:
         )
     except _NOT_TRUSTED:
         return None
+    if values is None or span[1] != values[3]:
+        return None  # a value the checked read refuses, or a plan not from the start
+    # The charge's key (``code@start``) as the start is written, when it is written as
+    # ``isoformat`` writes it (what ``fromisoformat`` reads of 10 characters with both
+    # dashes: not a week date, ``2025-W03-3``).
+    key = (
+        f"{code}@{span_start}"
+        if len(span_start) == _ISO_DAY and span_start[4] == "-" == span_start[7]
+        else None
+    )
+    return _new_row(OnePlanRow, (*values, *span, key))
+
+
+_ISO_DAY = len("2026-03-01")
+_new_row = tuple.__new__
+
+
+class OnePlanRow(NamedTuple):
+    """A stamped subscription of one plan span and the usual fields, as a bill run reads it.
+
+    The values :func:`read_billing_subscription` read from the row, held to what the
+    trusted read holds them to: a subscription (id, customer, currency, start, end,
+    frequency, billing day, seats, payment method, both days of a cancellation) of one plan
+    span (``plan_…``: its code, start, end, billing start, reason, price and seats) and no
+    other item, discount, tax rate, term, trial nor history. It stands in for the
+    subscription it reads: :meth:`to_charge_plan` gives that subscription's plan (built
+    straight from the values for a catalog without usage charges), :meth:`subscription`
+    builds it, and any other attribute is the subscription's (built then). It is no
+    ``Subscription``: ``==`` and ``isinstance`` tell them apart.
+    """
+
+    id: str
+    customer: str
+    currency: str
+    start: date
+    end: date | None
+    frequency: Frequency
+    billing_day: int | None
+    quantity: Decimal
+    payment_method: str | None
+    cancelled_on: date | None
+    cancel_at: date | None
+    plan_code: str
+    plan_start: date
+    plan_end: date | None
+    plan_billed_from: date | None
+    plan_reason: str | None
+    plan_price: Money | None
+    plan_seats: Decimal | None
+    #: The charge's key when the row wrote its start as ``isoformat`` writes it.
+    plan_key: str | None
+
+    def subscription(self) -> Subscription:
+        """The subscription the row holds (built each time it is asked for)."""
+        return _subscription(self[:11], self.plans, (), ())  # its own fields, then its span
+
+    def to_charge_plan(self, catalog: Catalog | None = None) -> ChargePlan:
+        """:meth:`Subscription.to_charge_plan` of the subscription the row holds.
+
+        With a catalog without usage charges, built from the row's values
+        (``Subscription._one_plan_charge_plan``, as the subscription builds it).
+        """
+        if type(catalog) is Catalog and not catalog.has_usage:
+            return Subscription._one_plan_charge_plan(
+                self,
+                self.plan_code,
+                self.plan_start,
+                self.plan_end,
+                self.plan_billed_from,
+                self.plan_reason,
+                self.plan_price,
+                self.plan_seats,
+                catalog,
+                self.plan_key,
+                priced=True,  # a price the trusted read held to the bounds of an amount
+            )
+        return self.subscription().to_charge_plan(catalog)
+
+    @property
+    def plans(self) -> tuple[Span, ...]:
+        """The subscription's plan spans (its one span)."""
+        return (_span(self[11:18]),)  # the span's fields, after the subscription's
+
+    @property
+    def ends_on(self) -> date | None:
+        """:attr:`Subscription.ends_on`: its end, or its cancellation's if earlier (no trial)."""
+        ends, cancel_at = self.end, self.cancel_at
+        if cancel_at is not None and (ends is None or cancel_at < ends):
+            ends = cancel_at
+        return ends
+
+    @property
+    def tax_rates(self) -> tuple[TaxRate, ...]:
+        """:attr:`Subscription.tax_rates`: none."""
+        return ()
+
+    @property
+    def terms(self) -> BillingTerms:
+        """:attr:`Subscription.terms`: the default terms."""
+        terms: BillingTerms = _DEFAULT_TERMS
+        return terms
+
+    @property
+    def invoice_discounts(self) -> tuple[Discount, ...]:
+        """:attr:`Subscription.invoice_discounts`: none."""
+        return ()
+
+    def __getattr__(self, name: str) -> Any:
+        """Any other attribute: the subscription's."""
+        return getattr(self.subscription(), name)
 
 
 # -- hand-written codecs of the hot shapes ---------------------------------------------------

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from subbill._validate import check_count, check_items
 from subbill.errors import StorageError
@@ -47,21 +47,23 @@ from subbill.storage._sql import (
     DunningSQL,
     SQLDialect,
     SQLStore,
+    billing_subscription_from_text,
     subscription_from_text,
     usage_from_row,
     utf8_text,
 )
-from subbill.storage.codec import read_billing_state
+from subbill.storage.codec import OnePlanRow, read_billing_state
 from subbill.storage.errors import (
     DatabaseLockedError,
     DiskFullError,
     ReadOnlyDatabaseError,
     StoredDataError,
 )
-from subbill.storage.protocols import BillingRow
+from subbill.storage.protocols import BillingRow, Store
 from subbill.storage.shards import check_shard, shard_of
+from subbill.subscriptions import Subscription
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["SCHEMA_VERSION", "SQLiteStore", "billing_page"]
 
 #: A field of a row's JSON document, NULL for a document that is not JSON (a damaged row
 #: stays writable and is read, to be named by its reader, rather than refused by an index).
@@ -442,6 +444,29 @@ class SQLiteStore(SQLStore):
         row whose id is not text (a damaged file) cannot be paged through nor sharded: the
         first page of shard 0 reports it as a damaged row, once per run.
         """
+        return self._page(after, limit, shard, shards, subscription_from_text)
+
+    def _billing_page(
+        self, after: str | None, *, limit: int, shard: int = 0, shards: int = 1
+    ) -> tuple[list[BillingRow], str | None]:
+        """:meth:`billing_rows` as :func:`billing_page` reads it for a bill run.
+
+        A usual stamped subscription (one plan span, the usual fields) is not built: its
+        row's values stand in for it (:class:`~subbill.storage.codec.OnePlanRow`, whose
+        ``to_charge_plan`` builds the plan straight from them); every other row is read as
+        :meth:`billing_rows` reads it, with the same errors.
+        """
+        return self._page(after, limit, shard, shards, billing_subscription_from_text)
+
+    def _page(
+        self,
+        after: str | None,
+        limit: int,
+        shard: int,
+        shards: int,
+        read: Callable[[str, str], Subscription | OnePlanRow],
+    ) -> tuple[list[BillingRow], str | None]:
+        """A page of rows, each subscription read by ``read`` (its text, its key)."""
         check_after(after)
         check_limit(limit)
         check_shard(shard, shards)
@@ -453,7 +478,7 @@ class SQLiteStore(SQLStore):
                 (after, limit),
             )
         found = [
-            _billing_row(key, subscription, state)
+            _billing_row(key, subscription, state, read)
             for key, subscription, state in rows
             if shards == 1 or shard_of(key, shards) == shard
         ]
@@ -564,12 +589,18 @@ _TEXT_ID = "typeof(s.id) = 'text'"
 _IDS_PER_QUERY = 500  # ids bound in one IN (…): well under SQLite's limit of variables
 
 
-def _billing_row(key: str, subscription: bytes, state: bytes | None) -> BillingRow:
+def _billing_row(
+    key: str,
+    subscription: bytes,
+    state: bytes | None,
+    read: Callable[[str, str], Subscription | OnePlanRow],
+) -> BillingRow:
     """A subscription and its state read back; a damaged one is the row's error."""
     try:
         return BillingRow(
             key,
-            subscription_from_text(utf8_text(subscription, "subscriptions", key), key),
+            # A OnePlanRow stands in for its subscription (billing_page's rows only).
+            cast("Subscription", read(utf8_text(subscription, "subscriptions", key), key)),
             None
             if state is None
             else read_billing_state(
@@ -580,6 +611,27 @@ def _billing_row(key: str, subscription: bytes, state: bytes | None) -> BillingR
         )
     except StoredDataError as error:
         return BillingRow(key, None, None, error, (subscription, state))
+
+
+def billing_page(
+    store: Store, after: str | None, *, limit: int, shard: int = 0, shards: int = 1
+) -> tuple[list[BillingRow], str | None]:
+    """The next page of ``store``'s subscriptions as :func:`~subbill.service.run_billing` bills it.
+
+    ``store.billing_rows(after, limit=limit, shard=shard, shards=shards)``, except from a
+    :class:`SQLiteStore` whose ``billing_rows`` is its own (not replaced on the instance
+    nor overridden): there a usual stamped subscription's row gives the values billing
+    reads of it instead of the subscription (:class:`~subbill.storage.codec.OnePlanRow`:
+    its ``plans`` and ``to_charge_plan`` are the subscription's, and so is any other
+    attribute), and every other row what ``billing_rows`` gives. A row's version, state and
+    error are ``billing_rows``'.
+    """
+    if (
+        isinstance(store, SQLiteStore)
+        and getattr(store.billing_rows, "__func__", None) is SQLiteStore.billing_rows
+    ):
+        return store._billing_page(after, limit=limit, shard=shard, shards=shards)
+    return store.billing_rows(after, limit=limit, shard=shard, shards=shards)
 
 
 # A usage record's day is read back as text, and its document as bytes decoded row by row,
