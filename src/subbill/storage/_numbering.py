@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from subbill._validate import check_line
 from subbill.errors import InvalidStateError
-from subbill.invoices import InvoiceNumbering
+from subbill.invoices import InvoiceNumbering, _numbers_pass
 from subbill.periods import check_date
 
 __all__ = ["reserve_numbers"]
@@ -43,4 +44,11 @@ def reserve_numbers(
             f"date of the last invoice issued ({previous}): invoice numbers must follow the "
             "order of their dates; issue it on or after that date"
         )
-    return numbering.next_numbers(previous, count, issued_on=issued_on)
+    numbers = numbering.next_numbers(previous, count, issued_on=issued_on)
+    # A custom numbering's numbers are checked here, before a store writes the last one in
+    # its sequence (a lone surrogate reached SQLite's encoder: a raw UnicodeEncodeError that
+    # rolled back the whole page), with the error finalizing the invoice would raise.
+    if not _numbers_pass(numbers):
+        for number in numbers:
+            check_line("number", number)
+    return numbers
