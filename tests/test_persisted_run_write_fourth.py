@@ -17,10 +17,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from subbill import service
-from subbill._validate import check_line
+from subbill._validate import check_line, lines_pass
 from subbill.billing import BillingState, bill_subscription
 from subbill.errors import InvalidStateError, SubbillError
-from subbill.invoices import DocumentKind, Invoice, InvoiceStatus, LineKind, _numbers_pass
+from subbill.invoices import DocumentKind, Invoice, InvoiceStatus, LineKind
 from subbill.money import Money
 from subbill.periods import Period
 from subbill.proration import ProrationBasis
@@ -130,7 +130,7 @@ def _outcome(call):
 
 @given(st.lists(_NUMBERS, max_size=5))
 def test_numbers_checked_at_once_pass_exactly_when_each_passes(numbers):
-    assert _numbers_pass(numbers) is all(
+    assert lines_pass(numbers) is all(
         not isinstance(_outcome(lambda n=n: check_line("number", n)), tuple) for n in numbers
     )
 

@@ -26,7 +26,7 @@ import enum
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TypeVar
@@ -633,3 +633,25 @@ def _is_locale(text: str) -> bool:
     except (ValueError, TypeError, babel.UnknownLocaleError):
         return False
     return True
+
+
+def lines_pass(values: Sequence[object]) -> bool:
+    r"""Whether every one of ``values`` passes :func:`check_line`, searched at once.
+
+    Each a non-blank ``str``; the controls :func:`~subbill._validate.check_line` refuses are
+    single characters, so the joined values hold one exactly when a value does. Of ASCII
+    text, those are the characters ``str.isprintable`` refuses (``\x00``-``\x1f``,
+    ``\x7f``): a search of the text's characters in C, without the expression.
+
+    >>> lines_pass(["F-2026-000001", "F-2026-000002"]), lines_pass(["F-1", "F-\x7f"])
+    (True, False)
+    >>> lines_pass(["F-1", "F-\u202e2"]), lines_pass(["F-1", " "])
+    (False, False)
+    """
+    for value in values:
+        if not isinstance(value, str) or not value.strip():
+            return False
+    joined = "".join(values)  # type: ignore[arg-type]  # each a str, checked above
+    if joined.isascii():
+        return joined.isprintable()
+    return CONTROL_CHARACTERS.search(joined) is None

@@ -36,7 +36,6 @@ import attrs
 
 from subbill._records import cached_slot, fast_cached_slots, slot_setters
 from subbill._validate import (
-    CONTROL_CHARACTERS,
     brief,
     check_count,
     check_enum,
@@ -47,6 +46,7 @@ from subbill._validate import (
     enum_of,
     escape_controls,
     instance_of,
+    lines_pass,
     one_line,
     payment_reference,
 )
@@ -604,28 +604,6 @@ _ZERO = Decimal(0)
 #: The kinds of line the engine bills to credit a period an earlier invoice billed: the unused
 #: part of a plan, module or seats (a change, a cancellation), a usage period re-rated down.
 _PERIOD_CREDITS = frozenset({LineKind.PRORATION_CREDIT, LineKind.USAGE_CORRECTION})
-
-
-def _numbers_pass(numbers: Sequence[object]) -> bool:
-    r"""Whether every one of ``numbers`` passes ``check_line("number", …)``, searched at once.
-
-    Each a non-blank ``str``; the controls :func:`~subbill._validate.check_line` refuses are
-    single characters, so the joined numbers hold one exactly when a number does. Of ASCII
-    text, those are the characters ``str.isprintable`` refuses (``\x00``-``\x1f``,
-    ``\x7f``): a search of the text's characters in C, without the expression.
-
-    >>> _numbers_pass(["F-2026-000001", "F-2026-000002"]), _numbers_pass(["F-1", "F-\x7f"])
-    (True, False)
-    >>> _numbers_pass(["F-1", "F-\u202e2"]), _numbers_pass(["F-1", " "])
-    (False, False)
-    """
-    for number in numbers:
-        if not isinstance(number, str) or not number.strip():
-            return False
-    joined = "".join(numbers)  # type: ignore[arg-type]  # each a str, checked above
-    if joined.isascii():
-        return joined.isprintable()
-    return CONTROL_CHARACTERS.search(joined) is None
 
 
 def _check_numbered(note: Invoice) -> str:
@@ -1268,14 +1246,14 @@ class Invoice:
     def _finalize_own_drafts(cls, drafts: Sequence[Self], numbers: Sequence[str]) -> list[Self]:
         """:meth:`_finalize_own_draft` of each of ``drafts`` with its number, in order.
 
-        The numbers are checked at once (:func:`_numbers_pass`); when one is refused, each
-        draft is numbered in turn as :meth:`_finalize_own_draft` numbers it (the first
-        refused raises its own error). A draft of the engine's usual shape (an
+        The numbers are checked at once (:func:`~subbill._validate.lines_pass`); when one is
+        refused, each draft is numbered in turn as :meth:`_finalize_own_draft` numbers it (the
+        first refused raises its own error). A draft of the engine's usual shape (an
         invoice nothing settles yet) gets its status from its total inline; any other as
         :meth:`_status_when_numbered` gives it. Property
         ``test_drafts_finalized_at_once_are_finalized_one_by_one``.
         """
-        if len(drafts) != len(numbers) or not _numbers_pass(numbers):
+        if len(drafts) != len(numbers) or not lines_pass(numbers):
             return [
                 draft._finalize_own_draft(number)
                 for draft, number in zip(drafts, numbers, strict=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from subbill._validate import check_line
+from subbill._validate import check_line, lines_pass
 from subbill.errors import InvalidStateError
-from subbill.invoices import InvoiceNumbering, _numbers_pass
+from subbill.invoices import InvoiceNumbering
 from subbill.periods import check_date
 
 __all__ = ["reserve_numbers"]
@@ -48,7 +48,7 @@ def reserve_numbers(
     # A custom numbering's numbers are checked here, before a store writes the last one in
     # its sequence (a lone surrogate reached SQLite's encoder: a raw UnicodeEncodeError that
     # rolled back the whole page), with the error finalizing the invoice would raise.
-    if not _numbers_pass(numbers):
+    if not lines_pass(numbers):
         for number in numbers:
             check_line("number", number)
     return numbers
