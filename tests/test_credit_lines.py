@@ -588,7 +588,7 @@ def _credited_by_documents(documents, invoice):
                 currency="EUR",
             )
         if invoice.number in document.credits_periods_of:
-            total += Money.total(
+            credit = Money.total(
                 (
                     -line.total
                     for line in document.lines
@@ -598,7 +598,32 @@ def _credited_by_documents(documents, invoice):
                 ),
                 currency="EUR",
             )
+            if document.kind is DocumentKind.CREDIT_NOTE:
+                # A note's share credits what it gives back: its credit of the periods the
+                # invoice billed, less its own charges of those periods (review 100).
+                again = Money.total(
+                    (line.total for line in document.lines if _charges_again(invoice, line)),
+                    currency="EUR",
+                )
+                credit = credit - again if again < credit else credit  # whole: as before
+                # bounded by what the invoice may still be credited (a hand credit first)
+                credit = min(credit, max(invoice.charged - total, eur("0")))
+            total += credit
     return total
+
+
+def _charges_again(invoice, line):
+    """Whether ``line`` (of a note) charges again part of a period ``invoice`` billed."""
+    return (
+        line.period is not None
+        and line.total.is_positive()
+        and any(
+            own.period is not None
+            and own.net.is_positive()
+            and own.period.start <= line.period.start < own.period.end
+            for own in invoice.lines
+        )
+    )
 
 
 def _next_month(day):

@@ -70,16 +70,14 @@ def eur(amount: str) -> Money:
     return Money(amount, "EUR")
 
 
-def _share(amount: str, consumed: str, **part) -> Correction:
+def _share(amount: str, **part) -> Correction:
     """F-2026-000004's record, on 2 May, on an invoice whose periods it credits."""
-    return Correction(
-        credit_note=NOTE, credited_on=REDUCED_ON, amount=eur(amount), consumed=eur(consumed),
-        **part,
-    )  # fmt: skip
+    return Correction(credit_note=NOTE, credited_on=REDUCED_ON, amount=eur(amount), **part)
 
 
-#: Each invoice's share: 3 seats credited, 1 seat charged, of its own periods.
-SHARES = (_share("116.47", "38.82"), _share("212.40", "70.80"), _share("212.40", "70.80"))
+#: Each invoice's share, recorded as what it gives back for its own periods (review 100):
+#: 3 seats credited less 1 seat charged again (116.47 − 38.82, 212.40 − 70.80 twice).
+SHARES = (_share("77.65"), _share("141.60"), _share("141.60"))
 
 
 def _billed(store, policy=CN, paid=()):
@@ -127,7 +125,8 @@ def test_a_backdated_reduction_note_names_each_invoice_which_records_its_share(s
     assert tuple(invoice.corrections for invoice in invoices) == tuple((s,) for s in SHARES)
     assert [i.amount_due for i in invoices] == [eur("134.75"), eur("70.80"), eur("70.80")]
     assert [i.cancelled for i in invoices] == [eur("77.65"), eur("141.60"), eur("141.60")]
-    assert [i.creditable for i in invoices] == [eur("95.93"), eur("0.00"), eur("0.00")]
+    # what each may still be credited is what its periods cost at 1 seat (review 100)
+    assert [i.creditable for i in invoices] == [eur("134.75"), eur("70.80"), eur("70.80")]
     assert {i.status for i in invoices} == {InvoiceStatus.OPEN}
     assert (store.get_billing_state("S1").credit_balance or eur("0")).is_zero()
 
@@ -250,23 +249,33 @@ def test_the_dunning_run_over_the_store_claims_what_each_invoice_still_asks(stor
 
 
 def test_a_gesture_beyond_what_is_left_is_refused_with_the_numbers(store):
-    """The xfail test's gesture: 177.00 HT (212.40) on F-2026-000002, credited whole."""
+    """The xfail test's gesture: 177.00 HT (212.40) on F-2026-000002, credited whole.
+
+    Review 100 (F5 of its notes): the share gives back 141.60 of April's 212.40, so April at
+    1 seat (70.80) may still be credited: a gesture up to that is taken, no further.
+    """
     _reduced(store)
     gesture = one_time_line("geste", "Geste commercial", eur("177.00"), tax_rates=(TVA,))
     with pytest.raises(OutOfBoundsError, match=re.escape(
-        "credit=Money('212.40', 'EUR') must be <= 0.00 EUR (total 212.40 EUR of invoice "
-        "F-2026-000002 - 212.40 EUR already credited)"
+        "credit=Money('212.40', 'EUR') must be <= 70.80 EUR (total 212.40 EUR of invoice "
+        "F-2026-000002 - 141.60 EUR already credited)"
     )):  # fmt: skip
         correct_invoice(store, F2, issued_on=date(2026, 5, 3), lines=[gesture])
     assert len(store.invoices(subscription="S1")) == 4  # nothing half-applied
-    # March's part still charged at 3 seats (1–14 March): 79.94 HT + TVA = 95.93 may be credited
-    too_much = one_time_line("geste", "Geste", eur("79.95"), tax_rates=(TVA,))
-    with pytest.raises(OutOfBoundsError, match=r"must be <= 95\.93 EUR"):
-        correct_invoice(store, F1, issued_on=date(2026, 5, 3), lines=[too_much])
-    left = one_time_line("geste", "Geste", eur("79.94"), tax_rates=(TVA,))
-    corrected = correct_invoice(store, F1, issued_on=date(2026, 5, 3), lines=[left])
+    april = one_time_line("geste", "Geste", eur("59.00"), tax_rates=(TVA,))
+    corrected = correct_invoice(store, F2, issued_on=date(2026, 5, 3), lines=[april])
     assert (corrected.credit_note.total, corrected.invoice.creditable) == (
-        eur("-95.93"), eur("0.00"),
+        eur("-70.80"), eur("0.00"),
+    )  # fmt: skip
+    assert corrected.invoice.amount_due == eur("0.00")
+    # March at the corrected quantity: 3 seats 1–14 March + 1 seat 15–31 March = 134.75
+    too_much = one_time_line("geste", "Geste", eur("112.30"), tax_rates=(TVA,))
+    with pytest.raises(OutOfBoundsError, match=r"must be <= 134\.75 EUR"):
+        correct_invoice(store, F1, issued_on=date(2026, 5, 3), lines=[too_much])
+    left = one_time_line("geste", "Geste", eur("112.29"), tax_rates=(TVA,))
+    corrected = correct_invoice(store, F1, issued_on=date(2026, 5, 4), lines=[left])
+    assert (corrected.credit_note.total, corrected.invoice.creditable) == (
+        eur("-134.75"), eur("0.00"),
     )  # fmt: skip
 
 
@@ -313,19 +322,70 @@ def test_under_carry_forward_the_shares_cancel_and_the_rest_is_carried(store):
     )  # fmt: skip
 
 
-def test_one_share_that_cannot_be_recorded_records_none():
-    """F-2026-000002 credited 12.00 by hand first: April's 212.40 no longer fits, all stand."""
+def test_a_small_hand_credit_first_leaves_every_share_recorded():
+    """Review 100 (t09): F-2026-000002 credited 12.00 by hand (10.00 HT) before the note.
+
+    Its share gives back 141.60 of the 200.40 it may still be credited: all three record
+    their shares (it named none, and 360.85 was refundable while 212.40 + 200.40 + 212.40
+    was dunned); May can then no longer be credited 212.40 by hand on top of the note.
+    """
     store = MemoryStore()
     _billed(store)
     gesture = one_time_line("geste", "Geste", eur("10.00"), tax_rates=(TVA,))
     correct_invoice(store, F2, issued_on=date(2026, 5, 1), lines=[gesture])
     _reduce(store)
     first, second, third, _gesture, note = store.invoices(subscription="S1")
-    assert (note.total, note.corrects, note.credits_periods_of) == (eur("-360.85"), None, ())
-    assert (first.corrections, third.corrections) == ((), ())
-    assert [c.credit_note for c in second.corrections] == ["F-2026-000004"]
+    assert (note.total, note.corrects, note.credits_periods_of) == (
+        eur("-360.85"), None, (F1, F2, F3),
+    )  # fmt: skip
+    invoices = (first, second, third)
+    assert [i.amount_due for i in invoices] == [eur("134.75"), eur("58.80"), eur("70.80")]
+    assert [i.creditable for i in invoices] == [eur("134.75"), eur("58.80"), eur("70.80")]
     state = store.get_billing_state("S1")
-    assert refundable(state, currency="EUR", credit_note=note) == eur("360.85")  # as before
+    assert refundable(state, currency="EUR", credit_note=note) == eur("0.00")
+    big = one_time_line("geste", "Geste", eur("177.00"), tax_rates=(TVA,))
+    with pytest.raises(OutOfBoundsError, match=r"credit=.*'212\.40'.* must be <= 70\.80"):
+        correct_invoice(store, F3, issued_on=date(2026, 5, 3), lines=[big])
+
+
+@pytest.mark.parametrize(
+    ("by_hand", "named", "left", "due", "refund"),
+    [
+        # 120.00 by hand: April may take 92.40 more of its 141.60 share; the rest is owed
+        ("100.00", (F1, F2, F3), eur("92.40"), [eur("134.75"), eur("0.00"), eur("70.80")],
+         eur("49.20")),
+        # credited whole by hand: April takes nothing, is not named, its 141.60 is owed
+        ("177.00", (F1, F3), eur("0.00"), [eur("134.75"), eur("0.00"), eur("70.80")],
+         eur("141.60")),
+    ],
+)  # fmt: skip
+def test_a_share_beyond_what_is_left_credits_what_is_left_and_the_others_whole(
+    by_hand, named, left, due, refund
+):
+    """Review 100 (F2): one share that no longer fits switched the whole note off.
+
+    Now the others record theirs whole, and no invoice is credited more than it charged:
+    April's share credits what April may still be credited, and what the note gives back
+    beyond it is owed on the note (the engine billed it before the hand credit was known).
+    """
+    store = MemoryStore()
+    _billed(store)
+    gesture = one_time_line("geste", "Geste", eur(by_hand), tax_rates=(TVA,))
+    correct_invoice(store, F2, issued_on=date(2026, 5, 1), lines=[gesture])
+    _reduce(store)
+    first, second, third, _gesture, note = store.invoices(subscription="S1")
+    assert (note.total, note.credits_periods_of) == (eur("-360.85"), named)
+    assert [i.amount_due for i in (first, second, third)] == due
+    invoices = (first, second, third)
+    assert [i.creditable for i in invoices] == [eur("134.75"), eur("0.00"), eur("70.80")]
+    assert [i.credited for i in invoices] == [eur("77.65"), eur("212.40"), eur("141.60")]
+    shares = [c.amount for c in second.corrections if c.credit_note == note.number]
+    assert shares == ([left] if left.is_positive() else [])
+    state = store.get_billing_state("S1")
+    assert refundable(state, currency="EUR", credit_note=note) == refund
+    documents = store.invoices(subscription="S1")
+    report = account_balance(documents, currency="EUR", payments=[], refunds=[], state=state)
+    assert (report.owed_on_credit_notes, report.is_balanced) == (refund, True)
 
 
 # -- the pure API -----------------------------------------------------------------------------
@@ -500,9 +560,7 @@ def test_a_second_backdated_change_nets_what_the_first_note_charged_and_owes_it_
     )  # fmt: skip
     shares = [documents[n].corrections for n in ("F-2026-000008", "F-2026-000009")]
     done = date(2026, 9, 9)
-    twice = Correction(
-        credit_note="F-2026-000010", credited_on=done, amount=eur("69.60"), consumed=eur("34.80")
-    )
+    twice = Correction(credit_note="F-2026-000010", credited_on=done, amount=eur("34.80"))
     assert shares == [(twice,), (twice,)]
     assert documents["F-2026-000007"].corrections == ()  # a note is never credited
     state = store.get_billing_state("S1")

@@ -606,9 +606,12 @@ def link_credit_note(
     holds per invoice: a share cancels what is still due on its own invoice, and the rest
     is owed on the note (``CREDIT_NOTE``: ``applied`` is the sum cancelled, or
     ``names_only`` when no invoice owes anything) or carried to the credit balance
-    (``CARRY_FORWARD``). Record it with :func:`record_shared_credit_note`. All or none:
-    when one share cannot be recorded (it credits more than its invoice may still be
-    credited, or a credit line credits a period no stored invoice billed), the note names
+    (``CARRY_FORWARD``). Record it with :func:`record_shared_credit_note`. A share is
+    bounded by what its invoice may still be credited (``creditable``, which counts what
+    earlier shares gave back): when a hand credit of its periods came first, it credits
+    what is left, an invoice with nothing left is not named, and what the note gives back
+    beyond that is owed on the note (or carried); the other invoices record their shares
+    whole. When a credit line credits a period no stored invoice billed, the note names
     none and stands alone, as it does when nothing billed what it credits (``invoice``
     ``None``, ``credited`` empty). Pure: nothing is read nor written.
 
@@ -675,8 +678,8 @@ def _link_to_several(
 ) -> CreditNoteLink | None:
     """The draft naming each invoice whose periods it credits, if each may take its share."""
     split = _split(draft, found)
-    if split is None or any(share.amount > share.invoice.creditable for share in split.shares):
-        return None  # all or none: the note stands alone
+    if split is None:
+        return None  # the note stands alone
     shares = split.shares
     note = attrs.evolve(draft, credits_periods_of=tuple(d.number or "" for d in split.named))
     if negative_balance is NegativeBalancePolicy.CREDIT_NOTE:
@@ -690,7 +693,7 @@ def _link_to_several(
             note = attrs.evolve(note, names_only=True)
         elif cancels < -draft.total:
             note = attrs.evolve(note, applied=cancels)
-    return CreditNoteLink(note=note, invoice=None, credited=split.named)
+    return CreditNoteLink(note=note, invoice=None, credited=split.billers)
 
 
 @attrs.frozen(kw_only=True)
@@ -700,17 +703,31 @@ class CreditNoteShare:
     ``amount`` is what the note's credit lines of the periods ``invoice`` billed credit
     (with their tax), ``consumed`` the part of it the note's own charges take (the new
     quantity's charges of those periods first: 0 when none), so that ``given_back``
-    (``amount − consumed``) is what the note gives back for those periods.
+    (``amount − consumed``) is what the note gives back for those periods. ``spilled`` is
+    the part of ``consumed`` that charges a period no invoice it names billed (a note billed
+    on a renewal day charges the new period too): it lowers what the share settles, not
+    what it credits those periods (``counted``, measured against the invoice's
+    ``creditable``).
     """
 
     invoice: Invoice
     amount: Money
     consumed: Money
+    spilled: Money | None = None
 
     @property
     def given_back(self) -> Money:
         """What the note gives back on this invoice: ``amount − consumed``."""
         return self.amount - self.consumed
+
+    @property
+    def counted(self) -> Money:
+        """What the share credits the invoice's periods: ``amount`` less their charges again.
+
+        ``given_back`` plus ``spilled``: the note's charges of those same periods bill them
+        again at the corrected quantity, so only the rest counts against ``creditable``.
+        """
+        return self.given_back + (self.spilled or Money.zero(self.amount.currency))
 
 
 def _bills_period(stored: Invoice, line: InvoiceLine) -> bool:
@@ -727,8 +744,9 @@ def _bills_period(stored: Invoice, line: InvoiceLine) -> bool:
 class _Split:
     """A note's credit over the documents that billed what it credits (see :func:`_split`)."""
 
-    named: tuple[Invoice, ...]  # every document billing a credited period, oldest first
+    named: tuple[Invoice, ...]  # the documents it names, oldest first
     shares: tuple[CreditNoteShare, ...]  # the invoices' shares among them
+    billers: tuple[Invoice, ...]  # every document billing a credited period, oldest first
 
 
 def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
@@ -782,19 +800,54 @@ def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
                 left -= taken
                 break
         spill += left
+    spilled = [Money.zero(currency) for _ in billed]
     for index in range(len(billed)):
         taken = min(spill, amounts[index] - consumed[index])
-        consumed[index] += taken
+        spilled[index] = taken
         spill -= taken
     if spill.is_positive():  # it charges more than it credits: no credit note of them
         return None
+    shares = tuple(
+        CreditNoteShare(
+            invoice=stored,
+            amount=amount,
+            consumed=own + spill,
+            spilled=spill if spill.is_positive() else None,
+        )
+        for (stored, _), amount, own, spill in zip(billed, amounts, consumed, spilled, strict=True)
+        if stored.kind is invoice_kind
+    )
+    return _bounded(tuple(stored for stored, _ in billed), shares)
+
+
+def _bounded(named: tuple[Invoice, ...], shares: tuple[CreditNoteShare, ...]) -> _Split | None:
+    """The shares each within what its invoice may still be credited (``creditable``).
+
+    A share that credits its invoice's periods more than the invoice may still be credited
+    (a hand credit of those periods came first) credits them what is left, and an invoice
+    with nothing left takes no share and is not named: what the note gives back beyond
+    that is owed on the note (or carried), and the other invoices record their shares
+    whole. ``None`` (the note stands alone) when none is left, or when what is left cannot
+    hold the share's charge of a period no named invoice billed (``spilled``).
+    """
+    kept: list[CreditNoteShare] = []
+    dropped: set[str | None] = set()
+    for share in shares:
+        room, excess = share.invoice.creditable, share.counted - share.invoice.creditable
+        if not excess.is_positive():
+            kept.append(share)
+        elif not room.is_positive():
+            dropped.add(share.invoice.number)
+        elif excess > share.given_back:
+            return None  # what is left would not even hold its charge of another period
+        else:
+            kept.append(attrs.evolve(share, amount=share.amount - excess))
+    if not kept:
+        return None
     return _Split(
-        named=tuple(stored for stored, _ in billed),
-        shares=tuple(
-            CreditNoteShare(invoice=stored, amount=amount, consumed=taken)
-            for (stored, _), amount, taken in zip(billed, amounts, consumed, strict=True)
-            if stored.kind is invoice_kind
-        ),
+        named=tuple(stored for stored in named if stored.number not in dropped),
+        shares=tuple(kept),
+        billers=named,
     )
 
 
@@ -890,7 +943,7 @@ def record_shared_credit_note(
     returned = cancelled = Money.zero(note.currency)
     for share in () if split is None else split.shares:
         applied = share.invoice.apply_credit_note_share(
-            note, amount=share.amount, consumed=share.consumed
+            note, amount=share.amount, consumed=share.consumed, spilled=share.spilled
         )
         recorded.append(applied.invoice)
         returned += applied.returned
