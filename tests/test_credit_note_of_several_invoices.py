@@ -26,7 +26,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from subbill import Money
-from subbill.billing import BillingState, BillingTerms, NegativeBalancePolicy, bill_subscription
+from subbill.billing import (
+    BillingState,
+    BillingTerms,
+    NegativeBalancePolicy,
+    bill_subscription,
+    draft_invoice,
+)
 from subbill.cli import main
 from subbill.dunning import DunningPolicy, amount_due_on, dunning_actions
 from subbill.dunning_service import run_dunning
@@ -36,7 +42,14 @@ from subbill.errors import (
     OutOfBoundsError,
     StorageError,
 )
-from subbill.invoices import Correction, DocumentKind, InvoiceStatus, Payment, one_time_line
+from subbill.invoices import (
+    Correction,
+    DocumentKind,
+    InvoiceStatus,
+    LineKind,
+    Payment,
+    one_time_line,
+)
 from subbill.l10n.invoice import invoice_html, invoice_text
 from subbill.l10n.portal import portal_text
 from subbill.payments import (
@@ -47,6 +60,7 @@ from subbill.payments import (
     record_shared_credit_note,
     refundable,
 )
+from subbill.periods import Period
 from subbill.portal import portal_overview
 from subbill.service import correct_invoice, pay_invoice, replace_subscription, run_billing
 from subbill.storage import MemoryStore, SQLiteStore
@@ -386,6 +400,65 @@ def test_a_share_beyond_what_is_left_credits_what_is_left_and_the_others_whole(
     documents = store.invoices(subscription="S1")
     report = account_balance(documents, currency="EUR", payments=[], refunds=[], state=state)
     assert (report.owed_on_credit_notes, report.is_balanced) == (refund, True)
+
+
+def _of_acme_and_a_note_of_bob():
+    """Review 100 (t03): ACME's F-1 (March) and F-2 (April), BOB's note crediting both."""
+    march, april = (
+        Period(date(2026, 3, 1), date(2026, 4, 1)),
+        Period(date(2026, 4, 1), date(2026, 5, 1)),
+    )
+
+    def seat(period, amount, kind=LineKind.RECURRING):
+        line = one_time_line("pro", "Pro", eur(amount))
+        return attrs.evolve(line, kind=kind, period=period, base=eur(amount))
+
+    f1, f2 = (
+        draft_invoice(customer="ACME", currency="EUR", issued_on=period.start,
+            lines=[seat(period, "100")]).finalize(number=number)
+        for number, period in (("F-1", march), ("F-2", april))
+    )  # fmt: skip
+    lines = [seat(march, "-50", LineKind.PRORATION_CREDIT)]
+    lines.append(seat(april, "-100", LineKind.PRORATION_CREDIT))
+    draft = attrs.evolve(
+        draft_invoice(customer="BOB", currency="EUR", issued_on=REDUCED_ON, lines=lines),
+        kind=DocumentKind.CREDIT_NOTE,
+    )
+    return f1, f2, draft
+
+
+def test_a_note_of_another_customer_or_subscription_is_refused_naming_both():
+    f1, f2, draft = _of_acme_and_a_note_of_bob()
+    both = r"customer 'BOB' \(subscription None\), invoice F-\d of customer 'ACME'"
+    with pytest.raises(InvalidArgumentError, match=both):
+        link_credit_note(draft, [f1, f2])
+    with pytest.raises(InvalidArgumentError, match=both):  # the one-invoice path too
+        link_credit_note(attrs.evolve(draft, lines=draft.lines[:1]), [f1, f2])
+    note = attrs.evolve(draft, credits_periods_of=("F-1", "F-2")).finalize(number="F-3")
+    with pytest.raises(InvalidArgumentError, match=both):
+        record_shared_credit_note(note, [f1, f2], BillingState())
+    with pytest.raises(InvalidArgumentError, match=both):
+        note_shares(note, [f1, f2])
+    with pytest.raises(InvalidArgumentError, match=both):
+        f1.apply_credit_note_share(note, amount=eur("50"), consumed=eur("0"))
+    # the same customer, another subscription
+    s1 = attrs.evolve(f1, subscription="S1")
+    s2 = attrs.evolve(note, customer="ACME", subscription="S2")
+    with pytest.raises(InvalidArgumentError, match=r"subscription 'S2'.*subscription 'S1'"):
+        s1.apply_credit_note_share(s2, amount=eur("50"), consumed=eur("0"))
+    with pytest.raises(InvalidArgumentError, match=r"subscription 'S2'.*subscription 'S1'"):
+        record_shared_credit_note(s2, [s1, attrs.evolve(f2, subscription="S1")], BillingState())
+    one = attrs.evolve(s2, credits_periods_of=(), corrects="F-1")
+    with pytest.raises(InvalidArgumentError, match=r"subscription 'S2'.*subscription 'S1'"):
+        s1.apply_credit_note(one)
+    # its own customer's: linked and recorded as before
+    own = attrs.evolve(draft, customer="ACME")
+    link = link_credit_note(own, [f1, f2])
+    assert link.note.credits_periods_of == ("F-1", "F-2")
+    recorded = record_shared_credit_note(
+        link.note.finalize(number="F-3"), link.credited, BillingState()
+    )
+    assert [i.amount_due for i in recorded.invoices] == [eur("50.00"), eur("0.00")]
 
 
 # -- the pure API -----------------------------------------------------------------------------

@@ -95,6 +95,7 @@ __all__ = [
     "PaymentApplication",
     "UsageExplanation",
     "check_document_sums",
+    "check_same_account",
     "credit_note_for",
     "credit_of",
     "credits_a_period",
@@ -637,6 +638,36 @@ def _check_numbered(note: Invoice) -> str:
             "first, so that it is numbered in the invoice series"
         )
     return note.number
+
+
+def check_same_account(note: Invoice, invoice: Invoice) -> None:
+    """Refuse the credit ``note`` of another customer or subscription than ``invoice``'s.
+
+    A credit note credits its own customer's invoices, of its own subscription (``None``
+    for both when the documents belong to none), as it does of its own currency.
+
+    >>> from subbill.billing import draft_invoice
+    >>> line = one_time_line("setup", "Installation", Money("50", "EUR"))
+    >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+    ...     lines=[line]).finalize(number="F-1")
+    >>> note = draft_invoice(customer="BOB", currency="EUR", issued_on=date(2026, 3, 9),
+    ...     lines=[line])
+    >>> check_same_account(note, invoice)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: credit note draft is of customer 'BOB' ...
+
+    Raises:
+        InvalidArgumentError: the customers or the subscriptions differ; the message names
+            both.
+    """
+    if note.customer != invoice.customer or note.subscription != invoice.subscription:
+        raise InvalidArgumentError(
+            f"credit note {note.number or 'draft'} is of customer {note.customer!r} "
+            f"(subscription {note.subscription!r}), invoice {invoice.number or 'draft'} of "
+            f"customer {invoice.customer!r} (subscription {invoice.subscription!r}): a credit "
+            "note credits only invoices of its own customer and subscription"
+        )
 
 
 def credits_a_period(line: InvoiceLine) -> bool:
@@ -1352,6 +1383,10 @@ class Invoice:
         >>> applied = invoice.apply_credit_note(note)
         >>> applied.invoice.status.value, applied.invoice.amount_due.is_zero(), applied.returned
         ('paid', True, Money('30.00', 'EUR'))
+
+        Raises:
+            InvalidArgumentError: ``note`` is no credit note correcting this invoice, or is of
+                another customer or subscription (:func:`check_same_account`).
         """
         if isinstance(note, Invoice) and note.names_only:
             raise InvalidArgumentError(
@@ -1400,7 +1435,8 @@ class Invoice:
         Raises:
             InvalidStateError: this invoice still owes something (apply the note instead:
                 :meth:`apply_credit_note`), or the note is recorded on it already.
-            InvalidArgumentError: ``note`` is no credit note naming only this invoice.
+            InvalidArgumentError: ``note`` is no credit note naming only this invoice, or is
+                of another customer or subscription (:func:`check_same_account`).
             OutOfBoundsError: the note credits more than :attr:`creditable`.
         """
         if isinstance(note, Invoice) and not note.names_only:
@@ -1461,7 +1497,8 @@ class Invoice:
 
         Raises:
             InvalidArgumentError: ``note`` is no credit note naming this invoice among the
-                invoices whose periods it credits.
+                invoices whose periods it credits, or is of another customer or subscription
+                (:func:`check_same_account`).
             InvalidStateError: the note is not numbered, is recorded here already, or only
                 names the invoices while this one still owes something.
             OutOfBoundsError: ``consumed`` is not in [0, amount], ``spilled`` not in
@@ -1472,6 +1509,7 @@ class Invoice:
             raise InvalidTypeError("note", note, "a credit note (an Invoice)")
         if note.currency != self.currency:
             raise CurrencyMismatchError(self.currency, note.currency, "credit")
+        check_same_account(note, self)
         if note.kind is not DocumentKind.CREDIT_NOTE or self.number not in note.credits_periods_of:
             raise InvalidArgumentError(
                 f"note={note.number or 'draft'} is no credit note crediting periods of invoice "
@@ -1632,6 +1670,7 @@ class Invoice:
             raise InvalidTypeError("note", note, "a credit note (an Invoice)")
         if note.currency != self.currency:
             raise CurrencyMismatchError(self.currency, note.currency, "credit")
+        check_same_account(note, self)
         if note.kind is not DocumentKind.CREDIT_NOTE or note.corrects is None:
             raise InvalidArgumentError(
                 f"note={note.number or 'draft'} is not a credit note correcting an invoice; "

@@ -59,6 +59,7 @@ from subbill.invoices import (
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    check_same_account,
     credit_of,
     credits_a_period,
 )
@@ -617,6 +618,8 @@ def link_credit_note(
 
     Raises:
         InvalidStateError: ``draft`` is numbered already (link it before it is finalised).
+        InvalidArgumentError: an invoice of ``draft``'s subscription is of another customer
+            (:func:`~subbill.invoices.check_same_account`).
     """
     if not isinstance(draft, Invoice):
         raise InvalidTypeError("draft", draft, "a draft credit note (an Invoice)")
@@ -630,6 +633,7 @@ def link_credit_note(
     alone = CreditNoteLink(note=draft, invoice=None)
     if draft.kind is not DocumentKind.CREDIT_NOTE or draft.corrects is not None:
         return alone
+    _check_accounts(draft, found, every=False)
     credited = [line for line in draft.lines if line.net.is_negative()]
     if not credited or any(line.period is None for line in credited):
         return alone
@@ -671,6 +675,17 @@ def link_credit_note(
                 note = attrs.evolve(draft, corrects=stored.number)
             return CreditNoteLink(note=note, invoice=stored)
     return _link_to_several(draft, found, negative_balance) or alone
+
+
+def _check_accounts(note: Invoice, invoices: Sequence[Invoice], *, every: bool) -> None:
+    """Refuse an invoice of another customer (``every``: or subscription) than ``note``'s.
+
+    Without ``every``, invoices of other subscriptions are passed over (the note links to
+    none of them), but one of its own subscription and another customer is refused.
+    """
+    for stored in invoices:
+        if every or stored.subscription == note.subscription:
+            check_same_account(note, stored)
 
 
 def _link_to_several(
@@ -864,12 +879,17 @@ def note_shares(note: Invoice, invoices: Iterable[Invoice]) -> tuple[CreditNoteS
     line of a period an earlier credit note charged on itself is netted against that
     charge: that note has no share (a note is never credited), and what the line gives
     back is owed on (or carried by) this note.
+
+    Raises:
+        InvalidArgumentError: an invoice is of another customer or subscription than the
+            note (:func:`~subbill.invoices.check_same_account`).
     """
     if not isinstance(note, Invoice):
         raise InvalidTypeError("note", note, "a credit note (an Invoice)")
     found = check_items("invoices", invoices, Invoice, collection="an iterable of Invoice")
     if note.kind is not DocumentKind.CREDIT_NOTE:
         return ()
+    _check_accounts(note, found, every=True)
     split = _split(note, found)
     return () if split is None else split.shares
 
@@ -910,7 +930,8 @@ def record_shared_credit_note(
 
     Raises:
         InvalidArgumentError: ``invoices`` do not hold each invoice the note names (or the
-            note credits periods of one invoice or none: :func:`record_credit_note`).
+            note credits periods of one invoice or none: :func:`record_credit_note`), or
+            one is of another customer or subscription than the note.
         InvalidStateError: the invoices changed since the note was linked (they no longer
             owe what its ``applied`` cancels), or ``in_balance`` with a note owed on itself.
         OutOfBoundsError: a share is more than its invoice may still be credited.
@@ -922,6 +943,7 @@ def record_shared_credit_note(
         raise InvalidTypeError("state", state, "a BillingState")
     if not isinstance(in_balance, bool):
         raise InvalidTypeError("in_balance", in_balance, "a bool")
+    _check_accounts(note, found, every=True)
     split = _split(note, found) if note.kind is DocumentKind.CREDIT_NOTE else None
     named = () if split is None else tuple(document.number for document in split.named)
     if not named or named != note.credits_periods_of:
