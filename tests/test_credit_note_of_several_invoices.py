@@ -611,15 +611,16 @@ def test_subbill_invoice_show_names_each_invoice_the_note_credits(tmp_path, caps
     assert "Imputé sur la facture F-2026-000002" in out
 
 
-def test_a_second_backdated_change_nets_what_the_first_note_charged_and_owes_it_back():
+def test_a_second_backdated_change_counts_against_the_invoice_that_billed_the_period_first():
     """5 seats from 18 March, then 2 from 31 May, then 1 from 21 July (each 50 days back).
 
     The third note (F-2026-000010, −81.95) credits 2 seats of 21–31 July, which the second
-    note (F-2026-000007) charged on itself, and of August and September, which
-    F-2026-000008 and F-2026-000009 billed. It names all three; the two invoices record
-    their shares (69.60 credited, 34.80 charged again: 34.80 due each); the July part is
-    netted against the second note's charge (a note is never credited): its 12.35 is owed
-    on the new note, refunded against it.
+    note (F-2026-000007) charged again on itself, and of August and September, which
+    F-2026-000008 and F-2026-000009 billed. Review 100 (t15): the July part was netted
+    against the second note and owed on the new one (12.35 refundable) while July's
+    invoice F-2026-000006 still asked 2 seats of 21–31 July (69.60 due), and the note named
+    the credit note F-2026-000007 as an invoice it corrects. Now the July part counts
+    against F-2026-000006, which billed July first: it asks 57.25 (July as corrected).
     """
     from tests.test_credit_lines import _walk  # noqa: PLC0415
 
@@ -629,19 +630,60 @@ def test_a_second_backdated_change_nets_what_the_first_note_charged_and_owes_it_
     documents = {doc.number: doc for doc in store.invoices(subscription="S1")}
     note = documents["F-2026-000010"]
     assert (note.total, note.credits_periods_of, note.applied) == (
-        eur("-81.95"), ("F-2026-000007", "F-2026-000008", "F-2026-000009"), eur("69.60"),
+        eur("-81.95"), ("F-2026-000006", "F-2026-000008", "F-2026-000009"), None,
     )  # fmt: skip
-    shares = [documents[n].corrections for n in ("F-2026-000008", "F-2026-000009")]
     done = date(2026, 9, 9)
-    twice = Correction(credit_note="F-2026-000010", credited_on=done, amount=eur("34.80"))
-    assert shares == [(twice,), (twice,)]
+    shares = [documents[n].corrections[-1] for n in ("F-2026-000006", "F-2026-000008")]
+    assert shares == [
+        Correction(credit_note="F-2026-000010", credited_on=done, amount=eur("12.35")),
+        Correction(credit_note="F-2026-000010", credited_on=done, amount=eur("34.80")),
+    ]
+    dues = [documents[n].amount_due for n in ("F-2026-000006", "F-2026-000008", "F-2026-000009")]
+    assert dues == [eur("57.25"), eur("34.80"), eur("34.80")]
     assert documents["F-2026-000007"].corrections == ()  # a note is never credited
     state = store.get_billing_state("S1")
-    assert refundable(state, currency="EUR", credit_note=note) == eur("12.35")
+    assert refundable(state, currency="EUR", credit_note=note) == eur("0.00")
     rows = invoice_text(
-        note, locale="en_US", credited=[documents[n] for n in note.credits_periods_of]
+        note, locale="fr_FR", credited=[documents[n] for n in note.credits_periods_of]
     )
-    assert re.search(r"To be refunded under this credit note\s+€12\.35", rows)
+    assert "F-2026-000007" not in rows
+    assert "Imputé sur la facture F-2026-000006" in rows
+
+
+@pytest.mark.parametrize("policy", [CN, CF])
+def test_a_cancellation_after_the_shared_note_cancels_what_the_invoices_still_ask(policy):
+    """Review 100 (t01): cancelled at once from 1 April, billed 3 May, after the shared note.
+
+    F-2026-000005 (−141.60) credits April and May at 1 seat, which the note F-2026-000004
+    charged again: it named nothing, F-2026-000002 and F-2026-000003 were still dunned
+    70.80 each while 141.60 was refundable (or in the balance). Now it names them and
+    cancels what they still ask: 134.75 due in all, nothing refundable.
+    """
+    store = MemoryStore()
+    _reduced(store, policy)
+    cancelled = store.get_subscription("S1").cancel(on=date(2026, 4, 1), at_period_end=False)
+    assert replace_subscription(store, cancelled)
+    run_billing(store, as_of=date(2026, 5, 3))
+    documents = store.invoices(subscription="S1")
+    *invoices, _shared, note = documents
+    assert (note.number, note.total, note.corrects, note.credits_periods_of) == (
+        "F-2026-000005", eur("-141.60"), None, (F2, F3),
+    )  # fmt: skip
+    assert [i.amount_due for i in invoices] == [eur("134.75"), eur("0.00"), eur("0.00")]
+    assert [i.creditable for i in invoices] == [eur("134.75"), eur("0.00"), eur("0.00")]
+    late = date(2026, 6, 20)
+    actions = dunning_actions(documents, policy=DunningPolicy.standard(), history=(), as_of=late)
+    assert {(a.invoice, a.amount_due) for a in actions} == {(F1, eur("134.75"))}
+    state = store.get_billing_state("S1")
+    assert refundable(state, currency="EUR", credit_note=note, negative_balance=policy) == eur(
+        "0.00"
+    )
+    report = account_balance(
+        documents, currency="EUR", payments=[], refunds=[], state=state, negative_balance=policy
+    )
+    assert (report.due, report.owed_on_credit_notes, report.is_balanced) == (
+        eur("134.75"), eur("0.00"), True,
+    )  # fmt: skip
 
 
 # -- the property: backdated seat reductions over several months --------------------------------

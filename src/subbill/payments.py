@@ -767,9 +767,12 @@ class _Split:
 def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
     """``note``'s credit over the documents that billed it; ``None`` unless it is several.
 
-    A credit line of a period an earlier credit note charged on itself (seats changed twice)
-    is netted against that charge: the note is named, nothing is recorded on it (a note is
-    never credited), and what the line gives back is owed on (or carried by) the new note.
+    A credit line of a period an earlier credit note charged again on itself (seats changed
+    twice, backdated) counts against the invoice that note names which billed the period
+    first (:func:`_origin`): it still asks that charge. Only when the note names no such
+    invoice is the line netted against the note's charge: the note is named, nothing is
+    recorded on it (a note is never credited), and what the line gives back is owed on (or
+    carried by) the new note.
     """
     candidates = [
         stored
@@ -783,6 +786,7 @@ def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
     ]
     groups: dict[str, tuple[Invoice, list[InvoiceLine]]] = {}
     charges: list[InvoiceLine] = []
+    through: dict[str, Invoice] = {}  # notes that billed a period again, traced through
     for line in note.lines:
         if line.total.is_positive():
             charges.append(line)
@@ -792,9 +796,15 @@ def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
             biller = next((stored for stored in candidates if _bills(stored, line)), None)
             if biller is None:
                 return None  # a period no stored document billed: it stands alone
+            origin = _origin(biller, line, candidates)
+            if origin is not None:
+                through[biller.number or ""] = biller
+                biller = origin
             groups.setdefault(biller.number or "", (biller, []))[1].append(line)
     invoice_kind = DocumentKind.INVOICE
-    if len(groups) < 2 or all(g[0].kind is not invoice_kind for g in groups.values()):
+    if (len(groups) < 2 and not through) or all(
+        g[0].kind is not invoice_kind for g in groups.values()
+    ):
         return None  # one document (link_credit_note's own case), or no invoice to record it
     order = {stored.number: index for index, stored in enumerate(invoices)}
     billed = sorted(groups.values(), key=lambda group: order[group[0].number])
@@ -832,10 +842,41 @@ def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
         for (stored, _), amount, own, spill in zip(billed, amounts, consumed, spilled, strict=True)
         if stored.kind is invoice_kind
     )
-    return _bounded(tuple(stored for stored, _ in billed), shares)
+    billers = sorted(
+        [*(stored for stored, _ in billed), *through.values()],
+        key=lambda stored: order[stored.number],
+    )
+    return _bounded(tuple(stored for stored, _ in billed), shares, tuple(billers))
 
 
-def _bounded(named: tuple[Invoice, ...], shares: tuple[CreditNoteShare, ...]) -> _Split | None:
+def _origin(biller: Invoice, line: InvoiceLine, candidates: Sequence[Invoice]) -> Invoice | None:
+    """The invoice that first billed the period ``line`` credits, when a note billed it again.
+
+    ``biller``, a credit note, charged that period again at a new quantity (a backdated
+    change); the invoice it names (``corrects`` or ``credits_periods_of``) that billed the
+    period still asks that charge, net of the note's share: a later credit of the period
+    counts against it. ``None`` when ``biller`` is an invoice, or names none that billed it.
+    """
+    if biller.kind is DocumentKind.INVOICE:
+        return None
+    names = {biller.corrects, *biller.credits_periods_of}
+    return next(
+        (
+            stored
+            for stored in candidates
+            if stored.kind is DocumentKind.INVOICE
+            and stored.number in names
+            and _bills_period(stored, line)
+            # not a line of its own the note gave back (a note reversing an upgrade's credit)
+            and all(own.charge_key != line.charge_key for own in stored.lines)
+        ),
+        None,
+    )
+
+
+def _bounded(
+    named: tuple[Invoice, ...], shares: tuple[CreditNoteShare, ...], billers: tuple[Invoice, ...]
+) -> _Split | None:
     """The shares each within what its invoice may still be credited (``creditable``).
 
     A share that credits its invoice's periods more than the invoice may still be credited
@@ -862,7 +903,7 @@ def _bounded(named: tuple[Invoice, ...], shares: tuple[CreditNoteShare, ...]) ->
     return _Split(
         named=tuple(stored for stored in named if stored.number not in dropped),
         shares=tuple(kept),
-        billers=named,
+        billers=billers,
     )
 
 
@@ -876,9 +917,12 @@ def note_shares(note: Invoice, invoices: Iterable[Invoice]) -> tuple[CreditNoteS
     period, then, beyond it, on the oldest shares. Oldest first; empty when the note's
     credit lines credit periods of one invoice only (:func:`link_credit_note` links it to
     that one) or of none a given invoice billed: such a note names none of them. A credit
-    line of a period an earlier credit note charged on itself is netted against that
-    charge: that note has no share (a note is never credited), and what the line gives
-    back is owed on (or carried by) this note.
+    line of a period an earlier credit note charged again on itself counts against the
+    invoice that note names which billed the period first (it still asks that charge);
+    when it names none, the line is netted against that charge: that note has no share (a
+    note is never credited), and what the line gives back is owed on (or carried by) this
+    note. Each share is bounded by what its invoice may still be credited (see
+    :func:`link_credit_note`).
 
     Raises:
         InvalidArgumentError: an invoice is of another customer or subscription than the
