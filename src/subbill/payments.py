@@ -814,7 +814,7 @@ def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
     ]
     consumed = [Money.zero(currency) for _ in billed]
     # The note's charges of a period take the share of the document that billed it first;
-    # what is left (a charge of no billed period, or beyond that share) the oldest shares.
+    # what is left (a charge of no billed period, or beyond that share) the newest shares.
     spill = Money.zero(currency)
     for line in charges:
         left = line.total
@@ -826,7 +826,7 @@ def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
                 break
         spill += left
     spilled = [Money.zero(currency) for _ in billed]
-    for index in range(len(billed)):
+    for index in reversed(range(len(billed))):  # the newest first: the least overdue
         taken = min(spill, amounts[index] - consumed[index])
         spilled[index] = taken
         spill -= taken
@@ -914,7 +914,8 @@ def note_shares(note: Invoice, invoices: Iterable[Invoice]) -> tuple[CreditNoteS
     line credits the last invoice billing its period (as :func:`link_credit_lines` counts
     an invoice's credit lines); the note's own charges (the new quantity or plan, billed
     for the same periods) are consumed on the share of the invoice that billed their
-    period, then, beyond it, on the oldest shares. Oldest first; empty when the note's
+    period, then, beyond it, on the newest shares (a charge of a period no invoice billed,
+    the next one on a renewal day: on the least overdue). Oldest first; empty when the note's
     credit lines credit periods of one invoice only (:func:`link_credit_note` links it to
     that one) or of none a given invoice billed: such a note names none of them. A credit
     line of a period an earlier credit note charged again on itself counts against the
