@@ -565,8 +565,15 @@ _STEP = st.tuples(
 
 
 def _billed_by(documents, document, line):
-    """The last invoice before ``document`` that billed the period ``line`` credits."""
-    for stored in reversed(documents[: documents.index(document)]):
+    """The last invoice before ``document`` that billed the period ``line`` credits.
+
+    For a credit note's line, when a credit note billed the period last (its new quantity's
+    charge: seats changed twice, backdated), the invoice that note names that billed the
+    period first (review 100). An invoice's credit lines count invoices only, as before.
+    """
+    earlier = documents[: documents.index(document)]
+    traced = document.kind is DocumentKind.CREDIT_NOTE
+    for stored in reversed(earlier):
         if stored.kind is DocumentKind.INVOICE and any(
             own.charge_key == line.charge_key
             and own.period is not None
@@ -575,6 +582,34 @@ def _billed_by(documents, document, line):
             for own in stored.lines
         ):
             return stored
+        if (
+            traced
+            and stored.kind is DocumentKind.CREDIT_NOTE
+            and any(
+                own.charge_key == line.charge_key
+                and own.period is not None
+                and own.period.start <= line.period.start < own.period.end
+                and own.total.is_positive()
+                for own in stored.lines
+            )
+        ):
+            names = {stored.corrects, *stored.credits_periods_of}
+            return next(
+                (
+                    first
+                    for first in reversed(earlier)
+                    if first.kind is DocumentKind.INVOICE
+                    and first.number in names
+                    and any(
+                        own.period is not None
+                        and own.net.is_positive()
+                        and own.period.start <= line.period.start < own.period.end
+                        for own in first.lines
+                    )
+                    and all(own.charge_key != line.charge_key for own in first.lines)
+                ),
+                None,
+            )
     return None
 
 
@@ -588,7 +623,7 @@ def _credited_by_documents(documents, invoice):
                 currency="EUR",
             )
         if invoice.number in document.credits_periods_of:
-            total += Money.total(
+            credit = Money.total(
                 (
                     -line.total
                     for line in document.lines
@@ -598,7 +633,32 @@ def _credited_by_documents(documents, invoice):
                 ),
                 currency="EUR",
             )
+            if document.kind is DocumentKind.CREDIT_NOTE:
+                # A note's share credits what it gives back: its credit of the periods the
+                # invoice billed, less its own charges of those periods (review 100).
+                again = Money.total(
+                    (line.total for line in document.lines if _charges_again(invoice, line)),
+                    currency="EUR",
+                )
+                credit = credit - again if again < credit else credit  # whole: as before
+                # bounded by what the invoice may still be credited (a hand credit first)
+                credit = min(credit, max(invoice.charged - total, eur("0")))
+            total += credit
     return total
+
+
+def _charges_again(invoice, line):
+    """Whether ``line`` (of a note) charges again part of a period ``invoice`` billed."""
+    return (
+        line.period is not None
+        and line.total.is_positive()
+        and any(
+            own.period is not None
+            and own.net.is_positive()
+            and own.period.start <= line.period.start < own.period.end
+            for own in invoice.lines
+        )
+    )
 
 
 def _next_month(day):

@@ -95,6 +95,7 @@ __all__ = [
     "PaymentApplication",
     "UsageExplanation",
     "check_document_sums",
+    "check_same_account",
     "credit_note_for",
     "credit_of",
     "credits_a_period",
@@ -500,8 +501,9 @@ class Correction:
     (a downgrade's note carries the new plan's line): ``amount`` is what its credit lines
     credit, ``amount − consumed`` what the note gives back (−its total), which cancels,
     names or is applied in part as any note does. A credit note of periods several invoices
-    billed leaves one record on each, its share: ``amount`` what its credit lines of that
-    invoice's periods credit, ``consumed`` what its charges of those periods take
+    billed leaves one record on each, its share: ``amount`` what it credits that invoice's
+    periods (its credit lines of them less its charges of the same periods), ``consumed``
+    its charge of a period no invoice it names billed, taken on that share
     (:meth:`Invoice.apply_credit_note_share`).
 
     >>> upgrade = Correction(credit_note="F-2026-000002", credited_on=date(2026, 7, 1),
@@ -614,6 +616,36 @@ def _check_numbered(note: Invoice) -> str:
             "first, so that it is numbered in the invoice series"
         )
     return note.number
+
+
+def check_same_account(note: Invoice, invoice: Invoice) -> None:
+    """Refuse the credit ``note`` of another customer or subscription than ``invoice``'s.
+
+    A credit note credits its own customer's invoices, of its own subscription (``None``
+    for both when the documents belong to none), as it does of its own currency.
+
+    >>> from subbill.billing import draft_invoice
+    >>> line = one_time_line("setup", "Installation", Money("50", "EUR"))
+    >>> invoice = draft_invoice(customer="ACME", currency="EUR", issued_on=date(2026, 3, 1),
+    ...     lines=[line]).finalize(number="F-1")
+    >>> note = draft_invoice(customer="BOB", currency="EUR", issued_on=date(2026, 3, 9),
+    ...     lines=[line])
+    >>> check_same_account(note, invoice)
+    Traceback (most recent call last):
+    ...
+    subbill.errors.InvalidArgumentError: credit note draft is of customer 'BOB' ...
+
+    Raises:
+        InvalidArgumentError: the customers or the subscriptions differ; the message names
+            both.
+    """
+    if note.customer != invoice.customer or note.subscription != invoice.subscription:
+        raise InvalidArgumentError(
+            f"credit note {note.number or 'draft'} is of customer {note.customer!r} "
+            f"(subscription {note.subscription!r}), invoice {invoice.number or 'draft'} of "
+            f"customer {invoice.customer!r} (subscription {invoice.subscription!r}): a credit "
+            "note credits only invoices of its own customer and subscription"
+        )
 
 
 def credits_a_period(line: InvoiceLine) -> bool:
@@ -1329,6 +1361,10 @@ class Invoice:
         >>> applied = invoice.apply_credit_note(note)
         >>> applied.invoice.status.value, applied.invoice.amount_due.is_zero(), applied.returned
         ('paid', True, Money('30.00', 'EUR'))
+
+        Raises:
+            InvalidArgumentError: ``note`` is no credit note correcting this invoice, or is of
+                another customer or subscription (:func:`check_same_account`).
         """
         if isinstance(note, Invoice) and note.names_only:
             raise InvalidArgumentError(
@@ -1377,7 +1413,8 @@ class Invoice:
         Raises:
             InvalidStateError: this invoice still owes something (apply the note instead:
                 :meth:`apply_credit_note`), or the note is recorded on it already.
-            InvalidArgumentError: ``note`` is no credit note naming only this invoice.
+            InvalidArgumentError: ``note`` is no credit note naming only this invoice, or is
+                of another customer or subscription (:func:`check_same_account`).
             OutOfBoundsError: the note credits more than :attr:`creditable`.
         """
         if isinstance(note, Invoice) and not note.names_only:
@@ -1394,7 +1431,7 @@ class Invoice:
         return attrs.evolve(self, corrections=(*self.corrections, correction))
 
     def apply_credit_note_share(
-        self, note: Invoice, *, amount: Money, consumed: Money
+        self, note: Invoice, *, amount: Money, consumed: Money, spilled: Money | None = None
     ) -> CreditNoteApplication:
         """Record this invoice's share of the numbered credit ``note`` of several invoices.
 
@@ -1402,8 +1439,14 @@ class Invoice:
         three monthly invoices ago): it names them all (``credits_periods_of``) and each
         records its share, a :class:`Correction` of ``amount`` — what the note's credit
         lines of the periods this invoice billed credit, with their tax — of which the
-        note's own charges of those periods took ``consumed`` (0 when none). What the share
-        gives back (``amount − consumed``) settles as a note of this invoice alone would,
+        note's own charges of those periods took ``consumed`` (0 when none), of which
+        ``spilled`` (0 when ``None``) charges a period no invoice the note names billed. The
+        invoice records, and counts against :attr:`creditable`, what the share credits its
+        periods: ``amount`` less the charges of those same periods, which bill them again at
+        the corrected quantity (April credited 212.40 at 3 seats and charged again 70.80 at
+        1: 141.60 recorded, 70.80 still creditable), with ``spilled`` as the record's
+        ``consumed``. What the share gives back (``amount − consumed``) settles as a note of
+        this invoice alone would,
         by the note's ``names_only`` and ``applied`` (set for the note as a whole by
         :func:`subbill.payments.link_credit_note`): applied whole, it cancels what is due
         here first and returns the rest (``returned``); under a note applied in part it
@@ -1428,19 +1471,23 @@ class Invoice:
         >>> share = invoice.apply_credit_note_share(note, amount=Money("212.40", "EUR"),
         ...     consumed=Money("70.80", "EUR")).invoice
         >>> share.credited, share.creditable, share.amount_due
-        (Money('212.40', 'EUR'), Money('0.00', 'EUR'), Money('70.80', 'EUR'))
+        (Money('141.60', 'EUR'), Money('70.80', 'EUR'), Money('70.80', 'EUR'))
 
         Raises:
             InvalidArgumentError: ``note`` is no credit note naming this invoice among the
-                invoices whose periods it credits, or ``consumed`` is not in [0, amount].
+                invoices whose periods it credits, or is of another customer or subscription
+                (:func:`check_same_account`).
             InvalidStateError: the note is not numbered, is recorded here already, or only
                 names the invoices while this one still owes something.
-            OutOfBoundsError: ``amount`` is more than :attr:`creditable`.
+            OutOfBoundsError: ``consumed`` is not in [0, amount], ``spilled`` not in
+                [0, consumed], or what the share credits the periods is more than
+                :attr:`creditable`.
         """
         if not isinstance(note, Invoice):
             raise InvalidTypeError("note", note, "a credit note (an Invoice)")
         if note.currency != self.currency:
             raise CurrencyMismatchError(self.currency, note.currency, "credit")
+        check_same_account(note, self)
         if note.kind is not DocumentKind.CREDIT_NOTE or self.number not in note.credits_periods_of:
             raise InvalidArgumentError(
                 f"note={note.number or 'draft'} is no credit note crediting periods of invoice "
@@ -1459,8 +1506,18 @@ class Invoice:
             )
         if not amount.is_positive():
             raise OutOfBoundsError("amount", amount, "> 0 (what the credit note credits)")
-        self._check_creditable(amount)
+        spilled = Money.zero(self.currency) if spilled is None else spilled
+        spilled = _check_money("spilled", spilled, self.currency)
+        if spilled.is_negative() or spilled > consumed:
+            raise OutOfBoundsError(
+                "spilled", spilled, f">= 0 and <= consumed {consumed}: the part of it that "
+                "charges a period no invoice the note names billed",
+            )  # fmt: skip
         given, due = amount - consumed, self.amount_due
+        # Counted net (review 100): the note's charges of these same periods bill them again
+        # at the corrected quantity, so what it credits them is the rest.
+        counted = given + spilled
+        self._check_creditable(counted if counted.is_positive() else amount)
         names_only, applied = False, None
         if given.is_positive() and (note.names_only or note.applied is not None):
             if note.names_only and due.is_positive():
@@ -1471,13 +1528,18 @@ class Invoice:
                 )
             names_only = due.is_zero()
             applied = due if not names_only and due < given else None
+        # Recorded net of the charges of these periods (what the share credits them); the
+        # charge of a period no named invoice billed is ``consumed`` (it settles nothing
+        # here). A share its charges take whole stays credit lines consumed whole.
         correction = Correction(
             credit_note=number,
             credited_on=note.issued_on,
-            amount=amount,
+            amount=counted if counted.is_positive() else amount,
             names_only=names_only,
             applied=applied,
-            consumed=consumed if consumed.is_positive() else None,
+            consumed=(spilled if spilled.is_positive() else None)
+            if counted.is_positive()
+            else amount,
         )
         status = InvoiceStatus.PAID if due <= correction.cancels else self.status
         corrected = attrs.evolve(self, corrections=(*self.corrections, correction), status=status)
@@ -1586,6 +1648,7 @@ class Invoice:
             raise InvalidTypeError("note", note, "a credit note (an Invoice)")
         if note.currency != self.currency:
             raise CurrencyMismatchError(self.currency, note.currency, "credit")
+        check_same_account(note, self)
         if note.kind is not DocumentKind.CREDIT_NOTE or note.corrects is None:
             raise InvalidArgumentError(
                 f"note={note.number or 'draft'} is not a credit note correcting an invoice; "

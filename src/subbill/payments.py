@@ -59,6 +59,7 @@ from subbill.invoices import (
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    check_same_account,
     credit_of,
     credits_a_period,
 )
@@ -606,14 +607,19 @@ def link_credit_note(
     holds per invoice: a share cancels what is still due on its own invoice, and the rest
     is owed on the note (``CREDIT_NOTE``: ``applied`` is the sum cancelled, or
     ``names_only`` when no invoice owes anything) or carried to the credit balance
-    (``CARRY_FORWARD``). Record it with :func:`record_shared_credit_note`. All or none:
-    when one share cannot be recorded (it credits more than its invoice may still be
-    credited, or a credit line credits a period no stored invoice billed), the note names
+    (``CARRY_FORWARD``). Record it with :func:`record_shared_credit_note`. A share is
+    bounded by what its invoice may still be credited (``creditable``, which counts what
+    earlier shares gave back): when a hand credit of its periods came first, it credits
+    what is left, an invoice with nothing left is not named, and what the note gives back
+    beyond that is owed on the note (or carried); the other invoices record their shares
+    whole. When a credit line credits a period no stored invoice billed, the note names
     none and stands alone, as it does when nothing billed what it credits (``invoice``
     ``None``, ``credited`` empty). Pure: nothing is read nor written.
 
     Raises:
         InvalidStateError: ``draft`` is numbered already (link it before it is finalised).
+        InvalidArgumentError: an invoice of ``draft``'s subscription is of another customer
+            (:func:`~subbill.invoices.check_same_account`).
     """
     if not isinstance(draft, Invoice):
         raise InvalidTypeError("draft", draft, "a draft credit note (an Invoice)")
@@ -627,6 +633,7 @@ def link_credit_note(
     alone = CreditNoteLink(note=draft, invoice=None)
     if draft.kind is not DocumentKind.CREDIT_NOTE or draft.corrects is not None:
         return alone
+    _check_accounts(draft, found, every=False)
     credited = [line for line in draft.lines if line.net.is_negative()]
     if not credited or any(line.period is None for line in credited):
         return alone
@@ -670,13 +677,24 @@ def link_credit_note(
     return _link_to_several(draft, found, negative_balance) or alone
 
 
+def _check_accounts(note: Invoice, invoices: Sequence[Invoice], *, every: bool) -> None:
+    """Refuse an invoice of another customer (``every``: or subscription) than ``note``'s.
+
+    Without ``every``, invoices of other subscriptions are passed over (the note links to
+    none of them), but one of its own subscription and another customer is refused.
+    """
+    for stored in invoices:
+        if every or stored.subscription == note.subscription:
+            check_same_account(note, stored)
+
+
 def _link_to_several(
     draft: Invoice, found: Sequence[Invoice], negative_balance: NegativeBalancePolicy
 ) -> CreditNoteLink | None:
     """The draft naming each invoice whose periods it credits, if each may take its share."""
     split = _split(draft, found)
-    if split is None or any(share.amount > share.invoice.creditable for share in split.shares):
-        return None  # all or none: the note stands alone
+    if split is None:
+        return None  # the note stands alone
     shares = split.shares
     note = attrs.evolve(draft, credits_periods_of=tuple(d.number or "" for d in split.named))
     if negative_balance is NegativeBalancePolicy.CREDIT_NOTE:
@@ -690,7 +708,7 @@ def _link_to_several(
             note = attrs.evolve(note, names_only=True)
         elif cancels < -draft.total:
             note = attrs.evolve(note, applied=cancels)
-    return CreditNoteLink(note=note, invoice=None, credited=split.named)
+    return CreditNoteLink(note=note, invoice=None, credited=split.billers)
 
 
 @attrs.frozen(kw_only=True)
@@ -700,17 +718,31 @@ class CreditNoteShare:
     ``amount`` is what the note's credit lines of the periods ``invoice`` billed credit
     (with their tax), ``consumed`` the part of it the note's own charges take (the new
     quantity's charges of those periods first: 0 when none), so that ``given_back``
-    (``amount − consumed``) is what the note gives back for those periods.
+    (``amount − consumed``) is what the note gives back for those periods. ``spilled`` is
+    the part of ``consumed`` that charges a period no invoice it names billed (a note billed
+    on a renewal day charges the new period too): it lowers what the share settles, not
+    what it credits those periods (``counted``, measured against the invoice's
+    ``creditable``).
     """
 
     invoice: Invoice
     amount: Money
     consumed: Money
+    spilled: Money | None = None
 
     @property
     def given_back(self) -> Money:
         """What the note gives back on this invoice: ``amount − consumed``."""
         return self.amount - self.consumed
+
+    @property
+    def counted(self) -> Money:
+        """What the share credits the invoice's periods: ``amount`` less their charges again.
+
+        ``given_back`` plus ``spilled``: the note's charges of those same periods bill them
+        again at the corrected quantity, so only the rest counts against ``creditable``.
+        """
+        return self.given_back + (self.spilled or Money.zero(self.amount.currency))
 
 
 def _bills_period(stored: Invoice, line: InvoiceLine) -> bool:
@@ -727,16 +759,20 @@ def _bills_period(stored: Invoice, line: InvoiceLine) -> bool:
 class _Split:
     """A note's credit over the documents that billed what it credits (see :func:`_split`)."""
 
-    named: tuple[Invoice, ...]  # every document billing a credited period, oldest first
+    named: tuple[Invoice, ...]  # the documents it names, oldest first
     shares: tuple[CreditNoteShare, ...]  # the invoices' shares among them
+    billers: tuple[Invoice, ...]  # every document billing a credited period, oldest first
 
 
 def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
     """``note``'s credit over the documents that billed it; ``None`` unless it is several.
 
-    A credit line of a period an earlier credit note charged on itself (seats changed twice)
-    is netted against that charge: the note is named, nothing is recorded on it (a note is
-    never credited), and what the line gives back is owed on (or carried by) the new note.
+    A credit line of a period an earlier credit note charged again on itself (seats changed
+    twice, backdated) counts against the invoice that note names which billed the period
+    first (:func:`_origin`): it still asks that charge. Only when the note names no such
+    invoice is the line netted against the note's charge: the note is named, nothing is
+    recorded on it (a note is never credited), and what the line gives back is owed on (or
+    carried by) the new note.
     """
     candidates = [
         stored
@@ -750,6 +786,7 @@ def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
     ]
     groups: dict[str, tuple[Invoice, list[InvoiceLine]]] = {}
     charges: list[InvoiceLine] = []
+    through: dict[str, Invoice] = {}  # notes that billed a period again, traced through
     for line in note.lines:
         if line.total.is_positive():
             charges.append(line)
@@ -759,9 +796,15 @@ def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
             biller = next((stored for stored in candidates if _bills(stored, line)), None)
             if biller is None:
                 return None  # a period no stored document billed: it stands alone
+            origin = _origin(biller, line, candidates)
+            if origin is not None:
+                through[biller.number or ""] = biller
+                biller = origin
             groups.setdefault(biller.number or "", (biller, []))[1].append(line)
     invoice_kind = DocumentKind.INVOICE
-    if len(groups) < 2 or all(g[0].kind is not invoice_kind for g in groups.values()):
+    if (len(groups) < 2 and not through) or all(
+        g[0].kind is not invoice_kind for g in groups.values()
+    ):
         return None  # one document (link_credit_note's own case), or no invoice to record it
     order = {stored.number: index for index, stored in enumerate(invoices)}
     billed = sorted(groups.values(), key=lambda group: order[group[0].number])
@@ -771,7 +814,7 @@ def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
     ]
     consumed = [Money.zero(currency) for _ in billed]
     # The note's charges of a period take the share of the document that billed it first;
-    # what is left (a charge of no billed period, or beyond that share) the oldest shares.
+    # what is left (a charge of no billed period, or beyond that share) the newest shares.
     spill = Money.zero(currency)
     for line in charges:
         left = line.total
@@ -782,19 +825,85 @@ def _split(note: Invoice, invoices: Sequence[Invoice]) -> _Split | None:
                 left -= taken
                 break
         spill += left
-    for index in range(len(billed)):
+    spilled = [Money.zero(currency) for _ in billed]
+    for index in reversed(range(len(billed))):  # the newest first: the least overdue
         taken = min(spill, amounts[index] - consumed[index])
-        consumed[index] += taken
+        spilled[index] = taken
         spill -= taken
     if spill.is_positive():  # it charges more than it credits: no credit note of them
         return None
-    return _Split(
-        named=tuple(stored for stored, _ in billed),
-        shares=tuple(
-            CreditNoteShare(invoice=stored, amount=amount, consumed=taken)
-            for (stored, _), amount, taken in zip(billed, amounts, consumed, strict=True)
-            if stored.kind is invoice_kind
+    shares = tuple(
+        CreditNoteShare(
+            invoice=stored,
+            amount=amount,
+            consumed=own + spill,
+            spilled=spill if spill.is_positive() else None,
+        )
+        for (stored, _), amount, own, spill in zip(billed, amounts, consumed, spilled, strict=True)
+        if stored.kind is invoice_kind
+    )
+    billers = sorted(
+        [*(stored for stored, _ in billed), *through.values()],
+        key=lambda stored: order[stored.number],
+    )
+    return _bounded(tuple(stored for stored, _ in billed), shares, tuple(billers))
+
+
+def _origin(biller: Invoice, line: InvoiceLine, candidates: Sequence[Invoice]) -> Invoice | None:
+    """The invoice that first billed the period ``line`` credits, when a note billed it again.
+
+    ``biller``, a credit note, charged that period again at a new quantity (a backdated
+    change); the invoice it names (``corrects`` or ``credits_periods_of``) that billed the
+    period still asks that charge, net of the note's share: a later credit of the period
+    counts against it. ``None`` when ``biller`` is an invoice, or names none that billed it.
+    """
+    if biller.kind is DocumentKind.INVOICE:
+        return None
+    names = {biller.corrects, *biller.credits_periods_of}
+    return next(
+        (
+            stored
+            for stored in candidates
+            if stored.kind is DocumentKind.INVOICE
+            and stored.number in names
+            and _bills_period(stored, line)
+            # not a line of its own the note gave back (a note reversing an upgrade's credit)
+            and all(own.charge_key != line.charge_key for own in stored.lines)
         ),
+        None,
+    )
+
+
+def _bounded(
+    named: tuple[Invoice, ...], shares: tuple[CreditNoteShare, ...], billers: tuple[Invoice, ...]
+) -> _Split | None:
+    """The shares each within what its invoice may still be credited (``creditable``).
+
+    A share that credits its invoice's periods more than the invoice may still be credited
+    (a hand credit of those periods came first) credits them what is left, and an invoice
+    with nothing left takes no share and is not named: what the note gives back beyond
+    that is owed on the note (or carried), and the other invoices record their shares
+    whole. ``None`` (the note stands alone) when none is left, or when what is left cannot
+    hold the share's charge of a period no named invoice billed (``spilled``).
+    """
+    kept: list[CreditNoteShare] = []
+    dropped: set[str | None] = set()
+    for share in shares:
+        room, excess = share.invoice.creditable, share.counted - share.invoice.creditable
+        if not excess.is_positive():
+            kept.append(share)
+        elif not room.is_positive():
+            dropped.add(share.invoice.number)
+        elif excess > share.given_back:
+            return None  # what is left would not even hold its charge of another period
+        else:
+            kept.append(attrs.evolve(share, amount=share.amount - excess))
+    if not kept:
+        return None
+    return _Split(
+        named=tuple(stored for stored in named if stored.number not in dropped),
+        shares=tuple(kept),
+        billers=billers,
     )
 
 
@@ -805,18 +914,27 @@ def note_shares(note: Invoice, invoices: Iterable[Invoice]) -> tuple[CreditNoteS
     line credits the last invoice billing its period (as :func:`link_credit_lines` counts
     an invoice's credit lines); the note's own charges (the new quantity or plan, billed
     for the same periods) are consumed on the share of the invoice that billed their
-    period, then, beyond it, on the oldest shares. Oldest first; empty when the note's
+    period, then, beyond it, on the newest shares (a charge of a period no invoice billed,
+    the next one on a renewal day: on the least overdue). Oldest first; empty when the note's
     credit lines credit periods of one invoice only (:func:`link_credit_note` links it to
     that one) or of none a given invoice billed: such a note names none of them. A credit
-    line of a period an earlier credit note charged on itself is netted against that
-    charge: that note has no share (a note is never credited), and what the line gives
-    back is owed on (or carried by) this note.
+    line of a period an earlier credit note charged again on itself counts against the
+    invoice that note names which billed the period first (it still asks that charge);
+    when it names none, the line is netted against that charge: that note has no share (a
+    note is never credited), and what the line gives back is owed on (or carried by) this
+    note. Each share is bounded by what its invoice may still be credited (see
+    :func:`link_credit_note`).
+
+    Raises:
+        InvalidArgumentError: an invoice is of another customer or subscription than the
+            note (:func:`~subbill.invoices.check_same_account`).
     """
     if not isinstance(note, Invoice):
         raise InvalidTypeError("note", note, "a credit note (an Invoice)")
     found = check_items("invoices", invoices, Invoice, collection="an iterable of Invoice")
     if note.kind is not DocumentKind.CREDIT_NOTE:
         return ()
+    _check_accounts(note, found, every=True)
     split = _split(note, found)
     return () if split is None else split.shares
 
@@ -857,7 +975,8 @@ def record_shared_credit_note(
 
     Raises:
         InvalidArgumentError: ``invoices`` do not hold each invoice the note names (or the
-            note credits periods of one invoice or none: :func:`record_credit_note`).
+            note credits periods of one invoice or none: :func:`record_credit_note`), or
+            one is of another customer or subscription than the note.
         InvalidStateError: the invoices changed since the note was linked (they no longer
             owe what its ``applied`` cancels), or ``in_balance`` with a note owed on itself.
         OutOfBoundsError: a share is more than its invoice may still be credited.
@@ -869,6 +988,7 @@ def record_shared_credit_note(
         raise InvalidTypeError("state", state, "a BillingState")
     if not isinstance(in_balance, bool):
         raise InvalidTypeError("in_balance", in_balance, "a bool")
+    _check_accounts(note, found, every=True)
     split = _split(note, found) if note.kind is DocumentKind.CREDIT_NOTE else None
     named = () if split is None else tuple(document.number for document in split.named)
     if not named or named != note.credits_periods_of:
@@ -890,7 +1010,7 @@ def record_shared_credit_note(
     returned = cancelled = Money.zero(note.currency)
     for share in () if split is None else split.shares:
         applied = share.invoice.apply_credit_note_share(
-            note, amount=share.amount, consumed=share.consumed
+            note, amount=share.amount, consumed=share.consumed, spilled=share.spilled
         )
         recorded.append(applied.invoice)
         returned += applied.returned
