@@ -11,6 +11,7 @@ its plan, field for field and digit for digit, or its error; any other row is re
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
+from unittest import mock
 
 import attrs
 import pytest
@@ -203,6 +204,35 @@ def test_billing_page_reads_through_a_replaced_billing_rows(tmp_path):
     assert all(isinstance(row.subscription, Subscription) for row in rows)
 
 
+def test_billing_page_reads_through_any_billing_rows_set_on_the_store_or_patched(tmp_path):
+    # Review 102: the check looked at the method's function only, so the store's own bound
+    # method set on it, another store's, or the class patched still gave stand-ins (and
+    # ignored the other store, or never called the patched method).
+    store = _store(tmp_path, _shapes(3))
+    store.billing_rows = store.billing_rows
+    rows, _ = billing_page(store, None, limit=10)
+    assert len(rows) == 3
+    assert all(type(row.subscription) is Subscription for row in rows)
+
+    (tmp_path / "other").mkdir()
+    other = _store(tmp_path / "other", [])
+    store.billing_rows = other.billing_rows
+    assert billing_page(store, None, limit=10) == ([], None)
+
+    fresh = SQLiteStore(tmp_path / "s.db")
+    calls = []
+    own = SQLiteStore.billing_rows
+
+    def patched(self, after, **options):
+        calls.append(after)
+        return own(self, after, **options)
+
+    with mock.patch.object(SQLiteStore, "billing_rows", patched):
+        report = run_billing(fresh, as_of=date(2024, 6, 1))
+    assert calls == [None, "S002"]
+    assert report.invoice_count == 3
+
+
 def test_a_damaged_row_among_stand_ins_fails_its_own_subscription_only(tmp_path):
     subs = _shapes(4)
     store = _store(tmp_path, subs)
@@ -231,6 +261,9 @@ def test_a_stand_in_bills_as_its_subscription_bills_through_a_store(frequency, d
             store = _store(Path(folder), subs)
             if replaced:  # billing_rows read through: no stand-in
                 store.billing_rows = store.billing_rows
+            rows, _ = billing_page(store, None, limit=100)
+            kinds = {type(row.subscription).__name__ for row in rows}
+            assert ("OnePlanRow" in kinds) is not replaced
             for as_of in (date(2024, 6, 1), date(2025, 7, 1)):
                 run_billing(store, as_of=as_of)
             results.append(

@@ -628,10 +628,16 @@ def billing_page(
     """
     if (
         isinstance(store, SQLiteStore)
-        and getattr(store.billing_rows, "__func__", None) is SQLiteStore.billing_rows
+        and "billing_rows" not in getattr(store, "__dict__", ())  # not replaced on the store
+        and type(store).billing_rows is _OWN_BILLING_ROWS  # nor overridden, nor patched
     ):
         return store._billing_page(after, limit=limit, shard=shard, shards=shards)
     return store.billing_rows(after, limit=limit, shard=shard, shards=shards)
+
+
+#: ``SQLiteStore.billing_rows`` as defined here: a subclass overriding it, or the class patched
+#: (a test's ``mock.patch.object``), is read through it.
+_OWN_BILLING_ROWS = SQLiteStore.billing_rows
 
 
 # A usage record's day is read back as text, and its document as bytes decoded row by row,
