@@ -747,3 +747,20 @@ def test_credit_never_exceeds_what_each_invoice_charged_for_backdated_reductions
     from tests.test_credit_lines import check_credits_of_a_walk  # noqa: PLC0415
 
     check_credits_of_a_walk(steps, "monthly", policy, quantity=3, back=timedelta(days=50))
+
+
+def test_a_billed_subscription_keeps_its_customer_and_the_next_runs_bill_it(store):
+    """Review 103 F4: replace_subscription moved billed S1 to customer BOB; after a backdated
+    seat reduction every later run failed S1 (its note could link to none of ACME's
+    invoices), so June and July were never billed. A billed subscription's customer cannot
+    change in place: the replacement is refused, nothing is written, and the runs go on."""
+    _billed(store)
+    stored = store.get_subscription("S1")
+    with pytest.raises(InvalidStateError, match=r"billed to customer 'ACME'.*customer='BOB'"):
+        replace_subscription(store, attrs.evolve(stored, customer="BOB"))
+    assert store.get_subscription("S1") == stored
+    assert not _reduce(store).failures
+    for month in (6, 7):
+        report = run_billing(store, as_of=date(2026, month, 1))
+        assert (report.invoice_count, report.failures) == (1, ())
+    assert {invoice.customer for invoice in store.invoices(subscription="S1")} == {"ACME"}

@@ -2332,8 +2332,9 @@ def check_replacement(
     the difference.
 
     Raises:
-        InvalidStateError: the replacement changes billed history; the message names the
-            charge, the billed date and the change to use instead.
+        InvalidStateError: the replacement changes billed history, or the customer of a billed
+            subscription; the message names the charge, the billed date and the change to
+            use instead.
 
     >>> from subbill.catalog import Catalog, Plan
     >>> catalog = Catalog(currency="EUR", plans=[
@@ -2356,6 +2357,14 @@ def check_replacement(
         return
     if new.id != old.id:
         raise InvalidArgumentError(f"id={new.id!r} must be the replaced subscription's {old.id!r}")
+    if new.customer != old.customer:
+        # Its invoices, credit notes and credits are the billed customer's (review 103 F4: a
+        # later credit of a billed period could then be linked to no invoice, ever).
+        raise InvalidStateError(
+            f"subscription {old.id!r} was billed to customer {old.customer!r}: customer="
+            f"{new.customer!r} cannot replace it; cancel the subscription and create one for "
+            f"{new.customer!r}"
+        )
     horizon = max((day for _, day in state.billed_through), default=old.start)
     recorded = (
         len(new.history) > len(old.history) and new.history[: len(old.history)] == old.history
