@@ -605,7 +605,8 @@ _ZERO = Decimal(0)
 
 #: The kinds of line the engine bills to credit a period an earlier invoice billed: the unused
 #: part of a plan, module or seats (a change, a cancellation), a usage period re-rated down.
-_PERIOD_CREDITS = frozenset({LineKind.PRORATION_CREDIT, LineKind.USAGE_CORRECTION})
+#: Compared by identity: a bill run asks it of every line, and a member's hash is a Python call.
+_PRORATION_CREDIT, _USAGE_CORRECTION = LineKind.PRORATION_CREDIT, LineKind.USAGE_CORRECTION
 
 
 def _check_numbered(note: Invoice) -> str:
@@ -662,7 +663,12 @@ def credits_a_period(line: InvoiceLine) -> bool:
     ...     kind=LineKind.PRORATION_CREDIT))
     (False, True)
     """
-    return line.kind in _PERIOD_CREDITS and line.period is not None and line.net.is_negative()
+    kind = line.kind
+    return (
+        (kind is _PRORATION_CREDIT or kind is _USAGE_CORRECTION)
+        and line.period is not None
+        and line.net.is_negative()
+    )
 
 
 def _check_breakdown(instance: Invoice) -> None:

@@ -55,7 +55,6 @@ from subbill.invoices import (
     DocumentKind,
     Invoice,
     InvoiceLine,
-    LineKind,
     Payment,
     credit_note_for,
     credits_a_period,
@@ -137,8 +136,6 @@ class BillRunReport:
 
 # Read once: a member read through its enum class goes through the enum's metaclass, per row.
 _CREDIT_NOTE = DocumentKind.CREDIT_NOTE
-# The kinds of line credits_a_period takes (a line of another kind credits no period).
-_PRORATION_CREDIT, _USAGE_CORRECTION = LineKind.PRORATION_CREDIT, LineKind.USAGE_CORRECTION
 
 #: How many subscriptions :func:`run_billing` saves per transaction unless told otherwise.
 DEFAULT_BATCH_SIZE: Final = 500
@@ -254,11 +251,7 @@ def _settles_an_invoice(draft: Invoice | None) -> bool:
         return False
     if draft.kind is _CREDIT_NOTE:
         return True
-    for line in draft.lines:
-        kind = line.kind  # a credit kind first, by identity: a member's hash is a Python call
-        if (kind is _PRORATION_CREDIT or kind is _USAGE_CORRECTION) and credits_a_period(line):
-            return True
-    return False
+    return any(credits_a_period(line) for line in draft.lines)
 
 
 def _bill_one(
